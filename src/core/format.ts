@@ -1,0 +1,83 @@
+/**
+ * The contract between file formats (venue archive.ts) and the importer (store/importer.ts).
+ *
+ * A format turns text lines into calls on an EventSink. Hot formats (trade archives with
+ * millions of rows) call the positional methods, which write straight into typed-array columns
+ * with no object per row; low-volume formats may call `event()` with a normalized event.
+ */
+import type { DepthBandRecord, KlineRecord, MarketEvent, Side, TickerFields, Venue } from './events.ts';
+import type { InstrumentRegistry } from './instruments.ts';
+
+export interface EventSink {
+  trade(venue: Venue, symbol: string, ts: number, localTs: number, price: number, qty: number, side: Side, id: string): void;
+  liquidation(venue: Venue, symbol: string, ts: number, localTs: number, price: number, qty: number, side: Side, id: string): void;
+  /** One book level of one message. Levels of one message share `msg` (unique per file). */
+  bookLevel(
+    venue: Venue, symbol: string, ts: number, localTs: number, msg: number,
+    isSnapshot: boolean, side: Side, price: number, qty: number, seq: number,
+  ): void;
+  ticker(venue: Venue, symbol: string, ts: number, localTs: number, fields: Readonly<TickerFields>): void;
+  kline(record: KlineRecord): void;
+  depthBand(record: DepthBandRecord): void;
+  /** Any normalized event; book events are split into levels. */
+  event(ev: MarketEvent): void;
+}
+
+/** What a row parser gets to know about the file it reads. */
+export interface ParseContext {
+  /** Base name of the file inside its container (`BTCUSDT-aggTrades-2024-01-01.csv`). */
+  readonly fileName: string;
+  /** Symbol from `--symbol` or from the file name, when the rows do not carry one. */
+  readonly symbol: string | undefined;
+  readonly instruments: InstrumentRegistry;
+}
+
+export interface LineParser {
+  /**
+   * Parse one line (without its newline). `lineNo` is 1-based. Throws ParseError for a bad
+   * row; the importer adds `file:line`. A header line is consumed by returning without output.
+   */
+  line(text: string, lineNo: number, sink: EventSink): void;
+  /** Called after the last line (flush state such as a pending book message). */
+  end?(sink: EventSink): void;
+}
+
+export interface FileFormat {
+  /** Stable id, used by `--format` (`binance-um-aggTrades`). */
+  readonly id: string;
+  readonly venue: Venue;
+  /** One line for `orderflow import --help` and the README formats table. */
+  readonly description: string;
+  /**
+   * How sure this format is that it can read the file, from its name and first line
+   * (0 = not mine, 1 = name or shape only, 2 = header matches exactly).
+   */
+  detect(fileName: string, firstLine: string): number;
+  /** The symbol, if the file name carries it (Binance archives: `BTCUSDT-aggTrades-...`). */
+  symbolFromName?(fileName: string): string | undefined;
+  createParser(ctx: ParseContext): LineParser;
+}
+
+/**
+ * A WebSocket message mapper, after tardis-node's `Mapper`: the same pure functions decode live
+ * frames (live.ts) and recorded captures (archive.ts). `map` yields 0..n normalized events.
+ */
+export interface MessageMapper<TMsg = unknown> {
+  /** Whether this mapper handles this decoded frame. */
+  canHandle(msg: TMsg): boolean;
+  /** Normalize; throws ParseError naming the JSON field on a malformed message. */
+  map(msg: TMsg, localTs: number): Iterable<MarketEvent>;
+}
+
+/** What a venue's parse.ts exports for captures: its mappers and the frames it knowingly skips. */
+export interface VenueMessageParser {
+  readonly venue: Venue;
+  /**
+   * Decode one frame. Returns the events, or `null` for a frame that is known and carries no
+   * market data we keep (subscription acks, pongs, klines): those are counted, not errors.
+   * Throws ParseError for a frame that looks like this venue's but is malformed.
+   */
+  parse(msg: unknown, localTs: number): MarketEvent[] | null;
+  /** Whether a decoded frame is from this venue (used to auto-detect a capture's venue). */
+  recognizes(msg: unknown): boolean;
+}

@@ -1,0 +1,105 @@
+/**
+ * Instruments: what we must know about a contract to normalize and risk it.
+ * Venue metadata parsers (src/venues/<venue>/instruments.ts) fill these from the venues' real
+ * JSON (Binance exchangeInfo + leverageBracket, OKX public/instruments, Bybit instruments-info);
+ * a bundled snapshot (src/venues/instruments-snapshot.json) makes everything work offline.
+ */
+import type { Venue } from './events.ts';
+
+/** One maintenance-margin bracket / risk-limit tier. */
+export interface MarginTier {
+  /** Position notional (quote) from which this tier applies (inclusive). */
+  readonly notionalFloor: number;
+  /** Up to which it applies (exclusive); Infinity for the last tier. */
+  readonly notionalCap: number;
+  readonly maxLeverage: number;
+  /** Maintenance margin rate, e.g. 0.004. */
+  readonly maintMarginRate: number;
+  /** Binance `cum` / "maintenance amount": subtracted from notional x rate. */
+  readonly maintAmount: number;
+}
+
+export interface Instrument {
+  readonly venue: Venue;
+  /** Venue-native symbol. */
+  readonly symbol: string;
+  readonly base: string;
+  readonly quote: string;
+  readonly kind: 'perpetual' | 'future' | 'spot';
+  /** linear: contract value in base units; inverse: contract value in quote (USD) units. */
+  readonly contractType: 'linear' | 'inverse';
+  readonly tickSize: number;
+  /** Minimum quantity step, in the venue's order unit (contracts where contractValue != 1). */
+  readonly lotSize: number;
+  /** One contract = contractValue base units (linear) or quote units (inverse); 1 when the venue trades base units. */
+  readonly contractValue: number;
+  readonly minNotional: number;
+  readonly maxLeverage: number;
+  readonly tiers: readonly MarginTier[];
+  readonly makerFee: number;
+  readonly takerFee: number;
+}
+
+/** Quantity in venue units (contracts or base) -> base units. Inverse needs the price. */
+export function toBaseQty(inst: Pick<Instrument, 'contractType' | 'contractValue'>, qty: number, price: number): number {
+  return inst.contractType === 'inverse' ? (qty * inst.contractValue) / price : qty * inst.contractValue;
+}
+
+export class InstrumentRegistry {
+  private readonly byKey = new Map<string, Instrument>();
+
+  constructor(instruments: Iterable<Instrument> = []) {
+    for (const i of instruments) this.add(i);
+  }
+
+  add(inst: Instrument): void {
+    this.byKey.set(`${inst.venue}:${inst.symbol}`, inst);
+  }
+
+  get(venue: Venue, symbol: string): Instrument | undefined {
+    return this.byKey.get(`${venue}:${symbol}`);
+  }
+
+  all(): Instrument[] {
+    return [...this.byKey.values()];
+  }
+
+  /**
+   * Resolve what a user typed: a venue-native symbol (`AKTUSDT`, `AKT-USDT-SWAP`) or a base
+   * asset (`AKT`), to the perpetuals it names on each venue.
+   */
+  resolve(input: string, venues?: readonly Venue[]): Instrument[] {
+    const wanted = input.trim().toUpperCase();
+    const out: Instrument[] = [];
+    for (const inst of this.byKey.values()) {
+      if (venues && !venues.includes(inst.venue)) continue;
+      if (inst.symbol.toUpperCase() === wanted) out.push(inst);
+    }
+    if (out.length > 0) return out;
+    const base = baseAssetOf(wanted);
+    for (const inst of this.byKey.values()) {
+      if (venues && !venues.includes(inst.venue)) continue;
+      if (inst.kind === 'perpetual' && inst.base.toUpperCase() === base && inst.contractType === 'linear') out.push(inst);
+    }
+    return out;
+  }
+}
+
+const QUOTES = ['USDT', 'USDC', 'USD', 'BUSD'] as const;
+
+/**
+ * Base asset named by a symbol in any venue's spelling, or the input itself if it is a bare
+ * asset: `AKTUSDT` -> `AKT`, `AKT-USDT-SWAP` -> `AKT`, `AKT` -> `AKT`.
+ */
+export function baseAssetOf(symbol: string): string {
+  const s = symbol.toUpperCase();
+  if (s.includes('-')) return s.split('-')[0];
+  for (const q of QUOTES) if (s.length > q.length && s.endsWith(q)) return s.slice(0, -q.length);
+  return s;
+}
+
+/** The linear USDT perpetual's venue-native symbol for a base asset. */
+export function perpSymbol(venue: Venue, base: string): string {
+  const b = base.toUpperCase();
+  return venue === 'okx' ? `${b}-USDT-SWAP` : `${b}USDT`;
+}
