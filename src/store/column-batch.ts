@@ -1,0 +1,201 @@
+/**
+ * Columnar row buffers that flush into DuckDB as DataChunks through an appender.
+ *
+ * Rows are written straight into typed arrays (no object per row); a full batch of 2048 rows
+ * (DuckDB's vector size) is copied into a DataChunk with one typed-array copy per numeric
+ * column. NULL is NaN in a double/timestamp column and is written as a validity bitmap.
+ */
+import duckdb from '@duckdb/node-bindings';
+import {
+  BIGINT,
+  BOOLEAN,
+  DOUBLE,
+  DuckDBAppender,
+  DuckDBDataChunk,
+  ENUM8,
+  INTEGER,
+  TIMESTAMP,
+  VARCHAR,
+  type DuckDBType,
+} from '@duckdb/node-api';
+import { VENUES, type Side, type Venue } from '../core/events.ts';
+
+export const BATCH_ROWS = 2048;
+
+export type ColumnKind = 'venue' | 'side' | 'varchar' | 'double' | 'ts' | 'bool' | 'bigint' | 'int';
+
+export interface ColumnSpec {
+  readonly name: string;
+  readonly kind: ColumnKind;
+}
+
+const VENUE_TYPE = ENUM8([...VENUES], 'venue_t');
+const SIDE_TYPE = ENUM8(['buy', 'sell'], 'side_t');
+export const VENUE_CODE: Readonly<Record<Venue, number>> = Object.fromEntries(VENUES.map((v, i) => [v, i])) as Record<Venue, number>;
+export const SIDE_CODE: Readonly<Record<Side, number>> = { buy: 0, sell: 1 };
+
+function duckType(kind: ColumnKind): DuckDBType {
+  switch (kind) {
+    case 'venue':
+      return VENUE_TYPE;
+    case 'side':
+      return SIDE_TYPE;
+    case 'varchar':
+      return VARCHAR;
+    case 'double':
+      return DOUBLE;
+    case 'ts':
+      return TIMESTAMP;
+    case 'bool':
+      return BOOLEAN;
+    case 'bigint':
+      return BIGINT;
+    case 'int':
+      return INTEGER;
+  }
+}
+
+type Column = Uint8Array | Float64Array | Int32Array | string[];
+
+function allocate(kind: ColumnKind): Column {
+  switch (kind) {
+    case 'venue':
+    case 'side':
+    case 'bool':
+      return new Uint8Array(BATCH_ROWS);
+    case 'varchar':
+      return new Array<string>(BATCH_ROWS).fill('');
+    case 'double':
+    case 'ts':
+    case 'bigint':
+      return new Float64Array(BATCH_ROWS);
+    case 'int':
+      return new Int32Array(BATCH_ROWS);
+  }
+}
+
+/**
+ * One table's pending rows. Writers fill `cols[i][n]` for each column, then call `commitRow()`.
+ * `ts` and `bigint` columns hold float64 (ms for ts) and are converted at flush.
+ */
+export class ColumnBatch {
+  readonly cols: Column[];
+  n = 0;
+  /** Rows flushed to the appender so far. */
+  written = 0;
+  private readonly types: DuckDBType[];
+  private readonly tsScratch = new BigInt64Array(BATCH_ROWS);
+  private readonly validity = new Uint32Array(BATCH_ROWS / 32);
+
+  constructor(
+    readonly table: string,
+    readonly specs: readonly ColumnSpec[],
+    private readonly appender: DuckDBAppender,
+  ) {
+    this.cols = specs.map((s) => allocate(s.kind));
+    this.types = specs.map((s) => duckType(s.kind));
+  }
+
+  /** Call after writing every column of row `n`. */
+  commitRow(): void {
+    if (++this.n === BATCH_ROWS) this.flush();
+  }
+
+  flush(): void {
+    const rows = this.n;
+    if (rows === 0) return;
+    const chunk = DuckDBDataChunk.create(this.types, rows);
+    for (let c = 0; c < this.specs.length; c++) this.fillVector(chunk, c, rows);
+    this.appender.appendDataChunk(chunk);
+    this.written += rows;
+    this.n = 0;
+  }
+
+  /** Flush what is pending and close the appender; returns the rows written in all. */
+  close(): number {
+    this.flush();
+    this.appender.closeSync();
+    return this.written;
+  }
+
+  /** Close the appender, discarding pending rows (the transaction is rolled back after). */
+  abandon(): void {
+    this.n = 0;
+    try {
+      this.appender.closeSync();
+    } catch {
+      // The appender may already be invalid after the error that brought us here.
+    }
+  }
+
+  private fillVector(chunk: DuckDBDataChunk, c: number, rows: number): void {
+    const kind = this.specs[c].kind;
+    const vector = chunk.getColumnVector(c) as unknown as {
+      items: Uint8Array | Float64Array | BigInt64Array | Int32Array | DataView;
+      vector: duckdb.Vector;
+      setItem(i: number, v: unknown): void;
+      flush(): void;
+    };
+    const col = this.cols[c];
+    let nulls = false;
+    switch (kind) {
+      case 'varchar': {
+        const strings = col as string[];
+        for (let i = 0; i < rows; i++) vector.setItem(i, strings[i]);
+        break;
+      }
+      case 'venue':
+      case 'side':
+      case 'int':
+        (vector.items as Uint8Array | Int32Array).set((col as Uint8Array | Int32Array).subarray(0, rows));
+        break;
+      case 'bool': {
+        const src = col as Uint8Array;
+        for (let i = 0; i < rows; i++) vector.setItem(i, src[i] === 1);
+        break;
+      }
+      case 'double': {
+        const src = col as Float64Array;
+        (vector.items as Float64Array).set(src.subarray(0, rows));
+        nulls = this.markNulls(src, rows);
+        break;
+      }
+      case 'ts':
+      case 'bigint': {
+        const src = col as Float64Array;
+        const dst = this.tsScratch;
+        const scale = kind === 'ts' ? 1000 : 1; // ms -> µs
+        for (let i = 0; i < rows; i++) {
+          const v = src[i];
+          dst[i] = v === v ? BigInt(Math.round(v * scale)) : 0n;
+        }
+        (vector.items as BigInt64Array).set(dst.subarray(0, rows));
+        nulls = this.markNulls(src, rows);
+        break;
+      }
+    }
+    vector.flush();
+    if (nulls) {
+      duckdb.vector_ensure_validity_writable(vector.vector);
+      const bytes = Math.ceil(rows / 64) * 8;
+      duckdb.copy_data_to_vector_validity(vector.vector, 0, this.validity.buffer, 0, bytes);
+    }
+  }
+
+  /** Build the validity bitmap (bit set = valid) for NaN entries; false when none is NaN. */
+  private markNulls(src: Float64Array, rows: number): boolean {
+    let any = false;
+    const bits = this.validity;
+    bits.fill(0xffffffff);
+    for (let i = 0; i < rows; i++) {
+      const v = src[i];
+      if (v !== v) {
+        bits[i >>> 5] &= ~(1 << (i & 31));
+        any = true;
+      }
+    }
+    return any;
+  }
+}
+
+export type Columns<K extends ColumnKind> = K extends 'varchar' ? string[] : K extends 'int' ? Int32Array : K extends 'double' | 'ts' | 'bigint' ? Float64Array : Uint8Array;

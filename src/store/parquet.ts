@@ -1,0 +1,103 @@
+/**
+ * Parquet export (`<out>/<table>/venue=<v>/symbol=<s>/date=<YYYY-MM-DD>/data_0.parquet`, zstd)
+ * and import of files written that way. Partition columns are also written inside each file,
+ * so a single file is self-describing and can be imported on its own.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileError } from '../core/errors.ts';
+import { DATA_TABLES, TIME_COLUMN, type DataTable } from './schema.ts';
+import { TABLE_COLUMNS } from './store-sink.ts';
+import type { Store } from './store.ts';
+
+export function isParquet(path: string): boolean {
+  return path.toLowerCase().endsWith('.parquet');
+}
+
+/** Columns a table's Parquet export carries: the table's own minus import_id, plus `date`. */
+function exportColumns(table: DataTable): string[] {
+  return [...TABLE_COLUMNS[table].map((c) => c.name).filter((n) => n !== 'import_id'), 'date'];
+}
+
+export interface ExportFilter {
+  readonly venue?: string;
+  readonly symbol?: string;
+  /** Inclusive, epoch ms. */
+  readonly from?: number;
+  /** Exclusive, epoch ms. */
+  readonly to?: number;
+  readonly tables?: readonly DataTable[];
+}
+
+export interface ExportResult {
+  readonly table: DataTable;
+  readonly rows: number;
+  readonly dir: string;
+}
+
+export async function exportParquet(store: Store, outDir: string, filter: ExportFilter = {}): Promise<ExportResult[]> {
+  const results: ExportResult[] = [];
+  for (const table of filter.tables ?? DATA_TABLES) {
+    const time = TIME_COLUMN[table];
+    const where: string[] = [];
+    const values: (string | number)[] = [];
+    const bind = (sql: string, v: string | number) => {
+      values.push(v);
+      where.push(sql.replace('?', `$${values.length}`));
+    };
+    if (filter.venue) bind('venue = ?', filter.venue);
+    if (filter.symbol) bind('symbol = ?', filter.symbol);
+    if (filter.from !== undefined) bind(`${time} >= make_timestamp(?::BIGINT)`, Math.round(filter.from * 1000));
+    if (filter.to !== undefined) bind(`${time} < make_timestamp(?::BIGINT)`, Math.round(filter.to * 1000));
+    const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const [{ n }] = await store.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${table} ${cond}`, values);
+    if (n === 0n) continue;
+    const dir = join(outDir, table);
+    const cols = exportColumns(table).filter((c) => c !== 'date').join(', ');
+    // COPY cannot take a bound target path, so the path is passed as a quoted literal; it is
+    // escaped, and the query's own filters stay bound.
+    await store.run(
+      `COPY (SELECT ${cols}, strftime(${time}, '%Y-%m-%d') AS date FROM ${table} ${cond} ORDER BY venue, symbol, ${time})
+       TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (venue, symbol, date), WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true)`,
+      values,
+    );
+    results.push({ table, rows: Number(n), dir });
+  }
+  return results;
+}
+
+export function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** Import one Parquet file written by exportParquet, into the table its columns identify. */
+export async function importParquet(store: Store, path: string, importId: number): Promise<{ rows: number; firstTs: number; lastTs: number; format: string }> {
+  if (!existsSync(path)) throw new FileError('E_IO', path, 'no such file');
+  let names: string[];
+  try {
+    const desc = await store.conn.runAndReadAll('DESCRIBE SELECT * FROM read_parquet($1, hive_partitioning = false)', [path]);
+    names = desc.getRowObjectsJS().map((r) => String(r.column_name));
+  } catch (e) {
+    throw new FileError('E_TRUNCATED', path, `not a readable Parquet file (${(e as Error).message})`);
+  }
+  const table = DATA_TABLES.find((t) => sameSet(exportColumns(t), names));
+  if (!table) {
+    throw new FileError('E_FORMAT', path, `Parquet columns (${names.join(', ')}) match no orderflow table; only files written by 'orderflow export' are accepted`);
+  }
+  const cols = TABLE_COLUMNS[table].map((c) => c.name).filter((n) => n !== 'import_id');
+  const time = TIME_COLUMN[table];
+  await store.run(
+    `INSERT INTO ${table} (${cols.join(', ')}, import_id) SELECT ${cols.join(', ')}, $2 FROM read_parquet($1, hive_partitioning = false)`,
+    [path, importId],
+  );
+  const [r] = await store.rows<{ n: bigint; lo: number | null; hi: number | null }>(
+    `SELECT count(*) AS n, epoch_ms(min(${time})) AS lo, epoch_ms(max(${time})) AS hi FROM ${table} WHERE import_id = $1`,
+    [importId],
+  );
+  if (r.n === 0n) throw new FileError('E_EMPTY', path, 'Parquet file holds no rows');
+  return { rows: Number(r.n), firstTs: Number(r.lo), lastTs: Number(r.hi), format: `parquet-${table}` };
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
