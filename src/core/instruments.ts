@@ -2,7 +2,7 @@
  * Instruments: what we must know about a contract to normalize and risk it.
  * Venue metadata parsers (src/venues/<venue>/instruments.ts) fill these from the venues' real
  * JSON (Binance exchangeInfo + leverageBracket, OKX public/instruments, Bybit instruments-info);
- * a bundled snapshot (src/venues/instruments-snapshot.json) makes everything work offline.
+ * a bundled snapshot (src/venues/instruments-snapshot/) makes everything work offline.
  */
 import type { Venue } from './events.ts';
 
@@ -17,6 +17,12 @@ export interface MarginTier {
   readonly maintMarginRate: number;
   /** Binance `cum` / "maintenance amount": subtracted from notional x rate. */
   readonly maintAmount: number;
+  /**
+   * What notionalFloor/notionalCap count: quote notional (absent or 'quote': Binance, Bybit, OKX
+   * inverse) or position size in base units ('base': OKX USDT-margined tiers are contracts,
+   * stored x ctVal).
+   */
+  readonly unit?: 'quote' | 'base';
 }
 
 export interface Instrument {
@@ -42,7 +48,18 @@ export interface Instrument {
 
 /** Quantity in venue units (contracts or base) -> base units. Inverse needs the price. */
 export function toBaseQty(inst: Pick<Instrument, 'contractType' | 'contractValue'>, qty: number, price: number): number {
-  return inst.contractType === 'inverse' ? (qty * inst.contractValue) / price : qty * inst.contractValue;
+  if (inst.contractType === 'inverse') return (qty * inst.contractValue) / price;
+  return scale(qty, inst.contractValue);
+}
+
+/**
+ * qty x factor without the float noise of multiplying by a decimal fraction: 727 x 0.01 is
+ * 7.2700000000000005, but 727 / 100 is 7.27. Contract values are 10^-k or whole numbers.
+ */
+export function scale(qty: number, factor: number): number {
+  if (factor >= 1) return qty * factor;
+  const inv = Math.round(1 / factor);
+  return Math.abs(1 / factor - inv) < 1e-9 ? qty / inv : qty * factor;
 }
 
 export class InstrumentRegistry {

@@ -67,15 +67,16 @@ const MIN_MS = Date.UTC(2009, 0, 1);
 const MAX_MS = Date.UTC(2100, 0, 1);
 
 export type TimeUnit = 's' | 'ms' | 'us' | 'ns';
-const PER_MS: Record<TimeUnit, number> = { s: 1e-3, ms: 1, us: 1e3, ns: 1e6 };
+const US_PER_UNIT: Record<TimeUnit, number> = { s: 1e6, ms: 1e3, us: 1, ns: 1e-3 };
 
 /**
- * An integer timestamp in the given unit -> epoch ms, refusing implausible values
- * ("a millisecond column holding microseconds").
+ * An integer (or, for seconds, decimal) timestamp in the given unit -> epoch ms, refusing
+ * implausible values ("a millisecond column holding microseconds"). The value is rounded to a
+ * whole microsecond first, so `1786310820.972` s is exactly `1786310820972` ms, not ...971.9998.
  */
 export function epochMs(text: string | undefined, unit: TimeUnit, field: string): number {
   const raw = num(text, field);
-  const ms = raw / PER_MS[unit];
+  const ms = Math.round(raw * US_PER_UNIT[unit]) / 1000;
   if (!(ms >= MIN_MS && ms < MAX_MS)) {
     throw new ParseError('E_TIME_UNIT', `timestamp implausible in ${unit} (outside 2009..2100)`, field, text);
   }

@@ -1,0 +1,73 @@
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { FileError, ParseError } from '../core/errors.ts';
+import { importFile } from '../store/importer.ts';
+import { saveInstruments } from '../store/instruments-table.ts';
+import { Store } from '../store/store.ts';
+import { summarize } from '../store/summary.ts';
+import { allFormats } from '../venues/formats.ts';
+import { loadBundledInstruments } from '../venues/instruments.ts';
+import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
+import { expandPaths } from './import.ts';
+import { isoTime, table } from './progress.ts';
+
+/** Real market data shipped with orderflow (see samples/README.md for each file's source). */
+export const SAMPLES_DIR = fileURLToPath(new URL('../../samples/', import.meta.url));
+
+export function registerDemo(program: Command): void {
+  homeOption(
+    program
+      .command('demo')
+      .description('offline demo: import the bundled real samples (Binance, Bybit, OKX, Tardis) and summarize them'),
+  )
+    .addHelpText('after', `\nRuns with no network. Re-running shows that imports are idempotent.\n\nExample:\n  $ orderflow demo --home /tmp/of-demo && orderflow info --home /tmp/of-demo`)
+    .action(async (opts: HomeOpts) => {
+      const home = resolveHomeOpt(opts);
+      const store = await Store.open(home);
+      const formats = allFormats();
+      const instruments = loadBundledInstruments();
+      await saveInstruments(store, instruments);
+      let failed = 0;
+      try {
+        console.log(`importing the bundled samples from ${SAMPLES_DIR} into ${store.path}\n`);
+        const rows: string[][] = [];
+        for (const file of expandPaths([SAMPLES_DIR]).filter((f) => !f.endsWith('.md'))) {
+          try {
+            const r = await importFile(store, file, { formats, instruments });
+            rows.push([file.slice(SAMPLES_DIR.length), r.format, r.status === 'imported' ? String(r.rows) : 'already imported']);
+          } catch (e) {
+            if (!(e instanceof FileError || e instanceof ParseError)) throw e;
+            failed++;
+            rows.push([file.slice(SAMPLES_DIR.length), 'FAILED', e.message]);
+          }
+        }
+        console.log(table(['sample', 'format', 'rows added'], rows));
+        const s = await summarize(store, 300_000);
+        console.log(`\nthe store now holds (${s.imports} files imported):\n`);
+        console.log(table(
+          ['venue', 'symbol', 'type', 'count', 'first (UTC)', 'last (UTC)'],
+          s.datasets.map((d) => [d.venue, d.symbol, d.type, String(d.count), isoTime(d.first_ts), isoTime(d.last_ts)]),
+        ));
+        const trades = await store.rows<{ venue: string; symbol: string; n: bigint; buy: number; sell: number; vwap: number }>(
+          `SELECT venue::VARCHAR AS venue, symbol, count(*) AS n,
+                  sum(qty) FILTER (WHERE side = 'buy') AS buy, sum(qty) FILTER (WHERE side = 'sell') AS sell,
+                  sum(price * qty) / sum(qty) AS vwap
+           FROM trades GROUP BY ALL ORDER BY n DESC`,
+        );
+        console.log('\naggressive flow per market (buy = taker bought, sell = taker sold; base units):\n');
+        console.log(table(
+          ['venue', 'symbol', 'trades', 'buy qty', 'sell qty', 'delta', 'vwap'],
+          trades.map((t) => [t.venue, t.symbol, String(t.n), fmt(t.buy), fmt(t.sell), fmt((t.buy ?? 0) - (t.sell ?? 0)), fmt(t.vwap)]),
+        ));
+        console.log(`\nnext: orderflow info --home ${home}   |   duckdb ${store.path}`);
+      } finally {
+        store.close();
+      }
+      if (failed > 0) process.exitCode = 1;
+    });
+}
+
+function fmt(x: number | null): string {
+  if (x === null || !Number.isFinite(x)) return '-';
+  return Math.abs(x) >= 1000 ? x.toFixed(1) : x.toPrecision(6);
+}

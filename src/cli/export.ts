@@ -1,0 +1,58 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../core/errors.ts';
+import { exportParquet } from '../store/parquet.ts';
+import { DATA_TABLES, type DataTable } from '../store/schema.ts';
+import { Store } from '../store/store.ts';
+import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
+import { table } from './progress.ts';
+
+interface ExportOpts extends HomeOpts {
+  out: string;
+  venue?: string;
+  symbol?: string;
+  from?: string;
+  to?: string;
+  tables?: string;
+}
+
+export function registerExport(program: Command): void {
+  homeOption(
+    program
+      .command('export')
+      .description('write the store as Parquet partitioned venue=/symbol=/date= (zstd)')
+      .requiredOption('--out <dir>', 'output folder (one sub-folder per table)')
+      .option('--venue <venue>', 'only this venue (binance, binance-spot, okx, bybit)')
+      .option('--symbol <symbol>', 'only this venue-native symbol')
+      .option('--from <time>', 'from this time, inclusive (2024-11-01, ISO time or epoch ms)')
+      .option('--to <time>', 'up to this time, exclusive')
+      .option('--tables <list>', `comma-separated tables (default all: ${DATA_TABLES.join(',')})`),
+  )
+    .addHelpText(
+      'after',
+      `
+Layout: <out>/<table>/venue=<venue>/symbol=<symbol>/date=<YYYY-MM-DD>/data_0.parquet. The partition
+columns are also inside each file, so 'orderflow import' takes any single file back.
+
+Examples:
+  $ orderflow export --out ./parquet
+  $ orderflow export --out ./parquet --venue binance --symbol BTCUSDT --from 2024-08-01 --to 2024-09-01 --tables trades
+  $ duckdb -c "SELECT side, sum(qty) FROM read_parquet('parquet/trades/**/*.parquet', hive_partitioning=true) GROUP BY side"`,
+    )
+    .action(async (opts: ExportOpts) => {
+      const tables = opts.tables?.split(',').map((t) => t.trim()) as DataTable[] | undefined;
+      for (const t of tables ?? []) if (!DATA_TABLES.includes(t)) throw new UsageError(`--tables: unknown table ${JSON.stringify(t)}; known: ${DATA_TABLES.join(', ')}`);
+      const store = await Store.open(existingHome(opts), { readOnly: true });
+      try {
+        const results = await exportParquet(store, resolve(opts.out), {
+          venue: opts.venue, symbol: opts.symbol, tables,
+          from: opts.from === undefined ? undefined : parseTime(opts.from, '--from'),
+          to: opts.to === undefined ? undefined : parseTime(opts.to, '--to'),
+        });
+        if (results.length === 0) console.log('nothing matched: no rows exported');
+        else console.log(table(['table', 'rows', 'folder'], results.map((r) => [r.table, String(r.rows), r.dir])));
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import { UsageError } from '../core/errors.ts';
+import { Store } from '../store/store.ts';
+import { summarize } from '../store/summary.ts';
+import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { isoTime, table } from './progress.ts';
+
+interface InfoOpts extends HomeOpts {
+  json?: boolean;
+  minGap: string;
+}
+
+export function registerInfo(program: Command): void {
+  homeOption(
+    program
+      .command('info')
+      .description('what the store holds: venues, symbols, event counts, time ranges, gaps per day')
+      .option('--json', 'print {"datasets":[...],"gaps":[...],...} for scripts (times in epoch ms)')
+      .option('--min-gap <seconds>', 'a stretch without trades longer than this is a gap', '300'),
+  )
+    .addHelpText(
+      'after',
+      `
+Gaps: "time" = no trade for longer than --min-gap; "id" = Binance trade ids missing inside one
+imported file; "recorded" = disconnects and resyncs logged by the recorder.
+
+Examples:
+  $ orderflow info
+  $ orderflow info --json | jq '.datasets[] | select(.type=="trade")'
+  $ ORDERFLOW_HOME=~/of orderflow info --min-gap 60`,
+    )
+    .action(async (opts: InfoOpts) => {
+      const minGap = Number(opts.minGap);
+      if (!(minGap > 0)) throw new UsageError(`--min-gap: expected seconds > 0, got ${JSON.stringify(opts.minGap)}`);
+      const store = await Store.open(existingHome(opts), { readOnly: true });
+      try {
+        const s = await summarize(store, minGap * 1000);
+        if (opts.json) {
+          console.log(JSON.stringify({ datasets: s.datasets, gaps: s.gaps, gapDays: s.gapDays, other: s.other, imports: s.imports }));
+          return;
+        }
+        console.log(`store ${store.path}: ${s.imports} files imported\n`);
+        if (s.datasets.length === 0) {
+          console.log('no events yet: run orderflow import <files>');
+          return;
+        }
+        console.log(table(
+          ['venue', 'symbol', 'type', 'count', 'first (UTC)', 'last (UTC)'],
+          s.datasets.map((d) => [d.venue, d.symbol, d.type, String(d.count), isoTime(d.first_ts), isoTime(d.last_ts)]),
+        ));
+        if (s.other.length > 0) {
+          console.log('\nbars and depth bands:');
+          console.log(table(['venue', 'symbol', 'what', 'count', 'first (UTC)', 'last (UTC)'], s.other.map((o) => [o.venue, o.symbol, o.detail, String(o.count), isoTime(o.first_ts), isoTime(o.last_ts)])));
+        }
+        console.log(`\ngaps (no trade for > ${minGap}s, missing Binance trade ids, recorder gaps), per UTC day:`);
+        if (s.gapDays.length === 0) console.log('none');
+        else console.log(table(['date', 'venue', 'symbol', 'gaps', 'missing s', 'missing ids'], s.gapDays.map((d) => [d.date, d.venue, d.symbol, String(d.gaps), d.missing_seconds.toFixed(0), String(d.missing_ids)])));
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,61 @@
+/**
+ * `orderflow` command-line entry point. One file per command; this one only wires them up and
+ * turns our typed errors into one clear line and an exit status.
+ */
+import { Command, CommanderError } from 'commander';
+import { FileError, ParseError, StoreError, UsageError } from '../core/errors.ts';
+import { registerDemo } from './demo.ts';
+import { registerExport } from './export.ts';
+import { registerFormats } from './formats.ts';
+import { registerImport } from './import.ts';
+import { registerInfo } from './info.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('orderflow')
+    .description('Order-flow workstation for crypto perpetual futures (Binance USD-M, OKX, Bybit):\nimport real market data into an embedded DuckDB store and inspect it.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Store: one DuckDB file under --home, $ORDERFLOW_HOME or ./orderflow-data (docs/SCHEMA.md).
+
+Examples:
+  $ orderflow demo                                   # import the bundled real samples, show a summary
+  $ orderflow import BTCUSDT-aggTrades-2024-01-01.zip
+  $ orderflow info --json
+  $ orderflow export --out ./parquet --venue binance`,
+    );
+  registerDemo(program);
+  registerImport(program);
+  registerInfo(program);
+  registerExport(program);
+  registerFormats(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode;
+      return;
+    }
+    if (e instanceof UsageError) {
+      console.error(`orderflow: ${e.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    if (e instanceof FileError || e instanceof ParseError || e instanceof StoreError) {
+      console.error(`orderflow: ${e.code}: ${e.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    throw e;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,446 @@
+/**
+ * Binance USD-M futures: WebSocket frames (and the REST depth snapshot) -> normalized events.
+ * Pure functions after tardis-node's `src/mappers/binance.ts`: one small mapper per output type,
+ * the registry first. live.ts subscribes to exactly the streams the mappers name, and the capture
+ * format (archive.ts) decodes recorded frames with the same mappers.
+ *
+ * Wire semantics, with evidence, are in docs/normalization/binance.md.
+ */
+import { ParseError, shorten } from '../../core/errors.ts';
+import {
+  EMPTY_TICKER_FIELDS,
+  type BookEvent,
+  type BookLevel,
+  type LiquidationEvent,
+  type MarketEvent,
+  type Side,
+  type TickerEvent,
+  type TradeEvent,
+} from '../../core/events.ts';
+import type { MessageMapper, ParseContext, VenueMessageParser } from '../../core/format.ts';
+import { epochMs, jsonNum, jsonStr, nonNegative, positive } from '../../core/parse-util.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Registry
+
+/** Every Binance mapper, in the order frames are offered to them. */
+export function binanceMappers(): readonly BinanceMapper[] {
+  return [
+    new BinanceTradesMapper(),
+    new BinanceAggTradesMapper(),
+    new BinanceLiquidationsMapper(),
+    new BinanceBookDiffMapper(),
+    new BinanceBookSnapshotMapper(),
+    new BinanceBookTickerMapper(),
+    new BinanceMarkPriceMapper(),
+  ];
+}
+
+/** Events we know and deliberately keep out: candles come from the archives, 24h stats are noise. */
+const KEPT_OUT: ReadonlySet<string> = new Set(['kline', '24hrTicker']);
+
+/** The stream names for these symbols: what live.ts subscribes to (deduplicated). */
+export function binanceStreams(symbols: readonly string[], mappers: readonly BinanceMapper[] = binanceMappers()): string[] {
+  return [...new Set(mappers.flatMap((m) => m.streams(symbols)))];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frames and mappers
+
+/** One Binance payload, unwrapped, with where it sits in the frame (for error paths). */
+export interface BinanceFrame {
+  /** The payload: the combined stream's `data` (or one element of it), or the bare frame. */
+  readonly data: Readonly<Record<string, unknown>>;
+  /** JSON path of `data` in the frame, as a prefix: `data.`, `data[3].` or `` (bare). */
+  readonly at: string;
+  /** For payloads without a symbol (REST depth snapshot): the one the parser resolved, if any. */
+  readonly symbol?: string;
+}
+
+/** A mapper in tardis-node's shape: `canHandle`, `map` (0..n events) and the streams it needs. */
+export interface BinanceMapper extends MessageMapper<BinanceFrame> {
+  /** Stream names (lower-case symbol) this mapper needs, as tardis `getFilters`. */
+  streams(symbols: readonly string[]): string[];
+}
+
+const VENUE = 'binance' as const;
+
+/** `@trade` -> trade. Off-book prints (ADL, insurance fund, NA placeholders) are dropped. */
+export class BinanceTradesMapper implements BinanceMapper {
+  canHandle(f: BinanceFrame): boolean {
+    return f.data.e === 'trade';
+  }
+
+  streams(symbols: readonly string[]): string[] {
+    return symbols.map((s) => `${s.toLowerCase()}@trade`);
+  }
+
+  *map(f: BinanceFrame, localTs: number): Iterable<TradeEvent> {
+    const { data: d, at } = f;
+    const type = d.X;
+    // `X` is the trade type. MARKET is a normal match; RPI is a taker matching a Retail Price
+    // Improvement order, real aggressor flow that Binance also aggregates into @aggTrade ("RPI
+    // orders are aggregated and without special tags", Aggregate Trade Streams doc). 2019 frames
+    // have no `X` (tardis-node sample, trade 10934580) and were all normal matches.
+    if (type !== undefined && type !== 'MARKET' && type !== 'RPI') {
+      if (type === 'ADL' || type === 'INSURANCE_FUND' || type === 'NA') {
+        // Off-book prints: auto-deleverage and insurance-fund transfers are not aggressive
+        // orders (and are not aggregated into @aggTrade: "insurance fund trades and ADL trades
+        // won't be aggregated"); NA frames carry price and qty "0". Not order flow: no event.
+        return;
+      }
+      throw new ParseError('E_MESSAGE', 'unknown trade type', `${at}X`, String(type));
+    }
+    yield {
+      type: 'trade',
+      venue: VENUE,
+      symbol: jsonStr(d.s, `${at}s`),
+      ts: jsonMs(d.T, `${at}T`),
+      localTs,
+      price: jsonPositive(d.p, `${at}p`),
+      qty: jsonPositive(d.q, `${at}q`),
+      side: takerSide(d.m, `${at}m`),
+      id: jsonStr(d.t, `${at}t`),
+    };
+  }
+}
+
+/** `@aggTrade` -> trade, id = aggregate id `a`. Binance aggregates MARKET and RPI fills only. */
+export class BinanceAggTradesMapper implements BinanceMapper {
+  canHandle(f: BinanceFrame): boolean {
+    return f.data.e === 'aggTrade';
+  }
+
+  streams(symbols: readonly string[]): string[] {
+    return symbols.map((s) => `${s.toLowerCase()}@aggTrade`);
+  }
+
+  *map(f: BinanceFrame, localTs: number): Iterable<TradeEvent> {
+    const { data: d, at } = f;
+    yield {
+      type: 'trade',
+      venue: VENUE,
+      symbol: jsonStr(d.s, `${at}s`),
+      ts: jsonMs(d.T, `${at}T`),
+      localTs,
+      price: jsonPositive(d.p, `${at}p`),
+      qty: jsonPositive(d.q, `${at}q`),
+      side: takerSide(d.m, `${at}m`),
+      id: jsonStr(d.a, `${at}a`),
+    };
+  }
+}
+
+/**
+ * `@forceOrder` -> liquidation. `o.S` is the side of the forced ORDER (SELL closes a long), which
+ * is our convention as is. Price: the average fill price `o.ap` when > 0, else the order price
+ * `o.p`; qty: the accumulated filled quantity `o.z` when > 0, else the original `o.q`. `p` is the
+ * limit the engine set for the IOC order, `ap`/`z` are what actually traded (tardis-node's
+ * BinanceLiquidationsMapper uses `ap`/`z` for the same reason: "Average Price that matches trade").
+ */
+export class BinanceLiquidationsMapper implements BinanceMapper {
+  canHandle(f: BinanceFrame): boolean {
+    return f.data.e === 'forceOrder';
+  }
+
+  streams(symbols: readonly string[]): string[] {
+    return symbols.map((s) => `${s.toLowerCase()}@forceOrder`);
+  }
+
+  *map(f: BinanceFrame, localTs: number): Iterable<LiquidationEvent> {
+    const at = `${f.at}o.`;
+    const o = f.data.o;
+    if (!isRecord(o)) throw missingOrWrong(o, `${f.at}o`, 'expected the order object');
+    const ap = jsonNonNegative(o.ap, `${at}ap`);
+    const z = jsonNonNegative(o.z, `${at}z`);
+    yield {
+      type: 'liquidation',
+      venue: VENUE,
+      symbol: jsonStr(o.s, `${at}s`),
+      ts: jsonMs(o.T, `${at}T`),
+      localTs,
+      price: ap > 0 ? ap : jsonPositive(o.p, `${at}p`),
+      qty: z > 0 ? z : jsonPositive(o.q, `${at}q`),
+      side: orderSide(o.S, `${at}S`),
+      id: '',
+    };
+  }
+}
+
+/** `@depth` diff -> book diff, seq = final update id `u`, ts = transaction time `T`. */
+export class BinanceBookDiffMapper implements BinanceMapper {
+  canHandle(f: BinanceFrame): boolean {
+    return f.data.e === 'depthUpdate';
+  }
+
+  streams(symbols: readonly string[]): string[] {
+    return symbols.map((s) => `${s.toLowerCase()}@depth@100ms`);
+  }
+
+  *map(f: BinanceFrame, localTs: number): Iterable<BookEvent> {
+    const { data: d, at } = f;
+    yield {
+      type: 'book',
+      venue: VENUE,
+      symbol: jsonStr(d.s, `${at}s`),
+      ts: jsonMs(d.T, `${at}T`),
+      localTs,
+      isSnapshot: false,
+      bids: levels(d.b, `${at}b`),
+      asks: levels(d.a, `${at}a`),
+      seq: jsonNum(d.u, `${at}u`),
+    };
+  }
+}
+
+/**
+ * REST `GET /fapi/v1/depth` response -> book snapshot, seq = `lastUpdateId`, ts = `T`. It names
+ * no symbol: the parser resolves one (ParseContext.symbol, else the only symbol of the streams).
+ * Not a stream: live.ts fetches it over REST.
+ */
+export class BinanceBookSnapshotMapper implements BinanceMapper {
+  canHandle(f: BinanceFrame): boolean {
+    return f.data.e === undefined && f.data.lastUpdateId !== undefined;
+  }
+
+  streams(): string[] {
+    return [];
+  }
+
+  *map(f: BinanceFrame, localTs: number): Iterable<BookEvent> {
+    const { data: d, at } = f;
+    if (f.symbol === undefined) {
+      throw new ParseError('E_FIELD', 'REST depth snapshot names no symbol and the capture has not one single stream symbol: pass --symbol', `${at}lastUpdateId`);
+    }
+    yield {
+      type: 'book',
+      venue: VENUE,
+      symbol: f.symbol,
+      ts: jsonMs(d.T, `${at}T`),
+      localTs,
+      isSnapshot: true,
+      bids: levels(d.bids, `${at}bids`),
+      asks: levels(d.asks, `${at}asks`),
+      seq: jsonNum(d.lastUpdateId, `${at}lastUpdateId`),
+    };
+  }
+}
+
+/** `@bookTicker` -> ticker with best bid/ask and their sizes, ts = transaction time `T`. */
+export class BinanceBookTickerMapper implements BinanceMapper {
+  canHandle(f: BinanceFrame): boolean {
+    return f.data.e === 'bookTicker';
+  }
+
+  streams(symbols: readonly string[]): string[] {
+    return symbols.map((s) => `${s.toLowerCase()}@bookTicker`);
+  }
+
+  *map(f: BinanceFrame, localTs: number): Iterable<TickerEvent> {
+    const { data: d, at } = f;
+    yield {
+      type: 'ticker',
+      venue: VENUE,
+      symbol: jsonStr(d.s, `${at}s`),
+      ts: jsonMs(d.T, `${at}T`),
+      localTs,
+      ...EMPTY_TICKER_FIELDS,
+      bestBid: jsonPositive(d.b, `${at}b`),
+      bestBidQty: jsonNonNegative(d.B, `${at}B`),
+      bestAsk: jsonPositive(d.a, `${at}a`),
+      bestAskQty: jsonNonNegative(d.A, `${at}A`),
+    };
+  }
+}
+
+/**
+ * `@markPrice` -> ticker: mark `p`, index `i`, funding rate `r`, next funding time `T`; ts = event
+ * time `E` (the frame has no other). Delivery contracts send `T` 0 and `r` "" or "0": no funding
+ * (tardis-node: "only perpetual futures have funding rate info in mark price").
+ */
+export class BinanceMarkPriceMapper implements BinanceMapper {
+  canHandle(f: BinanceFrame): boolean {
+    return f.data.e === 'markPriceUpdate';
+  }
+
+  streams(symbols: readonly string[]): string[] {
+    return symbols.map((s) => `${s.toLowerCase()}@markPrice@1s`);
+  }
+
+  *map(f: BinanceFrame, localTs: number): Iterable<TickerEvent> {
+    const { data: d, at } = f;
+    const nextFunding = jsonNum(d.T, `${at}T`);
+    const hasFunding = nextFunding !== 0 && d.r !== '';
+    yield {
+      type: 'ticker',
+      venue: VENUE,
+      symbol: jsonStr(d.s, `${at}s`),
+      ts: jsonMs(d.E, `${at}E`),
+      localTs,
+      ...EMPTY_TICKER_FIELDS,
+      markPrice: jsonPositive(d.p, `${at}p`),
+      // 2019 frames have no index price (tardis-node sample, 2019-10-01).
+      indexPrice: d.i === undefined ? NaN : jsonPositive(d.i, `${at}i`),
+      fundingRate: hasFunding ? jsonNum(d.r, `${at}r`) : NaN,
+      nextFundingTs: hasFunding ? jsonMs(d.T, `${at}T`) : NaN,
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parser: unwraps frames, remembers stream symbols, offers payloads to the mappers
+
+/**
+ * A parser for one file or connection. State: the symbols named by the stream names seen so far,
+ * for the REST depth snapshot line that carries none.
+ */
+export function createBinanceParser(ctx: ParseContext, mappers: readonly BinanceMapper[] = binanceMappers()): VenueMessageParser {
+  const streamSymbols = new Set<string>();
+
+  const snapshotSymbol = (): string | undefined => {
+    if (ctx.symbol !== undefined) return ctx.symbol;
+    if (streamSymbols.size === 1) for (const s of streamSymbols) return s;
+    return undefined;
+  };
+
+  const mapOne = (data: Record<string, unknown>, at: string, localTs: number): MarketEvent[] | null => {
+    const frame: BinanceFrame = data.e === undefined && data.lastUpdateId !== undefined ? { data, at, symbol: snapshotSymbol() } : { data, at };
+    for (const m of mappers) if (m.canHandle(frame)) return [...m.map(frame, localTs)];
+    const e = data.e;
+    if (typeof e !== 'string') throw missingOrWrong(e, `${at}e`, 'no event type');
+    if (KEPT_OUT.has(e)) return null;
+    throw new ParseError('E_MESSAGE', 'unknown Binance event type', `${at}e`, e);
+  };
+
+  const mapMany = (list: readonly unknown[], at: string, localTs: number): MarketEvent[] | null => {
+    let out: MarketEvent[] | null = null;
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i];
+      const path = `${at}[${i}]`;
+      if (!isRecord(item)) throw missingOrWrong(item, path, 'expected an event object');
+      const evs = mapOne(item, `${path}.`, localTs);
+      if (evs) (out ??= []).push(...evs);
+    }
+    return out;
+  };
+
+  return {
+    venue: VENUE,
+
+    parse(msg: unknown, localTs: number): MarketEvent[] | null {
+      // Raw `/ws/!markPrice@arr` connections push a bare array of events.
+      if (Array.isArray(msg)) return mapMany(msg, '', localTs);
+      if (!isRecord(msg)) throw new ParseError('E_MESSAGE', 'not a Binance frame: expected a JSON object', undefined, shorten(JSON.stringify(msg) ?? String(msg)));
+      if (msg.stream !== undefined) {
+        const stream = jsonStr(msg.stream, 'stream');
+        const name = stream.slice(0, stream.indexOf('@'));
+        if (name !== '' && !name.startsWith('!')) streamSymbols.add(name.toUpperCase());
+        // Tardis.dev inserts frames of its own (REST polls it made while recording: depthSnapshot,
+        // openInterest) flagged `generated`. They are not exchange stream frames: known, kept out.
+        if (msg.generated === true) return null;
+        const data = msg.data;
+        if (Array.isArray(data)) return mapMany(data, 'data', localTs);
+        if (!isRecord(data)) throw missingOrWrong(data, 'data', 'expected the payload object');
+        return mapOne(data, 'data.', localTs);
+      }
+      if (msg.id !== undefined) {
+        // Replies to SUBSCRIBE / UNSUBSCRIBE: `{"result":null,"id":1}`; a refusal carries `error`.
+        if ('result' in msg) return null;
+        if (msg.error !== undefined) throw new ParseError('E_MESSAGE', 'request refused by Binance', 'error', JSON.stringify(msg.error));
+      }
+      return mapOne(msg, '', localTs);
+    },
+
+    recognizes(msg: unknown): boolean {
+      if (Array.isArray(msg)) return msg.length > 0 && isStreamEvent(msg[0]);
+      if (!isRecord(msg)) return false;
+      if (typeof msg.stream === 'string') {
+        if (msg.generated === true) return true;
+        const d = msg.data;
+        if (Array.isArray(d)) return d.length > 0 && isRecord(d[0]) && typeof d[0].e === 'string';
+        return isRecord(d) && (typeof d.e === 'string' || isDepthSnapshot(d));
+      }
+      if (typeof msg.id === 'number' && 'result' in msg) return Object.keys(msg).length === 2;
+      return isStreamEvent(msg) || isDepthSnapshot(msg);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field helpers (each names the JSON path)
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A bare stream event: `{"e":"...","E":ms,...}`. */
+function isStreamEvent(v: unknown): boolean {
+  return isRecord(v) && typeof v.e === 'string' && typeof v.E === 'number';
+}
+
+/** REST depth snapshot: `{"lastUpdateId":n,"E":..,"T":..,"bids":[..],"asks":[..]}`. */
+function isDepthSnapshot(v: Record<string, unknown>): boolean {
+  return typeof v.lastUpdateId === 'number' && Array.isArray(v.bids) && Array.isArray(v.asks);
+}
+
+function missingOrWrong(value: unknown, field: string, detail: string): ParseError {
+  return value === undefined
+    ? new ParseError('E_FIELD', 'missing field', field)
+    : new ParseError('E_MESSAGE', detail, field, shorten(JSON.stringify(value) ?? String(value)));
+}
+
+/** An exchange time in ms, as a JSON number (or decimal string), plausible as ms. */
+function jsonMs(value: unknown, field: string): number {
+  return epochMs(String(jsonNum(value, field)), 'ms', field);
+}
+
+function jsonPositive(value: unknown, field: string): number {
+  const v = jsonNum(value, field);
+  if (!(v > 0)) throw new ParseError('E_NUMBER', 'must be > 0', field, String(value));
+  return v;
+}
+
+function jsonNonNegative(value: unknown, field: string): number {
+  const v = jsonNum(value, field);
+  if (v < 0) throw new ParseError('E_NUMBER', 'must be >= 0', field, String(value));
+  return v;
+}
+
+/** `m` = "is the buyer the market maker?": true means the taker (aggressor) SOLD. */
+function takerSide(m: unknown, field: string): Side {
+  if (m === true) return 'sell';
+  if (m === false) return 'buy';
+  if (m === undefined) throw new ParseError('E_FIELD', 'missing field', field);
+  throw new ParseError('E_SIDE', 'expected true or false', field, JSON.stringify(m));
+}
+
+/** A Binance order side, `BUY` / `SELL`. */
+function orderSide(s: unknown, field: string): Side {
+  if (s === 'SELL') return 'sell';
+  if (s === 'BUY') return 'buy';
+  if (s === undefined) throw new ParseError('E_FIELD', 'missing field', field);
+  throw new ParseError('E_SIDE', 'expected BUY or SELL', field, JSON.stringify(s));
+}
+
+/** `[[price, qty], ...]` -> levels; price > 0, qty >= 0 (0 deletes). */
+function levels(value: unknown, field: string): BookLevel[] {
+  if (!Array.isArray(value)) throw missingOrWrong(value, field, 'expected an array of [price, qty]');
+  const out: BookLevel[] = new Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const lv: unknown = value[i];
+    if (!Array.isArray(lv) || lv.length !== 2 || typeof lv[0] !== 'string' || typeof lv[1] !== 'string') {
+      throw new ParseError('E_MESSAGE', 'expected a level ["price", "qty"]', `${field}[${i}]`, shorten(JSON.stringify(lv) ?? String(lv)));
+    }
+    let j = 0;
+    try {
+      const price = positive(lv[0], field);
+      j = 1;
+      out[i] = [price, nonNegative(lv[1], field)];
+    } catch (e) {
+      // Name the exact element; the path is built only when something is wrong.
+      if (e instanceof ParseError) throw new ParseError(e.code, e.detail, `${field}[${i}][${j}]`, e.value);
+      throw e;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,311 @@
+/**
+ * Bybit v5 public frames -> normalized events. Pure functions in tardis-node's mapper shape: one
+ * small mapper per output type, each knowing the topics it needs (`topics()`, what live.ts
+ * subscribes to) and how to map a frame. Wire types: wire.ts. Evidence for every field:
+ * docs/normalization/bybit.md.
+ *
+ * Traps handled here:
+ *   - trade `S` is the TAKER side, used as is;
+ *   - liquidation `S` / `side` is the POSITION side (`Buy` = a long was liquidated), so the
+ *     forced order's side is the opposite;
+ *   - current tickers' `openInterest` counts both sides; `singleOpenInterest` is one side;
+ *   - inverse symbols (`BTCUSD`, `BTCUSDH24`) size in USD contracts, not base coin.
+ */
+import { ParseError } from '../../core/errors.ts';
+import { EMPTY_TICKER_FIELDS } from '../../core/events.ts';
+import type { BookLevel, MarketEvent, TickerFields } from '../../core/events.ts';
+import type { MessageMapper, ParseContext, VenueMessageParser } from '../../core/format.ts';
+import { InstrumentRegistry, toBaseQty } from '../../core/instruments.ts';
+import type { Instrument } from '../../core/instruments.ts';
+import { arr, bool, dec, flip, int, isObject, ms, obj, optDec, optMs, sideOf, str } from '../json-fields.ts';
+import type { JsonObject } from '../json-fields.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Registry
+
+/** A Bybit mapper: tardis-node's `Mapper` plus the subscription topics it needs. */
+export interface BybitMapper extends MessageMapper<JsonObject> {
+  /** Topic prefix: `publicTrade`, `orderbook`, ... */
+  readonly channel: string;
+  /** Topics live.ts subscribes to for these symbols; [] for decode-only (deprecated) topics. */
+  topics(symbols: readonly string[]): string[];
+}
+
+/** Every mapper, in the order frames are offered to them. */
+export function bybitMappers(instruments: Pick<InstrumentRegistry, 'get'>): BybitMapper[] {
+  const units = new BybitUnits(instruments);
+  return [
+    new BybitTradesMapper(units),
+    new BybitBookMapper(units),
+    new BybitTickerMapper(units),
+    new BybitAllLiquidationMapper(units),
+    new BybitLegacyLiquidationMapper(units),
+  ];
+}
+
+/** Bybit topics that are known and carry nothing we keep: counted by the caller, not errors. */
+export const BYBIT_SKIPPED_CHANNELS: ReadonlySet<string> = new Set(['kline']);
+
+/** All subscription topics for these symbols. */
+export function bybitTopics(symbols: readonly string[]): string[] {
+  return bybitMappers(new InstrumentRegistry()).flatMap((m) => m.topics(symbols));
+}
+
+export function createBybitParser(ctx: ParseContext): VenueMessageParser {
+  const mappers = bybitMappers(ctx.instruments);
+  return {
+    venue: 'bybit',
+    recognizes: isBybitFrame,
+    parse(msg: unknown, localTs: number): MarketEvent[] | null {
+      if (!isObject(msg)) throw new ParseError('E_MESSAGE', 'expected a JSON object', undefined, JSON.stringify(msg) ?? String(msg));
+      if (msg.op !== undefined && msg.topic === undefined) return opReply(msg);
+      const topic = str(msg.topic, 'topic');
+      const dot = topic.indexOf('.');
+      const channel = dot < 0 ? topic : topic.slice(0, dot);
+      if (BYBIT_SKIPPED_CHANNELS.has(channel)) return null;
+      for (const m of mappers) if (m.canHandle(msg)) return [...m.map(msg, localTs)];
+      throw new ParseError('E_MESSAGE', 'unknown Bybit topic', 'topic', topic);
+    },
+  };
+}
+
+/** A Bybit public data frame: `topic` + `data`. */
+export function isBybitFrame(msg: unknown): boolean {
+  return isObject(msg) && typeof msg.topic === 'string' && msg.data !== undefined;
+}
+
+/** `{"success":true,"op":"subscribe",...}` and pongs: no data. A refused op is an error. */
+function opReply(msg: JsonObject): null {
+  const op = str(msg.op, 'op');
+  if (!bool(msg.success, 'success')) {
+    throw new ParseError('E_MESSAGE', `Bybit refused ${op}: ${typeof msg.ret_msg === 'string' ? msg.ret_msg : ''}`, 'success', 'false');
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Units
+
+type Contract = Pick<Instrument, 'contractType' | 'contractValue'>;
+const BASE_UNITS: Contract = { contractType: 'linear', contractValue: 1 };
+/** Bybit inverse perpetuals and futures: `BTCUSD`, `BTCUSDH24` (month code + year). */
+const INVERSE_SYMBOL = /^[A-Z0-9]+USD(?:[FGHJKMNQUVXZ]\d{2})?$/;
+
+/**
+ * Sizes: linear (USDT/USDC) and spot trade base coin; inverse trades USD contracts. The
+ * registry's instrument decides when present; otherwise an inverse-shaped symbol is an error,
+ * anything else is base units.
+ */
+export class BybitUnits {
+  constructor(private readonly instruments: Pick<InstrumentRegistry, 'get'>) {}
+
+  contract(symbol: string, path: string): Contract {
+    const inst = this.instruments.get('bybit', symbol);
+    if (inst) return inst;
+    if (INVERSE_SYMBOL.test(symbol)) {
+      throw new ParseError('E_INSTRUMENT', `${symbol} is inverse (sizes in USD contracts): its instrument is needed to convert to base units`, path, symbol);
+    }
+    return BASE_UNITS;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mappers
+
+abstract class TopicMapper implements BybitMapper {
+  abstract readonly channel: string;
+  constructor(protected readonly units: BybitUnits) {}
+  canHandle(msg: JsonObject): boolean {
+    return typeof msg.topic === 'string' && msg.topic.startsWith(`${this.channel}.`);
+  }
+  abstract topics(symbols: readonly string[]): string[];
+  abstract map(msg: JsonObject, localTs: number): Iterable<MarketEvent>;
+}
+
+/** `publicTrade.{symbol}` -> trade. `S` is the taker side. */
+class BybitTradesMapper extends TopicMapper {
+  readonly channel = 'publicTrade';
+
+  topics(symbols: readonly string[]): string[] {
+    return symbols.map((s) => `publicTrade.${s}`);
+  }
+
+  *map(msg: JsonObject, localTs: number): Iterable<MarketEvent> {
+    const data = arr(msg.data, 'data');
+    for (let i = 0; i < data.length; i++) {
+      const at = `data[${i}]`;
+      const t = obj(data[i], at);
+      // Block trades are negotiated off the book (RFQ) and printed afterwards: they never hit
+      // resting liquidity, so they are not aggressive flow. Dropped on purpose.
+      if (bool(t.BT, `${at}.BT`)) continue;
+      // RPI trades (`RPI: true`) are kept: a web/app taker did lift or hit an RPI maker quote.
+      const symbol = str(t.s, `${at}.s`);
+      const price = dec(t.p, `${at}.p`, 'positive');
+      const size = dec(t.v, `${at}.v`, 'positive');
+      yield {
+        type: 'trade',
+        venue: 'bybit',
+        symbol,
+        ts: ms(t.T, `${at}.T`),
+        localTs,
+        price,
+        qty: toBaseQty(this.units.contract(symbol, `${at}.s`), size, price),
+        side: sideOf(t.S, `${at}.S`, 'Buy', 'Sell'),
+        id: str(t.i, `${at}.i`),
+      };
+    }
+  }
+}
+
+/** `orderbook.{depth}.{symbol}` snapshot/delta -> book; seq = `u`. Also the `_ob500.data` archive lines. */
+class BybitBookMapper extends TopicMapper {
+  readonly channel = 'orderbook';
+
+  constructor(units: BybitUnits, private readonly depth = 200) {
+    super(units);
+  }
+
+  topics(symbols: readonly string[]): string[] {
+    return symbols.map((s) => `orderbook.${this.depth}.${s}`);
+  }
+
+  *map(msg: JsonObject, localTs: number): Iterable<MarketEvent> {
+    const isSnapshot = snapshotOrDelta(msg.type);
+    const d = obj(msg.data, 'data');
+    const symbol = str(d.s, 'data.s');
+    const contract = this.units.contract(symbol, 'data.s');
+    yield {
+      type: 'book',
+      venue: 'bybit',
+      symbol,
+      ts: ms(msg.ts, 'ts'),
+      localTs,
+      isSnapshot,
+      bids: levels(d.b, 'data.b', contract),
+      asks: levels(d.a, 'data.a', contract),
+      seq: int(d.u, 'data.u'),
+    };
+  }
+}
+
+function levels(v: unknown, path: string, contract: Contract): BookLevel[] {
+  const rows = arr(v, path);
+  const out: BookLevel[] = new Array(rows.length);
+  for (let j = 0; j < rows.length; j++) {
+    const at = `${path}[${j}]`;
+    const lv = arr(rows[j], at);
+    if (lv.length !== 2) throw new ParseError('E_MESSAGE', 'expected [price, size]', at, JSON.stringify(lv));
+    const price = dec(lv[0], `${at}[0]`, 'positive');
+    out[j] = [price, toBaseQty(contract, dec(lv[1], `${at}[1]`, 'nonNegative'), price)];
+  }
+  return out;
+}
+
+function snapshotOrDelta(v: unknown): boolean {
+  if (v === 'snapshot') return true;
+  if (v === 'delta') return false;
+  throw v === undefined ? new ParseError('E_FIELD', 'missing field', 'type') : new ParseError('E_MESSAGE', 'expected snapshot or delta', 'type', JSON.stringify(v));
+}
+
+/**
+ * `tickers.{symbol}` snapshot/delta -> ticker. A delta carries only the fields that changed:
+ * the others stay NaN (merging deltas into a full state is the consumer's job). A frame that
+ * changes none of our fields yields nothing.
+ */
+class BybitTickerMapper extends TopicMapper {
+  readonly channel = 'tickers';
+
+  topics(symbols: readonly string[]): string[] {
+    return symbols.map((s) => `tickers.${s}`);
+  }
+
+  *map(msg: JsonObject, localTs: number): Iterable<MarketEvent> {
+    snapshotOrDelta(msg.type);
+    const d = obj(msg.data, 'data');
+    const symbol = str(d.symbol, 'data.symbol');
+    const contract = this.units.contract(symbol, 'data.symbol');
+    const f: TickerFields = { ...EMPTY_TICKER_FIELDS };
+    f.lastPrice = optDec(d.lastPrice, 'data.lastPrice', 'positive');
+    f.markPrice = optDec(d.markPrice, 'data.markPrice', 'positive');
+    f.indexPrice = optDec(d.indexPrice, 'data.indexPrice', 'positive');
+    f.fundingRate = optDec(d.fundingRate, 'data.fundingRate', 'any');
+    f.nextFundingTs = optMs(d.nextFundingTime, 'data.nextFundingTime');
+    // Current frames: `openInterest` is both sides summed, `singleOpenInterest` one side (they
+    // always arrive together). 2023 frames have only `openInterest`, then one side.
+    const oiKey = d.singleOpenInterest !== undefined ? 'singleOpenInterest' : 'openInterest';
+    const oivKey = d.singleOpenInterestValue !== undefined ? 'singleOpenInterestValue' : 'openInterestValue';
+    const oi = optDec(d[oiKey], `data.${oiKey}`, 'nonNegative');
+    const oiv = optDec(d[oivKey], `data.${oivKey}`, 'nonNegative');
+    if (contract.contractType === 'inverse') {
+      // Inverse: open interest counts USD contracts and its "value" is in base coin.
+      f.openInterest = oiv;
+      f.openInterestValue = oi * contract.contractValue;
+    } else {
+      f.openInterest = oi * contract.contractValue;
+      f.openInterestValue = oiv;
+    }
+    f.bestBid = optDec(d.bid1Price, 'data.bid1Price', 'positive');
+    f.bestBidQty = toBaseQty(contract, optDec(d.bid1Size, 'data.bid1Size', 'nonNegative'), f.bestBid);
+    f.bestAsk = optDec(d.ask1Price, 'data.ask1Price', 'positive');
+    f.bestAskQty = toBaseQty(contract, optDec(d.ask1Size, 'data.ask1Size', 'nonNegative'), f.bestAsk);
+    if (!Object.values(f).some((x) => !Number.isNaN(x))) return;
+    yield { type: 'ticker', venue: 'bybit', symbol, ts: ms(msg.ts, 'ts'), localTs, ...f };
+  }
+}
+
+/** `allLiquidation.{symbol}` -> liquidation. `S` is the POSITION side: flipped. `p` is the bankruptcy price. */
+class BybitAllLiquidationMapper extends TopicMapper {
+  readonly channel = 'allLiquidation';
+
+  topics(symbols: readonly string[]): string[] {
+    return symbols.map((s) => `allLiquidation.${s}`);
+  }
+
+  *map(msg: JsonObject, localTs: number): Iterable<MarketEvent> {
+    const data = arr(msg.data, 'data');
+    for (let i = 0; i < data.length; i++) {
+      const at = `data[${i}]`;
+      const l = obj(data[i], at);
+      const symbol = str(l.s, `${at}.s`);
+      const price = dec(l.p, `${at}.p`, 'positive');
+      yield {
+        type: 'liquidation',
+        venue: 'bybit',
+        symbol,
+        ts: ms(l.T, `${at}.T`),
+        localTs,
+        price,
+        qty: toBaseQty(this.units.contract(symbol, `${at}.s`), dec(l.v, `${at}.v`, 'positive'), price),
+        // "Buy" = a long position was liquidated, so the forced order SELLS.
+        side: flip(sideOf(l.S, `${at}.S`, 'Buy', 'Sell')),
+        id: '',
+      };
+    }
+  }
+}
+
+/** Deprecated `liquidation.{symbol}` (one object per frame) -> liquidation, same side flip. Decode-only. */
+class BybitLegacyLiquidationMapper extends TopicMapper {
+  readonly channel = 'liquidation';
+
+  topics(): string[] {
+    return [];
+  }
+
+  *map(msg: JsonObject, localTs: number): Iterable<MarketEvent> {
+    const l = obj(msg.data, 'data');
+    const symbol = str(l.symbol, 'data.symbol');
+    const price = dec(l.price, 'data.price', 'positive');
+    yield {
+      type: 'liquidation',
+      venue: 'bybit',
+      symbol,
+      ts: ms(l.updatedTime, 'data.updatedTime'),
+      localTs,
+      price,
+      qty: toBaseQty(this.units.contract(symbol, 'data.symbol'), dec(l.size, 'data.size', 'positive'), price),
+      side: flip(sideOf(l.side, 'data.side', 'Buy', 'Sell')),
+      id: '',
+    };
+  }
+}

@@ -1,0 +1,364 @@
+/**
+ * OKX v5 public frames -> normalized events. Pure functions in tardis-node's mapper shape: one
+ * small mapper per output type, each knowing the channels it handles and the subscription args
+ * live.ts sends (`subscriptions()`). Wire types: wire.ts. Evidence: docs/normalization/okx.md.
+ *
+ * Traps handled here:
+ *   - trade `side` is the TAKER side, used as is;
+ *   - `sz` counts CONTRACTS for SWAP/FUTURES (base for SPOT): converted with the instrument's
+ *     contract value; an inverse contract is worth USD, so base = sz x ctVal / px;
+ *   - liquidation-orders `side` is the ORDER side (what we keep), `posSide` the position;
+ *   - funding-rate `fundingTime` is the NEXT settlement (the one `fundingRate` is paid at);
+ *   - every number is a string, timestamps included.
+ */
+import { ParseError } from '../../core/errors.ts';
+import { EMPTY_TICKER_FIELDS } from '../../core/events.ts';
+import type { BookLevel, MarketEvent, Side, TickerFields } from '../../core/events.ts';
+import type { MessageMapper, ParseContext, VenueMessageParser } from '../../core/format.ts';
+import { toBaseQty } from '../../core/instruments.ts';
+import type { Instrument, InstrumentRegistry } from '../../core/instruments.ts';
+import { arr, dec, int, isObject, ms, obj, optDec, sideOf, str } from '../json-fields.ts';
+import type { JsonObject } from '../json-fields.ts';
+import type { OkxArg } from './wire.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Registry
+
+/** An OKX mapper: tardis-node's `Mapper` plus the subscription args it needs. */
+export interface OkxMapper extends MessageMapper<JsonObject> {
+  /** The `arg.channel` values it handles. */
+  readonly channels: readonly string[];
+  /** What live.ts subscribes to for these instruments. */
+  subscriptions(instIds: readonly string[]): OkxArg[];
+}
+
+/** Every mapper, in the order frames are offered to them. */
+export function okxMappers(instruments: Pick<InstrumentRegistry, 'get'>): OkxMapper[] {
+  const units = new OkxUnits(instruments);
+  return [
+    new OkxTradesMapper(units),
+    new OkxBookMapper(units),
+    new OkxTickerMapper(units),
+    new OkxFundingRateMapper(),
+    new OkxOpenInterestMapper(),
+    new OkxMarkPriceMapper(),
+    new OkxIndexTickerMapper(),
+    new OkxLiquidationOrdersMapper(units),
+  ];
+}
+
+/**
+ * OKX channels that are known and carry nothing we keep: `bbo-tbt` (top of book; tickers carry
+ * it, and a one-level "snapshot" would wipe a depth book), `price-limit`, and candles.
+ */
+export function isOkxSkippedChannel(channel: string): boolean {
+  return channel === 'bbo-tbt' || channel === 'price-limit' || channel.startsWith('candle')
+    || channel.startsWith('mark-price-candle') || channel.startsWith('index-candle');
+}
+
+/** All subscription args for these instruments. */
+export function okxSubscriptions(instIds: readonly string[]): OkxArg[] {
+  return okxMappers({ get: () => undefined }).flatMap((m) => m.subscriptions(instIds));
+}
+
+export function createOkxParser(ctx: ParseContext): VenueMessageParser {
+  const mappers = okxMappers(ctx.instruments);
+  return {
+    venue: 'okx',
+    recognizes: isOkxFrame,
+    parse(msg: unknown, localTs: number): MarketEvent[] | null {
+      if (!isObject(msg)) throw new ParseError('E_MESSAGE', 'expected a JSON object', undefined, JSON.stringify(msg) ?? String(msg));
+      if (msg.event !== undefined) return okxEvent(msg);
+      const channel = str(obj(msg.arg, 'arg').channel, 'arg.channel');
+      if (isOkxSkippedChannel(channel)) return null;
+      for (const m of mappers) if (m.canHandle(msg)) return [...m.map(msg, localTs)];
+      throw new ParseError('E_MESSAGE', 'unknown OKX channel', 'arg.channel', channel);
+    },
+  };
+}
+
+/** An OKX push (`arg.channel` + `data`) or an event reply carrying `arg`. */
+export function isOkxFrame(msg: unknown): boolean {
+  if (!isObject(msg) || !isObject(msg.arg)) return false;
+  return (typeof msg.arg.channel === 'string' && Array.isArray(msg.data)) || typeof msg.event === 'string';
+}
+
+/** Subscribe/unsubscribe replies carry no data; an error reply is an error. */
+function okxEvent(msg: JsonObject): null {
+  const event = str(msg.event, 'event');
+  if (event === 'subscribe' || event === 'unsubscribe') return null;
+  if (event === 'error') {
+    const code = typeof msg.code === 'string' ? msg.code : JSON.stringify(msg.code);
+    throw new ParseError('E_MESSAGE', `OKX error ${code}: ${typeof msg.msg === 'string' ? msg.msg : ''}`, 'event', code);
+  }
+  throw new ParseError('E_MESSAGE', 'unknown OKX event', 'event', event);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Units
+
+type Contract = Pick<Instrument, 'contractType' | 'contractValue'>;
+const BASE_UNITS: Contract = { contractType: 'linear', contractValue: 1 };
+/** A spot pair (`BTC-USDT`): two parts. Swaps, futures and options have three or more. */
+const SPOT_ID = /^[A-Z0-9]+-[A-Z0-9]+$/;
+
+/** Contract value per instrument: the registry's, or base units for a spot pair. */
+export class OkxUnits {
+  constructor(private readonly instruments: Pick<InstrumentRegistry, 'get'>) {}
+
+  contract(instId: string, path: string): Contract {
+    const inst = this.instruments.get('okx', instId);
+    if (inst) return inst;
+    if (SPOT_ID.test(instId)) return BASE_UNITS;
+    throw new ParseError('E_INSTRUMENT', `unknown instrument ${instId}: its contract value is needed to convert contracts to base units`, path, instId);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mappers
+
+abstract class ChannelMapper implements OkxMapper {
+  abstract readonly channels: readonly string[];
+  canHandle(msg: JsonObject): boolean {
+    return isObject(msg.arg) && this.channels.includes(msg.arg.channel as string);
+  }
+  subscriptions(instIds: readonly string[]): OkxArg[] {
+    return instIds.map((instId) => ({ channel: this.channels[0], instId }));
+  }
+  abstract map(msg: JsonObject, localTs: number): Iterable<MarketEvent>;
+}
+
+/** `trades` / `trades-all` -> trade. `side` is the taker side; `sz` contracts -> base. */
+class OkxTradesMapper extends ChannelMapper {
+  readonly channels = ['trades', 'trades-all'];
+  constructor(private readonly units: OkxUnits) {
+    super();
+  }
+
+  *map(msg: JsonObject, localTs: number): Iterable<MarketEvent> {
+    const data = arr(msg.data, 'data');
+    for (let i = 0; i < data.length; i++) {
+      const at = `data[${i}]`;
+      const t = obj(data[i], at);
+      const symbol = str(t.instId, `${at}.instId`);
+      const price = dec(t.px, `${at}.px`, 'positive');
+      const size = dec(t.sz, `${at}.sz`, 'positive');
+      yield {
+        type: 'trade',
+        venue: 'okx',
+        symbol,
+        ts: ms(t.ts, `${at}.ts`),
+        localTs,
+        price,
+        qty: toBaseQty(this.units.contract(symbol, `${at}.instId`), size, price),
+        side: sideOf(t.side, `${at}.side`, 'buy', 'sell'),
+        id: str(t.tradeId, `${at}.tradeId`),
+      };
+    }
+  }
+}
+
+/**
+ * `books` (400 levels), `books5`, `books-l2-tbt`, `books50-l2-tbt` -> book. `action` is
+ * `snapshot` or `update`; books5 has none and every push is a full 5-level snapshot.
+ */
+class OkxBookMapper extends ChannelMapper {
+  readonly channels = ['books', 'books5', 'books-l2-tbt', 'books50-l2-tbt'];
+  constructor(private readonly units: OkxUnits) {
+    super();
+  }
+
+  *map(msg: JsonObject, localTs: number): Iterable<MarketEvent> {
+    const arg = obj(msg.arg, 'arg');
+    const symbol = str(arg.instId, 'arg.instId');
+    const isSnapshot = arg.channel === 'books5' || snapshotOrUpdate(msg.action);
+    const contract = this.units.contract(symbol, 'arg.instId');
+    const data = arr(msg.data, 'data');
+    for (let i = 0; i < data.length; i++) {
+      const at = `data[${i}]`;
+      const b = obj(data[i], at);
+      yield {
+        type: 'book',
+        venue: 'okx',
+        symbol,
+        ts: ms(b.ts, `${at}.ts`),
+        localTs,
+        isSnapshot,
+        bids: levels(b.bids, `${at}.bids`, contract),
+        asks: levels(b.asks, `${at}.asks`, contract),
+        // seqId exists in frames since 2023; the 2022 capture has only `checksum`.
+        seq: b.seqId === undefined ? NaN : int(b.seqId, `${at}.seqId`),
+      };
+    }
+  }
+}
+
+function snapshotOrUpdate(v: unknown): boolean {
+  if (v === 'snapshot') return true;
+  if (v === 'update') return false;
+  throw v === undefined ? new ParseError('E_FIELD', 'missing field', 'action') : new ParseError('E_MESSAGE', 'expected snapshot or update', 'action', JSON.stringify(v));
+}
+
+function levels(v: unknown, path: string, contract: Contract): BookLevel[] {
+  const rows = arr(v, path);
+  const out: BookLevel[] = new Array(rows.length);
+  for (let j = 0; j < rows.length; j++) {
+    const at = `${path}[${j}]`;
+    const lv = arr(rows[j], at);
+    if (lv.length !== 4) throw new ParseError('E_MESSAGE', 'expected [px, sz, "0", numOrders]', at, JSON.stringify(lv));
+    const price = dec(lv[0], `${at}[0]`, 'positive');
+    out[j] = [price, toBaseQty(contract, dec(lv[1], `${at}[1]`, 'nonNegative'), price)];
+  }
+  return out;
+}
+
+/** `tickers` -> ticker: last price and best bid/ask (sizes contracts -> base). */
+class OkxTickerMapper extends ChannelMapper {
+  readonly channels = ['tickers'];
+  constructor(private readonly units: OkxUnits) {
+    super();
+  }
+
+  *map(msg: JsonObject, localTs: number): Iterable<MarketEvent> {
+    yield* items(msg, localTs, (t, at, f) => {
+      const contract = this.units.contract(str(t.instId, `${at}.instId`), `${at}.instId`);
+      f.lastPrice = optDec(t.last, `${at}.last`, 'positive');
+      f.bestBid = optDec(t.bidPx, `${at}.bidPx`, 'positive');
+      f.bestBidQty = toBaseQty(contract, optDec(t.bidSz, `${at}.bidSz`, 'nonNegative'), f.bestBid);
+      f.bestAsk = optDec(t.askPx, `${at}.askPx`, 'positive');
+      f.bestAskQty = toBaseQty(contract, optDec(t.askSz, `${at}.askSz`, 'nonNegative'), f.bestAsk);
+      return ms(t.ts, `${at}.ts`);
+    });
+  }
+}
+
+/**
+ * `funding-rate` -> ticker fundingRate + nextFundingTs. `fundingTime` is when the current
+ * `fundingRate` settles, i.e. the next funding. Frames from 2021 have no `ts` (the receive time
+ * stands in) and some have no `fundingRate`.
+ */
+class OkxFundingRateMapper extends ChannelMapper {
+  readonly channels = ['funding-rate'];
+
+  *map(msg: JsonObject, localTs: number): Iterable<MarketEvent> {
+    yield* items(msg, localTs, (t, at, f) => {
+      f.fundingRate = optDec(t.fundingRate, `${at}.fundingRate`, 'any');
+      f.nextFundingTs = ms(t.fundingTime, `${at}.fundingTime`);
+      return t.ts === undefined ? localTs : ms(t.ts, `${at}.ts`);
+    });
+  }
+}
+
+/** `open-interest` -> ticker openInterest from `oiCcy` (base currency), not `oi` (contracts). */
+class OkxOpenInterestMapper extends ChannelMapper {
+  readonly channels = ['open-interest'];
+
+  *map(msg: JsonObject, localTs: number): Iterable<MarketEvent> {
+    yield* items(msg, localTs, (t, at, f) => {
+      f.openInterest = dec(t.oiCcy, `${at}.oiCcy`, 'nonNegative');
+      return ms(t.ts, `${at}.ts`);
+    });
+  }
+}
+
+/** `mark-price` -> ticker markPrice. */
+class OkxMarkPriceMapper extends ChannelMapper {
+  readonly channels = ['mark-price'];
+
+  *map(msg: JsonObject, localTs: number): Iterable<MarketEvent> {
+    yield* items(msg, localTs, (t, at, f) => {
+      f.markPrice = dec(t.markPx, `${at}.markPx`, 'positive');
+      return ms(t.ts, `${at}.ts`);
+    });
+  }
+}
+
+/**
+ * `index-tickers` -> ticker indexPrice, under the INDEX's id (`BTC-USDT`), which is the swap's
+ * underlying (`uly`), not the swap itself.
+ */
+class OkxIndexTickerMapper extends ChannelMapper {
+  readonly channels = ['index-tickers'];
+
+  /** The index of `BTC-USDT-SWAP` / `BTC-USDT-240628` is `BTC-USDT`. */
+  override subscriptions(instIds: readonly string[]): OkxArg[] {
+    const indexes = new Set(instIds.map((id) => id.split('-').slice(0, 2).join('-')));
+    return [...indexes].map((instId) => ({ channel: 'index-tickers', instId }));
+  }
+
+  *map(msg: JsonObject, localTs: number): Iterable<MarketEvent> {
+    yield* items(msg, localTs, (t, at, f) => {
+      f.indexPrice = dec(t.idxPx, `${at}.idxPx`, 'positive');
+      return ms(t.ts, `${at}.ts`);
+    });
+  }
+}
+
+/** One ticker per `data[]` item; `fill` sets the fields it knows and returns the event time. */
+function* items(
+  msg: JsonObject,
+  localTs: number,
+  fill: (t: JsonObject, at: string, f: TickerFields) => number,
+): Iterable<MarketEvent> {
+  const data = arr(msg.data, 'data');
+  for (let i = 0; i < data.length; i++) {
+    const at = `data[${i}]`;
+    const t = obj(data[i], at);
+    const symbol = str(t.instId, `${at}.instId`);
+    const f: TickerFields = { ...EMPTY_TICKER_FIELDS };
+    const ts = fill(t, at, f);
+    yield { type: 'ticker', venue: 'okx', symbol, ts, localTs, ...f };
+  }
+}
+
+/**
+ * `liquidation-orders` (subscribed per instType) -> one liquidation per `details[]` item.
+ * `side` is the liquidation ORDER's side, already our convention; `posSide` must agree with it.
+ * Price: `bkPx`, the bankruptcy price (the channel gives no fill price). Size: contracts -> base.
+ */
+class OkxLiquidationOrdersMapper extends ChannelMapper {
+  readonly channels = ['liquidation-orders'];
+  constructor(private readonly units: OkxUnits) {
+    super();
+  }
+
+  override subscriptions(): OkxArg[] {
+    return [{ channel: 'liquidation-orders', instType: 'SWAP' }];
+  }
+
+  *map(msg: JsonObject, localTs: number): Iterable<MarketEvent> {
+    const data = arr(msg.data, 'data');
+    for (let i = 0; i < data.length; i++) {
+      const at = `data[${i}]`;
+      const item = obj(data[i], at);
+      const symbol = str(item.instId, `${at}.instId`);
+      const contract = this.units.contract(symbol, `${at}.instId`);
+      const details = arr(item.details, `${at}.details`);
+      for (let j = 0; j < details.length; j++) {
+        const dat = `${at}.details[${j}]`;
+        const d = obj(details[j], dat);
+        const side = sideOf(d.side, `${dat}.side`, 'buy', 'sell');
+        checkPosSide(d.posSide, side, `${dat}.posSide`);
+        const price = dec(d.bkPx, `${dat}.bkPx`, 'positive');
+        yield {
+          type: 'liquidation',
+          venue: 'okx',
+          symbol,
+          ts: ms(d.ts, `${dat}.ts`),
+          localTs,
+          price,
+          qty: toBaseQty(contract, dec(d.sz, `${dat}.sz`, 'positive'), price),
+          side,
+          id: '',
+        };
+      }
+    }
+  }
+}
+
+/** A long is closed by a sell, a short by a buy; `net` (one-way mode) says nothing more. */
+function checkPosSide(v: unknown, side: Side, path: string): void {
+  const pos = str(v, path);
+  if (pos === 'net' || (pos === 'long' && side === 'sell') || (pos === 'short' && side === 'buy')) return;
+  throw new ParseError('E_SIDE', pos === 'long' || pos === 'short' ? `posSide ${pos} contradicts order side ${side}` : 'expected long, short or net', path, pos);
+}
