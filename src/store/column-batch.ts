@@ -130,7 +130,7 @@ export class ColumnBatch {
 
   private fillVector(chunk: DuckDBDataChunk, c: number, rows: number): void {
     const kind = this.specs[c].kind;
-    const vector = chunk.getColumnVector(c) as unknown as {
+    const vector = (kind === 'varchar' ? lazyVector(chunk, c) : chunk.getColumnVector(c)) as unknown as {
       items: Uint8Array | Float64Array | BigInt64Array | Int32Array | DataView;
       vector: duckdb.Vector;
       setItem(i: number, v: unknown): void;
@@ -141,6 +141,15 @@ export class ColumnBatch {
     switch (kind) {
       case 'varchar': {
         const strings = col as string[];
+        const first = strings[0];
+        let constant = true;
+        for (let i = 1; i < rows && constant; i++) constant = strings[i] === first;
+        if (constant) {
+          // One value for the whole batch (the symbol, nearly always): a constant vector is one
+          // native call instead of one per row.
+          duckdb.vector_reference_value(duckdb.data_chunk_get_vector(chunk.chunk, c), duckdb.create_varchar(first));
+          return;
+        }
         for (let i = 0; i < rows; i++) vector.setItem(i, strings[i]);
         break;
       }
@@ -196,6 +205,19 @@ export class ColumnBatch {
     }
     return any;
   }
+}
+
+/** Defer building the node-api VARCHAR wrapper (it reads every string) until it is needed. */
+function lazyVector(chunk: DuckDBDataChunk, c: number): unknown {
+  let v: ReturnType<DuckDBDataChunk['getColumnVector']> | undefined;
+  const get = () => (v ??= chunk.getColumnVector(c));
+  return {
+    setItem: (i: number, value: unknown) => (get() as unknown as { setItem(i: number, v: unknown): void }).setItem(i, value),
+    flush: () => get().flush(),
+    get vector() {
+      return (get() as unknown as { vector: duckdb.Vector }).vector;
+    },
+  };
 }
 
 export type Columns<K extends ColumnKind> = K extends 'varchar' ? string[] : K extends 'int' ? Int32Array : K extends 'double' | 'ts' | 'bigint' ? Float64Array : Uint8Array;

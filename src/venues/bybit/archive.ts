@@ -63,7 +63,7 @@ export const bybitTradesArchiveFormat: FileFormat = {
         const id = c[6];
         if (id === '') throw new ParseError('E_FIELD', 'missing trade id', 'trdMatchID', '');
         // `side` is the taker side. There is no block-trade flag in this file (see docs).
-        sink.trade('bybit', symbol, secondsToMs(c[0]), NaN, price, toBaseQty(contract!, positive(c[3], 'size'), price), takerSide(c[2]), id);
+        sink.trade('bybit', symbol, epochMs(c[0], 's', 'timestamp'), NaN, price, toBaseQty(contract!, positive(c[3], 'size'), price), takerSide(c[2]), id);
       },
     };
   },
@@ -73,19 +73,6 @@ function takerSide(text: string): Side {
   if (text === 'Buy') return 'buy';
   if (text === 'Sell') return 'sell';
   throw new ParseError('E_SIDE', 'expected Buy or Sell', 'side', text);
-}
-
-/**
- * `1692748800.279` (seconds with a fraction) -> epoch ms, to the decimals the text has. Scaling
- * to ms in float leaves noise on about one value in seven (`1786310820.972` ->
- * 1786310820971.9998), which would break equality with the WebSocket's integer `T`; rounding back
- * to the text's own precision (ms, or 0.1 ms for 4-decimal rows) removes it.
- */
-export function secondsToMs(text: string): number {
-  const v = epochMs(text, 's', 'timestamp');
-  const dot = text.indexOf('.');
-  const p = 10 ** (dot < 0 ? 0 : Math.max(0, text.length - dot - 4));
-  return Math.round(v * p) / p;
 }
 
 export const bybitObArchiveFormat: FileFormat = {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../../../src/core/events.ts';
+import { epochMs } from '../../../src/core/parse-util.ts';
 import { binanceStreams, createBinanceParser } from '../../../src/venues/binance/parse.ts';
 import { assertGolden } from '../../helpers/golden.ts';
 import { ctx, fixture, GOLDEN, lines, parseError, run } from './util.ts';
@@ -84,8 +85,9 @@ describe('binance trades', () => {
 
   it('takes ts from the trade time T, the id from t, and localTs from the capture line', () => {
     const [ev] = run(CAPTURE, 't.txt', `${trades[0]}\n`).events as TradeEvent[];
+    // localTs is the capture line's receive time (ns), converted by the shared capture code.
     assert.deepEqual(ev, {
-      type: 'trade', venue: 'binance', symbol: 'BTCUSDT', ts: 1723161256322, localTs: 1723161255088.1763,
+      type: 'trade', venue: 'binance', symbol: 'BTCUSDT', ts: 1723161256322, localTs: epochMs('1723161255088176367', 'ns', 'local_ns'),
       price: 61800.3, qty: 0.006, side: 'buy', id: '5266583935',
     });
   });

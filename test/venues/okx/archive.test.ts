@@ -76,7 +76,7 @@ describe('okx-trades-archive (historical trade history CSV)', () => {
     const ok = 'BTC-USDT-SWAP,2885385355,sell,78542.2,14.07,1788192000021,0';
     const run = (row: string) => runFormat(okxTradesArchiveFormat, context('x', { instruments: okxTestInstruments() }), `${OKX_TRADES_HEADER_SOURCE}\n${row}`).events as TradeEvent[];
     const [t] = run(ok);
-    assert.equal(t.qty, 14.07 * 0.01);
+    assert.equal(t.qty, 0.1407); // 14.07 contracts x 0.01 BTC
     assert.equal(t.side, 'sell');
     code(() => run(ok.replace('sell', 'Sell')), 'E_SIDE', 'side');
     code(() => run(ok.replace('78542.2', '-1')), 'E_NUMBER', 'price');

@@ -156,7 +156,7 @@ describe('okx books', () => {
     const f = { arg: { channel: 'books5', instId: 'BTC-USDT-SWAP' }, data: [{ asks: [['38632.4', '727', '0', '22']], bids: [['38632.3', '990', '0', '22']], instId: 'BTC-USDT-SWAP', ts: '1651761120004', seqId: 7 }] };
     const b = one<BookEvent>(f);
     assert.equal(b.isSnapshot, true);
-    assert.deepEqual(b.asks[0], [38632.4, 727 * 0.01]);
+    assert.deepEqual(b.asks[0], [38632.4, 7.27]); // 727 contracts x 0.01 BTC, without float noise
   });
 
   it('books without action, bad levels, bad seqId', () => {
