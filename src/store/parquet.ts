@@ -3,7 +3,7 @@
  * and import of files written that way. Partition columns are also written inside each file,
  * so a single file is self-describing and can be imported on its own.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileError } from '../core/errors.ts';
 import { DATA_TABLES, TIME_COLUMN, type DataTable } from './schema.ts';
@@ -53,6 +53,7 @@ export async function exportParquet(store: Store, outDir: string, filter: Export
     const [{ n }] = await store.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${table} ${cond}`, values);
     if (n === 0n) continue;
     const dir = join(outDir, table);
+    mkdirSync(dir, { recursive: true });
     const cols = exportColumns(table).filter((c) => c !== 'date').join(', ');
     // COPY cannot take a bound target path, so the path is passed as a quoted literal; it is
     // escaped, and the query's own filters stay bound.

@@ -1,7 +1,9 @@
 /**
  * Binance USD-M futures metadata -> Instrument.
  *   GET /fapi/v1/exchangeInfo     symbols[]: contractType, baseAsset, quoteAsset, filters
- *   GET /fapi/v1/leverageBracket  [{symbol, brackets[]}] (or one such object when ?symbol= is sent)
+ *   GET /fapi/v1/leverageBracket  [{symbol, brackets[]}] (or one such object when ?symbol= is sent;
+ *     USER_DATA: the calling account's brackets, `notionalCoef` present when they were adjusted;
+ *     developers.binance.com .../usds-margined-futures/account/rest-api/Notional-and-Leverage-Brackets)
  * USD-M quantities are base units, so contractValue is 1 and lotSize is LOT_SIZE.stepSize.
  */
 import { z } from 'zod';

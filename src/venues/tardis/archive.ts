@@ -76,7 +76,7 @@ function instrumentFor(ex: TardisExchange, symbol: string, instruments: Instrume
   if (ex.units === 'bybit' && symbol.endsWith('USDT')) return null;
   throw new ParseError(
     'E_INSTRUMENT',
-    `unknown ${ex.venue} instrument: its sizes are contracts and need the contract value (load the venue's metadata with --instruments)`,
+    `unknown ${ex.venue} instrument: its sizes are contracts and need the contract value (add the venue's metadata, docs/INSTRUMENTS.md)`,
     'symbol',
     symbol,
   );

@@ -105,16 +105,17 @@ describe('tardis timestamps', () => {
 
 describe('tardis trades', () => {
   it('keeps the aggressor side: Binance m=true (buyer maker) is a sell', () => {
-    const src = readFileSync('/work/shared/data/hftbacktest-binance-um-BTCUSDT-trade-20240808.txt', 'utf8').split('\n').slice(0, 40);
+    // `m` of the first 40 lines of /work/shared/data/hftbacktest-binance-um-BTCUSDT-trade-20240808.txt
+    // (S = m:true, B = m:false); ids run from 5266583935 without gaps (SOURCES.md §1).
+    const m = 'BBBBSBSSSSSSSSSSSSSSSSSSBBBSSSSSSSSBBSSS';
     const events = run('binance-futures_trades_2024-08-08_BTCUSDT.csv').sink.events as TradeEvent[];
     assert.equal(events.length, 40);
     events.forEach((ev, i) => {
-      const d = JSON.parse(src[i].slice(src[i].indexOf(' ') + 1)).data;
-      assert.equal(ev.id, String(d.t));
-      assert.equal(ev.side, d.m ? 'sell' : 'buy');
+      assert.equal(ev.id, String(5266583935 + i));
+      assert.equal(ev.side, m[i] === 'S' ? 'sell' : 'buy');
       assert.equal(ev.venue, 'binance');
-      assert.equal(ev.qty, Number(d.q));
     });
+    assert.deepEqual([events[0].price, events[0].qty, events[4].price, events[4].side], [61800.3, 0.006, 61800.2, 'sell']);
   });
 
   it('converts OKX inverse-future contracts (100 USD each) to base units', () => {
@@ -179,17 +180,15 @@ describe('tardis liquidations', () => {
 
 describe('tardis incremental_book_L2', () => {
   it('groups rows into messages: one snapshot, then one event per delta message', () => {
-    const src = readFileSync('/work/shared/data/bybit-v5-linear-ws-orderbook200-2026-08-09.jsonl', 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((m) => m.data.s === 'BTCUSDT');
+    // From /work/shared/data/bybit-v5-linear-ws-orderbook200-2026-08-09.jsonl, BTCUSDT: a snapshot of
+    // 200 bids + 200 asks, then deltas with these level counts, 99-100 ms apart.
+    const levels = [22, 32, 10, 30, 19, 12, 222, 85, 35, 29, 35, 29, 26, 25, 23, 14, 72, 35, 41, 51];
     const events = run('bybit_incremental_book_L2_2026-08-09_BTCUSDT.csv').sink.events as BookEvent[];
     assert.equal(events.length, 21);
-    assert.equal(events[0].isSnapshot, true);
-    assert.equal(events[0].bids.length, src[0].data.b.length);
-    assert.equal(events[0].asks.length, src[0].data.a.length);
-    for (let i = 1; i < 21; i++) {
-      assert.equal(events[i].isSnapshot, false);
-      assert.equal(events[i].ts, src[i].ts);
-      assert.equal(events[i].bids.length + events[i].asks.length, src[i].data.b.length + src[i].data.a.length);
-    }
+    assert.deepEqual([events[0].isSnapshot, events[0].bids.length, events[0].asks.length], [true, 200, 200]);
+    assert.deepEqual(events.slice(1).map((e) => e.bids.length + e.asks.length), levels);
+    assert.ok(events.slice(1).every((e) => !e.isSnapshot));
+    assert.deepEqual(events.slice(1, 4).map((e) => e.ts), [1786310818130, 1786310818229, 1786310818328]);
   });
 
   it('converts OKX inverse-swap contracts per level price', () => {

@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { FileError, ParseError } from '../../src/core/errors.ts';
+import { exportParquet } from '../../src/store/parquet.ts';
+import { Store } from '../../src/store/store.ts';
+import { importInto, openTempStore, tableCounts, tempDir, writeZip } from '../helpers/store.ts';
+
+const FIXTURES = new URL('../fixtures/binance/archive/', import.meta.url).pathname;
+/** Real captured BTCUSDT trades in the USD-M aggTrades archive layout (see the fixture README). */
+const AGG = readFileSync(join(FIXTURES, 'BTCUSDT-aggTrades-2024-08-08.csv'), 'utf8');
+const AGG_LINES = AGG.trimEnd().split('\n');
+const HEADER = AGG_LINES[0];
+const ROWS = AGG_LINES.slice(1);
+
+function write(dir: string, name: string, text: string | Buffer): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+async function rejects(p: Promise<unknown>, check: (e: FileError | ParseError) => void): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof FileError || e instanceof ParseError, `unexpected error ${String(e)}`);
+    check(e);
+    return true;
+  });
+}
+
+describe('importer: atomic and idempotent', () => {
+  it('imports a published-style zip with its .CHECKSUM, and a second import adds nothing', async () => {
+    const store = await openTempStore();
+    const dir = tempDir();
+    const zip = join(dir, 'BTCUSDT-aggTrades-2024-08-08.zip');
+    writeZip(zip, { 'BTCUSDT-aggTrades-2024-08-08.csv': AGG });
+    const sha = createHash('sha256').update(readFileSync(zip)).digest('hex');
+    write(dir, 'BTCUSDT-aggTrades-2024-08-08.zip.CHECKSUM', `${sha}  BTCUSDT-aggTrades-2024-08-08.zip\n`);
+
+    const first = await importInto(store, zip);
+    assert.equal(first.status, 'imported');
+    assert.equal(first.format, 'binance-um-aggTrades');
+    assert.equal(first.rows, ROWS.length);
+    assert.equal(first.checksumVerified, true);
+    const [t] = await store.rows<{ symbol: string; venue: string; side: string; ms: number; local: unknown }>(
+      `SELECT symbol, venue::VARCHAR AS venue, side::VARCHAR AS side, epoch_ms(ts)::DOUBLE AS ms, local_ts AS local FROM trades ORDER BY ts, trade_id LIMIT 1`,
+    );
+    const c = ROWS[0].split(',');
+    assert.deepEqual(t, { symbol: 'BTCUSDT', venue: 'binance', side: c[6] === 'true' ? 'sell' : 'buy', ms: Number(c[5]), local: null });
+
+    const second = await importInto(store, zip);
+    assert.equal(second.status, 'already-imported');
+    assert.equal(second.importId, first.importId);
+    assert.equal((await tableCounts(store)).trades, ROWS.length);
+  });
+
+  it('refuses a zip whose .CHECKSUM does not match, writing nothing', async () => {
+    const store = await openTempStore();
+    const dir = tempDir();
+    const zip = join(dir, 'BTCUSDT-aggTrades-2024-08-08.zip');
+    writeZip(zip, { 'BTCUSDT-aggTrades-2024-08-08.csv': AGG });
+    write(dir, 'BTCUSDT-aggTrades-2024-08-08.zip.CHECKSUM', `${'0'.repeat(64)}  BTCUSDT-aggTrades-2024-08-08.zip\n`);
+    await rejects(importInto(store, zip), (e) => assert.equal(e.code, 'E_CHECKSUM'));
+    assert.deepEqual(Object.values(await tableCounts(store)), [0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('refuses truncated gzip and zip files, writing nothing', async () => {
+    const store = await openTempStore();
+    const dir = tempDir();
+    const gz = gzipSync(Buffer.from(AGG));
+    const gzPath = write(dir, 'BTCUSDT-aggTrades-2024-08-08.csv.gz', gz.subarray(0, Math.floor(gz.length * 0.6)));
+    await rejects(importInto(store, gzPath), (e) => {
+      assert.equal(e.code, 'E_TRUNCATED');
+      assert.match(e.message, /BTCUSDT-aggTrades-2024-08-08\.csv\.gz/);
+    });
+    const zip = join(dir, 'full.zip');
+    writeZip(zip, { 'BTCUSDT-aggTrades-2024-08-08.csv': AGG });
+    const zipBytes = readFileSync(zip);
+    const cut = write(dir, 'BTCUSDT-aggTrades-2024-08-08.zip', zipBytes.subarray(0, zipBytes.length - 30));
+    await rejects(importInto(store, cut), (e) => assert.equal(e.code, 'E_TRUNCATED'));
+    // A zip whose central directory is intact but whose data is corrupt.
+    const corrupt = Buffer.from(zipBytes);
+    corrupt.fill(0x55, 60, 200);
+    await rejects(importInto(store, write(dir, 'BTCUSDT-aggTrades-2024-08-09.zip', corrupt)), (e) => assert.equal(e.code, 'E_TRUNCATED'));
+    assert.equal((await tableCounts(store)).trades, 0);
+    assert.equal((await tableCounts(store)).imports, 0);
+  });
+
+  it('fails the whole file on one bad row, naming file:line, field and value', async () => {
+    const store = await openTempStore();
+    const dir = tempDir();
+    const bad = [...ROWS];
+    bad[20] = bad[20].replace(/,(\d+\.\d+),/, ',61800.3x,');
+    const path = write(dir, 'BTCUSDT-aggTrades-2024-08-08.csv', [HEADER, ...bad].join('\n'));
+    await rejects(importInto(store, path), (e) => {
+      assert.ok(e instanceof ParseError);
+      assert.equal(e.code, 'E_NUMBER');
+      assert.equal(e.field, 'price');
+      assert.equal(e.value, '61800.3x');
+      assert.equal(e.where, `${path}:22`);
+      assert.match(e.message, /BTCUSDT-aggTrades-2024-08-08\.csv:22: .*price.*61800\.3x/);
+    });
+    assert.equal((await tableCounts(store)).trades, 0);
+
+    const skipped = await importInto(store, path, { skipBadRows: true });
+    assert.equal(skipped.rows, ROWS.length - 1);
+    assert.equal(skipped.skipped, 1);
+    assert.deepEqual(skipped.skippedByCode, { E_NUMBER: 1 });
+    assert.match(skipped.skippedSamples[0], /:22: /);
+  });
+
+  it('refuses timestamps that go backwards and repeated trade ids, but not many trades in one ms', async () => {
+    const store = await openTempStore();
+    const dir = tempDir();
+    const swapped = [...ROWS];
+    [swapped[10], swapped[11]] = [swapped[11], swapped[10]];
+    const times = ROWS.map((r) => r.split(',')[5]);
+    const backwards = times[10] !== times[11];
+    await rejects(importInto(store, write(dir, 'BTCUSDT-aggTrades-2024-08-08.csv', [HEADER, ...swapped].join('\n'))), (e) => {
+      assert.equal(e.code, backwards ? 'E_TIME_BACKWARDS' : 'E_DUPLICATE_ID');
+    });
+    const dup = [...ROWS.slice(0, 15), ROWS[14], ...ROWS.slice(15)];
+    await rejects(importInto(store, write(dir, 'BTCUSDT-aggTrades-2024-08-09.csv', [HEADER, ...dup].join('\n'))), (e) => {
+      assert.equal(e.code, 'E_DUPLICATE_ID');
+      assert.equal((e as ParseError).where?.endsWith(':17'), true);
+    });
+    // Ten trades sharing one millisecond, ids increasing: normal for a busy market.
+    const sameMs = ROWS.slice(0, 10).map((r, i) => {
+      const c = r.split(',');
+      c[0] = String(9000 + i);
+      c[5] = times[0];
+      return c.join(',');
+    });
+    const ok = await importInto(store, write(dir, 'BTCUSDT-aggTrades-2024-08-10.csv', [HEADER, ...sameMs].join('\n')));
+    assert.equal(ok.rows, 10);
+  });
+
+  it('refuses an empty file, a header-only file and a header from another format', async () => {
+    const store = await openTempStore();
+    const dir = tempDir();
+    await rejects(importInto(store, write(dir, 'BTCUSDT-aggTrades-2024-08-08.csv', '')), (e) => assert.equal(e.code, 'E_EMPTY'));
+    await rejects(importInto(store, write(dir, 'BTCUSDT-aggTrades-2024-08-09.csv', `${HEADER}\n`)), (e) => assert.equal(e.code, 'E_EMPTY'));
+    const trades = readFileSync(join(FIXTURES, 'BTCUSDT-trades-2024-08-08.csv'), 'utf8');
+    const path = write(dir, 'BTCUSDT-aggTrades-2024-08-10.csv', trades);
+    await rejects(importInto(store, path, { format: 'binance-um-aggTrades' }), (e) => {
+      assert.equal(e.code, 'E_FORMAT');
+      assert.match(e.message, /header of format binance-um-trades/);
+    });
+    await rejects(importInto(store, write(dir, 'notes.csv', 'hello,world\n1,2\n')), (e) => assert.equal(e.code, 'E_FORMAT'));
+    assert.equal((await tableCounts(store)).imports, 0);
+  });
+
+  it('keeps every good row and no bad one under --skip-bad-rows, and all-or-nothing without it', async () => {
+    const dir = tempDir();
+    const store = await openTempStore();
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.boolean(), { minLength: ROWS.length, maxLength: ROWS.length }), fc.boolean(), async (badMask, skip) => {
+        const rows = ROWS.map((r, i) => (badMask[i] ? r.replace(',', ',x') : r));
+        const good = badMask.filter((b) => !b).length;
+        const path = write(dir, `BTCUSDT-aggTrades-2024-09-${String(++n).padStart(2, '0')}.csv`, [HEADER, ...rows].join('\n'));
+        const before = (await tableCounts(store)).trades;
+        try {
+          const r = await importInto(store, path, { skipBadRows: skip });
+          assert.equal(r.rows, good);
+          assert.equal(r.skipped, skip ? ROWS.length - good : 0);
+          assert.ok(skip || good === ROWS.length);
+        } catch (e) {
+          assert.ok(e instanceof ParseError || e instanceof FileError);
+          assert.ok(!skip || good === 0);
+        }
+        const after = (await tableCounts(store)).trades;
+        assert.ok(after - before === 0 || after - before === good);
+      }),
+      { numRuns: 12 },
+    );
+  });
+});
+
+describe('Parquet export and re-import', () => {
+  it('round-trips every table through venue=/symbol=/date= partitions', async () => {
+    const store = await openTempStore();
+    const samples = new URL('../../samples/', import.meta.url).pathname;
+    await importInto(store, join(samples, 'binance/hftbacktest-binance-um-BTCUSDT-allstreams-20240808-head.txt.gz'));
+    await importInto(store, join(samples, 'bybit/bybit-v5-linear-ws-tickers-2026-08-09.jsonl.gz'));
+    const out = join(tempDir(), 'parquet');
+    const results = await exportParquet(store, out);
+    assert.deepEqual(results.map((r) => r.table).sort(), ['book', 'tickers', 'trades']);
+    const tradesDir = join(out, 'trades/venue=binance/symbol=BTCUSDT/date=2024-08-08/data_0.parquet');
+
+    const copy = await Store.open(join(tempDir(), 'copy'));
+    try {
+      for (const r of results) {
+        const { readdirSync } = await import('node:fs');
+        const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+        for (const f of walk(r.dir)) await importInto(copy, f);
+      }
+      const q = (t: string, cols: string) => `SELECT ${cols} FROM ${t} ORDER BY ALL`;
+      for (const [t, cols] of [['trades', 'venue, symbol, ts, local_ts, price, qty, side, trade_id'], ['book', 'venue, symbol, ts, msg, is_snapshot, side, price, qty, seq'], ['tickers', '* EXCLUDE (import_id)']] as const) {
+        assert.deepEqual(await copy.rows(q(t, cols)), await store.rows(q(t, cols)), `${t} differs after the round trip`);
+      }
+      assert.equal((await importInto(copy, tradesDir)).status, 'already-imported');
+    } finally {
+      copy.close();
+    }
+  });
+});
