@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
+import type { FileFormat } from '../core/format.ts';
 import { allFormats } from '../venues/formats.ts';
 import { table } from './progress.ts';
+
+/** Formats whose rows name their own exchange (Tardis) list every venue they map to. */
+function venuesOf(f: FileFormat): string {
+  const many = (f as FileFormat & { venues?: readonly string[] }).venues;
+  return many ? many.join(',') : f.venue;
+}
 
 export function registerFormats(program: Command): void {
   program
@@ -10,9 +17,9 @@ export function registerFormats(program: Command): void {
     .action((opts: { json?: boolean }) => {
       const formats = allFormats();
       if (opts.json) {
-        console.log(JSON.stringify(formats.map((f) => ({ id: f.id, venue: f.venue, description: f.description }))));
+        console.log(JSON.stringify(formats.map((f) => ({ id: f.id, venues: venuesOf(f).split(','), description: f.description }))));
         return;
       }
-      console.log(table(['id', 'venue', 'what'], formats.map((f) => [f.id, f.venue, f.description])));
+      console.log(table(['id', 'venues', 'what'], formats.map((f) => [f.id, venuesOf(f), f.description])));
     });
 }

@@ -119,7 +119,10 @@ export const EMPTY_TICKER_FIELDS = {
 
 export type TickerFields = { -readonly [K in keyof typeof EMPTY_TICKER_FIELDS]: number };
 
-/** Candles from archives (`klines`, `markPriceKlines`, ...): kept as bars, not events. */
+/**
+ * Candles: from archives (`klines`, `markPriceKlines`, ...) and from WebSocket captures (Binance
+ * `@kline_<interval>`, Bybit `kline.<interval>.<symbol>`). Kept as bars, not events.
+ */
 export interface KlineRecord {
   readonly venue: Venue;
   readonly symbol: string;
@@ -139,7 +142,19 @@ export interface KlineRecord {
   readonly trades: number;
   readonly takerBuyVolume: number;
   readonly takerBuyQuoteVolume: number;
+  /**
+   * Whether the bar is final. Archive bars always are. A capture keeps the last update it saw of
+   * each candle, which is final only if the venue said so (Binance `k.x`, Bybit `confirm`): a
+   * capture that stops mid-candle ends with an open bar.
+   */
+  readonly closed: boolean;
 }
+
+/** A candle as a venue message parser returns it, beside MarketEvents. */
+export type KlineCapture = KlineRecord & { readonly type: 'kline' };
+
+/** What a venue message parser yields for one frame: market events, and candles. */
+export type CaptureRecord = MarketEvent | KlineCapture;
 
 /** Binance `bookDepth` archive: resting depth within +-N% of the mid, sampled. */
 export interface DepthBandRecord {

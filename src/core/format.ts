@@ -5,7 +5,7 @@
  * millions of rows) call the positional methods, which write straight into typed-array columns
  * with no object per row; low-volume formats may call `event()` with a normalized event.
  */
-import type { DepthBandRecord, KlineRecord, MarketEvent, Side, TickerFields, Venue } from './events.ts';
+import type { CaptureRecord, DepthBandRecord, KlineRecord, MarketEvent, Side, TickerFields, Venue } from './events.ts';
 import type { InstrumentRegistry } from './instruments.ts';
 
 export interface EventSink {
@@ -60,24 +60,26 @@ export interface FileFormat {
 
 /**
  * A WebSocket message mapper, after tardis-node's `Mapper`: the same pure functions decode live
- * frames (live.ts) and recorded captures (archive.ts). `map` yields 0..n normalized events.
+ * frames (live.ts) and recorded captures (archive.ts). `map` yields 0..n normalized events (or
+ * candles, `type: 'kline'`).
  */
 export interface MessageMapper<TMsg = unknown> {
   /** Whether this mapper handles this decoded frame. */
   canHandle(msg: TMsg): boolean;
   /** Normalize; throws ParseError naming the JSON field on a malformed message. */
-  map(msg: TMsg, localTs: number): Iterable<MarketEvent>;
+  map(msg: TMsg, localTs: number): Iterable<CaptureRecord>;
 }
 
 /** What a venue's parse.ts exports for captures: its mappers and the frames it knowingly skips. */
 export interface VenueMessageParser {
   readonly venue: Venue;
   /**
-   * Decode one frame. Returns the events, or `null` for a frame that is known and carries no
-   * market data we keep (subscription acks, pongs, klines): those are counted, not errors.
+   * Decode one frame. Returns the events and candles (`type: 'kline'`; every update of a candle,
+   * the capture format keeps the last), or `null` for a frame that is known and carries no
+   * market data we keep (subscription acks, pongs): those are counted, not errors.
    * Throws ParseError for a frame that looks like this venue's but is malformed.
    */
-  parse(msg: unknown, localTs: number): MarketEvent[] | null;
+  parse(msg: unknown, localTs: number): CaptureRecord[] | null;
   /** Whether a decoded frame is from this venue (used to auto-detect a capture's venue). */
   recognizes(msg: unknown): boolean;
 }

@@ -15,6 +15,7 @@ import {
   ENUM8,
   INTEGER,
   TIMESTAMP,
+  UUID,
   VARCHAR,
   type DuckDBType,
 } from '@duckdb/node-api';
@@ -22,7 +23,7 @@ import { VENUES, type Side, type Venue } from '../core/events.ts';
 
 export const BATCH_ROWS = 2048;
 
-export type ColumnKind = 'venue' | 'side' | 'varchar' | 'double' | 'ts' | 'bool' | 'bigint' | 'int';
+export type ColumnKind = 'venue' | 'side' | 'varchar' | 'double' | 'ts' | 'bool' | 'bigint' | 'int' | 'uuid';
 
 export interface ColumnSpec {
   readonly name: string;
@@ -52,10 +53,12 @@ function duckType(kind: ColumnKind): DuckDBType {
       return BIGINT;
     case 'int':
       return INTEGER;
+    case 'uuid':
+      return UUID;
   }
 }
 
-type Column = Uint8Array | Float64Array | Int32Array | string[];
+type Column = Uint8Array | Float64Array | Int32Array | Uint32Array | string[];
 
 function allocate(kind: ColumnKind): Column {
   switch (kind) {
@@ -71,6 +74,10 @@ function allocate(kind: ColumnKind): Column {
       return new Float64Array(BATCH_ROWS);
     case 'int':
       return new Int32Array(BATCH_ROWS);
+    case 'uuid':
+      // DuckDB's stored form, 4 little-endian words per row; an all-zero row is written as NULL
+      // (the nil UUID is never a trade id).
+      return new Uint32Array(BATCH_ROWS * 4);
   }
 }
 
@@ -169,6 +176,21 @@ export class ColumnBatch {
         nulls = this.markNulls(src, rows);
         break;
       }
+      case 'uuid': {
+        const src = col as Uint32Array;
+        const dst = (vector as unknown as { dataView: DataView }).dataView;
+        const bits = this.validity;
+        bits.fill(0xffffffff);
+        for (let i = 0; i < rows; i++) {
+          const w = i * 4;
+          if ((src[w] | src[w + 1] | src[w + 2] | src[w + 3]) === 0) {
+            bits[i >>> 5] &= ~(1 << (i & 31));
+            nulls = true;
+          }
+          for (let k = 0; k < 4; k++) dst.setUint32((w + k) * 4, src[w + k], true);
+        }
+        break;
+      }
       case 'ts':
       case 'bigint': {
         const src = col as Float64Array;
@@ -220,4 +242,20 @@ function lazyVector(chunk: DuckDBDataChunk, c: number): unknown {
   };
 }
 
-export type Columns<K extends ColumnKind> = K extends 'varchar' ? string[] : K extends 'int' ? Int32Array : K extends 'double' | 'ts' | 'bigint' ? Float64Array : Uint8Array;
+const HEX = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Write a UUID's text into DuckDB's stored form at `words[at..at+3]`: a 128-bit integer with
+ * its top bit flipped (so numeric order is text order), lower 64 bits first, little-endian.
+ * Returns false when the text is not a UUID.
+ */
+export function writeUuid(text: string, words: Uint32Array, at: number): boolean {
+  if (text.length !== 36 || !HEX.test(text)) return false;
+  const hex = text.replace(/-/g, '');
+  words[at] = parseInt(hex.slice(24, 32), 16);
+  words[at + 1] = parseInt(hex.slice(16, 24), 16);
+  words[at + 2] = parseInt(hex.slice(8, 16), 16);
+  words[at + 3] = (parseInt(hex.slice(0, 8), 16) ^ 0x80000000) >>> 0;
+  return true;
+}
+

@@ -1,6 +1,6 @@
 /**
- * Checks every file format gets for free: trade timestamps never go backwards and trade ids are
- * never repeated, per venue and symbol. Many trades in one millisecond is normal and passes.
+ * Checks every file format gets for free: every row has a finite exchange time, trade timestamps
+ * never go backwards and trade ids are never repeated, per venue and symbol. Many trades in one millisecond is normal and passes.
  *
  * Numeric ids (Binance, OKX, Tardis) must strictly increase, so a duplicate or a reordered row
  * is caught with O(1) state. Non-numeric ids (Bybit UUIDs) are checked against the last
@@ -19,6 +19,11 @@ class SeriesState {
   readonly recent = new Set<string>();
   readonly ring: string[] = [];
   ringPos = 0;
+}
+
+/** Every stored row needs its exchange time: a parser that lost it must not write NULL or NaN. */
+function requireTime(ts: number): void {
+  if (!Number.isFinite(ts)) throw new ParseError('E_FIELD', 'no exchange time for this row', 'ts', String(ts));
 }
 
 export class OrderGuard implements EventSink {
@@ -41,6 +46,7 @@ export class OrderGuard implements EventSink {
   }
 
   trade(venue: Venue, symbol: string, ts: number, localTs: number, price: number, qty: number, side: Side, id: string): void {
+    requireTime(ts);
     const s = this.state(venue, symbol);
     if (ts < s.lastTs) {
       throw new ParseError('E_TIME_BACKWARDS', `trade time goes backwards (previous ${new Date(s.lastTs).toISOString()})`, 'timestamp', new Date(ts).toISOString());
@@ -66,22 +72,27 @@ export class OrderGuard implements EventSink {
   }
 
   liquidation(venue: Venue, symbol: string, ts: number, localTs: number, price: number, qty: number, side: Side, id: string): void {
+    requireTime(ts);
     this.inner.liquidation(venue, symbol, ts, localTs, price, qty, side, id);
   }
 
   bookLevel(venue: Venue, symbol: string, ts: number, localTs: number, msg: number, isSnapshot: boolean, side: Side, price: number, qty: number, seq: number): void {
+    requireTime(ts);
     this.inner.bookLevel(venue, symbol, ts, localTs, msg, isSnapshot, side, price, qty, seq);
   }
 
   ticker(venue: Venue, symbol: string, ts: number, localTs: number, fields: Readonly<TickerFields>): void {
+    requireTime(ts);
     this.inner.ticker(venue, symbol, ts, localTs, fields);
   }
 
   kline(record: KlineRecord): void {
+    requireTime(record.openTime);
     this.inner.kline(record);
   }
 
   depthBand(record: DepthBandRecord): void {
+    requireTime(record.ts);
     this.inner.depthBand(record);
   }
 

@@ -75,6 +75,7 @@ export const MIGRATIONS: readonly string[] = [
     open DOUBLE NOT NULL, high DOUBLE NOT NULL, low DOUBLE NOT NULL, close DOUBLE NOT NULL,
     volume DOUBLE, quote_volume DOUBLE, trades BIGINT,
     taker_buy_volume DOUBLE, taker_buy_quote_volume DOUBLE,
+    closed BOOLEAN NOT NULL,         -- final bar (archives); a capture's last update may be open
     import_id INTEGER NOT NULL
   );
   CREATE TABLE depth_bands (

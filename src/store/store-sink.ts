@@ -27,7 +27,7 @@ export const TABLE_COLUMNS: Record<DataTable, readonly ColumnSpec[]> = {
     c('venue', 'venue'), c('symbol', 'varchar'), c('kind', 'varchar'), c('interval', 'varchar'),
     c('open_time', 'ts'), c('close_time', 'ts'),
     ...['open', 'high', 'low', 'close', 'volume', 'quote_volume'].map((n) => c(n, 'double')),
-    c('trades', 'bigint'), c('taker_buy_volume', 'double'), c('taker_buy_quote_volume', 'double'), c('import_id', 'int'),
+    c('trades', 'bigint'), c('taker_buy_volume', 'double'), c('taker_buy_quote_volume', 'double'), c('closed', 'bool'), c('import_id', 'int'),
   ],
   depth_bands: [c('venue', 'venue'), c('symbol', 'varchar'), c('ts', 'ts'), c('percentage', 'double'), c('depth', 'double'), c('notional', 'double'), c('import_id', 'int')],
 };
@@ -134,7 +134,8 @@ export class StoreSink implements EventSink {
     (cols[3] as Str)[n] = k.interval;
     const nums = [k.openTime, k.closeTime, k.open, k.high, k.low, k.close, k.volume, k.quoteVolume, k.trades, k.takerBuyVolume, k.takerBuyQuoteVolume];
     for (let i = 0; i < nums.length; i++) (cols[4 + i] as F64)[n] = nums[i];
-    (cols[15] as I32)[n] = this.importId;
+    (cols[15] as U8)[n] = k.closed ? 1 : 0;
+    (cols[16] as I32)[n] = this.importId;
     if (k.openTime < this.firstTs) this.firstTs = k.openTime;
     if (k.openTime > this.lastTs) this.lastTs = k.openTime;
     b.commitRow();

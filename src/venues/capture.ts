@@ -5,7 +5,7 @@
  * Frames are decoded by the venue's own parse.ts, the one the live connectors use.
  */
 import { ParseError } from '../core/errors.ts';
-import type { MarketEvent, Venue } from '../core/events.ts';
+import type { CaptureRecord, KlineCapture, KlineRecord, Venue } from '../core/events.ts';
 import type { EventSink, FileFormat, LineParser, ParseContext, VenueMessageParser } from '../core/format.ts';
 import { epochMs } from '../core/parse-util.ts';
 
@@ -34,8 +34,56 @@ export function decodeJson(json: string): unknown {
   }
 }
 
-export function emitEvents(events: readonly MarketEvent[], sink: EventSink): void {
-  for (const ev of events) sink.event(ev);
+/**
+ * Keeps the last update of each candle of a capture. A capture holds many updates of one candle
+ * (Binance `x:false`, Bybit `confirm:false`, every 250 ms to 60 s); the store wants one row per
+ * (venue, symbol, kind, interval, openTime). The pending bar of a series is written when a newer
+ * candle of the same series arrives, and by `flush()` at the end of the file.
+ */
+export class KlineCoalescer {
+  private readonly pending = new Map<string, KlineRecord>();
+
+  /**
+   * Take the candles of one frame. Checked before anything is kept, so a frame that is refused
+   * changes nothing: an update of a candle OLDER than the series' pending one cannot be stored
+   * (that candle's row may already be written) and is E_TIME_BACKWARDS.
+   */
+  add(klines: readonly KlineCapture[], sink: EventSink): void {
+    const latest = new Map<string, number>();
+    for (const k of klines) {
+      const key = seriesKey(k);
+      const open = latest.get(key) ?? this.pending.get(key)?.openTime ?? -Infinity;
+      if (k.openTime < open) {
+        throw new ParseError('E_TIME_BACKWARDS', `update of an older ${k.symbol} ${k.interval} candle after the candle opened at ${new Date(open).toISOString()} began`, 'openTime', new Date(k.openTime).toISOString());
+      }
+      latest.set(key, k.openTime);
+    }
+    for (const k of klines) {
+      const key = seriesKey(k);
+      const { type: _, ...bar } = k;
+      const prev = this.pending.get(key);
+      if (prev !== undefined && prev.openTime < bar.openTime) sink.kline(prev);
+      this.pending.set(key, bar);
+    }
+  }
+
+  /** Write every pending bar (the last update seen of each series' newest candle). */
+  flush(sink: EventSink): void {
+    for (const bar of this.pending.values()) sink.kline(bar);
+    this.pending.clear();
+  }
+}
+
+function seriesKey(k: KlineRecord): string {
+  return `${k.venue}\u0000${k.symbol}\u0000${k.kind}\u0000${k.interval}`;
+}
+
+/** Write one frame's output: candles through the coalescer, market events as they are. */
+export function emitRecords(records: readonly CaptureRecord[], sink: EventSink, klines: KlineCoalescer): void {
+  let bars: KlineCapture[] | undefined;
+  for (const r of records) if (r.type === 'kline') (bars ??= []).push(r);
+  if (bars !== undefined) klines.add(bars, sink);
+  for (const r of records) if (r.type !== 'kline') sink.event(r);
 }
 
 /**
@@ -63,12 +111,16 @@ export function captureFormat(
     },
     createParser(ctx: ParseContext): LineParser {
       const parser = createParser(ctx);
+      const klines = new KlineCoalescer();
       return {
         line(text: string, _lineNo: number, sink: EventSink): void {
           if (text.length === 0) return;
           const { localTs, json } = splitCaptureLine(text);
-          const events = parser.parse(decodeJson(json), localTs);
-          if (events) emitEvents(events, sink);
+          const records = parser.parse(decodeJson(json), localTs);
+          if (records) emitRecords(records, sink, klines);
+        },
+        end(sink: EventSink): void {
+          klines.flush(sink);
         },
       };
     },

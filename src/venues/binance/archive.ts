@@ -129,8 +129,31 @@ export function parseBinanceFileName(fileName: string): NameInfo | undefined {
   return undefined;
 }
 
-function symbolFromName(fileName: string): string | undefined {
-  return parseBinanceFileName(fileName)?.symbol;
+/** Quote assets a Binance symbol ends in (USD-M: USDT, USDC, formerly BUSD; spot also FDUSD; COIN-M: USD). */
+const NAME_QUOTES = ['USDT', 'USDC', 'BUSD', 'FDUSD', 'USD'] as const;
+const QUOTE_ONLY: ReadonlySet<string> = new Set(NAME_QUOTES);
+
+/**
+ * The symbol a file name carries. The archive scheme `<SYMBOL>-<kind>-<date>` first; otherwise a
+ * name someone gave the file (`binance-spot-aggTrades-BTCUSDT-2026-01-01-head5000.csv`): the one
+ * token (split on `-`, `_`, `.`) that is upper-case alphanumeric and ends in a quote asset, or a
+ * COIN-M `<BASE>USD_PERP`. None, or two different ones, is no symbol (the parser then asks for
+ * `--symbol`).
+ */
+export function symbolFromName(fileName: string): string | undefined {
+  const named = parseBinanceFileName(fileName)?.symbol;
+  if (named !== undefined) return named;
+  const found = new Set<string>();
+  for (const part of baseName(fileName).split(/[-.]/)) {
+    if (/^[A-Z0-9]+USD_PERP$/.test(part)) {
+      found.add(part);
+      continue;
+    }
+    for (const token of part.split('_')) {
+      if (/^[A-Z0-9]+$/.test(token) && !QUOTE_ONLY.has(token) && NAME_QUOTES.some((q) => token.length > q.length && token.endsWith(q))) found.add(token);
+    }
+  }
+  return found.size === 1 ? [...found][0] : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -174,7 +197,7 @@ function detectWith(spec: DetectSpec, fileName: string, firstLine: string): numb
 // Row helpers: regex-free fast paths that defer to the core helpers (same value, same error)
 
 function symbolUnknown(): ParseError {
-  return new ParseError('E_FIELD', 'symbol unknown: name the file <SYMBOL>-<kind>-<date>.csv or pass --symbol', 'symbol');
+  return new ParseError('E_FIELD', 'symbol unknown: name the file <SYMBOL>-<kind>-<date>.csv or pass --symbol (any other name must hold exactly one symbol, such as BTCUSDT)', 'symbol');
 }
 
 /** Line 1: our header -> true (skip it); another header -> E_HEADER; a data row -> false. */
@@ -602,6 +625,8 @@ function klinesParser(ctx: ParseContext, kind: KlineRecord['kind']): LineParser 
         trades: traded ? trades : NaN,
         takerBuyVolume: traded ? takerBuyVolume : NaN,
         takerBuyQuoteVolume: traded ? takerBuyQuoteVolume : NaN,
+        // Archives publish finished days and months: every bar is final.
+        closed: true,
       });
     },
   };

@@ -11,8 +11,9 @@ import {
   EMPTY_TICKER_FIELDS,
   type BookEvent,
   type BookLevel,
+  type CaptureRecord,
+  type KlineCapture,
   type LiquidationEvent,
-  type MarketEvent,
   type Side,
   type TickerEvent,
   type TradeEvent,
@@ -33,11 +34,12 @@ export function binanceMappers(): readonly BinanceMapper[] {
     new BinanceBookSnapshotMapper(),
     new BinanceBookTickerMapper(),
     new BinanceMarkPriceMapper(),
+    new BinanceKlinesMapper(),
   ];
 }
 
-/** Events we know and deliberately keep out: candles come from the archives, 24h stats are noise. */
-const KEPT_OUT: ReadonlySet<string> = new Set(['kline', '24hrTicker']);
+/** Events we know and deliberately keep out: 24h rolling statistics are noise for order flow. */
+const KEPT_OUT: ReadonlySet<string> = new Set(['24hrTicker']);
 
 /** The stream names for these symbols: what live.ts subscribes to (deduplicated). */
 export function binanceStreams(symbols: readonly string[], mappers: readonly BinanceMapper[] = binanceMappers()): string[] {
@@ -105,7 +107,10 @@ export class BinanceTradesMapper implements BinanceMapper {
   }
 }
 
-/** `@aggTrade` -> trade, id = aggregate id `a`. Binance aggregates MARKET and RPI fills only. */
+/**
+ * `@aggTrade` -> trade, id = aggregate id `a`, else the first trade id `f` (2019 frames have no
+ * `a`). Binance aggregates MARKET and RPI fills only.
+ */
 export class BinanceAggTradesMapper implements BinanceMapper {
   canHandle(f: BinanceFrame): boolean {
     return f.data.e === 'aggTrade';
@@ -126,7 +131,10 @@ export class BinanceAggTradesMapper implements BinanceMapper {
       price: jsonPositive(d.p, `${at}p`),
       qty: jsonPositive(d.q, `${at}q`),
       side: takerSide(d.m, `${at}m`),
-      id: jsonStr(d.a, `${at}a`),
+      // Frames recorded in 2019 carry no aggregate id `a` (tardis-node sample, BTCUSDT 2019-09-17,
+      // test/fixtures/binance/tardisnode-binance-futures-ws-samples.jsonl:1). The first trade id
+      // `f` of the aggregate names it as uniquely and increases the same way.
+      id: d.a === undefined ? jsonStr(d.f, `${at}f`) : jsonStr(d.a, `${at}a`),
     };
   }
 }
@@ -287,6 +295,59 @@ export class BinanceMarkPriceMapper implements BinanceMapper {
   }
 }
 
+/** Intervals of the USD-M kline streams (Kline/Candlestick Streams doc). */
+const KLINE_INTERVALS: ReadonlySet<string> = new Set(['1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d', '3d', '1w', '1M']);
+
+/**
+ * `@kline_<interval>` -> candle (`type: 'kline'`, kind `trade`): every update of the open candle
+ * (pushed every 250 ms) and the final one (`k.x` true); the capture format keeps the last update
+ * of each candle. Fields as the archive's klines: `v` base volume, `q` quote volume, `n` trades,
+ * `V` / `Q` taker buy base / quote volume. Decode-only: live.ts subscribes to no kline stream
+ * (candles are rebuilt from trades, and the archives publish them).
+ */
+export class BinanceKlinesMapper implements BinanceMapper {
+  canHandle(f: BinanceFrame): boolean {
+    return f.data.e === 'kline';
+  }
+
+  streams(): string[] {
+    return [];
+  }
+
+  *map(f: BinanceFrame, _localTs: number): Iterable<KlineCapture> {
+    const { data: d } = f;
+    const at = `${f.at}k.`;
+    const k = d.k;
+    if (!isRecord(k)) throw missingOrWrong(k, `${f.at}k`, 'expected the candle object');
+    const openTime = jsonMs(k.t, `${at}t`);
+    const closeTime = jsonMs(k.T, `${at}T`);
+    if (closeTime < openTime) throw new ParseError('E_NUMBER', 'close time before open time', `${at}T`, String(k.T));
+    const interval = jsonStr(k.i, `${at}i`);
+    if (!KLINE_INTERVALS.has(interval)) throw new ParseError('E_MESSAGE', 'unknown kline interval', `${at}i`, interval);
+    const trades = jsonNum(k.n, `${at}n`);
+    if (!Number.isSafeInteger(trades) || trades < 0) throw new ParseError('E_NUMBER', 'expected a trade count', `${at}n`, String(k.n));
+    yield {
+      type: 'kline',
+      venue: VENUE,
+      symbol: jsonStr(d.s, `${f.at}s`),
+      kind: 'trade',
+      interval,
+      openTime,
+      closeTime,
+      open: jsonPositive(k.o, `${at}o`),
+      high: jsonPositive(k.h, `${at}h`),
+      low: jsonPositive(k.l, `${at}l`),
+      close: jsonPositive(k.c, `${at}c`),
+      volume: jsonNonNegative(k.v, `${at}v`),
+      quoteVolume: jsonNonNegative(k.q, `${at}q`),
+      trades,
+      takerBuyVolume: jsonNonNegative(k.V, `${at}V`),
+      takerBuyQuoteVolume: jsonNonNegative(k.Q, `${at}Q`),
+      closed: jsonBool(k.x, `${at}x`),
+    };
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The parser: unwraps frames, remembers stream symbols, offers payloads to the mappers
 
@@ -303,7 +364,7 @@ export function createBinanceParser(ctx: ParseContext, mappers: readonly Binance
     return undefined;
   };
 
-  const mapOne = (data: Record<string, unknown>, at: string, localTs: number): MarketEvent[] | null => {
+  const mapOne = (data: Record<string, unknown>, at: string, localTs: number): CaptureRecord[] | null => {
     const frame: BinanceFrame = data.e === undefined && data.lastUpdateId !== undefined ? { data, at, symbol: snapshotSymbol() } : { data, at };
     for (const m of mappers) if (m.canHandle(frame)) return [...m.map(frame, localTs)];
     const e = data.e;
@@ -312,8 +373,8 @@ export function createBinanceParser(ctx: ParseContext, mappers: readonly Binance
     throw new ParseError('E_MESSAGE', 'unknown Binance event type', `${at}e`, e);
   };
 
-  const mapMany = (list: readonly unknown[], at: string, localTs: number): MarketEvent[] | null => {
-    let out: MarketEvent[] | null = null;
+  const mapMany = (list: readonly unknown[], at: string, localTs: number): CaptureRecord[] | null => {
+    let out: CaptureRecord[] | null = null;
     for (let i = 0; i < list.length; i++) {
       const item = list[i];
       const path = `${at}[${i}]`;
@@ -327,7 +388,7 @@ export function createBinanceParser(ctx: ParseContext, mappers: readonly Binance
   return {
     venue: VENUE,
 
-    parse(msg: unknown, localTs: number): MarketEvent[] | null {
+    parse(msg: unknown, localTs: number): CaptureRecord[] | null {
       // Raw `/ws/!markPrice@arr` connections push a bare array of events.
       if (Array.isArray(msg)) return mapMany(msg, '', localTs);
       if (!isRecord(msg)) throw new ParseError('E_MESSAGE', 'not a Binance frame: expected a JSON object', undefined, shorten(JSON.stringify(msg) ?? String(msg)));
@@ -404,6 +465,13 @@ function jsonNonNegative(value: unknown, field: string): number {
   const v = jsonNum(value, field);
   if (v < 0) throw new ParseError('E_NUMBER', 'must be >= 0', field, String(value));
   return v;
+}
+
+/** A JSON boolean (`k.x`). */
+function jsonBool(v: unknown, field: string): boolean {
+  if (typeof v === 'boolean') return v;
+  if (v === undefined) throw new ParseError('E_FIELD', 'missing field', field);
+  throw new ParseError('E_SIDE', 'expected true or false', field, JSON.stringify(v));
 }
 
 /** `m` = "is the buyer the market maker?": true means the taker (aggressor) SOLD. */

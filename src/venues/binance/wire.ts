@@ -20,7 +20,7 @@ export interface BinanceAggTrade {
   E: number;
   /** Symbol, upper case (`BTCUSDT`). */
   s: string;
-  /** Aggregate trade id. Missing in 2019 frames (tardis-node sample, 2019-09-17). */
+  /** Aggregate trade id. Missing in 2019 frames (tardis-node sample, 2019-09-17): `f` stands in. */
   a?: number;
   /** Price. */
   p: string;
@@ -182,7 +182,45 @@ export interface BinanceMarkPriceUpdate {
   T: number;
 }
 
-/** `<symbol>@kline_<interval>`: candles. Known, but kept out (archives carry klines). */
+/** The candle inside a kline event. Pushed every 250 ms while it is open, and once with `x: true`. */
+export interface BinanceKlineCandle {
+  /** Kline start (open) time, ms. */
+  t: number;
+  /** Kline close time, ms (the last ms of the interval: open + interval - 1). */
+  T: number;
+  /** Symbol. */
+  s: string;
+  /** Interval: `1m`, `3m`, ... `1d`, `3d`, `1w`, `1M`. */
+  i: string;
+  /** First trade id. */
+  f: number;
+  /** Last trade id. */
+  L: number;
+  /** Open price. */
+  o: string;
+  /** Close price (the last price while the candle is open). */
+  c: string;
+  /** High price. */
+  h: string;
+  /** Low price. */
+  l: string;
+  /** Base asset volume. */
+  v: string;
+  /** Number of trades. */
+  n: number;
+  /** Is this kline closed? */
+  x: boolean;
+  /** Quote asset volume. */
+  q: string;
+  /** Taker buy base asset volume. */
+  V: string;
+  /** Taker buy quote asset volume. */
+  Q: string;
+  /** Ignore. */
+  B: string;
+}
+
+/** `<symbol>@kline_<interval>`: candle updates. */
 export interface BinanceKline {
   /** Event type: "kline". */
   e: 'kline';
@@ -190,8 +228,8 @@ export interface BinanceKline {
   E: number;
   /** Symbol. */
   s: string;
-  /** The candle (t open time, T close time, i interval, o/h/l/c, v base volume, ...). */
-  k: Record<string, unknown>;
+  /** The candle. */
+  k: BinanceKlineCandle;
 }
 
 /** `{"stream": "<name>", "data": <payload>}` wrapper of `/stream?streams=...` connections. */

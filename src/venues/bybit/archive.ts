@@ -13,7 +13,7 @@ import type { EventSink, FileFormat, LineParser, ParseContext } from '../../core
 import { InstrumentRegistry, toBaseQty } from '../../core/instruments.ts';
 import type { Instrument } from '../../core/instruments.ts';
 import { epochMs, positive, splitCsv } from '../../core/parse-util.ts';
-import { captureFormat, decodeJson, emitEvents } from '../capture.ts';
+import { captureFormat, decodeJson } from '../capture.ts';
 import { isObject } from '../json-fields.ts';
 import { BybitUnits, createBybitParser } from './parse.ts';
 import { BYBIT_TRADE_ARCHIVE_HEADER, BYBIT_TRADE_ARCHIVE_HEADER_RPI } from './wire.ts';
@@ -94,8 +94,8 @@ export const bybitObArchiveFormat: FileFormat = {
         if (!isObject(msg) || typeof msg.topic !== 'string' || !msg.topic.startsWith('orderbook.')) {
           throw new ParseError('E_MESSAGE', 'expected an orderbook frame in an order-book archive', 'topic', isObject(msg) ? String(msg.topic) : text);
         }
-        // Archives carry no receive time.
-        emitEvents(parser.parse(msg, NaN) ?? [], sink);
+        // Archives carry no receive time. An orderbook frame yields book events only.
+        for (const r of parser.parse(msg, NaN) ?? []) if (r.type === 'book') sink.event(r);
       },
     };
   },

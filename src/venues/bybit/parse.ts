@@ -13,9 +13,9 @@
  */
 import { ParseError } from '../../core/errors.ts';
 import { EMPTY_TICKER_FIELDS } from '../../core/events.ts';
-import type { BookLevel, MarketEvent, TickerFields } from '../../core/events.ts';
+import type { BookLevel, CaptureRecord, KlineCapture, MarketEvent, TickerFields } from '../../core/events.ts';
 import type { MessageMapper, ParseContext, VenueMessageParser } from '../../core/format.ts';
-import { InstrumentRegistry, toBaseQty } from '../../core/instruments.ts';
+import { InstrumentRegistry, scale, toBaseQty } from '../../core/instruments.ts';
 import type { Instrument } from '../../core/instruments.ts';
 import { arr, bool, dec, flip, int, isObject, ms, obj, optDec, optMs, sideOf, str } from '../json-fields.ts';
 import type { JsonObject } from '../json-fields.ts';
@@ -40,11 +40,9 @@ export function bybitMappers(instruments: Pick<InstrumentRegistry, 'get'>): Bybi
     new BybitTickerMapper(units),
     new BybitAllLiquidationMapper(units),
     new BybitLegacyLiquidationMapper(units),
+    new BybitKlineMapper(units),
   ];
 }
-
-/** Bybit topics that are known and carry nothing we keep: counted by the caller, not errors. */
-export const BYBIT_SKIPPED_CHANNELS: ReadonlySet<string> = new Set(['kline']);
 
 /** All subscription topics for these symbols. */
 export function bybitTopics(symbols: readonly string[]): string[] {
@@ -56,13 +54,10 @@ export function createBybitParser(ctx: ParseContext): VenueMessageParser {
   return {
     venue: 'bybit',
     recognizes: isBybitFrame,
-    parse(msg: unknown, localTs: number): MarketEvent[] | null {
+    parse(msg: unknown, localTs: number): CaptureRecord[] | null {
       if (!isObject(msg)) throw new ParseError('E_MESSAGE', 'expected a JSON object', undefined, JSON.stringify(msg) ?? String(msg));
       if (msg.op !== undefined && msg.topic === undefined) return opReply(msg);
       const topic = str(msg.topic, 'topic');
-      const dot = topic.indexOf('.');
-      const channel = dot < 0 ? topic : topic.slice(0, dot);
-      if (BYBIT_SKIPPED_CHANNELS.has(channel)) return null;
       for (const m of mappers) if (m.canHandle(msg)) return [...m.map(msg, localTs)];
       throw new ParseError('E_MESSAGE', 'unknown Bybit topic', 'topic', topic);
     },
@@ -119,7 +114,7 @@ abstract class TopicMapper implements BybitMapper {
     return typeof msg.topic === 'string' && msg.topic.startsWith(`${this.channel}.`);
   }
   abstract topics(symbols: readonly string[]): string[];
-  abstract map(msg: JsonObject, localTs: number): Iterable<MarketEvent>;
+  abstract map(msg: JsonObject, localTs: number): Iterable<CaptureRecord>;
 }
 
 /** `publicTrade.{symbol}` -> trade. `S` is the taker side. */
@@ -307,5 +302,70 @@ class BybitLegacyLiquidationMapper extends TopicMapper {
       side: flip(sideOf(l.side, 'data.side', 'Buy', 'Sell')),
       id: '',
     };
+  }
+}
+
+/** Bybit kline interval codes -> the interval codes KlineRecord uses (Binance's). */
+const KLINE_INTERVALS: ReadonlyMap<string, string> = new Map([
+  ['1', '1m'], ['3', '3m'], ['5', '5m'], ['15', '15m'], ['30', '30m'], ['60', '1h'], ['120', '2h'],
+  ['240', '4h'], ['360', '6h'], ['720', '12h'], ['D', '1d'], ['W', '1w'], ['M', '1M'],
+]);
+
+/**
+ * `kline.{interval}.{symbol}` -> candles (`type: 'kline'`, kind `trade`), one per `data[]` item:
+ * every update of the open candle (`confirm: false`) and the final one (`confirm: true`); the
+ * capture format keeps the last update of each candle. The items carry no symbol: it is the
+ * topic's. `volume` is contracts (base coin for linear, USD for inverse) and `turnover` the
+ * other unit (quote for linear, base coin for inverse), as the ticker's open interest.
+ * No trade count or taker volume: NaN. Decode-only: live.ts subscribes to no kline topic.
+ */
+class BybitKlineMapper extends TopicMapper {
+  readonly channel = 'kline';
+
+  topics(): string[] {
+    return [];
+  }
+
+  *map(msg: JsonObject): Iterable<KlineCapture> {
+    const topic = str(msg.topic, 'topic');
+    const parts = topic.split('.');
+    if (parts.length !== 3 || parts[2] === '') throw new ParseError('E_MESSAGE', 'expected kline.{interval}.{symbol}', 'topic', topic);
+    const symbol = parts[2];
+    const contract = this.units.contract(symbol, 'topic');
+    const data = arr(msg.data, 'data');
+    for (let i = 0; i < data.length; i++) {
+      const at = `data[${i}]`;
+      const k = obj(data[i], at);
+      const code = str(k.interval, `${at}.interval`);
+      const interval = KLINE_INTERVALS.get(code);
+      if (interval === undefined || code !== parts[1]) {
+        throw new ParseError('E_MESSAGE', interval === undefined ? 'unknown kline interval' : `interval differs from the topic's (${parts[1]})`, `${at}.interval`, code);
+      }
+      const openTime = ms(k.start, `${at}.start`);
+      const closeTime = ms(k.end, `${at}.end`);
+      if (closeTime < openTime) throw new ParseError('E_NUMBER', 'end before start', `${at}.end`, String(k.end));
+      const volume = dec(k.volume, `${at}.volume`, 'nonNegative');
+      const turnover = dec(k.turnover, `${at}.turnover`, 'nonNegative');
+      const inverse = contract.contractType === 'inverse';
+      yield {
+        type: 'kline',
+        venue: 'bybit',
+        symbol,
+        kind: 'trade',
+        interval,
+        openTime,
+        closeTime,
+        open: dec(k.open, `${at}.open`, 'positive'),
+        high: dec(k.high, `${at}.high`, 'positive'),
+        low: dec(k.low, `${at}.low`, 'positive'),
+        close: dec(k.close, `${at}.close`, 'positive'),
+        volume: inverse ? turnover : scale(volume, contract.contractValue),
+        quoteVolume: inverse ? scale(volume, contract.contractValue) : turnover,
+        trades: NaN,
+        takerBuyVolume: NaN,
+        takerBuyQuoteVolume: NaN,
+        closed: bool(k.confirm, `${at}.confirm`),
+      };
+    }
   }
 }

@@ -13,7 +13,7 @@
  */
 import { ParseError } from '../../core/errors.ts';
 import { EMPTY_TICKER_FIELDS } from '../../core/events.ts';
-import type { BookLevel, MarketEvent, Side, TickerFields } from '../../core/events.ts';
+import type { BookLevel, CaptureRecord, LiquidationEvent, MarketEvent, Side, TickerFields } from '../../core/events.ts';
 import type { MessageMapper, ParseContext, VenueMessageParser } from '../../core/format.ts';
 import { toBaseQty } from '../../core/instruments.ts';
 import type { Instrument, InstrumentRegistry } from '../../core/instruments.ts';
@@ -44,6 +44,7 @@ export function okxMappers(instruments: Pick<InstrumentRegistry, 'get'>): OkxMap
     new OkxMarkPriceMapper(),
     new OkxIndexTickerMapper(),
     new OkxLiquidationOrdersMapper(units),
+    new TardisGeneratedLiquidationsMapper(units),
   ];
 }
 
@@ -66,7 +67,7 @@ export function createOkxParser(ctx: ParseContext): VenueMessageParser {
   return {
     venue: 'okx',
     recognizes: isOkxFrame,
-    parse(msg: unknown, localTs: number): MarketEvent[] | null {
+    parse(msg: unknown, localTs: number): CaptureRecord[] | null {
       if (!isObject(msg)) throw new ParseError('E_MESSAGE', 'expected a JSON object', undefined, JSON.stringify(msg) ?? String(msg));
       if (msg.event !== undefined) return okxEvent(msg);
       const channel = str(obj(msg.arg, 'arg').channel, 'arg.channel');
@@ -234,8 +235,9 @@ class OkxTickerMapper extends ChannelMapper {
 
 /**
  * `funding-rate` -> ticker fundingRate + nextFundingTs. `fundingTime` is when the current
- * `fundingRate` settles, i.e. the next funding. Frames from 2021 have no `ts` (the receive time
- * stands in) and some have no `fundingRate`.
+ * `fundingRate` settles, i.e. the next funding. Frames from 2021 have no `ts`: the receive time
+ * stands in, and without one (a plain JSONL capture) the frame has no time at all and is
+ * ParseError `E_FIELD` naming `data[i].ts`. Some 2021 frames have no `fundingRate`.
  */
 class OkxFundingRateMapper extends ChannelMapper {
   readonly channels = ['funding-rate'];
@@ -244,7 +246,11 @@ class OkxFundingRateMapper extends ChannelMapper {
     yield* items(msg, localTs, (t, at, f) => {
       f.fundingRate = optDec(t.fundingRate, `${at}.fundingRate`, 'any');
       f.nextFundingTs = ms(t.fundingTime, `${at}.fundingTime`);
-      return t.ts === undefined ? localTs : ms(t.ts, `${at}.ts`);
+      if (t.ts !== undefined) return ms(t.ts, `${at}.ts`);
+      if (Number.isNaN(localTs)) {
+        throw new ParseError('E_FIELD', 'funding-rate frame without ts, and the capture line has no receive time to stand in', `${at}.ts`);
+      }
+      return localTs;
     });
   }
 }
@@ -336,24 +342,63 @@ class OkxLiquidationOrdersMapper extends ChannelMapper {
       const details = arr(item.details, `${at}.details`);
       for (let j = 0; j < details.length; j++) {
         const dat = `${at}.details[${j}]`;
-        const d = obj(details[j], dat);
-        const side = sideOf(d.side, `${dat}.side`, 'buy', 'sell');
-        checkPosSide(d.posSide, side, `${dat}.posSide`);
-        const price = dec(d.bkPx, `${dat}.bkPx`, 'positive');
-        yield {
-          type: 'liquidation',
-          venue: 'okx',
-          symbol,
-          ts: ms(d.ts, `${dat}.ts`),
-          localTs,
-          price,
-          qty: toBaseQty(contract, dec(d.sz, `${dat}.sz`, 'positive'), price),
-          side,
-          id: '',
-        };
+        yield liquidationDetail(obj(details[j], dat), dat, symbol, contract, localTs);
       }
     }
   }
+}
+
+/**
+ * Tardis's `liquidations` channel, `"generated": true` in `arg` -> liquidation per `data[]` item.
+ * Not an OKX channel: while recording, Tardis.dev polled OKX's REST
+ * `GET /api/v5/public/liquidation-orders` and wrote each result as a frame of this made-up
+ * channel (SOURCES.md §5; tardis-node `OkexV5LiquidationsMapper` reads `arg.instId` and each
+ * item's `bkPx`, `sz`, `side`, `ts`). Each `data[]` item is a liquidation-orders DETAIL
+ * (`bkPx`, `side`, `posSide`, `sz`, `ts`), mapped by the same rules. The same channel name
+ * without `generated` is nothing we know: E_MESSAGE.
+ */
+class TardisGeneratedLiquidationsMapper extends ChannelMapper {
+  readonly channels = ['liquidations'];
+  constructor(private readonly units: OkxUnits) {
+    super();
+  }
+
+  override canHandle(msg: JsonObject): boolean {
+    return isObject(msg.arg) && msg.arg.channel === 'liquidations' && msg.arg.generated === true;
+  }
+
+  /** Nothing to subscribe to: OKX has no such channel. */
+  override subscriptions(): OkxArg[] {
+    return [];
+  }
+
+  *map(msg: JsonObject, localTs: number): Iterable<MarketEvent> {
+    const symbol = str(obj(msg.arg, 'arg').instId, 'arg.instId');
+    const contract = this.units.contract(symbol, 'arg.instId');
+    const data = arr(msg.data, 'data');
+    for (let i = 0; i < data.length; i++) {
+      const at = `data[${i}]`;
+      yield liquidationDetail(obj(data[i], at), at, symbol, contract, localTs);
+    }
+  }
+}
+
+/** One liquidation-orders detail: order side as is (checked against posSide), bkPx, contracts -> base. */
+function liquidationDetail(d: JsonObject, at: string, symbol: string, contract: Contract, localTs: number): LiquidationEvent {
+  const side = sideOf(d.side, `${at}.side`, 'buy', 'sell');
+  checkPosSide(d.posSide, side, `${at}.posSide`);
+  const price = dec(d.bkPx, `${at}.bkPx`, 'positive');
+  return {
+    type: 'liquidation',
+    venue: 'okx',
+    symbol,
+    ts: ms(d.ts, `${at}.ts`),
+    localTs,
+    price,
+    qty: toBaseQty(contract, dec(d.sz, `${at}.sz`, 'positive'), price),
+    side,
+    id: '',
+  };
 }
 
 /** A long is closed by a sell, a short by a buy; `net` (one-way mode) says nothing more. */

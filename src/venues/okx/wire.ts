@@ -12,6 +12,11 @@ export interface OkxArg {
   readonly instId?: string;
   /** `SWAP`, `FUTURES`, `SPOT`, `MARGIN`, `OPTION` (liquidation-orders). */
   readonly instType?: string;
+  /**
+   * Not OKX's: Tardis.dev marks frames it made itself while recording (REST polls written as
+   * frames, e.g. its `liquidations` channel) with `"generated": true`.
+   */
+  readonly generated?: boolean;
 }
 
 /** A push: `{"arg":{..},"action"?:..,"data":[..]}`. */
@@ -131,7 +136,11 @@ export interface OkxIndexTicker {
   readonly ts: string;
 }
 
-/** `liquidation-orders` item: one instrument, one or more liquidations in `details`. */
+/**
+ * `liquidation-orders` item: one instrument, one or more liquidations in `details`. (Tardis's
+ * generated `liquidations` frames carry the instrument in `arg.instId` and `details` items
+ * directly as `data[]`.)
+ */
 export interface OkxLiquidationOrders {
   readonly instId: string;
   readonly instType: string;

@@ -105,9 +105,34 @@ describe('binance archives: detection picks exactly the right format', () => {
     assert.equal(f.symbolFromName!('BTCUSDT-aggTrades-2024-01.zip'), 'BTCUSDT');
     assert.equal(f.symbolFromName!('1000PEPEUSDT-1m-2024-01-01.csv'), '1000PEPEUSDT');
     assert.equal(f.symbolFromName!('BTCUSD_PERP-liquidationSnapshot-2024-10-14.csv'), 'BTCUSD_PERP');
-    assert.equal(f.symbolFromName!('hftbacktest-binance-um-BTCUSDT-trade-20240808.txt'), undefined);
     assert.equal(f.symbolFromName!('trades.csv'), undefined);
     assert.deepEqual(parseBinanceFileName('BTCUSDT-1mo-2024-01.csv'), { symbol: 'BTCUSDT', kind: 'klines', interval: '1mo' });
+  });
+
+  it('otherwise takes the one symbol-shaped token of the name (split on - _ .)', () => {
+    const f = format('binance-spot-aggTrades');
+    assert.equal(f.symbolFromName!('binance-spot-aggTrades-BTCUSDT-2026-01-01-head5000.csv'), 'BTCUSDT');
+    assert.equal(f.symbolFromName!('hftbacktest-binance-um-BTCUSDT-trade-20240808.txt'), 'BTCUSDT');
+    assert.equal(f.symbolFromName!('my_1000PEPEUSDC.trades.csv'), '1000PEPEUSDC');
+    assert.equal(f.symbolFromName!('ETHFDUSD_spot_2025.csv'), 'ETHFDUSD');
+    assert.equal(f.symbolFromName!('cm-BTCUSD_PERP-liquidations.csv'), 'BTCUSD_PERP');
+    assert.equal(f.symbolFromName!('BTCUSDT_BTCUSDT-copy.csv'), 'BTCUSDT'); // the same one twice is one
+    // None, or two different ones: no symbol, so the parser keeps asking for --symbol.
+    assert.equal(f.symbolFromName!('BTCUSDT-vs-ETHUSDT-aggTrades.csv'), undefined);
+    assert.equal(f.symbolFromName!('spot-aggTrades-2026-01-01.csv'), undefined);
+    // Lower case, or a bare quote asset, is not a symbol.
+    assert.equal(f.symbolFromName!('btcusdt-aggtrades.csv'), undefined);
+    assert.equal(f.symbolFromName!('USDT-BUSD-aggTrades.csv'), undefined);
+  });
+
+  it('imports the spot archive under its given name with the symbol from the name', () => {
+    const name = 'binance-spot-aggTrades-BTCUSDT-2026-01-01-head5000.csv';
+    const events = run('binance-spot-aggTrades', name, fixture('binance-spot-aggTrades-BTCUSDT-2026-01-01-head40.csv')).events as TradeEvent[];
+    assert.equal(events.length, 40);
+    assert.ok(events.every((e) => e.symbol === 'BTCUSDT' && e.venue === 'binance-spot'));
+    const two = parseError(() => run('binance-spot-aggTrades', 'BTCUSDT-vs-ETHUSDT-spot.csv', fixture('binance-spot-aggTrades-BTCUSDT-2026-01-01-head40.csv')));
+    assert.deepEqual([two.code, two.field], ['E_FIELD', 'symbol']);
+    assert.match(two.message, /name the file <SYMBOL>-<kind>-<date>\.csv or pass --symbol/);
   });
 });
 
@@ -204,6 +229,7 @@ describe('binance derivative archives', () => {
     assert.deepEqual(klines[0], {
       venue: 'binance', symbol: 'SUSHIUSDT', kind: 'trade', interval: '1m', openTime: 1626992700000, closeTime: 1626992759999,
       open: 7.608, high: 7.618, low: 7.607, close: 7.617, volume: 3005, quoteVolume: 22875.859, trades: 113, takerBuyVolume: 1900, takerBuyQuoteVolume: 14464.696,
+      closed: true,
     });
     const derived = run('binance-um-klines', 'sushi.csv', fixture('archive/SUSHIUSDT-1m-2021-07-22.csv'), { symbol: 'SUSHIUSDT' }).klines;
     assert.equal(derived[0].interval, '1m');

@@ -37,6 +37,7 @@ const SEEDS: Record<string, { fileName: string; rows: string[] }> = {
     rows: [
       ...lines(fixture('hftbacktest-binance-um-BTCUSDT-allstreams-20240808-head60.txt')).filter((l) => l.length < 3000).slice(0, 6),
       ...lines(fixture('tardisnode-binance-futures-ws-samples.jsonl')),
+      ...lines(fixture('binance-um-ws-kline_1m-2021-07-22.jsonl')).slice(42, 44),
     ],
   },
 };

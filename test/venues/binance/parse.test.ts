@@ -63,11 +63,42 @@ describe('binance capture files: counts', () => {
     assert.deepEqual(count(events), { diff: 513, trade: 973, snapshot: 1, ticker: 4_760 });
   });
 
-  it('knows the 67 kline frames and keeps them out', () => {
+  it('maps each of the 67 kline frames to one candle update', () => {
     const p = parser();
     const results = lines(fixture('binance-um-ws-kline_1m-2021-07-22.jsonl')).map((l) => p.parse(JSON.parse(l), NaN));
     assert.equal(results.length, 67);
-    assert.ok(results.every((r) => r === null));
+    assert.ok(results.every((r) => r !== null && r.length === 1 && r[0].type === 'kline'));
+  });
+
+  it('keeps the last update of each candle: 8 bars, the 4 closed ones equal to the archive rows built from them', () => {
+    const { klines, events } = run(CAPTURE, 'kline.jsonl', fixture('binance-um-ws-kline_1m-2021-07-22.jsonl'));
+    assert.equal(events.length, 0);
+    assert.equal(klines.length, 8);
+    assert.deepEqual(klines.map((k) => [k.symbol, k.openTime, k.closed]).sort(), [
+      ['AKROUSDT', 1626992700000, true], ['AKROUSDT', 1626992760000, false],
+      ['CTKUSDT', 1626992700000, true], ['CTKUSDT', 1626992760000, false],
+      ['KEEPUSDT', 1626992700000, true], ['KEEPUSDT', 1626992760000, false],
+      ['SUSHIUSDT', 1626992700000, true], ['SUSHIUSDT', 1626992760000, false],
+    ]);
+    // The archive-layout fixtures hold the x:true candles of this capture (fixture README).
+    const archive = (name: string, symbol: string) => run('binance-um-klines', name, fixture(name), { symbol }).klines;
+    const closed = klines.filter((k) => k.closed);
+    for (const [name, symbol] of [
+      ['archive/SUSHIUSDT-1m-2021-07-22.csv', 'SUSHIUSDT'], ['archive/CTKUSDT-1m-2021-07-22.csv', 'CTKUSDT'],
+      ['archive/headerless/AKROUSDT-1m-2021-07-22.csv', 'AKROUSDT'], ['archive/headerless/KEEPUSDT-1m-2021-07-22.csv', 'KEEPUSDT'],
+    ]) {
+      assert.deepEqual(closed.filter((k) => k.symbol === symbol), archive(name, symbol), symbol);
+    }
+    assertGolden(`${GOLDEN}binance-um-ws-kline_1m-2021-07-22.jsonl.json`, klines);
+  });
+
+  it('maps the kline fields: t, T, i, o/h/l/c, v base, q quote, n trades, V/Q taker buy, x closed', () => {
+    const [k] = parser().parse(JSON.parse(lines(fixture('binance-um-ws-kline_1m-2021-07-22.jsonl'))[0]), 5)!;
+    assert.deepEqual(k, {
+      type: 'kline', venue: 'binance', symbol: 'CTKUSDT', kind: 'trade', interval: '1m', openTime: 1626992700000, closeTime: 1626992759999,
+      open: 1.01, high: 1.011, low: 1.01, close: 1.011, volume: 3917, quoteVolume: 3957.899, trades: 48,
+      takerBuyVolume: 1729, takerBuyQuoteVolume: 1748.019, closed: false,
+    });
   });
 });
 
@@ -120,11 +151,16 @@ describe('binance trades', () => {
     assert.equal(err.field, 'data.X');
   });
 
-  it('requires the aggregate id (2019 aggTrade frames have none)', () => {
+  it('uses the first trade id f when a 2019 aggTrade frame has no aggregate id a', () => {
     const tardisAgg = JSON.parse(lines(fixture('tardisnode-binance-futures-ws-samples.jsonl'))[0]);
-    const err = parseError(() => parser().parse(tardisAgg, NaN));
-    assert.equal(err.code, 'E_FIELD');
-    assert.equal(err.field, 'data.a');
+    assert.equal(tardisAgg.data.a, undefined);
+    const [ev] = parser().parse(tardisAgg, NaN) as TradeEvent[];
+    assert.deepEqual(ev, {
+      type: 'trade', venue: 'binance', symbol: 'BTCUSDT', ts: 1568693103463, localTs: NaN, price: 10223.74, qty: 0.236, side: 'buy', id: '181349',
+    });
+    const { f: _, ...neither } = tardisAgg.data;
+    const err = parseError(() => parser().parse({ ...tardisAgg, data: neither }, NaN));
+    assert.deepEqual([err.code, err.field], ['E_FIELD', 'data.f']);
   });
 });
 
@@ -240,7 +276,7 @@ describe('binance tickers', () => {
 });
 
 describe('binance frames we know and keep out, and frames we refuse', () => {
-  it('returns null for subscription acks, klines, 24hrTicker and Tardis-generated frames', () => {
+  it('returns null for subscription acks, 24hrTicker and Tardis-generated frames', () => {
     const tardis = lines(fixture('tardisnode-binance-futures-ws-samples.jsonl')).map((l) => JSON.parse(l));
     assert.equal(parser().parse({ result: null, id: 1 }, NaN), null);
     assert.equal(parser().parse(tardis[1], NaN), null); // 24hrTicker
@@ -265,7 +301,7 @@ describe('binance frames we know and keep out, and frames we refuse', () => {
     const bare = frame(lines(fixture('hftbacktest-binance-um-BTCUSDT-trade-20240808-head60.txt'))[0]).data;
     const err = parseError(() => parser().parse({ ...bare, p: '1,5' }, NaN));
     assert.equal(err.field, 'p');
-    assert.equal(parser().parse(bare, 5)![0].localTs, 5);
+    assert.equal((parser().parse(bare, 5)![0] as TradeEvent).localTs, 5);
   });
 
   it('refuses bad values with the right code', () => {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ParseError } from '../../../src/core/errors.ts';
-import type { BookEvent, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../../../src/core/events.ts';
+import type { BookEvent, KlineRecord, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../../../src/core/events.ts';
 import { InstrumentRegistry } from '../../../src/core/instruments.ts';
 import { bybitCaptureFormat } from '../../../src/venues/bybit/archive.ts';
 import { bybitTopics, createBybitParser } from '../../../src/venues/bybit/parse.ts';
@@ -46,7 +46,7 @@ describe('bybit capture -> golden events', () => {
   ]) {
     it(`maps ${name}`, () => {
       const sink = runFormat(bybitCaptureFormat, context(name, { instruments: bybitTestInstruments() }), fixture(name));
-      assertGolden(`${FIX}golden/${name.replace(/\.jsonl$/, '.json')}`, sink.events);
+      assertGolden(`${FIX}golden/${name.replace(/\.jsonl$/, '.json')}`, [...sink.events, ...sink.klines.map((kline) => ({ kline }))]);
     });
   }
 });
@@ -190,11 +190,69 @@ describe('bybit tickers', () => {
   });
 });
 
+describe('bybit klines', () => {
+  const KLINE_FILE = `${DATA}bybit-v5-linear-ws-kline1-2026-08-09.jsonl`;
+
+  it('maps a kline item: symbol from the topic, interval 1 -> 1m, volume base, turnover quote, confirm -> closed', () => {
+    const out = parse(frames('kline1-2026-08-09-head2.jsonl')[0], 5);
+    assert.deepEqual(out, [{
+      type: 'kline', venue: 'bybit', symbol: 'BTCUSDT', kind: 'trade', interval: '1m', openTime: 1786310760000, closeTime: 1786310819999,
+      open: 65119.9, high: 65119.9, low: 65114.2, close: 65114.3, volume: 1.576, quoteVolume: 102627.995,
+      trades: NaN, takerBuyVolume: NaN, takerBuyQuoteVolume: NaN, closed: false,
+    }]);
+  });
+
+  it('inverse: volume counts USD contracts (the quote), turnover is base coin', () => {
+    const f = structuredClone(frames('kline1-2026-08-09-head2.jsonl')[0]) as { topic: string; data: Record<string, unknown>[] };
+    f.topic = 'kline.1.BTCUSD';
+    f.data[0].volume = '5823';
+    f.data[0].turnover = '0.2';
+    const [k] = parse(f) as KlineRecord[];
+    assert.deepEqual([k.symbol, k.volume, k.quoteVolume], ['BTCUSD', 0.2, 5823]);
+    parseError(() => createBybitParser(context('x')).parse(f, NaN), 'E_INSTRUMENT', 'topic');
+  });
+
+  it('keeps the last update of each candle in a capture: 8 bars, 4 confirmed', { skip: !existsSync(KLINE_FILE) }, () => {
+    const all = readFileSync(KLINE_FILE, 'utf8');
+    assert.equal(lines(all).length, 71);
+    const { klines, events } = runFormat(bybitCaptureFormat, context('k.jsonl'), all);
+    assert.equal(events.length, 0);
+    assert.deepEqual(klines.map((k) => [k.symbol, k.openTime, k.closed]).sort(), [
+      ['BTCUSDT', 1786310760000, true], ['BTCUSDT', 1786310820000, false],
+      ['DOGEUSDT', 1786310760000, true], ['DOGEUSDT', 1786310820000, false],
+      ['ETHUSDT', 1786310760000, true], ['ETHUSDT', 1786310820000, false],
+      ['SOLUSDT', 1786310760000, true], ['SOLUSDT', 1786310820000, false],
+    ]);
+    // The confirmed bar is the one of the frame that also opened the next candle.
+    const last = lines(all).map((l) => JSON.parse(l)).find((f) => f.topic === 'kline.1.BTCUSDT' && f.data.length === 2);
+    const btc = klines.find((k) => k.symbol === 'BTCUSDT' && k.closed)!;
+    assert.deepEqual([btc.close, btc.volume, btc.quoteVolume], [+last.data[0].close, +last.data[0].volume, +last.data[0].turnover]);
+  });
+
+  const k = () => structuredClone(frames('kline1-2026-08-09-head2.jsonl')[0]) as { topic: string; data: Record<string, unknown>[] };
+  const cases: [string, (f: ReturnType<typeof k>) => void, string, string][] = [
+    ['unknown interval', (f) => { f.data[0].interval = '2'; f.topic = 'kline.2.BTCUSDT'; }, 'E_MESSAGE', 'data[0].interval'],
+    ['interval not the topic\'s', (f) => { f.data[0].interval = '5'; }, 'E_MESSAGE', 'data[0].interval'],
+    ['topic without symbol', (f) => { f.topic = 'kline.1'; }, 'E_MESSAGE', 'topic'],
+    ['end before start', (f) => { f.data[0].end = 1786310700000; }, 'E_NUMBER', 'data[0].end'],
+    ['start in seconds', (f) => { f.data[0].start = 1786310760; }, 'E_TIME_UNIT', 'data[0].start'],
+    ['negative volume', (f) => { f.data[0].volume = '-1'; }, 'E_NUMBER', 'data[0].volume'],
+    ['zero price', (f) => { f.data[0].low = '0'; }, 'E_NUMBER', 'data[0].low'],
+    ['confirm not a boolean', (f) => { f.data[0].confirm = 'true'; }, 'E_FIELD', 'data[0].confirm'],
+  ];
+  for (const [what, mutate, code, field] of cases) {
+    it(`kline ${what} -> ${code} at ${field}`, () => {
+      const f = k();
+      mutate(f);
+      parseError(() => parse(f), code, field);
+    });
+  }
+});
+
 describe('bybit frames without market data', () => {
-  it('subscription acks and pongs are null; klines are null', () => {
+  it('subscription acks and pongs are null', () => {
     assert.equal(parse({ success: true, ret_msg: '', conn_id: 'c', req_id: '', op: 'subscribe' }), null);
     assert.equal(parse({ success: true, ret_msg: 'pong', conn_id: 'c', op: 'ping' }), null);
-    assert.equal(parse(frames('kline1-2026-08-09-head2.jsonl')[0]), null);
   });
 
   it('a refused subscription is an error', () => {

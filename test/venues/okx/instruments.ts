@@ -9,6 +9,9 @@
  *     (ETH-USD-SWAP...) 10 USD (same source). So UNI-USD-SWAP is 10 USD and BTC-USD-220527 100 USD.
  *   - WNCG-USDT-SWAP ctVal 1 and FIL-USDT-220325 ctVal 0.1: from the samples' own `oi` / `oiCcy`
  *     (644195 / 644195 and 236870 / 23687).
+ *   - BTC-USD-220624 inverse 100 USD and BTC-USDT-211231 linear 0.01 BTC: the bundled snapshot's
+ *     captured OKX instrument rows (src/venues/instruments-snapshot/README.md), matching the
+ *     BTC-USD / BTC-USDT values above.
  * Assumed (shape tests only; no numeric oracle depends on them): the rest.
  */
 import type { Instrument } from '../../../src/core/instruments.ts';
@@ -41,6 +44,8 @@ export const UNI_USD_SWAP = okx('UNI-USD-SWAP', 'inverse', 10, 0.001);
 export const BTC_USD_220527 = okx('BTC-USD-220527', 'inverse', 100, 0.1);
 export const WNCG_USDT_SWAP = okx('WNCG-USDT-SWAP', 'linear', 1, 0.0001);
 export const FIL_USDT_220325 = okx('FIL-USDT-220325', 'linear', 0.1, 0.001);
+export const BTC_USD_220624 = okx('BTC-USD-220624', 'inverse', 100, 0.1);
+export const BTC_USDT_211231 = okx('BTC-USDT-211231', 'linear', 0.01, 0.1);
 
 /** Assumed values, for the tardis shape samples only. */
 const ASSUMED = [
@@ -53,5 +58,7 @@ const ASSUMED = [
 ];
 
 export function okxTestInstruments(): InstrumentRegistry {
-  return new InstrumentRegistry([BTC_USDT_SWAP, BTC_USD_SWAP, UNI_USD_SWAP, BTC_USD_220527, WNCG_USDT_SWAP, FIL_USDT_220325, ...ASSUMED]);
+  return new InstrumentRegistry([
+    BTC_USDT_SWAP, BTC_USD_SWAP, UNI_USD_SWAP, BTC_USD_220527, WNCG_USDT_SWAP, FIL_USDT_220325, BTC_USD_220624, BTC_USDT_211231, ...ASSUMED,
+  ]);
 }

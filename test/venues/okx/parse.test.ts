@@ -51,10 +51,9 @@ describe('okx capture -> golden events', () => {
     assertGolden(`${FIX}golden/tardisnode-okex-swap-v5-ws-samples.json`, events);
   });
 
-  it('maps the tardis futures samples (minus the Tardis-generated `liquidations` lines)', () => {
-    const real = futures.filter((f) => (f.arg as { channel: string }).channel !== 'liquidations');
-    assert.equal(real.length, 12);
-    assertGolden(`${FIX}golden/tardisnode-okex-futures-v5-ws-samples.json`, real.flatMap((f) => parse(f) ?? []));
+  it('maps the tardis futures samples, the Tardis-generated `liquidations` lines included', () => {
+    assert.equal(futures.length, 14);
+    assertGolden(`${FIX}golden/tardisnode-okex-futures-v5-ws-samples.json`, futures.flatMap((f) => parse(f) ?? []));
   });
 });
 
@@ -125,8 +124,31 @@ describe('okx liquidation-orders', () => {
     parseError(() => parse(f), 'E_SIDE', 'data[0].details[1].posSide');
   });
 
-  it('the Tardis-generated `liquidations` channel is not an OKX channel', () => {
-    parseError(() => parse(futures[8]), 'E_MESSAGE', 'arg.channel');
+  it('Tardis-generated `liquidations` frames (REST polls, generated: true): details in data[], symbol from arg.instId', () => {
+    const f = futures[8] as { arg: Record<string, unknown>; data: Record<string, unknown>[] };
+    assert.equal(f.arg.generated, true);
+    // BTC-USD-220624: inverse, 100 USD a contract.
+    assert.deepEqual(one<LiquidationEvent>(f), {
+      type: 'liquidation', venue: 'okx', symbol: 'BTC-USD-220624', ts: 1640140210617, localTs: NaN,
+      price: 51886.2, qty: (12 * 100) / 51886.2, side: 'buy', id: '',
+    });
+    // BTC-USDT-211231: linear, 0.01 BTC a contract.
+    assert.equal(one<LiquidationEvent>(futures[9]).qty, 0.4);
+    // Same rules as liquidation-orders details: posSide must agree with side.
+    const bad = structuredClone(f);
+    bad.data[0].posSide = 'long';
+    parseError(() => parse(bad), 'E_SIDE', 'data[0].posSide');
+    const noSymbol = structuredClone(f);
+    delete noSymbol.arg.instId;
+    parseError(() => parse(noSymbol), 'E_FIELD', 'arg.instId');
+  });
+
+  it('a `liquidations` frame without generated: true is not an OKX channel', () => {
+    const f = structuredClone(futures[8]) as { arg: Record<string, unknown> };
+    delete f.arg.generated;
+    parseError(() => parse(f), 'E_MESSAGE', 'arg.channel');
+    f.arg.generated = 'true';
+    parseError(() => parse(f), 'E_MESSAGE', 'arg.channel');
   });
 });
 
@@ -192,9 +214,13 @@ describe('okx tickers and derivative channels', () => {
   });
 
   it('funding-rate without fundingRate (SOS sample) leaves it NaN', () => {
-    const t = one<TickerEvent>(swap[7]);
+    const t = one<TickerEvent>(swap[7], 1640851200500);
     assert.ok(Number.isNaN(t.fundingRate));
     assert.equal(t.nextFundingTs, 1640851200000);
+  });
+
+  it('funding-rate with neither ts nor a receive time is E_FIELD data[i].ts, never a NaN time', () => {
+    for (const f of [swap[1], swap[7]]) parseError(() => parse(f, NaN), 'E_FIELD', 'data[0].ts');
   });
 
   it('open-interest: oiCcy (base), not oi (contracts)', () => {

@@ -1,0 +1,113 @@
+/**
+ * The CLI as a user runs it: `bin/orderflow <command>` in a checkout, no build step.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers/store.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(ROOT, 'bin/orderflow');
+const SAMPLES = join(ROOT, 'samples');
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, ...env, CI: 'true' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('orderflow CLI', () => {
+  it('prints help with examples for every command', () => {
+    const top = run(['--help']);
+    assert.equal(top.code, 0);
+    for (const cmd of ['demo', 'import', 'info', 'export', 'formats']) {
+      assert.match(top.out, new RegExp(`\\b${cmd}\\b`));
+      const h = run([cmd, '--help']);
+      assert.equal(h.code, 0, `${cmd} --help`);
+      assert.match(h.out, /Usage: orderflow/);
+    }
+    assert.match(run(['import', '--help']).out, /Examples:/);
+  });
+
+  it('imports files and folders, then says a re-import adds nothing', () => {
+    const home = join(tempDir(), 'home');
+    const files = [join(SAMPLES, 'okx'), join(SAMPLES, 'binance-spot/BTCUSDT-aggTrades-2026-01-01.csv.gz')];
+    const first = run(['import', ...files, '--home', home]);
+    assert.equal(first.code, 0, first.err);
+    assert.match(first.out, /4 imported, 0 already imported, 0 failed; \d+ rows added/);
+    assert.match(first.out, /binance-spot-aggTrades/);
+    const again = run(['import', ...files], { ORDERFLOW_HOME: home });
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.out, /0 imported, 4 already imported, 0 failed; 0 rows added/);
+    assert.match(again.err, /already imported/);
+  });
+
+  it('info --json lists datasets with epoch-ms times, and gaps', () => {
+    const home = join(tempDir(), 'home');
+    assert.equal(run(['import', join(SAMPLES, 'binance-spot'), '--home', home]).code, 0);
+    const info = run(['info', '--json', '--home', home, '--min-gap', '1']);
+    assert.equal(info.code, 0, info.err);
+    const json = JSON.parse(info.out) as { datasets: Record<string, unknown>[]; gaps: Record<string, unknown>[] };
+    assert.deepEqual(json.datasets, [
+      { venue: 'binance-spot', symbol: 'BTCUSDT', type: 'trade', count: 5000, first_ts: 1767225600039, last_ts: 1767226339347 },
+    ]);
+    assert.ok(json.gaps.length > 0, 'a 1 s threshold must find quiet seconds in 12 minutes of trades');
+    for (const g of json.gaps) {
+      assert.equal(g.kind, 'time');
+      assert.ok((g.to_ts as number) - (g.from_ts as number) > 1000);
+    }
+    const human = run(['info', '--home', home]);
+    assert.match(human.out, /binance-spot\s+BTCUSDT\s+trade\s+5000/);
+  });
+
+  it('exports Parquet partitioned venue=/symbol=/date=', () => {
+    const dir = tempDir();
+    const home = join(dir, 'home');
+    assert.equal(run(['import', join(SAMPLES, 'binance-spot'), '--home', home]).code, 0);
+    const out = join(dir, 'pq');
+    const r = run(['export', '--out', out, '--home', home, '--tables', 'trades']);
+    assert.equal(r.code, 0, r.err);
+    const part = join(out, 'trades/venue=binance-spot/symbol=BTCUSDT/date=2026-01-01');
+    assert.deepEqual(readdirSync(part), ['data_0.parquet']);
+  });
+
+  it('fails clearly: bad rows name file:line and field, exit 1, store untouched', () => {
+    const dir = tempDir();
+    const home = join(dir, 'home');
+    const bad = join(dir, 'BTCUSDT-aggTrades-2024-08-08.csv');
+    writeFileSync(bad, 'agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker\n1,61800.3,0.006,1,1,1723161256322,false\n2,61800.3,0.2,2,2,1723161256344,maybe\n');
+    const r = run(['import', bad, '--home', home]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /BTCUSDT-aggTrades-2024-08-08\.csv:3: .*is_buyer_maker.*maybe/);
+    assert.match(r.out, /0 imported, 0 already imported, 1 failed/);
+    const skip = run(['import', bad, '--home', home, '--skip-bad-rows']);
+    assert.equal(skip.code, 0, skip.err);
+    assert.match(skip.err, /1 rows .* 1 bad rows skipped: E_SIDE x1/);
+  });
+
+  it('refuses unknown options, missing stores and bad times with a clear message', () => {
+    const dir = tempDir();
+    const missing = run(['info', '--home', join(dir, 'nothing')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /no store at .*nothing/);
+    assert.equal(existsSync(join(dir, 'nothing')), false, 'a read-only command must not create a store');
+    assert.notEqual(run(['import']).code, 0);
+    assert.notEqual(run(['frobnicate']).code, 0);
+    const home = join(dir, 'home');
+    assert.equal(run(['import', join(SAMPLES, 'okx/okx-v5-ws-trades-2022-05-13.jsonl'), '--home', home]).code, 0);
+    const badTime = run(['export', '--out', join(dir, 'x'), '--home', home, '--from', 'yesterday-ish']);
+    assert.equal(badTime.code, 2);
+    assert.match(badTime.err, /--from: cannot read "yesterday-ish"/);
+  });
+
+  it('runs the offline demo on the bundled samples', () => {
+    const home = join(tempDir(), 'home');
+    const r = run(['demo', '--home', home]);
+    assert.equal(r.code, 0, r.err + r.out);
+    assert.doesNotMatch(r.out, /FAILED/);
+    assert.match(r.out, /aggressive flow per market/);
+    assert.match(r.out, /binance\s+BTCUSDT\s+trade\s+973/);
+  });
+});
