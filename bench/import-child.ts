@@ -21,7 +21,7 @@ if (side === 'ours') {
   await store.run(
     `INSERT INTO trades
      SELECT 'binance', 'BTCUSDT', make_timestamp(transact_time * 1000), NULL, price, quantity,
-            CASE WHEN is_buyer_maker THEN 'sell' ELSE 'buy' END, agg_trade_id::VARCHAR, 1
+            CASE WHEN is_buyer_maker THEN 'sell' ELSE 'buy' END, agg_trade_id, NULL, 1
      FROM read_csv($1, header = true, columns = {
        'agg_trade_id': 'BIGINT', 'price': 'DOUBLE', 'quantity': 'DOUBLE', 'first_trade_id': 'BIGINT',
        'last_trade_id': 'BIGINT', 'transact_time': 'BIGINT', 'is_buyer_maker': 'BOOLEAN'})`,

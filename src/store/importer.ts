@@ -6,8 +6,10 @@
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { FileError, ParseError } from '../core/errors.ts';
-import type { FileFormat, LineParser, ParseContext } from '../core/format.ts';
+import type { EventSink, FileFormat, LineParser, ParseContext } from '../core/format.ts';
 import type { InstrumentRegistry } from '../core/instruments.ts';
+import { chooseFormat } from './detect.ts';
+import { DIGEST_SQL, planBulkLoad, TradeDigest, type BulkPlan, type DigestRow } from './bulk-load.ts';
 import { OrderGuard } from './order-guard.ts';
 import { importParquet, isParquet } from './parquet.ts';
 import { openEntries, readLines, sha256File, verifyChecksum } from './read-source.ts';
@@ -41,6 +43,9 @@ export interface ImportResult {
   readonly importId: number;
   readonly checksumVerified: boolean;
   readonly seconds: number;
+  /** How the rows were loaded: DuckDB's CSV reader cross-checked by our parser, our parser
+   * through appenders, or a Parquet file of ours. */
+  readonly method: 'bulk' | 'stream' | 'parquet' | 'none';
 }
 
 const MAX_SAMPLES = 5;
@@ -69,96 +74,160 @@ export async function importFile(store: Store, file: string, opts: ImportOptions
     const p = prior[0];
     return {
       path, status: 'already-imported', format: p.format, rows: 0, skipped: 0, skippedSamples: [], skippedByCode: {},
-      firstTs: NaN, lastTs: NaN, importId: p.import_id, checksumVerified, seconds: (performance.now() - started) / 1000,
+      firstTs: NaN, lastTs: NaN, importId: p.import_id, checksumVerified, seconds: (performance.now() - started) / 1000, method: 'none',
     };
   }
 
+  const base = { path, checksumVerified, started, size, sha256 };
+  const bulk = await planBulkLoad(path, opts);
+  if (bulk) {
+    const r = await inTransaction(store, base, (importId) => bulkLoad(store, path, importId, bulk, opts));
+    if (r) return r;
+    // The bulk result did not match our own parse: redo it the slow way, which is authoritative.
+  }
+  const r = await inTransaction(store, base, (importId) => (isParquet(path) ? importParquet(store, path, importId) : streamImport(store, path, importId, opts)));
+  return r!;
+}
+
+interface Loaded {
+  readonly method: ImportResult['method'];
+  readonly format: string;
+  readonly rows: number;
+  readonly firstTs: number;
+  readonly lastTs: number;
+  readonly skipped?: number;
+  readonly skippedSamples?: readonly string[];
+  readonly skippedByCode?: Readonly<Record<string, number>>;
+}
+
+/**
+ * One import in one transaction: begin, load (which may decline with undefined), record it in the
+ * ledger, commit. Any error rolls everything back, so a failed file leaves no trace.
+ */
+async function inTransaction(
+  store: Store,
+  base: { path: string; checksumVerified: boolean; started: number; size: number; sha256: string },
+  load: (importId: number) => Promise<Loaded | undefined>,
+): Promise<ImportResult | undefined> {
   await store.run('BEGIN TRANSACTION');
-  let sink: StoreSink | undefined;
   try {
     const [{ id }] = await store.rows<{ id: bigint }>("SELECT nextval('import_id_seq') AS id");
     const importId = Number(id);
-    let formatId: string;
-    let rows: number;
-    let skipped = 0;
-    const skippedSamples: string[] = [];
-    const skippedByCode: Record<string, number> = {};
-    let firstTs: number;
-    let lastTs: number;
-    if (isParquet(path)) {
-      const r = await importParquet(store, path, importId);
-      ({ rows, firstTs, lastTs } = r);
-      formatId = r.format;
-    } else {
-      sink = await StoreSink.create(store.conn, importId);
-      const guard = new OrderGuard(sink);
-      const formatIds = new Set<string>();
-      let parsedRows = 0;
-      let bytesBefore = 0;
-      for await (const entry of openEntries(path)) {
-        const where = entry.name === basename(path) ? path : `${path}!${entry.name}`;
-        let parser: LineParser | undefined;
-        let entryBytes = 0;
-        for await (const batch of readLines(path, entry.stream)) {
-          entryBytes = batch.bytes;
-          for (let i = 0; i < batch.lines.length; i++) {
-            const text = batch.lines[i];
-            const lineNo = batch.firstLineNo + i;
-            if (!parser) {
-              if (text.trim() === '') continue;
-              const format = chooseFormat(opts, where, entry.name, text);
-              formatIds.add(format.id);
-              parser = format.createParser(parseContext(format, entry.name, opts));
-            }
-            try {
-              parser.line(text, lineNo, guard);
-              parsedRows++;
-            } catch (e) {
-              if (!(e instanceof ParseError)) throw e;
-              e.at(`${where}:${lineNo}`);
-              if (!opts.skipBadRows) throw e;
-              skipped++;
-              skippedByCode[e.code] = (skippedByCode[e.code] ?? 0) + 1;
-              if (skippedSamples.length < MAX_SAMPLES) skippedSamples.push(e.message);
-            }
-          }
-          opts.onProgress?.({ bytes: progressBytes(entry.size, bytesBefore, batch.bytes, size), totalBytes: size, rows: parsedRows });
-        }
-        if (parser?.end) {
-          try {
-            parser.end(guard);
-          } catch (e) {
-            if (e instanceof ParseError) e.at(`${where}:end`);
-            throw e;
-          }
-        }
-        bytesBefore += entryBytes;
-      }
-      const doneSink = sink;
-      rows = doneSink.finish();
-      sink = undefined;
-      if (rows === 0) {
-        if (skipped > 0) throw new FileError('E_TOO_MANY_BAD_ROWS', path, `every row was bad (${skipped} skipped); first: ${skippedSamples[0]}`);
-        throw new FileError('E_EMPTY', path, 'no data rows (empty, or a header only)');
-      }
-      formatId = [...formatIds].join('+');
-      firstTs = doneSink.firstTs;
-      lastTs = doneSink.lastTs;
+    const r = await load(importId);
+    if (!r) {
+      await store.run('ROLLBACK');
+      return undefined;
     }
+    const skipped = r.skipped ?? 0;
     await store.run(
       `INSERT INTO imports VALUES ($1, $2, $3, $4, $5, $6, $7, make_timestamp($8::BIGINT), make_timestamp($9::BIGINT), 'ok', now()::TIMESTAMP)`,
-      [importId, path, size, sha256, formatId, rows, skipped, Math.round(firstTs * 1000), Math.round(lastTs * 1000)],
+      [importId, base.path, base.size, base.sha256, r.format, r.rows, skipped, Math.round(r.firstTs * 1000), Math.round(r.lastTs * 1000)],
     );
     await store.run('COMMIT');
     return {
-      path, status: 'imported', format: formatId, rows, skipped, skippedSamples, skippedByCode, firstTs, lastTs,
-      importId, checksumVerified, seconds: (performance.now() - started) / 1000,
+      path: base.path, status: 'imported', format: r.format, rows: r.rows, skipped,
+      skippedSamples: r.skippedSamples ?? [], skippedByCode: r.skippedByCode ?? {}, firstTs: r.firstTs, lastTs: r.lastTs,
+      importId, checksumVerified: base.checksumVerified, seconds: (performance.now() - base.started) / 1000, method: r.method,
     };
   } catch (e) {
-    sink?.abandon();
     await store.run('ROLLBACK').catch(() => {});
     throw e;
   }
+}
+
+/** Parse every line of every entry of the file into `sink`, with file:line on every error. */
+async function feedLines(path: string, size: number, opts: ImportOptions, sink: EventSink): Promise<{ formats: string[]; skipped: number; skippedSamples: string[]; skippedByCode: Record<string, number> }> {
+  const formatIds = new Set<string>();
+  let skipped = 0;
+  const skippedSamples: string[] = [];
+  const skippedByCode: Record<string, number> = {};
+  let parsedRows = 0;
+  let bytesBefore = 0;
+  for await (const entry of openEntries(path)) {
+    const where = entry.name === basename(path) ? path : `${path}!${entry.name}`;
+    let parser: LineParser | undefined;
+    let entryBytes = 0;
+    for await (const batch of readLines(path, entry.stream)) {
+      entryBytes = batch.bytes;
+      for (let i = 0; i < batch.lines.length; i++) {
+        const text = batch.lines[i];
+        const lineNo = batch.firstLineNo + i;
+        if (!parser) {
+          if (text.trim() === '') continue;
+          const format = chooseFormat(opts, where, entry.name, text);
+          formatIds.add(format.id);
+          parser = format.createParser(parseContext(format, entry.name, opts));
+        }
+        try {
+          parser.line(text, lineNo, sink);
+          parsedRows++;
+        } catch (e) {
+          if (!(e instanceof ParseError)) throw e;
+          e.at(`${where}:${lineNo}`);
+          if (!opts.skipBadRows) throw e;
+          skipped++;
+          skippedByCode[e.code] = (skippedByCode[e.code] ?? 0) + 1;
+          if (skippedSamples.length < MAX_SAMPLES) skippedSamples.push(e.message);
+        }
+      }
+      opts.onProgress?.({ bytes: progressBytes(entry.size, bytesBefore, batch.bytes, size), totalBytes: size, rows: parsedRows });
+    }
+    if (parser?.end) {
+      try {
+        parser.end(sink);
+      } catch (e) {
+        if (e instanceof ParseError) e.at(`${where}:end`);
+        throw e;
+      }
+    }
+    bytesBefore += entryBytes;
+  }
+  return { formats: [...formatIds], skipped, skippedSamples, skippedByCode };
+}
+
+/** The general path: our parsers write columnar batches through DuckDB appenders. */
+async function streamImport(store: Store, path: string, importId: number, opts: ImportOptions): Promise<Loaded> {
+  const sink = await StoreSink.create(store.conn, importId);
+  try {
+    const fed = await feedLines(path, statSync(path).size, opts, new OrderGuard(sink));
+    const rows = sink.finish();
+    if (rows === 0) {
+      if (fed.skipped > 0) throw new FileError('E_TOO_MANY_BAD_ROWS', path, `every row was bad (${fed.skipped} skipped); first: ${fed.skippedSamples[0]}`);
+      throw new FileError('E_EMPTY', path, 'no data rows (empty, or a header only)');
+    }
+    return { method: 'stream', format: fed.formats.join('+'), rows, firstTs: sink.firstTs, lastTs: sink.lastTs, ...fed };
+  } catch (e) {
+    sink.abandon();
+    throw e;
+  }
+}
+
+/**
+ * The bulk path for big trade archives: DuckDB's own C++ CSV reader loads the file on its worker
+ * threads while, at the same time, our parser reads it through every check (formats, numbers,
+ * units, order, duplicates) into a digest. The load is kept only when our parse found nothing
+ * wrong and the digests agree (count, sells, time and id range, sums of price and qty);
+ * otherwise the caller redoes the file on the streaming path, which gives the exact error.
+ */
+async function bulkLoad(store: Store, path: string, importId: number, plan: BulkPlan, opts: ImportOptions): Promise<Loaded | undefined> {
+  const load = store.run(plan.sql, [...plan.params, importId]).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  const digest = new TradeDigest();
+  let parseError: unknown;
+  try {
+    await feedLines(path, statSync(path).size, { ...opts, format: plan.formatId }, new OrderGuard(digest));
+  } catch (e) {
+    parseError = e;
+  }
+  const loadError = await load;
+  if (parseError) throw parseError;
+  if (digest.count === 0) throw new FileError('E_EMPTY', path, 'no data rows (empty, or a header only)');
+  if (loadError) return undefined;
+  const [db] = await store.rows<DigestRow>(DIGEST_SQL, [importId]);
+  if (!digest.matches(db)) return undefined;
+  return { method: 'bulk', format: plan.formatId, rows: digest.count, firstTs: digest.minTs, lastTs: digest.maxTs };
 }
 
 function progressBytes(entrySize: number | undefined, before: number, done: number, fileSize: number): number {
@@ -170,26 +239,4 @@ function progressBytes(entrySize: number | undefined, before: number, done: numb
 
 function parseContext(format: FileFormat, entryName: string, opts: ImportOptions): ParseContext {
   return { fileName: entryName, symbol: opts.symbol ?? format.symbolFromName?.(entryName), instruments: opts.instruments };
-}
-
-/** The format forced with --format (checked against the header), or the best detected one. */
-export function chooseFormat(opts: Pick<ImportOptions, 'formats' | 'format'>, where: string, entryName: string, firstLine: string): FileFormat {
-  const scored = opts.formats.map((f) => ({ f, score: f.detect(entryName, firstLine) })).filter((s) => s.score > 0);
-  scored.sort((a, b) => b.score - a.score);
-  if (opts.format) {
-    const forced = opts.formats.find((f) => f.id === opts.format);
-    if (!forced) throw new FileError('E_FORMAT', where, `unknown format ${JSON.stringify(opts.format)}; known: ${opts.formats.map((f) => f.id).join(', ')}`);
-    const other = scored[0];
-    if (other && other.score === 2 && other.f !== forced && forced.detect(entryName, firstLine) === 0) {
-      throw new FileError('E_FORMAT', where, `line 1 is the header of format ${other.f.id}, not ${forced.id}: ${JSON.stringify(firstLine.slice(0, 120))}`);
-    }
-    return forced;
-  }
-  if (scored.length === 0) {
-    throw new FileError('E_FORMAT', where, `no known format matches the file name and line 1 ${JSON.stringify(firstLine.slice(0, 120))}; pass --format (see orderflow formats)`);
-  }
-  if (scored.length > 1 && scored[1].score === scored[0].score) {
-    throw new FileError('E_FORMAT', where, `ambiguous format (${scored.filter((s) => s.score === scored[0].score).map((s) => s.f.id).join(', ')}); pass --format`);
-  }
-  return scored[0].f;
 }

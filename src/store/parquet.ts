@@ -72,7 +72,7 @@ export function sqlString(s: string): string {
 }
 
 /** Import one Parquet file written by exportParquet, into the table its columns identify. */
-export async function importParquet(store: Store, path: string, importId: number): Promise<{ rows: number; firstTs: number; lastTs: number; format: string }> {
+export async function importParquet(store: Store, path: string, importId: number): Promise<{ method: 'parquet'; rows: number; firstTs: number; lastTs: number; format: string }> {
   if (!existsSync(path)) throw new FileError('E_IO', path, 'no such file');
   let names: string[];
   try {
@@ -96,7 +96,7 @@ export async function importParquet(store: Store, path: string, importId: number
     [importId],
   );
   if (r.n === 0n) throw new FileError('E_EMPTY', path, 'Parquet file holds no rows');
-  return { rows: Number(r.n), firstTs: Number(r.lo), lastTs: Number(r.hi), format: `parquet-${table}` };
+  return { method: 'parquet', rows: Number(r.n), firstTs: Number(r.lo), lastTs: Number(r.hi), format: `parquet-${table}` };
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

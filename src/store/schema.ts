@@ -36,7 +36,8 @@ export const MIGRATIONS: readonly string[] = [
     ts TIMESTAMP NOT NULL, local_ts TIMESTAMP,
     price DOUBLE NOT NULL, qty DOUBLE NOT NULL,
     side side_t NOT NULL,            -- aggressor side
-    trade_id VARCHAR NOT NULL,
+    trade_id BIGINT,                 -- venue trade id when it is an integer (Binance, OKX)
+    trade_uuid UUID,                 -- venue trade id when it is a UUID (Bybit); one of the two is set
     import_id INTEGER NOT NULL
   );
   CREATE TABLE liquidations (

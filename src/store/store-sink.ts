@@ -5,7 +5,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DepthBandRecord, KlineRecord, MarketEvent, Side, TickerFields, Venue } from '../core/events.ts';
 import type { EventSink } from '../core/format.ts';
-import { ColumnBatch, SIDE_CODE, VENUE_CODE, type ColumnSpec } from './column-batch.ts';
+import { ParseError } from '../core/errors.ts';
+import { ColumnBatch, SIDE_CODE, VENUE_CODE, writeUuid, type ColumnSpec } from './column-batch.ts';
 import type { DataTable } from './schema.ts';
 
 const c = (name: string, kind: ColumnSpec['kind']): ColumnSpec => ({ name, kind });
@@ -13,7 +14,7 @@ const HEAD = [c('venue', 'venue'), c('symbol', 'varchar'), c('ts', 'ts'), c('loc
 
 /** Column order of each table, as created in schema.ts. */
 export const TABLE_COLUMNS: Record<DataTable, readonly ColumnSpec[]> = {
-  trades: [...HEAD, c('price', 'double'), c('qty', 'double'), c('side', 'side'), c('trade_id', 'varchar'), c('import_id', 'int')],
+  trades: [...HEAD, c('price', 'double'), c('qty', 'double'), c('side', 'side'), c('trade_id', 'bigint'), c('trade_uuid', 'uuid'), c('import_id', 'int')],
   liquidations: [...HEAD, c('price', 'double'), c('qty', 'double'), c('side', 'side'), c('liq_id', 'varchar'), c('import_id', 'int')],
   book: [...HEAD, c('msg', 'bigint'), c('is_snapshot', 'bool'), c('side', 'side'), c('price', 'double'), c('qty', 'double'), c('seq', 'double'), c('import_id', 'int')],
   tickers: [
@@ -36,6 +37,18 @@ type F64 = Float64Array;
 type U8 = Uint8Array;
 type Str = string[];
 type I32 = Int32Array;
+type U32 = Uint32Array;
+
+/** A decimal integer id that float64 holds exactly, else NaN. No sign, no spaces, no exponent. */
+function integerId(id: string): number {
+  const len = id.length;
+  if (len === 0 || len > 15) return NaN;
+  for (let i = 0; i < len; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 48 || c > 57) return NaN;
+  }
+  return +id;
+}
 
 export interface SinkStats {
   rows: number;
@@ -79,15 +92,31 @@ export class StoreSink implements EventSink {
     return n;
   }
 
+  /**
+   * Trade ids are stored natively: integers (Binance, OKX) as BIGINT, UUIDs (Bybit) as UUID.
+   * Text ids would cost a native string write per row, half the import time on big archives.
+   */
   trade(venue: Venue, symbol: string, ts: number, localTs: number, price: number, qty: number, side: Side, id: string): void {
-    this.priceQtySide(this.batch('trades'), venue, symbol, ts, localTs, price, qty, side, id);
+    const b = this.batch('trades');
+    const n = this.head(b, venue, symbol, ts, localTs);
+    const cols = b.cols;
+    (cols[4] as F64)[n] = price;
+    (cols[5] as F64)[n] = qty;
+    (cols[6] as U8)[n] = SIDE_CODE[side];
+    const words = cols[8] as U32;
+    const w = n * 4;
+    const numeric = integerId(id);
+    (cols[7] as F64)[n] = numeric;
+    if (numeric === numeric) words[w] = words[w + 1] = words[w + 2] = words[w + 3] = 0;
+    else if (!writeUuid(id, words, w)) {
+      throw new ParseError('E_FIELD', 'trade id is neither an integer nor a UUID', 'id', id);
+    }
+    (cols[9] as I32)[n] = this.importId;
+    b.commitRow();
   }
 
   liquidation(venue: Venue, symbol: string, ts: number, localTs: number, price: number, qty: number, side: Side, id: string): void {
-    this.priceQtySide(this.batch('liquidations'), venue, symbol, ts, localTs, price, qty, side, id);
-  }
-
-  private priceQtySide(b: ColumnBatch, venue: Venue, symbol: string, ts: number, localTs: number, price: number, qty: number, side: Side, id: string): void {
+    const b = this.batch('liquidations');
     const n = this.head(b, venue, symbol, ts, localTs);
     const cols = b.cols;
     (cols[4] as F64)[n] = price;

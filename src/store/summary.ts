@@ -83,10 +83,9 @@ export async function gaps(store: Store, minGapMs: number): Promise<Gap[]> {
   );
   const ids = await store.rows<{ venue: string; symbol: string; lo: number; hi: number; missing: bigint }>(
     `SELECT venue::VARCHAR AS venue, symbol, epoch_ms(prev_ts) AS lo, epoch_ms(ts) AS hi, id - prev_id - 1 AS missing FROM (
-       SELECT venue, symbol, ts, TRY_CAST(trade_id AS BIGINT) AS id,
-              lag(ts) OVER w AS prev_ts, lag(TRY_CAST(trade_id AS BIGINT)) OVER w AS prev_id
-       FROM trades WHERE venue IN ('binance', 'binance-spot')
-       WINDOW w AS (PARTITION BY venue, symbol, import_id ORDER BY ts, TRY_CAST(trade_id AS BIGINT)))
+       SELECT venue, symbol, ts, trade_id AS id, lag(ts) OVER w AS prev_ts, lag(trade_id) OVER w AS prev_id
+       FROM trades WHERE venue IN ('binance', 'binance-spot') AND trade_id IS NOT NULL
+       WINDOW w AS (PARTITION BY venue, symbol, import_id ORDER BY trade_id))
      WHERE prev_id IS NOT NULL AND id - prev_id > 1 ORDER BY venue, symbol, lo`,
   );
   const recorded = await store.rows<{ venue: string; symbol: string; type: string; lo: number; hi: number; reason: string }>(

@@ -199,12 +199,73 @@ describe('Parquet export and re-import', () => {
         for (const f of walk(r.dir)) await importInto(copy, f);
       }
       const q = (t: string, cols: string) => `SELECT ${cols} FROM ${t} ORDER BY ALL`;
-      for (const [t, cols] of [['trades', 'venue, symbol, ts, local_ts, price, qty, side, trade_id'], ['book', 'venue, symbol, ts, msg, is_snapshot, side, price, qty, seq'], ['tickers', '* EXCLUDE (import_id)']] as const) {
+      for (const [t, cols] of [['trades', 'venue, symbol, ts, local_ts, price, qty, side, trade_id, trade_uuid'], ['book', 'venue, symbol, ts, msg, is_snapshot, side, price, qty, seq'], ['tickers', '* EXCLUDE (import_id)']] as const) {
         assert.deepEqual(await copy.rows(q(t, cols)), await store.rows(q(t, cols)), `${t} differs after the round trip`);
       }
       assert.equal((await importInto(copy, tradesDir)).status, 'already-imported');
     } finally {
       copy.close();
     }
+  });
+});
+
+describe('bulk load of trade archives', () => {
+  it('stores exactly what the streaming path stores (plain/gz CSV via DuckDB read_csv vs zip via appenders)', async () => {
+    const dir = tempDir();
+    const bulk = await openTempStore();
+    const stream = await openTempStore();
+    const spotGz = new URL('../../samples/binance-spot/BTCUSDT-aggTrades-2026-01-01.csv.gz', import.meta.url).pathname;
+    const { gunzipSync } = await import('node:zlib');
+    const spotText = gunzipSync(readFileSync(spotGz)).toString('utf8');
+    const cases: [string, string][] = [
+      ['BTCUSDT-aggTrades-2024-08-08.csv', AGG],
+      ['BTCUSDT-trades-2024-08-08.csv', readFileSync(join(FIXTURES, 'BTCUSDT-trades-2024-08-08.csv'), 'utf8')],
+      ['BTCUSDT-aggTrades-2026-01-01.csv', spotText],
+    ];
+    let total = 0;
+    for (const [name, text] of cases) {
+      const plain = write(dir, name, text);
+      const viaBulk = await importInto(bulk, plain);
+      total += viaBulk.rows;
+      const zip = join(dir, `${name}.zip`);
+      writeZip(zip, { [name]: text });
+      const viaStream = await importInto(stream, zip);
+      assert.equal(viaBulk.method, 'bulk', name);
+      assert.equal(viaStream.method, 'stream', name);
+      assert.equal(viaBulk.rows, viaStream.rows);
+      assert.equal(viaBulk.format, viaStream.format);
+      assert.equal(viaBulk.firstTs, viaStream.firstTs);
+      assert.equal(viaBulk.lastTs, viaStream.lastTs);
+    }
+    const all = 'SELECT venue, symbol, ts, local_ts, price, qty, side, trade_id, trade_uuid FROM trades ORDER BY ALL';
+    const a = await bulk.rows(all);
+    assert.equal(a.length, total);
+    assert.deepEqual(a, await stream.rows(all));
+  });
+
+  it('still names file:line for a bad row, and writes nothing', async () => {
+    const store = await openTempStore();
+    const dir = tempDir();
+    const bad = [...ROWS];
+    bad[5] = bad[5].replace(/,(true|false)$/, ',perhaps');
+    const path = write(dir, 'BTCUSDT-aggTrades-2024-08-08.csv', [HEADER, ...bad].join('\n'));
+    await rejects(importInto(store, path), (e) => {
+      assert.equal(e.code, 'E_SIDE');
+      assert.equal((e as ParseError).where, `${path}:7`);
+    });
+    assert.equal((await tableCounts(store)).trades, 0);
+  });
+
+  it('keeps the load only when its digest matches our parse', async () => {
+    const { TradeDigest } = await import('../../src/store/bulk-load.ts');
+    const d = new TradeDigest();
+    d.trade('binance', 'BTCUSDT', 1723161256322, NaN, 61800.3, 0.006, 'buy', '5');
+    d.trade('binance', 'BTCUSDT', 1723161256344.5, NaN, 61800.4, 0.2, 'sell', '6');
+    const row = { n: 2n, sells: 1n, min_us: 1723161256322000n, max_us: 1723161256344500n, min_id: 5n, max_id: 6n, sum_price: 123600.7, sum_qty: 0.206 };
+    assert.equal(d.matches(row), true);
+    assert.equal(d.matches({ ...row, sells: 0n }), false);
+    assert.equal(d.matches({ ...row, max_us: 1723161256344000n }), false);
+    assert.equal(d.matches({ ...row, sum_qty: 0.2061 }), false);
+    assert.equal(d.matches({ ...row, max_id: 7n }), false);
   });
 });
