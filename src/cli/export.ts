@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
+import { VENUES } from '../core/events.ts';
+import { symbolsMatching } from '../core/instruments.ts';
+import { loadBundledInstruments } from '../venues/instruments.ts';
 import { exportParquet } from '../store/parquet.ts';
 import { DATA_TABLES, type DataTable } from '../store/schema.ts';
 import { Store } from '../store/store.ts';
@@ -22,8 +25,8 @@ export function registerExport(program: Command): void {
       .command('export')
       .description('write the store as Parquet partitioned venue=/symbol=/date= (zstd)')
       .requiredOption('--out <dir>', 'output folder (one sub-folder per table)')
-      .option('--venue <venue>', 'only this venue (binance, binance-spot, okx, bybit)')
-      .option('--symbol <symbol>', 'only this venue-native symbol')
+      .option('--venue <venue>', `only this venue (${VENUES.join(', ')})`)
+      .option('--symbol <symbol>', 'only this market: a venue-native symbol (AKTUSDT, AKT-USDT-SWAP) or a base asset (AKT = its perpetual on every venue)')
       .option('--from <time>', 'from this time, inclusive (2024-11-01, ISO time or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--tables <list>', `comma-separated tables (default all: ${DATA_TABLES.join(',')})`),
@@ -37,15 +40,18 @@ columns are also inside each file, so 'orderflow import' takes any single file b
 Examples:
   $ orderflow export --out ./parquet
   $ orderflow export --out ./parquet --venue binance --symbol BTCUSDT --from 2024-08-01 --to 2024-09-01 --tables trades
+  $ orderflow export --out ./akt --symbol AKT          # AKTUSDT (Binance, Bybit) and AKT-USDT-SWAP (OKX)
   $ duckdb -c "SELECT side, sum(qty) FROM read_parquet('parquet/trades/**/*.parquet', hive_partitioning=true) GROUP BY side"`,
     )
     .action(async (opts: ExportOpts) => {
+      if (opts.venue !== undefined && !(VENUES as readonly string[]).includes(opts.venue)) throw new UsageError(`--venue: unknown venue ${JSON.stringify(opts.venue)}; known: ${VENUES.join(', ')}`);
       const tables = opts.tables?.split(',').map((t) => t.trim()) as DataTable[] | undefined;
       for (const t of tables ?? []) if (!DATA_TABLES.includes(t)) throw new UsageError(`--tables: unknown table ${JSON.stringify(t)}; known: ${DATA_TABLES.join(', ')}`);
       const store = await Store.open(existingHome(opts), { readOnly: true });
       try {
         const results = await exportParquet(store, resolve(opts.out), {
-          venue: opts.venue, symbol: opts.symbol, tables,
+          venue: opts.venue, tables,
+          symbols: opts.symbol === undefined ? undefined : symbolsMatching(loadBundledInstruments(), opts.symbol, VENUES),
           from: opts.from === undefined ? undefined : parseTime(opts.from, '--from'),
           to: opts.to === undefined ? undefined : parseTime(opts.to, '--to'),
         });

@@ -41,7 +41,7 @@ export function registerImport(program: Command): void {
       .description('import archive files, captures or Parquet into the store (atomic per file, idempotent)')
       .argument('<paths...>', 'files or directories (.csv, .csv.gz, .zip, .jsonl, .txt, .parquet)')
       .option('--format <id>', 'force a format instead of detecting it (see `orderflow formats`)')
-      .option('--symbol <symbol>', 'symbol for files whose rows carry none (default: from the file name)')
+      .option('--symbol <symbol>', "symbol for files whose rows carry none (default: from the file name); any venue's spelling or a base asset (AKT)")
       .option('--skip-bad-rows', 'skip malformed rows and report counts instead of failing the file')
       .option('--json', 'print one JSON object per file instead of the table'),
   )

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
+import { VENUES } from '../core/events.ts';
+import { symbolsMatching } from '../core/instruments.ts';
+import { loadBundledInstruments } from '../venues/instruments.ts';
 import { Store } from '../store/store.ts';
 import { summarize } from '../store/summary.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
@@ -8,6 +11,7 @@ import { isoTime, table } from './progress.ts';
 interface InfoOpts extends HomeOpts {
   json?: boolean;
   minGap: string;
+  symbol?: string;
 }
 
 export function registerInfo(program: Command): void {
@@ -16,7 +20,8 @@ export function registerInfo(program: Command): void {
       .command('info')
       .description('what the store holds: venues, symbols, event counts, time ranges, gaps per day')
       .option('--json', 'print {"datasets":[...],"gaps":[...],...} for scripts (times in epoch ms)')
-      .option('--min-gap <seconds>', 'a stretch without trades longer than this is a gap', '300'),
+      .option('--min-gap <seconds>', 'a stretch without trades longer than this is a gap', '300')
+      .option('--symbol <symbol>', 'only this market: a venue-native symbol or a base asset (AKT)'),
   )
     .addHelpText(
       'after',
@@ -27,21 +32,25 @@ imported file; "recorded" = disconnects and resyncs logged by the recorder.
 Examples:
   $ orderflow info
   $ orderflow info --json | jq '.datasets[] | select(.type=="trade")'
-  $ ORDERFLOW_HOME=~/of orderflow info --min-gap 60`,
+  $ ORDERFLOW_HOME=~/of orderflow info --min-gap 60
+  $ orderflow info --symbol AKT        # AKTUSDT on Binance and Bybit, AKT-USDT-SWAP on OKX`,
     )
     .action(async (opts: InfoOpts) => {
       const minGap = Number(opts.minGap);
       if (!(minGap > 0)) throw new UsageError(`--min-gap: expected seconds > 0, got ${JSON.stringify(opts.minGap)}`);
       const store = await Store.open(existingHome(opts), { readOnly: true });
       try {
-        const s = await summarize(store, minGap * 1000);
+        const all = await summarize(store, minGap * 1000);
+        const keep = opts.symbol === undefined ? undefined : new Set(symbolsMatching(loadBundledInstruments(), opts.symbol, VENUES));
+        const mine = <T extends { symbol: string }>(list: T[]) => (keep ? list.filter((x) => keep.has(x.symbol)) : list);
+        const s = { ...all, datasets: mine(all.datasets), gaps: mine(all.gaps), gapDays: mine(all.gapDays), other: mine(all.other) };
         if (opts.json) {
           console.log(JSON.stringify({ datasets: s.datasets, gaps: s.gaps, gapDays: s.gapDays, other: s.other, imports: s.imports }));
           return;
         }
         console.log(`store ${store.path}: ${s.imports} files imported\n`);
         if (s.datasets.length === 0) {
-          console.log('no events yet: run orderflow import <files>');
+          console.log(keep ? `nothing stored for ${opts.symbol} (${[...keep].join(', ')})` : 'no events yet: run orderflow import <files>');
           return;
         }
         console.log(table(

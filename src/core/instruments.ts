@@ -120,3 +120,24 @@ export function perpSymbol(venue: Venue, base: string): string {
   const b = base.toUpperCase();
   return venue === 'okx' ? `${b}-USDT-SWAP` : `${b}USDT`;
 }
+
+/**
+ * The venue-native symbol a user means on one venue, from any spelling: a symbol the venue knows
+ * is kept; otherwise the linear USDT perpetual of its base asset (`AKT` or `AKTUSDT` on OKX ->
+ * `AKT-USDT-SWAP`); an unknown full symbol is kept as typed (upper-cased).
+ */
+export function venueSymbol(registry: InstrumentRegistry, venue: Venue, input: string): string {
+  const up = input.trim().toUpperCase();
+  if (registry.get(venue, up)) return up;
+  const perps = registry.resolve(up, [venue]);
+  if (perps.length === 1) return perps[0].symbol;
+  return baseAssetOf(up) === up ? perpSymbol(venue, up) : up;
+}
+
+/** Every venue-native symbol an input may name across venues (for filters such as `export --symbol AKT`). */
+export function symbolsMatching(registry: InstrumentRegistry, input: string, venues: readonly Venue[]): string[] {
+  const out = new Set<string>([input.trim().toUpperCase()]);
+  for (const v of venues) out.add(venueSymbol(registry, v, input));
+  for (const i of registry.resolve(input, venues)) out.add(i.symbol);
+  return [...out].sort();
+}

@@ -11,6 +11,7 @@
 import { basename } from 'node:path';
 import type { DepthBandRecord, KlineRecord, MarketEvent, Side, TickerFields, Venue } from '../core/events.ts';
 import type { EventSink } from '../core/format.ts';
+import { venueSymbol } from '../core/instruments.ts';
 import { chooseFormat, peekFirstLine } from './detect.ts';
 import type { ImportOptions } from './importer.ts';
 import { isGzip, isZip } from './read-source.ts';
@@ -67,7 +68,7 @@ export async function planBulkLoad(path: string, opts: ImportOptions): Promise<B
   try {
     const format = chooseFormat(opts, path, name, first);
     formatId = format.id;
-    symbol = opts.symbol ?? format.symbolFromName?.(name);
+    symbol = opts.symbol === undefined ? format.symbolFromName?.(name) : venueSymbol(opts.instruments, format.venue, opts.symbol);
   } catch {
     return undefined; // the streaming path raises the proper error
   }

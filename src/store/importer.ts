@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { FileError, ParseError } from '../core/errors.ts';
 import type { EventSink, FileFormat, LineParser, ParseContext } from '../core/format.ts';
-import type { InstrumentRegistry } from '../core/instruments.ts';
+import { venueSymbol, type InstrumentRegistry } from '../core/instruments.ts';
 import { chooseFormat } from './detect.ts';
 import { DIGEST_SQL, planBulkLoad, TradeDigest, type BulkPlan, type DigestRow } from './bulk-load.ts';
 import { OrderGuard } from './order-guard.ts';
@@ -238,5 +238,7 @@ function progressBytes(entrySize: number | undefined, before: number, done: numb
 }
 
 function parseContext(format: FileFormat, entryName: string, opts: ImportOptions): ParseContext {
-  return { fileName: entryName, symbol: opts.symbol ?? format.symbolFromName?.(entryName), instruments: opts.instruments };
+  // --symbol may be spelled for any venue or be a bare asset (`AKT`): use this venue's spelling.
+  const symbol = opts.symbol === undefined ? format.symbolFromName?.(entryName) : venueSymbol(opts.instruments, format.venue, opts.symbol);
+  return { fileName: entryName, symbol, instruments: opts.instruments };
 }

@@ -21,7 +21,8 @@ function exportColumns(table: DataTable): string[] {
 
 export interface ExportFilter {
   readonly venue?: string;
-  readonly symbol?: string;
+  /** Venue-native symbols to keep (any of them). */
+  readonly symbols?: readonly string[];
   /** Inclusive, epoch ms. */
   readonly from?: number;
   /** Exclusive, epoch ms. */
@@ -46,7 +47,13 @@ export async function exportParquet(store: Store, outDir: string, filter: Export
       where.push(sql.replace('?', `$${values.length}`));
     };
     if (filter.venue) bind('venue = ?', filter.venue);
-    if (filter.symbol) bind('symbol = ?', filter.symbol);
+    if (filter.symbols && filter.symbols.length > 0) {
+      const marks = filter.symbols.map((s) => {
+        values.push(s);
+        return `$${values.length}`;
+      });
+      where.push(`symbol IN (${marks.join(', ')})`);
+    }
     if (filter.from !== undefined) bind(`${time} >= make_timestamp(?::BIGINT)`, Math.round(filter.from * 1000));
     if (filter.to !== undefined) bind(`${time} < make_timestamp(?::BIGINT)`, Math.round(filter.to * 1000));
     const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';

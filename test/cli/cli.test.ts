@@ -71,6 +71,12 @@ describe('orderflow CLI', () => {
     assert.equal(r.code, 0, r.err);
     const part = join(out, 'trades/venue=binance-spot/symbol=BTCUSDT/date=2026-01-01');
     assert.deepEqual(readdirSync(part), ['data_0.parquet']);
+    // A base asset names its market on every venue; another asset matches nothing.
+    const byAsset = run(['export', '--out', join(dir, 'btc'), '--home', home, '--symbol', 'btc']);
+    assert.equal(byAsset.code, 0, byAsset.err);
+    assert.ok(existsSync(join(dir, 'btc/trades/venue=binance-spot/symbol=BTCUSDT')));
+    assert.match(run(['export', '--out', join(dir, 'eth'), '--home', home, '--symbol', 'ETH']).out, /nothing matched/);
+    assert.match(run(['info', '--home', home, '--symbol', 'ETH']).out, /nothing stored for ETH \(ETH, ETH-USDT-SWAP, ETHUSDT\)/);
   });
 
   it('fails clearly: bad rows name file:line and field, exit 1, store untouched', () => {

@@ -80,3 +80,21 @@ describe('toBaseQty', () => {
     assert.equal(toBaseQty({ contractType: 'linear', contractValue: 1 }, 2.5, 1), 2.5);
   });
 });
+
+describe('venueSymbol and symbolsMatching', () => {
+  it('maps any spelling to the venue-native symbol', async () => {
+    const { venueSymbol } = await import('../../src/core/instruments.ts');
+    assert.equal(venueSymbol(reg, 'okx', 'AKT'), 'AKT-USDT-SWAP');
+    assert.equal(venueSymbol(reg, 'okx', 'aktusdt'), 'AKT-USDT-SWAP');
+    assert.equal(venueSymbol(reg, 'binance', 'AKT-USDT-SWAP'), 'AKTUSDT');
+    assert.equal(venueSymbol(reg, 'bybit', 'AKTUSDT'), 'AKTUSDT');
+    assert.equal(venueSymbol(reg, 'okx', 'AKT-USD-SWAP'), 'AKT-USD-SWAP', 'a symbol the venue knows is kept, inverse included');
+    assert.equal(venueSymbol(reg, 'bybit', 'SOL'), 'SOLUSDT', 'unknown asset: the venue perp spelling');
+    assert.equal(venueSymbol(reg, 'binance', 'XYZUSDC'), 'XYZUSDC', 'unknown full symbol: kept');
+  });
+
+  it('lists every symbol an input names across venues', async () => {
+    const { symbolsMatching } = await import('../../src/core/instruments.ts');
+    assert.deepEqual(symbolsMatching(reg, 'akt', ['binance', 'okx', 'bybit']), ['AKT', 'AKT-USDT-SWAP', 'AKTUSDT']);
+  });
+});
