@@ -11,9 +11,11 @@ const [side, csv, home] = process.argv.slice(2);
 const store = await Store.open(home);
 const started = performance.now();
 let rows: number;
+let method = 'read_csv';
 if (side === 'ours') {
   const r = await importFile(store, csv, { formats: allFormats(), instruments: loadBundledInstruments() });
   rows = r.rows;
+  method = r.method;
 } else {
   // The same normalization as our binance-um-aggTrades format: aggressor side from
   // is_buyer_maker, ms timestamps, id as text, in one transaction.
@@ -33,4 +35,4 @@ if (side === 'ours') {
 }
 const seconds = (performance.now() - started) / 1000;
 store.close();
-console.log(JSON.stringify({ rows, seconds, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+console.log(JSON.stringify({ rows, seconds, method, maxRssMB: process.resourceUsage().maxRSS / 1024 }));

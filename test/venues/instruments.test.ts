@@ -19,7 +19,7 @@ const registry = loadBundledInstruments();
 /** Every symbol the fixtures in /work/shared/data and test/fixtures name, plus AKT everywhere. */
 const NEEDED: Record<Venue, string[]> = {
   binance: ['BTCUSDT', 'ETHUSDT', 'SUSHIUSDT', 'AKROUSDT', 'CTKUSDT', 'KEEPUSDT', 'AKTUSDT'],
-  bybit: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'DOGEUSDT', 'XRPUSDT', 'PIPPINUSDT', 'LTCUSDT', 'BTCUSD', 'AKTUSDT'],
+  bybit: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'DOGEUSDT', 'XRPUSDT', 'PIPPINUSDT', 'LTCUSDT', 'BTCUSD', 'BTCUSDU23', 'XRPUSD', 'AKTUSDT'],
   okx: [
     'BTC-USDT-SWAP', 'ETH-USDT-SWAP', 'UNI-USD-SWAP', 'BTC-USD-220527', 'REN-USDT-SWAP', 'WNCG-USDT-SWAP', 'SOS-USDT-SWAP', 'BTC-USDT',
     'ETH-USD-211224', 'ADA-USDT-211224', 'FIL-USD-220325', 'FIL-USDT-220325', 'XRP-USD-211231', 'LTC-USDT-220624', 'BTC-USD-220624',
@@ -107,6 +107,22 @@ describe('bundled instrument snapshot', () => {
     assert.equal(registry.get('okx', 'BTC-USDT')!.kind, 'spot');
     assert.equal(registry.get('bybit', 'BTCUSD')!.contractType, 'inverse');
     assert.equal(registry.get('bybit', 'BTCUSD')!.minNotional, 1);
+  });
+
+  it('parses Bybit inverse rows: InversePerpetual and InverseFutures, 1 USD per contract', () => {
+    const fut = registry.get('bybit', 'BTCUSDU23')!;
+    const perp = registry.get('bybit', 'XRPUSD')!;
+    const pick = (i: Instrument) => [i.kind, i.contractType, i.base, i.quote, i.contractValue, i.tickSize, i.lotSize, i.minNotional, i.maxLeverage];
+    assert.deepEqual(pick(fut), ['future', 'inverse', 'BTC', 'USD', 1, 0.5, 1, 1, 100]);
+    assert.deepEqual(pick(perp), ['perpetual', 'inverse', 'XRP', 'USD', 1, 0.0001, 1, 1, 50]);
+    // The venue's own arithmetic: the BTCUSDU23 tickers frame of 2023-04-05 (tardis-node) has
+    // openInterest 4547176 contracts, openInterestValue 156.67 BTC, markPrice 29023.60.
+    assert.equal(Math.round(toBaseQty(fut, 4_547_176, 29_023.6) * 100) / 100, 156.67);
+    // and BTCUSD's: 449736676 contracts, 15747.08 BTC at 28560.00.
+    assert.equal(Math.round(toBaseQty(registry.get('bybit', 'BTCUSD')!, 449_736_676, 28_560) * 100) / 100, 15_747.08);
+    // Inverse symbols are never what a bare base asset resolves to.
+    assert.ok(registry.resolve('XRP').every((i) => i.contractType === 'linear'));
+    assert.deepEqual(registry.resolve('XRPUSD').map((i) => i.symbol), ['XRPUSD']);
   });
 
   it('resolves AKT to the AKT perpetual of each venue', () => {
