@@ -12,12 +12,15 @@ import { basename } from 'node:path';
 import type { DepthBandRecord, KlineRecord, MarketEvent, Side, TickerFields, Venue } from '../core/events.ts';
 import type { EventSink } from '../core/format.ts';
 import { venueSymbol } from '../core/instruments.ts';
+import { TradeArchiveScanner, type TradeArchiveLayout, type TradeDigestFields } from '../venues/binance/trade-archive-scan.ts';
 import { chooseFormat, peekFirstLine } from './detect.ts';
 import type { ImportOptions } from './importer.ts';
 import { isGzip, isZip } from './read-source.ts';
 
 interface BulkSpec {
   readonly venue: Venue;
+  readonly layout: TradeArchiveLayout;
+  readonly spot: boolean;
   /** The archive's header row, when the layout has one (USD-M); spot archives have none. */
   readonly header: string | undefined;
   /** read_csv column name -> DuckDB type, in file order. */
@@ -35,14 +38,16 @@ const AGG = { id: 'agg_trade_id', price: 'price', qty: 'quantity', time: 'transa
 const TRADE = { id: 'id', price: 'price', qty: 'qty', time: 'time', buyerIsMaker: 'is_buyer_maker' } as const;
 
 const SPECS: Readonly<Record<string, BulkSpec>> = {
-  'binance-um-aggTrades': { venue: 'binance', header: AGG_COLS.map((c) => c[0]).join(','), columns: AGG_COLS, ...AGG },
-  'binance-um-trades': { venue: 'binance', header: TRADE_COLS.map((c) => c[0]).join(','), columns: TRADE_COLS, ...TRADE },
-  'binance-spot-aggTrades': { venue: 'binance-spot', header: undefined, columns: [...AGG_COLS, ['is_best_match', 'BOOLEAN']], ...AGG },
-  'binance-spot-trades': { venue: 'binance-spot', header: undefined, columns: [...TRADE_COLS, ['is_best_match', 'BOOLEAN']], ...TRADE },
+  'binance-um-aggTrades': { venue: 'binance', layout: 'aggTrades', spot: false, header: AGG_COLS.map((c) => c[0]).join(','), columns: AGG_COLS, ...AGG },
+  'binance-um-trades': { venue: 'binance', layout: 'trades', spot: false, header: TRADE_COLS.map((c) => c[0]).join(','), columns: TRADE_COLS, ...TRADE },
+  'binance-spot-aggTrades': { venue: 'binance-spot', layout: 'aggTrades', spot: true, header: undefined, columns: [...AGG_COLS, ['is_best_match', 'BOOLEAN']], ...AGG },
+  'binance-spot-trades': { venue: 'binance-spot', layout: 'trades', spot: true, header: undefined, columns: [...TRADE_COLS, ['is_best_match', 'BOOLEAN']], ...TRADE },
 };
 
 export interface BulkPlan {
   readonly formatId: string;
+  /** A byte scanner that validates the file without the line parsers, when the file is plain. */
+  scanner(): TradeArchiveScanner;
   readonly sql: string;
   /** $1 venue, $2 symbol, $3 path; the import id is appended as $4. */
   readonly params: readonly [string, string, string];
@@ -81,7 +86,7 @@ export async function planBulkLoad(path: string, opts: ImportOptions): Promise<B
            CASE WHEN ${spec.buyerIsMaker} THEN 'sell' ELSE 'buy' END::side_t, ${spec.id}, NULL, $4
     FROM read_csv($3, header = ${header}, delim = ',', quote = '', escape = '', auto_detect = false,
                   strict_mode = true, columns = {${columns}})`;
-  return { formatId, sql, params: [spec.venue, symbol, path] };
+  return { formatId, sql, params: [spec.venue, symbol, path], scanner: () => new TradeArchiveScanner(spec.layout, spec.spot, spec.header) };
 }
 
 export interface DigestRow {
@@ -99,41 +104,38 @@ export const DIGEST_SQL = `SELECT count(*) AS n, count(*) FILTER (WHERE side = '
   epoch_us(min(ts)) AS min_us, epoch_us(max(ts)) AS max_us, min(trade_id) AS min_id, max(trade_id) AS max_id,
   fsum(price) AS sum_price, fsum(qty) AS sum_qty FROM trades WHERE import_id = $1`;
 
-/** What our parser saw, to compare with what DuckDB loaded. Accepts trades only. */
+/** Whether DuckDB loaded what our parser saw: exact counts, times and ids; sums to 1e-9. */
+export function digestMatches(ours: TradeDigestFields, db: DigestRow): boolean {
+  const close = (a: number | null, b: number) => a !== null && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+  return (
+    Number(db.n) === ours.count &&
+    Number(db.sells) === ours.sells &&
+    Number(db.min_us) === Math.round(ours.minTs * 1000) &&
+    Number(db.max_us) === Math.round(ours.maxTs * 1000) &&
+    Number(db.min_id) === ours.minId &&
+    Number(db.max_id) === ours.maxId &&
+    close(db.sum_price, ours.sumPrice) &&
+    close(db.sum_qty, ours.sumQty)
+  );
+}
+
+/** What the line parsers saw, to compare with what DuckDB loaded. Accepts trades only. */
 export class TradeDigest implements EventSink {
-  count = 0;
-  sells = 0;
-  minTs = Infinity;
-  maxTs = -Infinity;
-  minId = Infinity;
-  maxId = -Infinity;
-  private sumPrice = new KahanSum();
-  private sumQty = new KahanSum();
+  readonly fields: TradeDigestFields = { count: 0, sells: 0, minTs: Infinity, maxTs: -Infinity, minId: Infinity, maxId: -Infinity, sumPrice: 0, sumQty: 0 };
+  private readonly sumPrice = new KahanSum();
+  private readonly sumQty = new KahanSum();
 
   trade(_venue: Venue, _symbol: string, ts: number, _localTs: number, price: number, qty: number, side: Side, id: string): void {
-    this.count++;
-    if (side === 'sell') this.sells++;
-    if (ts < this.minTs) this.minTs = ts;
-    if (ts > this.maxTs) this.maxTs = ts;
+    const d = this.fields;
+    d.count++;
+    if (side === 'sell') d.sells++;
+    if (ts < d.minTs) d.minTs = ts;
+    if (ts > d.maxTs) d.maxTs = ts;
     const n = +id;
-    if (n < this.minId) this.minId = n;
-    if (n > this.maxId) this.maxId = n;
-    this.sumPrice.add(price);
-    this.sumQty.add(qty);
-  }
-
-  matches(db: DigestRow): boolean {
-    const close = (a: number | null, b: number) => a !== null && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
-    return (
-      Number(db.n) === this.count &&
-      Number(db.sells) === this.sells &&
-      Number(db.min_us) === Math.round(this.minTs * 1000) &&
-      Number(db.max_us) === Math.round(this.maxTs * 1000) &&
-      Number(db.min_id) === this.minId &&
-      Number(db.max_id) === this.maxId &&
-      close(db.sum_price, this.sumPrice.value) &&
-      close(db.sum_qty, this.sumQty.value)
-    );
+    if (n < d.minId) d.minId = n;
+    if (n > d.maxId) d.maxId = n;
+    d.sumPrice = this.sumPrice.add(price);
+    d.sumQty = this.sumQty.add(qty);
   }
 
   private unexpected(): never {
@@ -163,13 +165,12 @@ export class TradeDigest implements EventSink {
 class KahanSum {
   private sum = 0;
   private c = 0;
-  add(x: number): void {
+  /** Add x; returns the running sum. */
+  add(x: number): number {
     const y = x - this.c;
     const t = this.sum + y;
     this.c = t - this.sum - y;
     this.sum = t;
-  }
-  get value(): number {
-    return this.sum;
+    return t;
   }
 }

@@ -9,10 +9,11 @@ import { FileError, ParseError } from '../core/errors.ts';
 import type { EventSink, FileFormat, LineParser, ParseContext } from '../core/format.ts';
 import { venueSymbol, type InstrumentRegistry } from '../core/instruments.ts';
 import { chooseFormat } from './detect.ts';
-import { DIGEST_SQL, planBulkLoad, TradeDigest, type BulkPlan, type DigestRow } from './bulk-load.ts';
+import type { TradeArchiveScanner, TradeDigestFields } from '../venues/binance/trade-archive-scan.ts';
+import { DIGEST_SQL, digestMatches, planBulkLoad, TradeDigest, type BulkPlan, type DigestRow } from './bulk-load.ts';
 import { OrderGuard } from './order-guard.ts';
 import { importParquet, isParquet } from './parquet.ts';
-import { openEntries, readLines, sha256File, verifyChecksum } from './read-source.ts';
+import { openEntries, readError, readLines, sha256File, verifyChecksum } from './read-source.ts';
 import { StoreSink } from './store-sink.ts';
 import type { Store } from './store.ts';
 
@@ -214,20 +215,48 @@ async function bulkLoad(store: Store, path: string, importId: number, plan: Bulk
     () => undefined,
     (e: unknown) => e,
   );
-  const digest = new TradeDigest();
+  let digest: TradeDigestFields | undefined;
   let parseError: unknown;
   try {
-    await feedLines(path, statSync(path).size, { ...opts, format: plan.formatId }, new OrderGuard(digest));
+    digest = await scanBytes(path, plan.scanner(), opts);
+    if (!digest) {
+      // The byte scanner gave up on something unusual: the line parsers decide (and name errors).
+      const lines = new TradeDigest();
+      await feedLines(path, statSync(path).size, { ...opts, format: plan.formatId }, new OrderGuard(lines));
+      digest = lines.fields;
+    }
   } catch (e) {
     parseError = e;
   }
   const loadError = await load;
   if (parseError) throw parseError;
-  if (digest.count === 0) throw new FileError('E_EMPTY', path, 'no data rows (empty, or a header only)');
+  if (!digest || digest.count === 0) throw new FileError('E_EMPTY', path, 'no data rows (empty, or a header only)');
   if (loadError) return undefined;
   const [db] = await store.rows<DigestRow>(DIGEST_SQL, [importId]);
-  if (!digest.matches(db)) return undefined;
+  if (!digestMatches(digest, db)) return undefined;
   return { method: 'bulk', format: plan.formatId, rows: digest.count, firstTs: digest.minTs, lastTs: digest.maxTs };
+}
+
+/** Run the byte scanner over the (decompressed) file; undefined when it gives up. */
+async function scanBytes(path: string, scanner: TradeArchiveScanner, opts: ImportOptions): Promise<TradeDigestFields | undefined> {
+  const total = statSync(path).size;
+  let done = 0;
+  try {
+    for await (const entry of openEntries(path)) {
+      for await (const chunk of entry.stream as AsyncIterable<Buffer>) {
+        scanner.push(chunk);
+        if (!scanner.ok) {
+          entry.stream.destroy();
+          return undefined;
+        }
+        done += chunk.length;
+        opts.onProgress?.({ bytes: Math.min(done, total), totalBytes: total, rows: scanner.rows });
+      }
+    }
+  } catch (e) {
+    throw readError(path, e);
+  }
+  return scanner.end();
 }
 
 function progressBytes(entrySize: number | undefined, before: number, done: number, fileSize: number): number {

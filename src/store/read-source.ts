@@ -109,12 +109,7 @@ export async function* readLines(path: string, stream: Readable): AsyncGenerator
       }
     }
   } catch (e) {
-    if (e instanceof FileError) throw e;
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'Z_BUF_ERROR' || err.code === 'Z_DATA_ERROR' || /unexpected end|invalid|corrupt|bad/i.test(err.message)) {
-      throw truncated(path, err);
-    }
-    throw new FileError('E_IO', path, err.message);
+    throw readError(path, e);
   }
   const rest = carry + decoder.end();
   if (rest.length > 0) {
@@ -122,6 +117,16 @@ export async function* readLines(path: string, stream: Readable): AsyncGenerator
     stripCr(lines);
     yield { lines, firstLineNo: lineNo, bytes };
   }
+}
+
+/** A failure while reading or decompressing, as the FileError that names it. */
+export function readError(path: string, e: unknown): FileError {
+  if (e instanceof FileError) return e;
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'Z_BUF_ERROR' || err.code === 'Z_DATA_ERROR' || /unexpected end|invalid|corrupt|bad/i.test(err.message)) {
+    return truncated(path, err);
+  }
+  return new FileError('E_IO', path, err.message);
 }
 
 function stripCr(lines: string[]): void {

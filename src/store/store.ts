@@ -29,7 +29,12 @@ export class Store {
     let instance: DuckDBInstance;
     try {
       if (!opts.readOnly) mkdirSync(home, { recursive: true });
-      instance = await DuckDBInstance.create(path, opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
+      instance = await DuckDBInstance.create(path, {
+        ...(opts.readOnly ? { access_mode: 'READ_ONLY' } : {}),
+        // DuckDB would otherwise take 80% of RAM and keep a whole import's transaction in memory;
+        // a cap makes it write row groups out as they fill, so memory stays flat at any file size.
+        memory_limit: process.env.ORDERFLOW_MEMORY_LIMIT ?? '256MB',
+      });
     } catch (e) {
       throw new StoreError('E_STORE_OPEN', `cannot open store ${path}`, e);
     }

@@ -4,14 +4,14 @@
  * folder is absent.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ParseError } from '../../src/core/errors.ts';
 import type { Store } from '../../src/store/store.ts';
-import { importInto, openTempStore } from '../helpers/store.ts';
+import { SHARED_DATA, NO_SHARED_DATA } from '../helpers/shared-data.ts';
+import { importInto, openTempStore, tableCounts } from '../helpers/store.ts';
 
-const DATA = '/work/shared/data/';
-const present = existsSync(DATA);
+const DATA = SHARED_DATA;
 
 type Counts = Partial<Record<'trade' | 'liq' | 'bookmsg' | 'ticker' | 'kline', number>>;
 
@@ -64,7 +64,7 @@ async function counts(store: Store, importId: number): Promise<Counts> {
   return Object.fromEntries(rows.filter((r) => r.n > 0).map((r) => [r.t, r.n]));
 }
 
-describe('every real data file imports', { skip: !present }, () => {
+describe('every real data file imports', { skip: NO_SHARED_DATA }, () => {
   it('has an expectation for every file of the data folder', () => {
     const files = readdirSync(DATA).filter((f) => !f.endsWith('.md')).sort();
     assert.deepEqual(files, Object.keys({ ...EXPECTED, ...NEED_SKIP }).sort());
@@ -90,6 +90,16 @@ describe('every real data file imports', { skip: !present }, () => {
       assert.deepEqual(await counts(store, r.importId), want);
     });
   }
+
+  it('imports all of them into one store, and a second pass adds 0 rows', async () => {
+    const store = await openTempStore();
+    const files = Object.keys({ ...EXPECTED, ...NEED_SKIP }).sort();
+    for (const f of files) assert.equal((await importInto(store, DATA + f, { skipBadRows: f in NEED_SKIP })).status, 'imported', f);
+    const before = await tableCounts(store);
+    for (const f of files) assert.equal((await importInto(store, DATA + f, { skipBadRows: f in NEED_SKIP })).status, 'already-imported', f);
+    assert.deepEqual(await tableCounts(store), before);
+    assert.equal(before.imports, files.length);
+  });
 
   it('stores capture klines with their closed flag (4 closed and 4 open per capture)', async () => {
     const store = await openTempStore();

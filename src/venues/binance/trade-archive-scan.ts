@@ -1,0 +1,236 @@
+/**
+ * A byte-level validator for the Binance trade archives (aggTrades and trades, USD-M and spot),
+ * used when DuckDB bulk-loads such a file: it reads the raw bytes once, with no string per line,
+ * and either accepts the whole file with a digest of what it holds, or gives up.
+ *
+ * It accepts only what the line parsers in archive.ts accept on their fast path (the same field
+ * grammar as `scanAggTrade` / `scanTrade`) and what the importer's order checks accept (times
+ * never go backwards, ids strictly increase). Anything else — a header it does not know, CR line
+ * ends, exponents, more than 15 digits, a blank line, a bad field — makes it give up, and the
+ * importer re-reads the file with the line parsers, which accept or name the exact error. So it
+ * changes speed, never results: the property tests check its digest equals the line path's.
+ */
+
+export interface TradeDigestFields {
+  count: number;
+  sells: number;
+  minTs: number;
+  maxTs: number;
+  minId: number;
+  maxId: number;
+  sumPrice: number;
+  sumQty: number;
+}
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+// Plausible exchange times, as in core/parse-util (2009-01-01 .. 2100-01-01).
+const MIN_MS = Date.UTC(2009, 0, 1);
+const MAX_MS = Date.UTC(2100, 0, 1);
+const NL = 10;
+const COMMA = 44;
+
+/** The layouts it knows: column kinds in order. */
+export type TradeArchiveLayout = 'aggTrades' | 'trades';
+
+export class TradeArchiveScanner {
+  /** false once it gave up: the caller must use the line parsers. */
+  ok = true;
+  private readonly d: TradeDigestFields = { count: 0, sells: 0, minTs: Infinity, maxTs: -Infinity, minId: Infinity, maxId: -Infinity, sumPrice: 0, sumQty: 0 };
+  private cPrice = 0;
+  private cQty = 0;
+  private lastTs = -Infinity;
+  private lastId = -Infinity;
+  get lastIdSeen(): number {
+    return this.lastId;
+  }
+  get lastTsSeen(): number {
+    return this.lastTs;
+  }
+  private carry: Buffer | undefined;
+  private first = true;
+  private readonly header: Buffer | undefined;
+
+  constructor(
+    readonly layout: TradeArchiveLayout,
+    /** Spot rows carry an 8th/7th column, is_best_match. */
+    readonly spot: boolean,
+    /** The header line this layout may start with (USD-M), or undefined (spot: never). */
+    header: string | undefined,
+  ) {
+    this.header = header === undefined ? undefined : Buffer.from(header);
+  }
+
+  /** Rows accepted so far. */
+  get rows(): number {
+    return this.d.count;
+  }
+
+  /** Feed the next chunk of the file's bytes. */
+  push(chunk: Buffer): void {
+    if (!this.ok) return;
+    let data = chunk;
+    if (this.carry) {
+      data = Buffer.concat([this.carry, chunk]);
+      this.carry = undefined;
+    }
+    const lastNl = data.lastIndexOf(NL);
+    if (lastNl < 0) {
+      this.carry = data;
+      return;
+    }
+    this.scanLines(data, lastNl + 1);
+    if (lastNl + 1 < data.length) this.carry = data.subarray(lastNl + 1);
+  }
+
+  /** After the last chunk: the digest, or undefined when it gave up (or saw no row). */
+  end(): TradeDigestFields | undefined {
+    if (this.ok && this.carry && this.carry.length > 0) {
+      // A last line without its newline.
+      const tail = Buffer.concat([this.carry, Buffer.from([NL])]);
+      this.carry = undefined;
+      this.scanLines(tail, tail.length);
+    }
+    if (!this.ok || this.d.count === 0) return undefined;
+    return { ...this.d };
+  }
+
+  /** Scan whole lines in data[0..end) (end is just after a newline). */
+  private scanLines(data: Buffer, end: number): void {
+    let pos = 0;
+    if (this.first) {
+      this.first = false;
+      const h = this.header;
+      if (h && data.length > h.length && data[h.length] === NL && data.subarray(0, h.length).equals(h)) pos = h.length + 1;
+    }
+    if (pos < end && scanRows(data, pos, end, this) < 0) this.ok = false;
+  }
+
+  /** Record one accepted row. */
+  add(ts: number, id: number, price: number, qty: number, sell: boolean): void {
+    const d = this.d;
+    d.count++;
+    if (sell) d.sells++;
+    if (ts < d.minTs) d.minTs = ts;
+    if (ts > d.maxTs) d.maxTs = ts;
+    if (id < d.minId) d.minId = id;
+    if (id > d.maxId) d.maxId = id;
+    // Compensated sums, in the same order and form as the importer's TradeDigest.
+    let y = price - this.cPrice;
+    let t = d.sumPrice + y;
+    this.cPrice = t - d.sumPrice - y;
+    d.sumPrice = t;
+    y = qty - this.cQty;
+    t = d.sumQty + y;
+    this.cQty = t - d.sumQty - y;
+    d.sumQty = t;
+    this.lastId = id;
+    this.lastTs = ts;
+  }
+}
+
+/**
+ * Rows in b[pos..end), each ending in a newline, as one flat loop with local state (the hot path
+ * of a bulk import). Returns end, or -1 at the first row that is not plain and valid.
+ */
+function scanRows(b: Buffer, pos: number, end: number, s: TradeArchiveScanner): number {
+  const agg = s.layout === 'aggTrades';
+  const spot = s.spot;
+  let lastId = s.lastIdSeen;
+  let lastTs = s.lastTsSeen;
+  while (pos < end) {
+    // id: 1..15 digits, strictly above the previous row's
+    let c = b[pos];
+    let from = pos;
+    let id = 0;
+    while (c >= 48 && c <= 57) {
+      id = id * 10 + (c - 48);
+      c = b[++pos];
+    }
+    if (pos === from || pos - from > 15 || !(id > lastId) || c !== COMMA) return -1;
+    pos++;
+    // price, qty (and quote_qty for trades): plain decimals of 1..15 significant digits, > 0
+    const nDec = agg ? 2 : 3;
+    let price = 0;
+    let qty = 0;
+    for (let k = 0; k < nDec; k++) {
+      let m = 0;
+      let digits = 0;
+      let frac = -1;
+      for (;;) {
+        c = b[pos];
+        if (c >= 48 && c <= 57) {
+          m = m * 10 + (c - 48);
+          digits++;
+          if (frac >= 0) frac++;
+        } else if (c === 46 && frac < 0) {
+          frac = 0;
+        } else {
+          break;
+        }
+        pos++;
+      }
+      if (digits === 0 || digits > 15 || c !== COMMA) return -1;
+      const v = frac > 0 ? m / POW10[frac] : m;
+      if (!(v > 0)) return -1;
+      if (k === 0) price = v;
+      else if (k === 1) qty = v;
+      pos++;
+    }
+    if (agg) {
+      // first_trade_id, last_trade_id: 1..19 digits
+      for (let k = 0; k < 2; k++) {
+        from = pos;
+        c = b[pos];
+        while (c >= 48 && c <= 57) c = b[++pos];
+        if (pos === from || pos - from > 19 || c !== COMMA) return -1;
+        pos++;
+      }
+    }
+    // time: 13 digits (ms) or 16 (µs), plausible, never before the previous row's
+    from = pos;
+    let raw = 0;
+    c = b[pos];
+    while (c >= 48 && c <= 57) {
+      raw = raw * 10 + (c - 48);
+      c = b[++pos];
+    }
+    const n = pos - from;
+    const ts = n === 13 ? raw : n === 16 ? raw / 1e3 : NaN;
+    if (!(ts >= MIN_MS && ts < MAX_MS && ts >= lastTs) || c !== COMMA) return -1;
+    pos++;
+    const buyerIsMaker = bool(b, pos);
+    if (buyerIsMaker < 0) return -1;
+    pos += buyerIsMaker === 1 ? 4 : 5;
+    if (spot) {
+      if (b[pos++] !== COMMA) return -1;
+      const bestMatch = bool(b, pos);
+      if (bestMatch < 0) return -1;
+      pos += bestMatch === 1 ? 4 : 5;
+    }
+    if (b[pos++] !== NL) return -1;
+    s.add(ts, id, price, qty, buyerIsMaker === 1);
+    lastId = id;
+    lastTs = ts;
+  }
+  return end;
+}
+
+/** true/false as Binance writes them (true, True, TRUE; false, False, FALSE) at p: 1, 0, or -1. */
+function bool(b: Buffer, p: number): number {
+  const c = b[p] | 0x20; // lower-case the first letter
+  if (c === 116 && (b[p + 1] | 0x20) === 114 && (b[p + 2] | 0x20) === 117 && (b[p + 3] | 0x20) === 101 && sameCase(b, p, 4)) return 1;
+  if (c === 102 && (b[p + 1] | 0x20) === 97 && (b[p + 2] | 0x20) === 108 && (b[p + 3] | 0x20) === 115 && (b[p + 4] | 0x20) === 101 && sameCase(b, p, 5)) return 0;
+  return -1;
+}
+
+/** `true`, `True` or `TRUE` (and the same for false), not mixed case such as `tRUE`. */
+function sameCase(b: Buffer, p: number, n: number): boolean {
+  const upperFirst = b[p] < 97;
+  let allUpper = true;
+  let restLower = true;
+  for (let i = 1; i < n; i++) {
+    if (b[p + i] >= 97) allUpper = false;
+    else restLower = false;
+  }
+  return upperFirst ? allUpper || restLower : restLower;
+}
