@@ -8,14 +8,18 @@
  * (aggressor side from is_buyer_maker, timestamp unit from the value's magnitude); the digest
  * comparison turns any disagreement into a fallback to the streaming path, never into bad data.
  */
-import { basename } from 'node:path';
+import type { Hash } from 'node:crypto';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { DepthBandRecord, KlineRecord, MarketEvent, Side, TickerFields, Venue } from '../core/events.ts';
-import type { EventSink } from '../core/format.ts';
+import type { EventSink, FileFormat } from '../core/format.ts';
 import { venueSymbol } from '../core/instruments.ts';
 import { TradeArchiveScanner, type TradeArchiveLayout, type TradeDigestFields } from '../venues/binance/trade-archive-scan.ts';
 import { chooseFormat, peekFirstLine } from './detect.ts';
 import type { ImportOptions } from './importer.ts';
-import { isGzip, isZip } from './read-source.ts';
+import { isGzip, isZip, openEntries, readError } from './read-source.ts';
 
 interface BulkSpec {
   readonly venue: Venue;
@@ -46,10 +50,17 @@ const SPECS: Readonly<Record<string, BulkSpec>> = {
 
 export interface BulkPlan {
   readonly formatId: string;
-  /** A byte scanner that validates the file without the line parsers, when the file is plain. */
-  scanner(): TradeArchiveScanner;
+  /** The CSV to read: the file itself, or a zip's entry extracted to a temporary file. */
+  readonly source: string;
+  /** Remove what planning created (the extracted file). */
+  cleanup(): void;
+  /**
+   * Validate the CSV with the byte scanner: its digest, or undefined when the scanner gave up
+   * (the line parsers must then judge the file). A zip's entry was scanned while it was extracted.
+   */
+  scan(onChunk?: (bytes: number, rows: number) => void, hash?: Hash): Promise<TradeDigestFields | undefined>;
   readonly sql: string;
-  /** $1 venue, $2 symbol, $3 path; the import id is appended as $4. */
+  /** $1 venue, $2 symbol, $3 source; the import id is appended as $4. */
   readonly params: readonly [string, string, string];
 }
 
@@ -60,25 +71,34 @@ function microsFrom(col: string): string {
 }
 
 /**
- * A bulk plan when the file is a plain or gzip CSV of a bulk-capable format with a known symbol,
- * and every row must be kept (no --skip-bad-rows); otherwise undefined (streaming path).
+ * A bulk plan when the file is a CSV of a bulk-capable format with a known symbol (plain, gzip, or
+ * a zip holding one such CSV, which is first extracted into `tmpDir`), and every row must be kept
+ * (no --skip-bad-rows); otherwise undefined (streaming path).
  */
-export async function planBulkLoad(path: string, opts: ImportOptions): Promise<BulkPlan | undefined> {
-  if (opts.skipBadRows || isZip(path) || !/\.csv(\.gz)?$/i.test(path)) return undefined;
-  const first = await peekFirstLine(path);
-  if (first === undefined) return undefined;
-  const name = isGzip(path) ? basename(path).slice(0, -3) : basename(path);
-  let formatId: string;
-  let symbol: string | undefined;
-  try {
-    const format = chooseFormat(opts, path, name, first);
-    formatId = format.id;
-    symbol = opts.symbol === undefined ? format.symbolFromName?.(name) : venueSymbol(opts.instruments, format.venue, opts.symbol);
-  } catch {
-    return undefined; // the streaming path raises the proper error
+export async function planBulkLoad(path: string, opts: ImportOptions, tmpDir: string): Promise<BulkPlan | undefined> {
+  if (opts.skipBadRows) return undefined;
+  if (isZip(path)) {
+    const entry = await extractBulkEntry(path, opts, tmpDir);
+    if (!entry) return undefined;
+    const plan = await planFor(entry.file, entry.name, opts);
+    if (!plan) {
+      rmSync(entry.file, { force: true });
+      return undefined;
+    }
+    return { ...plan, scan: async () => entry.digest, cleanup: () => rmSync(entry.file, { force: true }) };
   }
-  const spec = SPECS[formatId];
-  if (!spec || symbol === undefined) return undefined;
+  if (!/\.csv(\.gz)?$/i.test(path)) return undefined;
+  return planFor(path, isGzip(path) ? basename(path).slice(0, -3) : basename(path), opts);
+}
+
+async function planFor(source: string, name: string, opts: ImportOptions): Promise<BulkPlan | undefined> {
+  const first = await peekFirstLine(source);
+  if (first === undefined) return undefined;
+  const format = bulkFormat(opts, source, name, first);
+  if (!format) return undefined;
+  const spec = SPECS[format.id];
+  const symbol = opts.symbol === undefined ? format.symbolFromName?.(name) : venueSymbol(opts.instruments, format.venue, opts.symbol);
+  if (symbol === undefined) return undefined;
   const header = spec.header !== undefined && first === spec.header;
   const columns = spec.columns.map(([n, t]) => `'${n}': '${t}'`).join(', ');
   const sql = `INSERT INTO trades
@@ -86,7 +106,92 @@ export async function planBulkLoad(path: string, opts: ImportOptions): Promise<B
            CASE WHEN ${spec.buyerIsMaker} THEN 'sell' ELSE 'buy' END::side_t, ${spec.id}, NULL, $4
     FROM read_csv($3, header = ${header}, delim = ',', quote = '', escape = '', auto_detect = false,
                   strict_mode = true, columns = {${columns}})`;
-  return { formatId, sql, params: [spec.venue, symbol, path], scanner: () => new TradeArchiveScanner(spec.layout, spec.spot, spec.header) };
+  return {
+    formatId: format.id, source, sql, params: [spec.venue, symbol, source],
+    scan: (onChunk, hash) => scanFile(source, new TradeArchiveScanner(spec.layout, spec.spot, spec.header), onChunk, hash),
+    cleanup: () => {},
+  };
+}
+
+/**
+ * Run the byte scanner over a plain or gzip file; undefined when it gives up. `hash`, for a plain
+ * file, is fed the same bytes (the importer then needs no separate hashing pass).
+ */
+async function scanFile(path: string, scanner: TradeArchiveScanner, onChunk?: (bytes: number, rows: number) => void, hash?: Hash): Promise<TradeDigestFields | undefined> {
+  let done = 0;
+  try {
+    for await (const entry of openEntries(path)) {
+      for await (const chunk of entry.stream as AsyncIterable<Buffer>) {
+        hash?.update(chunk);
+        scanner.push(chunk);
+        if (!scanner.ok) {
+          entry.stream.destroy();
+          return undefined;
+        }
+        done += chunk.length;
+        onChunk?.(done, scanner.rows);
+      }
+    }
+  } catch (e) {
+    throw readError(path, e);
+  }
+  return scanner.end();
+}
+
+/** The detected (or forced) format when it is bulk-capable; errors are left to the streaming path. */
+function bulkFormat(opts: ImportOptions, where: string, name: string, firstLine: string): FileFormat | undefined {
+  try {
+    const format = chooseFormat(opts, where, name, firstLine);
+    return SPECS[format.id] ? format : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A zip holding exactly one CSV of a bulk-capable format (as data.binance.vision publishes
+ * them): its text extracted to a file in tmpDir. Anything else, or any read error, is left to
+ * the streaming path, which reports it.
+ */
+async function extractBulkEntry(path: string, opts: ImportOptions, tmpDir: string): Promise<{ file: string; name: string; digest: TradeDigestFields | undefined } | undefined> {
+  let file: string | undefined;
+  let name: string | undefined;
+  let scanner: TradeArchiveScanner | undefined;
+  try {
+    for await (const entry of openEntries(path)) {
+      if (file !== undefined) throw new Error('more than one entry'); // several files: stream them
+      const chunks = entry.stream as AsyncIterable<Buffer>;
+      const it = chunks[Symbol.asyncIterator]();
+      const head = await it.next();
+      if (head.done) return undefined;
+      const firstLine = head.value.subarray(0, Math.max(0, head.value.indexOf(10))).toString('utf8').replace(/\r$/, '');
+      const format = bulkFormat(opts, path, entry.name, firstLine);
+      if (!format) {
+        entry.stream.destroy();
+        return undefined;
+      }
+      const spec = SPECS[format.id];
+      // Validate while extracting: the bytes are in memory once either way.
+      const sc = (scanner = new TradeArchiveScanner(spec.layout, spec.spot, spec.header));
+      mkdirSync(tmpDir, { recursive: true });
+      name = entry.name;
+      file = join(tmpDir, `${process.pid}-${Date.now()}-${basename(entry.name)}`);
+      const out = createWriteStream(file);
+      const rest = (async function* () {
+        sc.push(head.value);
+        yield head.value;
+        for (let r = await it.next(); !r.done; r = await it.next()) {
+          sc.push(r.value);
+          yield r.value;
+        }
+      })();
+      await pipeline(Readable.from(rest), out);
+    }
+  } catch {
+    if (file) rmSync(file, { force: true });
+    return undefined;
+  }
+  return file && name && scanner ? { file, name, digest: scanner.end() } : undefined;
 }
 
 export interface DigestRow {

@@ -3,17 +3,18 @@
  * (the imports ledger is keyed by the file's sha256; a second import of the same bytes adds
  * nothing and says so).
  */
-import { statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { FileError, ParseError } from '../core/errors.ts';
 import type { EventSink, FileFormat, LineParser, ParseContext } from '../core/format.ts';
 import { venueSymbol, type InstrumentRegistry } from '../core/instruments.ts';
 import { chooseFormat } from './detect.ts';
-import type { TradeArchiveScanner, TradeDigestFields } from '../venues/binance/trade-archive-scan.ts';
+import type { TradeDigestFields } from '../venues/binance/trade-archive-scan.ts';
 import { DIGEST_SQL, digestMatches, planBulkLoad, TradeDigest, type BulkPlan, type DigestRow } from './bulk-load.ts';
 import { OrderGuard } from './order-guard.ts';
 import { importParquet, isParquet } from './parquet.ts';
-import { openEntries, readError, readLines, sha256File, verifyChecksum } from './read-source.ts';
+import { openEntries, readLines, sha256File, verifyChecksum } from './read-source.ts';
 import { StoreSink } from './store-sink.ts';
 import type { Store } from './store.ts';
 
@@ -65,33 +66,59 @@ export async function importFile(store: Store, file: string, opts: ImportOptions
   }
   if (size === 0) throw new FileError('E_EMPTY', path, 'file is empty');
 
-  const sha256 = await sha256File(path);
-  const checksumVerified = verifyChecksum(path, sha256);
-  const prior = await store.rows<{ import_id: number; format: string; rows: bigint; imported_at: unknown; path: string }>(
-    'SELECT import_id, format, rows, imported_at, path FROM imports WHERE sha256 = $1',
-    [sha256],
-  );
-  if (prior.length > 0) {
-    const p = prior[0];
-    return {
-      path, status: 'already-imported', format: p.format, rows: 0, skipped: 0, skippedSamples: [], skippedByCode: {},
-      firstTs: NaN, lastTs: NaN, importId: p.import_id, checksumVerified, seconds: (performance.now() - started) / 1000, method: 'none',
-    };
+  // A plain CSV never imported from this path is hashed while it is validated (one read instead
+  // of two); the ledger is then checked inside the transaction, before commit. Anything else is
+  // hashed first, so a re-import costs one read and nothing more.
+  const hashLater = /\.csv$/i.test(path) && !existsSync(`${path}.CHECKSUM`) && !(await seenPathAndSize(store, path, size));
+  let sha256: string | undefined;
+  let checksumVerified = false;
+  if (!hashLater) {
+    sha256 = await sha256File(path);
+    checksumVerified = verifyChecksum(path, sha256);
+    const prior = await priorImport(store, sha256);
+    if (prior) return alreadyImported(path, prior, checksumVerified, started);
   }
 
   const base = { path, checksumVerified, started, size, sha256 };
-  const bulk = await planBulkLoad(path, opts);
+  const bulk = await planBulkLoad(path, opts, join(store.home, 'tmp'));
   if (bulk) {
-    const r = await inTransaction(store, base, (importId) => bulkLoad(store, path, importId, bulk, opts));
-    if (r) return r;
-    // The bulk result did not match our own parse: redo it the slow way, which is authoritative.
+    try {
+      const r = await inTransaction(store, base, (importId) => bulkLoad(store, path, importId, bulk, opts, hashLater));
+      if (r) return r;
+      // The bulk result did not match our own parse: redo it the slow way, which is authoritative.
+    } finally {
+      bulk.cleanup();
+    }
   }
   const r = await inTransaction(store, base, (importId) => (isParquet(path) ? importParquet(store, path, importId) : streamImport(store, path, importId, opts)));
   return r!;
 }
 
+interface Prior {
+  import_id: number;
+  format: string;
+}
+
+async function priorImport(store: Store, sha256: string): Promise<Prior | undefined> {
+  const rows = await store.rows<Prior>('SELECT import_id, format FROM imports WHERE sha256 = $1', [sha256]);
+  return rows[0];
+}
+
+async function seenPathAndSize(store: Store, path: string, size: number): Promise<boolean> {
+  return (await store.rows('SELECT 1 FROM imports WHERE path = $1 AND size = $2', [path, size])).length > 0;
+}
+
+function alreadyImported(path: string, p: Prior, checksumVerified: boolean, started: number): ImportResult {
+  return {
+    path, status: 'already-imported', format: p.format, rows: 0, skipped: 0, skippedSamples: [], skippedByCode: {},
+    firstTs: NaN, lastTs: NaN, importId: p.import_id, checksumVerified, seconds: (performance.now() - started) / 1000, method: 'none',
+  };
+}
+
 interface Loaded {
   readonly method: ImportResult['method'];
+  /** The file's sha256 when the load computed it on the way (else the caller hashes). */
+  readonly sha256?: string;
   readonly format: string;
   readonly rows: number;
   readonly firstTs: number;
@@ -107,7 +134,7 @@ interface Loaded {
  */
 async function inTransaction(
   store: Store,
-  base: { path: string; checksumVerified: boolean; started: number; size: number; sha256: string },
+  base: { path: string; checksumVerified: boolean; started: number; size: number; sha256: string | undefined },
   load: (importId: number) => Promise<Loaded | undefined>,
 ): Promise<ImportResult | undefined> {
   await store.run('BEGIN TRANSACTION');
@@ -120,9 +147,18 @@ async function inTransaction(
       return undefined;
     }
     const skipped = r.skipped ?? 0;
+    const sha256 = base.sha256 ?? r.sha256 ?? (await sha256File(base.path));
+    if (base.sha256 === undefined) {
+      // Hashed late: the same bytes may have been imported from another path.
+      const prior = await priorImport(store, sha256);
+      if (prior) {
+        await store.run('ROLLBACK');
+        return alreadyImported(base.path, prior, base.checksumVerified, base.started);
+      }
+    }
     await store.run(
       `INSERT INTO imports VALUES ($1, $2, $3, $4, $5, $6, $7, make_timestamp($8::BIGINT), make_timestamp($9::BIGINT), 'ok', now()::TIMESTAMP)`,
-      [importId, base.path, base.size, base.sha256, r.format, r.rows, skipped, Math.round(r.firstTs * 1000), Math.round(r.lastTs * 1000)],
+      [importId, base.path, base.size, sha256, r.format, r.rows, skipped, Math.round(r.firstTs * 1000), Math.round(r.lastTs * 1000)],
     );
     await store.run('COMMIT');
     return {
@@ -210,15 +246,19 @@ async function streamImport(store: Store, path: string, importId: number, opts: 
  * wrong and the digests agree (count, sells, time and id range, sums of price and qty);
  * otherwise the caller redoes the file on the streaming path, which gives the exact error.
  */
-async function bulkLoad(store: Store, path: string, importId: number, plan: BulkPlan, opts: ImportOptions): Promise<Loaded | undefined> {
+async function bulkLoad(store: Store, path: string, importId: number, plan: BulkPlan, opts: ImportOptions, hashOnTheWay: boolean): Promise<Loaded | undefined> {
   const load = store.run(plan.sql, [...plan.params, importId]).then(
     () => undefined,
     (e: unknown) => e,
   );
   let digest: TradeDigestFields | undefined;
   let parseError: unknown;
+  const hash = hashOnTheWay ? createHash('sha256') : undefined;
+  let sha256: string | undefined;
   try {
-    digest = await scanBytes(path, plan.scanner(), opts);
+    const total = statSync(path).size;
+    digest = await plan.scan((bytes, rows) => opts.onProgress?.({ bytes: Math.min(bytes, total), totalBytes: total, rows }), hash);
+    if (digest) sha256 = hash?.digest('hex');
     if (!digest) {
       // The byte scanner gave up on something unusual: the line parsers decide (and name errors).
       const lines = new TradeDigest();
@@ -234,30 +274,9 @@ async function bulkLoad(store: Store, path: string, importId: number, plan: Bulk
   if (loadError) return undefined;
   const [db] = await store.rows<DigestRow>(DIGEST_SQL, [importId]);
   if (!digestMatches(digest, db)) return undefined;
-  return { method: 'bulk', format: plan.formatId, rows: digest.count, firstTs: digest.minTs, lastTs: digest.maxTs };
+  return { method: 'bulk', sha256, format: plan.formatId, rows: digest.count, firstTs: digest.minTs, lastTs: digest.maxTs };
 }
 
-/** Run the byte scanner over the (decompressed) file; undefined when it gives up. */
-async function scanBytes(path: string, scanner: TradeArchiveScanner, opts: ImportOptions): Promise<TradeDigestFields | undefined> {
-  const total = statSync(path).size;
-  let done = 0;
-  try {
-    for await (const entry of openEntries(path)) {
-      for await (const chunk of entry.stream as AsyncIterable<Buffer>) {
-        scanner.push(chunk);
-        if (!scanner.ok) {
-          entry.stream.destroy();
-          return undefined;
-        }
-        done += chunk.length;
-        opts.onProgress?.({ bytes: Math.min(done, total), totalBytes: total, rows: scanner.rows });
-      }
-    }
-  } catch (e) {
-    throw readError(path, e);
-  }
-  return scanner.end();
-}
 
 function progressBytes(entrySize: number | undefined, before: number, done: number, fileSize: number): number {
   // Plain files: bytes read are file bytes. Compressed: scale text bytes by the entry's ratio when

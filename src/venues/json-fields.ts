@@ -1,10 +1,12 @@
 /**
- * Typed reads of decoded WebSocket JSON for the venue parsers (bybit/, okx/). Every reader takes
- * the JSON path it reads (`data[3].p`) and throws ParseError naming it, so a malformed frame
- * never surfaces as a TypeError. Decimals must arrive as strings, as the venues send them.
+ * Typed reads of decoded WebSocket JSON for the venue parsers (binance/, bybit/, okx/). Every
+ * reader takes the JSON path it reads (`data[3].p`) and throws ParseError naming it, so a malformed
+ * frame never surfaces as a TypeError. Decimals must arrive as strings, as Bybit and OKX send them
+ * (Binance, which also sends numbers, reads those with core/parse-util's `jsonNum`).
  */
-import { ParseError } from '../core/errors.ts';
-import type { Side } from '../core/events.ts';
+import { ParseError, shorten } from '../core/errors.ts';
+import type { BookLevel, Side } from '../core/events.ts';
+import { toBaseQty, type Instrument } from '../core/instruments.ts';
 import { epochMs, nonNegative, num, positive } from '../core/parse-util.ts';
 
 export type JsonObject = { readonly [key: string]: unknown };
@@ -13,16 +15,18 @@ export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A value as ParseError shows it: its JSON, shortened; nothing for a missing one. */
 function shown(v: unknown): string | undefined {
   if (v === undefined) return undefined;
   try {
-    return JSON.stringify(v) ?? String(v);
+    return shorten(JSON.stringify(v) ?? String(v));
   } catch {
-    return String(v);
+    return shorten(String(v));
   }
 }
 
-function missingOr(code: 'E_FIELD' | 'E_MESSAGE' | 'E_NUMBER', v: unknown, what: string, path: string): ParseError {
+/** `E_FIELD` "missing field" for an absent value, else `code` saying `what` was expected. */
+export function missingOr(code: 'E_FIELD' | 'E_MESSAGE' | 'E_NUMBER', v: unknown, what: string, path: string): ParseError {
   return v === undefined
     ? new ParseError('E_FIELD', 'missing field', path)
     : new ParseError(code, what, path, shown(v));
@@ -94,4 +98,24 @@ export function sideOf(v: unknown, path: string, buy: string, sell: string): Sid
 /** The opposite side. */
 export function flip(side: Side): Side {
   return side === 'buy' ? 'sell' : 'buy';
+}
+
+/** What converts a size in contracts to base units (core/instruments `toBaseQty`). */
+export type Contract = Pick<Instrument, 'contractType' | 'contractValue'>;
+
+/**
+ * Book levels `[[price, size, ...], ...]` (Bybit `b`/`a`, OKX `bids`/`asks`), each exactly `width`
+ * items, as `shape` says in the error: price > 0, size >= 0 (0 deletes) in contracts -> base.
+ */
+export function bookLevels(v: unknown, path: string, width: number, shape: string, contract: Contract): BookLevel[] {
+  const rows = arr(v, path);
+  const out: BookLevel[] = new Array(rows.length);
+  for (let j = 0; j < rows.length; j++) {
+    const at = `${path}[${j}]`;
+    const lv = arr(rows[j], at);
+    if (lv.length !== width) throw new ParseError('E_MESSAGE', `expected ${shape}`, at, JSON.stringify(lv));
+    const price = dec(lv[0], `${at}[0]`, 'positive');
+    out[j] = [price, toBaseQty(contract, dec(lv[1], `${at}[1]`, 'nonNegative'), price)];
+  }
+  return out;
 }

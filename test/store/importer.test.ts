@@ -57,6 +57,23 @@ describe('importer: atomic and idempotent', () => {
     assert.equal((await tableCounts(store)).trades, ROWS.length);
   });
 
+  it('knows the same bytes under another name: a copy of an imported CSV adds nothing', async () => {
+    const store = await openTempStore();
+    const dir = tempDir();
+    const a = write(dir, 'BTCUSDT-aggTrades-2024-08-08.csv', AGG);
+    const first = await importInto(store, a);
+    assert.equal(first.method, 'bulk');
+    assert.equal((await importInto(store, a)).status, 'already-imported');
+    const copy = write(dir, 'copy-BTCUSDT-aggTrades-2024-08-08.csv', AGG);
+    const again = await importInto(store, copy);
+    assert.equal(again.status, 'already-imported');
+    assert.equal(again.importId, first.importId);
+    assert.equal((await tableCounts(store)).trades, ROWS.length);
+    assert.equal((await tableCounts(store)).imports, 1);
+    const [{ sha }] = await store.rows<{ sha: string }>('SELECT sha256 AS sha FROM imports');
+    assert.equal(sha, createHash('sha256').update(AGG).digest('hex'), 'the hash taken on the way is the file\'s sha256');
+  });
+
   it('refuses a zip whose .CHECKSUM does not match, writing nothing', async () => {
     const store = await openTempStore();
     const dir = tempDir();
@@ -210,7 +227,7 @@ describe('Parquet export and re-import', () => {
 });
 
 describe('bulk load of trade archives', () => {
-  it('stores exactly what the streaming path stores (plain/gz CSV via DuckDB read_csv vs zip via appenders)', async () => {
+  it('stores exactly what the streaming path stores (plain CSV and zip via DuckDB read_csv, vs appenders)', async () => {
     const dir = tempDir();
     const bulk = await openTempStore();
     const stream = await openTempStore();
@@ -227,9 +244,16 @@ describe('bulk load of trade archives', () => {
       const plain = write(dir, name, text);
       const viaBulk = await importInto(bulk, plain);
       total += viaBulk.rows;
+      // A published-style zip is extracted and bulk-loaded too; it adds nothing new (same rows).
+      const zipped = join(dir, `z-${name}.zip`);
+      writeZip(zipped, { [name]: text });
+      const viaZip = await importInto(await openTempStore(), zipped);
+      assert.equal(viaZip.method, 'bulk', `zip ${name}`);
+      assert.equal(viaZip.rows, viaBulk.rows);
       const zip = join(dir, `${name}.zip`);
       writeZip(zip, { [name]: text });
-      const viaStream = await importInto(stream, zip);
+      // --skip-bad-rows always takes the streaming path (it must see every row to skip one).
+      const viaStream = await importInto(stream, zip, { skipBadRows: true });
       assert.equal(viaBulk.method, 'bulk', name);
       assert.equal(viaStream.method, 'stream', name);
       assert.equal(viaBulk.rows, viaStream.rows);
@@ -253,7 +277,13 @@ describe('bulk load of trade archives', () => {
       assert.equal(e.code, 'E_SIDE');
       assert.equal((e as ParseError).where, `${path}:7`);
     });
+    // Inside a zip, the error names the zip and its entry, never the extracted temporary file.
+    const zip = join(dir, 'BTCUSDT-aggTrades-2024-08-08.zip');
+    writeZip(zip, { 'BTCUSDT-aggTrades-2024-08-08.csv': [HEADER, ...bad].join('\n') });
+    await rejects(importInto(store, zip), (e) => assert.equal((e as ParseError).where, `${zip}!BTCUSDT-aggTrades-2024-08-08.csv:7`));
     assert.equal((await tableCounts(store)).trades, 0);
+    const { readdirSync } = await import('node:fs');
+    assert.deepEqual(readdirSync(join(store.home, 'tmp')), [], 'the extracted file is removed');
   });
 
   it('keeps the load only when its digest matches our parse', async () => {

@@ -19,7 +19,8 @@ import {
   type TradeEvent,
 } from '../../core/events.ts';
 import type { MessageMapper, ParseContext, VenueMessageParser } from '../../core/format.ts';
-import { epochMs, jsonNum, jsonStr, nonNegative, positive } from '../../core/parse-util.ts';
+import { jsonNum, jsonStr, nonNegative, positive } from '../../core/parse-util.ts';
+import { isObject, missingOr, ms, sideOf } from '../json-fields.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Registry
@@ -67,15 +68,29 @@ export interface BinanceMapper extends MessageMapper<BinanceFrame> {
 
 const VENUE = 'binance' as const;
 
-/** `@trade` -> trade. Off-book prints (ADL, insurance fund, NA placeholders) are dropped. */
-export class BinanceTradesMapper implements BinanceMapper {
+/** A mapper of one event type `e`, subscribed to as `<symbol>@<stream>`. */
+abstract class EventMapper implements BinanceMapper {
+  /** The payload's event type `e`. */
+  abstract readonly event: string;
+  /** The stream name after `<symbol>@`; undefined for a decode-only event (no subscription). */
+  abstract readonly stream: string | undefined;
+
   canHandle(f: BinanceFrame): boolean {
-    return f.data.e === 'trade';
+    return f.data.e === this.event;
   }
 
   streams(symbols: readonly string[]): string[] {
-    return symbols.map((s) => `${s.toLowerCase()}@trade`);
+    const stream = this.stream;
+    return stream === undefined ? [] : symbols.map((s) => `${s.toLowerCase()}@${stream}`);
   }
+
+  abstract map(f: BinanceFrame, localTs: number): Iterable<CaptureRecord>;
+}
+
+/** `@trade` -> trade. Off-book prints (ADL, insurance fund, NA placeholders) are dropped. */
+export class BinanceTradesMapper extends EventMapper {
+  readonly event = 'trade';
+  readonly stream = 'trade';
 
   *map(f: BinanceFrame, localTs: number): Iterable<TradeEvent> {
     const { data: d, at } = f;
@@ -93,17 +108,7 @@ export class BinanceTradesMapper implements BinanceMapper {
       }
       throw new ParseError('E_MESSAGE', 'unknown trade type', `${at}X`, String(type));
     }
-    yield {
-      type: 'trade',
-      venue: VENUE,
-      symbol: jsonStr(d.s, `${at}s`),
-      ts: jsonMs(d.T, `${at}T`),
-      localTs,
-      price: jsonPositive(d.p, `${at}p`),
-      qty: jsonPositive(d.q, `${at}q`),
-      side: takerSide(d.m, `${at}m`),
-      id: jsonStr(d.t, `${at}t`),
-    };
+    yield trade(f, localTs, 't');
   }
 }
 
@@ -111,32 +116,32 @@ export class BinanceTradesMapper implements BinanceMapper {
  * `@aggTrade` -> trade, id = aggregate id `a`, else the first trade id `f` (2019 frames have no
  * `a`). Binance aggregates MARKET and RPI fills only.
  */
-export class BinanceAggTradesMapper implements BinanceMapper {
-  canHandle(f: BinanceFrame): boolean {
-    return f.data.e === 'aggTrade';
-  }
-
-  streams(symbols: readonly string[]): string[] {
-    return symbols.map((s) => `${s.toLowerCase()}@aggTrade`);
-  }
+export class BinanceAggTradesMapper extends EventMapper {
+  readonly event = 'aggTrade';
+  readonly stream = 'aggTrade';
 
   *map(f: BinanceFrame, localTs: number): Iterable<TradeEvent> {
-    const { data: d, at } = f;
-    yield {
-      type: 'trade',
-      venue: VENUE,
-      symbol: jsonStr(d.s, `${at}s`),
-      ts: jsonMs(d.T, `${at}T`),
-      localTs,
-      price: jsonPositive(d.p, `${at}p`),
-      qty: jsonPositive(d.q, `${at}q`),
-      side: takerSide(d.m, `${at}m`),
-      // Frames recorded in 2019 carry no aggregate id `a` (tardis-node sample, BTCUSDT 2019-09-17,
-      // test/fixtures/binance/tardisnode-binance-futures-ws-samples.jsonl:1). The first trade id
-      // `f` of the aggregate names it as uniquely and increases the same way.
-      id: d.a === undefined ? jsonStr(d.f, `${at}f`) : jsonStr(d.a, `${at}a`),
-    };
+    // Frames recorded in 2019 carry no aggregate id `a` (tardis-node sample, BTCUSDT 2019-09-17,
+    // test/fixtures/binance/tardisnode-binance-futures-ws-samples.jsonl:1). The first trade id
+    // `f` of the aggregate names it as uniquely and increases the same way.
+    yield trade(f, localTs, f.data.a === undefined ? 'f' : 'a');
   }
+}
+
+/** A `trade` or `aggTrade` payload: they differ only in the key of the id. */
+function trade(f: BinanceFrame, localTs: number, idKey: 't' | 'a' | 'f'): TradeEvent {
+  const { data: d, at } = f;
+  return {
+    type: 'trade',
+    venue: VENUE,
+    symbol: jsonStr(d.s, `${at}s`),
+    ts: ms(d.T, `${at}T`),
+    localTs,
+    price: jsonPositive(d.p, `${at}p`),
+    qty: jsonPositive(d.q, `${at}q`),
+    side: takerSide(d.m, `${at}m`),
+    id: jsonStr(d[idKey], `${at}${idKey}`),
+  };
 }
 
 /**
@@ -146,44 +151,34 @@ export class BinanceAggTradesMapper implements BinanceMapper {
  * limit the engine set for the IOC order, `ap`/`z` are what actually traded (tardis-node's
  * BinanceLiquidationsMapper uses `ap`/`z` for the same reason: "Average Price that matches trade").
  */
-export class BinanceLiquidationsMapper implements BinanceMapper {
-  canHandle(f: BinanceFrame): boolean {
-    return f.data.e === 'forceOrder';
-  }
-
-  streams(symbols: readonly string[]): string[] {
-    return symbols.map((s) => `${s.toLowerCase()}@forceOrder`);
-  }
+export class BinanceLiquidationsMapper extends EventMapper {
+  readonly event = 'forceOrder';
+  readonly stream = 'forceOrder';
 
   *map(f: BinanceFrame, localTs: number): Iterable<LiquidationEvent> {
     const at = `${f.at}o.`;
     const o = f.data.o;
-    if (!isRecord(o)) throw missingOrWrong(o, `${f.at}o`, 'expected the order object');
+    if (!isObject(o)) throw missingOr('E_MESSAGE', o, 'expected the order object', `${f.at}o`);
     const ap = jsonNonNegative(o.ap, `${at}ap`);
     const z = jsonNonNegative(o.z, `${at}z`);
     yield {
       type: 'liquidation',
       venue: VENUE,
       symbol: jsonStr(o.s, `${at}s`),
-      ts: jsonMs(o.T, `${at}T`),
+      ts: ms(o.T, `${at}T`),
       localTs,
       price: ap > 0 ? ap : jsonPositive(o.p, `${at}p`),
       qty: z > 0 ? z : jsonPositive(o.q, `${at}q`),
-      side: orderSide(o.S, `${at}S`),
+      side: sideOf(o.S, `${at}S`, 'BUY', 'SELL'),
       id: '',
     };
   }
 }
 
 /** `@depth` diff -> book diff, seq = final update id `u`, ts = transaction time `T`. */
-export class BinanceBookDiffMapper implements BinanceMapper {
-  canHandle(f: BinanceFrame): boolean {
-    return f.data.e === 'depthUpdate';
-  }
-
-  streams(symbols: readonly string[]): string[] {
-    return symbols.map((s) => `${s.toLowerCase()}@depth@100ms`);
-  }
+export class BinanceBookDiffMapper extends EventMapper {
+  readonly event = 'depthUpdate';
+  readonly stream = 'depth@100ms';
 
   *map(f: BinanceFrame, localTs: number): Iterable<BookEvent> {
     const { data: d, at } = f;
@@ -191,7 +186,7 @@ export class BinanceBookDiffMapper implements BinanceMapper {
       type: 'book',
       venue: VENUE,
       symbol: jsonStr(d.s, `${at}s`),
-      ts: jsonMs(d.T, `${at}T`),
+      ts: ms(d.T, `${at}T`),
       localTs,
       isSnapshot: false,
       bids: levels(d.b, `${at}b`),
@@ -224,7 +219,7 @@ export class BinanceBookSnapshotMapper implements BinanceMapper {
       type: 'book',
       venue: VENUE,
       symbol: f.symbol,
-      ts: jsonMs(d.T, `${at}T`),
+      ts: ms(d.T, `${at}T`),
       localTs,
       isSnapshot: true,
       bids: levels(d.bids, `${at}bids`),
@@ -235,14 +230,9 @@ export class BinanceBookSnapshotMapper implements BinanceMapper {
 }
 
 /** `@bookTicker` -> ticker with best bid/ask and their sizes, ts = transaction time `T`. */
-export class BinanceBookTickerMapper implements BinanceMapper {
-  canHandle(f: BinanceFrame): boolean {
-    return f.data.e === 'bookTicker';
-  }
-
-  streams(symbols: readonly string[]): string[] {
-    return symbols.map((s) => `${s.toLowerCase()}@bookTicker`);
-  }
+export class BinanceBookTickerMapper extends EventMapper {
+  readonly event = 'bookTicker';
+  readonly stream = 'bookTicker';
 
   *map(f: BinanceFrame, localTs: number): Iterable<TickerEvent> {
     const { data: d, at } = f;
@@ -250,7 +240,7 @@ export class BinanceBookTickerMapper implements BinanceMapper {
       type: 'ticker',
       venue: VENUE,
       symbol: jsonStr(d.s, `${at}s`),
-      ts: jsonMs(d.T, `${at}T`),
+      ts: ms(d.T, `${at}T`),
       localTs,
       ...EMPTY_TICKER_FIELDS,
       bestBid: jsonPositive(d.b, `${at}b`),
@@ -266,14 +256,9 @@ export class BinanceBookTickerMapper implements BinanceMapper {
  * time `E` (the frame has no other). Delivery contracts send `T` 0 and `r` "" or "0": no funding
  * (tardis-node: "only perpetual futures have funding rate info in mark price").
  */
-export class BinanceMarkPriceMapper implements BinanceMapper {
-  canHandle(f: BinanceFrame): boolean {
-    return f.data.e === 'markPriceUpdate';
-  }
-
-  streams(symbols: readonly string[]): string[] {
-    return symbols.map((s) => `${s.toLowerCase()}@markPrice@1s`);
-  }
+export class BinanceMarkPriceMapper extends EventMapper {
+  readonly event = 'markPriceUpdate';
+  readonly stream = 'markPrice@1s';
 
   *map(f: BinanceFrame, localTs: number): Iterable<TickerEvent> {
     const { data: d, at } = f;
@@ -283,14 +268,14 @@ export class BinanceMarkPriceMapper implements BinanceMapper {
       type: 'ticker',
       venue: VENUE,
       symbol: jsonStr(d.s, `${at}s`),
-      ts: jsonMs(d.E, `${at}E`),
+      ts: ms(d.E, `${at}E`),
       localTs,
       ...EMPTY_TICKER_FIELDS,
       markPrice: jsonPositive(d.p, `${at}p`),
       // 2019 frames have no index price (tardis-node sample, 2019-10-01).
       indexPrice: d.i === undefined ? NaN : jsonPositive(d.i, `${at}i`),
       fundingRate: hasFunding ? jsonNum(d.r, `${at}r`) : NaN,
-      nextFundingTs: hasFunding ? jsonMs(d.T, `${at}T`) : NaN,
+      nextFundingTs: hasFunding ? ms(d.T, `${at}T`) : NaN,
     };
   }
 }
@@ -305,22 +290,17 @@ const KLINE_INTERVALS: ReadonlySet<string> = new Set(['1m', '3m', '5m', '15m', '
  * `V` / `Q` taker buy base / quote volume. Decode-only: live.ts subscribes to no kline stream
  * (candles are rebuilt from trades, and the archives publish them).
  */
-export class BinanceKlinesMapper implements BinanceMapper {
-  canHandle(f: BinanceFrame): boolean {
-    return f.data.e === 'kline';
-  }
-
-  streams(): string[] {
-    return [];
-  }
+export class BinanceKlinesMapper extends EventMapper {
+  readonly event = 'kline';
+  readonly stream = undefined;
 
   *map(f: BinanceFrame, _localTs: number): Iterable<KlineCapture> {
     const { data: d } = f;
     const at = `${f.at}k.`;
     const k = d.k;
-    if (!isRecord(k)) throw missingOrWrong(k, `${f.at}k`, 'expected the candle object');
-    const openTime = jsonMs(k.t, `${at}t`);
-    const closeTime = jsonMs(k.T, `${at}T`);
+    if (!isObject(k)) throw missingOr('E_MESSAGE', k, 'expected the candle object', `${f.at}k`);
+    const openTime = ms(k.t, `${at}t`);
+    const closeTime = ms(k.T, `${at}T`);
     if (closeTime < openTime) throw new ParseError('E_NUMBER', 'close time before open time', `${at}T`, String(k.T));
     const interval = jsonStr(k.i, `${at}i`);
     if (!KLINE_INTERVALS.has(interval)) throw new ParseError('E_MESSAGE', 'unknown kline interval', `${at}i`, interval);
@@ -451,7 +431,7 @@ function missingOrWrong(value: unknown, field: string, detail: string): ParseErr
 }
 
 /** An exchange time in ms, as a JSON number (or decimal string), plausible as ms. */
-function jsonMs(value: unknown, field: string): number {
+function ms(value: unknown, field: string): number {
   return epochMs(String(jsonNum(value, field)), 'ms', field);
 }
 

@@ -13,12 +13,11 @@
  */
 import { ParseError } from '../../core/errors.ts';
 import { EMPTY_TICKER_FIELDS } from '../../core/events.ts';
-import type { BookLevel, CaptureRecord, KlineCapture, MarketEvent, TickerFields } from '../../core/events.ts';
+import type { CaptureRecord, KlineCapture, MarketEvent, TickerFields } from '../../core/events.ts';
 import type { MessageMapper, ParseContext, VenueMessageParser } from '../../core/format.ts';
 import { InstrumentRegistry, scale, toBaseQty } from '../../core/instruments.ts';
-import type { Instrument } from '../../core/instruments.ts';
-import { arr, bool, dec, flip, int, isObject, ms, obj, optDec, optMs, sideOf, str } from '../json-fields.ts';
-import type { JsonObject } from '../json-fields.ts';
+import { arr, bookLevels, bool, dec, flip, int, isObject, ms, obj, optDec, optMs, sideOf, str } from '../json-fields.ts';
+import type { Contract, JsonObject } from '../json-fields.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Registry
@@ -81,7 +80,6 @@ function opReply(msg: JsonObject): null {
 // ---------------------------------------------------------------------------------------------
 // Units
 
-type Contract = Pick<Instrument, 'contractType' | 'contractValue'>;
 const BASE_UNITS: Contract = { contractType: 'linear', contractValue: 1 };
 /** Bybit inverse perpetuals and futures: `BTCUSD`, `BTCUSDH24` (month code + year). */
 const INVERSE_SYMBOL = /^[A-Z0-9]+USD(?:[FGHJKMNQUVXZ]\d{2})?$/;
@@ -176,24 +174,11 @@ class BybitBookMapper extends TopicMapper {
       ts: ms(msg.ts, 'ts'),
       localTs,
       isSnapshot,
-      bids: levels(d.b, 'data.b', contract),
-      asks: levels(d.a, 'data.a', contract),
+      bids: bookLevels(d.b, 'data.b', 2, '[price, size]', contract),
+      asks: bookLevels(d.a, 'data.a', 2, '[price, size]', contract),
       seq: int(d.u, 'data.u'),
     };
   }
-}
-
-function levels(v: unknown, path: string, contract: Contract): BookLevel[] {
-  const rows = arr(v, path);
-  const out: BookLevel[] = new Array(rows.length);
-  for (let j = 0; j < rows.length; j++) {
-    const at = `${path}[${j}]`;
-    const lv = arr(rows[j], at);
-    if (lv.length !== 2) throw new ParseError('E_MESSAGE', 'expected [price, size]', at, JSON.stringify(lv));
-    const price = dec(lv[0], `${at}[0]`, 'positive');
-    out[j] = [price, toBaseQty(contract, dec(lv[1], `${at}[1]`, 'nonNegative'), price)];
-  }
-  return out;
 }
 
 function snapshotOrDelta(v: unknown): boolean {

@@ -13,12 +13,12 @@
  */
 import { ParseError } from '../../core/errors.ts';
 import { EMPTY_TICKER_FIELDS } from '../../core/events.ts';
-import type { BookLevel, CaptureRecord, LiquidationEvent, MarketEvent, Side, TickerFields } from '../../core/events.ts';
+import type { CaptureRecord, LiquidationEvent, MarketEvent, Side, TickerFields } from '../../core/events.ts';
 import type { MessageMapper, ParseContext, VenueMessageParser } from '../../core/format.ts';
 import { toBaseQty } from '../../core/instruments.ts';
-import type { Instrument, InstrumentRegistry } from '../../core/instruments.ts';
-import { arr, dec, int, isObject, ms, obj, optDec, sideOf, str } from '../json-fields.ts';
-import type { JsonObject } from '../json-fields.ts';
+import type { InstrumentRegistry } from '../../core/instruments.ts';
+import { arr, bookLevels, dec, int, isObject, ms, obj, optDec, sideOf, str } from '../json-fields.ts';
+import type { Contract, JsonObject } from '../json-fields.ts';
 import type { OkxArg } from './wire.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -98,7 +98,6 @@ function okxEvent(msg: JsonObject): null {
 // ---------------------------------------------------------------------------------------------
 // Units
 
-type Contract = Pick<Instrument, 'contractType' | 'contractValue'>;
 const BASE_UNITS: Contract = { contractType: 'linear', contractValue: 1 };
 /** A spot pair (`BTC-USDT`): two parts. Swaps, futures and options have three or more. */
 const SPOT_ID = /^[A-Z0-9]+-[A-Z0-9]+$/;
@@ -185,8 +184,8 @@ class OkxBookMapper extends ChannelMapper {
         ts: ms(b.ts, `${at}.ts`),
         localTs,
         isSnapshot,
-        bids: levels(b.bids, `${at}.bids`, contract),
-        asks: levels(b.asks, `${at}.asks`, contract),
+        bids: bookLevels(b.bids, `${at}.bids`, 4, OKX_LEVEL, contract),
+        asks: bookLevels(b.asks, `${at}.asks`, 4, OKX_LEVEL, contract),
         // seqId exists in frames since 2023; the 2022 capture has only `checksum`.
         seq: b.seqId === undefined ? NaN : int(b.seqId, `${at}.seqId`),
       };
@@ -200,18 +199,8 @@ function snapshotOrUpdate(v: unknown): boolean {
   throw v === undefined ? new ParseError('E_FIELD', 'missing field', 'action') : new ParseError('E_MESSAGE', 'expected snapshot or update', 'action', JSON.stringify(v));
 }
 
-function levels(v: unknown, path: string, contract: Contract): BookLevel[] {
-  const rows = arr(v, path);
-  const out: BookLevel[] = new Array(rows.length);
-  for (let j = 0; j < rows.length; j++) {
-    const at = `${path}[${j}]`;
-    const lv = arr(rows[j], at);
-    if (lv.length !== 4) throw new ParseError('E_MESSAGE', 'expected [px, sz, "0", numOrders]', at, JSON.stringify(lv));
-    const price = dec(lv[0], `${at}[0]`, 'positive');
-    out[j] = [price, toBaseQty(contract, dec(lv[1], `${at}[1]`, 'nonNegative'), price)];
-  }
-  return out;
-}
+/** An OKX book level: price, size, a deprecated "0", the number of orders. */
+const OKX_LEVEL = '[px, sz, "0", numOrders]';
 
 /** `tickers` -> ticker: last price and best bid/ask (sizes contracts -> base). */
 class OkxTickerMapper extends ChannelMapper {
