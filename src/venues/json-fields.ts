@@ -2,7 +2,7 @@
  * Typed reads of decoded WebSocket JSON for the venue parsers (binance/, bybit/, okx/). Every
  * reader takes the JSON path it reads (`data[3].p`) and throws ParseError naming it, so a malformed
  * frame never surfaces as a TypeError. Decimals must arrive as strings, as Bybit and OKX send them
- * (Binance, which also sends numbers, reads those with core/parse-util's `jsonNum`).
+ * (binance/parse.ts reads its decimals with core/parse-util's `jsonNum`, which also takes numbers).
  */
 import { ParseError, shorten } from '../core/errors.ts';
 import type { BookLevel, Side } from '../core/events.ts';

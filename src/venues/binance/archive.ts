@@ -484,54 +484,63 @@ function tradesParser(venue: Venue, ctx: ParseContext, header: string | undefine
 // ---------------------------------------------------------------------------------------------
 // Low-volume USD-M archives
 
-/** bookDepth: resting depth within +-percentage of the mid; `-1` = bids within 1% below. */
-function bookDepthParser(ctx: ParseContext): LineParser {
+/**
+ * The parser of a `kind` archive of one symbol: our header on line 1 is skipped, the symbol (file
+ * name or --symbol) is required, and each row is split into the header's columns for `row`.
+ */
+function symbolRowsParser(
+  ctx: ParseContext,
+  kind: 'bookDepth' | 'bookTicker' | 'fundingRate' | 'klines',
+  row: (c: string[], symbol: string, sink: EventSink) => void,
+): LineParser {
   const symbol = ctx.symbol;
-  let lastText = '';
-  let lastMs = NaN;
+  const header = BINANCE_HEADERS[kind];
+  const cols = header.split(',').length;
   return {
     line(text: string, lineNo: number, sink: EventSink): void {
-      if (lineNo === 1 && isHeader(text, BINANCE_HEADERS.bookDepth, 'bookDepth')) return;
+      if (lineNo === 1 && isHeader(text, header, kind)) return;
       if (symbol === undefined) throw symbolUnknown();
-      const c = splitCsv(text, 4, 'bookDepth');
-      // A snapshot is ~10 rows with one timestamp: parse it once.
-      if (c[0] !== lastText) {
-        lastMs = utcDateTimeMs(c[0], 'timestamp');
-        lastText = c[0];
-      }
-      sink.depthBand({
-        venue: 'binance',
-        symbol,
-        ts: lastMs,
-        percentage: num(c[1], 'percentage'),
-        depth: nonNegative(c[2], 'depth'),
-        notional: nonNegative(c[3], 'notional'),
-      });
+      row(splitCsv(text, cols, kind), symbol, sink);
     },
   };
 }
 
+/** bookDepth: resting depth within +-percentage of the mid; `-1` = bids within 1% below. */
+function bookDepthParser(ctx: ParseContext): LineParser {
+  let lastText = '';
+  let lastMs = NaN;
+  return symbolRowsParser(ctx, 'bookDepth', (c, symbol, sink) => {
+    // A snapshot is ~10 rows with one timestamp: parse it once.
+    if (c[0] !== lastText) {
+      lastMs = utcDateTimeMs(c[0], 'timestamp');
+      lastText = c[0];
+    }
+    sink.depthBand({
+      venue: 'binance',
+      symbol,
+      ts: lastMs,
+      percentage: num(c[1], 'percentage'),
+      depth: nonNegative(c[2], 'depth'),
+      notional: nonNegative(c[3], 'notional'),
+    });
+  });
+}
+
 /** bookTicker archive: best bid/ask; ts = transaction_time (as the stream's `T`). */
 function bookTickerParser(ctx: ParseContext): LineParser {
-  const symbol = ctx.symbol;
-  return {
-    line(text: string, lineNo: number, sink: EventSink): void {
-      if (lineNo === 1 && isHeader(text, BINANCE_HEADERS.bookTicker, 'bookTicker')) return;
-      if (symbol === undefined) throw symbolUnknown();
-      const c = splitCsv(text, 7, 'bookTicker');
-      checkId(c[0], 'update_id');
-      const fields = {
-        ...EMPTY_TICKER_FIELDS,
-        bestBid: fastPositive(c[1], 'best_bid_price'),
-        bestBidQty: fastNonNegative(c[2], 'best_bid_qty'),
-        bestAsk: fastPositive(c[3], 'best_ask_price'),
-        bestAskQty: fastNonNegative(c[4], 'best_ask_qty'),
-      };
-      const ts = fastEpochMs(c[5], 'transaction_time');
-      fastEpochMs(c[6], 'event_time');
-      sink.ticker('binance', symbol, ts, NaN, fields);
-    },
-  };
+  return symbolRowsParser(ctx, 'bookTicker', (c, symbol, sink) => {
+    checkId(c[0], 'update_id');
+    const fields = {
+      ...EMPTY_TICKER_FIELDS,
+      bestBid: fastPositive(c[1], 'best_bid_price'),
+      bestBidQty: fastNonNegative(c[2], 'best_bid_qty'),
+      bestAsk: fastPositive(c[3], 'best_ask_price'),
+      bestAskQty: fastNonNegative(c[4], 'best_ask_qty'),
+    };
+    const ts = fastEpochMs(c[5], 'transaction_time');
+    fastEpochMs(c[6], 'event_time');
+    sink.ticker('binance', symbol, ts, NaN, fields);
+  });
 }
 
 /**
@@ -562,17 +571,11 @@ function metricsParser(): LineParser {
 
 /** fundingRate: the rate settled at calc_time (ms, with real jitter: `...017`). */
 function fundingRateParser(ctx: ParseContext): LineParser {
-  const symbol = ctx.symbol;
-  return {
-    line(text: string, lineNo: number, sink: EventSink): void {
-      if (lineNo === 1 && isHeader(text, BINANCE_HEADERS.fundingRate, 'fundingRate')) return;
-      if (symbol === undefined) throw symbolUnknown();
-      const c = splitCsv(text, 3, 'fundingRate');
-      const ts = fastEpochMs(c[0], 'calc_time');
-      positive(c[1], 'funding_interval_hours');
-      sink.ticker('binance', symbol, ts, NaN, { ...EMPTY_TICKER_FIELDS, fundingRate: num(c[2], 'last_funding_rate') });
-    },
-  };
+  return symbolRowsParser(ctx, 'fundingRate', (c, symbol, sink) => {
+    const ts = fastEpochMs(c[0], 'calc_time');
+    positive(c[1], 'funding_interval_hours');
+    sink.ticker('binance', symbol, ts, NaN, { ...EMPTY_TICKER_FIELDS, fundingRate: num(c[2], 'last_funding_rate') });
+  });
 }
 
 const INTERVAL_BY_MS = new Map<number, string>([
@@ -587,49 +590,43 @@ const INTERVAL_BY_MS = new Map<number, string>([
  * data"), so those become NaN. Premium index bars are a rate and may be zero or negative.
  */
 function klinesParser(ctx: ParseContext, kind: KlineRecord['kind']): LineParser {
-  const symbol = ctx.symbol;
   const named = parseBinanceFileName(ctx.fileName)?.interval;
   const nameInterval = named === '1mo' ? '1M' : named;
   const price = kind === 'premium' ? num : positive;
-  return {
-    line(text: string, lineNo: number, sink: EventSink): void {
-      if (lineNo === 1 && isHeader(text, BINANCE_HEADERS.klines, 'klines')) return;
-      if (symbol === undefined) throw symbolUnknown();
-      const c = splitCsv(text, 12, 'klines');
-      const openTime = fastEpochMs(c[0], 'open_time');
-      const closeTime = fastEpochMs(c[6], 'close_time');
-      if (closeTime < openTime) throw new ParseError('E_NUMBER', 'close_time before open_time', 'close_time', c[6]);
-      const interval = nameInterval ?? INTERVAL_BY_MS.get(closeTime + 1 - openTime);
-      if (interval === undefined) {
-        throw new ParseError('E_FIELD', 'kline interval unknown: name the file <SYMBOL>-<interval>-<date>.csv', 'close_time', c[6]);
-      }
-      const volume = nonNegative(c[5], 'volume');
-      const quoteVolume = nonNegative(c[7], 'quote_volume');
-      const trades = nonNegative(c[8], 'count');
-      const takerBuyVolume = nonNegative(c[9], 'taker_buy_volume');
-      const takerBuyQuoteVolume = nonNegative(c[10], 'taker_buy_quote_volume');
-      const traded = kind === 'trade';
-      sink.kline({
-        venue: 'binance',
-        symbol,
-        kind,
-        interval,
-        openTime,
-        closeTime,
-        open: price(c[1], 'open'),
-        high: price(c[2], 'high'),
-        low: price(c[3], 'low'),
-        close: price(c[4], 'close'),
-        volume: traded ? volume : NaN,
-        quoteVolume: traded ? quoteVolume : NaN,
-        trades: traded ? trades : NaN,
-        takerBuyVolume: traded ? takerBuyVolume : NaN,
-        takerBuyQuoteVolume: traded ? takerBuyQuoteVolume : NaN,
-        // Archives publish finished days and months: every bar is final.
-        closed: true,
-      });
-    },
-  };
+  return symbolRowsParser(ctx, 'klines', (c, symbol, sink) => {
+    const openTime = fastEpochMs(c[0], 'open_time');
+    const closeTime = fastEpochMs(c[6], 'close_time');
+    if (closeTime < openTime) throw new ParseError('E_NUMBER', 'close_time before open_time', 'close_time', c[6]);
+    const interval = nameInterval ?? INTERVAL_BY_MS.get(closeTime + 1 - openTime);
+    if (interval === undefined) {
+      throw new ParseError('E_FIELD', 'kline interval unknown: name the file <SYMBOL>-<interval>-<date>.csv', 'close_time', c[6]);
+    }
+    const volume = nonNegative(c[5], 'volume');
+    const quoteVolume = nonNegative(c[7], 'quote_volume');
+    const trades = nonNegative(c[8], 'count');
+    const takerBuyVolume = nonNegative(c[9], 'taker_buy_volume');
+    const takerBuyQuoteVolume = nonNegative(c[10], 'taker_buy_quote_volume');
+    const traded = kind === 'trade';
+    sink.kline({
+      venue: 'binance',
+      symbol,
+      kind,
+      interval,
+      openTime,
+      closeTime,
+      open: price(c[1], 'open'),
+      high: price(c[2], 'high'),
+      low: price(c[3], 'low'),
+      close: price(c[4], 'close'),
+      volume: traded ? volume : NaN,
+      quoteVolume: traded ? quoteVolume : NaN,
+      trades: traded ? trades : NaN,
+      takerBuyVolume: traded ? takerBuyVolume : NaN,
+      takerBuyQuoteVolume: traded ? takerBuyQuoteVolume : NaN,
+      // Archives publish finished days and months: every bar is final.
+      closed: true,
+    });
+  });
 }
 
 /**

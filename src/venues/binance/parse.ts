@@ -348,7 +348,7 @@ export function createBinanceParser(ctx: ParseContext, mappers: readonly Binance
     const frame: BinanceFrame = data.e === undefined && data.lastUpdateId !== undefined ? { data, at, symbol: snapshotSymbol() } : { data, at };
     for (const m of mappers) if (m.canHandle(frame)) return [...m.map(frame, localTs)];
     const e = data.e;
-    if (typeof e !== 'string') throw missingOrWrong(e, `${at}e`, 'no event type');
+    if (typeof e !== 'string') throw missingOr('E_MESSAGE', e, 'no event type', `${at}e`);
     if (KEPT_OUT.has(e)) return null;
     throw new ParseError('E_MESSAGE', 'unknown Binance event type', `${at}e`, e);
   };
@@ -358,7 +358,7 @@ export function createBinanceParser(ctx: ParseContext, mappers: readonly Binance
     for (let i = 0; i < list.length; i++) {
       const item = list[i];
       const path = `${at}[${i}]`;
-      if (!isRecord(item)) throw missingOrWrong(item, path, 'expected an event object');
+      if (!isObject(item)) throw missingOr('E_MESSAGE', item, 'expected an event object', path);
       const evs = mapOne(item, `${path}.`, localTs);
       if (evs) (out ??= []).push(...evs);
     }
@@ -371,7 +371,7 @@ export function createBinanceParser(ctx: ParseContext, mappers: readonly Binance
     parse(msg: unknown, localTs: number): CaptureRecord[] | null {
       // Raw `/ws/!markPrice@arr` connections push a bare array of events.
       if (Array.isArray(msg)) return mapMany(msg, '', localTs);
-      if (!isRecord(msg)) throw new ParseError('E_MESSAGE', 'not a Binance frame: expected a JSON object', undefined, shorten(JSON.stringify(msg) ?? String(msg)));
+      if (!isObject(msg)) throw new ParseError('E_MESSAGE', 'not a Binance frame: expected a JSON object', undefined, shorten(JSON.stringify(msg) ?? String(msg)));
       if (msg.stream !== undefined) {
         const stream = jsonStr(msg.stream, 'stream');
         const name = stream.slice(0, stream.indexOf('@'));
@@ -381,7 +381,7 @@ export function createBinanceParser(ctx: ParseContext, mappers: readonly Binance
         if (msg.generated === true) return null;
         const data = msg.data;
         if (Array.isArray(data)) return mapMany(data, 'data', localTs);
-        if (!isRecord(data)) throw missingOrWrong(data, 'data', 'expected the payload object');
+        if (!isObject(data)) throw missingOr('E_MESSAGE', data, 'expected the payload object', 'data');
         return mapOne(data, 'data.', localTs);
       }
       if (msg.id !== undefined) {
@@ -394,12 +394,12 @@ export function createBinanceParser(ctx: ParseContext, mappers: readonly Binance
 
     recognizes(msg: unknown): boolean {
       if (Array.isArray(msg)) return msg.length > 0 && isStreamEvent(msg[0]);
-      if (!isRecord(msg)) return false;
+      if (!isObject(msg)) return false;
       if (typeof msg.stream === 'string') {
         if (msg.generated === true) return true;
         const d = msg.data;
-        if (Array.isArray(d)) return d.length > 0 && isRecord(d[0]) && typeof d[0].e === 'string';
-        return isRecord(d) && (typeof d.e === 'string' || isDepthSnapshot(d));
+        if (Array.isArray(d)) return d.length > 0 && isObject(d[0]) && typeof d[0].e === 'string';
+        return isObject(d) && (typeof d.e === 'string' || isDepthSnapshot(d));
       }
       if (typeof msg.id === 'number' && 'result' in msg) return Object.keys(msg).length === 2;
       return isStreamEvent(msg) || isDepthSnapshot(msg);
@@ -410,29 +410,14 @@ export function createBinanceParser(ctx: ParseContext, mappers: readonly Binance
 // ---------------------------------------------------------------------------------------------
 // Field helpers (each names the JSON path)
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** A bare stream event: `{"e":"...","E":ms,...}`. */
 function isStreamEvent(v: unknown): boolean {
-  return isRecord(v) && typeof v.e === 'string' && typeof v.E === 'number';
+  return isObject(v) && typeof v.e === 'string' && typeof v.E === 'number';
 }
 
 /** REST depth snapshot: `{"lastUpdateId":n,"E":..,"T":..,"bids":[..],"asks":[..]}`. */
 function isDepthSnapshot(v: Record<string, unknown>): boolean {
   return typeof v.lastUpdateId === 'number' && Array.isArray(v.bids) && Array.isArray(v.asks);
-}
-
-function missingOrWrong(value: unknown, field: string, detail: string): ParseError {
-  return value === undefined
-    ? new ParseError('E_FIELD', 'missing field', field)
-    : new ParseError('E_MESSAGE', detail, field, shorten(JSON.stringify(value) ?? String(value)));
-}
-
-/** An exchange time in ms, as a JSON number (or decimal string), plausible as ms. */
-function ms(value: unknown, field: string): number {
-  return epochMs(String(jsonNum(value, field)), 'ms', field);
 }
 
 function jsonPositive(value: unknown, field: string): number {
@@ -447,7 +432,7 @@ function jsonNonNegative(value: unknown, field: string): number {
   return v;
 }
 
-/** A JSON boolean (`k.x`). */
+/** A JSON boolean (`k.x`, `m`); anything else is `E_SIDE`, as for the archives' flags. */
 function jsonBool(v: unknown, field: string): boolean {
   if (typeof v === 'boolean') return v;
   if (v === undefined) throw new ParseError('E_FIELD', 'missing field', field);
@@ -456,23 +441,12 @@ function jsonBool(v: unknown, field: string): boolean {
 
 /** `m` = "is the buyer the market maker?": true means the taker (aggressor) SOLD. */
 function takerSide(m: unknown, field: string): Side {
-  if (m === true) return 'sell';
-  if (m === false) return 'buy';
-  if (m === undefined) throw new ParseError('E_FIELD', 'missing field', field);
-  throw new ParseError('E_SIDE', 'expected true or false', field, JSON.stringify(m));
-}
-
-/** A Binance order side, `BUY` / `SELL`. */
-function orderSide(s: unknown, field: string): Side {
-  if (s === 'SELL') return 'sell';
-  if (s === 'BUY') return 'buy';
-  if (s === undefined) throw new ParseError('E_FIELD', 'missing field', field);
-  throw new ParseError('E_SIDE', 'expected BUY or SELL', field, JSON.stringify(s));
+  return jsonBool(m, field) ? 'sell' : 'buy';
 }
 
 /** `[[price, qty], ...]` -> levels; price > 0, qty >= 0 (0 deletes). */
 function levels(value: unknown, field: string): BookLevel[] {
-  if (!Array.isArray(value)) throw missingOrWrong(value, field, 'expected an array of [price, qty]');
+  if (!Array.isArray(value)) throw missingOr('E_MESSAGE', value, 'expected an array of [price, qty]', field);
   const out: BookLevel[] = new Array(value.length);
   for (let i = 0; i < value.length; i++) {
     const lv: unknown = value[i];

@@ -11,10 +11,10 @@ import { ParseError } from '../../core/errors.ts';
 import type { Side } from '../../core/events.ts';
 import type { EventSink, FileFormat, LineParser, ParseContext } from '../../core/format.ts';
 import { InstrumentRegistry, toBaseQty } from '../../core/instruments.ts';
-import type { Instrument } from '../../core/instruments.ts';
 import { epochMs, positive, splitCsv } from '../../core/parse-util.ts';
 import { captureFormat, decodeJson } from '../capture.ts';
 import { isObject } from '../json-fields.ts';
+import type { Contract } from '../json-fields.ts';
 import { BybitUnits, createBybitParser } from './parse.ts';
 import { BYBIT_TRADE_ARCHIVE_HEADER, BYBIT_TRADE_ARCHIVE_HEADER_RPI } from './wire.ts';
 
@@ -43,7 +43,7 @@ export const bybitTradesArchiveFormat: FileFormat = {
     const units = new BybitUnits(ctx.instruments);
     let width = 0;
     let lastSymbol = '';
-    let contract: Pick<Instrument, 'contractType' | 'contractValue'> | undefined;
+    let contract: Contract | undefined;
     return {
       line(text: string, _lineNo: number, sink: EventSink): void {
         if (width === 0) {

@@ -10,9 +10,9 @@ import { ParseError } from '../../core/errors.ts';
 import type { Side } from '../../core/events.ts';
 import type { EventSink, FileFormat, LineParser, ParseContext } from '../../core/format.ts';
 import { InstrumentRegistry, toBaseQty } from '../../core/instruments.ts';
-import type { Instrument } from '../../core/instruments.ts';
 import { epochMs, positive, splitCsv } from '../../core/parse-util.ts';
 import { captureFormat } from '../capture.ts';
+import type { Contract } from '../json-fields.ts';
 import { OkxUnits, createOkxParser } from './parse.ts';
 import { OKX_TRADES_HEADER, OKX_TRADES_HEADER_LEGACY, OKX_TRADES_HEADER_SOURCE } from './wire.ts';
 
@@ -57,7 +57,7 @@ export const okxTradesArchiveFormat: FileFormat = {
     const units = new OkxUnits(ctx.instruments);
     let layout: Layout | undefined;
     let lastSymbol = '';
-    let contract: Pick<Instrument, 'contractType' | 'contractValue'> | undefined;
+    let contract: Contract | undefined;
     return {
       line(text: string, _lineNo: number, sink: EventSink): void {
         if (!layout) {

@@ -4,7 +4,8 @@ import type { BookEvent, LiquidationEvent, TickerEvent, TradeEvent } from '../..
 import { InstrumentRegistry, type Instrument } from '../../../src/core/instruments.ts';
 import { BINANCE_HEADERS, binanceFormats, parseBinanceFileName, utcDateTimeMs } from '../../../src/venues/binance/archive.ts';
 import { assertGolden } from '../../helpers/golden.ts';
-import { fixture, format, GOLDEN, lines, parseError, run } from './util.ts';
+import { parseError } from '../../helpers/parse-results.ts';
+import { fixture, format, GOLDEN, lines, run } from './util.ts';
 
 /** Which archive fixture goes through which format, with the name the importer would see. */
 const ARCHIVE_FIXTURES: [file: string, formatId: string, fileName?: string][] = [

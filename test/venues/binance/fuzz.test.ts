@@ -121,28 +121,30 @@ describe('binance parsers under fuzz: only ParseError escapes', () => {
 describe('binance fast number paths agree with the core helpers', () => {
   const DIGITS = [...'0123456789.'];
 
-  function tradeOf(price: string, time: string): TradeEvent | ParseError {
-    const f = format('binance-um-aggTrades');
-    const sink = new CollectSink();
+  /** What `fn` returns, or the ParseError it throws (anything else is thrown on). */
+  function outcome<T>(fn: () => T): T | ParseError {
     try {
-      f.createParser(ctx('BTCUSDT-aggTrades-2024-08-08.csv', 'BTCUSDT')).line(`1,${price},1,1,1,${time},true`, 2, sink);
-      return sink.events[0] as TradeEvent;
+      return fn();
     } catch (e) {
       if (e instanceof ParseError) return e;
       throw e;
     }
   }
 
+  function tradeOf(price: string, time: string): TradeEvent | ParseError {
+    const f = format('binance-um-aggTrades');
+    const sink = new CollectSink();
+    return outcome(() => {
+      f.createParser(ctx('BTCUSDT-aggTrades-2024-08-08.csv', 'BTCUSDT')).line(`1,${price},1,1,1,${time},true`, 2, sink);
+      return sink.events[0] as TradeEvent;
+    });
+  }
+
   it('prices: the same value as positive(), or the same error code and field', () => {
     fc.assert(
       fc.property(fc.string({ unit: fc.constantFrom(...DIGITS, '-', 'e', '+'), maxLength: 24 }), (price) => {
         const got = tradeOf(price, '1723161256322');
-        let want: number | ParseError;
-        try {
-          want = positive(price, 'price');
-        } catch (e) {
-          want = e as ParseError;
-        }
+        const want = outcome(() => positive(price, 'price'));
         if (want instanceof ParseError) {
           assert.ok(got instanceof ParseError, price);
           assert.deepEqual([got.code, got.field], [want.code, want.field]);
@@ -165,12 +167,7 @@ describe('binance fast number paths agree with the core helpers', () => {
     fc.assert(
       fc.property(time, (t) => {
         const got = tradeOf('1', t);
-        let want: number | ParseError;
-        try {
-          want = epochMsAnyUnit(t, 'transact_time');
-        } catch (e) {
-          want = e as ParseError;
-        }
+        const want = outcome(() => epochMsAnyUnit(t, 'transact_time'));
         if (want instanceof ParseError) {
           assert.ok(got instanceof ParseError, t);
           assert.equal(got.code, want.code);

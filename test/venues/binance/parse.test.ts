@@ -4,7 +4,8 @@ import type { LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../
 import { epochMs } from '../../../src/core/parse-util.ts';
 import { binanceStreams, createBinanceParser } from '../../../src/venues/binance/parse.ts';
 import { assertGolden } from '../../helpers/golden.ts';
-import { ctx, fixture, GOLDEN, lines, parseError, run } from './util.ts';
+import { parseError } from '../../helpers/parse-results.ts';
+import { ctx, fixture, GOLDEN, lines, run } from './util.ts';
 
 const CAPTURE = 'binance-ws-capture';
 const parser = (symbol?: string) => createBinanceParser(ctx('capture.jsonl', symbol));

@@ -53,14 +53,3 @@ export function run(formatId: string, fileName: string, text: string, opts: { sy
   parser.end?.(sink);
   return sink;
 }
-
-/** The ParseError a function throws (fails the test if it throws nothing or something else). */
-export function parseError(fn: () => unknown): ParseError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ParseError) return e;
-    throw new Error(`expected a ParseError, got ${String(e)}`);
-  }
-  throw new Error('expected a ParseError, nothing was thrown');
-}

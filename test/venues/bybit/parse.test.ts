@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ParseError } from '../../../src/core/errors.ts';
 import type { BookEvent, KlineRecord, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../../../src/core/events.ts';
 import { InstrumentRegistry } from '../../../src/core/instruments.ts';
 import { bybitCaptureFormat } from '../../../src/venues/bybit/archive.ts';
 import { bybitTopics, createBybitParser } from '../../../src/venues/bybit/parse.ts';
 import { assertGolden } from '../../helpers/golden.ts';
+import { onlyRecord, parseError } from '../../helpers/parse-results.ts';
 import { context, lines, runFormat } from '../../helpers/run-format.ts';
 import { bybitTestInstruments } from './instruments.ts';
 
@@ -18,23 +18,7 @@ const frames = (name: string) => lines(fixture(name)).map((l) => JSON.parse(l) a
 
 const parser = createBybitParser(context('x', { instruments: bybitTestInstruments() }));
 const parse = (msg: unknown, localTs = NaN) => parser.parse(msg, localTs);
-const one = <T extends MarketEvent>(msg: unknown): T => {
-  const out = parse(msg);
-  assert.ok(out && out.length === 1, `expected one event, got ${JSON.stringify(out)}`);
-  return out[0] as T;
-};
-
-function parseError(fn: () => unknown, code: string, field?: string): ParseError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ParseError, `expected ParseError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (field !== undefined) assert.equal(e.field, field, e.message);
-    return e;
-  }
-  assert.fail(`expected ParseError ${code}`);
-}
+const one = <T extends MarketEvent>(msg: unknown): T => onlyRecord<T>(parse(msg));
 
 describe('bybit capture -> golden events', () => {
   for (const name of [

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ParseError } from '../../../src/core/errors.ts';
 import type { TickerEvent } from '../../../src/core/events.ts';
 import { binanceFormats } from '../../../src/venues/binance/archive.ts';
 import { allFormats } from '../../../src/venues/formats.ts';
 import { freqtradeFundingRateFormat, freqtradeIdentity, MAX_FREQTRADE_CHARS } from '../../../src/venues/freqtrade/archive.ts';
 import { assertGolden } from '../../helpers/golden.ts';
+import { parseError } from '../../helpers/parse-results.ts';
 import { context, runFormat } from '../../helpers/run-format.ts';
 
 const FIX = fileURLToPath(new URL('../../fixtures/', import.meta.url));
@@ -18,18 +18,6 @@ const ROWS = JSON.parse(TEXT) as number[][];
 
 const run = (text: string, name = NAME, symbol?: string) => runFormat(freqtradeFundingRateFormat, context(name, { symbol }), text);
 const tickers = (text: string, name = NAME) => run(text, name).events as TickerEvent[];
-
-function parseError(fn: () => unknown, code: string, field?: string): ParseError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ParseError, `expected ParseError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (field !== undefined) assert.equal(e.field, field, e.message);
-    return e;
-  }
-  assert.fail(`expected ParseError ${code}`);
-}
 
 describe('freqtrade-funding-rate: the real Binance XRPUSDT file', () => {
   it('gives one funding-rate ticker per row (91), ts = the funding time', () => {
@@ -126,14 +114,10 @@ describe('freqtrade-funding-rate: bad rows name [i][j]', () => {
     const sink = { ticker: () => assert.fail('nothing may be written') } as never;
     const mb = 'x'.repeat(1024 * 1024 - 1);
     let lineNo = 0;
-    const err = (() => {
-      try {
-        for (;;) parser.line(mb, ++lineNo, sink);
-      } catch (e) {
-        return e;
-      }
-    })();
-    assert.ok(err instanceof ParseError && /larger than 64 MB/.test(err.message), String(err));
+    const err = parseError(() => {
+      for (;;) parser.line(mb, ++lineNo, sink);
+    }, 'E_MESSAGE');
+    assert.match(err.message, /larger than 64 MB/);
     assert.equal(lineNo, 65);
     parseError(() => parser.end!(sink), 'E_MESSAGE');
   });

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ParseError } from '../../../src/core/errors.ts';
 import type { BookEvent, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../../../src/core/events.ts';
 import { okxCaptureFormat } from '../../../src/venues/okx/archive.ts';
 import { createOkxParser, okxSubscriptions } from '../../../src/venues/okx/parse.ts';
 import { assertGolden } from '../../helpers/golden.ts';
+import { onlyRecord, parseError } from '../../helpers/parse-results.ts';
 import { context, lines, runFormat } from '../../helpers/run-format.ts';
 import { okxTestInstruments } from './instruments.ts';
 
@@ -17,23 +17,7 @@ const frames = (name: string) => lines(fixture(name)).map((l) => JSON.parse(l) a
 
 const parser = createOkxParser(context('x', { instruments: okxTestInstruments() }));
 const parse = (msg: unknown, localTs = NaN) => parser.parse(msg, localTs);
-const one = <T extends MarketEvent>(msg: unknown, localTs = NaN): T => {
-  const out = parse(msg, localTs);
-  assert.ok(out && out.length === 1, `expected one event, got ${JSON.stringify(out)}`);
-  return out[0] as T;
-};
-
-function parseError(fn: () => unknown, code: string, field?: string): ParseError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ParseError, `expected ParseError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (field !== undefined) assert.equal(e.field, field, e.message);
-    return e;
-  }
-  assert.fail(`expected ParseError ${code}`);
-}
+const one = <T extends MarketEvent>(msg: unknown, localTs = NaN): T => onlyRecord<T>(parse(msg, localTs));
 
 const swap = frames('tardisnode-okex-swap-v5-ws-samples.jsonl');
 const futures = frames('tardisnode-okex-futures-v5-ws-samples.jsonl');

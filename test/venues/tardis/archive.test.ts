@@ -3,13 +3,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ParseError } from '../../../src/core/errors.ts';
 import type { BookEvent, LiquidationEvent, TickerEvent, TradeEvent } from '../../../src/core/events.ts';
 import type { FileFormat } from '../../../src/core/format.ts';
 import { InstrumentRegistry } from '../../../src/core/instruments.ts';
 import { tardisFormats } from '../../../src/venues/tardis/archive.ts';
 import { loadBundledInstruments } from '../../../src/venues/instruments.ts';
 import { assertGolden } from '../../helpers/golden.ts';
+import { parseError } from '../../helpers/parse-results.ts';
 import { context, lines, runFormat } from '../../helpers/run-format.ts';
 
 const FIX = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/tardis');
@@ -34,16 +34,6 @@ function run(name: string, reg = instruments) {
   const text = read(name);
   const f = detect(name, lines(text)[0]);
   return { format: f, sink: runFormat(f, context(name, { instruments: reg }), text) };
-}
-
-function parseError(fn: () => unknown): ParseError {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ParseError, `expected ParseError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected a ParseError');
 }
 
 /** One data row through a fresh parser (after its header). */
