@@ -16,9 +16,10 @@ import { okxFormats } from '../../../src/venues/okx/archive.ts';
 import { assertGolden } from '../../helpers/golden.ts';
 import { context, lines, runFormat } from '../../helpers/run-format.ts';
 import { bybitTestInstruments } from './instruments.ts';
+import { SHARED_DATA } from '../../helpers/shared-data.ts';
 
 const FIX = fileURLToPath(new URL('../../fixtures/bybit/', import.meta.url));
-const DATA = '/work/shared/data/';
+const DATA = SHARED_DATA;
 const fixture = (name: string) => readFileSync(FIX + name, 'utf8');
 const OB_ZIP = `${DATA}bybit-linear-ob500-XRPUSDT-2024-12-01.data.zip`;
 const OB_NAME = '2024-12-01_XRPUSDT_ob500.data';

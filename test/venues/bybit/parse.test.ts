@@ -10,9 +10,10 @@ import { assertGolden } from '../../helpers/golden.ts';
 import { onlyRecord, parseError } from '../../helpers/parse-results.ts';
 import { context, lines, runFormat } from '../../helpers/run-format.ts';
 import { bybitTestInstruments } from './instruments.ts';
+import { SHARED_DATA } from '../../helpers/shared-data.ts';
 
 const FIX = fileURLToPath(new URL('../../fixtures/bybit/', import.meta.url));
-const DATA = '/work/shared/data/';
+const DATA = SHARED_DATA;
 const fixture = (name: string) => readFileSync(FIX + name, 'utf8');
 const frames = (name: string) => lines(fixture(name)).map((l) => JSON.parse(l) as Record<string, unknown>);
 

@@ -13,10 +13,11 @@ import { OKX_TRADES_HEADER, OKX_TRADES_HEADER_LEGACY, OKX_TRADES_HEADER_SOURCE }
 import { assertGolden } from '../../helpers/golden.ts';
 import { context, lines, runFormat } from '../../helpers/run-format.ts';
 import { okxTestInstruments } from './instruments.ts';
+import { SHARED_DATA } from '../../helpers/shared-data.ts';
 
 const FIX = fileURLToPath(new URL('../../fixtures/okx/', import.meta.url));
 const fixture = (name: string) => readFileSync(FIX + name, 'utf8');
-const WS = '/work/shared/data/okx-v5-ws-trades-2022-05-13.jsonl';
+const WS = `${SHARED_DATA}okx-v5-ws-trades-2022-05-13.jsonl`;
 const noCapture = !existsSync(WS);
 
 function code(fn: () => unknown, expected: string, field?: string): void {
