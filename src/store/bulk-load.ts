@@ -128,7 +128,7 @@ async function scanFile(path: string, scanner: TradeArchiveScanner, onChunk?: (b
           entry.stream.destroy();
           return undefined;
         }
-        done += chunk.length;
+        done = entry.rawBytes ? entry.rawBytes() : done + chunk.length;
         onChunk?.(done, scanner.rows);
       }
     }

@@ -207,7 +207,8 @@ async function feedLines(path: string, size: number, opts: ImportOptions, sink: 
           if (skippedSamples.length < MAX_SAMPLES) skippedSamples.push(e.message);
         }
       }
-      opts.onProgress?.({ bytes: progressBytes(entry.size, bytesBefore, batch.bytes, size), totalBytes: size, rows: parsedRows });
+      const bytes = entry.rawBytes ? entry.rawBytes() : progressBytes(entry.size, bytesBefore, batch.bytes, size);
+      opts.onProgress?.({ bytes: Math.min(bytes, size), totalBytes: size, rows: parsedRows });
     }
     if (parser?.end) {
       try {
@@ -279,8 +280,7 @@ async function bulkLoad(store: Store, path: string, importId: number, plan: Bulk
 
 
 function progressBytes(entrySize: number | undefined, before: number, done: number, fileSize: number): number {
-  // Plain files: bytes read are file bytes. Compressed: scale text bytes by the entry's ratio when
-  // known (zip), else report text bytes capped below the file size (gzip: ~ unknown ratio).
+  // Plain files: bytes read are file bytes. Zip: scale text bytes by the entry's ratio.
   if (entrySize === undefined) return Math.min(before + done, fileSize);
   return Math.min(fileSize, Math.round(((before + done) / Math.max(entrySize, 1)) * fileSize));
 }

@@ -17,6 +17,8 @@ export interface Entry {
   /** Decompressed bytes, or undefined when unknown (gzip). */
   readonly size: number | undefined;
   readonly stream: Readable;
+  /** For gzip: compressed bytes read so far (progress against the file size). */
+  readonly rawBytes?: () => number;
 }
 
 /** Lines of one chunk; `firstLineNo` is the 1-based number of lines[0]. */
@@ -44,7 +46,7 @@ export async function* openEntries(path: string): AsyncGenerator<Entry> {
     const gunzip = createGunzip();
     const raw = createReadStream(path, { highWaterMark: 1 << 20 });
     raw.on('error', (e) => gunzip.destroy(e));
-    yield { name: name.slice(0, -3), size: undefined, stream: raw.pipe(gunzip) };
+    yield { name: name.slice(0, -3), size: undefined, stream: raw.pipe(gunzip), rawBytes: () => raw.bytesRead };
   } else {
     yield { name, size: undefined, stream: createReadStream(path, { highWaterMark: 1 << 20 }) };
   }
