@@ -64,10 +64,14 @@ export interface BulkPlan {
   readonly params: readonly [string, string, string];
 }
 
-/** µs since the epoch from an integer whose unit is read from its magnitude (as epochMsAnyUnit). */
+/**
+ * µs since the epoch from the archive's ms (13 digits) or µs (16 digits, spot since 2025) times,
+ * the two units the byte scanner accepts. Seconds or nanoseconds (accepted by the line parsers
+ * when the scanner gives up) come out wrong here, so the digest check sends such a file down the
+ * streaming path.
+ */
 function microsFrom(col: string): string {
-  return `CASE WHEN ${col} < 100000000000 THEN ${col} * 1000000 WHEN ${col} < 100000000000000 THEN ${col} * 1000
-          WHEN ${col} < 100000000000000000 THEN ${col} ELSE round(${col} / 1000)::BIGINT END`;
+  return `CASE WHEN ${col} < 100000000000000 THEN ${col} * 1000 ELSE ${col} END`;
 }
 
 /**
