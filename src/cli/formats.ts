@@ -14,6 +14,17 @@ export function registerFormats(program: Command): void {
     .command('formats')
     .description('list the file formats `orderflow import` reads (ids for --format)')
     .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+Formats are detected from the file name and the first line; pass an id to 'import --format' to
+force one. How each maps onto orderflow's events: docs/NORMALIZATION.md.
+
+Examples:
+  $ orderflow formats
+  $ orderflow formats --json | jq -r '.[].id'
+  $ orderflow import BTCUSDT-1m-2024-08-08.zip --format binance-um-markPriceKlines`,
+    )
     .action((opts: { json?: boolean }) => {
       const formats = allFormats();
       if (opts.json) {

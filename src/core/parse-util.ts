@@ -63,8 +63,11 @@ export function bool(text: string | undefined, field: string): boolean {
 
 // Plausible exchange times: crypto venues did not exist before 2009, and nothing we read is
 // from after 2100. Anything outside, for the unit detected, is a unit error, not data.
-const MIN_MS = Date.UTC(2009, 0, 1);
-const MAX_MS = Date.UTC(2100, 0, 1);
+export const MIN_MS = Date.UTC(2009, 0, 1);
+export const MAX_MS = Date.UTC(2100, 0, 1);
+
+/** Exact powers of ten: m / POW10[k] is the correctly rounded value of a decimal of <= 15 digits. */
+export const POW10: readonly number[] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 export type TimeUnit = 's' | 'ms' | 'us' | 'ns';
 const US_PER_UNIT: Record<TimeUnit, number> = { s: 1e6, ms: 1e3, us: 1, ns: 1e-3 };

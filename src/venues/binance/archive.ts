@@ -28,7 +28,7 @@ import { ParseError } from '../../core/errors.ts';
 import { EMPTY_TICKER_FIELDS, type KlineRecord, type Side, type Venue } from '../../core/events.ts';
 import type { EventSink, FileFormat, LineParser, ParseContext } from '../../core/format.ts';
 import { InstrumentRegistry, toBaseQty } from '../../core/instruments.ts';
-import { bool, epochMs, epochMsAnyUnit, nonNegative, num, positive, splitCsv } from '../../core/parse-util.ts';
+import { bool, epochMs, epochMsAnyUnit, MAX_MS, MIN_MS, nonNegative, num, positive, POW10, splitCsv } from '../../core/parse-util.ts';
 import { captureFormat } from '../capture.ts';
 import { createBinanceParser } from './parse.ts';
 
@@ -236,9 +236,6 @@ function fastNonNegative(text: string, field: string): number {
   return v >= 0 ? v : nonNegative(text, field);
 }
 
-const MIN_MS = Date.UTC(2009, 0, 1);
-const MAX_MS = Date.UTC(2100, 0, 1);
-
 /** Up to 16 plain digits as an exact integer (every plausible ms or µs time), else NaN. */
 function plainInteger(text: string): number {
   const n = text.length;
@@ -326,8 +323,6 @@ function orderSide(text: string, field: string): Side {
 // path). Anything unusual (exponents, more digits, second timestamps, a bad field) makes the
 // scanner give up, and the split-based parser below reads the row again: it accepts what the core
 // helpers accept and throws their errors, so the scanner changes speed, never results.
-
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 /** Scanner cursor (parsers run one line at a time). */
 let at = 0;

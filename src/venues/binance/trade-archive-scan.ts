@@ -10,6 +10,7 @@
  * importer re-reads the file with the line parsers, which accept or name the exact error. So it
  * changes speed, never results: the property tests check its digest equals the line path's.
  */
+import { MAX_MS, MIN_MS, POW10 } from '../../core/parse-util.ts';
 
 export interface TradeDigestFields {
   count: number;
@@ -22,10 +23,6 @@ export interface TradeDigestFields {
   sumQty: number;
 }
 
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
-// Plausible exchange times, as in core/parse-util (2009-01-01 .. 2100-01-01).
-const MIN_MS = Date.UTC(2009, 0, 1);
-const MAX_MS = Date.UTC(2100, 0, 1);
 const NL = 10;
 const COMMA = 44;
 
