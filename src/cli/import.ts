@@ -17,7 +17,10 @@ interface ImportOpts extends HomeOpts {
   json?: boolean;
 }
 
-/** Files named on the command line; directories are walked (sorted, hidden and .CHECKSUM files skipped). */
+/**
+ * Files named on the command line; directories are walked (sorted, hidden files skipped).
+ * `.CHECKSUM` files are never imported: each is verified with the file it sits beside.
+ */
 export function expandPaths(paths: readonly string[]): string[] {
   const out: string[] = [];
   const walk = (p: string) => {
@@ -25,10 +28,9 @@ export function expandPaths(paths: readonly string[]): string[] {
     if (!st) throw new FileError('E_IO', p, 'no such file or directory');
     if (st.isDirectory()) {
       for (const name of readdirSync(p).sort()) {
-        if (name.startsWith('.') || name.endsWith('.CHECKSUM')) continue;
-        walk(join(p, name));
+        if (!name.startsWith('.')) walk(join(p, name));
       }
-    } else out.push(p);
+    } else if (!p.endsWith('.CHECKSUM')) out.push(p);
   };
   for (const p of paths) walk(p);
   return out;

@@ -35,6 +35,11 @@ Examples:
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `orderflow info | head`: a reader that stops early is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const program = buildProgram();
   program.exitOverride();
   try {
