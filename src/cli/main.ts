@@ -4,15 +4,17 @@
  */
 import { Command, CommanderError } from 'commander';
 import { FileError, ParseError, StoreError, UsageError } from '../core/errors.ts';
+import { registerCvd } from './cvd.ts';
 import { registerDemo } from './demo.ts';
 import { registerExport } from './export.ts';
+import { registerFootprint } from './footprint.ts';
 import { registerFormats } from './formats.ts';
 import { registerImport } from './import.ts';
 import { registerInfo } from './info.ts';
 
 export function buildProgram(): Command {
   const program = new Command('orderflow')
-    .description('Order-flow workstation for crypto perpetual futures (Binance USD-M, OKX, Bybit):\nimport real market data into an embedded DuckDB store and inspect it.')
+    .description('Order-flow workstation for crypto perpetual futures (Binance USD-M, OKX, Bybit):\nimport real market data into an embedded DuckDB store, inspect it, and read its order flow\n(footprint, cumulative delta).')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
@@ -24,13 +26,17 @@ Examples:
   $ orderflow demo                                   # import the bundled real samples, show a summary
   $ orderflow import BTCUSDT-aggTrades-2024-01-01.zip
   $ orderflow info --json
-  $ orderflow export --out ./parquet --venue binance`,
+  $ orderflow export --out ./parquet --venue binance
+  $ orderflow cvd --symbol BTCUSDT --timeframe 15m --reset day
+  $ orderflow footprint --symbol BTCUSDT --timeframe 5m --level-ticks 10`,
     );
   registerDemo(program);
   registerImport(program);
   registerInfo(program);
   registerExport(program);
   registerFormats(program);
+  registerCvd(program);
+  registerFootprint(program);
   return program;
 }
 

@@ -10,6 +10,8 @@
 /** Binance USD-M futures, Binance spot (archives only), OKX, Bybit. */
 export type Venue = 'binance' | 'binance-spot' | 'okx' | 'bybit';
 export const VENUES: readonly Venue[] = ['binance', 'binance-spot', 'okx', 'bybit'];
+/** The perpetual-futures venues: what "every venue" means for a market unless spot is asked for. */
+export const PERP_VENUES: readonly Venue[] = ['binance', 'okx', 'bybit'];
 
 export type Side = 'buy' | 'sell';
 

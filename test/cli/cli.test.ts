@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -106,6 +106,39 @@ describe('orderflow CLI', () => {
     const badTime = run(['export', '--out', join(dir, 'x'), '--home', home, '--from', 'yesterday-ish']);
     assert.equal(badTime.code, 2);
     assert.match(badTime.err, /--from: cannot read "yesterday-ish"/);
+  });
+
+  it('footprint --compat freqtrade writes what freqtrade would (reference output of the fixture)', () => {
+    const dir = tempDir();
+    const fx = join(ROOT, 'test/fixtures/freqtrade/orderflow');
+    const out = join(dir, 'result.json');
+    const r = run(['footprint', '--compat', 'freqtrade', '--input', join(fx, 'synthetic-2500.csv'), '--timeframe', '5m', '--scale', '0.05',
+      '--imbalance-ratio', '3', '--imbalance-volume', '0.5', '--stacked-range', '3', '--out', out]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /2500 trades -> \d+ candles written/);
+    const got = JSON.parse(readFileSync(out, 'utf8'));
+    const want = JSON.parse(readFileSync(join(fx, 'synthetic-2500.5m-s0.05-r3-v0.5-k3.reference.json'), 'utf8'));
+    assert.deepEqual(got, want);
+    const bad = run(['footprint', '--compat', 'freqtrade', '--input', join(fx, 'synthetic-2500.csv')]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /needs --input <csv> and --out <json>/);
+  });
+
+  it('cvd and native footprint read the store; spot is merged only when named', () => {
+    const home = join(tempDir(), 'home');
+    assert.equal(run(['import', join(SAMPLES, 'binance'), join(SAMPLES, 'binance-spot'), '--home', home]).code, 0);
+    const cvd = run(['cvd', '--symbol', 'BTC', '--timeframe', '1m', '--json', '--home', home]);
+    assert.equal(cvd.code, 0, cvd.err);
+    const bars = (JSON.parse(cvd.out) as { bars: { open_time_ms: number; delta: number; cvd: number }[] }).bars;
+    assert.ok(bars.length > 0);
+    assert.ok(bars.every((b) => b.open_time_ms < Date.UTC(2025, 0, 1)), 'the 2026 spot trades are not in the default (perpetual) venues');
+    assert.ok(Math.abs(bars[bars.length - 1].cvd - bars.reduce((s, b) => s + b.delta, 0)) < 1e-9);
+    const spot = JSON.parse(run(['cvd', '--symbol', 'BTC', '--venues', 'binance-spot', '--timeframe', '1h', '--json', '--home', home]).out) as { bars: unknown[] };
+    assert.equal(spot.bars.length, 1);
+    const fp = run(['footprint', '--symbol', 'BTCUSDT', '--venues', 'binance', '--timeframe', '1m', '--json', '--home', home]);
+    assert.equal(fp.code, 0, fp.err);
+    const candles = (JSON.parse(fp.out) as { candles: { volume: number; delta: number }[] }).candles;
+    assert.ok(candles.length > 0);
   });
 
   it('runs the offline demo on the bundled samples', () => {

@@ -1,0 +1,133 @@
+import type { Command } from 'commander';
+import { UsageError } from '../core/errors.ts';
+import { PERP_VENUES, VENUES, type Venue } from '../core/events.ts';
+import { venueSymbol } from '../core/instruments.ts';
+import { CVD_RESETS, CvdOperator, type CvdBar, type CvdReset } from '../features/cvd.ts';
+import { DEFAULT_SESSIONS, parseSessions, parseTimeframe } from '../features/timeframe.ts';
+import { streamTrades, type TradeQuery } from '../store/trade-reader.ts';
+import { Store } from '../store/store.ts';
+import { loadBundledInstruments } from '../venues/instruments.ts';
+import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
+import { isoTime, table } from './progress.ts';
+
+interface CvdOpts extends HomeOpts {
+  symbol: string;
+  venues?: string;
+  timeframe: string;
+  reset: string;
+  sessions?: string;
+  from?: string;
+  to?: string;
+  json?: boolean;
+  perVenue?: boolean;
+}
+
+/** `--venues binance,okx` -> venues in the order given; undefined -> every venue. */
+export function parseVenuesOpt(text: string | undefined, option = '--venues'): Venue[] {
+  // Spot is a different market: merged only when asked for by name.
+  if (text === undefined) return [...PERP_VENUES];
+  const out: Venue[] = [];
+  for (const part of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    if (!(VENUES as readonly string[]).includes(part)) throw new UsageError(`${option}: unknown venue ${JSON.stringify(part)}; known: ${VENUES.join(', ')}`);
+    if (!out.includes(part as Venue)) out.push(part as Venue);
+  }
+  if (out.length === 0) throw new UsageError(`${option}: expected a comma-separated list of venues (${VENUES.join(', ')}), got ${JSON.stringify(text)}`);
+  return out;
+}
+
+/**
+ * The trades a `--symbol` means on each venue (any venue spelling or a base asset: `ETH`,
+ * `ETHUSDT` and `ETH-USDT-SWAP` all name the ETH perpetual everywhere), over `--from`/`--to`.
+ */
+export function marketQuery(opts: { symbol: string; venues?: string; from?: string; to?: string }): TradeQuery & { pairs: [Venue, string][] } {
+  const venues = parseVenuesOpt(opts.venues);
+  const registry = loadBundledInstruments();
+  const pairs = venues.map((v): [Venue, string] => [v, venueSymbol(registry, v, opts.symbol)]);
+  const fromMs = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
+  const toMs = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
+  if (fromMs !== undefined && toMs !== undefined && !(fromMs < toMs)) throw new UsageError(`--from must be before --to (got ${opts.from} and ${opts.to})`);
+  return { venues, symbols: [...new Set(pairs.map((p) => p[1]))], fromMs, toMs, pairs };
+}
+
+/** A base-unit quantity for tables: up to 8 decimals, trailing zeros dropped. */
+export function qtyText(x: number): string {
+  return x.toFixed(8).replace(/\.?0+$/, '') || '0';
+}
+
+export function registerCvd(program: Command): void {
+  homeOption(
+    program
+      .command('cvd')
+      .description('cumulative volume delta per bar from stored trades: buy, sell, delta, cvd (base units)')
+      .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue)')
+      .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')}; add binance-spot by name)`)
+      .option('--timeframe <tf>', 'bar length: 1m, 15m, 1h, 4h, 1d... (bars open at UTC multiples)', '1m')
+      .option('--reset <mode>', `restart cvd each: ${CVD_RESETS.join(' | ')}`, 'none')
+      .option('--sessions <list>', 'sessions for --reset session, UTC', DEFAULT_SESSIONS.map((s) => `${s.name}=${hhmm(s.startMin)}-${hhmm(s.endMin)}`).join(','))
+      .option('--from <time>', 'from this time, inclusive (2024-11-01, ISO time or epoch ms)')
+      .option('--to <time>', 'up to this time, exclusive')
+      .option('--per-venue', 'also one series per venue ("venues" in JSON)')
+      .option('--json', 'print {"bars":[{"open_time_ms","buy_volume","sell_volume","delta","cvd"}]} for scripts'),
+  )
+    .addHelpText(
+      'after',
+      `
+Only bars with trades are printed; cvd is the running sum of delta from the first bar printed,
+restarted at each UTC day (--reset day) or session (--reset session; a time between sessions
+belongs to the session that ended last, so 21:00-24:00 UTC is US by default). The bar's open
+time decides its day or session. Definitions: docs/FEATURES.md.
+
+Examples:
+  $ orderflow cvd --symbol ETHUSDT --venues binance --timeframe 1m --json
+  $ orderflow cvd --symbol BTC --timeframe 1h --reset day --from 2024-08-01 --to 2024-08-08
+  $ orderflow cvd --symbol BTC --timeframe 15m --reset session --sessions 'Asia=00:00-07:00,London=07:00-12:00,NY=12:00-20:00'
+  $ orderflow cvd --symbol AKT --timeframe 1d --per-venue --json | jq '.venues.okx[-1].cvd'`,
+    )
+    .action(async (opts: CvdOpts) => {
+      const timeframeMs = parseTimeframe(opts.timeframe);
+      if (!(CVD_RESETS as readonly string[]).includes(opts.reset)) throw new UsageError(`--reset: expected ${CVD_RESETS.join(', ')}, got ${JSON.stringify(opts.reset)}`);
+      const reset = opts.reset as CvdReset;
+      const sessions = opts.sessions === undefined ? DEFAULT_SESSIONS : parseSessions(opts.sessions);
+      const q = marketQuery(opts);
+      const all: CvdBar[] = [];
+      const perVenue = new Map<Venue, CvdBar[]>();
+      const ops = [new CvdOperator({ timeframeMs, reset, sessions }, (b) => all.push(b))];
+      if (opts.perVenue) {
+        for (const venue of q.venues) {
+          const bars: CvdBar[] = [];
+          perVenue.set(venue, bars);
+          ops.push(new CvdOperator({ timeframeMs, reset, sessions, venue }, (b) => bars.push(b)));
+        }
+      }
+      const store = await Store.open(existingHome(opts), { readOnly: true });
+      try {
+        for await (const chunk of streamTrades(store, q)) for (const op of ops) op.push(chunk);
+        for (const op of ops) op.flush();
+      } finally {
+        store.close();
+      }
+      const venuesWithBars = [...perVenue].filter(([, bars]) => bars.length > 0);
+      if (opts.json) {
+        console.log(JSON.stringify(opts.perVenue ? { bars: all, venues: Object.fromEntries(venuesWithBars) } : { bars: all }));
+        return;
+      }
+      const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
+      if (all.length === 0) {
+        console.log(`no trades stored for ${what}${q.fromMs !== undefined || q.toMs !== undefined ? ' in that time range' : ''}`);
+        return;
+      }
+      const print = (title: string, bars: CvdBar[]) => {
+        console.log(`${title}: ${bars.length} bars of ${opts.timeframe}, reset ${reset}\n`);
+        console.log(table(['open (UTC)', 'buy', 'sell', 'delta', 'cvd'], bars.map((b) => [isoTime(b.open_time_ms), qtyText(b.buy_volume), qtyText(b.sell_volume), qtyText(b.delta), qtyText(b.cvd)])));
+      };
+      print(`cvd of ${what}`, all);
+      for (const [venue, bars] of venuesWithBars) {
+        console.log('');
+        print(`cvd of ${venue} ${q.pairs.find((p) => p[0] === venue)?.[1]}`, bars);
+      }
+    });
+}
+
+function hhmm(min: number): string {
+  return `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
+}

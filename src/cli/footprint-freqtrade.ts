@@ -1,0 +1,248 @@
+/**
+ * `orderflow footprint --compat freqtrade`: trades CSV in, freqtrade-compatible footprint JSON out.
+ *
+ * Input: header `timestamp_ms,price,amount,side`, then one trade per line in feed order (`side` =
+ * aggressor, `buy` or `sell`). The file is read as a byte stream and scanned without building a
+ * string per line; columns grow as typed arrays. Every row is validated: a bad one stops the run
+ * with a ParseError naming `file:line`, the field and the value. Output: `{"candles":[...]}`
+ * (src/features/footprint-freqtrade.ts), written in chunks to a temporary file renamed onto `out`.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { ParseError, UsageError } from '../core/errors.ts';
+import { epochMs, MAX_MS, MIN_MS, positive, POW10 } from '../core/parse-util.ts';
+import { type FreqtradeCandle, type FreqtradeTrades, freqtradeFootprint } from '../features/footprint-freqtrade.ts';
+import { parseTimeframe } from '../features/timeframe.ts';
+
+export interface FreqtradeFootprintArgs {
+  input: string;
+  timeframe: string;
+  scale: number;
+  imbalanceRatio: number;
+  imbalanceVolume: number;
+  stackedRange: number;
+  out: string;
+}
+
+export const FREQTRADE_TRADES_HEADER = 'timestamp_ms,price,amount,side';
+
+export async function runFreqtradeFootprint(o: FreqtradeFootprintArgs): Promise<{ candles: number; trades: number }> {
+  const timeframeMs = parseTimeframe(o.timeframe, '--timeframe');
+  positiveOption(o.scale, '--scale');
+  nonNegativeOption(o.imbalanceRatio, '--imbalance-ratio');
+  nonNegativeOption(o.imbalanceVolume, '--imbalance-volume');
+  if (!Number.isSafeInteger(o.stackedRange) || o.stackedRange < 1) {
+    throw new UsageError(`--stacked-range: expected a whole number >= 1, got ${o.stackedRange}`);
+  }
+  const trades = await readFreqtradeTradesCsv(o.input);
+  const candles = freqtradeFootprint(trades, {
+    timeframeMs,
+    scale: o.scale,
+    imbalanceRatio: o.imbalanceRatio,
+    imbalanceVolume: o.imbalanceVolume,
+    stackedRange: o.stackedRange,
+  });
+  await writeCandlesJson(o.out, candles);
+  return { candles: candles.length, trades: trades.length };
+}
+
+function positiveOption(v: number, option: string): void {
+  if (!(Number.isFinite(v) && v > 0)) throw new UsageError(`${option}: expected a number > 0, got ${v}`);
+}
+
+function nonNegativeOption(v: number, option: string): void {
+  if (!(Number.isFinite(v) && v >= 0)) throw new UsageError(`${option}: expected a number >= 0, got ${v}`);
+}
+
+class Columns implements FreqtradeTrades {
+  length = 0;
+  ts = new Float64Array(1 << 16);
+  price = new Float64Array(1 << 16);
+  amount = new Float64Array(1 << 16);
+  side = new Int8Array(1 << 16);
+
+  push(ts: number, price: number, amount: number, side: number): void {
+    if (this.length === this.ts.length) this.grow();
+    const i = this.length++;
+    this.ts[i] = ts;
+    this.price[i] = price;
+    this.amount[i] = amount;
+    this.side[i] = side;
+  }
+
+  private grow(): void {
+    const cap = this.ts.length * 2;
+    const f = (a: Float64Array) => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.ts = f(this.ts);
+    this.price = f(this.price);
+    this.amount = f(this.amount);
+    const s = new Int8Array(cap);
+    s.set(this.side);
+    this.side = s;
+  }
+
+  /** Views of exactly `length` entries. */
+  done(): FreqtradeTrades {
+    const n = this.length;
+    return { length: n, ts: this.ts.subarray(0, n), price: this.price.subarray(0, n), amount: this.amount.subarray(0, n), side: this.side.subarray(0, n) };
+  }
+}
+
+const COMMA = 0x2c, LF = 0x0a, CR = 0x0d, DOT = 0x2e, D0 = 0x30, D9 = 0x39;
+/** No row of this format comes near it; a longer "line" is a file of another kind. */
+const MAX_LINE = 1 << 16;
+const FIELDS = ['timestamp_ms', 'price', 'amount', 'side'] as const;
+
+/**
+ * Read and validate the whole trades CSV (streamed in `chunkBytes` reads, never held as one
+ * string; lines may straddle reads).
+ */
+export async function readFreqtradeTradesCsv(path: string, chunkBytes = 1 << 20): Promise<FreqtradeTrades> {
+  const cols = new Columns();
+  let lineNo = 0;
+  let carry: Buffer | undefined;
+  const where = () => `${path}:${lineNo}`;
+  const handle = (buf: Buffer, s: number, e: number) => {
+    lineNo++;
+    if (e > s && buf[e - 1] === CR) e--;
+    try {
+      if (lineNo === 1) header(buf, s, e);
+      else row(buf, s, e, cols);
+    } catch (err) {
+      if (err instanceof ParseError) throw err.at(where());
+      throw err;
+    }
+  };
+  for await (const chunk of createReadStream(path, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>) {
+    const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
+    let s = 0;
+    for (let nl = buf.indexOf(LF, s); nl !== -1; nl = buf.indexOf(LF, s)) {
+      handle(buf, s, nl);
+      s = nl + 1;
+    }
+    carry = s < buf.length ? Buffer.from(buf.subarray(s)) : undefined;
+    if (carry && carry.length > MAX_LINE) {
+      lineNo++;
+      throw new ParseError('E_COLUMNS', `line longer than ${MAX_LINE} bytes: not a trades CSV row`, undefined, carry.toString('utf8', 0, 80), where());
+    }
+  }
+  if (carry) handle(carry, 0, carry.length);
+  if (lineNo === 0) throw new ParseError('E_HEADER', `empty file: expected the header ${FREQTRADE_TRADES_HEADER}`, 'header', '', `${path}:1`);
+  return cols.done();
+}
+
+function header(buf: Buffer, s: number, e: number): void {
+  if (e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3; // UTF-8 BOM
+  const text = buf.toString('utf8', s, e);
+  if (text !== FREQTRADE_TRADES_HEADER) {
+    throw new ParseError('E_HEADER', `not a trades CSV for the freqtrade footprint: expected the header ${FREQTRADE_TRADES_HEADER}`, 'header', text);
+  }
+}
+
+function row(buf: Buffer, s: number, e: number, cols: Columns): void {
+  const c1 = buf.indexOf(COMMA, s);
+  const c2 = c1 === -1 || c1 >= e ? -1 : buf.indexOf(COMMA, c1 + 1);
+  const c3 = c2 === -1 || c2 >= e ? -1 : buf.indexOf(COMMA, c2 + 1);
+  const c4 = c3 === -1 || c3 >= e ? -1 : buf.indexOf(COMMA, c3 + 1);
+  if (c3 === -1 || c3 >= e || (c4 !== -1 && c4 < e)) {
+    let n = 1;
+    for (let i = s; i < e; i++) if (buf[i] === COMMA) n++;
+    throw new ParseError('E_COLUMNS', `expected 4 columns (${FREQTRADE_TRADES_HEADER}), got ${n}`, undefined, buf.toString('utf8', s, e));
+  }
+  const ts = timestamp(buf, s, c1);
+  const price = positiveField(buf, c1 + 1, c2, FIELDS[1]);
+  const amount = positiveField(buf, c2 + 1, c3, FIELDS[2]);
+  const side = sideField(buf, c3 + 1, e);
+  cols.push(ts, price, amount, side);
+}
+
+/**
+ * A plain decimal of at most 15 significant digits, read straight from the bytes: m / 10^k is
+ * then the correctly rounded value (both exact). NaN when the text needs the general parser.
+ */
+function fastDecimal(buf: Buffer, s: number, e: number): number {
+  let m = 0, digits = 0, frac = -1;
+  for (let i = s; i < e; i++) {
+    const b = buf[i];
+    if (b >= D0 && b <= D9) {
+      m = m * 10 + (b - D0);
+      if (++digits > 15) return NaN;
+      if (frac >= 0) frac++;
+    } else if (b === DOT && frac < 0) frac = 0;
+    else return NaN;
+  }
+  if (digits === 0) return NaN;
+  return frac > 0 ? m / POW10[frac] : m;
+}
+
+function timestamp(buf: Buffer, s: number, e: number): number {
+  const v = fastDecimal(buf, s, e);
+  if (Number.isInteger(v) && v >= MIN_MS && v < MAX_MS) return v;
+  return epochMs(buf.toString('utf8', s, e), 'ms', FIELDS[0]);
+}
+
+function positiveField(buf: Buffer, s: number, e: number, field: string): number {
+  const v = fastDecimal(buf, s, e);
+  if (v > 0) return v;
+  return positive(buf.toString('utf8', s, e), field);
+}
+
+function sideField(buf: Buffer, s: number, e: number): number {
+  const len = e - s;
+  if (len === 3 && buf[s] === 0x62 && buf[s + 1] === 0x75 && buf[s + 2] === 0x79) return 1; // buy
+  if (len === 4 && buf[s] === 0x73 && buf[s + 1] === 0x65 && buf[s + 2] === 0x6c && buf[s + 3] === 0x6c) return -1; // sell
+  throw new ParseError('E_SIDE', 'expected buy or sell (the aggressor side)', FIELDS[3], buf.toString('utf8', s, e));
+}
+
+/** `{"candles":[...]}`, NaN as null, written in ~1 MB pieces to `out` (via a temporary file). */
+export async function writeCandlesJson(out: string, candles: readonly FreqtradeCandle[]): Promise<void> {
+  const tmp = `${out}.${process.pid}.tmp`;
+  const ws = createWriteStream(tmp);
+  const failed = new Promise<never>((_, reject) => ws.once('error', reject));
+  failed.catch(() => undefined);
+  try {
+    let parts: string[] = ['{"candles":['];
+    let size = 0;
+    for (let c = 0; c < candles.length; c++) {
+      const text = (c > 0 ? ',' : '') + candleJson(candles[c]);
+      parts.push(text);
+      size += text.length;
+      if (size >= 1 << 20) {
+        if (!ws.write(parts.join(''))) await Promise.race([once(ws, 'drain'), failed]);
+        parts = [];
+        size = 0;
+      }
+    }
+    parts.push(']}\n');
+    ws.end(parts.join(''));
+    await Promise.race([once(ws, 'finish'), failed]);
+    await rename(tmp, out);
+  } catch (e) {
+    ws.destroy();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+function n(x: number | null): string {
+  return x === null || !Number.isFinite(x) ? 'null' : String(x);
+}
+
+function candleJson(c: FreqtradeCandle): string {
+  const lv: string[] = [];
+  for (const l of c.levels) {
+    lv.push(`[${n(l[0])},${n(l[1])},${n(l[2])},${n(l[3])},${l[4]},${l[5]},${n(l[6])},${n(l[7])},${l[8]},${l[9]},${l[10]}]`);
+  }
+  return (
+    `{"open_time_ms":${c.open_time_ms},"open":${n(c.open)},"high":${n(c.high)},"low":${n(c.low)},"close":${n(c.close)},` +
+    `"volume":${n(c.volume)},"delta":${n(c.delta)},"min_delta":${n(c.min_delta)},"max_delta":${n(c.max_delta)},` +
+    `"total_trades":${c.total_trades},"bid":${n(c.bid)},"ask":${n(c.ask)},` +
+    `"stacked_imbalances_bid":${n(c.stacked_imbalances_bid)},"stacked_imbalances_ask":${n(c.stacked_imbalances_ask)},` +
+    `"levels":[${lv.join(',')}]}`
+  );
+}

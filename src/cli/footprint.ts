@@ -1,0 +1,95 @@
+/**
+ * `orderflow footprint`: per-candle, per-price-level aggressive volume. Native mode reads the
+ * store; `--compat freqtrade` reproduces freqtrade's populate_dataframe_with_trades on a CSV.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../core/errors.ts';
+import { homeOption, type HomeOpts } from './common.ts';
+import { runFreqtradeFootprint } from './footprint-freqtrade.ts';
+import { runNativeFootprint } from './footprint-native.ts';
+
+interface FootprintCliOpts extends HomeOpts {
+  compat?: string;
+  input?: string;
+  out?: string;
+  symbol?: string;
+  venues?: string;
+  timeframe: string;
+  scale?: string;
+  levelTicks: string;
+  tick?: string;
+  from?: string;
+  to?: string;
+  json?: boolean;
+  imbalanceRatio: string;
+  imbalanceVolume?: string;
+  stackedRange: string;
+  valueArea: string;
+}
+
+function number(text: string | undefined, option: string): number {
+  const v = Number(text);
+  if (text === undefined || text.trim() === '' || !Number.isFinite(v)) throw new UsageError(`${option}: expected a number, got ${JSON.stringify(text)}`);
+  return v;
+}
+
+export function registerFootprint(program: Command): void {
+  homeOption(
+    program
+      .command('footprint')
+      .description('footprint candles: aggressive buy/sell volume per price level, imbalances, POC, value area')
+      .option('--symbol <symbol>', 'market (native mode): venue-native symbol or base asset (AKT)')
+      .option('--venues <list>', 'comma-separated venues to merge (native mode; default binance,okx,bybit; spot only by name)')
+      .option('--timeframe <tf>', 'candle length: 1m, 5m, 15m, 1h, 4h, 1d...', '1m')
+      .option('--level-ticks <n>', 'level height in ticks (native mode)', '1')
+      .option('--tick <size>', 'tick size (native mode; default from the instrument)')
+      .option('--from <time>', 'from this time, inclusive (native mode)')
+      .option('--to <time>', 'up to this time, exclusive (native mode)')
+      .option('--imbalance-ratio <r>', 'diagonal imbalance ratio', '3')
+      .option('--imbalance-volume <v>', 'minimum volume for an imbalance (default 0; freqtrade mode 1, as its docs)')
+      .option('--stacked-range <n>', 'consecutive imbalanced levels that make a stack', '3')
+      .option('--value-area <share>', 'value area share of volume (native mode)', '0.7')
+      .option('--json', 'print JSON (native mode)')
+      .option('--compat <mode>', "reproduce another tool's footprint exactly: freqtrade")
+      .option('--input <csv>', 'freqtrade mode: trades CSV with header timestamp_ms,price,amount,side')
+      .option('--scale <size>', 'freqtrade mode: level size in price units', '0.5')
+      .option('--out <json>', 'freqtrade mode: output JSON file'),
+  )
+    .addHelpText(
+      'after',
+      `
+Native mode reads trades from the store (all venues of the market merged, or --venues); levels
+are multiples of the instrument's tick. Definitions: docs/FEATURES.md.
+
+freqtrade mode reproduces freqtrade's populate_dataframe_with_trades (late-2024) bit for bit,
+quirks included (listed in docs/FEATURES.md), and writes {"candles":[...]}.
+
+Examples:
+  $ orderflow footprint --symbol BTCUSDT --venues binance --timeframe 5m --level-ticks 10
+  $ orderflow footprint --symbol AKT --timeframe 1h --json > akt-footprint.json
+  $ orderflow footprint --compat freqtrade --input trades.csv --timeframe 1m --scale 0.5 \\
+      --imbalance-ratio 3 --imbalance-volume 1 --stacked-range 3 --out result.json`,
+    )
+    .action(async (opts: FootprintCliOpts) => {
+      const imbalanceRatio = number(opts.imbalanceRatio, '--imbalance-ratio');
+      const imbalanceVolume = number(opts.imbalanceVolume ?? (opts.compat === 'freqtrade' ? '1' : '0'), '--imbalance-volume');
+      const stackedRange = number(opts.stackedRange, '--stacked-range');
+      if (opts.compat !== undefined) {
+        if (opts.compat !== 'freqtrade') throw new UsageError(`--compat: unknown mode ${JSON.stringify(opts.compat)}; known: freqtrade`);
+        if (!opts.input || !opts.out) throw new UsageError('--compat freqtrade needs --input <csv> and --out <json>');
+        const r = await runFreqtradeFootprint({
+          input: opts.input, out: opts.out, timeframe: opts.timeframe, scale: number(opts.scale, '--scale'),
+          imbalanceRatio, imbalanceVolume, stackedRange,
+        });
+        console.error(`${r.trades} trades -> ${r.candles} candles written to ${opts.out}`);
+        return;
+      }
+      if (!opts.symbol) throw new UsageError('--symbol is required (or --compat freqtrade with --input)');
+      await runNativeFootprint({
+        home: opts.home, symbol: opts.symbol, venues: opts.venues, timeframe: opts.timeframe,
+        levelTicks: number(opts.levelTicks, '--level-ticks'), tick: opts.tick === undefined ? undefined : number(opts.tick, '--tick'),
+        from: opts.from, to: opts.to, json: opts.json, imbalanceRatio, imbalanceVolume, stackedRange,
+        valueArea: number(opts.valueArea, '--value-area'),
+      });
+    });
+}

@@ -1,0 +1,104 @@
+/** The functions behind `orderflow cvd` and `orderflow footprint` (native), on a store with the real sample. */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { Command } from 'commander';
+import { UsageError } from '../../src/core/errors.ts';
+import { registerCvd } from '../../src/cli/cvd.ts';
+import { runNativeFootprint, type NativeFootprintOpts } from '../../src/cli/footprint-native.ts';
+import { Store } from '../../src/store/store.ts';
+import { importInto, tempDir } from '../helpers/store.ts';
+
+const SAMPLE = fileURLToPath(new URL('../../samples/binance-spot/BTCUSDT-aggTrades-2026-01-01.csv.gz', import.meta.url));
+const home = join(tempDir(), 'home');
+/** The store with the sample, made once (awaited by every helper below). */
+const ready = (async () => {
+  const store = await Store.open(home);
+  try {
+    await importInto(store, SAMPLE);
+  } finally {
+    store.close();
+  }
+})();
+
+async function captured(run: () => Promise<unknown>): Promise<string> {
+  await ready;
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => void lines.push(args.join(' '));
+  try {
+    await run();
+  } finally {
+    console.log = log;
+  }
+  return lines.join('\n');
+}
+
+async function cvd(...args: string[]): Promise<string> {
+  const program = new Command('orderflow').exitOverride();
+  registerCvd(program);
+  return captured(() => program.parseAsync(['cvd', '--home', home, ...args], { from: 'user' }));
+}
+
+const FP: NativeFootprintOpts = { home, symbol: 'BTCUSDT', venues: 'binance-spot', timeframe: '1m', levelTicks: 10, imbalanceRatio: 3, imbalanceVolume: 0, stackedRange: 3, valueArea: 0.7 };
+
+describe('orderflow cvd', () => {
+  it('--json prints bars with the documented fields, cvd running from the first bar', async () => {
+    const out = JSON.parse(await cvd('--symbol', 'BTC', '--venues', 'binance-spot', '--timeframe', '1m', '--json')) as { bars: Record<string, number>[] };
+    assert.equal(out.bars.length, 13); // 00:00 to 00:12
+    assert.deepEqual(Object.keys(out.bars[0]), ['open_time_ms', 'buy_volume', 'sell_volume', 'delta', 'cvd']);
+    assert.equal(out.bars[0].open_time_ms, Date.UTC(2026, 0, 1));
+    let sum = 0;
+    for (const b of out.bars) assert.ok(Math.abs((sum += b.delta) - b.cvd) < 1e-9);
+  });
+
+  it('--from/--to, --per-venue and the table', async () => {
+    const out = JSON.parse(await cvd('--symbol', 'BTCUSDT', '--venues', 'binance,binance-spot', '--timeframe', '5m', '--from', '2026-01-01T00:05:00Z', '--to', '2026-01-01T00:10:00Z', '--per-venue', '--json')) as { bars: unknown[]; venues: Record<string, unknown[]> };
+    assert.equal(out.bars.length, 1);
+    assert.deepEqual(Object.keys(out.venues), ['binance-spot']);
+    assert.deepEqual(out.venues['binance-spot'], out.bars);
+    const text = await cvd('--symbol', 'BTCUSDT', '--venues', 'binance-spot', '--timeframe', '15m');
+    assert.match(text, /cvd of binance-spot BTCUSDT: 1 bars of 15m, reset none/);
+    assert.match(text, /2026-01-01 00:00:00\.000/);
+    assert.match(await cvd('--symbol', 'ETH', '--timeframe', '1h'), /no trades stored for binance ETHUSDT/);
+  });
+
+  it('bad options are UsageErrors naming the option', async () => {
+    await assert.rejects(cvd('--symbol', 'BTC', '--timeframe', '1x'), (e: unknown) => e instanceof UsageError && /--timeframe/.test(e.message));
+    await assert.rejects(cvd('--symbol', 'BTC', '--reset', 'week'), (e: unknown) => e instanceof UsageError && /--reset/.test(e.message));
+    await assert.rejects(cvd('--symbol', 'BTC', '--venues', 'ftx'), (e: unknown) => e instanceof UsageError && /--venues/.test(e.message));
+    await assert.rejects(cvd('--symbol', 'BTC', '--from', '2026-02-01', '--to', '2026-01-01'), UsageError);
+  });
+});
+
+describe('orderflow footprint (native)', () => {
+  it('needs --tick when the instrument is unknown', async () => {
+    await ready;
+    await assert.rejects(runNativeFootprint(FP), (e: unknown) => e instanceof UsageError && /binance-spot BTCUSDT/.test(e.message) && /--tick/.test(e.message));
+  });
+
+  it('--json prints candles whose levels add up to the candle', async () => {
+    const out = JSON.parse(await captured(() => runNativeFootprint({ ...FP, tick: 0.01, json: true }))) as { level_fields: string[]; candles: Record<string, unknown>[] };
+    assert.equal(out.candles.length, 13);
+    assert.equal(out.level_fields[3], 'ask_volume');
+    let trades = 0;
+    for (const c of out.candles) {
+      const levels = c.levels as number[][];
+      const vol = levels.reduce((s, l) => s + l[5], 0);
+      assert.ok(Math.abs(vol - (c.volume as number)) < 1e-9);
+      assert.equal(c.level_size, 0.1);
+      for (const l of levels) assert.equal(l[1], Math.round(Math.round((l[0] as number) / 0.01) / 10));
+      trades += c.trades as number;
+    }
+    assert.equal(trades, 5000);
+  });
+
+  it('prints one table line per candle, and rejects bad numbers', async () => {
+    const text = await captured(() => runNativeFootprint({ ...FP, tick: 0.01 }));
+    assert.match(text, /footprint of binance-spot BTCUSDT: 13 candles of 1m, level 0.1 \(10 x tick 0.01\)/);
+    assert.equal(text.split('\n').filter((l) => l.startsWith('2026-01-01')).length, 13);
+    await assert.rejects(runNativeFootprint({ ...FP, tick: 0.01, levelTicks: 0 }), (e: unknown) => e instanceof UsageError && /--level-ticks/.test(e.message));
+    await assert.rejects(runNativeFootprint({ ...FP, tick: 0.01, valueArea: 70 }), (e: unknown) => e instanceof UsageError && /--value-area/.test(e.message));
+  });
+});
