@@ -4,6 +4,7 @@
  * With --json, one line per metric:
  *   {"bench","metric","ours","reference","referenceName","ratio","target"}
  */
+import { footprintBench } from './footprint.ts';
 import { importBench } from './import.ts';
 
 export interface BenchResult {
@@ -20,6 +21,7 @@ export interface BenchResult {
 
 const BENCHES: Record<string, { description: string; run(args: string[]): Promise<BenchResult[]> }> = {
   import: importBench,
+  footprint: footprintBench,
 };
 
 async function main(): Promise<void> {
