@@ -31,3 +31,18 @@ export function allocTradeColumns(capacity: number, venues: readonly Venue[] = [
     venues,
   };
 }
+
+/** Liquidations as columns, in time order (the liquidation operators' input). */
+export interface LiquidationColumns {
+  readonly length: number;
+  /** Exchange time, epoch ms (fractional where the source has µs). */
+  readonly ts: Float64Array;
+  readonly price: Float64Array;
+  /** Base units. */
+  readonly qty: Float64Array;
+  /** Forced-order side: -1 sell (a long was liquidated), +1 buy (a short was liquidated). */
+  readonly side: Int8Array;
+  /** Index into `venues` for each liquidation. */
+  readonly venue: Uint8Array;
+  readonly venues: readonly Venue[];
+}

@@ -1,0 +1,81 @@
+/**
+ * Stored liquidations as columns (LiquidationColumns, src/core/columns.ts), in time
+ * order, for the liquidation features.
+ *
+ * Rows are ordered by `ts`, then by the caller's venue order, then by insertion order (DuckDB's
+ * `rowid`: the file's own order). Every value is bound, never spliced into SQL.
+ */
+import type { DuckDBValue } from '@duckdb/node-api';
+import { StoreError } from '../core/errors.ts';
+import type { Venue } from '../core/events.ts';
+// Type only (erased at run time): the columns type lives with its operator until it moves to core.
+import type { LiquidationColumns } from '../core/columns.ts';
+import type { Store } from './store.ts';
+
+export interface LiquidationQuery {
+  /** Venues to read, in the order ties at the same `ts` are broken; LiquidationColumns.venues is this list. */
+  readonly venues: readonly Venue[];
+  /** Venue-native symbols (resolved by the caller); a row matches when its symbol is any of them. */
+  readonly symbols: readonly string[];
+  /** Inclusive lower bound, epoch ms. */
+  readonly fromMs?: number;
+  /** Exclusive upper bound, epoch ms. */
+  readonly toMs?: number;
+}
+
+function buildQuery(q: LiquidationQuery): { sql: string; values: DuckDBValue[] } {
+  const values: DuckDBValue[] = [];
+  const param = (v: DuckDBValue) => {
+    values.push(v);
+    return `$${values.length}`;
+  };
+  const venueOrder = q.venues.map((v, i) => `WHEN ${param(v)} THEN ${i}`).join(' ');
+  const where = [
+    `venue::VARCHAR IN (${q.venues.map((v) => param(v)).join(', ')})`,
+    `symbol IN (${q.symbols.map((s) => param(s)).join(', ')})`,
+  ];
+  if (q.fromMs !== undefined) where.push(`ts >= make_timestamp(${param(BigInt(Math.round(q.fromMs * 1000)))}::BIGINT)`);
+  if (q.toMs !== undefined) where.push(`ts < make_timestamp(${param(BigInt(Math.round(q.toMs * 1000)))}::BIGINT)`);
+  const sql = `SELECT epoch_us(ts)::DOUBLE / 1000 AS ts_ms, price, qty,
+      (CASE WHEN side = 'buy' THEN 1 ELSE -1 END)::DOUBLE AS side_num,
+      (CASE venue::VARCHAR ${venueOrder} END)::DOUBLE AS venue_ord
+    FROM liquidations WHERE ${where.join(' AND ')}
+    ORDER BY ts, venue_ord, rowid`;
+  return { sql, values };
+}
+
+/**
+ * All matching liquidations in one LiquidationColumns. Liquidation feeds are sampled and sparse
+ * (docs/NORMALIZATION.md), so one read holds them; the trade reader streams instead.
+ */
+export async function readLiquidations(store: Store, q: LiquidationQuery): Promise<LiquidationColumns> {
+  if (q.venues.length > 255) throw new RangeError('readLiquidations: at most 255 venues');
+  const chunks: Float64Array[][] = [];
+  let total = 0;
+  if (q.venues.length > 0 && q.symbols.length > 0) {
+    const { sql, values } = buildQuery(q);
+    try {
+      const result = await store.conn.stream(sql, values);
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        // Copy: a chunk's vectors are views DuckDB may reuse.
+        chunks.push([0, 1, 2, 3, 4].map((c) => (chunk.getColumnVector(c) as unknown as { items: Float64Array }).items.slice(0, chunk.rowCount)));
+        total += chunk.rowCount;
+      }
+    } catch (e) {
+      throw new StoreError('E_STORE_QUERY', 'reading liquidations failed', e);
+    }
+  }
+  const out = { length: total, ts: new Float64Array(total), price: new Float64Array(total), qty: new Float64Array(total), side: new Int8Array(total), venue: new Uint8Array(total), venues: q.venues };
+  let at = 0;
+  for (const [ts, price, qty, side, venue] of chunks) {
+    out.ts.set(ts, at);
+    out.price.set(price, at);
+    out.qty.set(qty, at);
+    out.side.set(side, at);
+    out.venue.set(venue, at);
+    at += ts.length;
+  }
+  return out;
+}

@@ -1,0 +1,319 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { TradeColumns } from '../../src/core/columns.ts';
+import type { Venue } from '../../src/core/events.ts';
+import {
+  binner,
+  heatmapFromRows,
+  LiquidationHeatmapOperator,
+  liquidationHeatmap,
+  LiquidationMapOperator,
+  liquidationSnapshots,
+  venuesOf,
+  type HeatmapMatrixOptions,
+  type HeatmapOptions,
+  type HeatmapRow,
+  type LiquidationColumns,
+  type LiquidationMapOptions,
+  type LiquidationSnapshot,
+} from '../../src/features/liquidations.ts';
+import { OutOfOrderError } from '../../src/features/operator.ts';
+import { columns as tradeColumns, cuts, slice as sliceTrades } from './trades.ts';
+
+const SELL = -1; // forced sell: a LONG was liquidated
+const BUY = 1; // forced buy: a SHORT was liquidated
+const VEN: readonly Venue[] = ['binance', 'okx', 'bybit'];
+// VENUES order is binance, binance-spot, okx, bybit: bits 1, 4, 8.
+const BINANCE = 1;
+const OKX = 4;
+const BYBIT = 8;
+
+/** [ts, price, qty, side (-1 forced sell / +1 forced buy), venue index into VEN] */
+type Liq = readonly [number, number, number, number, number];
+
+function liqColumns(rows: readonly Liq[], venues: readonly Venue[] = VEN): LiquidationColumns {
+  const n = rows.length;
+  const c = { length: n, ts: new Float64Array(n), price: new Float64Array(n), qty: new Float64Array(n), side: new Int8Array(n), venue: new Uint8Array(n), venues };
+  rows.forEach(([ts, price, qty, side, venue], i) => {
+    c.ts[i] = ts;
+    c.price[i] = price;
+    c.qty[i] = qty;
+    c.side[i] = side;
+    c.venue[i] = venue;
+  });
+  return c;
+}
+
+function sliceLiqs(c: LiquidationColumns, from: number, to: number): LiquidationColumns {
+  return { length: to - from, ts: c.ts.slice(from, to), price: c.price.slice(from, to), qty: c.qty.slice(from, to), side: c.side.slice(from, to), venue: c.venue.slice(from, to), venues: c.venues };
+}
+
+const HAND: Liq[] = [
+  [0, 100, 2, SELL, 0], // long bin 100: 200
+  [1000, 100.25, 1, SELL, 1], // long bin 100: 100.25 (level 200 x 0.5 + 100.25 = 200.25)
+  [1000, 101, 1, SELL, 0], // long bin 101: 101
+  [2000, 105, 0.1, SELL, 2], // long bin 105: 10.5
+  [2000, 99, 3, BUY, 1], // short bin 99: 297
+];
+/** [ts, price, qty, aggressor side] */
+const HAND_TRADES = tradeColumns([
+  [500, 101, 1, BUY], // before bin 101 has a liquidation: ignored
+  [1500, 100, 1, SELL], // in the long cluster after its last liquidation (1000): revisit
+  [2000, 99, 1, BUY], // same ms as the short liquidation: not after it
+  [2500, 99.4, 1, BUY], // bin 99 after 2000: revisit
+]);
+const OPTS: LiquidationMapOptions = { bins: { tick: 1 }, halfLifeMs: 1000, retainMs: 10_000, medianMultiple: 1 };
+
+describe('liquidation map: hand-computed', () => {
+  const [s2000, s3000] = liquidationSnapshots(liqColumns(HAND), HAND_TRADES, [2000, 3000], OPTS);
+
+  it('bins by side liquidated, with notional, qty, count, venues, first/last and decayed intensity', () => {
+    assert.deepEqual(s2000.longs, [
+      { index: 100, price: 100, notional: 300.25, qty: 3, count: 2, venue_mask: BINANCE | OKX, first_ts: 0, last_ts: 1000, intensity: 100.125 },
+      { index: 101, price: 101, notional: 101, qty: 1, count: 1, venue_mask: BINANCE, first_ts: 1000, last_ts: 1000, intensity: 50.5 },
+      { index: 105, price: 105, notional: 10.5, qty: 0.1, count: 1, venue_mask: BYBIT, first_ts: 2000, last_ts: 2000, intensity: 10.5 },
+    ]);
+    assert.deepEqual(s2000.shorts, [{ index: 99, price: 99, notional: 297, qty: 3, count: 1, venue_mask: OKX, first_ts: 2000, last_ts: 2000, intensity: 297 }]);
+    assert.deepEqual(s3000.longs.map((b) => b.intensity), [50.0625, 25.25, 5.25]);
+    assert.deepEqual(venuesOf(BINANCE | OKX | BYBIT), ['binance', 'okx', 'bybit']);
+  });
+
+  it('clusters adjacent bins at or above medianMultiple x the median, per side', () => {
+    // Longs: median of [100.125, 50.5, 10.5] = 50.5; 100 and 101 reach it, 105 does not.
+    assert.equal(s2000.threshold_long, 50.5);
+    assert.equal(s2000.threshold_short, 297);
+    assert.deepEqual(s2000.clusters, [
+      {
+        side: 'long', low_index: 100, high_index: 101, low: 100, high: 101, peak: 100, bins: 2,
+        intensity: 150.625, notional: 401.25, qty: 4, count: 3, venue_mask: BINANCE | OKX, venues: ['binance', 'okx'],
+        first_ts: 0, last_ts: 1000, revisited: true, last_touch_ts: 1500,
+      },
+      {
+        side: 'short', low_index: 99, high_index: 99, low: 99, high: 99, peak: 99, bins: 1,
+        intensity: 297, notional: 297, qty: 3, count: 1, venue_mask: OKX, venues: ['okx'],
+        first_ts: 2000, last_ts: 2000, revisited: false, last_touch_ts: NaN,
+      },
+    ]);
+  });
+
+  it('marks a cluster revisited only by a trade strictly after its last liquidation', () => {
+    const short = s3000.clusters.find((c) => c.side === 'short')!;
+    assert.deepEqual([short.revisited, short.last_touch_ts, short.intensity], [true, 2500, 148.5]);
+    const [none] = liquidationSnapshots(liqColumns(HAND), undefined, [2000], OPTS);
+    assert.deepEqual(none.clusters.map((c) => c.revisited), [false, false]);
+  });
+
+  it('takes an absolute threshold, and an empty bin breaks a run', () => {
+    const [abs] = liquidationSnapshots(liqColumns(HAND), undefined, [2000], { ...OPTS, medianMultiple: 0, minIntensity: 100 });
+    assert.deepEqual(abs.clusters.map((c) => [c.side, c.low_index, c.high_index]), [['long', 100, 100], ['short', 99, 99]]);
+    const [all] = liquidationSnapshots(liqColumns(HAND), undefined, [2000], { ...OPTS, medianMultiple: 0 });
+    assert.deepEqual(all.clusters.map((c) => [c.side, c.low_index, c.high_index]), [['long', 100, 101], ['long', 105, 105], ['short', 99, 99]]);
+    // The default 2 x median: longs need 101 (100.125 falls short); a lone bin never stands out from itself.
+    const [def] = liquidationSnapshots(liqColumns(HAND), undefined, [2000], { bins: { tick: 1 }, halfLifeMs: 1000 });
+    assert.deepEqual([def.threshold_long, def.threshold_short, def.clusters], [101, 594, []]);
+  });
+
+  it('forgets a bin side after retainMs without liquidations, and restarts it', () => {
+    const c = liqColumns([[0, 100, 1, SELL, 0], [5000, 100, 2, SELL, 1]]);
+    const [a, b, d] = liquidationSnapshots(c, undefined, [3000, 3001, 5000], { ...OPTS, retainMs: 3000 });
+    assert.deepEqual(a.longs.map((x) => x.intensity), [12.5]); // 100 x 2^-3
+    assert.deepEqual(b.longs, []);
+    assert.deepEqual(d.longs.map((x) => [x.notional, x.count, x.first_ts, x.intensity, x.venue_mask]), [[200, 1, 5000, 200, OKX]]);
+  });
+
+  it('bins by tick index first, then whole bins of ticks', () => {
+    // 100.1 / 0.2 is 500.49999999999994; tick index 1001 / 2 = 500.5 -> 501.
+    const [s] = liquidationSnapshots(liqColumns([[0, 100.1, 1, SELL, 0], [0, 100.2, 1, SELL, 0], [0, 100.3, 1, SELL, 0]]), undefined, [0], { ...OPTS, bins: { tick: 0.1, binTicks: 2 } });
+    assert.deepEqual(s.longs.map((b) => [b.index, b.price, b.count]), [[501, 100.2, 2], [502, 100.4, 1]]); // 1003 / 2 = 501.5 -> 502
+  });
+
+  it('bps bins are fixed log-price bins: index round(ln p / ln(1 + bps/1e4))', () => {
+    const b = binner({ bps: 10 });
+    assert.deepEqual([100, 100.05, 100.1, 99.9].map((p) => b.index(p)), [4607, 4608, 4608, 4606]);
+    assert.ok(Math.abs(b.price(4608) / b.price(4607) - 1.001) < 1e-12);
+    assert.ok(Math.abs(b.price(4607) - 99.95279599737118) < 1e-9);
+    const [s] = liquidationSnapshots(liqColumns([[0, 100.05, 1, SELL, 0], [0, 100.1, 1, SELL, 0]]), undefined, [0], { ...OPTS, bins: { bps: 10 } });
+    assert.deepEqual(s.longs.map((x) => [x.index, x.count]), [[4608, 2]]);
+  });
+
+  it('refuses bad input with clear errors', () => {
+    assert.throws(() => liquidationSnapshots(liqColumns([[1, 100, 1, SELL, 0], [0, 100, 1, SELL, 0]]), undefined, [1], OPTS), OutOfOrderError);
+    assert.throws(() => liquidationSnapshots(liqColumns([[0, 0, 1, SELL, 0]]), undefined, [1], OPTS), /row 0 has price 0/);
+    assert.throws(() => liquidationSnapshots(liqColumns([]), undefined, [2, 1], OPTS), /non-decreasing/);
+    assert.throws(() => binner({ tick: 1, binTicks: 1.5 }), /binTicks/);
+    assert.throws(() => binner({ bps: 0 }), /bps/);
+    const op = new LiquidationMapOperator(OPTS);
+    op.pushLiquidations(liqColumns([[10, 100, 1, SELL, 0]]));
+    assert.throws(() => op.at(9), /snapshot at 9 ms/);
+    assert.throws(() => op.pushTrades(tradeColumns([[5, 100, 1, BUY]])), OutOfOrderError);
+  });
+});
+
+/** Feed the operator liquidations, trades and snapshot times merged in time order. */
+function incremental(liqs: LiquidationColumns, trades: TradeColumns, times: readonly number[], opts: LiquidationMapOptions, cutAt: ReadonlySet<number>, tradesFirst: boolean, sliced: boolean): LiquidationSnapshot[] {
+  const op = new LiquidationMapOperator(opts);
+  const out: LiquidationSnapshot[] = [];
+  let li = 0;
+  let ti = 0;
+  let from = 0;
+  const flushLiqs = () => {
+    if (from < li) sliced ? op.pushLiquidations(sliceLiqs(liqs, from, li)) : op.pushLiquidations(liqs, from, li);
+    from = li;
+  };
+  for (const t of [...times, Infinity]) {
+    for (;;) {
+      const lt = li < liqs.length && liqs.ts[li] <= t ? liqs.ts[li] : Infinity;
+      const tt = ti < trades.length && trades.ts[ti] <= t ? trades.ts[ti] : Infinity;
+      if (lt === Infinity && tt === Infinity) break;
+      if (lt < tt || (lt === tt && !tradesFirst)) {
+        if (cutAt.has(li)) flushLiqs();
+        li++;
+      } else {
+        flushLiqs();
+        sliced ? op.pushTrades(sliceTrades(trades, ti, ti + 1)) : op.pushTrades(trades, ti, ti + 1);
+        ti++;
+      }
+    }
+    flushLiqs();
+    if (t !== Infinity) out.push(op.at(t));
+  }
+  return out;
+}
+
+const liqArb = fc.tuple(fc.integer({ min: 0, max: 400 }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 1, max: 50 }), fc.constantFrom(SELL, BUY), fc.integer({ min: 0, max: 2 }));
+const tradeArb = fc.tuple(fc.integer({ min: 0, max: 400 }), fc.integer({ min: 0, max: 12 }));
+/** Non-decreasing times from positive gaps. */
+function times<T extends readonly [number, ...unknown[]]>(rows: readonly T[]): T[] {
+  let t = 0;
+  return rows.map((r) => {
+    t += r[0];
+    return [t, ...r.slice(1)] as unknown as T;
+  });
+}
+/** Prices on a 0.1 grid near 100, binned by 3 ticks: exercises tick-index rounding. */
+const px = (k: number) => Number(((1000 + k) * 0.1).toFixed(1));
+
+function scenario(liqRows: readonly (readonly [number, number, number, number, number])[], tradeRows: readonly (readonly [number, number])[]) {
+  const liqs = liqColumns(times(liqRows).map(([t, k, q, s, v]) => [t, px(k), q / 10, s, v] as Liq));
+  const trades = tradeColumns(times(tradeRows).map(([t, k]) => [t, px(k), 1, BUY] as const));
+  return { liqs, trades };
+}
+
+const PROP_OPTS: LiquidationMapOptions = { bins: { tick: 0.1, binTicks: 3 }, halfLifeMs: 500, retainMs: 1200 };
+
+describe('liquidation map: properties', () => {
+  it('incremental equals batch for any chunking and tie order of trades and liquidations', () => {
+    fc.assert(
+      fc.property(
+        fc.array(liqArb, { maxLength: 60 }),
+        fc.array(tradeArb, { maxLength: 60 }),
+        fc.array(fc.integer({ min: 0, max: 1500 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 10 }),
+        fc.constantFrom(0, 1, 2),
+        fc.boolean(),
+        fc.boolean(),
+        (lr, tr, gaps, fr, mult, tradesFirst, sliced) => {
+          const { liqs, trades } = scenario(lr, tr);
+          const at = times(gaps.map((g) => [g] as const)).map(([t]) => t);
+          const opts = { ...PROP_OPTS, medianMultiple: mult };
+          const batch = liquidationSnapshots(liqs, trades, at, opts);
+          assert.deepEqual(incremental(liqs, trades, at, opts, new Set(cuts(liqs.length, fr)), tradesFirst, sliced), batch);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is causal: appending later events never changes an earlier snapshot', () => {
+    fc.assert(
+      fc.property(fc.array(liqArb, { maxLength: 40 }), fc.array(tradeArb, { maxLength: 40 }), fc.array(liqArb, { minLength: 1, maxLength: 20 }), fc.array(tradeArb, { maxLength: 20 }), fc.integer({ min: 0, max: 3000 }), (lr, tr, moreL, moreT, tq) => {
+        const base = scenario(lr, tr);
+        const last = (c: { length: number; ts: Float64Array }) => (c.length ? c.ts[c.length - 1] : 0);
+        const t = Math.max(tq, last(base.liqs), last(base.trades));
+        // The future starts strictly after t.
+        const more = scenario(moreL, moreT);
+        const liqs = liqColumns([...rowsOf(base.liqs), ...rowsOf(more.liqs).map(([x, ...r]) => [x + t + 1, ...r] as const)]);
+        const trades = tradeColumns([...tradeRowsOf(base.trades), ...tradeRowsOf(more.trades).map(([x, ...r]) => [x + t + 1, ...r] as const)]);
+        const [before] = liquidationSnapshots(base.liqs, base.trades, [t], PROP_OPTS);
+        const [after] = liquidationSnapshots(liqs, trades, [t], PROP_OPTS);
+        assert.deepEqual(after, before);
+        assert.deepEqual(incremental(liqs, trades, [t], PROP_OPTS, new Set(), false, false), [before]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps state bounded: bins expired everywhere are dropped', () => {
+    const op = new LiquidationMapOperator({ bins: { tick: 1 }, halfLifeMs: 100, retainMs: 1000 });
+    for (let i = 0; i < 20_000; i++) op.pushLiquidations(liqColumns([[i * 10, 1000 + i, 1, SELL, 0]]));
+    const size = (op as unknown as { bins: Map<number, unknown> }).bins.size;
+    assert.ok(size <= 2048, `bins kept: ${size}`);
+    assert.equal(op.at(200_000).longs.length, 100); // live: last ts >= 199_000, i.e. the last 100 bins
+  });
+});
+
+function rowsOf(c: LiquidationColumns): Liq[] {
+  return Array.from({ length: c.length }, (_, i) => [c.ts[i], c.price[i], c.qty[i], c.side[i], c.venue[i]] as const);
+}
+function tradeRowsOf(c: TradeColumns): [number, number, number, number][] {
+  return Array.from({ length: c.length }, (_, i) => [c.ts[i], c.price[i], c.qty[i], c.side[i]]);
+}
+
+describe('liquidation heatmap', () => {
+  const TF: HeatmapOptions = { timeframeMs: 1000, bins: { tick: 1 } };
+
+  it('sums liquidated notional per time bucket and price bin, per side, with its axes', () => {
+    const h = liquidationHeatmap(liqColumns(HAND), TF);
+    assert.deepEqual([...h.bucket_starts], [0, 1000, 2000]);
+    assert.deepEqual([...h.bin_indexes], [99, 100, 101, 102, 103, 104, 105]);
+    assert.deepEqual([...h.bin_prices], [99, 100, 101, 102, 103, 104, 105]);
+    assert.deepEqual([h.rows, h.cols, h.clipped_cells, h.timeframe_ms], [3, 7, 0, 1000]);
+    // prettier-ignore
+    assert.deepEqual([...h.long], [
+      0, 200, 0, 0, 0, 0, 0,
+      0, 100.25, 101, 0, 0, 0, 0,
+      0, 0, 0, 0, 0, 0, 10.5,
+    ]);
+    assert.deepEqual([...h.short], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 297, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('clips to a price and time range, counting the cells left out', () => {
+    const h = liquidationHeatmap(liqColumns(HAND), { ...TF, minPrice: 100, maxPrice: 101, fromMs: 1000, toMs: 4000 });
+    assert.deepEqual([...h.bucket_starts], [1000, 2000, 3000]);
+    assert.deepEqual([...h.bin_prices], [100, 101]);
+    assert.deepEqual([...h.long], [100.25, 101, 0, 0, 0, 0]);
+    assert.deepEqual([...h.short], [0, 0, 0, 0, 0, 0]);
+    assert.equal(h.clipped_cells, 3); // bucket 0 (long 100), long 105, short 99
+    assert.throws(() => liquidationHeatmap(liqColumns(HAND), { ...TF, maxCells: 20 }), /3 buckets x 7 bins exceeds maxCells 20/);
+    const empty = liquidationHeatmap(liqColumns([]), TF);
+    assert.deepEqual([empty.rows, empty.cols, empty.long.length], [0, 0, 0]);
+  });
+
+  it('incremental rows give the batch matrix for any chunking and axes', () => {
+    fc.assert(
+      fc.property(
+        fc.array(liqArb, { maxLength: 60 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 10 }),
+        fc.option(fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 })), { nil: undefined }),
+        fc.option(fc.tuple(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 0, max: 2000 })), { nil: undefined }),
+        (lr, fr, prices, span) => {
+          const { liqs } = scenario(lr, []);
+          const opts: HeatmapOptions & HeatmapMatrixOptions = {
+            timeframeMs: 300,
+            bins: { tick: 0.1, binTicks: 3 },
+            ...(prices ? { minPrice: px(prices[0]), maxPrice: px(prices[0] + prices[1]) } : {}),
+            ...(span ? { fromMs: span[0], toMs: span[0] + span[1] } : {}),
+          };
+          const rows: HeatmapRow[] = [];
+          const op = new LiquidationHeatmapOperator(opts, (r) => rows.push(r));
+          const bounds = [0, ...cuts(liqs.length, fr), liqs.length];
+          for (let i = 0; i + 1 < bounds.length; i++) op.push(sliceLiqs(liqs, bounds[i], bounds[i + 1]));
+          op.flush();
+          assert.deepEqual(heatmapFromRows(rows, opts), liquidationHeatmap(liqs, opts));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
