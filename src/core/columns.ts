@@ -1,23 +1,33 @@
 /**
- * Columnar batches: the shape hot paths (features, backtests) read trades in. Typed arrays, one
- * entry per trade, in time order; no object per trade.
+ * Columnar batches: the shape hot paths (features, backtests) read events in. Typed arrays, one
+ * entry per event, in time order; no object per event.
  */
 import type { Venue } from './events.ts';
 
-export interface TradeColumns {
+/** What trades and liquidations share: time, price, base quantity, a side and a venue. */
+interface PriceEventColumns {
   readonly length: number;
   /** Exchange time, epoch ms (fractional where the source has µs). */
   readonly ts: Float64Array;
   readonly price: Float64Array;
   /** Base units. */
   readonly qty: Float64Array;
-  /** Aggressor side: +1 buy (lifted the ask), -1 sell (hit the bid). */
+  /** +1 or -1; what it means is the event's (see each type). */
   readonly side: Int8Array;
-  /** Index into `venues` for each trade. */
+  /** Index into `venues` for each event. */
   readonly venue: Uint8Array;
   /** The venues `venue` indexes. */
   readonly venues: readonly Venue[];
 }
+
+/** Trades. `side` is the AGGRESSOR: +1 buy (lifted the ask), -1 sell (hit the bid). */
+export interface TradeColumns extends PriceEventColumns {}
+
+/**
+ * Liquidations (the liquidation operators' input). `side` is the FORCED ORDER's: -1 sell (a long
+ * was liquidated), +1 buy (a short was liquidated).
+ */
+export interface LiquidationColumns extends PriceEventColumns {}
 
 /** Empty columns of a given capacity, for builders that fill then slice. */
 export function allocTradeColumns(capacity: number, venues: readonly Venue[] = []): TradeColumns & { length: number } {
@@ -30,19 +40,4 @@ export function allocTradeColumns(capacity: number, venues: readonly Venue[] = [
     venue: new Uint8Array(capacity),
     venues,
   };
-}
-
-/** Liquidations as columns, in time order (the liquidation operators' input). */
-export interface LiquidationColumns {
-  readonly length: number;
-  /** Exchange time, epoch ms (fractional where the source has µs). */
-  readonly ts: Float64Array;
-  readonly price: Float64Array;
-  /** Base units. */
-  readonly qty: Float64Array;
-  /** Forced-order side: -1 sell (a long was liquidated), +1 buy (a short was liquidated). */
-  readonly side: Int8Array;
-  /** Index into `venues` for each liquidation. */
-  readonly venue: Uint8Array;
-  readonly venues: readonly Venue[];
 }

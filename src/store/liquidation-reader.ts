@@ -5,12 +5,12 @@
  * Rows are ordered by `ts`, then by the caller's venue order, then by insertion order (DuckDB's
  * `rowid`: the file's own order). Every value is bound, never spliced into SQL.
  */
-import type { DuckDBValue } from '@duckdb/node-api';
 import { StoreError } from '../core/errors.ts';
 import type { Venue } from '../core/events.ts';
 // Type only (erased at run time): the columns type lives with its operator until it moves to core.
 import type { LiquidationColumns } from '../core/columns.ts';
 import type { Store } from './store.ts';
+import { marketRowsQuery } from './trade-reader.ts';
 
 export interface LiquidationQuery {
   /** Venues to read, in the order ties at the same `ts` are broken; LiquidationColumns.venues is this list. */
@@ -23,26 +23,6 @@ export interface LiquidationQuery {
   readonly toMs?: number;
 }
 
-function buildQuery(q: LiquidationQuery): { sql: string; values: DuckDBValue[] } {
-  const values: DuckDBValue[] = [];
-  const param = (v: DuckDBValue) => {
-    values.push(v);
-    return `$${values.length}`;
-  };
-  const venueOrder = q.venues.map((v, i) => `WHEN ${param(v)} THEN ${i}`).join(' ');
-  const where = [
-    `venue::VARCHAR IN (${q.venues.map((v) => param(v)).join(', ')})`,
-    `symbol IN (${q.symbols.map((s) => param(s)).join(', ')})`,
-  ];
-  if (q.fromMs !== undefined) where.push(`ts >= make_timestamp(${param(BigInt(Math.round(q.fromMs * 1000)))}::BIGINT)`);
-  if (q.toMs !== undefined) where.push(`ts < make_timestamp(${param(BigInt(Math.round(q.toMs * 1000)))}::BIGINT)`);
-  const sql = `SELECT epoch_us(ts)::DOUBLE / 1000 AS ts_ms, price, qty,
-      (CASE WHEN side = 'buy' THEN 1 ELSE -1 END)::DOUBLE AS side_num,
-      (CASE venue::VARCHAR ${venueOrder} END)::DOUBLE AS venue_ord
-    FROM liquidations WHERE ${where.join(' AND ')}
-    ORDER BY ts, venue_ord, rowid`;
-  return { sql, values };
-}
 
 /**
  * All matching liquidations in one LiquidationColumns. Liquidation feeds are sampled and sparse
@@ -53,7 +33,7 @@ export async function readLiquidations(store: Store, q: LiquidationQuery): Promi
   const chunks: Float64Array[][] = [];
   let total = 0;
   if (q.venues.length > 0 && q.symbols.length > 0) {
-    const { sql, values } = buildQuery(q);
+    const { sql, values } = marketRowsQuery('liquidations', q);
     try {
       const result = await store.conn.stream(sql, values);
       for (;;) {

@@ -25,7 +25,12 @@ export interface TradeQuery {
 /** Rows per yielded chunk by default. */
 export const CHUNK_ROWS = 1 << 16;
 
-function buildQuery(q: TradeQuery): { sql: string; values: DuckDBValue[] } {
+/**
+ * The rows of one market (venues x symbols, time range) of an event table with ts, price, qty and
+ * side, as numbers in time order; ties at one `ts` follow the caller's venue order, then
+ * insertion order. Every value is bound.
+ */
+export function marketRowsQuery(table: 'trades' | 'liquidations', q: TradeQuery): { sql: string; values: DuckDBValue[] } {
   const values: DuckDBValue[] = [];
   const param = (v: DuckDBValue) => {
     values.push(v);
@@ -41,7 +46,7 @@ function buildQuery(q: TradeQuery): { sql: string; values: DuckDBValue[] } {
   const sql = `SELECT epoch_us(ts)::DOUBLE / 1000 AS ts_ms, price, qty,
       (CASE WHEN side = 'buy' THEN 1 ELSE -1 END)::DOUBLE AS side_num,
       (CASE venue::VARCHAR ${venueOrder} END)::DOUBLE AS venue_ord
-    FROM trades WHERE ${where.join(' AND ')}
+    FROM ${table} WHERE ${where.join(' AND ')}
     ORDER BY ts, venue_ord, rowid`;
   return { sql, values };
 }
@@ -53,7 +58,7 @@ function buildQuery(q: TradeQuery): { sql: string; values: DuckDBValue[] } {
 export async function* streamTrades(store: Store, q: TradeQuery, chunkRows = CHUNK_ROWS): AsyncGenerator<TradeColumns> {
   if (q.venues.length === 0 || q.symbols.length === 0) return;
   if (q.venues.length > 255) throw new RangeError('readTrades: at most 255 venues');
-  const { sql, values } = buildQuery(q);
+  const { sql, values } = marketRowsQuery('trades', q);
   let result;
   try {
     result = await store.conn.stream(sql, values);
