@@ -11,10 +11,13 @@ import { registerFootprint } from './footprint.ts';
 import { registerFormats } from './formats.ts';
 import { registerImport } from './import.ts';
 import { registerInfo } from './info.ts';
+import { registerLiquidations } from './liquidations.ts';
+import { registerSessions } from './sessions.ts';
+import { registerSizes } from './sizes.ts';
 
 export function buildProgram(): Command {
   const program = new Command('orderflow')
-    .description('Order-flow workstation for crypto perpetual futures (Binance USD-M, OKX, Bybit):\nimport real market data into an embedded DuckDB store, inspect it, and read its order flow\n(footprint, cumulative delta).')
+    .description('Order-flow workstation for crypto perpetual futures (Binance USD-M, OKX, Bybit): import real market data into an embedded DuckDB store, inspect it, and read its order flow (footprint, cumulative delta, size-weighted flow, sessions, liquidation clusters).')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
@@ -28,7 +31,10 @@ Examples:
   $ orderflow info --json
   $ orderflow export --out ./parquet --venue binance
   $ orderflow cvd --symbol BTCUSDT --timeframe 15m --reset day
-  $ orderflow footprint --symbol BTCUSDT --timeframe 5m --level-ticks 10`,
+  $ orderflow footprint --symbol BTCUSDT --timeframe 5m --level-ticks 10
+  $ orderflow sizes --symbol BTCUSDT --timeframe 1h
+  $ orderflow sessions --symbol ETH
+  $ orderflow liquidations --symbol XRP --bps 25`,
     );
   registerDemo(program);
   registerImport(program);
@@ -37,6 +43,9 @@ Examples:
   registerFormats(program);
   registerCvd(program);
   registerFootprint(program);
+  registerSizes(program);
+  registerSessions(program);
+  registerLiquidations(program);
   return program;
 }
 

@@ -22,7 +22,7 @@ describe('orderflow CLI', () => {
   it('prints help with examples for every command', () => {
     const top = run(['--help']);
     assert.equal(top.code, 0);
-    for (const cmd of ['demo', 'import', 'info', 'export', 'formats']) {
+    for (const cmd of ['demo', 'import', 'info', 'export', 'formats', 'cvd', 'footprint', 'sizes', 'sessions', 'liquidations']) {
       assert.match(top.out, new RegExp(`\\b${cmd}\\b`));
       const h = run([cmd, '--help']);
       assert.equal(h.code, 0, `${cmd} --help`);

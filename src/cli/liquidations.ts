@@ -1,0 +1,342 @@
+/**
+ * `orderflow liquidations`: realized liquidation clusters at a time, or the time x price
+ * liquidation heatmap (docs/FEATURES.md "Liquidation clusters and heatmap"). Liquidation feeds
+ * are sampled (docs/NORMALIZATION.md): counts and notionals are lower bounds.
+ */
+import type { Command } from 'commander';
+import type { LiquidationColumns } from '../core/columns.ts';
+import { UsageError } from '../core/errors.ts';
+import { PERP_VENUES, type Venue } from '../core/events.ts';
+import { decimalsOf } from '../features/footprint.ts';
+import {
+  DEFAULT_HALF_LIFE_MS,
+  LiquidationMapOperator,
+  liquidationHeatmap,
+  type LiquidationBins,
+  type LiquidationHeatmap,
+  type LiquidationMapOptions,
+  type LiquidationSnapshot,
+} from '../features/liquidations.ts';
+import { HOUR_MS, parseTimeframe } from '../features/timeframe.ts';
+import { readLiquidations } from '../store/liquidation-reader.ts';
+import { streamTrades } from '../store/trade-reader.ts';
+import { Store } from '../store/store.ts';
+import { loadBundledInstruments } from '../venues/instruments.ts';
+import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
+import { marketQuery } from './cvd.ts';
+import { isoTime, table } from './progress.ts';
+import { notionalText, numberOpt } from './sizes.ts';
+
+export interface LiquidationsOpts extends HomeOpts {
+  symbol: string;
+  /** Comma-separated venues, merged; default the perpetual venues. */
+  venues?: string;
+  from?: string;
+  to?: string;
+  /** Bins of N ticks (tick from the registry unless `tick`). Not with `bps`. */
+  binTicks?: string;
+  /** Log-price bins of B basis points. Default 10 when neither bins option is given. */
+  bps?: string;
+  tick?: string;
+  /** Intensity half-life, e.g. 4h (clusters only). */
+  halfLife?: string;
+  /** A bin is hot at >= this x the median intensity of its side (clusters only). Default 2. */
+  medianMultiple?: string;
+  /** ... and at >= this intensity, quote notional (clusters only). Default 0. */
+  minIntensity?: string;
+  /** Snapshot time (clusters only); default the last event read. */
+  at?: string;
+  heatmap?: boolean;
+  /** Heatmap bucket length; default 1h. */
+  timeframe?: string;
+  /** Heatmap table: the N largest cells. Default 20. */
+  top?: string;
+  json?: boolean;
+}
+
+export const DEFAULT_BPS = 10;
+export const SAMPLED_NOTE = 'note: liquidation feeds are sampled (Binance and OKX push at most one per instrument per second): counts and notionals are lower bounds; see docs/NORMALIZATION.md';
+
+/** The coarsest registry tick of the markets; UsageError suggesting --tick when one is unknown. */
+function registryTick(markets: readonly [Venue, string][]): number {
+  const registry = loadBundledInstruments();
+  let tick = 0;
+  for (const [venue, symbol] of markets) {
+    const inst = registry.get(venue, symbol);
+    if (!inst) throw new UsageError(`no instrument metadata for ${venue} ${symbol} (needed for its tick size with --bin-ticks): pass --tick <price step>, e.g. --tick 0.01, or use --bps`);
+    tick = Math.max(tick, inst.tickSize);
+  }
+  return tick;
+}
+
+/** The price bins the options ask for; `markets` are those with stored liquidations (for the tick). */
+function binsOf(opts: LiquidationsOpts, markets: readonly [Venue, string][]): LiquidationBins {
+  if (opts.bps !== undefined) {
+    if (opts.binTicks !== undefined) throw new UsageError('--bps: give either --bin-ticks or --bps, not both');
+    if (opts.tick !== undefined) throw new UsageError('--tick: only with --bin-ticks (bps bins need no tick)');
+    const bps = numberOpt(opts.bps, '--bps', 'a bin width in basis points > 0');
+    if (!(bps > 0 && bps <= 10_000)) throw new UsageError(`--bps: expected a bin width in basis points in (0, 10000], got ${JSON.stringify(opts.bps)}`);
+    return { bps };
+  }
+  if (opts.binTicks === undefined) {
+    if (opts.tick !== undefined) throw new UsageError('--tick: only with --bin-ticks (the default bins are --bps 10)');
+    return { bps: DEFAULT_BPS };
+  }
+  const binTicks = numberOpt(opts.binTicks, '--bin-ticks', 'a whole number of ticks >= 1');
+  if (!(Number.isInteger(binTicks) && binTicks >= 1)) throw new UsageError(`--bin-ticks: expected a whole number of ticks >= 1, got ${JSON.stringify(opts.binTicks)}`);
+  let tick: number;
+  if (opts.tick !== undefined) {
+    tick = numberOpt(opts.tick, '--tick', 'a price step > 0');
+    if (!(tick > 0)) throw new UsageError(`--tick: expected a price step > 0, got ${JSON.stringify(opts.tick)}`);
+  } else {
+    tick = markets.length > 0 ? registryTick(markets) : 1;
+  }
+  return { tick, binTicks };
+}
+
+interface Checked {
+  halfLifeMs: number;
+  medianMultiple: number;
+  minIntensity: number;
+  atMs?: number;
+  timeframeMs: number;
+  top: number;
+}
+
+/** Every option that does not need the store; UsageError naming the option. */
+function checkOpts(opts: LiquidationsOpts): Checked {
+  const clustersOnly = (option: string, given: unknown) => {
+    if (opts.heatmap && given !== undefined) throw new UsageError(`${option}: applies to the clusters, not to --heatmap`);
+  };
+  clustersOnly('--at', opts.at);
+  clustersOnly('--half-life', opts.halfLife);
+  clustersOnly('--median-multiple', opts.medianMultiple);
+  clustersOnly('--min-intensity', opts.minIntensity);
+  if (!opts.heatmap && opts.timeframe !== undefined) throw new UsageError('--timeframe: only with --heatmap (the heatmap bucket length)');
+  if (!opts.heatmap && opts.top !== undefined) throw new UsageError('--top: only with --heatmap (the number of cells listed)');
+  const halfLifeMs = opts.halfLife === undefined ? DEFAULT_HALF_LIFE_MS : parseTimeframe(opts.halfLife, '--half-life');
+  const medianMultiple = opts.medianMultiple === undefined ? 2 : numberOpt(opts.medianMultiple, '--median-multiple', 'a number >= 0');
+  if (!(medianMultiple >= 0)) throw new UsageError(`--median-multiple: expected a number >= 0, got ${JSON.stringify(opts.medianMultiple)}`);
+  const minIntensity = opts.minIntensity === undefined ? 0 : numberOpt(opts.minIntensity, '--min-intensity', 'a quote notional >= 0');
+  if (!(minIntensity >= 0)) throw new UsageError(`--min-intensity: expected a quote notional >= 0, got ${JSON.stringify(opts.minIntensity)}`);
+  const atMs = opts.at === undefined ? undefined : parseTime(opts.at, '--at');
+  const timeframeMs = opts.timeframe === undefined ? HOUR_MS : parseTimeframe(opts.timeframe);
+  const top = opts.top === undefined ? 20 : numberOpt(opts.top, '--top', 'a whole number >= 1');
+  if (!(Number.isInteger(top) && top >= 1)) throw new UsageError(`--top: expected a whole number >= 1, got ${JSON.stringify(opts.top)}`);
+  return { halfLifeMs, medianMultiple, minIntensity, atMs, timeframeMs, top };
+}
+
+/** Bins as JSON: `{"bps":10}` or `{"tick":0.1,"bin_ticks":10}`. */
+function binsJson(bins: LiquidationBins): Record<string, number> {
+  return 'bps' in bins ? { bps: bins.bps } : { tick: bins.tick, bin_ticks: bins.binTicks ?? 1 };
+}
+
+function priceFormat(bins: LiquidationBins): (x: number) => string {
+  if ('bps' in bins) return (x) => String(Number(x.toPrecision(7)));
+  const dec = decimalsOf(bins.tick);
+  return (x) => x.toFixed(dec);
+}
+
+/**
+ * The liquidation map's snapshot at `atMs` (default: the last event): liquidations with
+ * ts <= at, and the trades between the first liquidation and at (for `revisited`), pushed merged
+ * by ts. Returns the snapshot and its time, or undefined when no liquidation is at or before at.
+ */
+async function snapshotAt(store: Store, q: ReturnType<typeof marketQuery>, liqs: LiquidationColumns, atMs: number | undefined, mapOpts: LiquidationMapOptions): Promise<LiquidationSnapshot | undefined> {
+  const at = atMs ?? Infinity;
+  let n = 0;
+  while (n < liqs.length && liqs.ts[n] <= at) n++;
+  if (n === 0) return undefined;
+  const op = new LiquidationMapOperator(mapOpts);
+  let clock = -Infinity;
+  let li = 0;
+  // Trades before the first liquidation cannot revisit anything; trades after `at` are not seen.
+  const fromMs = Math.max(q.fromMs ?? -Infinity, liqs.ts[0]);
+  const toMs = Math.min(q.toMs ?? Infinity, at + 0.001);
+  const tradeQuery = { venues: q.venues, symbols: q.symbols, fromMs, toMs: Number.isFinite(toMs) ? toMs : undefined };
+  outer: for await (const t of streamTrades(store, tradeQuery)) {
+    let i = 0;
+    while (i < t.length) {
+      const x = t.ts[i];
+      if (x > at) break outer;
+      let le = li;
+      while (le < n && liqs.ts[le] <= x) le++;
+      if (le > li) {
+        op.pushLiquidations(liqs, li, le);
+        li = le;
+      }
+      const next = li < n ? liqs.ts[li] : Infinity;
+      let j = i + 1;
+      while (j < t.length && t.ts[j] < next && t.ts[j] <= at) j++;
+      op.pushTrades(t, i, j);
+      clock = t.ts[j - 1];
+      i = j;
+    }
+  }
+  if (li < n) op.pushLiquidations(liqs, li, n);
+  clock = Math.max(clock, liqs.ts[n - 1]);
+  return op.at(atMs ?? clock);
+}
+
+/**
+ * Liquidation clusters (or, with `heatmap`, the time x price heatmap) of the stored
+ * liquidations of `symbol` on `venues`, merged: a table with a reminder that the feeds are
+ * sampled, or with `json` the snapshot `{"ts","bins","half_life_ms","threshold_long",
+ * "threshold_short","clusters","longs","shorts"}` / the heatmap `{"timeframe_ms","bins",
+ * "bucket_starts","bin_indexes","bin_prices","long","short","clipped_cells"}` (long and short:
+ * one array of bin notionals per bucket). NaN is written as null.
+ */
+export async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
+  const c = checkOpts(opts);
+  const q = marketQuery(opts);
+  const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
+  const store = await Store.open(existingHome(opts), { readOnly: true });
+  let liqs: LiquidationColumns;
+  let bins: LiquidationBins;
+  let snapshot: LiquidationSnapshot | undefined;
+  let heat: LiquidationHeatmap | undefined;
+  try {
+    liqs = await readLiquidations(store, q);
+    const seen = new Set<number>();
+    for (let i = 0; i < liqs.length; i++) seen.add(liqs.venue[i]);
+    const markets = q.pairs.filter(([v]) => seen.has(liqs.venues.indexOf(v)));
+    bins = binsOf(opts, markets);
+    if (liqs.length > 0) {
+      if (opts.heatmap) {
+        try {
+          heat = liquidationHeatmap(liqs, { timeframeMs: c.timeframeMs, bins, fromMs: q.fromMs, toMs: q.toMs });
+        } catch (e) {
+          if (e instanceof RangeError && /maxCells/.test(e.message)) throw new UsageError(`--heatmap: ${e.message.replace(/^liquidations: /, '')} (--from/--to, --bps/--bin-ticks, --timeframe)`);
+          throw e;
+        }
+      } else {
+        snapshot = await snapshotAt(store, q, liqs, c.atMs, { bins, halfLifeMs: c.halfLifeMs, medianMultiple: c.medianMultiple, minIntensity: c.minIntensity });
+      }
+    }
+  } finally {
+    store.close();
+  }
+  const none = `no liquidations stored for ${what}${q.fromMs !== undefined || q.toMs !== undefined ? ' in that time range' : ''}${c.atMs !== undefined && liqs.length > 0 ? ` at or before ${isoTime(c.atMs)}` : ''}`;
+  if (opts.json) {
+    console.error(SAMPLED_NOTE);
+    if (opts.heatmap) {
+      const h = heat;
+      const rowsOf = (m: Float64Array | undefined) => (h && m ? Array.from({ length: h.rows }, (_, r) => Array.from(m.subarray(r * h.cols, (r + 1) * h.cols))) : []);
+      console.log(
+        JSON.stringify({
+          timeframe_ms: c.timeframeMs,
+          bins: binsJson(bins),
+          bucket_starts: h ? Array.from(h.bucket_starts) : [],
+          bin_indexes: h ? Array.from(h.bin_indexes) : [],
+          bin_prices: h ? Array.from(h.bin_prices) : [],
+          long: rowsOf(h?.long),
+          short: rowsOf(h?.short),
+          clipped_cells: h?.clipped_cells ?? 0,
+        }),
+      );
+    } else {
+      const s = snapshot;
+      console.log(
+        JSON.stringify({
+          ts: s?.ts ?? null,
+          bins: binsJson(bins),
+          half_life_ms: c.halfLifeMs,
+          threshold_long: s?.threshold_long ?? null,
+          threshold_short: s?.threshold_short ?? null,
+          clusters: s?.clusters ?? [],
+          longs: s?.longs ?? [],
+          shorts: s?.shorts ?? [],
+        }),
+      );
+    }
+    return;
+  }
+  if ((opts.heatmap && !heat) || (!opts.heatmap && !snapshot)) {
+    console.log(none);
+    return;
+  }
+  const px = priceFormat(bins);
+  const binText = 'bps' in bins ? `${bins.bps} bps bins` : `bins of ${bins.binTicks} x tick ${bins.tick}`;
+  if (heat) {
+    const cells: [number, number, 'long' | 'short', number][] = [];
+    for (let r = 0; r < heat.rows; r++) {
+      for (let k = 0; k < heat.cols; k++) {
+        const i = r * heat.cols + k;
+        if (heat.long[i] > 0) cells.push([r, k, 'long', heat.long[i]]);
+        if (heat.short[i] > 0) cells.push([r, k, 'short', heat.short[i]]);
+      }
+    }
+    cells.sort((a, b) => b[3] - a[3] || a[0] - b[0] || a[1] - b[1]);
+    const shown = cells.slice(0, c.top);
+    console.log(`liquidation heatmap of ${what}: ${heat.rows} buckets of ${opts.timeframe ?? '1h'} x ${heat.cols} price bins (${binText}), ${cells.length} non-empty cells; the ${shown.length} largest:`);
+    console.log(SAMPLED_NOTE);
+    console.log('');
+    console.log(
+      table(
+        ['bucket (UTC)', 'liquidated', 'price', 'notional'],
+        shown.map(([r, k, side, v]) => [isoTime(heat.bucket_starts[r]), side, px(heat.bin_prices[k]), notionalText(v)]),
+      ),
+    );
+    return;
+  }
+  const s = snapshot!;
+  const nLong = s.clusters.filter((x) => x.side === 'long').length;
+  console.log(
+    `liquidation clusters of ${what} at ${isoTime(s.ts)}: ${nLong} long, ${s.clusters.length - nLong} short (${binText}, half-life ${opts.halfLife ?? '4h'}; ` +
+      `hot bins >= ${notionalText(s.threshold_long)} long / ${notionalText(s.threshold_short)} short intensity; ${s.longs.length} long and ${s.shorts.length} short live bins)`,
+  );
+  console.log(SAMPLED_NOTE);
+  if (s.clusters.length === 0) {
+    console.log('\nno clusters (no bin reaches the threshold; --median-multiple 0 lists every live bin)');
+    return;
+  }
+  console.log('');
+  console.log(
+    table(
+      ['liquidated', 'low', 'high', 'peak', 'notional', 'intensity', 'count', 'venues', 'first (UTC)', 'last (UTC)', 'revisited'],
+      s.clusters.map((x) => [
+        x.side, px(x.low), px(x.high), px(x.peak), notionalText(x.notional), notionalText(x.intensity), String(x.count), x.venues.join(','),
+        isoTime(x.first_ts), isoTime(x.last_ts), x.revisited ? `yes ${isoTime(x.last_touch_ts)}` : 'no',
+      ]),
+    ),
+  );
+}
+
+export function registerLiquidations(program: Command): void {
+  homeOption(
+    program
+      .command('liquidations')
+      .description('realized liquidation clusters (price zones of decayed liquidated notional, per side liquidated) or a time x price heatmap')
+      .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue)')
+      .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')})`)
+      .option('--from <time>', 'from this time, inclusive (2024-11-01, ISO time or epoch ms)')
+      .option('--to <time>', 'up to this time, exclusive')
+      .option('--bps <b>', `log-price bins of b basis points (default ${DEFAULT_BPS} unless --bin-ticks)`)
+      .option('--bin-ticks <n>', 'price bins of n ticks instead (tick from the instrument registry, or --tick)')
+      .option('--tick <size>', 'tick size for --bin-ticks (default from the instrument)')
+      .option('--half-life <dur>', 'clusters: half-life of the intensity decay: 30m, 4h, 1d... (default 4h)')
+      .option('--median-multiple <x>', 'clusters: a bin is hot at >= x times the median intensity of its side (default 2)')
+      .option('--min-intensity <q>', 'clusters: ... and at >= this intensity, quote notional (default 0)')
+      .option('--at <time>', 'clusters: snapshot time (default the last liquidation or trade read)')
+      .option('--heatmap', 'print the time x price heatmap of liquidated notional instead of clusters')
+      .option('--timeframe <tf>', 'heatmap: bucket length (default 1h)')
+      .option('--top <n>', 'heatmap table: the n largest cells (default 20)')
+      .option('--json', 'print the snapshot {"ts","clusters":[...],"longs","shorts",...} or the heatmap {"bucket_starts","bin_prices","long":[[...]],"short":[[...]]} for scripts'),
+  )
+    .addHelpText(
+      'after',
+      `
+"long" = longs liquidated (forced sells), "short" = shorts liquidated (forced buys). Each bin's
+intensity is its liquidated notional decayed by the half-life; a cluster is a run of adjacent
+hot bins. "revisited" = a trade printed in the cluster after its last liquidation (trades of
+the same market are read for this). The heatmap is not decayed. Liquidation feeds are sampled
+(docs/NORMALIZATION.md): counts and notionals are lower bounds. Definitions: docs/FEATURES.md.
+
+Examples:
+  $ orderflow liquidations --symbol BTC
+  $ orderflow liquidations --symbol BTCUSDT --venues binance,bybit --bps 5 --half-life 1h --at 2024-08-05T12:00:00Z
+  $ orderflow liquidations --symbol ETH --bin-ticks 100 --median-multiple 0 --json | jq '.clusters[]'
+  $ orderflow liquidations --symbol BTC --heatmap --timeframe 1h --from 2024-08-01 --to 2024-08-08 --json > heat.json`,
+    )
+    .action((opts: LiquidationsOpts) => runLiquidations(opts));
+}

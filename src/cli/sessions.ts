@@ -1,0 +1,106 @@
+/**
+ * `orderflow sessions`: one row per trading-session occurrence (UTC date x session): OHLC,
+ * volume and notional by aggressor, the print-size distribution and price impact
+ * (docs/FEATURES.md "Sessions").
+ */
+import type { Command } from 'commander';
+import { PERP_VENUES } from '../core/events.ts';
+import { SessionStatsOperator, type SessionStats } from '../features/sessions.ts';
+import { DEFAULT_SESSIONS, parseSessions, type Session } from '../features/timeframe.ts';
+import { streamTrades } from '../store/trade-reader.ts';
+import { Store } from '../store/store.ts';
+import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { marketQuery, qtyText } from './cvd.ts';
+import { isoTime, table } from './progress.ts';
+import { notionalText } from './sizes.ts';
+
+export interface SessionsOpts extends HomeOpts {
+  symbol: string;
+  /** Comma-separated venues, merged; default the perpetual venues. */
+  venues?: string;
+  /** `NAME=HH:MM-HH:MM,...` (UTC); default DEFAULT_SESSIONS. */
+  sessions?: string;
+  from?: string;
+  to?: string;
+  json?: boolean;
+}
+
+function hhmm(min: number): string {
+  return `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
+}
+
+/** Sessions as `--sessions` text. */
+export function sessionsText(sessions: readonly Session[]): string {
+  return sessions.map((s) => `${s.name}=${hhmm(s.startMin)}-${hhmm(s.endMin)}`).join(',');
+}
+
+/**
+ * Session statistics of the stored trades of `symbol` on `venues`, merged: a table, or with
+ * `json` `{"sessions":[SessionStats...]}` (NaN, e.g. an impact that cannot be fitted, as null).
+ */
+export async function runSessions(opts: SessionsOpts): Promise<void> {
+  const sessions = opts.sessions === undefined ? DEFAULT_SESSIONS : parseSessions(opts.sessions);
+  const q = marketQuery(opts);
+  const rows: SessionStats[] = [];
+  const op = new SessionStatsOperator({ sessions }, (s) => rows.push(s));
+  const store = await Store.open(existingHome(opts), { readOnly: true });
+  try {
+    for await (const chunk of streamTrades(store, q)) op.push(chunk);
+    op.flush();
+  } finally {
+    store.close();
+  }
+  if (opts.json) {
+    console.log(JSON.stringify({ sessions: rows }));
+    return;
+  }
+  const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
+  if (rows.length === 0) {
+    console.log(`no trades stored for ${what}${q.fromMs !== undefined || q.toMs !== undefined ? ' in that time range' : ''}`);
+    return;
+  }
+  console.log(`sessions of ${what}: ${rows.length} session occurrences (${sessionsText(sessions)} UTC); volume in base units, notional in quote units\n`);
+  const num = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+  console.log(
+    table(
+      ['date', 'session', 'first trade (UTC)', 'open', 'high', 'low', 'close', 'volume', 'buy vol', 'sell vol', 'delta vol', 'notional', 'buy not', 'sell not', 'delta not', 'print p50', 'print p90', 'print p99', 'impact bps/M'],
+      rows.map((s) => [
+        s.date, s.session, isoTime(s.first_ts), qtyText(s.open), qtyText(s.high), qtyText(s.low), qtyText(s.close),
+        qtyText(s.volume), qtyText(s.buy_volume), qtyText(s.sell_volume), qtyText(s.delta_volume),
+        notionalText(s.notional), notionalText(s.buy_notional), notionalText(s.sell_notional), notionalText(s.delta_notional),
+        notionalText(s.print_p50), notionalText(s.print_p90), notionalText(s.print_p99), num(s.impact_bps_per_m, 3),
+      ]),
+    ),
+  );
+}
+
+export function registerSessions(program: Command): void {
+  homeOption(
+    program
+      .command('sessions')
+      .description('per trading session (UTC date x session): OHLC, volume and notional by aggressor, print-size percentiles, price impact')
+      .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue)')
+      .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')}; add binance-spot by name)`)
+      .option('--sessions <list>', 'session windows, UTC', sessionsText(DEFAULT_SESSIONS))
+      .option('--from <time>', 'from this time, inclusive (2024-11-01, ISO time or epoch ms)')
+      .option('--to <time>', 'up to this time, exclusive')
+      .option('--json', 'print {"sessions":[{"date","session","open",...,"volume","notional",...,"print_p50","impact_bps_per_m"}]} for scripts'),
+  )
+    .addHelpText(
+      'after',
+      `
+Every instant belongs to exactly one session: a time between sessions belongs to the session
+that ended last (21:00-24:00 UTC is US by default), and "date" is the UTC date the session
+starts on. Only sessions with trades are printed. Print percentiles are of the notional of
+prints (the fills of one ts, venue and side merged), to about 6%. Impact is the slope of 1m
+returns (bps) on 1m net aggressive notional (per million quote units); "-" when it cannot be
+fitted (fewer than 3 minutes with trades). Definitions: docs/FEATURES.md.
+
+Examples:
+  $ orderflow sessions --symbol BTCUSDT --venues binance
+  $ orderflow sessions --symbol BTC --from 2024-08-01 --to 2024-08-08 --json
+  $ orderflow sessions --symbol ETH --sessions 'asia=00:00-08:00,europe=08:00-13:30,us=13:30-21:00'
+  $ orderflow sessions --symbol BTC --json | jq '.sessions[] | select(.session == "US") | .delta_notional'`,
+    )
+    .action((opts: SessionsOpts) => runSessions(opts));
+}
