@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { FileError, ParseError, StoreError, UsageError } from '../core/errors.ts';
 import { registerCvd } from './cvd.ts';
 import { registerDemo } from './demo.ts';
+import { registerDivergence } from './divergence.ts';
 import { registerExport } from './export.ts';
 import { registerFootprint } from './footprint.ts';
 import { registerFormats } from './formats.ts';
@@ -14,6 +15,7 @@ import { registerInfo } from './info.ts';
 import { registerLiquidations } from './liquidations.ts';
 import { registerSessions } from './sessions.ts';
 import { registerSizes } from './sizes.ts';
+import { registerVenues } from './venues.ts';
 
 export function buildProgram(): Command {
   const program = new Command('orderflow')
@@ -46,6 +48,8 @@ Examples:
   registerSizes(program);
   registerSessions(program);
   registerLiquidations(program);
+  registerDivergence(program);
+  registerVenues(program);
   return program;
 }
 
@@ -65,6 +69,12 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     if (e instanceof UsageError) {
+      console.error(`orderflow: ${e.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    // Operators refuse impossible parameters (a window of 0 bars...) with a RangeError naming them.
+    if (e instanceof RangeError) {
       console.error(`orderflow: ${e.message}`);
       process.exitCode = 2;
       return;

@@ -22,7 +22,7 @@ describe('orderflow CLI', () => {
   it('prints help with examples for every command', () => {
     const top = run(['--help']);
     assert.equal(top.code, 0);
-    for (const cmd of ['demo', 'import', 'info', 'export', 'formats', 'cvd', 'footprint', 'sizes', 'sessions', 'liquidations']) {
+    for (const cmd of ['demo', 'import', 'info', 'export', 'formats', 'cvd', 'footprint', 'sizes', 'sessions', 'liquidations', 'divergence', 'venues']) {
       assert.match(top.out, new RegExp(`\\b${cmd}\\b`));
       const h = run([cmd, '--help']);
       assert.equal(h.code, 0, `${cmd} --help`);
@@ -139,6 +139,23 @@ describe('orderflow CLI', () => {
     assert.equal(fp.code, 0, fp.err);
     const candles = (JSON.parse(fp.out) as { candles: { volume: number; delta: number }[] }).candles;
     assert.ok(candles.length > 0);
+  });
+
+  it('venues and divergence read the store; impossible parameters exit 2 naming them', () => {
+    const home = join(tempDir(), 'home');
+    assert.equal(run(['import', join(SAMPLES, 'binance/hftbacktest-binance-um-BTCUSDT-allstreams-20240808-head.txt.gz'), '--home', home]).code, 0);
+    const v = run(['venues', '--symbol', 'BTC', '--timeframe', '10s', '--bucket', '1s', '--json', '--home', home]);
+    assert.equal(v.code, 0, v.err);
+    const windows = (JSON.parse(v.out) as { windows: { ts: number; window_start: number; venues: { venue: string; trades: number }[] }[] }).windows;
+    assert.ok(windows.length >= 3);
+    assert.equal(windows.reduce((s, w) => s + w.venues.reduce((t, x) => t + x.trades, 0), 0), 973, 'every stored trade is in exactly one window');
+    for (const w of windows) assert.equal(w.ts - w.window_start, 10_000);
+    const d = run(['divergence', '--symbol', 'BTC', '--timeframes', '1s', '--window', '5', '--lookback', '10', '--json', '--home', home]);
+    assert.equal(d.code, 0, d.err);
+    assert.ok(Array.isArray((JSON.parse(d.out) as { events: unknown[] }).events));
+    const bad = run(['divergence', '--symbol', 'BTC', '--window', '0', '--home', home]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /window/);
   });
 
   it('runs the offline demo on the bundled samples', () => {

@@ -1,0 +1,87 @@
+/** `orderflow venues`: cross-venue corroboration of aggressive flow per window (docs/FEATURES.md). */
+import type { Command } from 'commander';
+import { CROSS_VENUE_DEFAULTS, CrossVenueOperator, type CrossVenueWindow } from '../features/venues.ts';
+import { parseTimeframe } from '../features/timeframe.ts';
+import { streamTrades } from '../store/trade-reader.ts';
+import { Store } from '../store/store.ts';
+import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { marketQuery } from './cvd.ts';
+import { isoTime, table } from './progress.ts';
+import { numberOpt } from './sizes.ts';
+
+interface VenuesOpts extends HomeOpts {
+  symbol: string;
+  venues?: string;
+  timeframe: string;
+  bucket: string;
+  minShare: string;
+  maxLag: string;
+  from?: string;
+  to?: string;
+  json?: boolean;
+}
+
+export function registerVenues(program: Command): void {
+  homeOption(
+    program
+      .command('venues')
+      .description('cross-venue corroboration: do Binance, OKX and Bybit flows agree? score in [-1, 1], disagree flag, lead-lag')
+      .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
+      .option('--venues <list>', 'comma-separated venues to compare (default binance,okx,bybit)')
+      .option('--timeframe <tf>', 'window length', '5m')
+      .option('--bucket <tf>', 'sub-bucket for correlation and lead-lag', `${CROSS_VENUE_DEFAULTS.bucketMs / 1000}s`)
+      .option('--min-share <share>', "a venue counts when its share of the window's volume is at least this", String(CROSS_VENUE_DEFAULTS.minShare))
+      .option('--max-lag <buckets>', 'largest lead-lag tried, in sub-buckets', String(CROSS_VENUE_DEFAULTS.maxLag))
+      .option('--from <time>', 'from this time, inclusive')
+      .option('--to <time>', 'up to this time, exclusive')
+      .option('--json', 'print {"windows":[...]} (NaN as null)'),
+  )
+    .addHelpText(
+      'after',
+      `
+A window's result is known at its close and uses only its own trades. With one material venue
+the score is that venue's sign: check how many venues took part before calling it corroborated.
+Definitions: docs/FEATURES.md ("Cross-venue corroboration").
+
+Examples:
+  $ orderflow venues --symbol BTC --timeframe 5m
+  $ orderflow venues --symbol ETH --venues binance,bybit --bucket 5s --json | jq '.windows[] | select(.disagree)'`,
+    )
+    .action(async (opts: VenuesOpts) => {
+      const q = marketQuery(opts);
+      const windows: CrossVenueWindow[] = [];
+      const op = new CrossVenueOperator(
+        {
+          timeframeMs: parseTimeframe(opts.timeframe),
+          bucketMs: parseTimeframe(opts.bucket, '--bucket'),
+          minShare: numberOpt(opts.minShare, '--min-share'),
+          maxLag: numberOpt(opts.maxLag, '--max-lag'),
+        },
+        (w) => windows.push(w),
+      );
+      const store = await Store.open(existingHome(opts), { readOnly: true });
+      try {
+        for await (const chunk of streamTrades(store, q)) op.push(chunk);
+        op.flush();
+      } finally {
+        store.close();
+      }
+      if (opts.json) {
+        console.log(JSON.stringify({ windows }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+        return;
+      }
+      const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
+      console.log(`cross-venue flow of ${what}: ${windows.length} windows of ${opts.timeframe}\n`);
+      if (windows.length === 0) return;
+      const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+      console.log(table(
+        ['close (UTC)', 'venues', 'agreement', 'correlation', 'score', 'disagree', 'leader'],
+        windows.map((w) => [
+          isoTime(w.ts),
+          w.venues.filter((v) => v.material).map((v) => `${v.venue}${v.sign > 0 ? '+' : v.sign < 0 ? '-' : '='}`).join(' '),
+          fmt(w.agreement), fmt(w.correlation), fmt(w.score), w.disagree ? 'YES' : '',
+          w.lead_lag.filter((l) => l.leader).map((l) => `${l.leader} by ${Math.abs(l.lag)}`).join(', '),
+        ]),
+      ));
+    });
+}
