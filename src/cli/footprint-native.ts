@@ -113,7 +113,7 @@ async function storedMarkets(store: Store, pairs: readonly [Venue, string][]): P
 }
 
 /** The coarsest tick of the markets, so every venue's prices land on whole levels. */
-function registryTick(markets: readonly [Venue, string][]): number {
+export function registryTick(markets: readonly [Venue, string][]): number {
   const registry = loadBundledInstruments();
   let tick = 0;
   for (const [venue, symbol] of markets) {

@@ -142,7 +142,7 @@ function priceFormat(bins: LiquidationBins): (x: number) => string {
  * ts <= at, and the trades between the first liquidation and at (for `revisited`), pushed merged
  * by ts. Returns the snapshot and its time, or undefined when no liquidation is at or before at.
  */
-async function snapshotAt(store: Store, q: ReturnType<typeof marketQuery>, liqs: LiquidationColumns, atMs: number | undefined, mapOpts: LiquidationMapOptions): Promise<LiquidationSnapshot | undefined> {
+export async function snapshotAt(store: Store, q: ReturnType<typeof marketQuery>, liqs: LiquidationColumns, atMs: number | undefined, mapOpts: LiquidationMapOptions): Promise<LiquidationSnapshot | undefined> {
   const at = atMs ?? Infinity;
   let n = 0;
   while (n < liqs.length && liqs.ts[n] <= at) n++;

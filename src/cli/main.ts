@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { FileError, ParseError, StoreError, UsageError } from '../core/errors.ts';
+import { registerAnalyze } from './analyze.ts';
 import { registerCvd } from './cvd.ts';
 import { registerDemo } from './demo.ts';
 import { registerDivergence } from './divergence.ts';
@@ -36,7 +37,8 @@ Examples:
   $ orderflow footprint --symbol BTCUSDT --timeframe 5m --level-ticks 10
   $ orderflow sizes --symbol BTCUSDT --timeframe 1h
   $ orderflow sessions --symbol ETH
-  $ orderflow liquidations --symbol XRP --bps 25`,
+  $ orderflow liquidations --symbol XRP --bps 25
+  $ orderflow analyze --symbol BTC --out ./btc-analysis`,
     );
   registerDemo(program);
   registerImport(program);
@@ -50,6 +52,7 @@ Examples:
   registerLiquidations(program);
   registerDivergence(program);
   registerVenues(program);
+  registerAnalyze(program);
   return program;
 }
 

@@ -44,6 +44,12 @@ export class Store {
     return store;
   }
 
+  /** A scratch in-memory DuckDB (no schema), for conversions such as JSON -> Parquet. */
+  static async openMemory(): Promise<Store> {
+    const instance = await DuckDBInstance.create(':memory:', { memory_limit: process.env.ORDERFLOW_MEMORY_LIMIT ?? '256MB' });
+    return new Store('', ':memory:', instance, await instance.connect());
+  }
+
   /** Apply pending migrations, each in its own transaction. */
   private async migrate(): Promise<void> {
     await this.conn.run('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');

@@ -22,7 +22,7 @@ describe('orderflow CLI', () => {
   it('prints help with examples for every command', () => {
     const top = run(['--help']);
     assert.equal(top.code, 0);
-    for (const cmd of ['demo', 'import', 'info', 'export', 'formats', 'cvd', 'footprint', 'sizes', 'sessions', 'liquidations', 'divergence', 'venues']) {
+    for (const cmd of ['demo', 'import', 'info', 'export', 'formats', 'cvd', 'footprint', 'sizes', 'sessions', 'liquidations', 'divergence', 'venues', 'analyze']) {
       assert.match(top.out, new RegExp(`\\b${cmd}\\b`));
       const h = run([cmd, '--help']);
       assert.equal(h.code, 0, `${cmd} --help`);
@@ -156,6 +156,22 @@ describe('orderflow CLI', () => {
     const bad = run(['divergence', '--symbol', 'BTC', '--window', '0', '--home', home]);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /window/);
+  });
+
+  it('analyze runs every operator in one pass and writes JSON and Parquet outputs', () => {
+    const dir = tempDir();
+    const home = join(dir, 'home');
+    assert.equal(run(['import', join(SAMPLES, 'binance/hftbacktest-binance-um-BTCUSDT-allstreams-20240808-head.txt.gz'), '--home', home]).code, 0);
+    const out = join(dir, 'analysis');
+    const r = run(['analyze', '--symbol', 'BTC', '--out', out, '--home', home]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /analysis of .*: 973 trades/);
+    for (const f of ['cvd_15m.json', 'cvd_1h.json', 'cvd_1d.json', 'footprint.json', 'sizes_1h.json', 'sessions.json', 'divergence.json', 'venues_5m.json', 'cvd_1h.parquet']) {
+      assert.ok(existsSync(join(out, f)), f);
+    }
+    const cvd = JSON.parse(readFileSync(join(out, 'cvd_1d.json'), 'utf8')) as { buy_volume: number; sell_volume: number }[];
+    assert.equal(cvd.length, 1);
+    assert.ok(Math.abs(cvd[0].buy_volume - 34.481) < 1e-9 && Math.abs(cvd[0].sell_volume - 41.983) < 1e-9, 'same buy/sell totals as the demo');
   });
 
   it('runs the offline demo on the bundled samples', () => {
