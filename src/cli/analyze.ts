@@ -22,7 +22,7 @@ import { Store } from '../store/store.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { marketQuery, qtyText } from './cvd.ts';
-import { registryTick } from './footprint-native.ts';
+import { registryTick, storedMarkets } from './footprint-native.ts';
 import { DEFAULT_BPS, SAMPLED_NOTE, snapshotAt } from './liquidations.ts';
 import { isoTime, table } from './progress.ts';
 
@@ -88,7 +88,7 @@ Examples:
         new CrossVenueOperator({}, collect<CrossVenueWindow>('venues_5m')),
       ];
       let footprintNote = '';
-      const stored = await storedPairs(store, q.pairs);
+      const stored = await storedMarkets(store, q.pairs);
       try {
         const tick = registryTick(stored);
         ops.push(new FootprintOperator({ timeframeMs: fpTf, tick, levelTicks }, collect<FootprintCandle>('footprint')));
@@ -125,14 +125,6 @@ Examples:
     });
 }
 
-async function storedPairs(store: Store, pairs: readonly [Venue, string][]): Promise<[Venue, string][]> {
-  const out: [Venue, string][] = [];
-  for (const [v, s] of pairs) {
-    const [{ n }] = await store.rows<{ n: bigint }>('SELECT count(*) AS n FROM (SELECT 1 FROM trades WHERE venue = $1 AND symbol = $2 LIMIT 1)', [v, s]);
-    if (n > 0n) out.push([v, s]);
-  }
-  return out;
-}
 
 /** Each output as JSON, and as Parquet (through an in-memory DuckDB) when its rows allow. */
 async function writeOutputs(dir: string, outputs: Record<string, unknown[]>): Promise<string[]> {

@@ -21,9 +21,9 @@ import { HOUR_MS, parseTimeframe } from '../features/timeframe.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
 import { marketQuery } from './cvd.ts';
+import { registryTick } from './footprint-native.ts';
 import { isoTime, table } from './progress.ts';
 import { notionalText, numberOpt } from './sizes.ts';
 
@@ -57,17 +57,6 @@ export interface LiquidationsOpts extends HomeOpts {
 export const DEFAULT_BPS = 10;
 export const SAMPLED_NOTE = 'note: liquidation feeds are sampled (Binance and OKX push at most one per instrument per second): counts and notionals are lower bounds; see docs/NORMALIZATION.md';
 
-/** The coarsest registry tick of the markets; UsageError suggesting --tick when one is unknown. */
-function registryTick(markets: readonly [Venue, string][]): number {
-  const registry = loadBundledInstruments();
-  let tick = 0;
-  for (const [venue, symbol] of markets) {
-    const inst = registry.get(venue, symbol);
-    if (!inst) throw new UsageError(`no instrument metadata for ${venue} ${symbol} (needed for its tick size with --bin-ticks): pass --tick <price step>, e.g. --tick 0.01, or use --bps`);
-    tick = Math.max(tick, inst.tickSize);
-  }
-  return tick;
-}
 
 /** The price bins the options ask for; `markets` are those with stored liquidations (for the tick). */
 function binsOf(opts: LiquidationsOpts, markets: readonly [Venue, string][]): LiquidationBins {
@@ -89,7 +78,7 @@ function binsOf(opts: LiquidationsOpts, markets: readonly [Venue, string][]): Li
     tick = numberOpt(opts.tick, '--tick', 'a price step > 0');
     if (!(tick > 0)) throw new UsageError(`--tick: expected a price step > 0, got ${JSON.stringify(opts.tick)}`);
   } else {
-    tick = markets.length > 0 ? registryTick(markets) : 1;
+    tick = markets.length > 0 ? registryTick(markets, ', or use --bps') : 1;
   }
   return { tick, binTicks };
 }
