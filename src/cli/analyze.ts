@@ -6,7 +6,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Venue } from '../core/events.ts';
 import { CvdOperator, type CvdBar } from '../features/cvd.ts';
 import { DivergenceOperator, type DivergenceEvent } from '../features/divergence.ts';
 import { FootprintOperator, footprintJson, type FootprintCandle } from '../features/footprint.ts';

@@ -3,7 +3,6 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { TradeColumns } from '../../src/core/columns.ts';
-import type { Venue } from '../../src/core/events.ts';
 import { CvdOperator, cvdBatch, cvdByVenue, type CvdBar, type CvdOptions } from '../../src/features/cvd.ts';
 import { OutOfOrderError } from '../../src/features/operator.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS, parseTimeframe } from '../../src/features/timeframe.ts';
