@@ -1,0 +1,530 @@
+/**
+ * Predicted liquidation levels (docs/features/predicted-liquidations.md; strategy point 1 of
+ * DESIGN.md: anticipate where the next liquidation cluster will form). Coinglass's idea, done in
+ * the open.
+ *
+ * Per market (venue + symbol), between two open-interest observations: an increase dOI is taken
+ * as new leveraged positions opened at the interval's VWAP (fallback: the observation's mark
+ * price, then the last trade), split into longs and shorts by the interval's share of aggressive
+ * buy notional (or a fixed share), and spread over a leverage mix. Each (side, leverage) slice
+ * gets the isolated-margin liquidation price of Binance's formula with the venue's maintenance
+ * tier, and its quantity is added to a long or short level map (price bins, as liquidations.ts).
+ * A decrease closes positions uniformly: every level of that market shrinks by OI_new / OI_old.
+ * A level is consumed (removed) when a trade of its venue prints in its bin or beyond it (long:
+ * at or below; short: at or above).
+ *
+ * Two paths with identical results (property-tested): PredictedLiquidationOperator (push open
+ * interest and trades in time order, in any chunks; ask for a snapshot at any time >= the latest
+ * event) and predictedLiquidationSnapshots (batch over whole columns at given times). Both drive
+ * the same Model; at equal timestamps trades always come before open interest, whatever order
+ * they were pushed in, so a level can be consumed only by trades strictly after its creation.
+ */
+import type { TradeColumns } from '../core/columns.ts';
+import { VENUES, type Venue } from '../core/events.ts';
+import type { InstrumentRegistry, MarginTier } from '../core/instruments.ts';
+import type { OpenInterestColumns } from '../store/ticker-reader.ts';
+import { binner, venuesOf, type Binner, type LiquidationBins } from './liquidations.ts';
+import { OutOfOrderError } from './operator.ts';
+
+export type { OpenInterestColumns };
+
+/** One leverage of the mix and the share of new positions assumed to use it. */
+export interface LeverageWeight {
+  readonly leverage: number;
+  readonly weight: number;
+}
+
+/** 5/10/20/50/100x, equally weighted. */
+export const DEFAULT_LEVERAGE_MIX: readonly LeverageWeight[] = [5, 10, 20, 50, 100].map((leverage) => ({ leverage, weight: 0.2 }));
+/** Size (quote) of one representative position: picks the maintenance tier. */
+export const DEFAULT_POSITION_NOTIONAL = 10_000;
+/** Maintenance margin rate when the instrument has no tiers (lowest tier of the majors: 0.4%-0.5%). */
+export const DEFAULT_FALLBACK_MMR = 0.005;
+
+export interface PredictedLiquidationOptions {
+  readonly bins: LiquidationBins;
+  /** Default DEFAULT_LEVERAGE_MIX. Weights are normalized to sum 1. */
+  readonly leverageMix?: readonly LeverageWeight[];
+  /**
+   * Share of new OI counted as leveraged LONGS (the rest as shorts): 'aggressor' (default) = the
+   * interval's aggressive buy notional / all aggressive notional of that venue, 0.5 when the
+   * interval has no trades; or a fixed number in [0, 1].
+   */
+  readonly longShare?: 'aggressor' | number;
+  /** Quote notional of one representative position, for the tier lookup. Default 10,000. */
+  readonly positionNotional?: number;
+  /** Instruments (tiers, max leverage) by venue + symbol; markets it lacks use the fallback rate. */
+  readonly instruments?: InstrumentRegistry;
+  /** Maintenance margin rate (maintenance amount 0) where no tiers are known. Default 0.005. */
+  readonly fallbackMaintMarginRate?: number;
+}
+
+/** One level of one side at a snapshot. */
+export interface PredictedLevel {
+  /** Bin index (see LiquidationBins) and the bin's price. */
+  readonly index: number;
+  readonly price: number;
+  /** Projected position size still open at this level, base units. */
+  readonly qty: number;
+  /** Sum of qty x projected liquidation price of each contribution: quote that would be force-closed. */
+  readonly notional: number;
+  /** Contributions: (OI increase, leverage) slices that landed in this bin. */
+  readonly count: number;
+  /** Bit i set = venue VENUES[i] contributed (see venuesOf). */
+  readonly venue_mask: number;
+  readonly venues: readonly Venue[];
+  /** Times of the first and latest OI observation that added to it. */
+  readonly first_ts: number;
+  readonly last_ts: number;
+}
+
+export interface PredictedLiquidationSnapshot {
+  readonly ts: number;
+  /** Levels where LONGS would be liquidated (below price), ascending by price. */
+  readonly longs: readonly PredictedLevel[];
+  /** Levels where SHORTS would be liquidated (above price), ascending by price. */
+  readonly shorts: readonly PredictedLevel[];
+  readonly long_notional: number;
+  readonly short_notional: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Liquidation price (Binance USD-M, isolated margin).
+
+/**
+ * Binance's USD-M liquidation price, one-way mode, for an isolated position (TMM = UPNL = 0):
+ * `LP = (WB - side x qty x entry + cum) / (qty x mmr - side x qty)`, side +1 long / -1 short,
+ * WB = the position's isolated wallet balance (margin), qty in base units, cum = maintenance
+ * amount of the tier. Source: Binance FAQ "How to Calculate Liquidation Price of USDⓈ-M Futures
+ * Contracts" (b3c689c1f50a44cabb3a84e663b81d93); its worked example is in the tests.
+ */
+export function isolatedLiquidationPrice(side: 1 | -1, qty: number, entry: number, walletBalance: number, mmr: number, cum: number): number {
+  return (walletBalance - side * qty * entry + cum) / (qty * mmr - side * qty);
+}
+
+/** What a market's margin rules are, as the projection needs them. */
+export interface MarginSpec {
+  /** Maintenance tiers ascending (Instrument.tiers); empty = use fallbackMmr with cum 0. */
+  readonly tiers: readonly MarginTier[];
+  /** Leverage cap where no tier gives one (Instrument.maxLeverage); Infinity = none. */
+  readonly maxLeverage: number;
+  readonly fallbackMmr: number;
+}
+
+export interface ProjectedLiquidation {
+  readonly price: number;
+  /** Leverage used (the asked one, capped by the entry tier's max leverage). */
+  readonly leverage: number;
+  readonly mmr: number;
+  readonly cum: number;
+}
+
+function tierSize(t: MarginTier, qty: number, price: number): number {
+  return t.unit === 'base' ? qty : qty * price;
+}
+
+function tierAt(tiers: readonly MarginTier[], qty: number, price: number): MarginTier {
+  for (const t of tiers) if (tierSize(t, qty, price) < t.notionalCap) return t;
+  return tiers[tiers.length - 1];
+}
+
+/**
+ * Liquidation price of one representative position: `positionNotional` (quote) opened at
+ * `entry` with `leverage` under isolated margin (WB = notional / leverage, fees ignored). The
+ * tier is Binance's rule: the one the notional AT THE LIQUIDATION PRICE falls in (try each tier,
+ * keep the first whose result is consistent; none consistent: the tier at entry). Leverage above
+ * the entry tier's max leverage is capped to it. Undefined when the position could not exist or
+ * would be liquidated at once (long: LP <= 0 or LP >= entry; short: LP <= entry).
+ */
+export function projectLiquidationPrice(side: 1 | -1, entry: number, leverage: number, positionNotional: number, spec: MarginSpec): ProjectedLiquidation | undefined {
+  const qty = positionNotional / entry;
+  const valid = (lp: number) => Number.isFinite(lp) && lp > 0 && (side > 0 ? lp < entry : lp > entry);
+  if (spec.tiers.length === 0) {
+    const lev = Math.min(leverage, spec.maxLeverage);
+    const price = isolatedLiquidationPrice(side, qty, entry, positionNotional / lev, spec.fallbackMmr, 0);
+    return valid(price) ? { price, leverage: lev, mmr: spec.fallbackMmr, cum: 0 } : undefined;
+  }
+  const atEntry = tierAt(spec.tiers, qty, entry);
+  const lev = Math.min(leverage, atEntry.maxLeverage > 0 ? atEntry.maxLeverage : Infinity, spec.maxLeverage);
+  const wb = positionNotional / lev;
+  const lpOf = (t: MarginTier) => isolatedLiquidationPrice(side, qty, entry, wb, t.maintMarginRate, t.maintAmount);
+  for (const t of spec.tiers) {
+    const lp = lpOf(t);
+    const size = tierSize(t, qty, lp);
+    if (lp > 0 && size >= t.notionalFloor && size < t.notionalCap) return valid(lp) ? { price: lp, leverage: lev, mmr: t.maintMarginRate, cum: t.maintAmount } : undefined;
+  }
+  const price = lpOf(atEntry);
+  return valid(price) ? { price, leverage: lev, mmr: atEntry.maintMarginRate, cum: atEntry.maintAmount } : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model both paths drive.
+
+interface Params {
+  readonly bin: Binner;
+  readonly mix: readonly LeverageWeight[];
+  readonly longShare: 'aggressor' | number;
+  readonly positionNotional: number;
+  readonly instruments: InstrumentRegistry | undefined;
+  readonly fallbackMmr: number;
+}
+
+function params(o: PredictedLiquidationOptions): Params {
+  const mix = o.leverageMix ?? DEFAULT_LEVERAGE_MIX;
+  if (mix.length === 0) throw new RangeError('predicted liquidations: leverageMix must not be empty');
+  let sum = 0;
+  for (const m of mix) {
+    if (!(m.leverage >= 1) || !Number.isFinite(m.leverage)) throw new RangeError(`predicted liquidations: leverage must be finite and >= 1, got ${m.leverage}`);
+    if (!(m.weight >= 0) || !Number.isFinite(m.weight)) throw new RangeError(`predicted liquidations: leverage weight must be finite and >= 0, got ${m.weight}`);
+    sum += m.weight;
+  }
+  if (!(sum > 0)) throw new RangeError('predicted liquidations: leverage weights must not all be 0');
+  const longShare = o.longShare ?? 'aggressor';
+  if (longShare !== 'aggressor' && !(longShare >= 0 && longShare <= 1)) throw new RangeError(`predicted liquidations: longShare must be 'aggressor' or in [0, 1], got ${longShare}`);
+  const positionNotional = o.positionNotional ?? DEFAULT_POSITION_NOTIONAL;
+  if (!(positionNotional > 0) || !Number.isFinite(positionNotional)) throw new RangeError(`predicted liquidations: positionNotional must be > 0, got ${positionNotional}`);
+  const fallbackMmr = o.fallbackMaintMarginRate ?? DEFAULT_FALLBACK_MMR;
+  if (!(fallbackMmr >= 0 && fallbackMmr < 1)) throw new RangeError(`predicted liquidations: fallbackMaintMarginRate must be in [0, 1), got ${fallbackMmr}`);
+  return {
+    bin: binner(o.bins),
+    mix: mix.map((m) => ({ leverage: m.leverage, weight: m.weight / sum })),
+    longShare,
+    positionNotional,
+    instruments: o.instruments,
+    fallbackMmr,
+  };
+}
+
+interface Level {
+  qty: number;
+  notional: number;
+  count: number;
+  first: number;
+  last: number;
+}
+
+/** One venue's series: its OI, the open interval's trade sums, and its levels. */
+class Market {
+  symbol: string | undefined;
+  spec: MarginSpec | undefined;
+  oi = NaN;
+  sumPQ = 0;
+  sumQ = 0;
+  buyN = 0;
+  sellN = 0;
+  lastPrice = NaN;
+  longs = new Map<number, Level>();
+  shorts = new Map<number, Level>();
+  /** Highest long bin / lowest short bin (a trade at or beyond it consumes something). */
+  maxLong = -Infinity;
+  minShort = Infinity;
+
+  constructor(readonly venue: Venue) {}
+
+  clone(): Market {
+    const m = new Market(this.venue);
+    Object.assign(m, this);
+    const copy = (src: Map<number, Level>) => new Map([...src].map(([k, l]) => [k, { ...l }]));
+    m.longs = copy(this.longs);
+    m.shorts = copy(this.shorts);
+    return m;
+  }
+}
+
+function venueIndex(v: Venue): number {
+  const i = VENUES.indexOf(v);
+  if (i < 0) throw new RangeError(`predicted liquidations: unknown venue ${JSON.stringify(v)}`);
+  return i;
+}
+
+function checkTrade(c: TradeColumns, i: number): void {
+  const px = c.price[i];
+  const q = c.qty[i];
+  if (!(px > 0) || !Number.isFinite(px)) throw new RangeError(`predicted liquidations: trade row ${i} has price ${px}; prices must be finite and > 0`);
+  if (!(q >= 0) || !Number.isFinite(q)) throw new RangeError(`predicted liquidations: trade row ${i} has qty ${q}; quantities must be finite and >= 0`);
+  if (c.side[i] !== 1 && c.side[i] !== -1) throw new RangeError(`predicted liquidations: trade row ${i} has side ${c.side[i]}; accepted: 1 (buy), -1 (sell)`);
+}
+
+function checkOpenInterest(c: OpenInterestColumns, i: number): void {
+  const oi = c.openInterest[i];
+  if (!(oi >= 0) || !Number.isFinite(oi)) throw new RangeError(`predicted liquidations: open-interest row ${i} has open interest ${oi}; must be finite and >= 0`);
+  if (c.markets[c.market[i]] === undefined) throw new RangeError(`predicted liquidations: open-interest row ${i} has market ${c.market[i]}, beyond the ${c.markets.length} markets`);
+}
+
+function addTo(map: Map<number, Level>, k: number, qty: number, notional: number, ts: number): void {
+  const l = map.get(k);
+  if (l) {
+    l.qty += qty;
+    l.notional += notional;
+    l.count++;
+    l.last = ts;
+  } else {
+    map.set(k, { qty, notional, count: 1, first: ts, last: ts });
+  }
+}
+
+/** Per-event updates and the snapshot; markets by venue index (one symbol per venue). */
+class Model {
+  markets: (Market | undefined)[] = new Array(VENUES.length).fill(undefined);
+
+  constructor(readonly p: Params) {}
+
+  clone(): Model {
+    const m = new Model(this.p);
+    m.markets = this.markets.map((x) => x?.clone());
+    return m;
+  }
+
+  private market(vi: number): Market {
+    let m = this.markets[vi];
+    if (!m) {
+      m = new Market(VENUES[vi]);
+      this.markets[vi] = m;
+    }
+    return m;
+  }
+
+  trade(vi: number, price: number, qty: number, side: number): void {
+    const m = this.market(vi);
+    const n = price * qty;
+    m.sumPQ += n;
+    m.sumQ += qty;
+    if (side > 0) m.buyN += n;
+    else m.sellN += n;
+    m.lastPrice = price;
+    const k = this.p.bin.index(price);
+    if (k <= m.maxLong) {
+      let max = -Infinity;
+      for (const key of m.longs.keys()) {
+        if (key >= k) m.longs.delete(key);
+        else if (key > max) max = key;
+      }
+      m.maxLong = max;
+    }
+    if (k >= m.minShort) {
+      let min = Infinity;
+      for (const key of m.shorts.keys()) {
+        if (key <= k) m.shorts.delete(key);
+        else if (key < min) min = key;
+      }
+      m.minShort = min;
+    }
+  }
+
+  openInterest(vi: number, symbol: string, ts: number, oi: number, mark: number): void {
+    const m = this.market(vi);
+    if (m.symbol === undefined) {
+      m.symbol = symbol;
+      const inst = this.p.instruments?.get(m.venue, symbol);
+      if (inst?.contractType === 'inverse') throw new RangeError(`predicted liquidations: ${m.venue} ${symbol} is an inverse contract; only linear contracts are modelled`);
+      m.spec = { tiers: inst?.tiers ?? [], maxLeverage: inst && inst.maxLeverage > 0 ? inst.maxLeverage : Infinity, fallbackMmr: this.p.fallbackMmr };
+    } else if (m.symbol !== symbol) {
+      throw new RangeError(`predicted liquidations: two symbols on ${m.venue} (${m.symbol}, ${symbol}); give one open-interest series per venue`);
+    }
+    const prev = m.oi;
+    if (prev >= 0) {
+      const d = oi - prev;
+      if (d > 0) this.open(m, ts, d, mark);
+      else if (d < 0) this.close(m, oi / prev);
+    }
+    m.oi = oi;
+    m.sumPQ = 0;
+    m.sumQ = 0;
+    m.buyN = 0;
+    m.sellN = 0;
+  }
+
+  /** New positions: dOI split by side and leverage, each slice at its projected liquidation price. */
+  private open(m: Market, ts: number, d: number, mark: number): void {
+    const p = this.p;
+    const entry = m.sumQ > 0 ? m.sumPQ / m.sumQ : mark > 0 && Number.isFinite(mark) ? mark : m.lastPrice;
+    if (!(entry > 0) || !Number.isFinite(entry)) return;
+    const flow = m.buyN + m.sellN;
+    const longShare = p.longShare === 'aggressor' ? (flow > 0 ? m.buyN / flow : 0.5) : p.longShare;
+    const last = m.lastPrice > 0 ? p.bin.index(m.lastPrice) : NaN;
+    for (const side of [1, -1] as const) {
+      const share = side > 0 ? longShare : 1 - longShare;
+      if (!(share > 0)) continue;
+      for (const { leverage, weight } of p.mix) {
+        const qty = d * share * weight;
+        if (!(qty > 0)) continue;
+        const proj = projectLiquidationPrice(side, entry, leverage, p.positionNotional, m.spec!);
+        if (!proj) continue;
+        const k = p.bin.index(proj.price);
+        // Born through: the last trade already printed at or beyond the level.
+        if (side > 0 ? k >= last : k <= last) continue;
+        if (side > 0) {
+          addTo(m.longs, k, qty, qty * proj.price, ts);
+          if (k > m.maxLong) m.maxLong = k;
+        } else {
+          addTo(m.shorts, k, qty, qty * proj.price, ts);
+          if (k < m.minShort) m.minShort = k;
+        }
+      }
+    }
+  }
+
+  /** Positions closed uniformly: every level of the market keeps the fraction f = OI_new / OI_old. */
+  private close(m: Market, f: number): void {
+    if (f === 0) {
+      m.longs.clear();
+      m.shorts.clear();
+      m.maxLong = -Infinity;
+      m.minShort = Infinity;
+      return;
+    }
+    for (const map of [m.longs, m.shorts]) {
+      for (const l of map.values()) {
+        l.qty *= f;
+        l.notional *= f;
+      }
+    }
+  }
+
+  snapshot(t: number): PredictedLiquidationSnapshot {
+    const side = (pick: (m: Market) => Map<number, Level>): { levels: PredictedLevel[]; total: number } => {
+      const merged = new Map<number, { qty: number; notional: number; count: number; mask: number; first: number; last: number }>();
+      for (let vi = 0; vi < this.markets.length; vi++) {
+        const m = this.markets[vi];
+        if (!m) continue;
+        for (const [k, l] of pick(m)) {
+          const a = merged.get(k);
+          if (a) {
+            a.qty += l.qty;
+            a.notional += l.notional;
+            a.count += l.count;
+            a.mask |= 1 << vi;
+            a.first = Math.min(a.first, l.first);
+            a.last = Math.max(a.last, l.last);
+          } else {
+            merged.set(k, { qty: l.qty, notional: l.notional, count: l.count, mask: 1 << vi, first: l.first, last: l.last });
+          }
+        }
+      }
+      let total = 0;
+      const levels = [...merged]
+        .sort((a, b) => a[0] - b[0])
+        .map(([index, a]): PredictedLevel => {
+          total += a.notional;
+          return { index, price: this.p.bin.price(index), qty: a.qty, notional: a.notional, count: a.count, venue_mask: a.mask, venues: venuesOf(a.mask), first_ts: a.first, last_ts: a.last };
+        });
+      return { levels, total };
+    };
+    const longs = side((m) => m.longs);
+    const shorts = side((m) => m.shorts);
+    return { ts: t, longs: longs.levels, shorts: shorts.levels, long_notional: longs.total, short_notional: shorts.total };
+  }
+}
+
+function venueIndexes(venues: readonly Venue[]): number[] {
+  return venues.map(venueIndex);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Incremental path.
+
+interface PendingOi {
+  readonly vi: number;
+  readonly symbol: string;
+  readonly ts: number;
+  readonly oi: number;
+  readonly mark: number;
+}
+
+/**
+ * Incremental predicted liquidation levels. Push open interest and trades in time order (one
+ * clock for both; an event earlier than the latest one pushed is refused), in any chunks;
+ * `at(t)` gives the snapshot at any t >= the latest event pushed. An OI observation is applied
+ * once an event with a later time arrives (or, on a copy, by `at`), so trades with the same
+ * timestamp count in the interval it closes whichever was pushed first.
+ */
+export class PredictedLiquidationOperator {
+  private readonly model: Model;
+  private clock = -Infinity;
+  private pending: PendingOi[] = [];
+
+  constructor(opts: PredictedLiquidationOptions) {
+    this.model = new Model(params(opts));
+  }
+
+  pushOpenInterest(c: OpenInterestColumns, from = 0, to = c.length): void {
+    const vis = c.markets.map((m) => venueIndex(m.venue));
+    for (let i = from; i < to; i++) {
+      const x = c.ts[i];
+      this.advance(x);
+      checkOpenInterest(c, i);
+      const mk = c.market[i];
+      this.pending.push({ vi: vis[mk], symbol: c.markets[mk].symbol, ts: x, oi: c.openInterest[i], mark: c.markPrice[i] });
+    }
+  }
+
+  pushTrades(c: TradeColumns, from = 0, to = c.length): void {
+    const vis = venueIndexes(c.venues);
+    for (let i = from; i < to; i++) {
+      this.advance(c.ts[i]);
+      checkTrade(c, i);
+      this.model.trade(vis[c.venue[i]], c.price[i], c.qty[i], c.side[i]);
+    }
+  }
+
+  /** The snapshot at t; t must be >= every event pushed (an output never sees past its time). */
+  at(t: number): PredictedLiquidationSnapshot {
+    if (!(t >= this.clock)) throw new RangeError(`predicted liquidations: snapshot at ${t} ms asked after events up to ${this.clock} ms were pushed`);
+    if (this.pending.length === 0) return this.model.snapshot(t);
+    const m = this.model.clone();
+    for (const o of this.pending) m.openInterest(o.vi, o.symbol, o.ts, o.oi, o.mark);
+    return m.snapshot(t);
+  }
+
+  private advance(x: number): void {
+    if (!(x >= this.clock)) throw new OutOfOrderError(x, this.clock);
+    if (x > this.clock && this.pending.length > 0) {
+      for (const o of this.pending) this.model.openInterest(o.vi, o.symbol, o.ts, o.oi, o.mark);
+      this.pending = [];
+    }
+    this.clock = x;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch path.
+
+/**
+ * Batch: the snapshots at each of `times` (non-decreasing) over whole columns, each seeing only
+ * the open interest and trades with ts <= its time (trades first at equal ts). Same snapshots as
+ * PredictedLiquidationOperator fed the same events (in time order, any chunking) at the same times.
+ */
+export function predictedLiquidationSnapshots(oi: OpenInterestColumns, trades: TradeColumns | undefined, times: readonly number[], opts: PredictedLiquidationOptions): PredictedLiquidationSnapshot[] {
+  const model = new Model(params(opts));
+  const oiVis = oi.markets.map((m) => venueIndex(m.venue));
+  const trVis = trades ? venueIndexes(trades.venues) : [];
+  const nt = trades?.length ?? 0;
+  let i = 0;
+  let j = 0;
+  const out: PredictedLiquidationSnapshot[] = [];
+  let prev = -Infinity;
+  for (const t of times) {
+    if (!(t >= prev)) throw new RangeError(`predicted liquidations: snapshot times must be non-decreasing, got ${t} after ${prev}`);
+    prev = t;
+    for (;;) {
+      const tt = j < nt ? trades!.ts[j] : Infinity;
+      const to = i < oi.length ? oi.ts[i] : Infinity;
+      if (tt <= to && tt <= t) {
+        if (j > 0 && tt < trades!.ts[j - 1]) throw new OutOfOrderError(tt, trades!.ts[j - 1]);
+        checkTrade(trades!, j);
+        model.trade(trVis[trades!.venue[j]], trades!.price[j], trades!.qty[j], trades!.side[j]);
+        j++;
+      } else if (to < tt && to <= t) {
+        if (i > 0 && to < oi.ts[i - 1]) throw new OutOfOrderError(to, oi.ts[i - 1]);
+        checkOpenInterest(oi, i);
+        const mk = oi.market[i];
+        model.openInterest(oiVis[mk], oi.markets[mk].symbol, to, oi.openInterest[i], oi.markPrice[i]);
+        i++;
+      } else {
+        break;
+      }
+    }
+    out.push(model.snapshot(t));
+  }
+  return out;
+}

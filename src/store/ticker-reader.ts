@@ -1,0 +1,111 @@
+/**
+ * Stored open interest (the `tickers` table) as columns, in time order, for the predicted
+ * liquidation levels (src/features/predicted-liquidations.ts).
+ *
+ * Only rows that carry an open interest are read (each ticker source fills a subset of the
+ * columns: a bookTicker row has none). Rows are ordered by `ts`, then by the caller's venue order,
+ * then the caller's symbol order, then insertion order (DuckDB's `rowid`). Every value is bound,
+ * never spliced into SQL.
+ */
+import type { DuckDBValue } from '@duckdb/node-api';
+import { StoreError } from '../core/errors.ts';
+import type { Venue } from '../core/events.ts';
+import type { Store } from './store.ts';
+
+export interface OpenInterestQuery {
+  /** Venues to read, in the order ties at the same `ts` are broken. */
+  readonly venues: readonly Venue[];
+  /** Venue-native symbols (resolved by the caller), in the order ties are broken after venue. */
+  readonly symbols: readonly string[];
+  /** Inclusive lower bound, epoch ms. */
+  readonly fromMs?: number;
+  /** Exclusive upper bound, epoch ms. */
+  readonly toMs?: number;
+}
+
+/** One venue + symbol series. */
+export interface OpenInterestMarket {
+  readonly venue: Venue;
+  readonly symbol: string;
+}
+
+/** Open-interest observations, one entry per ticker row that has one, in time order. */
+export interface OpenInterestColumns {
+  readonly length: number;
+  /** Exchange time, epoch ms (fractional where the source has µs). */
+  readonly ts: Float64Array;
+  /** Open interest in BASE units (docs/SCHEMA.md `tickers.open_interest`). */
+  readonly openInterest: Float64Array;
+  /** Mark price of the same row; NaN when the row has none. */
+  readonly markPrice: Float64Array;
+  /** Index into `markets` for each row. */
+  readonly market: Uint16Array;
+  /** The markets `market` indexes: only those with rows, in (venue order, symbol order). */
+  readonly markets: readonly OpenInterestMarket[];
+}
+
+const MAX_MARKETS = 0xffff;
+
+/** The SELECT for a query, every value bound. Columns: ts_ms, open_interest, mark_price (NaN for NULL), market ordinal. */
+function openInterestSql(q: OpenInterestQuery): { sql: string; values: DuckDBValue[] } {
+  const values: DuckDBValue[] = [];
+  const param = (v: DuckDBValue) => {
+    values.push(v);
+    return `$${values.length}`;
+  };
+  const n = q.symbols.length;
+  const venueOrd = `(CASE venue::VARCHAR ${q.venues.map((v, i) => `WHEN ${param(v)} THEN ${i}`).join(' ')} END)`;
+  const symbolOrd = `(CASE symbol ${q.symbols.map((s, i) => `WHEN ${param(s)} THEN ${i}`).join(' ')} END)`;
+  const where = [
+    `venue::VARCHAR IN (${q.venues.map((v) => param(v)).join(', ')})`,
+    `symbol IN (${q.symbols.map((s) => param(s)).join(', ')})`,
+    'open_interest IS NOT NULL',
+  ];
+  if (q.fromMs !== undefined) where.push(`ts >= make_timestamp(${param(BigInt(Math.round(q.fromMs * 1000)))}::BIGINT)`);
+  if (q.toMs !== undefined) where.push(`ts < make_timestamp(${param(BigInt(Math.round(q.toMs * 1000)))}::BIGINT)`);
+  const sql = `SELECT epoch_us(ts)::DOUBLE / 1000 AS ts_ms, open_interest,
+      coalesce(mark_price, 'NaN'::DOUBLE) AS mark_price,
+      (${venueOrd} * ${param(n)} + ${symbolOrd})::DOUBLE AS market_ord
+    FROM tickers WHERE ${where.join(' AND ')}
+    ORDER BY ts, market_ord, rowid`;
+  return { sql, values };
+}
+
+/** The open-interest series of venues x symbols over [fromMs, toMs), in one read. */
+export async function readOpenInterest(store: Store, q: OpenInterestQuery): Promise<OpenInterestColumns> {
+  if (q.venues.length * q.symbols.length > MAX_MARKETS) throw new RangeError(`readOpenInterest: at most ${MAX_MARKETS} venue x symbol pairs`);
+  const chunks: Float64Array[][] = [];
+  let total = 0;
+  if (q.venues.length > 0 && q.symbols.length > 0) {
+    const { sql, values } = openInterestSql(q);
+    try {
+      const result = await store.conn.stream(sql, values);
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        // Copy: a chunk's vectors are views DuckDB may reuse.
+        chunks.push([0, 1, 2, 3].map((c) => (chunk.getColumnVector(c) as unknown as { items: Float64Array }).items.slice(0, chunk.rowCount)));
+        total += chunk.rowCount;
+      }
+    } catch (e) {
+      throw new StoreError('E_STORE_QUERY', 'reading open interest failed', e);
+    }
+  }
+  // Keep only the markets that have rows, renumbered in (venue, symbol) order.
+  const used = new Set<number>();
+  for (const [, , , ord] of chunks) for (const o of ord) used.add(o);
+  const ords = [...used].sort((a, b) => a - b);
+  const renumber = new Map(ords.map((o, i) => [o, i]));
+  const n = q.symbols.length;
+  const markets = ords.map((o) => ({ venue: q.venues[Math.floor(o / n)], symbol: q.symbols[o % n] }));
+  const out = { length: total, ts: new Float64Array(total), openInterest: new Float64Array(total), markPrice: new Float64Array(total), market: new Uint16Array(total), markets };
+  let at = 0;
+  for (const [ts, oi, mark, ord] of chunks) {
+    out.ts.set(ts, at);
+    out.openInterest.set(oi, at);
+    out.markPrice.set(mark, at);
+    for (let i = 0; i < ord.length; i++) out.market[at + i] = renumber.get(ord[i])!;
+    at += ts.length;
+  }
+  return out;
+}
