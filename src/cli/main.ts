@@ -13,6 +13,7 @@ import { registerFootprint } from './footprint.ts';
 import { registerFormats } from './formats.ts';
 import { registerImport } from './import.ts';
 import { registerInfo } from './info.ts';
+import { registerLevels } from './levels.ts';
 import { registerLiquidations } from './liquidations.ts';
 import { registerSessions } from './sessions.ts';
 import { registerSizes } from './sizes.ts';
@@ -52,6 +53,7 @@ Examples:
   registerLiquidations(program);
   registerDivergence(program);
   registerVenues(program);
+  registerLevels(program);
   registerAnalyze(program);
   return program;
 }

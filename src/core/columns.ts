@@ -41,3 +41,25 @@ export function allocTradeColumns(capacity: number, venues: readonly Venue[] = [
     venues,
   };
 }
+
+/**
+ * L2 book messages as columns: per-message arrays (`ts`, `isSnapshot`, `seq`) of `length` entries,
+ * and level rows, message m owning rows [levelStart[m], levelStart[m + 1]).
+ */
+export interface BookColumns {
+  /** Messages. */
+  readonly length: number;
+  /** Exchange time of each message, epoch ms. */
+  readonly ts: Float64Array;
+  /** 1: the message replaces the whole book; 0: a diff. */
+  readonly isSnapshot: Uint8Array;
+  /** Venue sequence / last update id, NaN when none. */
+  readonly seq: Float64Array;
+  /** length + 1 offsets into the level rows. */
+  readonly levelStart: Uint32Array;
+  /** Per level row: +1 bid, -1 ask. */
+  readonly side: Int8Array;
+  readonly price: Float64Array;
+  /** Base units; 0 deletes the level. */
+  readonly qty: Float64Array;
+}

@@ -22,7 +22,7 @@ describe('orderflow CLI', () => {
   it('prints help with examples for every command', () => {
     const top = run(['--help']);
     assert.equal(top.code, 0);
-    for (const cmd of ['demo', 'import', 'info', 'export', 'formats', 'cvd', 'footprint', 'sizes', 'sessions', 'liquidations', 'divergence', 'venues', 'analyze']) {
+    for (const cmd of ['demo', 'import', 'info', 'export', 'formats', 'cvd', 'footprint', 'sizes', 'sessions', 'liquidations', 'divergence', 'venues', 'levels', 'analyze']) {
       assert.match(top.out, new RegExp(`\\b${cmd}\\b`));
       const h = run([cmd, '--help']);
       assert.equal(h.code, 0, `${cmd} --help`);
@@ -172,6 +172,21 @@ describe('orderflow CLI', () => {
     const cvd = JSON.parse(readFileSync(join(out, 'cvd_1d.json'), 'utf8')) as { buy_volume: number; sell_volume: number }[];
     assert.equal(cvd.length, 1);
     assert.ok(Math.abs(cvd[0].buy_volume - 34.481) < 1e-9 && Math.abs(cvd[0].sell_volume - 41.983) < 1e-9, 'same buy/sell totals as the demo');
+  });
+
+  it('levels projects liquidation prices from real Bybit open interest', () => {
+    const home = join(tempDir(), 'home');
+    for (const f of ['bybit-v5-linear-ws-tickers-2026-08-09.jsonl.gz', 'bybit-v5-linear-ws-publicTrade-2026-08-09.jsonl']) {
+      assert.equal(run(['import', join(SAMPLES, 'bybit', f), '--home', home]).code, 0);
+    }
+    const r = run(['levels', '--symbol', 'BTC', '--venues', 'bybit', '--json', '--home', home]);
+    assert.equal(r.code, 0, r.err);
+    const snap = JSON.parse(r.out) as { longs: { price: number }[]; shorts: { price: number }[]; long_notional: number };
+    assert.ok(snap.longs.length > 0 && snap.shorts.length > 0);
+    // BTC traded near 65,114 in the capture: longs liquidate below it, shorts above.
+    assert.ok(snap.longs.every((l) => l.price < 65_114) && snap.shorts.every((l) => l.price > 65_114));
+    const none = run(['levels', '--symbol', 'BTC', '--venues', 'binance', '--home', home]);
+    assert.match(none.out, /no open interest stored/);
   });
 
   it('runs the offline demo on the bundled samples', () => {

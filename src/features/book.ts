@@ -1,0 +1,753 @@
+/**
+ * Book and bait (docs/features/book.md "Book and bait").
+ *
+ * One operator per venue + symbol keeps an L2 book from snapshots and diffs, keyed by the integer
+ * tick index `Math.round(price / tick)` (sorted typed arrays per side, never float keys), and
+ * emits:
+ *
+ * - **imbalance near the touch**: (bid qty - ask qty) / (bid qty + ask qty) over the best N levels
+ *   (or N ticks) of each side, after every book message or once per time bucket;
+ * - **walls and what became of them**: a level near the touch whose size is at least `wallMultiple`
+ *   x the typical level size (rolling median of visible sizes near the touch) is tracked from the
+ *   message it appears in. When it vanishes, or falls below (1 - pullFraction) of its peak, the
+ *   operator waits `graceMs` for the trades that explain it, then emits `consumed` (aggressive
+ *   trades at its price account for the removed size, within `consumeTolerance`) or `pulled`
+ *   (they do not: bait / spoof). Walls still standing when the stream ends, a snapshot replaces
+ *   the book, or the tracking capacity is exceeded are emitted as `resting`.
+ *
+ * Causality: an output stamped `ts` depends only on book messages and trades with ts <= `ts`. A
+ * decision due at `d` is taken when an input later than `d` arrives, or on `advanceTo(t >= d)`.
+ * Book imbalance alone is never a signal (DESIGN.md, strategy point 5): it is context.
+ */
+import type { BookColumns, TradeColumns } from '../core/columns.ts';
+import type { BookEvent } from '../core/events.ts';
+import { decimalsOf } from './footprint.ts';
+import { OutOfOrderError, type Emit } from './operator.ts';
+
+export type { BookColumns };
+
+/** BookColumns from BookEvents (tests, live adapters). */
+export function bookColumns(events: readonly BookEvent[]): BookColumns {
+  let levels = 0;
+  for (const e of events) levels += e.bids.length + e.asks.length;
+  const n = events.length;
+  const c = {
+    length: n,
+    ts: new Float64Array(n),
+    isSnapshot: new Uint8Array(n),
+    seq: new Float64Array(n),
+    levelStart: new Uint32Array(n + 1),
+    side: new Int8Array(levels),
+    price: new Float64Array(levels),
+    qty: new Float64Array(levels),
+  };
+  let r = 0;
+  events.forEach((e, m) => {
+    c.ts[m] = e.ts;
+    c.isSnapshot[m] = e.isSnapshot ? 1 : 0;
+    c.seq[m] = e.seq;
+    c.levelStart[m] = r;
+    for (const [s, side] of [[e.bids, 1], [e.asks, -1]] as const) {
+      for (const [p, q] of s) {
+        c.side[r] = side;
+        c.price[r] = p;
+        c.qty[r] = q;
+        r++;
+      }
+    }
+  });
+  c.levelStart[n] = r;
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The book
+
+/** One side: levels sorted by ascending tick index in growable typed arrays. */
+export class BookSide {
+  private idx = new Float64Array(64);
+  private q = new Float64Array(64);
+  private n = 0;
+
+  /** `bid`: the best level is the highest index; `ask`: the lowest. */
+  constructor(readonly isBid: boolean) {}
+
+  get size(): number {
+    return this.n;
+  }
+
+  /** First position whose index is >= i. */
+  private find(i: number): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.idx[mid] < i) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Set the quantity at a tick index; 0 deletes it. */
+  set(i: number, qty: number): void {
+    const k = this.find(i);
+    const found = k < this.n && this.idx[k] === i;
+    if (qty === 0) {
+      if (!found) return;
+      this.idx.copyWithin(k, k + 1, this.n);
+      this.q.copyWithin(k, k + 1, this.n);
+      this.n--;
+      return;
+    }
+    if (found) {
+      this.q[k] = qty;
+      return;
+    }
+    if (this.n === this.idx.length) {
+      const idx = new Float64Array(this.n * 2);
+      idx.set(this.idx);
+      this.idx = idx;
+      const q = new Float64Array(this.n * 2);
+      q.set(this.q);
+      this.q = q;
+    }
+    this.idx.copyWithin(k + 1, k, this.n);
+    this.q.copyWithin(k + 1, k, this.n);
+    this.idx[k] = i;
+    this.q[k] = qty;
+    this.n++;
+  }
+
+  /** Quantity at a tick index, 0 when absent. */
+  get(i: number): number {
+    const k = this.find(i);
+    return k < this.n && this.idx[k] === i ? this.q[k] : 0;
+  }
+
+  clear(): void {
+    this.n = 0;
+  }
+
+  /** Tick index of the k-th best level (0 = the touch); NaN past the last level. */
+  indexAt(k: number): number {
+    if (k >= this.n) return NaN;
+    return this.idx[this.isBid ? this.n - 1 - k : k];
+  }
+
+  /** Quantity of the k-th best level; 0 past the last level. */
+  qtyAt(k: number): number {
+    if (k >= this.n) return 0;
+    return this.q[this.isBid ? this.n - 1 - k : k];
+  }
+
+  /** Tick index of the touch, NaN when the side is empty. */
+  best(): number {
+    return this.indexAt(0);
+  }
+}
+
+/** An L2 book of one venue + symbol, by integer tick index. */
+export class L2Book {
+  readonly bids = new BookSide(true);
+  readonly asks = new BookSide(false);
+  /** false until the first snapshot: diffs before it are ignored (counted in `skippedDiffs`). */
+  ready = false;
+  skippedDiffs = 0;
+
+  constructor(readonly tick: number) {
+    if (!(tick > 0) || !Number.isFinite(tick)) throw new RangeError(`book: tick must be > 0, got ${tick}`);
+  }
+
+  /** Apply message m of `c`. Returns false when it was a diff before any snapshot. */
+  apply(c: BookColumns, m: number): boolean {
+    if (c.isSnapshot[m]) {
+      this.bids.clear();
+      this.asks.clear();
+      this.ready = true;
+    } else if (!this.ready) {
+      this.skippedDiffs++;
+      return false;
+    }
+    for (let r = c.levelStart[m]; r < c.levelStart[m + 1]; r++) {
+      const qty = c.qty[r];
+      const price = c.price[r];
+      if (!(qty >= 0) || !Number.isFinite(qty) || !Number.isFinite(price)) {
+        throw new RangeError(`book: message at ${c.ts[m]} ms has a bad level [${price}, ${qty}] (price must be finite, qty finite and >= 0)`);
+      }
+      (c.side[r] > 0 ? this.bids : this.asks).set(Math.round(price / this.tick), qty);
+    }
+    return true;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rolling median of level sizes (bounded memory)
+
+/** Median of the last `window` values: a ring of arrivals plus the same values kept sorted. */
+export class RollingMedian {
+  private readonly ring: Float64Array;
+  private readonly sorted: Float64Array;
+  private n = 0;
+  private head = 0;
+
+  constructor(readonly window: number) {
+    this.ring = new Float64Array(window);
+    this.sorted = new Float64Array(window);
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  private lowerBound(v: number): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sorted[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  push(v: number): void {
+    if (this.n === this.window) {
+      const old = this.ring[this.head];
+      const k = this.lowerBound(old);
+      this.sorted.copyWithin(k, k + 1, this.n);
+      this.n--;
+    }
+    this.ring[this.head] = v;
+    this.head = (this.head + 1) % this.window;
+    const k = this.lowerBound(v);
+    this.sorted.copyWithin(k + 1, k, this.n);
+    this.sorted[k] = v;
+    this.n++;
+  }
+
+  /** Median (mean of the two middle values for an even count); NaN when empty. */
+  median(): number {
+    if (this.n === 0) return NaN;
+    const h = this.n >> 1;
+    return this.n & 1 ? this.sorted[h] : (this.sorted[h - 1] + this.sorted[h]) / 2;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operator
+
+export interface BookBaitOptions {
+  /** The instrument's tick size. */
+  readonly tick: number;
+  /** Imbalance over the best N levels of each side. Default 10. Ignored when `imbalanceTicks` is set. */
+  readonly imbalanceLevels?: number;
+  /** Imbalance over levels within N ticks of each touch (1 = the touch only). Default unset (levels). */
+  readonly imbalanceTicks?: number;
+  /** 0: one imbalance sample per book message; > 0: one per bucket of this many ms that has book messages (its last state, stamped at the bucket's close). Default 0. */
+  readonly imbalanceBucketMs?: number;
+  /** Levels per side scanned for walls and sampled for the typical size. Default 10. */
+  readonly wallLevels?: number;
+  /** A wall is a level >= this multiple of the typical level size. Default 5. */
+  readonly wallMultiple?: number;
+  /** Level-size samples in the rolling median. Default 2000. */
+  readonly typicalWindow?: number;
+  /** No wall is detected before the median holds this many samples. Default 200. */
+  readonly minTypicalSamples?: number;
+  /** A wall ends when its size falls below (1 - pullFraction) x its peak, or vanishes. Default 0.7. */
+  readonly pullFraction?: number;
+  /** Consumed when traded qty >= (1 - consumeTolerance) x removed qty. Default 0.2. */
+  readonly consumeTolerance?: number;
+  /** How long after a wall ends trades at its price still count, ms. Default 200. */
+  readonly graceMs?: number;
+  /**
+   * Open walls tracked at most. At capacity a new wall nearer its touch than the farthest open one
+   * replaces it (emitted as resting, `evicted`); otherwise it is not tracked. Default 64.
+   */
+  readonly maxWalls?: number;
+}
+
+export interface ImbalanceSample {
+  /**
+   * Message time (per-message mode), or the bucket's close time (bucket mode: the state after the
+   * bucket's last book message, known only once the bucket has closed), epoch ms.
+   */
+  readonly ts: number;
+  /** Touch prices; NaN when a side is empty. */
+  readonly bestBid: number;
+  readonly bestAsk: number;
+  /** Quantity in the window on each side. */
+  readonly bidQty: number;
+  readonly askQty: number;
+  /** (bidQty - askQty) / (bidQty + askQty), in [-1, 1]; NaN when both are 0. */
+  readonly imbalance: number;
+}
+
+export type WallSide = 'bid' | 'ask';
+export type WallOutcome = 'pulled' | 'consumed' | 'resting';
+/**
+ * Why a wall's tracking ended: `vanished` (level deleted), `shrunk` (fell below (1 - pullFraction)
+ * x peak), and for `resting`: `end` (flush), `snapshot` (a snapshot replaced the book), `evicted`
+ * (more than `maxWalls` open).
+ */
+export type WallEnd = 'vanished' | 'shrunk' | 'end' | 'snapshot' | 'evicted';
+
+export interface WallEvent {
+  /** When the outcome was decided: end time + graceMs for pulled/consumed, else the end time. */
+  readonly ts: number;
+  readonly outcome: WallOutcome;
+  readonly end: WallEnd;
+  readonly side: WallSide;
+  /** Tick index and price of the level. */
+  readonly index: number;
+  readonly price: number;
+  /** Size when first seen as a wall, its peak while tracked, and what was left when it ended. */
+  readonly size: number;
+  readonly peak: number;
+  readonly remaining: number;
+  /** peak - remaining. */
+  readonly removed: number;
+  /** Aggressive qty hitting the wall's side at its price from first seen to `ts`. */
+  readonly tradedQty: number;
+  /** Typical level size (rolling median) when it appeared, and size / typical. */
+  readonly typicalSize: number;
+  readonly multiple: number;
+  readonly firstSeenTs: number;
+  /** When the level vanished or shrank (or the stream ended, etc.). */
+  readonly endTs: number;
+  /** endTs - firstSeenTs. */
+  readonly lifetimeMs: number;
+  /** Ticks from its own side's touch (0 = at the touch) when it appeared, and just before it ended. */
+  readonly distanceAtAppear: number;
+  readonly distanceAtEnd: number;
+}
+
+/** A wall being tracked (read-only view for callers). */
+export interface OpenWall {
+  readonly side: WallSide;
+  readonly index: number;
+  readonly price: number;
+  readonly size: number;
+  readonly peak: number;
+  readonly tradedQty: number;
+  readonly typicalSize: number;
+  readonly firstSeenTs: number;
+  readonly distanceAtAppear: number;
+}
+
+interface Wall {
+  side: WallSide;
+  index: number;
+  size: number;
+  peak: number;
+  traded: number;
+  typical: number;
+  firstSeen: number;
+  distAppear: number;
+  /** Set once it ended (pending a decision). */
+  ended: boolean;
+  end: WallEnd;
+  endTs: number;
+  remaining: number;
+  distEnd: number;
+  due: number;
+}
+
+interface Params {
+  readonly tick: number;
+  readonly decimals: number;
+  readonly imbLevels: number;
+  readonly imbTicks: number;
+  readonly bucket: number;
+  readonly wallLevels: number;
+  readonly multiple: number;
+  readonly window: number;
+  readonly minSamples: number;
+  readonly pullFraction: number;
+  readonly tolerance: number;
+  readonly grace: number;
+  readonly maxWalls: number;
+}
+
+function params(o: BookBaitOptions): Params {
+  const p: Params = {
+    tick: o.tick,
+    decimals: decimalsOf(o.tick),
+    imbLevels: o.imbalanceLevels ?? 10,
+    imbTicks: o.imbalanceTicks ?? NaN,
+    bucket: o.imbalanceBucketMs ?? 0,
+    wallLevels: o.wallLevels ?? 10,
+    multiple: o.wallMultiple ?? 5,
+    window: o.typicalWindow ?? 2000,
+    minSamples: o.minTypicalSamples ?? 200,
+    pullFraction: o.pullFraction ?? 0.7,
+    tolerance: o.consumeTolerance ?? 0.2,
+    grace: o.graceMs ?? 200,
+    maxWalls: o.maxWalls ?? 64,
+  };
+  const whole = (name: string, v: number, min: number) => {
+    if (!(Number.isInteger(v) && v >= min)) throw new RangeError(`book: ${name} must be a whole number >= ${min}, got ${v}`);
+  };
+  if (!(p.tick > 0) || !Number.isFinite(p.tick)) throw new RangeError(`book: tick must be > 0, got ${p.tick}`);
+  whole('imbalanceLevels', p.imbLevels, 1);
+  if (o.imbalanceTicks !== undefined) whole('imbalanceTicks', p.imbTicks, 1);
+  if (!(p.bucket >= 0) || !Number.isFinite(p.bucket)) throw new RangeError(`book: imbalanceBucketMs must be >= 0, got ${p.bucket}`);
+  whole('wallLevels', p.wallLevels, 1);
+  if (!(p.multiple > 1)) throw new RangeError(`book: wallMultiple must be > 1, got ${p.multiple}`);
+  whole('typicalWindow', p.window, 1);
+  whole('minTypicalSamples', p.minSamples, 1);
+  if (p.minSamples > p.window) throw new RangeError(`book: minTypicalSamples (${p.minSamples}) must be <= typicalWindow (${p.window})`);
+  if (!(p.pullFraction > 0 && p.pullFraction <= 1)) throw new RangeError(`book: pullFraction must be in (0, 1], got ${p.pullFraction}`);
+  if (!(p.tolerance >= 0 && p.tolerance < 1)) throw new RangeError(`book: consumeTolerance must be in [0, 1), got ${p.tolerance}`);
+  if (!(p.grace >= 0) || !Number.isFinite(p.grace)) throw new RangeError(`book: graceMs must be >= 0, got ${p.grace}`);
+  whole('maxWalls', p.maxWalls, 1);
+  return p;
+}
+
+export interface BookBaitEmit {
+  readonly imbalance?: Emit<ImbalanceSample>;
+  readonly wall?: Emit<WallEvent>;
+}
+
+/**
+ * The incremental operator for one venue + symbol. Feed book messages (`pushBook`,
+ * `pushBookEvent`) and that market's trades (`pushTrades`) merged in time order: every input's ts
+ * must be >= the previous one's, and > the last `advanceTo` watermark. How the merged stream is
+ * cut into calls never changes the outputs.
+ */
+export class BookBaitOperator {
+  private readonly p: Params;
+  private book: L2Book;
+  private median: RollingMedian;
+  /** Tracked walls (open and ended-pending) by tick index. */
+  private bidWalls = new Map<number, Wall>();
+  private askWalls = new Map<number, Wall>();
+  private open = 0;
+  /** Ended walls waiting for their decision, in due order. */
+  private pending: Wall[] = [];
+  private lastTs = -Infinity;
+  private watermark = -Infinity;
+  /** Bucket mode: open bucket start, and its last sample (null when no book message in it). */
+  private bucketStart = NaN;
+  private bucketSample: ImbalanceSample | null = null;
+
+  constructor(
+    opts: BookBaitOptions,
+    private readonly emit: BookBaitEmit,
+  ) {
+    this.p = params(opts);
+    this.book = new L2Book(this.p.tick);
+    this.median = new RollingMedian(this.p.window);
+  }
+
+  /** The live book (read-only use). */
+  get l2(): L2Book {
+    return this.book;
+  }
+
+  /** Walls being tracked and not yet ended, best first per side. */
+  openWalls(): OpenWall[] {
+    const out: OpenWall[] = [];
+    for (const m of [this.bidWalls, this.askWalls]) {
+      for (const w of m.values()) {
+        if (w.ended) continue;
+        out.push({ side: w.side, index: w.index, price: this.price(w.index), size: w.size, peak: w.peak, tradedQty: w.traded, typicalSize: w.typical, firstSeenTs: w.firstSeen, distanceAtAppear: w.distAppear });
+      }
+    }
+    return out.sort((a, b) => (a.side === b.side ? (a.side === 'bid' ? b.index - a.index : a.index - b.index) : a.side === 'bid' ? -1 : 1));
+  }
+
+  pushBook(c: BookColumns, from = 0, to = c.length): void {
+    for (let m = from; m < to; m++) this.message(c, m);
+  }
+
+  pushBookEvent(ev: BookEvent): void {
+    const c = bookColumns([ev]);
+    this.message(c, 0);
+  }
+
+  /** Trades of this operator's market (the venue column is not read). */
+  pushTrades(t: TradeColumns, from = 0, to = t.length): void {
+    for (let i = from; i < to; i++) {
+      const ts = t.ts[i];
+      this.advanceInput(ts);
+      const idx = Math.round(t.price[i] / this.p.tick);
+      // A sell aggressor hits bids, a buy aggressor lifts asks.
+      const w = (t.side[i] < 0 ? this.bidWalls : this.askWalls).get(idx);
+      if (w) w.traded += t.qty[i];
+    }
+  }
+
+  /**
+   * Watermark: no input with ts <= t will follow. Decisions due by t are emitted, and an
+   * imbalance bucket ending by t.
+   */
+  advanceTo(t: number): void {
+    if (t < this.lastTs) throw this.outOfOrder(t);
+    this.resolveDue(t, true);
+    if (this.p.bucket > 0 && this.bucketSample && t >= this.bucketStart + this.p.bucket) this.closeBucket();
+    this.watermark = Math.max(this.watermark, t);
+    this.lastTs = Math.max(this.lastTs, t);
+  }
+
+  /** End of stream: pending decisions, open walls (as resting) and the open bucket are emitted; state resets. */
+  flush(): void {
+    this.resolveDue(Infinity, true);
+    this.closeAllOpen('end', this.lastTs);
+    if (this.bucketSample) this.closeBucket();
+    this.book = new L2Book(this.p.tick);
+    this.median = new RollingMedian(this.p.window);
+    this.bidWalls = new Map();
+    this.askWalls = new Map();
+    this.open = 0;
+    this.pending = [];
+    this.lastTs = -Infinity;
+    this.watermark = -Infinity;
+    this.bucketStart = NaN;
+    this.bucketSample = null;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private outOfOrder(ts: number): OutOfOrderError {
+    const e = new OutOfOrderError(ts, this.lastTs);
+    e.message = `book input at ${ts} ms is before the previous input or watermark (${Math.max(this.lastTs, this.watermark)} ms): book messages and trades must be pushed merged in time order`;
+    return e;
+  }
+
+  private price(index: number): number {
+    return Number((index * this.p.tick).toFixed(this.p.decimals));
+  }
+
+  /** Called before every input at `ts`: ordering check, due decisions, finished bucket. */
+  private advanceInput(ts: number): void {
+    if (!(ts >= this.lastTs) || ts <= this.watermark) throw this.outOfOrder(ts);
+    this.lastTs = ts;
+    this.resolveDue(ts, false);
+    if (this.p.bucket > 0 && this.bucketSample && ts >= this.bucketStart + this.p.bucket) this.closeBucket();
+  }
+
+  /** Decide ended walls due before t (or at t too when `inclusive`). */
+  private resolveDue(t: number, inclusive: boolean): void {
+    let k = 0;
+    while (k < this.pending.length && (this.pending[k].due < t || (inclusive && this.pending[k].due <= t))) {
+      const w = this.pending[k++];
+      const consumed = w.traded >= (1 - this.p.tolerance) * (w.peak - w.remaining);
+      this.finish(w, consumed ? 'consumed' : 'pulled', w.due);
+    }
+    if (k > 0) this.pending.splice(0, k);
+  }
+
+  private finish(w: Wall, outcome: WallOutcome, ts: number): void {
+    (w.side === 'bid' ? this.bidWalls : this.askWalls).delete(w.index);
+    this.emit.wall?.({
+      ts,
+      outcome,
+      end: w.end,
+      side: w.side,
+      index: w.index,
+      price: this.price(w.index),
+      size: w.size,
+      peak: w.peak,
+      remaining: w.remaining,
+      removed: w.peak - w.remaining,
+      tradedQty: w.traded,
+      typicalSize: w.typical,
+      multiple: w.size / w.typical,
+      firstSeenTs: w.firstSeen,
+      endTs: w.endTs,
+      lifetimeMs: w.endTs - w.firstSeen,
+      distanceAtAppear: w.distAppear,
+      distanceAtEnd: w.distEnd,
+    });
+  }
+
+  private distance(side: WallSide, index: number): number {
+    return side === 'bid' ? this.book.bids.best() - index : index - this.book.asks.best();
+  }
+
+  /** End an open wall as resting right away (snapshot, eviction, flush). */
+  private restOpen(w: Wall, end: WallEnd, ts: number): void {
+    const level = (w.side === 'bid' ? this.book.bids : this.book.asks).get(w.index);
+    w.ended = true;
+    w.end = end;
+    w.endTs = ts;
+    w.remaining = level;
+    w.distEnd = this.distance(w.side, w.index);
+    this.open--;
+    this.finish(w, 'resting', ts);
+  }
+
+  private closeAllOpen(end: WallEnd, ts: number): void {
+    const walls = [...this.bidWalls.values(), ...this.askWalls.values()].filter((w) => !w.ended);
+    walls.sort(byBookOrder);
+    for (const w of walls) this.restOpen(w, end, ts);
+  }
+
+  private message(c: BookColumns, m: number): void {
+    const ts = c.ts[m];
+    this.advanceInput(ts);
+    const snapshot = c.isSnapshot[m] === 1;
+    if (snapshot && this.open > 0) this.closeAllOpen('snapshot', ts);
+    // Distances "just before it ended" use the touch before this message.
+    const bestBidBefore = this.book.bids.best();
+    const bestAskBefore = this.book.asks.best();
+    if (!this.book.apply(c, m)) return;
+
+    // 1. Open walls that vanished or shrank past the pull fraction end here.
+    if (this.open > 0) {
+      const ended: Wall[] = [];
+      for (const [map, side] of [[this.bidWalls, this.book.bids], [this.askWalls, this.book.asks]] as const) {
+        for (const w of map.values()) {
+          if (w.ended) continue;
+          const q = side.get(w.index);
+          if (q > w.peak) w.peak = q;
+          if (q === 0 || q < (1 - this.p.pullFraction) * w.peak) {
+            w.ended = true;
+            w.end = q === 0 ? 'vanished' : 'shrunk';
+            w.endTs = ts;
+            w.remaining = q;
+            w.distEnd = w.side === 'bid' ? bestBidBefore - w.index : w.index - bestAskBefore;
+            w.due = ts + this.p.grace;
+            ended.push(w);
+          }
+        }
+      }
+      ended.sort(byBookOrder);
+      for (const w of ended) {
+        this.open--;
+        this.pending.push(w);
+      }
+    }
+
+    // 2. New walls, against the typical size before this message.
+    const median = this.median.median();
+    if (this.median.count >= this.p.minSamples && median > 0) {
+      const limit = this.p.multiple * median;
+      for (const [side, map, name] of [[this.book.bids, this.bidWalls, 'bid'], [this.book.asks, this.askWalls, 'ask']] as const) {
+        for (let k = 0; k < this.p.wallLevels && k < side.size; k++) {
+          const q = side.qtyAt(k);
+          if (q < limit) continue;
+          const index = side.indexAt(k);
+          if (map.has(index)) continue;
+          if (this.open >= this.p.maxWalls && !this.evictFartherThan(this.distance(name, index), ts)) continue;
+          map.set(index, { side: name, index, size: q, peak: q, traded: 0, typical: median, firstSeen: ts, distAppear: this.distance(name, index), ended: false, end: 'end', endTs: NaN, remaining: NaN, distEnd: NaN, due: NaN });
+          this.open++;
+        }
+      }
+    }
+
+    // 3. Typical size: the visible sizes near the touch.
+    for (const side of [this.book.bids, this.book.asks]) {
+      for (let k = 0; k < this.p.wallLevels && k < side.size; k++) this.median.push(side.qtyAt(k));
+    }
+
+    // 4. Imbalance.
+    const sample = this.imbalance(ts);
+    if (this.p.bucket === 0) {
+      this.emit.imbalance?.(sample);
+    } else {
+      const start = Math.floor(ts / this.p.bucket) * this.p.bucket;
+      this.bucketStart = start;
+      this.bucketSample = { ...sample, ts: start + this.p.bucket };
+    }
+  }
+
+  /**
+   * At capacity: end (as resting, `evicted`) the open wall farthest from its touch if it is
+   * farther than `d` ticks, making room; false when none is (the new wall is then not tracked).
+   */
+  private evictFartherThan(d: number, ts: number): boolean {
+    let worst: Wall | undefined;
+    let worstD = d;
+    for (const map of [this.bidWalls, this.askWalls]) {
+      for (const w of map.values()) {
+        if (w.ended) continue;
+        const wd = this.distance(w.side, w.index);
+        // Farthest first; on a tie the oldest, then bids before asks (map order is insertion).
+        if (wd > worstD || (wd === worstD && worst && w.firstSeen < worst.firstSeen)) {
+          worst = w;
+          worstD = wd;
+        }
+      }
+    }
+    if (!worst) return false;
+    this.restOpen(worst, 'evicted', ts);
+    return true;
+  }
+
+  private closeBucket(): void {
+    const s = this.bucketSample;
+    this.bucketSample = null;
+    if (s) this.emit.imbalance?.(s);
+  }
+
+  private imbalance(ts: number): ImbalanceSample {
+    const { bids, asks } = this.book;
+    const bb = bids.best();
+    const ba = asks.best();
+    let bidQty = 0;
+    let askQty = 0;
+    if (Number.isNaN(this.p.imbTicks)) {
+      for (let k = 0; k < this.p.imbLevels && k < bids.size; k++) bidQty += bids.qtyAt(k);
+      for (let k = 0; k < this.p.imbLevels && k < asks.size; k++) askQty += asks.qtyAt(k);
+    } else {
+      for (let k = 0; k < bids.size && bb - bids.indexAt(k) < this.p.imbTicks; k++) bidQty += bids.qtyAt(k);
+      for (let k = 0; k < asks.size && asks.indexAt(k) - ba < this.p.imbTicks; k++) askQty += asks.qtyAt(k);
+    }
+    const sum = bidQty + askQty;
+    return {
+      ts,
+      bestBid: Number.isNaN(bb) ? NaN : this.price(bb),
+      bestAsk: Number.isNaN(ba) ? NaN : this.price(ba),
+      bidQty,
+      askQty,
+      imbalance: sum > 0 ? (bidQty - askQty) / sum : NaN,
+    };
+  }
+}
+
+/** Bids before asks; within a side, nearest the touch first. */
+function byBookOrder(a: Wall, b: Wall): number {
+  if (a.side !== b.side) return a.side === 'bid' ? -1 : 1;
+  return a.side === 'bid' ? b.index - a.index : a.index - b.index;
+}
+
+export interface BookBaitResult {
+  readonly imbalance: ImbalanceSample[];
+  readonly walls: WallEvent[];
+}
+
+/**
+ * Batch path: book messages and trades of one market, each in time order, merged by ts (trades
+ * before book messages at the same ts: a venue's book frame at ts already reflects the trades
+ * matched by ts), then flushed.
+ */
+export function bookBait(book: BookColumns, trades: TradeColumns, opts: BookBaitOptions): BookBaitResult {
+  const imbalance: ImbalanceSample[] = [];
+  const walls: WallEvent[] = [];
+  const op = new BookBaitOperator(opts, { imbalance: (s) => imbalance.push(s), wall: (w) => walls.push(w) });
+  forEachMerged(book, trades, (kind, from, to) => (kind === 'book' ? op.pushBook(book, from, to) : op.pushTrades(trades, from, to)));
+  op.flush();
+  return { imbalance, walls };
+}
+
+/**
+ * The merge order the batch path uses, as runs: `fn('trades', i, j)` / `fn('book', m, n)` over
+ * consecutive index ranges. Exposed so callers (and tests) can feed the incremental operator the
+ * same stream.
+ */
+export function forEachMerged(book: BookColumns, trades: TradeColumns, fn: (kind: 'book' | 'trades', from: number, to: number) => void): void {
+  let m = 0;
+  let i = 0;
+  while (m < book.length || i < trades.length) {
+    if (i < trades.length && (m >= book.length || trades.ts[i] <= book.ts[m])) {
+      const from = i;
+      while (i < trades.length && (m >= book.length || trades.ts[i] <= book.ts[m])) i++;
+      fn('trades', from, i);
+    } else {
+      const from = m;
+      while (m < book.length && (i >= trades.length || book.ts[m] < trades.ts[i])) m++;
+      fn('book', from, m);
+    }
+  }
+}

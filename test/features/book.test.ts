@@ -1,0 +1,353 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import type { TradeColumns } from '../../src/core/columns.ts';
+import type { BookEvent, BookLevel } from '../../src/core/events.ts';
+import {
+  BookBaitOperator,
+  bookBait,
+  bookColumns,
+  forEachMerged,
+  L2Book,
+  RollingMedian,
+  type BookBaitOptions,
+  type BookColumns,
+  type ImbalanceSample,
+  type WallEvent,
+} from '../../src/features/book.ts';
+import { OutOfOrderError } from '../../src/features/operator.ts';
+import { readBook } from '../../src/store/book-reader.ts';
+import { readTrades } from '../../src/store/trade-reader.ts';
+import { loadBundledInstruments } from '../../src/venues/instruments.ts';
+import { importInto, openTempStore } from '../helpers/store.ts';
+import { columns, type Row } from './trades.ts';
+
+const BUY = 1;
+const SELL = -1;
+
+function msg(ts: number, isSnapshot: boolean, bids: BookLevel[], asks: BookLevel[]): BookEvent {
+  return { type: 'book', venue: 'bybit', symbol: 'TEST', ts, localTs: NaN, isSnapshot, bids, asks, seq: NaN };
+}
+
+/** Levels of one side of the book, best first, as [index, qty]. */
+function levels(book: L2Book, bid: boolean): [number, number][] {
+  const s = bid ? book.bids : book.asks;
+  const out: [number, number][] = [];
+  for (let k = 0; k < s.size; k++) out.push([s.indexAt(k), s.qtyAt(k)]);
+  return out;
+}
+
+const SNAP = msg(1000, true, [[99, 1], [98, 1], [97, 1]], [[101, 1], [102, 1], [103, 1]]);
+// Small windows so that hand cases reach the typical size at once; tick 1.
+const HAND: BookBaitOptions = { tick: 1, wallLevels: 3, wallMultiple: 5, typicalWindow: 100, minTypicalSamples: 1, graceMs: 100, imbalanceLevels: 2 };
+
+function run(book: BookEvent[], trades: Row[], opts: BookBaitOptions = HAND) {
+  return bookBait(bookColumns(book), columns(trades, ['bybit']), opts);
+}
+
+describe('L2 book', () => {
+  it('applies a snapshot, then diffs: update, insert, delete; a snapshot replaces both sides', () => {
+    const b = new L2Book(0.1);
+    const c = bookColumns([
+      msg(1, false, [[10.0, 5]], []), // before any snapshot: ignored
+      msg(2, true, [[10.0, 1], [9.9, 2]], [[10.1, 3], [10.3, 4]]),
+      msg(3, false, [[9.9, 0], [9.8, 7], [10.0, 1.5]], [[10.2, 8], [10.3, 0]]),
+      msg(4, false, [[9.7, 0]], []), // deleting an absent level is a no-op
+    ]);
+    assert.equal(b.apply(c, 0), false);
+    assert.equal(b.skippedDiffs, 1);
+    b.apply(c, 1);
+    assert.deepEqual(levels(b, true), [[100, 1], [99, 2]]);
+    b.apply(c, 2);
+    b.apply(c, 3);
+    // 10.2 / 0.1 = 101.99999999999999: indexes come from Math.round, never float keys.
+    assert.deepEqual(levels(b, true), [[100, 1.5], [98, 7]]);
+    assert.deepEqual(levels(b, false), [[101, 3], [102, 8]]);
+    b.apply(bookColumns([msg(5, true, [[9.5, 1]], [])]), 0);
+    assert.deepEqual(levels(b, true), [[95, 1]]);
+    assert.deepEqual(levels(b, false), []);
+    assert.ok(Number.isNaN(b.asks.best()));
+  });
+
+  it('refuses a NaN or negative size', () => {
+    assert.throws(() => new L2Book(1).apply(bookColumns([msg(1, true, [[1, -1]], [])]), 0), RangeError);
+    assert.throws(() => new L2Book(1).apply(bookColumns([msg(1, true, [[1, NaN]], [])]), 0), RangeError);
+  });
+
+  it('keeps any number of levels sorted (against a Map model)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 300 }), fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 9 }))), { maxLength: 400 }), (ops) => {
+        const b = new L2Book(1);
+        const model = [new Map<number, number>(), new Map<number, number>()];
+        b.apply(bookColumns([msg(0, true, [], [])]), 0);
+        const c = bookColumns(ops.map(([bid, i, q], k) => msg(k, false, bid ? [[i, q]] : [], bid ? [] : [[i, q]])));
+        ops.forEach(([bid, i, q], k) => {
+          b.apply(c, k);
+          const m = model[bid ? 0 : 1];
+          if (q === 0) m.delete(i);
+          else m.set(i, q);
+        });
+        const want = (m: Map<number, number>, desc: boolean) => [...m].sort((x, y) => (desc ? y[0] - x[0] : x[0] - y[0]));
+        assert.deepEqual(levels(b, true), want(model[0], true));
+        assert.deepEqual(levels(b, false), want(model[1], false));
+      }),
+    );
+  });
+});
+
+describe('rolling median', () => {
+  it('equals the median of the last `window` values', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 20 }), fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 200 }), (w, xs) => {
+        const m = new RollingMedian(w);
+        xs.forEach((x, i) => {
+          m.push(x);
+          const last = xs.slice(Math.max(0, i + 1 - w), i + 1).sort((a, b) => a - b);
+          const h = last.length >> 1;
+          assert.equal(m.median(), last.length & 1 ? last[h] : (last[h - 1] + last[h]) / 2);
+        });
+      }),
+    );
+  });
+});
+
+describe('imbalance near the touch', () => {
+  it('per message, over N levels or N ticks', () => {
+    const book = [SNAP, msg(2000, false, [[99, 3]], [[102, 10], [101, 0]])];
+    assert.deepEqual(run(book, []).imbalance, [
+      { ts: 1000, bestBid: 99, bestAsk: 101, bidQty: 2, askQty: 2, imbalance: 0 },
+      // asks now 102:10, 103:1; bids 99:3, 98:1
+      { ts: 2000, bestBid: 99, bestAsk: 102, bidQty: 4, askQty: 11, imbalance: (4 - 11) / 15 },
+    ]);
+    // Within 2 ticks of each touch: bids 99, 98; asks 102, 103 (101 is gone).
+    const ticks = run(book, [], { ...HAND, imbalanceTicks: 1 }).imbalance.map((s) => [s.bidQty, s.askQty]);
+    assert.deepEqual(ticks, [[1, 1], [3, 10]]);
+  });
+
+  it('per bucket: the last state of each bucket with messages, stamped at its close', () => {
+    const book = [SNAP, msg(1400, false, [[99, 3]], []), msg(2100, false, [[99, 0]], []), msg(4999, false, [], [[101, 5]])];
+    const s = run(book, [], { ...HAND, imbalanceBucketMs: 1000 }).imbalance;
+    assert.deepEqual(s.map((x) => [x.ts, x.bidQty, x.askQty]), [[2000, 4, 2], [3000, 2, 2], [5000, 2, 6]]);
+  });
+});
+
+describe('walls: hand-computed', () => {
+  const wallAt102 = msg(2000, false, [], [[102, 10]]);
+
+  it('a wall pulled without trades is pulled, decided graceMs after it vanished', () => {
+    const { walls } = run([SNAP, wallAt102, msg(3000, false, [], [[102, 0]]), msg(4000, false, [[97, 2]], [])], [[2500, 102, 3, SELL]]);
+    assert.deepEqual(walls, [
+      {
+        ts: 3100, outcome: 'pulled', end: 'vanished', side: 'ask', index: 102, price: 102, size: 10, peak: 10, remaining: 0, removed: 10,
+        tradedQty: 0, // the sell at 102 hit bids, not this ask
+        typicalSize: 1, multiple: 10, firstSeenTs: 2000, endTs: 3000, lifetimeMs: 1000, distanceAtAppear: 1, distanceAtEnd: 1,
+      },
+    ]);
+  });
+
+  it('a wall eaten by trades is consumed; a print inside the grace period still counts', () => {
+    const book = [SNAP, msg(2000, false, [], [[101, 10]]), msg(2700, false, [], [[101, 0]])];
+    const { walls } = run(book, [[2500, 101, 4, BUY], [2750, 101, 6, BUY], [2900, 101, 5, BUY]]);
+    assert.equal(walls.length, 1);
+    assert.deepEqual({ ...walls[0] }, { ...walls[0], ts: 2800, outcome: 'consumed', end: 'vanished', tradedQty: 10, distanceAtAppear: 0, distanceAtEnd: 0, lifetimeMs: 700 });
+    // Without the late print the trades explain 4 of 10 (< 80%): pulled, with what did trade.
+    const early = run(book, [[2500, 101, 4, BUY]]).walls;
+    assert.deepEqual([early[0].outcome, early[0].tradedQty], ['pulled', 4]);
+  });
+
+  it('shrinking past the pull fraction ends a wall; a smaller drop keeps it resting', () => {
+    const shrunk = run([SNAP, wallAt102, msg(3000, false, [], [[102, 2.9]])], []).walls;
+    assert.deepEqual(shrunk.map((w) => [w.outcome, w.end, w.remaining, w.removed]), [['pulled', 'shrunk', 2.9, 10 - 2.9]]);
+    const held = run([SNAP, wallAt102, msg(3000, false, [], [[102, 12]]), msg(3500, false, [], [[102, 4]])], []).walls;
+    // 4 >= 0.3 x peak 12: still standing when the stream ends.
+    assert.deepEqual(held.map((w) => [w.ts, w.outcome, w.end, w.size, w.peak, w.remaining]), [[3500, 'resting', 'end', 10, 12, 4]]);
+  });
+
+  it('a normal level gives no event', () => {
+    const { walls } = run([SNAP, msg(2000, false, [], [[102, 4.9]]), msg(3000, false, [], [[102, 0]])], [[2500, 102, 4.9, BUY]]);
+    assert.deepEqual(walls, []);
+  });
+
+  it('a snapshot ends open walls as resting; beyond maxWalls the farthest is evicted', () => {
+    const snap2 = msg(3000, true, [[99, 1]], [[101, 1]]);
+    assert.deepEqual(run([SNAP, wallAt102, snap2], []).walls.map((w) => [w.ts, w.outcome, w.end, w.remaining]), [[3000, 'resting', 'snapshot', 10]]);
+    const two = run([SNAP, wallAt102, msg(2500, false, [], [[101, 10]])], [], { ...HAND, maxWalls: 1 }).walls;
+    assert.deepEqual(two.map((w) => [w.ts, w.index, w.end]), [[2500, 102, 'evicted'], [2500, 101, 'end']]);
+  });
+
+  it('lists the walls it tracks', () => {
+    const op = new BookBaitOperator(HAND, {});
+    op.pushBookEvent(SNAP);
+    op.pushBookEvent(wallAt102);
+    op.pushTrades(columns([[2100, 102, 2, BUY]]));
+    assert.deepEqual(op.openWalls(), [{ side: 'ask', index: 102, price: 102, size: 10, peak: 10, tradedQty: 2, typicalSize: 1, firstSeenTs: 2000, distanceAtAppear: 1 }]);
+  });
+
+  it('refuses inputs out of time order, and inputs at or before a watermark', () => {
+    const op = new BookBaitOperator(HAND, {});
+    op.pushBookEvent(SNAP);
+    assert.throws(() => op.pushTrades(columns([[999, 100, 1, BUY]])), (e: OutOfOrderError) => e.code === 'E_OUT_OF_ORDER');
+    op.advanceTo(1500);
+    assert.throws(() => op.pushBookEvent(msg(1500, false, [], [])), OutOfOrderError);
+    op.pushBookEvent(msg(1501, false, [], []));
+  });
+});
+
+// --- Random markets --------------------------------------------------------------------------
+
+interface Market {
+  book: BookColumns;
+  trades: TradeColumns;
+}
+
+const TICK = 0.1;
+const px = (i: number) => Number((i * TICK).toFixed(1));
+
+/** Bids on indexes 992..999, asks on 1001..1008 (never crossed); sizes mostly 1-3, some walls; trades near the touch. */
+const marketArb = fc
+  .record({
+    msgs: fc.array(
+      fc.record({
+        dt: fc.integer({ min: 0, max: 300 }),
+        snapshot: fc.integer({ min: 0, max: 30 }),
+        // [bid?, ticks from 100.0, new size, qty traded at that level at the message's ts]
+        changes: fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 8 }), fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 15, max: 40 })), fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 1, max: 40 }))), { maxLength: 5 }),
+      }),
+      { minLength: 1, maxLength: 60 },
+    ),
+    // Trades hit the side they aggress (k > 0), sometimes the other one (k <= 0).
+    trades: fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: -1, max: 4 }), fc.integer({ min: 1, max: 40 }), fc.boolean()), { maxLength: 80 }),
+  })
+  .map(({ msgs, trades }): Market => {
+    let ts = 1_000_000;
+    const events: BookEvent[] = [];
+    const rows: Row[] = [];
+    const full = (t: number) => msg(t, true, [1, 2, 3, 4, 5, 6].map((k): BookLevel => [px(1000 - k), 1 + (k % 3)]), [1, 2, 3, 4, 5, 6].map((k): BookLevel => [px(1000 + k), 1 + (k % 2)]));
+    events.push(full(ts));
+    for (const m of msgs) {
+      ts += m.dt;
+      if (m.snapshot === 0) events.push(full(ts));
+      else events.push(msg(ts, false, m.changes.filter(([bid]) => bid).map(([, k, q]) => [px(1000 - k), q]), m.changes.filter(([bid]) => !bid).map(([, k, q]) => [px(1000 + k), q])));
+      // Prints that eat the changed levels (same ts: the batch merge puts trades first).
+      for (const [bid, k, , traded] of m.changes) if (traded > 0) rows.push([ts, px(bid ? 1000 - k : 1000 + k), traded, bid ? SELL : BUY]);
+    }
+    const span = ts - 1_000_000;
+    for (const [f, k, q, buy] of trades) rows.push([1_000_000 + Math.floor(f * (span + 500)), px(buy ? 1000 + k : 1000 - k), q, buy ? BUY : SELL]);
+    rows.sort((a, b) => a[0] - b[0]);
+    return { book: bookColumns(events), trades: columns(rows, ['bybit']) };
+  });
+
+const RANDOM_OPTS: BookBaitOptions = { tick: TICK, wallLevels: 4, wallMultiple: 5, typicalWindow: 40, minTypicalSamples: 8, graceMs: 150, maxWalls: 3, imbalanceLevels: 3 };
+
+function incremental(mk: Market, opts: BookBaitOptions, cutFractions: readonly number[]) {
+  const imbalance: ImbalanceSample[] = [];
+  const walls: WallEvent[] = [];
+  const op = new BookBaitOperator(opts, { imbalance: (s) => imbalance.push(s), wall: (w) => walls.push(w) });
+  const runs: ['book' | 'trades', number, number][] = [];
+  forEachMerged(mk.book, mk.trades, (kind, from, to) => runs.push([kind, from, to]));
+  let f = 0;
+  for (const [kind, from, to] of runs) {
+    // Cut each run at random points.
+    const at = [from];
+    while (f < cutFractions.length && at.length < 4) at.push(from + Math.floor(cutFractions[f++] * (to - from)));
+    at.push(to);
+    at.sort((a, b) => a - b);
+    for (let k = 0; k + 1 < at.length; k++) {
+      if (kind === 'book') op.pushBook(mk.book, at[k], at[k + 1]);
+      else op.pushTrades(mk.trades, at[k], at[k + 1]);
+    }
+  }
+  op.flush();
+  return { imbalance, walls };
+}
+
+/** The market's inputs with ts <= t. */
+function upTo(mk: Market, t: number): Market {
+  let m = 0;
+  while (m < mk.book.length && mk.book.ts[m] <= t) m++;
+  let i = 0;
+  while (i < mk.trades.length && mk.trades.ts[i] <= t) i++;
+  const b = mk.book;
+  const r = b.levelStart[m];
+  return {
+    book: { length: m, ts: b.ts.slice(0, m), isSnapshot: b.isSnapshot.slice(0, m), seq: b.seq.slice(0, m), levelStart: b.levelStart.slice(0, m + 1), side: b.side.slice(0, r), price: b.price.slice(0, r), qty: b.qty.slice(0, r) },
+    trades: { ...mk.trades, length: i },
+  };
+}
+
+describe('book and bait: properties', () => {
+  it('incremental == batch, however the merged stream is cut', () => {
+    fc.assert(
+      fc.property(marketArb, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 40 }), fc.constantFrom(0, 250), (mk, cuts, bucket) => {
+        const opts = { ...RANDOM_OPTS, imbalanceBucketMs: bucket };
+        assert.deepEqual(incremental(mk, opts, cuts), bookBait(mk.book, mk.trades, opts));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('is causal: every output at t is reproduced from the inputs with ts <= t and a watermark at t', () => {
+    const outcomes = new Set<string>();
+    fc.assert(
+      fc.property(marketArb, fc.constantFrom(0, 250), (mk, bucket) => {
+        const opts = { ...RANDOM_OPTS, imbalanceBucketMs: bucket };
+        const full = bookBait(mk.book, mk.trades, opts);
+        const times = new Set([...full.walls.map((w) => w.ts), ...full.imbalance.map((s) => s.ts)]);
+        for (const t of times) {
+          const cut = upTo(mk, t);
+          const seen = { imbalance: [] as ImbalanceSample[], walls: [] as WallEvent[] };
+          const op = new BookBaitOperator(opts, { imbalance: (s) => seen.imbalance.push(s), wall: (w) => seen.walls.push(w) });
+          forEachMerged(cut.book, cut.trades, (kind, from, to) => (kind === 'book' ? op.pushBook(cut.book, from, to) : op.pushTrades(cut.trades, from, to)));
+          op.advanceTo(t);
+          // Before any flush: only what inputs up to t decided. "end" walls exist only because the stream ended.
+          assert.deepEqual(seen.walls, full.walls.filter((w) => w.ts <= t && w.end !== 'end'));
+          assert.deepEqual(seen.imbalance, full.imbalance.filter((s) => s.ts <= t));
+          for (const w of seen.walls) outcomes.add(w.outcome);
+        }
+      }),
+      { numRuns: 60 },
+    );
+    assert.deepEqual([...outcomes].sort(), ['consumed', 'pulled', 'resting'], 'the generator reaches every outcome');
+  });
+});
+
+// --- The real Bybit capture --------------------------------------------------------------------
+
+const SAMPLES = fileURLToPath(new URL('../../samples/bybit/', import.meta.url));
+
+describe('book and bait on the Bybit orderbook.200 capture', () => {
+  it('keeps every book uncrossed and finds walls', async () => {
+    const store = await openTempStore();
+    await importInto(store, `${SAMPLES}bybit-v5-linear-ws-orderbook200-2026-08-09.jsonl.gz`);
+    await importInto(store, `${SAMPLES}bybit-v5-linear-ws-publicTrade-2026-08-09.jsonl`);
+    const instruments = loadBundledInstruments();
+    const found: Record<string, Record<string, number>> = {};
+    for (const symbol of ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'DOGEUSDT']) {
+      const tick = instruments.get('bybit', symbol)!.tickSize;
+      const book = await readBook(store, { venue: 'bybit', symbol });
+      const trades = await readTrades(store, { venues: ['bybit'], symbols: [symbol] });
+      const l2 = new L2Book(tick);
+      for (let m = 0; m < book.length; m++) {
+        assert.ok(l2.apply(book, m), `${symbol}: message ${m} applies (the capture starts with a snapshot)`);
+        assert.ok(l2.bids.best() < l2.asks.best(), `${symbol}: crossed after message ${m} at ${book.ts[m]}`);
+      }
+      const r = bookBait(book, trades, { tick });
+      assert.equal(r.imbalance.length, book.length);
+      for (const s of r.imbalance) assert.ok(s.imbalance >= -1 && s.imbalance <= 1 && s.bestBid < s.bestAsk);
+      const byOutcome: Record<string, number> = {};
+      for (const w of r.walls) {
+        byOutcome[w.outcome] = (byOutcome[w.outcome] ?? 0) + 1;
+        assert.ok(w.multiple >= 5 && w.lifetimeMs >= 0 && w.distanceAtAppear >= 0 && w.distanceAtAppear < 200, JSON.stringify(w));
+      }
+      found[symbol] = byOutcome;
+    }
+    // Default parameters. SOL and DOGE show no level 5x their typical size near the touch.
+    assert.deepEqual(found, {
+      BTCUSDT: { pulled: 39, consumed: 1, resting: 12 },
+      ETHUSDT: { pulled: 28, resting: 8 },
+      SOLUSDT: {},
+      DOGEUSDT: {},
+    });
+  });
+});
