@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { FileError, ParseError, StoreError, UsageError } from '../core/errors.ts';
 import { registerAnalyze } from './analyze.ts';
+import { registerBook } from './book.ts';
 import { registerCvd } from './cvd.ts';
 import { registerDemo } from './demo.ts';
 import { registerDivergence } from './divergence.ts';
@@ -54,6 +55,7 @@ Examples:
   registerDivergence(program);
   registerVenues(program);
   registerLevels(program);
+  registerBook(program);
   registerAnalyze(program);
   return program;
 }

@@ -22,7 +22,7 @@ describe('orderflow CLI', () => {
   it('prints help with examples for every command', () => {
     const top = run(['--help']);
     assert.equal(top.code, 0);
-    for (const cmd of ['demo', 'import', 'info', 'export', 'formats', 'cvd', 'footprint', 'sizes', 'sessions', 'liquidations', 'divergence', 'venues', 'levels', 'analyze']) {
+    for (const cmd of ['demo', 'import', 'info', 'export', 'formats', 'cvd', 'footprint', 'sizes', 'sessions', 'liquidations', 'divergence', 'venues', 'levels', 'book', 'analyze']) {
       assert.match(top.out, new RegExp(`\\b${cmd}\\b`));
       const h = run([cmd, '--help']);
       assert.equal(h.code, 0, `${cmd} --help`);
@@ -187,6 +187,23 @@ describe('orderflow CLI', () => {
     assert.ok(snap.longs.every((l) => l.price < 65_114) && snap.shorts.every((l) => l.price > 65_114));
     const none = run(['levels', '--symbol', 'BTC', '--venues', 'binance', '--home', home]);
     assert.match(none.out, /no open interest stored/);
+  });
+
+  it('book finds walls in the real Bybit book and says what became of them', () => {
+    const home = join(tempDir(), 'home');
+    for (const f of ['bybit-v5-linear-ws-orderbook200-2026-08-09.jsonl.gz', 'bybit-v5-linear-ws-publicTrade-2026-08-09.jsonl']) {
+      assert.equal(run(['import', join(SAMPLES, 'bybit', f), '--home', home]).code, 0);
+    }
+    const r = run(['book', '--symbol', 'BTCUSDT', '--venue', 'bybit', '--json', '--home', home]);
+    assert.equal(r.code, 0, r.err);
+    const { walls, imbalance } = JSON.parse(r.out) as { walls: { outcome: string; peak: number; typicalSize: number }[]; imbalance: { imbalance: number | null }[] };
+    assert.ok(walls.length > 0);
+    for (const w of walls) {
+      assert.ok(['pulled', 'consumed', 'resting'].includes(w.outcome));
+      assert.ok(w.peak >= 5 * w.typicalSize * 0.999, 'a wall is at least 5x the typical level');
+    }
+    assert.equal(imbalance.length, 414, 'one imbalance sample per book message');
+    assert.equal(run(['book', '--symbol', 'BTC', '--venue', 'ftx', '--home', home]).code, 2);
   });
 
   it('runs the offline demo on the bundled samples', () => {

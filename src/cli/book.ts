@@ -1,0 +1,91 @@
+/**
+ * `orderflow book`: large resting orders ("walls") of one venue's stored L2 book and what became
+ * of them (pulled = bait, consumed = traded through, resting), plus book imbalance near the touch.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../core/errors.ts';
+import { VENUES, type Venue } from '../core/events.ts';
+import { venueSymbol } from '../core/instruments.ts';
+import { bookBait, type WallEvent } from '../features/book.ts';
+import { readBook } from '../store/book-reader.ts';
+import { readTrades } from '../store/trade-reader.ts';
+import { Store } from '../store/store.ts';
+import { loadBundledInstruments } from '../venues/instruments.ts';
+import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
+import { qtyText } from './cvd.ts';
+import { registryTick } from './footprint-native.ts';
+import { isoTime, table } from './progress.ts';
+import { numberOpt } from './sizes.ts';
+
+interface BookOpts extends HomeOpts {
+  symbol: string;
+  venue: string;
+  from?: string;
+  to?: string;
+  tick?: string;
+  wallMultiple: string;
+  json?: boolean;
+}
+
+export function registerBook(program: Command): void {
+  homeOption(
+    program
+      .command('book')
+      .description('walls in the stored order book and what became of them: pulled (bait), consumed, resting; imbalance near the touch')
+      .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset')
+      .requiredOption('--venue <venue>', `one venue's book (${VENUES.join(', ')})`)
+      .option('--from <time>', 'from this time, inclusive (diffs before the next snapshot cannot be applied)')
+      .option('--to <time>', 'up to this time, exclusive')
+      .option('--tick <size>', 'tick size (default from the instrument)')
+      .option('--wall-multiple <x>', 'a wall is a level at least this many times the typical level size', '5')
+      .option('--json', 'print {"walls":[...],"imbalance":[...]} (NaN as null)'),
+  )
+    .addHelpText(
+      'after',
+      `
+Resting depth is often bait: imbalance alone is never a signal. A wall that vanishes without
+trades at its price is "pulled"; one traded through is "consumed". Definitions and limits:
+docs/FEATURES.md ("Book and bait").
+
+Examples:
+  $ orderflow book --symbol BTCUSDT --venue bybit
+  $ orderflow book --symbol ETH --venue bybit --wall-multiple 20 --json | jq '.walls[] | select(.outcome=="pulled")'`,
+    )
+    .action(async (opts: BookOpts) => {
+      if (!(VENUES as readonly string[]).includes(opts.venue)) throw new UsageError(`--venue: unknown venue ${JSON.stringify(opts.venue)}; known: ${VENUES.join(', ')}`);
+      const venue = opts.venue as Venue;
+      const symbol = venueSymbol(loadBundledInstruments(), venue, opts.symbol);
+      const tick = opts.tick === undefined ? registryTick([[venue, symbol]]) : numberOpt(opts.tick, '--tick');
+      const fromMs = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
+      const toMs = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
+      const store = await Store.open(existingHome(opts), { readOnly: true });
+      let result;
+      let messages: number;
+      try {
+        const book = await readBook(store, { venue, symbol, fromMs, toMs });
+        messages = book.length;
+        const trades = await readTrades(store, { venues: [venue], symbols: [symbol], fromMs, toMs });
+        result = bookBait(book, trades, { tick, wallMultiple: numberOpt(opts.wallMultiple, '--wall-multiple') });
+      } finally {
+        store.close();
+      }
+      if (opts.json) {
+        console.log(JSON.stringify(result, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+        return;
+      }
+      if (messages === 0) {
+        console.log(`no book stored for ${venue} ${symbol}`);
+        return;
+      }
+      const count = (o: WallEvent['outcome']) => result.walls.filter((w) => w.outcome === o).length;
+      console.log(`book of ${venue} ${symbol}: ${messages} messages, ${result.walls.length} walls (pulled ${count('pulled')}, consumed ${count('consumed')}, resting ${count('resting')})\n`);
+      if (result.walls.length > 0) {
+        console.log(table(
+          ['decided (UTC)', 'outcome', 'side', 'price', 'peak', 'traded', 'x typical', 'lifetime s', 'ticks from touch'],
+          result.walls.map((w) => [isoTime(w.ts), w.outcome, w.side, String(w.price), qtyText(w.peak), qtyText(w.tradedQty), w.multiple.toFixed(1), (w.lifetimeMs / 1000).toFixed(1), `${w.distanceAtAppear} -> ${w.distanceAtEnd}`]),
+        ));
+      }
+      const imb = result.imbalance.map((s) => s.imbalance).filter(Number.isFinite);
+      if (imb.length > 0) console.log(`\nimbalance near the touch: mean ${(imb.reduce((a, b) => a + b, 0) / imb.length).toFixed(3)} over ${imb.length} samples (never a signal alone)`);
+    });
+}
