@@ -1,0 +1,536 @@
+/**
+ * Absorption events (docs/features/absorption.md "Absorption events"; strategy point 2 of
+ * DESIGN.md): price reaches a liquidation zone, aggressive volume keeps hitting it, but the
+ * liquidations stop and price does not progress: the other side is absorbing.
+ *
+ * Zones come from the caller (`zonesFromClusters`, `zonesFromPredicted`, or any list), so the
+ * operator does not care how they were found. A zone of LONG liquidations (below price) is
+ * attacked by aggressive SELLING and absorbed by buyers; a zone of SHORT liquidations by
+ * aggressive BUYING, absorbed by sellers.
+ *
+ * Time is cut into epoch-aligned sub-bars of `stepMs`; the window is the last `windowMs /
+ * stepMs` sub-bars. At each sub-bar close t, for each zone price is visiting (the last trade is
+ * inside the zone's band) and that has not fired during this visit:
+ *
+ *   attack  = aggressive volume of the attack side printed inside the band over [t - W, t)
+ *   typical = median over the `lookbackWindows` windows before t - W of the market's aggressive
+ *             volume of that side (all prices), each window W long, aligned on t
+ *   liq     = liquidated qty of the zone's side inside the band over [t - W, t) ("during") and
+ *             over [t - 2W, t - W) ("before")
+ *   progress_bps = 1e4 x (ref - lowest visit trade in the window) / ref   (long zone; mirror for
+ *             short), ref = the visit's entry price if the visit began inside the window, else
+ *             the last trade price at t - W
+ *
+ * and fires when attack > 0, attack >= volumeMultiple x typical, liq during <= maxLiquidationRatio
+ * x liq before, and progress_bps <= maxProgressBps. One event per visit; a visit ends at the first
+ * trade outside the band.
+ *
+ * Both paths drive the same Engine: AbsorptionOperator (push trades and liquidations in time
+ * order, any chunks) and absorptionBatch (merges whole columns). Everything a sub-bar holds is a
+ * sum, min or max, and liquidations never read price state, so a trade and a liquidation of the
+ * same sub-bar may come in either order. State: fixed-size rings, O(zones x window) plus
+ * O(lookback x window), whatever the trade rate or the time span.
+ */
+import type { LiquidationColumns, TradeColumns } from '../core/columns.ts';
+import type { LiquidatedSide, LiquidationBins, LiquidationCluster } from './liquidations.ts';
+import { binner } from './liquidations.ts';
+import { OutOfOrderError, type Emit } from './operator.ts';
+import type { PredictedLevel, PredictedLiquidationSnapshot } from './predicted-liquidations.ts';
+
+/** A price zone formed (or projected) by one side's liquidations. */
+export interface AbsorptionZone {
+  readonly low: number;
+  readonly high: number;
+  /** Whose liquidations formed it: `long` (below price, attacked by selling) or `short` (above, attacked by buying). */
+  readonly side: LiquidatedSide;
+  readonly source: 'realized' | 'predicted';
+  /** The zone is known from this time on: a visit can start only with a trade at ts >= from_ts. Default -Infinity. */
+  readonly from_ts?: number;
+  /** ... and before this time; no event after it. Default Infinity. */
+  readonly to_ts?: number;
+}
+
+/** `buyers_absorb`: buyers absorbed selling at a long-liquidation zone (bullish); `sellers_absorb` the mirror (bearish). */
+export type AbsorptionDirection = 'buyers_absorb' | 'sellers_absorb';
+
+export interface AbsorptionEvent {
+  /** When the event becomes known: the close of the window's last sub-bar (= window_end_ms). */
+  readonly ts: number;
+  readonly direction: AbsorptionDirection;
+  readonly bias: 'bullish' | 'bearish';
+  /** Index of the zone in `options.zones`, and the zone. */
+  readonly zone_index: number;
+  readonly zone: AbsorptionZone;
+  /** Aggressor side of the attack: `sell` at a long zone, `buy` at a short zone. */
+  readonly attack_side: 'buy' | 'sell';
+  readonly window_start_ms: number;
+  readonly window_end_ms: number;
+  /** First trade of the visit inside the band: its time and price. */
+  readonly visit_start_ms: number;
+  readonly entry_price: number;
+  /** Attack-side aggressive volume inside the band over the window, base units. */
+  readonly attack_volume: number;
+  /** Median attack-side volume (all prices) of the past windows, base units. */
+  readonly typical_volume: number;
+  /** VWAP of the attack trades inside the band over the window. */
+  readonly vwap: number;
+  /** Liquidated qty (base) of the zone's side inside the band over the previous window and this one. */
+  readonly liquidations_before: number;
+  readonly liquidations_during: number;
+  /** Reference price of the progress (see module comment), and the furthest visit trade in the attack direction. */
+  readonly ref_price: number;
+  readonly extreme_price: number;
+  /** Signed: > 0 price went further in the attack direction, < 0 it went the other way. */
+  readonly progress_bps: number;
+  /** Last trade price at ts. */
+  readonly close: number;
+}
+
+export interface AbsorptionOptions {
+  readonly zones: readonly AbsorptionZone[];
+  /** Window length, a whole multiple of stepMs. Default 60 000 (1 m). */
+  readonly windowMs?: number;
+  /** Sub-bar length: how often the window is evaluated. Default 5 000 (5 s). */
+  readonly stepMs?: number;
+  /** Past windows in the typical-volume median. Default 60. */
+  readonly lookbackWindows?: number;
+  /** Past windows (since the stream's first event) needed before any event, 1..lookbackWindows. Default = lookbackWindows. */
+  readonly warmupWindows?: number;
+  /** attack >= volumeMultiple x typical. Default 2. */
+  readonly volumeMultiple?: number;
+  /** liquidations during <= maxLiquidationRatio x liquidations before. Default 0.25. */
+  readonly maxLiquidationRatio?: number;
+  /** progress_bps <= this. Default 5. */
+  readonly maxProgressBps?: number;
+  /** The band is [low x (1 - tol/1e4), high x (1 + tol/1e4)]. Default 5. */
+  readonly toleranceBps?: number;
+}
+
+export const DEFAULT_ABSORPTION_WINDOW_MS = 60_000;
+export const DEFAULT_ABSORPTION_STEP_MS = 5_000;
+
+interface Params {
+  readonly step: number;
+  /** Sub-bars per window. */
+  readonly k: number;
+  readonly lookback: number;
+  readonly warmup: number;
+  readonly multiple: number;
+  readonly liqRatio: number;
+  readonly maxProgress: number;
+  readonly tol: number;
+  readonly zones: readonly AbsorptionZone[];
+}
+
+function params(o: AbsorptionOptions): Params {
+  const step = o.stepMs ?? DEFAULT_ABSORPTION_STEP_MS;
+  const w = o.windowMs ?? DEFAULT_ABSORPTION_WINDOW_MS;
+  const lookback = o.lookbackWindows ?? 60;
+  const p: Params = {
+    step,
+    k: w / step,
+    lookback,
+    warmup: o.warmupWindows ?? lookback,
+    multiple: o.volumeMultiple ?? 2,
+    liqRatio: o.maxLiquidationRatio ?? 0.25,
+    maxProgress: o.maxProgressBps ?? 5,
+    tol: o.toleranceBps ?? 5,
+    zones: o.zones,
+  };
+  if (!(step > 0) || !Number.isFinite(step)) throw new RangeError(`absorption: stepMs must be > 0, got ${step}`);
+  if (!(Number.isInteger(p.k) && p.k >= 1 && p.k <= 100_000)) throw new RangeError(`absorption: windowMs must be a whole multiple (1..100000) of stepMs ${step}, got ${w}`);
+  if (!(Number.isInteger(lookback) && lookback >= 1 && lookback <= 10_000)) throw new RangeError(`absorption: lookbackWindows must be a whole number in 1..10000, got ${lookback}`);
+  if (!(Number.isInteger(p.warmup) && p.warmup >= 1 && p.warmup <= lookback)) throw new RangeError(`absorption: warmupWindows must be a whole number in 1..lookbackWindows (${lookback}), got ${p.warmup}`);
+  if (!(p.multiple >= 0) || !Number.isFinite(p.multiple)) throw new RangeError(`absorption: volumeMultiple must be finite and >= 0, got ${p.multiple}`);
+  if (!(p.liqRatio >= 0) || !Number.isFinite(p.liqRatio)) throw new RangeError(`absorption: maxLiquidationRatio must be finite and >= 0, got ${p.liqRatio}`);
+  if (Number.isNaN(p.maxProgress)) throw new RangeError('absorption: maxProgressBps must be a number, got NaN');
+  if (!(p.tol >= 0 && p.tol < 1e4)) throw new RangeError(`absorption: toleranceBps must be in [0, 10000), got ${p.tol}`);
+  p.zones.forEach((z, i) => {
+    if (!(z.low > 0 && z.high >= z.low && Number.isFinite(z.high))) throw new RangeError(`absorption: zones[${i}] has low ${z.low}, high ${z.high}; need 0 < low <= high, finite`);
+    if (z.side !== 'long' && z.side !== 'short') throw new RangeError(`absorption: zones[${i}] has side ${JSON.stringify(z.side)}; accepted: 'long', 'short'`);
+    if (z.source !== 'realized' && z.source !== 'predicted') throw new RangeError(`absorption: zones[${i}] has source ${JSON.stringify(z.source)}; accepted: 'realized', 'predicted'`);
+  });
+  return p;
+}
+
+function checkRow(kind: string, c: TradeColumns | LiquidationColumns, i: number): void {
+  const px = c.price[i];
+  const q = c.qty[i];
+  if (!(px > 0) || !Number.isFinite(px)) throw new RangeError(`absorption: ${kind} row ${i} has price ${px}; prices must be finite and > 0`);
+  if (!(q >= 0) || !Number.isFinite(q)) throw new RangeError(`absorption: ${kind} row ${i} has qty ${q}; quantities must be finite and >= 0`);
+  if (c.side[i] !== 1 && c.side[i] !== -1) throw new RangeError(`absorption: ${kind} row ${i} has side ${c.side[i]}; accepted: 1 (buy), -1 (sell)`);
+}
+
+/** Ring slot of absolute sub-bar k in a ring of n. */
+function slot(k: number, n: number): number {
+  const r = k % n;
+  return r < 0 ? r + n : r;
+}
+
+/** One zone's rings (indexed by absolute sub-bar) and visit state. */
+class ZoneState {
+  /** Aggressor side of the attack (-1 sell at a long zone, +1 buy at a short zone). */
+  readonly attack: 1 | -1;
+  /** Forced-order side of the zone's liquidations (-1 sell = longs, +1 buy = shorts). */
+  readonly liqSide: 1 | -1;
+  readonly lo: number;
+  readonly hi: number;
+  readonly from: number;
+  readonly to: number;
+  /** Empty value of the extreme ring: +Infinity (min, long zone) or -Infinity (max, short zone). */
+  readonly none: number;
+  readonly att: Float64Array;
+  readonly attN: Float64Array;
+  readonly ext: Float64Array;
+  /** 2 windows: before and during. */
+  readonly liq: Float64Array;
+  visit = false;
+  fired = false;
+  visitStart = NaN;
+  entry = NaN;
+
+  constructor(
+    readonly zone: AbsorptionZone,
+    readonly index: number,
+    k: number,
+    tol: number,
+  ) {
+    const long = zone.side === 'long';
+    this.attack = long ? -1 : 1;
+    this.liqSide = long ? -1 : 1;
+    this.lo = zone.low * (1 - tol / 1e4);
+    this.hi = zone.high * (1 + tol / 1e4);
+    this.from = zone.from_ts ?? -Infinity;
+    this.to = zone.to_ts ?? Infinity;
+    this.none = long ? Infinity : -Infinity;
+    this.att = new Float64Array(k);
+    this.attN = new Float64Array(k);
+    this.ext = new Float64Array(k).fill(this.none);
+    this.liq = new Float64Array(2 * k);
+  }
+
+  open(kk: number, k: number): void {
+    const s = slot(kk, k);
+    this.att[s] = 0;
+    this.attN[s] = 0;
+    this.ext[s] = this.none;
+    this.liq[slot(kk, 2 * k)] = 0;
+  }
+
+  clear(): void {
+    this.att.fill(0);
+    this.attN.fill(0);
+    this.ext.fill(this.none);
+    this.liq.fill(0);
+  }
+}
+
+/** Per-event updates and sub-bar closes: the one code both paths run. */
+class Engine {
+  private readonly zs: ZoneState[];
+  /** Ring length of the market volume history: the current window and `lookback` past ones. */
+  private readonly g: number;
+  private readonly buyV: Float64Array;
+  private readonly sellV: Float64Array;
+  /** Last trade price at the close of each of the last k + 1 sub-bars. */
+  private readonly closes: Float64Array;
+  private readonly sums: Float64Array;
+  /** Open sub-bar (absolute index floor(ts / step)) and the first one of the stream; NaN before any event. */
+  private kOpen = NaN;
+  private kStart = NaN;
+  private last = NaN;
+
+  constructor(
+    private readonly p: Params,
+    private readonly emit: Emit<AbsorptionEvent>,
+  ) {
+    this.zs = p.zones.map((z, i) => new ZoneState(z, i, p.k, p.tol));
+    this.g = (p.lookback + 1) * p.k;
+    this.buyV = new Float64Array(this.g);
+    this.sellV = new Float64Array(this.g);
+    this.closes = new Float64Array(p.k + 1).fill(NaN);
+    this.sums = new Float64Array(p.lookback);
+  }
+
+  trade(ts: number, price: number, qty: number, side: number): void {
+    this.advance(ts);
+    this.last = price;
+    const g = slot(this.kOpen, this.g);
+    if (side > 0) this.buyV[g] += qty;
+    else this.sellV[g] += qty;
+    const s = slot(this.kOpen, this.p.k);
+    for (const z of this.zs) {
+      if (price >= z.lo && price <= z.hi) {
+        if (!z.visit && ts >= z.from && ts < z.to) {
+          z.visit = true;
+          z.fired = false;
+          z.visitStart = ts;
+          z.entry = price;
+          z.ext.fill(z.none);
+        }
+        if (side === z.attack) {
+          z.att[s] += qty;
+          z.attN[s] += price * qty;
+        }
+        // A band trade outside a visit (zone not live) is wiped when the next visit starts.
+        z.ext[s] = z.attack < 0 ? Math.min(z.ext[s], price) : Math.max(z.ext[s], price);
+      } else if (z.visit) {
+        z.visit = false;
+      }
+    }
+  }
+
+  liquidation(ts: number, price: number, qty: number, side: number): void {
+    this.advance(ts);
+    const s = slot(this.kOpen, 2 * this.p.k);
+    for (const z of this.zs) if (side === z.liqSide && price >= z.lo && price <= z.hi) z.liq[s] += qty;
+  }
+
+  /** Ends the stream: the open sub-bar is closed (evaluated as if complete) and all state is dropped. */
+  flush(): void {
+    if (!Number.isNaN(this.kOpen)) this.close(this.kOpen);
+    this.kOpen = NaN;
+    this.kStart = NaN;
+    this.last = NaN;
+    this.buyV.fill(0);
+    this.sellV.fill(0);
+    this.closes.fill(NaN);
+    for (const z of this.zs) {
+      z.clear();
+      z.visit = false;
+      z.fired = false;
+      z.visitStart = NaN;
+      z.entry = NaN;
+    }
+  }
+
+  private advance(ts: number): void {
+    const kk = Math.floor(ts / this.p.step);
+    if (Number.isNaN(this.kOpen)) {
+      if (!Number.isFinite(kk)) throw new RangeError(`absorption: event time ${ts} is not finite`);
+      this.kOpen = kk;
+      this.kStart = kk;
+      this.openSlots(kk);
+      return;
+    }
+    if (!(kk >= this.kOpen)) throw new OutOfOrderError(ts, this.kOpen * this.p.step);
+    if (kk === this.kOpen) return;
+    if (!Number.isFinite(kk)) throw new RangeError(`absorption: event time ${ts} is not finite`);
+    this.close(this.kOpen);
+    let k = this.kOpen + 1;
+    const kw = this.p.k;
+    if (kk - k > kw + this.g) {
+      // A long gap: after kw empty sub-bars no window holds attack volume (no event can fire),
+      // and after g every ring is empty; jumping gives exactly what stepping would.
+      for (const end = k + kw; k < end; k++) {
+        this.openSlots(k);
+        this.close(k);
+      }
+      this.buyV.fill(0);
+      this.sellV.fill(0);
+      this.closes.fill(this.last);
+      for (const z of this.zs) z.clear();
+      k = kk;
+    }
+    for (; k < kk; k++) {
+      this.openSlots(k);
+      this.close(k);
+    }
+    this.openSlots(kk);
+    this.kOpen = kk;
+  }
+
+  private openSlots(k: number): void {
+    const g = slot(k, this.g);
+    this.buyV[g] = 0;
+    this.sellV[g] = 0;
+    for (const z of this.zs) z.open(k, this.p.k);
+  }
+
+  /** Median attack-side market volume of the past windows before sub-bar k's window; NaN before warm-up. */
+  private typical(k: number, attack: number): number {
+    const kw = this.p.k;
+    const valid = Math.min(this.p.lookback, Math.floor((k - this.kStart + 1) / kw) - 1);
+    if (valid < this.p.warmup) return NaN;
+    const ring = attack > 0 ? this.buyV : this.sellV;
+    for (let j = 1; j <= valid; j++) {
+      let s = 0;
+      for (let b = k - (j + 1) * kw + 1; b <= k - j * kw; b++) s += ring[slot(b, this.g)];
+      this.sums[j - 1] = s;
+    }
+    const v = this.sums.subarray(0, valid).sort();
+    const m = valid >> 1;
+    return valid % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+  }
+
+  private close(k: number): void {
+    const p = this.p;
+    const kw = p.k;
+    this.closes[slot(k, kw + 1)] = this.last;
+    const t = (k + 1) * p.step;
+    const t0 = t - kw * p.step;
+    let typBuy: number | undefined;
+    let typSell: number | undefined;
+    for (const z of this.zs) {
+      if (!z.visit || z.fired || t > z.to) continue;
+      let attack = 0;
+      let notional = 0;
+      let ext = z.none;
+      let during = 0;
+      let before = 0;
+      for (let b = k - kw + 1; b <= k; b++) {
+        const s = slot(b, kw);
+        attack += z.att[s];
+        notional += z.attN[s];
+        ext = z.attack < 0 ? Math.min(ext, z.ext[s]) : Math.max(ext, z.ext[s]);
+        during += z.liq[slot(b, 2 * kw)];
+        before += z.liq[slot(b - kw, 2 * kw)];
+      }
+      if (!(attack > 0)) continue;
+      const typical = z.attack > 0 ? (typBuy ??= this.typical(k, 1)) : (typSell ??= this.typical(k, -1));
+      if (!(attack >= p.multiple * typical)) continue;
+      if (!(during <= p.liqRatio * before)) continue;
+      const ref = z.visitStart >= t0 ? z.entry : this.closes[slot(k - kw, kw + 1)];
+      // ext is finite: attack > 0 means band trades in the window, and they belong to this visit (or it began inside the window, at its entry trade).
+      const progress = (1e4 * (z.attack < 0 ? ref - ext : ext - ref)) / ref;
+      if (!(progress <= p.maxProgress)) continue;
+      z.fired = true;
+      const long = z.attack < 0;
+      this.emit({
+        ts: t,
+        direction: long ? 'buyers_absorb' : 'sellers_absorb',
+        bias: long ? 'bullish' : 'bearish',
+        zone_index: z.index,
+        zone: z.zone,
+        attack_side: long ? 'sell' : 'buy',
+        window_start_ms: t0,
+        window_end_ms: t,
+        visit_start_ms: z.visitStart,
+        entry_price: z.entry,
+        attack_volume: attack,
+        typical_volume: typical,
+        vwap: notional / attack,
+        liquidations_before: before,
+        liquidations_during: during,
+        ref_price: ref,
+        extreme_price: ext,
+        progress_bps: progress,
+        close: this.last,
+      });
+    }
+  }
+}
+
+/**
+ * Incremental absorption events. Push trades and liquidations in time order (one clock for both:
+ * an event before the open sub-bar is refused with OutOfOrderError; within the open sub-bar the
+ * two streams may interleave in any order), in any chunks. An event is emitted when the first
+ * event of a later sub-bar arrives (or at flush). `flush()` closes the open sub-bar as if complete
+ * and forgets everything; pushing after it starts afresh.
+ */
+export class AbsorptionOperator {
+  private readonly engine: Engine;
+
+  constructor(opts: AbsorptionOptions, emit: Emit<AbsorptionEvent>) {
+    this.engine = new Engine(params(opts), emit);
+  }
+
+  pushTrades(c: TradeColumns, from = 0, to = c.length): void {
+    for (let i = from; i < to; i++) {
+      checkRow('trade', c, i);
+      this.engine.trade(c.ts[i], c.price[i], c.qty[i], c.side[i]);
+    }
+  }
+
+  pushLiquidations(c: LiquidationColumns, from = 0, to = c.length): void {
+    for (let i = from; i < to; i++) {
+      checkRow('liquidation', c, i);
+      this.engine.liquidation(c.ts[i], c.price[i], c.qty[i], c.side[i]);
+    }
+  }
+
+  flush(): void {
+    this.engine.flush();
+  }
+}
+
+/**
+ * Batch: the events of whole columns (each in time order), merged by ts (trades first at equal
+ * ts; the order does not change any output), then flushed. Same events as AbsorptionOperator fed
+ * the same rows in any chunks and interleaving.
+ */
+export function absorptionBatch(trades: TradeColumns, liquidations: LiquidationColumns | undefined, opts: AbsorptionOptions): AbsorptionEvent[] {
+  const out: AbsorptionEvent[] = [];
+  const e = new Engine(params(opts), (x) => out.push(x));
+  const nl = liquidations?.length ?? 0;
+  let i = 0;
+  let j = 0;
+  while (i < trades.length || j < nl) {
+    const tt = i < trades.length ? trades.ts[i] : Infinity;
+    const lt = j < nl ? liquidations!.ts[j] : Infinity;
+    if (tt <= lt) {
+      if (i > 0 && tt < trades.ts[i - 1]) throw new OutOfOrderError(tt, trades.ts[i - 1]);
+      checkRow('trade', trades, i);
+      e.trade(tt, trades.price[i], trades.qty[i], trades.side[i]);
+      i++;
+    } else {
+      if (j > 0 && lt < liquidations!.ts[j - 1]) throw new OutOfOrderError(lt, liquidations!.ts[j - 1]);
+      checkRow('liquidation', liquidations!, j);
+      e.liquidation(lt, liquidations!.price[j], liquidations!.qty[j], liquidations!.side[j]);
+      j++;
+    }
+  }
+  e.flush();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Zone sources.
+
+export interface ZoneSourceOptions {
+  /** When the zones became known (a snapshot's time): no visit starts before it. */
+  readonly fromTs: number;
+  readonly toTs?: number;
+  /** The bins the clusters/levels were made with: zones then span whole bins (edges half a bin beyond the extreme bin prices). */
+  readonly bins?: LiquidationBins;
+}
+
+function edges(lowIndex: number, highIndex: number, low: number, high: number, bins: LiquidationBins | undefined): [number, number] {
+  if (!bins) return [low, high];
+  const b = binner(bins);
+  return [(b.price(lowIndex - 1) + b.price(lowIndex)) / 2, (b.price(highIndex) + b.price(highIndex + 1)) / 2];
+}
+
+function known(o: ZoneSourceOptions): { from_ts: number; to_ts?: number } {
+  return o.toTs === undefined ? { from_ts: o.fromTs } : { from_ts: o.fromTs, to_ts: o.toTs };
+}
+
+/** Realized clusters (LiquidationSnapshot.clusters) as zones, in the clusters' order. */
+export function zonesFromClusters(clusters: readonly LiquidationCluster[], o: ZoneSourceOptions): AbsorptionZone[] {
+  return clusters.map((c) => {
+    const [low, high] = edges(c.low_index, c.high_index, c.low, c.high, o.bins);
+    return { low, high, side: c.side, source: 'realized', ...known(o) };
+  });
+}
+
+/**
+ * Predicted levels as zones: per side, maximal runs of adjacent bins whose projected notional is
+ * >= minNotional, longs then shorts, ascending by price. `fromTs` defaults to the snapshot's time.
+ */
+export function zonesFromPredicted(s: PredictedLiquidationSnapshot, o: Partial<ZoneSourceOptions> & { readonly minNotional: number }): AbsorptionZone[] {
+  const out: AbsorptionZone[] = [];
+  const when = known({ fromTs: o.fromTs ?? s.ts, toTs: o.toTs });
+  const run = (levels: readonly PredictedLevel[], side: LiquidatedSide) => {
+    const hot = levels.filter((l) => l.notional >= o.minNotional);
+    for (let a = 0; a < hot.length; ) {
+      let e = a;
+      while (e + 1 < hot.length && hot[e + 1].index === hot[e].index + 1) e++;
+      const [low, high] = edges(hot[a].index, hot[e].index, hot[a].price, hot[e].price, o.bins);
+      out.push({ low, high, side, source: 'predicted', ...when });
+      a = e + 1;
+    }
+  };
+  run(s.longs, 'long');
+  run(s.shorts, 'short');
+  return out;
+}
