@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { FileError, ParseError, StoreError, UsageError } from '../core/errors.ts';
+import { registerAbsorption } from './absorption.ts';
 import { registerAnalyze } from './analyze.ts';
 import { registerBook } from './book.ts';
 import { registerCvd } from './cvd.ts';
@@ -56,6 +57,7 @@ Examples:
   registerVenues(program);
   registerLevels(program);
   registerBook(program);
+  registerAbsorption(program);
   registerAnalyze(program);
   return program;
 }

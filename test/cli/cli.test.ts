@@ -22,7 +22,7 @@ describe('orderflow CLI', () => {
   it('prints help with examples for every command', () => {
     const top = run(['--help']);
     assert.equal(top.code, 0);
-    for (const cmd of ['demo', 'import', 'info', 'export', 'formats', 'cvd', 'footprint', 'sizes', 'sessions', 'liquidations', 'divergence', 'venues', 'levels', 'book', 'analyze']) {
+    for (const cmd of ['demo', 'import', 'info', 'export', 'formats', 'cvd', 'footprint', 'sizes', 'sessions', 'liquidations', 'divergence', 'venues', 'levels', 'book', 'absorption', 'analyze']) {
       assert.match(top.out, new RegExp(`\\b${cmd}\\b`));
       const h = run([cmd, '--help']);
       assert.equal(h.code, 0, `${cmd} --help`);
@@ -204,6 +204,15 @@ describe('orderflow CLI', () => {
     }
     assert.equal(imbalance.length, 414, 'one imbalance sample per book message');
     assert.equal(run(['book', '--symbol', 'BTC', '--venue', 'ftx', '--home', home]).code, 2);
+  });
+
+  it('absorption reads clusters then flow; a missing --zones-at is a usage error', () => {
+    const home = join(tempDir(), 'home');
+    assert.equal(run(['import', join(SAMPLES, 'okx'), '--home', home]).code, 0);
+    const r = run(['absorption', '--symbol', 'BTC', '--zones-at', '2022-05-13T16:27:00Z', '--json', '--home', home]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(JSON.parse(r.out), { zones: [], events: [] }, 'no liquidations stored: no zones, no events');
+    assert.notEqual(run(['absorption', '--symbol', 'BTC', '--home', home]).code, 0);
   });
 
   it('runs the offline demo on the bundled samples', () => {

@@ -1,0 +1,103 @@
+/**
+ * `orderflow absorption`: absorption events at the realized liquidation clusters of a market.
+ * Zones are the clusters found at `--zones-at` (only liquidations up to then); events are looked
+ * for in the trades and liquidations after it.
+ */
+import type { Command } from 'commander';
+import { AbsorptionOperator, zonesFromClusters, type AbsorptionEvent } from '../features/absorption.ts';
+import { readLiquidations } from '../store/liquidation-reader.ts';
+import { Store } from '../store/store.ts';
+import { streamTrades } from '../store/trade-reader.ts';
+import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
+import { marketQuery, qtyText } from './cvd.ts';
+import { DEFAULT_BPS, SAMPLED_NOTE, snapshotAt } from './liquidations.ts';
+import { isoTime, table } from './progress.ts';
+import { numberOpt } from './sizes.ts';
+
+interface AbsorptionOpts extends HomeOpts {
+  symbol: string;
+  venues?: string;
+  from?: string;
+  to?: string;
+  zonesAt: string;
+  bps: string;
+  lookback: string;
+  json?: boolean;
+}
+
+export function registerAbsorption(program: Command): void {
+  homeOption(
+    program
+      .command('absorption')
+      .description('absorption at liquidation clusters: heavy aggressive flow into a zone, liquidations stop, price holds')
+      .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
+      .requiredOption('--zones-at <time>', 'the clusters of the liquidations up to this time are the zones; events come after it')
+      .option('--venues <list>', 'comma-separated venues, merged (default binance,okx,bybit)')
+      .option('--from <time>', 'from this time, inclusive (also the start of the liquidation history)')
+      .option('--to <time>', 'up to this time, exclusive')
+      .option('--bps <width>', 'cluster bin width in basis points', String(DEFAULT_BPS))
+      .option('--lookback <windows>', 'past 1m windows in the typical-volume median (also the warm-up)', '60')
+      .option('--json', 'print {"zones":[...],"events":[...]} (NaN as null)'),
+  )
+    .addHelpText(
+      'after',
+      `
+Direction is the absorbing side: buyers absorbing selling at a zone of liquidated longs
+(bullish), sellers absorbing buying at liquidated shorts (bearish). Definitions: docs/FEATURES.md
+("Absorption events").
+
+Examples:
+  $ orderflow absorption --symbol BTC --zones-at 2024-08-08T12:00:00Z
+  $ orderflow absorption --symbol XRP --zones-at 2024-11-10 --to 2024-11-12 --json`,
+    )
+    .action(async (opts: AbsorptionOpts) => {
+      const q = marketQuery(opts);
+      const zonesAt = parseTime(opts.zonesAt, '--zones-at');
+      const bins = { bps: numberOpt(opts.bps, '--bps') };
+      const lookback = numberOpt(opts.lookback, '--lookback');
+      const store = await Store.open(existingHome(opts), { readOnly: true });
+      const events: AbsorptionEvent[] = [];
+      let zones;
+      try {
+        const liqs = await readLiquidations(store, q);
+        const snap = liqs.length > 0 ? await snapshotAt(store, q, liqs, zonesAt, { bins }) : undefined;
+        zones = snap ? zonesFromClusters(snap.clusters, { fromTs: zonesAt, bins }) : [];
+        if (zones.length > 0) {
+          const op = new AbsorptionOperator({ zones, lookbackWindows: lookback, warmupWindows: lookback }, (e) => events.push(e));
+          // Trades and liquidations merged by time; at equal times trades first, as the batch path.
+          let li = 0;
+          for await (const t of streamTrades(store, q)) {
+            let i = 0;
+            while (i < t.length) {
+              let k = li;
+              while (k < liqs.length && liqs.ts[k] < t.ts[i]) k++;
+              if (k > li) op.pushLiquidations(liqs, li, k);
+              li = k;
+              const next = li < liqs.length ? liqs.ts[li] : Infinity;
+              let j = i + 1;
+              while (j < t.length && t.ts[j] <= next) j++;
+              op.pushTrades(t, i, j);
+              i = j;
+            }
+          }
+          if (li < liqs.length) op.pushLiquidations(liqs, li, liqs.length);
+          op.flush();
+        }
+      } finally {
+        store.close();
+      }
+      if (opts.json) {
+        console.log(JSON.stringify({ zones, events }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+        return;
+      }
+      const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
+      console.log(`absorption on ${what}: ${zones.length} zones from the clusters at ${isoTime(zonesAt)}, ${events.length} events\n`);
+      if (events.length > 0) {
+        console.log(table(
+          ['known at (UTC)', 'direction', 'zone', 'attack', 'typical', 'liq before', 'liq during', 'progress bps'],
+          events.map((e) => [isoTime(e.ts), e.direction, `${e.zone.low}-${e.zone.high}`, qtyText(e.attack_volume), qtyText(e.typical_volume), qtyText(e.liquidations_before), qtyText(e.liquidations_during), e.progress_bps.toFixed(1)]),
+        ));
+      }
+      console.log(`\n${SAMPLED_NOTE}`);
+    });
+}
