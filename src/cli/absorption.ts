@@ -87,7 +87,7 @@ Examples:
         store.close();
       }
       if (opts.json) {
-        console.log(JSON.stringify({ zones, events }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+        console.log(JSON.stringify({ zones, events }));
         return;
       }
       const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');

@@ -35,10 +35,6 @@ interface AnalyzeOpts extends HomeOpts {
   levelTicks: string;
 }
 
-/** NaN and infinities as null: JSON has no other spelling for them. */
-function json(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
-}
 
 export function registerAnalyze(program: Command): void {
   homeOption(
@@ -132,7 +128,8 @@ async function writeOutputs(dir: string, outputs: Record<string, unknown[]>): Pr
   try {
     for (const [name, rows] of Object.entries(outputs)) {
       const file = join(dir, `${name}.json`);
-      writeFileSync(file, `[${rows.map(json).join(',\n')}]\n`);
+      // JSON.stringify writes NaN and infinities as null.
+      writeFileSync(file, `[${rows.map((r) => JSON.stringify(r)).join(',\n')}]\n`);
       written.push(`${name}.json`);
       if (rows.length === 0) continue;
       try {

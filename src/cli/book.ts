@@ -70,7 +70,7 @@ Examples:
         store.close();
       }
       if (opts.json) {
-        console.log(JSON.stringify(result, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+        console.log(JSON.stringify(result));
         return;
       }
       if (messages === 0) {

@@ -2,9 +2,8 @@
 import type { Command } from 'commander';
 import { DEFAULT_DIVERGENCE_TIMEFRAMES, DivergenceOperator, type DivergenceEvent } from '../features/divergence.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
-import { streamTrades } from '../store/trade-reader.ts';
-import { Store } from '../store/store.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { homeOption, type HomeOpts } from './common.ts';
+import { feedStoredTrades } from './feed.ts';
 import { marketQuery, qtyText } from './cvd.ts';
 import { isoTime, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
@@ -65,19 +64,9 @@ Examples:
         },
         (e) => events.push(e),
       );
-      const store = await Store.open(existingHome(opts), { readOnly: true });
-      let trades = 0;
-      try {
-        for await (const chunk of streamTrades(store, q)) {
-          trades += chunk.length;
-          op.push(chunk);
-        }
-        op.flush();
-      } finally {
-        store.close();
-      }
+      const trades = await feedStoredTrades(opts, q, [op]);
       if (opts.json) {
-        console.log(JSON.stringify({ events }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+        console.log(JSON.stringify({ events }));
         return;
       }
       const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');

@@ -79,7 +79,7 @@ Examples:
       const at = atOpt ?? last;
       const [snap] = predictedLiquidationSnapshots(oi, trades, [at], { bins: { bps }, longShare, instruments: loadBundledInstruments() });
       if (opts.json) {
-        console.log(JSON.stringify(snap, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+        console.log(JSON.stringify(snap));
         return;
       }
       console.log(`predicted liquidation levels of ${what} at ${isoTime(at)} (${oi.length} open-interest points, ${trades.length} trades)\n`);

@@ -7,9 +7,8 @@ import type { Command } from 'commander';
 import { PERP_VENUES } from '../core/events.ts';
 import { SessionStatsOperator, type SessionStats } from '../features/sessions.ts';
 import { DEFAULT_SESSIONS, parseSessions, type Session } from '../features/timeframe.ts';
-import { streamTrades } from '../store/trade-reader.ts';
-import { Store } from '../store/store.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { homeOption, type HomeOpts } from './common.ts';
+import { feedStoredTrades } from './feed.ts';
 import { marketQuery, qtyText } from './cvd.ts';
 import { isoTime, table } from './progress.ts';
 import { notionalText } from './sizes.ts';
@@ -43,13 +42,7 @@ export async function runSessions(opts: SessionsOpts): Promise<void> {
   const q = marketQuery(opts);
   const rows: SessionStats[] = [];
   const op = new SessionStatsOperator({ sessions }, (s) => rows.push(s));
-  const store = await Store.open(existingHome(opts), { readOnly: true });
-  try {
-    for await (const chunk of streamTrades(store, q)) op.push(chunk);
-    op.flush();
-  } finally {
-    store.close();
-  }
+  await feedStoredTrades(opts, q, [op]);
   if (opts.json) {
     console.log(JSON.stringify({ sessions: rows }));
     return;

@@ -9,9 +9,8 @@ import { UsageError } from '../core/errors.ts';
 import { PERP_VENUES } from '../core/events.ts';
 import { SIZE_BUCKETS, SizeFlowOperator, type SizeBar, type SizeBucket, type SizeThresholdOptions } from '../features/sizes.ts';
 import { HOUR_MS, parseTimeframe } from '../features/timeframe.ts';
-import { streamTrades } from '../store/trade-reader.ts';
-import { Store } from '../store/store.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { homeOption, type HomeOpts } from './common.ts';
+import { feedStoredTrades } from './feed.ts';
 import { marketQuery } from './cvd.ts';
 import { isoTime, table } from './progress.ts';
 
@@ -79,13 +78,7 @@ export async function runSizes(opts: SizesOpts): Promise<void> {
   const q = marketQuery(opts);
   const bars: SizeBar[] = [];
   const op = new SizeFlowOperator({ timeframeMs, thresholds, bigPrintMin: bigMin as SizeBucket | 'none' }, (b) => bars.push(b));
-  const store = await Store.open(existingHome(opts), { readOnly: true });
-  try {
-    for await (const chunk of streamTrades(store, q)) op.push(chunk);
-    op.flush();
-  } finally {
-    store.close();
-  }
+  await feedStoredTrades(opts, q, [op]);
   if (opts.json) {
     console.log(JSON.stringify({ bars }));
     return;

@@ -2,9 +2,8 @@
 import type { Command } from 'commander';
 import { CROSS_VENUE_DEFAULTS, CrossVenueOperator, type CrossVenueWindow } from '../features/venues.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
-import { streamTrades } from '../store/trade-reader.ts';
-import { Store } from '../store/store.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { homeOption, type HomeOpts } from './common.ts';
+import { feedStoredTrades } from './feed.ts';
 import { marketQuery } from './cvd.ts';
 import { isoTime, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
@@ -59,15 +58,9 @@ Examples:
         },
         (w) => windows.push(w),
       );
-      const store = await Store.open(existingHome(opts), { readOnly: true });
-      try {
-        for await (const chunk of streamTrades(store, q)) op.push(chunk);
-        op.flush();
-      } finally {
-        store.close();
-      }
+      await feedStoredTrades(opts, q, [op]);
       if (opts.json) {
-        console.log(JSON.stringify({ windows }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+        console.log(JSON.stringify({ windows }));
         return;
       }
       const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
