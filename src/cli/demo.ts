@@ -1,10 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { FileError, ParseError } from '../core/errors.ts';
+import { cvdBatch } from '../features/cvd.ts';
+import { footprintBatch } from '../features/footprint.ts';
 import { importFile } from '../store/importer.ts';
 import { saveInstruments } from '../store/instruments-table.ts';
 import { Store } from '../store/store.ts';
 import { summarize } from '../store/summary.ts';
+import { readTrades } from '../store/trade-reader.ts';
 import { allFormats } from '../venues/formats.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
@@ -59,12 +62,32 @@ export function registerDemo(program: Command): void {
           ['venue', 'symbol', 'trades', 'buy qty', 'sell qty', 'delta', 'vwap'],
           trades.map((t) => [t.venue, t.symbol, String(t.n), fmt(t.buy), fmt(t.sell), fmt((t.buy ?? 0) - (t.sell ?? 0)), fmt(t.vwap)]),
         ));
-        console.log(`\nnext: orderflow info --home ${home}   |   duckdb ${store.path}`);
+        await footprintTaste(store);
+        console.log(`\nnext: orderflow info --home ${home}   |   orderflow analyze --symbol BTC --home ${home}   |   duckdb ${store.path}`);
       } finally {
         store.close();
       }
       if (failed > 0) process.exitCode = 1;
     });
+}
+
+/**
+ * A taste of the order-flow operators on the real Binance BTCUSDT capture: 10-second footprint
+ * candles (10-tick levels) with their delta, POC and stacked imbalances, and the running CVD.
+ */
+async function footprintTaste(store: Store): Promise<void> {
+  const trades = await readTrades(store, { venues: ['binance'], symbols: ['BTCUSDT'], fromMs: Date.UTC(2024, 7, 8), toMs: Date.UTC(2024, 7, 9) });
+  if (trades.length === 0) return;
+  const candles = footprintBatch(trades, { timeframeMs: 10_000, tick: 0.1, levelTicks: 10 });
+  const cvd = cvdBatch(trades, { timeframeMs: 10_000 });
+  console.log(`\nfootprint of binance BTCUSDT, 10s candles, levels of 10 ticks (orderflow footprint / orderflow cvd):\n`);
+  console.log(table(
+    ['open (UTC)', 'close', 'volume', 'delta', 'cvd', 'POC', 'value area', 'stacked bid/ask'],
+    candles.map((c, i) => [
+      isoTime(c.open_time_ms), String(c.close), fmt(c.volume), fmt(c.delta), fmt(cvd[i].cvd), String(c.poc), `${c.val}-${c.vah}`,
+      `${c.stacked_bid.length}/${c.stacked_ask.length}`,
+    ]),
+  ));
 }
 
 function fmt(x: number | null): string {

@@ -222,5 +222,6 @@ describe('orderflow CLI', () => {
     assert.doesNotMatch(r.out, /FAILED/);
     assert.match(r.out, /aggressive flow per market/);
     assert.match(r.out, /binance\s+BTCUSDT\s+trade\s+973/);
+    assert.match(r.out, /footprint of binance BTCUSDT, 10s candles/);
   });
 });
