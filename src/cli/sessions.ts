@@ -5,9 +5,11 @@
  */
 import type { Command } from 'commander';
 import { PERP_VENUES } from '../core/events.ts';
-import { SessionStatsOperator, type SessionStats } from '../features/sessions.ts';
-import { DEFAULT_SESSIONS, parseSessions, type Session } from '../features/timeframe.ts';
-import { homeOption, type HomeOpts } from './common.ts';
+import { liquidationsBySession, SessionStatsOperator, type SessionStats } from '../features/sessions.ts';
+import { DEFAULT_SESSIONS, parseSessions, sessionKey, type Session } from '../features/timeframe.ts';
+import { readLiquidations } from '../store/liquidation-reader.ts';
+import { Store } from '../store/store.ts';
+import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { feedStoredTrades } from './feed.ts';
 import { marketQuery, qtyText } from './cvd.ts';
 import { isoTime, table } from './progress.ts';
@@ -35,7 +37,9 @@ export function sessionsText(sessions: readonly Session[]): string {
 
 /**
  * Session statistics of the stored trades of `symbol` on `venues`, merged: a table, or with
- * `json` `{"sessions":[SessionStats...]}` (NaN, e.g. an impact that cannot be fitted, as null).
+ * `json` `{"sessions":[SessionStats + liquidations {long_count, long_notional, short_count,
+ * short_notional}...]}` (NaN, e.g. an impact that cannot be fitted, as null). Liquidations of a
+ * session occurrence without trades are not shown.
  */
 export async function runSessions(opts: SessionsOpts): Promise<void> {
   const sessions = opts.sessions === undefined ? DEFAULT_SESSIONS : parseSessions(opts.sessions);
@@ -43,8 +47,17 @@ export async function runSessions(opts: SessionsOpts): Promise<void> {
   const rows: SessionStats[] = [];
   const op = new SessionStatsOperator({ sessions }, (s) => rows.push(s));
   await feedStoredTrades(opts, q, [op]);
+  const store = await Store.open(existingHome(opts), { readOnly: true });
+  let liqs;
+  try {
+    liqs = liquidationsBySession(await readLiquidations(store, q), sessions);
+  } finally {
+    store.close();
+  }
+  const none = { long_count: 0, long_notional: 0, short_count: 0, short_notional: 0 };
+  const withLiqs = rows.map((s) => ({ ...s, liquidations: liqs.get(sessionKey(s.first_ts, sessions)) ?? none }));
   if (opts.json) {
-    console.log(JSON.stringify({ sessions: rows }));
+    console.log(JSON.stringify({ sessions: withLiqs }));
     return;
   }
   const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
@@ -56,12 +69,13 @@ export async function runSessions(opts: SessionsOpts): Promise<void> {
   const num = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   console.log(
     table(
-      ['date', 'session', 'first trade (UTC)', 'open', 'high', 'low', 'close', 'volume', 'buy vol', 'sell vol', 'delta vol', 'notional', 'buy not', 'sell not', 'delta not', 'print p50', 'print p90', 'print p99', 'impact bps/M'],
-      rows.map((s) => [
+      ['date', 'session', 'first trade (UTC)', 'open', 'high', 'low', 'close', 'volume', 'buy vol', 'sell vol', 'delta vol', 'notional', 'buy not', 'sell not', 'delta not', 'print p50', 'print p90', 'print p99', 'impact bps/M', 'liq longs', 'liq shorts'],
+      withLiqs.map((s) => [
         s.date, s.session, isoTime(s.first_ts), qtyText(s.open), qtyText(s.high), qtyText(s.low), qtyText(s.close),
         qtyText(s.volume), qtyText(s.buy_volume), qtyText(s.sell_volume), qtyText(s.delta_volume),
         notionalText(s.notional), notionalText(s.buy_notional), notionalText(s.sell_notional), notionalText(s.delta_notional),
         notionalText(s.print_p50), notionalText(s.print_p90), notionalText(s.print_p99), num(s.impact_bps_per_m, 3),
+        String(s.liquidations.long_count), String(s.liquidations.short_count),
       ]),
     ),
   );

@@ -8,7 +8,7 @@
  * 1m sub-bar log returns (bps) on the sub-bar's net aggressive notional (per million quote).
  * Trades are merged into prints first (sizes.ts). Liquidation counts are not computed yet.
  */
-import type { TradeColumns } from '../core/columns.ts';
+import type { LiquidationColumns, TradeColumns } from '../core/columns.ts';
 import { type Emit, type TradeOperator } from './operator.ts';
 import { mergePrints, PrintMerger, rankBin, nearestRank, SizeClassifier, logBinsOf, type LogBins, type SizeThresholdOptions } from './sizes.ts';
 import { DAY_MS, DEFAULT_SESSIONS, MINUTE_MS, sessionKey, type Session } from './timeframe.ts';
@@ -334,5 +334,36 @@ export function sessionStatsBatch(t: TradeColumns, opts: SessionStatsOptions): S
     acc.add(pr.ts[i], pr.side[i], pr.qty[i], pr.notional[i], pr.fills[i], pr.first[i], pr.last[i], pr.high[i], pr.low[i], c.classify(pr.notional[i], pr.ts[i]));
   }
   if (acc.key === acc.key) out.push(acc.finish(p.sessions));
+  return out;
+}
+
+/** Liquidations of one session occurrence, by the side that was liquidated (quote notional). */
+export interface SessionLiquidations {
+  long_count: number;
+  long_notional: number;
+  short_count: number;
+  short_notional: number;
+}
+
+/**
+ * Liquidations per session occurrence (keyed by `sessionKey`), split by the liquidated side: a
+ * forced sell (side -1) liquidated a long. Liquidation feeds are sampled, so these are lower
+ * bounds (docs/NORMALIZATION.md).
+ */
+export function liquidationsBySession(liqs: LiquidationColumns, sessions: readonly Session[]): Map<number, SessionLiquidations> {
+  const out = new Map<number, SessionLiquidations>();
+  for (let i = 0; i < liqs.length; i++) {
+    const key = sessionKey(liqs.ts[i], sessions);
+    let s = out.get(key);
+    if (!s) out.set(key, (s = { long_count: 0, long_notional: 0, short_count: 0, short_notional: 0 }));
+    const notional = liqs.price[i] * liqs.qty[i];
+    if (liqs.side[i] < 0) {
+      s.long_count++;
+      s.long_notional += notional;
+    } else {
+      s.short_count++;
+      s.short_notional += notional;
+    }
+  }
   return out;
 }

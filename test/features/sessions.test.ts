@@ -222,3 +222,25 @@ describe('sessions: properties', () => {
     );
   });
 });
+
+describe('liquidations per session', () => {
+  it('counts each liquidation in its session occurrence, by the side that was liquidated', async () => {
+    const { liquidationsBySession } = await import('../../src/features/sessions.ts');
+    const { DEFAULT_SESSIONS, sessionKey } = await import('../../src/features/timeframe.ts');
+    const day = Date.UTC(2024, 7, 8);
+    const at = (h: number, m = 0) => day + h * 3_600_000 + m * 60_000;
+    // 01:00 Asia (forced sell = long liquidated), 09:00 Europe (forced buy = short), 09:30 Europe
+    // (forced sell), 23:00 still US (between US close and the next Asia open).
+    const ts = [at(1), at(9), at(9, 30), at(23)];
+    const liqs = {
+      length: 4, ts: Float64Array.from(ts), price: Float64Array.from([100, 200, 300, 400]), qty: Float64Array.from([1, 2, 0.5, 1]),
+      side: Int8Array.from([-1, 1, -1, -1]), venue: new Uint8Array(4), venues: ['binance' as const],
+    };
+    const m = liquidationsBySession(liqs, DEFAULT_SESSIONS);
+    assert.equal(m.size, 3);
+    assert.deepEqual(m.get(sessionKey(at(1), DEFAULT_SESSIONS)), { long_count: 1, long_notional: 100, short_count: 0, short_notional: 0 });
+    assert.deepEqual(m.get(sessionKey(at(9), DEFAULT_SESSIONS)), { long_count: 1, long_notional: 150, short_count: 1, short_notional: 400 });
+    assert.deepEqual(m.get(sessionKey(at(23), DEFAULT_SESSIONS)), { long_count: 1, long_notional: 400, short_count: 0, short_notional: 0 });
+    assert.equal(sessionKey(at(23), DEFAULT_SESSIONS), sessionKey(at(14), DEFAULT_SESSIONS), '23:00 belongs to the US session');
+  });
+});
