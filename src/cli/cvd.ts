@@ -3,7 +3,7 @@ import { UsageError } from '../core/errors.ts';
 import { PERP_VENUES, VENUES, type Venue } from '../core/events.ts';
 import { venueSymbol } from '../core/instruments.ts';
 import { CVD_RESETS, CvdOperator, type CvdBar, type CvdReset } from '../features/cvd.ts';
-import { DEFAULT_SESSIONS, parseSessions, parseTimeframe } from '../features/timeframe.ts';
+import { DEFAULT_SESSIONS, parseSessions, parseTimeframe, sessionsText } from '../features/timeframe.ts';
 import { streamTrades, type TradeQuery } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
@@ -63,7 +63,7 @@ export function registerCvd(program: Command): void {
       .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')}; add binance-spot by name)`)
       .option('--timeframe <tf>', 'bar length: 1m, 15m, 1h, 4h, 1d... (bars open at UTC multiples)', '1m')
       .option('--reset <mode>', `restart cvd each: ${CVD_RESETS.join(' | ')}`, 'none')
-      .option('--sessions <list>', 'sessions for --reset session, UTC', DEFAULT_SESSIONS.map((s) => `${s.name}=${hhmm(s.startMin)}-${hhmm(s.endMin)}`).join(','))
+      .option('--sessions <list>', 'sessions for --reset session, UTC', sessionsText(DEFAULT_SESSIONS))
       .option('--from <time>', 'from this time, inclusive (2024-11-01, ISO time or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--per-venue', 'also one series per venue ("venues" in JSON)')
@@ -126,8 +126,4 @@ Examples:
         print(`cvd of ${venue} ${q.pairs.find((p) => p[0] === venue)?.[1]}`, bars);
       }
     });
-}
-
-function hhmm(min: number): string {
-  return `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
 }

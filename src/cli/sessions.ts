@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { PERP_VENUES } from '../core/events.ts';
 import { liquidationsBySession, SessionStatsOperator, type SessionStats } from '../features/sessions.ts';
-import { DEFAULT_SESSIONS, parseSessions, sessionKey, type Session } from '../features/timeframe.ts';
+import { DEFAULT_SESSIONS, parseSessions, sessionKey, sessionsText } from '../features/timeframe.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
 import { Store } from '../store/store.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
@@ -24,15 +24,6 @@ export interface SessionsOpts extends HomeOpts {
   from?: string;
   to?: string;
   json?: boolean;
-}
-
-function hhmm(min: number): string {
-  return `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
-}
-
-/** Sessions as `--sessions` text. */
-export function sessionsText(sessions: readonly Session[]): string {
-  return sessions.map((s) => `${s.name}=${hhmm(s.startMin)}-${hhmm(s.endMin)}`).join(',');
 }
 
 /**

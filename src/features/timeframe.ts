@@ -94,3 +94,12 @@ export function sessionOf(ts: number, sessions: readonly Session[]): Session {
   const n = sessions.length;
   return sessions[((k % n) + n) % n];
 }
+
+function hhmm(min: number): string {
+  return `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
+}
+
+/** Sessions as `--sessions` text (what parseSessions reads). */
+export function sessionsText(sessions: readonly Session[]): string {
+  return sessions.map((s) => `${s.name}=${hhmm(s.startMin)}-${hhmm(s.endMin)}`).join(',');
+}

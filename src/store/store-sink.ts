@@ -80,6 +80,12 @@ export class StoreSink implements EventSink {
     return this.batches.get(table)!;
   }
 
+  /** Widen the import's time range (the ledger's first_ts / last_ts) to `ts`. */
+  private span(ts: number): void {
+    if (ts < this.firstTs) this.firstTs = ts;
+    if (ts > this.lastTs) this.lastTs = ts;
+  }
+
   private head(b: ColumnBatch, venue: Venue, symbol: string, ts: number, localTs: number): number {
     const n = b.n;
     const cols = b.cols;
@@ -87,8 +93,7 @@ export class StoreSink implements EventSink {
     (cols[1] as Str)[n] = symbol;
     (cols[2] as F64)[n] = ts;
     (cols[3] as F64)[n] = localTs;
-    if (ts < this.firstTs) this.firstTs = ts;
-    if (ts > this.lastTs) this.lastTs = ts;
+    this.span(ts);
     return n;
   }
 
@@ -165,8 +170,7 @@ export class StoreSink implements EventSink {
     for (let i = 0; i < nums.length; i++) (cols[4 + i] as F64)[n] = nums[i];
     (cols[15] as U8)[n] = k.closed ? 1 : 0;
     (cols[16] as I32)[n] = this.importId;
-    if (k.openTime < this.firstTs) this.firstTs = k.openTime;
-    if (k.openTime > this.lastTs) this.lastTs = k.openTime;
+    this.span(k.openTime);
     b.commitRow();
   }
 
@@ -181,8 +185,7 @@ export class StoreSink implements EventSink {
     (cols[4] as F64)[n] = d.depth;
     (cols[5] as F64)[n] = d.notional;
     (cols[6] as I32)[n] = this.importId;
-    if (d.ts < this.firstTs) this.firstTs = d.ts;
-    if (d.ts > this.lastTs) this.lastTs = d.ts;
+    this.span(d.ts);
     b.commitRow();
   }
 
