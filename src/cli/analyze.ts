@@ -6,24 +6,34 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CvdOperator, type CvdBar } from '../features/cvd.ts';
-import { DivergenceOperator, type DivergenceEvent } from '../features/divergence.ts';
-import { FootprintOperator, footprintJson, type FootprintCandle } from '../features/footprint.ts';
+import { allocTradeColumns, type TradeColumns } from '../core/columns.ts';
+import type { Venue } from '../core/events.ts';
+import { FeaturePipeline, PIPELINE_OUTPUTS, type PredictedCheck } from '../engine/pipeline.ts';
+import { replay } from '../engine/replay.ts';
+import type { AbsorptionEvent } from '../features/absorption.ts';
+import { bookBait, type WallEvent } from '../features/book.ts';
+import type { CvdBar } from '../features/cvd.ts';
+import type { DivergenceEvent } from '../features/divergence.ts';
+import { footprintJson, type FootprintCandle } from '../features/footprint.ts';
 import type { LiquidationSnapshot } from '../features/liquidations.ts';
-import type { TradeOperator } from '../features/operator.ts';
-import { SessionStatsOperator, type SessionStats } from '../features/sessions.ts';
-import { SizeFlowOperator, type SizeBar } from '../features/sizes.ts';
-import { DAY_MS, HOUR_MS, MINUTE_MS, parseTimeframe } from '../features/timeframe.ts';
-import { CrossVenueOperator, type CrossVenueWindow } from '../features/venues.ts';
+import type { PredictedLiquidationSnapshot } from '../features/predicted-liquidations.ts';
+import type { SessionStats } from '../features/sessions.ts';
+import type { SizeBar } from '../features/sizes.ts';
+import { MINUTE_MS, parseTimeframe } from '../features/timeframe.ts';
+import type { CrossVenueWindow } from '../features/venues.ts';
+import { readBook } from '../store/book-reader.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
 import { sqlString } from '../store/parquet.ts';
 import { Store } from '../store/store.ts';
-import { streamTrades } from '../store/trade-reader.ts';
+import { readOpenInterest } from '../store/ticker-reader.ts';
+import { readTrades, streamTrades } from '../store/trade-reader.ts';
+import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { marketQuery, qtyText } from './cvd.ts';
 import { registryTick, storedMarkets } from './footprint-native.ts';
-import { DEFAULT_BPS, SAMPLED_NOTE, snapshotAt } from './liquidations.ts';
+import { DEFAULT_BPS, SAMPLED_NOTE } from './liquidations.ts';
 import { isoTime, table } from './progress.ts';
+import { numberOpt } from './sizes.ts';
 
 interface AnalyzeOpts extends HomeOpts {
   symbol: string;
@@ -33,6 +43,9 @@ interface AnalyzeOpts extends HomeOpts {
   out?: string;
   footprintTimeframe: string;
   levelTicks: string;
+  bps: string;
+  zonesEvery: string;
+  lookback: string;
 }
 
 
@@ -47,15 +60,22 @@ export function registerAnalyze(program: Command): void {
       .option('--to <time>', 'up to this time, exclusive')
       .option('--out <dir>', 'output folder (default <home>/analysis/<symbol>-<time>)')
       .option('--footprint-timeframe <tf>', 'footprint candle length', '1h')
-      .option('--level-ticks <n>', 'footprint level height in ticks', '10'),
+      .option('--level-ticks <n>', 'footprint level height in ticks', '10')
+      .option('--bps <width>', 'liquidation cluster / predicted level bin width in basis points', String(DEFAULT_BPS))
+      .option('--zones-every <tf>', 'how often the absorption zones are re-snapshotted from the clusters and predicted levels', '1h')
+      .option('--lookback <windows>', "past 1m windows in absorption's typical-volume median (also the warm-up)", '60'),
   )
     .addHelpText(
       'after',
       `
-Operators (definitions: docs/FEATURES.md): CVD 15m/1h/1d, footprint, size-weighted flow 1h,
-sessions, delta divergence 15m/1h/1d, cross-venue corroboration 5m, liquidation clusters at the
-end of the range. Outputs: <out>/<operator>.json (and .parquet where the rows are flat enough for
-DuckDB to infer a schema).
+Operators (definitions: docs/FEATURES.md), all in one pass over the merged events: CVD
+15m/1h/1d, footprint, size-weighted flow 1h, sessions, delta divergence, cross-venue
+corroboration 5m, liquidation clusters and predicted liquidation levels (at the end of the
+range), absorption at rolling zones (every --zones-every, the clusters and predicted levels of
+the events before it), book and bait per venue with a stored book. predicted_check scores the
+predicted zones against the liquidations that followed them, beside what chance would score.
+Outputs: <out>/<operator>.json (and .parquet where the rows are flat enough for DuckDB to infer a
+schema).
 
 Examples:
   $ orderflow analyze --symbol BTC
@@ -64,43 +84,54 @@ Examples:
     .action(async (opts: AnalyzeOpts) => {
       const q = marketQuery(opts);
       const fpTf = parseTimeframe(opts.footprintTimeframe, '--footprint-timeframe');
-      const levelTicks = Number(opts.levelTicks);
+      const zonesEvery = parseTimeframe(opts.zonesEvery, '--zones-every');
+      const levelTicks = numberOpt(opts.levelTicks, '--level-ticks');
+      const bins = { bps: numberOpt(opts.bps, '--bps') };
       const home = existingHome(opts);
       const store = await Store.open(home, { readOnly: true });
-      const outputs: Record<string, unknown[]> = {};
-      const collect = <T>(name: string) => {
-        const list: T[] = [];
-        outputs[name] = list;
-        return (x: T) => list.push(x);
-      };
-      const ops: TradeOperator[] = [
-        new CvdOperator({ timeframeMs: 15 * MINUTE_MS }, collect<CvdBar>('cvd_15m')),
-        new CvdOperator({ timeframeMs: HOUR_MS }, collect<CvdBar>('cvd_1h')),
-        new CvdOperator({ timeframeMs: DAY_MS }, collect<CvdBar>('cvd_1d')),
-        new SizeFlowOperator({ timeframeMs: HOUR_MS }, collect<SizeBar>('sizes_1h')),
-        new SessionStatsOperator({}, collect<SessionStats>('sessions')),
-        new DivergenceOperator({}, collect<DivergenceEvent>('divergence')),
-        new CrossVenueOperator({}, collect<CrossVenueWindow>('venues_5m')),
-      ];
+      // Every operator's file is written, empty or not, so scripts can rely on it.
+      const outputs: Record<string, unknown[]> = Object.fromEntries(PIPELINE_OUTPUTS.map((n) => [n, []]));
+      const push = (name: string, x: unknown) => (outputs[name] ??= []).push(x);
       let footprintNote = '';
-      const stored = await storedMarkets(store, q.pairs);
-      try {
-        const tick = registryTick(stored);
-        ops.push(new FootprintOperator({ timeframeMs: fpTf, tick, levelTicks }, collect<FootprintCandle>('footprint')));
-      } catch (e) {
-        footprintNote = `footprint skipped: ${(e as Error).message}`;
-      }
       let trades = 0;
       let liquidation: LiquidationSnapshot | undefined;
+      let predicted: PredictedLiquidationSnapshot | undefined;
+      let check: PredictedCheck | undefined;
+      let books: BookSummary[] = [];
       try {
-        for await (const chunk of streamTrades(store, q)) {
-          trades += chunk.length;
-          for (const op of ops) op.push(chunk);
+        const stored = await storedMarkets(store, q.pairs);
+        let footprint;
+        try {
+          footprint = { timeframeMs: fpTf, tick: registryTick(stored), levelTicks };
+        } catch (e) {
+          footprintNote = `footprint skipped: ${(e as Error).message}`;
+          delete outputs.footprint;
         }
-        for (const op of ops) op.flush();
         const liqs = await readLiquidations(store, q);
-        liquidation = liqs.length > 0 ? await snapshotAt(store, q, liqs, q.toMs, { bins: { bps: DEFAULT_BPS } }) : undefined;
-        if (liquidation) outputs.liquidation_clusters = [...liquidation.clusters];
+        const oi = await readOpenInterest(store, q);
+        const pipeline = new FeaturePipeline(
+          { bins, footprint, withOpenInterest: oi.length > 0, instruments: loadBundledInstruments(), absorptionLookback: numberOpt(opts.lookback, '--lookback') },
+          (name, x) => push(name, x),
+        );
+        const counted = (async function* () {
+          for await (const chunk of streamTrades(store, q)) {
+            trades += chunk.length;
+            yield chunk;
+          }
+        })();
+        for await (const run of replay({ trades: counted, liquidations: liqs, openInterest: oi, timerEveryMs: zonesEvery })) pipeline.push(run);
+        pipeline.flush();
+        if (liqs.length > 0) {
+          liquidation = pipeline.liquidationSnapshot();
+          outputs.liquidation_clusters = [...liquidation.clusters];
+        }
+        predicted = pipeline.predictedSnapshot();
+        if (predicted) {
+          outputs.predicted_levels = [...predicted.longs.map((l) => ({ side: 'long', ...l })), ...predicted.shorts.map((l) => ({ side: 'short', ...l }))];
+          check = pipeline.predictedCheck();
+          outputs.predicted_check = [check];
+        }
+        books = await bookPass(store, q, stored, push);
         if (outputs.footprint) outputs.footprint = (outputs.footprint as FootprintCandle[]).map(footprintJson);
       } finally {
         store.close();
@@ -113,13 +144,46 @@ Examples:
       const out = resolve(opts.out ?? join(home, 'analysis', `${opts.symbol.toUpperCase()}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
       mkdirSync(out, { recursive: true });
       const written = await writeOutputs(out, outputs);
-      printSummary(what, trades, outputs, liquidation);
+      printSummary(what, trades, outputs, liquidation, predicted, check, books);
       if (footprintNote) console.log(`\n${footprintNote}`);
       if (liquidation) console.log(`\n${SAMPLED_NOTE}`);
       console.log(`\noutputs in ${out}: ${written.join(', ')}`);
     });
 }
 
+interface BookSummary {
+  readonly venue: Venue;
+  readonly symbol: string;
+  readonly messages: number;
+  readonly walls: readonly WallEvent[];
+  readonly meanImbalance: number;
+}
+
+/** Book and bait per venue that has a stored book in the range (each venue's book is its own). */
+async function bookPass(store: Store, q: ReturnType<typeof marketQuery>, stored: readonly [Venue, string][], push: (name: string, x: unknown) => void): Promise<BookSummary[]> {
+  const out: BookSummary[] = [];
+  for (const [venue, symbol] of q.pairs) {
+    const book = await readBook(store, { venue, symbol, fromMs: q.fromMs, toMs: q.toMs });
+    if (book.length === 0) continue;
+    let tick: number;
+    try {
+      tick = registryTick([[venue, symbol]]);
+    } catch {
+      continue;
+    }
+    const trades = stored.some(([v, s]) => v === venue && s === symbol) ? await readTrades(store, { venues: [venue], symbols: [symbol], fromMs: q.fromMs, toMs: q.toMs }) : emptyTrades();
+    const r = bookBait(book, trades, { tick, imbalanceBucketMs: MINUTE_MS });
+    for (const w of r.walls) push('book_walls', { venue, symbol, ...w });
+    for (const s of r.imbalance) push('book_imbalance_1m', { venue, symbol, ...s });
+    const imb = r.imbalance.map((s) => s.imbalance).filter(Number.isFinite);
+    out.push({ venue, symbol, messages: book.length, walls: r.walls, meanImbalance: imb.length ? imb.reduce((a, b) => a + b, 0) / imb.length : NaN });
+  }
+  return out;
+}
+
+function emptyTrades(): TradeColumns {
+  return allocTradeColumns(0);
+}
 
 /** Each output as JSON, and as Parquet (through an in-memory DuckDB) when its rows allow. */
 async function writeOutputs(dir: string, outputs: Record<string, unknown[]>): Promise<string[]> {
@@ -145,31 +209,53 @@ async function writeOutputs(dir: string, outputs: Record<string, unknown[]>): Pr
   return written;
 }
 
-function printSummary(what: string, trades: number, o: Record<string, unknown[]>, liq: LiquidationSnapshot | undefined): void {
+function printSummary(
+  what: string,
+  trades: number,
+  o: Record<string, unknown[]>,
+  liq: LiquidationSnapshot | undefined,
+  predicted: PredictedLiquidationSnapshot | undefined,
+  check: PredictedCheck | undefined,
+  books: readonly BookSummary[],
+): void {
+  const list = <T>(name: string) => (o[name] ?? []) as T[];
   const rows: string[][] = [];
   for (const tf of ['15m', '1h', '1d']) {
-    const bars = o[`cvd_${tf}`] as CvdBar[];
+    const bars = list<CvdBar>(`cvd_${tf}`);
     rows.push([`cvd ${tf}`, String(bars.length), bars.length ? `cvd ${qtyText(bars[bars.length - 1].cvd)}` : '-']);
   }
   const fp = o.footprint as Record<string, number>[] | undefined;
   if (fp) rows.push(['footprint', String(fp.length), fp.length ? `last POC ${fp[fp.length - 1].poc}, VA ${fp[fp.length - 1].val}-${fp[fp.length - 1].vah}` : '-']);
-  const sizes = o.sizes_1h as SizeBar[];
+  const sizes = list<SizeBar>('sizes_1h');
   const wd = sizes.reduce((s, b) => s + b.weighted_delta_notional, 0);
   rows.push(['sizes 1h', String(sizes.length), `weighted delta ${wd.toFixed(0)} (quote)`]);
-  const sessions = o.sessions as SessionStats[];
+  const sessions = list<SessionStats>('sessions');
   const byName = new Map<string, number>();
   for (const s of sessions) byName.set(s.session, (byName.get(s.session) ?? 0) + s.volume);
   rows.push(['sessions', String(sessions.length), [...byName].map(([n, v]) => `${n} ${qtyText(v)}`).join(', ') || '-']);
-  const div = o.divergence as DivergenceEvent[];
+  const div = list<DivergenceEvent>('divergence');
   const up = div.filter((d) => d.direction === 'buy_flow_no_rise').length;
   rows.push(['divergence', String(div.length), `buy flow, no rise ${up}; sell flow, no fall ${div.length - up}`]);
-  const win = o.venues_5m as CrossVenueWindow[];
+  const win = list<CrossVenueWindow>('venues_5m');
   const multi = win.filter((w) => w.venues.filter((v) => v.material).length > 1);
   rows.push(['venues 5m', String(win.length), `${multi.length} with 2+ venues, ${multi.filter((w) => w.disagree).length} disagree`]);
   if (liq) {
     const longs = liq.clusters.filter((c) => c.side === 'long').length;
     rows.push(['liquidations', String(liq.clusters.length), `clusters: longs ${longs}, shorts ${liq.clusters.length - longs} at ${isoTime(liq.ts)}`]);
   } else rows.push(['liquidations', '0', 'no liquidations stored']);
+  if (predicted) {
+    const n = predicted.longs.length + predicted.shorts.length;
+    const vs = check && check.liquidations > 0 ? `; ${(100 * check.hit_share).toFixed(1)}% of the ${check.liquidations} later liquidations' notional in a predicted zone (chance ${(100 * check.chance).toFixed(1)}%)` : '';
+    rows.push(['predicted', String(n), `longs ${predicted.long_notional.toFixed(0)}, shorts ${predicted.short_notional.toFixed(0)} (quote)${vs}`]);
+  } else rows.push(['predicted', '0', 'no open interest stored (import tickers or metrics)']);
+  const abs = list<AbsorptionEvent>('absorption');
+  const bull = abs.filter((e) => e.direction === 'buyers_absorb').length;
+  rows.push(['absorption', String(abs.length), `buyers absorb ${bull}, sellers absorb ${abs.length - bull} (${list('zones').length} zone changes)`]);
+  if (books.length === 0) rows.push(['book', '0', 'no book stored']);
+  for (const b of books) {
+    const n = (x: string) => b.walls.filter((w) => w.outcome === x).length;
+    rows.push([`book ${b.venue}`, String(b.walls.length), `walls pulled ${n('pulled')}, consumed ${n('consumed')}, resting ${n('resting')}; mean imbalance ${Number.isFinite(b.meanImbalance) ? b.meanImbalance.toFixed(3) : '-'}`]);
+  }
   console.log(`analysis of ${what}: ${trades} trades\n`);
   console.log(table(['operator', 'outputs', 'summary'], rows));
 }

@@ -145,12 +145,16 @@ function params(o: AbsorptionOptions): Params {
   if (!(p.liqRatio >= 0) || !Number.isFinite(p.liqRatio)) throw new RangeError(`absorption: maxLiquidationRatio must be finite and >= 0, got ${p.liqRatio}`);
   if (Number.isNaN(p.maxProgress)) throw new RangeError('absorption: maxProgressBps must be a number, got NaN');
   if (!(p.tol >= 0 && p.tol < 1e4)) throw new RangeError(`absorption: toleranceBps must be in [0, 10000), got ${p.tol}`);
-  p.zones.forEach((z, i) => {
+  checkZones(p.zones);
+  return p;
+}
+
+function checkZones(zones: readonly AbsorptionZone[]): void {
+  zones.forEach((z, i) => {
     if (!(z.low > 0 && z.high >= z.low && Number.isFinite(z.high))) throw new RangeError(`absorption: zones[${i}] has low ${z.low}, high ${z.high}; need 0 < low <= high, finite`);
     if (z.side !== 'long' && z.side !== 'short') throw new RangeError(`absorption: zones[${i}] has side ${JSON.stringify(z.side)}; accepted: 'long', 'short'`);
     if (z.source !== 'realized' && z.source !== 'predicted') throw new RangeError(`absorption: zones[${i}] has source ${JSON.stringify(z.source)}; accepted: 'realized', 'predicted'`);
   });
-  return p;
 }
 
 function checkRow(kind: string, c: TradeColumns | LiquidationColumns, i: number): void {
@@ -176,7 +180,8 @@ class ZoneState {
   readonly lo: number;
   readonly hi: number;
   readonly from: number;
-  readonly to: number;
+  /** Mutable: `setZones` retires a zone by moving its end to the retirement time. */
+  to: number;
   /** Empty value of the extreme ring: +Infinity (min, long zone) or -Infinity (max, short zone). */
   readonly none: number;
   readonly att: Float64Array;
@@ -227,7 +232,10 @@ class ZoneState {
 
 /** Per-event updates and sub-bar closes: the one code both paths run. */
 class Engine {
-  private readonly zs: ZoneState[];
+  private zs: ZoneState[];
+  private nextIndex: number;
+  /** Liquidations of the last two windows (sub-bar index k), for zones added later. */
+  private recent: { k: number; price: number; qty: number; side: number }[] = [];
   /** Ring length of the market volume history: the current window and `lookback` past ones. */
   private readonly g: number;
   private readonly buyV: Float64Array;
@@ -245,6 +253,7 @@ class Engine {
     private readonly emit: Emit<AbsorptionEvent>,
   ) {
     this.zs = p.zones.map((z, i) => new ZoneState(z, i, p.k, p.tol));
+    this.nextIndex = this.zs.length;
     this.g = (p.lookback + 1) * p.k;
     this.buyV = new Float64Array(this.g);
     this.sellV = new Float64Array(this.g);
@@ -260,6 +269,9 @@ class Engine {
     else this.sellV[g] += qty;
     const s = slot(this.kOpen, this.p.k);
     for (const z of this.zs) {
+      // A zone sees no trade from before it was known (so a zone added later by setZones
+      // holds exactly what one given up front with the same from_ts would).
+      if (ts < z.from) continue;
       if (price >= z.lo && price <= z.hi) {
         if (!z.visit && ts >= z.from && ts < z.to) {
           z.visit = true;
@@ -284,6 +296,33 @@ class Engine {
     this.advance(ts);
     const s = slot(this.kOpen, 2 * this.p.k);
     for (const z of this.zs) if (side === z.liqSide && price >= z.lo && price <= z.hi) z.liq[s] += qty;
+    // Kept for zones added later: their "liquidations before" include these (they are past).
+    this.recent.push({ k: this.kOpen, price, qty, side });
+  }
+
+  /**
+   * Adds a zone from now on (its from_ts is at least the last event's sub-bar); it starts with
+   * the liquidations of the last two windows already in its ring, as a zone given up front would
+   * have. Returns its index (the `zone_index` of its events).
+   */
+  addZone(zone: AbsorptionZone): number {
+    const z = new ZoneState(zone, this.nextIndex++, this.p.k, this.p.tol);
+    const k2 = 2 * this.p.k;
+    for (const r of this.recent) {
+      if (r.k > this.kOpen - k2 && r.side === z.liqSide && r.price >= z.lo && r.price <= z.hi) z.liq[slot(r.k, k2)] += r.qty;
+    }
+    this.zs.push(z);
+    return z.index;
+  }
+
+  /** No visit starts at or after `ts` and no event fires after it; the zone is dropped once no close can reach it. */
+  retireZone(index: number, ts: number): void {
+    for (const z of this.zs) if (z.index === index) z.to = Math.min(z.to, ts);
+  }
+
+  /** Zones not retired (to_ts still Infinity or in the future of `ts`). */
+  liveZones(ts: number): readonly { readonly index: number; readonly zone: AbsorptionZone }[] {
+    return this.zs.filter((z) => z.to > ts);
   }
 
   /** Ends the stream: the open sub-bar is closed (evaluated as if complete) and all state is dropped. */
@@ -295,6 +334,7 @@ class Engine {
     this.buyV.fill(0);
     this.sellV.fill(0);
     this.closes.fill(NaN);
+    this.recent = [];
     for (const z of this.zs) {
       z.clear();
       z.visit = false;
@@ -338,6 +378,15 @@ class Engine {
     }
     this.openSlots(kk);
     this.kOpen = kk;
+    this.prune();
+  }
+
+  /** Bounded state under setZones: drop liquidations older than two windows and zones no close can fire again. */
+  private prune(): void {
+    const oldest = this.kOpen - 2 * this.p.k;
+    if (this.recent.length > 0 && this.recent[0].k <= oldest) this.recent = this.recent.filter((r) => r.k > oldest);
+    const nextClose = (this.kOpen + 1) * this.p.step;
+    if (this.zs.some((z) => z.to < nextClose)) this.zs = this.zs.filter((z) => z.to >= nextClose);
   }
 
   private openSlots(k: number): void {
@@ -449,9 +498,41 @@ export class AbsorptionOperator {
     }
   }
 
+  /**
+   * From `ts` on, the live zones are `zones` (for rolling zones: the clusters of a fresh
+   * liquidation snapshot). A zone equal to a live one (same low, high, side, source) keeps its
+   * state and index; a new one is added with from_ts = ts (its own from_ts if later); a live zone
+   * not in the list is retired at ts. Call it before pushing events at or after ts. Returns each
+   * given zone's index (the `zone_index` its events will carry).
+   */
+  setZones(ts: number, zones: readonly AbsorptionZone[]): number[] {
+    if (!Number.isFinite(ts)) throw new RangeError(`absorption: setZones time must be finite, got ${ts}`);
+    checkZones(zones);
+    const live = new Map<string, number>();
+    for (const z of this.engine.liveZones(ts)) live.set(zoneKey(z.zone), z.index);
+    const out: number[] = [];
+    const kept = new Set<number>();
+    for (const z of zones) {
+      const key = zoneKey(z);
+      let index = live.get(key);
+      if (index === undefined || kept.has(index)) {
+        index = this.engine.addZone({ ...z, from_ts: Math.max(ts, z.from_ts ?? -Infinity) });
+        live.set(key, index);
+      }
+      kept.add(index);
+      out.push(index);
+    }
+    for (const z of this.engine.liveZones(ts)) if (!kept.has(z.index)) this.engine.retireZone(z.index, ts);
+    return out;
+  }
+
   flush(): void {
     this.engine.flush();
   }
+}
+
+function zoneKey(z: AbsorptionZone): string {
+  return `${z.side}:${z.source}:${z.low}:${z.high}`;
 }
 
 /**

@@ -172,6 +172,27 @@ describe('orderflow CLI', () => {
     const cvd = JSON.parse(readFileSync(join(out, 'cvd_1d.json'), 'utf8')) as { buy_volume: number; sell_volume: number }[];
     assert.equal(cvd.length, 1);
     assert.ok(Math.abs(cvd[0].buy_volume - 34.481) < 1e-9 && Math.abs(cvd[0].sell_volume - 41.983) < 1e-9, 'same buy/sell totals as the demo');
+    // The Binance capture has a book: book and bait runs on it.
+    const walls = JSON.parse(readFileSync(join(out, 'book_walls.json'), 'utf8')) as { venue: string; outcome: string }[];
+    assert.ok(walls.length > 0 && walls.every((w) => w.venue === 'binance'));
+    assert.match(r.out, /book binance/);
+    assert.match(r.out, /predicted +0 +no open interest stored/);
+  });
+
+  it('analyze adds predicted levels and their check where open interest is stored', () => {
+    const home = join(tempDir(), 'home');
+    for (const f of ['bybit-v5-linear-ws-tickers-2026-08-09.jsonl.gz', 'bybit-v5-linear-ws-publicTrade-2026-08-09.jsonl']) {
+      assert.equal(run(['import', join(SAMPLES, 'bybit', f), '--home', home]).code, 0);
+    }
+    const out = join(tempDir(), 'analysis');
+    const r = run(['analyze', '--symbol', 'BTC', '--venues', 'bybit', '--out', out, '--home', home]);
+    assert.equal(r.code, 0, r.err);
+    const levels = JSON.parse(readFileSync(join(out, 'predicted_levels.json'), 'utf8')) as { side: string; price: number }[];
+    assert.ok(levels.some((l) => l.side === 'long') && levels.some((l) => l.side === 'short'));
+    assert.ok(levels.every((l) => (l.side === 'long' ? l.price < 65_114 : l.price > 65_114)));
+    const [check] = JSON.parse(readFileSync(join(out, 'predicted_check.json'), 'utf8')) as { liquidations: number }[];
+    assert.equal(check.liquidations, 0, 'no liquidations stored in these files');
+    assert.match(r.out, /predicted +\d+ +longs/);
   });
 
   it('levels projects liquidation prices from real Bybit open interest', () => {

@@ -210,13 +210,14 @@ describe('absorption: hand-computed events', () => {
 
   it('no event before warm-up or before the zone is known', () => {
     assert.deepStrictEqual(run(scenario(), { ...SMALL, lookbackWindows: 6, warmupWindows: 6 }), []);
-    // Known from 16 s: the visit starts at the first trade in the band from then on (16.1 s). The
-    // window is about the market, so the 15 s selling still counts in the 18 s window.
+    // Known from 16 s: the visit starts at the first trade in the band from then on (16.1 s). A
+    // zone sees no trade from before it was known, so the 15.1 s selling (3) is not in the 18 s
+    // window's attack: 16.1 s + 17.1 s = 3 + 3. (Liquidations before it are: they are past.)
     const later: AbsorptionZone = { ...LONG_ZONE, from_ts: D + 16_000 };
     const ev = run(scenario(), { ...SMALL, zones: [later] });
     assert.deepStrictEqual(
       ev.map((e) => [e.ts, e.visit_start_ms, e.entry_price, e.ref_price, e.attack_volume]),
-      [[D + 18_000, D + 16_100, 99.5, 99.5, 9]],
+      [[D + 18_000, D + 16_100, 99.5, 99.5, 6]],
     );
     assert.deepStrictEqual(run(scenario(), { ...SMALL, zones: [{ ...LONG_ZONE, to_ts: D + 17_999 }] }), []);
   });
@@ -315,7 +316,7 @@ function reference(trades: readonly Row[], liqs: readonly Row[], o: AbsorptionOp
       });
       if (!visit || fired[zi].has(start) || t > (z.to_ts ?? Infinity)) return;
       const atk = z.side === 'long' ? SELL : BUY;
-      const win = before.filter((r) => r[0] >= t0 && inBand(r[1]) && r[3] === atk);
+      const win = before.filter((r) => r[0] >= t0 && r[0] >= (z.from_ts ?? -Infinity) && inBand(r[1]) && r[3] === atk);
       const attack = win.reduce((s, r) => s + r[2], 0);
       if (!(attack > 0)) return;
       const valid = Math.min(M, Math.floor((k - k0 + 1) / K) - 1);
@@ -433,6 +434,58 @@ describe('absorption: properties', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('rolling zones through setZones == the same zones given up front with their live intervals', () => {
+    const pool = PROP.zones.map((z) => ({ low: z.low, high: z.high, side: z.side, source: z.source }));
+    const scheduleArb = fc.array(fc.record({ at: fc.integer({ min: 0, max: 150_000 }), pick: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }) }), { maxLength: 6 });
+    let events = 0;
+    fc.assert(
+      fc.property(rowsArb, scheduleArb, ({ trades, liqs }, schedule) => {
+        const plan = [...schedule].sort((a, b) => a.at - b.at).map((s) => ({ ts: D + s.at, zones: pool.filter((_, i) => s.pick[i]) }));
+        // What setZones promises, written out: indexes in order of first appearance, retirement at the next set without the zone.
+        const fixed: AbsorptionZone[] = [];
+        const live = new Map<string, number>();
+        for (const { ts, zones } of plan) {
+          const keep = new Set<number>();
+          for (const z of zones) {
+            const key = `${z.side}${z.low}`;
+            if (!live.has(key)) {
+              live.set(key, fixed.length);
+              fixed.push({ ...z, from_ts: ts });
+            }
+            keep.add(live.get(key)!);
+          }
+          for (const [key, i] of live) {
+            if (!keep.has(i)) {
+              fixed[i] = { ...fixed[i], to_ts: ts };
+              live.delete(key);
+            }
+          }
+        }
+        const opts = { ...PROP, zones: [] };
+        const out: AbsorptionEvent[] = [];
+        const op = new AbsorptionOperator(opts, (e) => out.push(e));
+        const tr = columns(trades);
+        const lq = columns(liqs);
+        let i = 0;
+        let j = 0;
+        let k = 0;
+        while (i < tr.length || j < lq.length) {
+          const t = Math.min(i < tr.length ? tr.ts[i] : Infinity, j < lq.length ? lq.ts[j] : Infinity);
+          while (k < plan.length && plan[k].ts <= t) op.setZones(plan[k].ts, plan[k++].zones);
+          if (i < tr.length && tr.ts[i] === t) op.pushTrades(tr, i, ++i);
+          else op.pushLiquidations(lq, j, ++j);
+        }
+        op.flush();
+        const strip = (e: AbsorptionEvent) => ({ ...e, zone: undefined });
+        const want = absorptionBatch(tr, lq, { ...PROP, zones: fixed });
+        events += want.length;
+        assert.deepStrictEqual(out.map(strip), want.map(strip));
+      }),
+      { numRuns: 150 },
+    );
+    assert.ok(events > 5, `the generator should produce events, got ${events}`);
   });
 
   it('liquidations pushed before trades of the same sub-bar give the same events', () => {

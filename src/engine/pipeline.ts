@@ -1,0 +1,245 @@
+/**
+ * The feature pipeline: every order-flow operator of docs/FEATURES.md wired to one replay (see
+ * replay.ts), so a single pass over a market's events yields all their outputs. `orderflow
+ * analyze` drives it over the store; the backtester reads the same outputs as signals.
+ *
+ * Zones are rolling and causal: at each replay timer the realized liquidation
+ * clusters and, with open interest, the predicted levels are snapshotted from the events before
+ * the timer, and become the absorption zones from then on (AbsorptionOperator.setZones).
+ * The same snapshots score the predicted levels against the liquidations that follow them
+ * (PredictedCheck), so nobody has to take the model on faith.
+ */
+import type { LiquidationColumns, TradeColumns } from '../core/columns.ts';
+import type { InstrumentRegistry } from '../core/instruments.ts';
+import { AbsorptionOperator, zonesFromClusters, zonesFromPredicted, type AbsorptionEvent, type AbsorptionZone } from '../features/absorption.ts';
+import { CvdOperator, type CvdBar } from '../features/cvd.ts';
+import { DivergenceOperator, type DivergenceEvent } from '../features/divergence.ts';
+import { FootprintOperator, type FootprintCandle } from '../features/footprint.ts';
+import { LiquidationMapOperator, type LiquidationBins, type LiquidationSnapshot } from '../features/liquidations.ts';
+import type { TradeOperator } from '../features/operator.ts';
+import { PredictedLiquidationOperator, type PredictedLiquidationSnapshot } from '../features/predicted-liquidations.ts';
+import { SessionStatsOperator, type SessionStats } from '../features/sessions.ts';
+import { SizeFlowOperator, type SizeBar } from '../features/sizes.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../features/timeframe.ts';
+import { CrossVenueOperator, type CrossVenueWindow } from '../features/venues.ts';
+import type { ReplayRun } from './replay.ts';
+
+export interface PipelineOptions {
+  /** Bins of the liquidation clusters and predicted levels. Default 10 bps. */
+  readonly bins?: LiquidationBins;
+  /** Footprint candles; omitted = no footprint (it needs the instrument's tick). */
+  readonly footprint?: { readonly timeframeMs: number; readonly tick: number; readonly levelTicks: number };
+  /** Past 1 m windows in absorption's typical-volume median (also its warm-up). Default 60. */
+  readonly absorptionLookback?: number;
+  /** A predicted level is a zone when its notional >= this share of its side's total. Default 0.05. */
+  readonly predictedMinShare?: number;
+  /** Tiers and max leverage for the predicted levels. */
+  readonly instruments?: InstrumentRegistry;
+  /** Whether open interest will be pushed (predicted levels are built only then). */
+  readonly withOpenInterest: boolean;
+}
+
+/** Every output the pipeline emits, by name. */
+export interface PipelineOutputs {
+  cvd_15m: CvdBar;
+  cvd_1h: CvdBar;
+  cvd_1d: CvdBar;
+  footprint: FootprintCandle;
+  sizes_1h: SizeBar;
+  sessions: SessionStats;
+  divergence: DivergenceEvent;
+  venues_5m: CrossVenueWindow;
+  absorption: AbsorptionEvent;
+  zones: ZoneSet;
+}
+
+/** The zones in force from `ts` (until the next set); emitted only when they change. */
+export interface ZoneSet {
+  readonly ts: number;
+  readonly realized: number;
+  readonly predicted: number;
+  readonly zones: readonly AbsorptionZone[];
+}
+
+export const PIPELINE_OUTPUTS: readonly (keyof PipelineOutputs)[] = ['cvd_15m', 'cvd_1h', 'cvd_1d', 'footprint', 'sizes_1h', 'sessions', 'divergence', 'venues_5m', 'absorption', 'zones'];
+
+export type PipelineEmit = <K extends keyof PipelineOutputs>(name: K, out: PipelineOutputs[K]) => void;
+
+/**
+ * How well the predicted zones in force foretold the liquidations that came next. For each
+ * liquidation after the first snapshot: a hit when a predicted zone of its side (longs below,
+ * shorts above) held its price. `chance` is what random zones of the same total width would
+ * score: the mean share of the ±`CHANCE_BAND` band around each liquidation's price that the
+ * same-side zones cover. Predictions beat chance only when hit_share clearly exceeds it.
+ */
+export interface PredictedCheck {
+  readonly liquidations: number;
+  readonly notional: number;
+  readonly hits: number;
+  readonly hit_notional: number;
+  /** hit_notional / notional; NaN without liquidations. */
+  readonly hit_share: number;
+  /** Notional-weighted mean coverage of the ±CHANCE_BAND band by the same-side zones. */
+  readonly chance: number;
+}
+
+export const CHANCE_BAND = 0.05;
+
+export class FeaturePipeline {
+  private readonly tradeOps: TradeOperator[];
+  private readonly liqMap: LiquidationMapOperator;
+  private readonly predicted: PredictedLiquidationOperator | undefined;
+  private readonly absorption: AbsorptionOperator;
+  private readonly bins: LiquidationBins;
+  private readonly minShare: number;
+  private predictedZones: readonly AbsorptionZone[] = [];
+  private check = { liquidations: 0, notional: 0, hits: 0, hitNotional: 0, chanceWeighted: 0, armed: false };
+  private lastTs = -Infinity;
+  private zonesKey = '';
+
+  constructor(
+    opts: PipelineOptions,
+    private readonly emit: PipelineEmit,
+  ) {
+    this.bins = opts.bins ?? { bps: 10 };
+    this.minShare = opts.predictedMinShare ?? 0.05;
+    if (!(this.minShare >= 0 && this.minShare <= 1)) throw new RangeError(`pipeline: predictedMinShare must be in [0, 1], got ${this.minShare}`);
+    this.tradeOps = [
+      new CvdOperator({ timeframeMs: 15 * MINUTE_MS }, (x) => emit('cvd_15m', x)),
+      new CvdOperator({ timeframeMs: HOUR_MS }, (x) => emit('cvd_1h', x)),
+      new CvdOperator({ timeframeMs: DAY_MS }, (x) => emit('cvd_1d', x)),
+      new SizeFlowOperator({ timeframeMs: HOUR_MS }, (x) => emit('sizes_1h', x)),
+      new SessionStatsOperator({}, (x) => emit('sessions', x)),
+      new DivergenceOperator({}, (x) => emit('divergence', x)),
+      new CrossVenueOperator({}, (x) => emit('venues_5m', x)),
+    ];
+    if (opts.footprint) this.tradeOps.push(new FootprintOperator(opts.footprint, (x) => emit('footprint', x)));
+    this.liqMap = new LiquidationMapOperator({ bins: this.bins });
+    this.predicted = opts.withOpenInterest ? new PredictedLiquidationOperator({ bins: this.bins, instruments: opts.instruments }) : undefined;
+    const lookback = opts.absorptionLookback ?? 60;
+    this.absorption = new AbsorptionOperator({ zones: [], lookbackWindows: lookback, warmupWindows: lookback }, (x) => emit('absorption', x));
+  }
+
+  /** Feed one replay run (timers included: they refresh the zones). */
+  push(run: ReplayRun): void {
+    switch (run.kind) {
+      case 'timer':
+        this.refreshZones(run.ts);
+        return;
+      case 'trades':
+        this.pushTrades(run.cols, run.from, run.to);
+        return;
+      case 'liquidations':
+        this.pushLiquidations(run.cols, run.from, run.to);
+        return;
+      case 'open_interest':
+        this.predicted?.pushOpenInterest(run.cols, run.from, run.to);
+        this.lastTs = run.cols.ts[run.to - 1];
+        return;
+    }
+  }
+
+  pushTrades(c: TradeColumns, from: number, to: number): void {
+    for (const op of this.tradeOps) op.push(c, from, to);
+    this.liqMap.pushTrades(c, from, to);
+    this.predicted?.pushTrades(c, from, to);
+    this.absorption.pushTrades(c, from, to);
+    this.lastTs = c.ts[to - 1];
+  }
+
+  pushLiquidations(c: LiquidationColumns, from: number, to: number): void {
+    this.liqMap.pushLiquidations(c, from, to);
+    this.absorption.pushLiquidations(c, from, to);
+    if (this.check.armed) for (let i = from; i < to; i++) this.score(c.price[i], c.qty[i], c.side[i] < 0 ? 'long' : 'short');
+    this.lastTs = c.ts[to - 1];
+  }
+
+  /** Snapshots from the events before `ts` become the zones from `ts` on. */
+  refreshZones(ts: number): void {
+    const realized = zonesFromClusters(this.liqMap.at(ts).clusters, { fromTs: ts, bins: this.bins });
+    let predicted: AbsorptionZone[] = [];
+    if (this.predicted) {
+      const snap = this.predicted.at(ts);
+      predicted = predictedZones(snap, this.minShare, this.bins);
+      this.predictedZones = predicted;
+      this.check.armed = true;
+    }
+    const zones = [...realized, ...predicted];
+    // Quiet stretches re-snapshot the same zones every timer: only a change is news.
+    const key = zones.map((z) => `${z.side}:${z.source}:${z.low}:${z.high}`).join('|');
+    if (key === this.zonesKey) return;
+    this.zonesKey = key;
+    this.absorption.setZones(ts, zones);
+    this.emit('zones', { ts, realized: realized.length, predicted: predicted.length, zones });
+  }
+
+  /** Ends the stream: open bars are emitted. */
+  flush(): void {
+    for (const op of this.tradeOps) op.flush();
+    this.absorption.flush();
+  }
+
+  /** Realized clusters as of the last event (or `t`, not before it). */
+  liquidationSnapshot(t = this.lastTs): LiquidationSnapshot {
+    return this.liqMap.at(Math.max(t, this.lastTs));
+  }
+
+  predictedSnapshot(t = this.lastTs): PredictedLiquidationSnapshot | undefined {
+    return this.predicted?.at(Math.max(t, this.lastTs));
+  }
+
+  predictedCheck(): PredictedCheck {
+    const c = this.check;
+    return {
+      liquidations: c.liquidations,
+      notional: c.notional,
+      hits: c.hits,
+      hit_notional: c.hitNotional,
+      hit_share: c.notional > 0 ? c.hitNotional / c.notional : NaN,
+      chance: c.notional > 0 ? c.chanceWeighted / c.notional : NaN,
+    };
+  }
+
+  private score(price: number, qty: number, side: 'long' | 'short'): void {
+    const c = this.check;
+    const notional = price * qty;
+    const same = this.predictedZones.filter((z) => z.side === side);
+    c.liquidations++;
+    c.notional += notional;
+    if (same.some((z) => price >= z.low && price <= z.high)) {
+      c.hits++;
+      c.hitNotional += notional;
+    }
+    c.chanceWeighted += notional * coverage(same, price * (1 - CHANCE_BAND), price * (1 + CHANCE_BAND));
+  }
+}
+
+/** Predicted levels with notional >= minShare x their side's total, as zones (runs of adjacent bins). */
+function predictedZones(s: PredictedLiquidationSnapshot, minShare: number, bins: LiquidationBins): AbsorptionZone[] {
+  const out: AbsorptionZone[] = [];
+  for (const side of ['long', 'short'] as const) {
+    const total = side === 'long' ? s.long_notional : s.short_notional;
+    if (!(total > 0)) continue;
+    const levels = side === 'long' ? s.longs : s.shorts;
+    const one = { ...s, longs: side === 'long' ? levels : [], shorts: side === 'short' ? levels : [] };
+    // zonesFromPredicted takes one threshold for both sides; feed it one side at a time.
+    out.push(...zonesFromPredicted(one, { minNotional: Math.max(minShare * total, Number.MIN_VALUE), bins }));
+  }
+  return out;
+}
+
+/** Share of [lo, hi] covered by the union of the zones. */
+export function coverage(zones: readonly AbsorptionZone[], lo: number, hi: number): number {
+  const parts = zones
+    .map((z) => [Math.max(lo, z.low), Math.min(hi, z.high)] as const)
+    .filter(([a, b]) => b > a)
+    .sort((x, y) => x[0] - y[0]);
+  let covered = 0;
+  let end = lo;
+  for (const [a, b] of parts) {
+    if (b <= end) continue;
+    covered += b - Math.max(a, end);
+    end = b;
+  }
+  return covered / (hi - lo);
+}

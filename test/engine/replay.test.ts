@@ -1,0 +1,97 @@
+/** The replay merge: every row once, time order, the tie order, causal timers, chunking-blind. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { LiquidationColumns, TradeColumns } from '../../src/core/columns.ts';
+import { replay, type ReplayRun } from '../../src/engine/replay.ts';
+import type { OpenInterestColumns } from '../../src/store/ticker-reader.ts';
+
+const RANK = { timer: 0, trades: 1, liquidations: 2, open_interest: 3 } as const;
+
+function priceCols(ts: readonly number[]): TradeColumns {
+  const n = ts.length;
+  return { length: n, ts: Float64Array.from(ts), price: new Float64Array(n).fill(100), qty: new Float64Array(n).fill(1), side: new Int8Array(n).fill(1), venue: new Uint8Array(n), venues: ['binance'] };
+}
+
+function oiCols(ts: readonly number[]): OpenInterestColumns {
+  const n = ts.length;
+  return { length: n, ts: Float64Array.from(ts), openInterest: new Float64Array(n).fill(1), markPrice: new Float64Array(n).fill(NaN), market: new Uint16Array(n), markets: [{ venue: 'binance', symbol: 'X' }] };
+}
+
+function chunked(ts: readonly number[], cuts: readonly number[]): TradeColumns[] {
+  const bounds = [0, ...[...new Set(cuts)].filter((c) => c > 0 && c < ts.length).sort((a, b) => a - b), ts.length];
+  const out: TradeColumns[] = [];
+  for (let b = 0; b + 1 < bounds.length; b++) if (bounds[b + 1] > bounds[b]) out.push(priceCols(ts.slice(bounds[b], bounds[b + 1])));
+  return out;
+}
+
+/** Flattened (ts, kind) of every row and timer. */
+async function flatten(runs: AsyncIterable<ReplayRun>): Promise<[number, keyof typeof RANK][]> {
+  const out: [number, keyof typeof RANK][] = [];
+  for await (const r of runs) {
+    if (r.kind === 'timer') out.push([r.ts, 'timer']);
+    else {
+      assert.ok(r.to > r.from, 'a run holds at least one row');
+      for (let i = r.from; i < r.to; i++) out.push([r.cols.ts[i], r.kind]);
+    }
+  }
+  return out;
+}
+
+const times = fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 40 }).map((a) => a.sort((x, y) => x - y));
+
+describe('replay merge', () => {
+  it('hand case: ties go timer, trades, liquidations, open interest; timers only between events', async () => {
+    const got = await flatten(
+      replay({ trades: [priceCols([5, 10, 10, 25])], liquidations: priceCols([10, 12]) as LiquidationColumns, openInterest: oiCols([10, 30]), timerEveryMs: 10 }),
+    );
+    assert.deepStrictEqual(got, [
+      [5, 'trades'],
+      [10, 'timer'],
+      [10, 'trades'],
+      [10, 'trades'],
+      [10, 'liquidations'],
+      [10, 'open_interest'],
+      [12, 'liquidations'],
+      [20, 'timer'],
+      [25, 'trades'],
+      [30, 'timer'],
+      [30, 'open_interest'],
+    ]);
+  });
+
+  it('every row once, in (ts, tie rank) order, timers exactly at the crossed multiples, whatever the chunking', async () => {
+    await fc.assert(
+      fc.asyncProperty(times, times, times, fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 6 }), fc.option(fc.integer({ min: 1, max: 25 })), async (tr, lq, oi, cuts, every) => {
+        const src = { liquidations: priceCols(lq) as LiquidationColumns, openInterest: oiCols(oi), timerEveryMs: every ?? undefined };
+        const got = await flatten(replay({ ...src, trades: chunked(tr, cuts) }));
+        assert.deepStrictEqual(got, await flatten(replay({ ...src, trades: [priceCols(tr)] })), 'chunking changes nothing');
+        for (let k = 1; k < got.length; k++) {
+          const [a, ka] = got[k - 1];
+          const [b, kb] = got[k];
+          assert.ok(a < b || (a === b && RANK[ka] <= RANK[kb]), `order at ${k}: ${a} ${ka} then ${b} ${kb}`);
+        }
+        const rows = (kind: string) => got.filter(([, k]) => k === kind).map(([t]) => t);
+        assert.deepStrictEqual(rows('trades'), tr);
+        assert.deepStrictEqual(rows('liquidations'), lq);
+        assert.deepStrictEqual(rows('open_interest'), oi);
+        const all = [...tr, ...lq, ...oi];
+        const want: number[] = [];
+        if (every && all.length > 0) {
+          const lo = Math.min(...all);
+          const hi = Math.max(...all);
+          for (let t = Math.floor(lo / every) * every + every; t <= hi; t += every) want.push(t);
+        }
+        assert.deepStrictEqual(rows('timer'), want);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses rows out of time order, naming them', async () => {
+    await assert.rejects(flatten(replay({ trades: [priceCols([5, 3])] })), /trade at 3 ms after one at 5 ms/);
+    await assert.rejects(flatten(replay({ trades: [priceCols([5]), priceCols([3])] })), /trade at 3 ms/);
+    await assert.rejects(flatten(replay({ trades: [], liquidations: priceCols([2, 1]) })), /liquidation row 1/);
+    await assert.rejects(flatten(replay({ trades: [], timerEveryMs: 0 })), /timerEveryMs/);
+  });
+});
