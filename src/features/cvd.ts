@@ -109,6 +109,18 @@ export class CvdOperator implements TradeOperator {
     this.lastKey = NaN;
   }
 
+  /**
+   * The open bar as it stands (for live views), or undefined before any trade: the bar `close`
+   * would emit now, without closing it. Its figures still change until the bar closes.
+   */
+  partial(): CvdBar | undefined {
+    if (this.end === -Infinity) return undefined;
+    const key = this.keyOf(this.open);
+    const delta = this.buy - this.sell;
+    const cvd = (key !== this.lastKey ? 0 : this.cvd) + delta;
+    return { open_time_ms: this.open, buy_volume: this.buy, sell_volume: this.sell, delta, cvd };
+  }
+
   private close(): void {
     const key = this.keyOf(this.open);
     if (key !== this.lastKey) this.cvd = 0;

@@ -388,6 +388,17 @@ export class FootprintOperator implements TradeOperator {
     this.base = base;
   }
 
+  /**
+   * The open candle as it stands (for live views), or undefined before any trade: the candle
+   * `close` would emit now, without closing it. Copies the open levels (O(levels)).
+   */
+  partial(): FootprintCandle | undefined {
+    if (this.endMs === -Infinity) return undefined;
+    const from = this.lo - this.base;
+    const to = this.hi - this.base + 1;
+    return finish(this.p, { ...this.t }, this.lo, this.buyV.slice(from, to), this.sellV.slice(from, to), this.buyN.slice(from, to), this.sellN.slice(from, to));
+  }
+
   private close(): void {
     const from = this.lo - this.base;
     const to = this.hi - this.base + 1;

@@ -115,6 +115,23 @@ describe('cvd: properties', () => {
     );
   });
 
+  it('partial() is the bar a flush would emit now, and peeking changes nothing', () => {
+    fc.assert(
+      fc.property(twoVenuesArb, optsArb, fc.double({ min: 0, max: 1, noNaN: true }), (rows, opts, f) => {
+        const c = columns(rows, ['binance', 'okx']);
+        const k = Math.floor(f * c.length);
+        const out: CvdBar[] = [];
+        const op = new CvdOperator(opts, (x) => out.push(x));
+        op.push(c, 0, k);
+        assert.deepStrictEqual(op.partial(), cvdBatch(columns(rows.slice(0, k), ['binance', 'okx']), opts).at(-1));
+        op.push(c, k, c.length);
+        op.flush();
+        assert.deepStrictEqual(out, cvdBatch(c, opts));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('the merged series does not depend on the venue order at equal times, and is the sum of the venues', () => {
     fc.assert(
       fc.property(twoVenuesArb, optsArb, (rows, opts) => {

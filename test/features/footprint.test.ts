@@ -188,6 +188,25 @@ describe('footprint: properties', () => {
     );
   });
 
+  it('partial() is the candle a flush would emit now, and peeking changes nothing', () => {
+    fc.assert(
+      fc.property(tradesArb, optsArb, fc.double({ min: 0, max: 1, noNaN: true }), (c, opts, f) => {
+        const k = Math.floor(f * c.length);
+        const out: FootprintCandle[] = [];
+        const op = new FootprintOperator(opts, (x) => out.push(x));
+        assert.equal(op.partial(), undefined);
+        op.push(c, 0, k);
+        const peek = op.partial();
+        const prefix = footprintBatch(slice(c, 0, k), opts);
+        assert.deepStrictEqual(peek, prefix.at(-1));
+        op.push(c, k, c.length);
+        op.flush();
+        assert.deepStrictEqual(out, footprintBatch(c, opts));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('levels add up to the candle; delta = buy - sell; the value area holds the POC and its share', () => {
     fc.assert(
       fc.property(tradesArb, optsArb, (c, opts) => {
