@@ -17,6 +17,7 @@ import { registerImport } from './import.ts';
 import { registerInfo } from './info.ts';
 import { registerLevels } from './levels.ts';
 import { registerLiquidations } from './liquidations.ts';
+import { registerMargin } from './margin.ts';
 import { registerSessions } from './sessions.ts';
 import { registerSizes } from './sizes.ts';
 import { registerVenues } from './venues.ts';
@@ -41,7 +42,8 @@ Examples:
   $ orderflow sizes --symbol BTCUSDT --timeframe 1h
   $ orderflow sessions --symbol ETH
   $ orderflow liquidations --symbol XRP --bps 25
-  $ orderflow analyze --symbol BTC --out ./btc-analysis`,
+  $ orderflow analyze --symbol BTC --out ./btc-analysis
+  $ orderflow margin --venue binance --symbol BTCUSDT --side long --entry 30000 --qty 2 --leverage 10`,
     );
   registerDemo(program);
   registerImport(program);
@@ -59,6 +61,7 @@ Examples:
   registerBook(program);
   registerAbsorption(program);
   registerAnalyze(program);
+  registerMargin(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 /**
- * Stored open interest (the `tickers` table) as columns, in time order, for the predicted
- * liquidation levels (src/features/predicted-liquidations.ts).
+ * Stored ticker series (the `tickers` table) as columns, in time order: open interest for the
+ * predicted liquidation levels (src/features/predicted-liquidations.ts), marks and funding rates
+ * for the backtester's margin and funding (src/engine).
  *
  * Only rows that carry an open interest are read (each ticker source fills a subset of the
  * columns: a bookTicker row has none). Rows are ordered by `ts`, then by the caller's venue order,
@@ -44,68 +45,96 @@ export interface OpenInterestColumns {
   readonly markets: readonly OpenInterestMarket[];
 }
 
-const MAX_MARKETS = 0xffff;
-
-/** The SELECT for a query, every value bound. Columns: ts_ms, open_interest, mark_price (NaN for NULL), market ordinal. */
-function openInterestSql(q: OpenInterestQuery): { sql: string; values: DuckDBValue[] } {
-  const values: DuckDBValue[] = [];
-  const param = (v: DuckDBValue) => {
-    values.push(v);
-    return `$${values.length}`;
-  };
-  const n = q.symbols.length;
-  const venueOrd = `(CASE venue::VARCHAR ${q.venues.map((v, i) => `WHEN ${param(v)} THEN ${i}`).join(' ')} END)`;
-  const symbolOrd = `(CASE symbol ${q.symbols.map((s, i) => `WHEN ${param(s)} THEN ${i}`).join(' ')} END)`;
-  const where = [
-    `venue::VARCHAR IN (${q.venues.map((v) => param(v)).join(', ')})`,
-    `symbol IN (${q.symbols.map((s) => param(s)).join(', ')})`,
-    'open_interest IS NOT NULL',
-  ];
-  if (q.fromMs !== undefined) where.push(`ts >= make_timestamp(${param(BigInt(Math.round(q.fromMs * 1000)))}::BIGINT)`);
-  if (q.toMs !== undefined) where.push(`ts < make_timestamp(${param(BigInt(Math.round(q.toMs * 1000)))}::BIGINT)`);
-  const sql = `SELECT epoch_us(ts)::DOUBLE / 1000 AS ts_ms, open_interest,
-      coalesce(mark_price, 'NaN'::DOUBLE) AS mark_price,
-      (${venueOrd} * ${param(n)} + ${symbolOrd})::DOUBLE AS market_ord
-    FROM tickers WHERE ${where.join(' AND ')}
-    ORDER BY ts, market_ord, rowid`;
-  return { sql, values };
+/** Marks and funding: every ticker row with a mark price or a funding rate, for margin and funding in backtests. */
+export interface MarkColumns {
+  readonly length: number;
+  readonly ts: Float64Array;
+  /** NaN when the row has none. */
+  readonly markPrice: Float64Array;
+  /** Funding rate of the current/last interval as the venue published it (a fraction); NaN when none. */
+  readonly fundingRate: Float64Array;
+  /** Epoch ms of the next funding, NaN when unknown. */
+  readonly nextFundingTs: Float64Array;
+  readonly market: Uint16Array;
+  readonly markets: readonly OpenInterestMarket[];
 }
 
-/** The open-interest series of venues x symbols over [fromMs, toMs), in one read. */
-export async function readOpenInterest(store: Store, q: OpenInterestQuery): Promise<OpenInterestColumns> {
-  if (q.venues.length * q.symbols.length > MAX_MARKETS) throw new RangeError(`readOpenInterest: at most ${MAX_MARKETS} venue x symbol pairs`);
+const MAX_MARKETS = 0xffff;
+
+interface Series {
+  readonly length: number;
+  readonly ts: Float64Array;
+  readonly values: Float64Array[];
+  readonly market: Uint16Array;
+  readonly markets: readonly OpenInterestMarket[];
+}
+
+/**
+ * One read of ticker columns (each a DOUBLE expression, NULL as NaN) for venues x symbols over
+ * [fromMs, toMs), rows where `having` holds, ordered by ts, the caller's venue order, symbol
+ * order, then insertion order. Every value is bound, never spliced into SQL.
+ */
+async function readSeries(store: Store, q: OpenInterestQuery, columns: readonly string[], having: string, what: string): Promise<Series> {
+  if (q.venues.length * q.symbols.length > MAX_MARKETS) throw new RangeError(`reading ${what}: at most ${MAX_MARKETS} venue x symbol pairs`);
   const chunks: Float64Array[][] = [];
   let total = 0;
   if (q.venues.length > 0 && q.symbols.length > 0) {
-    const { sql, values } = openInterestSql(q);
+    const values: DuckDBValue[] = [];
+    const param = (v: DuckDBValue) => {
+      values.push(v);
+      return `$${values.length}`;
+    };
+    const n = q.symbols.length;
+    const venueOrd = `(CASE venue::VARCHAR ${q.venues.map((v, i) => `WHEN ${param(v)} THEN ${i}`).join(' ')} END)`;
+    const symbolOrd = `(CASE symbol ${q.symbols.map((s, i) => `WHEN ${param(s)} THEN ${i}`).join(' ')} END)`;
+    const where = [`venue::VARCHAR IN (${q.venues.map((v) => param(v)).join(', ')})`, `symbol IN (${q.symbols.map((s) => param(s)).join(', ')})`, `(${having})`];
+    if (q.fromMs !== undefined) where.push(`ts >= make_timestamp(${param(BigInt(Math.round(q.fromMs * 1000)))}::BIGINT)`);
+    if (q.toMs !== undefined) where.push(`ts < make_timestamp(${param(BigInt(Math.round(q.toMs * 1000)))}::BIGINT)`);
+    const sql = `SELECT epoch_us(ts)::DOUBLE / 1000 AS ts_ms, ${columns.map((c) => `coalesce((${c})::DOUBLE, 'NaN'::DOUBLE)`).join(', ')},
+        (${venueOrd} * ${param(n)} + ${symbolOrd})::DOUBLE AS market_ord
+      FROM tickers WHERE ${where.join(' AND ')}
+      ORDER BY ts, market_ord, rowid`;
     try {
       const result = await store.conn.stream(sql, values);
       for (;;) {
         const chunk = await result.fetchChunk();
         if (!chunk || chunk.rowCount === 0) break;
         // Copy: a chunk's vectors are views DuckDB may reuse.
-        chunks.push([0, 1, 2, 3].map((c) => (chunk.getColumnVector(c) as unknown as { items: Float64Array }).items.slice(0, chunk.rowCount)));
+        chunks.push(Array.from({ length: columns.length + 2 }, (_, c) => (chunk.getColumnVector(c) as unknown as { items: Float64Array }).items.slice(0, chunk.rowCount)));
         total += chunk.rowCount;
       }
     } catch (e) {
-      throw new StoreError('E_STORE_QUERY', 'reading open interest failed', e);
+      throw new StoreError('E_STORE_QUERY', `reading ${what} failed`, e);
     }
   }
   // Keep only the markets that have rows, renumbered in (venue, symbol) order.
+  const k = columns.length + 1;
   const used = new Set<number>();
-  for (const [, , , ord] of chunks) for (const o of ord) used.add(o);
+  for (const c of chunks) for (const o of c[k]) used.add(o);
   const ords = [...used].sort((a, b) => a - b);
   const renumber = new Map(ords.map((o, i) => [o, i]));
   const n = q.symbols.length;
   const markets = ords.map((o) => ({ venue: q.venues[Math.floor(o / n)], symbol: q.symbols[o % n] }));
-  const out = { length: total, ts: new Float64Array(total), openInterest: new Float64Array(total), markPrice: new Float64Array(total), market: new Uint16Array(total), markets };
+  const out: Series = { length: total, ts: new Float64Array(total), values: columns.map(() => new Float64Array(total)), market: new Uint16Array(total), markets };
   let at = 0;
-  for (const [ts, oi, mark, ord] of chunks) {
-    out.ts.set(ts, at);
-    out.openInterest.set(oi, at);
-    out.markPrice.set(mark, at);
+  for (const c of chunks) {
+    out.ts.set(c[0], at);
+    columns.forEach((_, j) => out.values[j].set(c[j + 1], at));
+    const ord = c[k];
     for (let i = 0; i < ord.length; i++) out.market[at + i] = renumber.get(ord[i])!;
-    at += ts.length;
+    at += ord.length;
   }
   return out;
+}
+
+/** The open-interest series of venues x symbols over [fromMs, toMs), in one read. */
+export async function readOpenInterest(store: Store, q: OpenInterestQuery): Promise<OpenInterestColumns> {
+  const s = await readSeries(store, q, ['open_interest', 'mark_price'], 'open_interest IS NOT NULL', 'open interest');
+  return { length: s.length, ts: s.ts, openInterest: s.values[0], markPrice: s.values[1], market: s.market, markets: s.markets };
+}
+
+/** Mark prices and funding rates of venues x symbols over [fromMs, toMs), in one read. */
+export async function readMarks(store: Store, q: OpenInterestQuery): Promise<MarkColumns> {
+  const s = await readSeries(store, q, ['mark_price', 'funding_rate', 'epoch_us(next_funding_ts) / 1000'], 'mark_price IS NOT NULL OR funding_rate IS NOT NULL', 'marks and funding');
+  return { length: s.length, ts: s.ts, markPrice: s.values[0], fundingRate: s.values[1], nextFundingTs: s.values[2], market: s.market, markets: s.markets };
 }
