@@ -2,29 +2,36 @@
  * Replay merge: one time-ordered sequence of runs from a market's stored streams, the input every
  * store-driven consumer (`orderflow analyze`, the backtester) walks in one pass.
  *
- * Trades come as an async stream of chunks (they can be hundreds of millions of rows);
- * liquidations and open interest are small enough to be whole columns. The merge yields maximal
+ * Trades come as an async stream of chunks (they can be hundreds of millions of rows); the
+ * other streams (liquidations, open interest, marks, books) are whole columns in memory. The merge yields maximal
  * runs of one kind (a slice of one chunk), so operators still get columns, not objects.
  *
- * Ties at the same ts, in order: timers, trades, liquidations, open interest. A timer at T fires
+ * Ties at the same ts, in order: timers, trades, liquidations, open interest, marks, books. A timer at T fires
  * before any event with ts >= T, so what a consumer computes at T sees only events with ts < T:
  * the causal cut. Trades before liquidations is the convention of every operator's batch path
  * (the outputs do not depend on it); open interest last, because an OI observation closes the
  * interval whose trades share its timestamp (src/features/predicted-liquidations.ts).
  */
-import type { LiquidationColumns, TradeColumns } from '../core/columns.ts';
-import type { OpenInterestColumns } from '../store/ticker-reader.ts';
+import type { BookColumns, LiquidationColumns, TradeColumns } from '../core/columns.ts';
+import type { Venue } from '../core/events.ts';
+import type { MarkColumns, OpenInterestColumns } from '../store/ticker-reader.ts';
 
 export type ReplayRun =
   | { readonly kind: 'timer'; readonly ts: number }
   | { readonly kind: 'trades'; readonly cols: TradeColumns; readonly from: number; readonly to: number }
   | { readonly kind: 'liquidations'; readonly cols: LiquidationColumns; readonly from: number; readonly to: number }
-  | { readonly kind: 'open_interest'; readonly cols: OpenInterestColumns; readonly from: number; readonly to: number };
+  | { readonly kind: 'open_interest'; readonly cols: OpenInterestColumns; readonly from: number; readonly to: number }
+  | { readonly kind: 'marks'; readonly cols: MarkColumns; readonly from: number; readonly to: number }
+  /** Book messages [from, to) of one venue's book. */
+  | { readonly kind: 'book'; readonly venue: Venue; readonly cols: BookColumns; readonly from: number; readonly to: number };
 
 export interface ReplaySources {
   readonly trades: AsyncIterable<TradeColumns> | Iterable<TradeColumns>;
   readonly liquidations?: LiquidationColumns;
   readonly openInterest?: OpenInterestColumns;
+  readonly marks?: MarkColumns;
+  /** One book per venue (messages in time order). */
+  readonly books?: readonly { readonly venue: Venue; readonly cols: BookColumns }[];
   /**
    * Timers every `everyMs`, epoch-aligned: a timer at each multiple T of everyMs with an event
    * before T and one at or after T (none before the first event, none after the last).
@@ -32,33 +39,35 @@ export interface ReplaySources {
   readonly timerEveryMs?: number;
 }
 
-interface Cursor {
+/** An in-memory stream and its read position; `rank` breaks ties at equal ts (lower first). */
+interface Side {
   readonly ts: Float64Array;
   readonly length: number;
+  readonly rank: number;
+  readonly run: (from: number, to: number) => ReplayRun;
   i: number;
 }
 
-function cursor(c: { readonly ts: Float64Array; readonly length: number } | undefined, what: string): Cursor | undefined {
-  if (!c) return undefined;
+function side(c: { readonly ts: Float64Array; readonly length: number } | undefined, rank: number, what: string, run: (from: number, to: number) => ReplayRun): Side[] {
+  if (!c || c.length === 0) return [];
   for (let k = 1; k < c.length; k++) {
     if (!(c.ts[k] >= c.ts[k - 1])) throw new RangeError(`replay: ${what} row ${k} at ${c.ts[k]} ms comes after one at ${c.ts[k - 1]} ms: not in time order`);
   }
-  return { ts: c.ts, length: c.length, i: 0 };
+  return [{ ts: c.ts, length: c.length, rank, run, i: 0 }];
 }
 
-/** End of the run starting at c.i: rows with ts <= incl and ts < excl (at least one row). */
-function runEnd(c: Cursor, incl: number, excl: number): number {
-  let j = c.i + 1;
-  while (j < c.length && c.ts[j] <= incl && c.ts[j] < excl) j++;
-  return j;
-}
+const head = (c: Side) => (c.i < c.length ? c.ts[c.i] : Infinity);
 
 export async function* replay(src: ReplaySources): AsyncGenerator<ReplayRun> {
   const every = src.timerEveryMs;
   if (every !== undefined && !(every > 0 && Number.isFinite(every))) throw new RangeError(`replay: timerEveryMs must be finite and > 0, got ${every}`);
-  const liq = cursor(src.liquidations, 'liquidation');
-  const oi = cursor(src.openInterest, 'open interest');
-  const head = (c: Cursor | undefined) => (c && c.i < c.length ? c.ts[c.i] : Infinity);
+  // Tie order after trades (rank 0): liquidations, open interest, marks, books in the given order.
+  const sides: Side[] = [
+    ...side(src.liquidations, 1, 'liquidation', (from, to) => ({ kind: 'liquidations', cols: src.liquidations!, from, to })),
+    ...side(src.openInterest, 2, 'open interest', (from, to) => ({ kind: 'open_interest', cols: src.openInterest!, from, to })),
+    ...side(src.marks, 3, 'mark', (from, to) => ({ kind: 'marks', cols: src.marks!, from, to })),
+    ...(src.books ?? []).flatMap((b, k) => side(b.cols, 4 + k, `${b.venue} book message`, (from, to) => ({ kind: 'book', venue: b.venue, cols: b.cols, from, to }))),
+  ];
   /** The next timer, NaN before the first event; Infinity without timers. */
   let nextTimer = every === undefined ? Infinity : NaN;
 
@@ -71,23 +80,31 @@ export async function* replay(src: ReplaySources): AsyncGenerator<ReplayRun> {
     }
   }
 
-  /** Liquidations and open interest strictly before `limit`, in tie order, with their timers. */
+  /** The in-memory streams' rows strictly before `limit`, in (ts, rank) order, with their timers. */
   function* drain(limit: number): Generator<ReplayRun> {
     for (;;) {
-      const tl = head(liq);
-      const to = head(oi);
-      const t = Math.min(tl, to);
-      if (!(t < limit)) return;
-      yield* timersUpTo(t);
-      if (tl <= to) {
-        const end = runEnd(liq!, to, Math.min(limit, nextTimer));
-        yield { kind: 'liquidations', cols: src.liquidations!, from: liq!.i, to: end };
-        liq!.i = end;
-      } else {
-        const end = runEnd(oi!, Infinity, Math.min(limit, nextTimer, tl));
-        yield { kind: 'open_interest', cols: src.openInterest!, from: oi!.i, to: end };
-        oi!.i = end;
+      let pick: Side | undefined;
+      let t = Infinity;
+      for (const c of sides) {
+        const h = head(c);
+        if (h < t) [pick, t] = [c, h];
       }
+      if (!pick || !(t < limit)) return;
+      yield* timersUpTo(t);
+      // The run ends before the next timer and `limit` (trades come first), before a lower-rank
+      // stream's row at or below its ts, and after a higher-rank stream's row at its ts.
+      let end = pick.i + 1;
+      for (;;) {
+        if (end >= pick.length) break;
+        const x = pick.ts[end];
+        if (!(x < limit && x < nextTimer)) break;
+        let ok = true;
+        for (const c of sides) if (c !== pick && (c.rank < pick.rank ? head(c) <= x : head(c) < x)) ok = false;
+        if (!ok) break;
+        end++;
+      }
+      yield pick.run(pick.i, end);
+      pick.i = end;
     }
   }
 
@@ -99,9 +116,10 @@ export async function* replay(src: ReplaySources): AsyncGenerator<ReplayRun> {
       if (!(ts >= last)) throw new RangeError(`replay: trade at ${ts} ms after one at ${last} ms: the store returned trades out of time order`);
       yield* drain(ts);
       yield* timersUpTo(ts);
-      // Trades up to the next timer (exclusive) and the next liquidation / OI (inclusive: at
-      // equal ts the trades come first).
-      const incl = Math.min(head(liq), head(oi));
+      // Trades up to the next timer (exclusive) and the next in-memory row (inclusive: at equal
+      // ts the trades come first).
+      let incl = Infinity;
+      for (const c of sides) incl = Math.min(incl, head(c));
       let j = i + 1;
       while (j < chunk.length && chunk.ts[j] <= incl && chunk.ts[j] < nextTimer) {
         if (!(chunk.ts[j] >= chunk.ts[j - 1])) throw new RangeError(`replay: trade at ${chunk.ts[j]} ms after one at ${chunk.ts[j - 1]} ms: the store returned trades out of time order`);
