@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { FileError, ParseError, StoreError, UsageError } from '../core/errors.ts';
 import { registerAbsorption } from './absorption.ts';
 import { registerAnalyze } from './analyze.ts';
+import { registerBacktest } from './backtest.ts';
 import { registerBook } from './book.ts';
 import { registerCvd } from './cvd.ts';
 import { registerDemo } from './demo.ts';
@@ -43,6 +44,7 @@ Examples:
   $ orderflow sessions --symbol ETH
   $ orderflow liquidations --symbol XRP --bps 25
   $ orderflow analyze --symbol BTC --out ./btc-analysis
+  $ orderflow backtest --symbol BTC --from 2024-08-01 --to 2024-08-15
   $ orderflow margin --venue binance --symbol BTCUSDT --side long --entry 30000 --qty 2 --leverage 10`,
     );
   registerDemo(program);
@@ -62,6 +64,7 @@ Examples:
   registerAbsorption(program);
   registerAnalyze(program);
   registerMargin(program);
+  registerBacktest(program);
   return program;
 }
 

@@ -1,0 +1,282 @@
+/**
+ * A backtest over the store: the market's events read once (trades streamed per run), the engine
+ * run with the configured strategy, metrics, then the honesty checks: the null model (the same
+ * rules on shuffled signal times or random levels, N seeds) and, when configured, a walk-forward
+ * sweep whose out-of-sample folds are the headline.
+ */
+import type { BookColumns, LiquidationColumns, TradeColumns } from '../core/columns.ts';
+import type { Venue } from '../core/events.ts';
+import type { Instrument } from '../core/instruments.ts';
+import { readBook } from '../store/book-reader.ts';
+import { readLiquidations } from '../store/liquidation-reader.ts';
+import type { Store } from '../store/store.ts';
+import { readMarks, readOpenInterest, type MarkColumns, type OpenInterestColumns } from '../store/ticker-reader.ts';
+import { streamTrades } from '../store/trade-reader.ts';
+import { withParam, type BacktestConfig } from './config.ts';
+import { Engine, type EngineResult, type InjectedSignal } from './engine.ts';
+import { computeMetrics, type BacktestMetrics } from './metrics.ts';
+import { createRng } from './random.ts';
+import type { NullModelResult, RunResult, RunSignal, WalkForwardFold } from './run-types.ts';
+import { seedStrategy } from './seed-strategy.ts';
+import { bootstrapMeanDiffCI, empiricalPValue, percentileRank } from './stats.ts';
+
+export interface BacktestRequest {
+  readonly store: Store;
+  readonly config: BacktestConfig;
+  /** Venue + venue-native symbol of every market merged; the first one's venue executes unless the config says otherwise. */
+  readonly pairs: readonly [Venue, string][];
+  readonly instruments: (venue: Venue, symbol: string) => Instrument | undefined;
+  readonly symbol: string;
+  readonly fromMs?: number;
+  readonly toMs?: number;
+  /** Called with a phase name and the fraction done of it. */
+  readonly onProgress?: (phase: string, done: number) => void;
+}
+
+/** The in-memory streams of a market over the whole range. */
+interface MarketData {
+  readonly liquidations: LiquidationColumns;
+  readonly openInterest: OpenInterestColumns;
+  readonly marks: MarkColumns;
+  readonly books: { readonly venue: Venue; readonly cols: BookColumns }[];
+}
+
+function lowerBound(ts: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ts[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Rows with fromMs <= ts < toMs, as views (no copy). */
+function sliceRows<T extends { readonly length: number; readonly ts: Float64Array }>(c: T, fromMs: number, toMs: number, arrays: readonly (keyof T)[]): T {
+  const a = lowerBound(c.ts, fromMs);
+  const b = lowerBound(c.ts, toMs);
+  const out: Record<string, unknown> = { ...c, length: b - a };
+  for (const k of arrays) out[k as string] = (c[k] as unknown as Float64Array).subarray(a, b);
+  return out as T;
+}
+
+function sliceBook(c: BookColumns, fromMs: number, toMs: number): BookColumns {
+  const a = lowerBound(c.ts, fromMs);
+  const b = lowerBound(c.ts, toMs);
+  // Level rows stay whole: levelStart keeps absolute offsets into them.
+  return { ...c, length: b - a, ts: c.ts.subarray(a, b), isSnapshot: c.isSnapshot.subarray(a, b), seq: c.seq.subarray(a, b), levelStart: c.levelStart.subarray(a, b + 1) };
+}
+
+function window(d: MarketData, fromMs: number, toMs: number): MarketData {
+  const price = ['ts', 'price', 'qty', 'side', 'venue'] as const;
+  return {
+    liquidations: sliceRows(d.liquidations, fromMs, toMs, price),
+    openInterest: sliceRows(d.openInterest, fromMs, toMs, ['ts', 'openInterest', 'markPrice', 'market']),
+    marks: sliceRows(d.marks, fromMs, toMs, ['ts', 'markPrice', 'fundingRate', 'nextFundingTs', 'market']),
+    books: d.books.map((b) => ({ venue: b.venue, cols: sliceBook(b.cols, fromMs, toMs) })),
+  };
+}
+
+export class Backtest {
+  private data: MarketData | undefined;
+  private readonly venues: Venue[];
+  private readonly symbols: string[];
+  readonly execVenue: Venue;
+  readonly execSymbol: string;
+  private readonly instrument: Instrument;
+
+  constructor(private readonly req: BacktestRequest) {
+    this.venues = [...new Set(req.pairs.map((p) => p[0]))];
+    this.symbols = [...new Set(req.pairs.map((p) => p[1]))];
+    const exec = req.config.execution.venue ? req.pairs.find((p) => p[0] === req.config.execution.venue) : req.pairs[0];
+    if (!exec) throw new RangeError(`execution.venue ${req.config.execution.venue} is not among the run's venues (${this.venues.join(', ')})`);
+    [this.execVenue, this.execSymbol] = exec;
+    const inst = req.instruments(this.execVenue, this.execSymbol);
+    if (!inst) throw new RangeError(`no instrument metadata for ${this.execVenue} ${this.execSymbol}: margin, fees and lot size are unknown (docs/INSTRUMENTS.md)`);
+    this.instrument = inst;
+  }
+
+  private async load(): Promise<MarketData> {
+    if (this.data) return this.data;
+    const { store, fromMs, toMs, config } = this.req;
+    const q = { venues: this.venues, symbols: this.symbols, fromMs, toMs };
+    const needBook = config.execution.useBook || config.entry.vetoOnBaitOnly;
+    this.data = {
+      liquidations: await readLiquidations(store, q),
+      openInterest: await readOpenInterest(store, q),
+      marks: await readMarks(store, q),
+      books: needBook ? [{ venue: this.execVenue, cols: await readBook(store, { venue: this.execVenue, symbol: this.execSymbol, fromMs, toMs }) }] : [],
+    };
+    return this.data;
+  }
+
+  /** One engine run over [fromMs, toMs) with a config (and injected signals for null runs). */
+  async runOnce(config: BacktestConfig, fromMs: number | undefined, toMs: number | undefined, injected?: readonly InjectedSignal[], phase = 'backtest'): Promise<EngineResult> {
+    const all = await this.load();
+    const lo = fromMs ?? -Infinity;
+    const hi = toMs ?? Infinity;
+    const d = window(all, lo, hi);
+    const engine = new Engine(
+      config,
+      { venues: this.venues, execVenue: this.execVenue, execSymbol: this.execSymbol, instrument: this.instrument },
+      seedStrategy(config),
+      {
+        injected,
+        onProgress: this.req.onProgress && Number.isFinite(lo) && Number.isFinite(hi) ? (ts) => this.req.onProgress!(phase, Math.min(1, (ts - lo) / (hi - lo))) : undefined,
+      },
+    );
+    const trades = streamTrades(this.req.store, { venues: this.venues, symbols: this.symbols, fromMs, toMs });
+    return engine.run({ trades: trades as AsyncIterable<TradeColumns>, ...d });
+  }
+
+  metrics(r: EngineResult, initialEquity: number, fromMs?: number, toMs?: number): BacktestMetrics {
+    const from = fromMs ?? (Number.isFinite(r.firstTs) ? r.firstTs : 0);
+    const to = toMs ?? (Number.isFinite(r.lastTs) ? r.lastTs + 1 : from + 1);
+    return computeMetrics(r.trades, r.equity, { initialEquity, fromMs: from, toMs: Math.max(to, from + 1) });
+  }
+
+  async run(): Promise<RunResult> {
+    const c = this.req.config;
+    const main = await this.runOnce(c, this.req.fromMs, this.req.toMs);
+    const fromMs = this.req.fromMs ?? main.firstTs;
+    const toMs = this.req.toMs ?? main.lastTs + 1;
+    let metrics = this.metrics(main, c.risk.initialEquity, fromMs, toMs);
+    let result = main;
+    let walkForward: WalkForwardFold[] | null = null;
+    const warnings = [...main.warnings];
+    if (c.walkForward && Number.isFinite(fromMs) && Number.isFinite(toMs)) {
+      const wf = await this.walkForward(c, fromMs, toMs);
+      walkForward = wf.folds;
+      if (wf.stitched) {
+        result = wf.stitched;
+        metrics = this.metrics(wf.stitched, c.risk.initialEquity, wf.folds[0].outOfSample.fromMs, wf.folds[wf.folds.length - 1].outOfSample.toMs);
+        warnings.push('walk-forward: the headline metrics, trades and equity are the out-of-sample folds only, each run with the parameters chosen on the window before it');
+      } else warnings.push('walk-forward: the range is shorter than one in-sample + out-of-sample window; no folds were run');
+    }
+    const nullModel = c.nullModel.seeds > 0 ? await this.nullModel(c, main, metrics.netReturn, fromMs, toMs) : null;
+    if (main.signals.length === 0) warnings.push('no signals in this range: nothing was predicted or traded');
+    return {
+      meta: {
+        symbol: this.req.symbol,
+        venues: this.venues,
+        fromMs,
+        toMs,
+        seed: c.seed,
+        initialEquity: c.risk.initialEquity,
+        strategy: c.strategy,
+        config: c,
+        events: main.events,
+        warnings: [...new Set([...warnings, ...result.warnings])],
+      },
+      metrics,
+      trades: result.trades,
+      orders: result.orders,
+      equity: result.equity,
+      bars: main.bars,
+      zones: main.zones,
+      signals: main.signals,
+      journal: main.journal,
+      nullModel,
+      walkForward,
+    };
+  }
+
+  /** The same rules on null signals: the real signals at shuffled times, or at random levels. */
+  private async nullModel(c: BacktestConfig, main: EngineResult, realNetReturn: number, fromMs: number, toMs: number): Promise<NullModelResult | null> {
+    if (main.signals.length === 0) return null;
+    const nullReturns: number[] = [];
+    const nullPnls: number[] = [];
+    const seeds = c.nullModel.seeds;
+    for (let k = 0; k < seeds; k++) {
+      const rng = createRng(c.seed).fork(`null-model:${c.nullModel.kind}:${k}`);
+      const injected = nullSignals(main.signals, c.nullModel.kind, rng, fromMs, toMs);
+      const r = await this.runOnce(c, this.req.fromMs, this.req.toMs, injected, `null model ${k + 1}/${seeds}`);
+      nullReturns.push(this.metrics(r, c.risk.initialEquity, fromMs, toMs).netReturn);
+      for (const t of r.trades) nullPnls.push(t.pnl);
+    }
+    const realPnls = main.trades.map((t) => t.pnl);
+    const percentile = percentileRank(realNetReturn, nullReturns);
+    const pValue = empiricalPValue(realNetReturn, nullReturns, 'greater');
+    const diffCI = realPnls.length > 1 && nullPnls.length > 1 ? bootstrapMeanDiffCI(realPnls, nullPnls, { seed: c.seed }) : null;
+    const beats = pValue <= 0.05 && diffCI !== null && diffCI.lower > 0;
+    const verdict = beats
+      ? `The real signals beat ${seeds} null runs (${c.nullModel.kind.replace('_', ' ')}): p = ${pValue.toFixed(3)}, and the per-trade edge over the null trades is positive (95% CI ${diffCI!.lower.toFixed(2)} to ${diffCI!.upper.toFixed(2)} quote).`
+      : `The edge is NOT distinguishable from chance: against ${seeds} null runs (${c.nullModel.kind.replace('_', ' ')}) the real return sits at the ${(100 * percentile).toFixed(0)}th percentile (p = ${pValue.toFixed(3)})${diffCI ? `, and the 95% CI of the per-trade difference (${diffCI.lower.toFixed(2)} to ${diffCI.upper.toFixed(2)} quote) ${diffCI.lower > 0 ? 'is above 0 but the return is not' : 'includes 0 or is below it'}` : ', too few trades for a per-trade comparison'}.`;
+    return { kind: c.nullModel.kind, seeds, realNetReturn, nullNetReturns: nullReturns, percentile, pValue, diffCI, verdict };
+  }
+
+  /** Folds: in-sample [t, t + IS) picks the parameters, out-of-sample [t + IS, t + IS + OOS) runs them; t steps by OOS. */
+  private async walkForward(c: BacktestConfig, fromMs: number, toMs: number): Promise<{ folds: WalkForwardFold[]; stitched: EngineResult | undefined }> {
+    const wf = c.walkForward!;
+    const grid = paramGrid(wf.sweep);
+    const folds: WalkForwardFold[] = [];
+    const parts: EngineResult[] = [];
+    let equity = c.risk.initialEquity;
+    for (let t = fromMs; t + wf.inSample + wf.outOfSample <= toMs; t += wf.outOfSample) {
+      const isTo = t + wf.inSample;
+      const oosTo = isTo + wf.outOfSample;
+      let best: { params: Record<string, number | string | boolean>; score: number } | undefined;
+      for (const params of grid) {
+        let cfg = c;
+        for (const [k, v] of Object.entries(params)) cfg = withParam(cfg, k, v);
+        const r = await this.runOnce(cfg, t, isTo, undefined, `walk-forward fold ${folds.length + 1} in-sample`);
+        const m = this.metrics(r, cfg.risk.initialEquity, t, isTo);
+        const score = wf.score === 'netReturn' ? m.netReturn : wf.score === 'sharpe' ? (m.sharpe ?? -Infinity) : (m.profitFactor ?? -Infinity);
+        if (!best || score > best.score) best = { params, score };
+      }
+      let cfg = withParam(c, 'risk.initialEquity', equity);
+      for (const [k, v] of Object.entries(best!.params)) cfg = withParam(cfg, k, v);
+      const oos = await this.runOnce(cfg, isTo, oosTo, undefined, `walk-forward fold ${folds.length + 1} out-of-sample`);
+      const m = this.metrics(oos, equity, isTo, oosTo);
+      folds.push({ inSample: { fromMs: t, toMs: isTo }, outOfSample: { fromMs: isTo, toMs: oosTo }, chosen: best!.params, inSampleScore: best!.score, outOfSampleNetReturn: m.netReturn, outOfSampleTrades: oos.trades.length });
+      parts.push(oos);
+      equity = oos.finalEquity;
+    }
+    if (parts.length === 0) return { folds, stitched: undefined };
+    let id = 1;
+    const stitched: EngineResult = {
+      ...parts[parts.length - 1],
+      events: parts.reduce((s, p) => s + p.events, 0),
+      firstTs: parts[0].firstTs,
+      trades: parts.flatMap((p) => p.trades).map((t) => ({ ...t, id: id++ })),
+      orders: parts.flatMap((p) => p.orders),
+      equity: parts.flatMap((p) => p.equity),
+      warnings: [...new Set(parts.flatMap((p) => p.warnings))],
+    };
+    return { folds, stitched };
+  }
+}
+
+/** Cartesian product of the sweep (one empty set when there is nothing to sweep). */
+export function paramGrid(sweep: Readonly<Record<string, readonly (number | string | boolean)[]>>): Record<string, number | string | boolean>[] {
+  let out: Record<string, number | string | boolean>[] = [{}];
+  for (const [k, values] of Object.entries(sweep).sort(([a], [b]) => (a < b ? -1 : 1))) out = out.flatMap((o) => values.map((v) => ({ ...o, [k]: v })));
+  return out;
+}
+
+/**
+ * Null signals from the real ones. `shuffled_times`: each real signal (same type, direction and
+ * evidence) at a uniform random time in [fromMs, toMs), its level and zone moved with the price
+ * (kept at the same distance from it). `random_levels`: the real times, the level and zone shifted
+ * by a random factor within ±2%. Sorted by time.
+ */
+export function nullSignals(signals: readonly RunSignal[], kind: 'shuffled_times' | 'random_levels', rng: ReturnType<typeof createRng>, fromMs: number, toMs: number): InjectedSignal[] {
+  const out: InjectedSignal[] = signals.map((s) => {
+    const ref = Number(s.evidence.close);
+    const ts = kind === 'shuffled_times' ? fromMs + rng.nextFloat() * (toMs - fromMs) : s.ts;
+    const shift = kind === 'random_levels' ? Math.exp((rng.nextFloat() * 2 - 1) * 0.02) : 1;
+    return {
+      ts,
+      make: (price: number) => {
+        const f = (kind === 'shuffled_times' && ref > 0 ? price / ref : 1) * shift;
+        const zone =
+          s.type === 'absorption' && s.evidence.zone_low != null
+            ? { low: Number(s.evidence.zone_low) * f, high: Number(s.evidence.zone_high) * f, side: (s.direction === 'long' ? 'long' : 'short') as 'long' | 'short', source: (s.evidence.zone_source === 'predicted' ? 'predicted' : 'realized') as 'realized' | 'predicted' }
+            : null;
+        return { type: s.type, direction: s.direction, level: s.level * f, venue: s.venue, zone, timeframeMs: s.evidence.timeframe_ms == null ? null : Number(s.evidence.timeframe_ms), evidence: { ...s.evidence, null_of: s.id } };
+      },
+    };
+  });
+  return out.sort((a, b) => a.ts - b.ts);
+}

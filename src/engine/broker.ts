@@ -1,0 +1,334 @@
+/**
+ * The simulated venue account: one market (venue + symbol), one-way mode, isolated margin, at
+ * most one position. Orders arrive `latencyMs` after the decision; market orders walk the recorded
+ * book when one is live, else fill at the next trade with a slippage; limit orders fill only when
+ * the market trades through (or touches) their price. Stops trigger on trades and send a market
+ * order; the position is liquidated as the venue would (src/engine/margin.ts) when the mark
+ * reaches its liquidation price; funding is paid at each funding time. Every cost is on unless
+ * the config turns it off (and the report then says so).
+ *
+ * Pure state machine over the calls it gets (trades, marks, clock): no I/O, no clock of its own.
+ */
+import type { L2Book } from '../features/book.ts';
+import { isLiquidated, isolatedLiquidation, openIsolated, type IsolatedPosition, type MarginInstrument } from './margin.ts';
+import type { OrderStatus, RunOrder, RunTrade } from './run-types.ts';
+
+export interface BrokerOptions {
+  readonly venue: string;
+  readonly symbol: string;
+  readonly instrument: MarginInstrument;
+  readonly initialEquity: number;
+  readonly latencyMs: number;
+  readonly slippageBps: number;
+  readonly limitFill: 'through' | 'touch';
+  readonly fees: boolean;
+  readonly slippage: boolean;
+  /** A book older than this at a market order's arrival is not used. */
+  readonly bookMaxAgeMs?: number;
+}
+
+/** What the strategy asks for: a bracket around one entry. */
+export interface EntryRequest {
+  readonly side: 'long' | 'short';
+  readonly qty: number;
+  readonly leverage: number;
+  readonly stop: number;
+  /** null: no take-profit order. */
+  readonly target: number | null;
+  /** Close at this time whatever happens (Infinity: never). */
+  readonly timeStopTs: number;
+  readonly signalId: number;
+  readonly signal: string;
+  readonly session: string;
+}
+
+interface Order {
+  readonly id: number;
+  readonly ts: number;
+  readonly arrivalTs: number;
+  readonly side: 1 | -1;
+  readonly type: 'market' | 'limit';
+  readonly qty: number;
+  readonly price: number;
+  readonly reason: string;
+  /** The entry it opens (entry orders only). */
+  readonly entry?: EntryRequest;
+  /** Last trade price when it arrived (slippage reference), NaN before arrival. */
+  refPrice: number;
+}
+
+interface Position {
+  readonly req: EntryRequest;
+  readonly iso: IsolatedPosition;
+  readonly openTs: number;
+  readonly entryFee: number;
+  funding: number;
+  /** The take-profit order resting at the venue, if any. */
+  targetOrder: number | undefined;
+  /** An exit (stop, time, end) is on its way: no second one. */
+  exiting: boolean;
+}
+
+export interface BrokerEvents {
+  onTradeClosed?(t: RunTrade): void;
+  onOrder?(o: RunOrder): void;
+}
+
+const sign = (side: 'long' | 'short'): 1 | -1 => (side === 'long' ? 1 : -1);
+
+export class Broker {
+  /** Realized balance: initial equity + realized PnL - fees - funding. */
+  wallet: number;
+  lastPrice = NaN;
+  lastTradeTs = NaN;
+  mark = NaN;
+  private pos: Position | undefined;
+  private orders: Order[] = [];
+  private nextId = 1;
+  private tradeId = 1;
+  /** The execution venue's live book and when it last changed, when there is one. */
+  book: L2Book | undefined;
+  bookTs = -Infinity;
+
+  constructor(
+    readonly o: BrokerOptions,
+    private readonly ev: BrokerEvents = {},
+  ) {
+    this.wallet = o.initialEquity;
+  }
+
+  get position(): Readonly<{ side: 'long' | 'short'; qty: number; entry: number; stop: number; target: number | null; liquidationPrice: number; openTs: number; signalId: number }> | undefined {
+    const p = this.pos;
+    return p && { side: p.req.side, qty: p.iso.qty, entry: p.iso.entry, stop: p.req.stop, target: p.req.target, liquidationPrice: p.iso.liquidationPrice, openTs: p.openTs, signalId: p.req.signalId };
+  }
+
+  /** An entry or exit order is on its way or resting (besides the take-profit). */
+  get busy(): boolean {
+    return this.pos !== undefined || this.orders.length > 0;
+  }
+
+  /** Wallet + unrealized PnL at the mark (last trade price where no mark is known). */
+  equity(): number {
+    const p = this.pos;
+    if (!p) return this.wallet;
+    const m = Number.isFinite(this.mark) ? this.mark : this.lastPrice;
+    return this.wallet + sign(p.req.side) * p.iso.qty * (m - p.iso.entry);
+  }
+
+  /** Open notional at the last price. */
+  exposure(): number {
+    return this.pos ? this.pos.iso.qty * this.lastPrice : 0;
+  }
+
+  /** Send a market entry at decision time `ts`. */
+  enter(ts: number, req: EntryRequest): void {
+    this.submit(ts, sign(req.side), 'market', req.qty, NaN, 'entry', req);
+  }
+
+  /** Close the position at market (reason: 'time', 'end', 'strategy'...). No-op when flat or already exiting. */
+  exit(ts: number, reason: string): void {
+    const p = this.pos;
+    if (!p || p.exiting) return;
+    p.exiting = true;
+    this.submit(ts, -sign(p.req.side) as 1 | -1, 'market', p.iso.qty, NaN, reason);
+  }
+
+  /** Clock: time stops. Call at every timer. */
+  onTime(ts: number): void {
+    const p = this.pos;
+    if (p && ts >= p.req.timeStopTs) this.exit(ts, 'time');
+  }
+
+  /** One trade of the execution market. */
+  onTrade(ts: number, price: number, hasMarks: boolean): void {
+    if (this.orders.length > 0) this.match(ts, price);
+    this.lastPrice = price;
+    this.lastTradeTs = ts;
+    const p = this.pos;
+    if (!p) return;
+    if (!hasMarks) this.onMark(ts, price);
+    if (this.pos && !p.exiting && (p.req.side === 'long' ? price <= p.req.stop : price >= p.req.stop)) this.exit(ts, 'stop');
+  }
+
+  /** A mark price of the execution market: liquidation check. */
+  onMark(ts: number, mark: number): void {
+    this.mark = mark;
+    const p = this.pos;
+    if (!p || !isLiquidated(p.iso, mark)) return;
+    const liq = isolatedLiquidation(p.iso, mark)!;
+    // Every order of the position dies with it.
+    for (const o of this.orders) this.report(o, 'cancelled', null, null, 0, 'position liquidated');
+    this.orders = [];
+    this.close(ts, liq.closePrice, liq.realizedPnl, 0, 'liquidation', true);
+  }
+
+  /** Funding at a funding time: rate > 0 longs pay shorts. */
+  onFunding(ts: number, rate: number): void {
+    const p = this.pos;
+    if (!p) return;
+    const m = Number.isFinite(this.mark) ? this.mark : this.lastPrice;
+    const pay = sign(p.req.side) * p.iso.qty * m * rate;
+    this.wallet -= pay;
+    p.funding += pay;
+    void ts;
+  }
+
+  /** End of the run: close what is open at the last price (no latency: the data ends). */
+  finish(ts: number): void {
+    for (const o of this.orders) this.report(o, 'expired', null, null, 0, 'run ended');
+    this.orders = [];
+    const p = this.pos;
+    if (!p || !Number.isFinite(this.lastPrice)) return;
+    const fee = this.o.fees ? p.iso.qty * this.lastPrice * this.o.instrument.takerFee : 0;
+    this.close(ts, this.lastPrice, sign(p.req.side) * p.iso.qty * (this.lastPrice - p.iso.entry), fee, 'end', false);
+  }
+
+  private submit(ts: number, side: 1 | -1, type: 'market' | 'limit', qty: number, price: number, reason: string, entry?: EntryRequest): number {
+    const id = this.nextId++;
+    this.orders.push({ id, ts, arrivalTs: ts + this.o.latencyMs, side, type, qty, price, reason, entry, refPrice: NaN });
+    return id;
+  }
+
+  private match(ts: number, price: number): void {
+    // Orders are kept in submission order; each trade can fill any that has arrived.
+    for (let k = 0; k < this.orders.length; ) {
+      const o = this.orders[k];
+      if (o.arrivalTs > ts) {
+        k++;
+        continue;
+      }
+      if (Number.isNaN(o.refPrice)) o.refPrice = Number.isFinite(this.lastPrice) ? this.lastPrice : price;
+      let fill = NaN;
+      if (o.type === 'market') fill = this.marketPrice(o, ts, price);
+      else if (o.side > 0 ? price < o.price || (this.o.limitFill === 'touch' && price === o.price) : price > o.price || (this.o.limitFill === 'touch' && price === o.price)) fill = o.price;
+      if (Number.isNaN(fill)) {
+        k++;
+        continue;
+      }
+      this.orders.splice(k, 1);
+      this.filled(o, ts, fill);
+    }
+  }
+
+  /** Book walk when a fresh book is live, else this trade's price with the slippage. */
+  private marketPrice(o: Order, ts: number, tradePrice: number): number {
+    const b = this.book;
+    const maxAge = this.o.bookMaxAgeMs ?? 5_000;
+    if (b && b.ready && ts - this.bookTs <= maxAge) {
+      const side = o.side > 0 ? b.asks : b.bids;
+      let left = o.qty;
+      let cost = 0;
+      let lastPx = NaN;
+      for (let k = 0; left > 0 && k < side.size; k++) {
+        const px = side.indexAt(k) * b.tick;
+        const take = Math.min(left, side.qtyAt(k));
+        cost += take * px;
+        left -= take;
+        lastPx = px;
+      }
+      if (Number.isFinite(lastPx)) {
+        // What the visible book cannot hold fills beyond its last level, with the slippage.
+        if (left > 0) cost += left * lastPx * (1 + (o.side * this.slip()) / 1e4);
+        return cost / o.qty;
+      }
+    }
+    return tradePrice * (1 + (o.side * this.slip()) / 1e4);
+  }
+
+  private slip(): number {
+    return this.o.slippage ? this.o.slippageBps : 0;
+  }
+
+  private filled(o: Order, ts: number, price: number): void {
+    const inst = this.o.instrument;
+    const maker = o.type === 'limit';
+    const fee = this.o.fees ? o.qty * price * (maker ? inst.makerFee : inst.takerFee) : 0;
+    if (o.entry) {
+      if (this.pos) {
+        this.report(o, 'rejected', null, null, 0, 'a position is already open');
+        return;
+      }
+      let iso: IsolatedPosition;
+      try {
+        iso = openIsolated({ instrument: inst, side: o.entry.side, qty: o.qty, entry: price, leverage: o.entry.leverage });
+      } catch (e) {
+        this.report(o, 'rejected', null, null, 0, (e as Error).message);
+        return;
+      }
+      if (iso.margin + fee > this.wallet) {
+        this.report(o, 'rejected', null, null, 0, `insufficient margin: needs ${(iso.margin + fee).toFixed(2)}, wallet ${this.wallet.toFixed(2)}`);
+        return;
+      }
+      this.wallet -= fee;
+      this.report(o, 'filled', ts, price, fee, null);
+      this.pos = { req: o.entry, iso, openTs: ts, entryFee: fee, funding: 0, targetOrder: undefined, exiting: false };
+      if (o.entry.target !== null) this.pos.targetOrder = this.submit(ts, -o.side as 1 | -1, 'limit', o.qty, o.entry.target, 'target');
+      return;
+    }
+    const p = this.pos;
+    if (!p) {
+      this.report(o, 'cancelled', null, null, 0, 'no position to close');
+      return;
+    }
+    this.report(o, 'filled', ts, price, fee, null);
+    // The other exit orders of the position are cancelled.
+    for (const x of this.orders) this.report(x, 'cancelled', null, null, 0, `position closed by ${o.reason}`);
+    this.orders = [];
+    this.close(ts, price, sign(p.req.side) * p.iso.qty * (price - p.iso.entry), fee, o.reason, false);
+  }
+
+  private close(ts: number, price: number, gross: number, exitFee: number, reason: string, liquidated: boolean): void {
+    const p = this.pos!;
+    this.wallet += gross - exitFee;
+    const fees = p.entryFee + exitFee;
+    const r = p.req;
+    this.pos = undefined;
+    this.ev.onTradeClosed?.({
+      id: this.tradeId++,
+      venue: this.o.venue,
+      symbol: this.o.symbol,
+      side: r.side,
+      entryTs: p.openTs,
+      exitTs: ts,
+      entryPrice: p.iso.entry,
+      exitPrice: price,
+      qty: p.iso.qty,
+      grossPnl: gross,
+      fees,
+      funding: p.funding,
+      pnl: gross - fees - p.funding,
+      risk: Math.abs(p.iso.entry - r.stop) * p.iso.qty,
+      session: r.session,
+      signal: r.signal,
+      exitReason: reason,
+      liquidated,
+      leverage: r.leverage,
+      stop: r.stop,
+      target: r.target,
+      liquidationPrice: p.iso.liquidationPrice,
+      signalId: r.signalId,
+    });
+  }
+
+  private report(o: Order, status: OrderStatus, fillTs: number | null, fillPrice: number | null, fee: number, rejectReason: string | null): void {
+    const ref = o.refPrice;
+    this.ev.onOrder?.({
+      id: o.id,
+      ts: o.ts,
+      arrivalTs: o.arrivalTs,
+      venue: this.o.venue,
+      symbol: this.o.symbol,
+      side: o.side > 0 ? 'buy' : 'sell',
+      type: o.type,
+      qty: o.qty,
+      price: o.type === 'limit' ? o.price : null,
+      reason: o.reason,
+      status,
+      fillTs,
+      fillPrice,
+      fee,
+      slippageBps: fillPrice !== null && Number.isFinite(ref) ? (o.side * 1e4 * (fillPrice - ref)) / ref : null,
+      rejectReason,
+    });
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * The backtest / seed-strategy configuration: a YAML or JSON file validated with zod, every
+ * parameter with a default (docs/BACKTEST.md lists them). Errors name the file, the line (YAML
+ * and JSON alike: both are read with the yaml parser, which keeps node positions) and the key
+ * path: `strategy.yaml:12 risk.leverage: expected number, received string`.
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { FileError, UsageError } from '../core/errors.ts';
+import { parseTimeframe } from '../features/timeframe.ts';
+
+/** A duration: '5m', '1h', '250ms'? No: whole units of the timeframe syntax ('30s', '5m', '4h', '1d') or a number of ms. */
+const duration = z.union([z.number().positive(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  try {
+    return parseTimeframe(v, 'duration');
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message.replace(/^duration: /, '') });
+    return z.NEVER;
+  }
+});
+
+const venueName = z.enum(['binance', 'okx', 'bybit']);
+
+const sessionRule = z
+  .object({
+    /** Entries allowed in this session. */
+    enabled: z.boolean().default(true),
+    /** Multiplies the risk per trade (0.5 = half size). */
+    sizeMultiplier: z.number().min(0).max(10).default(1),
+    /** Multiplies absorption's attack-volume threshold for signals in this session. */
+    thresholdMultiplier: z.number().positive().max(100).default(1),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    strategy: z.literal('seed').default('seed'),
+    /** Seed of every random draw (null model, tie-breaks): same data + same seed = same run. */
+    seed: z.number().int().min(0).default(1),
+    execution: z
+      .object({
+        /** Where orders go; default the first venue of the run. */
+        venue: venueName.optional(),
+        /** Decision to arrival at the venue. */
+        latencyMs: z.number().min(0).max(60_000).default(150),
+        /** Market orders without a usable book fill at the next trade price, this much worse. */
+        slippageBps: z.number().min(0).max(1000).default(2),
+        /** Walk the recorded book for market orders when the venue has one. */
+        useBook: z.boolean().default(true),
+        /** A limit order fills when a trade goes through its price ('through') or reaches it ('touch'). */
+        limitFill: z.enum(['through', 'touch']).default('through'),
+      })
+      .strict()
+      .prefault({}),
+    costs: z
+      .object({
+        fees: z.boolean().default(true),
+        funding: z.boolean().default(true),
+        slippage: z.boolean().default(true),
+        /** Funding rate per interval when none is recorded (0.0001 = 0.01%). */
+        fundingRate: z.number().min(-0.05).max(0.05).default(0.0001),
+        fundingIntervalHours: z.number().int().min(1).max(24).default(8),
+      })
+      .strict()
+      .prefault({}),
+    risk: z
+      .object({
+        initialEquity: z.number().positive().default(10_000),
+        leverage: z.number().min(1).max(125).default(3),
+        maxLeverage: z
+          .object({ binance: z.number().min(1).max(125).default(10), okx: z.number().min(1).max(125).default(10), bybit: z.number().min(1).max(125).default(20) })
+          .strict()
+          .prefault({}),
+        /** Percent of equity lost if the stop is hit. */
+        riskPerTradePct: z.number().positive().max(10).default(0.5),
+        /** Open notional at most this percent of equity. */
+        maxExposurePct: z.number().positive().max(10_000).default(300),
+        /** No new entry for the rest of the UTC day once the day's realized loss reaches this percent of the day's opening equity. */
+        dailyLossLimitPct: z.number().positive().max(100).default(3),
+      })
+      .strict()
+      .prefault({}),
+    signals: z
+      .object({
+        /** Liquidation cluster / predicted level bins. */
+        bps: z.number().positive().max(1000).default(10),
+        /** Zones re-snapshotted this often. */
+        zonesEvery: duration.default(3_600_000),
+        absorption: z
+          .object({
+            enabled: z.boolean().default(true),
+            volumeMultiple: z.number().min(0).default(2),
+            maxProgressBps: z.number().default(5),
+            lookbackWindows: z.number().int().min(1).max(10_000).default(60),
+          })
+          .strict()
+          .prefault({}),
+        divergence: z
+          .object({
+            enabled: z.boolean().default(true),
+            /** 'fade': buying that does not lift price is absorbed by passive sellers: go short (and the mirror). 'follow': trade with the flow. */
+            mode: z.enum(['fade', 'follow']).default('fade'),
+            /** Divergence timeframes that may open a trade. */
+            timeframes: z.array(duration).min(1).default([900_000, 3_600_000]),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    entry: z
+      .object({
+        /** The last closed 1h size-weighted delta must not oppose the trade. */
+        requireLargeFlow: z.boolean().default(true),
+        /** Skip when the last closed 5m cross-venue window flags disagreement. */
+        vetoOnVenueDisagree: z.boolean().default(true),
+        /** Skip when the book near the touch on the trade's side shows only pulled walls (bait) lately. */
+        vetoOnBaitOnly: z.boolean().default(true),
+        /** Per session rules, by session name (Asia, Europe, US by default). */
+        sessions: z.record(z.string(), sessionRule).default({}),
+        /** One position at a time; a signal while one is open is recorded, not acted on. */
+        cooldown: duration.default(300_000),
+      })
+      .strict()
+      .prefault({}),
+    exit: z
+      .object({
+        /** Stop this far beyond the zone's far edge (absorption entries). */
+        stopBufferBps: z.number().min(0).max(5000).default(15),
+        /** Stop distance of entries without a zone (divergence). */
+        divergenceStopBps: z.number().positive().max(5000).default(60),
+        /** Take profit at this multiple of the stop distance; 0 = no target. */
+        targetR: z.number().min(0).max(100).default(2),
+        /** Close after this long whatever happens. */
+        timeStop: duration.default(4 * 3_600_000),
+      })
+      .strict()
+      .prefault({}),
+    journal: z
+      .object({ horizons: z.array(duration).min(1).default([300_000, 900_000, 3_600_000, 4 * 3_600_000]) })
+      .strict()
+      .prefault({}),
+    nullModel: z
+      .object({
+        /** Runs on null signals; 0 = none. */
+        seeds: z.number().int().min(0).max(1000).default(20),
+        kind: z.enum(['shuffled_times', 'random_levels']).default('shuffled_times'),
+      })
+      .strict()
+      .prefault({}),
+    walkForward: z
+      .object({
+        inSample: duration.default(7 * 86_400_000),
+        outOfSample: duration.default(2 * 86_400_000),
+        /** Parameter grid: dotted config path -> values, e.g. { "exit.targetR": [1.5, 2, 3] }. */
+        sweep: z.record(z.string(), z.array(z.union([z.number(), z.string(), z.boolean()])).min(1)).default({}),
+        /** In-sample score that picks the parameters. */
+        score: z.enum(['netReturn', 'sharpe', 'profitFactor']).default('netReturn'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type BacktestConfig = z.output<typeof configSchema>;
+
+/** Defaults only (what a run uses without a config file). */
+export function defaultConfig(): BacktestConfig {
+  return configSchema.parse({});
+}
+
+/** Validate an object (from a file or a test); `where` names it in errors. Lines come from `lineOf` when known. */
+export function parseConfig(raw: unknown, where = 'config', lineOf?: (path: readonly PropertyKey[]) => number | undefined): BacktestConfig {
+  const r = configSchema.safeParse(raw ?? {});
+  if (!r.success) {
+    const lines = r.error.issues.slice(0, 8).map((i) => {
+      const line = lineOf?.(i.path);
+      const key = i.path.length ? i.path.map(String).join('.') : '(top level)';
+      return `${where}${line ? `:${line}` : ''} ${key}: ${i.message}`;
+    });
+    throw new UsageError(`invalid config:\n  ${lines.join('\n  ')}`);
+  }
+  const c = r.data;
+  const venue = c.execution.venue;
+  if (venue && c.risk.leverage > c.risk.maxLeverage[venue]) {
+    throw new UsageError(`${where} risk.leverage: ${c.risk.leverage}x is above the ${venue} cap risk.maxLeverage.${venue} = ${c.risk.maxLeverage[venue]}x`);
+  }
+  return c;
+}
+
+/** Read and validate a YAML or JSON config file. */
+export function loadConfig(file: string): BacktestConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new FileError('E_IO', file, `cannot read the config: ${(e as Error).message}`);
+  }
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    throw new UsageError(`${file}:${lc.linePos(e.pos[0]).line} ${e.message.split('\n')[0]}`);
+  }
+  const lineOf = (path: readonly PropertyKey[]) => {
+    // The deepest node that exists on the path (a missing key points at its parent).
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+      if (node && typeof node === 'object' && node.range) return lc.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  return parseConfig(doc.toJS(), file, lineOf);
+}
+
+/** A copy of `c` with the dotted path set to `value` (walk-forward sweeps), re-validated. */
+export function withParam(c: BacktestConfig, path: string, value: unknown): BacktestConfig {
+  const copy = structuredClone(c) as Record<string, unknown>;
+  const keys = path.split('.');
+  let o = copy;
+  for (const k of keys.slice(0, -1)) {
+    if (typeof o[k] !== 'object' || o[k] === null) throw new UsageError(`walkForward.sweep: ${path} is not a config path`);
+    o = o[k] as Record<string, unknown>;
+  }
+  const last = keys[keys.length - 1];
+  if (!(last in o)) throw new UsageError(`walkForward.sweep: ${path} is not a config path`);
+  o[last] = value;
+  return parseConfig(copy, `walkForward.sweep ${path}=${JSON.stringify(value)}`);
+}

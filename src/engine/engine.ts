@@ -1,0 +1,518 @@
+/**
+ * The deterministic event loop. One pass over a replay (replay.ts: trades, liquidations, open
+ * interest, marks, books and 1-minute timers, merged in time order) drives the feature pipeline
+ * (pipeline.ts), the strategy (strategy.ts), the simulated venue account (broker.ts) and the
+ * prediction journal (journal.ts). Backtest and paper trading differ only in the event source.
+ *
+ * No look-ahead, by construction:
+ * - Trades are fed in slices that never cross a whole second, features first. Every output the
+ *   pipeline emits while a slice is pushed closed at or before the slice's first trade, so it is
+ *   known before any trade of the slice. Outputs are delivered to the strategy in time order;
+ *   `ctx.now` is when the engine learned of the output (the first event at or after its close,
+ *   never before it), and `ctx.features` holds only outputs delivered so far.
+ * - Orders decided at `now` arrive at `now + latency` and fill only on trades at or after that,
+ *   which the broker has not seen yet (it reads the slice after the features).
+ * - The journal scores a prediction from trades after it; nothing flows back from the journal.
+ * The test "changing events after t never changes a decision at or before t" checks all this.
+ */
+import type { TradeColumns } from '../core/columns.ts';
+import type { Venue } from '../core/events.ts';
+import type { AbsorptionEvent, AbsorptionZone } from '../features/absorption.ts';
+import { BookBaitOperator, type WallEvent } from '../features/book.ts';
+import type { CvdBar } from '../features/cvd.ts';
+import type { DivergenceEvent } from '../features/divergence.ts';
+import type { SizeBar } from '../features/sizes.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS, sessionOf, DEFAULT_SESSIONS, type Session } from '../features/timeframe.ts';
+import type { CrossVenueWindow } from '../features/venues.ts';
+import { Broker } from './broker.ts';
+import type { BacktestConfig } from './config.ts';
+import { PredictionJournal } from './journal.ts';
+import type { MarginInstrument } from './margin.ts';
+import { openIsolated } from './margin.ts';
+import type { EquityPoint } from './metrics.ts';
+import { FeaturePipeline, type PipelineOutputs, type ZoneSet } from './pipeline.ts';
+import { replay, type ReplaySources } from './replay.ts';
+import type { JournalReport, RunBar, RunOrder, RunSignal, RunTrade, ZoneBand } from './run-types.ts';
+import type { EngineSignal, EntryIntent, FeatureState, Strategy, StrategyContext } from './strategy.ts';
+
+/** Trades are pushed in slices within one whole second (see the module comment). */
+const SLICE_MS = 1000;
+const TIMER_MS = MINUTE_MS;
+const WALL_MEMORY_MS = 15 * MINUTE_MS;
+
+export interface EngineMarket {
+  readonly venues: readonly Venue[];
+  /** Where orders go, and its venue-native symbol and instrument. */
+  readonly execVenue: Venue;
+  readonly execSymbol: string;
+  readonly instrument: MarginInstrument & { readonly tickSize: number; readonly lotSize: number; readonly minNotional: number };
+  readonly sessions?: readonly Session[];
+}
+
+/** A signal injected at a time instead of the pipeline's (null models). */
+export interface InjectedSignal {
+  readonly ts: number;
+  readonly make: (refPrice: number) => Omit<EngineSignal, 'id' | 'ts' | 'session'>;
+}
+
+export interface EngineOptions {
+  /** Replace the pipeline's signals by these (sorted by ts): the null model's runs. */
+  readonly injected?: readonly InjectedSignal[];
+  /** Progress callback: the time of the latest event. */
+  readonly onProgress?: (ts: number, events: number) => void;
+}
+
+export interface EngineResult {
+  readonly events: number;
+  readonly firstTs: number;
+  readonly lastTs: number;
+  readonly trades: RunTrade[];
+  readonly orders: RunOrder[];
+  readonly equity: EquityPoint[];
+  readonly bars: RunBar[];
+  readonly zones: ZoneBand[];
+  /** Signals with what the strategy did, plus the price the journal measured each from. */
+  readonly signals: RunSignal[];
+  readonly journal: JournalReport;
+  readonly warnings: string[];
+  readonly finalEquity: number;
+}
+
+type Pending = { [K in keyof PipelineOutputs]: { name: K; out: PipelineOutputs[K]; ts: number; seq: number } }[keyof PipelineOutputs];
+
+function outputTs(p: { name: keyof PipelineOutputs; out: unknown }): number {
+  switch (p.name) {
+    case 'cvd_15m':
+      return (p.out as CvdBar).open_time_ms + 15 * MINUTE_MS;
+    case 'cvd_1h':
+      return (p.out as CvdBar).open_time_ms + HOUR_MS;
+    case 'cvd_1d':
+      return (p.out as CvdBar).open_time_ms + DAY_MS;
+    case 'sizes_1h':
+      return (p.out as SizeBar).open_time_ms + HOUR_MS;
+    default:
+      return (p.out as { ts?: number }).ts ?? -Infinity;
+  }
+}
+
+export class Engine {
+  private readonly broker: Broker;
+  private readonly pipeline: FeaturePipeline;
+  private readonly journal: PredictionJournal;
+  private readonly bait: BookBaitOperator | undefined;
+  private readonly sessions: readonly Session[];
+  private readonly execIndex = new Map<readonly Venue[], number>();
+  private pending: Pending[] = [];
+  private seq = 0;
+  private now = -Infinity;
+  private events = 0;
+  private firstTs = NaN;
+  // Feature state.
+  private readonly cvd = new Map<string, CvdBar>();
+  private sizes: SizeBar | undefined;
+  private venuesWin: CrossVenueWindow | undefined;
+  private zones: readonly AbsorptionZone[] = [];
+  private walls: WallEvent[] = [];
+  private hasBook = false;
+  private hasMarks = false;
+  // Outputs.
+  private readonly trades: RunTrade[] = [];
+  private readonly orders: RunOrder[] = [];
+  private readonly equity: EquityPoint[] = [];
+  private readonly bars: RunBar[] = [];
+  private readonly zoneBands: ZoneBand[] = [];
+  private readonly openBands = new Map<string, ZoneBand>();
+  private readonly signals: RunSignal[] = [];
+  private readonly warnings = new Set<string>();
+  private bar: { ts: number; open: number; high: number; low: number; close: number; volume: number } | undefined;
+  // Risk.
+  private dayStartEquity: number;
+  private dayRealized = 0;
+  private lastEntryTs = -Infinity;
+  private fundingRate = NaN;
+  private fundingRateTs = -Infinity;
+  private injectAt = 0;
+
+  constructor(
+    private readonly config: BacktestConfig,
+    private readonly market: EngineMarket,
+    private readonly strategy: Strategy,
+    private readonly opts: EngineOptions = {},
+  ) {
+    const c = config;
+    this.dayStartEquity = c.risk.initialEquity;
+    const cap = c.risk.maxLeverage[market.execVenue as 'binance' | 'okx' | 'bybit'];
+    if (cap !== undefined && c.risk.leverage > cap) throw new RangeError(`risk.leverage ${c.risk.leverage}x is above the ${market.execVenue} cap ${cap}x (risk.maxLeverage.${market.execVenue})`);
+    this.sessions = market.sessions ?? DEFAULT_SESSIONS;
+    this.broker = new Broker(
+      {
+        venue: market.execVenue,
+        symbol: market.execSymbol,
+        instrument: market.instrument,
+        initialEquity: c.risk.initialEquity,
+        latencyMs: c.execution.latencyMs,
+        slippageBps: c.execution.slippageBps,
+        limitFill: c.execution.limitFill,
+        fees: c.costs.fees,
+        slippage: c.costs.slippage,
+      },
+      {
+        onTradeClosed: (t) => {
+          this.trades.push(t);
+          this.dayRealized += t.pnl;
+        },
+        onOrder: (o) => this.orders.push(o),
+      },
+    );
+    this.pipeline = new FeaturePipeline(
+      { bins: { bps: c.signals.bps }, withOpenInterest: true, absorptionLookback: c.signals.absorption.lookbackWindows },
+      (name, out) => this.pending.push({ name, out, ts: outputTs({ name, out }), seq: this.seq++ } as Pending),
+    );
+    this.journal = new PredictionJournal({ horizonsMs: [...c.journal.horizons] });
+    if (c.execution.useBook || c.entry.vetoOnBaitOnly) {
+      this.bait = new BookBaitOperator({ tick: market.instrument.tickSize }, { wall: (w) => this.walls.push(w) });
+      this.broker.book = c.execution.useBook ? this.bait.l2 : undefined;
+    }
+    if (!c.costs.fees) this.warnings.add('fees are turned off (costs.fees: false): results are better than any venue would give');
+    if (!c.costs.funding) this.warnings.add('funding is turned off (costs.funding: false)');
+    if (!c.costs.slippage) this.warnings.add('slippage is turned off (costs.slippage: false): market orders fill at the trade price or the book');
+  }
+
+  async run(src: Omit<ReplaySources, 'timerEveryMs'>): Promise<EngineResult> {
+    this.hasMarks = !!src.marks && src.marks.markets.some((m) => m.venue === this.market.execVenue && m.symbol === this.market.execSymbol);
+    if (!this.hasMarks) this.warnings.add(`no mark prices stored for ${this.market.execVenue} ${this.market.execSymbol}: liquidation is checked against the last trade price`);
+    this.hasBook = !!src.books?.some((b) => b.venue === this.market.execVenue && b.cols.length > 0);
+    for await (const run of replay({ ...src, timerEveryMs: TIMER_MS })) {
+      switch (run.kind) {
+        case 'timer':
+          this.onTimer(run.ts);
+          break;
+        case 'trades':
+          this.onTrades(run.cols, run.from, run.to);
+          break;
+        case 'liquidations':
+          this.advance(run.cols.ts[run.from]);
+          this.pipeline.pushLiquidations(run.cols, run.from, run.to);
+          this.deliver();
+          break;
+        case 'open_interest':
+          this.advance(run.cols.ts[run.from]);
+          this.pipeline.push(run);
+          this.deliver();
+          break;
+        case 'marks':
+          this.advance(run.cols.ts[run.from]);
+          this.onMarks(run.cols, run.from, run.to);
+          break;
+        case 'book':
+          this.advance(run.cols.ts[run.from]);
+          if (this.bait && run.venue === this.market.execVenue) {
+            this.bait.pushBook(run.cols, run.from, run.to);
+            this.broker.bookTs = run.cols.ts[run.to - 1];
+          }
+          break;
+      }
+      this.strategy.onEvent?.(run, this.context());
+    }
+    return this.finish();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** The clock moves to `ts`: injected signals due by then are delivered first. */
+  private advance(ts: number): void {
+    if (Number.isNaN(this.firstTs)) this.firstTs = ts;
+    if (ts > this.now) this.now = ts;
+    const inj = this.opts.injected;
+    if (inj) {
+      while (this.injectAt < inj.length && inj[this.injectAt].ts <= ts) {
+        const x = inj[this.injectAt++];
+        if (!Number.isFinite(this.broker.lastPrice)) continue;
+        // Stamped when delivered (the first event at or after its time): what the engine knows then.
+        this.signal({ ...x.make(this.broker.lastPrice), id: 0, ts: this.now, session: '' });
+      }
+    }
+  }
+
+  private onTrades(c: TradeColumns, from: number, to: number): void {
+    let exec = this.execIndex.get(c.venues);
+    if (exec === undefined) {
+      exec = c.venues.indexOf(this.market.execVenue);
+      this.execIndex.set(c.venues, exec);
+    }
+    let i = from;
+    while (i < to) {
+      const sec = Math.floor(c.ts[i] / SLICE_MS);
+      let j = i + 1;
+      while (j < to && Math.floor(c.ts[j] / SLICE_MS) === sec) j++;
+      this.advance(c.ts[i]);
+      // Features first: what they emit closed before this slice's first trade.
+      this.pipeline.pushTrades(c, i, j);
+      this.deliver();
+      // Then the market: the broker and the journal see the slice.
+      this.journal.onTrades(c.ts, c.price, i, j);
+      for (let k = i; k < j; k++) {
+        const px = c.price[k];
+        const b = this.bar;
+        if (b) {
+          if (px > b.high) b.high = px;
+          if (px < b.low) b.low = px;
+          b.close = px;
+          b.volume += c.qty[k];
+        } else {
+          this.bar = { ts: Math.floor(c.ts[k] / TIMER_MS) * TIMER_MS, open: px, high: px, low: px, close: px, volume: c.qty[k] };
+        }
+        if (c.venue[k] === exec) this.broker.onTrade(c.ts[k], px, this.hasMarks);
+      }
+      if (this.bait && exec >= 0) {
+        // The book operator reads its own market's trades only.
+        for (let k = i; k < j; ) {
+          if (c.venue[k] !== exec) {
+            k++;
+            continue;
+          }
+          let e = k + 1;
+          while (e < j && c.venue[e] === exec) e++;
+          this.bait.pushTrades(c, k, e);
+          k = e;
+        }
+      }
+      this.events += j - i;
+      this.now = c.ts[j - 1];
+      i = j;
+    }
+  }
+
+  private onMarks(m: import('../store/ticker-reader.ts').MarkColumns, from: number, to: number): void {
+    for (let k = from; k < to; k++) {
+      const mk = m.markets[m.market[k]];
+      if (mk.venue !== this.market.execVenue || mk.symbol !== this.market.execSymbol) continue;
+      if (Number.isFinite(m.fundingRate[k])) {
+        this.fundingRate = m.fundingRate[k];
+        this.fundingRateTs = m.ts[k];
+      }
+      if (Number.isFinite(m.markPrice[k])) this.broker.onMark(m.ts[k], m.markPrice[k]);
+    }
+    this.events += to - from;
+  }
+
+  private onTimer(ts: number): void {
+    this.advance(ts);
+    const c = this.config;
+    if (ts % c.signals.zonesEvery === 0) {
+      this.pipeline.refreshZones(ts);
+      this.deliver();
+    }
+    const b = this.bar;
+    if (b) {
+      const bar: RunBar = { ...b };
+      this.bars.push(bar);
+      this.bar = undefined;
+      this.strategy.onBar?.(bar, this.context());
+    }
+    const fundEvery = c.costs.fundingIntervalHours * HOUR_MS;
+    if (c.costs.funding && ts % fundEvery === 0) {
+      const recorded = ts - this.fundingRateTs <= fundEvery;
+      if (!recorded && this.broker.position) this.warnings.add(`no funding rate recorded near some funding times: the configured ${c.costs.fundingRate} per ${c.costs.fundingIntervalHours}h was charged`);
+      this.broker.onFunding(ts, recorded ? this.fundingRate : c.costs.fundingRate);
+    }
+    this.broker.onTime(ts);
+    if (ts % DAY_MS === 0) this.newDay(ts);
+    // Every minute while a position is open, hourly while flat (equity only moves with a position).
+    if (this.broker.busy || ts % HOUR_MS === 0) this.equity.push({ ts, equity: this.broker.equity() });
+    if (this.walls.length > 0 && this.walls[0].ts <= ts - WALL_MEMORY_MS) this.walls = this.walls.filter((w) => w.ts > ts - WALL_MEMORY_MS);
+    this.opts.onProgress?.(ts, this.events);
+  }
+
+  private newDay(ts: number): void {
+    void ts;
+    this.dayStartEquity = this.broker.equity();
+    this.dayRealized = 0;
+  }
+
+  /** Pipeline outputs, in time order (then emission order), into the feature state and the strategy. */
+  private deliver(): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+    this.pending = [];
+    for (const p of batch) {
+      switch (p.name) {
+        case 'cvd_15m':
+          this.cvd.set('15m', p.out);
+          break;
+        case 'cvd_1h':
+          this.cvd.set('1h', p.out);
+          break;
+        case 'cvd_1d':
+          this.cvd.set('1d', p.out);
+          break;
+        case 'sizes_1h':
+          this.sizes = p.out;
+          break;
+        case 'venues_5m':
+          this.venuesWin = p.out;
+          break;
+        case 'zones':
+          this.onZones(p.out);
+          break;
+        case 'absorption':
+          if (!this.opts.injected) this.signal(absorptionSignal(p.out, this.signalVenue()));
+          break;
+        case 'divergence':
+          if (!this.opts.injected) this.signal(divergenceSignal(p.out, this.config.signals.divergence.mode, this.signalVenue()));
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private signalVenue(): string {
+    return this.market.venues.length === 1 ? this.market.venues[0] : 'merged';
+  }
+
+  private onZones(z: ZoneSet): void {
+    this.zones = z.zones;
+    const live = new Set<string>();
+    for (const x of z.zones) {
+      const key = `${x.side}:${x.source}:${x.low}:${x.high}`;
+      live.add(key);
+      if (!this.openBands.has(key)) this.openBands.set(key, { fromTs: z.ts, toTs: null, low: x.low, high: x.high, side: x.side, source: x.source });
+    }
+    for (const [key, band] of this.openBands) {
+      if (live.has(key)) continue;
+      this.zoneBands.push({ ...band, toTs: z.ts });
+      this.openBands.delete(key);
+    }
+  }
+
+  private signal(raw: Omit<EngineSignal, 'id' | 'session'> & { id?: number; session?: string }): void {
+    const ts = raw.ts;
+    const session = sessionOf(ts, this.sessions).name;
+    const s: EngineSignal = { ...raw, id: this.signals.length + 1, session };
+    // A prediction needs a price to be measured from: none before the first trade.
+    if (this.journal.lastPrice !== null) this.journal.predict({ id: s.id, ts, type: s.type, direction: s.direction, level: s.level, venue: s.venue, session });
+    // ctx.now is when the engine learns of the signal (>= its ts): orders are decided then.
+    const veto = this.strategy.onSignal ? this.strategy.onSignal(s, this.context()) : 'no strategy hook';
+    const { zone: _z, timeframeMs: _t, ...rest } = s;
+    void _z;
+    void _t;
+    this.signals.push({ ...rest, acted: veto === null, vetoReason: veto });
+  }
+
+  private context(): StrategyContext {
+    const self = this;
+    const b = this.broker;
+    const features: FeatureState = { cvd: this.cvd, sizes: this.sizes, venues: this.venuesWin, zones: this.zones, recentWalls: this.walls, hasBook: this.hasBook };
+    return {
+      now: this.now,
+      config: this.config,
+      features,
+      position: b.position,
+      busy: b.busy,
+      equity: b.equity(),
+      lastPrice: b.lastPrice,
+      session: sessionOf(Number.isFinite(this.now) ? this.now : 0, this.sessions).name,
+      enter: (s, intent) => self.enter(s, intent),
+      exit: (reason) => b.exit(self.now, reason),
+    };
+  }
+
+  /** The risk layer: size from risk and stop distance, caps, the liquidation-beyond-stop rule, the daily loss limit. */
+  private enter(s: EngineSignal, it: EntryIntent): { accepted: boolean; reason: string | null } {
+    const c = this.config;
+    const b = this.broker;
+    const no = (reason: string) => ({ accepted: false, reason });
+    if (b.busy) return no('already in a position');
+    if (this.now - this.lastEntryTs < c.entry.cooldown) return no('cooldown after the last entry');
+    const equity = b.equity();
+    if (this.dayRealized <= (-c.risk.dailyLossLimitPct / 100) * this.dayStartEquity) return no('daily loss limit reached');
+    const ref = b.lastPrice;
+    const dir = it.side === 'long' ? 1 : -1;
+    if (!(dir * (ref - it.stop) > 0)) return no('stop is not beyond the price');
+    const inst = this.market.instrument;
+    const riskQuote = (equity * c.risk.riskPerTradePct * it.riskMultiplier) / 100;
+    let qty = riskQuote / Math.abs(ref - it.stop);
+    const lev = c.risk.leverage;
+    // Margin (notional / leverage) must fit the equity, and the notional the exposure cap.
+    qty = Math.min(qty, (equity * lev * 0.98) / ref, (equity * c.risk.maxExposurePct) / 100 / ref);
+    const step = inst.contractType === 'linear' ? inst.lotSize * inst.contractValue : inst.lotSize;
+    if (step > 0) qty = Math.floor(qty / step + 1e-9) * step;
+    if (!(qty > 0)) return no('size rounds to 0 lots');
+    if (qty * ref < inst.minNotional) return no(`notional ${(qty * ref).toFixed(2)} below the venue minimum ${inst.minNotional}`);
+    let liq: number;
+    try {
+      liq = openIsolated({ instrument: inst, side: it.side, qty, entry: ref, leverage: lev }).liquidationPrice;
+    } catch (e) {
+      return no((e as Error).message);
+    }
+    if (Number.isFinite(liq) && !(dir * (it.stop - liq) > 0)) return no(`liquidation price ${liq.toPrecision(6)} is not beyond the stop ${it.stop.toPrecision(6)}`);
+    b.enter(this.now, { side: it.side, qty, leverage: lev, stop: it.stop, target: it.target, timeStopTs: this.now + it.timeStopMs, signalId: s.id, signal: s.type, session: s.session });
+    this.lastEntryTs = this.now;
+    return { accepted: true, reason: null };
+  }
+
+  private finish(): EngineResult {
+    const end = this.now;
+    this.pipeline.flush();
+    this.pending = [];
+    this.broker.finish(end);
+    if (this.bar) this.bars.push({ ...this.bar });
+    if (Number.isFinite(end)) this.equity.push({ ts: end, equity: this.broker.equity() });
+    for (const band of this.openBands.values()) this.zoneBands.push(band);
+    this.journal.finish(end);
+    return {
+      events: this.events,
+      firstTs: this.firstTs,
+      lastTs: end,
+      trades: this.trades,
+      orders: this.orders.sort((a, b) => a.id - b.id),
+      equity: this.equity,
+      bars: this.bars,
+      zones: this.zoneBands,
+      signals: this.signals,
+      journal: this.journal.report(),
+      warnings: [...this.warnings],
+      finalEquity: this.broker.equity(),
+    };
+  }
+}
+
+function absorptionSignal(e: AbsorptionEvent, venue: string): Omit<EngineSignal, 'id' | 'session'> {
+  const long = e.direction === 'buyers_absorb';
+  return {
+    ts: e.ts,
+    type: 'absorption',
+    direction: long ? 'long' : 'short',
+    level: long ? e.zone.low : e.zone.high,
+    venue,
+    zone: e.zone,
+    timeframeMs: null,
+    evidence: {
+      zone_source: e.zone.source,
+      zone_low: e.zone.low,
+      zone_high: e.zone.high,
+      attack_volume: e.attack_volume,
+      typical_volume: e.typical_volume,
+      liquidations_before: e.liquidations_before,
+      liquidations_during: e.liquidations_during,
+      progress_bps: e.progress_bps,
+      close: e.close,
+    },
+  };
+}
+
+function divergenceSignal(e: DivergenceEvent, mode: 'fade' | 'follow', venue: string): Omit<EngineSignal, 'id' | 'session'> {
+  const buyFlow = e.direction === 'buy_flow_no_rise';
+  const long = mode === 'fade' ? !buyFlow : buyFlow;
+  return {
+    ts: e.ts,
+    type: 'divergence',
+    direction: long ? 'long' : 'short',
+    level: e.close,
+    venue,
+    zone: null,
+    timeframeMs: e.timeframe_ms,
+    evidence: { flow: e.direction, timeframe_ms: e.timeframe_ms, cvd_z: e.cvd_z, price_z: e.price_z, window_delta: e.window_delta, window_return_bps: e.window_return_bps, close: e.close },
+  };
+}

@@ -1,0 +1,228 @@
+/**
+ * The engine end to end on hand-built markets: a trade with a P&L known to the cent, an own
+ * liquidation, funding from a recorded rate, the risk layer's refusals, determinism, and no
+ * look-ahead (changing events after t never changes a decision at or before t).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { LiquidationColumns, TradeColumns } from '../../src/core/columns.ts';
+import { parseConfig, type BacktestConfig } from '../../src/engine/config.ts';
+import { Engine, type EngineResult, type InjectedSignal } from '../../src/engine/engine.ts';
+import { seedStrategy } from '../../src/engine/seed-strategy.ts';
+import type { MarkColumns } from '../../src/store/ticker-reader.ts';
+import { loadBundledInstruments } from '../../src/venues/instruments.ts';
+
+const D = Date.UTC(2024, 0, 1);
+const S = 1000;
+const M = 60_000;
+const H = 3_600_000;
+const INST = loadBundledInstruments().get('binance', 'BTCUSDT')!;
+type Row = [ts: number, price: number, qty: number, side: 1 | -1];
+
+function cols(rows: readonly Row[]): TradeColumns {
+  const n = rows.length;
+  return {
+    length: n,
+    ts: Float64Array.from(rows, (r) => r[0]),
+    price: Float64Array.from(rows, (r) => r[1]),
+    qty: Float64Array.from(rows, (r) => r[2]),
+    side: Int8Array.from(rows, (r) => r[3]),
+    venue: new Uint8Array(n),
+    venues: ['binance'],
+  };
+}
+
+function marks(rows: readonly [ts: number, mark: number, rate: number][]): MarkColumns {
+  const n = rows.length;
+  return {
+    length: n,
+    ts: Float64Array.from(rows, (r) => r[0]),
+    markPrice: Float64Array.from(rows, (r) => r[1]),
+    fundingRate: Float64Array.from(rows, (r) => r[2]),
+    nextFundingTs: new Float64Array(n).fill(NaN),
+    market: new Uint16Array(n),
+    markets: [{ venue: 'binance', symbol: 'BTCUSDT' }],
+  };
+}
+
+/** Two-sided trades at `price(t)` every second over [from, to). */
+function flat(from: number, to: number, price: (t: number) => number): Row[] {
+  const out: Row[] = [];
+  for (let t = from; t < to; t += S) out.push([t, price(t), 1, (t / S) % 2 === 0 ? 1 : -1]);
+  return out;
+}
+
+/** Quiet config: no null model, no book, defaults otherwise. */
+function config(over: Record<string, unknown> = {}): BacktestConfig {
+  return parseConfig({ nullModel: { seeds: 0 }, ...over });
+}
+
+/** A long absorption at zone 99..100 injected at `ts` (the price is 100 there). */
+function longAt(ts: number, zone = { low: 99, high: 100 }): InjectedSignal {
+  return {
+    ts,
+    make: () => ({ type: 'absorption', direction: 'long', level: zone.low, venue: 'binance', zone: { ...zone, side: 'long', source: 'realized' }, timeframeMs: null, evidence: { close: 100 } }),
+  };
+}
+
+async function run(c: BacktestConfig, trades: Row[], opts: { injected?: InjectedSignal[]; liqs?: Row[]; marks?: MarkColumns } = {}): Promise<EngineResult> {
+  const e = new Engine(c, { venues: ['binance'], execVenue: 'binance', execSymbol: 'BTCUSDT', instrument: INST }, seedStrategy(c), { injected: opts.injected });
+  return e.run({ trades: [cols(trades)], liquidations: opts.liqs ? (cols(opts.liqs) as LiquidationColumns) : undefined, marks: opts.marks });
+}
+
+describe('engine: hand-built trades', () => {
+  it('a long from signal to target, P&L to the cent', async () => {
+    // 100 until 0:06, then 103. Long signal at 0:05 with zone 99..100.
+    const trades = flat(D, D + 10 * M, (t) => (t < D + 6 * M ? 100 : 103));
+    const r = await run(config(), trades, { injected: [longAt(D + 5 * M)] });
+    // Decided at 0:05:00 (the first event at the signal's time), ref = last price 100:
+    //   stop   = min(99, 100) x (1 - 15 bps)      = 98.8515
+    //   risk   = 10,000 x 0.5%                     = 50;  qty = 50 / (100 - 98.8515) = 43.5350... -> 43.535 (lot 0.001)
+    //   target = 100 + 2 x 1.1485                  = 102.297
+    // Entry arrives 150 ms later, fills at the next trade (0:05:01, 100) + 2 bps slippage = 100.02.
+    // The take-profit (limit, maker) fills at 102.297 when a trade goes through it (0:06:00 at 103).
+    //   gross = 43.535 x (102.297 - 100.02)        = 99.129195
+    //   fees  = 43.535 x 100.02 x 0.05% (taker)    = 2.17718535
+    //         + 43.535 x 102.297 x 0.02% (maker)   = 0.890699979
+    //   net   = 96.061309671
+    assert.equal(r.trades.length, 1);
+    const t = r.trades[0];
+    assert.equal(t.side, 'long');
+    assert.equal(t.exitReason, 'target');
+    assert.equal(t.entryTs, D + 5 * M + S);
+    assert.equal(t.exitTs, D + 6 * M);
+    assert.ok(Math.abs(t.qty - 43.535) < 1e-9);
+    assert.ok(Math.abs(t.entryPrice - 100.02) < 1e-9);
+    assert.ok(Math.abs(t.exitPrice - 102.297) < 1e-9);
+    assert.ok(Math.abs(t.grossPnl - 99.129195) < 1e-6);
+    assert.ok(Math.abs(t.fees - (2.17718535 + 0.890699979)) < 1e-6);
+    assert.ok(Math.abs(t.pnl - 96.061309671) < 1e-6, `pnl ${t.pnl}`);
+    assert.equal(t.funding, 0);
+    assert.ok(Math.abs(r.finalEquity - (10_000 + 96.061309671)) < 1e-6);
+    // The orders: entry (market, filled), target (limit, filled).
+    assert.deepEqual(
+      r.orders.map((o) => [o.reason, o.type, o.status, o.ts, o.arrivalTs]),
+      [
+        ['entry', 'market', 'filled', D + 5 * M, D + 5 * M + 150],
+        ['target', 'limit', 'filled', D + 5 * M + S, D + 5 * M + S + 150],
+      ],
+    );
+    assert.ok(Math.abs(r.orders[0].slippageBps! - 2) < 1e-9);
+    assert.equal(r.signals[0].acted, true);
+  });
+
+  it('the stop sends a market order that fills at the next trade, with slippage', async () => {
+    const trades = flat(D, D + 10 * M, (t) => (t < D + 6 * M ? 100 : 98.5));
+    const r = await run(config(), trades, { injected: [longAt(D + 5 * M)] });
+    const t = r.trades[0];
+    assert.equal(t.exitReason, 'stop');
+    // Triggered by the 0:06:00 trade at 98.5 <= 98.8515; arrives 150 ms later; fills at 0:06:01 at 98.5 - 2 bps.
+    assert.equal(t.exitTs, D + 6 * M + S);
+    assert.ok(Math.abs(t.exitPrice - 98.5 * 0.9998) < 1e-9);
+    const fees = 43.535 * 100.02 * 0.0005 + 43.535 * 98.5 * 0.9998 * 0.0005;
+    assert.ok(Math.abs(t.pnl - (43.535 * (98.5 * 0.9998 - 100.02) - fees)) < 1e-6);
+    assert.equal(r.orders.find((o) => o.reason === 'target')!.status, 'cancelled');
+  });
+
+  it('a mark gap past the liquidation price liquidates the position: the whole margin is lost', async () => {
+    const trades = flat(D, D + 10 * M, () => 100);
+    // The mark gaps to 60 at 0:07 while trades still print 100 (the stop never triggers).
+    const r = await run(config(), trades, { injected: [longAt(D + 5 * M)], marks: marks([[D + 7 * M, 60, NaN]]) });
+    const t = r.trades[0];
+    assert.equal(t.exitReason, 'liquidation');
+    assert.equal(t.liquidated, true);
+    const margin = (43.535 * 100.02) / 3;
+    assert.ok(Math.abs(t.grossPnl + margin) < 1e-9, `gross ${t.grossPnl} vs -${margin}`);
+    assert.ok(Math.abs(t.pnl - (-margin - 43.535 * 100.02 * 0.0005)) < 1e-9);
+    // Its liquidation price was beyond the stop (the risk rule), and below the mark that killed it.
+    assert.ok(t.liquidationPrice < t.stop && t.liquidationPrice > 60);
+  });
+
+  it('funding at 08:00 UTC from the recorded rate, paid by longs when positive', async () => {
+    const trades = flat(D + 7 * H + 50 * M, D + 8 * H + 10 * M, () => 100);
+    const r = await run(config(), trades, { injected: [longAt(D + 7 * H + 55 * M)], marks: marks([[D + 7 * H + 59 * M, 100, 0.0003]]) });
+    const t = r.trades[0];
+    assert.equal(t.exitReason, 'end');
+    // qty x mark x rate = 43.535 x 100 x 0.0003
+    assert.ok(Math.abs(t.funding - 1.30605) < 1e-9, `funding ${t.funding}`);
+    assert.ok(Math.abs(t.pnl - (t.grossPnl - t.fees - t.funding)) < 1e-9);
+  });
+
+  it('the risk layer refuses an entry whose liquidation price is not beyond the stop', async () => {
+    const trades = flat(D, D + 10 * M, () => 100);
+    const c = config({ risk: { leverage: 10 } });
+    // Zone 80..100: stop ~79.88, but at 10x a long from 100 is liquidated near 90.4.
+    const r = await run(c, trades, { injected: [longAt(D + 5 * M, { low: 80, high: 100 })] });
+    assert.equal(r.trades.length, 0);
+    assert.match(r.signals[0].vetoReason ?? '', /liquidation price .* is not beyond the stop/);
+  });
+
+  it('turning a cost off is a warning in the result', async () => {
+    const r = await run(config({ costs: { fees: false } }), flat(D, D + 2 * M, () => 100));
+    assert.ok(r.warnings.some((w) => /fees are turned off/.test(w)));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A market where the pipeline itself finds an absorption: quiet flow, a long-liquidation cascade
+// at 100 at 0:10, heavy selling held at 100 from 1:05, then a drift up.
+
+function story(noise: readonly number[]): { trades: Row[]; liqs: Row[] } {
+  const trades: Row[] = [];
+  for (let t = D, k = 0; t < D + 3 * H; t += S, k++) {
+    const heavy = t >= D + H + 5 * M && t < D + H + 7 * M;
+    const drift = t >= D + H + 7 * M ? Math.min(3, (t - D - H - 7 * M) / (20 * M)) : 0;
+    const wiggle = noise.length ? noise[k % noise.length] : 0;
+    if (heavy) trades.push([t, Math.round((100 + wiggle / 10) * 10) / 10, 5, -1]);
+    else trades.push([t, Math.round((101 + drift + wiggle) * 10) / 10, 1, (t / S) % 2 === 0 ? 1 : -1]);
+  }
+  const liqs: Row[] = [];
+  for (let k = 0; k < 5; k++) liqs.push([D + 10 * M + k * S + 500, 100, 10, -1]);
+  liqs.push([D + 10 * M + 20 * S, 95, 0.1, -1], [D + 10 * M + 21 * S, 96, 0.1, -1]);
+  return { trades, liqs };
+}
+
+const PIPE = { signals: { absorption: { lookbackWindows: 5 } } };
+
+describe('engine: the pipeline drives the strategy', () => {
+  it('finds the absorption, enters long, and is deterministic', async () => {
+    const { trades, liqs } = story([]);
+    const a = await run(config(PIPE), trades, { liqs });
+    const b = await run(config(PIPE), trades, { liqs });
+    assert.deepStrictEqual(a, b, 'same input, same result');
+    const abs = a.signals.filter((s) => s.type === 'absorption');
+    assert.ok(abs.length >= 1 && abs[0].direction === 'long' && abs[0].acted, JSON.stringify(a.signals));
+    assert.equal(a.trades[0].signal, 'absorption');
+    assert.ok(a.journal.predictions.length === a.signals.length);
+  });
+
+  it('no look-ahead: changing every event after t never changes a decision at or before t', async () => {
+    const base = story([]);
+    await fc.assert(
+      fc.asyncProperty(
+        // Mostly right after the 1:05:15 decision, inside the minute its trades came in.
+        fc.oneof(fc.integer({ min: 5 * 60, max: 6 * 60 }), fc.integer({ min: 4 * 60, max: 9 * 60 }), fc.integer({ min: 0, max: 2 * 3600 })),
+        // Never zero: every event after t really changes.
+        fc.array(fc.integer({ min: 1, max: 20 }).map((x) => (x % 2 ? x : -x) / 10), { minLength: 1, maxLength: 30 }),
+        fc.boolean(),
+        async (cutSec, noise, dropLiqs) => {
+          // Any time, not only a minute boundary (runs are cut at minute timers).
+          const t = D + H + cutSec * S + 500;
+          const other = story(noise);
+          // Same events up to t; after it another market (other prices, maybe no liquidations).
+          const trades = [...base.trades.filter((r) => r[0] <= t), ...other.trades.filter((r) => r[0] > t)];
+          const liqs = dropLiqs ? base.liqs.filter((r) => r[0] <= t) : base.liqs;
+          const a = await run(config(PIPE), base.trades, { liqs: base.liqs });
+          const b = await run(config(PIPE), trades, { liqs });
+          const decided = (r: EngineResult) => ({
+            signals: r.signals.filter((s) => s.ts <= t),
+            orders: r.orders.filter((o) => o.ts <= t).map((o) => [o.id, o.ts, o.side, o.type, o.qty, o.price, o.reason]),
+          });
+          assert.deepStrictEqual(decided(b), decided(a));
+        },
+      ),
+      { numRuns: 24 },
+    );
+  });
+});
