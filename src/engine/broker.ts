@@ -23,6 +23,12 @@ export interface BrokerOptions {
   readonly limitFill: 'through' | 'touch';
   readonly fees: boolean;
   readonly slippage: boolean;
+  /**
+   * isolated: the position's margin is notional / leverage; cross: the whole wallet is its margin
+   * (one position, so the venue's cross formula is the isolated one with the wallet balance as
+   * margin; docs/MARGIN.md), re-solved when funding changes the wallet.
+   */
+  readonly marginMode?: 'isolated' | 'cross';
   /** A book older than this at a market order's arrival is not used. */
   readonly bookMaxAgeMs?: number;
 }
@@ -59,7 +65,7 @@ interface Order {
 
 interface Position {
   readonly req: EntryRequest;
-  readonly iso: IsolatedPosition;
+  iso: IsolatedPosition;
   readonly openTs: number;
   readonly entryFee: number;
   funding: number;
@@ -170,7 +176,12 @@ export class Broker {
     const pay = sign(p.req.side) * p.iso.qty * m * rate;
     this.wallet -= pay;
     p.funding += pay;
-    void ts;
+    if (this.o.marginMode === 'cross') {
+      // The wallet backs the position: its liquidation price moves with every payment.
+      const i = p.iso;
+      p.iso = openIsolated({ instrument: i.instrument, side: i.side, qty: i.qty, entry: i.entry, leverage: i.leverage, margin: Math.max(i.margin - pay, Number.MIN_VALUE) });
+      this.onMark(ts, m);
+    }
   }
 
   /** End of the run: close what is open at the last price (no latency: the data ends). */
@@ -251,6 +262,10 @@ export class Broker {
       let iso: IsolatedPosition;
       try {
         iso = openIsolated({ instrument: inst, side: o.entry.side, qty: o.qty, entry: price, leverage: o.entry.leverage });
+        if (this.o.marginMode === 'cross') {
+          if (iso.margin + fee > this.wallet) throw new RangeError(`insufficient margin: needs ${(iso.margin + fee).toFixed(2)}, wallet ${this.wallet.toFixed(2)}`);
+          iso = openIsolated({ instrument: inst, side: o.entry.side, qty: o.qty, entry: price, leverage: o.entry.leverage, margin: this.wallet - fee });
+        }
       } catch (e) {
         this.report(o, 'rejected', null, null, 0, (e as Error).message);
         return;

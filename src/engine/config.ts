@@ -68,6 +68,8 @@ export const configSchema = z
     risk: z
       .object({
         initialEquity: z.number().positive().default(10_000),
+        /** isolated: the position risks its own margin (notional / leverage); cross: the whole wallet backs it (and is lost on liquidation). */
+        marginMode: z.enum(['isolated', 'cross']).default('isolated'),
         leverage: z.number().min(1).max(125).default(3),
         maxLeverage: z
           .object({ binance: z.number().min(1).max(125).default(10), okx: z.number().min(1).max(125).default(10), bybit: z.number().min(1).max(125).default(20) })
@@ -175,10 +177,15 @@ export function defaultConfig(): BacktestConfig {
 export function parseConfig(raw: unknown, where = 'config', lineOf?: (path: readonly PropertyKey[]) => number | undefined): BacktestConfig {
   const r = configSchema.safeParse(raw ?? {});
   if (!r.success) {
-    const lines = r.error.issues.slice(0, 8).map((i) => {
-      const line = lineOf?.(i.path);
-      const key = i.path.length ? i.path.map(String).join('.') : '(top level)';
-      return `${where}${line ? `:${line}` : ''} ${key}: ${i.message}`;
+    const lines = r.error.issues.slice(0, 8).flatMap((i) => {
+      // An unknown key is reported at its own line, one per key.
+      const unknown = i.code === 'unrecognized_keys' ? i.keys : [];
+      const items = unknown.length > 0 ? unknown.map((k) => ({ path: [...i.path, k], message: 'unknown key (a typo? docs/BACKTEST.md lists every key)' })) : [{ path: i.path, message: i.message }];
+      return items.map(({ path, message }) => {
+        const line = lineOf?.(path);
+        const key = path.length ? path.map(String).join('.') : '(top level)';
+        return `${where}${line ? `:${line}` : ''} ${key}: ${message}`;
+      });
     });
     throw new UsageError(`invalid config:\n  ${lines.join('\n  ')}`);
   }

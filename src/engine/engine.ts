@@ -155,6 +155,7 @@ export class Engine {
         limitFill: c.execution.limitFill,
         fees: c.costs.fees,
         slippage: c.costs.slippage,
+        marginMode: c.risk.marginMode,
       },
       {
         onTradeClosed: (t) => {
@@ -442,7 +443,7 @@ export class Engine {
     if (qty * ref < inst.minNotional) return no(`notional ${(qty * ref).toFixed(2)} below the venue minimum ${inst.minNotional}`);
     let liq: number;
     try {
-      liq = openIsolated({ instrument: inst, side: it.side, qty, entry: ref, leverage: lev }).liquidationPrice;
+      liq = openIsolated({ instrument: inst, side: it.side, qty, entry: ref, leverage: lev, margin: c.risk.marginMode === 'cross' ? equity : undefined }).liquidationPrice;
     } catch (e) {
       return no((e as Error).message);
     }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { LiquidationColumns, TradeColumns } from '../../src/core/columns.ts';
+import type { BookColumns, LiquidationColumns, TradeColumns } from '../../src/core/columns.ts';
 import { parseConfig, type BacktestConfig } from '../../src/engine/config.ts';
 import { Engine, type EngineResult, type InjectedSignal } from '../../src/engine/engine.ts';
 import { seedStrategy } from '../../src/engine/seed-strategy.ts';
@@ -66,9 +66,28 @@ function longAt(ts: number, zone = { low: 99, high: 100 }): InjectedSignal {
   };
 }
 
-async function run(c: BacktestConfig, trades: Row[], opts: { injected?: InjectedSignal[]; liqs?: Row[]; marks?: MarkColumns } = {}): Promise<EngineResult> {
+async function run(c: BacktestConfig, trades: Row[], opts: { injected?: InjectedSignal[]; liqs?: Row[]; marks?: MarkColumns; book?: BookColumns } = {}): Promise<EngineResult> {
   const e = new Engine(c, { venues: ['binance'], execVenue: 'binance', execSymbol: 'BTCUSDT', instrument: INST }, seedStrategy(c), { injected: opts.injected });
-  return e.run({ trades: [cols(trades)], liquidations: opts.liqs ? (cols(opts.liqs) as LiquidationColumns) : undefined, marks: opts.marks });
+  return e.run({
+    trades: [cols(trades)],
+    liquidations: opts.liqs ? (cols(opts.liqs) as LiquidationColumns) : undefined,
+    marks: opts.marks,
+    books: opts.book ? [{ venue: 'binance', cols: opts.book }] : undefined,
+  });
+}
+
+/** One book snapshot message at `ts`: [side (+1 bid / -1 ask), price, qty] levels. */
+function snapshot(ts: number, levels: readonly [1 | -1, number, number][]): BookColumns {
+  return {
+    length: 1,
+    ts: Float64Array.of(ts),
+    isSnapshot: Uint8Array.of(1),
+    seq: Float64Array.of(NaN),
+    levelStart: Uint32Array.of(0, levels.length),
+    side: Int8Array.from(levels, (l) => l[0]),
+    price: Float64Array.from(levels, (l) => l[1]),
+    qty: Float64Array.from(levels, (l) => l[2]),
+  };
 }
 
 describe('engine: hand-built trades', () => {
@@ -156,6 +175,36 @@ describe('engine: hand-built trades', () => {
     const r = await run(c, trades, { injected: [longAt(D + 5 * M, { low: 80, high: 100 })] });
     assert.equal(r.trades.length, 0);
     assert.match(r.signals[0].vetoReason ?? '', /liquidation price .* is not beyond the stop/);
+  });
+
+  it('a market order walks the recorded book when it is fresh', async () => {
+    const trades = flat(D, D + 10 * M, (t) => (t < D + 6 * M ? 100 : 103));
+    // Asks 100.0 x 10 and 100.1 x 50 (bids under), refreshed just before the entry arrives.
+    const book = snapshot(D + 5 * M, [[1, 99.9, 30], [-1, 100, 10], [-1, 100.1, 50]]);
+    const r = await run(config({ entry: { vetoOnBaitOnly: false } }), trades, { injected: [longAt(D + 5 * M)], book });
+    // 43.535 lots: 10 at 100.0 and 33.535 at 100.1, no slippage on top of the book.
+    const vwap = (10 * 100 + 33.535 * 100.1) / 43.535;
+    assert.ok(Math.abs(r.trades[0].entryPrice - vwap) < 1e-9, `${r.trades[0].entryPrice} vs ${vwap}`);
+    // The same order with no book (or a stale one) fills at the next trade + slippage.
+    const stale = snapshot(D, [[1, 99.9, 30], [-1, 100, 10], [-1, 100.1, 50]]);
+    const s2 = await run(config({ entry: { vetoOnBaitOnly: false } }), trades, { injected: [longAt(D + 5 * M)], book: stale });
+    assert.ok(Math.abs(s2.trades[0].entryPrice - 100.02) < 1e-9);
+  });
+
+  it('cross margin: the wallet backs the position, so the liquidation price is further away and a liquidation takes the wallet', async () => {
+    const trades = flat(D, D + 10 * M, () => 100);
+    const iso = await run(config(), trades, { injected: [longAt(D + 5 * M)], marks: marks([[D + 7 * M, 60, NaN]]) });
+    const cross = await run(config({ risk: { marginMode: 'cross' } }), trades, { injected: [longAt(D + 5 * M)], marks: marks([[D + 7 * M, 60, NaN]]) });
+    // 43.535 at 100.02 backed by a 10,000 wallet cannot be liquidated above 0 (no liquidation price): the mark at 60 leaves it open.
+    assert.ok(Number.isNaN(cross.trades[0].liquidationPrice) && iso.trades[0].liquidationPrice > 60);
+    assert.notEqual(cross.trades[0].exitReason, 'liquidation');
+    const deep = await run(config({ risk: { marginMode: 'cross', riskPerTradePct: 10, leverage: 10 } }), flat(D, D + 10 * M, () => 100), {
+      injected: [longAt(D + 5 * M, { low: 99.5, high: 100 })],
+      marks: marks([[D + 7 * M, 1, NaN]]),
+    });
+    const t = deep.trades[0];
+    assert.equal(t.exitReason, 'liquidation');
+    assert.ok(Math.abs(deep.finalEquity) < 1e-6, `a cross liquidation leaves nothing: ${deep.finalEquity}`);
   });
 
   it('turning a cost off is a warning in the result', async () => {

@@ -1,0 +1,180 @@
+/**
+ * Backtests over a store: a Binance capture (aggTrade, forceOrder, markPrice frames, the venue's
+ * real wire shapes) imported, then the Backtest orchestration (null model, walk-forward,
+ * determinism), the run folder, `orderflow backtest` and config errors.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { Backtest } from '../../src/engine/backtest.ts';
+import { loadConfig, parseConfig, withParam } from '../../src/engine/config.ts';
+import { writeRunFolder } from '../../src/engine/run-folder.ts';
+import { Store } from '../../src/store/store.ts';
+import { loadBundledInstruments } from '../../src/venues/instruments.ts';
+import { importInto, tempDir } from '../helpers/store.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
+const D = Date.UTC(2024, 0, 1);
+const S = 1000;
+const M = 60_000;
+const H = 3_600_000;
+const REG = loadBundledInstruments();
+
+/** The engine test's market as Binance frames: quiet flow, a long cascade at 100, absorption at 1:05, a drift up. */
+function capture(): string {
+  const lines: string[] = [];
+  let id = 1;
+  const frame = (stream: string, data: object) => lines.push(JSON.stringify({ stream, data }));
+  const liqAt = new Set([0, 1, 2, 3, 4].map((k) => D + 10 * M + k * S + 500));
+  for (let t = D; t < D + 3 * H; t += S) {
+    const heavy = t >= D + H + 5 * M && t < D + H + 7 * M;
+    const drift = t >= D + H + 7 * M ? Math.min(3, (t - D - H - 7 * M) / (20 * M)) : 0;
+    const price = heavy ? 100 : Math.round((101 + drift) * 10) / 10;
+    const sell = heavy || (t / S) % 2 === 1;
+    frame('btcusdt@aggTrade', { e: 'aggTrade', E: t, a: id, s: 'BTCUSDT', p: price.toFixed(1), q: heavy ? '5' : '1', f: id, l: id, T: t, m: sell });
+    id++;
+    for (const lt of [t + 500]) {
+      if (liqAt.has(lt)) frame('btcusdt@forceOrder', { e: 'forceOrder', E: lt, o: { s: 'BTCUSDT', S: 'SELL', o: 'LIMIT', f: 'IOC', q: '10', p: '100.0', ap: '100.0', X: 'FILLED', l: '10', z: '10', T: lt } });
+    }
+    if (t === D + 10 * M + 20 * S) frame('btcusdt@forceOrder', { e: 'forceOrder', E: t + 1, o: { s: 'BTCUSDT', S: 'SELL', o: 'LIMIT', f: 'IOC', q: '0.1', p: '95.0', ap: '95.0', X: 'FILLED', l: '0.1', z: '0.1', T: t + 1 } });
+    if (t === D + 10 * M + 21 * S) frame('btcusdt@forceOrder', { e: 'forceOrder', E: t + 1, o: { s: 'BTCUSDT', S: 'SELL', o: 'LIMIT', f: 'IOC', q: '0.1', p: '96.0', ap: '96.0', X: 'FILLED', l: '0.1', z: '0.1', T: t + 1 } });
+    if (t % M === 0) frame('btcusdt@markPrice@1s', { e: 'markPriceUpdate', E: t, s: 'BTCUSDT', p: price.toFixed(2), i: price.toFixed(2), r: '0.00010000', T: Math.ceil((t + 1) / (8 * H)) * 8 * H });
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+// Made at load: a folder made inside a test is removed when that test ends.
+const STORE_DIR = tempDir();
+let homeMade: Promise<string> | undefined;
+/** One store for the file (built on first use). */
+function home(): Promise<string> {
+  return (homeMade ??= (async () => {
+    const dir = STORE_DIR;
+    const file = join(dir, 'binance-um-ws-story.jsonl');
+    writeFileSync(file, capture());
+    const h = join(dir, 'home');
+    const store = await Store.open(h);
+    try {
+      await importInto(store, file);
+    } finally {
+      store.close();
+    }
+    return h;
+  })());
+}
+
+const BASE = { signals: { absorption: { lookbackWindows: 5 } }, nullModel: { seeds: 0 } };
+
+async function backtest(over: Record<string, unknown> = {}) {
+  const store = await Store.open(await home(), { readOnly: true });
+  try {
+    const bt = new Backtest({ store, config: parseConfig({ ...BASE, ...over }), pairs: [['binance', 'BTCUSDT']], symbol: 'BTCUSDT', instruments: (v, s) => REG.get(v, s) });
+    return await bt.run();
+  } finally {
+    store.close();
+  }
+}
+
+describe('backtest over the store', () => {
+  it('trades the imported capture: marks from markPrice, funding from its rate, one absorption entry', async () => {
+    const r = await backtest();
+    assert.equal(r.signals.filter((s) => s.type === 'absorption' && s.acted).length, 1);
+    assert.equal(r.trades.length, 1);
+    assert.equal(r.trades[0].signal, 'absorption');
+    assert.ok(!r.meta.warnings.some((w) => /no mark prices/.test(w)), 'marks come from the markPrice frames');
+    assert.equal(r.metrics.tradeCount, 1);
+    assert.ok(Math.abs(r.metrics.netReturn - r.trades[0].pnl / 10_000) < 1e-12);
+  });
+
+  it('is deterministic: same data, config and seed give byte-identical results', async () => {
+    const a = await backtest({ nullModel: { seeds: 3 } });
+    const b = await backtest({ nullModel: { seeds: 3 } });
+    assert.equal(JSON.stringify(a), JSON.stringify(b));
+  });
+
+  it('null model: the same rules on shuffled signal times, N seeds, with a plain verdict', async () => {
+    const r = await backtest({ nullModel: { seeds: 4 } });
+    const n = r.nullModel!;
+    assert.equal(n.seeds, 4);
+    assert.equal(n.nullNetReturns.length, 4);
+    assert.ok(n.percentile >= 0 && n.percentile <= 1);
+    assert.ok(n.pValue > 0 && n.pValue <= 1);
+    // Four null runs can never give p <= 0.05 ((0 + 1) / (4 + 1) = 0.2 at best): the report must not claim an edge.
+    assert.match(n.verdict, /NOT distinguishable from chance/);
+    const other = await backtest({ nullModel: { seeds: 4, kind: 'random_levels' } });
+    assert.equal(other.nullModel!.kind, 'random_levels');
+  });
+
+  it('walk-forward: parameters chosen in sample, the headline is the out-of-sample folds', async () => {
+    const r = await backtest({ walkForward: { inSample: '1h', outOfSample: '30m', sweep: { 'exit.targetR': [1, 2] } } });
+    const folds = r.walkForward!;
+    // [0, 1h) picks for [1h, 1.5h); [0.5h, 1.5h) for [1.5h, 2h); [1h, 2h) for [2h, 2.5h). The data
+    // ends at 2:59:59, so a fourth fold's [2.5h, 3h) would run past it.
+    assert.equal(folds.length, 3);
+    assert.deepEqual(folds[0].outOfSample, { fromMs: D + H, toMs: D + H + 30 * M });
+    for (const f of folds) assert.ok([1, 2].includes(f.chosen['exit.targetR'] as number));
+    for (const t of r.trades) assert.ok(folds.some((f) => t.entryTs >= f.outOfSample.fromMs && t.entryTs < f.outOfSample.toMs), 'only out-of-sample trades in the headline');
+    assert.equal(r.metrics.fromMs, D + H);
+    assert.ok(r.meta.warnings.some((w) => /out-of-sample folds only/.test(w)));
+  });
+
+  it('writes the run folder: tables as CSV and Parquet, summary.json, report.html', async () => {
+    const r = await backtest();
+    const dir = join(tempDir(), 'run');
+    const { files } = await writeRunFolder(dir, r);
+    for (const f of ['trades.csv', 'trades.parquet', 'orders.csv', 'orders.parquet', 'equity.csv', 'signals.csv', 'predictions.csv', 'journal.json', 'summary.json', 'report.html']) {
+      assert.ok(files.includes(f) && existsSync(join(dir, f)), f);
+    }
+    const csv = readFileSync(join(dir, 'trades.csv'), 'utf8').trim().split('\n');
+    assert.equal(csv.length, 2);
+    assert.match(csv[0], /^id,venue,symbol,side,entryTs/);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { metrics: { tradeCount: number }; meta: { symbol: string } };
+    assert.equal(summary.metrics.tradeCount, 1);
+    assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /BTCUSDT/);
+  });
+});
+
+describe('orderflow backtest and its config', () => {
+  it('runs from the command line and prints summary.json with --json', async () => {
+    const dir = tempDir();
+    const cfg = join(dir, 'strategy.yaml');
+    writeFileSync(cfg, 'signals:\n  absorption:\n    lookbackWindows: 5\nnullModel:\n  seeds: 2\n');
+    const out = join(dir, 'run');
+    const r = spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--venues', 'binance', '--config', cfg, '--out', out, '--json', '--home', await home()], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as { metrics: { tradeCount: number }; nullModel: { seeds: number } };
+    assert.equal(s.metrics.tradeCount, 1);
+    assert.equal(s.nullModel.seeds, 2);
+    assert.ok(existsSync(join(out, 'report.html')));
+    const text = spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--venues', 'binance', '--config', cfg, '--out', join(dir, 'run2'), '--home', await home()], { encoding: 'utf8' });
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /net return/);
+    assert.match(text.stdout, /null model: .*(chance|beat)/);
+  });
+
+  it('a bad config names the file, the line and the key; exit 2', () => {
+    const dir = tempDir();
+    const cfg = join(dir, 'bad.yaml');
+    writeFileSync(cfg, 'risk:\n  leverage: 3\n  riskPerTradePct: lots\nexit:\n  targetR: 2\n  stopBufer: 10\n');
+    assert.throws(() => loadConfig(cfg), (e: Error) => /bad\.yaml:3 risk\.riskPerTradePct: .*number/.test(e.message) && /bad\.yaml:6 exit\.stopBufer: unknown key/.test(e.message));
+    const r = spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--config', cfg, '--home', dir], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /bad\.yaml:3 risk\.riskPerTradePct/);
+    writeFileSync(cfg, 'risk: [1, 2\n');
+    assert.throws(() => loadConfig(cfg), /bad\.yaml:\d+ Flow sequence/);
+  });
+
+  it('leverage above the execution venue cap is refused; sweeps validate their paths', () => {
+    assert.throws(() => parseConfig({ execution: { venue: 'binance' }, risk: { leverage: 15 } }), /15x is above the binance cap/);
+    assert.doesNotThrow(() => parseConfig({ execution: { venue: 'bybit' }, risk: { leverage: 15 } }));
+    const c = parseConfig({});
+    assert.equal(withParam(c, 'exit.targetR', 3).exit.targetR, 3);
+    assert.throws(() => withParam(c, 'exit.nope', 3), /not a config path/);
+    assert.throws(() => withParam(c, 'exit.targetR', -1), /targetR/);
+    assert.equal(parseConfig({ exit: { timeStop: '90m' } }).exit.timeStop, 90 * M);
+    assert.throws(() => parseConfig({ exit: { timeStop: 'soon' } }), /exit\.timeStop/);
+  });
+});
