@@ -3,13 +3,16 @@
  * the null-model baseline and optional walk-forward; writes a run folder (CSV/Parquet tables,
  * summary.json, report.html) and prints the headline.
  */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { Backtest } from '../engine/backtest.ts';
 import { defaultConfig, loadConfig, parseConfig, type BacktestConfig } from '../engine/config.ts';
 import { writeRunFolder } from '../engine/run-folder.ts';
 import type { RunResult } from '../engine/run-types.ts';
+import type { Strategy } from '../engine/strategy.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
@@ -27,7 +30,35 @@ interface BacktestOpts extends HomeOpts {
   out?: string;
   seed?: string;
   nullSeeds?: string;
+  strategy?: string;
   json?: boolean;
+}
+
+/**
+ * A strategy module: its default export (or `strategy` export) is a function from the validated
+ * config to a Strategy (src/engine/strategy.ts), e.g.
+ * `export default (config) => ({ name: 'mine', onSignal(s, ctx) { ... } })`.
+ */
+async function loadStrategy(file: string): Promise<(config: BacktestConfig) => Strategy> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new UsageError(`--strategy: no such file ${path}`);
+  let mod: Record<string, unknown>;
+  try {
+    // tsx's loader, so a .ts file anywhere (outside an ESM package too) loads as a module.
+    const { tsImport } = await import('tsx/esm/api');
+    mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`--strategy ${file}: cannot load it: ${(e as Error).message}`);
+  }
+  let make = (mod.default ?? mod.strategy) as unknown;
+  // A file outside an ESM package loads as CommonJS: its exports object is the default.
+  if (make && typeof make === 'object') make = (make as Record<string, unknown>).default ?? (make as Record<string, unknown>).strategy;
+  if (typeof make !== 'function') throw new UsageError(`--strategy ${file}: export a function (config) => Strategy as default (or as 'strategy')`);
+  return (config) => {
+    const s = (make as (c: BacktestConfig) => Strategy)(config);
+    if (!s || typeof s.name !== 'string' || !(s.onSignal || s.onBar || s.onEvent)) throw new UsageError(`--strategy ${file}: the function must return { name, onSignal?, onBar?, onEvent? } with at least one hook`);
+    return s;
+  };
 }
 
 export function registerBacktest(program: Command): void {
@@ -43,6 +74,7 @@ export function registerBacktest(program: Command): void {
       .option('--out <dir>', 'run folder (default <home>/runs/<symbol>-<time>)')
       .option('--seed <n>', 'overrides the config seed')
       .option('--null-seeds <n>', 'overrides nullModel.seeds (0 = no null model)')
+      .option('--strategy <file>', 'a TypeScript/JavaScript module exporting (config) => Strategy, instead of the built-in seed strategy (docs/BACKTEST.md)')
       .option('--json', 'print summary.json to stdout'),
   )
     .addHelpText(
@@ -55,7 +87,8 @@ config + same seed = byte-identical results.
 
 Examples:
   $ orderflow backtest --symbol BTC --from 2024-08-01 --to 2024-08-15
-  $ orderflow backtest --symbol AKT --config strategy.yaml --out ./akt-run --null-seeds 50`,
+  $ orderflow backtest --symbol AKT --config strategy.yaml --out ./akt-run --null-seeds 50
+  $ orderflow backtest --symbol BTC --strategy ./my-strategy.ts`,
     )
     .action(async (opts: BacktestOpts) => {
       const q = marketQuery(opts);
@@ -70,6 +103,7 @@ Examples:
           'command line',
         );
       }
+      const strategy = opts.strategy ? await loadStrategy(opts.strategy) : undefined;
       const home = existingHome(opts);
       const store = await Store.open(home, { readOnly: true });
       const registry = loadBundledInstruments();
@@ -89,6 +123,7 @@ Examples:
           fromMs: q.fromMs,
           toMs: q.toMs,
           instruments: (v, s) => registry.get(v, s),
+          strategy,
           onProgress: (phase, done) => bar.update(done, 1, 0),
         });
         run = await bt.run();

@@ -18,6 +18,7 @@ import { computeMetrics, type BacktestMetrics } from './metrics.ts';
 import { createRng } from './random.ts';
 import type { NullModelResult, RunResult, RunSignal, WalkForwardFold } from './run-types.ts';
 import { seedStrategy } from './seed-strategy.ts';
+import type { Strategy } from './strategy.ts';
 import { bootstrapMeanDiffCI, empiricalPValue, percentileRank } from './stats.ts';
 
 export interface BacktestRequest {
@@ -31,6 +32,8 @@ export interface BacktestRequest {
   readonly toMs?: number;
   /** Called with a phase name and the fraction done of it. */
   readonly onProgress?: (phase: string, done: number) => void;
+  /** The strategy for a config (each run builds a fresh one); default the built-in seed strategy. */
+  readonly strategy?: (config: BacktestConfig) => Strategy;
 }
 
 /** The in-memory streams of a market over the whole range. */
@@ -120,7 +123,7 @@ export class Backtest {
     const engine = new Engine(
       config,
       { venues: this.venues, execVenue: this.execVenue, execSymbol: this.execSymbol, instrument: this.instrument },
-      seedStrategy(config),
+      (this.req.strategy ?? seedStrategy)(config),
       {
         injected,
         onProgress: this.req.onProgress && Number.isFinite(lo) && Number.isFinite(hi) ? (ts) => this.req.onProgress!(phase, Math.min(1, (ts - lo) / (hi - lo))) : undefined,
@@ -164,7 +167,7 @@ export class Backtest {
         toMs,
         seed: c.seed,
         initialEquity: c.risk.initialEquity,
-        strategy: c.strategy,
+        strategy: this.req.strategy ? this.req.strategy(c).name : c.strategy,
         config: c,
         events: main.events,
         warnings: [...new Set([...warnings, ...result.warnings])],

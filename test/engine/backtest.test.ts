@@ -155,6 +155,37 @@ describe('orderflow backtest and its config', () => {
     assert.match(text.stdout, /null model: .*(chance|beat)/);
   });
 
+  it('runs a TypeScript strategy module given with --strategy', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'contrarian.ts');
+    // Fades every absorption with a 1% stop and no target (the opposite of the seed strategy).
+    writeFileSync(
+      file,
+      `import type { Strategy } from ${JSON.stringify(fileURLToPath(new URL('../../src/engine/strategy.ts', import.meta.url)))};
+export default (): Strategy => ({
+  name: 'contrarian',
+  onSignal(s, ctx) {
+    if (s.type !== 'absorption') return 'not absorption';
+    const side = s.direction === 'long' ? 'short' : 'long';
+    const stop = ctx.lastPrice * (side === 'long' ? 0.99 : 1.01);
+    return ctx.enter(s, { side, stop, target: null, timeStopMs: 600_000, riskMultiplier: 1 }).reason;
+  },
+});
+`,
+    );
+    const cfg = join(dir, 'c.json');
+    writeFileSync(cfg, JSON.stringify({ signals: { absorption: { lookbackWindows: 5 } }, nullModel: { seeds: 0 } }));
+    const r = spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--venues', 'binance', '--config', cfg, '--strategy', file, '--out', join(dir, 'run'), '--json', '--home', await home()], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as { meta: { strategy: string }; metrics: { tradeCount: number } };
+    assert.equal(s.meta.strategy, 'contrarian');
+    assert.equal(s.metrics.tradeCount, 1);
+    assert.match(readFileSync(join(dir, 'run', 'trades.csv'), 'utf8'), /,short,/);
+    const bad = spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--strategy', join(dir, 'c.json'), '--home', await home()], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--strategy .*export a function/);
+  });
+
   it('a bad config names the file, the line and the key; exit 2', () => {
     const dir = tempDir();
     const cfg = join(dir, 'bad.yaml');
