@@ -192,12 +192,13 @@ export class Engine {
           this.onTrades(run.cols, run.from, run.to);
           break;
         case 'liquidations':
-          this.advance(run.cols.ts[run.from]);
+          // The whole run is pushed at once (no trade lies inside it), so it is known at its last row.
+          this.advance(run.cols.ts[run.to - 1]);
           this.pipeline.pushLiquidations(run.cols, run.from, run.to);
           this.deliver();
           break;
         case 'open_interest':
-          this.advance(run.cols.ts[run.from]);
+          this.advance(run.cols.ts[run.to - 1]);
           this.pipeline.push(run);
           this.deliver();
           break;
@@ -337,6 +338,8 @@ export class Engine {
     const batch = this.pending.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
     this.pending = [];
     for (const p of batch) {
+      // The invariant every no-look-ahead argument rests on: nothing delivered is from after the clock.
+      if (p.ts > this.now) throw new Error(`engine: a ${p.name} output of ${p.ts} ms was delivered at ${this.now} ms (from the future): this is a bug`);
       switch (p.name) {
         case 'cvd_15m':
           this.cvd.set('15m', p.out);
