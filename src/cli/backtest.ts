@@ -107,7 +107,9 @@ Examples:
       const home = existingHome(opts);
       const store = await Store.open(home, { readOnly: true });
       const registry = loadBundledInstruments();
-      const bar = new ProgressBar('backtest');
+      // One bar per phase (the run, each null-model run, each walk-forward window).
+      let bar = new ProgressBar('backtest');
+      let phaseNow = 'backtest';
       let run: RunResult;
       try {
         const stored = await storedMarkets(store, q.pairs);
@@ -124,7 +126,14 @@ Examples:
           toMs: q.toMs,
           instruments: (v, s) => registry.get(v, s),
           strategy,
-          onProgress: (phase, done) => bar.update(done, 1, 0),
+          onProgress: (phase, done, events) => {
+            if (phase !== phaseNow) {
+              bar.clear();
+              bar = new ProgressBar(phase);
+              phaseNow = phase;
+            }
+            bar.update(done, 1, events);
+          },
         });
         run = await bt.run();
       } catch (e) {

@@ -30,8 +30,8 @@ export interface BacktestRequest {
   readonly symbol: string;
   readonly fromMs?: number;
   readonly toMs?: number;
-  /** Called with a phase name and the fraction done of it. */
-  readonly onProgress?: (phase: string, done: number) => void;
+  /** Called with a phase name ('backtest', 'null model 3/20', ...), the fraction done of it and the events read in it. */
+  readonly onProgress?: (phase: string, done: number, events: number) => void;
   /** The strategy for a config (each run builds a fresh one); default the built-in seed strategy. */
   readonly strategy?: (config: BacktestConfig) => Strategy;
 }
@@ -83,6 +83,8 @@ function window(d: MarketData, fromMs: number, toMs: number): MarketData {
 
 export class Backtest {
   private data: MarketData | undefined;
+  /** First and last stored trade time of the market (for progress when no range is given). */
+  private span: [number, number] = [NaN, NaN];
   private readonly venues: Venue[];
   private readonly symbols: string[];
   readonly execVenue: Venue;
@@ -105,6 +107,11 @@ export class Backtest {
     const { store, fromMs, toMs, config } = this.req;
     const q = { venues: this.venues, symbols: this.symbols, fromMs, toMs };
     const needBook = config.execution.useBook || config.entry.vetoOnBaitOnly;
+    const [row] = await store.rows<{ lo: number | null; hi: number | null }>(
+      `SELECT epoch_ms(min(ts))::DOUBLE AS lo, epoch_ms(max(ts))::DOUBLE AS hi FROM trades WHERE venue::VARCHAR IN (${this.venues.map((_, i) => `$${i + 1}`).join(', ')}) AND symbol IN (${this.symbols.map((_, i) => `$${this.venues.length + i + 1}`).join(', ')})`,
+      [...this.venues, ...this.symbols],
+    );
+    this.span = [Math.max(fromMs ?? -Infinity, row?.lo ?? NaN), Math.min(toMs ?? Infinity, row?.hi ?? NaN)];
     this.data = {
       liquidations: await readLiquidations(store, q),
       openInterest: await readOpenInterest(store, q),
@@ -120,13 +127,14 @@ export class Backtest {
     const lo = fromMs ?? -Infinity;
     const hi = toMs ?? Infinity;
     const d = window(all, lo, hi);
+    const [p0, p1] = [Math.max(lo, this.span[0]), Math.min(hi, this.span[1])];
     const engine = new Engine(
       config,
       { venues: this.venues, execVenue: this.execVenue, execSymbol: this.execSymbol, instrument: this.instrument },
       (this.req.strategy ?? seedStrategy)(config),
       {
         injected,
-        onProgress: this.req.onProgress && Number.isFinite(lo) && Number.isFinite(hi) ? (ts) => this.req.onProgress!(phase, Math.min(1, (ts - lo) / (hi - lo))) : undefined,
+        onProgress: this.req.onProgress && p1 > p0 ? (ts, events) => this.req.onProgress!(phase, Math.min(1, Math.max(0, (ts - p0) / (p1 - p0))), events) : undefined,
       },
     );
     const trades = streamTrades(this.req.store, { venues: this.venues, symbols: this.symbols, fromMs, toMs });
