@@ -27,15 +27,7 @@ export interface PredictionJournalOptions {
 }
 
 /** What `predict` takes: a signal as a prediction. */
-export interface PredictionInput {
-  readonly id: number;
-  readonly ts: number;
-  readonly type: string;
-  readonly direction: 'long' | 'short';
-  readonly level: number;
-  readonly venue: string;
-  readonly session: string;
-}
+export type PredictionInput = Omit<PredictionRecord, 'refPrice' | 'outcomes'>;
 
 export const DEFAULT_HORIZONS_MS: readonly number[] = Object.freeze([5 * 60_000, 15 * 60_000, 60 * 60_000, 4 * 60 * 60_000]);
 

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { columns } from '../features/trades.ts';
 import fc from 'fast-check';
 import type { BookColumns, LiquidationColumns, TradeColumns } from '../../src/core/columns.ts';
 import { parseConfig, type BacktestConfig } from '../../src/engine/config.ts';
@@ -20,18 +21,7 @@ const H = 3_600_000;
 const INST = loadBundledInstruments().get('binance', 'BTCUSDT')!;
 type Row = [ts: number, price: number, qty: number, side: 1 | -1];
 
-function cols(rows: readonly Row[]): TradeColumns {
-  const n = rows.length;
-  return {
-    length: n,
-    ts: Float64Array.from(rows, (r) => r[0]),
-    price: Float64Array.from(rows, (r) => r[1]),
-    qty: Float64Array.from(rows, (r) => r[2]),
-    side: Int8Array.from(rows, (r) => r[3]),
-    venue: new Uint8Array(n),
-    venues: ['binance'],
-  };
-}
+const cols = (rows: readonly Row[]): TradeColumns => columns(rows);
 
 function marks(rows: readonly [ts: number, mark: number, rate: number][]): MarkColumns {
   const n = rows.length;

@@ -1,6 +1,7 @@
 /** The feature pipeline: rolling causal zones feed absorption; predicted zones are scored against later liquidations. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { columns } from '../features/trades.ts';
 import type { LiquidationColumns, TradeColumns } from '../../src/core/columns.ts';
 import { coverage, FeaturePipeline, type PipelineOutputs, type ZoneSet } from '../../src/engine/pipeline.ts';
 import { replay } from '../../src/engine/replay.ts';
@@ -11,18 +12,7 @@ const H = 3_600_000;
 const D = Date.UTC(2024, 0, 1);
 type Row = [ts: number, price: number, qty: number, side: 1 | -1];
 
-function cols(rows: readonly Row[]): TradeColumns {
-  const n = rows.length;
-  return {
-    length: n,
-    ts: Float64Array.from(rows, (r) => r[0]),
-    price: Float64Array.from(rows, (r) => r[1]),
-    qty: Float64Array.from(rows, (r) => r[2]),
-    side: Int8Array.from(rows, (r) => r[3]),
-    venue: new Uint8Array(n),
-    venues: ['binance'],
-  };
-}
+const cols = (rows: readonly Row[]): TradeColumns => columns(rows);
 
 /** Quiet two-sided flow at 101 every second, a long-liquidation cascade at 100 at 0:10, heavy selling held at 100 from 1:05. */
 function story(cascadeAt = D + 10 * 60_000): { trades: Row[]; liqs: Row[] } {
