@@ -1,0 +1,97 @@
+/**
+ * What every live connector (src/venues/<venue>/live.ts) shares: the status of each stream, the
+ * gaps it reports, the handlers it calls and the options it takes. Public market data only: no
+ * connector ever needs or accepts an API key.
+ */
+import type { CaptureRecord, Venue } from '../../core/events.ts';
+import type { InstrumentRegistry } from '../../core/instruments.ts';
+
+/**
+ * connecting: opening the socket / waiting for subscription acks; connected: data flowing;
+ * lagging: frames arrive late (exchange time far behind the local clock) or the consumer is
+ * behind; resyncing: the book is being rebuilt from a snapshot; down: disconnected, waiting to
+ * reconnect (or stopped).
+ */
+export type StreamState = 'connecting' | 'connected' | 'lagging' | 'resyncing' | 'down';
+
+export interface StreamStatus {
+  readonly venue: Venue;
+  /** The venue's stream / channel name, e.g. `btcusdt@aggTrade`, `books:BTC-USDT-SWAP`. */
+  readonly stream: string;
+  readonly state: StreamState;
+  readonly messages: number;
+  readonly events: number;
+  readonly reconnects: number;
+  readonly resyncs: number;
+  readonly gaps: number;
+  readonly parseErrors: number;
+  /** Local time of the last frame, epoch ms; NaN before any. */
+  readonly lastMessageAt: number;
+  /** Local receive time minus exchange time of the last frame with one, ms; NaN when unknown. */
+  readonly lagMs: number;
+  readonly lastError: string | null;
+}
+
+export type GapKind = 'disconnect' | 'book_resync' | 'trade_id_gap' | 'sequence_gap' | 'checksum';
+
+/** Data the connector knows it missed (written to the store's `gaps` table by the recorder). */
+export interface LiveGap {
+  readonly venue: Venue;
+  readonly symbol: string;
+  readonly kind: GapKind;
+  /** Exchange (or local, when unknown) time span of what is missing, epoch ms. */
+  readonly fromTs: number;
+  readonly toTs: number;
+  /** True when the connector filled it (e.g. Binance aggTrades back-filled from REST). */
+  readonly backfilled: boolean;
+  readonly detail: string;
+}
+
+export interface LiveHandlers {
+  /** Normalized events of one frame (book events are whole snapshots or diffs already in sequence). */
+  onEvents(records: readonly CaptureRecord[], localTs: number): void;
+  /** Every raw text frame with its local receive time in ns (for `record --raw`). */
+  onRawFrame?(text: string, localNs: bigint): void;
+  onGap?(gap: LiveGap): void;
+  onStatus?(status: StreamStatus): void;
+}
+
+export type LiveChannel = 'trades' | 'liquidations' | 'book' | 'ticker';
+export const LIVE_CHANNELS: readonly LiveChannel[] = ['trades', 'liquidations', 'book', 'ticker'];
+
+export interface BackoffOptions {
+  /** First reconnect delay, ms. Default 500. */
+  readonly initialMs?: number;
+  /** Cap, ms. Default 30 000. */
+  readonly maxMs?: number;
+  /** Full jitter share in [0, 1]: the delay is uniform in [(1 - jitter) x d, d]. Default 0.5. */
+  readonly jitter?: number;
+}
+
+export interface LiveClientOptions {
+  /** Venue-native symbols (`BTCUSDT`, `BTC-USDT-SWAP`). */
+  readonly symbols: readonly string[];
+  /** Default all. */
+  readonly channels?: readonly LiveChannel[];
+  /** Base URLs (scheme, host, port); default from urls.ts (config > environment > venue default). */
+  readonly wsUrl?: string;
+  readonly restUrl?: string;
+  readonly instruments: InstrumentRegistry;
+  readonly handlers: LiveHandlers;
+  readonly backoff?: BackoffOptions;
+  /** No frame for this long = a silent stall: reconnect. Default 30 000 ms. */
+  readonly staleAfterMs?: number;
+  /** Frames later than this (local - exchange time) mark the stream lagging. Default 2 000 ms. */
+  readonly lagWarnMs?: number;
+  /** Local clock (tests); default Date.now. */
+  readonly now?: () => number;
+}
+
+export interface LiveClient {
+  readonly venue: Venue;
+  /** Connects and subscribes; resolves once the first connection is open (it keeps reconnecting after). */
+  start(): Promise<void>;
+  /** Closes everything; no reconnect after. */
+  stop(): Promise<void>;
+  status(): StreamStatus[];
+}
