@@ -66,14 +66,25 @@ export class StoreSink implements EventSink {
     private readonly batches: Map<DataTable, ColumnBatch>,
   ) {}
 
-  /** Appenders are created up front for every table (creation is async; appends are sync). */
-  static async create(conn: DuckDBConnection, importId: number): Promise<StoreSink> {
+  /**
+   * Appenders are created up front for every table (creation is async; appends are sync).
+   * `bookMsgStart`: book message ids are unique per import, so a writer that appends to one import
+   * in several sinks (the recorder, a flush at a time) continues from the last sink's `bookMsg`.
+   */
+  static async create(conn: DuckDBConnection, importId: number, bookMsgStart = 0): Promise<StoreSink> {
     const batches = new Map<DataTable, ColumnBatch>();
     for (const table of Object.keys(TABLE_COLUMNS) as DataTable[]) {
       const appender = await conn.createAppender(table);
       batches.set(table, new ColumnBatch(table, TABLE_COLUMNS[table], appender));
     }
-    return new StoreSink(importId, batches);
+    const sink = new StoreSink(importId, batches);
+    sink.bookMsg = bookMsgStart;
+    return sink;
+  }
+
+  /** The last book message id given out (ids count down from 0). */
+  get lastBookMsg(): number {
+    return this.bookMsg;
   }
 
   private batch(table: DataTable): ColumnBatch {

@@ -1,0 +1,195 @@
+/**
+ * The recorder: normalized events from live connectors into the store, in batches committed at
+ * least every second, plus the connectors' gaps, and optionally every raw frame to a gzip capture
+ * (`<local_ns> <json>` per line, the format `orderflow import` reads).
+ *
+ * Crash safety: each flush is one DuckDB transaction (data, gaps and the ledger row's counters
+ * together), so after `kill -9` the store opens clean with everything up to the last flush: at
+ * most `flushMs` (<= 1 s) of events is lost. The session's ledger row (`imports`, format
+ * `record`) says `recording` until a graceful stop marks it `ok`; one left `recording` was
+ * interrupted. A raw capture is complete after a graceful stop; after kill -9 its tail may be cut
+ * (the store is what is crash-safe), and `orderflow import` names the truncated file.
+ */
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { createGzip, type Gzip } from 'node:zlib';
+import type { CaptureRecord, Venue } from '../core/events.ts';
+import type { LiveGap, LiveHandlers, StreamStatus } from '../venues/live/types.ts';
+import { StoreSink } from './store-sink.ts';
+import type { Store } from './store.ts';
+
+export interface RecorderOptions {
+  /** Flush period, ms, in (0, 1000]. Default 500. */
+  readonly flushMs?: number;
+  /** What is recorded, for the ledger's `path` (e.g. `record binance,okx BTCUSDT,BTC-USDT-SWAP`). */
+  readonly label: string;
+  /** Raw capture file (gzip); none by default. */
+  readonly rawPath?: string;
+  /** Called after each flush (progress, status lines). */
+  readonly onFlush?: (s: RecorderStats) => void;
+  /** A flush failed (the events stay pending and are retried next time). */
+  readonly onError?: (e: Error) => void;
+}
+
+export interface RecorderStats {
+  readonly events: number;
+  readonly rowsWritten: number;
+  readonly gaps: number;
+  readonly flushes: number;
+  readonly pending: number;
+  readonly rawFrames: number;
+  /** Duration of the last flush, ms. */
+  readonly lastFlushMs: number;
+  readonly status: ReadonlyMap<string, StreamStatus>;
+}
+
+export class Recorder {
+  private pending: CaptureRecord[] = [];
+  private pendingGaps: LiveGap[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private bookMsg = 0;
+  private events = 0;
+  private rowsWritten = 0;
+  private gaps = 0;
+  private flushes = 0;
+  private rawFrames = 0;
+  private lastFlushMs = 0;
+  private closed = false;
+  private readonly status = new Map<string, StreamStatus>();
+  private raw: { gz: Gzip; file: WriteStream } | undefined;
+
+  private constructor(
+    private readonly store: Store,
+    private readonly importId: number,
+    private readonly o: RecorderOptions,
+  ) {}
+
+  /** Opens the session's ledger row and starts the flush timer. */
+  static async open(store: Store, o: RecorderOptions): Promise<Recorder> {
+    const flushMs = o.flushMs ?? 500;
+    if (!(flushMs > 0 && flushMs <= 1000)) throw new RangeError(`recorder: flushMs must be in (0, 1000], got ${flushMs}`);
+    const [{ id }] = await store.rows<{ id: bigint }>("SELECT nextval('import_id_seq') AS id");
+    const importId = Number(id);
+    // sha256 is unique in the ledger: a session has no file hash, so it gets a unique stand-in.
+    await store.run("INSERT INTO imports VALUES ($1, $2, 0, $3, 'record', 0, 0, NULL, NULL, 'recording', now()::TIMESTAMP)", [importId, o.label, `record-session-${importId}-${Date.now()}`]);
+    const r = new Recorder(store, importId, o);
+    if (o.rawPath) {
+      mkdirSync(dirname(o.rawPath), { recursive: true });
+      const gz = createGzip({ level: 6 });
+      const file = createWriteStream(o.rawPath);
+      gz.pipe(file);
+      r.raw = { gz, file };
+    }
+    r.timer = setInterval(() => void r.flush().catch(() => {}), flushMs);
+    return r;
+  }
+
+  /** The handlers a connector reports to. */
+  handlers(): LiveHandlers {
+    return {
+      onEvents: (records) => {
+        for (const r of records) this.pending.push(r);
+        this.events += records.length;
+      },
+      onGap: (g) => this.pendingGaps.push(g),
+      onRawFrame: this.raw
+        ? (text, localNs) => {
+            // One frame per line: frames never hold a raw newline (JSON escapes them), but be safe.
+            this.raw!.gz.write(`${localNs} ${text.replace(/\n/g, ' ')}\n`);
+            this.rawFrames++;
+          }
+        : undefined,
+      onStatus: (s) => this.status.set(`${s.venue}:${s.stream}`, s),
+    };
+  }
+
+  stats(): RecorderStats {
+    return { events: this.events, rowsWritten: this.rowsWritten, gaps: this.gaps, flushes: this.flushes, pending: this.pending.length, rawFrames: this.rawFrames, lastFlushMs: this.lastFlushMs, status: this.status };
+  }
+
+  /** Write what is pending in one transaction (serialized: a flush waits for the one running). */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing.then(() => this.flush());
+    if (this.pending.length === 0 && this.pendingGaps.length === 0) return Promise.resolve();
+    this.flushing = this.write().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async write(): Promise<void> {
+    const batch = this.pending;
+    const gaps = this.pendingGaps;
+    this.pending = [];
+    this.pendingGaps = [];
+    const started = performance.now();
+    const store = this.store;
+    let sink: StoreSink | undefined;
+    try {
+      await store.run('BEGIN TRANSACTION');
+      sink = await StoreSink.create(store.conn, this.importId, this.bookMsg);
+      for (const r of batch) {
+        if (r.type === 'kline') sink.kline(r);
+        else sink.event(r);
+      }
+      const rows = sink.finish();
+      for (const g of gaps) {
+        await store.run('INSERT INTO gaps VALUES ($1::venue_t, $2, $3, make_timestamp($4::BIGINT), make_timestamp($5::BIGINT), $6)', [
+          g.venue,
+          g.symbol,
+          g.kind,
+          BigInt(Math.round(g.fromTs * 1000)),
+          BigInt(Math.round(g.toTs * 1000)),
+          `${g.backfilled ? 'backfilled: ' : ''}${g.detail}`,
+        ]);
+      }
+      const first = Number.isFinite(sink.firstTs) ? BigInt(Math.round(sink.firstTs * 1000)) : null;
+      const last = Number.isFinite(sink.lastTs) ? BigInt(Math.round(sink.lastTs * 1000)) : null;
+      await store.run(
+        `UPDATE imports SET rows = rows + $2,
+           first_ts = CASE WHEN $3::BIGINT IS NULL THEN first_ts ELSE least(coalesce(first_ts, make_timestamp($3::BIGINT)), make_timestamp($3::BIGINT)) END,
+           last_ts = CASE WHEN $4::BIGINT IS NULL THEN last_ts ELSE greatest(coalesce(last_ts, make_timestamp($4::BIGINT)), make_timestamp($4::BIGINT)) END
+         WHERE import_id = $1`,
+        [this.importId, rows, first, last],
+      );
+      await store.run('COMMIT');
+      this.bookMsg = sink.lastBookMsg;
+      this.rowsWritten += rows;
+      this.gaps += gaps.length;
+      this.flushes++;
+      this.lastFlushMs = performance.now() - started;
+      this.o.onFlush?.(this.stats());
+    } catch (e) {
+      sink?.abandon();
+      await store.run('ROLLBACK').catch(() => {});
+      // Nothing is lost: the batch goes back in front of what arrived meanwhile.
+      this.pending = batch.concat(this.pending);
+      this.pendingGaps = gaps.concat(this.pendingGaps);
+      this.o.onError?.(e as Error);
+      throw e;
+    }
+  }
+
+  /** Graceful stop: last flush, the ledger row marked `ok`, the raw capture closed. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.flush();
+    await this.store.run("UPDATE imports SET status = 'ok' WHERE import_id = $1", [this.importId]);
+    const raw = this.raw;
+    if (raw) {
+      await new Promise<void>((done, fail) => {
+        raw.file.once('finish', () => done());
+        raw.file.once('error', fail);
+        raw.gz.end();
+      });
+    }
+  }
+}
+
+/** Venues a recorder session covers, for its label. */
+export function recordLabel(venues: readonly Venue[], symbols: readonly string[]): string {
+  return `record ${venues.join(',')} ${symbols.join(',')}`;
+}
