@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
-import { VENUES } from '../core/events.ts';
+import { VENUES, type Venue } from '../core/events.ts';
 import { symbolsMatching } from '../core/instruments.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
+import { LIQUIDATION_SAMPLING } from '../venues/liquidation-sampling.ts';
 import { Store } from '../store/store.ts';
 import { summarize } from '../store/summary.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
@@ -43,9 +44,11 @@ Examples:
         const all = await summarize(store, minGap * 1000);
         const keep = opts.symbol === undefined ? undefined : new Set(symbolsMatching(loadBundledInstruments(), opts.symbol, VENUES));
         const mine = <T extends { symbol: string }>(list: T[]) => (keep ? list.filter((x) => keep.has(x.symbol)) : list);
-        const s = { ...all, datasets: mine(all.datasets), gaps: mine(all.gaps), gapDays: mine(all.gapDays), other: mine(all.other) };
+        const [{ n: interrupted }] = await store.rows<{ n: bigint }>("SELECT count(*) AS n FROM imports WHERE format = 'record' AND status = 'recording'");
+        const s = { ...all, datasets: mine(all.datasets), gaps: mine(all.gaps), gapDays: mine(all.gapDays), other: mine(all.other), interrupted: Number(interrupted) };
         if (opts.json) {
-          console.log(JSON.stringify({ datasets: s.datasets, gaps: s.gaps, gapDays: s.gapDays, other: s.other, imports: s.imports }));
+          const liquidationSampling = Object.fromEntries([...new Set(s.datasets.filter((d) => d.type === 'liquidation').map((d) => d.venue))].map((v) => [v, LIQUIDATION_SAMPLING[v as Venue] ?? null]));
+          console.log(JSON.stringify({ datasets: s.datasets, gaps: s.gaps, gapDays: s.gapDays, other: s.other, imports: s.imports, liquidationSampling, interruptedRecordings: s.interrupted }));
           return;
         }
         console.log(`store ${store.path}: ${s.imports} files imported\n`);
@@ -57,6 +60,12 @@ Examples:
           ['venue', 'symbol', 'type', 'count', 'first (UTC)', 'last (UTC)'],
           s.datasets.map((d) => [d.venue, d.symbol, d.type, String(d.count), isoTime(d.first_ts), isoTime(d.last_ts)]),
         ));
+        const liqVenues = [...new Set(s.datasets.filter((d) => d.type === 'liquidation').map((d) => d.venue))];
+        if (liqVenues.length > 0) {
+          console.log('\nliquidations are sampled by the venues:');
+          for (const v of liqVenues) console.log(`  ${v}: ${LIQUIDATION_SAMPLING[v as Venue] ?? 'sampling not documented: treat counts as lower bounds'}`);
+        }
+        if (s.interrupted > 0) console.log(`\n${s.interrupted} recorder session(s) ended without a clean stop (crash or kill): their data up to the last flush is kept`);
         if (s.other.length > 0) {
           console.log('\nbars and depth bands:');
           console.log(table(['venue', 'symbol', 'what', 'count', 'first (UTC)', 'last (UTC)'], s.other.map((o) => [o.venue, o.symbol, o.detail, String(o.count), isoTime(o.first_ts), isoTime(o.last_ts)])));

@@ -22,7 +22,7 @@ describe('orderflow CLI', () => {
   it('prints help with examples for every command', () => {
     const top = run(['--help']);
     assert.equal(top.code, 0);
-    for (const cmd of ['demo', 'import', 'info', 'export', 'formats', 'cvd', 'footprint', 'sizes', 'sessions', 'liquidations', 'divergence', 'venues', 'levels', 'book', 'absorption', 'analyze']) {
+    for (const cmd of ['demo', 'import', 'info', 'export', 'formats', 'cvd', 'footprint', 'sizes', 'sessions', 'liquidations', 'divergence', 'venues', 'levels', 'book', 'absorption', 'analyze', 'margin', 'backtest']) {
       assert.match(top.out, new RegExp(`\\b${cmd}\\b`));
       const h = run([cmd, '--help']);
       assert.equal(h.code, 0, `${cmd} --help`);
@@ -193,6 +193,16 @@ describe('orderflow CLI', () => {
     const [check] = JSON.parse(readFileSync(join(out, 'predicted_check.json'), 'utf8')) as { liquidations: number }[];
     assert.equal(check.liquidations, 0, 'no liquidations stored in these files');
     assert.match(r.out, /predicted +\d+ +longs/);
+  });
+
+  it('info says which venues sample their liquidation feeds', () => {
+    const home = join(tempDir(), 'home');
+    assert.equal(run(['import', join(ROOT, 'test/fixtures/bybit/tardisnode-bybit-v5-ws-samples.jsonl'), '--home', home]).code, 0);
+    const r = run(['info', '--home', home]);
+    assert.match(r.out, /liquidations are sampled by the venues:\n  bybit: allLiquidation/);
+    const j = JSON.parse(run(['info', '--json', '--home', home]).out) as { liquidationSampling: Record<string, string>; interruptedRecordings: number };
+    assert.match(j.liquidationSampling.bybit, /500 ms/);
+    assert.equal(j.interruptedRecordings, 0);
   });
 
   it('levels projects liquidation prices from real Bybit open interest', () => {
