@@ -214,7 +214,7 @@ export class Backtest {
     const verdict = beats
       ? `The real signals beat ${seeds} null runs (${c.nullModel.kind.replace('_', ' ')}): p = ${pValue.toFixed(3)}, and the per-trade edge over the null trades is positive (95% CI ${diffCI!.lower.toFixed(2)} to ${diffCI!.upper.toFixed(2)} quote).`
       : `The edge is NOT distinguishable from chance: against ${seeds} null runs (${c.nullModel.kind.replace('_', ' ')}) the real return sits at the ${(100 * percentile).toFixed(0)}th percentile (p = ${pValue.toFixed(3)})${diffCI ? `, and the 95% CI of the per-trade difference (${diffCI.lower.toFixed(2)} to ${diffCI.upper.toFixed(2)} quote) ${diffCI.lower > 0 ? 'is above 0 but the return is not' : 'includes 0 or is below it'}` : ', too few trades for a per-trade comparison'}.`;
-    return { kind: c.nullModel.kind, seeds, realNetReturn, nullNetReturns: nullReturns, percentile, pValue, diffCI, verdict };
+    return { kind: c.nullModel.kind, seeds, realNetReturn, nullNetReturns: nullReturns, percentile, pValue, diffCI, edge: beats, verdict };
   }
 
   /** Folds: in-sample [t, t + IS) picks the parameters, out-of-sample [t + IS, t + IS + OOS) runs them; t steps by OOS. */

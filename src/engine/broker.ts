@@ -145,14 +145,14 @@ export class Broker {
     if (p && ts >= p.req.timeStopTs) this.exit(ts, 'time');
   }
 
-  /** One trade of the execution market. */
-  onTrade(ts: number, price: number, hasMarks: boolean): void {
+  /** One trade of the execution market; `markFresh` false: no recent mark, the trade price is the mark. */
+  onTrade(ts: number, price: number, markFresh: boolean): void {
     if (this.orders.length > 0) this.match(ts, price);
     this.lastPrice = price;
     this.lastTradeTs = ts;
     const p = this.pos;
     if (!p) return;
-    if (!hasMarks) this.onMark(ts, price);
+    if (!markFresh) this.onMark(ts, price);
     if (this.pos && !p.exiting && (p.req.side === 'long' ? price <= p.req.stop : price >= p.req.stop)) this.exit(ts, 'stop');
   }
 

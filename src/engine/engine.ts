@@ -32,6 +32,7 @@ import { openIsolated } from './margin.ts';
 import type { EquityPoint } from './metrics.ts';
 import { FeaturePipeline, type PipelineOutputs, type ZoneSet } from './pipeline.ts';
 import { replay, type ReplaySources } from './replay.ts';
+import type { MarkColumns } from '../store/ticker-reader.ts';
 import type { JournalReport, RunBar, RunOrder, RunSignal, RunTrade, ZoneBand } from './run-types.ts';
 import type { EngineSignal, EntryIntent, FeatureState, Strategy, StrategyContext } from './strategy.ts';
 
@@ -39,6 +40,8 @@ import type { EngineSignal, EntryIntent, FeatureState, Strategy, StrategyContext
 const SLICE_MS = 1000;
 const TIMER_MS = MINUTE_MS;
 const WALL_MEMORY_MS = 15 * MINUTE_MS;
+/** A mark older than this no longer guards liquidation: the trade price stands in. */
+const MARK_STALE_MS = 10_000;
 
 export interface EngineMarket {
   readonly venues: readonly Venue[];
@@ -129,8 +132,11 @@ export class Engine {
   private dayStartEquity: number;
   private dayRealized = 0;
   private lastEntryTs = -Infinity;
-  private fundingRate = NaN;
-  private fundingRateTs = -Infinity;
+  /** The execution market's recorded funding rates (time order), for the charge at each funding time. */
+  private fundTs = new Float64Array(0);
+  private fundRate = new Float64Array(0);
+  private lastMarkTs = -Infinity;
+  private staleMarks = false;
   private injectAt = 0;
 
   constructor(
@@ -166,7 +172,12 @@ export class Engine {
       },
     );
     this.pipeline = new FeaturePipeline(
-      { bins: { bps: c.signals.bps }, withOpenInterest: true, absorptionLookback: c.signals.absorption.lookbackWindows },
+      {
+        bins: { bps: c.signals.bps },
+        withOpenInterest: true,
+        absorptionLookback: c.signals.absorption.lookbackWindows,
+        absorption: { volumeMultiple: c.signals.absorption.volumeMultiple, maxProgressBps: c.signals.absorption.maxProgressBps },
+      },
       (name, out) => this.pending.push({ name, out, ts: outputTs({ name, out }), seq: this.seq++ } as Pending),
     );
     this.journal = new PredictionJournal({ horizonsMs: [...c.journal.horizons] });
@@ -180,7 +191,7 @@ export class Engine {
   }
 
   async run(src: Omit<ReplaySources, 'timerEveryMs'>): Promise<EngineResult> {
-    this.hasMarks = !!src.marks && src.marks.markets.some((m) => m.venue === this.market.execVenue && m.symbol === this.market.execSymbol);
+    this.scanMarks(src.marks);
     if (!this.hasMarks) this.warnings.add(`no mark prices stored for ${this.market.execVenue} ${this.market.execSymbol}: liquidation is checked against the last trade price`);
     this.hasBook = !!src.books?.some((b) => b.venue === this.market.execVenue && b.cols.length > 0);
     for await (const run of replay({ ...src, timerEveryMs: TIMER_MS })) {
@@ -264,7 +275,12 @@ export class Engine {
         } else {
           this.bar = { ts: Math.floor(c.ts[k] / TIMER_MS) * TIMER_MS, open: px, high: px, low: px, close: px, volume: c.qty[k] };
         }
-        if (c.venue[k] === exec) this.broker.onTrade(c.ts[k], px, this.hasMarks);
+        if (c.venue[k] === exec) {
+          // Where marks are missing or stale, the trade price stands in for the mark.
+          const markFresh = c.ts[k] - this.lastMarkTs <= MARK_STALE_MS;
+          if (this.hasMarks && !markFresh && this.broker.position) this.staleMarks = true;
+          this.broker.onTrade(c.ts[k], px, markFresh);
+        }
       }
       if (this.bait && exec >= 0) {
         // The book operator reads its own market's trades only.
@@ -285,15 +301,52 @@ export class Engine {
     }
   }
 
-  private onMarks(m: import('../store/ticker-reader.ts').MarkColumns, from: number, to: number): void {
+  /** Which rows are the execution market's: its mark prices (do any exist?) and its funding rates. */
+  private scanMarks(m: MarkColumns | undefined): void {
+    if (!m) return;
+    const mine = m.markets.findIndex((x) => x.venue === this.market.execVenue && x.symbol === this.market.execSymbol);
+    if (mine < 0) return;
+    const ts: number[] = [];
+    const rate: number[] = [];
+    for (let k = 0; k < m.length; k++) {
+      if (m.market[k] !== mine) continue;
+      if (Number.isFinite(m.markPrice[k])) this.hasMarks = true;
+      if (Number.isFinite(m.fundingRate[k])) {
+        ts.push(m.ts[k]);
+        rate.push(m.fundingRate[k]);
+      }
+    }
+    this.fundTs = Float64Array.from(ts);
+    this.fundRate = Float64Array.from(rate);
+  }
+
+  /**
+   * The rate charged at funding time T: a rate recorded in [T, T + 1 min] is the settled one
+   * (archives stamp it just after T); else the last one before T (a stream's predicted rate for
+   * T); NaN when none within one interval. Accounting, not a decision input: no strategy sees it.
+   */
+  private fundingRateAt(T: number, intervalMs: number): number {
+    const ts = this.fundTs;
+    let lo = 0;
+    let hi = ts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ts[mid] < T) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < ts.length && ts[lo] <= T + MINUTE_MS) return this.fundRate[lo];
+    if (lo > 0 && ts[lo - 1] > T - intervalMs) return this.fundRate[lo - 1];
+    return NaN;
+  }
+
+  private onMarks(m: MarkColumns, from: number, to: number): void {
     for (let k = from; k < to; k++) {
       const mk = m.markets[m.market[k]];
       if (mk.venue !== this.market.execVenue || mk.symbol !== this.market.execSymbol) continue;
-      if (Number.isFinite(m.fundingRate[k])) {
-        this.fundingRate = m.fundingRate[k];
-        this.fundingRateTs = m.ts[k];
+      if (Number.isFinite(m.markPrice[k])) {
+        this.lastMarkTs = m.ts[k];
+        this.broker.onMark(m.ts[k], m.markPrice[k]);
       }
-      if (Number.isFinite(m.markPrice[k])) this.broker.onMark(m.ts[k], m.markPrice[k]);
     }
     this.events += to - from;
   }
@@ -313,10 +366,10 @@ export class Engine {
       this.strategy.onBar?.(bar, this.context());
     }
     const fundEvery = c.costs.fundingIntervalHours * HOUR_MS;
-    if (c.costs.funding && ts % fundEvery === 0) {
-      const recorded = ts - this.fundingRateTs <= fundEvery;
-      if (!recorded && this.broker.position) this.warnings.add(`no funding rate recorded near some funding times: the configured ${c.costs.fundingRate} per ${c.costs.fundingIntervalHours}h was charged`);
-      this.broker.onFunding(ts, recorded ? this.fundingRate : c.costs.fundingRate);
+    if (c.costs.funding && ts % fundEvery === 0 && this.broker.position) {
+      const recorded = this.fundingRateAt(ts, fundEvery);
+      if (Number.isNaN(recorded)) this.warnings.add(`no funding rate recorded near some funding times: the configured ${c.costs.fundingRate} per ${c.costs.fundingIntervalHours}h was charged`);
+      this.broker.onFunding(ts, Number.isNaN(recorded) ? c.costs.fundingRate : recorded);
     }
     this.broker.onTime(ts);
     if (ts % DAY_MS === 0) this.newDay(ts);
@@ -458,6 +511,7 @@ export class Engine {
 
   private finish(): EngineResult {
     const end = this.now;
+    if (this.staleMarks) this.warnings.add(`mark prices of ${this.market.execVenue} ${this.market.execSymbol} were missing for stretches (over ${MARK_STALE_MS / 1000} s) while a position was open: the last trade price stood in for the mark there`);
     this.pipeline.flush();
     this.pending = [];
     this.broker.finish(end);

@@ -31,6 +31,8 @@ export interface PipelineOptions {
   readonly footprint?: { readonly timeframeMs: number; readonly tick: number; readonly levelTicks: number };
   /** Past 1 m windows in absorption's typical-volume median (also its warm-up). Default 60. */
   readonly absorptionLookback?: number;
+  /** Absorption thresholds (AbsorptionOptions): attack >= volumeMultiple x typical (default 2), progress <= maxProgressBps (default 5). */
+  readonly absorption?: { readonly volumeMultiple?: number; readonly maxProgressBps?: number };
   /** A predicted level is a zone when its notional >= this share of its side's total. Default 0.05. */
   readonly predictedMinShare?: number;
   /** Tiers and max leverage for the predicted levels. */
@@ -117,7 +119,10 @@ export class FeaturePipeline {
     this.liqMap = new LiquidationMapOperator({ bins: this.bins });
     this.predicted = opts.withOpenInterest ? new PredictedLiquidationOperator({ bins: this.bins, instruments: opts.instruments }) : undefined;
     const lookback = opts.absorptionLookback ?? 60;
-    this.absorption = new AbsorptionOperator({ zones: [], lookbackWindows: lookback, warmupWindows: lookback }, (x) => emit('absorption', x));
+    this.absorption = new AbsorptionOperator(
+      { zones: [], lookbackWindows: lookback, warmupWindows: lookback, volumeMultiple: opts.absorption?.volumeMultiple, maxProgressBps: opts.absorption?.maxProgressBps },
+      (x) => emit('absorption', x),
+    );
   }
 
   /** Feed one replay run (timers included: they refresh the zones). */

@@ -33,7 +33,7 @@ export interface RunOrder {
   readonly qty: number;
   /** Limit price; null for market orders. */
   readonly price: number | null;
-  /** Why: 'entry', 'stop', 'target', 'time', 'liquidation', 'end'. */
+  /** Why: 'entry', 'stop', 'target', 'time' or a strategy's reason (liquidations and the end-of-run close make no order: see the trade's exitReason). */
   readonly reason: string;
   readonly status: OrderStatus;
   readonly fillTs: number | null;
@@ -154,6 +154,8 @@ export interface NullModelResult {
   readonly pValue: number;
   /** Bootstrap CI of mean per-trade pnl, real minus null (pooled null trades). */
   readonly diffCI: BootstrapInterval | null;
+  /** The edge is claimed: p <= 0.05 and the bootstrap CI of the per-trade difference is above 0. */
+  readonly edge: boolean;
   /** Plain words: whether the edge is distinguishable from chance. */
   readonly verdict: string;
 }

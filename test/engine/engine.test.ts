@@ -158,6 +158,25 @@ describe('engine: hand-built trades', () => {
     assert.ok(Math.abs(t.pnl - (t.grossPnl - t.fees - t.funding)) < 1e-9);
   });
 
+  it('a settled rate stamped just after the funding time is the one charged then', async () => {
+    const trades = flat(D + 7 * H + 50 * M, D + 8 * H + 10 * M, () => 100);
+    // Archive rows: the 00:00 settlement, then the 08:00 one stamped 17 ms after 08:00 (no mark prices).
+    const r = await run(config(), trades, { injected: [longAt(D + 7 * H + 55 * M)], marks: marks([[D + 17, NaN, 0.0001], [D + 8 * H + 17, NaN, 0.0009]]) });
+    // Charged at the last trade price (no marks): 43.535 x 100 x 0.0009.
+    assert.ok(Math.abs(r.trades[0].funding - 43.535 * 100 * 0.0009) < 1e-9, `funding ${r.trades[0].funding}`);
+    // Funding rows without mark prices are not marks: the warning says liquidation used trade prices.
+    assert.ok(r.warnings.some((w) => /no mark prices stored/.test(w)));
+  });
+
+  it('stale marks: the trade price guards liquidation where marks stop', async () => {
+    // One mark at 0:05, then none: the crash to 60 in trades at 0:07 must still liquidate.
+    const trades = flat(D, D + 10 * M, (t) => (t < D + 7 * M ? 100 : 60));
+    // The gap jumps the stop (98.85) and the liquidation price (~66.9) in one print.
+    const r = await run(config(), trades, { injected: [longAt(D + 5 * M)], marks: marks([[D + 5 * M - 1, 100, NaN]]) });
+    assert.equal(r.trades[0].exitReason, 'liquidation');
+    assert.ok(r.warnings.some((w) => /missing for stretches/.test(w)));
+  });
+
   it('the risk layer refuses an entry whose liquidation price is not beyond the stop', async () => {
     const trades = flat(D, D + 10 * M, () => 100);
     const c = config({ risk: { leverage: 10 } });

@@ -54,6 +54,7 @@ const NULL_MODEL: NullModelResult = {
   nullNetReturns: Array.from({ length: 200 }, (_, i) => (i - 100) / 2000),
   percentile: 0.61, pValue: 0.39,
   diffCI: { estimate: 1.5, lower: -2.1, upper: 4.8, confidence: 0.95, resamples: 2000, nanResamples: 0 },
+  edge: false,
   verdict: 'Not distinguishable from chance: 39% of null runs did at least as well.',
 };
 

@@ -14,7 +14,7 @@ export const MAX_SIGNAL_ROWS = 500;
 /** Rows of the per-trade table. */
 export const MAX_TRADE_ROWS = 5000;
 
-/** A p-value below this, with a bootstrap CI of the difference above 0, styles the verdict as an edge. */
+/** The significance level of the verdict (the engine claims an edge at p <= this with the per-trade CI above 0). */
 export const VERDICT_ALPHA = 0.05;
 
 const sign = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) || x === 0 ? '' : x > 0 ? 'pos' : 'neg');
@@ -123,7 +123,8 @@ export function verdictSection(run: RunResult): string {
 <p>Without it, nothing in this report says whether the result differs from what random signals would produce. Treat every number below as unproven.</p>
 </section>`;
   }
-  const edge = nm.pValue < VERDICT_ALPHA && (nm.diffCI === null || (Number.isFinite(nm.diffCI.lower) && nm.diffCI.lower > 0));
+  // The engine decides (run-types NullModelResult.edge); the report only shows it.
+  const edge = nm.edge;
   const xs = nm.nullNetReturns.filter(Number.isFinite);
   const q = (p: number): string => (xs.length > 0 ? fmtPct(quantile(xs, p)) : DASH);
   const ci = nm.diffCI;
@@ -133,7 +134,7 @@ export function verdictSection(run: RunResult): string {
   return `<section class="box verdict ${edge ? 'edge' : 'chance'}" id="verdict">
 <h2>Null-model verdict</h2>
 <p class="words">${h(nm.verdict)}</p>
-<p>The real run's net return <b>${fmtPct(nm.realNetReturn)}</b> sits at the <b>${fmtNum(nm.percentile * 100, 1)}th percentile</b> of ${fmtInt(nm.seeds)} null runs (${h(NULL_KIND[nm.kind] ?? nm.kind)}); one-sided p-value <b>${fmtNum(nm.pValue, 3)}</b>${nm.pValue < VERDICT_ALPHA ? '' : ` (\u2265 ${VERDICT_ALPHA}: random signals do this well often enough)`}.</p>
+<p>The real run's net return <b>${fmtPct(nm.realNetReturn)}</b> sits at the <b>${fmtNum(nm.percentile * 100, 1)}th percentile</b> of ${fmtInt(nm.seeds)} null runs (${h(NULL_KIND[nm.kind] ?? nm.kind)}); one-sided p-value <b>${fmtNum(nm.pValue, 3)}</b>${nm.pValue <= VERDICT_ALPHA ? '' : ` (> ${VERDICT_ALPHA}: random signals do this well often enough)`}.</p>
 <p>Mean pnl per trade, real minus null: ${ciText}. An interval that contains 0 means no difference per trade can be claimed.</p>
 <p class="note">Null net returns: 5% ${q(0.05)}, median ${q(0.5)}, 95% ${q(0.95)}.</p>
 ${nullHistogram(nm)}
@@ -224,10 +225,10 @@ export function metricsSection(m: BacktestMetrics, hasWalkForward: boolean): str
     row('Own liquidations', 'liquidations', fmtInt(m.liquidations), '', false, m.liquidations > 0 ? 'neg' : ''),
     row('Trades', 'trades', fmtInt(m.tradeCount), `net pnl ${fmtMoney(m.netPnl)}`, false),
   ];
-  const wf = hasWalkForward ? '<p class="note">Full-period metrics. With walk-forward, the out-of-sample rows above are the headline.</p>' : '';
+  const wf = hasWalkForward ? '<p class="note">Walk-forward: these metrics are the out-of-sample folds only, each run with the parameters chosen on the window before it.</p>' : '';
   const gen = general.length > 0 ? `<h3>Notes</h3><ul class="note">${general.map((n) => `<li>${h(n)}</li>`).join('')}</ul>` : '';
   return `<section id="metrics">
-<h2>${hasWalkForward ? 'Full-period metrics' : 'Headline metrics'}</h2>
+<h2>${hasWalkForward ? 'Headline metrics (out-of-sample)' : 'Headline metrics'}</h2>
 ${wf}${table(['Metric', 'Value', 'Detail', 'Note'], rows, ' class="metrics"')}
 ${gen}
 </section>`;
