@@ -16,7 +16,8 @@ import { withParam, type BacktestConfig } from './config.ts';
 import { Engine, type EngineResult, type InjectedSignal } from './engine.ts';
 import { computeMetrics, type BacktestMetrics } from './metrics.ts';
 import { createRng } from './random.ts';
-import type { NullModelResult, RunResult, RunSignal, WalkForwardFold } from './run-types.ts';
+import { hitRateTable } from './journal.ts';
+import type { NullModelResult, PredictionRecord, RunResult, RunSignal, WalkForwardFold } from './run-types.ts';
 import { seedStrategy } from './seed-strategy.ts';
 import type { Strategy } from './strategy.ts';
 import { bootstrapMeanDiffCI, empiricalPValue, percentileRank } from './stats.ts';
@@ -105,7 +106,8 @@ export class Backtest {
   private async load(): Promise<MarketData> {
     if (this.data) return this.data;
     const { store, fromMs, toMs, config } = this.req;
-    const q = { venues: this.venues, symbols: this.symbols, fromMs, toMs };
+    // Read from the earliest warm-up any run may need (walk-forward windows start later).
+    const q = { venues: this.venues, symbols: this.symbols, fromMs: fromMs === undefined ? undefined : fromMs - config.warmup, toMs };
     const needBook = config.execution.useBook || config.entry.vetoOnBaitOnly;
     const [row] = await store.rows<{ lo: number | null; hi: number | null }>(
       `SELECT epoch_ms(min(ts))::DOUBLE AS lo, epoch_ms(max(ts))::DOUBLE AS hi FROM trades WHERE venue::VARCHAR IN (${this.venues.map((_, i) => `$${i + 1}`).join(', ')}) AND symbol IN (${this.symbols.map((_, i) => `$${this.venues.length + i + 1}`).join(', ')})`,
@@ -124,7 +126,8 @@ export class Backtest {
   /** One engine run over [fromMs, toMs) with a config (and injected signals for null runs). */
   async runOnce(config: BacktestConfig, fromMs: number | undefined, toMs: number | undefined, injected?: readonly InjectedSignal[], phase = 'backtest'): Promise<EngineResult> {
     const all = await this.load();
-    const lo = fromMs ?? -Infinity;
+    // Warm-up: events before the start feed the features; nothing before it is traded or kept.
+    const lo = fromMs === undefined ? -Infinity : fromMs - config.warmup;
     const hi = toMs ?? Infinity;
     const d = window(all, lo, hi);
     const [p0, p1] = [Math.max(lo, this.span[0]), Math.min(hi, this.span[1])];
@@ -134,10 +137,11 @@ export class Backtest {
       (this.req.strategy ?? seedStrategy)(config),
       {
         injected,
+        activeFromMs: fromMs,
         onProgress: this.req.onProgress && p1 > p0 ? (ts, events) => this.req.onProgress!(phase, Math.min(1, Math.max(0, (ts - p0) / (p1 - p0))), events) : undefined,
       },
     );
-    const trades = streamTrades(this.req.store, { venues: this.venues, symbols: this.symbols, fromMs, toMs });
+    const trades = streamTrades(this.req.store, { venues: this.venues, symbols: this.symbols, fromMs: Number.isFinite(lo) ? lo : undefined, toMs });
     return engine.run({ trades: trades as AsyncIterable<TradeColumns>, ...d });
   }
 
@@ -152,7 +156,8 @@ export class Backtest {
     const main = await this.runOnce(c, this.req.fromMs, this.req.toMs);
     const fromMs = this.req.fromMs ?? main.firstTs;
     const toMs = this.req.toMs ?? main.lastTs + 1;
-    let metrics = this.metrics(main, c.risk.initialEquity, fromMs, toMs);
+    const mainMetrics = this.metrics(main, c.risk.initialEquity, fromMs, toMs);
+    let metrics = mainMetrics;
     let result = main;
     let walkForward: WalkForwardFold[] | null = null;
     const warnings = [...main.warnings];
@@ -162,10 +167,12 @@ export class Backtest {
       if (wf.stitched) {
         result = wf.stitched;
         metrics = this.metrics(wf.stitched, c.risk.initialEquity, wf.folds[0].outOfSample.fromMs, wf.folds[wf.folds.length - 1].outOfSample.toMs);
-        warnings.push('walk-forward: the headline metrics, trades and equity are the out-of-sample folds only, each run with the parameters chosen on the window before it');
+        warnings.push('walk-forward: the headline metrics, trades, equity, signals and journal are the out-of-sample folds only, each run with the parameters chosen on the window before it (each window warmed up on the events before it)');
       } else warnings.push('walk-forward: the range is shorter than one in-sample + out-of-sample window; no folds were run');
     }
-    const nullModel = c.nullModel.seeds > 0 ? await this.nullModel(c, main, metrics.netReturn, fromMs, toMs) : null;
+    // The null model replays the full-period run's signals, so it is compared with that run (also under walk-forward).
+    const nullModel = c.nullModel.seeds > 0 ? await this.nullModel(c, main, mainMetrics.netReturn, fromMs, toMs) : null;
+    if (nullModel && walkForward) warnings.push(`null model: compared with the full-period run of the base config (net return ${(100 * mainMetrics.netReturn).toFixed(2)}%), not with the out-of-sample folds`);
     if (main.signals.length === 0) warnings.push('no signals in this range: nothing was predicted or traded');
     return {
       meta: {
@@ -184,10 +191,10 @@ export class Backtest {
       trades: result.trades,
       orders: result.orders,
       equity: result.equity,
-      bars: main.bars,
-      zones: main.zones,
-      signals: main.signals,
-      journal: main.journal,
+      bars: result.bars,
+      zones: result.zones,
+      signals: result.signals,
+      journal: result.journal,
       nullModel,
       walkForward,
     };
@@ -245,18 +252,41 @@ export class Backtest {
       equity = oos.finalEquity;
     }
     if (parts.length === 0) return { folds, stitched: undefined };
-    let id = 1;
-    const stitched: EngineResult = {
-      ...parts[parts.length - 1],
-      events: parts.reduce((s, p) => s + p.events, 0),
-      firstTs: parts[0].firstTs,
-      trades: parts.flatMap((p) => p.trades).map((t) => ({ ...t, id: id++ })),
-      orders: parts.flatMap((p) => p.orders),
-      equity: parts.flatMap((p) => p.equity),
-      warnings: [...new Set(parts.flatMap((p) => p.warnings))],
-    };
-    return { folds, stitched };
+    return { folds, stitched: stitch(parts) };
   }
+}
+
+/** Out-of-sample folds as one run: ids renumbered so trades point at their signals and orders stay unique. */
+function stitch(parts: readonly EngineResult[]): EngineResult {
+  let sigBase = 0;
+  let orderBase = 0;
+  let tradeId = 1;
+  const signals: RunSignal[] = [];
+  const trades: EngineResult['trades'] = [];
+  const orders: EngineResult['orders'] = [];
+  const predictions: PredictionRecord[] = [];
+  for (const p of parts) {
+    for (const x of p.signals) signals.push({ ...x, id: x.id + sigBase });
+    for (const t of p.trades) trades.push({ ...t, id: tradeId++, signalId: t.signalId + sigBase });
+    for (const o of p.orders) orders.push({ ...o, id: o.id + orderBase });
+    for (const x of p.journal.predictions) predictions.push({ ...x, id: x.id + sigBase });
+    sigBase += p.signals.length;
+    orderBase += p.orders.reduce((m, o) => Math.max(m, o.id), 0);
+  }
+  const horizons = parts[0].journal.horizonsMs;
+  return {
+    ...parts[parts.length - 1],
+    events: parts.reduce((s, p) => s + p.events, 0),
+    firstTs: parts[0].firstTs,
+    trades,
+    orders,
+    signals,
+    equity: parts.flatMap((p) => p.equity),
+    bars: parts.flatMap((p) => p.bars),
+    zones: parts.flatMap((p) => p.zones),
+    journal: { horizonsMs: horizons, predictions, hitRates: hitRateTable(predictions, horizons) },
+    warnings: [...new Set(parts.flatMap((p) => p.warnings))],
+  };
 }
 
 /** Cartesian product of the sweep (one empty set when there is nothing to sweep). */

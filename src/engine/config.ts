@@ -39,6 +39,12 @@ export const configSchema = z
     strategy: z.literal('seed').default('seed'),
     /** Seed of every random draw (null model, tie-breaks): same data + same seed = same run. */
     seed: z.number().int().min(0).default(1),
+    /**
+     * Events before a run's start are read for this long first, to warm the features up (CVD,
+     * zones, absorption's typical volume, divergence's history); nothing is traded, journaled or
+     * measured before the start. Applies to --from and to every walk-forward window.
+     */
+    warmup: z.union([z.literal(0), duration]).default(86_400_000),
     execution: z
       .object({
         /** Where orders go; default the first venue of the run. */
@@ -122,7 +128,7 @@ export const configSchema = z
         vetoOnBaitOnly: z.boolean().default(true),
         /** Per session rules, by session name (Asia, Europe, US by default). */
         sessions: z.record(z.string(), sessionRule).default({}),
-        /** One position at a time; a signal while one is open is recorded, not acted on. */
+        /** No new entry this soon after the last one (one position at a time besides). */
         cooldown: duration.default(300_000),
       })
       .strict()

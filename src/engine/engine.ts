@@ -59,6 +59,8 @@ export interface InjectedSignal {
 }
 
 export interface EngineOptions {
+  /** Warm-up ends here: signals, equity and bars before it are not acted on, journaled or kept. */
+  readonly activeFromMs?: number;
   /** Replace the pipeline's signals by these (sorted by ts): the null model's runs. */
   readonly injected?: readonly InjectedSignal[];
   /** Progress callback: the time of the latest event. */
@@ -138,6 +140,7 @@ export class Engine {
   private lastMarkTs = -Infinity;
   private staleMarks = false;
   private injectAt = 0;
+  private readonly activeFrom: number;
 
   constructor(
     private readonly config: BacktestConfig,
@@ -146,6 +149,7 @@ export class Engine {
     private readonly opts: EngineOptions = {},
   ) {
     const c = config;
+    this.activeFrom = opts.activeFromMs ?? -Infinity;
     this.dayStartEquity = c.risk.initialEquity;
     const cap = c.risk.maxLeverage[market.execVenue as 'binance' | 'okx' | 'bybit'];
     if (cap !== undefined && c.risk.leverage > cap) throw new RangeError(`risk.leverage ${c.risk.leverage}x is above the ${market.execVenue} cap ${cap}x (risk.maxLeverage.${market.execVenue})`);
@@ -361,9 +365,11 @@ export class Engine {
     const b = this.bar;
     if (b) {
       const bar: RunBar = { ...b };
-      this.bars.push(bar);
       this.bar = undefined;
-      this.strategy.onBar?.(bar, this.context());
+      if (bar.ts >= this.activeFrom) {
+        this.bars.push(bar);
+        this.strategy.onBar?.(bar, this.context());
+      }
     }
     const fundEvery = c.costs.fundingIntervalHours * HOUR_MS;
     if (c.costs.funding && ts % fundEvery === 0 && this.broker.position) {
@@ -374,7 +380,7 @@ export class Engine {
     this.broker.onTime(ts);
     if (ts % DAY_MS === 0) this.newDay(ts);
     // Every minute while a position is open, hourly while flat (equity only moves with a position).
-    if (this.broker.busy || ts % HOUR_MS === 0) this.equity.push({ ts, equity: this.broker.equity() });
+    if (ts >= this.activeFrom && (this.broker.busy || ts % HOUR_MS === 0)) this.equity.push({ ts, equity: this.broker.equity() });
     if (this.walls.length > 0 && this.walls[0].ts <= ts - WALL_MEMORY_MS) this.walls = this.walls.filter((w) => w.ts > ts - WALL_MEMORY_MS);
     this.opts.onProgress?.(ts, this.events);
   }
@@ -438,13 +444,14 @@ export class Engine {
     }
     for (const [key, band] of this.openBands) {
       if (live.has(key)) continue;
-      this.zoneBands.push({ ...band, toTs: z.ts });
+      if (z.ts > this.activeFrom) this.zoneBands.push({ ...band, fromTs: Math.max(band.fromTs, this.activeFrom), toTs: z.ts });
       this.openBands.delete(key);
     }
   }
 
   private signal(raw: Omit<EngineSignal, 'id' | 'session'> & { id?: number; session?: string }): void {
     const ts = raw.ts;
+    if (ts < this.activeFrom) return;
     const session = sessionOf(ts, this.sessions).name;
     const s: EngineSignal = { ...raw, id: this.signals.length + 1, session };
     // A prediction needs a price to be measured from: none before the first trade.
@@ -517,7 +524,7 @@ export class Engine {
     this.broker.finish(end);
     if (this.bar) this.bars.push({ ...this.bar });
     if (Number.isFinite(end)) this.equity.push({ ts: end, equity: this.broker.equity() });
-    for (const band of this.openBands.values()) this.zoneBands.push(band);
+    for (const band of this.openBands.values()) this.zoneBands.push({ ...band, fromTs: Math.max(band.fromTs, this.activeFrom) });
     this.journal.finish(end);
     return {
       events: this.events,

@@ -243,21 +243,7 @@ export class PredictionJournal {
       return { id, ts, type, direction, level, venue, session, refPrice: r.refPrice, outcomes: r.outcomes.map((o): HorizonOutcome => ({ ...o })) };
     });
 
-    const hitRates: HitRateRow[] = [];
-    for (const group of GROUPS) {
-      const byKey = new Map<string, PredictionRecord[]>();
-      for (const p of predictions) {
-        const key = group === 'all' ? 'all' : p[group];
-        let list = byKey.get(key);
-        if (!list) byKey.set(key, (list = []));
-        list.push(p);
-      }
-      if (group === 'all' && byKey.size === 0) byKey.set('all', []);
-      for (const key of [...byKey.keys()].sort(cmpStr)) {
-        const list = byKey.get(key)!;
-        for (let j = 0; j < horizons.length; j++) hitRates.push(hitRateRow(group, key, horizons[j], list.map((p) => p.outcomes[j])));
-      }
-    }
+    const hitRates = hitRateTable(predictions, horizons);
     return { horizonsMs: [...horizons], predictions, hitRates };
   }
 
@@ -393,6 +379,26 @@ export class PredictionJournal {
 }
 
 /** One hit-rate row over the outcomes of one group at one horizon; only resolved outcomes count. */
+/** Hit-rate rows of predictions (each with one outcome per horizon): all, then by type, session, venue; keys sorted, horizons ascending. */
+export function hitRateTable(predictions: readonly PredictionRecord[], horizons: readonly number[]): HitRateRow[] {
+  const hitRates: HitRateRow[] = [];
+  for (const group of GROUPS) {
+    const byKey = new Map<string, PredictionRecord[]>();
+    for (const p of predictions) {
+      const key = group === 'all' ? 'all' : p[group];
+      let list = byKey.get(key);
+      if (!list) byKey.set(key, (list = []));
+      list.push(p);
+    }
+    if (group === 'all' && byKey.size === 0) byKey.set('all', []);
+    for (const key of [...byKey.keys()].sort(cmpStr)) {
+      const list = byKey.get(key)!;
+      for (let j = 0; j < horizons.length; j++) hitRates.push(hitRateRow(group, key, horizons[j], list.map((p) => p.outcomes[j])));
+    }
+  }
+  return hitRates;
+}
+
 function hitRateRow(group: HitRateRow['group'], key: string, horizonMs: number, outcomes: readonly HorizonOutcome[]): HitRateRow {
   const res = outcomes.filter((o) => o.resolved);
   const n = res.length;

@@ -26,7 +26,7 @@ export interface ClosedTrade {
   readonly funding: number;        // quote paid (> 0 paid, < 0 received)
   readonly pnl: number;            // net = grossPnl - fees - funding
   readonly risk: number;           // quote at risk at entry (|entry - stop| x qty); R multiple = pnl / risk
-  readonly session: string;        // session name at entry ('asia' | 'europe' | 'us' | ...)
+  readonly session: string;        // session of the signal that opened it ('Asia' | 'Europe' | 'US' | ...)
   readonly signal: string;         // signal type that opened it
   readonly exitReason: string;     // 'target' | 'stop' | 'time' | 'liquidation' | 'end'
   readonly liquidated: boolean;

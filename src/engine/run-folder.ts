@@ -25,6 +25,11 @@ export function toCsv(rows: readonly object[], columns?: readonly string[]): str
   return `${lines.join('\n')}\n`;
 }
 
+const TRADE_COLUMNS = ['id', 'venue', 'symbol', 'side', 'entryTs', 'exitTs', 'entryPrice', 'exitPrice', 'qty', 'grossPnl', 'fees', 'funding', 'pnl', 'risk', 'session', 'signal', 'exitReason', 'liquidated', 'leverage', 'stop', 'target', 'liquidationPrice', 'signalId'];
+const ORDER_COLUMNS = ['id', 'ts', 'arrivalTs', 'venue', 'symbol', 'side', 'type', 'qty', 'price', 'reason', 'status', 'fillTs', 'fillPrice', 'fee', 'slippageBps', 'rejectReason'];
+const SIGNAL_COLUMNS = ['id', 'ts', 'type', 'direction', 'level', 'venue', 'session', 'acted', 'vetoReason', 'evidence'];
+const PREDICTION_COLUMNS = ['id', 'ts', 'type', 'direction', 'level', 'venue', 'session', 'ref_price', 'horizonMs', 'resolved', 'touched', 'rejected', 'brokeThrough', 'returnBps', 'mfeBps', 'maeBps', 'hit'];
+
 export interface RunFolderFiles {
   readonly dir: string;
   readonly files: readonly string[];
@@ -40,12 +45,13 @@ export async function writeRunFolder(dir: string, run: RunResult): Promise<RunFo
   const predictions = run.journal.predictions.flatMap((p) =>
     p.outcomes.map((o) => ({ id: p.id, ts: p.ts, type: p.type, direction: p.direction, level: p.level, venue: p.venue, session: p.session, ref_price: p.refPrice, ...o })),
   );
-  const tables: Record<string, { rows: readonly object[]; columns?: readonly string[] }> = {
-    trades: { rows: run.trades },
-    orders: { rows: run.orders },
+  // Column lists are fixed so an empty table still has its header.
+  const tables: Record<string, { rows: readonly object[]; columns: readonly string[] }> = {
+    trades: { rows: run.trades, columns: TRADE_COLUMNS },
+    orders: { rows: run.orders, columns: ORDER_COLUMNS },
     equity: { rows: run.equity, columns: ['ts', 'equity'] },
-    signals: { rows: run.signals.map((s) => ({ ...s, evidence: JSON.stringify(s.evidence) })) },
-    predictions: { rows: predictions },
+    signals: { rows: run.signals.map((s) => ({ ...s, evidence: JSON.stringify(s.evidence) })), columns: SIGNAL_COLUMNS },
+    predictions: { rows: predictions, columns: PREDICTION_COLUMNS },
   };
   const mem = await Store.openMemory();
   try {

@@ -121,6 +121,36 @@ describe('backtest over the store', () => {
     assert.ok(r.meta.warnings.some((w) => /out-of-sample folds only/.test(w)));
   });
 
+  it('warm-up: events before --from feed the features, nothing before it is traded or kept', async () => {
+    const from = D + H + 4 * M;
+    const run = async (warmup: number | string) => {
+      const store = await Store.open(await home(), { readOnly: true });
+      try {
+        const config = parseConfig({ ...BASE, warmup });
+        return await new Backtest({ store, config, pairs: [['binance', 'BTCUSDT']], symbol: 'BTCUSDT', fromMs: from, instruments: (v, s) => REG.get(v, s) }).run();
+      } finally {
+        store.close();
+      }
+    };
+    // With the default day of warm-up the 0:10 cascade is a zone at 1:05; with none, nothing is known yet.
+    const warm = await run('1d');
+    assert.equal(warm.trades.length, 1);
+    assert.ok(warm.equity.every((e) => e.ts >= from) && warm.bars.every((b) => b.ts >= from) && warm.signals.every((x) => x.ts >= from));
+    const cold = await run(0);
+    assert.equal(cold.trades.length, 0);
+  });
+
+  it('walk-forward ids: stitched trades point at their own signals', async () => {
+    const r = await backtest({ walkForward: { inSample: '1h', outOfSample: '30m', sweep: { 'exit.targetR': [1, 2] } } });
+    assert.ok(r.trades.length >= 1, 'the 1:05 absorption trades in the first out-of-sample fold');
+    for (const t of r.trades) {
+      const sig = r.signals.find((x) => x.id === t.signalId);
+      assert.ok(sig && sig.acted && sig.ts <= t.entryTs, `trade ${t.id} -> signal ${t.signalId}`);
+    }
+    assert.equal(new Set(r.orders.map((o) => o.id)).size, r.orders.length, 'order ids unique');
+    assert.equal(r.journal.predictions.length, r.signals.length);
+  });
+
   it('writes the run folder: tables as CSV and Parquet, summary.json, report.html', async () => {
     const r = await backtest();
     const dir = join(tempDir(), 'run');
@@ -131,6 +161,11 @@ describe('backtest over the store', () => {
     const csv = readFileSync(join(dir, 'trades.csv'), 'utf8').trim().split('\n');
     assert.equal(csv.length, 2);
     assert.match(csv[0], /^id,venue,symbol,side,entryTs/);
+    // The fixed column lists hold every field of the records.
+    for (const [file, rec] of [['trades.csv', r.trades[0]], ['orders.csv', r.orders[0]], ['signals.csv', r.signals[0]]] as const) {
+      const header = readFileSync(join(dir, file), 'utf8').split('\n')[0].split(',');
+      assert.deepEqual([...header].sort(), Object.keys(rec).sort(), file);
+    }
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { metrics: { tradeCount: number }; meta: { symbol: string } };
     assert.equal(summary.metrics.tradeCount, 1);
     assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /BTCUSDT/);
