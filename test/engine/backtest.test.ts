@@ -233,6 +233,14 @@ export default (): Strategy => ({
     assert.throws(() => loadConfig(cfg), /bad\.yaml:\d+ Flow sequence/);
   });
 
+  it("docs/BACKTEST.md's annotated config is exactly the defaults (the docs stay true)", () => {
+    const doc = readFileSync(fileURLToPath(new URL('../../docs/BACKTEST.md', import.meta.url)), 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)![1];
+    const file = join(tempDir(), 'doc.yaml');
+    writeFileSync(file, yaml);
+    assert.deepStrictEqual(loadConfig(file), parseConfig({}));
+  });
+
   it('leverage above the execution venue cap is refused; sweeps validate their paths', () => {
     assert.throws(() => parseConfig({ execution: { venue: 'binance' }, risk: { leverage: 15 } }), /15x is above the binance cap/);
     assert.doesNotThrow(() => parseConfig({ execution: { venue: 'bybit' }, risk: { leverage: 15 } }));
