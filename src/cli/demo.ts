@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { FileError, ParseError } from '../core/errors.ts';
+import { marginReport } from '../engine/margin.ts';
 import { cvdBatch } from '../features/cvd.ts';
 import { footprintBatch } from '../features/footprint.ts';
 import { importFile } from '../store/importer.ts';
@@ -62,8 +63,9 @@ export function registerDemo(program: Command): void {
           ['venue', 'symbol', 'trades', 'buy qty', 'sell qty', 'delta', 'vwap'],
           trades.map((t) => [t.venue, t.symbol, String(t.n), fmt(t.buy), fmt(t.sell), fmt((t.buy ?? 0) - (t.sell ?? 0)), fmt(t.vwap)]),
         ));
-        await footprintTaste(store);
-        console.log(`\nnext: orderflow info --home ${home}   |   orderflow analyze --symbol BTC --home ${home}   |   duckdb ${store.path}`);
+        const last = await footprintTaste(store);
+        if (last !== undefined) riskTaste(last);
+        console.log(`\nnext: orderflow info --home ${home}   |   orderflow analyze --symbol BTC --home ${home}   |   orderflow backtest --symbol BTC --home ${home}   |   duckdb ${store.path}`);
       } finally {
         store.close();
       }
@@ -75,9 +77,9 @@ export function registerDemo(program: Command): void {
  * A taste of the order-flow operators on the real Binance BTCUSDT capture: 10-second footprint
  * candles (10-tick levels) with their delta, POC and stacked imbalances, and the running CVD.
  */
-async function footprintTaste(store: Store): Promise<void> {
+async function footprintTaste(store: Store): Promise<number | undefined> {
   const trades = await readTrades(store, { venues: ['binance'], symbols: ['BTCUSDT'], fromMs: Date.UTC(2024, 7, 8), toMs: Date.UTC(2024, 7, 9) });
-  if (trades.length === 0) return;
+  if (trades.length === 0) return undefined;
   const candles = footprintBatch(trades, { timeframeMs: 10_000, tick: 0.1, levelTicks: 10 });
   const cvd = cvdBatch(trades, { timeframeMs: 10_000 });
   console.log(`\nfootprint of binance BTCUSDT, 10s candles, levels of 10 ticks (orderflow footprint / orderflow cvd):\n`);
@@ -88,6 +90,19 @@ async function footprintTaste(store: Store): Promise<void> {
       `${c.stacked_bid.length}/${c.stacked_ask.length}`,
     ]),
   ));
+  return trades.price[trades.length - 1];
+}
+
+/** Risk first: what a low-leverage long at the capture's last price would risk on Binance (orderflow margin). */
+function riskTaste(price: number): void {
+  const inst = loadBundledInstruments().get('binance', 'BTCUSDT');
+  if (!inst) return;
+  const rows = [3, 10].map((leverage) => {
+    const r = marginReport({ instrument: inst, mode: 'isolated', side: 'long', qty: 0.1, entry: price, leverage });
+    return [`${leverage}x`, fmt(r.initialMargin), `${(100 * r.maintenanceMarginRate).toFixed(2)}%`, fmt(r.liquidationPrice), `${((100 * (price - r.liquidationPrice)) / price).toFixed(1)}%`, fmt(r.roundTripFees)];
+  });
+  console.log(`\nrisk before entry: 0.1 BTC long at ${price} on binance BTCUSDT, isolated (orderflow margin):\n`);
+  console.log(table(['leverage', 'margin', 'maint. rate', 'liquidation', 'distance', 'round-trip fees'], rows));
 }
 
 function fmt(x: number | null): string {
