@@ -254,5 +254,7 @@ describe('orderflow CLI', () => {
     assert.match(r.out, /aggressive flow per market/);
     assert.match(r.out, /binance\s+BTCUSDT\s+trade\s+973/);
     assert.match(r.out, /footprint of binance BTCUSDT, 10s candles/);
+    // 3x isolated long of 0.1 BTC at 61,832.3: LP = (2,061.08 - 6,183.23) / (0.1 x 0.004 - 0.1) = 41,387.1
+    assert.match(r.out, /3x\s+2061\.1\s+0\.40%\s+41387\.1/);
   });
 });
