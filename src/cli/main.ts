@@ -11,6 +11,7 @@ import { registerBook } from './book.ts';
 import { registerCvd } from './cvd.ts';
 import { registerDemo } from './demo.ts';
 import { registerDivergence } from './divergence.ts';
+import { registerDownload } from './download.ts';
 import { registerExport } from './export.ts';
 import { registerFootprint } from './footprint.ts';
 import { registerFormats } from './formats.ts';
@@ -36,6 +37,7 @@ Store: one DuckDB file under --home, $ORDERFLOW_HOME or ./orderflow-data (docs/S
 Examples:
   $ orderflow demo                                   # import the bundled real samples, show a summary
   $ orderflow import BTCUSDT-aggTrades-2024-01-01.zip
+  $ orderflow download --venue binance --symbol AKTUSDT --kinds aggTrades,metrics --from 2024-11-01 --to 2024-11-14
   $ orderflow info --json
   $ orderflow export --out ./parquet --venue binance
   $ orderflow cvd --symbol BTCUSDT --timeframe 15m --reset day
@@ -49,6 +51,7 @@ Examples:
     );
   registerDemo(program);
   registerImport(program);
+  registerDownload(program);
   registerInfo(program);
   registerExport(program);
   registerFormats(program);

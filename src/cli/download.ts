@@ -1,0 +1,408 @@
+/**
+ * `orderflow download`: fetch the public archives (Binance public data, Bybit's trading archive),
+ * verify, keep, and import on the fly. The layouts and the fetching live in src/venues/download/;
+ * this file turns options into a plan, wires the store in as hooks, and reports.
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../core/errors.ts';
+import type { InstrumentRegistry } from '../core/instruments.ts';
+import { importFile } from '../store/importer.ts';
+import { saveInstruments } from '../store/instruments-table.ts';
+import { Store } from '../store/store.ts';
+import { downloadFiles, type DownloadEvent, type DownloadHooks, type DownloadSummary, type FileResult } from '../venues/download/downloader.ts';
+import {
+  ARCHIVE_VENUES, archiveBase, type ArchiveVenue, BINANCE_INTERVALS, binanceKind, type BinanceMarket, coinMSymbol, isCoinMSymbol, kindsOf,
+  parseDay, planBinance, planBybit, type PlannedFile, yesterday,
+} from '../venues/download/layout.ts';
+import { allFormats } from '../venues/formats.ts';
+import { loadBundledInstruments } from '../venues/instruments.ts';
+import { homeOption, type HomeOpts, resolveHomeOpt } from './common.ts';
+import { formatDuration } from './progress.ts';
+
+interface DownloadOpts extends HomeOpts {
+  venue?: string;
+  symbol?: string;
+  kinds?: string;
+  from?: string;
+  to?: string;
+  market?: string;
+  interval?: string;
+  dir?: string;
+  baseUrl?: string;
+  import: boolean;
+  concurrency?: string;
+  retries?: string;
+  json?: boolean;
+}
+
+export interface DownloadRequest {
+  readonly venue: string;
+  readonly symbols: readonly string[];
+  /** Empty: the venue's default (Binance aggTrades, Bybit trades). */
+  readonly kinds: readonly string[];
+  readonly from: string;
+  readonly to: string;
+  readonly market?: string;
+  readonly interval?: string;
+  /** Whether files will be imported (some kinds are download-only). */
+  readonly importing: boolean;
+}
+
+export interface DownloadPlan {
+  readonly venue: ArchiveVenue;
+  readonly files: PlannedFile[];
+  /** Choices made for the user, said once before downloading. */
+  readonly notes: string[];
+}
+
+/** The last day of COIN-M liquidationSnapshot files seen in the archive (docs/normalization/binance.md). */
+const LIQUIDATION_SNAPSHOT_LAST_SEEN = '2024-10-14';
+
+/** Validate a request and list its files; every mistake is a UsageError naming the option. */
+export function planDownload(req: DownloadRequest): DownloadPlan {
+  const venue = req.venue.toLowerCase();
+  if (venue === 'okx') {
+    throw new UsageError('--venue okx: OKX historical data is not supported by download (no published checksums, and its file URLs are not a documented interface; see docs/DOWNLOAD.md). Download the files from okx.com and run `orderflow import` on them.');
+  }
+  if (!(ARCHIVE_VENUES as readonly string[]).includes(venue)) {
+    throw new UsageError(`--venue: unknown venue ${JSON.stringify(req.venue)}; choose one of ${ARCHIVE_VENUES.join(', ')}`);
+  }
+  const v = venue as ArchiveVenue;
+  const from = parseDay(req.from);
+  const to = parseDay(req.to);
+  if (from === undefined) throw new UsageError(`--from: ${JSON.stringify(req.from)} is not a date; use YYYY-MM-DD (UTC days)`);
+  if (to === undefined) throw new UsageError(`--to: ${JSON.stringify(req.to)} is not a date; use YYYY-MM-DD (UTC days)`);
+  if (from > to) throw new UsageError(`--from ${req.from} is after --to ${req.to}`);
+  if (req.symbols.length === 0) throw new UsageError('--symbol: give at least one symbol, e.g. --symbol AKTUSDT');
+  for (const s of req.symbols) {
+    if (!/^[A-Z0-9_]+$/.test(s)) throw new UsageError(`--symbol: ${JSON.stringify(s)} is not an exchange symbol (letters, digits and _ only, e.g. AKTUSDT)`);
+  }
+  const known = kindsOf(v);
+  const kinds = (req.kinds.length > 0 ? req.kinds : [known[0]]).map((k) => {
+    const found = known.find((n) => n === k) ?? known.find((n) => n.toLowerCase() === k.toLowerCase());
+    if (!found) throw new UsageError(`--kinds: unknown ${v} archive kind ${JSON.stringify(k)}; known: ${known.join(', ')}`);
+    return found;
+  });
+  const notes: string[] = [];
+  const files: PlannedFile[] = [];
+
+  if (v === 'bybit') {
+    if (req.market !== undefined) throw new UsageError('--market is for Binance (um or cm); Bybit publishes one trading archive');
+    if (req.interval !== undefined) throw new UsageError('--interval is for Binance kline kinds');
+    for (const symbol of new Set(req.symbols)) files.push(...planBybit(symbol, req.from, req.to));
+    notes.push('Bybit publishes no checksums: each file is verified by decompressing it whole (gzip CRC and length) before it is kept.');
+    return { venue: v, files, notes };
+  }
+
+  if (req.market !== undefined && req.market !== 'um' && req.market !== 'cm') {
+    throw new UsageError(`--market: ${JSON.stringify(req.market)}; use um (USD-M futures) or cm (COIN-M futures)`);
+  }
+  const interval = req.interval ?? '1m';
+  if (!(BINANCE_INTERVALS as readonly string[]).includes(interval)) {
+    throw new UsageError(`--interval: ${JSON.stringify(interval)} is not a published kline interval; use one of ${BINANCE_INTERVALS.join(', ')}`);
+  }
+  if (req.interval !== undefined && !kinds.some((k) => binanceKind(k)?.interval)) {
+    throw new UsageError('--interval applies to kline kinds only (klines, markPriceKlines, indexPriceKlines, premiumIndexKlines)');
+  }
+  for (const kind of kinds) {
+    const spec = binanceKind(kind)!;
+    let market: BinanceMarket;
+    if (req.market !== undefined) {
+      market = req.market as BinanceMarket;
+      if (!spec.markets.includes(market)) {
+        throw new UsageError(`--kinds ${kind}: published for ${spec.markets.map(marketName).join(' and ')} only, not ${marketName(market)} (--market ${market})`);
+      }
+    } else {
+      market = spec.markets.includes('um') ? 'um' : 'cm';
+    }
+    if (req.importing && !spec.importable[market]) {
+      throw new UsageError(`--kinds ${kind} (${marketName(market)}): cannot be imported yet (${spec.importNote}); add --no-import to download the files only`);
+    }
+    for (const given of req.symbols) {
+      let symbol = given;
+      if (market === 'cm') {
+        const cm = coinMSymbol(given);
+        if (!cm) throw new UsageError(`--symbol ${given}: no COIN-M symbol for it (COIN-M symbols look like BTCUSD_PERP)`);
+        symbol = cm;
+        if (req.market === undefined) {
+          notes.push(`${kind} is published for COIN-M futures only (data/futures/cm/), not USD-M: fetching ${symbol}${symbol !== given ? ` (the COIN-M perpetual of ${given})` : ''}.`);
+        } else if (symbol !== given) {
+          notes.push(`--market cm: fetching ${symbol}, the COIN-M perpetual of ${given}.`);
+        }
+        if (kind === 'liquidationSnapshot' && req.to > LIQUIDATION_SNAPSHOT_LAST_SEEN) {
+          notes.push(`liquidationSnapshot files were last seen for ${LIQUIDATION_SNAPSHOT_LAST_SEEN}; later days are probably not published (reported as missing).`);
+        }
+      } else if (isCoinMSymbol(given)) {
+        throw new UsageError(`--symbol ${given} is a COIN-M symbol; pass --market cm (or a USD-M symbol such as BTCUSDT)`);
+      }
+      if (!spec.daily) notes.push(`${kind} is published as monthly files only: whole months are fetched, including days outside ${req.from}..${req.to}.`);
+      files.push(...planBinance({ market, kind, symbol, interval: spec.interval ? interval : undefined }, req.from, req.to));
+    }
+  }
+  // The same file twice (a symbol given twice, AKTUSDT and AKTUSD_PERP for COIN-M) is fetched once.
+  const unique = [...new Map(files.map((f) => [f.path, f])).values()];
+  return { venue: v, files: unique, notes: [...new Set(notes)] };
+}
+
+function marketName(m: BinanceMarket): string {
+  return m === 'um' ? 'USD-M' : 'COIN-M';
+}
+
+/**
+ * The store as downloader hooks. Store calls are serialized (one DuckDB connection): a ledger
+ * lookup waits for an import in progress.
+ */
+export function storeHooks(store: Store, instruments: InstrumentRegistry): DownloadHooks {
+  const formats = allFormats();
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = chain.then(fn, fn);
+    chain = p.catch(() => {});
+    return p;
+  };
+  return {
+    alreadyImported: (file, sha256, size) =>
+      serial(async () => {
+        if (sha256 !== undefined) return (await store.rows('SELECT 1 FROM imports WHERE sha256 = $1', [sha256])).length > 0;
+        if (size === undefined) return false;
+        const rows = await store.rows('SELECT 1 FROM imports WHERE size = $1 AND (path = $2 OR ends_with(path, $3))', [size, file.name, `/${file.name}`]);
+        return rows.length > 0;
+      }),
+    importFile: (path, file) =>
+      serial(async () => {
+        const r = await importFile(store, path, { formats, instruments, format: file.format });
+        return { status: r.status, rows: r.rows, format: r.format, importId: r.importId };
+      }),
+  };
+}
+
+function positiveInt(text: string | undefined, option: string, fallback: number, max: number, min = 1): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${option}: ${JSON.stringify(text)}; expected a whole number from ${min} to ${max}`);
+  return n;
+}
+
+export function registerDownload(program: Command): void {
+  homeOption(
+    program
+      .command('download')
+      .description('download public archives (Binance data.binance.vision, Bybit public.bybit.com): resumable, checksum-verified, imported on the fly')
+      .requiredOption('--venue <venue>', `archive to read: ${ARCHIVE_VENUES.join(', ')}`)
+      .requiredOption('--symbol <symbols>', 'exchange symbol(s), comma-separated (AKTUSDT; COIN-M: BTCUSD_PERP)')
+      .option('--kinds <kinds>', `comma-separated datasets (Binance: ${kindsOf('binance').join(', ')}; Bybit: trades); default aggTrades / trades`)
+      .requiredOption('--from <date>', 'first UTC day, YYYY-MM-DD')
+      .option('--to <date>', 'last UTC day, YYYY-MM-DD (default: yesterday, the newest day published)')
+      .option('--market <um|cm>', 'Binance futures market: um (USD-M) or cm (COIN-M); default um, cm for liquidationSnapshot (COIN-M only)')
+      .option('--interval <interval>', 'kline interval for kline kinds (default 1m)')
+      .option('--dir <dir>', 'where files are kept, at the archive path (default <home>/downloads/<venue>)')
+      .option('--base-url <url>', 'archive base URL (default https://data.binance.vision / https://public.bybit.com, or $ORDERFLOW_BINANCE_ARCHIVE_URL / $ORDERFLOW_BYBIT_ARCHIVE_URL)')
+      .option('--no-import', 'only download and verify; do not import into the store')
+      .option('--concurrency <n>', 'files downloaded at once (default 4)')
+      .option('--retries <n>', 'retries per request on network errors, 5xx and 429, with backoff (default 4)')
+      .option('--json', 'print one JSON object per file instead of text lines'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ orderflow download --venue binance --symbol AKTUSDT --kinds aggTrades,metrics --from 2024-11-01 --to 2024-11-14
+  $ orderflow download --venue binance --symbol BTCUSDT --kinds aggTrades --from 2024-01-01 --to 2024-03-31   # 3 monthly files
+  $ orderflow download --venue binance --symbol BTCUSD_PERP --kinds liquidationSnapshot --from 2024-10-01 --to 2024-10-14
+  $ orderflow download --venue bybit --symbol AKTUSDT --from 2024-11-01 --to 2024-11-14 --no-import --dir ./archives
+
+Binance files come with a .CHECKSUM (sha256): a file that does not match is refused and nothing
+of it is imported. Bybit publishes no checksum: files are checked by decompressing them whole.
+Interrupted downloads resume (HTTP Range) on the next run; files already here or already in the
+store are skipped. A day the archive does not have (HTTP 404) is reported and skipped.
+Exit status: 0 when every file was fetched, present, or not published; 1 when a file failed
+(checksum, network, import) or nothing at all could be fetched; 2 for bad options.
+Layouts, sources and limits: docs/DOWNLOAD.md.`,
+    )
+    .action(async (opts: DownloadOpts) => {
+      const split = (s: string | undefined) => (s ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+      if (opts.to === undefined && opts.from !== undefined && opts.from > yesterday()) {
+        throw new UsageError(`--from ${opts.from} is after yesterday (${yesterday()}), the newest day the archives publish`);
+      }
+      const plan = planDownload({
+        venue: opts.venue ?? '',
+        symbols: split(opts.symbol).map((s) => s.toUpperCase()),
+        kinds: split(opts.kinds),
+        from: opts.from ?? '',
+        to: opts.to ?? yesterday(),
+        market: opts.market,
+        interval: opts.interval,
+        importing: opts.import,
+      });
+      const concurrency = positiveInt(opts.concurrency, '--concurrency', 4, 32);
+      const retries = positiveInt(opts.retries, '--retries', 4, 20, 0);
+      const baseUrl = archiveBase(plan.venue, opts.baseUrl);
+      const home = resolveHomeOpt(opts);
+      const dir = opts.dir ?? join(home, 'downloads', plan.venue);
+
+      for (const n of plan.notes) console.error(`note: ${n}`);
+      let store: Store | undefined;
+      let hooks: DownloadHooks | undefined;
+      if (opts.import) {
+        store = await Store.open(home);
+        const instruments = loadBundledInstruments();
+        await saveInstruments(store, instruments);
+        hooks = storeHooks(store, instruments);
+      }
+      const reporter = new Reporter(Boolean(opts.json), baseUrl);
+      let summary: DownloadSummary;
+      try {
+        summary = await downloadFiles(plan.files, { baseUrl, dir, concurrency, retry: { retries }, hooks, onEvent: (e) => reporter.event(e) });
+      } finally {
+        reporter.clear();
+        store?.close();
+      }
+      if (!opts.json) console.log(summaryLine(summary, opts.import));
+      const failed = summary.counts.failed + summary.importFailures;
+      if (summary.fetched === 0 && summary.results.length > 0) {
+        console.error(`orderflow: nothing could be fetched from ${baseUrl}: check the symbol, kinds and dates (every file was ${failed > 0 ? 'missing or failed' : 'missing'})`);
+        process.exitCode = 1;
+      } else if (failed > 0) process.exitCode = 1;
+    });
+}
+
+export function summaryLine(s: DownloadSummary, importing: boolean): string {
+  const c = s.counts;
+  const parts = [
+    `${c.downloaded} downloaded (${formatBytes(s.bytes)} in ${s.seconds.toFixed(1)}s)`,
+    `${c.present} already here`,
+    ...(importing ? [`${c['already-imported']} already in the store`] : []),
+    `${c.missing} not published`,
+    `${c.failed} failed`,
+  ];
+  const imported = importing ? `; ${s.rowsImported} rows imported${s.importFailures > 0 ? `, ${s.importFailures} imports failed` : ''}` : '';
+  return `${s.results.length} files: ${parts.join(', ')}${imported}`;
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+/** One line per file for people and logs. */
+export function describeResult(r: FileResult): string {
+  const imp = r.import
+    ? r.import.status === 'failed'
+      ? `; import FAILED: ${r.import.code}: ${r.import.error}`
+      : r.import.status === 'imported'
+        ? `; imported ${r.import.rows} rows (${r.import.format})`
+        : `; already imported (import #${r.import.importId})`
+    : '';
+  const check = r.verified === 'sha256' ? 'sha256 ok' : r.verified === 'gzip' ? 'gzip ok (no checksum published)' : '';
+  const note = r.note ? ` [${r.note}]` : '';
+  switch (r.status) {
+    case 'downloaded': {
+      const extra = [
+        r.resumedFrom ? `resumed at ${formatBytes(r.resumedFrom)}` : '',
+        r.rangeIgnored ? 'server ignored Range, fetched whole' : '',
+        r.attempts && r.attempts > 1 ? `${r.attempts} attempts` : '',
+      ].filter(Boolean);
+      return `ok       ${r.name}: ${formatBytes(r.size ?? r.bytes)} in ${r.seconds.toFixed(1)}s, ${check}${extra.length ? `, ${extra.join(', ')}` : ''}${imp}${note}`;
+    }
+    case 'present':
+      return `have     ${r.name}: already downloaded, ${check}${imp}${note}`;
+    case 'already-imported':
+      return `in-store ${r.name}: not downloaded${note}`;
+    case 'missing':
+      return `missing  ${r.name}: ${r.error?.message ?? 'not published'}${note}`;
+    case 'failed':
+      return `FAILED   ${r.name}: ${r.error?.code}: ${r.error?.message}`;
+  }
+}
+
+/** Per-file lines (or JSON) and, on a terminal, a progress bar: files, bytes, rate, ETA. */
+class Reporter {
+  private readonly tty = Boolean(process.stderr.isTTY) && !process.env.CI;
+  private readonly started = performance.now();
+  private files = 0;
+  private finished = 0;
+  private bytes = 0;
+  private lastDraw = 0;
+  private drawn = false;
+  private current = '';
+  /** Known sizes and bytes so far of files in flight. */
+  private readonly inFlight = new Map<string, { size?: number; got: number }>();
+  private finishedBytes = 0;
+  private finishedSized = 0;
+
+  constructor(
+    private readonly json: boolean,
+    private readonly baseUrl: string,
+  ) {}
+
+  event(e: DownloadEvent): void {
+    switch (e.type) {
+      case 'queued':
+        this.files += e.files;
+        break;
+      case 'start':
+        this.inFlight.set(e.file.path, { got: 0 });
+        this.current = e.file.name;
+        break;
+      case 'size':
+        this.inFlight.set(e.file.path, { got: 0, ...this.inFlight.get(e.file.path), size: e.total });
+        break;
+      case 'bytes':
+        this.bytes += e.bytes;
+        this.inFlight.set(e.file.path, { got: (this.inFlight.get(e.file.path)?.got ?? 0) + e.bytes, size: this.inFlight.get(e.file.path)?.size });
+        break;
+      case 'retry':
+        this.line(`retry    ${e.file.name}: attempt ${e.attempt + 1} in ${(e.waitMs / 1000).toFixed(1)}s after ${e.error}`, true);
+        break;
+      case 'done': {
+        this.finished++;
+        const key = e.result.url.slice(this.baseUrl.length + 1);
+        const v = this.inFlight.get(key);
+        this.inFlight.delete(key);
+        if (v?.size !== undefined) {
+          this.finishedBytes += v.size;
+          this.finishedSized++;
+        }
+        if (this.json) {
+          this.clear();
+          console.log(JSON.stringify(e.result));
+        } else this.line(describeResult(e.result));
+        break;
+      }
+    }
+    this.draw(e.type === 'done');
+  }
+
+  private line(text: string, warn = false): void {
+    if (this.json && !warn) return;
+    this.clear();
+    console.error(text);
+  }
+
+  private draw(force: boolean): void {
+    if (!this.tty) return;
+    const now = performance.now();
+    if (!force && now - this.lastDraw < 100) return;
+    this.lastDraw = now;
+    const secs = (now - this.started) / 1000;
+    const rate = secs > 0 ? this.bytes / secs : 0;
+    // Remaining bytes: what files in flight still lack, plus the average file for those not started.
+    const sizes = [...this.inFlight.values()].filter((f) => f.size !== undefined);
+    const avg = (this.finishedBytes + sizes.reduce((s, f) => s + f.size!, 0)) / Math.max(1, this.finishedSized + sizes.length);
+    const notStarted = Math.max(0, this.files - this.finished - this.inFlight.size);
+    const remaining = sizes.reduce((s, f) => s + Math.max(0, f.size! - f.got), 0) + notStarted * avg;
+    const eta = rate > 0 && avg > 0 ? remaining / rate : NaN;
+    const text = `[${this.finished}/${this.files} files] ${formatBytes(this.bytes)}  ${formatBytes(rate)}/s  ETA ${formatDuration(eta)}  ${this.current}`;
+    process.stderr.write(`\r${text.slice(0, (process.stderr.columns ?? 120) - 1)}\x1b[K`);
+    this.drawn = true;
+  }
+
+  clear(): void {
+    if (this.drawn) process.stderr.write('\r\x1b[K');
+    this.drawn = false;
+  }
+}
+
