@@ -4,6 +4,7 @@
  * With --json, one line per metric:
  *   {"bench","metric","ours","reference","referenceName","ratio","target"}
  */
+import { backtestBench } from './backtest.ts';
 import { footprintBench } from './footprint.ts';
 import { importBench } from './import.ts';
 
@@ -22,6 +23,7 @@ export interface BenchResult {
 const BENCHES: Record<string, { description: string; run(args: string[]): Promise<BenchResult[]> }> = {
   import: importBench,
   footprint: footprintBench,
+  backtest: backtestBench,
 };
 
 async function main(): Promise<void> {
@@ -30,7 +32,7 @@ async function main(): Promise<void> {
   const names = args.filter((a) => !a.startsWith('--') && BENCHES[a]);
   const unknown = args.filter((a) => !a.startsWith('--') && !BENCHES[a] && !/^\d+$/.test(a));
   if (unknown.length > 0 || args.includes('--help')) {
-    console.error(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--json] [--rows N]\n`);
+    console.error(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--json] [--rows N] [--events N]\n`);
     for (const [n, b] of Object.entries(BENCHES)) console.error(`  ${n.padEnd(8)} ${b.description}`);
     process.exitCode = unknown.length > 0 ? 2 : 0;
     return;
