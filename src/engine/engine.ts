@@ -31,7 +31,7 @@ import type { MarginInstrument } from './margin.ts';
 import { openIsolated } from './margin.ts';
 import type { EquityPoint } from './metrics.ts';
 import { FeaturePipeline, type PipelineOutputs, type ZoneSet } from './pipeline.ts';
-import { replay, type ReplaySources } from './replay.ts';
+import { replayBatches, type ReplaySources } from './replay.ts';
 import type { MarkColumns } from '../store/ticker-reader.ts';
 import type { JournalReport, RunBar, RunOrder, RunSignal, RunTrade, ZoneBand } from './run-types.ts';
 import type { EngineSignal, EntryIntent, FeatureState, Strategy, StrategyContext } from './strategy.ts';
@@ -179,6 +179,7 @@ export class Engine {
       {
         bins: { bps: c.signals.bps },
         withOpenInterest: true,
+        sessions: false,
         absorptionLookback: c.signals.absorption.lookbackWindows,
         absorption: { volumeMultiple: c.signals.absorption.volumeMultiple, maxProgressBps: c.signals.absorption.maxProgressBps },
       },
@@ -198,7 +199,7 @@ export class Engine {
     this.scanMarks(src.marks);
     if (!this.hasMarks) this.warnings.add(`no mark prices stored for ${this.market.execVenue} ${this.market.execSymbol}: liquidation is checked against the last trade price`);
     this.hasBook = !!src.books?.some((b) => b.venue === this.market.execVenue && b.cols.length > 0);
-    for await (const run of replay({ ...src, timerEveryMs: TIMER_MS })) {
+    for await (const batch of replayBatches({ ...src, timerEveryMs: TIMER_MS })) for (const run of batch) {
       switch (run.kind) {
         case 'timer':
           this.onTimer(run.ts);
@@ -525,7 +526,7 @@ export class Engine {
     if (this.bar) this.bars.push({ ...this.bar });
     if (Number.isFinite(end)) this.equity.push({ ts: end, equity: this.broker.equity() });
     for (const band of this.openBands.values()) this.zoneBands.push({ ...band, fromTs: Math.max(band.fromTs, this.activeFrom) });
-    this.journal.finish(end);
+    if (Number.isFinite(end)) this.journal.finish(end);
     return {
       events: this.events,
       firstTs: this.firstTs,

@@ -39,6 +39,8 @@ export interface PipelineOptions {
   readonly instruments?: InstrumentRegistry;
   /** Whether open interest will be pushed (predicted levels are built only then). */
   readonly withOpenInterest: boolean;
+  /** Session statistics (default true; the backtester reads none, so it turns them off). */
+  readonly sessions?: boolean;
 }
 
 /** Every output the pipeline emits, by name. */
@@ -111,10 +113,10 @@ export class FeaturePipeline {
       new CvdOperator({ timeframeMs: HOUR_MS }, (x) => emit('cvd_1h', x)),
       new CvdOperator({ timeframeMs: DAY_MS }, (x) => emit('cvd_1d', x)),
       new SizeFlowOperator({ timeframeMs: HOUR_MS }, (x) => emit('sizes_1h', x)),
-      new SessionStatsOperator({}, (x) => emit('sessions', x)),
       new DivergenceOperator({}, (x) => emit('divergence', x)),
       new CrossVenueOperator({}, (x) => emit('venues_5m', x)),
     ];
+    if (opts.sessions ?? true) this.tradeOps.push(new SessionStatsOperator({}, (x) => emit('sessions', x)));
     if (opts.footprint) this.tradeOps.push(new FootprintOperator(opts.footprint, (x) => emit('footprint', x)));
     this.liqMap = new LiquidationMapOperator({ bins: this.bins });
     this.predicted = opts.withOpenInterest ? new PredictedLiquidationOperator({ bins: this.bins, instruments: opts.instruments }) : undefined;

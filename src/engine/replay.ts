@@ -58,7 +58,17 @@ function side(c: { readonly ts: Float64Array; readonly length: number } | undefi
 
 const head = (c: Side) => (c.i < c.length ? c.ts[c.i] : Infinity);
 
+/** The merged runs one at a time (see replayBatches for the hot path). */
 export async function* replay(src: ReplaySources): AsyncGenerator<ReplayRun> {
+  for await (const batch of replayBatches(src)) yield* batch;
+}
+
+/**
+ * The merged runs in batches: one batch per trade chunk (and one for what follows the last), so a
+ * consumer awaits once per chunk, not once per run (runs average a few events when books and
+ * tickers interleave with trades).
+ */
+export async function* replayBatches(src: ReplaySources): AsyncGenerator<ReplayRun[]> {
   const every = src.timerEveryMs;
   if (every !== undefined && !(every > 0 && Number.isFinite(every))) throw new RangeError(`replay: timerEveryMs must be finite and > 0, got ${every}`);
   // Tie order after trades (rank 0): liquidations, open interest, marks, books in the given order.
@@ -109,13 +119,14 @@ export async function* replay(src: ReplaySources): AsyncGenerator<ReplayRun> {
   }
 
   let last = -Infinity;
+  let out: ReplayRun[] = [];
   for await (const chunk of src.trades) {
     let i = 0;
     while (i < chunk.length) {
       const ts = chunk.ts[i];
       if (!(ts >= last)) throw new RangeError(`replay: trade at ${ts} ms after one at ${last} ms: the store returned trades out of time order`);
-      yield* drain(ts);
-      yield* timersUpTo(ts);
+      for (const r of drain(ts)) out.push(r);
+      for (const r of timersUpTo(ts)) out.push(r);
       // Trades up to the next timer (exclusive) and the next in-memory row (inclusive: at equal
       // ts the trades come first).
       let incl = Infinity;
@@ -125,10 +136,15 @@ export async function* replay(src: ReplaySources): AsyncGenerator<ReplayRun> {
         if (!(chunk.ts[j] >= chunk.ts[j - 1])) throw new RangeError(`replay: trade at ${chunk.ts[j]} ms after one at ${chunk.ts[j - 1]} ms: the store returned trades out of time order`);
         j++;
       }
-      yield { kind: 'trades', cols: chunk, from: i, to: j };
+      out.push({ kind: 'trades', cols: chunk, from: i, to: j });
       last = chunk.ts[j - 1];
       i = j;
     }
+    if (out.length > 0) {
+      yield out;
+      out = [];
+    }
   }
-  yield* drain(Infinity);
+  for (const r of drain(Infinity)) out.push(r);
+  if (out.length > 0) yield out;
 }

@@ -211,17 +211,38 @@ export class RollingMedian {
   }
 
   push(v: number): void {
+    const sorted = this.sorted;
     if (this.n === this.window) {
+      // Full: the oldest value leaves and v enters; only the values between the two positions
+      // move, one slot, in one shift (not a removal shift plus an insertion shift).
       const old = this.ring[this.head];
+      this.ring[this.head] = v;
+      this.head = this.head + 1 === this.window ? 0 : this.head + 1;
       const k = this.lowerBound(old);
-      this.sorted.copyWithin(k, k + 1, this.n);
-      this.n--;
+      if (v >= old) {
+        // Slide (k, j) left; v lands just before the first value > v.
+        let j = k + 1;
+        let hi = this.n;
+        while (j < hi) {
+          const mid = (j + hi) >> 1;
+          if (sorted[mid] <= v) j = mid + 1;
+          else hi = mid;
+        }
+        sorted.copyWithin(k, k + 1, j);
+        sorted[j - 1] = v;
+      } else {
+        // Slide [i, k) right; v lands at the first value >= v.
+        const i = this.lowerBound(v);
+        sorted.copyWithin(i + 1, i, k);
+        sorted[i] = v;
+      }
+      return;
     }
     this.ring[this.head] = v;
     this.head = (this.head + 1) % this.window;
     const k = this.lowerBound(v);
-    this.sorted.copyWithin(k + 1, k, this.n);
-    this.sorted[k] = v;
+    sorted.copyWithin(k + 1, k, this.n);
+    sorted[k] = v;
     this.n++;
   }
 
@@ -637,11 +658,12 @@ export class BookBaitOperator {
     }
 
     // 3. Typical size: the visible sizes near the touch.
-    for (const side of [this.book.bids, this.book.asks]) {
-      for (let k = 0; k < this.p.wallLevels && k < side.size; k++) this.median.push(side.qtyAt(k));
-    }
+    const { bids, asks } = this.book;
+    for (let k = 0; k < this.p.wallLevels && k < bids.size; k++) this.median.push(bids.qtyAt(k));
+    for (let k = 0; k < this.p.wallLevels && k < asks.size; k++) this.median.push(asks.qtyAt(k));
 
-    // 4. Imbalance.
+    // 4. Imbalance (nobody listening: nothing to build).
+    if (!this.emit.imbalance) return;
     const sample = this.imbalance(ts);
     if (this.p.bucket === 0) {
       this.emit.imbalance?.(sample);

@@ -416,8 +416,12 @@ class Model {
   }
 }
 
+/** Venue indexes of a columns' venue list; cached per list (a stream reuses one list for every chunk). */
+const indexCache = new WeakMap<readonly Venue[], number[]>();
 function venueIndexes(venues: readonly Venue[]): number[] {
-  return venues.map(venueIndex);
+  let v = indexCache.get(venues);
+  if (!v) indexCache.set(venues, (v = venues.map(venueIndex)));
+  return v;
 }
 
 // ---------------------------------------------------------------------------------------------
