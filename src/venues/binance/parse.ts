@@ -20,7 +20,7 @@ import {
 } from '../../core/events.ts';
 import type { MessageMapper, ParseContext, VenueMessageParser } from '../../core/format.ts';
 import { jsonNum, jsonStr, nonNegative, positive } from '../../core/parse-util.ts';
-import { isObject, missingOr, ms, sideOf } from '../json-fields.ts';
+import { int, isObject, missingOr, ms, sideOf } from '../json-fields.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Registry
@@ -405,6 +405,83 @@ export function createBinanceParser(ctx: ParseContext, mappers: readonly Binance
       return isStreamEvent(msg) || isDepthSnapshot(msg);
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// REST responses and stream replies (live.ts; the loopback server answers the same shapes)
+
+/**
+ * REST `GET /fapi/v1/depth` body -> book snapshot of `symbol` (the body names none), seq =
+ * `lastUpdateId`: the same mapper as the capture format's snapshot line.
+ */
+export function parseBinanceDepthSnapshot(body: unknown, symbol: string, localTs: number): BookEvent {
+  if (!isObject(body)) throw missingOr('E_MESSAGE', body, 'expected the depth snapshot object', 'lastUpdateId');
+  const [ev] = new BinanceBookSnapshotMapper().map({ data: body, at: '', symbol }, localTs);
+  return ev;
+}
+
+/**
+ * REST `GET /fapi/v1/aggTrades` body -> trades of `symbol`, id = aggregate id `a`. Elements are
+ * the stream's aggTrade without `e`/`E`/`s`, so they go through the same field mapping; errors
+ * name the element (`[3].p`).
+ */
+export function parseBinanceRestAggTrades(body: unknown, symbol: string, localTs: number): TradeEvent[] {
+  if (!Array.isArray(body)) throw missingOr('E_MESSAGE', body, 'expected an array of aggregate trades', '[]');
+  const out: TradeEvent[] = new Array(body.length);
+  for (let i = 0; i < body.length; i++) {
+    const item: unknown = body[i];
+    const at = `[${i}].`;
+    if (!isObject(item)) throw missingOr('E_MESSAGE', item, 'expected an aggregate trade object', `[${i}]`);
+    int(item.a, `${at}a`);
+    out[i] = trade({ data: { ...item, s: symbol }, at }, localTs, 'a');
+  }
+  return out;
+}
+
+/** REST `GET /fapi/v1/openInterest` body -> ticker with `openInterest` (base units), ts = `time`. */
+export function parseBinanceOpenInterest(body: unknown, localTs: number): TickerEvent {
+  if (!isObject(body)) throw missingOr('E_MESSAGE', body, 'expected the open interest object', 'openInterest');
+  return {
+    type: 'ticker',
+    venue: VENUE,
+    symbol: jsonStr(body.symbol, 'symbol'),
+    ts: ms(body.time, 'time'),
+    localTs,
+    ...EMPTY_TICKER_FIELDS,
+    openInterest: jsonNonNegative(body.openInterest, 'openInterest'),
+  };
+}
+
+/** The sequencing ids of a depthUpdate: first `U`, final `u`, previous final `pu` (integers, U <= u). */
+export interface BinanceDepthIds {
+  readonly U: number;
+  readonly u: number;
+  readonly pu: number;
+}
+
+/** Read `U`, `u`, `pu` of a depthUpdate payload at JSON path prefix `at` (`data.`). */
+export function binanceDepthIds(data: Readonly<Record<string, unknown>>, at: string): BinanceDepthIds {
+  const U = int(data.U, `${at}U`);
+  const u = int(data.u, `${at}u`);
+  const pu = int(data.pu, `${at}pu`);
+  if (U > u) throw new ParseError('E_NUMBER', 'first update id U after final update id u', `${at}U`, `${U} > ${u}`);
+  return { U, u, pu };
+}
+
+/** A reply to a stream request: `{"result":..,"id":N}` or `{"error":{"code":..,"msg":..},"id":N}`. */
+export type BinanceReply =
+  | { readonly kind: 'result'; readonly id: number | string | null; readonly result: unknown }
+  | { readonly kind: 'error'; readonly id: number | string | null; readonly code: number; readonly msg: string };
+
+/** The reply in a decoded frame, or undefined when the frame is not one (no `id`, or a stream frame). */
+export function binanceReply(msg: unknown): BinanceReply | undefined {
+  if (!isObject(msg) || !('id' in msg) || msg.stream !== undefined) return undefined;
+  const id = msg.id;
+  if (id !== null && typeof id !== 'number' && typeof id !== 'string') throw new ParseError('E_MESSAGE', 'reply id must be a number, a string or null', 'id', JSON.stringify(id));
+  if ('result' in msg) return { kind: 'result', id, result: msg.result };
+  const err = msg.error;
+  if (!isObject(err)) throw missingOr('E_MESSAGE', err, 'expected `result` or an `error` object', 'error');
+  return { kind: 'error', id, code: int(err.code, 'error.code'), msg: jsonStr(err.msg, 'error.msg') };
 }
 
 // ---------------------------------------------------------------------------------------------

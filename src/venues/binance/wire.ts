@@ -257,3 +257,60 @@ export type BinanceStreamEvent =
   | BinanceBookTicker
   | BinanceMarkPriceUpdate
   | BinanceKline;
+
+/**
+ * REST `GET /fapi/v1/aggTrades` element (Compressed/Aggregate Trades List): the stream's aggTrade
+ * without `e`, `E` and `s`. Only market trades (insurance fund and ADL trades are not aggregated).
+ */
+export interface BinanceRestAggTrade {
+  /** Aggregate trade id. */
+  a: number;
+  /** Price. */
+  p: string;
+  /** Quantity, base asset. */
+  q: string;
+  /** First trade id. */
+  f: number;
+  /** Last trade id. */
+  l: number;
+  /** Trade time, ms. */
+  T: number;
+  /** Was the buyer the maker? true => the taker SOLD. */
+  m: boolean;
+}
+
+/** REST `GET /fapi/v1/openInterest`: present open interest of one symbol. */
+export interface BinanceOpenInterest {
+  /** Open interest, base asset (contracts = base units on USD-M). */
+  openInterest: string;
+  /** Symbol. */
+  symbol: string;
+  /** Transaction time, ms. */
+  time: number;
+}
+
+/** REST error body: `{"code":-1121,"msg":"Invalid symbol."}` (HTTP 4xx). */
+export interface BinanceRestError {
+  /** Venue error code (negative for REST). */
+  code: number;
+  /** Message. */
+  msg: string;
+}
+
+/** A request on a stream connection (Live Subscribing/Unsubscribing to streams). */
+export interface BinanceStreamRequest {
+  /** SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY or GET_PROPERTY. */
+  method: string;
+  /** Stream names (SUBSCRIBE / UNSUBSCRIBE), or a property name and value. */
+  params?: unknown[];
+  /** Echoed in the reply. */
+  id: number | string | null;
+}
+
+/** A refused stream request: `{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":1}`. */
+export interface BinanceStreamError {
+  /** Code (0 unknown property, 1 bad value type, 2 invalid request, 3 invalid JSON) and message. */
+  error: { code: number; msg: string };
+  /** The request id; null when the request could not be read. */
+  id: number | string | null;
+}

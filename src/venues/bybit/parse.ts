@@ -13,7 +13,7 @@
  */
 import { ParseError } from '../../core/errors.ts';
 import { EMPTY_TICKER_FIELDS } from '../../core/events.ts';
-import type { CaptureRecord, KlineCapture, MarketEvent, TickerFields } from '../../core/events.ts';
+import type { CaptureRecord, KlineCapture, MarketEvent, TickerFields, TradeEvent } from '../../core/events.ts';
 import type { MessageMapper, ParseContext, VenueMessageParser } from '../../core/format.ts';
 import { InstrumentRegistry, scale, toBaseQty } from '../../core/instruments.ts';
 import { arr, bookLevels, bool, dec, flip, int, isObject, ms, obj, optDec, optMs, sideOf, str } from '../json-fields.ts';
@@ -30,12 +30,17 @@ export interface BybitMapper extends MessageMapper<JsonObject> {
   topics(symbols: readonly string[]): string[];
 }
 
+/** Options of the mappers: which `orderbook.{depth}` topic `topics()` names (Bybit linear: 1, 50, 200, 1000; default 200). */
+export interface BybitMapperOptions {
+  readonly bookDepth?: number;
+}
+
 /** Every mapper, in the order frames are offered to them. */
-export function bybitMappers(instruments: Pick<InstrumentRegistry, 'get'>): BybitMapper[] {
+export function bybitMappers(instruments: Pick<InstrumentRegistry, 'get'>, options: BybitMapperOptions = {}): BybitMapper[] {
   const units = new BybitUnits(instruments);
   return [
     new BybitTradesMapper(units),
-    new BybitBookMapper(units),
+    new BybitBookMapper(units, options.bookDepth),
     new BybitTickerMapper(units),
     new BybitAllLiquidationMapper(units),
     new BybitLegacyLiquidationMapper(units),
@@ -75,6 +80,54 @@ function opReply(msg: JsonObject): null {
     throw new ParseError('E_MESSAGE', `Bybit refused ${op}: ${typeof msg.ret_msg === 'string' ? msg.ret_msg : ''}`, 'success', 'false');
   }
   return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// REST
+
+/**
+ * `GET /v5/market/recent-trade` reply -> trades, OLDEST first (Bybit lists newest first). Same
+ * meaning as `publicTrade` ([recent-trade] in docs/normalization/bybit.md): `side` is the taker
+ * side, `execId` is the WebSocket's `i`, block trades are dropped. Used by live.ts to back-fill
+ * the trades a disconnect missed. Errors name the JSON path (`result.list[3].price`).
+ */
+export function parseBybitRecentTrades(body: unknown, instruments: Pick<InstrumentRegistry, 'get'>, localTs: number): TradeEvent[] {
+  const list = restResult(body, 'recent-trade').list;
+  const rows = arr(list, 'result.list');
+  const units = new BybitUnits(instruments);
+  const out: TradeEvent[] = [];
+  for (let i = rows.length - 1; i >= 0; i--) {
+    const at = `result.list[${i}]`;
+    const t = obj(rows[i], at);
+    if (bool(t.isBlockTrade, `${at}.isBlockTrade`)) continue;
+    const symbol = str(t.symbol, `${at}.symbol`);
+    const price = dec(t.price, `${at}.price`, 'positive');
+    const size = dec(t.size, `${at}.size`, 'positive');
+    out.push({
+      type: 'trade',
+      venue: 'bybit',
+      symbol,
+      ts: ms(t.time, `${at}.time`),
+      localTs,
+      price,
+      qty: toBaseQty(units.contract(symbol, `${at}.symbol`), size, price),
+      side: sideOf(t.side, `${at}.side`, 'Buy', 'Sell'),
+      id: str(t.execId, `${at}.execId`),
+    });
+  }
+  return out;
+}
+
+/** The `result` object of a v5 REST reply; `retCode` other than 0 is an error carrying `retMsg`. */
+function restResult(body: unknown, what: string): JsonObject {
+  const b = obj(body, '(body)');
+  if (b.retCode !== 0) {
+    const msg = typeof b.retMsg === 'string' ? b.retMsg : '';
+    throw b.retCode === undefined
+      ? new ParseError('E_FIELD', 'missing field', 'retCode')
+      : new ParseError('E_MESSAGE', `Bybit ${what} failed: ${msg}`, 'retCode', JSON.stringify(b.retCode));
+  }
+  return obj(b.result, 'result');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -145,3 +145,67 @@ export const BYBIT_TRADE_ARCHIVE_COLUMNS = [
 ] as const;
 export const BYBIT_TRADE_ARCHIVE_HEADER = BYBIT_TRADE_ARCHIVE_COLUMNS.join(',');
 export const BYBIT_TRADE_ARCHIVE_HEADER_RPI = `${BYBIT_TRADE_ARCHIVE_HEADER},RPI`;
+
+/** What a client sends: `{"req_id":"..","op":"subscribe","args":["publicTrade.BTCUSDT"]}`, `{"op":"ping"}`. */
+export interface BybitOpRequest {
+  /** Echoed in the reply (optional). */
+  readonly req_id?: string;
+  /** `subscribe`, `unsubscribe`, `ping`. */
+  readonly op: string;
+  /** Topics (subscribe / unsubscribe). */
+  readonly args?: readonly string[];
+}
+
+/** Every v5 REST reply: `{"retCode":0,"retMsg":"OK","result":{..},"retExtInfo":{},"time":ms}`. */
+export interface BybitRestResponse<TResult> {
+  /** 0 = success; anything else is an error described by `retMsg`. */
+  readonly retCode: number;
+  readonly retMsg: string;
+  readonly result: TResult;
+  readonly retExtInfo: Record<string, never>;
+  /** Server time, epoch ms. */
+  readonly time: number;
+}
+
+/** `GET /v5/market/recent-trade` row (`result.list[]`, newest first). */
+export interface BybitRecentTrade {
+  /** Trade id: the same UUID as the WebSocket `i`. */
+  readonly execId: string;
+  readonly symbol: string;
+  readonly price: string;
+  /** Base coin for linear, USD contracts for inverse. */
+  readonly size: string;
+  /** Side of the TAKER. */
+  readonly side: string;
+  /** Fill time, epoch ms as a string. */
+  readonly time: string;
+  /** Block trade (RFQ, off the book): dropped, as on the WebSocket. */
+  readonly isBlockTrade: boolean;
+  readonly isRPITrade?: boolean;
+  /** Cross sequence, as a string. */
+  readonly seq?: string;
+}
+
+/** `GET /v5/market/recent-trade` result. */
+export interface BybitRecentTradeResult {
+  readonly category: string;
+  readonly list: readonly BybitRecentTrade[];
+}
+
+/** `GET /v5/market/orderbook` result: a snapshot whose `u` is the 500/1000-level stream's, not the 50/200's. */
+export interface BybitRestOrderBook extends BybitOrderBook {
+  /** System time of the data, epoch ms. */
+  readonly ts: number;
+  /** Matching-engine time, epoch ms. */
+  readonly cts?: number;
+}
+
+/** `GET /v5/market/open-interest` row (`result.list[]`, newest first). */
+export interface BybitOpenInterestRow {
+  /** Both sides summed (v5 docs). */
+  readonly openInterest: string;
+  /** One side. */
+  readonly singleOpenInterest?: string;
+  /** Start of the interval, epoch ms as a string. */
+  readonly timestamp: string;
+}

@@ -1,0 +1,570 @@
+/**
+ * Bybit v5 linear public market data, live (nautilus `websocket/client.rs`). One WebSocket to
+ * `/v5/public/linear` (ReconnectingSocket keeps it up) carrying, per symbol:
+ *
+ *   publicTrade.{S}        trades       -> TradeEvent, deduplicated by trade id; after a
+ *                                          reconnect back-filled from REST recent-trade
+ *   allLiquidation.{S}     liquidations -> LiquidationEvent, duplicated frames dropped
+ *   orderbook.{50|200}.{S} book         -> snapshot then diffs in `u` order; a broken chain is
+ *                                          resynced by resubscribing (a new snapshot)
+ *   tickers.{S}            ticker       -> full tickers: deltas merged into the last snapshot
+ *
+ * Frames are decoded by parse.ts's mappers, the same code that reads captures. Protocol facts
+ * with sources: docs/live/bybit.md. Public data only: no key is ever needed.
+ */
+import { ParseError, UsageError } from '../../core/errors.ts';
+import type { BookEvent, CaptureRecord, TradeEvent } from '../../core/events.ts';
+import { isObject, type JsonObject } from '../json-fields.ts';
+import { ReconnectingSocket } from '../live/socket.ts';
+import { LIVE_CHANNELS } from '../live/types.ts';
+import type { LiveChannel, LiveClient, LiveClientOptions, LiveGap, StreamState, StreamStatus } from '../live/types.ts';
+import { BybitBookSequencer } from './book-sync.ts';
+import { BybitLiveError, errorText } from './errors.ts';
+import { bybitMappers, parseBybitRecentTrades, type BybitMapper } from './parse.ts';
+import { BybitTickerMerger, RecentKeys } from './stream-state.ts';
+import { bybitRestBase, bybitWsBase, BYBIT_PUBLIC_LINEAR_PATH, publicLinearUrl, recentTradeUrl } from './urls.ts';
+import type { BybitOpRequest } from './wire.ts';
+
+/** Order-book depths the client subscribes to (Bybit linear also has 1, which only sends snapshots, and 1000). */
+export type BybitBookDepth = 50 | 200;
+
+export interface BybitLiveOptions extends LiveClientOptions {
+  /** `orderbook.{depth}` topic: 50 levels (pushed every 20 ms) or 200 (every 100 ms). Default 200. */
+  readonly bookDepth?: BybitBookDepth;
+  /** `{"op":"ping"}` every this many ms. Default 20 000, Bybit's recommendation. */
+  readonly pingEveryMs?: number;
+  /** A book waiting for its snapshot this long is resubscribed again. Default 10 000 ms. */
+  readonly resyncTimeoutMs?: number;
+  /** REST call timeout (trade back-fill). Default 10 000 ms. */
+  readonly restTimeoutMs?: number;
+  /** Trades asked from `/v5/market/recent-trade` to back-fill a disconnect (1..1000). Default 1000, the maximum. */
+  readonly backfillLimit?: number;
+  /** Uniform [0, 1) for the reconnect jitter (tests). */
+  readonly random?: () => number;
+}
+
+/**
+ * Bybit: "Do not establish more than 500 connections within a 5-minute window" (per domain).
+ * The reconnect backoff starts at 1 s, not the socket's 0.5 s default, so even a server that
+ * accepts and drops every connection at once is reconnected at most 300 times in 5 minutes.
+ */
+const DEFAULT_BACKOFF = { initialMs: 1000, maxMs: 30_000, jitter: 0.5 } as const;
+/** "for one public connection, you cannot have length of "args" array over 21,000 characters" (v5/ws/connect). */
+const MAX_ARGS_CHARS = 21_000;
+/** The status row of the connection itself (frames that belong to no topic, pongs, acks). */
+export const BYBIT_CONNECTION_STREAM = BYBIT_PUBLIC_LINEAR_PATH;
+
+const TOPIC_OF_CHANNEL: Record<LiveChannel, string> = {
+  trades: 'publicTrade',
+  liquidations: 'allLiquidation',
+  book: 'orderbook',
+  ticker: 'tickers',
+};
+
+type MutableStatus = { -readonly [K in keyof StreamStatus]: StreamStatus[K] };
+
+interface Stream {
+  readonly topic: string;
+  readonly symbol: string;
+  readonly channel: LiveChannel;
+  readonly mapper: BybitMapper;
+  readonly status: MutableStatus;
+  /** Acked or delivered on some connection: a disconnect then loses its data (a gap). */
+  live: boolean;
+  /** The subscription was refused: `lastError` keeps Bybit's reason until it succeeds. */
+  refused: boolean;
+  readonly book?: BybitBookSequencer;
+  readonly ticker?: BybitTickerMerger;
+  /** Pending snapshot (after subscribe or a resync request). */
+  snapshotTimer?: NodeJS.Timeout;
+}
+
+interface SymbolState {
+  readonly symbol: string;
+  readonly tradeIds: RecentKeys;
+  readonly liquidationFrames: RecentKeys;
+  /** Exchange time of the newest trade emitted; NaN before any. */
+  lastTradeTs: number;
+  /** Set when a disconnect may have lost trades: back-fill from this time once resubscribed. */
+  backfillFrom: number;
+  /** WS trades held while a back-fill runs, emitted after it (deduplicated). */
+  held: { events: TradeEvent[]; localTs: number }[] | undefined;
+}
+
+export class BybitLiveClient implements LiveClient {
+  readonly venue = 'bybit' as const;
+  private readonly wsUrl: string;
+  private readonly restBase: string;
+  private readonly streams = new Map<string, Stream>();
+  private readonly bySymbol = new Map<string, Stream[]>();
+  private readonly symbols = new Map<string, SymbolState>();
+  private readonly connection: MutableStatus;
+  private readonly pending = new Map<string, readonly string[]>();
+  private readonly aborts = new Set<AbortController>();
+  private socket: ReconnectingSocket | undefined;
+  private stopped = false;
+  private reqSeq = 0;
+  private frameNo = 0;
+  /** Exchange time of the newest data frame on any topic. */
+  private lastDataTs = NaN;
+  /** A disconnect whose gaps are reported with the first data frame of the next connection. */
+  private downSince: { fromTs: number; reason: string } | undefined;
+
+  constructor(private readonly o: BybitLiveOptions) {
+    if (o.symbols.length === 0) throw new UsageError('bybit live: no symbol given');
+    const depth = o.bookDepth ?? 200;
+    if (depth !== 50 && depth !== 200) throw new UsageError(`bybit live: bookDepth must be 50 or 200, got ${String(depth)}`);
+    const limit = o.backfillLimit ?? 1000;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`bybit live: backfillLimit must be 1..1000, got ${limit}`);
+    this.wsUrl = publicLinearUrl(bybitWsBase(o.wsUrl));
+    this.restBase = bybitRestBase(o.restUrl);
+    const channels = o.channels ?? LIVE_CHANNELS;
+    const mappers = bybitMappers(o.instruments, { bookDepth: depth });
+    const mapperOf = (channel: LiveChannel) => mappers.find((m) => m.channel === TOPIC_OF_CHANNEL[channel])!;
+    for (const symbol of o.symbols) {
+      if (this.symbols.has(symbol)) continue;
+      this.symbols.set(symbol, {
+        symbol,
+        tradeIds: new RecentKeys(4 * limit + 1000),
+        liquidationFrames: new RecentKeys(256),
+        lastTradeTs: NaN,
+        backfillFrom: NaN,
+        held: undefined,
+      });
+      const list: Stream[] = [];
+      for (const channel of LIVE_CHANNELS.filter((c) => channels.includes(c))) {
+        const mapper = mapperOf(channel);
+        const [topic] = mapper.topics([symbol]);
+        const s: Stream = {
+          topic,
+          symbol,
+          channel,
+          mapper,
+          status: newStatus(topic),
+          live: false,
+          refused: false,
+          book: channel === 'book' ? new BybitBookSequencer() : undefined,
+          ticker: channel === 'ticker' ? new BybitTickerMerger() : undefined,
+        };
+        this.streams.set(topic, s);
+        list.push(s);
+      }
+      this.bySymbol.set(symbol, list);
+    }
+    const argsChars = [...this.streams.keys()].reduce((n, t) => n + t.length + 3, 0);
+    if (argsChars > MAX_ARGS_CHARS) {
+      throw new UsageError(`bybit live: ${this.streams.size} topics are ${argsChars} characters of "args"; Bybit allows ${MAX_ARGS_CHARS} per connection: split the symbols over several clients`);
+    }
+    this.connection = newStatus(BYBIT_CONNECTION_STREAM);
+  }
+
+  private now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  async start(): Promise<void> {
+    if (this.socket) throw new UsageError('bybit live: already started');
+    this.socket = new ReconnectingSocket({
+      url: () => this.wsUrl,
+      onOpen: (reconnect) => this.onOpen(reconnect),
+      onMessage: (text, localMs, localNs) => this.onFrame(text, localMs, localNs),
+      onDown: (reason) => this.onDown(reason),
+      heartbeat: { everyMs: this.o.pingEveryMs ?? 20_000, payload: JSON.stringify({ op: 'ping' } satisfies BybitOpRequest) },
+      staleAfterMs: this.o.staleAfterMs ?? 30_000,
+      backoff: this.o.backoff ?? DEFAULT_BACKOFF,
+      now: this.o.now,
+      random: this.o.random,
+    });
+    await this.socket.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const a of this.aborts) a.abort();
+    for (const s of this.streams.values()) clearTimeout(s.snapshotTimer);
+    await this.socket?.stop();
+    this.setState(this.connection, 'down');
+    for (const s of this.streams.values()) this.setState(s.status, 'down');
+  }
+
+  status(): StreamStatus[] {
+    return [{ ...this.connection }, ...[...this.streams.values()].map((s) => ({ ...s.status }))];
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Connection
+
+  private onOpen(reconnect: boolean): void {
+    this.pending.clear();
+    if (reconnect) this.connection.reconnects++;
+    this.setState(this.connection, 'connected');
+    for (const s of this.streams.values()) {
+      if (reconnect) s.status.reconnects++;
+      s.book?.reset();
+      s.ticker?.reset();
+      this.setState(s.status, 'connecting');
+    }
+    // One request per symbol: a refused symbol costs only its own topics.
+    for (const list of this.bySymbol.values()) {
+      this.subscribe(list.map((s) => s.topic));
+      for (const s of list) if (s.book) this.awaitSnapshot(s);
+    }
+  }
+
+  private onDown(reason: string): void {
+    if (this.stopped) return;
+    this.pending.clear();
+    this.connection.lastError = `[E_DISCONNECT] ${reason}`;
+    this.setState(this.connection, 'down', true);
+    for (const s of this.streams.values()) {
+      clearTimeout(s.snapshotTimer);
+      if (!s.refused) s.status.lastError = `[E_DISCONNECT] ${reason}`;
+      this.setState(s.status, 'down', true);
+    }
+    for (const sym of this.symbols.values()) {
+      if (Number.isNaN(sym.backfillFrom) && !Number.isNaN(sym.lastTradeTs)) sym.backfillFrom = sym.lastTradeTs;
+    }
+    if (!this.downSince && !Number.isNaN(this.lastDataTs)) this.downSince = { fromTs: this.lastDataTs, reason };
+  }
+
+  private send(req: BybitOpRequest): void {
+    this.socket?.send(JSON.stringify(req));
+  }
+
+  private subscribe(topics: readonly string[]): void {
+    const reqId = `sub-${++this.reqSeq}`;
+    this.pending.set(reqId, topics);
+    this.send({ req_id: reqId, op: 'subscribe', args: topics });
+  }
+
+  /** A book broke its chain: unsubscribe and subscribe again, Bybit's way to get a new snapshot. */
+  private resync(s: Stream): void {
+    this.send({ req_id: `unsub-${++this.reqSeq}`, op: 'unsubscribe', args: [s.topic] });
+    this.subscribe([s.topic]);
+    this.awaitSnapshot(s);
+  }
+
+  private awaitSnapshot(s: Stream): void {
+    clearTimeout(s.snapshotTimer);
+    const ms = this.o.resyncTimeoutMs ?? 10_000;
+    s.snapshotTimer = setTimeout(() => {
+      if (this.stopped || !this.socket?.connected || s.refused) return;
+      s.status.lastError = errorText(new BybitLiveError('E_RESYNC', `no snapshot within ${ms} ms: resubscribing`, s.topic));
+      this.report(s.status);
+      this.resync(s);
+    }, ms);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Frames
+
+  private onFrame(text: string, localMs: number, localNs: bigint): void {
+    const n = ++this.frameNo;
+    this.safely(() => this.o.handlers.onRawFrame?.(text, localNs));
+    this.connection.messages++;
+    this.connection.lastMessageAt = localMs;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch (e) {
+      this.malformed(text, n, new ParseError('E_JSON', `invalid JSON: ${(e as Error).message}`), localMs);
+      return;
+    }
+    if (!isObject(msg)) {
+      this.malformed(text, n, new ParseError('E_MESSAGE', 'expected a JSON object'), localMs);
+      return;
+    }
+    if (typeof msg.topic !== 'string') {
+      if (typeof msg.op === 'string') this.onOpReply(msg);
+      else this.malformed(text, n, new ParseError('E_MESSAGE', 'neither a topic frame nor an op reply', 'topic'), localMs);
+      return;
+    }
+    const s = this.streams.get(msg.topic);
+    // A topic we do not hold (unsubscribed a moment ago, or never asked for): not ours to count.
+    if (!s) return;
+    s.status.messages++;
+    s.status.lastMessageAt = localMs;
+    try {
+      this.onData(s, msg, text, localMs);
+    } catch (e) {
+      this.parseFailed(s.status, n, e);
+    }
+  }
+
+  /** A frame that could not be decoded: counted on its topic when the text names one, else on the connection. */
+  private malformed(text: string, n: number, e: ParseError, localMs: number): void {
+    const topic = /"topic"\s*:\s*"([^"]+)"/.exec(text)?.[1];
+    const s = topic === undefined ? undefined : this.streams.get(topic);
+    if (s) {
+      s.status.messages++;
+      s.status.lastMessageAt = localMs;
+    }
+    this.parseFailed(s?.status ?? this.connection, n, e);
+  }
+
+  private parseFailed(st: MutableStatus, n: number, e: unknown): void {
+    st.parseErrors++;
+    if (e instanceof ParseError) e.at(`frame ${n}${st === this.connection ? '' : ` (${st.stream})`}`);
+    st.lastError = errorText(e);
+    this.report(st);
+  }
+
+  private onData(s: Stream, msg: JsonObject, text: string, localMs: number): void {
+    const sym = this.symbols.get(s.symbol)!;
+    const ts = typeof msg.ts === 'number' ? msg.ts : NaN;
+    switch (s.channel) {
+      case 'trades': {
+        const events = [...s.mapper.map(msg, localMs)] as TradeEvent[];
+        if (sym.held) sym.held.push({ events, localTs: localMs });
+        else this.emitTrades(s, sym, events, localMs);
+        break;
+      }
+      case 'liquidations': {
+        const events = [...s.mapper.map(msg, localMs)];
+        // No id on the wire: the same frame twice (same `ts`, same items) is a duplicate.
+        if (sym.liquidationFrames.add(text)) this.emit(s, events, localMs);
+        break;
+      }
+      case 'book':
+        this.onBook(s, [...s.mapper.map(msg, localMs)][0] as BookEvent, localMs);
+        break;
+      case 'ticker': {
+        // Parse the frame itself first: it validates the delta, and tells whether it changes
+        // any field we map (a volume-only delta does not).
+        const own = [...s.mapper.map(msg, localMs)];
+        const merged = s.ticker!.accept(msg);
+        if (merged.kind === 'merged' && (msg.type === 'snapshot' || own.length > 0)) this.emit(s, [...s.mapper.map(merged.frame, localMs)], localMs);
+        break;
+      }
+    }
+    s.live = true;
+    if (s.refused) {
+      s.refused = false;
+      s.status.lastError = null;
+    }
+    if ((s.status.state === 'connecting' || s.status.state === 'down') && (!s.book || s.book.synced)) this.setState(s.status, 'connected');
+    if (!Number.isNaN(ts)) {
+      if (!(ts <= this.lastDataTs)) this.lastDataTs = ts;
+      this.lag(s, localMs - ts);
+      if (this.downSince) this.reportDisconnect(ts);
+    }
+  }
+
+  private onBook(s: Stream, ev: BookEvent, localMs: number): void {
+    const step = s.book!.step(ev.isSnapshot, ev.seq, ev.ts);
+    switch (step.kind) {
+      case 'apply':
+        this.emit(s, [ev], localMs);
+        return;
+      case 'snapshot':
+        clearTimeout(s.snapshotTimer);
+        if (step.gap) {
+          // An unrequested reset (Bybit restarted its book service) is a resync too.
+          if (s.status.state !== 'resyncing') s.status.resyncs++;
+          this.gap(s, { kind: 'book_resync', fromTs: step.gap.fromTs, toTs: step.gap.toTs, backfilled: false, detail: `${s.topic}: ${step.gap.detail}` });
+        }
+        this.setState(s.status, 'connected');
+        this.emit(s, [ev], localMs);
+        return;
+      case 'gap':
+        s.status.resyncs++;
+        this.setState(s.status, 'resyncing');
+        this.resync(s);
+        return;
+      case 'stale':
+      case 'waiting':
+        return;
+    }
+  }
+
+  private emitTrades(s: Stream, sym: SymbolState, events: readonly TradeEvent[], localMs: number): void {
+    const fresh = events.filter((e) => sym.tradeIds.add(e.id));
+    for (const e of fresh) if (!(e.ts <= sym.lastTradeTs)) sym.lastTradeTs = e.ts;
+    this.emit(s, fresh, localMs);
+  }
+
+  private emit(s: Stream, events: readonly CaptureRecord[], localMs: number): void {
+    if (events.length === 0) return;
+    s.status.events += events.length;
+    this.safely(() => this.o.handlers.onEvents(events, localMs), s.status);
+  }
+
+  private lag(s: Stream, lagMs: number): void {
+    s.status.lagMs = lagMs;
+    const warn = this.o.lagWarnMs ?? 2000;
+    if (s.status.state === 'connected' && lagMs > warn) this.setState(s.status, 'lagging');
+    else if (s.status.state === 'lagging' && lagMs <= warn) this.setState(s.status, 'connected');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Op replies: {"success":true,"ret_msg":"","conn_id":"..","req_id":"..","op":"subscribe"}
+
+  private onOpReply(msg: JsonObject): void {
+    const op = msg.op as string;
+    // Linear pong: {"success":true,"ret_msg":"pong","conn_id":"..","req_id":"","op":"ping"}.
+    if (op === 'ping' || op === 'pong') return;
+    const ok = msg.success === true;
+    const retMsg = typeof msg.ret_msg === 'string' ? msg.ret_msg : '';
+    const reqId = typeof msg.req_id === 'string' ? msg.req_id : '';
+    if (op !== 'subscribe') {
+      if (!ok) {
+        this.connection.lastError = errorText(new BybitLiveError('E_OP', `Bybit refused ${op || 'a request'}: ${retMsg}`));
+        this.report(this.connection);
+      }
+      return;
+    }
+    let topics = this.pending.get(reqId);
+    this.pending.delete(reqId);
+    if (!topics) {
+      // No req_id echoed: the refusal names its topic ("error:handler not found,topic:...").
+      const named = /topic:(\S+)/.exec(retMsg)?.[1];
+      topics = named && this.streams.has(named) ? [named] : [];
+    }
+    for (const topic of topics) {
+      const s = this.streams.get(topic);
+      if (!s) continue;
+      if (ok || retMsg.includes('already subscribed')) {
+        s.live = true;
+        if (s.refused) {
+          s.refused = false;
+          s.status.lastError = null;
+          this.report(s.status);
+        }
+        if (s.status.state === 'connecting' && !s.book) this.setState(s.status, 'connected');
+        if (s.channel === 'trades') this.backfill(s);
+      } else {
+        s.refused = true;
+        clearTimeout(s.snapshotTimer);
+        s.status.lastError = errorText(new BybitLiveError('E_SUBSCRIBE', `Bybit refused the subscription: ${retMsg}`, topic));
+        this.setState(s.status, 'down', true);
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Gaps
+
+  private gap(s: Stream, g: Omit<LiveGap, 'venue' | 'symbol'>): void {
+    s.status.gaps++;
+    const gap: LiveGap = { venue: 'bybit', symbol: s.symbol, ...g };
+    this.safely(() => this.o.handlers.onGap?.(gap), s.status);
+    this.report(s.status);
+  }
+
+  /** First data frame after a reconnect: what every stream (but trades, back-filled) missed while down. */
+  private reportDisconnect(toTs: number): void {
+    const down = this.downSince!;
+    this.downSince = undefined;
+    for (const s of this.streams.values()) {
+      if (!s.live || s.channel === 'trades') continue;
+      const lost = s.channel === 'liquidations' ? 'liquidations are lost (Bybit has no liquidation history endpoint)' : s.channel === 'book' ? 'book diffs are lost; the book is whole again from the new snapshot' : 'ticker updates are lost; the ticker is whole again from the new snapshot';
+      this.gap(s, { kind: 'disconnect', fromTs: down.fromTs, toTs, backfilled: false, detail: `${s.topic}: disconnected (${down.reason}); ${lost}` });
+    }
+  }
+
+  /**
+   * Trades a disconnect missed, from `GET /v5/market/recent-trade` (the newest 1000 at most), once
+   * the resubscription is acked so that REST and the stream overlap. Stream trades arriving
+   * meanwhile are held and emitted after the back-fill; ids deduplicate the overlap. Covered
+   * when the oldest REST trade is not newer than the last trade seen before the disconnect.
+   */
+  private backfill(s: Stream): void {
+    const sym = this.symbols.get(s.symbol)!;
+    const fromTs = sym.backfillFrom;
+    if (Number.isNaN(fromTs) || sym.held) return;
+    sym.backfillFrom = NaN;
+    sym.held = [];
+    const limit = this.o.backfillLimit ?? 1000;
+    const url = recentTradeUrl(this.restBase, s.symbol, limit);
+    const abort = new AbortController();
+    this.aborts.add(abort);
+    const timer = setTimeout(() => abort.abort(), this.o.restTimeoutMs ?? 10_000);
+    const done = (events: TradeEvent[], error: unknown) => {
+      clearTimeout(timer);
+      this.aborts.delete(abort);
+      const held = sym.held ?? [];
+      sym.held = undefined;
+      if (this.stopped) return;
+      // The socket dropped again while this ran and is already resubscribed: back-fill that too.
+      if (!Number.isNaN(sym.backfillFrom) && s.status.state !== 'down' && s.status.state !== 'connecting') queueMicrotask(() => this.backfill(s));
+      const localTs = this.now();
+      this.emitTrades(s, sym, events, localTs);
+      for (const h of held) this.emitTrades(s, sym, h.events, h.localTs);
+      if (error !== undefined) {
+        s.status.lastError = errorText(error);
+        const toTs = held.length > 0 && held[0].events.length > 0 ? held[0].events[0].ts : localTs;
+        this.gap(s, { kind: 'disconnect', fromTs, toTs, backfilled: false, detail: `${s.topic}: disconnected; the REST back-fill failed (${s.status.lastError})` });
+        return;
+      }
+      const oldest = events[0]?.ts ?? NaN;
+      const covered = events.length === 0 || oldest <= fromTs;
+      this.gap(s, covered
+        ? { kind: 'disconnect', fromTs, toTs: events.at(-1)?.ts ?? fromTs, backfilled: true, detail: `${s.topic}: disconnected; back-filled ${events.length} trades from ${url}` }
+        : { kind: 'disconnect', fromTs, toTs: oldest, backfilled: false, detail: `${s.topic}: disconnected; the ${limit} most recent trades from REST reach back only to ${oldest}: trades after ${fromTs} and before it are lost` });
+    };
+    fetch(url, { signal: abort.signal })
+      .then(async (res) => {
+        if (!res.ok) throw new BybitLiveError('E_HTTP', `HTTP ${res.status}`, url);
+        let body: unknown;
+        try {
+          body = await res.json();
+        } catch (e) {
+          throw new ParseError('E_JSON', `invalid JSON: ${(e as Error).message}`).at(url);
+        }
+        try {
+          return parseBybitRecentTrades(body, this.o.instruments, this.now());
+        } catch (e) {
+          throw e instanceof ParseError ? e.at(url) : e;
+        }
+      })
+      .then(
+        (events) => done(events, undefined),
+        (e: unknown) => done([], e instanceof Error && e.name === 'AbortError' ? new BybitLiveError('E_HTTP', 'timed out or stopped', url) : e instanceof TypeError ? new BybitLiveError('E_HTTP', e.message, url) : e),
+      );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Status
+
+  private setState(st: MutableStatus, state: StreamState, force = false): void {
+    if (st.state === state && !force) return;
+    st.state = state;
+    this.report(st);
+  }
+
+  private report(st: MutableStatus): void {
+    try {
+      this.o.handlers.onStatus?.({ ...st });
+    } catch (e) {
+      // Reported nowhere else (onStatus is the reporter): kept on the connection row.
+      this.connection.lastError = `[E_HANDLER] onStatus: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+
+  /** A handler that throws must not take the connection down: its error is kept in `lastError`. */
+  private safely(f: () => void, st: MutableStatus = this.connection): void {
+    try {
+      f();
+    } catch (e) {
+      st.lastError = `[E_HANDLER] ${e instanceof Error ? e.message : String(e)}`;
+      this.report(st);
+    }
+  }
+}
+
+function newStatus(stream: string): MutableStatus {
+  return {
+    venue: 'bybit',
+    stream,
+    state: 'connecting',
+    messages: 0,
+    events: 0,
+    reconnects: 0,
+    resyncs: 0,
+    gaps: 0,
+    parseErrors: 0,
+    lastMessageAt: NaN,
+    lagMs: NaN,
+    lastError: null,
+  };
+}

@@ -1,0 +1,681 @@
+/**
+ * A loopback Bybit (nautilus `tests/websocket.rs` / `tests/http.rs`): a WebSocket server speaking
+ * the v5 public linear protocol on `/v5/public/linear` and an HTTP server answering the REST
+ * endpoints the client uses, both on 127.0.0.1:0. The same client code runs against it as
+ * against Bybit (point `wsUrl` / `restUrl`, or ORDERFLOW_BYBIT_WS_URL / _REST_URL, at it).
+ *
+ * Fed by any event source: `publish(...events)` and `feed(iterable | async iterable)` take
+ * normalized events (trades, liquidations, book snapshots/diffs, tickers), keep the venue's state
+ * (book per depth window with its `u`, full tickers, trade history, open interest) and encode
+ * frames with encode.ts; `replayRaw(lines)` sends captured frames verbatim. REST answers from
+ * the same state, so a back-fill or a snapshot agrees with the stream.
+ *
+ * Protocol shapes (docs/live/bybit.md, "Mock server"):
+ *   subscribe ack  {"success":true,"ret_msg":"","conn_id":"..","req_id":"","op":"subscribe"}
+ *                  (bybit-exchange.github.io/docs/v5/ws/connect, "Understanding the Subscription
+ *                  Response", Linear/Inverse tab)
+ *   pong           {"success":true,"ret_msg":"pong","conn_id":"..","req_id":"","op":"ping"}
+ *                  (same page, "How to Send the Heartbeat Packet", Linear/Inverse tab)
+ *   refusal        {"success":false,"ret_msg":"error:handler not found,topic:orderbook.50.NOPEUSDT",
+ *                  "conn_id":"..","req_id":"e1","op":"subscribe"}; "error:already subscribed,topic:.."
+ *                  (frames captured from Bybit's linear stream in public probe notes; the docs give none)
+ *   data frames    encode.ts (each shape cites its capture file and line)
+ *
+ * Faults, each switchable per test: `disconnect()`, `stall()` (silent, pings ignored), and
+ * `inject(kind, { count, topic })` for the next frames: `drop` (on a book topic: a skipped `u`),
+ * `duplicate`, `reorder`, `truncate`, `malformed`, `refuse` (subscription error) and `rest_error`;
+ * `hold()` / `release()` burst every frame at once (a slow consumer's backlog).
+ */
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { BookEvent, BookLevel, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../../core/events.ts';
+import { InstrumentRegistry } from '../../core/instruments.ts';
+import type { Contract } from '../json-fields.ts';
+import {
+  decimalText,
+  encodeBook,
+  encodeLevels,
+  encodeLiquidation,
+  encodeTickerData,
+  encodeTrade,
+  liquidationFrame,
+  tickDirection,
+  tickerFrame,
+  toVenueSize,
+  tradeFrame,
+  type BybitTickerData,
+} from './encode.ts';
+import { MockBook, type BookView } from './mock-book.ts';
+import { BybitUnits, bybitMappers } from './parse.ts';
+import { BYBIT_OPEN_INTEREST_PATH, BYBIT_ORDERBOOK_PATH, BYBIT_PUBLIC_LINEAR_PATH, BYBIT_RECENT_TRADE_PATH } from './urls.ts';
+import type { BybitAllLiquidation, BybitOpenInterestRow, BybitRecentTrade, BybitRestOrderBook, BybitRestResponse } from './wire.ts';
+
+export interface BybitMockServerOptions {
+  /** Listed symbols: subscribing to any other is refused as Bybit refuses it. Default: any upper-case symbol. */
+  readonly symbols?: readonly string[];
+  /** Instruments for size units (inverse symbols need theirs). Default: none (linear, base coin). */
+  readonly instruments?: InstrumentRegistry;
+  /** Trades kept per symbol for `/v5/market/recent-trade` (Bybit serves the newest 1000). Default 1000. */
+  readonly tradeHistory?: number;
+  /** Batch `allLiquidation` pushes every this many ms, as Bybit does every 500 ms; 0 = push each publish at once. Default 0. */
+  readonly liquidationPushMs?: number;
+  /**
+   * Hold the subscribe snapshot of a book nothing was published for until its first update or
+   * replayed frame (a replay's first book frame is its snapshot). Default false: an empty
+   * snapshot at once, as Bybit always answers a subscription with one.
+   */
+  readonly awaitBookData?: boolean;
+  /** Server clock for REST `time` and generated frames. Default Date.now. */
+  readonly now?: () => number;
+}
+
+export type BybitMockFault =
+  /** Do not send the next frames; on an orderbook topic the `u` is spent: a sequence gap. */
+  | 'drop'
+  /** Send the next frames twice. */
+  | 'duplicate'
+  /** Hold the next frame back and send it after the frame that follows it. */
+  | 'reorder'
+  /** Send only the first half of the next frames' text. */
+  | 'truncate'
+  /** Send the next frames with one field made invalid (a price that is not a number, `u` as text...). */
+  | 'malformed'
+  /** Refuse the next subscriptions to matching topics with Bybit's error reply. */
+  | 'refuse'
+  /** Answer the next REST calls with HTTP 503. */
+  | 'rest_error';
+
+export interface BybitFaultOptions {
+  /** How many frames (subscriptions, REST calls) it applies to. Default 1. */
+  readonly count?: number;
+  /** Only frames of matching topics (REST: matching paths). Default: any. */
+  readonly topic?: string | RegExp;
+}
+
+export interface BybitMockStats {
+  /** Connections open now. */
+  readonly connections: number;
+  readonly connectionsTotal: number;
+  readonly pings: number;
+  readonly subscribeRequests: number;
+  readonly unsubscribeRequests: number;
+  /** Data frames written to sockets (duplicates count twice). */
+  readonly framesSent: number;
+  readonly restRequests: number;
+}
+
+export interface BybitMockServer {
+  /** WebSocket base, `ws://127.0.0.1:<port>` (the client appends `/v5/public/linear`). */
+  readonly wsUrl: string;
+  /** REST base, `http://127.0.0.1:<port>`. */
+  readonly restUrl: string;
+  /** Publish events now: consecutive trades (liquidations) of one symbol share a frame. */
+  publish(...events: MarketEvent[]): void;
+  /** Publish every event of a source, `everyMs` apart (default 0: as fast as the source gives them); resolves with the count. */
+  feed(source: Iterable<MarketEvent> | AsyncIterable<MarketEvent>, opts?: { readonly everyMs?: number }): Promise<number>;
+  /** Send captured frames verbatim to the subscribers of their topic (`<local_ns> <json>` lines too); trades and books also feed REST. */
+  replayRaw(lines: Iterable<string> | AsyncIterable<string>, opts?: { readonly everyMs?: number }): Promise<number>;
+  /** Send any text to every connection. */
+  sendRaw(text: string): void;
+  /** Arm a fault for the next matching frames. */
+  inject(kind: BybitMockFault, opts?: BybitFaultOptions): void;
+  /** Close every connection now (as a network drop: no close frame). */
+  disconnect(): void;
+  /** Every open connection goes silent: no frame, no pong. New connections are served normally. */
+  stall(): void;
+  /** Queue every outgoing frame until `release()`, which writes them all at once. */
+  hold(): void;
+  release(): void;
+  /** Bybit restarted its book service: every window of `symbol` sends a snapshot with `u` = 1. */
+  restartBookService(symbol: string): void;
+  /** The venue's book as a `depth` subscriber holds it (the reference for tests). */
+  bookView(symbol: string, depth: number): BookView;
+  /** Topics subscribed on each open connection. */
+  subscriptions(): string[][];
+  /** Every text a client sent, in order. */
+  readonly received: readonly string[];
+  readonly stats: BybitMockStats;
+  close(): Promise<void>;
+}
+
+interface Conn {
+  readonly ws: WebSocket;
+  readonly id: string;
+  readonly topics: Set<string>;
+  /** Ticker topics that already got their snapshot. */
+  readonly tickerSnapshot: Set<string>;
+  /** Book topics subscribed before the book was known: their snapshot goes with the first update. */
+  readonly bookPending: Set<string>;
+  stalled: boolean;
+  heldBack: string | undefined;
+  heldTimer: NodeJS.Timeout | undefined;
+}
+
+interface Rule {
+  readonly kind: BybitMockFault;
+  left: number;
+  readonly topic: string | RegExp | undefined;
+}
+
+interface SymbolState {
+  readonly symbol: string;
+  book: MockBook | undefined;
+  /** Book state of replayed raw frames (REST answers from it when no event fed the book). */
+  rawBook: { bids: Map<number, number>; asks: Map<number, number>; u: number; seq: number; ts: number } | undefined;
+  /** Full wire ticker. */
+  ticker: BybitTickerData | undefined;
+  cs: number;
+  crossSeq: number;
+  lastPrice: number | undefined;
+  lastTick: string | undefined;
+  readonly trades: BybitRecentTrade[];
+  /** Exchange time of the last ticker. */
+  tickerTs: number;
+  /** Open interest by exchange time: one side, in contracts. */
+  readonly openInterest: Map<number, number>;
+  liquidations: BybitAllLiquidation[];
+  liquidationTs: number;
+}
+
+const TOPIC = /^(publicTrade|allLiquidation|tickers)\.([A-Z0-9]+)$|^orderbook\.(1|50|200|500|1000)\.([A-Z0-9]+)$/;
+const OI_BUCKET_MS: Record<string, number> = { '5min': 300_000, '15min': 900_000, '30min': 1_800_000, '1h': 3_600_000, '4h': 14_400_000, '1d': 86_400_000 };
+
+function matches(pattern: string | RegExp | undefined, text: string): boolean {
+  return pattern === undefined || (typeof pattern === 'string' ? pattern === text : pattern.test(text));
+}
+
+/** Start a loopback Bybit on 127.0.0.1 (two ephemeral ports: stream and REST). */
+export async function startBybitMockServer(opts: BybitMockServerOptions = {}): Promise<BybitMockServer> {
+  const now = opts.now ?? Date.now;
+  const instruments = opts.instruments ?? new InstrumentRegistry();
+  const units = new BybitUnits(instruments);
+  const contract = (symbol: string): Contract => units.contract(symbol, 'symbol');
+  const listed = opts.symbols ? new Set(opts.symbols) : undefined;
+  const historyCap = opts.tradeHistory ?? 1000;
+  const mappers = bybitMappers(instruments);
+  const conns = new Set<Conn>();
+  const rules: Rule[] = [];
+  const received: string[] = [];
+  const stats = { connections: 0, connectionsTotal: 0, pings: 0, subscribeRequests: 0, unsubscribeRequests: 0, framesSent: 0, restRequests: 0 };
+  const symbols = new Map<string, SymbolState>();
+  let holding: [Conn, string][] | undefined;
+  let liquidationTimer: NodeJS.Timeout | undefined;
+
+  const stateOf = (symbol: string): SymbolState => {
+    let s = symbols.get(symbol);
+    if (!s) {
+      s = { symbol, book: undefined, rawBook: undefined, ticker: undefined, tickerTs: NaN, cs: 1_000_000, crossSeq: 1_000_000, lastPrice: undefined, lastTick: undefined, trades: [], openInterest: new Map(), liquidations: [], liquidationTs: NaN };
+      symbols.set(symbol, s);
+    }
+    return s;
+  };
+
+  const takeRule = (kind: readonly BybitMockFault[], target: string): Rule | undefined => {
+    const r = rules.find((x) => x.left > 0 && kind.includes(x.kind) && matches(x.topic, target));
+    if (r) r.left--;
+    return r;
+  };
+
+  // ------------------------------------------------------------------------------------------
+  // Writing
+
+  const write = (c: Conn, text: string) => {
+    if (c.stalled || c.ws.readyState !== c.ws.OPEN) return;
+    if (holding) {
+      holding.push([c, text]);
+      return;
+    }
+    c.ws.send(text);
+  };
+
+  /** Control replies (acks, pongs): never subject to frame faults. */
+  const reply = (c: Conn, body: Record<string, unknown>) => write(c, JSON.stringify(body));
+
+  const writeData = (c: Conn, text: string) => {
+    write(c, text);
+    if (!c.stalled) stats.framesSent++;
+  };
+
+  /** A data frame to one connection, through the armed faults. */
+  const sendData = (c: Conn, topic: string, text: string) => {
+    if (c.stalled) return;
+    const rule = takeRule(['drop', 'duplicate', 'reorder', 'truncate', 'malformed'], topic);
+    let out = [text];
+    switch (rule?.kind) {
+      case 'drop':
+        return;
+      case 'duplicate':
+        out = [text, text];
+        break;
+      case 'truncate':
+        out = [text.slice(0, Math.ceil(text.length / 2))];
+        break;
+      case 'malformed':
+        out = [corrupt(text)];
+        break;
+      case 'reorder':
+        flushHeld(c);
+        c.heldBack = text;
+        c.heldTimer = setTimeout(() => flushHeld(c), 100);
+        return;
+    }
+    for (const t of out) writeData(c, t);
+    flushHeld(c);
+  };
+
+  const flushHeld = (c: Conn) => {
+    clearTimeout(c.heldTimer);
+    c.heldTimer = undefined;
+    const t = c.heldBack;
+    c.heldBack = undefined;
+    if (t !== undefined) writeData(c, t);
+  };
+
+  const broadcast = (topic: string, text: string) => {
+    for (const c of conns) if (c.topics.has(topic)) sendData(c, topic, text);
+  };
+
+  // ------------------------------------------------------------------------------------------
+  // Venue state
+
+  /** `ts` = when the frame is generated, `cts` = when the book last changed. */
+  const bookFrame = (symbol: string, depth: number, type: 'snapshot' | 'delta', bids: readonly BookLevel[], asks: readonly BookLevel[], u: number, ts: number, cts = ts) => {
+    const st = stateOf(symbol);
+    const ev: BookEvent = { type: 'book', venue: 'bybit', symbol, ts, localTs: NaN, isSnapshot: type === 'snapshot', bids, asks, seq: u };
+    return JSON.stringify(encodeBook(ev, depth, contract(symbol), st.crossSeq, cts));
+  };
+  /** A snapshot of a window, generated now (a subscribe, a restart). */
+  const snapshotFrame = (book: MockBook, depth: number) => {
+    const v = book.view(depth);
+    const t = now();
+    return bookFrame(book.symbol, depth, 'snapshot', v.bids, v.asks, v.u, Math.max(t, book.ts || 0), Number.isNaN(book.ts) ? t : book.ts);
+  };
+
+  const publishBook = (ev: BookEvent) => {
+    const st = stateOf(ev.symbol);
+    st.book ??= new MockBook(ev.symbol);
+    st.book.apply(ev);
+    st.crossSeq++;
+    for (const d of st.book.deltas()) {
+      const topic = `orderbook.${d.depth}.${ev.symbol}`;
+      const delta = bookFrame(ev.symbol, d.depth, 'delta', d.bids, d.asks, d.u, ev.ts);
+      for (const c of conns) {
+        if (!c.topics.has(topic)) continue;
+        if (c.bookPending.delete(topic)) writeData(c, snapshotFrame(st.book, d.depth));
+        else sendData(c, topic, delta);
+      }
+    }
+  };
+
+  const publishTrades = (events: readonly TradeEvent[]) => {
+    const st = stateOf(events[0].symbol);
+    const c = contract(st.symbol);
+    const items = events.map((e) => {
+      st.crossSeq++;
+      const L = tickDirection(e.price, st.lastPrice, st.lastTick);
+      st.lastPrice = e.price;
+      st.lastTick = L;
+      const item = encodeTrade(e.id === '' ? { ...e, id: randomUUID() } : e, c, { tickDirection: L, seq: st.crossSeq });
+      st.trades.push({ execId: item.i, symbol: item.s, price: item.p, size: item.v, side: item.S, time: String(item.T), isBlockTrade: false, isRPITrade: false, seq: String(item.seq) });
+      return item;
+    });
+    if (st.trades.length > historyCap) st.trades.splice(0, st.trades.length - historyCap);
+    const ts = Math.max(...events.map((e) => e.ts));
+    broadcast(`publicTrade.${st.symbol}`, JSON.stringify(tradeFrame(st.symbol, ts, items)));
+  };
+
+  const flushLiquidations = (st: SymbolState) => {
+    if (st.liquidations.length === 0) return;
+    const frame = liquidationFrame(st.symbol, st.liquidationTs, st.liquidations);
+    st.liquidations = [];
+    broadcast(`allLiquidation.${st.symbol}`, JSON.stringify(frame));
+  };
+
+  const publishLiquidations = (events: readonly LiquidationEvent[]) => {
+    const st = stateOf(events[0].symbol);
+    for (const e of events) {
+      st.liquidations.push(encodeLiquidation(e, contract(st.symbol)));
+      if (!(e.ts <= st.liquidationTs)) st.liquidationTs = e.ts;
+    }
+    if (!opts.liquidationPushMs) flushLiquidations(st);
+    else liquidationTimer ??= setInterval(() => symbols.forEach(flushLiquidations), opts.liquidationPushMs);
+  };
+
+  const publishTicker = (ev: TickerEvent) => {
+    const st = stateOf(ev.symbol);
+    const data = encodeTickerData(ev, contract(ev.symbol));
+    const changed: BybitTickerData = { symbol: ev.symbol };
+    let any = false;
+    for (const [k, v] of Object.entries(data)) {
+      if (k === 'symbol' || (st.ticker && (st.ticker as Record<string, unknown>)[k] === v)) continue;
+      (changed as Record<string, string>)[k] = v as string;
+      any = true;
+    }
+    if (!any) return;
+    st.ticker = { ...st.ticker, ...changed };
+    st.cs++;
+    st.tickerTs = ev.ts;
+    if (data.singleOpenInterest !== undefined) st.openInterest.set(ev.ts, Number(data.singleOpenInterest));
+    const topic = `tickers.${ev.symbol}`;
+    for (const c of conns) {
+      if (!c.topics.has(topic)) continue;
+      const first = !c.tickerSnapshot.has(topic);
+      c.tickerSnapshot.add(topic);
+      sendData(c, topic, JSON.stringify(tickerFrame(first ? 'snapshot' : 'delta', first ? st.ticker : changed, st.cs, ev.ts)));
+    }
+  };
+
+  const publish = (...events: MarketEvent[]) => {
+    for (let i = 0; i < events.length; ) {
+      const e = events[i];
+      let j = i + 1;
+      if (e.type === 'trade' || e.type === 'liquidation') {
+        while (j < events.length && events[j].type === e.type && events[j].symbol === e.symbol) j++;
+        if (e.type === 'trade') publishTrades(events.slice(i, j) as TradeEvent[]);
+        else publishLiquidations(events.slice(i, j) as LiquidationEvent[]);
+      } else if (e.type === 'book') publishBook(e);
+      else publishTicker(e);
+      i = j;
+    }
+  };
+
+  /** A raw captured frame: verbatim to subscribers; its trades and book also become REST state. */
+  const replayFrame = (line: string) => {
+    const text = /^\d+ \{/.test(line) ? line.slice(line.indexOf(' ') + 1) : line;
+    let msg: { topic?: unknown; data?: unknown };
+    try {
+      msg = JSON.parse(text) as typeof msg;
+    } catch {
+      return;
+    }
+    if (typeof msg.topic !== 'string') return;
+    const mapper = mappers.find((m) => m.canHandle(msg as Record<string, unknown>));
+    try {
+      for (const ev of mapper ? mapper.map(msg as Record<string, unknown>, NaN) : []) {
+        if (ev.type === 'trade') {
+          const st = stateOf(ev.symbol);
+          st.trades.push({ execId: ev.id, symbol: ev.symbol, price: decimalText(ev.price), size: decimalText(toVenueSize(contract(ev.symbol), ev.qty, ev.price)), side: ev.side === 'buy' ? 'Buy' : 'Sell', time: String(ev.ts), isBlockTrade: false, isRPITrade: false });
+          if (st.trades.length > historyCap) st.trades.shift();
+        } else if (ev.type === 'book') {
+          const st = stateOf(ev.symbol);
+          if (ev.isSnapshot || !st.rawBook) st.rawBook = { bids: new Map(), asks: new Map(), u: 0, seq: 0, ts: 0 };
+          const rb = st.rawBook;
+          for (const [p, q] of ev.bids) q === 0 ? rb.bids.delete(p) : rb.bids.set(p, q);
+          for (const [p, q] of ev.asks) q === 0 ? rb.asks.delete(p) : rb.asks.set(p, q);
+          rb.u = ev.seq;
+          rb.ts = ev.ts;
+          rb.seq = typeof (msg.data as { seq?: unknown }).seq === 'number' ? (msg.data as { seq: number }).seq : rb.seq;
+        }
+      }
+    } catch {
+      // A malformed captured frame is still replayed as is; it just feeds no REST state.
+    }
+    for (const c of conns) c.bookPending.delete(msg.topic);
+    broadcast(msg.topic, text);
+  };
+
+  /** A subscribe snapshot of a replayed book, with the replayed `u`. */
+  const rawSnapshotFrame = (topic: string, rb: NonNullable<SymbolState['rawBook']>) => {
+    const [, depth, symbol] = topic.split('.');
+    const side = (m: Map<number, number>, desc: boolean) => [...m].sort((x, y) => (desc ? y[0] - x[0] : x[0] - y[0])).slice(0, Number(depth));
+    const t = now();
+    const ev: BookEvent = { type: 'book', venue: 'bybit', symbol, ts: Math.max(t, rb.ts), localTs: NaN, isSnapshot: true, bids: side(rb.bids, true), asks: side(rb.asks, false), seq: rb.u };
+    return JSON.stringify(encodeBook(ev, Number(depth), contract(symbol), rb.seq, rb.ts));
+  };
+
+  // ------------------------------------------------------------------------------------------
+  // WebSocket protocol
+
+  const onSubscribe = (c: Conn, reqId: string, args: unknown) => {
+    stats.subscribeRequests++;
+    const base = { conn_id: c.id, req_id: reqId, op: 'subscribe' };
+    if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) {
+      // Bybit's text for a malformed args list is not documented; this one is ours.
+      reply(c, { success: false, ret_msg: 'error:args must be an array of topics', ...base });
+      return;
+    }
+    const topics = args as string[];
+    // A request with one bad topic is refused whole (the conservative reading; Bybit's docs do
+    // not say): the client sends one request per symbol, so a bad symbol costs only its own.
+    for (const t of topics) {
+      const m = TOPIC.exec(t);
+      const symbol = m?.[2] ?? m?.[4];
+      if (!m || (listed && !listed.has(symbol!)) || takeRule(['refuse'], t)) {
+        reply(c, { success: false, ret_msg: `error:handler not found,topic:${t}`, ...base });
+        return;
+      }
+      if (c.topics.has(t)) {
+        reply(c, { success: false, ret_msg: `error:already subscribed,topic:${t}`, ...base });
+        return;
+      }
+    }
+    for (const t of topics) c.topics.add(t);
+    reply(c, { success: true, ret_msg: '', ...base });
+    // "Once you have subscribed successfully, you will receive a snapshot" (orderbook, tickers).
+    for (const t of topics) {
+      const [channel, a, b] = t.split('.');
+      if (channel === 'orderbook') {
+        const st = stateOf(b);
+        const depth = Number(a);
+        if (st.book?.updates) writeData(c, snapshotFrame(st.book, depth));
+        else if (st.rawBook) writeData(c, rawSnapshotFrame(t, st.rawBook));
+        else if (opts.awaitBookData) {
+          // Nothing known of this book yet: its snapshot goes out with its first update.
+          (st.book ??= new MockBook(b)).view(depth);
+          c.bookPending.add(t);
+        } else writeData(c, snapshotFrame((st.book ??= new MockBook(b)), depth));
+      } else if (channel === 'tickers') {
+        const st = stateOf(a);
+        if (st.ticker) {
+          c.tickerSnapshot.add(t);
+          writeData(c, JSON.stringify(tickerFrame('snapshot', st.ticker, st.cs, Math.max(now(), st.tickerTs))));
+        }
+      }
+    }
+  };
+
+  const onClientText = (c: Conn, text: string) => {
+    received.push(text);
+    if (c.stalled) return;
+    let msg: { op?: unknown; req_id?: unknown; args?: unknown };
+    try {
+      msg = JSON.parse(text) as typeof msg;
+    } catch (e) {
+      // Bybit answers undecodable text with "Failed to decode incoming data:..." (probe notes); the envelope is ours.
+      reply(c, { success: false, ret_msg: `Failed to decode incoming data:${(e as Error).message}`, conn_id: c.id, req_id: '', op: '' });
+      return;
+    }
+    const reqId = typeof msg?.req_id === 'string' ? msg.req_id : '';
+    switch (msg?.op) {
+      case 'ping':
+        stats.pings++;
+        reply(c, { success: true, ret_msg: 'pong', conn_id: c.id, req_id: reqId, op: 'ping' });
+        return;
+      case 'subscribe':
+        onSubscribe(c, reqId, msg.args);
+        return;
+      case 'unsubscribe':
+        stats.unsubscribeRequests++;
+        if (Array.isArray(msg.args)) {
+          for (const t of msg.args) {
+            c.topics.delete(t as string);
+            c.tickerSnapshot.delete(t as string);
+            c.bookPending.delete(t as string);
+          }
+        }
+        reply(c, { success: true, ret_msg: '', conn_id: c.id, req_id: reqId, op: 'unsubscribe' });
+        return;
+      default:
+        reply(c, { success: false, ret_msg: 'error:invalid op', conn_id: c.id, req_id: reqId, op: typeof msg?.op === 'string' ? msg.op : '' });
+    }
+  };
+
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: BYBIT_PUBLIC_LINEAR_PATH, perMessageDeflate: false });
+  await once(wss, 'listening');
+  wss.on('connection', (ws) => {
+    const c: Conn = { ws, id: randomUUID(), topics: new Set(), tickerSnapshot: new Set(), bookPending: new Set(), stalled: false, heldBack: undefined, heldTimer: undefined };
+    conns.add(c);
+    stats.connectionsTotal++;
+    stats.connections = conns.size;
+    ws.on('message', (data) => onClientText(c, data.toString()));
+    ws.on('error', () => {});
+    ws.on('close', () => {
+      clearTimeout(c.heldTimer);
+      conns.delete(c);
+      stats.connections = conns.size;
+    });
+  });
+
+  // ------------------------------------------------------------------------------------------
+  // REST
+
+  const restReply = (res: ServerResponse, result: unknown, retCode = 0, retMsg = 'OK') => {
+    const body: BybitRestResponse<unknown> = { retCode, retMsg, result, retExtInfo: {}, time: now() };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
+
+  const onRest = (req: IncomingMessage, res: ServerResponse) => {
+    stats.restRequests++;
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (takeRule(['rest_error'], url.pathname)) {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('Service Unavailable');
+      return;
+    }
+    const q = url.searchParams;
+    const symbol = q.get('symbol') ?? '';
+    const limitOf = (def: number, max: number) => Math.min(max, Math.max(1, Number(q.get('limit') ?? def) || def));
+    if (req.method !== 'GET' || ![BYBIT_ORDERBOOK_PATH, BYBIT_RECENT_TRADE_PATH, BYBIT_OPEN_INTEREST_PATH].includes(url.pathname)) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+      return;
+    }
+    // Bybit's error texts for these are not in its docs; the 10001 "params error" family is.
+    if (q.get('category') !== 'linear') return restReply(res, {}, 10001, 'params error: category only support linear in this loopback server');
+    if (!/^[A-Z0-9]+$/.test(symbol) || (listed && !listed.has(symbol))) return restReply(res, {}, 10001, 'params error: symbol invalid');
+    const st = stateOf(symbol);
+    if (url.pathname === BYBIT_RECENT_TRADE_PATH) {
+      const list = st.trades.slice(-limitOf(500, 1000)).reverse();
+      return restReply(res, { category: 'linear', list });
+    }
+    if (url.pathname === BYBIT_ORDERBOOK_PATH) {
+      const n = limitOf(25, 1000);
+      const c = contract(symbol);
+      let ob: BybitRestOrderBook;
+      if (st.book) {
+        const top = st.book.top(n);
+        const ts = Number.isNaN(st.book.ts) ? now() : st.book.ts;
+        // Bybit: this `u` "is corresponding to u in the wss 1000-level orderbook" (older docs: 500).
+        ob = { s: symbol, b: encodeLevels(top.bids, c), a: encodeLevels(top.asks, c), ts, u: st.book.view(1000).u, seq: st.crossSeq, cts: ts };
+      } else if (st.rawBook) {
+        const rb = st.rawBook;
+        const side = (m: Map<number, number>, desc: boolean) => encodeLevels([...m].sort((x, y) => (desc ? y[0] - x[0] : x[0] - y[0])).slice(0, n), c);
+        ob = { s: symbol, b: side(rb.bids, true), a: side(rb.asks, false), ts: rb.ts, u: rb.u, seq: rb.seq, cts: rb.ts };
+      } else {
+        ob = { s: symbol, b: [], a: [], ts: now(), u: 0, seq: st.crossSeq, cts: now() };
+      }
+      return restReply(res, ob);
+    }
+    const interval = q.get('intervalTime') ?? '';
+    const bucket = OI_BUCKET_MS[interval];
+    if (!bucket) return restReply(res, {}, 10001, 'params error: intervalTime invalid');
+    const byBucket = new Map<number, number>();
+    for (const [t, oi] of [...st.openInterest].sort((a, b) => a[0] - b[0])) byBucket.set(Math.floor(t / bucket) * bucket, oi);
+    const list: BybitOpenInterestRow[] = [...byBucket]
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, limitOf(50, 200))
+      .map(([t, oi]) => ({ openInterest: decimalText(oi * 2), singleOpenInterest: decimalText(oi), timestamp: String(t) }));
+    return restReply(res, { symbol, category: 'linear', list, nextPageCursor: '' });
+  };
+
+  const http: Server = createServer(onRest);
+  http.listen(0, '127.0.0.1');
+  await once(http, 'listening');
+
+  const wsPort = (wss.address() as AddressInfo).port;
+  const restPort = (http.address() as AddressInfo).port;
+
+  const pace = (everyMs: number | undefined) => (everyMs ? new Promise((r) => setTimeout(r, everyMs)) : undefined);
+
+  return {
+    wsUrl: `ws://127.0.0.1:${wsPort}`,
+    restUrl: `http://127.0.0.1:${restPort}`,
+    publish,
+    async feed(source, o = {}) {
+      let n = 0;
+      for await (const e of source as AsyncIterable<MarketEvent>) {
+        publish(e);
+        n++;
+        await pace(o.everyMs);
+      }
+      return n;
+    },
+    async replayRaw(lines, o = {}) {
+      let n = 0;
+      for await (const line of lines as AsyncIterable<string>) {
+        if (line.trim() === '') continue;
+        replayFrame(line);
+        n++;
+        await pace(o.everyMs);
+      }
+      return n;
+    },
+    sendRaw(text) {
+      for (const c of conns) writeData(c, text);
+    },
+    inject(kind, o = {}) {
+      rules.push({ kind, left: o.count ?? 1, topic: o.topic });
+    },
+    disconnect() {
+      for (const c of conns) c.ws.terminate();
+    },
+    stall() {
+      for (const c of conns) c.stalled = true;
+    },
+    hold() {
+      holding ??= [];
+    },
+    release() {
+      const q = holding ?? [];
+      holding = undefined;
+      for (const [c, text] of q) write(c, text);
+    },
+    restartBookService(symbol) {
+      const st = stateOf(symbol);
+      if (!st.book) return;
+      for (const depth of st.book.restart()) broadcast(`orderbook.${depth}.${symbol}`, snapshotFrame(st.book, depth));
+    },
+    bookView(symbol, depth) {
+      const st = stateOf(symbol);
+      st.book ??= new MockBook(symbol);
+      return st.book.view(depth);
+    },
+    subscriptions() {
+      return [...conns].map((c) => [...c.topics]);
+    },
+    received,
+    get stats() {
+      return { ...stats };
+    },
+    async close() {
+      clearInterval(liquidationTimer);
+      for (const c of conns) {
+        clearTimeout(c.heldTimer);
+        c.ws.terminate();
+      }
+      await Promise.all([new Promise<void>((r) => wss.close(() => r())), new Promise<void>((r) => http.close(() => r()))]);
+    },
+  };
+}
+
+/** One field of a data frame made invalid, the way a broken venue or proxy would: the frame stays valid JSON. */
+function corrupt(text: string): string {
+  const f = JSON.parse(text) as { topic: string; data: unknown };
+  const d = f.data;
+  if (Array.isArray(d) && d.length > 0) (d[0] as Record<string, unknown>).p = 'not-a-number';
+  else if (typeof d === 'object' && d !== null && f.topic.startsWith('orderbook.')) (d as Record<string, unknown>).u = 'not-an-integer';
+  else if (typeof d === 'object' && d !== null) (d as Record<string, unknown>).markPrice = 'not-a-number';
+  else f.data = 'not-a-list';
+  return JSON.stringify(f);
+}

@@ -1,0 +1,76 @@
+/**
+ * Per-stream state of the live client that is not the book: duplicate detection and the ticker
+ * merge. No socket here (tested on its own).
+ */
+import type { JsonObject } from '../json-fields.ts';
+
+/** The last `capacity` keys seen (trade ids, frames): a bounded set for duplicate detection. */
+export class RecentKeys {
+  private readonly set = new Set<string>();
+  private readonly ring: (string | undefined)[];
+  private at = 0;
+
+  constructor(capacity: number) {
+    this.ring = new Array<string | undefined>(Math.max(1, capacity));
+  }
+
+  has(key: string): boolean {
+    return this.set.has(key);
+  }
+
+  /** Adds `key`; false when it was already there (a duplicate). The oldest key is forgotten when full. */
+  add(key: string): boolean {
+    if (this.set.has(key)) return false;
+    const old = this.ring[this.at];
+    if (old !== undefined) this.set.delete(old);
+    this.ring[this.at] = key;
+    this.at = (this.at + 1) % this.ring.length;
+    this.set.add(key);
+    return true;
+  }
+}
+
+export type TickerMerge =
+  /** The full ticker after this frame, as a `snapshot` frame for parse.ts. */
+  | { readonly kind: 'merged'; readonly frame: JsonObject }
+  /** A delta older than (or equal to) the last one applied, by cross sequence `cs`: dropped. */
+  | { readonly kind: 'stale' }
+  /** A delta before any snapshot: nothing to merge it into. */
+  | { readonly kind: 'no-snapshot' };
+
+/**
+ * Bybit `tickers.{symbol}`: a snapshot, then deltas that carry "only the fields that changed"
+ * ("If a response param is not found in the message, then its value has not changed"). This
+ * keeps the full wire object and merges each delta into it, so the live client emits full
+ * tickers through the same parse code as captures. Frames are merged only after parse.ts
+ * accepted them, so a malformed delta never corrupts the state.
+ *
+ * `cs` (cross sequence) rose strictly on every one of the 754 consecutive ticker frames of the
+ * capture; a frame with a lower `cs`, or the same `cs` and the same data, is a late or
+ * duplicated frame and is dropped (a resubscription resets this: its snapshot is always taken).
+ */
+export class BybitTickerMerger {
+  private state: Record<string, unknown> | undefined;
+  private lastCs = -Infinity;
+  private lastData = '';
+
+  accept(frame: JsonObject): TickerMerge {
+    const data = frame.data as JsonObject;
+    const cs = typeof frame.cs === 'number' ? frame.cs : undefined;
+    const text = JSON.stringify(data);
+    if (this.state && cs !== undefined && (cs < this.lastCs || (cs === this.lastCs && text === this.lastData))) return { kind: 'stale' };
+    if (frame.type === 'snapshot') this.state = { ...data };
+    else if (!this.state) return { kind: 'no-snapshot' };
+    else Object.assign(this.state, data);
+    if (cs !== undefined) this.lastCs = cs;
+    this.lastData = text;
+    return { kind: 'merged', frame: { topic: frame.topic, type: 'snapshot', ts: frame.ts, data: this.state } };
+  }
+
+  /** Forget the state (resubscribed: a new snapshot follows). */
+  reset(): void {
+    this.state = undefined;
+    this.lastCs = -Infinity;
+    this.lastData = '';
+  }
+}
