@@ -11,7 +11,7 @@
  * (the store is what is crash-safe), and `orderflow import` names the truncated file.
  */
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { dirname } from 'node:path';
+import { join } from 'node:path';
 import { createGzip, type Gzip } from 'node:zlib';
 import type { CaptureRecord, Venue } from '../core/events.ts';
 import type { LiveGap, LiveHandlers, StreamStatus } from '../venues/live/types.ts';
@@ -23,8 +23,8 @@ export interface RecorderOptions {
   readonly flushMs?: number;
   /** What is recorded, for the ledger's `path` (e.g. `record binance,okx BTCUSDT,BTC-USDT-SWAP`). */
   readonly label: string;
-  /** Raw capture file (gzip); none by default. */
-  readonly rawPath?: string;
+  /** Folder of raw captures: one gzip file per venue, `<venue>-<start time>.jsonl.gz`; none by default. */
+  readonly rawDir?: string;
   /** Called after each flush (progress, status lines). */
   readonly onFlush?: (s: RecorderStats) => void;
   /** A flush failed (the events stay pending and are retried next time). */
@@ -57,7 +57,8 @@ export class Recorder {
   private lastFlushMs = 0;
   private closed = false;
   private readonly status = new Map<string, StreamStatus>();
-  private raw: { gz: Gzip; file: WriteStream } | undefined;
+  private readonly raw = new Map<Venue, { gz: Gzip; file: WriteStream; path: string }>();
+  private readonly started = new Date().toISOString().replace(/[:.]/g, '-');
 
   private constructor(
     private readonly store: Store,
@@ -74,29 +75,41 @@ export class Recorder {
     // sha256 is unique in the ledger: a session has no file hash, so it gets a unique stand-in.
     await store.run("INSERT INTO imports VALUES ($1, $2, 0, $3, 'record', 0, 0, NULL, NULL, 'recording', now()::TIMESTAMP)", [importId, o.label, `record-session-${importId}-${Date.now()}`]);
     const r = new Recorder(store, importId, o);
-    if (o.rawPath) {
-      mkdirSync(dirname(o.rawPath), { recursive: true });
-      const gz = createGzip({ level: 6 });
-      const file = createWriteStream(o.rawPath);
-      gz.pipe(file);
-      r.raw = { gz, file };
-    }
+    if (o.rawDir) mkdirSync(o.rawDir, { recursive: true });
     r.timer = setInterval(() => void r.flush().catch(() => {}), flushMs);
     return r;
   }
 
-  /** The handlers a connector reports to. */
-  handlers(): LiveHandlers {
+  /** The raw capture files written so far. */
+  rawFiles(): string[] {
+    return [...this.raw.values()].map((r) => r.path);
+  }
+
+  private rawWriter(venue: Venue): { gz: Gzip } {
+    let w = this.raw.get(venue);
+    if (!w) {
+      const path = join(this.o.rawDir!, `${venue}-${this.started}.jsonl.gz`);
+      const gz = createGzip({ level: 6 });
+      const file = createWriteStream(path);
+      gz.pipe(file);
+      w = { gz, file, path };
+      this.raw.set(venue, w);
+    }
+    return w;
+  }
+
+  /** The handlers one venue's connector reports to. */
+  handlers(venue: Venue): LiveHandlers {
     return {
       onEvents: (records) => {
         for (const r of records) this.pending.push(r);
         this.events += records.length;
       },
       onGap: (g) => this.pendingGaps.push(g),
-      onRawFrame: this.raw
+      onRawFrame: this.o.rawDir
         ? (text, localNs) => {
             // One frame per line: frames never hold a raw newline (JSON escapes them), but be safe.
-            this.raw!.gz.write(`${localNs} ${text.replace(/\n/g, ' ')}\n`);
+            this.rawWriter(venue).gz.write(`${localNs} ${text.replace(/\n/g, ' ')}\n`);
             this.rawFrames++;
           }
         : undefined,
@@ -178,8 +191,7 @@ export class Recorder {
     if (this.timer) clearInterval(this.timer);
     await this.flush();
     await this.store.run("UPDATE imports SET status = 'ok' WHERE import_id = $1", [this.importId]);
-    const raw = this.raw;
-    if (raw) {
+    for (const raw of this.raw.values()) {
       await new Promise<void>((done, fail) => {
         raw.file.once('finish', () => done());
         raw.file.once('error', fail);

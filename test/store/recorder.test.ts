@@ -19,7 +19,7 @@ describe('recorder', () => {
     const home = join(tempDir(), 'home');
     const store = await Store.open(home);
     const rec = await Recorder.open(store, { label: 'record bybit BTCUSDT', flushMs: 1000 });
-    const h = rec.handlers();
+    const h = rec.handlers('bybit');
     h.onEvents([trade(0), trade(1), book(2, true)], T);
     await rec.flush();
     h.onEvents([trade(3), book(4, false)], T);
@@ -45,11 +45,12 @@ describe('recorder', () => {
   it('a raw capture is one <local_ns> <json> line per frame and imports back', async () => {
     const dir = tempDir();
     const store = await Store.open(join(dir, 'home'));
-    const raw = join(dir, 'raw', 'bybit-BTCUSDT.jsonl.gz');
-    const rec = await Recorder.open(store, { label: 'record bybit BTCUSDT', rawPath: raw });
+    const rec = await Recorder.open(store, { label: 'record bybit BTCUSDT', rawDir: join(dir, 'raw') });
     const frame = readFileSync(new URL('../../samples/bybit/bybit-v5-linear-ws-publicTrade-2026-08-09.jsonl', import.meta.url), 'utf8').split('\n')[0];
-    rec.handlers().onRawFrame!(frame, 1_786_310_819_681_000_000n);
+    rec.handlers('bybit').onRawFrame!(frame, 1_786_310_819_681_000_000n);
     await rec.close();
+    const [raw] = rec.rawFiles();
+    assert.match(raw, /raw\/bybit-.*\.jsonl\.gz$/);
     const lines = gunzipSync(readFileSync(raw)).toString('utf8').trim().split('\n');
     assert.equal(lines.length, 1);
     assert.match(lines[0], /^1786310819681000000 \{/);
