@@ -20,9 +20,11 @@ import { registerInfo } from './info.ts';
 import { registerLevels } from './levels.ts';
 import { registerLiquidations } from './liquidations.ts';
 import { registerMargin } from './margin.ts';
+import { registerRecord } from './record.ts';
 import { registerSessions } from './sessions.ts';
 import { registerSizes } from './sizes.ts';
 import { registerVenues } from './venues.ts';
+import { registerWatch } from './watch.ts';
 
 export function buildProgram(): Command {
   const program = new Command('orderflow')
@@ -47,6 +49,8 @@ Examples:
   $ orderflow liquidations --symbol XRP --bps 25
   $ orderflow analyze --symbol BTC --out ./btc-analysis
   $ orderflow backtest --symbol BTC --from 2024-08-01 --to 2024-08-15
+  $ orderflow watch --symbol BTC
+  $ orderflow record --symbol BTC,ETH --raw ./captures
   $ orderflow margin --venue binance --symbol BTCUSDT --side long --entry 30000 --qty 2 --leverage 10`,
     );
   registerDemo(program);
@@ -68,6 +72,8 @@ Examples:
   registerAnalyze(program);
   registerMargin(program);
   registerBacktest(program);
+  registerWatch(program);
+  registerRecord(program);
   return program;
 }
 

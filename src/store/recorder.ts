@@ -108,6 +108,9 @@ export class Recorder {
       onGap: (g) => this.pendingGaps.push(g),
       onRawFrame: this.o.rawDir
         ? (text, localNs) => {
+            // Heartbeat replies (OKX's bare `pong`) are not data and not JSON: the capture keeps JSON frames only.
+            const c = text.charCodeAt(0);
+            if (c !== 123 && c !== 91) return;
             // One frame per line: frames never hold a raw newline (JSON escapes them), but be safe.
             this.rawWriter(venue).gz.write(`${localNs} ${text.replace(/\n/g, ' ')}\n`);
             this.rawFrames++;

@@ -396,3 +396,96 @@ function checkPosSide(v: unknown, side: Side, path: string): void {
   if (pos === 'net' || (pos === 'long' && side === 'sell') || (pos === 'short' && side === 'buy')) return;
   throw new ParseError('E_SIDE', pos === 'long' || pos === 'short' ? `posSide ${pos} contradicts order side ${side}` : 'expected long, short or net', path, pos);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Live-connection frames (live.ts): events, book sequencing, trade-id coverage, REST envelopes.
+// Each throws ParseError naming the field, as the mappers above do.
+
+/** A reply frame (`"event"` key) as live.ts acts on it. */
+export type OkxEventFrame =
+  /** A subscription acknowledged or removed. */
+  | { readonly event: 'subscribe' | 'unsubscribe'; readonly arg: OkxArg; readonly id: string | undefined }
+  /**
+   * A refused request. OKX's 60018 reply has no `arg`: the refused subscription is named only
+   * in `msg` ("Wrong URL or channel:books,instId:X doesn't exist..."), read into `target`.
+   */
+  | { readonly event: 'error'; readonly code: string; readonly msg: string; readonly target: OkxArg | undefined; readonly id: string | undefined }
+  /** `notice`: 64008 = the connection closes soon for a service upgrade. */
+  | { readonly event: 'notice'; readonly code: string; readonly msg: string }
+  /** Anything else (private-channel events such as `channel-conn-count`): nothing to do. */
+  | { readonly event: 'other'; readonly name: string };
+
+/** A subscription argument (`arg`): channel plus instId or instType. */
+export function okxArgOf(v: unknown, path: string): OkxArg {
+  const a = obj(v, path);
+  const channel = str(a.channel, `${path}.channel`);
+  const instId = a.instId === undefined ? undefined : str(a.instId, `${path}.instId`);
+  const instType = a.instType === undefined ? undefined : str(a.instType, `${path}.instType`);
+  if (instId === undefined && instType === undefined) throw new ParseError('E_FIELD', 'missing field (instId or instType)', `${path}.instId`);
+  return instId === undefined ? { channel, instType } : { channel, instId };
+}
+
+/** `id` echoes the request's (OKX: "returned in response message for identifying the corresponding request"). */
+export function parseOkxEvent(msg: JsonObject): OkxEventFrame {
+  const event = str(msg.event, 'event');
+  const id = msg.id === undefined ? undefined : str(msg.id, 'id');
+  switch (event) {
+    case 'subscribe':
+    case 'unsubscribe':
+      return { event, arg: okxArgOf(msg.arg, 'arg'), id };
+    case 'error': {
+      const code = str(msg.code, 'code');
+      const text = typeof msg.msg === 'string' ? msg.msg : '';
+      return { event, code, msg: text, target: msg.arg !== undefined ? okxArgOf(msg.arg, 'arg') : okxErrorTarget(text), id };
+    }
+    case 'notice':
+      return { event, code: str(msg.code, 'code'), msg: typeof msg.msg === 'string' ? msg.msg : '' };
+    default:
+      return { event: 'other', name: event };
+  }
+}
+
+/**
+ * The subscription an error text names: `channel:books,instId:X` (60018) or the request echoed
+ * by 60012 (`"channel" : "books", "instId" : "X"`); undefined when it names none.
+ */
+export function okxErrorTarget(text: string): OkxArg | undefined {
+  const plain = /channel:\s*([^,\s]+)\s*,\s*(instId|instType|instFamily)\s*:\s*([^\s,]+)/i.exec(text);
+  const echoed = plain ?? /"channel"\s*:\s*"([^"]+)"\s*,\s*"(instId|instType|instFamily)"\s*:\s*"([^"]+)"/.exec(text);
+  if (!echoed) return undefined;
+  const [, channel, key, value] = echoed;
+  return key.toLowerCase() === 'insttype' ? { channel, instType: value } : { channel, instId: value };
+}
+
+/** `seqId`, `prevSeqId`, `checksum` of a books data item; each absent in older frames. */
+export function okxBookSeq(item: JsonObject, at: string): { seqId?: number; prevSeqId?: number; checksum?: number } {
+  return {
+    seqId: item.seqId === undefined ? undefined : int(item.seqId, `${at}.seqId`),
+    prevSeqId: item.prevSeqId === undefined ? undefined : int(item.prevSeqId, `${at}.prevSeqId`),
+    checksum: item.checksum === undefined ? undefined : int(item.checksum, `${at}.checksum`),
+  };
+}
+
+/**
+ * The trade ids a `trades` item covers: `tradeId` is the LAST id of an aggregation of `count`
+ * fills ("if tradeId = 123 and count = 3, it means the message aggregates the trades of tradeId
+ * = 123, 122, and 121"); frames without `count` (before 2023) are one fill. Undefined for a
+ * non-numeric id (no gap detection possible then).
+ */
+export function okxTradeSpan(item: JsonObject, at: string): { readonly first: number; readonly last: number } | undefined {
+  const id = str(item.tradeId, `${at}.tradeId`);
+  if (!/^\d{1,15}$/.test(id)) return undefined;
+  const last = Number(id);
+  if (item.count === undefined) return { first: last, last };
+  const count = str(item.count, `${at}.count`);
+  if (!/^[1-9]\d{0,5}$/.test(count)) throw new ParseError('E_NUMBER', 'expected a positive integer', `${at}.count`, count);
+  return { first: Math.max(0, last - Number(count) + 1), last };
+}
+
+/** A REST reply `{"code":"0","msg":"","data":[...]}`; a code other than "0" is the venue's error. */
+export function okxRestEnvelope(body: unknown): { readonly code: string; readonly msg: string; readonly data: readonly unknown[] } {
+  const b = obj(body, 'body');
+  const code = str(b.code, 'code');
+  const msg = typeof b.msg === 'string' ? b.msg : '';
+  return { code, msg, data: code === '0' ? arr(b.data, 'data') : [] };
+}

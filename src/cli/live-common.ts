@@ -1,0 +1,52 @@
+/** What `orderflow watch` and `orderflow record` share: which markets, and a stop on SIGINT/SIGTERM or after --seconds. */
+import { UsageError } from '../core/errors.ts';
+import { venueSymbol } from '../core/instruments.ts';
+import { LIVE_VENUES, type LiveVenue } from '../venues/live/clients.ts';
+import { LIVE_CHANNELS, type LiveChannel } from '../venues/live/types.ts';
+import { loadBundledInstruments } from '../venues/instruments.ts';
+
+export interface LiveMarkets {
+  readonly venues: LiveVenue[];
+  /** Venue-native symbols per venue. */
+  readonly symbols: Map<LiveVenue, string[]>;
+  readonly channels: LiveChannel[];
+}
+
+export function liveMarkets(opts: { symbol: string; venues?: string; channels?: string }): LiveMarkets {
+  const venues = (opts.venues ?? LIVE_VENUES.join(',')).split(',').map((v) => v.trim()).filter(Boolean);
+  for (const v of venues) if (!(LIVE_VENUES as readonly string[]).includes(v)) throw new UsageError(`--venues: unknown live venue ${JSON.stringify(v)}; known: ${LIVE_VENUES.join(', ')}`);
+  const channels = (opts.channels ?? LIVE_CHANNELS.join(',')).split(',').map((c) => c.trim()).filter(Boolean);
+  for (const c of channels) if (!(LIVE_CHANNELS as readonly string[]).includes(c)) throw new UsageError(`--channels: unknown channel ${JSON.stringify(c)}; known: ${LIVE_CHANNELS.join(', ')}`);
+  const registry = loadBundledInstruments();
+  const wanted = opts.symbol.split(',').map((s) => s.trim()).filter(Boolean);
+  if (wanted.length === 0) throw new UsageError('--symbol: give at least one symbol or base asset (BTC, AKTUSDT, ...)');
+  const symbols = new Map<LiveVenue, string[]>();
+  for (const v of venues as LiveVenue[]) symbols.set(v, [...new Set(wanted.map((s) => venueSymbol(registry, v, s)))]);
+  return { venues: venues as LiveVenue[], symbols, channels: channels as LiveChannel[] };
+}
+
+/** Resolves on SIGINT / SIGTERM, or after `seconds` when given. */
+export function untilStopped(seconds: number | undefined): { done: Promise<string>; dispose: () => void } {
+  let resolve!: (why: string) => void;
+  const done = new Promise<string>((r) => (resolve = r));
+  const onInt = () => resolve('SIGINT');
+  const onTerm = () => resolve('SIGTERM');
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
+  const timer = seconds !== undefined ? setTimeout(() => resolve(`${seconds} s elapsed`), seconds * 1000) : undefined;
+  return {
+    done,
+    dispose: () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
+
+export function secondsOpt(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`--seconds: expected a number > 0, got ${JSON.stringify(text)}`);
+  return n;
+}

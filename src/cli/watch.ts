@@ -1,0 +1,138 @@
+/**
+ * `orderflow watch`: a live terminal view of aggressive flow per venue: trades, buy and sell
+ * volume, delta over the last minute and since start, liquidations by side, stream health.
+ */
+import type { Command } from 'commander';
+import type { CaptureRecord, Venue } from '../core/events.ts';
+import { createLiveClient, type LiveVenue } from '../venues/live/clients.ts';
+import type { LiveClient, StreamStatus } from '../venues/live/types.ts';
+import { loadBundledInstruments } from '../venues/instruments.ts';
+import { qtyText } from './cvd.ts';
+import { liveMarkets, secondsOpt, untilStopped } from './live-common.ts';
+import { table } from './progress.ts';
+
+interface WatchOpts {
+  symbol: string;
+  venues?: string;
+  seconds?: string;
+  every: string;
+}
+
+/** Per venue: totals since start and per-second buckets of the last minute. */
+class Flow {
+  trades = 0;
+  buy = 0;
+  sell = 0;
+  last = NaN;
+  liqLong = 0;
+  liqShort = 0;
+  liqCount = 0;
+  /** [second, buy, sell] of the last 60 s. */
+  private recent: [number, number, number][] = [];
+
+  add(r: CaptureRecord, nowSec: number): void {
+    if (r.type === 'trade') {
+      this.trades++;
+      this.last = r.price;
+      if (r.side === 'buy') this.buy += r.qty;
+      else this.sell += r.qty;
+      let b = this.recent[this.recent.length - 1];
+      if (!b || b[0] !== nowSec) this.recent.push((b = [nowSec, 0, 0]));
+      if (r.side === 'buy') b[1] += r.qty;
+      else b[2] += r.qty;
+    } else if (r.type === 'liquidation') {
+      this.liqCount++;
+      // A forced SELL closes a long.
+      if (r.side === 'sell') this.liqLong += r.price * r.qty;
+      else this.liqShort += r.price * r.qty;
+    }
+  }
+
+  minute(nowSec: number): { buy: number; sell: number } {
+    this.recent = this.recent.filter((b) => b[0] > nowSec - 60);
+    let buy = 0;
+    let sell = 0;
+    for (const b of this.recent) {
+      buy += b[1];
+      sell += b[2];
+    }
+    return { buy, sell };
+  }
+}
+
+function health(rows: readonly StreamStatus[]): string {
+  if (rows.length === 0) return 'starting';
+  const n = (s: string) => rows.filter((r) => r.state === s).length;
+  const parts = ['connected', 'lagging', 'resyncing', 'connecting', 'down'].filter((s) => n(s) > 0).map((s) => `${s} ${n(s)}`);
+  const lag = Math.max(...rows.map((r) => (Number.isFinite(r.lagMs) ? r.lagMs : -Infinity)));
+  return `${parts.join(', ')}${Number.isFinite(lag) ? `; lag ${lag.toFixed(0)} ms` : ''}`;
+}
+
+function usd(x: number): string {
+  return x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0);
+}
+
+export function registerWatch(program: Command): void {
+  program
+    .command('watch')
+    .description('live view of aggressive flow per venue: trades, delta (1 min and since start), liquidations, stream health')
+    .requiredOption('--symbol <list>', 'comma-separated symbols or base assets (AKT = the perpetual on every venue)')
+    .option('--venues <list>', 'comma-separated venues (default binance,okx,bybit)')
+    .option('--every <seconds>', 'redraw period', '1')
+    .option('--seconds <n>', 'stop after this long (default: until Ctrl-C)')
+    .addHelpText(
+      'after',
+      `
+Delta = aggressive buy - sell volume in base units (Binance, Bybit: the coin; OKX: contracts
+converted with the instrument's contract value). Liquidation notional is what the venues'
+sampled feeds showed (docs/NORMALIZATION.md): a lower bound. Nothing is stored; use
+orderflow record for that.
+
+Examples:
+  $ orderflow watch --symbol BTC
+  $ orderflow watch --symbol AKT --venues binance,bybit --every 5`,
+    )
+    .action(async (opts: WatchOpts) => {
+      const m = liveMarkets({ ...opts, channels: 'trades,liquidations' });
+      const seconds = secondsOpt(opts.seconds);
+      const every = secondsOpt(opts.every) ?? 1;
+      const instruments = loadBundledInstruments();
+      const flows = new Map<Venue, Flow>(m.venues.map((v) => [v, new Flow()]));
+      const status = new Map<Venue, Map<string, StreamStatus>>(m.venues.map((v) => [v, new Map()]));
+      const clients: LiveClient[] = m.venues.map((v: LiveVenue) =>
+        createLiveClient(v, {
+          symbols: m.symbols.get(v)!,
+          channels: m.channels,
+          instruments,
+          handlers: {
+            onEvents: (records) => {
+              const f = flows.get(v)!;
+              const sec = Math.floor(Date.now() / 1000);
+              for (const r of records) f.add(r, sec);
+            },
+            onStatus: (s) => status.get(v)!.set(s.stream, s),
+          },
+        }),
+      );
+      const tty = Boolean(process.stdout.isTTY);
+      const started = Date.now();
+      const draw = () => {
+        const sec = Math.floor(Date.now() / 1000);
+        const rows = m.venues.map((v) => {
+          const f = flows.get(v)!;
+          const mm = f.minute(sec);
+          return [v, m.symbols.get(v)!.join(','), Number.isFinite(f.last) ? String(f.last) : '-', String(f.trades), qtyText(mm.buy - mm.sell), qtyText(f.buy - f.sell), `${f.liqCount} (L ${usd(f.liqLong)} / S ${usd(f.liqShort)})`, health([...status.get(v)!.values()])];
+        });
+        const text = `orderflow watch: ${((Date.now() - started) / 1000).toFixed(0)} s\n\n${table(['venue', 'symbol', 'last', 'trades', 'delta 1m', 'delta', 'liquidations (quote)', 'streams'], rows)}\n`;
+        process.stdout.write(tty ? `\x1b[H\x1b[2J${text}` : `${text}\n`);
+      };
+      const stop = untilStopped(seconds);
+      for (const [i, c] of clients.entries()) c.start().catch((e: Error) => console.error(`watch: ${m.venues[i]}: ${e.message}`));
+      const timer = setInterval(draw, every * 1000);
+      await stop.done;
+      stop.dispose();
+      clearInterval(timer);
+      await Promise.all(clients.map((c) => c.stop().catch(() => {})));
+      draw();
+    });
+}

@@ -1,0 +1,167 @@
+/**
+ * Normalized events -> OKX v5 wire items: the inverse of parse.ts, used by mock-server.ts so
+ * any event source (fixtures, the simulator, another venue's capture) can speak OKX. Base units
+ * go back to contracts with the instrument's contract value; numbers become decimal strings.
+ * `parse(encode(e))` gives `e` back for events whose sizes are whole multiples of the contract
+ * grid to 12 significant digits (tested). Shapes, with the capture lines they copy, are on each
+ * function; wire types are in wire.ts.
+ */
+import type { BookEvent, LiquidationEvent, TickerEvent, TradeEvent } from '../../core/events.ts';
+import type { InstrumentRegistry } from '../../core/instruments.ts';
+import type { Contract } from '../json-fields.ts';
+import type { WireLevel } from './checksum.ts';
+import { OkxUnits } from './parse.ts';
+import type { OkxFundingRate, OkxLiquidationOrders, OkxMarkPrice, OkxOpenInterest, OkxTicker, OkxTrade } from './wire.ts';
+
+/**
+ * A decimal string without exponent, as OKX writes numbers. `significant` rounds away the float
+ * noise of unit conversion (727 contracts x 0.01 / 0.01 = 726.9999999999999).
+ */
+export function okxDecimal(x: number, significant?: number): string {
+  if (!Number.isFinite(x)) throw new Error(`cannot write ${x} as an OKX decimal`);
+  const v = significant === undefined ? x : Number(x.toPrecision(significant));
+  const s = String(v);
+  const e = s.indexOf('e');
+  if (e < 0) return s;
+  // 1e-7 -> 0.0000001, 1.5e+21 -> 1500000000000000000000
+  const mantissa = s.slice(0, e);
+  const exp = Number(s.slice(e + 1));
+  const neg = mantissa.startsWith('-');
+  const digits = (neg ? mantissa.slice(1) : mantissa).replace('.', '');
+  const point = (neg ? mantissa.slice(1) : mantissa).indexOf('.');
+  const intLen = (point < 0 ? digits.length : point) + exp;
+  let out: string;
+  if (intLen <= 0) out = `0.${'0'.repeat(-intLen)}${digits}`;
+  else if (intLen >= digits.length) out = digits + '0'.repeat(intLen - digits.length);
+  else out = `${digits.slice(0, intLen)}.${digits.slice(intLen)}`;
+  return neg ? `-${out}` : out;
+}
+
+/** Contracts (or base for spot) are written to 12 significant digits. */
+const SIZE_DIGITS = 12;
+
+/** An OKX epoch-ms string. */
+export function okxMs(ts: number): string {
+  return String(Math.round(ts));
+}
+
+export class OkxEncoder {
+  private readonly units: OkxUnits;
+
+  constructor(instruments: Pick<InstrumentRegistry, 'get'>) {
+    this.units = new OkxUnits(instruments);
+  }
+
+  /** Base units -> the venue's size unit (contracts; base for spot), as text. */
+  size(instId: string, qty: number, price: number): string {
+    return okxDecimal(venueUnits(this.units.contract(instId, 'instId'), qty, price), SIZE_DIGITS);
+  }
+
+  /**
+   * `trades` item: `okx-v5-ws-trades-2022-05-13.jsonl:1` (`instId, tradeId, px, sz, side, ts`)
+   * plus `count` and `source` of current frames (OKX docs, "WS / Trades channel").
+   */
+  trade(e: TradeEvent, tradeId: string): OkxTrade & { readonly source: string } {
+    return {
+      instId: e.symbol,
+      tradeId,
+      px: okxDecimal(e.price),
+      sz: this.size(e.symbol, e.qty, e.price),
+      side: e.side,
+      ts: okxMs(e.ts),
+      count: '1',
+      source: '0',
+    };
+  }
+
+  /**
+   * `liquidation-orders` item: `tardisnode-okex-futures-v5-ws-samples.jsonl:13`
+   * (`details[{bkLoss, bkPx, ccy, posSide, side, sz, ts}], instFamily, instId, instType, uly`).
+   * `posSide` in hedge-mode spelling: a sell closes a long, a buy a short.
+   */
+  liquidation(e: LiquidationEvent, instType: string): OkxLiquidationOrders {
+    const family = e.symbol.split('-').slice(0, 2).join('-');
+    return {
+      details: [{
+        bkLoss: '0',
+        bkPx: okxDecimal(e.price),
+        ccy: '',
+        posSide: e.side === 'sell' ? 'long' : 'short',
+        side: e.side,
+        sz: this.size(e.symbol, e.qty, e.price),
+        ts: okxMs(e.ts),
+      }],
+      instFamily: family,
+      instId: e.symbol,
+      instType,
+      uly: family,
+    };
+  }
+
+  /** Book levels -> `[px, sz]` wire text (qty 0 -> "0": delete). */
+  levels(instId: string, levels: BookEvent['bids']): WireLevel[] {
+    return levels.map(([price, qty]) => [okxDecimal(price), qty === 0 ? '0' : this.size(instId, qty, price)] as const);
+  }
+
+  /** `mark-price` item: `tardisnode-okex-swap-v5-ws-samples.jsonl:6`. */
+  markPrice(e: TickerEvent, instType: string): OkxMarkPrice {
+    return { instId: e.symbol, instType, markPx: okxDecimal(e.markPrice), ts: okxMs(e.ts) };
+  }
+
+  /**
+   * `funding-rate` item: the keys of `tardisnode-okex-swap-v5-ws-samples.jsonl:2` with `ts`,
+   * `method` and `nextFundingTime` as current frames have them (OKX docs, "Funding rate
+   * channel"); `nextFundingTime` = `fundingTime` + the funding interval.
+   */
+  fundingRate(e: TickerEvent, instType: string, intervalMs: number): OkxFundingRate & { readonly method: string } {
+    return {
+      fundingRate: okxDecimal(e.fundingRate),
+      fundingTime: okxMs(e.nextFundingTs),
+      instId: e.symbol,
+      instType,
+      method: 'current_period',
+      nextFundingRate: '',
+      nextFundingTime: okxMs(e.nextFundingTs + intervalMs),
+      ts: okxMs(e.ts),
+    };
+  }
+
+  /**
+   * `open-interest` item: `tardisnode-okex-swap-v5-ws-samples.jsonl:7` (`instId, instType, oi,
+   * oiCcy, ts`). `oi` (contracts) needs a price for inverse contracts: `price`, else "".
+   */
+  openInterest(e: TickerEvent, instType: string, price: number): OkxOpenInterest {
+    const contract = this.units.contract(e.symbol, 'instId');
+    const oi = contract.contractType === 'inverse' && !(price > 0) ? '' : okxDecimal(venueUnits(contract, e.openInterest, price), SIZE_DIGITS);
+    return { instId: e.symbol, instType, oi, oiCcy: okxDecimal(e.openInterest, SIZE_DIGITS), ts: okxMs(e.ts) };
+  }
+
+  /**
+   * `tickers` item: `okx-v5-ws-tickers-2022-05-13.jsonl:1` without the 24 h statistics, which
+   * no normalized event carries.
+   */
+  ticker(e: TickerEvent, instType: string): OkxTicker {
+    const opt = (v: number) => (Number.isNaN(v) ? '' : okxDecimal(v));
+    const sz = (qty: number, px: number) => (Number.isNaN(qty) || !(px > 0) ? '' : this.size(e.symbol, qty, px));
+    return {
+      instType,
+      instId: e.symbol,
+      last: opt(e.lastPrice),
+      lastSz: '0',
+      askPx: opt(e.bestAsk),
+      askSz: sz(e.bestAskQty, e.bestAsk),
+      bidPx: opt(e.bestBid),
+      bidSz: sz(e.bestBidQty, e.bestBid),
+      ts: okxMs(e.ts),
+    };
+  }
+}
+
+/** Base units -> contracts: the inverse of core/instruments `toBaseQty`. */
+function venueUnits(c: Contract, qty: number, price: number): number {
+  if (c.contractType === 'inverse') return (qty * price) / c.contractValue;
+  if (c.contractValue >= 1) return qty / c.contractValue;
+  // qty x (1 / ctVal) with an exact integer multiplier where ctVal is 10^-k (scale() divides).
+  const inv = Math.round(1 / c.contractValue);
+  return Math.abs(1 / c.contractValue - inv) < 1e-9 ? qty * inv : qty / c.contractValue;
+}

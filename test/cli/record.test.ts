@@ -1,0 +1,122 @@
+/**
+ * `orderflow record` and `orderflow watch` against the Bybit loopback exchange server (the real
+ * protocol): a graceful stop keeps every event; kill -9 loses at most the last flush and the store
+ * opens clean; watch shows the flow.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import type { MarketEvent } from '../../src/core/events.ts';
+import { Store } from '../../src/store/store.ts';
+import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
+import { tempDir } from '../helpers/store.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
+
+const until = async (cond: () => boolean, ms = 15_000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+function trade(i: number): MarketEvent {
+  const ts = Date.now();
+  return { type: 'trade', venue: 'bybit', symbol: 'BTCUSDT', ts, localTs: ts, price: 65_000 + (i % 10), qty: 0.001 * (1 + (i % 3)), side: i % 2 ? 'buy' : 'sell', id: randomUUID() };
+}
+
+async function startRecorder(home: string, server: { wsUrl: string; restUrl: string }, extra: string[] = []): Promise<ChildProcess> {
+  const child = spawn(BIN, ['record', '--symbol', 'BTCUSDT', '--venues', 'bybit', '--channels', 'trades', '--flush-ms', '200', '--quiet', '--home', home, ...extra], {
+    env: { ...process.env, ORDERFLOW_BYBIT_WS_URL: server.wsUrl, ORDERFLOW_BYBIT_REST_URL: server.restUrl },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return child;
+}
+
+async function storedTrades(home: string): Promise<{ trades: number; status: string }> {
+  const store = await Store.open(home, { readOnly: true });
+  try {
+    const [{ n }] = await store.rows<{ n: bigint }>('SELECT count(*) AS n FROM trades');
+    const [{ status }] = await store.rows<{ status: string }>("SELECT status FROM imports WHERE format = 'record'");
+    return { trades: Number(n), status };
+  } finally {
+    store.close();
+  }
+}
+
+describe('orderflow record', () => {
+  it('records until SIGTERM: every published trade is stored, the session ends ok', async () => {
+    const server = await startBybitMockServer({ symbols: ['BTCUSDT'] });
+    const home = join(tempDir(), 'home');
+    const child = await startRecorder(home, server);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    await until(() => server.subscriptions().flat().some((t) => t.startsWith('publicTrade.')));
+    for (let i = 0; i < 50; i++) {
+      server.publish(trade(i));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 400));
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    await server.close();
+    assert.equal(code, 0);
+    assert.match(out, /recorded 50 rows/);
+    assert.deepEqual(await storedTrades(home), { trades: 50, status: 'ok' });
+  });
+
+  it('after kill -9 at most the last flush is lost and the store opens clean', async () => {
+    const server = await startBybitMockServer({ symbols: ['BTCUSDT'] });
+    const home = join(tempDir(), 'home');
+    const child = await startRecorder(home, server);
+    await until(() => server.subscriptions().flat().some((t) => t.startsWith('publicTrade.')));
+    const sentAt: number[] = [];
+    for (let i = 0; i < 150; i++) {
+      server.publish(trade(i));
+      sentAt.push(Date.now());
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const killedAt = Date.now();
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    await server.close();
+    const { trades, status } = await storedTrades(home);
+    // Everything sent more than one second before the kill was flushed (flush every 200 ms).
+    const old = sentAt.filter((t) => t < killedAt - 1000).length;
+    assert.ok(trades >= old && trades <= 150, `stored ${trades}, sent ${old} more than 1 s before the kill`);
+    assert.equal(status, 'recording', 'the interrupted session is visible in the ledger');
+    const info = spawnSync(BIN, ['info', '--home', home], { encoding: 'utf8' });
+    assert.equal(info.status, 0, info.stderr);
+    assert.match(info.stdout, /1 recorder session\(s\) ended without a clean stop/);
+  });
+
+  it('bad options exit 2 with a clear message', () => {
+    const r = spawnSync(BIN, ['record', '--symbol', 'BTC', '--venues', 'kraken', '--home', tempDir()], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown live venue "kraken"/);
+  });
+});
+
+describe('orderflow watch', () => {
+  it('shows the venue flow from the live stream', async () => {
+    const server = await startBybitMockServer({ symbols: ['BTCUSDT'] });
+    const child = spawn(BIN, ['watch', '--symbol', 'BTCUSDT', '--venues', 'bybit', '--seconds', '2.5', '--every', '1'], {
+      env: { ...process.env, ORDERFLOW_BYBIT_WS_URL: server.wsUrl, ORDERFLOW_BYBIT_REST_URL: server.restUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    await until(() => server.subscriptions().flat().some((t) => t.startsWith('publicTrade.')));
+    for (let i = 0; i < 10; i++) server.publish(trade(i));
+    const [code] = await once(child, 'exit');
+    await server.close();
+    assert.equal(code, 0);
+    const last = out.trim().split('orderflow watch:').at(-1)!;
+    assert.match(last, /bybit\s+BTCUSDT\s+6500\d\s+10\s/);
+  });
+});
