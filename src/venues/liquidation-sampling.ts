@@ -8,6 +8,6 @@ import type { Venue } from '../core/events.ts';
 export const LIQUIDATION_SAMPLING: Readonly<Partial<Record<Venue, string>>> = {
   binance:
     'forceOrder pushes only the latest liquidation per symbol within each 1000 ms: counts and notional are lower bounds (liquidationSnapshot archives, complete, exist only for COIN-M)',
-  okx: 'liquidation-orders pushes liquidation orders per instrument type, not every fill of them, and its completeness is not documented: counts are lower bounds',
-  bybit: 'allLiquidation pushes batches every 500 ms (the older liquidation topic kept at most one per second): earlier recordings are lower bounds',
+  okx: 'liquidation-orders "doesn\'t represent the total number of liquidations" (OKX docs; an older version said at most one order per contract per second): counts are lower bounds',
+  bybit: 'allLiquidation pushes 500 ms batches documented as all liquidations, with no public history (a disconnect loses them); the older liquidation topic kept at most one per second',
 };
