@@ -53,6 +53,12 @@ export interface FileFormat {
    * (0 = not mine, 1 = name or shape only, 2 = header matches exactly).
    */
   detect(fileName: string, firstLine: string): number;
+  /**
+   * Forced with `--format`: whether this format can read a file whose line 1 is this, whatever
+   * its name (formats that share a header with another, told apart only by name). Default: only
+   * when `detect` accepts it.
+   */
+  readsLine1?(firstLine: string): boolean;
   /** The symbol, if the file name carries it (Binance archives: `BTCUSDT-aggTrades-...`). */
   symbolFromName?(fileName: string): string | undefined;
   createParser(ctx: ParseContext): LineParser;

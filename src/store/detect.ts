@@ -13,7 +13,7 @@ export function chooseFormat(opts: { readonly formats: readonly FileFormat[]; re
     const forced = opts.formats.find((f) => f.id === opts.format);
     if (!forced) throw new FileError('E_FORMAT', where, `unknown format ${JSON.stringify(opts.format)}; known: ${opts.formats.map((f) => f.id).join(', ')}`);
     const other = scored[0];
-    if (other && other.score === 2 && other.f !== forced && forced.detect(entryName, firstLine) === 0) {
+    if (other && other.score === 2 && other.f !== forced && forced.detect(entryName, firstLine) === 0 && !forced.readsLine1?.(firstLine)) {
       throw new FileError('E_FORMAT', where, `line 1 is the header of format ${other.f.id}, not ${forced.id}: ${JSON.stringify(firstLine.slice(0, 120))}`);
     }
     return forced;

@@ -728,6 +728,9 @@ function archiveFormat(
     venue,
     description,
     detect: (fileName, firstLine) => detectWith(spec, fileName, firstLine),
+    // Forced with --format, the name no longer has to tell (mark/index/premium klines share the
+    // klines header and file names): line 1 alone decides.
+    readsLine1: (firstLine) => detectWith({ ...spec, nameRequired: false, headerShared: false }, '', firstLine) > 0,
     symbolFromName,
     createParser,
   };

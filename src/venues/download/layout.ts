@@ -41,8 +41,6 @@ export interface BinanceKindSpec {
 
 const COIN_M_IMPORT_NOTE =
   'COIN-M archives give quantities in contracts, which the importer converts for liquidationSnapshot only';
-const PRICE_KLINES_NOTE =
-  'its zip entry is named <SYMBOL>-<interval>-<date>.csv like traded-price klines and carries the same header, so the importer cannot select the right format for it yet';
 
 /**
  * The USD-M / COIN-M datasets (the folders under data/futures/um and data/futures/cm). Monthly
@@ -59,9 +57,9 @@ export const BINANCE_KINDS: readonly BinanceKindSpec[] = [
   { kind: 'metrics', daily: true, monthly: false, markets: ['um', 'cm'], importable: { um: true, cm: false }, importNote: COIN_M_IMPORT_NOTE },
   { kind: 'fundingRate', daily: false, monthly: true, markets: ['um', 'cm'], importable: { um: true, cm: false }, importNote: COIN_M_IMPORT_NOTE },
   { kind: 'klines', daily: true, monthly: true, markets: ['um', 'cm'], interval: true, importable: { um: true, cm: false }, importNote: COIN_M_IMPORT_NOTE },
-  { kind: 'markPriceKlines', daily: true, monthly: true, markets: ['um', 'cm'], interval: true, importable: { um: false, cm: false }, importNote: PRICE_KLINES_NOTE },
-  { kind: 'indexPriceKlines', daily: true, monthly: true, markets: ['um', 'cm'], interval: true, importable: { um: false, cm: false }, importNote: PRICE_KLINES_NOTE },
-  { kind: 'premiumIndexKlines', daily: true, monthly: true, markets: ['um'], interval: true, importable: { um: false, cm: false }, importNote: PRICE_KLINES_NOTE },
+  { kind: 'markPriceKlines', daily: true, monthly: true, markets: ['um', 'cm'], interval: true, importable: { um: true, cm: false }, importNote: COIN_M_IMPORT_NOTE },
+  { kind: 'indexPriceKlines', daily: true, monthly: true, markets: ['um', 'cm'], interval: true, importable: { um: true, cm: false }, importNote: COIN_M_IMPORT_NOTE },
+  { kind: 'premiumIndexKlines', daily: true, monthly: true, markets: ['um'], interval: true, importable: { um: true, cm: false }, importNote: COIN_M_IMPORT_NOTE },
   { kind: 'liquidationSnapshot', daily: true, monthly: false, markets: ['cm'], importable: { um: false, cm: true } },
 ];
 
@@ -194,8 +192,12 @@ export function binanceFile(req: BinanceFileRequest, span: Span): PlannedFile {
     venue: 'binance', market: req.market, kind: req.kind, symbol: req.symbol, interval: spec.interval ? req.interval : undefined,
     period: span.period, label: span.label, firstDay: span.firstDay, lastDay: span.lastDay,
     path: `${dir}/${name}`, name, checksum: true, dailyFallback: span.period === 'monthly' && spec.daily,
+    // Mark / index / premium klines look like traded-price klines inside the zip: name the format.
+    ...(PRICE_KLINE_KINDS.has(req.kind) && req.market === 'um' ? { format: `binance-um-${req.kind}` } : {}),
   };
 }
+
+const PRICE_KLINE_KINDS = new Set(['markPriceKlines', 'indexPriceKlines', 'premiumIndexKlines']);
 
 export function bybitFile(symbol: string, day: string): PlannedFile {
   const name = `${symbol}${day}.csv.gz`;

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import type { BookEvent, LiquidationEvent, TickerEvent, TradeEvent } from '../../../src/core/events.ts';
 import { InstrumentRegistry, type Instrument } from '../../../src/core/instruments.ts';
 import { BINANCE_HEADERS, binanceFormats, parseBinanceFileName, utcDateTimeMs } from '../../../src/venues/binance/archive.ts';
+import { chooseFormat } from '../../../src/store/detect.ts';
+import { allFormats } from '../../../src/venues/formats.ts';
 import { assertGolden } from '../../helpers/golden.ts';
 import { parseError } from '../../helpers/parse-results.ts';
 import { fixture, format, GOLDEN, lines, run } from './util.ts';
@@ -90,6 +92,14 @@ describe('binance archives: detection picks exactly the right format', () => {
     assert.equal(score('binance-um-premiumIndexKlines', 'premiumIndexKlines/BTCUSDT-1m-2024-01-01.csv', BINANCE_HEADERS.klines), 2);
     assert.equal(score('binance-um-klines', 'premiumIndexKlines/BTCUSDT-1m-2024-01-01.csv', BINANCE_HEADERS.klines), 0);
     assert.equal(score('binance-um-klines', 'BTCUSDT-1m-2024-01-01.csv', BINANCE_HEADERS.klines), 2);
+  });
+
+  it('--format forces mark/index/premium klines on a file named like klines (the zips carry the klines header)', () => {
+    const opts = { formats: allFormats() };
+    const mark = chooseFormat({ ...opts, format: 'binance-um-markPriceKlines' }, 'x.zip', 'BTCUSDT-1m-2024-01-01.csv', BINANCE_HEADERS.klines);
+    assert.equal(mark.id, 'binance-um-markPriceKlines');
+    // Still refused when line 1 is another family's header.
+    assert.throws(() => chooseFormat({ ...opts, format: 'binance-um-markPriceKlines' }, 'x.zip', 'BTCUSDT-aggTrades-2024-01-01.csv', BINANCE_HEADERS.aggTrades), /line 1 is the header of format binance-um-aggTrades/);
   });
 
   it('detects the capture format from the first frame only', () => {

@@ -178,7 +178,6 @@ describe('download plan from options', () => {
       [{ from: '2024-13-01' }, /--from: "2024-13-01" is not a date/],
       [{ kinds: ['liquidationSnapshot'], market: 'um' }, /published for COIN-M only, not USD-M/],
       [{ kinds: ['aggTrades'], market: 'cm' }, /cannot be imported yet .*--no-import/],
-      [{ kinds: ['markPriceKlines'] }, /cannot be imported yet/],
       [{ kinds: ['klines'], interval: '7m' }, /--interval: "7m"/],
       [{ symbols: ['BTCUSD_PERP'] }, /COIN-M symbol; pass --market cm/],
       [{ venue: 'bybit', market: 'um' }, /--market is for Binance/],
@@ -186,7 +185,11 @@ describe('download plan from options', () => {
     ];
     for (const [over, re] of bad) assert.throws(() => planDownload({ ...base, ...over }), (e: Error) => e instanceof UsageError && re.test(e.message), JSON.stringify(over));
     // Download-only is fine for what cannot be imported.
-    assert.equal(planDownload({ ...base, kinds: ['markPriceKlines'], importing: false }).files.length, 14);
+    assert.equal(planDownload({ ...base, kinds: ['aggTrades'], market: 'cm', symbols: ['BTCUSD_PERP'], importing: false }).files.length, 14);
+    // Mark / index / premium klines are imported with their format named (their zips look like klines).
+    const mark = planDownload({ ...base, kinds: ['markPriceKlines'] }).files;
+    assert.equal(mark.length, 14);
+    assert.ok(mark.every((f) => f.format === 'binance-um-markPriceKlines'));
   });
 
   it('plans each file once', () => {
