@@ -28,7 +28,7 @@ import { registerWatch } from './watch.ts';
 
 export function buildProgram(): Command {
   const program = new Command('orderflow')
-    .description('Order-flow workstation for crypto perpetual futures (Binance USD-M, OKX, Bybit): import real market data into an embedded DuckDB store, inspect it, and read its order flow (footprint, cumulative delta, size-weighted flow, sessions, liquidation clusters).')
+    .description('Order-flow workstation for crypto perpetual futures (Binance USD-M, OKX, Bybit): watch and record live public data or import real archives into an embedded DuckDB store, read its order flow (footprint, cumulative delta, size-weighted flow, sessions, liquidation clusters, absorption, divergence), and backtest the method with exchange-accurate margin and an honest baseline.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
