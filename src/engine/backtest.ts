@@ -217,8 +217,12 @@ export class Backtest {
     const percentile = percentileRank(realNetReturn, nullReturns);
     const pValue = empiricalPValue(realNetReturn, nullReturns, 'greater');
     const diffCI = realPnls.length > 1 && nullPnls.length > 1 ? bootstrapMeanDiffCI(realPnls, nullPnls, { seed: c.seed }) : null;
-    const beats = pValue <= 0.05 && diffCI !== null && diffCI.lower > 0;
-    const verdict = beats
+    const enough = realPnls.length >= MIN_TRADES_FOR_EDGE;
+    const beats = enough && pValue <= 0.05 && diffCI !== null && diffCI.lower > 0;
+    const kind = c.nullModel.kind.replace('_', ' ');
+    const verdict = !enough
+      ? `Too few trades to tell: ${realPnls.length} real trade${realPnls.length === 1 ? '' : 's'} (an edge is claimed only from ${MIN_TRADES_FOR_EDGE}). Against ${seeds} null runs (${kind}) the real return sits at the ${(100 * percentile).toFixed(0)}th percentile (p = ${pValue.toFixed(3)}); treat it as NOT distinguishable from chance.`
+      : beats
       ? `The real signals beat ${seeds} null runs (${c.nullModel.kind.replace('_', ' ')}): p = ${pValue.toFixed(3)}, and the per-trade edge over the null trades is positive (95% CI ${diffCI!.lower.toFixed(2)} to ${diffCI!.upper.toFixed(2)} quote).`
       : `The edge is NOT distinguishable from chance: against ${seeds} null runs (${c.nullModel.kind.replace('_', ' ')}) the real return sits at the ${(100 * percentile).toFixed(0)}th percentile (p = ${pValue.toFixed(3)})${diffCI ? `, and the 95% CI of the per-trade difference (${diffCI.lower.toFixed(2)} to ${diffCI.upper.toFixed(2)} quote) ${diffCI.lower > 0 ? 'is above 0 but the return is not' : 'includes 0 or is below it'}` : ', too few trades for a per-trade comparison'}.`;
     return { kind: c.nullModel.kind, seeds, realNetReturn, nullNetReturns: nullReturns, percentile, pValue, diffCI, edge: beats, verdict };
@@ -288,6 +292,9 @@ function stitch(parts: readonly EngineResult[]): EngineResult {
     warnings: [...new Set(parts.flatMap((p) => p.warnings))],
   };
 }
+
+/** An edge is never claimed from fewer real trades than this, whatever the p-value: a bootstrap of a handful of trades says nothing. */
+export const MIN_TRADES_FOR_EDGE = 10;
 
 /** Cartesian product of the sweep (one empty set when there is nothing to sweep). */
 export function paramGrid(sweep: Readonly<Record<string, readonly (number | string | boolean)[]>>): Record<string, number | string | boolean>[] {

@@ -104,6 +104,9 @@ describe('backtest over the store', () => {
     assert.ok(n.pValue > 0 && n.pValue <= 1);
     // Four null runs can never give p <= 0.05 ((0 + 1) / (4 + 1) = 0.2 at best): the report must not claim an edge.
     assert.match(n.verdict, /NOT distinguishable from chance/);
+    // One real trade: never an edge, whatever the p-value.
+    assert.match(n.verdict, /^Too few trades to tell: 1 real trade /);
+    assert.equal(n.edge, false);
     const other = await backtest({ nullModel: { seeds: 4, kind: 'random_levels' } });
     assert.equal(other.nullModel!.kind, 'random_levels');
   });
