@@ -39,7 +39,7 @@ import { fileURLToPath } from 'node:url';
 import { EMPTY_TICKER_FIELDS, type BookLevel, type CaptureRecord, type MarketEvent } from '../src/core/events.ts';
 import { toBaseQty, type InstrumentRegistry } from '../src/core/instruments.ts';
 import { createRng, type Rng } from '../src/engine/random.ts';
-import { Recorder, recordLabel, type RecorderStats } from '../src/store/recorder.ts';
+import { DEFAULT_FLUSH_MS, Recorder, recordLabel, type RecorderStats } from '../src/store/recorder.ts';
 import { Store } from '../src/store/store.ts';
 import { startBinanceMockServer, type BinanceMockServer } from '../src/venues/binance/mock-server.ts';
 import { startBybitMockServer, type BybitMockServer } from '../src/venues/bybit/mock-server.ts';
@@ -594,7 +594,7 @@ async function storedCounts(store: Store): Promise<Record<LiveVenue, PerType>> {
 async function runLive(args: string[]): Promise<BenchResult[]> {
   const seconds = argNumber(args, '--seconds', 20);
   const rate = argNumber(args, '--rate', 50_000);
-  const flushMs = argNumber(args, '--flush-ms', 500);
+  const flushMs = argNumber(args, '--flush-ms', DEFAULT_FLUSH_MS);
   const inproc = args.includes('--inproc');
   const raw = args.includes('--raw');
 

@@ -3,7 +3,7 @@
  * every second, with the connectors' gaps, and optionally every raw frame to gzip captures.
  */
 import type { Command } from 'commander';
-import { Recorder, recordLabel } from '../store/recorder.ts';
+import { DEFAULT_FLUSH_MS, Recorder, recordLabel } from '../store/recorder.ts';
 import { Store } from '../store/store.ts';
 import { createLiveClient } from '../venues/live/clients.ts';
 import type { LiveClient } from '../venues/live/types.ts';
@@ -31,7 +31,7 @@ export function registerRecord(program: Command): void {
       .option('--venues <list>', 'comma-separated venues (default binance,okx,bybit)')
       .option('--channels <list>', 'trades,liquidations,book,ticker (default all)')
       .option('--raw <dir>', 'also write every raw frame to <dir>/<venue>-<time>.jsonl.gz (`<local_ns> <json>` lines, re-importable with orderflow import)')
-      .option('--flush-ms <ms>', 'commit to the store this often (at most 1000)', '500')
+      .option('--flush-ms <ms>', 'commit to the store this often (at most 1000)', String(DEFAULT_FLUSH_MS))
       .option('--seconds <n>', 'stop after this long (default: until Ctrl-C / SIGTERM)')
       .option('--quiet', 'no status lines'),
   )
