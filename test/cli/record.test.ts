@@ -105,7 +105,7 @@ describe('orderflow record', () => {
 describe('orderflow watch', () => {
   it('shows the venue flow from the live stream', async () => {
     const server = await startBybitMockServer({ symbols: ['BTCUSDT'] });
-    const child = spawn(BIN, ['watch', '--symbol', 'BTCUSDT', '--venues', 'bybit', '--seconds', '2.5', '--every', '1'], {
+    const child = spawn(BIN, ['watch', '--symbol', 'BTCUSDT', '--venues', 'bybit', '--seconds', '4', '--every', '1'], {
       env: { ...process.env, ORDERFLOW_BYBIT_WS_URL: server.wsUrl, ORDERFLOW_BYBIT_REST_URL: server.restUrl },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
