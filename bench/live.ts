@@ -20,7 +20,7 @@
  * - frames sent per venue (server counters) vs data frames received (onRawFrame): dropped;
  * - events delivered (onEvents) vs rows stored (SQL counts after the run; book messages by
  *   `msg`): lost; trades and liquidations also against what was published;
- * - dispatch latency: frame receipt (onRawFrame's hrtime, taken by the socket on `message`) to
+ * - dispatch latency: frame receipt (onRawFrame's epoch ns, taken by the socket on `message`) to
  *   the return of the recorder's onEvents for that frame's events: parse, checks, book sync,
  *   dispatch. Events emitted outside a frame (REST back-fill, snapshots, polls) are counted apart;
  * - store latency: frame receipt to the commit of the flush that wrote its events (onFlush);
@@ -46,6 +46,7 @@ import { startBybitMockServer, type BybitMockServer } from '../src/venues/bybit/
 import { loadBundledInstruments } from '../src/venues/instruments.ts';
 import { createLiveClient, LIVE_VENUES, type LiveVenue } from '../src/venues/live/clients.ts';
 import type { LiveClient, LiveHandlers } from '../src/venues/live/types.ts';
+import { epochNs } from '../src/venues/live/socket.ts';
 import { startOkxMockServer, type OkxMockServer } from '../src/venues/okx/mock-server.ts';
 import type { BenchResult } from './run.ts';
 
@@ -410,8 +411,8 @@ interface VenueMeter {
 }
 
 class Meter {
-  /** hrtime origin, so times fit a float64 in ns. */
-  private readonly base = process.hrtime.bigint();
+  /** Origin (epoch ns, the clock of the socket's receipt stamps), so times fit a float64 in ns. */
+  private readonly base = epochNs();
   measuring = false;
   readonly venues: Record<LiveVenue, VenueMeter>;
   /** Receipt time (ns from base) of the frame being handled, per venue; -1 outside a frame. */
@@ -439,7 +440,7 @@ class Meter {
   }
 
   now(): number {
-    return Number(process.hrtime.bigint() - this.base);
+    return Number(epochNs() - this.base);
   }
 
   private readonly clear = (): void => {

@@ -133,6 +133,7 @@ export class Recorder {
         this.events += records.length;
       },
       onGap: (g) => this.pendingGaps.push(g),
+      onRestFrame: this.o.rawDir ? (text, localNs) => this.rawWriter(venue).lines.push(`${localNs} ${text}\n`) : undefined,
       onRawFrame: this.o.rawDir
         ? (text, localNs) => {
             // Heartbeat replies (OKX's bare `pong`) are not data and not JSON: the capture keeps JSON frames only.

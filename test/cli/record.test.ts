@@ -7,11 +7,13 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { MarketEvent } from '../../src/core/events.ts';
 import { Store } from '../../src/store/store.ts';
+import { startBinanceMockServer } from '../../src/venues/binance/mock-server.ts';
 import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
 import { tempDir } from '../helpers/store.ts';
 
@@ -93,6 +95,44 @@ describe('orderflow record', () => {
     const info = spawnSync(BIN, ['info', '--home', home], { encoding: 'utf8' });
     assert.equal(info.status, 0, info.stderr);
     assert.match(info.stdout, /1 recorder session\(s\) ended without a clean stop/);
+  });
+
+  it('--raw keeps the frames and the REST book snapshot: the capture imports back with its book', async () => {
+    const server = await startBinanceMockServer({ symbols: ['BTCUSDT'] });
+    const t0 = Date.now();
+    server.publish({ type: 'book', venue: 'binance', symbol: 'BTCUSDT', ts: t0, localTs: NaN, isSnapshot: true, bids: [[59_999, 1], [59_998, 2]], asks: [[60_001, 1.5]], seq: NaN });
+    const dir = tempDir();
+    const home = join(dir, 'home');
+    const raw = join(dir, 'raw');
+    const child = spawn(BIN, ['record', '--symbol', 'BTCUSDT', '--venues', 'binance', '--channels', 'trades,book', '--raw', raw, '--quiet', '--home', home], {
+      env: { ...process.env, ORDERFLOW_BINANCE_WS_URL: server.wsUrl, ORDERFLOW_BINANCE_REST_URL: server.restUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await until(() => server.subscriptions().length >= 2);
+    for (let k = 0; k < 5; k++) {
+      server.publish({ type: 'trade', venue: 'binance', symbol: 'BTCUSDT', ts: Date.now(), localTs: NaN, price: 60_000, qty: 0.01, side: k % 2 ? 'buy' : 'sell', id: String(100 + k) });
+      server.publish({ type: 'book', venue: 'binance', symbol: 'BTCUSDT', ts: Date.now(), localTs: NaN, isSnapshot: false, bids: [[59_999, 1 + k]], asks: [], seq: NaN });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    await server.close();
+    assert.equal(code, 0);
+    const [file] = readdirSync(raw);
+    assert.match(file, /^binance-.*\.jsonl\.gz$/);
+    const again = join(dir, 'again');
+    const imp = spawnSync(BIN, ['import', join(raw, file), '--home', again], { encoding: 'utf8' });
+    assert.equal(imp.status, 0, imp.stderr + imp.stdout);
+    const store = await Store.open(again, { readOnly: true });
+    try {
+      const [{ n }] = await store.rows<{ n: bigint }>('SELECT count(*) AS n FROM trades');
+      assert.equal(Number(n), 5);
+      const [{ snaps }] = await store.rows<{ snaps: bigint }>("SELECT count(DISTINCT msg) AS snaps FROM book WHERE is_snapshot AND symbol = 'BTCUSDT'");
+      assert.ok(Number(snaps) >= 1, 'the REST snapshot came back from the raw capture');
+    } finally {
+      store.close();
+    }
   });
 
   it('bad options exit 2 with a clear message', () => {

@@ -21,7 +21,7 @@ import { ParseError } from '../../core/errors.ts';
 import type { BookEvent, CaptureRecord, TradeEvent } from '../../core/events.ts';
 import type { VenueMessageParser } from '../../core/format.ts';
 import { LIVE_CHANNELS, type LiveChannel, type LiveClient, type LiveClientOptions, type LiveGap, type StreamState, type StreamStatus } from '../live/types.ts';
-import { ReconnectingSocket } from '../live/socket.ts';
+import { epochNs, ReconnectingSocket } from '../live/socket.ts';
 import { isObject } from '../json-fields.ts';
 import { BinanceBookSync, type BookSyncResult } from './book-sync.ts';
 import { BinanceLiveError, shouldRetryBinance } from './errors.ts';
@@ -665,6 +665,8 @@ export class BinanceLiveClient implements LiveClient {
           this.fetchSnapshot(symbol, book, this.opts.retryMs ?? 1000);
           return;
         }
+        // For raw captures: the snapshot as `<symbol>@depthSnapshot`, which the capture parser reads back.
+        this.opts.handlers.onRestFrame?.(JSON.stringify({ stream: `${symbol.toLowerCase()}@depthSnapshot`, data: body }), epochNs());
         this.onBookResult(symbol, book, book.sync.applySnapshot(snap), localMs);
       },
       (e: unknown) => {

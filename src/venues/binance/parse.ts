@@ -344,8 +344,8 @@ export function createBinanceParser(ctx: ParseContext, mappers: readonly Binance
     return undefined;
   };
 
-  const mapOne = (data: Record<string, unknown>, at: string, localTs: number): CaptureRecord[] | null => {
-    const frame: BinanceFrame = data.e === undefined && data.lastUpdateId !== undefined ? { data, at, symbol: snapshotSymbol() } : { data, at };
+  const mapOne = (data: Record<string, unknown>, at: string, localTs: number, streamSymbol?: string): CaptureRecord[] | null => {
+    const frame: BinanceFrame = data.e === undefined && data.lastUpdateId !== undefined ? { data, at, symbol: streamSymbol ?? snapshotSymbol() } : { data, at };
     for (const m of mappers) if (m.canHandle(frame)) return [...m.map(frame, localTs)];
     const e = data.e;
     if (typeof e !== 'string') throw missingOr('E_MESSAGE', e, 'no event type', `${at}e`);
@@ -382,7 +382,9 @@ export function createBinanceParser(ctx: ParseContext, mappers: readonly Binance
         const data = msg.data;
         if (Array.isArray(data)) return mapMany(data, 'data', localTs);
         if (!isObject(data)) throw missingOr('E_MESSAGE', data, 'expected the payload object', 'data');
-        return mapOne(data, 'data.', localTs);
+        // `<symbol>@depthSnapshot`: a REST depth snapshot our recorder keeps in raw captures; the
+        // stream name says whose it is.
+        return mapOne(data, 'data.', localTs, stream.endsWith('@depthSnapshot') && name !== '' ? name.toUpperCase() : undefined);
       }
       if (msg.id !== undefined) {
         // Replies to SUBSCRIBE / UNSUBSCRIBE: `{"result":null,"id":1}`; a refusal carries `error`.

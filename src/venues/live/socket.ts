@@ -28,6 +28,17 @@ export interface SocketOptions {
   readonly random?: () => number;
 }
 
+const HR0 = process.hrtime.bigint();
+const EPOCH0_NS = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+
+/**
+ * Local wall-clock time in epoch ns, monotonic within the process (hrtime from a wall-clock
+ * origin): raw captures' `<local_ns>` must be epoch time, not hrtime's arbitrary zero.
+ */
+export function epochNs(): bigint {
+  return EPOCH0_NS + (process.hrtime.bigint() - HR0);
+}
+
 /** The delay before reconnect attempt `attempt` (0-based): min(max, initial x 2^attempt), jittered down by up to `jitter`. */
 export function backoffDelay(attempt: number, o: BackoffOptions = {}, random: () => number = Math.random): number {
   const initial = o.initialMs ?? 500;
@@ -114,7 +125,7 @@ export class ReconnectingSocket {
     });
     ws.on('message', (data, isBinary) => {
       if (this.ws !== ws) return;
-      const localNs = process.hrtime.bigint();
+      const localNs = epochNs();
       this.lastFrameAt = this.now();
       // A frame proves the connection: the next failure starts the backoff from the beginning.
       this.attempt = 0;

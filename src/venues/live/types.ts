@@ -52,6 +52,12 @@ export interface LiveHandlers {
   onEvents(records: readonly CaptureRecord[], localTs: number): void;
   /** Every raw text frame with its local receive time in ns (for `record --raw`). */
   onRawFrame?(text: string, localNs: bigint): void;
+  /**
+   * A REST answer the live state was built from (a Binance depth snapshot), as a frame a raw
+   * capture can keep so a re-import rebuilds what live did: `text` is one JSON line the venue's
+   * capture parser reads.
+   */
+  onRestFrame?(text: string, localNs: bigint): void;
   onGap?(gap: LiveGap): void;
   onStatus?(status: StreamStatus): void;
 }
