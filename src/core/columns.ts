@@ -63,3 +63,15 @@ export interface BookColumns {
   /** Base units; 0 deletes the level. */
   readonly qty: Float64Array;
 }
+
+/** First index whose time is not below `x` in time-ordered `ts` (its length when none). */
+export function lowerBound(ts: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ts[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

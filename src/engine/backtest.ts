@@ -4,7 +4,7 @@
  * rules on shuffled signal times or random levels, N seeds) and, when configured, a walk-forward
  * sweep whose out-of-sample folds are the headline.
  */
-import type { BookColumns, LiquidationColumns, TradeColumns } from '../core/columns.ts';
+import { lowerBound, type BookColumns, type LiquidationColumns, type TradeColumns } from '../core/columns.ts';
 import type { Venue } from '../core/events.ts';
 import type { Instrument } from '../core/instruments.ts';
 import { readBook } from '../store/book-reader.ts';
@@ -43,17 +43,6 @@ interface MarketData {
   readonly openInterest: OpenInterestColumns;
   readonly marks: MarkColumns;
   readonly books: { readonly venue: Venue; readonly cols: BookColumns }[];
-}
-
-function lowerBound(ts: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (ts[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Rows with fromMs <= ts < toMs, as views (no copy). */

@@ -15,9 +15,9 @@
  * - The journal scores a prediction from trades after it; nothing flows back from the journal.
  * The test "changing events after t never changes a decision at or before t" checks all this.
  */
-import type { TradeColumns } from '../core/columns.ts';
+import { lowerBound, type TradeColumns } from '../core/columns.ts';
 import type { Venue } from '../core/events.ts';
-import type { AbsorptionEvent, AbsorptionZone } from '../features/absorption.ts';
+import { zoneKey, type AbsorptionEvent, type AbsorptionZone } from '../features/absorption.ts';
 import { BookBaitOperator, type WallEvent } from '../features/book.ts';
 import type { CvdBar } from '../features/cvd.ts';
 import type { DivergenceEvent } from '../features/divergence.ts';
@@ -332,13 +332,7 @@ export class Engine {
    */
   private fundingRateAt(T: number, intervalMs: number): number {
     const ts = this.fundTs;
-    let lo = 0;
-    let hi = ts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (ts[mid] < T) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(ts, T);
     if (lo < ts.length && ts[lo] <= T + MINUTE_MS) return this.fundRate[lo];
     if (lo > 0 && ts[lo - 1] > T - intervalMs) return this.fundRate[lo - 1];
     return NaN;
@@ -439,7 +433,7 @@ export class Engine {
     this.zones = z.zones;
     const live = new Set<string>();
     for (const x of z.zones) {
-      const key = `${x.side}:${x.source}:${x.low}:${x.high}`;
+      const key = zoneKey(x);
       live.add(key);
       if (!this.openBands.has(key)) this.openBands.set(key, { fromTs: z.ts, toTs: null, low: x.low, high: x.high, side: x.side, source: x.source });
     }

@@ -11,7 +11,7 @@
  */
 import type { LiquidationColumns, TradeColumns } from '../core/columns.ts';
 import type { InstrumentRegistry } from '../core/instruments.ts';
-import { AbsorptionOperator, zonesFromClusters, zonesFromPredicted, type AbsorptionEvent, type AbsorptionZone } from '../features/absorption.ts';
+import { AbsorptionOperator, zoneKey, zonesFromClusters, zonesFromPredicted, type AbsorptionEvent, type AbsorptionZone } from '../features/absorption.ts';
 import { CvdOperator, type CvdBar } from '../features/cvd.ts';
 import { DivergenceOperator, type DivergenceEvent } from '../features/divergence.ts';
 import { FootprintOperator, type FootprintCandle } from '../features/footprint.ts';
@@ -173,7 +173,7 @@ export class FeaturePipeline {
     }
     const zones = [...realized, ...predicted];
     // Quiet stretches re-snapshot the same zones every timer: only a change is news.
-    const key = zones.map((z) => `${z.side}:${z.source}:${z.low}:${z.high}`).join('|');
+    const key = zones.map(zoneKey).join('|');
     if (key === this.zonesKey) return;
     this.zonesKey = key;
     this.absorption.setZones(ts, zones);

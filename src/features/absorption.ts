@@ -531,7 +531,8 @@ export class AbsorptionOperator {
   }
 }
 
-function zoneKey(z: AbsorptionZone): string {
+/** A zone's identity across snapshots: equal keys are the same zone (setZones keeps its state). */
+export function zoneKey(z: AbsorptionZone): string {
   return `${z.side}:${z.source}:${z.low}:${z.high}`;
 }
 
