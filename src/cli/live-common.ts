@@ -4,6 +4,7 @@ import { venueSymbol } from '../core/instruments.ts';
 import { LIVE_VENUES, type LiveVenue } from '../venues/live/clients.ts';
 import { LIVE_CHANNELS, type LiveChannel } from '../venues/live/types.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
+import { numberOpt } from './sizes.ts';
 
 export interface LiveMarkets {
   readonly venues: LiveVenue[];
@@ -44,9 +45,10 @@ export function untilStopped(seconds: number | undefined): { done: Promise<strin
   };
 }
 
-export function secondsOpt(text: string | undefined): number | undefined {
+/** A duration option in seconds (> 0), undefined when not given. */
+export function secondsOpt(text: string | undefined, option: string): number | undefined {
   if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`--seconds: expected a number > 0, got ${JSON.stringify(text)}`);
+  const n = numberOpt(text, option, 'a number of seconds > 0');
+  if (!(n > 0)) throw new UsageError(`${option}: expected a number of seconds > 0, got ${JSON.stringify(text)}`);
   return n;
 }

@@ -11,6 +11,7 @@ import { loadBundledInstruments } from '../venues/instruments.ts';
 import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
 import { liveMarkets, secondsOpt, untilStopped } from './live-common.ts';
 import { formatCount } from './progress.ts';
+import { numberOpt } from './sizes.ts';
 
 interface RecordOpts extends HomeOpts {
   symbol: string;
@@ -51,8 +52,8 @@ Examples:
     )
     .action(async (opts: RecordOpts) => {
       const m = liveMarkets(opts);
-      const seconds = secondsOpt(opts.seconds);
-      const flushMs = Number(opts.flushMs);
+      const seconds = secondsOpt(opts.seconds, '--seconds');
+      const flushMs = numberOpt(opts.flushMs, '--flush-ms');
       const store = await Store.open(resolveHomeOpt(opts));
       const all = [...m.symbols.values()].flat();
       const log = (line: string) => !opts.quiet && console.error(line);

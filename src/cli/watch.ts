@@ -94,8 +94,8 @@ Examples:
     )
     .action(async (opts: WatchOpts) => {
       const m = liveMarkets({ ...opts, channels: 'trades,liquidations' });
-      const seconds = secondsOpt(opts.seconds);
-      const every = secondsOpt(opts.every) ?? 1;
+      const seconds = secondsOpt(opts.seconds, '--seconds');
+      const every = secondsOpt(opts.every, '--every') ?? 1;
       const instruments = loadBundledInstruments();
       const flows = new Map<Venue, Flow>(m.venues.map((v) => [v, new Flow()]));
       const status = new Map<Venue, Map<string, StreamStatus>>(m.venues.map((v) => [v, new Map()]));
