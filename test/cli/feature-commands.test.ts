@@ -9,7 +9,7 @@ import { registerLiquidations } from '../../src/cli/liquidations.ts';
 import { registerSessions } from '../../src/cli/sessions.ts';
 import { registerSizes } from '../../src/cli/sizes.ts';
 import { Store } from '../../src/store/store.ts';
-import { NO_SHARED_DATA, SHARED_DATA } from '../helpers/shared-data.ts';
+import { realFile } from '../helpers/real-data.ts';
 import { importInto, tempDir } from '../helpers/store.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../samples/binance-spot/BTCUSDT-aggTrades-2026-01-01.csv.gz', import.meta.url));
@@ -36,8 +36,8 @@ function lazyHome(fill: (store: Store) => Promise<void>): () => Promise<string> 
 
 const spotHome = lazyHome((s) => importInto(s, SAMPLE).then(() => undefined));
 const liqHome = lazyHome(async (s) => {
-  await importInto(s, join(SHARED_DATA, 'tardisnode-okex-futures-v5-ws-samples.jsonl'));
-  await importInto(s, join(SHARED_DATA, 'tardisnode-bybit-v5-ws-samples.jsonl'));
+  await importInto(s, realFile('tardisnode-okex-futures-v5-ws-samples.jsonl'));
+  await importInto(s, realFile('tardisnode-bybit-v5-ws-samples.jsonl'));
 });
 /** Hand-made liquidations and trades of binance BTCUSDT (prices in 10 bps bins: 100 and 99.99 share one). */
 const synthHome = lazyHome(async (s) => {
@@ -184,7 +184,7 @@ describe('orderflow sessions', () => {
 });
 
 describe('orderflow liquidations', () => {
-  it('clusters of real OKX liquidations (--json), with the side liquidated and NaN as null', { skip: NO_SHARED_DATA }, async () => {
+  it('clusters of real OKX liquidations (--json), with the side liquidated and NaN as null', async () => {
     const out = JSON.parse(await liquidations('--symbol', 'XRP-USD-230929', '--venues', 'okx', '--median-multiple', '0', '--json')) as Record<string, any>;
     assert.equal(out.ts, 1680173247614); // the last event
     assert.deepEqual(out.bins, { bps: 10 });
@@ -200,7 +200,7 @@ describe('orderflow liquidations', () => {
     assert.deepEqual([early.ts, early.clusters], [null, []]);
   });
 
-  it('--bin-ticks uses the registry tick, or needs --tick for an unknown instrument', { skip: NO_SHARED_DATA }, async () => {
+  it('--bin-ticks uses the registry tick, or needs --tick for an unknown instrument', async () => {
     const out = JSON.parse(await liquidations('--symbol', 'XRPUSD', '--venues', 'bybit', '--bin-ticks', '10', '--median-multiple', '0', '--json')) as Record<string, any>;
     assert.deepEqual(out.bins, { tick: 0.0001, bin_ticks: 10 });
     assert.deepEqual(out.clusters.map((c: any) => [c.side, c.low, c.high, Math.round(c.notional)]), [['short', 0.515, 0.515, 6949]]);
@@ -209,7 +209,7 @@ describe('orderflow liquidations', () => {
     assert.deepEqual(gala.clusters.map((c: any) => [c.side, c.low, c.count]), [['long', 0.038, 1]]);
   });
 
-  it('the table reminds that feeds are sampled; --heatmap as JSON and as a table', { skip: NO_SHARED_DATA }, async () => {
+  it('the table reminds that feeds are sampled; --heatmap as JSON and as a table', async () => {
     const text = await liquidations('--symbol', 'XRPUSD', '--venues', 'bybit');
     assert.match(text, /liquidation clusters of bybit XRPUSD at 2023-04-05 05:52:24\.093: 0 long, 0 short/);
     assert.match(text, /sampled.*lower bounds.*docs\/NORMALIZATION\.md/);

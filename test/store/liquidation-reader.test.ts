@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { liquidationSnapshots, type LiquidationColumns } from '../../src/features/liquidations.ts';
 import { readLiquidations, type LiquidationQuery } from '../../src/store/liquidation-reader.ts';
 import type { Store } from '../../src/store/store.ts';
-import { NO_SHARED_DATA, SHARED_DATA } from '../helpers/shared-data.ts';
+import { realFile } from '../helpers/real-data.ts';
 import { importInto, openTempStore } from '../helpers/store.ts';
 
 const D = Date.UTC(2026, 0, 1);
@@ -78,10 +77,10 @@ describe('liquidation reader', () => {
     }
   });
 
-  it('reads real OKX and Bybit liquidations imported from captures, ready for the liquidation map', { skip: NO_SHARED_DATA }, async () => {
+  it('reads real OKX and Bybit liquidations imported from captures, ready for the liquidation map', async () => {
     const store = await openTempStore();
-    await importInto(store, join(SHARED_DATA, 'tardisnode-okex-futures-v5-ws-samples.jsonl'));
-    await importInto(store, join(SHARED_DATA, 'tardisnode-bybit-v5-ws-samples.jsonl'));
+    await importInto(store, realFile('tardisnode-okex-futures-v5-ws-samples.jsonl'));
+    await importInto(store, realFile('tardisnode-bybit-v5-ws-samples.jsonl'));
     // XRP inverse contracts on both venues: OKX XRP-USD-230929 (bkPx 0.55205, 39 contracts of 10 USD,
     // side buy: a short was liquidated; the capture holds the message twice) and Bybit legacy
     // `liquidation` XRPUSD (price 0.5149, 6949 USD contracts).

@@ -16,7 +16,7 @@ const SNAP = join(dirname(fileURLToPath(import.meta.url)), '../../src/venues/ins
 const snapshot = (venue: string) => JSON.parse(readFileSync(join(SNAP, `${venue}.json`), 'utf8'));
 const registry = loadBundledInstruments();
 
-/** Every symbol the fixtures in /work/shared/data and test/fixtures name, plus AKT everywhere. */
+/** Every symbol the fixtures in test/fixtures name, plus AKT everywhere. */
 const NEEDED: Record<Venue, string[]> = {
   binance: ['BTCUSDT', 'ETHUSDT', 'SUSHIUSDT', 'AKROUSDT', 'CTKUSDT', 'KEEPUSDT', 'AKTUSDT'],
   bybit: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'DOGEUSDT', 'XRPUSDT', 'PIPPINUSDT', 'LTCUSDT', 'BTCUSD', 'BTCUSDU23', 'XRPUSD', 'AKTUSDT'],

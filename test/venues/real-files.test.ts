@@ -1,17 +1,19 @@
 /**
- * Every real file of /work/shared/data (SOURCES.md) goes through `orderflow import`'s code path
- * into a fresh store: the format chosen and the rows per table are pinned. Skipped when the data
- * folder is absent.
+ * Every real file the repository carries whole (test/helpers/real-data.ts: the team's data folder,
+ * copied into test/fixtures/<venue>/) goes through `orderflow import`'s code path into a fresh
+ * store: the format chosen and the rows per table are pinned. A copy stored as `.gz` is imported
+ * as such, as a user's gzipped download would be.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { ParseError } from '../../src/core/errors.ts';
 import type { Store } from '../../src/store/store.ts';
-import { SHARED_DATA, NO_SHARED_DATA } from '../helpers/shared-data.ts';
+import { REAL_FILES, realFile } from '../helpers/real-data.ts';
 import { importInto, openTempStore, tableCounts } from '../helpers/store.ts';
 
-const DATA = SHARED_DATA;
+const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 type Counts = Partial<Record<'trade' | 'liq' | 'bookmsg' | 'ticker' | 'kline', number>>;
 
@@ -64,16 +66,18 @@ async function counts(store: Store, importId: number): Promise<Counts> {
   return Object.fromEntries(rows.filter((r) => r.n > 0).map((r) => [r.t, r.n]));
 }
 
-describe('every real data file imports', { skip: NO_SHARED_DATA }, () => {
-  it('has an expectation for every file of the data folder', () => {
-    const files = readdirSync(DATA).filter((f) => !f.endsWith('.md')).sort();
-    assert.deepEqual(files, Object.keys({ ...EXPECTED, ...NEED_SKIP }).sort());
+describe('every real data file imports', () => {
+  it('has an expectation for every real file, and every whole copy in test/fixtures/*/full/ is one of them', () => {
+    assert.deepEqual(REAL_FILES, Object.keys({ ...EXPECTED, ...NEED_SKIP }).sort());
+    const venues = readdirSync(FIXTURES).filter((v) => existsSync(`${FIXTURES}${v}/full`));
+    const full = venues.flatMap((v) => readdirSync(`${FIXTURES}${v}/full`).map((f) => `${FIXTURES}${v}/full/${f}`));
+    assert.deepEqual(full.sort(), REAL_FILES.map(realFile).filter((p) => p.includes('/full/')).sort());
   });
 
   for (const [file, [format, want]] of Object.entries(EXPECTED)) {
     it(`${file}: ${format}, ${JSON.stringify(want)}`, async () => {
       const store = await openTempStore();
-      const r = await importInto(store, DATA + file);
+      const r = await importInto(store, realFile(file));
       assert.equal(r.format, format);
       assert.equal(r.skipped, 0);
       assert.deepEqual(await counts(store, r.importId), want);
@@ -83,8 +87,8 @@ describe('every real data file imports', { skip: NO_SHARED_DATA }, () => {
   for (const [file, [format, want, skipped, [code, field]]] of Object.entries(NEED_SKIP)) {
     it(`${file}: refused as a whole (${code} ${field}), imported with --skip-bad-rows`, async () => {
       const store = await openTempStore();
-      await assert.rejects(importInto(store, DATA + file), (e: unknown) => e instanceof ParseError && e.code === code && e.field === field);
-      const r = await importInto(store, DATA + file, { skipBadRows: true });
+      await assert.rejects(importInto(store, realFile(file)), (e: unknown) => e instanceof ParseError && e.code === code && e.field === field);
+      const r = await importInto(store, realFile(file), { skipBadRows: true });
       assert.equal(r.format, format);
       assert.deepEqual(r.skippedByCode, skipped);
       assert.deepEqual(await counts(store, r.importId), want);
@@ -94,16 +98,16 @@ describe('every real data file imports', { skip: NO_SHARED_DATA }, () => {
   it('imports all of them into one store, and a second pass adds 0 rows', async () => {
     const store = await openTempStore();
     const files = Object.keys({ ...EXPECTED, ...NEED_SKIP }).sort();
-    for (const f of files) assert.equal((await importInto(store, DATA + f, { skipBadRows: f in NEED_SKIP })).status, 'imported', f);
+    for (const f of files) assert.equal((await importInto(store, realFile(f), { skipBadRows: f in NEED_SKIP })).status, 'imported', f);
     const before = await tableCounts(store);
-    for (const f of files) assert.equal((await importInto(store, DATA + f, { skipBadRows: f in NEED_SKIP })).status, 'already-imported', f);
+    for (const f of files) assert.equal((await importInto(store, realFile(f), { skipBadRows: f in NEED_SKIP })).status, 'already-imported', f);
     assert.deepEqual(await tableCounts(store), before);
     assert.equal(before.imports, files.length);
   });
 
   it('stores capture klines with their closed flag (4 closed and 4 open per capture)', async () => {
     const store = await openTempStore();
-    for (const f of ['binance-um-ws-kline_1m-2021-07-22.jsonl', 'bybit-v5-linear-ws-kline1-2026-08-09.jsonl']) await importInto(store, DATA + f);
+    for (const f of ['binance-um-ws-kline_1m-2021-07-22.jsonl', 'bybit-v5-linear-ws-kline1-2026-08-09.jsonl']) await importInto(store, realFile(f));
     const rows = await store.rows<{ venue: string; closed: boolean; n: number }>('SELECT venue, closed, count(*)::INT AS n FROM klines GROUP BY ALL ORDER BY ALL');
     assert.deepEqual(rows.map((r) => [r.venue, r.closed, r.n]), [['binance', false, 4], ['binance', true, 4], ['bybit', false, 4], ['bybit', true, 4]]);
   });

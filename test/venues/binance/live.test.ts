@@ -4,16 +4,13 @@
  * backoffs throughout; waits poll, never sleep for long.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, it } from 'node:test';
 import { EMPTY_TICKER_FIELDS, type BookEvent, type BookLevel, type CaptureRecord, type LiquidationEvent, type MarketEvent, type TickerEvent, type TradeEvent } from '../../../src/core/events.ts';
 import { InstrumentRegistry } from '../../../src/core/instruments.ts';
 import { BinanceLiveClient, type BinanceLiveOptions } from '../../../src/venues/binance/live.ts';
 import { startBinanceMockServer, type BinanceMockServerOptions } from '../../../src/venues/binance/mock-server.ts';
 import type { LiveGap, StreamStatus } from '../../../src/venues/live/types.ts';
-
-const SHARED = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
+import { realFile, realLines } from '../../helpers/real-data.ts';
 
 const until = async (cond: () => boolean, what: string, ms = 4000): Promise<void> => {
   const end = Date.now() + ms;
@@ -441,8 +438,8 @@ describe('BinanceLiveClient: captured frames replayed raw', () => {
     // Subscribed first, so the capture's first frames are buffered and the snapshot meets them.
     await client.start();
     await until(() => server.subscriptions().length === 4, 'subscribed');
-    const lines = await server.replayCapture(`${SHARED}binance-um-ws-depthUpdate-100ms-2021-07-22.jsonl`);
-    const trades = await server.replayCapture(`${SHARED}binance-um-ws-aggTrade-2021-07-22.jsonl`);
+    const lines = await server.replayCapture(realFile('binance-um-ws-depthUpdate-100ms-2021-07-22.jsonl'));
+    const trades = await server.replayCapture(realFile('binance-um-ws-aggTrade-2021-07-22.jsonl'));
     assert.equal(lines, 764);
     assert.equal(trades, 91);
     for (const s of ['SUSHIUSDT', 'CTKUSDT']) {
@@ -456,7 +453,7 @@ describe('BinanceLiveClient: captured frames replayed raw', () => {
       assert.deepEqual(sink.book(s).levels(), { bids: server.book(s).bids, asks: server.book(s).asks }, s);
     }
     // The raw frames arrived byte-exact.
-    const captured = readFileSync(`${SHARED}binance-um-ws-depthUpdate-100ms-2021-07-22.jsonl`, 'utf8').split('\n').filter((l) => l.startsWith('{"stream":"sushiusdt@depth@100ms"'));
+    const captured = realLines('binance-um-ws-depthUpdate-100ms-2021-07-22.jsonl').filter((l) => l.startsWith('{"stream":"sushiusdt@depth@100ms"'));
     const got = sink.raw.filter((r) => r.startsWith('{"stream":"sushiusdt@depth@100ms"')).slice(0, captured.length);
     assert.equal(captured.length, 255);
     assert.ok(got.length === captured.length && got.every((r, i) => r === captured[i]), 'byte-exact captured frames');

@@ -5,8 +5,6 @@
  * the parse functions added for live fuzzed with hostile input.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import WebSocket from 'ws';
@@ -37,9 +35,7 @@ import {
 } from '../../../src/venues/binance/parse.ts';
 import { BinanceRest } from '../../../src/venues/binance/rest.ts';
 import { binanceAggTradesUrl, binanceCombinedStreamUrl, binanceDepthUrl, binanceOpenInterestUrl, binanceRestBase, binanceStreamRoute, binanceWsBase } from '../../../src/venues/binance/urls.ts';
-
-const SHARED = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
-const sharedLines = (name: string) => readFileSync(`${SHARED}${name}`, 'utf8').split('\n').filter((l) => l !== '');
+import { realFile, realLines } from '../../helpers/real-data.ts';
 
 const until = async (cond: () => boolean, what: string, ms = 3000): Promise<void> => {
   const end = Date.now() + ms;
@@ -308,7 +304,7 @@ describe('Binance mock server: feeding and faults', () => {
         yield trade(i);
         await new Promise((r) => setImmediate(r));
       }
-      yield sharedLines('binance-um-ws-aggTrade-2021-07-22.jsonl')[0]; // a CTKUSDT frame, as captured
+      yield realLines('binance-um-ws-aggTrade-2021-07-22.jsonl')[0]; // a CTKUSDT frame, as captured
     }
     const s = await server();
     const c = await client(`${s.wsUrl}/market/stream`);
@@ -319,7 +315,7 @@ describe('Binance mock server: feeding and faults', () => {
     await fed.sourceDone;
     assert.equal(fed.trades('BTCUSDT').length, 3);
     await until(() => c.frames.length === 5, 'four frames');
-    assert.equal(c.frames[4], sharedLines('binance-um-ws-aggTrade-2021-07-22.jsonl')[0]);
+    assert.equal(c.frames[4], realLines('binance-um-ws-aggTrade-2021-07-22.jsonl')[0]);
     assert.deepEqual(s.trades('CTKUSDT').map((t) => t.id), ['16599292']);
   });
 
@@ -327,8 +323,8 @@ describe('Binance mock server: feeding and faults', () => {
     const s = await server();
     const c = await client(`${s.wsUrl}/market/stream`);
     await c.subscribe(['sushiusdt@aggTrade']);
-    assert.equal(await s.replayCapture(`${SHARED}binance-um-ws-aggTrade-2021-07-22.jsonl`), 91);
-    const sushi = sharedLines('binance-um-ws-aggTrade-2021-07-22.jsonl').filter((l) => l.startsWith('{"stream":"sushiusdt@aggTrade"'));
+    assert.equal(await s.replayCapture(realFile('binance-um-ws-aggTrade-2021-07-22.jsonl')), 91);
+    const sushi = realLines('binance-um-ws-aggTrade-2021-07-22.jsonl').filter((l) => l.startsWith('{"stream":"sushiusdt@aggTrade"'));
     await until(() => c.frames.length === 1 + sushi.length, 'the SUSHI frames');
     assert.deepEqual(c.frames.slice(1), sushi);
     const firstId = JSON.parse(sushi[0]).data.a;
@@ -453,17 +449,17 @@ describe('Binance encoder: the inverse of parse.ts', () => {
   it('writes the key order of the captured frames', () => {
     const keys = (line: string) => Object.keys(JSON.parse(line.slice(line.indexOf('{'))).data ?? JSON.parse(line.slice(line.indexOf('{'))));
     const t: TradeEvent = { type: 'trade', venue: 'binance', symbol: 'CTKUSDT', ts: 1626992741421, localTs: NaN, price: 1.011, qty: 10, side: 'buy', id: '16599292' };
-    assert.deepEqual(Object.keys(encodeAggTrade(t, { a: 16599292, f: 23961322, l: 23961322 })), keys(sharedLines('binance-um-ws-aggTrade-2021-07-22.jsonl')[0]));
+    assert.deepEqual(Object.keys(encodeAggTrade(t, { a: 16599292, f: 23961322, l: 23961322 })), keys(realLines('binance-um-ws-aggTrade-2021-07-22.jsonl')[0]));
     const d: BookEvent = { type: 'book', venue: 'binance', symbol: 'SUSHIUSDT', ts: 1, localTs: NaN, isSnapshot: false, bids: [], asks: [], seq: 2 };
-    assert.deepEqual(Object.keys(encodeDepthUpdate(d, { U: 1, u: 2, pu: 0 })), keys(sharedLines('binance-um-ws-depthUpdate-100ms-2021-07-22.jsonl')[0]));
-    const tardis = sharedLines('tardisnode-binance-futures-ws-samples.jsonl');
+    assert.deepEqual(Object.keys(encodeDepthUpdate(d, { U: 1, u: 2, pu: 0 })), keys(realLines('binance-um-ws-depthUpdate-100ms-2021-07-22.jsonl')[0]));
+    const tardis = realLines('tardisnode-binance-futures-ws-samples.jsonl');
     const l: LiquidationEvent = { type: 'liquidation', venue: 'binance', symbol: 'BTCUSDT', ts: 1, localTs: NaN, price: 1, qty: 1, side: 'buy', id: '' };
     assert.deepEqual(Object.keys(encodeForceOrder(l)), keys(tardis[12]));
     assert.deepEqual(Object.keys(encodeForceOrder(l).o), Object.keys(JSON.parse(tardis[12]).data.o));
     const m: TickerEvent = { type: 'ticker', venue: 'binance', symbol: 'BTCUSDT', ts: 1, localTs: NaN, ...EMPTY_TICKER_FIELDS, markPrice: 1, indexPrice: 1, fundingRate: 0.0001, nextFundingTs: 2 };
     assert.deepEqual(Object.keys(encodeMarkPrice(m)), keys(tardis[9]));
     assert.deepEqual(Object.keys(encodeBookTicker({ ...m, bestBid: 1, bestBidQty: 1, bestAsk: 2, bestAskQty: 1 }, 1)), keys(tardis[14]));
-    const snapLine = sharedLines('hftbacktest-binance-um-BTCUSDT-allstreams-20240808-head.txt')[54];
+    const snapLine = realLines('hftbacktest-binance-um-BTCUSDT-allstreams-20240808-head.txt')[54];
     assert.deepEqual(Object.keys(encodeDepthSnapshot({ ts: 1, seq: 1, bids: [], asks: [] })), keys(snapLine));
   });
 });

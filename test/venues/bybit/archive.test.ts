@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
@@ -16,12 +16,11 @@ import { okxFormats } from '../../../src/venues/okx/archive.ts';
 import { assertGolden } from '../../helpers/golden.ts';
 import { context, lines, runFormat } from '../../helpers/run-format.ts';
 import { bybitTestInstruments } from './instruments.ts';
-import { SHARED_DATA } from '../../helpers/shared-data.ts';
+import { realFile, realLines } from '../../helpers/real-data.ts';
 
 const FIX = fileURLToPath(new URL('../../fixtures/bybit/', import.meta.url));
-const DATA = SHARED_DATA;
 const fixture = (name: string) => readFileSync(FIX + name, 'utf8');
-const OB_ZIP = `${DATA}bybit-linear-ob500-XRPUSDT-2024-12-01.data.zip`;
+const OB_ZIP = realFile('bybit-linear-ob500-XRPUSDT-2024-12-01.data.zip');
 const OB_NAME = '2024-12-01_XRPUSDT_ob500.data';
 
 function code(fn: () => unknown, expected: string, field?: string): void {
@@ -31,7 +30,7 @@ function code(fn: () => unknown, expected: string, field?: string): void {
 /** The WebSocket trades of one symbol from the full capture (the CSV fixtures were built from them). */
 function wsTrades(symbol: string): TradeEvent[] {
   const parser = createBybitParser(context('x'));
-  return lines(readFileSync(`${DATA}bybit-v5-linear-ws-publicTrade-2026-08-09.jsonl`, 'utf8'))
+  return realLines('bybit-v5-linear-ws-publicTrade-2026-08-09.jsonl')
     .flatMap((l) => parser.parse(JSON.parse(l), NaN) ?? [])
     .filter((e): e is TradeEvent => e.type === 'trade' && e.symbol === symbol);
 }
@@ -47,7 +46,7 @@ describe('bybit-trades-archive (public.bybit.com/trading CSV)', () => {
     assertGolden(`${FIX}golden/BTCUSDT2026-08-09.json`, sink.events);
   });
 
-  it('gives exactly the WebSocket trades the rows were built from', { skip: !existsSync(`${DATA}bybit-v5-linear-ws-publicTrade-2026-08-09.jsonl`) }, () => {
+  it('gives exactly the WebSocket trades the rows were built from', () => {
     assert.deepEqual(runFormat(bybitTradesArchiveFormat, context('x'), fixture('BTCUSDT2026-08-09.csv')).events, wsTrades('BTCUSDT'));
     assert.deepEqual(runFormat(bybitTradesArchiveFormat, context('x'), fixture('ETHUSDT2026-08-09.csv')).events, wsTrades('ETHUSDT'));
   });
@@ -112,7 +111,7 @@ describe('bybit-ob-archive (official orderbook.500 download)', () => {
     assertGolden(`${FIX}golden/2024-12-01_XRPUSDT_ob500-head3.json`, books);
   });
 
-  it('reads the real zip: 1 snapshot + 49 deltas', { skip: !existsSync(OB_ZIP) }, async () => {
+  it('reads the real zip: 1 snapshot + 49 deltas', async () => {
     const { name, text } = await readSingleZipEntry(OB_ZIP);
     assert.equal(name, OB_NAME);
     const first = lines(text)[0];

@@ -4,7 +4,6 @@
  * wait polls a condition, never a fixed sleep.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ParseError, UsageError } from '../../../src/core/errors.ts';
@@ -18,7 +17,7 @@ import { startBybitMockServer, type BybitMockServer, type BybitMockServerOptions
 import { createBybitParser, parseBybitRecentTrades } from '../../../src/venues/bybit/parse.ts';
 import { BybitTickerMerger, RecentKeys } from '../../../src/venues/bybit/stream-state.ts';
 import { mutatedFrames } from '../../helpers/mutate.ts';
-import { SHARED_DATA } from '../../helpers/shared-data.ts';
+import { realLines } from '../../helpers/real-data.ts';
 
 const instruments = new InstrumentRegistry();
 
@@ -192,10 +191,10 @@ describe('bybit live: normal flow', () => {
     assert.deepEqual(r.gaps, []);
   });
 
-  const CAPTURES = ['publicTrade', 'orderbook200', 'tickers'].map((k) => `${SHARED_DATA}bybit-v5-linear-ws-${k}-2026-08-09.jsonl`);
-  it('replays the captured frames: the client decodes them exactly as parse.ts does', { skip: !CAPTURES.every(existsSync) }, async () => {
+  const CAPTURES = ['publicTrade', 'orderbook200', 'tickers'].map((k) => `bybit-v5-linear-ws-${k}-2026-08-09.jsonl`);
+  it('replays the captured frames: the client decodes them exactly as parse.ts does', async () => {
     const r = await rig({ lagWarnMs: Infinity }, { symbols: ['BTCUSDT'], awaitBookData: true });
-    const frames = CAPTURES.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.includes('BTCUSDT"'))).map((l) => ({ l, ts: (JSON.parse(l) as { ts: number }).ts }));
+    const frames = CAPTURES.flatMap((f) => realLines(f).filter((l) => l.includes('BTCUSDT"'))).map((l) => ({ l, ts: (JSON.parse(l) as { ts: number }).ts }));
     frames.sort((a, b) => a.ts - b.ts);
     await r.srv.replayRaw(frames.map((f) => f.l));
     const parser = createBybitParser({ fileName: 'x', symbol: undefined, instruments });

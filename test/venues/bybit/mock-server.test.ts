@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import WebSocket from 'ws';
@@ -16,7 +15,7 @@ import { decimalText, encodeBook, encodeLiquidation, encodeTickerData, encodeTra
 import { startBybitMockServer, type BybitMockServer, type BybitMockServerOptions } from '../../../src/venues/bybit/mock-server.ts';
 import { createBybitParser, parseBybitRecentTrades } from '../../../src/venues/bybit/parse.ts';
 import { orderbookUrl, openInterestUrl, publicLinearUrl, recentTradeUrl } from '../../../src/venues/bybit/urls.ts';
-import { SHARED_DATA } from '../../helpers/shared-data.ts';
+import { realLines } from '../../helpers/real-data.ts';
 import { bybitTestInstruments } from './instruments.ts';
 
 const LINEAR = { contractType: 'linear', contractValue: 1 } as const;
@@ -136,10 +135,10 @@ describe('bybit mock: protocol replies', () => {
 });
 
 describe('bybit mock: frames', () => {
-  const first = (name: string) => JSON.parse(readFileSync(`${SHARED_DATA}${name}`, 'utf8').split('\n')[0]) as Record<string, unknown>;
+  const line = (name: string, i: number) => JSON.parse(realLines(name)[i]) as Record<string, unknown>;
   const captured = ['publicTrade', 'orderbook200', 'tickers'].map((k) => `bybit-v5-linear-ws-${k}-2026-08-09.jsonl`);
 
-  it('publishes frames with the captured shapes and key order', { skip: !captured.every((f) => existsSync(SHARED_DATA + f)) }, async () => {
+  it('publishes frames with the captured shapes and key order', async () => {
     const srv = await server();
     const c = await connect(srv);
     c.send({ op: 'subscribe', args: ['publicTrade.BTCUSDT', 'orderbook.200.BTCUSDT', 'tickers.BTCUSDT'] });
@@ -150,13 +149,13 @@ describe('bybit mock: frames', () => {
     const f = await c.frames(5);
     const keys = (o: unknown) => Object.keys(o as object);
     const [t, b, tk] = [f[2], f[3], f[4]];
-    const ct = first(captured[0]);
+    const ct = line(captured[0], 0);
     assert.deepEqual(keys(t), keys(ct));
     assert.deepEqual(keys((t.data as unknown[])[0]), keys((ct.data as unknown[])[0]));
-    const cb = JSON.parse(readFileSync(SHARED_DATA + captured[1], 'utf8').split('\n')[1]) as Record<string, unknown>;
+    const cb = line(captured[1], 1);
     assert.deepEqual(keys(b), keys(cb));
     assert.deepEqual(keys(b.data), keys(cb.data));
-    const ck = first(captured[2]);
+    const ck = line(captured[2], 0);
     assert.deepEqual(keys(tk), keys(ck));
     // Our fields, in the capture's order.
     const order = keys(ck.data);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BookEvent, KlineRecord, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../../../src/core/events.ts';
@@ -10,10 +10,9 @@ import { assertGolden } from '../../helpers/golden.ts';
 import { onlyRecord, parseError } from '../../helpers/parse-results.ts';
 import { context, lines, runFormat } from '../../helpers/run-format.ts';
 import { bybitTestInstruments } from './instruments.ts';
-import { SHARED_DATA } from '../../helpers/shared-data.ts';
+import { realLines, realText } from '../../helpers/real-data.ts';
 
 const FIX = fileURLToPath(new URL('../../fixtures/bybit/', import.meta.url));
-const DATA = SHARED_DATA;
 const fixture = (name: string) => readFileSync(FIX + name, 'utf8');
 const frames = (name: string) => lines(fixture(name)).map((l) => JSON.parse(l) as Record<string, unknown>);
 
@@ -66,8 +65,8 @@ describe('bybit trades', () => {
     parseError(() => bare.parse(frames('tardisnode-bybit-v5-ws-samples.jsonl')[0], NaN), 'E_INSTRUMENT', 'data[0].s');
   });
 
-  it('counts the whole capture: 327 trades from 102 messages', { skip: !existsSync(`${DATA}bybit-v5-linear-ws-publicTrade-2026-08-09.jsonl`) }, () => {
-    const all = lines(readFileSync(`${DATA}bybit-v5-linear-ws-publicTrade-2026-08-09.jsonl`, 'utf8'));
+  it('counts the whole capture: 327 trades from 102 messages', () => {
+    const all = realLines('bybit-v5-linear-ws-publicTrade-2026-08-09.jsonl');
     assert.equal(all.length, 102);
     const events = all.flatMap((l) => parse(JSON.parse(l)) ?? []);
     assert.equal(events.length, 327);
@@ -125,8 +124,8 @@ describe('bybit order book', () => {
     assert.deepEqual(b.bids[2], [65093.1, 0]);
   });
 
-  it('counts the whole capture: 1,598 book messages (4 snapshots)', { skip: !existsSync(`${DATA}bybit-v5-linear-ws-orderbook200-2026-08-09.jsonl`) }, () => {
-    const events = lines(readFileSync(`${DATA}bybit-v5-linear-ws-orderbook200-2026-08-09.jsonl`, 'utf8')).flatMap((l) => parse(JSON.parse(l)) ?? []) as BookEvent[];
+  it('counts the whole capture: 1,598 book messages (4 snapshots)', () => {
+    const events = realLines('bybit-v5-linear-ws-orderbook200-2026-08-09.jsonl').flatMap((l) => parse(JSON.parse(l)) ?? []) as BookEvent[];
     assert.equal(events.length, 1598);
     assert.equal(events.filter((e) => e.isSnapshot).length, 4);
   });
@@ -176,7 +175,6 @@ describe('bybit tickers', () => {
 });
 
 describe('bybit klines', () => {
-  const KLINE_FILE = `${DATA}bybit-v5-linear-ws-kline1-2026-08-09.jsonl`;
 
   it('maps a kline item: symbol from the topic, interval 1 -> 1m, volume base, turnover quote, confirm -> closed', () => {
     const out = parse(frames('kline1-2026-08-09-head2.jsonl')[0], 5);
@@ -197,8 +195,8 @@ describe('bybit klines', () => {
     parseError(() => createBybitParser(context('x')).parse(f, NaN), 'E_INSTRUMENT', 'topic');
   });
 
-  it('keeps the last update of each candle in a capture: 8 bars, 4 confirmed', { skip: !existsSync(KLINE_FILE) }, () => {
-    const all = readFileSync(KLINE_FILE, 'utf8');
+  it('keeps the last update of each candle in a capture: 8 bars, 4 confirmed', () => {
+    const all = realText('bybit-v5-linear-ws-kline1-2026-08-09.jsonl');
     assert.equal(lines(all).length, 71);
     const { klines, events } = runFormat(bybitCaptureFormat, context('k.jsonl'), all);
     assert.equal(events.length, 0);

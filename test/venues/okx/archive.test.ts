@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ParseError } from '../../../src/core/errors.ts';
@@ -13,12 +13,10 @@ import { OKX_TRADES_HEADER, OKX_TRADES_HEADER_LEGACY, OKX_TRADES_HEADER_SOURCE }
 import { assertGolden } from '../../helpers/golden.ts';
 import { context, lines, runFormat } from '../../helpers/run-format.ts';
 import { okxTestInstruments } from './instruments.ts';
-import { SHARED_DATA } from '../../helpers/shared-data.ts';
+import { realText } from '../../helpers/real-data.ts';
 
 const FIX = fileURLToPath(new URL('../../fixtures/okx/', import.meta.url));
 const fixture = (name: string) => readFileSync(FIX + name, 'utf8');
-const WS = `${SHARED_DATA}okx-v5-ws-trades-2022-05-13.jsonl`;
-const noCapture = !existsSync(WS);
 
 function code(fn: () => unknown, expected: string, field?: string): void {
   assert.throws(fn, (e: unknown) => e instanceof ParseError && e.code === expected && (field === undefined || e.field === field));
@@ -27,7 +25,7 @@ function code(fn: () => unknown, expected: string, field?: string): void {
 /** The WebSocket trades of one instrument (the CSV fixtures were built from this capture's values). */
 function wsTrades(instId: string): TradeEvent[] {
   const parser = createOkxParser(context('x', { instruments: okxTestInstruments() }));
-  return lines(readFileSync(WS, 'utf8')).flatMap((l) => parser.parse(JSON.parse(l), NaN) ?? [])
+  return lines(realText('okx-v5-ws-trades-2022-05-13.jsonl')).flatMap((l) => parser.parse(JSON.parse(l), NaN) ?? [])
     .filter((e): e is TradeEvent => e.type === 'trade' && e.symbol === instId);
 }
 
@@ -57,7 +55,7 @@ describe('okx-trades-archive (historical trade history CSV)', () => {
     assert.equal(events[0].qty, (100 * 10) / 5.123);
   });
 
-  it('every variant gives exactly the WebSocket trades its rows were built from', { skip: noCapture }, () => {
+  it('every variant gives exactly the WebSocket trades its rows were built from', () => {
     assert.deepEqual(archive('BTC-USDT-trades-2022-05-13.csv'), wsTrades('BTC-USDT'));
     assert.deepEqual(archive('BTC-USD-220527-trades-2022-05-13.csv'), wsTrades('BTC-USD-220527'));
     assert.deepEqual(archive('UNI-USD-SWAP-trades-2022-05-13.csv'), wsTrades('UNI-USD-SWAP'));

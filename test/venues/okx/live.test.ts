@@ -3,7 +3,6 @@
  * with its outcome asserted. Nothing here touches the internet; timeouts and backoffs are short.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ParseError } from '../../../src/core/errors.ts';
@@ -16,7 +15,7 @@ import { startOkxMockServer, type OkxMockServer, type OkxMockServerOptions } fro
 import { createOkxParser, okxArgOf, okxBookSeq, okxErrorTarget, okxRestEnvelope, okxTradeSpan, parseOkxEvent } from '../../../src/venues/okx/parse.ts';
 import { mutatedFrames } from '../../helpers/mutate.ts';
 import { context } from '../../helpers/run-format.ts';
-import { NO_SHARED_DATA, SHARED_DATA } from '../../helpers/shared-data.ts';
+import { realLines } from '../../helpers/real-data.ts';
 import { okxTestInstruments } from './instruments.ts';
 
 const instruments = okxTestInstruments();
@@ -464,10 +463,10 @@ describe('okx live: faults', () => {
 describe('okx live: the real 2022 books capture through the client', () => {
   afterEach(stopAll);
 
-  it('replayed raw, every checksum verifies: no resync, and the book equals the one parse.ts builds', { skip: NO_SHARED_DATA }, async () => {
+  it('replayed raw, every checksum verifies: no resync, and the book equals the one parse.ts builds', async () => {
     const symbols = ['BTC-USD-220527', 'UNI-USD-SWAP', 'BTC-USDT'];
     const t = await setup({ symbols, channels: ['book'] });
-    const lines = readFileSync(`${SHARED_DATA}okx-v5-ws-books-2022-05-13.jsonl`, 'utf8').split('\n').filter((l) => l !== '');
+    const lines = realLines('okx-v5-ws-books-2022-05-13.jsonl');
     t.server.replayRaw(lines);
     await until(() => symbols.reduce((n, s) => n + t.stream(`books:${s}`).messages, 0) === 3 + 290, 'replay');
     const parser = createOkxParser(context('x', { instruments }));

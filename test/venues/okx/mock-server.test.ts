@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
@@ -20,13 +19,12 @@ import { startOkxMockServer, type OkxMockServer } from '../../../src/venues/okx/
 import { createOkxParser, okxBookSeq } from '../../../src/venues/okx/parse.ts';
 import { okxBooksUrl, okxHistoryTradesUrl, okxOpenInterestUrl, okxTradesUrl } from '../../../src/venues/okx/urls.ts';
 import { context } from '../../helpers/run-format.ts';
-import { HAVE_SHARED_DATA, NO_SHARED_DATA, SHARED_DATA } from '../../helpers/shared-data.ts';
+import { realLines } from '../../helpers/real-data.ts';
 import { BTC_USD_SWAP, BTC_USDT_SWAP, okxTestInstruments } from './instruments.ts';
 
 const instruments = okxTestInstruments();
 const parser = createOkxParser(context('x', { instruments }));
-const CAPTURE_BOOKS = `${SHARED_DATA}okx-v5-ws-books-2022-05-13.jsonl`;
-const captureLines = () => readFileSync(CAPTURE_BOOKS, 'utf8').split('\n').filter((l) => l !== '');
+const captureLines = () => realLines('okx-v5-ws-books-2022-05-13.jsonl');
 
 const until = async (cond: () => boolean, ms = 3000) => {
   const end = Date.now() + ms;
@@ -73,7 +71,7 @@ describe('okx checksum: OKX CRC32 of the best 25 levels', () => {
     assert.equal(okxChecksumString(many, []).split(':').length, 50);
   });
 
-  it('verifies every one of the 290 frames of the real 2022 books capture', { skip: NO_SHARED_DATA }, () => {
+  it('verifies every one of the 290 frames of the real 2022 books capture', () => {
     const syncs = new Map<string, OkxBookSync>();
     let verified = 0;
     for (const line of captureLines()) {
@@ -316,7 +314,7 @@ describe('okx mock server: protocol', () => {
     await server.close();
   });
 
-  it('replays raw captured frames verbatim and keeps the book they build', { skip: NO_SHARED_DATA }, async () => {
+  it('replays raw captured frames verbatim and keeps the book they build', async () => {
     const server = await startOkxMockServer({ instruments });
     const c = await rawClient(server);
     c.send({ op: 'subscribe', args: ['BTC-USD-220527', 'UNI-USD-SWAP', 'BTC-USDT'].map((instId) => ({ channel: 'books', instId })) });
@@ -390,5 +388,3 @@ describe('okx mock server: REST', () => {
     await server.close();
   });
 });
-
-if (!HAVE_SHARED_DATA) console.log(NO_SHARED_DATA);

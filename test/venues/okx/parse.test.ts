@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BookEvent, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../../../src/core/events.ts';
@@ -9,10 +9,9 @@ import { assertGolden } from '../../helpers/golden.ts';
 import { onlyRecord, parseError } from '../../helpers/parse-results.ts';
 import { context, lines, runFormat } from '../../helpers/run-format.ts';
 import { okxTestInstruments } from './instruments.ts';
-import { SHARED_DATA } from '../../helpers/shared-data.ts';
+import { realLines } from '../../helpers/real-data.ts';
 
 const FIX = fileURLToPath(new URL('../../fixtures/okx/', import.meta.url));
-const DATA = SHARED_DATA;
 const fixture = (name: string) => readFileSync(FIX + name, 'utf8');
 const frames = (name: string) => lines(fixture(name)).map((l) => JSON.parse(l) as Record<string, unknown>);
 
@@ -83,8 +82,8 @@ describe('okx trades: side is the taker, sz contracts -> base', () => {
     assert.equal(one<TradeEvent>(f).qty, 0.05);
   });
 
-  it('counts the whole capture: 74 trades', { skip: !existsSync(`${DATA}okx-v5-ws-trades-2022-05-13.jsonl`) }, () => {
-    const events = lines(readFileSync(`${DATA}okx-v5-ws-trades-2022-05-13.jsonl`, 'utf8')).flatMap((l) => parse(JSON.parse(l)) ?? []);
+  it('counts the whole capture: 74 trades', () => {
+    const events = realLines('okx-v5-ws-trades-2022-05-13.jsonl').flatMap((l) => parse(JSON.parse(l)) ?? []);
     assert.equal(events.length, 74);
     const by = (s: string) => events.filter((e) => e.symbol === s).length;
     assert.deepEqual([by('BTC-USDT'), by('BTC-USD-220527'), by('UNI-USD-SWAP')], [69, 4, 1]);

@@ -95,8 +95,8 @@ describe('tardis timestamps', () => {
 
 describe('tardis trades', () => {
   it('keeps the aggressor side: Binance m=true (buyer maker) is a sell', () => {
-    // `m` of the first 40 lines of /work/shared/data/hftbacktest-binance-um-BTCUSDT-trade-20240808.txt
-    // (S = m:true, B = m:false); ids run from 5266583935 without gaps (SOURCES.md §1).
+    // `m` of the first 40 lines of test/fixtures/binance/full/hftbacktest-binance-um-BTCUSDT-trade-20240808.txt.gz
+    // (S = m:true, B = m:false); ids run from 5266583935 without gaps (its README §1).
     const m = 'BBBBSBSSSSSSSSSSSSSSSSSSBBBSSSSSSSSBBSSS';
     const events = run('binance-futures_trades_2024-08-08_BTCUSDT.csv').sink.events as TradeEvent[];
     assert.equal(events.length, 40);
@@ -170,7 +170,7 @@ describe('tardis liquidations', () => {
 
 describe('tardis incremental_book_L2', () => {
   it('groups rows into messages: one snapshot, then one event per delta message', () => {
-    // From /work/shared/data/bybit-v5-linear-ws-orderbook200-2026-08-09.jsonl, BTCUSDT: a snapshot of
+    // From test/fixtures/bybit/full/bybit-v5-linear-ws-orderbook200-2026-08-09.jsonl.gz, BTCUSDT: a snapshot of
     // 200 bids + 200 asks, then deltas with these level counts, 99-100 ms apart.
     const levels = [22, 32, 10, 30, 19, 12, 222, 85, 35, 29, 35, 29, 26, 25, 23, 14, 72, 35, 41, 51];
     const events = run('bybit_incremental_book_L2_2026-08-09_BTCUSDT.csv').sink.events as BookEvent[];
