@@ -67,7 +67,7 @@ export interface AggTradeIds {
 
 /**
  * Trade -> `<symbol>@aggTrade` payload. Key order of
- * /work/shared/data/binance-um-ws-aggTrade-2021-07-22.jsonl:1
+ * test/fixtures/binance/binance-um-ws-aggTrade-2021-07-22-head30.jsonl:1
  * (`{"e":"aggTrade","E":..,"a":..,"s":..,"p":..,"q":..,"f":..,"l":..,"T":..,"m":..}`). E = T.
  */
 export function encodeAggTrade(ev: TradeEvent, ids: AggTradeIds): BinanceAggTrade {
@@ -82,7 +82,7 @@ export function encodeRestAggTrade(ev: TradeEvent, ids: AggTradeIds): BinanceRes
 
 /**
  * Liquidation -> `<symbol>@forceOrder` payload. Shape of
- * /work/shared/data/tardisnode-binance-futures-ws-samples.jsonl:13. The order is written as one
+ * test/fixtures/binance/tardisnode-binance-futures-ws-samples.jsonl:13. The order is written as one
  * IOC that filled completely at the event's price: p = ap = price, q = l = z = qty, X FILLED.
  * E = T = ts.
  */
@@ -99,7 +99,7 @@ export function encodeForceOrder(ev: LiquidationEvent): BinanceForceOrder {
 
 /**
  * Book diff -> `<symbol>@depth@100ms` payload with the given ids (the caller owns sequencing).
- * Key order of /work/shared/data/binance-um-ws-depthUpdate-100ms-2021-07-22.jsonl:1
+ * Key order of test/fixtures/binance/binance-um-ws-depthUpdate-100ms-2021-07-22-head20.jsonl:1
  * (`e,E,T,s,U,u,pu,b,a`). E = T = ts.
  */
 export function encodeDepthUpdate(ev: BookEvent, ids: { readonly U: number; readonly u: number; readonly pu: number }): BinanceDepthUpdate {
@@ -109,7 +109,7 @@ export function encodeDepthUpdate(ev: BookEvent, ids: { readonly U: number; read
 
 /**
  * A book -> REST `GET /fapi/v1/depth` body. Key order of
- * /work/shared/data/hftbacktest-binance-um-BTCUSDT-allstreams-20240808-head.txt:55
+ * test/fixtures/binance/hftbacktest-binance-um-BTCUSDT-allstreams-20240808-head60.txt:55
  * (`{"lastUpdateId":..,"E":..,"T":..,"bids":[..],"asks":[..]}`), bids best (highest) first, asks
  * best (lowest) first.
  */
@@ -120,7 +120,7 @@ export function encodeDepthSnapshot(book: { readonly ts: number; readonly seq: n
 
 /**
  * Ticker with a mark price -> `<symbol>@markPrice@1s` payload. Key order of
- * /work/shared/data/tardisnode-binance-futures-ws-samples.jsonl:10 (`e,E,s,p,i,r,T`; `P`, the
+ * test/fixtures/binance/tardisnode-binance-futures-ws-samples.jsonl:10 (`e,E,s,p,i,r,T`; `P`, the
  * estimated settle price, is left out as there). No funding (NaN) is written as a delivery
  * contract does: `r` "" and `T` 0 (parse.ts reads both as none). No index: `i` left out.
  */
@@ -137,7 +137,7 @@ export function encodeMarkPrice(ev: TickerEvent): BinanceMarkPriceUpdate {
 
 /**
  * Ticker with best bid and ask -> `<symbol>@bookTicker` payload, `u` the book update id. Key
- * order of /work/shared/data/tardisnode-binance-futures-ws-samples.jsonl:15. E = T = ts.
+ * order of test/fixtures/binance/tardisnode-binance-futures-ws-samples.jsonl:15. E = T = ts.
  */
 export function encodeBookTicker(ev: TickerEvent, u: number): BinanceBookTicker {
   const T = wireMs(ev.ts, 'ts');

@@ -4,11 +4,11 @@
  * spoken to a client in Bybit's own protocol. encode then parse gives the event back (tested);
  * prices and sizes are written as plain decimal strings, as Bybit writes them.
  *
- * Shapes and key order are copied from real frames:
- *   publicTrade     /work/shared/data/bybit-v5-linear-ws-publicTrade-2026-08-09.jsonl:1
- *   orderbook       /work/shared/data/bybit-v5-linear-ws-orderbook200-2026-08-09.jsonl:1 (snapshot), :2 (delta)
- *   tickers         /work/shared/data/bybit-v5-linear-ws-tickers-2026-08-09.jsonl:1 (snapshot), :2 (delta)
- *   allLiquidation  /work/shared/data/tardisnode-bybit-v5-ws-samples.jsonl:15
+ * Shapes and key order are copied from real frames (in test/fixtures/bybit/):
+ *   publicTrade     publicTrade-2026-08-09-head20.jsonl:1
+ *   orderbook       orderbook200-2026-08-09-head4.jsonl:1 (snapshot), :2 (delta)
+ *   tickers         tickers-2026-08-09-head12.jsonl:1 (snapshot), :2 (delta)
+ *   allLiquidation  tardisnode-bybit-v5-ws-samples.jsonl:15
  */
 import type { BookEvent, BookLevel, LiquidationEvent, TickerEvent, TradeEvent } from '../../core/events.ts';
 import type { Contract } from '../json-fields.ts';

@@ -3,7 +3,7 @@
  * on 127.0.0.1:0, speaking OKX's protocol so the same client code runs against it as against
  * OKX. Fed by anything: normalized events (`publish`, `feed` from any async iterable: fixtures,
  * the simulator, another venue's capture), encoded by encode.ts into OKX frames; or raw captured
- * frames (`replayRaw`, e.g. /work/shared/data/okx-v5-ws-books-2022-05-13.jsonl) sent verbatim.
+ * frames (`replayRaw`, e.g. the lines of test/fixtures/okx/full/okx-v5-ws-books-2022-05-13.jsonl.gz) sent verbatim.
  * It keeps what it sent (book, trade history, last mark/funding/open interest), so REST and the
  * subscribe-time snapshot agree with the stream.
  *
