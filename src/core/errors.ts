@@ -56,6 +56,7 @@ export type FileErrorCode =
   | 'E_CHECKSUM' // .CHECKSUM beside the file does not match
   | 'E_FORMAT' // format not recognised / not accepted
   | 'E_IO' // cannot read
+  | 'E_LINE_TOO_LONG' // a line past the reader's limit (store/read-source.ts MAX_LINE_CHARS)
   | 'E_TOO_MANY_BAD_ROWS'; // --skip-bad-rows, but everything was bad
 
 /** Import layer: a whole file cannot be imported. */
@@ -65,8 +66,10 @@ export class FileError extends Error {
     readonly code: FileErrorCode,
     readonly file: string,
     readonly detail: string,
+    /** The 1-based line, when the error is about one line of the file. */
+    readonly line?: number,
   ) {
-    super(`${file}: ${detail}`);
+    super(`${file}${line === undefined ? '' : `:${line}`}: ${detail}`);
   }
 }
 
