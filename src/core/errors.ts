@@ -14,7 +14,8 @@ export type ParseErrorCode =
   | 'E_MESSAGE' // valid JSON of a shape we do not know / missing field
   | 'E_FIELD' // a required field is missing or empty
   | 'E_HEADER' // a header that belongs to another format, or none we know
-  | 'E_INSTRUMENT'; // the instrument needed to convert units is unknown
+  | 'E_INSTRUMENT' // the instrument needed to convert units is unknown
+  | 'E_SYMBOL'; // a symbol too long or with characters no venue uses (core/symbol.ts)
 
 /** Venue layer: one bad row or message. Raised by parse.ts and archive.ts. */
 export class ParseError extends Error {
