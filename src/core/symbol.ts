@@ -12,7 +12,10 @@ import { ParseError } from './errors.ts';
 
 export const MAX_SYMBOL_LENGTH = 40;
 
-const SYMBOL = /^[\p{L}\p{N}._:/-]+$/u;
+/** The accepted characters, as a pattern both JavaScript (flag u) and DuckDB's RE2 read alike. */
+export const SYMBOL_PATTERN = '[\\p{L}\\p{N}._:/-]+';
+
+const SYMBOL = new RegExp(`^${SYMBOL_PATTERN}$`, 'u');
 
 /** Whether `symbol` is one we store (1 to MAX_SYMBOL_LENGTH characters of the accepted set). */
 export function isValidSymbol(symbol: string): boolean {

@@ -4,7 +4,7 @@
  * against a lowered limit) so the suite stays fast; the shapes are the ones that hurt at scale.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { FileError, ParseError } from '../../src/core/errors.ts';
 import { isValidSymbol } from '../../src/core/symbol.ts';
 import { importPaths } from '../../src/store/import-paths.ts';
+import { exportParquet } from '../../src/store/parquet.ts';
 import { Store } from '../../src/store/store.ts';
 import { allFormats } from '../../src/venues/formats.ts';
 import { importInto, tempDir } from '../helpers/store.ts';
@@ -181,6 +182,31 @@ describe('hostile input: symbols from file content', () => {
       }),
       { numRuns: 25 },
     );
+    await s.unchanged();
+  });
+});
+
+describe('hostile input: symbols in Parquet files', () => {
+  it('refuses a Parquet file holding a symbol no venue uses: E_SYMBOL with its row, store untouched', async () => {
+    const s = await seededStore();
+    for (const evil of ['X'.repeat(41), 'BTC\u001b[2JUSDT']) {
+      const other = await Store.open(join(tempDir(), 'home'));
+      const out = join(tempDir(), 'parquet');
+      try {
+        const seed = join(tempDir(), 'seed.jsonl');
+        writeFileSync(seed, `${CAPTURE.slice(20, 25).join('\n')}\n`);
+        await importInto(other, seed);
+        await other.run('UPDATE trades SET symbol = $1 WHERE trade_id = (SELECT max(trade_id) FROM trades)', [evil]);
+        await exportParquet(other, out, { tables: ['trades'] });
+      } finally {
+        other.close();
+      }
+      const files = readdirSync(out, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.parquet')).map((f) => join(out, f));
+      // The partition of the one row that got the evil symbol (DuckDB percent-encodes the folder name).
+      const bad = files.find((f) => !/symbol=(SUSHI|CTK|AKRO|KEEP)USDT\//.test(f));
+      assert.ok(bad, `a file holds the symbol (${files.join(', ')})`);
+      await rejectsWith(importInto(s.store, bad), 'E_SYMBOL', /\.parquet: row 1: symbol/);
+    }
     await s.unchanged();
   });
 });
