@@ -37,14 +37,18 @@ export class OrderGuard implements EventSink {
   private last: SeriesState | undefined;
 
   private readonly goodSymbols = new Set<string>();
+  private lastGoodSymbol = '';
 
   constructor(private readonly inner: EventSink) {}
 
   private symbol(symbol: string): void {
-    if (this.goodSymbols.has(symbol)) return;
-    checkSymbol(symbol);
-    if (this.goodSymbols.size >= CHECKED_SYMBOLS) this.goodSymbols.clear();
-    this.goodSymbols.add(symbol);
+    if (symbol === this.lastGoodSymbol) return;
+    if (!this.goodSymbols.has(symbol)) {
+      checkSymbol(symbol);
+      if (this.goodSymbols.size >= CHECKED_SYMBOLS) this.goodSymbols.clear();
+      this.goodSymbols.add(symbol);
+    }
+    this.lastGoodSymbol = symbol;
   }
 
   private state(venue: Venue, symbol: string): SeriesState {
