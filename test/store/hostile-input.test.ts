@@ -4,7 +4,7 @@
  * against a lowered limit) so the suite stays fast; the shapes are the ones that hurt at scale.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -242,6 +242,44 @@ describe('hostile input: folders', () => {
     assert.match(reasons['notes.txt'], /no format reads/);
     assert.match(reasons['BTCUSDT-aggTrades-2024-08-08.zip.CHECKSUM'], /checksum/);
     assert.match(reasons['chart.png'], /not a market-data file type \(\.png\)/);
+  });
+
+  it('walks any tree of folders and links once: every data file found exactly once, never a throw', async () => {
+    const base = tempDir();
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }).chain((dirs) => fc.record({
+          dirs: fc.constant(dirs),
+          // Folder i > 0 lives in a folder before it, so the tree is connected.
+          parents: fc.array(fc.nat(), { minLength: dirs - 1, maxLength: dirs - 1 }),
+          data: fc.array(fc.boolean(), { minLength: dirs, maxLength: dirs }),
+          links: fc.array(fc.tuple(fc.nat(dirs - 1), fc.nat(dirs - 1)), { maxLength: 6 }),
+        })),
+        async ({ dirs, parents, data, links }) => {
+          const root = join(base, `t${n++}`);
+          const paths = [root];
+          for (let i = 1; i < dirs; i++) paths.push(join(paths[parents[i - 1] % i], `d${i}`));
+          for (const p of paths) mkdirSync(p, { recursive: true });
+          const expected = new Set<string>();
+          paths.forEach((p, i) => {
+            writeFileSync(join(p, 'README.md'), 'docs\n');
+            if (data[i]) {
+              writeFileSync(join(p, 'trades.jsonl'), `${CAPTURE[0]}\n`);
+              expected.add(join(p, 'trades.jsonl'));
+            }
+          });
+          links.forEach(([from, to], k) => symlinkSync(paths[to], join(paths[from], `link${k}`)));
+          const { files, skipped } = await importPaths([root], allFormats());
+          const real = files.map((f) => realpathSync(f));
+          assert.equal(new Set(real).size, real.length, 'no file twice');
+          assert.deepEqual(new Set(real), new Set([...expected].map((f) => realpathSync(f))));
+          assert.ok(skipped.every((x) => x.reason.length > 0));
+          assert.equal(skipped.filter((x) => x.path.endsWith('README.md')).length, paths.length, 'each README listed once');
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 
   it('reads every file named on the command line, data or not', async () => {
