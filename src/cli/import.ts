@@ -44,8 +44,8 @@ unless --skip-bad-rows is given. Importing the same bytes again adds nothing.
 A folder is walked (hidden entries skipped, symbolic links followed): files that are not market
 data (READMEs, checksums, labels.json, anything no format reads) and link loops are listed as
 skipped; a file named on the command line is always read. A line longer than 1 MiB fails the
-file (E_LINE_TOO_LONG); a symbol over ${MAX_SYMBOL_LENGTH} characters, or with characters no venue
-uses, is a bad row (E_SYMBOL). Error codes: docs/SCHEMA.md "Import errors".
+file (E_LINE_TOO_LONG); a symbol over ${MAX_SYMBOL_LENGTH} characters, or with characters no venue uses,
+is a bad row (E_SYMBOL). Error codes: docs/SCHEMA.md "Import errors".
 Exit status: 0 when every file imported or was already imported, 1 otherwise.`,
     )
     .action(async (paths: string[], opts: ImportOpts) => {
