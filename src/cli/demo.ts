@@ -4,6 +4,7 @@ import { FileError, ParseError } from '../core/errors.ts';
 import { marginReport } from '../engine/margin.ts';
 import { cvdBatch } from '../features/cvd.ts';
 import { footprintBatch } from '../features/footprint.ts';
+import { importPaths } from '../store/import-paths.ts';
 import { importFile } from '../store/importer.ts';
 import { saveInstruments } from '../store/instruments-table.ts';
 import { Store } from '../store/store.ts';
@@ -12,7 +13,6 @@ import { readTrades } from '../store/trade-reader.ts';
 import { allFormats } from '../venues/formats.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
-import { expandPaths } from './import.ts';
 import { isoTime, table } from './progress.ts';
 
 /** Real market data shipped with orderflow (see samples/README.md for each file's source). */
@@ -35,7 +35,7 @@ export function registerDemo(program: Command): void {
       try {
         console.log(`importing the bundled samples from ${SAMPLES_DIR} into ${store.path}\n`);
         const rows: string[][] = [];
-        for (const file of expandPaths([SAMPLES_DIR]).filter((f) => !f.endsWith('.md'))) {
+        for (const file of (await importPaths([SAMPLES_DIR], formats)).files) {
           try {
             const r = await importFile(store, file, { formats, instruments });
             rows.push([file.slice(SAMPLES_DIR.length), r.format, r.status === 'imported' ? String(r.rows) : 'already imported']);

@@ -1,7 +1,9 @@
-import { readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { FileError, ParseError } from '../core/errors.ts';
+import { FileError, ParseError, shorten, UsageError } from '../core/errors.ts';
+import { printable } from '../core/printable.ts';
+import { isValidSymbol, MAX_SYMBOL_LENGTH } from '../core/symbol.ts';
+import { importPaths, type SkippedPath } from '../store/import-paths.ts';
 import { importFile, type ImportResult } from '../store/importer.ts';
 import { saveInstruments } from '../store/instruments-table.ts';
 import { Store } from '../store/store.ts';
@@ -15,25 +17,6 @@ interface ImportOpts extends HomeOpts {
   symbol?: string;
   skipBadRows?: boolean;
   json?: boolean;
-}
-
-/**
- * Files named on the command line; directories are walked (sorted, hidden files skipped).
- * `.CHECKSUM` files are never imported: each is verified with the file it sits beside.
- */
-export function expandPaths(paths: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string) => {
-    const st = statSync(p, { throwIfNoEntry: false });
-    if (!st) throw new FileError('E_IO', p, 'no such file or directory');
-    if (st.isDirectory()) {
-      for (const name of readdirSync(p).sort()) {
-        if (!name.startsWith('.')) walk(join(p, name));
-      }
-    } else if (!p.endsWith('.CHECKSUM')) out.push(p);
-  };
-  for (const p of paths) walk(p);
-  return out;
 }
 
 export function registerImport(program: Command): void {
@@ -58,19 +41,31 @@ Examples:
 
 Each file is imported in one transaction: a bad row fails the whole file (nothing is written)
 unless --skip-bad-rows is given. Importing the same bytes again adds nothing.
+A folder is walked (hidden entries skipped, symbolic links followed): files that are not market
+data (READMEs, checksums, labels.json, anything no format reads) and link loops are listed as
+skipped; a file named on the command line is always read. A line longer than 1 MiB fails the
+file (E_LINE_TOO_LONG); a symbol over ${MAX_SYMBOL_LENGTH} characters, or with characters no venue uses,
+is a bad row (E_SYMBOL). Error codes: docs/SCHEMA.md "Import errors".
 Exit status: 0 when every file imported or was already imported, 1 otherwise.`,
     )
     .action(async (paths: string[], opts: ImportOpts) => {
-      const files = expandPaths(paths);
+      if (opts.symbol !== undefined && !isValidSymbol(opts.symbol)) {
+        throw new UsageError(`--symbol: ${JSON.stringify(shorten(opts.symbol))} is not a symbol (1 to ${MAX_SYMBOL_LENGTH} letters, digits and . _ : / -)`);
+      }
+      const formats = allFormats();
+      const { files, skipped } = await importPaths(paths, formats);
+      for (const s of skipped) {
+        if (opts.json) console.log(printable(JSON.stringify({ path: s.path, status: 'skipped', reason: s.reason })));
+        else console.error(printable(`skip   ${s.path}: ${s.reason}`));
+      }
       const store = await Store.open(resolveHomeOpt(opts));
       const instruments = loadBundledInstruments();
       await saveInstruments(store, instruments);
-      const formats = allFormats();
       const results: ImportResult[] = [];
       const failures: { path: string; error: string }[] = [];
       try {
         for (const [i, file] of files.entries()) {
-          const bar = new ProgressBar(`[${i + 1}/${files.length}] ${basename(file)}`);
+          const bar = new ProgressBar(printable(`[${i + 1}/${files.length}] ${basename(file)}`));
           try {
             const r = await importFile(store, file, {
               formats, instruments, format: opts.format, symbol: opts.symbol, skipBadRows: opts.skipBadRows,
@@ -78,20 +73,20 @@ Exit status: 0 when every file imported or was already imported, 1 otherwise.`,
             });
             bar.clear();
             results.push(r);
-            if (opts.json) console.log(JSON.stringify(r));
-            else console.error(describe(r));
+            if (opts.json) console.log(printable(JSON.stringify(r)));
+            else console.error(printable(describe(r)));
           } catch (e) {
             bar.clear();
             if (!(e instanceof ParseError || e instanceof FileError)) throw e;
             failures.push({ path: file, error: e.message });
-            if (opts.json) console.log(JSON.stringify({ path: file, status: 'failed', code: e.code, error: e.message }));
-            else console.error(`FAILED ${e.message}`);
+            if (opts.json) console.log(printable(JSON.stringify({ path: file, status: 'failed', code: e.code, error: e.message })));
+            else console.error(printable(`FAILED ${e.message}`));
           }
         }
       } finally {
         store.close();
       }
-      if (!opts.json) printSummary(results, failures);
+      if (!opts.json) printSummary(results, failures, skipped);
       if (failures.length > 0) process.exitCode = 1;
     });
 }
@@ -104,8 +99,11 @@ function describe(r: ImportResult): string {
   return `ok     ${r.path}: ${r.rows} rows as ${r.format} in ${r.seconds.toFixed(2)}s${rate}${sum}${skipped}`;
 }
 
-function printSummary(results: readonly ImportResult[], failures: readonly { path: string; error: string }[]): void {
-  if (results.length + failures.length === 0) return;
+function printSummary(results: readonly ImportResult[], failures: readonly { path: string; error: string }[], skipped: readonly SkippedPath[]): void {
+  if (results.length + failures.length === 0) {
+    if (skipped.length > 0) console.log(`nothing to import: ${skipped.length} skipped`);
+    return;
+  }
   const rows = results.map((r) => [
     basename(r.path), r.status === 'imported' ? 'imported' : 'already', r.format, String(r.rows), String(r.skipped),
     isoTime(r.firstTs), isoTime(r.lastTs), r.seconds > 0 && r.rows > 0 ? formatCount(r.rows / r.seconds) : '-',
@@ -113,5 +111,6 @@ function printSummary(results: readonly ImportResult[], failures: readonly { pat
   for (const f of failures) rows.push([basename(f.path), 'FAILED', '-', '0', '-', '-', '-', '-']);
   console.log(table(['file', 'status', 'format', 'rows', 'skipped', 'first (UTC)', 'last (UTC)', 'rows/s'], rows));
   const total = results.reduce((s, r) => s + r.rows, 0);
-  console.log(`\n${results.filter((r) => r.status === 'imported').length} imported, ${results.filter((r) => r.status !== 'imported').length} already imported, ${failures.length} failed; ${total} rows added`);
+  const skippedNote = skipped.length > 0 ? `, ${skipped.length} skipped` : '';
+  console.log(`\n${results.filter((r) => r.status === 'imported').length} imported, ${results.filter((r) => r.status !== 'imported').length} already imported, ${failures.length} failed${skippedNote}; ${total} rows added`);
 }

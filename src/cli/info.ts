@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
+import { printable } from '../core/printable.ts';
 import { VENUES, type Venue } from '../core/events.ts';
 import { symbolsMatching } from '../core/instruments.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
@@ -48,12 +49,12 @@ Examples:
         const s = { ...all, datasets: mine(all.datasets), gaps: mine(all.gaps), gapDays: mine(all.gapDays), other: mine(all.other), interrupted: Number(interrupted) };
         if (opts.json) {
           const liquidationSampling = Object.fromEntries([...new Set(s.datasets.filter((d) => d.type === 'liquidation').map((d) => d.venue))].map((v) => [v, LIQUIDATION_SAMPLING[v as Venue] ?? null]));
-          console.log(JSON.stringify({ datasets: s.datasets, gaps: s.gaps, gapDays: s.gapDays, other: s.other, imports: s.imports, liquidationSampling, interruptedRecordings: s.interrupted }));
+          console.log(printable(JSON.stringify({ datasets: s.datasets, gaps: s.gaps, gapDays: s.gapDays, other: s.other, imports: s.imports, liquidationSampling, interruptedRecordings: s.interrupted })));
           return;
         }
         console.log(`store ${store.path}: ${s.imports} files imported\n`);
         if (s.datasets.length === 0) {
-          console.log(keep ? `nothing stored for ${opts.symbol} (${[...keep].join(', ')})` : 'no events yet: run orderflow import <files>');
+          console.log(keep ? printable(`nothing stored for ${opts.symbol} (${[...keep].join(', ')})`) : 'no events yet: run orderflow import <files>');
           return;
         }
         console.log(table(

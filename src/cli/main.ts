@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { FileError, ParseError, StoreError, UsageError } from '../core/errors.ts';
+import { printable } from '../core/printable.ts';
 import { registerAbsorption } from './absorption.ts';
 import { registerAnalyze } from './analyze.ts';
 import { registerBacktest } from './backtest.ts';
@@ -93,18 +94,18 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     if (e instanceof UsageError) {
-      console.error(`orderflow: ${e.message}`);
+      console.error(`orderflow: ${printable(e.message)}`);
       process.exitCode = 2;
       return;
     }
     // Operators refuse impossible parameters (a window of 0 bars...) with a RangeError naming them.
     if (e instanceof RangeError) {
-      console.error(`orderflow: ${e.message}`);
+      console.error(`orderflow: ${printable(e.message)}`);
       process.exitCode = 2;
       return;
     }
     if (e instanceof FileError || e instanceof ParseError || e instanceof StoreError) {
-      console.error(`orderflow: ${e.code}: ${e.message}`);
+      console.error(`orderflow: ${e.code}: ${printable(e.message)}`);
       process.exitCode = 1;
       return;
     }

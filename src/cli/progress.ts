@@ -1,3 +1,5 @@
+import { printable } from '../core/printable.ts';
+
 /**
  * A one-line progress bar on stderr: percentage, rows/s and ETA. Redrawn at most 10 times a
  * second, and only on a terminal (logs and pipes get the per-file summary lines instead).
@@ -53,8 +55,12 @@ export function formatDuration(secs: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-/** Render rows as an aligned text table (numbers right-aligned). */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+/**
+ * Render rows as an aligned text table (numbers right-aligned). Cells hold stored text (symbols,
+ * file names) that came from files: control characters are escaped, never sent to the terminal.
+ */
+export function table(headers: readonly string[], cells: readonly (readonly string[])[]): string {
+  const rows = cells.map((r) => r.map(printable));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
   const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => /^-?[\d.,]+[kMG%]?$|^-$/.test(r[i] ?? '')));
   const fmt = (cells: readonly string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();

@@ -14,7 +14,8 @@ export type ParseErrorCode =
   | 'E_MESSAGE' // valid JSON of a shape we do not know / missing field
   | 'E_FIELD' // a required field is missing or empty
   | 'E_HEADER' // a header that belongs to another format, or none we know
-  | 'E_INSTRUMENT'; // the instrument needed to convert units is unknown
+  | 'E_INSTRUMENT' // the instrument needed to convert units is unknown
+  | 'E_SYMBOL'; // a symbol too long or with characters no venue uses (core/symbol.ts)
 
 /** Venue layer: one bad row or message. Raised by parse.ts and archive.ts. */
 export class ParseError extends Error {
@@ -56,6 +57,7 @@ export type FileErrorCode =
   | 'E_CHECKSUM' // .CHECKSUM beside the file does not match
   | 'E_FORMAT' // format not recognised / not accepted
   | 'E_IO' // cannot read
+  | 'E_LINE_TOO_LONG' // a line past the reader's limit (store/read-source.ts MAX_LINE_CHARS)
   | 'E_TOO_MANY_BAD_ROWS'; // --skip-bad-rows, but everything was bad
 
 /** Import layer: a whole file cannot be imported. */
@@ -65,8 +67,10 @@ export class FileError extends Error {
     readonly code: FileErrorCode,
     readonly file: string,
     readonly detail: string,
+    /** The 1-based line, when the error is about one line of the file. */
+    readonly line?: number,
   ) {
-    super(`${file}: ${detail}`);
+    super(`${file}${line === undefined ? '' : `:${line}`}: ${detail}`);
   }
 }
 

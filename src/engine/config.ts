@@ -5,7 +5,7 @@
  * path: `strategy.yaml:12 risk.leverage: expected number, received string`.
  */
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
+import { isMap, isNode, isPair, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { FileError, UsageError } from '../core/errors.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
@@ -225,7 +225,37 @@ export function loadConfig(file: string): BacktestConfig {
     }
     return undefined;
   };
-  return parseConfig(doc.toJS(), file, lineOf);
+  return parseConfig(configValue(doc, lc, file), file, lineOf);
+}
+
+/**
+ * How far YAML aliases may expand (the yaml library's measure: alias uses x nodes behind them).
+ * A real config uses a few anchors at most; "billion laughs" (aliases of aliases of lists)
+ * would otherwise expand to gigabytes.
+ */
+const MAX_ALIAS_COUNT = 100;
+
+/** The document as plain values; an alias bomb is a config error at the line where it explodes. */
+function configValue(doc: Document.Parsed, lc: LineCounter, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    // Convert the top-level entries one at a time: the first that fails holds the bomb.
+    let line = 1;
+    const items = isMap(doc.contents) || isSeq(doc.contents) ? doc.contents.items : [];
+    for (const item of items) {
+      const node = (isPair(item) ? item.value : item) as Node | null;
+      try {
+        node?.toJS(doc, { maxAliasCount: MAX_ALIAS_COUNT });
+      } catch {
+        const at = (isPair(item) && isNode(item.key) ? item.key : node)?.range?.[0];
+        if (at !== undefined) line = lc.linePos(at).line;
+        break;
+      }
+    }
+    throw new UsageError(`${file}:${line} aliases expand past the limit of ${MAX_ALIAS_COUNT} (a YAML alias bomb?); write the values out instead`);
+  }
 }
 
 /** A copy of `c` with the dotted path set to `value` (walk-forward sweeps), re-validated. */

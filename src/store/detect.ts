@@ -27,7 +27,10 @@ export function chooseFormat(opts: { readonly formats: readonly FileFormat[]; re
   return scored[0].f;
 }
 
-/** The first non-empty line of a plain or gzip file, reading no more than needed (<= 1 MB). */
+/**
+ * The first non-empty line of a plain or gzip file, reading no more than needed (<= 1 MB), without
+ * the UTF-8 byte-order mark some exporters put before the header (readLines drops it too).
+ */
 export async function peekFirstLine(path: string): Promise<string | undefined> {
   const raw = createReadStream(path, { highWaterMark: 64 * 1024, end: 1 << 20 });
   const stream = isGzip(path) ? raw.pipe(createGunzip()) : raw;
@@ -35,6 +38,7 @@ export async function peekFirstLine(path: string): Promise<string | undefined> {
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       text += chunk.toString('utf8');
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       const lines = text.split('\n');
       const first = lines.slice(0, -1).find((l) => l.trim() !== '');
       if (first !== undefined) return first.replace(/\r$/, '');

@@ -27,6 +27,8 @@ export interface ImportOptions {
   readonly symbol?: string;
   /** Skip bad rows (counted and reported) instead of failing the file. */
   readonly skipBadRows?: boolean;
+  /** The longest line accepted, in characters (default read-source.ts MAX_LINE_CHARS). */
+  readonly maxLineChars?: number;
   /** Called as work progresses: bytes of this file read so far, and rows parsed. */
   readonly onProgress?: (p: { bytes: number; totalBytes: number; rows: number }) => void;
 }
@@ -184,7 +186,7 @@ async function feedLines(path: string, size: number, opts: ImportOptions, sink: 
     const where = entry.name === basename(path) ? path : `${path}!${entry.name}`;
     let parser: LineParser | undefined;
     let entryBytes = 0;
-    for await (const batch of readLines(path, entry.stream)) {
+    for await (const batch of readLines(where, entry.stream, opts.maxLineChars)) {
       entryBytes = batch.bytes;
       for (let i = 0; i < batch.lines.length; i++) {
         const text = batch.lines[i];

@@ -1,5 +1,6 @@
 /**
- * Checks every file format gets for free: every row has a finite exchange time, trade timestamps
+ * Checks every file format gets for free: every row has a finite exchange time and a symbol
+ * of the shape core/symbol.ts accepts (symbols come from file content), trade timestamps
  * never go backwards and trade ids are never repeated, per venue and symbol. Many trades in one millisecond is normal and passes.
  *
  * Numeric ids (Binance, OKX, Tardis) must strictly increase, so a duplicate or a reordered row
@@ -10,8 +11,11 @@
 import { ParseError } from '../core/errors.ts';
 import type { DepthBandRecord, KlineRecord, MarketEvent, Side, TickerFields, Venue } from '../core/events.ts';
 import type { EventSink } from '../core/format.ts';
+import { checkSymbol } from '../core/symbol.ts';
 
 const RECENT_IDS = 4096;
+/** Symbols already checked, so a row costs one Set lookup; cleared past this many. */
+const CHECKED_SYMBOLS = 4096;
 
 class SeriesState {
   lastTs = -Infinity;
@@ -32,7 +36,20 @@ export class OrderGuard implements EventSink {
   private lastSymbol: string | undefined;
   private last: SeriesState | undefined;
 
+  private readonly goodSymbols = new Set<string>();
+  private lastGoodSymbol = '';
+
   constructor(private readonly inner: EventSink) {}
+
+  private symbol(symbol: string): void {
+    if (symbol === this.lastGoodSymbol) return;
+    if (!this.goodSymbols.has(symbol)) {
+      checkSymbol(symbol);
+      if (this.goodSymbols.size >= CHECKED_SYMBOLS) this.goodSymbols.clear();
+      this.goodSymbols.add(symbol);
+    }
+    this.lastGoodSymbol = symbol;
+  }
 
   private state(venue: Venue, symbol: string): SeriesState {
     if (venue === this.lastVenue && symbol === this.lastSymbol) return this.last!;
@@ -47,6 +64,7 @@ export class OrderGuard implements EventSink {
 
   trade(venue: Venue, symbol: string, ts: number, localTs: number, price: number, qty: number, side: Side, id: string): void {
     requireTime(ts);
+    this.symbol(symbol);
     const s = this.state(venue, symbol);
     if (ts < s.lastTs) {
       throw new ParseError('E_TIME_BACKWARDS', `trade time goes backwards (previous ${new Date(s.lastTs).toISOString()})`, 'timestamp', new Date(ts).toISOString());
@@ -73,31 +91,39 @@ export class OrderGuard implements EventSink {
 
   liquidation(venue: Venue, symbol: string, ts: number, localTs: number, price: number, qty: number, side: Side, id: string): void {
     requireTime(ts);
+    this.symbol(symbol);
     this.inner.liquidation(venue, symbol, ts, localTs, price, qty, side, id);
   }
 
   bookLevel(venue: Venue, symbol: string, ts: number, localTs: number, msg: number, isSnapshot: boolean, side: Side, price: number, qty: number, seq: number): void {
     requireTime(ts);
+    this.symbol(symbol);
     this.inner.bookLevel(venue, symbol, ts, localTs, msg, isSnapshot, side, price, qty, seq);
   }
 
   ticker(venue: Venue, symbol: string, ts: number, localTs: number, fields: Readonly<TickerFields>): void {
     requireTime(ts);
+    this.symbol(symbol);
     this.inner.ticker(venue, symbol, ts, localTs, fields);
   }
 
   kline(record: KlineRecord): void {
     requireTime(record.openTime);
+    this.symbol(record.symbol);
     this.inner.kline(record);
   }
 
   depthBand(record: DepthBandRecord): void {
     requireTime(record.ts);
+    this.symbol(record.symbol);
     this.inner.depthBand(record);
   }
 
   event(ev: MarketEvent): void {
     if (ev.type === 'trade') this.trade(ev.venue, ev.symbol, ev.ts, ev.localTs, ev.price, ev.qty, ev.side, ev.id);
-    else this.inner.event(ev);
+    else {
+      this.symbol(ev.symbol);
+      this.inner.event(ev);
+    }
   }
 }

@@ -5,7 +5,8 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileError } from '../core/errors.ts';
+import { FileError, type ParseError } from '../core/errors.ts';
+import { checkSymbol, MAX_SYMBOL_LENGTH, SYMBOL_PATTERN } from '../core/symbol.ts';
 import { DATA_TABLES, TIME_COLUMN, type DataTable } from './schema.ts';
 import { TABLE_COLUMNS } from './store-sink.ts';
 import type { Store } from './store.ts';
@@ -94,6 +95,19 @@ export async function importParquet(store: Store, path: string, importId: number
   }
   const cols = TABLE_COLUMNS[table].map((c) => c.name).filter((n) => n !== 'import_id');
   const time = TIME_COLUMN[table];
+  // Symbols are checked as the line parsers check them (a Parquet file is as writable as a CSV).
+  const bad = await store.rows<{ row: bigint; symbol: string }>(
+    `SELECT file_row_number AS row, symbol FROM read_parquet($1, hive_partitioning = false, file_row_number = true)
+     WHERE symbol IS NULL OR length(symbol) > ${MAX_SYMBOL_LENGTH} OR NOT regexp_full_match(symbol, $2) ORDER BY file_row_number LIMIT 1`,
+    [path, SYMBOL_PATTERN],
+  );
+  if (bad.length > 0) {
+    try {
+      checkSymbol(bad[0].symbol ?? '');
+    } catch (e) {
+      throw (e as ParseError).at(`${path}: row ${Number(bad[0].row) + 1}`);
+    }
+  }
   await store.run(
     `INSERT INTO ${table} (${cols.join(', ')}, import_id) SELECT ${cols.join(', ')}, $2 FROM read_parquet($1, hive_partitioning = false)`,
     [path, importId],

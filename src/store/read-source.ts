@@ -92,31 +92,68 @@ function truncated(path: string, err: Error): FileError {
   return new FileError('E_TRUNCATED', path, `archive is truncated or corrupt (${err.message})`);
 }
 
-/** Read an entry's text as batches of lines, CRLF or LF, the last line with or without newline. */
-export async function* readLines(path: string, stream: Readable): AsyncGenerator<LineBatch> {
+/**
+ * The longest line any reader accepts, in characters (UTF-16 units; bytes for ASCII text). The
+ * longest real line we know is a full order-book snapshot frame (Bybit orderbook.500, Binance
+ * 1000-level REST snapshot) at some tens of KiB; a line past this is a broken or hostile file, and
+ * refusing it early keeps memory bounded instead of buffering a 300 MB "line".
+ */
+export const MAX_LINE_CHARS = 1 << 20;
+
+/**
+ * Read an entry's text as batches of lines, CRLF or LF, the last line with or without newline.
+ * A UTF-8 byte-order mark before line 1 is dropped (spreadsheet exports write one before the
+ * header). Linear in the input: a long line is gathered in pieces, never re-joined per chunk, and
+ * a line longer than `maxLine` characters fails with E_LINE_TOO_LONG naming `where:line`.
+ */
+export async function* readLines(where: string, stream: Readable, maxLine = MAX_LINE_CHARS): AsyncGenerator<LineBatch> {
   const decoder = new StringDecoder('utf8');
-  let carry = '';
+  // The unfinished last line, in pieces: one per chunk that held no newline.
+  let carry: string[] = [];
+  let carryLength = 0;
   let lineNo = 1;
   let bytes = 0;
+  let first = true;
+  const tooLong = (at: number) =>
+    new FileError('E_LINE_TOO_LONG', where, `line is longer than ${maxLine} characters (the limit for one row or frame): not a market-data file, or a corrupt one`, at);
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       bytes += chunk.length;
-      const text = carry + decoder.write(chunk);
-      const lines = text.split('\n');
-      carry = lines.pop()!;
-      stripCr(lines);
-      if (lines.length > 0) {
-        yield { lines, firstLineNo: lineNo, bytes };
-        lineNo += lines.length;
+      let text = decoder.write(chunk);
+      if (first && text.length > 0) {
+        first = false;
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       }
+      const nl = text.indexOf('\n');
+      if (nl < 0) {
+        carry.push(text);
+        carryLength += text.length;
+        if (carryLength > maxLine) throw tooLong(lineNo);
+        continue;
+      }
+      const lines = text.split('\n');
+      if (carry.length > 0) {
+        lines[0] = carry.join('') + lines[0];
+        carry = [];
+      }
+      const rest = lines.pop()!;
+      carry.push(rest);
+      carryLength = rest.length;
+      const long = stripCrAndMeasure(lines, maxLine);
+      if (long >= 0) throw tooLong(lineNo + long);
+      if (carryLength > maxLine) throw tooLong(lineNo + lines.length);
+      yield { lines, firstLineNo: lineNo, bytes };
+      lineNo += lines.length;
     }
   } catch (e) {
-    throw readError(path, e);
+    throw readError(where, e);
   }
-  const rest = carry + decoder.end();
+  let rest = carry.join('') + decoder.end();
+  if (first && rest.charCodeAt(0) === 0xfeff) rest = rest.slice(1);
+  if (rest.length > maxLine) throw tooLong(lineNo);
   if (rest.length > 0) {
     const lines = [rest];
-    stripCr(lines);
+    stripCrAndMeasure(lines, maxLine);
     yield { lines, firstLineNo: lineNo, bytes };
   }
 }
@@ -131,11 +168,15 @@ export function readError(path: string, e: unknown): FileError {
   return new FileError('E_IO', path, err.message);
 }
 
-function stripCr(lines: string[]): void {
+/** Drop each line's trailing CR; returns the index of the first line over `max`, or -1. */
+function stripCrAndMeasure(lines: string[], max: number): number {
+  let long = -1;
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i];
     if (l.charCodeAt(l.length - 1) === 13) lines[i] = l.slice(0, -1);
+    if (long < 0 && lines[i].length > max) long = i;
   }
+  return long;
 }
 
 /** sha256 of a file, streamed. */

@@ -8,6 +8,7 @@ import { ParseError } from '../core/errors.ts';
 import type { CaptureRecord, KlineCapture, KlineRecord, Venue } from '../core/events.ts';
 import type { EventSink, FileFormat, LineParser, ParseContext, VenueMessageParser } from '../core/format.ts';
 import { epochMs } from '../core/parse-util.ts';
+import { checkSymbol } from '../core/symbol.ts';
 
 export interface CaptureLine {
   /** Local receive time, epoch ms, NaN when the line has none. */
@@ -35,6 +36,21 @@ export function decodeJson(json: string): unknown {
 }
 
 /**
+ * Read one decoded frame with `read`. JSON.parse takes any nesting, but code that walks or prints a
+ * value recursively (error messages included) overflows the stack on a frame nested thousands
+ * deep: such a frame is one bad row (E_JSON, with its file:line), not the end of the import.
+ * Call it before anything is written to the sink, so a refused frame leaves nothing behind.
+ */
+export function readFrame<T>(json: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) throw new ParseError('E_JSON', 'JSON nested too deeply to read', undefined, json);
+    throw e;
+  }
+}
+
+/**
  * Keeps the last update of each candle of a capture. A capture holds many updates of one candle
  * (Binance `x:false`, Bybit `confirm:false`, every 250 ms to 60 s); the store wants one row per
  * (venue, symbol, kind, interval, openTime). The pending bar of a series is written when a newer
@@ -46,11 +62,13 @@ export class KlineCoalescer {
   /**
    * Take the candles of one frame. Checked before anything is kept, so a frame that is refused
    * changes nothing: an update of a candle OLDER than the series' pending one cannot be stored
-   * (that candle's row may already be written) and is E_TIME_BACKWARDS.
+   * (that candle's row may already be written) and is E_TIME_BACKWARDS. The symbol is checked
+   * here too: a held candle reaches the store's OrderGuard only with a later frame.
    */
   add(klines: readonly KlineCapture[], sink: EventSink): void {
     const latest = new Map<string, number>();
     for (const k of klines) {
+      checkSymbol(k.symbol);
       const key = seriesKey(k);
       const open = latest.get(key) ?? this.pending.get(key)?.openTime ?? -Infinity;
       if (k.openTime < open) {
@@ -116,7 +134,7 @@ export function captureFormat(
         line(text: string, _lineNo: number, sink: EventSink): void {
           if (text.length === 0) return;
           const { localTs, json } = splitCaptureLine(text);
-          const records = parser.parse(decodeJson(json), localTs);
+          const records = readFrame(json, () => parser.parse(decodeJson(json), localTs));
           if (records) emitRecords(records, sink, klines);
         },
         end(sink: EventSink): void {

@@ -12,7 +12,7 @@ import type { Side } from '../../core/events.ts';
 import type { EventSink, FileFormat, LineParser, ParseContext } from '../../core/format.ts';
 import { InstrumentRegistry, toBaseQty } from '../../core/instruments.ts';
 import { epochMs, positive, splitCsv } from '../../core/parse-util.ts';
-import { captureFormat, decodeJson } from '../capture.ts';
+import { captureFormat, decodeJson, readFrame } from '../capture.ts';
 import { isObject } from '../json-fields.ts';
 import type { Contract } from '../json-fields.ts';
 import { BybitUnits, createBybitParser } from './parse.ts';
@@ -90,12 +90,15 @@ export const bybitObArchiveFormat: FileFormat = {
     const parser = createBybitParser(ctx);
     return {
       line(text: string, _lineNo: number, sink: EventSink): void {
-        const msg = decodeJson(text);
-        if (!isObject(msg) || typeof msg.topic !== 'string' || !msg.topic.startsWith('orderbook.')) {
-          throw new ParseError('E_MESSAGE', 'expected an orderbook frame in an order-book archive', 'topic', isObject(msg) ? String(msg.topic) : text);
-        }
-        // Archives carry no receive time. An orderbook frame yields book events only.
-        for (const r of parser.parse(msg, NaN) ?? []) if (r.type === 'book') sink.event(r);
+        const records = readFrame(text, () => {
+          const msg = decodeJson(text);
+          if (!isObject(msg) || typeof msg.topic !== 'string' || !msg.topic.startsWith('orderbook.')) {
+            throw new ParseError('E_MESSAGE', 'expected an orderbook frame in an order-book archive', 'topic', isObject(msg) ? String(msg.topic) : text);
+          }
+          // Archives carry no receive time. An orderbook frame yields book events only.
+          return parser.parse(msg, NaN) ?? [];
+        });
+        for (const r of records) if (r.type === 'book') sink.event(r);
       },
     };
   },
