@@ -1,0 +1,72 @@
+/**
+ * Bybit linear contracts from the venue at start: `GET /v5/market/instruments-info?category=linear`
+ * page by page (`limit` up to 1000, `cursor` = the previous page's `nextPageCursor` until it is
+ * empty), then `GET /v5/market/risk-limit?category=linear&symbol=..` per requested symbol. The
+ * list holds trading symbols by default; a requested symbol it leaves out is asked for by name
+ * (`&symbol=`) so a halted or delivered contract shows its status. Evidence: docs/live/bybit.md.
+ */
+import { ParseError } from '../../core/errors.ts';
+import type { MarginTier } from '../../core/instruments.ts';
+import type { RestGetter } from '../live/rest-get.ts';
+import { rowsOf, statusesOf, type InstrumentFetcher, type VenueListing } from '../live/instrument-listing.ts';
+import { parseBybitInstrumentsInfo, parseBybitRiskLimits } from './instruments.ts';
+import { instrumentsInfoUrl, riskLimitUrl } from './urls.ts';
+
+/** Bybit's largest page. */
+export const BYBIT_INSTRUMENTS_PAGE_LIMIT = 1000;
+/** A runaway cursor (a server that never ends the list) stops here: far above Bybit's ~600 linear symbols. */
+const MAX_PAGES = 100;
+
+function bybitResult(body: unknown, what: string): { list: Record<string, unknown>[]; next: string } {
+  const b = body as { retCode?: unknown; retMsg?: unknown; result?: { list?: unknown; nextPageCursor?: unknown } };
+  if (b?.retCode !== 0) throw new ParseError('E_MESSAGE', `Bybit ${what}: retCode ${JSON.stringify(b?.retCode)} ${JSON.stringify(b?.retMsg ?? '')}`);
+  const next = b.result?.nextPageCursor;
+  return { list: rowsOf(b.result?.list), next: typeof next === 'string' ? next : '' };
+}
+
+export function bybitInstrumentFetcher(restBase: string, http: RestGetter, pageLimit = BYBIT_INSTRUMENTS_PAGE_LIMIT): InstrumentFetcher {
+  const pages: unknown[] = [];
+  const parseAll = (tiers: ReadonlyMap<string, MarginTier[]>) => pages.flatMap((p) => parseBybitInstrumentsInfo(p, tiers));
+  return {
+    venue: 'bybit',
+    async list(): Promise<VenueListing> {
+      pages.length = 0;
+      const statuses = new Map<string, string>();
+      const seenCursors = new Set<string>();
+      let cursor = '';
+      do {
+        if (pages.length >= MAX_PAGES) throw new ParseError('E_MESSAGE', `Bybit instruments-info: still paging after ${MAX_PAGES} pages`, 'result.nextPageCursor', cursor);
+        const body = await http.get(instrumentsInfoUrl(restBase, { limit: pageLimit, cursor }));
+        const { list, next } = bybitResult(body, 'instruments-info');
+        if (next && seenCursors.has(next)) throw new ParseError('E_MESSAGE', 'Bybit instruments-info: the same cursor came back twice', 'result.nextPageCursor', next);
+        seenCursors.add(next);
+        pages.push(body);
+        statusesOf(list, 'symbol', 'status', statuses);
+        cursor = next;
+      } while (cursor !== '');
+      return { instruments: parseAll(new Map()), statuses };
+    },
+    async lookup(symbol) {
+      const body = await http.get(instrumentsInfoUrl(restBase, { symbol }));
+      const { list } = bybitResult(body, 'instruments-info');
+      if (!list.some((r) => r.symbol === symbol)) return undefined;
+      pages.push(body);
+      return { instruments: parseBybitInstrumentsInfo(body), statuses: statusesOf(list, 'symbol', 'status') };
+    },
+    async withTiers(listing, symbols) {
+      const tiers = new Map<string, MarginTier[]>();
+      const missing: string[] = [];
+      for (const symbol of symbols) {
+        try {
+          const body = await http.get(riskLimitUrl(restBase, symbol));
+          bybitResult(body, 'risk-limit');
+          for (const [k, v] of parseBybitRiskLimits(body)) if (k === symbol) tiers.set(k, v);
+        } catch (e) {
+          missing.push(`${symbol}: ${(e as Error).message}`);
+        }
+      }
+      if (tiers.size === 0) return { listing, note: missing.length ? `no risk-limit tiers (${missing.join('; ')})` : undefined };
+      return { listing: { instruments: parseAll(tiers), statuses: listing.statuses }, note: missing.length ? `risk-limit tiers missing for ${missing.join('; ')}` : undefined };
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * OKX swaps from the venue at start: `GET /api/v5/public/instruments?instType=SWAP` (every swap
+ * with ctVal, tickSz, lotSz and `state`: live, suspend, preopen, test), then
+ * `GET /api/v5/public/position-tiers?instType=SWAP&tdMode=cross&instFamily=..` once per family a
+ * requested symbol belongs to, spaced so the calls stay inside OKX's per-IP limit for that
+ * endpoint. Evidence: docs/live/okx.md.
+ */
+import { ParseError } from '../../core/errors.ts';
+import type { RestGetter } from '../live/rest-get.ts';
+import { rowsOf, statusesOf, type InstrumentFetcher, type VenueListing } from '../live/instrument-listing.ts';
+import { parseOkxInstruments, parseOkxPositionTiers, type OkxTierRow } from './instruments.ts';
+import { okxInstrumentsUrl, okxPositionTiersUrl } from './urls.ts';
+
+/** OKX answers HTTP 200 with a non-zero `code` for refusals: name it. */
+function okxData(body: unknown, what: string): unknown {
+  const code = (body as { code?: unknown })?.code;
+  if (code !== '0') throw new ParseError('E_MESSAGE', `OKX ${what}: code ${JSON.stringify(code)} ${JSON.stringify((body as { msg?: unknown })?.msg ?? '')}`);
+  return body;
+}
+
+export function okxInstrumentFetcher(restBase: string, http: RestGetter): InstrumentFetcher {
+  let swaps: unknown;
+  return {
+    venue: 'okx',
+    async list(): Promise<VenueListing> {
+      swaps = okxData(await http.get(okxInstrumentsUrl(restBase, 'SWAP')), 'instruments');
+      return { instruments: parseOkxInstruments(swaps), statuses: statusesOf(rowsOf((swaps as { data?: unknown }).data), 'instId', 'state') };
+    },
+    async withTiers(listing, symbols) {
+      const families = new Set<string>();
+      for (const row of rowsOf((swaps as { data?: unknown })?.data)) {
+        if (symbols.includes(row.instId as string) && typeof row.uly === 'string') families.add((row.instFamily as string) || row.uly);
+      }
+      const tiers = new Map<string, OkxTierRow[]>();
+      const missing: string[] = [];
+      for (const family of families) {
+        try {
+          const body = okxData(await http.get(okxPositionTiersUrl(restBase, family)), 'position-tiers');
+          for (const [k, v] of parseOkxPositionTiers(body)) tiers.set(k, v);
+        } catch (e) {
+          missing.push(`${family}: ${(e as Error).message}`);
+        }
+      }
+      if (tiers.size === 0) return { listing, note: missing.length ? `no position tiers (${missing.join('; ')})` : undefined };
+      return {
+        listing: { instruments: parseOkxInstruments(swaps, tiers), statuses: listing.statuses },
+        note: missing.length ? `position tiers missing for ${missing.join('; ')}` : undefined,
+      };
+    },
+  };
+}
