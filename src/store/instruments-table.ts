@@ -17,6 +17,11 @@ export interface SaveInstrumentsOptions {
   readonly fetchedAt?: number;
   /** The venue's status word per symbol. */
   readonly statuses?: ReadonlyMap<string, string>;
+  /**
+   * The rows are a venue's whole list (source 'venue'): rows fetched earlier from that venue and
+   * absent now (delisted since) are removed, so an offline fallback does not offer them.
+   */
+  readonly complete?: boolean;
 }
 
 const COLUMNS = 'venue, symbol, base, quote, kind, contract_type, tick_size, lot_size, contract_value, min_notional, max_leverage, maker_fee, taker_fee, tiers, status, source, fetched_at';
@@ -27,18 +32,30 @@ export async function saveInstruments(store: Store, instruments: InstrumentRegis
   const fetchedAt = opts.fetchedAt === undefined ? null : new Date(opts.fetchedAt).toISOString();
   // A snapshot row never overwrites what a venue answered.
   const onConflict = `ON CONFLICT (venue, symbol) DO UPDATE SET ${COLUMNS.split(', ').slice(2).map((c) => `${c} = excluded.${c}`).join(', ')}${source === 'snapshot' ? " WHERE coalesce(instruments.source, 'snapshot') = 'snapshot'" : ''}`;
+  // Many rows per statement: one upsert statement per row costs DuckDB far more (memory and time).
+  const CHUNK = 100;
+  const width = 17;
   await store.run('BEGIN TRANSACTION');
   try {
-    for (const i of all) {
-      await store.run(
-        `INSERT INTO instruments (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::JSON, $15, $16, $17::TIMESTAMP) ${onConflict}`,
-        [
+    for (let from = 0; from < all.length; from += CHUNK) {
+      const part = all.slice(from, from + CHUNK);
+      const values: (string | number | null)[] = [];
+      const tuples = part.map((i, k) => {
+        values.push(
           i.venue, i.symbol, i.base, i.quote, i.kind, i.contractType, i.tickSize, i.lotSize, i.contractValue,
           i.minNotional, i.maxLeverage, i.makerFee, i.takerFee,
           JSON.stringify(i.tiers.map((t) => ({ ...t, notionalCap: Number.isFinite(t.notionalCap) ? t.notionalCap : null }))),
           opts.statuses?.get(i.symbol) ?? null, source, fetchedAt,
-        ],
-      );
+        );
+        const p = (n: number) => `$${k * width + n}`;
+        return `(${Array.from({ length: width }, (_, n) => (n === 13 ? `${p(n + 1)}::JSON` : n === 16 ? `${p(n + 1)}::TIMESTAMP` : p(n + 1))).join(', ')})`;
+      });
+      await store.run(`INSERT INTO instruments (${COLUMNS}) VALUES ${tuples.join(', ')} ${onConflict}`, values);
+    }
+    if (opts.complete && source === 'venue' && fetchedAt !== null) {
+      for (const venue of new Set(all.map((i) => i.venue))) {
+        await store.run(`DELETE FROM instruments WHERE venue = $1 AND source = 'venue' AND fetched_at < $2::TIMESTAMP`, [venue, fetchedAt]);
+      }
     }
     await store.run('COMMIT');
   } catch (e) {

@@ -191,7 +191,7 @@ export async function loadLiveInstruments(o: InstrumentSourceOptions): Promise<L
   }
   // One store connection: one transaction at a time.
   if (o.save && o.store) {
-    for (const r of results) if (r.report.origin === 'venue') await saveInstruments(o.store, r.instruments, { source: 'venue', fetchedAt: r.report.fetchedAt, statuses: r.statuses });
+    for (const r of results) if (r.report.origin === 'venue') await saveInstruments(o.store, r.instruments, { source: 'venue', fetchedAt: r.report.fetchedAt, statuses: r.statuses, complete: true });
   }
   const registry = new InstrumentRegistry(results.flatMap((r) => r.instruments));
   const symbols = new Map<LiveVenue, string[]>();

@@ -135,8 +135,13 @@ describe('instruments from the venues', () => {
     const s = await servers();
     const store = await openTempStore();
     s.okx.listings.listSwap({ instId: 'NEWC-USDT-SWAP', ctVal: '10', tickSz: '0.001' });
+    // A swap delisted since an earlier fetch is not offered offline.
+    s.okx.listings.listSwap({ instId: 'GONE-USDT-SWAP', ctVal: '1', tickSz: '0.01' });
+    await load({ venues: ['okx'], inputs: ['GONE'], restUrls: urls(s), store, save: true });
+    s.okx.listings.delist('GONE-USDT-SWAP');
     const first = await load({ venues: ['okx'], inputs: ['NEWC'], restUrls: urls(s), store, save: true });
     const dead = await deadUrl();
+    await usageError(load({ venues: ['okx'], inputs: ['GONE-USDT-SWAP'], restUrls: { okx: dead }, store }));
     const offline = await load({ venues: ['okx'], inputs: ['NEWC'], restUrls: { okx: dead }, store });
     const r = offline.reports[0];
     assert.equal(r.origin, 'store');
