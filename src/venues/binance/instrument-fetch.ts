@@ -5,7 +5,7 @@
  * keeps the bundled snapshot's where it has them. Evidence: docs/live/binance.md.
  */
 import type { RestGetter } from '../live/rest-get.ts';
-import { rowsOf, statusesOf, type InstrumentFetcher, type VenueListing } from '../live/instrument-listing.ts';
+import { parseRowByRow, rowsOf, statusesOf, type InstrumentFetcher, type VenueListing } from '../live/instrument-listing.ts';
 import { parseBinanceExchangeInfo } from './instruments.ts';
 import { binanceExchangeInfoUrl } from './urls.ts';
 
@@ -14,8 +14,10 @@ export function binanceInstrumentFetcher(restBase: string, http: RestGetter): In
     venue: 'binance',
     async list(): Promise<VenueListing> {
       const body = await http.get(binanceExchangeInfoUrl(restBase));
-      const instruments = parseBinanceExchangeInfo(body);
-      return { instruments, statuses: statusesOf(rowsOf((body as { symbols?: unknown })?.symbols), 'symbol', 'status') };
+      const rows = rowsOf((body as { symbols?: unknown })?.symbols);
+      if (!Array.isArray((body as { symbols?: unknown })?.symbols)) parseBinanceExchangeInfo(body); // names what is wrong with the envelope
+      const { instruments, rejected } = parseRowByRow(rows, 'symbol', (row) => parseBinanceExchangeInfo({ symbols: [row] }));
+      return { instruments, statuses: statusesOf(rows, 'symbol', 'status'), rejected };
     },
   };
 }

@@ -14,6 +14,8 @@ export interface BinancePerpetualListing {
   readonly tickSize: string;
   readonly stepSize: string;
   readonly status?: string;
+  /** Default PERPETUAL. */
+  readonly contractType?: string;
 }
 
 export class BinanceMockInstruments {
@@ -34,7 +36,7 @@ export class BinanceMockInstruments {
     const filters = (t.filters as Row[]).map((f) =>
       f.filterType === 'PRICE_FILTER' ? { ...f, tickSize: l.tickSize } : f.filterType === 'LOT_SIZE' || f.filterType === 'MARKET_LOT_SIZE' ? { ...f, stepSize: l.stepSize, minQty: l.stepSize } : f,
     );
-    this.rows.set(l.symbol, { ...t, symbol: l.symbol, pair: l.symbol, baseAsset: l.symbol.replace(/USDT$/, ''), quoteAsset: 'USDT', marginAsset: 'USDT', status: l.status ?? 'TRADING', onboardDate: Date.now(), filters });
+    this.rows.set(l.symbol, { ...t, symbol: l.symbol, pair: l.symbol, baseAsset: l.symbol.replace(/USDT$/, ''), quoteAsset: 'USDT', marginAsset: 'USDT', status: l.status ?? 'TRADING', contractType: l.contractType ?? 'PERPETUAL', onboardDate: Date.now(), filters });
   }
 
   setStatus(symbol: string, status: string): void {

@@ -8,7 +8,7 @@
 import { ParseError } from '../../core/errors.ts';
 import type { MarginTier } from '../../core/instruments.ts';
 import type { RestGetter } from '../live/rest-get.ts';
-import { rowsOf, statusesOf, type InstrumentFetcher, type VenueListing } from '../live/instrument-listing.ts';
+import { parseRowByRow, rowsOf, statusesOf, type InstrumentFetcher, type VenueListing } from '../live/instrument-listing.ts';
 import { parseBybitInstrumentsInfo, parseBybitRiskLimits } from './instruments.ts';
 import { instrumentsInfoUrl, riskLimitUrl } from './urls.ts';
 
@@ -25,33 +25,40 @@ function bybitResult(body: unknown, what: string): { list: Record<string, unknow
 }
 
 export function bybitInstrumentFetcher(restBase: string, http: RestGetter, pageLimit = BYBIT_INSTRUMENTS_PAGE_LIMIT): InstrumentFetcher {
-  const pages: unknown[] = [];
-  const parseAll = (tiers: ReadonlyMap<string, MarginTier[]>) => pages.flatMap((p) => parseBybitInstrumentsInfo(p, tiers));
+  /** Every row read, each kept in its page's envelope shape for the parser. */
+  const rows: Record<string, unknown>[] = [];
+  const parse = (tiers: ReadonlyMap<string, MarginTier[]>, from = rows) =>
+    parseRowByRow(from, 'symbol', (row) => parseBybitInstrumentsInfo({ retCode: 0, result: { category: 'linear', list: [row] } }, tiers));
   return {
     venue: 'bybit',
     async list(): Promise<VenueListing> {
-      pages.length = 0;
+      rows.length = 0;
+      let pages = 0;
       const statuses = new Map<string, string>();
       const seenCursors = new Set<string>();
       let cursor = '';
       do {
-        if (pages.length >= MAX_PAGES) throw new ParseError('E_MESSAGE', `Bybit instruments-info: still paging after ${MAX_PAGES} pages`, 'result.nextPageCursor', cursor);
+        if (pages >= MAX_PAGES) throw new ParseError('E_MESSAGE', `Bybit instruments-info: still paging after ${MAX_PAGES} pages`, 'result.nextPageCursor', cursor);
         const body = await http.get(instrumentsInfoUrl(restBase, { limit: pageLimit, cursor }));
         const { list, next } = bybitResult(body, 'instruments-info');
         if (next && seenCursors.has(next)) throw new ParseError('E_MESSAGE', 'Bybit instruments-info: the same cursor came back twice', 'result.nextPageCursor', next);
         seenCursors.add(next);
-        pages.push(body);
+        pages++;
+        rows.push(...list);
         statusesOf(list, 'symbol', 'status', statuses);
         cursor = next;
       } while (cursor !== '');
-      return { instruments: parseAll(new Map()), statuses };
+      const { instruments, rejected } = parse(new Map());
+      return { instruments, statuses, rejected };
     },
     async lookup(symbol) {
       const body = await http.get(instrumentsInfoUrl(restBase, { symbol }));
       const { list } = bybitResult(body, 'instruments-info');
-      if (!list.some((r) => r.symbol === symbol)) return undefined;
-      pages.push(body);
-      return { instruments: parseBybitInstrumentsInfo(body), statuses: statusesOf(list, 'symbol', 'status') };
+      const mine = list.filter((r) => r.symbol === symbol);
+      if (mine.length === 0) return undefined;
+      rows.push(...mine);
+      const { instruments, rejected } = parse(new Map(), mine);
+      return { instruments, statuses: statusesOf(mine, 'symbol', 'status'), rejected };
     },
     async withTiers(listing, symbols) {
       const tiers = new Map<string, MarginTier[]>();
@@ -66,7 +73,7 @@ export function bybitInstrumentFetcher(restBase: string, http: RestGetter, pageL
         }
       }
       if (tiers.size === 0) return { listing, note: missing.length ? `no risk-limit tiers (${missing.join('; ')})` : undefined };
-      return { listing: { instruments: parseAll(tiers), statuses: listing.statuses }, note: missing.length ? `risk-limit tiers missing for ${missing.join('; ')}` : undefined };
+      return { listing: { instruments: parse(tiers).instruments, statuses: listing.statuses, rejected: listing.rejected }, note: missing.length ? `risk-limit tiers missing for ${missing.join('; ')}` : undefined };
     },
   };
 }

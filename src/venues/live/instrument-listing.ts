@@ -14,6 +14,11 @@ export interface VenueListing {
    * has an empty contractType).
    */
   readonly statuses: ReadonlyMap<string, string>;
+  /**
+   * Rows the parser refused, by symbol, with the reason: one row of a shape we do not know (a new
+   * contract type) must not cost the whole list.
+   */
+  readonly rejected?: ReadonlyMap<string, string>;
 }
 
 export interface InstrumentFetcher {
@@ -50,4 +55,25 @@ export function statusesOf(rows: readonly Record<string, unknown>[], symbolKey: 
     if (typeof s === 'string' && typeof st === 'string') into.set(s, st);
   }
   return into;
+}
+
+/**
+ * Parse a venue's rows one by one (`parseOne` wraps a row back into the venue's envelope), so
+ * a row the parser refuses is set aside with its reason instead of failing the list.
+ */
+export function parseRowByRow<T>(
+  rows: readonly Record<string, unknown>[],
+  symbolKey: string,
+  parseOne: (row: Record<string, unknown>) => T[],
+): { instruments: T[]; rejected: Map<string, string> } {
+  const instruments: T[] = [];
+  const rejected = new Map<string, string>();
+  for (const row of rows) {
+    try {
+      instruments.push(...parseOne(row));
+    } catch (e) {
+      rejected.set(String(row[symbolKey]), (e as Error).message);
+    }
+  }
+  return { instruments, rejected };
 }

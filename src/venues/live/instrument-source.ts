@@ -137,9 +137,11 @@ async function loadVenue(venue: LiveVenue, o: InstrumentSourceOptions): Promise<
   }
   const instruments = new Map(listing.instruments.map((i) => [i.symbol, i]));
   const statuses = new Map(listing.statuses);
+  const rejected = new Map(listing.rejected ?? []);
   const merge = (l: VenueListing) => {
     for (const i of l.instruments) instruments.set(i.symbol, i);
     for (const [k, v] of l.statuses) statuses.set(k, v);
+    for (const [k, v] of l.rejected ?? []) rejected.set(k, v);
   };
 
   const symbols: string[] = [];
@@ -153,6 +155,10 @@ async function loadVenue(venue: LiveVenue, o: InstrumentSourceOptions): Promise<
         merge(one);
         listed = true;
       }
+    }
+    if (listed && rejected.has(symbol)) {
+      misses.push(`${venue} lists ${JSON.stringify(symbol)} but its instrument row could not be read (${rejected.get(symbol)}); without it its sizes cannot be converted`);
+      continue;
     }
     if (listed) {
       if (!symbols.includes(symbol)) symbols.push(symbol);
@@ -173,6 +179,11 @@ async function loadVenue(venue: LiveVenue, o: InstrumentSourceOptions): Promise<
     } catch (e) {
       note = `tiers not fetched: ${(e as Error).message}`;
     }
+  }
+  if (rejected.size > 0) {
+    const [first] = rejected;
+    const skipped = `${rejected.size} row(s) not understood and skipped (first: ${first[0]}: ${first[1]})`;
+    note = note ? `${note}; ${skipped}` : skipped;
   }
   const list = origin === 'venue' ? withBundledTiers([...instruments.values()]) : [...instruments.values()];
   return { report: { venue, origin, count: list.length, fetchedAt, reason, note }, instruments: list, statuses, symbols, misses };

@@ -7,7 +7,7 @@
  */
 import { ParseError } from '../../core/errors.ts';
 import type { RestGetter } from '../live/rest-get.ts';
-import { rowsOf, statusesOf, type InstrumentFetcher, type VenueListing } from '../live/instrument-listing.ts';
+import { parseRowByRow, rowsOf, statusesOf, type InstrumentFetcher } from '../live/instrument-listing.ts';
 import { parseOkxInstruments, parseOkxPositionTiers, type OkxTierRow } from './instruments.ts';
 import { okxInstrumentsUrl, okxPositionTiersUrl } from './urls.ts';
 
@@ -22,9 +22,11 @@ export function okxInstrumentFetcher(restBase: string, http: RestGetter): Instru
   let swaps: unknown;
   return {
     venue: 'okx',
-    async list(): Promise<VenueListing> {
+    async list() {
       swaps = okxData(await http.get(okxInstrumentsUrl(restBase, 'SWAP')), 'instruments');
-      return { instruments: parseOkxInstruments(swaps), statuses: statusesOf(rowsOf((swaps as { data?: unknown }).data), 'instId', 'state') };
+      const rows = rowsOf((swaps as { data?: unknown }).data);
+      const { instruments, rejected } = parseRowByRow(rows, 'instId', (row) => parseOkxInstruments({ code: '0', data: [row] }));
+      return { instruments, statuses: statusesOf(rows, 'instId', 'state'), rejected };
     },
     async withTiers(listing, symbols) {
       const families = new Set<string>();
@@ -42,8 +44,9 @@ export function okxInstrumentFetcher(restBase: string, http: RestGetter): Instru
         }
       }
       if (tiers.size === 0) return { listing, note: missing.length ? `no position tiers (${missing.join('; ')})` : undefined };
+      const rows = rowsOf((swaps as { data?: unknown }).data).filter((r) => !listing.rejected?.has(String(r.instId)));
       return {
-        listing: { instruments: parseOkxInstruments(swaps, tiers), statuses: listing.statuses },
+        listing: { instruments: parseOkxInstruments({ code: '0', data: rows }, tiers), statuses: listing.statuses, rejected: listing.rejected },
         note: missing.length ? `position tiers missing for ${missing.join('; ')}` : undefined,
       };
     },

@@ -131,6 +131,16 @@ describe('instruments from the venues', () => {
     assert.equal(live.registry.get('okx', 'ETH-USDT-SWAP')!.contractValue, 0.1, 'a halted swap still parses with its contract value');
   });
 
+  it('a row of a shape the parser does not know costs that symbol only, and is named when asked for', async () => {
+    const s = await servers();
+    s.binance.listings.listPerpetual({ symbol: 'TSLAUSDT', tickSize: '0.01', stepSize: '0.01', contractType: 'TRADIFI_PERPETUAL' });
+    const live = await load({ venues: ['binance'], inputs: ['BTC'], restUrls: urls(s) });
+    assert.equal(live.reports[0].origin, 'venue');
+    assert.match(live.reports[0].note ?? '', /1 row\(s\) not understood and skipped \(first: TSLAUSDT: .*contractType/);
+    const e = await usageError(load({ venues: ['binance'], inputs: ['TSLAUSDT'], restUrls: urls(s) }));
+    assert.match(e.message, /binance lists "TSLAUSDT" but its instrument row could not be read \(.*unknown contractType/);
+  });
+
   it('offline: the list stored last time is used, then the bundled snapshot, and the report says which and why', async () => {
     const s = await servers();
     const store = await openTempStore();
