@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Store } from '../../src/store/store.ts';
+import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
 import { startOkxMockServer, type OkxMockServer } from '../../src/venues/okx/mock-server.ts';
 import { tempDir } from '../helpers/store.ts';
 
@@ -94,6 +95,35 @@ describe('live commands take instruments from the venue', () => {
       assert.match(r.stderr, /okx does not list "SOLUSTD-USDT-SWAP" \(from "SOLUSTD"\) according to its instrument list; closest: SOL-USDT-SWAP/);
       assert.equal(server.stats().connections, 0);
     }));
+
+  it('record: Bybit list read page by page; a linear contract listed today is recorded and stored', async () => {
+    const server = await startBybitMockServer();
+    try {
+      server.listings.pageLimit = 3;
+      server.listings.listLinear({ symbol: 'NEWCUSDT', tickSize: '0.0001', qtyStep: '1' });
+      const home = join(tempDir(), 'home');
+      const child = spawn(BIN, ['record', '--symbol', 'NEWC', '--venues', 'bybit', '--channels', 'trades', '--flush-ms', '200', '--quiet', '--home', home], {
+        env: { ...process.env, ORDERFLOW_BYBIT_WS_URL: server.wsUrl, ORDERFLOW_BYBIT_REST_URL: server.restUrl },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      await until(() => server.subscriptions().flat().includes('publicTrade.NEWCUSDT'), 'the trades subscription');
+      server.publish({ type: 'trade', venue: 'bybit', symbol: 'NEWCUSDT', ts: Date.now(), localTs: NaN, price: 0.5, qty: 120, side: 'buy', id: '2f1b9a8e-4a6c-4e0b-9a51-7d2b1c3e4f50' });
+      await new Promise((r) => setTimeout(r, 600));
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0);
+      const store = await Store.open(home, { readOnly: true });
+      try {
+        assert.deepEqual(await store.rows('SELECT symbol, qty FROM trades'), [{ symbol: 'NEWCUSDT', qty: 120 }]);
+        const [{ n }] = await store.rows<{ n: bigint }>("SELECT count(*) AS n FROM instruments WHERE venue = 'bybit' AND source = 'venue'");
+        assert.equal(Number(n), server.listings.symbols().length, 'every page stored');
+      } finally {
+        store.close();
+      }
+    } finally {
+      await server.close();
+    }
+  });
 
   it('watch: with the REST API unreachable the header says the bundled snapshot is used; a halted swap shows its status', () =>
     withServer(async (server) => {
