@@ -24,6 +24,8 @@ import type { LiveVenue } from './clients.ts';
 import { TRADING_STATUS, type InstrumentFetcher, type VenueListing } from './instrument-listing.ts';
 import { RestGetter } from './rest-get.ts';
 
+const OKX_SPOT_ID = /^[A-Z0-9]+-[A-Z0-9]+$/;
+
 /** Where a venue's instruments came from this time. */
 export type InstrumentOrigin = 'venue' | 'store' | 'snapshot';
 
@@ -148,6 +150,11 @@ async function loadVenue(venue: LiveVenue, o: InstrumentSourceOptions): Promise<
   const misses: string[] = [];
   for (const input of o.inputs) {
     const symbol = venueSymbol(new InstrumentRegistry(instruments.values()), venue, input);
+    // `BTC-USDT` is OKX spot: the perpetual venues never take it silently for the swap.
+    if (venue === 'okx' && OKX_SPOT_ID.test(input.trim().toUpperCase()) && !instruments.has(input.trim().toUpperCase())) {
+      misses.push(`okx: ${JSON.stringify(input)} is an OKX spot pair; live commands record OKX swaps (the swap is ${symbol})`);
+      continue;
+    }
     let listed = instruments.has(symbol) || statuses.has(symbol);
     if (!listed && origin === 'venue' && fetcher.lookup) {
       const one = await fetcher.lookup(symbol).catch(() => undefined);

@@ -113,6 +113,8 @@ describe('instruments from the venues', () => {
     assert.match(e.message, /okx does not list "SOLUSTD-USDT-SWAP" \(from "SOLUSTD"\) according to its instrument list; closest: SOL-USDT-SWAP[,\n]/);
     assert.match(e.message, /okx does not list "BTCUSTD-USDT-SWAP" \(from "BTCUSTD"\) according to its instrument list; closest: BTC-USDT-SWAP\n/);
     assert.equal(s.okx.stats().connections, 0);
+    const spot = await usageError(load({ venues: ['okx'], inputs: ['BTC-USDT'], restUrls: urls(s) }));
+    assert.match(spot.message, /okx: "BTC-USDT" is an OKX spot pair; live commands record OKX swaps \(the swap is BTC-USDT-SWAP\)/);
     assert.equal(s.binance.stats().connectionsOpened, 0);
   });
 
