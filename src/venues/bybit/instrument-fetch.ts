@@ -20,12 +20,13 @@ const MAX_PAGES = 100;
 function bybitResult(body: unknown, what: string): { list: Record<string, unknown>[]; next: string } {
   const b = body as { retCode?: unknown; retMsg?: unknown; result?: { list?: unknown; nextPageCursor?: unknown } };
   if (b?.retCode !== 0) throw new ParseError('E_MESSAGE', `Bybit ${what}: retCode ${JSON.stringify(b?.retCode)} ${JSON.stringify(b?.retMsg ?? '')}`);
+  if (!Array.isArray(b.result?.list)) throw new ParseError('E_FIELD', `Bybit ${what}: no result.list`, 'result.list');
   const next = b.result?.nextPageCursor;
   return { list: rowsOf(b.result?.list), next: typeof next === 'string' ? next : '' };
 }
 
 export function bybitInstrumentFetcher(restBase: string, http: RestGetter, pageLimit = BYBIT_INSTRUMENTS_PAGE_LIMIT): InstrumentFetcher {
-  /** Every row read, each kept in its page's envelope shape for the parser. */
+  /** Every row read (all pages, and symbols looked up by name), parsed again when tiers arrive. */
   const rows: Record<string, unknown>[] = [];
   const parse = (tiers: ReadonlyMap<string, MarginTier[]>, from = rows) =>
     parseRowByRow(from, 'symbol', (row) => parseBybitInstrumentsInfo({ retCode: 0, result: { category: 'linear', list: [row] } }, tiers));
@@ -48,6 +49,7 @@ export function bybitInstrumentFetcher(restBase: string, http: RestGetter, pageL
         statusesOf(list, 'symbol', 'status', statuses);
         cursor = next;
       } while (cursor !== '');
+      if (rows.length === 0) throw new ParseError('E_MESSAGE', 'Bybit instruments-info listed no instrument', 'result.list');
       const { instruments, rejected } = parse(new Map());
       return { instruments, statuses, rejected };
     },

@@ -15,6 +15,7 @@ import { okxInstrumentsUrl, okxPositionTiersUrl } from './urls.ts';
 function okxData(body: unknown, what: string): unknown {
   const code = (body as { code?: unknown })?.code;
   if (code !== '0') throw new ParseError('E_MESSAGE', `OKX ${what}: code ${JSON.stringify(code)} ${JSON.stringify((body as { msg?: unknown })?.msg ?? '')}`);
+  if (!Array.isArray((body as { data?: unknown }).data)) throw new ParseError('E_FIELD', `OKX ${what}: no data array`, 'data');
   return body;
 }
 
@@ -25,6 +26,7 @@ export function okxInstrumentFetcher(restBase: string, http: RestGetter): Instru
     async list() {
       swaps = okxData(await http.get(okxInstrumentsUrl(restBase, 'SWAP')), 'instruments');
       const rows = rowsOf((swaps as { data?: unknown }).data);
+      if (rows.length === 0) throw new ParseError('E_MESSAGE', 'OKX instruments listed no swap', 'data');
       const { instruments, rejected } = parseRowByRow(rows, 'instId', (row) => parseOkxInstruments({ code: '0', data: [row] }));
       return { instruments, statuses: statusesOf(rows, 'instId', 'state'), rejected };
     },

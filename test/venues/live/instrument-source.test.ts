@@ -170,6 +170,15 @@ describe('instruments from the venues', () => {
     assert.match(e.message, /okx does not list "NEWC-USDT-SWAP" \(from "NEWC"\) according to the bundled snapshot \(venue unreachable: GET \/api\/v5\/public\/instruments\?instType=SWAP: ECONNREFUSED; nothing stored\); no similar symbol$/);
   });
 
+  it('a venue answering HTTP 503 falls back to the snapshot and names the error', async () => {
+    const s = await servers();
+    s.bybit.inject('rest_error', { topic: '/v5/market/instruments-info', count: 5 });
+    const live = await load({ venues: ['bybit'], inputs: ['BTC'], restUrls: urls(s) });
+    assert.equal(live.reports[0].origin, 'snapshot');
+    assert.match(live.reports[0].reason ?? '', /GET \/v5\/market\/instruments-info\?category=linear&limit=1000: HTTP 503/);
+    assert.equal(live.registry.get('bybit', 'BTCUSDT')!.tickSize, loadBundledInstruments().get('bybit', 'BTCUSDT')!.tickSize);
+  });
+
   it('Bybit: every page of instruments-info is read when the server pages by a small limit', async () => {
     const s = await servers();
     s.bybit.listings.pageLimit = 2;
