@@ -207,7 +207,7 @@ class Feed {
     const markets = Object.fromEntries(LIVE_VENUES.map((v) => [v, new VenueMarket(v, root.fork(v), instruments)])) as Record<LiveVenue, VenueMarket>;
     // Every liquidation pushed (Binance samples one a second per symbol by default), trade history for REST kept small.
     const binance = await startBinanceMockServer({ symbols: [SYMBOL.binance], liquidationSampleMs: 0, historyLimit: 10_000 });
-    const okx = await startOkxMockServer({ instruments });
+    const okx = await startOkxMockServer();
     const bybit = await startBybitMockServer({ symbols: [SYMBOL.bybit], instruments });
     const feed = new Feed(binance, okx, bybit, markets);
     // The venue books exist before anyone subscribes: REST / subscribe snapshots carry them.

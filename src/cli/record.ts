@@ -7,9 +7,9 @@ import { DEFAULT_FLUSH_MS, Recorder, recordLabel } from '../store/recorder.ts';
 import { Store } from '../store/store.ts';
 import { createLiveClient } from '../venues/live/clients.ts';
 import type { LiveClient } from '../venues/live/types.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
+import { describeInstrumentSource, describeNotTrading, loadLiveInstruments } from '../venues/live/instrument-source.ts';
 import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
-import { liveMarkets, secondsOpt, untilStopped } from './live-common.ts';
+import { liveRequest, secondsOpt, untilStopped } from './live-common.ts';
 import { formatCount } from './progress.ts';
 import { numberOpt } from './sizes.ts';
 
@@ -39,6 +39,13 @@ export function registerRecord(program: Command): void {
     .addHelpText(
       'after',
       `
+At start the venues' instrument lists are fetched (Binance exchangeInfo, OKX public/instruments
+and position-tiers, Bybit instruments-info and risk-limit) and kept in the store's instruments
+table; a venue that cannot be reached falls back to the list stored last time, then to the
+bundled snapshot, and a line on stderr says which. A symbol the venue does not list stops the
+command before anything connects, naming the closest listed symbols; a listed symbol that is
+halted or being delisted is recorded with its status shown.
+
 Stops cleanly on Ctrl-C or SIGTERM (last flush, ledger marked ok). After a crash or kill -9 at
 most the last flush period is lost and the store opens clean; \`orderflow info\` counts such
 interrupted sessions. Disconnects, book resyncs and trade-id gaps that could not be back-filled
@@ -51,19 +58,30 @@ Examples:
   $ ORDERFLOW_BYBIT_WS_URL=ws://127.0.0.1:9443 orderflow record --symbol BTCUSDT --venues bybit --seconds 60`,
     )
     .action(async (opts: RecordOpts) => {
-      const m = liveMarkets(opts);
+      const req = liveRequest(opts);
       const seconds = secondsOpt(opts.seconds, '--seconds');
       const flushMs = numberOpt(opts.flushMs, '--flush-ms');
       const store = await Store.open(resolveHomeOpt(opts));
-      const all = [...m.symbols.values()].flat();
       const log = (line: string) => !opts.quiet && console.error(line);
+      let live;
+      try {
+        live = await loadLiveInstruments({ venues: req.venues, inputs: req.inputs, store, save: true });
+      } catch (e) {
+        store.close();
+        throw e;
+      }
+      // A fallback is said even with --quiet: the contract values in use may be stale.
+      for (const r of live.reports) (r.origin === 'venue' ? log : console.error)(`record: instruments: ${describeInstrumentSource(r)}`);
+      for (const line of describeNotTrading(live.markets)) console.error(`record: ${line}`);
+      const m = { venues: req.venues, symbols: live.symbols, channels: req.channels };
+      const instruments = live.registry;
+      const all = [...m.symbols.values()].flat();
       const recorder = await Recorder.open(store, {
         label: recordLabel(m.venues, [...new Set(all)]),
         flushMs,
         rawDir: opts.raw,
         onError: (e) => console.error(`orderflow record: a flush failed (kept, retried next time): ${e.message}`),
       });
-      const instruments = loadBundledInstruments();
       const clients: LiveClient[] = m.venues.map((v) => createLiveClient(v, { symbols: m.symbols.get(v)!, channels: m.channels, instruments, handlers: recorder.handlers(v) }));
       const stop = untilStopped(seconds);
       const status = setInterval(() => {

@@ -6,12 +6,16 @@ import type { Command } from 'commander';
 import type { CaptureRecord, Venue } from '../core/events.ts';
 import { createLiveClient, type LiveVenue } from '../venues/live/clients.ts';
 import type { LiveClient, StreamStatus } from '../venues/live/types.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DB_FILE, Store } from '../store/store.ts';
+import { describeInstrumentSource, describeNotTrading, loadLiveInstruments, type MarketStatus, type VenueInstrumentReport } from '../venues/live/instrument-source.ts';
 import { qtyText } from './cvd.ts';
-import { liveMarkets, secondsOpt, untilStopped } from './live-common.ts';
+import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
+import { liveRequest, secondsOpt, untilStopped } from './live-common.ts';
 import { table } from './progress.ts';
 
-interface WatchOpts {
+interface WatchOpts extends HomeOpts {
   symbol: string;
   venues?: string;
   seconds?: string;
@@ -68,18 +72,35 @@ function health(rows: readonly StreamStatus[]): string {
   return `${parts.join(', ')}${Number.isFinite(lag) ? `; lag ${lag.toFixed(0)} ms` : ''}`;
 }
 
+/** `okx store 2026-12-04T22:10Z`: where a venue's instruments came from, for the header. */
+function sourceText(r: VenueInstrumentReport): string {
+  const at = r.fetchedAt === undefined ? '' : ` ${new Date(r.fetchedAt).toISOString().slice(0, 16)}Z`;
+  return `${r.venue} ${r.origin === 'venue' ? 'venue' : r.origin === 'store' ? `store (venue unreachable)` : 'bundled snapshot (venue unreachable)'}${r.origin === 'snapshot' ? '' : at}`;
+}
+
+/** Symbols of a venue, a not-trading one with its status (`FOO-USDT-SWAP [suspend]`). */
+function symbolsText(markets: readonly MarketStatus[], venue: Venue): string {
+  return markets.filter((x) => x.venue === venue).map((x) => (x.trading ? x.symbol : `${x.symbol} [${x.status}]`)).join(',');
+}
+
+/** The store under --home read-only, for the instrument fallback; undefined when there is none or it is busy. */
+async function fallbackStore(home: string): Promise<Store | undefined> {
+  if (!existsSync(join(home, DB_FILE))) return undefined;
+  return Store.open(home, { readOnly: true }).catch(() => undefined);
+}
+
 function usd(x: number): string {
   return x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0);
 }
 
 export function registerWatch(program: Command): void {
-  program
+  homeOption(program
     .command('watch')
     .description('live view of aggressive flow per venue: trades, delta (1 min and since start), liquidations, stream health')
     .requiredOption('--symbol <list>', 'comma-separated symbols or base assets (AKT = the perpetual on every venue)')
     .option('--venues <list>', 'comma-separated venues (default binance,okx,bybit)')
     .option('--every <seconds>', 'redraw period', '1')
-    .option('--seconds <n>', 'stop after this long (default: until Ctrl-C)')
+    .option('--seconds <n>', 'stop after this long (default: until Ctrl-C)'))
     .addHelpText(
       'after',
       `
@@ -88,15 +109,31 @@ converted with the instrument's contract value). Liquidation notional is what th
 sampled feeds showed (docs/NORMALIZATION.md): a lower bound. Nothing is stored; use
 orderflow record for that.
 
+Instruments (contract values, status) are fetched from each venue at start; when a venue cannot
+be reached, the list \`orderflow record\` stored last under --home is used, else the bundled
+snapshot. The header says which. A symbol the venue does not list is an error naming the closest
+listed ones; a halted one shows its status beside the symbol.
+
 Examples:
   $ orderflow watch --symbol BTC
   $ orderflow watch --symbol AKT --venues binance,bybit --every 5`,
     )
     .action(async (opts: WatchOpts) => {
-      const m = liveMarkets({ ...opts, channels: 'trades,liquidations' });
+      const req = liveRequest({ ...opts, channels: 'trades,liquidations' });
       const seconds = secondsOpt(opts.seconds, '--seconds');
       const every = secondsOpt(opts.every, '--every') ?? 1;
-      const instruments = loadBundledInstruments();
+      const store = await fallbackStore(resolveHomeOpt(opts));
+      let live;
+      try {
+        live = await loadLiveInstruments({ venues: req.venues, inputs: req.inputs, store });
+      } finally {
+        store?.close();
+      }
+      for (const r of live.reports) if (r.origin !== 'venue') console.error(`watch: instruments: ${describeInstrumentSource(r)}`);
+      for (const line of describeNotTrading(live.markets)) console.error(`watch: ${line}`);
+      const m = { venues: req.venues, symbols: live.symbols, channels: req.channels };
+      const instruments = live.registry;
+      const sources = `instruments: ${live.reports.map(sourceText).join(' · ')}`;
       const flows = new Map<Venue, Flow>(m.venues.map((v) => [v, new Flow()]));
       const status = new Map<Venue, Map<string, StreamStatus>>(m.venues.map((v) => [v, new Map()]));
       const clients: LiveClient[] = m.venues.map((v: LiveVenue) =>
@@ -121,9 +158,9 @@ Examples:
         const rows = m.venues.map((v) => {
           const f = flows.get(v)!;
           const mm = f.minute(sec);
-          return [v, m.symbols.get(v)!.join(','), Number.isFinite(f.last) ? String(f.last) : '-', String(f.trades), qtyText(mm.buy - mm.sell), qtyText(f.buy - f.sell), `${f.liqCount} (L ${usd(f.liqLong)} / S ${usd(f.liqShort)})`, health([...status.get(v)!.values()])];
+          return [v, symbolsText(live.markets, v), Number.isFinite(f.last) ? String(f.last) : '-', String(f.trades), qtyText(mm.buy - mm.sell), qtyText(f.buy - f.sell), `${f.liqCount} (L ${usd(f.liqLong)} / S ${usd(f.liqShort)})`, health([...status.get(v)!.values()])];
         });
-        const text = `orderflow watch: ${((Date.now() - started) / 1000).toFixed(0)} s\n\n${table(['venue', 'symbol', 'last', 'trades', 'delta 1m', 'delta', 'liquidations (quote)', 'streams'], rows)}\n`;
+        const text = `orderflow watch: ${((Date.now() - started) / 1000).toFixed(0)} s; ${sources}\n\n${table(['venue', 'symbol', 'last', 'trades', 'delta 1m', 'delta', 'liquidations (quote)', 'streams'], rows)}\n`;
         process.stdout.write(tty ? `\x1b[H\x1b[2J${text}` : `${text}\n`);
       };
       const stop = untilStopped(seconds);

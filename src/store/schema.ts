@@ -6,7 +6,7 @@
  * of the imports-ledger row that wrote it.
  */
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const VENUE = `ENUM('binance', 'binance-spot', 'okx', 'bybit')`;
 const SIDE = `ENUM('buy', 'sell')`;
@@ -99,6 +99,13 @@ export const MIGRATIONS: readonly string[] = [
     venue venue_t NOT NULL, symbol VARCHAR NOT NULL, type VARCHAR NOT NULL,
     from_ts TIMESTAMP NOT NULL, to_ts TIMESTAMP NOT NULL, reason VARCHAR NOT NULL
   );
+  `,
+  // v2: where each instrument row came from. Live commands fetch the venues' lists at start and
+  // fall back to the rows fetched last time when the venue is unreachable.
+  `
+  ALTER TABLE instruments ADD COLUMN status VARCHAR;      -- the venue's own word: TRADING, live, Trading, SETTLING, suspend...
+  ALTER TABLE instruments ADD COLUMN source VARCHAR;      -- 'venue' (fetched from its REST API) or 'snapshot' (bundled)
+  ALTER TABLE instruments ADD COLUMN fetched_at TIMESTAMP; -- when fetched from the venue (NULL for the snapshot)
   `,
 ];
 

@@ -244,3 +244,12 @@ export function loadInstrumentFiles(paths: readonly string[], into = new Instrum
   for (const inst of instrumentsFrom(docs)) into.add(inst);
   return into;
 }
+
+/**
+ * The bundled snapshot's responses of one venue as stored (venue shapes, with endpoint and
+ * provenance): what the loopback servers serve as their own instrument lists.
+ */
+export function bundledSnapshotResponses(venue: 'binance' | 'okx' | 'bybit'): SnapshotResponse[] {
+  const name = `${venue}.json`;
+  return parseWith(snapshotSchema, readJson(SNAPSHOT_DIR + name), 'instrument snapshot').responses;
+}

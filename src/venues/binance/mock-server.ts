@@ -38,11 +38,14 @@ import {
 import { BinanceLiveError } from './errors.ts';
 import { createBinanceParser } from './parse.ts';
 import type { BinanceAggTrade, BinanceRestAggTrade } from './wire.ts';
-import { BINANCE_AGG_TRADES_WEIGHT, BINANCE_DEPTH_LIMIT_WEIGHT, BINANCE_OPEN_INTEREST_WEIGHT, BINANCE_REST_PATHS, binanceStreamRoute, type BinanceWsRoute } from './urls.ts';
+import { BinanceMockInstruments } from './mock-instruments.ts';
+import { BINANCE_AGG_TRADES_WEIGHT, BINANCE_DEPTH_LIMIT_WEIGHT, BINANCE_EXCHANGE_INFO_WEIGHT, BINANCE_OPEN_INTEREST_WEIGHT, BINANCE_REST_PATHS, binanceStreamRoute, type BinanceWsRoute } from './urls.ts';
 
 export interface BinanceMockServerOptions {
   /** Symbols the venue lists (REST answers -1121 "Invalid symbol." for others). Symbols of published events are added. */
   readonly symbols?: readonly string[];
+  /** The venue's own exchangeInfo rows (`GET /fapi/v1/exchangeInfo`). Default: the bundled snapshot's Binance responses. */
+  readonly listings?: BinanceMockInstruments;
   /** Server ping period, ms. Default 180 000 ("a ping frame every 3 minutes"). */
   readonly pingIntervalMs?: number;
   /** No pong for this long: the connection is dropped, ms. Default 600 000 ("within a 10 minute period"). */
@@ -153,6 +156,8 @@ export interface BinanceMockStats {
 }
 
 export interface BinanceMockServer {
+  /** The venue's exchangeInfo rows (list a new symbol, change a status): served by REST. */
+  readonly listings: BinanceMockInstruments;
   /** `ws://127.0.0.1:<port>`: a base, as the client's wsUrl takes it. */
   readonly wsUrl: string;
   /** `http://127.0.0.1:<port>`: a base, as the client's restUrl takes it. */
@@ -237,6 +242,7 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
   const conns = new Set<Conn>();
   const markets = new Map<string, Market>();
   const listed = new Set((opts.symbols ?? []).map((s) => s.toUpperCase()));
+  const listings = opts.listings ?? BinanceMockInstruments.fromSnapshot();
   const stats: BinanceMockStats = { connectionsOpened: 0, subscribeRequests: 0, unsubscribeRequests: 0, listRequests: 0, refusals: 0, pingsSent: 0, pongsReceived: 0, framesSent: 0, restCalls: {} };
   const restSpent: { at: number; weight: number }[] = [];
   const parser = createBinanceParser({ fileName: 'mock replay', symbol: undefined, instruments: new InstrumentRegistry() });
@@ -511,7 +517,7 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
     const path = url.pathname;
     stats.restCalls[path] = (stats.restCalls[path] ?? 0) + 1;
     const q = url.searchParams;
-    const weight = path === BINANCE_REST_PATHS.depth ? (BINANCE_DEPTH_LIMIT_WEIGHT.get(Number(q.get('limit') ?? 500)) ?? 10) : path === BINANCE_REST_PATHS.aggTrades ? BINANCE_AGG_TRADES_WEIGHT : BINANCE_OPEN_INTEREST_WEIGHT;
+    const weight = path === BINANCE_REST_PATHS.depth ? (BINANCE_DEPTH_LIMIT_WEIGHT.get(Number(q.get('limit') ?? 500)) ?? 10) : path === BINANCE_REST_PATHS.aggTrades ? BINANCE_AGG_TRADES_WEIGHT : path === BINANCE_REST_PATHS.exchangeInfo ? BINANCE_EXCHANGE_INFO_WEIGHT : BINANCE_OPEN_INTEREST_WEIGHT;
     const now = Date.now();
     while (restSpent.length > 0 && restSpent[0].at <= now - 60_000) restSpent.shift();
     const used = restSpent.reduce((s, x) => s + x.weight, 0);
@@ -527,6 +533,7 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
       if (--f.left <= 0) faults.rest.splice(i, 1);
       return venueError(res, f.status, -1001, 'Internal error; unable to process your request. Please try again.');
     }
+    if (path === BINANCE_REST_PATHS.exchangeInfo) return reply(res, 200, JSON.stringify(listings.exchangeInfo()));
     if (path !== BINANCE_REST_PATHS.depth && path !== BINANCE_REST_PATHS.aggTrades && path !== BINANCE_REST_PATHS.openInterest) {
       res.writeHead(404, { 'content-type': 'text/html' });
       res.end('<html><body><h2>404 Not found</h2></body></html>');
@@ -711,6 +718,7 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
   sourceDone.catch(() => undefined); // observed through `sourceDone`
 
   return {
+    listings,
     wsUrl: `ws://127.0.0.1:${wsPort}`,
     restUrl: `http://127.0.0.1:${restPort}`,
     faults,

@@ -54,12 +54,16 @@ export const BINANCE_DEPTH_LIMIT_WEIGHT: ReadonlyMap<number, number> = new Map([
 
 /** Request weights (USDⓈ-M REST docs): Compressed/Aggregate Trades List 20, Open Interest 1. */
 export const BINANCE_AGG_TRADES_WEIGHT = 20;
+/** Exchange Information: weight 1. */
+export const BINANCE_EXCHANGE_INFO_WEIGHT = 1;
 export const BINANCE_OPEN_INTEREST_WEIGHT = 1;
 /** The IP's REQUEST_WEIGHT budget per minute (exchangeInfo `rateLimits`, USD-M: 2400). */
 export const BINANCE_REST_WEIGHT_PER_MINUTE = 2400;
 
 export const BINANCE_REST_PATHS = {
   depth: '/fapi/v1/depth',
+  /** Every USD-M symbol with its status and filters (weight 1). */
+  exchangeInfo: '/fapi/v1/exchangeInfo',
   aggTrades: '/fapi/v1/aggTrades',
   openInterest: '/fapi/v1/openInterest',
 } as const;
@@ -77,4 +81,9 @@ export function binanceAggTradesUrl(restBase: string, symbol: string, fromId: nu
 /** `GET /fapi/v1/openInterest?symbol=`. */
 export function binanceOpenInterestUrl(restBase: string, symbol: string): string {
   return `${restBase}${BINANCE_REST_PATHS.openInterest}?symbol=${encodeURIComponent(symbol)}`;
+}
+
+/** `GET /fapi/v1/exchangeInfo`. */
+export function binanceExchangeInfoUrl(restBase: string): string {
+  return `${restBase}${BINANCE_REST_PATHS.exchangeInfo}`;
 }

@@ -49,6 +49,7 @@ import {
   type BybitTickerData,
 } from './encode.ts';
 import { MockBook, type BookView } from './mock-book.ts';
+import { BybitMockInstruments } from './mock-instruments.ts';
 import { BybitUnits, bybitMappers } from './parse.ts';
 import { BYBIT_OPEN_INTEREST_PATH, BYBIT_ORDERBOOK_PATH, BYBIT_PUBLIC_LINEAR_PATH, BYBIT_RECENT_TRADE_PATH } from './urls.ts';
 import type { BybitAllLiquidation, BybitOpenInterestRow, BybitRecentTrade, BybitRestOrderBook, BybitRestResponse } from './wire.ts';
@@ -70,6 +71,8 @@ export interface BybitMockServerOptions {
   readonly awaitBookData?: boolean;
   /** Server clock for REST `time` and generated frames. Default Date.now. */
   readonly now?: () => number;
+  /** The venue's own instrument list and risk limits (REST). Default: the bundled snapshot's Bybit responses. */
+  readonly listings?: BybitMockInstruments;
 }
 
 export type BybitMockFault =
@@ -108,6 +111,8 @@ export interface BybitMockStats {
 }
 
 export interface BybitMockServer {
+  /** The venue's instruments (list a new contract, change a status, page size): served by REST. */
+  readonly listings: BybitMockInstruments;
   /** WebSocket base, `ws://127.0.0.1:<port>` (the client appends `/v5/public/linear`). */
   readonly wsUrl: string;
   /** REST base, `http://127.0.0.1:<port>`. */
@@ -190,6 +195,7 @@ function matches(pattern: string | RegExp | undefined, text: string): boolean {
 /** Start a loopback Bybit on 127.0.0.1 (two ephemeral ports: stream and REST). */
 export async function startBybitMockServer(opts: BybitMockServerOptions = {}): Promise<BybitMockServer> {
   const now = opts.now ?? Date.now;
+  const listings = opts.listings ?? BybitMockInstruments.fromSnapshot();
   const instruments = opts.instruments ?? new InstrumentRegistry();
   const units = new BybitUnits(instruments);
   const contract = (symbol: string): Contract => units.contract(symbol, 'symbol');
@@ -545,6 +551,8 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
       return;
     }
     const q = url.searchParams;
+    const listedReply = req.method === 'GET' ? listings.answer(url.pathname, q) : undefined;
+    if (listedReply) return restReply(res, listedReply.result, listedReply.retCode, listedReply.retMsg);
     const symbol = q.get('symbol') ?? '';
     const limitOf = (def: number, max: number) => Math.min(max, Math.max(1, Number(q.get('limit') ?? def) || def));
     if (req.method !== 'GET' || ![BYBIT_ORDERBOOK_PATH, BYBIT_RECENT_TRADE_PATH, BYBIT_OPEN_INTEREST_PATH].includes(url.pathname)) {
@@ -599,6 +607,7 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
   const pace = (everyMs: number | undefined) => (everyMs ? new Promise((r) => setTimeout(r, everyMs)) : undefined);
 
   return {
+    listings,
     wsUrl: `ws://127.0.0.1:${wsPort}`,
     restUrl: `http://127.0.0.1:${restPort}`,
     publish,

@@ -22,6 +22,11 @@ export const BYBIT_RECENT_TRADE_PATH = '/v5/market/recent-trade';
 /** Open interest history (both sides summed, plus `singleOpenInterest`). */
 export const BYBIT_OPEN_INTEREST_PATH = '/v5/market/open-interest';
 
+/** Instruments of a category, paginated by `cursor` (limit 1..1000, default 500). */
+export const BYBIT_INSTRUMENTS_INFO_PATH = '/v5/market/instruments-info';
+/** Risk-limit tiers of a symbol. */
+export const BYBIT_RISK_LIMIT_PATH = '/v5/market/risk-limit';
+
 /** The WebSocket base: `configured` > ORDERFLOW_BYBIT_WS_URL > wss://stream.bybit.com. */
 export function bybitWsBase(configured?: string): string {
   return endpointBase('BYBIT', 'ws', BYBIT_WS_DEFAULT, configured);
@@ -57,4 +62,18 @@ export type BybitOpenInterestInterval = '5min' | '15min' | '30min' | '1h' | '4h'
 /** `GET /v5/market/open-interest?category=linear&symbol=..&intervalTime=..&limit=..` (limit 1..200). */
 export function openInterestUrl(restBase: string, symbol: string, intervalTime: BybitOpenInterestInterval, limit: number): string {
   return `${restBase}${BYBIT_OPEN_INTEREST_PATH}?${query({ category: 'linear', symbol, intervalTime, limit })}`;
+}
+
+/** `GET /v5/market/instruments-info?category=linear&limit=..[&cursor=..][&symbol=..]`. */
+export function instrumentsInfoUrl(restBase: string, params: { limit?: number; cursor?: string; symbol?: string } = {}): string {
+  const p: Record<string, string | number> = { category: 'linear' };
+  if (params.symbol !== undefined) p.symbol = params.symbol;
+  if (params.limit !== undefined) p.limit = params.limit;
+  if (params.cursor) p.cursor = params.cursor;
+  return `${restBase}${BYBIT_INSTRUMENTS_INFO_PATH}?${query(p)}`;
+}
+
+/** `GET /v5/market/risk-limit?category=linear&symbol=..`. */
+export function riskLimitUrl(restBase: string, symbol: string): string {
+  return `${restBase}${BYBIT_RISK_LIMIT_PATH}?${query({ category: 'linear', symbol })}`;
 }

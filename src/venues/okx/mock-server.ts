@@ -34,17 +34,21 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { BookEvent, MarketEvent, TickerEvent } from '../../core/events.ts';
-import type { InstrumentRegistry } from '../../core/instruments.ts';
 import { splitCaptureLine } from '../capture.ts';
 import { WireBook } from './book-sync.ts';
 import type { WireLevel } from './checksum.ts';
 import { OkxEncoder, okxDecimal, okxMs } from './encode.ts';
+import { OkxMockInstruments } from './mock-instruments.ts';
 import { OKX_PATHS } from './urls.ts';
 import type { OkxArg, OkxMarkPrice, OkxOpenInterest, OkxTrade } from './wire.ts';
 
 export interface OkxMockServerOptions {
-  /** Contract values (to write sizes in contracts) and which instIds exist. */
-  readonly instruments: Pick<InstrumentRegistry, 'get'>;
+  /**
+   * The venue's own instruments: what `public/instruments` and `public/position-tiers` serve,
+   * which instIds exist, and the contract values sizes are written with. Default: the bundled
+   * snapshot's OKX responses. Never the client's registry.
+   */
+  readonly listings?: OkxMockInstruments;
   /** Events to publish as soon as the server listens (see `fed`). */
   readonly source?: AsyncIterable<MarketEvent> | Iterable<MarketEvent>;
   /** CRC32 checksums in books frames (true, default), or 0 as OKX sends since 2026-06-23. */
@@ -96,6 +100,8 @@ export interface OkxMockStats {
 }
 
 export interface OkxMockServer {
+  /** The venue's instruments (list a new swap, halt one): served by REST, used for contract values. */
+  readonly listings: OkxMockInstruments;
   /** WebSocket base (`ws://127.0.0.1:<port>`); the client appends `/ws/v5/public`. */
   readonly wsUrl: string;
   /** REST base (`http://127.0.0.1:<port>`). */
@@ -144,6 +150,8 @@ const REST_LIMITS: Record<string, number> = {
   [OKX_PATHS.trades]: 100,
   [OKX_PATHS.historyTrades]: 20,
   [OKX_PATHS.openInterest]: 20,
+  [OKX_PATHS.instruments]: 20,
+  [OKX_PATHS.positionTiers]: 10,
 };
 
 interface Conn {
@@ -170,8 +178,10 @@ interface InstState {
 
 type Frame = { readonly arg: OkxArg; readonly action?: string; readonly data: readonly Record<string, unknown>[] };
 
-export async function startOkxMockServer(opts: OkxMockServerOptions): Promise<OkxMockServer> {
-  const enc = new OkxEncoder(opts.instruments);
+export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promise<OkxMockServer> {
+  const listings = opts.listings ?? OkxMockInstruments.fromSnapshot();
+  const instruments = { get: (venue: 'okx', instId: string) => listings.registry().get(venue, instId) };
+  const enc = new OkxEncoder(instruments);
   const checksums = opts.checksums ?? true;
   const idleCloseMs = opts.idleCloseMs ?? 30_000;
   const historyLimit = opts.historyLimit ?? 10_000;
@@ -187,9 +197,9 @@ export async function startOkxMockServer(opts: OkxMockServerOptions): Promise<Ok
   const restWindows = new Map<string, number[]>();
   const stats = { connections: 0, subscribes: 0, unsubscribes: 0, errors: 0, pings: 0, framesSent: 0, restRequests: 0, rest429: 0, maxBuffered: 0 };
 
-  const known = (instId: string) => opts.instruments.get('okx', instId) !== undefined || SPOT_ID.test(instId);
+  const known = (instId: string) => instruments.get('okx', instId) !== undefined || SPOT_ID.test(instId);
   const instTypeOf = (instId: string) => {
-    const kind = opts.instruments.get('okx', instId)?.kind;
+    const kind = instruments.get('okx', instId)?.kind;
     return kind === 'future' ? 'FUTURES' : kind === 'spot' || SPOT_ID.test(instId) ? 'SPOT' : 'SWAP';
   };
   const keyOf = (arg: OkxArg) => `${arg.channel}|${arg.instId ?? arg.instType}`;
@@ -524,6 +534,8 @@ export async function startOkxMockServer(opts: OkxMockServerOptions): Promise<Ok
       }
       w.push(now);
     }
+    const listed = listings.answer(path, q);
+    if (listed) return restReply(res, listed.status, listed.body);
     const ok = (data: unknown[]) => restReply(res, 200, { code: '0', msg: '', data });
     const instId = q.get('instId');
     if (path === OKX_PATHS.openInterest) {
@@ -594,6 +606,7 @@ export async function startOkxMockServer(opts: OkxMockServerOptions): Promise<Ok
   };
 
   return {
+    listings,
     wsUrl: `ws://127.0.0.1:${port}`,
     restUrl: `http://127.0.0.1:${port}`,
     fed: opts.source ? feed(opts.source) : Promise.resolve(),

@@ -23,6 +23,10 @@ export const OKX_PATHS = {
   historyTrades: '/api/v5/market/history-trades',
   /** Open interest per instrument. */
   openInterest: '/api/v5/public/open-interest',
+  /** Instruments of one type (SWAP): ctVal, tickSz, lotSz, state. */
+  instruments: '/api/v5/public/instruments',
+  /** Position tiers of one instrument family (maintenance margin by size, in contracts). */
+  positionTiers: '/api/v5/public/position-tiers',
 } as const;
 
 /** The WebSocket base: `configured`, else `ORDERFLOW_OKX_WS_URL`, else OKX's. */
@@ -60,4 +64,14 @@ export function okxHistoryTradesUrl(restBase: string, instId: string, after: str
 /** `GET /api/v5/public/open-interest?instType=&instId=`. */
 export function okxOpenInterestUrl(restBase: string, instType: string, instId: string): string {
   return `${restBase}${OKX_PATHS.openInterest}?${new URLSearchParams({ instType, instId })}`;
+}
+
+/** `GET /api/v5/public/instruments?instType=SWAP`. */
+export function okxInstrumentsUrl(restBase: string, instType: string): string {
+  return `${restBase}${OKX_PATHS.instruments}?${new URLSearchParams({ instType })}`;
+}
+
+/** `GET /api/v5/public/position-tiers?instType=SWAP&tdMode=cross&instFamily=BTC-USDT`. */
+export function okxPositionTiersUrl(restBase: string, instFamily: string): string {
+  return `${restBase}${OKX_PATHS.positionTiers}?${new URLSearchParams({ instType: 'SWAP', tdMode: 'cross', instFamily })}`;
 }

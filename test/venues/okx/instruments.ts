@@ -16,6 +16,7 @@
  */
 import type { Instrument } from '../../../src/core/instruments.ts';
 import { InstrumentRegistry } from '../../../src/core/instruments.ts';
+import { OkxMockInstruments } from '../../../src/venues/okx/mock-instruments.ts';
 
 function okx(symbol: string, contractType: 'linear' | 'inverse', contractValue: number, tickSize: number): Instrument {
   const [base, quote, tail] = symbol.split('-');
@@ -61,4 +62,14 @@ export function okxTestInstruments(): InstrumentRegistry {
   return new InstrumentRegistry([
     BTC_USDT_SWAP, BTC_USD_SWAP, UNI_USD_SWAP, BTC_USD_220527, WNCG_USDT_SWAP, FIL_USDT_220325, BTC_USD_220624, BTC_USDT_211231, ...ASSUMED,
   ]);
+}
+
+/**
+ * What the loopback OKX lists (its own data, not the client's registry): the bundled snapshot's
+ * OKX rows plus BTC-USD-SWAP (inverse, ctVal 100 USD, verified above), which the snapshot lacks.
+ */
+export function okxVenueListings(): OkxMockInstruments {
+  const m = OkxMockInstruments.fromSnapshot();
+  m.listSwap({ instId: 'BTC-USD-SWAP', ctVal: '100', tickSz: '0.1', ctType: 'inverse' });
+  return m;
 }

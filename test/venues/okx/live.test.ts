@@ -16,7 +16,7 @@ import { createOkxParser, okxArgOf, okxBookSeq, okxErrorTarget, okxRestEnvelope,
 import { mutatedFrames } from '../../helpers/mutate.ts';
 import { context } from '../../helpers/run-format.ts';
 import { realLines } from '../../helpers/real-data.ts';
-import { okxTestInstruments } from './instruments.ts';
+import { okxTestInstruments, okxVenueListings } from './instruments.ts';
 
 const instruments = okxTestInstruments();
 const SWAP = 'BTC-USDT-SWAP';
@@ -83,7 +83,7 @@ interface Setup {
 }
 
 async function setup(o: Partial<OkxLiveClientOptions> = {}, serverOpts: Partial<OkxMockServerOptions> = {}, before?: (s: OkxMockServer) => void): Promise<Setup> {
-  const server = await startOkxMockServer({ instruments, ...serverOpts });
+  const server = await startOkxMockServer({ listings: okxVenueListings(), ...serverOpts });
   // The venue's books start empty at T0 (else the subscribe-time snapshot is timed now, after the 2023 events).
   for (const sym of o.symbols ?? [SWAP]) if (instruments.get('okx', sym)) server.publish(book(true, [], [], T0, sym));
   before?.(server);
@@ -197,7 +197,7 @@ describe('okx live: normal flow', () => {
   });
 
   it('takes its endpoints from ORDERFLOW_OKX_WS_URL / ORDERFLOW_OKX_REST_URL', async () => {
-    const server = await startOkxMockServer({ instruments });
+    const server = await startOkxMockServer({ listings: okxVenueListings() });
     process.env.ORDERFLOW_OKX_WS_URL = server.wsUrl;
     process.env.ORDERFLOW_OKX_REST_URL = server.restUrl;
     try {

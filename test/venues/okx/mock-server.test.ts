@@ -20,7 +20,7 @@ import { createOkxParser, okxBookSeq } from '../../../src/venues/okx/parse.ts';
 import { okxBooksUrl, okxHistoryTradesUrl, okxOpenInterestUrl, okxTradesUrl } from '../../../src/venues/okx/urls.ts';
 import { context } from '../../helpers/run-format.ts';
 import { realLines } from '../../helpers/real-data.ts';
-import { BTC_USD_SWAP, BTC_USDT_SWAP, okxTestInstruments } from './instruments.ts';
+import { BTC_USD_SWAP, BTC_USDT_SWAP, okxTestInstruments, okxVenueListings } from './instruments.ts';
 
 const instruments = okxTestInstruments();
 const parser = createOkxParser(context('x', { instruments }));
@@ -172,7 +172,7 @@ describe('okx encoder: parse(encode(event)) gives the event back', () => {
 
 describe('okx mock server: protocol', () => {
   it('acks subscribe and unsubscribe as OKX does, answers ping with pong, refuses unknown instruments with 60018', async () => {
-    const server = await startOkxMockServer({ instruments });
+    const server = await startOkxMockServer({ listings: okxVenueListings() });
     const c = await rawClient(server);
     c.send({ id: '7', op: 'subscribe', args: [{ channel: 'trades', instId: 'BTC-USDT-SWAP' }, { channel: 'books', instId: 'NOPE-USDT-SWAP' }, { channel: 'liquidation-orders', instType: 'SWAP' }] });
     c.send('ping');
@@ -205,7 +205,7 @@ describe('okx mock server: protocol', () => {
   });
 
   it('books: a snapshot on subscribe (prevSeqId -1), then updates linked by prevSeqId with a valid CRC32', async () => {
-    const server = await startOkxMockServer({ instruments });
+    const server = await startOkxMockServer({ listings: okxVenueListings() });
     server.publish(book('BTC-USDT-SWAP', true, [[100, 5], [99, 3]], [[101, 2]], 1_700_000_000_000));
     const c = await rawClient(server);
     c.send({ op: 'subscribe', args: [{ channel: 'books', instId: 'BTC-USDT-SWAP' }] });
@@ -236,7 +236,7 @@ describe('okx mock server: protocol', () => {
   });
 
   it('checksums: false sends 0, as OKX does since 2026-06-23', async () => {
-    const server = await startOkxMockServer({ instruments, checksums: false });
+    const server = await startOkxMockServer({ listings: okxVenueListings(), checksums: false });
     const c = await rawClient(server);
     c.send({ op: 'subscribe', args: [{ channel: 'books', instId: 'BTC-USDT-SWAP' }] });
     await until(() => c.json().length === 2);
@@ -248,7 +248,7 @@ describe('okx mock server: protocol', () => {
   });
 
   it('closes a connection idle for idleCloseMs with 4004, not one that pings', async () => {
-    const server = await startOkxMockServer({ instruments, idleCloseMs: 80 });
+    const server = await startOkxMockServer({ listings: okxVenueListings(), idleCloseMs: 80 });
     const idle = await rawClient(server);
     const pinging = await rawClient(server);
     const timer = setInterval(() => pinging.send('ping'), 20);
@@ -262,7 +262,7 @@ describe('okx mock server: protocol', () => {
   });
 
   it('faults: duplicate, truncated, malformed, reorder, seq-gap, checksum, stall, notice', async () => {
-    const server = await startOkxMockServer({ instruments });
+    const server = await startOkxMockServer({ listings: okxVenueListings() });
     const c = await rawClient(server);
     c.send({ op: 'subscribe', args: [{ channel: 'trades', instId: 'BTC-USDT-SWAP' }, { channel: 'books', instId: 'BTC-USDT-SWAP' }] });
     await until(() => c.got.length === 3);
@@ -315,7 +315,7 @@ describe('okx mock server: protocol', () => {
   });
 
   it('replays raw captured frames verbatim and keeps the book they build', async () => {
-    const server = await startOkxMockServer({ instruments });
+    const server = await startOkxMockServer({ listings: okxVenueListings() });
     const c = await rawClient(server);
     c.send({ op: 'subscribe', args: ['BTC-USD-220527', 'UNI-USD-SWAP', 'BTC-USDT'].map((instId) => ({ channel: 'books', instId })) });
     await until(() => c.got.length === 6);
@@ -334,7 +334,7 @@ describe('okx mock server: protocol', () => {
     async function* source(): AsyncIterable<MarketEvent> {
       for (let i = 1; i <= 5; i++) yield trade('BTC-USD-SWAP', String(i), 30_000 + i, i, 'sell', 1_700_000_000_000 + i);
     }
-    const server = await startOkxMockServer({ instruments, source: source() });
+    const server = await startOkxMockServer({ listings: okxVenueListings(), source: source() });
     await server.fed;
     assert.deepEqual(server.trades('BTC-USD-SWAP').map((t) => [t.tradeId, t.sz]), [['1', '1'], ['2', '2'], ['3', '3'], ['4', '4'], ['5', '5']]);
     assert.equal(BTC_USD_SWAP.contractType, 'inverse');
@@ -349,7 +349,7 @@ describe('okx mock server: REST', () => {
   };
 
   it('history-trades pages by trade id (after = older), newest first; trades; books; open interest', async () => {
-    const server = await startOkxMockServer({ instruments });
+    const server = await startOkxMockServer({ listings: okxVenueListings() });
     for (let i = 1; i <= 250; i++) server.publish(trade('BTC-USDT-SWAP', String(1000 + i), 100 + i / 10, i, i % 2 ? 'buy' : 'sell', 1_700_000_000_000 + i));
     const page1 = await get(server, okxHistoryTradesUrl(server.restUrl, 'BTC-USDT-SWAP', '1200', 100));
     assert.equal(page1.body.code, '0');
@@ -377,7 +377,7 @@ describe('okx mock server: REST', () => {
   });
 
   it('answers 429 / 50011 past 20 history-trades requests per 2 s, and 503 / 50001 when told to fail', async () => {
-    const server = await startOkxMockServer({ instruments });
+    const server = await startOkxMockServer({ listings: okxVenueListings() });
     server.failRest(1);
     const failed = await get(server, '/api/v5/market/history-trades?instId=BTC-USDT-SWAP');
     assert.deepEqual([failed.status, failed.body.code], [503, '50001']);
