@@ -18,7 +18,7 @@ import { ENDPOINT_FILE } from '../../src/store/read-wire.ts';
 import { Recorder } from '../../src/store/recorder.ts';
 import { Store } from '../../src/store/store.ts';
 import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
-import { tempDir } from '../helpers/store.ts';
+import { importInto, tempDir } from '../helpers/store.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
 
@@ -85,6 +85,42 @@ async function cvdVolumes(home: string): Promise<{ buy: number; sell: number }> 
 }
 
 describe('reading while recording', () => {
+  it('each reader (trades, liquidations, open interest, book, marks) prints the same through the writer as from the file', async () => {
+    const home = join(tempDir(), 'home');
+    let store = await Store.open(home);
+    for (const f of ['binance/hftbacktest-binance-um-BTCUSDT-allstreams-20240808-head.txt.gz', 'bybit/bybit-v5-linear-ws-publicTrade-2026-08-09.jsonl', 'bybit/bybit-v5-linear-ws-tickers-2026-08-09.jsonl.gz']) {
+      await importInto(store, fileURLToPath(new URL(`../../samples/${f}`, import.meta.url)));
+    }
+    // The samples hold no liquidations: every fifth Binance trade becomes one, at its time and price.
+    await store.run(
+      `INSERT INTO liquidations SELECT venue, symbol, ts, local_ts, price, qty * 20, CASE WHEN side = 'buy' THEN 'sell' ELSE 'buy' END, 'liq-' || rowid, import_id
+       FROM trades WHERE venue = 'binance' AND rowid % 5 = 0`,
+    );
+    store.close();
+    const commands = [
+      ['footprint', '--symbol', 'BTCUSDT', '--venues', 'binance,bybit', '--timeframe', '1m'],
+      ['liquidations', '--symbol', 'BTC'],
+      ['levels', '--symbol', 'BTC'],
+      ['book', '--symbol', 'BTCUSDT', '--venue', 'binance'],
+      ['backtest', '--symbol', 'BTCUSDT', '--venues', 'binance', '--null-seeds', '2', '--json'],
+    ].map((c) => [...c, '--home', home]);
+    const direct = await Promise.all(commands.map(orderflow));
+    store = await Store.open(home);
+    const reads = await ReadEndpoint.start(store);
+    try {
+      const through = await Promise.all(commands.map(orderflow));
+      for (const [i, c] of commands.entries()) {
+        assert.equal(direct[i].code, 0, `${c[0]}: ${direct[i].stderr}`);
+        assert.ok(direct[i].stdout.length > 100, `${c[0]} printed something to compare`);
+        assert.deepEqual(through[i], direct[i], c[0]);
+      }
+    } finally {
+      await reads.close();
+      store.close();
+    }
+  });
+
+
   it('info and cvd from other processes see every flush committed so far; the recorder reports the same rows', async () => {
     const server = await startBybitMockServer({ symbols: ['BTCUSDT'] });
     const home = join(tempDir(), 'home');
