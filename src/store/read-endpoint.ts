@@ -132,6 +132,10 @@ export class ReadEndpoint {
     try {
       req = JSON.parse(line) as Request;
     } catch {
+      req = undefined as unknown as Request;
+    }
+    // Not a request of ours (bad JSON, not an object): whoever sent it gets nothing more.
+    if (typeof req !== 'object' || req === null || Array.isArray(req)) {
       s.socket.destroy();
       return;
     }

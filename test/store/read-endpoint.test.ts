@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -116,6 +117,38 @@ describe('read endpoint', () => {
     socket.write(`${JSON.stringify({ id: 1, op: 'hello', token: 'f'.repeat(64) })}\n${JSON.stringify({ id: 2, op: 'query', sql: 'SELECT 1', values: [] })}\n`);
     await once(socket, 'close');
     assert.equal(answer, '');
+  });
+
+  it('any line a token holder sends gets an answer or a closed connection, and the writer keeps answering', async () => {
+    const ep = JSON.parse(readFileSync(join(home, ENDPOINT_FILE), 'utf8')) as EndpointFile;
+    /** Authenticate, send one line, and say what came back first: a reply or the connection closing. */
+    const send = async (line: string): Promise<'reply' | 'closed'> => {
+      const socket: Socket = connect({ host: '127.0.0.1', port: ep.port });
+      await once(socket, 'connect');
+      let text = '';
+      const first = new Promise<'reply' | 'closed'>((done, fail) => {
+        const timer = setTimeout(() => fail(new Error(`no reply and no close for ${JSON.stringify(line).slice(0, 200)}`)), 10_000);
+        socket.on('data', (d) => {
+          text += d;
+          if (text.split('\n').length > 2) (clearTimeout(timer), done('reply'));
+        });
+        socket.on('close', () => (clearTimeout(timer), done('closed')));
+      });
+      socket.write(`${JSON.stringify({ id: 0, op: 'hello', token: ep.token })}\n${line}\n`);
+      try {
+        return await first;
+      } finally {
+        socket.destroy();
+      }
+    };
+    const line = fc.oneof(
+      fc.string({ maxLength: 200 }).filter((x) => !x.includes('\n')),
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.record({ id: fc.jsonValue(), op: fc.constantFrom('query', 'hello', 'other'), sql: fc.oneof(fc.string({ maxLength: 80 }), fc.jsonValue()), values: fc.jsonValue() }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+    );
+    await fc.assert(fc.asyncProperty(line, async (l) => void (await send(l))), { numRuns: 60 });
+    const there = await readElsewhere(home, [{ sql: 'SELECT 41 + 1 AS x' }]);
+    assert.deepEqual(there.results, [{ rows: [{ x: 42 }] }]);
   });
 
   const lake = join(tempDir(), 'lake');
