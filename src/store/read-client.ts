@@ -38,7 +38,7 @@ export class ReadClient {
     });
     socket.on('error', () => {});
     socket.on('close', () => {
-      this.gone = new StoreError('E_STORE_WRITER_GONE', `the process writing the store (PID ${pid}) stopped while answering; run the command again`);
+      this.gone ??= new StoreError('E_STORE_WRITER_GONE', `the process writing the store (PID ${pid}) stopped while answering; run the command again`);
       for (const p of this.pending.values()) p.fail(this.gone);
       this.pending.clear();
     });
@@ -92,6 +92,7 @@ export class ReadClient {
   }
 
   close(): void {
+    this.gone ??= new StoreError('E_STORE_QUERY', 'the store was closed while a query was waiting for its answer');
     this.socket.destroy();
   }
 }

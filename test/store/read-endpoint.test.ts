@@ -6,14 +6,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { ReadClient } from '../../src/store/read-client.ts';
 import { ReadEndpoint } from '../../src/store/read-endpoint.ts';
-import { ENDPOINT_FILE, encodeValues, type EndpointFile } from '../../src/store/read-wire.ts';
+import { ENDPOINT_FILE, encodeValues, READS_DIR, type EndpointFile } from '../../src/store/read-wire.ts';
 import { Store } from '../../src/store/store.ts';
 import { tag } from '../helpers/read-rows.ts';
 import { importInto, tempDir } from '../helpers/store.ts';
@@ -149,6 +150,25 @@ describe('read endpoint', () => {
     await fc.assert(fc.asyncProperty(line, async (l) => void (await send(l))), { numRuns: 60 });
     const there = await readElsewhere(home, [{ sql: 'SELECT 41 + 1 AS x' }]);
     assert.deepEqual(there.results, [{ rows: [{ x: 42 }] }]);
+  });
+
+  it('a reader that goes away stops its query: the writer is free for the next one at once', { timeout: 60_000 }, async () => {
+    // Two endless scans take both of the writer's query slots; their readers then disconnect.
+    const slow = 'SELECT sum(i) AS s FROM range(100000000000) r(i)';
+    const quitters = await Promise.all([ReadClient.connect(home), ReadClient.connect(home)]);
+    const pending = quitters.map((q) => q!.client.query(slow).then(() => 'answered', (e: Error) => e.message));
+    await new Promise((r) => setTimeout(r, 500));
+    for (const q of quitters) q!.client.close();
+    assert.deepEqual(await Promise.all(pending), ['the store was closed while a query was waiting for its answer', 'the store was closed while a query was waiting for its answer']);
+    const next = await ReadClient.connect(home);
+    const t0 = performance.now();
+    const r = await next!.client.query('SELECT 42 AS x');
+    const waited = performance.now() - t0;
+    next!.client.close();
+    assert.ok(waited < 5000, `the next query waited ${waited.toFixed(0)} ms for slots held by readers that had gone`);
+    assert.match(r.path, /\.parquet$/);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(readdirSync(join(home, READS_DIR)), [], 'their result files are removed');
   });
 
   const lake = join(tempDir(), 'lake');
