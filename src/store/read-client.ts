@@ -33,6 +33,8 @@ export class ReadClient {
         buffer = buffer.slice(nl + 1);
         const p = this.pending.get(r.id);
         this.pending.delete(r.id);
+        // Idle, the connection must not keep the process alive (like a DuckDB handle, which does not).
+        if (this.pending.size === 0) socket.unref();
         p?.ok(r);
       }
     });
@@ -86,6 +88,7 @@ export class ReadClient {
     if (this.gone) return Promise.reject(this.gone);
     const id = this.nextId++;
     return new Promise((ok, fail) => {
+      this.socket.ref();
       this.pending.set(id, { ok, fail });
       this.socket.write(`${JSON.stringify({ id, ...req })}\n`);
     });
