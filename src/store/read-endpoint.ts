@@ -190,7 +190,7 @@ export class ReadEndpoint {
       const path = join(this.dir, `${process.pid}-${s.n}-${++this.fileCount}.parquet`);
       s.files.push(path);
       // The query's own line breaks keep a trailing `--` comment from swallowing the COPY's tail.
-      await s.conn.run(`COPY (\n${select}\n) TO ${sqlString(path)} (FORMAT parquet)`, values);
+      await s.conn.run(`COPY (\n${select}\n) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`, values);
       return { path, columns };
     } finally {
       s.running = false;
