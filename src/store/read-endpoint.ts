@@ -6,10 +6,10 @@
  * on 127.0.0.1 (an ephemeral port and a random token in `<home>/read-endpoint.json`, mode 0600),
  * and runs each query as `COPY (<query>) TO '<home>/tmp/reads/<n>.parquet'` on a DuckDB
  * connection of its own. DuckDB executes the scan and the Parquet write on its own threads, so
- * the writer's event loop (sockets, flush timer) only passes messages; each query is its own
- * transaction, so it sees every flush committed before it started and never holds back a
- * checkpoint for longer than the query. The reader reads the columnar file in its own in-memory
- * DuckDB (src/store/store.ts).
+ * the writer's event loop (sockets, flush timer) only passes messages. Each reader gets one
+ * transaction for its session, so all its queries see every flush committed before it connected
+ * and nothing after (DuckDB keeps checkpointing meanwhile). The reader reads the columnar file in
+ * its own in-memory DuckDB (src/store/store.ts).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,7 +53,7 @@ export interface ReadEndpointOptions {
   readonly liveImports?: () => readonly number[];
 }
 
-/** One connected reader: its DuckDB connection (made on first query), its result files, its queue. */
+/** One connected reader: its DuckDB connection and transaction (from `hello` on), its result files, its queue. */
 interface Session {
   readonly socket: Socket;
   readonly n: number;
@@ -146,7 +146,17 @@ export class ReadEndpoint {
         return;
       }
       s.authed = true;
-      this.reply(s, { id: req.id, ok: true, hello: { pid: process.pid, liveImports: [...(this.o.liveImports?.() ?? [])] } });
+      s.queue = s.queue.then(async () => {
+        try {
+          // One transaction for the reader's whole session: every query of one command sees the
+          // store as of its open, as a read-only open would. DuckDB still checkpoints meanwhile.
+          s.conn = await this.store.connect();
+          await s.conn.run('BEGIN TRANSACTION');
+          this.reply(s, { id: req.id, ok: true, hello: { pid: process.pid, liveImports: [...(this.o.liveImports?.() ?? [])] } });
+        } catch (e) {
+          this.reply(s, { id: req.id, ok: false, error: (e as Error).message });
+        }
+      });
       return;
     }
     if (req.op !== 'query') {
@@ -167,14 +177,14 @@ export class ReadEndpoint {
     if (!s.socket.destroyed) s.socket.write(`${JSON.stringify(r)}\n`);
   }
 
-  /** Run one SELECT into a Parquet file, in its own transaction on the reader's connection. */
+  /** Run one SELECT into a Parquet file, in the reader's transaction. */
   private async query(s: Session, sql: string, values: ReturnType<typeof decodeValues>): Promise<{ path: string; columns: WireColumn[] }> {
     await this.acquire();
     s.running = true;
     try {
       if (this.closed || s.socket.destroyed) throw new Error('the store is closing');
-      s.conn ??= await this.store.connect();
-      const extracted = await s.conn.extractStatements(sql);
+      const conn = s.conn!;
+      const extracted = await conn.extractStatements(sql);
       if (extracted.count !== 1) throw new Error(`one statement per query, got ${extracted.count}`);
       const prepared = await extracted.prepare(0);
       // Readers only read: anything but a SELECT is refused before it runs.
@@ -183,14 +193,14 @@ export class ReadEndpoint {
       if (!isSelect) throw new Error('the store is being written by another process: only queries (SELECT) are answered');
       // The result's types once the values are bound (a prepared statement cannot tell them while
       // a parameter's type is open); DuckDB plans LIMIT 0 without scanning.
-      const probe = await s.conn.run(`SELECT * FROM (\n${sql}\n) LIMIT 0`, values);
+      const probe = await conn.run(`SELECT * FROM (\n${sql}\n) LIMIT 0`, values);
       const columns: WireColumn[] = probe.columnTypes().map((type, i) => ({ name: probe.columnName(i), type: type.toString(), asText: TEXT_TYPES.has(type.typeId) }));
       const text = columns.filter((c) => c.asText);
       const select = text.length === 0 ? sql : `SELECT * REPLACE (${text.map((c) => `${sqlIdent(c.name)}::VARCHAR AS ${sqlIdent(c.name)}`).join(', ')}) FROM (\n${sql}\n)`;
       const path = join(this.dir, `${process.pid}-${s.n}-${++this.fileCount}.parquet`);
       s.files.push(path);
       // The query's own line breaks keep a trailing `--` comment from swallowing the COPY's tail.
-      await s.conn.run(`COPY (\n${select}\n) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`, values);
+      await conn.run(`COPY (\n${select}\n) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`, values);
       return { path, columns };
     } finally {
       s.running = false;

@@ -4,10 +4,11 @@
  * messages (one JSON object per line over a 127.0.0.1 TCP socket), and how bound values travel.
  *
  * A reader sends `hello` with the token from the endpoint file (mode 0600: only the user who
- * runs the writer can read it), then `query` requests one at a time. The writer runs each query
- * in a fresh transaction on its own DuckDB connection and answers with a Parquet file under
- * `<home>/tmp/reads/` holding the result in the query's order, plus the result's column types
- * (a few types do not survive Parquet and travel as text, cast back by the reader).
+ * runs the writer can read it), then `query` requests one at a time. The writer runs them in one
+ * transaction, begun at `hello`, on a DuckDB connection of the reader's own, and answers each
+ * with a Parquet file under `<home>/tmp/reads/` holding the result in the query's order, plus
+ * the result's column types (a few types do not survive Parquet and travel as text, cast back
+ * by the reader).
  */
 import { join } from 'node:path';
 import type { DuckDBValue } from '@duckdb/node-api';

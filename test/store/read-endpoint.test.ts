@@ -152,6 +152,27 @@ describe('read endpoint', () => {
     assert.deepEqual(there.results, [{ rows: [{ x: 42 }] }]);
   });
 
+  it('one reader sees the store as of its connection, whatever the writer commits meanwhile; the next sees the new rows', async () => {
+    const mem = await Store.openMemory();
+    const count = async (c: ReadClient) => {
+      const { path } = await c.query("SELECT count(*) AS n FROM trades WHERE symbol = 'LATEUSDT'");
+      const [{ n }] = await mem.rows<{ n: bigint }>('SELECT n FROM read_parquet($1)', [path]);
+      return Number(n);
+    };
+    const early = (await ReadClient.connect(home))!.client;
+    try {
+      assert.equal(await count(early), 0);
+      await store.run("INSERT INTO trades SELECT 'bybit', 'LATEUSDT', make_timestamp(1767225600000000 + i), NULL, 1, 1, 'buy', i, NULL, 98 FROM range(10) r(i)");
+      assert.equal(await count(early), 0, 'a commit after it connected is not seen');
+      const late = (await ReadClient.connect(home))!.client;
+      assert.equal(await count(late), 10);
+      late.close();
+    } finally {
+      early.close();
+      mem.close();
+    }
+  });
+
   it('a reader that goes away stops its query: the writer is free for the next one at once', { timeout: 60_000 }, async () => {
     // Two endless scans take both of the writer's query slots; their readers then disconnect.
     const slow = 'SELECT sum(i) AS s FROM range(100000000000) r(i)';
