@@ -36,6 +36,9 @@ import type { Store } from './store.ts';
  */
 const MAX_RUNNING = 2;
 
+/** How long a new connection has to send its `hello`. */
+const HELLO_WAIT_MS = 5000;
+
 /** Types Parquet does not give back as they were: they travel as text and the reader casts them back. */
 const TEXT_TYPES = new Set<DuckDBTypeId>([
   DuckDBTypeId.HUGEINT,
@@ -104,10 +107,6 @@ export class ReadEndpoint {
     return endpoint;
   }
 
-  get port(): number {
-    return (this.server.address() as { port: number }).port;
-  }
-
   private accept(socket: Socket): void {
     const s: Session = { socket, n: ++this.sessionCount, authed: false, running: false, files: [], queue: Promise.resolve() };
     this.sessions.add(s);
@@ -123,8 +122,13 @@ export class ReadEndpoint {
       }
       if (buffer.length > MAX_REQUEST_BYTES) socket.destroy();
     });
+    // A connection that does not prove the token soon is not one of our readers.
+    const deadline = setTimeout(() => s.authed || socket.destroy(), HELLO_WAIT_MS);
     socket.on('error', () => {});
-    socket.on('close', () => void this.end(s));
+    socket.on('close', () => {
+      clearTimeout(deadline);
+      void this.end(s);
+    });
   }
 
   private request(s: Session, line: string): void {

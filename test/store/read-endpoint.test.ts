@@ -108,7 +108,7 @@ describe('read endpoint', () => {
     assert.deepEqual(there.results[4], { rows: [{ n: { bigint: String(n) } }] }, 'nothing was deleted');
   });
 
-  it('a connection without the token gets no answer and is closed', async () => {
+  it('a connection without the token, or silent, gets no answer and is closed', async () => {
     const ep = JSON.parse(readFileSync(join(home, ENDPOINT_FILE), 'utf8')) as EndpointFile;
     assert.equal(ep.pid, process.pid);
     const socket = connect({ host: '127.0.0.1', port: ep.port });
@@ -118,6 +118,12 @@ describe('read endpoint', () => {
     socket.write(`${JSON.stringify({ id: 1, op: 'hello', token: 'f'.repeat(64) })}\n${JSON.stringify({ id: 2, op: 'query', sql: 'SELECT 1', values: [] })}\n`);
     await once(socket, 'close');
     assert.equal(answer, '');
+    // One that says nothing at all is closed too, after a few seconds.
+    const silent = connect({ host: '127.0.0.1', port: ep.port });
+    await once(silent, 'connect');
+    const t0 = performance.now();
+    await once(silent, 'close');
+    assert.ok(performance.now() - t0 < 9000);
   });
 
   it('any line a token holder sends gets an answer or a closed connection, and the writer keeps answering', async () => {
