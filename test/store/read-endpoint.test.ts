@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -210,6 +210,32 @@ describe('read endpoint', () => {
       assert.deepEqual(rows, want);
     } finally {
       mem.close();
+    }
+  });
+});
+
+describe('a store held by a writer that answers no reads', () => {
+  it('a reader waits a few seconds, then names the holder, even with a stale endpoint file beside the store', async () => {
+    const home = join(tempDir(), 'home');
+    const store = await Store.open(home);
+    try {
+      // What a recorder killed with -9 leaves: an endpoint nobody listens on any more.
+      const server = createServer().listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const port = (server.address() as { port: number }).port;
+      server.close();
+      const stale: EndpointFile = { pid: 999_999, port, token: 'a'.repeat(64), startedAt: new Date().toISOString() };
+      writeFileSync(join(home, ENDPOINT_FILE), JSON.stringify(stale), { mode: 0o600 });
+      const t0 = performance.now();
+      const there = await readElsewhere(home, [{ sql: 'SELECT 1' }]);
+      const waited = performance.now() - t0;
+      assert.deepEqual(Object.keys(there), ['error']);
+      const { error } = there as unknown as { error: { code: string; message: string } };
+      assert.equal(error.code, 'E_STORE_LOCKED');
+      assert.match(error.message, new RegExp(`is being written by another process \\(PID ${process.pid}\\) that does not answer reads`));
+      assert.ok(waited >= 3000, `gave up after ${waited.toFixed(0)} ms`);
+    } finally {
+      store.close();
     }
   });
 });
