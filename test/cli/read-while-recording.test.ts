@@ -183,6 +183,19 @@ describe('reading while recording', () => {
     }
   });
 
+  it('record started while another command reads the store says who holds it and exits non-zero', async () => {
+    const home = join(tempDir(), 'home');
+    (await Store.open(home)).close();
+    const reader = await Store.open(home, { readOnly: true });
+    try {
+      const r = await orderflow(['record', '--symbol', 'BTCUSDT', '--venues', 'bybit', '--quiet', '--home', home]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, new RegExp(`E_STORE_LOCKED: store .* is open in another process \\(PID ${process.pid}\\) \\(a command reading or writing it\\); a writer needs it alone`));
+    } finally {
+      reader.close();
+    }
+  });
+
   it('after kill -9 the stale endpoint file does not stand in the way: readers open the file itself', async () => {
     const server = await startBybitMockServer({ symbols: ['BTCUSDT'] });
     const home = join(tempDir(), 'home');
