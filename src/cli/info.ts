@@ -21,7 +21,7 @@ export function registerInfo(program: Command): void {
     program
       .command('info')
       .description('what the store holds: venues, symbols, event counts, time ranges, gaps per day')
-      .option('--json', 'print {"datasets":[...],"gaps":[...],...} for scripts (times in epoch ms)')
+      .option('--json', 'print {"datasets":[...],"gaps":[...],...,"recordingNow":n} for scripts (times in epoch ms)')
       .option('--min-gap <seconds>', 'a stretch without trades longer than this is a gap', '300')
       .option('--symbol <symbol>', 'only this market: a venue-native symbol or a base asset (AKT)'),
   )
@@ -29,7 +29,8 @@ export function registerInfo(program: Command): void {
       'after',
       `
 Gaps: "time" = no trade for longer than --min-gap; "id" = Binance trade ids missing inside one
-imported file; "recorded" = disconnects and resyncs logged by the recorder.
+imported file; "recorded" = disconnects and resyncs logged by the recorder. While \`orderflow
+record\` writes the store, info shows what it has committed up to its last flush.
 
 Examples:
   $ orderflow info
@@ -45,14 +46,18 @@ Examples:
         const all = await summarize(store, minGap * 1000);
         const keep = opts.symbol === undefined ? undefined : new Set(symbolsMatching(loadBundledInstruments(), opts.symbol, VENUES));
         const mine = <T extends { symbol: string }>(list: T[]) => (keep ? list.filter((x) => keep.has(x.symbol)) : list);
-        const [{ n: interrupted }] = await store.rows<{ n: bigint }>("SELECT count(*) AS n FROM imports WHERE format = 'record' AND status = 'recording'");
-        const s = { ...all, datasets: mine(all.datasets), gaps: mine(all.gaps), gapDays: mine(all.gapDays), other: mine(all.other), interrupted: Number(interrupted) };
+        // A session still `recording` is interrupted unless the process writing the store is recording it now.
+        const recording = await store.rows<{ id: number }>("SELECT import_id AS id FROM imports WHERE format = 'record' AND status = 'recording'");
+        const live = new Set(store.liveImports);
+        const recordingNow = recording.filter((r) => live.has(r.id)).length;
+        const s = { ...all, datasets: mine(all.datasets), gaps: mine(all.gaps), gapDays: mine(all.gapDays), other: mine(all.other), interrupted: recording.length - recordingNow };
         if (opts.json) {
           const liquidationSampling = Object.fromEntries([...new Set(s.datasets.filter((d) => d.type === 'liquidation').map((d) => d.venue))].map((v) => [v, LIQUIDATION_SAMPLING[v as Venue] ?? null]));
-          console.log(printable(JSON.stringify({ datasets: s.datasets, gaps: s.gaps, gapDays: s.gapDays, other: s.other, imports: s.imports, liquidationSampling, interruptedRecordings: s.interrupted })));
+          console.log(printable(JSON.stringify({ datasets: s.datasets, gaps: s.gaps, gapDays: s.gapDays, other: s.other, imports: s.imports, liquidationSampling, interruptedRecordings: s.interrupted, recordingNow })));
           return;
         }
         console.log(`store ${store.path}: ${s.imports} files imported\n`);
+        if (store.writerPid !== undefined) console.log(`being written by PID ${store.writerPid}${recordingNow ? ' (orderflow record)' : ''}: showing what it has committed up to its last flush\n`);
         if (s.datasets.length === 0) {
           console.log(keep ? printable(`nothing stored for ${opts.symbol} (${[...keep].join(', ')})`) : 'no events yet: run orderflow import <files>');
           return;

@@ -3,6 +3,7 @@
  * every second, with the connectors' gaps, and optionally every raw frame to gzip captures.
  */
 import type { Command } from 'commander';
+import { ReadEndpoint } from '../store/read-endpoint.ts';
 import { DEFAULT_FLUSH_MS, Recorder, recordLabel } from '../store/recorder.ts';
 import { Store } from '../store/store.ts';
 import { createLiveClient } from '../venues/live/clients.ts';
@@ -49,8 +50,11 @@ halted or being delisted is recorded with its status shown.
 Stops cleanly on Ctrl-C or SIGTERM (last flush, ledger marked ok). After a crash or kill -9 at
 most the last flush period is lost and the store opens clean; \`orderflow info\` counts such
 interrupted sessions. Disconnects, book resyncs and trade-id gaps that could not be back-filled
-go to the gaps table (\`orderflow info\`). The store is locked while recording: other commands
-wait for the recorder to stop. Endpoints: ORDERFLOW_<VENUE>_WS_URL / _REST_URL override them.
+go to the gaps table (\`orderflow info\`). While recording, every reading command (info, cvd,
+footprint, analyze, backtest, export, ...) works on the same --home: the recorder answers its
+queries with what it has committed up to its last flush. Writing commands (import, download,
+another record) are refused with a clear message until it stops (docs/SCHEMA.md).
+Endpoints: ORDERFLOW_<VENUE>_WS_URL / _REST_URL override them.
 
 Examples:
   $ orderflow record --symbol BTC,ETH
@@ -82,6 +86,7 @@ Examples:
         rawDir: opts.raw,
         onError: (e) => console.error(`orderflow record: a flush failed (kept, retried next time): ${e.message}`),
       });
+      const reads = await ReadEndpoint.start(store, { liveImports: () => [recorder.importId] });
       const clients: LiveClient[] = m.venues.map((v) => createLiveClient(v, { symbols: m.symbols.get(v)!, channels: m.channels, instruments, handlers: recorder.handlers(v) }));
       const stop = untilStopped(seconds);
       const status = setInterval(() => {
@@ -98,6 +103,7 @@ Examples:
       log(`record: stopping (${why})`);
       await Promise.all(clients.map((c) => c.stop().catch(() => {})));
       await recorder.close();
+      await reads.close();
       store.close();
       const s = recorder.stats();
       console.log(`recorded ${s.rowsWritten} rows (${s.events} events) in ${s.flushes} flushes, ${s.gaps} gaps${s.rawFrames ? `, ${s.rawFrames} raw frames in ${recorder.rawFiles().join(', ')}` : ''}`);

@@ -74,7 +74,14 @@ export class FileError extends Error {
   }
 }
 
-export type StoreErrorCode = 'E_STORE_OPEN' | 'E_STORE_SCHEMA' | 'E_STORE_WRITE' | 'E_STORE_QUERY';
+export type StoreErrorCode =
+  | 'E_STORE_OPEN'
+  | 'E_STORE_LOCKED' // another process holds the file and answers no reads (an import), or readers hold it and a writer must wait
+  | 'E_STORE_READ_ONLY' // a write through a store opened for reading
+  | 'E_STORE_WRITER_GONE' // the process answering this reader's queries stopped
+  | 'E_STORE_SCHEMA'
+  | 'E_STORE_WRITE'
+  | 'E_STORE_QUERY';
 
 /** Store layer: DuckDB could not open, migrate, write or read. */
 export class StoreError extends Error {

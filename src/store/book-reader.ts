@@ -88,7 +88,7 @@ export async function* streamBook(store: Store, q: BookQuery, chunkMessages = CH
   const { sql, values } = bookQuery(q);
   let result;
   try {
-    result = await store.conn.stream(sql, values);
+    result = await store.stream(sql, values);
   } catch (e) {
     throw new StoreError('E_STORE_QUERY', 'reading book failed', e);
   }

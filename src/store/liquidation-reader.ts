@@ -35,7 +35,7 @@ export async function readLiquidations(store: Store, q: LiquidationQuery): Promi
   if (q.venues.length > 0 && q.symbols.length > 0) {
     const { sql, values } = marketRowsQuery('liquidations', q);
     try {
-      const result = await store.conn.stream(sql, values);
+      const result = await store.stream(sql, values);
       for (;;) {
         const chunk = await result.fetchChunk();
         if (!chunk || chunk.rowCount === 0) break;

@@ -65,10 +65,10 @@ export async function exportParquet(store: Store, outDir: string, filter: Export
     const cols = exportColumns(table).filter((c) => c !== 'date').join(', ');
     // COPY cannot take a bound target path, so the path is passed as a quoted literal; it is
     // escaped, and the query's own filters stay bound.
-    await store.run(
-      `COPY (SELECT ${cols}, strftime(${time}, '%Y-%m-%d') AS date FROM ${table} ${cond} ORDER BY venue, symbol, ${time})
-       TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (venue, symbol, date), WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true)`,
+    await store.copyQuery(
+      `SELECT ${cols}, strftime(${time}, '%Y-%m-%d') AS date FROM ${table} ${cond} ORDER BY venue, symbol, ${time}`,
       values,
+      `${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (venue, symbol, date), WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true)`,
     );
     results.push({ table, rows: Number(n), dir });
   }

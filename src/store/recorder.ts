@@ -75,7 +75,8 @@ export class Recorder {
 
   private constructor(
     private readonly store: Store,
-    private readonly importId: number,
+    /** The session's `imports` row. */
+    readonly importId: number,
     private readonly o: RecorderOptions,
   ) {}
 

@@ -1,42 +1,105 @@
 /**
  * The embedded store: one DuckDB file, `<home>/orderflow.duckdb`.
  * One connection per Store; callers close it. Queries always bind values.
+ *
+ * DuckDB lets one process open the file read-write or many open it read-only, never both. A
+ * Store opened for reading while another process writes the file (`orderflow record`) reads
+ * through that process instead: its queries run there and come back as Parquet files read in
+ * an in-memory DuckDB of its own (src/store/read-endpoint.ts, docs/SCHEMA.md "Reading while
+ * recording"). Readers see the same rows and types either way, through `rows`, `stream` and
+ * `copyQuery`; only the writer's code uses `conn` directly.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, type DuckDBDataChunk, type DuckDBValue } from '@duckdb/node-api';
 import { StoreError } from '../core/errors.ts';
+import { ReadClient } from './read-client.ts';
+import { sqlIdent, type Hello } from './read-wire.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 
 export const DB_FILE = 'orderflow.duckdb';
+
+/**
+ * How long an open waits for a lock held by another process before it says so: covers a
+ * writer that has opened the file but not yet published its read endpoint, and short readers.
+ */
+const LOCK_WAIT_MS = 3000;
 
 /** `--home`, else `$ORDERFLOW_HOME`, else `./orderflow-data`. */
 export function resolveHome(home?: string): string {
   return resolve(home ?? process.env.ORDERFLOW_HOME ?? 'orderflow-data');
 }
 
+/** A query result read chunk by chunk: DuckDB's own streaming result, or one read back from the writer. */
+export interface ChunkStream {
+  fetchChunk(): Promise<DuckDBDataChunk | null>;
+}
+
+function memoryLimit(): string {
+  // DuckDB would otherwise take 80% of RAM and keep a whole import's transaction in memory;
+  // a cap makes it write row groups out as they fill, so memory stays flat at any file size.
+  return process.env.ORDERFLOW_MEMORY_LIMIT ?? '256MB';
+}
+
+/** DuckDB's "Could not set lock on file ... Conflicting lock is held in <exe> (PID n)". */
+function lockHolder(e: unknown): { pid?: number } | undefined {
+  const m = e instanceof Error ? e.message : '';
+  if (!/Could not set lock on file|Conflicting lock is held/.test(m)) return undefined;
+  const pid = /\(PID (\d+)\)/.exec(m)?.[1];
+  return pid === undefined ? {} : { pid: Number(pid) };
+}
+
 export class Store {
+  /** Result files read back from the writer, removed at close at the latest. */
+  private readonly files: string[] = [];
+
   private constructor(
     readonly home: string,
     readonly path: string,
     private readonly instance: DuckDBInstance,
+    /** The file's connection; for a Store reading through the writer, a scratch in-memory one. */
     readonly conn: DuckDBConnection,
+    private readonly writer?: { readonly client: ReadClient; readonly hello: Hello },
   ) {}
 
-  /** Open (creating if needed) the store under `home` and bring its schema up to date. */
+  /**
+   * Open (creating if needed) the store under `home` and bring its schema up to date. With
+   * `readOnly`, a file another process is writing is read through that process when it serves
+   * reads (`orderflow record`); otherwise an E_STORE_LOCKED error says who holds it (at once
+   * for a writer while a recorder runs, else after LOCK_WAIT_MS).
+   */
   static async open(home: string, opts: { readOnly?: boolean } = {}): Promise<Store> {
     const path = join(home, DB_FILE);
+    if (!opts.readOnly) mkdirSync(home, { recursive: true });
+    const deadline = Date.now() + LOCK_WAIT_MS;
     let instance: DuckDBInstance;
-    try {
-      if (!opts.readOnly) mkdirSync(home, { recursive: true });
-      instance = await DuckDBInstance.create(path, {
-        ...(opts.readOnly ? { access_mode: 'READ_ONLY' } : {}),
-        // DuckDB would otherwise take 80% of RAM and keep a whole import's transaction in memory;
-        // a cap makes it write row groups out as they fill, so memory stays flat at any file size.
-        memory_limit: process.env.ORDERFLOW_MEMORY_LIMIT ?? '256MB',
-      });
-    } catch (e) {
-      throw new StoreError('E_STORE_OPEN', `cannot open store ${path}`, e);
+    for (;;) {
+      try {
+        instance = await DuckDBInstance.create(path, { ...(opts.readOnly ? { access_mode: 'READ_ONLY' } : {}), memory_limit: memoryLimit() });
+        break;
+      } catch (e) {
+        const holder = lockHolder(e);
+        if (!holder) throw new StoreError('E_STORE_OPEN', `cannot open store ${path}`, e);
+        const writer = await ReadClient.connect(home);
+        if (writer && opts.readOnly) {
+          const mem = await DuckDBInstance.create(':memory:', { memory_limit: memoryLimit() });
+          return new Store(home, path, mem, await mem.connect(), writer);
+        }
+        writer?.client.close();
+        // A recorder holds the file for as long as it runs: a second writer need not wait.
+        if (writer || Date.now() >= deadline) {
+          const who = holder.pid === undefined ? 'another process' : `another process (PID ${holder.pid})`;
+          throw new StoreError(
+            'E_STORE_LOCKED',
+            writer
+              ? `store ${path} is being recorded into by ${who}; a store takes one writer at a time: stop it first, or use another --home`
+              : opts.readOnly
+                ? `store ${path} is being written by ${who} that does not answer reads (an import or a download); run this again when it ends`
+                : `store ${path} is open in ${who} (a command reading or writing it); a writer needs it alone: run this again when that ends`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
     const conn = await instance.connect();
     const store = new Store(home, path, instance, conn);
@@ -46,8 +109,23 @@ export class Store {
 
   /** A scratch in-memory DuckDB (no schema), for conversions such as JSON -> Parquet. */
   static async openMemory(): Promise<Store> {
-    const instance = await DuckDBInstance.create(':memory:', { memory_limit: process.env.ORDERFLOW_MEMORY_LIMIT ?? '256MB' });
+    const instance = await DuckDBInstance.create(':memory:', { memory_limit: memoryLimit() });
     return new Store('', ':memory:', instance, await instance.connect());
+  }
+
+  /** The process whose queries this Store reads through (it writes the file), if any. */
+  get writerPid(): number | undefined {
+    return this.writer?.hello.pid;
+  }
+
+  /** `imports` rows the writing process is still writing: recorder sessions in progress, not interrupted ones. */
+  get liveImports(): readonly number[] {
+    return this.writer?.hello.liveImports ?? [];
+  }
+
+  /** Another connection to the same database (the read endpoint answers each reader on its own). */
+  connect(): Promise<DuckDBConnection> {
+    return this.instance.connect();
   }
 
   /** Apply pending migrations, each in its own transaction. */
@@ -74,14 +152,60 @@ export class Store {
   /** Run a query with bound values and return plain JS row objects (BIGINT stays bigint). */
   async rows<T = Record<string, unknown>>(sql: string, values?: DuckDBValue[]): Promise<T[]> {
     try {
-      const reader = await this.conn.runAndReadAll(sql, values);
-      return reader.getRowObjectsJS() as T[];
+      if (!this.writer) return (await this.conn.runAndReadAll(sql, values)).getRowObjectsJS() as T[];
+      const { select, path } = await this.fetch(sql, values);
+      try {
+        return (await this.conn.runAndReadAll(select, [path])).getRowObjectsJS() as T[];
+      } finally {
+        rmSync(path, { force: true });
+      }
     } catch (e) {
-      throw new StoreError('E_STORE_QUERY', 'query failed', e);
+      throw e instanceof StoreError ? e : new StoreError('E_STORE_QUERY', 'query failed', e);
     }
   }
 
+  /** Run a query with bound values and read its result chunk by chunk (columnar scans). */
+  async stream(sql: string, values?: DuckDBValue[]): Promise<ChunkStream> {
+    if (!this.writer) return this.conn.stream(sql, values);
+    const { select, path } = await this.fetch(sql, values);
+    const result = await this.conn.stream(select, [path]);
+    return {
+      fetchChunk: async () => {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) rmSync(path, { force: true });
+        return chunk;
+      },
+    };
+  }
+
+  /**
+   * `COPY (<query>) TO <target>`: `target` is the quoted path and its options, e.g.
+   * `'out/trades' (FORMAT parquet, PARTITION_BY (venue))`. Reading through the writer, the query
+   * runs there and the copy is written here.
+   */
+  async copyQuery(sql: string, values: DuckDBValue[], target: string): Promise<void> {
+    if (!this.writer) return this.run(`COPY (\n${sql}\n) TO ${target}`, values);
+    const { select, path } = await this.fetch(sql, values);
+    try {
+      await this.conn.run(`COPY (${select}) TO ${target}`, [path]);
+    } catch (e) {
+      throw new StoreError('E_STORE_QUERY', 'copy failed', e);
+    } finally {
+      rmSync(path, { force: true });
+    }
+  }
+
+  /** Have the writer run the query into a Parquet file; the SELECT that reads it back here with the query's own types. */
+  private async fetch(sql: string, values?: DuckDBValue[]): Promise<{ select: string; path: string }> {
+    const { path, columns } = await this.writer!.client.query(sql, values);
+    this.files.push(path);
+    const cast = columns.filter((c) => c.asText);
+    const replace = cast.length === 0 ? '' : ` REPLACE (${cast.map((c) => `CAST(${sqlIdent(c.name)} AS ${c.type}) AS ${sqlIdent(c.name)}`).join(', ')})`;
+    return { select: `SELECT *${replace} FROM read_parquet($1)`, path };
+  }
+
   async run(sql: string, values?: DuckDBValue[]): Promise<void> {
+    if (this.writer) throw new StoreError('E_STORE_READ_ONLY', `store ${this.path} is being recorded into by PID ${this.writer.hello.pid}: it is read through that process and cannot be written`);
     try {
       await this.conn.run(sql, values);
     } catch (e) {
@@ -92,5 +216,7 @@ export class Store {
   close(): void {
     this.conn.closeSync();
     this.instance.closeSync();
+    this.writer?.client.close();
+    for (const f of this.files) rmSync(f, { force: true });
   }
 }

@@ -95,7 +95,7 @@ async function readSeries(store: Store, q: OpenInterestQuery, columns: readonly 
       FROM tickers WHERE ${where.join(' AND ')}
       ORDER BY ts, market_ord, rowid`;
     try {
-      const result = await store.conn.stream(sql, values);
+      const result = await store.stream(sql, values);
       for (;;) {
         const chunk = await result.fetchChunk();
         if (!chunk || chunk.rowCount === 0) break;

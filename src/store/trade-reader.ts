@@ -61,7 +61,7 @@ export async function* streamTrades(store: Store, q: TradeQuery, chunkRows = CHU
   const { sql, values } = marketRowsQuery('trades', q);
   let result;
   try {
-    result = await store.conn.stream(sql, values);
+    result = await store.stream(sql, values);
   } catch (e) {
     throw new StoreError('E_STORE_QUERY', 'reading trades failed', e);
   }
