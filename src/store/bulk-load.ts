@@ -9,17 +9,21 @@
  * comparison turns any disagreement into a fallback to the streaming path, never into bad data.
  */
 import type { Hash } from 'node:crypto';
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { rmSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { ParseError } from '../core/errors.ts';
 import type { DepthBandRecord, KlineRecord, MarketEvent, Side, TickerFields, Venue } from '../core/events.ts';
 import type { EventSink, FileFormat } from '../core/format.ts';
 import { venueSymbol } from '../core/instruments.ts';
-import { TradeArchiveScanner, type TradeArchiveLayout, type TradeDigestFields } from '../venues/binance/trade-archive-scan.ts';
+import { MAX_LINE_BYTES, TradeArchiveScanner, type TradeArchiveLayout, type TradeDigestFields } from '../venues/binance/trade-archive-scan.ts';
 import { chooseFormat, peekFirstLine } from './detect.ts';
+import { makeFifo, openFifoWriter } from './fifo.ts';
 import type { ImportOptions } from './importer.ts';
-import { isGzip, isZip, openEntries, readError } from './read-source.ts';
+import { isGzip, isZip, openEntries, readError, type Entry } from './read-source.ts';
+import { ownedTmpPath, removeStaleTmp } from './tmp-files.ts';
+import { openZip, type ZipArchive } from './zip-entries.ts';
+
+const NL = 10;
 
 interface BulkSpec {
   readonly venue: Venue;
@@ -50,15 +54,15 @@ const SPECS: Readonly<Record<string, BulkSpec>> = {
 
 export interface BulkPlan {
   readonly formatId: string;
-  /** The CSV to read: the file itself, or a zip's entry extracted to a temporary file. */
-  readonly source: string;
-  /** Remove what planning created (the extracted file). */
+  /** Remove what planning created (a zip's pipe). */
   cleanup(): void;
   /**
-   * Validate the CSV with the byte scanner: its digest, or undefined when the scanner gave up
-   * (the line parsers must then judge the file). A zip's entry was scanned while it was extracted.
+   * Validate the CSV with the byte scanner while DuckDB loads it (`loaded` settles when DuckDB's
+   * load ends): its digest, or undefined when the scanner gave up (the line parsers must then
+   * judge the file). A zip's entry is inflated here, once, into the pipe DuckDB reads and into
+   * the scanner; it stops feeding the pipe if DuckDB stopped reading.
    */
-  scan(onChunk?: (bytes: number, rows: number) => void, hash?: Hash): Promise<TradeDigestFields | undefined>;
+  scan(loaded: Promise<unknown>, onChunk?: (bytes: number, rows: number) => void, hash?: Hash): Promise<TradeDigestFields | undefined>;
   readonly sql: string;
   /** $1 venue, $2 symbol, $3 source; the import id is appended as $4. */
   readonly params: readonly [string, string, string];
@@ -76,45 +80,50 @@ function microsFrom(col: string): string {
 
 /**
  * A bulk plan when the file is a CSV of a bulk-capable format with a known symbol (plain, gzip, or
- * a zip holding one such CSV, which is first extracted into `tmpDir`), and every row must be kept
- * (no --skip-bad-rows); otherwise undefined (streaming path).
+ * a zip holding one such CSV, which streams through a pipe in `tmpDir`), and every row must be
+ * kept (no --skip-bad-rows); otherwise undefined (streaming path).
  */
 export async function planBulkLoad(path: string, opts: ImportOptions, tmpDir: string): Promise<BulkPlan | undefined> {
   if (opts.skipBadRows) return undefined;
-  if (isZip(path)) {
-    const entry = await extractBulkEntry(path, opts, tmpDir);
-    if (!entry) return undefined;
-    const plan = await planFor(entry.file, entry.name, opts);
-    if (!plan) {
-      rmSync(entry.file, { force: true });
-      return undefined;
-    }
-    return { ...plan, scan: async () => entry.digest, cleanup: () => rmSync(entry.file, { force: true }) };
-  }
+  if (isZip(path)) return planZip(path, opts, tmpDir);
   if (!/\.csv(\.gz)?$/i.test(path)) return undefined;
-  return planFor(path, isGzip(path) ? basename(path).slice(0, -3) : basename(path), opts);
+  const first = await peekFirstLine(path);
+  if (first === undefined) return undefined;
+  const name = isGzip(path) ? basename(path).slice(0, -3) : basename(path);
+  const spec = bulkSpec(opts, path, name, first);
+  if (!spec) return undefined;
+  return {
+    ...spec, params: [spec.venue, spec.symbol, path], sql: bulkSql(spec, first),
+    scan: (_loaded, onChunk, hash) => scanFile(path, spec.scanner(), onChunk, hash),
+    cleanup: () => {},
+  };
 }
 
-async function planFor(source: string, name: string, opts: ImportOptions): Promise<BulkPlan | undefined> {
-  const first = await peekFirstLine(source);
-  if (first === undefined) return undefined;
-  const format = bulkFormat(opts, source, name, first);
+interface ChosenSpec extends BulkSpec {
+  readonly formatId: string;
+  readonly symbol: string;
+  scanner(): TradeArchiveScanner;
+}
+
+/** The bulk spec and symbol for a file whose line 1 is `first`, when it is bulk-capable. */
+function bulkSpec(opts: ImportOptions, where: string, name: string, first: string): ChosenSpec | undefined {
+  const format = bulkFormat(opts, where, name, first);
   if (!format) return undefined;
   const spec = SPECS[format.id];
   const symbol = opts.symbol === undefined ? format.symbolFromName?.(name) : venueSymbol(opts.instruments, format.venue, opts.symbol);
   if (symbol === undefined) return undefined;
+  return { ...spec, formatId: format.id, symbol, scanner: () => new TradeArchiveScanner(spec.layout, spec.spot, spec.header) };
+}
+
+/** DuckDB's read_csv of the file $3 into trades, mapped as the format's LineParser maps it. */
+function bulkSql(spec: BulkSpec, first: string): string {
   const header = spec.header !== undefined && first === spec.header;
   const columns = spec.columns.map(([n, t]) => `'${n}': '${t}'`).join(', ');
-  const sql = `INSERT INTO trades
+  return `INSERT INTO trades
     SELECT $1::venue_t, $2, make_timestamp(${microsFrom(spec.time)}), NULL, ${spec.price}, ${spec.qty},
            CASE WHEN ${spec.buyerIsMaker} THEN 'sell' ELSE 'buy' END::side_t, ${spec.id}, NULL, $4
     FROM read_csv($3, header = ${header}, delim = ',', quote = '', escape = '', auto_detect = false,
                   strict_mode = true, columns = {${columns}})`;
-  return {
-    formatId: format.id, source, sql, params: [spec.venue, symbol, source],
-    scan: (onChunk, hash) => scanFile(source, new TradeArchiveScanner(spec.layout, spec.spot, spec.header), onChunk, hash),
-    cleanup: () => {},
-  };
 }
 
 /**
@@ -130,6 +139,7 @@ async function scanFile(path: string, scanner: TradeArchiveScanner, onChunk?: (b
         scanner.push(chunk);
         if (!scanner.ok) {
           entry.stream.destroy();
+          if (scanner.tooLongLine !== undefined) throw lineTooLong(`${entry.name === basename(path) ? path : `${path}!${entry.name}`}:${scanner.tooLongLine}`);
           return undefined;
         }
         done = entry.rawBytes ? entry.rawBytes() : done + chunk.length;
@@ -137,7 +147,7 @@ async function scanFile(path: string, scanner: TradeArchiveScanner, onChunk?: (b
       }
     }
   } catch (e) {
-    throw readError(path, e);
+    throw e instanceof ParseError ? e : readError(path, e);
   }
   return scanner.end();
 }
@@ -154,48 +164,102 @@ function bulkFormat(opts: ImportOptions, where: string, name: string, firstLine:
 
 /**
  * A zip holding exactly one CSV of a bulk-capable format (as data.binance.vision publishes
- * them): its text extracted to a file in tmpDir. Anything else, or any read error, is left to
- * the streaming path, which reports it.
+ * them): DuckDB reads a named pipe that `scan` fills as it inflates the entry. Anything else, or
+ * any read error before the load starts, is left to the streaming path, which reports it.
  */
-async function extractBulkEntry(path: string, opts: ImportOptions, tmpDir: string): Promise<{ file: string; name: string; digest: TradeDigestFields | undefined } | undefined> {
-  let file: string | undefined;
-  let name: string | undefined;
-  let scanner: TradeArchiveScanner | undefined;
+async function planZip(path: string, opts: ImportOptions, tmpDir: string): Promise<BulkPlan | undefined> {
+  let archive: ZipArchive;
   try {
-    for await (const entry of openEntries(path)) {
-      if (file !== undefined) throw new Error('more than one entry'); // several files: stream them
-      const chunks = entry.stream as AsyncIterable<Buffer>;
-      const it = chunks[Symbol.asyncIterator]();
-      const head = await it.next();
-      if (head.done) return undefined;
-      const firstLine = head.value.subarray(0, Math.max(0, head.value.indexOf(10))).toString('utf8').replace(/\r$/, '');
-      const format = bulkFormat(opts, path, entry.name, firstLine);
-      if (!format) {
-        entry.stream.destroy();
-        return undefined;
-      }
-      const spec = SPECS[format.id];
-      // Validate while extracting: the bytes are in memory once either way.
-      const sc = (scanner = new TradeArchiveScanner(spec.layout, spec.spot, spec.header));
-      mkdirSync(tmpDir, { recursive: true });
-      name = entry.name;
-      file = join(tmpDir, `${process.pid}-${Date.now()}-${basename(entry.name)}`);
-      const out = createWriteStream(file);
-      const rest = (async function* () {
-        sc.push(head.value);
-        yield head.value;
-        for (let r = await it.next(); !r.done; r = await it.next()) {
-          sc.push(r.value);
-          yield r.value;
-        }
-      })();
-      await pipeline(Readable.from(rest), out);
-    }
+    archive = await openZip(path);
   } catch {
-    if (file) rmSync(file, { force: true });
     return undefined;
   }
-  return file && name && scanner ? { file, name, digest: scanner.end() } : undefined;
+  const entries = archive.entries();
+  let entry: Entry | undefined;
+  let fifo: string | undefined;
+  try {
+    if (archive.entryCount !== 1) return undefined; // several files: the streaming path reads each
+    const next = await entries.next();
+    if (next.done) return undefined;
+    entry = next.value;
+    const chunks = (entry.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    const head = await chunks.next();
+    if (head.done) return undefined;
+    const nl = head.value.indexOf(NL);
+    const first = head.value.toString('utf8', 0, nl < 0 ? Math.min(head.value.length, 1024) : nl).replace(/\r$/, '');
+    const spec = bulkSpec(opts, path, entry.name, first);
+    if (!spec) return undefined;
+    removeStaleTmp(tmpDir);
+    fifo = ownedTmpPath(tmpDir, 'zip-entry.fifo');
+    if (!makeFifo(fifo)) return undefined;
+    const pipe = fifo;
+    const open = { pipe, entry, entries, chunks, head: head.value };
+    entry = undefined; // the plan owns it now
+    fifo = undefined;
+    return {
+      ...spec, params: [spec.venue, spec.symbol, pipe], sql: bulkSql(spec, first),
+      scan: (loaded, onChunk) => pumpZipEntry(path, open, spec.scanner(), loaded, onChunk),
+      cleanup: () => {
+        open.entry.stream.destroy();
+        void open.entries.return(undefined);
+        rmSync(pipe, { force: true });
+      },
+    };
+  } catch {
+    return undefined;
+  } finally {
+    if (entry) {
+      entry.stream.destroy();
+      void entries.return(undefined);
+    }
+    if (fifo) rmSync(fifo, { force: true });
+  }
+}
+
+/**
+ * Inflate the zip's entry into DuckDB's pipe and the byte scanner, chunk by chunk. A line past
+ * MAX_LINE_BYTES (a zip of zeros) fails at once with file:line; bytes past the entry's declared
+ * size fail as a zip bomb (zip-entries.ts). When the scanner gives up on a row, the rest still
+ * goes to DuckDB, and the line parsers judge the file afterwards, as for a plain CSV.
+ */
+async function pumpZipEntry(
+  path: string,
+  open: { pipe: string; entry: Entry; chunks: AsyncIterator<Buffer>; head: Buffer },
+  scanner: TradeArchiveScanner,
+  loaded: Promise<unknown>,
+  onChunk?: (bytes: number, rows: number) => void,
+): Promise<TradeDigestFields | undefined> {
+  const out = await openFifoWriter(open.pipe, loaded);
+  if (!out) return undefined; // DuckDB failed before it opened the pipe: the caller falls back
+  const where = `${path}!${open.entry.name}`;
+  // Progress in file bytes, from inflated bytes and the entry's compression ratio.
+  const ratio = statSync(path).size / Math.max(open.entry.size ?? 1, 1);
+  let inflated = 0;
+  try {
+    for (let chunk: Buffer | undefined = open.head; chunk; chunk = await nextChunk(open.chunks)) {
+      if (scanner.ok) {
+        scanner.push(chunk);
+        if (scanner.tooLongLine !== undefined) throw lineTooLong(`${where}:${scanner.tooLongLine}`);
+      }
+      if (!(await out.write(chunk))) return undefined; // DuckDB stopped reading: its load failed
+      inflated += chunk.length;
+      onChunk?.(Math.round(inflated * ratio), scanner.rows);
+    }
+  } catch (e) {
+    out.destroy();
+    throw e instanceof ParseError ? e : readError(path, e);
+  }
+  await out.end();
+  return scanner.end();
+}
+
+async function nextChunk(chunks: AsyncIterator<Buffer>): Promise<Buffer | undefined> {
+  const r = await chunks.next();
+  return r.done ? undefined : r.value;
+}
+
+function lineTooLong(where: string): ParseError {
+  return new ParseError('E_LINE_TOO_LONG', `line longer than ${MAX_LINE_BYTES} bytes: no row of this format is; refused`, undefined, undefined, where);
 }
 
 export interface DigestRow {

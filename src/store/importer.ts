@@ -258,7 +258,7 @@ async function bulkLoad(store: Store, path: string, importId: number, plan: Bulk
   let sha256: string | undefined;
   try {
     const total = statSync(path).size;
-    digest = await plan.scan((bytes, rows) => opts.onProgress?.({ bytes: Math.min(bytes, total), totalBytes: total, rows }), hash);
+    digest = await plan.scan(load, (bytes, rows) => opts.onProgress?.({ bytes: Math.min(bytes, total), totalBytes: total, rows }), hash);
     if (digest) sha256 = hash?.digest('hex');
     if (!digest) {
       // The byte scanner gave up on something unusual: the line parsers decide (and name errors).

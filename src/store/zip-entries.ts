@@ -1,0 +1,130 @@
+/**
+ * The file entries of a `.zip` (Binance public-data zips hold one CSV), each as a stream of its
+ * inflated bytes that can never grow past the size the archive declares for it: a zip bomb whose
+ * header lies fails at the first byte too many, and one that declares its true size is stopped
+ * by the readers' line-length cap long before it is inflated.
+ */
+import { basename } from 'node:path';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { createInflateRaw } from 'node:zlib';
+import yauzl from 'yauzl';
+import { FileError } from '../core/errors.ts';
+import type { Entry } from './read-source.ts';
+
+/** Inflate output chunk: large enough that per-chunk costs (scanner, pipe write) vanish. */
+const INFLATE_CHUNK = 256 * 1024;
+
+export interface ZipArchive {
+  /** Records in the central directory, directories included. */
+  readonly entryCount: number;
+  entries(): AsyncGenerator<Entry>;
+}
+
+/** Open a zip: its central directory is read now (a corrupt one fails here), entries on demand. */
+export async function openZip(path: string): Promise<ZipArchive> {
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+    yauzl.open(path, { lazyEntries: true, autoClose: true }, (err, z) => (err ? reject(archiveError(path, err)) : resolve(z!))),
+  );
+  return { entryCount: zip.entryCount, entries: () => entriesOf(path, zip) };
+}
+
+async function* entriesOf(path: string, zip: yauzl.ZipFile): AsyncGenerator<Entry> {
+  try {
+    let found = 0;
+    for (;;) {
+      const entry = await nextEntry(path, zip);
+      if (!entry) break;
+      // Directories and macOS resource forks carry no data.
+      if (entry.fileName.endsWith('/') || entry.fileName.startsWith('__MACOSX/')) continue;
+      found++;
+      yield { name: basename(entry.fileName), size: entry.uncompressedSize, stream: await openEntry(path, zip, entry) };
+    }
+    if (found === 0) throw new FileError('E_EMPTY', path, 'zip archive holds no file');
+  } finally {
+    zip.close();
+  }
+}
+
+function nextEntry(path: string, zip: yauzl.ZipFile): Promise<yauzl.Entry | null> {
+  return new Promise<yauzl.Entry | null>((resolve, reject) => {
+    const onEntry = (e: yauzl.Entry) => (cleanup(), resolve(e));
+    const onEnd = () => (cleanup(), resolve(null));
+    const onError = (e: Error) => (cleanup(), reject(archiveError(path, e)));
+    const cleanup = () => {
+      zip.off('entry', onEntry);
+      zip.off('end', onEnd);
+      zip.off('error', onError);
+    };
+    zip.on('entry', onEntry);
+    zip.on('end', onEnd);
+    zip.on('error', onError);
+    zip.readEntry();
+  });
+}
+
+/** The entry's bytes, inflated here (not by yauzl) so the chunk size and the size bound are ours. */
+async function openEntry(path: string, zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
+  if (entry.isEncrypted()) throw new FileError('E_FORMAT', path, `zip entry ${JSON.stringify(entry.fileName)} is encrypted`);
+  const raw = await new Promise<Readable>((resolve, reject) =>
+    zip.openReadStream(entry, { decodeFileData: false }, (err, s) => (err ? reject(archiveError(path, err)) : resolve(s!))),
+  );
+  const bound = new DeclaredSize(path, entry.fileName, entry.uncompressedSize);
+  let data: Readable = raw;
+  if (entry.compressionMethod === 8) {
+    const inflate = createInflateRaw({ chunkSize: INFLATE_CHUNK });
+    raw.on('error', (e) => inflate.destroy(e));
+    data = raw.pipe(inflate);
+  } else if (entry.compressionMethod !== 0) {
+    raw.destroy();
+    throw new FileError('E_FORMAT', path, `zip entry ${JSON.stringify(entry.fileName)} uses compression method ${entry.compressionMethod}; only stored and deflate are read`);
+  }
+  data.on('error', (e) => bound.destroy(e));
+  bound.on('close', () => {
+    raw.destroy();
+    data.destroy();
+  });
+  return data.pipe(bound);
+}
+
+/** Passes bytes through, failing as soon as they exceed the declared size, or end short of it. */
+class DeclaredSize extends Transform {
+  private seen = 0;
+  constructor(
+    private readonly path: string,
+    private readonly entryName: string,
+    private readonly declared: number,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.declared) {
+      cb(new FileError('E_ZIP_BOMB', this.path, `zip entry ${JSON.stringify(this.entryName)} inflates past the ${this.declared} bytes its header declares: a zip bomb or a corrupt archive; refused`));
+      return;
+    }
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.seen < this.declared) {
+      cb(archiveError(this.path, new Error(`zip entry ${JSON.stringify(this.entryName)} inflates to ${this.seen} bytes, its header declares ${this.declared}`)));
+      return;
+    }
+    cb();
+  }
+}
+
+/**
+ * yauzl's refusal of an entry name that would land outside the folder it is extracted into
+ * (`../x`, `/etc/x`, `C:/x`; yauzl reads `\\` as `/`), said as such; any other failure as a
+ * truncated or corrupt archive (gzip too).
+ */
+export function archiveError(path: string, err: Error): FileError {
+  const unsafe = /^(invalid relative path|absolute path): (.*)$/s.exec(err.message);
+  if (unsafe) {
+    const what = unsafe[1] === 'absolute path' ? 'an absolute entry name' : 'a path-traversal entry name';
+    return new FileError('E_ZIP_ENTRY_NAME', path, `zip entry ${JSON.stringify(unsafe[2])} is ${what} (it would point outside the archive's folder): refused, nothing imported`);
+  }
+  return new FileError('E_TRUNCATED', path, `archive is truncated or corrupt (${err.message})`);
+}
