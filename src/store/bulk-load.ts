@@ -4,12 +4,13 @@
  *
  * Why: the appender path costs a JS->native round trip per column batch plus DuckDB's append,
  * all on the main thread; DuckDB's reader parses and inserts on its own threads while our parser
- * validates the same bytes. Each SQL mapping below mirrors the format's LineParser exactly
+ * validates the same bytes. A zip's entry is inflated once, in segments: DuckDB loads segment k
+ * (in parallel, as it reads any regular file) while segment k+1 is inflated and scanned. Each SQL mapping below mirrors the format's LineParser exactly
  * (aggressor side from is_buyer_maker, timestamp unit from the value's magnitude); the digest
  * comparison turns any disagreement into a fallback to the streaming path, never into bad data.
  */
 import type { Hash } from 'node:crypto';
-import { rmSync, statSync } from 'node:fs';
+import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ParseError } from '../core/errors.ts';
 import type { DepthBandRecord, KlineRecord, MarketEvent, Side, TickerFields, Venue } from '../core/events.ts';
@@ -17,7 +18,6 @@ import type { EventSink, FileFormat } from '../core/format.ts';
 import { venueSymbol } from '../core/instruments.ts';
 import { MAX_LINE_BYTES, TradeArchiveScanner, type TradeArchiveLayout, type TradeDigestFields } from '../venues/binance/trade-archive-scan.ts';
 import { chooseFormat, peekFirstLine } from './detect.ts';
-import { makeFifo, openFifoWriter } from './fifo.ts';
 import type { ImportOptions } from './importer.ts';
 import { isGzip, isZip, openEntries, readError, type Entry } from './read-source.ts';
 import { ownedTmpPath, removeStaleTmp } from './tmp-files.ts';
@@ -52,20 +52,25 @@ const SPECS: Readonly<Record<string, BulkSpec>> = {
   'binance-spot-trades': { venue: 'binance-spot', layout: 'trades', spot: true, header: undefined, columns: [...TRADE_COLS, ['is_best_match', 'BOOLEAN']], ...TRADE },
 };
 
+/** Runs one statement in the import's transaction (the import id is appended to `params`). */
+export type Insert = (sql: string, params: readonly string[]) => Promise<void>;
+
+export interface BulkLoaded {
+  /** The byte scanner's digest, or undefined when it gave up: the line parsers must judge the file. */
+  readonly digest: TradeDigestFields | undefined;
+  /** Settles when DuckDB's load ended: with its error, or undefined when every row is in. */
+  readonly loaded: Promise<unknown>;
+}
+
 export interface BulkPlan {
   readonly formatId: string;
-  /** Remove what planning created (a zip's pipe). */
-  cleanup(): void;
   /**
-   * Validate the CSV with the byte scanner while DuckDB loads it (`loaded` settles when DuckDB's
-   * load ends): its digest, or undefined when the scanner gave up (the line parsers must then
-   * judge the file). A zip's entry is inflated here, once, into the pipe DuckDB reads and into
-   * the scanner; it stops feeding the pipe if DuckDB stopped reading.
+   * Load the file with DuckDB's CSV reader while the byte scanner validates the same bytes. A
+   * parse error (a line past the cap, a corrupt archive) is thrown only once no statement runs.
    */
-  scan(loaded: Promise<unknown>, onChunk?: (bytes: number, rows: number) => void, hash?: Hash): Promise<TradeDigestFields | undefined>;
-  readonly sql: string;
-  /** $1 venue, $2 symbol, $3 source; the import id is appended as $4. */
-  readonly params: readonly [string, string, string];
+  load(insert: Insert, onChunk?: (bytes: number, rows: number) => void, hash?: Hash): Promise<BulkLoaded>;
+  /** Remove what loading created (a zip's segments). */
+  cleanup(): void;
 }
 
 /**
@@ -80,10 +85,15 @@ function microsFrom(col: string): string {
 
 /**
  * A bulk plan when the file is a CSV of a bulk-capable format with a known symbol (plain, gzip, or
- * a zip holding one such CSV, which streams through a pipe in `tmpDir`), and every row must be
- * kept (no --skip-bad-rows); otherwise undefined (streaming path).
+ * a zip holding one such CSV, loaded in segments written to `tmpDir`), and every row must be kept
+ * (no --skip-bad-rows); otherwise undefined (streaming path).
  */
 export async function planBulkLoad(path: string, opts: ImportOptions, tmpDir: string): Promise<BulkPlan | undefined> {
+  // What an import killed mid-zip left behind goes before this process adds its own.
+  if (!swept.has(tmpDir)) {
+    swept.add(tmpDir);
+    removeStaleTmp(tmpDir);
+  }
   if (opts.skipBadRows) return undefined;
   if (isZip(path)) return planZip(path, opts, tmpDir);
   if (!/\.csv(\.gz)?$/i.test(path)) return undefined;
@@ -92,9 +102,18 @@ export async function planBulkLoad(path: string, opts: ImportOptions, tmpDir: st
   const name = isGzip(path) ? basename(path).slice(0, -3) : basename(path);
   const spec = bulkSpec(opts, path, name, first);
   if (!spec) return undefined;
+  const sql = bulkSql(spec, spec.header !== undefined && first === spec.header);
   return {
-    ...spec, params: [spec.venue, spec.symbol, path], sql: bulkSql(spec, first),
-    scan: (_loaded, onChunk, hash) => scanFile(path, spec.scanner(), onChunk, hash),
+    formatId: spec.formatId,
+    async load(insert, onChunk, hash) {
+      const loaded = insert(sql, [spec.venue, spec.symbol, path]).then(() => undefined, (e: unknown) => e);
+      try {
+        return { digest: await scanFile(path, spec.scanner(), onChunk, hash), loaded };
+      } catch (e) {
+        await loaded;
+        throw e;
+      }
+    },
     cleanup: () => {},
   };
 }
@@ -116,8 +135,7 @@ function bulkSpec(opts: ImportOptions, where: string, name: string, first: strin
 }
 
 /** DuckDB's read_csv of the file $3 into trades, mapped as the format's LineParser maps it. */
-function bulkSql(spec: BulkSpec, first: string): string {
-  const header = spec.header !== undefined && first === spec.header;
+function bulkSql(spec: BulkSpec, header: boolean): string {
   const columns = spec.columns.map(([n, t]) => `'${n}': '${t}'`).join(', ');
   return `INSERT INTO trades
     SELECT $1::venue_t, $2, make_timestamp(${microsFrom(spec.time)}), NULL, ${spec.price}, ${spec.qty},
@@ -162,10 +180,16 @@ function bulkFormat(opts: ImportOptions, where: string, name: string, firstLine:
   }
 }
 
+/** The tmp folders already cleared of dead imports' files by this process. */
+const swept = new Set<string>();
+
+/** Segment size: large enough that DuckDB's per-statement cost and thread start vanish. */
+const SEGMENT_BYTES = 16 << 20;
+
 /**
  * A zip holding exactly one CSV of a bulk-capable format (as data.binance.vision publishes
- * them): DuckDB reads a named pipe that `scan` fills as it inflates the entry. Anything else, or
- * any read error before the load starts, is left to the streaming path, which reports it.
+ * them). Anything else, or any read error before the load starts, is left to the streaming
+ * path, which reports it.
  */
 async function planZip(path: string, opts: ImportOptions, tmpDir: string): Promise<BulkPlan | undefined> {
   let archive: ZipArchive;
@@ -176,7 +200,6 @@ async function planZip(path: string, opts: ImportOptions, tmpDir: string): Promi
   }
   const entries = archive.entries();
   let entry: Entry | undefined;
-  let fifo: string | undefined;
   try {
     if (archive.entryCount !== 1) return undefined; // several files: the streaming path reads each
     const next = await entries.next();
@@ -189,20 +212,16 @@ async function planZip(path: string, opts: ImportOptions, tmpDir: string): Promi
     const first = head.value.toString('utf8', 0, nl < 0 ? Math.min(head.value.length, 1024) : nl).replace(/\r$/, '');
     const spec = bulkSpec(opts, path, entry.name, first);
     if (!spec) return undefined;
-    removeStaleTmp(tmpDir);
-    fifo = ownedTmpPath(tmpDir, 'zip-entry.fifo');
-    if (!makeFifo(fifo)) return undefined;
-    const pipe = fifo;
-    const open = { pipe, entry, entries, chunks, head: head.value };
+    const open: OpenEntry = { entry, chunks, head: head.value };
+    const segments = new Segments(tmpDir, spec, spec.header !== undefined && first === spec.header);
     entry = undefined; // the plan owns it now
-    fifo = undefined;
     return {
-      ...spec, params: [spec.venue, spec.symbol, pipe], sql: bulkSql(spec, first),
-      scan: (loaded, onChunk) => pumpZipEntry(path, open, spec.scanner(), loaded, onChunk),
+      formatId: spec.formatId,
+      load: (insert, onChunk) => loadZipEntry(path, open, spec.scanner(), segments, insert, onChunk),
       cleanup: () => {
         open.entry.stream.destroy();
-        void open.entries.return(undefined);
-        rmSync(pipe, { force: true });
+        void entries.return(undefined);
+        segments.removeAll();
       },
     };
   } catch {
@@ -212,25 +231,120 @@ async function planZip(path: string, opts: ImportOptions, tmpDir: string): Promi
       entry.stream.destroy();
       void entries.return(undefined);
     }
-    if (fifo) rmSync(fifo, { force: true });
+  }
+}
+
+interface OpenEntry {
+  readonly entry: Entry;
+  readonly chunks: AsyncIterator<Buffer>;
+  readonly head: Buffer;
+}
+
+/**
+ * The entry's text cut at line ends into files of about SEGMENT_BYTES in `<home>/tmp`, each
+ * loaded by one INSERT as soon as it is complete; one statement at a time (one connection), so
+ * at most two segments exist at once: the one DuckDB reads and the one being written.
+ */
+class Segments {
+  private fd: number | undefined;
+  private file: string | undefined;
+  private bytes = 0;
+  private count = 0;
+  private readonly live = new Set<string>();
+  /** The statement in flight: settles with its error or undefined. */
+  private running: Promise<unknown> = Promise.resolve(undefined);
+  /** DuckDB's first error; no segment is loaded after it. */
+  failed: unknown;
+
+  constructor(
+    private readonly tmpDir: string,
+    private readonly spec: BulkSpec & { readonly venue: string; readonly symbol: string },
+    private readonly header: boolean,
+  ) {}
+
+  /** Append a chunk; when the segment is full, load it (cut at the chunk's last line end). */
+  async write(chunk: Buffer, insert: Insert): Promise<void> {
+    if (this.bytes + chunk.length >= SEGMENT_BYTES) {
+      const cut = chunk.lastIndexOf(NL) + 1;
+      if (cut > 0) {
+        this.append(chunk.subarray(0, cut));
+        await this.loadCurrent(insert);
+        if (cut < chunk.length) this.append(chunk.subarray(cut));
+        return;
+      }
+    }
+    this.append(chunk);
+  }
+
+  /** Load the last segment; resolves when DuckDB finished every segment (its error, or undefined). */
+  async finish(insert: Insert): Promise<unknown> {
+    if (this.fd !== undefined) await this.loadCurrent(insert);
+    await this.running;
+    return this.failed;
+  }
+
+  /** Wait for the statement in flight (before an error is thrown: the transaction must be idle). */
+  async settle(): Promise<void> {
+    await this.running;
+  }
+
+  removeAll(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    for (const f of this.live) rmSync(f, { force: true });
+    this.live.clear();
+  }
+
+  private append(part: Buffer): void {
+    if (this.fd === undefined) {
+      this.file = ownedTmpPath(this.tmpDir, `segment-${this.count}.csv`);
+      this.fd = openSync(this.file, 'w', 0o600);
+      this.live.add(this.file);
+      this.bytes = 0;
+    }
+    writeSync(this.fd, part);
+    this.bytes += part.length;
+  }
+
+  private async loadCurrent(insert: Insert): Promise<void> {
+    closeSync(this.fd!);
+    this.fd = undefined;
+    const file = this.file!;
+    const first = this.count++ === 0;
+    this.failed ??= await this.running;
+    if (this.failed !== undefined) {
+      this.drop(file);
+      return;
+    }
+    const sql = bulkSql(this.spec, first && this.header);
+    this.running = insert(sql, [this.spec.venue, this.spec.symbol, file]).then(
+      () => this.drop(file),
+      (e: unknown) => (this.drop(file), e),
+    );
+  }
+
+  private drop(file: string): undefined {
+    rmSync(file, { force: true });
+    this.live.delete(file);
+    return undefined;
   }
 }
 
 /**
- * Inflate the zip's entry into DuckDB's pipe and the byte scanner, chunk by chunk. A line past
- * MAX_LINE_BYTES (a zip of zeros) fails at once with file:line; bytes past the entry's declared
- * size fail as a zip bomb (zip-entries.ts). When the scanner gives up on a row, the rest still
- * goes to DuckDB, and the line parsers judge the file afterwards, as for a plain CSV.
+ * Inflate the zip's entry into segments for DuckDB and into the byte scanner, chunk by chunk. A
+ * line past MAX_LINE_BYTES fails at once with file:line; bytes past the entry's declared size
+ * fail as a zip bomb (zip-entries.ts). When the scanner gives up on a row, the rest is still
+ * loaded, and the line parsers judge the file afterwards, as for a plain CSV. Once DuckDB failed
+ * there is nothing left to load: the line parsers judge the file.
  */
-async function pumpZipEntry(
+async function loadZipEntry(
   path: string,
-  open: { pipe: string; entry: Entry; chunks: AsyncIterator<Buffer>; head: Buffer },
+  open: OpenEntry,
   scanner: TradeArchiveScanner,
-  loaded: Promise<unknown>,
+  segments: Segments,
+  insert: Insert,
   onChunk?: (bytes: number, rows: number) => void,
-): Promise<TradeDigestFields | undefined> {
-  const out = await openFifoWriter(open.pipe, loaded);
-  if (!out) return undefined; // DuckDB failed before it opened the pipe: the caller falls back
+): Promise<BulkLoaded> {
   const where = `${path}!${open.entry.name}`;
   // Progress in file bytes, from inflated bytes and the entry's compression ratio.
   const ratio = statSync(path).size / Math.max(open.entry.size ?? 1, 1);
@@ -241,16 +355,16 @@ async function pumpZipEntry(
         scanner.push(chunk);
         if (scanner.tooLongLine !== undefined) throw lineTooLong(`${where}:${scanner.tooLongLine}`);
       }
-      if (!(await out.write(chunk))) return undefined; // DuckDB stopped reading: its load failed
+      await segments.write(chunk, insert);
+      if (segments.failed !== undefined) return { digest: undefined, loaded: Promise.resolve(segments.failed) };
       inflated += chunk.length;
       onChunk?.(Math.round(inflated * ratio), scanner.rows);
     }
   } catch (e) {
-    out.destroy();
+    await segments.settle();
     throw e instanceof ParseError ? e : readError(path, e);
   }
-  await out.end();
-  return scanner.end();
+  return { digest: scanner.end(), loaded: segments.finish(insert) };
 }
 
 async function nextChunk(chunks: AsyncIterator<Buffer>): Promise<Buffer | undefined> {

@@ -1,6 +1,6 @@
 /**
- * Files an import keeps for a while in `<home>/tmp` (the pipe a zip streams through; older
- * versions extracted the whole entry there). Each name starts with the owning process id, so a
+ * Files an import keeps for a while in `<home>/tmp` (the segments of a zip's entry DuckDB loads;
+ * older versions extracted the whole entry there). Each name starts with the owning process id, so a
  * later import can remove what a killed one left behind without touching a live import's files.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';

@@ -11,7 +11,7 @@ import yauzl from 'yauzl';
 import { FileError } from '../core/errors.ts';
 import type { Entry } from './read-source.ts';
 
-/** Inflate output chunk: large enough that per-chunk costs (scanner, pipe write) vanish. */
+/** Inflate output chunk: large enough that per-chunk costs (scanner, segment write) vanish. */
 const INFLATE_CHUNK = 256 * 1024;
 
 /**
