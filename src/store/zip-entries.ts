@@ -15,9 +15,10 @@ import type { Entry } from './read-source.ts';
 const INFLATE_CHUNK = 256 * 1024;
 
 /**
- * The most an entry may expand. Market-data CSV and JSON deflate 4:1 to 20:1 (Binance aggTrades
- * zips ~6:1); a bomb of one repeated byte reaches deflate's limit of ~1030:1. 200:1, as Apache
- * POI's ZipSecureFile (100:1), refuses bombs before a byte is inflated, and leaves real data alone.
+ * The most an entry may expand. The bundled real captures and archives deflate 5:1 (Binance spot
+ * aggTrades) to 14:1 (a JSON trade capture); a bomb of one repeated byte reaches deflate's limit
+ * of ~1030:1. 200:1 (Apache POI's ZipSecureFile refuses past 100:1) stops bombs before a byte is
+ * inflated and leaves real data alone.
  */
 const MAX_RATIO = 200;
 /** Below this, an entry is too small to harm, whatever its ratio (a header-only file). */

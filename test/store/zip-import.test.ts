@@ -8,6 +8,7 @@ import { spawnSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { FileError, ParseError } from '../../src/core/errors.ts';
 import { removeStaleTmp } from '../../src/store/tmp-files.ts';
 import { importInto, openTempStore, tableCounts, tempDir, writeZip } from '../helpers/store.ts';
@@ -133,7 +134,7 @@ describe('zip import in segments', () => {
   });
 });
 
-describe('hostile zips', () => {
+describe('hostile archives', () => {
   it('refuses a zip of zeros by its compression ratio before inflating a byte, on both paths', async () => {
     const dir = tempDir();
     const zip = join(dir, 'BTCUSDT-aggTrades-2024-08-08.zip');
@@ -164,6 +165,23 @@ describe('hostile zips', () => {
     assert.equal((e as ParseError).where, `${zip}!${ENTRY}:12`);
     assert.ok(seen < 0.05, `stopped after ${(seen * 100).toFixed(1)}% of the archive`);
     await leftNothing(store);
+  });
+
+  it('stops a plain or gzip trade archive at the line cap too, naming file:line', async () => {
+    const dir = tempDir();
+    const digits = Buffer.alloc(4 << 20, 0x35);
+    const text = Buffer.concat([Buffer.from([HEADER, ...ROWS.slice(0, 3)].join('\n') + '\n'), digits, Buffer.from('\n')]);
+    const csv = join(dir, ENTRY);
+    writeFileSync(csv, text);
+    const gz = join(dir, `BTCUSDT-aggTrades-2024-08-09.csv.gz`);
+    writeFileSync(gz, gzipSync(text));
+    for (const [path, where] of [[csv, `${csv}:5`], [gz, `${gz}!BTCUSDT-aggTrades-2024-08-09.csv:5`]]) {
+      const store = await openTempStore();
+      const e = await refused(importInto(store, path));
+      assert.equal(e.code, 'E_LINE_TOO_LONG', path);
+      assert.equal((e as ParseError).where, where);
+      await leftNothing(store);
+    }
   });
 
   it('refuses an entry that inflates past its declared size as a zip bomb, on the bulk and the streaming path', async () => {
