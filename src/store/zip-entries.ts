@@ -5,7 +5,8 @@
  * whose header lies fails at the first byte past the size it declares.
  */
 import { basename } from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 import yauzl from 'yauzl';
 import { FileError } from '../core/errors.ts';
@@ -13,6 +14,8 @@ import type { Entry } from './read-source.ts';
 
 /** Inflate output chunk: large enough that per-chunk costs (scanner, segment write) vanish. */
 const INFLATE_CHUNK = 256 * 1024;
+/** Compressed bytes per read. */
+const READ_CHUNK = 1 << 20;
 
 /**
  * The most an entry may expand. The bundled real captures and archives deflate 5:1 (Binance spot
@@ -72,24 +75,32 @@ function nextEntry(path: string, zip: yauzl.ZipFile): Promise<yauzl.Entry | null
   });
 }
 
-/** The entry's bytes, inflated here (not by yauzl) so the chunk size and the size bound are ours. */
+/**
+ * The entry's bytes, read and inflated here (not by yauzl) so the read size, the inflate chunk
+ * size and the size bound are ours: 1 MiB reads instead of 16 KiB ones cut the round trips
+ * through the thread pool ~60-fold.
+ */
 async function openEntry(path: string, zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
   if (entry.isEncrypted()) throw new FileError('E_FORMAT', path, `zip entry ${JSON.stringify(entry.fileName)} is encrypted`);
   if (entry.uncompressedSize > RATIO_FLOOR && entry.uncompressedSize > MAX_RATIO * entry.compressedSize) {
     throw new FileError('E_ZIP_BOMB', path, `zip entry ${JSON.stringify(entry.fileName)} declares ${entry.uncompressedSize} bytes from ${entry.compressedSize} compressed (over ${MAX_RATIO}:1, no market data compresses so well): a zip bomb; refused`);
   }
-  const raw = await new Promise<Readable>((resolve, reject) =>
-    zip.openReadStream(entry, { decodeFileData: false }, (err, s) => (err ? reject(archiveError(path, err)) : resolve(s!))),
+  if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
+    throw new FileError('E_FORMAT', path, `zip entry ${JSON.stringify(entry.fileName)} uses compression method ${entry.compressionMethod}; only stored and deflate are read`);
+  }
+  const { fileDataStart } = await new Promise<{ fileDataStart: number }>((resolve, reject) =>
+    zip.readLocalFileHeader(entry, { minimal: true }, (err, h) => (err ? reject(archiveError(path, err)) : resolve(h))),
   );
+  const raw: Readable =
+    entry.compressedSize === 0
+      ? Readable.from([])
+      : createReadStream(path, { start: fileDataStart, end: fileDataStart + entry.compressedSize - 1, highWaterMark: READ_CHUNK });
   const bound = new DeclaredSize(path, entry.fileName, entry.uncompressedSize);
   let data: Readable = raw;
   if (entry.compressionMethod === 8) {
     const inflate = createInflateRaw({ chunkSize: INFLATE_CHUNK });
     raw.on('error', (e) => inflate.destroy(e));
     data = raw.pipe(inflate);
-  } else if (entry.compressionMethod !== 0) {
-    raw.destroy();
-    throw new FileError('E_FORMAT', path, `zip entry ${JSON.stringify(entry.fileName)} uses compression method ${entry.compressionMethod}; only stored and deflate are read`);
   }
   data.on('error', (e) => bound.destroy(e));
   bound.on('close', () => {
