@@ -205,10 +205,13 @@ async function planZip(path: string, opts: ImportOptions, tmpDir: string): Promi
   } catch {
     return undefined;
   }
+  if (archive.entryCount !== 1) {
+    archive.close();
+    return undefined; // several files: the streaming path reads each
+  }
   const entries = archive.entries();
   let entry: Entry | undefined;
   try {
-    if (archive.entryCount !== 1) return undefined; // several files: the streaming path reads each
     const next = await entries.next();
     if (next.done) return undefined;
     entry = next.value;

@@ -30,7 +30,10 @@ const RATIO_FLOOR = 1 << 20;
 export interface ZipArchive {
   /** Records in the central directory, directories included. */
   readonly entryCount: number;
+  /** The file entries, in order; the archive closes when this ends or is returned early. */
   entries(): AsyncGenerator<Entry>;
+  /** Close without reading the entries. */
+  close(): void;
 }
 
 /** Open a zip: its central directory is read now (a corrupt one fails here), entries on demand. */
@@ -38,7 +41,7 @@ export async function openZip(path: string): Promise<ZipArchive> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
     yauzl.open(path, { lazyEntries: true, autoClose: true }, (err, z) => (err ? reject(archiveError(path, err)) : resolve(z!))),
   );
-  return { entryCount: zip.entryCount, entries: () => entriesOf(path, zip) };
+  return { entryCount: zip.entryCount, entries: () => entriesOf(path, zip), close: () => zip.close() };
 }
 
 async function* entriesOf(path: string, zip: yauzl.ZipFile): AsyncGenerator<Entry> {

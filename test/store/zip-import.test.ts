@@ -124,6 +124,22 @@ describe('zip import in segments', () => {
     assert.equal(Number(ids), 5_000);
   });
 
+  it('reads a zip of several files on the streaming path, every entry, and a CSV inside a folder entry', async () => {
+    const dir = tempDir();
+    const two = join(dir, 'BTCUSDT-aggTrades-2024-08.zip');
+    const rows = manyRows(250);
+    const [a, b] = [rows.slice(0, 100), rows.slice(100)];
+    writeZip(two, { 'BTCUSDT-aggTrades-2024-08-08.csv': [HEADER, ...a].join('\n'), 'BTCUSDT-aggTrades-2024-08-09.csv': [HEADER, ...b].join('\n') });
+    const store = await openTempStore();
+    const r = await importInto(store, two);
+    assert.equal(r.method, 'stream');
+    assert.equal(r.rows, 250);
+    const nested = join(dir, 'BTCUSDT-aggTrades-2024-08-10.zip');
+    writeZip(nested, { 'data/': '', [`data/${ENTRY}`]: AGG });
+    const r2 = await importInto(await openTempStore(), nested);
+    assert.equal(r2.rows, ROWS.length);
+  });
+
   it('refuses a zip whose entry ends short of its declared size as truncated, writing nothing', async () => {
     const store = await openTempStore();
     const dir = tempDir();
