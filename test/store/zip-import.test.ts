@@ -140,6 +140,23 @@ describe('zip import in segments', () => {
     assert.equal(r2.rows, ROWS.length);
   });
 
+  it('refuses a zip whose entry inflates to the declared size with another CRC-32, writing nothing', async () => {
+    const store = await openTempStore();
+    const dir = tempDir();
+    const text = [HEADER, ...manyRows(20_000)].join('\n') + '\n';
+    const bytes = zipBytes(dir, { [ENTRY]: text });
+    const central = bytes.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    const wrong = (bytes.readUInt32LE(central + 16) ^ 1) >>> 0; // as if one bit of the data had flipped
+    bytes.writeUInt32LE(wrong, 14);
+    bytes.writeUInt32LE(wrong, central + 16);
+    const zip = join(dir, 'BTCUSDT-aggTrades-2024-08-08.zip');
+    writeFileSync(zip, bytes);
+    const e = await refused(importInto(store, zip));
+    assert.equal(e.code, 'E_TRUNCATED');
+    assert.match(e.message, /CRC-32/);
+    await leftNothing(store);
+  });
+
   it('refuses a zip whose entry ends short of its declared size as truncated, writing nothing', async () => {
     const store = await openTempStore();
     const dir = tempDir();
