@@ -8,6 +8,7 @@ import { spawnSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
 import { FileError, ParseError } from '../../src/core/errors.ts';
 import { removeStaleTmp } from '../../src/store/tmp-files.ts';
@@ -251,6 +252,66 @@ describe('hostile archives', () => {
       assert.ok(e.message.includes(JSON.stringify(name)), e.message);
       await leftNothing(store);
     }
+  });
+});
+
+describe('hostile zips, fuzzed', () => {
+  it('any entry name with a .. component or a leading / is refused as such, naming it', async () => {
+    const dir = tempDir();
+    const store = await openTempStore();
+    const segment = fc.stringMatching(/^[A-Za-z0-9_.-]{1,12}$/).filter((x) => x !== '..' && x !== '.');
+    const hostile = fc.oneof(
+      fc.tuple(fc.array(segment, { maxLength: 3 }), fc.array(segment, { maxLength: 3 })).map(([a, b]) => [...a, '..', ...b, ENTRY].join('/')),
+      fc.array(segment, { maxLength: 3 }).map((a) => `/${[...a, ENTRY].join('/')}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(hostile, async (name) => {
+        const zip = join(dir, 'BTCUSDT-aggTrades-2024-08-08.zip');
+        writeZip(zip, { [name]: AGG });
+        const e = await refused(importInto(store, zip));
+        assert.equal(e.code, 'E_ZIP_ENTRY_NAME');
+        assert.ok(e.message.includes(JSON.stringify(name)), e.message);
+      }),
+      { numRuns: 25 },
+    );
+    await leftNothing(store);
+  });
+
+  it('a zip cut anywhere or with any byte changed fails as a FileError or ParseError, or imports the same rows', async () => {
+    const dir = tempDir();
+    const text = [HEADER, ...manyRows(3_000)].join('\n') + '\n';
+    const good = zipBytes(dir, { [ENTRY]: text });
+    const reference = await openTempStore();
+    const zip = join(dir, 'BTCUSDT-aggTrades-2024-08-08.zip');
+    writeFileSync(zip, good);
+    await importInto(reference, zip);
+    const all = 'SELECT ts, price, qty, side, trade_id FROM trades ORDER BY trade_id';
+    const want = await reference.rows(all);
+    const damage = fc.oneof(
+      fc.nat(good.length - 1).map((cut) => good.subarray(0, cut)),
+      fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 })).map(([at, x]) => {
+        const b = Buffer.from(good);
+        b[at] ^= x;
+        return b;
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(damage, async (bytes) => {
+        const store = await openTempStore();
+        const path = join(dir, 'BTCUSDT-aggTrades-2024-08-09.zip');
+        writeFileSync(path, bytes);
+        try {
+          await importInto(store, path);
+        } catch (e) {
+          assert.ok(e instanceof FileError || e instanceof ParseError, `unexpected ${String(e)}`);
+          await leftNothing(store);
+          return;
+        }
+        // A change the archive does not protect (a name, a comment, a version field) changes nothing stored.
+        assert.deepEqual(await store.rows(all), want);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
 
