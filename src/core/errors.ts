@@ -14,7 +14,7 @@ export type ParseErrorCode =
   | 'E_MESSAGE' // valid JSON of a shape we do not know / missing field
   | 'E_FIELD' // a required field is missing or empty
   | 'E_HEADER' // a header that belongs to another format, or none we know
-  | 'E_LINE_TOO_LONG' // a line past the readers' cap (no row of any format is that long)
+  | 'E_LINE_TOO_LONG' // a line past the 64 KiB cap (no row of these formats is that long)
   | 'E_INSTRUMENT'; // the instrument needed to convert units is unknown
 
 /** Venue layer: one bad row or message. Raised by parse.ts and archive.ts. */
@@ -54,7 +54,7 @@ export class ParseError extends Error {
 export type FileErrorCode =
   | 'E_EMPTY' // no data rows
   | 'E_TRUNCATED' // gzip/zip ended early or is corrupt
-  | 'E_ZIP_BOMB' // a zip entry inflates past the size its header declares
+  | 'E_ZIP_BOMB' // a zip entry declares over 200:1, or inflates past the size it declares
   | 'E_ZIP_ENTRY_NAME' // a zip entry named outside its folder (`../x`, `/x`)
   | 'E_CHECKSUM' // .CHECKSUM beside the file does not match
   | 'E_FORMAT' // format not recognised / not accepted

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { FileError } from '../core/errors.ts';
-import { openZip, archiveError } from './zip-entries.ts';
+import { archiveError, openZip } from './zip-entries.ts';
 
 export interface Entry {
   /** File name inside the container (or the file's own name without `.gz`). */
