@@ -5,9 +5,10 @@
  * Why: the appender path costs a JS->native round trip per column batch plus DuckDB's append,
  * all on the main thread; DuckDB's reader parses and inserts on its own threads while our parser
  * validates the same bytes. A zip's entry is inflated once, in segments: DuckDB loads segment k
- * (in parallel, as it reads any regular file) while segment k+1 is inflated and scanned. Each SQL mapping below mirrors the format's LineParser exactly
- * (aggressor side from is_buyer_maker, timestamp unit from the value's magnitude); the digest
- * comparison turns any disagreement into a fallback to the streaming path, never into bad data.
+ * (in parallel, as it reads any regular file) while segment k+1 is inflated and scanned. Each
+ * SQL mapping below mirrors the format's LineParser exactly (aggressor side from
+ * is_buyer_maker, timestamp unit from the value's magnitude); the digest comparison turns any
+ * disagreement into a fallback to the streaming path, never into bad data.
  */
 import type { Hash } from 'node:crypto';
 import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
