@@ -14,6 +14,7 @@ export type ParseErrorCode =
   | 'E_MESSAGE' // valid JSON of a shape we do not know / missing field
   | 'E_FIELD' // a required field is missing or empty
   | 'E_HEADER' // a header that belongs to another format, or none we know
+  | 'E_LINE_TOO_LONG' // a line past the 64 KiB cap of the trade-archive scanner (no row of these formats is that long)
   | 'E_INSTRUMENT' // the instrument needed to convert units is unknown
   | 'E_SYMBOL'; // a symbol too long or with characters no venue uses (core/symbol.ts)
 
@@ -54,6 +55,8 @@ export class ParseError extends Error {
 export type FileErrorCode =
   | 'E_EMPTY' // no data rows
   | 'E_TRUNCATED' // gzip/zip ended early or is corrupt
+  | 'E_ZIP_BOMB' // a zip entry declares over 200:1, or inflates past the size it declares
+  | 'E_ZIP_ENTRY_NAME' // a zip entry named outside its folder (`../x`, `/x`)
   | 'E_CHECKSUM' // .CHECKSUM beside the file does not match
   | 'E_FORMAT' // format not recognised / not accepted
   | 'E_IO' // cannot read

@@ -250,17 +250,17 @@ async function streamImport(store: Store, path: string, importId: number, opts: 
  * otherwise the caller redoes the file on the streaming path, which gives the exact error.
  */
 async function bulkLoad(store: Store, path: string, importId: number, plan: BulkPlan, opts: ImportOptions, hashOnTheWay: boolean): Promise<Loaded | undefined> {
-  const load = store.run(plan.sql, [...plan.params, importId]).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
   let digest: TradeDigestFields | undefined;
+  let loaded: Promise<unknown> = Promise.resolve(undefined);
   let parseError: unknown;
   const hash = hashOnTheWay ? createHash('sha256') : undefined;
   let sha256: string | undefined;
   try {
     const total = statSync(path).size;
-    digest = await plan.scan((bytes, rows) => opts.onProgress?.({ bytes: Math.min(bytes, total), totalBytes: total, rows }), hash);
+    const insert = (sql: string, params: readonly string[]) => store.run(sql, [...params, importId]);
+    const r = await plan.load(insert, (bytes, rows) => opts.onProgress?.({ bytes: Math.min(bytes, total), totalBytes: total, rows }), hash);
+    loaded = r.loaded;
+    digest = r.digest;
     if (digest) sha256 = hash?.digest('hex');
     if (!digest) {
       // The byte scanner gave up on something unusual: the line parsers decide (and name errors).
@@ -271,7 +271,7 @@ async function bulkLoad(store: Store, path: string, importId: number, plan: Bulk
   } catch (e) {
     parseError = e;
   }
-  const loadError = await load;
+  const loadError = await loaded;
   if (parseError) throw parseError;
   if (!digest || digest.count === 0) throw new FileError('E_EMPTY', path, 'no data rows (empty, or a header only)');
   if (loadError) return undefined;
@@ -279,7 +279,6 @@ async function bulkLoad(store: Store, path: string, importId: number, plan: Bulk
   if (!digestMatches(digest, db)) return undefined;
   return { method: 'bulk', sha256, format: plan.formatId, rows: digest.count, firstTs: digest.minTs, lastTs: digest.maxTs };
 }
-
 
 function progressBytes(entrySize: number | undefined, before: number, done: number, fileSize: number): number {
   // Plain files: bytes read are file bytes. Zip: scale text bytes by the entry's ratio.

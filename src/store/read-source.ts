@@ -8,8 +8,8 @@ import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
-import yauzl from 'yauzl';
 import { FileError } from '../core/errors.ts';
+import { archiveError, openZip } from './zip-entries.ts';
 
 export interface Entry {
   /** File name inside the container (or the file's own name without `.gz`). */
@@ -41,7 +41,7 @@ export function isGzip(path: string): boolean {
 export async function* openEntries(path: string): AsyncGenerator<Entry> {
   const name = basename(path);
   if (isZip(path)) {
-    yield* zipEntries(path);
+    yield* (await openZip(path)).entries();
   } else if (isGzip(path)) {
     const gunzip = createGunzip();
     const raw = createReadStream(path, { highWaterMark: 1 << 20 });
@@ -50,46 +50,6 @@ export async function* openEntries(path: string): AsyncGenerator<Entry> {
   } else {
     yield { name, size: undefined, stream: createReadStream(path, { highWaterMark: 1 << 20 }) };
   }
-}
-
-async function* zipEntries(path: string): AsyncGenerator<Entry> {
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.open(path, { lazyEntries: true, autoClose: true }, (err, z) => (err ? reject(truncated(path, err)) : resolve(z!))),
-  );
-  try {
-    let found = 0;
-    for (;;) {
-      const entry = await new Promise<yauzl.Entry | null>((resolve, reject) => {
-        const onEntry = (e: yauzl.Entry) => (cleanup(), resolve(e));
-        const onEnd = () => (cleanup(), resolve(null));
-        const onError = (e: Error) => (cleanup(), reject(truncated(path, e)));
-        const cleanup = () => {
-          zip.off('entry', onEntry);
-          zip.off('end', onEnd);
-          zip.off('error', onError);
-        };
-        zip.on('entry', onEntry);
-        zip.on('end', onEnd);
-        zip.on('error', onError);
-        zip.readEntry();
-      });
-      if (!entry) break;
-      // Directories and macOS resource forks carry no data.
-      if (entry.fileName.endsWith('/') || entry.fileName.startsWith('__MACOSX/')) continue;
-      found++;
-      const stream = await new Promise<Readable>((resolve, reject) =>
-        zip.openReadStream(entry, (err, s) => (err ? reject(truncated(path, err)) : resolve(s!))),
-      );
-      yield { name: basename(entry.fileName), size: entry.uncompressedSize, stream };
-    }
-    if (found === 0) throw new FileError('E_EMPTY', path, 'zip archive holds no file');
-  } finally {
-    zip.close();
-  }
-}
-
-function truncated(path: string, err: Error): FileError {
-  return new FileError('E_TRUNCATED', path, `archive is truncated or corrupt (${err.message})`);
 }
 
 /**
@@ -163,7 +123,7 @@ export function readError(path: string, e: unknown): FileError {
   if (e instanceof FileError) return e;
   const err = e as NodeJS.ErrnoException;
   if (err.code === 'Z_BUF_ERROR' || err.code === 'Z_DATA_ERROR' || /unexpected end|invalid|corrupt|bad/i.test(err.message)) {
-    return truncated(path, err);
+    return archiveError(path, err);
   }
   return new FileError('E_IO', path, err.message);
 }

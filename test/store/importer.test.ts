@@ -244,7 +244,7 @@ describe('bulk load of trade archives', () => {
       const plain = write(dir, name, text);
       const viaBulk = await importInto(bulk, plain);
       total += viaBulk.rows;
-      // A published-style zip is extracted and bulk-loaded too; it adds nothing new (same rows).
+      // A published-style zip is loaded by DuckDB in segments too; it adds nothing new (same rows).
       const zipped = join(dir, `z-${name}.zip`);
       writeZip(zipped, { [name]: text });
       const viaZip = await importInto(await openTempStore(), zipped);
@@ -277,13 +277,13 @@ describe('bulk load of trade archives', () => {
       assert.equal(e.code, 'E_SIDE');
       assert.equal((e as ParseError).where, `${path}:7`);
     });
-    // Inside a zip, the error names the zip and its entry, never the extracted temporary file.
+    // Inside a zip, the error names the zip and its entry, never the segment file DuckDB read it from.
     const zip = join(dir, 'BTCUSDT-aggTrades-2024-08-08.zip');
     writeZip(zip, { 'BTCUSDT-aggTrades-2024-08-08.csv': [HEADER, ...bad].join('\n') });
     await rejects(importInto(store, zip), (e) => assert.equal((e as ParseError).where, `${zip}!BTCUSDT-aggTrades-2024-08-08.csv:7`));
     assert.equal((await tableCounts(store)).trades, 0);
     const { readdirSync } = await import('node:fs');
-    assert.deepEqual(readdirSync(join(store.home, 'tmp')), [], 'the extracted file is removed');
+    assert.deepEqual(readdirSync(join(store.home, 'tmp')), [], 'the segment files are removed');
   });
 
   it('falls back to the streaming path when DuckDB loaded something else than our parse saw', async () => {

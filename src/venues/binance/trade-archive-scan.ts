@@ -12,6 +12,13 @@
  */
 import { MAX_MS, MIN_MS, POW10 } from '../../core/parse-util.ts';
 
+/**
+ * The longest line any reader holds (64 KiB, as the freqtrade reader): no row of any format
+ * comes near it, and a file that is one endless line (a zip of zeros) must fail at once instead
+ * of growing a string for minutes.
+ */
+export const MAX_LINE_BYTES = 1 << 16;
+
 export interface TradeDigestFields {
   count: number;
   sells: number;
@@ -43,9 +50,14 @@ export class TradeArchiveScanner {
   get lastTsSeen(): number {
     return this.lastTs;
   }
-  private carry: Buffer | undefined;
+  /** The unfinished last line, as the chunks it came in (joined once, when its newline comes). */
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
   private first = true;
   private readonly header: Buffer | undefined;
+  private headerLines = 0;
+  /** Set when it gave up because a line grew past MAX_LINE_BYTES: the 1-based line number. */
+  tooLongLine: number | undefined;
 
   constructor(
     readonly layout: TradeArchiveLayout,
@@ -62,42 +74,69 @@ export class TradeArchiveScanner {
     return this.d.count;
   }
 
-  /** Feed the next chunk of the file's bytes. */
+  /**
+   * Feed the next chunk of the file's bytes. Each byte is copied at most once (a line split
+   * across chunks), and an unfinished line is held only up to MAX_LINE_BYTES: past that no row
+   * of these layouts can be valid, so it gives up and says where (`tooLongLine`).
+   */
   push(chunk: Buffer): void {
     if (!this.ok) return;
-    let data = chunk;
-    if (this.carry) {
-      data = Buffer.concat([this.carry, chunk]);
-      this.carry = undefined;
-    }
-    const lastNl = data.lastIndexOf(NL);
-    if (lastNl < 0) {
-      this.carry = data;
+    const firstNl = chunk.indexOf(NL);
+    if (firstNl < 0) {
+      this.hold(chunk);
       return;
     }
-    this.scanLines(data, lastNl + 1);
-    if (lastNl + 1 < data.length) this.carry = data.subarray(lastNl + 1);
+    let from = 0;
+    if (this.carryBytes > 0) {
+      this.carry.push(chunk.subarray(0, firstNl + 1));
+      const line = Buffer.concat(this.carry, this.carryBytes + firstNl + 1);
+      this.carry = [];
+      this.carryBytes = 0;
+      if (line.length - 1 > MAX_LINE_BYTES) return this.lineTooLong();
+      this.scanLines(line, 0, line.length);
+      if (!this.ok) return;
+      from = firstNl + 1;
+    }
+    const lastNl = chunk.lastIndexOf(NL);
+    if (lastNl >= from) this.scanLines(chunk, from, lastNl + 1);
+    if (this.ok && lastNl + 1 < chunk.length) this.hold(chunk.subarray(lastNl + 1));
   }
 
   /** After the last chunk: the digest, or undefined when it gave up (or saw no row). */
   end(): TradeDigestFields | undefined {
-    if (this.ok && this.carry && this.carry.length > 0) {
+    if (this.ok && this.carryBytes > 0) {
       // A last line without its newline.
-      const tail = Buffer.concat([this.carry, Buffer.from([NL])]);
-      this.carry = undefined;
-      this.scanLines(tail, tail.length);
+      const tail = Buffer.concat([...this.carry, Buffer.from([NL])]);
+      this.carry = [];
+      this.carryBytes = 0;
+      this.scanLines(tail, 0, tail.length);
     }
     if (!this.ok || this.d.count === 0) return undefined;
     return { ...this.d };
   }
 
-  /** Scan whole lines in data[0..end) (end is just after a newline). */
-  private scanLines(data: Buffer, end: number): void {
-    let pos = 0;
+  private hold(part: Buffer): void {
+    this.carry.push(part);
+    this.carryBytes += part.length;
+    if (this.carryBytes > MAX_LINE_BYTES) this.lineTooLong();
+  }
+
+  private lineTooLong(): void {
+    this.ok = false;
+    this.tooLongLine = this.headerLines + this.d.count + 1;
+    this.carry = [];
+    this.carryBytes = 0;
+  }
+
+  /** Scan whole lines in data[pos..end) (end is just after a newline). */
+  private scanLines(data: Buffer, pos: number, end: number): void {
     if (this.first) {
       this.first = false;
       const h = this.header;
-      if (h && data.length > h.length && data[h.length] === NL && data.subarray(0, h.length).equals(h)) pos = h.length + 1;
+      if (h && end - pos > h.length && data[pos + h.length] === NL && data.subarray(pos, pos + h.length).equals(h)) {
+        pos += h.length + 1;
+        this.headerLines = 1;
+      }
     }
     if (pos < end && scanRows(data, pos, end, this) < 0) this.ok = false;
   }

@@ -12,7 +12,7 @@ import { InstrumentRegistry } from '../../../src/core/instruments.ts';
 import { TradeDigest } from '../../../src/store/bulk-load.ts';
 import { OrderGuard } from '../../../src/store/order-guard.ts';
 import { binanceFormats, BINANCE_HEADERS } from '../../../src/venues/binance/archive.ts';
-import { TradeArchiveScanner, type TradeArchiveLayout, type TradeDigestFields } from '../../../src/venues/binance/trade-archive-scan.ts';
+import { MAX_LINE_BYTES, TradeArchiveScanner, type TradeArchiveLayout, type TradeDigestFields } from '../../../src/venues/binance/trade-archive-scan.ts';
 import { lines } from '../../helpers/run-format.ts';
 
 const fixture = (p: string) => readFileSync(new URL(`../../fixtures/binance/${p}`, import.meta.url), 'utf8');
@@ -110,5 +110,41 @@ describe('Binance trade-archive byte scanner', () => {
         { numRuns: 400 },
       );
     }
+  });
+
+  it('holds an unfinished line only up to MAX_LINE_BYTES, then gives up naming its line', () => {
+    const c = CASES[0];
+    const rows = c.text.trimEnd().split('\n');
+    for (const chunkSize of [1000, 16 * 1024, 300 * 1024]) {
+      const s = new TradeArchiveScanner(c.layout, c.spot, c.header);
+      s.push(Buffer.from(`${rows.slice(0, 4).join('\n')}\n`)); // the header and 3 rows
+      const piece = Buffer.alloc(chunkSize, 0x37);
+      let fed = 0;
+      while (s.ok && fed < 50 * MAX_LINE_BYTES) {
+        s.push(piece);
+        fed += chunkSize;
+      }
+      assert.equal(s.ok, false, `chunk ${chunkSize}`);
+      assert.equal(s.tooLongLine, 5, `chunk ${chunkSize}`);
+      assert.ok(fed <= MAX_LINE_BYTES + chunkSize, `gave up after ${fed} bytes of the line (chunk ${chunkSize})`);
+      assert.equal(s.end(), undefined);
+    }
+  });
+
+  it('gives up on a too-long line that ends inside a chunk, and reads one just under the cap as a row', () => {
+    const c = CASES[0];
+    const rows = c.text.trimEnd().split('\n');
+    const long = `${rows[1]}${'0'.repeat(MAX_LINE_BYTES)}`;
+    const s = new TradeArchiveScanner(c.layout, c.spot, c.header);
+    s.push(Buffer.from(`${rows[0]}\n${rows[1].slice(0, 5)}`));
+    s.push(Buffer.from(`${long.slice(5)}\n${rows[2]}\n`));
+    assert.equal(s.tooLongLine, 2);
+    // A line of exactly MAX_LINE_BYTES split over chunks is held whole: the scanner judges it as a row.
+    const t = new TradeArchiveScanner(c.layout, c.spot, c.header);
+    const edge = `${rows[1]}${' '.repeat(MAX_LINE_BYTES - rows[1].length)}`;
+    t.push(Buffer.from(`${rows[0]}\n${edge.slice(0, 100)}`));
+    t.push(Buffer.from(`${edge.slice(100)}\n`));
+    assert.equal(t.tooLongLine, undefined);
+    assert.equal(t.ok, false, 'trailing blanks are not a valid row');
   });
 });
