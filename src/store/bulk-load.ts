@@ -385,7 +385,7 @@ async function nextChunk(chunks: AsyncIterator<Buffer>): Promise<Buffer | undefi
 }
 
 function lineTooLong(where: string): ParseError {
-  return new ParseError('E_LINE_TOO_LONG', `line longer than ${MAX_LINE_BYTES} bytes: no row of this format is; refused`, undefined, undefined, where);
+  return new ParseError('E_LINE_TOO_LONG', `line is longer than ${MAX_LINE_BYTES} bytes (no row of this format is that long): not a trade archive, or a corrupt one`, undefined, undefined, where);
 }
 
 export interface DigestRow {
