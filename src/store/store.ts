@@ -4,11 +4,19 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { StoreError } from '../core/errors.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 
 export const DB_FILE = 'orderflow.duckdb';
+
+/**
+ * DuckDB's native module, loaded by the first open rather than by importing this file: commands
+ * that never open a store, and every `--help`, start without it. `.default` is the package's
+ * module.exports (it is CommonJS) under Node, tsx and the bundle in dist/ alike; a bundle's
+ * `import()` of CommonJS has no named exports.
+ */
+const duckdb = async () => (await import('@duckdb/node-api')).default;
 
 /** `--home`, else `$ORDERFLOW_HOME`, else `./orderflow-data`. */
 export function resolveHome(home?: string): string {
@@ -29,6 +37,7 @@ export class Store {
     let instance: DuckDBInstance;
     try {
       if (!opts.readOnly) mkdirSync(home, { recursive: true });
+      const { DuckDBInstance } = await duckdb();
       instance = await DuckDBInstance.create(path, {
         ...(opts.readOnly ? { access_mode: 'READ_ONLY' } : {}),
         // DuckDB would otherwise take 80% of RAM and keep a whole import's transaction in memory;
@@ -46,6 +55,7 @@ export class Store {
 
   /** A scratch in-memory DuckDB (no schema), for conversions such as JSON -> Parquet. */
   static async openMemory(): Promise<Store> {
+    const { DuckDBInstance } = await duckdb();
     const instance = await DuckDBInstance.create(':memory:', { memory_limit: process.env.ORDERFLOW_MEMORY_LIMIT ?? '256MB' });
     return new Store('', ':memory:', instance, await instance.connect());
   }
