@@ -426,6 +426,8 @@ interface FreqtradeTotals {
 
 interface E2e {
   seconds: number;
+  /** User + system CPU of the process (null without /usr/bin/time). */
+  cpuSeconds: number | null;
   maxRssMB: number | null;
   totals: FreqtradeTotals;
 }
@@ -468,6 +470,13 @@ function oursFreqtradeTotals(candles: OursCandle[]): FreqtradeTotals {
   return t;
 }
 
+/** User + system seconds from /usr/bin/time -v's report. */
+function cpuOf(report: string): number | null {
+  const u = /User time \(seconds\): ([\d.]+)/.exec(report);
+  const s = /System time \(seconds\): ([\d.]+)/.exec(report);
+  return u && s ? Number(u[1]) + Number(s[1]) : null;
+}
+
 function freqtradeEndToEnd(input: string): E2e {
   const out = join(tmpdir(), `orderflow-bench-footprint-${process.pid}.json`);
   const args = ['footprint', '--compat', 'freqtrade', '--input', input, '--timeframe', '1m', '--scale', '1', '--imbalance-ratio', '3', '--imbalance-volume', '1', '--stacked-range', '3', '--out', out];
@@ -481,7 +490,7 @@ function freqtradeEndToEnd(input: string): E2e {
     if (r.status !== 0) throw new Error(`orderflow footprint --compat freqtrade failed (${r.status}): ${r.stderr}`);
     const rss = haveTime ? /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr) : null;
     const json = JSON.parse(readFileSync(out, 'utf8')) as { candles: OursCandle[] };
-    return { seconds, maxRssMB: rss ? Number(rss[1]) / 1024 : null, totals: oursFreqtradeTotals(json.candles) };
+    return { seconds, cpuSeconds: haveTime ? cpuOf(r.stderr) : null, maxRssMB: rss ? Number(rss[1]) / 1024 : null, totals: oursFreqtradeTotals(json.candles) };
   } finally {
     rmSync(out, { force: true });
   }
@@ -492,6 +501,7 @@ function freqtradeEndToEnd(input: string): E2e {
 
 interface FreqtradeRun {
   populateSeconds: number;
+  populateCpuSeconds: number;
   loadSeconds: number;
   maxRssMB: number | null;
   versions: string;
@@ -518,9 +528,10 @@ function freqtradeRun(csv: string): FreqtradeRun | null {
     ? spawnSync('/usr/bin/time', ['-v', python, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 })
     : spawnSync(python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`freqtrade driver failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as FreqtradeTotals & { load_seconds: number; populate_seconds: number; pandas: string; python: string };
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as FreqtradeTotals & { load_seconds: number; populate_seconds: number; populate_cpu_seconds: number; pandas: string; python: string };
   const rss = haveTime ? /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr) : null;
-  return { populateSeconds: out.populate_seconds, loadSeconds: out.load_seconds, maxRssMB: rss ? Number(rss[1]) / 1024 : null, versions: `python ${out.python}, pandas ${out.pandas}`, totals: out };
+  const { load_seconds: _l, populate_seconds: _p, populate_cpu_seconds: _c, pandas: _pd, python: _py, ...totals } = out;
+  return { populateSeconds: out.populate_seconds, populateCpuSeconds: out.populate_cpu_seconds, loadSeconds: out.load_seconds, maxRssMB: rss ? Number(rss[1]) / 1024 : null, versions: `python ${out.python}, pandas ${out.pandas}`, totals };
 }
 
 /** Throw unless freqtrade's result and ours have the same totals. */
@@ -585,15 +596,18 @@ export const footprintBench = {
     const rssRuns = e2eRuns.map((r) => r.maxRssMB);
     const e2eRss = rssRuns.every((x): x is number => x !== null) ? Math.max(...rssRuns) : null;
     console.error(
-      `--compat freqtrade (${(statSync(ftCsv).size / 1e6).toFixed(0)} MB csv, ${e2eRuns[0].totals.candles} candles): ${fmtS(e2eRuns.map((r) => r.seconds))} s, ` +
+      `--compat freqtrade (${(statSync(ftCsv).size / 1e6).toFixed(0)} MB csv, ${e2eRuns[0].totals.candles} candles): ${fmtS(e2eRuns.map((r) => r.seconds))} s ` +
+        `(CPU ${e2eRuns.map((r) => (r.cpuSeconds === null ? 'null' : r.cpuSeconds.toFixed(2))).join(' ')} s), ` +
         `peak RSS ${e2eRss === null ? 'null (no /usr/bin/time)' : rssRuns.map((x) => x!.toFixed(0)).join(' ') + ' MB'}`,
     );
 
     const ft = freqtradeRun(ftCsv);
     if (ft) {
       checkFreqtradeTotals(e2eRuns[0].totals, ft.totals);
+      const oursCpu = median(e2eRuns.map((r) => r.cpuSeconds ?? NaN));
       console.error(
-        `freqtrade populate_dataframe_with_trades (${ft.versions}): ${ft.populateSeconds.toFixed(2)} s (+ ${ft.loadSeconds.toFixed(2)} s loading the CSV into its dataframes, not counted), ` +
+        `freqtrade populate_dataframe_with_trades (${ft.versions}): ${ft.populateSeconds.toFixed(2)} s, CPU ${ft.populateCpuSeconds.toFixed(2)} s ` +
+          `(+ ${ft.loadSeconds.toFixed(2)} s loading the CSV into its dataframes, not counted); ours CPU ${oursCpu.toFixed(2)} s: CPU ratio ${(ft.populateCpuSeconds / oursCpu).toFixed(1)}x, ` +
           `peak RSS ${ft.maxRssMB === null ? 'null' : ft.maxRssMB.toFixed(0) + ' MB'}; agrees on ${ft.totals.candles} candles, ${ft.totals.levels} levels, ` +
           `${ft.totals.bid_imbalances + ft.totals.ask_imbalances} imbalances, ${ft.totals.stacked_bid + ft.totals.stacked_ask} stacked`,
       );

@@ -7,7 +7,7 @@ Runs freqtrade's own orderflow code, freqtrade/data/converter/orderflow.py
 
 The CSV is the bench's `timestamp_ms,price,amount,side`. Prints one JSON line: the seconds of
 the load (CSV -> freqtrade's trades and OHLCV dataframes, untimed by the ratio) and of
-populate_dataframe_with_trades itself (the reference), and totals of its result so the bench can
+populate_dataframe_with_trades itself (the reference; wall and CPU), and totals of its result so the bench can
 check both sides computed the same thing.
 
 Only orderflow.py and what it imports are loaded, by file: freqtrade's package __init__ files
@@ -179,10 +179,16 @@ def main():
             "cache_size": len(ohlcv) + 1,
         },
     }
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     df, _ = orderflow.populate_dataframe_with_trades(OrderedDict(), config, ohlcv, trades)
-    populate_s = time.perf_counter() - t0
-    out = {"load_seconds": load_s, "populate_seconds": populate_s, "pandas": pd.__version__, "python": sys.version.split()[0]}
+    populate_s, populate_cpu = time.perf_counter() - t0, time.process_time() - c0
+    out = {
+        "load_seconds": load_s,
+        "populate_seconds": populate_s,
+        "populate_cpu_seconds": populate_cpu,
+        "pandas": pd.__version__,
+        "python": sys.version.split()[0],
+    }
     out.update(totals(df))
     print(json.dumps(out))
 
