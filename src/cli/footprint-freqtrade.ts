@@ -176,11 +176,15 @@ export async function readFreqtradeTradesCsv(path: string, chunkBytes = 1 << 22)
 
 /**
  * One row of the common shape, `<ms>,<price>,<amount>,buy|sell` then LF (or CRLF) before
- * `end`: plain decimals of at most 15 significant digits, a time in range, a price and an amount
- * > 0. Pushes it and returns the index of its LF; -1 (nothing pushed) for any other row, or one
- * not complete before `end`, which `row` then reads or rejects.
+ * `end`: plain decimals of 1-15 significant digits (read as `fastDecimal` does), a time in
+ * range, a price and an amount > 0. Stores it and returns the index of its LF; -1 (nothing
+ * stored) for any other row, one not complete before `end`, or full columns: `row` then reads,
+ * rejects or makes room. One function with every field inline: a call per field would box the
+ * doubles it passes, an allocation per field and a garbage collection every few thousand rows.
  */
 function fastRow(buf: Buffer, s: number, end: number, cols: Columns): number {
+  const at = cols.length;
+  if (at === cols.ts.length) return -1;
   let i = s;
   let ts = 0;
   for (; i < end; i++) {
@@ -189,12 +193,37 @@ function fastRow(buf: Buffer, s: number, end: number, cols: Columns): number {
     ts = ts * 10 + (b - D0);
   }
   if (i >= end || buf[i] !== COMMA || i === s || i - s > 15 || !(ts >= MIN_MS && ts < MAX_MS)) return -1;
-  const price = fastField(buf, i + 1, end);
+  // price
+  let m = 0, frac = -1, f0 = ++i;
+  for (; i < end; i++) {
+    const b = buf[i];
+    if (b >= D0 && b <= D9) {
+      m = m * 10 + (b - D0);
+      if (frac >= 0) frac++;
+    } else if (b === DOT && frac < 0) frac = 0;
+    else break;
+  }
+  let digits = i - f0 - (frac >= 0 ? 1 : 0);
+  if (i >= end || buf[i] !== COMMA || digits === 0 || digits > 15) return -1;
+  const price = frac > 0 ? m / POW10[frac] : m;
   if (!(price > 0)) return -1;
-  i = fieldEnd;
-  const amount = fastField(buf, i + 1, end);
+  // amount
+  m = 0;
+  frac = -1;
+  f0 = ++i;
+  for (; i < end; i++) {
+    const b = buf[i];
+    if (b >= D0 && b <= D9) {
+      m = m * 10 + (b - D0);
+      if (frac >= 0) frac++;
+    } else if (b === DOT && frac < 0) frac = 0;
+    else break;
+  }
+  digits = i - f0 - (frac >= 0 ? 1 : 0);
+  if (i >= end || buf[i] !== COMMA || digits === 0 || digits > 15) return -1;
+  const amount = frac > 0 ? m / POW10[frac] : m;
   if (!(amount > 0)) return -1;
-  i = fieldEnd + 1;
+  i++;
   let side: number;
   if (i + 3 <= end && buf[i] === 0x62 && buf[i + 1] === 0x75 && buf[i + 2] === 0x79) {
     side = 1; // buy
@@ -205,32 +234,12 @@ function fastRow(buf: Buffer, s: number, end: number, cols: Columns): number {
   } else return -1;
   if (i < end && buf[i] === CR) i++;
   if (i >= end || buf[i] !== LF) return -1;
-  cols.push(ts, price, amount, side);
+  cols.ts[at] = ts;
+  cols.price[at] = price;
+  cols.amount[at] = amount;
+  cols.side[at] = side;
+  cols.length = at + 1;
   return i;
-}
-
-/** Where the last `fastField` stopped (its comma); module state saves returning a pair. */
-let fieldEnd = 0;
-
-/**
- * A plain decimal of 1-15 significant digits starting at `s` and ending with a comma before
- * `end` (as `fastDecimal`: m / 10^k, correctly rounded); NaN otherwise.
- */
-function fastField(buf: Buffer, s: number, end: number): number {
-  let m = 0, frac = -1;
-  let i = s;
-  for (; i < end; i++) {
-    const b = buf[i];
-    if (b >= D0 && b <= D9) {
-      m = m * 10 + (b - D0);
-      if (frac >= 0) frac++;
-    } else if (b === DOT && frac < 0) frac = 0;
-    else break;
-  }
-  const digits = i - s - (frac >= 0 ? 1 : 0);
-  if (i >= end || buf[i] !== COMMA || digits === 0 || digits > 15) return NaN;
-  fieldEnd = i;
-  return frac > 0 ? m / POW10[frac] : m;
 }
 
 function header(buf: Buffer, s: number, e: number): void {
