@@ -12,10 +12,12 @@
  * sources through tsx (what bin/orderflow falls back to) is timed too.
  *
  * Each command runs REPS times round-robin after one untimed warm-up round; wall time from spawn
- * to exit, median. Target: each <= 3x node's start (ratio = node / ours >= 0.333).
+ * to exit, median (the reported metric), and the process's user + system CPU time from
+ * /usr/bin/time (printed: it does not grow when other jobs share the machine, wall time does).
+ * Target: each <= 3x node's start (ratio = node / ours >= 0.333).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,12 +35,17 @@ interface Case {
   argv: string[];
 }
 
-function once(c: Case): number {
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+/** Wall seconds, and user + system CPU seconds when /usr/bin/time is there (NaN otherwise). */
+function once(c: Case, cpuFile: string): { wall: number; cpu: number } {
+  const argv = TIME ? [TIME, '-o', cpuFile, '-f', '%U %S', ...c.argv] : c.argv;
   const t0 = performance.now();
-  const r = spawnSync(c.argv[0], c.argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
-  const s = (performance.now() - t0) / 1000;
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`startup bench: ${c.name} failed (${r.status}): ${r.stderr}`);
-  return s;
+  const cpu = TIME ? readFileSync(cpuFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number).reduce((a, b) => a + b, 0) : NaN;
+  return { wall, cpu };
 }
 
 function median(xs: number[]): number {
@@ -66,14 +73,28 @@ export const startupBench = {
         { name: 'orderflow cvd', argv: [BIN, 'cvd', '--symbol', 'BTCUSDT', '--venues', 'bybit', '--timeframe', '1m', '--home', home] },
         { name: 'orderflow --help from src (tsx)', argv: [process.execPath, '--import', 'tsx', join(ROOT, 'src/cli/main.ts'), '--help'] },
       ];
+      const cpuFile = join(home, 'time.txt');
       const times = new Map<string, number[]>(cases.map((c) => [c.name, []]));
-      for (const c of cases) once(c); // warm-up: file cache, tsx cache
-      for (let r = 0; r < reps; r++) for (const c of cases) times.get(c.name)!.push(once(c));
+      const cpus = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+      for (const c of cases) once(c, cpuFile); // warm-up: file cache, tsx cache
+      for (let r = 0; r < reps; r++) {
+        for (const c of cases) {
+          const t = once(c, cpuFile);
+          times.get(c.name)!.push(t.wall);
+          cpus.get(c.name)!.push(t.cpu);
+        }
+      }
       const med = new Map([...times].map(([k, v]) => [k, median(v)]));
+      const medCpu = new Map([...cpus].map(([k, v]) => [k, median(v)]));
       const nodeS = med.get(node.name)!;
+      const nodeCpu = medCpu.get(node.name)!;
+      // CPU time does not grow when other jobs share the machine; wall time does.
       for (const c of cases) {
         const v = times.get(c.name)!;
-        console.error(`  ${c.name.padEnd(32)} median ${(med.get(c.name)! * 1000).toFixed(0)} ms (min ${(Math.min(...v) * 1000).toFixed(0)}, max ${(Math.max(...v) * 1000).toFixed(0)}) = ${(med.get(c.name)! / nodeS).toFixed(2)}x node`);
+        console.error(
+          `  ${c.name.padEnd(32)} median ${(med.get(c.name)! * 1000).toFixed(0)} ms (min ${(Math.min(...v) * 1000).toFixed(0)}, max ${(Math.max(...v) * 1000).toFixed(0)}) = ${(med.get(c.name)! / nodeS).toFixed(2)}x node; ` +
+            `CPU ${(medCpu.get(c.name)! * 1000).toFixed(0)} ms = ${(medCpu.get(c.name)! / nodeCpu).toFixed(2)}x node`,
+        );
       }
       const result = (metric: string, name: string): BenchResult => {
         const ours = med.get(name)!;
