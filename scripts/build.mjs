@@ -65,15 +65,17 @@ function sourceUrls(srcDir, chunkDir) {
 }
 
 /**
- * Bundle `entry` into `outDir`. The stamp lists every source under `srcDir` (stated before the
- * build, so an edit during it makes dist stale) and the package.json of every package bundled,
- * with its mtime and size.
+ * Bundle `entry` into `outDir`. The stamp lists every source under `srcDir` (taken before the
+ * build, so an edit during it makes dist stale), this script, and the package.json of every
+ * package bundled, with its mtime and size.
  * @returns {Promise<{ inputs: number, ms: number }>}
  */
 export async function build({ root = ROOT, srcDir = join(root, 'src'), entry = join(srcDir, 'cli/main.ts'), outDir = join(root, 'dist') } = {}) {
   const { build: esbuild } = await import('esbuild');
   const t0 = Date.now();
   const sources = walk(srcDir).map((f) => fileState(root, f));
+  const self = fileURLToPath(import.meta.url);
+  if (!relative(root, self).startsWith('..')) sources.push(fileState(root, self));
   // The chunks' folder once renamed into place: `import.meta.url`s are relative to it.
   const chunkDir = join(outDir, posix(relative(srcDir, dirname(entry))));
   const tmp = `${outDir}.tmp-${process.pid}`;
