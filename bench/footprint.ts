@@ -15,8 +15,13 @@
  *
  * Then `orderflow footprint --compat freqtrade` end to end on the same trades as a
  * `timestamp_ms,price,amount,side` CSV, process start to exit, with peak RSS from
- * /usr/bin/time -v. freqtrade itself cannot run here (no pandas); its figure is the one quoted
- * in issue 5 (~58 s, 2 GB RSS for 2M trades on a 2-core machine).
+ * /usr/bin/time -v, against freqtrade's own `populate_dataframe_with_trades` run on the same CSV
+ * by bench/freqtrade_footprint.py when `FREQTRADE_SRC` names a freqtrade source tree (python:
+ * `FREQTRADE_PYTHON`, default /usr/bin/python3, with pandas). freqtrade's time is that call
+ * alone (its CSV load and dataframe building are reported apart), ours is the whole process. Both
+ * must agree on the totals of the result (candles, trades, levels, imbalances, stacked
+ * imbalances, bid/ask/delta/min/max delta sums) or the bench throws. Without `FREQTRADE_SRC` the
+ * bench says so and reports no freqtrade reference.
  *
  * The trades are the import bench's file (real BTCUSDT trades resampled: real prices, sizes,
  * sides and inter-arrival times), parsed once into TradeColumns.
@@ -401,11 +406,75 @@ const fmtS = (xs: number[]) => xs.map((x) => x.toFixed(3)).join(' ');
 // ---------------------------------------------------------------------------------------------
 // freqtrade compat end to end
 
-interface E2e {
-  seconds: number;
-  maxRssMB: number | null;
+/** Totals of a freqtrade-compatible footprint, the same whichever side computed it. */
+interface FreqtradeTotals {
   candles: number;
   trades: number;
+  levels: number;
+  bid: number;
+  ask: number;
+  delta: number;
+  min_delta: number;
+  max_delta: number;
+  bid_imbalances: number;
+  ask_imbalances: number;
+  stacked_bid: number;
+  stacked_ask: number;
+  stacked_bid_sum: number;
+  stacked_ask_sum: number;
+}
+
+interface E2e {
+  seconds: number;
+  /** User + system CPU of the process (null without /usr/bin/time). */
+  cpuSeconds: number | null;
+  maxRssMB: number | null;
+  totals: FreqtradeTotals;
+}
+
+interface OursCandle {
+  total_trades: number;
+  bid: number;
+  ask: number;
+  delta: number;
+  min_delta: number;
+  max_delta: number;
+  stacked_imbalances_bid: number | null;
+  stacked_imbalances_ask: number | null;
+  levels: unknown[][];
+}
+
+function oursFreqtradeTotals(candles: OursCandle[]): FreqtradeTotals {
+  const t: FreqtradeTotals = { candles: candles.length, trades: 0, levels: 0, bid: 0, ask: 0, delta: 0, min_delta: 0, max_delta: 0, bid_imbalances: 0, ask_imbalances: 0, stacked_bid: 0, stacked_ask: 0, stacked_bid_sum: 0, stacked_ask_sum: 0 };
+  for (const c of candles) {
+    t.trades += c.total_trades;
+    t.levels += c.levels.length;
+    t.bid += c.bid;
+    t.ask += c.ask;
+    t.delta += c.delta;
+    t.min_delta += c.min_delta;
+    t.max_delta += c.max_delta;
+    for (const l of c.levels) {
+      if (l[9]) t.bid_imbalances++;
+      if (l[10]) t.ask_imbalances++;
+    }
+    if (c.stacked_imbalances_bid !== null) {
+      t.stacked_bid++;
+      t.stacked_bid_sum += c.stacked_imbalances_bid;
+    }
+    if (c.stacked_imbalances_ask !== null) {
+      t.stacked_ask++;
+      t.stacked_ask_sum += c.stacked_imbalances_ask;
+    }
+  }
+  return t;
+}
+
+/** User + system seconds from /usr/bin/time -v's report. */
+function cpuOf(report: string): number | null {
+  const u = /User time \(seconds\): ([\d.]+)/.exec(report);
+  const s = /System time \(seconds\): ([\d.]+)/.exec(report);
+  return u && s ? Number(u[1]) + Number(s[1]) : null;
 }
 
 function freqtradeEndToEnd(input: string): E2e {
@@ -420,13 +489,59 @@ function freqtradeEndToEnd(input: string): E2e {
     const seconds = (performance.now() - t0) / 1000;
     if (r.status !== 0) throw new Error(`orderflow footprint --compat freqtrade failed (${r.status}): ${r.stderr}`);
     const rss = haveTime ? /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr) : null;
-    const json = JSON.parse(readFileSync(out, 'utf8')) as { candles: { total_trades: number }[] };
-    let trades = 0;
-    for (const c of json.candles) trades += c.total_trades;
-    return { seconds, maxRssMB: rss ? Number(rss[1]) / 1024 : null, candles: json.candles.length, trades };
+    const json = JSON.parse(readFileSync(out, 'utf8')) as { candles: OursCandle[] };
+    return { seconds, cpuSeconds: haveTime ? cpuOf(r.stderr) : null, maxRssMB: rss ? Number(rss[1]) / 1024 : null, totals: oursFreqtradeTotals(json.candles) };
   } finally {
     rmSync(out, { force: true });
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// reference C: freqtrade itself
+
+interface FreqtradeRun {
+  populateSeconds: number;
+  populateCpuSeconds: number;
+  loadSeconds: number;
+  maxRssMB: number | null;
+  versions: string;
+  totals: FreqtradeTotals;
+}
+
+const FT_DRIVER = join(HERE, 'freqtrade_footprint.py');
+
+/** freqtrade's populate_dataframe_with_trades on `csv`, or null (said on stderr) without FREQTRADE_SRC. */
+function freqtradeRun(csv: string): FreqtradeRun | null {
+  const src = process.env.FREQTRADE_SRC;
+  if (!src) {
+    console.error(
+      'freqtrade NOT run: set FREQTRADE_SRC to a freqtrade source tree (the folder holding freqtrade/data/converter/orderflow.py) ' +
+        'and have pandas for FREQTRADE_PYTHON (default /usr/bin/python3); no freqtrade reference in this run',
+    );
+    return null;
+  }
+  if (!existsSync(join(src, 'freqtrade/data/converter/orderflow.py'))) throw new Error(`FREQTRADE_SRC=${src}: no freqtrade/data/converter/orderflow.py there`);
+  const python = process.env.FREQTRADE_PYTHON ?? '/usr/bin/python3';
+  const args = [FT_DRIVER, src, csv, '1m', '1', '3', '1', '3'];
+  const haveTime = existsSync('/usr/bin/time');
+  const r = haveTime
+    ? spawnSync('/usr/bin/time', ['-v', python, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 })
+    : spawnSync(python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`freqtrade driver failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as FreqtradeTotals & { load_seconds: number; populate_seconds: number; populate_cpu_seconds: number; pandas: string; python: string };
+  const rss = haveTime ? /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr) : null;
+  const { load_seconds: _l, populate_seconds: _p, populate_cpu_seconds: _c, pandas: _pd, python: _py, ...totals } = out;
+  return { populateSeconds: out.populate_seconds, populateCpuSeconds: out.populate_cpu_seconds, loadSeconds: out.load_seconds, maxRssMB: rss ? Number(rss[1]) / 1024 : null, versions: `python ${out.python}, pandas ${out.pandas}`, totals };
+}
+
+/** Throw unless freqtrade's result and ours have the same totals. */
+function checkFreqtradeTotals(ours: FreqtradeTotals, ft: FreqtradeTotals): void {
+  const bad: string[] = [];
+  for (const k of Object.keys(ours) as (keyof FreqtradeTotals)[]) {
+    const exact = !['bid', 'ask', 'delta', 'min_delta', 'max_delta', 'stacked_bid_sum', 'stacked_ask_sum'].includes(k);
+    if (!sameNumber(ft[k], ours[k], exact)) bad.push(`${k} ${ft[k]} vs ours ${ours[k]}`);
+  }
+  if (bad.length > 0) throw new Error(`footprint bench: freqtrade disagrees with --compat freqtrade: ${bad.join(', ')}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -474,27 +589,38 @@ export const footprintBench = {
     const ftCsv = await freqtradeCsv(csv, rows);
     const e2eRuns = [freqtradeEndToEnd(ftCsv), freqtradeEndToEnd(ftCsv), freqtradeEndToEnd(ftCsv)];
     for (const r of e2eRuns) {
-      if (r.trades !== rows) throw new Error(`--compat freqtrade output covers ${r.trades} trades, input has ${rows}`);
-      if (r.candles !== ops.result.fp[0].length) throw new Error(`--compat freqtrade made ${r.candles} candles, the native 1m footprint ${ops.result.fp[0].length}`);
+      if (r.totals.trades !== rows) throw new Error(`--compat freqtrade output covers ${r.totals.trades} trades, input has ${rows}`);
+      if (r.totals.candles !== ops.result.fp[0].length) throw new Error(`--compat freqtrade made ${r.totals.candles} candles, the native 1m footprint ${ops.result.fp[0].length}`);
     }
     const e2eSeconds = median(e2eRuns.map((r) => r.seconds));
     const rssRuns = e2eRuns.map((r) => r.maxRssMB);
     const e2eRss = rssRuns.every((x): x is number => x !== null) ? Math.max(...rssRuns) : null;
     console.error(
-      `--compat freqtrade (${(statSync(ftCsv).size / 1e6).toFixed(0)} MB csv, ${e2eRuns[0].candles} candles): ${fmtS(e2eRuns.map((r) => r.seconds))} s, ` +
+      `--compat freqtrade (${(statSync(ftCsv).size / 1e6).toFixed(0)} MB csv, ${e2eRuns[0].totals.candles} candles): ${fmtS(e2eRuns.map((r) => r.seconds))} s ` +
+        `(CPU ${e2eRuns.map((r) => (r.cpuSeconds === null ? 'null' : r.cpuSeconds.toFixed(2))).join(' ')} s), ` +
         `peak RSS ${e2eRss === null ? 'null (no /usr/bin/time)' : rssRuns.map((x) => x!.toFixed(0)).join(' ') + ' MB'}`,
     );
 
+    const ft = freqtradeRun(ftCsv);
+    if (ft) {
+      checkFreqtradeTotals(e2eRuns[0].totals, ft.totals);
+      const oursCpu = median(e2eRuns.map((r) => r.cpuSeconds ?? NaN));
+      console.error(
+        `freqtrade populate_dataframe_with_trades (${ft.versions}): ${ft.populateSeconds.toFixed(2)} s, CPU ${ft.populateCpuSeconds.toFixed(2)} s ` +
+          `(+ ${ft.loadSeconds.toFixed(2)} s loading the CSV into its dataframes, not counted); ours CPU ${oursCpu.toFixed(2)} s: CPU ratio ${(ft.populateCpuSeconds / oursCpu).toFixed(1)}x, ` +
+          `peak RSS ${ft.maxRssMB === null ? 'null' : ft.maxRssMB.toFixed(0) + ' MB'}; agrees on ${ft.totals.candles} candles, ${ft.totals.levels} levels, ` +
+          `${ft.totals.bid_imbalances + ft.totals.ask_imbalances} imbalances, ${ft.totals.stacked_bid + ft.totals.stacked_ask} stacked`,
+      );
+    }
+
     const rate = (s: number) => rows / s;
-    // The quoted figure is for 2M trades; at other sizes there is no reference to compare with.
-    const quoted = rows === 2_000_000;
-    const FT = quoted ? 'freqtrade populate_dataframe_with_trades (quoted in issue, not run here)' : 'freqtrade (quoted for 2M trades only; none at this size)';
+    const FT = ft ? `freqtrade populate_dataframe_with_trades (run here, ${ft.versions})` : 'freqtrade (not run: FREQTRADE_SRC unset)';
     const results: BenchResult[] = [
       { bench: 'footprint', metric: 'footprint_cvd_trades_per_s', ours: rate(ops.seconds), reference: rate(duck.seconds), referenceName: `duckdb GROUP BY (${db.threads} threads)`, ratio: duck.seconds / ops.seconds, target: '>= 1x DuckDB, >= 20M trades/s' },
       { bench: 'footprint', metric: 'footprint_cvd_trades_per_s_vs_naive', ours: rate(ops.seconds), reference: rate(nv.seconds), referenceName: 'naive js (objects + Map)', ratio: nv.seconds / ops.seconds, target: 'ratio > 1' },
       { bench: 'footprint', metric: 'footprint_cvd_batch_trades_per_s', ours: rate(batch.seconds), reference: rate(duck.seconds), referenceName: `duckdb GROUP BY (${db.threads} threads)`, ratio: duck.seconds / batch.seconds, target: '>= 1x DuckDB, >= 20M trades/s' },
-      { bench: 'footprint', metric: 'freqtrade_e2e_seconds', ours: e2eSeconds, reference: quoted ? 58 : null, referenceName: FT, ratio: quoted ? 58 / e2eSeconds : null, target: '>= 40x, < 1.5 s, < 500 MB' },
-      { bench: 'footprint', metric: 'freqtrade_e2e_peak_rss_mb', ours: e2eRss ?? NaN, reference: quoted ? 2048 : null, referenceName: FT, ratio: e2eRss === null || !quoted ? null : 2048 / e2eRss, target: '< 500 MB' },
+      { bench: 'footprint', metric: 'freqtrade_e2e_seconds', ours: e2eSeconds, reference: ft?.populateSeconds ?? null, referenceName: FT, ratio: ft ? ft.populateSeconds / e2eSeconds : null, target: '>= 50x, < 1.5 s' },
+      { bench: 'footprint', metric: 'freqtrade_e2e_peak_rss_mb', ours: e2eRss ?? NaN, reference: ft?.maxRssMB ?? null, referenceName: FT, ratio: e2eRss === null || !ft?.maxRssMB ? null : ft.maxRssMB / e2eRss, target: '< 500 MB' },
     ];
     return results;
   },

@@ -8,6 +8,7 @@ import { backtestBench } from './backtest.ts';
 import { footprintBench } from './footprint.ts';
 import { importBench } from './import.ts';
 import { liveBench } from './live.ts';
+import { startupBench } from './startup.ts';
 
 export interface BenchResult {
   readonly bench: string;
@@ -26,6 +27,7 @@ const BENCHES: Record<string, { description: string; run(args: string[]): Promis
   footprint: footprintBench,
   backtest: backtestBench,
   live: liveBench,
+  startup: startupBench,
 };
 
 async function main(): Promise<void> {
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
   const names = args.filter((a) => !a.startsWith('--') && BENCHES[a]);
   const unknown = args.filter((a) => !a.startsWith('--') && !BENCHES[a] && !/^\d+$/.test(a));
   if (unknown.length > 0 || args.includes('--help')) {
-    console.error(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--json] [--rows N] [--repeat N] [--events N] [--seconds N] [--rate N]\n`);
+    console.error(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--json] [--rows N] [--repeat N] [--events N] [--seconds N] [--rate N] [--reps N]\n`);
     for (const [n, b] of Object.entries(BENCHES)) console.error(`  ${n.padEnd(8)} ${b.description}`);
     process.exitCode = unknown.length > 0 ? 2 : 0;
     return;

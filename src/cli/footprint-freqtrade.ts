@@ -2,13 +2,14 @@
  * `orderflow footprint --compat freqtrade`: trades CSV in, freqtrade-compatible footprint JSON out.
  *
  * Input: header `timestamp_ms,price,amount,side`, then one trade per line in feed order (`side` =
- * aggressor, `buy` or `sell`). The file is read as a byte stream and scanned without building a
- * string per line; columns grow as typed arrays. Every row is validated: a bad one stops the run
- * with a ParseError naming `file:line`, the field and the value. Output: `{"candles":[...]}`
+ * aggressor, `buy` or `sell`). The file is read in pieces into one buffer and each row scanned
+ * once, without building a string per line; columns grow as typed arrays. Every row is
+ * validated: a bad one stops the run with a ParseError naming `file:line`, the field and the
+ * value. Output: `{"candles":[...]}`
  * (src/features/footprint-freqtrade.ts), written in chunks to a temporary file renamed onto `out`.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { ParseError, UsageError } from '../core/errors.ts';
 import { epochMs, MAX_MS, MIN_MS, positive, POW10 } from '../core/parse-util.ts';
@@ -63,7 +64,7 @@ class Columns implements FreqtradeTrades {
   side = new Int8Array(1 << 16);
 
   push(ts: number, price: number, amount: number, side: number): void {
-    if (this.length === this.ts.length) this.grow();
+    if (this.length === this.ts.length) this.grow(this.ts.length * 2);
     const i = this.length++;
     this.ts[i] = ts;
     this.price[i] = price;
@@ -71,8 +72,12 @@ class Columns implements FreqtradeTrades {
     this.side[i] = side;
   }
 
-  private grow(): void {
-    const cap = this.ts.length * 2;
+  /** Capacity for `n` rows in all. */
+  reserve(n: number): void {
+    if (n > this.ts.length) this.grow(n);
+  }
+
+  private grow(cap: number): void {
     const f = (a: Float64Array) => {
       const b = new Float64Array(cap);
       b.set(a);
@@ -99,16 +104,16 @@ const MAX_LINE = 1 << 16;
 const FIELDS = ['timestamp_ms', 'price', 'amount', 'side'] as const;
 
 /**
- * Read and validate the whole trades CSV (streamed in `chunkBytes` reads, never held as one
- * string; lines may straddle reads).
+ * Read and validate the whole trades CSV: read in `chunkBytes` pieces into one reused buffer
+ * (never held whole, never a string per line; lines may straddle reads). Each row goes through
+ * `fastRow`, one pass over its bytes for the common shape (digits, one dot, `buy`/`sell`); any
+ * other row goes through `row`, which accepts every valid form and names what is wrong.
  */
-export async function readFreqtradeTradesCsv(path: string, chunkBytes = 1 << 20): Promise<FreqtradeTrades> {
+export async function readFreqtradeTradesCsv(path: string, chunkBytes = 1 << 22): Promise<FreqtradeTrades> {
   const cols = new Columns();
   let lineNo = 0;
-  let carry: Buffer | undefined;
   const where = () => `${path}:${lineNo}`;
-  const handle = (buf: Buffer, s: number, e: number) => {
-    lineNo++;
+  const slowLine = (buf: Buffer, s: number, e: number) => {
     if (e > s && buf[e - 1] === CR) e--;
     try {
       if (lineNo === 1) header(buf, s, e);
@@ -118,22 +123,123 @@ export async function readFreqtradeTradesCsv(path: string, chunkBytes = 1 << 20)
       throw err;
     }
   };
-  for await (const chunk of createReadStream(path, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>) {
-    const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
-    let s = 0;
-    for (let nl = buf.indexOf(LF, s); nl !== -1; nl = buf.indexOf(LF, s)) {
-      handle(buf, s, nl);
-      s = nl + 1;
+  const fd = await open(path, 'r');
+  try {
+    // The shortest row is 22 bytes: room for every row up front, so the columns never regrow
+    // (pages never written cost no memory).
+    cols.reserve(Math.ceil((await fd.stat()).size / 22));
+    let buf = Buffer.allocUnsafe(Math.max(chunkBytes, 16));
+    let filled = 0;
+    for (;;) {
+      if (filled === buf.length) {
+        // A line longer than the buffer: grow it (up to MAX_LINE, checked below).
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
+      }
+      const { bytesRead } = await fd.read(buf, filled, buf.length - filled, null);
+      const eof = bytesRead === 0;
+      filled += bytesRead;
+      let s = 0;
+      while (s < filled) {
+        if (lineNo > 0) {
+          const e = fastRow(buf, s, filled, cols);
+          if (e >= 0) {
+            lineNo++;
+            s = e + 1;
+            continue;
+          }
+        }
+        let nl = buf.indexOf(LF, s);
+        if (nl === -1 || nl >= filled) {
+          if (!eof) break;
+          nl = filled;
+        }
+        lineNo++;
+        slowLine(buf, s, nl);
+        s = nl + 1;
+      }
+      if (eof) break;
+      if (filled - s > MAX_LINE) {
+        lineNo++;
+        throw new ParseError('E_COLUMNS', `line longer than ${MAX_LINE} bytes: not a trades CSV row`, undefined, buf.toString('utf8', s, s + 80), where());
+      }
+      buf.copyWithin(0, s, filled);
+      filled -= s;
     }
-    carry = s < buf.length ? Buffer.from(buf.subarray(s)) : undefined;
-    if (carry && carry.length > MAX_LINE) {
-      lineNo++;
-      throw new ParseError('E_COLUMNS', `line longer than ${MAX_LINE} bytes: not a trades CSV row`, undefined, carry.toString('utf8', 0, 80), where());
-    }
+  } finally {
+    await fd.close();
   }
-  if (carry) handle(carry, 0, carry.length);
   if (lineNo === 0) throw new ParseError('E_HEADER', `empty file: expected the header ${FREQTRADE_TRADES_HEADER}`, 'header', '', `${path}:1`);
   return cols.done();
+}
+
+/**
+ * One row of the common shape, `<ms>,<price>,<amount>,buy|sell` then LF (or CRLF) before
+ * `end`: plain decimals of 1-15 significant digits (read as `fastDecimal` does), a time in
+ * range, a price and an amount > 0. Stores it and returns the index of its LF; -1 (nothing
+ * stored) for any other row, one not complete before `end`, or full columns: `row` then reads,
+ * rejects or makes room. One function with every field inline: a call per field would box the
+ * doubles it passes, an allocation per field and a garbage collection every few thousand rows.
+ */
+function fastRow(buf: Buffer, s: number, end: number, cols: Columns): number {
+  const at = cols.length;
+  if (at === cols.ts.length) return -1;
+  let i = s;
+  let ts = 0;
+  for (; i < end; i++) {
+    const b = buf[i];
+    if (b < D0 || b > D9) break;
+    ts = ts * 10 + (b - D0);
+  }
+  if (i >= end || buf[i] !== COMMA || i === s || i - s > 15 || !(ts >= MIN_MS && ts < MAX_MS)) return -1;
+  // price
+  let m = 0, frac = -1, f0 = ++i;
+  for (; i < end; i++) {
+    const b = buf[i];
+    if (b >= D0 && b <= D9) {
+      m = m * 10 + (b - D0);
+      if (frac >= 0) frac++;
+    } else if (b === DOT && frac < 0) frac = 0;
+    else break;
+  }
+  let digits = i - f0 - (frac >= 0 ? 1 : 0);
+  if (i >= end || buf[i] !== COMMA || digits === 0 || digits > 15) return -1;
+  const price = frac > 0 ? m / POW10[frac] : m;
+  if (!(price > 0)) return -1;
+  // amount
+  m = 0;
+  frac = -1;
+  f0 = ++i;
+  for (; i < end; i++) {
+    const b = buf[i];
+    if (b >= D0 && b <= D9) {
+      m = m * 10 + (b - D0);
+      if (frac >= 0) frac++;
+    } else if (b === DOT && frac < 0) frac = 0;
+    else break;
+  }
+  digits = i - f0 - (frac >= 0 ? 1 : 0);
+  if (i >= end || buf[i] !== COMMA || digits === 0 || digits > 15) return -1;
+  const amount = frac > 0 ? m / POW10[frac] : m;
+  if (!(amount > 0)) return -1;
+  i++;
+  let side: number;
+  if (i + 3 <= end && buf[i] === 0x62 && buf[i + 1] === 0x75 && buf[i + 2] === 0x79) {
+    side = 1; // buy
+    i += 3;
+  } else if (i + 4 <= end && buf[i] === 0x73 && buf[i + 1] === 0x65 && buf[i + 2] === 0x6c && buf[i + 3] === 0x6c) {
+    side = -1; // sell
+    i += 4;
+  } else return -1;
+  if (i < end && buf[i] === CR) i++;
+  if (i >= end || buf[i] !== LF) return -1;
+  cols.ts[at] = ts;
+  cols.price[at] = price;
+  cols.amount[at] = amount;
+  cols.side[at] = side;
+  cols.length = at + 1;
+  return i;
 }
 
 function header(buf: Buffer, s: number, e: number): void {

@@ -5,8 +5,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { homeOption, type HomeOpts } from './common.ts';
-import { runFreqtradeFootprint } from './footprint-freqtrade.ts';
-import { runNativeFootprint } from './footprint-native.ts';
 
 interface FootprintCliOpts extends HomeOpts {
   compat?: string;
@@ -77,6 +75,9 @@ Examples:
       if (opts.compat !== undefined) {
         if (opts.compat !== 'freqtrade') throw new UsageError(`--compat: unknown mode ${JSON.stringify(opts.compat)}; known: freqtrade`);
         if (!opts.input || !opts.out) throw new UsageError('--compat freqtrade needs --input <csv> and --out <json>');
+        // Each mode loads only its own modules: the freqtrade mode needs neither the store nor the
+        // instrument registry, and starts that much sooner.
+        const { runFreqtradeFootprint } = await import('./footprint-freqtrade.ts');
         const r = await runFreqtradeFootprint({
           input: opts.input, out: opts.out, timeframe: opts.timeframe, scale: number(opts.scale, '--scale'),
           imbalanceRatio, imbalanceVolume, stackedRange,
@@ -85,6 +86,7 @@ Examples:
         return;
       }
       if (!opts.symbol) throw new UsageError('--symbol is required (or --compat freqtrade with --input)');
+      const { runNativeFootprint } = await import('./footprint-native.ts');
       await runNativeFootprint({
         home: opts.home, symbol: opts.symbol, venues: opts.venues, timeframe: opts.timeframe,
         levelTicks: number(opts.levelTicks, '--level-ticks'), tick: opts.tick === undefined ? undefined : number(opts.tick, '--tick'),

@@ -1,33 +1,15 @@
 /**
- * `orderflow` command-line entry point. One file per command; this one only wires them up and
- * turns our typed errors into one clear line and an exit status.
+ * `orderflow` command-line entry point. One file per command, loaded only when asked for
+ * (./commands.ts); this one only wires them up and turns our typed errors into one clear line
+ * and an exit status.
  */
 import { Command, CommanderError } from 'commander';
 import { FileError, ParseError, StoreError, UsageError } from '../core/errors.ts';
 import { printable } from '../core/printable.ts';
-import { registerAbsorption } from './absorption.ts';
-import { registerAnalyze } from './analyze.ts';
-import { registerBacktest } from './backtest.ts';
-import { registerBook } from './book.ts';
-import { registerCvd } from './cvd.ts';
-import { registerDemo } from './demo.ts';
-import { registerDivergence } from './divergence.ts';
-import { registerDownload } from './download.ts';
-import { registerExport } from './export.ts';
-import { registerFootprint } from './footprint.ts';
-import { registerFormats } from './formats.ts';
-import { registerImport } from './import.ts';
-import { registerInfo } from './info.ts';
-import { registerLevels } from './levels.ts';
-import { registerLiquidations } from './liquidations.ts';
-import { registerMargin } from './margin.ts';
-import { registerRecord } from './record.ts';
-import { registerSessions } from './sessions.ts';
-import { registerSizes } from './sizes.ts';
-import { registerVenues } from './venues.ts';
-import { registerWatch } from './watch.ts';
+import { addCommands } from './commands.ts';
 
-export function buildProgram(): Command {
+/** The program for `args` (argv without node and script): only the command they name is loaded. */
+export async function buildProgram(args: readonly string[]): Promise<Command> {
   const program = new Command('orderflow')
     .description('Order-flow workstation for crypto perpetual futures (Binance USD-M, OKX, Bybit): watch and record live public data or import real archives into an embedded DuckDB store, read its order flow (footprint, cumulative delta, size-weighted flow, sessions, liquidation clusters, absorption, divergence), and backtest the method with exchange-accurate margin and an honest baseline.')
     .version('0.1.0')
@@ -54,27 +36,7 @@ Examples:
   $ orderflow record --symbol BTC,ETH --raw ./captures
   $ orderflow margin --venue binance --symbol BTCUSDT --side long --entry 30000 --qty 2 --leverage 10`,
     );
-  registerDemo(program);
-  registerImport(program);
-  registerDownload(program);
-  registerInfo(program);
-  registerExport(program);
-  registerFormats(program);
-  registerCvd(program);
-  registerFootprint(program);
-  registerSizes(program);
-  registerSessions(program);
-  registerLiquidations(program);
-  registerDivergence(program);
-  registerVenues(program);
-  registerLevels(program);
-  registerBook(program);
-  registerAbsorption(program);
-  registerAnalyze(program);
-  registerMargin(program);
-  registerBacktest(program);
-  registerWatch(program);
-  registerRecord(program);
+  await addCommands(program, args);
   return program;
 }
 
@@ -84,7 +46,7 @@ export async function main(argv: string[]): Promise<void> {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
-  const program = buildProgram();
+  const program = await buildProgram(argv.slice(2));
   program.exitOverride();
   try {
     await program.parseAsync(argv);

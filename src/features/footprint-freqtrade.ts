@@ -168,24 +168,38 @@ export function freqtradeFootprint(trades: FreqtradeTrades, opts: FreqtradeFootp
   if (!(tf > 0) || !(scale > 0)) throw new RangeError(`timeframeMs and scale must be > 0 (got ${tf}, ${scale})`);
   if (n === 0) return [];
 
-  // Candle of each trade; feed order is kept unless a trade falls in an earlier candle than its
-  // predecessor, in which case trades are stably regrouped by candle (pandas groupby sort=True).
-  const candleOf = new Float64Array(n);
+  // Feed order is kept unless a trade falls in an earlier candle than its predecessor, in which
+  // case trades are stably regrouped by candle (pandas groupby sort=True). In order (the usual
+  // case), a candle is a run of trades and nothing per trade is stored.
+  const candle = (i: number) => Math.floor(ts[i] / tf) * tf;
   let ordered = true;
-  for (let i = 0; i < n; i++) {
-    const c = Math.floor(ts[i] / tf) * tf;
-    candleOf[i] = c;
-    if (i > 0 && c < candleOf[i - 1]) ordered = false;
+  for (let i = 1, prev = candle(0); i < n; i++) {
+    const c = candle(i);
+    if (c < prev) {
+      ordered = false;
+      break;
+    }
+    prev = c;
   }
-  const order = ordered ? undefined : stableOrderByCandle(candleOf);
-
   const out: FreqtradeCandle[] = [];
   const s = new Scratch();
-  let a = 0;
-  while (a < n) {
-    const c0 = candleOf[order ? order[a] : a];
+  if (ordered) {
+    for (let a = 0; a < n; ) {
+      const c0 = candle(a);
+      let b = a + 1;
+      while (b < n && candle(b) === c0) b++;
+      out.push(buildCandle(trades, undefined, a, b, c0, opts, s));
+      a = b;
+    }
+    return out;
+  }
+  const candleOf = new Float64Array(n);
+  for (let i = 0; i < n; i++) candleOf[i] = candle(i);
+  const order = stableOrderByCandle(candleOf);
+  for (let a = 0; a < n; ) {
+    const c0 = candleOf[order[a]];
     let b = a + 1;
-    while (b < n && candleOf[order ? order[b] : b] === c0) b++;
+    while (b < n && candleOf[order[b]] === c0) b++;
     out.push(buildCandle(trades, order, a, b, c0, opts, s));
     a = b;
   }

@@ -11,7 +11,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DuckDBConnection, DuckDBInstance, type DuckDBDataChunk, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { StoreError } from '../core/errors.ts';
 import { ReadClient } from './read-client.ts';
 import { sqlIdent, type Hello } from './read-wire.ts';
@@ -24,6 +24,14 @@ export const DB_FILE = 'orderflow.duckdb';
  * writer that has opened the file but not yet published its read endpoint, and short readers.
  */
 const LOCK_WAIT_MS = 3000;
+
+/**
+ * DuckDB's native module, loaded by the first open rather than by importing this file: commands
+ * that never open a store, and every `--help`, start without it. `.default` is the package's
+ * module.exports (it is CommonJS) under Node, tsx and the bundle in dist/ alike; a bundle's
+ * `import()` of CommonJS has no named exports.
+ */
+const duckdb = async () => (await import('@duckdb/node-api')).default;
 
 /** `--home`, else `$ORDERFLOW_HOME`, else `./orderflow-data`. */
 export function resolveHome(home?: string): string {
@@ -74,6 +82,7 @@ export class Store {
     const deadline = Date.now() + LOCK_WAIT_MS;
     let instance: DuckDBInstance;
     for (;;) {
+      const { DuckDBInstance } = await duckdb();
       try {
         instance = await DuckDBInstance.create(path, { ...(opts.readOnly ? { access_mode: 'READ_ONLY' } : {}), memory_limit: memoryLimit() });
         break;
@@ -109,6 +118,7 @@ export class Store {
 
   /** A scratch in-memory DuckDB (no schema), for conversions such as JSON -> Parquet. */
   static async openMemory(): Promise<Store> {
+    const { DuckDBInstance } = await duckdb();
     const instance = await DuckDBInstance.create(':memory:', { memory_limit: memoryLimit() });
     return new Store('', ':memory:', instance, await instance.connect());
   }

@@ -373,6 +373,39 @@ describe('readFreqtradeTradesCsv: bad input names file:line, field and value', (
     for (const chunk of [7, 64, 1000]) assert.deepStrictEqual(await readFreqtradeTradesCsv(p, chunk), whole);
   });
 
+  it('every number as Number() reads it, whether the one-pass scanner or the general parser takes the row', async () => {
+    // Plain decimals of up to 15 digits take the scanner; longer ones, exponents, fractional ms
+    // and odd spacing of the side take the general parser; both must give the same values.
+    const decimal = fc.oneof(
+      fc.tuple(fc.stringMatching(/^[1-9][0-9]{0,9}$/), fc.stringMatching(/^[0-9]{0,8}$/)).map(([a, b]) => (b ? `${a}.${b}` : a)),
+      fc.tuple(fc.stringMatching(/^[0-9]{1,3}$/), fc.stringMatching(/^[0-9]*[1-9]$/)).map(([a, b]) => `${a}.${b}`),
+      fc.stringMatching(/^[1-9][0-9]{15,19}\.[0-9]{1,4}$/),
+      fc.tuple(fc.integer({ min: 1, max: 999 }), fc.integer({ min: -3, max: 3 })).map(([m, e]) => `${m}e${e}`),
+    ).filter((t) => Number(t) > 0);
+    const row = fc.record({
+      ts: fc.oneof(fc.integer({ min: 1_600_000_000_000, max: 1_900_000_000_000 }).map(String), fc.constant('1700000040000.5'), fc.constant('01700000040000')),
+      price: decimal,
+      amount: decimal,
+      side: fc.constantFrom('buy', 'sell'),
+      eol: fc.constantFrom('\n', '\r\n'),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 30 }), fc.boolean(), async (rows, finalNewline) => {
+        let text = HEADER + rows.map((r) => `${r.ts},${r.price},${r.amount},${r.side}${r.eol}`).join('');
+        if (!finalNewline) text = text.replace(/\r?\n$/, '');
+        const p = tmpFile(text);
+        for (const chunk of [16, 1 << 22]) {
+          const t = await readFreqtradeTradesCsv(p, chunk);
+          assert.deepEqual(
+            [[...t.ts], [...t.price], [...t.amount], [...t.side]],
+            [rows.map((r) => Number(r.ts)), rows.map((r) => Number(r.price)), rows.map((r) => Number(r.amount)), rows.map((r) => (r.side === 'buy' ? 1 : -1))],
+          );
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('fuzz: edited files either read or fail with ParseError', async () => {
     const good = `${HEADER}1700000040000,100.5,1,buy\n1700000041000,100.25,0.5,sell\n1700000042000,99,3,buy\n`;
     await fc.assert(

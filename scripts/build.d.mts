@@ -1,0 +1,2 @@
+/** Bundle `entry` (default `<srcDir>/cli/main.ts`, srcDir `<root>/src`) into `outDir` (default `<root>/dist`) and stamp it. */
+export declare function build(opts?: { root?: string; srcDir?: string; entry?: string; outDir?: string }): Promise<{ inputs: number; ms: number }>;
