@@ -477,6 +477,8 @@ describe('absorption: properties', () => {
           if (i < tr.length && tr.ts[i] === t) op.pushTrades(tr, i, ++i);
           else op.pushLiquidations(lq, j, ++j);
         }
+        // Sets after the last event still retire zones before the final close, as to_ts does.
+        while (k < plan.length) op.setZones(plan[k].ts, plan[k++].zones);
         op.flush();
         const strip = (e: AbsorptionEvent) => ({ ...e, zone: undefined });
         const want = absorptionBatch(tr, lq, { ...PROP, zones: fixed });
