@@ -9,7 +9,8 @@ import { readLiquidations } from '../store/liquidation-reader.ts';
 import { Store } from '../store/store.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
-import { marketQuery, qtyText } from './cvd.ts';
+import { qtyText } from './cvd.ts';
+import { confirmMarketQuery, marketQuery } from './market.ts';
 import { DEFAULT_BPS, SAMPLED_NOTE, snapshotAt } from './liquidations.ts';
 import { isoTime, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
@@ -59,6 +60,7 @@ Examples:
       const events: AbsorptionEvent[] = [];
       let zones;
       try {
+        await confirmMarketQuery(store, q);
         const liqs = await readLiquidations(store, q);
         const snap = liqs.length > 0 ? await snapshotAt(store, q, liqs, zonesAt, { bins }) : undefined;
         zones = snap ? zonesFromClusters(snap.clusters, { fromTs: zonesAt, bins }) : [];

@@ -29,7 +29,8 @@ import { readOpenInterest } from '../store/ticker-reader.ts';
 import { readTrades, streamTrades } from '../store/trade-reader.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
-import { marketQuery, qtyText } from './cvd.ts';
+import { qtyText } from './cvd.ts';
+import { confirmMarketQuery, marketQuery, type MarketQuery } from './market.ts';
 import { registryTick, storedMarkets } from './footprint-native.ts';
 import { DEFAULT_BPS, SAMPLED_NOTE } from './liquidations.ts';
 import { isoTime, table } from './progress.ts';
@@ -99,6 +100,7 @@ Examples:
       let check: PredictedCheck | undefined;
       let books: BookSummary[] = [];
       try {
+        await confirmMarketQuery(store, q);
         const stored = await storedMarkets(store, q.pairs);
         let footprint;
         try {
@@ -160,7 +162,7 @@ interface BookSummary {
 }
 
 /** Book and bait per venue that has a stored book in the range (each venue's book is its own). */
-async function bookPass(store: Store, q: ReturnType<typeof marketQuery>, stored: readonly [Venue, string][], push: (name: string, x: unknown) => void): Promise<BookSummary[]> {
+async function bookPass(store: Store, q: MarketQuery, stored: readonly [Venue, string][], push: (name: string, x: unknown) => void): Promise<BookSummary[]> {
   const out: BookSummary[] = [];
   for (const [venue, symbol] of q.pairs) {
     const book = await readBook(store, { venue, symbol, fromMs: q.fromMs, toMs: q.toMs });

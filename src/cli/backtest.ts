@@ -16,7 +16,7 @@ import type { Strategy } from '../engine/strategy.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
-import { marketQuery } from './cvd.ts';
+import { confirmMarketQuery, marketQuery } from './market.ts';
 import { storedMarkets } from './footprint-native.ts';
 import { isoTime, ProgressBar, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
@@ -112,6 +112,7 @@ Examples:
       let phaseNow = 'backtest';
       let run: RunResult;
       try {
+        await confirmMarketQuery(store, q);
         const stored = await storedMarkets(store, q.pairs);
         if (stored.length === 0) throw new UsageError(`no trades stored for ${q.pairs.map(([v, s]) => `${v} ${s}`).join(', ')}: import some first (orderflow import)`);
         // The execution venue first (when configured), then the others with trades.

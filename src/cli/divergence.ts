@@ -4,7 +4,8 @@ import { DEFAULT_DIVERGENCE_TIMEFRAMES, DivergenceOperator, type DivergenceEvent
 import { parseTimeframe } from '../features/timeframe.ts';
 import { homeOption, type HomeOpts } from './common.ts';
 import { feedStoredTrades } from './feed.ts';
-import { marketQuery, qtyText } from './cvd.ts';
+import { qtyText } from './cvd.ts';
+import { marketQuery } from './market.ts';
 import { isoTime, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
 

@@ -10,7 +10,8 @@ import { readTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
-import { marketQuery, qtyText } from './cvd.ts';
+import { qtyText } from './cvd.ts';
+import { confirmMarketQuery, marketQuery } from './market.ts';
 import { isoTime, table } from './progress.ts';
 import { notionalText, numberOpt } from './sizes.ts';
 
@@ -64,6 +65,7 @@ Examples:
       let oi;
       let trades;
       try {
+        await confirmMarketQuery(store, q);
         const bounded = { ...q, toMs: atOpt === undefined ? q.toMs : Math.min(q.toMs ?? Infinity, atOpt + 0.001) };
         oi = await readOpenInterest(store, bounded);
         trades = await readTrades(store, bounded);

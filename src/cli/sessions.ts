@@ -11,7 +11,8 @@ import { readLiquidations } from '../store/liquidation-reader.ts';
 import { Store } from '../store/store.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { feedStoredTrades } from './feed.ts';
-import { marketQuery, qtyText } from './cvd.ts';
+import { qtyText } from './cvd.ts';
+import { confirmMarketQuery, marketQuery } from './market.ts';
 import { isoTime, table } from './progress.ts';
 import { notionalText } from './sizes.ts';
 
@@ -41,6 +42,7 @@ export async function runSessions(opts: SessionsOpts): Promise<void> {
   const store = await Store.open(existingHome(opts), { readOnly: true });
   let liqs;
   try {
+    await confirmMarketQuery(store, q);
     liqs = liquidationsBySession(await readLiquidations(store, q), sessions);
   } finally {
     store.close();

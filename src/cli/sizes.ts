@@ -11,7 +11,7 @@ import { SIZE_BUCKETS, SizeFlowOperator, type SizeBar, type SizeBucket, type Siz
 import { HOUR_MS, parseTimeframe } from '../features/timeframe.ts';
 import { homeOption, type HomeOpts } from './common.ts';
 import { feedStoredTrades } from './feed.ts';
-import { marketQuery } from './cvd.ts';
+import { marketQuery } from './market.ts';
 import { isoTime, table } from './progress.ts';
 
 export interface SizesOpts extends HomeOpts {

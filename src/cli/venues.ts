@@ -4,7 +4,7 @@ import { CROSS_VENUE_DEFAULTS, CrossVenueOperator, type CrossVenueWindow } from 
 import { parseTimeframe } from '../features/timeframe.ts';
 import { homeOption, type HomeOpts } from './common.ts';
 import { feedStoredTrades } from './feed.ts';
-import { marketQuery } from './cvd.ts';
+import { marketQuery } from './market.ts';
 import { isoTime, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
 

@@ -1,0 +1,40 @@
+/**
+ * The markets a store knows: those its `instruments` table lists and those it holds data for.
+ * A `--symbol` that names none of them on any venue is a typo or a market never imported, and
+ * the user hears so, with the closest names, instead of an empty result.
+ */
+import { UsageError } from '../core/errors.ts';
+import type { Venue } from '../core/events.ts';
+import { baseAssetOf, type InstrumentRegistry } from '../core/instruments.ts';
+import { closestSymbols } from '../core/symbols.ts';
+import { EVENT_TABLES } from './schema.ts';
+import type { Store } from './store.ts';
+
+/** `venue:symbol` of every market listed in the instruments table or present in an event table. */
+export async function knownMarkets(store: Store): Promise<Set<string>> {
+  const parts = ['SELECT venue::VARCHAR AS venue, symbol FROM instruments', ...EVENT_TABLES.map((t) => `SELECT DISTINCT venue::VARCHAR AS venue, symbol FROM ${t.table}`)];
+  const rows = await store.rows<{ venue: string; symbol: string }>(parts.join(' UNION '));
+  return new Set(rows.map((r) => `${r.venue}:${r.symbol}`));
+}
+
+/**
+ * Throws a UsageError naming the closest known symbols when none of `pairs` is a market the
+ * registry or the store knows.
+ */
+export async function confirmMarket(store: Store, registry: InstrumentRegistry, input: string, pairs: readonly (readonly [Venue, string])[], option = '--symbol'): Promise<void> {
+  if (pairs.some(([v, s]) => registry.get(v, s) !== undefined)) return;
+  const known = await knownMarkets(store);
+  if (pairs.some(([v, s]) => known.has(`${v}:${s}`))) return;
+  const candidates = new Set<string>();
+  for (const i of registry.all()) candidates.add(i.symbol).add(i.base);
+  for (const k of known) {
+    const symbol = k.slice(k.indexOf(':') + 1);
+    candidates.add(symbol).add(baseAssetOf(symbol));
+  }
+  const close = closestSymbols(input, candidates);
+  const where = pairs.map(([v, s]) => `${v} ${s}`).join(', ');
+  throw new UsageError(
+    `${option} ${input.trim().toUpperCase()}: no such market (${where}) in the instrument list or the store` +
+      (close.length > 0 ? `; did you mean ${close.join(', ')}?` : '; `orderflow info` lists what is stored'),
+  );
+}

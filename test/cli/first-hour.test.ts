@@ -1,0 +1,149 @@
+/**
+ * What a new user meets in the first hour: times without a zone, symbols spelled every way,
+ * typos. Through `bin/orderflow` as they run it.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { parseTime } from '../../src/cli/common.ts';
+import { closestSymbols, editDistance, okxKind } from '../../src/core/symbols.ts';
+import { tempDir } from '../helpers/store.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(ROOT, 'bin/orderflow');
+const SAMPLES = join(ROOT, 'samples');
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, ...env, CI: 'true' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+interface Bar {
+  open_time_ms: number;
+  delta: number;
+}
+
+describe('times without a zone are UTC', () => {
+  // Made now: tempDir's cleanup belongs to the file, not to the hook.
+  const home = join(tempDir(), 'home');
+  before(() => {
+    const r = run(['import', join(SAMPLES, 'binance'), join(SAMPLES, 'okx'), '--home', home]);
+    assert.equal(r.code, 0, r.err);
+  });
+
+  it('cvd --from/--to select the same bars in Tokyo, New York and UTC', () => {
+    const from = Date.UTC(2024, 7, 8, 23, 54, 30);
+    const to = Date.UTC(2024, 7, 8, 23, 54, 40);
+    const outs = ['UTC', 'Asia/Tokyo', 'America/New_York', 'Pacific/Chatham'].map((TZ) => {
+      const r = run(['cvd', '--symbol', 'BTCUSDT', '--venues', 'binance', '--timeframe', '1s', '--from', '2024-08-08T23:54:30', '--to', '2024-08-08 23:54:40', '--json', '--home', home], { TZ });
+      assert.equal(r.code, 0, `${TZ}: ${r.err}`);
+      return r.out;
+    });
+    for (const o of outs.slice(1)) assert.equal(o, outs[0]);
+    const bars = (JSON.parse(outs[0]) as { bars: Bar[] }).bars;
+    assert.ok(bars.length >= 5, `trades every second of the sample: ${bars.length} bars`);
+    assert.equal(bars[0].open_time_ms, from);
+    assert.ok(bars.every((b) => b.open_time_ms >= from && b.open_time_ms < to));
+  });
+
+  it('a zone, when given, is honoured', () => {
+    const a = run(['cvd', '--symbol', 'BTCUSDT', '--venues', 'binance', '--timeframe', '1s', '--from', '2024-08-09T01:54:30+02:00', '--to', '2024-08-08T23:54:40Z', '--json', '--home', home], { TZ: 'Asia/Tokyo' });
+    const b = run(['cvd', '--symbol', 'BTCUSDT', '--venues', 'binance', '--timeframe', '1s', '--from', String(Date.UTC(2024, 7, 8, 23, 54, 30)), '--to', '2024-08-08T23:54:40', '--json', '--home', home]);
+    assert.equal(a.code, 0, a.err);
+    assert.equal(a.out, b.out);
+  });
+
+  it('parseTime reads any ISO time without a zone as UTC, whatever the machine zone', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2100, 0, 1) }), (ms) => {
+        const iso = new Date(ms).toISOString();
+        assert.equal(parseTime(iso.slice(0, -1), '--from'), ms);
+        assert.equal(parseTime(iso.slice(0, 19).replace('T', ' '), '--from'), Math.floor(ms / 1000) * 1000);
+        assert.equal(parseTime(`${iso.slice(0, -1)}-03:30`, '--from'), ms + 3.5 * 3_600_000);
+      }),
+    );
+  });
+
+  it('refuses what is not a time, or a date that does not exist, naming the option', () => {
+    for (const bad of ['2024-02-30', 'Aug 8 2024', '2024-08-08T24:00', '08/08/2024', '2024-8-8', '']) {
+      assert.throws(() => parseTime(bad, '--to'), /--to: cannot read/, bad);
+    }
+  });
+});
+
+describe('--symbol resolution', () => {
+  // Made now: tempDir's cleanup belongs to the file, not to the hook.
+  const home = join(tempDir(), 'home');
+  before(() => {
+    const r = run(['import', join(SAMPLES, 'binance'), join(SAMPLES, 'okx'), '--home', home]);
+    assert.equal(r.code, 0, r.err);
+  });
+  const cvd = (...a: string[]) => run(['cvd', '--timeframe', '1h', '--json', '--home', home, ...a]);
+
+  it('OKX spot is never merged into the perpetuals: an error naming the swap, or read alone with --venues okx', () => {
+    const merged = cvd('--symbol', 'BTC-USDT');
+    assert.equal(merged.code, 2);
+    assert.match(merged.err, /BTC-USDT is OKX spot/);
+    assert.match(merged.err, /--symbol BTC-USDT-SWAP/);
+    assert.match(merged.err, /--venues okx/);
+    const alone = cvd('--symbol', 'BTC-USDT', '--venues', 'okx', '--per-venue');
+    assert.equal(alone.code, 0, alone.err);
+    const json = JSON.parse(alone.out) as { bars: Bar[]; venues: Record<string, Bar[]> };
+    assert.deepEqual(Object.keys(json.venues), ['okx']);
+    assert.equal(json.bars.length, 1);
+    // The spot trades are all of it: nothing of the Binance perpetual came in.
+    assert.equal(json.bars[0].open_time_ms, Date.UTC(2022, 4, 13, 16));
+  });
+
+  it('an OKX-only instrument is read on OKX alone, and refused on venues that do not list it', () => {
+    const r = run(['cvd', '--symbol', 'UNI-USD-SWAP', '--timeframe', '1h', '--home', home]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /cvd of okx UNI-USD-SWAP:/);
+    assert.doesNotMatch(r.out, /binance|bybit/);
+    const wrong = cvd('--symbol', 'UNI-USD-SWAP', '--venues', 'binance,bybit');
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.err, /UNI-USD-SWAP is an OKX perpetual swap, listed on OKX only/);
+    const future = run(['footprint', '--symbol', 'btc-usd-220527', '--timeframe', '1m', '--tick', '0.1', '--json', '--home', home]);
+    assert.equal(future.code, 0, future.err);
+    assert.ok((JSON.parse(future.out) as { candles: unknown[] }).candles.length > 0);
+  });
+
+  it('a typo is an error suggesting the closest symbols, for every command reading a market', () => {
+    for (const cmd of [['cvd'], ['sizes'], ['footprint', '--tick', '1'], ['divergence'], ['book', '--venue', 'binance']]) {
+      const r = run([...cmd, '--symbol', 'BTCUSTD', '--home', home]);
+      assert.equal(r.code, 2, `${cmd[0]}: ${r.out}${r.err}`);
+      assert.match(r.err, /--symbol BTCUSTD: no such market/, cmd[0]);
+      assert.match(r.err, /did you mean [^?]*\bBTCUSDT\b/, cmd[0]);
+    }
+  });
+
+  it('a market only the store knows (not in the bundled instruments) resolves, with no suggestion', () => {
+    const r = run(['cvd', '--symbol', 'SUSHI', '--venues', 'binance', '--json', '--home', home]);
+    assert.equal(r.code, 0, r.err);
+    assert.ok((JSON.parse(r.out) as { bars: Bar[] }).bars.length > 0);
+  });
+
+  it('edit distance counts a swapped pair as one edit, and suggestions are nearest first', () => {
+    assert.equal(editDistance('BTCUSTD', 'BTCUSDT'), 1);
+    assert.equal(editDistance('', 'ABC'), 3);
+    fc.assert(fc.property(fc.string({ maxLength: 12 }), fc.string({ maxLength: 12 }), (a, b) => {
+      const d = editDistance(a, b);
+      assert.equal(d, editDistance(b, a));
+      assert.ok(d <= Math.max(a.length, b.length));
+      assert.equal(d === 0, a === b);
+    }));
+    assert.deepEqual(closestSymbols('ETHUSTD', ['BTCUSDT', 'ETHUSDT', 'ETH', 'SOLUSDT']), ['ETHUSDT']);
+    assert.deepEqual(closestSymbols('XYZ', ['BTCUSDT']), []);
+  });
+
+  it('tells OKX instrument kinds apart by their ids', () => {
+    assert.equal(okxKind('BTC-USDT'), 'spot');
+    assert.equal(okxKind('BTC-USDT-SWAP'), 'swap');
+    assert.equal(okxKind('BTC-USD-220527'), 'future');
+    assert.equal(okxKind('BTC-USD-220527-30000-C'), 'option');
+    assert.equal(okxKind('BTCUSDT'), undefined);
+  });
+});
