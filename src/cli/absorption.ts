@@ -34,7 +34,7 @@ export function registerAbsorption(program: Command): void {
       .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
       .requiredOption('--zones-at <time>', 'the clusters of the liquidations up to this time are the zones; events come after it')
       .option('--venues <list>', 'comma-separated venues, merged (default binance,okx,bybit)')
-      .option('--from <time>', 'from this time, inclusive (also the start of the liquidation history)')
+      .option('--from <time>', 'from this time, inclusive, UTC unless a zone follows (also the start of the liquidation history)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--bps <width>', 'cluster bin width in basis points', String(DEFAULT_BPS))
       .option('--lookback <windows>', 'past 1m windows in the typical-volume median (also the warm-up)', '60')

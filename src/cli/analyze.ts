@@ -57,7 +57,7 @@ export function registerAnalyze(program: Command): void {
       .description("run every order-flow operator over a market's stored history: summary table + JSON/Parquet outputs")
       .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
       .option('--venues <list>', 'comma-separated venues, merged (default binance,okx,bybit)')
-      .option('--from <time>', 'from this time, inclusive')
+      .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--out <dir>', 'output folder (default <home>/analysis/<symbol>-<time>)')
       .option('--footprint-timeframe <tf>', 'footprint candle length', '1h')

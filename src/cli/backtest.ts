@@ -68,7 +68,7 @@ export function registerBacktest(program: Command): void {
       .description('backtest the seed strategy on stored history: exchange-accurate margin, realistic fills, prediction journal, null-model baseline, report.html')
       .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
       .option('--venues <list>', 'comma-separated venues whose flow is merged (default binance,okx,bybit); orders go to execution.venue (default: the first with trades)')
-      .option('--from <time>', 'from this time, inclusive')
+      .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--config <file>', 'strategy config, YAML or JSON (docs/BACKTEST.md lists every key and default)')
       .option('--out <dir>', 'run folder (default <home>/runs/<symbol>-<time>)')

@@ -35,7 +35,7 @@ export function registerBook(program: Command): void {
       .description('walls in the stored order book and what became of them: pulled (bait), consumed, resting; imbalance near the touch')
       .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset')
       .requiredOption('--venue <venue>', `one venue's book (${VENUES.join(', ')})`)
-      .option('--from <time>', 'from this time, inclusive (diffs before the next snapshot cannot be applied)')
+      .option('--from <time>', 'from this time, inclusive, UTC unless a zone follows (diffs before the next snapshot cannot be applied)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--tick <size>', 'tick size (default from the instrument)')
       .option('--wall-multiple <x>', 'a wall is a level at least this many times the typical level size', '5')

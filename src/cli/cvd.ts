@@ -36,7 +36,7 @@ export function registerCvd(program: Command): void {
       .option('--timeframe <tf>', 'bar length: 1m, 15m, 1h, 4h, 1d... (bars open at UTC multiples)', '1m')
       .option('--reset <mode>', `restart cvd each: ${CVD_RESETS.join(' | ')}`, 'none')
       .option('--sessions <list>', 'sessions for --reset session, UTC', sessionsText(DEFAULT_SESSIONS))
-      .option('--from <time>', 'from this time, inclusive (2024-11-01, ISO time or epoch ms)')
+      .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--per-venue', 'also one series per venue ("venues" in JSON)')
       .option('--json', 'print {"bars":[{"open_time_ms","buy_volume","sell_volume","delta","cvd"}]} for scripts'),

@@ -27,7 +27,7 @@ export function registerExport(program: Command): void {
       .requiredOption('--out <dir>', 'output folder (one sub-folder per table)')
       .option('--venue <venue>', `only this venue (${VENUES.join(', ')})`)
       .option('--symbol <symbol>', 'only this market: a venue-native symbol (AKTUSDT, AKT-USDT-SWAP) or a base asset (AKT = its perpetual on every venue)')
-      .option('--from <time>', 'from this time, inclusive (2024-11-01, ISO time or epoch ms)')
+      .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--tables <list>', `comma-separated tables (default all: ${DATA_TABLES.join(',')})`),
   )

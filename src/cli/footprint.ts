@@ -43,7 +43,7 @@ export function registerFootprint(program: Command): void {
       .option('--timeframe <tf>', 'candle length: 1m, 5m, 15m, 1h, 4h, 1d...', '1m')
       .option('--level-ticks <n>', 'level height in ticks (native mode)', '1')
       .option('--tick <size>', 'tick size (native mode; default from the instrument)')
-      .option('--from <time>', 'from this time, inclusive (native mode)')
+      .option('--from <time>', 'from this time, inclusive, UTC unless a zone follows (native mode)')
       .option('--to <time>', 'up to this time, exclusive (native mode)')
       .option('--imbalance-ratio <r>', 'diagonal imbalance ratio', '3')
       .option('--imbalance-volume <v>', 'minimum volume for an imbalance (default 0; freqtrade mode 1, as its docs)')

@@ -34,7 +34,7 @@ export function registerLevels(program: Command): void {
       .description('predicted liquidation levels: where positions opened as open interest grew would be liquidated')
       .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
       .option('--venues <list>', 'comma-separated venues, merged (default binance,okx,bybit)')
-      .option('--from <time>', 'from this time, inclusive')
+      .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--at <time>', 'snapshot time (default: the last open-interest or trade time)')
       .option('--bps <width>', 'price bin width in basis points (log-price bins)', '10')

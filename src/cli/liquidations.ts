@@ -299,7 +299,7 @@ export function registerLiquidations(program: Command): void {
       .description('realized liquidation clusters (price zones of decayed liquidated notional, per side liquidated) or a time x price heatmap')
       .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue)')
       .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')})`)
-      .option('--from <time>', 'from this time, inclusive (2024-11-01, ISO time or epoch ms)')
+      .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--bps <b>', `log-price bins of b basis points (default ${DEFAULT_BPS} unless --bin-ticks)`)
       .option('--bin-ticks <n>', 'price bins of n ticks instead (tick from the instrument registry, or --tick)')

@@ -35,11 +35,13 @@ export function buildProgram(): Command {
       'after',
       `
 Store: one DuckDB file under --home, $ORDERFLOW_HOME or ./orderflow-data (docs/SCHEMA.md).
+Times: 2024-11-01, 2024-11-01T12:00:00 or epoch ms, always UTC unless a zone follows (Z, +02:00);
+--from is inclusive and --to exclusive in every command, download's days included.
 
 Examples:
   $ orderflow demo                                   # import the bundled real samples, show a summary
   $ orderflow import BTCUSDT-aggTrades-2024-01-01.zip
-  $ orderflow download --venue binance --symbol AKTUSDT --kinds aggTrades,metrics --from 2024-11-01 --to 2024-11-14
+  $ orderflow download --venue binance --symbol AKTUSDT --kinds aggTrades,metrics --from 2024-11-01 --to 2024-11-15
   $ orderflow info --json
   $ orderflow export --out ./parquet --venue binance
   $ orderflow cvd --symbol BTCUSDT --timeframe 15m --reset day

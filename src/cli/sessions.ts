@@ -82,7 +82,7 @@ export function registerSessions(program: Command): void {
       .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue)')
       .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')}; add binance-spot by name)`)
       .option('--sessions <list>', 'session windows, UTC', sessionsText(DEFAULT_SESSIONS))
-      .option('--from <time>', 'from this time, inclusive (2024-11-01, ISO time or epoch ms)')
+      .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--json', 'print {"sessions":[{"date","session","open",...,"volume","notional",...,"print_p50","impact_bps_per_m"}]} for scripts'),
   )

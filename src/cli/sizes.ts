@@ -113,7 +113,7 @@ export function registerSizes(program: Command): void {
       .option('--fixed <m,l,w>', 'fixed thresholds in quote notional where medium, large and whale start (whale may be inf); default adaptive')
       .option('--window-hours <h>', 'adaptive thresholds: rolling window of print notional, hours (default 24)')
       .option('--big-min <bucket>', `smallest bucket listed in big_prints: ${BIG_MINS.join(' | ')}`, 'whale')
-      .option('--from <time>', 'from this time, inclusive (2024-11-01, ISO time or epoch ms)')
+      .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--json', 'print {"bars":[{"open_time_ms","buy_notional",...,"small":{...},"big_prints":[...]}]} for scripts'),
   )

@@ -147,3 +147,19 @@ describe('--symbol resolution', () => {
     assert.equal(okxKind('BTCUSDT'), undefined);
   });
 });
+
+describe('download without DNS', () => {
+  it('stops at the first file whose host does not resolve, naming the host, instead of retrying every file', () => {
+    const dir = tempDir();
+    const started = Date.now();
+    // .invalid never resolves (RFC 6761); 20 days x 5 attempts each would take minutes of backoff.
+    const r = run(['download', '--venue', 'binance', '--symbol', 'BTCUSDT', '--from', '2024-08-01', '--to', '2024-08-21', '--concurrency', '1', '--retries', '4',
+      '--base-url', 'http://archive.invalid', '--no-import', '--dir', join(dir, 'files'), '--home', join(dir, 'home')]);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.err, /stopped early: cannot resolve archive\.invalid \((ENOTFOUND|EAI_AGAIN)\): .*check the network/);
+    assert.match(r.err, /\(19 more files not tried\)/);
+    assert.doesNotMatch(r.err, /retry/i);
+    assert.match(r.out, /^1 files: .* 1 failed/m);
+    assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
+  });
+});
