@@ -104,7 +104,8 @@ Examples:
         const stored = await storedMarkets(store, q.pairs);
         let footprint;
         try {
-          footprint = { timeframeMs: fpTf, tick: registryTick(stored), levelTicks };
+          // No market with trades: no footprint, and nothing to take a tick from.
+          if (stored.length > 0) footprint = { timeframeMs: fpTf, tick: registryTick(stored), levelTicks };
         } catch (e) {
           footprintNote = `footprint skipped: ${(e as Error).message}`;
           delete outputs.footprint;
@@ -140,7 +141,7 @@ Examples:
       }
       const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
       if (trades === 0 && !liquidation) {
-        console.log(`nothing stored for ${what}${q.fromMs !== undefined || q.toMs !== undefined ? ' in that time range' : ''}`);
+        console.log(`no trades and no liquidations stored for ${what}${q.fromMs !== undefined || q.toMs !== undefined ? ' in that time range' : ''}: nothing to analyze (orderflow info lists what is stored)`);
         return;
       }
       const out = resolve(opts.out ?? join(home, 'analysis', `${opts.symbol.toUpperCase()}-${new Date().toISOString().replace(/[:.]/g, '-')}`));

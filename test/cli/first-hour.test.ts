@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -124,6 +125,19 @@ describe('--symbol resolution', () => {
     const r = run(['cvd', '--symbol', 'SUSHI', '--venues', 'binance', '--json', '--home', home]);
     assert.equal(r.code, 0, r.err);
     assert.ok((JSON.parse(r.out) as { bars: Bar[] }).bars.length > 0);
+  });
+
+  it('analyze on a market with nothing stored says so, and writes nothing', () => {
+    const out = join(tempDir(), 'analysis');
+    for (const extra of [[], ['--from', '2030-01-01']]) {
+      const r = run(['analyze', '--symbol', 'ETH', '--home', home, '--out', out, ...extra]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /no trades and no liquidations stored for binance ETHUSDT, okx ETH-USDT-SWAP, bybit ETHUSDT.*: nothing to analyze/);
+      assert.doesNotMatch(r.err, /tick/);
+    }
+    const later = run(['analyze', '--symbol', 'BTCUSDT', '--venues', 'binance', '--home', home, '--out', out, '--from', '2030-01-01']);
+    assert.match(later.out, /stored for binance BTCUSDT in that time range: nothing to analyze/);
+    assert.ok(!existsSync(out));
   });
 
   it('edit distance counts a swapped pair as one edit, and suggestions are nearest first', () => {
