@@ -177,3 +177,21 @@ describe('download without DNS', () => {
     assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
   });
 });
+
+describe('footprint --compat freqtrade on freqtrade\'s own files', () => {
+  const FT = join(ROOT, 'test/fixtures/freqtrade');
+  it("reads its test CSV and its data folder's feather and json.gz; a missing --input is one clear line", () => {
+    const dir = tempDir();
+    for (const [input, trades] of [['orderflow/public_trades_list.csv', 1000], ['trades/XRP_ETH-trades.feather', 12_477], ['trades/XRP_ETH-trades.json.gz', 12_477]] as const) {
+      const r = run(['footprint', '--compat', 'freqtrade', '--input', join(FT, input), '--timeframe', '5m', '--scale', '0.05', '--out', join(dir, 'out.json')]);
+      assert.equal(r.code, 0, `${input}: ${r.err}`);
+      assert.match(r.err, new RegExp(`^${trades} trades -> \\d+ candles written`));
+    }
+    const missing = run(['footprint', '--compat', 'freqtrade', '--input', join(dir, 'BTC_USDT-trades.feather'), '--out', join(dir, 'out.json')]);
+    assert.equal(missing.code, 2);
+    assert.equal(missing.err.trim(), `orderflow: --input ${join(dir, 'BTC_USDT-trades.feather')}: no such file`);
+    const none = run(['footprint', '--compat', 'freqtrade', '--out', join(dir, 'out.json')]);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /--compat freqtrade needs --input <trades file>/);
+  });
+});
