@@ -102,7 +102,7 @@ describe("freqtrade's data-directory trades files", () => {
   });
 
   it('bad trades name the place, field and value', async () => {
-    const bad: [string, string, string | RegExp][] = [
+    const bad: [string, string, RegExp][] = [
       ['a.json', '[[1570752011620,"1",null,"hold",1.0,2.0,2.0]]', /a\.json: trade 1: expected buy or sell .*field side, value "hold"/],
       ['b.json', '[[1570752011620,"1",null,"buy",1.0,2.0,2.0],[1570752011621,"2",null,"sell",-1,2.0,2.0]]', /b\.json: trade 2: must be a number > 0 \(field price, value "-1"\)/],
       ['c.json', '[[1570752011620,"1",null,"buy",1.0,2.0,2.0],[15707520', /c\.json: trade 2: the file ends inside the list/],
