@@ -87,7 +87,7 @@ config + same seed = byte-identical results.
 
 Examples:
   $ orderflow backtest --symbol BTC --from 2024-08-01 --to 2024-08-15
-  $ orderflow backtest --symbol AKT --config strategy.yaml --out ./akt-run --null-seeds 50
+  $ orderflow backtest --symbol AKT --config examples/strategy.yaml --out ./akt-run --null-seeds 50
   $ orderflow backtest --symbol BTC --strategy ./my-strategy.ts`,
     )
     .action(async (opts: BacktestOpts) => {

@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { delimiter, isAbsolute, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { DB_FILE, resolveHome } from '../store/store.ts';
@@ -53,4 +54,33 @@ function zoneOffsetMs(zone: string | undefined): number {
   const sign = zone[0] === '-' ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0')) * 60_000;
+}
+
+/** This checkout's or installation's launcher. */
+const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
+
+/** Whether `name` is an executable on PATH; `target`: and resolves to that file. */
+export function onPath(name: string, target?: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    try {
+      const found = realpathSync(join(dir, name));
+      if (target === undefined || found === realpathSync(target)) return true;
+    } catch {
+      // not there
+    }
+  }
+  return false;
+}
+
+/**
+ * How to run orderflow again from the working directory, for "next:" hints: `orderflow` when that
+ * name on PATH is this installation (npm install -g), else this checkout's bin/orderflow, relative
+ * when below the working directory.
+ */
+export function selfCommand(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  if (onPath('orderflow', BIN, env)) return 'orderflow';
+  const rel = relative(cwd, BIN);
+  if (rel.startsWith('..') || isAbsolute(rel)) return BIN;
+  return rel.includes(sep) ? rel : `.${sep}${rel}`;
 }

@@ -330,7 +330,7 @@ Examples:
   $ orderflow margin --venue bybit --symbol BTCUSDT --side long --entry 20000 --qty 1 --wallet 400   # leverage 50x implied
   $ orderflow margin --venue bybit --symbol BTCUSDT --side long --entry 20000 --qty 1 --leverage 50 --wallet 900
   $ orderflow margin --venue binance --symbol ETHUSDT --side long --entry 1456.84 --qty 3683.979 --leverage 5 \\
-      --mode cross --wallet 1535443.01 --mmr 0.1 --maint-amount 135365 --portfolio positions.json`,
+      --mode cross --wallet 1535443.01 --mmr 0.1 --maint-amount 135365 --portfolio examples/positions.json`,
     )
     .action((opts: MarginOpts) => {
       const registry = loadBundledInstruments();

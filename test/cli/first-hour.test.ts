@@ -4,13 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { parseTime } from '../../src/cli/common.ts';
 import { closestSymbols, editDistance, okxKind } from '../../src/core/symbols.ts';
+import { defaultConfig, loadConfig } from '../../src/engine/config.ts';
 import { tempDir } from '../helpers/store.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -193,5 +194,46 @@ describe('footprint --compat freqtrade on freqtrade\'s own files', () => {
     const none = run(['footprint', '--compat', 'freqtrade', '--out', join(dir, 'out.json')]);
     assert.equal(none.code, 2);
     assert.match(none.err, /--compat freqtrade needs --input <trades file>/);
+  });
+});
+
+describe('the README examples run in a checkout', () => {
+  it('every examples/ file the README names ships, and they run as the README says', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const named = [...new Set([...readme.matchAll(/examples\/[\w.-]+/g)].map((m) => m[0]))];
+    assert.deepEqual(named.filter((f) => f !== 'examples/README.md').sort(), ['examples/positions.json', 'examples/strategy.yaml', 'examples/trades.csv']);
+    for (const f of named) assert.ok(existsSync(join(ROOT, f)), f);
+
+    const margin = run(['margin', '--venue', 'binance', '--symbol', 'ETHUSDT', '--side', 'long', '--entry', '1456.84', '--qty', '3683.979', '--leverage', '5',
+      '--mode', 'cross', '--wallet', '1535443.01', '--mmr', '0.1', '--maint-amount', '135365', '--portfolio', join(ROOT, 'examples/positions.json'), '--json']);
+    assert.equal(margin.code, 0, margin.err);
+    assert.equal((JSON.parse(margin.out) as { liquidationPrice: number }).liquidationPrice.toFixed(2), '1153.26', "Binance's cross example");
+
+    const out = join(tempDir(), 'result.json');
+    const fp = run(['footprint', '--compat', 'freqtrade', '--input', join(ROOT, 'examples/trades.csv'), '--timeframe', '1m', '--scale', '0.5',
+      '--imbalance-ratio', '3', '--imbalance-volume', '1', '--stacked-range', '3', '--out', out]);
+    assert.equal(fp.code, 0, fp.err);
+    assert.match(fp.err, /^1500 trades -> 5 candles written/);
+    const candles = (JSON.parse(readFileSync(out, 'utf8')) as { candles: { total_trades: number }[] }).candles;
+    assert.equal(candles.reduce((s, c) => s + c.total_trades, 0), 1500);
+
+    const cfg = loadConfig(join(ROOT, 'examples/strategy.yaml'));
+    const def = defaultConfig();
+    assert.deepEqual([cfg.risk.leverage, cfg.execution.venue, cfg.nullModel.seeds, cfg.signals.divergence.timeframes], [2, 'binance', 50, [3_600_000]]);
+    assert.deepEqual(cfg.costs, def.costs, 'keys not written keep their defaults');
+  });
+
+  it("the demo's next: line is a command that works from where it was run", () => {
+    const home = join(tempDir(), 'demo');
+    const demo = spawnSync(BIN, ['demo', '--home', home], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, CI: 'true' } });
+    assert.equal(demo.status, 0, demo.stderr);
+    const next = /^next: (.*)$/m.exec(demo.stdout)?.[1];
+    assert.ok(next, demo.stdout);
+    const first = next.split('   |   ')[0];
+    assert.equal(first, `bin/orderflow info --home ${home}`);
+    const [cmd, ...args] = first.split(' ');
+    const info = spawnSync(cmd, args, { encoding: 'utf8', cwd: ROOT });
+    assert.equal(info.status, 0, info.stderr);
+    assert.match(info.stdout, /files imported/);
   });
 });
