@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { VENUES, type Venue } from '../core/events.ts';
-import { symbolsMatching } from '../core/instruments.ts';
+import { baseAssetOf, symbolsMatching } from '../core/instruments.ts';
+import { closestSymbols } from '../core/symbols.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { LIQUIDATION_SAMPLING } from '../venues/liquidation-sampling.ts';
 import { Store } from '../store/store.ts';
@@ -53,7 +54,8 @@ Examples:
         }
         console.log(`store ${store.path}: ${s.imports} files imported\n`);
         if (s.datasets.length === 0) {
-          console.log(keep ? `nothing stored for ${opts.symbol} (${[...keep].join(', ')})` : 'no events yet: run orderflow import <files>');
+          const close = keep ? closestSymbols(opts.symbol!, all.datasets.flatMap((d) => [d.symbol, baseAssetOf(d.symbol)])) : [];
+          console.log(keep ? `nothing stored for ${opts.symbol} (${[...keep].join(', ')})${close.length > 0 ? `; did you mean ${close.join(', ')}?` : ''}` : 'no events yet: run orderflow import <files>');
           return;
         }
         console.log(table(

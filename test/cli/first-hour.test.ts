@@ -122,6 +122,15 @@ describe('--symbol resolution', () => {
     }
   });
 
+  it('info and export keep an OKX-only id to itself, and suggest names on a miss', () => {
+    const spot = run(['info', '--symbol', 'BTC-USDT', '--json', '--home', home]);
+    assert.equal(spot.code, 0, spot.err);
+    const sets = (JSON.parse(spot.out) as { datasets: { venue: string; symbol: string }[] }).datasets;
+    assert.ok(sets.length > 0);
+    assert.deepEqual([...new Set(sets.map((d) => `${d.venue} ${d.symbol}`))], ['okx BTC-USDT'], 'not the Binance perpetual BTCUSDT');
+    assert.match(run(['info', '--symbol', 'BTCUSTD', '--home', home]).out, /nothing stored for BTCUSTD .*; did you mean BTCUSDT\b/);
+  });
+
   it('a market only the store knows (not in the bundled instruments) resolves, with no suggestion', () => {
     const r = run(['cvd', '--symbol', 'SUSHI', '--venues', 'binance', '--json', '--home', home]);
     assert.equal(r.code, 0, r.err);
