@@ -31,7 +31,7 @@ export function registerCvd(program: Command): void {
     program
       .command('cvd')
       .description('cumulative volume delta per bar from stored trades: buy, sell, delta, cvd (base units)')
-      .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue)')
+      .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue); other OKX ids (UNI-USD-SWAP, spot BTC-USDT with --venues okx) are OKX\'s alone')
       .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')}; add binance-spot by name)`)
       .option('--timeframe <tf>', 'bar length: 1m, 15m, 1h, 4h, 1d... (bars open at UTC multiples)', '1m')
       .option('--reset <mode>', `restart cvd each: ${CVD_RESETS.join(' | ')}`, 'none')
