@@ -17,14 +17,23 @@ export async function knownMarkets(store: Store): Promise<Set<string>> {
   return new Set(rows.map((r) => `${r.venue}:${r.symbol}`));
 }
 
+/** Whether the instruments table lists the market or an event table holds a row of it (stops at the first). */
+async function holds(store: Store, venue: Venue, symbol: string): Promise<boolean> {
+  for (const table of ['instruments', ...EVENT_TABLES.map((t) => t.table)]) {
+    const rows = await store.rows(`SELECT 1 FROM ${table} WHERE venue::VARCHAR = $1 AND symbol = $2 LIMIT 1`, [venue, symbol]);
+    if (rows.length > 0) return true;
+  }
+  return false;
+}
+
 /**
  * Throws a UsageError naming the closest known symbols when none of `pairs` is a market the
  * registry or the store knows.
  */
 export async function confirmMarket(store: Store, registry: InstrumentRegistry, input: string, pairs: readonly (readonly [Venue, string])[], option = '--symbol'): Promise<void> {
   if (pairs.some(([v, s]) => registry.get(v, s) !== undefined)) return;
+  for (const [v, s] of pairs) if (await holds(store, v, s)) return;
   const known = await knownMarkets(store);
-  if (pairs.some(([v, s]) => known.has(`${v}:${s}`))) return;
   const candidates = new Set<string>();
   for (const i of registry.all()) candidates.add(i.symbol).add(i.base);
   for (const k of known) {
