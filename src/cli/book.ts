@@ -56,7 +56,7 @@ Examples:
       if (!(VENUES as readonly string[]).includes(opts.venue)) throw new UsageError(`--venue: unknown venue ${JSON.stringify(opts.venue)}; known: ${VENUES.join(', ')}`);
       const venue = opts.venue as Venue;
       const registry = loadBundledInstruments();
-      const [[, symbol]] = marketPairs(registry, opts.symbol, [venue], true);
+      const [[, symbol]] = marketPairs(registry, opts.symbol, [venue], true, '--symbol', '--venue');
       const fromMs = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
       const toMs = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
       const store = await Store.open(existingHome(opts), { readOnly: true });

@@ -33,7 +33,7 @@ const KIND_TEXT: Record<OkxKind, string> = { spot: 'OKX spot', swap: 'an OKX per
  * (venue, venue-native symbol) pairs an input names on `venues`. `explicit`: the user chose the
  * venues (`--venues`), so a venue that cannot list the symbol is an error rather than skipped.
  */
-export function marketPairs(registry: InstrumentRegistry, input: string, venues: readonly Venue[], explicit: boolean, option = '--symbol'): [Venue, string][] {
+export function marketPairs(registry: InstrumentRegistry, input: string, venues: readonly Venue[], explicit: boolean, option = '--symbol', venuesOption = '--venues'): [Venue, string][] {
   const up = input.trim().toUpperCase();
   if (up === '') throw new UsageError(`${option}: empty symbol`);
   const kind = okxKind(up);
@@ -41,10 +41,10 @@ export function marketPairs(registry: InstrumentRegistry, input: string, venues:
   if (crossVenue) return venues.map((v): [Venue, string] => [v, venueSymbol(registry, v, up)]);
   const perp = `${up.split('-')[0]}-USDT-SWAP`;
   if (!venues.includes('okx')) {
-    throw new UsageError(`${option} ${up} is ${KIND_TEXT[kind]}, listed on OKX only: add okx to --venues (or use ${perp}, or the base asset ${up.split('-')[0]}, for the USDT perpetual on every venue)`);
+    throw new UsageError(`${option} ${up} is ${KIND_TEXT[kind]}, listed on OKX only: add okx to ${venuesOption} (or use ${perp}, or the base asset ${up.split('-')[0]}, for the USDT perpetual on every venue)`);
   }
   if (explicit && venues.some((v) => v !== 'okx')) {
-    throw new UsageError(`${option} ${up} is ${KIND_TEXT[kind]}, listed on OKX only: drop ${venues.filter((v) => v !== 'okx').join(', ')} from --venues`);
+    throw new UsageError(`${option} ${up} is ${KIND_TEXT[kind]}, listed on OKX only: drop ${venues.filter((v) => v !== 'okx').join(', ')} from ${venuesOption}`);
   }
   if (kind === 'spot' && !explicit) {
     throw new UsageError(
