@@ -41,7 +41,7 @@ export function marketPairs(registry: InstrumentRegistry, input: string, venues:
   if (crossVenue) return venues.map((v): [Venue, string] => [v, venueSymbol(registry, v, up)]);
   const perp = `${up.split('-')[0]}-USDT-SWAP`;
   if (!venues.includes('okx')) {
-    throw new UsageError(`${option} ${up} is ${KIND_TEXT[kind]}, listed on OKX only: add okx to ${venuesOption} (or use ${perp}, or the base asset ${up.split('-')[0]}, for the USDT perpetual on every venue)`);
+    throw new UsageError(`${option} ${up} is ${KIND_TEXT[kind]}, listed on OKX only: ${venuesOption === '--venue' ? 'use --venue okx' : `add okx to ${venuesOption}`} (or use ${perp}, or the base asset ${up.split('-')[0]}, for the USDT perpetual on every venue)`);
   }
   if (explicit && venues.some((v) => v !== 'okx')) {
     throw new UsageError(`${option} ${up} is ${KIND_TEXT[kind]}, listed on OKX only: drop ${venues.filter((v) => v !== 'okx').join(', ')} from ${venuesOption}`);
