@@ -17,10 +17,10 @@
 import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import { CompressionType, compressionRegistry, tableFromIPC, type Table } from 'apache-arrow';
+import { CompressionType, compressionRegistry, type Data, DataType, makeVector, Precision, tableFromIPC, type Table } from 'apache-arrow';
 import { FileError, ParseError } from '../../core/errors.ts';
 import { lz4FrameDecompress } from '../../core/lz4.ts';
-import { MAX_MS, MIN_MS } from '../../core/parse-util.ts';
+import { MAX_MS, MIN_MS, POW10 } from '../../core/parse-util.ts';
 
 /** Trades as columns, in file order: what the freqtrade-compatible footprint reads. */
 export interface TradeRows {
@@ -36,10 +36,19 @@ export interface TradeRows {
 /** Growable columns. */
 export class TradeRowsBuilder {
   length = 0;
-  ts = new Float64Array(1 << 16);
-  price = new Float64Array(1 << 16);
-  amount = new Float64Array(1 << 16);
-  side = new Int8Array(1 << 16);
+  ts: Float64Array;
+  price: Float64Array;
+  amount: Float64Array;
+  side: Int8Array;
+
+  /** `capacity`: rows expected, when known (no regrowth up to it). */
+  constructor(capacity = 1 << 16) {
+    const cap = Math.max(1, capacity);
+    this.ts = new Float64Array(cap);
+    this.price = new Float64Array(cap);
+    this.amount = new Float64Array(cap);
+    this.side = new Int8Array(cap);
+  }
 
   push(ts: number, price: number, amount: number, side: number): void {
     if (this.length === this.ts.length) this.grow();
@@ -121,20 +130,57 @@ export function readFreqtradeFeather(path: string): TradeRows {
   if (missing.length > 0) {
     throw new FileError('E_FORMAT', path, `no column ${missing.join(', ')}: expected freqtrade's trade columns ${FREQTRADE_TRADE_COLUMNS.join(', ')} (got ${names.join(', ') || 'none'})`);
   }
-  const out = new TradeRowsBuilder();
-  const ts = table.getChild('timestamp')!;
-  const side = table.getChild('side')!;
-  const price = table.getChild('price')!;
-  const amount = table.getChild('amount')!;
-  for (let i = 0; i < table.numRows; i++) {
+  const out = new TradeRowsBuilder(table.numRows);
+  const cols = ['timestamp', 'side', 'price', 'amount'].map((c) => table.getChild(c)!);
+  for (let k = 0; k < cols[0].data.length; k++) {
+    const [ts, side, price, amount] = cols.map((c) => c.data[k]);
     try {
-      out.push(timestampOf(ts.get(i)), positiveOf(price.get(i), 'price'), positiveOf(amount.get(i), 'amount'), sideOf(side.get(i)));
+      if (fastBatch(ts, side, price, amount, out)) continue;
+      const [tv, sv, pv, av] = [ts, side, price, amount].map((d) => makeVector(d));
+      for (let i = 0; i < ts.length; i++) {
+        out.push(timestampOf(tv.get(i)), positiveOf(pv.get(i), 'price'), positiveOf(av.get(i), 'amount'), sideOf(sv.get(i)));
+      }
     } catch (e) {
-      if (e instanceof ParseError) throw e.at(`${path}: row ${i + 1}`);
+      // Only good rows were pushed: the bad one is the next.
+      if (e instanceof ParseError) throw e.at(`${path}: row ${out.length + 1}`);
       throw e;
     }
   }
   return out.done();
+}
+
+/**
+ * One record batch read straight from its buffers (int64 timestamps, utf8 sides, float64 prices
+ * and amounts, no nulls: what pandas writes for freqtrade); false, with nothing pushed, when the
+ * batch has another shape and must go through the generic accessors.
+ */
+function fastBatch(ts: Data, side: Data, price: Data, amount: Data, out: TradeRowsBuilder): boolean {
+  const plain = (d: Data) => d.offset === 0 && d.nullCount === 0;
+  if (![ts, side, price, amount].every(plain)) return false;
+  if (!(DataType.isInt(ts.type) && ts.type.bitWidth === 64 && DataType.isUtf8(side.type) && DataType.isFloat(price.type) && DataType.isFloat(amount.type))) return false;
+  if (price.type.precision !== Precision.DOUBLE || amount.type.precision !== Precision.DOUBLE) return false;
+  // int64 as two int32 halves: exact for |ms| < 2^53, and without a BigInt per row.
+  const big = ts.values as BigInt64Array;
+  const t = new Int32Array(big.buffer, big.byteOffset, big.length * 2);
+  const p = price.values as Float64Array;
+  const a = amount.values as Float64Array;
+  const offs = side.valueOffsets as Int32Array;
+  const bytes = side.values as Uint8Array;
+  for (let i = 0; i < ts.length; i++) {
+    const ms = t[2 * i + 1] * 4294967296 + (t[2 * i] >>> 0);
+    const o = offs[i];
+    const len = offs[i + 1] - o;
+    const sd = len === 3 && bytes[o] === 0x62 && bytes[o + 1] === 0x75 && bytes[o + 2] === 0x79 ? 1 : len === 4 && bytes[o] === 0x73 && bytes[o + 1] === 0x65 && bytes[o + 2] === 0x6c && bytes[o + 3] === 0x6c ? -1 : 0;
+    if (!(ms >= MIN_MS && ms < MAX_MS && p[i] > 0 && p[i] < Infinity && a[i] > 0 && a[i] < Infinity && sd !== 0)) {
+      // The checked path names the field.
+      timestampOf(ms);
+      positiveOf(p[i], 'price');
+      positiveOf(a[i], 'amount');
+      sideOf(Buffer.from(bytes.subarray(o, o + len)).toString('utf8'));
+    }
+    out.push(ms, p[i], a[i], sd);
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,7 +188,6 @@ export function readFreqtradeFeather(path: string): TradeRows {
 
 /** No freqtrade trade comes near this; a longer element is not a trade. */
 const MAX_ELEMENT = 1 << 16;
-const SPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
 
 /** A freqtrade `<pair>-trades.json` or `.json.gz` (gzip detected from its first bytes). */
 export async function readFreqtradeJson(path: string): Promise<TradeRows> {
@@ -157,7 +202,12 @@ export async function readFreqtradeJson(path: string): Promise<TradeRows> {
   let escaped = false;
   let carry: Buffer | undefined;
   const where = () => `${path}: trade ${n + 1}`;
-  const take = (text: string) => {
+  const take = (buf: Buffer, s: number, e: number) => {
+    if (fastRow(buf, s, e, out)) {
+      n++;
+      return;
+    }
+    const text = buf.toString('utf8', s, e);
     let v: unknown;
     try {
       v = JSON.parse(text);
@@ -201,13 +251,13 @@ export async function readFreqtradeJson(path: string): Promise<TradeRows> {
         else if (b === 0x5b || b === 0x7b) depth++;
         else if (b === 0x5d || b === 0x7d) {
           if (--depth === 0) {
-            take(buf.toString('utf8', start, i + 1));
+            take(buf, start, i + 1);
             start = -1;
           }
         }
         continue;
       }
-      if (SPACE.has(b)) continue;
+      if (isSpace(b)) continue;
       if (closed) fail('nothing after the closing ]', b);
       if (!opened) {
         if (b !== 0x5b) fail('a JSON list of trades ([ ... ]) as freqtrade writes them', b);
@@ -227,6 +277,83 @@ export async function readFreqtradeJson(path: string): Promise<TradeRows> {
   if (!opened) throw new ParseError('E_JSON', 'empty file: expected a JSON list of trades').at(`${path}:1`);
   if (depth > 0 || !closed) throw new ParseError('E_JSON', 'the file ends inside the list: truncated?').at(where());
   return out.done();
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/**
+ * A row `[timestamp, id, type, side, price, amount, cost]` read straight from its bytes (no string,
+ * no JSON.parse): true when pushed. False for anything else (objects, odd values, bad trades),
+ * which then goes through JSON.parse and the checks that name the field.
+ */
+function fastRow(b: Buffer, s: number, e: number, out: TradeRowsBuilder): boolean {
+  if (b[s] !== 0x5b) return false;
+  at = s + 1;
+  const ts = numberAt(b, e);
+  if (!commaAt(b, e) || !skipValue(b, e) || !commaAt(b, e) || !skipValue(b, e) || !commaAt(b, e)) return false;
+  spaces(b, e);
+  const i = at;
+  let side = 0;
+  if (b[i] === 0x22 && b[i + 1] === 0x62 && b[i + 2] === 0x75 && b[i + 3] === 0x79 && b[i + 4] === 0x22) side = 1;
+  else if (b[i] === 0x22 && b[i + 1] === 0x73 && b[i + 2] === 0x65 && b[i + 3] === 0x6c && b[i + 4] === 0x6c && b[i + 5] === 0x22) side = -1;
+  else return false;
+  at += side === 1 ? 5 : 6;
+  if (!commaAt(b, e)) return false;
+  const price = numberAt(b, e);
+  if (!commaAt(b, e)) return false;
+  const amount = numberAt(b, e);
+  if (!(ts >= MIN_MS && ts < MAX_MS && price > 0 && price < Infinity && amount > 0 && amount < Infinity && at < e)) return false;
+  out.push(ts, price, amount, side);
+  return true;
+}
+
+// fastRow's cursor: module state rather than closures, which cost more than the row per call.
+let at = 0;
+
+function spaces(b: Buffer, e: number): void {
+  while (at < e && isSpace(b[at])) at++;
+}
+
+function commaAt(b: Buffer, e: number): boolean {
+  spaces(b, e);
+  return b[at++] === 0x2c;
+}
+
+function numberAt(b: Buffer, e: number): number {
+  spaces(b, e);
+  const a = at;
+  while (at < e && b[at] !== 0x2c && b[at] !== 0x5d && !isSpace(b[at])) at++;
+  return decimalAt(b, a, at);
+}
+
+/** Past one value: a string (escapes honoured) or a bare token such as null; false when the row ends first. */
+function skipValue(b: Buffer, e: number): boolean {
+  spaces(b, e);
+  if (b[at] === 0x22) {
+    for (at++; at < e && b[at] !== 0x22; at++) if (b[at] === 0x5c) at++;
+    at++;
+  } else while (at < e && b[at] !== 0x2c && b[at] !== 0x5d) at++;
+  return at < e;
+}
+
+/** A JSON number in b[s, e): plain decimals of up to 15 digits exactly from the bytes, others through Number. */
+function decimalAt(b: Buffer, s: number, e: number): number {
+  let m = 0;
+  let digits = 0;
+  let frac = -1;
+  for (let i = s; i < e; i++) {
+    const c = b[i];
+    if (c >= 0x30 && c <= 0x39) {
+      m = m * 10 + (c - 0x30);
+      if (frac >= 0) frac++;
+      if (++digits > 15) return Number(b.toString('latin1', s, e));
+    } else if (c === 0x2e && frac < 0) frac = 0;
+    else return e > s ? Number(b.toString('latin1', s, e)) : NaN;
+  }
+  if (digits === 0) return NaN;
+  return frac > 0 ? m / POW10[frac] : m;
 }
 
 function isGzip(path: string): boolean {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { makeVector, Table, tableFromArrays, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import fc from 'fast-check';
 import { readTradesInput, runFreqtradeFootprint } from '../../../src/cli/footprint-freqtrade.ts';
 import { FileError, ParseError, UsageError } from '../../../src/core/errors.ts';
@@ -119,6 +120,45 @@ describe("freqtrade's data-directory trades files", () => {
       assert.ok(e instanceof FileError && e.code === 'E_FORMAT');
       assert.match(e.message, /x\.feather: not a readable Feather \(Arrow IPC\) file/);
     });
+  });
+
+  it('JSON rows in any spacing and spelling read as JSON.parse reads them (fast path = slow path)', async () => {
+    const row = fc.record({
+      ts: fc.integer({ min: Date.UTC(2010, 0, 1), max: Date.UTC(2099, 0, 1) }),
+      id: fc.oneof(fc.string({ maxLength: 8 }), fc.integer()),
+      type: fc.constantFrom(null, 'limit', 'market'),
+      side: fc.constantFrom('buy', 'sell'),
+      price: fc.double({ min: 1e-8, max: 1e7, noNaN: true }),
+      amount: fc.double({ min: 1e-8, max: 1e7, noNaN: true }),
+      space: fc.constantFrom('', ' ', '\n  '),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 30 }), async (rows) => {
+        const text = `[${rows.map((r) => `[${[r.ts, JSON.stringify(r.id), JSON.stringify(r.type), JSON.stringify(r.side), r.price, r.amount, 1].join(`,${r.space}`)}${r.space}]`).join(',\n')}]`;
+        const t = await readFreqtradeJson(file('prop.json', text));
+        assert.deepEqual([...t.ts], rows.map((r) => r.ts));
+        assert.deepEqual([...t.price], rows.map((r) => r.price));
+        assert.deepEqual([...t.amount], rows.map((r) => r.amount));
+        assert.deepEqual([...t.side], rows.map((r) => (r.side === 'buy' ? 1 : -1)));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a feather of another shape (dictionary sides, nulls) goes through the checked path', () => {
+    const rows = ROWS.slice(0, 50);
+    const table = tableFromArrays({
+      timestamp: BigInt64Array.from(rows.map((r) => BigInt(r[0]))),
+      side: rows.map((r) => r[3]), // dictionary-encoded by apache-arrow
+      price: Float64Array.from(rows.map((r) => r[4])),
+      amount: Float64Array.from(rows.map((r) => r[5])),
+    });
+    assertRows(readFreqtradeFeather(file('dict.feather', Buffer.from(tableToIPC(table, 'file')))), rows);
+    const bad = tableFromArrays({ timestamp: BigInt64Array.from([1570752011620n, 1570752011621n]), side: ['buy', 'hold'], price: Float64Array.from([1, 2]), amount: Float64Array.from([1, 2]) });
+    assert.throws(() => readFreqtradeFeather(file('bad.feather', Buffer.from(tableToIPC(bad, 'file')))), /bad\.feather: row 2: expected buy or sell .*value "hold"/);
+    // Plain utf8 sides, as pandas writes them: the fast path, which must still name the field.
+    const badPrice = new Table({ timestamp: makeVector(BigInt64Array.from([1570752011620n])), side: vectorFromArray(['buy'], new Utf8()), price: makeVector(Float64Array.from([-1])), amount: makeVector(Float64Array.from([1])) });
+    assert.throws(() => readFreqtradeFeather(file('neg.feather', Buffer.from(tableToIPC(badPrice, 'file')))), /neg\.feather: row 1: must be a number > 0 \(field price, value "-1"\)/);
   });
 
   it('any truncation or byte flip of a JSON trades file is an error or the trades before it, never a crash', async () => {
