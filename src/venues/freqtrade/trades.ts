@@ -171,14 +171,9 @@ function fastBatch(ts: Data, side: Data, price: Data, amount: Data, out: TradeRo
     const o = offs[i];
     const len = offs[i + 1] - o;
     const sd = len === 3 && bytes[o] === 0x62 && bytes[o + 1] === 0x75 && bytes[o + 2] === 0x79 ? 1 : len === 4 && bytes[o] === 0x73 && bytes[o + 1] === 0x65 && bytes[o + 2] === 0x6c && bytes[o + 3] === 0x6c ? -1 : 0;
-    if (!(ms >= MIN_MS && ms < MAX_MS && p[i] > 0 && p[i] < Infinity && a[i] > 0 && a[i] < Infinity && sd !== 0)) {
-      // The checked path names the field.
-      timestampOf(ms);
-      positiveOf(p[i], 'price');
-      positiveOf(a[i], 'amount');
-      sideOf(Buffer.from(bytes.subarray(o, o + len)).toString('utf8'));
-    }
-    out.push(ms, p[i], a[i], sd);
+    if (ms >= MIN_MS && ms < MAX_MS && p[i] > 0 && p[i] < Infinity && a[i] > 0 && a[i] < Infinity && sd !== 0) out.push(ms, p[i], a[i], sd);
+    // Anything else through the checked path: it names the field, or accepts what it may (' buy').
+    else out.push(timestampOf(ms), positiveOf(p[i], 'price'), positiveOf(a[i], 'amount'), sideOf(Buffer.from(bytes.subarray(o, o + len)).toString('utf8')));
   }
   return true;
 }

@@ -159,6 +159,8 @@ describe("freqtrade's data-directory trades files", () => {
     // Plain utf8 sides, as pandas writes them: the fast path, which must still name the field.
     const badPrice = new Table({ timestamp: makeVector(BigInt64Array.from([1570752011620n])), side: vectorFromArray(['buy'], new Utf8()), price: makeVector(Float64Array.from([-1])), amount: makeVector(Float64Array.from([1])) });
     assert.throws(() => readFreqtradeFeather(file('neg.feather', Buffer.from(tableToIPC(badPrice, 'file')))), /neg\.feather: row 1: must be a number > 0 \(field price, value "-1"\)/);
+    const padded = new Table({ timestamp: makeVector(BigInt64Array.from([1570752011620n, 1570752011621n])), side: vectorFromArray(['buy', ' sell'], new Utf8()), price: makeVector(Float64Array.from([1, 2])), amount: makeVector(Float64Array.from([3, 4])) });
+    assert.deepEqual([...readFreqtradeFeather(file('pad.feather', Buffer.from(tableToIPC(padded, 'file')))).side], [1, -1]);
   });
 
   it('any truncation or byte flip of a JSON trades file is an error or the trades before it, never a crash', async () => {
