@@ -10,9 +10,9 @@ import { closestSymbols } from '../core/symbols.ts';
 import { EVENT_TABLES } from './schema.ts';
 import type { Store } from './store.ts';
 
-/** `venue:symbol` of every market listed in the instruments table or present in an event table. */
-export async function knownMarkets(store: Store): Promise<Set<string>> {
-  const parts = ['SELECT venue::VARCHAR AS venue, symbol FROM instruments', ...EVENT_TABLES.map((t) => `SELECT DISTINCT venue::VARCHAR AS venue, symbol FROM ${t.table}`)];
+/** `venue:symbol` of every market present in an event table, and (`listed`) in the instruments table. */
+export async function knownMarkets(store: Store, listed = true): Promise<Set<string>> {
+  const parts = [...(listed ? ['SELECT venue::VARCHAR AS venue, symbol FROM instruments'] : []), ...EVENT_TABLES.map((t) => `SELECT DISTINCT venue::VARCHAR AS venue, symbol FROM ${t.table}`)];
   const rows = await store.rows<{ venue: string; symbol: string }>(parts.join(' UNION '));
   return new Set(rows.map((r) => `${r.venue}:${r.symbol}`));
 }
@@ -33,17 +33,22 @@ async function holds(store: Store, venue: Venue, symbol: string): Promise<boolea
 export async function confirmMarket(store: Store, registry: InstrumentRegistry, input: string, pairs: readonly (readonly [Venue, string])[], option = '--symbol'): Promise<void> {
   if (pairs.some(([v, s]) => registry.get(v, s) !== undefined)) return;
   for (const [v, s] of pairs) if (await holds(store, v, s)) return;
-  const known = await knownMarkets(store);
   const candidates = new Set<string>();
   for (const i of registry.all()) candidates.add(i.symbol).add(i.base);
-  for (const k of known) {
-    const symbol = k.slice(k.indexOf(':') + 1);
-    candidates.add(symbol).add(baseAssetOf(symbol));
-  }
-  const close = closestSymbols(input, candidates);
+  const close = closestSymbols(input, [...candidates, ...(await storedNames(store, true))]);
   const where = pairs.map(([v, s]) => `${v} ${s}`).join(', ');
   throw new UsageError(
     `${option} ${input.trim().toUpperCase()}: no such market (${where}) in the instrument list or the store` +
       (close.length > 0 ? `; did you mean ${close.join(', ')}?` : '; `orderflow info` lists what is stored'),
   );
+}
+
+/** Symbols and their base assets the store knows (`listed`: with the instruments table's), for suggestions. */
+export async function storedNames(store: Store, listed: boolean): Promise<string[]> {
+  const out = new Set<string>();
+  for (const k of await knownMarkets(store, listed)) {
+    const symbol = k.slice(k.indexOf(':') + 1);
+    out.add(symbol).add(baseAssetOf(symbol));
+  }
+  return [...out];
 }

@@ -129,6 +129,7 @@ describe('--symbol resolution', () => {
     assert.ok(sets.length > 0);
     assert.deepEqual([...new Set(sets.map((d) => `${d.venue} ${d.symbol}`))], ['okx BTC-USDT'], 'not the Binance perpetual BTCUSDT');
     assert.match(run(['info', '--symbol', 'BTCUSTD', '--home', home]).out, /nothing stored for BTCUSTD .*; did you mean BTCUSDT\b/);
+    assert.match(run(['export', '--out', join(tempDir(), 'pq'), '--symbol', 'BTCUSTD', '--home', home]).out, /nothing matched: no rows exported; did you mean --symbol BTCUSDT\b/);
   });
 
   it('a market only the store knows (not in the bundled instruments) resolves, with no suggestion', () => {
