@@ -22,7 +22,7 @@ export function resolveHomeOpt(opts: HomeOpts): string {
 export function existingHome(opts: HomeOpts): string {
   const home = resolveHome(opts.home);
   if (!existsSync(join(home, DB_FILE))) {
-    throw new UsageError(`no store at ${home} (nothing imported yet?). Run 'orderflow import <files>' first, or pass --home / set ORDERFLOW_HOME.`);
+    throw new UsageError(`no store at ${home} (nothing imported yet?). Run '${selfCommand()} import <files>' first, or pass --home / set ORDERFLOW_HOME.`);
   }
   return home;
 }

@@ -7,7 +7,7 @@ import { loadBundledInstruments } from '../venues/instruments.ts';
 import { LIQUIDATION_SAMPLING } from '../venues/liquidation-sampling.ts';
 import { Store } from '../store/store.ts';
 import { summarize } from '../store/summary.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { existingHome, homeOption, type HomeOpts, selfCommand } from './common.ts';
 import { isoTime, table } from './progress.ts';
 
 interface InfoOpts extends HomeOpts {
@@ -55,7 +55,7 @@ Examples:
         console.log(`store ${store.path}: ${s.imports} files imported\n`);
         if (s.datasets.length === 0) {
           const close = keep ? closestSymbols(opts.symbol!, all.datasets.flatMap((d) => [d.symbol, baseAssetOf(d.symbol)])) : [];
-          console.log(keep ? `nothing stored for ${opts.symbol} (${[...keep].join(', ')})${close.length > 0 ? `; did you mean ${close.join(', ')}?` : ''}` : 'no events yet: run orderflow import <files>');
+          console.log(keep ? `nothing stored for ${opts.symbol} (${[...keep].join(', ')})${close.length > 0 ? `; did you mean ${close.join(', ')}?` : ''}` : `no events yet: run ${selfCommand()} import <files>`);
           return;
         }
         console.log(table(
