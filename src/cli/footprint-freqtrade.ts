@@ -16,7 +16,7 @@ import { ParseError, UsageError } from '../core/errors.ts';
 import { epochMs, MAX_MS, MIN_MS, positive, POW10 } from '../core/parse-util.ts';
 import { type FreqtradeCandle, type FreqtradeTrades, freqtradeFootprint } from '../features/footprint-freqtrade.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
-import { freqtradeCsvColumns, readFreqtradeCsv, readFreqtradeFeather, readFreqtradeJson, TradeRowsBuilder } from '../venues/freqtrade/trades.ts';
+import { freqtradeCsvColumns, readFreqtradeCsv, readFreqtradeFeather, readFreqtradeJson, readFreqtradeParquet, TradeRowsBuilder } from '../venues/freqtrade/trades.ts';
 
 export interface FreqtradeFootprintArgs {
   input: string;
@@ -67,15 +67,16 @@ export async function readTradesInput(path: string): Promise<FreqtradeTrades> {
   const name = basename(path).toLowerCase();
   if (name.endsWith('.feather') || name.endsWith('.arrow')) return readFreqtradeFeather(path);
   if (name.endsWith('.json') || name.endsWith('.json.gz')) return readFreqtradeJson(path);
-  if (name.endsWith('.h5') || name.endsWith('.parquet')) {
-    throw new UsageError(`--input ${path}: ${name.endsWith('.h5') ? 'HDF5' : 'Parquet'} trades files are not read; convert them with \`freqtrade convert-trade-data --format-from ${name.endsWith('.h5') ? 'hdf5' : 'parquet'} --format-to feather\`, or give ${INPUTS}`);
+  if (name.endsWith('.parquet')) return readFreqtradeParquet(path);
+  if (name.endsWith('.h5')) {
+    throw new UsageError(`--input ${path}: HDF5 trades files are not read; convert them with \`freqtrade convert-trade-data --format-from hdf5 --format-to feather\`, or give ${INPUTS}`);
   }
   const first = firstLine(path);
   if (first.replace(/^\ufeff/, '') !== FREQTRADE_TRADES_HEADER && freqtradeCsvColumns(first)) return readFreqtradeCsv(path);
   return readFreqtradeTradesCsv(path);
 }
 
-const INPUTS = "freqtrade's <pair>-trades.feather or .json[.gz] from download-data --dl-trades, its trades CSV, or a CSV timestamp_ms,price,amount,side";
+const INPUTS = "freqtrade's <pair>-trades.feather, .json[.gz] or .parquet from download-data --dl-trades, its trades CSV, or a CSV timestamp_ms,price,amount,side";
 
 function firstLine(path: string): string {
   const fd = openSync(path, 'r');

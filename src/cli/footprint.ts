@@ -51,7 +51,7 @@ export function registerFootprint(program: Command): void {
       .option('--value-area <share>', 'value area share of volume (native mode)', '0.7')
       .option('--json', 'print JSON (native mode)')
       .option('--compat <mode>', "reproduce another tool's footprint exactly: freqtrade")
-      .option('--input <file>', "freqtrade mode: freqtrade's trades file (<pair>-trades.feather or .json[.gz] from download-data --dl-trades, or its trades CSV), or a CSV with header timestamp_ms,price,amount,side")
+      .option('--input <file>', "freqtrade mode: freqtrade's trades file (<pair>-trades.feather, .json[.gz] or .parquet from download-data --dl-trades, or its trades CSV), or a CSV with header timestamp_ms,price,amount,side")
       .option('--scale <size>', 'freqtrade mode: level size in price units', '0.5')
       .option('--out <json>', 'freqtrade mode: output JSON file'),
   )
@@ -64,7 +64,7 @@ are multiples of the instrument's tick. Definitions: docs/FEATURES.md.
 freqtrade mode reproduces freqtrade's populate_dataframe_with_trades (late-2024) bit for bit,
 quirks included (listed in docs/FEATURES.md), and writes {"candles":[...]}. It reads the trades
 files freqtrade itself keeps in its data folder (user_data/data/<exchange>/[futures/]<PAIR>-trades.feather,
-.json or .json.gz), in file order.
+.json, .json.gz or .parquet), in file order.
 
 Examples:
   $ orderflow footprint --symbol BTCUSDT --venues binance --timeframe 5m --level-ticks 10

@@ -8,6 +8,7 @@
  *   - `.json` / `.json.gz` (`jsongz`): a JSON list of rows in that column order,
  *     `[[1570752011620, "13519807", null, "sell", 0.00141342, 23.0, 0.03250866], ...]`, or, in files
  *     from before 2020, a list of ccxt trade objects (`{"timestamp", "side", "price", "amount", ...}`);
+ *   - `.parquet` (`--data-format-trades parquet`): the same DataFrame as Parquet, read by DuckDB;
  *   - a CSV of the DataFrame (`DataFrame.to_csv`, as in freqtrade's tests: an unnamed index column,
  *     the columns above and `date`; fields may be padded with spaces).
  *
@@ -17,6 +18,7 @@
 import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { CompressionType, compressionRegistry, type Data, DataType, makeVector, Precision, tableFromIPC, type Table } from 'apache-arrow';
 import { FileError, ParseError } from '../../core/errors.ts';
 import { lz4FrameDecompress } from '../../core/lz4.ts';
@@ -176,6 +178,42 @@ function fastBatch(ts: Data, side: Data, price: Data, amount: Data, out: TradeRo
     else out.push(timestampOf(ms), positiveOf(p[i], 'price'), positiveOf(a[i], 'amount'), sideOf(Buffer.from(bytes.subarray(o, o + len)).toString('utf8')));
   }
   return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parquet (`--data-format-trades parquet`: `DataFrame.to_parquet`), read by DuckDB.
+
+/** A freqtrade `<pair>-trades.parquet`, in file order. */
+export async function readFreqtradeParquet(path: string): Promise<TradeRows> {
+  const instance = await DuckDBInstance.create(':memory:', { memory_limit: process.env.ORDERFLOW_MEMORY_LIMIT ?? '256MB' });
+  const conn = await instance.connect();
+  try {
+    let names: string[];
+    try {
+      names = (await conn.runAndReadAll('DESCRIBE SELECT * FROM read_parquet($1)', [path])).getRowObjectsJS().map((r) => String(r.column_name));
+    } catch (e) {
+      throw new FileError('E_FORMAT', path, `not a readable Parquet file: ${(e as Error).message.split('\n')[0]}`);
+    }
+    const missing = ['timestamp', 'side', 'price', 'amount'].filter((c) => !names.includes(c));
+    if (missing.length > 0) {
+      throw new FileError('E_FORMAT', path, `no column ${missing.join(', ')}: expected freqtrade's trade columns ${FREQTRADE_TRADE_COLUMNS.join(', ')} (got ${names.join(', ') || 'none'})`);
+    }
+    const result = await conn.runAndReadAll('SELECT "timestamp"::DOUBLE, "side"::VARCHAR, "price"::DOUBLE, "amount"::DOUBLE FROM read_parquet($1)', [path]);
+    const [ts, side, price, amount] = result.getColumnsJS();
+    const out = new TradeRowsBuilder(ts.length);
+    for (let i = 0; i < ts.length; i++) {
+      try {
+        out.push(timestampOf(ts[i]), positiveOf(price[i], 'price'), positiveOf(amount[i], 'amount'), sideOf(side[i]));
+      } catch (e) {
+        if (e instanceof ParseError) throw e.at(`${path}: row ${i + 1}`);
+        throw e;
+      }
+    }
+    return out.done();
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { makeVector, Table, tableFromArrays, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import fc from 'fast-check';
 import { readTradesInput, runFreqtradeFootprint } from '../../../src/cli/footprint-freqtrade.ts';
 import { FileError, ParseError, UsageError } from '../../../src/core/errors.ts';
 import { Lz4Error, lz4FrameDecompress } from '../../../src/core/lz4.ts';
-import { readFreqtradeCsv, readFreqtradeFeather, readFreqtradeJson, type TradeRows } from '../../../src/venues/freqtrade/trades.ts';
+import { readFreqtradeCsv, readFreqtradeFeather, readFreqtradeJson, readFreqtradeParquet, type TradeRows } from '../../../src/venues/freqtrade/trades.ts';
 import { tempDir } from '../../helpers/store.ts';
 
 const FIX = fileURLToPath(new URL('../../fixtures/freqtrade/', import.meta.url));
@@ -57,6 +58,18 @@ describe("freqtrade's data-directory trades files", () => {
     assertRows(await readFreqtradeJson(file('XRP_ETH-trades.json', plain)), ROWS);
     const objects = ROWS.map(([timestamp, id, type, side, price, amount, cost]) => ({ info: { a: Number(id), p: String(price) }, timestamp, id, type, side, price, amount, cost, fee: null }));
     assertRows(await readFreqtradeJson(file('old-trades.json', `[\n${objects.map((o) => JSON.stringify(o)).join(',\n')}\n]`)), ROWS);
+  });
+
+  it('reads the Parquet layout (--data-format-trades parquet) in file order', async () => {
+    const csv = file('rows.csv', `timestamp,id,type,side,price,amount,cost\n${ROWS.map((r) => [r[0], r[1], '', r[3], r[4], r[5], r[6]].join(',')).join('\n')}\n`);
+    const pq = join(dir, `${n++}-XRP_ETH-trades.parquet`);
+    const instance = await DuckDBInstance.create(':memory:');
+    const conn = await instance.connect();
+    await conn.run(`COPY (SELECT * FROM read_csv('${csv}', header = true, columns = {'timestamp': 'BIGINT', 'id': 'VARCHAR', 'type': 'VARCHAR', 'side': 'VARCHAR', 'price': 'DOUBLE', 'amount': 'DOUBLE', 'cost': 'DOUBLE'})) TO '${pq}' (FORMAT parquet)`);
+    conn.closeSync();
+    instance.closeSync();
+    assertRows(await readTradesInput(pq), ROWS);
+    await rejects(readFreqtradeParquet(file('x.parquet', 'PAR1 not really')), (e) => assert.ok(e instanceof FileError && /not a readable Parquet file/.test(e.message), e.message));
   });
 
   it("reads freqtrade's test CSV (index column, padded fields) as the same trades as our CSV of it", async () => {
