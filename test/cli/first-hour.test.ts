@@ -185,7 +185,8 @@ describe('download without DNS', () => {
     assert.match(r.err, /\(19 more files not tried\)/);
     assert.doesNotMatch(r.err, /retry/i);
     assert.match(r.out, /^1 files: .* 1 failed/m);
-    assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
+    // One lookup, however slow the resolver is to give up; not 20 files x 5 attempts with backoff.
+    assert.ok(Date.now() - started < 60_000, `took ${Date.now() - started} ms`);
   });
 });
 
