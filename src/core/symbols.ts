@@ -40,11 +40,12 @@ export function marketPairs(registry: InstrumentRegistry, input: string, venues:
   const crossVenue = kind === undefined || (kind === 'swap' && up.endsWith('-USDT-SWAP'));
   if (crossVenue) return venues.map((v): [Venue, string] => [v, venueSymbol(registry, v, up)]);
   const perp = `${up.split('-')[0]}-USDT-SWAP`;
+  const what = kind === 'swap' && up.split('-')[1] === 'USD' ? 'an OKX inverse (coin-margined) perpetual swap' : KIND_TEXT[kind];
   if (!venues.includes('okx')) {
-    throw new UsageError(`${option} ${up} is ${KIND_TEXT[kind]}, listed on OKX only: ${venuesOption === '--venue' ? 'use --venue okx' : `add okx to ${venuesOption}`} (or use ${perp}, or the base asset ${up.split('-')[0]}, for the USDT perpetual on every venue)`);
+    throw new UsageError(`${option} ${up} is ${what}, listed on OKX only: ${venuesOption === '--venue' ? 'use --venue okx' : `add okx to ${venuesOption}`} (or use ${perp}, or the base asset ${up.split('-')[0]}, for the USDT perpetual on every venue)`);
   }
   if (explicit && venues.some((v) => v !== 'okx')) {
-    throw new UsageError(`${option} ${up} is ${KIND_TEXT[kind]}, listed on OKX only: drop ${venues.filter((v) => v !== 'okx').join(', ')} from ${venuesOption}`);
+    throw new UsageError(`${option} ${up} is ${what}, listed on OKX only: drop ${venues.filter((v) => v !== 'okx').join(', ')} from ${venuesOption}`);
   }
   if (kind === 'spot' && !explicit) {
     throw new UsageError(

@@ -107,7 +107,7 @@ describe('--symbol resolution', () => {
     assert.doesNotMatch(r.out, /binance|bybit/);
     const wrong = cvd('--symbol', 'UNI-USD-SWAP', '--venues', 'binance,bybit');
     assert.equal(wrong.code, 2);
-    assert.match(wrong.err, /UNI-USD-SWAP is an OKX perpetual swap, listed on OKX only/);
+    assert.match(wrong.err, /UNI-USD-SWAP is an OKX inverse \(coin-margined\) perpetual swap, listed on OKX only/);
     const future = run(['footprint', '--symbol', 'btc-usd-220527', '--timeframe', '1m', '--tick', '0.1', '--json', '--home', home]);
     assert.equal(future.code, 0, future.err);
     assert.ok((JSON.parse(future.out) as { candles: unknown[] }).candles.length > 0);
