@@ -9,7 +9,8 @@ import { readLiquidations } from '../store/liquidation-reader.ts';
 import { Store } from '../store/store.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
-import { marketQuery, qtyText } from './cvd.ts';
+import { qtyText } from './cvd.ts';
+import { confirmMarketQuery, marketQuery } from './market.ts';
 import { DEFAULT_BPS, SAMPLED_NOTE, snapshotAt } from './liquidations.ts';
 import { isoTime, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
@@ -33,7 +34,7 @@ export function registerAbsorption(program: Command): void {
       .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
       .requiredOption('--zones-at <time>', 'the clusters of the liquidations up to this time are the zones; events come after it')
       .option('--venues <list>', 'comma-separated venues, merged (default binance,okx,bybit)')
-      .option('--from <time>', 'from this time, inclusive (also the start of the liquidation history)')
+      .option('--from <time>', 'from this time, inclusive, UTC unless a zone follows (also the start of the liquidation history)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--bps <width>', 'cluster bin width in basis points', String(DEFAULT_BPS))
       .option('--lookback <windows>', 'past 1m windows in the typical-volume median (also the warm-up)', '60')
@@ -59,6 +60,7 @@ Examples:
       const events: AbsorptionEvent[] = [];
       let zones;
       try {
+        await confirmMarketQuery(store, q);
         const liqs = await readLiquidations(store, q);
         const snap = liqs.length > 0 ? await snapshotAt(store, q, liqs, zonesAt, { bins }) : undefined;
         zones = snap ? zonesFromClusters(snap.clusters, { fromTs: zonesAt, bins }) : [];

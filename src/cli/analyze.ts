@@ -29,7 +29,8 @@ import { readOpenInterest } from '../store/ticker-reader.ts';
 import { readTrades, streamTrades } from '../store/trade-reader.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
-import { marketQuery, qtyText } from './cvd.ts';
+import { qtyText } from './cvd.ts';
+import { confirmMarketQuery, marketQuery, type MarketQuery } from './market.ts';
 import { registryTick, storedMarkets } from './footprint-native.ts';
 import { DEFAULT_BPS, SAMPLED_NOTE } from './liquidations.ts';
 import { isoTime, table } from './progress.ts';
@@ -56,7 +57,7 @@ export function registerAnalyze(program: Command): void {
       .description("run every order-flow operator over a market's stored history: summary table + JSON/Parquet outputs")
       .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
       .option('--venues <list>', 'comma-separated venues, merged (default binance,okx,bybit)')
-      .option('--from <time>', 'from this time, inclusive')
+      .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--out <dir>', 'output folder (default <home>/analysis/<symbol>-<time>)')
       .option('--footprint-timeframe <tf>', 'footprint candle length', '1h')
@@ -99,10 +100,12 @@ Examples:
       let check: PredictedCheck | undefined;
       let books: BookSummary[] = [];
       try {
+        await confirmMarketQuery(store, q);
         const stored = await storedMarkets(store, q.pairs);
         let footprint;
         try {
-          footprint = { timeframeMs: fpTf, tick: registryTick(stored), levelTicks };
+          // No market with trades: no footprint, and nothing to take a tick from.
+          if (stored.length > 0) footprint = { timeframeMs: fpTf, tick: registryTick(stored), levelTicks };
         } catch (e) {
           footprintNote = `footprint skipped: ${(e as Error).message}`;
           delete outputs.footprint;
@@ -138,7 +141,7 @@ Examples:
       }
       const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
       if (trades === 0 && !liquidation) {
-        console.log(`nothing stored for ${what}${q.fromMs !== undefined || q.toMs !== undefined ? ' in that time range' : ''}`);
+        console.log(`no trades and no liquidations stored for ${what}${q.fromMs !== undefined || q.toMs !== undefined ? ' in that time range' : ''}: nothing to analyze (orderflow info lists what is stored)`);
         return;
       }
       const out = resolve(opts.out ?? join(home, 'analysis', `${opts.symbol.toUpperCase()}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
@@ -160,7 +163,7 @@ interface BookSummary {
 }
 
 /** Book and bait per venue that has a stored book in the range (each venue's book is its own). */
-async function bookPass(store: Store, q: ReturnType<typeof marketQuery>, stored: readonly [Venue, string][], push: (name: string, x: unknown) => void): Promise<BookSummary[]> {
+async function bookPass(store: Store, q: MarketQuery, stored: readonly [Venue, string][], push: (name: string, x: unknown) => void): Promise<BookSummary[]> {
   const out: BookSummary[] = [];
   for (const [venue, symbol] of q.pairs) {
     const book = await readBook(store, { venue, symbol, fromMs: q.fromMs, toMs: q.toMs });

@@ -16,7 +16,7 @@ import type { Strategy } from '../engine/strategy.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
-import { marketQuery } from './cvd.ts';
+import { confirmMarketQuery, marketQuery } from './market.ts';
 import { storedMarkets } from './footprint-native.ts';
 import { isoTime, ProgressBar, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
@@ -68,7 +68,7 @@ export function registerBacktest(program: Command): void {
       .description('backtest the seed strategy on stored history: exchange-accurate margin, realistic fills, prediction journal, null-model baseline, report.html')
       .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
       .option('--venues <list>', 'comma-separated venues whose flow is merged (default binance,okx,bybit); orders go to execution.venue (default: the first with trades)')
-      .option('--from <time>', 'from this time, inclusive')
+      .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--config <file>', 'strategy config, YAML or JSON (docs/BACKTEST.md lists every key and default)')
       .option('--out <dir>', 'run folder (default <home>/runs/<symbol>-<time>)')
@@ -87,7 +87,7 @@ config + same seed = byte-identical results.
 
 Examples:
   $ orderflow backtest --symbol BTC --from 2024-08-01 --to 2024-08-15
-  $ orderflow backtest --symbol AKT --config strategy.yaml --out ./akt-run --null-seeds 50
+  $ orderflow backtest --symbol AKT --config examples/strategy.yaml --out ./akt-run --null-seeds 50
   $ orderflow backtest --symbol BTC --strategy ./my-strategy.ts`,
     )
     .action(async (opts: BacktestOpts) => {
@@ -112,6 +112,7 @@ Examples:
       let phaseNow = 'backtest';
       let run: RunResult;
       try {
+        await confirmMarketQuery(store, q);
         const stored = await storedMarkets(store, q.pairs);
         if (stored.length === 0) throw new UsageError(`no trades stored for ${q.pairs.map(([v, s]) => `${v} ${s}`).join(', ')}: import some first (orderflow import)`);
         // The execution venue first (when configured), then the others with trades.

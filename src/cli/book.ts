@@ -5,10 +5,11 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { VENUES, type Venue } from '../core/events.ts';
-import { venueSymbol } from '../core/instruments.ts';
+import { marketPairs } from '../core/symbols.ts';
 import { bookBait, type WallEvent } from '../features/book.ts';
 import { readBook } from '../store/book-reader.ts';
 import { readTrades } from '../store/trade-reader.ts';
+import { confirmMarket } from '../store/markets.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
@@ -34,7 +35,7 @@ export function registerBook(program: Command): void {
       .description('walls in the stored order book and what became of them: pulled (bait), consumed, resting; imbalance near the touch')
       .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset')
       .requiredOption('--venue <venue>', `one venue's book (${VENUES.join(', ')})`)
-      .option('--from <time>', 'from this time, inclusive (diffs before the next snapshot cannot be applied)')
+      .option('--from <time>', 'from this time, inclusive, UTC unless a zone follows (diffs before the next snapshot cannot be applied)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--tick <size>', 'tick size (default from the instrument)')
       .option('--wall-multiple <x>', 'a wall is a level at least this many times the typical level size', '5')
@@ -54,14 +55,16 @@ Examples:
     .action(async (opts: BookOpts) => {
       if (!(VENUES as readonly string[]).includes(opts.venue)) throw new UsageError(`--venue: unknown venue ${JSON.stringify(opts.venue)}; known: ${VENUES.join(', ')}`);
       const venue = opts.venue as Venue;
-      const symbol = venueSymbol(loadBundledInstruments(), venue, opts.symbol);
-      const tick = opts.tick === undefined ? registryTick([[venue, symbol]]) : numberOpt(opts.tick, '--tick');
+      const registry = loadBundledInstruments();
+      const [[, symbol]] = marketPairs(registry, opts.symbol, [venue], true, '--symbol', '--venue');
       const fromMs = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
       const toMs = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
       const store = await Store.open(existingHome(opts), { readOnly: true });
       let result;
       let messages: number;
       try {
+        await confirmMarket(store, registry, opts.symbol, [[venue, symbol]]);
+        const tick = opts.tick === undefined ? registryTick([[venue, symbol]]) : numberOpt(opts.tick, '--tick');
         const book = await readBook(store, { venue, symbol, fromMs, toMs });
         messages = book.length;
         const trades = await readTrades(store, { venues: [venue], symbols: [symbol], fromMs, toMs });

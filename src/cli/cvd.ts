@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
-import { PERP_VENUES, VENUES, type Venue } from '../core/events.ts';
-import { venueSymbol } from '../core/instruments.ts';
+import { PERP_VENUES, type Venue } from '../core/events.ts';
 import { CVD_RESETS, CvdOperator, type CvdBar, type CvdReset } from '../features/cvd.ts';
 import { DEFAULT_SESSIONS, parseSessions, parseTimeframe, sessionsText } from '../features/timeframe.ts';
-import { streamTrades, type TradeQuery } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
-import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
+import { streamTrades } from '../store/trade-reader.ts';
+import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { confirmMarketQuery, marketQuery } from './market.ts';
 import { isoTime, table } from './progress.ts';
 
 interface CvdOpts extends HomeOpts {
@@ -22,33 +21,6 @@ interface CvdOpts extends HomeOpts {
   perVenue?: boolean;
 }
 
-/** `--venues binance,okx` -> venues in the order given; undefined -> every venue. */
-export function parseVenuesOpt(text: string | undefined, option = '--venues'): Venue[] {
-  // Spot is a different market: merged only when asked for by name.
-  if (text === undefined) return [...PERP_VENUES];
-  const out: Venue[] = [];
-  for (const part of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-    if (!(VENUES as readonly string[]).includes(part)) throw new UsageError(`${option}: unknown venue ${JSON.stringify(part)}; known: ${VENUES.join(', ')}`);
-    if (!out.includes(part as Venue)) out.push(part as Venue);
-  }
-  if (out.length === 0) throw new UsageError(`${option}: expected a comma-separated list of venues (${VENUES.join(', ')}), got ${JSON.stringify(text)}`);
-  return out;
-}
-
-/**
- * The trades a `--symbol` means on each venue (any venue spelling or a base asset: `ETH`,
- * `ETHUSDT` and `ETH-USDT-SWAP` all name the ETH perpetual everywhere), over `--from`/`--to`.
- */
-export function marketQuery(opts: { symbol: string; venues?: string; from?: string; to?: string }): TradeQuery & { pairs: [Venue, string][] } {
-  const venues = parseVenuesOpt(opts.venues);
-  const registry = loadBundledInstruments();
-  const pairs = venues.map((v): [Venue, string] => [v, venueSymbol(registry, v, opts.symbol)]);
-  const fromMs = opts.from === undefined ? undefined : parseTime(opts.from, '--from');
-  const toMs = opts.to === undefined ? undefined : parseTime(opts.to, '--to');
-  if (fromMs !== undefined && toMs !== undefined && !(fromMs < toMs)) throw new UsageError(`--from must be before --to (got ${opts.from} and ${opts.to})`);
-  return { venues, symbols: [...new Set(pairs.map((p) => p[1]))], fromMs, toMs, pairs };
-}
-
 /** A base-unit quantity for tables: up to 8 decimals, trailing zeros dropped. */
 export function qtyText(x: number): string {
   return x.toFixed(8).replace(/\.?0+$/, '') || '0';
@@ -59,12 +31,12 @@ export function registerCvd(program: Command): void {
     program
       .command('cvd')
       .description('cumulative volume delta per bar from stored trades: buy, sell, delta, cvd (base units)')
-      .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue)')
+      .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue); other OKX ids (UNI-USD-SWAP, spot BTC-USDT with --venues okx) are OKX\'s alone')
       .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')}; add binance-spot by name)`)
       .option('--timeframe <tf>', 'bar length: 1m, 15m, 1h, 4h, 1d... (bars open at UTC multiples)', '1m')
       .option('--reset <mode>', `restart cvd each: ${CVD_RESETS.join(' | ')}`, 'none')
       .option('--sessions <list>', 'sessions for --reset session, UTC', sessionsText(DEFAULT_SESSIONS))
-      .option('--from <time>', 'from this time, inclusive (2024-11-01, ISO time or epoch ms)')
+      .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--per-venue', 'also one series per venue ("venues" in JSON)')
       .option('--json', 'print {"bars":[{"open_time_ms","buy_volume","sell_volume","delta","cvd"}]} for scripts'),
@@ -101,6 +73,7 @@ Examples:
       }
       const store = await Store.open(existingHome(opts), { readOnly: true });
       try {
+        await confirmMarketQuery(store, q);
         for await (const chunk of streamTrades(store, q)) for (const op of ops) op.push(chunk);
         for (const op of ops) op.flush();
       } finally {

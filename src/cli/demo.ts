@@ -12,7 +12,7 @@ import { summarize } from '../store/summary.ts';
 import { readTrades } from '../store/trade-reader.ts';
 import { allFormats } from '../venues/formats.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
-import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
+import { homeOption, onPath, resolveHomeOpt, selfCommand, type HomeOpts } from './common.ts';
 import { isoTime, table } from './progress.ts';
 
 /** Real market data shipped with orderflow (see samples/README.md for each file's source). */
@@ -65,7 +65,10 @@ export function registerDemo(program: Command): void {
         ));
         const last = await footprintTaste(store);
         if (last !== undefined) riskTaste(last);
-        console.log(`\nnext: orderflow info --home ${home}   |   orderflow analyze --symbol BTC --home ${home}   |   orderflow backtest --symbol BTC --home ${home}   |   duckdb ${store.path}`);
+        const self = selfCommand();
+        const next = [`${self} info --home ${home}`, `${self} analyze --symbol BTC --home ${home}`, `${self} backtest --symbol BTC --home ${home}`];
+        if (onPath('duckdb')) next.push(`duckdb -readonly ${store.path}`);
+        console.log(`\nnext: ${next.join('   |   ')}`);
       } finally {
         store.close();
       }

@@ -4,7 +4,8 @@ import { DEFAULT_DIVERGENCE_TIMEFRAMES, DivergenceOperator, type DivergenceEvent
 import { parseTimeframe } from '../features/timeframe.ts';
 import { homeOption, type HomeOpts } from './common.ts';
 import { feedStoredTrades } from './feed.ts';
-import { marketQuery, qtyText } from './cvd.ts';
+import { qtyText } from './cvd.ts';
+import { marketQuery } from './market.ts';
 import { isoTime, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
 
@@ -35,7 +36,7 @@ export function registerDivergence(program: Command): void {
       .option('--lookback <bars>', 'bars of history that set the z-score scale (also the warm-up)', '100')
       .option('--k <z>', 'minimum CVD z-score of the window', '1.5')
       .option('--min-share <share>', 'minimum share of window bars whose delta has the event sign', '0.65')
-      .option('--from <time>', 'from this time, inclusive')
+      .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--json', 'print {"events":[...]} (NaN as null)'),
   )

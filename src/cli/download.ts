@@ -13,7 +13,7 @@ import { Store } from '../store/store.ts';
 import { downloadFiles, type DownloadEvent, type DownloadHooks, type DownloadSummary, type FileResult } from '../venues/download/downloader.ts';
 import {
   ARCHIVE_VENUES, archiveBase, type ArchiveVenue, BINANCE_INTERVALS, binanceKind, type BinanceMarket, coinMSymbol, isCoinMSymbol, kindsOf,
-  parseDay, planBinance, planBybit, type PlannedFile, yesterday,
+  dayText, parseDay, planBinance, planBybit, type PlannedFile, yesterday,
 } from '../venues/download/layout.ts';
 import { allFormats } from '../venues/formats.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
@@ -41,7 +41,9 @@ export interface DownloadRequest {
   readonly symbols: readonly string[];
   /** Empty: the venue's default (Binance aggTrades, Bybit trades). */
   readonly kinds: readonly string[];
+  /** First UTC day, YYYY-MM-DD. */
   readonly from: string;
+  /** The UTC day after the last one fetched (exclusive, like every other command's --to). */
   readonly to: string;
   readonly market?: string;
   readonly interval?: string;
@@ -73,7 +75,9 @@ export function planDownload(req: DownloadRequest): DownloadPlan {
   const to = parseDay(req.to);
   if (from === undefined) throw new UsageError(`--from: ${JSON.stringify(req.from)} is not a date; use YYYY-MM-DD (UTC days)`);
   if (to === undefined) throw new UsageError(`--to: ${JSON.stringify(req.to)} is not a date; use YYYY-MM-DD (UTC days)`);
-  if (from > to) throw new UsageError(`--from ${req.from} is after --to ${req.to}`);
+  if (!(from < to)) throw new UsageError(`--from ${req.from} must be before --to ${req.to} (--to is exclusive: ${req.to} itself is not fetched)`);
+  // The planners work on inclusive day ranges.
+  const last = dayText(to - 1);
   if (req.symbols.length === 0) throw new UsageError('--symbol: give at least one symbol, e.g. --symbol AKTUSDT');
   for (const s of req.symbols) {
     if (!/^[A-Z0-9_]+$/.test(s)) throw new UsageError(`--symbol: ${JSON.stringify(s)} is not an exchange symbol (letters, digits and _ only, e.g. AKTUSDT)`);
@@ -90,7 +94,7 @@ export function planDownload(req: DownloadRequest): DownloadPlan {
   if (v === 'bybit') {
     if (req.market !== undefined) throw new UsageError('--market is for Binance (um or cm); Bybit publishes one trading archive');
     if (req.interval !== undefined) throw new UsageError('--interval is for Binance kline kinds');
-    for (const symbol of new Set(req.symbols)) files.push(...planBybit(symbol, req.from, req.to));
+    for (const symbol of new Set(req.symbols)) files.push(...planBybit(symbol, req.from, last));
     notes.push('Bybit publishes no checksums: each file is verified by decompressing it whole (gzip CRC and length) before it is kept.');
     return { venue: v, files, notes };
   }
@@ -130,14 +134,14 @@ export function planDownload(req: DownloadRequest): DownloadPlan {
         } else if (symbol !== given) {
           notes.push(`--market cm: fetching ${symbol}, the COIN-M perpetual of ${given}.`);
         }
-        if (kind === 'liquidationSnapshot' && req.to > LIQUIDATION_SNAPSHOT_LAST_SEEN) {
+        if (kind === 'liquidationSnapshot' && last > LIQUIDATION_SNAPSHOT_LAST_SEEN) {
           notes.push(`liquidationSnapshot files were last seen for ${LIQUIDATION_SNAPSHOT_LAST_SEEN}; later days are probably not published (reported as missing).`);
         }
       } else if (isCoinMSymbol(given)) {
         throw new UsageError(`--symbol ${given} is a COIN-M symbol; pass --market cm (or a USD-M symbol such as BTCUSDT)`);
       }
-      if (!spec.daily) notes.push(`${kind} is published as monthly files only: whole months are fetched, including days outside ${req.from}..${req.to}.`);
-      files.push(...planBinance({ market, kind, symbol, interval: spec.interval ? interval : undefined }, req.from, req.to));
+      if (!spec.daily) notes.push(`${kind} is published as monthly files only: whole months are fetched, including days outside ${req.from}..${last}.`);
+      files.push(...planBinance({ market, kind, symbol, interval: spec.interval ? interval : undefined }, req.from, last));
     }
   }
   // The same file twice (a symbol given twice, AKTUSDT and AKTUSD_PERP for COIN-M) is fetched once.
@@ -192,8 +196,8 @@ export function registerDownload(program: Command): void {
       .requiredOption('--venue <venue>', `archive to read: ${ARCHIVE_VENUES.join(', ')}`)
       .requiredOption('--symbol <symbols>', 'exchange symbol(s), comma-separated (AKTUSDT; COIN-M: BTCUSD_PERP)')
       .option('--kinds <kinds>', `comma-separated datasets (Binance: ${kindsOf('binance').join(', ')}; Bybit: trades); default aggTrades / trades`)
-      .requiredOption('--from <date>', 'first UTC day, YYYY-MM-DD')
-      .option('--to <date>', 'last UTC day, YYYY-MM-DD (default: yesterday, the newest day published)')
+      .requiredOption('--from <date>', 'first UTC day, YYYY-MM-DD (inclusive)')
+      .option('--to <date>', 'UTC day to stop before, YYYY-MM-DD (exclusive, as everywhere: --from 2024-11-01 --to 2024-11-15 is 14 days; default today, so yesterday is the newest day fetched)')
       .option('--market <um|cm>', 'Binance futures market: um (USD-M) or cm (COIN-M); default um, cm for liquidationSnapshot (COIN-M only)')
       .option('--interval <interval>', 'kline interval for kline kinds (default 1m)')
       .option('--dir <dir>', 'where files are kept, at the archive path (default <home>/downloads/<venue>)')
@@ -207,10 +211,10 @@ export function registerDownload(program: Command): void {
       'after',
       `
 Examples:
-  $ orderflow download --venue binance --symbol AKTUSDT --kinds aggTrades,metrics --from 2024-11-01 --to 2024-11-14
-  $ orderflow download --venue binance --symbol BTCUSDT --kinds aggTrades --from 2024-01-01 --to 2024-03-31   # 3 monthly files
-  $ orderflow download --venue binance --symbol BTCUSD_PERP --kinds liquidationSnapshot --from 2024-10-01 --to 2024-10-14
-  $ orderflow download --venue bybit --symbol AKTUSDT --from 2024-11-01 --to 2024-11-14 --no-import --dir ./archives
+  $ orderflow download --venue binance --symbol AKTUSDT --kinds aggTrades,metrics --from 2024-11-01 --to 2024-11-15   # 14 days
+  $ orderflow download --venue binance --symbol BTCUSDT --kinds aggTrades --from 2024-01-01 --to 2024-04-01   # 3 monthly files
+  $ orderflow download --venue binance --symbol BTCUSD_PERP --kinds liquidationSnapshot --from 2024-10-01 --to 2024-10-15
+  $ orderflow download --venue bybit --symbol AKTUSDT --from 2024-11-01 --to 2024-11-15 --no-import --dir ./archives
 
 Binance files come with a .CHECKSUM (sha256): a file that does not match is refused and nothing
 of it is imported. Bybit publishes no checksum: files are checked by decompressing them whole.
@@ -225,12 +229,13 @@ Layouts, sources and limits: docs/DOWNLOAD.md.`,
       if (opts.to === undefined && opts.from !== undefined && opts.from > yesterday()) {
         throw new UsageError(`--from ${opts.from} is after yesterday (${yesterday()}), the newest day the archives publish`);
       }
+      const today = dayText(parseDay(yesterday())! + 1);
       const plan = planDownload({
         venue: opts.venue ?? '',
         symbols: split(opts.symbol).map((s) => s.toUpperCase()),
         kinds: split(opts.kinds),
         from: opts.from ?? '',
-        to: opts.to ?? yesterday(),
+        to: opts.to ?? today,
         market: opts.market,
         interval: opts.interval,
         importing: opts.import,
@@ -260,7 +265,10 @@ Layouts, sources and limits: docs/DOWNLOAD.md.`,
       }
       if (!opts.json) console.log(summaryLine(summary, opts.import));
       const failed = summary.counts.failed + summary.importFailures;
-      if (summary.fetched === 0 && summary.results.length > 0) {
+      if (summary.stopped) {
+        console.error(`orderflow: stopped early: ${summary.stopped.reason}${summary.stopped.notTried > 0 ? ` (${summary.stopped.notTried} more files not tried)` : ''}`);
+        process.exitCode = 1;
+      } else if (summary.fetched === 0 && summary.results.length > 0) {
         console.error(`orderflow: nothing could be fetched from ${baseUrl}: check the symbol, kinds and dates (every file was ${failed > 0 ? 'missing or failed' : 'missing'})`);
         process.exitCode = 1;
       } else if (failed > 0) process.exitCode = 1;

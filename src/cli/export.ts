@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { VENUES } from '../core/events.ts';
 import { symbolsMatching } from '../core/instruments.ts';
+import { closestSymbols } from '../core/symbols.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { exportParquet } from '../store/parquet.ts';
 import { DATA_TABLES, type DataTable } from '../store/schema.ts';
+import { storedNames } from '../store/markets.ts';
 import { Store } from '../store/store.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
 import { table } from './progress.ts';
@@ -27,7 +29,7 @@ export function registerExport(program: Command): void {
       .requiredOption('--out <dir>', 'output folder (one sub-folder per table)')
       .option('--venue <venue>', `only this venue (${VENUES.join(', ')})`)
       .option('--symbol <symbol>', 'only this market: a venue-native symbol (AKTUSDT, AKT-USDT-SWAP) or a base asset (AKT = its perpetual on every venue)')
-      .option('--from <time>', 'from this time, inclusive (2024-11-01, ISO time or epoch ms)')
+      .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--tables <list>', `comma-separated tables (default all: ${DATA_TABLES.join(',')})`),
   )
@@ -55,7 +57,8 @@ Examples:
           from: opts.from === undefined ? undefined : parseTime(opts.from, '--from'),
           to: opts.to === undefined ? undefined : parseTime(opts.to, '--to'),
         });
-        if (results.length === 0) console.log('nothing matched: no rows exported');
+        const close = results.length === 0 && opts.symbol !== undefined ? closestSymbols(opts.symbol, await storedNames(store, false)) : [];
+        if (results.length === 0) console.log(`nothing matched: no rows exported${close.length > 0 ? `; did you mean --symbol ${close.join(', ')}?` : ''}`);
         else console.log(table(['table', 'rows', 'folder'], results.map((r) => [r.table, String(r.rows), r.dir])));
       } finally {
         store.close();

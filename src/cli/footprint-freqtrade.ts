@@ -1,20 +1,22 @@
 /**
  * `orderflow footprint --compat freqtrade`: trades CSV in, freqtrade-compatible footprint JSON out.
  *
- * Input: header `timestamp_ms,price,amount,side`, then one trade per line in feed order (`side` =
- * aggressor, `buy` or `sell`). The file is read in pieces into one buffer and each row scanned
- * once, without building a string per line; columns grow as typed arrays. Every row is
- * validated: a bad one stops the run with a ParseError naming `file:line`, the field and the
- * value. Output: `{"candles":[...]}`
+ * Input: freqtrade's own trades files (src/venues/freqtrade/trades.ts), or our CSV: header
+ * `timestamp_ms,price,amount,side`, then one trade per line in feed order (`side` = aggressor, `buy`
+ * or `sell`), read as a byte stream and scanned without building a string per line; columns grow
+ * as typed arrays. Every row is validated: a bad one stops the run
+ * with a ParseError naming `file:line`, the field and the value. Output: `{"candles":[...]}`
  * (src/features/footprint-freqtrade.ts), written in chunks to a temporary file renamed onto `out`.
  */
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { open, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { ParseError, UsageError } from '../core/errors.ts';
 import { epochMs, MAX_MS, MIN_MS, positive, POW10 } from '../core/parse-util.ts';
 import { type FreqtradeCandle, type FreqtradeTrades, freqtradeFootprint } from '../features/footprint-freqtrade.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
+import { freqtradeCsvColumns, readFreqtradeCsv, readFreqtradeFeather, readFreqtradeJson, readFreqtradeParquet, TradeRowsBuilder } from '../venues/freqtrade/trades.ts';
 
 export interface FreqtradeFootprintArgs {
   input: string;
@@ -36,7 +38,7 @@ export async function runFreqtradeFootprint(o: FreqtradeFootprintArgs): Promise<
   if (!Number.isSafeInteger(o.stackedRange) || o.stackedRange < 1) {
     throw new UsageError(`--stacked-range: expected a whole number >= 1, got ${o.stackedRange}`);
   }
-  const trades = await readFreqtradeTradesCsv(o.input);
+  const trades = await readTradesInput(o.input);
   const candles = freqtradeFootprint(trades, {
     timeframeMs,
     scale: o.scale,
@@ -48,54 +50,53 @@ export async function runFreqtradeFootprint(o: FreqtradeFootprintArgs): Promise<
   return { candles: candles.length, trades: trades.length };
 }
 
+/**
+ * `--input`: freqtrade's own trades files (`<pair>-trades.feather`, `.json`, `.json.gz`, its CSV
+ * with the columns timestamp,id,type,side,price,amount,cost) or our CSV `timestamp_ms,price,amount,side`,
+ * told apart by the name and the first line.
+ */
+export async function readTradesInput(path: string): Promise<FreqtradeTrades> {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`--input ${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (e as Error).message})`}`);
+  }
+  if (st.isDirectory()) throw new UsageError(`--input ${path} is a folder: give one trades file (${INPUTS})`);
+  const name = basename(path).toLowerCase();
+  if (name.endsWith('.feather') || name.endsWith('.arrow')) return readFreqtradeFeather(path);
+  if (name.endsWith('.json') || name.endsWith('.json.gz')) return readFreqtradeJson(path);
+  if (name.endsWith('.parquet')) return readFreqtradeParquet(path);
+  if (name.endsWith('.h5')) {
+    throw new UsageError(`--input ${path}: HDF5 trades files are not read; convert them with \`freqtrade convert-trade-data --format-from hdf5 --format-to feather\`, or give ${INPUTS}`);
+  }
+  const first = firstLine(path);
+  if (first.replace(/^\ufeff/, '') !== FREQTRADE_TRADES_HEADER && freqtradeCsvColumns(first)) return readFreqtradeCsv(path);
+  return readFreqtradeTradesCsv(path);
+}
+
+const INPUTS = "freqtrade's <pair>-trades.feather, .json[.gz] or .parquet from download-data --dl-trades, its trades CSV, or a CSV timestamp_ms,price,amount,side";
+
+function firstLine(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const text = buf.toString('utf8', 0, n);
+    const nl = text.indexOf('\n');
+    return (nl < 0 ? text : text.slice(0, nl)).replace(/\r$/, '');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function positiveOption(v: number, option: string): void {
   if (!(Number.isFinite(v) && v > 0)) throw new UsageError(`${option}: expected a number > 0, got ${v}`);
 }
 
 function nonNegativeOption(v: number, option: string): void {
   if (!(Number.isFinite(v) && v >= 0)) throw new UsageError(`${option}: expected a number >= 0, got ${v}`);
-}
-
-class Columns implements FreqtradeTrades {
-  length = 0;
-  ts = new Float64Array(1 << 16);
-  price = new Float64Array(1 << 16);
-  amount = new Float64Array(1 << 16);
-  side = new Int8Array(1 << 16);
-
-  push(ts: number, price: number, amount: number, side: number): void {
-    if (this.length === this.ts.length) this.grow(this.ts.length * 2);
-    const i = this.length++;
-    this.ts[i] = ts;
-    this.price[i] = price;
-    this.amount[i] = amount;
-    this.side[i] = side;
-  }
-
-  /** Capacity for `n` rows in all. */
-  reserve(n: number): void {
-    if (n > this.ts.length) this.grow(n);
-  }
-
-  private grow(cap: number): void {
-    const f = (a: Float64Array) => {
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.ts = f(this.ts);
-    this.price = f(this.price);
-    this.amount = f(this.amount);
-    const s = new Int8Array(cap);
-    s.set(this.side);
-    this.side = s;
-  }
-
-  /** Views of exactly `length` entries. */
-  done(): FreqtradeTrades {
-    const n = this.length;
-    return { length: n, ts: this.ts.subarray(0, n), price: this.price.subarray(0, n), amount: this.amount.subarray(0, n), side: this.side.subarray(0, n) };
-  }
 }
 
 const COMMA = 0x2c, LF = 0x0a, CR = 0x0d, DOT = 0x2e, D0 = 0x30, D9 = 0x39;
@@ -110,7 +111,7 @@ const FIELDS = ['timestamp_ms', 'price', 'amount', 'side'] as const;
  * other row goes through `row`, which accepts every valid form and names what is wrong.
  */
 export async function readFreqtradeTradesCsv(path: string, chunkBytes = 1 << 22): Promise<FreqtradeTrades> {
-  const cols = new Columns();
+  const cols = new TradeRowsBuilder();
   let lineNo = 0;
   const where = () => `${path}:${lineNo}`;
   const slowLine = (buf: Buffer, s: number, e: number) => {
@@ -182,7 +183,7 @@ export async function readFreqtradeTradesCsv(path: string, chunkBytes = 1 << 22)
  * rejects or makes room. One function with every field inline: a call per field would box the
  * doubles it passes, an allocation per field and a garbage collection every few thousand rows.
  */
-function fastRow(buf: Buffer, s: number, end: number, cols: Columns): number {
+function fastRow(buf: Buffer, s: number, end: number, cols: TradeRowsBuilder): number {
   const at = cols.length;
   if (at === cols.ts.length) return -1;
   let i = s;
@@ -246,11 +247,11 @@ function header(buf: Buffer, s: number, e: number): void {
   if (e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3; // UTF-8 BOM
   const text = buf.toString('utf8', s, e);
   if (text !== FREQTRADE_TRADES_HEADER) {
-    throw new ParseError('E_HEADER', `not a trades CSV for the freqtrade footprint: expected the header ${FREQTRADE_TRADES_HEADER}`, 'header', text);
+    throw new ParseError('E_HEADER', `not a trades file for the freqtrade footprint: expected the header ${FREQTRADE_TRADES_HEADER}, or freqtrade's trade columns timestamp,id,type,side,price,amount,cost (or its .feather / .json[.gz] trades files)`, 'header', text);
   }
 }
 
-function row(buf: Buffer, s: number, e: number, cols: Columns): void {
+function row(buf: Buffer, s: number, e: number, cols: TradeRowsBuilder): void {
   const c1 = buf.indexOf(COMMA, s);
   const c2 = c1 === -1 || c1 >= e ? -1 : buf.indexOf(COMMA, c1 + 1);
   const c3 = c2 === -1 || c2 >= e ? -1 : buf.indexOf(COMMA, c2 + 1);

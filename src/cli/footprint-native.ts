@@ -10,7 +10,8 @@ import { streamTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome } from './common.ts';
-import { marketQuery, qtyText } from './cvd.ts';
+import { qtyText } from './cvd.ts';
+import { confirmMarketQuery, marketQuery } from './market.ts';
 import { isoTime, table } from './progress.ts';
 
 export interface NativeFootprintOpts {
@@ -58,6 +59,7 @@ export async function runNativeFootprint(opts: NativeFootprintOpts): Promise<voi
   let stored: [Venue, string][];
   let tick: number | undefined = opts.tick;
   try {
+    await confirmMarketQuery(store, q);
     stored = await storedMarkets(store, q.pairs);
     if (tick === undefined && stored.length > 0) tick = registryTick(stored);
     if (tick !== undefined) {

@@ -41,7 +41,7 @@ export function registerFootprint(program: Command): void {
       .option('--timeframe <tf>', 'candle length: 1m, 5m, 15m, 1h, 4h, 1d...', '1m')
       .option('--level-ticks <n>', 'level height in ticks (native mode)', '1')
       .option('--tick <size>', 'tick size (native mode; default from the instrument)')
-      .option('--from <time>', 'from this time, inclusive (native mode)')
+      .option('--from <time>', 'from this time, inclusive, UTC unless a zone follows (native mode)')
       .option('--to <time>', 'up to this time, exclusive (native mode)')
       .option('--imbalance-ratio <r>', 'diagonal imbalance ratio', '3')
       .option('--imbalance-volume <v>', 'minimum volume for an imbalance (default 0; freqtrade mode 1, as its docs)')
@@ -49,7 +49,7 @@ export function registerFootprint(program: Command): void {
       .option('--value-area <share>', 'value area share of volume (native mode)', '0.7')
       .option('--json', 'print JSON (native mode)')
       .option('--compat <mode>', "reproduce another tool's footprint exactly: freqtrade")
-      .option('--input <csv>', 'freqtrade mode: trades CSV with header timestamp_ms,price,amount,side')
+      .option('--input <file>', "freqtrade mode: freqtrade's trades file (<pair>-trades.feather, .json[.gz] or .parquet from download-data --dl-trades, or its trades CSV), or a CSV with header timestamp_ms,price,amount,side")
       .option('--scale <size>', 'freqtrade mode: level size in price units', '0.5')
       .option('--out <json>', 'freqtrade mode: output JSON file'),
   )
@@ -60,13 +60,17 @@ Native mode reads trades from the store (all venues of the market merged, or --v
 are multiples of the instrument's tick. Definitions: docs/FEATURES.md.
 
 freqtrade mode reproduces freqtrade's populate_dataframe_with_trades (late-2024) bit for bit,
-quirks included (listed in docs/FEATURES.md), and writes {"candles":[...]}.
+quirks included (listed in docs/FEATURES.md), and writes {"candles":[...]}. It reads the trades
+files freqtrade itself keeps in its data folder (user_data/data/<exchange>/[futures/]<PAIR>-trades.feather,
+.json, .json.gz or .parquet), in file order.
 
 Examples:
   $ orderflow footprint --symbol BTCUSDT --venues binance --timeframe 5m --level-ticks 10
   $ orderflow footprint --symbol AKT --timeframe 1h --json > akt-footprint.json
-  $ orderflow footprint --compat freqtrade --input trades.csv --timeframe 1m --scale 0.5 \\
-      --imbalance-ratio 3 --imbalance-volume 1 --stacked-range 3 --out result.json`,
+  $ orderflow footprint --compat freqtrade --input examples/trades.csv --timeframe 1m --scale 0.5 \\
+      --imbalance-ratio 3 --imbalance-volume 1 --stacked-range 3 --out result.json
+  $ orderflow footprint --compat freqtrade --input user_data/data/binance/futures/BTC_USDT_USDT-trades.feather \\
+      --timeframe 5m --scale 10 --out btc-footprint.json`,
     )
     .action(async (opts: FootprintCliOpts) => {
       const imbalanceRatio = number(opts.imbalanceRatio, '--imbalance-ratio');
@@ -74,7 +78,7 @@ Examples:
       const stackedRange = number(opts.stackedRange, '--stacked-range');
       if (opts.compat !== undefined) {
         if (opts.compat !== 'freqtrade') throw new UsageError(`--compat: unknown mode ${JSON.stringify(opts.compat)}; known: freqtrade`);
-        if (!opts.input || !opts.out) throw new UsageError('--compat freqtrade needs --input <csv> and --out <json>');
+        if (!opts.input || !opts.out) throw new UsageError(`--compat freqtrade needs ${!opts.input ? '--input <trades file>' : ''}${!opts.input && !opts.out ? ' and ' : ''}${!opts.out ? '--out <json>' : ''}`);
         // Each mode loads only its own modules: the freqtrade mode needs neither the store nor the
         // instrument registry, and starts that much sooner.
         const { runFreqtradeFootprint } = await import('./footprint-freqtrade.ts');

@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { printable } from '../core/printable.ts';
 import { VENUES, type Venue } from '../core/events.ts';
-import { symbolsMatching } from '../core/instruments.ts';
+import { baseAssetOf, symbolsMatching } from '../core/instruments.ts';
+import { closestSymbols } from '../core/symbols.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { LIQUIDATION_SAMPLING } from '../venues/liquidation-sampling.ts';
 import { Store } from '../store/store.ts';
 import { summarize } from '../store/summary.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { existingHome, homeOption, type HomeOpts, selfCommand } from './common.ts';
 import { isoTime, table } from './progress.ts';
 
 interface InfoOpts extends HomeOpts {
@@ -59,7 +60,8 @@ Examples:
         console.log(`store ${store.path}: ${s.imports} files imported\n`);
         if (store.writerPid !== undefined) console.log(`being written by PID ${store.writerPid}${recordingNow ? ' (orderflow record)' : ''}: showing what it has committed up to its last flush\n`);
         if (s.datasets.length === 0) {
-          console.log(keep ? printable(`nothing stored for ${opts.symbol} (${[...keep].join(', ')})`) : 'no events yet: run orderflow import <files>');
+          const close = keep ? closestSymbols(opts.symbol!, all.datasets.flatMap((d) => [d.symbol, baseAssetOf(d.symbol)])) : [];
+          console.log(keep ? printable(`nothing stored for ${opts.symbol} (${[...keep].join(', ')})${close.length > 0 ? `; did you mean ${close.join(', ')}?` : ''}`) : `no events yet: run ${selfCommand()} import <files>`);
           return;
         }
         console.log(table(

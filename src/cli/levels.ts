@@ -10,7 +10,8 @@ import { readTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
-import { marketQuery, qtyText } from './cvd.ts';
+import { qtyText } from './cvd.ts';
+import { confirmMarketQuery, marketQuery } from './market.ts';
 import { isoTime, table } from './progress.ts';
 import { notionalText, numberOpt } from './sizes.ts';
 
@@ -33,7 +34,7 @@ export function registerLevels(program: Command): void {
       .description('predicted liquidation levels: where positions opened as open interest grew would be liquidated')
       .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
       .option('--venues <list>', 'comma-separated venues, merged (default binance,okx,bybit)')
-      .option('--from <time>', 'from this time, inclusive')
+      .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--at <time>', 'snapshot time (default: the last open-interest or trade time)')
       .option('--bps <width>', 'price bin width in basis points (log-price bins)', '10')
@@ -64,6 +65,7 @@ Examples:
       let oi;
       let trades;
       try {
+        await confirmMarketQuery(store, q);
         const bounded = { ...q, toMs: atOpt === undefined ? q.toMs : Math.min(q.toMs ?? Infinity, atOpt + 0.001) };
         oi = await readOpenInterest(store, bounded);
         trades = await readTrades(store, bounded);

@@ -22,7 +22,7 @@ import { readLiquidations } from '../store/liquidation-reader.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
-import { marketQuery } from './cvd.ts';
+import { confirmMarketQuery, marketQuery, type MarketQuery } from './market.ts';
 import { registryTick } from './footprint-native.ts';
 import { isoTime, table } from './progress.ts';
 import { notionalText, numberOpt } from './sizes.ts';
@@ -131,7 +131,7 @@ function priceFormat(bins: LiquidationBins): (x: number) => string {
  * ts <= at, and the trades between the first liquidation and at (for `revisited`), pushed merged
  * by ts. Returns the snapshot and its time, or undefined when no liquidation is at or before at.
  */
-export async function snapshotAt(store: Store, q: ReturnType<typeof marketQuery>, liqs: LiquidationColumns, atMs: number | undefined, mapOpts: LiquidationMapOptions): Promise<LiquidationSnapshot | undefined> {
+export async function snapshotAt(store: Store, q: MarketQuery, liqs: LiquidationColumns, atMs: number | undefined, mapOpts: LiquidationMapOptions): Promise<LiquidationSnapshot | undefined> {
   const at = atMs ?? Infinity;
   let n = 0;
   while (n < liqs.length && liqs.ts[n] <= at) n++;
@@ -185,6 +185,7 @@ export async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
   let snapshot: LiquidationSnapshot | undefined;
   let heat: LiquidationHeatmap | undefined;
   try {
+    await confirmMarketQuery(store, q);
     liqs = await readLiquidations(store, q);
     const seen = new Set<number>();
     for (let i = 0; i < liqs.length; i++) seen.add(liqs.venue[i]);
@@ -298,7 +299,7 @@ export function registerLiquidations(program: Command): void {
       .description('realized liquidation clusters (price zones of decayed liquidated notional, per side liquidated) or a time x price heatmap')
       .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue)')
       .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')})`)
-      .option('--from <time>', 'from this time, inclusive (2024-11-01, ISO time or epoch ms)')
+      .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--bps <b>', `log-price bins of b basis points (default ${DEFAULT_BPS} unless --bin-ticks)`)
       .option('--bin-ticks <n>', 'price bins of n ticks instead (tick from the instrument registry, or --tick)')

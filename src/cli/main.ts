@@ -18,11 +18,16 @@ export async function buildProgram(args: readonly string[]): Promise<Command> {
       'after',
       `
 Store: one DuckDB file under --home, $ORDERFLOW_HOME or ./orderflow-data (docs/SCHEMA.md).
+Times: 2024-11-01, 2024-11-01T12:00:00 or epoch ms, always UTC unless a zone follows (Z, +02:00);
+--from is inclusive and --to exclusive in every command, download's days included.
+Symbols: a base asset (BTC) or a USDT perpetual in any venue's spelling (BTCUSDT, BTC-USDT-SWAP)
+names that perpetual on every venue; other OKX ids are OKX's alone (UNI-USD-SWAP; spot BTC-USDT
+only with --venues okx); a symbol no instrument or stored market has is an error naming the closest.
 
 Examples:
   $ orderflow demo                                   # import the bundled real samples, show a summary
   $ orderflow import BTCUSDT-aggTrades-2024-01-01.zip
-  $ orderflow download --venue binance --symbol AKTUSDT --kinds aggTrades,metrics --from 2024-11-01 --to 2024-11-14
+  $ orderflow download --venue binance --symbol AKTUSDT --kinds aggTrades,metrics --from 2024-11-01 --to 2024-11-15
   $ orderflow info --json
   $ orderflow export --out ./parquet --venue binance
   $ orderflow cvd --symbol BTCUSDT --timeframe 15m --reset day

@@ -26,7 +26,7 @@ interface MarginOpts {
   side: string;
   entry: string;
   qty: string;
-  leverage: string;
+  leverage?: string;
   mode: string;
   wallet?: string;
   mark?: string;
@@ -115,14 +115,26 @@ export function runMarginReport(opts: MarginOpts, registry: InstrumentRegistry =
   if (mode !== 'isolated' && mode !== 'cross') throw new UsageError(`--mode: expected isolated or cross, got ${JSON.stringify(opts.mode)}`);
   const entry = positiveOpt(opts.entry, '--entry', 'a price > 0');
   const qty = positiveOpt(opts.qty, '--qty', 'a quantity > 0 in base units');
-  const leverage = numberOpt(opts.leverage, '--leverage', 'a leverage >= 1');
-  if (!(leverage >= 1)) throw new UsageError(`--leverage: expected a leverage >= 1, got ${JSON.stringify(opts.leverage)}`);
   const mark = opts.mark === undefined ? undefined : positiveOpt(opts.mark, '--mark', 'a price > 0');
   const wallet = opts.wallet === undefined ? undefined : numberOpt(opts.wallet, '--wallet', 'an amount of quote currency');
   if (wallet !== undefined && (mode === 'isolated' ? !(wallet > 0) : !(wallet >= 0))) {
     throw new UsageError(`--wallet: expected ${mode === 'isolated' ? 'an isolated margin > 0' : 'a wallet balance >= 0'}, got ${JSON.stringify(opts.wallet)}`);
   }
   if (mode === 'cross' && wallet === undefined) throw new UsageError('--wallet: the wallet balance is required with --mode cross');
+  let leverage: number;
+  if (opts.leverage !== undefined) {
+    leverage = numberOpt(opts.leverage, '--leverage', 'a leverage >= 1');
+    if (!(leverage >= 1)) throw new UsageError(`--leverage: expected a leverage >= 1, got ${JSON.stringify(opts.leverage)}`);
+  } else if (mode === 'isolated' && wallet !== undefined) {
+    // The exchanges' worked examples give the isolated margin, not a leverage: it follows from it.
+    leverage = impliedLeverage(qty * entry, wallet);
+  } else {
+    throw new UsageError(
+      mode === 'cross'
+        ? '--leverage: required with --mode cross (there --wallet is the whole balance, which implies no leverage)'
+        : '--leverage: give the leverage, or the isolated position margin with --wallet (the leverage is then notional / margin)',
+    );
+  }
   if (opts.maintAmount !== undefined && opts.mmr === undefined) throw new UsageError('--maint-amount: give --mmr with it');
   let override;
   if (opts.mmr !== undefined) {
@@ -164,9 +176,28 @@ export function runMarginReport(opts: MarginOpts, registry: InstrumentRegistry =
     return marginReport({ instrument, mode: mode as MarginMode, side: side as PositionSide, qty, entry, leverage, wallet, mark, maker: opts.maker, override, others });
   } catch (e) {
     // Impossible inputs (leverage above the tier's maximum, an inverse contract...) are usage errors here.
-    if (e instanceof RangeError) throw new UsageError(e.message.replace(/^margin: /, ''));
+    if (e instanceof RangeError) throw new UsageError(flagMessage(e.message, opts.leverage === undefined ? wallet : undefined));
     throw e;
   }
+}
+
+/**
+ * Leverage of an isolated position whose margin is `wallet`: notional / margin, at least 1 (a
+ * margin above the notional is leverage 1 with margin added), rounded to 1e-9 so that a margin of
+ * exactly notional / 125 is 125x, not 125.00000000000001x.
+ */
+export function impliedLeverage(notional: number, wallet: number): number {
+  return Math.max(1, Math.round((notional / wallet) * 1e9) / 1e9);
+}
+
+/** The engine's message for a field, as the option a user gives for it. */
+function flagMessage(message: string, impliedFrom: number | undefined): string {
+  const m = message.replace(/^margin: /, '');
+  if (m.startsWith('leverage ')) {
+    return impliedFrom === undefined ? `--leverage: ${m}` : `--wallet ${plain(impliedFrom, 2)} implies ${m.replace(' is above', ', above')}; give a larger --wallet`;
+  }
+  if (m.startsWith('qty: ')) return `--qty: ${m.slice(5)}`;
+  return m.replace('give a maintenance rate and amount (override: maintMarginRate, maintAmount)', 'give the maintenance margin rate with --mmr (and the maintenance amount with --maint-amount)');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -223,8 +254,8 @@ function finiteOrNull(x: number): number | null {
 }
 
 /** The report as JSON: camelCase keys, null for what does not exist (no liquidation price, no mark). */
-export function marginJson(r: MarginReport): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+export function marginJson(r: MarginReport, leverageImplied = false): Record<string, unknown> {
+  const out: Record<string, unknown> = { leverageImplied };
   for (const [k, v] of Object.entries(r)) {
     if (k === 'tier' || k === 'liquidationTier') out[k] = tierJson(v as AppliedTier);
     else out[k] = typeof v === 'number' ? finiteOrNull(v) : v;
@@ -232,20 +263,23 @@ export function marginJson(r: MarginReport): Record<string, unknown> {
   return out;
 }
 
-export function marginText(r: MarginReport, base: string, quote: string): string {
+export function marginText(r: MarginReport, base: string, quote: string, leverageImplied = false): string {
   const at = Number.isFinite(r.mark) ? `mark ${price(r.mark)}` : 'entry (no --mark)';
   const unitWord = r.venue === 'okx' ? ` ${base} (${plain(r.contracts)} contracts)` : ` ${base}`;
   const mmWhere = r.venue === 'bybit' ? 'at entry (Bybit: value at entry)' : `at ${at}`;
   const rows: [string, string][] = [
-    ['position', `${r.venue} ${r.symbol} ${r.side} ${plain(r.qty)}${unitWord} @ ${price(r.entry)}, ${r.leverage}x ${r.mode} (one-way mode)`],
+    ['position', `${r.venue} ${r.symbol} ${r.side} ${plain(r.qty)}${unitWord} @ ${price(r.entry)}, ${plain(r.leverage, 4)}x${leverageImplied ? ' (implied by --wallet)' : ''} ${r.mode} (one-way mode)`],
     ['notional', `${num(r.notional)} ${quote}`],
     ['initial margin', `${num(r.initialMargin)} (notional / leverage; max leverage here ${r.maxLeverage}x)`],
     [r.mode === 'isolated' ? 'position margin' : 'wallet balance', `${num(r.wallet)}${r.mode === 'isolated' ? ' (--wallet; default: the initial margin)' : ''}`],
+  ];
+  if (r.mode === 'isolated') rows.push(['leverage', `${plain(r.effectiveLeverage, 4)}x (notional / position margin${leverageImplied ? '; no --leverage given, so this is the leverage' : ''})`]);
+  rows.push(
     ['maintenance tier', tierText(r.tier, r.venue, mmWhere, base)],
     ['maintenance margin rate', pct(r.maintenanceMarginRate)],
     ['maintenance amount', num(r.maintenanceAmount)],
     ['maintenance margin', num(r.maintenanceMargin)],
-  ];
+  );
   if (r.venue === 'okx') rows.push(['liquidation fee', `${num(r.liquidationFee)} (position value x taker fee, counted with the maintenance margin)`]);
   if (r.mode === 'cross') {
     rows.push(['other positions', `maintenance ${num(r.othersMaintenance)}, unrealized PnL ${num(r.othersUnrealizedPnl)}`]);
@@ -271,9 +305,9 @@ export function registerMargin(program: Command): void {
     .requiredOption('--side <side>', 'long or short')
     .requiredOption('--entry <price>', 'entry price')
     .requiredOption('--qty <qty>', 'position size in BASE units (BTC for BTCUSDT; on OKX contracts x ctVal, e.g. 100 BTC-USDT-SWAP contracts = 1)')
-    .requiredOption('--leverage <x>', 'leverage (>= 1; at most the tier maximum for this size)')
+    .option('--leverage <x>', 'leverage (>= 1; at most the tier maximum for this size); isolated: may be left out when --wallet gives the margin, and is then notional / margin')
     .option('--mode <mode>', 'isolated or cross (one-way mode)', 'isolated')
-    .option('--wallet <amount>', 'isolated: the position margin (default: the initial margin); cross: the wallet balance (required)')
+    .option('--wallet <amount>', 'isolated: the position margin (default: notional / --leverage); cross: the wallet balance (required)')
     .option('--mark <price>', 'mark price for the unrealized PnL and the current maintenance margin (default: the entry)')
     .option('--maker', 'price the round trip at the maker fee instead of taker')
     .option('--mmr <rate>', "maintenance margin rate replacing the venue's tier, e.g. 0.01 (what-if)")
@@ -293,18 +327,20 @@ price. Formulas, sources and worked examples: docs/MARGIN.md.
 Examples:
   $ orderflow margin --venue binance --symbol BTCUSDT --side long --entry 30000 --qty 2 --leverage 10
   $ orderflow margin --venue okx --symbol BTC --side short --entry 60000 --qty 1 --leverage 20 --mark 61000 --json
+  $ orderflow margin --venue bybit --symbol BTCUSDT --side long --entry 20000 --qty 1 --wallet 400   # leverage 50x implied
   $ orderflow margin --venue bybit --symbol BTCUSDT --side long --entry 20000 --qty 1 --leverage 50 --wallet 900
   $ orderflow margin --venue binance --symbol ETHUSDT --side long --entry 1456.84 --qty 3683.979 --leverage 5 \\
-      --mode cross --wallet 1535443.01 --mmr 0.1 --maint-amount 135365 --portfolio positions.json`,
+      --mode cross --wallet 1535443.01 --mmr 0.1 --maint-amount 135365 --portfolio examples/positions.json`,
     )
     .action((opts: MarginOpts) => {
       const registry = loadBundledInstruments();
       const report = runMarginReport(opts, registry);
+      const implied = opts.leverage === undefined;
       if (opts.json) {
-        console.log(JSON.stringify(marginJson(report)));
+        console.log(JSON.stringify(marginJson(report, implied)));
         return;
       }
       const inst = registry.get(report.venue, report.symbol);
-      console.log(marginText(report, inst?.base ?? '', inst?.quote ?? ''));
+      console.log(marginText(report, inst?.base ?? '', inst?.quote ?? '', implied));
     });
 }

@@ -11,7 +11,8 @@ import { readLiquidations } from '../store/liquidation-reader.ts';
 import { Store } from '../store/store.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { feedStoredTrades } from './feed.ts';
-import { marketQuery, qtyText } from './cvd.ts';
+import { qtyText } from './cvd.ts';
+import { confirmMarketQuery, marketQuery } from './market.ts';
 import { isoTime, table } from './progress.ts';
 import { notionalText } from './sizes.ts';
 
@@ -41,6 +42,7 @@ export async function runSessions(opts: SessionsOpts): Promise<void> {
   const store = await Store.open(existingHome(opts), { readOnly: true });
   let liqs;
   try {
+    await confirmMarketQuery(store, q);
     liqs = liquidationsBySession(await readLiquidations(store, q), sessions);
   } finally {
     store.close();
@@ -80,7 +82,7 @@ export function registerSessions(program: Command): void {
       .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue)')
       .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')}; add binance-spot by name)`)
       .option('--sessions <list>', 'session windows, UTC', sessionsText(DEFAULT_SESSIONS))
-      .option('--from <time>', 'from this time, inclusive (2024-11-01, ISO time or epoch ms)')
+      .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--json', 'print {"sessions":[{"date","session","open",...,"volume","notional",...,"print_p50","impact_bps_per_m"}]} for scripts'),
   )

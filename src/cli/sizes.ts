@@ -11,7 +11,7 @@ import { SIZE_BUCKETS, SizeFlowOperator, type SizeBar, type SizeBucket, type Siz
 import { HOUR_MS, parseTimeframe } from '../features/timeframe.ts';
 import { homeOption, type HomeOpts } from './common.ts';
 import { feedStoredTrades } from './feed.ts';
-import { marketQuery } from './cvd.ts';
+import { marketQuery } from './market.ts';
 import { isoTime, table } from './progress.ts';
 
 export interface SizesOpts extends HomeOpts {
@@ -113,7 +113,7 @@ export function registerSizes(program: Command): void {
       .option('--fixed <m,l,w>', 'fixed thresholds in quote notional where medium, large and whale start (whale may be inf); default adaptive')
       .option('--window-hours <h>', 'adaptive thresholds: rolling window of print notional, hours (default 24)')
       .option('--big-min <bucket>', `smallest bucket listed in big_prints: ${BIG_MINS.join(' | ')}`, 'whale')
-      .option('--from <time>', 'from this time, inclusive (2024-11-01, ISO time or epoch ms)')
+      .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--json', 'print {"bars":[{"open_time_ms","buy_notional",...,"small":{...},"big_prints":[...]}]} for scripts'),
   )

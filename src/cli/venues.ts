@@ -4,7 +4,7 @@ import { CROSS_VENUE_DEFAULTS, CrossVenueOperator, type CrossVenueWindow } from 
 import { parseTimeframe } from '../features/timeframe.ts';
 import { homeOption, type HomeOpts } from './common.ts';
 import { feedStoredTrades } from './feed.ts';
-import { marketQuery } from './cvd.ts';
+import { marketQuery } from './market.ts';
 import { isoTime, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
 
@@ -31,7 +31,7 @@ export function registerVenues(program: Command): void {
       .option('--bucket <tf>', 'sub-bucket for correlation and lead-lag', `${CROSS_VENUE_DEFAULTS.bucketMs / 1000}s`)
       .option('--min-share <share>', "a venue counts when its share of the window's volume is at least this", String(CROSS_VENUE_DEFAULTS.minShare))
       .option('--max-lag <buckets>', 'largest lead-lag tried, in sub-buckets', String(CROSS_VENUE_DEFAULTS.maxLag))
-      .option('--from <time>', 'from this time, inclusive')
+      .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--json', 'print {"windows":[...]} (NaN as null)'),
   )

@@ -134,9 +134,15 @@ export function venueSymbol(registry: InstrumentRegistry, venue: Venue, input: s
   return baseAssetOf(up) === up ? perpSymbol(venue, up) : up;
 }
 
-/** Every venue-native symbol an input may name across venues (for filters such as `export --symbol AKT`). */
+/**
+ * Every venue-native symbol an input may name across venues (for filters such as `export --symbol AKT`).
+ * An OKX id other than a USDT swap (`BTC-USDT` spot, `UNI-USD-SWAP`, `BTC-USD-220527`) names
+ * itself only: never the perpetuals of its base asset.
+ */
 export function symbolsMatching(registry: InstrumentRegistry, input: string, venues: readonly Venue[]): string[] {
-  const out = new Set<string>([input.trim().toUpperCase()]);
+  const up = input.trim().toUpperCase();
+  if (up.includes('-') && !up.endsWith('-USDT-SWAP')) return [up];
+  const out = new Set<string>([up]);
   for (const v of venues) out.add(venueSymbol(registry, v, input));
   for (const i of registry.resolve(input, venues)) out.add(i.symbol);
   return [...out].sort();

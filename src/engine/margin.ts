@@ -172,7 +172,7 @@ function overridden(o: TierOverride, basis: number): AppliedTier {
 
 function requireTiers(inst: MarginInstrument): readonly MarginTier[] {
   if (inst.tiers.length === 0) {
-    throw new RangeError(`margin: ${inst.venue} ${inst.symbol} has no maintenance tiers in its metadata; give a maintenance rate and amount (override)`);
+    throw new RangeError(`margin: ${inst.venue} ${inst.symbol} has no maintenance tiers in its metadata; give a maintenance rate and amount (override: maintMarginRate, maintAmount)`);
   }
   return inst.tiers;
 }
@@ -257,25 +257,31 @@ function solveLiquidation(
   return { price, tier: applied(tiers, i, basisOf(tiers[i], rule, qty, entry, Number.isNaN(price) ? fallbackPrice : price)) };
 }
 
+/** An amount for a message: at most `decimals` decimals, thousands separated (70,110.29, not 70110.28745100001). */
+function amountText(x: number, decimals: number): string {
+  return Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: decimals }) : String(x);
+}
+
 /** The tier at entry caps the leverage (and the instrument's own maximum); a position beyond the last tier cannot be opened. */
 function checkLeverage(inst: MarginInstrument, qty: number, entry: number, leverage: number, override: TierOverride | undefined): AppliedTier {
   const rule = ruleOf(inst);
   positive(leverage, 'leverage');
   if (leverage < 1) throw new RangeError(`margin: leverage must be >= 1, got ${leverage}`);
   if (inst.maxLeverage > 0 && leverage > inst.maxLeverage) {
-    throw new RangeError(`margin: leverage ${leverage}x is above the ${inst.maxLeverage}x maximum of ${inst.venue} ${inst.symbol}`);
+    throw new RangeError(`margin: leverage ${amountText(leverage, 4)}x is above the ${inst.maxLeverage}x maximum of ${inst.venue} ${inst.symbol}`);
   }
   const tier = tierAt(inst, qty, entry, entry, override);
   if (override) return tier;
   const tiers = inst.tiers;
   const last = tiers[tiers.length - 1];
+  const size = (x: number) => (tier.unit === 'base' ? amountText(x, 8) : amountText(x, 2));
   if (tier.index === tiers.length - 1 && tier.basis >= last.notionalCap) {
-    const what = tier.unit === 'base' ? `size ${tier.basis}` : `notional ${tier.basis}`;
-    throw new RangeError(`margin: qty: the position's ${what} at entry is beyond the last ${rule.tierWord} of ${inst.venue} ${inst.symbol} (cap ${last.notionalCap})`);
+    const what = tier.unit === 'base' ? `size ${size(tier.basis)}` : `notional ${size(tier.basis)}`;
+    throw new RangeError(`margin: qty: the position's ${what} at entry is beyond the last ${rule.tierWord} of ${inst.venue} ${inst.symbol} (cap ${size(last.notionalCap)})`);
   }
   if (tier.maxLeverage > 0 && leverage > tier.maxLeverage) {
-    const what = tier.unit === 'base' ? `size ${tier.notionalFloor} to ${tier.notionalCap} (base units)` : `notional ${tier.notionalFloor} to ${tier.notionalCap}`;
-    throw new RangeError(`margin: leverage ${leverage}x is above the ${tier.maxLeverage}x maximum of ${inst.venue} ${inst.symbol} ${rule.tierWord} ${tier.index + 1} (${what}), where a position of ${tier.basis} ${tier.unit === 'base' ? 'base units' : 'notional'} falls`);
+    const what = tier.unit === 'base' ? `size ${size(tier.notionalFloor)} to ${size(tier.notionalCap)} (base units)` : `notional ${size(tier.notionalFloor)} to ${size(tier.notionalCap)}`;
+    throw new RangeError(`margin: leverage ${amountText(leverage, 4)}x is above the ${tier.maxLeverage}x maximum of ${inst.venue} ${inst.symbol} ${rule.tierWord} ${tier.index + 1} (${what}), where a position of ${size(tier.basis)} ${tier.unit === 'base' ? 'base units' : 'notional'} falls`);
   }
   return tier;
 }
@@ -477,6 +483,8 @@ export interface MarginReport {
   readonly initialMargin: number;
   /** Isolated: the position's margin; cross: the wallet balance. */
   readonly wallet: number;
+  /** Isolated: notional / position margin (the leverage the margin really carries); NaN in cross. */
+  readonly effectiveLeverage: number;
   /** Highest leverage allowed for this position: the lower of the entry tier's and the instrument's. */
   readonly maxLeverage: number;
   /** The current maintenance (at the mark, or at entry without one). */
@@ -575,6 +583,7 @@ export function marginReport(req: MarginRequest): MarginReport {
     notional: qty * entry,
     initialMargin,
     wallet,
+    effectiveLeverage: req.mode === 'isolated' ? (qty * entry) / wallet : NaN,
     maxLeverage: capLeverage,
     maintenanceMarginRate: current.tier.maintMarginRate,
     maintenanceAmount: current.tier.maintAmount,

@@ -121,7 +121,7 @@ describe('orderflow CLI', () => {
     assert.deepEqual(got, want);
     const bad = run(['footprint', '--compat', 'freqtrade', '--input', join(fx, 'synthetic-2500.csv')]);
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /needs --input <csv> and --out <json>/);
+    assert.match(bad.err, /needs --out <json>/);
   });
 
   it('cvd and native footprint read the store; spot is merged only when named', () => {

@@ -80,6 +80,24 @@ describe('orderflow margin', () => {
     assert.equal((eth.tier as { source: string }).source, 'override');
   });
 
+  it('takes the isolated margin instead of a leverage, as the exchanges\' examples give it, and reports the leverage it implies', async () => {
+    const bybit = await marginJson('--venue', 'bybit', '--symbol', 'BTCUSDT', '--side', 'long', '--entry', '20000', '--qty', '1', '--wallet', '400');
+    assert.deepEqual([bybit.liquidationPrice, bybit.leverage, bybit.effectiveLeverage, bybit.leverageImplied, bybit.initialMargin], [19_700, 50, 50, true, 400]);
+    const eth = ['--venue', 'binance', '--symbol', 'ETHUSDT', '--side', 'long', '--entry', '1456.84', '--qty', '3683.979', '--wallet', '1535443.01', '--mmr', '0.1', '--maint-amount', '135365'];
+    const implied = await marginJson(...eth);
+    assert.equal((implied.liquidationPrice as number).toFixed(2), '1114.78');
+    assert.equal((implied.leverage as number).toFixed(4), ((3683.979 * 1456.84) / 1535443.01).toFixed(4));
+    assert.match(await margin(...eth), /leverage\s+3\.4954x \(notional \/ position margin; no --leverage given/);
+    // With a leverage too, the margin added shows as a lower effective leverage.
+    const both = await marginJson('--venue', 'bybit', '--symbol', 'BTCUSDT', '--side', 'long', '--entry', '20000', '--qty', '1', '--leverage', '50', '--wallet', '800');
+    assert.deepEqual([both.leverage, both.effectiveLeverage, both.leverageImplied], [50, 25, false]);
+    // A margin larger than the notional is 1x with margin added; one too small names --wallet.
+    assert.equal((await marginJson('--venue', 'bybit', '--symbol', 'BTCUSDT', '--side', 'long', '--entry', '20000', '--qty', '1', '--wallet', '30000')).leverage, 1);
+    await usageError(['--venue', 'bybit', '--symbol', 'BTCUSDT', '--side', 'long', '--entry', '20000', '--qty', '1', '--wallet', '100'], /^--wallet 100 implies leverage 200x, above the 100x maximum of bybit BTCUSDT; give a larger --wallet$/);
+    await usageError(['--venue', 'bybit', '--symbol', 'BTCUSDT', '--side', 'long', '--entry', '20000', '--qty', '1'], /^--leverage: give the leverage, or the isolated position margin with --wallet/);
+    await usageError(['--venue', 'bybit', '--symbol', 'BTCUSDT', '--side', 'long', '--entry', '20000', '--qty', '1', '--mode', 'cross', '--wallet', '5000'], /^--leverage: required with --mode cross/);
+  });
+
   it("reproduces Binance's cross example through --portfolio (ETHUSDT 1,153.26 with the BTCUSDT leg)", async () => {
     const portfolio = file('btc-leg.json', JSON.stringify([{ symbol: 'BTCUSDT', side: 'long', qty: 109.488, entry: 32481.98, mark: 31967.27, mmr: 0.025, maintAmount: 16300 }]));
     const args = ['--venue', 'binance', '--symbol', 'ETH', '--side', 'long', '--entry', '1456.84', '--qty', '3683.979', '--leverage', '5'];
@@ -128,7 +146,11 @@ describe('orderflow margin', () => {
     };
     await usageError([...without('--qty'), '--qty', '-2'], /--qty: expected a quantity > 0 in base units, got "-2"/);
     await usageError([...without('--entry'), '--entry', 'abc'], /--entry: expected a price > 0/);
-    await usageError([...without('--leverage'), '--leverage', '110'], /leverage 110x is above the 100x maximum of binance BTCUSDT bracket 2/);
+    await usageError([...without('--leverage'), '--leverage', '110'], /^--leverage: leverage 110x is above the 100x maximum of binance BTCUSDT bracket 2/);
+    // Money in messages is rounded: not 70110.28745100001.
+    await usageError(['--venue', 'binance', '--symbol', 'BTCUSDT', '--side', 'long', '--entry', '30000.123', '--qty', '2.337', '--leverage', '124'],
+      /bracket 2 \(notional 50,000 to 600,000\), where a position of 70,110\.29 notional falls$/);
+    await usageError([...without('--qty'), '--qty', '100000.3'], /^--qty: the position's notional 3,000,009,000 at entry is beyond the last bracket of binance BTCUSDT \(cap 1,800,000,000\)$/);
     await usageError([...without('--venue'), '--venue', 'kraken'], /--venue: expected one of binance, okx, bybit/);
     await usageError([...without('--side'), '--side', 'buy'], /--side: expected long or short/);
     await usageError([...without('--symbol'), '--symbol', 'NOPE-USDT-SWAP'], /--symbol: binance has no instrument "NOPE-USDT-SWAP"/);
@@ -136,7 +158,7 @@ describe('orderflow margin', () => {
     await usageError([...BTC_10X, '--portfolio', 'x.json'], /--portfolio: other positions share a cross wallet only; add --mode cross/);
     await usageError([...BTC_10X, '--maint-amount', '5'], /--maint-amount: give --mmr with it/);
     await usageError([...BTC_10X, '--mmr', '1.5'], /--mmr: expected a maintenance margin rate in \[0, 1\)/);
-    await usageError(['--venue', 'okx', '--symbol', 'ETH-USDT-SWAP', '--side', 'long', '--entry', '3000', '--qty', '1', '--leverage', '10'], /no maintenance tiers/);
+    await usageError(['--venue', 'okx', '--symbol', 'ETH-USDT-SWAP', '--side', 'long', '--entry', '3000', '--qty', '1', '--leverage', '10'], /no maintenance tiers in its metadata; give the maintenance margin rate with --mmr \(and the maintenance amount with --maint-amount\)/);
   });
 
   it('exits 2 with one line on a usage error, and documents itself in --help', () => {

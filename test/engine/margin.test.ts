@@ -276,7 +276,7 @@ describe('validation', () => {
   });
 
   it("refuses leverage above the entry tier's or the instrument's maximum", () => {
-    assert.throws(() => marginReport({ ...base, qty: 2, leverage: 110 }), /leverage 110x is above the 100x maximum of binance BTCUSDT bracket 2 \(notional 50000 to 600000\)/);
+    assert.throws(() => marginReport({ ...base, qty: 2, leverage: 110 }), /leverage 110x is above the 100x maximum of binance BTCUSDT bracket 2 \(notional 50,000 to 600,000\)/);
     assert.throws(() => marginReport({ ...base, leverage: 150 }), /above the 125x maximum of binance BTCUSDT$/);
     assert.throws(() => openIsolated({ instrument: ETH_2021, side: 'long', qty: ETH_LEG.qty, entry: ETH_LEG.entry, leverage: 5 }), /5x is above the 4x maximum of binance ETHUSDT bracket 7/);
     // An override replaces the tiers, so only the instrument's maximum applies.

@@ -20,7 +20,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FileError } from '../../core/errors.ts';
-import { DEFAULT_RETRY, downloadToPart, fetchText, headSize, HttpError, isRetryable, NetworkError, NotFoundError, type RetryOptions, sha256Of, verifyGzip } from './fetch.ts';
+import { DEFAULT_RETRY, downloadToPart, fetchText, headSize, HostNotFoundError, HttpError, isRetryable, NetworkError, NotFoundError, type RetryOptions, sha256Of, verifyGzip } from './fetch.ts';
 import { checksumText, dailyFilesFor, fileUrl, parseChecksum, type PlannedFile } from './layout.ts';
 
 export interface ImportOutcome {
@@ -109,6 +109,8 @@ export interface DownloadSummary {
   readonly fetched: number;
   readonly importFailures: number;
   readonly rowsImported: number;
+  /** Why the run stopped before trying every file (the host does not resolve), and how many files were not tried. */
+  readonly stopped?: { readonly reason: string; readonly notTried: number };
 }
 
 /** Download (and import) every planned file; never throws for a file, reports it instead. */
@@ -139,6 +141,7 @@ export async function downloadFiles(files: readonly PlannedFile[], opts: Downloa
   };
 
   const queue = [...files];
+  let stopped: DownloadSummary['stopped'];
   await new Promise<void>((resolve) => {
     let active = 0;
     const pump = () => {
@@ -147,7 +150,12 @@ export async function downloadFiles(files: readonly PlannedFile[], opts: Downloa
         active++;
         processFile(file, opts, retry, emit).then(({ result, more }) => {
           finish(result, file);
-          if (more.length > 0) {
+          if (result.error?.code === 'E_DNS' && stopped === undefined) {
+            // Every other file is on the same host: retrying each would only repeat this.
+            stopped = { reason: result.error.message, notTried: queue.length };
+            queue.length = 0;
+          }
+          if (more.length > 0 && stopped === undefined) {
             queue.unshift(...more);
             emit({ type: 'queued', files: more.length });
           }
@@ -174,7 +182,7 @@ export async function downloadFiles(files: readonly PlannedFile[], opts: Downloa
   }
   return {
     results, bytes, seconds: (performance.now() - started) / 1000, counts,
-    fetched: counts.downloaded + counts.present + counts['already-imported'], importFailures, rowsImported,
+    fetched: counts.downloaded + counts.present + counts['already-imported'], importFailures, rowsImported, stopped,
   };
 }
 
@@ -297,6 +305,7 @@ async function processFile(file: PlannedFile, opts: DownloadOptions, retry: Retr
         size = await headSize(url, fileRetry);
       } catch (e) {
         if (e instanceof NotFoundError) return missing(file.name);
+        if (e instanceof HostNotFoundError) throw e;
         size = undefined; // a server without HEAD: download and let the importer's ledger decide
       }
       if (size !== undefined && (await opts.hooks.alreadyImported(file, undefined, size))) {
@@ -333,7 +342,7 @@ async function processFile(file: PlannedFile, opts: DownloadOptions, retry: Retr
   }
 }
 
-/** E_CHECKSUM / E_TRUNCATED (ours), E_HTTP (a status), E_NETWORK (retries spent), E_IO (disk). */
+/** E_CHECKSUM / E_TRUNCATED (ours), E_DNS (host does not resolve), E_HTTP (a status), E_NETWORK (retries spent), E_IO (disk). */
 function failureCode(e: unknown): string {
   if (e instanceof HttpError) return 'E_HTTP';
   if (e instanceof NetworkError || isRetryable(e)) return 'E_NETWORK';

@@ -64,11 +64,29 @@ export class NetworkError extends Error {
   }
 }
 
+/**
+ * The archive's host name does not resolve (ENOTFOUND, EAI_AGAIN): no file of the run can be
+ * fetched, so it is not retried and the run stops (downloader.ts).
+ */
+export class HostNotFoundError extends Error {
+  override readonly name = 'HostNotFoundError';
+  readonly code = 'E_DNS';
+  constructor(
+    readonly url: string,
+    readonly host: string,
+    readonly dnsCode: string,
+  ) {
+    super(`cannot resolve ${host} (${dnsCode}): no file can be fetched; check the network connection and DNS, or --base-url`);
+  }
+}
+
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN']);
+
 export function isRetryable(e: unknown): boolean {
   if (e instanceof HttpError) return e.retryable;
   if (e instanceof NetworkError) return true;
   const code = (e as NodeJS.ErrnoException)?.code;
-  return typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|ECONNABORTED|EPIPE|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ERR_STREAM_PREMATURE_CLOSE|UND_ERR_SOCKET)$/.test(code);
+  return typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|ECONNABORTED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ERR_STREAM_PREMATURE_CLOSE|UND_ERR_SOCKET)$/.test(code);
 }
 
 export function backoffMs(attempt: number, opts: Pick<RetryOptions, 'retryBaseMs'>, random = Math.random): number {
@@ -93,12 +111,21 @@ export async function withRetries<T>(url: string, opts: RetryOptions, once: (att
 }
 
 function asError(url: string, e: unknown): Error {
-  if (e instanceof HttpError || e instanceof NetworkError) return e;
+  if (e instanceof HttpError || e instanceof NetworkError || e instanceof HostNotFoundError) return e;
   if (e instanceof Error) {
     const code = (e as NodeJS.ErrnoException).code;
+    if (code !== undefined && DNS_CODES.has(code)) return new HostNotFoundError(url, (e as { hostname?: string }).hostname ?? hostOf(url), code);
     return isRetryable(e) ? new NetworkError(url, `${code ?? ''} ${e.message}`.trim()) : e;
   }
   return new Error(String(e));
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return url;
+  }
 }
 
 interface Response {

@@ -49,7 +49,7 @@ describe('orderflow download', () => {
     const s = await server();
     putAgg(s);
     const home = join(tempDir(), 'home');
-    const args = ['download', '--venue', 'binance', '--symbol', 'btcusdt', '--kinds', 'aggTrades,liquidationSnapshot', '--from', '2024-08-07', '--to', '2024-08-08', '--home', home, '--base-url', s.url];
+    const args = ['download', '--venue', 'binance', '--symbol', 'btcusdt', '--kinds', 'aggTrades,liquidationSnapshot', '--from', '2024-08-07', '--to', '2024-08-09', '--home', home, '--base-url', s.url];
     const first = await run([...args, '--json']);
     assert.equal(first.code, 0, first.err);
     const lines = first.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
@@ -83,7 +83,7 @@ describe('orderflow download', () => {
     s.put(f.path, gzipSync(readFileSync(join(ROOT, 'test/fixtures/bybit/BTCUSDT2026-08-09.csv'))));
     const dir = tempDir();
     const home = join(dir, 'home');
-    const r = await run(['download', '--venue', 'bybit', '--symbol', 'BTCUSDT', '--from', '2026-08-09', '--to', '2026-08-09', '--no-import', '--dir', join(dir, 'files'), '--home', home], {
+    const r = await run(['download', '--venue', 'bybit', '--symbol', 'BTCUSDT', '--from', '2026-08-09', '--to', '2026-08-10', '--no-import', '--dir', join(dir, 'files'), '--home', home], {
       ORDERFLOW_BYBIT_ARCHIVE_URL: `${s.url}/`,
     });
     assert.equal(r.code, 0, r.err);
@@ -100,8 +100,8 @@ describe('orderflow download', () => {
     const home = join(tempDir(), 'home');
     const base = ['download', '--venue', 'binance', '--symbol', 'BTCUSDT', '--home', home, '--base-url', s.url, '--retries', '0'];
     const [bad, none] = await Promise.all([
-      run([...base, '--from', '2024-08-08', '--to', '2024-08-08']),
-      run([...base, '--from', '2024-08-01', '--to', '2024-08-02', '--no-import']),
+      run([...base, '--from', '2024-08-08', '--to', '2024-08-09']),
+      run([...base, '--from', '2024-08-01', '--to', '2024-08-03', '--no-import']),
     ]);
     assert.equal(bad.code, 1);
     assert.match(bad.err, /FAILED +BTCUSDT-aggTrades-2024-08-08\.zip: E_CHECKSUM: BTCUSDT-aggTrades-2024-08-08\.zip: sha256 [0-9a-f]+ does not match/);
@@ -113,7 +113,7 @@ describe('orderflow download', () => {
     const common = ['download', '--symbol', 'AKTUSDT', '--no-import', '--base-url', 'http://127.0.0.1:9'];
     const cases: [string[], RegExp][] = [
       [['--venue', 'binance', '--kinds', 'aggTrades,liquidations', '--from', '2024-11-01', '--to', '2024-11-14'], /--kinds: unknown binance archive kind "liquidations"; known: aggTrades, trades/],
-      [['--venue', 'binance', '--from', '2024-11-14', '--to', '2024-11-01'], /--from 2024-11-14 is after --to 2024-11-01/],
+      [['--venue', 'binance', '--from', '2024-11-14', '--to', '2024-11-01'], /--from 2024-11-14 must be before --to 2024-11-01 \(--to is exclusive/],
       [['--venue', 'kraken', '--from', '2024-11-01', '--to', '2024-11-14'], /--venue: unknown venue "kraken"; choose one of binance, bybit/],
     ];
     const results = await Promise.all(cases.map(([args]) => run([...common, ...args])));

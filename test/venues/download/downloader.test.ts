@@ -121,7 +121,7 @@ describe('downloader: whole flow', () => {
     const metricsFiles = planBinance({ market: 'um', kind: 'metrics', symbol: 'BTCUSDT' }, '2024-08-09', '2024-08-10');
     for (const f of metricsFiles) putFile(h.server, f, metricsCsv(f.label, 12));
 
-    const plan = planDownload({ venue: 'binance', symbols: ['BTCUSDT'], kinds: ['aggTrades', 'metrics'], from: '2024-07-01', to: '2024-08-10', importing: true });
+    const plan = planDownload({ venue: 'binance', symbols: ['BTCUSDT'], kinds: ['aggTrades', 'metrics'], from: '2024-07-01', to: '2024-08-11', importing: true });
     const { results, bytes, fetched } = await h.run(plan.files);
 
     const aggFiles = plan.files.filter((f) => f.kind === 'aggTrades');
@@ -203,7 +203,7 @@ describe('downloader: whole flow', () => {
 
   it('imports COIN-M liquidationSnapshot files (contracts converted with the instrument)', async () => {
     const h = await harness();
-    const plan = planDownload({ venue: 'binance', symbols: ['BTCUSDT'], kinds: ['liquidationSnapshot'], from: '2024-10-14', to: '2024-10-14', importing: true });
+    const plan = planDownload({ venue: 'binance', symbols: ['BTCUSDT'], kinds: ['liquidationSnapshot'], from: '2024-10-14', to: '2024-10-15', importing: true });
     assert.equal(plan.files[0].path, 'data/futures/cm/daily/liquidationSnapshot/BTCUSD_PERP/BTCUSD_PERP-liquidationSnapshot-2024-10-14.zip');
     putFile(h.server, plan.files[0], readFileSync(join(FIXTURES, 'binance/archive/quoted/BTCUSD_PERP-liquidationSnapshot-2024-10-14.csv'), 'utf8'));
     const { results } = await h.run(plan.files);

@@ -158,7 +158,7 @@ describe('download layout: checksums, dates and base URLs', () => {
 });
 
 describe('download plan from options', () => {
-  const base = { venue: 'binance', symbols: ['AKTUSDT'], kinds: [] as string[], from: '2024-11-01', to: '2024-11-14', importing: true };
+  const base = { venue: 'binance', symbols: ['AKTUSDT'], kinds: [] as string[], from: '2024-11-01', to: '2024-11-15', importing: true };
 
   it('picks COIN-M for liquidationSnapshot and says so', () => {
     const plan = planDownload({ ...base, kinds: ['aggTrades', 'metrics', 'liquidationSnapshot'] });
@@ -172,7 +172,8 @@ describe('download plan from options', () => {
   it('refuses what the archive or the importer cannot do, naming the option', () => {
     const bad: [Partial<typeof base> & { market?: string; interval?: string }, RegExp][] = [
       [{ kinds: ['aggTrade'] }, /--kinds: unknown binance archive kind "aggTrade"; known: aggTrades/],
-      [{ from: '2024-11-15' }, /--from 2024-11-15 is after --to 2024-11-14/],
+      [{ from: '2024-11-15' }, /--from 2024-11-15 must be before --to 2024-11-15 \(--to is exclusive/],
+      [{ to: '2024-11-01' }, /--from 2024-11-01 must be before --to 2024-11-01/],
       [{ venue: 'kraken' }, /--venue: unknown venue "kraken"/],
       [{ venue: 'okx' }, /OKX historical data is not supported/],
       [{ from: '2024-13-01' }, /--from: "2024-13-01" is not a date/],
