@@ -31,7 +31,7 @@ function compact(symbol: string): string {
 }
 
 /**
- * Up to `max` of `listed` closest to `wanted`: same base asset first, then those within an edit
+ * Up to `max` of `listed` (duplicates once) closest to `wanted`: same base asset first, then those within an edit
  * distance of a quarter of the length (at least 2), nearest first. Spellings are compared
  * without dashes and `-SWAP`, so a Binance-style typo finds the OKX swap.
  */
@@ -39,12 +39,14 @@ export function closestSymbols(wanted: string, listed: Iterable<string>, max = 5
   const w = compact(wanted);
   const base = baseAssetOf(wanted.trim().toUpperCase());
   const limit = Math.max(2, Math.floor(w.length / 4));
-  const scored: { s: string; sameBase: boolean; d: number }[] = [];
-  for (const s of listed) {
+  const up = wanted.trim().toUpperCase();
+  const scored: { s: string; sameBase: boolean; d: number; raw: number }[] = [];
+  for (const s of new Set(listed)) {
     const sameBase = baseAssetOf(s.toUpperCase()) === base;
     const d = editDistance(w, compact(s));
-    if (sameBase || d <= limit) scored.push({ s, sameBase, d });
+    // Ties in the compact spelling go to the one closest as typed: BTCUSTD -> BTCUSDT before BTC-USDT.
+    if (sameBase || d <= limit) scored.push({ s, sameBase, d, raw: editDistance(up, s.toUpperCase()) });
   }
-  scored.sort((x, y) => Number(y.sameBase) - Number(x.sameBase) || x.d - y.d || (x.s < y.s ? -1 : x.s > y.s ? 1 : 0));
+  scored.sort((x, y) => Number(y.sameBase) - Number(x.sameBase) || x.d - y.d || x.raw - y.raw || (x.s < y.s ? -1 : x.s > y.s ? 1 : 0));
   return scored.slice(0, max).map((x) => x.s);
 }

@@ -55,38 +55,5 @@ export function marketPairs(registry: InstrumentRegistry, input: string, venues:
   return [['okx', up]];
 }
 
-/**
- * Damerau-Levenshtein distance (optimal string alignment): a swapped pair of letters counts one,
- * so `BTCUSTD` is one edit from `BTCUSDT`.
- */
-export function editDistance(a: string, b: string): number {
-  const m = a.length;
-  const n = b.length;
-  let prev2 = new Array<number>(n + 1).fill(0);
-  let prev = Array.from({ length: n + 1 }, (_, j) => j);
-  let cur = new Array<number>(n + 1).fill(0);
-  for (let i = 1; i <= m; i++) {
-    cur[0] = i;
-    for (let j = 1; j <= n; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2] + 1);
-      cur[j] = d;
-    }
-    [prev2, prev, cur] = [prev, cur, prev2];
-  }
-  return prev[n];
-}
-
-/** Up to `max` candidates closest to `input` (case-insensitive), nearest first, within a distance that grows with the length. */
-export function closestSymbols(input: string, candidates: Iterable<string>, max = 5): string[] {
-  const up = input.trim().toUpperCase();
-  const limit = Math.max(2, Math.floor(up.length / 3));
-  const scored: [string, number][] = [];
-  for (const c of new Set(candidates)) {
-    const d = editDistance(up, c.toUpperCase());
-    if (d <= limit) scored.push([c, d]);
-  }
-  scored.sort((x, y) => x[1] - y[1] || x[0].localeCompare(y[0]));
-  return scored.slice(0, max).map((s) => s[0]);
-}
+// One "did you mean" for every command: the same distance and ranking as the live connectors'.
+export { closestSymbols, editDistance } from './closest-symbols.ts';
