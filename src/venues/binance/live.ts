@@ -24,7 +24,6 @@ import { LIVE_CHANNELS, type LiveChannel, type LiveClient, type LiveClientOption
 import { epochNs, ReconnectingSocket } from '../live/socket.ts';
 import { isObject } from '../json-fields.ts';
 import { BinanceBookSync, type BookSyncResult } from './book-sync.ts';
-import { BinanceLiveError, shouldRetryBinance } from './errors.ts';
 import {
   BinanceAggTradesMapper,
   BinanceBookDiffMapper,
@@ -39,7 +38,8 @@ import {
   type BinanceMapper,
   type BinanceReply,
 } from './parse.ts';
-import { BinanceRest } from './rest.ts';
+import { PacedRest, RestError } from '../live/rest.ts';
+import { BINANCE_REST_POLICY, isRetryable } from './rest.ts';
 import {
   BINANCE_AGG_TRADES_WEIGHT,
   BINANCE_DEPTH_LIMIT_WEIGHT,
@@ -197,7 +197,7 @@ export class BinanceLiveClient implements LiveClient {
   readonly venue = 'binance' as const;
   private readonly wsBase: string;
   private readonly restBase: string;
-  private readonly rest: BinanceRest;
+  private readonly rest: PacedRest;
   private readonly symbols = new Map<string, SymbolState>();
   private readonly connections: Connection[] = [];
   private readonly stats: Stat[] = [];
@@ -210,7 +210,8 @@ export class BinanceLiveClient implements LiveClient {
     this.restBase = binanceRestBase(opts.restUrl);
     const depthLimit = opts.depthLimit ?? 1000;
     if (!BINANCE_DEPTH_LIMIT_WEIGHT.has(depthLimit)) throw new RangeError(`depthLimit: ${depthLimit} is not one of ${[...BINANCE_DEPTH_LIMIT_WEIGHT.keys()].join(', ')}`);
-    this.rest = new BinanceRest({ weightPerMinute: opts.restWeightPerMinute, timeoutMs: opts.restTimeoutMs, now: opts.now });
+    // Each caller keeps its own retry timing (a book resyncs, a poll polls again): one try per get.
+    this.rest = new PacedRest(BINANCE_REST_POLICY, { budgetLimit: opts.restWeightPerMinute, timeoutMs: opts.restTimeoutMs, attempts: 1, now: opts.now });
     const channels = opts.channels ?? LIVE_CHANNELS;
     const mappers = channels.map((c) => CHANNEL_MAPPERS[c].mapper);
     this.parser = createBinanceParser({ fileName: 'binance live', symbol: undefined, instruments: opts.instruments }, mappers);
@@ -570,7 +571,7 @@ export class BinanceLiveClient implements LiveClient {
       }
       try {
         const limit = upTo === undefined ? 1000 : Math.min(1000, upTo - next + 1);
-        const { body, localMs } = await this.rest.get(binanceAggTradesUrl(this.restBase, sym.symbol, next, limit), BINANCE_AGG_TRADES_WEIGHT);
+        const { body, localMs } = await this.rest.get(binanceAggTradesUrl(this.restBase, sym.symbol, next, limit), { weight: BINANCE_AGG_TRADES_WEIGHT });
         attempts = 0;
         const before = next;
         const page = parseBinanceRestAggTrades(body, sym.symbol, localMs);
@@ -588,8 +589,8 @@ export class BinanceLiveClient implements LiveClient {
         if (upTo === undefined) caughtUp = page.length < limit;
         else if (failure === undefined && next === before) failure = `REST returned no aggTrade from id ${next}`;
       } catch (e) {
-        if (shouldRetryBinance(e) && ++attempts < 3) {
-          await sleep((e as BinanceLiveError).retryAfterMs ?? (this.opts.retryMs ?? 1000) * attempts);
+        if (retryable(e) && ++attempts < 3) {
+          await sleep((e as RestError).retryAfterMs ?? (this.opts.retryMs ?? 1000) * attempts);
           continue;
         }
         failure = (e as Error).message;
@@ -651,7 +652,7 @@ export class BinanceLiveClient implements LiveClient {
     book.fetching = true;
     const generation = book.generation;
     const limit = this.opts.depthLimit ?? 1000;
-    void this.rest.get(binanceDepthUrl(this.restBase, symbol, limit), BINANCE_DEPTH_LIMIT_WEIGHT.get(limit)!).then(
+    void this.rest.get(binanceDepthUrl(this.restBase, symbol, limit), { weight: BINANCE_DEPTH_LIMIT_WEIGHT.get(limit)! }).then(
       ({ body, localMs }) => {
         if (generation !== book.generation || this.stopped) return;
         book.fetching = false;
@@ -672,9 +673,9 @@ export class BinanceLiveClient implements LiveClient {
       (e: unknown) => {
         if (generation !== book.generation || this.stopped) return;
         book.fetching = false;
-        const retry = shouldRetryBinance(e);
+        const retry = retryable(e);
         book.stat.set(retry ? 'resyncing' : 'down', `depth snapshot: ${(e as Error).message}${retry ? '; retrying' : ''}`);
-        if (retry) this.fetchSnapshot(symbol, book, (e as BinanceLiveError).retryAfterMs ?? this.opts.retryMs ?? 1000);
+        if (retry) this.fetchSnapshot(symbol, book, (e as RestError).retryAfterMs ?? this.opts.retryMs ?? 1000);
       },
     );
   }
@@ -720,7 +721,7 @@ export class BinanceLiveClient implements LiveClient {
     const again = () => {
       if (!oi.stopped && !this.stopped) oi.timer = setTimeout(() => this.pollOpenInterest(sym), every);
     };
-    this.rest.get(binanceOpenInterestUrl(this.restBase, sym.symbol), BINANCE_OPEN_INTEREST_WEIGHT).then(
+    this.rest.get(binanceOpenInterestUrl(this.restBase, sym.symbol), { weight: BINANCE_OPEN_INTEREST_WEIGHT }).then(
       ({ body, localMs }) => {
         if (this.stopped) return;
         oi.stat.messages++;
@@ -744,7 +745,7 @@ export class BinanceLiveClient implements LiveClient {
       },
       (e: unknown) => {
         if (this.stopped) return;
-        const retry = shouldRetryBinance(e);
+        const retry = retryable(e);
         oi.stat.set('down', `open interest poll: ${(e as Error).message}${retry ? '' : '; polling stopped'}`);
         if (retry) again();
         else oi.stopped = true;
@@ -779,6 +780,10 @@ function groupBySymbol(streams: readonly string[]): string[][] {
     by.set(k, [...(by.get(k) ?? []), s]);
   }
   return [...by.values()];
+}
+
+function retryable(e: unknown): boolean {
+  return e instanceof RestError && isRetryable(e);
 }
 
 function sleep(ms: number): Promise<void> {

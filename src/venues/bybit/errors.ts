@@ -1,13 +1,12 @@
 /**
- * The live layer's errors for Bybit (nautilus `websocket/error.rs` / `http/error.rs`): what went
- * wrong on the connection or the REST back-fill, as opposed to a malformed frame (ParseError).
- * A stream's `lastError` is rendered `[CODE] message`, so tools and tests can match the code.
+ * The live layer's errors for Bybit (nautilus `websocket/error.rs`): what went wrong on the
+ * connection, as opposed to a malformed frame (ParseError) or a REST call (the shared RestError,
+ * live/rest.ts). A stream's `lastError` is rendered `[CODE] message`, so tools and tests can match the code.
  */
 
 export type BybitLiveErrorCode =
   | 'E_SUBSCRIBE' // Bybit refused a subscribe request ({"success":false,"ret_msg":"error:handler not found,..."})
   | 'E_OP' // Bybit refused another op (ping, unsubscribe) or could not decode what we sent
-  | 'E_HTTP' // a REST call failed: network error, timeout or non-200 status
   | 'E_RESYNC' // a book resync brought no snapshot in time (the socket is reopened)
   | 'E_DISCONNECT'; // the socket went down (reason from the socket layer)
 

@@ -15,12 +15,14 @@
 import { ParseError, UsageError } from '../../core/errors.ts';
 import type { BookEvent, CaptureRecord, TradeEvent } from '../../core/events.ts';
 import { isObject, type JsonObject } from '../json-fields.ts';
+import { PacedRest } from '../live/rest.ts';
 import { ReconnectingSocket } from '../live/socket.ts';
 import { LIVE_CHANNELS } from '../live/types.ts';
 import type { LiveChannel, LiveClient, LiveClientOptions, LiveGap, StreamState, StreamStatus } from '../live/types.ts';
 import { BybitBookSequencer } from './book-sync.ts';
 import { BybitLiveError, errorText } from './errors.ts';
 import { bybitMappers, parseBybitRecentTrades, type BybitMapper } from './parse.ts';
+import { BYBIT_REST_POLICY } from './rest.ts';
 import { BybitTickerMerger, RecentKeys } from './stream-state.ts';
 import { bybitRestBase, bybitWsBase, BYBIT_PUBLIC_LINEAR_PATH, publicLinearUrl, recentTradeUrl } from './urls.ts';
 import type { BybitOpRequest } from './wire.ts';
@@ -100,7 +102,7 @@ export class BybitLiveClient implements LiveClient {
   private readonly symbols = new Map<string, SymbolState>();
   private readonly connection: MutableStatus;
   private readonly pending = new Map<string, readonly string[]>();
-  private readonly aborts = new Set<AbortController>();
+  private readonly rest: PacedRest;
   private socket: ReconnectingSocket | undefined;
   private stopped = false;
   private reqSeq = 0;
@@ -118,6 +120,7 @@ export class BybitLiveClient implements LiveClient {
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`bybit live: backfillLimit must be 1..1000, got ${limit}`);
     this.wsUrl = publicLinearUrl(bybitWsBase(o.wsUrl));
     this.restBase = bybitRestBase(o.restUrl);
+    this.rest = new PacedRest(BYBIT_REST_POLICY, { timeoutMs: o.restTimeoutMs, now: o.now });
     const channels = o.channels ?? LIVE_CHANNELS;
     const mappers = bybitMappers(o.instruments, { bookDepth: depth });
     const mapperOf = (channel: LiveChannel) => mappers.find((m) => m.channel === TOPIC_OF_CHANNEL[channel])!;
@@ -180,7 +183,7 @@ export class BybitLiveClient implements LiveClient {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const a of this.aborts) a.abort();
+    this.rest.close();
     for (const s of this.streams.values()) clearTimeout(s.snapshotTimer);
     await this.socket?.stop();
     this.setState(this.connection, 'down');
@@ -476,12 +479,7 @@ export class BybitLiveClient implements LiveClient {
     sym.held = [];
     const limit = this.o.backfillLimit ?? 1000;
     const url = recentTradeUrl(this.restBase, s.symbol, limit);
-    const abort = new AbortController();
-    this.aborts.add(abort);
-    const timer = setTimeout(() => abort.abort(), this.o.restTimeoutMs ?? 10_000);
     const done = (events: TradeEvent[], error: unknown) => {
-      clearTimeout(timer);
-      this.aborts.delete(abort);
       const held = sym.held ?? [];
       sym.held = undefined;
       if (this.stopped) return;
@@ -502,24 +500,18 @@ export class BybitLiveClient implements LiveClient {
         ? { kind: 'disconnect', fromTs, toTs: events.at(-1)?.ts ?? fromTs, backfilled: true, detail: `${s.topic}: disconnected; back-filled ${events.length} trades from ${url}` }
         : { kind: 'disconnect', fromTs, toTs: oldest, backfilled: false, detail: `${s.topic}: disconnected; the ${limit} most recent trades from REST reach back only to ${oldest}: trades after ${fromTs} and before it are lost` });
     };
-    fetch(url, { signal: abort.signal })
-      .then(async (res) => {
-        if (!res.ok) throw new BybitLiveError('E_HTTP', `HTTP ${res.status}`, url);
-        let body: unknown;
+    this.rest
+      .get(url)
+      .then(({ body, localMs }) => {
         try {
-          body = await res.json();
-        } catch (e) {
-          throw new ParseError('E_JSON', `invalid JSON: ${(e as Error).message}`).at(url);
-        }
-        try {
-          return parseBybitRecentTrades(body, this.o.instruments, this.now());
+          return parseBybitRecentTrades(body, this.o.instruments, localMs);
         } catch (e) {
           throw e instanceof ParseError ? e.at(url) : e;
         }
       })
       .then(
         (events) => done(events, undefined),
-        (e: unknown) => done([], e instanceof Error && e.name === 'AbortError' ? new BybitLiveError('E_HTTP', 'timed out or stopped', url) : e instanceof TypeError ? new BybitLiveError('E_HTTP', e.message, url) : e),
+        (e: unknown) => done([], e),
       );
   }
 

@@ -5,7 +5,6 @@
  */
 export type OkxLiveErrorCode =
   | 'E_OKX_SUBSCRIBE' // the venue refused a subscription (error event, e.g. 60018 unknown instId)
-  | 'E_OKX_REST' // a REST call failed: HTTP status, venue code, timeout or network
   | 'E_OKX_SEQUENCE' // a books update does not follow the previous seqId
   | 'E_OKX_CHECKSUM' // the local book's CRC32 differs from the venue's
   | 'E_OKX_NOTICE' // the venue announced a disconnect (notice 64008)
@@ -22,11 +21,4 @@ export class OkxLiveError extends Error {
   ) {
     super(`${where}: ${detail} [${code}]`);
   }
-}
-
-/** Whether a REST failure is worth retrying later (rate limit, server trouble, network). */
-export function isRetryableRest(status: number, venueCode: string | undefined): boolean {
-  if (status === 429 || status >= 500) return true;
-  // 50001 service temporarily unavailable, 50004 endpoint timeout, 50011 rate limit, 50013 busy.
-  return venueCode === '50001' || venueCode === '50004' || venueCode === '50011' || venueCode === '50013';
 }

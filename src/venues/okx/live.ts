@@ -21,6 +21,7 @@
 import { ParseError } from '../../core/errors.ts';
 import type { BookEvent, CaptureRecord, MarketEvent, TradeEvent, Venue } from '../../core/events.ts';
 import { arr, isObject, obj, str, type JsonObject } from '../json-fields.ts';
+import { PacedRest } from '../live/rest.ts';
 import { backoffDelay, ReconnectingSocket } from '../live/socket.ts';
 import {
   LIVE_CHANNELS,
@@ -33,8 +34,9 @@ import {
   type StreamStatus,
 } from '../live/types.ts';
 import { OkxBookSync } from './book-sync.ts';
-import { isRetryableRest, OkxLiveError } from './errors.ts';
-import { okxBookSeq, okxMappers, okxRestEnvelope, okxTradeSpan, parseOkxEvent, type OkxMapper } from './parse.ts';
+import { OkxLiveError } from './errors.ts';
+import { okxBookSeq, okxMappers, okxTradeSpan, parseOkxEvent, type OkxMapper } from './parse.ts';
+import { okxData, OKX_REST_POLICY } from './rest.ts';
 import { OKX_PATHS, okxHistoryTradesUrl, okxOpenInterestUrl, okxPublicWsUrl, okxRestBase, okxWsBase } from './urls.ts';
 import type { OkxArg } from './wire.ts';
 
@@ -138,19 +140,18 @@ export class OkxLiveClient implements LiveClient {
   private readonly liqSeen = new Set<string>();
   private readonly mappers: ReadonlyMap<string, OkxMapper>;
   private readonly socket: ReconnectingSocket;
-  private readonly abort = new AbortController();
   private stopped = false;
   private opTimes: number[] = [];
   private opId = 0;
   /** Subscribe requests of this connection: which streams each asked for, how many replies came. */
   private readonly pendingRequests = new Map<string, { keys: string[]; replies: number; error: string | undefined; timer: NodeJS.Timeout | undefined }>();
-  private restChain: Promise<unknown> = Promise.resolve();
-  private lastRestAt = 0;
+  private readonly rest: PacedRest;
 
   constructor(opts: OkxLiveClientOptions) {
     this.o = opts;
     this.wsBase = okxWsBase(opts.wsUrl);
     this.restBase = okxRestBase(opts.restUrl);
+    this.rest = new PacedRest(OKX_REST_POLICY, { timeoutMs: opts.restTimeoutMs, spacingMs: opts.restSpacingMs, attempts: REST_ATTEMPTS, retryBaseMs: 200, now: opts.now });
     this.channels = new Set(opts.channels ?? LIVE_CHANNELS);
     this.symbols = new Set(opts.symbols);
     const byChannel = new Map<string, OkxMapper>();
@@ -185,7 +186,7 @@ export class OkxLiveClient implements LiveClient {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.abort.abort();
+    this.rest.close();
     for (const b of this.books.values()) clearTimeout(b.timer);
     for (const t of this.trades.values()) clearTimeout(t.timer);
     for (const r of this.pendingRequests.values()) clearTimeout(r.timer);
@@ -644,7 +645,7 @@ export class OkxLiveClient implements LiveClient {
     for (let page = 0; page < (this.o.backfillMaxPages ?? 20) && !covered; page++) {
       let data: readonly unknown[];
       try {
-        data = await this.restData(okxHistoryTradesUrl(this.restBase, instId, String(after), 100), `GET ${OKX_PATHS.historyTrades}`);
+        data = await okxData(this.rest, okxHistoryTradesUrl(this.restBase, instId, String(after), 100));
       } catch (e) {
         error = (e as Error).message;
         break;
@@ -713,7 +714,7 @@ export class OkxLiveClient implements LiveClient {
       if (!s || this.stopped) continue;
       const instType = instTypeOf(this.o.instruments.get(VENUE, instId)?.kind);
       try {
-        const data = await this.restData(okxOpenInterestUrl(this.restBase, instType, instId), `GET ${OKX_PATHS.openInterest}`);
+        const data = await okxData(this.rest, okxOpenInterestUrl(this.restBase, instType, instId));
         if (this.stopped) return;
         if (data.length > 0) this.onTicker(s, { arg: { channel: 'open-interest', instId }, data }, this.now());
       } catch (e) {
@@ -722,47 +723,6 @@ export class OkxLiveClient implements LiveClient {
         this.report(s);
       }
     }
-  }
-
-  /**
-   * GET a REST endpoint: requests are spaced (`restSpacingMs`), time out, and a retryable
-   * failure (429, 5xx, 50011...) is tried again; the venue's `data` array comes back.
-   */
-  private restData(url: string, where: string): Promise<readonly unknown[]> {
-    const run = async (): Promise<readonly unknown[]> => {
-      for (let attempt = 1; ; attempt++) {
-        const wait = this.lastRestAt + (this.o.restSpacingMs ?? 110) - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        this.lastRestAt = Date.now();
-        let status = 0;
-        let venueCode: string | undefined;
-        let detail: string;
-        try {
-          const res = await fetch(url, { signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.o.restTimeoutMs ?? 10_000)]) });
-          status = res.status;
-          const text = await res.text();
-          let body: unknown;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            body = undefined;
-          }
-          const env = body === undefined ? undefined : okxRestEnvelope(body);
-          venueCode = env?.code;
-          if (res.ok && env?.code === '0') return env.data;
-          detail = `HTTP ${status}${env ? `, OKX code ${env.code}: ${env.msg}` : `: ${text.slice(0, 120)}`}`;
-        } catch (e) {
-          if (this.stopped) throw new OkxLiveError('E_OKX_REST', where, 'stopped');
-          detail = e instanceof ParseError ? `reply: ${e.message}` : `${(e as Error).name}: ${(e as Error).message}`;
-          status = e instanceof ParseError ? 200 : 599;
-        }
-        if (attempt >= REST_ATTEMPTS || !isRetryableRest(status, venueCode)) throw new OkxLiveError('E_OKX_REST', where, detail);
-        await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
-      }
-    };
-    const p = this.restChain.then(run, run);
-    this.restChain = p.catch(() => undefined);
-    return p;
   }
 
   // -------------------------------------------------------------------------------------------

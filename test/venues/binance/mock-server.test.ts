@@ -35,7 +35,8 @@ import {
   parseBinanceOpenInterest,
   parseBinanceRestAggTrades,
 } from '../../../src/venues/binance/parse.ts';
-import { BinanceRest } from '../../../src/venues/binance/rest.ts';
+import { BINANCE_REST_POLICY } from '../../../src/venues/binance/rest.ts';
+import { PacedRest, RestError } from '../../../src/venues/live/rest.ts';
 import { binanceAggTradesUrl, binanceCombinedStreamUrl, binanceDepthUrl, binanceOpenInterestUrl, binanceRestBase, binanceStreamRoute, binanceWsBase } from '../../../src/venues/binance/urls.ts';
 
 const SHARED = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
@@ -252,32 +253,32 @@ describe('Binance mock server: REST', () => {
   it('REQUEST_WEIGHT: over the limit is 429 with Retry-After; the client side counts weight, reads the header and pauses', async () => {
     const s = await server({ restWeightPerMinute: 45 });
     s.publish(trade(1));
-    const rest = new BinanceRest({ weightPerMinute: 1000 });
-    await rest.get(binanceDepthUrl(s.restUrl, 'BTCUSDT'), 20);
-    await rest.get(binanceDepthUrl(s.restUrl, 'BTCUSDT'), 20);
+    const rest = new PacedRest(BINANCE_REST_POLICY, { budgetLimit: 1000, attempts: 1 });
+    await rest.get(binanceDepthUrl(s.restUrl, 'BTCUSDT'), { weight: 20 });
+    await rest.get(binanceDepthUrl(s.restUrl, 'BTCUSDT'), { weight: 20 });
     assert.equal(rest.usedWeight(), 40);
-    const err = await rest.get(binanceDepthUrl(s.restUrl, 'BTCUSDT'), 20).then(
+    const err = await rest.get(binanceDepthUrl(s.restUrl, 'BTCUSDT'), { weight: 20 }).then(
       () => assert.fail('expected 429'),
       (e: unknown) => e,
     );
-    assert.ok(err instanceof BinanceLiveError);
+    assert.ok(err instanceof RestError);
     assert.equal(err.code, 'E_REST_RATE_LIMIT');
-    assert.equal(err.venueCode, -1003);
+    assert.equal(err.venueCode, '-1003');
     assert.ok(err.retryAfterMs! >= 1000 && err.retryAfterMs! <= 60_000);
     assert.match(err.message, /^GET \/fapi\/v1\/depth\?symbol=BTCUSDT&limit=1000: HTTP 429: Too many requests/);
     // Paused: the next call waits (stopped here by close()).
-    const waiting = rest.get(binanceOpenInterestUrl(s.restUrl, 'BTCUSDT'), 1).catch((e: BinanceLiveError) => e.detail);
+    const waiting = rest.get(binanceOpenInterestUrl(s.restUrl, 'BTCUSDT'), { weight: 1 }).catch((e: RestError) => `${e.code} ${e.detail}`);
     await settle(30);
     rest.close();
-    assert.equal(await waiting, 'client stopped');
+    assert.equal(await waiting, 'E_REST_STOPPED client stopped');
     assert.equal(s.stats().restCalls['/fapi/v1/openInterest'] ?? 0, 0, 'nothing was sent while paused');
     // The local budget alone also holds requests back.
-    const small = new BinanceRest({ weightPerMinute: 20 });
+    const small = new PacedRest(BINANCE_REST_POLICY, { budgetLimit: 20, attempts: 1 });
     const s2 = await server();
     s2.publish(trade(1));
-    await small.get(binanceDepthUrl(s2.restUrl, 'BTCUSDT'), 20);
+    await small.get(binanceDepthUrl(s2.restUrl, 'BTCUSDT'), { weight: 20 });
     let second = false;
-    void small.get(binanceDepthUrl(s2.restUrl, 'BTCUSDT'), 20).then(() => (second = true), () => undefined);
+    void small.get(binanceDepthUrl(s2.restUrl, 'BTCUSDT'), { weight: 20 }).then(() => (second = true), () => undefined);
     await settle(50);
     assert.equal(second, false, 'held by the local budget');
     small.close();

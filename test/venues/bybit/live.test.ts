@@ -260,11 +260,11 @@ describe('bybit live: faults', () => {
     const r = await rig();
     r.srv.publish(trade());
     await until(() => r.of('trade').length === 1, 'a trade');
-    r.srv.inject('rest_error');
+    r.srv.inject('rest_error', { count: 3 }); // every try of the paced REST
     r.srv.disconnect();
     await until(() => r.gaps.some((g) => g.detail.startsWith('publicTrade')), 'the trade gap');
     assert.equal(r.gaps.find((x) => x.detail.startsWith('publicTrade'))!.backfilled, false);
-    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_HTTP\].*HTTP 503/);
+    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_REST_STATUS\] GET \/v5\/market\/recent-trade\?.*HTTP 503/);
     r.srv.publish(trade());
     await until(() => r.of('trade').length === 2, 'trades flow again');
   });

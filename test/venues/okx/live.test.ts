@@ -395,9 +395,9 @@ describe('okx live: faults', () => {
     await until(() => t.gaps.some((g) => /^trades:/.test(g.detail)) && t.of('trade').length === 3, 'gap reported');
     const g = t.gaps.find((x) => /^trades:/.test(x.detail))!;
     assert.deepEqual([g.kind, g.backfilled], ['disconnect', false]);
-    assert.match(g.detail, /3 not recovered .*HTTP 503, OKX code 50001/);
+    assert.match(g.detail, /3 not recovered .*history-trades\?.*HTTP 503: .*\(venue code 50001\)/);
     assert.deepEqual(tradeIds(t), [1, 5, 6]);
-    assert.match(t.stream('trades:BTC-USDT-SWAP').lastError!, /E_OKX_REST|history-trades: HTTP 503/);
+    assert.match(t.stream('trades:BTC-USDT-SWAP').lastError!, /^GET \/api\/v5\/market\/history-trades\?.*: HTTP 503/);
     await t.stop();
   });
 
