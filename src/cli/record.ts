@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { DEFAULT_FLUSH_MS, Recorder, recordLabel } from '../store/recorder.ts';
 import { Store } from '../store/store.ts';
 import { createLiveClient } from '../venues/live/clients.ts';
-import type { LiveClient } from '../venues/live/types.ts';
+import { LiveHealth } from '../venues/live/health.ts';
+import type { LiveClient, StreamStatus } from '../venues/live/types.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
 import { liveMarkets, secondsOpt, untilStopped } from './live-common.ts';
@@ -43,7 +44,8 @@ Stops cleanly on Ctrl-C or SIGTERM (last flush, ledger marked ok). After a crash
 most the last flush period is lost and the store opens clean; \`orderflow info\` counts such
 interrupted sessions. Disconnects, book resyncs and trade-id gaps that could not be back-filled
 go to the gaps table (\`orderflow info\`). The store is locked while recording: other commands
-wait for the recorder to stop. Endpoints: ORDERFLOW_<VENUE>_WS_URL / _REST_URL override them.
+wait for the recorder to stop. A venue that cannot connect is said at once with its error (DNS,
+refused connection, proxy) and retried; exit status 1 when no venue ever connected. Endpoints: ORDERFLOW_<VENUE>_WS_URL / _REST_URL override them.
 
 Examples:
   $ orderflow record --symbol BTC,ETH
@@ -64,12 +66,22 @@ Examples:
         onError: (e) => console.error(`orderflow record: a flush failed (kept, retried next time): ${e.message}`),
       });
       const instruments = loadBundledInstruments();
-      const clients: LiveClient[] = m.venues.map((v) => createLiveClient(v, { symbols: m.symbols.get(v)!, channels: m.channels, instruments, handlers: recorder.handlers(v) }));
+      const health = new LiveHealth(m.venues);
+      const clients: LiveClient[] = m.venues.map((v) => {
+        const handlers = recorder.handlers(v);
+        const onStatus = (st: StreamStatus) => {
+          handlers.onStatus?.(st);
+          // Said at once, even with --quiet: the user may be waiting on a venue that cannot be reached.
+          if (health.note(st)) console.error(`record: ${v}: cannot connect yet (retrying): ${st.stream}: ${st.lastError}`);
+        };
+        return createLiveClient(v, { symbols: m.symbols.get(v)!, channels: m.channels, instruments, handlers: { ...handlers, onStatus } });
+      });
       const stop = untilStopped(seconds);
       const status = setInterval(() => {
         const s = recorder.stats();
         const states = [...s.status.values()].reduce<Record<string, number>>((acc, x) => ((acc[x.state] = (acc[x.state] ?? 0) + 1), acc), {});
         log(`record: ${formatCount(s.events)} events, ${formatCount(s.rowsWritten)} rows stored in ${s.flushes} flushes, ${s.gaps} gaps, streams ${Object.entries(states).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`);
+        for (const p of health.problems()) log(`record: ${p}`);
       }, 10_000);
       // A venue that cannot connect keeps retrying in the background: recording goes on with the others.
       for (const [i, c] of clients.entries()) c.start().catch((e: Error) => log(`record: ${m.venues[i]}: ${e.message}`));
@@ -83,5 +95,9 @@ Examples:
       store.close();
       const s = recorder.stats();
       console.log(`recorded ${s.rowsWritten} rows (${s.events} events) in ${s.flushes} flushes, ${s.gaps} gaps${s.rawFrames ? `, ${s.rawFrames} raw frames in ${recorder.rawFiles().join(', ')}` : ''}`);
+      if (health.nothingConnected()) {
+        console.error(`orderflow record: no venue ever connected, nothing was recorded\n${health.problems().map((p) => `  ${p}`).join('\n')}`);
+        process.exitCode = 1;
+      }
     });
 }
