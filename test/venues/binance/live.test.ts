@@ -204,7 +204,7 @@ describe('BinanceLiveClient: faults', () => {
     for (let k = 0; k < 5; k++) server.publish(diff(k));
     await until(() => sink.of('trade').length === 20, 'first trades');
     const subscribesBefore = server.stats().subscribeRequests;
-    assert.equal(server.disconnect(), 2);
+    assert.equal(server.faults.disconnect(), 2);
     // While the client is away the venue trades on and the book moves: it will only see REST.
     for (let i = 21; i <= 60; i++) server.publish(trade(i));
     server.publish(liquidation(58_000));
@@ -250,7 +250,7 @@ describe('BinanceLiveClient: faults', () => {
     const { server, sink, client } = await setup({}, { channels: ['trades'], staleAfterMs: 150, heartbeatMs: 30 });
     await client.start();
     await ready(client);
-    assert.equal(server.stall(), 1);
+    assert.equal(server.faults.stall(), 1);
     server.publish(trade(1)); // lost on the stalled connection
     await until(() => server.stats().connectionsOpened >= 2 && statusOf(client, 'btcusdt@aggTrade').state === 'connected', 'a new connection');
     assert.match(sink.statuses.find((s) => s.stream === 'connection:market' && s.state === 'down')!.lastError!, /silent stall/);
@@ -267,14 +267,14 @@ describe('BinanceLiveClient: faults', () => {
     await client.start();
     await ready(client);
     for (let i = 1; i <= 3; i++) server.publish(trade(i));
-    server.faults.malform({ stream: 'btcusdt@aggTrade' });
+    server.faults.malformed({ stream: 'btcusdt@aggTrade' });
     server.publish(trade(4));
-    server.faults.truncate({ stream: 'btcusdt@aggTrade' });
+    server.faults.truncated({ stream: 'btcusdt@aggTrade' });
     server.publish(trade(5));
     for (let i = 6; i <= 8; i++) server.publish(trade(i));
-    server.faults.malform({ stream: 'btcusdt@depth@100ms' });
+    server.faults.malformed({ stream: 'btcusdt@depth@100ms' });
     for (let k = 0; k < 4; k++) server.publish(diff(k));
-    server.faults.malform({ stream: 'btcusdt@markPrice@1s' });
+    server.faults.malformed({ stream: 'btcusdt@markPrice@1s' });
     server.publish(mark(1));
     server.publish(mark(2));
     await until(() => sink.of('trade').length === 8 && statusOf(client, 'btcusdt@depth@100ms').resyncs === 1 && statusOf(client, 'btcusdt@depth@100ms').state === 'connected', 'recovery');
@@ -339,7 +339,7 @@ describe('BinanceLiveClient: faults', () => {
     await client.start();
     await ready(client);
     for (let k = 0; k < 10; k++) {
-      if (k === 4) server.faults.drop({ stream: 'btcusdt@depth@100ms', count: 2 });
+      if (k === 4) server.faults.sequenceGap({ stream: 'btcusdt@depth@100ms', count: 2 });
       const d = diff(k);
       ref.apply(d);
       server.publish(d);
@@ -365,8 +365,8 @@ describe('BinanceLiveClient: faults', () => {
     await client.start();
     await ready(client);
     server.publish(trade(1));
-    server.faults.drop({ stream: 'btcusdt@aggTrade', count: 2 });
-    server.faults.failRest('/fapi/v1/aggTrades', 3);
+    server.faults.sequenceGap({ stream: 'btcusdt@aggTrade', count: 2 });
+    server.faults.restError({ path: '/fapi/v1/aggTrades', count: 3 });
     for (let i = 2; i <= 5; i++) server.publish(trade(i));
     await until(() => sink.gaps.length === 1 && sink.of('trade').length === 3, 'gap given up');
     assert.deepEqual(sink.tradeIds(), [1, 4, 5]);
@@ -393,8 +393,8 @@ describe('BinanceLiveClient: faults', () => {
     server.publish(mark(5));
     await until(() => sink.of('trade').length === 1 && sink.of('ticker').some((t) => t.markPrice === 5), 'the good symbol flows');
     // An injected refusal of one stream (the venue's reply, verbatim) is surfaced the same way, and only there.
-    server.faults.refuse('btcusdt@forceOrder');
-    server.disconnect();
+    server.faults.subscriptionError({ stream: 'btcusdt@forceOrder' });
+    server.faults.disconnect();
     await until(() => statusOf(client, 'btcusdt@forceOrder').state === 'down' && statusOf(client, 'btcusdt@forceOrder').reconnects === 1 && statusOf(client, 'btcusdt@aggTrade').state === 'connected', 'refused after reconnect');
     assert.match(statusOf(client, 'btcusdt@forceOrder').lastError!, /^SUBSCRIBE btcusdt@forceOrder refused by the server: Invalid request: invalid stream \(code 2, request \d+\)$/);
     server.publish(trade(2));
@@ -406,12 +406,12 @@ describe('BinanceLiveClient: faults', () => {
     const { server, sink, client } = await setup({}, { channels: ['trades'], lagWarnMs: 200 });
     await client.start();
     await ready(client);
-    server.hold();
+    const burst = server.faults.slowConsumer();
     const old = Date.now() - 1_000;
     for (let i = 1; i <= 3000; i++) server.publish(trade(i, 'BTCUSDT', old + i / 10));
     sink.slowMs = 20;
     sink.slowCalls = 10;
-    server.release();
+    burst.release();
     await until(() => sink.of('trade').length === 3000, 'the burst', 8000);
     assert.deepEqual(sink.tradeIds(), Array.from({ length: 3000 }, (_, i) => i + 1));
     assert.equal(server.stats().restCalls['/fapi/v1/aggTrades'] ?? 0, 0, 'nothing needed back-filling');

@@ -118,7 +118,7 @@ describe('Binance mock server: stream protocol', () => {
     c.send({ method: 'SUBSCRIBE', params: ['nosuchusdt@aggTrade'], id: 7 });
     assert.equal(await c.next(), '{"result":null,"id":7}');
     // An injected refusal uses the venue's words.
-    s.faults.refuse('ethusdt@aggTrade');
+    s.faults.subscriptionError({ stream: 'ethusdt@aggTrade' });
     c.send({ method: 'SUBSCRIBE', params: ['ethusdt@aggTrade'], id: 8 });
     assert.equal(await c.next(), '{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":8}');
     s.publish(trade(1));
@@ -195,7 +195,7 @@ describe('Binance mock server: stream protocol', () => {
     await c.subscribe(['btcusdt@aggTrade']);
     let pongs = 0;
     c.ws.on('pong', () => pongs++);
-    assert.equal(s.stall(), 1);
+    assert.equal(s.faults.stall(), 1);
     s.publish(trade(1));
     c.send({ method: 'LIST_SUBSCRIPTIONS', id: 2 });
     c.ws.ping();
@@ -244,7 +244,7 @@ describe('Binance mock server: REST', () => {
     assert.deepEqual([bad.status, await bad.json()], [400, { code: -1121, msg: 'Invalid symbol.' }]);
     const none = await fetch(`${s.restUrl}/fapi/v1/openInterest`);
     assert.deepEqual([none.status, await none.json()], [400, { code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." }]);
-    s.faults.failRest('/fapi/v1/openInterest', 1);
+    s.faults.restError({ path: '/fapi/v1/openInterest', count: 1 });
     const failed = await fetch(binanceOpenInterestUrl(s.restUrl, 'BTCUSDT'));
     assert.deepEqual([failed.status, await failed.json()], [503, { code: -1001, msg: 'Internal error; unable to process your request. Please try again.' }]);
     assert.equal((await fetch(binanceOpenInterestUrl(s.restUrl, 'BTCUSDT'))).status, 200, 'the fault wore off');
@@ -351,12 +351,12 @@ describe('Binance mock server: feeding and faults', () => {
     assert.equal(JSON.parse(c.frames[1]).data.o.ap, '92');
   });
 
-  it('fault switches: drop, duplicate, reorder, malform, truncate, each wearing off after its count', async () => {
+  it('fault switches: sequence gap, duplicate, reorder, malformed, truncated, each wearing off after its count', async () => {
     const s = await server();
     const c = await client(`${s.wsUrl}/market/stream`);
     await c.subscribe(['btcusdt@aggTrade']);
     const ids = () => c.frames.slice(1).map((f) => /"a":(\d+)/.exec(f)?.[1] ?? 'bad');
-    s.faults.drop({ count: 2 }).duplicate({ stream: 'btcusdt@aggTrade' });
+    s.faults.sequenceGap({ count: 2 }).duplicate({ stream: 'btcusdt@aggTrade' });
     for (let i = 1; i <= 4; i++) s.publish(trade(i));
     await until(() => c.frames.length === 4, 'frames');
     assert.deepEqual(ids(), ['3', '3', '4']);
@@ -364,7 +364,7 @@ describe('Binance mock server: feeding and faults', () => {
     for (let i = 5; i <= 7; i++) s.publish(trade(i));
     await until(() => c.frames.length === 7, 'reordered');
     assert.deepEqual(ids().slice(3), ['6', '5', '7']);
-    s.faults.malform().truncate();
+    s.faults.malformed().truncated();
     s.publish(trade(8));
     s.publish(trade(9));
     s.publish(trade(10));
@@ -379,15 +379,15 @@ describe('Binance mock server: feeding and faults', () => {
     assert.equal(s.trades('BTCUSDT').length, 10, 'the venue kept every trade, whatever the wire did');
   });
 
-  it('hold and release: frames held back reach the client as one burst, in order', async () => {
+  it('slow consumer: frames held back reach the client as one burst, in order', async () => {
     const s = await server();
     const c = await client(`${s.wsUrl}/market/stream`);
     await c.subscribe(['btcusdt@aggTrade']);
-    s.hold();
+    const burst = s.faults.slowConsumer();
     for (let i = 1; i <= 500; i++) s.publish(trade(i));
     await settle();
     assert.equal(c.frames.length, 1);
-    s.release();
+    burst.release();
     await until(() => c.frames.length === 501, 'the burst');
     assert.deepEqual(c.frames.slice(1).map((f) => Number(/"a":(\d+)/.exec(f)![1])), Array.from({ length: 500 }, (_, i) => i + 1));
   });

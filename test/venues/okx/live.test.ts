@@ -223,7 +223,7 @@ describe('okx live: faults', () => {
     for (const e of [...range(1, 10).map((i) => trade(i)), ...bookDiffs(0, 10)]) t.server.publish(e);
     await until(() => t.of('trade').length === 10 && t.of('book').length === 11, 'first events');
     const subscribesBefore = t.server.stats().subscribes;
-    t.server.dropConnections();
+    t.server.faults.disconnect();
     // Published while the client is away: lost on the socket, kept by the venue.
     for (const e of [...range(11, 20).map((i) => trade(i)), ...bookDiffs(10, 10)]) t.server.publish(e);
     await until(() => t.client.status().every((s) => s.state === 'connected' && s.reconnects === 1), 'reconnected');
@@ -245,7 +245,7 @@ describe('okx live: faults', () => {
 
   it('silent stall: no frame and no pong for staleAfterMs -> down, reconnect, connected again', async () => {
     const t = await setup({ staleAfterMs: 150, pingEveryMs: 40 });
-    t.server.stall();
+    t.server.faults.stall();
     await until(() => t.client.status().every((s) => s.reconnects === 1 && s.state === 'connected'), 'recovered from the stall');
     assert.ok(t.statuses.some((s) => s.state === 'down' && /silent stall/.test(s.lastError ?? '')));
     assert.equal(t.server.stats().connections, 2);
@@ -256,15 +256,15 @@ describe('okx live: faults', () => {
 
   it('malformed and truncated frames are counted (message and field named) and skipped; the real frames still arrive', async () => {
     const t = await setup();
-    t.server.inject({ kind: 'malformed', channel: 'trades' });
+    t.server.faults.malformed({ stream: /^trades:/, mode: 'insert' });
     t.server.publish(trade(1));
-    t.server.inject({ kind: 'truncated', channel: 'trades' });
+    t.server.faults.truncated({ stream: /^trades:/, mode: 'insert' });
     t.server.publish(trade(2));
-    t.server.inject({ kind: 'malformed', channel: 'books' });
+    t.server.faults.malformed({ stream: /^books:/, mode: 'insert' });
     for (const e of bookDiffs(0, 3)) t.server.publish(e);
-    t.server.inject({ kind: 'malformed', channel: 'liquidation-orders' });
+    t.server.faults.malformed({ stream: /^liquidation-orders:/, mode: 'insert' });
     t.server.publish(liquidation(SWAP, T0 + 3, 'sell'));
-    t.server.inject({ kind: 'truncated', channel: 'mark-price' });
+    t.server.faults.truncated({ stream: /^mark-price:/, mode: 'insert' });
     t.server.publish(ticker(SWAP, T0 + 4, { markPrice: 30_000 }));
     await until(() => t.of('trade').length === 2 && t.of('book').length === 4 && t.of('liquidation').length === 1 && t.of('ticker').length === 1, 'events');
     assert.deepEqual(tradeIds(t), [1, 2]);
@@ -283,7 +283,7 @@ describe('okx live: faults', () => {
   it('a trade frame lost (replaced by a malformed one) is back-filled from REST', async () => {
     const t = await setup();
     t.server.publish(trade(1));
-    t.server.inject({ kind: 'malformed', channel: 'trades', mode: 'replace' });
+    t.server.faults.malformed({ stream: /^trades:/ });
     t.server.publish(trade(2));
     t.server.publish(trade(3));
     await until(() => t.of('trade').length === 3, 'backfill');
@@ -295,7 +295,7 @@ describe('okx live: faults', () => {
 
   it('duplicated frames are not delivered twice (trade id, book link, liquidation, ticker content)', async () => {
     const t = await setup();
-    for (const channel of ['trades', 'books', 'liquidation-orders', 'mark-price']) t.server.inject({ kind: 'duplicate', channel });
+    for (const channel of ['trades', 'books', 'liquidation-orders', 'mark-price']) t.server.faults.duplicate({ stream: new RegExp(`^${channel}:`) });
     t.server.publish(trade(1));
     t.server.publish(trade(2));
     for (const e of bookDiffs(0, 4)) t.server.publish(e);
@@ -318,7 +318,7 @@ describe('okx live: faults', () => {
     const t = await setup({ backfillDelayMs: 300 });
     t.server.publish(trade(0));
     await until(() => t.of('trade').length === 1, 'first trade');
-    t.server.inject({ kind: 'reorder', channel: 'trades' });
+    t.server.faults.reorder({ stream: /^trades:/ });
     for (const i of range(1, 5)) t.server.publish(trade(i));
     await until(() => t.of('trade').length === 6, 'trades');
     assert.deepEqual(tradeIds(t), range(0, 5));
@@ -326,7 +326,7 @@ describe('okx live: faults', () => {
     assert.deepEqual(t.gaps, []);
 
     for (const e of bookDiffs(0, 2)) t.server.publish(e);
-    t.server.inject({ kind: 'reorder', channel: 'books' });
+    t.server.faults.reorder({ stream: /^books:/ });
     for (const e of bookDiffs(2, 6)) t.server.publish(e);
     await until(() => t.gaps.some((g) => g.kind === 'sequence_gap') && t.stream('books:BTC-USDT-SWAP').state === 'connected', 'resync');
     assert.deepEqual(bookOf(t.of('book')), bookOf([...bookDiffs(0, 8)]));
@@ -337,7 +337,7 @@ describe('okx live: faults', () => {
     const t = await setup();
     const published = [...bookDiffs(0, 30)];
     for (const e of published.slice(0, 10)) t.server.publish(e);
-    t.server.inject({ kind: 'seq-gap' });
+    t.server.faults.sequenceGap({ stream: /^books:/ });
     for (const e of published.slice(10)) t.server.publish(e);
     await until(() => t.gaps.length === 1 && t.stream('books:BTC-USDT-SWAP').state === 'connected', 'resync');
     const s = t.stream('books:BTC-USDT-SWAP');
@@ -356,7 +356,7 @@ describe('okx live: faults', () => {
     const t = await setup();
     const published = [...bookDiffs(0, 20)];
     for (const e of published.slice(0, 5)) t.server.publish(e);
-    t.server.inject({ kind: 'checksum' });
+    t.server.faults.checksumMismatch({ stream: /^books:/ });
     for (const e of published.slice(5)) t.server.publish(e);
     await until(() => t.gaps.length === 1 && t.stream('books:BTC-USDT-SWAP').state === 'connected', 'resync');
     assert.equal(t.gaps[0].kind, 'checksum');
@@ -386,8 +386,8 @@ describe('okx live: faults', () => {
     const t = await setup();
     t.server.publish(trade(1));
     await until(() => t.of('trade').length === 1, 'first trade');
-    t.server.failRest(10);
-    t.server.dropConnections();
+    t.server.faults.restError({ count: 10 });
+    t.server.faults.disconnect();
     for (const i of range(2, 4)) t.server.publish(trade(i));
     await until(() => t.stream('trades:BTC-USDT-SWAP').state === 'connected' && t.server.subscribers({ channel: 'trades', instId: SWAP }) === 1, 'reconnected');
     t.server.publish(trade(5));
@@ -403,7 +403,7 @@ describe('okx live: faults', () => {
 
   it('subscription errors are surfaced per stream and do not stop the others', async () => {
     const t = await setup({ symbols: [SWAP, 'NOPE-USDT-SWAP'] }, {}, (server) => {
-      server.rejectSubscriptions((a) => a.channel === 'funding-rate' && a.instId === SWAP, { code: '64003', msg: "Your trading fee tier doesn't meet the requirement to access this channel" });
+      server.faults.subscriptionError({ stream: `funding-rate:${SWAP}`, code: '64003', msg: "Your trading fee tier doesn't meet the requirement to access this channel" });
     });
     for (const key of ['trades:NOPE-USDT-SWAP', 'books:NOPE-USDT-SWAP', 'mark-price:NOPE-USDT-SWAP']) {
       const s = t.stream(key);

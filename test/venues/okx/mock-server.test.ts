@@ -270,14 +270,14 @@ describe('okx mock server: protocol', () => {
     await until(() => c.got.length === 3);
     const t = (id: number) => trade('BTC-USDT-SWAP', String(id), 100, 1, 'buy', 1_700_000_000_000 + id);
     const tradeIds = () => c.json().filter((m) => m.arg?.channel === 'trades' && m.data).map((m) => m.data[0].tradeId as string);
-    server.inject({ kind: 'duplicate', channel: 'trades' });
+    server.faults.duplicate({ stream: /^trades:/ });
     server.publish(t(1));
-    server.inject({ kind: 'reorder', channel: 'trades' });
+    server.faults.reorder({ stream: /^trades:/ });
     server.publish(t(2));
     server.publish(t(3));
-    server.inject({ kind: 'truncated', channel: 'trades' });
+    server.faults.truncated({ stream: /^trades:/, mode: 'insert' });
     server.publish(t(4));
-    server.inject({ kind: 'malformed', channel: 'trades', mode: 'replace' });
+    server.faults.malformed({ stream: /^trades:/ });
     server.publish(t(5));
     await until(() => tradeIds().length === 6);
     assert.deepEqual(tradeIds(), ['1', '1', '3', '2', '4', '5']);
@@ -286,9 +286,9 @@ describe('okx mock server: protocol', () => {
 
     const books = () => c.json().filter((m) => m.arg?.channel === 'books' && m.data).map((m) => m.data[0]);
     server.publish(book('BTC-USDT-SWAP', false, [[100, 1]], [[101, 1]], 1));
-    server.inject({ kind: 'seq-gap' });
+    server.faults.sequenceGap({ stream: /^books:/ });
     server.publish(book('BTC-USDT-SWAP', false, [[99, 1]], [], 2));
-    server.inject({ kind: 'checksum' });
+    server.faults.checksumMismatch({ stream: /^books:/ });
     server.publish(book('BTC-USDT-SWAP', false, [[98, 1]], [], 3));
     await until(() => books().length === 3);
     const [snap, first, third] = books();
@@ -305,7 +305,7 @@ describe('okx mock server: protocol', () => {
     server.noticeUpgrade();
     await until(() => c.json().some((m) => m.event === 'notice'));
     assert.deepEqual({ ...c.json().find((m) => m.event === 'notice'), connId: 'x' }, { event: 'notice', code: '64008', msg: 'The connection will soon be closed for a service upgrade. Please reconnect.', connId: 'x' });
-    server.stall();
+    server.faults.stall();
     const before = c.got.length;
     c.send('ping');
     server.publish(t(6));
@@ -380,7 +380,7 @@ describe('okx mock server: REST', () => {
 
   it('answers 429 / 50011 past 20 history-trades requests per 2 s, and 503 / 50001 when told to fail', async () => {
     const server = await startOkxMockServer({ instruments });
-    server.failRest(1);
+    server.faults.restError({ count: 1 });
     const failed = await get(server, '/api/v5/market/history-trades?instId=BTC-USDT-SWAP');
     assert.deepEqual([failed.status, failed.body.code], [503, '50001']);
     const statuses: number[] = [];
