@@ -20,8 +20,9 @@
 import { ParseError } from '../../core/errors.ts';
 import type { BookEvent, CaptureRecord, TradeEvent } from '../../core/events.ts';
 import type { VenueMessageParser } from '../../core/format.ts';
-import { LIVE_CHANNELS, type LiveChannel, type LiveClient, type LiveClientOptions, type LiveGap, type StreamState, type StreamStatus } from '../live/types.ts';
+import { LIVE_CHANNELS, type LiveChannel, type LiveClient, type LiveClientOptions, type LiveGap, type StreamStatus } from '../live/types.ts';
 import { epochNs, ReconnectingSocket } from '../live/socket.ts';
+import { StreamStat, statusReporter } from '../live/status.ts';
 import { isObject } from '../json-fields.ts';
 import { BinanceBookSync, type BookSyncResult } from './book-sync.ts';
 import {
@@ -94,56 +95,8 @@ const MAX_REQUEST_CHARS = 3500;
 /** Recent forceOrder payloads remembered per symbol to drop duplicates (the frame has no id). */
 const LIQUIDATION_MEMORY = 64;
 
-/** Counters and state of one stream (or one connection, or one REST poll). */
-class Stat {
-  state: StreamState = 'connecting';
-  messages = 0;
-  events = 0;
-  reconnects = 0;
-  resyncs = 0;
-  gaps = 0;
-  parseErrors = 0;
-  lastMessageAt = NaN;
-  lagMs = NaN;
-  lastError: string | null = null;
-
-  constructor(
-    readonly stream: string,
-    private readonly report: (s: StreamStatus) => void,
-  ) {}
-
-  snapshot(): StreamStatus {
-    return {
-      venue: 'binance',
-      stream: this.stream,
-      state: this.state,
-      messages: this.messages,
-      events: this.events,
-      reconnects: this.reconnects,
-      resyncs: this.resyncs,
-      gaps: this.gaps,
-      parseErrors: this.parseErrors,
-      lastMessageAt: this.lastMessageAt,
-      lagMs: this.lagMs,
-      lastError: this.lastError,
-    };
-  }
-
-  set(state: StreamState, error?: string): void {
-    const changed = state !== this.state || (error !== undefined && error !== this.lastError);
-    this.state = state;
-    if (error !== undefined) this.lastError = error;
-    if (changed) this.report(this.snapshot());
-  }
-
-  error(message: string): void {
-    this.lastError = message;
-    this.report(this.snapshot());
-  }
-}
-
 interface TradeState {
-  readonly stat: Stat;
+  readonly stat: StreamStat;
   lastA: number | undefined;
   lastTs: number;
   backfilling: boolean;
@@ -151,7 +104,7 @@ interface TradeState {
 }
 
 interface BookState {
-  readonly stat: Stat;
+  readonly stat: StreamStat;
   readonly sync: BinanceBookSync;
   /** Bumped at every reset: answers to older snapshot requests are dropped. */
   generation: number;
@@ -164,21 +117,21 @@ interface BookState {
 interface SymbolState {
   readonly symbol: string;
   trade?: TradeState;
-  liq?: { readonly stat: Stat; readonly recent: string[] };
-  mark?: { readonly stat: Stat; lastE: number };
+  liq?: { readonly stat: StreamStat; readonly recent: string[] };
+  mark?: { readonly stat: StreamStat; lastE: number };
   book?: BookState;
-  oi?: { readonly stat: Stat; lastTime: number; lastValue: number; timer: NodeJS.Timeout | undefined; stopped: boolean };
+  oi?: { readonly stat: StreamStat; lastTime: number; lastValue: number; timer: NodeJS.Timeout | undefined; stopped: boolean };
 }
 
 interface StreamEntry {
   readonly sym: SymbolState;
   readonly kind: StreamKind;
-  readonly stat: Stat;
+  readonly stat: StreamStat;
 }
 
 interface Connection {
   readonly route: BinanceWsRoute;
-  readonly stat: Stat;
+  readonly stat: StreamStat;
   readonly streams: Map<string, StreamEntry>;
   socket: ReconnectingSocket;
   nextId: number;
@@ -200,7 +153,7 @@ export class BinanceLiveClient implements LiveClient {
   private readonly rest: PacedRest;
   private readonly symbols = new Map<string, SymbolState>();
   private readonly connections: Connection[] = [];
-  private readonly stats: Stat[] = [];
+  private readonly stats: StreamStat[] = [];
   private readonly parser: VenueMessageParser;
   private started = false;
   private stopped = false;
@@ -215,9 +168,9 @@ export class BinanceLiveClient implements LiveClient {
     const channels = opts.channels ?? LIVE_CHANNELS;
     const mappers = channels.map((c) => CHANNEL_MAPPERS[c].mapper);
     this.parser = createBinanceParser({ fileName: 'binance live', symbol: undefined, instruments: opts.instruments }, mappers);
-    const report = (s: StreamStatus) => this.opts.handlers.onStatus?.(s);
+    const report = statusReporter(opts.handlers);
     const stat = (name: string) => {
-      const s = new Stat(name, report);
+      const s = new StreamStat('binance', name, report);
       this.stats.push(s);
       return s;
     };
@@ -282,7 +235,7 @@ export class BinanceLiveClient implements LiveClient {
   // -------------------------------------------------------------------------------------------
   // Connections: open, subscribe, replies, down
 
-  private connection(route: BinanceWsRoute, stat: Stat, streams: Map<string, StreamEntry>): Connection {
+  private connection(route: BinanceWsRoute, stat: StreamStat, streams: Map<string, StreamEntry>): Connection {
     const staleAfterMs = this.opts.staleAfterMs ?? 30_000;
     const c: Connection = {
       route,
@@ -442,7 +395,7 @@ export class BinanceLiveClient implements LiveClient {
     }
   }
 
-  private parseError(stat: Stat, e: ParseError, c: Connection, n: number, stream: string | undefined): void {
+  private parseError(stat: StreamStat, e: ParseError, c: Connection, n: number, stream: string | undefined): void {
     stat.parseErrors++;
     stat.error(e.at(`${c.stat.stream} frame ${n}${stream !== undefined ? ` (${stream})` : ''}`).message);
   }
@@ -498,7 +451,7 @@ export class BinanceLiveClient implements LiveClient {
     }
   }
 
-  private emit(stat: Stat, records: readonly CaptureRecord[], localMs: number): void {
+  private emit(stat: StreamStat, records: readonly CaptureRecord[], localMs: number): void {
     if (records.length === 0) return;
     stat.events += records.length;
     try {
@@ -508,7 +461,7 @@ export class BinanceLiveClient implements LiveClient {
     }
   }
 
-  private gap(stat: Stat, gap: LiveGap): void {
+  private gap(stat: StreamStat, gap: LiveGap): void {
     stat.gaps++;
     try {
       this.opts.handlers.onGap?.(gap);

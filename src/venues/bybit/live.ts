@@ -17,8 +17,9 @@ import type { BookEvent, CaptureRecord, TradeEvent } from '../../core/events.ts'
 import { isObject, type JsonObject } from '../json-fields.ts';
 import { PacedRest } from '../live/rest.ts';
 import { ReconnectingSocket } from '../live/socket.ts';
+import { StreamStat } from '../live/status.ts';
 import { LIVE_CHANNELS } from '../live/types.ts';
-import type { LiveChannel, LiveClient, LiveClientOptions, LiveGap, StreamState, StreamStatus } from '../live/types.ts';
+import type { LiveChannel, LiveClient, LiveClientOptions, LiveGap, StreamStatus } from '../live/types.ts';
 import { BybitBookSequencer } from './book-sync.ts';
 import { BybitLiveError, errorText } from './errors.ts';
 import { bybitMappers, parseBybitRecentTrades, type BybitMapper } from './parse.ts';
@@ -63,14 +64,12 @@ const TOPIC_OF_CHANNEL: Record<LiveChannel, string> = {
   ticker: 'tickers',
 };
 
-type MutableStatus = { -readonly [K in keyof StreamStatus]: StreamStatus[K] };
-
 interface Stream {
   readonly topic: string;
   readonly symbol: string;
   readonly channel: LiveChannel;
   readonly mapper: BybitMapper;
-  readonly status: MutableStatus;
+  readonly status: StreamStat;
   /** Acked or delivered on some connection: a disconnect then loses its data (a gap). */
   live: boolean;
   /** The subscription was refused: `lastError` keeps Bybit's reason until it succeeds. */
@@ -100,7 +99,8 @@ export class BybitLiveClient implements LiveClient {
   private readonly streams = new Map<string, Stream>();
   private readonly bySymbol = new Map<string, Stream[]>();
   private readonly symbols = new Map<string, SymbolState>();
-  private readonly connection: MutableStatus;
+  private readonly connection: StreamStat;
+  private readonly reporter = (st: StreamStatus) => this.reportTo(st);
   private readonly pending = new Map<string, readonly string[]>();
   private readonly rest: PacedRest;
   private socket: ReconnectingSocket | undefined;
@@ -143,7 +143,7 @@ export class BybitLiveClient implements LiveClient {
           symbol,
           channel,
           mapper,
-          status: newStatus(topic),
+          status: new StreamStat('bybit', topic, this.reporter),
           live: false,
           refused: false,
           book: channel === 'book' ? new BybitBookSequencer() : undefined,
@@ -158,7 +158,7 @@ export class BybitLiveClient implements LiveClient {
     if (argsChars > MAX_ARGS_CHARS) {
       throw new UsageError(`bybit live: ${this.streams.size} topics are ${argsChars} characters of "args"; Bybit allows ${MAX_ARGS_CHARS} per connection: split the symbols over several clients`);
     }
-    this.connection = newStatus(BYBIT_CONNECTION_STREAM);
+    this.connection = new StreamStat('bybit', BYBIT_CONNECTION_STREAM, this.reporter);
   }
 
   private now(): number {
@@ -186,12 +186,12 @@ export class BybitLiveClient implements LiveClient {
     this.rest.close();
     for (const s of this.streams.values()) clearTimeout(s.snapshotTimer);
     await this.socket?.stop();
-    this.setState(this.connection, 'down');
-    for (const s of this.streams.values()) this.setState(s.status, 'down');
+    this.connection.set('down');
+    for (const s of this.streams.values()) s.status.set('down');
   }
 
   status(): StreamStatus[] {
-    return [{ ...this.connection }, ...[...this.streams.values()].map((s) => ({ ...s.status }))];
+    return [this.connection.snapshot(), ...[...this.streams.values()].map((s) => s.status.snapshot())];
   }
 
   // -------------------------------------------------------------------------------------------
@@ -200,12 +200,12 @@ export class BybitLiveClient implements LiveClient {
   private onOpen(reconnect: boolean): void {
     this.pending.clear();
     if (reconnect) this.connection.reconnects++;
-    this.setState(this.connection, 'connected');
+    this.connection.set('connected');
     for (const s of this.streams.values()) {
       if (reconnect) s.status.reconnects++;
       s.book?.reset();
       s.ticker?.reset();
-      this.setState(s.status, 'connecting');
+      s.status.set('connecting');
     }
     // One request per symbol: a refused symbol costs only its own topics.
     for (const list of this.bySymbol.values()) {
@@ -217,12 +217,11 @@ export class BybitLiveClient implements LiveClient {
   private onDown(reason: string): void {
     if (this.stopped) return;
     this.pending.clear();
-    this.connection.lastError = `[E_DISCONNECT] ${reason}`;
-    this.setState(this.connection, 'down', true);
+    this.connection.set('down', `[E_DISCONNECT] ${reason}`);
     for (const s of this.streams.values()) {
       clearTimeout(s.snapshotTimer);
-      if (!s.refused) s.status.lastError = `[E_DISCONNECT] ${reason}`;
-      this.setState(s.status, 'down', true);
+      // A refused stream keeps Bybit's reason.
+      s.status.set('down', s.refused ? undefined : `[E_DISCONNECT] ${reason}`);
     }
     for (const sym of this.symbols.values()) {
       if (Number.isNaN(sym.backfillFrom) && !Number.isNaN(sym.lastTradeTs)) sym.backfillFrom = sym.lastTradeTs;
@@ -253,7 +252,7 @@ export class BybitLiveClient implements LiveClient {
     s.snapshotTimer = setTimeout(() => {
       if (this.stopped || !this.socket?.connected || s.refused) return;
       s.status.lastError = errorText(new BybitLiveError('E_RESYNC', `no snapshot within ${ms} ms: resubscribing`, s.topic));
-      this.report(s.status);
+      s.status.report();
       this.resync(s);
     }, ms);
   }
@@ -305,11 +304,11 @@ export class BybitLiveClient implements LiveClient {
     this.parseFailed(s?.status ?? this.connection, n, e);
   }
 
-  private parseFailed(st: MutableStatus, n: number, e: unknown): void {
+  private parseFailed(st: StreamStat, n: number, e: unknown): void {
     st.parseErrors++;
     if (e instanceof ParseError) e.at(`frame ${n}${st === this.connection ? '' : ` (${st.stream})`}`);
     st.lastError = errorText(e);
-    this.report(st);
+    st.report();
   }
 
   private onData(s: Stream, msg: JsonObject, text: string, localMs: number): void {
@@ -345,10 +344,10 @@ export class BybitLiveClient implements LiveClient {
       s.refused = false;
       s.status.lastError = null;
     }
-    if ((s.status.state === 'connecting' || s.status.state === 'down') && (!s.book || s.book.synced)) this.setState(s.status, 'connected');
+    if ((s.status.state === 'connecting' || s.status.state === 'down') && (!s.book || s.book.synced)) s.status.set('connected');
     if (!Number.isNaN(ts)) {
       if (!(ts <= this.lastDataTs)) this.lastDataTs = ts;
-      this.lag(s, localMs - ts);
+      this.lag(s, localMs, ts);
       if (this.downSince) this.reportDisconnect(ts);
     }
   }
@@ -366,12 +365,12 @@ export class BybitLiveClient implements LiveClient {
           if (s.status.state !== 'resyncing') s.status.resyncs++;
           this.gap(s, { kind: 'book_resync', fromTs: step.gap.fromTs, toTs: step.gap.toTs, backfilled: false, detail: `${s.topic}: ${step.gap.detail}` });
         }
-        this.setState(s.status, 'connected');
+        s.status.set('connected');
         this.emit(s, [ev], localMs);
         return;
       case 'gap':
         s.status.resyncs++;
-        this.setState(s.status, 'resyncing');
+        s.status.set('resyncing');
         this.resync(s);
         return;
       case 'stale':
@@ -392,11 +391,8 @@ export class BybitLiveClient implements LiveClient {
     this.safely(() => this.o.handlers.onEvents(events, localMs), s.status);
   }
 
-  private lag(s: Stream, lagMs: number): void {
-    s.status.lagMs = lagMs;
-    const warn = this.o.lagWarnMs ?? 2000;
-    if (s.status.state === 'connected' && lagMs > warn) this.setState(s.status, 'lagging');
-    else if (s.status.state === 'lagging' && lagMs <= warn) this.setState(s.status, 'connected');
+  private lag(s: Stream, localMs: number, exchangeTs: number): void {
+    s.status.lag(localMs, exchangeTs, this.o.lagWarnMs ?? 2000);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -412,7 +408,7 @@ export class BybitLiveClient implements LiveClient {
     if (op !== 'subscribe') {
       if (!ok) {
         this.connection.lastError = errorText(new BybitLiveError('E_OP', `Bybit refused ${op || 'a request'}: ${retMsg}`));
-        this.report(this.connection);
+        this.connection.report();
       }
       return;
     }
@@ -430,16 +426,14 @@ export class BybitLiveClient implements LiveClient {
         s.live = true;
         if (s.refused) {
           s.refused = false;
-          s.status.lastError = null;
-          this.report(s.status);
+          s.status.clearError();
         }
-        if (s.status.state === 'connecting' && !s.book) this.setState(s.status, 'connected');
+        if (s.status.state === 'connecting' && !s.book) s.status.set('connected');
         if (s.channel === 'trades') this.backfill(s);
       } else {
         s.refused = true;
         clearTimeout(s.snapshotTimer);
-        s.status.lastError = errorText(new BybitLiveError('E_SUBSCRIBE', `Bybit refused the subscription: ${retMsg}`, topic));
-        this.setState(s.status, 'down', true);
+        s.status.set('down', errorText(new BybitLiveError('E_SUBSCRIBE', `Bybit refused the subscription: ${retMsg}`, topic)));
       }
     }
   }
@@ -451,7 +445,7 @@ export class BybitLiveClient implements LiveClient {
     s.status.gaps++;
     const gap: LiveGap = { venue: 'bybit', symbol: s.symbol, ...g };
     this.safely(() => this.o.handlers.onGap?.(gap), s.status);
-    this.report(s.status);
+    s.status.report();
   }
 
   /** First data frame after a reconnect: what every stream (but trades, back-filled) missed while down. */
@@ -518,15 +512,9 @@ export class BybitLiveClient implements LiveClient {
   // -------------------------------------------------------------------------------------------
   // Status
 
-  private setState(st: MutableStatus, state: StreamState, force = false): void {
-    if (st.state === state && !force) return;
-    st.state = state;
-    this.report(st);
-  }
-
-  private report(st: MutableStatus): void {
+  private reportTo(st: StreamStatus): void {
     try {
-      this.o.handlers.onStatus?.({ ...st });
+      this.o.handlers.onStatus?.(st);
     } catch (e) {
       // Reported nowhere else (onStatus is the reporter): kept on the connection row.
       this.connection.lastError = `[E_HANDLER] onStatus: ${e instanceof Error ? e.message : String(e)}`;
@@ -534,29 +522,12 @@ export class BybitLiveClient implements LiveClient {
   }
 
   /** A handler that throws must not take the connection down: its error is kept in `lastError`. */
-  private safely(f: () => void, st: MutableStatus = this.connection): void {
+  private safely(f: () => void, st: StreamStat = this.connection): void {
     try {
       f();
     } catch (e) {
       st.lastError = `[E_HANDLER] ${e instanceof Error ? e.message : String(e)}`;
-      this.report(st);
+      st.report();
     }
   }
-}
-
-function newStatus(stream: string): MutableStatus {
-  return {
-    venue: 'bybit',
-    stream,
-    state: 'connecting',
-    messages: 0,
-    events: 0,
-    reconnects: 0,
-    resyncs: 0,
-    gaps: 0,
-    parseErrors: 0,
-    lastMessageAt: NaN,
-    lagMs: NaN,
-    lastError: null,
-  };
 }

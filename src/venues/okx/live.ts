@@ -23,6 +23,7 @@ import type { BookEvent, CaptureRecord, MarketEvent, TradeEvent, Venue } from '.
 import { arr, isObject, obj, str, type JsonObject } from '../json-fields.ts';
 import { PacedRest } from '../live/rest.ts';
 import { backoffDelay, ReconnectingSocket } from '../live/socket.ts';
+import { StreamStat, statusReporter } from '../live/status.ts';
 import {
   LIVE_CHANNELS,
   type GapKind,
@@ -73,28 +74,34 @@ const REPLY_SETTLE_MS = 1_000;
 
 type Range = [lo: number, hi: number];
 
-interface Stream {
-  readonly key: string;
-  readonly arg: OkxArg;
-  state: StreamState;
-  messages: number;
-  events: number;
-  reconnects: number;
-  resyncs: number;
-  gaps: number;
-  parseErrors: number;
-  lastMessageAt: number;
-  lagMs: number;
-  lastError: string | null;
-  acked: boolean;
+/** One subscription (`books:BTC-USDT-SWAP`): its status and what the client tracks per stream. */
+class Stream extends StreamStat {
+  acked = false;
   /** The venue refused the subscription (error event): stays down until the next connection. */
-  refused: boolean;
+  refused = false;
   /** Exchange time of the last event delivered, NaN before any. */
-  lastTs: number;
+  lastTs = NaN;
   /** Set while the connection is (or was) down and the outage not yet reported. */
   outage: { fromTs: number; reason: string } | undefined;
   /** Ticker channels: the last event delivered, to drop repeats. */
-  lastKey: string;
+  lastKey = '';
+
+  constructor(
+    readonly arg: OkxArg,
+    report: (s: StreamStatus) => void,
+  ) {
+    super(VENUE, streamKey(arg), report);
+  }
+
+  get key(): string {
+    return this.stream;
+  }
+
+  /** A refused subscription stays down until the next connection. */
+  override set(state: StreamState, error?: string): void {
+    if (this.refused && state !== 'down') return;
+    super.set(state, error);
+  }
 }
 
 interface BookState {
@@ -146,9 +153,11 @@ export class OkxLiveClient implements LiveClient {
   /** Subscribe requests of this connection: which streams each asked for, how many replies came. */
   private readonly pendingRequests = new Map<string, { keys: string[]; replies: number; error: string | undefined; timer: NodeJS.Timeout | undefined }>();
   private readonly rest: PacedRest;
+  private readonly report: (s: StreamStatus) => void;
 
   constructor(opts: OkxLiveClientOptions) {
     this.o = opts;
+    this.report = statusReporter(opts.handlers);
     this.wsBase = okxWsBase(opts.wsUrl);
     this.restBase = okxRestBase(opts.restUrl);
     this.rest = new PacedRest(OKX_REST_POLICY, { timeoutMs: opts.restTimeoutMs, spacingMs: opts.restSpacingMs, attempts: REST_ATTEMPTS, retryBaseMs: 200, now: opts.now });
@@ -158,11 +167,7 @@ export class OkxLiveClient implements LiveClient {
     for (const m of okxMappers(opts.instruments)) for (const c of m.channels) if (!byChannel.has(c)) byChannel.set(c, m);
     this.mappers = byChannel;
     for (const arg of this.args()) {
-      const key = streamKey(arg);
-      this.streams.set(key, {
-        key, arg, state: 'connecting', messages: 0, events: 0, reconnects: 0, resyncs: 0, gaps: 0, parseErrors: 0,
-        lastMessageAt: NaN, lagMs: NaN, lastError: null, acked: false, refused: false, lastTs: NaN, outage: undefined, lastKey: '',
-      });
+      this.streams.set(streamKey(arg), new Stream(arg, this.report));
       if (arg.channel === 'books') this.books.set(arg.instId!, { sync: new OkxBookSync(), pending: undefined, failures: 0, timer: undefined });
       if (arg.channel === 'trades') this.trades.set(arg.instId!, { maxId: NaN, missing: [], held: [], gap: undefined, backfill: 'idle', timer: undefined });
     }
@@ -180,7 +185,7 @@ export class OkxLiveClient implements LiveClient {
   }
 
   async start(): Promise<void> {
-    for (const s of this.streams.values()) this.report(s);
+    for (const s of this.streams.values()) s.report();
     await this.socket.start();
   }
 
@@ -191,12 +196,12 @@ export class OkxLiveClient implements LiveClient {
     for (const t of this.trades.values()) clearTimeout(t.timer);
     for (const r of this.pendingRequests.values()) clearTimeout(r.timer);
     await this.socket.stop();
-    for (const s of this.streams.values()) this.setState(s, 'down');
-    if (this.conn) this.setState(this.conn, 'down');
+    for (const s of this.streams.values()) s.set('down');
+    if (this.conn) this.conn.set('down');
   }
 
   status(): StreamStatus[] {
-    return [...this.streams.values(), ...(this.conn ? [this.conn] : [])].map((s) => this.snapshot(s));
+    return [...this.streams.values(), ...(this.conn ? [this.conn] : [])].map((s) => s.snapshot());
   }
 
   // -------------------------------------------------------------------------------------------
@@ -265,7 +270,7 @@ export class OkxLiveClient implements LiveClient {
       const s = this.streams.get(key);
       if (!s || s.acked || s.refused) continue;
       s.refused = true;
-      this.setState(s, 'down', new OkxLiveError('E_OKX_SUBSCRIBE', s.key, r.error).message);
+      s.set('down', new OkxLiveError('E_OKX_SUBSCRIBE', s.key, r.error).message);
     }
   }
 
@@ -274,12 +279,12 @@ export class OkxLiveClient implements LiveClient {
     this.opTimes = [];
     for (const r of this.pendingRequests.values()) clearTimeout(r.timer);
     this.pendingRequests.clear();
-    if (this.conn) this.setState(this.conn, 'connected');
+    if (this.conn) this.conn.set('connected');
     for (const s of this.streams.values()) {
       s.acked = false;
       s.refused = false;
       if (reconnect) s.reconnects++;
-      this.setState(s, 'connecting');
+      s.set('connecting');
     }
     for (const b of this.books.values()) {
       clearTimeout(b.timer);
@@ -293,10 +298,10 @@ export class OkxLiveClient implements LiveClient {
   private onDown(reason: string): void {
     if (this.stopped) return;
     const now = this.now();
-    if (this.conn) this.setState(this.conn, 'down', new OkxLiveError('E_OKX_DISCONNECT', this.conn.key, reason).message);
+    if (this.conn) this.conn.set('down', new OkxLiveError('E_OKX_DISCONNECT', this.conn.key, reason).message);
     for (const s of this.streams.values()) {
       s.outage ??= { fromTs: Number.isNaN(s.lastTs) ? now : s.lastTs, reason };
-      this.setState(s, 'down', new OkxLiveError('E_OKX_DISCONNECT', s.key, reason).message);
+      s.set('down', new OkxLiveError('E_OKX_DISCONNECT', s.key, reason).message);
     }
     for (const [instId, b] of this.books) {
       clearTimeout(b.timer);
@@ -344,18 +349,18 @@ export class OkxLiveClient implements LiveClient {
 
   /** Where errors that name no stream are counted: a status entry `connection`, made on first use. */
   private connectionStream(): Stream {
-    this.conn ??= {
-      key: 'connection', arg: { channel: 'connection', instId: '*' }, state: this.socket.connected ? 'connected' : 'connecting', messages: 0, events: 0,
-      reconnects: 0, resyncs: 0, gaps: 0, parseErrors: 0, lastMessageAt: NaN, lagMs: NaN, lastError: null, acked: true, refused: false, lastTs: NaN,
-      outage: undefined, lastKey: '',
-    };
+    if (!this.conn) {
+      this.conn = new Stream({ channel: 'connection', instId: '*' }, this.report);
+      this.conn.acked = true;
+      this.conn.state = this.socket.connected ? 'connected' : 'connecting';
+    }
     return this.conn;
   }
 
   private parseError(s: Stream, err: ParseError): void {
     s.parseErrors++;
     s.lastError = `${s.key} message ${s.messages}: ${err.message}`;
-    this.report(s);
+    s.report();
   }
 
   private onEvent(msg: JsonObject): void {
@@ -366,7 +371,7 @@ export class OkxLiveClient implements LiveClient {
         if (s && !s.acked) {
           s.acked = true;
           // A book is connected once its snapshot arrives; trades report an outage at the first trade.
-          if (s.arg.channel !== 'books') this.setState(s, 'connected');
+          if (s.arg.channel !== 'books') s.set('connected');
           if (s.arg.channel !== 'books' && s.arg.channel !== 'trades') this.closeOutage(s, this.now(), false, 'cannot be replayed');
         }
         this.replied(ev.id);
@@ -380,7 +385,7 @@ export class OkxLiveClient implements LiveClient {
         const s = ev.target && this.streams.get(streamKey(ev.target));
         if (s) {
           s.refused = true;
-          this.setState(s, 'down', new OkxLiveError('E_OKX_SUBSCRIBE', s.key, text).message);
+          s.set('down', new OkxLiveError('E_OKX_SUBSCRIBE', s.key, text).message);
           this.replied(ev.id);
         } else if (ev.id !== undefined && this.pendingRequests.has(ev.id)) {
           this.replied(ev.id, text);
@@ -388,7 +393,7 @@ export class OkxLiveClient implements LiveClient {
           // Names neither a subscription nor a request of ours: said on the connection entry.
           const c = this.connectionStream();
           c.lastError = new OkxLiveError('E_OKX_SUBSCRIBE', c.key, text).message;
-          this.report(c);
+          c.report();
         }
         return;
       }
@@ -435,11 +440,7 @@ export class OkxLiveClient implements LiveClient {
     if (Array.isArray(msg.data)) {
       for (const d of msg.data) if (isObject(d) && typeof d.ts === 'string' && /^\d{1,16}$/.test(d.ts)) ts = Number.isNaN(ts) ? Number(d.ts) : Math.max(ts, Number(d.ts));
     }
-    if (Number.isNaN(ts)) return;
-    s.lagMs = localMs - ts;
-    const warn = this.o.lagWarnMs ?? 2_000;
-    if (s.state === 'connected' && s.lagMs > warn) this.setState(s, 'lagging');
-    else if (s.state === 'lagging' && s.lagMs <= warn) this.setState(s, 'connected');
+    s.lag(localMs, ts, this.o.lagWarnMs ?? 2_000);
   }
 
   private map(msg: JsonObject, localTs: number): MarketEvent[] {
@@ -503,7 +504,7 @@ export class OkxLiveClient implements LiveClient {
             b.pending = undefined;
           }
           s.outage = undefined;
-          this.setState(s, 'connected');
+          s.set('connected');
           break;
         }
         case 'update':
@@ -528,7 +529,7 @@ export class OkxLiveClient implements LiveClient {
     b.failures++;
     b.pending ??= { kind, fromTs: Number.isNaN(s.lastTs) ? ts : s.lastTs, detail };
     const err = new OkxLiveError(kind === 'checksum' ? 'E_OKX_CHECKSUM' : 'E_OKX_SEQUENCE', s.key, detail);
-    this.setState(s, 'resyncing', err.message);
+    s.set('resyncing', err.message);
     clearTimeout(b.timer);
     // A book that keeps failing is retried with the reconnect backoff, not in a tight loop.
     const delay = b.failures <= 1 ? 0 : backoffDelay(b.failures - 2, this.o.backoff, this.o.random);
@@ -596,7 +597,7 @@ export class OkxLiveClient implements LiveClient {
           t.backfill = 'idle';
           t.missing = [];
           s.lastError = `${s.key}: backfill failed: ${(e as Error)?.message ?? String(e)}`;
-          this.report(s);
+          s.report();
           this.settle(s, t);
         });
       }, this.o.backfillDelayMs ?? 250);
@@ -692,7 +693,7 @@ export class OkxLiveClient implements LiveClient {
     }
     if (error) {
       s.lastError = error;
-      this.report(s);
+      s.report();
     }
     this.settle(s, t);
   }
@@ -720,7 +721,7 @@ export class OkxLiveClient implements LiveClient {
       } catch (e) {
         if (this.stopped) return;
         s.lastError = e instanceof ParseError ? `${s.key} ${OKX_PATHS.openInterest}: ${e.message}` : (e as Error).message;
-        this.report(s);
+        s.report();
       }
     }
   }
@@ -764,31 +765,7 @@ export class OkxLiveClient implements LiveClient {
   private handlerError(s: Stream | undefined, e: unknown): void {
     const target = s ?? this.connectionStream();
     target.lastError = new OkxLiveError('E_OKX_HANDLER', target.key, `handler threw: ${(e as Error)?.message ?? String(e)}`).message;
-    this.report(target);
-  }
-
-  private setState(s: Stream, state: StreamState, error?: string): void {
-    // A refused subscription stays down until the next connection.
-    if (s.refused && state !== 'down') return;
-    const changed = s.state !== state || (error !== undefined && error !== s.lastError);
-    s.state = state;
-    if (error !== undefined) s.lastError = error;
-    if (changed) this.report(s);
-  }
-
-  private report(s: Stream): void {
-    try {
-      this.o.handlers.onStatus?.(this.snapshot(s));
-    } catch {
-      // A status handler that throws must not stop the feed; there is nowhere else to say it.
-    }
-  }
-
-  private snapshot(s: Stream): StreamStatus {
-    return {
-      venue: VENUE, stream: s.key, state: s.state, messages: s.messages, events: s.events, reconnects: s.reconnects,
-      resyncs: s.resyncs, gaps: s.gaps, parseErrors: s.parseErrors, lastMessageAt: s.lastMessageAt, lagMs: s.lagMs, lastError: s.lastError,
-    };
+    target.report();
   }
 
   private now(): number {
