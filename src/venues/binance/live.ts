@@ -39,13 +39,13 @@ import {
   type BinanceMapper,
   type BinanceReply,
 } from './parse.ts';
+import { pageOf, type BackfillGap, type BackfillPage } from '../live/backfill.ts';
 import { PacedRest, RestError } from '../live/rest.ts';
+import { BINANCE_AGG_TRADES_PAGE, BinanceBackfillPlanner } from './backfill.ts';
 import { BINANCE_REST_POLICY, isRetryable } from './rest.ts';
 import {
-  BINANCE_AGG_TRADES_WEIGHT,
   BINANCE_DEPTH_LIMIT_WEIGHT,
   BINANCE_OPEN_INTEREST_WEIGHT,
-  binanceAggTradesUrl,
   binanceCombinedStreamUrl,
   binanceDepthUrl,
   binanceOpenInterestUrl,
@@ -68,7 +68,7 @@ export interface BinanceLiveOptions extends LiveClientOptions {
   readonly requestIntervalMs?: number;
   /** LIST_SUBSCRIPTIONS probe period, ms. Default a third of `staleAfterMs`. */
   readonly heartbeatMs?: number;
-  /** Most aggTrades fetched back for one id gap. Default 10 000 (10 requests of weight 20). */
+  /** Most aggTrades fetched back for one id gap (its request budget: 1000 per request). Default 10 000 (10 requests of weight 20). */
   readonly backfillMaxTrades?: number;
   /** Wait before asking REST again after a failure or a too-old snapshot, ms. Default 1000. */
   readonly retryMs?: number;
@@ -151,6 +151,7 @@ export class BinanceLiveClient implements LiveClient {
   private readonly wsBase: string;
   private readonly restBase: string;
   private readonly rest: PacedRest;
+  private readonly planner: BinanceBackfillPlanner;
   private readonly symbols = new Map<string, SymbolState>();
   private readonly connections: Connection[] = [];
   private readonly stats: StreamStat[] = [];
@@ -161,6 +162,7 @@ export class BinanceLiveClient implements LiveClient {
   constructor(private readonly opts: BinanceLiveOptions) {
     this.wsBase = binanceWsBase(opts.wsUrl);
     this.restBase = binanceRestBase(opts.restUrl);
+    this.planner = new BinanceBackfillPlanner(this.restBase);
     const depthLimit = opts.depthLimit ?? 1000;
     if (!BINANCE_DEPTH_LIMIT_WEIGHT.has(depthLimit)) throw new RangeError(`depthLimit: ${depthLimit} is not one of ${[...BINANCE_DEPTH_LIMIT_WEIGHT.keys()].join(', ')}`);
     // Each caller keeps its own retry timing (a book resyncs, a poll polls again): one try per get.
@@ -512,22 +514,26 @@ export class BinanceLiveClient implements LiveClient {
    */
   private async backfill(sym: SymbolState, t: TradeState, from: number, upTo?: number): Promise<void> {
     const max = this.opts.backfillMaxTrades ?? 10_000;
+    const gap: BackfillGap = { symbol: sym.symbol, fromId: from, toId: upTo, fromTs: t.lastTs };
+    const budget = { maxRequests: Math.ceil(max / BINANCE_AGG_TRADES_PAGE) };
+    const pages: BackfillPage[] = [];
     const got: TradeEvent[] = [];
     let next = from;
     let failure: string | undefined;
     let attempts = 0;
-    let caughtUp = false;
-    while (!caughtUp && failure === undefined && !this.stopped && (upTo === undefined || next <= upTo)) {
-      if (next - from >= max) {
-        failure = `more than ${max} ids missing (backfillMaxTrades)`;
+    while (failure === undefined && !this.stopped) {
+      const step = this.planner.next(gap, pages, budget, this.opts.now?.() ?? Date.now());
+      if (step.kind === 'done') {
+        if (step.reason === 'budget') failure = `more than ${max} ids missing (backfillMaxTrades: ${budget.maxRequests} requests)`;
+        else if (step.reason === 'exhausted') failure = `REST returned no aggTrade from id ${next}`;
         break;
       }
       try {
-        const limit = upTo === undefined ? 1000 : Math.min(1000, upTo - next + 1);
-        const { body, localMs } = await this.rest.get(binanceAggTradesUrl(this.restBase, sym.symbol, next, limit), { weight: BINANCE_AGG_TRADES_WEIGHT });
+        const { body, localMs } = await this.rest.get(step.url, { weight: step.weight });
         attempts = 0;
         const before = next;
         const page = parseBinanceRestAggTrades(body, sym.symbol, localMs);
+        pages.push(pageOf(page.map((tr) => Number(tr.id)), page.map((tr) => tr.ts)));
         for (const tr of page) {
           const a = Number(tr.id);
           if (a < next) continue;
@@ -539,8 +545,7 @@ export class BinanceLiveClient implements LiveClient {
           got.push(tr);
           next = a + 1;
         }
-        if (upTo === undefined) caughtUp = page.length < limit;
-        else if (failure === undefined && next === before) failure = `REST returned no aggTrade from id ${next}`;
+        if (failure === undefined && upTo !== undefined && next === before) failure = `REST returned no aggTrade from id ${next}`;
       } catch (e) {
         if (retryable(e) && ++attempts < 3) {
           await sleep((e as RestError).retryAfterMs ?? (this.opts.retryMs ?? 1000) * attempts);

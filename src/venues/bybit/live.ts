@@ -15,6 +15,7 @@
 import { ParseError, UsageError } from '../../core/errors.ts';
 import type { BookEvent, CaptureRecord, TradeEvent } from '../../core/events.ts';
 import { isObject, type JsonObject } from '../json-fields.ts';
+import { pageOf, type BackfillGap } from '../live/backfill.ts';
 import { PacedRest } from '../live/rest.ts';
 import { ReconnectingSocket } from '../live/socket.ts';
 import { StreamStat } from '../live/status.ts';
@@ -23,9 +24,10 @@ import type { LiveChannel, LiveClient, LiveClientOptions, LiveGap, StreamStatus 
 import { BybitBookSequencer } from './book-sync.ts';
 import { BybitLiveError, errorText } from './errors.ts';
 import { bybitMappers, parseBybitRecentTrades, type BybitMapper } from './parse.ts';
+import { BybitBackfillPlanner } from './backfill.ts';
 import { BYBIT_REST_POLICY } from './rest.ts';
 import { BybitTickerMerger, RecentKeys } from './stream-state.ts';
-import { bybitRestBase, bybitWsBase, BYBIT_PUBLIC_LINEAR_PATH, publicLinearUrl, recentTradeUrl } from './urls.ts';
+import { bybitRestBase, bybitWsBase, BYBIT_PUBLIC_LINEAR_PATH, publicLinearUrl } from './urls.ts';
 import type { BybitOpRequest } from './wire.ts';
 
 /** Order-book depths the client subscribes to (Bybit linear also has 1, which only sends snapshots, and 1000). */
@@ -103,6 +105,7 @@ export class BybitLiveClient implements LiveClient {
   private readonly reporter = (st: StreamStatus) => this.reportTo(st);
   private readonly pending = new Map<string, readonly string[]>();
   private readonly rest: PacedRest;
+  private readonly planner: BybitBackfillPlanner;
   private socket: ReconnectingSocket | undefined;
   private stopped = false;
   private reqSeq = 0;
@@ -121,6 +124,7 @@ export class BybitLiveClient implements LiveClient {
     this.wsUrl = publicLinearUrl(bybitWsBase(o.wsUrl));
     this.restBase = bybitRestBase(o.restUrl);
     this.rest = new PacedRest(BYBIT_REST_POLICY, { timeoutMs: o.restTimeoutMs, now: o.now });
+    this.planner = new BybitBackfillPlanner(this.restBase, limit);
     const channels = o.channels ?? LIVE_CHANNELS;
     const mappers = bybitMappers(o.instruments, { bookDepth: depth });
     const mapperOf = (channel: LiveChannel) => mappers.find((m) => m.channel === TOPIC_OF_CHANNEL[channel])!;
@@ -472,7 +476,11 @@ export class BybitLiveClient implements LiveClient {
     sym.backfillFrom = NaN;
     sym.held = [];
     const limit = this.o.backfillLimit ?? 1000;
-    const url = recentTradeUrl(this.restBase, s.symbol, limit);
+    const gap: BackfillGap = { symbol: s.symbol, fromId: NaN, toId: undefined, fromTs };
+    const budget = { maxRequests: 1 };
+    const step = this.planner.next(gap, [], budget, this.now());
+    if (step.kind !== 'fetch') return;
+    const url = step.url;
     const done = (events: TradeEvent[], error: unknown) => {
       const held = sym.held ?? [];
       sym.held = undefined;
@@ -489,7 +497,8 @@ export class BybitLiveClient implements LiveClient {
         return;
       }
       const oldest = events[0]?.ts ?? NaN;
-      const covered = events.length === 0 || oldest <= fromTs;
+      const verdict = this.planner.next(gap, [pageOf([], events.map((e) => e.ts))], budget, this.now());
+      const covered = verdict.kind === 'done' && verdict.reason === 'covered';
       this.gap(s, covered
         ? { kind: 'disconnect', fromTs, toTs: events.at(-1)?.ts ?? fromTs, backfilled: true, detail: `${s.topic}: disconnected; back-filled ${events.length} trades from ${url}` }
         : { kind: 'disconnect', fromTs, toTs: oldest, backfilled: false, detail: `${s.topic}: disconnected; the ${limit} most recent trades from REST reach back only to ${oldest}: trades after ${fromTs} and before it are lost` });

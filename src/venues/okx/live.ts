@@ -38,7 +38,10 @@ import { OkxBookSync } from './book-sync.ts';
 import { OkxLiveError } from './errors.ts';
 import { okxBookSeq, okxMappers, okxTradeSpan, parseOkxEvent, type OkxMapper } from './parse.ts';
 import { okxData, OKX_REST_POLICY } from './rest.ts';
-import { OKX_PATHS, okxHistoryTradesUrl, okxOpenInterestUrl, okxPublicWsUrl, okxRestBase, okxWsBase } from './urls.ts';
+import { OKX_OPS_PER_HOUR, OkxSubscriptions, streamKey } from './subscriptions.ts';
+import { OkxTradeSync, type OkxTradeSyncHost } from './trade-sync.ts';
+import { OkxBackfillPlanner } from './backfill.ts';
+import { OKX_PATHS, okxOpenInterestUrl, okxPublicWsUrl, okxRestBase, okxWsBase } from './urls.ts';
 import type { OkxArg } from './wire.ts';
 
 export interface OkxLiveClientOptions extends LiveClientOptions {
@@ -60,19 +63,10 @@ export interface OkxLiveClientOptions extends LiveClientOptions {
 }
 
 const VENUE: Venue = 'okx';
-/** OKX: 'subscribe'/'unsubscribe'/'login' requests per connection per hour. We keep a margin. */
-const OPS_PER_HOUR = 480;
-const OPS_MARGIN = 20;
-/** Subscription args per request (OKX caps a request at 64 KB; 100 args is ~5 KB). */
-const ARGS_PER_REQUEST = 100;
 /** Liquidations remembered to drop a repeated one. */
 const RECENT_LIQUIDATIONS = 512;
 /** REST attempts for a retryable failure (rate limit, 5xx, network). */
 const REST_ATTEMPTS = 3;
-/** How long a subscribe request may leave args without any reply after an error that names none. */
-const REPLY_SETTLE_MS = 1_000;
-
-type Range = [lo: number, hi: number];
 
 /** One subscription (`books:BTC-USDT-SWAP`): its status and what the client tracks per stream. */
 class Stream extends StreamStat {
@@ -113,25 +107,6 @@ interface BookState {
   timer: NodeJS.Timeout | undefined;
 }
 
-interface HeldTrade {
-  readonly id: number;
-  readonly ev: TradeEvent;
-}
-
-/** One instrument's trade ids: what was delivered, what is missing, what waits for a repair. */
-interface TradeTrack {
-  /** Highest trade id delivered (or held), NaN before any. */
-  maxId: number;
-  /** Trade ids known to be missing, sorted, disjoint. */
-  missing: Range[];
-  /** Trades accepted while a gap is open: delivered in id order once it closes. */
-  held: HeldTrade[];
-  /** The open gap's exchange-time bounds; `outage` when it spans a disconnect. */
-  gap: { fromTs: number; toTs: number; outage: boolean } | undefined;
-  backfill: 'idle' | 'scheduled' | 'running';
-  timer: NodeJS.Timeout | undefined;
-}
-
 export class OkxLiveClient implements LiveClient {
   readonly venue: Venue = VENUE;
   private readonly o: OkxLiveClientOptions;
@@ -143,15 +118,12 @@ export class OkxLiveClient implements LiveClient {
   /** Errors that name no stream (a frame too broken to tell): made on first use. */
   private conn: Stream | undefined;
   private readonly books = new Map<string, BookState>();
-  private readonly trades = new Map<string, TradeTrack>();
+  private readonly trades = new Map<string, OkxTradeSync>();
   private readonly liqSeen = new Set<string>();
   private readonly mappers: ReadonlyMap<string, OkxMapper>;
   private readonly socket: ReconnectingSocket;
   private stopped = false;
-  private opTimes: number[] = [];
-  private opId = 0;
-  /** Subscribe requests of this connection: which streams each asked for, how many replies came. */
-  private readonly pendingRequests = new Map<string, { keys: string[]; replies: number; error: string | undefined; timer: NodeJS.Timeout | undefined }>();
+  private readonly subs: OkxSubscriptions;
   private readonly rest: PacedRest;
   private readonly report: (s: StreamStatus) => void;
 
@@ -167,10 +139,23 @@ export class OkxLiveClient implements LiveClient {
     for (const m of okxMappers(opts.instruments)) for (const c of m.channels) if (!byChannel.has(c)) byChannel.set(c, m);
     this.mappers = byChannel;
     for (const arg of this.args()) {
-      this.streams.set(streamKey(arg), new Stream(arg, this.report));
+      const stream = new Stream(arg, this.report);
+      this.streams.set(streamKey(arg), stream);
       if (arg.channel === 'books') this.books.set(arg.instId!, { sync: new OkxBookSync(), pending: undefined, failures: 0, timer: undefined });
-      if (arg.channel === 'trades') this.trades.set(arg.instId!, { maxId: NaN, missing: [], held: [], gap: undefined, backfill: 'idle', timer: undefined });
+      if (arg.channel === 'trades') this.trades.set(arg.instId!, this.tradeSync(stream));
     }
+    this.subs = new OkxSubscriptions({
+      send: (text) => this.socket.send(text),
+      now: () => this.now(),
+      refused: (keys, error) => {
+        for (const key of keys) {
+          const s = this.streams.get(key);
+          if (!s || s.acked || s.refused) continue;
+          s.refused = true;
+          s.set('down', new OkxLiveError('E_OKX_SUBSCRIBE', s.key, error).message);
+        }
+      },
+    });
     this.socket = new ReconnectingSocket({
       url: () => okxPublicWsUrl(this.wsBase),
       onOpen: (reconnect) => this.onOpen(reconnect),
@@ -193,8 +178,8 @@ export class OkxLiveClient implements LiveClient {
     this.stopped = true;
     this.rest.close();
     for (const b of this.books.values()) clearTimeout(b.timer);
-    for (const t of this.trades.values()) clearTimeout(t.timer);
-    for (const r of this.pendingRequests.values()) clearTimeout(r.timer);
+    for (const t of this.trades.values()) t.stop();
+    this.subs.stop();
     await this.socket.stop();
     for (const s of this.streams.values()) s.set('down');
     if (this.conn) this.conn.set('down');
@@ -227,58 +212,9 @@ export class OkxLiveClient implements LiveClient {
     return out;
   }
 
-  /** Sends one request per 100 args; false when the connection's hourly budget is spent. */
-  private request(op: 'subscribe' | 'unsubscribe', args: readonly OkxArg[]): boolean {
-    const now = this.now();
-    this.opTimes = this.opTimes.filter((t) => now - t < 3_600_000);
-    const requests = Math.ceil(args.length / ARGS_PER_REQUEST);
-    if (this.opTimes.length + requests > OPS_PER_HOUR - OPS_MARGIN) return false;
-    for (let i = 0; i < args.length; i += ARGS_PER_REQUEST) {
-      this.opTimes.push(now);
-      const id = String(++this.opId);
-      const chunk = args.slice(i, i + ARGS_PER_REQUEST);
-      if (op === 'subscribe') this.pendingRequests.set(id, { keys: chunk.map(streamKey), replies: 0, error: undefined, timer: undefined });
-      this.socket.send(JSON.stringify({ id, op, args: chunk }));
-    }
-    return true;
-  }
-
-  /**
-   * A reply to subscribe request `id`. OKX's errors do not always name the subscription (64003
-   * "Your trading fee tier doesn't meet the requirement to access this channel"): once every arg
-   * of the request has a reply, or REPLY_SETTLE_MS after such an error, the streams of the
-   * request still without an ack are the refused ones.
-   */
-  private replied(id: string | undefined, unnamedError?: string): void {
-    const r = id === undefined ? undefined : this.pendingRequests.get(id);
-    if (!r) return;
-    r.replies++;
-    if (unnamedError !== undefined) {
-      r.error = unnamedError;
-      r.timer ??= setTimeout(() => this.settleRequest(id!), REPLY_SETTLE_MS);
-    }
-    if (r.replies >= r.keys.length) this.settleRequest(id!);
-  }
-
-  private settleRequest(id: string): void {
-    const r = this.pendingRequests.get(id);
-    if (!r) return;
-    clearTimeout(r.timer);
-    this.pendingRequests.delete(id);
-    if (r.error === undefined) return;
-    for (const key of r.keys) {
-      const s = this.streams.get(key);
-      if (!s || s.acked || s.refused) continue;
-      s.refused = true;
-      s.set('down', new OkxLiveError('E_OKX_SUBSCRIBE', s.key, r.error).message);
-    }
-  }
-
   private onOpen(reconnect: boolean): void {
     if (this.stopped) return;
-    this.opTimes = [];
-    for (const r of this.pendingRequests.values()) clearTimeout(r.timer);
-    this.pendingRequests.clear();
+    this.subs.reset();
     if (this.conn) this.conn.set('connected');
     for (const s of this.streams.values()) {
       s.acked = false;
@@ -291,7 +227,7 @@ export class OkxLiveClient implements LiveClient {
       b.sync.desync();
       b.failures = 0;
     }
-    this.request('subscribe', [...this.streams.values()].map((s) => s.arg));
+    this.subs.request('subscribe', [...this.streams.values()].map((s) => s.arg));
     if (this.channels.has('ticker')) void this.seedOpenInterest();
   }
 
@@ -374,7 +310,7 @@ export class OkxLiveClient implements LiveClient {
           if (s.arg.channel !== 'books') s.set('connected');
           if (s.arg.channel !== 'books' && s.arg.channel !== 'trades') this.closeOutage(s, this.now(), false, 'cannot be replayed');
         }
-        this.replied(ev.id);
+        this.subs.replied(ev.id);
         return;
       }
       case 'unsubscribe':
@@ -386,9 +322,9 @@ export class OkxLiveClient implements LiveClient {
         if (s) {
           s.refused = true;
           s.set('down', new OkxLiveError('E_OKX_SUBSCRIBE', s.key, text).message);
-          this.replied(ev.id);
-        } else if (ev.id !== undefined && this.pendingRequests.has(ev.id)) {
-          this.replied(ev.id, text);
+          this.subs.replied(ev.id);
+        } else if (this.subs.isPending(ev.id)) {
+          this.subs.replied(ev.id, text);
         } else {
           // Names neither a subscription nor a request of ours: said on the connection entry.
           const c = this.connectionStream();
@@ -535,8 +471,8 @@ export class OkxLiveClient implements LiveClient {
     const delay = b.failures <= 1 ? 0 : backoffDelay(b.failures - 2, this.o.backoff, this.o.random);
     b.timer = setTimeout(() => {
       if (this.stopped || b.sync.isSynced) return;
-      if (!this.request('unsubscribe', [s.arg]) || !this.request('subscribe', [s.arg])) {
-        this.socket.reconnect(`subscribe budget of ${OPS_PER_HOUR} requests per hour spent by resyncs`);
+      if (!this.subs.request('unsubscribe', [s.arg]) || !this.subs.request('subscribe', [s.arg])) {
+        this.socket.reconnect(`subscribe budget of ${OKX_OPS_PER_HOUR} requests per hour spent by resyncs`);
       }
     }, delay);
   }
@@ -545,164 +481,35 @@ export class OkxLiveClient implements LiveClient {
   // Trades
 
   private onTrades(s: Stream, msg: JsonObject, localMs: number): void {
-    const instId = s.arg.instId!;
-    const t = this.trades.get(instId)!;
     const events = this.map(msg, localMs) as TradeEvent[];
     const data = arr(msg.data, 'data');
     const spans = data.map((d, i) => okxTradeSpan(obj(d, `data[${i}]`), `data[${i}]`));
-    const now: TradeEvent[] = [];
-    for (let i = 0; i < events.length; i++) {
-      const ev = events[i];
-      const span = spans[i];
-      if (span === undefined) {
-        // A non-numeric id: no gap detection is possible; delivered as it comes.
-        this.accept(t, now, Number.isNaN(t.maxId) ? 0 : t.maxId, ev);
-        continue;
-      }
-      if (Number.isNaN(t.maxId)) {
-        this.afterOutage(s, t, ev, false);
-        t.maxId = span.last;
-        this.accept(t, now, span.last, ev);
-      } else if (span.last > t.maxId) {
-        const opened = span.first > t.maxId + 1;
-        if (opened) {
-          addRange(t.missing, t.maxId + 1, span.first - 1);
-          if (t.gap) t.gap.toTs = ev.ts;
-          else t.gap = { fromTs: Number.isNaN(s.lastTs) ? ev.ts : s.lastTs, toTs: ev.ts, outage: false };
-        }
-        this.afterOutage(s, t, ev, opened);
-        t.maxId = span.last;
-        this.accept(t, now, span.last, ev);
-      } else if (subtractRange(t.missing, span.first, span.last)) {
-        // A late frame filling a hole (out of order): held with the rest, delivered in order.
-        t.held.push({ id: span.last, ev });
-      }
-      // else: already delivered (a duplicate): dropped.
-    }
-    this.emit(s, now, localMs);
-    this.settle(s, t);
+    this.trades.get(s.arg.instId!)!.onFrame(events, spans, localMs);
   }
 
-  /** Start a backfill for open holes, or deliver what was held once none is left. */
-  private settle(s: Stream, t: TradeTrack): void {
-    if (t.missing.length === 0 && t.backfill === 'scheduled') {
-      clearTimeout(t.timer);
-      t.backfill = 'idle';
-    }
-    if (t.missing.length > 0 && t.backfill === 'idle') {
-      t.backfill = 'scheduled';
-      t.timer = setTimeout(() => {
-        this.backfill(s, t).catch((e: unknown) => {
-          // Not expected (every REST and parse failure is handled inside); the hole is given up.
-          t.backfill = 'idle';
-          t.missing = [];
-          s.lastError = `${s.key}: backfill failed: ${(e as Error)?.message ?? String(e)}`;
-          s.report();
-          this.settle(s, t);
-        });
-      }, this.o.backfillDelayMs ?? 250);
-    }
-    if (t.missing.length > 0 || t.backfill !== 'idle') return;
-    // Every hole was filled by late (out-of-order) frames: nothing was lost.
-    if (t.gap?.outage) this.gap(s, s.arg.instId!, 'disconnect', t.gap.fromTs, t.gap.toTs, true, 'trade ids missing across the disconnect arrived late, in-band');
-    t.gap = undefined;
-    if (t.held.length > 0) this.flush(s, t);
-  }
-
-  private accept(t: TradeTrack, now: TradeEvent[], id: number, ev: TradeEvent): void {
-    if (t.missing.length > 0 || t.backfill !== 'idle' || t.held.length > 0) t.held.push({ id, ev });
-    else now.push(ev);
-  }
-
-  /** The first new trade after a reconnect: the ids between tell whether anything was missed. */
-  private afterOutage(s: Stream, t: TradeTrack, ev: TradeEvent, opened: boolean): void {
-    const o = s.outage;
-    if (!o) return;
-    s.outage = undefined;
-    if (opened) t.gap!.outage = true;
-    else if (Number.isNaN(t.maxId)) this.gap(s, s.arg.instId!, 'disconnect', o.fromTs, ev.ts, false, `disconnected: ${o.reason}; no trade seen before, so none can be shown missing`);
-    else this.gap(s, s.arg.instId!, 'disconnect', o.fromTs, ev.ts, true, `disconnected: ${o.reason}; trade ids continue without a hole (${t.maxId} -> ${ev.id})`);
-  }
-
-  /** Fetch the missing trade ids from REST history-trades (newest first, paginated by `after`). */
-  private async backfill(s: Stream, t: TradeTrack): Promise<void> {
-    if (this.stopped) return;
-    t.timer = undefined;
-    if (t.missing.length === 0) {
-      t.backfill = 'idle';
-      this.settle(s, t);
-      return;
-    }
-    t.backfill = 'running';
+  /** The trade-id sync of a trades stream, wired to it. */
+  private tradeSync(s: Stream): OkxTradeSync {
     const instId = s.arg.instId!;
-    const want = t.missing.map((r) => [r[0], r[1]] as Range);
-    const gap = t.gap;
-    t.gap = undefined;
-    const lo = want[0][0];
-    let after = want[want.length - 1][1] + 1;
-    const found: HeldTrade[] = [];
-    let covered = false;
-    let error: string | undefined;
-    for (let page = 0; page < (this.o.backfillMaxPages ?? 20) && !covered; page++) {
-      let data: readonly unknown[];
-      try {
-        data = await okxData(this.rest, okxHistoryTradesUrl(this.restBase, instId, String(after), 100));
-      } catch (e) {
-        error = (e as Error).message;
-        break;
-      }
-      if (this.stopped) return;
-      if (data.length === 0) break;
-      let events: TradeEvent[];
-      let spans: ReturnType<typeof okxTradeSpan>[];
-      try {
-        events = this.map({ arg: { channel: 'trades', instId }, data }, this.now()) as TradeEvent[];
-        spans = data.map((d, i) => okxTradeSpan(obj(d, `data[${i}]`), `data[${i}]`));
-      } catch (e) {
-        error = `GET ${OKX_PATHS.historyTrades} page ${page + 1}: ${(e as Error).message}`;
-        break;
-      }
-      let min = Infinity;
-      for (let i = 0; i < events.length; i++) {
-        const span = spans[i];
-        if (!span) continue;
-        min = Math.min(min, span.first);
-        if (inRanges(want, span.last)) found.push({ id: span.last, ev: events[i] });
-      }
-      // Seen down to the lowest missing id: ids not returned do not exist (not a loss).
-      covered = min <= lo;
-      if (!Number.isFinite(min) || min >= after) break;
-      after = min;
-    }
-    let filled = 0;
-    for (const f of found) {
-      if (subtractRange(t.missing, f.id, f.id)) {
-        t.held.push(f);
-        filled++;
-      }
-    }
-    let lost = 0;
-    for (const [a, b] of want) lost += covered ? 0 : countInRanges(t.missing, a, b);
-    for (const [a, b] of want) subtractRange(t.missing, a, b);
-    t.backfill = 'idle';
-    if (gap) {
-      const detail = lost === 0
-        ? `trade ids ${lo}..${want[want.length - 1][1]}: ${filled} back-filled from REST history-trades`
-        : `trade ids ${lo}..${want[want.length - 1][1]}: ${filled} back-filled, ${lost} not recovered${error ? ` (${error})` : ''}`;
-      this.gap(s, instId, gap.outage ? 'disconnect' : 'trade_id_gap', gap.fromTs, gap.toTs, lost === 0, detail);
-    }
-    if (error) {
-      s.lastError = error;
-      s.report();
-    }
-    this.settle(s, t);
-  }
-
-  /** Deliver held trades in trade-id order. */
-  private flush(s: Stream, t: TradeTrack): void {
-    const held = t.held.sort((a, b) => a.id - b.id);
-    t.held = [];
-    this.emit(s, held.map((h) => h.ev), this.now());
+    const host: OkxTradeSyncHost = {
+      instId,
+      lastTs: () => s.lastTs,
+      takeOutage: () => {
+        const o = s.outage;
+        s.outage = undefined;
+        return o;
+      },
+      deliver: (events, localMs) => this.emit(s, events, localMs),
+      gap: (kind, fromTs, toTs, backfilled, detail) => this.gap(s, instId, kind, fromTs, toTs, backfilled, detail),
+      error: (message) => s.error(message),
+      mapPage: (data) => ({
+        events: this.map({ arg: { channel: 'trades', instId }, data: data as JsonObject[] }, this.now()) as TradeEvent[],
+        spans: data.map((d, i) => okxTradeSpan(obj(d, `data[${i}]`), `data[${i}]`)),
+      }),
+      fetch: (url) => okxData(this.rest, url),
+      now: () => this.now(),
+      stopped: () => this.stopped,
+    };
+    return new OkxTradeSync(host, new OkxBackfillPlanner(this.restBase), { backfillDelayMs: this.o.backfillDelayMs ?? 250, budget: { maxRequests: this.o.backfillMaxPages ?? 20 } });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -778,44 +585,7 @@ function internalError(e: unknown, text: string): ParseError {
   return new ParseError('E_MESSAGE', `internal error on this frame: ${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`, undefined, text);
 }
 
-/** `books:BTC-USDT-SWAP`, `liquidation-orders:SWAP`. */
-function streamKey(arg: OkxArg): string {
-  return `${arg.channel}:${arg.instId ?? arg.instType}`;
-}
-
 /** The liquidation-orders / open-interest instType of an instrument kind (perpetual by default). */
 function instTypeOf(kind: string | undefined): string {
   return kind === 'future' ? 'FUTURES' : 'SWAP';
-}
-
-// Sorted disjoint integer ranges (missing trade ids).
-
-function addRange(rs: Range[], lo: number, hi: number): void {
-  rs.push([lo, hi]);
-  rs.sort((a, b) => a[0] - b[0]);
-}
-
-/** Remove [lo, hi] from the ranges; true if any id was in them. */
-function subtractRange(rs: Range[], lo: number, hi: number): boolean {
-  let hit = false;
-  for (let i = rs.length - 1; i >= 0; i--) {
-    const [a, b] = rs[i];
-    if (hi < a || lo > b) continue;
-    hit = true;
-    const parts: Range[] = [];
-    if (a < lo) parts.push([a, lo - 1]);
-    if (hi < b) parts.push([hi + 1, b]);
-    rs.splice(i, 1, ...parts);
-  }
-  return hit;
-}
-
-function inRanges(rs: readonly Range[], id: number): boolean {
-  return rs.some(([a, b]) => id >= a && id <= b);
-}
-
-function countInRanges(rs: readonly Range[], lo: number, hi: number): number {
-  let n = 0;
-  for (const [a, b] of rs) n += Math.max(0, Math.min(b, hi) - Math.max(a, lo) + 1);
-  return n;
 }
