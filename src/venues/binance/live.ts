@@ -22,6 +22,7 @@ import type { BookEvent, CaptureRecord, TradeEvent } from '../../core/events.ts'
 import type { VenueMessageParser } from '../../core/format.ts';
 import { LIVE_CHANNELS, type LiveChannel, type LiveClient, type LiveClientOptions, type LiveGap, type StreamStatus } from '../live/types.ts';
 import { epochNs, ReconnectingSocket } from '../live/socket.ts';
+import { RecentKeys } from '../live/recent-keys.ts';
 import { StreamStat, statusReporter } from '../live/status.ts';
 import { isObject } from '../json-fields.ts';
 import { BinanceBookSync, type BookSyncResult } from './book-sync.ts';
@@ -117,7 +118,7 @@ interface BookState {
 interface SymbolState {
   readonly symbol: string;
   trade?: TradeState;
-  liq?: { readonly stat: StreamStat; readonly recent: string[] };
+  liq?: { readonly stat: StreamStat; readonly recent: RecentKeys };
   mark?: { readonly stat: StreamStat; lastE: number };
   book?: BookState;
   oi?: { readonly stat: StreamStat; lastTime: number; lastValue: number; timer: NodeJS.Timeout | undefined; stopped: boolean };
@@ -188,7 +189,7 @@ export class BinanceLiveClient implements LiveClient {
         for (const name of mapper.streams([symbol])) {
           const s = stat(name);
           if (kind === 'aggTrade') sym.trade = { stat: s, lastA: undefined, lastTs: NaN, backfilling: false, held: [] };
-          else if (kind === 'forceOrder') sym.liq = { stat: s, recent: [] };
+          else if (kind === 'forceOrder') sym.liq = { stat: s, recent: new RecentKeys(LIQUIDATION_MEMORY) };
           else if (kind === 'markPrice') sym.mark = { stat: s, lastE: -Infinity };
           else sym.book = { stat: s, sync: new BinanceBookSync(), generation: 0, fetching: false, retry: undefined, gap: undefined };
           const route = binanceStreamRoute(name);
@@ -430,9 +431,7 @@ export class BinanceLiveClient implements LiveClient {
       case 'forceOrder': {
         const liq = sym.liq!;
         const key = JSON.stringify(data);
-        if (liq.recent.includes(key)) return; // the same liquidation again
-        liq.recent.push(key);
-        if (liq.recent.length > LIQUIDATION_MEMORY) liq.recent.shift();
+        if (!liq.recent.add(key)) return; // the same liquidation again
         this.emit(liq.stat, records, localMs);
         return;
       }

@@ -153,7 +153,7 @@ const CHANNEL = /^(aggTrade|trade|forceOrder|markPrice(@1s)?|depth(5|10|20)?(@(0
 const ALL_MARKET = /^!(forceOrder|markPrice|ticker|miniTicker|bookTicker)@arr(@1s)?$|^!bookTicker$|^!forceOrder@arr$/;
 
 export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}): Promise<BinanceMockServer> {
-  const kit = new LoopbackKit<Conn>({ venue: 'binance', malform });
+  const kit = new LoopbackKit<Conn>({ venue: 'binance', malformed });
   const faults = kit.faults;
   const conns = kit.conns;
   const markets = new Map<string, Market>();
@@ -663,7 +663,7 @@ function lowerBound(trades: readonly KeptTrade[], id: number): number {
 }
 
 /** Keep the JSON valid, break one field the parser reads: an order price, a price, a level. */
-function malform(text: string): string {
+function malformed(text: string): string {
   for (const re of [/("ap":)"[^"]*"/, /("p":)"[^"]*"/, /("b":\[\[)"[^"]*"/, /("a":\[\[)"[^"]*"/, /("openInterest":)"[^"]*"/]) {
     if (re.test(text)) return text.replace(re, '$1"x"');
   }

@@ -18,15 +18,16 @@ import { isObject, type JsonObject } from '../json-fields.ts';
 import { pageOf, type BackfillGap } from '../live/backfill.ts';
 import { PacedRest } from '../live/rest.ts';
 import { ReconnectingSocket } from '../live/socket.ts';
+import { RecentKeys } from '../live/recent-keys.ts';
 import { StreamStat } from '../live/status.ts';
 import { LIVE_CHANNELS } from '../live/types.ts';
 import type { LiveChannel, LiveClient, LiveClientOptions, LiveGap, StreamStatus } from '../live/types.ts';
-import { BybitBookSequencer } from './book-sync.ts';
+import { BybitBookSync } from './book-sync.ts';
 import { BybitLiveError, errorText } from './errors.ts';
 import { bybitMappers, parseBybitRecentTrades, type BybitMapper } from './parse.ts';
 import { BybitBackfillPlanner } from './backfill.ts';
 import { BYBIT_REST_POLICY } from './rest.ts';
-import { BybitTickerMerger, RecentKeys } from './stream-state.ts';
+import { BybitTickerMerger } from './ticker-merge.ts';
 import { bybitRestBase, bybitWsBase, BYBIT_PUBLIC_LINEAR_PATH, publicLinearUrl } from './urls.ts';
 import type { BybitOpRequest } from './wire.ts';
 
@@ -76,7 +77,7 @@ interface Stream {
   live: boolean;
   /** The subscription was refused: `lastError` keeps Bybit's reason until it succeeds. */
   refused: boolean;
-  readonly book?: BybitBookSequencer;
+  readonly book?: BybitBookSync;
   readonly ticker?: BybitTickerMerger;
   /** Pending snapshot (after subscribe or a resync request). */
   snapshotTimer?: NodeJS.Timeout;
@@ -150,7 +151,7 @@ export class BybitLiveClient implements LiveClient {
           status: new StreamStat('bybit', topic, this.reporter),
           live: false,
           refused: false,
-          book: channel === 'book' ? new BybitBookSequencer() : undefined,
+          book: channel === 'book' ? new BybitBookSync() : undefined,
           ticker: channel === 'ticker' ? new BybitTickerMerger() : undefined,
         };
         this.streams.set(topic, s);

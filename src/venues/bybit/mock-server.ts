@@ -154,7 +154,7 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
   const listed = opts.symbols ? new Set(opts.symbols) : undefined;
   const historyCap = opts.tradeHistory ?? 1000;
   const mappers = bybitMappers(instruments);
-  const kit = new LoopbackKit<Conn>({ venue: 'bybit', malform: corrupt });
+  const kit = new LoopbackKit<Conn>({ venue: 'bybit', malformed });
   const faults = kit.faults;
   const conns = kit.conns;
   const received: string[] = [];
@@ -560,7 +560,7 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
 }
 
 /** One field of a data frame made invalid, the way a broken venue or proxy would: the frame stays valid JSON. */
-function corrupt(text: string): string {
+function malformed(text: string): string {
   const f = JSON.parse(text) as { topic: string; data: unknown };
   const d = f.data;
   if (Array.isArray(d) && d.length > 0) (d[0] as Record<string, unknown>).p = 'not-a-number';

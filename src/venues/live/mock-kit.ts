@@ -194,7 +194,7 @@ export interface LoopbackKitOptions {
   /** Venue name in messages. */
   readonly venue: string;
   /** A copy of a data frame with one field the venue's parser must refuse (still valid JSON). */
-  readonly malform: (text: string) => string;
+  readonly malformed: (text: string) => string;
   /** The venue's book frames carry a checksum (the server applies `checksum` faults itself). */
   readonly checksum?: boolean;
   /** A reordered frame whose stream sends nothing more goes out after this long, ms. Default 100. */
@@ -285,7 +285,7 @@ export class LoopbackKit<C extends LoopbackConn> {
         case 'sequence_gap':
           continue;
         case 'malformed':
-          this.send(c, stream, this.o.malform(t));
+          this.send(c, stream, this.o.malformed(t));
           if (fault.mode === 'insert') this.send(c, stream, t);
           continue;
         case 'truncated':

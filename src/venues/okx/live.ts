@@ -23,6 +23,7 @@ import type { BookEvent, CaptureRecord, MarketEvent, TradeEvent, Venue } from '.
 import { arr, isObject, obj, str, type JsonObject } from '../json-fields.ts';
 import { PacedRest } from '../live/rest.ts';
 import { backoffDelay, ReconnectingSocket } from '../live/socket.ts';
+import { RecentKeys } from '../live/recent-keys.ts';
 import { StreamStat, statusReporter } from '../live/status.ts';
 import {
   LIVE_CHANNELS,
@@ -119,7 +120,7 @@ export class OkxLiveClient implements LiveClient {
   private conn: Stream | undefined;
   private readonly books = new Map<string, BookState>();
   private readonly trades = new Map<string, OkxTradeSync>();
-  private readonly liqSeen = new Set<string>();
+  private readonly liqSeen = new RecentKeys(RECENT_LIQUIDATIONS);
   private readonly mappers: ReadonlyMap<string, OkxMapper>;
   private readonly socket: ReconnectingSocket;
   private stopped = false;
@@ -408,9 +409,7 @@ export class OkxLiveClient implements LiveClient {
     for (const ev of this.map({ ...msg, data: ours }, localMs)) {
       if (ev.type !== 'liquidation') continue;
       const key = `${ev.symbol}|${ev.ts}|${ev.side}|${ev.price}|${ev.qty}`;
-      if (this.liqSeen.has(key)) continue;
-      this.liqSeen.add(key);
-      if (this.liqSeen.size > RECENT_LIQUIDATIONS) this.liqSeen.delete(this.liqSeen.values().next().value!);
+      if (!this.liqSeen.add(key)) continue;
       out.push(ev);
     }
     this.emit(s, out, localMs);

@@ -154,7 +154,7 @@ export async function startOkxMockServer(opts: OkxMockServerOptions): Promise<Ok
   const idleCloseMs = opts.idleCloseMs ?? 30_000;
   const historyLimit = opts.historyLimit ?? 10_000;
   const fundingIntervalMs = opts.fundingIntervalMs ?? 8 * 3_600_000;
-  const kit = new LoopbackKit<Conn>({ venue: 'okx', malform: malformed, checksum: true, onData: (c) => ((c as Conn).lastActivity = Date.now()) });
+  const kit = new LoopbackKit<Conn>({ venue: 'okx', malformed, checksum: true, onData: (c) => ((c as Conn).lastActivity = Date.now()) });
   const faults = kit.faults;
   const conns = kit.conns;
   const states = new Map<string, InstState>();

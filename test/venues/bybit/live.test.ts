@@ -12,11 +12,12 @@ import type { BookEvent, CaptureRecord, LiquidationEvent, TickerEvent, TradeEven
 import { EMPTY_TICKER_FIELDS } from '../../../src/core/events.ts';
 import { InstrumentRegistry } from '../../../src/core/instruments.ts';
 import type { LiveGap, StreamStatus } from '../../../src/venues/live/types.ts';
-import { BybitBookSequencer } from '../../../src/venues/bybit/book-sync.ts';
+import { BybitBookSync } from '../../../src/venues/bybit/book-sync.ts';
 import { BYBIT_CONNECTION_STREAM, BybitLiveClient, type BybitLiveOptions } from '../../../src/venues/bybit/live.ts';
 import { startBybitMockServer, type BybitMockServer, type BybitMockServerOptions } from '../../../src/venues/bybit/mock-server.ts';
 import { createBybitParser, parseBybitRecentTrades } from '../../../src/venues/bybit/parse.ts';
-import { BybitTickerMerger, RecentKeys } from '../../../src/venues/bybit/stream-state.ts';
+import { BybitTickerMerger } from '../../../src/venues/bybit/ticker-merge.ts';
+import { RecentKeys } from '../../../src/venues/live/recent-keys.ts';
 import { mutatedFrames } from '../../helpers/mutate.ts';
 import { SHARED_DATA } from '../../helpers/shared-data.ts';
 
@@ -497,11 +498,11 @@ describe('bybit live: options', () => {
   });
 });
 
-describe('bybit book sequencer', () => {
+describe('BybitBookSync', () => {
   it('emits only a continuous u chain, each delta at most once, and reports every break', () => {
     fc.assert(
       fc.property(fc.array(fc.record({ snap: fc.boolean(), du: fc.integer({ min: -2, max: 3 }) }), { maxLength: 60 }), (steps) => {
-        const s = new BybitBookSequencer();
+        const s = new BybitBookSync();
         let u = 10;
         let last = NaN;
         let synced = false;
@@ -527,7 +528,7 @@ describe('bybit book sequencer', () => {
   });
 
   it('reports the span of a resync and of a restart', () => {
-    const s = new BybitBookSequencer();
+    const s = new BybitBookSync();
     assert.deepEqual(s.step(false, 5, 1), { kind: 'waiting' });
     assert.deepEqual(s.step(true, 10, 2), { kind: 'snapshot' });
     assert.deepEqual(s.step(false, 11, 3), { kind: 'apply' });
