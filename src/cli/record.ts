@@ -72,7 +72,7 @@ Examples:
         const onStatus = (st: StreamStatus) => {
           handlers.onStatus?.(st);
           // Said at once, even with --quiet: the user may be waiting on a venue that cannot be reached.
-          if (health.note(st)) console.error(`record: ${v}: cannot connect yet (retrying): ${st.stream}: ${st.lastError}`);
+          if (health.note(st)) console.error(`record: ${v}: cannot connect yet (retrying): ${st.lastError}`);
         };
         return createLiveClient(v, { symbols: m.symbols.get(v)!, channels: m.channels, instruments, handlers: { ...handlers, onStatus } });
       });

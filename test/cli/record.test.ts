@@ -174,10 +174,10 @@ describe('watch and record without a network', () => {
     assert.equal(r.code, 1, r.err);
     assert.match(r.out, /recorded 0 rows/);
     assert.match(r.err, /no venue ever connected/);
-    assert.match(r.err, /binance: never connected; last error \([^)]+\): .*ECONNREFUSED/);
-    assert.match(r.err, /bybit: never connected; last error \([^)]+\): .*ECONNREFUSED/);
+    assert.match(r.err, /binance: never connected; last error: \[E_DISCONNECT\] .*ECONNREFUSED/);
+    assert.match(r.err, /bybit: never connected; last error: \[E_DISCONNECT\] .*ECONNREFUSED/);
     // Said at once too, not only at the end.
-    assert.match(r.err, /record: binance: cannot connect yet \(retrying\): .*ECONNREFUSED/);
+    assert.match(r.err, /record: binance: cannot connect yet \(retrying\): \[E_DISCONNECT\] .*ECONNREFUSED/);
   });
 
   it('record: one venue unreachable is named, the other records, exit 0', async () => {
@@ -193,7 +193,7 @@ describe('watch and record without a network', () => {
     await server.close();
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /recorded 5 rows/);
-    assert.match(r.err, /record: binance: cannot connect yet \(retrying\): .*ECONNREFUSED/);
+    assert.match(r.err, /record: binance: cannot connect yet \(retrying\): \[E_DISCONNECT\] .*ECONNREFUSED/);
     assert.doesNotMatch(r.err, /no venue ever connected/);
   });
 
@@ -201,8 +201,8 @@ describe('watch and record without a network', () => {
     const dead = await closedPort();
     const r = await run(['watch', '--symbol', 'BTCUSDT', '--venues', 'okx', '--seconds', '2', '--every', '1'], { ORDERFLOW_OKX_WS_URL: `ws://${dead}`, ORDERFLOW_OKX_REST_URL: `http://${dead}` });
     assert.equal(r.code, 1, r.err);
-    assert.match(r.out.split('orderflow watch:').at(-1)!, /okx: never connected; last error \([^)]+\): .*ECONNREFUSED/);
-    assert.match(r.err, /orderflow watch: no venue ever connected\n {2}okx: never connected; last error .*ECONNREFUSED/);
+    assert.match(r.out.split('orderflow watch:').at(-1)!, /okx: never connected; last error: \[E_DISCONNECT\] .*ECONNREFUSED/);
+    assert.match(r.err, /orderflow watch: no venue ever connected\n {2}okx: never connected; last error: \[E_DISCONNECT\] .*ECONNREFUSED/);
   });
 });
 

@@ -22,6 +22,7 @@ import type { BookEvent, CaptureRecord, TradeEvent } from '../../core/events.ts'
 import type { VenueMessageParser } from '../../core/format.ts';
 import { LIVE_CHANNELS, type LiveChannel, type LiveClient, type LiveClientOptions, type LiveGap, type StreamStatus } from '../live/types.ts';
 import { epochNs, ReconnectingSocket } from '../live/socket.ts';
+import { errorText, LiveError } from '../live/errors.ts';
 import { RecentKeys } from '../live/recent-keys.ts';
 import { StreamStat, statusReporter } from '../live/status.ts';
 import { isObject } from '../json-fields.ts';
@@ -304,9 +305,9 @@ export class BinanceLiveClient implements LiveClient {
     c.pending.clear();
     c.acked.clear();
     if (this.stopped) return;
-    c.stat.set('down', reason);
+    c.stat.set('down', errorText(new LiveError('E_DISCONNECT', c.stat.stream, reason)));
     for (const e of c.streams.values()) {
-      e.stat.set('down', reason);
+      e.stat.set('down', errorText(new LiveError('E_DISCONNECT', e.stat.stream, reason)));
       const book = e.sym.book;
       if (e.kind === 'depth' && book) this.resetBook(book, `reconnect after: ${reason}`);
     }
@@ -323,7 +324,7 @@ export class BinanceLiveClient implements LiveClient {
       if (lost.length === 0) return;
       for (const s of lost) {
         c.acked.delete(s);
-        c.streams.get(s)?.stat.set('connecting', `LIST_SUBSCRIPTIONS no longer lists ${s}: subscribing again`);
+        c.streams.get(s)?.stat.set('connecting', errorText(new LiveError('E_SUBSCRIBE', s, 'LIST_SUBSCRIPTIONS no longer lists it: subscribing again')));
       }
       c.queue.push(...requestBatches(lost));
       this.sendNext(c);
@@ -332,7 +333,7 @@ export class BinanceLiveClient implements LiveClient {
     const streams = typeof reply.id === 'number' ? c.pending.get(reply.id) : undefined;
     if (streams === undefined) {
       // Not an answer to a SUBSCRIBE of ours (id null: the server could not read the request).
-      if (reply.kind === 'error') c.stat.error(`request ${reply.id} refused by the server: ${reply.msg} (code ${reply.code})`);
+      if (reply.kind === 'error') c.stat.error(errorText(new LiveError('E_OP', c.stat.stream, `request ${reply.id} refused by the server: ${reply.msg} (code ${reply.code})`)));
       return;
     }
     c.pending.delete(reply.id as number);
@@ -358,8 +359,7 @@ export class BinanceLiveClient implements LiveClient {
         // One refusal for many streams: ask again per symbol, then per stream, so only the bad one stays out.
         c.queue.push(...(bySymbol.length > 1 ? bySymbol : streams.map((s) => [s])));
       } else {
-        const why = `SUBSCRIBE ${streams.join(',')} refused by the server: ${reply.msg} (code ${reply.code}, request ${reply.id})`;
-        for (const s of streams) c.streams.get(s)?.stat.set('down', why);
+        for (const s of streams) c.streams.get(s)?.stat.set('down', errorText(new LiveError('E_SUBSCRIBE', s, `SUBSCRIBE refused by the server: ${reply.msg} (code ${reply.code}, request ${reply.id})`)));
       }
     }
     this.sendNext(c);
@@ -400,7 +400,7 @@ export class BinanceLiveClient implements LiveClient {
 
   private parseError(stat: StreamStat, e: ParseError, c: Connection, n: number, stream: string | undefined): void {
     stat.parseErrors++;
-    stat.error(e.at(`${c.stat.stream} frame ${n}${stream !== undefined ? ` (${stream})` : ''}`).message);
+    stat.error(errorText(e.at(`${stream ?? c.stat.stream} frame ${n}`)));
   }
 
   private onStreamFrame(c: Connection, entry: StreamEntry, msg: Record<string, unknown>, localMs: number): void {
@@ -458,7 +458,7 @@ export class BinanceLiveClient implements LiveClient {
     try {
       this.opts.handlers.onEvents(records, localMs);
     } catch (e) {
-      stat.error(`onEvents handler threw: ${(e as Error).message}`);
+      stat.error(errorText(new LiveError('E_HANDLER', stat.stream, `onEvents threw: ${(e as Error).message}`)));
     }
   }
 
@@ -467,7 +467,7 @@ export class BinanceLiveClient implements LiveClient {
     try {
       this.opts.handlers.onGap?.(gap);
     } catch (e) {
-      stat.error(`onGap handler threw: ${(e as Error).message}`);
+      stat.error(errorText(new LiveError('E_HANDLER', stat.stream, `onGap threw: ${(e as Error).message}`)));
     }
   }
 
@@ -571,7 +571,7 @@ export class BinanceLiveClient implements LiveClient {
       // Whatever could not be fetched is given up on (reported here); carry on after it.
       t.lastA = missingTo;
     }
-    if (failure !== undefined) t.stat.error(`aggTrade back-fill of ${from}..${upTo ?? 'now'} incomplete: ${failure}`);
+    if (failure !== undefined) t.stat.error(errorText(new LiveError('E_BACKFILL', t.stat.stream, `back-fill of ${from}..${upTo ?? 'now'} incomplete: ${failure}`)));
     if (got.length > 0) {
       t.lastTs = got[got.length - 1].ts;
       t.lastA = Math.max(t.lastA ?? 0, Number(got[got.length - 1].id));
@@ -619,7 +619,7 @@ export class BinanceLiveClient implements LiveClient {
         } catch (e) {
           if (!(e instanceof ParseError)) throw e;
           book.stat.parseErrors++;
-          book.stat.error(e.at(`GET /fapi/v1/depth?symbol=${symbol}`).message);
+          book.stat.error(errorText(e.at(`GET /fapi/v1/depth?symbol=${symbol}`)));
           this.fetchSnapshot(symbol, book, this.opts.retryMs ?? 1000);
           return;
         }
@@ -631,7 +631,7 @@ export class BinanceLiveClient implements LiveClient {
         if (generation !== book.generation || this.stopped) return;
         book.fetching = false;
         const retry = retryable(e);
-        book.stat.set(retry ? 'resyncing' : 'down', `depth snapshot: ${(e as Error).message}${retry ? '; retrying' : ''}`);
+        book.stat.set(retry ? 'resyncing' : 'down', `${errorText(e)}${retry ? '; retrying' : ''}`);
         if (retry) this.fetchSnapshot(symbol, book, (e as RestError).retryAfterMs ?? this.opts.retryMs ?? 1000);
       },
     );
@@ -661,7 +661,7 @@ export class BinanceLiveClient implements LiveClient {
         book.stat.resyncs++;
         book.generation++;
         book.fetching = false;
-        book.stat.set('resyncing', r.resync.reason);
+        book.stat.set('resyncing', errorText(new LiveError('E_SEQUENCE', book.stat.stream, r.resync.reason)));
         this.fetchSnapshot(symbol, book);
       } else {
         this.fetchSnapshot(symbol, book, this.opts.retryMs ?? 1000);
@@ -696,14 +696,14 @@ export class BinanceLiveClient implements LiveClient {
         } catch (e) {
           if (!(e instanceof ParseError)) throw e;
           oi.stat.parseErrors++;
-          oi.stat.error(e.at(`GET /fapi/v1/openInterest?symbol=${sym.symbol}`).message);
+          oi.stat.error(errorText(e.at(`GET /fapi/v1/openInterest?symbol=${sym.symbol}`)));
         }
         again();
       },
       (e: unknown) => {
         if (this.stopped) return;
         const retry = retryable(e);
-        oi.stat.set('down', `open interest poll: ${(e as Error).message}${retry ? '' : '; polling stopped'}`);
+        oi.stat.set('down', `${errorText(e)}${retry ? '' : '; polling stopped'}`);
         if (retry) again();
         else oi.stopped = true;
       },

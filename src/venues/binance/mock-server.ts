@@ -39,7 +39,7 @@ import {
   encodeOpenInterest,
   encodeRestAggTrade,
 } from './encode.ts';
-import { BinanceLiveError } from './errors.ts';
+import { LiveError } from '../live/errors.ts';
 import { createBinanceParser } from './parse.ts';
 import type { BinanceAggTrade, BinanceRestAggTrade } from './wire.ts';
 import { BINANCE_AGG_TRADES_WEIGHT, BINANCE_DEPTH_LIMIT_WEIGHT, BINANCE_OPEN_INTEREST_WEIGHT, BINANCE_REST_PATHS, binanceStreamRoute, type BinanceWsRoute } from './urls.ts';
@@ -193,7 +193,7 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
 
   const keepTrade = (m: Market, ev: TradeEvent, a: number, f: number, l: number, rest?: BinanceRestAggTrade): KeptTrade => {
     const last = m.trades[m.trades.length - 1];
-    if (last !== undefined && a <= last.a) throw new BinanceLiveError('E_ENCODE', `trade ${m.symbol} id ${ev.id}`, `aggregate ids must increase (last ${last.a})`);
+    if (last !== undefined && a <= last.a) throw new LiveError('E_ENCODE', `trade ${m.symbol} id ${ev.id}`, `aggregate ids must increase (last ${last.a})`);
     const kept = { ev, a, f, l, rest };
     m.trades.push(kept);
     if (m.trades.length > (opts.historyLimit ?? 100_000)) m.trades.shift();
@@ -247,7 +247,7 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
   const sendDiff = (m: Market, ev: BookEvent): void => {
     const pu = m.lastU;
     const u = Number.isFinite(ev.seq) ? ev.seq : pu + 1;
-    if (!(u > pu) || !Number.isSafeInteger(u)) throw new BinanceLiveError('E_ENCODE', `book ${m.symbol} seq ${ev.seq}`, `update ids must increase (last ${pu})`);
+    if (!(u > pu) || !Number.isSafeInteger(u)) throw new LiveError('E_ENCODE', `book ${m.symbol} seq ${ev.seq}`, `update ids must increase (last ${pu})`);
     answerHolds(m, pu + 1);
     applyLevels(m.bids, ev.bids);
     applyLevels(m.asks, ev.asks);
@@ -311,7 +311,7 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
     if (data.e === undefined && typeof data.lastUpdateId === 'number') {
       // A REST depth snapshot line (hftbacktest captures one): the venue book from now on.
       const symbol = ro.symbol ?? (markets.size === 1 ? [...markets.keys()][0] : undefined);
-      if (symbol === undefined) throw new BinanceLiveError('E_ENCODE', 'publishRaw', 'a depth snapshot line names no symbol: pass { symbol }');
+      if (symbol === undefined) throw new LiveError('E_ENCODE', 'publishRaw', 'a depth snapshot line names no symbol: pass { symbol }');
       const [snap] = (parser.parse(data, NaN) ?? []) as BookEvent[];
       const m = market(symbol);
       m.bids.clear();

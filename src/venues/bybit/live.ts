@@ -18,12 +18,12 @@ import { isObject, type JsonObject } from '../json-fields.ts';
 import { pageOf, type BackfillGap } from '../live/backfill.ts';
 import { PacedRest } from '../live/rest.ts';
 import { ReconnectingSocket } from '../live/socket.ts';
+import { errorText, LiveError } from '../live/errors.ts';
 import { RecentKeys } from '../live/recent-keys.ts';
 import { StreamStat } from '../live/status.ts';
 import { LIVE_CHANNELS } from '../live/types.ts';
 import type { LiveChannel, LiveClient, LiveClientOptions, LiveGap, StreamStatus } from '../live/types.ts';
 import { BybitBookSync } from './book-sync.ts';
-import { BybitLiveError, errorText } from './errors.ts';
 import { bybitMappers, parseBybitRecentTrades, type BybitMapper } from './parse.ts';
 import { BybitBackfillPlanner } from './backfill.ts';
 import { BYBIT_REST_POLICY } from './rest.ts';
@@ -222,11 +222,11 @@ export class BybitLiveClient implements LiveClient {
   private onDown(reason: string): void {
     if (this.stopped) return;
     this.pending.clear();
-    this.connection.set('down', `[E_DISCONNECT] ${reason}`);
+    this.connection.set('down', errorText(new LiveError('E_DISCONNECT', BYBIT_CONNECTION_STREAM, reason)));
     for (const s of this.streams.values()) {
       clearTimeout(s.snapshotTimer);
       // A refused stream keeps Bybit's reason.
-      s.status.set('down', s.refused ? undefined : `[E_DISCONNECT] ${reason}`);
+      s.status.set('down', s.refused ? undefined : errorText(new LiveError('E_DISCONNECT', s.topic, reason)));
     }
     for (const sym of this.symbols.values()) {
       if (Number.isNaN(sym.backfillFrom) && !Number.isNaN(sym.lastTradeTs)) sym.backfillFrom = sym.lastTradeTs;
@@ -256,8 +256,7 @@ export class BybitLiveClient implements LiveClient {
     const ms = this.o.resyncTimeoutMs ?? 10_000;
     s.snapshotTimer = setTimeout(() => {
       if (this.stopped || !this.socket?.connected || s.refused) return;
-      s.status.lastError = errorText(new BybitLiveError('E_RESYNC', `no snapshot within ${ms} ms: resubscribing`, s.topic));
-      s.status.report();
+      s.status.error(errorText(new LiveError('E_RESYNC', s.topic, `no snapshot within ${ms} ms: resubscribing`)));
       this.resync(s);
     }, ms);
   }
@@ -311,9 +310,8 @@ export class BybitLiveClient implements LiveClient {
 
   private parseFailed(st: StreamStat, n: number, e: unknown): void {
     st.parseErrors++;
-    if (e instanceof ParseError) e.at(`frame ${n}${st === this.connection ? '' : ` (${st.stream})`}`);
-    st.lastError = errorText(e);
-    st.report();
+    if (e instanceof ParseError) e.at(`${st.stream} frame ${n}`);
+    st.error(errorText(e));
   }
 
   private onData(s: Stream, msg: JsonObject, text: string, localMs: number): void {
@@ -412,8 +410,7 @@ export class BybitLiveClient implements LiveClient {
     const reqId = typeof msg.req_id === 'string' ? msg.req_id : '';
     if (op !== 'subscribe') {
       if (!ok) {
-        this.connection.lastError = errorText(new BybitLiveError('E_OP', `Bybit refused ${op || 'a request'}: ${retMsg}`));
-        this.connection.report();
+        this.connection.error(errorText(new LiveError('E_OP', BYBIT_CONNECTION_STREAM, `Bybit refused ${op || 'a request'}: ${retMsg}`)));
       }
       return;
     }
@@ -438,7 +435,7 @@ export class BybitLiveClient implements LiveClient {
       } else {
         s.refused = true;
         clearTimeout(s.snapshotTimer);
-        s.status.set('down', errorText(new BybitLiveError('E_SUBSCRIBE', `Bybit refused the subscription: ${retMsg}`, topic)));
+        s.status.set('down', errorText(new LiveError('E_SUBSCRIBE', topic, `Bybit refused the subscription: ${retMsg}`)));
       }
     }
   }
@@ -492,7 +489,7 @@ export class BybitLiveClient implements LiveClient {
       this.emitTrades(s, sym, events, localTs);
       for (const h of held) this.emitTrades(s, sym, h.events, h.localTs);
       if (error !== undefined) {
-        s.status.lastError = errorText(error);
+        s.status.lastError = errorText(new LiveError('E_BACKFILL', s.topic, `back-fill failed: ${error instanceof Error ? error.message : String(error)}`));
         const toTs = held.length > 0 && held[0].events.length > 0 ? held[0].events[0].ts : localTs;
         this.gap(s, { kind: 'disconnect', fromTs, toTs, backfilled: false, detail: `${s.topic}: disconnected; the REST back-fill failed (${s.status.lastError})` });
         return;
@@ -527,7 +524,7 @@ export class BybitLiveClient implements LiveClient {
       this.o.handlers.onStatus?.(st);
     } catch (e) {
       // Reported nowhere else (onStatus is the reporter): kept on the connection row.
-      this.connection.lastError = `[E_HANDLER] onStatus: ${e instanceof Error ? e.message : String(e)}`;
+      this.connection.lastError = errorText(new LiveError('E_HANDLER', BYBIT_CONNECTION_STREAM, `onStatus threw: ${e instanceof Error ? e.message : String(e)}`));
     }
   }
 
@@ -536,7 +533,7 @@ export class BybitLiveClient implements LiveClient {
     try {
       f();
     } catch (e) {
-      st.lastError = `[E_HANDLER] ${e instanceof Error ? e.message : String(e)}`;
+      st.lastError = errorText(new LiveError('E_HANDLER', st.stream, `handler threw: ${e instanceof Error ? e.message : String(e)}`));
       st.report();
     }
   }

@@ -60,15 +60,16 @@ export class LiveHealth {
   }
 
   /**
-   * One line per venue that never connected or has a stream down: `binance: never connected; last error
-   * (connection:market): socket error: getaddrinfo ENOTFOUND fstream.binance.com`.
+   * One line per venue that never connected or has a stream down: `binance: never connected; last
+   * error: [E_DISCONNECT] connection:market: socket error: getaddrinfo ENOTFOUND fstream.binance.com`.
    */
   problems(): string[] {
     const out: string[] = [];
     for (const v of this.all()) {
       if (v.everConnected && v.down === 0) continue;
       const state = v.everConnected ? `${v.down} of ${v.streams} streams down` : 'never connected';
-      const why = v.lastError ? `; last error (${v.lastError.stream}): ${oneLine(v.lastError.text)}` : '; no error reported yet';
+      // lastError names its stream: `[E_DISCONNECT] connection:market: socket error: ...`.
+      const why = v.lastError ? `; last error: ${oneLine(v.lastError.text)}` : '; no error reported yet';
       out.push(`${v.venue}: ${state}${why}`);
     }
     return out;

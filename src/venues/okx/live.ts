@@ -10,7 +10,7 @@
  *                   read once per connection from REST, since the channel pushes only on change
  *
  * What it guarantees, per stream (StreamStatus): every frame goes to onRawFrame; a malformed
- * frame is counted (parseErrors, lastError names the message and field) and skipped; a book is
+ * frame is counted (parseErrors, lastError names the frame and field) and skipped; a book is
  * a snapshot then diffs that link by prevSeqId, and after any break (sequence, checksum,
  * reconnect) it is resubscribed and a new snapshot event is emitted; trades are emitted once
  * each, in trade-id order, and trade ids missing (gap, lost frame, reconnect) are fetched from
@@ -23,6 +23,7 @@ import type { BookEvent, CaptureRecord, MarketEvent, TradeEvent, Venue } from '.
 import { arr, isObject, obj, str, type JsonObject } from '../json-fields.ts';
 import { PacedRest } from '../live/rest.ts';
 import { backoffDelay, ReconnectingSocket } from '../live/socket.ts';
+import { errorText, LiveError } from '../live/errors.ts';
 import { RecentKeys } from '../live/recent-keys.ts';
 import { StreamStat, statusReporter } from '../live/status.ts';
 import {
@@ -36,7 +37,6 @@ import {
   type StreamStatus,
 } from '../live/types.ts';
 import { OkxBookSync } from './book-sync.ts';
-import { OkxLiveError } from './errors.ts';
 import { okxBookSeq, okxMappers, okxTradeSpan, parseOkxEvent, type OkxMapper } from './parse.ts';
 import { okxData, OKX_REST_POLICY } from './rest.ts';
 import { OKX_OPS_PER_HOUR, OkxSubscriptions, streamKey } from './subscriptions.ts';
@@ -153,7 +153,7 @@ export class OkxLiveClient implements LiveClient {
           const s = this.streams.get(key);
           if (!s || s.acked || s.refused) continue;
           s.refused = true;
-          s.set('down', new OkxLiveError('E_OKX_SUBSCRIBE', s.key, error).message);
+          s.set('down', errorText(new LiveError('E_SUBSCRIBE', s.key, error)));
         }
       },
     });
@@ -235,10 +235,10 @@ export class OkxLiveClient implements LiveClient {
   private onDown(reason: string): void {
     if (this.stopped) return;
     const now = this.now();
-    if (this.conn) this.conn.set('down', new OkxLiveError('E_OKX_DISCONNECT', this.conn.key, reason).message);
+    if (this.conn) this.conn.set('down', errorText(new LiveError('E_DISCONNECT', this.conn.key, reason)));
     for (const s of this.streams.values()) {
       s.outage ??= { fromTs: Number.isNaN(s.lastTs) ? now : s.lastTs, reason };
-      s.set('down', new OkxLiveError('E_OKX_DISCONNECT', s.key, reason).message);
+      s.set('down', errorText(new LiveError('E_DISCONNECT', s.key, reason)));
     }
     for (const [instId, b] of this.books) {
       clearTimeout(b.timer);
@@ -296,8 +296,7 @@ export class OkxLiveClient implements LiveClient {
 
   private parseError(s: Stream, err: ParseError): void {
     s.parseErrors++;
-    s.lastError = `${s.key} message ${s.messages}: ${err.message}`;
-    s.report();
+    s.error(errorText(err.at(`${s.key} frame ${s.messages}`)));
   }
 
   private onEvent(msg: JsonObject): void {
@@ -322,21 +321,20 @@ export class OkxLiveClient implements LiveClient {
         const s = ev.target && this.streams.get(streamKey(ev.target));
         if (s) {
           s.refused = true;
-          s.set('down', new OkxLiveError('E_OKX_SUBSCRIBE', s.key, text).message);
+          s.set('down', errorText(new LiveError('E_SUBSCRIBE', s.key, text)));
           this.subs.replied(ev.id);
         } else if (this.subs.isPending(ev.id)) {
           this.subs.replied(ev.id, text);
         } else {
           // Names neither a subscription nor a request of ours: said on the connection entry.
           const c = this.connectionStream();
-          c.lastError = new OkxLiveError('E_OKX_SUBSCRIBE', c.key, text).message;
-          c.report();
+          c.error(errorText(new LiveError('E_SUBSCRIBE', c.key, text)));
         }
         return;
       }
       case 'notice': {
         // 64008: "The connection will soon be closed for a service upgrade. Please reconnect."
-        if (ev.code === '64008') this.socket.reconnect(new OkxLiveError('E_OKX_NOTICE', 'okx', `notice ${ev.code}: ${ev.msg}`).message);
+        if (ev.code === '64008') this.socket.reconnect(`OKX announced it (notice ${ev.code}: ${ev.msg})`);
         return;
       }
     }
@@ -463,8 +461,7 @@ export class OkxLiveClient implements LiveClient {
     s.resyncs++;
     b.failures++;
     b.pending ??= { kind, fromTs: Number.isNaN(s.lastTs) ? ts : s.lastTs, detail };
-    const err = new OkxLiveError(kind === 'checksum' ? 'E_OKX_CHECKSUM' : 'E_OKX_SEQUENCE', s.key, detail);
-    s.set('resyncing', err.message);
+    s.set('resyncing', errorText(new LiveError(kind === 'checksum' ? 'E_CHECKSUM' : 'E_SEQUENCE', s.key, detail)));
     clearTimeout(b.timer);
     // A book that keeps failing is retried with the reconnect backoff, not in a tight loop.
     const delay = b.failures <= 1 ? 0 : backoffDelay(b.failures - 2, this.o.backoff, this.o.random);
@@ -499,7 +496,7 @@ export class OkxLiveClient implements LiveClient {
       },
       deliver: (events, localMs) => this.emit(s, events, localMs),
       gap: (kind, fromTs, toTs, backfilled, detail) => this.gap(s, instId, kind, fromTs, toTs, backfilled, detail),
-      error: (message) => s.error(message),
+      error: (message) => s.error(errorText(new LiveError('E_BACKFILL', s.key, message))),
       mapPage: (data) => ({
         events: this.map({ arg: { channel: 'trades', instId }, data: data as JsonObject[] }, this.now()) as TradeEvent[],
         spans: data.map((d, i) => okxTradeSpan(obj(d, `data[${i}]`), `data[${i}]`)),
@@ -526,8 +523,7 @@ export class OkxLiveClient implements LiveClient {
         if (data.length > 0) this.onTicker(s, { arg: { channel: 'open-interest', instId }, data }, this.now());
       } catch (e) {
         if (this.stopped) return;
-        s.lastError = e instanceof ParseError ? `${s.key} ${OKX_PATHS.openInterest}: ${e.message}` : (e as Error).message;
-        s.report();
+        s.error(errorText(e instanceof ParseError ? e.at(`GET ${OKX_PATHS.openInterest}`) : e));
       }
     }
   }
@@ -570,8 +566,7 @@ export class OkxLiveClient implements LiveClient {
 
   private handlerError(s: Stream | undefined, e: unknown): void {
     const target = s ?? this.connectionStream();
-    target.lastError = new OkxLiveError('E_OKX_HANDLER', target.key, `handler threw: ${(e as Error)?.message ?? String(e)}`).message;
-    target.report();
+    target.error(errorText(new LiveError('E_HANDLER', target.key, `handler threw: ${(e as Error)?.message ?? String(e)}`)));
   }
 
   private now(): number {

@@ -114,7 +114,7 @@ export class OkxTradeSync {
           // Not expected (every REST and parse failure is handled inside); the hole is given up.
           this.backfill = 'idle';
           this.missing = [];
-          this.host.error(`trades:${this.host.instId}: backfill failed: ${(e as Error)?.message ?? String(e)}`);
+          this.host.error(`back-fill failed: ${(e as Error)?.message ?? String(e)}`);
           this.settle();
         });
       }, this.o.backfillDelayMs);

@@ -243,7 +243,7 @@ describe('BinanceLiveClient: faults', () => {
     server.publish(trade(2));
     await until(() => sink.of('trade').length === 2, 'trade after the cut');
     assert.deepEqual(sink.tradeIds(), [1, 2]);
-    assert.match(sink.statuses.find((s) => s.state === 'down')!.lastError!, /closed \(1000 connection lifetime reached\)/);
+    assert.match(sink.statuses.find((s) => s.state === 'down')!.lastError!, /^\[E_DISCONNECT\] [^ ]+: closed \(1000 connection lifetime reached\)/);
   });
 
   it('silent stall: the connection that goes quiet (no data, no replies, no pongs) is dropped and reopened', async () => {
@@ -281,9 +281,9 @@ describe('BinanceLiveClient: faults', () => {
     assert.deepEqual(sink.tradeIds(), [1, 2, 3, 4, 5, 6, 7, 8], 'the two bad frames are back-filled by id');
     const t = statusOf(client, 'btcusdt@aggTrade');
     assert.equal(t.parseErrors, 2);
-    assert.match(t.lastError!, /connection:market frame \d+ \(btcusdt@aggTrade\): invalid JSON/);
+    assert.match(t.lastError!, /^\[E_JSON\] btcusdt@aggTrade frame \d+: invalid JSON/);
     const firstError = sink.statuses.find((s) => s.stream === 'btcusdt@aggTrade' && s.lastError !== null)!;
-    assert.match(firstError.lastError!, /\(btcusdt@aggTrade\): not a number \(field data\.p, value "x"\)/);
+    assert.match(firstError.lastError!, /^\[E_NUMBER\] btcusdt@aggTrade frame \d+: not a number \(field data\.p, value "x"\)/);
     const b = statusOf(client, 'btcusdt@depth@100ms');
     assert.equal(b.parseErrors, 1);
     assert.deepEqual(sink.book().levels(), { bids: server.book('BTCUSDT').bids, asks: server.book('BTCUSDT').asks }, 'the skipped diff is recovered by a resync');
@@ -374,7 +374,7 @@ describe('BinanceLiveClient: faults', () => {
     assert.equal(gap.kind, 'trade_id_gap');
     assert.equal(gap.backfilled, false);
     assert.match(gap.detail, /aggTrade ids 2\.\.3 \(2\).*HTTP 503: Internal error/);
-    assert.match(statusOf(client, 'btcusdt@aggTrade').lastError!, /back-fill of 2\.\.3 incomplete/);
+    assert.match(statusOf(client, 'btcusdt@aggTrade').lastError!, /^\[E_BACKFILL\] btcusdt@aggTrade: back-fill of 2\.\.3 incomplete: .*HTTP 503/);
     server.publish(trade(6));
     await until(() => sink.of('trade').length === 4, 'next trade');
   });
@@ -384,11 +384,11 @@ describe('BinanceLiveClient: faults', () => {
     await client.start();
     await until(() => statusOf(client, 'bad-sym@aggTrade').state === 'down' && statusOf(client, 'btcusdt@aggTrade').state === 'connected', 'split and refused');
     // One SUBSCRIBE for everything is refused; asked again per symbol, then per stream.
-    assert.match(statusOf(client, 'bad-sym@aggTrade').lastError!, /^SUBSCRIBE bad-sym@aggTrade refused by the server: Invalid request: invalid stream \(code 2, request \d+\)$/);
+    assert.match(statusOf(client, 'bad-sym@aggTrade').lastError!, /^\[E_SUBSCRIBE\] bad-sym@aggTrade: SUBSCRIBE refused by the server: Invalid request: invalid stream \(code 2, request \d+\)$/);
     assert.ok(['btcusdt@aggTrade', 'btcusdt@forceOrder', 'btcusdt@markPrice@1s'].every((s) => statusOf(client, s).state === 'connected' && statusOf(client, s).lastError === null));
     // REST knows no such symbol either: the poll says so and stops.
     await until(() => statusOf(client, 'bad-sym@openInterest').state === 'down', 'open interest refused');
-    assert.match(statusOf(client, 'bad-sym@openInterest').lastError!, /Invalid symbol\. \(venue code -1121\); polling stopped/);
+    assert.match(statusOf(client, 'bad-sym@openInterest').lastError!, /^\[E_REST_STATUS\] GET \/fapi\/v1\/openInterest\?symbol=BAD-SYM: HTTP 400: Invalid symbol\. \(venue code -1121\); polling stopped$/);
     server.publish(trade(1));
     server.publish(mark(5));
     await until(() => sink.of('trade').length === 1 && sink.of('ticker').some((t) => t.markPrice === 5), 'the good symbol flows');
@@ -396,7 +396,7 @@ describe('BinanceLiveClient: faults', () => {
     server.faults.subscriptionError({ stream: 'btcusdt@forceOrder' });
     server.faults.disconnect();
     await until(() => statusOf(client, 'btcusdt@forceOrder').state === 'down' && statusOf(client, 'btcusdt@forceOrder').reconnects === 1 && statusOf(client, 'btcusdt@aggTrade').state === 'connected', 'refused after reconnect');
-    assert.match(statusOf(client, 'btcusdt@forceOrder').lastError!, /^SUBSCRIBE btcusdt@forceOrder refused by the server: Invalid request: invalid stream \(code 2, request \d+\)$/);
+    assert.match(statusOf(client, 'btcusdt@forceOrder').lastError!, /^\[E_SUBSCRIBE\] btcusdt@forceOrder: SUBSCRIBE refused by the server: Invalid request: invalid stream \(code 2, request \d+\)$/);
     server.publish(trade(2));
     await until(() => sink.of('trade').length === 2, 'trades still flow');
     assert.ok(sink.raw.filter((r) => r.startsWith('{"error":{"code":2,"msg":"Invalid request: invalid stream"}')).length >= 3);
@@ -431,7 +431,7 @@ describe('BinanceLiveClient: faults', () => {
     server.publish(trade(1));
     server.publish(trade(2));
     await until(() => calls === 2, 'both trades handed over');
-    assert.equal(statusOf(client, 'btcusdt@aggTrade').lastError, 'onEvents handler threw: consumer bug');
+    assert.equal(statusOf(client, 'btcusdt@aggTrade').lastError, '[E_HANDLER] btcusdt@aggTrade: onEvents threw: consumer bug');
   });
 });
 

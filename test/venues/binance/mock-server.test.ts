@@ -25,7 +25,7 @@ import {
   encodeOpenInterest,
   encodeRestAggTrade,
 } from '../../../src/venues/binance/encode.ts';
-import { BinanceLiveError } from '../../../src/venues/binance/errors.ts';
+import { LiveError } from '../../../src/venues/live/errors.ts';
 import { startBinanceMockServer, type BinanceMockServer, type BinanceMockServerOptions } from '../../../src/venues/binance/mock-server.ts';
 import {
   binanceDepthIds,
@@ -413,7 +413,7 @@ describe('Binance encoder: the inverse of parse.ts', () => {
     );
     assert.equal(decimal(1e-7, 'x'), '0.0000001');
     assert.equal(decimal(1.5e21, 'x'), '1500000000000000000000');
-    assert.throws(() => decimal(NaN, 'price'), (e: unknown) => e instanceof BinanceLiveError && e.code === 'E_ENCODE' && e.source === 'price');
+    assert.throws(() => decimal(NaN, 'price'), (e: unknown) => e instanceof LiveError && e.code === 'E_ENCODE' && e.where === 'price');
   });
 
   it('trades (stream aggTrade and REST aggTrades), liquidations, marks, book tickers and open interest round-trip', () => {

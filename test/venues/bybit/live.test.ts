@@ -239,7 +239,7 @@ describe('bybit live: faults', () => {
     assert.equal(g.fromTs, a[2].ts);
     // The other streams lost what the disconnect hid, with nothing to replay it from.
     assert.deepEqual(r.gaps.filter((x) => !x.backfilled).map((x) => x.detail.split(':')[0]).sort(), ['allLiquidation.BTCUSDT', 'orderbook.200.BTCUSDT', 'tickers.BTCUSDT']);
-    assert.match(r.statuses.find((s) => s.state === 'down')!.lastError!, /^\[E_DISCONNECT\]/);
+    assert.match(r.statuses.find((s) => s.state === 'down')!.lastError!, /^\[E_DISCONNECT\] [\w./]+: /);
   });
 
   it('a back-fill that cannot reach back far enough reports the trades lost', async () => {
@@ -265,7 +265,7 @@ describe('bybit live: faults', () => {
     r.srv.faults.disconnect();
     await until(() => r.gaps.some((g) => g.detail.startsWith('publicTrade')), 'the trade gap');
     assert.equal(r.gaps.find((x) => x.detail.startsWith('publicTrade'))!.backfilled, false);
-    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_REST_STATUS\] GET \/v5\/market\/recent-trade\?.*HTTP 503/);
+    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_BACKFILL\] publicTrade\.BTCUSDT: back-fill failed: GET \/v5\/market\/recent-trade\?.*HTTP 503/);
     r.srv.publish(trade());
     await until(() => r.of('trade').length === 2, 'trades flow again');
   });
@@ -287,11 +287,11 @@ describe('bybit live: faults', () => {
     r.srv.faults.malformed({ stream: 'publicTrade.BTCUSDT' });
     r.srv.publish(trade());
     await until(() => r.stream('publicTrade.BTCUSDT').parseErrors === 1, 'the malformed frame');
-    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_NUMBER\] frame \d+ \(publicTrade\.BTCUSDT\): .*field data\[0\]\.p/);
+    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_NUMBER\] publicTrade\.BTCUSDT frame \d+: .*field data\[0\]\.p/);
     r.srv.faults.truncated({ stream: /^publicTrade/ });
     r.srv.publish(trade());
     await until(() => r.stream('publicTrade.BTCUSDT').parseErrors === 2, 'the truncated frame');
-    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_JSON\] frame \d+ \(publicTrade\.BTCUSDT\): invalid JSON/);
+    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_JSON\] publicTrade\.BTCUSDT frame \d+: invalid JSON/);
     r.srv.sendRaw('not json at all');
     await until(() => r.stream(BYBIT_CONNECTION_STREAM).parseErrors === 1, 'garbage on the connection');
     const good = trade();
@@ -401,7 +401,7 @@ describe('bybit live: faults', () => {
     for (const topic of ['publicTrade.NOPEUSDT', 'orderbook.200.NOPEUSDT', 'tickers.NOPEUSDT', 'allLiquidation.NOPEUSDT']) {
       const s = r.stream(topic);
       assert.equal(s.state, 'down');
-      assert.match(s.lastError!, /^\[E_SUBSCRIBE\] .*error:handler not found,topic:\w+\.(200\.)?NOPEUSDT/);
+      assert.match(s.lastError!, /^\[E_SUBSCRIBE\] [\w.]+NOPEUSDT: Bybit refused the subscription: error:handler not found,topic:\w+\.(200\.)?NOPEUSDT/);
     }
     r.srv.publish(trade());
     await until(() => r.of('trade').length === 1, 'BTCUSDT trades');
@@ -488,7 +488,7 @@ describe('bybit live: options', () => {
     r.srv.publish(trade());
     r.srv.publish(trade());
     await until(() => n === 2, 'both frames handled');
-    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_HANDLER\] consumer bug/);
+    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_HANDLER\] publicTrade\.BTCUSDT: handler threw: consumer bug/);
     assert.equal(r.stream('publicTrade.BTCUSDT').state, 'connected');
   });
 

@@ -239,7 +239,7 @@ describe('okx live: faults', () => {
     assert.deepEqual(bookOf(t.of('book')), bookOf([...bookDiffs(0, 25)]));
     assert.equal(t.of('book').filter((b) => b.isSnapshot).length, 2, 'a new snapshot after the reconnect');
     assert.ok(t.gaps.some((g) => g.kind === 'disconnect' && /^books:/.test(g.detail) && !g.backfilled));
-    assert.ok(t.statuses.some((s) => s.state === 'down' && /E_OKX|disconnected|closed|socket/.test(s.lastError ?? '')));
+    assert.ok(t.statuses.some((s) => s.state === 'down' && /^\[E_DISCONNECT\] /.test(s.lastError ?? '')));
     await t.stop();
   });
 
@@ -271,7 +271,7 @@ describe('okx live: faults', () => {
     assert.deepEqual(t.client.status().map((s) => [s.stream, s.parseErrors]).filter(([, n]) => n !== 0).sort(), [
       ['books:BTC-USDT-SWAP', 1], ['liquidation-orders:SWAP', 1], ['mark-price:BTC-USDT-SWAP', 1], ['trades:BTC-USDT-SWAP', 2],
     ]);
-    assert.match(t.stream('books:BTC-USDT-SWAP').lastError!, /^books:BTC-USDT-SWAP message 2: .*field data\[0\]\.ts/);
+    assert.match(t.stream('books:BTC-USDT-SWAP').lastError!, /^\[E_\w+\] books:BTC-USDT-SWAP frame 2: .*field data\[0\]\.ts/);
     assert.match(t.stream('liquidation-orders:SWAP').lastError!, /field data\[0\]\.details\[0\]\.sz, value "not-a-number"/);
     assert.match(t.stream('mark-price:BTC-USDT-SWAP').lastError!, /invalid JSON/);
     assert.equal(t.stream('books:BTC-USDT-SWAP').resyncs, 0);
@@ -342,7 +342,7 @@ describe('okx live: faults', () => {
     await until(() => t.gaps.length === 1 && t.stream('books:BTC-USDT-SWAP').state === 'connected', 'resync');
     const s = t.stream('books:BTC-USDT-SWAP');
     assert.deepEqual([s.resyncs, s.gaps], [1, 1]);
-    assert.ok(t.statuses.some((x) => x.stream === 'books:BTC-USDT-SWAP' && x.state === 'resyncing' && /E_OKX|does not follow/.test(x.lastError ?? '')));
+    assert.ok(t.statuses.some((x) => x.stream === 'books:BTC-USDT-SWAP' && x.state === 'resyncing' && /^\[E_SEQUENCE\] books:BTC-USDT-SWAP: prevSeqId \d+ does not follow/.test(x.lastError ?? '')));
     const g = t.gaps[0];
     assert.deepEqual([g.kind, g.symbol, g.backfilled], ['sequence_gap', SWAP, false]);
     assert.ok(g.fromTs <= g.toTs);
@@ -361,6 +361,7 @@ describe('okx live: faults', () => {
     await until(() => t.gaps.length === 1 && t.stream('books:BTC-USDT-SWAP').state === 'connected', 'resync');
     assert.equal(t.gaps[0].kind, 'checksum');
     assert.match(t.gaps[0].detail, /checksum -?\d+, local book of the best 25 levels gives -?\d+/);
+    assert.ok(t.statuses.some((x) => x.state === 'resyncing' && /^\[E_CHECKSUM\] books:BTC-USDT-SWAP: /.test(x.lastError ?? '')));
     assert.equal(t.stream('books:BTC-USDT-SWAP').resyncs, 1);
     assert.deepEqual(bookOf(t.of('book')), bookOf(published));
     await t.stop();
@@ -397,7 +398,7 @@ describe('okx live: faults', () => {
     assert.deepEqual([g.kind, g.backfilled], ['disconnect', false]);
     assert.match(g.detail, /3 not recovered .*history-trades\?.*HTTP 503: .*\(venue code 50001\)/);
     assert.deepEqual(tradeIds(t), [1, 5, 6]);
-    assert.match(t.stream('trades:BTC-USDT-SWAP').lastError!, /^GET \/api\/v5\/market\/history-trades\?.*: HTTP 503/);
+    assert.match(t.stream('trades:BTC-USDT-SWAP').lastError!, /^\[E_BACKFILL\] trades:BTC-USDT-SWAP: GET \/api\/v5\/market\/history-trades\?.*: HTTP 503/);
     await t.stop();
   });
 
@@ -447,7 +448,7 @@ describe('okx live: faults', () => {
     const t = await setup();
     t.server.noticeUpgrade();
     await until(() => t.server.stats().connections === 2 && t.client.status().every((s) => s.state === 'connected' && s.reconnects === 1), 'reconnected');
-    assert.ok(t.statuses.some((s) => /E_OKX_NOTICE|notice 64008/.test(s.lastError ?? '')));
+    assert.ok(t.statuses.some((s) => /^\[E_DISCONNECT\] .*: OKX announced it \(notice 64008: /.test(s.lastError ?? '')));
     await t.stop();
   });
 
