@@ -43,7 +43,7 @@ import {
 } from './parse.ts';
 import { pageOf, type BackfillGap, type BackfillPage } from '../live/backfill.ts';
 import { PacedRest, RestError } from '../live/rest.ts';
-import { BINANCE_AGG_TRADES_PAGE, BinanceBackfillPlanner } from './backfill.ts';
+import { BinanceBackfillPlanner } from './backfill.ts';
 import { BINANCE_REST_POLICY, isRetryable } from './rest.ts';
 import {
   BINANCE_DEPTH_LIMIT_WEIGHT,
@@ -70,14 +70,10 @@ export interface BinanceLiveOptions extends LiveClientOptions {
   readonly requestIntervalMs?: number;
   /** LIST_SUBSCRIPTIONS probe period, ms. Default a third of `staleAfterMs`. */
   readonly heartbeatMs?: number;
-  /** Most aggTrades fetched back for one id gap (its request budget: 1000 per request). Default 10 000 (10 requests of weight 20). */
-  readonly backfillMaxTrades?: number;
   /** Wait before asking REST again after a failure or a too-old snapshot, ms. Default 1000. */
   readonly retryMs?: number;
   /** Streams per connection. Default 1024 (Websocket Market Streams: "a maximum of 1024 streams"). */
   readonly maxStreamsPerConnection?: number;
-  /** Uniform [0, 1) for the reconnect jitter (tests). */
-  readonly random?: () => number;
 }
 
 type StreamKind = 'aggTrade' | 'forceOrder' | 'markPrice' | 'depth';
@@ -512,9 +508,9 @@ export class BinanceLiveClient implements LiveClient {
    * trades of an outage arrive now, not when the next live trade reveals the gap.
    */
   private async backfill(sym: SymbolState, t: TradeState, from: number, upTo?: number): Promise<void> {
-    const max = this.opts.backfillMaxTrades ?? 10_000;
     const gap: BackfillGap = { symbol: sym.symbol, fromId: from, toId: upTo, fromTs: t.lastTs };
-    const budget = { maxRequests: Math.ceil(max / BINANCE_AGG_TRADES_PAGE) };
+    // Default 10 requests of 1000 (weight 20 each: 200 of the 2400 per minute).
+    const budget = { maxRequests: this.opts.backfillMaxRequests ?? 10 };
     const pages: BackfillPage[] = [];
     const got: TradeEvent[] = [];
     let next = from;
@@ -523,7 +519,7 @@ export class BinanceLiveClient implements LiveClient {
     while (failure === undefined && !this.stopped) {
       const step = this.planner.next(gap, pages, budget, this.opts.now?.() ?? Date.now());
       if (step.kind === 'done') {
-        if (step.reason === 'budget') failure = `more than ${max} ids missing (backfillMaxTrades: ${budget.maxRequests} requests)`;
+        if (step.reason === 'budget') failure = `back-fill budget of ${budget.maxRequests} requests spent (backfillMaxRequests)`;
         else if (step.reason === 'exhausted') failure = `REST returned no aggTrade from id ${next}`;
         break;
       }

@@ -28,7 +28,7 @@ import { bybitMappers, parseBybitRecentTrades, type BybitMapper } from './parse.
 import { BybitBackfillPlanner } from './backfill.ts';
 import { BYBIT_REST_POLICY } from './rest.ts';
 import { BybitTickerMerger } from './ticker-merge.ts';
-import { bybitRestBase, bybitWsBase, BYBIT_PUBLIC_LINEAR_PATH, publicLinearUrl } from './urls.ts';
+import { bybitRestBase, bybitWsBase, publicLinearUrl } from './urls.ts';
 import type { BybitOpRequest } from './wire.ts';
 
 /** Order-book depths the client subscribes to (Bybit linear also has 1, which only sends snapshots, and 1000). */
@@ -45,8 +45,6 @@ export interface BybitLiveOptions extends LiveClientOptions {
   readonly restTimeoutMs?: number;
   /** Trades asked from `/v5/market/recent-trade` to back-fill a disconnect (1..1000). Default 1000, the maximum. */
   readonly backfillLimit?: number;
-  /** Uniform [0, 1) for the reconnect jitter (tests). */
-  readonly random?: () => number;
 }
 
 /**
@@ -58,7 +56,7 @@ const DEFAULT_BACKOFF = { initialMs: 1000, maxMs: 30_000, jitter: 0.5 } as const
 /** "for one public connection, you cannot have length of "args" array over 21,000 characters" (v5/ws/connect). */
 const MAX_ARGS_CHARS = 21_000;
 /** The status row of the connection itself (frames that belong to no topic, pongs, acks). */
-export const BYBIT_CONNECTION_STREAM = BYBIT_PUBLIC_LINEAR_PATH;
+export const BYBIT_CONNECTION_STREAM = 'connection:linear';
 
 const TOPIC_OF_CHANNEL: Record<LiveChannel, string> = {
   trades: 'publicTrade',
@@ -273,16 +271,16 @@ export class BybitLiveClient implements LiveClient {
     try {
       msg = JSON.parse(text);
     } catch (e) {
-      this.malformed(text, n, new ParseError('E_JSON', `invalid JSON: ${(e as Error).message}`), localMs);
+      this.badFrame(text, n, new ParseError('E_JSON', `invalid JSON: ${(e as Error).message}`), localMs);
       return;
     }
     if (!isObject(msg)) {
-      this.malformed(text, n, new ParseError('E_MESSAGE', 'expected a JSON object'), localMs);
+      this.badFrame(text, n, new ParseError('E_MESSAGE', 'expected a JSON object'), localMs);
       return;
     }
     if (typeof msg.topic !== 'string') {
       if (typeof msg.op === 'string') this.onOpReply(msg);
-      else this.malformed(text, n, new ParseError('E_MESSAGE', 'neither a topic frame nor an op reply', 'topic'), localMs);
+      else this.badFrame(text, n, new ParseError('E_MESSAGE', 'neither a topic frame nor an op reply', 'topic'), localMs);
       return;
     }
     const s = this.streams.get(msg.topic);
@@ -293,22 +291,22 @@ export class BybitLiveClient implements LiveClient {
     try {
       this.onData(s, msg, text, localMs);
     } catch (e) {
-      this.parseFailed(s.status, n, e);
+      this.parseError(s.status, n, e);
     }
   }
 
   /** A frame that could not be decoded: counted on its topic when the text names one, else on the connection. */
-  private malformed(text: string, n: number, e: ParseError, localMs: number): void {
+  private badFrame(text: string, n: number, e: ParseError, localMs: number): void {
     const topic = /"topic"\s*:\s*"([^"]+)"/.exec(text)?.[1];
     const s = topic === undefined ? undefined : this.streams.get(topic);
     if (s) {
       s.status.messages++;
       s.status.lastMessageAt = localMs;
     }
-    this.parseFailed(s?.status ?? this.connection, n, e);
+    this.parseError(s?.status ?? this.connection, n, e);
   }
 
-  private parseFailed(st: StreamStat, n: number, e: unknown): void {
+  private parseError(st: StreamStat, n: number, e: unknown): void {
     st.parseErrors++;
     if (e instanceof ParseError) e.at(`${st.stream} frame ${n}`);
     st.error(errorText(e));
@@ -475,7 +473,8 @@ export class BybitLiveClient implements LiveClient {
     sym.held = [];
     const limit = this.o.backfillLimit ?? 1000;
     const gap: BackfillGap = { symbol: s.symbol, fromId: NaN, toId: undefined, fromTs };
-    const budget = { maxRequests: 1 };
+    // recent-trade has no cursor: one request is all Bybit serves.
+    const budget = { maxRequests: Math.min(1, this.o.backfillMaxRequests ?? 1) };
     const step = this.planner.next(gap, [], budget, this.now());
     if (step.kind !== 'fetch') return;
     const url = step.url;

@@ -53,14 +53,10 @@ export interface OkxLiveClientOptions extends LiveClientOptions {
   readonly pingEveryMs?: number;
   /** After a trade-id gap, wait this long for late (out-of-order) frames before asking REST. Default 250. */
   readonly backfillDelayMs?: number;
-  /** At most this many history-trades pages (100 trades each) per gap. Default 20. */
-  readonly backfillMaxPages?: number;
   /** One REST request's timeout, ms. Default 10 000. */
   readonly restTimeoutMs?: number;
   /** Minimum spacing between REST requests, ms (history-trades: 20 requests per 2 s per IP). Default 110. */
   readonly restSpacingMs?: number;
-  /** Uniform [0, 1) for the reconnect and resync jitter; default Math.random. */
-  readonly random?: () => number;
 }
 
 const VENUE: Venue = 'okx';
@@ -287,7 +283,7 @@ export class OkxLiveClient implements LiveClient {
   /** Where errors that name no stream are counted: a status entry `connection`, made on first use. */
   private connectionStream(): Stream {
     if (!this.conn) {
-      this.conn = new Stream({ channel: 'connection', instId: '*' }, this.report);
+      this.conn = new Stream({ channel: 'connection', instId: 'public' }, this.report);
       this.conn.acked = true;
       this.conn.state = this.socket.connected ? 'connected' : 'connecting';
     }
@@ -505,7 +501,7 @@ export class OkxLiveClient implements LiveClient {
       now: () => this.now(),
       stopped: () => this.stopped,
     };
-    return new OkxTradeSync(host, new OkxBackfillPlanner(this.restBase), { backfillDelayMs: this.o.backfillDelayMs ?? 250, budget: { maxRequests: this.o.backfillMaxPages ?? 20 } });
+    return new OkxTradeSync(host, new OkxBackfillPlanner(this.restBase), { backfillDelayMs: this.o.backfillDelayMs ?? 250, budget: { maxRequests: this.o.backfillMaxRequests ?? 20 } });
   }
 
   // -------------------------------------------------------------------------------------------

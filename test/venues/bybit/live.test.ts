@@ -239,7 +239,7 @@ describe('bybit live: faults', () => {
     assert.equal(g.fromTs, a[2].ts);
     // The other streams lost what the disconnect hid, with nothing to replay it from.
     assert.deepEqual(r.gaps.filter((x) => !x.backfilled).map((x) => x.detail.split(':')[0]).sort(), ['allLiquidation.BTCUSDT', 'orderbook.200.BTCUSDT', 'tickers.BTCUSDT']);
-    assert.match(r.statuses.find((s) => s.state === 'down')!.lastError!, /^\[E_DISCONNECT\] [\w./]+: /);
+    assert.match(r.statuses.find((s) => s.state === 'down')!.lastError!, /^\[E_DISCONNECT\] [\w.:]+: closed \(1006\)/);
   });
 
   it('a back-fill that cannot reach back far enough reports the trades lost', async () => {
