@@ -23,6 +23,7 @@ import type { VenueMessageParser } from '../../core/format.ts';
 import { LIVE_CHANNELS, type LiveChannel, type LiveClient, type LiveClientOptions, type LiveGap, type StreamStatus } from '../live/types.ts';
 import { epochNs, ReconnectingSocket } from '../live/socket.ts';
 import { errorText, LiveError } from '../live/errors.ts';
+import { callHandler, deliverEvents, deliverGap } from '../live/handlers.ts';
 import { RecentKeys } from '../live/recent-keys.ts';
 import { StreamStat, statusReporter } from '../live/status.ts';
 import { isObject } from '../json-fields.ts';
@@ -365,7 +366,7 @@ export class BinanceLiveClient implements LiveClient {
   // Frames
 
   private onFrame(c: Connection, text: string, localMs: number, localNs: bigint): void {
-    this.opts.handlers.onRawFrame?.(text, localNs);
+    callHandler(c.stat, 'onRawFrame', () => this.opts.handlers.onRawFrame?.(text, localNs));
     const n = ++c.frames;
     c.stat.messages++;
     c.stat.lastMessageAt = localMs;
@@ -449,22 +450,11 @@ export class BinanceLiveClient implements LiveClient {
   }
 
   private emit(stat: StreamStat, records: readonly CaptureRecord[], localMs: number): void {
-    if (records.length === 0) return;
-    stat.events += records.length;
-    try {
-      this.opts.handlers.onEvents(records, localMs);
-    } catch (e) {
-      stat.error(errorText(new LiveError('E_HANDLER', stat.stream, `onEvents threw: ${(e as Error).message}`)));
-    }
+    deliverEvents(this.opts.handlers, stat, records, localMs);
   }
 
   private gap(stat: StreamStat, gap: LiveGap): void {
-    stat.gaps++;
-    try {
-      this.opts.handlers.onGap?.(gap);
-    } catch (e) {
-      stat.error(errorText(new LiveError('E_HANDLER', stat.stream, `onGap threw: ${(e as Error).message}`)));
-    }
+    deliverGap(this.opts.handlers, stat, gap);
   }
 
   private disconnectGap(c: Connection, sym: SymbolState, down: { fromTs: number; reason: string }, toTs: number): void {
@@ -620,7 +610,7 @@ export class BinanceLiveClient implements LiveClient {
           return;
         }
         // For raw captures: the snapshot as `<symbol>@depthSnapshot`, which the capture parser reads back.
-        this.opts.handlers.onRestFrame?.(JSON.stringify({ stream: `${symbol.toLowerCase()}@depthSnapshot`, data: body }), epochNs());
+        callHandler(book.stat, 'onRestFrame', () => this.opts.handlers.onRestFrame?.(JSON.stringify({ stream: `${symbol.toLowerCase()}@depthSnapshot`, data: body }), epochNs()));
         this.onBookResult(symbol, book, book.sync.applySnapshot(snap), localMs);
       },
       (e: unknown) => {

@@ -19,6 +19,7 @@ import { pageOf, type BackfillGap } from '../live/backfill.ts';
 import { PacedRest } from '../live/rest.ts';
 import { ReconnectingSocket } from '../live/socket.ts';
 import { errorText, LiveError } from '../live/errors.ts';
+import { callHandler, deliverEvents, deliverGap } from '../live/handlers.ts';
 import { RecentKeys } from '../live/recent-keys.ts';
 import { StreamStat } from '../live/status.ts';
 import { LIVE_CHANNELS } from '../live/types.ts';
@@ -264,7 +265,7 @@ export class BybitLiveClient implements LiveClient {
 
   private onFrame(text: string, localMs: number, localNs: bigint): void {
     const n = ++this.frameNo;
-    this.safely(() => this.o.handlers.onRawFrame?.(text, localNs));
+    callHandler(this.connection, 'onRawFrame', () => this.o.handlers.onRawFrame?.(text, localNs));
     this.connection.messages++;
     this.connection.lastMessageAt = localMs;
     let msg: unknown;
@@ -387,9 +388,7 @@ export class BybitLiveClient implements LiveClient {
   }
 
   private emit(s: Stream, events: readonly CaptureRecord[], localMs: number): void {
-    if (events.length === 0) return;
-    s.status.events += events.length;
-    this.safely(() => this.o.handlers.onEvents(events, localMs), s.status);
+    deliverEvents(this.o.handlers, s.status, events, localMs);
   }
 
   private lag(s: Stream, localMs: number, exchangeTs: number): void {
@@ -442,9 +441,7 @@ export class BybitLiveClient implements LiveClient {
   // Gaps
 
   private gap(s: Stream, g: Omit<LiveGap, 'venue' | 'symbol'>): void {
-    s.status.gaps++;
-    const gap: LiveGap = { venue: 'bybit', symbol: s.symbol, ...g };
-    this.safely(() => this.o.handlers.onGap?.(gap), s.status);
+    deliverGap(this.o.handlers, s.status, { venue: 'bybit', symbol: s.symbol, ...g });
     s.status.report();
   }
 
@@ -524,16 +521,6 @@ export class BybitLiveClient implements LiveClient {
     } catch (e) {
       // Reported nowhere else (onStatus is the reporter): kept on the connection row.
       this.connection.lastError = errorText(new LiveError('E_HANDLER', BYBIT_CONNECTION_STREAM, `onStatus threw: ${e instanceof Error ? e.message : String(e)}`));
-    }
-  }
-
-  /** A handler that throws must not take the connection down: its error is kept in `lastError`. */
-  private safely(f: () => void, st: StreamStat = this.connection): void {
-    try {
-      f();
-    } catch (e) {
-      st.lastError = errorText(new LiveError('E_HANDLER', st.stream, `handler threw: ${e instanceof Error ? e.message : String(e)}`));
-      st.report();
     }
   }
 }

@@ -24,6 +24,7 @@ import { arr, isObject, obj, str, type JsonObject } from '../json-fields.ts';
 import { PacedRest } from '../live/rest.ts';
 import { backoffDelay, ReconnectingSocket } from '../live/socket.ts';
 import { errorText, LiveError } from '../live/errors.ts';
+import { callHandler, deliverEvents, deliverGap } from '../live/handlers.ts';
 import { RecentKeys } from '../live/recent-keys.ts';
 import { StreamStat, statusReporter } from '../live/status.ts';
 import {
@@ -32,7 +33,6 @@ import {
   type LiveChannel,
   type LiveClient,
   type LiveClientOptions,
-  type LiveGap,
   type StreamState,
   type StreamStatus,
 } from '../live/types.ts';
@@ -249,11 +249,7 @@ export class OkxLiveClient implements LiveClient {
 
   private onMessage(text: string, localMs: number, localNs: bigint): void {
     if (this.stopped) return;
-    try {
-      this.o.handlers.onRawFrame?.(text, localNs);
-    } catch (e) {
-      this.handlerError(undefined, e);
-    }
+    callHandler(() => this.connectionStream(), 'onRawFrame', () => this.o.handlers.onRawFrame?.(text, localNs));
     if (text === 'pong') return;
     let msg: unknown;
     try {
@@ -528,28 +524,14 @@ export class OkxLiveClient implements LiveClient {
   // Output
 
   private emit(s: Stream, events: readonly CaptureRecord[], localTs: number): void {
-    if (events.length === 0) return;
-    s.events += events.length;
     for (const e of events) if (e.type !== 'kline' && !(e.ts <= s.lastTs)) s.lastTs = e.ts;
-    try {
-      this.o.handlers.onEvents(events, localTs);
-    } catch (e) {
-      this.handlerError(s, e);
-    }
+    deliverEvents(this.o.handlers, s, events, localTs);
   }
 
   /** Report a gap for each symbol the stream covers (liquidation-orders covers all of its instType). */
   private gap(s: Stream, symbol: string | undefined, kind: GapKind, fromTs: number, toTs: number, backfilled: boolean, detail: string): void {
     const symbols = symbol !== undefined ? [symbol] : [...this.symbols].filter((id) => instTypeOf(this.o.instruments.get(VENUE, id)?.kind) === s.arg.instType);
-    for (const sym of symbols) {
-      s.gaps++;
-      const g: LiveGap = { venue: VENUE, symbol: sym, kind, fromTs, toTs, backfilled, detail: `${s.key}: ${detail}` };
-      try {
-        this.o.handlers.onGap?.(g);
-      } catch (e) {
-        this.handlerError(s, e);
-      }
-    }
+    for (const sym of symbols) deliverGap(this.o.handlers, s, { venue: VENUE, symbol: sym, kind, fromTs, toTs, backfilled, detail: `${s.key}: ${detail}` });
   }
 
   /** A stream without replay (tickers, liquidations) is back: the outage is a gap. */
@@ -558,11 +540,6 @@ export class OkxLiveClient implements LiveClient {
     if (!o) return;
     s.outage = undefined;
     this.gap(s, s.arg.instId, 'disconnect', o.fromTs, toTs, backfilled, `disconnected: ${o.reason}; ${s.arg.channel} ${why}`);
-  }
-
-  private handlerError(s: Stream | undefined, e: unknown): void {
-    const target = s ?? this.connectionStream();
-    target.error(errorText(new LiveError('E_HANDLER', target.key, `handler threw: ${(e as Error)?.message ?? String(e)}`)));
   }
 
   private now(): number {

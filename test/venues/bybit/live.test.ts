@@ -488,7 +488,7 @@ describe('bybit live: options', () => {
     r.srv.publish(trade());
     r.srv.publish(trade());
     await until(() => n === 2, 'both frames handled');
-    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_HANDLER\] publicTrade\.BTCUSDT: handler threw: consumer bug/);
+    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_HANDLER\] publicTrade\.BTCUSDT: onEvents threw: consumer bug/);
     assert.equal(r.stream('publicTrade.BTCUSDT').state, 'connected');
   });
 
