@@ -433,6 +433,19 @@ describe('BinanceLiveClient: faults', () => {
     await until(() => calls === 2, 'both trades handed over');
     assert.equal(statusOf(client, 'btcusdt@aggTrade').lastError, '[E_HANDLER] btcusdt@aggTrade: onEvents threw: consumer bug');
   });
+
+  it('a raw-capture handler that throws is reported on the connection; the feed goes on', async () => {
+    const { server, sink, client } = await setup({}, { channels: ['trades'] });
+    let raws = 0;
+    sink.handlers.onRawFrame = () => {
+      if (++raws === 3) throw new Error('disk full');
+    };
+    await client.start();
+    await ready(client);
+    for (let i = 1; i <= 3; i++) server.publish(trade(i));
+    await until(() => sink.of('trade').length === 3, 'every trade despite the throw');
+    assert.match(statusOf(client, 'connection:market').lastError!, /^\[E_HANDLER\] connection:market: onRawFrame threw: disk full$/);
+  });
 });
 
 describe('BinanceLiveClient: captured frames replayed raw', () => {
