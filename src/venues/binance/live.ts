@@ -65,8 +65,6 @@ export interface BinanceLiveOptions extends LiveClientOptions {
   readonly depthLimit?: number;
   /** REST REQUEST_WEIGHT budget per rolling minute. Default 2400 (the USD-M IP limit). */
   readonly restWeightPerMinute?: number;
-  /** Per REST request, ms. Default 10 000. */
-  readonly restTimeoutMs?: number;
   /** Spacing of requests sent on one connection, ms. Default 200 (Binance: 10 incoming messages per second). */
   readonly requestIntervalMs?: number;
   /** LIST_SUBSCRIPTIONS probe period, ms. Default a third of `staleAfterMs`. */

@@ -42,8 +42,6 @@ export interface BybitLiveOptions extends LiveClientOptions {
   readonly pingEveryMs?: number;
   /** A book waiting for its snapshot this long is resubscribed again. Default 10 000 ms. */
   readonly resyncTimeoutMs?: number;
-  /** REST call timeout (trade back-fill). Default 10 000 ms. */
-  readonly restTimeoutMs?: number;
   /** Trades asked from `/v5/market/recent-trade` to back-fill a disconnect (1..1000). Default 1000, the maximum. */
   readonly backfillLimit?: number;
 }

@@ -21,11 +21,11 @@
 import { ParseError } from '../../core/errors.ts';
 import type { BookEvent, CaptureRecord, MarketEvent, TradeEvent, Venue } from '../../core/events.ts';
 import { arr, isObject, obj, str, type JsonObject } from '../json-fields.ts';
-import { PacedRest } from '../live/rest.ts';
-import { backoffDelay, ReconnectingSocket } from '../live/socket.ts';
 import { errorText, LiveError } from '../live/errors.ts';
 import { callHandler, deliverEvents, deliverGap } from '../live/handlers.ts';
 import { RecentKeys } from '../live/recent-keys.ts';
+import { PacedRest } from '../live/rest.ts';
+import { backoffDelay, ReconnectingSocket } from '../live/socket.ts';
 import { StreamStat, statusReporter } from '../live/status.ts';
 import {
   LIVE_CHANNELS,
@@ -36,12 +36,12 @@ import {
   type StreamState,
   type StreamStatus,
 } from '../live/types.ts';
+import { OkxBackfillPlanner } from './backfill.ts';
 import { OkxBookSync } from './book-sync.ts';
 import { okxBookSeq, okxMappers, okxTradeSpan, parseOkxEvent, type OkxMapper } from './parse.ts';
 import { okxData, OKX_REST_POLICY } from './rest.ts';
 import { OKX_OPS_PER_HOUR, OkxSubscriptions, streamKey } from './subscriptions.ts';
 import { OkxTradeSync, type OkxTradeSyncHost } from './trade-sync.ts';
-import { OkxBackfillPlanner } from './backfill.ts';
 import { OKX_PATHS, okxOpenInterestUrl, okxPublicWsUrl, okxRestBase, okxWsBase } from './urls.ts';
 import type { OkxArg } from './wire.ts';
 
@@ -53,8 +53,6 @@ export interface OkxLiveClientOptions extends LiveClientOptions {
   readonly pingEveryMs?: number;
   /** After a trade-id gap, wait this long for late (out-of-order) frames before asking REST. Default 250. */
   readonly backfillDelayMs?: number;
-  /** One REST request's timeout, ms. Default 10 000. */
-  readonly restTimeoutMs?: number;
   /** Minimum spacing between REST requests, ms (history-trades: 20 requests per 2 s per IP). Default 110. */
   readonly restSpacingMs?: number;
 }
