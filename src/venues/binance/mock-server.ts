@@ -27,7 +27,7 @@ import { InstrumentRegistry } from '../../core/instruments.ts';
 import type { BookEvent, BookLevel, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../../core/events.ts';
 import { splitCaptureLine } from '../capture.ts';
 import { isObject } from '../json-fields.ts';
-import { LoopbackKit, loopbackConn, type LoopbackConn, type MockFaults } from '../live/mock-kit.ts';
+import { LoopbackKit, loopbackConn, paced, type LoopbackConn, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
 import {
   aggTradeId,
   encodeAggTrade,
@@ -83,7 +83,7 @@ export interface BinanceMockStats {
   restCalls: Record<string, number>;
 }
 
-export interface BinanceMockServer {
+export interface BinanceMockServer extends LoopbackVenueServer {
   /** `ws://127.0.0.1:<port>`: a base, as the client's wsUrl takes it. */
   readonly wsUrl: string;
   /** `http://127.0.0.1:<port>`: a base, as the client's restUrl takes it. */
@@ -94,10 +94,12 @@ export interface BinanceMockServer {
   publish(ev: MarketEvent): void;
   /** Replay one captured frame (combined `{"stream":..}`, a bare payload, or a REST depth snapshot line) as it is. */
   publishRaw(text: string, opts?: { readonly symbol?: string }): void;
-  /** Resolves when `opts.source` is exhausted (at once without one); rejects with its error. */
-  readonly sourceDone: Promise<void>;
-  /** Publish everything an async iterable yields (events encoded, strings raw); resolves at its end. */
-  feed(source: AsyncIterable<MarketEvent | string>): Promise<void>;
+  /** Resolves with the count when `opts.source` is exhausted (at once without one); rejects with its error. */
+  readonly sourceDone: Promise<number>;
+  /** Publish everything a source yields (events encoded, strings replayed raw), `everyMs` apart; resolves with the count. */
+  feed(source: Iterable<MarketEvent | string> | AsyncIterable<MarketEvent | string>, opts?: { readonly everyMs?: number }): Promise<number>;
+  /** Captured frames through publishRaw; `symbol` names the symbol of REST depth snapshot lines. */
+  replayRaw(lines: Iterable<string> | AsyncIterable<string>, opts?: { readonly everyMs?: number; readonly symbol?: string }): Promise<number>;
   /** Replay a capture file (`.jsonl`, `<ns> <json>` lines, optionally `.gz`): every line through publishRaw. */
   replayCapture(path: string, opts?: { readonly symbol?: string }): Promise<number>;
   /** Open connections. */
@@ -568,13 +570,11 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
   const wsPort = (wsHttp.address() as AddressInfo).port;
   const restPort = (http.address() as AddressInfo).port;
 
-  const feed = async (source: AsyncIterable<MarketEvent | string>): Promise<void> => {
-    for await (const item of source) {
-      if (typeof item === 'string') publishRaw(item);
-      else publish(item);
-    }
-  };
-  const sourceDone = opts.source ? feed(opts.source) : Promise.resolve();
+  const feed = (source: Iterable<MarketEvent | string> | AsyncIterable<MarketEvent | string>, o: { readonly everyMs?: number } = {}): Promise<number> =>
+    paced(source, (item) => (typeof item === 'string' ? publishRaw(item) : publish(item)), o.everyMs);
+  const replayRaw = (lines: Iterable<string> | AsyncIterable<string>, o: { readonly everyMs?: number; readonly symbol?: string } = {}): Promise<number> =>
+    paced(lines, (line) => publishRaw(splitCaptureLine(line).json, o), o.everyMs);
+  const sourceDone = opts.source ? feed(opts.source) : Promise.resolve(0);
   sourceDone.catch(() => undefined); // observed through `sourceDone`
 
   return {
@@ -585,16 +585,11 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
     publishRaw,
     sourceDone,
     feed,
+    replayRaw,
     async replayCapture(path, ro) {
       const buf = await readFile(path);
       const text = path.endsWith('.gz') ? gunzipSync(buf).toString('utf8') : buf.toString('utf8');
-      let n = 0;
-      for (const line of text.split('\n')) {
-        if (line.trim() === '') continue;
-        publishRaw(splitCaptureLine(line).json, ro);
-        n++;
-      }
-      return n;
+      return replayRaw(text.split('\n'), ro);
     },
     connections: () => conns.size,
     subscriptions: () => [...conns].flatMap((c) => [...c.subs]).sort(),

@@ -35,7 +35,7 @@ import { WebSocketServer } from 'ws';
 import type { BookEvent, BookLevel, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../../core/events.ts';
 import { InstrumentRegistry } from '../../core/instruments.ts';
 import type { Contract } from '../json-fields.ts';
-import { LoopbackKit, loopbackConn, type LoopbackConn, type MockFaults } from '../live/mock-kit.ts';
+import { LoopbackKit, loopbackConn, paced, type LoopbackConn, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
 import {
   decimalText,
   encodeBook,
@@ -86,7 +86,7 @@ export interface BybitMockStats {
   readonly restRequests: number;
 }
 
-export interface BybitMockServer {
+export interface BybitMockServer extends LoopbackVenueServer {
   /** WebSocket base, `ws://127.0.0.1:<port>` (the client appends `/v5/public/linear`). */
   readonly wsUrl: string;
   /** REST base, `http://127.0.0.1:<port>`. */
@@ -505,31 +505,12 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
   const wsPort = (wss.address() as AddressInfo).port;
   const restPort = (http.address() as AddressInfo).port;
 
-  const pace = (everyMs: number | undefined) => (everyMs ? new Promise((r) => setTimeout(r, everyMs)) : undefined);
-
   return {
     wsUrl: `ws://127.0.0.1:${wsPort}`,
     restUrl: `http://127.0.0.1:${restPort}`,
     publish,
-    async feed(source, o = {}) {
-      let n = 0;
-      for await (const e of source as AsyncIterable<MarketEvent>) {
-        publish(e);
-        n++;
-        await pace(o.everyMs);
-      }
-      return n;
-    },
-    async replayRaw(lines, o = {}) {
-      let n = 0;
-      for await (const line of lines as AsyncIterable<string>) {
-        if (line.trim() === '') continue;
-        replayFrame(line);
-        n++;
-        await pace(o.everyMs);
-      }
-      return n;
-    },
+    feed: (source, o = {}) => paced(source, (e) => publish(e), o.everyMs),
+    replayRaw: (lines, o = {}) => paced(lines, replayFrame, o.everyMs),
     sendRaw(text) {
       for (const c of conns) writeData(c, text);
     },

@@ -24,6 +24,39 @@
  * connection it goes to, then wear off.
  */
 import type { WebSocket } from 'ws';
+import type { MarketEvent } from '../../core/events.ts';
+
+/**
+ * What every loopback venue server offers, whatever the venue (each adds its own extras: OKX's
+ * notice, Bybit's book-service restart, inspection of its venue state).
+ */
+export interface LoopbackVenueServer {
+  /** WebSocket base `ws://127.0.0.1:<port>`: the client appends the venue's paths. */
+  readonly wsUrl: string;
+  /** REST base `http://127.0.0.1:<port>`. */
+  readonly restUrl: string;
+  /** The one fault API. */
+  readonly faults: MockFaults;
+  /** Encode a normalized event into the venue's frames for its subscribers; the venue state (book, trade history) follows. */
+  publish(event: MarketEvent): void;
+  /** Publish everything a source yields, `everyMs` apart (default: as fast as it yields); resolves with the count. */
+  feed(source: Iterable<MarketEvent> | AsyncIterable<MarketEvent>, opts?: { readonly everyMs?: number }): Promise<number>;
+  /** Captured frames (`<json>` or `<local_ns> <json>` lines) sent verbatim to their subscribers and applied to the venue state; resolves with the count. */
+  replayRaw(lines: Iterable<string> | AsyncIterable<string>, opts?: { readonly everyMs?: number }): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** `each` on every item of a (sync or async) source, `everyMs` apart; blank strings are skipped. Returns the count. */
+export async function paced<T>(source: Iterable<T> | AsyncIterable<T>, each: (item: T) => void, everyMs?: number): Promise<number> {
+  let n = 0;
+  for await (const item of source) {
+    if (typeof item === 'string' && item.trim() === '') continue;
+    each(item);
+    n++;
+    if (everyMs) await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return n;
+}
 
 /** Faults that change one published data frame. */
 export type FrameFaultKind = 'malformed' | 'truncated' | 'reorder' | 'duplicate' | 'sequence_gap' | 'checksum';

@@ -37,7 +37,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { BookEvent, MarketEvent, TickerEvent } from '../../core/events.ts';
 import type { InstrumentRegistry } from '../../core/instruments.ts';
 import { splitCaptureLine } from '../capture.ts';
-import { LoopbackKit, loopbackConn, type LoopbackConn, type MockFaults } from '../live/mock-kit.ts';
+import { LoopbackKit, loopbackConn, paced, type LoopbackConn, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
 import { WireBook } from './book-sync.ts';
 import type { WireLevel } from './checksum.ts';
 import { OkxEncoder, okxDecimal, okxMs } from './encode.ts';
@@ -47,7 +47,7 @@ import type { OkxArg, OkxMarkPrice, OkxOpenInterest, OkxTrade } from './wire.ts'
 export interface OkxMockServerOptions {
   /** Contract values (to write sizes in contracts) and which instIds exist. */
   readonly instruments: Pick<InstrumentRegistry, 'get'>;
-  /** Events to publish as soon as the server listens (see `fed`). */
+  /** Events to publish as soon as the server listens (see `sourceDone`). */
   readonly source?: AsyncIterable<MarketEvent> | Iterable<MarketEvent>;
   /** CRC32 checksums in books frames (true, default), or 0 as OKX sends since 2026-06-23. */
   readonly checksums?: boolean;
@@ -82,20 +82,15 @@ export interface OkxMockStats {
   readonly maxBuffered: number;
 }
 
-export interface OkxMockServer {
+export interface OkxMockServer extends LoopbackVenueServer {
   /** WebSocket base (`ws://127.0.0.1:<port>`); the client appends `/ws/v5/public`. */
   readonly wsUrl: string;
   /** REST base (`http://127.0.0.1:<port>`). */
   readonly restUrl: string;
   /** Settles when `source` is drained. */
-  readonly fed: Promise<void>;
-  publish(event: MarketEvent): void;
-  /** Publish every event of an iterable, in order. */
-  feed(events: AsyncIterable<MarketEvent> | Iterable<MarketEvent>): Promise<void>;
+  readonly sourceDone: Promise<number>;
   /** Publish many events at once, without yielding (a slow consumer falls behind). Returns frames sent. */
   burst(events: Iterable<MarketEvent>): number;
-  /** Raw captured frames (`<json>` or `<local_ns> <json>` lines), sent verbatim to their subscribers. */
-  replayRaw(lines: Iterable<string>): void;
   /** A books update with no change: `seqId == prevSeqId`, empty sides (OKX: after ~60 s idle). */
   bookHeartbeat(instId: string): void;
   /** The next books update restarts the sequence at `seqId` (smaller than prevSeqId), as after OKX maintenance. */
@@ -515,14 +510,12 @@ export async function startOkxMockServer(opts: OkxMockServerOptions): Promise<Ok
   await once(http, 'listening');
   const port = (http.address() as AddressInfo).port;
 
-  const feed = async (events: AsyncIterable<MarketEvent> | Iterable<MarketEvent>) => {
-    for await (const ev of events) publish(ev);
-  };
+  const feed = (events: AsyncIterable<MarketEvent> | Iterable<MarketEvent>, o: { readonly everyMs?: number } = {}) => paced(events, publish, o.everyMs);
 
   return {
     wsUrl: `ws://127.0.0.1:${port}`,
     restUrl: `http://127.0.0.1:${port}`,
-    fed: opts.source ? feed(opts.source) : Promise.resolve(),
+    sourceDone: opts.source ? feed(opts.source) : Promise.resolve(0),
     publish,
     feed,
     burst(events) {
@@ -530,9 +523,7 @@ export async function startOkxMockServer(opts: OkxMockServerOptions): Promise<Ok
       for (const ev of events) publish(ev);
       return kit.framesSent - before;
     },
-    replayRaw(lines) {
-      for (const line of lines) if (line.trim() !== '') replayOne(line);
-    },
+    replayRaw: (lines, o = {}) => paced(lines, replayOne, o.everyMs),
     bookHeartbeat(instId) {
       const s = state(instId);
       emit({ arg: { channel: 'books', instId }, action: 'update', data: [bookItem(s, [], [], s.seqId)] });

@@ -469,7 +469,7 @@ describe('okx live: the real 2022 books capture through the client', () => {
     const symbols = ['BTC-USD-220527', 'UNI-USD-SWAP', 'BTC-USDT'];
     const t = await setup({ symbols, channels: ['book'] });
     const lines = readFileSync(`${SHARED_DATA}okx-v5-ws-books-2022-05-13.jsonl`, 'utf8').split('\n').filter((l) => l !== '');
-    t.server.replayRaw(lines);
+    await t.server.replayRaw(lines);
     await until(() => symbols.reduce((n, s) => n + t.stream(`books:${s}`).messages, 0) === 3 + 290, 'replay');
     const parser = createOkxParser(context('x', { instruments }));
     const reference = lines.flatMap((l) => (parser.parse(JSON.parse(l), NaN) ?? []) as BookEvent[]);
@@ -526,7 +526,7 @@ describe('okx live: hostile input', () => {
       fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? 'null'),
       fc.string(),
     ), { numRuns: 300, seed: 7 });
-    t.server.replayRaw(frames.filter((f) => f.trim() !== ''));
+    await t.server.replayRaw(frames.filter((f) => f.trim() !== ''));
     t.server.publish(trade(999_999_999_999));
     await until(() => t.of('trade').some((e) => e.id === '999999999999'), 'the feed after the garbage');
     const errors = t.client.status().reduce((n, s) => n + s.parseErrors, 0);

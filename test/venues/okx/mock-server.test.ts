@@ -322,7 +322,7 @@ describe('okx mock server: protocol', () => {
     c.send({ op: 'subscribe', args: ['BTC-USD-220527', 'UNI-USD-SWAP', 'BTC-USDT'].map((instId) => ({ channel: 'books', instId })) });
     await until(() => c.got.length === 6);
     const lines = captureLines();
-    server.replayRaw(lines);
+    await server.replayRaw(lines);
     await until(() => c.got.length === 6 + 290);
     assert.deepEqual(c.got.slice(6), lines);
     const last = JSON.parse(lines.filter((l) => l.includes('"instId":"BTC-USDT"')).at(-1)!) as { data: { checksum: number }[] };
@@ -337,7 +337,7 @@ describe('okx mock server: protocol', () => {
       for (let i = 1; i <= 5; i++) yield trade('BTC-USD-SWAP', String(i), 30_000 + i, i, 'sell', 1_700_000_000_000 + i);
     }
     const server = await startOkxMockServer({ instruments, source: source() });
-    await server.fed;
+    await server.sourceDone;
     assert.deepEqual(server.trades('BTC-USD-SWAP').map((t) => [t.tradeId, t.sz]), [['1', '1'], ['2', '2'], ['3', '3'], ['4', '4'], ['5', '5']]);
     assert.equal(BTC_USD_SWAP.contractType, 'inverse');
     await server.close();
