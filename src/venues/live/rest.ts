@@ -77,6 +77,7 @@ export interface PacedRestOptions {
   readonly budgetLimit?: number;
   /** Overrides the policy's spacing. */
   readonly spacingMs?: number;
+  /** Wall clock for `RestResponse.localMs` (tests); default Date.now. Pacing uses a monotonic clock. */
   readonly now?: () => number;
 }
 
@@ -117,8 +118,17 @@ export class PacedRest {
     private readonly o: PacedRestOptions = {},
   ) {}
 
+  /** Wall clock, for `localMs` only. */
   private now(): number {
     return (this.o.now ?? Date.now)();
+  }
+
+  /**
+   * The clock of the budget, spacing and pauses: monotonic, so a wall clock stepped back (NTP, a
+   * VM resumed) can neither stall the calls for as long as it moved nor let a burst through.
+   */
+  private mono(): number {
+    return performance.now();
   }
 
   /** Weight spent in the current window. */
@@ -189,7 +199,7 @@ export class PacedRest {
     if (res.status === 429 || res.status === 418) {
       const after = Number(res.headers.get('retry-after'));
       const retryAfterMs = Number.isFinite(after) && after > 0 ? after * 1000 : this.policy.budget.windowMs;
-      this.pausedUntil = Math.max(this.pausedUntil, localMs + retryAfterMs);
+      this.pausedUntil = Math.max(this.pausedUntil, this.mono() + retryAfterMs);
       throw new RestError('E_REST_RATE_LIMIT', source, `HTTP ${res.status}${res.status === 418 ? ' (IP banned)' : ''}: ${venue?.msg ?? shorten(text)}; paused ${retryAfterMs} ms`, res.status, venue?.code, retryAfterMs);
     }
     if (!res.ok) throw new RestError('E_REST_STATUS', source, `HTTP ${res.status}: ${venue?.msg ?? shorten(text)}`, res.status, venue?.code);
@@ -199,7 +209,7 @@ export class PacedRest {
   }
 
   private expire(): void {
-    const cutoff = this.now() - this.policy.budget.windowMs;
+    const cutoff = this.mono() - this.policy.budget.windowMs;
     while (this.spent.length > 0 && this.spent[0].at <= cutoff) this.spent.shift();
   }
 
@@ -207,7 +217,7 @@ export class PacedRest {
     const venue = Number(header);
     if (header === null || !Number.isFinite(venue)) return;
     const ours = this.usedWeight();
-    if (venue > ours) this.spent.push({ at: this.now(), weight: venue - ours });
+    if (venue > ours) this.spent.push({ at: this.mono(), weight: venue - ours });
   }
 
   private async admit(weight: number, source: string): Promise<void> {
@@ -215,7 +225,7 @@ export class PacedRest {
     const spacing = this.o.spacingMs ?? this.policy.spacingMs ?? 0;
     for (;;) {
       if (this.closed) throw new RestError('E_REST_STOPPED', source, 'client stopped');
-      const now = this.now();
+      const now = this.mono();
       let wait = Math.max(this.pausedUntil - now, this.lastCallAt + spacing - now);
       if (wait <= 0) {
         const used = this.usedWeight();
