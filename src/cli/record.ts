@@ -7,7 +7,8 @@ import { ReadEndpoint } from '../store/read-endpoint.ts';
 import { DEFAULT_FLUSH_MS, Recorder, recordLabel } from '../store/recorder.ts';
 import { Store } from '../store/store.ts';
 import { createLiveClient } from '../venues/live/clients.ts';
-import type { LiveClient } from '../venues/live/types.ts';
+import { LiveHealth } from '../venues/live/health.ts';
+import type { LiveClient, StreamStatus } from '../venues/live/types.ts';
 import { describeInstrumentSource, describeNotTrading, loadLiveInstruments } from '../venues/live/instrument-source.ts';
 import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
 import { liveRequest, secondsOpt, untilStopped } from './live-common.ts';
@@ -53,8 +54,9 @@ interrupted sessions. Disconnects, book resyncs and trade-id gaps that could not
 go to the gaps table (\`orderflow info\`). While recording, every reading command (info, cvd,
 footprint, analyze, backtest, export, ...) works on the same --home: the recorder answers its
 queries with what it has committed up to its last flush. Writing commands (import, download,
-another record) are refused with a clear message until it stops (docs/SCHEMA.md).
-Endpoints: ORDERFLOW_<VENUE>_WS_URL / _REST_URL override them.
+another record) are refused with a clear message until it stops (docs/SCHEMA.md). A venue that
+cannot connect is said at once with its error (DNS, refused connection, proxy) and retried; exit
+status 1 when no venue ever connected. Endpoints: ORDERFLOW_<VENUE>_WS_URL / _REST_URL override them.
 
 Examples:
   $ orderflow record --symbol BTC,ETH
@@ -87,12 +89,22 @@ Examples:
         onError: (e) => console.error(`orderflow record: a flush failed (kept, retried next time): ${e.message}`),
       });
       const reads = await ReadEndpoint.start(store, { liveImports: () => [recorder.importId] });
-      const clients: LiveClient[] = m.venues.map((v) => createLiveClient(v, { symbols: m.symbols.get(v)!, channels: m.channels, instruments, handlers: recorder.handlers(v) }));
+      const health = new LiveHealth(m.venues);
+      const clients: LiveClient[] = m.venues.map((v) => {
+        const handlers = recorder.handlers(v);
+        const onStatus = (st: StreamStatus) => {
+          handlers.onStatus?.(st);
+          // Said at once, even with --quiet: the user may be waiting on a venue that cannot be reached.
+          if (health.note(st)) console.error(`record: ${v}: cannot connect yet (retrying): ${st.lastError}`);
+        };
+        return createLiveClient(v, { symbols: m.symbols.get(v)!, channels: m.channels, instruments, handlers: { ...handlers, onStatus } });
+      });
       const stop = untilStopped(seconds);
       const status = setInterval(() => {
         const s = recorder.stats();
         const states = [...s.status.values()].reduce<Record<string, number>>((acc, x) => ((acc[x.state] = (acc[x.state] ?? 0) + 1), acc), {});
         log(`record: ${formatCount(s.events)} events, ${formatCount(s.rowsWritten)} rows stored in ${s.flushes} flushes, ${s.gaps} gaps, streams ${Object.entries(states).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`);
+        for (const p of health.problems()) log(`record: ${p}`);
       }, 10_000);
       // A venue that cannot connect keeps retrying in the background: recording goes on with the others.
       for (const [i, c] of clients.entries()) c.start().catch((e: Error) => log(`record: ${m.venues[i]}: ${e.message}`));
@@ -107,5 +119,9 @@ Examples:
       store.close();
       const s = recorder.stats();
       console.log(`recorded ${s.rowsWritten} rows (${s.events} events) in ${s.flushes} flushes, ${s.gaps} gaps${s.rawFrames ? `, ${s.rawFrames} raw frames in ${recorder.rawFiles().join(', ')}` : ''}`);
+      if (health.nothingConnected()) {
+        console.error(`orderflow record: no venue ever connected, nothing was recorded\n${health.problems().map((p) => `  ${p}`).join('\n')}`);
+        process.exitCode = 1;
+      }
     });
 }

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import type { CaptureRecord, Venue } from '../core/events.ts';
 import { createLiveClient, type LiveVenue } from '../venues/live/clients.ts';
+import { LiveHealth } from '../venues/live/health.ts';
 import type { LiveClient, StreamStatus } from '../venues/live/types.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,7 +65,7 @@ class Flow {
   }
 }
 
-function health(rows: readonly StreamStatus[]): string {
+function streamSummary(rows: readonly StreamStatus[]): string {
   if (rows.length === 0) return 'starting';
   const n = (s: string) => rows.filter((r) => r.state === s).length;
   const parts = ['connected', 'lagging', 'resyncing', 'connecting', 'down'].filter((s) => n(s) > 0).map((s) => `${s} ${n(s)}`);
@@ -104,6 +105,10 @@ export function registerWatch(program: Command): void {
     .addHelpText(
       'after',
       `
+Below the table, each venue that never connected or has a stream down is named with its last
+error (DNS, refused connection, proxy, subscription refused). Exit status 1 when no venue ever
+connected.
+
 Delta = aggressive buy - sell volume in base units (Binance, Bybit: the coin; OKX: contracts
 converted with the instrument's contract value). Liquidation notional is what the venues'
 sampled feeds showed (docs/NORMALIZATION.md): a lower bound. Nothing is stored; use
@@ -136,6 +141,7 @@ Examples:
       const sources = `instruments: ${live.reports.map(sourceText).join(' · ')}`;
       const flows = new Map<Venue, Flow>(m.venues.map((v) => [v, new Flow()]));
       const status = new Map<Venue, Map<string, StreamStatus>>(m.venues.map((v) => [v, new Map()]));
+      const health = new LiveHealth(m.venues);
       const clients: LiveClient[] = m.venues.map((v: LiveVenue) =>
         createLiveClient(v, {
           symbols: m.symbols.get(v)!,
@@ -147,7 +153,10 @@ Examples:
               const sec = Math.floor(Date.now() / 1000);
               for (const r of records) f.add(r, sec);
             },
-            onStatus: (s) => status.get(v)!.set(s.stream, s),
+            onStatus: (s) => {
+              status.get(v)!.set(s.stream, s);
+              health.note(s);
+            },
           },
         }),
       );
@@ -158,9 +167,10 @@ Examples:
         const rows = m.venues.map((v) => {
           const f = flows.get(v)!;
           const mm = f.minute(sec);
-          return [v, symbolsText(live.markets, v), Number.isFinite(f.last) ? String(f.last) : '-', String(f.trades), qtyText(mm.buy - mm.sell), qtyText(f.buy - f.sell), `${f.liqCount} (L ${usd(f.liqLong)} / S ${usd(f.liqShort)})`, health([...status.get(v)!.values()])];
+          return [v, symbolsText(live.markets, v), Number.isFinite(f.last) ? String(f.last) : '-', String(f.trades), qtyText(mm.buy - mm.sell), qtyText(f.buy - f.sell), `${f.liqCount} (L ${usd(f.liqLong)} / S ${usd(f.liqShort)})`, streamSummary([...status.get(v)!.values()])];
         });
-        const text = `orderflow watch: ${((Date.now() - started) / 1000).toFixed(0)} s; ${sources}\n\n${table(['venue', 'symbol', 'last', 'trades', 'delta 1m', 'delta', 'liquidations (quote)', 'streams'], rows)}\n`;
+        const problems = health.problems();
+        const text = `orderflow watch: ${((Date.now() - started) / 1000).toFixed(0)} s; ${sources}\n\n${table(['venue', 'symbol', 'last', 'trades', 'delta 1m', 'delta', 'liquidations (quote)', 'streams'], rows)}\n${problems.map((p) => `\n${p}`).join('')}${problems.length ? '\n' : ''}`;
         process.stdout.write(tty ? `\x1b[H\x1b[2J${text}` : `${text}\n`);
       };
       const stop = untilStopped(seconds);
@@ -171,5 +181,9 @@ Examples:
       clearInterval(timer);
       await Promise.all(clients.map((c) => c.stop().catch(() => {})));
       draw();
+      if (health.nothingConnected()) {
+        console.error(`orderflow watch: no venue ever connected\n${health.problems().map((p) => `  ${p}`).join('\n')}`);
+        process.exitCode = 1;
+      }
     });
 }

@@ -8,6 +8,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -139,6 +141,68 @@ describe('orderflow record', () => {
     const r = spawnSync(BIN, ['record', '--symbol', 'BTC', '--venues', 'kraken', '--home', tempDir()], { encoding: 'utf8' });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /unknown live venue "kraken"/);
+  });
+});
+
+/** A loopback address nothing listens on: every connection is refused. */
+async function closedPort(): Promise<string> {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return `127.0.0.1:${port}`;
+}
+
+async function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(BIN, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const [code] = await once(child, 'exit');
+  return { code: code as number | null, out, err };
+}
+
+describe('watch and record without a network', () => {
+  it('record: no venue reachable exits 1 naming each venue and its connection error', async () => {
+    const dead = await closedPort();
+    const home = join(tempDir(), 'home');
+    const r = await run(['record', '--symbol', 'BTCUSDT', '--venues', 'binance,bybit', '--channels', 'trades', '--seconds', '2', '--quiet', '--home', home], {
+      ORDERFLOW_BINANCE_WS_URL: `ws://${dead}`, ORDERFLOW_BINANCE_REST_URL: `http://${dead}`, ORDERFLOW_BYBIT_WS_URL: `ws://${dead}`, ORDERFLOW_BYBIT_REST_URL: `http://${dead}`,
+    });
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.out, /recorded 0 rows/);
+    assert.match(r.err, /no venue ever connected/);
+    assert.match(r.err, /binance: never connected; last error: \[E_DISCONNECT\] .*ECONNREFUSED/);
+    assert.match(r.err, /bybit: never connected; last error: \[E_DISCONNECT\] .*ECONNREFUSED/);
+    // Said at once too, not only at the end.
+    assert.match(r.err, /record: binance: cannot connect yet \(retrying\): \[E_DISCONNECT\] .*ECONNREFUSED/);
+  });
+
+  it('record: one venue unreachable is named, the other records, exit 0', async () => {
+    const dead = await closedPort();
+    const server = await startBybitMockServer({ symbols: ['BTCUSDT'] });
+    const home = join(tempDir(), 'home');
+    const done = run(['record', '--symbol', 'BTCUSDT', '--venues', 'binance,bybit', '--channels', 'trades', '--seconds', '3', '--quiet', '--flush-ms', '200', '--home', home], {
+      ORDERFLOW_BINANCE_WS_URL: `ws://${dead}`, ORDERFLOW_BINANCE_REST_URL: `http://${dead}`, ORDERFLOW_BYBIT_WS_URL: server.wsUrl, ORDERFLOW_BYBIT_REST_URL: server.restUrl,
+    });
+    await until(() => server.subscriptions().flat().some((t) => t.startsWith('publicTrade.')));
+    for (let i = 0; i < 5; i++) server.publish(trade(i));
+    const r = await done;
+    await server.close();
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /recorded 5 rows/);
+    assert.match(r.err, /record: binance: cannot connect yet \(retrying\): \[E_DISCONNECT\] .*ECONNREFUSED/);
+    assert.doesNotMatch(r.err, /no venue ever connected/);
+  });
+
+  it('watch: no venue reachable shows the errors under the table and exits 1', async () => {
+    const dead = await closedPort();
+    const r = await run(['watch', '--symbol', 'BTCUSDT', '--venues', 'okx', '--seconds', '2', '--every', '1'], { ORDERFLOW_OKX_WS_URL: `ws://${dead}`, ORDERFLOW_OKX_REST_URL: `http://${dead}` });
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.out.split('orderflow watch:').at(-1)!, /okx: never connected; last error: \[E_DISCONNECT\] .*ECONNREFUSED/);
+    assert.match(r.err, /orderflow watch: no venue ever connected\n {2}okx: never connected; last error: \[E_DISCONNECT\] .*ECONNREFUSED/);
   });
 });
 

@@ -8,7 +8,7 @@
  * written as plain decimal text (never `1e-7`), times as whole milliseconds, as Binance does.
  */
 import type { BookEvent, BookLevel, LiquidationEvent, TickerEvent, TradeEvent } from '../../core/events.ts';
-import { BinanceLiveError } from './errors.ts';
+import { LiveError } from '../live/errors.ts';
 import type {
   BinanceAggTrade,
   BinanceBookTicker,
@@ -23,7 +23,7 @@ import type {
 
 /** A finite number as plain decimal text that parses back to exactly the same double. */
 export function decimal(x: number, field: string): string {
-  if (!Number.isFinite(x)) throw new BinanceLiveError('E_ENCODE', field, `not a finite number: ${x}`);
+  if (!Number.isFinite(x)) throw new LiveError('E_ENCODE', field, `not a finite number: ${x}`);
   const s = String(x);
   const e = s.indexOf('e');
   if (e < 0) return s;
@@ -43,7 +43,7 @@ export function decimal(x: number, field: string): string {
 
 /** Epoch ms as the wire's integer (fractional µs sources are rounded to the millisecond). */
 export function wireMs(ts: number, field: string): number {
-  if (!Number.isFinite(ts)) throw new BinanceLiveError('E_ENCODE', field, `not a time: ${ts}`);
+  if (!Number.isFinite(ts)) throw new LiveError('E_ENCODE', field, `not a time: ${ts}`);
   return Math.round(ts);
 }
 
@@ -114,7 +114,7 @@ export function encodeDepthUpdate(ev: BookEvent, ids: { readonly U: number; read
  * best (lowest) first.
  */
 export function encodeDepthSnapshot(book: { readonly ts: number; readonly seq: number; readonly bids: readonly BookLevel[]; readonly asks: readonly BookLevel[] }, eventTime = book.ts): BinanceDepthSnapshot {
-  if (!Number.isSafeInteger(book.seq)) throw new BinanceLiveError('E_ENCODE', 'seq', `lastUpdateId must be an integer, got ${book.seq}`);
+  if (!Number.isSafeInteger(book.seq)) throw new LiveError('E_ENCODE', 'seq', `lastUpdateId must be an integer, got ${book.seq}`);
   return { lastUpdateId: book.seq, E: wireMs(eventTime, 'E'), T: wireMs(book.ts, 'ts'), bids: levels(book.bids, 'bids'), asks: levels(book.asks, 'asks') };
 }
 

@@ -20,11 +20,14 @@
 import { ParseError } from '../../core/errors.ts';
 import type { BookEvent, CaptureRecord, TradeEvent } from '../../core/events.ts';
 import type { VenueMessageParser } from '../../core/format.ts';
-import { LIVE_CHANNELS, type LiveChannel, type LiveClient, type LiveClientOptions, type LiveGap, type StreamState, type StreamStatus } from '../live/types.ts';
+import { LIVE_CHANNELS, type LiveChannel, type LiveClient, type LiveClientOptions, type LiveGap, type StreamStatus } from '../live/types.ts';
 import { epochNs, ReconnectingSocket } from '../live/socket.ts';
+import { errorText, LiveError } from '../live/errors.ts';
+import { callHandler, deliverEvents, deliverGap } from '../live/handlers.ts';
+import { RecentKeys } from '../live/recent-keys.ts';
+import { StreamStat, statusReporter } from '../live/status.ts';
 import { isObject } from '../json-fields.ts';
 import { BinanceBookSync, type BookSyncResult } from './book-sync.ts';
-import { BinanceLiveError, shouldRetryBinance } from './errors.ts';
 import {
   BinanceAggTradesMapper,
   BinanceBookDiffMapper,
@@ -39,12 +42,13 @@ import {
   type BinanceMapper,
   type BinanceReply,
 } from './parse.ts';
-import { BinanceRest } from './rest.ts';
+import { pageOf, type BackfillGap, type BackfillPage } from '../live/backfill.ts';
+import { PacedRest, RestError } from '../live/rest.ts';
+import { BinanceBackfillPlanner } from './backfill.ts';
+import { BINANCE_REST_POLICY, isRetryable } from './rest.ts';
 import {
-  BINANCE_AGG_TRADES_WEIGHT,
   BINANCE_DEPTH_LIMIT_WEIGHT,
   BINANCE_OPEN_INTEREST_WEIGHT,
-  binanceAggTradesUrl,
   binanceCombinedStreamUrl,
   binanceDepthUrl,
   binanceOpenInterestUrl,
@@ -61,20 +65,14 @@ export interface BinanceLiveOptions extends LiveClientOptions {
   readonly depthLimit?: number;
   /** REST REQUEST_WEIGHT budget per rolling minute. Default 2400 (the USD-M IP limit). */
   readonly restWeightPerMinute?: number;
-  /** Per REST request, ms. Default 10 000. */
-  readonly restTimeoutMs?: number;
   /** Spacing of requests sent on one connection, ms. Default 200 (Binance: 10 incoming messages per second). */
   readonly requestIntervalMs?: number;
   /** LIST_SUBSCRIPTIONS probe period, ms. Default a third of `staleAfterMs`. */
   readonly heartbeatMs?: number;
-  /** Most aggTrades fetched back for one id gap. Default 10 000 (10 requests of weight 20). */
-  readonly backfillMaxTrades?: number;
   /** Wait before asking REST again after a failure or a too-old snapshot, ms. Default 1000. */
   readonly retryMs?: number;
   /** Streams per connection. Default 1024 (Websocket Market Streams: "a maximum of 1024 streams"). */
   readonly maxStreamsPerConnection?: number;
-  /** Uniform [0, 1) for the reconnect jitter (tests). */
-  readonly random?: () => number;
 }
 
 type StreamKind = 'aggTrade' | 'forceOrder' | 'markPrice' | 'depth';
@@ -94,56 +92,8 @@ const MAX_REQUEST_CHARS = 3500;
 /** Recent forceOrder payloads remembered per symbol to drop duplicates (the frame has no id). */
 const LIQUIDATION_MEMORY = 64;
 
-/** Counters and state of one stream (or one connection, or one REST poll). */
-class Stat {
-  state: StreamState = 'connecting';
-  messages = 0;
-  events = 0;
-  reconnects = 0;
-  resyncs = 0;
-  gaps = 0;
-  parseErrors = 0;
-  lastMessageAt = NaN;
-  lagMs = NaN;
-  lastError: string | null = null;
-
-  constructor(
-    readonly stream: string,
-    private readonly report: (s: StreamStatus) => void,
-  ) {}
-
-  snapshot(): StreamStatus {
-    return {
-      venue: 'binance',
-      stream: this.stream,
-      state: this.state,
-      messages: this.messages,
-      events: this.events,
-      reconnects: this.reconnects,
-      resyncs: this.resyncs,
-      gaps: this.gaps,
-      parseErrors: this.parseErrors,
-      lastMessageAt: this.lastMessageAt,
-      lagMs: this.lagMs,
-      lastError: this.lastError,
-    };
-  }
-
-  set(state: StreamState, error?: string): void {
-    const changed = state !== this.state || (error !== undefined && error !== this.lastError);
-    this.state = state;
-    if (error !== undefined) this.lastError = error;
-    if (changed) this.report(this.snapshot());
-  }
-
-  error(message: string): void {
-    this.lastError = message;
-    this.report(this.snapshot());
-  }
-}
-
 interface TradeState {
-  readonly stat: Stat;
+  readonly stat: StreamStat;
   lastA: number | undefined;
   lastTs: number;
   backfilling: boolean;
@@ -151,7 +101,7 @@ interface TradeState {
 }
 
 interface BookState {
-  readonly stat: Stat;
+  readonly stat: StreamStat;
   readonly sync: BinanceBookSync;
   /** Bumped at every reset: answers to older snapshot requests are dropped. */
   generation: number;
@@ -164,21 +114,21 @@ interface BookState {
 interface SymbolState {
   readonly symbol: string;
   trade?: TradeState;
-  liq?: { readonly stat: Stat; readonly recent: string[] };
-  mark?: { readonly stat: Stat; lastE: number };
+  liq?: { readonly stat: StreamStat; readonly recent: RecentKeys };
+  mark?: { readonly stat: StreamStat; lastE: number };
   book?: BookState;
-  oi?: { readonly stat: Stat; lastTime: number; lastValue: number; timer: NodeJS.Timeout | undefined; stopped: boolean };
+  oi?: { readonly stat: StreamStat; lastTime: number; lastValue: number; timer: NodeJS.Timeout | undefined; stopped: boolean };
 }
 
 interface StreamEntry {
   readonly sym: SymbolState;
   readonly kind: StreamKind;
-  readonly stat: Stat;
+  readonly stat: StreamStat;
 }
 
 interface Connection {
   readonly route: BinanceWsRoute;
-  readonly stat: Stat;
+  readonly stat: StreamStat;
   readonly streams: Map<string, StreamEntry>;
   socket: ReconnectingSocket;
   nextId: number;
@@ -197,10 +147,11 @@ export class BinanceLiveClient implements LiveClient {
   readonly venue = 'binance' as const;
   private readonly wsBase: string;
   private readonly restBase: string;
-  private readonly rest: BinanceRest;
+  private readonly rest: PacedRest;
+  private readonly planner: BinanceBackfillPlanner;
   private readonly symbols = new Map<string, SymbolState>();
   private readonly connections: Connection[] = [];
-  private readonly stats: Stat[] = [];
+  private readonly stats: StreamStat[] = [];
   private readonly parser: VenueMessageParser;
   private started = false;
   private stopped = false;
@@ -208,15 +159,17 @@ export class BinanceLiveClient implements LiveClient {
   constructor(private readonly opts: BinanceLiveOptions) {
     this.wsBase = binanceWsBase(opts.wsUrl);
     this.restBase = binanceRestBase(opts.restUrl);
+    this.planner = new BinanceBackfillPlanner(this.restBase);
     const depthLimit = opts.depthLimit ?? 1000;
     if (!BINANCE_DEPTH_LIMIT_WEIGHT.has(depthLimit)) throw new RangeError(`depthLimit: ${depthLimit} is not one of ${[...BINANCE_DEPTH_LIMIT_WEIGHT.keys()].join(', ')}`);
-    this.rest = new BinanceRest({ weightPerMinute: opts.restWeightPerMinute, timeoutMs: opts.restTimeoutMs, now: opts.now });
+    // Each caller keeps its own retry timing (a book resyncs, a poll polls again): one try per get.
+    this.rest = new PacedRest(BINANCE_REST_POLICY, { budgetLimit: opts.restWeightPerMinute, timeoutMs: opts.restTimeoutMs, attempts: 1, now: opts.now });
     const channels = opts.channels ?? LIVE_CHANNELS;
     const mappers = channels.map((c) => CHANNEL_MAPPERS[c].mapper);
     this.parser = createBinanceParser({ fileName: 'binance live', symbol: undefined, instruments: opts.instruments }, mappers);
-    const report = (s: StreamStatus) => this.opts.handlers.onStatus?.(s);
+    const report = statusReporter(opts.handlers);
     const stat = (name: string) => {
-      const s = new Stat(name, report);
+      const s = new StreamStat('binance', name, report);
       this.stats.push(s);
       return s;
     };
@@ -232,7 +185,7 @@ export class BinanceLiveClient implements LiveClient {
         for (const name of mapper.streams([symbol])) {
           const s = stat(name);
           if (kind === 'aggTrade') sym.trade = { stat: s, lastA: undefined, lastTs: NaN, backfilling: false, held: [] };
-          else if (kind === 'forceOrder') sym.liq = { stat: s, recent: [] };
+          else if (kind === 'forceOrder') sym.liq = { stat: s, recent: new RecentKeys(LIQUIDATION_MEMORY) };
           else if (kind === 'markPrice') sym.mark = { stat: s, lastE: -Infinity };
           else sym.book = { stat: s, sync: new BinanceBookSync(), generation: 0, fetching: false, retry: undefined, gap: undefined };
           const route = binanceStreamRoute(name);
@@ -281,7 +234,7 @@ export class BinanceLiveClient implements LiveClient {
   // -------------------------------------------------------------------------------------------
   // Connections: open, subscribe, replies, down
 
-  private connection(route: BinanceWsRoute, stat: Stat, streams: Map<string, StreamEntry>): Connection {
+  private connection(route: BinanceWsRoute, stat: StreamStat, streams: Map<string, StreamEntry>): Connection {
     const staleAfterMs = this.opts.staleAfterMs ?? 30_000;
     const c: Connection = {
       route,
@@ -347,9 +300,9 @@ export class BinanceLiveClient implements LiveClient {
     c.pending.clear();
     c.acked.clear();
     if (this.stopped) return;
-    c.stat.set('down', reason);
+    c.stat.set('down', errorText(new LiveError('E_DISCONNECT', c.stat.stream, reason)));
     for (const e of c.streams.values()) {
-      e.stat.set('down', reason);
+      e.stat.set('down', errorText(new LiveError('E_DISCONNECT', e.stat.stream, reason)));
       const book = e.sym.book;
       if (e.kind === 'depth' && book) this.resetBook(book, `reconnect after: ${reason}`);
     }
@@ -366,7 +319,7 @@ export class BinanceLiveClient implements LiveClient {
       if (lost.length === 0) return;
       for (const s of lost) {
         c.acked.delete(s);
-        c.streams.get(s)?.stat.set('connecting', `LIST_SUBSCRIPTIONS no longer lists ${s}: subscribing again`);
+        c.streams.get(s)?.stat.set('connecting', errorText(new LiveError('E_SUBSCRIBE', s, 'LIST_SUBSCRIPTIONS no longer lists it: subscribing again')));
       }
       c.queue.push(...requestBatches(lost));
       this.sendNext(c);
@@ -375,7 +328,7 @@ export class BinanceLiveClient implements LiveClient {
     const streams = typeof reply.id === 'number' ? c.pending.get(reply.id) : undefined;
     if (streams === undefined) {
       // Not an answer to a SUBSCRIBE of ours (id null: the server could not read the request).
-      if (reply.kind === 'error') c.stat.error(`request ${reply.id} refused by the server: ${reply.msg} (code ${reply.code})`);
+      if (reply.kind === 'error') c.stat.error(errorText(new LiveError('E_OP', c.stat.stream, `request ${reply.id} refused by the server: ${reply.msg} (code ${reply.code})`)));
       return;
     }
     c.pending.delete(reply.id as number);
@@ -401,8 +354,7 @@ export class BinanceLiveClient implements LiveClient {
         // One refusal for many streams: ask again per symbol, then per stream, so only the bad one stays out.
         c.queue.push(...(bySymbol.length > 1 ? bySymbol : streams.map((s) => [s])));
       } else {
-        const why = `SUBSCRIBE ${streams.join(',')} refused by the server: ${reply.msg} (code ${reply.code}, request ${reply.id})`;
-        for (const s of streams) c.streams.get(s)?.stat.set('down', why);
+        for (const s of streams) c.streams.get(s)?.stat.set('down', errorText(new LiveError('E_SUBSCRIBE', s, `SUBSCRIBE refused by the server: ${reply.msg} (code ${reply.code}, request ${reply.id})`)));
       }
     }
     this.sendNext(c);
@@ -412,7 +364,7 @@ export class BinanceLiveClient implements LiveClient {
   // Frames
 
   private onFrame(c: Connection, text: string, localMs: number, localNs: bigint): void {
-    this.opts.handlers.onRawFrame?.(text, localNs);
+    callHandler(c.stat, 'onRawFrame', () => this.opts.handlers.onRawFrame?.(text, localNs));
     const n = ++c.frames;
     c.stat.messages++;
     c.stat.lastMessageAt = localMs;
@@ -441,9 +393,9 @@ export class BinanceLiveClient implements LiveClient {
     }
   }
 
-  private parseError(stat: Stat, e: ParseError, c: Connection, n: number, stream: string | undefined): void {
+  private parseError(stat: StreamStat, e: ParseError, c: Connection, n: number, stream: string | undefined): void {
     stat.parseErrors++;
-    stat.error(e.at(`${c.stat.stream} frame ${n}${stream !== undefined ? ` (${stream})` : ''}`).message);
+    stat.error(errorText(e.at(`${stream ?? c.stat.stream} frame ${n}`)));
   }
 
   private onStreamFrame(c: Connection, entry: StreamEntry, msg: Record<string, unknown>, localMs: number): void {
@@ -474,9 +426,7 @@ export class BinanceLiveClient implements LiveClient {
       case 'forceOrder': {
         const liq = sym.liq!;
         const key = JSON.stringify(data);
-        if (liq.recent.includes(key)) return; // the same liquidation again
-        liq.recent.push(key);
-        if (liq.recent.length > LIQUIDATION_MEMORY) liq.recent.shift();
+        if (!liq.recent.add(key)) return; // the same liquidation again
         this.emit(liq.stat, records, localMs);
         return;
       }
@@ -497,23 +447,12 @@ export class BinanceLiveClient implements LiveClient {
     }
   }
 
-  private emit(stat: Stat, records: readonly CaptureRecord[], localMs: number): void {
-    if (records.length === 0) return;
-    stat.events += records.length;
-    try {
-      this.opts.handlers.onEvents(records, localMs);
-    } catch (e) {
-      stat.error(`onEvents handler threw: ${(e as Error).message}`);
-    }
+  private emit(stat: StreamStat, records: readonly CaptureRecord[], localMs: number): void {
+    deliverEvents(this.opts.handlers, stat, records, localMs);
   }
 
-  private gap(stat: Stat, gap: LiveGap): void {
-    stat.gaps++;
-    try {
-      this.opts.handlers.onGap?.(gap);
-    } catch (e) {
-      stat.error(`onGap handler threw: ${(e as Error).message}`);
-    }
+  private gap(stat: StreamStat, gap: LiveGap): void {
+    deliverGap(this.opts.handlers, stat, gap);
   }
 
   private disconnectGap(c: Connection, sym: SymbolState, down: { fromTs: number; reason: string }, toTs: number): void {
@@ -557,23 +496,27 @@ export class BinanceLiveClient implements LiveClient {
    * trades of an outage arrive now, not when the next live trade reveals the gap.
    */
   private async backfill(sym: SymbolState, t: TradeState, from: number, upTo?: number): Promise<void> {
-    const max = this.opts.backfillMaxTrades ?? 10_000;
+    const gap: BackfillGap = { symbol: sym.symbol, fromId: from, toId: upTo, fromTs: t.lastTs };
+    // Default 10 requests of 1000 (weight 20 each: 200 of the 2400 per minute).
+    const budget = { maxRequests: this.opts.backfillMaxRequests ?? 10 };
+    const pages: BackfillPage[] = [];
     const got: TradeEvent[] = [];
     let next = from;
     let failure: string | undefined;
     let attempts = 0;
-    let caughtUp = false;
-    while (!caughtUp && failure === undefined && !this.stopped && (upTo === undefined || next <= upTo)) {
-      if (next - from >= max) {
-        failure = `more than ${max} ids missing (backfillMaxTrades)`;
+    while (failure === undefined && !this.stopped) {
+      const step = this.planner.next(gap, pages, budget, this.opts.now?.() ?? Date.now());
+      if (step.kind === 'done') {
+        if (step.reason === 'budget') failure = `back-fill budget of ${budget.maxRequests} requests spent (backfillMaxRequests)`;
+        else if (step.reason === 'exhausted') failure = `REST returned no aggTrade from id ${next}`;
         break;
       }
       try {
-        const limit = upTo === undefined ? 1000 : Math.min(1000, upTo - next + 1);
-        const { body, localMs } = await this.rest.get(binanceAggTradesUrl(this.restBase, sym.symbol, next, limit), BINANCE_AGG_TRADES_WEIGHT);
+        const { body, localMs } = await this.rest.get(step.url, { weight: step.weight });
         attempts = 0;
         const before = next;
         const page = parseBinanceRestAggTrades(body, sym.symbol, localMs);
+        pages.push(pageOf(page.map((tr) => Number(tr.id)), page.map((tr) => tr.ts)));
         for (const tr of page) {
           const a = Number(tr.id);
           if (a < next) continue;
@@ -585,11 +528,10 @@ export class BinanceLiveClient implements LiveClient {
           got.push(tr);
           next = a + 1;
         }
-        if (upTo === undefined) caughtUp = page.length < limit;
-        else if (failure === undefined && next === before) failure = `REST returned no aggTrade from id ${next}`;
+        if (failure === undefined && upTo !== undefined && next === before) failure = `REST returned no aggTrade from id ${next}`;
       } catch (e) {
-        if (shouldRetryBinance(e) && ++attempts < 3) {
-          await sleep((e as BinanceLiveError).retryAfterMs ?? (this.opts.retryMs ?? 1000) * attempts);
+        if (retryable(e) && ++attempts < 3) {
+          await sleep((e as RestError).retryAfterMs ?? (this.opts.retryMs ?? 1000) * attempts);
           continue;
         }
         failure = (e as Error).message;
@@ -613,7 +555,7 @@ export class BinanceLiveClient implements LiveClient {
       // Whatever could not be fetched is given up on (reported here); carry on after it.
       t.lastA = missingTo;
     }
-    if (failure !== undefined) t.stat.error(`aggTrade back-fill of ${from}..${upTo ?? 'now'} incomplete: ${failure}`);
+    if (failure !== undefined) t.stat.error(errorText(new LiveError('E_BACKFILL', t.stat.stream, `back-fill of ${from}..${upTo ?? 'now'} incomplete: ${failure}`)));
     if (got.length > 0) {
       t.lastTs = got[got.length - 1].ts;
       t.lastA = Math.max(t.lastA ?? 0, Number(got[got.length - 1].id));
@@ -651,7 +593,7 @@ export class BinanceLiveClient implements LiveClient {
     book.fetching = true;
     const generation = book.generation;
     const limit = this.opts.depthLimit ?? 1000;
-    void this.rest.get(binanceDepthUrl(this.restBase, symbol, limit), BINANCE_DEPTH_LIMIT_WEIGHT.get(limit)!).then(
+    void this.rest.get(binanceDepthUrl(this.restBase, symbol, limit), { weight: BINANCE_DEPTH_LIMIT_WEIGHT.get(limit)! }).then(
       ({ body, localMs }) => {
         if (generation !== book.generation || this.stopped) return;
         book.fetching = false;
@@ -661,20 +603,20 @@ export class BinanceLiveClient implements LiveClient {
         } catch (e) {
           if (!(e instanceof ParseError)) throw e;
           book.stat.parseErrors++;
-          book.stat.error(e.at(`GET /fapi/v1/depth?symbol=${symbol}`).message);
+          book.stat.error(errorText(e.at(`GET /fapi/v1/depth?symbol=${symbol}`)));
           this.fetchSnapshot(symbol, book, this.opts.retryMs ?? 1000);
           return;
         }
         // For raw captures: the snapshot as `<symbol>@depthSnapshot`, which the capture parser reads back.
-        this.opts.handlers.onRestFrame?.(JSON.stringify({ stream: `${symbol.toLowerCase()}@depthSnapshot`, data: body }), epochNs());
+        callHandler(book.stat, 'onRestFrame', () => this.opts.handlers.onRestFrame?.(JSON.stringify({ stream: `${symbol.toLowerCase()}@depthSnapshot`, data: body }), epochNs()));
         this.onBookResult(symbol, book, book.sync.applySnapshot(snap), localMs);
       },
       (e: unknown) => {
         if (generation !== book.generation || this.stopped) return;
         book.fetching = false;
-        const retry = shouldRetryBinance(e);
-        book.stat.set(retry ? 'resyncing' : 'down', `depth snapshot: ${(e as Error).message}${retry ? '; retrying' : ''}`);
-        if (retry) this.fetchSnapshot(symbol, book, (e as BinanceLiveError).retryAfterMs ?? this.opts.retryMs ?? 1000);
+        const retry = retryable(e);
+        book.stat.set(retry ? 'resyncing' : 'down', `${errorText(e)}${retry ? '; retrying' : ''}`);
+        if (retry) this.fetchSnapshot(symbol, book, (e as RestError).retryAfterMs ?? this.opts.retryMs ?? 1000);
       },
     );
   }
@@ -703,7 +645,7 @@ export class BinanceLiveClient implements LiveClient {
         book.stat.resyncs++;
         book.generation++;
         book.fetching = false;
-        book.stat.set('resyncing', r.resync.reason);
+        book.stat.set('resyncing', errorText(new LiveError('E_SEQUENCE', book.stat.stream, r.resync.reason)));
         this.fetchSnapshot(symbol, book);
       } else {
         this.fetchSnapshot(symbol, book, this.opts.retryMs ?? 1000);
@@ -720,7 +662,7 @@ export class BinanceLiveClient implements LiveClient {
     const again = () => {
       if (!oi.stopped && !this.stopped) oi.timer = setTimeout(() => this.pollOpenInterest(sym), every);
     };
-    this.rest.get(binanceOpenInterestUrl(this.restBase, sym.symbol), BINANCE_OPEN_INTEREST_WEIGHT).then(
+    this.rest.get(binanceOpenInterestUrl(this.restBase, sym.symbol), { weight: BINANCE_OPEN_INTEREST_WEIGHT }).then(
       ({ body, localMs }) => {
         if (this.stopped) return;
         oi.stat.messages++;
@@ -738,14 +680,14 @@ export class BinanceLiveClient implements LiveClient {
         } catch (e) {
           if (!(e instanceof ParseError)) throw e;
           oi.stat.parseErrors++;
-          oi.stat.error(e.at(`GET /fapi/v1/openInterest?symbol=${sym.symbol}`).message);
+          oi.stat.error(errorText(e.at(`GET /fapi/v1/openInterest?symbol=${sym.symbol}`)));
         }
         again();
       },
       (e: unknown) => {
         if (this.stopped) return;
-        const retry = shouldRetryBinance(e);
-        oi.stat.set('down', `open interest poll: ${(e as Error).message}${retry ? '' : '; polling stopped'}`);
+        const retry = retryable(e);
+        oi.stat.set('down', `${errorText(e)}${retry ? '' : '; polling stopped'}`);
         if (retry) again();
         else oi.stopped = true;
       },
@@ -779,6 +721,10 @@ function groupBySymbol(streams: readonly string[]): string[][] {
     by.set(k, [...(by.get(k) ?? []), s]);
   }
   return [...by.values()];
+}
+
+function retryable(e: unknown): boolean {
+  return e instanceof RestError && isRetryable(e);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -13,17 +13,21 @@
  * captured frames as they are. Everything published is kept, so REST answers agree with the stream:
  * the book (and its update id) for depth snapshots, the aggTrade history for back-fill, the last
  * open interest. Frames are sent only to connections subscribed to their stream, on the route
- * that serves it. Faults (`faults`) are switched per test. Facts and sources: docs/live/binance.md.
+ * that serves it. Faults: `faults`, the API every loopback server shares (src/venues/live/mock-kit.ts;
+ * a malformed frame has a price, level or order field replaced by `"x"`; a subscription error is
+ * `{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":N}`; a REST error -1001).
+ * Facts and sources: docs/live/binance.md.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import { InstrumentRegistry } from '../../core/instruments.ts';
 import type { BookEvent, BookLevel, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../../core/events.ts';
 import { splitCaptureLine } from '../capture.ts';
 import { isObject } from '../json-fields.ts';
+import { LoopbackKit, loopbackConn, paced, type LoopbackConn, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
 import {
   aggTradeId,
   encodeAggTrade,
@@ -35,7 +39,7 @@ import {
   encodeOpenInterest,
   encodeRestAggTrade,
 } from './encode.ts';
-import { BinanceLiveError } from './errors.ts';
+import { LiveError } from '../live/errors.ts';
 import { createBinanceParser } from './parse.ts';
 import type { BinanceAggTrade, BinanceRestAggTrade } from './wire.ts';
 import { BinanceMockInstruments } from './mock-instruments.ts';
@@ -70,79 +74,6 @@ export interface BinanceMockServerOptions {
   readonly source?: AsyncIterable<MarketEvent | string>;
 }
 
-/** Which frames a fault hits: a stream name or pattern (default every stream), how many (default 1). */
-export interface FrameFault {
-  readonly stream?: string | RegExp;
-  readonly count?: number;
-}
-
-type FrameFaultKind = 'drop' | 'duplicate' | 'reorder' | 'malform' | 'truncate';
-
-/** Fault switches; each applies to the next matching frames (or requests) and then wears off. */
-export class BinanceMockFaults {
-  /** @internal */
-  readonly frames: { kind: FrameFaultKind; stream?: string | RegExp; left: number }[] = [];
-  /** @internal */
-  readonly refusals: { stream: string | RegExp; code: number; msg: string }[] = [];
-  /** @internal */
-  readonly rest: { path: string | RegExp; left: number; status: number }[] = [];
-  /** Added to every REST answer, ms. */
-  restDelayMs = 0;
-
-  /** Sequence gap: the frames are not sent, but the venue state moves on (book, trade history). */
-  drop(f: FrameFault = {}): this {
-    return this.frame('drop', f);
-  }
-  /** The frames are sent twice. */
-  duplicate(f: FrameFault = {}): this {
-    return this.frame('duplicate', f);
-  }
-  /** Out of order: each frame is held back and sent right after the next frame of its connection. */
-  reorder(f: FrameFault = {}): this {
-    return this.frame('reorder', f);
-  }
-  /** Valid JSON, wrong field: a price, level or order field replaced by `"x"`. */
-  malform(f: FrameFault = {}): this {
-    return this.frame('malform', f);
-  }
-  /** The frame text is cut in half. */
-  truncate(f: FrameFault = {}): this {
-    return this.frame('truncate', f);
-  }
-  /** SUBSCRIBE requests naming a matching stream are refused with the venue's error reply. Stays until clear(). */
-  refuse(stream: string | RegExp, code = 2, msg = 'Invalid request: invalid stream'): this {
-    this.refusals.push({ stream, code, msg });
-    return this;
-  }
-  /** The next `count` REST calls to a matching path answer `status` with the venue's internal-error body. */
-  failRest(path: string | RegExp, count = 1, status = 503): this {
-    this.rest.push({ path, left: count, status });
-    return this;
-  }
-  clear(): void {
-    this.frames.length = 0;
-    this.refusals.length = 0;
-    this.rest.length = 0;
-    this.restDelayMs = 0;
-  }
-
-  private frame(kind: FrameFaultKind, f: FrameFault): this {
-    this.frames.push({ kind, stream: f.stream, left: f.count ?? 1 });
-    return this;
-  }
-
-  /** @internal The fault (if any) for the next frame of `stream`, counted down. */
-  take(stream: string): FrameFaultKind | undefined {
-    for (let i = 0; i < this.frames.length; i++) {
-      const f = this.frames[i];
-      if (!matches(f.stream, stream)) continue;
-      if (--f.left <= 0) this.frames.splice(i, 1);
-      return f.kind;
-    }
-    return undefined;
-  }
-}
-
 export interface BinanceMockStats {
   connectionsOpened: number;
   subscribeRequests: number;
@@ -155,32 +86,27 @@ export interface BinanceMockStats {
   restCalls: Record<string, number>;
 }
 
-export interface BinanceMockServer {
+export interface BinanceMockServer extends LoopbackVenueServer {
   /** The venue's exchangeInfo rows (list a new symbol, change a status): served by REST. */
   readonly listings: BinanceMockInstruments;
   /** `ws://127.0.0.1:<port>`: a base, as the client's wsUrl takes it. */
   readonly wsUrl: string;
   /** `http://127.0.0.1:<port>`: a base, as the client's restUrl takes it. */
   readonly restUrl: string;
-  readonly faults: BinanceMockFaults;
+  /** The fault API shared by every loopback server (src/venues/live/mock-kit.ts). */
+  readonly faults: MockFaults;
   /** Encode a normalized event and push it to the subscribers of its stream (book snapshots change the venue book). */
   publish(ev: MarketEvent): void;
   /** Replay one captured frame (combined `{"stream":..}`, a bare payload, or a REST depth snapshot line) as it is. */
   publishRaw(text: string, opts?: { readonly symbol?: string }): void;
-  /** Resolves when `opts.source` is exhausted (at once without one); rejects with its error. */
-  readonly sourceDone: Promise<void>;
-  /** Publish everything an async iterable yields (events encoded, strings raw); resolves at its end. */
-  feed(source: AsyncIterable<MarketEvent | string>): Promise<void>;
+  /** Resolves with the count when `opts.source` is exhausted (at once without one); rejects with its error. */
+  readonly sourceDone: Promise<number>;
+  /** Publish everything a source yields (events encoded, strings replayed raw), `everyMs` apart; resolves with the count. */
+  feed(source: Iterable<MarketEvent | string> | AsyncIterable<MarketEvent | string>, opts?: { readonly everyMs?: number }): Promise<number>;
+  /** Captured frames through publishRaw; `symbol` names the symbol of REST depth snapshot lines. */
+  replayRaw(lines: Iterable<string> | AsyncIterable<string>, opts?: { readonly everyMs?: number; readonly symbol?: string }): Promise<number>;
   /** Replay a capture file (`.jsonl`, `<ns> <json>` lines, optionally `.gz`): every line through publishRaw. */
   replayCapture(path: string, opts?: { readonly symbol?: string }): Promise<number>;
-  /** Hold every outgoing frame from now on ... */
-  hold(): void;
-  /** ... and send them all at once (a burst at a slow consumer). */
-  release(): void;
-  /** Drop every open connection: `terminate` (network loss, default) or `close` (a close frame, as at the 24 h mark). */
-  disconnect(mode?: 'terminate' | 'close'): number;
-  /** Silent stall: open connections stay open but get nothing more (no data, replies, pings or pongs). */
-  stall(): number;
   /** Open connections. */
   connections(): number;
   /** Streams subscribed on open connections (sorted, with duplicates across connections). */
@@ -193,14 +119,10 @@ export interface BinanceMockServer {
   close(): Promise<void>;
 }
 
-interface Conn {
-  readonly ws: WebSocket;
+interface Conn extends LoopbackConn {
   readonly route: BinanceWsRoute | 'root';
   combined: boolean;
   readonly subs: Set<string>;
-  stalled: boolean;
-  held: string | undefined;
-  readonly burst: string[];
   lastPong: number;
   window: { start: number; count: number };
   readonly timers: NodeJS.Timeout[];
@@ -238,15 +160,15 @@ const CHANNEL = /^(aggTrade|trade|forceOrder|markPrice(@1s)?|depth(5|10|20)?(@(0
 const ALL_MARKET = /^!(forceOrder|markPrice|ticker|miniTicker|bookTicker)@arr(@1s)?$|^!bookTicker$|^!forceOrder@arr$/;
 
 export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}): Promise<BinanceMockServer> {
-  const faults = new BinanceMockFaults();
-  const conns = new Set<Conn>();
+  const kit = new LoopbackKit<Conn>({ venue: 'binance', malformed });
+  const faults = kit.faults;
+  const conns = kit.conns;
   const markets = new Map<string, Market>();
   const listed = new Set((opts.symbols ?? []).map((s) => s.toUpperCase()));
   const listings = opts.listings ?? BinanceMockInstruments.fromSnapshot();
-  const stats: BinanceMockStats = { connectionsOpened: 0, subscribeRequests: 0, unsubscribeRequests: 0, listRequests: 0, refusals: 0, pingsSent: 0, pongsReceived: 0, framesSent: 0, restCalls: {} };
+  const stats: Omit<BinanceMockStats, 'framesSent'> = { connectionsOpened: 0, subscribeRequests: 0, unsubscribeRequests: 0, listRequests: 0, refusals: 0, pingsSent: 0, pongsReceived: 0, restCalls: {} };
   const restSpent: { at: number; weight: number }[] = [];
   const parser = createBinanceParser({ fileName: 'mock replay', symbol: undefined, instruments: new InstrumentRegistry() });
-  let holding = false;
 
   const market = (symbol: string): Market => {
     const s = symbol.toUpperCase();
@@ -262,52 +184,12 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
   // -------------------------------------------------------------------------------------------
   // Sending
 
-  const rawSend = (c: Conn, text: string): void => {
-    if (c.stalled || c.ws.readyState !== c.ws.OPEN) return;
-    if (holding) {
-      c.burst.push(text);
-      return;
-    }
-    c.ws.send(text);
-    stats.framesSent++;
-  };
-
-  /** Send one data frame on one connection, the held (reordered) frame after it. */
-  const sendData = (c: Conn, text: string): void => {
-    rawSend(c, text);
-    if (c.held !== undefined && c.held !== text) {
-      const h = c.held;
-      c.held = undefined;
-      rawSend(c, h);
-    }
-  };
-
   /**
-   * Deliver a frame published on any of `names` to the connections subscribed to them (`build`
-   * writes it for one connection: wrapped or raw). A fault is decided once per frame.
+   * Deliver a frame published on any of `names` to the connections subscribed to them on the
+   * route that serves it (`build` writes it for one connection: wrapped or raw).
    */
   const deliverWith = (names: readonly string[], build: (c: Conn, name: string) => string): void => {
-    for (const name of names) {
-      let fault: FrameFaultKind | undefined;
-      let decided = false;
-      for (const c of conns) {
-        if (!c.subs.has(name) || !routes(c.route, name)) continue;
-        if (!decided) {
-          fault = faults.take(name);
-          decided = true;
-        }
-        if (fault === 'drop') continue;
-        let text = build(c, name);
-        if (fault === 'malform') text = malform(text);
-        if (fault === 'truncate') text = text.slice(0, Math.max(1, Math.floor(text.length / 2)));
-        if (fault === 'reorder' && c.held === undefined) {
-          c.held = text;
-          continue;
-        }
-        sendData(c, text);
-        if (fault === 'duplicate') sendData(c, text);
-      }
-    }
+    for (const name of names) kit.publish(name, (c) => build(c, name), (c) => c.subs.has(name) && routes(c.route, name));
   };
 
   /** Deliver a payload (its JSON text), wrapped `{"stream":..,"data":..}` on combined connections. */
@@ -319,7 +201,7 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
 
   const keepTrade = (m: Market, ev: TradeEvent, a: number, f: number, l: number, rest?: BinanceRestAggTrade): KeptTrade => {
     const last = m.trades[m.trades.length - 1];
-    if (last !== undefined && a <= last.a) throw new BinanceLiveError('E_ENCODE', `trade ${m.symbol} id ${ev.id}`, `aggregate ids must increase (last ${last.a})`);
+    if (last !== undefined && a <= last.a) throw new LiveError('E_ENCODE', `trade ${m.symbol} id ${ev.id}`, `aggregate ids must increase (last ${last.a})`);
     const kept = { ev, a, f, l, rest };
     m.trades.push(kept);
     if (m.trades.length > (opts.historyLimit ?? 100_000)) m.trades.shift();
@@ -373,7 +255,7 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
   const sendDiff = (m: Market, ev: BookEvent): void => {
     const pu = m.lastU;
     const u = Number.isFinite(ev.seq) ? ev.seq : pu + 1;
-    if (!(u > pu) || !Number.isSafeInteger(u)) throw new BinanceLiveError('E_ENCODE', `book ${m.symbol} seq ${ev.seq}`, `update ids must increase (last ${pu})`);
+    if (!(u > pu) || !Number.isSafeInteger(u)) throw new LiveError('E_ENCODE', `book ${m.symbol} seq ${ev.seq}`, `update ids must increase (last ${pu})`);
     answerHolds(m, pu + 1);
     applyLevels(m.bids, ev.bids);
     applyLevels(m.asks, ev.asks);
@@ -427,7 +309,7 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
     try {
       msg = JSON.parse(text);
     } catch {
-      for (const c of conns) sendData(c, text); // garbage: everyone gets it
+      for (const c of conns) kit.data(c, text); // garbage: everyone gets it
       return;
     }
     if (!isObject(msg)) return;
@@ -437,7 +319,7 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
     if (data.e === undefined && typeof data.lastUpdateId === 'number') {
       // A REST depth snapshot line (hftbacktest captures one): the venue book from now on.
       const symbol = ro.symbol ?? (markets.size === 1 ? [...markets.keys()][0] : undefined);
-      if (symbol === undefined) throw new BinanceLiveError('E_ENCODE', 'publishRaw', 'a depth snapshot line names no symbol: pass { symbol }');
+      if (symbol === undefined) throw new LiveError('E_ENCODE', 'publishRaw', 'a depth snapshot line names no symbol: pass { symbol }');
       const [snap] = (parser.parse(data, NaN) ?? []) as BookEvent[];
       const m = market(symbol);
       m.bids.clear();
@@ -501,13 +383,9 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
   const reply = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void => {
     if (res.headersSent) return;
     const used = restSpent.reduce((s, x) => s + x.weight, 0);
-    const send = () => {
-      if (res.headersSent || res.destroyed) return;
-      res.writeHead(status, { 'content-type': 'application/json', 'x-mbx-used-weight-1m': String(used), ...headers });
-      res.end(body);
-    };
-    if (faults.restDelayMs > 0) setTimeout(send, faults.restDelayMs);
-    else send();
+    if (res.destroyed) return;
+    res.writeHead(status, { 'content-type': 'application/json', 'x-mbx-used-weight-1m': String(used), ...headers });
+    res.end(body);
   };
 
   const venueError = (res: ServerResponse, status: number, code: number, msg: string, headers?: Record<string, string>) => reply(res, status, JSON.stringify({ code, msg }), headers);
@@ -527,12 +405,8 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
       return venueError(res, 429, -1003, `Too many requests; current limit of IP(127.0.0.1) is ${budget} requests per minute. Please use the websocket for live updates to avoid polling the API.`, { 'retry-after': String(retryAfter) });
     }
     restSpent.push({ at: now, weight });
-    for (let i = 0; i < faults.rest.length; i++) {
-      const f = faults.rest[i];
-      if (!matches(f.path, path)) continue;
-      if (--f.left <= 0) faults.rest.splice(i, 1);
-      return venueError(res, f.status, -1001, 'Internal error; unable to process your request. Please try again.');
-    }
+    const failure = faults.takeRest(path);
+    if (failure) return venueError(res, failure.status, -1001, 'Internal error; unable to process your request. Please try again.');
     if (path === BINANCE_REST_PATHS.exchangeInfo) return reply(res, 200, JSON.stringify(listings.exchangeInfo()));
     if (path !== BINANCE_REST_PATHS.depth && path !== BINANCE_REST_PATHS.aggTrades && path !== BINANCE_REST_PATHS.openInterest) {
       res.writeHead(404, { 'content-type': 'text/html' });
@@ -584,10 +458,7 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
   });
   const wss = new WebSocketServer({ server: wsHttp, autoPong: false, perMessageDeflate: false });
 
-  const answer = (c: Conn, body: unknown): void => {
-    if (c.stalled || c.ws.readyState !== c.ws.OPEN) return;
-    c.ws.send(JSON.stringify(body));
-  };
+  const answer = (c: Conn, body: unknown): void => kit.reply(c, JSON.stringify(body));
 
   const onRequest = (c: Conn, text: string): void => {
     let req: unknown;
@@ -616,10 +487,11 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
           return answer(c, { result: null, id });
         }
         stats.subscribeRequests++;
-        const refused = params.map((p) => faults.refusals.find((r) => matches(r.stream, p))).find((r) => r !== undefined);
+        let refused: { code?: string; msg?: string } | undefined;
+        for (const p of params) if ((refused = faults.takeSubscription(p))) break;
         if (refused) {
           stats.refusals++;
-          return answer(c, { error: { code: refused.code, msg: refused.msg }, id });
+          return answer(c, { error: { code: refused.code === undefined ? 2 : Number(refused.code), msg: refused.msg ?? 'Invalid request: invalid stream' }, id });
         }
         if (!params.every(validStream)) {
           stats.refusals++;
@@ -651,18 +523,15 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
       return;
     }
     const c: Conn = {
-      ws,
+      ...loopbackConn(ws),
       route: (m[1] as BinanceWsRoute | undefined) ?? 'root',
       combined: m[2] === 'stream',
       subs: new Set([...(url.searchParams.get('streams')?.split('/') ?? []), ...(m[3]?.split('/') ?? [])].filter((s) => s !== '')),
-      stalled: false,
-      held: undefined,
-      burst: [],
       lastPong: Date.now(),
       window: { start: Date.now(), count: 0 },
       timers: [],
     };
-    conns.add(c);
+    kit.add(c);
     stats.connectionsOpened++;
     const incoming = (): boolean => {
       const now = Date.now();
@@ -684,7 +553,7 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
       incoming();
     });
     ws.on('close', () => {
-      conns.delete(c);
+      kit.remove(c);
       for (const t of c.timers) clearTimeout(t);
     });
     ws.on('error', () => undefined);
@@ -708,13 +577,11 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
   const wsPort = (wsHttp.address() as AddressInfo).port;
   const restPort = (http.address() as AddressInfo).port;
 
-  const feed = async (source: AsyncIterable<MarketEvent | string>): Promise<void> => {
-    for await (const item of source) {
-      if (typeof item === 'string') publishRaw(item);
-      else publish(item);
-    }
-  };
-  const sourceDone = opts.source ? feed(opts.source) : Promise.resolve();
+  const feed = (source: Iterable<MarketEvent | string> | AsyncIterable<MarketEvent | string>, o: { readonly everyMs?: number } = {}): Promise<number> =>
+    paced(source, (item) => (typeof item === 'string' ? publishRaw(item) : publish(item)), o.everyMs);
+  const replayRaw = (lines: Iterable<string> | AsyncIterable<string>, o: { readonly everyMs?: number; readonly symbol?: string } = {}): Promise<number> =>
+    paced(lines, (line) => publishRaw(splitCaptureLine(line).json, o), o.everyMs);
+  const sourceDone = opts.source ? feed(opts.source) : Promise.resolve(0);
   sourceDone.catch(() => undefined); // observed through `sourceDone`
 
   return {
@@ -726,42 +593,15 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
     publishRaw,
     sourceDone,
     feed,
+    replayRaw,
     async replayCapture(path, ro) {
       const buf = await readFile(path);
       const text = path.endsWith('.gz') ? gunzipSync(buf).toString('utf8') : buf.toString('utf8');
-      let n = 0;
-      for (const line of text.split('\n')) {
-        if (line.trim() === '') continue;
-        publishRaw(splitCaptureLine(line).json, ro);
-        n++;
-      }
-      return n;
-    },
-    hold() {
-      holding = true;
-    },
-    release() {
-      holding = false;
-      for (const c of conns) {
-        const frames = c.burst.splice(0);
-        for (const f of frames) rawSend(c, f);
-      }
-    },
-    disconnect(mode = 'terminate') {
-      const n = conns.size;
-      for (const c of conns) {
-        if (mode === 'close') c.ws.close(1000, 'closed by the server');
-        else c.ws.terminate();
-      }
-      return n;
-    },
-    stall() {
-      for (const c of conns) c.stalled = true;
-      return conns.size;
+      return replayRaw(text.split('\n'), ro);
     },
     connections: () => conns.size,
     subscriptions: () => [...conns].flatMap((c) => [...c.subs]).sort(),
-    stats: () => ({ ...stats, restCalls: { ...stats.restCalls } }),
+    stats: () => ({ ...stats, framesSent: kit.framesSent, restCalls: { ...stats.restCalls } }),
     book(symbol) {
       const m = market(symbol);
       return { lastUpdateId: m.lastU, ...sortedBook(m, Infinity) };
@@ -772,7 +612,7 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
         if (m.liq) clearTimeout(m.liq.timer);
         for (const h of m.holds) clearTimeout(h.timer);
       }
-      for (const c of conns) c.ws.terminate();
+      kit.closeAll();
       wss.close();
       http.closeAllConnections();
       wsHttp.closeAllConnections();
@@ -786,11 +626,6 @@ function listen(server: Server): Promise<void> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-}
-
-function matches(pattern: string | RegExp | undefined, value: string): boolean {
-  if (pattern === undefined) return true;
-  return typeof pattern === 'string' ? pattern === value : pattern.test(value);
 }
 
 /** Whether a connection on `route` receives `stream`: unrouted ones get only public data. */
@@ -831,7 +666,7 @@ function lowerBound(trades: readonly KeptTrade[], id: number): number {
 }
 
 /** Keep the JSON valid, break one field the parser reads: an order price, a price, a level. */
-function malform(text: string): string {
+function malformed(text: string): string {
   for (const re of [/("ap":)"[^"]*"/, /("p":)"[^"]*"/, /("b":\[\[)"[^"]*"/, /("a":\[\[)"[^"]*"/, /("openInterest":)"[^"]*"/]) {
     if (re.test(text)) return text.replace(re, '$1"x"');
   }

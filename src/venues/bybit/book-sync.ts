@@ -28,7 +28,7 @@ export type BookStep =
   /** No snapshot yet (or resyncing): drop it. */
   | { readonly kind: 'waiting' };
 
-export class BybitBookSequencer {
+export class BybitBookSync {
   private lastU = NaN;
   private lastTs = NaN;
   private phase: 'init' | 'synced' | 'resyncing' = 'init';

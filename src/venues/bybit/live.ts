@@ -15,14 +15,21 @@
 import { ParseError, UsageError } from '../../core/errors.ts';
 import type { BookEvent, CaptureRecord, TradeEvent } from '../../core/events.ts';
 import { isObject, type JsonObject } from '../json-fields.ts';
+import { pageOf, type BackfillGap } from '../live/backfill.ts';
+import { PacedRest } from '../live/rest.ts';
 import { ReconnectingSocket } from '../live/socket.ts';
+import { errorText, LiveError } from '../live/errors.ts';
+import { callHandler, deliverEvents, deliverGap } from '../live/handlers.ts';
+import { RecentKeys } from '../live/recent-keys.ts';
+import { StreamStat } from '../live/status.ts';
 import { LIVE_CHANNELS } from '../live/types.ts';
-import type { LiveChannel, LiveClient, LiveClientOptions, LiveGap, StreamState, StreamStatus } from '../live/types.ts';
-import { BybitBookSequencer } from './book-sync.ts';
-import { BybitLiveError, errorText } from './errors.ts';
+import type { LiveChannel, LiveClient, LiveClientOptions, LiveGap, StreamStatus } from '../live/types.ts';
+import { BybitBookSync } from './book-sync.ts';
 import { bybitMappers, parseBybitRecentTrades, type BybitMapper } from './parse.ts';
-import { BybitTickerMerger, RecentKeys } from './stream-state.ts';
-import { bybitRestBase, bybitWsBase, BYBIT_PUBLIC_LINEAR_PATH, publicLinearUrl, recentTradeUrl } from './urls.ts';
+import { BybitBackfillPlanner } from './backfill.ts';
+import { BYBIT_REST_POLICY } from './rest.ts';
+import { BybitTickerMerger } from './ticker-merge.ts';
+import { bybitRestBase, bybitWsBase, publicLinearUrl } from './urls.ts';
 import type { BybitOpRequest } from './wire.ts';
 
 /** Order-book depths the client subscribes to (Bybit linear also has 1, which only sends snapshots, and 1000). */
@@ -35,12 +42,8 @@ export interface BybitLiveOptions extends LiveClientOptions {
   readonly pingEveryMs?: number;
   /** A book waiting for its snapshot this long is resubscribed again. Default 10 000 ms. */
   readonly resyncTimeoutMs?: number;
-  /** REST call timeout (trade back-fill). Default 10 000 ms. */
-  readonly restTimeoutMs?: number;
   /** Trades asked from `/v5/market/recent-trade` to back-fill a disconnect (1..1000). Default 1000, the maximum. */
   readonly backfillLimit?: number;
-  /** Uniform [0, 1) for the reconnect jitter (tests). */
-  readonly random?: () => number;
 }
 
 /**
@@ -52,7 +55,7 @@ const DEFAULT_BACKOFF = { initialMs: 1000, maxMs: 30_000, jitter: 0.5 } as const
 /** "for one public connection, you cannot have length of "args" array over 21,000 characters" (v5/ws/connect). */
 const MAX_ARGS_CHARS = 21_000;
 /** The status row of the connection itself (frames that belong to no topic, pongs, acks). */
-export const BYBIT_CONNECTION_STREAM = BYBIT_PUBLIC_LINEAR_PATH;
+export const BYBIT_CONNECTION_STREAM = 'connection:linear';
 
 const TOPIC_OF_CHANNEL: Record<LiveChannel, string> = {
   trades: 'publicTrade',
@@ -61,19 +64,17 @@ const TOPIC_OF_CHANNEL: Record<LiveChannel, string> = {
   ticker: 'tickers',
 };
 
-type MutableStatus = { -readonly [K in keyof StreamStatus]: StreamStatus[K] };
-
 interface Stream {
   readonly topic: string;
   readonly symbol: string;
   readonly channel: LiveChannel;
   readonly mapper: BybitMapper;
-  readonly status: MutableStatus;
+  readonly status: StreamStat;
   /** Acked or delivered on some connection: a disconnect then loses its data (a gap). */
   live: boolean;
   /** The subscription was refused: `lastError` keeps Bybit's reason until it succeeds. */
   refused: boolean;
-  readonly book?: BybitBookSequencer;
+  readonly book?: BybitBookSync;
   readonly ticker?: BybitTickerMerger;
   /** Pending snapshot (after subscribe or a resync request). */
   snapshotTimer?: NodeJS.Timeout;
@@ -98,9 +99,11 @@ export class BybitLiveClient implements LiveClient {
   private readonly streams = new Map<string, Stream>();
   private readonly bySymbol = new Map<string, Stream[]>();
   private readonly symbols = new Map<string, SymbolState>();
-  private readonly connection: MutableStatus;
+  private readonly connection: StreamStat;
+  private readonly reporter = (st: StreamStatus) => this.reportTo(st);
   private readonly pending = new Map<string, readonly string[]>();
-  private readonly aborts = new Set<AbortController>();
+  private readonly rest: PacedRest;
+  private readonly planner: BybitBackfillPlanner;
   private socket: ReconnectingSocket | undefined;
   private stopped = false;
   private reqSeq = 0;
@@ -118,6 +121,8 @@ export class BybitLiveClient implements LiveClient {
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`bybit live: backfillLimit must be 1..1000, got ${limit}`);
     this.wsUrl = publicLinearUrl(bybitWsBase(o.wsUrl));
     this.restBase = bybitRestBase(o.restUrl);
+    this.rest = new PacedRest(BYBIT_REST_POLICY, { timeoutMs: o.restTimeoutMs, now: o.now });
+    this.planner = new BybitBackfillPlanner(this.restBase, limit);
     const channels = o.channels ?? LIVE_CHANNELS;
     const mappers = bybitMappers(o.instruments, { bookDepth: depth });
     const mapperOf = (channel: LiveChannel) => mappers.find((m) => m.channel === TOPIC_OF_CHANNEL[channel])!;
@@ -140,10 +145,10 @@ export class BybitLiveClient implements LiveClient {
           symbol,
           channel,
           mapper,
-          status: newStatus(topic),
+          status: new StreamStat('bybit', topic, this.reporter),
           live: false,
           refused: false,
-          book: channel === 'book' ? new BybitBookSequencer() : undefined,
+          book: channel === 'book' ? new BybitBookSync() : undefined,
           ticker: channel === 'ticker' ? new BybitTickerMerger() : undefined,
         };
         this.streams.set(topic, s);
@@ -155,7 +160,7 @@ export class BybitLiveClient implements LiveClient {
     if (argsChars > MAX_ARGS_CHARS) {
       throw new UsageError(`bybit live: ${this.streams.size} topics are ${argsChars} characters of "args"; Bybit allows ${MAX_ARGS_CHARS} per connection: split the symbols over several clients`);
     }
-    this.connection = newStatus(BYBIT_CONNECTION_STREAM);
+    this.connection = new StreamStat('bybit', BYBIT_CONNECTION_STREAM, this.reporter);
   }
 
   private now(): number {
@@ -180,15 +185,15 @@ export class BybitLiveClient implements LiveClient {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const a of this.aborts) a.abort();
+    this.rest.close();
     for (const s of this.streams.values()) clearTimeout(s.snapshotTimer);
     await this.socket?.stop();
-    this.setState(this.connection, 'down');
-    for (const s of this.streams.values()) this.setState(s.status, 'down');
+    this.connection.set('down');
+    for (const s of this.streams.values()) s.status.set('down');
   }
 
   status(): StreamStatus[] {
-    return [{ ...this.connection }, ...[...this.streams.values()].map((s) => ({ ...s.status }))];
+    return [this.connection.snapshot(), ...[...this.streams.values()].map((s) => s.status.snapshot())];
   }
 
   // -------------------------------------------------------------------------------------------
@@ -197,12 +202,12 @@ export class BybitLiveClient implements LiveClient {
   private onOpen(reconnect: boolean): void {
     this.pending.clear();
     if (reconnect) this.connection.reconnects++;
-    this.setState(this.connection, 'connected');
+    this.connection.set('connected');
     for (const s of this.streams.values()) {
       if (reconnect) s.status.reconnects++;
       s.book?.reset();
       s.ticker?.reset();
-      this.setState(s.status, 'connecting');
+      s.status.set('connecting');
     }
     // One request per symbol: a refused symbol costs only its own topics.
     for (const list of this.bySymbol.values()) {
@@ -214,12 +219,11 @@ export class BybitLiveClient implements LiveClient {
   private onDown(reason: string): void {
     if (this.stopped) return;
     this.pending.clear();
-    this.connection.lastError = `[E_DISCONNECT] ${reason}`;
-    this.setState(this.connection, 'down', true);
+    this.connection.set('down', errorText(new LiveError('E_DISCONNECT', BYBIT_CONNECTION_STREAM, reason)));
     for (const s of this.streams.values()) {
       clearTimeout(s.snapshotTimer);
-      if (!s.refused) s.status.lastError = `[E_DISCONNECT] ${reason}`;
-      this.setState(s.status, 'down', true);
+      // A refused stream keeps Bybit's reason.
+      s.status.set('down', s.refused ? undefined : errorText(new LiveError('E_DISCONNECT', s.topic, reason)));
     }
     for (const sym of this.symbols.values()) {
       if (Number.isNaN(sym.backfillFrom) && !Number.isNaN(sym.lastTradeTs)) sym.backfillFrom = sym.lastTradeTs;
@@ -249,8 +253,7 @@ export class BybitLiveClient implements LiveClient {
     const ms = this.o.resyncTimeoutMs ?? 10_000;
     s.snapshotTimer = setTimeout(() => {
       if (this.stopped || !this.socket?.connected || s.refused) return;
-      s.status.lastError = errorText(new BybitLiveError('E_RESYNC', `no snapshot within ${ms} ms: resubscribing`, s.topic));
-      this.report(s.status);
+      s.status.error(errorText(new LiveError('E_RESYNC', s.topic, `no snapshot within ${ms} ms: resubscribing`)));
       this.resync(s);
     }, ms);
   }
@@ -260,23 +263,23 @@ export class BybitLiveClient implements LiveClient {
 
   private onFrame(text: string, localMs: number, localNs: bigint): void {
     const n = ++this.frameNo;
-    this.safely(() => this.o.handlers.onRawFrame?.(text, localNs));
+    callHandler(this.connection, 'onRawFrame', () => this.o.handlers.onRawFrame?.(text, localNs));
     this.connection.messages++;
     this.connection.lastMessageAt = localMs;
     let msg: unknown;
     try {
       msg = JSON.parse(text);
     } catch (e) {
-      this.malformed(text, n, new ParseError('E_JSON', `invalid JSON: ${(e as Error).message}`), localMs);
+      this.badFrame(text, n, new ParseError('E_JSON', `invalid JSON: ${(e as Error).message}`), localMs);
       return;
     }
     if (!isObject(msg)) {
-      this.malformed(text, n, new ParseError('E_MESSAGE', 'expected a JSON object'), localMs);
+      this.badFrame(text, n, new ParseError('E_MESSAGE', 'expected a JSON object'), localMs);
       return;
     }
     if (typeof msg.topic !== 'string') {
       if (typeof msg.op === 'string') this.onOpReply(msg);
-      else this.malformed(text, n, new ParseError('E_MESSAGE', 'neither a topic frame nor an op reply', 'topic'), localMs);
+      else this.badFrame(text, n, new ParseError('E_MESSAGE', 'neither a topic frame nor an op reply', 'topic'), localMs);
       return;
     }
     const s = this.streams.get(msg.topic);
@@ -287,26 +290,25 @@ export class BybitLiveClient implements LiveClient {
     try {
       this.onData(s, msg, text, localMs);
     } catch (e) {
-      this.parseFailed(s.status, n, e);
+      this.parseError(s.status, n, e);
     }
   }
 
   /** A frame that could not be decoded: counted on its topic when the text names one, else on the connection. */
-  private malformed(text: string, n: number, e: ParseError, localMs: number): void {
+  private badFrame(text: string, n: number, e: ParseError, localMs: number): void {
     const topic = /"topic"\s*:\s*"([^"]+)"/.exec(text)?.[1];
     const s = topic === undefined ? undefined : this.streams.get(topic);
     if (s) {
       s.status.messages++;
       s.status.lastMessageAt = localMs;
     }
-    this.parseFailed(s?.status ?? this.connection, n, e);
+    this.parseError(s?.status ?? this.connection, n, e);
   }
 
-  private parseFailed(st: MutableStatus, n: number, e: unknown): void {
+  private parseError(st: StreamStat, n: number, e: unknown): void {
     st.parseErrors++;
-    if (e instanceof ParseError) e.at(`frame ${n}${st === this.connection ? '' : ` (${st.stream})`}`);
-    st.lastError = errorText(e);
-    this.report(st);
+    if (e instanceof ParseError) e.at(`${st.stream} frame ${n}`);
+    st.error(errorText(e));
   }
 
   private onData(s: Stream, msg: JsonObject, text: string, localMs: number): void {
@@ -342,10 +344,10 @@ export class BybitLiveClient implements LiveClient {
       s.refused = false;
       s.status.lastError = null;
     }
-    if ((s.status.state === 'connecting' || s.status.state === 'down') && (!s.book || s.book.synced)) this.setState(s.status, 'connected');
+    if ((s.status.state === 'connecting' || s.status.state === 'down') && (!s.book || s.book.synced)) s.status.set('connected');
     if (!Number.isNaN(ts)) {
       if (!(ts <= this.lastDataTs)) this.lastDataTs = ts;
-      this.lag(s, localMs - ts);
+      this.lag(s, localMs, ts);
       if (this.downSince) this.reportDisconnect(ts);
     }
   }
@@ -363,12 +365,12 @@ export class BybitLiveClient implements LiveClient {
           if (s.status.state !== 'resyncing') s.status.resyncs++;
           this.gap(s, { kind: 'book_resync', fromTs: step.gap.fromTs, toTs: step.gap.toTs, backfilled: false, detail: `${s.topic}: ${step.gap.detail}` });
         }
-        this.setState(s.status, 'connected');
+        s.status.set('connected');
         this.emit(s, [ev], localMs);
         return;
       case 'gap':
         s.status.resyncs++;
-        this.setState(s.status, 'resyncing');
+        s.status.set('resyncing');
         this.resync(s);
         return;
       case 'stale':
@@ -384,16 +386,11 @@ export class BybitLiveClient implements LiveClient {
   }
 
   private emit(s: Stream, events: readonly CaptureRecord[], localMs: number): void {
-    if (events.length === 0) return;
-    s.status.events += events.length;
-    this.safely(() => this.o.handlers.onEvents(events, localMs), s.status);
+    deliverEvents(this.o.handlers, s.status, events, localMs);
   }
 
-  private lag(s: Stream, lagMs: number): void {
-    s.status.lagMs = lagMs;
-    const warn = this.o.lagWarnMs ?? 2000;
-    if (s.status.state === 'connected' && lagMs > warn) this.setState(s.status, 'lagging');
-    else if (s.status.state === 'lagging' && lagMs <= warn) this.setState(s.status, 'connected');
+  private lag(s: Stream, localMs: number, exchangeTs: number): void {
+    s.status.lag(localMs, exchangeTs, this.o.lagWarnMs ?? 2000);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -408,8 +405,7 @@ export class BybitLiveClient implements LiveClient {
     const reqId = typeof msg.req_id === 'string' ? msg.req_id : '';
     if (op !== 'subscribe') {
       if (!ok) {
-        this.connection.lastError = errorText(new BybitLiveError('E_OP', `Bybit refused ${op || 'a request'}: ${retMsg}`));
-        this.report(this.connection);
+        this.connection.error(errorText(new LiveError('E_OP', BYBIT_CONNECTION_STREAM, `Bybit refused ${op || 'a request'}: ${retMsg}`)));
       }
       return;
     }
@@ -427,16 +423,14 @@ export class BybitLiveClient implements LiveClient {
         s.live = true;
         if (s.refused) {
           s.refused = false;
-          s.status.lastError = null;
-          this.report(s.status);
+          s.status.clearError();
         }
-        if (s.status.state === 'connecting' && !s.book) this.setState(s.status, 'connected');
+        if (s.status.state === 'connecting' && !s.book) s.status.set('connected');
         if (s.channel === 'trades') this.backfill(s);
       } else {
         s.refused = true;
         clearTimeout(s.snapshotTimer);
-        s.status.lastError = errorText(new BybitLiveError('E_SUBSCRIBE', `Bybit refused the subscription: ${retMsg}`, topic));
-        this.setState(s.status, 'down', true);
+        s.status.set('down', errorText(new LiveError('E_SUBSCRIBE', topic, `Bybit refused the subscription: ${retMsg}`)));
       }
     }
   }
@@ -445,10 +439,8 @@ export class BybitLiveClient implements LiveClient {
   // Gaps
 
   private gap(s: Stream, g: Omit<LiveGap, 'venue' | 'symbol'>): void {
-    s.status.gaps++;
-    const gap: LiveGap = { venue: 'bybit', symbol: s.symbol, ...g };
-    this.safely(() => this.o.handlers.onGap?.(gap), s.status);
-    this.report(s.status);
+    deliverGap(this.o.handlers, s.status, { venue: 'bybit', symbol: s.symbol, ...g });
+    s.status.report();
   }
 
   /** First data frame after a reconnect: what every stream (but trades, back-filled) missed while down. */
@@ -475,13 +467,13 @@ export class BybitLiveClient implements LiveClient {
     sym.backfillFrom = NaN;
     sym.held = [];
     const limit = this.o.backfillLimit ?? 1000;
-    const url = recentTradeUrl(this.restBase, s.symbol, limit);
-    const abort = new AbortController();
-    this.aborts.add(abort);
-    const timer = setTimeout(() => abort.abort(), this.o.restTimeoutMs ?? 10_000);
+    const gap: BackfillGap = { symbol: s.symbol, fromId: NaN, toId: undefined, fromTs };
+    // recent-trade has no cursor: one request is all Bybit serves.
+    const budget = { maxRequests: Math.min(1, this.o.backfillMaxRequests ?? 1) };
+    const step = this.planner.next(gap, [], budget, this.now());
+    if (step.kind !== 'fetch') return;
+    const url = step.url;
     const done = (events: TradeEvent[], error: unknown) => {
-      clearTimeout(timer);
-      this.aborts.delete(abort);
       const held = sym.held ?? [];
       sym.held = undefined;
       if (this.stopped) return;
@@ -491,80 +483,42 @@ export class BybitLiveClient implements LiveClient {
       this.emitTrades(s, sym, events, localTs);
       for (const h of held) this.emitTrades(s, sym, h.events, h.localTs);
       if (error !== undefined) {
-        s.status.lastError = errorText(error);
+        s.status.lastError = errorText(new LiveError('E_BACKFILL', s.topic, `back-fill failed: ${error instanceof Error ? error.message : String(error)}`));
         const toTs = held.length > 0 && held[0].events.length > 0 ? held[0].events[0].ts : localTs;
         this.gap(s, { kind: 'disconnect', fromTs, toTs, backfilled: false, detail: `${s.topic}: disconnected; the REST back-fill failed (${s.status.lastError})` });
         return;
       }
       const oldest = events[0]?.ts ?? NaN;
-      const covered = events.length === 0 || oldest <= fromTs;
+      const verdict = this.planner.next(gap, [pageOf([], events.map((e) => e.ts))], budget, this.now());
+      const covered = verdict.kind === 'done' && verdict.reason === 'covered';
       this.gap(s, covered
         ? { kind: 'disconnect', fromTs, toTs: events.at(-1)?.ts ?? fromTs, backfilled: true, detail: `${s.topic}: disconnected; back-filled ${events.length} trades from ${url}` }
         : { kind: 'disconnect', fromTs, toTs: oldest, backfilled: false, detail: `${s.topic}: disconnected; the ${limit} most recent trades from REST reach back only to ${oldest}: trades after ${fromTs} and before it are lost` });
     };
-    fetch(url, { signal: abort.signal })
-      .then(async (res) => {
-        if (!res.ok) throw new BybitLiveError('E_HTTP', `HTTP ${res.status}`, url);
-        let body: unknown;
+    this.rest
+      .get(url)
+      .then(({ body, localMs }) => {
         try {
-          body = await res.json();
-        } catch (e) {
-          throw new ParseError('E_JSON', `invalid JSON: ${(e as Error).message}`).at(url);
-        }
-        try {
-          return parseBybitRecentTrades(body, this.o.instruments, this.now());
+          return parseBybitRecentTrades(body, this.o.instruments, localMs);
         } catch (e) {
           throw e instanceof ParseError ? e.at(url) : e;
         }
       })
       .then(
         (events) => done(events, undefined),
-        (e: unknown) => done([], e instanceof Error && e.name === 'AbortError' ? new BybitLiveError('E_HTTP', 'timed out or stopped', url) : e instanceof TypeError ? new BybitLiveError('E_HTTP', e.message, url) : e),
+        (e: unknown) => done([], e),
       );
   }
 
   // -------------------------------------------------------------------------------------------
   // Status
 
-  private setState(st: MutableStatus, state: StreamState, force = false): void {
-    if (st.state === state && !force) return;
-    st.state = state;
-    this.report(st);
-  }
-
-  private report(st: MutableStatus): void {
+  private reportTo(st: StreamStatus): void {
     try {
-      this.o.handlers.onStatus?.({ ...st });
+      this.o.handlers.onStatus?.(st);
     } catch (e) {
       // Reported nowhere else (onStatus is the reporter): kept on the connection row.
-      this.connection.lastError = `[E_HANDLER] onStatus: ${e instanceof Error ? e.message : String(e)}`;
+      this.connection.lastError = errorText(new LiveError('E_HANDLER', BYBIT_CONNECTION_STREAM, `onStatus threw: ${e instanceof Error ? e.message : String(e)}`));
     }
   }
-
-  /** A handler that throws must not take the connection down: its error is kept in `lastError`. */
-  private safely(f: () => void, st: MutableStatus = this.connection): void {
-    try {
-      f();
-    } catch (e) {
-      st.lastError = `[E_HANDLER] ${e instanceof Error ? e.message : String(e)}`;
-      this.report(st);
-    }
-  }
-}
-
-function newStatus(stream: string): MutableStatus {
-  return {
-    venue: 'bybit',
-    stream,
-    state: 'connecting',
-    messages: 0,
-    events: 0,
-    reconnects: 0,
-    resyncs: 0,
-    gaps: 0,
-    parseErrors: 0,
-    lastMessageAt: NaN,
-    lagMs: NaN,
-    lastError: null,
-  };
 }

@@ -21,19 +21,21 @@
  *                  (frames captured from Bybit's linear stream in public probe notes; the docs give none)
  *   data frames    encode.ts (each shape cites its capture file and line)
  *
- * Faults, each switchable per test: `disconnect()`, `stall()` (silent, pings ignored), and
- * `inject(kind, { count, topic })` for the next frames: `drop` (on a book topic: a skipped `u`),
- * `duplicate`, `reorder`, `truncate`, `malformed`, `refuse` (subscription error) and `rest_error`;
- * `hold()` / `release()` burst every frame at once (a slow consumer's backlog).
+ * Faults: `faults`, the API every loopback server shares (src/venues/live/mock-kit.ts), streams
+ * named by topic (`orderbook.200.BTCUSDT`). Here a sequence gap on a book topic spends its `u`; a
+ * malformed frame has a price that is not a number (`u` as text on a book); a subscription error
+ * is `error:handler not found,topic:..`; a REST error is a bare HTTP status. Bybit's own event:
+ * `restartBookService` (snapshots with `u` = 1).
  */
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { BookEvent, BookLevel, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../../core/events.ts';
 import { InstrumentRegistry } from '../../core/instruments.ts';
 import type { Contract } from '../json-fields.ts';
+import { LoopbackKit, loopbackConn, paced, type LoopbackConn, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
 import {
   decimalText,
   encodeBook,
@@ -75,29 +77,6 @@ export interface BybitMockServerOptions {
   readonly listings?: BybitMockInstruments;
 }
 
-export type BybitMockFault =
-  /** Do not send the next frames; on an orderbook topic the `u` is spent: a sequence gap. */
-  | 'drop'
-  /** Send the next frames twice. */
-  | 'duplicate'
-  /** Hold the next frame back and send it after the frame that follows it. */
-  | 'reorder'
-  /** Send only the first half of the next frames' text. */
-  | 'truncate'
-  /** Send the next frames with one field made invalid (a price that is not a number, `u` as text...). */
-  | 'malformed'
-  /** Refuse the next subscriptions to matching topics with Bybit's error reply. */
-  | 'refuse'
-  /** Answer the next REST calls with HTTP 503. */
-  | 'rest_error';
-
-export interface BybitFaultOptions {
-  /** How many frames (subscriptions, REST calls) it applies to. Default 1. */
-  readonly count?: number;
-  /** Only frames of matching topics (REST: matching paths). Default: any. */
-  readonly topic?: string | RegExp;
-}
-
 export interface BybitMockStats {
   /** Connections open now. */
   readonly connections: number;
@@ -110,7 +89,7 @@ export interface BybitMockStats {
   readonly restRequests: number;
 }
 
-export interface BybitMockServer {
+export interface BybitMockServer extends LoopbackVenueServer {
   /** The venue's instruments (list a new contract, change a status, page size): served by REST. */
   readonly listings: BybitMockInstruments;
   /** WebSocket base, `ws://127.0.0.1:<port>` (the client appends `/v5/public/linear`). */
@@ -125,15 +104,8 @@ export interface BybitMockServer {
   replayRaw(lines: Iterable<string> | AsyncIterable<string>, opts?: { readonly everyMs?: number }): Promise<number>;
   /** Send any text to every connection. */
   sendRaw(text: string): void;
-  /** Arm a fault for the next matching frames. */
-  inject(kind: BybitMockFault, opts?: BybitFaultOptions): void;
-  /** Close every connection now (as a network drop: no close frame). */
-  disconnect(): void;
-  /** Every open connection goes silent: no frame, no pong. New connections are served normally. */
-  stall(): void;
-  /** Queue every outgoing frame until `release()`, which writes them all at once. */
-  hold(): void;
-  release(): void;
+  /** The fault API shared by every loopback server (src/venues/live/mock-kit.ts). */
+  readonly faults: MockFaults;
   /** Bybit restarted its book service: every window of `symbol` sends a snapshot with `u` = 1. */
   restartBookService(symbol: string): void;
   /** The venue's book as a `depth` subscriber holds it (the reference for tests). */
@@ -146,23 +118,13 @@ export interface BybitMockServer {
   close(): Promise<void>;
 }
 
-interface Conn {
-  readonly ws: WebSocket;
+interface Conn extends LoopbackConn {
   readonly id: string;
   readonly topics: Set<string>;
   /** Ticker topics that already got their snapshot. */
   readonly tickerSnapshot: Set<string>;
   /** Book topics subscribed before the book was known: their snapshot goes with the first update. */
   readonly bookPending: Set<string>;
-  stalled: boolean;
-  heldBack: string | undefined;
-  heldTimer: NodeJS.Timeout | undefined;
-}
-
-interface Rule {
-  readonly kind: BybitMockFault;
-  left: number;
-  readonly topic: string | RegExp | undefined;
 }
 
 interface SymbolState {
@@ -188,10 +150,6 @@ interface SymbolState {
 const TOPIC = /^(publicTrade|allLiquidation|tickers)\.([A-Z0-9]+)$|^orderbook\.(1|50|200|500|1000)\.([A-Z0-9]+)$/;
 const OI_BUCKET_MS: Record<string, number> = { '5min': 300_000, '15min': 900_000, '30min': 1_800_000, '1h': 3_600_000, '4h': 14_400_000, '1d': 86_400_000 };
 
-function matches(pattern: string | RegExp | undefined, text: string): boolean {
-  return pattern === undefined || (typeof pattern === 'string' ? pattern === text : pattern.test(text));
-}
-
 /** Start a loopback Bybit on 127.0.0.1 (two ephemeral ports: stream and REST). */
 export async function startBybitMockServer(opts: BybitMockServerOptions = {}): Promise<BybitMockServer> {
   const now = opts.now ?? Date.now;
@@ -202,12 +160,12 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
   const listed = opts.symbols ? new Set(opts.symbols) : undefined;
   const historyCap = opts.tradeHistory ?? 1000;
   const mappers = bybitMappers(instruments);
-  const conns = new Set<Conn>();
-  const rules: Rule[] = [];
+  const kit = new LoopbackKit<Conn>({ venue: 'bybit', malformed });
+  const faults = kit.faults;
+  const conns = kit.conns;
   const received: string[] = [];
-  const stats = { connections: 0, connectionsTotal: 0, pings: 0, subscribeRequests: 0, unsubscribeRequests: 0, framesSent: 0, restRequests: 0 };
+  const stats = { connections: 0, connectionsTotal: 0, pings: 0, subscribeRequests: 0, unsubscribeRequests: 0, restRequests: 0 };
   const symbols = new Map<string, SymbolState>();
-  let holding: [Conn, string][] | undefined;
   let liquidationTimer: NodeJS.Timeout | undefined;
 
   const stateOf = (symbol: string): SymbolState => {
@@ -219,70 +177,13 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
     return s;
   };
 
-  const takeRule = (kind: readonly BybitMockFault[], target: string): Rule | undefined => {
-    const r = rules.find((x) => x.left > 0 && kind.includes(x.kind) && matches(x.topic, target));
-    if (r) r.left--;
-    return r;
-  };
-
   // ------------------------------------------------------------------------------------------
   // Writing
 
-  const write = (c: Conn, text: string) => {
-    if (c.stalled || c.ws.readyState !== c.ws.OPEN) return;
-    if (holding) {
-      holding.push([c, text]);
-      return;
-    }
-    c.ws.send(text);
-  };
-
   /** Control replies (acks, pongs): never subject to frame faults. */
-  const reply = (c: Conn, body: Record<string, unknown>) => write(c, JSON.stringify(body));
-
-  const writeData = (c: Conn, text: string) => {
-    write(c, text);
-    if (!c.stalled) stats.framesSent++;
-  };
-
-  /** A data frame to one connection, through the armed faults. */
-  const sendData = (c: Conn, topic: string, text: string) => {
-    if (c.stalled) return;
-    const rule = takeRule(['drop', 'duplicate', 'reorder', 'truncate', 'malformed'], topic);
-    let out = [text];
-    switch (rule?.kind) {
-      case 'drop':
-        return;
-      case 'duplicate':
-        out = [text, text];
-        break;
-      case 'truncate':
-        out = [text.slice(0, Math.ceil(text.length / 2))];
-        break;
-      case 'malformed':
-        out = [corrupt(text)];
-        break;
-      case 'reorder':
-        flushHeld(c);
-        c.heldBack = text;
-        c.heldTimer = setTimeout(() => flushHeld(c), 100);
-        return;
-    }
-    for (const t of out) writeData(c, t);
-    flushHeld(c);
-  };
-
-  const flushHeld = (c: Conn) => {
-    clearTimeout(c.heldTimer);
-    c.heldTimer = undefined;
-    const t = c.heldBack;
-    c.heldBack = undefined;
-    if (t !== undefined) writeData(c, t);
-  };
-
-  const broadcast = (topic: string, text: string) => {
-    for (const c of conns) if (c.topics.has(topic)) sendData(c, topic, text);
-  };
+  const reply = (c: Conn, body: Record<string, unknown>) => kit.reply(c, JSON.stringify(body));
+  const writeData = (c: Conn, text: string) => kit.data(c, text);
+  const broadcast = (topic: string, text: string) => kit.publish(topic, text, (c) => c.topics.has(topic));
 
   // ------------------------------------------------------------------------------------------
   // Venue state
@@ -308,11 +209,15 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
     for (const d of st.book.deltas()) {
       const topic = `orderbook.${d.depth}.${ev.symbol}`;
       const delta = bookFrame(ev.symbol, d.depth, 'delta', d.bids, d.asks, d.u, ev.ts);
+      // A subscriber still waiting for its snapshot gets the snapshot (which holds this change) instead.
+      const fresh = new Set<Conn>();
       for (const c of conns) {
-        if (!c.topics.has(topic)) continue;
-        if (c.bookPending.delete(topic)) writeData(c, snapshotFrame(st.book, d.depth));
-        else sendData(c, topic, delta);
+        if (c.topics.has(topic) && c.bookPending.delete(topic)) {
+          writeData(c, snapshotFrame(st.book, d.depth));
+          fresh.add(c);
+        }
       }
+      kit.publish(topic, delta, (c) => c.topics.has(topic) && !fresh.has(c));
     }
   };
 
@@ -366,12 +271,16 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
     st.tickerTs = ev.ts;
     if (data.singleOpenInterest !== undefined) st.openInterest.set(ev.ts, Number(data.singleOpenInterest));
     const topic = `tickers.${ev.symbol}`;
-    for (const c of conns) {
-      if (!c.topics.has(topic)) continue;
-      const first = !c.tickerSnapshot.has(topic);
-      c.tickerSnapshot.add(topic);
-      sendData(c, topic, JSON.stringify(tickerFrame(first ? 'snapshot' : 'delta', first ? st.ticker : changed, st.cs, ev.ts)));
-    }
+    const full = st.ticker;
+    kit.publish(
+      topic,
+      (c) => {
+        const first = !c.tickerSnapshot.has(topic);
+        c.tickerSnapshot.add(topic);
+        return JSON.stringify(tickerFrame(first ? 'snapshot' : 'delta', first ? full : changed, st.cs, ev.ts));
+      },
+      (c) => c.topics.has(topic),
+    );
   };
 
   const publish = (...events: MarketEvent[]) => {
@@ -449,7 +358,7 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
     for (const t of topics) {
       const m = TOPIC.exec(t);
       const symbol = m?.[2] ?? m?.[4];
-      if (!m || (listed && !listed.has(symbol!)) || takeRule(['refuse'], t)) {
+      if (!m || (listed && !listed.has(symbol!)) || faults.takeSubscription(t)) {
         reply(c, { success: false, ret_msg: `error:handler not found,topic:${t}`, ...base });
         return;
       }
@@ -522,15 +431,14 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: BYBIT_PUBLIC_LINEAR_PATH, perMessageDeflate: false });
   await once(wss, 'listening');
   wss.on('connection', (ws) => {
-    const c: Conn = { ws, id: randomUUID(), topics: new Set(), tickerSnapshot: new Set(), bookPending: new Set(), stalled: false, heldBack: undefined, heldTimer: undefined };
-    conns.add(c);
+    const c: Conn = { ...loopbackConn(ws), id: randomUUID(), topics: new Set(), tickerSnapshot: new Set(), bookPending: new Set() };
+    kit.add(c);
     stats.connectionsTotal++;
     stats.connections = conns.size;
     ws.on('message', (data) => onClientText(c, data.toString()));
     ws.on('error', () => {});
     ws.on('close', () => {
-      clearTimeout(c.heldTimer);
-      conns.delete(c);
+      kit.remove(c);
       stats.connections = conns.size;
     });
   });
@@ -546,8 +454,9 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
   const onRest = (req: IncomingMessage, res: ServerResponse) => {
     stats.restRequests++;
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (takeRule(['rest_error'], url.pathname)) {
-      res.writeHead(503, { 'content-type': 'text/plain' }).end('Service Unavailable');
+    const failure = faults.takeRest(url.pathname);
+    if (failure) {
+      res.writeHead(failure.status, { 'content-type': 'text/plain' }).end('Service Unavailable');
       return;
     }
     const q = url.searchParams;
@@ -604,52 +513,17 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
   const wsPort = (wss.address() as AddressInfo).port;
   const restPort = (http.address() as AddressInfo).port;
 
-  const pace = (everyMs: number | undefined) => (everyMs ? new Promise((r) => setTimeout(r, everyMs)) : undefined);
-
   return {
     listings,
     wsUrl: `ws://127.0.0.1:${wsPort}`,
     restUrl: `http://127.0.0.1:${restPort}`,
     publish,
-    async feed(source, o = {}) {
-      let n = 0;
-      for await (const e of source as AsyncIterable<MarketEvent>) {
-        publish(e);
-        n++;
-        await pace(o.everyMs);
-      }
-      return n;
-    },
-    async replayRaw(lines, o = {}) {
-      let n = 0;
-      for await (const line of lines as AsyncIterable<string>) {
-        if (line.trim() === '') continue;
-        replayFrame(line);
-        n++;
-        await pace(o.everyMs);
-      }
-      return n;
-    },
+    feed: (source, o = {}) => paced(source, (e) => publish(e), o.everyMs),
+    replayRaw: (lines, o = {}) => paced(lines, replayFrame, o.everyMs),
     sendRaw(text) {
       for (const c of conns) writeData(c, text);
     },
-    inject(kind, o = {}) {
-      rules.push({ kind, left: o.count ?? 1, topic: o.topic });
-    },
-    disconnect() {
-      for (const c of conns) c.ws.terminate();
-    },
-    stall() {
-      for (const c of conns) c.stalled = true;
-    },
-    hold() {
-      holding ??= [];
-    },
-    release() {
-      const q = holding ?? [];
-      holding = undefined;
-      for (const [c, text] of q) write(c, text);
-    },
+    faults,
     restartBookService(symbol) {
       const st = stateOf(symbol);
       if (!st.book) return;
@@ -665,21 +539,18 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
     },
     received,
     get stats() {
-      return { ...stats };
+      return { ...stats, framesSent: kit.framesSent };
     },
     async close() {
       clearInterval(liquidationTimer);
-      for (const c of conns) {
-        clearTimeout(c.heldTimer);
-        c.ws.terminate();
-      }
+      kit.closeAll();
       await Promise.all([new Promise<void>((r) => wss.close(() => r())), new Promise<void>((r) => http.close(() => r()))]);
     },
   };
 }
 
 /** One field of a data frame made invalid, the way a broken venue or proxy would: the frame stays valid JSON. */
-function corrupt(text: string): string {
+function malformed(text: string): string {
   const f = JSON.parse(text) as { topic: string; data: unknown };
   const d = f.data;
   if (Array.isArray(d) && d.length > 0) (d[0] as Record<string, unknown>).p = 'not-a-number';

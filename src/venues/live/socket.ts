@@ -23,6 +23,7 @@ export interface SocketOptions {
   /** No frame (of any kind, pongs included) for this long: the socket is dropped and reopened. */
   readonly staleAfterMs: number;
   readonly backoff?: BackoffOptions;
+  /** Wall clock for the frames' local time (tests); default Date.now. Stall detection uses a monotonic clock. */
   readonly now?: () => number;
   /** Uniform [0, 1) for the jitter; default Math.random (tests pass a seeded one). */
   readonly random?: () => number;
@@ -53,6 +54,7 @@ export class ReconnectingSocket {
   private stopped = false;
   private attempt = 0;
   private opens = 0;
+  /** When the last frame of any kind arrived, on a monotonic clock (a wall clock stepped back must not hide a stall). */
   private lastFrameAt = 0;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private staleTimer: NodeJS.Timeout | undefined;
@@ -116,7 +118,7 @@ export class ReconnectingSocket {
     };
     ws.on('open', () => {
       if (this.ws !== ws) return;
-      this.lastFrameAt = this.now();
+      this.lastFrameAt = performance.now();
       const reconnect = this.opens++ > 0;
       this.armTimers(ws);
       this.o.onOpen(reconnect);
@@ -126,17 +128,17 @@ export class ReconnectingSocket {
     ws.on('message', (data, isBinary) => {
       if (this.ws !== ws) return;
       const localNs = epochNs();
-      this.lastFrameAt = this.now();
+      this.lastFrameAt = performance.now();
       // A frame proves the connection: the next failure starts the backoff from the beginning.
       this.attempt = 0;
       const text = isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString();
-      this.o.onMessage(text, this.lastFrameAt, localNs);
+      this.o.onMessage(text, this.now(), localNs);
     });
     ws.on('pong', () => {
-      this.lastFrameAt = this.now();
+      this.lastFrameAt = performance.now();
     });
     ws.on('ping', () => {
-      this.lastFrameAt = this.now();
+      this.lastFrameAt = performance.now();
     });
     ws.on('error', (e) => fail(`socket error: ${e.message}`));
     ws.on('close', (code, reason) => fail(`closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`));
@@ -159,7 +161,7 @@ export class ReconnectingSocket {
     if (hb) this.heartbeatTimer = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send(hb.payload), hb.everyMs);
     const stale = this.o.staleAfterMs;
     this.staleTimer = setInterval(() => {
-      if (this.ws === ws && this.now() - this.lastFrameAt > stale) this.reconnect(`no frame for ${stale} ms (silent stall)`);
+      if (this.ws === ws && performance.now() - this.lastFrameAt > stale) this.reconnect(`no frame for ${stale} ms (silent stall)`);
     }, Math.max(10, Math.floor(stale / 4)));
   }
 

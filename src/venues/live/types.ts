@@ -89,8 +89,18 @@ export interface LiveClientOptions {
   readonly staleAfterMs?: number;
   /** Frames later than this (local - exchange time) mark the stream lagging. Default 2 000 ms. */
   readonly lagWarnMs?: number;
+  /** One REST call's timeout, ms. Default 10 000. */
+  readonly restTimeoutMs?: number;
+  /**
+   * REST requests allowed to back-fill one hole in a trade stream (the BackfillPlanner budget).
+   * Default per venue: Binance 10 (10 000 aggTrades), OKX 20 (2 000 trades), Bybit 1 (all its
+   * recent-trade serves).
+   */
+  readonly backfillMaxRequests?: number;
   /** Local clock (tests); default Date.now. */
   readonly now?: () => number;
+  /** Uniform [0, 1) for the reconnect and resync jitter (tests); default Math.random. */
+  readonly random?: () => number;
 }
 
 export interface LiveClient {

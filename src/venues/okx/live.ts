@@ -10,7 +10,7 @@
  *                   read once per connection from REST, since the channel pushes only on change
  *
  * What it guarantees, per stream (StreamStatus): every frame goes to onRawFrame; a malformed
- * frame is counted (parseErrors, lastError names the message and field) and skipped; a book is
+ * frame is counted (parseErrors, lastError names the frame and field) and skipped; a book is
  * a snapshot then diffs that link by prevSeqId, and after any break (sequence, checksum,
  * reconnect) it is resubscribed and a new snapshot event is emitted; trades are emitted once
  * each, in trade-id order, and trade ids missing (gap, lost frame, reconnect) are fetched from
@@ -21,21 +21,28 @@
 import { ParseError } from '../../core/errors.ts';
 import type { BookEvent, CaptureRecord, MarketEvent, TradeEvent, Venue } from '../../core/events.ts';
 import { arr, isObject, obj, str, type JsonObject } from '../json-fields.ts';
+import { errorText, LiveError } from '../live/errors.ts';
+import { callHandler, deliverEvents, deliverGap } from '../live/handlers.ts';
+import { RecentKeys } from '../live/recent-keys.ts';
+import { PacedRest } from '../live/rest.ts';
 import { backoffDelay, ReconnectingSocket } from '../live/socket.ts';
+import { StreamStat, statusReporter } from '../live/status.ts';
 import {
   LIVE_CHANNELS,
   type GapKind,
   type LiveChannel,
   type LiveClient,
   type LiveClientOptions,
-  type LiveGap,
   type StreamState,
   type StreamStatus,
 } from '../live/types.ts';
+import { OkxBackfillPlanner } from './backfill.ts';
 import { OkxBookSync } from './book-sync.ts';
-import { isRetryableRest, OkxLiveError } from './errors.ts';
-import { okxBookSeq, okxMappers, okxRestEnvelope, okxTradeSpan, parseOkxEvent, type OkxMapper } from './parse.ts';
-import { OKX_PATHS, okxHistoryTradesUrl, okxOpenInterestUrl, okxPublicWsUrl, okxRestBase, okxWsBase } from './urls.ts';
+import { okxBookSeq, okxMappers, okxTradeSpan, parseOkxEvent, type OkxMapper } from './parse.ts';
+import { okxData, OKX_REST_POLICY } from './rest.ts';
+import { OKX_OPS_PER_HOUR, OkxSubscriptions, streamKey } from './subscriptions.ts';
+import { OkxTradeSync, type OkxTradeSyncHost } from './trade-sync.ts';
+import { OKX_PATHS, okxOpenInterestUrl, okxPublicWsUrl, okxRestBase, okxWsBase } from './urls.ts';
 import type { OkxArg } from './wire.ts';
 
 export interface OkxLiveClientOptions extends LiveClientOptions {
@@ -46,53 +53,44 @@ export interface OkxLiveClientOptions extends LiveClientOptions {
   readonly pingEveryMs?: number;
   /** After a trade-id gap, wait this long for late (out-of-order) frames before asking REST. Default 250. */
   readonly backfillDelayMs?: number;
-  /** At most this many history-trades pages (100 trades each) per gap. Default 20. */
-  readonly backfillMaxPages?: number;
-  /** One REST request's timeout, ms. Default 10 000. */
-  readonly restTimeoutMs?: number;
   /** Minimum spacing between REST requests, ms (history-trades: 20 requests per 2 s per IP). Default 110. */
   readonly restSpacingMs?: number;
-  /** Uniform [0, 1) for the reconnect and resync jitter; default Math.random. */
-  readonly random?: () => number;
 }
 
 const VENUE: Venue = 'okx';
-/** OKX: 'subscribe'/'unsubscribe'/'login' requests per connection per hour. We keep a margin. */
-const OPS_PER_HOUR = 480;
-const OPS_MARGIN = 20;
-/** Subscription args per request (OKX caps a request at 64 KB; 100 args is ~5 KB). */
-const ARGS_PER_REQUEST = 100;
 /** Liquidations remembered to drop a repeated one. */
 const RECENT_LIQUIDATIONS = 512;
 /** REST attempts for a retryable failure (rate limit, 5xx, network). */
 const REST_ATTEMPTS = 3;
-/** How long a subscribe request may leave args without any reply after an error that names none. */
-const REPLY_SETTLE_MS = 1_000;
 
-type Range = [lo: number, hi: number];
-
-interface Stream {
-  readonly key: string;
-  readonly arg: OkxArg;
-  state: StreamState;
-  messages: number;
-  events: number;
-  reconnects: number;
-  resyncs: number;
-  gaps: number;
-  parseErrors: number;
-  lastMessageAt: number;
-  lagMs: number;
-  lastError: string | null;
-  acked: boolean;
+/** One subscription (`books:BTC-USDT-SWAP`): its status and what the client tracks per stream. */
+class Stream extends StreamStat {
+  acked = false;
   /** The venue refused the subscription (error event): stays down until the next connection. */
-  refused: boolean;
+  refused = false;
   /** Exchange time of the last event delivered, NaN before any. */
-  lastTs: number;
+  lastTs = NaN;
   /** Set while the connection is (or was) down and the outage not yet reported. */
   outage: { fromTs: number; reason: string } | undefined;
   /** Ticker channels: the last event delivered, to drop repeats. */
-  lastKey: string;
+  lastKey = '';
+
+  constructor(
+    readonly arg: OkxArg,
+    report: (s: StreamStatus) => void,
+  ) {
+    super(VENUE, streamKey(arg), report);
+  }
+
+  get key(): string {
+    return this.stream;
+  }
+
+  /** A refused subscription stays down until the next connection. */
+  override set(state: StreamState, error?: string): void {
+    if (this.refused && state !== 'down') return;
+    super.set(state, error);
+  }
 }
 
 interface BookState {
@@ -101,25 +99,6 @@ interface BookState {
   pending: { kind: GapKind; fromTs: number; detail: string } | undefined;
   /** Resyncs since the last good update (backs off when a book keeps failing). */
   failures: number;
-  timer: NodeJS.Timeout | undefined;
-}
-
-interface HeldTrade {
-  readonly id: number;
-  readonly ev: TradeEvent;
-}
-
-/** One instrument's trade ids: what was delivered, what is missing, what waits for a repair. */
-interface TradeTrack {
-  /** Highest trade id delivered (or held), NaN before any. */
-  maxId: number;
-  /** Trade ids known to be missing, sorted, disjoint. */
-  missing: Range[];
-  /** Trades accepted while a gap is open: delivered in id order once it closes. */
-  held: HeldTrade[];
-  /** The open gap's exchange-time bounds; `outage` when it spans a disconnect. */
-  gap: { fromTs: number; toTs: number; outage: boolean } | undefined;
-  backfill: 'idle' | 'scheduled' | 'running';
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -134,37 +113,44 @@ export class OkxLiveClient implements LiveClient {
   /** Errors that name no stream (a frame too broken to tell): made on first use. */
   private conn: Stream | undefined;
   private readonly books = new Map<string, BookState>();
-  private readonly trades = new Map<string, TradeTrack>();
-  private readonly liqSeen = new Set<string>();
+  private readonly trades = new Map<string, OkxTradeSync>();
+  private readonly liqSeen = new RecentKeys(RECENT_LIQUIDATIONS);
   private readonly mappers: ReadonlyMap<string, OkxMapper>;
   private readonly socket: ReconnectingSocket;
-  private readonly abort = new AbortController();
   private stopped = false;
-  private opTimes: number[] = [];
-  private opId = 0;
-  /** Subscribe requests of this connection: which streams each asked for, how many replies came. */
-  private readonly pendingRequests = new Map<string, { keys: string[]; replies: number; error: string | undefined; timer: NodeJS.Timeout | undefined }>();
-  private restChain: Promise<unknown> = Promise.resolve();
-  private lastRestAt = 0;
+  private readonly subs: OkxSubscriptions;
+  private readonly rest: PacedRest;
+  private readonly report: (s: StreamStatus) => void;
 
   constructor(opts: OkxLiveClientOptions) {
     this.o = opts;
+    this.report = statusReporter(opts.handlers);
     this.wsBase = okxWsBase(opts.wsUrl);
     this.restBase = okxRestBase(opts.restUrl);
+    this.rest = new PacedRest(OKX_REST_POLICY, { timeoutMs: opts.restTimeoutMs, spacingMs: opts.restSpacingMs, attempts: REST_ATTEMPTS, retryBaseMs: 200, now: opts.now });
     this.channels = new Set(opts.channels ?? LIVE_CHANNELS);
     this.symbols = new Set(opts.symbols);
     const byChannel = new Map<string, OkxMapper>();
     for (const m of okxMappers(opts.instruments)) for (const c of m.channels) if (!byChannel.has(c)) byChannel.set(c, m);
     this.mappers = byChannel;
     for (const arg of this.args()) {
-      const key = streamKey(arg);
-      this.streams.set(key, {
-        key, arg, state: 'connecting', messages: 0, events: 0, reconnects: 0, resyncs: 0, gaps: 0, parseErrors: 0,
-        lastMessageAt: NaN, lagMs: NaN, lastError: null, acked: false, refused: false, lastTs: NaN, outage: undefined, lastKey: '',
-      });
+      const stream = new Stream(arg, this.report);
+      this.streams.set(streamKey(arg), stream);
       if (arg.channel === 'books') this.books.set(arg.instId!, { sync: new OkxBookSync(), pending: undefined, failures: 0, timer: undefined });
-      if (arg.channel === 'trades') this.trades.set(arg.instId!, { maxId: NaN, missing: [], held: [], gap: undefined, backfill: 'idle', timer: undefined });
+      if (arg.channel === 'trades') this.trades.set(arg.instId!, this.tradeSync(stream));
     }
+    this.subs = new OkxSubscriptions({
+      send: (text) => this.socket.send(text),
+      now: () => this.now(),
+      refused: (keys, error) => {
+        for (const key of keys) {
+          const s = this.streams.get(key);
+          if (!s || s.acked || s.refused) continue;
+          s.refused = true;
+          s.set('down', errorText(new LiveError('E_SUBSCRIBE', s.key, error)));
+        }
+      },
+    });
     this.socket = new ReconnectingSocket({
       url: () => okxPublicWsUrl(this.wsBase),
       onOpen: (reconnect) => this.onOpen(reconnect),
@@ -179,23 +165,23 @@ export class OkxLiveClient implements LiveClient {
   }
 
   async start(): Promise<void> {
-    for (const s of this.streams.values()) this.report(s);
+    for (const s of this.streams.values()) s.report();
     await this.socket.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.abort.abort();
+    this.rest.close();
     for (const b of this.books.values()) clearTimeout(b.timer);
-    for (const t of this.trades.values()) clearTimeout(t.timer);
-    for (const r of this.pendingRequests.values()) clearTimeout(r.timer);
+    for (const t of this.trades.values()) t.stop();
+    this.subs.stop();
     await this.socket.stop();
-    for (const s of this.streams.values()) this.setState(s, 'down');
-    if (this.conn) this.setState(this.conn, 'down');
+    for (const s of this.streams.values()) s.set('down');
+    if (this.conn) this.conn.set('down');
   }
 
   status(): StreamStatus[] {
-    return [...this.streams.values(), ...(this.conn ? [this.conn] : [])].map((s) => this.snapshot(s));
+    return [...this.streams.values(), ...(this.conn ? [this.conn] : [])].map((s) => s.snapshot());
   }
 
   // -------------------------------------------------------------------------------------------
@@ -221,81 +207,32 @@ export class OkxLiveClient implements LiveClient {
     return out;
   }
 
-  /** Sends one request per 100 args; false when the connection's hourly budget is spent. */
-  private request(op: 'subscribe' | 'unsubscribe', args: readonly OkxArg[]): boolean {
-    const now = this.now();
-    this.opTimes = this.opTimes.filter((t) => now - t < 3_600_000);
-    const requests = Math.ceil(args.length / ARGS_PER_REQUEST);
-    if (this.opTimes.length + requests > OPS_PER_HOUR - OPS_MARGIN) return false;
-    for (let i = 0; i < args.length; i += ARGS_PER_REQUEST) {
-      this.opTimes.push(now);
-      const id = String(++this.opId);
-      const chunk = args.slice(i, i + ARGS_PER_REQUEST);
-      if (op === 'subscribe') this.pendingRequests.set(id, { keys: chunk.map(streamKey), replies: 0, error: undefined, timer: undefined });
-      this.socket.send(JSON.stringify({ id, op, args: chunk }));
-    }
-    return true;
-  }
-
-  /**
-   * A reply to subscribe request `id`. OKX's errors do not always name the subscription (64003
-   * "Your trading fee tier doesn't meet the requirement to access this channel"): once every arg
-   * of the request has a reply, or REPLY_SETTLE_MS after such an error, the streams of the
-   * request still without an ack are the refused ones.
-   */
-  private replied(id: string | undefined, unnamedError?: string): void {
-    const r = id === undefined ? undefined : this.pendingRequests.get(id);
-    if (!r) return;
-    r.replies++;
-    if (unnamedError !== undefined) {
-      r.error = unnamedError;
-      r.timer ??= setTimeout(() => this.settleRequest(id!), REPLY_SETTLE_MS);
-    }
-    if (r.replies >= r.keys.length) this.settleRequest(id!);
-  }
-
-  private settleRequest(id: string): void {
-    const r = this.pendingRequests.get(id);
-    if (!r) return;
-    clearTimeout(r.timer);
-    this.pendingRequests.delete(id);
-    if (r.error === undefined) return;
-    for (const key of r.keys) {
-      const s = this.streams.get(key);
-      if (!s || s.acked || s.refused) continue;
-      s.refused = true;
-      this.setState(s, 'down', new OkxLiveError('E_OKX_SUBSCRIBE', s.key, r.error).message);
-    }
-  }
-
   private onOpen(reconnect: boolean): void {
     if (this.stopped) return;
-    this.opTimes = [];
-    for (const r of this.pendingRequests.values()) clearTimeout(r.timer);
-    this.pendingRequests.clear();
-    if (this.conn) this.setState(this.conn, 'connected');
+    this.subs.reset();
+    if (this.conn) this.conn.set('connected');
     for (const s of this.streams.values()) {
       s.acked = false;
       s.refused = false;
       if (reconnect) s.reconnects++;
-      this.setState(s, 'connecting');
+      s.set('connecting');
     }
     for (const b of this.books.values()) {
       clearTimeout(b.timer);
       b.sync.desync();
       b.failures = 0;
     }
-    this.request('subscribe', [...this.streams.values()].map((s) => s.arg));
+    this.subs.request('subscribe', [...this.streams.values()].map((s) => s.arg));
     if (this.channels.has('ticker')) void this.seedOpenInterest();
   }
 
   private onDown(reason: string): void {
     if (this.stopped) return;
     const now = this.now();
-    if (this.conn) this.setState(this.conn, 'down', new OkxLiveError('E_OKX_DISCONNECT', this.conn.key, reason).message);
+    if (this.conn) this.conn.set('down', errorText(new LiveError('E_DISCONNECT', this.conn.key, reason)));
     for (const s of this.streams.values()) {
       s.outage ??= { fromTs: Number.isNaN(s.lastTs) ? now : s.lastTs, reason };
-      this.setState(s, 'down', new OkxLiveError('E_OKX_DISCONNECT', s.key, reason).message);
+      s.set('down', errorText(new LiveError('E_DISCONNECT', s.key, reason)));
     }
     for (const [instId, b] of this.books) {
       clearTimeout(b.timer);
@@ -310,11 +247,7 @@ export class OkxLiveClient implements LiveClient {
 
   private onMessage(text: string, localMs: number, localNs: bigint): void {
     if (this.stopped) return;
-    try {
-      this.o.handlers.onRawFrame?.(text, localNs);
-    } catch (e) {
-      this.handlerError(undefined, e);
-    }
+    callHandler(() => this.connectionStream(), 'onRawFrame', () => this.o.handlers.onRawFrame?.(text, localNs));
     if (text === 'pong') return;
     let msg: unknown;
     try {
@@ -343,18 +276,17 @@ export class OkxLiveClient implements LiveClient {
 
   /** Where errors that name no stream are counted: a status entry `connection`, made on first use. */
   private connectionStream(): Stream {
-    this.conn ??= {
-      key: 'connection', arg: { channel: 'connection', instId: '*' }, state: this.socket.connected ? 'connected' : 'connecting', messages: 0, events: 0,
-      reconnects: 0, resyncs: 0, gaps: 0, parseErrors: 0, lastMessageAt: NaN, lagMs: NaN, lastError: null, acked: true, refused: false, lastTs: NaN,
-      outage: undefined, lastKey: '',
-    };
+    if (!this.conn) {
+      this.conn = new Stream({ channel: 'connection', instId: 'public' }, this.report);
+      this.conn.acked = true;
+      this.conn.state = this.socket.connected ? 'connected' : 'connecting';
+    }
     return this.conn;
   }
 
   private parseError(s: Stream, err: ParseError): void {
     s.parseErrors++;
-    s.lastError = `${s.key} message ${s.messages}: ${err.message}`;
-    this.report(s);
+    s.error(errorText(err.at(`${s.key} frame ${s.messages}`)));
   }
 
   private onEvent(msg: JsonObject): void {
@@ -365,10 +297,10 @@ export class OkxLiveClient implements LiveClient {
         if (s && !s.acked) {
           s.acked = true;
           // A book is connected once its snapshot arrives; trades report an outage at the first trade.
-          if (s.arg.channel !== 'books') this.setState(s, 'connected');
+          if (s.arg.channel !== 'books') s.set('connected');
           if (s.arg.channel !== 'books' && s.arg.channel !== 'trades') this.closeOutage(s, this.now(), false, 'cannot be replayed');
         }
-        this.replied(ev.id);
+        this.subs.replied(ev.id);
         return;
       }
       case 'unsubscribe':
@@ -379,21 +311,20 @@ export class OkxLiveClient implements LiveClient {
         const s = ev.target && this.streams.get(streamKey(ev.target));
         if (s) {
           s.refused = true;
-          this.setState(s, 'down', new OkxLiveError('E_OKX_SUBSCRIBE', s.key, text).message);
-          this.replied(ev.id);
-        } else if (ev.id !== undefined && this.pendingRequests.has(ev.id)) {
-          this.replied(ev.id, text);
+          s.set('down', errorText(new LiveError('E_SUBSCRIBE', s.key, text)));
+          this.subs.replied(ev.id);
+        } else if (this.subs.isPending(ev.id)) {
+          this.subs.replied(ev.id, text);
         } else {
           // Names neither a subscription nor a request of ours: said on the connection entry.
           const c = this.connectionStream();
-          c.lastError = new OkxLiveError('E_OKX_SUBSCRIBE', c.key, text).message;
-          this.report(c);
+          c.error(errorText(new LiveError('E_SUBSCRIBE', c.key, text)));
         }
         return;
       }
       case 'notice': {
         // 64008: "The connection will soon be closed for a service upgrade. Please reconnect."
-        if (ev.code === '64008') this.socket.reconnect(new OkxLiveError('E_OKX_NOTICE', 'okx', `notice ${ev.code}: ${ev.msg}`).message);
+        if (ev.code === '64008') this.socket.reconnect(`OKX announced it (notice ${ev.code}: ${ev.msg})`);
         return;
       }
     }
@@ -434,11 +365,7 @@ export class OkxLiveClient implements LiveClient {
     if (Array.isArray(msg.data)) {
       for (const d of msg.data) if (isObject(d) && typeof d.ts === 'string' && /^\d{1,16}$/.test(d.ts)) ts = Number.isNaN(ts) ? Number(d.ts) : Math.max(ts, Number(d.ts));
     }
-    if (Number.isNaN(ts)) return;
-    s.lagMs = localMs - ts;
-    const warn = this.o.lagWarnMs ?? 2_000;
-    if (s.state === 'connected' && s.lagMs > warn) this.setState(s, 'lagging');
-    else if (s.state === 'lagging' && s.lagMs <= warn) this.setState(s, 'connected');
+    s.lag(localMs, ts, this.o.lagWarnMs ?? 2_000);
   }
 
   private map(msg: JsonObject, localTs: number): MarketEvent[] {
@@ -470,9 +397,7 @@ export class OkxLiveClient implements LiveClient {
     for (const ev of this.map({ ...msg, data: ours }, localMs)) {
       if (ev.type !== 'liquidation') continue;
       const key = `${ev.symbol}|${ev.ts}|${ev.side}|${ev.price}|${ev.qty}`;
-      if (this.liqSeen.has(key)) continue;
-      this.liqSeen.add(key);
-      if (this.liqSeen.size > RECENT_LIQUIDATIONS) this.liqSeen.delete(this.liqSeen.values().next().value!);
+      if (!this.liqSeen.add(key)) continue;
       out.push(ev);
     }
     this.emit(s, out, localMs);
@@ -502,7 +427,7 @@ export class OkxLiveClient implements LiveClient {
             b.pending = undefined;
           }
           s.outage = undefined;
-          this.setState(s, 'connected');
+          s.set('connected');
           break;
         }
         case 'update':
@@ -526,15 +451,14 @@ export class OkxLiveClient implements LiveClient {
     s.resyncs++;
     b.failures++;
     b.pending ??= { kind, fromTs: Number.isNaN(s.lastTs) ? ts : s.lastTs, detail };
-    const err = new OkxLiveError(kind === 'checksum' ? 'E_OKX_CHECKSUM' : 'E_OKX_SEQUENCE', s.key, detail);
-    this.setState(s, 'resyncing', err.message);
+    s.set('resyncing', errorText(new LiveError(kind === 'checksum' ? 'E_CHECKSUM' : 'E_SEQUENCE', s.key, detail)));
     clearTimeout(b.timer);
     // A book that keeps failing is retried with the reconnect backoff, not in a tight loop.
     const delay = b.failures <= 1 ? 0 : backoffDelay(b.failures - 2, this.o.backoff, this.o.random);
     b.timer = setTimeout(() => {
       if (this.stopped || b.sync.isSynced) return;
-      if (!this.request('unsubscribe', [s.arg]) || !this.request('subscribe', [s.arg])) {
-        this.socket.reconnect(`subscribe budget of ${OPS_PER_HOUR} requests per hour spent by resyncs`);
+      if (!this.subs.request('unsubscribe', [s.arg]) || !this.subs.request('subscribe', [s.arg])) {
+        this.socket.reconnect(`subscribe budget of ${OKX_OPS_PER_HOUR} requests per hour spent by resyncs`);
       }
     }, delay);
   }
@@ -543,164 +467,35 @@ export class OkxLiveClient implements LiveClient {
   // Trades
 
   private onTrades(s: Stream, msg: JsonObject, localMs: number): void {
-    const instId = s.arg.instId!;
-    const t = this.trades.get(instId)!;
     const events = this.map(msg, localMs) as TradeEvent[];
     const data = arr(msg.data, 'data');
     const spans = data.map((d, i) => okxTradeSpan(obj(d, `data[${i}]`), `data[${i}]`));
-    const now: TradeEvent[] = [];
-    for (let i = 0; i < events.length; i++) {
-      const ev = events[i];
-      const span = spans[i];
-      if (span === undefined) {
-        // A non-numeric id: no gap detection is possible; delivered as it comes.
-        this.accept(t, now, Number.isNaN(t.maxId) ? 0 : t.maxId, ev);
-        continue;
-      }
-      if (Number.isNaN(t.maxId)) {
-        this.afterOutage(s, t, ev, false);
-        t.maxId = span.last;
-        this.accept(t, now, span.last, ev);
-      } else if (span.last > t.maxId) {
-        const opened = span.first > t.maxId + 1;
-        if (opened) {
-          addRange(t.missing, t.maxId + 1, span.first - 1);
-          if (t.gap) t.gap.toTs = ev.ts;
-          else t.gap = { fromTs: Number.isNaN(s.lastTs) ? ev.ts : s.lastTs, toTs: ev.ts, outage: false };
-        }
-        this.afterOutage(s, t, ev, opened);
-        t.maxId = span.last;
-        this.accept(t, now, span.last, ev);
-      } else if (subtractRange(t.missing, span.first, span.last)) {
-        // A late frame filling a hole (out of order): held with the rest, delivered in order.
-        t.held.push({ id: span.last, ev });
-      }
-      // else: already delivered (a duplicate): dropped.
-    }
-    this.emit(s, now, localMs);
-    this.settle(s, t);
+    this.trades.get(s.arg.instId!)!.onFrame(events, spans, localMs);
   }
 
-  /** Start a backfill for open holes, or deliver what was held once none is left. */
-  private settle(s: Stream, t: TradeTrack): void {
-    if (t.missing.length === 0 && t.backfill === 'scheduled') {
-      clearTimeout(t.timer);
-      t.backfill = 'idle';
-    }
-    if (t.missing.length > 0 && t.backfill === 'idle') {
-      t.backfill = 'scheduled';
-      t.timer = setTimeout(() => {
-        this.backfill(s, t).catch((e: unknown) => {
-          // Not expected (every REST and parse failure is handled inside); the hole is given up.
-          t.backfill = 'idle';
-          t.missing = [];
-          s.lastError = `${s.key}: backfill failed: ${(e as Error)?.message ?? String(e)}`;
-          this.report(s);
-          this.settle(s, t);
-        });
-      }, this.o.backfillDelayMs ?? 250);
-    }
-    if (t.missing.length > 0 || t.backfill !== 'idle') return;
-    // Every hole was filled by late (out-of-order) frames: nothing was lost.
-    if (t.gap?.outage) this.gap(s, s.arg.instId!, 'disconnect', t.gap.fromTs, t.gap.toTs, true, 'trade ids missing across the disconnect arrived late, in-band');
-    t.gap = undefined;
-    if (t.held.length > 0) this.flush(s, t);
-  }
-
-  private accept(t: TradeTrack, now: TradeEvent[], id: number, ev: TradeEvent): void {
-    if (t.missing.length > 0 || t.backfill !== 'idle' || t.held.length > 0) t.held.push({ id, ev });
-    else now.push(ev);
-  }
-
-  /** The first new trade after a reconnect: the ids between tell whether anything was missed. */
-  private afterOutage(s: Stream, t: TradeTrack, ev: TradeEvent, opened: boolean): void {
-    const o = s.outage;
-    if (!o) return;
-    s.outage = undefined;
-    if (opened) t.gap!.outage = true;
-    else if (Number.isNaN(t.maxId)) this.gap(s, s.arg.instId!, 'disconnect', o.fromTs, ev.ts, false, `disconnected: ${o.reason}; no trade seen before, so none can be shown missing`);
-    else this.gap(s, s.arg.instId!, 'disconnect', o.fromTs, ev.ts, true, `disconnected: ${o.reason}; trade ids continue without a hole (${t.maxId} -> ${ev.id})`);
-  }
-
-  /** Fetch the missing trade ids from REST history-trades (newest first, paginated by `after`). */
-  private async backfill(s: Stream, t: TradeTrack): Promise<void> {
-    if (this.stopped) return;
-    t.timer = undefined;
-    if (t.missing.length === 0) {
-      t.backfill = 'idle';
-      this.settle(s, t);
-      return;
-    }
-    t.backfill = 'running';
+  /** The trade-id sync of a trades stream, wired to it. */
+  private tradeSync(s: Stream): OkxTradeSync {
     const instId = s.arg.instId!;
-    const want = t.missing.map((r) => [r[0], r[1]] as Range);
-    const gap = t.gap;
-    t.gap = undefined;
-    const lo = want[0][0];
-    let after = want[want.length - 1][1] + 1;
-    const found: HeldTrade[] = [];
-    let covered = false;
-    let error: string | undefined;
-    for (let page = 0; page < (this.o.backfillMaxPages ?? 20) && !covered; page++) {
-      let data: readonly unknown[];
-      try {
-        data = await this.restData(okxHistoryTradesUrl(this.restBase, instId, String(after), 100), `GET ${OKX_PATHS.historyTrades}`);
-      } catch (e) {
-        error = (e as Error).message;
-        break;
-      }
-      if (this.stopped) return;
-      if (data.length === 0) break;
-      let events: TradeEvent[];
-      let spans: ReturnType<typeof okxTradeSpan>[];
-      try {
-        events = this.map({ arg: { channel: 'trades', instId }, data }, this.now()) as TradeEvent[];
-        spans = data.map((d, i) => okxTradeSpan(obj(d, `data[${i}]`), `data[${i}]`));
-      } catch (e) {
-        error = `GET ${OKX_PATHS.historyTrades} page ${page + 1}: ${(e as Error).message}`;
-        break;
-      }
-      let min = Infinity;
-      for (let i = 0; i < events.length; i++) {
-        const span = spans[i];
-        if (!span) continue;
-        min = Math.min(min, span.first);
-        if (inRanges(want, span.last)) found.push({ id: span.last, ev: events[i] });
-      }
-      // Seen down to the lowest missing id: ids not returned do not exist (not a loss).
-      covered = min <= lo;
-      if (!Number.isFinite(min) || min >= after) break;
-      after = min;
-    }
-    let filled = 0;
-    for (const f of found) {
-      if (subtractRange(t.missing, f.id, f.id)) {
-        t.held.push(f);
-        filled++;
-      }
-    }
-    let lost = 0;
-    for (const [a, b] of want) lost += covered ? 0 : countInRanges(t.missing, a, b);
-    for (const [a, b] of want) subtractRange(t.missing, a, b);
-    t.backfill = 'idle';
-    if (gap) {
-      const detail = lost === 0
-        ? `trade ids ${lo}..${want[want.length - 1][1]}: ${filled} back-filled from REST history-trades`
-        : `trade ids ${lo}..${want[want.length - 1][1]}: ${filled} back-filled, ${lost} not recovered${error ? ` (${error})` : ''}`;
-      this.gap(s, instId, gap.outage ? 'disconnect' : 'trade_id_gap', gap.fromTs, gap.toTs, lost === 0, detail);
-    }
-    if (error) {
-      s.lastError = error;
-      this.report(s);
-    }
-    this.settle(s, t);
-  }
-
-  /** Deliver held trades in trade-id order. */
-  private flush(s: Stream, t: TradeTrack): void {
-    const held = t.held.sort((a, b) => a.id - b.id);
-    t.held = [];
-    this.emit(s, held.map((h) => h.ev), this.now());
+    const host: OkxTradeSyncHost = {
+      instId,
+      lastTs: () => s.lastTs,
+      takeOutage: () => {
+        const o = s.outage;
+        s.outage = undefined;
+        return o;
+      },
+      deliver: (events, localMs) => this.emit(s, events, localMs),
+      gap: (kind, fromTs, toTs, backfilled, detail) => this.gap(s, instId, kind, fromTs, toTs, backfilled, detail),
+      error: (message) => s.error(errorText(new LiveError('E_BACKFILL', s.key, message))),
+      mapPage: (data) => ({
+        events: this.map({ arg: { channel: 'trades', instId }, data: data as JsonObject[] }, this.now()) as TradeEvent[],
+        spans: data.map((d, i) => okxTradeSpan(obj(d, `data[${i}]`), `data[${i}]`)),
+      }),
+      fetch: (url) => okxData(this.rest, url),
+      now: () => this.now(),
+      stopped: () => this.stopped,
+    };
+    return new OkxTradeSync(host, new OkxBackfillPlanner(this.restBase), { backfillDelayMs: this.o.backfillDelayMs ?? 250, budget: { maxRequests: this.o.backfillMaxRequests ?? 20 } });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -713,84 +508,28 @@ export class OkxLiveClient implements LiveClient {
       if (!s || this.stopped) continue;
       const instType = instTypeOf(this.o.instruments.get(VENUE, instId)?.kind);
       try {
-        const data = await this.restData(okxOpenInterestUrl(this.restBase, instType, instId), `GET ${OKX_PATHS.openInterest}`);
+        const data = await okxData(this.rest, okxOpenInterestUrl(this.restBase, instType, instId));
         if (this.stopped) return;
         if (data.length > 0) this.onTicker(s, { arg: { channel: 'open-interest', instId }, data }, this.now());
       } catch (e) {
         if (this.stopped) return;
-        s.lastError = e instanceof ParseError ? `${s.key} ${OKX_PATHS.openInterest}: ${e.message}` : (e as Error).message;
-        this.report(s);
+        s.error(errorText(e instanceof ParseError ? e.at(`GET ${OKX_PATHS.openInterest}`) : e));
       }
     }
-  }
-
-  /**
-   * GET a REST endpoint: requests are spaced (`restSpacingMs`), time out, and a retryable
-   * failure (429, 5xx, 50011...) is tried again; the venue's `data` array comes back.
-   */
-  private restData(url: string, where: string): Promise<readonly unknown[]> {
-    const run = async (): Promise<readonly unknown[]> => {
-      for (let attempt = 1; ; attempt++) {
-        const wait = this.lastRestAt + (this.o.restSpacingMs ?? 110) - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        this.lastRestAt = Date.now();
-        let status = 0;
-        let venueCode: string | undefined;
-        let detail: string;
-        try {
-          const res = await fetch(url, { signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.o.restTimeoutMs ?? 10_000)]) });
-          status = res.status;
-          const text = await res.text();
-          let body: unknown;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            body = undefined;
-          }
-          const env = body === undefined ? undefined : okxRestEnvelope(body);
-          venueCode = env?.code;
-          if (res.ok && env?.code === '0') return env.data;
-          detail = `HTTP ${status}${env ? `, OKX code ${env.code}: ${env.msg}` : `: ${text.slice(0, 120)}`}`;
-        } catch (e) {
-          if (this.stopped) throw new OkxLiveError('E_OKX_REST', where, 'stopped');
-          detail = e instanceof ParseError ? `reply: ${e.message}` : `${(e as Error).name}: ${(e as Error).message}`;
-          status = e instanceof ParseError ? 200 : 599;
-        }
-        if (attempt >= REST_ATTEMPTS || !isRetryableRest(status, venueCode)) throw new OkxLiveError('E_OKX_REST', where, detail);
-        await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
-      }
-    };
-    const p = this.restChain.then(run, run);
-    this.restChain = p.catch(() => undefined);
-    return p;
   }
 
   // -------------------------------------------------------------------------------------------
   // Output
 
   private emit(s: Stream, events: readonly CaptureRecord[], localTs: number): void {
-    if (events.length === 0) return;
-    s.events += events.length;
     for (const e of events) if (e.type !== 'kline' && !(e.ts <= s.lastTs)) s.lastTs = e.ts;
-    try {
-      this.o.handlers.onEvents(events, localTs);
-    } catch (e) {
-      this.handlerError(s, e);
-    }
+    deliverEvents(this.o.handlers, s, events, localTs);
   }
 
   /** Report a gap for each symbol the stream covers (liquidation-orders covers all of its instType). */
   private gap(s: Stream, symbol: string | undefined, kind: GapKind, fromTs: number, toTs: number, backfilled: boolean, detail: string): void {
     const symbols = symbol !== undefined ? [symbol] : [...this.symbols].filter((id) => instTypeOf(this.o.instruments.get(VENUE, id)?.kind) === s.arg.instType);
-    for (const sym of symbols) {
-      s.gaps++;
-      const g: LiveGap = { venue: VENUE, symbol: sym, kind, fromTs, toTs, backfilled, detail: `${s.key}: ${detail}` };
-      try {
-        this.o.handlers.onGap?.(g);
-      } catch (e) {
-        this.handlerError(s, e);
-      }
-    }
+    for (const sym of symbols) deliverGap(this.o.handlers, s, { venue: VENUE, symbol: sym, kind, fromTs, toTs, backfilled, detail: `${s.key}: ${detail}` });
   }
 
   /** A stream without replay (tickers, liquidations) is back: the outage is a gap. */
@@ -799,36 +538,6 @@ export class OkxLiveClient implements LiveClient {
     if (!o) return;
     s.outage = undefined;
     this.gap(s, s.arg.instId, 'disconnect', o.fromTs, toTs, backfilled, `disconnected: ${o.reason}; ${s.arg.channel} ${why}`);
-  }
-
-  private handlerError(s: Stream | undefined, e: unknown): void {
-    const target = s ?? this.connectionStream();
-    target.lastError = new OkxLiveError('E_OKX_HANDLER', target.key, `handler threw: ${(e as Error)?.message ?? String(e)}`).message;
-    this.report(target);
-  }
-
-  private setState(s: Stream, state: StreamState, error?: string): void {
-    // A refused subscription stays down until the next connection.
-    if (s.refused && state !== 'down') return;
-    const changed = s.state !== state || (error !== undefined && error !== s.lastError);
-    s.state = state;
-    if (error !== undefined) s.lastError = error;
-    if (changed) this.report(s);
-  }
-
-  private report(s: Stream): void {
-    try {
-      this.o.handlers.onStatus?.(this.snapshot(s));
-    } catch {
-      // A status handler that throws must not stop the feed; there is nowhere else to say it.
-    }
-  }
-
-  private snapshot(s: Stream): StreamStatus {
-    return {
-      venue: VENUE, stream: s.key, state: s.state, messages: s.messages, events: s.events, reconnects: s.reconnects,
-      resyncs: s.resyncs, gaps: s.gaps, parseErrors: s.parseErrors, lastMessageAt: s.lastMessageAt, lagMs: s.lagMs, lastError: s.lastError,
-    };
   }
 
   private now(): number {
@@ -841,44 +550,7 @@ function internalError(e: unknown, text: string): ParseError {
   return new ParseError('E_MESSAGE', `internal error on this frame: ${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`, undefined, text);
 }
 
-/** `books:BTC-USDT-SWAP`, `liquidation-orders:SWAP`. */
-function streamKey(arg: OkxArg): string {
-  return `${arg.channel}:${arg.instId ?? arg.instType}`;
-}
-
 /** The liquidation-orders / open-interest instType of an instrument kind (perpetual by default). */
 function instTypeOf(kind: string | undefined): string {
   return kind === 'future' ? 'FUTURES' : 'SWAP';
-}
-
-// Sorted disjoint integer ranges (missing trade ids).
-
-function addRange(rs: Range[], lo: number, hi: number): void {
-  rs.push([lo, hi]);
-  rs.sort((a, b) => a[0] - b[0]);
-}
-
-/** Remove [lo, hi] from the ranges; true if any id was in them. */
-function subtractRange(rs: Range[], lo: number, hi: number): boolean {
-  let hit = false;
-  for (let i = rs.length - 1; i >= 0; i--) {
-    const [a, b] = rs[i];
-    if (hi < a || lo > b) continue;
-    hit = true;
-    const parts: Range[] = [];
-    if (a < lo) parts.push([a, lo - 1]);
-    if (hi < b) parts.push([hi + 1, b]);
-    rs.splice(i, 1, ...parts);
-  }
-  return hit;
-}
-
-function inRanges(rs: readonly Range[], id: number): boolean {
-  return rs.some(([a, b]) => id >= a && id <= b);
-}
-
-function countInRanges(rs: readonly Range[], lo: number, hi: number): number {
-  let n = 0;
-  for (const [a, b] of rs) n += Math.max(0, Math.min(b, hi) - Math.max(a, lo) + 1);
-  return n;
 }

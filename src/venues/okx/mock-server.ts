@@ -23,11 +23,12 @@
  *   - REST: `{"code":"0","msg":"","data":[..]}`, 51001 for an unknown instId, 50011 + HTTP 429
  *     past OKX's per-endpoint limits, newest-first trade lists.
  *
- * Faults, each switchable per test: `dropConnections` (disconnect), `stall` (silent: nothing
- * sent, pings ignored, socket open), `inject` (malformed, truncated, duplicate, reorder,
- * seq-gap, checksum: applied to the next matching frame), `rejectSubscriptions` (the venue's
- * error reply), `noticeUpgrade` (64008), `failRest`, and `burst` (many frames at once for a
- * slow consumer).
+ * Faults: `faults`, the API every loopback server shares (src/venues/live/mock-kit.ts); streams
+ * are named as the client names them (`books:BTC-USDT-SWAP`, `liquidation-orders:SWAP`). Here a
+ * malformed frame has `data[0].ts` = "not-a-time" (liquidations: `details[0].sz`), a checksum
+ * mismatch is one level wrong in transit (the best bid's size + 1), a subscription error is
+ * 60018 with OKX's text unless given, a REST error 50001. OKX's own events: `noticeUpgrade`
+ * (64008), `bookHeartbeat`, `resetSequence`, and `burst` (many frames at once).
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -35,6 +36,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { BookEvent, MarketEvent, TickerEvent } from '../../core/events.ts';
 import { splitCaptureLine } from '../capture.ts';
+import { LoopbackKit, loopbackConn, paced, type LoopbackConn, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
 import { WireBook } from './book-sync.ts';
 import type { WireLevel } from './checksum.ts';
 import { OkxEncoder, okxDecimal, okxMs } from './encode.ts';
@@ -49,7 +51,7 @@ export interface OkxMockServerOptions {
    * snapshot's OKX responses. Never the client's registry.
    */
   readonly listings?: OkxMockInstruments;
-  /** Events to publish as soon as the server listens (see `fed`). */
+  /** Events to publish as soon as the server listens (see `sourceDone`). */
   readonly source?: AsyncIterable<MarketEvent> | Iterable<MarketEvent>;
   /** CRC32 checksums in books frames (true, default), or 0 as OKX sends since 2026-06-23. */
   readonly checksums?: boolean;
@@ -64,21 +66,6 @@ export interface OkxMockServerOptions {
   /** The first book seqId. Default 1000. */
   readonly firstSeqId?: number;
 }
-
-/** A fault applied to the next frame that matches (`channel`, and `instId` where given). */
-export type OkxFault =
-  /** A copy with a bad field (`data[0].ts` = "not-a-time", liquidations `details[0].sz`). `replace`: the real frame is not sent. */
-  | { readonly kind: 'malformed'; readonly channel?: string; readonly instId?: string; readonly mode?: 'insert' | 'replace' }
-  /** The frame cut in half (not JSON). `replace`: the real frame is not sent. */
-  | { readonly kind: 'truncated'; readonly channel?: string; readonly instId?: string; readonly mode?: 'insert' | 'replace' }
-  /** Sent twice. */
-  | { readonly kind: 'duplicate'; readonly channel?: string; readonly instId?: string }
-  /** Held back and sent after the next matching frame. */
-  | { readonly kind: 'reorder'; readonly channel?: string; readonly instId?: string }
-  /** The next books update is not sent (its seqId is skipped; the venue's book still changes). */
-  | { readonly kind: 'seq-gap'; readonly instId?: string }
-  /** The next books update carries one wrong level (the best bid's size + 1): the CRC32 fails. */
-  | { readonly kind: 'checksum'; readonly instId?: string };
 
 export interface OkxMockStats {
   /** Connections accepted, ever. */
@@ -99,7 +86,7 @@ export interface OkxMockStats {
   readonly maxBuffered: number;
 }
 
-export interface OkxMockServer {
+export interface OkxMockServer extends LoopbackVenueServer {
   /** The venue's instruments (list a new swap, halt one): served by REST, used for contract values. */
   readonly listings: OkxMockInstruments;
   /** WebSocket base (`ws://127.0.0.1:<port>`); the client appends `/ws/v5/public`. */
@@ -107,29 +94,17 @@ export interface OkxMockServer {
   /** REST base (`http://127.0.0.1:<port>`). */
   readonly restUrl: string;
   /** Settles when `source` is drained. */
-  readonly fed: Promise<void>;
-  publish(event: MarketEvent): void;
-  /** Publish every event of an iterable, in order. */
-  feed(events: AsyncIterable<MarketEvent> | Iterable<MarketEvent>): Promise<void>;
+  readonly sourceDone: Promise<number>;
   /** Publish many events at once, without yielding (a slow consumer falls behind). Returns frames sent. */
   burst(events: Iterable<MarketEvent>): number;
-  /** Raw captured frames (`<json>` or `<local_ns> <json>` lines), sent verbatim to their subscribers. */
-  replayRaw(lines: Iterable<string>): void;
   /** A books update with no change: `seqId == prevSeqId`, empty sides (OKX: after ~60 s idle). */
   bookHeartbeat(instId: string): void;
   /** The next books update restarts the sequence at `seqId` (smaller than prevSeqId), as after OKX maintenance. */
   resetSequence(instId: string, seqId: number): void;
-  inject(fault: OkxFault): void;
-  /** Every open connection goes silent: nothing sent, pings ignored, socket left open. New connections are healthy. */
-  stall(): void;
-  /** Close every connection: with a close frame `code`, or abruptly (TCP reset) without. */
-  dropConnections(code?: number, reason?: string): void;
-  /** Refuse matching subscriptions with OKX's error reply (default 60018, OKX's text). */
-  rejectSubscriptions(match: (arg: OkxArg) => boolean, reply?: { readonly code: string; readonly msg: string }): void;
+  /** The fault API shared by every loopback server (src/venues/live/mock-kit.ts). */
+  readonly faults: MockFaults;
   /** `{"event":"notice","code":"64008",...}` to every connection. */
   noticeUpgrade(): void;
-  /** The next `n` REST requests fail with HTTP 503 / 50001. */
-  failRest(n: number): void;
   /** Open connections subscribed to this arg. */
   subscribers(arg: OkxArg): number;
   /** The venue's book (wire text, contracts) and its seqId. */
@@ -154,11 +129,9 @@ const REST_LIMITS: Record<string, number> = {
   [OKX_PATHS.positionTiers]: 10,
 };
 
-interface Conn {
-  readonly ws: WebSocket;
+interface Conn extends LoopbackConn {
   readonly connId: string;
   readonly subs: Set<string>;
-  stalled: boolean;
   lastActivity: number;
   timer: NodeJS.Timeout;
 }
@@ -186,23 +159,22 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
   const idleCloseMs = opts.idleCloseMs ?? 30_000;
   const historyLimit = opts.historyLimit ?? 10_000;
   const fundingIntervalMs = opts.fundingIntervalMs ?? 8 * 3_600_000;
-  const conns = new Set<Conn>();
+  const kit = new LoopbackKit<Conn>({ venue: 'okx', malformed, checksum: true, onData: (c) => ((c as Conn).lastActivity = Date.now()) });
+  const faults = kit.faults;
+  const conns = kit.conns;
   const states = new Map<string, InstState>();
-  const faults: OkxFault[] = [];
-  const rejections: { match: (arg: OkxArg) => boolean; reply?: { code: string; msg: string } }[] = [];
-  let held: { readonly text: string; readonly key: string; readonly fault: OkxFault } | undefined;
-  let restFailures = 0;
   let connCount = 0;
   let seqSteps = 0;
   const restWindows = new Map<string, number[]>();
-  const stats = { connections: 0, subscribes: 0, unsubscribes: 0, errors: 0, pings: 0, framesSent: 0, restRequests: 0, rest429: 0, maxBuffered: 0 };
+  const stats = { connections: 0, subscribes: 0, unsubscribes: 0, errors: 0, pings: 0, restRequests: 0, rest429: 0 };
 
   const known = (instId: string) => instruments.get('okx', instId) !== undefined || SPOT_ID.test(instId);
   const instTypeOf = (instId: string) => {
     const kind = instruments.get('okx', instId)?.kind;
     return kind === 'future' ? 'FUTURES' : kind === 'spot' || SPOT_ID.test(instId) ? 'SPOT' : 'SWAP';
   };
-  const keyOf = (arg: OkxArg) => `${arg.channel}|${arg.instId ?? arg.instType}`;
+  /** The stream's name, as the client names it: `books:BTC-USDT-SWAP`, `liquidation-orders:SWAP`. */
+  const keyOf = (arg: OkxArg) => `${arg.channel}:${arg.instId ?? arg.instType}`;
   const state = (instId: string): InstState => {
     let s = states.get(instId);
     if (!s) {
@@ -218,59 +190,10 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
   // ---------------------------------------------------------------------------------------------
   // Sending
 
-  const sendTo = (c: Conn, text: string, data: boolean) => {
-    if (c.stalled || c.ws.readyState !== WebSocket.OPEN) return;
-    c.ws.send(text);
-    if (data) {
-      stats.framesSent++;
-      c.lastActivity = Date.now();
-    }
-    if (c.ws.bufferedAmount > stats.maxBuffered) stats.maxBuffered = c.ws.bufferedAmount;
-  };
-  const broadcast = (key: string, text: string) => {
-    for (const c of conns) if (c.subs.has(key)) sendTo(c, text, true);
-  };
-  const matches = (f: OkxFault, channel: string, instId: string | undefined) =>
-    ('channel' in f && f.channel !== undefined ? f.channel === channel : true) && (f.instId === undefined || f.instId === instId);
-  const takeFault = (channel: string, instId: string | undefined, kinds: readonly OkxFault['kind'][]): OkxFault | undefined => {
-    const i = faults.findIndex((f) => kinds.includes(f.kind) && matches(f, channel, instId));
-    return i < 0 ? undefined : faults.splice(i, 1)[0];
-  };
-
-  /** One frame to its subscribers, through the generic faults. */
+  /** One frame to its subscribers, through the armed faults. */
   const emit = (frame: Frame, text = JSON.stringify(frame)) => {
     const key = keyOf(frame.arg);
-    const channel = frame.arg.channel;
-    const instId = frame.arg.instId ?? (frame.data[0]?.instId as string | undefined);
-    const f = takeFault(channel, instId, ['malformed', 'truncated', 'duplicate', 'reorder']);
-    const release = held && (held.key === key || matches(held.fault, channel, instId)) ? held : undefined;
-    switch (f?.kind) {
-      case 'malformed':
-        broadcast(key, JSON.stringify(malformed(frame)));
-        if (f.mode !== 'replace') broadcast(key, text);
-        break;
-      case 'truncated':
-        broadcast(key, text.slice(0, Math.max(1, Math.floor(text.length / 2))));
-        if (f.mode !== 'replace') broadcast(key, text);
-        break;
-      case 'duplicate':
-        broadcast(key, text);
-        broadcast(key, text);
-        break;
-      case 'reorder':
-        if (!held) {
-          held = { text, key, fault: f };
-          return;
-        }
-        broadcast(key, text);
-        break;
-      default:
-        broadcast(key, text);
-    }
-    if (release) {
-      held = undefined;
-      broadcast(release.key, release.text);
-    }
+    kit.publish(key, text, (c) => c.subs.has(key));
   };
 
   // ---------------------------------------------------------------------------------------------
@@ -307,9 +230,7 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
     }
     s.bookTs = ev.ts;
     const item = bookItem(s, dBids, dAsks, prev);
-    const f = takeFault('books', ev.symbol, ['seq-gap', 'checksum']);
-    if (f?.kind === 'seq-gap') return;
-    if (f?.kind === 'checksum') {
+    if (faults.takeFrame(`books:${ev.symbol}`, ['checksum'])) {
       // One level wrong in transit: the best bid (or ask) with its size + 1.
       const side = s.book.bids.size > 0 ? 'bids' : 'asks';
       const best = (side === 'bids' ? s.book.bids : s.book.asks).top(1)[0] ?? ['1', '0'];
@@ -380,12 +301,12 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
     try {
       msg = JSON.parse(json) as Frame & { event?: string };
     } catch {
-      for (const c of conns) sendTo(c, json, true);
+      for (const c of conns) kit.data(c, json);
       return;
     }
     // Captured acks belong to the recording's connection, not to ours.
     if (typeof msg !== 'object' || msg === null) {
-      for (const c of conns) sendTo(c, json, true);
+      for (const c of conns) kit.data(c, json);
       return;
     }
     if (msg.event !== undefined || typeof msg.arg !== 'object' || msg.arg === null) return;
@@ -418,7 +339,7 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
   // ---------------------------------------------------------------------------------------------
   // WebSocket protocol
 
-  const reply = (c: Conn, body: Record<string, unknown>) => sendTo(c, JSON.stringify(body), false);
+  const reply = (c: Conn, body: Record<string, unknown>) => kit.reply(c, JSON.stringify(body));
 
   const subscribeArg = (c: Conn, id: unknown, raw: unknown): void => {
     const withId = (body: Record<string, unknown>) => (typeof id === 'string' ? { id, ...body } : body);
@@ -426,15 +347,15 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
     const arg: OkxArg = typeof a.instType === 'string' && a.instId === undefined
       ? { channel: String(a.channel), instType: a.instType }
       : { channel: String(a.channel), instId: String(a.instId) };
-    const rule = rejections.find((r) => r.match(arg));
+    const rule = faults.takeSubscription(keyOf(arg));
     const name = arg.instType !== undefined ? `instType:${arg.instType}` : `instId:${arg.instId}`;
     const valid = CHANNELS.has(arg.channel) && (arg.channel === 'liquidation-orders' ? INST_TYPES.has(arg.instType ?? '') : arg.instId !== undefined && known(arg.instId));
     if (rule || !valid) {
       stats.errors++;
       reply(c, withId({
         event: 'error',
-        code: rule?.reply?.code ?? '60018',
-        msg: rule?.reply?.msg ?? `Wrong URL or channel:${arg.channel},${name} doesn't exist. Please use the correct URL, channel and parameters referring to API document.`,
+        code: rule?.code ?? '60018',
+        msg: rule?.msg ?? `Wrong URL or channel:${arg.channel},${name} doesn't exist. Please use the correct URL, channel and parameters referring to API document.`,
         connId: c.connId,
       }));
       return;
@@ -448,10 +369,10 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
     // What OKX pushes right after subscribing: the book snapshot, the latest derivative figures.
     if (arg.channel === 'books') {
       const item = { ...bookItem(s, s.book.bids.top(400), s.book.asks.top(400), -1) };
-      sendTo(c, JSON.stringify({ arg, action: 'snapshot', data: [item] }), true);
-    } else if (arg.channel === 'mark-price' && s.mark) sendTo(c, JSON.stringify({ arg, data: [s.mark] }), true);
-    else if (arg.channel === 'funding-rate' && s.funding) sendTo(c, JSON.stringify({ arg, data: [s.funding] }), true);
-    else if (arg.channel === 'open-interest' && s.oi) sendTo(c, JSON.stringify({ arg, data: [s.oi] }), true);
+      kit.data(c, JSON.stringify({ arg, action: 'snapshot', data: [item] }));
+    } else if (arg.channel === 'mark-price' && s.mark) kit.data(c, JSON.stringify({ arg, data: [s.mark] }));
+    else if (arg.channel === 'funding-rate' && s.funding) kit.data(c, JSON.stringify({ arg, data: [s.funding] }));
+    else if (arg.channel === 'open-interest' && s.oi) kit.data(c, JSON.stringify({ arg, data: [s.oi] }));
   };
 
   const onText = (c: Conn, text: string) => {
@@ -459,7 +380,7 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
     c.lastActivity = Date.now();
     if (text === 'ping') {
       stats.pings++;
-      sendTo(c, 'pong', false);
+      kit.reply(c, 'pong');
       return;
     }
     let req: Record<string, unknown>;
@@ -513,9 +434,9 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const q = url.searchParams;
     const path = url.pathname;
-    if (restFailures > 0) {
-      restFailures--;
-      restReply(res, 503, { code: '50001', msg: 'Service temporarily unavailable. Please try again later.', data: [] });
+    const failure = faults.takeRest(path);
+    if (failure) {
+      restReply(res, failure.status, { code: '50001', msg: 'Service temporarily unavailable. Please try again later.', data: [] });
       return;
     }
     const limit = REST_LIMITS[path];
@@ -582,17 +503,17 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const c: Conn = {
-        ws, connId: (0xa4d3ae55 + connCount++).toString(16).slice(-8), subs: new Set(), stalled: false, lastActivity: Date.now(),
+        ...loopbackConn(ws), connId: (0xa4d3ae55 + connCount++).toString(16).slice(-8), subs: new Set(), lastActivity: Date.now(),
         timer: setInterval(() => {
           if (!c.stalled && Date.now() - c.lastActivity > idleCloseMs && ws.readyState === WebSocket.OPEN) ws.close(4004, 'No data received in 30s');
         }, Math.max(5, Math.floor(idleCloseMs / 4))),
       };
       stats.connections++;
-      conns.add(c);
+      kit.add(c);
       ws.on('message', (data, isBinary) => onText(c, isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString()));
       ws.on('close', () => {
         clearInterval(c.timer);
-        conns.delete(c);
+        kit.remove(c);
       });
       ws.on('error', () => undefined);
     });
@@ -601,25 +522,21 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
   await once(http, 'listening');
   const port = (http.address() as AddressInfo).port;
 
-  const feed = async (events: AsyncIterable<MarketEvent> | Iterable<MarketEvent>) => {
-    for await (const ev of events) publish(ev);
-  };
+  const feed = (events: AsyncIterable<MarketEvent> | Iterable<MarketEvent>, o: { readonly everyMs?: number } = {}) => paced(events, publish, o.everyMs);
 
   return {
     listings,
     wsUrl: `ws://127.0.0.1:${port}`,
     restUrl: `http://127.0.0.1:${port}`,
-    fed: opts.source ? feed(opts.source) : Promise.resolve(),
+    sourceDone: opts.source ? feed(opts.source) : Promise.resolve(0),
     publish,
     feed,
     burst(events) {
-      const before = stats.framesSent;
+      const before = kit.framesSent;
       for (const ev of events) publish(ev);
-      return stats.framesSent - before;
+      return kit.framesSent - before;
     },
-    replayRaw(lines) {
-      for (const line of lines) if (line.trim() !== '') replayOne(line);
-    },
+    replayRaw: (lines, o = {}) => paced(lines, replayOne, o.everyMs),
     bookHeartbeat(instId) {
       const s = state(instId);
       emit({ arg: { channel: 'books', instId }, action: 'update', data: [bookItem(s, [], [], s.seqId)] });
@@ -627,26 +544,9 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
     resetSequence(instId, seqId) {
       state(instId).resetTo = seqId;
     },
-    inject(fault) {
-      faults.push(fault);
-    },
-    stall() {
-      for (const c of conns) c.stalled = true;
-    },
-    dropConnections(code, reason) {
-      for (const c of conns) {
-        if (code === undefined) c.ws.terminate();
-        else c.ws.close(code, reason ?? '');
-      }
-    },
-    rejectSubscriptions(match, replyWith) {
-      rejections.push({ match, reply: replyWith });
-    },
+    faults,
     noticeUpgrade() {
       for (const c of conns) reply(c, { event: 'notice', code: '64008', msg: 'The connection will soon be closed for a service upgrade. Please reconnect.', connId: c.connId });
-    },
-    failRest(n) {
-      restFailures += n;
     },
     subscribers(arg) {
       let n = 0;
@@ -661,13 +561,11 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
       return state(instId).trades;
     },
     stats() {
-      return { ...stats, open: conns.size };
+      return { ...stats, framesSent: kit.framesSent, maxBuffered: kit.maxBuffered, open: conns.size };
     },
     async close() {
-      for (const c of conns) {
-        clearInterval(c.timer);
-        c.ws.terminate();
-      }
+      for (const c of conns) clearInterval(c.timer);
+      kit.closeAll();
       wss.close();
       await new Promise<void>((done) => http.close(() => done()));
     },
@@ -689,12 +587,12 @@ function diffSide(from: readonly WireLevel[], to: readonly WireLevel[]): WireLev
   return out;
 }
 
-/** A copy of the frame with one field the parser must refuse. */
-function malformed(frame: Frame): Frame {
-  const copy = JSON.parse(JSON.stringify(frame)) as { arg: OkxArg; data: Record<string, unknown>[] };
+/** A copy of the frame with one field the parser must refuse (`data[0].ts`, liquidations `details[0].sz`). */
+function malformed(text: string): string {
+  const copy = JSON.parse(text) as { arg: OkxArg; data: Record<string, unknown>[] };
   const first = copy.data[0] ?? {};
   if (Array.isArray(first.details) && first.details.length > 0) (first.details[0] as Record<string, unknown>).sz = 'not-a-number';
   else first.ts = 'not-a-time';
   copy.data[0] = first;
-  return copy;
+  return JSON.stringify(copy);
 }

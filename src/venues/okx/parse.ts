@@ -466,13 +466,19 @@ export function okxBookSeq(item: JsonObject, at: string): { seqId?: number; prev
   };
 }
 
+/** The trade ids a trades item covers (one id; a range where OKX aggregates). */
+export interface OkxTradeSpan {
+  readonly first: number;
+  readonly last: number;
+}
+
 /**
  * The trade ids a `trades` item covers: `tradeId` is the LAST id of an aggregation of `count`
  * fills ("if tradeId = 123 and count = 3, it means the message aggregates the trades of tradeId
  * = 123, 122, and 121"); frames without `count` (before 2023) are one fill. Undefined for a
  * non-numeric id (no gap detection possible then).
  */
-export function okxTradeSpan(item: JsonObject, at: string): { readonly first: number; readonly last: number } | undefined {
+export function okxTradeSpan(item: JsonObject, at: string): OkxTradeSpan | undefined {
   const id = str(item.tradeId, `${at}.tradeId`);
   if (!/^\d{1,15}$/.test(id)) return undefined;
   const last = Number(id);

@@ -201,7 +201,7 @@ describe('BinanceLiveClient: faults', () => {
     for (let k = 0; k < 5; k++) server.publish(diff(k));
     await until(() => sink.of('trade').length === 20, 'first trades');
     const subscribesBefore = server.stats().subscribeRequests;
-    assert.equal(server.disconnect(), 2);
+    assert.equal(server.faults.disconnect(), 2);
     // While the client is away the venue trades on and the book moves: it will only see REST.
     for (let i = 21; i <= 60; i++) server.publish(trade(i));
     server.publish(liquidation(58_000));
@@ -240,14 +240,14 @@ describe('BinanceLiveClient: faults', () => {
     server.publish(trade(2));
     await until(() => sink.of('trade').length === 2, 'trade after the cut');
     assert.deepEqual(sink.tradeIds(), [1, 2]);
-    assert.match(sink.statuses.find((s) => s.state === 'down')!.lastError!, /closed \(1000 connection lifetime reached\)/);
+    assert.match(sink.statuses.find((s) => s.state === 'down')!.lastError!, /^\[E_DISCONNECT\] [^ ]+: closed \(1000 connection lifetime reached\)/);
   });
 
   it('silent stall: the connection that goes quiet (no data, no replies, no pongs) is dropped and reopened', async () => {
     const { server, sink, client } = await setup({}, { channels: ['trades'], staleAfterMs: 150, heartbeatMs: 30 });
     await client.start();
     await ready(client);
-    assert.equal(server.stall(), 1);
+    assert.equal(server.faults.stall(), 1);
     server.publish(trade(1)); // lost on the stalled connection
     await until(() => server.stats().connectionsOpened >= 2 && statusOf(client, 'btcusdt@aggTrade').state === 'connected', 'a new connection');
     assert.match(sink.statuses.find((s) => s.stream === 'connection:market' && s.state === 'down')!.lastError!, /silent stall/);
@@ -264,23 +264,23 @@ describe('BinanceLiveClient: faults', () => {
     await client.start();
     await ready(client);
     for (let i = 1; i <= 3; i++) server.publish(trade(i));
-    server.faults.malform({ stream: 'btcusdt@aggTrade' });
+    server.faults.malformed({ stream: 'btcusdt@aggTrade' });
     server.publish(trade(4));
-    server.faults.truncate({ stream: 'btcusdt@aggTrade' });
+    server.faults.truncated({ stream: 'btcusdt@aggTrade' });
     server.publish(trade(5));
     for (let i = 6; i <= 8; i++) server.publish(trade(i));
-    server.faults.malform({ stream: 'btcusdt@depth@100ms' });
+    server.faults.malformed({ stream: 'btcusdt@depth@100ms' });
     for (let k = 0; k < 4; k++) server.publish(diff(k));
-    server.faults.malform({ stream: 'btcusdt@markPrice@1s' });
+    server.faults.malformed({ stream: 'btcusdt@markPrice@1s' });
     server.publish(mark(1));
     server.publish(mark(2));
     await until(() => sink.of('trade').length === 8 && statusOf(client, 'btcusdt@depth@100ms').resyncs === 1 && statusOf(client, 'btcusdt@depth@100ms').state === 'connected', 'recovery');
     assert.deepEqual(sink.tradeIds(), [1, 2, 3, 4, 5, 6, 7, 8], 'the two bad frames are back-filled by id');
     const t = statusOf(client, 'btcusdt@aggTrade');
     assert.equal(t.parseErrors, 2);
-    assert.match(t.lastError!, /connection:market frame \d+ \(btcusdt@aggTrade\): invalid JSON/);
+    assert.match(t.lastError!, /^\[E_JSON\] btcusdt@aggTrade frame \d+: invalid JSON/);
     const firstError = sink.statuses.find((s) => s.stream === 'btcusdt@aggTrade' && s.lastError !== null)!;
-    assert.match(firstError.lastError!, /\(btcusdt@aggTrade\): not a number \(field data\.p, value "x"\)/);
+    assert.match(firstError.lastError!, /^\[E_NUMBER\] btcusdt@aggTrade frame \d+: not a number \(field data\.p, value "x"\)/);
     const b = statusOf(client, 'btcusdt@depth@100ms');
     assert.equal(b.parseErrors, 1);
     assert.deepEqual(sink.book().levels(), { bids: server.book('BTCUSDT').bids, asks: server.book('BTCUSDT').asks }, 'the skipped diff is recovered by a resync');
@@ -336,7 +336,7 @@ describe('BinanceLiveClient: faults', () => {
     await client.start();
     await ready(client);
     for (let k = 0; k < 10; k++) {
-      if (k === 4) server.faults.drop({ stream: 'btcusdt@depth@100ms', count: 2 });
+      if (k === 4) server.faults.sequenceGap({ stream: 'btcusdt@depth@100ms', count: 2 });
       const d = diff(k);
       ref.apply(d);
       server.publish(d);
@@ -362,8 +362,8 @@ describe('BinanceLiveClient: faults', () => {
     await client.start();
     await ready(client);
     server.publish(trade(1));
-    server.faults.drop({ stream: 'btcusdt@aggTrade', count: 2 });
-    server.faults.failRest('/fapi/v1/aggTrades', 3);
+    server.faults.sequenceGap({ stream: 'btcusdt@aggTrade', count: 2 });
+    server.faults.restError({ path: '/fapi/v1/aggTrades', count: 3 });
     for (let i = 2; i <= 5; i++) server.publish(trade(i));
     await until(() => sink.gaps.length === 1 && sink.of('trade').length === 3, 'gap given up');
     assert.deepEqual(sink.tradeIds(), [1, 4, 5]);
@@ -371,7 +371,7 @@ describe('BinanceLiveClient: faults', () => {
     assert.equal(gap.kind, 'trade_id_gap');
     assert.equal(gap.backfilled, false);
     assert.match(gap.detail, /aggTrade ids 2\.\.3 \(2\).*HTTP 503: Internal error/);
-    assert.match(statusOf(client, 'btcusdt@aggTrade').lastError!, /back-fill of 2\.\.3 incomplete/);
+    assert.match(statusOf(client, 'btcusdt@aggTrade').lastError!, /^\[E_BACKFILL\] btcusdt@aggTrade: back-fill of 2\.\.3 incomplete: .*HTTP 503/);
     server.publish(trade(6));
     await until(() => sink.of('trade').length === 4, 'next trade');
   });
@@ -381,19 +381,19 @@ describe('BinanceLiveClient: faults', () => {
     await client.start();
     await until(() => statusOf(client, 'bad-sym@aggTrade').state === 'down' && statusOf(client, 'btcusdt@aggTrade').state === 'connected', 'split and refused');
     // One SUBSCRIBE for everything is refused; asked again per symbol, then per stream.
-    assert.match(statusOf(client, 'bad-sym@aggTrade').lastError!, /^SUBSCRIBE bad-sym@aggTrade refused by the server: Invalid request: invalid stream \(code 2, request \d+\)$/);
+    assert.match(statusOf(client, 'bad-sym@aggTrade').lastError!, /^\[E_SUBSCRIBE\] bad-sym@aggTrade: SUBSCRIBE refused by the server: Invalid request: invalid stream \(code 2, request \d+\)$/);
     assert.ok(['btcusdt@aggTrade', 'btcusdt@forceOrder', 'btcusdt@markPrice@1s'].every((s) => statusOf(client, s).state === 'connected' && statusOf(client, s).lastError === null));
     // REST knows no such symbol either: the poll says so and stops.
     await until(() => statusOf(client, 'bad-sym@openInterest').state === 'down', 'open interest refused');
-    assert.match(statusOf(client, 'bad-sym@openInterest').lastError!, /Invalid symbol\. \(venue code -1121\); polling stopped/);
+    assert.match(statusOf(client, 'bad-sym@openInterest').lastError!, /^\[E_REST_STATUS\] GET \/fapi\/v1\/openInterest\?symbol=BAD-SYM: HTTP 400: Invalid symbol\. \(venue code -1121\); polling stopped$/);
     server.publish(trade(1));
     server.publish(mark(5));
     await until(() => sink.of('trade').length === 1 && sink.of('ticker').some((t) => t.markPrice === 5), 'the good symbol flows');
     // An injected refusal of one stream (the venue's reply, verbatim) is surfaced the same way, and only there.
-    server.faults.refuse('btcusdt@forceOrder');
-    server.disconnect();
+    server.faults.subscriptionError({ stream: 'btcusdt@forceOrder' });
+    server.faults.disconnect();
     await until(() => statusOf(client, 'btcusdt@forceOrder').state === 'down' && statusOf(client, 'btcusdt@forceOrder').reconnects === 1 && statusOf(client, 'btcusdt@aggTrade').state === 'connected', 'refused after reconnect');
-    assert.match(statusOf(client, 'btcusdt@forceOrder').lastError!, /^SUBSCRIBE btcusdt@forceOrder refused by the server: Invalid request: invalid stream \(code 2, request \d+\)$/);
+    assert.match(statusOf(client, 'btcusdt@forceOrder').lastError!, /^\[E_SUBSCRIBE\] btcusdt@forceOrder: SUBSCRIBE refused by the server: Invalid request: invalid stream \(code 2, request \d+\)$/);
     server.publish(trade(2));
     await until(() => sink.of('trade').length === 2, 'trades still flow');
     assert.ok(sink.raw.filter((r) => r.startsWith('{"error":{"code":2,"msg":"Invalid request: invalid stream"}')).length >= 3);
@@ -403,12 +403,12 @@ describe('BinanceLiveClient: faults', () => {
     const { server, sink, client } = await setup({}, { channels: ['trades'], lagWarnMs: 200 });
     await client.start();
     await ready(client);
-    server.hold();
+    const burst = server.faults.slowConsumer();
     const old = Date.now() - 1_000;
     for (let i = 1; i <= 3000; i++) server.publish(trade(i, 'BTCUSDT', old + i / 10));
     sink.slowMs = 20;
     sink.slowCalls = 10;
-    server.release();
+    burst.release();
     await until(() => sink.of('trade').length === 3000, 'the burst', 8000);
     assert.deepEqual(sink.tradeIds(), Array.from({ length: 3000 }, (_, i) => i + 1));
     assert.equal(server.stats().restCalls['/fapi/v1/aggTrades'] ?? 0, 0, 'nothing needed back-filling');
@@ -428,7 +428,20 @@ describe('BinanceLiveClient: faults', () => {
     server.publish(trade(1));
     server.publish(trade(2));
     await until(() => calls === 2, 'both trades handed over');
-    assert.equal(statusOf(client, 'btcusdt@aggTrade').lastError, 'onEvents handler threw: consumer bug');
+    assert.equal(statusOf(client, 'btcusdt@aggTrade').lastError, '[E_HANDLER] btcusdt@aggTrade: onEvents threw: consumer bug');
+  });
+
+  it('a raw-capture handler that throws is reported on the connection; the feed goes on', async () => {
+    const { server, sink, client } = await setup({}, { channels: ['trades'] });
+    let raws = 0;
+    sink.handlers.onRawFrame = () => {
+      if (++raws === 3) throw new Error('disk full');
+    };
+    await client.start();
+    await ready(client);
+    for (let i = 1; i <= 3; i++) server.publish(trade(i));
+    await until(() => sink.of('trade').length === 3, 'every trade despite the throw');
+    assert.match(statusOf(client, 'connection:market').lastError!, /^\[E_HANDLER\] connection:market: onRawFrame threw: disk full$/);
   });
 });
 

@@ -23,7 +23,7 @@ import {
   encodeOpenInterest,
   encodeRestAggTrade,
 } from '../../../src/venues/binance/encode.ts';
-import { BinanceLiveError } from '../../../src/venues/binance/errors.ts';
+import { LiveError } from '../../../src/venues/live/errors.ts';
 import { startBinanceMockServer, type BinanceMockServer, type BinanceMockServerOptions } from '../../../src/venues/binance/mock-server.ts';
 import {
   binanceDepthIds,
@@ -33,7 +33,8 @@ import {
   parseBinanceOpenInterest,
   parseBinanceRestAggTrades,
 } from '../../../src/venues/binance/parse.ts';
-import { BinanceRest } from '../../../src/venues/binance/rest.ts';
+import { BINANCE_REST_POLICY } from '../../../src/venues/binance/rest.ts';
+import { PacedRest, RestError } from '../../../src/venues/live/rest.ts';
 import { binanceAggTradesUrl, binanceCombinedStreamUrl, binanceDepthUrl, binanceOpenInterestUrl, binanceRestBase, binanceStreamRoute, binanceWsBase } from '../../../src/venues/binance/urls.ts';
 import { realFile, realLines } from '../../helpers/real-data.ts';
 
@@ -113,7 +114,7 @@ describe('Binance mock server: stream protocol', () => {
     c.send({ method: 'SUBSCRIBE', params: ['nosuchusdt@aggTrade'], id: 7 });
     assert.equal(await c.next(), '{"result":null,"id":7}');
     // An injected refusal uses the venue's words.
-    s.faults.refuse('ethusdt@aggTrade');
+    s.faults.subscriptionError({ stream: 'ethusdt@aggTrade' });
     c.send({ method: 'SUBSCRIBE', params: ['ethusdt@aggTrade'], id: 8 });
     assert.equal(await c.next(), '{"error":{"code":2,"msg":"Invalid request: invalid stream"},"id":8}');
     s.publish(trade(1));
@@ -190,7 +191,7 @@ describe('Binance mock server: stream protocol', () => {
     await c.subscribe(['btcusdt@aggTrade']);
     let pongs = 0;
     c.ws.on('pong', () => pongs++);
-    assert.equal(s.stall(), 1);
+    assert.equal(s.faults.stall(), 1);
     s.publish(trade(1));
     c.send({ method: 'LIST_SUBSCRIPTIONS', id: 2 });
     c.ws.ping();
@@ -239,7 +240,7 @@ describe('Binance mock server: REST', () => {
     assert.deepEqual([bad.status, await bad.json()], [400, { code: -1121, msg: 'Invalid symbol.' }]);
     const none = await fetch(`${s.restUrl}/fapi/v1/openInterest`);
     assert.deepEqual([none.status, await none.json()], [400, { code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." }]);
-    s.faults.failRest('/fapi/v1/openInterest', 1);
+    s.faults.restError({ path: '/fapi/v1/openInterest', count: 1 });
     const failed = await fetch(binanceOpenInterestUrl(s.restUrl, 'BTCUSDT'));
     assert.deepEqual([failed.status, await failed.json()], [503, { code: -1001, msg: 'Internal error; unable to process your request. Please try again.' }]);
     assert.equal((await fetch(binanceOpenInterestUrl(s.restUrl, 'BTCUSDT'))).status, 200, 'the fault wore off');
@@ -248,32 +249,32 @@ describe('Binance mock server: REST', () => {
   it('REQUEST_WEIGHT: over the limit is 429 with Retry-After; the client side counts weight, reads the header and pauses', async () => {
     const s = await server({ restWeightPerMinute: 45 });
     s.publish(trade(1));
-    const rest = new BinanceRest({ weightPerMinute: 1000 });
-    await rest.get(binanceDepthUrl(s.restUrl, 'BTCUSDT'), 20);
-    await rest.get(binanceDepthUrl(s.restUrl, 'BTCUSDT'), 20);
+    const rest = new PacedRest(BINANCE_REST_POLICY, { budgetLimit: 1000, attempts: 1 });
+    await rest.get(binanceDepthUrl(s.restUrl, 'BTCUSDT'), { weight: 20 });
+    await rest.get(binanceDepthUrl(s.restUrl, 'BTCUSDT'), { weight: 20 });
     assert.equal(rest.usedWeight(), 40);
-    const err = await rest.get(binanceDepthUrl(s.restUrl, 'BTCUSDT'), 20).then(
+    const err = await rest.get(binanceDepthUrl(s.restUrl, 'BTCUSDT'), { weight: 20 }).then(
       () => assert.fail('expected 429'),
       (e: unknown) => e,
     );
-    assert.ok(err instanceof BinanceLiveError);
+    assert.ok(err instanceof RestError);
     assert.equal(err.code, 'E_REST_RATE_LIMIT');
-    assert.equal(err.venueCode, -1003);
+    assert.equal(err.venueCode, '-1003');
     assert.ok(err.retryAfterMs! >= 1000 && err.retryAfterMs! <= 60_000);
     assert.match(err.message, /^GET \/fapi\/v1\/depth\?symbol=BTCUSDT&limit=1000: HTTP 429: Too many requests/);
     // Paused: the next call waits (stopped here by close()).
-    const waiting = rest.get(binanceOpenInterestUrl(s.restUrl, 'BTCUSDT'), 1).catch((e: BinanceLiveError) => e.detail);
+    const waiting = rest.get(binanceOpenInterestUrl(s.restUrl, 'BTCUSDT'), { weight: 1 }).catch((e: RestError) => `${e.code} ${e.detail}`);
     await settle(30);
     rest.close();
-    assert.equal(await waiting, 'client stopped');
+    assert.equal(await waiting, 'E_REST_STOPPED client stopped');
     assert.equal(s.stats().restCalls['/fapi/v1/openInterest'] ?? 0, 0, 'nothing was sent while paused');
     // The local budget alone also holds requests back.
-    const small = new BinanceRest({ weightPerMinute: 20 });
+    const small = new PacedRest(BINANCE_REST_POLICY, { budgetLimit: 20, attempts: 1 });
     const s2 = await server();
     s2.publish(trade(1));
-    await small.get(binanceDepthUrl(s2.restUrl, 'BTCUSDT'), 20);
+    await small.get(binanceDepthUrl(s2.restUrl, 'BTCUSDT'), { weight: 20 });
     let second = false;
-    void small.get(binanceDepthUrl(s2.restUrl, 'BTCUSDT'), 20).then(() => (second = true), () => undefined);
+    void small.get(binanceDepthUrl(s2.restUrl, 'BTCUSDT'), { weight: 20 }).then(() => (second = true), () => undefined);
     await settle(50);
     assert.equal(second, false, 'held by the local budget');
     small.close();
@@ -346,12 +347,12 @@ describe('Binance mock server: feeding and faults', () => {
     assert.equal(JSON.parse(c.frames[1]).data.o.ap, '92');
   });
 
-  it('fault switches: drop, duplicate, reorder, malform, truncate, each wearing off after its count', async () => {
+  it('fault switches: sequence gap, duplicate, reorder, malformed, truncated, each wearing off after its count', async () => {
     const s = await server();
     const c = await client(`${s.wsUrl}/market/stream`);
     await c.subscribe(['btcusdt@aggTrade']);
     const ids = () => c.frames.slice(1).map((f) => /"a":(\d+)/.exec(f)?.[1] ?? 'bad');
-    s.faults.drop({ count: 2 }).duplicate({ stream: 'btcusdt@aggTrade' });
+    s.faults.sequenceGap({ count: 2 }).duplicate({ stream: 'btcusdt@aggTrade' });
     for (let i = 1; i <= 4; i++) s.publish(trade(i));
     await until(() => c.frames.length === 4, 'frames');
     assert.deepEqual(ids(), ['3', '3', '4']);
@@ -359,7 +360,7 @@ describe('Binance mock server: feeding and faults', () => {
     for (let i = 5; i <= 7; i++) s.publish(trade(i));
     await until(() => c.frames.length === 7, 'reordered');
     assert.deepEqual(ids().slice(3), ['6', '5', '7']);
-    s.faults.malform().truncate();
+    s.faults.malformed().truncated();
     s.publish(trade(8));
     s.publish(trade(9));
     s.publish(trade(10));
@@ -374,15 +375,15 @@ describe('Binance mock server: feeding and faults', () => {
     assert.equal(s.trades('BTCUSDT').length, 10, 'the venue kept every trade, whatever the wire did');
   });
 
-  it('hold and release: frames held back reach the client as one burst, in order', async () => {
+  it('slow consumer: frames held back reach the client as one burst, in order', async () => {
     const s = await server();
     const c = await client(`${s.wsUrl}/market/stream`);
     await c.subscribe(['btcusdt@aggTrade']);
-    s.hold();
+    const burst = s.faults.slowConsumer();
     for (let i = 1; i <= 500; i++) s.publish(trade(i));
     await settle();
     assert.equal(c.frames.length, 1);
-    s.release();
+    burst.release();
     await until(() => c.frames.length === 501, 'the burst');
     assert.deepEqual(c.frames.slice(1).map((f) => Number(/"a":(\d+)/.exec(f)![1])), Array.from({ length: 500 }, (_, i) => i + 1));
   });
@@ -408,7 +409,7 @@ describe('Binance encoder: the inverse of parse.ts', () => {
     );
     assert.equal(decimal(1e-7, 'x'), '0.0000001');
     assert.equal(decimal(1.5e21, 'x'), '1500000000000000000000');
-    assert.throws(() => decimal(NaN, 'price'), (e: unknown) => e instanceof BinanceLiveError && e.code === 'E_ENCODE' && e.source === 'price');
+    assert.throws(() => decimal(NaN, 'price'), (e: unknown) => e instanceof LiveError && e.code === 'E_ENCODE' && e.where === 'price');
   });
 
   it('trades (stream aggTrade and REST aggTrades), liquidations, marks, book tickers and open interest round-trip', () => {

@@ -11,11 +11,12 @@ import type { BookEvent, CaptureRecord, LiquidationEvent, TickerEvent, TradeEven
 import { EMPTY_TICKER_FIELDS } from '../../../src/core/events.ts';
 import { InstrumentRegistry } from '../../../src/core/instruments.ts';
 import type { LiveGap, StreamStatus } from '../../../src/venues/live/types.ts';
-import { BybitBookSequencer } from '../../../src/venues/bybit/book-sync.ts';
+import { BybitBookSync } from '../../../src/venues/bybit/book-sync.ts';
 import { BYBIT_CONNECTION_STREAM, BybitLiveClient, type BybitLiveOptions } from '../../../src/venues/bybit/live.ts';
 import { startBybitMockServer, type BybitMockServer, type BybitMockServerOptions } from '../../../src/venues/bybit/mock-server.ts';
 import { createBybitParser, parseBybitRecentTrades } from '../../../src/venues/bybit/parse.ts';
-import { BybitTickerMerger, RecentKeys } from '../../../src/venues/bybit/stream-state.ts';
+import { BybitTickerMerger } from '../../../src/venues/bybit/ticker-merge.ts';
+import { RecentKeys } from '../../../src/venues/live/recent-keys.ts';
 import { mutatedFrames } from '../../helpers/mutate.ts';
 import { realLines } from '../../helpers/real-data.ts';
 
@@ -220,7 +221,7 @@ describe('bybit live: faults', () => {
     const a = [trade(), trade(), trade()];
     r.srv.publish(...a);
     await until(() => r.of('trade').length === 3, 'first trades');
-    r.srv.disconnect();
+    r.srv.faults.disconnect();
     const b = Array.from({ length: 5 }, () => trade());
     r.srv.publish(...b); // the connection is gone: only the venue's history has them
     await until(() => r.client.status().every((s) => s.reconnects === 1 && s.state === 'connected'), 'reconnected');
@@ -237,7 +238,7 @@ describe('bybit live: faults', () => {
     assert.equal(g.fromTs, a[2].ts);
     // The other streams lost what the disconnect hid, with nothing to replay it from.
     assert.deepEqual(r.gaps.filter((x) => !x.backfilled).map((x) => x.detail.split(':')[0]).sort(), ['allLiquidation.BTCUSDT', 'orderbook.200.BTCUSDT', 'tickers.BTCUSDT']);
-    assert.match(r.statuses.find((s) => s.state === 'down')!.lastError!, /^\[E_DISCONNECT\]/);
+    assert.match(r.statuses.find((s) => s.state === 'down')!.lastError!, /^\[E_DISCONNECT\] [\w.:]+: closed \(1006\)/);
   });
 
   it('a back-fill that cannot reach back far enough reports the trades lost', async () => {
@@ -245,7 +246,7 @@ describe('bybit live: faults', () => {
     const a = [trade(), trade()];
     r.srv.publish(...a);
     await until(() => r.of('trade').length === 2, 'first trades');
-    r.srv.disconnect();
+    r.srv.faults.disconnect();
     const b = Array.from({ length: 9 }, (_, i) => trade({ ts: Date.now() + i }));
     r.srv.publish(...b);
     await until(() => r.gaps.some((g) => g.detail.startsWith('publicTrade')), 'the trade gap');
@@ -259,18 +260,18 @@ describe('bybit live: faults', () => {
     const r = await rig();
     r.srv.publish(trade());
     await until(() => r.of('trade').length === 1, 'a trade');
-    r.srv.inject('rest_error');
-    r.srv.disconnect();
+    r.srv.faults.restError({ count: 3 }); // every try of the paced REST
+    r.srv.faults.disconnect();
     await until(() => r.gaps.some((g) => g.detail.startsWith('publicTrade')), 'the trade gap');
     assert.equal(r.gaps.find((x) => x.detail.startsWith('publicTrade'))!.backfilled, false);
-    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_HTTP\].*HTTP 503/);
+    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_BACKFILL\] publicTrade\.BTCUSDT: back-fill failed: GET \/v5\/market\/recent-trade\?.*HTTP 503/);
     r.srv.publish(trade());
     await until(() => r.of('trade').length === 2, 'trades flow again');
   });
 
   it('notices a silent stall (no frame, no pong) and replaces the connection', async () => {
     const r = await rig({ staleAfterMs: 300 });
-    r.srv.stall();
+    r.srv.faults.stall();
     await until(() => r.srv.stats.connectionsTotal === 2 && r.stream('publicTrade.BTCUSDT').state === 'connected', 'a new connection');
     assert.ok(r.statuses.some((s) => s.stream === 'publicTrade.BTCUSDT' && s.state === 'down' && /silent stall/.test(s.lastError ?? '')));
     assert.equal(r.stream('publicTrade.BTCUSDT').reconnects, 1);
@@ -282,14 +283,14 @@ describe('bybit live: faults', () => {
 
   it('counts and skips malformed and truncated frames, naming the frame and the field', async () => {
     const r = await rig();
-    r.srv.inject('malformed', { topic: 'publicTrade.BTCUSDT' });
+    r.srv.faults.malformed({ stream: 'publicTrade.BTCUSDT' });
     r.srv.publish(trade());
     await until(() => r.stream('publicTrade.BTCUSDT').parseErrors === 1, 'the malformed frame');
-    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_NUMBER\] frame \d+ \(publicTrade\.BTCUSDT\): .*field data\[0\]\.p/);
-    r.srv.inject('truncate', { topic: /^publicTrade/ });
+    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_NUMBER\] publicTrade\.BTCUSDT frame \d+: .*field data\[0\]\.p/);
+    r.srv.faults.truncated({ stream: /^publicTrade/ });
     r.srv.publish(trade());
     await until(() => r.stream('publicTrade.BTCUSDT').parseErrors === 2, 'the truncated frame');
-    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_JSON\] frame \d+ \(publicTrade\.BTCUSDT\): invalid JSON/);
+    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_JSON\] publicTrade\.BTCUSDT frame \d+: invalid JSON/);
     r.srv.sendRaw('not json at all');
     await until(() => r.stream(BYBIT_CONNECTION_STREAM).parseErrors === 1, 'garbage on the connection');
     const good = trade();
@@ -298,7 +299,7 @@ describe('bybit live: faults', () => {
     assert.equal(r.of('trade')[0].id, good.id);
     // A malformed ticker delta leaves the merged ticker untouched.
     r.srv.publish(ticker({ markPrice: 100, indexPrice: 101 }));
-    r.srv.inject('malformed', { topic: /^tickers/ });
+    r.srv.faults.malformed({ stream: /^tickers/ });
     r.srv.publish(ticker({ markPrice: 102 }));
     r.srv.publish(ticker({ indexPrice: 103 }));
     await until(() => r.of('ticker').length === 2, 'tickers');
@@ -307,7 +308,7 @@ describe('bybit live: faults', () => {
     // A malformed book delta cannot be applied: the chain breaks and the book is resynced.
     const books = bookStream('BTCUSDT', 10);
     r.srv.publish(books[0]);
-    r.srv.inject('malformed', { topic: /^orderbook/ });
+    r.srv.faults.malformed({ stream: /^orderbook/ });
     for (const b of books.slice(1)) r.srv.publish(b);
     await until(() => r.stream('orderbook.200.BTCUSDT').resyncs === 1 && r.stream('orderbook.200.BTCUSDT').state === 'connected', 'the resync');
     assert.deepEqual(r.book().top(), reference(books).top());
@@ -316,10 +317,10 @@ describe('bybit live: faults', () => {
 
   it('drops duplicated frames: no trade, liquidation, book diff or ticker twice', async () => {
     const r = await rig();
-    r.srv.inject('duplicate', { topic: /^publicTrade/, count: 2 });
-    r.srv.inject('duplicate', { topic: /^allLiquidation/ });
-    r.srv.inject('duplicate', { topic: /^orderbook/, count: 3 });
-    r.srv.inject('duplicate', { topic: /^tickers/, count: 2 });
+    r.srv.faults.duplicate({ stream: /^publicTrade/, count: 2 });
+    r.srv.faults.duplicate({ stream: /^allLiquidation/ });
+    r.srv.faults.duplicate({ stream: /^orderbook/, count: 3 });
+    r.srv.faults.duplicate({ stream: /^tickers/, count: 2 });
     const trades = [trade(), trade(), trade()];
     r.srv.publish(trades[0], trades[1]);
     r.srv.publish(trades[2]);
@@ -344,7 +345,7 @@ describe('bybit live: faults', () => {
     const r = await rig();
     const books = bookStream('BTCUSDT', 30, 11);
     for (const b of books.slice(0, 10)) r.srv.publish(b);
-    r.srv.inject('reorder', { topic: /^orderbook/ });
+    r.srv.faults.reorder({ stream: /^orderbook/ });
     for (const b of books.slice(10)) r.srv.publish(b);
     await until(() => r.gaps.some((g) => g.kind === 'book_resync') && r.stream('orderbook.200.BTCUSDT').state === 'connected', 'the resync');
     const last = bookStream('BTCUSDT', 1, 99)[1];
@@ -356,7 +357,7 @@ describe('bybit live: faults', () => {
     assert.match(g.detail, /^orderbook\.200\.BTCUSDT: expected u=\d+, got u=\d+; resynced by the snapshot/);
     assert.ok(g.fromTs <= g.toTs);
 
-    r.srv.inject('reorder', { topic: /^publicTrade/ });
+    r.srv.faults.reorder({ stream: /^publicTrade/ });
     const t = [trade(), trade(), trade()];
     for (const x of t) r.srv.publish(x);
     await until(() => r.of('trade').length === 3, 'trades');
@@ -367,7 +368,7 @@ describe('bybit live: faults', () => {
     const r = await rig();
     const books = bookStream('BTCUSDT', 60, 3);
     for (const b of books.slice(0, 20)) r.srv.publish(b);
-    r.srv.inject('drop', { topic: 'orderbook.200.BTCUSDT', count: 2 });
+    r.srv.faults.sequenceGap({ stream: 'orderbook.200.BTCUSDT', count: 2 });
     for (const b of books.slice(20)) r.srv.publish(b);
     await until(() => r.stream('orderbook.200.BTCUSDT').resyncs === 1 && r.stream('orderbook.200.BTCUSDT').state === 'connected', 'the resync');
     await until(() => r.srv.bookView('BTCUSDT', 200).u === r.of('book').at(-1)!.seq, 'the last diff');
@@ -399,7 +400,7 @@ describe('bybit live: faults', () => {
     for (const topic of ['publicTrade.NOPEUSDT', 'orderbook.200.NOPEUSDT', 'tickers.NOPEUSDT', 'allLiquidation.NOPEUSDT']) {
       const s = r.stream(topic);
       assert.equal(s.state, 'down');
-      assert.match(s.lastError!, /^\[E_SUBSCRIBE\] .*error:handler not found,topic:\w+\.(200\.)?NOPEUSDT/);
+      assert.match(s.lastError!, /^\[E_SUBSCRIBE\] [\w.]+NOPEUSDT: Bybit refused the subscription: error:handler not found,topic:\w+\.(200\.)?NOPEUSDT/);
     }
     r.srv.publish(trade());
     await until(() => r.of('trade').length === 1, 'BTCUSDT trades');
@@ -431,11 +432,11 @@ describe('bybit live: faults', () => {
     open.push({ ...r, client: slow });
     await slow.start();
     await until(() => slow.status().every((s) => s.state === 'connected'), 'subscribed');
-    r.srv.hold();
+    const backlog = r.srv.faults.slowConsumer();
     const burst = Array.from({ length: 2000 }, () => trade());
     for (const t of burst) r.srv.publish(t);
     await new Promise((res) => setTimeout(res, 80));
-    r.srv.release();
+    backlog.release();
     await until(() => got.length === burst.length, 'the whole burst', 8000);
     assert.deepEqual(got.map((t) => (t as TradeEvent).id), burst.map((t) => t.id));
     assert.ok(r.statuses.some((s) => s.stream === 'publicTrade.BTCUSDT' && s.state === 'lagging'));
@@ -447,7 +448,7 @@ describe('bybit live: faults', () => {
   it('stop() ends the client: no reconnect after', async () => {
     const r = await rig();
     await r.client.stop();
-    r.srv.disconnect();
+    r.srv.faults.disconnect();
     await new Promise((res) => setTimeout(res, 60));
     assert.equal(r.srv.stats.connections, 0);
     assert.ok(r.client.status().every((s) => s.state === 'down'));
@@ -486,7 +487,7 @@ describe('bybit live: options', () => {
     r.srv.publish(trade());
     r.srv.publish(trade());
     await until(() => n === 2, 'both frames handled');
-    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_HANDLER\] consumer bug/);
+    assert.match(r.stream('publicTrade.BTCUSDT').lastError!, /^\[E_HANDLER\] publicTrade\.BTCUSDT: onEvents threw: consumer bug/);
     assert.equal(r.stream('publicTrade.BTCUSDT').state, 'connected');
   });
 
@@ -496,11 +497,11 @@ describe('bybit live: options', () => {
   });
 });
 
-describe('bybit book sequencer', () => {
+describe('BybitBookSync', () => {
   it('emits only a continuous u chain, each delta at most once, and reports every break', () => {
     fc.assert(
       fc.property(fc.array(fc.record({ snap: fc.boolean(), du: fc.integer({ min: -2, max: 3 }) }), { maxLength: 60 }), (steps) => {
-        const s = new BybitBookSequencer();
+        const s = new BybitBookSync();
         let u = 10;
         let last = NaN;
         let synced = false;
@@ -526,7 +527,7 @@ describe('bybit book sequencer', () => {
   });
 
   it('reports the span of a resync and of a restart', () => {
-    const s = new BybitBookSequencer();
+    const s = new BybitBookSync();
     assert.deepEqual(s.step(false, 5, 1), { kind: 'waiting' });
     assert.deepEqual(s.step(true, 10, 2), { kind: 'snapshot' });
     assert.deepEqual(s.step(false, 11, 3), { kind: 'apply' });

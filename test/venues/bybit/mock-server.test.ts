@@ -321,7 +321,7 @@ describe('bybit mock: REST', () => {
     const bad = await get(recentTradeUrl(srv.restUrl, 'NOPEUSDT', 3));
     assert.equal(bad.retCode, 10001);
     assert.equal((await fetch(`${srv.restUrl}/v5/market/nothing`)).status, 404);
-    srv.inject('rest_error', { topic: '/v5/market/orderbook' });
+    srv.faults.restError({ path: '/v5/market/orderbook' });
     assert.equal((await fetch(orderbookUrl(srv.restUrl, 'BTCUSDT', 1))).status, 503);
     assert.equal((await fetch(orderbookUrl(srv.restUrl, 'BTCUSDT', 1))).status, 200);
   });
@@ -335,10 +335,10 @@ describe('bybit mock: faults', () => {
     return c;
   };
 
-  it('drop skips frames; on a book it spends the update id (a sequence gap)', async () => {
+  it('a sequence gap skips frames; on a book it spends the update id', async () => {
     const srv = await server();
     const c = await subscribed(srv, 'orderbook.50.BTCUSDT');
-    srv.inject('drop', { topic: /^orderbook/ });
+    srv.faults.sequenceGap({ stream: /^orderbook/ });
     for (let i = 1; i <= 3; i++) srv.publish(book(false, [[100, i]], []));
     const f = (await c.frames(4)).slice(1);
     const [s, a, b] = f.map((x) => (x.data as { u: number }).u);
@@ -348,14 +348,14 @@ describe('bybit mock: faults', () => {
   it('duplicate, reorder, truncate and malformed change the next frames only', async () => {
     const srv = await server();
     const c = await subscribed(srv);
-    srv.inject('duplicate');
+    srv.faults.duplicate();
     srv.publish(trade('d'));
-    srv.inject('reorder', { topic: 'publicTrade.BTCUSDT' });
+    srv.faults.reorder({ stream: 'publicTrade.BTCUSDT' });
     srv.publish(trade('r1'));
     srv.publish(trade('r2'));
-    srv.inject('truncate');
+    srv.faults.truncated();
     srv.publish(trade('t'));
-    srv.inject('malformed');
+    srv.faults.malformed();
     srv.publish(trade('m'));
     srv.publish(trade('ok'));
     await until(() => c.texts.length === 8, 'eight frames');
@@ -368,9 +368,9 @@ describe('bybit mock: faults', () => {
     assert.equal((JSON.parse(t[6]) as { data: { i: string }[] }).data[0].i, 'ok');
   });
 
-  it('refuse answers the next subscription with the venue error', async () => {
+  it('a subscription error answers the next subscription with the venue error', async () => {
     const srv = await server();
-    srv.inject('refuse', { topic: /^tickers/ });
+    srv.faults.subscriptionError({ stream: /^tickers/, count: 1 });
     const c = await connect(srv);
     c.send({ op: 'subscribe', args: ['tickers.BTCUSDT'] });
     c.send({ op: 'subscribe', args: ['tickers.BTCUSDT'] });
@@ -381,26 +381,26 @@ describe('bybit mock: faults', () => {
   it('stall silences a connection, pongs included; disconnect drops it', async () => {
     const srv = await server();
     const c = await subscribed(srv);
-    srv.stall();
+    srv.faults.stall();
     c.send({ op: 'ping' });
     srv.publish(trade('x'));
     await until(() => srv.received.length === 2, 'the ping');
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(c.texts.length, 1);
     assert.equal(c.ws.readyState, WebSocket.OPEN);
-    srv.disconnect();
+    srv.faults.disconnect();
     await once(c.ws, 'close');
     await until(() => srv.stats.connections === 0, 'closed');
   });
 
-  it('hold and release burst every queued frame at once, in order', async () => {
+  it('slow consumer: every queued frame bursts at once, in order', async () => {
     const srv = await server();
     const c = await subscribed(srv);
-    srv.hold();
+    const burst = srv.faults.slowConsumer();
     for (let i = 0; i < 500; i++) srv.publish(trade(`h${i}`));
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(c.texts.length, 1);
-    srv.release();
+    burst.release();
     await c.frames(501);
     assert.deepEqual(c.json().slice(1).map((x) => (x.data as { i: string }[])[0].i), Array.from({ length: 500 }, (_, i) => `h${i}`));
   });

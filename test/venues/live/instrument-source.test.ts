@@ -172,7 +172,7 @@ describe('instruments from the venues', () => {
 
   it('a venue answering HTTP 503 falls back to the snapshot and names the error', async () => {
     const s = await servers();
-    s.bybit.inject('rest_error', { topic: '/v5/market/instruments-info', count: 5 });
+    s.bybit.faults.restError({ path: '/v5/market/instruments-info', count: 5 });
     const live = await load({ venues: ['bybit'], inputs: ['BTC'], restUrls: urls(s) });
     assert.equal(live.reports[0].origin, 'snapshot');
     assert.match(live.reports[0].reason ?? '', /GET \/v5\/market\/instruments-info\?category=linear&limit=1000: HTTP 503/);

@@ -222,7 +222,7 @@ describe('okx live: faults', () => {
     for (const e of [...range(1, 10).map((i) => trade(i)), ...bookDiffs(0, 10)]) t.server.publish(e);
     await until(() => t.of('trade').length === 10 && t.of('book').length === 11, 'first events');
     const subscribesBefore = t.server.stats().subscribes;
-    t.server.dropConnections();
+    t.server.faults.disconnect();
     // Published while the client is away: lost on the socket, kept by the venue.
     for (const e of [...range(11, 20).map((i) => trade(i)), ...bookDiffs(10, 10)]) t.server.publish(e);
     await until(() => t.client.status().every((s) => s.state === 'connected' && s.reconnects === 1), 'reconnected');
@@ -238,13 +238,13 @@ describe('okx live: faults', () => {
     assert.deepEqual(bookOf(t.of('book')), bookOf([...bookDiffs(0, 25)]));
     assert.equal(t.of('book').filter((b) => b.isSnapshot).length, 2, 'a new snapshot after the reconnect');
     assert.ok(t.gaps.some((g) => g.kind === 'disconnect' && /^books:/.test(g.detail) && !g.backfilled));
-    assert.ok(t.statuses.some((s) => s.state === 'down' && /E_OKX|disconnected|closed|socket/.test(s.lastError ?? '')));
+    assert.ok(t.statuses.some((s) => s.state === 'down' && /^\[E_DISCONNECT\] /.test(s.lastError ?? '')));
     await t.stop();
   });
 
   it('silent stall: no frame and no pong for staleAfterMs -> down, reconnect, connected again', async () => {
     const t = await setup({ staleAfterMs: 150, pingEveryMs: 40 });
-    t.server.stall();
+    t.server.faults.stall();
     await until(() => t.client.status().every((s) => s.reconnects === 1 && s.state === 'connected'), 'recovered from the stall');
     assert.ok(t.statuses.some((s) => s.state === 'down' && /silent stall/.test(s.lastError ?? '')));
     assert.equal(t.server.stats().connections, 2);
@@ -255,22 +255,22 @@ describe('okx live: faults', () => {
 
   it('malformed and truncated frames are counted (message and field named) and skipped; the real frames still arrive', async () => {
     const t = await setup();
-    t.server.inject({ kind: 'malformed', channel: 'trades' });
+    t.server.faults.malformed({ stream: /^trades:/, mode: 'insert' });
     t.server.publish(trade(1));
-    t.server.inject({ kind: 'truncated', channel: 'trades' });
+    t.server.faults.truncated({ stream: /^trades:/, mode: 'insert' });
     t.server.publish(trade(2));
-    t.server.inject({ kind: 'malformed', channel: 'books' });
+    t.server.faults.malformed({ stream: /^books:/, mode: 'insert' });
     for (const e of bookDiffs(0, 3)) t.server.publish(e);
-    t.server.inject({ kind: 'malformed', channel: 'liquidation-orders' });
+    t.server.faults.malformed({ stream: /^liquidation-orders:/, mode: 'insert' });
     t.server.publish(liquidation(SWAP, T0 + 3, 'sell'));
-    t.server.inject({ kind: 'truncated', channel: 'mark-price' });
+    t.server.faults.truncated({ stream: /^mark-price:/, mode: 'insert' });
     t.server.publish(ticker(SWAP, T0 + 4, { markPrice: 30_000 }));
     await until(() => t.of('trade').length === 2 && t.of('book').length === 4 && t.of('liquidation').length === 1 && t.of('ticker').length === 1, 'events');
     assert.deepEqual(tradeIds(t), [1, 2]);
     assert.deepEqual(t.client.status().map((s) => [s.stream, s.parseErrors]).filter(([, n]) => n !== 0).sort(), [
       ['books:BTC-USDT-SWAP', 1], ['liquidation-orders:SWAP', 1], ['mark-price:BTC-USDT-SWAP', 1], ['trades:BTC-USDT-SWAP', 2],
     ]);
-    assert.match(t.stream('books:BTC-USDT-SWAP').lastError!, /^books:BTC-USDT-SWAP message 2: .*field data\[0\]\.ts/);
+    assert.match(t.stream('books:BTC-USDT-SWAP').lastError!, /^\[E_\w+\] books:BTC-USDT-SWAP frame 2: .*field data\[0\]\.ts/);
     assert.match(t.stream('liquidation-orders:SWAP').lastError!, /field data\[0\]\.details\[0\]\.sz, value "not-a-number"/);
     assert.match(t.stream('mark-price:BTC-USDT-SWAP').lastError!, /invalid JSON/);
     assert.equal(t.stream('books:BTC-USDT-SWAP').resyncs, 0);
@@ -282,7 +282,7 @@ describe('okx live: faults', () => {
   it('a trade frame lost (replaced by a malformed one) is back-filled from REST', async () => {
     const t = await setup();
     t.server.publish(trade(1));
-    t.server.inject({ kind: 'malformed', channel: 'trades', mode: 'replace' });
+    t.server.faults.malformed({ stream: /^trades:/ });
     t.server.publish(trade(2));
     t.server.publish(trade(3));
     await until(() => t.of('trade').length === 3, 'backfill');
@@ -294,7 +294,7 @@ describe('okx live: faults', () => {
 
   it('duplicated frames are not delivered twice (trade id, book link, liquidation, ticker content)', async () => {
     const t = await setup();
-    for (const channel of ['trades', 'books', 'liquidation-orders', 'mark-price']) t.server.inject({ kind: 'duplicate', channel });
+    for (const channel of ['trades', 'books', 'liquidation-orders', 'mark-price']) t.server.faults.duplicate({ stream: new RegExp(`^${channel}:`) });
     t.server.publish(trade(1));
     t.server.publish(trade(2));
     for (const e of bookDiffs(0, 4)) t.server.publish(e);
@@ -317,7 +317,7 @@ describe('okx live: faults', () => {
     const t = await setup({ backfillDelayMs: 300 });
     t.server.publish(trade(0));
     await until(() => t.of('trade').length === 1, 'first trade');
-    t.server.inject({ kind: 'reorder', channel: 'trades' });
+    t.server.faults.reorder({ stream: /^trades:/ });
     for (const i of range(1, 5)) t.server.publish(trade(i));
     await until(() => t.of('trade').length === 6, 'trades');
     assert.deepEqual(tradeIds(t), range(0, 5));
@@ -325,7 +325,7 @@ describe('okx live: faults', () => {
     assert.deepEqual(t.gaps, []);
 
     for (const e of bookDiffs(0, 2)) t.server.publish(e);
-    t.server.inject({ kind: 'reorder', channel: 'books' });
+    t.server.faults.reorder({ stream: /^books:/ });
     for (const e of bookDiffs(2, 6)) t.server.publish(e);
     await until(() => t.gaps.some((g) => g.kind === 'sequence_gap') && t.stream('books:BTC-USDT-SWAP').state === 'connected', 'resync');
     assert.deepEqual(bookOf(t.of('book')), bookOf([...bookDiffs(0, 8)]));
@@ -336,12 +336,12 @@ describe('okx live: faults', () => {
     const t = await setup();
     const published = [...bookDiffs(0, 30)];
     for (const e of published.slice(0, 10)) t.server.publish(e);
-    t.server.inject({ kind: 'seq-gap' });
+    t.server.faults.sequenceGap({ stream: /^books:/ });
     for (const e of published.slice(10)) t.server.publish(e);
     await until(() => t.gaps.length === 1 && t.stream('books:BTC-USDT-SWAP').state === 'connected', 'resync');
     const s = t.stream('books:BTC-USDT-SWAP');
     assert.deepEqual([s.resyncs, s.gaps], [1, 1]);
-    assert.ok(t.statuses.some((x) => x.stream === 'books:BTC-USDT-SWAP' && x.state === 'resyncing' && /E_OKX|does not follow/.test(x.lastError ?? '')));
+    assert.ok(t.statuses.some((x) => x.stream === 'books:BTC-USDT-SWAP' && x.state === 'resyncing' && /^\[E_SEQUENCE\] books:BTC-USDT-SWAP: prevSeqId \d+ does not follow/.test(x.lastError ?? '')));
     const g = t.gaps[0];
     assert.deepEqual([g.kind, g.symbol, g.backfilled], ['sequence_gap', SWAP, false]);
     assert.ok(g.fromTs <= g.toTs);
@@ -355,11 +355,12 @@ describe('okx live: faults', () => {
     const t = await setup();
     const published = [...bookDiffs(0, 20)];
     for (const e of published.slice(0, 5)) t.server.publish(e);
-    t.server.inject({ kind: 'checksum' });
+    t.server.faults.checksumMismatch({ stream: /^books:/ });
     for (const e of published.slice(5)) t.server.publish(e);
     await until(() => t.gaps.length === 1 && t.stream('books:BTC-USDT-SWAP').state === 'connected', 'resync');
     assert.equal(t.gaps[0].kind, 'checksum');
     assert.match(t.gaps[0].detail, /checksum -?\d+, local book of the best 25 levels gives -?\d+/);
+    assert.ok(t.statuses.some((x) => x.state === 'resyncing' && /^\[E_CHECKSUM\] books:BTC-USDT-SWAP: /.test(x.lastError ?? '')));
     assert.equal(t.stream('books:BTC-USDT-SWAP').resyncs, 1);
     assert.deepEqual(bookOf(t.of('book')), bookOf(published));
     await t.stop();
@@ -385,8 +386,8 @@ describe('okx live: faults', () => {
     const t = await setup();
     t.server.publish(trade(1));
     await until(() => t.of('trade').length === 1, 'first trade');
-    t.server.failRest(10);
-    t.server.dropConnections();
+    t.server.faults.restError({ count: 10 });
+    t.server.faults.disconnect();
     for (const i of range(2, 4)) t.server.publish(trade(i));
     await until(() => t.stream('trades:BTC-USDT-SWAP').state === 'connected' && t.server.subscribers({ channel: 'trades', instId: SWAP }) === 1, 'reconnected');
     t.server.publish(trade(5));
@@ -394,15 +395,15 @@ describe('okx live: faults', () => {
     await until(() => t.gaps.some((g) => /^trades:/.test(g.detail)) && t.of('trade').length === 3, 'gap reported');
     const g = t.gaps.find((x) => /^trades:/.test(x.detail))!;
     assert.deepEqual([g.kind, g.backfilled], ['disconnect', false]);
-    assert.match(g.detail, /3 not recovered .*HTTP 503, OKX code 50001/);
+    assert.match(g.detail, /3 not recovered .*history-trades\?.*HTTP 503: .*\(venue code 50001\)/);
     assert.deepEqual(tradeIds(t), [1, 5, 6]);
-    assert.match(t.stream('trades:BTC-USDT-SWAP').lastError!, /E_OKX_REST|history-trades: HTTP 503/);
+    assert.match(t.stream('trades:BTC-USDT-SWAP').lastError!, /^\[E_BACKFILL\] trades:BTC-USDT-SWAP: GET \/api\/v5\/market\/history-trades\?.*: HTTP 503/);
     await t.stop();
   });
 
   it('subscription errors are surfaced per stream and do not stop the others', async () => {
     const t = await setup({ symbols: [SWAP, 'NOPE-USDT-SWAP'] }, {}, (server) => {
-      server.rejectSubscriptions((a) => a.channel === 'funding-rate' && a.instId === SWAP, { code: '64003', msg: "Your trading fee tier doesn't meet the requirement to access this channel" });
+      server.faults.subscriptionError({ stream: `funding-rate:${SWAP}`, code: '64003', msg: "Your trading fee tier doesn't meet the requirement to access this channel" });
     });
     for (const key of ['trades:NOPE-USDT-SWAP', 'books:NOPE-USDT-SWAP', 'mark-price:NOPE-USDT-SWAP']) {
       const s = t.stream(key);
@@ -446,7 +447,7 @@ describe('okx live: faults', () => {
     const t = await setup();
     t.server.noticeUpgrade();
     await until(() => t.server.stats().connections === 2 && t.client.status().every((s) => s.state === 'connected' && s.reconnects === 1), 'reconnected');
-    assert.ok(t.statuses.some((s) => /E_OKX_NOTICE|notice 64008/.test(s.lastError ?? '')));
+    assert.ok(t.statuses.some((s) => /^\[E_DISCONNECT\] .*: OKX announced it \(notice 64008: /.test(s.lastError ?? '')));
     await t.stop();
   });
 
@@ -467,7 +468,7 @@ describe('okx live: the real 2022 books capture through the client', () => {
     const symbols = ['BTC-USD-220527', 'UNI-USD-SWAP', 'BTC-USDT'];
     const t = await setup({ symbols, channels: ['book'] });
     const lines = realLines('okx-v5-ws-books-2022-05-13.jsonl');
-    t.server.replayRaw(lines);
+    await t.server.replayRaw(lines);
     await until(() => symbols.reduce((n, s) => n + t.stream(`books:${s}`).messages, 0) === 3 + 290, 'replay');
     const parser = createOkxParser(context('x', { instruments }));
     const reference = lines.flatMap((l) => (parser.parse(JSON.parse(l), NaN) ?? []) as BookEvent[]);
@@ -524,12 +525,12 @@ describe('okx live: hostile input', () => {
       fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? 'null'),
       fc.string(),
     ), { numRuns: 300, seed: 7 });
-    t.server.replayRaw(frames.filter((f) => f.trim() !== ''));
+    await t.server.replayRaw(frames.filter((f) => f.trim() !== ''));
     t.server.publish(trade(999_999_999_999));
     await until(() => t.of('trade').some((e) => e.id === '999999999999'), 'the feed after the garbage');
     const errors = t.client.status().reduce((n, s) => n + s.parseErrors, 0);
     assert.ok(errors > 100, `${errors} parse errors counted`);
-    assert.ok(t.client.status().filter((s) => s.stream !== 'connection').every((s) => s.state === 'connected' || s.state === 'resyncing'));
+    assert.ok(t.client.status().filter((s) => !s.stream.startsWith('connection:')).every((s) => s.state === 'connected' || s.state === 'resyncing'));
     await t.stop();
   });
 });

@@ -268,14 +268,14 @@ describe('okx mock server: protocol', () => {
     await until(() => c.got.length === 3);
     const t = (id: number) => trade('BTC-USDT-SWAP', String(id), 100, 1, 'buy', 1_700_000_000_000 + id);
     const tradeIds = () => c.json().filter((m) => m.arg?.channel === 'trades' && m.data).map((m) => m.data[0].tradeId as string);
-    server.inject({ kind: 'duplicate', channel: 'trades' });
+    server.faults.duplicate({ stream: /^trades:/ });
     server.publish(t(1));
-    server.inject({ kind: 'reorder', channel: 'trades' });
+    server.faults.reorder({ stream: /^trades:/ });
     server.publish(t(2));
     server.publish(t(3));
-    server.inject({ kind: 'truncated', channel: 'trades' });
+    server.faults.truncated({ stream: /^trades:/, mode: 'insert' });
     server.publish(t(4));
-    server.inject({ kind: 'malformed', channel: 'trades', mode: 'replace' });
+    server.faults.malformed({ stream: /^trades:/ });
     server.publish(t(5));
     await until(() => tradeIds().length === 6);
     assert.deepEqual(tradeIds(), ['1', '1', '3', '2', '4', '5']);
@@ -284,9 +284,9 @@ describe('okx mock server: protocol', () => {
 
     const books = () => c.json().filter((m) => m.arg?.channel === 'books' && m.data).map((m) => m.data[0]);
     server.publish(book('BTC-USDT-SWAP', false, [[100, 1]], [[101, 1]], 1));
-    server.inject({ kind: 'seq-gap' });
+    server.faults.sequenceGap({ stream: /^books:/ });
     server.publish(book('BTC-USDT-SWAP', false, [[99, 1]], [], 2));
-    server.inject({ kind: 'checksum' });
+    server.faults.checksumMismatch({ stream: /^books:/ });
     server.publish(book('BTC-USDT-SWAP', false, [[98, 1]], [], 3));
     await until(() => books().length === 3);
     const [snap, first, third] = books();
@@ -303,7 +303,7 @@ describe('okx mock server: protocol', () => {
     server.noticeUpgrade();
     await until(() => c.json().some((m) => m.event === 'notice'));
     assert.deepEqual({ ...c.json().find((m) => m.event === 'notice'), connId: 'x' }, { event: 'notice', code: '64008', msg: 'The connection will soon be closed for a service upgrade. Please reconnect.', connId: 'x' });
-    server.stall();
+    server.faults.stall();
     const before = c.got.length;
     c.send('ping');
     server.publish(t(6));
@@ -320,7 +320,7 @@ describe('okx mock server: protocol', () => {
     c.send({ op: 'subscribe', args: ['BTC-USD-220527', 'UNI-USD-SWAP', 'BTC-USDT'].map((instId) => ({ channel: 'books', instId })) });
     await until(() => c.got.length === 6);
     const lines = captureLines();
-    server.replayRaw(lines);
+    await server.replayRaw(lines);
     await until(() => c.got.length === 6 + 290);
     assert.deepEqual(c.got.slice(6), lines);
     const last = JSON.parse(lines.filter((l) => l.includes('"instId":"BTC-USDT"')).at(-1)!) as { data: { checksum: number }[] };
@@ -335,7 +335,7 @@ describe('okx mock server: protocol', () => {
       for (let i = 1; i <= 5; i++) yield trade('BTC-USD-SWAP', String(i), 30_000 + i, i, 'sell', 1_700_000_000_000 + i);
     }
     const server = await startOkxMockServer({ listings: okxVenueListings(), source: source() });
-    await server.fed;
+    await server.sourceDone;
     assert.deepEqual(server.trades('BTC-USD-SWAP').map((t) => [t.tradeId, t.sz]), [['1', '1'], ['2', '2'], ['3', '3'], ['4', '4'], ['5', '5']]);
     assert.equal(BTC_USD_SWAP.contractType, 'inverse');
     await server.close();
@@ -378,7 +378,7 @@ describe('okx mock server: REST', () => {
 
   it('answers 429 / 50011 past 20 history-trades requests per 2 s, and 503 / 50001 when told to fail', async () => {
     const server = await startOkxMockServer({ listings: okxVenueListings() });
-    server.failRest(1);
+    server.faults.restError({ count: 1 });
     const failed = await get(server, '/api/v5/market/history-trades?instId=BTC-USDT-SWAP');
     assert.deepEqual([failed.status, failed.body.code], [503, '50001']);
     const statuses: number[] = [];

@@ -1,34 +1,8 @@
 /**
- * Per-stream state of the live client that is not the book: duplicate detection and the ticker
- * merge. No socket here (tested on its own).
+ * Bybit's ticker merge: `tickers.{symbol}` sends a snapshot then deltas of the changed fields;
+ * this keeps the full ticker. No socket here (tested on its own).
  */
 import type { JsonObject } from '../json-fields.ts';
-
-/** The last `capacity` keys seen (trade ids, frames): a bounded set for duplicate detection. */
-export class RecentKeys {
-  private readonly set = new Set<string>();
-  private readonly ring: (string | undefined)[];
-  private at = 0;
-
-  constructor(capacity: number) {
-    this.ring = new Array<string | undefined>(Math.max(1, capacity));
-  }
-
-  has(key: string): boolean {
-    return this.set.has(key);
-  }
-
-  /** Adds `key`; false when it was already there (a duplicate). The oldest key is forgotten when full. */
-  add(key: string): boolean {
-    if (this.set.has(key)) return false;
-    const old = this.ring[this.at];
-    if (old !== undefined) this.set.delete(old);
-    this.ring[this.at] = key;
-    this.at = (this.at + 1) % this.ring.length;
-    this.set.add(key);
-    return true;
-  }
-}
 
 export type TickerMerge =
   /** The full ticker after this frame, as a `snapshot` frame for parse.ts. */
