@@ -4,6 +4,7 @@ import { VENUES, type Venue } from '../core/events.ts';
 import { symbolsMatching } from '../core/instruments.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { LIQUIDATION_SAMPLING } from '../venues/liquidation-sampling.ts';
+import { deadLetterSummary } from '../store/dead-letter.ts';
 import { Store } from '../store/store.ts';
 import { summarize } from '../store/summary.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
@@ -20,7 +21,7 @@ export function registerInfo(program: Command): void {
     program
       .command('info')
       .description('what the store holds: venues, symbols, event counts, time ranges, gaps per day')
-      .option('--json', 'print {"datasets":[...],"gaps":[...],...} for scripts (times in epoch ms)')
+      .option('--json', 'print {"datasets":[...],"gaps":[...],"dead_letter":N,...} for scripts (times in epoch ms)')
       .option('--min-gap <seconds>', 'a stretch without trades longer than this is a gap', '300')
       .option('--symbol <symbol>', 'only this market: a venue-native symbol or a base asset (AKT)'),
   )
@@ -28,7 +29,10 @@ export function registerInfo(program: Command): void {
       'after',
       `
 Gaps: "time" = no trade for longer than --min-gap; "id" = Binance trade ids missing inside one
-imported file; "recorded" = disconnects and resyncs logged by the recorder.
+imported file; "recorded" = disconnects and resyncs logged by the recorder, and events it
+dropped when the store could not keep up (reason "store-backpressure").
+Dead letters: rows the recorder could not store, in <home>/dead-letter/<date>.jsonl with the
+raw frame and the reason (--json: "dead_letter" count and "dead_letter_files").
 
 Examples:
   $ orderflow info
@@ -46,14 +50,16 @@ Examples:
         const mine = <T extends { symbol: string }>(list: T[]) => (keep ? list.filter((x) => keep.has(x.symbol)) : list);
         const [{ n: interrupted }] = await store.rows<{ n: bigint }>("SELECT count(*) AS n FROM imports WHERE format = 'record' AND status = 'recording'");
         const s = { ...all, datasets: mine(all.datasets), gaps: mine(all.gaps), gapDays: mine(all.gapDays), other: mine(all.other), interrupted: Number(interrupted) };
+        const dead = await deadLetterSummary(store.home, keep);
         if (opts.json) {
           const liquidationSampling = Object.fromEntries([...new Set(s.datasets.filter((d) => d.type === 'liquidation').map((d) => d.venue))].map((v) => [v, LIQUIDATION_SAMPLING[v as Venue] ?? null]));
-          console.log(JSON.stringify({ datasets: s.datasets, gaps: s.gaps, gapDays: s.gapDays, other: s.other, imports: s.imports, liquidationSampling, interruptedRecordings: s.interrupted }));
+          console.log(JSON.stringify({ datasets: s.datasets, gaps: s.gaps, gapDays: s.gapDays, other: s.other, imports: s.imports, liquidationSampling, interruptedRecordings: s.interrupted, dead_letter: dead.rows, dead_letter_files: dead.files }));
           return;
         }
         console.log(`store ${store.path}: ${s.imports} files imported\n`);
         if (s.datasets.length === 0) {
           console.log(keep ? `nothing stored for ${opts.symbol} (${[...keep].join(', ')})` : 'no events yet: run orderflow import <files>');
+          if (dead.rows > 0) console.log(`${dead.rows} row(s) the recorder could not store (with their frame and reason) in ${dead.files.join(', ')}`);
           return;
         }
         console.log(table(
@@ -65,6 +71,7 @@ Examples:
           console.log('\nliquidations are sampled by the venues:');
           for (const v of liqVenues) console.log(`  ${v}: ${LIQUIDATION_SAMPLING[v as Venue] ?? 'sampling not documented: treat counts as lower bounds'}`);
         }
+        if (dead.rows > 0) console.log(`\n${dead.rows} row(s) the recorder could not store (with their frame and reason) in ${dead.files.join(', ')}`);
         if (s.interrupted > 0) console.log(`\n${s.interrupted} recorder session(s) ended without a clean stop (crash or kill): their data up to the last flush is kept`);
         if (s.other.length > 0) {
           console.log('\nbars and depth bands:');

@@ -3,7 +3,8 @@
  * every second, with the connectors' gaps, and optionally every raw frame to gzip captures.
  */
 import type { Command } from 'commander';
-import { DEFAULT_FLUSH_MS, Recorder, recordLabel } from '../store/recorder.ts';
+import { UsageError } from '../core/errors.ts';
+import { DEFAULT_FLUSH_MS, DEFAULT_MAX_PENDING_BYTES, Recorder, recordLabel } from '../store/recorder.ts';
 import { Store } from '../store/store.ts';
 import { createLiveClient } from '../venues/live/clients.ts';
 import type { LiveClient } from '../venues/live/types.ts';
@@ -19,6 +20,7 @@ interface RecordOpts extends HomeOpts {
   channels?: string;
   raw?: string;
   flushMs: string;
+  maxPendingMb: string;
   seconds?: string;
   quiet?: boolean;
 }
@@ -33,6 +35,7 @@ export function registerRecord(program: Command): void {
       .option('--channels <list>', 'trades,liquidations,book,ticker (default all)')
       .option('--raw <dir>', 'also write every raw frame to <dir>/<venue>-<time>.jsonl.gz (`<local_ns> <json>` lines, re-importable with orderflow import)')
       .option('--flush-ms <ms>', 'commit to the store this often (at most 1000)', String(DEFAULT_FLUSH_MS))
+      .option('--max-pending-mb <MiB>', 'memory for rows waiting for the store; beyond it the oldest are dropped (a gap row says which)', String(DEFAULT_MAX_PENDING_BYTES / 1048576))
       .option('--seconds <n>', 'stop after this long (default: until Ctrl-C / SIGTERM)')
       .option('--quiet', 'no status lines'),
   )
@@ -42,7 +45,14 @@ export function registerRecord(program: Command): void {
 Stops cleanly on Ctrl-C or SIGTERM (last flush, ledger marked ok). After a crash or kill -9 at
 most the last flush period is lost and the store opens clean; \`orderflow info\` counts such
 interrupted sessions. Disconnects, book resyncs and trade-id gaps that could not be back-filled
-go to the gaps table (\`orderflow info\`). The store is locked while recording: other commands
+go to the gaps table (\`orderflow info\`).
+
+A row the store refuses (e.g. a trade id that is neither an integer nor a UUID) never stops the
+recording: it goes with its raw frame and the reason to <home>/dead-letter/<UTC date>.jsonl and
+every other row is stored (\`orderflow info\` counts them). When the store cannot keep up (disk
+full, locked, stalled), rows wait in memory up to --max-pending-mb; beyond that the oldest
+waiting events are dropped and a gap row with reason "store-backpressure" records each stream's
+exact time range and count lost (with --raw their frames are still in the capture). The store is locked while recording: other commands
 wait for the recorder to stop. Endpoints: ORDERFLOW_<VENUE>_WS_URL / _REST_URL override them.
 
 Examples:
@@ -54,6 +64,8 @@ Examples:
       const m = liveMarkets(opts);
       const seconds = secondsOpt(opts.seconds, '--seconds');
       const flushMs = numberOpt(opts.flushMs, '--flush-ms');
+      const maxPendingMb = numberOpt(opts.maxPendingMb, '--max-pending-mb', 'MiB, at least 1');
+      if (!(maxPendingMb >= 1)) throw new UsageError(`--max-pending-mb: expected MiB, at least 1, got ${JSON.stringify(opts.maxPendingMb)}`);
       const store = await Store.open(resolveHomeOpt(opts));
       const all = [...m.symbols.values()].flat();
       const log = (line: string) => !opts.quiet && console.error(line);
@@ -61,6 +73,7 @@ Examples:
         label: recordLabel(m.venues, [...new Set(all)]),
         flushMs,
         rawDir: opts.raw,
+        maxPendingBytes: maxPendingMb * 1048576,
         onError: (e) => console.error(`orderflow record: a flush failed (kept, retried next time): ${e.message}`),
       });
       const instruments = loadBundledInstruments();
@@ -69,7 +82,7 @@ Examples:
       const status = setInterval(() => {
         const s = recorder.stats();
         const states = [...s.status.values()].reduce<Record<string, number>>((acc, x) => ((acc[x.state] = (acc[x.state] ?? 0) + 1), acc), {});
-        log(`record: ${formatCount(s.events)} events, ${formatCount(s.rowsWritten)} rows stored in ${s.flushes} flushes, ${s.gaps} gaps, streams ${Object.entries(states).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`);
+        log(`record: ${formatCount(s.events)} events, ${formatCount(s.rowsWritten)} rows stored in ${s.flushes} flushes, ${s.gaps} gaps, ${s.deadLettered} dead-lettered${s.dropped ? `, ${formatCount(s.dropped)} dropped (store backpressure)` : ''}, streams ${Object.entries(states).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`);
       }, 10_000);
       // A venue that cannot connect keeps retrying in the background: recording goes on with the others.
       for (const [i, c] of clients.entries()) c.start().catch((e: Error) => log(`record: ${m.venues[i]}: ${e.message}`));
@@ -83,5 +96,7 @@ Examples:
       store.close();
       const s = recorder.stats();
       console.log(`recorded ${s.rowsWritten} rows (${s.events} events) in ${s.flushes} flushes, ${s.gaps} gaps${s.rawFrames ? `, ${s.rawFrames} raw frames in ${recorder.rawFiles().join(', ')}` : ''}`);
+      if (s.deadLettered > 0) console.log(`${s.deadLettered} rows the store refused are in ${recorder.deadLetterFiles().join(', ')}`);
+      if (s.dropped > 0) console.log(`${s.dropped} events dropped because the store could not keep up (store-backpressure gap rows in orderflow info)`);
     });
 }
