@@ -52,8 +52,10 @@ recording: it goes with its raw frame and the reason to <home>/dead-letter/<UTC 
 every other row is stored (\`orderflow info\` counts them). When the store cannot keep up (disk
 full, locked, stalled), rows wait in memory up to --max-pending-mb; beyond that the oldest
 waiting events are dropped and a gap row with reason "store-backpressure" records each stream's
-exact time range and count lost (with --raw their frames are still in the capture). The store is locked while recording: other commands
-wait for the recorder to stop. Endpoints: ORDERFLOW_<VENUE>_WS_URL / _REST_URL override them.
+exact time range and count lost (with --raw their frames are still in the capture).
+
+The store is locked while recording: other commands wait for the recorder to stop.
+Endpoints: ORDERFLOW_<VENUE>_WS_URL / _REST_URL override them.
 
 Examples:
   $ orderflow record --symbol BTC,ETH
