@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { MarketEvent } from '../../src/core/events.ts';
-import { Recorder } from '../../src/store/recorder.ts';
+import { Recorder, type RecorderOptions } from '../../src/store/recorder.ts';
 import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers/store.ts';
 
@@ -67,9 +67,19 @@ function injectFaults(store: Store): Faults {
   return f;
 }
 
+/** A store closed when the test ends, passed or failed (an open DuckDB keeps the process alive). */
 async function openStore(): Promise<{ store: Store; home: string }> {
   const home = join(tempDir(), 'home');
-  return { store: await Store.open(home), home };
+  const store = await Store.open(home);
+  after(() => store.close());
+  return { store, home };
+}
+
+/** A recorder stopped when the test ends, passed or failed (its flush timer keeps the process alive). */
+async function openRecorder(store: Store, o: RecorderOptions): Promise<Recorder> {
+  const rec = await Recorder.open(store, o);
+  after(() => rec.close().catch(() => {}));
+  return rec;
 }
 
 /** DuckDB's own refusal: trade ids become unique, and `id` is already stored. */
@@ -105,7 +115,7 @@ describe('recorder: bad rows and a failing store', () => {
   it('a trade id the schema cannot hold goes to the dead-letter file with its frame; the thousands around it are stored once', async () => {
     const { store, home } = await openStore();
     const faults = injectFaults(store);
-    const rec = await Recorder.open(store, { label: 'record okx', flushMs: 1000 });
+    const rec = await openRecorder(store, { label: 'record okx', flushMs: 1000 });
     const input = Array.from({ length: 5000 }, (_, i) => trade(i, i === 2718 ? 'O-2718' : undefined));
     deliver(rec, input);
     await rec.flush();
@@ -126,14 +136,13 @@ describe('recorder: bad rows and a failing store', () => {
     assert.equal((await storedIds(store)).length, 4999 + 2);
     assert.equal(rec.stats().deadLettered, 1);
     await rec.close();
-    store.close();
   });
 
   it('a row DuckDB itself refuses is found by bisecting: O(log N) extra commits, every other row committed', async () => {
     const { store, home } = await openStore();
     await refuseId(store, 777_777);
     const faults = injectFaults(store);
-    const rec = await Recorder.open(store, { label: 'record okx', flushMs: 1000 });
+    const rec = await openRecorder(store, { label: 'record okx', flushMs: 1000 });
     const N = 4096;
     const bad = 3001;
     const input = Array.from({ length: N }, (_, i) => trade(i, i === bad ? '777777' : undefined));
@@ -156,13 +165,12 @@ describe('recorder: bad rows and a failing store', () => {
     await rec.flush();
     assert.equal((await storedIds(store)).length, N);
     await rec.close();
-    store.close();
   });
 
   it('several bad rows, refused by the checks and by the store, in one batch', async () => {
     const { store, home } = await openStore();
     await refuseId(store, 555);
-    const rec = await Recorder.open(store, { label: 'record okx', flushMs: 1000 });
+    const rec = await openRecorder(store, { label: 'record okx', flushMs: 1000 });
     const checkBad = new Set([0, 1500, 2999]);
     const storeBad = new Set([7, 8, 1024, 2000]);
     const input = Array.from({ length: 3000 }, (_, i) => trade(i, checkBad.has(i) ? `x${i}` : storeBad.has(i) ? '555' : undefined));
@@ -175,14 +183,13 @@ describe('recorder: bad rows and a failing store', () => {
     assert.deepEqual(letters.filter((l) => l.stage === 'store').map((l) => l.ts - T).sort((a, b) => a - b), [...storeBad]);
     assert.equal(rec.stats().deadLettered, 7);
     await rec.close();
-    store.close();
   });
 
   it('a store that fails for a while (disk full), then recovers: nothing lost, nothing doubled, nothing blamed', async () => {
     const { store, home } = await openStore();
     const faults = injectFaults(store);
     const errors: string[] = [];
-    const rec = await Recorder.open(store, { label: 'record okx', flushMs: 1000, onError: (e) => errors.push(e.message) });
+    const rec = await openRecorder(store, { label: 'record okx', flushMs: 1000, onError: (e) => errors.push(e.message) });
     const input = Array.from({ length: 3000 }, (_, i) => trade(i));
     deliver(rec, input.slice(0, 2000));
     // First flush: the batch and the empty probe both fail: the store is down, no row is blamed.
@@ -205,14 +212,13 @@ describe('recorder: bad rows and a failing store', () => {
     const [led] = await store.rows<{ rows: bigint }>("SELECT rows FROM imports WHERE format = 'record'");
     assert.equal(Number(led.rows), 3001, 'the ledger counts what was committed, once');
     await rec.close();
-    store.close();
   });
 
   it('a stalled store: memory held to the byte bound, the oldest dropped, a store_backpressure gap row with the exact range', async () => {
     const { store } = await openStore();
     const faults = injectFaults(store);
     const bound = 1 << 20;
-    const rec = await Recorder.open(store, { label: 'record okx', flushMs: 1000, maxPendingBytes: bound });
+    const rec = await openRecorder(store, { label: 'record okx', flushMs: 1000, maxPendingBytes: bound });
     let release!: () => void;
     faults.gate = new Promise<void>((r) => (release = r));
     const input = Array.from({ length: 20_000 }, (_, i) => trade(i));
@@ -247,14 +253,12 @@ describe('recorder: bad rows and a failing store', () => {
     assert.equal(Number(gaps[gaps.length - 1].hi), lost[lost.length - 1].ts);
     assert.equal(gaps.reduce((n, g) => n + Number(/: (\d+) trade/.exec(g.reason)![1]), 0), dropped);
     await rec.close();
-    store.close();
   });
 
   it('property: for random batches with random bad rows, stored and dead-lettered are the input, disjoint, no duplicates', async () => {
     const { store, home } = await openStore();
     await refuseId(store, 999);
     let run = 0;
-    after(() => store.close());
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 400 }).chain((n) => fc.tuple(fc.constant(n), fc.uniqueArray(fc.tuple(fc.nat(n - 1), fc.constantFrom('check', 'store')), { maxLength: 8, selector: ([i]) => i }))),
@@ -264,7 +268,7 @@ describe('recorder: bad rows and a failing store', () => {
           const base = 1_000_000 + 1000 * run++;
           const kind = new Map(poisoned);
           const input = Array.from({ length: n }, (_, i) => trade(i, kind.get(i) === 'check' ? `bad-${i}` : kind.get(i) === 'store' ? '999' : String(base + i), symbol));
-          const rec = await Recorder.open(store, { label: 'record okx', flushMs: 1000 });
+          const rec = await openRecorder(store, { label: 'record okx', flushMs: 1000 });
           // Arrives in a few deliveries and flushes, like live data.
           for (let i = 0; i < n; i += 97) {
             deliver(rec, input.slice(i, i + 97));
