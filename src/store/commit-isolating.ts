@@ -83,6 +83,6 @@ export async function commitIsolating(n: number, commit: CommitRange): Promise<I
     return false;
   };
 
-  await go(0, n, undefined);
+  if (n > 0) await go(0, n, undefined);
   return { refused, unresolved, storeError, commits };
 }
