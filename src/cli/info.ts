@@ -6,6 +6,7 @@ import { baseAssetOf, symbolsMatching } from '../core/instruments.ts';
 import { closestSymbols } from '../core/symbols.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { LIQUIDATION_SAMPLING } from '../venues/liquidation-sampling.ts';
+import { deadLetterSummary } from '../store/dead-letter.ts';
 import { Store } from '../store/store.ts';
 import { summarize } from '../store/summary.ts';
 import { existingHome, homeOption, type HomeOpts, selfCommand } from './common.ts';
@@ -22,7 +23,7 @@ export function registerInfo(program: Command): void {
     program
       .command('info')
       .description('what the store holds: venues, symbols, event counts, time ranges, gaps per day')
-      .option('--json', 'print {"datasets":[...],"gaps":[...],...,"recordingNow":n} for scripts (times in epoch ms)')
+      .option('--json', 'print {"datasets":[...],"gaps":[...],"dead_letter":N,...,"recordingNow":n} for scripts (times in epoch ms)')
       .option('--min-gap <seconds>', 'a stretch without trades longer than this is a gap', '300')
       .option('--symbol <symbol>', 'only this market: a venue-native symbol or a base asset (AKT)'),
   )
@@ -30,8 +31,11 @@ export function registerInfo(program: Command): void {
       'after',
       `
 Gaps: "time" = no trade for longer than --min-gap; "id" = Binance trade ids missing inside one
-imported file; "recorded" = disconnects and resyncs logged by the recorder. While \`orderflow
+imported file; "recorded" = disconnects and resyncs logged by the recorder, and events it
+dropped when the store could not keep up (reason "store-backpressure"). While \`orderflow
 record\` writes the store, info shows what it has committed up to its last flush.
+Dead letters: rows the recorder could not store, in <home>/dead-letter/<date>.jsonl with the
+raw frame and the reason (--json: "dead_letter" count and "dead_letter_files").
 
 Examples:
   $ orderflow info
@@ -52,9 +56,10 @@ Examples:
         const live = new Set(store.liveImports);
         const recordingNow = recording.filter((r) => live.has(r.id)).length;
         const s = { ...all, datasets: mine(all.datasets), gaps: mine(all.gaps), gapDays: mine(all.gapDays), other: mine(all.other), interrupted: recording.length - recordingNow };
+        const dead = await deadLetterSummary(store.home, keep);
         if (opts.json) {
           const liquidationSampling = Object.fromEntries([...new Set(s.datasets.filter((d) => d.type === 'liquidation').map((d) => d.venue))].map((v) => [v, LIQUIDATION_SAMPLING[v as Venue] ?? null]));
-          console.log(printable(JSON.stringify({ datasets: s.datasets, gaps: s.gaps, gapDays: s.gapDays, other: s.other, imports: s.imports, liquidationSampling, interruptedRecordings: s.interrupted, recordingNow })));
+          console.log(printable(JSON.stringify({ datasets: s.datasets, gaps: s.gaps, gapDays: s.gapDays, other: s.other, imports: s.imports, liquidationSampling, interruptedRecordings: s.interrupted, recordingNow, dead_letter: dead.rows, dead_letter_files: dead.files })));
           return;
         }
         console.log(`store ${store.path}: ${s.imports} files imported\n`);
@@ -62,6 +67,7 @@ Examples:
         if (s.datasets.length === 0) {
           const close = keep ? closestSymbols(opts.symbol!, all.datasets.flatMap((d) => [d.symbol, baseAssetOf(d.symbol)])) : [];
           console.log(keep ? printable(`nothing stored for ${opts.symbol} (${[...keep].join(', ')})${close.length > 0 ? `; did you mean ${close.join(', ')}?` : ''}`) : `no events yet: run ${selfCommand()} import <files>`);
+          if (dead.rows > 0) console.log(`${dead.rows} row(s) the recorder could not store (with their frame and reason) in ${dead.files.join(', ')}`);
           return;
         }
         console.log(table(
@@ -73,6 +79,7 @@ Examples:
           console.log('\nliquidations are sampled by the venues:');
           for (const v of liqVenues) console.log(`  ${v}: ${LIQUIDATION_SAMPLING[v as Venue] ?? 'sampling not documented: treat counts as lower bounds'}`);
         }
+        if (dead.rows > 0) console.log(`\n${dead.rows} row(s) the recorder could not store (with their frame and reason) in ${dead.files.join(', ')}`);
         if (s.interrupted > 0) console.log(`\n${s.interrupted} recorder session(s) ended without a clean stop (crash or kill): their data up to the last flush is kept`);
         if (s.other.length > 0) {
           console.log('\nbars and depth bands:');

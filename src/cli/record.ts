@@ -3,8 +3,9 @@
  * every second, with the connectors' gaps, and optionally every raw frame to gzip captures.
  */
 import type { Command } from 'commander';
+import { UsageError } from '../core/errors.ts';
 import { ReadEndpoint } from '../store/read-endpoint.ts';
-import { DEFAULT_FLUSH_MS, Recorder, recordLabel } from '../store/recorder.ts';
+import { DEFAULT_FLUSH_MS, DEFAULT_MAX_PENDING_BYTES, Recorder, recordLabel } from '../store/recorder.ts';
 import { Store } from '../store/store.ts';
 import { createLiveClient } from '../venues/live/clients.ts';
 import { LiveHealth } from '../venues/live/health.ts';
@@ -21,6 +22,7 @@ interface RecordOpts extends HomeOpts {
   channels?: string;
   raw?: string;
   flushMs: string;
+  maxPendingMb: string;
   seconds?: string;
   quiet?: boolean;
 }
@@ -35,6 +37,7 @@ export function registerRecord(program: Command): void {
       .option('--channels <list>', 'trades,liquidations,book,ticker (default all)')
       .option('--raw <dir>', 'also write every raw frame to <dir>/<venue>-<time>.jsonl.gz (`<local_ns> <json>` lines, re-importable with orderflow import)')
       .option('--flush-ms <ms>', 'commit to the store this often (at most 1000)', String(DEFAULT_FLUSH_MS))
+      .option('--max-pending-mb <MiB>', 'memory for rows waiting for the store; beyond it the oldest are dropped (a gap row says which)', String(DEFAULT_MAX_PENDING_BYTES / 1048576))
       .option('--seconds <n>', 'stop after this long (default: until Ctrl-C / SIGTERM)')
       .option('--quiet', 'no status lines'),
   )
@@ -51,12 +54,21 @@ halted or being delisted is recorded with its status shown.
 Stops cleanly on Ctrl-C or SIGTERM (last flush, ledger marked ok). After a crash or kill -9 at
 most the last flush period is lost and the store opens clean; \`orderflow info\` counts such
 interrupted sessions. Disconnects, book resyncs and trade-id gaps that could not be back-filled
-go to the gaps table (\`orderflow info\`). While recording, every reading command (info, cvd,
-footprint, analyze, backtest, export, ...) works on the same --home: the recorder answers its
-queries with what it has committed up to its last flush. Writing commands (import, download,
-another record) are refused with a clear message until it stops (docs/SCHEMA.md). A venue that
-cannot connect is said at once with its error (DNS, refused connection, proxy) and retried; exit
-status 1 when no venue ever connected. Endpoints: ORDERFLOW_<VENUE>_WS_URL / _REST_URL override them.
+go to the gaps table (\`orderflow info\`).
+
+A row the store refuses (e.g. a trade id that is neither an integer nor a UUID) never stops the
+recording: it goes with its raw frame and the reason to <home>/dead-letter/<UTC date>.jsonl and
+every other row is stored (\`orderflow info\` counts them). When the store cannot keep up (disk
+full, locked, stalled), rows wait in memory up to --max-pending-mb; beyond that the oldest
+waiting events are dropped and a gap row with reason "store-backpressure" records each stream's
+exact time range and count lost (with --raw their frames are still in the capture).
+
+While recording, every reading command (info, cvd, footprint, analyze, backtest, export, ...)
+works on the same --home: the recorder answers its queries with what it has committed up to its
+last flush. Writing commands (import, download, another record) are refused with a clear message
+until it stops (docs/SCHEMA.md). A venue that cannot connect is said at once with its error (DNS,
+refused connection, proxy) and retried; exit status 1 when no venue ever connected.
+Endpoints: ORDERFLOW_<VENUE>_WS_URL / _REST_URL override them.
 
 Examples:
   $ orderflow record --symbol BTC,ETH
@@ -67,6 +79,8 @@ Examples:
       const req = liveRequest(opts);
       const seconds = secondsOpt(opts.seconds, '--seconds');
       const flushMs = numberOpt(opts.flushMs, '--flush-ms');
+      const maxPendingMb = numberOpt(opts.maxPendingMb, '--max-pending-mb', 'MiB, at least 1');
+      if (!(maxPendingMb >= 1)) throw new UsageError(`--max-pending-mb: expected MiB, at least 1, got ${JSON.stringify(opts.maxPendingMb)}`);
       const store = await Store.open(resolveHomeOpt(opts));
       const log = (line: string) => !opts.quiet && console.error(line);
       let live;
@@ -86,6 +100,7 @@ Examples:
         label: recordLabel(m.venues, [...new Set(all)]),
         flushMs,
         rawDir: opts.raw,
+        maxPendingBytes: maxPendingMb * 1048576,
         onError: (e) => console.error(`orderflow record: a flush failed (kept, retried next time): ${e.message}`),
       });
       const reads = await ReadEndpoint.start(store, { liveImports: () => [recorder.importId] });
@@ -103,7 +118,7 @@ Examples:
       const status = setInterval(() => {
         const s = recorder.stats();
         const states = [...s.status.values()].reduce<Record<string, number>>((acc, x) => ((acc[x.state] = (acc[x.state] ?? 0) + 1), acc), {});
-        log(`record: ${formatCount(s.events)} events, ${formatCount(s.rowsWritten)} rows stored in ${s.flushes} flushes, ${s.gaps} gaps, streams ${Object.entries(states).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`);
+        log(`record: ${formatCount(s.events)} events, ${formatCount(s.rowsWritten)} rows stored in ${s.flushes} flushes, ${s.gaps} gaps, ${s.deadLettered} dead-lettered${s.dropped ? `, ${formatCount(s.dropped)} dropped (store backpressure)` : ''}, streams ${Object.entries(states).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`);
         for (const p of health.problems()) log(`record: ${p}`);
       }, 10_000);
       // A venue that cannot connect keeps retrying in the background: recording goes on with the others.
@@ -119,6 +134,8 @@ Examples:
       store.close();
       const s = recorder.stats();
       console.log(`recorded ${s.rowsWritten} rows (${s.events} events) in ${s.flushes} flushes, ${s.gaps} gaps${s.rawFrames ? `, ${s.rawFrames} raw frames in ${recorder.rawFiles().join(', ')}` : ''}`);
+      if (s.deadLettered > 0) console.log(`${s.deadLettered} rows the store refused are in ${recorder.deadLetterFiles().join(', ')}`);
+      if (s.dropped > 0) console.log(`${s.dropped} events dropped because the store could not keep up (store-backpressure gap rows in orderflow info)`);
       if (health.nothingConnected()) {
         console.error(`orderflow record: no venue ever connected, nothing was recorded\n${health.problems().map((p) => `  ${p}`).join('\n')}`);
         process.exitCode = 1;

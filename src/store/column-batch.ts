@@ -129,6 +129,10 @@ export class ColumnBatch {
   abandon(): void {
     this.n = 0;
     try {
+      // Discard what the appender still buffers first: an appender whose flush failed (a
+      // constraint) keeps its rows, and when it is garbage-collected it flushes them again into
+      // whatever transaction the connection has open then, aborting that one.
+      this.appender.clear();
       this.appender.closeSync();
     } catch {
       // The appender may already be invalid after the error that brought us here.
@@ -244,13 +248,18 @@ function lazyVector(chunk: DuckDBDataChunk, c: number): unknown {
 
 const HEX = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** UUID text in its canonical 8-4-4-4-12 hex form (either case). */
+export function isUuid(text: string): boolean {
+  return text.length === 36 && HEX.test(text);
+}
+
 /**
  * Write a UUID's text into DuckDB's stored form at `words[at..at+3]`: a 128-bit integer with
  * its top bit flipped (so numeric order is text order), lower 64 bits first, little-endian.
  * Returns false when the text is not a UUID.
  */
 export function writeUuid(text: string, words: Uint32Array, at: number): boolean {
-  if (text.length !== 36 || !HEX.test(text)) return false;
+  if (!isUuid(text)) return false;
   const hex = text.replace(/-/g, '');
   words[at] = parseInt(hex.slice(24, 32), 16);
   words[at + 1] = parseInt(hex.slice(16, 24), 16);

@@ -6,7 +6,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DepthBandRecord, KlineRecord, MarketEvent, Side, TickerFields, Venue } from '../core/events.ts';
 import type { EventSink } from '../core/format.ts';
 import { ParseError } from '../core/errors.ts';
-import { ColumnBatch, SIDE_CODE, VENUE_CODE, writeUuid, type ColumnSpec } from './column-batch.ts';
+import { ColumnBatch, isUuid, SIDE_CODE, VENUE_CODE, writeUuid, type ColumnSpec } from './column-batch.ts';
 import type { DataTable } from './schema.ts';
 
 const c = (name: string, kind: ColumnSpec['kind']): ColumnSpec => ({ name, kind });
@@ -48,6 +48,12 @@ function integerId(id: string): number {
     if (c < 48 || c > 57) return NaN;
   }
   return +id;
+}
+
+/** Whether the trades table can hold `id`: a decimal integer float64 holds exactly (BIGINT) or a UUID. */
+export function isStorableTradeId(id: string): boolean {
+  const n = integerId(id);
+  return n === n || isUuid(id);
 }
 
 export interface SinkStats {
@@ -114,19 +120,21 @@ export class StoreSink implements EventSink {
    */
   trade(venue: Venue, symbol: string, ts: number, localTs: number, price: number, qty: number, side: Side, id: string): void {
     const b = this.batch('trades');
-    const n = this.head(b, venue, symbol, ts, localTs);
     const cols = b.cols;
-    (cols[4] as F64)[n] = price;
-    (cols[5] as F64)[n] = qty;
-    (cols[6] as U8)[n] = SIDE_CODE[side];
+    // The id is checked before any column is written, so a refused row leaves no trace (not even in firstTs / lastTs).
+    const n = b.n;
     const words = cols[8] as U32;
     const w = n * 4;
     const numeric = integerId(id);
-    (cols[7] as F64)[n] = numeric;
     if (numeric === numeric) words[w] = words[w + 1] = words[w + 2] = words[w + 3] = 0;
     else if (!writeUuid(id, words, w)) {
       throw new ParseError('E_FIELD', 'trade id is neither an integer nor a UUID', 'id', id);
     }
+    this.head(b, venue, symbol, ts, localTs);
+    (cols[4] as F64)[n] = price;
+    (cols[5] as F64)[n] = qty;
+    (cols[6] as U8)[n] = SIDE_CODE[side];
+    (cols[7] as F64)[n] = numeric;
     (cols[9] as I32)[n] = this.importId;
     b.commitRow();
   }
