@@ -7,7 +7,21 @@
  *     to reset your local orderbook"), `u` = 1 after Bybit restarted its book service.
  * A delta that does not continue the chain cannot be repaired in-band: the stream has to be
  * resubscribed for a new snapshot (live.ts does that), and what was lost is a gap.
+ *
+ * Circuit breaker: the `u`+1 rule is our reading of Bybit's docs. Should Bybit ever number a
+ * topic otherwise (e.g. `u` shared across depths, or stepping by more than one), every
+ * resubscribe would break again on its first delta and the stream would loop resubscribing
+ * forever, storing nothing. So when BREAKER_BREAKS chains in a row break on the very first delta
+ * after their snapshot, within BREAKER_WINDOW_MS of exchange time, the sync stops trusting the
+ * rule: it reports it once (`degraded`) and from then on accepts any rising `u` (a lower or equal
+ * `u` is still stale; snapshots still reset). A break after at least one good delta is an
+ * ordinary gap and never counts towards the breaker.
  */
+
+/** Chains breaking on their first delta, in a row, that trip the breaker. */
+export const BREAKER_BREAKS = 3;
+/** ...within this much exchange time (first break to last). */
+export const BREAKER_WINDOW_MS = 60_000;
 
 /** What was lost between the last good state and a snapshot, exchange time. */
 export interface BookGapSpan {
@@ -26,7 +40,12 @@ export type BookStep =
   /** The chain broke here (`u` skipped ahead): drop it and resync. Reported once per break. */
   | { readonly kind: 'gap'; readonly expected: number; readonly got: number }
   /** No snapshot yet (or resyncing): drop it. */
-  | { readonly kind: 'waiting' };
+  | { readonly kind: 'waiting' }
+  /**
+   * The breaker tripped on this delta: it is applied (emit it), and from now on any rising `u`
+   * is. Reported once; `detail` says why.
+   */
+  | { readonly kind: 'degraded'; readonly detail: string };
 
 export class BybitBookSync {
   private lastU = NaN;
@@ -34,10 +53,27 @@ export class BybitBookSync {
   private phase: 'init' | 'synced' | 'resyncing' = 'init';
   private brokenAt = NaN;
   private brokenWhy = '';
+  /** Deltas applied since the last snapshot: a break at 0 is an "immediate" one. */
+  private deltas = 0;
+  /** Exchange times of the immediate breaks in a row (cleared by a good delta). */
+  private immediateBreaks: number[] = [];
+  private lenient = false;
+  /** Deltas accepted in lenient mode whose `u` skipped ahead. */
+  private skippedAhead = 0;
 
   /** True once a snapshot started a chain that has not broken since. */
   get synced(): boolean {
     return this.phase === 'synced';
+  }
+
+  /** True once the breaker tripped: any rising `u` is applied. */
+  get degraded(): boolean {
+    return this.lenient;
+  }
+
+  /** Deltas applied in degraded mode whose `u` was not the last + 1. */
+  get skipped(): number {
+    return this.skippedAhead;
   }
 
   /** The last `u` applied (NaN before any). */
@@ -62,14 +98,35 @@ export class BybitBookSync {
       this.phase = 'synced';
       this.lastU = u;
       this.lastTs = ts;
+      this.deltas = 0;
       return gap ? { kind: 'snapshot', gap } : { kind: 'snapshot' };
     }
     if (this.phase !== 'synced') return { kind: 'waiting' };
     if (u <= this.lastU) return { kind: 'stale' };
-    if (u === this.lastU + 1) {
+    if (u === this.lastU + 1 || this.lenient) {
+      if (u !== this.lastU + 1) this.skippedAhead++;
       this.lastU = u;
       this.lastTs = ts;
+      this.deltas++;
+      this.immediateBreaks.length = 0;
       return { kind: 'apply' };
+    }
+    if (this.deltas === 0) {
+      const breaks = this.immediateBreaks;
+      breaks.push(ts);
+      while (breaks.length > 0 && ts - breaks[0] > BREAKER_WINDOW_MS) breaks.shift();
+      if (breaks.length >= BREAKER_BREAKS) {
+        const detail = `${breaks.length} chains in a row broke on their first delta (last: expected u=${this.lastU + 1}, got u=${u}): the u+1 rule does not hold here, accepting any rising u from now on (the book may miss updates unseen)`;
+        this.lenient = true;
+        this.skippedAhead++;
+        this.lastU = u;
+        this.lastTs = ts;
+        this.deltas++;
+        breaks.length = 0;
+        return { kind: 'degraded', detail };
+      }
+    } else {
+      this.immediateBreaks.length = 0;
     }
     this.phase = 'resyncing';
     this.brokenAt = this.lastTs;

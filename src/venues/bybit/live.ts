@@ -373,6 +373,12 @@ export class BybitLiveClient implements LiveClient {
         s.status.set('resyncing');
         this.resync(s);
         return;
+      case 'degraded':
+        // The breaker (book-sync.ts): reported on the stream's status and as a gap row, once.
+        s.status.error(errorText(new LiveError('E_SEQUENCE', s.topic, `degraded: ${step.detail}`)));
+        this.gap(s, { kind: 'sequence_gap', fromTs: ev.ts, toTs: ev.ts, backfilled: false, detail: `${s.topic}: degraded: ${step.detail}` });
+        this.emit(s, [ev], localMs);
+        return;
       case 'stale':
       case 'waiting':
         return;

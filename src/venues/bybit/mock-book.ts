@@ -81,7 +81,11 @@ export class MockBook {
   ts = NaN;
   private readonly windows = new Map<number, Window>();
 
-  constructor(readonly symbol: string) {}
+  constructor(
+    readonly symbol: string,
+    /** How much each delta advances a window's `u`: 1 on Bybit; more plays a venue numbering otherwise. */
+    private readonly uStep = 1,
+  ) {}
 
   /** Apply a normalized event (a snapshot replaces both sides). */
   apply(ev: BookEvent): void {
@@ -122,7 +126,7 @@ export class MockBook {
       if (bids.length === 0 && asks.length === 0) continue;
       w.bids = new Map(top.bids);
       w.asks = new Map(top.asks);
-      w.u++;
+      w.u += this.uStep;
       out.push({ depth: w.depth, bids, asks, u: w.u });
     }
     return out;

@@ -71,6 +71,12 @@ export interface BybitMockServerOptions {
    * snapshot at once, as Bybit always answers a subscription with one.
    */
   readonly awaitBookData?: boolean;
+  /**
+   * How much each book delta advances its `u`. Bybit: 1 ("always in sequence"). More plays a
+   * venue that numbers updates otherwise, every delta seeming to skip ahead (the client's
+   * circuit breaker, book-sync.ts). Default 1.
+   */
+  readonly bookUpdateIdStep?: number;
   /** Server clock for REST `time` and generated frames. Default Date.now. */
   readonly now?: () => number;
   /** The venue's own instrument list and risk limits (REST). Default: the bundled snapshot's Bybit responses. */
@@ -159,6 +165,8 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
   const contract = (symbol: string): Contract => units.contract(symbol, 'symbol');
   const listed = opts.symbols ? new Set(opts.symbols) : undefined;
   const historyCap = opts.tradeHistory ?? 1000;
+  const uStep = opts.bookUpdateIdStep ?? 1;
+  if (!(Number.isInteger(uStep) && uStep >= 1)) throw new RangeError(`bookUpdateIdStep must be an integer >= 1, got ${uStep}`);
   const mappers = bybitMappers(instruments);
   const kit = new LoopbackKit<Conn>({ venue: 'bybit', malformed });
   const faults = kit.faults;
@@ -203,7 +211,7 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
 
   const publishBook = (ev: BookEvent) => {
     const st = stateOf(ev.symbol);
-    st.book ??= new MockBook(ev.symbol);
+    st.book ??= new MockBook(ev.symbol, uStep);
     st.book.apply(ev);
     st.crossSeq++;
     for (const d of st.book.deltas()) {
@@ -379,9 +387,9 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
         else if (st.rawBook) writeData(c, rawSnapshotFrame(t, st.rawBook));
         else if (opts.awaitBookData) {
           // Nothing known of this book yet: its snapshot goes out with its first update.
-          (st.book ??= new MockBook(b)).view(depth);
+          (st.book ??= new MockBook(b, uStep)).view(depth);
           c.bookPending.add(t);
-        } else writeData(c, snapshotFrame((st.book ??= new MockBook(b)), depth));
+        } else writeData(c, snapshotFrame((st.book ??= new MockBook(b, uStep)), depth));
       } else if (channel === 'tickers') {
         const st = stateOf(a);
         if (st.ticker) {
@@ -531,7 +539,7 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
     },
     bookView(symbol, depth) {
       const st = stateOf(symbol);
-      st.book ??= new MockBook(symbol);
+      st.book ??= new MockBook(symbol, uStep);
       return st.book.view(depth);
     },
     subscriptions() {

@@ -220,11 +220,14 @@ class BybitBookMapper extends TopicMapper {
     const d = obj(msg.data, 'data');
     const symbol = str(d.s, 'data.s');
     const contract = this.units.contract(symbol, 'data.s');
+    // `cts` is the matching engine's time of this book state, the clock trades' `T` are on; the
+    // frame `ts` is when the push was generated (later). 2023 frames have no `cts`: `ts` then.
+    const cts = optMs(msg.cts, 'cts');
     yield {
       type: 'book',
       venue: 'bybit',
       symbol,
-      ts: ms(msg.ts, 'ts'),
+      ts: Number.isNaN(cts) ? ms(msg.ts, 'ts') : cts,
       localTs,
       isSnapshot,
       bids: bookLevels(d.b, 'data.b', 2, '[price, size]', contract),

@@ -102,9 +102,10 @@ describe('bybit-ob-archive (official orderbook.500 download)', () => {
     const sink = runFormat(bybitObArchiveFormat, context(OB_NAME), fixture('2024-12-01_XRPUSDT_ob500-head3.data'));
     const books = sink.events as BookEvent[];
     assert.deepEqual(books.map((b) => [b.isSnapshot, b.symbol, b.seq, b.ts]), [
-      [true, 'XRPUSDT', 20254869, 1733011200691],
-      [false, 'XRPUSDT', 20254870, 1733011200693],
-      [false, 'XRPUSDT', 20254871, 1733011200790],
+      // ts = the matching engine's `cts`, not the frame's `ts` (1733011200691, ...693, ...790).
+      [true, 'XRPUSDT', 20254869, 1733011200589],
+      [false, 'XRPUSDT', 20254870, 1733011200691],
+      [false, 'XRPUSDT', 20254871, 1733011200782],
     ]);
     assert.equal(books[0].bids.length, 500);
     assert.deepEqual(books[0].bids[0], [1.9531, 6203]);
@@ -119,7 +120,8 @@ describe('bybit-ob-archive (official orderbook.500 download)', () => {
     const books = runFormat(bybitObArchiveFormat, context(name, { symbol: bybitObArchiveFormat.symbolFromName?.(name) }), text).events as BookEvent[];
     assert.equal(books.length, 50);
     assert.equal(books.filter((b) => b.isSnapshot).length, 1);
-    assert.equal(books[49].ts, 1733011205490);
+    // The last delta's `cts` (its frame `ts` is 1733011205490).
+    assert.equal(books[49].ts, 1733011205488);
   });
 
   it('refuses a non-book frame', () => {

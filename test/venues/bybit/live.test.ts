@@ -11,7 +11,7 @@ import type { BookEvent, CaptureRecord, LiquidationEvent, TickerEvent, TradeEven
 import { EMPTY_TICKER_FIELDS } from '../../../src/core/events.ts';
 import { InstrumentRegistry } from '../../../src/core/instruments.ts';
 import type { LiveGap, StreamStatus } from '../../../src/venues/live/types.ts';
-import { BybitBookSync } from '../../../src/venues/bybit/book-sync.ts';
+import { BREAKER_BREAKS, BREAKER_WINDOW_MS, BybitBookSync } from '../../../src/venues/bybit/book-sync.ts';
 import { BYBIT_CONNECTION_STREAM, BybitLiveClient, type BybitLiveOptions } from '../../../src/venues/bybit/live.ts';
 import { startBybitMockServer, type BybitMockServer, type BybitMockServerOptions } from '../../../src/venues/bybit/mock-server.ts';
 import { createBybitParser, parseBybitRecentTrades } from '../../../src/venues/bybit/parse.ts';
@@ -380,6 +380,37 @@ describe('bybit live: faults', () => {
     const seqs = r.of('book').map((b) => [b.isSnapshot, b.seq] as const);
     const resync = seqs.map(([snap]) => snap).lastIndexOf(true);
     for (let i = resync + 1; i < seqs.length; i++) assert.equal(seqs[i][1], seqs[i - 1][1] + 1);
+    assert.equal(r.gaps.some((g) => g.kind === 'sequence_gap'), false, 'one ordinary gap never trips the breaker');
+  });
+
+  it('a venue whose u rises by more than one per delta: a few resubscribes, then degraded and reported, never a resubscribe loop', async () => {
+    const r = await rig({}, { symbols: ['BTCUSDT', 'ETHUSDT'], bookUpdateIdStep: 3 });
+    const topic = 'orderbook.200.BTCUSDT';
+    const books = bookStream('BTCUSDT', 40, 13);
+    const degraded = () => r.gaps.some((g) => g.kind === 'sequence_gap');
+    let i = 0;
+    // One delta at a time, each after the client's resubscribe (if any) was answered: every new
+    // chain then breaks on its first delta, as it would against such a venue.
+    while (!degraded() && i < books.length) {
+      const subs = r.srv.stats.subscribeRequests;
+      r.srv.publish(books[i++]);
+      await until(() => degraded() || r.srv.stats.subscribeRequests > subs || r.of('book').some((b) => b.seq === r.srv.bookView('BTCUSDT', 200).u), `delta ${i} handled`);
+    }
+    assert.ok(degraded(), 'the breaker tripped');
+    const resubscribes = r.srv.stats.unsubscribeRequests;
+    for (const b of books.slice(i)) r.srv.publish(b);
+    await until(() => r.of('book').at(-1)?.seq === r.srv.bookView('BTCUSDT', 200).u, 'the last diff');
+    assert.deepEqual(r.book().top(), reference(books).top());
+    const st = r.stream(topic);
+    assert.equal(st.resyncs, BREAKER_BREAKS - 1);
+    assert.equal(r.srv.stats.unsubscribeRequests, resubscribes, 'no resubscribe once degraded');
+    assert.ok(resubscribes <= BREAKER_BREAKS);
+    assert.equal(st.state, 'connected');
+    assert.match(st.lastError ?? '', /^\[E_SEQUENCE\] .*degraded: 3 chains in a row broke on their first delta/);
+    const g = r.gaps.filter((x) => x.kind === 'sequence_gap');
+    assert.equal(g.length, 1);
+    assert.match(g[0].detail, /^orderbook\.200\.BTCUSDT: degraded: .*accepting any rising u/);
+    assert.equal(g[0].backfilled, false);
   });
 
   it('a snapshot with u=1 (Bybit restarted its book service) resets the book and is reported', async () => {
@@ -498,13 +529,15 @@ describe('bybit live: options', () => {
 });
 
 describe('BybitBookSync', () => {
-  it('emits only a continuous u chain, each delta at most once, and reports every break', () => {
+  it('emits only a continuous u chain (any rising u once degraded), each delta at most once, and reports every break', () => {
     fc.assert(
       fc.property(fc.array(fc.record({ snap: fc.boolean(), du: fc.integer({ min: -2, max: 3 }) }), { maxLength: 60 }), (steps) => {
         const s = new BybitBookSync();
         let u = 10;
         let last = NaN;
         let synced = false;
+        let degraded = false;
+        let breaks = 0;
         for (const [i, x] of steps.entries()) {
           u = Math.max(1, u + x.du);
           const step = s.step(x.snap, u, i);
@@ -513,10 +546,17 @@ describe('BybitBookSync', () => {
             synced = true;
           } else if (step.kind === 'apply') {
             assert.ok(synced);
-            assert.equal(u, last + 1);
+            if (degraded) assert.ok(u > last);
+            else assert.equal(u, last + 1);
+            last = u;
+          } else if (step.kind === 'degraded') {
+            assert.ok(synced && !degraded && u > last + 1);
+            assert.ok(breaks >= BREAKER_BREAKS - 1, `tripped after ${breaks} breaks`);
+            degraded = true;
             last = u;
           } else if (step.kind === 'gap') {
-            assert.ok(u > last + 1);
+            assert.ok(!degraded && u > last + 1);
+            breaks++;
             synced = false;
           } else if (step.kind === 'stale') assert.ok(u <= last);
           else assert.equal(synced, false);
@@ -536,6 +576,39 @@ describe('BybitBookSync', () => {
     assert.deepEqual(s.step(true, 20, 6), { kind: 'snapshot', gap: { fromTs: 3, toTs: 6, detail: 'expected u=12, got u=13; resynced by the snapshot u=20' } });
     assert.deepEqual(s.step(true, 20, 7), { kind: 'stale' });
     assert.deepEqual(s.step(true, 1, 8), { kind: 'snapshot', gap: { fromTs: 6, toTs: 8, detail: 'snapshot with u=1 after u=20: Bybit restarted its book service' } });
+  });
+
+  it('trips its breaker after chains in a row break on their first delta, then applies any rising u', () => {
+    const s = new BybitBookSync();
+    let t = 0;
+    for (let i = 1; i < BREAKER_BREAKS; i++) {
+      assert.equal(s.step(true, 100 * i, ++t).kind, 'snapshot');
+      assert.deepEqual(s.step(false, 100 * i + 3, ++t), { kind: 'gap', expected: 100 * i + 1, got: 100 * i + 3 });
+    }
+    assert.equal(s.step(true, 1000, ++t).kind, 'snapshot');
+    const trip = s.step(false, 1003, ++t);
+    assert.equal(trip.kind, 'degraded');
+    assert.match(trip.kind === 'degraded' ? trip.detail : '', new RegExp(`^${BREAKER_BREAKS} chains in a row broke on their first delta \\(last: expected u=1001, got u=1003\\)`));
+    assert.equal(s.degraded, true);
+    assert.deepEqual(s.step(false, 1010, ++t), { kind: 'apply' });
+    assert.deepEqual(s.step(false, 1010, ++t), { kind: 'stale' });
+    assert.deepEqual(s.step(false, 1011, ++t), { kind: 'apply' });
+    assert.equal(s.skipped, 2);
+  });
+
+  it('never trips on breaks after good deltas, nor on immediate breaks spread beyond its window', () => {
+    const late = new BybitBookSync();
+    for (let i = 1; i <= BREAKER_BREAKS * 3; i++) {
+      late.step(true, 100 * i, i);
+      assert.equal(late.step(false, 100 * i + 1, i).kind, 'apply');
+      assert.equal(late.step(false, 100 * i + 5, i).kind, 'gap');
+    }
+    const slow = new BybitBookSync();
+    for (let i = 1; i <= BREAKER_BREAKS * 3; i++) {
+      slow.step(true, 100 * i, i * (BREAKER_WINDOW_MS / (BREAKER_BREAKS - 1) + 1));
+      assert.equal(slow.step(false, 100 * i + 5, i * (BREAKER_WINDOW_MS / (BREAKER_BREAKS - 1) + 1)).kind, 'gap');
+    }
+    assert.equal(late.degraded || slow.degraded, false);
   });
 });
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BookEvent, KlineRecord, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../../../src/core/events.ts';
+import { ParseError } from '../../../src/core/errors.ts';
 import { InstrumentRegistry } from '../../../src/core/instruments.ts';
 import { bybitCaptureFormat } from '../../../src/venues/bybit/archive.ts';
 import { bybitTopics, createBybitParser } from '../../../src/venues/bybit/parse.ts';
@@ -115,7 +116,15 @@ describe('bybit order book', () => {
     assert.equal(b.seq, (book[0].data as { u: number }).u);
     assert.deepEqual(b.bids[0], [65114.2, 6.054]);
     assert.equal(b.bids.length, 200);
-    assert.equal(b.ts, 1786310818129);
+    // The book's time is the matching engine's `cts` (frame `ts` 1786310818129 is the push's).
+    assert.equal(b.ts, (book[0] as { cts?: number }).cts);
+    assert.equal(b.ts, 1786310818027);
+  });
+
+  it('takes the book time from `ts` when a frame has no `cts` (2023 frames)', () => {
+    const { cts: _, ...old } = book[0] as Record<string, unknown>;
+    assert.equal(one<BookEvent>(old).ts, 1786310818129);
+    assert.throws(() => one<BookEvent>({ ...old, cts: 'soon' }), (e: unknown) => e instanceof ParseError && /cts/.test(String((e as Error).message) + String((e as ParseError).field)));
   });
 
   it('maps a delta; size "0" deletes', () => {
