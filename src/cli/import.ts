@@ -45,7 +45,9 @@ A folder is walked (hidden entries skipped, symbolic links followed): files that
 data (READMEs, checksums, labels.json, anything no format reads) and link loops are listed as
 skipped; a file named on the command line is always read. A line longer than 1 MiB fails the
 file (E_LINE_TOO_LONG); a symbol over ${MAX_SYMBOL_LENGTH} characters, or with characters no venue uses,
-is a bad row (E_SYMBOL). Error codes: docs/SCHEMA.md "Import errors".
+is a bad row (E_SYMBOL). A .gz cut short (no gzip trailer) is refused (E_TRUNCATED), except a
+raw capture written by \`record --raw\` that a crash cut short: its complete lines are imported
+with a warning. Error codes: docs/SCHEMA.md "Import errors".
 Exit status: 0 when every file imported or was already imported, 1 otherwise.`,
     )
     .action(async (paths: string[], opts: ImportOpts) => {
@@ -96,7 +98,8 @@ function describe(r: ImportResult): string {
   const rate = r.seconds > 0 ? ` (${formatCount(r.rows / r.seconds)} rows/s)` : '';
   const skipped = r.skipped > 0 ? `, ${r.skipped} bad rows skipped: ${Object.entries(r.skippedByCode).map(([c, n]) => `${c} x${n}`).join(', ')}\n       first: ${r.skippedSamples[0]}` : '';
   const sum = r.checksumVerified ? ', checksum ok' : '';
-  return `ok     ${r.path}: ${r.rows} rows as ${r.format} in ${r.seconds.toFixed(2)}s${rate}${sum}${skipped}`;
+  const warning = r.warning ? `\n       warning: ${r.warning}` : '';
+  return `ok     ${r.path}: ${r.rows} rows as ${r.format} in ${r.seconds.toFixed(2)}s${rate}${sum}${skipped}${warning}`;
 }
 
 function printSummary(results: readonly ImportResult[], failures: readonly { path: string; error: string }[], skipped: readonly SkippedPath[]): void {

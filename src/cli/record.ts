@@ -102,6 +102,7 @@ Examples:
         rawDir: opts.raw,
         maxPendingBytes: maxPendingMb * 1048576,
         onError: (e) => console.error(`orderflow record: a flush failed (kept, retried next time): ${e.message}`),
+        onRawError: (e) => console.error(`orderflow record: ${e.message}`),
       });
       const reads = await ReadEndpoint.start(store, { liveImports: () => [recorder.importId] });
       const health = new LiveHealth(m.venues);

@@ -59,6 +59,12 @@ export interface FileFormat {
    * when `detect` accepts it.
    */
   readsLine1?(firstLine: string): boolean;
+  /**
+   * A log written as it happens (a recorder's raw capture): every complete line stands alone, so
+   * a gzip of it cut without its trailer (the recorder killed) is read up to its last complete
+   * line, with a warning, instead of refused as truncated.
+   */
+  readonly appendOnlyLog?: boolean;
   /** The symbol, if the file name carries it (Binance archives: `BTCUSDT-aggTrades-...`). */
   symbolFromName?(fileName: string): string | undefined;
   createParser(ctx: ParseContext): LineParser;

@@ -14,7 +14,7 @@ import type { TradeDigestFields } from '../venues/binance/trade-archive-scan.ts'
 import { DIGEST_SQL, digestMatches, planBulkLoad, TradeDigest, type BulkPlan, type DigestRow } from './bulk-load.ts';
 import { OrderGuard } from './order-guard.ts';
 import { importParquet, isParquet } from './parquet.ts';
-import { openEntries, readLines, sha256File, verifyChecksum } from './read-source.ts';
+import { GzipEndsEarly, openEntries, readLines, sha256File, verifyChecksum } from './read-source.ts';
 import { StoreSink } from './store-sink.ts';
 import type { Store } from './store.ts';
 
@@ -50,6 +50,8 @@ export interface ImportResult {
   /** How the rows were loaded: DuckDB's CSV reader cross-checked by our parser, our parser
    * through appenders, or a Parquet file of ours. */
   readonly method: 'bulk' | 'stream' | 'parquet' | 'none';
+  /** Said about a file that was imported anyway (a capture cut short by a crash). */
+  readonly warning?: string;
 }
 
 const MAX_SAMPLES = 5;
@@ -128,6 +130,7 @@ interface Loaded {
   readonly skipped?: number;
   readonly skippedSamples?: readonly string[];
   readonly skippedByCode?: Readonly<Record<string, number>>;
+  readonly warning?: string;
 }
 
 /**
@@ -167,6 +170,7 @@ async function inTransaction(
       path: base.path, status: 'imported', format: r.format, rows: r.rows, skipped,
       skippedSamples: r.skippedSamples ?? [], skippedByCode: r.skippedByCode ?? {}, firstTs: r.firstTs, lastTs: r.lastTs,
       importId, checksumVerified: base.checksumVerified, seconds: (performance.now() - base.started) / 1000, method: r.method,
+      ...(r.warning === undefined ? {} : { warning: r.warning }),
     };
   } catch (e) {
     await store.run('ROLLBACK').catch(() => {});
@@ -175,8 +179,14 @@ async function inTransaction(
 }
 
 /** Parse every line of every entry of the file into `sink`, with file:line on every error. */
-async function feedLines(path: string, size: number, opts: ImportOptions, sink: EventSink): Promise<{ formats: string[]; skipped: number; skippedSamples: string[]; skippedByCode: Record<string, number> }> {
+async function feedLines(
+  path: string,
+  size: number,
+  opts: ImportOptions,
+  sink: EventSink,
+): Promise<{ formats: string[]; skipped: number; skippedSamples: string[]; skippedByCode: Record<string, number>; warning?: string }> {
   const formatIds = new Set<string>();
+  let warning: string | undefined;
   let skipped = 0;
   const skippedSamples: string[] = [];
   const skippedByCode: Record<string, number> = {};
@@ -185,32 +195,43 @@ async function feedLines(path: string, size: number, opts: ImportOptions, sink: 
   for await (const entry of openEntries(path)) {
     const where = entry.name === basename(path) ? path : `${path}!${entry.name}`;
     let parser: LineParser | undefined;
+    let appendOnly = false;
     let entryBytes = 0;
-    for await (const batch of readLines(where, entry.stream, opts.maxLineChars)) {
-      entryBytes = batch.bytes;
-      for (let i = 0; i < batch.lines.length; i++) {
-        const text = batch.lines[i];
-        const lineNo = batch.firstLineNo + i;
-        if (!parser) {
-          if (text.trim() === '') continue;
-          const format = chooseFormat(opts, where, entry.name, text);
-          formatIds.add(format.id);
-          parser = format.createParser(parseContext(format, entry.name, opts));
+    let lastLine = 0;
+    try {
+      for await (const batch of readLines(where, entry.stream, opts.maxLineChars)) {
+        lastLine = batch.firstLineNo + batch.lines.length - 1;
+        entryBytes = batch.bytes;
+        for (let i = 0; i < batch.lines.length; i++) {
+          const text = batch.lines[i];
+          const lineNo = batch.firstLineNo + i;
+          if (!parser) {
+            if (text.trim() === '') continue;
+            const format = chooseFormat(opts, where, entry.name, text);
+            formatIds.add(format.id);
+            appendOnly = format.appendOnlyLog === true;
+            parser = format.createParser(parseContext(format, entry.name, opts));
+          }
+          try {
+            parser.line(text, lineNo, sink);
+            parsedRows++;
+          } catch (e) {
+            if (!(e instanceof ParseError)) throw e;
+            e.at(`${where}:${lineNo}`);
+            if (!opts.skipBadRows) throw e;
+            skipped++;
+            skippedByCode[e.code] = (skippedByCode[e.code] ?? 0) + 1;
+            if (skippedSamples.length < MAX_SAMPLES) skippedSamples.push(e.message);
+          }
         }
-        try {
-          parser.line(text, lineNo, sink);
-          parsedRows++;
-        } catch (e) {
-          if (!(e instanceof ParseError)) throw e;
-          e.at(`${where}:${lineNo}`);
-          if (!opts.skipBadRows) throw e;
-          skipped++;
-          skippedByCode[e.code] = (skippedByCode[e.code] ?? 0) + 1;
-          if (skippedSamples.length < MAX_SAMPLES) skippedSamples.push(e.message);
-        }
+        const bytes = entry.rawBytes ? entry.rawBytes() : progressBytes(entry.size, bytesBefore, batch.bytes, size);
+        opts.onProgress?.({ bytes: Math.min(bytes, size), totalBytes: size, rows: parsedRows });
       }
-      const bytes = entry.rawBytes ? entry.rawBytes() : progressBytes(entry.size, bytesBefore, batch.bytes, size);
-      opts.onProgress?.({ bytes: Math.min(bytes, size), totalBytes: size, rows: parsedRows });
+    } catch (e) {
+      // A recorder capture cut short by a crash: its complete lines are all good (recorder.ts
+      // sync-flushes every second), the incomplete last one is dropped. Any other file: refused.
+      if (!(e instanceof GzipEndsEarly && parser && appendOnly)) throw e;
+      warning = `${where}: capture cut short (no gzip trailer: the recorder was stopped by a crash or kill -9); imported its ${lastLine} complete lines, an incomplete last line is dropped`;
     }
     if (parser?.end) {
       try {
@@ -222,7 +243,7 @@ async function feedLines(path: string, size: number, opts: ImportOptions, sink: 
     }
     bytesBefore += entryBytes;
   }
-  return { formats: [...formatIds], skipped, skippedSamples, skippedByCode };
+  return { formats: [...formatIds], skipped, skippedSamples, skippedByCode, ...(warning === undefined ? {} : { warning }) };
 }
 
 /** The general path: our parsers write columnar batches through DuckDB appenders. */

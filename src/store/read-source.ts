@@ -118,10 +118,23 @@ export async function* readLines(where: string, stream: Readable, maxLine = MAX_
   }
 }
 
+/**
+ * A gzip stream that ends without its trailer (zlib "unexpected end of file"): cut short, not
+ * corrupt. Everything before the cut decompressed fine and was read. A random archive cut short
+ * is refused (E_TRUNCATED, nothing imported); a recorder capture, an append-only log whose every
+ * complete line stands alone, is read up to the cut by the importer (FileFormat.appendOnlyLog).
+ */
+export class GzipEndsEarly extends FileError {
+  constructor(where: string, why: string) {
+    super('E_TRUNCATED', where, `archive is truncated: the gzip stream ends without its trailer (${why})`);
+  }
+}
+
 /** A failure while reading or decompressing, as the FileError that names it. */
 export function readError(path: string, e: unknown): FileError {
   if (e instanceof FileError) return e;
   const err = e as NodeJS.ErrnoException;
+  if (err.code === 'Z_BUF_ERROR' && /unexpected end of file/.test(err.message)) return new GzipEndsEarly(path, err.message);
   if (err.code === 'Z_BUF_ERROR' || err.code === 'Z_DATA_ERROR' || /unexpected end|invalid|corrupt|bad/i.test(err.message)) {
     return archiveError(path, err);
   }

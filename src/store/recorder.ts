@@ -7,8 +7,8 @@
  * together), so after `kill -9` the store opens clean with everything up to the last flush: at
  * most `flushMs` (<= 1 s) of events is lost. The session's ledger row (`imports`, format
  * `record`) says `recording` until a graceful stop marks it `ok`; one left `recording` was
- * interrupted. A raw capture is complete after a graceful stop; after kill -9 its tail may be cut
- * (the store is what is crash-safe), and `orderflow import` names the truncated file.
+ * interrupted. The raw capture (raw-capture.ts) is sync-flushed every second and rotated hourly:
+ * after kill -9 it holds every frame up to about a second before, and `orderflow import` reads it.
  *
  * One bad row never stops recording: rows the schema would refuse are set aside before the store
  * (row-check.ts), and when the store still refuses a flush the batch is bisected until the refused
@@ -21,13 +21,12 @@
  * three quarters of the bound and a `store_backpressure` gap row per stream records the exact
  * exchange-time range and count lost (a `--raw` capture still holds their frames).
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { join } from 'node:path';
-import { createGzip, type Gzip } from 'node:zlib';
+import { mkdirSync } from 'node:fs';
 import type { Venue } from '../core/events.ts';
 import type { LiveHandlers, StreamStatus } from '../venues/live/types.ts';
 import { commitIsolating } from './commit-isolating.ts';
 import { DeadLetterLog, deadLetterDir, type DeadLetter } from './dead-letter.ts';
+import { RawCapture } from './raw-capture.ts';
 import { PendingQueue, type PendingBatch, type PendingRow } from './pending-queue.ts';
 import { RecordWriter } from './record-writer.ts';
 import { rowProblem } from './row-check.ts';
@@ -38,8 +37,10 @@ export interface RecorderOptions {
   readonly flushMs?: number;
   /** What is recorded, for the ledger's `path` (e.g. `record binance,okx BTCUSDT,BTC-USDT-SWAP`). */
   readonly label: string;
-  /** Folder of raw captures: one gzip file per venue, `<venue>-<start time>.jsonl.gz`; none by default. */
+  /** Folder of raw captures: gzip files per venue and UTC hour, `<venue>-<time>.jsonl.gz` (raw-capture.ts); none by default. */
   readonly rawDir?: string;
+  /** Bound on raw capture lines waiting for the disk, bytes per venue. Default DEFAULT_RAW_BUFFER_BYTES (raw-capture.ts). */
+  readonly rawBufferBytes?: number;
   /** Bound on the memory held by rows waiting for the store, bytes (estimated). Default DEFAULT_MAX_PENDING_BYTES. */
   readonly maxPendingBytes?: number;
   /** Called after each flush (progress, status lines). */
@@ -49,6 +50,8 @@ export interface RecorderOptions {
    * dead-letter file could not be written. Called at most once per ERROR_REPORT_MS for the same message.
    */
   readonly onError?: (e: Error) => void;
+  /** The raw capture started or stopped dropping frames (its disk is not keeping up), or its file failed. */
+  readonly onRawError?: (e: Error) => void;
 }
 
 export interface RecorderStats {
@@ -64,6 +67,8 @@ export interface RecorderStats {
   /** Events dropped because the store could not keep up (each range is a `store_backpressure` gap row). */
   readonly dropped: number;
   readonly rawFrames: number;
+  /** Raw frames dropped because the capture's buffer was full (the disk could not keep up). */
+  readonly rawDropped: number;
   /** Duration of the last flush, ms. */
   readonly lastFlushMs: number;
   readonly status: ReadonlyMap<string, StreamStatus>;
@@ -80,8 +85,6 @@ export const DEFAULT_FLUSH_MS = 250;
  * markets, far beyond a checkpoint's stall; a store down for longer is a store that needs help.
  */
 export const DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024;
-/** Raw capture lines are handed to gzip this often (one write per venue). */
-const RAW_WRITE_MS = 100;
 /** A store failing every flush reports the same error this often, not four times a second. */
 const ERROR_REPORT_MS = 10_000;
 
@@ -101,10 +104,7 @@ export class Recorder {
   private closed = false;
   private lastReported = { message: '', at: -Infinity };
   private readonly status = new Map<string, StreamStatus>();
-  /** Per venue: the gzip stream, its file, and the lines waiting for the next write (one write per tick, honouring backpressure). */
-  private readonly raw = new Map<Venue, { gz: Gzip; file: WriteStream; path: string; lines: string[]; draining: boolean }>();
-  private rawTimer: NodeJS.Timeout | undefined;
-  private readonly started = new Date().toISOString().replace(/[:.]/g, '-');
+  private readonly raw: RawCapture | undefined;
   /**
    * The frame a connector is handling: connectors hand a frame to onRawFrame, then deliver its
    * rows synchronously, so rows delivered before the next microtask came in it.
@@ -124,6 +124,7 @@ export class Recorder {
     this.maxPendingBytes = o.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
     this.writer = new RecordWriter(store, importId);
     this.deadLetters = new DeadLetterLog(deadLetterDir(store.home));
+    if (o.rawDir) this.raw = new RawCapture(o.rawDir, { maxBufferBytes: o.rawBufferBytes, onError: (e) => o.onRawError?.(e) });
   }
 
   /** Opens the session's ledger row and starts the flush timer. */
@@ -144,39 +145,12 @@ export class Recorder {
 
   /** The raw capture files written so far. */
   rawFiles(): string[] {
-    return [...this.raw.values()].map((r) => r.path);
+    return this.raw?.files() ?? [];
   }
 
   /** The dead-letter files this session wrote to. */
   deadLetterFiles(): string[] {
     return this.deadLetters.files();
-  }
-
-  private rawWriter(venue: Venue): { lines: string[] } {
-    let w = this.raw.get(venue);
-    if (!w) {
-      const path = join(this.o.rawDir!, `${venue}-${this.started}.jsonl.gz`);
-      const gz = createGzip({ level: 6 });
-      const file = createWriteStream(path);
-      gz.pipe(file);
-      w = { gz, file, path, lines: [], draining: false };
-      this.raw.set(venue, w);
-      this.rawTimer ??= setInterval(() => this.writeRaw(), RAW_WRITE_MS);
-    }
-    return w;
-  }
-
-  /** Hand the buffered raw lines to gzip, one write per venue; a stream that is full waits for 'drain'. */
-  private writeRaw(): void {
-    for (const w of this.raw.values()) {
-      if (w.draining || w.lines.length === 0) continue;
-      const text = w.lines.join('');
-      w.lines = [];
-      if (!w.gz.write(text)) {
-        w.draining = true;
-        w.gz.once('drain', () => (w.draining = false));
-      }
-    }
   }
 
   private seeFrame(text: string): void {
@@ -186,7 +160,7 @@ export class Recorder {
 
   /** The handlers one venue's connector reports to. */
   handlers(venue: Venue): LiveHandlers {
-    const raw = this.o.rawDir !== undefined;
+    const raw = this.raw;
     return {
       onEvents: (records) => {
         for (const r of records) this.queue.push(r, this.frame);
@@ -196,7 +170,7 @@ export class Recorder {
       onGap: (g) => this.queue.push({ type: 'gap', gap: g }, undefined),
       onRestFrame: (text, localNs) => {
         this.seeFrame(text);
-        if (raw) this.rawWriter(venue).lines.push(`${localNs} ${text}\n`);
+        raw?.add(venue, `${localNs} ${text}\n`);
       },
       onRawFrame: (text, localNs) => {
         this.seeFrame(text);
@@ -205,8 +179,7 @@ export class Recorder {
         const c = text.charCodeAt(0);
         if (c !== 123 && c !== 91) return;
         // One frame per line: frames never hold a raw newline (JSON escapes them), but be safe.
-        this.rawWriter(venue).lines.push(`${localNs} ${text.replace(/\n/g, ' ')}\n`);
-        this.rawFrames++;
+        if (raw.add(venue, `${localNs} ${text.replace(/\n/g, ' ')}\n`)) this.rawFrames++;
       },
       onStatus: (s) => this.status.set(`${s.venue}:${s.stream}`, s),
     };
@@ -251,6 +224,7 @@ export class Recorder {
       deadLettered: this.deadLetters.written,
       dropped: this.dropped,
       rawFrames: this.rawFrames,
+      rawDropped: this.raw?.dropped ?? 0,
       lastFlushMs: this.lastFlushMs,
       status: this.status,
     };
@@ -341,15 +315,7 @@ export class Recorder {
     if (this.timer) clearInterval(this.timer);
     await this.flush();
     await this.writer.finishSession();
-    if (this.rawTimer) clearInterval(this.rawTimer);
-    for (const raw of this.raw.values()) {
-      await new Promise<void>((done, fail) => {
-        raw.file.once('finish', () => done());
-        raw.file.once('error', fail);
-        raw.gz.end(raw.lines.join(''));
-        raw.lines = [];
-      });
-    }
+    await this.raw?.close();
   }
 }
 

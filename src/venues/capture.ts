@@ -118,6 +118,7 @@ export function captureFormat(
     id: `${venue}-ws-capture`,
     venue,
     description,
+    appendOnlyLog: true,
     detect(_fileName: string, firstLine: string): number {
       const t = firstLine.trimStart();
       if (!(t.startsWith('{') || /^\d+ \{/.test(t))) return 0;
