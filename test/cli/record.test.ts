@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { constants, gunzipSync } from 'node:zlib';
 import type { MarketEvent } from '../../src/core/events.ts';
 import { Store } from '../../src/store/store.ts';
 import { startBinanceMockServer } from '../../src/venues/binance/mock-server.ts';
@@ -132,6 +133,51 @@ describe('orderflow record', () => {
       assert.equal(Number(n), 5);
       const [{ snaps }] = await store.rows<{ snaps: bigint }>("SELECT count(DISTINCT msg) AS snaps FROM book WHERE is_snapshot AND symbol = 'BTCUSDT'");
       assert.ok(Number(snaps) >= 1, 'the REST snapshot came back from the raw capture');
+    } finally {
+      store.close();
+    }
+  });
+
+  it('--raw after kill -9: the cut capture holds every frame up to about a second before the kill, and imports back', async () => {
+    const server = await startBybitMockServer({ symbols: ['BTCUSDT'] });
+    const dir = tempDir();
+    const raw = join(dir, 'raw');
+    const child = await startRecorder(join(dir, 'home'), server, ['--raw', raw]);
+    await until(() => server.subscriptions().flat().some((t) => t.startsWith('publicTrade.')));
+    const sent: { id: string; at: number }[] = [];
+    for (let i = 0; sent.length === 0 || Date.now() - sent[0].at < 3000; i++) {
+      const t = trade(i);
+      server.publish(t);
+      sent.push({ id: (t as { id: string }).id, at: Date.now() });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const killedAt = Date.now();
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    await server.close();
+    const [file] = readdirSync(raw);
+    assert.match(file, /^bybit-.*\.jsonl\.gz$/);
+    const bytes = readFileSync(join(raw, file));
+    assert.throws(() => gunzipSync(bytes), /unexpected end of file/, 'killed: no gzip trailer');
+    // As a reader after a crash reads it: up to the last sync flush.
+    const text = gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8');
+    const lines = text.split('\n').filter((l) => l.includes('"publicTrade.BTCUSDT"'));
+    const captured = new Set(lines.flatMap((l) => [...l.matchAll(/"i":"([0-9a-f-]{36})"/g)].map((m) => m[1])));
+    // The write tick (100 ms) and the sync flush (1 s), plus the test's own scheduling: 1.5 s.
+    const old = sent.filter((x) => x.at < killedAt - 1500);
+    const missing = old.filter((x) => !captured.has(x.id));
+    assert.ok(old.length > 50, `${old.length} trades sent over 1.5 s before the kill`);
+    assert.deepEqual(missing.map((x) => killedAt - x.at), [], 'every trade sent more than 1.5 s before the kill is in the capture');
+    assert.ok(captured.size <= sent.length);
+
+    const again = join(dir, 'again');
+    const imp = spawnSync(BIN, ['import', join(raw, file), '--home', again], { encoding: 'utf8' });
+    assert.equal(imp.status, 0, imp.stderr + imp.stdout);
+    assert.match(imp.stderr, /warning: .*capture cut short \(no gzip trailer/);
+    const store = await Store.open(again, { readOnly: true });
+    try {
+      const [{ n }] = await store.rows<{ n: bigint }>('SELECT count(*) AS n FROM trades');
+      assert.ok(Number(n) >= captured.size - 1 && Number(n) <= captured.size, `imported ${n} of the ${captured.size} trades decompressed`);
     } finally {
       store.close();
     }

@@ -84,6 +84,33 @@ describe('importer: atomic and idempotent', () => {
     assert.deepEqual(Object.values(await tableCounts(store)), [0, 0, 0, 0, 0, 0, 0]);
   });
 
+  it('imports a raw capture cut short by a crash up to its last complete line, with a warning; a corrupt one is still refused', async () => {
+    const frames = readFileSync(new URL('../fixtures/bybit/publicTrade-2026-08-09-head20.jsonl', import.meta.url), 'utf8').trimEnd().split('\n');
+    const text = frames.map((f, i) => `${1786310819000000000n + BigInt(i)} ${f}\n`).join('');
+    const full = gzipSync(Buffer.from(text));
+    const dir = tempDir();
+    // Cut inside the compressed data: the last line decompressed is incomplete.
+    const cut = write(dir, 'bybit-2026-08-09T00-00-00-000Z.jsonl.gz', full.subarray(0, Math.floor(full.length * 0.7)));
+    const store = await openTempStore();
+    const r = await importInto(store, cut);
+    assert.match(r.warning ?? '', /capture cut short \(no gzip trailer.*imported its (\d+) complete lines/);
+    const lines = Number(/imported its (\d+)/.exec(r.warning!)![1]);
+    assert.ok(lines > 0 && lines < frames.length, `${lines} of ${frames.length} lines`);
+    const whole = await openTempStore();
+    const all = await importInto(whole, write(dir, 'whole.jsonl.gz', full));
+    assert.equal(all.warning, undefined);
+    assert.ok(r.rows > 0 && r.rows < all.rows, `${r.rows} of ${all.rows} trades`);
+    const [{ n }] = await store.rows<{ n: bigint }>('SELECT count(*) AS n FROM trades');
+    assert.equal(Number(n), r.rows);
+    // Bytes flipped in the middle: corrupt, not cut short.
+    const bad = Buffer.from(full);
+    for (let i = 40; i < 60; i++) bad[i] ^= 0xff;
+    const third = await openTempStore();
+    await rejects(importInto(third, write(dir, 'bybit-bad.jsonl.gz', bad)), (e) => assert.equal(e.code, 'E_TRUNCATED'));
+    assert.equal(Number((await third.rows<{ n: bigint }>('SELECT count(*) AS n FROM trades'))[0].n), 0);
+    for (const s of [store, whole, third]) s.close();
+  });
+
   it('refuses truncated gzip and zip files, writing nothing', async () => {
     const store = await openTempStore();
     const dir = tempDir();

@@ -1,7 +1,7 @@
 /** The raw capture: sync-flushed so an open (or killed) file reads back, hourly files, a bounded buffer. */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { constants, gunzipSync } from 'node:zlib';
 import { RawCapture } from '../../src/store/raw-capture.ts';

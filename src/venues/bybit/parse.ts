@@ -57,7 +57,8 @@ export function createBybitParser(ctx: ParseContext): VenueMessageParser {
   const mappers = bybitMappers(ctx.instruments);
   return {
     venue: 'bybit',
-    recognizes: isBybitFrame,
+    // A capture by `record --raw` starts with the subscribe ack: an op reply opens a Bybit capture too.
+    recognizes: (msg) => isBybitFrame(msg) || isBybitOpReply(msg),
     parse(msg: unknown, localTs: number): CaptureRecord[] | null {
       if (!isObject(msg)) throw new ParseError('E_MESSAGE', 'expected a JSON object', undefined, JSON.stringify(msg) ?? String(msg));
       if (msg.op !== undefined && msg.topic === undefined) return opReply(msg);
@@ -71,6 +72,11 @@ export function createBybitParser(ctx: ParseContext): VenueMessageParser {
 /** A Bybit public data frame: `topic` + `data`. */
 export function isBybitFrame(msg: unknown): boolean {
   return isObject(msg) && typeof msg.topic === 'string' && msg.data !== undefined;
+}
+
+/** `{"success":true,"ret_msg":"","conn_id":"..","req_id":"sub-1","op":"subscribe"}`: every v5 op reply has `conn_id`. */
+function isBybitOpReply(msg: unknown): boolean {
+  return isObject(msg) && typeof msg.op === 'string' && typeof msg.success === 'boolean' && typeof msg.conn_id === 'string' && msg.topic === undefined;
 }
 
 /** `{"success":true,"op":"subscribe",...}` and pongs: no data. A refused op is an error. */
