@@ -35,7 +35,7 @@ export function registerRecord(program: Command): void {
       .requiredOption('--symbol <list>', 'comma-separated symbols or base assets (AKT,BTC = the perpetuals on every venue)')
       .option('--venues <list>', 'comma-separated venues (default binance,okx,bybit)')
       .option('--channels <list>', 'trades,liquidations,book,ticker (default all)')
-      .option('--raw <dir>', 'also write every raw frame to <dir>/<venue>-<time>.jsonl.gz (`<local_ns> <json>` lines, re-importable with orderflow import)')
+      .option('--raw <dir>', 'also write every raw frame to <dir>/<venue>-<time>.jsonl.gz, one file per venue and UTC hour (`<local_ns> <json>` lines, re-importable with orderflow import)')
       .option('--flush-ms <ms>', 'commit to the store this often (at most 1000)', String(DEFAULT_FLUSH_MS))
       .option('--max-pending-mb <MiB>', 'memory for rows waiting for the store; beyond it the oldest are dropped (a gap row says which)', String(DEFAULT_MAX_PENDING_BYTES / 1048576))
       .option('--seconds <n>', 'stop after this long (default: until Ctrl-C / SIGTERM)')
@@ -62,6 +62,12 @@ every other row is stored (\`orderflow info\` counts them). When the store canno
 full, locked, stalled), rows wait in memory up to --max-pending-mb; beyond that the oldest
 waiting events are dropped and a gap row with reason "store-backpressure" records each stream's
 exact time range and count lost (with --raw their frames are still in the capture).
+
+--raw files are flushed every second (zlib sync flush) and rotated every UTC hour: after a crash or
+kill -9 the last file holds every frame up to about a second before, and orderflow import reads
+it up to its last complete line (with a warning). When the disk cannot keep up, up to 64 MiB per
+venue waits; beyond that the newest frames are dropped from the capture (not from the store)
+and a line on stderr says how many.
 
 While recording, every reading command (info, cvd, footprint, analyze, backtest, export, ...)
 works on the same --home: the recorder answers its queries with what it has committed up to its
@@ -136,6 +142,7 @@ Examples:
       const s = recorder.stats();
       console.log(`recorded ${s.rowsWritten} rows (${s.events} events) in ${s.flushes} flushes, ${s.gaps} gaps${s.rawFrames ? `, ${s.rawFrames} raw frames in ${recorder.rawFiles().join(', ')}` : ''}`);
       if (s.deadLettered > 0) console.log(`${s.deadLettered} rows the store refused are in ${recorder.deadLetterFiles().join(', ')}`);
+      if (s.rawDropped > 0) console.log(`${s.rawDropped} raw frames were dropped from the capture because the disk could not keep up (their events are in the store)`);
       if (s.dropped > 0) console.log(`${s.dropped} events dropped because the store could not keep up (store-backpressure gap rows in orderflow info)`);
       if (health.nothingConnected()) {
         console.error(`orderflow record: no venue ever connected, nothing was recorded\n${health.problems().map((p) => `  ${p}`).join('\n')}`);

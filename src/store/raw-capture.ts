@@ -7,8 +7,8 @@
  * on a byte boundary. After `kill -9` the file is a gzip without its trailer whose content up to
  * the last flush decompresses whole: at most about RAW_FLUSH_MS + RAW_WRITE_MS of frames is lost.
  * `orderflow import` reads such a file up to its last complete line and says the capture was cut
- * (read-source.ts). A sync flush costs a few bytes (an empty stored block) per second and
- * slightly worse compression; measured in test/store/raw-capture.test.ts.
+ * (read-source.ts). A sync flush costs a few bytes per second (an empty stored block, and the
+ * deflate block ends there).
  *
  * Rotation: a file holds one UTC hour of frames (by local receive time): the first frame of a new
  * hour closes the venue's file (complete, with its trailer) and opens

@@ -138,7 +138,7 @@ describe('orderflow record', () => {
     }
   });
 
-  it('--raw after kill -9: the cut capture holds every frame up to about a second before the kill, and imports back', async () => {
+  it('--raw after kill -9: the cut capture holds every frame up to about a second before the kill, and imports back', async (t) => {
     const server = await startBybitMockServer({ symbols: ['BTCUSDT'] });
     const dir = tempDir();
     const raw = join(dir, 'raw');
@@ -163,12 +163,14 @@ describe('orderflow record', () => {
     const text = gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8');
     const lines = text.split('\n').filter((l) => l.includes('"publicTrade.BTCUSDT"'));
     const captured = new Set(lines.flatMap((l) => [...l.matchAll(/"i":"([0-9a-f-]{36})"/g)].map((m) => m[1])));
-    // The write tick (100 ms) and the sync flush (1 s), plus the test's own scheduling: 1.5 s.
-    const old = sent.filter((x) => x.at < killedAt - 1500);
+    // The sync flush (1 s) and the write tick (0.1 s), plus scheduling on a loaded machine: 2 s.
+    const old = sent.filter((x) => x.at < killedAt - 2000);
     const missing = old.filter((x) => !captured.has(x.id));
-    assert.ok(old.length > 50, `${old.length} trades sent over 1.5 s before the kill`);
-    assert.deepEqual(missing.map((x) => killedAt - x.at), [], 'every trade sent more than 1.5 s before the kill is in the capture');
+    assert.ok(old.length > 30, `${old.length} trades sent over 2 s before the kill`);
+    assert.deepEqual(missing.map((x) => killedAt - x.at), [], 'every trade sent more than 2 s before the kill is in the capture');
     assert.ok(captured.size <= sent.length);
+    const newest = Math.max(...sent.filter((x) => captured.has(x.id)).map((x) => x.at));
+    t.diagnostic(`the capture reaches ${killedAt - newest} ms before the kill (${captured.size} of ${sent.length} trades)`);
 
     const again = join(dir, 'again');
     const imp = spawnSync(BIN, ['import', join(raw, file), '--home', again], { encoding: 'utf8' });
