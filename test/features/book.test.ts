@@ -342,10 +342,12 @@ describe('book and bait on the Bybit orderbook.200 capture', () => {
       }
       found[symbol] = byOutcome;
     }
-    // Default parameters. SOL and DOGE show no level 5x their typical size near the touch.
+    // Default parameters. SOL and DOGE show no level 5x their typical size near the touch. Book
+    // times are Bybit's `cts` (matching engine), not the later frame `ts`: one more ETH wall is
+    // seen (28 pulled with frame times).
     assert.deepEqual(found, {
       BTCUSDT: { pulled: 39, consumed: 1, resting: 12 },
-      ETHUSDT: { pulled: 28, resting: 8 },
+      ETHUSDT: { pulled: 29, resting: 8 },
       SOLUSDT: {},
       DOGEUSDT: {},
     });

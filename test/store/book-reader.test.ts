@@ -89,8 +89,9 @@ describe('book reader', () => {
     const lv = (xs: [string, string][]): BookLevel[] => xs.map(([p, q]) => [Number(p), Number(q)]);
     const expected: BookEvent[] = frames
       .filter((f) => f.topic === 'orderbook.200.BTCUSDT')
-      .map((f) => ({ type: 'book', venue: 'bybit', symbol: 'BTCUSDT', ts: f.ts, localTs: NaN, isSnapshot: f.type === 'snapshot', bids: lv(f.data.b), asks: lv(f.data.a), seq: f.data.u }));
-    // Frame times are non-decreasing in the capture, so file order is time order.
+      // Book time is the matching engine's `cts` (docs/normalization/bybit.md), else the frame `ts`.
+      .map((f) => ({ type: 'book', venue: 'bybit', symbol: 'BTCUSDT', ts: f.cts ?? f.ts, localTs: NaN, isSnapshot: f.type === 'snapshot', bids: lv(f.data.b), asks: lv(f.data.a), seq: f.data.u }));
+    // Book times are non-decreasing in the capture, so file order is time order.
     assert.ok(expected.every((e, i) => i === 0 || e.ts >= expected[i - 1].ts));
     const got = await readBook(store, Q);
     assert.equal(got.length, 414);
