@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { FileError, ParseError } from '../../src/core/errors.ts';
 import { exportParquet } from '../../src/store/parquet.ts';
@@ -109,6 +109,39 @@ describe('importer: atomic and idempotent', () => {
     await rejects(importInto(third, write(dir, 'bybit-bad.jsonl.gz', bad)), (e) => assert.equal(e.code, 'E_TRUNCATED'));
     assert.equal(Number((await third.rows<{ n: bigint }>('SELECT count(*) AS n FROM trades'))[0].n), 0);
     for (const s of [store, whole, third]) s.close();
+  });
+
+  it('a raw capture cut at any byte: the trades of its complete lines, or a clear E_TRUNCATED when none is complete', async () => {
+    const frames = readFileSync(new URL('../fixtures/bybit/publicTrade-2026-08-09-head20.jsonl', import.meta.url), 'utf8').trimEnd().split('\n');
+    const full = gzipSync(Buffer.from(frames.map((f, i) => `${1786310819000000000n + BigInt(i)} ${f}\n`).join('')));
+    const dir = tempDir();
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: full.length - 1 }), async (cut) => {
+        const bytes = full.subarray(0, cut);
+        let text = '';
+        try {
+          text = gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8');
+        } catch {
+          // Cut inside the gzip header: nothing decompresses.
+        }
+        const complete = text.split('\n').slice(0, -1);
+        const trades = complete.reduce((n, l) => n + (JSON.parse(l.slice(l.indexOf(' ') + 1)).data as { BT: boolean }[]).filter((t) => !t.BT).length, 0);
+        const store = await openTempStore();
+        try {
+          const path = write(dir, `bybit-cut-${cut}.jsonl.gz`, bytes);
+          if (complete.length === 0) {
+            await rejects(importInto(store, path), (e) => assert.equal(e.code, 'E_TRUNCATED'));
+            return;
+          }
+          const r = await importInto(store, path);
+          assert.equal(r.rows, trades);
+          assert.match(r.warning ?? '', new RegExp(`imported its ${complete.length} complete lines`));
+        } finally {
+          store.close();
+        }
+      }),
+      { numRuns: 12 },
+    );
   });
 
   it('refuses truncated gzip and zip files, writing nothing', async () => {

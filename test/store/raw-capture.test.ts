@@ -10,6 +10,14 @@ import { tempDir } from '../helpers/store.ts';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A gzip without its trailer, read as a reader after a crash would. */
 const readCut = (path: string) => gunzipSync(readFileSync(path), { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8');
+const complete = (path: string) => {
+  try {
+    gunzipSync(readFileSync(path));
+    return true;
+  } catch {
+    return false;
+  }
+};
 const line = (i: number) => `${1_000_000 + i} {"topic":"publicTrade.BTCUSDT","i":${i}}\n`;
 
 const open: RawCapture[] = [];
@@ -42,8 +50,9 @@ describe('raw capture', () => {
     cap.add('okx', line(2));
     now += 200;
     cap.add('bybit', line(3));
-    await sleep(50);
     const [first, okx, second] = cap.files();
+    // The hour before is closed in the background: wait for its trailer.
+    for (let i = 0; i < 100 && !complete(first); i++) await sleep(20);
     assert.equal(basename(first), 'bybit-2026-12-05T00-59-59-900Z.jsonl.gz');
     assert.equal(basename(okx), 'okx-2026-12-05T00-59-59-900Z.jsonl.gz');
     assert.equal(basename(second), 'bybit-2026-12-05T01-00-00-000Z.jsonl.gz');
