@@ -40,6 +40,7 @@ import type { TradeColumns } from '../src/core/columns.ts';
 import { allocTradeColumns } from '../src/core/columns.ts';
 import { CvdOperator, cvdBatch, type CvdBar } from '../src/features/cvd.ts';
 import { FootprintOperator, footprintBatch, type FootprintCandle } from '../src/features/footprint.ts';
+import { ensureFreshDist } from './fresh-dist.ts';
 import { aggTradesFile } from './import.ts';
 import type { BenchResult } from './run.ts';
 
@@ -587,6 +588,7 @@ export const footprintBench = {
 
     // freqtrade compat, end to end in its own process.
     const ftCsv = await freqtradeCsv(csv, rows);
+    await ensureFreshDist('footprint');
     const e2eRuns = [freqtradeEndToEnd(ftCsv), freqtradeEndToEnd(ftCsv), freqtradeEndToEnd(ftCsv)];
     for (const r of e2eRuns) {
       if (r.totals.trades !== rows) throw new Error(`--compat freqtrade output covers ${r.totals.trades} trades, input has ${rows}`);

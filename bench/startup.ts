@@ -21,8 +21,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from '../scripts/build.mjs';
-import { distIsFresh } from '../scripts/dist-stamp.mjs';
+import { ensureFreshDist } from './fresh-dist.ts';
 import type { BenchResult } from './run.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -58,10 +57,7 @@ export const startupBench = {
   async run(args: string[]): Promise<BenchResult[]> {
     const i = args.indexOf('--reps');
     const reps = i >= 0 ? Number(args[i + 1]) : REPS;
-    if (!distIsFresh(ROOT)) {
-      const b = await build();
-      console.error(`startup bench: dist/ was missing or stale; built from ${b.inputs} files in ${b.ms} ms`);
-    }
+    await ensureFreshDist('startup');
     const home = mkdtempSync(join(tmpdir(), 'orderflow-bench-startup-'));
     try {
       const imp = spawnSync(BIN, ['import', SAMPLE, '--home', home], { encoding: 'utf8' });
