@@ -16,7 +16,7 @@ import { ParseError, UsageError } from '../core/errors.ts';
 import { epochMs, MAX_MS, MIN_MS, positive, POW10 } from '../core/parse-util.ts';
 import { type FreqtradeCandle, type FreqtradeTrades, freqtradeFootprint } from '../features/footprint-freqtrade.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
-import { freqtradeCsvColumns, readFreqtradeCsv, readFreqtradeFeather, readFreqtradeJson, readFreqtradeParquet, TradeRowsBuilder } from '../venues/freqtrade/trades.ts';
+import { freqtradeCsvColumns, readFreqtradeCsv, readFreqtradeJson, TradeRowsBuilder } from '../venues/freqtrade/trades.ts';
 
 export interface FreqtradeFootprintArgs {
   input: string;
@@ -65,9 +65,9 @@ export async function readTradesInput(path: string): Promise<FreqtradeTrades> {
   }
   if (st.isDirectory()) throw new UsageError(`--input ${path} is a folder: give one trades file (${INPUTS})`);
   const name = basename(path).toLowerCase();
-  if (name.endsWith('.feather') || name.endsWith('.arrow')) return readFreqtradeFeather(path);
+  if (name.endsWith('.feather') || name.endsWith('.arrow')) return (await import('../venues/freqtrade/trades-feather.ts')).readFreqtradeFeather(path);
   if (name.endsWith('.json') || name.endsWith('.json.gz')) return readFreqtradeJson(path);
-  if (name.endsWith('.parquet')) return readFreqtradeParquet(path);
+  if (name.endsWith('.parquet')) return (await import('../venues/freqtrade/trades-parquet.ts')).readFreqtradeParquet(path);
   if (name.endsWith('.h5')) {
     throw new UsageError(`--input ${path}: HDF5 trades files are not read; convert them with \`freqtrade convert-trade-data --format-from hdf5 --format-to feather\`, or give ${INPUTS}`);
   }

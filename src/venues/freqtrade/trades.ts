@@ -9,19 +9,19 @@
  *     `[[1570752011620, "13519807", null, "sell", 0.00141342, 23.0, 0.03250866], ...]`, or, in files
  *     from before 2020, a list of ccxt trade objects (`{"timestamp", "side", "price", "amount", ...}`);
  *   - `.parquet` (`--data-format-trades parquet`): the same DataFrame as Parquet, read by DuckDB;
+ *
+ * The Feather and Parquet readers live in trades-feather.ts and trades-parquet.ts, so the CSV and
+ * JSON paths start without loading Arrow or DuckDB.
  *   - a CSV of the DataFrame (`DataFrame.to_csv`, as in freqtrade's tests: an unnamed index column,
  *     the columns above and `date`; fields may be padded with spaces).
  *
  * Each reader returns the columns the freqtrade-compatible footprint needs, in file order, and
  * stops at the first bad trade with its place (`file:line`, or `file: trade N`), field and value.
  */
-import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { CompressionType, compressionRegistry, type Data, DataType, makeVector, Precision, tableFromIPC, type Table } from 'apache-arrow';
-import { FileError, ParseError } from '../../core/errors.ts';
-import { lz4FrameDecompress } from '../../core/lz4.ts';
+import { ParseError } from '../../core/errors.ts';
 import { MAX_MS, MIN_MS, POW10 } from '../../core/parse-util.ts';
 
 /** Trades as columns, in file order: what the freqtrade-compatible footprint reads. */
@@ -93,7 +93,7 @@ export const FREQTRADE_TRADE_COLUMNS = ['timestamp', 'id', 'type', 'side', 'pric
 // ---------------------------------------------------------------------------------------------
 // One trade's fields, checked.
 
-function timestampOf(v: unknown): number {
+export function timestampOf(v: unknown): number {
   const ms = typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
   if (!(Number.isFinite(ms) && ms >= MIN_MS && ms < MAX_MS)) {
     throw new ParseError('E_TIME_UNIT', 'expected epoch milliseconds between 2009 and 2100', 'timestamp', String(v));
@@ -101,123 +101,17 @@ function timestampOf(v: unknown): number {
   return ms;
 }
 
-function positiveOf(v: unknown, field: string): number {
+export function positiveOf(v: unknown, field: string): number {
   const x = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
   if (!(Number.isFinite(x) && x > 0)) throw new ParseError('E_NUMBER', 'must be a number > 0', field, String(v));
   return x;
 }
 
-function sideOf(v: unknown): number {
+export function sideOf(v: unknown): number {
   const s = typeof v === 'string' ? v.trim() : v;
   if (s === 'buy') return 1;
   if (s === 'sell') return -1;
   throw new ParseError('E_SIDE', 'expected buy or sell (the aggressor side)', 'side', String(v));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Feather (Arrow IPC file, LZ4-compressed).
-
-let lz4Registered = false;
-
-/** A freqtrade `<pair>-trades.feather`. */
-export function readFreqtradeFeather(path: string): TradeRows {
-  if (!lz4Registered) {
-    compressionRegistry.set(CompressionType.LZ4_FRAME, { decode: (d) => lz4FrameDecompress(d) });
-    lz4Registered = true;
-  }
-  let table: Table;
-  try {
-    table = tableFromIPC(readFileSync(path));
-  } catch (e) {
-    throw new FileError('E_FORMAT', path, `not a readable Feather (Arrow IPC) file: ${(e as Error).message}`);
-  }
-  const names = table.schema.fields.map((f) => f.name);
-  const missing = ['timestamp', 'side', 'price', 'amount'].filter((c) => !names.includes(c));
-  if (missing.length > 0) {
-    throw new FileError('E_FORMAT', path, `no column ${missing.join(', ')}: expected freqtrade's trade columns ${FREQTRADE_TRADE_COLUMNS.join(', ')} (got ${names.join(', ') || 'none'})`);
-  }
-  const out = new TradeRowsBuilder(table.numRows);
-  const cols = ['timestamp', 'side', 'price', 'amount'].map((c) => table.getChild(c)!);
-  for (let k = 0; k < cols[0].data.length; k++) {
-    const [ts, side, price, amount] = cols.map((c) => c.data[k]);
-    try {
-      if (fastBatch(ts, side, price, amount, out)) continue;
-      const [tv, sv, pv, av] = [ts, side, price, amount].map((d) => makeVector(d));
-      for (let i = 0; i < ts.length; i++) {
-        out.push(timestampOf(tv.get(i)), positiveOf(pv.get(i), 'price'), positiveOf(av.get(i), 'amount'), sideOf(sv.get(i)));
-      }
-    } catch (e) {
-      // Only good rows were pushed: the bad one is the next.
-      if (e instanceof ParseError) throw e.at(`${path}: row ${out.length + 1}`);
-      throw e;
-    }
-  }
-  return out.done();
-}
-
-/**
- * One record batch read straight from its buffers (int64 timestamps, utf8 sides, float64 prices
- * and amounts, no nulls: what pandas writes for freqtrade); false, with nothing pushed, when the
- * batch has another shape and must go through the generic accessors.
- */
-function fastBatch(ts: Data, side: Data, price: Data, amount: Data, out: TradeRowsBuilder): boolean {
-  const plain = (d: Data) => d.offset === 0 && d.nullCount === 0;
-  if (![ts, side, price, amount].every(plain)) return false;
-  if (!(DataType.isInt(ts.type) && ts.type.bitWidth === 64 && DataType.isUtf8(side.type) && DataType.isFloat(price.type) && DataType.isFloat(amount.type))) return false;
-  if (price.type.precision !== Precision.DOUBLE || amount.type.precision !== Precision.DOUBLE) return false;
-  // int64 as two int32 halves: exact for |ms| < 2^53, and without a BigInt per row.
-  const big = ts.values as BigInt64Array;
-  const t = new Int32Array(big.buffer, big.byteOffset, big.length * 2);
-  const p = price.values as Float64Array;
-  const a = amount.values as Float64Array;
-  const offs = side.valueOffsets as Int32Array;
-  const bytes = side.values as Uint8Array;
-  for (let i = 0; i < ts.length; i++) {
-    const ms = t[2 * i + 1] * 4294967296 + (t[2 * i] >>> 0);
-    const o = offs[i];
-    const len = offs[i + 1] - o;
-    const sd = len === 3 && bytes[o] === 0x62 && bytes[o + 1] === 0x75 && bytes[o + 2] === 0x79 ? 1 : len === 4 && bytes[o] === 0x73 && bytes[o + 1] === 0x65 && bytes[o + 2] === 0x6c && bytes[o + 3] === 0x6c ? -1 : 0;
-    if (ms >= MIN_MS && ms < MAX_MS && p[i] > 0 && p[i] < Infinity && a[i] > 0 && a[i] < Infinity && sd !== 0) out.push(ms, p[i], a[i], sd);
-    // Anything else through the checked path: it names the field, or accepts what it may (' buy').
-    else out.push(timestampOf(ms), positiveOf(p[i], 'price'), positiveOf(a[i], 'amount'), sideOf(Buffer.from(bytes.subarray(o, o + len)).toString('utf8')));
-  }
-  return true;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parquet (`--data-format-trades parquet`: `DataFrame.to_parquet`), read by DuckDB.
-
-/** A freqtrade `<pair>-trades.parquet`, in file order. */
-export async function readFreqtradeParquet(path: string): Promise<TradeRows> {
-  const instance = await DuckDBInstance.create(':memory:', { memory_limit: process.env.ORDERFLOW_MEMORY_LIMIT ?? '256MB' });
-  const conn = await instance.connect();
-  try {
-    let names: string[];
-    try {
-      names = (await conn.runAndReadAll('DESCRIBE SELECT * FROM read_parquet($1)', [path])).getRowObjectsJS().map((r) => String(r.column_name));
-    } catch (e) {
-      throw new FileError('E_FORMAT', path, `not a readable Parquet file: ${(e as Error).message.split('\n')[0]}`);
-    }
-    const missing = ['timestamp', 'side', 'price', 'amount'].filter((c) => !names.includes(c));
-    if (missing.length > 0) {
-      throw new FileError('E_FORMAT', path, `no column ${missing.join(', ')}: expected freqtrade's trade columns ${FREQTRADE_TRADE_COLUMNS.join(', ')} (got ${names.join(', ') || 'none'})`);
-    }
-    const result = await conn.runAndReadAll('SELECT "timestamp"::DOUBLE, "side"::VARCHAR, "price"::DOUBLE, "amount"::DOUBLE FROM read_parquet($1)', [path]);
-    const [ts, side, price, amount] = result.getColumnsJS();
-    const out = new TradeRowsBuilder(ts.length);
-    for (let i = 0; i < ts.length; i++) {
-      try {
-        out.push(timestampOf(ts[i]), positiveOf(price[i], 'price'), positiveOf(amount[i], 'amount'), sideOf(side[i]));
-      } catch (e) {
-        if (e instanceof ParseError) throw e.at(`${path}: row ${i + 1}`);
-        throw e;
-      }
-    }
-    return out.done();
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,9 @@ import fc from 'fast-check';
 import { readTradesInput, runFreqtradeFootprint } from '../../../src/cli/footprint-freqtrade.ts';
 import { FileError, ParseError, UsageError } from '../../../src/core/errors.ts';
 import { Lz4Error, lz4FrameDecompress } from '../../../src/core/lz4.ts';
-import { readFreqtradeCsv, readFreqtradeFeather, readFreqtradeJson, readFreqtradeParquet, type TradeRows } from '../../../src/venues/freqtrade/trades.ts';
+import { readFreqtradeCsv, readFreqtradeJson, type TradeRows } from '../../../src/venues/freqtrade/trades.ts';
+import { readFreqtradeFeather } from '../../../src/venues/freqtrade/trades-feather.ts';
+import { readFreqtradeParquet } from '../../../src/venues/freqtrade/trades-parquet.ts';
 import { tempDir } from '../../helpers/store.ts';
 
 const FIX = fileURLToPath(new URL('../../fixtures/freqtrade/', import.meta.url));
