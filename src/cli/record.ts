@@ -7,6 +7,7 @@ import { UsageError } from '../core/errors.ts';
 import { ReadEndpoint } from '../store/read-endpoint.ts';
 import { DEFAULT_FLUSH_MS, DEFAULT_MAX_PENDING_BYTES, Recorder, recordLabel } from '../store/recorder.ts';
 import { Store } from '../store/store.ts';
+import { tradeResumePoints } from '../store/trade-resume.ts';
 import { createLiveClient } from '../venues/live/clients.ts';
 import { LiveHealth } from '../venues/live/health.ts';
 import type { LiveClient, StreamStatus } from '../venues/live/types.ts';
@@ -105,6 +106,9 @@ Examples:
       });
       const reads = await ReadEndpoint.start(store, { liveImports: () => [recorder.importId] });
       const health = new LiveHealth(m.venues);
+      // Where the previous sessions' trades stopped: the connectors back-fill the outage from there.
+      const resume = new Map<string, Awaited<ReturnType<typeof tradeResumePoints>>>();
+      if (m.channels.includes('trades')) for (const v of m.venues) resume.set(v, await tradeResumePoints(store, v, m.symbols.get(v)!));
       const clients: LiveClient[] = m.venues.map((v) => {
         const handlers = recorder.handlers(v);
         const onStatus = (st: StreamStatus) => {
@@ -112,7 +116,7 @@ Examples:
           // Said at once, even with --quiet: the user may be waiting on a venue that cannot be reached.
           if (health.note(st)) console.error(`record: ${v}: cannot connect yet (retrying): ${st.lastError}`);
         };
-        return createLiveClient(v, { symbols: m.symbols.get(v)!, channels: m.channels, instruments, handlers: { ...handlers, onStatus } });
+        return createLiveClient(v, { symbols: m.symbols.get(v)!, channels: m.channels, instruments, resume: resume.get(v), handlers: { ...handlers, onStatus } });
       });
       const stop = untilStopped(seconds);
       const status = setInterval(() => {

@@ -32,7 +32,20 @@ export interface StreamStatus {
   readonly lastError: string | null;
 }
 
-export type GapKind = 'disconnect' | 'book_resync' | 'trade_id_gap' | 'sequence_gap' | 'checksum';
+/** `restart`: trades between the last one a previous session stored and the first this one saw. */
+export type GapKind = 'disconnect' | 'book_resync' | 'trade_id_gap' | 'sequence_gap' | 'checksum' | 'restart';
+
+/**
+ * Where a symbol's trade stream stopped in a previous session (from the store): the connector
+ * back-fills from there at start, as after a disconnect, and reports what it cannot as a
+ * `restart` gap. `lastId` is the venue's numeric trade id (Binance aggregate id, OKX tradeId);
+ * undefined where ids are not ordered numbers (Bybit UUIDs: time only).
+ */
+export interface TradeResume {
+  readonly lastId: number | undefined;
+  /** Exchange time of that trade, epoch ms. */
+  readonly lastTs: number;
+}
 
 /** Data the connector knows it missed (written to the store's `gaps` table by the recorder). */
 export interface LiveGap {
@@ -92,11 +105,18 @@ export interface LiveClientOptions {
   /** One REST call's timeout, ms. Default 10 000. */
   readonly restTimeoutMs?: number;
   /**
-   * REST requests allowed to back-fill one hole in a trade stream (the BackfillPlanner budget).
-   * Default per venue: Binance 10 (10 000 aggTrades), OKX 20 (2 000 trades), Bybit 1 (all its
-   * recent-trade serves).
+   * Time allowed to back-fill one hole in a trade stream, ms (the BackfillPlanner deadline).
+   * Default DEFAULT_BACKFILL_TIME_MS (live/backfill.ts).
+   */
+  readonly backfillTimeMs?: number;
+  /**
+   * REST requests allowed to back-fill one hole. Default: what the venue's back-fill share of its
+   * REST rate limit allows in `backfillTimeMs` (live/backfill.ts `sizeBackfill`; Binance 60 a
+   * minute, OKX 300 a minute, Bybit 1: all its recent-trade serves).
    */
   readonly backfillMaxRequests?: number;
+  /** Per venue-native symbol: where a previous session's trades stopped (record seeds it from the store). */
+  readonly resume?: ReadonlyMap<string, TradeResume>;
   /** Local clock (tests); default Date.now. */
   readonly now?: () => number;
   /** Uniform [0, 1) for the reconnect and resync jitter (tests); default Math.random. */

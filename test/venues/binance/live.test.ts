@@ -357,6 +357,46 @@ describe('BinanceLiveClient: faults', () => {
     assert.ok(sink.statuses.some((s) => s.stream === 'btcusdt@depth@100ms' && s.state === 'resyncing' && /pu/.test(s.lastError ?? '')));
   });
 
+  it('resumed from a previous session: the trades since its last stored id are fetched first, each once, as a restart gap', async () => {
+    const { server, sink, client } = await setup({}, { channels: ['trades'], resume: new Map([['BTCUSDT', { lastId: 3, lastTs: T0 + 3 }]]) });
+    for (let i = 1; i <= 8; i++) server.publish(trade(i));
+    await client.start();
+    await until(() => sink.of('trade').length === 5, 'caught up');
+    server.publish(trade(9));
+    await until(() => sink.of('trade').length === 6, 'live');
+    assert.deepEqual(sink.tradeIds(), [4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(sink.gaps.map((g) => [g.kind, g.backfilled]), [['restart', true]]);
+    assert.match(sink.gaps[0].detail, /^aggTrade ids 4\.\.8 \(5\) since the last one stored \(restart\): 5 back-filled from REST$/);
+  });
+
+  it('a history-limited REST: the ids it no longer serves are a gap row naming exactly them; the rest is fetched', async () => {
+    const { server, sink, client } = await setup({ historyLimit: 3 }, { channels: ['trades'], resume: new Map([['BTCUSDT', { lastId: 2, lastTs: T0 + 2 }]]) });
+    const published = Array.from({ length: 8 }, (_, i) => trade(i + 1));
+    for (const t of published) server.publish(t);
+    await client.start();
+    await until(() => sink.of('trade').length === 3 && sink.gaps.length === 2, 'caught up');
+    assert.deepEqual(sink.tradeIds(), [6, 7, 8], 'what REST keeps (the last 3)');
+    const lost = sink.gaps.find((g) => !g.backfilled)!;
+    assert.equal(lost.kind, 'restart');
+    assert.match(lost.detail, /^aggTrade ids 3\.\.5 \(3\) since the last one stored \(restart\): lost, REST no longer serves them$/);
+    assert.deepEqual([lost.fromTs, lost.toTs], [T0 + 2, published[5].ts], 'from the last stored trade to the first REST still has');
+    assert.match(statusOf(client, 'btcusdt@aggTrade').lastError!, /aggTrade ids 3\.\.5 are no longer served by REST: lost/);
+  });
+
+  it('a hole larger than the back-fill budget: what the budget allows is fetched, the rest is reported missing by id', async () => {
+    const { server, sink, client } = await setup({}, { channels: ['trades'], backfillMaxRequests: 1 });
+    await client.start();
+    await ready(client);
+    server.publish(trade(1));
+    await until(() => sink.of('trade').length === 1, 'first');
+    server.faults.sequenceGap({ stream: 'btcusdt@aggTrade', count: 2500 });
+    for (let i = 2; i <= 2502; i++) server.publish(trade(i));
+    await until(() => sink.gaps.length === 1 && sink.of('trade').length === 1002, 'budget spent');
+    assert.deepEqual(sink.tradeIds(), [...Array.from({ length: 1001 }, (_, i) => i + 1), 2502]);
+    assert.equal(sink.gaps[0].backfilled, false);
+    assert.match(sink.gaps[0].detail, /^aggTrade ids 2\.\.2501 \(2500\) missing from the stream: 1000 back-filled from REST, then: back-fill budget spent \(1 requests of 1, or backfillTimeMs 60000 ms\)$/);
+  });
+
   it('aggTrade gap whose back-fill fails: reported backfilled false, and the stream carries on', async () => {
     const { server, sink, client } = await setup({}, { channels: ['trades'] });
     await client.start();
