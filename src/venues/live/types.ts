@@ -45,6 +45,8 @@ export interface TradeResume {
   readonly lastId: number | undefined;
   /** Exchange time of that trade, epoch ms. */
   readonly lastTs: number;
+  /** The ids stored at exactly `lastTs`: a venue resuming by time skips them (several trades share a ms). */
+  readonly idsAtLastTs?: readonly string[];
 }
 
 /** Data the connector knows it missed (written to the store's `gaps` table by the recorder). */

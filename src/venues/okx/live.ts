@@ -36,7 +36,8 @@ import {
   type StreamState,
   type StreamStatus,
 } from '../live/types.ts';
-import { OkxBackfillPlanner } from './backfill.ts';
+import { OKX_BACKFILL_REQUESTS_PER_MINUTE, OkxBackfillPlanner } from './backfill.ts';
+import { sizeBackfill } from '../live/backfill.ts';
 import { OkxBookSync } from './book-sync.ts';
 import { okxBookSeq, okxMappers, okxTradeSpan, parseOkxEvent, type OkxMapper } from './parse.ts';
 import { okxData, OKX_REST_POLICY } from './rest.ts';
@@ -495,7 +496,10 @@ export class OkxLiveClient implements LiveClient {
       now: () => this.now(),
       stopped: () => this.stopped,
     };
-    return new OkxTradeSync(host, new OkxBackfillPlanner(this.restBase), { backfillDelayMs: this.o.backfillDelayMs ?? 250, budget: { maxRequests: this.o.backfillMaxRequests ?? 20 } });
+    const sync = new OkxTradeSync(host, new OkxBackfillPlanner(this.restBase), { backfillDelayMs: this.o.backfillDelayMs ?? 250, budget: () => sizeBackfill(this.o, OKX_BACKFILL_REQUESTS_PER_MINUTE, this.now()) });
+    const r = this.o.resume?.get(instId);
+    if (r !== undefined && r.lastId !== undefined && Number.isSafeInteger(r.lastId)) sync.resume(r.lastId, r.lastTs);
+    return sync;
   }
 
   // -------------------------------------------------------------------------------------------

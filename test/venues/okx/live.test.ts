@@ -395,7 +395,7 @@ describe('okx live: faults', () => {
     await until(() => t.gaps.some((g) => /^trades:/.test(g.detail)) && t.of('trade').length === 3, 'gap reported');
     const g = t.gaps.find((x) => /^trades:/.test(x.detail))!;
     assert.deepEqual([g.kind, g.backfilled], ['disconnect', false]);
-    assert.match(g.detail, /3 not recovered .*history-trades\?.*HTTP 503: .*\(venue code 50001\)/);
+    assert.match(g.detail, /trade ids 2\.\.4 \(3\): lost, history-trades failed \(.*history-trades\?.*HTTP 503: .*\(venue code 50001\)\)/);
     assert.deepEqual(tradeIds(t), [1, 5, 6]);
     assert.match(t.stream('trades:BTC-USDT-SWAP').lastError!, /^\[E_BACKFILL\] trades:BTC-USDT-SWAP: GET \/api\/v5\/market\/history-trades\?.*: HTTP 503/);
     await t.stop();

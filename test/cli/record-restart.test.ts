@@ -1,0 +1,152 @@
+/**
+ * The restart test: `orderflow record` against a loopback venue that keeps publishing trades,
+ * `kill -9`, the venue keeps publishing, `record` again on the same home, stop. Every trade
+ * published is stored exactly once where the venue's REST history still holds the outage; where
+ * it does not (a history-limited server), the `restart` gap row names exactly the ids lost.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import type { TradeEvent } from '../../src/core/events.ts';
+import { Store } from '../../src/store/store.ts';
+import { startBinanceMockServer } from '../../src/venues/binance/mock-server.ts';
+import { startOkxMockServer } from '../../src/venues/okx/mock-server.ts';
+import { tempDir } from '../helpers/store.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 30_000) => {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+};
+
+interface Venue {
+  readonly name: 'binance' | 'okx';
+  readonly symbol: string;
+  readonly env: Record<string, string>;
+  readonly subscribed: () => boolean;
+  readonly publish: (ev: TradeEvent) => void;
+  readonly close: () => Promise<void>;
+}
+
+async function binance(historyLimit?: number): Promise<Venue> {
+  const server = await startBinanceMockServer({ symbols: ['BTCUSDT'], historyLimit });
+  return {
+    name: 'binance',
+    symbol: 'BTCUSDT',
+    env: { ORDERFLOW_BINANCE_WS_URL: server.wsUrl, ORDERFLOW_BINANCE_REST_URL: server.restUrl },
+    subscribed: () => server.subscriptions().includes('btcusdt@aggTrade'),
+    publish: (ev) => server.publish(ev),
+    close: () => server.close(),
+  };
+}
+
+async function okx(historyLimit?: number): Promise<Venue> {
+  const server = await startOkxMockServer({ historyLimit });
+  return {
+    name: 'okx',
+    symbol: 'BTC-USDT-SWAP',
+    env: { ORDERFLOW_OKX_WS_URL: server.wsUrl, ORDERFLOW_OKX_REST_URL: server.restUrl },
+    subscribed: () => server.subscribers({ channel: 'trades', instId: 'BTC-USDT-SWAP' }) > 0,
+    publish: (ev) => server.publish(ev),
+    close: () => server.close(),
+  };
+}
+
+/** Publishes one trade every `everyMs` with ids 1, 2, 3... until stopped. */
+function publisher(v: Venue, everyMs = 4): { stop(): number } {
+  let id = 0;
+  const timer = setInterval(() => {
+    const ts = Date.now();
+    id++;
+    v.publish({ type: 'trade', venue: v.name, symbol: v.symbol, ts, localTs: ts, price: 65_000 + (id % 10), qty: 1 + (id % 3), side: id % 2 ? 'buy' : 'sell', id: String(id) });
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return id;
+    },
+  };
+}
+
+function record(v: Venue, home: string): ChildProcess {
+  const child = spawn(BIN, ['record', '--symbol', v.symbol, '--venues', v.name, '--channels', 'trades', '--flush-ms', '200', '--quiet', '--home', home], {
+    env: { ...process.env, ...v.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  child.on('exit', (code) => {
+    if (code !== 0 && code !== null) console.error(`record exited ${code}: ${err}`);
+  });
+  return child;
+}
+
+async function stored(home: string): Promise<{ ids: number[]; gaps: { type: string; reason: string }[] }> {
+  const store = await Store.open(home, { readOnly: true });
+  try {
+    const ids = (await store.rows<{ id: bigint }>('SELECT trade_id AS id FROM trades ORDER BY trade_id')).map((r) => Number(r.id));
+    const gaps = await store.rows<{ type: string; reason: string }>('SELECT type, reason FROM gaps ORDER BY from_ts');
+    return { ids, gaps };
+  } finally {
+    store.close();
+  }
+}
+
+/** record, kill -9 while the venue publishes, record again, stop: what the store holds, and the last id published. */
+async function crashAndRestart(v: Venue, outageMs: number): Promise<{ ids: number[]; gaps: { type: string; reason: string }[]; published: number }> {
+  const home = join(tempDir(), 'home');
+  const first = record(v, home);
+  await until(v.subscribed, 'the first session subscribed');
+  const pub = publisher(v);
+  await sleep(1500);
+  first.kill('SIGKILL');
+  await once(first, 'exit');
+  await sleep(outageMs);
+  const second = record(v, home);
+  await sleep(3000);
+  await until(v.subscribed, 'the second session subscribed');
+  await sleep(1000);
+  const published = pub.stop();
+  await sleep(1500);
+  second.kill('SIGTERM');
+  const [code] = await once(second, 'exit');
+  await v.close();
+  assert.equal(code, 0, 'the second session stops cleanly');
+  return { ...(await stored(home)), published };
+}
+
+const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+
+describe('orderflow record: kill -9 and restart', () => {
+  for (const make of [binance, okx]) {
+    it(`${make.name}: every trade published, before, during and after the outage, is stored exactly once`, async () => {
+      const { ids, gaps, published } = await crashAndRestart(await make(), 1000);
+      assert.ok(published > 500, `published ${published}`);
+      assert.deepEqual(ids, range(1, published), 'ids 1..N, each once');
+      const restart = gaps.filter((g) => g.type === 'restart');
+      assert.equal(restart.length, 1, JSON.stringify(gaps));
+      assert.match(restart[0].reason, /^backfilled: /);
+    });
+  }
+
+  for (const make of [binance, okx]) {
+    it(`${make.name} keeping only the last 100 trades: the restart gap row names exactly the ids lost, the rest is stored once`, async () => {
+      const { ids, gaps, published } = await crashAndRestart(await make(100), 1500);
+      const lost = gaps.filter((g) => g.type === 'restart' && !g.reason.startsWith('backfilled'));
+      assert.equal(lost.length, 1, JSON.stringify(gaps));
+      const m = /ids (\d+)\.\.(\d+) \((\d+)\)/.exec(lost[0].reason);
+      assert.ok(m, lost[0].reason);
+      const [from, to] = [Number(m[1]), Number(m[2])];
+      assert.ok(to - from + 1 > 100, `an outage of 1.5 s at 250 trades/s loses more than the history: ${lost[0].reason}`);
+      assert.deepEqual(ids, [...range(1, from - 1), ...range(to + 1, published)], 'every other id, once');
+    });
+  }
+});
