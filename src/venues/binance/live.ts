@@ -680,6 +680,8 @@ export class BinanceLiveClient implements LiveClient {
         book.stat.set('resyncing', errorText(new LiveError('E_SEQUENCE', book.stat.stream, r.resync.reason)));
         this.fetchSnapshot(symbol, book);
       } else {
+        // A cached (stale) snapshot: said on the stream, and asked again after a pause.
+        book.stat.set('resyncing', errorText(new LiveError('E_RESYNC', book.stat.stream, `${r.resync.reason}; asking REST again`)));
         this.fetchSnapshot(symbol, book, this.opts.retryMs ?? 1000);
       }
     }

@@ -397,6 +397,65 @@ describe('BinanceLiveClient: faults', () => {
     assert.match(sink.gaps[0].detail, /^aggTrade ids 2\.\.2501 \(2500\) missing from the stream: 1000 back-filled from REST, then: back-fill budget spent \(1 requests of 1, or backfillTimeMs 60000 ms\)$/);
   });
 
+  it('one update-id counter across symbols: U jumps per symbol, snapshots carry the last u; both books stay in sync without a resync', async () => {
+    const { server, sink, client } = await setup({ symbols: ['BTCUSDT', 'ETHUSDT'], sharedUpdateIds: true }, { symbols: ['BTCUSDT', 'ETHUSDT'], channels: ['book'] });
+    const refs = { BTCUSDT: new RefBook(), ETHUSDT: new RefBook() };
+    for (const sym of ['BTCUSDT', 'ETHUSDT'] as const) {
+      const snap = book(true, [[59_999, 1], [59_990, 4]], [[60_001, 1], [60_010, 2]], sym);
+      refs[sym].apply(snap);
+      server.publish(snap);
+    }
+    await client.start();
+    await ready(client);
+    const wire: string[] = [];
+    for (let k = 0; k < 30; k++) {
+      const sym = k % 3 === 0 ? 'ETHUSDT' : 'BTCUSDT';
+      const d = diff(k, sym);
+      refs[sym].apply(d);
+      server.publish(d);
+    }
+    for (const r of sink.raw) if (r.includes('depthUpdate')) wire.push(r);
+    await until(() => sink.of('book').at(-1)?.seq === server.book('BTCUSDT').lastUpdateId && sink.of('book', 'ETHUSDT').at(-1)?.seq === server.book('ETHUSDT').lastUpdateId, 'caught up');
+    // The wire really jumps: some diff's U is past its pu + 1.
+    const ids = sink.raw.filter((r) => r.includes('depthUpdate')).map((r) => JSON.parse(r).data as { U: number; pu: number });
+    assert.ok(ids.some((d) => d.U > d.pu + 1), 'update ids jump per symbol');
+    for (const sym of ['BTCUSDT', 'ETHUSDT'] as const) assert.deepEqual(sink.book(sym).levels(), refs[sym].levels(), `${sym} book`);
+    assert.equal(client.status().reduce((n, st) => n + st.resyncs, 0), 0, 'no resync: a snapshot followed by pu = lastUpdateId is in sync');
+  });
+
+  it('a stale cached REST depth snapshot (older than the stream): refused, asked again until fresh, and the book is right', async () => {
+    const { server, sink, client } = await setup({ depthCacheMs: 400 }, { channels: ['book'] });
+    const ref = new RefBook();
+    const snap = book(true, [[59_999, 1], [59_990, 4]], [[60_001, 1], [60_010, 2]]);
+    ref.apply(snap);
+    server.publish(snap);
+    await client.start();
+    await ready(client);
+    // The snapshot of the first sync is now cached for 400 ms: a resync within it gets that old one.
+    for (let k = 0; k < 10; k++) {
+      if (k === 4) server.faults.sequenceGap({ stream: 'btcusdt@depth@100ms', count: 1 });
+      const d = diff(k);
+      ref.apply(d);
+      server.publish(d);
+    }
+    await until(() => sink.statuses.some((st) => st.stream === 'btcusdt@depth@100ms' && /older than the first buffered diff/.test(st.lastError ?? '')), 'stale snapshot refused');
+    for (let k = 10; k < 14; k++) {
+      const d = diff(k);
+      ref.apply(d);
+      server.publish(d);
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    await until(() => statusOf(client, 'btcusdt@depth@100ms').state === 'connected', 'in sync again');
+    for (let k = 14; k < 17; k++) {
+      const d = diff(k);
+      ref.apply(d);
+      server.publish(d);
+    }
+    await until(() => sink.of('book').at(-1)!.seq === server.book('BTCUSDT').lastUpdateId, 'caught up');
+    assert.deepEqual(sink.book().levels(), ref.levels());
+    assert.ok(server.stats().restCalls['/fapi/v1/depth'] >= 3, 'asked again after the stale answer');
+  });
+
   it('aggTrade gap whose back-fill fails: reported backfilled false, and the stream carries on', async () => {
     const { server, sink, client } = await setup({}, { channels: ['trades'] });
     await client.start();
