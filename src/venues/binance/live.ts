@@ -510,6 +510,8 @@ export class BinanceLiveClient implements LiveClient {
     t.resumed = false;
     const pages: BackfillPage[] = [];
     const got: TradeEvent[] = [];
+    /** The REST elements of `got`, for the raw capture. */
+    const gotRaw: Record<string, unknown>[] = [];
     /** Ids REST no longer has (its history starts later): lost for good, each a gap row. */
     const lost: { from: number; to: number; fromTs: number; toTs: number }[] = [];
     let next = from;
@@ -528,7 +530,8 @@ export class BinanceLiveClient implements LiveClient {
         const before = next;
         const page = parseBinanceRestAggTrades(body, sym.symbol, localMs);
         pages.push(pageOf(page.map((tr) => Number(tr.id)), page.map((tr) => tr.ts)));
-        for (const tr of page) {
+        for (let i = 0; i < page.length; i++) {
+          const tr = page[i];
           const a = Number(tr.id);
           if (a < next) continue;
           if (upTo !== undefined && a > upTo) {
@@ -543,6 +546,7 @@ export class BinanceLiveClient implements LiveClient {
             lost.push({ from: next, to: a - 1, fromTs: got.at(-1)?.ts ?? t.lastTs, toTs: tr.ts });
           }
           got.push(tr);
+          gotRaw.push((body as Record<string, unknown>[])[i]);
           next = a + 1;
         }
         if (failure === undefined && upTo !== undefined && next === before) failure = `REST returned no aggTrade from id ${next}`;
@@ -589,6 +593,11 @@ export class BinanceLiveClient implements LiveClient {
     if (failure === undefined && lost.length > 0) t.stat.error(errorText(new LiveError('E_BACKFILL', t.stat.stream, `aggTrade ids ${lost.map((l) => `${l.from}..${l.to}`).join(', ')} are no longer served by REST: lost`)));
     if (failure !== undefined) t.stat.error(errorText(new LiveError('E_BACKFILL', t.stat.stream, `back-fill of ${from}..${upTo ?? 'now'} incomplete: ${failure}`)));
     if (got.length > 0) {
+      // For raw captures: the back-filled trades as one combined-stream frame of aggTrade events
+      // (the REST elements with the stream's e/E/s), flagged `backfill`; a re-import reads them
+      // like stream frames, and only trades not delivered live are in it (no double).
+      const frame = { stream: `${sym.symbol.toLowerCase()}@aggTrade`, backfill: 'GET /fapi/v1/aggTrades', data: gotRaw.map((el) => ({ e: 'aggTrade', E: el.T, s: sym.symbol, ...el })) };
+      callHandler(t.stat, 'onRestFrame', () => this.opts.handlers.onRestFrame?.(JSON.stringify(frame), epochNs()));
       t.lastTs = got[got.length - 1].ts;
       t.lastA = Math.max(t.lastA ?? 0, Number(got[got.length - 1].id));
       this.emit(t.stat, got, this.opts.now?.() ?? Date.now());

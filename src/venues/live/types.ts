@@ -68,9 +68,11 @@ export interface LiveHandlers {
   /** Every raw text frame with its local receive time in ns (for `record --raw`). */
   onRawFrame?(text: string, localNs: bigint): void;
   /**
-   * A REST answer the live state was built from (a Binance depth snapshot), as a frame a raw
-   * capture can keep so a re-import rebuilds what live did: `text` is one JSON line the venue's
-   * capture parser reads.
+   * A REST answer the live state was built from (a Binance depth snapshot, back-filled Binance
+   * aggTrades or OKX history-trades), as a frame a raw capture can keep so a re-import rebuilds
+   * what live did: `text` is one JSON line the venue's capture parser reads (back-fill frames carry
+   * a `backfill` key naming the endpoint, and only the trades delivered from it). Called just
+   * before the events it carries are delivered.
    */
   onRestFrame?(text: string, localNs: bigint): void;
   onGap?(gap: LiveGap): void;
