@@ -25,7 +25,7 @@ import { errorText, LiveError } from '../live/errors.ts';
 import { callHandler, deliverEvents, deliverGap } from '../live/handlers.ts';
 import { RecentKeys } from '../live/recent-keys.ts';
 import { PacedRest } from '../live/rest.ts';
-import { backoffDelay, ReconnectingSocket } from '../live/socket.ts';
+import { backoffDelay, epochNs, ReconnectingSocket } from '../live/socket.ts';
 import { StreamStat, statusReporter } from '../live/status.ts';
 import {
   LIVE_CHANNELS,
@@ -486,6 +486,9 @@ export class OkxLiveClient implements LiveClient {
         return o;
       },
       deliver: (events, localMs) => this.emit(s, events, localMs),
+      // For raw captures: a trades push of the recovered items, flagged `backfill` (a re-import reads it as one).
+      restFrame: (items) =>
+        callHandler(s, 'onRestFrame', () => this.o.handlers.onRestFrame?.(JSON.stringify({ arg: { channel: 'trades', instId }, backfill: 'GET /api/v5/market/history-trades', data: items }), epochNs())),
       gap: (kind, fromTs, toTs, backfilled, detail) => this.gap(s, instId, kind, fromTs, toTs, backfilled, detail),
       error: (message) => s.error(errorText(new LiveError('E_BACKFILL', s.key, message))),
       mapPage: (data) => ({

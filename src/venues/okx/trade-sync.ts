@@ -20,6 +20,8 @@ export interface OkxTradeSyncHost {
   /** The disconnect not yet reported for this stream (cleared by the call), if any. */
   takeOutage(): { readonly fromTs: number; readonly reason: string } | undefined;
   deliver(events: readonly TradeEvent[], localMs: number): void;
+  /** The history-trades items a back-fill recovered (raw, oldest first), for the raw capture. */
+  restFrame(items: readonly unknown[]): void;
   gap(kind: GapKind, fromTs: number, toTs: number, backfilled: boolean, detail: string): void;
   error(message: string): void;
   /** A REST page's `data` items as trade events and their id spans (a ParseError when malformed). */
@@ -175,7 +177,7 @@ export class OkxTradeSync {
     const gap: BackfillGap = { symbol: this.host.instId, fromId: lo, toId: hi, fromTs: open?.fromTs ?? NaN };
     const pages: BackfillPage[] = [];
     const budget = this.o.budget();
-    const found: HeldTrade[] = [];
+    const found: (HeldTrade & { readonly raw: unknown })[] = [];
     let covered = false;
     let error: string | undefined;
     for (;;) {
@@ -204,17 +206,20 @@ export class OkxTradeSync {
         const span = page.spans[i];
         if (!span) continue;
         ids.push(span.first, span.last);
-        if (inRanges(want, span.last)) found.push({ id: span.last, ev: page.events[i] });
+        if (inRanges(want, span.last)) found.push({ id: span.last, ev: page.events[i], raw: data[i] });
       }
       pages.push(pageOf(ids, page.events.map((e) => e.ts)));
     }
     let filled = 0;
+    const recovered: { id: number; raw: unknown }[] = [];
     for (const f of found) {
       if (subtractRange(this.missing, f.id, f.id)) {
-        this.held.push(f);
+        this.held.push({ id: f.id, ev: f.ev });
+        recovered.push(f);
         filled++;
       }
     }
+    if (recovered.length > 0) this.host.restFrame(recovered.sort((a, b) => a.id - b.id).map((r) => r.raw));
     // Pages run downwards from the hole's top, so what REST did not reach is the bottom of the
     // hole, below the oldest trade served; ids between two served ones were never trades.
     let lostRange: Range | undefined;
