@@ -111,7 +111,13 @@ Examples:
       const health = new LiveHealth(m.venues);
       // Where the previous sessions' trades stopped: the connectors back-fill the outage from there.
       const resume = new Map<string, Awaited<ReturnType<typeof tradeResumePoints>>>();
-      if (m.channels.includes('trades')) for (const v of m.venues) resume.set(v, await tradeResumePoints(store, v, m.symbols.get(v)!));
+      if (m.channels.includes('trades')) {
+        for (const v of m.venues) {
+          const points = await tradeResumePoints(store, v, m.symbols.get(v)!);
+          resume.set(v, points);
+          for (const [sym, p] of points) log(`record: ${v} ${sym}: resuming after the last trade stored (${p.lastId !== undefined ? `id ${p.lastId}, ` : ''}${new Date(p.lastTs).toISOString()}): the outage is back-filled where the venue still serves it`);
+        }
+      }
       const clients: LiveClient[] = m.venues.map((v) => {
         const handlers = recorder.handlers(v);
         const onStatus = (st: StreamStatus) => {
