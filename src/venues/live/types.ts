@@ -70,9 +70,10 @@ export interface LiveHandlers {
   /**
    * A REST answer the live state was built from (a Binance depth snapshot, back-filled Binance
    * aggTrades or OKX history-trades), as a frame a raw capture can keep so a re-import rebuilds
-   * what live did: `text` is one JSON line the venue's capture parser reads (back-fill frames carry
-   * a `backfill` key naming the endpoint, and only the trades delivered from it). Called just
-   * before the events it carries are delivered.
+   * what live did: `text` is one JSON line the venue's capture parser reads. Back-fill frames
+   * carry a `backfill` key naming the endpoint and only the trades delivered from it; written
+   * after the live frames held meanwhile, they are out of time order in a capture, so a re-import
+   * recognizes and keeps them out (the store has them). Called just before its events are delivered.
    */
   onRestFrame?(text: string, localNs: bigint): void;
   onGap?(gap: LiveGap): void;
