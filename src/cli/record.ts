@@ -7,6 +7,7 @@ import { UsageError } from '../core/errors.ts';
 import { ReadEndpoint } from '../store/read-endpoint.ts';
 import { DEFAULT_FLUSH_MS, DEFAULT_MAX_PENDING_BYTES, Recorder, recordLabel } from '../store/recorder.ts';
 import { Store } from '../store/store.ts';
+import { tradeResumePoints } from '../store/trade-resume.ts';
 import { createLiveClient } from '../venues/live/clients.ts';
 import { LiveHealth } from '../venues/live/health.ts';
 import type { LiveClient, StreamStatus } from '../venues/live/types.ts';
@@ -53,8 +54,11 @@ halted or being delisted is recorded with its status shown.
 
 Stops cleanly on Ctrl-C or SIGTERM (last flush, ledger marked ok). After a crash or kill -9 at
 most the last flush period is lost and the store opens clean; \`orderflow info\` counts such
-interrupted sessions. Disconnects, book resyncs and trade-id gaps that could not be back-filled
-go to the gaps table (\`orderflow info\`).
+interrupted sessions. The next \`record\` on the same home starts each trade stream where the
+store's trades stopped and back-fills the outage from the venue's REST where it still serves it
+(Binance and OKX by trade id, Bybit its newest 1000 trades); what it does not is a \`restart\` gap
+row naming the ids or time span lost (docs/LIVE.md, "What each venue can recover"). Disconnects,
+book resyncs and trade-id gaps that could not be back-filled go to the gaps table (\`orderflow info\`).
 
 A row the store refuses (e.g. a trade id that is neither an integer nor a UUID) never stops the
 recording: it goes with its raw frame and the reason to <home>/dead-letter/<UTC date>.jsonl and
@@ -112,6 +116,15 @@ Examples:
       });
       const reads = await ReadEndpoint.start(store, { liveImports: () => [recorder.importId] });
       const health = new LiveHealth(m.venues);
+      // Where the previous sessions' trades stopped: the connectors back-fill the outage from there.
+      const resume = new Map<string, Awaited<ReturnType<typeof tradeResumePoints>>>();
+      if (m.channels.includes('trades')) {
+        for (const v of m.venues) {
+          const points = await tradeResumePoints(store, v, m.symbols.get(v)!);
+          resume.set(v, points);
+          for (const [sym, p] of points) log(`record: ${v} ${sym}: resuming after the last trade stored (${p.lastId !== undefined ? `id ${p.lastId}, ` : ''}${new Date(p.lastTs).toISOString()}): the outage is back-filled where the venue still serves it`);
+        }
+      }
       const clients: LiveClient[] = m.venues.map((v) => {
         const handlers = recorder.handlers(v);
         const onStatus = (st: StreamStatus) => {
@@ -119,7 +132,7 @@ Examples:
           // Said at once, even with --quiet: the user may be waiting on a venue that cannot be reached.
           if (health.note(st)) console.error(`record: ${v}: cannot connect yet (retrying): ${st.lastError}`);
         };
-        return createLiveClient(v, { symbols: m.symbols.get(v)!, channels: m.channels, instruments, handlers: { ...handlers, onStatus } });
+        return createLiveClient(v, { symbols: m.symbols.get(v)!, channels: m.channels, instruments, resume: resume.get(v), handlers: { ...handlers, onStatus } });
       });
       const stop = untilStopped(seconds);
       const status = setInterval(() => {

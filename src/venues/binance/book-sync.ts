@@ -6,6 +6,11 @@
  *   4. the first diff applied must have U <= lastUpdateId AND u >= lastUpdateId;
  *   5. then every diff's pu must equal the previous diff's u, otherwise start again from 2.
  *
+ * Update ids come from one counter across all symbols, so a snapshot taken between two diffs of
+ * a symbol carries its last `u` and the next diff starts after it (U > lastUpdateId) with `pu` =
+ * lastUpdateId: that diff continues the snapshot exactly and is accepted as the first one (what
+ * step 5 says of any diff; ccxt does the same for USD-M).
+ *
  * live.ts feeds diffs and snapshots and acts on the result (fetch a snapshot, emit, record a
  * gap). Choices the docs leave open: a diff with u <= the last applied u while in sync is a
  * duplicate (or a stale reordered frame) and is dropped rather than treated as a break; a
@@ -89,7 +94,7 @@ export class BinanceBookSync {
     const L = snap.seq;
     const pending = this.buffer.filter((d) => d.ids.u >= L);
     this.buffer = [];
-    if (pending.length > 0 && pending[0].ids.U > L) {
+    if (pending.length > 0 && pending[0].ids.U > L && pending[0].ids.pu !== L) {
       this.buffer = pending;
       return { events: [], resync: { kind: 'stale-snapshot', reason: `snapshot lastUpdateId ${L} is older than the first buffered diff (U ${pending[0].ids.U})` } };
     }
@@ -114,7 +119,7 @@ export class BinanceBookSync {
     const first = this.awaiting;
     if (first !== undefined) {
       if (d.ids.u < first) return { events: out }; // older than the snapshot
-      if (d.ids.U > first) return this.break(d, out, `first diff after the snapshot starts after it (U ${d.ids.U} > lastUpdateId ${first})`);
+      if (d.ids.U > first && d.ids.pu !== first) return this.break(d, out, `first diff after the snapshot starts after it (U ${d.ids.U} > lastUpdateId ${first}, pu ${d.ids.pu})`);
       this.awaiting = undefined;
     } else {
       if (d.ids.u <= this.lastU) return { events: out };

@@ -42,11 +42,12 @@ import {
   type BinanceMapper,
   type BinanceReply,
 } from './parse.ts';
-import { pageOf, type BackfillGap, type BackfillPage } from '../live/backfill.ts';
+import { DEFAULT_BACKFILL_TIME_MS, pageOf, sizeBackfill, type BackfillGap, type BackfillPage } from '../live/backfill.ts';
 import { PacedRest, RestError } from '../live/rest.ts';
 import { BinanceBackfillPlanner } from './backfill.ts';
 import { BINANCE_REST_POLICY, isRetryable } from './rest.ts';
 import {
+  BINANCE_AGG_TRADES_WEIGHT,
   BINANCE_DEPTH_LIMIT_WEIGHT,
   BINANCE_OPEN_INTEREST_WEIGHT,
   binanceCombinedStreamUrl,
@@ -98,6 +99,8 @@ interface TradeState {
   lastTs: number;
   backfilling: boolean;
   held: TradeEvent[];
+  /** Seeded from a previous session: the first hole is that session's outage (a `restart` gap). */
+  resumed: boolean;
 }
 
 interface BookState {
@@ -184,7 +187,11 @@ export class BinanceLiveClient implements LiveClient {
         const { kind, mapper } = CHANNEL_MAPPERS[c];
         for (const name of mapper.streams([symbol])) {
           const s = stat(name);
-          if (kind === 'aggTrade') sym.trade = { stat: s, lastA: undefined, lastTs: NaN, backfilling: false, held: [] };
+          if (kind === 'aggTrade') {
+            const r = opts.resume?.get(symbol);
+            const seeded = r !== undefined && r.lastId !== undefined && Number.isSafeInteger(r.lastId);
+            sym.trade = { stat: s, lastA: seeded ? r.lastId : undefined, lastTs: seeded ? r.lastTs : NaN, backfilling: false, held: [], resumed: seeded };
+          }
           else if (kind === 'forceOrder') sym.liq = { stat: s, recent: new RecentKeys(LIQUIDATION_MEMORY) };
           else if (kind === 'markPrice') sym.mark = { stat: s, lastE: -Infinity };
           else sym.book = { stat: s, sync: new BinanceBookSync(), generation: 0, fetching: false, retry: undefined, gap: undefined };
@@ -497,17 +504,23 @@ export class BinanceLiveClient implements LiveClient {
    */
   private async backfill(sym: SymbolState, t: TradeState, from: number, upTo?: number): Promise<void> {
     const gap: BackfillGap = { symbol: sym.symbol, fromId: from, toId: upTo, fromTs: t.lastTs };
-    // Default 10 requests of 1000 (weight 20 each: 200 of the 2400 per minute).
-    const budget = { maxRequests: this.opts.backfillMaxRequests ?? 10 };
+    // Half the weight budget (2400 a minute, 20 per page of 1000): 60 pages, 60 000 aggTrades a minute.
+    const budget = sizeBackfill(this.opts, ((this.opts.restWeightPerMinute ?? 2400) / 2) / BINANCE_AGG_TRADES_WEIGHT, this.opts.now?.() ?? Date.now());
+    const kind = t.resumed ? 'restart' : 'trade_id_gap';
+    t.resumed = false;
     const pages: BackfillPage[] = [];
     const got: TradeEvent[] = [];
+    /** The REST elements of `got`, for the raw capture. */
+    const gotRaw: Record<string, unknown>[] = [];
+    /** Ids REST no longer has (its history starts later): lost for good, each a gap row. */
+    const lost: { from: number; to: number; fromTs: number; toTs: number }[] = [];
     let next = from;
     let failure: string | undefined;
     let attempts = 0;
     while (failure === undefined && !this.stopped) {
       const step = this.planner.next(gap, pages, budget, this.opts.now?.() ?? Date.now());
       if (step.kind === 'done') {
-        if (step.reason === 'budget') failure = `back-fill budget of ${budget.maxRequests} requests spent (backfillMaxRequests)`;
+        if (step.reason === 'budget') failure = `back-fill budget spent (${pages.length} requests of ${budget.maxRequests}, or backfillTimeMs ${this.opts.backfillTimeMs ?? DEFAULT_BACKFILL_TIME_MS} ms)`;
         else if (step.reason === 'exhausted') failure = `REST returned no aggTrade from id ${next}`;
         break;
       }
@@ -517,15 +530,23 @@ export class BinanceLiveClient implements LiveClient {
         const before = next;
         const page = parseBinanceRestAggTrades(body, sym.symbol, localMs);
         pages.push(pageOf(page.map((tr) => Number(tr.id)), page.map((tr) => tr.ts)));
-        for (const tr of page) {
+        for (let i = 0; i < page.length; i++) {
+          const tr = page[i];
           const a = Number(tr.id);
           if (a < next) continue;
-          if (upTo !== undefined && a > upTo) break;
-          if (a !== next) {
-            failure = `REST has no aggTrade ${next}..${a - 1}`;
+          if (upTo !== undefined && a > upTo) {
+            if (next <= upTo) {
+              lost.push({ from: next, to: upTo, fromTs: got.at(-1)?.ts ?? t.lastTs, toTs: tr.ts });
+              next = upTo + 1;
+            }
             break;
           }
+          if (a !== next) {
+            // REST's history starts after the hole began (or lacks these ids): they are lost, the rest is fetched.
+            lost.push({ from: next, to: a - 1, fromTs: got.at(-1)?.ts ?? t.lastTs, toTs: tr.ts });
+          }
           got.push(tr);
+          gotRaw.push((body as Record<string, unknown>[])[i]);
           next = a + 1;
         }
         if (failure === undefined && upTo !== undefined && next === before) failure = `REST returned no aggTrade from id ${next}`;
@@ -541,22 +562,42 @@ export class BinanceLiveClient implements LiveClient {
     const held = t.held.sort((x, y) => Number(x.id) - Number(y.id));
     // A catch-up that failed leaves the ids to the frames: the next one shows the gap and fetches it.
     const missingTo = upTo ?? next - 1;
-    if (missingTo >= from && (upTo !== undefined || failure === undefined)) {
-      const backfilled = failure === undefined;
+    const what = kind === 'restart' ? 'since the last one stored (restart)' : 'missing from the stream';
+    for (const l of lost) {
       this.gap(t.stat, {
         venue: 'binance',
         symbol: sym.symbol,
-        kind: 'trade_id_gap',
-        fromTs: Number.isNaN(t.lastTs) ? (got[0]?.ts ?? held[0].ts) : t.lastTs,
-        toTs: held[0]?.ts ?? got[got.length - 1].ts,
+        kind,
+        fromTs: Number.isNaN(l.fromTs) ? l.toTs : l.fromTs,
+        toTs: l.toTs,
+        backfilled: false,
+        detail: `aggTrade ids ${l.from}..${l.to} (${l.to - l.from + 1}) ${what}: lost, REST no longer serves them`,
+      });
+    }
+    if (missingTo >= from && (upTo !== undefined || failure === undefined)) {
+      // Everything REST still serves was fetched; the ids it no longer has are the rows above.
+      const backfilled = failure === undefined;
+      const lostCount = lost.reduce((n, l) => n + l.to - l.from + 1, 0);
+      this.gap(t.stat, {
+        venue: 'binance',
+        symbol: sym.symbol,
+        kind,
+        fromTs: Number.isNaN(t.lastTs) ? (got[0]?.ts ?? held[0]?.ts ?? lost[0]?.toTs) : t.lastTs,
+        toTs: held[0]?.ts ?? got.at(-1)?.ts ?? lost.at(-1)?.toTs ?? t.lastTs,
         backfilled,
-        detail: `aggTrade ids ${from}..${missingTo} (${missingTo - from + 1}) missing from the stream: ${backfilled ? 'back-filled from REST' : `${got.length} back-filled, then: ${failure}`}`,
+        detail: `aggTrade ids ${from}..${missingTo} (${missingTo - from + 1}) ${what}: ${got.length} back-filled from REST${lostCount ? `, ${lostCount} lost (each range its own gap row)` : ''}${failure ? `, then: ${failure}` : ''}`,
       });
       // Whatever could not be fetched is given up on (reported here); carry on after it.
       t.lastA = missingTo;
     }
+    if (failure === undefined && lost.length > 0) t.stat.error(errorText(new LiveError('E_BACKFILL', t.stat.stream, `aggTrade ids ${lost.map((l) => `${l.from}..${l.to}`).join(', ')} are no longer served by REST: lost`)));
     if (failure !== undefined) t.stat.error(errorText(new LiveError('E_BACKFILL', t.stat.stream, `back-fill of ${from}..${upTo ?? 'now'} incomplete: ${failure}`)));
     if (got.length > 0) {
+      // For raw captures: the back-filled trades as one combined-stream frame of aggTrade events
+      // (the REST elements with the stream's e/E/s), flagged `backfill`; a re-import reads them
+      // like stream frames, and only trades not delivered live are in it (no double).
+      const frame = { stream: `${sym.symbol.toLowerCase()}@aggTrade`, backfill: 'GET /fapi/v1/aggTrades', data: gotRaw.map((el) => ({ e: 'aggTrade', E: el.T, s: sym.symbol, ...el })) };
+      callHandler(t.stat, 'onRestFrame', () => this.opts.handlers.onRestFrame?.(JSON.stringify(frame), epochNs()));
       t.lastTs = got[got.length - 1].ts;
       t.lastA = Math.max(t.lastA ?? 0, Number(got[got.length - 1].id));
       this.emit(t.stat, got, this.opts.now?.() ?? Date.now());
@@ -648,6 +689,8 @@ export class BinanceLiveClient implements LiveClient {
         book.stat.set('resyncing', errorText(new LiveError('E_SEQUENCE', book.stat.stream, r.resync.reason)));
         this.fetchSnapshot(symbol, book);
       } else {
+        // A cached (stale) snapshot: said on the stream, and asked again after a pause.
+        book.stat.set('resyncing', errorText(new LiveError('E_RESYNC', book.stat.stream, `${r.resync.reason}; asking REST again`)));
         this.fetchSnapshot(symbol, book, this.opts.retryMs ?? 1000);
       }
     }

@@ -66,8 +66,21 @@ export interface BinanceMockServerOptions {
    * 0 pushes every liquidation.
    */
   readonly liquidationSampleMs?: number;
-  /** aggTrades kept per symbol for REST. Default 100 000. */
+  /** aggTrades kept per symbol for REST (older ones cannot be back-filled). Default 100 000. */
   readonly historyLimit?: number;
+  /**
+   * One update-id counter across every symbol, as the venue's matching engine has: a symbol's
+   * diffs jump (`U` > `pu` + 1, other symbols' updates between) and a REST snapshot carries the
+   * symbol's last `u`, so the first diff after it may start after it with `pu` = lastUpdateId.
+   * Default false (per-symbol ids counting up by one).
+   */
+  readonly sharedUpdateIds?: boolean;
+  /**
+   * REST depth answers are cached per symbol and limit for this long, ms, as Binance's cache
+   * does: a snapshot asked again within it is the old one, its lastUpdateId older than the diffs
+   * streamed since. Default 0 (always fresh).
+   */
+  readonly depthCacheMs?: number;
   /** Raw depth replays: how long a depth request waits for the next diff to pick its lastUpdateId, ms. Default 2000. */
   readonly depthHoldMs?: number;
   /** Fed in the background from the start (events are encoded, strings replayed raw). */
@@ -246,14 +259,35 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
     }
   };
 
+  /** The last id of the shared update-id counter (sharedUpdateIds), and diffs sent (for the jumps). */
+  let sharedU = 0;
+  let diffNo = 0;
+  /** Cached REST depth answers (depthCacheMs), per `<symbol> <limit>`. */
+  const depthCache = new Map<string, { at: number; body: string }>();
+
   const depthNames = (symbol: string): string[] => {
     const lower = symbol.toLowerCase();
     return [`${lower}@depth`, `${lower}@depth@0ms`, `${lower}@depth@100ms`, `${lower}@depth@250ms`, `${lower}@depth@500ms`];
   };
 
-  /** A diff on the wire: U = pu + 1 (so a snapshot at lastUpdateId = pu + 1 meets it), u = the event's seq or pu + 1. */
+  /** A diff on the wire: U = pu + 1 (a snapshot at lastUpdateId = pu is continued by it), u = the event's seq or pu + 1. */
   const sendDiff = (m: Market, ev: BookEvent): void => {
     const pu = m.lastU;
+    if (opts.sharedUpdateIds && !Number.isFinite(ev.seq)) {
+      // Other symbols' updates took ids since this one's last: U jumps past pu + 1, and the
+      // event spans a few ids of its own (several updates within 100 ms).
+      const U = Math.max(sharedU, pu) + 1 + (diffNo++ % 3);
+      const u = U + (diffNo % 2);
+      sharedU = u;
+      answerHolds(m, U);
+      applyLevels(m.bids, ev.bids);
+      applyLevels(m.asks, ev.asks);
+      m.lastU = u;
+      m.bookTs = ev.ts;
+      m.rawDepth = false;
+      deliver(depthNames(m.symbol), JSON.stringify(encodeDepthUpdate(ev, { U, u, pu })));
+      return;
+    }
     const u = Number.isFinite(ev.seq) ? ev.seq : pu + 1;
     if (!(u > pu) || !Number.isSafeInteger(u)) throw new LiveError('E_ENCODE', `book ${m.symbol} seq ${ev.seq}`, `update ids must increase (last ${pu})`);
     answerHolds(m, pu + 1);
@@ -424,12 +458,21 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
         // Which id the venue's snapshot carries depends on the next diff: wait for it.
         const timer = setTimeout(() => {
           m.holds = m.holds.filter((h) => h.res !== res);
-          reply(res, 200, snapshotBody(m, limit, m.lastU + 1));
+          reply(res, 200, snapshotBody(m, limit, m.lastU));
         }, opts.depthHoldMs ?? 2000);
         m.holds.push({ limit, res, timer });
         return;
       }
-      return reply(res, 200, snapshotBody(m, limit, m.lastU + 1));
+      // The book through the symbol's last update: lastUpdateId = its u, so the next diff has pu = it.
+      const fresh = () => snapshotBody(m, limit, m.lastU);
+      const cacheMs = opts.depthCacheMs ?? 0;
+      if (cacheMs <= 0) return reply(res, 200, fresh());
+      const key = `${symbol} ${limit}`;
+      const hit = depthCache.get(key);
+      if (hit !== undefined && now - hit.at < cacheMs) return reply(res, 200, hit.body);
+      const body = fresh();
+      depthCache.set(key, { at: now, body });
+      return reply(res, 200, body);
     }
     if (path === BINANCE_REST_PATHS.aggTrades) {
       const limit = Math.min(1000, Math.max(1, Number(q.get('limit') ?? 500)));

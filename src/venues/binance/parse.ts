@@ -379,6 +379,10 @@ export function createBinanceParser(ctx: ParseContext, mappers: readonly Binance
         // Tardis.dev inserts frames of its own (REST polls it made while recording: depthSnapshot,
         // openInterest) flagged `generated`. They are not exchange stream frames: known, kept out.
         if (msg.generated === true) return null;
+        // Our recorder's back-filled trades (`"backfill": "<endpoint>"`, onRestFrame): written when
+        // the back-fill ends, after the live frames held meanwhile, so out of exchange-time order in
+        // the capture; the store that recorded the capture has them. Known, kept out of a re-import.
+        if (typeof msg.backfill === 'string') return null;
         const data = msg.data;
         if (Array.isArray(data)) return mapMany(data, 'data', localTs);
         if (!isObject(data)) throw missingOr('E_MESSAGE', data, 'expected the payload object', 'data');
@@ -398,7 +402,7 @@ export function createBinanceParser(ctx: ParseContext, mappers: readonly Binance
       if (Array.isArray(msg)) return msg.length > 0 && isStreamEvent(msg[0]);
       if (!isObject(msg)) return false;
       if (typeof msg.stream === 'string') {
-        if (msg.generated === true) return true;
+        if (msg.generated === true || typeof msg.backfill === 'string') return true;
         const d = msg.data;
         if (Array.isArray(d)) return d.length > 0 && isObject(d[0]) && typeof d[0].e === 'string';
         return isObject(d) && (typeof d.e === 'string' || isDepthSnapshot(d));

@@ -90,6 +90,8 @@ interface SymbolState {
   backfillFrom: number;
   /** WS trades held while a back-fill runs, emitted after it (deduplicated). */
   held: { events: TradeEvent[]; localTs: number }[] | undefined;
+  /** Seeded from a previous session: the first back-fill covers its outage (a `restart` gap). */
+  resumed: boolean;
 }
 
 export class BybitLiveClient implements LiveClient {
@@ -128,13 +130,19 @@ export class BybitLiveClient implements LiveClient {
     const mapperOf = (channel: LiveChannel) => mappers.find((m) => m.channel === TOPIC_OF_CHANNEL[channel])!;
     for (const symbol of o.symbols) {
       if (this.symbols.has(symbol)) continue;
+      const r = o.resume?.get(symbol);
+      const resumed = r !== undefined && Number.isFinite(r.lastTs);
+      const tradeIds = new RecentKeys(4 * limit + 1000);
+      // Trades stored at the last ms are skipped by id; older ones by time (recent-trade has no cursor).
+      for (const id of (resumed && r.idsAtLastTs) || []) tradeIds.add(id);
       this.symbols.set(symbol, {
         symbol,
-        tradeIds: new RecentKeys(4 * limit + 1000),
+        tradeIds,
         liquidationFrames: new RecentKeys(256),
-        lastTradeTs: NaN,
-        backfillFrom: NaN,
+        lastTradeTs: resumed ? r.lastTs : NaN,
+        backfillFrom: resumed ? r.lastTs : NaN,
         held: undefined,
+        resumed,
       });
       const list: Stream[] = [];
       for (const channel of LIVE_CHANNELS.filter((c) => channels.includes(c))) {
@@ -472,6 +480,9 @@ export class BybitLiveClient implements LiveClient {
     if (Number.isNaN(fromTs) || sym.held) return;
     sym.backfillFrom = NaN;
     sym.held = [];
+    const kind = sym.resumed ? 'restart' : 'disconnect';
+    const why = sym.resumed ? 'restarted after the last trade stored' : 'disconnected';
+    sym.resumed = false;
     const limit = this.o.backfillLimit ?? 1000;
     const gap: BackfillGap = { symbol: s.symbol, fromId: NaN, toId: undefined, fromTs };
     // recent-trade has no cursor: one request is all Bybit serves.
@@ -479,27 +490,30 @@ export class BybitLiveClient implements LiveClient {
     const step = this.planner.next(gap, [], budget, this.now());
     if (step.kind !== 'fetch') return;
     const url = step.url;
-    const done = (events: TradeEvent[], error: unknown) => {
+    const done = (all: TradeEvent[], error: unknown) => {
+      let events = all;
       const held = sym.held ?? [];
       sym.held = undefined;
       if (this.stopped) return;
       // The socket dropped again while this ran and is already resubscribed: back-fill that too.
       if (!Number.isNaN(sym.backfillFrom) && s.status.state !== 'down' && s.status.state !== 'connecting') queueMicrotask(() => this.backfill(s));
       const localTs = this.now();
+      // What REST returns from before the outage was delivered then (or stored by the previous session).
+      events = all.filter((e) => !(e.ts < fromTs));
       this.emitTrades(s, sym, events, localTs);
       for (const h of held) this.emitTrades(s, sym, h.events, h.localTs);
       if (error !== undefined) {
         s.status.lastError = errorText(new LiveError('E_BACKFILL', s.topic, `back-fill failed: ${error instanceof Error ? error.message : String(error)}`));
         const toTs = held.length > 0 && held[0].events.length > 0 ? held[0].events[0].ts : localTs;
-        this.gap(s, { kind: 'disconnect', fromTs, toTs, backfilled: false, detail: `${s.topic}: disconnected; the REST back-fill failed (${s.status.lastError})` });
+        this.gap(s, { kind, fromTs, toTs, backfilled: false, detail: `${s.topic}: ${why}; the REST back-fill failed (${s.status.lastError})` });
         return;
       }
-      const oldest = events[0]?.ts ?? NaN;
-      const verdict = this.planner.next(gap, [pageOf([], events.map((e) => e.ts))], budget, this.now());
+      const oldest = all[0]?.ts ?? NaN;
+      const verdict = this.planner.next(gap, [pageOf([], all.map((e) => e.ts))], budget, this.now());
       const covered = verdict.kind === 'done' && verdict.reason === 'covered';
       this.gap(s, covered
-        ? { kind: 'disconnect', fromTs, toTs: events.at(-1)?.ts ?? fromTs, backfilled: true, detail: `${s.topic}: disconnected; back-filled ${events.length} trades from ${url}` }
-        : { kind: 'disconnect', fromTs, toTs: oldest, backfilled: false, detail: `${s.topic}: disconnected; the ${limit} most recent trades from REST reach back only to ${oldest}: trades after ${fromTs} and before it are lost` });
+        ? { kind, fromTs, toTs: events.at(-1)?.ts ?? fromTs, backfilled: true, detail: `${s.topic}: ${why}; back-filled ${events.length} trades from ${url}` }
+        : { kind, fromTs, toTs: oldest, backfilled: false, detail: `${s.topic}: ${why}; the ${limit} most recent trades from REST reach back only to ${new Date(oldest).toISOString()} (${oldest}): trades after ${new Date(fromTs).toISOString()} (${fromTs}) and before it are lost` });
     };
     this.rest
       .get(url)

@@ -77,3 +77,26 @@ export function pageOf(ids: readonly number[], times: readonly number[]): Backfi
   }
   return { count: Math.max(ids.length, times.length), minId, maxId, minTs, maxTs };
 }
+
+/**
+ * Default time a back-fill may take per hole: a minute of a venue's back-fill share of its REST
+ * limit recovers 60 000 trades on Binance and OKX (below), minutes of a busy market's tape.
+ */
+export const DEFAULT_BACKFILL_TIME_MS = 60_000;
+
+/**
+ * The budget of one hole, from time and the venue's rate limit rather than a fixed count:
+ * `requestsPerMinute` is the share of the venue's REST limit back-fill may use (half, leaving the
+ * rest to book snapshots and polls); PacedRest paces the calls within the venue's weight budget,
+ * and the deadline stops a hole that would take longer. `maxRequests` overrides the count.
+ */
+export function sizeBackfill(
+  o: { readonly backfillTimeMs?: number; readonly backfillMaxRequests?: number },
+  requestsPerMinute: number,
+  now: number,
+): BackfillBudget {
+  const timeMs = o.backfillTimeMs ?? DEFAULT_BACKFILL_TIME_MS;
+  if (!(timeMs > 0)) throw new RangeError(`backfillTimeMs must be > 0, got ${timeMs}`);
+  const maxRequests = o.backfillMaxRequests ?? Math.max(1, Math.floor((requestsPerMinute * timeMs) / 60_000));
+  return { maxRequests, deadline: now + timeMs };
+}

@@ -32,7 +32,22 @@ export interface StreamStatus {
   readonly lastError: string | null;
 }
 
-export type GapKind = 'disconnect' | 'book_resync' | 'trade_id_gap' | 'sequence_gap' | 'checksum';
+/** `restart`: trades between the last one a previous session stored and the first this one saw. */
+export type GapKind = 'disconnect' | 'book_resync' | 'trade_id_gap' | 'sequence_gap' | 'checksum' | 'restart';
+
+/**
+ * Where a symbol's trade stream stopped in a previous session (from the store): the connector
+ * back-fills from there at start, as after a disconnect, and reports what it cannot as a
+ * `restart` gap. `lastId` is the venue's numeric trade id (Binance aggregate id, OKX tradeId);
+ * undefined where ids are not ordered numbers (Bybit UUIDs: time only).
+ */
+export interface TradeResume {
+  readonly lastId: number | undefined;
+  /** Exchange time of that trade, epoch ms. */
+  readonly lastTs: number;
+  /** The ids stored at exactly `lastTs`: a venue resuming by time skips them (several trades share a ms). */
+  readonly idsAtLastTs?: readonly string[];
+}
 
 /** Data the connector knows it missed (written to the store's `gaps` table by the recorder). */
 export interface LiveGap {
@@ -53,9 +68,12 @@ export interface LiveHandlers {
   /** Every raw text frame with its local receive time in ns (for `record --raw`). */
   onRawFrame?(text: string, localNs: bigint): void;
   /**
-   * A REST answer the live state was built from (a Binance depth snapshot), as a frame a raw
-   * capture can keep so a re-import rebuilds what live did: `text` is one JSON line the venue's
-   * capture parser reads.
+   * A REST answer the live state was built from (a Binance depth snapshot, back-filled Binance
+   * aggTrades or OKX history-trades), as a frame a raw capture can keep so a re-import rebuilds
+   * what live did: `text` is one JSON line the venue's capture parser reads. Back-fill frames
+   * carry a `backfill` key naming the endpoint and only the trades delivered from it; written
+   * after the live frames held meanwhile, they are out of time order in a capture, so a re-import
+   * recognizes and keeps them out (the store has them). Called just before its events are delivered.
    */
   onRestFrame?(text: string, localNs: bigint): void;
   onGap?(gap: LiveGap): void;
@@ -92,11 +110,18 @@ export interface LiveClientOptions {
   /** One REST call's timeout, ms. Default 10 000. */
   readonly restTimeoutMs?: number;
   /**
-   * REST requests allowed to back-fill one hole in a trade stream (the BackfillPlanner budget).
-   * Default per venue: Binance 10 (10 000 aggTrades), OKX 20 (2 000 trades), Bybit 1 (all its
-   * recent-trade serves).
+   * Time allowed to back-fill one hole in a trade stream, ms (the BackfillPlanner deadline).
+   * Default DEFAULT_BACKFILL_TIME_MS (live/backfill.ts).
+   */
+  readonly backfillTimeMs?: number;
+  /**
+   * REST requests allowed to back-fill one hole. Default: what the venue's back-fill share of its
+   * REST rate limit allows in `backfillTimeMs` (live/backfill.ts `sizeBackfill`; Binance 60 a
+   * minute, OKX 300 a minute, Bybit 1: all its recent-trade serves).
    */
   readonly backfillMaxRequests?: number;
+  /** Per venue-native symbol: where a previous session's trades stopped (record seeds it from the store). */
+  readonly resume?: ReadonlyMap<string, TradeResume>;
   /** Local clock (tests); default Date.now. */
   readonly now?: () => number;
   /** Uniform [0, 1) for the reconnect and resync jitter (tests); default Math.random. */

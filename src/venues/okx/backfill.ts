@@ -10,6 +10,12 @@ import { okxHistoryTradesUrl } from './urls.ts';
 /** Trades per history-trades request (the endpoint's maximum). */
 export const OKX_HISTORY_TRADES_PAGE = 100;
 
+/**
+ * history-trades allows 20 requests per 2 s per IP (600 a minute); back-fill takes half, leaving
+ * the rest to open-interest polls: 300 pages of 100, 30 000 trades a minute.
+ */
+export const OKX_BACKFILL_REQUESTS_PER_MINUTE = 300;
+
 export class OkxBackfillPlanner implements BackfillPlanner {
   constructor(private readonly restBase: string) {}
 

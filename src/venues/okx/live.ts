@@ -25,7 +25,7 @@ import { errorText, LiveError } from '../live/errors.ts';
 import { callHandler, deliverEvents, deliverGap } from '../live/handlers.ts';
 import { RecentKeys } from '../live/recent-keys.ts';
 import { PacedRest } from '../live/rest.ts';
-import { backoffDelay, ReconnectingSocket } from '../live/socket.ts';
+import { backoffDelay, epochNs, ReconnectingSocket } from '../live/socket.ts';
 import { StreamStat, statusReporter } from '../live/status.ts';
 import {
   LIVE_CHANNELS,
@@ -36,7 +36,8 @@ import {
   type StreamState,
   type StreamStatus,
 } from '../live/types.ts';
-import { OkxBackfillPlanner } from './backfill.ts';
+import { OKX_BACKFILL_REQUESTS_PER_MINUTE, OkxBackfillPlanner } from './backfill.ts';
+import { sizeBackfill } from '../live/backfill.ts';
 import { OkxBookSync } from './book-sync.ts';
 import { okxBookSeq, okxMappers, okxTradeSpan, parseOkxEvent, type OkxMapper } from './parse.ts';
 import { okxData, OKX_REST_POLICY } from './rest.ts';
@@ -485,6 +486,9 @@ export class OkxLiveClient implements LiveClient {
         return o;
       },
       deliver: (events, localMs) => this.emit(s, events, localMs),
+      // For raw captures: a trades push of the recovered items, flagged `backfill` (a re-import reads it as one).
+      restFrame: (items) =>
+        callHandler(s, 'onRestFrame', () => this.o.handlers.onRestFrame?.(JSON.stringify({ arg: { channel: 'trades', instId }, backfill: 'GET /api/v5/market/history-trades', data: items }), epochNs())),
       gap: (kind, fromTs, toTs, backfilled, detail) => this.gap(s, instId, kind, fromTs, toTs, backfilled, detail),
       error: (message) => s.error(errorText(new LiveError('E_BACKFILL', s.key, message))),
       mapPage: (data) => ({
@@ -495,7 +499,10 @@ export class OkxLiveClient implements LiveClient {
       now: () => this.now(),
       stopped: () => this.stopped,
     };
-    return new OkxTradeSync(host, new OkxBackfillPlanner(this.restBase), { backfillDelayMs: this.o.backfillDelayMs ?? 250, budget: { maxRequests: this.o.backfillMaxRequests ?? 20 } });
+    const sync = new OkxTradeSync(host, new OkxBackfillPlanner(this.restBase), { backfillDelayMs: this.o.backfillDelayMs ?? 250, budget: () => sizeBackfill(this.o, OKX_BACKFILL_REQUESTS_PER_MINUTE, this.now()) });
+    const r = this.o.resume?.get(instId);
+    if (r !== undefined && r.lastId !== undefined && Number.isSafeInteger(r.lastId)) sync.resume(r.lastId, r.lastTs);
+    return sync;
   }
 
   // -------------------------------------------------------------------------------------------

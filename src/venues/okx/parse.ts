@@ -70,6 +70,9 @@ export function createOkxParser(ctx: ParseContext): VenueMessageParser {
     parse(msg: unknown, localTs: number): CaptureRecord[] | null {
       if (!isObject(msg)) throw new ParseError('E_MESSAGE', 'expected a JSON object', undefined, JSON.stringify(msg) ?? String(msg));
       if (msg.event !== undefined) return okxEvent(msg);
+      // Our recorder's back-filled trades (`"backfill": "<endpoint>"`, onRestFrame): out of time
+      // order in the capture (written after the live frames held meanwhile); the store has them.
+      if (typeof msg.backfill === 'string') return null;
       const channel = str(obj(msg.arg, 'arg').channel, 'arg.channel');
       if (isOkxSkippedChannel(channel)) return null;
       for (const m of mappers) if (m.canHandle(msg)) return [...m.map(msg, localTs)];

@@ -20,6 +20,8 @@ export interface OkxTradeSyncHost {
   /** The disconnect not yet reported for this stream (cleared by the call), if any. */
   takeOutage(): { readonly fromTs: number; readonly reason: string } | undefined;
   deliver(events: readonly TradeEvent[], localMs: number): void;
+  /** The history-trades items a back-fill recovered (raw, oldest first), for the raw capture. */
+  restFrame(items: readonly unknown[]): void;
   gap(kind: GapKind, fromTs: number, toTs: number, backfilled: boolean, detail: string): void;
   error(message: string): void;
   /** A REST page's `data` items as trade events and their id spans (a ParseError when malformed). */
@@ -33,8 +35,8 @@ export interface OkxTradeSyncHost {
 export interface OkxTradeSyncOptions {
   /** After a trade-id gap, wait this long for late frames before asking REST. */
   readonly backfillDelayMs: number;
-  /** REST requests allowed per hole. */
-  readonly budget: BackfillBudget;
+  /** The budget of a hole whose back-fill starts now (requests, deadline). */
+  readonly budget: () => BackfillBudget;
 }
 
 type Range = [lo: number, hi: number];
@@ -52,7 +54,9 @@ export class OkxTradeSync {
   /** Trades accepted while a gap is open: delivered in id order once it closes. */
   private held: HeldTrade[] = [];
   /** The open gap's exchange-time bounds; `outage` when it spans a disconnect. */
-  private open: { fromTs: number; toTs: number; outage: boolean } | undefined;
+  private open: { fromTs: number; toTs: number; outage: boolean; restart: boolean } | undefined;
+  /** Seeded from a previous session (resume): the first hole is its outage, a `restart` gap from this time. */
+  private resumedTs = NaN;
   private backfill: 'idle' | 'scheduled' | 'running' = 'idle';
   private timer: NodeJS.Timeout | undefined;
 
@@ -61,6 +65,16 @@ export class OkxTradeSync {
     private readonly planner: BackfillPlanner,
     private readonly o: OkxTradeSyncOptions,
   ) {}
+
+  /**
+   * Continue after `lastId`, the last trade a previous session stored (at `lastTs`): the ids
+   * between it and the first live trade are back-filled like any hole and reported as `restart`.
+   */
+  resume(lastId: number, lastTs: number): void {
+    if (!Number.isNaN(this.maxId)) return;
+    this.maxId = lastId;
+    this.resumedTs = lastTs;
+  }
 
   /** The trades of one frame (validated by the mapper) with their id spans. */
   onFrame(events: readonly TradeEvent[], spans: readonly (OkxTradeSpan | undefined)[], localMs: number): void {
@@ -82,8 +96,13 @@ export class OkxTradeSync {
         if (opened) {
           addRange(this.missing, this.maxId + 1, span.first - 1);
           if (this.open) this.open.toTs = ev.ts;
-          else this.open = { fromTs: Number.isNaN(this.host.lastTs()) ? ev.ts : this.host.lastTs(), toTs: ev.ts, outage: false };
+          else {
+            const restart = !Number.isNaN(this.resumedTs);
+            const fromTs = restart ? this.resumedTs : this.host.lastTs();
+            this.open = { fromTs: Number.isNaN(fromTs) ? ev.ts : fromTs, toTs: ev.ts, outage: false, restart };
+          }
         }
+        this.resumedTs = NaN;
         this.afterOutage(ev, opened);
         this.maxId = span.last;
         this.accept(now, span.last, ev);
@@ -157,11 +176,12 @@ export class OkxTradeSync {
     const hi = want[want.length - 1][1];
     const gap: BackfillGap = { symbol: this.host.instId, fromId: lo, toId: hi, fromTs: open?.fromTs ?? NaN };
     const pages: BackfillPage[] = [];
-    const found: HeldTrade[] = [];
+    const budget = this.o.budget();
+    const found: (HeldTrade & { readonly raw: unknown })[] = [];
     let covered = false;
     let error: string | undefined;
     for (;;) {
-      const step = this.planner.next(gap, pages, this.o.budget, this.host.now());
+      const step = this.planner.next(gap, pages, budget, this.host.now());
       if (step.kind === 'done') {
         covered = step.reason === 'covered';
         break;
@@ -186,26 +206,43 @@ export class OkxTradeSync {
         const span = page.spans[i];
         if (!span) continue;
         ids.push(span.first, span.last);
-        if (inRanges(want, span.last)) found.push({ id: span.last, ev: page.events[i] });
+        if (inRanges(want, span.last)) found.push({ id: span.last, ev: page.events[i], raw: data[i] });
       }
       pages.push(pageOf(ids, page.events.map((e) => e.ts)));
     }
     let filled = 0;
+    const recovered: { id: number; raw: unknown }[] = [];
     for (const f of found) {
       if (subtractRange(this.missing, f.id, f.id)) {
-        this.held.push(f);
+        this.held.push({ id: f.id, ev: f.ev });
+        recovered.push(f);
         filled++;
       }
     }
-    let lost = 0;
-    for (const [a, b] of want) lost += covered ? 0 : countInRanges(this.missing, a, b);
+    if (recovered.length > 0) this.host.restFrame(recovered.sort((a, b) => a.id - b.id).map((r) => r.raw));
+    // Pages run downwards from the hole's top, so what REST did not reach is the bottom of the
+    // hole, below the oldest trade served; ids between two served ones were never trades.
+    let lostRange: Range | undefined;
+    if (!covered) {
+      const oldest = found.reduce((m, f) => Math.min(m, f.id), Infinity);
+      const top = Math.min(hi, oldest - 1);
+      if (top >= lo && countInRanges(this.missing, lo, top) > 0) lostRange = [lo, top];
+    }
+    const oldestTs = found.reduce((m, f) => Math.min(m, f.ev.ts), Infinity);
     for (const [a, b] of want) subtractRange(this.missing, a, b);
     this.backfill = 'idle';
     if (open) {
-      const detail = lost === 0
-        ? `trade ids ${lo}..${hi}: ${filled} back-filled from REST history-trades`
-        : `trade ids ${lo}..${hi}: ${filled} back-filled, ${lost} not recovered${error ? ` (${error})` : ''}`;
-      this.host.gap(open.outage ? 'disconnect' : 'trade_id_gap', open.fromTs, open.toTs, lost === 0, detail);
+      const kind: GapKind = open.restart ? 'restart' : open.outage ? 'disconnect' : 'trade_id_gap';
+      const what = open.restart ? ' since the last one stored (restart)' : '';
+      if (lostRange) {
+        const [a, b] = lostRange;
+        const why = error ? `history-trades failed (${error})` : covered ? '' : 'REST history-trades does not reach back to them (or the back-fill budget ran out)';
+        this.host.gap(kind, open.fromTs, Number.isFinite(oldestTs) ? oldestTs : open.toTs, false, `trade ids ${a}..${b} (${b - a + 1})${what}: lost, ${why}`);
+      }
+      if (filled > 0 || !lostRange) {
+        const detail = `trade ids ${lo}..${hi}${what}: ${filled} back-filled from REST history-trades${lostRange ? `, ids ${lostRange[0]}..${lostRange[1]} lost (their own gap row)` : ''}`;
+        this.host.gap(kind, open.fromTs, open.toTs, error === undefined, detail);
+      }
     }
     if (error) this.host.error(error);
     this.settle();

@@ -8,6 +8,7 @@ import { afterEach, describe, it } from 'node:test';
 import { EMPTY_TICKER_FIELDS, type BookEvent, type BookLevel, type CaptureRecord, type LiquidationEvent, type MarketEvent, type TickerEvent, type TradeEvent } from '../../../src/core/events.ts';
 import { InstrumentRegistry } from '../../../src/core/instruments.ts';
 import { BinanceLiveClient, type BinanceLiveOptions } from '../../../src/venues/binance/live.ts';
+import { createBinanceParser } from '../../../src/venues/binance/parse.ts';
 import { startBinanceMockServer, type BinanceMockServerOptions } from '../../../src/venues/binance/mock-server.ts';
 import type { LiveGap, StreamStatus } from '../../../src/venues/live/types.ts';
 import { realFile, realLines } from '../../helpers/real-data.ts';
@@ -59,6 +60,7 @@ class Sink {
   readonly gaps: LiveGap[] = [];
   readonly statuses: StreamStatus[] = [];
   readonly raw: string[] = [];
+  readonly rest: string[] = [];
   slowMs = 0;
   slowCalls = 0;
   readonly handlers = {
@@ -71,6 +73,7 @@ class Sink {
       this.events.push(...records);
     },
     onRawFrame: (text: string) => void this.raw.push(text),
+    onRestFrame: (text: string) => void this.rest.push(text),
     onGap: (g: LiveGap) => void this.gaps.push(g),
     onStatus: (s: StreamStatus) => void this.statuses.push(s),
   };
@@ -355,6 +358,115 @@ describe('BinanceLiveClient: faults', () => {
     assert.match(gap.detail, /rebuilt from REST snapshot lastUpdateId \d+/);
     assert.equal(server.stats().restCalls['/fapi/v1/depth'], 2);
     assert.ok(sink.statuses.some((s) => s.stream === 'btcusdt@depth@100ms' && s.state === 'resyncing' && /pu/.test(s.lastError ?? '')));
+  });
+
+  it('resumed from a previous session: the trades since its last stored id are fetched first, each once, as a restart gap', async () => {
+    const { server, sink, client } = await setup({}, { channels: ['trades'], resume: new Map([['BTCUSDT', { lastId: 3, lastTs: T0 + 3 }]]) });
+    for (let i = 1; i <= 8; i++) server.publish(trade(i));
+    await client.start();
+    await until(() => sink.of('trade').length === 5, 'caught up');
+    server.publish(trade(9));
+    await until(() => sink.of('trade').length === 6, 'live');
+    assert.deepEqual(sink.tradeIds(), [4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(sink.gaps.map((g) => [g.kind, g.backfilled]), [['restart', true]]);
+    assert.match(sink.gaps[0].detail, /^aggTrade ids 4\.\.8 \(5\) since the last one stored \(restart\): 5 back-filled from REST$/);
+    // The back-filled trades reach the raw capture as one flagged frame in the stream's shape; a
+    // re-import keeps it out (out of time order in a capture, and the store has them).
+    const frames = sink.rest.filter((f) => f.includes('"backfill"'));
+    assert.equal(frames.length, 1);
+    const parser = () => createBinanceParser({ fileName: 'capture', symbol: undefined, instruments: new InstrumentRegistry() });
+    const { backfill, ...frame } = JSON.parse(frames[0]) as { backfill: string };
+    assert.equal(backfill, 'GET /fapi/v1/aggTrades');
+    assert.deepEqual((parser().parse(frame, NaN) as TradeEvent[]).map(strip), sink.of('trade').slice(0, 5).map(strip));
+    assert.equal(parser().parse(JSON.parse(frames[0]), NaN), null);
+    assert.equal(parser().recognizes(JSON.parse(frames[0])), true);
+  });
+
+  it('a history-limited REST: the ids it no longer serves are a gap row naming exactly them; the rest is fetched', async () => {
+    const { server, sink, client } = await setup({ historyLimit: 3 }, { channels: ['trades'], resume: new Map([['BTCUSDT', { lastId: 2, lastTs: T0 + 2 }]]) });
+    const published = Array.from({ length: 8 }, (_, i) => trade(i + 1));
+    for (const t of published) server.publish(t);
+    await client.start();
+    await until(() => sink.of('trade').length === 3 && sink.gaps.length === 2, 'caught up');
+    assert.deepEqual(sink.tradeIds(), [6, 7, 8], 'what REST keeps (the last 3)');
+    const lost = sink.gaps.find((g) => !g.backfilled)!;
+    assert.equal(lost.kind, 'restart');
+    assert.match(lost.detail, /^aggTrade ids 3\.\.5 \(3\) since the last one stored \(restart\): lost, REST no longer serves them$/);
+    assert.deepEqual([lost.fromTs, lost.toTs], [T0 + 2, published[5].ts], 'from the last stored trade to the first REST still has');
+    assert.match(statusOf(client, 'btcusdt@aggTrade').lastError!, /aggTrade ids 3\.\.5 are no longer served by REST: lost/);
+  });
+
+  it('a hole larger than the back-fill budget: what the budget allows is fetched, the rest is reported missing by id', async () => {
+    const { server, sink, client } = await setup({}, { channels: ['trades'], backfillMaxRequests: 1 });
+    await client.start();
+    await ready(client);
+    server.publish(trade(1));
+    await until(() => sink.of('trade').length === 1, 'first');
+    server.faults.sequenceGap({ stream: 'btcusdt@aggTrade', count: 2500 });
+    for (let i = 2; i <= 2502; i++) server.publish(trade(i));
+    await until(() => sink.gaps.length === 1 && sink.of('trade').length === 1002, 'budget spent');
+    assert.deepEqual(sink.tradeIds(), [...Array.from({ length: 1001 }, (_, i) => i + 1), 2502]);
+    assert.equal(sink.gaps[0].backfilled, false);
+    assert.match(sink.gaps[0].detail, /^aggTrade ids 2\.\.2501 \(2500\) missing from the stream: 1000 back-filled from REST, then: back-fill budget spent \(1 requests of 1, or backfillTimeMs 60000 ms\)$/);
+  });
+
+  it('one update-id counter across symbols: U jumps per symbol, snapshots carry the last u; both books stay in sync without a resync', async () => {
+    const { server, sink, client } = await setup({ symbols: ['BTCUSDT', 'ETHUSDT'], sharedUpdateIds: true }, { symbols: ['BTCUSDT', 'ETHUSDT'], channels: ['book'] });
+    const refs = { BTCUSDT: new RefBook(), ETHUSDT: new RefBook() };
+    for (const sym of ['BTCUSDT', 'ETHUSDT'] as const) {
+      const snap = book(true, [[59_999, 1], [59_990, 4]], [[60_001, 1], [60_010, 2]], sym);
+      refs[sym].apply(snap);
+      server.publish(snap);
+    }
+    await client.start();
+    await ready(client);
+    const wire: string[] = [];
+    for (let k = 0; k < 30; k++) {
+      const sym = k % 3 === 0 ? 'ETHUSDT' : 'BTCUSDT';
+      const d = diff(k, sym);
+      refs[sym].apply(d);
+      server.publish(d);
+    }
+    for (const r of sink.raw) if (r.includes('depthUpdate')) wire.push(r);
+    await until(() => sink.of('book').at(-1)?.seq === server.book('BTCUSDT').lastUpdateId && sink.of('book', 'ETHUSDT').at(-1)?.seq === server.book('ETHUSDT').lastUpdateId, 'caught up');
+    // The wire really jumps: some diff's U is past its pu + 1.
+    const ids = sink.raw.filter((r) => r.includes('depthUpdate')).map((r) => JSON.parse(r).data as { U: number; pu: number });
+    assert.ok(ids.some((d) => d.U > d.pu + 1), 'update ids jump per symbol');
+    for (const sym of ['BTCUSDT', 'ETHUSDT'] as const) assert.deepEqual(sink.book(sym).levels(), refs[sym].levels(), `${sym} book`);
+    assert.equal(client.status().reduce((n, st) => n + st.resyncs, 0), 0, 'no resync: a snapshot followed by pu = lastUpdateId is in sync');
+  });
+
+  it('a stale cached REST depth snapshot (older than the stream): refused, asked again until fresh, and the book is right', async () => {
+    const { server, sink, client } = await setup({ depthCacheMs: 400 }, { channels: ['book'] });
+    const ref = new RefBook();
+    const snap = book(true, [[59_999, 1], [59_990, 4]], [[60_001, 1], [60_010, 2]]);
+    ref.apply(snap);
+    server.publish(snap);
+    await client.start();
+    await ready(client);
+    // The snapshot of the first sync is now cached for 400 ms: a resync within it gets that old one.
+    for (let k = 0; k < 10; k++) {
+      if (k === 4) server.faults.sequenceGap({ stream: 'btcusdt@depth@100ms', count: 1 });
+      const d = diff(k);
+      ref.apply(d);
+      server.publish(d);
+    }
+    await until(() => sink.statuses.some((st) => st.stream === 'btcusdt@depth@100ms' && /older than the first buffered diff/.test(st.lastError ?? '')), 'stale snapshot refused');
+    for (let k = 10; k < 14; k++) {
+      const d = diff(k);
+      ref.apply(d);
+      server.publish(d);
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    await until(() => statusOf(client, 'btcusdt@depth@100ms').state === 'connected', 'in sync again');
+    for (let k = 14; k < 17; k++) {
+      const d = diff(k);
+      ref.apply(d);
+      server.publish(d);
+    }
+    await until(() => sink.of('book').at(-1)!.seq === server.book('BTCUSDT').lastUpdateId, 'caught up');
+    assert.deepEqual(sink.book().levels(), ref.levels());
+    assert.ok(server.stats().restCalls['/fapi/v1/depth'] >= 3, 'asked again after the stale answer');
   });
 
   it('aggTrade gap whose back-fill fails: reported backfilled false, and the stream carries on', async () => {

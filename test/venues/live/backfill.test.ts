@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { BinanceBackfillPlanner } from '../../../src/venues/binance/backfill.ts';
 import { BybitBackfillPlanner } from '../../../src/venues/bybit/backfill.ts';
-import { pageOf, type BackfillGap, type BackfillPage, type BackfillPlanner, type BackfillStep } from '../../../src/venues/live/backfill.ts';
+import { DEFAULT_BACKFILL_TIME_MS, pageOf, sizeBackfill, type BackfillGap, type BackfillPage, type BackfillPlanner, type BackfillStep } from '../../../src/venues/live/backfill.ts';
 import { OkxBackfillPlanner } from '../../../src/venues/okx/backfill.ts';
 
 const BASE = 'http://127.0.0.1:1';
@@ -95,5 +95,23 @@ describe('BybitBackfillPlanner (recent-trade only)', () => {
     assert.deepEqual(p.next(gap, [pageOf([], [5_500, 6_000])], { maxRequests: 1 }, 0), { kind: 'done', reason: 'exhausted' });
     assert.deepEqual(p.next(gap, [], { maxRequests: 0 }, 0), { kind: 'done', reason: 'budget' });
     assert.deepEqual(p.next(gap, [], { maxRequests: 5, deadline: 10 }, 10), { kind: 'done', reason: 'budget' });
+  });
+});
+
+describe('sizeBackfill (time and the venue rate limit, not a fixed count)', () => {
+  it('allows the requests the venue share of its limit makes in the time, and a deadline', () => {
+    assert.deepEqual(sizeBackfill({}, 60, 1000), { maxRequests: 60, deadline: 1000 + DEFAULT_BACKFILL_TIME_MS });
+    assert.deepEqual(sizeBackfill({ backfillTimeMs: 120_000 }, 300, 0), { maxRequests: 600, deadline: 120_000 });
+    assert.deepEqual(sizeBackfill({ backfillTimeMs: 1000 }, 60, 0), { maxRequests: 1, deadline: 1000 }, 'at least one request');
+    assert.deepEqual(sizeBackfill({ backfillMaxRequests: 7 }, 60, 0), { maxRequests: 7, deadline: DEFAULT_BACKFILL_TIME_MS });
+    assert.throws(() => sizeBackfill({ backfillTimeMs: 0 }, 60, 0), /backfillTimeMs must be > 0/);
+  });
+
+  it('a planner stops at the deadline whatever requests are left', () => {
+    const p = new BinanceBackfillPlanner('http://127.0.0.1:1');
+    const budget = sizeBackfill({ backfillTimeMs: 1000 }, 6000, 0);
+    const gap: BackfillGap = { symbol: 'BTCUSDT', fromId: 1, toId: 5000, fromTs: 0 };
+    assert.equal(p.next(gap, [], budget, 999).kind, 'fetch');
+    assert.deepEqual(p.next(gap, [], budget, 1000), { kind: 'done', reason: 'budget' });
   });
 });
