@@ -15,17 +15,12 @@ import { Store } from '../../src/store/store.ts';
 import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
 import { startOkxMockServer, type OkxMockServer } from '../../src/venues/okx/mock-server.ts';
 import { tempDir } from '../helpers/store.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
 const NEW = 'NEWC-USDT-SWAP';
 
-const until = async (cond: () => boolean, what: string, ms = 20_000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+const until = (cond: () => boolean, what: string, ms = 20_000) => waitFor(cond, what, ms, 20);
 
 const env = (server: { wsUrl: string; restUrl: string }, rest = server.restUrl) => ({ ...process.env, ORDERFLOW_OKX_WS_URL: server.wsUrl, ORDERFLOW_OKX_REST_URL: rest });
 

@@ -19,6 +19,7 @@ import { Recorder } from '../../src/store/recorder.ts';
 import { Store } from '../../src/store/store.ts';
 import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
 import { importInto, tempDir } from '../helpers/store.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
 
@@ -39,13 +40,7 @@ async function orderflow(args: string[]): Promise<Run> {
   return { code, stdout, stderr };
 }
 
-const until = async (cond: () => boolean, ms = 15_000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+const until = (cond: () => boolean, ms = 15_000) => waitFor(cond, 'condition', ms, 20);
 
 function trade(i: number): MarketEvent {
   const ts = Date.now();

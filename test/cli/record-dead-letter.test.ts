@@ -14,17 +14,12 @@ import type { MarketEvent } from '../../src/core/events.ts';
 import { Store } from '../../src/store/store.ts';
 import { startOkxMockServer } from '../../src/venues/okx/mock-server.ts';
 import { tempDir } from '../helpers/store.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
 const INST = 'BTC-USDT-SWAP';
 
-const until = async (cond: () => boolean, ms = 15_000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+const until = (cond: () => boolean, ms = 15_000) => waitFor(cond, 'condition', ms, 20);
 
 function trade(i: number): MarketEvent {
   const ts = Date.now();

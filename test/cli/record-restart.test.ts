@@ -17,17 +17,12 @@ import { startBinanceMockServer } from '../../src/venues/binance/mock-server.ts'
 import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
 import { startOkxMockServer } from '../../src/venues/okx/mock-server.ts';
 import { tempDir } from '../helpers/store.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 30_000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-};
+const until = (cond: () => boolean | Promise<boolean>, what: string, ms = 30_000) => waitFor(cond, what, ms, 50);
 
 interface Venue {
   readonly name: 'binance' | 'okx' | 'bybit';

@@ -19,16 +19,11 @@ import { Store } from '../../src/store/store.ts';
 import { startBinanceMockServer } from '../../src/venues/binance/mock-server.ts';
 import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
 import { tempDir } from '../helpers/store.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
 
-const until = async (cond: () => boolean, ms = 15_000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+const until = (cond: () => boolean, ms = 15_000) => waitFor(cond, 'condition', ms, 20);
 
 function trade(i: number): MarketEvent {
   const ts = Date.now();

@@ -12,14 +12,9 @@ import { createBinanceParser } from '../../../src/venues/binance/parse.ts';
 import { startBinanceMockServer, type BinanceMockServerOptions } from '../../../src/venues/binance/mock-server.ts';
 import type { LiveGap, StreamStatus } from '../../../src/venues/live/types.ts';
 import { realFile, realLines } from '../../helpers/real-data.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
-const until = async (cond: () => boolean, what: string, ms = 4000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+const until = (cond: () => boolean, what: string, ms = 4000) => waitFor(cond, what, ms, 5);
 
 const T0 = Date.now();
 let nextTs = T0;

@@ -37,14 +37,9 @@ import { BINANCE_REST_POLICY } from '../../../src/venues/binance/rest.ts';
 import { PacedRest, RestError } from '../../../src/venues/live/rest.ts';
 import { binanceAggTradesUrl, binanceCombinedStreamUrl, binanceDepthUrl, binanceOpenInterestUrl, binanceRestBase, binanceStreamRoute, binanceWsBase } from '../../../src/venues/binance/urls.ts';
 import { realFile, realLines } from '../../helpers/real-data.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
-const until = async (cond: () => boolean, what: string, ms = 3000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+const until = (cond: () => boolean, what: string, ms = 3000) => waitFor(cond, what, ms, 5);
 const settle = (ms = 40) => new Promise((r) => setTimeout(r, ms));
 
 const servers: BinanceMockServer[] = [];

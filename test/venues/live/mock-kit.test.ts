@@ -12,6 +12,7 @@ import { startBybitMockServer } from '../../../src/venues/bybit/mock-server.ts';
 import type { MockFaults } from '../../../src/venues/live/mock-kit.ts';
 import { startOkxMockServer } from '../../../src/venues/okx/mock-server.ts';
 import { okxVenueListings } from '../okx/instruments.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 interface Rig {
   readonly faults: MockFaults;
@@ -78,13 +79,7 @@ const VENUES: Venue_[] = [
   },
 ];
 
-const until = async (cond: () => boolean, what: string, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+const until = (cond: () => boolean, what: string, ms = 3000) => waitFor(cond, what, ms, 5);
 
 async function client(v: Venue_, rig: Rig): Promise<{ ws: WebSocket; texts: string[]; subscribe(): Promise<Record<string, unknown>> }> {
   const ws = new WebSocket(`${rig.wsUrl}${v.wsPath}`);

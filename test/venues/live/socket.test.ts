@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { endpointBase } from '../../../src/venues/live/endpoint.ts';
 import { backoffDelay, ReconnectingSocket } from '../../../src/venues/live/socket.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 async function server(): Promise<{ wss: WebSocketServer; url: string; conns: WebSocket[]; received: string[] }> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
@@ -19,13 +20,7 @@ async function server(): Promise<{ wss: WebSocketServer; url: string; conns: Web
   return { wss, url: `ws://127.0.0.1:${addr.port}`, conns, received };
 }
 
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+const until = (cond: () => boolean, ms = 3000) => waitFor(cond, 'condition', ms, 5);
 
 describe('ReconnectingSocket', () => {
   it('subscribes on open, reconnects after the server drops it, and stops for good', async () => {
