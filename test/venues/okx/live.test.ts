@@ -104,6 +104,8 @@ async function setup(o: Partial<OkxLiveClientOptions> = {}, serverOpts: Partial<
     random: () => 0.5,
     // The published events are timed in 2023: lag is measured only where a test asks for it.
     lagWarnMs: Number.MAX_SAFE_INTEGER,
+    // ... and so are liquidations, which would otherwise be taken for OKX's replay on subscribe.
+    liquidationReplayToleranceMs: Number.POSITIVE_INFINITY,
     ...o,
     handlers: {
       onEvents: (r) => {
