@@ -5,14 +5,17 @@
  * Channels (LiveChannel -> OKX):
  *   trades       -> `trades` per instId (`trades-all` lives on /ws/v5/business, not public)
  *   liquidations -> `liquidation-orders` per instType (SWAP, FUTURES), filtered to our symbols
- *   book         -> `books` (400 levels, 100 ms diffs) with seqId/prevSeqId and CRC32 checks
+ *   book         -> `books` (400 levels, 100 ms diffs) with seqId/prevSeqId and CRC32 checks; the
+ *                   snapshot is OKX's first push or, when none comes, REST `market/books` at its seqId
  *   ticker       -> `mark-price`, `funding-rate` (swaps), `open-interest`; open interest is also
  *                   read once per connection from REST, since the channel pushes only on change
  *
  * What it guarantees, per stream (StreamStatus): every frame goes to onRawFrame; a malformed
  * frame is counted (parseErrors, lastError names the frame and field) and skipped; a book is
  * a snapshot then diffs that link by prevSeqId, and after any break (sequence, checksum,
- * reconnect) it is resubscribed and a new snapshot event is emitted; trades are emitted once
+ * reconnect) it is resubscribed or fetched from REST and a new snapshot event is emitted; a
+ * book not synced in bookSyncTimeoutMs is reported and fetched again (watchdog); liquidations
+ * OKX replays on subscribe are not delivered again; trades are emitted once
  * each, in trade-id order, and trade ids missing (gap, lost frame, reconnect) are fetched from
  * REST history-trades; duplicated frames are dropped (trade id, book link, liquidation and
  * ticker content); what cannot be repaired is reported to onGap. Protocol facts and sources:
