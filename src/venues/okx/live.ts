@@ -76,6 +76,16 @@ export interface OkxLiveClientOptions extends LiveClientOptions {
    * past, as tests replay). Default 1 000.
    */
   readonly liquidationReplayToleranceMs?: number;
+  /**
+   * The REST client to use (the shards of one OkxShardedClient share one, so OKX's per-IP limits
+   * hold across its connections); the caller closes it. Default: the client's own.
+   */
+  readonly rest?: PacedRest;
+}
+
+/** A PacedRest with OKX's limits and these options' timeout and spacing. */
+export function okxPacedRest(opts: OkxLiveClientOptions): PacedRest {
+  return new PacedRest(OKX_REST_POLICY, { timeoutMs: opts.restTimeoutMs, spacingMs: opts.restSpacingMs, attempts: REST_ATTEMPTS, retryBaseMs: 200, now: opts.now });
 }
 
 const VENUE: Venue = 'okx';
@@ -159,7 +169,7 @@ export class OkxLiveClient implements LiveClient {
     this.report = statusReporter(opts.handlers);
     this.wsBase = okxWsBase(opts.wsUrl);
     this.restBase = okxRestBase(opts.restUrl);
-    this.rest = new PacedRest(OKX_REST_POLICY, { timeoutMs: opts.restTimeoutMs, spacingMs: opts.restSpacingMs, attempts: REST_ATTEMPTS, retryBaseMs: 200, now: opts.now });
+    this.rest = opts.rest ?? okxPacedRest(opts);
     this.channels = new Set(opts.channels ?? LIVE_CHANNELS);
     this.symbols = new Set(opts.symbols);
     const byChannel = new Map<string, OkxMapper>();
@@ -203,7 +213,7 @@ export class OkxLiveClient implements LiveClient {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.rest.close();
+    if (!this.o.rest) this.rest.close();
     for (const b of this.books.values()) this.clearBookTimers(b);
     for (const t of this.trades.values()) t.stop();
     this.subs.stop();
