@@ -565,7 +565,8 @@ export class OkxLiveClient implements LiveClient {
     b.fetching = true;
     try {
       const data = await okxData(this.rest, okxBooksUrl(this.restBase, instId, REST_BOOK_LEVELS));
-      if (this.stopped || b.sync.isSynced) return;
+      // Down meanwhile: the next connection asks again.
+      if (this.stopped || b.sync.isSynced || !this.socket.connected) return;
       const item = obj(data[0], `GET ${OKX_PATHS.books} data[0]`);
       if (item.seqId === undefined) {
         s.error(errorText(new LiveError('E_RESYNC', s.key, `GET ${OKX_PATHS.books}: no seqId, cannot align it with the stream; resubscribing`)));
