@@ -6,7 +6,7 @@
 import type { Venue } from '../../core/events.ts';
 import { BinanceLiveClient } from '../binance/live.ts';
 import { BybitLiveClient } from '../bybit/live.ts';
-import { OkxLiveClient } from '../okx/live.ts';
+import { createOkxLiveClient } from '../okx/shards.ts';
 import type { LiveClient, LiveClientOptions } from './types.ts';
 
 /** Venues with a live connector (Binance USD-M, OKX swaps, Bybit linear). */
@@ -18,7 +18,8 @@ export function createLiveClient(venue: LiveVenue, opts: LiveClientOptions): Liv
     case 'binance':
       return new BinanceLiveClient(opts);
     case 'okx':
-      return new OkxLiveClient(opts);
+      // Many symbols: several connections within OKX's per-connection limits.
+      return createOkxLiveClient(opts);
     case 'bybit':
       return new BybitLiveClient(opts);
   }

@@ -14,7 +14,16 @@
  *   - `checksum`: CRC32 of the best 25 levels (checksum.ts). OKX deprecated it: since
  *     2026-06-23 it is always 0 on the JSON channels, so 0 means "not given" and is not checked.
  * Anything else (a broken link, a checksum mismatch) means the local book is wrong: the caller
- * must get a new snapshot (resubscribe) and drop updates until it arrives.
+ * must get a new snapshot and drop updates until it arrives.
+ *
+ * REST snapshot (OKX announced it stops sending the WebSocket snapshot; `GET market/books` carries
+ * the book's `seqId`; docs/live/okx.md "Book synchronization"): while not synced, updates are
+ * held (at most HELD_MAX); `fromRest` replaces the book with the REST one at seqId S, drops held
+ * updates with `seqId <= S`, and the first one left must satisfy `prevSeqId <= S < seqId`. That
+ * is enough, not only `prevSeqId == S`: levels carry absolute sizes, so an update spanning S sets
+ * every level changed after S to its final size and the ones changed before S are already so in
+ * the REST book. Then the usual chain. The same rule holds for the first live update when
+ * nothing was held.
  */
 import { okxChecksum, type WireLevel } from './checksum.ts';
 
@@ -122,12 +131,31 @@ export type BookSyncResult =
 
 /** How many applied links are remembered to recognise a duplicated message. */
 const RECENT_LINKS = 64;
+/** Updates held while waiting for a REST snapshot (~100 s of OKX's 100 ms pushes). */
+export const HELD_MAX = 1_000;
 
-export class OkxBookSync {
+/** An update held while not synced, with what the caller emits once it is applied. */
+export interface HeldUpdate<T> {
+  readonly bids: readonly (readonly string[])[];
+  readonly asks: readonly (readonly string[])[];
+  readonly seq: OkxBookSeq;
+  readonly payload: T;
+}
+
+export type RestSyncResult<T> =
+  /** Synced: the REST book, then these held updates applied in order. */
+  | { readonly kind: 'synced'; readonly applied: readonly T[] }
+  /** The REST book does not join the held updates (older, or the chain breaks): fetch again. */
+  | { readonly kind: 'sequence_gap' | 'checksum'; readonly detail: string };
+
+export class OkxBookSync<T = unknown> {
   readonly book = new WireBook();
   private synced = false;
   private lastSeq: number | undefined;
   private readonly recent: string[] = [];
+  private held: HeldUpdate<T>[] = [];
+  /** After a REST snapshot, until the first update applied: `prevSeqId <= S < seqId` joins. */
+  private bridging = false;
 
   /** True between a good snapshot and the next break. */
   get isSynced(): boolean {
@@ -139,24 +167,53 @@ export class OkxBookSync {
     return this.lastSeq;
   }
 
-  /** Forget the book: nothing is applied until the next snapshot. */
-  desync(): void {
-    this.synced = false;
+  /** Updates held for the next REST snapshot. */
+  get heldCount(): number {
+    return this.held.length;
   }
 
-  /** Apply one `books` data item; levels may carry OKX's extra elements (`[px, sz, "0", n]`). */
-  apply(action: 'snapshot' | 'update', bids: readonly (readonly string[])[], asks: readonly (readonly string[])[], seq: OkxBookSeq): BookSyncResult {
+  /** Forget the book: nothing is applied until the next snapshot; held updates are dropped. */
+  desync(): void {
+    this.synced = false;
+    this.bridging = false;
+    this.held = [];
+  }
+
+  /**
+   * Apply one `books` data item; levels may carry OKX's extra elements (`[px, sz, "0", n]`).
+   * While not synced an update with a seqId is held (with `payload`) for `fromRest`.
+   */
+  apply(action: 'snapshot' | 'update', bids: readonly (readonly string[])[], asks: readonly (readonly string[])[], seq: OkxBookSeq, payload?: T): BookSyncResult {
     if (action === 'snapshot') {
       this.book.clear();
       this.book.apply(bids, asks);
       this.lastSeq = seq.seqId;
       this.recent.length = 0;
+      this.held = [];
+      this.bridging = false;
       this.synced = true;
       return this.verify(seq, 'snapshot') ?? { kind: 'snapshot' };
     }
-    if (!this.synced) return { kind: 'waiting' };
+    if (!this.synced) {
+      if (seq.seqId !== undefined && seq.prevSeqId !== undefined && payload !== undefined) {
+        // The oldest go first: a REST book newer than what is left still joins.
+        if (this.held.length >= HELD_MAX) this.held.shift();
+        this.held.push({ bids, asks, seq, payload });
+      }
+      return { kind: 'waiting' };
+    }
     if (seq.seqId !== undefined && seq.prevSeqId !== undefined) {
       const link = `${seq.prevSeqId}>${seq.seqId}`;
+      if (this.bridging && this.lastSeq !== undefined) {
+        // Already in the REST book (or an idle heartbeat at its seqId).
+        if (seq.seqId <= this.lastSeq) return { kind: 'duplicate' };
+        if (seq.prevSeqId > this.lastSeq) {
+          this.desync();
+          return { kind: 'sequence_gap', detail: `prevSeqId ${seq.prevSeqId} is after the REST book's seqId ${this.lastSeq} (seqId ${seq.seqId})` };
+        }
+        this.bridging = false;
+        this.lastSeq = seq.prevSeqId;
+      }
       if (seq.prevSeqId !== this.lastSeq) {
         if (this.recent.includes(link)) return { kind: 'duplicate' };
         this.synced = false;
@@ -169,6 +226,34 @@ export class OkxBookSync {
     }
     this.book.apply(bids, asks);
     return this.verify(seq, 'update') ?? { kind: 'update' };
+  }
+
+  /**
+   * A REST book at `seqId` (`GET /api/v5/market/books`): replaces the local book, then the held
+   * updates that follow it are applied (see the file comment for the joining rule). On a gap the
+   * updates not yet applied stay held, so a newer REST book may still join them.
+   */
+  fromRest(bids: readonly (readonly string[])[], asks: readonly (readonly string[])[], seqId: number): RestSyncResult<T> {
+    const held = this.held;
+    this.desync();
+    this.book.clear();
+    this.book.apply(bids, asks);
+    this.lastSeq = seqId;
+    this.recent.length = 0;
+    this.synced = true;
+    this.bridging = true;
+    const applied: T[] = [];
+    for (let i = 0; i < held.length; i++) {
+      const h = held[i];
+      const r = this.apply('update', h.bids, h.asks, h.seq);
+      if (r.kind === 'update') applied.push(h.payload);
+      else if (r.kind === 'sequence_gap' || r.kind === 'checksum') {
+        this.desync();
+        if (r.kind === 'sequence_gap') this.held = held.slice(i);
+        return r;
+      }
+    }
+    return { kind: 'synced', applied };
   }
 
   private verify(seq: OkxBookSeq, what: string): BookSyncResult | undefined {

@@ -5,14 +5,17 @@
  * Channels (LiveChannel -> OKX):
  *   trades       -> `trades` per instId (`trades-all` lives on /ws/v5/business, not public)
  *   liquidations -> `liquidation-orders` per instType (SWAP, FUTURES), filtered to our symbols
- *   book         -> `books` (400 levels, 100 ms diffs) with seqId/prevSeqId and CRC32 checks
+ *   book         -> `books` (400 levels, 100 ms diffs) with seqId/prevSeqId and CRC32 checks; the
+ *                   snapshot is OKX's first push or, when none comes, REST `market/books` at its seqId
  *   ticker       -> `mark-price`, `funding-rate` (swaps), `open-interest`; open interest is also
  *                   read once per connection from REST, since the channel pushes only on change
  *
  * What it guarantees, per stream (StreamStatus): every frame goes to onRawFrame; a malformed
  * frame is counted (parseErrors, lastError names the frame and field) and skipped; a book is
  * a snapshot then diffs that link by prevSeqId, and after any break (sequence, checksum,
- * reconnect) it is resubscribed and a new snapshot event is emitted; trades are emitted once
+ * reconnect) it is resubscribed or fetched from REST and a new snapshot event is emitted; a
+ * book not synced in bookSyncTimeoutMs is reported and fetched again (watchdog); liquidations
+ * OKX replays on subscribe are not delivered again; trades are emitted once
  * each, in trade-id order, and trade ids missing (gap, lost frame, reconnect) are fetched from
  * REST history-trades; duplicated frames are dropped (trade id, book link, liquidation and
  * ticker content); what cannot be repaired is reported to onGap. Protocol facts and sources:
@@ -43,7 +46,7 @@ import { okxBookSeq, okxMappers, okxTradeSpan, parseOkxEvent, type OkxMapper } f
 import { okxData, OKX_REST_POLICY } from './rest.ts';
 import { OKX_OPS_PER_HOUR, OkxSubscriptions, streamKey } from './subscriptions.ts';
 import { OkxTradeSync, type OkxTradeSyncHost } from './trade-sync.ts';
-import { OKX_PATHS, okxOpenInterestUrl, okxPublicWsUrl, okxRestBase, okxWsBase } from './urls.ts';
+import { OKX_PATHS, okxBooksUrl, okxOpenInterestUrl, okxPublicWsUrl, okxRestBase, okxWsBase } from './urls.ts';
 import type { OkxArg } from './wire.ts';
 
 export interface OkxLiveClientOptions extends LiveClientOptions {
@@ -56,6 +59,34 @@ export interface OkxLiveClientOptions extends LiveClientOptions {
   readonly backfillDelayMs?: number;
   /** Minimum spacing between REST requests, ms (history-trades: 20 requests per 2 s per IP). Default 110. */
   readonly restSpacingMs?: number;
+  /**
+   * After a `books` subscription is acknowledged, wait this long for a WebSocket snapshot before
+   * fetching the book from REST (OKX announced it stops sending that snapshot). Default 1 000.
+   */
+  readonly bookSnapshotWaitMs?: number;
+  /**
+   * Watchdog: a book not synced this long after its subscription (or a break) is resynced from
+   * REST, reported (`resyncing`, `[E_RESYNC]`, a `book_resync` gap once it syncs) and retried
+   * every as long again. Default 10 000.
+   */
+  readonly bookSyncTimeoutMs?: number;
+  /**
+   * `liquidation-orders` replays recent liquidations on subscribe: one whose exchange time is
+   * older than the subscription ack (local clock) by more than this is that replay and is not
+   * delivered (a restart would count it twice). Infinity keeps them all (a feed timed in the
+   * past, as tests replay). Default 1 000.
+   */
+  readonly liquidationReplayToleranceMs?: number;
+  /**
+   * The REST client to use (the shards of one OkxShardedClient share one, so OKX's per-IP limits
+   * hold across its connections); the caller closes it. Default: the client's own.
+   */
+  readonly rest?: PacedRest;
+}
+
+/** A PacedRest with OKX's limits and these options' timeout and spacing. */
+export function okxPacedRest(opts: OkxLiveClientOptions): PacedRest {
+  return new PacedRest(OKX_REST_POLICY, { timeoutMs: opts.restTimeoutMs, spacingMs: opts.restSpacingMs, attempts: REST_ATTEMPTS, retryBaseMs: 200, now: opts.now });
 }
 
 const VENUE: Venue = 'okx';
@@ -63,6 +94,9 @@ const VENUE: Venue = 'okx';
 const RECENT_LIQUIDATIONS = 512;
 /** REST attempts for a retryable failure (rate limit, 5xx, network). */
 const REST_ATTEMPTS = 3;
+/** Levels asked of REST books: the depth of the `books` channel. */
+const REST_BOOK_LEVELS = 400;
+
 
 /** One subscription (`books:BTC-USDT-SWAP`): its status and what the client tracks per stream. */
 class Stream extends StreamStat {
@@ -75,6 +109,8 @@ class Stream extends StreamStat {
   outage: { fromTs: number; reason: string } | undefined;
   /** Ticker channels: the last event delivered, to drop repeats. */
   lastKey = '';
+  /** Local time of the subscription ack (liquidations older than it are a replay). */
+  ackAt = NaN;
 
   constructor(
     readonly arg: OkxArg,
@@ -95,12 +131,18 @@ class Stream extends StreamStat {
 }
 
 interface BookState {
-  readonly sync: OkxBookSync;
+  readonly sync: OkxBookSync<BookEvent>;
   /** The break being repaired, reported when the new snapshot arrives. */
   pending: { kind: GapKind; fromTs: number; detail: string } | undefined;
   /** Resyncs since the last good update (backs off when a book keeps failing). */
   failures: number;
   timer: NodeJS.Timeout | undefined;
+  /** Fires when the book has not synced in time (bookSyncTimeoutMs). */
+  watchdog: NodeJS.Timeout | undefined;
+  /** This connection pushed a WebSocket snapshot: a resync resubscribes rather than asks REST. */
+  wsSnapshots: boolean;
+  /** A REST book request is in flight. */
+  fetching: boolean;
 }
 
 export class OkxLiveClient implements LiveClient {
@@ -128,7 +170,7 @@ export class OkxLiveClient implements LiveClient {
     this.report = statusReporter(opts.handlers);
     this.wsBase = okxWsBase(opts.wsUrl);
     this.restBase = okxRestBase(opts.restUrl);
-    this.rest = new PacedRest(OKX_REST_POLICY, { timeoutMs: opts.restTimeoutMs, spacingMs: opts.restSpacingMs, attempts: REST_ATTEMPTS, retryBaseMs: 200, now: opts.now });
+    this.rest = opts.rest ?? okxPacedRest(opts);
     this.channels = new Set(opts.channels ?? LIVE_CHANNELS);
     this.symbols = new Set(opts.symbols);
     const byChannel = new Map<string, OkxMapper>();
@@ -137,7 +179,7 @@ export class OkxLiveClient implements LiveClient {
     for (const arg of this.args()) {
       const stream = new Stream(arg, this.report);
       this.streams.set(streamKey(arg), stream);
-      if (arg.channel === 'books') this.books.set(arg.instId!, { sync: new OkxBookSync(), pending: undefined, failures: 0, timer: undefined });
+      if (arg.channel === 'books') this.books.set(arg.instId!, { sync: new OkxBookSync<BookEvent>(), pending: undefined, failures: 0, timer: undefined, watchdog: undefined, wsSnapshots: false, fetching: false });
       if (arg.channel === 'trades') this.trades.set(arg.instId!, this.tradeSync(stream));
     }
     this.subs = new OkxSubscriptions({
@@ -172,8 +214,8 @@ export class OkxLiveClient implements LiveClient {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.rest.close();
-    for (const b of this.books.values()) clearTimeout(b.timer);
+    if (!this.o.rest) this.rest.close();
+    for (const b of this.books.values()) this.clearBookTimers(b);
     for (const t of this.trades.values()) t.stop();
     this.subs.stop();
     await this.socket.stop();
@@ -219,9 +261,10 @@ export class OkxLiveClient implements LiveClient {
       s.set('connecting');
     }
     for (const b of this.books.values()) {
-      clearTimeout(b.timer);
+      this.clearBookTimers(b);
       b.sync.desync();
       b.failures = 0;
+      b.wsSnapshots = false;
     }
     this.subs.request('subscribe', [...this.streams.values()].map((s) => s.arg));
     if (this.channels.has('ticker')) void this.seedOpenInterest();
@@ -236,7 +279,7 @@ export class OkxLiveClient implements LiveClient {
       s.set('down', errorText(new LiveError('E_DISCONNECT', s.key, reason)));
     }
     for (const [instId, b] of this.books) {
-      clearTimeout(b.timer);
+      this.clearBookTimers(b);
       b.sync.desync();
       const s = this.streams.get(`books:${instId}`)!;
       b.pending ??= { kind: 'disconnect', fromTs: s.outage!.fromTs, detail: `disconnected: ${reason}` };
@@ -297,6 +340,8 @@ export class OkxLiveClient implements LiveClient {
         const s = this.streams.get(streamKey(ev.arg));
         if (s && !s.acked) {
           s.acked = true;
+          s.ackAt = this.now();
+          if (s.arg.channel === 'books') this.awaitSnapshot(s, this.books.get(s.arg.instId!)!);
           // A book is connected once its snapshot arrives; trades report an outage at the first trade.
           if (s.arg.channel !== 'books') s.set('connected');
           if (s.arg.channel !== 'books' && s.arg.channel !== 'trades') this.closeOutage(s, this.now(), false, 'cannot be replayed');
@@ -395,8 +440,10 @@ export class OkxLiveClient implements LiveClient {
     const ours = data.filter((d) => !(isObject(d) && typeof d.instId === 'string' && !this.symbols.has(d.instId)));
     if (ours.length === 0) return;
     const out: MarketEvent[] = [];
+    // OKX replays recent liquidations on subscribe: what happened before it is not news.
+    const since = Number.isNaN(s.ackAt) ? -Infinity : s.ackAt - (this.o.liquidationReplayToleranceMs ?? 1_000);
     for (const ev of this.map({ ...msg, data: ours }, localMs)) {
-      if (ev.type !== 'liquidation') continue;
+      if (ev.type !== 'liquidation' || ev.ts < since) continue;
       const key = `${ev.symbol}|${ev.ts}|${ev.side}|${ev.price}|${ev.qty}`;
       if (!this.liqSeen.add(key)) continue;
       out.push(ev);
@@ -417,20 +464,12 @@ export class OkxLiveClient implements LiveClient {
     for (let i = 0; i < data.length; i++) {
       const at = `data[${i}]`;
       const item = obj(data[i], at);
-      const r = b.sync.apply(action, arr(item.bids, `${at}.bids`) as string[][], arr(item.asks, `${at}.asks`) as string[][], okxBookSeq(item, at));
+      const r = b.sync.apply(action, arr(item.bids, `${at}.bids`) as string[][], arr(item.asks, `${at}.asks`) as string[][], okxBookSeq(item, at), events[i]);
       switch (r.kind) {
-        case 'snapshot': {
-          b.failures = 0;
-          const ev = events[i];
-          this.emit(s, [ev], localMs);
-          if (b.pending) {
-            this.gap(s, instId, b.pending.kind, b.pending.fromTs, ev.ts, false, b.pending.detail);
-            b.pending = undefined;
-          }
-          s.outage = undefined;
-          s.set('connected');
+        case 'snapshot':
+          b.wsSnapshots = true;
+          this.synced(s, b, [events[i]], localMs);
           break;
-        }
         case 'update':
           b.failures = 0;
           this.emit(s, [events[i]], localMs);
@@ -447,7 +486,23 @@ export class OkxLiveClient implements LiveClient {
     }
   }
 
-  /** The local book is wrong: resubscribe for a new snapshot (or reconnect when the op budget is spent). */
+  /** A snapshot (WebSocket or REST, then the held updates) is in: emit, report the repaired break, connected. */
+  private synced(s: Stream, b: BookState, events: readonly BookEvent[], localMs: number): void {
+    this.clearBookTimers(b);
+    b.failures = 0;
+    this.emit(s, events, localMs);
+    if (b.pending) {
+      this.gap(s, s.arg.instId!, b.pending.kind, b.pending.fromTs, events[0].ts, false, b.pending.detail);
+      b.pending = undefined;
+    }
+    s.outage = undefined;
+    s.set('connected');
+  }
+
+  /**
+   * The local book is wrong: resubscribe for a new WebSocket snapshot when this connection sends
+   * them (or reconnect when the op budget is spent), else fetch the book from REST.
+   */
   private resync(s: Stream, b: BookState, kind: 'sequence_gap' | 'checksum', detail: string, ts: number): void {
     s.resyncs++;
     b.failures++;
@@ -458,10 +513,80 @@ export class OkxLiveClient implements LiveClient {
     const delay = b.failures <= 1 ? 0 : backoffDelay(b.failures - 2, this.o.backoff, this.o.random);
     b.timer = setTimeout(() => {
       if (this.stopped || b.sync.isSynced) return;
-      if (!this.subs.request('unsubscribe', [s.arg]) || !this.subs.request('subscribe', [s.arg])) {
-        this.socket.reconnect(`subscribe budget of ${OKX_OPS_PER_HOUR} requests per hour spent by resyncs`);
-      }
+      if (!b.wsSnapshots) void this.restSnapshot(s, b);
+      else this.resubscribe(s);
     }, delay);
+    this.armWatchdog(s, b);
+  }
+
+  private resubscribe(s: Stream): void {
+    if (!this.subs.request('unsubscribe', [s.arg]) || !this.subs.request('subscribe', [s.arg])) {
+      this.socket.reconnect(`subscribe budget of ${OKX_OPS_PER_HOUR} requests per hour spent by resyncs`);
+    }
+  }
+
+  /** Subscribed: a WebSocket snapshot may follow; if none within bookSnapshotWaitMs, ask REST. */
+  private awaitSnapshot(s: Stream, b: BookState): void {
+    clearTimeout(b.timer);
+    b.timer = setTimeout(() => {
+      if (!this.stopped && !b.sync.isSynced) void this.restSnapshot(s, b);
+    }, this.o.bookSnapshotWaitMs ?? 1_000);
+    this.armWatchdog(s, b);
+  }
+
+  /** Not synced within bookSyncTimeoutMs: say so, resync from REST, and keep watching. */
+  private armWatchdog(s: Stream, b: BookState): void {
+    clearTimeout(b.watchdog);
+    const after = this.o.bookSyncTimeoutMs ?? 10_000;
+    b.watchdog = setTimeout(() => {
+      if (this.stopped || b.sync.isSynced) return;
+      const detail = `no book snapshot within ${after} ms (${b.sync.heldCount} updates held); resyncing from REST`;
+      s.resyncs++;
+      b.pending ??= { kind: 'book_resync', fromTs: Number.isNaN(s.lastTs) ? this.now() : s.lastTs, detail };
+      s.set('resyncing', errorText(new LiveError('E_RESYNC', s.key, detail)));
+      void this.restSnapshot(s, b);
+      this.armWatchdog(s, b);
+    }, after);
+  }
+
+  private clearBookTimers(b: BookState): void {
+    clearTimeout(b.timer);
+    clearTimeout(b.watchdog);
+    b.timer = undefined;
+    b.watchdog = undefined;
+  }
+
+  /**
+   * `GET /api/v5/market/books?sz=400`: the book at its `seqId`, joined to the held updates
+   * (OkxBookSync.fromRest). A reply without `seqId` cannot be aligned: resubscribe instead.
+   */
+  private async restSnapshot(s: Stream, b: BookState): Promise<void> {
+    if (b.fetching || this.stopped) return;
+    const instId = s.arg.instId!;
+    b.fetching = true;
+    try {
+      const data = await okxData(this.rest, okxBooksUrl(this.restBase, instId, REST_BOOK_LEVELS));
+      // Down meanwhile: the next connection asks again.
+      if (this.stopped || b.sync.isSynced || !this.socket.connected) return;
+      const item = obj(data[0], `GET ${OKX_PATHS.books} data[0]`);
+      if (item.seqId === undefined) {
+        s.error(errorText(new LiveError('E_RESYNC', s.key, `GET ${OKX_PATHS.books}: no seqId, cannot align it with the stream; resubscribing`)));
+        this.resubscribe(s);
+        return;
+      }
+      const localMs = this.now();
+      const [snap] = this.map({ arg: { channel: 'books', instId }, action: 'snapshot', data: [{ ...item, prevSeqId: -1, checksum: 0 }] }, localMs) as BookEvent[];
+      const seq = okxBookSeq(item, 'data[0]');
+      const r = b.sync.fromRest(arr(item.bids, 'data[0].bids') as string[][], arr(item.asks, 'data[0].asks') as string[][], seq.seqId!);
+      if (r.kind === 'synced') this.synced(s, b, [snap, ...r.applied], localMs);
+      else this.resync(s, b, r.kind, `REST book: ${r.detail}`, snap.ts);
+    } catch (e) {
+      if (this.stopped) return;
+      // The watchdog asks again; the stream says why it is not connected.
+      s.set('resyncing', errorText(e instanceof ParseError ? e.at(`GET ${OKX_PATHS.books}`) : e));
+    } finally {
+      b.fetching = false;
+    }
   }
 
   // -------------------------------------------------------------------------------------------

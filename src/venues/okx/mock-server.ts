@@ -16,9 +16,12 @@
  *     `Invalid request: <text>`; an unknown op -> 60019 `Invalid op: <op>`;
  *   - the text `ping` -> `pong`;
  *   - nothing sent or received for 30 s (`idleCloseMs`) -> close 4004 "No data received in 30s";
- *   - `books`: on subscribe a `snapshot` (`prevSeqId: -1`), then `update`s whose `prevSeqId` is
- *     the previous `seqId` (ids step by 1 to 4, as OKX's are not consecutive), `checksum` the
- *     CRC32 of the best 25 levels (or 0, `checksums: false`, as OKX sends since 2026-06-23);
+ *   - `books`: on subscribe a `snapshot` (`prevSeqId: -1`; none with `wsBookSnapshot: false`, as
+ *     OKX announced), then `update`s whose `prevSeqId` is the previous `seqId` (ids step by 1 to
+ *     4, as OKX's are not consecutive), `checksum` the CRC32 of the best 25 levels (or 0,
+ *     `checksums: false`, as OKX sends since 2026-06-23); REST books carry the same `seqId`;
+ *   - `liquidation-orders`: on subscribe the most recent liquidations of the instType again
+ *     (`liquidationReplay`, as OKX replays them), then the new ones;
  *   - push shapes: encode.ts, each with the capture line it copies;
  *   - REST: `{"code":"0","msg":"","data":[..]}`, 51001 for an unknown instId, 50011 + HTTP 429
  *     past OKX's per-endpoint limits, newest-first trade lists.
@@ -65,6 +68,10 @@ export interface OkxMockServerOptions {
   readonly fundingIntervalMs?: number;
   /** The first book seqId. Default 1000. */
   readonly firstSeqId?: number;
+  /** Push a book `snapshot` on subscribe (true, default), or updates only, as OKX announced. */
+  readonly wsBookSnapshot?: boolean;
+  /** Liquidations per instType pushed again on subscribe, newest last. Default 10. */
+  readonly liquidationReplay?: number;
 }
 
 export interface OkxMockStats {
@@ -166,6 +173,8 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
   let connCount = 0;
   let seqSteps = 0;
   const restWindows = new Map<string, number[]>();
+  const recentLiqs = new Map<string, Record<string, unknown>[]>();
+  const liquidationReplay = opts.liquidationReplay ?? 10;
   const stats = { connections: 0, subscribes: 0, unsubscribes: 0, errors: 0, pings: 0, restRequests: 0, rest429: 0 };
 
   const known = (instId: string) => instruments.get('okx', instId) !== undefined || SPOT_ID.test(instId);
@@ -278,7 +287,12 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
       }
       case 'liquidation': {
         const instType = instTypeOf(ev.symbol);
-        emit({ arg: { channel: 'liquidation-orders', instType }, data: [enc.liquidation(ev, instType) as unknown as Record<string, unknown>] });
+        const item = enc.liquidation(ev, instType) as unknown as Record<string, unknown>;
+        const recent = recentLiqs.get(instType) ?? [];
+        recent.push(item);
+        if (recent.length > liquidationReplay) recent.splice(0, recent.length - liquidationReplay);
+        recentLiqs.set(instType, recent);
+        emit({ arg: { channel: 'liquidation-orders', instType }, data: [item] });
         return;
       }
       case 'book':
@@ -364,10 +378,15 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
     c.subs.add(key);
     stats.subscribes++;
     reply(c, withId({ event: 'subscribe', arg, connId: c.connId }));
-    if (arg.instId === undefined) return;
+    if (arg.instId === undefined) {
+      const recent = recentLiqs.get(arg.instType ?? '');
+      if (arg.channel === 'liquidation-orders' && recent && recent.length > 0) kit.data(c, JSON.stringify({ arg, data: recent }));
+      return;
+    }
     const s = state(arg.instId);
     // What OKX pushes right after subscribing: the book snapshot, the latest derivative figures.
     if (arg.channel === 'books') {
+      if (opts.wsBookSnapshot === false) return;
       const item = { ...bookItem(s, s.book.bids.top(400), s.book.asks.top(400), -1) };
       kit.data(c, JSON.stringify({ arg, action: 'snapshot', data: [item] }));
     } else if (arg.channel === 'mark-price' && s.mark) kit.data(c, JSON.stringify({ arg, data: [s.mark] }));
@@ -475,7 +494,8 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
     const count = (name: string, dflt: number, max: number) => Math.min(max, Math.max(1, Number(q.get(name) ?? dflt) || dflt));
     if (path === OKX_PATHS.books) {
       const sz = count('sz', 1, 400);
-      return ok([{ asks: s.book.asks.top(sz).map(level4), bids: s.book.bids.top(sz).map(level4), ts: okxMs(Number.isNaN(s.bookTs) ? Date.now() : s.bookTs) }]);
+      // `seqId`: the stream's, so a client joins this book to the updates after it.
+      return ok([{ asks: s.book.asks.top(sz).map(level4), bids: s.book.bids.top(sz).map(level4), ts: okxMs(Number.isNaN(s.bookTs) ? Date.now() : s.bookTs), seqId: s.seqId }]);
     }
     const restTrade = (t: OkxTrade & { source?: string }) => ({ instId: t.instId, side: t.side, sz: t.sz, source: t.source ?? '0', px: t.px, tradeId: t.tradeId, ts: t.ts });
     const newestFirst = [...s.trades].reverse();

@@ -15,7 +15,7 @@ export const OKX_REST_DEFAULT = 'https://www.okx.com';
 export const OKX_PATHS = {
   /** Public channels: trades, books, liquidation-orders, funding-rate, open-interest, mark-price. */
   wsPublic: '/ws/v5/public',
-  /** Order book, up to 400 levels per side; no sequence id (cannot align the WebSocket book). */
+  /** Order book, up to 400 levels per side, with the book's `seqId` (aligns it with the `books` channel). */
   books: '/api/v5/market/books',
   /** The 500 most recent trades. */
   trades: '/api/v5/market/trades',

@@ -107,6 +107,8 @@ async function setup(o: Partial<OkxLiveClientOptions> = {}, serverOpts: Partial<
     random: () => 0.5,
     // The published events are timed in 2023: lag is measured only where a test asks for it.
     lagWarnMs: Number.MAX_SAFE_INTEGER,
+    // ... and so are liquidations, which would otherwise be taken for OKX's replay on subscribe.
+    liquidationReplayToleranceMs: Number.POSITIVE_INFINITY,
     ...o,
     handlers: {
       onEvents: (r) => {
@@ -545,5 +547,104 @@ describe('okx live: hostile input', () => {
     assert.ok(errors > 100, `${errors} parse errors counted`);
     assert.ok(t.client.status().filter((s) => !s.stream.startsWith('connection:')).every((s) => s.state === 'connected' || s.state === 'resyncing'));
     await t.stop();
+  });
+});
+
+describe('okx live: books without a WebSocket snapshot, the sync watchdog, liquidation replay', () => {
+  afterEach(stopAll);
+  const BOOKS = 'books:BTC-USDT-SWAP';
+  const sameBook = (t: Setup, published: readonly BookEvent[]) => JSON.stringify(bookOf(t.of('book'))) === JSON.stringify(bookOf(published));
+
+  it('no WebSocket snapshot (as OKX announced): the book comes from REST books at its seqId, joined to the updates; a gap resyncs from REST', async () => {
+    const published = [...bookDiffs(0, 30)];
+    const t = await setup({ bookSnapshotWaitMs: 30 }, { wsBookSnapshot: false }, (s) => {
+      for (const e of published.slice(0, 10)) s.publish(e);
+    });
+    assert.equal(t.of('book').filter((b) => b.isSnapshot).length, 1, 'the REST book is the snapshot event');
+    for (const e of published.slice(10, 20)) t.server.publish(e);
+    t.server.faults.sequenceGap({ stream: /^books:/ });
+    for (const e of published.slice(20)) t.server.publish(e);
+    await until(() => t.gaps.length === 1 && t.stream(BOOKS).state === 'connected' && sameBook(t, published), 'resync from REST');
+    const s = t.stream(BOOKS);
+    assert.deepEqual([s.resyncs, s.gaps], [1, 1]);
+    assert.equal(t.gaps[0].kind, 'sequence_gap');
+    assert.equal(t.server.stats().unsubscribes, 0, 'no resubscribe: REST repairs it');
+    assert.equal(t.of('book').filter((b) => b.isSnapshot).length, 2);
+    // Later updates still join the REST book.
+    const more = [...bookDiffs(30, 5)];
+    for (const e of more) t.server.publish(e);
+    await until(() => sameBook(t, [...published, ...more]), 'later updates');
+    assert.equal(t.stream(BOOKS).resyncs, 1);
+    await t.stop();
+  });
+
+  it('watchdog: while REST books fails the book is resyncing (never left connecting) and says why; once REST answers it syncs and reports the gap', async () => {
+    const published = [...bookDiffs(0, 10)];
+    const t = await setup({ bookSnapshotWaitMs: 20, bookSyncTimeoutMs: 300 }, { wsBookSnapshot: false }, (s) => {
+      // Three failures: every attempt of the first request (PacedRest tries 3 times).
+      s.faults.restError({ path: '/api/v5/market/books', count: 3 });
+      for (const e of published) s.publish(e);
+    });
+    const mine = t.statuses.filter((x) => x.stream === BOOKS);
+    const firstResync = mine.findIndex((x) => x.state === 'resyncing');
+    assert.ok(firstResync > 0, 'resyncing reported');
+    assert.ok(mine.slice(firstResync).every((x) => x.state !== 'connecting'));
+    assert.ok(mine.some((x) => /^\[E_RESYNC\] books:BTC-USDT-SWAP: no book snapshot within 300 ms/.test(x.lastError ?? '')));
+    assert.ok(mine.some((x) => /^\[E_REST_STATUS\] /.test(x.lastError ?? '')), 'the REST failure is said');
+    assert.equal(t.stream(BOOKS).state, 'connected');
+    const g = t.gaps.find((x) => x.kind === 'book_resync');
+    assert.ok(g, 'book_resync gap');
+    assert.deepEqual([g.symbol, g.backfilled], [SWAP, false]);
+    assert.ok(sameBook(t, published));
+    await t.stop();
+  });
+
+  it('a book that never syncs keeps retrying REST at each watchdog tick', async () => {
+    const server = await startOkxMockServer({ listings: okxVenueListings(), wsBookSnapshot: false });
+    server.faults.restError({ path: '/api/v5/market/books', count: 1_000 });
+    const statuses: StreamStatus[] = [];
+    const client = new OkxLiveClient({
+      symbols: [SWAP], instruments, channels: ['book'], wsUrl: server.wsUrl, restUrl: server.restUrl, restSpacingMs: 0,
+      bookSnapshotWaitMs: 10, bookSyncTimeoutMs: 150, handlers: { onEvents: () => {}, onStatus: (s) => statuses.push(s) },
+    });
+    try {
+      await client.start();
+      await until(() => server.stats().restRequests >= 6, 'REST retried', 6_000);
+      const s = client.status().find((x) => x.stream === BOOKS)!;
+      assert.equal(s.state, 'resyncing');
+      assert.ok(s.resyncs >= 2, `${s.resyncs} watchdog resyncs`);
+    } finally {
+      await client.stop();
+      await server.close();
+    }
+  });
+
+  it('liquidation-orders replays recent liquidations on subscribe: those from before the subscription are not delivered (nor again after a restart)', async () => {
+    const now = Date.now();
+    const old = [liquidation(SWAP, now - 60_000, 'sell'), liquidation(SWAP, now - 30_000, 'buy')];
+    const t = await setup({ channels: ['liquidations'], liquidationReplayToleranceMs: 1_000 }, {}, (s) => old.forEach((e) => s.publish(e)));
+    const fresh = liquidation(SWAP, Date.now(), 'buy');
+    t.server.publish(fresh);
+    await until(() => t.stream('liquidation-orders:SWAP').messages === 2 && t.of('liquidation').length >= 1, 'replay and the new one');
+    assert.deepEqual(t.of('liquidation').map((e) => e.ts), [fresh.ts]);
+    assert.equal(t.raw.filter((r) => r.includes('"liquidation-orders"') && !r.includes('"event"')).length, 2, 'the replay frame was received');
+    await t.client.stop();
+
+    // A restart (later than the tolerance): a new client gets the three again from OKX's replay and delivers none.
+    await sleep(150);
+    const delivered: MarketEvent[] = [];
+    const again = new OkxLiveClient({
+      symbols: [SWAP], instruments, channels: ['liquidations'], wsUrl: t.server.wsUrl, restUrl: t.server.restUrl, liquidationReplayToleranceMs: 100,
+      handlers: { onEvents: (r) => delivered.push(...(r as MarketEvent[])) },
+    });
+    try {
+      await again.start();
+      await until(() => again.status().find((x) => x.stream === 'liquidation-orders:SWAP')!.messages === 1, 'replay after restart');
+      await sleep(50);
+      assert.deepEqual(delivered, []);
+    } finally {
+      await again.stop();
+      await t.stop();
+    }
   });
 });

@@ -363,7 +363,7 @@ describe('okx mock server: REST', () => {
 
     server.publish(book('BTC-USDT-SWAP', true, [[100, 5], [99, 3]], [[101, 2]], 1_700_000_000_500));
     const books = await get(server, okxBooksUrl(server.restUrl, 'BTC-USDT-SWAP', 400));
-    assert.deepEqual(books.body.data[0], { asks: [['101', '2', '0', '1']], bids: [['100', '5', '0', '1'], ['99', '3', '0', '1']], ts: '1700000000500' });
+    assert.deepEqual(books.body.data[0], { asks: [['101', '2', '0', '1']], bids: [['100', '5', '0', '1'], ['99', '3', '0', '1']], ts: '1700000000500', seqId: server.book('BTC-USDT-SWAP').seqId });
     assert.equal((await get(server, '/api/v5/market/books?instId=BTC-USDT-SWAP')).body.data[0].bids.length, 1, "OKX's default sz is 1");
 
     server.publish({ type: 'ticker', venue: 'okx', symbol: 'BTC-USDT-SWAP', ts: 1_700_000_000_600, localTs: NaN, ...EMPTY_TICKER_FIELDS, openInterest: 12.34 });
