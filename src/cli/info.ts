@@ -7,6 +7,7 @@ import { closestSymbols } from '../core/symbols.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { LIQUIDATION_SAMPLING } from '../venues/liquidation-sampling.ts';
 import { deadLetterSummary } from '../store/dead-letter.ts';
+import { instrumentSources } from '../store/instruments-table.ts';
 import { Store } from '../store/store.ts';
 import { summarize } from '../store/summary.ts';
 import { existingHome, homeOption, type HomeOpts, selfCommand } from './common.ts';
@@ -23,7 +24,7 @@ export function registerInfo(program: Command): void {
     program
       .command('info')
       .description('what the store holds: venues, symbols, event counts, time ranges, gaps per day')
-      .option('--json', 'print {"datasets":[...],"gaps":[...],"dead_letter":N,...,"recordingNow":n} for scripts (times in epoch ms)')
+      .option('--json', 'print {"datasets":[...],"gaps":[...],"dead_letter":N,"instruments":[{venue,source,count,fetched_at}],...,"recordingNow":n} for scripts (times in epoch ms)')
       .option('--min-gap <seconds>', 'a stretch without trades longer than this is a gap', '300')
       .option('--symbol <symbol>', 'only this market: a venue-native symbol or a base asset (AKT)'),
   )
@@ -57,9 +58,10 @@ Examples:
         const recordingNow = recording.filter((r) => live.has(r.id)).length;
         const s = { ...all, datasets: mine(all.datasets), gaps: mine(all.gaps), gapDays: mine(all.gapDays), other: mine(all.other), interrupted: recording.length - recordingNow };
         const dead = await deadLetterSummary(store.home, keep);
+        const instruments = await instrumentSources(store);
         if (opts.json) {
           const liquidationSampling = Object.fromEntries([...new Set(s.datasets.filter((d) => d.type === 'liquidation').map((d) => d.venue))].map((v) => [v, LIQUIDATION_SAMPLING[v as Venue] ?? null]));
-          console.log(printable(JSON.stringify({ datasets: s.datasets, gaps: s.gaps, gapDays: s.gapDays, other: s.other, imports: s.imports, liquidationSampling, interruptedRecordings: s.interrupted, recordingNow, dead_letter: dead.rows, dead_letter_files: dead.files })));
+          console.log(printable(JSON.stringify({ datasets: s.datasets, gaps: s.gaps, gapDays: s.gapDays, other: s.other, imports: s.imports, liquidationSampling, interruptedRecordings: s.interrupted, recordingNow, dead_letter: dead.rows, dead_letter_files: dead.files, instruments })));
           return;
         }
         console.log(`store ${store.path}: ${s.imports} files imported\n`);
@@ -74,6 +76,11 @@ Examples:
           ['venue', 'symbol', 'type', 'count', 'first (UTC)', 'last (UTC)'],
           s.datasets.map((d) => [d.venue, d.symbol, d.type, String(d.count), isoTime(d.first_ts), isoTime(d.last_ts)]),
         ));
+        if (instruments.length > 0) {
+          const from = (r: (typeof instruments)[number]) =>
+            r.source === 'venue' ? `from the venue, fetched ${isoTime(r.fetched_at!)} UTC` : r.source === 'snapshot' ? 'from the bundled snapshot' : 'of unknown origin';
+          console.log(`\ninstruments: ${instruments.map((r) => `${r.venue} ${r.count} ${from(r)}`).join('; ')}`);
+        }
         const liqVenues = [...new Set(s.datasets.filter((d) => d.type === 'liquidation').map((d) => d.venue))];
         if (liqVenues.length > 0) {
           console.log('\nliquidations are sampled by the venues:');

@@ -103,3 +103,21 @@ export async function loadFetchedInstruments(store: Store, venue: Venue): Promis
   });
   return { instruments, statuses, fetchedAt };
 }
+
+/** Where the stored instruments of one venue came from: `orderflow info` shows it. */
+export interface InstrumentSourceRow {
+  readonly venue: string;
+  /** 'venue' (fetched from its REST API), 'snapshot' (bundled), or 'unknown' (rows from before the column existed). */
+  readonly source: string;
+  readonly count: number;
+  /** Latest fetch of these rows, epoch ms; null for the snapshot. */
+  readonly fetched_at: number | null;
+}
+
+export async function instrumentSources(store: Store): Promise<InstrumentSourceRow[]> {
+  const rows = await store.rows<{ venue: string; source: string; n: bigint; fetched: bigint | number | null }>(
+    `SELECT venue::VARCHAR AS venue, coalesce(source, 'unknown') AS source, count(*) AS n, epoch_ms(max(fetched_at)) AS fetched
+       FROM instruments GROUP BY ALL ORDER BY venue, source`,
+  );
+  return rows.map((r) => ({ venue: r.venue, source: r.source, count: Number(r.n), fetched_at: r.fetched === null ? null : Number(r.fetched) }));
+}

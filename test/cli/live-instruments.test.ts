@@ -80,6 +80,14 @@ describe('live commands take instruments from the venue', () => {
       } finally {
         store.close();
       }
+      // info says where the instruments came from, and when.
+      const info = await run(['info', '--json', '--home', home], env(server));
+      assert.equal(info.status, 0, info.stderr);
+      const okx = (JSON.parse(info.stdout) as { instruments: { venue: string; source: string; count: number; fetched_at: number | null }[] }).instruments.filter((r) => r.venue === 'okx');
+      assert.deepEqual(okx.map((r) => r.source), ['venue']);
+      assert.ok(okx[0].count > 1 && okx[0].fetched_at !== null && Math.abs(okx[0].fetched_at - Date.now()) < 120_000, JSON.stringify(okx));
+      const text = await run(['info', '--home', home], env(server));
+      assert.match(text.stdout, /instruments: okx \d+ from the venue, fetched \d{4}-\d\d-\d\d[ T]\d\d:\d\d/);
     }));
 
   it('record: a symbol the venue does not list exits 2 before connecting, naming the closest', () =>
