@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -16,6 +15,7 @@ import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
 import { startOkxMockServer, type OkxMockServer } from '../../src/venues/okx/mock-server.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { closedAddress, runProcess } from '../helpers/process.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
 const NEW = 'NEWC-USDT-SWAP';
@@ -29,23 +29,9 @@ const tradeFrame = (instId: string, tradeId: number, px: string, sz: string, sid
   JSON.stringify({ arg: { channel: 'trades', instId }, data: [{ instId, tradeId: String(tradeId), px, sz, side, ts: String(Date.now()), count: '1' }] });
 
 /** Run the CLI without blocking this process (the loopback server lives here). */
-async function run(args: string[], environment: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(BIN, args, { env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const [status] = await once(child, 'exit');
-  return { status, stdout, stderr };
-}
+const run = (args: string[], environment: NodeJS.ProcessEnv) => runProcess(BIN, args, environment);
 
-async function deadUrl(): Promise<string> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return `http://127.0.0.1:${port}`;
-}
+const deadUrl = async () => `http://${await closedAddress()}`;
 
 async function withServer<T>(f: (s: OkxMockServer) => Promise<T>): Promise<T> {
   const server = await startOkxMockServer();
@@ -82,7 +68,7 @@ describe('live commands take instruments from the venue', () => {
       }
       // info says where the instruments came from, and when.
       const info = await run(['info', '--json', '--home', home], env(server));
-      assert.equal(info.status, 0, info.stderr);
+      assert.equal(info.code, 0, info.stderr);
       const okx = (JSON.parse(info.stdout) as { instruments: { venue: string; source: string; count: number; fetched_at: number | null }[] }).instruments.filter((r) => r.venue === 'okx');
       assert.deepEqual(okx.map((r) => r.source), ['venue']);
       assert.ok(okx[0].count > 1 && okx[0].fetched_at !== null && Math.abs(okx[0].fetched_at - Date.now()) < 120_000, JSON.stringify(okx));
@@ -94,7 +80,7 @@ describe('live commands take instruments from the venue', () => {
     withServer(async (server) => {
       server.listings.listSwap({ instId: 'SOL-USDT-SWAP', ctVal: '1', tickSz: '0.01' });
       const r = await run(['record', '--symbol', 'SOLUSTD', '--venues', 'okx', '--home', join(tempDir(), 'home')], env(server));
-      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /okx does not list "SOLUSTD-USDT-SWAP" \(from "SOLUSTD"\) according to its instrument list; closest: SOL-USDT-SWAP/);
       assert.equal(server.stats().connections, 0);
     }));
@@ -132,13 +118,13 @@ describe('live commands take instruments from the venue', () => {
     withServer(async (server) => {
       const dead = await deadUrl();
       const off = await run(['watch', '--symbol', 'BTC-USDT-SWAP', '--venues', 'okx', '--seconds', '1', '--home', join(tempDir(), 'none')], env(server, dead));
-      assert.equal(off.status, 0, off.stderr);
+      assert.equal(off.code, 0, off.stderr);
       assert.match(off.stdout, /instruments: okx bundled snapshot \(venue unreachable\)/);
       assert.match(off.stderr, /watch: instruments: okx: \d+ instruments from the bundled snapshot \(offline fallback.*ECONNREFUSED/);
 
       server.listings.setState('ETH-USDT-SWAP', 'suspend');
       const on = await run(['watch', '--symbol', 'ETH', '--venues', 'okx', '--seconds', '1', '--home', join(tempDir(), 'none')], env(server));
-      assert.equal(on.status, 0, on.stderr);
+      assert.equal(on.code, 0, on.stderr);
       assert.match(on.stdout, /instruments: okx venue \d{4}-/);
       assert.match(on.stdout, /okx\s+ETH-USDT-SWAP \[suspend\]/);
       assert.match(on.stderr, /watch: okx ETH-USDT-SWAP: status suspend \(not trading/);

@@ -20,6 +20,7 @@ import { Store } from '../../src/store/store.ts';
 import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
 import { importInto, tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { runProcess } from '../helpers/process.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
 
@@ -30,15 +31,7 @@ interface Run {
 }
 
 /** Run the CLI without blocking this process's event loop (the loopback server and the writer live here). */
-async function orderflow(args: string[]): Promise<Run> {
-  const child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const [code] = await once(child, 'exit');
-  return { code, stdout, stderr };
-}
+const orderflow = (args: string[]): Promise<Run> => runProcess(BIN, args);
 
 const until = (cond: () => boolean, ms = 15_000) => waitFor(cond, 'condition', ms, 20);
 

@@ -8,8 +8,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -20,6 +18,7 @@ import { startBinanceMockServer } from '../../src/venues/binance/mock-server.ts'
 import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { closedAddress } from '../helpers/process.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
 
@@ -187,15 +186,6 @@ describe('orderflow record', () => {
   });
 });
 
-/** A loopback address nothing listens on: every connection is refused. */
-async function closedPort(): Promise<string> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return `127.0.0.1:${port}`;
-}
 
 async function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
   const child = spawn(BIN, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -209,7 +199,7 @@ async function run(args: string[], env: Record<string, string>): Promise<{ code:
 
 describe('watch and record without a network', () => {
   it('record: no venue reachable exits 1 naming each venue and its connection error', async () => {
-    const dead = await closedPort();
+    const dead = await closedAddress();
     const home = join(tempDir(), 'home');
     const r = await run(['record', '--symbol', 'BTCUSDT', '--venues', 'binance,bybit', '--channels', 'trades', '--seconds', '2', '--quiet', '--home', home], {
       ORDERFLOW_BINANCE_WS_URL: `ws://${dead}`, ORDERFLOW_BINANCE_REST_URL: `http://${dead}`, ORDERFLOW_BYBIT_WS_URL: `ws://${dead}`, ORDERFLOW_BYBIT_REST_URL: `http://${dead}`,
@@ -224,7 +214,7 @@ describe('watch and record without a network', () => {
   });
 
   it('record: one venue unreachable is named, the other records, exit 0', async () => {
-    const dead = await closedPort();
+    const dead = await closedAddress();
     const server = await startBybitMockServer({ symbols: ['BTCUSDT'] });
     const home = join(tempDir(), 'home');
     const done = run(['record', '--symbol', 'BTCUSDT', '--venues', 'binance,bybit', '--channels', 'trades', '--seconds', '3', '--quiet', '--flush-ms', '200', '--home', home], {
@@ -241,7 +231,7 @@ describe('watch and record without a network', () => {
   });
 
   it('watch: no venue reachable shows the errors under the table and exits 1', async () => {
-    const dead = await closedPort();
+    const dead = await closedAddress();
     const r = await run(['watch', '--symbol', 'BTCUSDT', '--venues', 'okx', '--seconds', '2', '--every', '1'], { ORDERFLOW_OKX_WS_URL: `ws://${dead}`, ORDERFLOW_OKX_REST_URL: `http://${dead}` });
     assert.equal(r.code, 1, r.err);
     assert.match(r.out.split('orderflow watch:').at(-1)!, /okx: never connected; last error: \[E_DISCONNECT\] .*ECONNREFUSED/);

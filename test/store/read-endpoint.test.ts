@@ -4,7 +4,6 @@
  * answered, a wrong token gets nothing, and `export` works through it.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
@@ -18,6 +17,7 @@ import { ENDPOINT_FILE, encodeValues, READS_DIR, type EndpointFile } from '../..
 import { Store } from '../../src/store/store.ts';
 import { tag } from '../helpers/read-rows.ts';
 import { importInto, tempDir } from '../helpers/store.ts';
+import { runProcess } from '../helpers/process.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
 const READER = fileURLToPath(new URL('../helpers/read-rows.ts', import.meta.url));
@@ -30,15 +30,7 @@ interface Query {
 
 type Result = { rows: unknown } | { error: { code: string; message: string } };
 
-async function spawnOut(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const [code] = await once(child, 'exit');
-  return { code, stdout, stderr };
-}
+const spawnOut = (cmd: string, args: string[]) => runProcess(cmd, args);
 
 /** Run the queries in a reader process (asynchronously: the writer answering it lives in this one). */
 async function readElsewhere(home: string, queries: readonly Query[]): Promise<{ writerPid: number | null; results: Result[] }> {

@@ -6,7 +6,6 @@
  * Bybit's list is read page by page, and what was fetched is kept in the store.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { UsageError } from '../../../src/core/errors.ts';
 import { saveInstruments } from '../../../src/store/instruments-table.ts';
@@ -16,6 +15,7 @@ import { bundledInstruments, loadBundledInstruments } from '../../../src/venues/
 import { describeInstrumentSource, loadLiveInstruments, type InstrumentSourceOptions } from '../../../src/venues/live/instrument-source.ts';
 import { startOkxMockServer, type OkxMockServer } from '../../../src/venues/okx/mock-server.ts';
 import { openTempStore } from '../../helpers/store.ts';
+import { closedAddress } from '../../helpers/process.ts';
 
 interface Servers {
   binance: BinanceMockServer;
@@ -35,14 +35,8 @@ async function servers(): Promise<Servers> {
 
 const urls = (s: Servers) => ({ binance: s.binance.restUrl, okx: s.okx.restUrl, bybit: s.bybit.restUrl });
 
-/** A REST base nothing listens on: the port was free a moment ago. */
-async function deadUrl(): Promise<string> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return `http://127.0.0.1:${port}`;
-}
+/** A REST base nothing listens on. */
+const deadUrl = async () => `http://${await closedAddress()}`;
 
 const load = (o: Partial<InstrumentSourceOptions> & Pick<InstrumentSourceOptions, 'venues' | 'inputs'>) => loadLiveInstruments({ spacingMs: 0, timeoutMs: 2000, ...o });
 

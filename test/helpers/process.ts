@@ -1,0 +1,32 @@
+/** Child processes and addresses for CLI tests that keep a loopback server in this process. */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ProcessResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run `cmd` to its exit without blocking this process's event loop (spawnSync would stall the servers living here). */
+export async function runProcess(cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<ProcessResult> {
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const [code] = await once(child, 'exit');
+  return { code, stdout, stderr };
+}
+
+/** `127.0.0.1:<port>` where nothing listens: the port was free a moment ago, so connections are refused. */
+export async function closedAddress(): Promise<string> {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return `127.0.0.1:${port}`;
+}
