@@ -43,7 +43,7 @@ import { createRng, type Rng } from '../src/engine/random.ts';
 import { replay, type ReplaySources } from '../src/engine/replay.ts';
 import { seedStrategy } from '../src/engine/seed-strategy.ts';
 import type { MarkColumns, OpenInterestColumns } from '../src/store/ticker-reader.ts';
-import { loadBundledInstruments } from '../src/venues/instruments.ts';
+import { loadBundledInstruments } from '../src/venues/bundled-instruments.ts';
 import type { BenchResult } from './run.ts';
 
 const SEED = 20240304;

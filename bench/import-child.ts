@@ -7,7 +7,7 @@
 import { importFile } from '../src/store/importer.ts';
 import { Store } from '../src/store/store.ts';
 import { allFormats } from '../src/venues/formats.ts';
-import { loadBundledInstruments } from '../src/venues/instruments.ts';
+import { loadBundledInstruments } from '../src/venues/bundled-instruments.ts';
 
 const [side, csv, home] = process.argv.slice(2);
 const store = await Store.open(home);

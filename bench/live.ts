@@ -43,7 +43,7 @@ import { DEFAULT_FLUSH_MS, Recorder, recordLabel, type RecorderStats } from '../
 import { Store } from '../src/store/store.ts';
 import { startBinanceMockServer, type BinanceMockServer } from '../src/venues/binance/mock-server.ts';
 import { startBybitMockServer, type BybitMockServer } from '../src/venues/bybit/mock-server.ts';
-import { loadBundledInstruments } from '../src/venues/instruments.ts';
+import { loadBundledInstruments } from '../src/venues/bundled-instruments.ts';
 import { createLiveClient, LIVE_VENUES, type LiveVenue } from '../src/venues/live/clients.ts';
 import type { LiveClient, LiveHandlers } from '../src/venues/live/types.ts';
 import { epochNs } from '../src/venues/live/socket.ts';

@@ -27,7 +27,7 @@ import { sqlString } from '../store/parquet.ts';
 import { Store } from '../store/store.ts';
 import { readOpenInterest } from '../store/ticker-reader.ts';
 import { readTrades, streamTrades } from '../store/trade-reader.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
+import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { qtyText } from './cvd.ts';
 import { confirmMarketQuery, marketQuery, type MarketQuery } from './market.ts';

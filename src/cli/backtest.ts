@@ -14,7 +14,7 @@ import { writeRunFolder } from '../engine/run-folder.ts';
 import type { RunResult } from '../engine/run-types.ts';
 import type { Strategy } from '../engine/strategy.ts';
 import { Store } from '../store/store.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
+import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { confirmMarketQuery, marketQuery } from './market.ts';
 import { storedMarkets } from './footprint-native.ts';

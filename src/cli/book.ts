@@ -11,7 +11,7 @@ import { readBook } from '../store/book-reader.ts';
 import { readTrades } from '../store/trade-reader.ts';
 import { confirmMarket } from '../store/markets.ts';
 import { Store } from '../store/store.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
+import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
 import { qtyText } from './cvd.ts';
 import { registryTick } from './footprint-native.ts';

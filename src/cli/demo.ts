@@ -11,7 +11,7 @@ import { Store } from '../store/store.ts';
 import { summarize } from '../store/summary.ts';
 import { readTrades } from '../store/trade-reader.ts';
 import { allFormats } from '../venues/formats.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
+import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { homeOption, onPath, resolveHomeOpt, selfCommand, type HomeOpts } from './common.ts';
 import { isoTime, table } from './progress.ts';
 

@@ -16,7 +16,7 @@ import {
   dayText, parseDay, planBinance, planBybit, type PlannedFile, yesterday,
 } from '../venues/download/layout.ts';
 import { allFormats } from '../venues/formats.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
+import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { homeOption, type HomeOpts, resolveHomeOpt } from './common.ts';
 import { formatDuration } from './progress.ts';
 

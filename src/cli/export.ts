@@ -4,7 +4,7 @@ import { UsageError } from '../core/errors.ts';
 import { VENUES } from '../core/events.ts';
 import { symbolsMatching } from '../core/instruments.ts';
 import { closestSymbols } from '../core/symbols.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
+import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { exportParquet } from '../store/parquet.ts';
 import { DATA_TABLES, type DataTable } from '../store/schema.ts';
 import { storedNames } from '../store/markets.ts';

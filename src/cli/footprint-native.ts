@@ -8,7 +8,7 @@ import { FootprintOperator, LEVEL_FIELDS, decimalsOf, footprintJson, type Footpr
 import { parseTimeframe } from '../features/timeframe.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
+import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { existingHome } from './common.ts';
 import { qtyText } from './cvd.ts';
 import { confirmMarketQuery, marketQuery } from './market.ts';

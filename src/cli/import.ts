@@ -8,7 +8,7 @@ import { importFile, type ImportResult } from '../store/importer.ts';
 import { saveInstruments } from '../store/instruments-table.ts';
 import { Store } from '../store/store.ts';
 import { allFormats } from '../venues/formats.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
+import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { homeOption, type HomeOpts, resolveHomeOpt } from './common.ts';
 import { formatCount, isoTime, ProgressBar, table } from './progress.ts';
 

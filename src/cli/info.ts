@@ -4,7 +4,7 @@ import { printable } from '../core/printable.ts';
 import { VENUES, type Venue } from '../core/events.ts';
 import { baseAssetOf, symbolsMatching } from '../core/instruments.ts';
 import { closestSymbols } from '../core/symbols.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
+import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { LIQUIDATION_SAMPLING } from '../venues/liquidation-sampling.ts';
 import { deadLetterSummary } from '../store/dead-letter.ts';
 import { instrumentSources } from '../store/instruments-table.ts';

@@ -8,7 +8,7 @@ import { predictedLiquidationSnapshots, type PredictedLevel } from '../features/
 import { readOpenInterest } from '../store/ticker-reader.ts';
 import { readTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
+import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
 import { qtyText } from './cvd.ts';
 import { confirmMarketQuery, marketQuery } from './market.ts';

@@ -18,7 +18,7 @@ import {
   type MarginVenue,
   type PositionSide,
 } from '../engine/margin.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
+import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 
 interface MarginOpts {
   venue: string;

@@ -8,7 +8,7 @@ import { marketPairs } from '../core/symbols.ts';
 import { confirmMarket } from '../store/markets.ts';
 import type { Store } from '../store/store.ts';
 import type { TradeQuery } from '../store/trade-reader.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
+import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { parseTime } from './common.ts';
 
 /** `--venues binance,okx` -> venues in the order given; undefined -> every venue. */

@@ -172,31 +172,25 @@ function readJson(path: string): unknown {
 
 const SNAPSHOT_DIR = fileURLToPath(new URL('./instruments-snapshot/', import.meta.url));
 
-let bundled: Instrument[] | undefined;
-
-/** Parse the bundled snapshot files (cached; each call returns a fresh registry). */
-export function bundledInstruments(): Instrument[] {
-  if (!bundled) {
-    const docs: Doc[] = [];
-    for (const name of readdirSync(SNAPSHOT_DIR).filter((n) => n.endsWith('.json')).sort()) {
-      const where = `instruments-snapshot/${name}`;
-      const raw = readJson(SNAPSHOT_DIR + name);
-      let file: SnapshotFile;
-      try {
-        file = parseWith(snapshotSchema, raw, 'instrument snapshot');
-      } catch (e) {
-        throw e instanceof ParseError ? e.at(where) : e;
-      }
-      docs.push(...docsOfSnapshot(file, where));
+/**
+ * Parse the bundled snapshot files into instruments (every call parses them again). Callers use
+ * `bundledInstruments()` from ./bundled-instruments.ts, which caches this and which a build
+ * replaces by its result.
+ */
+export function parseBundledSnapshot(): Instrument[] {
+  const docs: Doc[] = [];
+  for (const name of readdirSync(SNAPSHOT_DIR).filter((n) => n.endsWith('.json')).sort()) {
+    const where = `instruments-snapshot/${name}`;
+    const raw = readJson(SNAPSHOT_DIR + name);
+    let file: SnapshotFile;
+    try {
+      file = parseWith(snapshotSchema, raw, 'instrument snapshot');
+    } catch (e) {
+      throw e instanceof ParseError ? e.at(where) : e;
     }
-    bundled = instrumentsFrom(docs);
+    docs.push(...docsOfSnapshot(file, where));
   }
-  return bundled;
-}
-
-/** Every bundled instrument (Binance USD-M, OKX, Bybit) in a new registry. */
-export function loadBundledInstruments(): InstrumentRegistry {
-  return new InstrumentRegistry(bundledInstruments());
+  return instrumentsFrom(docs);
 }
 
 /** Which endpoint a raw response body answers, from its shape. */

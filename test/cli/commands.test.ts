@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { build } from '../../scripts/build.mjs';
+import { build, bundledInstrumentsLiteral } from '../../scripts/build.mjs';
+import { parseBundledSnapshot } from '../../src/venues/instruments.ts';
 import { distIsFresh } from '../../scripts/dist-stamp.mjs';
 import { addCommands, COMMANDS, requestedCommand, type CommandEntry } from '../../src/cli/commands.ts';
 import { tempDir } from '../helpers/store.ts';
@@ -93,6 +94,13 @@ describe('dist build', () => {
     const margin = spawnSync(process.execPath, [join(dist, 'cli/main.js'), 'margin', '--venue', 'binance', '--symbol', 'BTCUSDT', '--side', 'long', '--entry', '30000', '--qty', '1', '--leverage', '10'], { encoding: 'utf8' });
     assert.equal(margin.status, 0, margin.stderr);
     assert.match(margin.stdout, /liquidation/i);
+  });
+
+  it('compiles the instrument snapshot into the exact instruments the parsers give, NaN (unpublished) kept', () => {
+    const compiled = (0, eval)(`(${bundledInstrumentsLiteral()})`) as unknown;
+    const parsed = parseBundledSnapshot();
+    assert.deepStrictEqual(compiled, parsed);
+    assert.ok(parsed.some((i) => Number.isNaN(i.minNotional)), 'an unpublished minimum is in the snapshot');
   });
 
   it('keeps import.meta.url-relative paths pointing into src/, and is stale once an input changes', async () => {

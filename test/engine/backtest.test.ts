@@ -13,7 +13,7 @@ import { Backtest } from '../../src/engine/backtest.ts';
 import { loadConfig, parseConfig, withParam } from '../../src/engine/config.ts';
 import { writeRunFolder } from '../../src/engine/run-folder.ts';
 import { Store } from '../../src/store/store.ts';
-import { loadBundledInstruments } from '../../src/venues/instruments.ts';
+import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 import { importInto, tempDir } from '../helpers/store.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));

@@ -12,7 +12,7 @@ import { parseConfig, type BacktestConfig } from '../../src/engine/config.ts';
 import { Engine, type EngineResult, type InjectedSignal } from '../../src/engine/engine.ts';
 import { seedStrategy } from '../../src/engine/seed-strategy.ts';
 import type { MarkColumns } from '../../src/store/ticker-reader.ts';
-import { loadBundledInstruments } from '../../src/venues/instruments.ts';
+import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 
 const D = Date.UTC(2024, 0, 1);
 const S = 1000;

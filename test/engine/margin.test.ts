@@ -16,7 +16,7 @@ import {
   type PositionSide,
 } from '../../src/engine/margin.ts';
 import { isolatedLiquidationPrice, projectLiquidationPrice } from '../../src/features/predicted-liquidations.ts';
-import { loadBundledInstruments } from '../../src/venues/instruments.ts';
+import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 
 const registry = loadBundledInstruments();
 const BINANCE_BTC = registry.get('binance', 'BTCUSDT')!;

@@ -19,7 +19,7 @@ import {
 import { OutOfOrderError } from '../../src/features/operator.ts';
 import { readBook } from '../../src/store/book-reader.ts';
 import { readTrades } from '../../src/store/trade-reader.ts';
-import { loadBundledInstruments } from '../../src/venues/instruments.ts';
+import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 import { importInto, openTempStore } from '../helpers/store.ts';
 import { columns, type Row } from './trades.ts';
 

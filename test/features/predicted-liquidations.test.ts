@@ -14,7 +14,7 @@ import {
   type PredictedLiquidationSnapshot,
 } from '../../src/features/predicted-liquidations.ts';
 import type { OpenInterestMarket } from '../../src/store/ticker-reader.ts';
-import { loadBundledInstruments } from '../../src/venues/instruments.ts';
+import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 import { columns as tradeColumns, cuts, slice as sliceTrades } from './trades.ts';
 
 const BUY = 1;

@@ -6,7 +6,7 @@ import { after } from 'node:test';
 import { importFile, type ImportOptions, type ImportResult } from '../../src/store/importer.ts';
 import { Store } from '../../src/store/store.ts';
 import { allFormats } from '../../src/venues/formats.ts';
-import { loadBundledInstruments } from '../../src/venues/instruments.ts';
+import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 
 /** A fresh folder removed when the test file ends. */
 export function tempDir(prefix = 'orderflow-test-'): string {

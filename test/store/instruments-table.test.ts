@@ -10,7 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { loadFetchedInstruments, saveInstruments } from '../../src/store/instruments-table.ts';
 import { MIGRATIONS } from '../../src/store/schema.ts';
 import { DB_FILE, Store } from '../../src/store/store.ts';
-import { loadBundledInstruments } from '../../src/venues/instruments.ts';
+import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 import { openTempStore, tempDir } from '../helpers/store.ts';
 
 describe('instruments table', () => {

@@ -9,7 +9,8 @@ import type { Venue } from '../../src/core/events.ts';
 import { toBaseQty, type Instrument } from '../../src/core/instruments.ts';
 import { parseBinanceInstruments } from '../../src/venues/binance/instruments.ts';
 import { parseBybitInstruments } from '../../src/venues/bybit/instruments.ts';
-import { bundledInstruments, detectMetadata, loadBundledInstruments, loadInstrumentFiles } from '../../src/venues/instruments.ts';
+import { detectMetadata, loadInstrumentFiles } from '../../src/venues/instruments.ts';
+import { bundledInstruments, loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 import { parseOkxInstruments } from '../../src/venues/okx/instruments.ts';
 
 const SNAP = join(dirname(fileURLToPath(import.meta.url)), '../../src/venues/instruments-snapshot');

@@ -17,7 +17,7 @@ import { binanceInstrumentFetcher } from '../binance/instrument-fetch.ts';
 import { binanceRestBase } from '../binance/urls.ts';
 import { bybitInstrumentFetcher } from '../bybit/instrument-fetch.ts';
 import { bybitRestBase } from '../bybit/urls.ts';
-import { bundledInstruments } from '../instruments.ts';
+import { bundledInstruments } from '../bundled-instruments.ts';
 import { okxInstrumentFetcher } from '../okx/instrument-fetch.ts';
 import { okxRestBase } from '../okx/urls.ts';
 import type { LiveVenue } from './clients.ts';

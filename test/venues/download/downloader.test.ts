@@ -15,7 +15,7 @@ import { Store } from '../../../src/store/store.ts';
 import { downloadFiles, type DownloadEvent, type DownloadOptions, type FileResult } from '../../../src/venues/download/downloader.ts';
 import { planBinance, planBybit, type PlannedFile } from '../../../src/venues/download/layout.ts';
 import { startMockArchiveServer, type MockArchiveServer } from '../../../src/venues/download/mock-archive-server.ts';
-import { loadBundledInstruments } from '../../../src/venues/instruments.ts';
+import { loadBundledInstruments } from '../../../src/venues/bundled-instruments.ts';
 import { tableCounts, tempDir, writeZip } from '../../helpers/store.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));

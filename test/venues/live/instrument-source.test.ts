@@ -11,7 +11,7 @@ import { UsageError } from '../../../src/core/errors.ts';
 import { saveInstruments } from '../../../src/store/instruments-table.ts';
 import { startBinanceMockServer, type BinanceMockServer } from '../../../src/venues/binance/mock-server.ts';
 import { startBybitMockServer, type BybitMockServer } from '../../../src/venues/bybit/mock-server.ts';
-import { bundledInstruments, loadBundledInstruments } from '../../../src/venues/instruments.ts';
+import { bundledInstruments, loadBundledInstruments } from '../../../src/venues/bundled-instruments.ts';
 import { describeInstrumentSource, loadLiveInstruments, type InstrumentSourceOptions } from '../../../src/venues/live/instrument-source.ts';
 import { startOkxMockServer, type OkxMockServer } from '../../../src/venues/okx/mock-server.ts';
 import { openTempStore } from '../../helpers/store.ts';

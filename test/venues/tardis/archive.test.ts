@@ -7,7 +7,7 @@ import type { BookEvent, LiquidationEvent, TickerEvent, TradeEvent } from '../..
 import type { FileFormat } from '../../../src/core/format.ts';
 import { InstrumentRegistry } from '../../../src/core/instruments.ts';
 import { tardisFormats } from '../../../src/venues/tardis/archive.ts';
-import { loadBundledInstruments } from '../../../src/venues/instruments.ts';
+import { loadBundledInstruments } from '../../../src/venues/bundled-instruments.ts';
 import { assertGolden } from '../../helpers/golden.ts';
 import { parseError } from '../../helpers/parse-results.ts';
 import { context, lines, runFormat } from '../../helpers/run-format.ts';

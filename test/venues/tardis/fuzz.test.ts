@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { CollectSink } from '../../../src/core/collect-sink.ts';
 import { ParseError } from '../../../src/core/errors.ts';
-import { loadBundledInstruments } from '../../../src/venues/instruments.ts';
+import { loadBundledInstruments } from '../../../src/venues/bundled-instruments.ts';
 import { tardisFormats } from '../../../src/venues/tardis/archive.ts';
 import { context, lines } from '../../helpers/run-format.ts';
 
