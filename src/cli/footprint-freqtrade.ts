@@ -14,7 +14,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { ParseError, UsageError } from '../core/errors.ts';
 import { epochMs, MAX_MS, MIN_MS, positive, POW10 } from '../core/parse-util.ts';
-import { type FreqtradeCandle, type FreqtradeTrades, freqtradeFootprint } from '../features/footprint-freqtrade.ts';
+import { type FreqtradeCandleHead, type FreqtradeFootprintColumns, type FreqtradeLevelColumns, type FreqtradeTrades, freqtradeFootprintColumns } from '../features/footprint-freqtrade.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
 import { freqtradeCsvColumns, readFreqtradeCsv, readFreqtradeJson, TradeRowsBuilder } from '../venues/freqtrade/trades.ts';
 
@@ -39,15 +39,15 @@ export async function runFreqtradeFootprint(o: FreqtradeFootprintArgs): Promise<
     throw new UsageError(`--stacked-range: expected a whole number >= 1, got ${o.stackedRange}`);
   }
   const trades = await readTradesInput(o.input);
-  const candles = freqtradeFootprint(trades, {
+  const footprint = freqtradeFootprintColumns(trades, {
     timeframeMs,
     scale: o.scale,
     imbalanceRatio: o.imbalanceRatio,
     imbalanceVolume: o.imbalanceVolume,
     stackedRange: o.stackedRange,
   });
-  await writeCandlesJson(o.out, candles);
-  return { candles: candles.length, trades: trades.length };
+  await writeCandlesJson(o.out, footprint);
+  return { candles: footprint.candles.length, trades: trades.length };
 }
 
 /**
@@ -188,12 +188,25 @@ function fastRow(buf: Buffer, s: number, end: number, cols: TradeRowsBuilder): n
   if (at === cols.ts.length) return -1;
   let i = s;
   let ts = 0;
-  for (; i < end; i++) {
-    const b = buf[i];
-    if (b < D0 || b > D9) break;
-    ts = ts * 10 + (b - D0);
+  if (s + 13 < end && buf[s + 13] === COMMA) {
+    // 13 digits (every millisecond time from 2001 to 2286): unrolled, in two exact integer
+    // halves, with no loop exit to mispredict; ~15% of the scan.
+    const a0 = buf[s] - D0, a1 = buf[s + 1] - D0, a2 = buf[s + 2] - D0, a3 = buf[s + 3] - D0, a4 = buf[s + 4] - D0, a5 = buf[s + 5] - D0, a6 = buf[s + 6] - D0;
+    const b0 = buf[s + 7] - D0, b1 = buf[s + 8] - D0, b2 = buf[s + 9] - D0, b3 = buf[s + 10] - D0, b4 = buf[s + 11] - D0, b5 = buf[s + 12] - D0;
+    if ((a0 | a1 | a2 | a3 | a4 | a5 | a6 | b0 | b1 | b2 | b3 | b4 | b5) < 0) return -1;
+    if (a0 > 9 || a1 > 9 || a2 > 9 || a3 > 9 || a4 > 9 || a5 > 9 || a6 > 9 || b0 > 9 || b1 > 9 || b2 > 9 || b3 > 9 || b4 > 9 || b5 > 9) return -1;
+    ts = (((((a0 * 10 + a1) * 10 + a2) * 10 + a3) * 10 + a4) * 10 + a5) * 10 + a6;
+    ts = ts * 1e6 + (((((b0 * 10 + b1) * 10 + b2) * 10 + b3) * 10 + b4) * 10 + b5);
+    i = s + 13;
+  } else {
+    for (; i < end; i++) {
+      const b = buf[i];
+      if (b < D0 || b > D9) break;
+      ts = ts * 10 + (b - D0);
+    }
+    if (i >= end || buf[i] !== COMMA || i === s || i - s > 15) return -1;
   }
-  if (i >= end || buf[i] !== COMMA || i === s || i - s > 15 || !(ts >= MIN_MS && ts < MAX_MS)) return -1;
+  if (!(ts >= MIN_MS && ts < MAX_MS)) return -1;
   // price
   let m = 0, frac = -1, f0 = ++i;
   for (; i < end; i++) {
@@ -307,7 +320,8 @@ function sideField(buf: Buffer, s: number, e: number): number {
 }
 
 /** `{"candles":[...]}`, NaN as null, written in ~1 MB pieces to `out` (via a temporary file). */
-export async function writeCandlesJson(out: string, candles: readonly FreqtradeCandle[]): Promise<void> {
+export async function writeCandlesJson(out: string, footprint: FreqtradeFootprintColumns): Promise<void> {
+  const { candles, levels } = footprint;
   const tmp = `${out}.${process.pid}.tmp`;
   const ws = createWriteStream(tmp);
   const failed = new Promise<never>((_, reject) => ws.once('error', reject));
@@ -316,7 +330,7 @@ export async function writeCandlesJson(out: string, candles: readonly FreqtradeC
     let parts: string[] = ['{"candles":['];
     let size = 0;
     for (let c = 0; c < candles.length; c++) {
-      const text = (c > 0 ? ',' : '') + candleJson(candles[c]);
+      const text = (c > 0 ? ',' : '') + candleJson(candles[c], levels);
       parts.push(text);
       size += text.length;
       if (size >= 1 << 20) {
@@ -340,10 +354,14 @@ function n(x: number | null): string {
   return x === null || !Number.isFinite(x) ? 'null' : String(x);
 }
 
-function candleJson(c: FreqtradeCandle): string {
+/** One candle as freqtrade writes it, its levels read from the columns (no object per level). */
+function candleJson(c: FreqtradeCandleHead, L: FreqtradeLevelColumns): string {
   const lv: string[] = [];
-  for (const l of c.levels) {
-    lv.push(`[${n(l[0])},${n(l[1])},${n(l[2])},${n(l[3])},${l[4]},${l[5]},${n(l[6])},${n(l[7])},${l[8]},${l[9]},${l[10]}]`);
+  for (let i = c.levelStart; i < c.levelEnd; i++) {
+    lv.push(
+      `[${n(L.price[i])},${n(L.levelIndex[i])},${n(L.bidAmount[i])},${n(L.askAmount[i])},${L.bid[i]},${L.ask[i]},` +
+      `${n(L.delta[i])},${n(L.totalVolume[i])},${L.totalTrades[i]},${L.bidImbalance[i] === 1},${L.askImbalance[i] === 1}]`,
+    );
   }
   return (
     `{"open_time_ms":${c.open_time_ms},"open":${n(c.open)},"high":${n(c.high)},"low":${n(c.low)},"close":${n(c.close)},` +

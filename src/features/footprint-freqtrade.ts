@@ -12,7 +12,9 @@
  * - min/max delta (`cumsum()`): plain sequential sums;
  * - levels (`(price / scale).round()`): `np.rint`, round half to even.
  *
- * Pure and columnar: typed arrays in, one object per candle and one array per level out.
+ * Pure and columnar: typed arrays in; out, one object per candle and the levels of all candles as
+ * columns (`freqtradeFootprintColumns`, what the command writes, no object per level), or
+ * materialized as freqtrade's rows (`freqtradeFootprint`).
  */
 
 export interface FreqtradeTrades {
@@ -80,6 +82,60 @@ export interface FreqtradeCandle {
   /** Price of the last level where a run of ask imbalances is at least the range, else null. */
   stacked_imbalances_ask: number | null;
   levels: FreqtradeLevel[];
+}
+
+/** A candle without its levels: they are rows `[levelStart, levelEnd)` of the level columns. */
+export type FreqtradeCandleHead = Omit<FreqtradeCandle, 'levels'> & { readonly levelStart: number; readonly levelEnd: number };
+
+/** The levels of every candle as columns, in candle order then ascending price. */
+export class FreqtradeLevelColumns {
+  length = 0;
+  price = new Float64Array(0);
+  levelIndex = new Float64Array(0);
+  bidAmount = new Float64Array(0);
+  askAmount = new Float64Array(0);
+  /** Trade counts of sell / buy aggressors (freqtrade's `bid` / `ask`). */
+  bid = new Int32Array(0);
+  ask = new Int32Array(0);
+  delta = new Float64Array(0);
+  totalVolume = new Float64Array(0);
+  totalTrades = new Int32Array(0);
+  bidImbalance = new Uint8Array(0);
+  askImbalance = new Uint8Array(0);
+
+  /** Room for `extra` more rows. */
+  reserve(extra: number): void {
+    const need = this.length + extra;
+    if (need <= this.price.length) return;
+    const cap = Math.max(need, this.price.length * 2, 1024);
+    const f64 = (a: Float64Array) => { const b = new Float64Array(cap); b.set(a.subarray(0, this.length)); return b; };
+    const i32 = (a: Int32Array) => { const b = new Int32Array(cap); b.set(a.subarray(0, this.length)); return b; };
+    const u8 = (a: Uint8Array) => { const b = new Uint8Array(cap); b.set(a.subarray(0, this.length)); return b; };
+    this.price = f64(this.price);
+    this.levelIndex = f64(this.levelIndex);
+    this.bidAmount = f64(this.bidAmount);
+    this.askAmount = f64(this.askAmount);
+    this.bid = i32(this.bid);
+    this.ask = i32(this.ask);
+    this.delta = f64(this.delta);
+    this.totalVolume = f64(this.totalVolume);
+    this.totalTrades = i32(this.totalTrades);
+    this.bidImbalance = u8(this.bidImbalance);
+    this.askImbalance = u8(this.askImbalance);
+  }
+
+  /** Row `i` as freqtrade's level row. */
+  row(i: number): FreqtradeLevel {
+    return [
+      this.price[i], this.levelIndex[i], this.bidAmount[i], this.askAmount[i], this.bid[i], this.ask[i],
+      this.delta[i], this.totalVolume[i], this.totalTrades[i], this.bidImbalance[i] === 1, this.askImbalance[i] === 1,
+    ];
+  }
+}
+
+export interface FreqtradeFootprintColumns {
+  readonly candles: readonly FreqtradeCandleHead[];
+  readonly levels: FreqtradeLevelColumns;
 }
 
 /** numpy `rint`: round half to even. */
@@ -156,54 +212,70 @@ class Scratch {
 }
 
 /**
- * The footprint of every candle that has trades, oldest first. Trades belong to the candle their
- * own time falls in, whatever their position in the feed; within a candle, feed order is kept
- * (it decides min/max delta and, in the last bits, the sums), as pandas `groupby` keeps it.
+ * The footprint of every candle that has trades, oldest first, each with its levels as
+ * freqtrade's rows (see `freqtradeFootprintColumns`).
  */
 export function freqtradeFootprint(trades: FreqtradeTrades, opts: FreqtradeFootprintOptions): FreqtradeCandle[] {
+  const { candles, levels } = freqtradeFootprintColumns(trades, opts);
+  return candles.map(({ levelStart, levelEnd, ...c }) => {
+    const rows: FreqtradeLevel[] = [];
+    for (let i = levelStart; i < levelEnd; i++) rows.push(levels.row(i));
+    return { ...c, levels: rows };
+  });
+}
+
+/**
+ * The footprint of every candle that has trades, oldest first, the levels of all candles in one
+ * set of columns. Trades belong to the candle their own time falls in, whatever their position
+ * in the feed; within a candle, feed order is kept (it decides min/max delta and, in the last
+ * bits, the sums), as pandas `groupby` keeps it.
+ */
+export function freqtradeFootprintColumns(trades: FreqtradeTrades, opts: FreqtradeFootprintOptions): FreqtradeFootprintColumns {
   const n = trades.length;
   const ts = trades.ts;
   const tf = opts.timeframeMs;
   const scale = opts.scale;
   if (!(tf > 0) || !(scale > 0)) throw new RangeError(`timeframeMs and scale must be > 0 (got ${tf}, ${scale})`);
-  if (n === 0) return [];
+  const out: FreqtradeCandleHead[] = [];
+  const levels = new FreqtradeLevelColumns();
+  if (n === 0) return { candles: out, levels };
 
   // Feed order is kept unless a trade falls in an earlier candle than its predecessor, in which
   // case trades are stably regrouped by candle (pandas groupby sort=True). In order (the usual
-  // case), a candle is a run of trades and nothing per trade is stored.
-  const candle = (i: number) => Math.floor(ts[i] / tf) * tf;
+  // case), a candle is a run of trades: one pass finds where each run starts, and nothing per
+  // trade is stored.
+  const starts: number[] = [0];
   let ordered = true;
-  for (let i = 1, prev = candle(0); i < n; i++) {
-    const c = candle(i);
+  for (let i = 1, prev = Math.floor(ts[0] / tf); i < n; i++) {
+    const c = Math.floor(ts[i] / tf);
+    if (c === prev) continue;
     if (c < prev) {
       ordered = false;
       break;
     }
+    starts.push(i);
     prev = c;
   }
-  const out: FreqtradeCandle[] = [];
   const s = new Scratch();
   if (ordered) {
-    for (let a = 0; a < n; ) {
-      const c0 = candle(a);
-      let b = a + 1;
-      while (b < n && candle(b) === c0) b++;
-      out.push(buildCandle(trades, undefined, a, b, c0, opts, s));
-      a = b;
+    starts.push(n);
+    for (let k = 0; k + 1 < starts.length; k++) {
+      const a = starts[k];
+      out.push(buildCandle(trades, undefined, a, starts[k + 1], Math.floor(ts[a] / tf) * tf, opts, s, levels));
     }
-    return out;
+    return { candles: out, levels };
   }
   const candleOf = new Float64Array(n);
-  for (let i = 0; i < n; i++) candleOf[i] = candle(i);
+  for (let i = 0; i < n; i++) candleOf[i] = Math.floor(ts[i] / tf) * tf;
   const order = stableOrderByCandle(candleOf);
   for (let a = 0; a < n; ) {
     const c0 = candleOf[order[a]];
     let b = a + 1;
     while (b < n && candleOf[order[b]] === c0) b++;
-    out.push(buildCandle(trades, order, a, b, c0, opts, s));
+    out.push(buildCandle(trades, order, a, b, c0, opts, s, levels));
     a = b;
   }
-  return out;
+  return { candles: out, levels };
 }
 
 /** Trade indexes grouped by candle (ascending), feed order kept within a candle. */
@@ -232,7 +304,8 @@ function buildCandle(
   openTime: number,
   opts: FreqtradeFootprintOptions,
   s: Scratch,
-): FreqtradeCandle {
+  L: FreqtradeLevelColumns,
+): FreqtradeCandleHead {
   const m = b - a;
   const { price, amount, side } = t;
   const scale = opts.scale;
@@ -296,17 +369,29 @@ function buildCandle(
     kahan(acc, o + TV, av + bv);
   }
 
-  // Collect occupied levels in ascending key order.
-  const levels: FreqtradeLevel[] = [];
+  // Occupied levels in ascending key order, appended to the columns.
   const slots = sparseKeys ? sparseKeys.length : span;
+  L.reserve(slots);
+  const levelStart = L.length;
+  let r = levelStart;
   for (let z = 0; z < slots; z++) {
     const cnt = bidN[z] + askN[z];
     if (cnt === 0) continue;
     const k = sparseKeys ? sparseKeys[z] : kMin + z;
     const o = 8 * z;
-    levels.push([k * scale, k, acc[o + BA], acc[o + AA], bidN[z], askN[z], acc[o + DE], acc[o + TV], cnt, false, false]);
+    L.price[r] = k * scale;
+    L.levelIndex[r] = k;
+    L.bidAmount[r] = acc[o + BA];
+    L.askAmount[r] = acc[o + AA];
+    L.bid[r] = bidN[z];
+    L.ask[r] = askN[z];
+    L.delta[r] = acc[o + DE];
+    L.totalVolume[r] = acc[o + TV];
+    L.totalTrades[r] = cnt;
+    r++;
   }
-  const stacked = imbalances(levels, opts);
+  L.length = r;
+  const stacked = imbalances(L, levelStart, r, opts);
 
   const bid = pairwiseSum(bidV, 0, m);
   const ask = pairwiseSum(askV, 0, m);
@@ -325,7 +410,8 @@ function buildCandle(
     ask,
     stacked_imbalances_bid: stacked.bid,
     stacked_imbalances_ask: stacked.ask,
-    levels,
+    levelStart,
+    levelEnd: r,
   };
 }
 
@@ -351,25 +437,23 @@ function binarySearch(keys: Float64Array, k: number): number {
  * levels' imbalance flags. Diagonal: level i's bid COUNT against the ask COUNT of the next level
  * that has trades (`ask.shift(-1)`; the top level compares with NaN, so is never imbalanced).
  */
-function imbalances(levels: FreqtradeLevel[], opts: FreqtradeFootprintOptions): { bid: number | null; ask: number | null } {
+function imbalances(L: FreqtradeLevelColumns, from: number, to: number, opts: FreqtradeFootprintOptions): { bid: number | null; ask: number | null } {
   const { imbalanceRatio: ratio, imbalanceVolume: minVol, stackedRange: range } = opts;
-  const L = levels.length;
   let bidRun = 0, askRun = 0;
   let stackedBid: number | null = null, stackedAsk: number | null = null;
-  for (let i = 0; i < L; i++) {
-    const lv = levels[i];
-    const bidC = lv[4];
-    const askNext = i + 1 < L ? levels[i + 1][5] : NaN;
-    const enough = !(lv[7] < minVol);
+  for (let i = from; i < to; i++) {
+    const bidC = L.bid[i];
+    const askNext = i + 1 < to ? L.ask[i + 1] : NaN;
+    const enough = !(L.totalVolume[i] < minVol);
     const bidImb = enough && bidC / askNext > ratio;
     const askImb = enough && askNext / bidC > ratio;
-    lv[9] = bidImb;
-    lv[10] = askImb;
+    L.bidImbalance[i] = bidImb ? 1 : 0;
+    L.askImbalance[i] = askImb ? 1 : 0;
     // Run length at i (0 when not imbalanced); a stack is any i where it reaches `range`.
     bidRun = bidImb ? bidRun + 1 : 0;
     askRun = askImb ? askRun + 1 : 0;
-    if (stackedBid === null && bidRun >= range) stackedBid = lv[0];
-    if (askRun >= range) stackedAsk = lv[0];
+    if (stackedBid === null && bidRun >= range) stackedBid = L.price[i];
+    if (askRun >= range) stackedAsk = L.price[i];
   }
   return { bid: stackedBid, ask: stackedAsk };
 }

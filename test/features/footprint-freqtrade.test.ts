@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ParseError, UsageError } from '../../src/core/errors.ts';
-import { readFreqtradeTradesCsv, runFreqtradeFootprint } from '../../src/cli/footprint-freqtrade.ts';
+import { readFreqtradeTradesCsv, runFreqtradeFootprint, writeCandlesJson } from '../../src/cli/footprint-freqtrade.ts';
 import {
   type FreqtradeCandle,
   type FreqtradeFootprintOptions,
   type FreqtradeTrades,
   freqtradeFootprint,
+  freqtradeFootprintColumns,
   pairwiseSum,
   roundHalfEven,
 } from '../../src/features/footprint-freqtrade.ts';
@@ -279,6 +280,18 @@ describe('freqtradeFootprint: properties', () => {
         }
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('writes from the level columns exactly the JSON of the materialized candles (disordered feeds too)', async () => {
+    await fc.assert(
+      fc.asyncProperty(tradesArb, optsArb, fc.boolean(), async (rows, opts, shuffle) => {
+        const feed = shuffle ? [...rows].reverse() : rows;
+        const out = join(dir, `cols${fileNo++}.json`);
+        await writeCandlesJson(out, freqtradeFootprintColumns(columns(feed), opts));
+        assert.equal(readFileSync(out, 'utf8'), `${JSON.stringify({ candles: freqtradeFootprint(columns(feed), opts) })}\n`);
+      }),
+      { numRuns: 60 },
     );
   });
 
