@@ -1,70 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { liquidationSnapshots, type LiquidationColumns } from '../../src/features/liquidations.ts';
-import { readLiquidations, type LiquidationQuery } from '../../src/store/liquidation-reader.ts';
-import type { Store } from '../../src/store/store.ts';
+import { liquidationSnapshots } from '../../src/features/liquidations.ts';
+import { readLiquidations } from '../../src/store/liquidation-reader.ts';
 import { realFile } from '../helpers/real-data.ts';
 import { importInto, openTempStore } from '../helpers/store.ts';
-
-const D = Date.UTC(2026, 0, 1);
-
-/** [venue, symbol, ts ms (µs fraction allowed), price, qty, forced-order side], inserted in this order. */
-type Row = [string, string, number, number, number, 'buy' | 'sell'];
-
-async function insert(store: Store, rows: Row[]): Promise<void> {
-  for (const [venue, symbol, ts, price, qty, side] of rows) {
-    await store.run(
-      "INSERT INTO liquidations (venue, symbol, ts, price, qty, side, liq_id, import_id) VALUES ($1, $2, make_timestamp($3::BIGINT), $4, $5, $6, '', 1)",
-      [venue, symbol, BigInt(Math.round(ts * 1000)), price, qty, side],
-    );
-  }
-}
-
-/** Rows as [venue, ts, price, qty, side] tuples. */
-function rowsOf(c: LiquidationColumns): [string, number, number, number, number][] {
-  const out: [string, number, number, number, number][] = [];
-  for (let i = 0; i < c.length; i++) out.push([c.venues[c.venue[i]], c.ts[i], c.price[i], c.qty[i], c.side[i]]);
-  return out;
-}
-
-async function setup(): Promise<Store> {
-  const store = await openTempStore();
-  await insert(store, [
-    ['okx', 'BTC-USDT-SWAP', D + 5, 10, 1, 'buy'],
-    ['binance', 'BTCUSDT', D + 5, 11, 2, 'sell'],
-    ['binance', 'BTCUSDT', D + 1.5, 12, 3, 'buy'],
-    ['binance', 'BTCUSDT', D + 5, 13, 4, 'buy'], // same ts and venue as the 11: after it (insertion order)
-    ['bybit', 'BTCUSDT', D + 2, 14, 5, 'sell'],
-    ['binance', 'ETHUSDT', D + 3, 15, 6, 'buy'],
-    ['okx', 'BTC-USDT-SWAP', D + 9, 16, 7, 'sell'],
-  ]);
-  return store;
-}
+import { D, readerContract, rowsOf } from './reader-contract.ts';
 
 describe('liquidation reader', () => {
-  it('orders by ts, then the given venue order, then insertion order; keeps µs; side -1 = forced sell', async () => {
-    const store = await setup();
-    const q: LiquidationQuery = { venues: ['okx', 'binance'], symbols: ['BTCUSDT', 'BTC-USDT-SWAP'] };
-    const c = await readLiquidations(store, q);
-    assert.deepEqual(c.venues, ['okx', 'binance']);
-    assert.deepEqual(rowsOf(c), [
-      ['binance', D + 1.5, 12, 3, 1],
-      ['okx', D + 5, 10, 1, 1],
-      ['binance', D + 5, 11, 2, -1],
-      ['binance', D + 5, 13, 4, 1],
-      ['okx', D + 9, 16, 7, -1],
-    ]);
-    const r = await readLiquidations(store, { ...q, venues: ['binance', 'okx'] });
-    assert.deepEqual(rowsOf(r).map((x) => x[2]), [12, 11, 13, 10, 16]);
-  });
-
-  it('filters by venue, symbol and [from, to), binding every value', async () => {
-    const store = await setup();
-    const c = await readLiquidations(store, { venues: ['binance', 'bybit', 'okx'], symbols: ['BTCUSDT', 'BTC-USDT-SWAP'], fromMs: D + 2, toMs: D + 9 });
-    assert.deepEqual(rowsOf(c).map((x) => x[2]), [14, 11, 13, 10]);
-    assert.equal((await readLiquidations(store, { venues: ['binance'], symbols: ["BTCUSDT' OR 1=1 --"] })).length, 0);
-    assert.equal((await readLiquidations(store, { venues: [], symbols: ['BTCUSDT'] })).length, 0);
-  });
+  // Side is the forced order's: -1 = a forced sell (a long liquidated).
+  readerContract('liquidations', readLiquidations);
 
   it('reads more rows than one DuckDB vector', async () => {
     const store = await openTempStore();
