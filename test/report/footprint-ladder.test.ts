@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { footprintBatch } from '../../src/features/footprint.ts';
@@ -74,5 +75,14 @@ describe('footprint ladder', () => {
         for (const v of l.levels) assert.equal(roundToStep(v.bid, 0.01), v.bid);
       }),
     );
+  });
+
+  it('docs/FEATURES.md shows the ladder of its worked example as the code prints it', () => {
+    const docs = readFileSync(new URL('../../docs/FEATURES.md', import.meta.url), 'utf8');
+    const block = /\*\*Ladder\*\*[\s\S]*?```\n([\s\S]*?)```/.exec(docs);
+    assert.ok(block, 'the Ladder paragraph has a code block');
+    const example: [number, number, number][] = [[64209.5, 3.0, 0.5], [64210.0, 2.4, 0.1], [64210.5, 1.0, 0.2], [64211.0, 0, 0.3], [64211.5, 0.5, 0.9], [64212.0, 0.4, 3.2], [64212.5, 0.2, 1.5], [64213.0, 0.1, 2.0], [64213.5, 0.01, 1.2], [64214.0, 0, 0.07]];
+    const [k] = footprintBatch(columns(bar(example)), { timeframeMs: MIN, tick: 0.5 });
+    assert.deepEqual(block[1].trimEnd().split('\n'), ladderLines(footprintLadder(k, 0.001), '1m'));
   });
 });
