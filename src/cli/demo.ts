@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { FileError, ParseError } from '../core/errors.ts';
 import { marginReport } from '../engine/margin.ts';
 import { cvdBatch } from '../features/cvd.ts';
-import { footprintBatch } from '../features/footprint.ts';
-import { footprintLadder } from '../features/footprint-ladder.ts';
+import { decimalsOf, footprintBatch } from '../features/footprint.ts';
+import { footprintStacks } from '../features/footprint-ladder.ts';
 import { stackText } from '../report/footprint-ladder.ts';
 import { importPaths } from '../store/import-paths.ts';
 import { importFile } from '../store/importer.ts';
@@ -92,7 +92,7 @@ async function footprintTaste(store: Store): Promise<number | undefined> {
     ['open (UTC)', 'close', 'volume', 'delta', 'cvd', 'POC', 'value area', 'stacked imbalances'],
     candles.map((c, i) => [
       isoTime(c.open_time_ms), String(c.close), fmt(c.volume), fmt(c.delta), fmt(cvd[i].cvd), String(c.poc), `${c.val}-${c.vah}`,
-      footprintLadder(c).stacks.map((st) => stackText(st, 1)).join('; ') || '-',
+      footprintStacks(c).map((st) => stackText(st, decimalsOf(c.tick))).join('; ') || '-',
     ]),
   ));
   return trades.price[trades.length - 1];

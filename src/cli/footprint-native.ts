@@ -5,7 +5,7 @@
 import { UsageError } from '../core/errors.ts';
 import type { Venue } from '../core/events.ts';
 import { FootprintOperator, LEVEL_FIELDS, decimalsOf, footprintJson, type FootprintCandle } from '../features/footprint.ts';
-import { footprintLadder } from '../features/footprint-ladder.ts';
+import { footprintLadder, footprintStacks } from '../features/footprint-ladder.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
 import { ladderLines, stackText } from '../report/footprint-ladder.ts';
 import { scale } from '../core/instruments.ts';
@@ -120,7 +120,7 @@ export async function runNativeFootprint(opts: NativeFootprintOpts): Promise<voi
       ['open (UTC)', 'open', 'high', 'low', 'close', 'volume', 'delta', 'min delta', 'max delta', 'trades', 'POC', 'VAL', 'VAH', 'stacked imbalances'],
       candles.map((c) => [
         isoTime(c.open_time_ms), px(c.open), px(c.high), px(c.low), px(c.close), qtyText(c.volume), qtyText(c.delta), qtyText(c.min_delta), qtyText(c.max_delta),
-        String(c.trades), px(c.poc), px(c.val), px(c.vah), footprintLadder(c, lot).stacks.map((st) => stackText(st, dec)).join('; ') || '-',
+        String(c.trades), px(c.poc), px(c.val), px(c.vah), footprintStacks(c).map((st) => stackText(st, dec)).join('; ') || '-',
       ]),
     ),
   );

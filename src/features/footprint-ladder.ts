@@ -55,6 +55,12 @@ export function roundToStep(x: number, step: number, decimals = decimalsOf(step)
   return Number((Math.round(x / step) * step).toFixed(decimals)) + 0;
 }
 
+/** The candle's stacked imbalances, both sides, highest range first. */
+export function footprintStacks(c: FootprintCandle): LadderStack[] {
+  const stack = (side: 'bid' | 'ask') => (r: StackedRun): LadderStack => ({ side, low: r.low, high: r.high, levels: r.levels });
+  return [...c.stacked_ask.map(stack('ask')), ...c.stacked_bid.map(stack('bid'))].sort((a, b) => b.high - a.high);
+}
+
 /** The ladder of a candle; `lot` (base units) rounds the sizes, none keeps them as summed. */
 export function footprintLadder(c: FootprintCandle, lot?: number): FootprintLadder {
   if (lot !== undefined && !(lot > 0 && Number.isFinite(lot))) throw new RangeError(`footprint ladder: lot must be > 0, got ${lot}`);
@@ -76,8 +82,6 @@ export function footprintLadder(c: FootprintCandle, lot?: number): FootprintLadd
       value_area: idx >= c.va_low_index && idx <= c.va_high_index,
     });
   }
-  const stack = (side: 'bid' | 'ask') => (r: StackedRun): LadderStack => ({ side, low: r.low, high: r.high, levels: r.levels });
-  const stacks = [...c.stacked_ask.map(stack('ask')), ...c.stacked_bid.map(stack('bid'))].sort((a, b) => b.high - a.high);
   return {
     open_time_ms: c.open_time_ms,
     open: px(c.open),
@@ -94,6 +98,6 @@ export function footprintLadder(c: FootprintCandle, lot?: number): FootprintLadd
     val: c.val,
     vah: c.vah,
     levels,
-    stacks,
+    stacks: footprintStacks(c),
   };
 }

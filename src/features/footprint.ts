@@ -6,7 +6,8 @@
  * levelTicks)` (exact in integers, so a price on the tick grid never lands on a level by float
  * noise: 100.1 / 0.2 is 500.49999999999994, but 1001 / 2 is 500.5). Per level: aggressive buy
  * ("ask") and sell ("bid") volume and trade counts. Per candle: OHLC, volumes, delta, min/max
- * running delta, diagonal imbalances, stacked imbalances, POC and value area.
+ * running delta, diagonal imbalances (as Sierra Chart / ATAS flag them: never against an empty
+ * level or at the candle's edge, never on a thin level), stacked imbalances, POC and value area.
  *
  * Levels are dense typed arrays from the candle's lowest to its highest level (empty levels
  * inside the range are zeros), so no object is made per trade or per level.
@@ -106,7 +107,7 @@ export interface FootprintLevels {
   readonly sellVolume: Float64Array;
   readonly buyTrades: Uint32Array;
   readonly sellTrades: Uint32Array;
-  /** 1 where the ask side is imbalanced: buy at k >= ratio x sell at k-1. */
+  /** 1 where the ask side is imbalanced: buy at k >= ratio x sell at k-1 (see finish for the filters). */
   readonly askImbalance: Uint8Array;
   /** 1 where the bid side is imbalanced: sell at k >= ratio x buy at k+1. */
   readonly bidImbalance: Uint8Array;
