@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { FileError, ParseError } from '../core/errors.ts';
 import { marginReport } from '../engine/margin.ts';
 import { cvdBatch } from '../features/cvd.ts';
-import { footprintBatch } from '../features/footprint.ts';
+import { decimalsOf, footprintBatch } from '../features/footprint.ts';
+import { footprintStacks } from '../features/footprint-ladder.ts';
+import { stackText } from '../report/footprint-ladder.ts';
 import { importPaths } from '../store/import-paths.ts';
 import { importFile } from '../store/importer.ts';
 import { saveInstruments } from '../store/instruments-table.ts';
@@ -87,10 +89,10 @@ async function footprintTaste(store: Store): Promise<number | undefined> {
   const cvd = cvdBatch(trades, { timeframeMs: 10_000 });
   console.log(`\nfootprint of binance BTCUSDT, 10s candles, levels of 10 ticks (orderflow footprint / orderflow cvd):\n`);
   console.log(table(
-    ['open (UTC)', 'close', 'volume', 'delta', 'cvd', 'POC', 'value area', 'stacked bid/ask'],
+    ['open (UTC)', 'close', 'volume', 'delta', 'cvd', 'POC', 'value area', 'stacked imbalances'],
     candles.map((c, i) => [
       isoTime(c.open_time_ms), String(c.close), fmt(c.volume), fmt(c.delta), fmt(cvd[i].cvd), String(c.poc), `${c.val}-${c.vah}`,
-      `${c.stacked_bid.length}/${c.stacked_ask.length}`,
+      footprintStacks(c).map((st) => stackText(st, decimalsOf(c.tick))).join('; ') || '-',
     ]),
   ));
   return trades.price[trades.length - 1];

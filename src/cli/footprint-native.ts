@@ -5,7 +5,10 @@
 import { UsageError } from '../core/errors.ts';
 import type { Venue } from '../core/events.ts';
 import { FootprintOperator, LEVEL_FIELDS, decimalsOf, footprintJson, type FootprintCandle } from '../features/footprint.ts';
+import { footprintLadder, footprintStacks } from '../features/footprint-ladder.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
+import { ladderLines, stackText } from '../report/footprint-ladder.ts';
+import { scale } from '../core/instruments.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
@@ -31,6 +34,13 @@ export interface NativeFootprintOpts {
   imbalanceVolume: number;
   stackedRange: number;
   valueArea: number;
+  /** Minimum notional of an imbalanced side; default the operator's. */
+  imbalanceNotional?: number;
+  /** What an empty diagonal level counts as; undefined = never an imbalance against it. */
+  emptyOpposite?: number;
+  imbalanceEdges?: boolean;
+  /** Print each candle as a ladder (text or, with json, FootprintLadder objects). */
+  ladder?: boolean;
 }
 
 /** Check the numeric options; UsageError naming the option otherwise. */
@@ -42,6 +52,8 @@ function checkOpts(o: NativeFootprintOpts): void {
   if (!(o.imbalanceVolume >= 0 && Number.isFinite(o.imbalanceVolume))) throw bad('--imbalance-volume', 'a volume >= 0', o.imbalanceVolume);
   if (!(Number.isInteger(o.stackedRange) && o.stackedRange >= 1)) throw bad('--stacked-range', 'a whole number >= 1', o.stackedRange);
   if (!(o.valueArea > 0 && o.valueArea <= 1)) throw bad('--value-area', 'a share in (0, 1], e.g. 0.7', o.valueArea);
+  if (o.imbalanceNotional !== undefined && !(o.imbalanceNotional >= 0 && Number.isFinite(o.imbalanceNotional))) throw bad('--imbalance-notional', 'a notional >= 0', o.imbalanceNotional);
+  if (o.emptyOpposite !== undefined && !(o.emptyOpposite >= 0 && Number.isFinite(o.emptyOpposite))) throw bad('--empty-opposite', "'skip' or a volume >= 0", o.emptyOpposite);
 }
 
 /**
@@ -58,10 +70,12 @@ export async function runNativeFootprint(opts: NativeFootprintOpts): Promise<voi
   const store = await Store.open(existingHome(opts), { readOnly: true });
   let stored: [Venue, string][];
   let tick: number | undefined = opts.tick;
+  let lot: number | undefined;
   try {
     await confirmMarketQuery(store, q);
     stored = await storedMarkets(store, q.pairs);
     if (tick === undefined && stored.length > 0) tick = registryTick(stored);
+    lot = registryLot(stored);
     if (tick !== undefined) {
       const op = new FootprintOperator(
         {
@@ -72,6 +86,9 @@ export async function runNativeFootprint(opts: NativeFootprintOpts): Promise<voi
           imbalanceVolume: opts.imbalanceVolume,
           stackedRange: opts.stackedRange,
           valueArea: opts.valueArea,
+          imbalanceNotional: opts.imbalanceNotional,
+          emptyOpposite: opts.emptyOpposite,
+          imbalanceEdges: opts.imbalanceEdges,
         },
         (c) => candles.push(c),
       );
@@ -82,7 +99,8 @@ export async function runNativeFootprint(opts: NativeFootprintOpts): Promise<voi
     store.close();
   }
   if (opts.json) {
-    console.log(JSON.stringify({ level_fields: LEVEL_FIELDS, candles: candles.map(footprintJson) }));
+    if (opts.ladder) console.log(JSON.stringify({ candles: candles.map((c) => footprintLadder(c, lot)) }));
+    else console.log(JSON.stringify({ level_fields: LEVEL_FIELDS, candles: candles.map(footprintJson) }));
     return;
   }
   const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
@@ -93,15 +111,34 @@ export async function runNativeFootprint(opts: NativeFootprintOpts): Promise<voi
   const dec = decimalsOf(candles[0].tick);
   const px = (x: number) => x.toFixed(dec);
   console.log(`footprint of ${stored.map(([v, s]) => `${v} ${s}`).join(', ')}: ${candles.length} candles of ${opts.timeframe}, level ${candles[0].level_size} (${opts.levelTicks} x tick ${candles[0].tick})\n`);
-  console.log(
+  if (opts.ladder) {
+    console.log(`bid x ask per level (${lot === undefined ? 'sizes as summed' : `sizes to the lot ${lot}`}); * = imbalanced: ask >= ${opts.imbalanceRatio}x the bid one level down, bid >= ${opts.imbalanceRatio}x the ask one level up; | = value area (${opts.valueArea * 100}%)\n`);
+    for (const c of candles) console.log(`${ladderLines(footprintLadder(c, lot), opts.timeframe).join('\n')}\n`);
+    return;
+  }  console.log(
     table(
-      ['open (UTC)', 'open', 'high', 'low', 'close', 'volume', 'delta', 'min delta', 'max delta', 'trades', 'POC', 'VAL', 'VAH', 'stacked bid', 'stacked ask'],
+      ['open (UTC)', 'open', 'high', 'low', 'close', 'volume', 'delta', 'min delta', 'max delta', 'trades', 'POC', 'VAL', 'VAH', 'stacked imbalances'],
       candles.map((c) => [
         isoTime(c.open_time_ms), px(c.open), px(c.high), px(c.low), px(c.close), qtyText(c.volume), qtyText(c.delta), qtyText(c.min_delta), qtyText(c.max_delta),
-        String(c.trades), px(c.poc), px(c.val), px(c.vah), String(c.stacked_bid.length), String(c.stacked_ask.length),
+        String(c.trades), px(c.poc), px(c.val), px(c.vah), footprintStacks(c).map((st) => stackText(st, dec)).join('; ') || '-',
       ]),
     ),
   );
+}
+
+/**
+ * The finest lot of the markets in base units, so every venue's sizes round to something it could
+ * trade; undefined when a market is unknown or inverse (its lot is in USD, not base units).
+ */
+export function registryLot(markets: readonly [Venue, string][]): number | undefined {
+  const registry = loadBundledInstruments();
+  let lot = Infinity;
+  for (const [venue, symbol] of markets) {
+    const inst = registry.get(venue, symbol);
+    if (!inst || inst.contractType === 'inverse') return undefined;
+    lot = Math.min(lot, scale(inst.lotSize, inst.contractValue));
+  }
+  return Number.isFinite(lot) ? lot : undefined;
 }
 
 /** The (venue, symbol) pairs that have stored trades. */

@@ -21,6 +21,10 @@ interface FootprintCliOpts extends HomeOpts {
   json?: boolean;
   imbalanceRatio: string;
   imbalanceVolume?: string;
+  imbalanceNotional?: string;
+  emptyOpposite: string;
+  imbalanceEdges?: boolean;
+  ladder?: boolean;
   stackedRange: string;
   valueArea: string;
 }
@@ -44,7 +48,13 @@ export function registerFootprint(program: Command): void {
       .option('--from <time>', 'from this time, inclusive, UTC unless a zone follows (native mode)')
       .option('--to <time>', 'up to this time, exclusive (native mode)')
       .option('--imbalance-ratio <r>', 'diagonal imbalance ratio', '3')
-      .option('--imbalance-volume <v>', 'minimum volume for an imbalance (default 0; freqtrade mode 1, as its docs)')
+      .option('--imbalance-volume <v>', 'minimum volume (base units) for an imbalance (default 0; freqtrade mode 1, as its docs)')
+      // The default is the operator's (DEFAULT_IMBALANCE_NOTIONAL), not imported: registering a
+      // command loads no feature code.
+      .option('--imbalance-notional <quote>', 'minimum notional (volume x price, quote units) for an imbalance (native mode; default 5000)')
+      .option('--empty-opposite <v>', "what an empty diagonal level counts as: 'skip' (never an imbalance against it) or a volume, e.g. the lot (native mode)", 'skip')
+      .option('--imbalance-edges', "compare the candle's edge levels too, against --empty-opposite (native mode)")
+      .option('--ladder', 'print each candle as a ladder: bid x ask per level, imbalances, POC, value area, stacks as price ranges (native mode)')
       .option('--stacked-range <n>', 'consecutive imbalanced levels that make a stack', '3')
       .option('--value-area <share>', 'value area share of volume (native mode)', '0.7')
       .option('--json', 'print JSON (native mode)')
@@ -57,7 +67,11 @@ export function registerFootprint(program: Command): void {
       'after',
       `
 Native mode reads trades from the store (all venues of the market merged, or --venues); levels
-are multiples of the instrument's tick. Definitions: docs/FEATURES.md.
+are multiples of the instrument's tick. A level is imbalanced when its ask is >= ratio x the bid
+one level down (its bid >= ratio x the ask one level up), as Sierra Chart and ATAS flag them: never
+against an empty level or at the candle's edge, and only with >= --imbalance-notional of volume.
+--ladder prints the footprint itself, prices rounded to the tick and sizes to the lot.
+Definitions: docs/FEATURES.md.
 
 freqtrade mode reproduces freqtrade's populate_dataframe_with_trades (late-2024) bit for bit,
 quirks included (listed in docs/FEATURES.md), and writes {"candles":[...]}. It reads the trades
@@ -66,6 +80,7 @@ files freqtrade itself keeps in its data folder (user_data/data/<exchange>/[futu
 
 Examples:
   $ orderflow footprint --symbol BTCUSDT --venues binance --timeframe 5m --level-ticks 10
+  $ orderflow footprint --symbol BTCUSDT --venues binance --from 2024-08-08T23:56Z --to 2024-08-08T23:58Z --ladder
   $ orderflow footprint --symbol AKT --timeframe 1h --json > akt-footprint.json
   $ orderflow footprint --compat freqtrade --input examples/trades.csv --timeframe 1m --scale 0.5 \\
       --imbalance-ratio 3 --imbalance-volume 1 --stacked-range 3 --out result.json
@@ -96,6 +111,9 @@ Examples:
         levelTicks: number(opts.levelTicks, '--level-ticks'), tick: opts.tick === undefined ? undefined : number(opts.tick, '--tick'),
         from: opts.from, to: opts.to, json: opts.json, imbalanceRatio, imbalanceVolume, stackedRange,
         valueArea: number(opts.valueArea, '--value-area'),
+        imbalanceNotional: opts.imbalanceNotional === undefined ? undefined : number(opts.imbalanceNotional, '--imbalance-notional'),
+        emptyOpposite: opts.emptyOpposite === 'skip' ? undefined : number(opts.emptyOpposite, '--empty-opposite'),
+        imbalanceEdges: opts.imbalanceEdges === true, ladder: opts.ladder === true,
       });
     });
 }

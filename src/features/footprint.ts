@@ -6,7 +6,8 @@
  * levelTicks)` (exact in integers, so a price on the tick grid never lands on a level by float
  * noise: 100.1 / 0.2 is 500.49999999999994, but 1001 / 2 is 500.5). Per level: aggressive buy
  * ("ask") and sell ("bid") volume and trade counts. Per candle: OHLC, volumes, delta, min/max
- * running delta, diagonal imbalances, stacked imbalances, POC and value area.
+ * running delta, diagonal imbalances (as Sierra Chart / ATAS flag them: never against an empty
+ * level or at the candle's edge, never on a thin level), stacked imbalances, POC and value area.
  *
  * Levels are dense typed arrays from the candle's lowest to its highest level (empty levels
  * inside the range are zeros), so no object is made per trade or per level.
@@ -22,8 +23,25 @@ export interface FootprintOptions {
   readonly levelTicks?: number;
   /** A side is imbalanced when its volume is >= ratio x the diagonal opposite volume. Default 3. */
   readonly imbalanceRatio?: number;
-  /** ... and at least this volume (base units). Default 0. */
+  /** ... and at least this volume (base units). Default 0 (the notional minimum applies). */
   readonly imbalanceVolume?: number;
+  /**
+   * ... and at least this notional (volume x level price, quote units). Default
+   * DEFAULT_IMBALANCE_NOTIONAL: one threshold that means the same on BTC and on a $2 coin.
+   */
+  readonly imbalanceNotional?: number;
+  /**
+   * What an empty diagonal opposite level counts as. Default undefined: a level facing an empty
+   * one is never imbalanced (a ratio against nothing says nothing). A number (e.g. the lot) is
+   * compared with instead, the "zero counts as one lot" convention.
+   */
+  readonly emptyOpposite?: number;
+  /**
+   * Whether the candle's edge levels take part: the ask at the lowest level and the bid at the
+   * highest have no diagonal level inside the candle. Default false (skipped); true compares them
+   * with `emptyOpposite` (so only when that is set).
+   */
+  readonly imbalanceEdges?: boolean;
   /** Stacked imbalance: at least this many consecutive imbalanced levels on one side. Default 3. */
   readonly stackedRange?: number;
   /** Value-area share of the candle's volume, (0, 1]. Default 0.7. */
@@ -89,11 +107,14 @@ export interface FootprintLevels {
   readonly sellVolume: Float64Array;
   readonly buyTrades: Uint32Array;
   readonly sellTrades: Uint32Array;
-  /** 1 where the ask side is imbalanced: buy at k >= ratio x sell at k-1. */
+  /** 1 where the ask side is imbalanced: buy at k >= ratio x sell at k-1 (see finish for the filters). */
   readonly askImbalance: Uint8Array;
   /** 1 where the bid side is imbalanced: sell at k >= ratio x buy at k+1. */
   readonly bidImbalance: Uint8Array;
 }
+
+/** Default minimum notional of an imbalanced side (quote units, e.g. USDT). */
+export const DEFAULT_IMBALANCE_NOTIONAL = 5000;
 
 /** Wider candles than this many levels are refused: a bad print or a level size far too small. */
 export const MAX_LEVELS = 1 << 22;
@@ -106,6 +127,10 @@ interface Params {
   readonly levelSize: number;
   readonly ratio: number;
   readonly minVolume: number;
+  readonly minNotional: number;
+  /** What an empty opposite level counts as; NaN = never imbalanced against it. */
+  readonly empty: number;
+  readonly edges: boolean;
   readonly stacked: number;
   readonly valueArea: number;
   readonly decimals: number;
@@ -119,6 +144,9 @@ function params(o: FootprintOptions): Params {
     levelSize: Number((o.tick * (o.levelTicks ?? 1)).toFixed(decimalsOf(o.tick))),
     ratio: o.imbalanceRatio ?? 3,
     minVolume: o.imbalanceVolume ?? 0,
+    minNotional: o.imbalanceNotional ?? DEFAULT_IMBALANCE_NOTIONAL,
+    empty: o.emptyOpposite ?? NaN,
+    edges: o.imbalanceEdges ?? false,
     stacked: o.stackedRange ?? 3,
     valueArea: o.valueArea ?? 0.7,
     decimals: decimalsOf(o.tick),
@@ -128,6 +156,8 @@ function params(o: FootprintOptions): Params {
   if (!(Number.isInteger(p.levelTicks) && p.levelTicks >= 1)) throw new RangeError(`footprint: levelTicks must be a whole number >= 1, got ${p.levelTicks}`);
   if (!(p.ratio > 0)) throw new RangeError(`footprint: imbalanceRatio must be > 0, got ${p.ratio}`);
   if (!(p.minVolume >= 0)) throw new RangeError(`footprint: imbalanceVolume must be >= 0, got ${p.minVolume}`);
+  if (!(p.minNotional >= 0)) throw new RangeError(`footprint: imbalanceNotional must be >= 0, got ${p.minNotional}`);
+  if (o.emptyOpposite !== undefined && !(o.emptyOpposite >= 0 && Number.isFinite(o.emptyOpposite))) throw new RangeError(`footprint: emptyOpposite must be a volume >= 0 or unset, got ${o.emptyOpposite}`);
   if (!(Number.isInteger(p.stacked) && p.stacked >= 1)) throw new RangeError(`footprint: stackedRange must be a whole number >= 1, got ${p.stacked}`);
   if (!(p.valueArea > 0 && p.valueArea <= 1)) throw new RangeError(`footprint: valueArea must be in (0, 1], got ${p.valueArea}`);
   return p;
@@ -177,11 +207,22 @@ function finish(p: Params, t: CandleTotals, lowIndex: number, buyV: Float64Array
   const n = buyV.length;
   const askImb = new Uint8Array(n);
   const bidImb = new Uint8Array(n);
+  // Diagonal: the ask at k against the bid one level down, the bid at k against the ask one level
+  // up. An opposite of 0 (an empty level, or beyond the edge when edges are on) counts as
+  // p.empty; NaN there fails every comparison, so nothing is flagged against an empty level.
+  const levelSize = p.tick * p.levelTicks;
   for (let k = 0; k < n; k++) {
+    const px = (lowIndex + k) * levelSize;
     const a = buyV[k];
-    if (a > 0 && a >= p.minVolume && a >= p.ratio * (k > 0 ? sellV[k - 1] : 0)) askImb[k] = 1;
+    if (a > 0 && a >= p.minVolume && a * px >= p.minNotional && (k > 0 || p.edges)) {
+      const o = k > 0 ? sellV[k - 1] : 0;
+      if (a >= p.ratio * (o > 0 ? o : p.empty)) askImb[k] = 1;
+    }
     const b = sellV[k];
-    if (b > 0 && b >= p.minVolume && b >= p.ratio * (k < n - 1 ? buyV[k + 1] : 0)) bidImb[k] = 1;
+    if (b > 0 && b >= p.minVolume && b * px >= p.minNotional && (k < n - 1 || p.edges)) {
+      const o = k < n - 1 ? buyV[k + 1] : 0;
+      if (b >= p.ratio * (o > 0 ? o : p.empty)) bidImb[k] = 1;
+    }
   }
   const stack = (flags: Uint8Array): StackedRun[] => {
     const runs: StackedRun[] = [];

@@ -101,4 +101,44 @@ describe('orderflow footprint (native)', () => {
     await assert.rejects(runNativeFootprint({ ...FP, tick: 0.01, levelTicks: 0 }), (e: unknown) => e instanceof UsageError && /--level-ticks/.test(e.message));
     await assert.rejects(runNativeFootprint({ ...FP, tick: 0.01, valueArea: 70 }), (e: unknown) => e instanceof UsageError && /--value-area/.test(e.message));
   });
+
+  it('--ladder prints every candle as bid x ask per level from the top, and stacks as price ranges', async () => {
+    // Thin spot minutes: without the notional minimum and with runs of 2, so that a stack forms.
+    const text = await captured(() => runNativeFootprint({ ...FP, tick: 0.01, stackedRange: 2, ladder: true, imbalanceNotional: 0 }));
+    const lines = text.split('\n');
+    const headers = lines.filter((l) => /^2026-01-01 00:\d\d:00 UTC 1m {2}O [\d,]+\.\d\d {2}H /.test(l));
+    assert.equal(headers.length, 13);
+    const levels = lines.filter((l) => /^[| ] {1,}[\d,]+\.\d\d /.test(l));
+    assert.ok(levels.length > 13);
+    for (const l of levels) assert.match(l, /^[| ] +\d{2},\d{3}\.\d0 +[\d.]+[* ] x +[\d.]+\*? ?( POC| VAH| VAL| POC VAH| POC VAL| VAH VAL| POC VAH VAL)?$/);
+    const stacks = lines.filter((l) => /stack/.test(l) && !/^no /.test(l));
+    assert.ok(stacks.length > 0);
+    for (const l of stacks) {
+      const m = /^(ask|bid) stack ([\d,]+\.\d\d)(?:-([\d,]+\.\d\d))? \((\d+) levels\)$/.exec(l);
+      assert.ok(m, l);
+      const [low, high] = [m[2], m[3] ?? m[2]].map((x) => Number(x.replace(/,/g, '')));
+      assert.ok(Math.abs((high - low) / 0.1 + 1 - Number(m[4])) < 1e-9, l);
+    }
+    // The table names the same ranges, not counts.
+    const table = await captured(() => runNativeFootprint({ ...FP, tick: 0.01, stackedRange: 2, imbalanceNotional: 0 }));
+    for (const l of stacks) assert.ok(table.includes(l), l);
+  });
+
+  it('--ladder --json: the same levels and stacks, as numbers', async () => {
+    const out = JSON.parse(await captured(() => runNativeFootprint({ ...FP, tick: 0.01, stackedRange: 2, ladder: true, json: true, imbalanceNotional: 0 }))) as { candles: { volume: number; levels: { price: number; bid: number; ask: number }[]; stacks: { side: string; low: number; high: number; levels: number }[] }[] };
+    assert.equal(out.candles.length, 13);
+    let stacks = 0;
+    for (const c of out.candles) {
+      assert.ok(Math.abs(c.levels.reduce((s, l) => s + l.bid + l.ask, 0) - c.volume) < 1e-6);
+      for (let i = 1; i < c.levels.length; i++) assert.ok(Math.abs(c.levels[i - 1].price - c.levels[i].price - 0.1) < 1e-9, 'one row per level, highest first');
+      for (const st of c.stacks) assert.ok(st.low <= st.high && ['ask', 'bid'].includes(st.side));
+      stacks += c.stacks.length;
+    }
+    assert.ok(stacks > 0);
+  });
+
+  it('rejects a negative notional minimum or empty-level volume, naming the option', async () => {
+    await assert.rejects(runNativeFootprint({ ...FP, tick: 0.01, imbalanceNotional: -1 }), (e: unknown) => e instanceof UsageError && /--imbalance-notional/.test(e.message));
+    await assert.rejects(runNativeFootprint({ ...FP, tick: 0.01, emptyOpposite: -1 }), (e: unknown) => e instanceof UsageError && /--empty-opposite/.test(e.message));
+  });
 });
