@@ -75,6 +75,16 @@ describe('command table', () => {
   });
 });
 
+describe('help that states a default', () => {
+  it('footprint --help gives the minimum imbalance notional the operator uses', async () => {
+    const { DEFAULT_IMBALANCE_NOTIONAL } = await import('../../src/features/footprint.ts');
+    const program = new Command('orderflow');
+    (await COMMANDS.find((c) => c.name === 'footprint')!.load())(program);
+    const help = program.commands[0].helpInformation().replace(/\s+/g, ' ');
+    assert.match(help, new RegExp(`--imbalance-notional <quote> .*default ${DEFAULT_IMBALANCE_NOTIONAL}\\)`));
+  });
+});
+
 describe('dist build', () => {
   it('bundles the CLI so that the compiled program prints the same help as the sources and runs', async () => {
     // Inside the checkout so that external packages resolve from its node_modules.
