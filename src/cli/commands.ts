@@ -86,13 +86,13 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'divergence',
     args: '',
-    description: 'delta divergence: persistent one-sided aggressive flow while price stays flat or goes the other way',
+    description: 'delta divergence: persistent one-sided aggressive flow while price stays flat',
     load: async () => (await import('./divergence.ts')).registerDivergence,
   },
   {
     name: 'venues',
     args: '',
-    description: 'cross-venue corroboration: do Binance, OKX and Bybit flows agree? score in [-1, 1], disagree flag, lead-lag',
+    description: 'cross-venue corroboration: do Binance, OKX and Bybit flows agree? score in [-1, 1] (n/a under two venues), disagree flag, lead-lag',
     load: async () => (await import('./venues.ts')).registerVenues,
   },
   {

@@ -24,7 +24,7 @@ export function registerVenues(program: Command): void {
   homeOption(
     program
       .command('venues')
-      .description('cross-venue corroboration: do Binance, OKX and Bybit flows agree? score in [-1, 1], disagree flag, lead-lag')
+      .description('cross-venue corroboration: do Binance, OKX and Bybit flows agree? score in [-1, 1] (n/a under two venues), disagree flag, lead-lag')
       .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
       .option('--venues <list>', 'comma-separated venues to compare (default binance,okx,bybit)')
       .option('--timeframe <tf>', 'window length', '5m')
