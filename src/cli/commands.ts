@@ -104,7 +104,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'book',
     args: '',
-    description: 'walls in the stored order book and what became of them: pulled (bait), consumed, resting; imbalance near the touch',
+    description: 'walls in the stored order book and what became of them: bait (pulled as price came), pulled, consumed, resting; imbalance near the touch',
     load: async () => (await import('./book.ts')).registerBook,
   },
   {
