@@ -424,6 +424,7 @@ describe('book and bait on the Bybit orderbook.200 capture', () => {
     const instruments = loadBundledInstruments();
     const found: Record<string, Record<string, number>> = {};
     const dustRule: Record<string, Record<string, number>> = {};
+    let btcDust = 0;
     const tally = (walls: readonly WallEvent[]) => {
       const by: Record<string, number> = {};
       for (const w of walls) by[w.outcome] = (by[w.outcome] ?? 0) + 1;
@@ -447,7 +448,9 @@ describe('book and bait on the Bybit orderbook.200 capture', () => {
       }
       found[symbol] = tally(r.walls);
       // The old rule (5x the median level near the touch, nothing else) on the same data.
-      dustRule[symbol] = tally(bookBait(book, trades, { tick, minWallNotional: 0, minDepthShare: 0 }).walls);
+      const medianOnly = bookBait(book, trades, { tick, minWallNotional: 0, minDepthShare: 0 }).walls;
+      dustRule[symbol] = tally(medianOnly);
+      if (symbol === 'BTCUSDT') btcDust = medianOnly.filter((w) => w.peak < 0.1).length;
       if (symbol === 'BTCUSDT') {
         // Every BTC wall is at least 2 BTC; the old rule's smallest were 0.02-0.04 BTC.
         assert.ok(r.walls.every((w) => w.size >= 2), JSON.stringify(r.walls.map((w) => w.size)));
@@ -463,8 +466,9 @@ describe('book and bait on the Bybit orderbook.200 capture', () => {
       SOLUSDT: {},
       DOGEUSDT: {},
     });
-    // Without the size floors: 52 BTC walls, most of them dust 16-27 ticks away "pulled" (the
+    // Without the size floors: 52 BTC walls, 25 of them never above 0.1 BTC, 39 "pulled" (the
     // issue's figure); the approach rule alone already clears them of being bait.
     assert.deepEqual(dustRule.BTCUSDT, { pulled: 39, consumed: 1, resting: 12 });
+    assert.equal(btcDust, 25);
   });
 });
