@@ -57,8 +57,8 @@ export function registerBook(program: Command): void {
 Resting depth is often bait: imbalance alone is never a signal. A wall must be large against the
 typical level, in notional, and against the depth near the touch (dust 5x a median of dust is
 not a wall). One that vanishes without trades at its price is "bait" when price was coming to it
-(its touch within --bait-distance and closer than --approach before), else "pulled"; one traded
-through is "consumed". Definitions and limits: docs/FEATURES.md ("Book and bait").
+(its touch within --bait-distance of it, and closer than it was --approach before), else
+"pulled"; one traded through is "consumed". Definitions and limits: docs/FEATURES.md ("Book and bait").
 
 Examples:
   $ orderflow book --symbol BTCUSDT --venue bybit
