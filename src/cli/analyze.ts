@@ -257,7 +257,7 @@ function printSummary(
   if (books.length === 0) rows.push(['book', '0', 'no book stored']);
   for (const b of books) {
     const n = (x: string) => b.walls.filter((w) => w.outcome === x).length;
-    rows.push([`book ${b.venue}`, String(b.walls.length), `walls pulled ${n('pulled')}, consumed ${n('consumed')}, resting ${n('resting')}; mean imbalance ${Number.isFinite(b.meanImbalance) ? b.meanImbalance.toFixed(3) : '-'}`]);
+    rows.push([`book ${b.venue}`, String(b.walls.length), `walls bait ${n('bait')}, pulled ${n('pulled')}, consumed ${n('consumed')}, resting ${n('resting')}; mean imbalance ${Number.isFinite(b.meanImbalance) ? b.meanImbalance.toFixed(3) : '-'}`]);
   }
   console.log(`analysis of ${what}: ${trades} trades\n`);
   console.log(table(['operator', 'outputs', 'summary'], rows));

@@ -86,13 +86,13 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'divergence',
     args: '',
-    description: 'delta divergence: persistent one-sided aggressive flow while price stays flat or goes the other way',
+    description: 'delta divergence: persistent one-sided aggressive flow while price stays flat',
     load: async () => (await import('./divergence.ts')).registerDivergence,
   },
   {
     name: 'venues',
     args: '',
-    description: 'cross-venue corroboration: do Binance, OKX and Bybit flows agree? score in [-1, 1], disagree flag, lead-lag',
+    description: 'cross-venue corroboration: do Binance, OKX and Bybit flows agree? score in [-1, 1] (n/a under two venues), disagree flag, lead-lag',
     load: async () => (await import('./venues.ts')).registerVenues,
   },
   {
@@ -104,7 +104,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'book',
     args: '',
-    description: 'walls in the stored order book and what became of them: pulled (bait), consumed, resting; imbalance near the touch',
+    description: 'walls in the stored order book and what became of them: bait (pulled as price came), pulled, consumed, resting; imbalance near the touch',
     load: async () => (await import('./book.ts')).registerBook,
   },
   {

@@ -1,6 +1,6 @@
 /** `orderflow divergence`: CVD vs price divergence events on stored trades (docs/FEATURES.md). */
 import type { Command } from 'commander';
-import { DEFAULT_DIVERGENCE_TIMEFRAMES, DivergenceOperator, type DivergenceEvent } from '../features/divergence.ts';
+import { DEFAULT_DIVERGENCE_TIMEFRAMES, DEFAULT_PRICE_BAND, DivergenceOperator, type DivergenceEvent } from '../features/divergence.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
 import { homeOption, type HomeOpts } from './common.ts';
 import { feedStoredTrades } from './feed.ts';
@@ -17,6 +17,7 @@ interface DivergenceOpts extends HomeOpts {
   lookback: string;
   k: string;
   minShare: string;
+  priceBand: string;
   from?: string;
   to?: string;
   json?: boolean;
@@ -28,7 +29,7 @@ export function registerDivergence(program: Command): void {
   homeOption(
     program
       .command('divergence')
-      .description('delta divergence: persistent one-sided aggressive flow while price stays flat or goes the other way')
+      .description('delta divergence: persistent one-sided aggressive flow while price stays flat')
       .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
       .option('--venues <list>', 'comma-separated venues, merged (default binance,okx,bybit)')
       .option('--timeframes <list>', 'bar lengths to watch', TF_TEXT)
@@ -36,6 +37,7 @@ export function registerDivergence(program: Command): void {
       .option('--lookback <bars>', 'bars of history that set the z-score scale (also the warm-up)', '100')
       .option('--k <z>', 'minimum CVD z-score of the window', '1.5')
       .option('--min-share <share>', 'minimum share of window bars whose delta has the event sign', '0.65')
+      .option('--price-band <z>', 'price is flat when the window return is within this many z either way', String(DEFAULT_PRICE_BAND))
       .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--json', 'print {"events":[...]} (NaN as null)'),
@@ -62,6 +64,7 @@ Examples:
           warmup: numberOpt(opts.lookback, '--lookback'),
           k: numberOpt(opts.k, '--k'),
           minShare: numberOpt(opts.minShare, '--min-share'),
+          priceBand: numberOpt(opts.priceBand, '--price-band'),
         },
         (e) => events.push(e),
       );

@@ -24,7 +24,7 @@ export function registerVenues(program: Command): void {
   homeOption(
     program
       .command('venues')
-      .description('cross-venue corroboration: do Binance, OKX and Bybit flows agree? score in [-1, 1], disagree flag, lead-lag')
+      .description('cross-venue corroboration: do Binance, OKX and Bybit flows agree? score in [-1, 1] (n/a under two venues), disagree flag, lead-lag')
       .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
       .option('--venues <list>', 'comma-separated venues to compare (default binance,okx,bybit)')
       .option('--timeframe <tf>', 'window length', '5m')
@@ -38,8 +38,9 @@ export function registerVenues(program: Command): void {
     .addHelpText(
       'after',
       `
-A window's result is known at its close and uses only its own trades. With one material venue
-the score is that venue's sign: check how many venues took part before calling it corroborated.
+A window's result is known at its close and uses only its own trades. A venue is material when
+its share of the window's volume is at least --min-share; with fewer than two material venues
+there is nothing to corroborate and the score is n/a (null in JSON).
 Definitions: docs/FEATURES.md ("Cross-venue corroboration").
 
 Examples:
@@ -72,7 +73,7 @@ Examples:
         windows.map((w) => [
           isoTime(w.ts),
           w.venues.filter((v) => v.material).map((v) => `${v.venue}${v.sign > 0 ? '+' : v.sign < 0 ? '-' : '='}`).join(' '),
-          fmt(w.agreement), fmt(w.correlation), fmt(w.score), w.disagree ? 'YES' : '',
+          fmt(w.agreement), fmt(w.correlation), w.score === null ? 'n/a' : fmt(w.score), w.disagree ? 'YES' : '',
           w.lead_lag.filter((l) => l.leader).map((l) => `${l.leader} by ${Math.abs(l.lag)}`).join(', '),
         ]),
       ));

@@ -124,7 +124,7 @@ export const configSchema = z
         requireLargeFlow: z.boolean().default(true),
         /** Skip when the last closed 5m cross-venue window flags disagreement. */
         vetoOnVenueDisagree: z.boolean().default(true),
-        /** Skip when the book near the touch on the trade's side shows only pulled walls (bait) lately. */
+        /** Skip when walls on the trade's side were lately pulled as price came to them (bait) and none was consumed. */
         vetoOnBaitOnly: z.boolean().default(true),
         /** Per session rules, by session name (Asia, Europe, US by default). */
         sessions: z.record(z.string(), sessionRule).default({}),

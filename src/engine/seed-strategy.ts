@@ -7,7 +7,8 @@
  *   does not lift price meets passive sellers, so short; 'follow' trades with the flow).
  * - Weighted by large prints: the last closed 1h size-weighted delta must not oppose the trade.
  * - Vetoes: the last 5m cross-venue window flags disagreement; or the execution venue's book
- *   showed its "support" to be bait lately (walls on the trade's side pulled, none held).
+ *   showed its "support" to be bait lately (walls on the trade's side pulled as price came to
+ *   them, none held).
  * - Sessions: per-session enable, size multiplier and absorption threshold multiplier.
  * - Exits: stop beyond the zone's far edge (+ buffer) or a fixed distance for divergence
  *   entries; target at targetR x the stop distance; time stop.
@@ -39,7 +40,7 @@ export function seedStrategy(config: BacktestConfig): Strategy {
       if (c.entry.vetoOnBaitOnly && f.hasBook) {
         const mySide = s.direction === 'long' ? 'bid' : 'ask';
         const walls = f.recentWalls.filter((w) => w.side === mySide);
-        if (walls.some((w) => w.outcome === 'pulled') && !walls.some((w) => w.outcome === 'consumed')) return 'bait: walls on our side pulled, none held';
+        if (walls.some((w) => w.outcome === 'bait') && !walls.some((w) => w.outcome === 'consumed')) return 'bait: walls on our side pulled as price came, none held';
       }
       const ref = ctx.lastPrice;
       if (!Number.isFinite(ref)) return 'no price yet';

@@ -7,13 +7,18 @@
  *
  * - **imbalance near the touch**: (bid qty - ask qty) / (bid qty + ask qty) over the best N levels
  *   (or N ticks) of each side, after every book message or once per time bucket;
- * - **walls and what became of them**: a level near the touch whose size is at least `wallMultiple`
- *   x the typical level size (rolling median of visible sizes near the touch) is tracked from the
- *   message it appears in. When it vanishes, or falls below (1 - pullFraction) of its peak, the
- *   operator waits `graceMs` for the trades that explain it, then emits `consumed` (aggressive
- *   trades at its price account for the removed size, within `consumeTolerance`) or `pulled`
- *   (they do not: bait / spoof). Walls still standing when the stream ends, a snapshot replaces
- *   the book, or the tracking capacity is exceeded are emitted as `resting`.
+ * - **walls and what became of them**: a level near the touch that is large on three counts is
+ *   tracked from the message it appears in: at least `wallMultiple` x the typical level size
+ *   (rolling median of visible sizes near the touch), a notional of at least `minWallNotional`,
+ *   and at least `minDepthShare` of its side's visible depth near the touch. The last two keep
+ *   dust out: where most levels hold a few lots, the median is dust and 5x dust is still dust.
+ *   When a wall vanishes, or falls below (1 - pullFraction) of its peak, the operator waits
+ *   `graceMs` for the trades that explain it, then emits `consumed` (aggressive trades at its
+ *   price account for the removed size, within `consumeTolerance`), `bait` (not consumed, and
+ *   pulled while price was approaching it: its touch within `baitDistanceBps` and at least one
+ *   tick closer than `approachMs` before) or `pulled` (removed otherwise: requotes, price moving
+ *   away). Walls still standing when the stream ends, a snapshot replaces the book, or the
+ *   tracking capacity is exceeded are emitted as `resting`.
  *
  * Causality: an output stamped `ts` depends only on book messages and trades with ts <= `ts`. A
  * decision due at `d` is taken when an input later than `d` arrives, or on `advanceTo(t >= d)`.
@@ -181,6 +186,71 @@ export class L2Book {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Where a side's touch stood lately (bounded by the approach window)
+
+/**
+ * A side's touch (tick index, NaN when empty) after each book message that changed it, kept back
+ * to the last change at or before the pruning cutoff: enough to answer "where was the touch at t"
+ * for any t >= cutoff. Typed arrays compacted in place; grows only with the number of touch
+ * changes inside the window.
+ */
+export class TouchHistory {
+  private ts = new Float64Array(16);
+  private idx = new Float64Array(16);
+  private start = 0;
+  private end = 0;
+
+  /** The touch after a message at `ts`; entries superseded before `cutoff` are dropped. */
+  record(ts: number, index: number, cutoff: number): void {
+    const last = this.end - 1;
+    if (last >= this.start && (this.idx[last] === index || (index !== index && this.idx[last] !== this.idx[last]))) {
+      this.prune(cutoff);
+      return;
+    }
+    if (this.end === this.ts.length) {
+      const n = this.end - this.start;
+      if (this.start > 0 && n < this.ts.length / 2) {
+        this.ts.copyWithin(0, this.start, this.end);
+        this.idx.copyWithin(0, this.start, this.end);
+      } else {
+        const ts2 = new Float64Array(this.ts.length * 2);
+        const idx2 = new Float64Array(this.ts.length * 2);
+        ts2.set(this.ts.subarray(this.start, this.end));
+        idx2.set(this.idx.subarray(this.start, this.end));
+        this.ts = ts2;
+        this.idx = idx2;
+      }
+      this.start = 0;
+      this.end = n;
+    }
+    this.ts[this.end] = ts;
+    this.idx[this.end] = index;
+    this.end++;
+    this.prune(cutoff);
+  }
+
+  private prune(cutoff: number): void {
+    while (this.end - this.start >= 2 && this.ts[this.start + 1] <= cutoff) this.start++;
+  }
+
+  /** The touch as of `t` (after every message with ts <= t); NaN before the first record. */
+  at(t: number): number {
+    let lo = this.start;
+    let hi = this.end;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.ts[mid] <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > this.start ? this.idx[lo - 1] : NaN;
+  }
+
+  get size(): number {
+    return this.end - this.start;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Rolling median of level sizes (bounded memory)
 
 /** Median of the last `window` values: a ring of arrivals plus the same values kept sorted. */
@@ -270,6 +340,14 @@ export interface BookBaitOptions {
   readonly wallLevels?: number;
   /** A wall is a level >= this multiple of the typical level size. Default 5. */
   readonly wallMultiple?: number;
+  /** ... with a notional (qty x price, quote units) of at least this. Default 25 000. */
+  readonly minWallNotional?: number;
+  /** ... holding at least this share of its side's depth over the best `wallLevels` levels (itself included), [0, 1]. Default 0.2. */
+  readonly minDepthShare?: number;
+  /** A pulled wall is bait only when its side's touch was within this many bps of it when it went. Default 10. */
+  readonly baitDistanceBps?: number;
+  /** ... and that touch had come at least one tick closer since this long before (or since the wall appeared), ms. Default 10 000. */
+  readonly approachMs?: number;
   /** Level-size samples in the rolling median. Default 2000. */
   readonly typicalWindow?: number;
   /** No wall is detected before the median holds this many samples. Default 200. */
@@ -304,7 +382,12 @@ export interface ImbalanceSample {
 }
 
 export type WallSide = 'bid' | 'ask';
-export type WallOutcome = 'pulled' | 'consumed' | 'resting';
+/**
+ * `bait`: removed without the trades to explain it while price was approaching it; `pulled`:
+ * removed without those trades otherwise (price still or moving away: requotes, a stale order
+ * left behind); `consumed`: traded through; `resting`: still standing.
+ */
+export type WallOutcome = 'bait' | 'pulled' | 'consumed' | 'resting';
 /**
  * Why a wall's tracking ended: `vanished` (level deleted), `shrunk` (fell below (1 - pullFraction)
  * x peak), and for `resting`: `end` (flush), `snapshot` (a snapshot replaced the book), `evicted`
@@ -332,6 +415,10 @@ export interface WallEvent {
   /** Typical level size (rolling median) when it appeared, and size / typical. */
   readonly typicalSize: number;
   readonly multiple: number;
+  /** size x price, quote units. */
+  readonly notional: number;
+  /** size / its side's depth over the best `wallLevels` levels when it appeared. */
+  readonly depthShare: number;
   readonly firstSeenTs: number;
   /** When the level vanished or shrank (or the stream ended, etc.). */
   readonly endTs: number;
@@ -340,6 +427,11 @@ export interface WallEvent {
   /** Ticks from its own side's touch (0 = at the touch) when it appeared, and just before it ended. */
   readonly distanceAtAppear: number;
   readonly distanceAtEnd: number;
+  /**
+   * Ticks its touch came closer over the `approachMs` before the end (or since it appeared, if
+   * later): > 0 price was approaching it, < 0 moving away. NaN when a side was empty.
+   */
+  readonly approachTicks: number;
 }
 
 /** A wall being tracked (read-only view for callers). */
@@ -362,6 +454,7 @@ interface Wall {
   peak: number;
   traded: number;
   typical: number;
+  depthShare: number;
   firstSeen: number;
   distAppear: number;
   /** Set once it ended (pending a decision). */
@@ -370,6 +463,7 @@ interface Wall {
   endTs: number;
   remaining: number;
   distEnd: number;
+  approach: number;
   due: number;
 }
 
@@ -381,6 +475,10 @@ interface Params {
   readonly bucket: number;
   readonly wallLevels: number;
   readonly multiple: number;
+  readonly minNotional: number;
+  readonly minShare: number;
+  readonly baitBps: number;
+  readonly approachMs: number;
   readonly window: number;
   readonly minSamples: number;
   readonly pullFraction: number;
@@ -388,6 +486,15 @@ interface Params {
   readonly grace: number;
   readonly maxWalls: number;
 }
+
+/** Wall defaults (the command's help prints them). */
+export const WALL_DEFAULTS = {
+  wallMultiple: 5,
+  minWallNotional: 25_000,
+  minDepthShare: 0.2,
+  baitDistanceBps: 10,
+  approachMs: 10_000,
+} as const;
 
 function params(o: BookBaitOptions): Params {
   const p: Params = {
@@ -397,7 +504,11 @@ function params(o: BookBaitOptions): Params {
     imbTicks: o.imbalanceTicks ?? NaN,
     bucket: o.imbalanceBucketMs ?? 0,
     wallLevels: o.wallLevels ?? 10,
-    multiple: o.wallMultiple ?? 5,
+    multiple: o.wallMultiple ?? WALL_DEFAULTS.wallMultiple,
+    minNotional: o.minWallNotional ?? WALL_DEFAULTS.minWallNotional,
+    minShare: o.minDepthShare ?? WALL_DEFAULTS.minDepthShare,
+    baitBps: o.baitDistanceBps ?? WALL_DEFAULTS.baitDistanceBps,
+    approachMs: o.approachMs ?? WALL_DEFAULTS.approachMs,
     window: o.typicalWindow ?? 2000,
     minSamples: o.minTypicalSamples ?? 200,
     pullFraction: o.pullFraction ?? 0.7,
@@ -414,6 +525,10 @@ function params(o: BookBaitOptions): Params {
   if (!(p.bucket >= 0) || !Number.isFinite(p.bucket)) throw new RangeError(`book: imbalanceBucketMs must be >= 0, got ${p.bucket}`);
   whole('wallLevels', p.wallLevels, 1);
   if (!(p.multiple > 1)) throw new RangeError(`book: wallMultiple must be > 1, got ${p.multiple}`);
+  if (!(p.minNotional >= 0) || !Number.isFinite(p.minNotional)) throw new RangeError(`book: minWallNotional must be a finite number >= 0, got ${p.minNotional}`);
+  if (!(p.minShare >= 0 && p.minShare <= 1)) throw new RangeError(`book: minDepthShare must be in [0, 1], got ${p.minShare}`);
+  if (!(p.baitBps >= 0) || !Number.isFinite(p.baitBps)) throw new RangeError(`book: baitDistanceBps must be a finite number >= 0, got ${p.baitBps}`);
+  if (!(p.approachMs > 0) || !Number.isFinite(p.approachMs)) throw new RangeError(`book: approachMs must be > 0, got ${p.approachMs}`);
   whole('typicalWindow', p.window, 1);
   whole('minTypicalSamples', p.minSamples, 1);
   if (p.minSamples > p.window) throw new RangeError(`book: minTypicalSamples (${p.minSamples}) must be <= typicalWindow (${p.window})`);
@@ -439,6 +554,9 @@ export class BookBaitOperator {
   private readonly p: Params;
   private book: L2Book;
   private median: RollingMedian;
+  /** Where each side's touch stood over the last `approachMs` (bait needs price approaching). */
+  private bidTouches = new TouchHistory();
+  private askTouches = new TouchHistory();
   /** Tracked walls (open and ended-pending) by tick index. */
   private bidWalls = new Map<number, Wall>();
   private askWalls = new Map<number, Wall>();
@@ -517,6 +635,8 @@ export class BookBaitOperator {
     if (this.bucketSample) this.closeBucket();
     this.book = new L2Book(this.p.tick);
     this.median = new RollingMedian(this.p.window);
+    this.bidTouches = new TouchHistory();
+    this.askTouches = new TouchHistory();
     this.bidWalls = new Map();
     this.askWalls = new Map();
     this.open = 0;
@@ -553,7 +673,9 @@ export class BookBaitOperator {
     while (k < this.pending.length && (this.pending[k].due < t || (inclusive && this.pending[k].due <= t))) {
       const w = this.pending[k++];
       const consumed = w.traded >= (1 - this.p.tolerance) * (w.peak - w.remaining);
-      this.finish(w, consumed ? 'consumed' : 'pulled', w.due);
+      // Within baitBps of its touch: distEnd ticks x tick <= bps / 1e4 x index x tick.
+      const bait = w.approach >= 1 && w.distEnd * 10_000 <= this.p.baitBps * w.index;
+      this.finish(w, consumed ? 'consumed' : bait ? 'bait' : 'pulled', w.due);
     }
     if (k > 0) this.pending.splice(0, k);
   }
@@ -574,16 +696,30 @@ export class BookBaitOperator {
       tradedQty: w.traded,
       typicalSize: w.typical,
       multiple: w.size / w.typical,
+      notional: w.size * this.price(w.index),
+      depthShare: w.depthShare,
       firstSeenTs: w.firstSeen,
       endTs: w.endTs,
       lifetimeMs: w.endTs - w.firstSeen,
       distanceAtAppear: w.distAppear,
       distanceAtEnd: w.distEnd,
+      approachTicks: w.approach,
     });
   }
 
   private distance(side: WallSide, index: number): number {
     return side === 'bid' ? this.book.bids.best() - index : index - this.book.asks.best();
+  }
+
+  /**
+   * Ticks the wall's touch came closer between `approachMs` before `ts` (or its first sight, if
+   * later) and the end, where it stood `distEnd` ticks away. Reads the touch history, which
+   * holds book messages before the current one only.
+   */
+  private approach(w: Wall, ts: number, distEnd: number): number {
+    const then = (w.side === 'bid' ? this.bidTouches : this.askTouches).at(Math.max(ts - this.p.approachMs, w.firstSeen));
+    const distThen = w.side === 'bid' ? then - w.index : w.index - then;
+    return distThen - distEnd;
   }
 
   /** End an open wall as resting right away (snapshot, eviction, flush). */
@@ -594,6 +730,7 @@ export class BookBaitOperator {
     w.endTs = ts;
     w.remaining = level;
     w.distEnd = this.distance(w.side, w.index);
+    w.approach = this.approach(w, ts, w.distEnd);
     this.open--;
     this.finish(w, 'resting', ts);
   }
@@ -628,6 +765,7 @@ export class BookBaitOperator {
             w.endTs = ts;
             w.remaining = q;
             w.distEnd = w.side === 'bid' ? bestBidBefore - w.index : w.index - bestAskBefore;
+            w.approach = this.approach(w, ts, w.distEnd);
             w.due = ts + this.p.grace;
             ended.push(w);
           }
@@ -640,29 +778,36 @@ export class BookBaitOperator {
       }
     }
 
-    // 2. New walls, against the typical size before this message.
+    // 2. The touches after this message, for later approach checks.
+    this.bidTouches.record(ts, this.book.bids.best(), ts - this.p.approachMs);
+    this.askTouches.record(ts, this.book.asks.best(), ts - this.p.approachMs);
+
+    // 3. New walls, against the typical size before this message.
     const median = this.median.median();
     if (this.median.count >= this.p.minSamples && median > 0) {
       const limit = this.p.multiple * median;
       for (const [side, map, name] of [[this.book.bids, this.bidWalls, 'bid'], [this.book.asks, this.askWalls, 'ask']] as const) {
+        let depth = 0;
+        for (let k = 0; k < this.p.wallLevels && k < side.size; k++) depth += side.qtyAt(k);
+        const minQty = Math.max(limit, this.p.minShare * depth);
         for (let k = 0; k < this.p.wallLevels && k < side.size; k++) {
           const q = side.qtyAt(k);
-          if (q < limit) continue;
+          if (q < minQty) continue;
           const index = side.indexAt(k);
-          if (map.has(index)) continue;
+          if (q * index * this.p.tick < this.p.minNotional || map.has(index)) continue;
           if (this.open >= this.p.maxWalls && !this.evictFartherThan(this.distance(name, index), ts)) continue;
-          map.set(index, { side: name, index, size: q, peak: q, traded: 0, typical: median, firstSeen: ts, distAppear: this.distance(name, index), ended: false, end: 'end', endTs: NaN, remaining: NaN, distEnd: NaN, due: NaN });
+          map.set(index, { side: name, index, size: q, peak: q, traded: 0, typical: median, depthShare: q / depth, firstSeen: ts, distAppear: this.distance(name, index), ended: false, end: 'end', endTs: NaN, remaining: NaN, distEnd: NaN, approach: NaN, due: NaN });
           this.open++;
         }
       }
     }
 
-    // 3. Typical size: the visible sizes near the touch.
+    // 4. Typical size: the visible sizes near the touch.
     const { bids, asks } = this.book;
     for (let k = 0; k < this.p.wallLevels && k < bids.size; k++) this.median.push(bids.qtyAt(k));
     for (let k = 0; k < this.p.wallLevels && k < asks.size; k++) this.median.push(asks.qtyAt(k));
 
-    // 4. Imbalance (nobody listening: nothing to build).
+    // 5. Imbalance (nobody listening: nothing to build).
     if (!this.emit.imbalance) return;
     const sample = this.imbalance(ts);
     if (this.p.bucket === 0) {

@@ -11,7 +11,9 @@
  * with r = ln(close / previous close), i.e. the window's CVD change and log return, each as a
  * z-score under a zero-drift random walk whose per-bar scale is measured over the lookback.
  * `buy_flow_no_rise`: cvd_z >= k, a share >= minShare of the window's bars have delta > 0, and
- * price_z <= priceMax. `sell_flow_no_fall` is the mirror. One event per side until the condition
+ * price stayed flat: |price_z| <= priceBand. `sell_flow_no_fall` is the mirror. The band is
+ * symmetric: buying met by a strong fall is not "flat price" (the flow moved price, just not the
+ * way its sign suggests), so it is not this event. One event per side until the condition
  * clears. State: per timeframe one open bar and ring buffers of `lookback` bars.
  */
 import type { TradeColumns } from '../core/columns.ts';
@@ -19,7 +21,7 @@ import type { Venue } from '../core/events.ts';
 import { OutOfOrderError, type Emit, type TradeOperator } from './operator.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from './timeframe.ts';
 
-/** Buyers kept lifting the ask but price did not rise (sellers absorbing: a bearish reading), or the mirror. */
+/** Buyers kept lifting the ask but price stayed flat (sellers absorbing: a bearish reading), or the mirror. */
 export type DivergenceDirection = 'buy_flow_no_rise' | 'sell_flow_no_fall';
 
 export interface DivergenceEvent {
@@ -59,11 +61,14 @@ export interface DivergenceOptions {
   readonly k?: number;
   /** Minimum share of one-sided bars in the window, (0, 1], default 0.65. */
   readonly minShare?: number;
-  /** Buy flow needs price_z <= priceMax, sell flow price_z >= -priceMax; default 0. */
-  readonly priceMax?: number;
+  /** Price counts as flat when |price_z| <= priceBand (>= 0); default 0.5. */
+  readonly priceBand?: number;
   /** Only this venue's trades; default every trade of the input. */
   readonly venue?: Venue;
 }
+
+/** |price_z| at most this is "price flat": within half a typical window move either way. */
+export const DEFAULT_PRICE_BAND = 0.5;
 
 export const DEFAULT_DIVERGENCE_TIMEFRAMES: readonly number[] = [15 * MINUTE_MS, HOUR_MS, DAY_MS];
 
@@ -74,7 +79,7 @@ interface Params {
   readonly warmup: number;
   readonly k: number;
   readonly minShare: number;
-  readonly priceMax: number;
+  readonly priceBand: number;
 }
 
 function params(o: DivergenceOptions): Params {
@@ -92,9 +97,9 @@ function params(o: DivergenceOptions): Params {
   if (!(k > 0) || !Number.isFinite(k)) throw new RangeError(`divergence: k must be > 0, got ${k}`);
   const minShare = o.minShare ?? 0.65;
   if (!(minShare > 0 && minShare <= 1)) throw new RangeError(`divergence: minShare must be in (0, 1], got ${minShare}`);
-  const priceMax = o.priceMax ?? 0;
-  if (!Number.isFinite(priceMax)) throw new RangeError(`divergence: priceMax must be a finite number, got ${priceMax}`);
-  return { tfs, n, l, warmup, k, minShare, priceMax };
+  const priceBand = o.priceBand ?? DEFAULT_PRICE_BAND;
+  if (!(priceBand >= 0) || !Number.isFinite(priceBand)) throw new RangeError(`divergence: priceBand must be a finite number >= 0, got ${priceBand}`);
+  return { tfs, n, l, warmup, k, minShare, priceBand };
 }
 
 /**
@@ -125,7 +130,7 @@ class Track {
 
   /** Bar [open, open + tf) closed with these sums and its first and last trade prices. */
   close(open: number, buy: number, sell: number, first: number, last: number): DivergenceEvent | undefined {
-    const { l, n, k, minShare, priceMax } = this.p;
+    const { l, n, k, minShare, priceBand } = this.p;
     const h = this.head;
     this.delta[h] = buy - sell;
     this.volume[h] = buy + sell;
@@ -165,8 +170,9 @@ class Track {
     // A zero scale means every bar of the lookback was zero, the window sum too: z = 0.
     const cvdZ = sdD > 0 ? wd / (sdD * rootN) : 0;
     const priceZ = sdR > 0 ? wr / (sdR * rootN) : 0;
-    const buy_ = cvdZ >= k && pos / n >= minShare && priceZ <= priceMax;
-    const sell_ = cvdZ <= -k && neg / n >= minShare && priceZ >= -priceMax;
+    const flat = Math.abs(priceZ) <= priceBand;
+    const buy_ = cvdZ >= k && pos / n >= minShare && flat;
+    const sell_ = cvdZ <= -k && neg / n >= minShare && flat;
     const fire = buy_ ? this.buyArmed : sell_ ? this.sellArmed : false;
     this.buyArmed = !buy_;
     this.sellArmed = !sell_;

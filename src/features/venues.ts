@@ -10,7 +10,8 @@
  * - correlation: mean over venue pairs of the Pearson correlation of their sub-bucket delta
  *   series (sub-buckets where neither venue traded are left out; NaN under 3 points);
  * - lead-lag: per pair, the lag in sub-buckets within +-`maxLag` maximizing that correlation;
- * - score = agreement x max(0, correlation) (agreement alone when correlation is NaN);
+ * - score = agreement x max(0, correlation) (agreement alone when correlation is NaN), or null
+ *   when fewer than two venues are material: one venue's own sign corroborates nothing;
  * - disagree: material venues with opposite signs, or correlation below `disagreeCorrelation`.
  *
  * A window is emitted when a trade at or after its close arrives, or at flush, and uses only its
@@ -97,8 +98,12 @@ export interface CrossVenueWindow {
   /** Mean of the material pairs' defined lag-0 correlations; NaN when none is defined. */
   readonly correlation: number;
   readonly lead_lag: LeadLag[];
-  /** agreement x max(0, correlation), or agreement when correlation is NaN; [-1, 1]. */
-  readonly score: number;
+  /**
+   * agreement x max(0, correlation), or agreement when correlation is NaN; [-1, 1]. null when
+   * fewer than two venues are material (share of the window's volume >= minShare): a single
+   * venue's sign would read as full corroboration (+-1) with nothing to corroborate it.
+   */
+  readonly score: number | null;
   /** Material venues with opposite signs, or correlation < disagreeCorrelation. */
   readonly disagree: boolean;
 }
@@ -295,7 +300,7 @@ class Window {
       }
     }
     const correlation = n > 0 ? sum / n : NaN;
-    const score = (correlation === correlation ? agreement * Math.max(0, correlation) : agreement) + 0;
+    const score = material.length < 2 ? null : (correlation === correlation ? agreement * Math.max(0, correlation) : agreement) + 0;
     const disagree = (pos && neg) || correlation < p.disagreeCorr;
     this.clear();
     return { ts: open + p.tf, window_start: open, venues, agreement, correlation, lead_lag: leadLag, score, disagree };

@@ -227,14 +227,24 @@ describe('orderflow CLI', () => {
     }
     const r = run(['book', '--symbol', 'BTCUSDT', '--venue', 'bybit', '--json', '--home', home]);
     assert.equal(r.code, 0, r.err);
-    const { walls, imbalance } = JSON.parse(r.out) as { walls: { outcome: string; peak: number; typicalSize: number }[]; imbalance: { imbalance: number | null }[] };
+    type Walls = { walls: { outcome: string; peak: number; typicalSize: number; notional: number; depthShare: number }[]; imbalance: { imbalance: number | null }[] };
+    const { walls, imbalance } = JSON.parse(r.out) as Walls;
     assert.ok(walls.length > 0);
     for (const w of walls) {
-      assert.ok(['pulled', 'consumed', 'resting'].includes(w.outcome));
+      assert.ok(['bait', 'pulled', 'consumed', 'resting'].includes(w.outcome));
       assert.ok(w.peak >= 5 * w.typicalSize * 0.999, 'a wall is at least 5x the typical level');
+      assert.ok(w.notional >= 25_000 && w.depthShare >= 0.2, 'and real size: no dust');
     }
     assert.equal(imbalance.length, 414, 'one imbalance sample per book message');
+    // The size floors are options: without them the dust comes back.
+    const dust = JSON.parse(run(['book', '--symbol', 'BTCUSDT', '--venue', 'bybit', '--min-notional', '0', '--min-depth-share', '0', '--bait-distance', '50', '--approach', '5s', '--json', '--home', home]).out) as Walls;
+    assert.ok(dust.walls.length > 5 * walls.length, `${dust.walls.length} walls without the floors, ${walls.length} with`);
+    const table = run(['book', '--symbol', 'BTCUSDT', '--venue', 'bybit', '--home', home]);
+    assert.match(table.out, new RegExp(`${walls.length} walls \\(bait 0, pulled 0, consumed 0, resting ${walls.length}\\)`));
     assert.equal(run(['book', '--symbol', 'BTC', '--venue', 'ftx', '--home', home]).code, 2);
+    const bad = run(['book', '--symbol', 'BTCUSDT', '--venue', 'bybit', '--min-depth-share', '2', '--home', home]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /minDepthShare/);
   });
 
   it('absorption reads clusters then flow; a missing --zones-at is a usage error', () => {

@@ -8,9 +8,11 @@ import { describe, it } from 'node:test';
 import { columns } from '../features/trades.ts';
 import fc from 'fast-check';
 import type { BookColumns, LiquidationColumns, TradeColumns } from '../../src/core/columns.ts';
+import type { BookEvent, BookLevel } from '../../src/core/events.ts';
 import { parseConfig, type BacktestConfig } from '../../src/engine/config.ts';
 import { Engine, type EngineResult, type InjectedSignal } from '../../src/engine/engine.ts';
 import { seedStrategy } from '../../src/engine/seed-strategy.ts';
+import { bookColumns } from '../../src/features/book.ts';
 import type { MarkColumns } from '../../src/store/ticker-reader.ts';
 import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 
@@ -198,6 +200,26 @@ describe('engine: hand-built trades', () => {
     const stale = snapshot(D, [[1, 99.9, 30], [-1, 100, 10], [-1, 100.1, 50]]);
     const s2 = await run(config({ entry: { vetoOnBaitOnly: false } }), trades, { injected: [longAt(D + 5 * M)], book: stale });
     assert.ok(Math.abs(s2.trades[0].entryPrice - 100.02) < 1e-9);
+  });
+
+  it('the bait veto: a bid wall pulled as price came to it vetoes a long; one pulled with price standing still does not', async () => {
+    const trades = flat(D, D + 10 * M, () => 100);
+    const px = (i: number) => Number((i / 10).toFixed(1));
+    const levels = (from: number, step: number): BookLevel[] => Array.from({ length: 10 }, (_, k): BookLevel => [px(from + step * k), 1]);
+    const msg = (ts: number, isSnapshot: boolean, bids: BookLevel[], asks: BookLevel[]): BookEvent => ({ type: 'book', venue: 'binance', symbol: 'BTCUSDT', ts, localTs: NaN, isSnapshot, bids, asks, seq: NaN });
+    // Ten messages of ten 1-lot levels a side (bids 99.9..99.0, asks 100.0..100.9) fill the median's
+    // 200 samples; then 300 lots (29 850 USDT, 97% of the bid depth) rest at 99.5, 4 ticks down.
+    const warm = Array.from({ length: 10 }, (_, k) => msg(D + M + k * S, k === 0, levels(999, -1), levels(1000, 1)));
+    const wall = msg(D + M + 20 * S, false, [[99.5, 300]], []);
+    const gone = (ts: number) => msg(ts, false, [[99.5, 0]], []);
+    // Bait: the bids above it go one by one (the touch walks down to the wall), then the wall goes.
+    const approach = [99.9, 99.8, 99.7, 99.6].map((p, k) => msg(D + M + (21 + k) * S, false, [[p, 0]], []));
+    const bait = await run(config(), trades, { injected: [longAt(D + 5 * M)], book: bookColumns([...warm, wall, ...approach, gone(D + M + 30 * S)]) });
+    assert.equal(bait.signals[0].vetoReason, 'bait: walls on our side pulled as price came, none held');
+    // Pulled: the same wall goes while the touch stays at 99.9 (a requote, not a spoof): no veto.
+    const pulled = await run(config(), trades, { injected: [longAt(D + 5 * M)], book: bookColumns([...warm, wall, gone(D + M + 30 * S)]) });
+    assert.equal(pulled.signals[0].vetoReason, null);
+    assert.equal(pulled.trades.length, 1);
   });
 
   it('cross margin: the wallet backs the position, so the liquidation price is further away and a liquidation takes the wallet', async () => {

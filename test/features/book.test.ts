@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import type { TradeColumns } from '../../src/core/columns.ts';
 import type { BookEvent, BookLevel } from '../../src/core/events.ts';
@@ -20,6 +19,7 @@ import { OutOfOrderError } from '../../src/features/operator.ts';
 import { readBook } from '../../src/store/book-reader.ts';
 import { readTrades } from '../../src/store/trade-reader.ts';
 import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
+import { realFile } from '../helpers/real-data.ts';
 import { importInto, openTempStore } from '../helpers/store.ts';
 import { columns, type Row } from './trades.ts';
 
@@ -39,8 +39,9 @@ function levels(book: L2Book, bid: boolean): [number, number][] {
 }
 
 const SNAP = msg(1000, true, [[99, 1], [98, 1], [97, 1]], [[101, 1], [102, 1], [103, 1]]);
-// Small windows so that hand cases reach the typical size at once; tick 1.
-const HAND: BookBaitOptions = { tick: 1, wallLevels: 3, wallMultiple: 5, typicalWindow: 100, minTypicalSamples: 1, graceMs: 100, imbalanceLevels: 2 };
+// Small windows so that hand cases reach the typical size at once; tick 1, prices near 100, so a
+// size of 10 is a notional of ~1000 and a bait distance of 250 bps is 2 ticks.
+const HAND: BookBaitOptions = { tick: 1, wallLevels: 3, wallMultiple: 5, typicalWindow: 100, minTypicalSamples: 1, graceMs: 100, imbalanceLevels: 2, minWallNotional: 500, baitDistanceBps: 250 };
 
 function run(book: BookEvent[], trades: Row[], opts: BookBaitOptions = HAND) {
   return bookBait(bookColumns(book), columns(trades, ['bybit']), opts);
@@ -135,13 +136,14 @@ describe('imbalance near the touch', () => {
 describe('walls: hand-computed', () => {
   const wallAt102 = msg(2000, false, [], [[102, 10]]);
 
-  it('a wall pulled without trades is pulled, decided graceMs after it vanished', () => {
+  it('a wall pulled without trades while price stands still is pulled (not bait), decided graceMs after it vanished', () => {
     const { walls } = run([SNAP, wallAt102, msg(3000, false, [], [[102, 0]]), msg(4000, false, [[97, 2]], [])], [[2500, 102, 3, SELL]]);
     assert.deepEqual(walls, [
       {
         ts: 3100, outcome: 'pulled', end: 'vanished', side: 'ask', index: 102, price: 102, size: 10, peak: 10, remaining: 0, removed: 10,
         tradedQty: 0, // the sell at 102 hit bids, not this ask
-        typicalSize: 1, multiple: 10, firstSeenTs: 2000, endTs: 3000, lifetimeMs: 1000, distanceAtAppear: 1, distanceAtEnd: 1,
+        typicalSize: 1, multiple: 10, notional: 1020, depthShare: 10 / 12, firstSeenTs: 2000, endTs: 3000, lifetimeMs: 1000, distanceAtAppear: 1, distanceAtEnd: 1,
+        approachTicks: 0, // the ask touch stayed at 101: price did not come to it, so not bait
       },
     ]);
   });
@@ -167,6 +169,52 @@ describe('walls: hand-computed', () => {
   it('a normal level gives no event', () => {
     const { walls } = run([SNAP, msg(2000, false, [], [[102, 4.9]]), msg(3000, false, [], [[102, 0]])], [[2500, 102, 4.9, BUY]]);
     assert.deepEqual(walls, []);
+  });
+
+  // Price approaches: the ask touch climbs from 101 to 102 toward a wall at 103, which then goes.
+  const approach = [SNAP, msg(2000, false, [], [[103, 10]]), msg(2500, false, [[100, 1]], [[101, 0]]), msg(3000, false, [], [[103, 0]])];
+
+  it('a wall pulled as price approaches it is bait', () => {
+    const { walls } = run(approach, [[2400, 101, 1, BUY]]);
+    assert.deepEqual(walls.map((w) => [w.ts, w.outcome, w.end, w.price, w.tradedQty, w.distanceAtAppear, w.distanceAtEnd, w.approachTicks]), [[3100, 'bait', 'vanished', 103, 0, 2, 1, 1]]);
+    // Within the distance but eaten by buyers at 103: consumed, not bait.
+    assert.deepEqual(run(approach, [[2400, 101, 1, BUY], [2900, 103, 10, BUY]]).walls.map((w) => w.outcome), ['consumed']);
+  });
+
+  it('a wall pulled while price moves away from it is pulled, not bait', () => {
+    // The ask touch drops from 101 to 100: 2 ticks from the wall at appearance, 3 when it goes.
+    const away = [SNAP, msg(2000, false, [], [[103, 10]]), msg(2500, false, [], [[100, 1]]), msg(3000, false, [], [[103, 0]])];
+    const w = run(away, [], { ...HAND, baitDistanceBps: 1000 }).walls;
+    assert.deepEqual(w.map((x) => [x.outcome, x.distanceAtAppear, x.distanceAtEnd, x.approachTicks]), [['pulled', 2, 3, -1]]);
+  });
+
+  it('bait needs the touch within baitDistanceBps and the approach within approachMs', () => {
+    // 1 tick at 103 is 97 bps: beyond a 50 bps distance the same approach is only pulled.
+    assert.deepEqual(run(approach, [], { ...HAND, baitDistanceBps: 50 }).walls.map((w) => w.outcome), ['pulled']);
+    // The touch reached 102 at 2500 and stayed; the wall went at 20 000. Over the last 10 s the
+    // touch did not move (pulled); over the last 30 s it came a tick closer (bait).
+    const stalled = [...approach.slice(0, 3), msg(20_000, false, [], [[103, 0]])];
+    assert.deepEqual(run(stalled, []).walls.map((w) => [w.outcome, w.approachTicks]), [['pulled', 0]]);
+    assert.deepEqual(run(stalled, [], { ...HAND, approachMs: 30_000 }).walls.map((w) => [w.outcome, w.approachTicks]), [['bait', 1]]);
+  });
+
+  it('dust is no wall: a level must hold a share of the depth near the touch and a minimum notional', () => {
+    // A thick touch and dust behind it (as on Bybit BTCUSDT): the median level is 0.1, so 5 is
+    // 50x typical, but only 5 / 55.1 of the ask depth over 3 levels.
+    const thick = msg(1000, true, [[99, 50], [98, 0.1], [97, 0.1]], [[101, 50], [102, 0.1], [103, 0.1]]);
+    const dust = [thick, msg(2000, false, [], [[103, 5]]), msg(3000, false, [], [[103, 0]])];
+    // (The thick touches themselves are walls: 50 is 98% of each side's depth.)
+    const at103 = (o: BookBaitOptions = HAND) => run(dust, [], o).walls.filter((w) => w.price === 103);
+    assert.deepEqual(at103(), []);
+    assert.deepEqual(at103({ ...HAND, minDepthShare: 0 }).map((w) => [w.outcome, w.size, w.depthShare]), [['pulled', 5, 5 / 55.1]]);
+    // Large in the book but below the notional floor: 10 x 103 = 1030 < 2000.
+    assert.deepEqual(run(approach, [], { ...HAND, minWallNotional: 2000 }).walls, []);
+  });
+
+  it('refuses bad wall parameters, naming them', () => {
+    for (const [bad, name] of [[{ minWallNotional: -1 }, 'minWallNotional'], [{ minDepthShare: 1.5 }, 'minDepthShare'], [{ baitDistanceBps: NaN }, 'baitDistanceBps'], [{ approachMs: 0 }, 'approachMs']] as const) {
+      assert.throws(() => new BookBaitOperator({ ...HAND, ...bad }, {}), (e: Error) => e instanceof RangeError && e.message.includes(name));
+    }
   });
 
   it('a snapshot ends open walls as resting; beyond maxWalls the farthest is evicted', () => {
@@ -211,6 +259,8 @@ const marketArb = fc
       fc.record({
         dt: fc.integer({ min: 0, max: 300 }),
         snapshot: fc.integer({ min: 0, max: 30 }),
+        // 0: the two best ask levels go (the ask touch climbs toward walls above), 1: the two best bids.
+        sweep: fc.integer({ min: 0, max: 3 }),
         // [bid?, ticks from 100.0, new size, qty traded at that level at the message's ts]
         changes: fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 8 }), fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 15, max: 40 })), fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 1, max: 40 }))), { maxLength: 5 }),
       }),
@@ -228,7 +278,12 @@ const marketArb = fc
     for (const m of msgs) {
       ts += m.dt;
       if (m.snapshot === 0) events.push(full(ts));
-      else events.push(msg(ts, false, m.changes.filter(([bid]) => bid).map(([, k, q]) => [px(1000 - k), q]), m.changes.filter(([bid]) => !bid).map(([, k, q]) => [px(1000 + k), q])));
+      else {
+        const swept = (side: number): BookLevel[] => (m.sweep === side ? [[px(1000 + (side === 0 ? 1 : -1)), 0], [px(1000 + (side === 0 ? 2 : -2)), 0]] : []);
+        const bids = m.changes.filter(([bid]) => bid).map(([, k, q]): BookLevel => [px(1000 - k), q]);
+        const asks = m.changes.filter(([bid]) => !bid).map(([, k, q]): BookLevel => [px(1000 + k), q]);
+        events.push(msg(ts, false, [...swept(1), ...bids], [...swept(0), ...asks]));
+      }
       // Prints that eat the changed levels (same ts: the batch merge puts trades first).
       for (const [bid, k, , traded] of m.changes) if (traded > 0) rows.push([ts, px(bid ? 1000 - k : 1000 + k), traded, bid ? SELL : BUY]);
     }
@@ -238,7 +293,8 @@ const marketArb = fc
     return { book: bookColumns(events), trades: columns(rows, ['bybit']) };
   });
 
-const RANDOM_OPTS: BookBaitOptions = { tick: TICK, wallLevels: 4, wallMultiple: 5, typicalWindow: 40, minTypicalSamples: 8, graceMs: 150, maxWalls: 3, imbalanceLevels: 3 };
+// Walls of 15-40 at ~100 are 1500-4000 in notional; 50 bps is 5 ticks of 0.1.
+const RANDOM_OPTS: BookBaitOptions = { tick: TICK, wallLevels: 4, wallMultiple: 5, typicalWindow: 40, minTypicalSamples: 8, graceMs: 150, maxWalls: 3, imbalanceLevels: 3, minWallNotional: 1000, baitDistanceBps: 50 };
 
 function incremental(mk: Market, opts: BookBaitOptions, cutFractions: readonly number[]) {
   const imbalance: ImbalanceSample[] = [];
@@ -281,7 +337,10 @@ describe('book and bait: properties', () => {
     fc.assert(
       fc.property(marketArb, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 40 }), fc.constantFrom(0, 250), (mk, cuts, bucket) => {
         const opts = { ...RANDOM_OPTS, imbalanceBucketMs: bucket };
-        assert.deepEqual(incremental(mk, opts, cuts), bookBait(mk.book, mk.trades, opts));
+        const batch = bookBait(mk.book, mk.trades, opts);
+        assert.deepEqual(incremental(mk, opts, cuts), batch);
+        // Bait only when the touch came closer and stood within 50 bps (5 ticks at ~100) when it went.
+        for (const w of batch.walls) if (w.outcome === 'bait') assert.ok(w.approachTicks >= 1 && w.distanceAtEnd <= 5 && w.tradedQty < 0.8 * w.removed, JSON.stringify(w));
       }),
       { numRuns: 150 },
     );
@@ -306,23 +365,71 @@ describe('book and bait: properties', () => {
           for (const w of seen.walls) outcomes.add(w.outcome);
         }
       }),
-      { numRuns: 60 },
+      { numRuns: 150 },
     );
-    assert.deepEqual([...outcomes].sort(), ['consumed', 'pulled', 'resting'], 'the generator reaches every outcome');
+    assert.deepEqual([...outcomes].sort(), ['bait', 'consumed', 'pulled', 'resting'], 'the generator reaches every outcome');
+  });
+});
+
+describe('book and bait: hostile book sequences', () => {
+  // Diffs before any snapshot, crossed and one-sided books, deletes of absent levels, repeated
+  // levels in one message, equal timestamps, sizes from dust to 1e9, prices far apart.
+  const level = fc.tuple(fc.integer({ min: 90, max: 110 }), fc.oneof(fc.constant(0), fc.double({ min: 1e-6, max: 1e9, noNaN: true })));
+  const hostileArb = fc.array(
+    fc.record({ dt: fc.integer({ min: 0, max: 3_000 }), snapshot: fc.boolean(), bids: fc.array(level, { maxLength: 6 }), asks: fc.array(level, { maxLength: 6 }) }),
+    { minLength: 1, maxLength: 80 },
+  );
+  const OPTS: BookBaitOptions = { tick: 1, wallLevels: 5, typicalWindow: 30, minTypicalSamples: 3, minWallNotional: 100, baitDistanceBps: 500, approachMs: 2_000, graceMs: 50, maxWalls: 4 };
+
+  it('never throws on finite sizes, and every wall event keeps the rules', () => {
+    const outcomes = new Set<string>();
+    fc.assert(
+      fc.property(hostileArb, fc.array(fc.tuple(fc.integer({ min: 0, max: 79 }), fc.integer({ min: 90, max: 110 }), fc.double({ min: 1e-6, max: 1e9, noNaN: true }), fc.boolean()), { maxLength: 80 }), (msgs, prints) => {
+        let ts = 1_000;
+        const events = msgs.map((m) => msg((ts += m.dt), m.snapshot, m.bids, m.asks));
+        const rows: Row[] = prints.map(([at, p, q, buy]): Row => [events[Math.min(at, events.length - 1)].ts, p, q, buy ? BUY : SELL]).sort((x, y) => x[0] - y[0]);
+        const { walls } = run(events, rows, OPTS);
+        for (const w of walls) {
+          outcomes.add(w.outcome);
+          const why = JSON.stringify(w);
+          assert.ok(['bait', 'pulled', 'consumed', 'resting'].includes(w.outcome), why);
+          assert.ok(w.notional >= 100 && w.depthShare >= 0.2 && w.depthShare <= 1 && w.size >= 5 * w.typicalSize, why);
+          if (w.outcome === 'bait' || w.outcome === 'pulled') assert.ok(w.tradedQty < 0.8 * w.removed, why);
+          if (w.outcome === 'bait') assert.ok(w.approachTicks >= 1 && w.distanceAtEnd * 1e4 <= 500 * w.index, why);
+          if (w.outcome === 'consumed') assert.ok(w.tradedQty >= 0.8 * w.removed, why);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    assert.ok(outcomes.has('pulled') && outcomes.has('resting'), `the generator builds walls: ${[...outcomes]}`);
+  });
+
+  it('refuses a NaN, negative or infinite size with a RangeError naming the message time', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(NaN, -1, Infinity, -Infinity), fc.boolean(), (q, bid) => {
+        const bad = msg(4_321, false, bid ? [[99, q]] : [], bid ? [] : [[101, q]]);
+        assert.throws(() => run([SNAP, bad], [], OPTS), (e: Error) => e instanceof RangeError && e.message.includes('4321'));
+      }),
+    );
   });
 });
 
 // --- The real Bybit capture --------------------------------------------------------------------
 
-const SAMPLES = fileURLToPath(new URL('../../samples/bybit/', import.meta.url));
-
 describe('book and bait on the Bybit orderbook.200 capture', () => {
-  it('keeps every book uncrossed and finds walls', async () => {
+  it('keeps every book uncrossed; walls are real size, not dust', async () => {
     const store = await openTempStore();
-    await importInto(store, `${SAMPLES}bybit-v5-linear-ws-orderbook200-2026-08-09.jsonl.gz`);
-    await importInto(store, `${SAMPLES}bybit-v5-linear-ws-publicTrade-2026-08-09.jsonl`);
+    await importInto(store, realFile('bybit-v5-linear-ws-orderbook200-2026-08-09.jsonl'));
+    await importInto(store, realFile('bybit-v5-linear-ws-publicTrade-2026-08-09.jsonl'));
     const instruments = loadBundledInstruments();
     const found: Record<string, Record<string, number>> = {};
+    const dustRule: Record<string, Record<string, number>> = {};
+    let btcDust = 0;
+    const tally = (walls: readonly WallEvent[]) => {
+      const by: Record<string, number> = {};
+      for (const w of walls) by[w.outcome] = (by[w.outcome] ?? 0) + 1;
+      return by;
+    };
     for (const symbol of ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'DOGEUSDT']) {
       const tick = instruments.get('bybit', symbol)!.tickSize;
       const book = await readBook(store, { venue: 'bybit', symbol });
@@ -335,21 +442,33 @@ describe('book and bait on the Bybit orderbook.200 capture', () => {
       const r = bookBait(book, trades, { tick });
       assert.equal(r.imbalance.length, book.length);
       for (const s of r.imbalance) assert.ok(s.imbalance >= -1 && s.imbalance <= 1 && s.bestBid < s.bestAsk);
-      const byOutcome: Record<string, number> = {};
       for (const w of r.walls) {
-        byOutcome[w.outcome] = (byOutcome[w.outcome] ?? 0) + 1;
-        assert.ok(w.multiple >= 5 && w.lifetimeMs >= 0 && w.distanceAtAppear >= 0 && w.distanceAtAppear < 200, JSON.stringify(w));
+        assert.ok(w.multiple >= 5 && w.notional >= 25_000 && w.depthShare >= 0.2 && w.lifetimeMs >= 0 && w.distanceAtAppear >= 0 && w.distanceAtAppear < 200, JSON.stringify(w));
+        if (w.outcome === 'bait') assert.ok(w.approachTicks >= 1, JSON.stringify(w));
       }
-      found[symbol] = byOutcome;
+      found[symbol] = tally(r.walls);
+      // The old rule (5x the median level near the touch, nothing else) on the same data.
+      const medianOnly = bookBait(book, trades, { tick, minWallNotional: 0, minDepthShare: 0 }).walls;
+      dustRule[symbol] = tally(medianOnly);
+      if (symbol === 'BTCUSDT') btcDust = medianOnly.filter((w) => w.peak < 0.1).length;
+      if (symbol === 'BTCUSDT') {
+        // Every BTC wall is at least 2 BTC; the old rule's smallest were 0.02-0.04 BTC.
+        assert.ok(r.walls.every((w) => w.size >= 2), JSON.stringify(r.walls.map((w) => w.size)));
+      }
     }
-    // Default parameters. SOL and DOGE show no level 5x their typical size near the touch. Book
-    // times are Bybit's `cts` (matching engine), not the later frame `ts`: one more ETH wall is
-    // seen (28 pulled with frame times).
+    // Default parameters. BTCUSDT: a 7-10 BTC touch with dust (0.001-0.05 BTC) behind it, so the
+    // median level is dust; what is left are the two touches and two 2-2.3 BTC bids 20 ticks
+    // down, all still standing. Price barely moved in these 44 s: nothing was pulled as price
+    // came to it, so nothing is bait. SOL and DOGE show no level 5x their typical size.
     assert.deepEqual(found, {
-      BTCUSDT: { pulled: 39, consumed: 1, resting: 12 },
-      ETHUSDT: { pulled: 29, resting: 8 },
+      BTCUSDT: { resting: 4 },
+      ETHUSDT: { pulled: 6, resting: 3 },
       SOLUSDT: {},
       DOGEUSDT: {},
     });
+    // Without the size floors: 52 BTC walls, 25 of them never above 0.1 BTC, 39 "pulled" (the
+    // issue's figure); the approach rule alone already clears them of being bait.
+    assert.deepEqual(dustRule.BTCUSDT, { pulled: 39, consumed: 1, resting: 12 });
+    assert.equal(btcDust, 25);
   });
 });

@@ -69,17 +69,49 @@ describe('divergence: hand-computed events', () => {
     assert.deepStrictEqual(ev, [at(3, 0), at(8, 5)]);
   });
 
-  it('price rising with CVD rising emits nothing; price falling under buying emits', () => {
+  it('price rising with CVD rising emits nothing; a strong fall under buying is not "price flat"', () => {
     assert.deepStrictEqual(both(barRows([[1, 100], [1, 101], [1, 102], [1, 103], [1, 104]]), SMALL), []);
-    const ev = both(barRows([[1, 100], [1, 99], [1, 98]]), SMALL);
+    // r = 0, ln 0.99, ln(98/99): price_z = sum / (rms x sqrt 3) = -1.41, outside the band of 0.5.
+    // (The old one-sided rule, price_z <= 0, called this a flat-price divergence.)
+    const falling = barRows([[1, 100], [1, 99], [1, 98]]);
+    assert.deepStrictEqual(both(falling, SMALL), []);
+    // Widening the band to 1.5 takes it in: the band, not the sign, decides.
+    const ev = both(falling, { ...SMALL, priceBand: 1.5 });
     assert.equal(ev.length, 1);
     assert.equal(ev[0].direction, 'buy_flow_no_rise');
-    assert.ok(ev[0].price_z < 0);
+    const r = [0, Math.log(0.99), Math.log(98 / 99)];
+    const rms = Math.sqrt(r.reduce((a, x) => a + x * x, 0) / 3);
+    assert.ok(Math.abs(ev[0].price_z - (r[1] + r[2]) / (rms * Math.sqrt(3))) < 1e-12 && ev[0].price_z < -1.4);
     assert.ok(Math.abs(ev[0].window_return_bps - 1e4 * Math.log(0.98)) < 1e-9);
   });
 
-  it('mirror: falling CVD with rising price emits sell_flow_no_fall; falling price with selling emits nothing', () => {
-    const ev = both(barRows([[-1, 100], [-1, 101], [-1, 102]]), SMALL);
+  it('a small move either way inside the band is flat price: buying with a slight rise or fall emits', () => {
+    // A noisy lookback (+-1% bars), then three buy bars moving +0.1%, -0.1%, +0.1%: price_z is
+    // small and positive, which the old rule (price_z <= 0) rejected.
+    const lookback = { timeframesMs: [MINUTE_MS], window: 3, lookback: 6 };
+    const bars: [number, number][] = [[-1, 100], [1, 101], [-1, 100], [1, 100.1], [1, 100], [1, 100.1]];
+    const ev = both(barRows(bars), lookback);
+    assert.equal(ev.length, 1);
+    const e = ev[0];
+    assert.equal(e.direction, 'buy_flow_no_rise');
+    assert.equal(e.ts, D + 6 * MINUTE_MS);
+    assert.ok(e.price_z > 0 && e.price_z <= 0.5, String(e.price_z));
+    // The mirror: selling while price edges down inside the band is flat too.
+    const sells = both(barRows(bars.map(([d, p]) => [-d, 200 - p] as [number, number])), lookback);
+    assert.deepStrictEqual(sells.map((x) => [x.direction, x.ts]), [['sell_flow_no_fall', D + 6 * MINUTE_MS]]);
+    assert.ok(sells[0].price_z < 0 && sells[0].price_z >= -0.5);
+    // A band of 0 accepts only an unchanged price.
+    assert.deepStrictEqual(both(barRows(bars), { ...lookback, priceBand: 0 }), []);
+  });
+
+  it('refuses a negative or non-finite price band', () => {
+    for (const priceBand of [-0.1, NaN, Infinity]) assert.throws(() => divergenceBatch(columns([]), { ...SMALL, priceBand }), RangeError);
+  });
+
+  it('mirror: falling CVD with rising price is outside the default band; a wide band emits sell_flow_no_fall; falling price with selling emits nothing', () => {
+    const rising = barRows([[-1, 100], [-1, 101], [-1, 102]]);
+    assert.deepStrictEqual(both(rising, SMALL), [], 'price_z 1.41 is a strong rise, not flat');
+    const ev = both(rising, { ...SMALL, priceBand: 1.5 });
     assert.equal(ev.length, 1);
     const e = ev[0];
     assert.equal(e.direction, 'sell_flow_no_fall');
@@ -117,7 +149,7 @@ describe('divergence: hand-computed events', () => {
     assert.deepStrictEqual(both(steady, { timeframesMs: [MINUTE_MS], window: 3, lookback: 5, warmup: 4 }).map((e) => e.ts), [D + 4 * MINUTE_MS]);
   });
 
-  it('with the defaults (15m, 1h, 1d; N 20, L 100, k 1.5, f 0.65, price 0) a planted buy-flow stall fires on 15m', () => {
+  it('with the defaults (15m, 1h, 1d; N 20, L 100, k 1.5, f 0.65, band 0.5) a planted buy-flow stall fires on 15m', () => {
     const tf = 15 * MINUTE_MS;
     let seed = 7;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
@@ -127,11 +159,8 @@ describe('divergence: hand-computed events', () => {
       price *= Math.exp((rnd() - 0.5) * 0.004);
       bars.push([Math.round((rnd() - 0.5) * 20), price]);
     }
-    // 25 bars of buying (most bars, not all) while price drifts down.
-    for (let i = 0; i < 25; i++) {
-      price *= 0.9998;
-      bars.push([i % 5 === 4 ? -2 : 8, price]);
-    }
+    // 25 bars of buying (most bars, not all) while price holds (tiny wiggles around one level).
+    for (let i = 0; i < 25; i++) bars.push([i % 5 === 4 ? -2 : 8, price * (1 + (i % 2) * 0.0002)]);
     const ev = both(barRows(bars, tf), {});
     assert.ok(ev.length >= 1);
     const planted = ev.filter((e) => e.ts > D + 150 * tf);
@@ -139,7 +168,7 @@ describe('divergence: hand-computed events', () => {
     for (const e of planted) {
       assert.equal(e.timeframe_ms, tf);
       assert.equal(e.direction, 'buy_flow_no_rise');
-      assert.ok(e.cvd_z >= 1.5 && e.price_z <= 0 && e.one_sided_share >= 0.65);
+      assert.ok(e.cvd_z >= 1.5 && Math.abs(e.price_z) <= 0.5 && e.one_sided_share >= 0.65);
     }
     assert.ok(ev.every((e) => e.timeframe_ms !== 24 * HOUR_MS), 'two days of 1d bars are still warming up');
   });
@@ -163,7 +192,7 @@ function reference(c: TradeColumns, o: DivergenceOptions): DivergenceEvent[] {
   const W = o.warmup ?? L;
   const k = o.k ?? 1.5;
   const f = o.minShare ?? 0.65;
-  const pm = o.priceMax ?? 0;
+  const band = o.priceBand ?? 0.5;
   const only = o.venue === undefined ? -1 : c.venues.indexOf(o.venue);
   const found: { ev: DivergenceEvent; at: number; k: number }[] = [];
   tfs.forEach((tf, ki) => {
@@ -200,8 +229,8 @@ function reference(c: TradeColumns, o: DivergenceOptions): DivergenceEvent[] {
       const pz = sdR > 0 ? wr / (sdR * Math.sqrt(N)) : 0;
       const pos = win(d).filter((x) => x > 0).length;
       const neg = win(d).filter((x) => x < 0).length;
-      const isBuy = cz >= k && pos / N >= f && pz <= pm;
-      const isSell = cz <= -k && neg / N >= f && pz >= -pm;
+      const isBuy = cz >= k && pos / N >= f && Math.abs(pz) <= band;
+      const isSell = cz <= -k && neg / N >= f && Math.abs(pz) <= band;
       const fire = (isBuy && armed.buy) || (isSell && armed.sell);
       armed = { buy: !isBuy, sell: !isSell };
       if (!fire) return;
@@ -278,12 +307,12 @@ const optsArb = fc.record({
   extra: fc.integer({ min: 0, max: 6 }),
   k: fc.constantFrom(0.8, 1.2, 1.5),
   minShare: fc.constantFrom(0.5, 0.65, 1),
-  priceMax: fc.constantFrom(0, 0.3, -0.2),
+  priceBand: fc.constantFrom(0, 0.5, 1.5),
   venue: fc.constantFrom(undefined, 'okx' as const),
 });
 
-function toOpts(o: { timeframesMs: readonly number[]; window: number; extra: number; k: number; minShare: number; priceMax: number; venue?: 'okx' }): DivergenceOptions {
-  return { timeframesMs: o.timeframesMs, window: o.window, lookback: o.window + o.extra, warmup: o.window + (o.extra >> 1), k: o.k, minShare: o.minShare, priceMax: o.priceMax, venue: o.venue };
+function toOpts(o: { timeframesMs: readonly number[]; window: number; extra: number; k: number; minShare: number; priceBand: number; venue?: 'okx' }): DivergenceOptions {
+  return { timeframesMs: o.timeframesMs, window: o.window, lookback: o.window + o.extra, warmup: o.window + (o.extra >> 1), k: o.k, minShare: o.minShare, priceBand: o.priceBand, venue: o.venue };
 }
 
 const fractions = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 6 });

@@ -119,6 +119,31 @@ describe('venues: hand-computed windows', () => {
     assert.equal(crossVenueBatch(c, { ...M1, neutralImbalance: 0 })[0].venues[1].sign, 1);
   });
 
+  it('one material venue corroborates nothing: score null, however one-sided its flow', () => {
+    // Binance buys 95, Bybit sells 5 (share 0.05 < 0.1): only Binance is material.
+    const rows: Row[] = [
+      [D + 1_000, 100, 50, BUY, 0],
+      [D + 12_000, 100, 45, BUY, 0],
+      [D + 20_000, 100, 5, SELL, 1],
+    ];
+    const lone = crossVenueBatch(columns(rows, ['binance', 'bybit']), M1)[0];
+    assert.deepEqual(lone.venues.map((v) => [v.venue, v.share, v.material]), [['binance', 0.95, true], ['bybit', 0.05, false]]);
+    assert.equal(lone.agreement, 1, "agreement stays the material venue's sign");
+    assert.equal(lone.score, null);
+    assert.equal(lone.disagree, false);
+    // A venue trading alone in the window: null as well, also in the JSON the command prints.
+    const alone = crossVenueBatch(columns([[D + 1_000, 100, 1, SELL, 0]], ['okx']), M1)[0];
+    assert.equal(alone.score, null);
+    assert.match(JSON.stringify(alone), /"score":null/);
+    // Bybit selling 15 of 110 (share 0.136) is material: two venues, a number, and a veto.
+    const two = crossVenueBatch(columns([...rows.slice(0, 2), [D + 20_000, 100, 15, SELL, 1]], ['binance', 'bybit']), M1)[0];
+    assert.equal(two.agreement, (95 - 15) / 110);
+    assert.equal(typeof two.score, 'number');
+    assert.equal(two.disagree, true);
+    // Lowering the materiality bar brings the small venue in.
+    assert.equal(typeof crossVenueBatch(columns(rows, ['binance', 'bybit']), { ...M1, minShare: 0.05 })[0].score, 'number');
+  });
+
   it('emits only windows with trades, each at its close', () => {
     const rows: Row[] = [
       [D + 1_000, 100, 1, BUY, 0],
@@ -201,7 +226,9 @@ describe('venues: properties', () => {
         op.flush();
         assert.deepStrictEqual(out, batch);
         for (const w of batch) {
-          assert.ok(w.score >= -1 && w.score <= 1 && w.agreement >= -1 && w.agreement <= 1);
+          const material = w.venues.filter((v) => v.material).length;
+          assert.equal(w.score === null, material < 2, 'score is null exactly when fewer than two venues are material');
+          assert.ok((w.score === null || (w.score >= -1 && w.score <= 1)) && w.agreement >= -1 && w.agreement <= 1);
           assert.ok(Number.isNaN(w.correlation) || (w.correlation >= -1 && w.correlation <= 1));
           assert.deepEqual(w.venues.map((v) => v.venue), VENUES.filter((v) => w.venues.some((x) => x.venue === v)), 'venues in VENUES order');
           for (const l of w.lead_lag) assert.ok(Number.isNaN(l.lag) || Math.abs(l.lag) <= opts.maxLag);
