@@ -261,6 +261,7 @@ export class RollingMedian {
   private head = 0;
 
   constructor(readonly window: number) {
+    if (!(Number.isInteger(window) && window > 0)) throw new RangeError(`RollingMedian: window must be a whole number > 0 (got ${window})`);
     this.ring = new Float64Array(window);
     this.sorted = new Float64Array(window);
   }

@@ -111,6 +111,24 @@ describe('rolling median', () => {
       }),
     );
   });
+
+  it('stays exact over long runs of repeated, tiny and huge sizes once the window has wrapped many times', () => {
+    const size = fc.oneof(fc.constantFrom(0, 0.001, 1, 1e9), fc.double({ min: 0, max: 1e6, noNaN: true }));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 64 }), fc.array(size, { minLength: 1, maxLength: 600 }), (w, xs) => {
+        const m = new RollingMedian(w);
+        xs.forEach((x, i) => {
+          m.push(x);
+          const last = xs.slice(Math.max(0, i + 1 - w), i + 1).sort((a, b) => a - b);
+          const h = last.length >> 1;
+          if (m.median() !== (last.length & 1 ? last[h] : (last[h - 1] + last[h]) / 2)) assert.fail(`push ${i} of window ${w}`);
+          if (m.count !== last.length) assert.fail(`count at push ${i}`);
+        });
+      }),
+      { numRuns: 200 },
+    );
+    assert.throws(() => new RollingMedian(0), /window/);
+  });
 });
 
 describe('imbalance near the touch', () => {
