@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isNode, isPair, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { FileError, UsageError } from '../core/errors.ts';
+import { ABSORPTION_KINDS } from '../features/absorption.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
 
 /** A duration: '5m', '1h', '250ms'? No: whole units of the timeframe syntax ('30s', '5m', '4h', '1d') or a number of ms. */
@@ -99,6 +100,8 @@ export const configSchema = z
         absorption: z
           .object({
             enabled: z.boolean().default(true),
+            /** Which kinds may open trades: 'cascade-stop' (liquidations printed on the approach and stopped), 'revisit' (price back at an old zone, none printed). */
+            kinds: z.array(z.enum(ABSORPTION_KINDS)).min(1).default([...ABSORPTION_KINDS]),
             volumeMultiple: z.number().min(0).default(2),
             maxProgressBps: z.number().default(5),
             lookbackWindows: z.number().int().min(1).max(10_000).default(60),
