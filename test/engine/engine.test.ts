@@ -267,6 +267,10 @@ describe('engine: the pipeline drives the strategy', () => {
     assert.deepEqual([vetoed[0].ts, vetoed[0].acted, vetoed[0].vetoReason], [abs[0].ts, false, 'absorption kind revisit not traded']);
     assert.ok(!stopOnly.trades.some((t) => t.signal === 'absorption'));
     assert.throws(() => config({ signals: { absorption: { kinds: ['spring'] } } }), /signals\.absorption\.kinds\.0/);
+    // The cluster rule comes from the config too: at 100 typical liquidations the 0:10 cascade is no zone.
+    const strict = await run(config({ signals: { absorption: { lookbackWindows: 5 }, clusters: { clusterMultiple: 100 } } }), trades, { liqs });
+    assert.deepEqual(strict.signals.filter((s) => s.type === 'absorption'), []);
+    assert.deepEqual(config().signals.clusters, { halfLife: 4 * H, medianMultiple: 2, windowBins: 25, binMultiple: 3, clusterMultiple: 6, minIntensity: 0 });
     assert.throws(() => config({ signals: { absorption: { kinds: [] } } }), /signals\.absorption\.kinds/);
   });
 
