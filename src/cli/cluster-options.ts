@@ -36,9 +36,9 @@ export function clusterOptions(cmd: Command, what = ''): Command {
   const d = CLUSTER_DEFAULTS;
   return cmd
     .option('--half-life <dur>', `${what}half-life of the liquidation intensity decay: 30m, 4h, 1d... (default 4h)`)
-    .option('--median-multiple <x>', `${what}a bin is hot at >= x times the median intensity of the ${2 * d.windowBins + 1} bins around it, empty bins as zero (default ${d.medianMultiple})`)
-    .option('--window-bins <n>', `${what}half-width of that window in bins (default ${d.windowBins})`)
-    .option('--bin-multiple <x>', `${what}... and at >= x typical liquidations (the decayed mean liquidation notional) (default ${d.binMultiple})`)
+    .option('--median-multiple <x>', `${what}a bin is hot at >= x times its background (the busier median of the bins below and above it, empty bins as zero) ... (default ${d.medianMultiple})`)
+    .option('--bin-multiple <x>', `${what}... plus x typical liquidations (the decayed mean liquidation notional) (default ${d.binMultiple})`)
+    .option('--window-bins <n>', `${what}bins each side in the background's windows (default ${d.windowBins})`)
     .option('--cluster-multiple <x>', `${what}hot bins (one-bin gaps bridged) are a cluster at >= x typical liquidations in all (default ${d.clusterMultiple})`)
     .option('--min-intensity <q>', `${what}... and a hot bin needs >= this intensity, quote notional (default ${d.minIntensity})`);
 }

@@ -305,11 +305,11 @@ export function registerLiquidations(program: Command): void {
       'after',
       `
 "long" = longs liquidated (forced sells), "short" = shorts liquidated (forced buys). Each bin's
-intensity is its liquidated notional decayed by the half-life. A bin is hot when it reaches
---bin-multiple typical liquidations (the decayed mean liquidation notional of the market) and
---median-multiple times the median of the bins around it (empty bins count as zero); hot bins
-with at most one bin between them form a run, and a run holding --cluster-multiple typical
-liquidations is a cluster (one very heavy bin is enough). "revisited" = a trade printed in the
+intensity is its liquidated notional decayed by the half-life. A bin is hot when it exceeds
+--median-multiple times its background (the busier median of the --window-bins bins below and
+above it, empty bins counting as zero) by --bin-multiple typical liquidations (the decayed mean
+liquidation notional of the market); hot bins with at most one bin between them form a run, and
+a run holding --cluster-multiple typical liquidations is a cluster (one very heavy bin is enough). "revisited" = a trade printed in the
 cluster after its last liquidation (trades of the same market are read for this). The heatmap
 is not decayed. Liquidation feeds are sampled (docs/NORMALIZATION.md): counts and notionals are
 lower bounds. Definitions and a worked example: docs/FEATURES.md.

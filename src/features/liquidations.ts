@@ -8,8 +8,8 @@
  * (bit mask) and first/last time, and an exponentially decayed intensity kept as (level, time of
  * level), decayed lazily at read time: O(1) per liquidation. The market's typical liquidation
  * notional is a decayed mean over every liquidation (both sides, same half-life). A bin is hot
- * when its intensity stands out from a dense price window around it (empty bins count as zero)
- * and reaches a floor of `binMultiple` typical liquidations; clusters are runs of hot bins with
+ * when its intensity stands out from the dense price windows beside it (empty bins count as
+ * zero) by `binMultiple` typical liquidations; clusters are runs of hot bins with
  * one-bin gaps bridged, kept when they hold `clusterMultiple` typical liquidations (so one very
  * heavy bin is a cluster too). A cluster is `revisited` once a trade prints in one of its bins
  * after its last liquidation.
@@ -54,13 +54,14 @@ export interface LiquidationMapOptions {
    */
   readonly retainMs?: number;
   /**
-   * A bin is hot when its intensity >= medianMultiple x the median intensity of the dense window
-   * of 2 x windowBins + 1 bins centred on it, empty bins counting as zero. Default 2.
+   * A bin is hot when its intensity >= medianMultiple x its background + binMultiple x the
+   * market's typical liquidation notional. Background: the larger median of the dense windows of
+   * windowBins + 1 bins ending and starting at the bin, empty bins counting as zero. Default 2.
    */
   readonly medianMultiple?: number;
-  /** Half-width of that window, in bins. Default 25 (2.5% each side at 10 bps bins). */
+  /** Bins each side in those windows. Default 25 (2.5% at 10 bps bins). */
   readonly windowBins?: number;
-  /** ... and >= binMultiple x the market's typical liquidation notional. Default 3. */
+  /** Default 3. */
   readonly binMultiple?: number;
   /** ... and >= this intensity (quote notional). Default 0. */
   readonly minIntensity?: number;
@@ -123,7 +124,7 @@ export interface LiquidationSnapshot {
   readonly ts: number;
   /** The market's typical liquidation notional: decayed mean of price x qty over every liquidation so far (NaN before any). */
   readonly typical_notional: number;
-  /** The floor a bin needed to be hot whatever its window: max(minIntensity, binMultiple x typical). */
+  /** binMultiple x typical: what a bin needs above medianMultiple x its background to be hot (and at least minIntensity). */
   readonly floor: number;
   /** The intensity a run needed to be a cluster: clusterMultiple x typical. */
   readonly cluster_floor: number;
