@@ -309,10 +309,11 @@ intensity is its liquidated notional decayed by the half-life. A bin is hot when
 --median-multiple times its background (the busier median of the --window-bins bins below and
 above it, empty bins counting as zero) by --bin-multiple typical liquidations (the decayed mean
 liquidation notional of the market); hot bins with at most one bin between them form a run, and
-a run holding --cluster-multiple typical liquidations is a cluster (one very heavy bin is enough). "revisited" = a trade printed in the
-cluster after its last liquidation (trades of the same market are read for this). The heatmap
-is not decayed. Liquidation feeds are sampled (docs/NORMALIZATION.md): counts and notionals are
-lower bounds. Definitions and a worked example: docs/FEATURES.md.
+a run holding --cluster-multiple typical liquidations is a cluster (one very heavy bin is
+enough). "revisited" = a trade printed in the cluster after its last liquidation (trades of the
+same market are read for this). The heatmap is not decayed. Liquidation feeds are sampled
+(docs/NORMALIZATION.md): counts and notionals are lower bounds. Definitions and a worked
+example: docs/FEATURES.md.
 
 Examples:
   $ orderflow liquidations --symbol BTC
