@@ -1,7 +1,7 @@
 /**
  * `orderflow absorption`: absorption events at the realized liquidation clusters of a market.
- * Zones are the clusters found at `--zones-at` (only liquidations up to then); events are looked
- * for in the trades and liquidations after it.
+ * Zones are the clusters found at `--zones-at` (only liquidations up to then, the cluster rule
+ * from the shared cluster options); events are looked for in the trades and liquidations after it.
  */
 import type { Command } from 'commander';
 import { AbsorptionOperator, zonesFromClusters, type AbsorptionEvent } from '../features/absorption.ts';
@@ -10,12 +10,13 @@ import { Store } from '../store/store.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
 import { qtyText } from './cvd.ts';
+import { clusterOptions, parseClusterOpts, type ClusterOpts } from './cluster-options.ts';
 import { confirmMarketQuery, marketQuery } from './market.ts';
 import { DEFAULT_BPS, SAMPLED_NOTE, snapshotAt } from './liquidations.ts';
 import { isoTime, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
 
-interface AbsorptionOpts extends HomeOpts {
+interface AbsorptionOpts extends HomeOpts, ClusterOpts {
   symbol: string;
   venues?: string;
   from?: string;
@@ -28,33 +29,41 @@ interface AbsorptionOpts extends HomeOpts {
 
 export function registerAbsorption(program: Command): void {
   homeOption(
-    program
-      .command('absorption')
-      .description('absorption at liquidation clusters: heavy aggressive flow into a zone, liquidations stop, price holds')
-      .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
-      .requiredOption('--zones-at <time>', 'the clusters of the liquidations up to this time are the zones; events come after it')
-      .option('--venues <list>', 'comma-separated venues, merged (default binance,okx,bybit)')
-      .option('--from <time>', 'from this time, inclusive, UTC unless a zone follows (also the start of the liquidation history)')
-      .option('--to <time>', 'up to this time, exclusive')
-      .option('--bps <width>', 'cluster bin width in basis points', String(DEFAULT_BPS))
-      .option('--lookback <windows>', 'past 1m windows in the typical-volume median (also the warm-up)', '60')
-      .option('--json', 'print {"zones":[...],"events":[...]} (NaN as null)'),
+    clusterOptions(
+      program
+        .command('absorption')
+        .description('absorption at liquidation clusters: heavy aggressive flow into a zone, price holds, no liquidation follows (a cascade that stopped, or a revisit)')
+        .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
+        .requiredOption('--zones-at <time>', 'the clusters of the liquidations up to this time are the zones; events come after it')
+        .option('--venues <list>', 'comma-separated venues, merged (default binance,okx,bybit)')
+        .option('--from <time>', 'from this time, inclusive, UTC unless a zone follows (also the start of the liquidation history)')
+        .option('--to <time>', 'up to this time, exclusive')
+        .option('--bps <width>', 'cluster bin width in basis points', String(DEFAULT_BPS))
+        .option('--lookback <windows>', 'past 1m windows in the typical-volume median (also the warm-up)', '60')
+        .option('--json', 'print {"zones":[...],"events":[...]} (NaN and Infinity as null)'),
+      'zones: ',
+    ),
   )
     .addHelpText(
       'after',
       `
 Direction is the absorbing side: buyers absorbing selling at a zone of liquidated longs
-(bullish), sellers absorbing buying at liquidated shorts (bearish). Definitions: docs/FEATURES.md
-("Absorption events").
+(bullish), sellers absorbing buying at liquidated shorts (bearish). Kind: cascade-stop when
+liquidations were printing in the zone on the approach and stopped, revisit when price came back
+to the zone and none printed. The zones are the liquidation clusters at --zones-at, found with
+the cluster options above (as in orderflow liquidations). Definitions and worked examples:
+docs/FEATURES.md ("Liquidation clusters and heatmap", "Absorption events").
 
 Examples:
   $ orderflow absorption --symbol BTC --zones-at 2024-08-08T12:00:00Z
+  $ orderflow absorption --symbol BTC --zones-at 2024-08-05 --half-life 1h --cluster-multiple 10
   $ orderflow absorption --symbol XRP --zones-at 2024-11-10 --to 2024-11-12 --json`,
     )
     .action(async (opts: AbsorptionOpts) => {
       const q = marketQuery(opts);
       const zonesAt = parseTime(opts.zonesAt, '--zones-at');
       const bins = { bps: numberOpt(opts.bps, '--bps') };
+      const clusters = parseClusterOpts(opts);
       const lookback = numberOpt(opts.lookback, '--lookback');
       const store = await Store.open(existingHome(opts), { readOnly: true });
       const events: AbsorptionEvent[] = [];
@@ -62,7 +71,7 @@ Examples:
       try {
         await confirmMarketQuery(store, q);
         const liqs = await readLiquidations(store, q);
-        const snap = liqs.length > 0 ? await snapshotAt(store, q, liqs, zonesAt, { bins }) : undefined;
+        const snap = liqs.length > 0 ? await snapshotAt(store, q, liqs, zonesAt, { bins, ...clusters }) : undefined;
         zones = snap ? zonesFromClusters(snap.clusters, { fromTs: zonesAt, bins }) : [];
         if (zones.length > 0) {
           const op = new AbsorptionOperator({ zones, lookbackWindows: lookback, warmupWindows: lookback }, (e) => events.push(e));
@@ -96,8 +105,8 @@ Examples:
       console.log(`absorption on ${what}: ${zones.length} zones from the clusters at ${isoTime(zonesAt)}, ${events.length} events\n`);
       if (events.length > 0) {
         console.log(table(
-          ['known at (UTC)', 'direction', 'zone', 'attack', 'typical', 'liq before', 'liq during', 'progress bps'],
-          events.map((e) => [isoTime(e.ts), e.direction, `${e.zone.low}-${e.zone.high}`, qtyText(e.attack_volume), qtyText(e.typical_volume), qtyText(e.liquidations_before), qtyText(e.liquidations_during), e.progress_bps.toFixed(1)]),
+          ['known at (UTC)', 'kind', 'direction', 'zone', 'attack', 'typical', 'liq before', 'liq during', 'progress bps'],
+          events.map((e) => [isoTime(e.ts), e.kind, e.direction, `${e.zone.low}-${e.zone.high}`, qtyText(e.attack_volume), qtyText(e.typical_volume), qtyText(e.liquidations_before), qtyText(e.liquidations_during), e.progress_bps.toFixed(1)]),
         ));
       }
       console.log(`\n${SAMPLED_NOTE}`);

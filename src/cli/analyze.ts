@@ -31,12 +31,13 @@ import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { qtyText } from './cvd.ts';
 import { confirmMarketQuery, marketQuery, type MarketQuery } from './market.ts';
+import { clusterOptions, parseClusterOpts, type ClusterOpts } from './cluster-options.ts';
 import { registryTick, storedMarkets } from './footprint-native.ts';
 import { DEFAULT_BPS, SAMPLED_NOTE } from './liquidations.ts';
 import { isoTime, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
 
-interface AnalyzeOpts extends HomeOpts {
+interface AnalyzeOpts extends HomeOpts, ClusterOpts {
   symbol: string;
   venues?: string;
   from?: string;
@@ -52,19 +53,22 @@ interface AnalyzeOpts extends HomeOpts {
 
 export function registerAnalyze(program: Command): void {
   homeOption(
-    program
-      .command('analyze')
-      .description("run every order-flow operator over a market's stored history: summary table + JSON/Parquet outputs")
-      .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
-      .option('--venues <list>', 'comma-separated venues, merged (default binance,okx,bybit)')
-      .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
-      .option('--to <time>', 'up to this time, exclusive')
-      .option('--out <dir>', 'output folder (default <home>/analysis/<symbol>-<time>)')
-      .option('--footprint-timeframe <tf>', 'footprint candle length', '1h')
-      .option('--level-ticks <n>', 'footprint level height in ticks', '10')
-      .option('--bps <width>', 'liquidation cluster / predicted level bin width in basis points', String(DEFAULT_BPS))
-      .option('--zones-every <tf>', 'how often the absorption zones are re-snapshotted from the clusters and predicted levels', '1h')
-      .option('--lookback <windows>', "past 1m windows in absorption's typical-volume median (also the warm-up)", '60'),
+    clusterOptions(
+      program
+        .command('analyze')
+        .description("run every order-flow operator over a market's stored history: summary table + JSON/Parquet outputs")
+        .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
+        .option('--venues <list>', 'comma-separated venues, merged (default binance,okx,bybit)')
+        .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
+        .option('--to <time>', 'up to this time, exclusive')
+        .option('--out <dir>', 'output folder (default <home>/analysis/<symbol>-<time>)')
+        .option('--footprint-timeframe <tf>', 'footprint candle length', '1h')
+        .option('--level-ticks <n>', 'footprint level height in ticks', '10')
+        .option('--bps <width>', 'liquidation cluster / predicted level bin width in basis points', String(DEFAULT_BPS))
+        .option('--zones-every <tf>', 'how often the absorption zones are re-snapshotted from the clusters and predicted levels', '1h')
+        .option('--lookback <windows>', "past 1m windows in absorption's typical-volume median (also the warm-up)", '60'),
+      'clusters: ',
+    ),
   )
     .addHelpText(
       'after',
@@ -73,7 +77,7 @@ Operators (definitions: docs/FEATURES.md), all in one pass over the merged event
 15m/1h/1d, footprint, size-weighted flow 1h, sessions, delta divergence, cross-venue
 corroboration 5m, liquidation clusters and predicted liquidation levels (at the end of the
 range), absorption at rolling zones (every --zones-every, the clusters and predicted levels of
-the events before it), book and bait per venue with a stored book. predicted_check scores the
+the events before it; each event says its kind: cascade-stop or revisit), book and bait per venue with a stored book. predicted_check scores the
 predicted zones against the liquidations that followed them, beside what chance would score.
 Outputs: <out>/<operator>.json (and .parquet where the rows are flat enough for DuckDB to infer a
 schema).
@@ -88,6 +92,7 @@ Examples:
       const zonesEvery = parseTimeframe(opts.zonesEvery, '--zones-every');
       const levelTicks = numberOpt(opts.levelTicks, '--level-ticks');
       const bins = { bps: numberOpt(opts.bps, '--bps') };
+      const clusters = parseClusterOpts(opts);
       const home = existingHome(opts);
       const store = await Store.open(home, { readOnly: true });
       // Every operator's file is written, empty or not, so scripts can rely on it.
@@ -113,7 +118,7 @@ Examples:
         const liqs = await readLiquidations(store, q);
         const oi = await readOpenInterest(store, q);
         const pipeline = new FeaturePipeline(
-          { bins, footprint, withOpenInterest: oi.length > 0, instruments: loadBundledInstruments(), absorptionLookback: numberOpt(opts.lookback, '--lookback') },
+          { bins, clusters, footprint, withOpenInterest: oi.length > 0, instruments: loadBundledInstruments(), absorptionLookback: numberOpt(opts.lookback, '--lookback') },
           (name, x) => push(name, x),
         );
         const counted = (async function* () {
@@ -253,7 +258,8 @@ function printSummary(
   } else rows.push(['predicted', '0', 'no open interest stored (import tickers or metrics)']);
   const abs = list<AbsorptionEvent>('absorption');
   const bull = abs.filter((e) => e.direction === 'buyers_absorb').length;
-  rows.push(['absorption', String(abs.length), `buyers absorb ${bull}, sellers absorb ${abs.length - bull} (${list('zones').length} zone changes)`]);
+  const stops = abs.filter((e) => e.kind === 'cascade-stop').length;
+  rows.push(['absorption', String(abs.length), `cascade-stop ${stops}, revisit ${abs.length - stops}; buyers absorb ${bull}, sellers absorb ${abs.length - bull} (${list('zones').length} zone changes)`]);
   if (books.length === 0) rows.push(['book', '0', 'no book stored']);
   for (const b of books) {
     const n = (x: string) => b.walls.filter((w) => w.outcome === x).length;

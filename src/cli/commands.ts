@@ -110,7 +110,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'absorption',
     args: '',
-    description: 'absorption at liquidation clusters: heavy aggressive flow into a zone, liquidations stop, price holds',
+    description: 'absorption at liquidation clusters: heavy aggressive flow into a zone, price holds, no liquidation follows (a cascade that stopped, or a revisit)',
     load: async () => (await import('./absorption.ts')).registerAbsorption,
   },
   {

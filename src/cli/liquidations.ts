@@ -9,7 +9,6 @@ import { UsageError } from '../core/errors.ts';
 import { PERP_VENUES, type Venue } from '../core/events.ts';
 import { decimalsOf } from '../features/footprint.ts';
 import {
-  DEFAULT_HALF_LIFE_MS,
   LiquidationMapOperator,
   liquidationHeatmap,
   type LiquidationBins,
@@ -22,12 +21,13 @@ import { readLiquidations } from '../store/liquidation-reader.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
+import { clusterOptions, givenClusterFlags, parseClusterOpts, type ClusterOpts, type ClusterSettings } from './cluster-options.ts';
 import { confirmMarketQuery, marketQuery, type MarketQuery } from './market.ts';
 import { registryTick } from './footprint-native.ts';
 import { isoTime, table } from './progress.ts';
 import { notionalText, numberOpt } from './sizes.ts';
 
-export interface LiquidationsOpts extends HomeOpts {
+export interface LiquidationsOpts extends HomeOpts, ClusterOpts {
   symbol: string;
   /** Comma-separated venues, merged; default the perpetual venues. */
   venues?: string;
@@ -38,12 +38,6 @@ export interface LiquidationsOpts extends HomeOpts {
   /** Log-price bins of B basis points. Default 10 when neither bins option is given. */
   bps?: string;
   tick?: string;
-  /** Intensity half-life, e.g. 4h (clusters only). */
-  halfLife?: string;
-  /** A bin is hot at >= this x the median intensity of its side (clusters only). Default 2. */
-  medianMultiple?: string;
-  /** ... and at >= this intensity, quote notional (clusters only). Default 0. */
-  minIntensity?: string;
   /** Snapshot time (clusters only); default the last event read. */
   at?: string;
   heatmap?: boolean;
@@ -84,9 +78,7 @@ function binsOf(opts: LiquidationsOpts, markets: readonly [Venue, string][]): Li
 }
 
 interface Checked {
-  halfLifeMs: number;
-  medianMultiple: number;
-  minIntensity: number;
+  cluster: ClusterSettings;
   atMs?: number;
   timeframeMs: number;
   top: number;
@@ -98,21 +90,15 @@ function checkOpts(opts: LiquidationsOpts): Checked {
     if (opts.heatmap && given !== undefined) throw new UsageError(`${option}: applies to the clusters, not to --heatmap`);
   };
   clustersOnly('--at', opts.at);
-  clustersOnly('--half-life', opts.halfLife);
-  clustersOnly('--median-multiple', opts.medianMultiple);
-  clustersOnly('--min-intensity', opts.minIntensity);
+  for (const flag of givenClusterFlags(opts)) clustersOnly(flag, true);
   if (!opts.heatmap && opts.timeframe !== undefined) throw new UsageError('--timeframe: only with --heatmap (the heatmap bucket length)');
   if (!opts.heatmap && opts.top !== undefined) throw new UsageError('--top: only with --heatmap (the number of cells listed)');
-  const halfLifeMs = opts.halfLife === undefined ? DEFAULT_HALF_LIFE_MS : parseTimeframe(opts.halfLife, '--half-life');
-  const medianMultiple = opts.medianMultiple === undefined ? 2 : numberOpt(opts.medianMultiple, '--median-multiple', 'a number >= 0');
-  if (!(medianMultiple >= 0)) throw new UsageError(`--median-multiple: expected a number >= 0, got ${JSON.stringify(opts.medianMultiple)}`);
-  const minIntensity = opts.minIntensity === undefined ? 0 : numberOpt(opts.minIntensity, '--min-intensity', 'a quote notional >= 0');
-  if (!(minIntensity >= 0)) throw new UsageError(`--min-intensity: expected a quote notional >= 0, got ${JSON.stringify(opts.minIntensity)}`);
+  const cluster = parseClusterOpts(opts);
   const atMs = opts.at === undefined ? undefined : parseTime(opts.at, '--at');
   const timeframeMs = opts.timeframe === undefined ? HOUR_MS : parseTimeframe(opts.timeframe);
   const top = opts.top === undefined ? 20 : numberOpt(opts.top, '--top', 'a whole number >= 1');
   if (!(Number.isInteger(top) && top >= 1)) throw new UsageError(`--top: expected a whole number >= 1, got ${JSON.stringify(opts.top)}`);
-  return { halfLifeMs, medianMultiple, minIntensity, atMs, timeframeMs, top };
+  return { cluster, atMs, timeframeMs, top };
 }
 
 /** Bins as JSON: `{"bps":10}` or `{"tick":0.1,"bin_ticks":10}`. */
@@ -200,7 +186,7 @@ export async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
           throw e;
         }
       } else {
-        snapshot = await snapshotAt(store, q, liqs, c.atMs, { bins, halfLifeMs: c.halfLifeMs, medianMultiple: c.medianMultiple, minIntensity: c.minIntensity });
+        snapshot = await snapshotAt(store, q, liqs, c.atMs, { bins, ...c.cluster });
       }
     }
   } finally {
@@ -230,9 +216,11 @@ export async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
         JSON.stringify({
           ts: s?.ts ?? null,
           bins: binsJson(bins),
-          half_life_ms: c.halfLifeMs,
-          threshold_long: s?.threshold_long ?? null,
-          threshold_short: s?.threshold_short ?? null,
+          half_life_ms: c.cluster.halfLifeMs,
+          rule: c.cluster,
+          typical_notional: s?.typical_notional ?? null,
+          floor: s?.floor ?? null,
+          cluster_floor: s?.cluster_floor ?? null,
           clusters: s?.clusters ?? [],
           longs: s?.longs ?? [],
           shorts: s?.shorts ?? [],
@@ -272,12 +260,12 @@ export async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
   const s = snapshot!;
   const nLong = s.clusters.filter((x) => x.side === 'long').length;
   console.log(
-    `liquidation clusters of ${what} at ${isoTime(s.ts)}: ${nLong} long, ${s.clusters.length - nLong} short (${binText}, half-life ${opts.halfLife ?? '4h'}; ` +
-      `hot bins >= ${notionalText(s.threshold_long)} long / ${notionalText(s.threshold_short)} short intensity; ${s.longs.length} long and ${s.shorts.length} short live bins)`,
+    `liquidation clusters of ${what} at ${isoTime(s.ts)}: ${nLong} long, ${s.clusters.length - nLong} short (${binText}, half-life ${opts.halfLife ?? '4h'}, ` +
+      `typical liquidation ${notionalText(s.typical_notional)}: hot bins >= ${notionalText(s.floor)} and ${c.cluster.medianMultiple}x their window, clusters >= ${notionalText(s.cluster_floor)}; ${s.longs.length} long and ${s.shorts.length} short live bins)`,
   );
   console.log(SAMPLED_NOTE);
   if (s.clusters.length === 0) {
-    console.log('\nno clusters (no bin reaches the threshold; --median-multiple 0 lists every live bin)');
+    console.log('\nno clusters (no run of hot bins reaches the cluster floor; --median-multiple 0 --bin-multiple 0 --cluster-multiple 0 lists every live bin)');
     return;
   }
   console.log('');
@@ -294,19 +282,19 @@ export async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
 
 export function registerLiquidations(program: Command): void {
   homeOption(
-    program
-      .command('liquidations')
-      .description('realized liquidation clusters (price zones of decayed liquidated notional, per side liquidated) or a time x price heatmap')
-      .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue)')
-      .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')})`)
-      .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
-      .option('--to <time>', 'up to this time, exclusive')
-      .option('--bps <b>', `log-price bins of b basis points (default ${DEFAULT_BPS} unless --bin-ticks)`)
-      .option('--bin-ticks <n>', 'price bins of n ticks instead (tick from the instrument registry, or --tick)')
-      .option('--tick <size>', 'tick size for --bin-ticks (default from the instrument)')
-      .option('--half-life <dur>', 'clusters: half-life of the intensity decay: 30m, 4h, 1d... (default 4h)')
-      .option('--median-multiple <x>', 'clusters: a bin is hot at >= x times the median intensity of its side (default 2)')
-      .option('--min-intensity <q>', 'clusters: ... and at >= this intensity, quote notional (default 0)')
+    clusterOptions(
+      program
+        .command('liquidations')
+        .description('realized liquidation clusters (price zones of decayed liquidated notional, per side liquidated) or a time x price heatmap')
+        .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue)')
+        .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')})`)
+        .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
+        .option('--to <time>', 'up to this time, exclusive')
+        .option('--bps <b>', `log-price bins of b basis points (default ${DEFAULT_BPS} unless --bin-ticks)`)
+        .option('--bin-ticks <n>', 'price bins of n ticks instead (tick from the instrument registry, or --tick)')
+        .option('--tick <size>', 'tick size for --bin-ticks (default from the instrument)'),
+      'clusters: ',
+    )
       .option('--at <time>', 'clusters: snapshot time (default the last liquidation or trade read)')
       .option('--heatmap', 'print the time x price heatmap of liquidated notional instead of clusters')
       .option('--timeframe <tf>', 'heatmap: bucket length (default 1h)')
@@ -317,15 +305,20 @@ export function registerLiquidations(program: Command): void {
       'after',
       `
 "long" = longs liquidated (forced sells), "short" = shorts liquidated (forced buys). Each bin's
-intensity is its liquidated notional decayed by the half-life; a cluster is a run of adjacent
-hot bins. "revisited" = a trade printed in the cluster after its last liquidation (trades of
-the same market are read for this). The heatmap is not decayed. Liquidation feeds are sampled
-(docs/NORMALIZATION.md): counts and notionals are lower bounds. Definitions: docs/FEATURES.md.
+intensity is its liquidated notional decayed by the half-life. A bin is hot when it exceeds
+--median-multiple times its background (the busier median of the --window-bins bins below and
+above it, empty bins counting as zero) by --bin-multiple typical liquidations (the decayed mean
+liquidation notional of the market); hot bins with at most one bin between them form a run, and
+a run holding --cluster-multiple typical liquidations is a cluster (one very heavy bin is
+enough). "revisited" = a trade printed in the cluster after its last liquidation (trades of the
+same market are read for this). The heatmap is not decayed. Liquidation feeds are sampled
+(docs/NORMALIZATION.md): counts and notionals are lower bounds. Definitions and a worked
+example: docs/FEATURES.md.
 
 Examples:
   $ orderflow liquidations --symbol BTC
   $ orderflow liquidations --symbol BTCUSDT --venues binance,bybit --bps 5 --half-life 1h --at 2024-08-05T12:00:00Z
-  $ orderflow liquidations --symbol ETH --bin-ticks 100 --median-multiple 0 --json | jq '.clusters[]'
+  $ orderflow liquidations --symbol ETH --bin-ticks 100 --median-multiple 0 --bin-multiple 0 --cluster-multiple 0 --json | jq '.clusters[]'
   $ orderflow liquidations --symbol BTC --heatmap --timeframe 1h --from 2024-08-01 --to 2024-08-08 --json > heat.json`,
     )
     .action((opts: LiquidationsOpts) => runLiquidations(opts));

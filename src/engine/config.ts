@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { isMap, isNode, isPair, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { FileError, UsageError } from '../core/errors.ts';
+import { ABSORPTION_KINDS } from '../features/absorption.ts';
+import { CLUSTER_DEFAULTS } from '../features/liquidations.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
 
 /** A duration: '5m', '1h', '250ms'? No: whole units of the timeframe syntax ('30s', '5m', '4h', '1d') or a number of ms. */
@@ -94,11 +96,25 @@ export const configSchema = z
       .object({
         /** Liquidation cluster / predicted level bins. */
         bps: z.number().positive().max(1000).default(10),
+        /** The realized cluster rule (docs/FEATURES.md "Liquidation clusters and heatmap"), the defaults of the liquidation map. */
+        clusters: z
+          .object({
+            halfLife: duration.default(CLUSTER_DEFAULTS.halfLifeMs),
+            medianMultiple: z.number().min(0).max(1000).default(CLUSTER_DEFAULTS.medianMultiple),
+            windowBins: z.number().int().min(0).max(10_000).default(CLUSTER_DEFAULTS.windowBins),
+            binMultiple: z.number().min(0).max(1e6).default(CLUSTER_DEFAULTS.binMultiple),
+            clusterMultiple: z.number().min(0).max(1e6).default(CLUSTER_DEFAULTS.clusterMultiple),
+            minIntensity: z.number().min(0).default(CLUSTER_DEFAULTS.minIntensity),
+          })
+          .strict()
+          .prefault({}),
         /** Zones re-snapshotted this often. */
         zonesEvery: duration.default(3_600_000),
         absorption: z
           .object({
             enabled: z.boolean().default(true),
+            /** Which kinds may open trades: 'cascade-stop' (liquidations printed on the approach and stopped), 'revisit' (price back at an old zone, none printed). */
+            kinds: z.array(z.enum(ABSORPTION_KINDS)).min(1).default([...ABSORPTION_KINDS]),
             volumeMultiple: z.number().min(0).default(2),
             maxProgressBps: z.number().default(5),
             lookbackWindows: z.number().int().min(1).max(10_000).default(60),

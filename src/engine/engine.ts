@@ -21,6 +21,7 @@ import { zoneKey, type AbsorptionEvent, type AbsorptionZone } from '../features/
 import { BookBaitOperator, type WallEvent } from '../features/book.ts';
 import type { CvdBar } from '../features/cvd.ts';
 import type { DivergenceEvent } from '../features/divergence.ts';
+import type { LiquidationMapOptions } from '../features/liquidations.ts';
 import type { SizeBar } from '../features/sizes.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS, sessionOf, DEFAULT_SESSIONS, type Session } from '../features/timeframe.ts';
 import type { CrossVenueWindow } from '../features/venues.ts';
@@ -178,6 +179,7 @@ export class Engine {
     this.pipeline = new FeaturePipeline(
       {
         bins: { bps: c.signals.bps },
+        clusters: clusterRule(c.signals.clusters),
         withOpenInterest: true,
         sessions: false,
         absorptionLookback: c.signals.absorption.lookbackWindows,
@@ -538,6 +540,11 @@ export class Engine {
   }
 }
 
+/** The config's cluster rule as LiquidationMapOptions (the config names the half-life as a duration). */
+function clusterRule({ halfLife, ...rest }: BacktestConfig['signals']['clusters']): Omit<LiquidationMapOptions, 'bins'> {
+  return { ...rest, halfLifeMs: halfLife };
+}
+
 function absorptionSignal(e: AbsorptionEvent, venue: string): Omit<EngineSignal, 'id' | 'session'> {
   const long = e.direction === 'buyers_absorb';
   return {
@@ -549,11 +556,13 @@ function absorptionSignal(e: AbsorptionEvent, venue: string): Omit<EngineSignal,
     zone: e.zone,
     timeframeMs: null,
     evidence: {
+      kind: e.kind,
       zone_source: e.zone.source,
       zone_low: e.zone.low,
       zone_high: e.zone.high,
       attack_volume: e.attack_volume,
       typical_volume: e.typical_volume,
+      attack_ratio: e.attack_ratio,
       liquidations_before: e.liquidations_before,
       liquidations_during: e.liquidations_during,
       progress_bps: e.progress_bps,

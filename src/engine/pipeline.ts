@@ -15,7 +15,7 @@ import { AbsorptionOperator, zoneKey, zonesFromClusters, zonesFromPredicted, typ
 import { CvdOperator, type CvdBar } from '../features/cvd.ts';
 import { DivergenceOperator, type DivergenceEvent } from '../features/divergence.ts';
 import { FootprintOperator, type FootprintCandle } from '../features/footprint.ts';
-import { LiquidationMapOperator, type LiquidationBins, type LiquidationSnapshot } from '../features/liquidations.ts';
+import { LiquidationMapOperator, type LiquidationBins, type LiquidationMapOptions, type LiquidationSnapshot } from '../features/liquidations.ts';
 import type { TradeOperator } from '../features/operator.ts';
 import { PredictedLiquidationOperator, type PredictedLiquidationSnapshot } from '../features/predicted-liquidations.ts';
 import { SessionStatsOperator, type SessionStats } from '../features/sessions.ts';
@@ -27,6 +27,8 @@ import type { ReplayRun } from './replay.ts';
 export interface PipelineOptions {
   /** Bins of the liquidation clusters and predicted levels. Default 10 bps. */
   readonly bins?: LiquidationBins;
+  /** The cluster rule (half-life, multiples, window); LiquidationMapOptions' defaults when omitted. */
+  readonly clusters?: Omit<LiquidationMapOptions, 'bins'>;
   /** Footprint candles; omitted = no footprint (it needs the instrument's tick). */
   readonly footprint?: { readonly timeframeMs: number; readonly tick: number; readonly levelTicks: number };
   /** Past 1 m windows in absorption's typical-volume median (also its warm-up). Default 60. */
@@ -118,7 +120,7 @@ export class FeaturePipeline {
     ];
     if (opts.sessions ?? true) this.tradeOps.push(new SessionStatsOperator({}, (x) => emit('sessions', x)));
     if (opts.footprint) this.tradeOps.push(new FootprintOperator(opts.footprint, (x) => emit('footprint', x)));
-    this.liqMap = new LiquidationMapOperator({ bins: this.bins });
+    this.liqMap = new LiquidationMapOperator({ ...opts.clusters, bins: this.bins });
     this.predicted = opts.withOpenInterest ? new PredictedLiquidationOperator({ bins: this.bins, instruments: opts.instruments }) : undefined;
     const lookback = opts.absorptionLookback ?? 60;
     this.absorption = new AbsorptionOperator(

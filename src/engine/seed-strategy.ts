@@ -3,7 +3,7 @@
  * rules, every threshold in the config (docs/BACKTEST.md).
  *
  * - Entries: absorption at a liquidation zone (realized or predicted), in the absorbing side's
- *   direction; delta divergence on the configured timeframes ('fade' by default: buying that
+ *   direction, of the configured kinds (a cascade that stopped, a revisit of an old zone); delta divergence on the configured timeframes ('fade' by default: buying that
  *   does not lift price meets passive sellers, so short; 'follow' trades with the flow).
  * - Weighted by large prints: the last closed 1h size-weighted delta must not oppose the trade.
  * - Vetoes: the last 5m cross-venue window flags disagreement; or the execution venue's book
@@ -13,6 +13,7 @@
  * - Exits: stop beyond the zone's far edge (+ buffer) or a fixed distance for divergence
  *   entries; target at targetR x the stop distance; time stop.
  */
+import type { AbsorptionKind } from '../features/absorption.ts';
 import type { BacktestConfig } from './config.ts';
 import type { EngineSignal, Strategy, StrategyContext } from './strategy.ts';
 
@@ -22,6 +23,7 @@ export function seedStrategy(config: BacktestConfig): Strategy {
     name: 'seed',
     onSignal(s: EngineSignal, ctx: StrategyContext): string | null {
       if (s.type === 'absorption' && !c.signals.absorption.enabled) return 'absorption entries disabled';
+      if (s.type === 'absorption' && !c.signals.absorption.kinds.includes(s.evidence.kind as AbsorptionKind)) return `absorption kind ${String(s.evidence.kind)} not traded`;
       if (s.type === 'divergence') {
         if (!c.signals.divergence.enabled) return 'divergence entries disabled';
         if (s.timeframeMs === null || !c.signals.divergence.timeframes.includes(s.timeframeMs)) return 'divergence timeframe not traded';

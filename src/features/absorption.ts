@@ -21,9 +21,12 @@
  *             short), ref = the visit's entry price if the visit began inside the window, else
  *             the last trade price at t - W
  *
- * and fires when attack > 0, attack >= volumeMultiple x typical, liq during <= maxLiquidationRatio
- * x liq before, and progress_bps <= maxProgressBps. One event per visit; a visit ends at the first
- * trade outside the band.
+ * and fires when attack > 0, attack >= volumeMultiple x typical, progress_bps <= maxProgressBps,
+ * and the liquidations say which kind it is: `cascade-stop` when liquidations were printing on
+ * the approach and stopped (before > 0, during <= maxLiquidationRatio x before), `revisit` when
+ * price came back to the zone and none printed at all (before = during = 0). Liquidations
+ * starting (before 0, during > 0) or going on are no absorption. One event per visit; a visit
+ * ends at the first trade outside the band.
  *
  * Both paths drive the same Engine: AbsorptionOperator (push trades and liquidations in time
  * order, any chunks) and absorptionBatch (merges whole columns). Everything a sub-bar holds is a
@@ -50,12 +53,23 @@ export interface AbsorptionZone {
   readonly to_ts?: number;
 }
 
+/**
+ * `cascade-stop`: liquidations of the zone's side were printing in the band over the window
+ * before and (nearly) stopped; `revisit`: price came back to the zone, and no liquidation printed
+ * in the band over either window.
+ */
+export type AbsorptionKind = 'cascade-stop' | 'revisit';
+
+export const ABSORPTION_KINDS: readonly AbsorptionKind[] = ['cascade-stop', 'revisit'];
+
 /** `buyers_absorb`: buyers absorbed selling at a long-liquidation zone (bullish); `sellers_absorb` the mirror (bearish). */
 export type AbsorptionDirection = 'buyers_absorb' | 'sellers_absorb';
 
 export interface AbsorptionEvent {
   /** When the event becomes known: the close of the window's last sub-bar (= window_end_ms). */
   readonly ts: number;
+  /** Which evidence it rests on (see AbsorptionKind). */
+  readonly kind: AbsorptionKind;
   readonly direction: AbsorptionDirection;
   readonly bias: 'bullish' | 'bearish';
   /** Index of the zone in `options.zones`, and the zone. */
@@ -72,6 +86,8 @@ export interface AbsorptionEvent {
   readonly attack_volume: number;
   /** Median attack-side volume (all prices) of the past windows, base units. */
   readonly typical_volume: number;
+  /** attack_volume / typical_volume (Infinity on a quiet tape: typical 0). */
+  readonly attack_ratio: number;
   /** VWAP of the attack trades inside the band over the window. */
   readonly vwap: number;
   /** Liquidated qty (base) of the zone's side inside the band over the previous window and this one. */
@@ -98,7 +114,7 @@ export interface AbsorptionOptions {
   readonly warmupWindows?: number;
   /** attack >= volumeMultiple x typical. Default 2. */
   readonly volumeMultiple?: number;
-  /** liquidations during <= maxLiquidationRatio x liquidations before. Default 0.25. */
+  /** cascade-stop: liquidations during <= maxLiquidationRatio x liquidations before (> 0). Default 0.25. */
   readonly maxLiquidationRatio?: number;
   /** progress_bps <= this. Default 5. */
   readonly maxProgressBps?: number;
@@ -438,7 +454,8 @@ class Engine {
       if (!(attack > 0)) continue;
       const typical = z.attack > 0 ? (typBuy ??= this.typical(k, 1)) : (typSell ??= this.typical(k, -1));
       if (!(attack >= p.multiple * typical)) continue;
-      if (!(during <= p.liqRatio * before)) continue;
+      const kind: AbsorptionKind | undefined = before > 0 ? (during <= p.liqRatio * before ? 'cascade-stop' : undefined) : during === 0 ? 'revisit' : undefined;
+      if (kind === undefined) continue;
       const ref = z.visitStart >= t0 ? z.entry : this.closes[slot(k - kw, kw + 1)];
       // ext is finite: attack > 0 means band trades in the window, and they belong to this visit (or it began inside the window, at its entry trade).
       const progress = (1e4 * (z.attack < 0 ? ref - ext : ext - ref)) / ref;
@@ -447,6 +464,7 @@ class Engine {
       const long = z.attack < 0;
       this.emit({
         ts: t,
+        kind,
         direction: long ? 'buyers_absorb' : 'sellers_absorb',
         bias: long ? 'bullish' : 'bearish',
         zone_index: z.index,
@@ -458,6 +476,7 @@ class Engine {
         entry_price: z.entry,
         attack_volume: attack,
         typical_volume: typical,
+        attack_ratio: attack / typical,
         vwap: notional / attack,
         liquidations_before: before,
         liquidations_during: during,

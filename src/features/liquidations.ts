@@ -6,9 +6,13 @@
  * width in bps) and split by the side that was liquidated: a forced SELL closes a LONG, a forced
  * BUY closes a SHORT. Each bin and side keeps notional (price x qty), qty, count, the venues seen
  * (bit mask) and first/last time, and an exponentially decayed intensity kept as (level, time of
- * level), decayed lazily at read time: O(1) per liquidation. Clusters are maximal runs of
- * adjacent bins whose decayed intensity reaches a threshold; a cluster is `revisited` once a
- * trade prints in one of its bins after its last liquidation.
+ * level), decayed lazily at read time: O(1) per liquidation. The market's typical liquidation
+ * notional is a decayed mean over every liquidation (both sides, same half-life). A bin is hot
+ * when its intensity stands out from the dense price windows beside it (empty bins count as
+ * zero) by `binMultiple` typical liquidations; clusters are runs of hot bins with
+ * one-bin gaps bridged, kept when they hold `clusterMultiple` typical liquidations (so one very
+ * heavy bin is a cluster too). A cluster is `revisited` once a trade prints in one of its bins
+ * after its last liquidation.
  *
  * Two paths with identical results (property-tested): LiquidationMapOperator (push liquidations
  * and trades in time order, ask for a snapshot at any time >= the last event) and
@@ -49,13 +53,26 @@ export interface LiquidationMapOptions {
    * Infinity keeps every bin (state then grows with the price range seen).
    */
   readonly retainMs?: number;
-  /** A bin is hot when its intensity >= medianMultiple x the median intensity of the side's live bins. Default 2. */
+  /**
+   * A bin is hot when its intensity >= medianMultiple x its background + binMultiple x the
+   * market's typical liquidation notional. Background: the larger median of the dense windows of
+   * windowBins + 1 bins ending and starting at the bin, empty bins counting as zero. Default 2.
+   */
   readonly medianMultiple?: number;
+  /** Bins each side in those windows. Default 25 (2.5% at 10 bps bins). */
+  readonly windowBins?: number;
+  /** Default 3. */
+  readonly binMultiple?: number;
   /** ... and >= this intensity (quote notional). Default 0. */
   readonly minIntensity?: number;
+  /** A run of hot bins (one-bin gaps bridged) is a cluster when its intensity >= clusterMultiple x the typical notional. Default 6. */
+  readonly clusterMultiple?: number;
 }
 
 export const DEFAULT_HALF_LIFE_MS = 4 * 3_600_000;
+
+/** The cluster rule's defaults (docs/FEATURES.md "Liquidation clusters and heatmap"). */
+export const CLUSTER_DEFAULTS = { halfLifeMs: DEFAULT_HALF_LIFE_MS, medianMultiple: 2, windowBins: 25, binMultiple: 3, clusterMultiple: 6, minIntensity: 0 } as const;
 
 /** One bin of one side at a snapshot. */
 export interface LiquidationBin {
@@ -71,6 +88,10 @@ export interface LiquidationBin {
   readonly last_ts: number;
   /** Decayed notional at the snapshot time: sum of notional x 2^(-(t - ts) / halfLife). */
   readonly intensity: number;
+  /** Median intensity of the dense window around the bin (empty bins as zero). */
+  readonly background: number;
+  /** Whether the bin reached every threshold (it may still sit in no cluster). */
+  readonly hot: boolean;
 }
 
 export interface LiquidationCluster {
@@ -82,7 +103,9 @@ export interface LiquidationCluster {
   readonly high: number;
   /** Price of the bin with the highest intensity (lowest on a tie). */
   readonly peak: number;
+  /** Bins spanned (high_index - low_index + 1), and how many of them were hot (the rest are bridged gaps). */
   readonly bins: number;
+  readonly hot_bins: number;
   readonly intensity: number;
   readonly notional: number;
   readonly qty: number;
@@ -99,9 +122,12 @@ export interface LiquidationCluster {
 
 export interface LiquidationSnapshot {
   readonly ts: number;
-  /** Intensity a bin needed to be hot, per side. */
-  readonly threshold_long: number;
-  readonly threshold_short: number;
+  /** The market's typical liquidation notional: decayed mean of price x qty over every liquidation so far (NaN before any). */
+  readonly typical_notional: number;
+  /** binMultiple x typical: what a bin needs above medianMultiple x its background to be hot (and at least minIntensity). */
+  readonly floor: number;
+  /** The intensity a run needed to be a cluster: clusterMultiple x typical. */
+  readonly cluster_floor: number;
   /** Live bins, ascending by index. */
   readonly longs: readonly LiquidationBin[];
   readonly shorts: readonly LiquidationBin[];
@@ -139,20 +165,30 @@ interface Params {
   readonly halfLife: number;
   readonly retain: number;
   readonly multiple: number;
+  readonly window: number;
+  readonly binMultiple: number;
+  readonly clusterMultiple: number;
   readonly minIntensity: number;
 }
 
 function params(o: LiquidationMapOptions): Params {
+  const d = CLUSTER_DEFAULTS;
   const p = {
     bin: binner(o.bins),
-    halfLife: o.halfLifeMs ?? DEFAULT_HALF_LIFE_MS,
-    retain: o.retainMs ?? 6 * (o.halfLifeMs ?? DEFAULT_HALF_LIFE_MS),
-    multiple: o.medianMultiple ?? 2,
-    minIntensity: o.minIntensity ?? 0,
+    halfLife: o.halfLifeMs ?? d.halfLifeMs,
+    retain: o.retainMs ?? 6 * (o.halfLifeMs ?? d.halfLifeMs),
+    multiple: o.medianMultiple ?? d.medianMultiple,
+    window: o.windowBins ?? d.windowBins,
+    binMultiple: o.binMultiple ?? d.binMultiple,
+    clusterMultiple: o.clusterMultiple ?? d.clusterMultiple,
+    minIntensity: o.minIntensity ?? d.minIntensity,
   };
   if (!(p.halfLife > 0) || !Number.isFinite(p.halfLife)) throw new RangeError(`liquidations: halfLifeMs must be > 0, got ${p.halfLife}`);
   if (!(p.retain > 0)) throw new RangeError(`liquidations: retainMs must be > 0, got ${p.retain}`);
   if (!(p.multiple >= 0) || !Number.isFinite(p.multiple)) throw new RangeError(`liquidations: medianMultiple must be >= 0, got ${p.multiple}`);
+  if (!(Number.isInteger(p.window) && p.window >= 0 && p.window <= 10_000)) throw new RangeError(`liquidations: windowBins must be a whole number in 0..10000, got ${p.window}`);
+  if (!(p.binMultiple >= 0) || !Number.isFinite(p.binMultiple)) throw new RangeError(`liquidations: binMultiple must be >= 0, got ${p.binMultiple}`);
+  if (!(p.clusterMultiple >= 0) || !Number.isFinite(p.clusterMultiple)) throw new RangeError(`liquidations: clusterMultiple must be >= 0, got ${p.clusterMultiple}`);
   if (!(p.minIntensity >= 0) || !Number.isFinite(p.minIntensity)) throw new RangeError(`liquidations: minIntensity must be >= 0, got ${p.minIntensity}`);
   return p;
 }
@@ -190,6 +226,29 @@ function addLiquidation(s: SideAcc, ts: number, price: number, qty: number, bit:
   s.last = ts;
 }
 
+/**
+ * The market's typical liquidation notional as a decayed mean: decayed notional over decayed
+ * count, both as of `last`. Their ratio does not change between liquidations (both decay alike),
+ * so it is read without decaying.
+ */
+interface TypicalAcc {
+  sum: number;
+  count: number;
+  last: number;
+}
+
+function emptyTypical(): TypicalAcc {
+  return { sum: 0, count: 0, last: NaN };
+}
+
+/** The one per-liquidation update of the typical notional both paths use, in row order. */
+function addTypical(a: TypicalAcc, ts: number, notional: number, p: Params): void {
+  const d = a.count > 0 ? 2 ** (-(ts - a.last) / p.halfLife) : 0;
+  a.sum = a.sum * d + notional;
+  a.count = a.count * d + 1;
+  a.last = ts;
+}
+
 function alive(s: SideAcc, t: number, p: Params): boolean {
   return s.count > 0 && t - s.last <= p.retain;
 }
@@ -220,45 +279,78 @@ interface BinRead {
   readonly lastTrade: number;
 }
 
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+/**
+ * Median of a dense window of `size` bins whose non-empty entries are vals[lo..hi] (the other
+ * bins are empty: zero). Sorts a scratch copy.
+ */
+function denseMedian(vals: readonly number[], lo: number, hi: number, size: number, scratch: Float64Array): number {
+  const n = hi - lo + 1;
+  const zeros = size - n;
+  for (let j = 0; j < n; j++) scratch[j] = vals[lo + j];
+  const sorted = scratch.subarray(0, n).sort();
+  const at = (j: number) => (j < zeros ? 0 : sorted[j - zeros]);
+  return size % 2 ? at((size - 1) >> 1) : (at(size / 2 - 1) + at(size / 2)) / 2;
 }
 
 /** Bins, thresholds and clusters at time t from the bins (ascending by index): shared by both paths. */
-function finish(p: Params, t: number, reads: readonly BinRead[]): LiquidationSnapshot {
+function finish(p: Params, t: number, reads: readonly BinRead[], typ: TypicalAcc): LiquidationSnapshot {
+  const typical = typ.count > 0 ? typ.sum / typ.count : NaN;
+  const floor = typ.count > 0 ? p.binMultiple * typical : 0;
+  const clusterFloor = typ.count > 0 ? p.clusterMultiple * typical : 0;
   const clusters: LiquidationCluster[] = [];
-  const sideOut = (side: LiquidatedSide): { bins: LiquidationBin[]; threshold: number } => {
-    const bins: LiquidationBin[] = [];
+  const scratch = new Float64Array(p.window + 1);
+  const sideOut = (side: LiquidatedSide): LiquidationBin[] => {
+    const live: SideAcc[] = [];
+    const index: number[] = [];
+    const intensity: number[] = [];
     const trades: number[] = [];
     for (const r of reads) {
       const s = side === 'long' ? r.long : r.short;
       if (!alive(s, t, p)) continue;
+      live.push(s);
+      index.push(r.index);
+      intensity.push(s.level * 2 ** (-(t - s.last) / p.halfLife));
+      trades.push(r.lastTrade);
+    }
+    const bins: LiquidationBin[] = [];
+    // Window pointers: live bins in [index - w, index] are lo..k, in [index, index + w] k..hi.
+    let lo = 0;
+    let hi = -1;
+    for (let k = 0; k < live.length; k++) {
+      while (index[lo] < index[k] - p.window) lo++;
+      while (hi + 1 < live.length && index[hi + 1] <= index[k] + p.window) hi++;
+      // The busier side of the bin: at the edge of a busy range the inner side is the background.
+      const background = Math.max(denseMedian(intensity, lo, k, p.window + 1, scratch), denseMedian(intensity, k, hi, p.window + 1, scratch));
+      const s = live[k];
       bins.push({
-        index: r.index,
-        price: p.bin.price(r.index),
+        index: index[k],
+        price: p.bin.price(index[k]),
         notional: s.notional,
         qty: s.qty,
         count: s.count,
         venue_mask: s.mask,
         first_ts: s.first,
         last_ts: s.last,
-        intensity: s.level * 2 ** (-(t - s.last) / p.halfLife),
+        intensity: intensity[k],
+        background,
+        hot: intensity[k] > 0 && intensity[k] >= Math.max(p.minIntensity, p.multiple * background + floor),
       });
-      trades.push(r.lastTrade);
     }
-    const threshold = Math.max(p.minIntensity, p.multiple * median(bins.map((b) => b.intensity)));
-    const hot = (k: number) => bins[k].intensity >= threshold && bins[k].intensity > 0;
     for (let k = 0; k < bins.length; ) {
-      if (!hot(k)) {
+      if (!bins[k].hot) {
         k++;
         continue;
       }
+      // Extend through hot bins at most two indexes apart: a one-bin gap (empty or cold) is bridged.
       let e = k;
-      while (e + 1 < bins.length && bins[e + 1].index === bins[e].index + 1 && hot(e + 1)) e++;
-      let intensity = 0;
+      let hotBins = 1;
+      for (let j = k + 1; j < bins.length && bins[j].index <= bins[e].index + 2; j++) {
+        if (bins[j].hot) {
+          e = j;
+          hotBins++;
+        }
+      }
+      let sum = 0;
       let notional = 0;
       let qty = 0;
       let count = 0;
@@ -269,7 +361,7 @@ function finish(p: Params, t: number, reads: readonly BinRead[]): LiquidationSna
       let touch = -Infinity;
       for (let j = k; j <= e; j++) {
         const b = bins[j];
-        intensity += b.intensity;
+        sum += b.intensity;
         notional += b.notional;
         qty += b.qty;
         count += b.count;
@@ -279,33 +371,36 @@ function finish(p: Params, t: number, reads: readonly BinRead[]): LiquidationSna
         if (b.intensity > bins[peak].intensity) peak = j;
         if (trades[j] > touch) touch = trades[j];
       }
-      const revisited = touch > last;
-      clusters.push({
-        side,
-        low_index: bins[k].index,
-        high_index: bins[e].index,
-        low: bins[k].price,
-        high: bins[e].price,
-        peak: bins[peak].price,
-        bins: e - k + 1,
-        intensity,
-        notional,
-        qty,
-        count,
-        venue_mask: mask,
-        venues: venuesOf(mask),
-        first_ts: first,
-        last_ts: last,
-        revisited,
-        last_touch_ts: revisited ? touch : NaN,
-      });
+      if (sum >= clusterFloor) {
+        const revisited = touch > last;
+        clusters.push({
+          side,
+          low_index: bins[k].index,
+          high_index: bins[e].index,
+          low: bins[k].price,
+          high: bins[e].price,
+          peak: bins[peak].price,
+          bins: bins[e].index - bins[k].index + 1,
+          hot_bins: hotBins,
+          intensity: sum,
+          notional,
+          qty,
+          count,
+          venue_mask: mask,
+          venues: venuesOf(mask),
+          first_ts: first,
+          last_ts: last,
+          revisited,
+          last_touch_ts: revisited ? touch : NaN,
+        });
+      }
       k = e + 1;
     }
-    return { bins, threshold };
+    return bins;
   };
   const longs = sideOut('long');
   const shorts = sideOut('short');
-  return { ts: t, threshold_long: longs.threshold, threshold_short: shorts.threshold, longs: longs.bins, shorts: shorts.bins, clusters };
+  return { ts: t, typical_notional: typical, floor, cluster_floor: clusterFloor, longs, shorts, clusters };
 }
 
 interface LiveBin {
@@ -324,6 +419,7 @@ interface LiveBin {
 export class LiquidationMapOperator {
   private readonly p: Params;
   private readonly bins = new Map<number, LiveBin>();
+  private readonly typical = emptyTypical();
   private clock = -Infinity;
   private sweepAt = 1024;
 
@@ -346,6 +442,7 @@ export class LiquidationMapOperator {
         this.bins.set(index, b);
       }
       addLiquidation(c.side[i] < 0 ? b.long : b.short, x, c.price[i], c.qty[i], bits[c.venue[i]], p);
+      addTypical(this.typical, x, c.price[i] * c.qty[i], p);
     }
     if (this.bins.size >= this.sweepAt) {
       this.sweep(this.clock);
@@ -370,7 +467,7 @@ export class LiquidationMapOperator {
     if (!(t >= this.clock)) throw new RangeError(`liquidations: snapshot at ${t} ms asked after events up to ${this.clock} ms were pushed`);
     this.sweep(t);
     const reads = [...this.bins.values()].sort((a, b) => a.index - b.index);
-    return finish(this.p, t, reads);
+    return finish(this.p, t, reads, this.typical);
   }
 
   /** Drop bins where neither side is live at t: any later liquidation would restart them. */
@@ -412,10 +509,13 @@ export function liquidationSnapshots(liqs: LiquidationColumns, trades: TradeColu
     .sort((a, b) => a - b)
     .map((index) => ({ index, rows: groups.get(index)!, r: 0, trades: tradeTimes.get(index) ?? [], q: 0, long: emptySide(), short: emptySide(), lastTrade: -Infinity }));
   const out: LiquidationSnapshot[] = [];
+  const typical = emptyTypical();
+  let row = 0;
   let prev = -Infinity;
   for (const t of times) {
     if (!(t >= prev)) throw new RangeError(`liquidations: snapshot times must be non-decreasing, got ${t} after ${prev}`);
     prev = t;
+    for (; row < liqs.length && liqs.ts[row] <= t; row++) addTypical(typical, liqs.ts[row], liqs.price[row] * liqs.qty[row], p);
     for (const c of cursors) {
       for (; c.r < c.rows.length && liqs.ts[c.rows[c.r]] <= t; c.r++) {
         const i = c.rows[c.r];
@@ -423,7 +523,7 @@ export function liquidationSnapshots(liqs: LiquidationColumns, trades: TradeColu
       }
       for (; c.q < c.trades.length && c.trades[c.q] <= t; c.q++) c.lastTrade = c.trades[c.q];
     }
-    out.push(finish(p, t, cursors));
+    out.push(finish(p, t, cursors, typical));
   }
   return out;
 }

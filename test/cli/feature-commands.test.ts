@@ -185,7 +185,7 @@ describe('orderflow sessions', () => {
 
 describe('orderflow liquidations', () => {
   it('clusters of real OKX liquidations (--json), with the side liquidated and NaN as null', async () => {
-    const out = JSON.parse(await liquidations('--symbol', 'XRP-USD-230929', '--venues', 'okx', '--median-multiple', '0', '--json')) as Record<string, any>;
+    const out = JSON.parse(await liquidations('--symbol', 'XRP-USD-230929', '--venues', 'okx', '--median-multiple', '0', '--bin-multiple', '0', '--cluster-multiple', '0', '--json')) as Record<string, any>;
     assert.equal(out.ts, 1680173247614); // the last event
     assert.deepEqual(out.bins, { bps: 10 });
     assert.equal(out.half_life_ms, 4 * 3_600_000);
@@ -201,11 +201,11 @@ describe('orderflow liquidations', () => {
   });
 
   it('--bin-ticks uses the registry tick, or needs --tick for an unknown instrument', async () => {
-    const out = JSON.parse(await liquidations('--symbol', 'XRPUSD', '--venues', 'bybit', '--bin-ticks', '10', '--median-multiple', '0', '--json')) as Record<string, any>;
+    const out = JSON.parse(await liquidations('--symbol', 'XRPUSD', '--venues', 'bybit', '--bin-ticks', '10', '--median-multiple', '0', '--bin-multiple', '0', '--cluster-multiple', '0', '--json')) as Record<string, any>;
     assert.deepEqual(out.bins, { tick: 0.0001, bin_ticks: 10 });
     assert.deepEqual(out.clusters.map((c: any) => [c.side, c.low, c.high, Math.round(c.notional)]), [['short', 0.515, 0.515, 6949]]);
     await assert.rejects(liquidations('--symbol', 'GALAUSDT', '--venues', 'bybit', '--bin-ticks', '10'), (e: unknown) => e instanceof UsageError && /bybit GALAUSDT/.test(e.message) && /--tick/.test(e.message));
-    const gala = JSON.parse(await liquidations('--symbol', 'GALAUSDT', '--venues', 'bybit', '--bin-ticks', '10', '--tick', '0.00001', '--median-multiple', '0', '--json')) as Record<string, any>;
+    const gala = JSON.parse(await liquidations('--symbol', 'GALAUSDT', '--venues', 'bybit', '--bin-ticks', '10', '--tick', '0.00001', '--median-multiple', '0', '--bin-multiple', '0', '--cluster-multiple', '0', '--json')) as Record<string, any>;
     assert.deepEqual(gala.clusters.map((c: any) => [c.side, c.low, c.count]), [['long', 0.038, 1]]);
   });
 
@@ -214,7 +214,7 @@ describe('orderflow liquidations', () => {
     assert.match(text, /liquidation clusters of bybit XRPUSD at 2023-04-05 05:52:24\.093: 0 long, 0 short/);
     assert.match(text, /sampled.*lower bounds.*docs\/NORMALIZATION\.md/);
     assert.match(text, /no clusters/);
-    const listed = await liquidations('--symbol', 'XRP-USD-230929', '--venues', 'okx', '--median-multiple', '0');
+    const listed = await liquidations('--symbol', 'XRP-USD-230929', '--venues', 'okx', '--median-multiple', '0', '--bin-multiple', '0', '--cluster-multiple', '0');
     assert.match(listed, /^short +0\.55\d* +0\.55\d* +0\.55\d* +780\.\d\d .* 2 +okx +2023-03-30 10:47:27\.614 +2023-03-30 10:47:27\.614 +no$/m);
     const heat = JSON.parse(await liquidations('--symbol', 'XRP-USD-230929', '--venues', 'okx', '--heatmap', '--timeframe', '1h', '--json')) as Record<string, any>;
     assert.deepEqual(heat.bucket_starts, [Date.UTC(2023, 2, 30, 10)]);
@@ -228,7 +228,7 @@ describe('orderflow liquidations', () => {
   });
 
   it('revisited: trades merged by time, a touch must come strictly after the last liquidation', async () => {
-    const all = JSON.parse(await synth('--symbol', 'BTCUSDT', '--venues', 'binance', '--median-multiple', '0', '--json')) as Record<string, any>;
+    const all = JSON.parse(await synth('--symbol', 'BTCUSDT', '--venues', 'binance', '--median-multiple', '0', '--bin-multiple', '0', '--cluster-multiple', '0', '--json')) as Record<string, any>;
     assert.equal(all.ts, D + 4000); // the last event is a trade
     assert.deepEqual(
       all.clusters.map((c: any) => [c.side, c.count, c.notional, c.first_ts, c.last_ts, c.revisited, c.last_touch_ts]),
@@ -237,13 +237,13 @@ describe('orderflow liquidations', () => {
         ['short', 1, 120, D + 500, D + 500, false, null],
       ],
     );
-    const before = JSON.parse(await synth('--symbol', 'BTCUSDT', '--venues', 'binance', '--median-multiple', '0', '--at', String(D + 3500), '--json')) as Record<string, any>;
+    const before = JSON.parse(await synth('--symbol', 'BTCUSDT', '--venues', 'binance', '--median-multiple', '0', '--bin-multiple', '0', '--cluster-multiple', '0', '--at', String(D + 3500), '--json')) as Record<string, any>;
     assert.equal(before.ts, D + 3500);
     assert.deepEqual(before.clusters.map((c: any) => [c.side, c.revisited]), [['long', false], ['short', false]]);
     // Intensity decays by the half-life: 1h after the last liquidation with --half-life 1h.
-    const later = JSON.parse(await synth('--symbol', 'BTC', '--venues', 'binance', '--median-multiple', '0', '--half-life', '1h', '--at', String(D + 2000 + 3_600_000), '--json')) as Record<string, any>;
+    const later = JSON.parse(await synth('--symbol', 'BTC', '--venues', 'binance', '--median-multiple', '0', '--bin-multiple', '0', '--cluster-multiple', '0', '--half-life', '1h', '--at', String(D + 2000 + 3_600_000), '--json')) as Record<string, any>;
     assert.ok(close(later.clusters[0].intensity, (100 * 2 ** (-2000 / 3_600_000) + 200) / 2));
-    const text = await synth('--symbol', 'BTCUSDT', '--venues', 'binance', '--median-multiple', '0');
+    const text = await synth('--symbol', 'BTCUSDT', '--venues', 'binance', '--median-multiple', '0', '--bin-multiple', '0', '--cluster-multiple', '0');
     assert.match(text, /^long .* yes 2026-01-01 00:00:04\.000$/m);
   });
 
@@ -254,6 +254,9 @@ describe('orderflow liquidations', () => {
     await rejectsNaming(synth('--symbol', 'BTC', '--tick', '0.1'), '--tick');
     await rejectsNaming(synth('--symbol', 'BTC', '--half-life', '4x'), '--half-life');
     await rejectsNaming(synth('--symbol', 'BTC', '--median-multiple', '-1'), '--median-multiple');
+    await rejectsNaming(synth('--symbol', 'BTC', '--window-bins', '2.5'), '--window-bins');
+    await rejectsNaming(synth('--symbol', 'BTC', '--cluster-multiple', 'x'), '--cluster-multiple');
+    await rejectsNaming(synth('--symbol', 'BTC', '--heatmap', '--bin-multiple', '1'), '--bin-multiple');
     await rejectsNaming(synth('--symbol', 'BTC', '--at', 'noon'), '--at');
     await rejectsNaming(synth('--symbol', 'BTC', '--heatmap', '--at', '2026-01-01'), '--at');
     await rejectsNaming(synth('--symbol', 'BTC', '--timeframe', '1h'), '--timeframe');

@@ -54,7 +54,7 @@ function config(over: Record<string, unknown> = {}): BacktestConfig {
 function longAt(ts: number, zone = { low: 99, high: 100 }): InjectedSignal {
   return {
     ts,
-    make: () => ({ type: 'absorption', direction: 'long', level: zone.low, venue: 'binance', zone: { ...zone, side: 'long', source: 'realized' }, timeframeMs: null, evidence: { close: 100 } }),
+    make: () => ({ type: 'absorption', direction: 'long', level: zone.low, venue: 'binance', zone: { ...zone, side: 'long', source: 'realized' }, timeframeMs: null, evidence: { kind: 'cascade-stop', close: 100 } }),
   };
 }
 
@@ -275,6 +275,25 @@ describe('engine: the pipeline drives the strategy', () => {
     assert.ok(abs.length >= 1 && abs[0].direction === 'long' && abs[0].acted, JSON.stringify(a.signals));
     assert.equal(a.trades[0].signal, 'absorption');
     assert.ok(a.journal.predictions.length === a.signals.length);
+  });
+
+  it('trades only the absorption kinds the config enables, journaling the others with the reason', async () => {
+    const { trades, liqs } = story([]);
+    // Selling held at the 0:10 cascade's zone an hour later, no liquidation printing: a revisit.
+    const all = await run(config(PIPE), trades, { liqs });
+    const abs = all.signals.filter((s) => s.type === 'absorption');
+    assert.equal(abs[0].evidence.kind, 'revisit');
+    assert.equal(abs[0].evidence.liquidations_before, 0);
+    const stopOnly = await run(config({ signals: { absorption: { lookbackWindows: 5, kinds: ['cascade-stop'] } } }), trades, { liqs });
+    const vetoed = stopOnly.signals.filter((s) => s.type === 'absorption');
+    assert.deepEqual([vetoed[0].ts, vetoed[0].acted, vetoed[0].vetoReason], [abs[0].ts, false, 'absorption kind revisit not traded']);
+    assert.ok(!stopOnly.trades.some((t) => t.signal === 'absorption'));
+    assert.throws(() => config({ signals: { absorption: { kinds: ['spring'] } } }), /signals\.absorption\.kinds\.0/);
+    // The cluster rule comes from the config too: at 100 typical liquidations the 0:10 cascade is no zone.
+    const strict = await run(config({ signals: { absorption: { lookbackWindows: 5 }, clusters: { clusterMultiple: 100 } } }), trades, { liqs });
+    assert.deepEqual(strict.signals.filter((s) => s.type === 'absorption'), []);
+    assert.deepEqual(config().signals.clusters, { halfLife: 4 * H, medianMultiple: 2, windowBins: 25, binMultiple: 3, clusterMultiple: 6, minIntensity: 0 });
+    assert.throws(() => config({ signals: { absorption: { kinds: [] } } }), /signals\.absorption\.kinds/);
   });
 
   it('no look-ahead: changing every event after t never changes a decision at or before t', async () => {

@@ -104,10 +104,12 @@ describe('absorption: hand-computed events', () => {
     // Close 15 s: window 12..14 s, attack 6 >= 2 x 3 but liquidations 15 during vs 0 before.
     // Close 16 s: liquidations 10 vs 5; close 17 s: 5 vs 10 (> 0.25 x 10).
     // Close 18 s: window 15..17 s: attack 9 >= 2 x median(6, 3, 3) = 6; liquidations 0 vs 15;
-    // ref = last price at 15 s = 99.5, lowest visit trade 99.5: progress 0.
+    // ref = last price at 15 s = 99.5, lowest visit trade 99.5: progress 0. Liquidations were
+    // printing on the approach and stopped: a cascade-stop.
     assert.deepStrictEqual(ev, [
       {
         ts: D + 18_000,
+        kind: 'cascade-stop',
         direction: 'buyers_absorb',
         bias: 'bullish',
         zone_index: 0,
@@ -119,6 +121,7 @@ describe('absorption: hand-computed events', () => {
         entry_price: 99.8,
         attack_volume: 9,
         typical_volume: 3,
+        attack_ratio: 3,
         vwap: 99.5,
         liquidations_before: 15,
         liquidations_during: 0,
@@ -136,6 +139,7 @@ describe('absorption: hand-computed events', () => {
     assert.equal(ev.length, 1);
     assert.deepStrictEqual(ev[0], {
         ts: D + 18_000,
+        kind: 'cascade-stop',
         direction: 'sellers_absorb',
         bias: 'bearish',
         zone_index: 0,
@@ -147,6 +151,7 @@ describe('absorption: hand-computed events', () => {
         entry_price: 102.2,
         attack_volume: 9,
         typical_volume: 3,
+        attack_ratio: 3,
         vwap: 102.5,
         liquidations_before: 15,
         liquidations_during: 0,
@@ -199,13 +204,29 @@ describe('absorption: hand-computed events', () => {
     s.trades.push([D + 22_100, 101, 1, BUY]);
     for (let x = 23; x <= 26; x++) s.trades.push([D + x * 1000 + 100, 99.5, 4, SELL]);
     const ev = run(s, SMALL);
+    // The second visit had no liquidations before or during its window: a revisit.
     assert.deepStrictEqual(
-      ev.map((e) => [e.ts, e.visit_start_ms]),
+      ev.map((e) => [e.ts, e.visit_start_ms, e.kind]),
       [
-        [D + 18_000, D + 12_100],
-        [D + 26_000, D + 23_100],
+        [D + 18_000, D + 12_100, 'cascade-stop'],
+        [D + 26_000, D + 23_100, 'revisit'],
       ],
     );
+  });
+
+  it('a revisit: heavy selling held at an old zone with no liquidations at all', () => {
+    // The same story without any liquidation: nothing to stop, so the kind is revisit, with its evidence.
+    const s = scenario();
+    const ev = run({ trades: s.trades, liqs: [] }, SMALL);
+    assert.deepStrictEqual(
+      ev.map((e) => [e.ts, e.kind, e.attack_volume, e.typical_volume, e.attack_ratio, e.liquidations_before, e.liquidations_during, e.progress_bps]),
+      [[D + 18_000, 'revisit', 9, 3, 3, 0, 0, 0]],
+    );
+    // Liquidations that start during the window (none before) are the zone giving way: no event.
+    assert.deepStrictEqual(run({ trades: s.trades, liqs: [[D + 16_050, 99.7, 1, LONG_LIQ]] }, SMALL), []);
+    // One before the window and none during: a (small) cascade stopped.
+    const stopped = run({ trades: s.trades, liqs: [[D + 14_050, 99.7, 1, LONG_LIQ]] }, SMALL);
+    assert.deepStrictEqual(stopped.map((e) => [e.ts, e.kind, e.liquidations_before, e.liquidations_during]), [[D + 18_000, 'cascade-stop', 1, 0]]);
   });
 
   it('no event before warm-up or before the zone is known', () => {
@@ -330,7 +351,10 @@ function reference(trades: readonly Row[], liqs: readonly Row[], o: AbsorptionOp
       const liq = (a: number, b: number) => liqs.filter((r) => r[3] === lside && inBand(r[1]) && r[0] >= a && r[0] < b).reduce((s, r) => s + r[2], 0);
       const during = liq(t0, t);
       const prev = liq(t0 - W, t0);
-      if (!(during <= (o.maxLiquidationRatio ?? 0.25) * prev)) return;
+      // Liquidations printed before and stopped, or none at all.
+      const stopped = prev > 0 && during <= (o.maxLiquidationRatio ?? 0.25) * prev;
+      const none = prev === 0 && during === 0;
+      if (!stopped && !none) return;
       const ref = start >= t0 ? entry : before.filter((r) => r[0] < t0).at(-1)![1];
       const visitPx = before.slice(from).filter((r) => r[0] >= t0).map((r) => r[1]);
       const ext = atk < 0 ? Math.min(...visitPx) : Math.max(...visitPx);
@@ -339,6 +363,7 @@ function reference(trades: readonly Row[], liqs: readonly Row[], o: AbsorptionOp
       fired[zi].add(start);
       out.push({
         ts: t,
+        kind: stopped ? 'cascade-stop' : 'revisit',
         direction: atk < 0 ? 'buyers_absorb' : 'sellers_absorb',
         bias: atk < 0 ? 'bullish' : 'bearish',
         zone_index: zi,
@@ -350,6 +375,7 @@ function reference(trades: readonly Row[], liqs: readonly Row[], o: AbsorptionOp
         entry_price: entry,
         attack_volume: attack,
         typical_volume: typical,
+        attack_ratio: attack / typical,
         vwap: win.reduce((s, r) => s + r[1] * r[2], 0) / attack,
         liquidations_before: prev,
         liquidations_during: during,

@@ -18,7 +18,9 @@ import {
   type LiquidationMapOptions,
   type LiquidationSnapshot,
 } from '../../src/features/liquidations.ts';
+import { zonesFromClusters } from '../../src/features/absorption.ts';
 import { OutOfOrderError } from '../../src/features/operator.ts';
+import { BIN, BINS, cascade, merged, noise, type LiqRow } from './cascades.ts';
 import { columns as tradeColumns, cuts, slice as sliceTrades } from './trades.ts';
 
 const SELL = -1; // forced sell: a LONG was liquidated
@@ -63,37 +65,49 @@ const HAND_TRADES = tradeColumns([
   [2000, 99, 1, BUY], // same ms as the short liquidation: not after it
   [2500, 99.4, 1, BUY], // bin 99 after 2000: revisit
 ]);
-const OPTS: LiquidationMapOptions = { bins: { tick: 1 }, halfLifeMs: 1000, retainMs: 10_000, medianMultiple: 1 };
+/** Small numbers for hand computation: 1-tick bins, a 1 s half-life, windows of 2 bins each side, the window test left out (medianMultiple 0). */
+const OPTS: LiquidationMapOptions = { bins: { tick: 1 }, halfLifeMs: 1000, retainMs: 10_000, windowBins: 2, medianMultiple: 0, binMultiple: 0.5, clusterMultiple: 1 };
 
 describe('liquidation map: hand-computed', () => {
   const [s2000, s3000] = liquidationSnapshots(liqColumns(HAND), HAND_TRADES, [2000, 3000], OPTS);
 
-  it('bins by side liquidated, with notional, qty, count, venues, first/last and decayed intensity', () => {
+  it('bins by side liquidated, with notional, qty, count, venues, first/last, decayed intensity and background', () => {
+    // Background = the larger median of the 3-bin windows below and above: bin 100 has [0, 0, 100.125]
+    // (98..100) and [0, 50.5, 100.125] (100..102): 50.5. Bin 105 has only empty bins beside it: 0.
     assert.deepEqual(s2000.longs, [
-      { index: 100, price: 100, notional: 300.25, qty: 3, count: 2, venue_mask: BINANCE | OKX, first_ts: 0, last_ts: 1000, intensity: 100.125 },
-      { index: 101, price: 101, notional: 101, qty: 1, count: 1, venue_mask: BINANCE, first_ts: 1000, last_ts: 1000, intensity: 50.5 },
-      { index: 105, price: 105, notional: 10.5, qty: 0.1, count: 1, venue_mask: BYBIT, first_ts: 2000, last_ts: 2000, intensity: 10.5 },
+      { index: 100, price: 100, notional: 300.25, qty: 3, count: 2, venue_mask: BINANCE | OKX, first_ts: 0, last_ts: 1000, intensity: 100.125, background: 50.5, hot: true },
+      { index: 101, price: 101, notional: 101, qty: 1, count: 1, venue_mask: BINANCE, first_ts: 1000, last_ts: 1000, intensity: 50.5, background: 50.5, hot: false },
+      { index: 105, price: 105, notional: 10.5, qty: 0.1, count: 1, venue_mask: BYBIT, first_ts: 2000, last_ts: 2000, intensity: 10.5, background: 0, hot: false },
     ]);
-    assert.deepEqual(s2000.shorts, [{ index: 99, price: 99, notional: 297, qty: 3, count: 1, venue_mask: OKX, first_ts: 2000, last_ts: 2000, intensity: 297 }]);
+    assert.deepEqual(s2000.shorts, [{ index: 99, price: 99, notional: 297, qty: 3, count: 1, venue_mask: OKX, first_ts: 2000, last_ts: 2000, intensity: 297, background: 0, hot: true }]);
     assert.deepEqual(s3000.longs.map((b) => b.intensity), [50.0625, 25.25, 5.25]);
     assert.deepEqual(venuesOf(BINANCE | OKX | BYBIT), ['binance', 'okx', 'bybit']);
   });
 
-  it('clusters adjacent bins at or above medianMultiple x the median, per side', () => {
-    // Longs: median of [100.125, 50.5, 10.5] = 50.5; 100 and 101 reach it, 105 does not.
-    assert.equal(s2000.threshold_long, 50.5);
-    assert.equal(s2000.threshold_short, 297);
+  it('the typical liquidation notional is a decayed mean over both sides, and sets the floors', () => {
+    // Notionals 200 @0, 100.25 and 101 @1000, 10.5 and 297 @2000, half-life 1 s:
+    // sum = ((200 / 2 + 100.25 + 101) / 2 + 10.5 + 297) = 458.125, count = ((1 / 2 + 2) / 2 + 2) = 3.25.
+    assert.equal(s2000.typical_notional, 458.125 / 3.25);
+    assert.equal(s2000.floor, 0.5 * (458.125 / 3.25));
+    // Hot: intensity >= medianMultiple x background + floor: bin 100 (100.125 >= 70.48) is, bin 101 (50.5) is not.
+    assert.equal(s2000.cluster_floor, 458.125 / 3.25);
+    // Between liquidations the mean does not decay (sum and count decay alike).
+    assert.equal(s3000.typical_notional, s2000.typical_notional);
+  });
+
+  it('a run below the cluster floor is no cluster; a lone heavy bin is one', () => {
+    // Long bin 100 is hot (100.125 >= 70.48) but holds less than 1 typical (140.96); short bin 99 holds 297.
     assert.deepEqual(s2000.clusters, [
       {
-        side: 'long', low_index: 100, high_index: 101, low: 100, high: 101, peak: 100, bins: 2,
-        intensity: 150.625, notional: 401.25, qty: 4, count: 3, venue_mask: BINANCE | OKX, venues: ['binance', 'okx'],
-        first_ts: 0, last_ts: 1000, revisited: true, last_touch_ts: 1500,
-      },
-      {
-        side: 'short', low_index: 99, high_index: 99, low: 99, high: 99, peak: 99, bins: 1,
+        side: 'short', low_index: 99, high_index: 99, low: 99, high: 99, peak: 99, bins: 1, hot_bins: 1,
         intensity: 297, notional: 297, qty: 3, count: 1, venue_mask: OKX, venues: ['okx'],
         first_ts: 2000, last_ts: 2000, revisited: false, last_touch_ts: NaN,
       },
+    ]);
+    const [low] = liquidationSnapshots(liqColumns(HAND), HAND_TRADES, [2000], { ...OPTS, clusterMultiple: 0.5 });
+    assert.deepEqual(low.clusters.map((c) => [c.side, c.low_index, c.high_index, c.bins, c.hot_bins, c.intensity, c.revisited, c.last_touch_ts]), [
+      ['long', 100, 100, 1, 1, 100.125, true, 1500],
+      ['short', 99, 99, 1, 1, 297, false, NaN],
     ]);
   });
 
@@ -101,17 +115,35 @@ describe('liquidation map: hand-computed', () => {
     const short = s3000.clusters.find((c) => c.side === 'short')!;
     assert.deepEqual([short.revisited, short.last_touch_ts, short.intensity], [true, 2500, 148.5]);
     const [none] = liquidationSnapshots(liqColumns(HAND), undefined, [2000], OPTS);
-    assert.deepEqual(none.clusters.map((c) => c.revisited), [false, false]);
+    assert.deepEqual(none.clusters.map((c) => c.revisited), [false]);
   });
 
-  it('takes an absolute threshold, and an empty bin breaks a run', () => {
-    const [abs] = liquidationSnapshots(liqColumns(HAND), undefined, [2000], { ...OPTS, medianMultiple: 0, minIntensity: 100 });
-    assert.deepEqual(abs.clusters.map((c) => [c.side, c.low_index, c.high_index]), [['long', 100, 100], ['short', 99, 99]]);
-    const [all] = liquidationSnapshots(liqColumns(HAND), undefined, [2000], { ...OPTS, medianMultiple: 0 });
-    assert.deepEqual(all.clusters.map((c) => [c.side, c.low_index, c.high_index]), [['long', 100, 101], ['long', 105, 105], ['short', 99, 99]]);
-    // The default 2 x median: longs need 101 (100.125 falls short); a lone bin never stands out from itself.
-    const [def] = liquidationSnapshots(liqColumns(HAND), undefined, [2000], { bins: { tick: 1 }, halfLifeMs: 1000 });
-    assert.deepEqual([def.threshold_long, def.threshold_short, def.clusters], [101, 594, []]);
+  it('judges a bin against the dense windows beside it, empty bins counting as zero', () => {
+    // Long bins 10..14 with notionals 100, 100, 300, 100, 100: typical 140, floor 0.5 x 140 = 70.
+    const rows: Liq[] = [100, 100, 300, 100, 100].map((n, k) => [0, 10 + k, n / (10 + k), SELL, 0]);
+    const o: LiquidationMapOptions = { bins: { tick: 1 }, windowBins: 2, medianMultiple: 2, binMultiple: 0.5, clusterMultiple: 2 };
+    const [s] = liquidationSnapshots(liqColumns(rows), undefined, [0], o);
+    // Bin 10: below 8..10 = [0, 0, 100] (median 0), above 10..12 = [100, 100, 300] (100): the busier side, 100.
+    // Bin 12: [100, 100, 300] both ways: 100. Hot needs 2 x 100 + 70 = 270: only bin 12.
+    assert.deepEqual(s.longs.map((b) => [b.index, Math.round(b.background), b.hot]), [[10, 100, false], [11, 100, false], [12, 100, true], [13, 100, false], [14, 100, false]]);
+    assert.deepEqual(s.clusters.map((c) => [c.low_index, c.high_index]), [[12, 12]]);
+    // With windows of 0 bins a bin is its own background: nothing stands out from itself.
+    const [own] = liquidationSnapshots(liqColumns(rows), undefined, [0], { ...o, windowBins: 0 });
+    assert.deepEqual([own.longs.map((b) => Math.round(b.background)), own.clusters], [[100, 100, 300, 100, 100], []]);
+    // An absolute floor.
+    const [abs] = liquidationSnapshots(liqColumns(rows), undefined, [0], { ...o, minIntensity: 301 });
+    assert.deepEqual(abs.clusters, []);
+  });
+
+  it('bridges a one-bin gap, empty or cold, but not two', () => {
+    const o: LiquidationMapOptions = { bins: { tick: 1 }, windowBins: 0, medianMultiple: 0, binMultiple: 0, clusterMultiple: 0, minIntensity: 50 };
+    const at = (rows: [number, number][]) => liquidationSnapshots(liqColumns(rows.map(([p, n]) => [0, p, n / p, SELL, 0] as Liq)), undefined, [0], o)[0].clusters;
+    const empty = at([[10, 100], [12, 100]]);
+    assert.deepEqual(empty.map((c) => [c.low_index, c.high_index, c.bins, c.hot_bins]), [[10, 12, 3, 2]]);
+    const cold = at([[10, 100], [11, 20], [12, 100]]);
+    assert.deepEqual(cold.map((c) => [c.low_index, c.high_index, c.bins, c.hot_bins, Math.round(c.notional)]), [[10, 12, 3, 2, 220]]);
+    const two = at([[10, 100], [13, 100]]);
+    assert.deepEqual(two.map((c) => [c.low_index, c.high_index]), [[10, 10], [13, 13]]);
   });
 
   it('forgets a bin side after retainMs without liquidations, and restarts it', () => {
@@ -200,7 +232,7 @@ function scenario(liqRows: readonly (readonly [number, number, number, number, n
   return { liqs, trades };
 }
 
-const PROP_OPTS: LiquidationMapOptions = { bins: { tick: 0.1, binTicks: 3 }, halfLifeMs: 500, retainMs: 1200 };
+const PROP_OPTS: LiquidationMapOptions = { bins: { tick: 0.1, binTicks: 3 }, halfLifeMs: 500, retainMs: 1200, windowBins: 1, binMultiple: 1, clusterMultiple: 2 };
 
 describe('liquidation map: properties', () => {
   it('incremental equals batch for any chunking and tie order of trades and liquidations', () => {
@@ -210,13 +242,13 @@ describe('liquidation map: properties', () => {
         fc.array(tradeArb, { maxLength: 60 }),
         fc.array(fc.integer({ min: 0, max: 1500 }), { minLength: 1, maxLength: 8 }),
         fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 10 }),
-        fc.constantFrom(0, 1, 2),
+        fc.record({ medianMultiple: fc.constantFrom(0, 1, 2), windowBins: fc.constantFrom(0, 1, 3), binMultiple: fc.constantFrom(0, 1, 3), clusterMultiple: fc.constantFrom(0, 2, 6) }),
         fc.boolean(),
         fc.boolean(),
-        (lr, tr, gaps, fr, mult, tradesFirst, sliced) => {
+        (lr, tr, gaps, fr, rule, tradesFirst, sliced) => {
           const { liqs, trades } = scenario(lr, tr);
           const at = times(gaps.map((g) => [g] as const)).map(([t]) => t);
-          const opts = { ...PROP_OPTS, medianMultiple: mult };
+          const opts = { ...PROP_OPTS, ...rule };
           const batch = liquidationSnapshots(liqs, trades, at, opts);
           assert.deepEqual(incremental(liqs, trades, at, opts, new Set(cuts(liqs.length, fr)), tradesFirst, sliced), batch);
         },
@@ -315,5 +347,67 @@ describe('liquidation heatmap', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('liquidation clusters: cascades and noise (default rule, 10 bp bins)', () => {
+  const H = 3_600_000;
+  const T = Date.UTC(2026, 0, 1);
+  const TOP = BIN.index(60_000);
+  const snapAt = (rows: LiqRow[], at: number) => liquidationSnapshots(liqColumns(rows.map(([ts, p, q, side]) => [ts, p, q, side, 0])), undefined, [at], { bins: BINS })[0];
+  const spans = (s: LiquidationSnapshot) => s.clusters.map((c) => [c.side, c.low_index - TOP, c.high_index - TOP]);
+  /** The zone a cluster becomes: half a bin beyond its extreme bins. */
+  const zone = (s: LiquidationSnapshot, i: number) => zonesFromClusters([s.clusters[i]], { fromTs: s.ts, bins: BINS })[0];
+  const near = (a: number, b: number) => Math.abs(a / b - 1) < 1e-9;
+
+  it('an even cascade is one cluster over its bins: 71 forced sells over ten bins in 3 minutes', () => {
+    const rows = cascade({ t0: T, durationMs: 180_000, fromIndex: TOP, bins: 10, n: 71, side: -1, qty: 0.2 });
+    // 7 or 8 orders a bin: no bin reaches twice the median of the bins that had liquidations (the old rule found nothing).
+    const s = snapAt(rows, T + 180_000);
+    assert.deepEqual(spans(s), [['long', -9, 0]]);
+    assert.equal(s.clusters[0].hot_bins, 10);
+    assert.equal(s.clusters[0].count, 71);
+    // Zone edges: half a bin (about 5 bps) beyond the lowest and highest bin prices (59,486.47 and 60,023.99).
+    const z = zone(s, 0);
+    assert.ok(near(z.low, (BIN.price(TOP - 10) + BIN.price(TOP - 9)) / 2) && Math.abs(z.low - 59_456.76) < 0.01, `low ${z.low}`);
+    assert.ok(near(z.high, (BIN.price(TOP) + BIN.price(TOP + 1)) / 2) && Math.abs(z.high - 60_054.01) < 0.01, `high ${z.high}`);
+    // Four hours later (one half-life) it is still there; 16 hours later it has faded below the floors.
+    assert.deepEqual(spans(snapAt(rows, T + 4 * H)), [['long', -9, 0]]);
+    assert.deepEqual(snapAt(rows, T + 16 * H).clusters, []);
+  });
+
+  it('a single-bin spike in sparse noise is a one-bin cluster, the noise none', () => {
+    const spike = cascade({ t0: T + 2 * H, durationMs: 20_000, fromIndex: TOP + 20, bins: 1, n: 12, side: 1, qty: 0.2 });
+    const bg = noise(7, T, 4 * H, 60, TOP, 50, 0.2);
+    assert.deepEqual(spans(snapAt(bg, T + 4 * H)), []);
+    const s = snapAt(merged(bg, spike), T + 4 * H);
+    assert.deepEqual(spans(s), [['short', 20, 20]]);
+    const z = zone(s, 0);
+    assert.ok(near(z.low, (BIN.price(TOP + 19) + BIN.price(TOP + 20)) / 2) && near(z.high, (BIN.price(TOP + 20) + BIN.price(TOP + 21)) / 2));
+  });
+
+  it('two cascades with a gap are two clusters; a one-bin gap is bridged into one', () => {
+    const a = cascade({ t0: T, durationMs: 60_000, fromIndex: TOP, bins: 4, n: 30, side: -1, qty: 0.2 });
+    const apart = cascade({ t0: T + 120_000, durationMs: 60_000, fromIndex: TOP - 7, bins: 4, n: 30, side: -1, qty: 0.2 });
+    const s = snapAt(merged(a, apart), T + H);
+    assert.deepEqual(spans(s), [['long', -10, -7], ['long', -3, 0]]);
+    assert.ok(near(zone(s, 0).high, (BIN.price(TOP - 7) + BIN.price(TOP - 6)) / 2) && near(zone(s, 1).low, (BIN.price(TOP - 4) + BIN.price(TOP - 3)) / 2));
+    const close = cascade({ t0: T + 120_000, durationMs: 60_000, fromIndex: TOP - 5, bins: 4, n: 30, side: -1, qty: 0.2 });
+    const one = snapAt(merged(a, close), T + H);
+    assert.deepEqual(spans(one), [['long', -8, 0]]);
+    assert.deepEqual([one.clusters[0].bins, one.clusters[0].hot_bins], [9, 8]);
+  });
+
+  it('background noise forms no cluster, sparse or dense', () => {
+    // Sparse: 80 liquidations over 8 h across 101 bins. Dense: 6,000 over 8 h across 121 bins (about 25 a bin and side).
+    for (const seed of [1, 2, 3, 4, 5]) {
+      assert.deepEqual(spans(snapAt(noise(seed, T, 8 * H, 80, TOP, 50, 0.2), T + 8 * H)), [], `sparse, seed ${seed}`);
+      assert.deepEqual(spans(snapAt(noise(seed, T, 8 * H, 6000, TOP, 60, 0.2), T + 8 * H)), [], `dense, seed ${seed}`);
+    }
+    // A cascade on top of the dense noise stands out from it: 120 forced sells in 1 minute over 2 bins
+    // (about 60 typical a bin against a background of about 13 typical: 2 x 13 + 3 needed).
+    const dense = noise(1, T, 8 * H, 6000, TOP, 60, 0.2);
+    const hit = cascade({ t0: T + 7 * H, durationMs: 60_000, fromIndex: TOP - 30, bins: 2, n: 120, side: -1, qty: 0.2 });
+    assert.deepEqual(spans(snapAt(merged(dense, hit), T + 8 * H)), [['long', -31, -30]]);
   });
 });
