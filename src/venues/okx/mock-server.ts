@@ -119,6 +119,8 @@ export interface OkxMockServer extends LoopbackVenueServer {
   /** The trade history REST serves (oldest first). */
   trades(instId: string): readonly OkxTrade[];
   stats(): OkxMockStats;
+  /** When each connection was accepted, ms on the monotonic clock (`performance.now()`), oldest first. */
+  connectionTimes(): readonly number[];
   close(): Promise<void>;
 }
 
@@ -175,6 +177,7 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
   const restWindows = new Map<string, number[]>();
   const recentLiqs = new Map<string, Record<string, unknown>[]>();
   const liquidationReplay = opts.liquidationReplay ?? 10;
+  const acceptedAt: number[] = [];
   const stats = { connections: 0, subscribes: 0, unsubscribes: 0, errors: 0, pings: 0, restRequests: 0, rest429: 0 };
 
   const known = (instId: string) => instruments.get('okx', instId) !== undefined || SPOT_ID.test(instId);
@@ -529,6 +532,7 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
         }, Math.max(5, Math.floor(idleCloseMs / 4))),
       };
       stats.connections++;
+      acceptedAt.push(performance.now());
       kit.add(c);
       ws.on('message', (data, isBinary) => onText(c, isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString()));
       ws.on('close', () => {
@@ -580,6 +584,7 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
     trades(instId) {
       return state(instId).trades;
     },
+    connectionTimes: () => acceptedAt,
     stats() {
       return { ...stats, framesSent: kit.framesSent, maxBuffered: kit.maxBuffered, open: conns.size };
     },
