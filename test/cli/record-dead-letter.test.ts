@@ -80,3 +80,32 @@ describe('orderflow record: a row the store refuses', () => {
     assert.match(text.stdout, /1 row\(s\) the recorder could not store .* in .*dead-letter\/\d{4}-\d\d-\d\d\.jsonl/);
   });
 });
+
+describe('orderflow watch: a row the store refuses', () => {
+  it('counts it in the venue\'s dead letter column, names the reason, and keeps it out of the flow', async () => {
+    const server = await startOkxMockServer();
+    const home = join(tempDir(), 'home');
+    const child = spawn(BIN, ['watch', '--symbol', INST, '--venues', 'okx', '--seconds', '3', '--every', '1', '--home', home], {
+      env: { ...process.env, ORDERFLOW_OKX_WS_URL: server.wsUrl, ORDERFLOW_OKX_REST_URL: server.restUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    await until(() => server.subscribers({ channel: 'trades', instId: INST }) > 0);
+    for (let i = 0; i < 5; i++) {
+      if (i === 2) server.replayRaw([badFrame()]);
+      server.publish(trade(i));
+    }
+    const [code] = await once(child, 'exit');
+    await server.close();
+    assert.equal(code, 0);
+    const last = out.trim().split('orderflow watch:').at(-1)!;
+    const [header, row] = last.split('\n').filter((l) => /^(venue|okx)\s/.test(l));
+    const cells = (l: string) => l.split(/\s{2,}/);
+    const at = cells(header).indexOf('dead letter');
+    assert.ok(at > 0, header);
+    assert.equal(cells(row)[at], '1', row);
+    assert.equal(cells(row)[cells(header).indexOf('trades')], '5', 'the refused row is not counted as a trade');
+    assert.match(last, /okx: 1 row\(s\) the store would refuse \(record dead-letters them\); last: trade BTC-USDT-SWAP: id: trade id "T-17" is neither an integer/);
+  });
+});
