@@ -8,15 +8,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { MarketEvent } from '../../src/core/events.ts';
 import { Store } from '../../src/store/store.ts';
 import { startOkxMockServer } from '../../src/venues/okx/mock-server.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { BIN } from '../helpers/paths.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
 const INST = 'BTC-USDT-SWAP';
 
 const until = (cond: () => boolean, ms = 15_000) => waitFor(cond, 'condition', ms, 20);

@@ -10,7 +10,6 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { TradeEvent } from '../../src/core/events.ts';
 import { Store } from '../../src/store/store.ts';
@@ -19,8 +18,8 @@ import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
 import { startOkxMockServer } from '../../src/venues/okx/mock-server.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { BIN } from '../helpers/paths.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const until = (cond: () => boolean | Promise<boolean>, what: string, ms = 30_000) => waitFor(cond, what, ms, 50);
