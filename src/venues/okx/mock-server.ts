@@ -119,7 +119,7 @@ export interface OkxMockServer extends LoopbackVenueServer {
   /** The trade history REST serves (oldest first). */
   trades(instId: string): readonly OkxTrade[];
   stats(): OkxMockStats;
-  /** When each connection was accepted, ms on the monotonic clock (`performance.now()`), oldest first. */
+  /** When each WebSocket connection request (upgrade) arrived, ms on the monotonic clock (`performance.now()`), oldest first. */
   connectionTimes(): readonly number[];
   close(): Promise<void>;
 }
@@ -177,7 +177,7 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
   const restWindows = new Map<string, number[]>();
   const recentLiqs = new Map<string, Record<string, unknown>[]>();
   const liquidationReplay = opts.liquidationReplay ?? 10;
-  const acceptedAt: number[] = [];
+  const requestedAt: number[] = [];
   const stats = { connections: 0, subscribes: 0, unsubscribes: 0, errors: 0, pings: 0, restRequests: 0, rest429: 0 };
 
   const known = (instId: string) => instruments.get('okx', instId) !== undefined || SPOT_ID.test(instId);
@@ -520,6 +520,8 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
   const http = createServer(onRest);
   const wss = new WebSocketServer({ noServer: true });
   http.on('upgrade', (req, socket, head) => {
+    // A connection request as OKX's per-IP limit counts it: when the upgrade request arrives.
+    requestedAt.push(performance.now());
     if (new URL(req.url ?? '/', 'http://127.0.0.1').pathname !== OKX_PATHS.wsPublic) {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
@@ -532,7 +534,6 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
         }, Math.max(5, Math.floor(idleCloseMs / 4))),
       };
       stats.connections++;
-      acceptedAt.push(performance.now());
       kit.add(c);
       ws.on('message', (data, isBinary) => onText(c, isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString()));
       ws.on('close', () => {
@@ -584,7 +585,7 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
     trades(instId) {
       return state(instId).trades;
     },
-    connectionTimes: () => acceptedAt,
+    connectionTimes: () => requestedAt,
     stats() {
       return { ...stats, framesSent: kit.framesSent, maxBuffered: kit.maxBuffered, open: conns.size };
     },
