@@ -9,7 +9,8 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { MarketEvent } from '../../src/core/events.ts';
+import type { MarketEvent, TradeEvent } from '../../src/core/events.ts';
+import { DeadLetterLog, deadLetterDir } from '../../src/store/dead-letter.ts';
 import { Store } from '../../src/store/store.ts';
 import { startOkxMockServer } from '../../src/venues/okx/mock-server.ts';
 import { tempDir } from '../helpers/store.ts';
@@ -81,9 +82,12 @@ describe('orderflow record: a row the store refuses', () => {
 });
 
 describe('orderflow watch: a row the store refuses', () => {
-  it('counts it in the venue\'s dead letter column, names the reason, and keeps it out of the flow', async () => {
+  it('counts it in the venue\'s dead letter column, names the reason, and keeps it out of the flow; counts what record dead-lettered under --home', async () => {
     const server = await startOkxMockServer();
     const home = join(tempDir(), 'home');
+    // A recorder beside watch has refused two rows (written as Recorder writes them).
+    const refusedRow = (id: string) => ({ ...(trade(0) as TradeEvent), id });
+    new DeadLetterLog(deadLetterDir(home)).append(['X-1', 'X-2'].map((id) => ({ row: refusedRow(id), frame: undefined, stage: 'check' as const, reason: 'id: not storable' })));
     const child = spawn(BIN, ['watch', '--symbol', INST, '--venues', 'okx', '--seconds', '3', '--every', '1', '--home', home], {
       env: { ...process.env, ORDERFLOW_OKX_WS_URL: server.wsUrl, ORDERFLOW_OKX_REST_URL: server.restUrl },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -105,6 +109,7 @@ describe('orderflow watch: a row the store refuses', () => {
     assert.ok(at > 0, header);
     assert.equal(cells(row)[at], '1', row);
     assert.equal(cells(row)[cells(header).indexOf('trades')], '5', 'the refused row is not counted as a trade');
+    assert.match(last, /orderflow record has dead-lettered 2 row\(s\) under \S+ \(in \S+dead-letter;/);
     assert.match(last, /okx: 1 row\(s\) the store would refuse \(record dead-letters them\); last: trade BTC-USDT-SWAP: id: trade id "T-17" is neither an integer/);
   });
 });
