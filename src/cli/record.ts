@@ -57,7 +57,7 @@ most the last flush period is lost and the store opens clean; \`orderflow info\`
 interrupted sessions. The next \`record\` on the same home starts each trade stream where the
 store's trades stopped and back-fills the outage from the venue's REST where it still serves it
 (Binance and OKX by trade id, Bybit its newest 1000 trades); what it does not is a \`restart\` gap
-row naming the ids or time span lost (docs/LIVE.md, "What each venue can recover"). Disconnects,
+row naming the ids or time span lost (docs/LIVE.md, "What each venue can and cannot recover"). Disconnects,
 book resyncs and trade-id gaps that could not be back-filled go to the gaps table (\`orderflow info\`).
 
 A row the store refuses (e.g. a trade id that is neither an integer nor a UUID) never stops the

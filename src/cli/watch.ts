@@ -9,6 +9,9 @@ import { LiveHealth } from '../venues/live/health.ts';
 import type { LiveClient, StreamStatus } from '../venues/live/types.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { printable } from '../core/printable.ts';
+import { deadLetterDir, deadLetterSummary, type DeadLetterSummary } from '../store/dead-letter.ts';
+import { rowProblem } from '../store/row-check.ts';
 import { DB_FILE, Store } from '../store/store.ts';
 import { describeInstrumentSource, describeNotTrading, loadLiveInstruments, type MarketStatus, type VenueInstrumentReport } from '../venues/live/instrument-source.ts';
 import { qtyText } from './cvd.ts';
@@ -32,10 +35,20 @@ class Flow {
   liqLong = 0;
   liqShort = 0;
   liqCount = 0;
+  /** Rows `record` would dead-letter (the recorder's row check refuses them), and the last reason. */
+  refused = 0;
+  lastRefusal = '';
   /** [second, buy, sell] of the last 60 s. */
   private recent: [number, number, number][] = [];
 
   add(r: CaptureRecord, nowSec: number): void {
+    const problem = rowProblem(r);
+    if (problem !== undefined) {
+      // Not counted as flow either: the recorder keeps it out of the store.
+      this.refused++;
+      this.lastRefusal = `${r.type} ${'symbol' in r ? r.symbol : ''}: ${problem}`;
+      return;
+    }
     if (r.type === 'trade') {
       this.trades++;
       this.last = r.price;
@@ -109,6 +122,12 @@ Below the table, each venue that never connected or has a stream down is named w
 error (DNS, refused connection, proxy, subscription refused). Exit status 1 when no venue ever
 connected.
 
+"dead letter" counts the rows the store would refuse (a trade id neither an integer nor a UUID,
+a missing price, a time out of range: the check orderflow record applies before storing, which
+writes such rows to <home>/dead-letter/); they are left out of the flow, and the last reason is
+shown under the table. The rows orderflow record has dead-lettered under --home (it may be
+recording beside watch) are counted under the table too.
+
 Delta = aggressive buy - sell volume in base units (Binance, Bybit: the coin; OKX: contracts
 converted with the instrument's contract value). Liquidation notional is what the venues'
 sampled feeds showed (docs/NORMALIZATION.md): a lower bound. Nothing is stored; use
@@ -127,7 +146,8 @@ Examples:
       const req = liveRequest({ ...opts, channels: 'trades,liquidations' });
       const seconds = secondsOpt(opts.seconds, '--seconds');
       const every = secondsOpt(opts.every, '--every') ?? 1;
-      const store = await fallbackStore(resolveHomeOpt(opts));
+      const home = resolveHomeOpt(opts);
+      const store = await fallbackStore(home);
       let live;
       try {
         live = await loadLiveInstruments({ venues: req.venues, inputs: req.inputs, store });
@@ -160,17 +180,37 @@ Examples:
           },
         }),
       );
+      // What `orderflow record` has dead-lettered under this home (it may be recording beside us),
+      // re-counted at each redraw: the files hold refused rows only, so they stay small.
+      let recorded: DeadLetterSummary = { rows: 0, files: [] };
+      let counting = false;
+      const countRecorded = () => {
+        if (counting) return;
+        counting = true;
+        deadLetterSummary(home)
+          .then((d) => void (recorded = d), () => undefined)
+          .finally(() => void (counting = false));
+      };
+      countRecorded();
       const tty = Boolean(process.stdout.isTTY);
       const started = Date.now();
       const draw = () => {
+        countRecorded();
         const sec = Math.floor(Date.now() / 1000);
         const rows = m.venues.map((v) => {
           const f = flows.get(v)!;
           const mm = f.minute(sec);
-          return [v, symbolsText(live.markets, v), Number.isFinite(f.last) ? String(f.last) : '-', String(f.trades), qtyText(mm.buy - mm.sell), qtyText(f.buy - f.sell), `${f.liqCount} (L ${usd(f.liqLong)} / S ${usd(f.liqShort)})`, streamSummary([...status.get(v)!.values()])];
+          return [v, symbolsText(live.markets, v), Number.isFinite(f.last) ? String(f.last) : '-', String(f.trades), qtyText(mm.buy - mm.sell), qtyText(f.buy - f.sell), `${f.liqCount} (L ${usd(f.liqLong)} / S ${usd(f.liqShort)})`, String(f.refused), streamSummary([...status.get(v)!.values()])];
         });
-        const problems = health.problems();
-        const text = `orderflow watch: ${((Date.now() - started) / 1000).toFixed(0)} s; ${sources}\n\n${table(['venue', 'symbol', 'last', 'trades', 'delta 1m', 'delta', 'liquidations (quote)', 'streams'], rows)}\n${problems.map((p) => `\n${p}`).join('')}${problems.length ? '\n' : ''}`;
+        const problems = [
+          ...health.problems(),
+          ...m.venues.flatMap((v) => {
+            const f = flows.get(v)!;
+            return f.refused > 0 ? [printable(`${v}: ${f.refused} row(s) the store would refuse (record dead-letters them); last: ${f.lastRefusal}`)] : [];
+          }),
+          ...(recorded.rows > 0 ? [printable(`orderflow record has dead-lettered ${recorded.rows} row(s) under ${home} (in ${deadLetterDir(home)}; orderflow info counts them)`)] : []),
+        ];
+        const text = `orderflow watch: ${((Date.now() - started) / 1000).toFixed(0)} s; ${sources}\n\n${table(['venue', 'symbol', 'last', 'trades', 'delta 1m', 'delta', 'liquidations (quote)', 'dead letter', 'streams'], rows)}\n${problems.map((p) => `\n${p}`).join('')}${problems.length ? '\n' : ''}`;
         process.stdout.write(tty ? `\x1b[H\x1b[2J${text}` : `${text}\n`);
       };
       const stop = untilStopped(seconds);

@@ -6,12 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { tempDir } from '../helpers/store.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/orderflow');
-const SAMPLES = join(ROOT, 'samples');
+import { BIN, ROOT, SAMPLES } from '../helpers/paths.ts';
 
 function run(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, ...env, CI: 'true' } });

@@ -7,15 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { build, bundledInstrumentsLiteral } from '../../scripts/build.mjs';
 import { parseBundledSnapshot } from '../../src/venues/instruments.ts';
 import { distIsFresh } from '../../scripts/dist-stamp.mjs';
 import { addCommands, COMMANDS, requestedCommand, type CommandEntry } from '../../src/cli/commands.ts';
 import { tempDir } from '../helpers/store.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { ROOT } from '../helpers/paths.ts';
 
 /** A copy of the table whose loaders count their calls and register a command with an option. */
 function countingTable(): { table: CommandEntry[]; loaded: string[] } {

@@ -7,16 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { parseTime } from '../../src/cli/common.ts';
 import { closestSymbols, editDistance, okxKind } from '../../src/core/symbols.ts';
 import { defaultConfig, loadConfig } from '../../src/engine/config.ts';
 import { tempDir } from '../helpers/store.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/orderflow');
-const SAMPLES = join(ROOT, 'samples');
+import { BIN, ROOT, SAMPLES } from '../helpers/paths.ts';
 
 function run(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, ...env, CI: 'true' } });

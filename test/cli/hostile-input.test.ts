@@ -7,12 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Store } from '../../src/store/store.ts';
 import { importInto, tempDir } from '../helpers/store.ts';
+import { BIN, ROOT } from '../helpers/paths.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin/orderflow');
 const CAPTURE = readFileSync(join(ROOT, 'test/fixtures/binance/binance-um-ws-aggTrade-2021-07-22-head30.jsonl'), 'utf8').trimEnd().split('\n');
 /** C0 and C1 controls but newline; what a terminal would act on. */
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Store } from '../../src/store/store.ts';
 import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
@@ -16,8 +15,8 @@ import { startOkxMockServer, type OkxMockServer } from '../../src/venues/okx/moc
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { closedAddress, runProcess } from '../helpers/process.ts';
+import { BIN } from '../helpers/paths.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
 const NEW = 'NEWC-USDT-SWAP';
 
 const until = (cond: () => boolean, what: string, ms = 20_000) => waitFor(cond, what, ms, 20);

@@ -5,12 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { registerMargin } from '../../src/cli/margin.ts';
 import { UsageError } from '../../src/core/errors.ts';
+import { ROOT } from '../helpers/paths.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIR = mkdtempSync(join(tmpdir(), 'orderflow-margin-'));
 after(() => rmSync(DIR, { recursive: true, force: true }));
 

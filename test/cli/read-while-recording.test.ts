@@ -21,8 +21,7 @@ import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
 import { importInto, tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { runProcess } from '../helpers/process.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
+import { BIN } from '../helpers/paths.ts';
 
 interface Run {
   readonly code: number | null;
@@ -107,7 +106,6 @@ describe('reading while recording', () => {
       store.close();
     }
   });
-
 
   it('info and cvd from other processes see every flush committed so far; the recorder reports the same rows', async () => {
     const server = await startBybitMockServer({ symbols: ['BTCUSDT'] });

@@ -8,15 +8,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import type { MarketEvent } from '../../src/core/events.ts';
+import type { MarketEvent, TradeEvent } from '../../src/core/events.ts';
+import { DeadLetterLog, deadLetterDir } from '../../src/store/dead-letter.ts';
 import { Store } from '../../src/store/store.ts';
 import { startOkxMockServer } from '../../src/venues/okx/mock-server.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { BIN } from '../helpers/paths.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
 const INST = 'BTC-USDT-SWAP';
 
 const until = (cond: () => boolean, ms = 15_000) => waitFor(cond, 'condition', ms, 20);
@@ -78,5 +78,38 @@ describe('orderflow record: a row the store refuses', () => {
 
     const text = spawnSync(BIN, ['info', '--home', home], { encoding: 'utf8' });
     assert.match(text.stdout, /1 row\(s\) the recorder could not store .* in .*dead-letter\/\d{4}-\d\d-\d\d\.jsonl/);
+  });
+});
+
+describe('orderflow watch: a row the store refuses', () => {
+  it('counts it in the venue\'s dead letter column, names the reason, and keeps it out of the flow; counts what record dead-lettered under --home', async () => {
+    const server = await startOkxMockServer();
+    const home = join(tempDir(), 'home');
+    // A recorder beside watch has refused two rows (written as Recorder writes them).
+    const refusedRow = (id: string) => ({ ...(trade(0) as TradeEvent), id });
+    new DeadLetterLog(deadLetterDir(home)).append(['X-1', 'X-2'].map((id) => ({ row: refusedRow(id), frame: undefined, stage: 'check' as const, reason: 'id: not storable' })));
+    const child = spawn(BIN, ['watch', '--symbol', INST, '--venues', 'okx', '--seconds', '3', '--every', '1', '--home', home], {
+      env: { ...process.env, ORDERFLOW_OKX_WS_URL: server.wsUrl, ORDERFLOW_OKX_REST_URL: server.restUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    await until(() => server.subscribers({ channel: 'trades', instId: INST }) > 0);
+    for (let i = 0; i < 5; i++) {
+      if (i === 2) server.replayRaw([badFrame()]);
+      server.publish(trade(i));
+    }
+    const [code] = await once(child, 'exit');
+    await server.close();
+    assert.equal(code, 0);
+    const last = out.trim().split('orderflow watch:').at(-1)!;
+    const [header, row] = last.split('\n').filter((l) => /^(venue|okx)\s/.test(l));
+    const cells = (l: string) => l.split(/\s{2,}/);
+    const at = cells(header).indexOf('dead letter');
+    assert.ok(at > 0, header);
+    assert.equal(cells(row)[at], '1', row);
+    assert.equal(cells(row)[cells(header).indexOf('trades')], '5', 'the refused row is not counted as a trade');
+    assert.match(last, /orderflow record has dead-lettered 2 row\(s\) under \S+ \(in \S+dead-letter;/);
+    assert.match(last, /okx: 1 row\(s\) the store would refuse \(record dead-letters them\); last: trade BTC-USDT-SWAP: id: trade id "T-17" is neither an integer/);
   });
 });

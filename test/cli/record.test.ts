@@ -9,7 +9,6 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { constants, gunzipSync } from 'node:zlib';
 import type { MarketEvent } from '../../src/core/events.ts';
@@ -19,8 +18,7 @@ import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { closedAddress } from '../helpers/process.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
+import { BIN } from '../helpers/paths.ts';
 
 const until = (cond: () => boolean, ms = 15_000) => waitFor(cond, 'condition', ms, 20);
 
@@ -185,7 +183,6 @@ describe('orderflow record', () => {
     assert.match(r.stderr, /unknown live venue "kraken"/);
   });
 });
-
 
 async function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
   const child = spawn(BIN, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -15,8 +15,8 @@ import { writeRunFolder } from '../../src/engine/run-folder.ts';
 import { Store } from '../../src/store/store.ts';
 import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 import { importInto, tempDir } from '../helpers/store.ts';
+import { BIN } from '../helpers/paths.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
 const D = Date.UTC(2024, 0, 1);
 const S = 1000;
 const M = 60_000;

@@ -18,8 +18,8 @@ import { Store } from '../../src/store/store.ts';
 import { tag } from '../helpers/read-rows.ts';
 import { importInto, tempDir } from '../helpers/store.ts';
 import { runProcess } from '../helpers/process.ts';
+import { BIN } from '../helpers/paths.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/orderflow', import.meta.url));
 const READER = fileURLToPath(new URL('../helpers/read-rows.ts', import.meta.url));
 const SAMPLE = fileURLToPath(new URL('../../samples/bybit/bybit-v5-linear-ws-publicTrade-2026-08-09.jsonl', import.meta.url));
 

@@ -17,7 +17,7 @@ import type { BookEvent, CaptureRecord, TradeEvent } from '../../core/events.ts'
 import { isObject, type JsonObject } from '../json-fields.ts';
 import { pageOf, type BackfillGap } from '../live/backfill.ts';
 import { PacedRest } from '../live/rest.ts';
-import { ReconnectingSocket } from '../live/socket.ts';
+import { epochNs, ReconnectingSocket } from '../live/socket.ts';
 import { errorText, LiveError } from '../live/errors.ts';
 import { callHandler, deliverEvents, deliverGap } from '../live/handlers.ts';
 import { RecentKeys } from '../live/recent-keys.ts';
@@ -30,7 +30,7 @@ import { BybitBackfillPlanner } from './backfill.ts';
 import { BYBIT_REST_POLICY } from './rest.ts';
 import { BybitTickerMerger } from './ticker-merge.ts';
 import { bybitRestBase, bybitWsBase, publicLinearUrl } from './urls.ts';
-import type { BybitOpRequest } from './wire.ts';
+import type { BybitOpRequest, BybitRecentTrade, BybitTrade } from './wire.ts';
 
 /** Order-book depths the client subscribes to (Bybit linear also has 1, which only sends snapshots, and 1000). */
 export type BybitBookDepth = 50 | 200;
@@ -394,9 +394,14 @@ export class BybitLiveClient implements LiveClient {
   }
 
   private emitTrades(s: Stream, sym: SymbolState, events: readonly TradeEvent[], localMs: number): void {
+    this.emit(s, this.freshTrades(sym, events), localMs);
+  }
+
+  /** The trades not delivered before (by id), now counted as delivered. */
+  private freshTrades(sym: SymbolState, events: readonly TradeEvent[]): TradeEvent[] {
     const fresh = events.filter((e) => sym.tradeIds.add(e.id));
     for (const e of fresh) if (!(e.ts <= sym.lastTradeTs)) sym.lastTradeTs = e.ts;
-    this.emit(s, fresh, localMs);
+    return fresh;
   }
 
   private emit(s: Stream, events: readonly CaptureRecord[], localMs: number): void {
@@ -490,7 +495,7 @@ export class BybitLiveClient implements LiveClient {
     const step = this.planner.next(gap, [], budget, this.now());
     if (step.kind !== 'fetch') return;
     const url = step.url;
-    const done = (all: TradeEvent[], error: unknown) => {
+    const done = (all: TradeEvent[], body: unknown, error: unknown) => {
       let events = all;
       const held = sym.held ?? [];
       sym.held = undefined;
@@ -500,7 +505,12 @@ export class BybitLiveClient implements LiveClient {
       const localTs = this.now();
       // What REST returns from before the outage was delivered then (or stored by the previous session).
       events = all.filter((e) => !(e.ts < fromTs));
-      this.emitTrades(s, sym, events, localTs);
+      const fresh = this.freshTrades(sym, events);
+      if (fresh.length > 0) {
+        const frame = backfillFrame(s.symbol, body, fresh);
+        callHandler(s.status, 'onRestFrame', () => this.o.handlers.onRestFrame?.(frame, epochNs()));
+      }
+      this.emit(s, fresh, localTs);
       for (const h of held) this.emitTrades(s, sym, h.events, h.localTs);
       if (error !== undefined) {
         s.status.lastError = errorText(new LiveError('E_BACKFILL', s.topic, `back-fill failed: ${error instanceof Error ? error.message : String(error)}`));
@@ -519,14 +529,14 @@ export class BybitLiveClient implements LiveClient {
       .get(url)
       .then(({ body, localMs }) => {
         try {
-          return parseBybitRecentTrades(body, this.o.instruments, localMs);
+          return { events: parseBybitRecentTrades(body, this.o.instruments, localMs), body };
         } catch (e) {
           throw e instanceof ParseError ? e.at(url) : e;
         }
       })
       .then(
-        (events) => done(events, undefined),
-        (e: unknown) => done([], e),
+        ({ events, body }) => done(events, body, undefined),
+        (e: unknown) => done([], undefined, e),
       );
   }
 
@@ -541,4 +551,28 @@ export class BybitLiveClient implements LiveClient {
       this.connection.lastError = errorText(new LiveError('E_HANDLER', BYBIT_CONNECTION_STREAM, `onStatus threw: ${e instanceof Error ? e.message : String(e)}`));
     }
   }
+}
+
+/** The endpoint a back-fill frame names (`"backfill"`), as the other venues name theirs. */
+export const BYBIT_BACKFILL_ENDPOINT = 'GET /v5/market/recent-trade';
+
+/**
+ * Back-filled trades for a raw capture (onRestFrame): a `publicTrade` push of the recent-trade
+ * rows that were delivered (`trades`, oldest first), each row in the stream's field names, flagged
+ * `backfill` so a re-import keeps it out (written after the live frames held meanwhile, it is out
+ * of time order; the store has its trades). `ts` is the REST reply's server `time`. The stream's
+ * `L` (tick direction) has no REST counterpart and is left out (parse.ts does not read it).
+ */
+function backfillFrame(symbol: string, body: unknown, trades: readonly TradeEvent[]): string {
+  const reply = body as { time: number; result: { list: readonly BybitRecentTrade[] } };
+  const byId = new Map(reply.result.list.map((r) => [r.execId, r]));
+  const data = trades.map((t): BybitTrade => {
+    const r = byId.get(t.id)!;
+    return {
+      T: Number(r.time), s: r.symbol, S: r.side, v: r.size, p: r.price, i: r.execId, BT: r.isBlockTrade,
+      ...(r.isRPITrade !== undefined ? { RPI: r.isRPITrade } : {}),
+      ...(r.seq !== undefined ? { seq: Number(r.seq) } : {}),
+    };
+  });
+  return JSON.stringify({ topic: `publicTrade.${symbol}`, type: 'snapshot', ts: reply.time, backfill: BYBIT_BACKFILL_ENDPOINT, data });
 }

@@ -63,6 +63,9 @@ export function createBybitParser(ctx: ParseContext): VenueMessageParser {
       if (!isObject(msg)) throw new ParseError('E_MESSAGE', 'expected a JSON object', undefined, JSON.stringify(msg) ?? String(msg));
       if (msg.op !== undefined && msg.topic === undefined) return opReply(msg);
       const topic = str(msg.topic, 'topic');
+      // Our recorder's back-filled trades (`"backfill": "<endpoint>"`, onRestFrame): out of time
+      // order in the capture (written after the live frames held meanwhile); the store has them.
+      if (typeof msg.backfill === 'string') return null;
       for (const m of mappers) if (m.canHandle(msg)) return [...m.map(msg, localTs)];
       throw new ParseError('E_MESSAGE', 'unknown Bybit topic', 'topic', topic);
     },

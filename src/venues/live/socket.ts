@@ -8,6 +8,7 @@
  * `heartbeat` sends the venue's payload every `everyMs`.
  */
 import WebSocket from 'ws';
+import type { ConnectPacer } from './connect-pacer.ts';
 import type { BackoffOptions } from './types.ts';
 
 export interface SocketOptions {
@@ -27,6 +28,11 @@ export interface SocketOptions {
   readonly now?: () => number;
   /** Uniform [0, 1) for the jitter; default Math.random (tests pass a seeded one). */
   readonly random?: () => number;
+  /**
+   * Connection slots shared with the venue's other sockets (connect-pacer.ts): every open, first
+   * and reconnects, waits for its slot after its own backoff. Default none (this socket alone).
+   */
+  readonly pacer?: ConnectPacer;
 }
 
 const HR0 = process.hrtime.bigint();
@@ -75,7 +81,7 @@ export class ReconnectingSocket {
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.firstOpen = { resolve, reject };
-      this.connect();
+      this.open();
     });
   }
 
@@ -104,6 +110,14 @@ export class ReconnectingSocket {
       ws.once('close', () => done());
       ws.terminate();
     });
+  }
+
+  /** Connect once the shared pacer (if any) gives a slot. */
+  private open(): void {
+    if (this.stopped) return;
+    const wait = this.o.pacer?.reserve() ?? 0;
+    if (wait > 0) this.retryTimer = setTimeout(() => this.connect(), wait);
+    else this.connect();
   }
 
   private connect(): void {
@@ -152,7 +166,7 @@ export class ReconnectingSocket {
     this.o.onDown?.(reason);
     if (this.stopped) return;
     const delay = backoffDelay(this.attempt++, this.o.backoff, this.o.random);
-    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.retryTimer = setTimeout(() => this.open(), delay);
   }
 
   private armTimers(ws: WebSocket): void {

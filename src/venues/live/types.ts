@@ -69,7 +69,7 @@ export interface LiveHandlers {
   onRawFrame?(text: string, localNs: bigint): void;
   /**
    * A REST answer the live state was built from (a Binance depth snapshot, back-filled Binance
-   * aggTrades or OKX history-trades), as a frame a raw capture can keep so a re-import rebuilds
+   * aggTrades, OKX history-trades or Bybit recent-trade), as a frame a raw capture can keep so a re-import rebuilds
    * what live did: `text` is one JSON line the venue's capture parser reads. Back-fill frames
    * carry a `backfill` key naming the endpoint and only the trades delivered from it; written
    * after the live frames held meanwhile, they are out of time order in a capture, so a re-import

@@ -28,6 +28,7 @@ import { errorText, LiveError } from '../live/errors.ts';
 import { callHandler, deliverEvents, deliverGap } from '../live/handlers.ts';
 import { RecentKeys } from '../live/recent-keys.ts';
 import { PacedRest } from '../live/rest.ts';
+import type { ConnectPacer } from '../live/connect-pacer.ts';
 import { backoffDelay, epochNs, ReconnectingSocket } from '../live/socket.ts';
 import { StreamStat, statusReporter } from '../live/status.ts';
 import {
@@ -82,6 +83,12 @@ export interface OkxLiveClientOptions extends LiveClientOptions {
    * hold across its connections); the caller closes it. Default: the client's own.
    */
   readonly rest?: PacedRest;
+  /**
+   * Connection slots shared with other connections to OKX (the shards of one OkxShardedClient),
+   * so that their opens and reconnects together keep OKX's 3 connections per second per IP.
+   * Default none: this connection's own backoff alone.
+   */
+  readonly connectPacer?: ConnectPacer;
 }
 
 /** A PacedRest with OKX's limits and these options' timeout and spacing. */
@@ -204,6 +211,7 @@ export class OkxLiveClient implements LiveClient {
       backoff: opts.backoff,
       now: opts.now,
       random: opts.random,
+      pacer: opts.connectPacer,
     });
   }
 

@@ -119,6 +119,8 @@ export interface OkxMockServer extends LoopbackVenueServer {
   /** The trade history REST serves (oldest first). */
   trades(instId: string): readonly OkxTrade[];
   stats(): OkxMockStats;
+  /** When each WebSocket connection request (upgrade) arrived, ms on the monotonic clock (`performance.now()`), oldest first. */
+  connectionTimes(): readonly number[];
   close(): Promise<void>;
 }
 
@@ -175,6 +177,7 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
   const restWindows = new Map<string, number[]>();
   const recentLiqs = new Map<string, Record<string, unknown>[]>();
   const liquidationReplay = opts.liquidationReplay ?? 10;
+  const requestedAt: number[] = [];
   const stats = { connections: 0, subscribes: 0, unsubscribes: 0, errors: 0, pings: 0, restRequests: 0, rest429: 0 };
 
   const known = (instId: string) => instruments.get('okx', instId) !== undefined || SPOT_ID.test(instId);
@@ -517,6 +520,8 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
   const http = createServer(onRest);
   const wss = new WebSocketServer({ noServer: true });
   http.on('upgrade', (req, socket, head) => {
+    // A connection request as OKX's per-IP limit counts it: when the upgrade request arrives.
+    requestedAt.push(performance.now());
     if (new URL(req.url ?? '/', 'http://127.0.0.1').pathname !== OKX_PATHS.wsPublic) {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
@@ -580,6 +585,7 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
     trades(instId) {
       return state(instId).trades;
     },
+    connectionTimes: () => requestedAt,
     stats() {
       return { ...stats, framesSent: kit.framesSent, maxBuffered: kit.maxBuffered, open: conns.size };
     },

@@ -6,22 +6,24 @@
  *     subscriptions on one connection, whatever their channel (the conservative reading);
  *   - "The total number of 'subscribe'/'unsubscribe'/'login' requests per connection is limited
  *     to 480 times per hour" [ws-connect]: few args per connection leave the budget to resyncs;
- *   - "Connection limit: 3 requests per second (based on IP)" [ws-connect]: shards open
- *     SHARD_START_SPACING_MS apart.
- * Each shard is an OkxLiveClient for a group of symbols; they share one PacedRest so OKX's REST
- * limits (per IP) hold across them. `liquidation-orders` is per instType, so each shard with a
+ *   - "Connection limit: 3 requests per second (based on IP)" [ws-connect]: every connection
+ *     request of every shard, the first opens and the reconnects after a drop (a server restart
+ *     drops them all at once), takes a slot of one ConnectPacer, OKX_CONNECT_SPACING_MS apart.
+ * Each shard is an OkxLiveClient for a group of symbols; they share that pacer and one PacedRest
+ * so OKX's connection and REST limits (per IP) hold across them. `liquidation-orders` is per instType, so each shard with a
  * swap subscribes it and keeps its own symbols only: nothing is delivered twice.
  */
 import type { LiveChannel, LiveClient, StreamStatus } from '../live/types.ts';
 import { LIVE_CHANNELS } from '../live/types.ts';
 import type { Venue } from '../../core/events.ts';
+import { ConnectPacer } from '../live/connect-pacer.ts';
 import type { PacedRest } from '../live/rest.ts';
 import { OkxLiveClient, okxPacedRest, type OkxLiveClientOptions } from './live.ts';
 
 /** Subscriptions per connection: OKX asks for "less than 30 channels". */
 export const OKX_CHANNELS_PER_CONNECTION = 29;
-/** 3 connections per second per IP: one every 350 ms. */
-const SHARD_START_SPACING_MS = 350;
+/** 3 connection requests per second per IP: one every 350 ms. */
+export const OKX_CONNECT_SPACING_MS = 350;
 
 export interface OkxShardedOptions extends OkxLiveClientOptions {
   /** Subscriptions per connection. Default OKX_CHANNELS_PER_CONNECTION. */
@@ -62,7 +64,10 @@ export function okxShards(symbols: readonly string[], channels: ReadonlySet<Live
   return groups;
 }
 
-/** One OkxLiveClient per group of symbols (okxShards), started 350 ms apart, one REST budget. */
+/**
+ * One OkxLiveClient per group of symbols (okxShards): one connection pacer (opens and reconnects
+ * OKX_CONNECT_SPACING_MS apart across all shards), one REST budget.
+ */
 export class OkxShardedClient implements LiveClient {
   readonly venue: Venue = 'okx';
   private readonly shards: OkxLiveClient[];
@@ -72,9 +77,10 @@ export class OkxShardedClient implements LiveClient {
 
   constructor(opts: OkxShardedOptions) {
     this.rest = opts.rest ?? okxPacedRest(opts);
+    const connectPacer = opts.connectPacer ?? new ConnectPacer(OKX_CONNECT_SPACING_MS);
     const channels = new Set(opts.channels ?? LIVE_CHANNELS);
     const groups = okxShards(opts.symbols, channels, (s) => opts.instruments.get('okx', s)?.kind === 'future', opts.maxChannelsPerConnection ?? OKX_CHANNELS_PER_CONNECTION);
-    this.shards = groups.map((symbols) => new OkxLiveClient({ ...opts, symbols, rest: this.rest }));
+    this.shards = groups.map((symbols) => new OkxLiveClient({ ...opts, symbols, rest: this.rest, connectPacer }));
     this.ownsRest = opts.rest === undefined;
   }
 
@@ -83,12 +89,15 @@ export class OkxShardedClient implements LiveClient {
     return this.shards.length;
   }
 
+  /** Resolves once every shard's first connection is open (the pacer spaces them). */
   async start(): Promise<void> {
-    for (let i = 0; i < this.shards.length; i++) {
-      if (this.stopped) return;
-      if (i > 0) await new Promise((r) => setTimeout(r, SHARD_START_SPACING_MS));
-      await this.shards[i].start();
-    }
+    await Promise.all(
+      this.shards.map((s) =>
+        s.start().catch((e: unknown) => {
+          if (!this.stopped) throw e;
+        }),
+      ),
+    );
   }
 
   async stop(): Promise<void> {

@@ -9,7 +9,7 @@ import { EMPTY_TICKER_FIELDS, type BookEvent, type BookLevel, type CaptureRecord
 import { InstrumentRegistry } from '../../../src/core/instruments.ts';
 import { BinanceLiveClient, type BinanceLiveOptions } from '../../../src/venues/binance/live.ts';
 import { createBinanceParser } from '../../../src/venues/binance/parse.ts';
-import { startBinanceMockServer, type BinanceMockServerOptions } from '../../../src/venues/binance/mock-server.ts';
+import { startBinanceMockServer, type BinanceMockServer, type BinanceMockServerOptions } from '../../../src/venues/binance/mock-server.ts';
 import type { LiveGap, StreamStatus } from '../../../src/venues/live/types.ts';
 import { realFile, realLines } from '../../helpers/real-data.ts';
 import { waitFor } from '../../helpers/wait.ts';
@@ -116,23 +116,44 @@ async function ready(client: BinanceLiveClient): Promise<void> {
   await until(() => client.status().every((s) => s.state === 'connected'), `all streams connected: ${JSON.stringify(client.status().map((s) => [s.stream, s.state, s.lastError]))}`);
 }
 
+interface Levels {
+  readonly bids: BookLevel[];
+  readonly asks: BookLevel[];
+}
+/** One level a side: enough for tests about other streams. */
+const THIN: Levels = { bids: [[59_999, 1]], asks: [[60_001, 1]] };
+/** Two levels a side, for tests that compare whole books. */
+const DEEP: Levels = { bids: [[59_999, 1], [59_990, 4]], asks: [[60_001, 1], [60_010, 2]] };
+
+/**
+ * The book tests' common start: the venue's book of each symbol holds `levels` before the client
+ * connects, the client starts and every stream is in sync. Returns a reference book per symbol
+ * holding that snapshot, for the test to apply its diffs to.
+ */
+async function startOnBook(server: BinanceMockServer, client: BinanceLiveClient, levels: Levels = THIN, symbols: readonly string[] = ['BTCUSDT']): Promise<Record<string, RefBook>> {
+  const refs: Record<string, RefBook> = {};
+  for (const sym of symbols) {
+    const snap = book(true, levels.bids, levels.asks, sym);
+    (refs[sym] = new RefBook()).apply(snap);
+    server.publish(snap);
+  }
+  await client.start();
+  await ready(client);
+  return refs;
+}
+
 const statusOf = (client: BinanceLiveClient, stream: string) => client.status().find((s) => s.stream === stream)!;
 const strip = ({ localTs: _, ...rest }: MarketEvent) => rest;
 
 describe('BinanceLiveClient: normal flow', () => {
   it('subscribes on the routed connections and hands over every published event, normalized and equal', async () => {
     const { server, sink, client } = await setup({}, { openInterestIntervalMs: 50 });
-    const snap = book(true, [[59_999, 1], [59_998, 2]], [[60_001, 1.5]]);
-    server.publish(snap);
-    await client.start();
-    await ready(client);
+    const { BTCUSDT: ref } = await startOnBook(server, client, { bids: [[59_999, 1], [59_998, 2]], asks: [[60_001, 1.5]] });
     // Routed paths: the book stream on /public, the rest on /market (one connection each).
     assert.deepEqual(server.subscriptions(), ['btcusdt@aggTrade', 'btcusdt@depth@100ms', 'btcusdt@forceOrder', 'btcusdt@markPrice@1s']);
     assert.equal(server.connections(), 2);
 
     const published: MarketEvent[] = [];
-    const ref = new RefBook();
-    ref.apply(snap);
     for (let i = 1; i <= 30; i++) published.push(trade(i));
     published.push(liquidation(59_000, 'sell'), liquidation(61_000, 'buy'), mark(60_000.5), mark(60_001.25));
     const diffs = Array.from({ length: 20 }, (_, k) => diff(k));
@@ -190,11 +211,7 @@ describe('BinanceLiveClient: normal flow', () => {
 describe('BinanceLiveClient: faults', () => {
   it('disconnect: reconnects, resubscribes, back-fills the missed aggTrades from REST (none lost, none twice) and resyncs the book', async () => {
     const { server, sink, client } = await setup();
-    server.publish(book(true, [[59_999, 1]], [[60_001, 1]]));
-    await client.start();
-    await ready(client);
-    const ref = new RefBook();
-    ref.apply({ ...book(true, [[59_999, 1]], [[60_001, 1]]) });
+    await startOnBook(server, client);
     for (let i = 1; i <= 20; i++) server.publish(trade(i));
     for (let k = 0; k < 5; k++) server.publish(diff(k));
     await until(() => sink.of('trade').length === 20, 'first trades');
@@ -258,9 +275,7 @@ describe('BinanceLiveClient: faults', () => {
 
   it('malformed and truncated frames are counted with the frame and field named, skipped, and what they carried is recovered', async () => {
     const { server, sink, client } = await setup();
-    server.publish(book(true, [[59_999, 1]], [[60_001, 1]]));
-    await client.start();
-    await ready(client);
+    await startOnBook(server, client);
     for (let i = 1; i <= 3; i++) server.publish(trade(i));
     server.faults.malformed({ stream: 'btcusdt@aggTrade' });
     server.publish(trade(4));
@@ -288,9 +303,7 @@ describe('BinanceLiveClient: faults', () => {
 
   it('duplicated frames are not emitted twice (aggTrade id, depth u, markPrice E, identical forceOrder)', async () => {
     const { server, sink, client } = await setup();
-    server.publish(book(true, [[59_999, 1]], [[60_001, 1]]));
-    await client.start();
-    await ready(client);
+    await startOnBook(server, client);
     server.faults.duplicate({ count: 1000 });
     for (let i = 1; i <= 10; i++) server.publish(trade(i));
     for (let k = 0; k < 5; k++) server.publish(diff(k));
@@ -308,9 +321,7 @@ describe('BinanceLiveClient: faults', () => {
 
   it('out-of-order frames: aggTrades come out in id order exactly once; a reordered diff breaks pu and resyncs the book', async () => {
     const { server, sink, client } = await setup();
-    server.publish(book(true, [[59_999, 1]], [[60_001, 1]]));
-    await client.start();
-    await ready(client);
+    await startOnBook(server, client);
     for (let i = 1; i <= 3; i++) server.publish(trade(i));
     server.faults.reorder({ stream: 'btcusdt@aggTrade' });
     for (let i = 4; i <= 8; i++) server.publish(trade(i)); // 5 arrives before 4
@@ -327,12 +338,7 @@ describe('BinanceLiveClient: faults', () => {
 
   it('sequence gap (skipped update ids): resync from a new snapshot, and the local book equals the reference book', async () => {
     const { server, sink, client } = await setup({}, { channels: ['book'] });
-    const ref = new RefBook();
-    const snap = book(true, [[59_999, 1], [59_990, 4]], [[60_001, 1], [60_010, 2]]);
-    ref.apply(snap);
-    server.publish(snap);
-    await client.start();
-    await ready(client);
+    const { BTCUSDT: ref } = await startOnBook(server, client, DEEP);
     for (let k = 0; k < 10; k++) {
       if (k === 4) server.faults.sequenceGap({ stream: 'btcusdt@depth@100ms', count: 2 });
       const d = diff(k);
@@ -407,14 +413,7 @@ describe('BinanceLiveClient: faults', () => {
 
   it('one update-id counter across symbols: U jumps per symbol, snapshots carry the last u; both books stay in sync without a resync', async () => {
     const { server, sink, client } = await setup({ symbols: ['BTCUSDT', 'ETHUSDT'], sharedUpdateIds: true }, { symbols: ['BTCUSDT', 'ETHUSDT'], channels: ['book'] });
-    const refs = { BTCUSDT: new RefBook(), ETHUSDT: new RefBook() };
-    for (const sym of ['BTCUSDT', 'ETHUSDT'] as const) {
-      const snap = book(true, [[59_999, 1], [59_990, 4]], [[60_001, 1], [60_010, 2]], sym);
-      refs[sym].apply(snap);
-      server.publish(snap);
-    }
-    await client.start();
-    await ready(client);
+    const refs = await startOnBook(server, client, DEEP, ['BTCUSDT', 'ETHUSDT']);
     const wire: string[] = [];
     for (let k = 0; k < 30; k++) {
       const sym = k % 3 === 0 ? 'ETHUSDT' : 'BTCUSDT';
@@ -433,12 +432,7 @@ describe('BinanceLiveClient: faults', () => {
 
   it('a stale cached REST depth snapshot (older than the stream): refused, asked again until fresh, and the book is right', async () => {
     const { server, sink, client } = await setup({ depthCacheMs: 400 }, { channels: ['book'] });
-    const ref = new RefBook();
-    const snap = book(true, [[59_999, 1], [59_990, 4]], [[60_001, 1], [60_010, 2]]);
-    ref.apply(snap);
-    server.publish(snap);
-    await client.start();
-    await ready(client);
+    const { BTCUSDT: ref } = await startOnBook(server, client, DEEP);
     // The snapshot of the first sync is now cached for 400 ms: a resync within it gets that old one.
     for (let k = 0; k < 10; k++) {
       if (k === 4) server.faults.sequenceGap({ stream: 'btcusdt@depth@100ms', count: 1 });

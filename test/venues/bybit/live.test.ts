@@ -83,6 +83,8 @@ interface Rig {
   gaps: LiveGap[];
   statuses: StreamStatus[];
   raw: string[];
+  /** onRestFrame: REST answers kept for raw captures (back-filled trades). */
+  rest: string[];
   of<T extends CaptureRecord['type']>(type: T): Extract<CaptureRecord, { type: T }>[];
   stream(topic: string): StreamStatus;
   book(symbol?: string): LocalBook;
@@ -103,6 +105,7 @@ async function rig(over: Partial<BybitLiveOptions> = {}, server: BybitMockServer
   const gaps: LiveGap[] = [];
   const statuses: StreamStatus[] = [];
   const raw: string[] = [];
+  const rest: string[] = [];
   const client = new BybitLiveClient({
     symbols: ['BTCUSDT'],
     wsUrl: srv.wsUrl,
@@ -119,6 +122,7 @@ async function rig(over: Partial<BybitLiveOptions> = {}, server: BybitMockServer
       onGap: (g) => gaps.push(g),
       onStatus: (s) => statuses.push(s),
       onRawFrame: (t) => raw.push(t),
+      onRestFrame: (t) => rest.push(t),
       ...over.handlers,
     },
   });
@@ -129,6 +133,7 @@ async function rig(over: Partial<BybitLiveOptions> = {}, server: BybitMockServer
     gaps,
     statuses,
     raw,
+    rest,
     of: (type) => events.filter((e) => e.type === type) as never,
     stream: (topic) => client.status().find((s) => s.stream === topic)!,
     book: (symbol = 'BTCUSDT') => {
@@ -239,6 +244,29 @@ describe('bybit live: faults', () => {
     // The other streams lost what the disconnect hid, with nothing to replay it from.
     assert.deepEqual(r.gaps.filter((x) => !x.backfilled).map((x) => x.detail.split(':')[0]).sort(), ['allLiquidation.BTCUSDT', 'orderbook.200.BTCUSDT', 'tickers.BTCUSDT']);
     assert.match(r.statuses.find((s) => s.state === 'down')!.lastError!, /^\[E_DISCONNECT\] [\w.:]+: closed \(1006\)/);
+  });
+
+  it('back-filled trades reach the raw capture as one flagged publicTrade frame holding exactly the trades delivered from REST', async () => {
+    const r = await rig();
+    const a = [trade(), trade()];
+    r.srv.publish(...a);
+    await until(() => r.of('trade').length === 2, 'first trades');
+    r.srv.faults.disconnect();
+    const b = Array.from({ length: 4 }, (_, i) => trade({ ts: Date.now() + 1 + i }));
+    r.srv.publish(...b);
+    await until(() => r.of('trade').length === 6, 'back-filled');
+    assert.equal(r.rest.length, 1);
+    const { backfill, ...frame } = JSON.parse(r.rest[0]) as { backfill: string; topic: string };
+    assert.equal(backfill, 'GET /v5/market/recent-trade');
+    assert.equal(frame.topic, 'publicTrade.BTCUSDT');
+    // Without the flag it is the stream's own shape: the parser gives back the trades delivered
+    // from REST (not the ones delivered live before the outage, which REST also returned).
+    const parser = () => createBybitParser({ fileName: 'capture', symbol: undefined, instruments });
+    assert.deepEqual((parser().parse(frame, NaN) as TradeEvent[]).map(strip), r.of('trade').slice(2).map(strip));
+    assert.deepEqual(r.of('trade').slice(2).map((t) => t.id), b.map((t) => t.id));
+    // Flagged, a re-import recognizes it as Bybit's and keeps it out (out of time order; the store has it).
+    assert.equal(parser().recognizes(JSON.parse(r.rest[0])), true);
+    assert.equal(parser().parse(JSON.parse(r.rest[0]), NaN), null);
   });
 
   it('a back-fill that cannot reach back far enough reports the trades lost', async () => {

@@ -7,15 +7,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Store } from '../../../src/store/store.ts';
 import { planBinance, planBybit } from '../../../src/venues/download/layout.ts';
 import { startMockArchiveServer, type MockArchiveServer } from '../../../src/venues/download/mock-archive-server.ts';
 import { tableCounts, tempDir, writeZip } from '../../helpers/store.ts';
+import { BIN, ROOT } from '../../helpers/paths.ts';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin/orderflow');
 const AGG = readFileSync(join(ROOT, 'test/fixtures/binance/archive/BTCUSDT-aggTrades-2024-08-08.csv'), 'utf8');
 const AGG_ROWS = AGG.trim().split('\n').length - 1;
 

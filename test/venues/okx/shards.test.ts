@@ -9,7 +9,7 @@ import type { LiquidationEvent, MarketEvent, TradeEvent } from '../../../src/cor
 import { toBaseQty } from '../../../src/core/instruments.ts';
 import { LIVE_CHANNELS, type LiveChannel } from '../../../src/venues/live/types.ts';
 import { startOkxMockServer } from '../../../src/venues/okx/mock-server.ts';
-import { createOkxLiveClient, OKX_CHANNELS_PER_CONNECTION, OkxShardedClient, okxShards } from '../../../src/venues/okx/shards.ts';
+import { createOkxLiveClient, OKX_CHANNELS_PER_CONNECTION, OKX_CONNECT_SPACING_MS, OkxShardedClient, okxShards } from '../../../src/venues/okx/shards.ts';
 import { okxTestInstruments, okxVenueListings } from './instruments.ts';
 
 const instruments = okxTestInstruments();
@@ -85,6 +85,44 @@ describe('okx shards: a sharded client against the loopback OKX', () => {
       const got = events.filter((e) => e.type !== 'book').map((e) => `${e.type} ${e.symbol} ${e.ts}`).sort();
       assert.deepEqual(got, published.map((e) => `${e.type} ${e.symbol} ${e.ts}`).sort(), 'each once: the two shards\' liquidation-orders keep their own symbols');
       assert.equal(client.status().filter((s) => s.stream.startsWith('books:')).length, 3);
+    } finally {
+      await client.stop();
+      await server.close();
+    }
+  });
+
+  it('every shard dropped at once (a server restart): the reconnects share one pacing, at most 3 per second, and all recover', async () => {
+    const server = await startOkxMockServer({ listings: okxVenueListings() });
+    const symbols = ['BTC-USDT-SWAP', 'BTC-USD-SWAP', 'WNCG-USDT-SWAP'];
+    const trades: MarketEvent[] = [];
+    // Each shard's own backoff would retry within 5..10 ms of the drop: only the shared pacing spaces them.
+    const client = createOkxLiveClient({
+      symbols, instruments, channels: ['trades'], wsUrl: server.wsUrl, restUrl: server.restUrl, maxChannelsPerConnection: 1,
+      backoff: { initialMs: 10, maxMs: 20 }, restSpacingMs: 0, lagWarnMs: Number.MAX_SAFE_INTEGER,
+      handlers: { onEvents: (r) => trades.push(...(r as MarketEvent[]).filter((e) => e.type === 'trade')) },
+    });
+    const connected = () => client.status().filter((s) => s.stream.startsWith('trades:')).every((s) => s.state === 'connected');
+    try {
+      assert.ok(client instanceof OkxShardedClient);
+      assert.equal(client.connections, 3);
+      await client.start();
+      await until(connected, 'all shards subscribed');
+      server.faults.disconnect();
+      await until(() => server.stats().connections === 6 && connected() && client.status().filter((s) => s.stream.startsWith('trades:')).every((s) => s.reconnects === 1), 'all shards back', 10_000);
+      const at = server.connectionTimes();
+      assert.equal(at.length, 6);
+      const steps = at.slice(1).map((t, i) => t - at[i]);
+      const seen = steps.map((x) => x.toFixed(0)).join(', ');
+      // Slots are OKX_CONNECT_SPACING_MS (350) apart on the client; the server sees each request
+      // within a connect's jitter of its slot (tens of ms on a loaded machine, so a step may look
+      // shorter when the one before was late). Without the shared pacing the three reconnects land
+      // within ~20 ms of each other.
+      for (const [i, step] of steps.entries()) assert.ok(step >= OKX_CONNECT_SPACING_MS / 2, `connection request ${i + 2} came ${step.toFixed(0)} ms after the one before (${seen})`);
+      assert.ok(at[5] - at[3] >= 2 * OKX_CONNECT_SPACING_MS - 100, `the three reconnects span ${(at[5] - at[3]).toFixed(0)} ms (${seen})`);
+      const ts = 1_700_000_000_000;
+      symbols.forEach((symbol, k) => server.publish({ type: 'trade', venue: 'okx', symbol, ts: ts + k, localTs: NaN, price: 100, qty: toBaseQty(instruments.get('okx', symbol)!, 1, 100), side: 'buy', id: '1' }));
+      await until(() => trades.length === 3, 'a trade from every shard after the restart');
+      assert.deepEqual(trades.map((e) => e.symbol).sort(), [...symbols].sort());
     } finally {
       await client.stop();
       await server.close();
