@@ -11,23 +11,21 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { LiquidationEvent, TradeEvent } from '../../src/core/events.ts';
 import type { AbsorptionEvent } from '../../src/features/absorption.ts';
 import type { LiquidationCluster } from '../../src/features/liquidations.ts';
 import { combinedFrame, encodeAggTrade, encodeForceOrder } from '../../src/venues/binance/encode.ts';
-import { BIN, cascade } from '../features/cascades.ts';
+import { BIN as BINNER, cascade } from '../features/cascades.ts';
+import { BIN } from '../helpers/paths.ts';
 import { tempDir } from '../helpers/store.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN_PATH = join(ROOT, 'bin/orderflow');
 const D = Date.UTC(2026, 2, 2);
 const M = 60_000;
 /** The cascade's top bin: the one of 60,000 (60,023.99 in 10-bp log bins). */
-const TOP = BIN.index(60_000);
+const TOP = BINNER.index(60_000);
 
 function run(args: string[]) {
-  const r = spawnSync(BIN_PATH, args, { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
