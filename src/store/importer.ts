@@ -269,6 +269,12 @@ async function streamImport(store: Store, path: string, importId: number, opts: 
  * units, order, duplicates) into a digest. The load is kept only when our parse found nothing
  * wrong and the digests agree (count, sells, time and id range, sums of price and qty);
  * otherwise the caller redoes the file on the streaming path, which gives the exact error.
+ *
+ * Why our scanner reads every row instead of DuckDB checking the rules in SQL: DuckDB's casts
+ * accept what our parsers refuse (`+5`, `1e3`, `0x10`, `1_000`, `nan`, `t` as true, blank lines)
+ * and round `5.6` in a BIGINT column to 6, so an exact check in SQL has to read ints as DOUBLE and
+ * booleans as text, which measured ~0.3 CPU-s more per 2M rows against the scanner's ~0.16
+ * (docs/BENCHMARKS.md, "Letting DuckDB check our rules").
  */
 async function bulkLoad(store: Store, path: string, importId: number, plan: BulkPlan, opts: ImportOptions, hashOnTheWay: boolean): Promise<Loaded | undefined> {
   let digest: TradeDigestFields | undefined;

@@ -346,6 +346,61 @@ describe('bulk load of trade archives', () => {
     assert.deepEqual(readdirSync(join(store.home, 'tmp')), [], 'the segment files are removed');
   });
 
+  it('refuses what DuckDB read_csv would load but our rules refuse, naming file:line and field, plain and zip', async () => {
+    // DuckDB's casts are lenient: a BIGINT column reads "5266583943.6" as 5266583944 (rounded),
+    // "+5", " 5", "5e0" and "5_1" as numbers; DOUBLE reads "nan"; BOOLEAN reads "t" and "1"; a
+    // blank line is skipped; zero prices, negative sizes, implausible times and ids or times out
+    // of order are values it has no rule against. Each must fail as the line parsers say, with
+    // nothing written: the bulk load may never be trusted on DuckDB's word alone.
+    const store = await openTempStore();
+    const dir = tempDir();
+    const K = 8; // rows[K] is on line K + 2 (after the header)
+    const col = (r: string, i: number) => r.split(',')[i];
+    const set = (r: string, i: number, v: string) => r.split(',').map((c, j) => (j === i ? v : c)).join(',');
+    const cases: [string, (rows: string[]) => void, string, string | undefined, number][] = [
+      ['fractional id', (rs) => (rs[K] = set(rs[K], 0, `${col(rs[K], 0)}.6`)), 'E_NUMBER', 'agg_trade_id', K + 2],
+      ['signed id', (rs) => (rs[K] = set(rs[K], 0, `+${col(rs[K], 0)}`)), 'E_NUMBER', 'agg_trade_id', K + 2],
+      ['padded id', (rs) => (rs[K] = set(rs[K], 0, ` ${col(rs[K], 0)}`)), 'E_NUMBER', 'agg_trade_id', K + 2],
+      ['id with an exponent', (rs) => (rs[K] = set(rs[K], 0, `${col(rs[K], 0)}e0`)), 'E_NUMBER', 'agg_trade_id', K + 2],
+      ['id with a digit separator', (rs) => (rs[K] = set(rs[K], 0, col(rs[K], 0).replace(/^(\d)/, '$1_'))), 'E_NUMBER', 'agg_trade_id', K + 2],
+      ['fractional first_trade_id', (rs) => (rs[K] = set(rs[K], 3, `${col(rs[K], 3)}.4`)), 'E_NUMBER', 'first_trade_id', K + 2],
+      ['zero price', (rs) => (rs[K] = set(rs[K], 1, '0')), 'E_NUMBER', 'price', K + 2],
+      ['nan price', (rs) => (rs[K] = set(rs[K], 1, 'nan')), 'E_NUMBER', 'price', K + 2],
+      ['negative quantity', (rs) => (rs[K] = set(rs[K], 2, `-${col(rs[K], 2)}`)), 'E_NUMBER', 'quantity', K + 2],
+      ['time in 2001', (rs) => (rs[K] = set(rs[K], 5, '1000000000000')), 'E_TIME_UNIT', 'transact_time', K + 2],
+      ['side spelled t', (rs) => (rs[K] = set(rs[K], 6, 't')), 'E_SIDE', 'is_buyer_maker', K + 2],
+      ['side spelled 1', (rs) => (rs[K] = set(rs[K], 6, '1')), 'E_SIDE', 'is_buyer_maker', K + 2],
+      ['repeated id', (rs) => (rs[K] = set(rs[K], 0, col(rs[K - 1], 0))), 'E_DUPLICATE_ID', 'id', K + 2],
+      ['time going back', (rs) => (rs[K] = set(rs[K], 5, String(Number(col(rs[K - 1], 5)) - 1000))), 'E_TIME_BACKWARDS', 'timestamp', K + 2],
+      ['blank line', (rs) => rs.splice(K, 0, ''), 'E_COLUMNS', undefined, K + 2],
+    ];
+    const name = 'BTCUSDT-aggTrades-2024-08-08.csv';
+    for (const [what, mutate, code, field, line] of cases) {
+      const rows = [...ROWS];
+      mutate(rows);
+      const text = [HEADER, ...rows].join('\n');
+      const path = write(dir, name, text);
+      // The premise: DuckDB, with the bulk load's own options, reads every row without complaint.
+      const [{ n }] = await store.rows<{ n: bigint }>(
+        `SELECT count(*) AS n FROM read_csv($1, header = true, delim = ',', quote = '', escape = '', auto_detect = false, strict_mode = true,
+           columns = {'agg_trade_id': 'BIGINT', 'price': 'DOUBLE', 'quantity': 'DOUBLE', 'first_trade_id': 'BIGINT', 'last_trade_id': 'BIGINT', 'transact_time': 'BIGINT', 'is_buyer_maker': 'BOOLEAN'})`,
+        [path],
+      );
+      assert.equal(Number(n), ROWS.length, `${what}: DuckDB alone loads it`);
+      const check = (where: string) => (e: FileError | ParseError) => {
+        assert.ok(e instanceof ParseError, what);
+        assert.equal(e.code, code, what);
+        assert.equal(e.field, field, what);
+        assert.equal(e.where, where, what);
+      };
+      await rejects(importInto(store, path), check(`${path}:${line}`));
+      const zip = join(dir, `${what.replace(/ /g, '-')}.zip`);
+      writeZip(zip, { [name]: text });
+      await rejects(importInto(store, zip), check(`${zip}!${name}:${line}`));
+    }
+    assert.deepEqual(await tableCounts(store), { trades: 0, liquidations: 0, book: 0, tickers: 0, klines: 0, depth_bands: 0, imports: 0 });
+  });
+
   it('falls back to the streaming path when DuckDB loaded something else than our parse saw', async () => {
     // Times in seconds: our parsers read the unit from the magnitude; the bulk SQL knows only ms
     // and µs, so its rows disagree with the digest and the file is redone on the streaming path.

@@ -39,17 +39,21 @@ export type TradeArchiveLayout = 'aggTrades' | 'trades';
 export class TradeArchiveScanner {
   /** false once it gave up: the caller must use the line parsers. */
   ok = true;
-  private readonly d: TradeDigestFields = { count: 0, sells: 0, minTs: Infinity, maxTs: -Infinity, minId: Infinity, maxId: -Infinity, sumPrice: 0, sumQty: 0 };
-  private cPrice = 0;
-  private cQty = 0;
-  private lastTs = -Infinity;
-  private lastId = -Infinity;
-  get lastIdSeen(): number {
-    return this.lastId;
-  }
-  get lastTsSeen(): number {
-    return this.lastTs;
-  }
+  /**
+   * The running digest, read and written back once per chunk by scanRows (locals in the hot
+   * loop, not fields). Ids strictly increase and times never go backwards in an accepted file, so
+   * the first row holds both minimums and the last row both maximums: no per-row min/max.
+   */
+  count = 0;
+  sells = 0;
+  sumPrice = 0;
+  cPrice = 0;
+  sumQty = 0;
+  cQty = 0;
+  firstTs = NaN;
+  firstId = NaN;
+  lastTs = -Infinity;
+  lastId = -Infinity;
   /** The unfinished last line, as the chunks it came in (joined once, when its newline comes). */
   private carry: Buffer[] = [];
   private carryBytes = 0;
@@ -71,7 +75,7 @@ export class TradeArchiveScanner {
 
   /** Rows accepted so far. */
   get rows(): number {
-    return this.d.count;
+    return this.count;
   }
 
   /**
@@ -111,8 +115,8 @@ export class TradeArchiveScanner {
       this.carryBytes = 0;
       this.scanLines(tail, 0, tail.length);
     }
-    if (!this.ok || this.d.count === 0) return undefined;
-    return { ...this.d };
+    if (!this.ok || this.count === 0) return undefined;
+    return { count: this.count, sells: this.sells, minTs: this.firstTs, maxTs: this.lastTs, minId: this.firstId, maxId: this.lastId, sumPrice: this.sumPrice, sumQty: this.sumQty };
   }
 
   private hold(part: Buffer): void {
@@ -123,7 +127,7 @@ export class TradeArchiveScanner {
 
   private lineTooLong(): void {
     this.ok = false;
-    this.tooLongLine = this.headerLines + this.d.count + 1;
+    this.tooLongLine = this.headerLines + this.count + 1;
     this.carry = [];
     this.carryBytes = 0;
   }
@@ -140,40 +144,28 @@ export class TradeArchiveScanner {
     }
     if (pos < end && scanRows(data, pos, end, this) < 0) this.ok = false;
   }
-
-  /** Record one accepted row. */
-  add(ts: number, id: number, price: number, qty: number, sell: boolean): void {
-    const d = this.d;
-    d.count++;
-    if (sell) d.sells++;
-    if (ts < d.minTs) d.minTs = ts;
-    if (ts > d.maxTs) d.maxTs = ts;
-    if (id < d.minId) d.minId = id;
-    if (id > d.maxId) d.maxId = id;
-    // Compensated sums, in the same order and form as the importer's TradeDigest.
-    let y = price - this.cPrice;
-    let t = d.sumPrice + y;
-    this.cPrice = t - d.sumPrice - y;
-    d.sumPrice = t;
-    y = qty - this.cQty;
-    t = d.sumQty + y;
-    this.cQty = t - d.sumQty - y;
-    d.sumQty = t;
-    this.lastId = id;
-    this.lastTs = ts;
-  }
 }
 
 /**
  * Rows in b[pos..end), each ending in a newline, as one flat loop with local state (the hot path
- * of a bulk import). Returns end, or -1 at the first row that is not plain and valid.
+ * of a bulk import). Returns end, or -1 at the first row that is not plain and valid; the digest
+ * of the rows accepted before it is written back either way (the rows count says where it
+ * stopped).
  */
 function scanRows(b: Buffer, pos: number, end: number, s: TradeArchiveScanner): number {
   const agg = s.layout === 'aggTrades';
   const spot = s.spot;
-  let lastId = s.lastIdSeen;
-  let lastTs = s.lastTsSeen;
-  while (pos < end) {
+  let lastId = s.lastId;
+  let lastTs = s.lastTs;
+  let count = s.count;
+  let sells = s.sells;
+  // Compensated sums, in the same order and form as the importer's TradeDigest.
+  let sumPrice = s.sumPrice;
+  let cPrice = s.cPrice;
+  let sumQty = s.sumQty;
+  let cQty = s.cQty;
+  let result = end;
+  rows: while (pos < end) {
     // id: 1..15 digits, strictly above the previous row's
     let c = b[pos];
     let from = pos;
@@ -182,7 +174,10 @@ function scanRows(b: Buffer, pos: number, end: number, s: TradeArchiveScanner): 
       id = id * 10 + (c - 48);
       c = b[++pos];
     }
-    if (pos === from || pos - from > 15 || !(id > lastId) || c !== COMMA) return -1;
+    if (pos === from || pos - from > 15 || !(id > lastId) || c !== COMMA) {
+      result = -1;
+      break;
+    }
     pos++;
     // price, qty (and quote_qty for trades): plain decimals of 1..15 significant digits, > 0
     const nDec = agg ? 2 : 3;
@@ -190,24 +185,27 @@ function scanRows(b: Buffer, pos: number, end: number, s: TradeArchiveScanner): 
     let qty = 0;
     for (let k = 0; k < nDec; k++) {
       let m = 0;
-      let digits = 0;
-      let frac = -1;
+      from = pos;
+      let dot = -1;
       for (;;) {
         c = b[pos];
-        if (c >= 48 && c <= 57) {
-          m = m * 10 + (c - 48);
-          digits++;
-          if (frac >= 0) frac++;
-        } else if (c === 46 && frac < 0) {
-          frac = 0;
-        } else {
-          break;
-        }
+        if (c >= 48 && c <= 57) m = m * 10 + (c - 48);
+        else if (c === 46 && dot < 0) dot = pos;
+        else break;
         pos++;
       }
-      if (digits === 0 || digits > 15 || c !== COMMA) return -1;
+      // The field's digits, and those after the dot (0 when there is none, or it ends the field).
+      const frac = dot < 0 ? 0 : pos - dot - 1;
+      const digits = pos - from - (dot < 0 ? 0 : 1);
+      if (digits === 0 || digits > 15 || c !== COMMA) {
+        result = -1;
+        break rows;
+      }
       const v = frac > 0 ? m / POW10[frac] : m;
-      if (!(v > 0)) return -1;
+      if (!(v > 0)) {
+        result = -1;
+        break rows;
+      }
       if (k === 0) price = v;
       else if (k === 1) qty = v;
       pos++;
@@ -218,7 +216,10 @@ function scanRows(b: Buffer, pos: number, end: number, s: TradeArchiveScanner): 
         from = pos;
         c = b[pos];
         while (c >= 48 && c <= 57) c = b[++pos];
-        if (pos === from || pos - from > 19 || c !== COMMA) return -1;
+        if (pos === from || pos - from > 19 || c !== COMMA) {
+          result = -1;
+          break rows;
+        }
         pos++;
       }
     }
@@ -232,28 +233,69 @@ function scanRows(b: Buffer, pos: number, end: number, s: TradeArchiveScanner): 
     }
     const n = pos - from;
     const ts = n === 13 ? raw : n === 16 ? raw / 1e3 : NaN;
-    if (!(ts >= MIN_MS && ts < MAX_MS && ts >= lastTs) || c !== COMMA) return -1;
+    if (!(ts >= MIN_MS && ts < MAX_MS && ts >= lastTs) || c !== COMMA) {
+      result = -1;
+      break;
+    }
     pos++;
     const buyerIsMaker = bool(b, pos);
-    if (buyerIsMaker < 0) return -1;
+    if (buyerIsMaker < 0) {
+      result = -1;
+      break;
+    }
     pos += buyerIsMaker === 1 ? 4 : 5;
     if (spot) {
-      if (b[pos++] !== COMMA) return -1;
+      if (b[pos++] !== COMMA) {
+        result = -1;
+        break;
+      }
       const bestMatch = bool(b, pos);
-      if (bestMatch < 0) return -1;
+      if (bestMatch < 0) {
+        result = -1;
+        break;
+      }
       pos += bestMatch === 1 ? 4 : 5;
     }
-    if (b[pos++] !== NL) return -1;
-    s.add(ts, id, price, qty, buyerIsMaker === 1);
+    if (b[pos++] !== NL) {
+      result = -1;
+      break;
+    }
+    // Accepted.
+    if (count === 0) {
+      s.firstTs = ts;
+      s.firstId = id;
+    }
+    count++;
+    if (buyerIsMaker === 1) sells++;
+    let y = price - cPrice;
+    let t = sumPrice + y;
+    cPrice = t - sumPrice - y;
+    sumPrice = t;
+    y = qty - cQty;
+    t = sumQty + y;
+    cQty = t - sumQty - y;
+    sumQty = t;
     lastId = id;
     lastTs = ts;
   }
-  return end;
+  s.count = count;
+  s.sells = sells;
+  s.sumPrice = sumPrice;
+  s.cPrice = cPrice;
+  s.sumQty = sumQty;
+  s.cQty = cQty;
+  s.lastId = lastId;
+  s.lastTs = lastTs;
+  return result;
 }
 
 /** true/false as Binance writes them (true, True, TRUE; false, False, FALSE) at p: 1, 0, or -1. */
 function bool(b: Buffer, p: number): number {
-  const c = b[p] | 0x20; // lower-case the first letter
+  // USD-M archives write lower case: settle those without the case rules.
+  const c0 = b[p];
+  if (c0 === 116 && b[p + 1] === 114 && b[p + 2] === 117 && b[p + 3] === 101) return 1;
+  if (c0 === 102 && b[p + 1] === 97 && b[p + 2] === 108 && b[p + 3] === 115 && b[p + 4] === 101) return 0;
+  const c = c0 | 0x20; // lower-case the first letter
   if (c === 116 && (b[p + 1] | 0x20) === 114 && (b[p + 2] | 0x20) === 117 && (b[p + 3] | 0x20) === 101 && sameCase(b, p, 4)) return 1;
   if (c === 102 && (b[p + 1] | 0x20) === 97 && (b[p + 2] | 0x20) === 108 && (b[p + 3] | 0x20) === 115 && (b[p + 4] | 0x20) === 101 && sameCase(b, p, 5)) return 0;
   return -1;
