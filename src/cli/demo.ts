@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { FileError, ParseError } from '../core/errors.ts';
-import { marginReport } from '../engine/margin.ts';
+import { marginReport } from '../core/margin.ts';
 import { cvdBatch } from '../features/cvd.ts';
 import { footprintBatch } from '../features/footprint.ts';
 import { importPaths } from '../store/import-paths.ts';

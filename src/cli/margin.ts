@@ -1,7 +1,7 @@
 /**
  * `orderflow margin`: the calculator a trader uses before entering: initial margin, the
  * maintenance tier, liquidation and bankruptcy prices, round-trip fees and the PnL at a mark, as
- * the venue computes them (src/engine/margin.ts, docs/MARGIN.md).
+ * the venue computes them (src/core/margin.ts, docs/MARGIN.md).
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -17,7 +17,7 @@ import {
   type MarginReport,
   type MarginVenue,
   type PositionSide,
-} from '../engine/margin.ts';
+} from '../core/margin.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 
 interface MarginOpts {

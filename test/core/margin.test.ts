@@ -14,7 +14,7 @@ import {
   tierAt,
   type MarginInstrument,
   type PositionSide,
-} from '../../src/engine/margin.ts';
+} from '../../src/core/margin.ts';
 import { isolatedLiquidationPrice, projectLiquidationPrice } from '../../src/features/predicted-liquidations.ts';
 import { loadBundledInstruments } from '../../src/venues/instruments.ts';
 
