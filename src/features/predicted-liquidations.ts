@@ -19,15 +19,12 @@
  * the same Model; at equal timestamps trades always come before open interest, whatever order
  * they were pushed in, so a level can be consumed only by trades strictly after its creation.
  */
-import type { TradeColumns } from '../core/columns.ts';
+import type { OpenInterestColumns, TradeColumns } from '../core/columns.ts';
 import { VENUES, type Venue } from '../core/events.ts';
 import type { InstrumentRegistry } from '../core/instruments.ts';
 import { openIsolated, tierAt, type MarginInstrument, type TierOverride } from '../core/margin.ts';
-import type { OpenInterestColumns } from '../store/ticker-reader.ts';
 import { binner, venuesOf, type Binner, type LiquidationBins } from './liquidations.ts';
 import { OutOfOrderError } from './operator.ts';
-
-export type { OpenInterestColumns };
 
 /** One leverage of the mix and the share of new positions assumed to use it. */
 export interface LeverageWeight {

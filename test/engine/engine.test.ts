@@ -11,7 +11,7 @@ import type { BookColumns, LiquidationColumns, TradeColumns } from '../../src/co
 import { parseConfig, type BacktestConfig } from '../../src/engine/config.ts';
 import { Engine, type EngineResult, type InjectedSignal } from '../../src/engine/engine.ts';
 import { seedStrategy } from '../../src/engine/seed-strategy.ts';
-import type { MarkColumns } from '../../src/store/ticker-reader.ts';
+import type { MarkColumns } from '../../src/core/columns.ts';
 import { loadBundledInstruments } from '../../src/venues/instruments.ts';
 
 const D = Date.UTC(2024, 0, 1);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { TradeColumns } from '../../src/core/columns.ts';
+import type { OpenInterestColumns, OpenInterestMarket, TradeColumns } from '../../src/core/columns.ts';
 import { InstrumentRegistry, type Instrument } from '../../src/core/instruments.ts';
 import { OutOfOrderError } from '../../src/features/operator.ts';
 import {
@@ -9,11 +9,9 @@ import {
   PredictedLiquidationOperator,
   predictedLiquidationSnapshots,
   projectLiquidationPrice,
-  type OpenInterestColumns,
   type PredictedLiquidationOptions,
   type PredictedLiquidationSnapshot,
 } from '../../src/features/predicted-liquidations.ts';
-import type { OpenInterestMarket } from '../../src/store/ticker-reader.ts';
 import { loadBundledInstruments } from '../../src/venues/instruments.ts';
 import { columns as tradeColumns, cuts, slice as sliceTrades } from './trades.ts';
 
