@@ -10,6 +10,7 @@
  * importer re-reads the file with the line parsers, which accept or name the exact error. So it
  * changes speed, never results: the property tests check its digest equals the line path's.
  */
+import type { TradeArchiveByteScanner, TradeDigestFields } from '../../core/format.ts';
 import { MAX_MS, MIN_MS, POW10 } from '../../core/parse-util.ts';
 
 /**
@@ -19,26 +20,16 @@ import { MAX_MS, MIN_MS, POW10 } from '../../core/parse-util.ts';
  */
 export const MAX_LINE_BYTES = 1 << 16;
 
-export interface TradeDigestFields {
-  count: number;
-  sells: number;
-  minTs: number;
-  maxTs: number;
-  minId: number;
-  maxId: number;
-  sumPrice: number;
-  sumQty: number;
-}
-
 const NL = 10;
 const COMMA = 44;
 
 /** The layouts it knows: column kinds in order. */
 export type TradeArchiveLayout = 'aggTrades' | 'trades';
 
-export class TradeArchiveScanner {
+export class TradeArchiveScanner implements TradeArchiveByteScanner {
   /** false once it gave up: the caller must use the line parsers. */
   ok = true;
+  readonly maxLineBytes = MAX_LINE_BYTES;
   private readonly d: TradeDigestFields = { count: 0, sells: 0, minTs: Infinity, maxTs: -Infinity, minId: Infinity, maxId: -Infinity, sumPrice: 0, sumQty: 0 };
   private cPrice = 0;
   private cQty = 0;
