@@ -13,7 +13,8 @@ import { basename } from 'node:path';
 import { open, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { ParseError, UsageError } from '../core/errors.ts';
-import { epochMs, MAX_MS, MIN_MS, positive, POW10 } from '../core/parse-util.ts';
+import { plainDecimalAt, POW10 } from '../core/decimal.ts';
+import { epochMs, MAX_MS, MIN_MS, positive } from '../core/parse-util.ts';
 import { type FreqtradeCandle, type FreqtradeTrades, freqtradeFootprint } from '../features/footprint-freqtrade.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
 import { freqtradeCsvColumns, readFreqtradeCsv, readFreqtradeJson, TradeRowsBuilder } from '../venues/freqtrade/trades.ts';
@@ -177,7 +178,7 @@ export async function readFreqtradeTradesCsv(path: string, chunkBytes = 1 << 22)
 
 /**
  * One row of the common shape, `<ms>,<price>,<amount>,buy|sell` then LF (or CRLF) before
- * `end`: plain decimals of 1-15 significant digits (read as `fastDecimal` does), a time in
+ * `end`: plain decimals of 1-15 significant digits (read as core `plainDecimalAt` does, inlined here), a time in
  * range, a price and an amount > 0. Stores it and returns the index of its LF; -1 (nothing
  * stored) for any other row, one not complete before `end`, or full columns: `row` then reads,
  * rejects or makes room. One function with every field inline: a call per field would box the
@@ -268,33 +269,15 @@ function row(buf: Buffer, s: number, e: number, cols: TradeRowsBuilder): void {
   cols.push(ts, price, amount, side);
 }
 
-/**
- * A plain decimal of at most 15 significant digits, read straight from the bytes: m / 10^k is
- * then the correctly rounded value (both exact). NaN when the text needs the general parser.
- */
-function fastDecimal(buf: Buffer, s: number, e: number): number {
-  let m = 0, digits = 0, frac = -1;
-  for (let i = s; i < e; i++) {
-    const b = buf[i];
-    if (b >= D0 && b <= D9) {
-      m = m * 10 + (b - D0);
-      if (++digits > 15) return NaN;
-      if (frac >= 0) frac++;
-    } else if (b === DOT && frac < 0) frac = 0;
-    else return NaN;
-  }
-  if (digits === 0) return NaN;
-  return frac > 0 ? m / POW10[frac] : m;
-}
 
 function timestamp(buf: Buffer, s: number, e: number): number {
-  const v = fastDecimal(buf, s, e);
+  const v = plainDecimalAt(buf, s, e);
   if (Number.isInteger(v) && v >= MIN_MS && v < MAX_MS) return v;
   return epochMs(buf.toString('utf8', s, e), 'ms', FIELDS[0]);
 }
 
 function positiveField(buf: Buffer, s: number, e: number, field: string): number {
-  const v = fastDecimal(buf, s, e);
+  const v = plainDecimalAt(buf, s, e);
   if (v > 0) return v;
   return positive(buf.toString('utf8', s, e), field);
 }

@@ -24,11 +24,12 @@
  *   T_DEPTH           symbol,timestamp,first_update_id,last_update_id,side,update_type,price,qty,pu
  * Older archives have no header row: every format accepts files with and without it.
  */
+import { DECIMAL_TEXT, POW10 } from '../../core/decimal.ts';
 import { ParseError } from '../../core/errors.ts';
 import { EMPTY_TICKER_FIELDS, type KlineRecord, type Side, type Venue } from '../../core/events.ts';
 import type { BulkTradeCsv, EventSink, FileFormat, LineParser, ParseContext } from '../../core/format.ts';
 import { InstrumentRegistry, toBaseQty } from '../../core/instruments.ts';
-import { bool, epochMs, epochMsAnyUnit, MAX_MS, MIN_MS, nonNegative, num, positive, POW10, splitCsv } from '../../core/parse-util.ts';
+import { bool, epochMs, epochMsAnyUnit, MAX_MS, MIN_MS, nonNegative, num, positive, splitCsv } from '../../core/parse-util.ts';
 import { captureFormat } from '../capture.ts';
 import { createBinanceParser } from './parse.ts';
 import { TradeArchiveScanner, type TradeArchiveLayout } from './trade-archive-scan.ts';
@@ -70,7 +71,7 @@ const SHAPES = {
 
 const SHAPE_TESTS: Record<string, RegExp> = {
   i: /^\d+$/,
-  d: /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/,
+  d: DECIMAL_TEXT,
   b: /^(true|false|True|False|TRUE|FALSE)$/,
   S: /^(BUY|SELL)$/,
   w: /^[A-Za-z][A-Za-z0-9_]*$/,

@@ -10,8 +10,9 @@
  * importer re-reads the file with the line parsers, which accept or name the exact error. So it
  * changes speed, never results: the property tests check its digest equals the line path's.
  */
+import { POW10 } from '../../core/decimal.ts';
 import type { TradeArchiveByteScanner, TradeDigestFields } from '../../core/format.ts';
-import { MAX_MS, MIN_MS, POW10 } from '../../core/parse-util.ts';
+import { MAX_MS, MIN_MS } from '../../core/parse-util.ts';
 
 /**
  * The longest line any reader holds (64 KiB, as the freqtrade reader): no row of any format
