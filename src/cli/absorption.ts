@@ -9,11 +9,10 @@ import { readLiquidations } from '../store/liquidation-reader.ts';
 import { Store } from '../store/store.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
-import { qtyText } from './cvd.ts';
 import { confirmMarketQuery, marketQuery } from './market.ts';
-import { DEFAULT_BPS, SAMPLED_NOTE, snapshotAt } from './liquidations.ts';
-import { isoTime, table } from './progress.ts';
+import { DEFAULT_BPS, snapshotAt } from './liquidations.ts';
 import { numberOpt } from './sizes.ts';
+import { isoTime, qtyText, SAMPLED_NOTE, table } from './format.ts';
 
 interface AbsorptionOpts extends HomeOpts {
   symbol: string;

@@ -29,12 +29,11 @@ import { readOpenInterest } from '../store/ticker-reader.ts';
 import { readTrades, streamTrades } from '../store/trade-reader.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
-import { qtyText } from './cvd.ts';
 import { confirmMarketQuery, marketQuery, type MarketQuery } from './market.ts';
 import { registryTick, storedMarkets } from './footprint-native.ts';
-import { DEFAULT_BPS, SAMPLED_NOTE } from './liquidations.ts';
-import { isoTime, table } from './progress.ts';
+import { DEFAULT_BPS } from './liquidations.ts';
 import { numberOpt } from './sizes.ts';
+import { isoTime, qtyText, SAMPLED_NOTE, table } from './format.ts';
 
 interface AnalyzeOpts extends HomeOpts {
   symbol: string;

@@ -18,8 +18,9 @@ import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { confirmMarketQuery, marketQuery } from './market.ts';
 import { storedMarkets } from './footprint-native.ts';
-import { isoTime, ProgressBar, table } from './progress.ts';
+import { ProgressBar } from './progress.ts';
 import { numberOpt } from './sizes.ts';
+import { isoTime, table } from './format.ts';
 
 interface BacktestOpts extends HomeOpts {
   symbol: string;

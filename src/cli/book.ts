@@ -13,10 +13,9 @@ import { confirmMarket } from '../store/markets.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
-import { qtyText } from './cvd.ts';
 import { registryTick } from './footprint-native.ts';
-import { isoTime, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
+import { isoTime, qtyText, table } from './format.ts';
 
 interface BookOpts extends HomeOpts {
   symbol: string;

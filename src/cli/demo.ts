@@ -13,7 +13,7 @@ import { readTrades } from '../store/trade-reader.ts';
 import { allFormats } from '../venues/formats.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { homeOption, onPath, resolveHomeOpt, selfCommand, type HomeOpts } from './common.ts';
-import { isoTime, table } from './progress.ts';
+import { isoTime, table } from './format.ts';
 
 /** Real market data shipped with orderflow (see samples/README.md for each file's source). */
 export const SAMPLES_DIR = fileURLToPath(new URL('../../samples/', import.meta.url));

@@ -4,10 +4,9 @@ import { DEFAULT_DIVERGENCE_TIMEFRAMES, DivergenceOperator, type DivergenceEvent
 import { parseTimeframe } from '../features/timeframe.ts';
 import { homeOption, type HomeOpts } from './common.ts';
 import { feedStoredTrades } from './feed.ts';
-import { qtyText } from './cvd.ts';
 import { marketQuery } from './market.ts';
-import { isoTime, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
+import { isoTime, qtyText, table } from './format.ts';
 
 interface DivergenceOpts extends HomeOpts {
   symbol: string;

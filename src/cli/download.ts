@@ -18,7 +18,7 @@ import {
 import { allFormats } from '../venues/formats.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { homeOption, type HomeOpts, resolveHomeOpt } from './common.ts';
-import { formatDuration } from './progress.ts';
+import { formatDuration } from './format.ts';
 
 interface DownloadOpts extends HomeOpts {
   venue?: string;

@@ -10,7 +10,7 @@ import { DATA_TABLES, type DataTable } from '../store/schema.ts';
 import { storedNames } from '../store/markets.ts';
 import { Store } from '../store/store.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
-import { table } from './progress.ts';
+import { table } from './format.ts';
 
 interface ExportOpts extends HomeOpts {
   out: string;

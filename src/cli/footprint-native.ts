@@ -10,9 +10,8 @@ import { streamTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome } from './common.ts';
-import { qtyText } from './cvd.ts';
 import { confirmMarketQuery, marketQuery } from './market.ts';
-import { isoTime, table } from './progress.ts';
+import { isoTime, qtyText, table } from './format.ts';
 
 export interface NativeFootprintOpts {
   home?: string;

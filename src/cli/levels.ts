@@ -10,10 +10,9 @@ import { readTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
-import { qtyText } from './cvd.ts';
 import { confirmMarketQuery, marketQuery } from './market.ts';
-import { isoTime, table } from './progress.ts';
-import { notionalText, numberOpt } from './sizes.ts';
+import { numberOpt } from './sizes.ts';
+import { isoTime, notionalText, qtyText, table } from './format.ts';
 
 interface LevelsOpts extends HomeOpts {
   symbol: string;

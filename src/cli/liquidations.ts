@@ -24,8 +24,8 @@ import { Store } from '../store/store.ts';
 import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
 import { confirmMarketQuery, marketQuery, type MarketQuery } from './market.ts';
 import { registryTick } from './footprint-native.ts';
-import { isoTime, table } from './progress.ts';
-import { notionalText, numberOpt } from './sizes.ts';
+import { numberOpt } from './sizes.ts';
+import { isoTime, notionalText, SAMPLED_NOTE, table } from './format.ts';
 
 export interface LiquidationsOpts extends HomeOpts {
   symbol: string;
@@ -55,7 +55,6 @@ export interface LiquidationsOpts extends HomeOpts {
 }
 
 export const DEFAULT_BPS = 10;
-export const SAMPLED_NOTE = 'note: liquidation feeds are sampled (Binance and OKX push at most one per instrument per second): counts and notionals are lower bounds; see docs/NORMALIZATION.md';
 
 
 /** The price bins the options ask for; `markets` are those with stored liquidations (for the tick). */

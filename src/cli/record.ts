@@ -14,8 +14,8 @@ import type { LiveClient, StreamStatus } from '../venues/live/types.ts';
 import { describeInstrumentSource, describeNotTrading, loadLiveInstruments } from '../venues/live/instrument-source.ts';
 import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
 import { liveRequest, secondsOpt, untilStopped } from './live-common.ts';
-import { formatCount } from './progress.ts';
 import { numberOpt } from './sizes.ts';
+import { formatCount } from './format.ts';
 
 interface RecordOpts extends HomeOpts {
   symbol: string;

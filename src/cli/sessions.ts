@@ -11,10 +11,8 @@ import { readLiquidations } from '../store/liquidation-reader.ts';
 import { Store } from '../store/store.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { feedStoredTrades } from './feed.ts';
-import { qtyText } from './cvd.ts';
 import { confirmMarketQuery, marketQuery } from './market.ts';
-import { isoTime, table } from './progress.ts';
-import { notionalText } from './sizes.ts';
+import { isoTime, notionalText, qtyText, table } from './format.ts';
 
 export interface SessionsOpts extends HomeOpts {
   symbol: string;

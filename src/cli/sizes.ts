@@ -12,7 +12,7 @@ import { HOUR_MS, parseTimeframe } from '../features/timeframe.ts';
 import { homeOption, type HomeOpts } from './common.ts';
 import { feedStoredTrades } from './feed.ts';
 import { marketQuery } from './market.ts';
-import { isoTime, table } from './progress.ts';
+import { isoTime, notionalText, table } from './format.ts';
 
 export interface SizesOpts extends HomeOpts {
   symbol: string;
@@ -31,11 +31,6 @@ export interface SizesOpts extends HomeOpts {
 }
 
 const BIG_MINS = [...SIZE_BUCKETS, 'none'] as const;
-
-/** A quote-currency amount for tables: 2 decimals. */
-export function notionalText(x: number): string {
-  return Number.isFinite(x) ? x.toFixed(2) : '-';
-}
 
 /** `text` as a finite number, else a UsageError naming the option. */
 export function numberOpt(text: string, option: string, want = 'a number'): number {

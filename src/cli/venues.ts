@@ -5,8 +5,8 @@ import { parseTimeframe } from '../features/timeframe.ts';
 import { homeOption, type HomeOpts } from './common.ts';
 import { feedStoredTrades } from './feed.ts';
 import { marketQuery } from './market.ts';
-import { isoTime, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
+import { isoTime, table } from './format.ts';
 
 interface VenuesOpts extends HomeOpts {
   symbol: string;

@@ -11,10 +11,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DB_FILE, Store } from '../store/store.ts';
 import { describeInstrumentSource, describeNotTrading, loadLiveInstruments, type MarketStatus, type VenueInstrumentReport } from '../venues/live/instrument-source.ts';
-import { qtyText } from './cvd.ts';
 import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
 import { liveRequest, secondsOpt, untilStopped } from './live-common.ts';
-import { table } from './progress.ts';
+import { qtyText, table } from './format.ts';
 
 interface WatchOpts extends HomeOpts {
   symbol: string;
