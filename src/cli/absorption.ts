@@ -8,11 +8,11 @@ import { AbsorptionOperator, zonesFromClusters, type AbsorptionEvent } from '../
 import { readLiquidations } from '../store/liquidation-reader.ts';
 import { Store } from '../store/store.ts';
 import { streamTrades } from '../store/trade-reader.ts';
-import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
-import { confirmMarketQuery, marketQuery } from './market.ts';
-import { DEFAULT_BPS, snapshotAt } from './liquidations.ts';
-import { numberOpt } from './sizes.ts';
+import { snapshotAt } from '../query/liquidation-snapshot.ts';
+import { confirmMarketQuery } from '../query/market.ts';
+import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { isoTime, qtyText, SAMPLED_NOTE, table } from './format.ts';
+import { DEFAULT_BPS, marketQuery, numberOpt, parseTime } from './options.ts';
 
 interface AbsorptionOpts extends HomeOpts {
   symbol: string;

@@ -28,12 +28,10 @@ import { Store } from '../store/store.ts';
 import { readOpenInterest } from '../store/ticker-reader.ts';
 import { readTrades, streamTrades } from '../store/trade-reader.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
+import { confirmMarketQuery, type MarketQuery, registryTick, storedMarkets } from '../query/market.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
-import { confirmMarketQuery, marketQuery, type MarketQuery } from './market.ts';
-import { registryTick, storedMarkets } from './footprint-native.ts';
-import { DEFAULT_BPS } from './liquidations.ts';
-import { numberOpt } from './sizes.ts';
 import { isoTime, qtyText, SAMPLED_NOTE, table } from './format.ts';
+import { DEFAULT_BPS, marketQuery, numberOpt } from './options.ts';
 
 interface AnalyzeOpts extends HomeOpts {
   symbol: string;

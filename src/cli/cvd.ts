@@ -5,9 +5,10 @@ import { CVD_RESETS, CvdOperator, type CvdBar, type CvdReset } from '../features
 import { DEFAULT_SESSIONS, parseSessions, parseTimeframe, sessionsText } from '../features/timeframe.ts';
 import { Store } from '../store/store.ts';
 import { streamTrades } from '../store/trade-reader.ts';
+import { confirmMarketQuery } from '../query/market.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
-import { confirmMarketQuery, marketQuery } from './market.ts';
 import { isoTime, qtyText, table } from './format.ts';
+import { marketQuery } from './options.ts';
 
 interface CvdOpts extends HomeOpts {
   symbol: string;

@@ -8,10 +8,10 @@ import { FootprintOperator, LEVEL_FIELDS, decimalsOf, footprintJson, type Footpr
 import { parseTimeframe } from '../features/timeframe.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
-import { loadBundledInstruments } from '../venues/instruments.ts';
+import { confirmMarketQuery, registryTick, storedMarkets } from '../query/market.ts';
 import { existingHome } from './common.ts';
-import { confirmMarketQuery, marketQuery } from './market.ts';
 import { isoTime, qtyText, table } from './format.ts';
+import { marketQuery } from './options.ts';
 
 export interface NativeFootprintOpts {
   home?: string;
@@ -101,29 +101,4 @@ export async function runNativeFootprint(opts: NativeFootprintOpts): Promise<voi
       ]),
     ),
   );
-}
-
-/** The (venue, symbol) pairs that have stored trades. */
-export async function storedMarkets(store: Store, pairs: readonly [Venue, string][]): Promise<[Venue, string][]> {
-  const out: [Venue, string][] = [];
-  for (const [venue, symbol] of pairs) {
-    const rows = await store.rows<{ n: bigint }>('SELECT count(*) AS n FROM (SELECT 1 FROM trades WHERE venue::VARCHAR = $1 AND symbol = $2 LIMIT 1)', [venue, symbol]);
-    if (Number(rows[0].n) > 0) out.push([venue, symbol]);
-  }
-  return out;
-}
-
-/**
- * The coarsest tick of the markets, so every venue's prices land on whole levels; a UsageError
- * suggesting --tick (and `alternative`, when the command has one) for an unknown instrument.
- */
-export function registryTick(markets: readonly [Venue, string][], alternative = ''): number {
-  const registry = loadBundledInstruments();
-  let tick = 0;
-  for (const [venue, symbol] of markets) {
-    const inst = registry.get(venue, symbol);
-    if (!inst) throw new UsageError(`no instrument metadata for ${venue} ${symbol} (needed for its tick size): pass --tick <price step>, e.g. --tick 0.01${alternative}`);
-    tick = Math.max(tick, inst.tickSize);
-  }
-  return tick;
 }

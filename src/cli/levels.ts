@@ -9,10 +9,10 @@ import { readOpenInterest } from '../store/ticker-reader.ts';
 import { readTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
-import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
-import { confirmMarketQuery, marketQuery } from './market.ts';
-import { numberOpt } from './sizes.ts';
+import { confirmMarketQuery } from '../query/market.ts';
+import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { isoTime, notionalText, qtyText, table } from './format.ts';
+import { marketQuery, numberOpt, parseTime } from './options.ts';
 
 interface LevelsOpts extends HomeOpts {
   symbol: string;

@@ -10,22 +10,19 @@ import { PERP_VENUES, type Venue } from '../core/events.ts';
 import { decimalsOf } from '../features/footprint.ts';
 import {
   DEFAULT_HALF_LIFE_MS,
-  LiquidationMapOperator,
   liquidationHeatmap,
   type LiquidationBins,
   type LiquidationHeatmap,
-  type LiquidationMapOptions,
   type LiquidationSnapshot,
 } from '../features/liquidations.ts';
 import { HOUR_MS, parseTimeframe } from '../features/timeframe.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
-import { streamTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
-import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
-import { confirmMarketQuery, marketQuery, type MarketQuery } from './market.ts';
-import { registryTick } from './footprint-native.ts';
-import { numberOpt } from './sizes.ts';
+import { snapshotAt } from '../query/liquidation-snapshot.ts';
+import { confirmMarketQuery, registryTick } from '../query/market.ts';
+import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { isoTime, notionalText, SAMPLED_NOTE, table } from './format.ts';
+import { DEFAULT_BPS, marketQuery, numberOpt, parseTime } from './options.ts';
 
 export interface LiquidationsOpts extends HomeOpts {
   symbol: string;
@@ -54,7 +51,6 @@ export interface LiquidationsOpts extends HomeOpts {
   json?: boolean;
 }
 
-export const DEFAULT_BPS = 10;
 
 
 /** The price bins the options ask for; `markets` are those with stored liquidations (for the tick). */
@@ -123,47 +119,6 @@ function priceFormat(bins: LiquidationBins): (x: number) => string {
   if ('bps' in bins) return (x) => String(Number(x.toPrecision(7)));
   const dec = decimalsOf(bins.tick);
   return (x) => x.toFixed(dec);
-}
-
-/**
- * The liquidation map's snapshot at `atMs` (default: the last event): liquidations with
- * ts <= at, and the trades between the first liquidation and at (for `revisited`), pushed merged
- * by ts. Returns the snapshot and its time, or undefined when no liquidation is at or before at.
- */
-export async function snapshotAt(store: Store, q: MarketQuery, liqs: LiquidationColumns, atMs: number | undefined, mapOpts: LiquidationMapOptions): Promise<LiquidationSnapshot | undefined> {
-  const at = atMs ?? Infinity;
-  let n = 0;
-  while (n < liqs.length && liqs.ts[n] <= at) n++;
-  if (n === 0) return undefined;
-  const op = new LiquidationMapOperator(mapOpts);
-  let clock = -Infinity;
-  let li = 0;
-  // Trades before the first liquidation cannot revisit anything; trades after `at` are not seen.
-  const fromMs = Math.max(q.fromMs ?? -Infinity, liqs.ts[0]);
-  const toMs = Math.min(q.toMs ?? Infinity, at + 0.001);
-  const tradeQuery = { venues: q.venues, symbols: q.symbols, fromMs, toMs: Number.isFinite(toMs) ? toMs : undefined };
-  outer: for await (const t of streamTrades(store, tradeQuery)) {
-    let i = 0;
-    while (i < t.length) {
-      const x = t.ts[i];
-      if (x > at) break outer;
-      let le = li;
-      while (le < n && liqs.ts[le] <= x) le++;
-      if (le > li) {
-        op.pushLiquidations(liqs, li, le);
-        li = le;
-      }
-      const next = li < n ? liqs.ts[li] : Infinity;
-      let j = i + 1;
-      while (j < t.length && t.ts[j] < next && t.ts[j] <= at) j++;
-      op.pushTrades(t, i, j);
-      clock = t.ts[j - 1];
-      i = j;
-    }
-  }
-  if (li < n) op.pushLiquidations(liqs, li, n);
-  clock = Math.max(clock, liqs.ts[n - 1]);
-  return op.at(atMs ?? clock);
 }
 
 /**

@@ -9,10 +9,11 @@ import { liquidationsBySession, SessionStatsOperator, type SessionStats } from '
 import { DEFAULT_SESSIONS, parseSessions, sessionKey, sessionsText } from '../features/timeframe.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
 import { Store } from '../store/store.ts';
+import { feedStoredTrades } from '../query/feed.ts';
+import { confirmMarketQuery } from '../query/market.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
-import { feedStoredTrades } from './feed.ts';
-import { confirmMarketQuery, marketQuery } from './market.ts';
 import { isoTime, notionalText, qtyText, table } from './format.ts';
+import { marketQuery } from './options.ts';
 
 export interface SessionsOpts extends HomeOpts {
   symbol: string;
@@ -36,7 +37,7 @@ export async function runSessions(opts: SessionsOpts): Promise<void> {
   const q = marketQuery(opts);
   const rows: SessionStats[] = [];
   const op = new SessionStatsOperator({ sessions }, (s) => rows.push(s));
-  await feedStoredTrades(opts, q, [op]);
+  await feedStoredTrades(existingHome(opts), q, [op]);
   const store = await Store.open(existingHome(opts), { readOnly: true });
   let liqs;
   try {

@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { DB_FILE, Store } from '../store/store.ts';
 import { describeInstrumentSource, describeNotTrading, loadLiveInstruments, type MarketStatus, type VenueInstrumentReport } from '../venues/live/instrument-source.ts';
 import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
-import { liveRequest, secondsOpt, untilStopped } from './live-common.ts';
+import { liveRequest, untilStopped } from './live-common.ts';
 import { qtyText, table } from './format.ts';
+import { secondsOpt } from './options.ts';
 
 interface WatchOpts extends HomeOpts {
   symbol: string;

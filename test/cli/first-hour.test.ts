@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { parseTime } from '../../src/cli/common.ts';
 import { closestSymbols, editDistance, okxKind } from '../../src/core/symbols.ts';
 import { defaultConfig, loadConfig } from '../../src/engine/config.ts';
 import { tempDir } from '../helpers/store.ts';
+import { parseTime } from '../../src/cli/options.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/orderflow');
