@@ -16,7 +16,7 @@ import { homeOption, onPath, resolveHomeOpt, selfCommand, type HomeOpts } from '
 import { isoTime, table } from './format.ts';
 
 /** Real market data shipped with orderflow (see samples/README.md for each file's source). */
-export const SAMPLES_DIR = fileURLToPath(new URL('../../samples/', import.meta.url));
+const SAMPLES_DIR = fileURLToPath(new URL('../../samples/', import.meta.url));
 
 export function registerDemo(program: Command): void {
   homeOption(

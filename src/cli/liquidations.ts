@@ -24,7 +24,7 @@ import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { isoTime, notionalText, SAMPLED_NOTE, table } from './format.ts';
 import { DEFAULT_BPS, marketQuery, numberOpt, parseTime } from './options.ts';
 
-export interface LiquidationsOpts extends HomeOpts {
+interface LiquidationsOpts extends HomeOpts {
   symbol: string;
   /** Comma-separated venues, merged; default the perpetual venues. */
   venues?: string;
@@ -129,7 +129,7 @@ function priceFormat(bins: LiquidationBins): (x: number) => string {
  * "bucket_starts","bin_indexes","bin_prices","long","short","clipped_cells"}` (long and short:
  * one array of bin notionals per bucket). NaN is written as null.
  */
-export async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
+async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
   const c = checkOpts(opts);
   const q = marketQuery(opts);
   const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');

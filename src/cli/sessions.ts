@@ -15,7 +15,7 @@ import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { isoTime, notionalText, qtyText, table } from './format.ts';
 import { marketQuery } from './options.ts';
 
-export interface SessionsOpts extends HomeOpts {
+interface SessionsOpts extends HomeOpts {
   symbol: string;
   /** Comma-separated venues, merged; default the perpetual venues. */
   venues?: string;
@@ -32,7 +32,7 @@ export interface SessionsOpts extends HomeOpts {
  * short_notional}...]}` (NaN, e.g. an impact that cannot be fitted, as null). Liquidations of a
  * session occurrence without trades are not shown.
  */
-export async function runSessions(opts: SessionsOpts): Promise<void> {
+async function runSessions(opts: SessionsOpts): Promise<void> {
   const sessions = opts.sessions === undefined ? DEFAULT_SESSIONS : parseSessions(opts.sessions);
   const q = marketQuery(opts);
   const rows: SessionStats[] = [];

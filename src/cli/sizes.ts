@@ -14,7 +14,7 @@ import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { isoTime, notionalText, table } from './format.ts';
 import { marketQuery, numberOpt, parseFixed } from './options.ts';
 
-export interface SizesOpts extends HomeOpts {
+interface SizesOpts extends HomeOpts {
   symbol: string;
   /** Comma-separated venues, merged; default the perpetual venues. */
   venues?: string;
@@ -47,7 +47,7 @@ function thresholdOpts(opts: SizesOpts): SizeThresholdOptions {
  * with trades: a table, or with `json` `{"bars":[SizeBar...]}` (non-finite numbers, such as
  * whale_min without a whale bucket, written as null).
  */
-export async function runSizes(opts: SizesOpts): Promise<void> {
+async function runSizes(opts: SizesOpts): Promise<void> {
   const timeframeMs = parseTimeframe(opts.timeframe);
   const thresholds = thresholdOpts(opts);
   const bigMin = opts.bigMin ?? 'whale';
