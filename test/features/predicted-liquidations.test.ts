@@ -207,6 +207,16 @@ describe('predicted liquidation levels: hand-computed', () => {
     close(wide.longs[0].qty, 1, 'two venues x 0.5');
   });
 
+  it("puts a Bybit market's levels where Bybit liquidates (docs/MARGIN.md Example 1: 19,700, not Binance's 19,698.49)", () => {
+    const oi = oiColumns([[0, 10, NaN], [1, 11, 20_000]], [{ venue: 'bybit', symbol: 'BTCUSDT' }]);
+    const opts = { bins: { tick: 1 }, leverageMix: [{ leverage: 50, weight: 1 }], longShare: 0.5, positionNotional: 20_000 };
+    const [s] = predictedLiquidationSnapshots(oi, undefined, [1], { ...opts, instruments: loadBundledInstruments() });
+    assert.deepEqual([s.longs.map((l) => l.index), s.shorts.map((l) => l.index)], [[19_700], [20_300]]);
+    // Without instruments the fallback rate (0.5%) still goes through Bybit's rule.
+    const [f] = predictedLiquidationSnapshots(oi, undefined, [1], opts);
+    assert.deepEqual(f.longs.map((l) => l.index), [19_700]);
+  });
+
   it('refuses inverse contracts, two symbols on one venue, and events out of order', () => {
     const instruments = loadBundledInstruments();
     const inverse = oiColumns([[0, 1, NaN]], [{ venue: 'bybit', symbol: 'BTCUSD' }]);
