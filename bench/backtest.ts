@@ -42,7 +42,7 @@ import { Engine, type EngineMarket, type EngineResult } from '../src/engine/engi
 import { createRng, type Rng } from '../src/engine/random.ts';
 import { replay, type ReplaySources } from '../src/engine/replay.ts';
 import { seedStrategy } from '../src/engine/seed-strategy.ts';
-import type { MarkColumns, OpenInterestColumns } from '../src/store/ticker-reader.ts';
+import type { MarkColumns, OpenInterestColumns } from '../src/core/columns.ts';
 import { loadBundledInstruments } from '../src/venues/bundled-instruments.ts';
 import type { BenchResult } from './run.ts';
 

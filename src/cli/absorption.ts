@@ -7,14 +7,13 @@ import type { Command } from 'commander';
 import { AbsorptionOperator, zonesFromClusters, type AbsorptionEvent } from '../features/absorption.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
 import { Store } from '../store/store.ts';
-import { streamTrades } from '../store/trade-reader.ts';
-import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
-import { qtyText } from './cvd.ts';
+import { feedTradesAndLiquidations } from '../query/feed.ts';
+import { snapshotAt } from '../query/liquidation-snapshot.ts';
+import { confirmMarketQuery } from '../query/market.ts';
+import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { isoTime, qtyText, SAMPLED_NOTE, table } from './format.ts';
+import { DEFAULT_BPS, marketQuery, numberOpt, parseTime } from './options.ts';
 import { clusterOptions, parseClusterOpts, type ClusterOpts } from './cluster-options.ts';
-import { confirmMarketQuery, marketQuery } from './market.ts';
-import { DEFAULT_BPS, SAMPLED_NOTE, snapshotAt } from './liquidations.ts';
-import { isoTime, table } from './progress.ts';
-import { numberOpt } from './sizes.ts';
 
 interface AbsorptionOpts extends HomeOpts, ClusterOpts {
   symbol: string;
@@ -75,23 +74,7 @@ Examples:
         zones = snap ? zonesFromClusters(snap.clusters, { fromTs: zonesAt, bins }) : [];
         if (zones.length > 0) {
           const op = new AbsorptionOperator({ zones, lookbackWindows: lookback, warmupWindows: lookback }, (e) => events.push(e));
-          // Trades and liquidations merged by time; at equal times trades first, as the batch path.
-          let li = 0;
-          for await (const t of streamTrades(store, q)) {
-            let i = 0;
-            while (i < t.length) {
-              let k = li;
-              while (k < liqs.length && liqs.ts[k] < t.ts[i]) k++;
-              if (k > li) op.pushLiquidations(liqs, li, k);
-              li = k;
-              const next = li < liqs.length ? liqs.ts[li] : Infinity;
-              let j = i + 1;
-              while (j < t.length && t.ts[j] <= next) j++;
-              op.pushTrades(t, i, j);
-              i = j;
-            }
-          }
-          if (li < liqs.length) op.pushLiquidations(liqs, li, liqs.length);
+          await feedTradesAndLiquidations(store, q, liqs, op);
           op.flush();
         }
       } finally {

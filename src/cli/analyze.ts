@@ -28,14 +28,11 @@ import { Store } from '../store/store.ts';
 import { readOpenInterest } from '../store/ticker-reader.ts';
 import { readTrades, streamTrades } from '../store/trade-reader.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
+import { confirmMarketQuery, type MarketQuery, registryTick, storedMarkets } from '../query/market.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
-import { qtyText } from './cvd.ts';
-import { confirmMarketQuery, marketQuery, type MarketQuery } from './market.ts';
+import { isoTime, qtyText, SAMPLED_NOTE, table } from './format.ts';
+import { DEFAULT_BPS, marketQuery, numberOpt } from './options.ts';
 import { clusterOptions, parseClusterOpts, type ClusterOpts } from './cluster-options.ts';
-import { registryTick, storedMarkets } from './footprint-native.ts';
-import { DEFAULT_BPS, SAMPLED_NOTE } from './liquidations.ts';
-import { isoTime, table } from './progress.ts';
-import { numberOpt } from './sizes.ts';
 
 interface AnalyzeOpts extends HomeOpts, ClusterOpts {
   symbol: string;

@@ -15,11 +15,11 @@ import type { RunResult } from '../engine/run-types.ts';
 import type { Strategy } from '../engine/strategy.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
+import { confirmMarketQuery, storedMarkets } from '../query/market.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
-import { confirmMarketQuery, marketQuery } from './market.ts';
-import { storedMarkets } from './footprint-native.ts';
-import { isoTime, ProgressBar, table } from './progress.ts';
-import { numberOpt } from './sizes.ts';
+import { ProgressBar } from './progress.ts';
+import { isoTime, table } from './format.ts';
+import { marketQuery, numberOpt } from './options.ts';
 
 interface BacktestOpts extends HomeOpts {
   symbol: string;

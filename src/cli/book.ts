@@ -14,11 +14,10 @@ import { readTrades } from '../store/trade-reader.ts';
 import { confirmMarket } from '../store/markets.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
-import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
-import { qtyText } from './cvd.ts';
-import { registryTick } from './footprint-native.ts';
-import { isoTime, table } from './progress.ts';
-import { numberOpt } from './sizes.ts';
+import { registryTick } from '../query/market.ts';
+import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { isoTime, qtyText, table } from './format.ts';
+import { numberOpt, parseTime } from './options.ts';
 
 interface BookOpts extends HomeOpts {
   symbol: string;

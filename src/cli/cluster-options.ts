@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { CLUSTER_DEFAULTS, type LiquidationMapOptions } from '../features/liquidations.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
-import { numberOpt } from './sizes.ts';
+import { numberOpt } from './options.ts';
 
 export interface ClusterOpts {
   halfLife?: string;

@@ -5,9 +5,10 @@ import { CVD_RESETS, CvdOperator, type CvdBar, type CvdReset } from '../features
 import { DEFAULT_SESSIONS, parseSessions, parseTimeframe, sessionsText } from '../features/timeframe.ts';
 import { Store } from '../store/store.ts';
 import { streamTrades } from '../store/trade-reader.ts';
+import { confirmMarketQuery } from '../query/market.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
-import { confirmMarketQuery, marketQuery } from './market.ts';
-import { isoTime, table } from './progress.ts';
+import { isoTime, qtyText, table } from './format.ts';
+import { marketQuery } from './options.ts';
 
 interface CvdOpts extends HomeOpts {
   symbol: string;
@@ -19,11 +20,6 @@ interface CvdOpts extends HomeOpts {
   to?: string;
   json?: boolean;
   perVenue?: boolean;
-}
-
-/** A base-unit quantity for tables: up to 8 decimals, trailing zeros dropped. */
-export function qtyText(x: number): string {
-  return x.toFixed(8).replace(/\.?0+$/, '') || '0';
 }
 
 export function registerCvd(program: Command): void {

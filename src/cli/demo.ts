@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { FileError, ParseError } from '../core/errors.ts';
-import { marginReport } from '../engine/margin.ts';
+import { marginReport } from '../core/margin.ts';
 import { cvdBatch } from '../features/cvd.ts';
 import { decimalsOf, footprintBatch } from '../features/footprint.ts';
 import { footprintStacks } from '../features/footprint-ladder.ts';
@@ -15,10 +15,10 @@ import { readTrades } from '../store/trade-reader.ts';
 import { allFormats } from '../venues/formats.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { homeOption, onPath, resolveHomeOpt, selfCommand, type HomeOpts } from './common.ts';
-import { isoTime, table } from './progress.ts';
+import { isoTime, table } from './format.ts';
 
 /** Real market data shipped with orderflow (see samples/README.md for each file's source). */
-export const SAMPLES_DIR = fileURLToPath(new URL('../../samples/', import.meta.url));
+const SAMPLES_DIR = fileURLToPath(new URL('../../samples/', import.meta.url));
 
 export function registerDemo(program: Command): void {
   homeOption(

@@ -2,12 +2,10 @@
 import type { Command } from 'commander';
 import { DEFAULT_DIVERGENCE_TIMEFRAMES, DEFAULT_PRICE_BAND, DivergenceOperator, type DivergenceEvent } from '../features/divergence.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
-import { homeOption, type HomeOpts } from './common.ts';
-import { feedStoredTrades } from './feed.ts';
-import { qtyText } from './cvd.ts';
-import { marketQuery } from './market.ts';
-import { isoTime, table } from './progress.ts';
-import { numberOpt } from './sizes.ts';
+import { feedStoredTrades } from '../query/feed.ts';
+import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { isoTime, qtyText, table } from './format.ts';
+import { marketQuery, numberOpt } from './options.ts';
 
 interface DivergenceOpts extends HomeOpts {
   symbol: string;
@@ -68,7 +66,7 @@ Examples:
         },
         (e) => events.push(e),
       );
-      const trades = await feedStoredTrades(opts, q, [op]);
+      const trades = await feedStoredTrades(existingHome(opts), q, [op]);
       if (opts.json) {
         console.log(JSON.stringify({ events }));
         return;

@@ -9,8 +9,9 @@ import { exportParquet } from '../store/parquet.ts';
 import { DATA_TABLES, type DataTable } from '../store/schema.ts';
 import { storedNames } from '../store/markets.ts';
 import { Store } from '../store/store.ts';
-import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
-import { table } from './progress.ts';
+import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { table } from './format.ts';
+import { parseTime } from './options.ts';
 
 interface ExportOpts extends HomeOpts {
   out: string;

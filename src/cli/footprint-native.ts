@@ -8,14 +8,12 @@ import { FootprintOperator, LEVEL_FIELDS, decimalsOf, footprintJson, type Footpr
 import { footprintLadder, footprintStacks } from '../features/footprint-ladder.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
 import { ladderLines, stackText } from '../report/footprint-ladder.ts';
-import { scale } from '../core/instruments.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
-import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
+import { confirmMarketQuery, registryLot, registryTick, storedMarkets } from '../query/market.ts';
 import { existingHome } from './common.ts';
-import { qtyText } from './cvd.ts';
-import { confirmMarketQuery, marketQuery } from './market.ts';
-import { isoTime, table } from './progress.ts';
+import { isoTime, qtyText, table } from './format.ts';
+import { marketQuery } from './options.ts';
 
 export interface NativeFootprintOpts {
   home?: string;
@@ -124,44 +122,4 @@ export async function runNativeFootprint(opts: NativeFootprintOpts): Promise<voi
       ]),
     ),
   );
-}
-
-/**
- * The finest lot of the markets in base units, so every venue's sizes round to something it could
- * trade; undefined when a market is unknown or inverse (its lot is in USD, not base units).
- */
-export function registryLot(markets: readonly [Venue, string][]): number | undefined {
-  const registry = loadBundledInstruments();
-  let lot = Infinity;
-  for (const [venue, symbol] of markets) {
-    const inst = registry.get(venue, symbol);
-    if (!inst || inst.contractType === 'inverse') return undefined;
-    lot = Math.min(lot, scale(inst.lotSize, inst.contractValue));
-  }
-  return Number.isFinite(lot) ? lot : undefined;
-}
-
-/** The (venue, symbol) pairs that have stored trades. */
-export async function storedMarkets(store: Store, pairs: readonly [Venue, string][]): Promise<[Venue, string][]> {
-  const out: [Venue, string][] = [];
-  for (const [venue, symbol] of pairs) {
-    const rows = await store.rows<{ n: bigint }>('SELECT count(*) AS n FROM (SELECT 1 FROM trades WHERE venue::VARCHAR = $1 AND symbol = $2 LIMIT 1)', [venue, symbol]);
-    if (Number(rows[0].n) > 0) out.push([venue, symbol]);
-  }
-  return out;
-}
-
-/**
- * The coarsest tick of the markets, so every venue's prices land on whole levels; a UsageError
- * suggesting --tick (and `alternative`, when the command has one) for an unknown instrument.
- */
-export function registryTick(markets: readonly [Venue, string][], alternative = ''): number {
-  const registry = loadBundledInstruments();
-  let tick = 0;
-  for (const [venue, symbol] of markets) {
-    const inst = registry.get(venue, symbol);
-    if (!inst) throw new UsageError(`no instrument metadata for ${venue} ${symbol} (needed for its tick size): pass --tick <price step>, e.g. --tick 0.01${alternative}`);
-    tick = Math.max(tick, inst.tickSize);
-  }
-  return tick;
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { FileFormat } from '../core/format.ts';
 import { allFormats } from '../venues/formats.ts';
-import { table } from './progress.ts';
+import { table } from './format.ts';
 
 /** Formats whose rows name their own exchange (Tardis) list every venue they map to. */
 function venuesOf(f: FileFormat): string {

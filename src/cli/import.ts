@@ -10,7 +10,8 @@ import { Store } from '../store/store.ts';
 import { allFormats } from '../venues/formats.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { homeOption, type HomeOpts, resolveHomeOpt } from './common.ts';
-import { formatCount, isoTime, ProgressBar, table } from './progress.ts';
+import { ProgressBar } from './progress.ts';
+import { formatCount, isoTime, table } from './format.ts';
 
 interface ImportOpts extends HomeOpts {
   format?: string;

@@ -11,7 +11,7 @@ import { instrumentSources } from '../store/instruments-table.ts';
 import { Store } from '../store/store.ts';
 import { summarize } from '../store/summary.ts';
 import { existingHome, homeOption, type HomeOpts, selfCommand } from './common.ts';
-import { isoTime, table } from './progress.ts';
+import { isoTime, table } from './format.ts';
 
 interface InfoOpts extends HomeOpts {
   json?: boolean;

@@ -9,11 +9,10 @@ import { readOpenInterest } from '../store/ticker-reader.ts';
 import { readTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
-import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
-import { qtyText } from './cvd.ts';
-import { confirmMarketQuery, marketQuery } from './market.ts';
-import { isoTime, table } from './progress.ts';
-import { notionalText, numberOpt } from './sizes.ts';
+import { confirmMarketQuery } from '../query/market.ts';
+import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { isoTime, notionalText, qtyText, table } from './format.ts';
+import { marketQuery, numberOpt, parseTime } from './options.ts';
 
 interface LevelsOpts extends HomeOpts {
   symbol: string;

@@ -9,23 +9,20 @@ import { UsageError } from '../core/errors.ts';
 import { PERP_VENUES, type Venue } from '../core/events.ts';
 import { decimalsOf } from '../features/footprint.ts';
 import {
-  LiquidationMapOperator,
   liquidationHeatmap,
   type LiquidationBins,
   type LiquidationHeatmap,
-  type LiquidationMapOptions,
   type LiquidationSnapshot,
 } from '../features/liquidations.ts';
 import { HOUR_MS, parseTimeframe } from '../features/timeframe.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
-import { streamTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
-import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts';
+import { snapshotAt } from '../query/liquidation-snapshot.ts';
+import { confirmMarketQuery, registryTick } from '../query/market.ts';
+import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { clusterOptions, givenClusterFlags, parseClusterOpts, type ClusterOpts, type ClusterSettings } from './cluster-options.ts';
-import { confirmMarketQuery, marketQuery, type MarketQuery } from './market.ts';
-import { registryTick } from './footprint-native.ts';
-import { isoTime, table } from './progress.ts';
-import { notionalText, numberOpt } from './sizes.ts';
+import { isoTime, notionalText, SAMPLED_NOTE, table } from './format.ts';
+import { DEFAULT_BPS, marketQuery, numberOpt, parseTime } from './options.ts';
 
 export interface LiquidationsOpts extends HomeOpts, ClusterOpts {
   symbol: string;
@@ -48,8 +45,6 @@ export interface LiquidationsOpts extends HomeOpts, ClusterOpts {
   json?: boolean;
 }
 
-export const DEFAULT_BPS = 10;
-export const SAMPLED_NOTE = 'note: liquidation feeds are sampled (Binance and OKX push at most one per instrument per second): counts and notionals are lower bounds; see docs/NORMALIZATION.md';
 
 
 /** The price bins the options ask for; `markets` are those with stored liquidations (for the tick). */
@@ -113,47 +108,6 @@ function priceFormat(bins: LiquidationBins): (x: number) => string {
 }
 
 /**
- * The liquidation map's snapshot at `atMs` (default: the last event): liquidations with
- * ts <= at, and the trades between the first liquidation and at (for `revisited`), pushed merged
- * by ts. Returns the snapshot and its time, or undefined when no liquidation is at or before at.
- */
-export async function snapshotAt(store: Store, q: MarketQuery, liqs: LiquidationColumns, atMs: number | undefined, mapOpts: LiquidationMapOptions): Promise<LiquidationSnapshot | undefined> {
-  const at = atMs ?? Infinity;
-  let n = 0;
-  while (n < liqs.length && liqs.ts[n] <= at) n++;
-  if (n === 0) return undefined;
-  const op = new LiquidationMapOperator(mapOpts);
-  let clock = -Infinity;
-  let li = 0;
-  // Trades before the first liquidation cannot revisit anything; trades after `at` are not seen.
-  const fromMs = Math.max(q.fromMs ?? -Infinity, liqs.ts[0]);
-  const toMs = Math.min(q.toMs ?? Infinity, at + 0.001);
-  const tradeQuery = { venues: q.venues, symbols: q.symbols, fromMs, toMs: Number.isFinite(toMs) ? toMs : undefined };
-  outer: for await (const t of streamTrades(store, tradeQuery)) {
-    let i = 0;
-    while (i < t.length) {
-      const x = t.ts[i];
-      if (x > at) break outer;
-      let le = li;
-      while (le < n && liqs.ts[le] <= x) le++;
-      if (le > li) {
-        op.pushLiquidations(liqs, li, le);
-        li = le;
-      }
-      const next = li < n ? liqs.ts[li] : Infinity;
-      let j = i + 1;
-      while (j < t.length && t.ts[j] < next && t.ts[j] <= at) j++;
-      op.pushTrades(t, i, j);
-      clock = t.ts[j - 1];
-      i = j;
-    }
-  }
-  if (li < n) op.pushLiquidations(liqs, li, n);
-  clock = Math.max(clock, liqs.ts[n - 1]);
-  return op.at(atMs ?? clock);
-}
-
-/**
  * Liquidation clusters (or, with `heatmap`, the time x price heatmap) of the stored
  * liquidations of `symbol` on `venues`, merged: a table with a reminder that the feeds are
  * sampled, or with `json` the snapshot `{"ts","bins","half_life_ms","threshold_long",
@@ -161,7 +115,7 @@ export async function snapshotAt(store: Store, q: MarketQuery, liqs: Liquidation
  * "bucket_starts","bin_indexes","bin_prices","long","short","clipped_cells"}` (long and short:
  * one array of bin notionals per bucket). NaN is written as null.
  */
-export async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
+async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
   const c = checkOpts(opts);
   const q = marketQuery(opts);
   const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');

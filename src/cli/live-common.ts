@@ -6,7 +6,6 @@
 import { UsageError } from '../core/errors.ts';
 import { LIVE_VENUES, type LiveVenue } from '../venues/live/clients.ts';
 import { LIVE_CHANNELS, type LiveChannel } from '../venues/live/types.ts';
-import { numberOpt } from './sizes.ts';
 
 /** The options as given, checked; symbols are resolved once the instrument lists are in. */
 export interface LiveRequest {
@@ -43,12 +42,4 @@ export function untilStopped(seconds: number | undefined): { done: Promise<strin
       if (timer) clearTimeout(timer);
     },
   };
-}
-
-/** A duration option in seconds (> 0), undefined when not given. */
-export function secondsOpt(text: string | undefined, option: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = numberOpt(text, option, 'a number of seconds > 0');
-  if (!(n > 0)) throw new UsageError(`${option}: expected a number of seconds > 0, got ${JSON.stringify(text)}`);
-  return n;
 }

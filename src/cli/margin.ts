@@ -1,7 +1,7 @@
 /**
  * `orderflow margin`: the calculator a trader uses before entering: initial margin, the
  * maintenance tier, liquidation and bankruptcy prices, round-trip fees and the PnL at a mark, as
- * the venue computes them (src/engine/margin.ts, docs/MARGIN.md).
+ * the venue computes them (src/core/margin.ts, docs/MARGIN.md).
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -17,7 +17,7 @@ import {
   type MarginReport,
   type MarginVenue,
   type PositionSide,
-} from '../engine/margin.ts';
+} from '../core/margin.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 
 interface MarginOpts {
@@ -59,7 +59,7 @@ function pathText(path: readonly PropertyKey[]): string {
 }
 
 /** Read and validate a --portfolio file: JSON array of {symbol, side, qty, entry, mark, mmr?, maintAmount?}. */
-export function readPortfolio(file: string): PortfolioLeg[] {
+function readPortfolio(file: string): PortfolioLeg[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -106,7 +106,7 @@ function positiveOpt(text: string, option: string, want: string): number {
 }
 
 /** The report of the command's options (the bundled instruments unless `registry` is given). */
-export function runMarginReport(opts: MarginOpts, registry: InstrumentRegistry = loadBundledInstruments()): MarginReport {
+function runMarginReport(opts: MarginOpts, registry: InstrumentRegistry = loadBundledInstruments()): MarginReport {
   const venue = opts.venue.toLowerCase() as MarginVenue;
   if (!VENUES.includes(venue)) throw new UsageError(`--venue: expected one of ${VENUES.join(', ')}, got ${JSON.stringify(opts.venue)}`);
   const side = opts.side.toLowerCase();
@@ -186,7 +186,7 @@ export function runMarginReport(opts: MarginOpts, registry: InstrumentRegistry =
  * margin above the notional is leverage 1 with margin added), rounded to 1e-9 so that a margin of
  * exactly notional / 125 is 125x, not 125.00000000000001x.
  */
-export function impliedLeverage(notional: number, wallet: number): number {
+function impliedLeverage(notional: number, wallet: number): number {
   return Math.max(1, Math.round((notional / wallet) * 1e9) / 1e9);
 }
 
@@ -263,7 +263,7 @@ export function marginJson(r: MarginReport, leverageImplied = false): Record<str
   return out;
 }
 
-export function marginText(r: MarginReport, base: string, quote: string, leverageImplied = false): string {
+function marginText(r: MarginReport, base: string, quote: string, leverageImplied = false): string {
   const at = Number.isFinite(r.mark) ? `mark ${price(r.mark)}` : 'entry (no --mark)';
   const unitWord = r.venue === 'okx' ? ` ${base} (${plain(r.contracts)} contracts)` : ` ${base}`;
   const mmWhere = r.venue === 'bybit' ? 'at entry (Bybit: value at entry)' : `at ${at}`;

@@ -13,9 +13,9 @@ import { LiveHealth } from '../venues/live/health.ts';
 import type { LiveClient, StreamStatus } from '../venues/live/types.ts';
 import { describeInstrumentSource, describeNotTrading, loadLiveInstruments } from '../venues/live/instrument-source.ts';
 import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
-import { liveRequest, secondsOpt, untilStopped } from './live-common.ts';
-import { formatCount } from './progress.ts';
-import { numberOpt } from './sizes.ts';
+import { liveRequest, untilStopped } from './live-common.ts';
+import { formatCount } from './format.ts';
+import { numberOpt, secondsOpt } from './options.ts';
 
 interface RecordOpts extends HomeOpts {
   symbol: string;

@@ -9,14 +9,13 @@ import { liquidationsBySession, SessionStatsOperator, type SessionStats } from '
 import { DEFAULT_SESSIONS, parseSessions, sessionKey, sessionsText } from '../features/timeframe.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
 import { Store } from '../store/store.ts';
+import { feedStoredTrades } from '../query/feed.ts';
+import { confirmMarketQuery } from '../query/market.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
-import { feedStoredTrades } from './feed.ts';
-import { qtyText } from './cvd.ts';
-import { confirmMarketQuery, marketQuery } from './market.ts';
-import { isoTime, table } from './progress.ts';
-import { notionalText } from './sizes.ts';
+import { isoTime, notionalText, qtyText, table } from './format.ts';
+import { marketQuery } from './options.ts';
 
-export interface SessionsOpts extends HomeOpts {
+interface SessionsOpts extends HomeOpts {
   symbol: string;
   /** Comma-separated venues, merged; default the perpetual venues. */
   venues?: string;
@@ -33,12 +32,12 @@ export interface SessionsOpts extends HomeOpts {
  * short_notional}...]}` (NaN, e.g. an impact that cannot be fitted, as null). Liquidations of a
  * session occurrence without trades are not shown.
  */
-export async function runSessions(opts: SessionsOpts): Promise<void> {
+async function runSessions(opts: SessionsOpts): Promise<void> {
   const sessions = opts.sessions === undefined ? DEFAULT_SESSIONS : parseSessions(opts.sessions);
   const q = marketQuery(opts);
   const rows: SessionStats[] = [];
   const op = new SessionStatsOperator({ sessions }, (s) => rows.push(s));
-  await feedStoredTrades(opts, q, [op]);
+  await feedStoredTrades(existingHome(opts), q, [op]);
   const store = await Store.open(existingHome(opts), { readOnly: true });
   let liqs;
   try {

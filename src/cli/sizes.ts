@@ -9,12 +9,12 @@ import { UsageError } from '../core/errors.ts';
 import { PERP_VENUES } from '../core/events.ts';
 import { SIZE_BUCKETS, SizeFlowOperator, type SizeBar, type SizeBucket, type SizeThresholdOptions } from '../features/sizes.ts';
 import { HOUR_MS, parseTimeframe } from '../features/timeframe.ts';
-import { homeOption, type HomeOpts } from './common.ts';
-import { feedStoredTrades } from './feed.ts';
-import { marketQuery } from './market.ts';
-import { isoTime, table } from './progress.ts';
+import { feedStoredTrades } from '../query/feed.ts';
+import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { isoTime, notionalText, table } from './format.ts';
+import { marketQuery, numberOpt, parseFixed } from './options.ts';
 
-export interface SizesOpts extends HomeOpts {
+interface SizesOpts extends HomeOpts {
   symbol: string;
   /** Comma-separated venues, merged; default the perpetual venues. */
   venues?: string;
@@ -32,29 +32,6 @@ export interface SizesOpts extends HomeOpts {
 
 const BIG_MINS = [...SIZE_BUCKETS, 'none'] as const;
 
-/** A quote-currency amount for tables: 2 decimals. */
-export function notionalText(x: number): string {
-  return Number.isFinite(x) ? x.toFixed(2) : '-';
-}
-
-/** `text` as a finite number, else a UsageError naming the option. */
-export function numberOpt(text: string, option: string, want = 'a number'): number {
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v)) throw new UsageError(`${option}: expected ${want}, got ${JSON.stringify(text)}`);
-  return v;
-}
-
-/** `--fixed 1000,10000,100000` -> [medium, large, whale]; whale may be `inf` (no whale bucket). */
-export function parseFixed(text: string, option = '--fixed'): [number, number, number] {
-  const want = 'three ascending quote notionals > 0, MEDIUM,LARGE,WHALE (WHALE may be inf), e.g. 1000,10000,100000';
-  const parts = text.split(',').map((s) => s.trim());
-  const v = parts.map((s) => (/^\+?inf(inity)?$/i.test(s) ? Infinity : s === '' ? NaN : Number(s)));
-  if (v.length !== 3 || !(v[0] > 0 && Number.isFinite(v[0]) && v[0] <= v[1] && Number.isFinite(v[1]) && v[1] <= v[2])) {
-    throw new UsageError(`${option}: expected ${want}, got ${JSON.stringify(text)}`);
-  }
-  return [v[0], v[1], v[2]];
-}
-
 /** The size thresholds the options ask for (UsageError naming the option when they are bad). */
 function thresholdOpts(opts: SizesOpts): SizeThresholdOptions {
   if (opts.fixed !== undefined && opts.windowHours !== undefined) throw new UsageError('--window-hours: only for adaptive thresholds, not with --fixed');
@@ -70,7 +47,7 @@ function thresholdOpts(opts: SizesOpts): SizeThresholdOptions {
  * with trades: a table, or with `json` `{"bars":[SizeBar...]}` (non-finite numbers, such as
  * whale_min without a whale bucket, written as null).
  */
-export async function runSizes(opts: SizesOpts): Promise<void> {
+async function runSizes(opts: SizesOpts): Promise<void> {
   const timeframeMs = parseTimeframe(opts.timeframe);
   const thresholds = thresholdOpts(opts);
   const bigMin = opts.bigMin ?? 'whale';
@@ -78,7 +55,7 @@ export async function runSizes(opts: SizesOpts): Promise<void> {
   const q = marketQuery(opts);
   const bars: SizeBar[] = [];
   const op = new SizeFlowOperator({ timeframeMs, thresholds, bigPrintMin: bigMin as SizeBucket | 'none' }, (b) => bars.push(b));
-  await feedStoredTrades(opts, q, [op]);
+  await feedStoredTrades(existingHome(opts), q, [op]);
   if (opts.json) {
     console.log(JSON.stringify({ bars }));
     return;

@@ -2,11 +2,10 @@
 import type { Command } from 'commander';
 import { CROSS_VENUE_DEFAULTS, CrossVenueOperator, type CrossVenueWindow } from '../features/venues.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
-import { homeOption, type HomeOpts } from './common.ts';
-import { feedStoredTrades } from './feed.ts';
-import { marketQuery } from './market.ts';
-import { isoTime, table } from './progress.ts';
-import { numberOpt } from './sizes.ts';
+import { feedStoredTrades } from '../query/feed.ts';
+import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { isoTime, table } from './format.ts';
+import { marketQuery, numberOpt } from './options.ts';
 
 interface VenuesOpts extends HomeOpts {
   symbol: string;
@@ -59,7 +58,7 @@ Examples:
         },
         (w) => windows.push(w),
       );
-      await feedStoredTrades(opts, q, [op]);
+      await feedStoredTrades(existingHome(opts), q, [op]);
       if (opts.json) {
         console.log(JSON.stringify({ windows }));
         return;

@@ -14,10 +14,10 @@ import { deadLetterDir, deadLetterSummary, type DeadLetterSummary } from '../sto
 import { rowProblem } from '../store/row-check.ts';
 import { DB_FILE, Store } from '../store/store.ts';
 import { describeInstrumentSource, describeNotTrading, loadLiveInstruments, type MarketStatus, type VenueInstrumentReport } from '../venues/live/instrument-source.ts';
-import { qtyText } from './cvd.ts';
 import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
-import { liveRequest, secondsOpt, untilStopped } from './live-common.ts';
-import { table } from './progress.ts';
+import { liveRequest, untilStopped } from './live-common.ts';
+import { qtyText, table } from './format.ts';
+import { secondsOpt } from './options.ts';
 
 interface WatchOpts extends HomeOpts {
   symbol: string;

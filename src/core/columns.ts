@@ -64,6 +64,44 @@ export interface BookColumns {
   readonly qty: Float64Array;
 }
 
+/** One venue + symbol series of ticker columns. */
+export interface OpenInterestMarket {
+  readonly venue: Venue;
+  readonly symbol: string;
+}
+
+/**
+ * Open-interest observations, one entry per ticker row that has one, in time order (read by
+ * src/store/ticker-reader.ts; the predicted liquidation levels' input).
+ */
+export interface OpenInterestColumns {
+  readonly length: number;
+  /** Exchange time, epoch ms (fractional where the source has µs). */
+  readonly ts: Float64Array;
+  /** Open interest in BASE units (docs/SCHEMA.md `tickers.open_interest`). */
+  readonly openInterest: Float64Array;
+  /** Mark price of the same row; NaN when the row has none. */
+  readonly markPrice: Float64Array;
+  /** Index into `markets` for each row. */
+  readonly market: Uint16Array;
+  /** The markets `market` indexes: only those with rows, in (venue order, symbol order). */
+  readonly markets: readonly OpenInterestMarket[];
+}
+
+/** Marks and funding: every ticker row with a mark price or a funding rate, for margin and funding in backtests. */
+export interface MarkColumns {
+  readonly length: number;
+  readonly ts: Float64Array;
+  /** NaN when the row has none. */
+  readonly markPrice: Float64Array;
+  /** Funding rate of the current/last interval as the venue published it (a fraction); NaN when none. */
+  readonly fundingRate: Float64Array;
+  /** Epoch ms of the next funding, NaN when unknown. */
+  readonly nextFundingTs: Float64Array;
+  readonly market: Uint16Array;
+  readonly markets: readonly OpenInterestMarket[];
+}
+
 /** First index whose time is not below `x` in time-ordered `ts` (its length when none). */
 export function lowerBound(ts: ArrayLike<number>, x: number): number {
   let lo = 0;

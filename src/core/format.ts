@@ -42,6 +42,54 @@ export interface LineParser {
   end?(sink: EventSink): void;
 }
 
+/** What a trade archive holds, summed so two readers of the same file can be compared. */
+export interface TradeDigestFields {
+  count: number;
+  sells: number;
+  minTs: number;
+  maxTs: number;
+  minId: number;
+  maxId: number;
+  sumPrice: number;
+  sumQty: number;
+}
+
+/**
+ * A byte-level validator of a trade archive: it reads the raw bytes once, and either accepts the
+ * whole file with its digest or gives up (then the line parsers judge the file).
+ */
+export interface TradeArchiveByteScanner {
+  /** false once it gave up. */
+  readonly ok: boolean;
+  /** Set when it gave up because a line grew past `maxLineBytes`: the 1-based line number. */
+  readonly tooLongLine: number | undefined;
+  readonly maxLineBytes: number;
+  /** Rows accepted so far. */
+  readonly rows: number;
+  push(chunk: Buffer): void;
+  /** The digest of the whole file, or undefined when it gave up. */
+  end(): TradeDigestFields | undefined;
+}
+
+/**
+ * A trade archive that DuckDB's CSV reader can load directly (src/store/bulk-load.ts), declared
+ * by its format: the CSV columns, which of them map to the trade fields (the SQL mapping must
+ * equal the format's LineParser: aggressor side from `buyerIsMaker`, time unit from the value's
+ * magnitude), and the byte scanner that validates the same bytes.
+ */
+export interface BulkTradeCsv {
+  /** The archive's header row, when the layout has one; undefined when files never have one. */
+  readonly header: string | undefined;
+  /** read_csv column name -> DuckDB type, in file order. */
+  readonly columns: readonly (readonly [string, string])[];
+  readonly id: string;
+  readonly price: string;
+  readonly qty: string;
+  readonly time: string;
+  readonly buyerIsMaker: string;
+  scanner(): TradeArchiveByteScanner;
+}
+
 export interface FileFormat {
   /** Stable id, used by `--format` (`binance-um-aggTrades`). */
   readonly id: string;
@@ -67,6 +115,8 @@ export interface FileFormat {
   readonly appendOnlyLog?: boolean;
   /** The symbol, if the file name carries it (Binance archives: `BTCUSDT-aggTrades-...`). */
   symbolFromName?(fileName: string): string | undefined;
+  /** Set when DuckDB may bulk-load the file (trade archives), cross-checked by its byte scanner. */
+  readonly bulkTrades?: BulkTradeCsv;
   createParser(ctx: ParseContext): LineParser;
 }
 

@@ -2,17 +2,16 @@
  * Field parsers shared by every row and message parser. Each throws ParseError naming the field
  * and value; none accepts what the venue would not send (no silent NaN, no empty string as 0).
  */
+import { decimalValue } from './decimal.ts';
 import { ParseError } from './errors.ts';
 
-/** A finite decimal number written as text (`"61800.30"`, `"1e-8"`). */
+/** A finite decimal number written as text (`"61800.30"`, `"1e-8"`), by the grammar of core/decimal.ts. */
 export function num(text: string | undefined, field: string): number {
   if (text === undefined || text === '') throw new ParseError('E_NUMBER', 'missing number', field, text ?? '');
-  const v = +text;
-  // `+` accepts whitespace, hex and "Infinity": refuse anything that is not a plain decimal.
-  if (!Number.isFinite(v) || !DECIMAL.test(text)) throw new ParseError('E_NUMBER', 'not a number', field, text);
+  const v = decimalValue(text);
+  if (Number.isNaN(v)) throw new ParseError('E_NUMBER', 'not a number', field, text);
   return v;
 }
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** A number that must also be > 0 (prices, sizes). */
 export function positive(text: string | undefined, field: string): number {
@@ -65,9 +64,6 @@ export function bool(text: string | undefined, field: string): boolean {
 // from after 2100. Anything outside, for the unit detected, is a unit error, not data.
 export const MIN_MS = Date.UTC(2009, 0, 1);
 export const MAX_MS = Date.UTC(2100, 0, 1);
-
-/** Exact powers of ten: m / POW10[k] is the correctly rounded value of a decimal of <= 15 digits. */
-export const POW10: readonly number[] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 export type TimeUnit = 's' | 'ms' | 'us' | 'ns';
 const US_PER_UNIT: Record<TimeUnit, number> = { s: 1e6, ms: 1e3, us: 1, ns: 1e-3 };

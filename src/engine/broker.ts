@@ -3,14 +3,14 @@
  * most one position. Orders arrive `latencyMs` after the decision; market orders walk the recorded
  * book when one is live, else fill at the next trade with a slippage; limit orders fill only when
  * the market trades through (or touches) their price. Stops trigger on trades and send a market
- * order; the position is liquidated as the venue would (src/engine/margin.ts) when the mark
+ * order; the position is liquidated as the venue would (src/core/margin.ts) when the mark
  * reaches its liquidation price; funding is paid at each funding time. Every cost is on unless
  * the config turns it off (and the report then says so).
  *
  * Pure state machine over the calls it gets (trades, marks, clock): no I/O, no clock of its own.
  */
 import type { L2Book } from '../features/book.ts';
-import { isLiquidated, isolatedLiquidation, openIsolated, type IsolatedPosition, type MarginInstrument } from './margin.ts';
+import { isLiquidated, isolatedLiquidation, openIsolated, type IsolatedPosition, type MarginInstrument } from '../core/margin.ts';
 import type { OrderStatus, RunOrder, RunTrade } from './run-types.ts';
 
 export interface BrokerOptions {

@@ -28,12 +28,12 @@ import type { CrossVenueWindow } from '../features/venues.ts';
 import { Broker } from './broker.ts';
 import type { BacktestConfig } from './config.ts';
 import { PredictionJournal } from './journal.ts';
-import type { MarginInstrument } from './margin.ts';
-import { openIsolated } from './margin.ts';
+import type { MarginInstrument } from '../core/margin.ts';
+import { openIsolated } from '../core/margin.ts';
 import type { EquityPoint } from './metrics.ts';
 import { FeaturePipeline, type PipelineOutputs, type ZoneSet } from './pipeline.ts';
 import { replayBatches, type ReplaySources } from './replay.ts';
-import type { MarkColumns } from '../store/ticker-reader.ts';
+import type { MarkColumns } from '../core/columns.ts';
 import type { JournalReport, RunBar, RunOrder, RunSignal, RunTrade, ZoneBand } from './run-types.ts';
 import type { EngineSignal, EntryIntent, FeatureState, Strategy, StrategyContext } from './strategy.ts';
 

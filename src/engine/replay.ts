@@ -14,7 +14,7 @@
  */
 import type { BookColumns, LiquidationColumns, TradeColumns } from '../core/columns.ts';
 import type { Venue } from '../core/events.ts';
-import type { MarkColumns, OpenInterestColumns } from '../store/ticker-reader.ts';
+import type { MarkColumns, OpenInterestColumns } from '../core/columns.ts';
 
 export type ReplayRun =
   | { readonly kind: 'timer'; readonly ts: number }

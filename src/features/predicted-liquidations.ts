@@ -7,8 +7,8 @@
  * as new leveraged positions opened at the interval's VWAP (fallback: the observation's mark
  * price, then the last trade), split into longs and shorts by the interval's share of aggressive
  * buy notional (or a fixed share), and spread over a leverage mix. Each (side, leverage) slice
- * gets the isolated-margin liquidation price of Binance's formula with the venue's maintenance
- * tier, and its quantity is added to a long or short level map (price bins, as liquidations.ts).
+ * gets the isolated-margin liquidation price by its own venue's rule and tiers (src/core/margin.ts),
+ * and its quantity is added to a long or short level map (price bins, as liquidations.ts).
  * A decrease closes positions uniformly: every level of that market shrinks by OI_new / OI_old.
  * A level is consumed (removed) when a trade of its venue prints in its bin or beyond it (long:
  * at or below; short: at or above).
@@ -19,14 +19,12 @@
  * the same Model; at equal timestamps trades always come before open interest, whatever order
  * they were pushed in, so a level can be consumed only by trades strictly after its creation.
  */
-import type { TradeColumns } from '../core/columns.ts';
+import type { OpenInterestColumns, TradeColumns } from '../core/columns.ts';
 import { VENUES, type Venue } from '../core/events.ts';
-import type { InstrumentRegistry, MarginTier } from '../core/instruments.ts';
-import type { OpenInterestColumns } from '../store/ticker-reader.ts';
+import type { InstrumentRegistry } from '../core/instruments.ts';
+import { openIsolated, tierAt, type MarginInstrument, type TierOverride } from '../core/margin.ts';
 import { binner, venuesOf, type Binner, type LiquidationBins } from './liquidations.ts';
 import { OutOfOrderError } from './operator.ts';
-
-export type { OpenInterestColumns };
 
 /** One leverage of the mix and the share of new positions assumed to use it. */
 export interface LeverageWeight {
@@ -89,72 +87,54 @@ export interface PredictedLiquidationSnapshot {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Liquidation price (Binance USD-M, isolated margin).
-
-/**
- * Binance's USD-M liquidation price, one-way mode, for an isolated position (TMM = UPNL = 0):
- * `LP = (WB - side x qty x entry + cum) / (qty x mmr - side x qty)`, side +1 long / -1 short,
- * WB = the position's isolated wallet balance (margin), qty in base units, cum = maintenance
- * amount of the tier. Source: Binance FAQ "How to Calculate Liquidation Price of USDⓈ-M Futures
- * Contracts" (b3c689c1f50a44cabb3a84e663b81d93); its worked example is in the tests.
- */
-export function isolatedLiquidationPrice(side: 1 | -1, qty: number, entry: number, walletBalance: number, mmr: number, cum: number): number {
-  return (walletBalance - side * qty * entry + cum) / (qty * mmr - side * qty);
-}
-
-/** What a market's margin rules are, as the projection needs them. */
-export interface MarginSpec {
-  /** Maintenance tiers ascending (Instrument.tiers); empty = use fallbackMmr with cum 0. */
-  readonly tiers: readonly MarginTier[];
-  /** Leverage cap where no tier gives one (Instrument.maxLeverage); Infinity = none. */
-  readonly maxLeverage: number;
-  readonly fallbackMmr: number;
-}
+// Liquidation price: each venue's own isolated-margin rule (src/core/margin.ts, docs/MARGIN.md).
 
 export interface ProjectedLiquidation {
   readonly price: number;
-  /** Leverage used (the asked one, capped by the entry tier's max leverage). */
+  /** Leverage used (the asked one, capped by the entry tier's and the instrument's max leverage). */
   readonly leverage: number;
+  /** Maintenance rate and amount of the tier the price was solved with. */
   readonly mmr: number;
   readonly cum: number;
 }
 
-function tierSize(t: MarginTier, qty: number, price: number): number {
-  return t.unit === 'base' ? qty : qty * price;
-}
-
-function tierAt(tiers: readonly MarginTier[], qty: number, price: number): MarginTier {
-  for (const t of tiers) if (tierSize(t, qty, price) < t.notionalCap) return t;
-  return tiers[tiers.length - 1];
+/**
+ * The instrument a market's levels are projected with: the registry's, or where it has none a
+ * stand-in without tiers, fees or leverage cap (then the fallback rate applies).
+ */
+export function marginInstrumentOf(venue: Venue, symbol: string, instruments: InstrumentRegistry | undefined): MarginInstrument {
+  const inst = instruments?.get(venue, symbol);
+  if (inst?.contractType === 'inverse') throw new RangeError(`predicted liquidations: ${venue} ${symbol} is an inverse contract; only linear contracts are modelled`);
+  return inst ?? { venue, symbol, contractType: 'linear', contractValue: 1, maxLeverage: 0, tiers: [], makerFee: 0, takerFee: 0 };
 }
 
 /**
- * Liquidation price of one representative position: `positionNotional` (quote) opened at
- * `entry` with `leverage` under isolated margin (WB = notional / leverage, fees ignored). The
- * tier is Binance's rule: the one the notional AT THE LIQUIDATION PRICE falls in (try each tier,
- * keep the first whose result is consistent; none consistent: the tier at entry). Leverage above
- * the entry tier's max leverage is capped to it. Undefined when the position could not exist or
- * would be liquidated at once (long: LP <= 0 or LP >= entry; short: LP <= entry).
+ * Liquidation price of one representative position: `positionNotional` (quote) opened at `entry`
+ * with `leverage` under isolated margin (margin = notional / leverage, fees paid ignored), by the
+ * venue's own rule (openIsolated): Binance re-picks the bracket at the liquidation price, OKX
+ * picks the tier by size and adds the taker fee to the requirement, Bybit values the maintenance
+ * margin at entry. An instrument without tiers uses `fallbackMmr` with amount 0. Leverage above
+ * the entry tier's (or the instrument's) max leverage is capped to it. Undefined when the position
+ * could not exist (beyond the last tier) or would be liquidated at once (long: LP <= 0 or LP >=
+ * entry; short: LP <= entry).
  */
-export function projectLiquidationPrice(side: 1 | -1, entry: number, leverage: number, positionNotional: number, spec: MarginSpec): ProjectedLiquidation | undefined {
+export function projectLiquidationPrice(side: 1 | -1, entry: number, leverage: number, positionNotional: number, instrument: MarginInstrument, fallbackMmr: number): ProjectedLiquidation | undefined {
   const qty = positionNotional / entry;
-  const valid = (lp: number) => Number.isFinite(lp) && lp > 0 && (side > 0 ? lp < entry : lp > entry);
-  if (spec.tiers.length === 0) {
-    const lev = Math.min(leverage, spec.maxLeverage);
-    const price = isolatedLiquidationPrice(side, qty, entry, positionNotional / lev, spec.fallbackMmr, 0);
-    return valid(price) ? { price, leverage: lev, mmr: spec.fallbackMmr, cum: 0 } : undefined;
+  const cap = instrument.maxLeverage > 0 ? instrument.maxLeverage : Infinity;
+  let lev = Math.min(leverage, cap);
+  let override: TierOverride | undefined;
+  if (instrument.tiers.length === 0) {
+    override = { maintMarginRate: fallbackMmr, maintAmount: 0 };
+  } else {
+    const atEntry = tierAt(instrument, qty, entry, entry);
+    const last = instrument.tiers[instrument.tiers.length - 1];
+    if (atEntry.index === instrument.tiers.length - 1 && atEntry.basis >= last.notionalCap) return undefined;
+    if (atEntry.maxLeverage > 0) lev = Math.min(lev, atEntry.maxLeverage);
   }
-  const atEntry = tierAt(spec.tiers, qty, entry);
-  const lev = Math.min(leverage, atEntry.maxLeverage > 0 ? atEntry.maxLeverage : Infinity, spec.maxLeverage);
-  const wb = positionNotional / lev;
-  const lpOf = (t: MarginTier) => isolatedLiquidationPrice(side, qty, entry, wb, t.maintMarginRate, t.maintAmount);
-  for (const t of spec.tiers) {
-    const lp = lpOf(t);
-    const size = tierSize(t, qty, lp);
-    if (lp > 0 && size >= t.notionalFloor && size < t.notionalCap) return valid(lp) ? { price: lp, leverage: lev, mmr: t.maintMarginRate, cum: t.maintAmount } : undefined;
-  }
-  const price = lpOf(atEntry);
-  return valid(price) ? { price, leverage: lev, mmr: atEntry.maintMarginRate, cum: atEntry.maintAmount } : undefined;
+  const p = openIsolated({ instrument, side: side > 0 ? 'long' : 'short', qty, entry, leverage: lev, override });
+  const lp = p.liquidationPrice;
+  if (!(Number.isFinite(lp) && lp > 0 && (side > 0 ? lp < entry : lp > entry))) return undefined;
+  return { price: lp, leverage: lev, mmr: p.liquidationTier.maintMarginRate, cum: p.liquidationTier.maintAmount };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -206,7 +186,7 @@ interface Level {
 /** One venue's series: its OI, the open interval's trade sums, and its levels. */
 class Market {
   symbol: string | undefined;
-  spec: MarginSpec | undefined;
+  instrument: MarginInstrument | undefined;
   oi = NaN;
   sumPQ = 0;
   sumQ = 0;
@@ -315,9 +295,7 @@ class Model {
     const m = this.market(vi);
     if (m.symbol === undefined) {
       m.symbol = symbol;
-      const inst = this.p.instruments?.get(m.venue, symbol);
-      if (inst?.contractType === 'inverse') throw new RangeError(`predicted liquidations: ${m.venue} ${symbol} is an inverse contract; only linear contracts are modelled`);
-      m.spec = { tiers: inst?.tiers ?? [], maxLeverage: inst && inst.maxLeverage > 0 ? inst.maxLeverage : Infinity, fallbackMmr: this.p.fallbackMmr };
+      m.instrument = marginInstrumentOf(m.venue, symbol, this.p.instruments);
     } else if (m.symbol !== symbol) {
       throw new RangeError(`predicted liquidations: two symbols on ${m.venue} (${m.symbol}, ${symbol}); give one open-interest series per venue`);
     }
@@ -348,7 +326,7 @@ class Model {
       for (const { leverage, weight } of p.mix) {
         const qty = d * share * weight;
         if (!(qty > 0)) continue;
-        const proj = projectLiquidationPrice(side, entry, leverage, p.positionNotional, m.spec!);
+        const proj = projectLiquidationPrice(side, entry, leverage, p.positionNotional, m.instrument!, p.fallbackMmr);
         if (!proj) continue;
         const k = p.bin.index(proj.price);
         // Born through: the last trade already printed at or beyond the level.

@@ -6,52 +6,33 @@
  * all on the main thread; DuckDB's reader parses and inserts on its own threads while our parser
  * validates the same bytes. A zip's entry is inflated once, in segments: DuckDB loads segment k
  * (in parallel, as it reads any regular file) while segment k+1 is inflated and scanned. Each
- * SQL mapping below mirrors the format's LineParser exactly (aggressor side from
+ * SQL mapping mirrors the format's LineParser exactly (aggressor side from
  * is_buyer_maker, timestamp unit from the value's magnitude); the digest comparison turns any
- * disagreement into a fallback to the streaming path, never into bad data.
+ * disagreement into a fallback to the streaming path, never into bad data. Which formats qualify,
+ * their columns and their byte scanner are the format's own declaration (FileFormat.bulkTrades).
  */
 import type { Hash } from 'node:crypto';
 import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ParseError } from '../core/errors.ts';
 import type { DepthBandRecord, KlineRecord, MarketEvent, Side, TickerFields, Venue } from '../core/events.ts';
-import type { EventSink, FileFormat } from '../core/format.ts';
-import { venueSymbol } from '../core/instruments.ts';
-import { MAX_LINE_BYTES, TradeArchiveScanner, type TradeArchiveLayout, type TradeDigestFields } from '../venues/binance/trade-archive-scan.ts';
+import type { BulkTradeCsv, EventSink, FileFormat, TradeArchiveByteScanner, TradeDigestFields } from '../core/format.ts';
+import { venueSymbol, type InstrumentRegistry } from '../core/instruments.ts';
 import { chooseFormat, peekFirstLine } from './detect.ts';
-import type { ImportOptions } from './importer.ts';
 import { isGzip, isZip, openEntries, readError, type Entry } from './read-source.ts';
 import { ownedTmpPath, removeStaleTmp } from './tmp-files.ts';
 import { openZip, type ZipArchive } from './zip-entries.ts';
 
 const NL = 10;
 
-interface BulkSpec {
-  readonly venue: Venue;
-  readonly layout: TradeArchiveLayout;
-  readonly spot: boolean;
-  /** The archive's header row, when the layout has one (USD-M); spot archives have none. */
-  readonly header: string | undefined;
-  /** read_csv column name -> DuckDB type, in file order. */
-  readonly columns: readonly (readonly [string, string])[];
-  readonly id: string;
-  readonly price: string;
-  readonly qty: string;
-  readonly time: string;
-  readonly buyerIsMaker: string;
+/** What a bulk load needs of the import's options. */
+export interface BulkLoadOptions {
+  readonly formats: readonly FileFormat[];
+  readonly instruments: InstrumentRegistry;
+  readonly format?: string;
+  readonly symbol?: string;
+  readonly skipBadRows?: boolean;
 }
-
-const AGG_COLS = [['agg_trade_id', 'BIGINT'], ['price', 'DOUBLE'], ['quantity', 'DOUBLE'], ['first_trade_id', 'BIGINT'], ['last_trade_id', 'BIGINT'], ['transact_time', 'BIGINT'], ['is_buyer_maker', 'BOOLEAN']] as const;
-const TRADE_COLS = [['id', 'BIGINT'], ['price', 'DOUBLE'], ['qty', 'DOUBLE'], ['quote_qty', 'DOUBLE'], ['time', 'BIGINT'], ['is_buyer_maker', 'BOOLEAN']] as const;
-const AGG = { id: 'agg_trade_id', price: 'price', qty: 'quantity', time: 'transact_time', buyerIsMaker: 'is_buyer_maker' } as const;
-const TRADE = { id: 'id', price: 'price', qty: 'qty', time: 'time', buyerIsMaker: 'is_buyer_maker' } as const;
-
-const SPECS: Readonly<Record<string, BulkSpec>> = {
-  'binance-um-aggTrades': { venue: 'binance', layout: 'aggTrades', spot: false, header: AGG_COLS.map((c) => c[0]).join(','), columns: AGG_COLS, ...AGG },
-  'binance-um-trades': { venue: 'binance', layout: 'trades', spot: false, header: TRADE_COLS.map((c) => c[0]).join(','), columns: TRADE_COLS, ...TRADE },
-  'binance-spot-aggTrades': { venue: 'binance-spot', layout: 'aggTrades', spot: true, header: undefined, columns: [...AGG_COLS, ['is_best_match', 'BOOLEAN']], ...AGG },
-  'binance-spot-trades': { venue: 'binance-spot', layout: 'trades', spot: true, header: undefined, columns: [...TRADE_COLS, ['is_best_match', 'BOOLEAN']], ...TRADE },
-};
 
 /** Runs one statement in the import's transaction (the import id is appended to `params`). */
 export type Insert = (sql: string, params: readonly string[]) => Promise<void>;
@@ -89,7 +70,7 @@ function microsFrom(col: string): string {
  * a zip holding one such CSV, loaded in segments written to `tmpDir`), and every row must be kept
  * (no --skip-bad-rows); otherwise undefined (streaming path).
  */
-export async function planBulkLoad(path: string, opts: ImportOptions, tmpDir: string): Promise<BulkPlan | undefined> {
+export async function planBulkLoad(path: string, opts: BulkLoadOptions, tmpDir: string): Promise<BulkPlan | undefined> {
   // What an import killed mid-zip left behind goes before this process adds its own.
   if (!swept.has(tmpDir)) {
     swept.add(tmpDir);
@@ -119,24 +100,24 @@ export async function planBulkLoad(path: string, opts: ImportOptions, tmpDir: st
   };
 }
 
-interface ChosenSpec extends BulkSpec {
+interface ChosenSpec extends BulkTradeCsv {
   readonly formatId: string;
+  readonly venue: Venue;
   readonly symbol: string;
-  scanner(): TradeArchiveScanner;
 }
 
 /** The bulk spec and symbol for a file whose line 1 is `first`, when it is bulk-capable. */
-function bulkSpec(opts: ImportOptions, where: string, name: string, first: string): ChosenSpec | undefined {
+function bulkSpec(opts: BulkLoadOptions, where: string, name: string, first: string): ChosenSpec | undefined {
   const format = bulkFormat(opts, where, name, first);
   if (!format) return undefined;
-  const spec = SPECS[format.id];
+  const spec = format.bulkTrades!;
   const symbol = opts.symbol === undefined ? format.symbolFromName?.(name) : venueSymbol(opts.instruments, format.venue, opts.symbol);
   if (symbol === undefined) return undefined;
-  return { ...spec, formatId: format.id, symbol, scanner: () => new TradeArchiveScanner(spec.layout, spec.spot, spec.header) };
+  return { ...spec, formatId: format.id, venue: format.venue, symbol };
 }
 
 /** DuckDB's read_csv of the file $3 into trades, mapped as the format's LineParser maps it. */
-function bulkSql(spec: BulkSpec, header: boolean): string {
+function bulkSql(spec: BulkTradeCsv, header: boolean): string {
   const columns = spec.columns.map(([n, t]) => `'${n}': '${t}'`).join(', ');
   return `INSERT INTO trades
     SELECT $1::venue_t, $2, make_timestamp(${microsFrom(spec.time)}), NULL, ${spec.price}, ${spec.qty},
@@ -149,7 +130,7 @@ function bulkSql(spec: BulkSpec, header: boolean): string {
  * Run the byte scanner over a plain or gzip file; undefined when it gives up. `hash`, for a plain
  * file, is fed the same bytes (the importer then needs no separate hashing pass).
  */
-async function scanFile(path: string, scanner: TradeArchiveScanner, onChunk?: (bytes: number, rows: number) => void, hash?: Hash): Promise<TradeDigestFields | undefined> {
+async function scanFile(path: string, scanner: TradeArchiveByteScanner, onChunk?: (bytes: number, rows: number) => void, hash?: Hash): Promise<TradeDigestFields | undefined> {
   let done = 0;
   try {
     for await (const entry of openEntries(path)) {
@@ -158,7 +139,7 @@ async function scanFile(path: string, scanner: TradeArchiveScanner, onChunk?: (b
         scanner.push(chunk);
         if (!scanner.ok) {
           entry.stream.destroy();
-          if (scanner.tooLongLine !== undefined) throw lineTooLong(`${entry.name === basename(path) ? path : `${path}!${entry.name}`}:${scanner.tooLongLine}`);
+          if (scanner.tooLongLine !== undefined) throw lineTooLong(`${entry.name === basename(path) ? path : `${path}!${entry.name}`}:${scanner.tooLongLine}`, scanner.maxLineBytes);
           return undefined;
         }
         done = entry.rawBytes ? entry.rawBytes() : done + chunk.length;
@@ -172,10 +153,10 @@ async function scanFile(path: string, scanner: TradeArchiveScanner, onChunk?: (b
 }
 
 /** The detected (or forced) format when it is bulk-capable; errors are left to the streaming path. */
-function bulkFormat(opts: ImportOptions, where: string, name: string, firstLine: string): FileFormat | undefined {
+function bulkFormat(opts: BulkLoadOptions, where: string, name: string, firstLine: string): FileFormat | undefined {
   try {
     const format = chooseFormat(opts, where, name, firstLine);
-    return SPECS[format.id] ? format : undefined;
+    return format.bulkTrades ? format : undefined;
   } catch {
     return undefined;
   }
@@ -199,7 +180,7 @@ function segmentBytes(): number {
  * them). Anything else, or any read error before the load starts, is left to the streaming
  * path, which reports it.
  */
-async function planZip(path: string, opts: ImportOptions, tmpDir: string): Promise<BulkPlan | undefined> {
+async function planZip(path: string, opts: BulkLoadOptions, tmpDir: string): Promise<BulkPlan | undefined> {
   let archive: ZipArchive;
   try {
     archive = await openZip(path);
@@ -269,7 +250,7 @@ class Segments {
 
   constructor(
     private readonly tmpDir: string,
-    private readonly spec: BulkSpec & { readonly venue: string; readonly symbol: string },
+    private readonly spec: BulkTradeCsv & { readonly venue: string; readonly symbol: string },
     private readonly header: boolean,
     private readonly size: number,
   ) {}
@@ -344,7 +325,7 @@ class Segments {
 
 /**
  * Inflate the zip's entry into segments for DuckDB and into the byte scanner, chunk by chunk. A
- * line past MAX_LINE_BYTES fails at once with file:line; bytes past the entry's declared size
+ * line past the scanner's cap (maxLineBytes) fails at once with file:line; bytes past the entry's declared size
  * fail as a zip bomb (zip-entries.ts). When the scanner gives up on a row, the rest is still
  * loaded, and the line parsers judge the file afterwards, as for a plain CSV. Once DuckDB failed
  * there is nothing left to load: the line parsers judge the file.
@@ -352,7 +333,7 @@ class Segments {
 async function loadZipEntry(
   path: string,
   open: OpenEntry,
-  scanner: TradeArchiveScanner,
+  scanner: TradeArchiveByteScanner,
   segments: Segments,
   insert: Insert,
   onChunk?: (bytes: number, rows: number) => void,
@@ -365,7 +346,7 @@ async function loadZipEntry(
     for (let chunk: Buffer | undefined = open.head; chunk; chunk = await nextChunk(open.chunks)) {
       if (scanner.ok) {
         scanner.push(chunk);
-        if (scanner.tooLongLine !== undefined) throw lineTooLong(`${where}:${scanner.tooLongLine}`);
+        if (scanner.tooLongLine !== undefined) throw lineTooLong(`${where}:${scanner.tooLongLine}`, scanner.maxLineBytes);
       }
       await segments.write(chunk, insert);
       if (segments.failed !== undefined) return { digest: undefined, loaded: Promise.resolve(segments.failed) };
@@ -384,8 +365,8 @@ async function nextChunk(chunks: AsyncIterator<Buffer>): Promise<Buffer | undefi
   return r.done ? undefined : r.value;
 }
 
-function lineTooLong(where: string): ParseError {
-  return new ParseError('E_LINE_TOO_LONG', `line is longer than ${MAX_LINE_BYTES} bytes (no row of this format is that long): not a trade archive, or a corrupt one`, undefined, undefined, where);
+function lineTooLong(where: string, maxLineBytes: number): ParseError {
+  return new ParseError('E_LINE_TOO_LONG', `line is longer than ${maxLineBytes} bytes (no row of this format is that long): not a trade archive, or a corrupt one`, undefined, undefined, where);
 }
 
 export interface DigestRow {

@@ -7,18 +7,17 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { FileError, ParseError } from '../core/errors.ts';
-import type { EventSink, FileFormat, LineParser, ParseContext } from '../core/format.ts';
+import type { EventSink, FileFormat, LineParser, ParseContext, TradeDigestFields } from '../core/format.ts';
 import { venueSymbol, type InstrumentRegistry } from '../core/instruments.ts';
 import { chooseFormat } from './detect.ts';
-import type { TradeDigestFields } from '../venues/binance/trade-archive-scan.ts';
-import { DIGEST_SQL, digestMatches, planBulkLoad, TradeDigest, type BulkPlan, type DigestRow } from './bulk-load.ts';
+import { DIGEST_SQL, digestMatches, planBulkLoad, TradeDigest, type BulkLoadOptions, type BulkPlan, type DigestRow } from './bulk-load.ts';
 import { OrderGuard } from './order-guard.ts';
 import { importParquet, isParquet } from './parquet.ts';
 import { GzipEndsEarly, openEntries, readLines, sha256File, verifyChecksum } from './read-source.ts';
 import { StoreSink } from './store-sink.ts';
 import type { Store } from './store.ts';
 
-export interface ImportOptions {
+export interface ImportOptions extends BulkLoadOptions {
   readonly formats: readonly FileFormat[];
   readonly instruments: InstrumentRegistry;
   /** Force a format id instead of detecting it. */

@@ -10,6 +10,7 @@
  */
 import type { DuckDBValue } from '@duckdb/node-api';
 import { StoreError } from '../core/errors.ts';
+import type { MarkColumns, OpenInterestColumns, OpenInterestMarket } from '../core/columns.ts';
 import type { Venue } from '../core/events.ts';
 import type { Store } from './store.ts';
 
@@ -22,41 +23,6 @@ export interface OpenInterestQuery {
   readonly fromMs?: number;
   /** Exclusive upper bound, epoch ms. */
   readonly toMs?: number;
-}
-
-/** One venue + symbol series. */
-export interface OpenInterestMarket {
-  readonly venue: Venue;
-  readonly symbol: string;
-}
-
-/** Open-interest observations, one entry per ticker row that has one, in time order. */
-export interface OpenInterestColumns {
-  readonly length: number;
-  /** Exchange time, epoch ms (fractional where the source has µs). */
-  readonly ts: Float64Array;
-  /** Open interest in BASE units (docs/SCHEMA.md `tickers.open_interest`). */
-  readonly openInterest: Float64Array;
-  /** Mark price of the same row; NaN when the row has none. */
-  readonly markPrice: Float64Array;
-  /** Index into `markets` for each row. */
-  readonly market: Uint16Array;
-  /** The markets `market` indexes: only those with rows, in (venue order, symbol order). */
-  readonly markets: readonly OpenInterestMarket[];
-}
-
-/** Marks and funding: every ticker row with a mark price or a funding rate, for margin and funding in backtests. */
-export interface MarkColumns {
-  readonly length: number;
-  readonly ts: Float64Array;
-  /** NaN when the row has none. */
-  readonly markPrice: Float64Array;
-  /** Funding rate of the current/last interval as the venue published it (a fraction); NaN when none. */
-  readonly fundingRate: Float64Array;
-  /** Epoch ms of the next funding, NaN when unknown. */
-  readonly nextFundingTs: Float64Array;
-  readonly market: Uint16Array;
-  readonly markets: readonly OpenInterestMarket[];
 }
 
 const MAX_MARKETS = 0xffff;

@@ -4,6 +4,7 @@
  * frame never surfaces as a TypeError. Decimals must arrive as strings, as Bybit and OKX send them
  * (binance/parse.ts reads its decimals with core/parse-util's `jsonNum`, which also takes numbers).
  */
+import type { DecimalKind } from '../core/decimal.ts';
 import { ParseError, shorten } from '../core/errors.ts';
 import type { BookLevel, Side } from '../core/events.ts';
 import { toBaseQty, type Instrument } from '../core/instruments.ts';
@@ -55,8 +56,6 @@ export function bool(v: unknown, path: string): boolean {
   if (typeof v === 'boolean') return v;
   throw missingOr('E_FIELD', v, 'expected true or false', path);
 }
-
-export type DecimalKind = 'any' | 'positive' | 'nonNegative';
 
 /** A decimal written as a JSON string (`"61800.30"`): prices, sizes, rates. */
 export function dec(v: unknown, path: string, kind: DecimalKind): number {

@@ -4,35 +4,21 @@
  * JSON path (`symbols[3].filters[0].tickSize`) and the value found there.
  */
 import { z } from 'zod';
+import { decimalKindError, decimalValue, type DecimalKind } from '../core/decimal.ts';
 import { ParseError, type ParseErrorCode } from '../core/errors.ts';
-import { num } from '../core/parse-util.ts';
-
-type DecimalKind = 'any' | 'positive' | 'nonNegative';
-
-function check(n: number, kind: DecimalKind): string | undefined {
-  if (!Number.isFinite(n)) return 'not a finite number';
-  if (kind === 'positive' && !(n > 0)) return 'must be > 0';
-  if (kind === 'nonNegative' && n < 0) return 'must be >= 0';
-  return undefined;
-}
 
 /**
  * A decimal as the venues write it: a string (`"0.10"`: OKX, Bybit, Binance filters) or a JSON
- * number (Binance leverageBracket). The text must be a plain decimal (parse-util `num`).
+ * number (Binance leverageBracket). The text must be a plain decimal (core/decimal.ts).
  */
 export function decimal(kind: DecimalKind = 'any') {
   return z.union([z.string(), z.number()]).transform((v, ctx) => {
-    let n: number;
-    if (typeof v === 'number') n = v;
-    else {
-      try {
-        n = num(v, '');
-      } catch {
-        ctx.addIssue({ code: 'custom', message: v === '' ? 'empty decimal' : 'not a decimal', params: { number: true } });
-        return z.NEVER;
-      }
+    const n = typeof v === 'number' ? v : decimalValue(v);
+    if (Number.isNaN(n) && typeof v === 'string') {
+      ctx.addIssue({ code: 'custom', message: v === '' ? 'empty decimal' : 'not a decimal', params: { number: true } });
+      return z.NEVER;
     }
-    const bad = check(n, kind);
+    const bad = decimalKindError(n, kind);
     if (bad) {
       ctx.addIssue({ code: 'custom', message: bad, params: { number: true } });
       return z.NEVER;

@@ -8,10 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseTime } from '../../src/cli/common.ts';
 import { closestSymbols, editDistance, okxKind } from '../../src/core/symbols.ts';
 import { defaultConfig, loadConfig } from '../../src/engine/config.ts';
 import { tempDir } from '../helpers/store.ts';
+import { parseTime } from '../../src/cli/options.ts';
 import { BIN, ROOT, SAMPLES } from '../helpers/paths.ts';
 
 function run(args: string[], env: Record<string, string> = {}) {

@@ -13,7 +13,7 @@ import { parseConfig, type BacktestConfig } from '../../src/engine/config.ts';
 import { Engine, type EngineResult, type InjectedSignal } from '../../src/engine/engine.ts';
 import { seedStrategy } from '../../src/engine/seed-strategy.ts';
 import { bookColumns } from '../../src/features/book.ts';
-import type { MarkColumns } from '../../src/store/ticker-reader.ts';
+import type { MarkColumns } from '../../src/core/columns.ts';
 import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 
 const D = Date.UTC(2024, 0, 1);

@@ -6,7 +6,7 @@ import type { LiquidationColumns, TradeColumns } from '../../src/core/columns.ts
 import { coverage, FeaturePipeline, type PipelineOutputs, type ZoneSet } from '../../src/engine/pipeline.ts';
 import { replay } from '../../src/engine/replay.ts';
 import type { AbsorptionEvent } from '../../src/features/absorption.ts';
-import type { OpenInterestColumns } from '../../src/store/ticker-reader.ts';
+import type { OpenInterestColumns } from '../../src/core/columns.ts';
 
 const H = 3_600_000;
 const D = Date.UTC(2024, 0, 1);

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { BookColumns, LiquidationColumns, TradeColumns } from '../../src/core/columns.ts';
 import { replay, type ReplayRun } from '../../src/engine/replay.ts';
-import type { MarkColumns, OpenInterestColumns } from '../../src/store/ticker-reader.ts';
+import type { MarkColumns, OpenInterestColumns } from '../../src/core/columns.ts';
 
 const RANK = { timer: 0, trades: 1, liquidations: 2, open_interest: 3, marks: 4, book: 5 } as const;
 

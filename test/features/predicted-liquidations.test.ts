@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { TradeColumns } from '../../src/core/columns.ts';
+import type { OpenInterestColumns, OpenInterestMarket, TradeColumns } from '../../src/core/columns.ts';
 import { InstrumentRegistry, type Instrument } from '../../src/core/instruments.ts';
 import { OutOfOrderError } from '../../src/features/operator.ts';
 import {
-  isolatedLiquidationPrice,
+  marginInstrumentOf,
   PredictedLiquidationOperator,
   predictedLiquidationSnapshots,
   projectLiquidationPrice,
-  type OpenInterestColumns,
   type PredictedLiquidationOptions,
   type PredictedLiquidationSnapshot,
 } from '../../src/features/predicted-liquidations.ts';
-import type { OpenInterestMarket } from '../../src/store/ticker-reader.ts';
 import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 import { columns as tradeColumns, cuts, slice as sliceTrades } from './trades.ts';
 
@@ -45,40 +43,52 @@ function close(actual: number, expected: number, what: string): void {
   assert.ok(Math.abs(actual - expected) <= 1e-9 * Math.abs(expected), `${what}: ${actual} != ${expected}`);
 }
 
-describe('liquidation price: Binance formula', () => {
-  // Binance FAQ "How to Calculate Liquidation Price of USDⓈ-M Futures Contracts"
-  // (binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93) worked example, as reproduced in
-  // freqtrade/freqtrade tests/exchange/test_binance.py test_liquidation_price_binance ("From calc
-  // example"), isolated mode: WB 1,535,443.01.
-  it("reproduces Binance's worked example (isolated ETHUSDT and BTCUSDT)", () => {
-    assert.equal(isolatedLiquidationPrice(1, 3683.979, 1456.84, 1535443.01, 0.1, 135365).toFixed(2), '1114.78');
-    assert.equal(isolatedLiquidationPrice(1, 109.488, 32481.98, 1535443.01, 0.025, 16300).toFixed(2), '18778.73');
-  });
+describe("liquidation price: each venue's own rule and tiers", () => {
+  const fallback = (venue: 'binance' | 'okx' | 'bybit') => marginInstrumentOf(venue, 'NONE', undefined);
 
-  it('gives E(1 - 1/L)/(1 - mmr) for a long and E(1 + 1/L)/(1 + mmr) for a short when cum is 0', () => {
-    const spec = { tiers: [], maxLeverage: Infinity, fallbackMmr: 0.005 };
-    close(projectLiquidationPrice(1, 100, 10, 10_000, spec)!.price, 90 / 0.995, 'long');
-    close(projectLiquidationPrice(-1, 100, 10, 10_000, spec)!.price, 110 / 1.005, 'short');
+  it('gives E(1 - 1/L)/(1 - mmr) for a long and E(1 + 1/L)/(1 + mmr) for a short with the fallback rate', () => {
+    close(projectLiquidationPrice(1, 100, 10, 10_000, fallback('binance'), 0.005)!.price, 90 / 0.995, 'long');
+    close(projectLiquidationPrice(-1, 100, 10, 10_000, fallback('binance'), 0.005)!.price, 110 / 1.005, 'short');
     // 1x long and a rate above 1/L: no liquidation level.
-    assert.equal(projectLiquidationPrice(1, 100, 1, 10_000, spec), undefined);
-    assert.equal(projectLiquidationPrice(1, 100, 100, 10_000, { ...spec, fallbackMmr: 0.02 }), undefined);
+    assert.equal(projectLiquidationPrice(1, 100, 1, 10_000, fallback('binance'), 0.005), undefined);
+    assert.equal(projectLiquidationPrice(1, 100, 100, 10_000, fallback('binance'), 0.02), undefined);
   });
 
   it("uses the bundled Binance BTCUSDT brackets, re-picking the tier of the notional at the liquidation price", () => {
     const inst = loadBundledInstruments().get('binance', 'BTCUSDT')!;
-    const spec = { tiers: inst.tiers, maxLeverage: inst.maxLeverage, fallbackMmr: 0.005 };
     // 10,000 USDT: bracket 1 (0.4%, cum 0) at entry and at liquidation.
-    const l = projectLiquidationPrice(1, 50_000, 10, 10_000, spec)!;
+    const l = projectLiquidationPrice(1, 50_000, 10, 10_000, inst, 0.005)!;
     assert.deepEqual([l.mmr, l.cum, l.leverage], [0.004, 0, 10]);
     close(l.price, 45_000 / 0.996, 'long');
-    close(projectLiquidationPrice(-1, 50_000, 10, 10_000, spec)!.price, 55_000 / 1.004, 'short');
+    close(projectLiquidationPrice(-1, 50_000, 10, 10_000, inst, 0.005)!.price, 55_000 / 1.004, 'short');
     // 49,000 USDT short: bracket 1 at entry, but 0.98 BTC x 54,780.88 = 53,685 > 50,000 at the
     // bracket-1 price, so bracket 2 (0.5%, cum 50): (55,000 + 50 / 0.98) / 1.005.
-    const s = projectLiquidationPrice(-1, 50_000, 10, 49_000, spec)!;
+    const s = projectLiquidationPrice(-1, 50_000, 10, 49_000, inst, 0.005)!;
     assert.deepEqual([s.mmr, s.cum], [0.005, 50]);
     close(s.price, (55_000 + 50 / 0.98) / 1.005, 'short bracket 2');
     // 150x is capped at bracket 1's 125x.
-    assert.equal(projectLiquidationPrice(1, 50_000, 150, 10_000, spec)!.leverage, 125);
+    assert.equal(projectLiquidationPrice(1, 50_000, 150, 10_000, inst, 0.005)!.leverage, 125);
+  });
+
+  it("uses OKX's rule on OKX: tier by size, taker fee in the requirement (docs/MARGIN.md: 1 BTC long at 60,000, 10x -> 54,244.10)", () => {
+    const inst = loadBundledInstruments().get('okx', 'BTC-USDT-SWAP')!;
+    // 1 BTC is tier 1 (0.4%) of the bundled tiers; taker 0.05%: LP = (60,000 - 6,000) / (1 - 0.004 - 0.0005).
+    const l = projectLiquidationPrice(1, 60_000, 10, 60_000, inst, 0.005)!;
+    assert.equal(l.price.toFixed(2), '54244.10');
+    // Binance's formula with the same tier would give 54,000 / 0.996 = 54,216.87.
+    assert.notEqual(l.price.toFixed(2), (54_000 / 0.996).toFixed(2));
+    // 20 BTC short at 60,000, 20x: tier 2 (0.5%) by size -> 63,000 / 1.0055 = 62,655.40.
+    assert.equal(projectLiquidationPrice(-1, 60_000, 20, 1_200_000, inst, 0.005)!.price.toFixed(2), '62655.40');
+  });
+
+  it("uses Bybit's rule on Bybit: maintenance margin on the entry value (docs/MARGIN.md: 1 BTC long at 20,000, 50x -> 19,700)", () => {
+    const inst = loadBundledInstruments().get('bybit', 'BTCUSDT')!;
+    // Tier 1 (0.5%): LP = 20,000 - (IM 400 - MM 100) / 1 = 19,700 (Binance's formula: 19,698.49).
+    const l = projectLiquidationPrice(1, 20_000, 50, 20_000, inst, 0.005)!;
+    assert.equal(l.price.toFixed(2), '19700.00');
+    assert.deepEqual([l.mmr, l.cum, l.leverage], [0.005, 0, 50]);
+    // The short mirror: 20,000 + 300 = 20,300.
+    assert.equal(projectLiquidationPrice(-1, 20_000, 50, 20_000, inst, 0.005)!.price.toFixed(2), '20300.00');
   });
 });
 
@@ -174,7 +184,7 @@ describe('predicted liquidation levels: hand-computed', () => {
     assert.deepEqual([through.longs.length, through.shorts.length], [0, 1]);
   });
 
-  it('uses the instrument tiers of the market, merges venues into one map with a venue mask', () => {
+  it("projects each venue's levels with its own tiers and rule, and merges venues into one map with a venue mask", () => {
     const instruments = loadBundledInstruments();
     const oi = oiColumns(
       [
@@ -185,11 +195,26 @@ describe('predicted liquidation levels: hand-computed', () => {
       ],
       [BINANCE_BTC, OKX_BTC],
     );
-    const [s] = predictedLiquidationSnapshots(oi, undefined, [10], { bins: { tick: 1 }, leverageMix: [{ leverage: 10, weight: 1 }], instruments });
-    // Binance bracket 1 and OKX tier 1 are both 0.4% with no maintenance amount: one bin each side.
-    assert.equal(s.longs.length, 1);
-    assert.deepEqual([s.longs[0].index, s.longs[0].count, s.longs[0].venues], [Math.round(45_000 / 0.996), 2, ['binance', 'okx']]);
-    close(s.longs[0].qty, 1, 'two venues x 0.5');
+    const opts = { leverageMix: [{ leverage: 10, weight: 1 }], instruments };
+    // Binance bracket 1 and OKX tier 1 are both 0.4% with no maintenance amount, but OKX also
+    // requires the 0.05% taker fee: 45,000 / 0.996 = 45,180.7 and 45,000 / 0.9955 = 45,203.4.
+    const [s] = predictedLiquidationSnapshots(oi, undefined, [10], { ...opts, bins: { tick: 1 } });
+    assert.deepEqual(s.longs.map((l) => [l.index, l.venues]), [[Math.round(45_000 / 0.996), ['binance']], [Math.round(45_000 / 0.9955), ['okx']]]);
+    // In 100-wide bins both fall in bin 452: one level, both venues.
+    const [wide] = predictedLiquidationSnapshots(oi, undefined, [10], { ...opts, bins: { tick: 100 } });
+    assert.equal(wide.longs.length, 1);
+    assert.deepEqual([wide.longs[0].index, wide.longs[0].count, wide.longs[0].venues], [452, 2, ['binance', 'okx']]);
+    close(wide.longs[0].qty, 1, 'two venues x 0.5');
+  });
+
+  it("puts a Bybit market's levels where Bybit liquidates (docs/MARGIN.md Example 1: 19,700, not Binance's 19,698.49)", () => {
+    const oi = oiColumns([[0, 10, NaN], [1, 11, 20_000]], [{ venue: 'bybit', symbol: 'BTCUSDT' }]);
+    const opts = { bins: { tick: 1 }, leverageMix: [{ leverage: 50, weight: 1 }], longShare: 0.5, positionNotional: 20_000 };
+    const [s] = predictedLiquidationSnapshots(oi, undefined, [1], { ...opts, instruments: loadBundledInstruments() });
+    assert.deepEqual([s.longs.map((l) => l.index), s.shorts.map((l) => l.index)], [[19_700], [20_300]]);
+    // Without instruments the fallback rate (0.5%) still goes through Bybit's rule.
+    const [f] = predictedLiquidationSnapshots(oi, undefined, [1], opts);
+    assert.deepEqual(f.longs.map((l) => l.index), [19_700]);
   });
 
   it('refuses inverse contracts, two symbols on one venue, and events out of order', () => {

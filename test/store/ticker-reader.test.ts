@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Store } from '../../src/store/store.ts';
-import { readOpenInterest, type OpenInterestColumns } from '../../src/store/ticker-reader.ts';
+import type { OpenInterestColumns } from '../../src/core/columns.ts';
+import { readOpenInterest } from '../../src/store/ticker-reader.ts';
 import { openTempStore } from '../helpers/store.ts';
 
 const D = Date.UTC(2026, 0, 1);

@@ -24,13 +24,15 @@
  *   T_DEPTH           symbol,timestamp,first_update_id,last_update_id,side,update_type,price,qty,pu
  * Older archives have no header row: every format accepts files with and without it.
  */
+import { DECIMAL_TEXT, POW10 } from '../../core/decimal.ts';
 import { ParseError } from '../../core/errors.ts';
 import { EMPTY_TICKER_FIELDS, type KlineRecord, type Side, type Venue } from '../../core/events.ts';
-import type { EventSink, FileFormat, LineParser, ParseContext } from '../../core/format.ts';
+import type { BulkTradeCsv, EventSink, FileFormat, LineParser, ParseContext } from '../../core/format.ts';
 import { InstrumentRegistry, toBaseQty } from '../../core/instruments.ts';
-import { bool, epochMs, epochMsAnyUnit, MAX_MS, MIN_MS, nonNegative, num, positive, POW10, splitCsv } from '../../core/parse-util.ts';
+import { bool, epochMs, epochMsAnyUnit, MAX_MS, MIN_MS, nonNegative, num, positive, splitCsv } from '../../core/parse-util.ts';
 import { captureFormat } from '../capture.ts';
 import { createBinanceParser } from './parse.ts';
+import { TradeArchiveScanner, type TradeArchiveLayout } from './trade-archive-scan.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Headers and headerless row shapes
@@ -69,7 +71,7 @@ const SHAPES = {
 
 const SHAPE_TESTS: Record<string, RegExp> = {
   i: /^\d+$/,
-  d: /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/,
+  d: DECIMAL_TEXT,
   b: /^(true|false|True|False|TRUE|FALSE)$/,
   S: /^(BUY|SELL)$/,
   w: /^[A-Za-z][A-Za-z0-9_]*$/,
@@ -722,17 +724,41 @@ function archiveFormat(
   description: string,
   spec: DetectSpec,
   createParser: (ctx: ParseContext) => LineParser,
+  bulkTrades?: BulkTradeCsv,
 ): FileFormat {
   return {
     id,
     venue,
     description,
+    bulkTrades,
     detect: (fileName, firstLine) => detectWith(spec, fileName, firstLine),
     // Forced with --format, the name no longer has to tell (mark/index/premium klines share the
     // klines header and file names): line 1 alone decides.
     readsLine1: (firstLine) => detectWith({ ...spec, nameRequired: false, headerShared: false }, '', firstLine) > 0,
     symbolFromName,
     createParser,
+  };
+}
+
+/**
+ * The trade archives DuckDB's CSV reader loads directly (src/store/bulk-load.ts), with the byte
+ * scanner that validates the same bytes (trade-archive-scan.ts). The columns mirror the line
+ * parsers above: aggressor side from is_buyer_maker, time in ms or µs; spot rows carry one more
+ * column, is_best_match, and never a header.
+ */
+const AGG_COLUMNS = [['agg_trade_id', 'BIGINT'], ['price', 'DOUBLE'], ['quantity', 'DOUBLE'], ['first_trade_id', 'BIGINT'], ['last_trade_id', 'BIGINT'], ['transact_time', 'BIGINT'], ['is_buyer_maker', 'BOOLEAN']] as const;
+const TRADE_COLUMNS = [['id', 'BIGINT'], ['price', 'DOUBLE'], ['qty', 'DOUBLE'], ['quote_qty', 'DOUBLE'], ['time', 'BIGINT'], ['is_buyer_maker', 'BOOLEAN']] as const;
+
+function bulkTrades(layout: TradeArchiveLayout, spot: boolean): BulkTradeCsv {
+  const base = layout === 'aggTrades' ? AGG_COLUMNS : TRADE_COLUMNS;
+  const header = spot ? undefined : base.map((c) => c[0]).join(',');
+  const fields = layout === 'aggTrades' ? { id: 'agg_trade_id', price: 'price', qty: 'quantity', time: 'transact_time' } : { id: 'id', price: 'price', qty: 'qty', time: 'time' };
+  return {
+    header,
+    columns: spot ? [...base, ['is_best_match', 'BOOLEAN']] : base,
+    ...fields,
+    buyerIsMaker: 'is_buyer_maker',
+    scanner: () => new TradeArchiveScanner(layout, spot, header),
   };
 }
 
@@ -752,6 +778,7 @@ export const binanceFormats: FileFormat[] = [
     'Binance USD-M aggTrades archive (data.binance.vision futures/um .../aggTrades), with or without header',
     { kinds: ['aggTrades'], header: BINANCE_HEADERS.aggTrades, shape: SHAPES.umAggTrades, nameShared: true },
     (ctx) => aggTradesParser('binance', ctx, BINANCE_HEADERS.aggTrades, 7),
+    bulkTrades('aggTrades', false),
   ),
   archiveFormat(
     'binance-um-trades',
@@ -759,6 +786,7 @@ export const binanceFormats: FileFormat[] = [
     'Binance USD-M trades archive (futures/um .../trades), with or without header',
     { kinds: ['trades'], header: BINANCE_HEADERS.trades, shape: SHAPES.umTrades, nameShared: true },
     (ctx) => tradesParser('binance', ctx, BINANCE_HEADERS.trades, 6),
+    bulkTrades('trades', false),
   ),
   archiveFormat(
     'binance-um-bookDepth',
@@ -819,6 +847,7 @@ export const binanceFormats: FileFormat[] = [
     'Binance spot aggTrades archive (no header, 8 columns, ms before 2025 and µs since)',
     { kinds: ['aggTrades'], shape: SHAPES.spotAggTrades, nameShared: true },
     (ctx) => aggTradesParser('binance-spot', ctx, undefined, 8),
+    bulkTrades('aggTrades', true),
   ),
   archiveFormat(
     'binance-spot-trades',
@@ -826,6 +855,7 @@ export const binanceFormats: FileFormat[] = [
     'Binance spot trades archive (no header, 7 columns, ms before 2025 and µs since)',
     { kinds: ['trades'], shape: SHAPES.spotTrades, nameShared: true },
     (ctx) => tradesParser('binance-spot', ctx, undefined, 7),
+    bulkTrades('trades', true),
   ),
   captureFormat(
     'binance',

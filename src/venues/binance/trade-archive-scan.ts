@@ -10,7 +10,9 @@
  * importer re-reads the file with the line parsers, which accept or name the exact error. So it
  * changes speed, never results: the property tests check its digest equals the line path's.
  */
-import { MAX_MS, MIN_MS, POW10 } from '../../core/parse-util.ts';
+import { POW10 } from '../../core/decimal.ts';
+import type { TradeArchiveByteScanner, TradeDigestFields } from '../../core/format.ts';
+import { MAX_MS, MIN_MS } from '../../core/parse-util.ts';
 
 /**
  * The longest line any reader holds (64 KiB, as the freqtrade reader): no row of any format
@@ -19,26 +21,16 @@ import { MAX_MS, MIN_MS, POW10 } from '../../core/parse-util.ts';
  */
 export const MAX_LINE_BYTES = 1 << 16;
 
-export interface TradeDigestFields {
-  count: number;
-  sells: number;
-  minTs: number;
-  maxTs: number;
-  minId: number;
-  maxId: number;
-  sumPrice: number;
-  sumQty: number;
-}
-
 const NL = 10;
 const COMMA = 44;
 
 /** The layouts it knows: column kinds in order. */
 export type TradeArchiveLayout = 'aggTrades' | 'trades';
 
-export class TradeArchiveScanner {
+export class TradeArchiveScanner implements TradeArchiveByteScanner {
   /** false once it gave up: the caller must use the line parsers. */
   ok = true;
+  readonly maxLineBytes = MAX_LINE_BYTES;
   /**
    * The running digest, read and written back once per chunk by scanRows (locals in the hot
    * loop, not fields). Ids strictly increase and times never go backwards in an accepted file, so

@@ -15,7 +15,7 @@
  *      fails verification after a resume is fetched once more from 0; a fresh one that fails is
  *      deleted and the file reported `failed` (E_CHECKSUM / E_TRUNCATED), nothing imported.
  *
- * This module knows nothing of the store: the CLI passes hooks (src/cli/download.ts).
+ * This module knows nothing of the store: the caller passes hooks (store-hooks.ts).
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

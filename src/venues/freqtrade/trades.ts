@@ -21,8 +21,9 @@
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
+import { plainDecimalAt } from '../../core/decimal.ts';
 import { ParseError } from '../../core/errors.ts';
-import { MAX_MS, MIN_MS, POW10 } from '../../core/parse-util.ts';
+import { MAX_MS, MIN_MS } from '../../core/parse-util.ts';
 
 /** Trades as columns, in file order: what the freqtrade-compatible footprint reads. */
 export interface TradeRows {
@@ -271,20 +272,8 @@ function skipValue(b: Buffer, e: number): boolean {
 
 /** A JSON number in b[s, e): plain decimals of up to 15 digits exactly from the bytes, others through Number. */
 function decimalAt(b: Buffer, s: number, e: number): number {
-  let m = 0;
-  let digits = 0;
-  let frac = -1;
-  for (let i = s; i < e; i++) {
-    const c = b[i];
-    if (c >= 0x30 && c <= 0x39) {
-      m = m * 10 + (c - 0x30);
-      if (frac >= 0) frac++;
-      if (++digits > 15) return Number(b.toString('latin1', s, e));
-    } else if (c === 0x2e && frac < 0) frac = 0;
-    else return e > s ? Number(b.toString('latin1', s, e)) : NaN;
-  }
-  if (digits === 0) return NaN;
-  return frac > 0 ? m / POW10[frac] : m;
+  const v = plainDecimalAt(b, s, e);
+  return Number.isNaN(v) && e > s ? Number(b.toString('latin1', s, e)) : v;
 }
 
 function isGzip(path: string): boolean {

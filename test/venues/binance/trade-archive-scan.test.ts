@@ -12,7 +12,8 @@ import { InstrumentRegistry } from '../../../src/core/instruments.ts';
 import { TradeDigest } from '../../../src/store/bulk-load.ts';
 import { OrderGuard } from '../../../src/store/order-guard.ts';
 import { binanceFormats, BINANCE_HEADERS } from '../../../src/venues/binance/archive.ts';
-import { MAX_LINE_BYTES, TradeArchiveScanner, type TradeArchiveLayout, type TradeDigestFields } from '../../../src/venues/binance/trade-archive-scan.ts';
+import type { TradeDigestFields } from '../../../src/core/format.ts';
+import { MAX_LINE_BYTES, TradeArchiveScanner, type TradeArchiveLayout } from '../../../src/venues/binance/trade-archive-scan.ts';
 import { lines } from '../../helpers/run-format.ts';
 
 const fixture = (p: string) => readFileSync(new URL(`../../fixtures/binance/${p}`, import.meta.url), 'utf8');

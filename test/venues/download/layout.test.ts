@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { planDownload } from '../../../src/cli/download.ts';
+import { planDownload } from '../../../src/venues/download/plan.ts';
 import { UsageError } from '../../../src/core/errors.ts';
 import {
   archiveBase, BINANCE_KINDS, coinMSymbol, dailyFilesFor, dayText, parseChecksum, parseDay, planBinance, planBybit, splitRange,

@@ -14,8 +14,7 @@ import {
   tierAt,
   type MarginInstrument,
   type PositionSide,
-} from '../../src/engine/margin.ts';
-import { isolatedLiquidationPrice, projectLiquidationPrice } from '../../src/features/predicted-liquidations.ts';
+} from '../../src/core/margin.ts';
 import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 
 const registry = loadBundledInstruments();
@@ -94,10 +93,9 @@ describe('Binance USD-M: the FAQ worked examples', () => {
     assert.deepEqual([btc.liquidationTier.maintMarginRate, btc.liquidationTier.maintAmount], [0.025, 16_300]);
   });
 
-  it('gives the same isolated numbers through the calculator with the bracket overridden, as the features formula does', () => {
+  it('gives the same isolated numbers through the calculator with the bracket overridden', () => {
     const r = marginReport({ instrument: BINANCE_BTC, mode: 'isolated', side: 'long', qty: ETH_LEG.qty, entry: ETH_LEG.entry, leverage: 5, wallet: WB, override: { maintMarginRate: 0.1, maintAmount: 135_365 } });
     assert.equal(r.liquidationPrice.toFixed(2), '1114.78');
-    close(r.liquidationPrice, isolatedLiquidationPrice(1, ETH_LEG.qty, ETH_LEG.entry, WB, 0.1, 135_365), 'features formula');
     assert.equal(r.liquidationTier.index, -1);
   });
 
@@ -124,16 +122,6 @@ describe('Binance USD-M: the FAQ worked examples', () => {
       others: [{ ...BTC_LEG, override: { maintMarginRate: 0.025, maintAmount: 16_300 } }],
     });
     assert.equal(given.liquidationPrice.toFixed(2), '1153.26');
-  });
-
-  it('matches projectLiquidationPrice on the bundled BTCUSDT brackets, re-picking the bracket for a short', () => {
-    for (const [side, notional] of [[1, 10_000], [-1, 10_000], [-1, 49_000], [1, 2_000_000]] as const) {
-      const entry = 50_000;
-      const p = openIsolated({ instrument: BINANCE_BTC, side: side > 0 ? 'long' : 'short', qty: notional / entry, entry, leverage: 10 });
-      const f = projectLiquidationPrice(side, entry, 10, notional, { tiers: BINANCE_BTC.tiers, maxLeverage: BINANCE_BTC.maxLeverage, fallbackMmr: 0.005 })!;
-      close(p.liquidationPrice, f.price, `${side} ${notional}`);
-      assert.equal(p.liquidationTier.maintMarginRate, f.mmr);
-    }
   });
 });
 

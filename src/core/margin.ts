@@ -46,7 +46,7 @@
  * at open) or `crossState` (cross, O(legs)) on every mark update, and `isolatedLiquidation` /
  * `crossLiquidation` for what the liquidation pays.
  */
-import type { Instrument, MarginTier } from '../core/instruments.ts';
+import type { Instrument, MarginTier } from './instruments.ts';
 
 export type MarginVenue = 'binance' | 'okx' | 'bybit';
 export type MarginMode = 'isolated' | 'cross';
