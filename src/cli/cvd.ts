@@ -35,7 +35,7 @@ export function registerCvd(program: Command): void {
       .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')}; add binance-spot by name)`)
       .option('--timeframe <tf>', 'bar length: 1m, 15m, 1h, 4h, 1d... (bars open at UTC multiples)', '1m')
       .option('--reset <mode>', `restart cvd each: ${CVD_RESETS.join(' | ')}`, 'none')
-      .option('--sessions <list>', 'sessions for --reset session, UTC', sessionsText(DEFAULT_SESSIONS))
+      .option('--sessions <list>', 'sessions for --reset session: NAME=HH:MM-HH:MM[@IANA zone, default UTC],...', sessionsText(DEFAULT_SESSIONS))
       .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--per-venue', 'also one series per venue ("venues" in JSON)')
@@ -45,9 +45,9 @@ export function registerCvd(program: Command): void {
       'after',
       `
 Only bars with trades are printed; cvd is the running sum of delta from the first bar printed,
-restarted at each UTC day (--reset day) or session (--reset session; a time between sessions
-belongs to the session that ended last, so 21:00-24:00 UTC is US by default). The bar's open
-time decides its day or session. Definitions: docs/FEATURES.md.
+restarted at each UTC day (--reset day) or each time a session opens (--reset session; the
+sessions are market-time windows, e.g. US 09:30-16:00 America/New_York, daylight saving applied).
+The bar's open time decides its day or session. Definitions: docs/FEATURES.md.
 
 Examples:
   $ orderflow cvd --symbol ETHUSDT --venues binance --timeframe 1m --json

@@ -1,12 +1,12 @@
 /**
- * `orderflow sessions`: one row per trading-session occurrence (UTC date x session): OHLC,
+ * `orderflow sessions`: one row per trading-session occurrence (market date x session): OHLC,
  * volume and notional by aggressor, the print-size distribution and price impact
  * (docs/FEATURES.md "Sessions").
  */
 import type { Command } from 'commander';
 import { PERP_VENUES } from '../core/events.ts';
-import { liquidationsBySession, SessionStatsOperator, type SessionStats } from '../features/sessions.ts';
-import { DEFAULT_SESSIONS, parseSessions, sessionKey, sessionsText } from '../features/timeframe.ts';
+import { LiquidationWindows, SessionStatsOperator, type SessionStats } from '../features/sessions.ts';
+import { DEFAULT_SESSIONS, parseSessions, sessionsText } from '../features/timeframe.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
 import { Store } from '../store/store.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
@@ -20,7 +20,7 @@ export interface SessionsOpts extends HomeOpts {
   symbol: string;
   /** Comma-separated venues, merged; default the perpetual venues. */
   venues?: string;
-  /** `NAME=HH:MM-HH:MM,...` (UTC); default DEFAULT_SESSIONS. */
+  /** `NAME=HH:MM-HH:MM[@Zone],...`; default DEFAULT_SESSIONS. */
   sessions?: string;
   from?: string;
   to?: string;
@@ -43,12 +43,12 @@ export async function runSessions(opts: SessionsOpts): Promise<void> {
   let liqs;
   try {
     await confirmMarketQuery(store, q);
-    liqs = liquidationsBySession(await readLiquidations(store, q), sessions);
+    liqs = new LiquidationWindows(await readLiquidations(store, q));
   } finally {
     store.close();
   }
-  const none = { long_count: 0, long_notional: 0, short_count: 0, short_notional: 0 };
-  const withLiqs = rows.map((s) => ({ ...s, liquidations: liqs.get(sessionKey(s.first_ts, sessions)) ?? none }));
+  rows.sort((a, b) => a.start_ms - b.start_ms || sessions.findIndex((s) => s.name === a.session) - sessions.findIndex((s) => s.name === b.session));
+  const withLiqs = rows.map((s) => ({ ...s, liquidations: liqs.between(s.start_ms, s.end_ms) }));
   if (opts.json) {
     console.log(JSON.stringify({ sessions: withLiqs }));
     return;
@@ -58,7 +58,7 @@ export async function runSessions(opts: SessionsOpts): Promise<void> {
     console.log(`no trades stored for ${what}${q.fromMs !== undefined || q.toMs !== undefined ? ' in that time range' : ''}`);
     return;
   }
-  console.log(`sessions of ${what}: ${rows.length} session occurrences (${sessionsText(sessions)} UTC); volume in base units, notional in quote units\n`);
+  console.log(`sessions of ${what}: ${rows.length} session occurrences (${sessionsText(sessions)}); volume in base units, notional in quote units\n`);
   const num = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   console.log(
     table(
@@ -78,10 +78,10 @@ export function registerSessions(program: Command): void {
   homeOption(
     program
       .command('sessions')
-      .description('per trading session (UTC date x session): OHLC, volume and notional by aggressor, print-size percentiles, price impact')
+      .description('per trading-session occurrence (market date x session, in market time): OHLC, volume and notional by aggressor, print-size percentiles, price impact')
       .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue)')
       .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')}; add binance-spot by name)`)
-      .option('--sessions <list>', 'session windows, UTC', sessionsText(DEFAULT_SESSIONS))
+      .option('--sessions <list>', 'session windows NAME=HH:MM-HH:MM[@IANA zone, default UTC], comma-separated', sessionsText(DEFAULT_SESSIONS))
       .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--json', 'print {"sessions":[{"date","session","open",...,"volume","notional",...,"print_p50","impact_bps_per_m"}]} for scripts'),
@@ -89,9 +89,11 @@ export function registerSessions(program: Command): void {
     .addHelpText(
       'after',
       `
-Every instant belongs to exactly one session: a time between sessions belongs to the session
-that ended last (21:00-24:00 UTC is US by default), and "date" is the UTC date the session
-starts on. Only sessions with trades are printed. Print percentiles are of the notional of
+Sessions are wall-clock windows of their market's zone, daylight saving applied date by date:
+the US session 09:30-16:00 America/New_York is 14:30-21:00 UTC in January and 13:30-20:00 UTC
+in July. Windows may overlap (a trade in both Europe and US counts in both) and may wrap past
+midnight (22:00-06:00); a trade in no window counts in none. "date" is the market's local date
+the session opens on; start/end are its window in UTC. Only sessions with trades are printed. Print percentiles are of the notional of
 prints (the fills of one ts, venue and side merged), to about 6%. Impact is the slope of 1m
 returns (bps) on 1m net aggressive notional (per million quote units); "-" when it cannot be
 fitted (fewer than 3 minutes with trades). Definitions: docs/FEATURES.md.
@@ -99,7 +101,8 @@ fitted (fewer than 3 minutes with trades). Definitions: docs/FEATURES.md.
 Examples:
   $ orderflow sessions --symbol BTCUSDT --venues binance
   $ orderflow sessions --symbol BTC --from 2024-08-01 --to 2024-08-08 --json
-  $ orderflow sessions --symbol ETH --sessions 'asia=00:00-08:00,europe=08:00-13:30,us=13:30-21:00'
+  $ orderflow sessions --symbol ETH --sessions 'asia=00:00-08:00,europe=08:00-13:30,us=13:30-21:00'   # UTC windows
+  $ orderflow sessions --symbol BTC --sessions 'Sydney=10:00-16:00@Australia/Sydney,NY=09:30-16:00@America/New_York,Night=22:00-06:00@UTC'
   $ orderflow sessions --symbol BTC --json | jq '.sessions[] | select(.session == "US") | .delta_notional'`,
     )
     .action((opts: SessionsOpts) => runSessions(opts));

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isNode, isPair, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { FileError, UsageError } from '../core/errors.ts';
-import { parseTimeframe } from '../features/timeframe.ts';
+import { DEFAULT_SESSIONS, parseTimeframe, sessionWindow, type Session } from '../features/timeframe.ts';
 
 /** A duration: '5m', '1h', '250ms'? No: whole units of the timeframe syntax ('30s', '5m', '4h', '1d') or a number of ms. */
 const duration = z.union([z.number().positive(), z.string()]).transform((v, ctx) => {
@@ -34,6 +34,26 @@ const sessionRule = z
   })
   .strict();
 
+/** A session window in its market's time zone (docs/FEATURES.md "Sessions"). */
+const sessionWindowSchema = z
+  .object({
+    name: z.string().min(1),
+    /** HH:MM wall time in `timeZone`; an end at or before the start wraps past midnight. */
+    start: z.string(),
+    end: z.string(),
+    /** IANA zone (Asia/Tokyo, Europe/London, America/New_York) or UTC. */
+    timeZone: z.string().default('UTC'),
+  })
+  .strict()
+  .transform((w, ctx): Session => {
+    try {
+      return sessionWindow(w.name, w.start, w.end, w.timeZone, 'session');
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message.replace(/^session: /, '') });
+      return z.NEVER;
+    }
+  });
+
 export const configSchema = z
   .object({
     strategy: z.literal('seed').default('seed'),
@@ -45,6 +65,15 @@ export const configSchema = z
      * measured before the start. Applies to --from and to every walk-forward window.
      */
     warmup: z.union([z.literal(0), duration]).default(86_400_000),
+    /**
+     * The trading sessions that name a signal's session (entry.sessions rules, the journal): the
+     * one that opened most recently. Default Asia 09:00-18:00 Asia/Tokyo, Europe 08:00-16:30
+     * Europe/London, US 09:30-16:00 America/New_York.
+     */
+    sessions: z
+      .array(sessionWindowSchema)
+      .min(1)
+      .default(() => [...DEFAULT_SESSIONS]),
     execution: z
       .object({
         /** Where orders go; default the first venue of the run. */

@@ -172,14 +172,42 @@ describe('orderflow sessions', () => {
     const out = JSON.parse(await sessions('--symbol', 'BTC', '--venues', 'binance-spot', '--json')) as { sessions: Record<string, any>[] };
     assert.deepEqual(out.sessions.map((s) => s.session), ['Asia']);
     const text = await sessions('--symbol', 'BTCUSDT', '--venues', 'binance-spot', '--sessions', 'asia=00:00-08:00,europe=08:00-13:30,us=13:30-21:00');
-    assert.match(text, /sessions of binance-spot BTCUSDT: 1 session occurrences \(asia=00:00-08:00,europe=08:00-13:30,us=13:30-21:00 UTC\)/);
+    assert.match(text, /sessions of binance-spot BTCUSDT: 1 session occurrences \(asia=00:00-08:00,europe=08:00-13:30,us=13:30-21:00\)/);
     assert.match(text, /^2026-01-01 +asia /m);
   });
 
   it('bad options are UsageErrors naming the option', async () => {
-    await rejectsNaming(sessions('--symbol', 'BTC', '--sessions', 'asia=08:00-00:00'), '--sessions');
-    await rejectsNaming(sessions('--symbol', 'BTC', '--sessions', 'a=00:00-09:00,b=08:00-10:00'), '--sessions');
+    await rejectsNaming(sessions('--symbol', 'BTC', '--sessions', 'asia=08:00-08:00'), '--sessions');
+    await rejectsNaming(sessions('--symbol', 'BTC', '--sessions', 'a=00:00-09:00@Nowhere/City'), '--sessions');
     await rejectsNaming(sessions('--symbol', 'BTC', '--from', 'yesterday'), '--from');
+  });
+});
+
+/** Trades on both sides of the 2024 daylight-saving changes of New York and London. */
+const dstHome = lazyHome(async (s) => {
+  const at = ['2024-01-15T15:00Z', '2024-03-10T15:00Z', '2024-03-31T07:30Z', '2024-07-15T14:00Z'];
+  for (const t of at) {
+    await s.run("INSERT INTO trades (venue, symbol, ts, price, qty, side, import_id) VALUES ('binance', 'BTCUSDT', make_timestamp($1::BIGINT), 100, 1, 'buy', 1)", [BigInt(Date.parse(t) * 1000)]);
+  }
+});
+
+describe('orderflow sessions in market time', () => {
+  it('--json: US opens 14:30 UTC in January and 13:30 UTC in July, Europe moves with London, overlaps count twice', async () => {
+    const out = JSON.parse(await run(registerSessions, await dstHome(), ['sessions', '--symbol', 'BTCUSDT', '--venues', 'binance', '--json'])) as { sessions: Record<string, any>[] };
+    const iso = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+    assert.deepEqual(
+      out.sessions.map((r) => [r.session, r.date, iso(r.start_ms), iso(r.end_ms)]),
+      [
+        ['Europe', '2024-01-15', '2024-01-15T08:00', '2024-01-15T16:30'],
+        ['US', '2024-01-15', '2024-01-15T14:30', '2024-01-15T21:00'],
+        ['Europe', '2024-03-10', '2024-03-10T08:00', '2024-03-10T16:30'], // London still on GMT
+        ['US', '2024-03-10', '2024-03-10T13:30', '2024-03-10T20:00'], // New York's first EDT day
+        ['Asia', '2024-03-31', '2024-03-31T00:00', '2024-03-31T09:00'],
+        ['Europe', '2024-03-31', '2024-03-31T07:00', '2024-03-31T15:30'], // London's first BST day
+        ['Europe', '2024-07-15', '2024-07-15T07:00', '2024-07-15T15:30'],
+        ['US', '2024-07-15', '2024-07-15T13:30', '2024-07-15T20:00'],
+      ],
+    );
   });
 });
 
