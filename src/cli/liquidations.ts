@@ -258,7 +258,9 @@ export async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
     }
     cells.sort((a, b) => b[3] - a[3] || a[0] - b[0] || a[1] - b[1]);
     const shown = cells.slice(0, c.top);
-    console.log(`liquidation heatmap of ${what}: ${heat.rows} buckets of ${opts.timeframe ?? '1h'} x ${heat.cols} price bins (${binText}), ${cells.length} non-empty cells; the ${shown.length} largest:`);
+    console.log(`REALIZED liquidation heatmap of ${what}: ${heat.rows} buckets of ${opts.timeframe ?? '1h'} x ${heat.cols} price bins (${binText})`);
+    console.log(`liquidations that happened (predicted levels from open interest: orderflow levels --heatmap)`);
+    console.log(`${cells.length} non-empty cells; the ${shown.length} largest:`);
     console.log(SAMPLED_NOTE);
     console.log('');
     console.log(
@@ -308,7 +310,7 @@ export function registerLiquidations(program: Command): void {
       .option('--median-multiple <x>', 'clusters: a bin is hot at >= x times the median intensity of its side (default 2)')
       .option('--min-intensity <q>', 'clusters: ... and at >= this intensity, quote notional (default 0)')
       .option('--at <time>', 'clusters: snapshot time (default the last liquidation or trade read)')
-      .option('--heatmap', 'print the time x price heatmap of liquidated notional instead of clusters')
+      .option('--heatmap', 'the REALIZED heatmap: time x price of liquidated notional (liquidations that happened), instead of clusters; `levels --heatmap` is the predicted one')
       .option('--timeframe <tf>', 'heatmap: bucket length (default 1h)')
       .option('--top <n>', 'heatmap table: the n largest cells (default 20)')
       .option('--json', 'print the snapshot {"ts","clusters":[...],"longs","shorts",...} or the heatmap {"bucket_starts","bin_prices","long":[[...]],"short":[[...]]} for scripts'),
@@ -319,7 +321,9 @@ export function registerLiquidations(program: Command): void {
 "long" = longs liquidated (forced sells), "short" = shorts liquidated (forced buys). Each bin's
 intensity is its liquidated notional decayed by the half-life; a cluster is a run of adjacent
 hot bins. "revisited" = a trade printed in the cluster after its last liquidation (trades of
-the same market are read for this). The heatmap is not decayed. Liquidation feeds are sampled
+the same market are read for this). The heatmap is REALIZED (liquidations that happened) and
+not decayed; Coinglass's "liquidation heatmap" is the predicted kind, here \`orderflow levels
+--heatmap\` (from open interest). Liquidation feeds are sampled
 (docs/NORMALIZATION.md): counts and notionals are lower bounds. Definitions: docs/FEATURES.md.
 
 Examples:

@@ -250,7 +250,9 @@ describe('orderflow liquidations', () => {
     assert.deepEqual(heat.long, [[0]]);
     assert.equal(Math.round(heat.short[0][0]), 780);
     const table = await liquidations('--symbol', 'XRP-USD-230929', '--venues', 'okx', '--heatmap');
-    assert.match(table, /1 buckets of 1h x 1 price bins \(10 bps bins\), 1 non-empty cells/);
+    assert.match(table, /^REALIZED liquidation heatmap of okx XRP-USD-230929: 1 buckets of 1h x 1 price bins \(10 bps bins\)$/m);
+    assert.match(table, /predicted levels from open interest: orderflow levels --heatmap/);
+    assert.match(table, /^1 non-empty cells/m);
     assert.match(table, /^2023-03-30 10:00:00\.000 +short +0\.55\d* +780\.\d\d$/m);
     assert.match(await liquidations('--symbol', 'ETH', '--venues', 'okx'), /no liquidations stored for okx ETH-USDT-SWAP/);
   });
