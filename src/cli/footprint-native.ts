@@ -10,9 +10,9 @@ import { streamTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/instruments.ts';
 import { existingHome } from './common.ts';
-import { qtyText } from './cvd.ts';
+import { dataSpan, markComplete, TradeSpan } from '../features/complete.ts';
 import { confirmMarketQuery, marketQuery } from './market.ts';
-import { isoTime, table } from './progress.ts';
+import { barTime, fitTable, formatters, INCOMPLETE_MARK, INCOMPLETE_NOTE, precisionOf, timeframeText } from './table.ts';
 
 export interface NativeFootprintOpts {
   home?: string;
@@ -27,6 +27,8 @@ export interface NativeFootprintOpts {
   from?: string;
   to?: string;
   json?: boolean;
+  /** Every table column (default: fit 120 columns). */
+  wide?: boolean;
   imbalanceRatio: number;
   imbalanceVolume: number;
   stackedRange: number;
@@ -55,6 +57,7 @@ export async function runNativeFootprint(opts: NativeFootprintOpts): Promise<voi
   const timeframeMs = parseTimeframe(opts.timeframe);
   const q = marketQuery(opts);
   const candles: FootprintCandle[] = [];
+  const span = new TradeSpan();
   const store = await Store.open(existingHome(opts), { readOnly: true });
   let stored: [Venue, string][];
   let tick: number | undefined = opts.tick;
@@ -75,14 +78,18 @@ export async function runNativeFootprint(opts: NativeFootprintOpts): Promise<voi
         },
         (c) => candles.push(c),
       );
-      for await (const chunk of streamTrades(store, { ...q, venues: q.venues.filter((v) => stored.some((s) => s[0] === v)) })) op.push(chunk);
+      for await (const chunk of streamTrades(store, { ...q, venues: q.venues.filter((v) => stored.some((s) => s[0] === v)) })) {
+        span.push(chunk);
+        op.push(chunk);
+      }
       op.flush();
     }
   } finally {
     store.close();
   }
+  const marked = markComplete(candles, (c) => [c.open_time_ms, c.open_time_ms + timeframeMs], dataSpan(q, span));
   if (opts.json) {
-    console.log(JSON.stringify({ level_fields: LEVEL_FIELDS, candles: candles.map(footprintJson) }));
+    console.log(JSON.stringify({ level_fields: LEVEL_FIELDS, candles: marked.map((c) => ({ ...footprintJson(c), complete: c.complete })) }));
     return;
   }
   const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
@@ -92,16 +99,19 @@ export async function runNativeFootprint(opts: NativeFootprintOpts): Promise<voi
   }
   const dec = decimalsOf(candles[0].tick);
   const px = (x: number) => x.toFixed(dec);
-  console.log(`footprint of ${stored.map(([v, s]) => `${v} ${s}`).join(', ')}: ${candles.length} candles of ${opts.timeframe}, level ${candles[0].level_size} (${opts.levelTicks} x tick ${candles[0].tick})\n`);
+  const { size } = formatters(precisionOf(q.registry, stored));
+  console.log(`footprint of ${stored.map(([v, s]) => `${v} ${s}`).join(', ')}: ${candles.length} candles of ${timeframeText(timeframeMs)}, level ${candles[0].level_size} (${opts.levelTicks} x tick ${candles[0].tick})\n`);
   console.log(
-    table(
+    fitTable(
       ['open (UTC)', 'open', 'high', 'low', 'close', 'volume', 'delta', 'min delta', 'max delta', 'trades', 'POC', 'VAL', 'VAH', 'stacked bid', 'stacked ask'],
-      candles.map((c) => [
-        isoTime(c.open_time_ms), px(c.open), px(c.high), px(c.low), px(c.close), qtyText(c.volume), qtyText(c.delta), qtyText(c.min_delta), qtyText(c.max_delta),
+      marked.map((c) => [
+        barTime(c.open_time_ms, timeframeMs) + (c.complete ? '' : INCOMPLETE_MARK), px(c.open), px(c.high), px(c.low), px(c.close), size(c.volume), size(c.delta), size(c.min_delta), size(c.max_delta),
         String(c.trades), px(c.poc), px(c.val), px(c.vah), String(c.stacked_bid.length), String(c.stacked_ask.length),
       ]),
+      { drop: ['min delta', 'max delta', 'trades', 'stacked bid', 'stacked ask', 'open', 'close'], wide: opts.wide },
     ),
   );
+  if (marked.some((c) => !c.complete)) console.log(INCOMPLETE_NOTE);
 }
 
 /** The (venue, symbol) pairs that have stored trades. */

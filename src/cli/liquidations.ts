@@ -55,7 +55,7 @@ export interface LiquidationsOpts extends HomeOpts {
 }
 
 export const DEFAULT_BPS = 10;
-export const SAMPLED_NOTE = 'note: liquidation feeds are sampled (Binance and OKX push at most one per instrument per second): counts and notionals are lower bounds; see docs/NORMALIZATION.md';
+export const SAMPLED_NOTE = 'note: liquidation feeds are sampled (Binance and OKX push at most one per instrument per second):\ncounts and notionals are lower bounds; see docs/NORMALIZATION.md';
 
 
 /** The price bins the options ask for; `markets` are those with stored liquidations (for the tick). */

@@ -32,8 +32,8 @@ export interface Precision {
   readonly lot: number;
 }
 
-/** The finest tick and lot of `pairs` in `registry`; `fallback` for markets it does not list. */
-export function precisionOf(registry: InstrumentRegistry, pairs: readonly (readonly [Venue, string])[], fallback: Precision = { tick: 1e-8, lot: 1e-8 }): Precision {
+/** The finest tick and lot of `pairs` in `registry`; NaN (print as stored) when it lists none of them. */
+export function precisionOf(registry: InstrumentRegistry, pairs: readonly (readonly [Venue, string])[], fallback: Precision = { tick: NaN, lot: NaN }): Precision {
   let tick = Infinity;
   let lot = Infinity;
   for (const [v, s] of pairs) {
@@ -52,9 +52,13 @@ export function stepDecimals(step: number): number {
   return Math.min(12, text.length - text.indexOf('.') - 1);
 }
 
-/** `x` rounded to a multiple of `step` and printed with the step's decimals ("-" when not finite). */
+/**
+ * `x` rounded to a multiple of `step` and printed with the step's decimals ("-" when not finite);
+ * without a step (NaN), up to 8 decimals with trailing zeros dropped.
+ */
 export function stepText(x: number, step: number): string {
   if (!Number.isFinite(x)) return '-';
+  if (!(step > 0)) return x.toFixed(8).replace(/\.?0+$/, '') || '0';
   const d = stepDecimals(step);
   const v = Math.round(x / step) * step;
   return (Object.is(v, -0) ? 0 : v).toFixed(d);
@@ -93,5 +97,30 @@ export function fitTable(headers: readonly string[], rows: readonly (readonly st
     dropped.push(h);
     out = render();
   }
-  return dropped.length === 0 ? out : `${out}\n(${dropped.length} columns not shown: ${dropped.join(', ')}; --wide shows all)`;
+  return dropped.length === 0 ? out : `${out}\n${wrap(`(${dropped.length} columns not shown: ${dropped.join(', ')}; --wide shows all)`, width)}`;
+}
+
+/** A bar's open time as short as its timeframe allows: `2024-08-08` (days), `2024-08-08 23:54` (minutes), else to the ms. */
+export function barTime(ms: number, timeframeMs: number): string {
+  if (!Number.isFinite(ms)) return '-';
+  const iso = new Date(ms).toISOString();
+  if (timeframeMs % 86_400_000 === 0 && ms % 86_400_000 === 0) return iso.slice(0, 10);
+  if (timeframeMs % 60_000 === 0 && ms % 60_000 === 0) return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+}
+
+/** Text broken at spaces into lines of at most `width` characters (a longer word stays whole). */
+export function wrap(text: string, width = TABLE_WIDTH): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  lines.push(line);
+  return lines.join('\n');
 }
