@@ -14,6 +14,7 @@ import { confirmMarketQuery, marketQuery } from './market.ts';
 import { DEFAULT_BPS, SAMPLED_NOTE, snapshotAt } from './liquidations.ts';
 import { isoTime, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
+import { formatters, precisionOf, wrap } from './table.ts';
 
 interface AbsorptionOpts extends HomeOpts {
   symbol: string;
@@ -93,11 +94,12 @@ Examples:
         return;
       }
       const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
-      console.log(`absorption on ${what}: ${zones.length} zones from the clusters at ${isoTime(zonesAt)}, ${events.length} events\n`);
+      console.log(`${wrap(`absorption on ${what}: ${zones.length} zones from the clusters at ${isoTime(zonesAt)}, ${events.length} events`)}\n`);
       if (events.length > 0) {
+        const { price } = formatters(precisionOf(q.registry, q.pairs));
         console.log(table(
           ['known at (UTC)', 'direction', 'zone', 'attack', 'typical', 'liq before', 'liq during', 'progress bps'],
-          events.map((e) => [isoTime(e.ts), e.direction, `${e.zone.low}-${e.zone.high}`, qtyText(e.attack_volume), qtyText(e.typical_volume), qtyText(e.liquidations_before), qtyText(e.liquidations_during), e.progress_bps.toFixed(1)]),
+          events.map((e) => [isoTime(e.ts), e.direction, `${price(e.zone.low)}-${price(e.zone.high)}`, qtyText(e.attack_volume), qtyText(e.typical_volume), qtyText(e.liquidations_before), qtyText(e.liquidations_during), e.progress_bps.toFixed(1)]),
         ));
       }
       console.log(`\n${SAMPLED_NOTE}`);

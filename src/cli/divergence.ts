@@ -8,6 +8,7 @@ import { qtyText } from './cvd.ts';
 import { marketQuery } from './market.ts';
 import { isoTime, table } from './progress.ts';
 import { numberOpt } from './sizes.ts';
+import { timeframeText } from './table.ts';
 
 interface DivergenceOpts extends HomeOpts {
   symbol: string;
@@ -75,7 +76,7 @@ Examples:
       if (events.length === 0) return;
       console.log(table(
         ['known at (UTC)', 'tf', 'direction', 'cvd z', 'price z', 'window delta', 'return bps', 'one-sided'],
-        events.map((e) => [isoTime(e.ts), `${e.timeframe_ms / 60_000}m`, e.direction, e.cvd_z.toFixed(2), e.price_z.toFixed(2), qtyText(e.window_delta), e.window_return_bps.toFixed(1), e.one_sided_share.toFixed(2)]),
+        events.map((e) => [isoTime(e.ts), timeframeText(e.timeframe_ms), e.direction, e.cvd_z.toFixed(2), e.price_z.toFixed(2), qtyText(e.window_delta), e.window_return_bps.toFixed(1), e.one_sided_share.toFixed(2)]),
       ));
     });
 }

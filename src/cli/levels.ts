@@ -16,7 +16,7 @@ import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts'
 import { confirmMarketQuery, marketQuery } from './market.ts';
 import { isoTime } from './progress.ts';
 import { notionalText, numberOpt } from './sizes.ts';
-import { fitTable, formatters, precisionOf, timeframeText } from './table.ts';
+import { fitTable, formatters, precisionOf, timeframeText, wrap } from './table.ts';
 
 interface LevelsOpts extends HomeOpts {
   symbol: string;
@@ -121,7 +121,7 @@ Examples:
         }
         cells.sort((a, b) => b[3] - a[3] || a[0] - b[0] || a[1] - b[1]);
         const shown = cells.slice(0, top);
-        console.log(`PREDICTED liquidation heatmap of ${what}: ${grid.rows} buckets of ${timeframeText(tf)} x ${grid.cols} price bins (${bps} bps)`);
+        console.log(wrap(`PREDICTED liquidation heatmap of ${what}: ${grid.rows} buckets of ${timeframeText(tf)} x ${grid.cols} price bins (${bps} bps)`));
         console.log(`a model from open interest, not liquidations that happened (those: orderflow liquidations --heatmap)`);
         console.log(`${cells.length} non-empty cells; the ${shown.length} largest:\n`);
         console.log(fitTable(['bucket (UTC)', 'would liquidate', 'price', 'notional'], shown.map(([r, k, side, v]) => [isoTime(grid.bucket_starts[r]), `${side}s`, priceText(grid.bin_prices[k]), notionalText(v)]), { drop: [], wide: opts.wide }));
@@ -136,7 +136,8 @@ Examples:
         console.log(JSON.stringify({ ...snap, last_price: lastPrice, longs, shorts }));
         return;
       }
-      console.log(`predicted liquidation levels of ${what} at ${isoTime(at)}, last price ${priceText(lastPrice)} (${oi.length} open-interest points, ${trades.length} trades)\n`);
+      console.log(wrap(`predicted liquidation levels of ${what} at ${isoTime(at)}`));
+      console.log(`last price ${priceText(lastPrice)} (${oi.length} open-interest points, ${trades.length} trades)\n`);
       const rows = (side: string, levels: readonly LevelWithDistance[]) =>
         [...levels].sort((a, b) => b.notional - a.notional).slice(0, top).map((l) => [side, priceText(l.price), priceText(l.distance), l.distance_bps.toFixed(1), sizeText(l.qty), notionalText(l.notional), String(l.count), l.venues.join(',')]);
       console.log(fitTable(['liquidates', 'price', 'distance', 'dist bps', 'qty', 'notional', 'slices', 'venues'], [...rows('longs', longs), ...rows('shorts', shorts)], { drop: ['slices', 'venues', 'qty'], wide: opts.wide }));

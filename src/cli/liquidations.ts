@@ -25,6 +25,7 @@ import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts'
 import { confirmMarketQuery, marketQuery, type MarketQuery } from './market.ts';
 import { registryTick } from './footprint-native.ts';
 import { isoTime, table } from './progress.ts';
+import { timeframeText, wrap } from './table.ts';
 import { notionalText, numberOpt } from './sizes.ts';
 
 export interface LiquidationsOpts extends HomeOpts {
@@ -258,7 +259,7 @@ export async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
     }
     cells.sort((a, b) => b[3] - a[3] || a[0] - b[0] || a[1] - b[1]);
     const shown = cells.slice(0, c.top);
-    console.log(`REALIZED liquidation heatmap of ${what}: ${heat.rows} buckets of ${opts.timeframe ?? '1h'} x ${heat.cols} price bins (${binText})`);
+    console.log(wrap(`REALIZED liquidation heatmap of ${what}: ${heat.rows} buckets of ${timeframeText(c.timeframeMs)} x ${heat.cols} price bins (${binText})`));
     console.log(`liquidations that happened (predicted levels from open interest: orderflow levels --heatmap)`);
     console.log(`${cells.length} non-empty cells; the ${shown.length} largest:`);
     console.log(SAMPLED_NOTE);

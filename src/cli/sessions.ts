@@ -62,8 +62,8 @@ export async function runSessions(opts: SessionsOpts): Promise<void> {
     console.log(read === 0 ? `no trades stored for ${what}${range}` : wrap(`${read} trades of ${what}${range}, none inside a session window (${sessionsText(sessions)})`));
     return;
   }
-  console.log(`sessions of ${what}: ${rows.length} session occurrences; volume in base units, notional in quote units`);
-  console.log(wrap(`windows: ${sessionsText(sessions)}`));
+  console.log(`sessions of ${what}: ${rows.length} session occurrences`);
+  console.log(wrap(`windows: ${sessionsText(sessions)}; volume in base units, notional in quote units`));
   console.log('');
   const num = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   const { price, size } = formatters(precisionOf(q.registry, q.pairs));

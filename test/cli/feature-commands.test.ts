@@ -172,7 +172,7 @@ describe('orderflow sessions', () => {
     const out = JSON.parse(await sessions('--symbol', 'BTC', '--venues', 'binance-spot', '--json')) as { sessions: Record<string, any>[] };
     assert.deepEqual(out.sessions.map((s) => s.session), ['Asia']);
     const text = await sessions('--symbol', 'BTCUSDT', '--venues', 'binance-spot', '--sessions', 'asia=00:00-08:00,europe=08:00-13:30,us=13:30-21:00');
-    assert.match(text, /sessions of binance-spot BTCUSDT: 1 session occurrences; .*\nwindows: asia=00:00-08:00,europe=08:00-13:30,us=13:30-21:00\n/);
+    assert.match(text, /sessions of binance-spot BTCUSDT: 1 session occurrences\nwindows: asia=00:00-08:00,europe=08:00-13:30,us=13:30-21:00; /);
     assert.match(text, /^2026-01-01 +asia\* +87648\.21 /m, "cut off: the sample ends at 00:12, inside the 00:00-08:00 window");
   });
 
@@ -208,6 +208,9 @@ describe('orderflow sessions in market time', () => {
         ['US', '2024-07-15', '2024-07-15T13:30', '2024-07-15T20:00'],
       ],
     );
+    // The data read runs from the first trade (01-15 15:00) to the last (07-15 14:00): sessions
+    // that open before the first or close after the last are cut off; the ones between are whole.
+    assert.deepEqual(out.sessions.map((r) => r.complete), [false, false, true, true, true, true, false, false]);
   });
 });
 
