@@ -25,7 +25,7 @@ import { existingHome, homeOption, parseTime, type HomeOpts } from './common.ts'
 import { confirmMarketQuery, marketQuery, type MarketQuery } from './market.ts';
 import { registryTick } from './footprint-native.ts';
 import { isoTime, table } from './progress.ts';
-import { timeframeText, wrap } from './table.ts';
+import { fitTable, formatters, precisionOf, timeframeText, wrap } from './table.ts';
 import { notionalText, numberOpt } from './sizes.ts';
 
 export interface LiquidationsOpts extends HomeOpts {
@@ -52,6 +52,8 @@ export interface LiquidationsOpts extends HomeOpts {
   timeframe?: string;
   /** Heatmap table: the N largest cells. Default 20. */
   top?: string;
+  /** Every table column (default: fit 120 columns). */
+  wide?: boolean;
   json?: boolean;
 }
 
@@ -246,7 +248,9 @@ export async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
     console.log(none);
     return;
   }
-  const px = priceFormat(bins);
+  // Prices on the instrument's tick where the registry knows it; else as the bins give them.
+  const precision = precisionOf(q.registry, q.pairs);
+  const px = precision.tick > 0 ? formatters(precision).price : priceFormat(bins);
   const binText = 'bps' in bins ? `${bins.bps} bps bins` : `bins of ${bins.binTicks} x tick ${bins.tick}`;
   if (heat) {
     const cells: [number, number, 'long' | 'short', number][] = [];
@@ -275,8 +279,10 @@ export async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
   const s = snapshot!;
   const nLong = s.clusters.filter((x) => x.side === 'long').length;
   console.log(
-    `liquidation clusters of ${what} at ${isoTime(s.ts)}: ${nLong} long, ${s.clusters.length - nLong} short (${binText}, half-life ${opts.halfLife ?? '4h'}; ` +
-      `hot bins >= ${notionalText(s.threshold_long)} long / ${notionalText(s.threshold_short)} short intensity; ${s.longs.length} long and ${s.shorts.length} short live bins)`,
+    wrap(
+      `liquidation clusters of ${what} at ${isoTime(s.ts)}: ${nLong} long, ${s.clusters.length - nLong} short (${binText}, half-life ${opts.halfLife ?? '4h'}; ` +
+        `hot bins >= ${notionalText(s.threshold_long)} long / ${notionalText(s.threshold_short)} short intensity; ${s.longs.length} long and ${s.shorts.length} short live bins)`,
+    ),
   );
   console.log(SAMPLED_NOTE);
   if (s.clusters.length === 0) {
@@ -285,12 +291,13 @@ export async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
   }
   console.log('');
   console.log(
-    table(
+    fitTable(
       ['liquidated', 'low', 'high', 'peak', 'notional', 'intensity', 'count', 'venues', 'first (UTC)', 'last (UTC)', 'revisited'],
       s.clusters.map((x) => [
         x.side, px(x.low), px(x.high), px(x.peak), notionalText(x.notional), notionalText(x.intensity), String(x.count), x.venues.join(','),
         isoTime(x.first_ts), isoTime(x.last_ts), x.revisited ? `yes ${isoTime(x.last_touch_ts)}` : 'no',
       ]),
+      { drop: ['first (UTC)', 'intensity', 'count', 'venues', 'peak'], wide: opts.wide },
     ),
   );
 }
@@ -314,6 +321,7 @@ export function registerLiquidations(program: Command): void {
       .option('--heatmap', 'the REALIZED heatmap: time x price of liquidated notional (liquidations that happened), instead of clusters; `levels --heatmap` is the predicted one')
       .option('--timeframe <tf>', 'heatmap: bucket length (default 1h)')
       .option('--top <n>', 'heatmap table: the n largest cells (default 20)')
+      .option('--wide', 'print every table column (default: fit 120 columns)')
       .option('--json', 'print the snapshot {"ts","clusters":[...],"longs","shorts",...} or the heatmap {"bucket_starts","bin_prices","long":[[...]],"short":[[...]]} for scripts'),
   )
     .addHelpText(

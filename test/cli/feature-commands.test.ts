@@ -246,7 +246,11 @@ describe('orderflow liquidations', () => {
     assert.match(text, /sampled[^]*lower bounds[^]*docs\/NORMALIZATION\.md/);
     assert.match(text, /no clusters/);
     const listed = await liquidations('--symbol', 'XRP-USD-230929', '--venues', 'okx', '--median-multiple', '0');
-    assert.match(listed, /^short +0\.55\d* +0\.55\d* +0\.55\d* +780\.\d\d .* 2 +okx +2023-03-30 10:47:27\.614 +2023-03-30 10:47:27\.614 +no$/m);
+    // Zone edges on the instrument's tick (0.00001), the table within 120 columns.
+    assert.match(listed, /^short +0\.55228 +0\.55228 +0\.55228 +780\.\d\d .* 2 +okx +2023-03-30 10:47:27\.614 +no$/m);
+    assert.ok(listed.split('\n').every((l) => l.length <= 120), listed);
+    const wide = await liquidations('--symbol', 'XRP-USD-230929', '--venues', 'okx', '--median-multiple', '0', '--wide');
+    assert.match(wide, /^short +0\.55228 +0\.55228 +0\.55228 +780\.\d\d .* 2 +okx +2023-03-30 10:47:27\.614 +2023-03-30 10:47:27\.614 +no$/m);
     const heat = JSON.parse(await liquidations('--symbol', 'XRP-USD-230929', '--venues', 'okx', '--heatmap', '--timeframe', '1h', '--json')) as Record<string, any>;
     assert.deepEqual(heat.bucket_starts, [Date.UTC(2023, 2, 30, 10)]);
     assert.equal(heat.bin_prices.length, 1);
