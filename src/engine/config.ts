@@ -34,7 +34,10 @@ const sessionRule = z
   })
   .strict();
 
-/** A session window in its market's time zone (docs/FEATURES.md "Sessions"). */
+/**
+ * A session window in its market's time zone (docs/FEATURES.md "Sessions"). Kept as written (the
+ * config re-validates itself, e.g. per walk-forward sweep); `sessionsOf` gives the Session values.
+ */
 const sessionWindowSchema = z
   .object({
     name: z.string().min(1),
@@ -45,14 +48,20 @@ const sessionWindowSchema = z
     timeZone: z.string().default('UTC'),
   })
   .strict()
-  .transform((w, ctx): Session => {
+  .superRefine((w, ctx) => {
     try {
-      return sessionWindow(w.name, w.start, w.end, w.timeZone, 'session');
+      sessionWindow(w.name, w.start, w.end, w.timeZone, 'session');
     } catch (e) {
       ctx.addIssue({ code: 'custom', message: (e as Error).message.replace(/^session: /, '') });
-      return z.NEVER;
     }
   });
+
+const hhmm = (min: number) => `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
+
+/** The config's session windows as Session values. */
+export function sessionsOf(c: BacktestConfig): Session[] {
+  return c.sessions.map((w) => sessionWindow(w.name, w.start, w.end, w.timeZone, 'sessions'));
+}
 
 export const configSchema = z
   .object({
@@ -73,7 +82,7 @@ export const configSchema = z
     sessions: z
       .array(sessionWindowSchema)
       .min(1)
-      .default(() => [...DEFAULT_SESSIONS]),
+      .default(() => DEFAULT_SESSIONS.map((s) => ({ name: s.name, start: hhmm(s.startMin), end: hhmm(s.endMin), timeZone: s.timeZone }))),
     execution: z
       .object({
         /** Where orders go; default the first venue of the run. */

@@ -26,7 +26,7 @@ import { SessionClock } from '../features/market-time.ts';
 import { DAY_MS, HOUR_MS, MINUTE_MS, type Session } from '../features/timeframe.ts';
 import type { CrossVenueWindow } from '../features/venues.ts';
 import { Broker } from './broker.ts';
-import type { BacktestConfig } from './config.ts';
+import { sessionsOf, type BacktestConfig } from './config.ts';
 import { PredictionJournal } from './journal.ts';
 import type { MarginInstrument } from './margin.ts';
 import { openIsolated } from './margin.ts';
@@ -154,7 +154,7 @@ export class Engine {
     this.dayStartEquity = c.risk.initialEquity;
     const cap = c.risk.maxLeverage[market.execVenue as 'binance' | 'okx' | 'bybit'];
     if (cap !== undefined && c.risk.leverage > cap) throw new RangeError(`risk.leverage ${c.risk.leverage}x is above the ${market.execVenue} cap ${cap}x (risk.maxLeverage.${market.execVenue})`);
-    this.sessions = new SessionClock(market.sessions ?? c.sessions);
+    this.sessions = new SessionClock(market.sessions ?? sessionsOf(c));
     this.broker = new Broker(
       {
         venue: market.execVenue,

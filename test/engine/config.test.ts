@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { UsageError } from '../../src/core/errors.ts';
-import { loadConfig } from '../../src/engine/config.ts';
+import { defaultConfig, loadConfig, parseConfig, sessionsOf } from '../../src/engine/config.ts';
+import { DEFAULT_SESSIONS } from '../../src/features/timeframe.ts';
 import { tempDir } from '../helpers/store.ts';
 
 /**
@@ -69,10 +70,13 @@ describe('config: sessions', () => {
     const file = join(dir, 'sessions.yaml');
     writeFileSync(file, 'sessions:\n  - { name: NY, start: "09:30", end: "16:00", timeZone: America/New_York }\n  - { name: Night, start: "22:00", end: "06:00" }\n');
     const c = loadConfig(file);
-    assert.deepEqual(c.sessions, [
+    assert.deepEqual(sessionsOf(c), [
       { name: 'NY', timeZone: 'America/New_York', startMin: 570, endMin: 960 },
       { name: 'Night', timeZone: 'UTC', startMin: 1320, endMin: 360 },
     ]);
+    assert.deepEqual(sessionsOf(defaultConfig()), DEFAULT_SESSIONS);
+    // A parsed config parses again to itself (walk-forward sweeps re-validate it).
+    assert.deepEqual(parseConfig(c), c);
   });
 
   it('an unknown zone or an empty window is an error naming the file, line and key', () => {
