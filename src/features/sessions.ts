@@ -10,7 +10,7 @@
  */
 import type { LiquidationColumns, TradeColumns } from '../core/columns.ts';
 import { type Emit, type TradeOperator } from './operator.ts';
-import { PrintMerger, rankBin, nearestRank, SizeClassifier, logBinsOf, type LogBins, type SizeThresholdOptions } from './sizes.ts';
+import { mergePrints, PrintMerger, rankBin, nearestRank, SizeClassifier, logBinsOf, type LogBins, type SizeThresholdOptions } from './sizes.ts';
 import { SessionCalendar, type Occurrence } from './market-time.ts';
 import { DEFAULT_SESSIONS, type Session } from './timeframe.ts';
 
@@ -282,23 +282,12 @@ function params(o: SessionStatsOptions): Params {
  * local date, so a print costs a few comparisons per session.
  */
 export class SessionStatsOperator implements TradeOperator {
-  private readonly p: Params;
-  private readonly c: SizeClassifier;
-  private readonly cal: SessionCalendar;
-  private readonly accs: SessionAcc[];
   private readonly m: PrintMerger;
-  /** Earliest end of an open (non-empty) accumulator: below it no occurrence can close. */
-  private nextEnd = Infinity;
+  private readonly core: SessionCore;
 
-  constructor(
-    opts: SessionStatsOptions,
-    private readonly emit: Emit<SessionStats>,
-  ) {
-    this.p = params(opts);
-    this.c = new SizeClassifier(opts.sizes);
-    this.cal = new SessionCalendar(this.p.sessions);
-    this.accs = this.p.sessions.map(() => new SessionAcc(this.p.bins, this.p.subMs));
-    this.m = new PrintMerger(() => this.onPrint());
+  constructor(opts: SessionStatsOptions, emit: Emit<SessionStats>) {
+    this.core = new SessionCore(params(opts), new SizeClassifier(opts.sizes), emit);
+    const m = (this.m = new PrintMerger(() => this.core.print(m.ts, m.side, m.qty, m.notional, m.fills, m.first, m.last, m.high, m.low, m.nextTs)));
   }
 
   push(t: TradeColumns, from = 0, to = t.length): void {
@@ -307,26 +296,48 @@ export class SessionStatsOperator implements TradeOperator {
 
   flush(): void {
     this.m.flush();
-    this.c.reset();
-    for (const a of this.accs) a.occ = { session: 0, day: 0, start: NaN, end: -Infinity };
+    this.core.reset();
+  }
+}
+
+/** What the operator and the batch path share: per-session boundaries and accumulators. */
+class SessionCore {
+  private readonly cal: SessionCalendar;
+  private readonly accs: SessionAcc[];
+  /** Per session: its current occurrence's window, cached as numbers for the per-print test. */
+  private readonly starts: Float64Array;
+  private readonly ends: Float64Array;
+  /** Earliest end of an open (non-empty) accumulator: below it no occurrence can close. */
+  private nextEnd = Infinity;
+
+  constructor(
+    private readonly p: Params,
+    private readonly c: SizeClassifier,
+    private readonly emit: Emit<SessionStats>,
+  ) {
+    this.cal = new SessionCalendar(p.sessions);
+    this.accs = p.sessions.map(() => new SessionAcc(p.bins, p.subMs));
+    this.starts = new Float64Array(p.sessions.length).fill(NaN);
+    this.ends = new Float64Array(p.sessions.length).fill(-Infinity);
   }
 
-  private onPrint(): void {
-    const m = this.m;
-    const ts = m.ts;
-    const accs = this.accs;
-    let b = -1;
-    for (let i = 0; i < accs.length; i++) {
-      const acc = accs[i];
-      if (ts >= acc.occ.end) acc.occ = this.cal.holdingOrNext(i, ts);
-      if (ts < acc.occ.start) continue;
-      if (b < 0) b = this.c.classify(m.notional, ts);
-      acc.add(ts, m.side, m.qty, m.notional, m.fills, m.first, m.last, m.high, m.low, b);
-      if (acc.occ.end < this.nextEnd) this.nextEnd = acc.occ.end;
-    }
+  /** One print; `nextTs` = the next print's ts (Infinity at the end): occurrences ending by then are emitted. */
+  print(ts: number, side: number, qty: number, notional: number, fills: number, first: number, last: number, high: number, low: number, nextTs: number): void {
     // The size classifier learns from every print, in a session or not.
-    if (b < 0) this.c.classify(m.notional, ts);
-    if (m.nextTs >= this.nextEnd) this.closeUpTo(m.nextTs);
+    const b = this.c.classify(notional, ts);
+    const { starts, ends, accs } = this;
+    for (let i = 0; i < accs.length; i++) {
+      if (ts >= ends[i]) {
+        const o = this.cal.holdingOrNext(i, ts);
+        accs[i].occ = o;
+        starts[i] = o.start;
+        ends[i] = o.end;
+      }
+      if (ts < starts[i]) continue;
+      accs[i].add(ts, side, qty, notional, fills, first, last, high, low, b);
+      if (ends[i] < this.nextEnd) this.nextEnd = ends[i];
+    }
+    if (nextTs >= this.nextEnd) this.closeUpTo(nextTs);
   }
 
   /** Emit every non-empty occurrence that ends at or before `t`, by end then start. */
@@ -337,14 +348,23 @@ export class SessionStatsOperator implements TradeOperator {
     this.nextEnd = Infinity;
     for (const a of this.accs) if (!a.empty && a.occ.end < this.nextEnd) this.nextEnd = a.occ.end;
   }
+
+  reset(): void {
+    this.c.reset();
+    this.starts.fill(NaN);
+    this.ends.fill(-Infinity);
+    this.nextEnd = Infinity;
+  }
 }
 
-/** Batch session statistics over whole columns: the operator over one chunk (the same output in any chunking). */
+/** Batch session statistics over whole columns: the same output as SessionStatsOperator in any chunking. */
 export function sessionStatsBatch(t: TradeColumns, opts: SessionStatsOptions): SessionStats[] {
   const out: SessionStats[] = [];
-  const op = new SessionStatsOperator(opts, (s) => out.push(s));
-  op.push(t);
-  op.flush();
+  const core = new SessionCore(params(opts), new SizeClassifier(opts.sizes), (s) => out.push(s));
+  const pr = mergePrints(t);
+  for (let i = 0; i < pr.length; i++) {
+    core.print(pr.ts[i], pr.side[i], pr.qty[i], pr.notional[i], pr.fills[i], pr.first[i], pr.last[i], pr.high[i], pr.low[i], i + 1 < pr.length ? pr.ts[i + 1] : Infinity);
+  }
   return out;
 }
 
