@@ -153,7 +153,7 @@ Examples:
       mkdirSync(out, { recursive: true });
       const written = await writeOutputs(out, outputs);
       printSummary(what, trades, outputs, liquidation, predicted, check, books);
-      if (footprintNote) console.log(`\n${footprintNote}`);
+      if (footprintNote) console.log(`\n${wrap(footprintNote)}`);
       if (liquidation) console.log(`\n${SAMPLED_NOTE}`);
       console.log(`\n${wrap(`outputs in ${out}: ${written.join(', ')}`)}`);
     });

@@ -1,6 +1,7 @@
 /** How the analytics commands print: src/cli/table.ts, and every command's default output on the bundled samples. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -59,11 +60,18 @@ describe('table formatting', () => {
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/orderflow');
 
+const home = join(tempDir(), 'home');
+const run = (args: string[]) => spawnSync(BIN, [...args, '--home', home], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+let demo = false;
+/** The bundled samples imported once into `home`. */
+function withDemo(): void {
+  if (!demo) assert.equal(run(['demo']).status, 0);
+  demo = true;
+}
+
 describe('every analytics command fits 120 columns on the bundled samples', () => {
   it('default output lines are at most 120 characters; --wide shows what was left out', () => {
-    const home = join(tempDir(), 'home');
-    const run = (args: string[]) => spawnSync(BIN, [...args, '--home', home], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-    assert.equal(run(['demo']).status, 0);
+    withDemo();
     const commands = [
       ['cvd', '--symbol', 'BTC'],
       ['cvd', '--symbol', 'BTCUSDT', '--venues', 'binance-spot', '--timeframe', '1m', '--per-venue'],
@@ -83,6 +91,7 @@ describe('every analytics command fits 120 columns on the bundled samples', () =
       ['divergence', '--symbol', 'BTC'],
       ['venues', '--symbol', 'BTC'],
       ['analyze', '--symbol', 'BTC', '--out', join(tempDir(), 'analysis')],
+      ['analyze', '--symbol', 'BTCUSDT', '--venues', 'binance-spot', '--out', join(tempDir(), 'analysis')],
     ];
     for (const c of commands) {
       const r = run(c);
@@ -94,5 +103,26 @@ describe('every analytics command fits 120 columns on the bundled samples', () =
     const wide = run(['sizes', '--symbol', 'BTCUSDT', '--venues', 'binance-spot', '--timeframe', '1m', '--wide']).stdout;
     assert.match(wide, /medium>= +large>= +whale>= +adaptive/);
     assert.doesNotMatch(wide, /--wide shows all/);
+  });
+});
+
+describe('"complete" in every bar-based JSON output', () => {
+  it('sizes, footprint, venues and analyze mark the bars the data cut off', () => {
+    withDemo();
+    // The spot sample runs 00:00:00.039 to 00:12:19.347 on 2026-01-01.
+    const spot = ['--symbol', 'BTCUSDT', '--venues', 'binance-spot'];
+    const json = (args: string[]) => JSON.parse(run(args).stdout) as Record<string, { complete: boolean }[]>;
+    const flags = (rows: { complete: boolean }[]) => rows.map((r) => r.complete);
+    assert.deepEqual(flags(json(['sizes', ...spot, '--timeframe', '5m', '--json']).bars), [false, true, false]);
+    assert.deepEqual(flags(json(['sizes', ...spot, '--timeframe', '5m', '--from', '2026-01-01T00:00Z', '--to', '2026-01-01T00:15Z', '--json']).bars), [true, true, true]);
+    assert.deepEqual(flags(json(['footprint', ...spot, '--tick', '0.01', '--timeframe', '5m', '--json']).candles), [false, true, false]);
+    assert.deepEqual(flags(json(['venues', ...spot, '--timeframe', '5m', '--json']).windows), [false, true, false]);
+    const out = join(tempDir(), 'analysis');
+    assert.equal(run(['analyze', ...spot, '--out', out]).status, 0);
+    const file = (name: string) => JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8')) as { complete: boolean }[];
+    assert.deepEqual(flags(file('cvd_15m')), [false]);
+    assert.deepEqual(flags(file('sizes_1h')), [false]);
+    assert.deepEqual(flags(file('venues_5m')), [false, true, false]);
+    assert.deepEqual(flags(file('sessions')), [false]);
   });
 });
