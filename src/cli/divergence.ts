@@ -23,7 +23,7 @@ interface DivergenceOpts extends HomeOpts {
   json?: boolean;
 }
 
-const TF_TEXT = DEFAULT_DIVERGENCE_TIMEFRAMES.map((ms) => (ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 60_000}m`)).join(',');
+const TF_TEXT = DEFAULT_DIVERGENCE_TIMEFRAMES.map(timeframeText).join(',');
 
 export function registerDivergence(program: Command): void {
   homeOption(
