@@ -13,7 +13,8 @@ import { confirmMarketQuery } from '../query/market.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { isoTime, qtyText, SAMPLED_NOTE, table } from './format.ts';
 import { DEFAULT_BPS, marketQuery, numberOpt, parseTime } from './options.ts';
-import { clusterOptions, parseClusterOpts, type ClusterOpts } from './cluster-options.ts';
+import { clusterOptions, type ClusterOpts, parseClusterOpts } from './cluster-options.ts';
+import { formatters, precisionOf, wrap } from './table.ts';
 
 interface AbsorptionOpts extends HomeOpts, ClusterOpts {
   symbol: string;
@@ -85,11 +86,12 @@ Examples:
         return;
       }
       const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
-      console.log(`absorption on ${what}: ${zones.length} zones from the clusters at ${isoTime(zonesAt)}, ${events.length} events\n`);
+      console.log(`${wrap(`absorption on ${what}: ${zones.length} zones from the clusters at ${isoTime(zonesAt)}, ${events.length} events`)}\n`);
       if (events.length > 0) {
+        const { price } = formatters(precisionOf(q.registry, q.pairs));
         console.log(table(
           ['known at (UTC)', 'kind', 'direction', 'zone', 'attack', 'typical', 'liq before', 'liq during', 'progress bps'],
-          events.map((e) => [isoTime(e.ts), e.kind, e.direction, `${e.zone.low}-${e.zone.high}`, qtyText(e.attack_volume), qtyText(e.typical_volume), qtyText(e.liquidations_before), qtyText(e.liquidations_during), e.progress_bps.toFixed(1)]),
+          events.map((e) => [isoTime(e.ts), e.kind, e.direction, `${price(e.zone.low)}-${price(e.zone.high)}`, qtyText(e.attack_volume), qtyText(e.typical_volume), qtyText(e.liquidations_before), qtyText(e.liquidations_during), e.progress_bps.toFixed(1)]),
         ));
       }
       console.log(`\n${SAMPLED_NOTE}`);

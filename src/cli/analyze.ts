@@ -19,7 +19,9 @@ import type { LiquidationSnapshot } from '../features/liquidations.ts';
 import type { PredictedLiquidationSnapshot } from '../features/predicted-liquidations.ts';
 import type { SessionStats } from '../features/sessions.ts';
 import type { SizeBar } from '../features/sizes.ts';
-import { MINUTE_MS, parseTimeframe } from '../features/timeframe.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS, parseTimeframe } from '../features/timeframe.ts';
+import { dataSpan, markComplete, TradeSpan, type DataSpan } from '../features/complete.ts';
+import { wrap } from './table.ts';
 import type { CrossVenueWindow } from '../features/venues.ts';
 import { readBook } from '../store/book-reader.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
@@ -101,6 +103,7 @@ Examples:
       let predicted: PredictedLiquidationSnapshot | undefined;
       let check: PredictedCheck | undefined;
       let books: BookSummary[] = [];
+      const span = new TradeSpan();
       try {
         await confirmMarketQuery(store, q);
         const stored = await storedMarkets(store, q.pairs);
@@ -121,6 +124,7 @@ Examples:
         const counted = (async function* () {
           for await (const chunk of streamTrades(store, q)) {
             trades += chunk.length;
+            span.push(chunk);
             yield chunk;
           }
         })();
@@ -138,6 +142,7 @@ Examples:
         }
         books = await bookPass(store, q, stored, push);
         if (outputs.footprint) outputs.footprint = (outputs.footprint as FootprintCandle[]).map(footprintJson);
+        markBars(outputs, fpTf, dataSpan(q, span));
       } finally {
         store.close();
       }
@@ -150,10 +155,27 @@ Examples:
       mkdirSync(out, { recursive: true });
       const written = await writeOutputs(out, outputs);
       printSummary(what, trades, outputs, liquidation, predicted, check, books);
-      if (footprintNote) console.log(`\n${footprintNote}`);
+      if (footprintNote) console.log(`\n${wrap(footprintNote)}`);
       if (liquidation) console.log(`\n${SAMPLED_NOTE}`);
-      console.log(`\noutputs in ${out}: ${written.join(', ')}`);
+      console.log(`\n${wrap(`outputs in ${out}: ${written.join(', ')}`)}`);
     });
+}
+
+/** Each bar-like output with `complete` (false for a bar the data cut off; src/features/complete.ts). */
+function markBars(outputs: Record<string, unknown[]>, footprintMs: number, span: DataSpan): void {
+  type Row = Record<string, number>;
+  const periods: Record<string, (r: Row) => readonly [number, number]> = {
+    cvd_15m: (r) => [r.open_time_ms, r.open_time_ms + 15 * MINUTE_MS],
+    cvd_1h: (r) => [r.open_time_ms, r.open_time_ms + HOUR_MS],
+    cvd_1d: (r) => [r.open_time_ms, r.open_time_ms + DAY_MS],
+    sizes_1h: (r) => [r.open_time_ms, r.open_time_ms + HOUR_MS],
+    footprint: (r) => [r.open_time_ms, r.open_time_ms + footprintMs],
+    sessions: (r) => [r.start_ms, r.end_ms],
+    venues_5m: (r) => [r.window_start, r.ts],
+  };
+  for (const [name, period] of Object.entries(periods)) {
+    if (outputs[name]) outputs[name] = markComplete(outputs[name] as Row[], period, span);
+  }
 }
 
 interface BookSummary {

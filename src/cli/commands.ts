@@ -74,7 +74,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'sessions',
     args: '',
-    description: 'per trading session (UTC date x session): OHLC, volume and notional by aggressor, print-size percentiles, price impact',
+    description: 'per trading-session occurrence (market date x session, in market time): OHLC, volume and notional by aggressor, print-size percentiles, price impact',
     load: async () => (await import('./sessions.ts')).registerSessions,
   },
   {
@@ -98,7 +98,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'levels',
     args: '',
-    description: 'predicted liquidation levels: where positions opened as open interest grew would be liquidated',
+    description: 'predicted liquidation levels (where positions opened as open interest grew would be liquidated, and how far from the last price), or their heatmap',
     load: async () => (await import('./levels.ts')).registerLevels,
   },
   {

@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { PERP_VENUES, type Venue } from '../core/events.ts';
-import { CVD_RESETS, CvdOperator, type CvdBar, type CvdReset } from '../features/cvd.ts';
+import { dataSpan, markComplete, TradeSpan } from '../features/complete.ts';
+import { CVD_RESETS, type CvdBar, CvdOperator, type CvdReset } from '../features/cvd.ts';
 import { DEFAULT_SESSIONS, parseSessions, parseTimeframe, sessionsText } from '../features/timeframe.ts';
 import { Store } from '../store/store.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 import { confirmMarketQuery } from '../query/market.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
-import { isoTime, qtyText, table } from './format.ts';
 import { marketQuery } from './options.ts';
+import { barTime, fitTable, formatters, INCOMPLETE_MARK, INCOMPLETE_NOTE, precisionOf, timeframeText } from './table.ts';
 
 interface CvdOpts extends HomeOpts {
   symbol: string;
@@ -20,6 +21,7 @@ interface CvdOpts extends HomeOpts {
   to?: string;
   json?: boolean;
   perVenue?: boolean;
+  wide?: boolean;
 }
 
 export function registerCvd(program: Command): void {
@@ -31,19 +33,22 @@ export function registerCvd(program: Command): void {
       .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')}; add binance-spot by name)`)
       .option('--timeframe <tf>', 'bar length: 1m, 15m, 1h, 4h, 1d... (bars open at UTC multiples)', '1m')
       .option('--reset <mode>', `restart cvd each: ${CVD_RESETS.join(' | ')}`, 'none')
-      .option('--sessions <list>', 'sessions for --reset session, UTC', sessionsText(DEFAULT_SESSIONS))
+      .option('--sessions <list>', 'sessions for --reset session: NAME=HH:MM-HH:MM[@IANA zone, default UTC],...', sessionsText(DEFAULT_SESSIONS))
       .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
       .option('--per-venue', 'also one series per venue ("venues" in JSON)')
-      .option('--json', 'print {"bars":[{"open_time_ms","buy_volume","sell_volume","delta","cvd"}]} for scripts'),
+      .option('--wide', 'print every table column (default: fit 120 columns)')
+      .option('--json', 'print {"bars":[{"open_time_ms","buy_volume","sell_volume","delta","cvd","complete"}]} for scripts'),
   )
     .addHelpText(
       'after',
       `
-Only bars with trades are printed; cvd is the running sum of delta from the first bar printed,
-restarted at each UTC day (--reset day) or session (--reset session; a time between sessions
-belongs to the session that ended last, so 21:00-24:00 UTC is US by default). The bar's open
-time decides its day or session. Definitions: docs/FEATURES.md.
+Only bars with trades are printed; a bar the data cut off (the first without --from, the last
+without --to, or any not wholly inside them) is marked * ("complete": false in JSON). Volumes are
+rounded to the instrument's lot. cvd is the running sum of delta from the first bar printed,
+restarted at each UTC day (--reset day) or each time a session opens (--reset session; the
+sessions are market-time windows, e.g. US 09:30-16:00 America/New_York, daylight saving applied).
+The bar's open time decides its day or session. Definitions: docs/FEATURES.md.
 
 Examples:
   $ orderflow cvd --symbol ETHUSDT --venues binance --timeframe 1m --json
@@ -59,7 +64,8 @@ Examples:
       const q = marketQuery(opts);
       const all: CvdBar[] = [];
       const perVenue = new Map<Venue, CvdBar[]>();
-      const ops = [new CvdOperator({ timeframeMs, reset, sessions }, (b) => all.push(b))];
+      const span = new TradeSpan();
+      const ops = [span, new CvdOperator({ timeframeMs, reset, sessions }, (b) => all.push(b))];
       if (opts.perVenue) {
         for (const venue of q.venues) {
           const bars: CvdBar[] = [];
@@ -75,9 +81,12 @@ Examples:
       } finally {
         store.close();
       }
-      const venuesWithBars = [...perVenue].filter(([, bars]) => bars.length > 0);
+      const covered = dataSpan(q, span);
+      const mark = (bars: CvdBar[]) => markComplete(bars, (b) => [b.open_time_ms, b.open_time_ms + timeframeMs], covered);
+      const venuesWithBars = [...perVenue].filter(([, bars]) => bars.length > 0).map(([v, bars]) => [v, mark(bars)] as const);
+      const marked = mark(all);
       if (opts.json) {
-        console.log(JSON.stringify(opts.perVenue ? { bars: all, venues: Object.fromEntries(venuesWithBars) } : { bars: all }));
+        console.log(JSON.stringify(opts.perVenue ? { bars: marked, venues: Object.fromEntries(venuesWithBars) } : { bars: marked }));
         return;
       }
       const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
@@ -85,11 +94,19 @@ Examples:
         console.log(`no trades stored for ${what}${q.fromMs !== undefined || q.toMs !== undefined ? ' in that time range' : ''}`);
         return;
       }
-      const print = (title: string, bars: CvdBar[]) => {
-        console.log(`${title}: ${bars.length} bars of ${opts.timeframe}, reset ${reset}\n`);
-        console.log(table(['open (UTC)', 'buy', 'sell', 'delta', 'cvd'], bars.map((b) => [isoTime(b.open_time_ms), qtyText(b.buy_volume), qtyText(b.sell_volume), qtyText(b.delta), qtyText(b.cvd)])));
+      const { size } = formatters(precisionOf(q.registry, q.pairs));
+      const print = (title: string, bars: readonly (CvdBar & { complete: boolean })[]) => {
+        console.log(`${title}: ${bars.length} bars of ${timeframeText(timeframeMs)}, reset ${reset}\n`);
+        console.log(
+          fitTable(
+            ['open (UTC)', 'buy', 'sell', 'delta', 'cvd'],
+            bars.map((b) => [barTime(b.open_time_ms, timeframeMs) + (b.complete ? '' : INCOMPLETE_MARK), size(b.buy_volume), size(b.sell_volume), size(b.delta), size(b.cvd)]),
+            { drop: [], wide: opts.wide },
+          ),
+        );
+        if (bars.some((b) => !b.complete)) console.log(INCOMPLETE_NOTE);
       };
-      print(`cvd of ${what}`, all);
+      print(`cvd of ${what}`, marked);
       for (const [venue, bars] of venuesWithBars) {
         console.log('');
         print(`cvd of ${venue} ${q.pairs.find((p) => p[0] === venue)?.[1]}`, bars);

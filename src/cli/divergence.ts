@@ -6,6 +6,7 @@ import { feedStoredTrades } from '../query/feed.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { isoTime, qtyText, table } from './format.ts';
 import { marketQuery, numberOpt } from './options.ts';
+import { timeframeText } from './table.ts';
 
 interface DivergenceOpts extends HomeOpts {
   symbol: string;
@@ -21,7 +22,7 @@ interface DivergenceOpts extends HomeOpts {
   json?: boolean;
 }
 
-const TF_TEXT = DEFAULT_DIVERGENCE_TIMEFRAMES.map((ms) => (ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 60_000}m`)).join(',');
+const TF_TEXT = DEFAULT_DIVERGENCE_TIMEFRAMES.map(timeframeText).join(',');
 
 export function registerDivergence(program: Command): void {
   homeOption(
@@ -76,7 +77,7 @@ Examples:
       if (events.length === 0) return;
       console.log(table(
         ['known at (UTC)', 'tf', 'direction', 'cvd z', 'price z', 'window delta', 'return bps', 'one-sided'],
-        events.map((e) => [isoTime(e.ts), `${e.timeframe_ms / 60_000}m`, e.direction, e.cvd_z.toFixed(2), e.price_z.toFixed(2), qtyText(e.window_delta), e.window_return_bps.toFixed(1), e.one_sided_share.toFixed(2)]),
+        events.map((e) => [isoTime(e.ts), timeframeText(e.timeframe_ms), e.direction, e.cvd_z.toFixed(2), e.price_z.toFixed(2), qtyText(e.window_delta), e.window_return_bps.toFixed(1), e.one_sided_share.toFixed(2)]),
       ));
     });
 }

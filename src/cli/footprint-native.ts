@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../core/errors.ts';
 import type { Venue } from '../core/events.ts';
-import { FootprintOperator, LEVEL_FIELDS, decimalsOf, footprintJson, type FootprintCandle } from '../features/footprint.ts';
+import { decimalsOf, type FootprintCandle, footprintJson, FootprintOperator, LEVEL_FIELDS } from '../features/footprint.ts';
 import { footprintLadder, footprintStacks } from '../features/footprint-ladder.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
 import { ladderLines, stackText } from '../report/footprint-ladder.ts';
@@ -12,8 +12,9 @@ import { streamTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
 import { confirmMarketQuery, registryLot, registryTick, storedMarkets } from '../query/market.ts';
 import { existingHome } from './common.ts';
-import { isoTime, qtyText, table } from './format.ts';
 import { marketQuery } from './options.ts';
+import { dataSpan, markComplete, TradeSpan } from '../features/complete.ts';
+import { barTime, fitTable, formatters, INCOMPLETE_MARK, INCOMPLETE_NOTE, precisionOf, timeframeText } from './table.ts';
 
 export interface NativeFootprintOpts {
   home?: string;
@@ -28,6 +29,8 @@ export interface NativeFootprintOpts {
   from?: string;
   to?: string;
   json?: boolean;
+  /** Every table column (default: fit 120 columns). */
+  wide?: boolean;
   imbalanceRatio: number;
   imbalanceVolume: number;
   stackedRange: number;
@@ -65,6 +68,7 @@ export async function runNativeFootprint(opts: NativeFootprintOpts): Promise<voi
   const timeframeMs = parseTimeframe(opts.timeframe);
   const q = marketQuery(opts);
   const candles: FootprintCandle[] = [];
+  const span = new TradeSpan();
   const store = await Store.open(existingHome(opts), { readOnly: true });
   let stored: [Venue, string][];
   let tick: number | undefined = opts.tick;
@@ -90,15 +94,19 @@ export async function runNativeFootprint(opts: NativeFootprintOpts): Promise<voi
         },
         (c) => candles.push(c),
       );
-      for await (const chunk of streamTrades(store, { ...q, venues: q.venues.filter((v) => stored.some((s) => s[0] === v)) })) op.push(chunk);
+      for await (const chunk of streamTrades(store, { ...q, venues: q.venues.filter((v) => stored.some((s) => s[0] === v)) })) {
+        span.push(chunk);
+        op.push(chunk);
+      }
       op.flush();
     }
   } finally {
     store.close();
   }
+  const marked = markComplete(candles, (c) => [c.open_time_ms, c.open_time_ms + timeframeMs], dataSpan(q, span));
   if (opts.json) {
-    if (opts.ladder) console.log(JSON.stringify({ candles: candles.map((c) => footprintLadder(c, lot)) }));
-    else console.log(JSON.stringify({ level_fields: LEVEL_FIELDS, candles: candles.map(footprintJson) }));
+    if (opts.ladder) console.log(JSON.stringify({ candles: marked.map((c) => ({ ...footprintLadder(c, lot), complete: c.complete })) }));
+    else console.log(JSON.stringify({ level_fields: LEVEL_FIELDS, candles: marked.map((c) => ({ ...footprintJson(c), complete: c.complete })) }));
     return;
   }
   const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
@@ -108,18 +116,24 @@ export async function runNativeFootprint(opts: NativeFootprintOpts): Promise<voi
   }
   const dec = decimalsOf(candles[0].tick);
   const px = (x: number) => x.toFixed(dec);
-  console.log(`footprint of ${stored.map(([v, s]) => `${v} ${s}`).join(', ')}: ${candles.length} candles of ${opts.timeframe}, level ${candles[0].level_size} (${opts.levelTicks} x tick ${candles[0].tick})\n`);
+  const { size } = formatters(precisionOf(q.registry, stored));
+  console.log(`footprint of ${stored.map(([v, s]) => `${v} ${s}`).join(', ')}: ${candles.length} candles of ${timeframeText(timeframeMs)}, level ${candles[0].level_size} (${opts.levelTicks} x tick ${candles[0].tick})\n`);
   if (opts.ladder) {
     console.log(`bid x ask per level (${lot === undefined ? 'sizes as summed' : `sizes to the lot ${lot}`}); * = imbalanced: ask >= ${opts.imbalanceRatio}x the bid one level down, bid >= ${opts.imbalanceRatio}x the ask one level up; | = value area (${opts.valueArea * 100}%)\n`);
-    for (const c of candles) console.log(`${ladderLines(footprintLadder(c, lot), opts.timeframe).join('\n')}\n`);
+    for (const c of marked) console.log(`${ladderLines(footprintLadder(c, lot), opts.timeframe).join('\n')}\n`);
+    const cut = marked.filter((c) => !c.complete);
+    if (cut.length > 0) console.log(`${INCOMPLETE_MARK} incomplete (the data read does not cover the whole candle): ${cut.map((c) => barTime(c.open_time_ms, timeframeMs)).join(', ')}`);
     return;
-  }  console.log(
-    table(
+  }
+  console.log(
+    fitTable(
       ['open (UTC)', 'open', 'high', 'low', 'close', 'volume', 'delta', 'min delta', 'max delta', 'trades', 'POC', 'VAL', 'VAH', 'stacked imbalances'],
-      candles.map((c) => [
-        isoTime(c.open_time_ms), px(c.open), px(c.high), px(c.low), px(c.close), qtyText(c.volume), qtyText(c.delta), qtyText(c.min_delta), qtyText(c.max_delta),
+      marked.map((c) => [
+        barTime(c.open_time_ms, timeframeMs) + (c.complete ? '' : INCOMPLETE_MARK), px(c.open), px(c.high), px(c.low), px(c.close), size(c.volume), size(c.delta), size(c.min_delta), size(c.max_delta),
         String(c.trades), px(c.poc), px(c.val), px(c.vah), footprintStacks(c).map((st) => stackText(st, dec)).join('; ') || '-',
       ]),
+      { drop: ['min delta', 'max delta', 'trades', 'stacked imbalances', 'open', 'close'], wide: opts.wide },
     ),
   );
+  if (marked.some((c) => !c.complete)) console.log(INCOMPLETE_NOTE);
 }

@@ -19,6 +19,7 @@ interface FootprintCliOpts extends HomeOpts {
   from?: string;
   to?: string;
   json?: boolean;
+  wide?: boolean;
   imbalanceRatio: string;
   imbalanceVolume?: string;
   imbalanceNotional?: string;
@@ -57,7 +58,8 @@ export function registerFootprint(program: Command): void {
       .option('--ladder', 'print each candle as a ladder: bid x ask per level, imbalances, POC, value area, stacks as price ranges (native mode)')
       .option('--stacked-range <n>', 'consecutive imbalanced levels that make a stack', '3')
       .option('--value-area <share>', 'value area share of volume (native mode)', '0.7')
-      .option('--json', 'print JSON (native mode)')
+      .option('--wide', 'print every table column (default: fit 120 columns)')
+      .option('--json', 'print JSON (native mode; a candle the data cut off has "complete": false)')
       .option('--compat <mode>', "reproduce another tool's footprint exactly: freqtrade")
       .option('--input <file>', "freqtrade mode: freqtrade's trades file (<pair>-trades.feather, .json[.gz] or .parquet from download-data --dl-trades, or its trades CSV), or a CSV with header timestamp_ms,price,amount,side")
       .option('--scale <size>', 'freqtrade mode: level size in price units', '0.5')
@@ -109,7 +111,7 @@ Examples:
       await runNativeFootprint({
         home: opts.home, symbol: opts.symbol, venues: opts.venues, timeframe: opts.timeframe,
         levelTicks: number(opts.levelTicks, '--level-ticks'), tick: opts.tick === undefined ? undefined : number(opts.tick, '--tick'),
-        from: opts.from, to: opts.to, json: opts.json, imbalanceRatio, imbalanceVolume, stackedRange,
+        from: opts.from, to: opts.to, json: opts.json, wide: opts.wide, imbalanceRatio, imbalanceVolume, stackedRange,
         valueArea: number(opts.valueArea, '--value-area'),
         imbalanceNotional: opts.imbalanceNotional === undefined ? undefined : number(opts.imbalanceNotional, '--imbalance-notional'),
         emptyOpposite: opts.emptyOpposite === 'skip' ? undefined : number(opts.emptyOpposite, '--empty-opposite'),

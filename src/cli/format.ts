@@ -48,4 +48,4 @@ export function notionalText(x: number): string {
 }
 
 /** Printed under every table built from stored liquidations. */
-export const SAMPLED_NOTE = 'note: liquidation feeds are sampled (Binance and OKX push at most one per instrument per second): counts and notionals are lower bounds; see docs/NORMALIZATION.md';
+export const SAMPLED_NOTE = 'note: liquidation feeds are sampled (Binance and OKX push at most one per instrument per second):\ncounts and notionals are lower bounds; see docs/NORMALIZATION.md';

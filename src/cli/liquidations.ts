@@ -20,9 +20,10 @@ import { Store } from '../store/store.ts';
 import { snapshotAt } from '../query/liquidation-snapshot.ts';
 import { confirmMarketQuery, registryTick } from '../query/market.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
-import { clusterOptions, givenClusterFlags, parseClusterOpts, type ClusterOpts, type ClusterSettings } from './cluster-options.ts';
+import { clusterOptions, type ClusterOpts, type ClusterSettings, givenClusterFlags, parseClusterOpts } from './cluster-options.ts';
 import { isoTime, notionalText, SAMPLED_NOTE, table } from './format.ts';
 import { DEFAULT_BPS, marketQuery, numberOpt, parseTime } from './options.ts';
+import { fitTable, formatters, precisionOf, timeframeText, wrap } from './table.ts';
 
 export interface LiquidationsOpts extends HomeOpts, ClusterOpts {
   symbol: string;
@@ -42,6 +43,8 @@ export interface LiquidationsOpts extends HomeOpts, ClusterOpts {
   timeframe?: string;
   /** Heatmap table: the N largest cells. Default 20. */
   top?: string;
+  /** Every table column (default: fit 120 columns). */
+  wide?: boolean;
   json?: boolean;
 }
 
@@ -187,7 +190,9 @@ async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
     console.log(none);
     return;
   }
-  const px = priceFormat(bins);
+  // Prices on the instrument's tick where the registry knows it; else as the bins give them.
+  const precision = precisionOf(q.registry, q.pairs);
+  const px = precision.tick > 0 ? formatters(precision).price : priceFormat(bins);
   const binText = 'bps' in bins ? `${bins.bps} bps bins` : `bins of ${bins.binTicks} x tick ${bins.tick}`;
   if (heat) {
     const cells: [number, number, 'long' | 'short', number][] = [];
@@ -200,7 +205,9 @@ async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
     }
     cells.sort((a, b) => b[3] - a[3] || a[0] - b[0] || a[1] - b[1]);
     const shown = cells.slice(0, c.top);
-    console.log(`liquidation heatmap of ${what}: ${heat.rows} buckets of ${opts.timeframe ?? '1h'} x ${heat.cols} price bins (${binText}), ${cells.length} non-empty cells; the ${shown.length} largest:`);
+    console.log(wrap(`REALIZED liquidation heatmap of ${what}: ${heat.rows} buckets of ${timeframeText(c.timeframeMs)} x ${heat.cols} price bins (${binText})`));
+    console.log(`liquidations that happened (predicted levels from open interest: orderflow levels --heatmap)`);
+    console.log(`${cells.length} non-empty cells; the ${shown.length} largest:`);
     console.log(SAMPLED_NOTE);
     console.log('');
     console.log(
@@ -214,8 +221,10 @@ async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
   const s = snapshot!;
   const nLong = s.clusters.filter((x) => x.side === 'long').length;
   console.log(
-    `liquidation clusters of ${what} at ${isoTime(s.ts)}: ${nLong} long, ${s.clusters.length - nLong} short (${binText}, half-life ${opts.halfLife ?? '4h'}, ` +
-      `typical liquidation ${notionalText(s.typical_notional)}: hot bins >= ${notionalText(s.floor)} and ${c.cluster.medianMultiple}x their window, clusters >= ${notionalText(s.cluster_floor)}; ${s.longs.length} long and ${s.shorts.length} short live bins)`,
+    wrap(
+      `liquidation clusters of ${what} at ${isoTime(s.ts)}: ${nLong} long, ${s.clusters.length - nLong} short (${binText}, half-life ${opts.halfLife ?? '4h'}, ` +
+        `typical liquidation ${notionalText(s.typical_notional)}: hot bins >= ${notionalText(s.floor)} and ${c.cluster.medianMultiple}x their window, clusters >= ${notionalText(s.cluster_floor)}; ${s.longs.length} long and ${s.shorts.length} short live bins)`,
+    ),
   );
   console.log(SAMPLED_NOTE);
   if (s.clusters.length === 0) {
@@ -224,12 +233,13 @@ async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
   }
   console.log('');
   console.log(
-    table(
+    fitTable(
       ['liquidated', 'low', 'high', 'peak', 'notional', 'intensity', 'count', 'venues', 'first (UTC)', 'last (UTC)', 'revisited'],
       s.clusters.map((x) => [
         x.side, px(x.low), px(x.high), px(x.peak), notionalText(x.notional), notionalText(x.intensity), String(x.count), x.venues.join(','),
         isoTime(x.first_ts), isoTime(x.last_ts), x.revisited ? `yes ${isoTime(x.last_touch_ts)}` : 'no',
       ]),
+      { drop: ['first (UTC)', 'intensity', 'count', 'venues', 'peak'], wide: opts.wide },
     ),
   );
 }
@@ -250,9 +260,10 @@ export function registerLiquidations(program: Command): void {
       'clusters: ',
     )
       .option('--at <time>', 'clusters: snapshot time (default the last liquidation or trade read)')
-      .option('--heatmap', 'print the time x price heatmap of liquidated notional instead of clusters')
+      .option('--heatmap', 'the REALIZED heatmap: time x price of liquidated notional (liquidations that happened), instead of clusters; `levels --heatmap` is the predicted one')
       .option('--timeframe <tf>', 'heatmap: bucket length (default 1h)')
       .option('--top <n>', 'heatmap table: the n largest cells (default 20)')
+      .option('--wide', 'print every table column (default: fit 120 columns)')
       .option('--json', 'print the snapshot {"ts","clusters":[...],"longs","shorts",...} or the heatmap {"bucket_starts","bin_prices","long":[[...]],"short":[[...]]} for scripts'),
   )
     .addHelpText(
@@ -265,9 +276,10 @@ above it, empty bins counting as zero) by --bin-multiple typical liquidations (t
 liquidation notional of the market); hot bins with at most one bin between them form a run, and
 a run holding --cluster-multiple typical liquidations is a cluster (one very heavy bin is
 enough). "revisited" = a trade printed in the cluster after its last liquidation (trades of the
-same market are read for this). The heatmap is not decayed. Liquidation feeds are sampled
-(docs/NORMALIZATION.md): counts and notionals are lower bounds. Definitions and a worked
-example: docs/FEATURES.md.
+same market are read for this). The heatmap is REALIZED (liquidations that happened) and not
+decayed; Coinglass's "liquidation heatmap" is the predicted kind, here \`orderflow levels
+--heatmap\` (from open interest). Liquidation feeds are sampled (docs/NORMALIZATION.md): counts
+and notionals are lower bounds. Definitions and a worked example: docs/FEATURES.md.
 
 Examples:
   $ orderflow liquidations --symbol BTC

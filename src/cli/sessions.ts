@@ -1,28 +1,31 @@
 /**
- * `orderflow sessions`: one row per trading-session occurrence (UTC date x session): OHLC,
+ * `orderflow sessions`: one row per trading-session occurrence (market date x session): OHLC,
  * volume and notional by aggressor, the print-size distribution and price impact
  * (docs/FEATURES.md "Sessions").
  */
 import type { Command } from 'commander';
 import { PERP_VENUES } from '../core/events.ts';
-import { liquidationsBySession, SessionStatsOperator, type SessionStats } from '../features/sessions.ts';
-import { DEFAULT_SESSIONS, parseSessions, sessionKey, sessionsText } from '../features/timeframe.ts';
+import { dataSpan, markComplete, TradeSpan } from '../features/complete.ts';
+import { LiquidationWindows, type SessionStats, SessionStatsOperator } from '../features/sessions.ts';
+import { DEFAULT_SESSIONS, parseSessions, sessionsText } from '../features/timeframe.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
 import { Store } from '../store/store.ts';
 import { feedStoredTrades } from '../query/feed.ts';
 import { confirmMarketQuery } from '../query/market.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
-import { isoTime, notionalText, qtyText, table } from './format.ts';
+import { isoTime, notionalText } from './format.ts';
 import { marketQuery } from './options.ts';
+import { fitTable, formatters, INCOMPLETE_MARK, INCOMPLETE_NOTE, precisionOf, wrap } from './table.ts';
 
 interface SessionsOpts extends HomeOpts {
   symbol: string;
   /** Comma-separated venues, merged; default the perpetual venues. */
   venues?: string;
-  /** `NAME=HH:MM-HH:MM,...` (UTC); default DEFAULT_SESSIONS. */
+  /** `NAME=HH:MM-HH:MM[@Zone],...`; default DEFAULT_SESSIONS. */
   sessions?: string;
   from?: string;
   to?: string;
+  wide?: boolean;
   json?: boolean;
 }
 
@@ -37,60 +40,72 @@ async function runSessions(opts: SessionsOpts): Promise<void> {
   const q = marketQuery(opts);
   const rows: SessionStats[] = [];
   const op = new SessionStatsOperator({ sessions }, (s) => rows.push(s));
-  await feedStoredTrades(existingHome(opts), q, [op]);
+  const span = new TradeSpan();
+  const read = await feedStoredTrades(existingHome(opts), q, [span, op]);
   const store = await Store.open(existingHome(opts), { readOnly: true });
   let liqs;
   try {
     await confirmMarketQuery(store, q);
-    liqs = liquidationsBySession(await readLiquidations(store, q), sessions);
+    liqs = new LiquidationWindows(await readLiquidations(store, q));
   } finally {
     store.close();
   }
-  const none = { long_count: 0, long_notional: 0, short_count: 0, short_notional: 0 };
-  const withLiqs = rows.map((s) => ({ ...s, liquidations: liqs.get(sessionKey(s.first_ts, sessions)) ?? none }));
+  rows.sort((a, b) => a.start_ms - b.start_ms || sessions.findIndex((s) => s.name === a.session) - sessions.findIndex((s) => s.name === b.session));
+  const withLiqs = markComplete(rows, (s) => [s.start_ms, s.end_ms], dataSpan(q, span)).map((s) => ({ ...s, liquidations: liqs.between(s.start_ms, s.end_ms) }));
   if (opts.json) {
     console.log(JSON.stringify({ sessions: withLiqs }));
     return;
   }
   const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
   if (rows.length === 0) {
-    console.log(`no trades stored for ${what}${q.fromMs !== undefined || q.toMs !== undefined ? ' in that time range' : ''}`);
+    const range = q.fromMs !== undefined || q.toMs !== undefined ? ' in that time range' : '';
+    console.log(read === 0 ? `no trades stored for ${what}${range}` : wrap(`${read} trades of ${what}${range}, none inside a session window (${sessionsText(sessions)})`));
     return;
   }
-  console.log(`sessions of ${what}: ${rows.length} session occurrences (${sessionsText(sessions)} UTC); volume in base units, notional in quote units\n`);
+  console.log(`sessions of ${what}: ${rows.length} session occurrences`);
+  console.log(wrap(`windows: ${sessionsText(sessions)}; volume in base units, notional in quote units`));
+  console.log('');
   const num = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+  const { price, size } = formatters(precisionOf(q.registry, q.pairs));
   console.log(
-    table(
+    fitTable(
       ['date', 'session', 'first trade (UTC)', 'open', 'high', 'low', 'close', 'volume', 'buy vol', 'sell vol', 'delta vol', 'notional', 'buy not', 'sell not', 'delta not', 'print p50', 'print p90', 'print p99', 'impact bps/M', 'liq longs', 'liq shorts'],
       withLiqs.map((s) => [
-        s.date, s.session, isoTime(s.first_ts), qtyText(s.open), qtyText(s.high), qtyText(s.low), qtyText(s.close),
-        qtyText(s.volume), qtyText(s.buy_volume), qtyText(s.sell_volume), qtyText(s.delta_volume),
+        s.date, s.session + (s.complete ? '' : INCOMPLETE_MARK), isoTime(s.first_ts), price(s.open), price(s.high), price(s.low), price(s.close),
+        size(s.volume), size(s.buy_volume), size(s.sell_volume), size(s.delta_volume),
         notionalText(s.notional), notionalText(s.buy_notional), notionalText(s.sell_notional), notionalText(s.delta_notional),
         notionalText(s.print_p50), notionalText(s.print_p90), notionalText(s.print_p99), num(s.impact_bps_per_m, 3),
         String(s.liquidations.long_count), String(s.liquidations.short_count),
       ]),
+      { drop: ['first trade (UTC)', 'buy not', 'sell not', 'buy vol', 'sell vol', 'print p90', 'print p99', 'notional', 'liq longs', 'liq shorts', 'high', 'low'], wide: opts.wide },
     ),
   );
+  if (withLiqs.some((s) => !s.complete)) console.log(INCOMPLETE_NOTE);
 }
 
 export function registerSessions(program: Command): void {
   homeOption(
     program
       .command('sessions')
-      .description('per trading session (UTC date x session): OHLC, volume and notional by aggressor, print-size percentiles, price impact')
+      .description('per trading-session occurrence (market date x session, in market time): OHLC, volume and notional by aggressor, print-size percentiles, price impact')
       .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue)')
       .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')}; add binance-spot by name)`)
-      .option('--sessions <list>', 'session windows, UTC', sessionsText(DEFAULT_SESSIONS))
+      .option('--sessions <list>', 'session windows NAME=HH:MM-HH:MM[@IANA zone, default UTC], comma-separated', sessionsText(DEFAULT_SESSIONS))
       .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
-      .option('--json', 'print {"sessions":[{"date","session","open",...,"volume","notional",...,"print_p50","impact_bps_per_m"}]} for scripts'),
+      .option('--wide', 'print every table column (default: fit 120 columns)')
+      .option('--json', 'print {"sessions":[{"date","session","start_ms","end_ms","open",...,"volume","notional",...,"print_p50","impact_bps_per_m","complete"}]} for scripts'),
   )
     .addHelpText(
       'after',
       `
-Every instant belongs to exactly one session: a time between sessions belongs to the session
-that ended last (21:00-24:00 UTC is US by default), and "date" is the UTC date the session
-starts on. Only sessions with trades are printed. Print percentiles are of the notional of
+Sessions are wall-clock windows of their market's zone, daylight saving applied date by date:
+the US session 09:30-16:00 America/New_York is 14:30-21:00 UTC in January and 13:30-20:00 UTC
+in July. Windows may overlap (a trade in both Europe and US counts in both) and may wrap past
+midnight (22:00-06:00); a trade in no window counts in none. "date" is the market's local date
+the session opens on; start/end are its window in UTC. Only sessions with trades are printed; a
+session the data cut off is marked * ("complete": false in JSON). Prices are rounded to the
+instrument's tick, volumes to its lot. Print percentiles are of the notional of
 prints (the fills of one ts, venue and side merged), to about 6%. Impact is the slope of 1m
 returns (bps) on 1m net aggressive notional (per million quote units); "-" when it cannot be
 fitted (fewer than 3 minutes with trades). Definitions: docs/FEATURES.md.
@@ -98,7 +113,8 @@ fitted (fewer than 3 minutes with trades). Definitions: docs/FEATURES.md.
 Examples:
   $ orderflow sessions --symbol BTCUSDT --venues binance
   $ orderflow sessions --symbol BTC --from 2024-08-01 --to 2024-08-08 --json
-  $ orderflow sessions --symbol ETH --sessions 'asia=00:00-08:00,europe=08:00-13:30,us=13:30-21:00'
+  $ orderflow sessions --symbol ETH --sessions 'asia=00:00-08:00,europe=08:00-13:30,us=13:30-21:00'   # UTC windows
+  $ orderflow sessions --symbol BTC --sessions 'Sydney=10:00-16:00@Australia/Sydney,NY=09:30-16:00@America/New_York,Night=22:00-06:00@UTC'
   $ orderflow sessions --symbol BTC --json | jq '.sessions[] | select(.session == "US") | .delta_notional'`,
     )
     .action((opts: SessionsOpts) => runSessions(opts));

@@ -11,8 +11,10 @@ import { SIZE_BUCKETS, SizeFlowOperator, type SizeBar, type SizeBucket, type Siz
 import { HOUR_MS, parseTimeframe } from '../features/timeframe.ts';
 import { feedStoredTrades } from '../query/feed.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
-import { isoTime, notionalText, table } from './format.ts';
+import { notionalText } from './format.ts';
 import { marketQuery, numberOpt, parseFixed } from './options.ts';
+import { dataSpan, markComplete, TradeSpan } from '../features/complete.ts';
+import { barTime, fitTable, INCOMPLETE_MARK, INCOMPLETE_NOTE, timeframeText } from './table.ts';
 
 interface SizesOpts extends HomeOpts {
   symbol: string;
@@ -27,6 +29,7 @@ interface SizesOpts extends HomeOpts {
   bigMin?: string;
   from?: string;
   to?: string;
+  wide?: boolean;
   json?: boolean;
 }
 
@@ -55,9 +58,11 @@ async function runSizes(opts: SizesOpts): Promise<void> {
   const q = marketQuery(opts);
   const bars: SizeBar[] = [];
   const op = new SizeFlowOperator({ timeframeMs, thresholds, bigPrintMin: bigMin as SizeBucket | 'none' }, (b) => bars.push(b));
-  await feedStoredTrades(existingHome(opts), q, [op]);
+  const span = new TradeSpan();
+  await feedStoredTrades(existingHome(opts), q, [span, op]);
+  const marked = markComplete(bars, (b) => [b.open_time_ms, b.open_time_ms + timeframeMs], dataSpan(q, span));
   if (opts.json) {
-    console.log(JSON.stringify({ bars }));
+    console.log(JSON.stringify({ bars: marked }));
     return;
   }
   const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
@@ -66,17 +71,19 @@ async function runSizes(opts: SizesOpts): Promise<void> {
     return;
   }
   const mode = thresholds.fixed ? `fixed thresholds ${thresholds.fixed.map(notionalText).join(' / ')}` : `adaptive thresholds (p50/p95/p99 of print notional over ${(thresholds.windowMs ?? 24 * HOUR_MS) / HOUR_MS}h; fallback while warming up)`;
-  console.log(`size flow of ${what}: ${bars.length} bars of ${opts.timeframe}, notional in quote units, ${mode}\n`);
+  console.log(`size flow of ${what}: ${bars.length} bars of ${timeframeText(timeframeMs)}, notional in quote units,\n${mode}\n`);
   console.log(
-    table(
+    fitTable(
       ['open (UTC)', 'prints', 'buy', 'sell', 'delta', 'small d', 'medium d', 'large d', 'whale d', 'weighted d', 'medium>=', 'large>=', 'whale>=', 'adaptive', 'big'],
-      bars.map((b) => [
-        isoTime(b.open_time_ms), String(b.prints), notionalText(b.buy_notional), notionalText(b.sell_notional), notionalText(b.delta_notional),
+      marked.map((b) => [
+        barTime(b.open_time_ms, timeframeMs) + (b.complete ? '' : INCOMPLETE_MARK), String(b.prints), notionalText(b.buy_notional), notionalText(b.sell_notional), notionalText(b.delta_notional),
         notionalText(b.small.delta_notional), notionalText(b.medium.delta_notional), notionalText(b.large.delta_notional), notionalText(b.whale.delta_notional),
         notionalText(b.weighted_delta_notional), notionalText(b.medium_min), notionalText(b.large_min), notionalText(b.whale_min), b.adaptive ? 'yes' : 'no', String(b.big_prints.length),
       ]),
+      { drop: ['adaptive', 'whale>=', 'large>=', 'medium>=', 'prints', 'small d', 'medium d'], wide: opts.wide },
     ),
   );
+  if (marked.some((b) => !b.complete)) console.log(INCOMPLETE_NOTE);
 }
 
 export function registerSizes(program: Command): void {
@@ -92,7 +99,8 @@ export function registerSizes(program: Command): void {
       .option('--big-min <bucket>', `smallest bucket listed in big_prints: ${BIG_MINS.join(' | ')}`, 'whale')
       .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
       .option('--to <time>', 'up to this time, exclusive')
-      .option('--json', 'print {"bars":[{"open_time_ms","buy_notional",...,"small":{...},"big_prints":[...]}]} for scripts'),
+      .option('--wide', 'print every table column (default: fit 120 columns, leaving out the thresholds first)')
+      .option('--json', 'print {"bars":[{"open_time_ms","buy_notional",...,"small":{...},"big_prints":[...],"complete"}]} for scripts'),
   )
     .addHelpText(
       'after',
@@ -102,7 +110,8 @@ Adaptive thresholds are the p50 / p95 / p99 of print notional over the last --wi
 from prints strictly earlier than the one classified (1000, 10000, 100000 while fewer than 1000
 prints are in the window). The weighted delta is 0.25 x small + 1 x medium + 2 x large +
 4 x whale delta. The thresholds shown are those of the bar's last print; "big" counts the
-prints of --big-min and above. Only bars with trades are printed. Definitions: docs/FEATURES.md.
+prints of --big-min and above. Only bars with trades are printed; a bar the data cut off is
+marked * ("complete": false in JSON). Definitions: docs/FEATURES.md.
 
 Examples:
   $ orderflow sizes --symbol BTCUSDT --venues binance --timeframe 15m

@@ -1,11 +1,13 @@
 /** `orderflow venues`: cross-venue corroboration of aggressive flow per window (docs/FEATURES.md). */
 import type { Command } from 'commander';
+import { dataSpan, markComplete, TradeSpan } from '../features/complete.ts';
 import { CROSS_VENUE_DEFAULTS, CrossVenueOperator, type CrossVenueWindow } from '../features/venues.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
 import { feedStoredTrades } from '../query/feed.ts';
 import { existingHome, homeOption, type HomeOpts } from './common.ts';
 import { isoTime, table } from './format.ts';
 import { marketQuery, numberOpt } from './options.ts';
+import { INCOMPLETE_MARK, INCOMPLETE_NOTE, timeframeText } from './table.ts';
 
 interface VenuesOpts extends HomeOpts {
   symbol: string;
@@ -32,7 +34,7 @@ export function registerVenues(program: Command): void {
       .option('--max-lag <buckets>', 'largest lead-lag tried, in sub-buckets', String(CROSS_VENUE_DEFAULTS.maxLag))
       .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
       .option('--to <time>', 'up to this time, exclusive')
-      .option('--json', 'print {"windows":[...]} (NaN as null)'),
+      .option('--json', 'print {"windows":[...]} (NaN as null; a window the data cut off has "complete": false)'),
   )
     .addHelpText(
       'after',
@@ -49,32 +51,36 @@ Examples:
     .action(async (opts: VenuesOpts) => {
       const q = marketQuery(opts);
       const windows: CrossVenueWindow[] = [];
+      const timeframeMs = parseTimeframe(opts.timeframe);
       const op = new CrossVenueOperator(
         {
-          timeframeMs: parseTimeframe(opts.timeframe),
+          timeframeMs,
           bucketMs: parseTimeframe(opts.bucket, '--bucket'),
           minShare: numberOpt(opts.minShare, '--min-share'),
           maxLag: numberOpt(opts.maxLag, '--max-lag'),
         },
         (w) => windows.push(w),
       );
-      await feedStoredTrades(existingHome(opts), q, [op]);
+      const span = new TradeSpan();
+      await feedStoredTrades(existingHome(opts), q, [span, op]);
+      const marked = markComplete(windows, (w) => [w.window_start, w.ts], dataSpan(q, span));
       if (opts.json) {
-        console.log(JSON.stringify({ windows }));
+        console.log(JSON.stringify({ windows: marked }));
         return;
       }
       const what = q.pairs.map(([v, s]) => `${v} ${s}`).join(', ');
-      console.log(`cross-venue flow of ${what}: ${windows.length} windows of ${opts.timeframe}\n`);
+      console.log(`cross-venue flow of ${what}: ${windows.length} windows of ${timeframeText(timeframeMs)}\n`);
       if (windows.length === 0) return;
       const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
       console.log(table(
         ['close (UTC)', 'venues', 'agreement', 'correlation', 'score', 'disagree', 'leader'],
-        windows.map((w) => [
-          isoTime(w.ts),
+        marked.map((w) => [
+          isoTime(w.ts) + (w.complete ? '' : INCOMPLETE_MARK),
           w.venues.filter((v) => v.material).map((v) => `${v.venue}${v.sign > 0 ? '+' : v.sign < 0 ? '-' : '='}`).join(' '),
           fmt(w.agreement), fmt(w.correlation), w.score === null ? 'n/a' : fmt(w.score), w.disagree ? 'YES' : '',
           w.lead_lag.filter((l) => l.leader).map((l) => `${l.leader} by ${Math.abs(l.lag)}`).join(', '),
         ]),
       ));
+      if (marked.some((w) => !w.complete)) console.log(INCOMPLETE_NOTE);
     });
 }

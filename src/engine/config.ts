@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { FileError, UsageError } from '../core/errors.ts';
 import { ABSORPTION_KINDS } from '../features/absorption.ts';
 import { CLUSTER_DEFAULTS } from '../features/liquidations.ts';
-import { parseTimeframe } from '../features/timeframe.ts';
+import { DEFAULT_SESSIONS, parseTimeframe, sessionWindow, type Session } from '../features/timeframe.ts';
 
 /** A duration: '5m', '1h', '250ms'? No: whole units of the timeframe syntax ('30s', '5m', '4h', '1d') or a number of ms. */
 const duration = z.union([z.number().positive(), z.string()]).transform((v, ctx) => {
@@ -36,6 +36,35 @@ const sessionRule = z
   })
   .strict();
 
+/**
+ * A session window in its market's time zone (docs/FEATURES.md "Sessions"). Kept as written (the
+ * config re-validates itself, e.g. per walk-forward sweep); `sessionsOf` gives the Session values.
+ */
+const sessionWindowSchema = z
+  .object({
+    name: z.string().min(1),
+    /** HH:MM wall time in `timeZone`; an end at or before the start wraps past midnight. */
+    start: z.string(),
+    end: z.string(),
+    /** IANA zone (Asia/Tokyo, Europe/London, America/New_York) or UTC. */
+    timeZone: z.string().default('UTC'),
+  })
+  .strict()
+  .superRefine((w, ctx) => {
+    try {
+      sessionWindow(w.name, w.start, w.end, w.timeZone, 'session');
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message.replace(/^session: /, '') });
+    }
+  });
+
+const hhmm = (min: number) => `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
+
+/** The config's session windows as Session values. */
+export function sessionsOf(c: BacktestConfig): Session[] {
+  return c.sessions.map((w) => sessionWindow(w.name, w.start, w.end, w.timeZone, 'sessions'));
+}
+
 export const configSchema = z
   .object({
     strategy: z.literal('seed').default('seed'),
@@ -47,6 +76,15 @@ export const configSchema = z
      * measured before the start. Applies to --from and to every walk-forward window.
      */
     warmup: z.union([z.literal(0), duration]).default(86_400_000),
+    /**
+     * The trading sessions that name a signal's session (entry.sessions rules, the journal): the
+     * one that opened most recently. Default Asia 09:00-18:00 Asia/Tokyo, Europe 08:00-16:30
+     * Europe/London, US 09:30-16:00 America/New_York.
+     */
+    sessions: z
+      .array(sessionWindowSchema)
+      .min(1)
+      .default(() => DEFAULT_SESSIONS.map((s) => ({ name: s.name, start: hhmm(s.startMin), end: hhmm(s.endMin), timeZone: s.timeZone }))),
     execution: z
       .object({
         /** Where orders go; default the first venue of the run. */

@@ -23,10 +23,11 @@ import type { CvdBar } from '../features/cvd.ts';
 import type { DivergenceEvent } from '../features/divergence.ts';
 import type { LiquidationMapOptions } from '../features/liquidations.ts';
 import type { SizeBar } from '../features/sizes.ts';
-import { DAY_MS, HOUR_MS, MINUTE_MS, sessionOf, DEFAULT_SESSIONS, type Session } from '../features/timeframe.ts';
+import { SessionClock } from '../features/market-time.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS, type Session } from '../features/timeframe.ts';
 import type { CrossVenueWindow } from '../features/venues.ts';
 import { Broker } from './broker.ts';
-import type { BacktestConfig } from './config.ts';
+import { sessionsOf, type BacktestConfig } from './config.ts';
 import { PredictionJournal } from './journal.ts';
 import type { MarginInstrument } from '../core/margin.ts';
 import { openIsolated } from '../core/margin.ts';
@@ -106,7 +107,7 @@ export class Engine {
   private readonly pipeline: FeaturePipeline;
   private readonly journal: PredictionJournal;
   private readonly bait: BookBaitOperator | undefined;
-  private readonly sessions: readonly Session[];
+  private readonly sessions: SessionClock;
   private readonly execIndex = new Map<readonly Venue[], number>();
   private pending: Pending[] = [];
   private seq = 0;
@@ -154,7 +155,7 @@ export class Engine {
     this.dayStartEquity = c.risk.initialEquity;
     const cap = c.risk.maxLeverage[market.execVenue as 'binance' | 'okx' | 'bybit'];
     if (cap !== undefined && c.risk.leverage > cap) throw new RangeError(`risk.leverage ${c.risk.leverage}x is above the ${market.execVenue} cap ${cap}x (risk.maxLeverage.${market.execVenue})`);
-    this.sessions = market.sessions ?? DEFAULT_SESSIONS;
+    this.sessions = new SessionClock(market.sessions ?? sessionsOf(c));
     this.broker = new Broker(
       {
         venue: market.execVenue,
@@ -449,7 +450,7 @@ export class Engine {
   private signal(raw: Omit<EngineSignal, 'id' | 'session'> & { id?: number; session?: string }): void {
     const ts = raw.ts;
     if (ts < this.activeFrom) return;
-    const session = sessionOf(ts, this.sessions).name;
+    const session = this.sessions.name(ts);
     const s: EngineSignal = { ...raw, id: this.signals.length + 1, session };
     // A prediction needs a price to be measured from: none before the first trade.
     if (this.journal.lastPrice !== null) this.journal.predict({ id: s.id, ts, type: s.type, direction: s.direction, level: s.level, venue: s.venue, session });
@@ -473,7 +474,7 @@ export class Engine {
       busy: b.busy,
       equity: b.equity(),
       lastPrice: b.lastPrice,
-      session: sessionOf(Number.isFinite(this.now) ? this.now : 0, this.sessions).name,
+      session: this.sessions.name(Number.isFinite(this.now) ? this.now : 0),
       enter: (s, intent) => self.enter(s, intent),
       exit: (reason) => b.exit(self.now, reason),
     };

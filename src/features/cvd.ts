@@ -9,7 +9,8 @@
 import type { TradeColumns } from '../core/columns.ts';
 import type { Venue } from '../core/events.ts';
 import { OutOfOrderError, type Emit, type TradeOperator } from './operator.ts';
-import { DAY_MS, DEFAULT_SESSIONS, sessionKey, type Session } from './timeframe.ts';
+import { SessionClock } from './market-time.ts';
+import { DAY_MS, DEFAULT_SESSIONS, type Session } from './timeframe.ts';
 
 export type CvdReset = 'none' | 'session' | 'day';
 export const CVD_RESETS: readonly CvdReset[] = ['none', 'session', 'day'];
@@ -28,7 +29,7 @@ export interface CvdBar {
 
 export interface CvdOptions {
   readonly timeframeMs: number;
-  /** Restart cvd at each UTC day, or each session (by the bar's open time). Default none. */
+  /** Restart cvd at each UTC day, or each time a session opens (by the bar's open time). Default none. */
   readonly reset?: CvdReset;
   /** Sessions for reset 'session' (default DEFAULT_SESSIONS). */
   readonly sessions?: readonly Session[];
@@ -43,7 +44,8 @@ function resetKeyFn(opts: CvdOptions): (openMs: number) => number {
   if (reset === 'session') {
     const sessions = opts.sessions ?? DEFAULT_SESSIONS;
     if (sessions.length === 0) throw new RangeError('cvd: reset "session" needs at least one session');
-    return (t) => sessionKey(t, sessions);
+    const clock = new SessionClock(sessions);
+    return (t) => clock.key(t);
   }
   return () => 0;
 }

@@ -1,8 +1,8 @@
 /**
  * Session statistics (docs/FEATURES.md "Sessions"), from trades.
  *
- * Per session occurrence (UTC date + session name, windows of timeframe.ts, every instant in
- * exactly one session): OHLC, volume and notional split by aggressor, print counts, the size
+ * Per session occurrence (a session's window on one local date of its market, market-time.ts;
+ * windows may overlap, so a trade may count in two sessions, or in none): OHLC, volume and notional split by aggressor, print counts, the size
  * distribution of prints (count and notional per size bucket, p50/p90/p99/mean/min/max of print
  * notional from a fixed-size log histogram), and price impact = the least-squares slope of
  * 1m sub-bar log returns (bps) on the sub-bar's net aggressive notional (per million quote).
@@ -11,10 +11,11 @@
 import type { LiquidationColumns, TradeColumns } from '../core/columns.ts';
 import { type Emit, type TradeOperator } from './operator.ts';
 import { mergePrints, PrintMerger, rankBin, nearestRank, SizeClassifier, logBinsOf, type LogBins, type SizeThresholdOptions } from './sizes.ts';
-import { DAY_MS, DEFAULT_SESSIONS, MINUTE_MS, sessionKey, type Session } from './timeframe.ts';
+import { SessionCalendar, type Occurrence } from './market-time.ts';
+import { DEFAULT_SESSIONS, type Session } from './timeframe.ts';
 
 export interface SessionStatsOptions {
-  /** Default DEFAULT_SESSIONS (Asia 00:00-08:00, Europe 08:00-13:30, US 13:30-21:00 UTC). */
+  /** Default DEFAULT_SESSIONS (Asia 09:00-18:00 Tokyo, Europe 08:00-16:30 London, US 09:30-16:00 New York). */
   readonly sessions?: readonly Session[];
   /** Size buckets and the histogram range/resolution (sizes.ts; default adaptive). */
   readonly sizes?: SizeThresholdOptions;
@@ -31,9 +32,9 @@ export interface SessionSizeBucket {
 
 export interface SessionStats {
   readonly session: string;
-  /** UTC date (YYYY-MM-DD) the occurrence starts on. */
+  /** The market's local date (YYYY-MM-DD) the occurrence opens on, in the session's zone. */
   readonly date: string;
-  /** The occurrence's span: its window start to the next session's start (epoch ms). */
+  /** The occurrence's window, [start_ms, end_ms) (epoch ms; daylight saving applied). */
   readonly start_ms: number;
   readonly end_ms: number;
   /** First and last trade time. */
@@ -120,7 +121,8 @@ class SessionAcc {
   readonly f = new Float64Array(F_SIZE);
   readonly n = new Float64Array(C_SIZE);
   readonly hist: Uint32Array;
-  key = NaN;
+  /** The occurrence this accumulator is on (start = NaN before the first print). */
+  occ: Occurrence = { session: 0, day: 0, start: NaN, end: -Infinity };
   sub = NaN;
 
   constructor(
@@ -189,16 +191,15 @@ class SessionAcc {
     f[F_SUB_REF] = f[F_CLOSE];
   }
 
+  get empty(): boolean {
+    return this.n[C_BUY_PRINTS] + this.n[C_SELL_PRINTS] === 0;
+  }
+
   finish(sessions: readonly Session[]): SessionStats {
     this.closeSub();
     const f = this.f;
     const n = this.n;
-    const S = sessions.length;
-    const key = this.key;
-    const idx = ((key % S) + S) % S;
-    const day = (key - idx) / S;
-    const start = day * DAY_MS + sessions[idx].startMin * MINUTE_MS;
-    const end = idx + 1 < S ? day * DAY_MS + sessions[idx + 1].startMin * MINUTE_MS : (day + 1) * DAY_MS + sessions[0].startMin * MINUTE_MS;
+    const o = this.occ;
     const prints = n[C_BUY_PRINTS] + n[C_SELL_PRINTS];
     const volume = f[F_BUY_VOL] + f[F_SELL_VOL];
     const notional = f[F_BUY_NOT] + f[F_SELL_NOT];
@@ -213,10 +214,10 @@ class SessionAcc {
     const syy = m * f[F_SYY] - f[F_SY] * f[F_SY];
     const fit = m >= 3 && sxx > 0;
     const out: SessionStats = {
-      session: sessions[idx].name,
-      date: new Date(day * DAY_MS).toISOString().slice(0, 10),
-      start_ms: start,
-      end_ms: end,
+      session: sessions[o.session].name,
+      date: SessionCalendar.dateOf(o),
+      start_ms: o.start,
+      end_ms: o.end,
       first_ts: f[F_FIRST_TS],
       last_ts: f[F_LAST_TS],
       open: f[F_OPEN],
@@ -268,30 +269,25 @@ interface Params {
 function params(o: SessionStatsOptions): Params {
   const sessions = o.sessions ?? DEFAULT_SESSIONS;
   if (sessions.length === 0) throw new RangeError('sessions: need at least one session');
-  const subMs = o.impactBarMs ?? MINUTE_MS;
+  const subMs = o.impactBarMs ?? 60_000;
   if (!(subMs > 0) || !Number.isFinite(subMs)) throw new RangeError(`sessions: impactBarMs must be > 0, got ${subMs}`);
   return { sessions, subMs, bins: logBinsOf(o.sizes) };
 }
 
 /**
- * Incremental session statistics: push trades in time order; a session occurrence is emitted as
- * soon as a trade of a later session arrives, or at flush. Only occurrences with trades are
- * emitted. State: the open print, one session's accumulators and histogram, the classifier.
+ * Incremental session statistics: push trades in time order; an occurrence is emitted as soon
+ * as a trade at or after its end arrives, or at flush (occurrences closing together in order of
+ * end, then start). Only occurrences with trades are emitted. State per session: its current
+ * occurrence's boundaries, accumulators and histogram; the calendar converts boundaries once per
+ * local date, so a print costs a few comparisons per session.
  */
 export class SessionStatsOperator implements TradeOperator {
-  private readonly p: Params;
-  private readonly c: SizeClassifier;
-  private readonly acc: SessionAcc;
   private readonly m: PrintMerger;
+  private readonly core: SessionCore;
 
-  constructor(
-    opts: SessionStatsOptions,
-    private readonly emit: Emit<SessionStats>,
-  ) {
-    this.p = params(opts);
-    this.c = new SizeClassifier(opts.sizes);
-    this.acc = new SessionAcc(this.p.bins, this.p.subMs);
-    this.m = new PrintMerger(() => this.onPrint());
+  constructor(opts: SessionStatsOptions, emit: Emit<SessionStats>) {
+    this.core = new SessionCore(params(opts), new SizeClassifier(opts.sizes), emit);
+    const m = (this.m = new PrintMerger(() => this.core.print(m.ts, m.side, m.qty, m.notional, m.fills, m.first, m.last, m.high, m.low, m.nextTs)));
   }
 
   push(t: TradeColumns, from = 0, to = t.length): void {
@@ -300,40 +296,75 @@ export class SessionStatsOperator implements TradeOperator {
 
   flush(): void {
     this.m.flush();
-    this.c.reset();
+    this.core.reset();
+  }
+}
+
+/** What the operator and the batch path share: per-session boundaries and accumulators. */
+class SessionCore {
+  private readonly cal: SessionCalendar;
+  private readonly accs: SessionAcc[];
+  /** Per session: its current occurrence's window, cached as numbers for the per-print test. */
+  private readonly starts: Float64Array;
+  private readonly ends: Float64Array;
+  /** Earliest end of an open (non-empty) accumulator: below it no occurrence can close. */
+  private nextEnd = Infinity;
+
+  constructor(
+    private readonly p: Params,
+    private readonly c: SizeClassifier,
+    private readonly emit: Emit<SessionStats>,
+  ) {
+    this.cal = new SessionCalendar(p.sessions);
+    this.accs = p.sessions.map(() => new SessionAcc(p.bins, p.subMs));
+    this.starts = new Float64Array(p.sessions.length).fill(NaN);
+    this.ends = new Float64Array(p.sessions.length).fill(-Infinity);
   }
 
-  private onPrint(): void {
-    const m = this.m;
-    const acc = this.acc;
-    const { sessions } = this.p;
-    if (acc.key !== acc.key) acc.key = sessionKey(m.ts, sessions);
-    const b = this.c.classify(m.notional, m.ts);
-    acc.add(m.ts, m.side, m.qty, m.notional, m.fills, m.first, m.last, m.high, m.low, b);
-    if (m.nextTs === Infinity || sessionKey(m.nextTs, sessions) !== acc.key) {
-      const out = acc.finish(sessions);
-      acc.key = NaN;
-      this.emit(out);
+  /** One print; `nextTs` = the next print's ts (Infinity at the end): occurrences ending by then are emitted. */
+  print(ts: number, side: number, qty: number, notional: number, fills: number, first: number, last: number, high: number, low: number, nextTs: number): void {
+    // The size classifier learns from every print, in a session or not.
+    const b = this.c.classify(notional, ts);
+    const { starts, ends, accs } = this;
+    for (let i = 0; i < accs.length; i++) {
+      if (ts >= ends[i]) {
+        const o = this.cal.holdingOrNext(i, ts);
+        accs[i].occ = o;
+        starts[i] = o.start;
+        ends[i] = o.end;
+      }
+      if (ts < starts[i]) continue;
+      accs[i].add(ts, side, qty, notional, fills, first, last, high, low, b);
+      if (ends[i] < this.nextEnd) this.nextEnd = ends[i];
     }
+    if (nextTs >= this.nextEnd) this.closeUpTo(nextTs);
+  }
+
+  /** Emit every non-empty occurrence that ends at or before `t`, by end then start. */
+  private closeUpTo(t: number): void {
+    const due = this.accs.filter((a) => !a.empty && a.occ.end <= t);
+    due.sort((x, y) => x.occ.end - y.occ.end || x.occ.start - y.occ.start);
+    for (const a of due) this.emit(a.finish(this.p.sessions));
+    this.nextEnd = Infinity;
+    for (const a of this.accs) if (!a.empty && a.occ.end < this.nextEnd) this.nextEnd = a.occ.end;
+  }
+
+  reset(): void {
+    this.c.reset();
+    this.starts.fill(NaN);
+    this.ends.fill(-Infinity);
+    this.nextEnd = Infinity;
   }
 }
 
 /** Batch session statistics over whole columns: the same output as SessionStatsOperator in any chunking. */
 export function sessionStatsBatch(t: TradeColumns, opts: SessionStatsOptions): SessionStats[] {
-  const p = params(opts);
-  const pr = mergePrints(t);
-  const c = new SizeClassifier(opts.sizes);
-  const acc = new SessionAcc(p.bins, p.subMs);
   const out: SessionStats[] = [];
+  const core = new SessionCore(params(opts), new SizeClassifier(opts.sizes), (s) => out.push(s));
+  const pr = mergePrints(t);
   for (let i = 0; i < pr.length; i++) {
-    const key = sessionKey(pr.ts[i], p.sessions);
-    if (key !== acc.key) {
-      if (acc.key === acc.key) out.push(acc.finish(p.sessions));
-      acc.key = key;
-    }
-    acc.add(pr.ts[i], pr.side[i], pr.qty[i], pr.notional[i], pr.fills[i], pr.first[i], pr.last[i], pr.high[i], pr.low[i], c.classify(pr.notional[i], pr.ts[i]));
+    core.print(pr.ts[i], pr.side[i], pr.qty[i], pr.notional[i], pr.fills[i], pr.first[i], pr.last[i], pr.high[i], pr.low[i], i + 1 < pr.length ? pr.ts[i + 1] : Infinity);
   }
-  if (acc.key === acc.key) out.push(acc.finish(p.sessions));
   return out;
 }
 
@@ -346,24 +377,47 @@ export interface SessionLiquidations {
 }
 
 /**
- * Liquidations per session occurrence (keyed by `sessionKey`), split by the liquidated side: a
- * forced sell (side -1) liquidated a long. Liquidation feeds are sampled, so these are lower
- * bounds (docs/NORMALIZATION.md).
+ * Counts liquidations in time windows, split by the liquidated side: a forced sell (side -1)
+ * liquidated a long. Liquidation feeds are sampled, so these are lower bounds
+ * (docs/NORMALIZATION.md). Sorted once; each window is two binary searches.
  */
-export function liquidationsBySession(liqs: LiquidationColumns, sessions: readonly Session[]): Map<number, SessionLiquidations> {
-  const out = new Map<number, SessionLiquidations>();
-  for (let i = 0; i < liqs.length; i++) {
-    const key = sessionKey(liqs.ts[i], sessions);
-    let s = out.get(key);
-    if (!s) out.set(key, (s = { long_count: 0, long_notional: 0, short_count: 0, short_notional: 0 }));
-    const notional = liqs.price[i] * liqs.qty[i];
-    if (liqs.side[i] < 0) {
-      s.long_count++;
-      s.long_notional += notional;
-    } else {
-      s.short_count++;
-      s.short_notional += notional;
+export class LiquidationWindows {
+  private readonly ts: Float64Array;
+  /** Prefix sums over liquidations in time order: long count, long notional, short count, short notional. */
+  private readonly sums: Float64Array;
+
+  constructor(liqs: LiquidationColumns) {
+    const order = Array.from({ length: liqs.length }, (_, i) => i).sort((a, b) => liqs.ts[a] - liqs.ts[b]);
+    this.ts = new Float64Array(order.length);
+    this.sums = new Float64Array((order.length + 1) * 4);
+    const s = this.sums;
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k];
+      this.ts[k] = liqs.ts[i];
+      const o = k * 4;
+      s.copyWithin(o + 4, o, o + 4);
+      const long = liqs.side[i] < 0 ? 0 : 2;
+      s[o + 4 + long] += 1;
+      s[o + 4 + long + 1] += liqs.price[i] * liqs.qty[i];
     }
   }
-  return out;
+
+  private lowerBound(t: number): number {
+    let lo = 0;
+    let hi = this.ts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ts[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Liquidations with startMs <= ts < endMs. */
+  between(startMs: number, endMs: number): SessionLiquidations {
+    const a = this.lowerBound(startMs) * 4;
+    const b = this.lowerBound(endMs) * 4;
+    const s = this.sums;
+    return { long_count: s[b] - s[a], long_notional: s[b + 1] - s[a + 1], short_count: s[b + 2] - s[a + 2], short_notional: s[b + 3] - s[a + 3] };
+  }
 }

@@ -5,6 +5,7 @@
  * timeframe that divides a day (1m, 15m, 1h, 4h, 1d...) that is UTC midnight plus whole bars.
  */
 import { UsageError } from '../core/errors.ts';
+import { isTimeZone } from './market-time.ts';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -31,68 +32,61 @@ export function bucketStart(ts: number, tfMs: number): number {
 }
 
 /**
- * A trading session: a UTC window of the day, `[startMin, endMin)` in minutes after midnight.
- * Windows must not overlap; a time in no window belongs to the session that ended last before it
- * (21:00-24:00 UTC belongs to US with the defaults), so every instant has exactly one session.
+ * A trading session: a window of the wall clock in `timeZone` (an IANA zone, or UTC),
+ * `[startMin, endMin)` in minutes after local midnight. `endMin <= startMin` wraps past midnight
+ * (22:00-06:00 ends the next local day). Windows may overlap; a time may be in no window.
+ * Occurrences and the "current session" of a time: market-time.ts.
  */
 export interface Session {
   readonly name: string;
+  readonly timeZone: string;
   readonly startMin: number;
   readonly endMin: number;
 }
 
-/** Asia 00:00-08:00, Europe 08:00-13:30, US 13:30-21:00 UTC. */
+/** Asia 09:00-18:00 Asia/Tokyo, Europe 08:00-16:30 Europe/London, US 09:30-16:00 America/New_York. */
 export const DEFAULT_SESSIONS: readonly Session[] = [
-  { name: 'Asia', startMin: 0, endMin: 8 * 60 },
-  { name: 'Europe', startMin: 8 * 60, endMin: 13 * 60 + 30 },
-  { name: 'US', startMin: 13 * 60 + 30, endMin: 21 * 60 },
+  { name: 'Asia', timeZone: 'Asia/Tokyo', startMin: 9 * 60, endMin: 18 * 60 },
+  { name: 'Europe', timeZone: 'Europe/London', startMin: 8 * 60, endMin: 16 * 60 + 30 },
+  { name: 'US', timeZone: 'America/New_York', startMin: 9 * 60 + 30, endMin: 16 * 60 },
 ];
 
+function minuteOf(hh: string, mm: string): number {
+  return Number(hh) > 24 || Number(mm) > 59 ? NaN : Number(hh) * 60 + Number(mm);
+}
+
 /**
- * `Asia=00:00-08:00,Europe=08:00-13:30,US=13:30-21:00` -> sessions sorted by start.
- * Throws UsageError naming `option` for bad syntax, empty or overlapping windows.
+ * One session window: `name`, `HH:MM` start and end (end may be 24:00; end <= start wraps past
+ * midnight) and an IANA zone (default UTC). Throws UsageError naming `where`.
+ */
+export function sessionWindow(name: string, start: string, end: string, timeZone = 'UTC', where = '--sessions'): Session {
+  const s = /^(\d{1,2}):(\d{2})$/.exec(start.trim());
+  const e = /^(\d{1,2}):(\d{2})$/.exec(end.trim());
+  const startMin = s ? minuteOf(s[1], s[2]) : NaN;
+  const endMin = e ? minuteOf(e[1], e[2]) : NaN;
+  if (!/^[^=\s,@]+$/.test(name)) throw new UsageError(`${where}: a session name is one word without = , or @, got ${JSON.stringify(name)}`);
+  if (!(startMin < 24 * 60) || !(endMin <= 24 * 60) || startMin === endMin) {
+    throw new UsageError(`${where}: session ${name}: expected HH:MM-HH:MM with start < 24:00, end <= 24:00 and end != start (end before start wraps past midnight), got ${JSON.stringify(`${start}-${end}`)}`);
+  }
+  if (!isTimeZone(timeZone)) throw new UsageError(`${where}: session ${name}: unknown time zone ${JSON.stringify(timeZone)} (an IANA name such as Asia/Tokyo, Europe/London, America/New_York, or UTC)`);
+  return { name, timeZone, startMin, endMin };
+}
+
+/**
+ * `Asia=09:00-18:00@Asia/Tokyo,Europe=08:00-16:30@Europe/London,US=09:30-16:00@America/New_York`
+ * -> sessions in that order (`@zone` omitted = UTC). Throws UsageError naming `option` for bad
+ * syntax, an unknown zone, an empty window or a repeated name.
  */
 export function parseSessions(text: string, option = '--sessions'): Session[] {
   const out: Session[] = [];
   for (const part of text.split(',')) {
-    const m = /^\s*([^=\s]+)\s*=\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$/.exec(part);
-    const start = m ? Number(m[2]) * 60 + Number(m[3]) : NaN;
-    const end = m ? Number(m[4]) * 60 + Number(m[5]) : NaN;
-    if (!m || Number(m[3]) > 59 || Number(m[5]) > 59 || !(start < end) || end > 24 * 60) {
-      throw new UsageError(`${option}: expected NAME=HH:MM-HH:MM[,...] with start < end <= 24:00 (UTC), got ${JSON.stringify(part)}`);
-    }
-    out.push({ name: m[1], startMin: start, endMin: end });
-  }
-  out.sort((a, b) => a.startMin - b.startMin);
-  for (let i = 1; i < out.length; i++) {
-    if (out[i].startMin < out[i - 1].endMin) throw new UsageError(`${option}: sessions ${out[i - 1].name} and ${out[i].name} overlap`);
+    const m = /^\s*([^=]*?)\s*=\s*([^-]*?)\s*-\s*([^@]*?)\s*(?:@\s*(\S+)\s*)?$/.exec(part);
+    if (!m) throw new UsageError(`${option}: expected NAME=HH:MM-HH:MM[@Zone][,...], e.g. US=09:30-16:00@America/New_York, got ${JSON.stringify(part)}`);
+    const s = sessionWindow(m[1], m[2], m[3], m[4] ?? 'UTC', option);
+    if (out.some((o) => o.name === s.name)) throw new UsageError(`${option}: session ${s.name} is named twice`);
+    out.push(s);
   }
   return out;
-}
-
-/**
- * A number that changes exactly when the session changes: `day * n + index`, where `day` is
- * the UTC day number and `index` the session's position in `sessions` (sorted by start). Times
- * before the first session's start belong to the previous day's last session.
- */
-export function sessionKey(ts: number, sessions: readonly Session[]): number {
-  const n = sessions.length;
-  let day = Math.floor(ts / DAY_MS);
-  const minute = (ts - day * DAY_MS) / MINUTE_MS;
-  let idx = n - 1;
-  while (idx >= 0 && sessions[idx].startMin > minute) idx--;
-  if (idx < 0) {
-    day -= 1;
-    idx = n - 1;
-  }
-  return day * n + idx;
-}
-
-/** The session `ts` belongs to (see sessionKey). */
-export function sessionOf(ts: number, sessions: readonly Session[]): Session {
-  const k = sessionKey(ts, sessions);
-  const n = sessions.length;
-  return sessions[((k % n) + n) % n];
 }
 
 function hhmm(min: number): string {
@@ -101,5 +95,5 @@ function hhmm(min: number): string {
 
 /** Sessions as `--sessions` text (what parseSessions reads). */
 export function sessionsText(sessions: readonly Session[]): string {
-  return sessions.map((s) => `${s.name}=${hhmm(s.startMin)}-${hhmm(s.endMin)}`).join(',');
+  return sessions.map((s) => `${s.name}=${hhmm(s.startMin)}-${hhmm(s.endMin)}${s.timeZone === 'UTC' ? '' : `@${s.timeZone}`}`).join(',');
 }

@@ -208,10 +208,25 @@ describe('orderflow CLI', () => {
     }
     const r = run(['levels', '--symbol', 'BTC', '--venues', 'bybit', '--json', '--home', home]);
     assert.equal(r.code, 0, r.err);
-    const snap = JSON.parse(r.out) as { longs: { price: number }[]; shorts: { price: number }[]; long_notional: number };
+    type Level = { price: number; distance: number; distance_bps: number };
+    const snap = JSON.parse(r.out) as { longs: Level[]; shorts: Level[]; long_notional: number; last_price: number };
     assert.ok(snap.longs.length > 0 && snap.shorts.length > 0);
     // BTC traded near 65,114 in the capture: longs liquidate below it, shorts above.
     assert.ok(snap.longs.every((l) => l.price < 65_114) && snap.shorts.every((l) => l.price > 65_114));
+    assert.equal(snap.last_price, 65_114.3, 'the last trade of the capture');
+    for (const l of [...snap.longs, ...snap.shorts]) {
+      assert.ok(Math.abs(l.distance - (l.price - 65_114.3)) < 1e-6 && Math.abs(l.distance_bps - 1e4 * (l.price / 65_114.3 - 1)) < 1e-6);
+    }
+    const text = run(['levels', '--symbol', 'BTC', '--venues', 'bybit', '--home', home]).out;
+    assert.match(text, /last price 65114\.3 /);
+    assert.match(text, /^longs +64761\.2 +-353\.1 +-54\.2 /m, 'price and distance on the 0.1 tick, bps');
+    const heat = JSON.parse(run(['levels', '--symbol', 'BTC', '--venues', 'bybit', '--heatmap', '--timeframe', '1m', '--json', '--home', home]).out) as { kind: string; bucket_starts: number[]; long: number[][]; bin_prices: number[] };
+    assert.equal(heat.kind, 'predicted');
+    assert.equal(heat.long.length, heat.bucket_starts.length);
+    // The last row is the snapshot at the last event: the same levels as the plain snapshot.
+    const lastRow = heat.long[heat.long.length - 1];
+    assert.deepEqual(lastRow.map((v, k) => [heat.bin_prices[k], v]).filter(([, v]) => v > 0).map(([p]) => p.toFixed(6)), snap.longs.map((l) => l.price.toFixed(6)));
+    assert.match(run(['levels', '--symbol', 'BTC', '--venues', 'bybit', '--heatmap', '--home', home]).out, /^PREDICTED liquidation heatmap/m);
     const none = run(['levels', '--symbol', 'BTC', '--venues', 'binance', '--home', home]);
     assert.match(none.out, /no open interest stored/);
   });

@@ -172,14 +172,45 @@ describe('orderflow sessions', () => {
     const out = JSON.parse(await sessions('--symbol', 'BTC', '--venues', 'binance-spot', '--json')) as { sessions: Record<string, any>[] };
     assert.deepEqual(out.sessions.map((s) => s.session), ['Asia']);
     const text = await sessions('--symbol', 'BTCUSDT', '--venues', 'binance-spot', '--sessions', 'asia=00:00-08:00,europe=08:00-13:30,us=13:30-21:00');
-    assert.match(text, /sessions of binance-spot BTCUSDT: 1 session occurrences \(asia=00:00-08:00,europe=08:00-13:30,us=13:30-21:00 UTC\)/);
-    assert.match(text, /^2026-01-01 +asia /m);
+    assert.match(text, /sessions of binance-spot BTCUSDT: 1 session occurrences\nwindows: asia=00:00-08:00,europe=08:00-13:30,us=13:30-21:00; /);
+    assert.match(text, /^2026-01-01 +asia\* +87648\.21 /m, "cut off: the sample ends at 00:12, inside the 00:00-08:00 window");
   });
 
   it('bad options are UsageErrors naming the option', async () => {
-    await rejectsNaming(sessions('--symbol', 'BTC', '--sessions', 'asia=08:00-00:00'), '--sessions');
-    await rejectsNaming(sessions('--symbol', 'BTC', '--sessions', 'a=00:00-09:00,b=08:00-10:00'), '--sessions');
+    await rejectsNaming(sessions('--symbol', 'BTC', '--sessions', 'asia=08:00-08:00'), '--sessions');
+    await rejectsNaming(sessions('--symbol', 'BTC', '--sessions', 'a=00:00-09:00@Nowhere/City'), '--sessions');
     await rejectsNaming(sessions('--symbol', 'BTC', '--from', 'yesterday'), '--from');
+  });
+});
+
+/** Trades on both sides of the 2024 daylight-saving changes of New York and London. */
+const dstHome = lazyHome(async (s) => {
+  const at = ['2024-01-15T15:00Z', '2024-03-10T15:00Z', '2024-03-31T07:30Z', '2024-07-15T14:00Z'];
+  for (const t of at) {
+    await s.run("INSERT INTO trades (venue, symbol, ts, price, qty, side, import_id) VALUES ('binance', 'BTCUSDT', make_timestamp($1::BIGINT), 100, 1, 'buy', 1)", [BigInt(Date.parse(t) * 1000)]);
+  }
+});
+
+describe('orderflow sessions in market time', () => {
+  it('--json: US opens 14:30 UTC in January and 13:30 UTC in July, Europe moves with London, overlaps count twice', async () => {
+    const out = JSON.parse(await run(registerSessions, await dstHome(), ['sessions', '--symbol', 'BTCUSDT', '--venues', 'binance', '--json'])) as { sessions: Record<string, any>[] };
+    const iso = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+    assert.deepEqual(
+      out.sessions.map((r) => [r.session, r.date, iso(r.start_ms), iso(r.end_ms)]),
+      [
+        ['Europe', '2024-01-15', '2024-01-15T08:00', '2024-01-15T16:30'],
+        ['US', '2024-01-15', '2024-01-15T14:30', '2024-01-15T21:00'],
+        ['Europe', '2024-03-10', '2024-03-10T08:00', '2024-03-10T16:30'], // London still on GMT
+        ['US', '2024-03-10', '2024-03-10T13:30', '2024-03-10T20:00'], // New York's first EDT day
+        ['Asia', '2024-03-31', '2024-03-31T00:00', '2024-03-31T09:00'],
+        ['Europe', '2024-03-31', '2024-03-31T07:00', '2024-03-31T15:30'], // London's first BST day
+        ['Europe', '2024-07-15', '2024-07-15T07:00', '2024-07-15T15:30'],
+        ['US', '2024-07-15', '2024-07-15T13:30', '2024-07-15T20:00'],
+      ],
+    );
+    // The data read runs from the first trade (01-15 15:00) to the last (07-15 14:00): sessions
+    // that open before the first or close after the last are cut off; the ones between are whole.
+    assert.deepEqual(out.sessions.map((r) => r.complete), [false, false, true, true, true, true, false, false]);
   });
 });
 
@@ -212,17 +243,23 @@ describe('orderflow liquidations', () => {
   it('the table reminds that feeds are sampled; --heatmap as JSON and as a table', async () => {
     const text = await liquidations('--symbol', 'XRPUSD', '--venues', 'bybit');
     assert.match(text, /liquidation clusters of bybit XRPUSD at 2023-04-05 05:52:24\.093: 0 long, 0 short/);
-    assert.match(text, /sampled.*lower bounds.*docs\/NORMALIZATION\.md/);
+    assert.match(text, /sampled[^]*lower bounds[^]*docs\/NORMALIZATION\.md/);
     assert.match(text, /no clusters/);
     const listed = await liquidations('--symbol', 'XRP-USD-230929', '--venues', 'okx', '--median-multiple', '0', '--bin-multiple', '0', '--cluster-multiple', '0');
-    assert.match(listed, /^short +0\.55\d* +0\.55\d* +0\.55\d* +780\.\d\d .* 2 +okx +2023-03-30 10:47:27\.614 +2023-03-30 10:47:27\.614 +no$/m);
+    // Zone edges on the instrument's tick (0.00001), the table within 120 columns.
+    assert.match(listed, /^short +0\.55228 +0\.55228 +0\.55228 +780\.\d\d .* 2 +okx +2023-03-30 10:47:27\.614 +no$/m);
+    assert.ok(listed.split('\n').every((l) => l.length <= 120), listed);
+    const wide = await liquidations('--symbol', 'XRP-USD-230929', '--venues', 'okx', '--median-multiple', '0', '--bin-multiple', '0', '--cluster-multiple', '0', '--wide');
+    assert.match(wide, /^short +0\.55228 +0\.55228 +0\.55228 +780\.\d\d .* 2 +okx +2023-03-30 10:47:27\.614 +2023-03-30 10:47:27\.614 +no$/m);
     const heat = JSON.parse(await liquidations('--symbol', 'XRP-USD-230929', '--venues', 'okx', '--heatmap', '--timeframe', '1h', '--json')) as Record<string, any>;
     assert.deepEqual(heat.bucket_starts, [Date.UTC(2023, 2, 30, 10)]);
     assert.equal(heat.bin_prices.length, 1);
     assert.deepEqual(heat.long, [[0]]);
     assert.equal(Math.round(heat.short[0][0]), 780);
     const table = await liquidations('--symbol', 'XRP-USD-230929', '--venues', 'okx', '--heatmap');
-    assert.match(table, /1 buckets of 1h x 1 price bins \(10 bps bins\), 1 non-empty cells/);
+    assert.match(table, /^REALIZED liquidation heatmap of okx XRP-USD-230929: 1 buckets of 1h x 1 price bins \(10 bps bins\)$/m);
+    assert.match(table, /predicted levels from open interest: orderflow levels --heatmap/);
+    assert.match(table, /^1 non-empty cells/m);
     assert.match(table, /^2023-03-30 10:00:00\.000 +short +0\.55\d* +780\.\d\d$/m);
     assert.match(await liquidations('--symbol', 'ETH', '--venues', 'okx'), /no liquidations stored for okx ETH-USDT-SWAP/);
   });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { UsageError } from '../../src/core/errors.ts';
-import { loadConfig } from '../../src/engine/config.ts';
+import { defaultConfig, loadConfig, parseConfig, sessionsOf } from '../../src/engine/config.ts';
+import { DEFAULT_SESSIONS } from '../../src/features/timeframe.ts';
 import { tempDir } from '../helpers/store.ts';
 
 /**
@@ -60,5 +61,28 @@ describe('config: hostile YAML', () => {
     const path = join(tempDir(), 'deep.yaml');
     writeFileSync(path, `risk: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`);
     assert.throws(() => loadConfig(path), (e: unknown) => e instanceof UsageError && /deep\.yaml:1 /.test(e.message));
+  });
+});
+
+describe('config: sessions', () => {
+  it('default market-time sessions; a file sets its own windows with zones, wrapping allowed', () => {
+    const dir = tempDir();
+    const file = join(dir, 'sessions.yaml');
+    writeFileSync(file, 'sessions:\n  - { name: NY, start: "09:30", end: "16:00", timeZone: America/New_York }\n  - { name: Night, start: "22:00", end: "06:00" }\n');
+    const c = loadConfig(file);
+    assert.deepEqual(sessionsOf(c), [
+      { name: 'NY', timeZone: 'America/New_York', startMin: 570, endMin: 960 },
+      { name: 'Night', timeZone: 'UTC', startMin: 1320, endMin: 360 },
+    ]);
+    assert.deepEqual(sessionsOf(defaultConfig()), DEFAULT_SESSIONS);
+    // A parsed config parses again to itself (walk-forward sweeps re-validate it).
+    assert.deepEqual(parseConfig(c), c);
+  });
+
+  it('an unknown zone or an empty window is an error naming the file, line and key', () => {
+    const dir = tempDir();
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'seed: 1\nsessions:\n  - { name: X, start: "09:00", end: "09:00" }\n  - { name: Y, start: "09:00", end: "10:00", timeZone: Mars/Olympus }\n');
+    assert.throws(() => loadConfig(file), (e: Error) => e instanceof UsageError && /bad\.yaml:3 sessions\.0: .*end != start/.test(e.message) && /bad\.yaml:4 sessions\.1: .*unknown time zone "Mars\/Olympus"/.test(e.message));
   });
 });

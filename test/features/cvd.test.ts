@@ -50,11 +50,12 @@ describe('cvd: hand-computed bars', () => {
   });
 
   it('reset session restarts when the bar opens in a new session; after US close is still US', () => {
-    const at = [7, 8, 13, 14, 22, 24].map((h) => D + h * HOUR_MS + 60_000);
+    const at = [7, 8, 14, 15, 22, 24].map((h) => D + h * HOUR_MS + 60_000);
     const c = columns(at.map((t): Row => [t, 1, 1, BUY]));
-    // 07 Asia, 08 Europe, 13:00 opens in Europe (US starts 13:30), 14 US, 22 US (after close), 00 Asia.
+    // January: 07 Asia (Tokyo 16:00), 08 Europe (London 08:00), 14:00 opens in Europe (New York
+    // opens 14:30 UTC in winter), 15 US, 22 US (after the close, until Asia opens), 00 Asia.
     assert.deepEqual(cvdBatch(c, { timeframeMs: HOUR_MS, reset: 'session' }).map((b) => b.cvd), [1, 1, 2, 1, 2, 1]);
-    const custom = [{ name: 'A', startMin: 60, endMin: 600 }, { name: 'B', startMin: 600, endMin: 1200 }];
+    const custom = [{ name: 'A', timeZone: 'UTC', startMin: 60, endMin: 600 }, { name: 'B', timeZone: 'UTC', startMin: 600, endMin: 1200 }];
     // 00:xx is before the first session: the previous day's B, like 22:00.
     assert.deepEqual(cvdBatch(c, { timeframeMs: HOUR_MS, reset: 'session', sessions: custom }).map((b) => b.cvd), [1, 2, 1, 2, 3, 4]);
   });

@@ -61,7 +61,7 @@ describe('sessions: hand-computed statistics', () => {
       session: 'Asia',
       date: '2026-01-01',
       start_ms: D,
-      end_ms: D + 8 * HOUR_MS,
+      end_ms: D + 9 * HOUR_MS, // 09:00-18:00 Asia/Tokyo
       first_ts: T1,
       last_ts: T1 + 2 * MINUTE_MS + 1000,
       open: 100,
@@ -106,7 +106,7 @@ describe('sessions: hand-computed statistics', () => {
       session: 'Europe',
       date: '2026-01-01',
       start_ms: D + 8 * HOUR_MS,
-      end_ms: D + 13.5 * HOUR_MS,
+      end_ms: D + 16.5 * HOUR_MS, // 08:00-16:30 Europe/London (GMT in January)
       first_ts: D + 9 * HOUR_MS,
       last_ts: D + 9 * HOUR_MS,
       open: 110,
@@ -144,22 +144,19 @@ describe('sessions: hand-computed statistics', () => {
     assert.deepStrictEqual(incremental(c, opts, [1, 3]), [asia, europe]);
   });
 
-  it('after the US close is still US until the next Asia; custom windows attribute to the previous day', () => {
+  it('the default windows are market time: in January Asia is 00:00-09:00 UTC and US 14:30-21:00 UTC; after the close counts nowhere', () => {
     const c = columns([
+      [D + 15 * HOUR_MS, 100, 1, BUY],
       [D + 22 * HOUR_MS, 100, 1, BUY],
       [D + DAY_MS + 30 * MINUTE_MS, 100, 1, BUY],
     ]);
     assert.deepEqual(
-      sessionStatsBatch(c, {}).map((s) => [s.session, s.date, s.start_ms, s.end_ms]),
+      sessionStatsBatch(c, {}).map((s) => [s.session, s.date, s.start_ms, s.end_ms, s.trades]),
       [
-        ['US', '2026-01-01', D + 13.5 * HOUR_MS, D + DAY_MS],
-        ['Asia', '2026-01-02', D + DAY_MS, D + DAY_MS + 8 * HOUR_MS],
+        ['Europe', '2026-01-01', D + 8 * HOUR_MS, D + 16.5 * HOUR_MS, 1],
+        ['US', '2026-01-01', D + 14.5 * HOUR_MS, D + 21 * HOUR_MS, 1],
+        ['Asia', '2026-01-02', D + DAY_MS, D + DAY_MS + 9 * HOUR_MS, 1],
       ],
-    );
-    const custom = parseSessions('A=01:00-10:00,B=10:00-20:00');
-    assert.deepEqual(
-      sessionStatsBatch(c, { sessions: custom }).map((s) => [s.session, s.date, s.start_ms, s.end_ms, s.trades]),
-      [['B', '2026-01-01', D + 10 * HOUR_MS, D + DAY_MS + HOUR_MS, 2]],
     );
   });
 
@@ -197,12 +194,15 @@ const tradesArb = fc
     return steps.map((s): Row => [(ts += s.dt), 100 + s.px / 4, s.q8 / 8, s.buy ? BUY : SELL, s.venue]);
   });
 
+/** UTC windows that tile the day: every trade is in exactly one occurrence. */
+const WHOLE_DAY = parseSessions('A=00:00-08:00,B=08:00-13:30,C=13:30-24:00');
+
 describe('sessions: properties', () => {
   it('incremental equals batch for any chunking; totals add up', () => {
     fc.assert(
       fc.property(tradesArb, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 6 }), (rows, fr) => {
         const c = columns(rows, ['binance', 'okx']);
-        const opts: SessionStatsOptions = { sizes: { windowMs: 4 * HOUR_MS, slotMs: HOUR_MS, minPrints: 5 } };
+        const opts: SessionStatsOptions = { sessions: WHOLE_DAY, sizes: { windowMs: 4 * HOUR_MS, slotMs: HOUR_MS, minPrints: 5 } };
         const batch = sessionStatsBatch(c, opts);
         assert.deepStrictEqual(incremental(c, opts, cuts(c.length, fr)), batch);
         let trades = 0;
@@ -224,23 +224,21 @@ describe('sessions: properties', () => {
 });
 
 describe('liquidations per session', () => {
-  it('counts each liquidation in its session occurrence, by the side that was liquidated', async () => {
-    const { liquidationsBySession } = await import('../../src/features/sessions.ts');
-    const { DEFAULT_SESSIONS, sessionKey } = await import('../../src/features/timeframe.ts');
+  it('counts the liquidations in an occurrence\'s window, by the side that was liquidated', async () => {
+    const { LiquidationWindows } = await import('../../src/features/sessions.ts');
     const day = Date.UTC(2024, 7, 8);
     const at = (h: number, m = 0) => day + h * 3_600_000 + m * 60_000;
-    // 01:00 Asia (forced sell = long liquidated), 09:00 Europe (forced buy = short), 09:30 Europe
-    // (forced sell), 23:00 still US (between US close and the next Asia open).
-    const ts = [at(1), at(9), at(9, 30), at(23)];
+    // Out of time order on purpose: 09:30 forced sell (long liquidated), 01:00 forced sell,
+    // 09:00 forced buy (short), 23:00 forced sell.
+    const ts = [at(9, 30), at(1), at(9), at(23)];
     const liqs = {
-      length: 4, ts: Float64Array.from(ts), price: Float64Array.from([100, 200, 300, 400]), qty: Float64Array.from([1, 2, 0.5, 1]),
-      side: Int8Array.from([-1, 1, -1, -1]), venue: new Uint8Array(4), venues: ['binance' as const],
+      length: 4, ts: Float64Array.from(ts), price: Float64Array.from([300, 100, 200, 400]), qty: Float64Array.from([0.5, 1, 2, 1]),
+      side: Int8Array.from([-1, -1, 1, -1]), venue: new Uint8Array(4), venues: ['binance' as const],
     };
-    const m = liquidationsBySession(liqs, DEFAULT_SESSIONS);
-    assert.equal(m.size, 3);
-    assert.deepEqual(m.get(sessionKey(at(1), DEFAULT_SESSIONS)), { long_count: 1, long_notional: 100, short_count: 0, short_notional: 0 });
-    assert.deepEqual(m.get(sessionKey(at(9), DEFAULT_SESSIONS)), { long_count: 1, long_notional: 150, short_count: 1, short_notional: 400 });
-    assert.deepEqual(m.get(sessionKey(at(23), DEFAULT_SESSIONS)), { long_count: 1, long_notional: 400, short_count: 0, short_notional: 0 });
-    assert.equal(sessionKey(at(23), DEFAULT_SESSIONS), sessionKey(at(14), DEFAULT_SESSIONS), '23:00 belongs to the US session');
+    const w = new LiquidationWindows(liqs);
+    assert.deepEqual(w.between(at(0), at(9)), { long_count: 1, long_notional: 100, short_count: 0, short_notional: 0 });
+    assert.deepEqual(w.between(at(9), at(16, 30)), { long_count: 1, long_notional: 150, short_count: 1, short_notional: 400 });
+    assert.deepEqual(w.between(at(0), at(24)), { long_count: 3, long_notional: 650, short_count: 1, short_notional: 400 });
+    assert.deepEqual(w.between(at(21), at(23)), { long_count: 0, long_notional: 0, short_count: 0, short_notional: 0 }, 'end is exclusive');
   });
 });

@@ -47,7 +47,7 @@ describe('orderflow cvd', () => {
   it('--json prints bars with the documented fields, cvd running from the first bar', async () => {
     const out = JSON.parse(await cvd('--symbol', 'BTC', '--venues', 'binance-spot', '--timeframe', '1m', '--json')) as { bars: Record<string, number>[] };
     assert.equal(out.bars.length, 13); // 00:00 to 00:12
-    assert.deepEqual(Object.keys(out.bars[0]), ['open_time_ms', 'buy_volume', 'sell_volume', 'delta', 'cvd']);
+    assert.deepEqual(Object.keys(out.bars[0]), ['open_time_ms', 'buy_volume', 'sell_volume', 'delta', 'cvd', 'complete']);
     assert.equal(out.bars[0].open_time_ms, Date.UTC(2026, 0, 1));
     let sum = 0;
     for (const b of out.bars) assert.ok(Math.abs((sum += b.delta) - b.cvd) < 1e-9);
@@ -60,8 +60,24 @@ describe('orderflow cvd', () => {
     assert.deepEqual(out.venues['binance-spot'], out.bars);
     const text = await cvd('--symbol', 'BTCUSDT', '--venues', 'binance-spot', '--timeframe', '15m');
     assert.match(text, /cvd of binance-spot BTCUSDT: 1 bars of 15m, reset none/);
-    assert.match(text, /2026-01-01 00:00:00\.000/);
+    assert.match(text, /^2026-01-01 00:00\* /m);
     assert.match(await cvd('--symbol', 'ETH', '--timeframe', '1h'), /no trades stored for binance ETHUSDT/);
+  });
+
+  it('marks the bars the data cut off: the first and last without --from/--to, none inside them', async () => {
+    type Bar = { open_time_ms: number; complete: boolean };
+    const bars = async (...a: string[]) => (JSON.parse(await cvd('--symbol', 'BTC', '--venues', 'binance-spot', '--timeframe', '1m', '--json', ...a)) as { bars: Bar[] }).bars;
+    // The sample's trades run 00:00:00.039 to 00:12:19.347: the 00:00 bar may have missed 39 ms,
+    // the 00:12 bar ends at 00:13 after the last trade read.
+    const all = await bars();
+    assert.deepEqual(all.map((b) => b.complete), [false, ...Array(11).fill(true), false]);
+    assert.deepEqual((await bars('--from', '2026-01-01T00:00Z', '--to', '2026-01-01T00:05Z')).map((b) => b.complete), [true, true, true, true, true]);
+    // A --from inside a bar cuts it: 00:00:30 leaves half of the first bar out.
+    assert.deepEqual((await bars('--from', '2026-01-01T00:00:30Z', '--to', '2026-01-01T00:02:30Z')).map((b) => b.complete), [false, true, false]);
+    const text = await cvd('--symbol', 'BTC', '--venues', 'binance-spot', '--timeframe', '1m');
+    assert.match(text, /^2026-01-01 00:12\* /m);
+    assert.match(text, /^2026-01-01 00:11 /m);
+    assert.match(text, /^\* incomplete: /m);
   });
 
   it('bad options are UsageErrors naming the option', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../../src/core/errors.ts';
-import { bucketStart, DAY_MS, DEFAULT_SESSIONS, parseSessions, parseTimeframe, sessionKey, sessionOf } from '../../src/features/timeframe.ts';
+import { bucketStart, DAY_MS, DEFAULT_SESSIONS, parseSessions, parseTimeframe, sessionsText } from '../../src/features/timeframe.ts';
 
 const D = Date.UTC(2026, 0, 1);
 const at = (hh: number, mm = 0) => D + (hh * 60 + mm) * 60_000;
@@ -25,23 +25,18 @@ describe('timeframes', () => {
 });
 
 describe('sessions', () => {
-  it('default: Asia 00:00-08:00, Europe 08:00-13:30, US 13:30-21:00, and 21:00-24:00 is still US', () => {
-    const name = (t: number) => sessionOf(t, DEFAULT_SESSIONS).name;
-    assert.deepEqual([at(0), at(7, 59), at(8), at(13, 29), at(13, 30), at(20, 59), at(21), at(23, 59), at(24)].map(name), ['Asia', 'Asia', 'Europe', 'Europe', 'US', 'US', 'US', 'US', 'Asia']);
-    assert.equal(sessionKey(at(21), DEFAULT_SESSIONS), sessionKey(at(14), DEFAULT_SESSIONS));
-    assert.notEqual(sessionKey(at(14), DEFAULT_SESSIONS), sessionKey(at(14) + DAY_MS, DEFAULT_SESSIONS));
+  it('parses windows with zones, wrapping windows and overlaps, and prints them back', () => {
+    const text = 'Asia=09:00-18:00@Asia/Tokyo,Night=22:00-06:00,US=09:30-16:00@America/New_York,Europe=08:00-16:30@Europe/London';
+    const s = parseSessions(text);
+    assert.deepEqual(s[1], { name: 'Night', timeZone: 'UTC', startMin: 22 * 60, endMin: 6 * 60 });
+    assert.deepEqual(s[2], { name: 'US', timeZone: 'America/New_York', startMin: 9 * 60 + 30, endMin: 16 * 60 });
+    assert.equal(sessionsText(s), text);
+    assert.deepEqual(parseSessions(sessionsText(DEFAULT_SESSIONS)), DEFAULT_SESSIONS);
   });
 
-  it('before the first session is the previous day\'s last session', () => {
-    const s = parseSessions('London=07:00-12:00,Asia=01:00-07:00,NY=12:00-20:00');
-    assert.deepEqual(s.map((x) => x.name), ['Asia', 'London', 'NY']);
-    assert.equal(sessionOf(at(0, 30), s).name, 'NY');
-    assert.equal(sessionKey(at(0, 30), s), sessionKey(at(22) - DAY_MS, s));
-  });
-
-  it('rejects bad, empty and overlapping windows', () => {
-    for (const bad of ['Asia', 'Asia=08:00-07:00', 'A=00:00-08:00,B=07:00-09:00', 'A=00:00-25:00', 'A=00:61-02:00']) {
-      assert.throws(() => parseSessions(bad), UsageError, bad);
+  it('rejects bad syntax, empty windows, unknown zones and repeated names, naming the option', () => {
+    for (const bad of ['Asia', 'Asia=08:00-08:00', 'A=00:00-25:00', 'A=24:00-02:00', 'A=00:61-02:00', 'A=09:00-10:00@Mars/Olympus', 'A=01:00-02:00,A=03:00-04:00', '=01:00-02:00']) {
+      assert.throws(() => parseSessions(bad), (e: Error) => e instanceof UsageError && e.message.startsWith('--sessions:'), bad);
     }
   });
 });
