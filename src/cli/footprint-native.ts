@@ -132,7 +132,7 @@ export async function runNativeFootprint(opts: NativeFootprintOpts): Promise<voi
         barTime(c.open_time_ms, timeframeMs) + (c.complete ? '' : INCOMPLETE_MARK), px(c.open), px(c.high), px(c.low), px(c.close), size(c.volume), size(c.delta), size(c.min_delta), size(c.max_delta),
         String(c.trades), px(c.poc), px(c.val), px(c.vah), footprintStacks(c).map((st) => stackText(st, dec)).join('; ') || '-',
       ]),
-      { drop: ['min delta', 'max delta', 'trades', 'stacked imbalances', 'open', 'close'], wide: opts.wide },
+      { drop: ['min delta', 'max delta', 'trades', 'open', 'close', 'VAL', 'VAH', 'stacked imbalances'], wide: opts.wide },
     ),
   );
   if (marked.some((c) => !c.complete)) console.log(INCOMPLETE_NOTE);
