@@ -100,7 +100,7 @@ describe('backtest over the store', () => {
     const n = r.nullModel!;
     assert.equal(n.seeds, 4);
     assert.equal(n.nullNetReturns.length, 4);
-    assert.ok(n.percentile >= 0 && n.percentile <= 1);
+    assert.ok(n.percentile !== null && n.percentile >= 0 && n.percentile <= 1);
     assert.ok(n.pValue > 0 && n.pValue <= 1);
     // Four null runs can never give p <= 0.05 ((0 + 1) / (4 + 1) = 0.2 at best): the report must not claim an edge.
     assert.match(n.verdict, /NOT distinguishable from chance/);
