@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Backtest } from '../../src/engine/backtest.ts';
 import { loadConfig, parseConfig, withParam } from '../../src/engine/config.ts';
+import { effectiveWarmup, warmupNeeds } from '../../src/engine/warmup.ts';
 import { writeRunFolder } from '../../src/engine/run-folder.ts';
 import { Store } from '../../src/store/store.ts';
 import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
@@ -78,6 +79,17 @@ async function backtest(over: Record<string, unknown> = {}) {
   }
 }
 
+/** The base config (with `over`) run alone on [fromMs, toMs). */
+async function backtestRange(fromMs: number, toMs: number, over: Record<string, unknown> = {}) {
+  const store = await Store.open(await home(), { readOnly: true });
+  try {
+    const bt = new Backtest({ store, config: parseConfig({ ...BASE, ...over }), pairs: [['binance', 'BTCUSDT']], symbol: 'BTCUSDT', fromMs, toMs, instruments: (v, s) => REG.get(v, s) });
+    return await bt.run();
+  } finally {
+    store.close();
+  }
+}
+
 describe('backtest over the store', () => {
   it('trades the imported capture: marks from markPrice, funding from its rate, one absorption entry', async () => {
     const r = await backtest();
@@ -118,7 +130,17 @@ describe('backtest over the store', () => {
     // ends at 2:59:59, so a fourth fold's [2.5h, 3h) would run past it.
     assert.equal(folds.length, 3);
     assert.deepEqual(folds[0].outOfSample, { fromMs: D + H, toMs: D + H + 30 * M });
-    for (const f of folds) assert.ok([1, 2].includes(f.chosen['exit.targetR'] as number));
+    // Each fold keeps the in-sample best: rerun every candidate alone on the fold's in-sample window.
+    let decided = 0;
+    for (const f of folds) {
+      const scores: number[] = [];
+      for (const targetR of [1, 2]) scores.push((await backtestRange(f.inSample.fromMs, f.inSample.toMs, { exit: { targetR } })).metrics.netReturn);
+      const best = scores[1] > scores[0] ? 1 : 0;
+      if (scores[0] !== scores[1]) decided++;
+      assert.equal(f.chosen['exit.targetR'], [1, 2][best], `fold from ${new Date(f.inSample.fromMs).toISOString()}: in-sample ${scores}`);
+      assert.equal(f.inSampleScore, scores[best]);
+    }
+    assert.ok(decided >= 1, 'a fold whose candidates score differently (else a wrong choice would go unseen)');
     for (const t of r.trades) assert.ok(folds.some((f) => t.entryTs >= f.outOfSample.fromMs && t.entryTs < f.outOfSample.toMs), 'only out-of-sample trades in the headline');
     assert.equal(r.metrics.fromMs, D + H);
     assert.ok(r.meta.warnings.some((w) => /out-of-sample folds only/.test(w)));
@@ -141,6 +163,37 @@ describe('backtest over the store', () => {
     assert.ok(warm.equity.every((e) => e.ts >= from) && warm.bars.every((b) => b.ts >= from) && warm.signals.every((x) => x.ts >= from));
     const cold = await run(0);
     assert.equal(cold.trades.length, 0);
+    assert.ok(cold.meta.warnings.some((w) => /^warmup 0ms is shorter than the 1h divergence \(100 bars\) needs 4\.2d/.test(w)), cold.meta.warnings.join('\n'));
+    // auto: what the features need (here the 1h divergence's 100 bars, so the 0:10 cascade is in).
+    const auto = await run('auto');
+    assert.equal(auto.trades.length, 1);
+    assert.ok(!auto.meta.warnings.some((w) => /^warmup/.test(w)));
+  });
+
+  it('warm-up auto is what the active features need: 100 bars of the longest traded divergence, else absorption or the 1h flow bar', () => {
+    const need = (over: Record<string, unknown>) => effectiveWarmup(parseConfig(over)).ms;
+    assert.equal(need({}), 100 * H, 'a 1h divergence needs about 4.2 days');
+    assert.equal(need({ signals: { divergence: { timeframes: ['15m'] } } }), 25 * H);
+    assert.equal(need({ signals: { divergence: { timeframes: ['1d'] } } }), 100 * 24 * H);
+    // A timeframe the pipeline does not make opens no trade and needs nothing.
+    assert.equal(need({ signals: { divergence: { timeframes: ['5m'] } } }), H);
+    assert.equal(need({ signals: { divergence: { enabled: false }, absorption: { lookbackWindows: 240 } } }), 4 * H);
+    assert.equal(need({ signals: { divergence: { enabled: false }, absorption: { enabled: false } }, entry: { requireLargeFlow: false } }), 0);
+    assert.deepEqual(warmupNeeds(parseConfig({})).map((n) => n.what), ['the 1h divergence (100 bars)', 'absorption (60 1m windows)', 'the 1h size-flow veto (1 bar)']);
+    const short = effectiveWarmup(parseConfig({ warmup: '1d' }));
+    assert.equal(short.ms, 24 * H, 'an explicit warm-up is obeyed');
+    assert.match(short.warning!, /^warmup 1d is shorter than the 1h divergence \(100 bars\) needs 4\.2d/);
+  });
+
+  it('walk-forward: the null model runs through the same folds and tests the out-of-sample headline', async () => {
+    const r = await backtest({ walkForward: { inSample: '1h', outOfSample: '30m', sweep: { 'exit.targetR': [1, 2] } }, nullModel: { seeds: 3 } });
+    const n = r.nullModel!;
+    assert.equal(n.walkForward, true);
+    assert.equal(n.realTrades, r.trades.length);
+    assert.equal(n.realNetReturn, r.metrics.netReturn, 'compared with the headline, not the full-period run');
+    assert.equal(n.nullTrades.length, 3);
+    assert.match(n.verdict, /through the same walk-forward folds/);
+    assert.ok(!r.meta.warnings.some((w) => /full-period run/.test(w)));
   });
 
   it('walk-forward ids: stitched trades point at their own signals', async () => {
