@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Backtest } from '../../src/engine/backtest.ts';
+import { defaultWorkerCount, WorkerPoolRunner } from '../../src/engine/backtest-workers.ts';
 import { loadConfig, parseConfig, withParam } from '../../src/engine/config.ts';
 import { effectiveWarmup, warmupNeeds } from '../../src/engine/warmup.ts';
 import { writeRunFolder } from '../../src/engine/run-folder.ts';
@@ -207,6 +208,28 @@ describe('backtest over the store', () => {
     assert.equal(r.journal.predictions.length, r.signals.length);
   });
 
+  it('null runs and in-sample sweeps on worker threads give exactly the serial result', async () => {
+    const over = { nullModel: { seeds: 5 }, walkForward: { inSample: '1h', outOfSample: '30m', sweep: { 'exit.targetR': [1, 2] } } };
+    const serial = await backtest(over);
+    const store = await Store.open(await home(), { readOnly: true });
+    const config = parseConfig({ ...BASE, ...over });
+    const pairs: [['binance', string]] = [['binance', 'BTCUSDT']];
+    const runner = new WorkerPoolRunner({ home: await home(), config, pairs, symbol: 'BTCUSDT' }, 2);
+    const phases = new Set<string>();
+    try {
+      const threaded = await new Backtest({ store, config, pairs, symbol: 'BTCUSDT', instruments: (v, s) => REG.get(v, s), runner, onProgress: (p) => phases.add(p) }).run();
+      assert.equal(JSON.stringify(threaded), JSON.stringify(serial));
+      assert.equal(runner.started, 2);
+    } finally {
+      await runner.close();
+      store.close();
+    }
+    assert.ok(phases.has('null model') && phases.has('walk-forward in-sample'), [...phases].join(', '));
+    assert.equal(serial.nullModel!.seeds, 5);
+    assert.ok(defaultWorkerCount() >= 1);
+    assert.throws(() => new WorkerPoolRunner({ home: '', config, pairs, symbol: 'BTCUSDT' }, 0), /workers must be a whole number >= 1/);
+  });
+
   it('writes the run folder: tables as CSV and Parquet, summary.json, report.html', async () => {
     const r = await backtest();
     const dir = join(tempDir(), 'run');
@@ -272,6 +295,15 @@ export default (): Strategy => ({
     assert.equal(s.meta.strategy, 'contrarian');
     assert.equal(s.metrics.tradeCount, 1);
     assert.match(readFileSync(join(dir, 'run', 'trades.csv'), 'utf8'), /,short,/);
+    // Null runs on two worker threads, each loading the module itself: the same summary as in one thread.
+    writeFileSync(cfg, JSON.stringify({ signals: { absorption: { lookbackWindows: 5 } }, nullModel: { seeds: 3 } }));
+    const on = (workers: string) => spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--venues', 'binance', '--config', cfg, '--strategy', file, '--workers', workers, '--out', join(dir, `run-${workers}`), '--json', '--home', h], { encoding: 'utf8' });
+    const h = await home();
+    const [one, two] = [on('1'), on('2')];
+    assert.equal(two.status, 0, two.stderr);
+    assert.equal(two.stdout, one.stdout);
+    assert.equal((JSON.parse(two.stdout) as { nullModel: { seeds: number } }).nullModel.seeds, 3);
+    assert.match(on('0').stderr, /--workers: a whole number >= 1, got 0/);
     const bad = spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--strategy', join(dir, 'c.json'), '--home', await home()], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--strategy .*export a function/);
