@@ -170,15 +170,9 @@ export class Backtest {
       throw new RangeError(`no ${this.execVenue} ${this.execSymbol} trades stored${where}: the execution venue's trades set the range (give --from and --to, or import its trades)`);
     }
     this.range = [lo, hi];
-    const buckets = await store.rows<{ b: number }>(
-      `SELECT DISTINCT (floor(epoch_ms(ts) / ${TRADED_BUCKET_MS}) * ${TRADED_BUCKET_MS})::DOUBLE AS b FROM trades WHERE ${this.execTrades(lo, hi).where} ORDER BY b`,
-      this.execTrades(lo, hi).params,
-    );
-    this.traded = tradedTime(
-      buckets.map((r) => Number(r.b)),
-      lo,
-      hi,
-    );
+    const inRange = this.execTrades(lo, hi);
+    const buckets = await store.rows<{ b: number }>(`SELECT DISTINCT (floor(epoch_ms(ts) / ${TRADED_BUCKET_MS}) * ${TRADED_BUCKET_MS})::DOUBLE AS b FROM trades WHERE ${inRange.where} ORDER BY b`, inRange.params);
+    this.traded = tradedTime(buckets.map((r) => Number(r.b)), lo, hi);
   }
 
   /** Every config a run of this request may use (the base and each walk-forward grid point). */

@@ -228,6 +228,13 @@ describe('backtest over the store', () => {
     assert.equal(serial.nullModel!.seeds, 5);
     assert.ok(defaultWorkerCount() >= 1);
     assert.throws(() => new WorkerPoolRunner({ home: '', config, pairs, symbol: 'BTCUSDT' }, 0), /workers must be a whole number >= 1/);
+    // A worker that cannot do its job fails the run with the worker's error, not silently.
+    const broken = new WorkerPoolRunner({ home: join(tempDir(), 'no-store'), config, pairs, symbol: 'BTCUSDT' }, 1);
+    try {
+      await assert.rejects(broken.run([{ kind: 'score', config, fromMs: D, toMs: D + H }], undefined as never), /cannot open store/);
+    } finally {
+      await broken.close();
+    }
   });
 
   it('writes the run folder: tables as CSV and Parquet, summary.json, report.html', async () => {
