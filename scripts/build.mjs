@@ -2,7 +2,8 @@
  * `npm run build` (and `prepare`, so `npm ci` / `npm install` run it): bundle the CLI into dist/
  * with esbuild, so that a start reads a handful of files instead of compiling hundreds of
  * TypeScript and package modules. `src/cli/main.ts` is the entry; each command's lazy `import()`
- * becomes its own chunk, loaded only when that command runs. Packages are bundled too, except
+ * becomes its own chunk, loaded only when that command runs. src/engine/backtest-worker.ts is a
+ * second entry (dist/cli/backtest-worker.js), the code of the backtest's worker threads. Packages are bundled too, except
  * DuckDB's native bindings and tsx (used to load a user's TypeScript strategy).
  *
  * Chunks sit in dist/cli/, so `import.meta.url` in a source file is rewritten to that file's own
@@ -15,8 +16,8 @@
  *   node scripts/build.mjs [--out <dir>]
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { STAMP_FILE } from './dist-stamp.mjs';
 
@@ -119,17 +120,23 @@ export async function build({ root = ROOT, srcDir = join(root, 'src'), entry = j
   if (!relative(root, self).startsWith('..')) sources.push(fileState(root, self));
   // The chunks' folder once renamed into place: `import.meta.url`s are relative to it.
   const chunkDir = join(outDir, posix(relative(srcDir, dirname(entry))));
+  // The backtest worker thread's entry (src/engine/backtest-workers.ts starts it): a second entry
+  // beside main.js, its final path written into the sources that start it.
+  const worker = join(srcDir, 'engine', 'backtest-worker.ts');
+  const entryPoints = { [basename(entry, '.ts')]: entry, ...(existsSync(worker) ? { 'backtest-worker': worker } : {}) };
+  const workerUrl = posix(relative(join(srcDir, 'engine'), join(chunkDir, 'backtest-worker.js')));
   const tmp = `${outDir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   try {
     const r = await esbuild({
-      entryPoints: [entry],
+      entryPoints,
       outdir: join(tmp, relative(outDir, chunkDir)),
       bundle: true,
       splitting: true,
       format: 'esm',
       platform: 'node',
       target: 'node20',
+      define: { __ORDERFLOW_BACKTEST_WORKER__: JSON.stringify(workerUrl) },
       external: ['@duckdb/node-bindings', 'tsx', 'tsx/*'],
       // Packages written as CommonJS call require(): give the ESM chunks one.
       banner: { js: "import { createRequire as __orderflowRequire } from 'node:module';\nconst require = __orderflowRequire(import.meta.url);" },

@@ -3,16 +3,15 @@
  * the null-model baseline and optional walk-forward; writes a run folder (CSV/Parquet tables,
  * summary.json, report.html) and prints the headline.
  */
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { Backtest } from '../engine/backtest.ts';
+import { defaultWorkerCount, WorkerPoolRunner } from '../engine/backtest-workers.ts';
 import { defaultConfig, loadConfig, parseConfig, type BacktestConfig } from '../engine/config.ts';
 import { writeRunFolder } from '../engine/run-folder.ts';
 import type { RunResult } from '../engine/run-types.ts';
-import type { Strategy } from '../engine/strategy.ts';
+import { loadStrategyModule } from '../engine/strategy-module.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { confirmMarketQuery, storedMarkets } from '../query/market.ts';
@@ -31,34 +30,8 @@ interface BacktestOpts extends HomeOpts {
   seed?: string;
   nullSeeds?: string;
   strategy?: string;
+  workers?: string;
   json?: boolean;
-}
-
-/**
- * A strategy module: its default export (or `strategy` export) is a function from the validated
- * config to a Strategy (src/engine/strategy.ts), e.g.
- * `export default (config) => ({ name: 'mine', onSignal(s, ctx) { ... } })`.
- */
-async function loadStrategy(file: string): Promise<(config: BacktestConfig) => Strategy> {
-  const path = resolve(file);
-  if (!existsSync(path)) throw new UsageError(`--strategy: no such file ${path}`);
-  let mod: Record<string, unknown>;
-  try {
-    // tsx's loader, so a .ts file anywhere (outside an ESM package too) loads as a module.
-    const { tsImport } = await import('tsx/esm/api');
-    mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
-  } catch (e) {
-    throw new UsageError(`--strategy ${file}: cannot load it: ${(e as Error).message}`);
-  }
-  let make = (mod.default ?? mod.strategy) as unknown;
-  // A file outside an ESM package loads as CommonJS: its exports object is the default.
-  if (make && typeof make === 'object') make = (make as Record<string, unknown>).default ?? (make as Record<string, unknown>).strategy;
-  if (typeof make !== 'function') throw new UsageError(`--strategy ${file}: export a function (config) => Strategy as default (or as 'strategy')`);
-  return (config) => {
-    const s = (make as (c: BacktestConfig) => Strategy)(config);
-    if (!s || typeof s.name !== 'string' || !(s.onSignal || s.onBar || s.onEvent)) throw new UsageError(`--strategy ${file}: the function must return { name, onSignal?, onBar?, onEvent? } with at least one hook`);
-    return s;
-  };
 }
 
 export function registerBacktest(program: Command): void {
@@ -68,13 +41,14 @@ export function registerBacktest(program: Command): void {
       .description('backtest the seed strategy on stored history: exchange-accurate margin, realistic fills, prediction journal, null-model baseline, report.html')
       .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
       .option('--venues <list>', 'comma-separated venues whose flow is merged (default binance,okx,bybit); orders go to execution.venue (default: the first with trades)')
-      .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
-      .option('--to <time>', 'up to this time, exclusive')
+      .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows); default the execution venue\'s first stored trade')
+      .option('--to <time>', 'up to this time, exclusive; default just after the execution venue\'s last stored trade')
       .option('--config <file>', 'strategy config, YAML or JSON (docs/BACKTEST.md lists every key and default)')
       .option('--out <dir>', 'run folder (default <home>/runs/<symbol>-<time>)')
       .option('--seed <n>', 'overrides the config seed')
       .option('--null-seeds <n>', 'overrides nullModel.seeds (0 = no null model)')
       .option('--strategy <file>', 'a TypeScript/JavaScript module exporting (config) => Strategy, instead of the built-in seed strategy (docs/BACKTEST.md)')
+      .option('--workers <n>', `threads for the null-model runs and walk-forward sweeps, 1 = all in this thread (default: cores - 1, here ${defaultWorkerCount()}); results are the same for any count`)
       .option('--json', 'print summary.json to stdout'),
   )
     .addHelpText(
@@ -103,7 +77,9 @@ Examples:
           'command line',
         );
       }
-      const strategy = opts.strategy ? await loadStrategy(opts.strategy) : undefined;
+      const strategy = opts.strategy ? await loadStrategyModule(opts.strategy) : undefined;
+      const workers = opts.workers === undefined ? defaultWorkerCount() : numberOpt(opts.workers, '--workers');
+      if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers: a whole number >= 1, got ${opts.workers}`);
       const home = existingHome(opts);
       const store = await Store.open(home, { readOnly: true });
       const registry = loadBundledInstruments();
@@ -111,6 +87,7 @@ Examples:
       let bar = new ProgressBar('backtest');
       let phaseNow = 'backtest';
       let run: RunResult;
+      let runner: WorkerPoolRunner | undefined;
       try {
         await confirmMarketQuery(store, q);
         const stored = await storedMarkets(store, q.pairs);
@@ -118,7 +95,9 @@ Examples:
         // The execution venue first (when configured), then the others with trades.
         const venue = config.execution.venue;
         if (venue && !stored.some(([v]) => v === venue)) throw new UsageError(`execution.venue ${venue} has no trades stored for ${opts.symbol}; stored: ${stored.map(([v]) => v).join(', ')}`);
+        runner = workers > 1 ? new WorkerPoolRunner({ home, config, pairs: stored, symbol: opts.symbol.toUpperCase(), fromMs: q.fromMs, toMs: q.toMs, strategyFile: opts.strategy && resolve(opts.strategy) }, workers) : undefined;
         const bt = new Backtest({
+          runner,
           store,
           config,
           pairs: stored,
@@ -142,6 +121,7 @@ Examples:
         throw e;
       } finally {
         bar.clear();
+        await runner?.close();
         store.close();
       }
       const out = resolve(opts.out ?? join(home, 'runs', `${opts.symbol.toUpperCase()}-${new Date().toISOString().replace(/[:.]/g, '-')}`));

@@ -1,8 +1,14 @@
 /**
  * A backtest over the store: the market's events read once (trades streamed per run), the engine
  * run with the configured strategy, metrics, then the honesty checks: the null model (the same
- * rules on shuffled signal times or random levels, N seeds) and, when configured, a walk-forward
- * sweep whose out-of-sample folds are the headline.
+ * rules on the acted-on signals at shuffled traded times or random levels, N seeds) and, when
+ * configured, a walk-forward sweep whose out-of-sample folds are the headline (and which the null
+ * model then runs through too).
+ *
+ * The range defaults to the execution venue's trade span (not every stored stream's: a monthly
+ * funding file must not stretch 3 hours of trades to a month). Null runs and in-sample sweeps are
+ * independent jobs (plain data in, plain data out): a {@link JobRunner} runs them in this thread
+ * or on worker threads (backtest-workers.ts), with the same results.
  */
 import { lowerBound, type BookColumns, type LiquidationColumns, type TradeColumns } from '../core/columns.ts';
 import type { Venue } from '../core/events.ts';
@@ -16,12 +22,15 @@ import { streamTrades } from '../store/trade-reader.ts';
 import { withParam, type BacktestConfig } from './config.ts';
 import { Engine, type EngineResult, type InjectedSignal } from './engine.ts';
 import { computeMetrics, type BacktestMetrics } from './metrics.ts';
+import { clipTradedTime, nullSignals, nullVerdict, rMultiples, tradedTime, TRADED_BUCKET_MS, type NullRunOutcome, type TradedTime } from './null-model.ts';
 import { createRng } from './random.ts';
 import { hitRateTable } from './journal.ts';
 import type { NullModelResult, PredictionRecord, RunResult, RunSignal, WalkForwardFold } from './run-types.ts';
 import { seedStrategy } from './seed-strategy.ts';
 import type { Strategy } from './strategy.ts';
-import { bootstrapMeanDiffCI, empiricalPValue, percentileRank } from './stats.ts';
+import { effectiveWarmup } from './warmup.ts';
+
+export { MIN_TRADES_FOR_EDGE, nullSignals } from './null-model.ts';
 
 export interface BacktestRequest {
   readonly store: Store;
@@ -30,13 +39,52 @@ export interface BacktestRequest {
   readonly pairs: readonly [Venue, string][];
   readonly instruments: (venue: Venue, symbol: string) => Instrument | undefined;
   readonly symbol: string;
+  /** Default: the execution venue's first stored trade. */
   readonly fromMs?: number;
+  /** Default: the execution venue's last stored trade + 1 ms. */
   readonly toMs?: number;
-  /** Called with a phase name ('backtest', 'null model 3/20', ...), the fraction done of it and the events read in it. */
+  /** Called with a phase name ('backtest', 'null model', ...), the fraction done of it and the events read in it. */
   readonly onProgress?: (phase: string, done: number, events: number) => void;
   /** The strategy for a config (each run builds a fresh one); default the built-in seed strategy. */
   readonly strategy?: (config: BacktestConfig) => Strategy;
+  /** Runs the independent jobs (null runs, in-sample sweeps); default one after another in this thread. */
+  readonly runner?: JobRunner;
 }
+
+/** A run another thread can do from plain data: an in-sample score, or one null run in one window. */
+export type BacktestJob =
+  | { readonly kind: 'score'; readonly config: BacktestConfig; readonly fromMs: number; readonly toMs: number }
+  | {
+      readonly kind: 'null';
+      readonly config: BacktestConfig;
+      readonly fromMs: number;
+      readonly toMs: number;
+      /** The real acted-on signals of the window. */
+      readonly signals: readonly RunSignal[];
+      /** Fork labels from createRng(config.seed) to the run's stream. */
+      readonly stream: readonly string[];
+      readonly traded: { readonly starts: readonly number[]; readonly ends: readonly number[] };
+    };
+
+/** A score job gives the in-sample score; a null job its trades' R multiples and net return. */
+export type JobResult = number | NullRunOutcome;
+
+/** Runs jobs, in order of the array or not, and gives their results in the order of the array. */
+export interface JobRunner {
+  run(jobs: readonly BacktestJob[], bt: Backtest, onDone?: (done: number) => void): Promise<JobResult[]>;
+}
+
+/** One job after the other, in this thread. */
+export const serialRunner: JobRunner = {
+  async run(jobs, bt, onDone) {
+    const out: JobResult[] = [];
+    for (const j of jobs) {
+      out.push(await bt.runJob(j));
+      onDone?.(out.length);
+    }
+    return out;
+  },
+};
 
 /** The in-memory streams of a market over the whole range. */
 interface MarketData {
@@ -74,8 +122,10 @@ function window(d: MarketData, fromMs: number, toMs: number): MarketData {
 
 export class Backtest {
   private data: MarketData | undefined;
-  /** First and last stored trade time of the market (for progress when no range is given). */
-  private span: [number, number] = [NaN, NaN];
+  /** The run's range: --from/--to, else the execution venue's trade span. */
+  private range: [number, number] = [NaN, NaN];
+  /** Where the execution venue traded in the range (null signals are drawn only there). */
+  private traded: TradedTime | undefined;
   private readonly venues: Venue[];
   private readonly symbols: string[];
   readonly execVenue: Venue;
@@ -93,17 +143,55 @@ export class Backtest {
     this.instrument = inst;
   }
 
+  /** The execution market's trades: WHERE clause and parameters, within [fromMs, toMs) when given. */
+  private execTrades(fromMs?: number, toMs?: number): { where: string; params: (string | bigint)[] } {
+    const params: (string | bigint)[] = [this.execVenue, this.execSymbol];
+    let where = 'venue::VARCHAR = $1 AND symbol = $2';
+    if (fromMs !== undefined) {
+      params.push(BigInt(Math.round(fromMs * 1000)));
+      where += ` AND ts >= make_timestamp($${params.length}::BIGINT)`;
+    }
+    if (toMs !== undefined) {
+      params.push(BigInt(Math.round(toMs * 1000)));
+      where += ` AND ts < make_timestamp($${params.length}::BIGINT)`;
+    }
+    return { where, params };
+  }
+
+  /** The range, and the traded time in it. */
+  private async resolveRange(): Promise<void> {
+    if (this.traded) return;
+    const { store, fromMs, toMs } = this.req;
+    const span = this.execTrades(fromMs, toMs);
+    const [row] = await store.rows<{ lo: number | null; hi: number | null }>(`SELECT epoch_ms(min(ts))::DOUBLE AS lo, epoch_ms(max(ts))::DOUBLE AS hi FROM trades WHERE ${span.where}`, span.params);
+    const lo = fromMs ?? row?.lo ?? NaN;
+    const hi = toMs ?? (row?.hi == null ? NaN : row.hi + 1);
+    if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo)) {
+      const where = fromMs === undefined && toMs === undefined ? '' : ' in the given range';
+      throw new RangeError(`no ${this.execVenue} ${this.execSymbol} trades stored${where}: the execution venue's trades set the range (give --from and --to, or import its trades)`);
+    }
+    this.range = [lo, hi];
+    const inRange = this.execTrades(lo, hi);
+    const buckets = await store.rows<{ b: number }>(`SELECT DISTINCT (floor(epoch_ms(ts) / ${TRADED_BUCKET_MS}) * ${TRADED_BUCKET_MS})::DOUBLE AS b FROM trades WHERE ${inRange.where} ORDER BY b`, inRange.params);
+    this.traded = tradedTime(buckets.map((r) => Number(r.b)), lo, hi);
+  }
+
+  /** Every config a run of this request may use (the base and each walk-forward grid point). */
+  private configs(): BacktestConfig[] {
+    const c = this.req.config;
+    if (!c.walkForward) return [c];
+    return [c, ...paramGrid(c.walkForward.sweep).map((p) => Object.entries(p).reduce((cfg, [k, v]) => withParam(cfg, k, v), c))];
+  }
+
   private async load(): Promise<MarketData> {
     if (this.data) return this.data;
-    const { store, fromMs, toMs, config } = this.req;
+    await this.resolveRange();
+    const { store, config } = this.req;
+    const [fromMs, toMs] = this.range;
     // Read from the earliest warm-up any run may need (walk-forward windows start later).
-    const q = { venues: this.venues, symbols: this.symbols, fromMs: fromMs === undefined ? undefined : fromMs - config.warmup, toMs };
+    const warmup = Math.max(...this.configs().map((cfg) => effectiveWarmup(cfg).ms));
+    const q = { venues: this.venues, symbols: this.symbols, fromMs: fromMs - warmup, toMs };
     const needBook = config.execution.useBook || config.entry.vetoOnBaitOnly;
-    const [row] = await store.rows<{ lo: number | null; hi: number | null }>(
-      `SELECT epoch_ms(min(ts))::DOUBLE AS lo, epoch_ms(max(ts))::DOUBLE AS hi FROM trades WHERE venue::VARCHAR IN (${this.venues.map((_, i) => `$${i + 1}`).join(', ')}) AND symbol IN (${this.symbols.map((_, i) => `$${this.venues.length + i + 1}`).join(', ')})`,
-      [...this.venues, ...this.symbols],
-    );
-    this.span = [Math.max(fromMs ?? -Infinity, row?.lo ?? NaN), Math.min(toMs ?? Infinity, row?.hi ?? NaN)];
     this.data = {
       liquidations: await readLiquidations(store, q),
       openInterest: await readOpenInterest(store, q),
@@ -113,14 +201,12 @@ export class Backtest {
     return this.data;
   }
 
-  /** One engine run over [fromMs, toMs) with a config (and injected signals for null runs). */
-  async runOnce(config: BacktestConfig, fromMs: number | undefined, toMs: number | undefined, injected?: readonly InjectedSignal[], phase = 'backtest'): Promise<EngineResult> {
+  /** One engine run over [fromMs, toMs), warmed up before fromMs (and injected signals for null runs). */
+  async runOnce(config: BacktestConfig, fromMs: number, toMs: number, injected?: readonly InjectedSignal[], phase?: string): Promise<EngineResult> {
     const all = await this.load();
     // Warm-up: events before the start feed the features; nothing before it is traded or kept.
-    const lo = fromMs === undefined ? -Infinity : fromMs - config.warmup;
-    const hi = toMs ?? Infinity;
-    const d = window(all, lo, hi);
-    const [p0, p1] = [Math.max(lo, this.span[0]), Math.min(hi, this.span[1])];
+    const lo = fromMs - effectiveWarmup(config).ms;
+    const d = window(all, lo, toMs);
     const engine = new Engine(
       config,
       { venues: this.venues, execVenue: this.execVenue, execSymbol: this.execSymbol, instrument: this.instrument },
@@ -128,41 +214,59 @@ export class Backtest {
       {
         injected,
         activeFromMs: fromMs,
-        onProgress: this.req.onProgress && p1 > p0 ? (ts, events) => this.req.onProgress!(phase, Math.min(1, Math.max(0, (ts - p0) / (p1 - p0))), events) : undefined,
+        onProgress: this.req.onProgress && phase ? (ts, events) => this.req.onProgress!(phase, Math.min(1, Math.max(0, (ts - fromMs) / (toMs - fromMs))), events) : undefined,
       },
     );
-    const trades = streamTrades(this.req.store, { venues: this.venues, symbols: this.symbols, fromMs: Number.isFinite(lo) ? lo : undefined, toMs });
+    const trades = streamTrades(this.req.store, { venues: this.venues, symbols: this.symbols, fromMs: lo, toMs });
     return engine.run({ trades: trades as AsyncIterable<TradeColumns>, ...d });
   }
 
-  metrics(r: EngineResult, initialEquity: number, fromMs?: number, toMs?: number): BacktestMetrics {
-    const from = fromMs ?? (Number.isFinite(r.firstTs) ? r.firstTs : 0);
-    const to = toMs ?? (Number.isFinite(r.lastTs) ? r.lastTs + 1 : from + 1);
-    return computeMetrics(r.trades, r.equity, { initialEquity, fromMs: from, toMs: Math.max(to, from + 1) });
+  /** A job of {@link BacktestJob}: what a worker thread runs. */
+  async runJob(job: BacktestJob): Promise<JobResult> {
+    if (job.kind === 'score') {
+      const r = await this.runOnce(job.config, job.fromMs, job.toMs);
+      const m = this.metrics(r, job.config.risk.initialEquity, job.fromMs, job.toMs);
+      const score = job.config.walkForward?.score ?? 'netReturn';
+      return score === 'netReturn' ? m.netReturn : score === 'sharpe' ? (m.sharpe ?? -Infinity) : (m.profitFactor ?? -Infinity);
+    }
+    let rng = createRng(job.config.seed);
+    for (const label of job.stream) rng = rng.fork(label);
+    const traded: TradedTime = { starts: Float64Array.from(job.traded.starts), ends: Float64Array.from(job.traded.ends), totalMs: job.traded.starts.reduce((s, x, i) => s + job.traded.ends[i] - x, 0) };
+    const injected = nullSignals(job.signals, job.config.nullModel.kind, rng, traded);
+    const r = await this.runOnce(job.config, job.fromMs, job.toMs, injected);
+    return { r: rMultiples(r.trades), netReturn: this.metrics(r, job.config.risk.initialEquity, job.fromMs, job.toMs).netReturn };
+  }
+
+  metrics(r: EngineResult, initialEquity: number, fromMs: number, toMs: number): BacktestMetrics {
+    return computeMetrics(r.trades, r.equity, { initialEquity, fromMs, toMs: Math.max(toMs, fromMs + 1) });
   }
 
   async run(): Promise<RunResult> {
     const c = this.req.config;
-    const main = await this.runOnce(c, this.req.fromMs, this.req.toMs);
-    const fromMs = this.req.fromMs ?? main.firstTs;
-    const toMs = this.req.toMs ?? main.lastTs + 1;
+    await this.resolveRange();
+    const [fromMs, toMs] = this.range;
+    const main = await this.runOnce(c, fromMs, toMs, undefined, 'backtest');
     const mainMetrics = this.metrics(main, c.risk.initialEquity, fromMs, toMs);
     let metrics = mainMetrics;
     let result = main;
     let walkForward: WalkForwardFold[] | null = null;
+    // The null model's windows: the whole range with the base config, or each out-of-sample fold with its chosen config.
+    let windows: NullWindow[] = [{ config: c, fromMs, toMs, signals: main.signals }];
     const warnings = [...main.warnings];
-    if (c.walkForward && Number.isFinite(fromMs) && Number.isFinite(toMs)) {
+    const warm = effectiveWarmup(c).warning;
+    if (warm) warnings.push(warm);
+    if (c.walkForward) {
       const wf = await this.walkForward(c, fromMs, toMs);
       walkForward = wf.folds;
       if (wf.stitched) {
         result = wf.stitched;
         metrics = this.metrics(wf.stitched, c.risk.initialEquity, wf.folds[0].outOfSample.fromMs, wf.folds[wf.folds.length - 1].outOfSample.toMs);
+        windows = wf.windows;
         warnings.push('walk-forward: the headline metrics, trades, equity, signals and journal are the out-of-sample folds only, each run with the parameters chosen on the window before it (each window warmed up on the events before it)');
       } else warnings.push('walk-forward: the range is shorter than one in-sample + out-of-sample window; no folds were run');
     }
-    // The null model replays the full-period run's signals, so it is compared with that run (also under walk-forward).
-    const nullModel = c.nullModel.seeds > 0 ? await this.nullModel(c, main, mainMetrics.netReturn, fromMs, toMs) : null;
-    if (nullModel && walkForward) warnings.push(`null model: compared with the full-period run of the base config (net return ${(100 * mainMetrics.netReturn).toFixed(2)}%), not with the out-of-sample folds`);
+    const nullModel = c.nullModel.seeds > 0 ? await this.nullModel(c, result, metrics.netReturn, windows, walkForward !== null && walkForward.length > 0) : null;
+    if (c.nullModel.seeds > 0 && !nullModel && result.signals.length > 0) warnings.push('null model: not run, no signal was acted on (it shuffles the acted-on signals)');
     if (main.signals.length === 0) warnings.push('no signals in this range: nothing was predicted or traded');
     return {
       meta: {
@@ -190,64 +294,84 @@ export class Backtest {
     };
   }
 
-  /** The same rules on null signals: the real signals at shuffled times, or at random levels. */
-  private async nullModel(c: BacktestConfig, main: EngineResult, realNetReturn: number, fromMs: number, toMs: number): Promise<NullModelResult | null> {
-    if (main.signals.length === 0) return null;
-    const nullReturns: number[] = [];
-    const nullPnls: number[] = [];
+  /**
+   * The same rules on null signals, `seeds` times: each null run goes through every window of the
+   * real result (the whole range, or each out-of-sample fold with the parameters chosen for it)
+   * with that window's acted-on signals, shuffled within its traded time.
+   */
+  private async nullModel(c: BacktestConfig, real: EngineResult, realNetReturn: number, windows: readonly NullWindow[], walkForward: boolean): Promise<NullModelResult | null> {
+    const acted = windows.map((w) => w.signals.filter((s) => s.acted));
+    if (acted.every((a) => a.length === 0)) return null;
     const seeds = c.nullModel.seeds;
+    const jobs: BacktestJob[] = [];
     for (let k = 0; k < seeds; k++) {
-      const rng = createRng(c.seed).fork(`null-model:${c.nullModel.kind}:${k}`);
-      const injected = nullSignals(main.signals, c.nullModel.kind, rng, fromMs, toMs);
-      const r = await this.runOnce(c, this.req.fromMs, this.req.toMs, injected, `null model ${k + 1}/${seeds}`);
-      nullReturns.push(this.metrics(r, c.risk.initialEquity, fromMs, toMs).netReturn);
-      for (const t of r.trades) nullPnls.push(t.pnl);
+      windows.forEach((w, j) => {
+        if (acted[j].length === 0) return;
+        const t = clipTradedTime(this.traded!, w.fromMs, w.toMs);
+        // A window without trades of the execution venue has no real trade either: nothing to compare.
+        if (t.totalMs === 0) return;
+        const base = `null-model:${c.nullModel.kind}:${k}`;
+        jobs.push({ kind: 'null', config: w.config, fromMs: w.fromMs, toMs: w.toMs, signals: acted[j], stream: windows.length === 1 ? [base] : [base, `fold:${j + 1}`], traded: { starts: [...t.starts], ends: [...t.ends] } });
+      });
     }
-    const realPnls = main.trades.map((t) => t.pnl);
-    const percentile = percentileRank(realNetReturn, nullReturns);
-    const pValue = empiricalPValue(realNetReturn, nullReturns, 'greater');
-    const diffCI = realPnls.length > 1 && nullPnls.length > 1 ? bootstrapMeanDiffCI(realPnls, nullPnls, { seed: c.seed }) : null;
-    const enough = realPnls.length >= MIN_TRADES_FOR_EDGE;
-    const beats = enough && pValue <= 0.05 && diffCI !== null && diffCI.lower > 0;
-    const kind = c.nullModel.kind.replace('_', ' ');
-    const verdict = !enough
-      ? `Too few trades to tell: ${realPnls.length} real trade${realPnls.length === 1 ? '' : 's'} (an edge is claimed only from ${MIN_TRADES_FOR_EDGE}). Against ${seeds} null runs (${kind}) the real return sits at the ${(100 * percentile).toFixed(0)}th percentile (p = ${pValue.toFixed(3)}); treat it as NOT distinguishable from chance.`
-      : beats
-      ? `The real signals beat ${seeds} null runs (${c.nullModel.kind.replace('_', ' ')}): p = ${pValue.toFixed(3)}, and the per-trade edge over the null trades is positive (95% CI ${diffCI!.lower.toFixed(2)} to ${diffCI!.upper.toFixed(2)} quote).`
-      : `The edge is NOT distinguishable from chance: against ${seeds} null runs (${c.nullModel.kind.replace('_', ' ')}) the real return sits at the ${(100 * percentile).toFixed(0)}th percentile (p = ${pValue.toFixed(3)})${diffCI ? `, and the 95% CI of the per-trade difference (${diffCI.lower.toFixed(2)} to ${diffCI.upper.toFixed(2)} quote) ${diffCI.lower > 0 ? 'is above 0 but the return is not' : 'includes 0 or is below it'}` : ', too few trades for a per-trade comparison'}.`;
-    return { kind: c.nullModel.kind, seeds, realNetReturn, nullNetReturns: nullReturns, percentile, pValue, diffCI, edge: beats, verdict };
+    const perSeed = jobs.length / seeds;
+    const results = (await this.runJobs(jobs, 'null model')) as NullRunOutcome[];
+    const runs: NullRunOutcome[] = [];
+    for (let k = 0; k < seeds; k++) {
+      const part = results.slice(k * perSeed, (k + 1) * perSeed);
+      // Folds chain equity: the run's return compounds the windows'.
+      runs.push({ r: part.flatMap((p) => p.r), netReturn: part.reduce((acc, p) => acc * (1 + p.netReturn), 1) - 1 });
+    }
+    return nullVerdict({ kind: c.nullModel.kind, seed: c.seed, realR: rMultiples(real.trades), realNetReturn, runs, walkForward });
+  }
+
+  private async runJobs(jobs: readonly BacktestJob[], phase: string): Promise<JobResult[]> {
+    await this.load();
+    const onDone = this.req.onProgress ? (done: number) => this.req.onProgress!(phase, done / jobs.length, 0) : undefined;
+    return (this.req.runner ?? serialRunner).run(jobs, this, onDone);
   }
 
   /** Folds: in-sample [t, t + IS) picks the parameters, out-of-sample [t + IS, t + IS + OOS) runs them; t steps by OOS. */
-  private async walkForward(c: BacktestConfig, fromMs: number, toMs: number): Promise<{ folds: WalkForwardFold[]; stitched: EngineResult | undefined }> {
+  private async walkForward(c: BacktestConfig, fromMs: number, toMs: number): Promise<{ folds: WalkForwardFold[]; stitched: EngineResult | undefined; windows: NullWindow[] }> {
     const wf = c.walkForward!;
     const grid = paramGrid(wf.sweep);
+    const starts: number[] = [];
+    for (let t = fromMs; t + wf.inSample + wf.outOfSample <= toMs; t += wf.outOfSample) starts.push(t);
+    // Every fold's in-sample sweep at once: they are independent of each other.
+    const configs = grid.map((params) => Object.entries(params).reduce((cfg, [k, v]) => withParam(cfg, k, v), c));
+    const jobs: BacktestJob[] = starts.flatMap((t) => configs.map((config): BacktestJob => ({ kind: 'score', config, fromMs: t, toMs: t + wf.inSample })));
+    const scores = (await this.runJobs(jobs, 'walk-forward in-sample')) as number[];
     const folds: WalkForwardFold[] = [];
     const parts: EngineResult[] = [];
+    const windows: NullWindow[] = [];
     let equity = c.risk.initialEquity;
-    for (let t = fromMs; t + wf.inSample + wf.outOfSample <= toMs; t += wf.outOfSample) {
+    for (let f = 0; f < starts.length; f++) {
+      const t = starts[f];
       const isTo = t + wf.inSample;
       const oosTo = isTo + wf.outOfSample;
-      let best: { params: Record<string, number | string | boolean>; score: number } | undefined;
-      for (const params of grid) {
-        let cfg = c;
-        for (const [k, v] of Object.entries(params)) cfg = withParam(cfg, k, v);
-        const r = await this.runOnce(cfg, t, isTo, undefined, `walk-forward fold ${folds.length + 1} in-sample`);
-        const m = this.metrics(r, cfg.risk.initialEquity, t, isTo);
-        const score = wf.score === 'netReturn' ? m.netReturn : wf.score === 'sharpe' ? (m.sharpe ?? -Infinity) : (m.profitFactor ?? -Infinity);
-        if (!best || score > best.score) best = { params, score };
-      }
+      // The highest score; on a tie the first in grid order.
+      let best = 0;
+      for (let g = 1; g < grid.length; g++) if (scores[f * grid.length + g] > scores[f * grid.length + best]) best = g;
       let cfg = withParam(c, 'risk.initialEquity', equity);
-      for (const [k, v] of Object.entries(best!.params)) cfg = withParam(cfg, k, v);
-      const oos = await this.runOnce(cfg, isTo, oosTo, undefined, `walk-forward fold ${folds.length + 1} out-of-sample`);
+      for (const [k, v] of Object.entries(grid[best])) cfg = withParam(cfg, k, v);
+      const oos = await this.runOnce(cfg, isTo, oosTo, undefined, `walk-forward fold ${f + 1} out-of-sample`);
       const m = this.metrics(oos, equity, isTo, oosTo);
-      folds.push({ inSample: { fromMs: t, toMs: isTo }, outOfSample: { fromMs: isTo, toMs: oosTo }, chosen: best!.params, inSampleScore: best!.score, outOfSampleNetReturn: m.netReturn, outOfSampleTrades: oos.trades.length });
+      folds.push({ inSample: { fromMs: t, toMs: isTo }, outOfSample: { fromMs: isTo, toMs: oosTo }, chosen: grid[best], inSampleScore: scores[f * grid.length + best], outOfSampleNetReturn: m.netReturn, outOfSampleTrades: oos.trades.length });
       parts.push(oos);
+      windows.push({ config: cfg, fromMs: isTo, toMs: oosTo, signals: oos.signals });
       equity = oos.finalEquity;
     }
-    if (parts.length === 0) return { folds, stitched: undefined };
-    return { folds, stitched: stitch(parts) };
+    if (parts.length === 0) return { folds, stitched: undefined, windows };
+    return { folds, stitched: stitch(parts), windows };
   }
+}
+
+/** A window the null model runs through: a config, a range and the real signals of it. */
+interface NullWindow {
+  readonly config: BacktestConfig;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly signals: readonly RunSignal[];
 }
 
 /** Out-of-sample folds as one run: ids renumbered so trades point at their signals and orders stay unique. */
@@ -283,9 +407,6 @@ function stitch(parts: readonly EngineResult[]): EngineResult {
   };
 }
 
-/** An edge is never claimed from fewer real trades than this, whatever the p-value: a bootstrap of a handful of trades says nothing. */
-export const MIN_TRADES_FOR_EDGE = 10;
-
 /** Cartesian product of the sweep (one empty set when there is nothing to sweep). */
 export function paramGrid(sweep: Readonly<Record<string, readonly (number | string | boolean)[]>>): Record<string, number | string | boolean>[] {
   let out: Record<string, number | string | boolean>[] = [{}];
@@ -293,28 +414,3 @@ export function paramGrid(sweep: Readonly<Record<string, readonly (number | stri
   return out;
 }
 
-/**
- * Null signals from the real ones. `shuffled_times`: each real signal (same type, direction and
- * evidence) at a uniform random time in [fromMs, toMs), its level and zone moved with the price
- * (kept at the same distance from it). `random_levels`: the real times, the level and zone shifted
- * by a random factor within ±2%. Sorted by time.
- */
-export function nullSignals(signals: readonly RunSignal[], kind: 'shuffled_times' | 'random_levels', rng: ReturnType<typeof createRng>, fromMs: number, toMs: number): InjectedSignal[] {
-  const out: InjectedSignal[] = signals.map((s) => {
-    const ref = Number(s.evidence.close);
-    const ts = kind === 'shuffled_times' ? fromMs + rng.nextFloat() * (toMs - fromMs) : s.ts;
-    const shift = kind === 'random_levels' ? Math.exp((rng.nextFloat() * 2 - 1) * 0.02) : 1;
-    return {
-      ts,
-      make: (price: number) => {
-        const f = (kind === 'shuffled_times' && ref > 0 ? price / ref : 1) * shift;
-        const zone =
-          s.type === 'absorption' && s.evidence.zone_low != null
-            ? { low: Number(s.evidence.zone_low) * f, high: Number(s.evidence.zone_high) * f, side: (s.direction === 'long' ? 'long' : 'short') as 'long' | 'short', source: (s.evidence.zone_source === 'predicted' ? 'predicted' : 'realized') as 'realized' | 'predicted' }
-            : null;
-        return { type: s.type, direction: s.direction, level: s.level * f, venue: s.venue, zone, timeframeMs: s.evidence.timeframe_ms == null ? null : Number(s.evidence.timeframe_ms), evidence: { ...s.evidence, null_of: s.id } };
-      },
-    };
-  });
-  return out.sort((a, b) => a.ts - b.ts);
-}

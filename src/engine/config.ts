@@ -73,9 +73,10 @@ export const configSchema = z
     /**
      * Events before a run's start are read for this long first, to warm the features up (CVD,
      * zones, absorption's typical volume, divergence's history); nothing is traded, journaled or
-     * measured before the start. Applies to --from and to every walk-forward window.
+     * measured before the start. Applies to --from, every walk-forward window and every null run.
+     * 'auto': what the active features need (src/engine/warmup.ts); a shorter explicit one warns.
      */
-    warmup: z.union([z.literal(0), duration]).default(86_400_000),
+    warmup: z.union([z.literal('auto'), z.literal(0), duration]).default('auto'),
     /**
      * The trading sessions that name a signal's session (entry.sessions rules, the journal): the
      * one that opened most recently. Default Asia 09:00-18:00 Asia/Tokyo, Europe 08:00-16:30

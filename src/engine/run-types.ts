@@ -142,19 +142,32 @@ export interface RunBar {
   readonly volume: number;
 }
 
-/** Where the real run falls among runs of the same rules on null signals (shuffled times / random levels). */
+/**
+ * Where the real run falls among runs of the same rules on null signals (the acted-on signals at
+ * shuffled traded times / random levels). The statistic is the mean R (pnl / risk) per trade.
+ */
 export interface NullModelResult {
   readonly kind: 'shuffled_times' | 'random_levels';
   readonly seeds: number;
+  /** Compared with the walk-forward's out-of-sample folds, each null run through the same folds. */
+  readonly walkForward: boolean;
+  readonly realTrades: number;
+  /** Mean R per real trade; null without trades. */
+  readonly realMeanR: number | null;
+  /** Trades of each null run. */
+  readonly nullTrades: readonly number[];
+  /** Mean R per trade of each null run; null for a run without trades (left out of the p-value). */
+  readonly nullMeanR: readonly (number | null)[];
+  /** Net returns (descriptive; runs that trade more or less are not compared by them). */
   readonly realNetReturn: number;
   readonly nullNetReturns: readonly number[];
-  /** Share of null runs at or below the real one (ties half). */
-  readonly percentile: number;
-  /** Empirical one-sided p-value, (count(null >= real) + 1) / (n + 1). */
+  /** Share of the null runs with trades whose mean R is below the real one (ties half); null when nothing to rank. */
+  readonly percentile: number | null;
+  /** Empirical one-sided p-value of the mean R, (count(null >= real) + 1) / (n + 1) over the n null runs with trades; 1 without real trades. */
   readonly pValue: number;
-  /** Bootstrap CI of mean per-trade pnl, real minus null (pooled null trades). */
+  /** Bootstrap CI of mean R per trade, real minus null, the null runs resampled as wholes. */
   readonly diffCI: BootstrapInterval | null;
-  /** The edge is claimed: p <= 0.05 and the bootstrap CI of the per-trade difference is above 0. */
+  /** The edge is claimed: enough real trades, p <= 0.05 and the bootstrap CI of the per-trade difference above 0. */
   readonly edge: boolean;
   /** Plain words: whether the edge is distinguishable from chance. */
   readonly verdict: string;

@@ -194,6 +194,37 @@ export function bootstrapMeanDiffCI(a: readonly number[], b: readonly number[], 
   return percentileInterval(mean(a) - mean(b), boot, confidence, resamples);
 }
 
+/**
+ * Percentile bootstrap of mean(a) - mean(pooled b) where b comes in independent clusters (the
+ * trades of one null run share its draws and are not independent of each other): each resample
+ * draws |a| values from a, and as many clusters as there are from the clusters, all with
+ * replacement (a first, then the clusters, from one stream), and takes the mean of every value of
+ * the drawn clusters (a ratio estimator: clusters weigh by their size). A resample whose clusters
+ * hold no value is NaN (left out of the quantiles, counted). a or every cluster empty: all NaN.
+ */
+export function bootstrapClusteredMeanDiffCI(a: readonly number[], clusters: readonly (readonly number[])[], opts: BootstrapOptions = {}): BootstrapInterval {
+  const { resamples, confidence, rng } = bootOptions(opts);
+  const k = clusters.length;
+  const sums = clusters.map(sum);
+  const counts = clusters.map((c) => c.length);
+  const pooledN = counts.reduce((s, c) => s + c, 0);
+  if (a.length === 0 || pooledN === 0) return { estimate: NaN, lower: NaN, upper: NaN, confidence, resamples, nanResamples: 0 };
+  const ba = new Array<number>(a.length);
+  const boot = new Array<number>(resamples);
+  for (let r = 0; r < resamples; r++) {
+    resampleInto(rng, a, ba);
+    let s = 0;
+    let n = 0;
+    for (let i = 0; i < k; i++) {
+      const j = rng.nextInt(k);
+      s += sums[j];
+      n += counts[j];
+    }
+    boot[r] = n === 0 ? NaN : mean(ba) - s / n;
+  }
+  return percentileInterval(mean(a) - sums.reduce((x, y) => x + y, 0) / pooledN, boot, confidence, resamples);
+}
+
 /** Direction of the alternative hypothesis of {@link empiricalPValue}. */
 export type Alternative = 'greater' | 'less' | 'two-sided';
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Command } from 'commander';
@@ -92,6 +92,8 @@ describe('dist build', () => {
     const dist = join(out, 'dist');
     await build({ root: ROOT, outDir: dist });
     assert.ok(distIsFresh(ROOT, dist));
+    // The backtest's worker threads run their own entry, beside main.js.
+    assert.ok(existsSync(join(dist, 'cli/backtest-worker.js')));
     for (const args of [['--help'], ['cvd', '--help'], ['import', '--help']]) {
       const compiled = spawnSync(process.execPath, [join(dist, 'cli/main.js'), ...args], { encoding: 'utf8' });
       const source = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], { encoding: 'utf8', cwd: ROOT });

@@ -89,7 +89,7 @@ describe('reading while recording', () => {
       ['liquidations', '--symbol', 'BTC'],
       ['levels', '--symbol', 'BTC'],
       ['book', '--symbol', 'BTCUSDT', '--venue', 'binance'],
-      ['backtest', '--symbol', 'BTCUSDT', '--venues', 'binance', '--null-seeds', '2', '--json'],
+      ['backtest', '--symbol', 'BTCUSDT', '--venues', 'binance', '--null-seeds', '2', '--workers', '2', '--json'],
     ].map((c) => [...c, '--home', home]);
     const direct = await Promise.all(commands.map(orderflow));
     store = await Store.open(home);

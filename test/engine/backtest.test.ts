@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Backtest } from '../../src/engine/backtest.ts';
+import { defaultWorkerCount, WorkerPoolRunner } from '../../src/engine/backtest-workers.ts';
 import { loadConfig, parseConfig, withParam } from '../../src/engine/config.ts';
+import { effectiveWarmup, warmupNeeds } from '../../src/engine/warmup.ts';
 import { writeRunFolder } from '../../src/engine/run-folder.ts';
 import { Store } from '../../src/store/store.ts';
 import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
@@ -78,6 +80,17 @@ async function backtest(over: Record<string, unknown> = {}) {
   }
 }
 
+/** The base config (with `over`) run alone on [fromMs, toMs). */
+async function backtestRange(fromMs: number, toMs: number, over: Record<string, unknown> = {}) {
+  const store = await Store.open(await home(), { readOnly: true });
+  try {
+    const bt = new Backtest({ store, config: parseConfig({ ...BASE, ...over }), pairs: [['binance', 'BTCUSDT']], symbol: 'BTCUSDT', fromMs, toMs, instruments: (v, s) => REG.get(v, s) });
+    return await bt.run();
+  } finally {
+    store.close();
+  }
+}
+
 describe('backtest over the store', () => {
   it('trades the imported capture: marks from markPrice, funding from its rate, one absorption entry', async () => {
     const r = await backtest();
@@ -100,7 +113,7 @@ describe('backtest over the store', () => {
     const n = r.nullModel!;
     assert.equal(n.seeds, 4);
     assert.equal(n.nullNetReturns.length, 4);
-    assert.ok(n.percentile >= 0 && n.percentile <= 1);
+    assert.ok(n.percentile !== null && n.percentile >= 0 && n.percentile <= 1);
     assert.ok(n.pValue > 0 && n.pValue <= 1);
     // Four null runs can never give p <= 0.05 ((0 + 1) / (4 + 1) = 0.2 at best): the report must not claim an edge.
     assert.match(n.verdict, /NOT distinguishable from chance/);
@@ -118,7 +131,17 @@ describe('backtest over the store', () => {
     // ends at 2:59:59, so a fourth fold's [2.5h, 3h) would run past it.
     assert.equal(folds.length, 3);
     assert.deepEqual(folds[0].outOfSample, { fromMs: D + H, toMs: D + H + 30 * M });
-    for (const f of folds) assert.ok([1, 2].includes(f.chosen['exit.targetR'] as number));
+    // Each fold keeps the in-sample best: rerun every candidate alone on the fold's in-sample window.
+    let decided = 0;
+    for (const f of folds) {
+      const scores: number[] = [];
+      for (const targetR of [1, 2]) scores.push((await backtestRange(f.inSample.fromMs, f.inSample.toMs, { exit: { targetR } })).metrics.netReturn);
+      const best = scores[1] > scores[0] ? 1 : 0;
+      if (scores[0] !== scores[1]) decided++;
+      assert.equal(f.chosen['exit.targetR'], [1, 2][best], `fold from ${new Date(f.inSample.fromMs).toISOString()}: in-sample ${scores}`);
+      assert.equal(f.inSampleScore, scores[best]);
+    }
+    assert.ok(decided >= 1, 'a fold whose candidates score differently (else a wrong choice would go unseen)');
     for (const t of r.trades) assert.ok(folds.some((f) => t.entryTs >= f.outOfSample.fromMs && t.entryTs < f.outOfSample.toMs), 'only out-of-sample trades in the headline');
     assert.equal(r.metrics.fromMs, D + H);
     assert.ok(r.meta.warnings.some((w) => /out-of-sample folds only/.test(w)));
@@ -141,6 +164,37 @@ describe('backtest over the store', () => {
     assert.ok(warm.equity.every((e) => e.ts >= from) && warm.bars.every((b) => b.ts >= from) && warm.signals.every((x) => x.ts >= from));
     const cold = await run(0);
     assert.equal(cold.trades.length, 0);
+    assert.ok(cold.meta.warnings.some((w) => /^warmup 0ms is shorter than the 1h divergence \(100 bars\) needs 4\.2d/.test(w)), cold.meta.warnings.join('\n'));
+    // auto: what the features need (here the 1h divergence's 100 bars, so the 0:10 cascade is in).
+    const auto = await run('auto');
+    assert.equal(auto.trades.length, 1);
+    assert.ok(!auto.meta.warnings.some((w) => /^warmup/.test(w)));
+  });
+
+  it('warm-up auto is what the active features need: 100 bars of the longest traded divergence, else absorption or the 1h flow bar', () => {
+    const need = (over: Record<string, unknown>) => effectiveWarmup(parseConfig(over)).ms;
+    assert.equal(need({}), 100 * H, 'a 1h divergence needs about 4.2 days');
+    assert.equal(need({ signals: { divergence: { timeframes: ['15m'] } } }), 25 * H);
+    assert.equal(need({ signals: { divergence: { timeframes: ['1d'] } } }), 100 * 24 * H);
+    // A timeframe the pipeline does not make opens no trade and needs nothing.
+    assert.equal(need({ signals: { divergence: { timeframes: ['5m'] } } }), H);
+    assert.equal(need({ signals: { divergence: { enabled: false }, absorption: { lookbackWindows: 240 } } }), 4 * H);
+    assert.equal(need({ signals: { divergence: { enabled: false }, absorption: { enabled: false } }, entry: { requireLargeFlow: false } }), 0);
+    assert.deepEqual(warmupNeeds(parseConfig({})).map((n) => n.what), ['the 1h divergence (100 bars)', 'absorption (60 1m windows)', 'the 1h size-flow veto (1 bar)']);
+    const short = effectiveWarmup(parseConfig({ warmup: '1d' }));
+    assert.equal(short.ms, 24 * H, 'an explicit warm-up is obeyed');
+    assert.match(short.warning!, /^warmup 1d is shorter than the 1h divergence \(100 bars\) needs 4\.2d/);
+  });
+
+  it('walk-forward: the null model runs through the same folds and tests the out-of-sample headline', async () => {
+    const r = await backtest({ walkForward: { inSample: '1h', outOfSample: '30m', sweep: { 'exit.targetR': [1, 2] } }, nullModel: { seeds: 3 } });
+    const n = r.nullModel!;
+    assert.equal(n.walkForward, true);
+    assert.equal(n.realTrades, r.trades.length);
+    assert.equal(n.realNetReturn, r.metrics.netReturn, 'compared with the headline, not the full-period run');
+    assert.equal(n.nullTrades.length, 3);
+    assert.match(n.verdict, /through the same walk-forward folds/);
+    assert.ok(!r.meta.warnings.some((w) => /full-period run/.test(w)));
   });
 
   it('walk-forward ids: stitched trades point at their own signals', async () => {
@@ -152,6 +206,35 @@ describe('backtest over the store', () => {
     }
     assert.equal(new Set(r.orders.map((o) => o.id)).size, r.orders.length, 'order ids unique');
     assert.equal(r.journal.predictions.length, r.signals.length);
+  });
+
+  it('null runs and in-sample sweeps on worker threads give exactly the serial result', async () => {
+    const over = { nullModel: { seeds: 5 }, walkForward: { inSample: '1h', outOfSample: '30m', sweep: { 'exit.targetR': [1, 2] } } };
+    const serial = await backtest(over);
+    const store = await Store.open(await home(), { readOnly: true });
+    const config = parseConfig({ ...BASE, ...over });
+    const pairs: [['binance', string]] = [['binance', 'BTCUSDT']];
+    const runner = new WorkerPoolRunner({ home: await home(), config, pairs, symbol: 'BTCUSDT' }, 2);
+    const phases = new Set<string>();
+    try {
+      const threaded = await new Backtest({ store, config, pairs, symbol: 'BTCUSDT', instruments: (v, s) => REG.get(v, s), runner, onProgress: (p) => phases.add(p) }).run();
+      assert.equal(JSON.stringify(threaded), JSON.stringify(serial));
+      assert.equal(runner.started, 2);
+    } finally {
+      await runner.close();
+      store.close();
+    }
+    assert.ok(phases.has('null model') && phases.has('walk-forward in-sample'), [...phases].join(', '));
+    assert.equal(serial.nullModel!.seeds, 5);
+    assert.ok(defaultWorkerCount() >= 1);
+    assert.throws(() => new WorkerPoolRunner({ home: '', config, pairs, symbol: 'BTCUSDT' }, 0), /workers must be a whole number >= 1/);
+    // A worker that cannot do its job fails the run with the worker's error, not silently.
+    const broken = new WorkerPoolRunner({ home: join(tempDir(), 'no-store'), config, pairs, symbol: 'BTCUSDT' }, 1);
+    try {
+      await assert.rejects(broken.run([{ kind: 'score', config, fromMs: D, toMs: D + H }], undefined as never), /cannot open store/);
+    } finally {
+      await broken.close();
+    }
   });
 
   it('writes the run folder: tables as CSV and Parquet, summary.json, report.html', async () => {
@@ -219,6 +302,15 @@ export default (): Strategy => ({
     assert.equal(s.meta.strategy, 'contrarian');
     assert.equal(s.metrics.tradeCount, 1);
     assert.match(readFileSync(join(dir, 'run', 'trades.csv'), 'utf8'), /,short,/);
+    // Null runs on two worker threads, each loading the module itself: the same summary as in one thread.
+    writeFileSync(cfg, JSON.stringify({ signals: { absorption: { lookbackWindows: 5 } }, nullModel: { seeds: 3 } }));
+    const on = (workers: string) => spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--venues', 'binance', '--config', cfg, '--strategy', file, '--workers', workers, '--out', join(dir, `run-${workers}`), '--json', '--home', h], { encoding: 'utf8' });
+    const h = await home();
+    const [one, two] = [on('1'), on('2')];
+    assert.equal(two.status, 0, two.stderr);
+    assert.equal(two.stdout, one.stdout);
+    assert.equal((JSON.parse(two.stdout) as { nullModel: { seeds: number } }).nullModel.seeds, 3);
+    assert.match(on('0').stderr, /--workers: a whole number >= 1, got 0/);
     const bad = spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--strategy', join(dir, 'c.json'), '--home', await home()], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--strategy .*export a function/);

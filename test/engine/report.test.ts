@@ -50,7 +50,10 @@ const hitRate = (group: HitRateRow['group'], key: string, horizonMs: number, n: 
 });
 
 const NULL_MODEL: NullModelResult = {
-  kind: 'shuffled_times', seeds: 200, realNetReturn: 0.012,
+  kind: 'shuffled_times', seeds: 200, walkForward: false, realTrades: 12, realMeanR: 0.2,
+  nullTrades: Array.from({ length: 200 }, (_, i) => (i === 0 ? 0 : 10)),
+  nullMeanR: Array.from({ length: 200 }, (_, i) => (i === 0 ? null : (i - 100) / 500)),
+  realNetReturn: 0.012,
   nullNetReturns: Array.from({ length: 200 }, (_, i) => (i - 100) / 2000),
   percentile: 0.61, pValue: 0.39,
   diffCI: { estimate: 1.5, lower: -2.1, upper: 4.8, confidence: 0.95, resamples: 2000, nanResamples: 0 },
@@ -226,7 +229,8 @@ describe('report: sections', () => {
     assert.ok(html.includes(NULL_MODEL.verdict));
     assert.ok(html.includes('61.0th percentile'));
     assert.ok(html.includes('<b>0.390</b>'));
-    assert.ok(html.includes('[\u22122.10, +4.80]'));
+    assert.ok(html.includes('[\u22122.100, 4.800]'), 'the CI of the mean R difference');
+    assert.ok(html.includes('199 with trades'), 'a null run without trades is not ranked');
     assert.match(html, /class="box verdict chance"/);
     const notRun = renderReport(fixture({ nullModel: null }));
     assert.ok(notRun.includes('Null model: not run.'));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { createRng } from '../../src/engine/random.ts';
-import { bootstrapCI, bootstrapMeanDiffCI, empiricalPValue, mean, percentileRank, quantile, quantileSorted, sampleStdev, sum, wilsonInterval } from '../../src/engine/stats.ts';
+import { bootstrapCI, bootstrapClusteredMeanDiffCI, bootstrapMeanDiffCI, empiricalPValue, mean, percentileRank, quantile, quantileSorted, sampleStdev, sum, wilsonInterval } from '../../src/engine/stats.ts';
 
 const close = (a: number, b: number, tol = 1e-9, msg?: string): void => assert.ok(Math.abs(a - b) <= tol, msg ?? `${a} vs ${b}`);
 const finite = fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true });
@@ -127,6 +127,24 @@ describe('stats: bootstrap', () => {
     assert.equal(ci.estimate, 1);
     assert.ok(ci.lower < 1 && ci.upper > 1);
     close(ci.upper - ci.lower, 2 * 1.96 * 4.1, 2);
+  });
+
+  it('clustered mean difference: null runs resampled as wholes, so runs that move together widen the interval', () => {
+    // 20 null runs of 50 trades each; every trade of run i has R = (i - 9.5) / 10: the runs differ,
+    // the trades of a run do not. The null mean's standard error is that of 20 run means,
+    // sd(run means) / sqrt(20) = 0.5916 / 4.472 = 0.1323, not that of 1000 independent trades (0.0183).
+    const clusters = Array.from({ length: 20 }, (_, i) => Array<number>(50).fill((i - 9.5) / 10));
+    const a = Array.from({ length: 400 }, (_, i) => (i % 2 ? 0.001 : -0.001));
+    const ci = bootstrapClusteredMeanDiffCI(a, clusters, { seed: 1 });
+    close(ci.estimate, 0, 1e-12);
+    close(ci.upper - ci.lower, 2 * 1.96 * 0.1323, 0.05);
+    const pooled = bootstrapMeanDiffCI(a, clusters.flat(), { seed: 1 });
+    assert.ok(pooled.upper - pooled.lower < 0.1, 'pooling the trades as independent is far too narrow');
+    // Runs without trades weigh nothing; a resample of empty runs only is NaN, counted.
+    const sparse = bootstrapClusteredMeanDiffCI([1, 2, 3], [[0.5], [], [], []], { seed: 2, resamples: 400 });
+    assert.equal(sparse.estimate, 1.5);
+    assert.ok(sparse.nanResamples > 50 && sparse.nanResamples < 200, String(sparse.nanResamples));
+    assert.ok(Number.isNaN(bootstrapClusteredMeanDiffCI([1], [[], []]).estimate));
   });
 
   it('statistics that return NaN on some resamples are counted and left out', () => {

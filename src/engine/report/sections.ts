@@ -78,12 +78,13 @@ export function tocSection(run: RunResult): string {
 
 // ---------------------------------------------------------------- null model and walk-forward
 
-/** An SVG histogram of the null runs' net returns with a line at the real one. */
+/** An SVG histogram of the null runs' mean R per trade with a line at the real one. */
 function nullHistogram(nm: NullModelResult): string {
-  const xs = nm.nullNetReturns.filter(Number.isFinite);
-  if (xs.length < 2 || !Number.isFinite(nm.realNetReturn)) return '';
-  const lo = Math.min(...xs, nm.realNetReturn);
-  const hi = Math.max(...xs, nm.realNetReturn);
+  const xs = nm.nullMeanR.filter((x): x is number => x !== null && Number.isFinite(x));
+  const real = nm.realMeanR;
+  if (xs.length < 2 || real === null || !Number.isFinite(real)) return '';
+  const lo = Math.min(...xs, real);
+  const hi = Math.max(...xs, real);
   const span = hi - lo || 1;
   const bins = 30;
   const counts = new Array<number>(bins).fill(0);
@@ -99,13 +100,13 @@ function nullHistogram(nm: NullModelResult): string {
       return `<rect x="${(pad + i * bw).toFixed(1)}" y="${(H - pad - bh).toFixed(1)}" width="${Math.max(1, bw - 1).toFixed(1)}" height="${bh.toFixed(1)}" fill="#9aa7b8"/>`;
     })
     .join('');
-  const rx = pad + ((nm.realNetReturn - lo) / span) * (W - 2 * pad);
-  return `<svg class="hist" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="Histogram of null-run net returns with the real run marked">
+  const rx = pad + ((real - lo) / span) * (W - 2 * pad);
+  return `<svg class="hist" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="Histogram of the null runs' mean R per trade with the real run marked">
 ${bars}
 <line x1="${rx.toFixed(1)}" x2="${rx.toFixed(1)}" y1="${pad - 6}" y2="${H - pad}" stroke="#c62828" stroke-width="2"/>
 <text x="${Math.min(W - 60, rx + 4).toFixed(1)}" y="${pad}" font-size="11" fill="#c62828">real</text>
-<text x="${pad}" y="${H - 4}" font-size="10" fill="#57606a">${h(fmtPct(lo, 1))}</text>
-<text x="${W - pad}" y="${H - 4}" font-size="10" fill="#57606a" text-anchor="end">${h(fmtPct(hi, 1))}</text>
+<text x="${pad}" y="${H - 4}" font-size="10" fill="#57606a">${h(fmtNum(lo, 2))} R</text>
+<text x="${W - pad}" y="${H - 4}" font-size="10" fill="#57606a" text-anchor="end">${h(fmtNum(hi, 2))} R</text>
 </svg>`;
 }
 
@@ -125,18 +126,20 @@ export function verdictSection(run: RunResult): string {
   }
   // The engine decides (run-types NullModelResult.edge); the report only shows it.
   const edge = nm.edge;
-  const xs = nm.nullNetReturns.filter(Number.isFinite);
-  const q = (p: number): string => (xs.length > 0 ? fmtPct(quantile(xs, p)) : DASH);
+  const xs = nm.nullMeanR.filter((x): x is number => x !== null && Number.isFinite(x));
+  const q = (p: number): string => (xs.length > 0 ? `${fmtNum(quantile(xs, p), 3)} R` : DASH);
   const ci = nm.diffCI;
   const ciText = ci
-    ? `${fmtMoney(ci.estimate)} per trade, ${fmtNum(ci.confidence * 100, 0)}% bootstrap CI [${fmtMoney(ci.lower)}, ${fmtMoney(ci.upper)}] (${fmtInt(ci.resamples)} resamples${ci.nanResamples > 0 ? `, ${fmtInt(ci.nanResamples)} undefined` : ''})`
+    ? `${fmtNum(ci.estimate, 3)} R per trade, ${fmtNum(ci.confidence * 100, 0)}% bootstrap CI [${fmtNum(ci.lower, 3)}, ${fmtNum(ci.upper, 3)}] (${fmtInt(ci.resamples)} resamples of whole null runs${ci.nanResamples > 0 ? `, ${fmtInt(ci.nanResamples)} undefined` : ''})`
     : `${DASH} (not computed: too few trades)`;
+  const withTrades = nm.nullTrades.filter((n) => n > 0).length;
+  const rank = nm.realMeanR === null ? `The real run made no trade` : `The real run's mean <b>${fmtNum(nm.realMeanR, 3)} R</b> per trade (${fmtInt(nm.realTrades)} trades) ${nm.percentile === null ? 'cannot be ranked' : `sits at the <b>${fmtNum(nm.percentile * 100, 1)}th percentile</b>`}`;
   return `<section class="box verdict ${edge ? 'edge' : 'chance'}" id="verdict">
 <h2>Null-model verdict</h2>
 <p class="words">${h(nm.verdict)}</p>
-<p>The real run's net return <b>${fmtPct(nm.realNetReturn)}</b> sits at the <b>${fmtNum(nm.percentile * 100, 1)}th percentile</b> of ${fmtInt(nm.seeds)} null runs (${h(NULL_KIND[nm.kind] ?? nm.kind)}); one-sided p-value <b>${fmtNum(nm.pValue, 3)}</b>${nm.pValue <= VERDICT_ALPHA ? '' : ` (> ${VERDICT_ALPHA}: random signals do this well often enough)`}.</p>
-<p>Mean pnl per trade, real minus null: ${ciText}. An interval that contains 0 means no difference per trade can be claimed.</p>
-<p class="note">Null net returns: 5% ${q(0.05)}, median ${q(0.5)}, 95% ${q(0.95)}.</p>
+<p>${rank} of ${fmtInt(nm.seeds)} null runs (${h(NULL_KIND[nm.kind] ?? nm.kind)}${nm.walkForward ? ', through the same walk-forward folds' : ''}; ${fmtInt(withTrades)} with trades); one-sided p-value <b>${fmtNum(nm.pValue, 3)}</b>${nm.pValue <= VERDICT_ALPHA ? '' : ` (> ${VERDICT_ALPHA}: random signals do this well often enough)`}.</p>
+<p>Mean R per trade, real minus null: ${ciText}. An interval that contains 0 means no difference per trade can be claimed.</p>
+<p class="note">Null runs' mean R: 5% ${q(0.05)}, median ${q(0.5)}, 95% ${q(0.95)}. Net return: real ${fmtPct(nm.realNetReturn)}, null median ${nm.nullNetReturns.length > 0 ? fmtPct(quantile([...nm.nullNetReturns], 0.5)) : DASH} (not compared: runs that trade more pay more fees).</p>
 ${nullHistogram(nm)}
 </section>`;
 }
