@@ -11,7 +11,8 @@
  */
 import type { L2Book } from '../features/book.ts';
 import { isLiquidated, isolatedLiquidation, openIsolated, type IsolatedPosition, type MarginInstrument } from './margin.ts';
-import type { OrderStatus, RunOrder, RunTrade } from './run-types.ts';
+import type { EntryRequest, ExecutionClient, ExecutionEvents, ExecutionPosition } from './execution.ts';
+import type { OrderStatus } from './run-types.ts';
 
 export interface BrokerOptions {
   readonly venue: string;
@@ -31,21 +32,6 @@ export interface BrokerOptions {
   readonly marginMode?: 'isolated' | 'cross';
   /** A book older than this at a market order's arrival is not used. */
   readonly bookMaxAgeMs?: number;
-}
-
-/** What the strategy asks for: a bracket around one entry. */
-export interface EntryRequest {
-  readonly side: 'long' | 'short';
-  readonly qty: number;
-  readonly leverage: number;
-  readonly stop: number;
-  /** null: no take-profit order. */
-  readonly target: number | null;
-  /** Close at this time whatever happens (Infinity: never). */
-  readonly timeStopTs: number;
-  readonly signalId: number;
-  readonly signal: string;
-  readonly session: string;
 }
 
 interface Order {
@@ -75,14 +61,10 @@ interface Position {
   exiting: boolean;
 }
 
-export interface BrokerEvents {
-  onTradeClosed?(t: RunTrade): void;
-  onOrder?(o: RunOrder): void;
-}
-
 const sign = (side: 'long' | 'short'): 1 | -1 => (side === 'long' ? 1 : -1);
 
-export class Broker {
+/** The simulated venue account: the kernel's ExecutionClient for backtests and paper trading. */
+export class Broker implements ExecutionClient {
   /** Realized balance: initial equity + realized PnL - fees - funding. */
   wallet: number;
   lastPrice = NaN;
@@ -93,17 +75,17 @@ export class Broker {
   private nextId = 1;
   private tradeId = 1;
   /** The execution venue's live book and when it last changed, when there is one. */
-  book: L2Book | undefined;
-  bookTs = -Infinity;
+  private book: L2Book | undefined;
+  private bookTs = -Infinity;
 
   constructor(
     readonly o: BrokerOptions,
-    private readonly ev: BrokerEvents = {},
+    private readonly ev: ExecutionEvents = {},
   ) {
     this.wallet = o.initialEquity;
   }
 
-  get position(): Readonly<{ side: 'long' | 'short'; qty: number; entry: number; stop: number; target: number | null; liquidationPrice: number; openTs: number; signalId: number }> | undefined {
+  get position(): ExecutionPosition | undefined {
     const p = this.pos;
     return p && { side: p.req.side, qty: p.iso.qty, entry: p.iso.entry, stop: p.req.stop, target: p.req.target, liquidationPrice: p.iso.liquidationPrice, openTs: p.openTs, signalId: p.req.signalId };
   }
@@ -143,6 +125,12 @@ export class Broker {
   onTime(ts: number): void {
     const p = this.pos;
     if (p && ts >= p.req.timeStopTs) this.exit(ts, 'time');
+  }
+
+  /** The execution market's live book changed at `ts` (a book older than bookMaxAgeMs at an order's arrival is not used). */
+  onBook(ts: number, book: L2Book): void {
+    this.book = book;
+    this.bookTs = ts;
   }
 
   /** One trade of the execution market; `markFresh` false: no recent mark, the trade price is the mark. */
