@@ -1,11 +1,15 @@
 /**
  * The simulated venue account: one market (venue + symbol), one-way mode, isolated margin, at
  * most one position. Orders arrive `latencyMs` after the decision; market orders walk the recorded
- * book when one is live, else fill at the next trade with a slippage; limit orders fill only when
- * the market trades through (or touches) their price. Stops trigger on trades and send a market
- * order; the position is liquidated as the venue would (src/engine/margin.ts) when the mark
- * reaches its liquidation price; funding is paid at each funding time. Every cost is on unless
- * the config turns it off (and the report then says so).
+ * book when one is live, else fill at the next trade on their side (a buy on a buy-aggressor
+ * trade, a sell on a sell-aggressor one) with a slippage; limit orders fill only when the market
+ * trades through (or touches) their price. An entry not filled within `staleAfterMs` of its
+ * decision is cancelled (stale). After the entry fills, its stop and target are checked against
+ * the fill price: a stop already crossed exits at once, a target already reached is sent as a
+ * market (taker) order. Stops trigger on trades and send a market order; the position is
+ * liquidated as the venue would (src/engine/margin.ts) when the mark reaches its liquidation
+ * price; funding is paid at each funding time. Every cost is on unless the config turns it off
+ * (and the report then says so).
  *
  * Pure state machine over the calls it gets (trades, marks, clock): no I/O, no clock of its own.
  */
@@ -32,6 +36,8 @@ export interface BrokerOptions {
   readonly marginMode?: 'isolated' | 'cross';
   /** A book older than this at a market order's arrival is not used. */
   readonly bookMaxAgeMs?: number;
+  /** An entry not filled this long after its decision is cancelled as stale; default 5000. */
+  readonly staleAfterMs?: number;
 }
 
 interface Order {
@@ -121,8 +127,9 @@ export class Broker implements ExecutionClient {
     this.submit(ts, -sign(p.req.side) as 1 | -1, 'market', p.iso.qty, NaN, reason);
   }
 
-  /** Clock: time stops. Call at every timer. */
+  /** Clock: stale entries, time stops. Call at every timer. */
   onTime(ts: number): void {
+    if (this.orders.length > 0) this.cancelStale(ts);
     const p = this.pos;
     if (p && ts >= p.req.timeStopTs) this.exit(ts, 'time');
   }
@@ -133,9 +140,12 @@ export class Broker implements ExecutionClient {
     this.bookTs = ts;
   }
 
-  /** One trade of the execution market; `markFresh` false: no recent mark, the trade price is the mark. */
-  onTrade(ts: number, price: number, markFresh: boolean): void {
-    if (this.orders.length > 0) this.match(ts, price);
+  /**
+   * One trade of the execution market; `side` its aggressor (+1 buy, -1 sell, 0 unknown);
+   * `markFresh` false: no recent mark, the trade price is the mark.
+   */
+  onTrade(ts: number, price: number, side: number, markFresh: boolean): void {
+    if (this.orders.length > 0) this.match(ts, price, side);
     this.lastPrice = price;
     this.lastTradeTs = ts;
     const p = this.pos;
@@ -188,7 +198,24 @@ export class Broker implements ExecutionClient {
     return id;
   }
 
-  private match(ts: number, price: number): void {
+  private staleMs(): number {
+    return this.o.staleAfterMs ?? 5_000;
+  }
+
+  /** Entries not filled within staleAfterMs of their decision are cancelled (never filled hours after their signal). */
+  private cancelStale(ts: number): void {
+    const limit = this.staleMs();
+    for (let k = 0; k < this.orders.length; ) {
+      const o = this.orders[k];
+      if (o.entry && ts - o.ts > limit) {
+        this.orders.splice(k, 1);
+        this.report(o, 'cancelled', null, null, 0, `stale: not filled within ${limit} ms of the decision`);
+      } else k++;
+    }
+  }
+
+  private match(ts: number, price: number, side: number): void {
+    this.cancelStale(ts);
     // Orders are kept in submission order; each trade can fill any that has arrived.
     for (let k = 0; k < this.orders.length; ) {
       const o = this.orders[k];
@@ -198,7 +225,7 @@ export class Broker implements ExecutionClient {
       }
       if (Number.isNaN(o.refPrice)) o.refPrice = Number.isFinite(this.lastPrice) ? this.lastPrice : price;
       let fill = NaN;
-      if (o.type === 'market') fill = this.marketPrice(o, ts, price);
+      if (o.type === 'market') fill = this.marketPrice(o, ts, price, side);
       else if (o.side > 0 ? price < o.price || (this.o.limitFill === 'touch' && price === o.price) : price > o.price || (this.o.limitFill === 'touch' && price === o.price)) fill = o.price;
       if (Number.isNaN(fill)) {
         k++;
@@ -209,8 +236,12 @@ export class Broker implements ExecutionClient {
     }
   }
 
-  /** Book walk when a fresh book is live, else this trade's price with the slippage. */
-  private marketPrice(o: Order, ts: number, tradePrice: number): number {
+  /**
+   * Book walk when a fresh book is live; else this trade's price with the slippage when the trade
+   * is on the order's side (a buy takes the ask: it fills with buy-aggressor trades), else NaN
+   * (not yet: the order waits for one).
+   */
+  private marketPrice(o: Order, ts: number, tradePrice: number, side: number): number {
     const b = this.book;
     const maxAge = this.o.bookMaxAgeMs ?? 5_000;
     if (b && b.ready && ts - this.bookTs <= maxAge) {
@@ -231,6 +262,7 @@ export class Broker implements ExecutionClient {
         return cost / o.qty;
       }
     }
+    if (side !== 0 && side !== o.side) return NaN;
     return tradePrice * (1 + (o.side * this.slip()) / 1e4);
   }
 
@@ -265,7 +297,12 @@ export class Broker implements ExecutionClient {
       this.wallet -= fee;
       this.report(o, 'filled', ts, price, fee, null);
       this.pos = { req: o.entry, iso, openTs: ts, entryFee: fee, funding: 0, targetOrder: undefined, exiting: false };
-      if (o.entry.target !== null) this.pos.targetOrder = this.submit(ts, -o.side as 1 | -1, 'limit', o.qty, o.entry.target, 'target');
+      // The bracket against the fill price: a stop already crossed exits now; a target already
+      // reached would execute on arrival against the book, as a taker, not rest as a maker.
+      const dir = o.side;
+      if (dir * (price - o.entry.stop) <= 0) this.exit(ts, 'stop');
+      else if (o.entry.target !== null && dir * (price - o.entry.target) >= 0) this.exit(ts, 'target');
+      else if (o.entry.target !== null) this.pos.targetOrder = this.submit(ts, -o.side as 1 | -1, 'limit', o.qty, o.entry.target, 'target');
       return;
     }
     const p = this.pos;

@@ -59,6 +59,8 @@ export const configSchema = z
         useBook: z.boolean().default(true),
         /** A limit order fills when a trade goes through its price ('through') or reaches it ('touch'). */
         limitFill: z.enum(['through', 'touch']).default('through'),
+        /** An entry not filled this long after its decision is cancelled (stale). */
+        staleAfter: duration.default(5_000),
       })
       .strict()
       .prefault({}),

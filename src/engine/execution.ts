@@ -61,8 +61,8 @@ export interface ExecutionClient {
   /** Funding settlement at funding time `ts` at `rate` (> 0: longs pay). */
   onFunding(ts: number, rate: number): void;
 
-  /** One trade of the execution market; `markFresh` false: no recent mark, the trade price stands in. */
-  onTrade(ts: number, price: number, markFresh: boolean): void;
+  /** One trade of the execution market; `side` its aggressor (+1 buy, -1 sell); `markFresh` false: no recent mark, the trade price stands in. */
+  onTrade(ts: number, price: number, side: number, markFresh: boolean): void;
   /** A mark price of the execution market. */
   onMark(ts: number, mark: number): void;
   /** The execution market's book changed at `ts` (it is `book`, kept up to date by the kernel). */

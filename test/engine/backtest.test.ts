@@ -66,7 +66,9 @@ function home(): Promise<string> {
   })());
 }
 
-const BASE = { signals: { absorption: { lookbackWindows: 5 } }, nullModel: { seeds: 0 } };
+// Only sellers trade during the absorbed selling (1:05 to 1:07): a market buy fills on the first
+// buyer, at 1:07, so entries may wait 3 minutes before going stale (default 5 s).
+const BASE = { signals: { absorption: { lookbackWindows: 5 } }, execution: { staleAfter: '3m' }, nullModel: { seeds: 0 } };
 
 async function backtest(over: Record<string, unknown> = {}) {
   const store = await Store.open(await home(), { readOnly: true });
@@ -179,7 +181,7 @@ describe('orderflow backtest and its config', () => {
   it('runs from the command line and prints summary.json with --json', async () => {
     const dir = tempDir();
     const cfg = join(dir, 'strategy.yaml');
-    writeFileSync(cfg, 'signals:\n  absorption:\n    lookbackWindows: 5\nnullModel:\n  seeds: 2\n');
+    writeFileSync(cfg, 'signals:\n  absorption:\n    lookbackWindows: 5\nexecution:\n  staleAfter: 3m\nnullModel:\n  seeds: 2\n');
     const out = join(dir, 'run');
     const r = spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--venues', 'binance', '--config', cfg, '--out', out, '--json', '--home', await home()], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

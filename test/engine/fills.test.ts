@@ -1,0 +1,113 @@
+/**
+ * Fills a venue would give (the simulated venue, broker.ts): entries that go stale, the bracket
+ * re-checked against the fill price, market orders filled by trades on their own side.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Broker, type BrokerOptions } from '../../src/engine/broker.ts';
+import { L2Book } from '../../src/features/book.ts';
+import type { EntryRequest } from '../../src/engine/execution.ts';
+import type { RunOrder, RunTrade } from '../../src/engine/run-types.ts';
+import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
+
+const INST = loadBundledInstruments().get('binance', 'BTCUSDT')!;
+const T0 = Date.UTC(2024, 0, 1, 1, 30);
+const S = 1000;
+const M = 60_000;
+const BUY = 1;
+const SELL = -1;
+
+function broker(over: Partial<BrokerOptions> = {}): { b: Broker; orders: RunOrder[]; trades: RunTrade[] } {
+  const orders: RunOrder[] = [];
+  const trades: RunTrade[] = [];
+  const b = new Broker(
+    { venue: 'binance', symbol: 'BTCUSDT', instrument: INST, initialEquity: 10_000, latencyMs: 150, slippageBps: 2, limitFill: 'through', fees: true, slippage: true, ...over },
+    { onOrder: (o) => orders.push(o), onTradeClosed: (t) => trades.push(t) },
+  );
+  return { b, orders, trades };
+}
+
+const long = (over: Partial<EntryRequest> = {}): EntryRequest => ({ side: 'long', qty: 10, leverage: 3, stop: 98, target: 102, timeStopTs: Infinity, signalId: 1, signal: 'absorption', session: 'asia', ...over });
+
+describe('fills: stale entries', () => {
+  it('an entry not filled within staleAfter of its decision is cancelled, never filled when trading resumes', () => {
+    const { b, orders, trades } = broker();
+    b.onTrade(T0 - S, 100, BUY, false);
+    b.enter(T0, long());
+    // No trade for 90 minutes; the minute timers run.
+    for (let t = T0 + M; t <= T0 + 90 * M; t += M) b.onTime(t);
+    b.onTrade(T0 + 90 * M + S, 100, BUY, false);
+    assert.deepEqual(
+      orders.map((o) => [o.reason, o.status, o.rejectReason]),
+      [['entry', 'cancelled', 'stale: not filled within 5000 ms of the decision']],
+    );
+    assert.equal(b.position, undefined);
+    assert.equal(trades.length, 0);
+    assert.equal(b.busy, false);
+  });
+
+  it('is checked on trades too, and the limit is configurable', () => {
+    const quick = broker();
+    quick.b.enter(T0, long());
+    quick.b.onTrade(T0 + 6 * S, 100, BUY, false);
+    assert.equal(quick.orders[0].status, 'cancelled');
+    const patient = broker({ staleAfterMs: 10 * S });
+    patient.b.enter(T0, long());
+    patient.b.onTrade(T0 + 6 * S, 100, BUY, false);
+    assert.equal(patient.orders[0].status, 'filled');
+    assert.equal(patient.orders[0].fillTs, T0 + 6 * S);
+  });
+});
+
+describe('fills: the bracket against the fill price', () => {
+  it('a target the entry filled beyond goes to the market as a taker, not to rest as a maker at its limit', () => {
+    const { b, orders, trades } = broker();
+    b.onTrade(T0 - S, 100, BUY, false);
+    b.enter(T0, long({ target: 102 }));
+    // The market gapped: the entry fills at 103 (+ 2 bps), above the 102 target.
+    b.onTrade(T0 + S, 103, BUY, false);
+    b.onTrade(T0 + 2 * S, 103, BUY, false);
+    b.onTrade(T0 + 3 * S, 103, SELL, false);
+    const exit = orders.find((o) => o.reason === 'target')!;
+    assert.deepEqual([exit.type, exit.status, exit.fillTs], ['market', 'filled', T0 + 3 * S]);
+    assert.ok(Math.abs(exit.fillPrice! - 103 * (1 - 2e-4)) < 1e-9, `${exit.fillPrice}`);
+    assert.ok(Math.abs(exit.fee - 10 * exit.fillPrice! * INST.takerFee) < 1e-9, 'taker fee');
+    assert.equal(trades[0].exitReason, 'target');
+  });
+
+  it('a stop the entry filled beyond exits at once', () => {
+    // The recorded book asks 97.5 (below the 98 stop) while trades print at 99: the entry walks the
+    // book to 97.5. The trade price never reaches the stop; the fill price is beyond it.
+    const { b, orders, trades } = broker();
+    const book = new L2Book(0.1);
+    book.apply({ length: 1, ts: Float64Array.of(T0), isSnapshot: Uint8Array.of(1), seq: Float64Array.of(NaN), levelStart: Uint32Array.of(0, 2), side: Int8Array.of(1, -1), price: Float64Array.of(97.4, 97.5), qty: Float64Array.of(100, 100) }, 0);
+    b.onTrade(T0 - S, 99, BUY, false);
+    b.onBook(T0, book);
+    b.enter(T0, long({ stop: 98, target: 105 }));
+    b.onTrade(T0 + S, 99, BUY, false);
+    b.onTrade(T0 + 2 * S, 99, SELL, false);
+    assert.deepEqual(
+      orders.map((o) => [o.reason, o.type, o.status, o.fillPrice]),
+      [
+        ['entry', 'market', 'filled', 97.5],
+        ['stop', 'market', 'filled', 97.4],
+      ],
+    );
+    assert.equal(trades[0].exitReason, 'stop');
+  });
+});
+
+describe('fills: market orders without a book', () => {
+  it('a buy fills on the next buy-aggressor trade, a sell on the next sell-aggressor one, with the slippage on top', () => {
+    const { b, orders } = broker();
+    b.onTrade(T0 - S, 100, BUY, false);
+    b.enter(T0, long({ target: null, stop: 90 }));
+    b.onTrade(T0 + S, 99.9, SELL, false); // hits the bid: no seller fills our buy
+    b.onTrade(T0 + 2 * S, 100.1, BUY, false);
+    assert.deepEqual([orders[0].fillTs, orders[0].fillPrice], [T0 + 2 * S, 100.1 * (1 + 2e-4)]);
+    b.exit(T0 + 3 * S, 'strategy');
+    b.onTrade(T0 + 4 * S, 100.2, BUY, false);
+    b.onTrade(T0 + 5 * S, 100, SELL, false);
+    assert.deepEqual([orders[1].fillTs, orders[1].fillPrice], [T0 + 5 * S, 100 * (1 - 2e-4)]);
+  });
+});
