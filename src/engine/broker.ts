@@ -1,17 +1,18 @@
 /**
  * The simulated venue account: one market (venue + symbol), one-way mode, isolated margin, at
- * most one position. Orders arrive `latencyMs` after the decision; market orders walk the recorded
- * book when one is live, else fill at the next trade on their side (a buy on a buy-aggressor
- * trade, a sell on a sell-aggressor one) with a slippage; limit orders fill only when the market
- * trades through (or touches) their price. An entry not filled within `staleAfterMs` of its
- * decision is cancelled (stale). After the entry fills, its stop and target are checked against
- * the fill price: a stop already crossed exits at once, a target already reached is sent as a
- * market (taker) order. Stops trigger on trades and send a market order; the position is
- * liquidated as the venue would (src/engine/margin.ts) when the mark reaches its liquidation
- * price; funding is paid at each funding time. Every cost is on unless the config turns it off
- * (and the report then says so).
+ * most one position. Orders arrive `latencyMs` after the decision. Market orders walk the
+ * recorded book when one is live; else pay the quoted ask or bid (bookTicker) when fresh; else
+ * fill at the next trade on their side (a buy on a buy-aggressor trade, a sell on a
+ * sell-aggressor one); a slippage on top. Limit orders fill only when the market trades through
+ * (or touches) their price. An entry not filled within `staleAfterMs` of its decision is
+ * cancelled (stale). After the entry fills, its stop and target are checked against the fill
+ * price: a stop already crossed exits at once, a target already reached is sent as a market
+ * (taker) order. Stops trigger on trades and send a market order; the position is liquidated as
+ * the venue would (src/engine/margin.ts) when the mark reaches its liquidation price; funding is
+ * paid at each funding time. Every cost is on unless the config turns it off (and the report then
+ * says so).
  *
- * Pure state machine over the calls it gets (trades, marks, clock): no I/O, no clock of its own.
+ * Pure state machine over the calls it gets (trades, marks, quotes, books, clock): no I/O, no clock of its own.
  */
 import type { L2Book } from '../features/book.ts';
 import { isLiquidated, isolatedLiquidation, openIsolated, type IsolatedPosition, type MarginInstrument } from './margin.ts';
@@ -83,6 +84,10 @@ export class Broker implements ExecutionClient {
   /** The execution venue's live book and when it last changed, when there is one. */
   private book: L2Book | undefined;
   private bookTs = -Infinity;
+  /** The execution market's last best bid and ask (bookTicker) and their time. */
+  private bid = NaN;
+  private ask = NaN;
+  private quoteTs = -Infinity;
 
   constructor(
     readonly o: BrokerOptions,
@@ -138,6 +143,13 @@ export class Broker implements ExecutionClient {
   onBook(ts: number, book: L2Book): void {
     this.book = book;
     this.bookTs = ts;
+  }
+
+  /** The execution market's best bid and ask at `ts`; a quote older than bookMaxAgeMs at a fill is not used. */
+  onQuote(ts: number, bid: number, ask: number): void {
+    this.bid = bid;
+    this.ask = ask;
+    this.quoteTs = ts;
   }
 
   /**
@@ -237,9 +249,10 @@ export class Broker implements ExecutionClient {
   }
 
   /**
-   * Book walk when a fresh book is live; else this trade's price with the slippage when the trade
-   * is on the order's side (a buy takes the ask: it fills with buy-aggressor trades), else NaN
-   * (not yet: the order waits for one).
+   * Book walk when a fresh book is live; else the fresh best ask (buy) or bid (sell) from
+   * bookTicker, half the spread from the mid, with the slippage; else this trade's price with the
+   * slippage when the trade is on the order's side (a buy takes the ask: it fills with
+   * buy-aggressor trades), else NaN (not yet: the order waits for one).
    */
   private marketPrice(o: Order, ts: number, tradePrice: number, side: number): number {
     const b = this.book;
@@ -262,6 +275,7 @@ export class Broker implements ExecutionClient {
         return cost / o.qty;
       }
     }
+    if (ts - this.quoteTs <= maxAge && this.ask >= this.bid && this.bid > 0) return (o.side > 0 ? this.ask : this.bid) * (1 + (o.side * this.slip()) / 1e4);
     if (side !== 0 && side !== o.side) return NaN;
     return tradePrice * (1 + (o.side * this.slip()) / 1e4);
   }

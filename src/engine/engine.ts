@@ -40,7 +40,7 @@ import type { EquityPoint } from './metrics.ts';
 import { FeaturePipeline, type PipelineOutputs, type ZoneSet } from './pipeline.ts';
 import type { ReplayRun, ReplaySources } from './replay.ts';
 import { replayInto } from './replay-driver.ts';
-import type { MarkColumns } from '../store/ticker-reader.ts';
+import type { MarkColumns, QuoteColumns } from '../store/ticker-reader.ts';
 import type { JournalReport, RunBar, RunOrder, RunSignal, RunTrade, ZoneBand } from './run-types.ts';
 import type { EngineSignal, EntryIntent, FeatureState, Strategy, StrategyContext } from './strategy.ts';
 
@@ -315,6 +315,10 @@ export class Engine {
         this.advance(run.cols.ts[run.from]);
         this.onMarks(run.cols, run.from, run.to);
         break;
+      case 'quotes':
+        this.advance(run.cols.ts[run.from]);
+        this.onQuotes(run.cols, run.from, run.to);
+        break;
       case 'book':
         this.advance(run.cols.ts[run.from]);
         if (run.venue === this.market.execVenue) {
@@ -408,6 +412,14 @@ export class Engine {
         this.lastMarkTs = m.ts[k];
         this.broker.onMark(m.ts[k], m.markPrice[k]);
       }
+    }
+    this.events += to - from;
+  }
+
+  private onQuotes(q: QuoteColumns, from: number, to: number): void {
+    for (let k = from; k < to; k++) {
+      const mk = q.markets[q.market[k]];
+      if (mk.venue === this.market.execVenue && mk.symbol === this.market.execSymbol) this.broker.onQuote(q.ts[k], q.bid[k], q.ask[k]);
     }
     this.events += to - from;
   }

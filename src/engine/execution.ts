@@ -67,6 +67,8 @@ export interface ExecutionClient {
   onMark(ts: number, mark: number): void;
   /** The execution market's book changed at `ts` (it is `book`, kept up to date by the kernel). */
   onBook(ts: number, book: L2Book): void;
+  /** The execution market's best bid and ask at `ts` (bookTicker). */
+  onQuote(ts: number, bid: number, ask: number): void;
 
   /** The run ends at `ts`: what is open is closed, what is resting expires. */
   finish(ts: number): void;

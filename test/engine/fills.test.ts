@@ -1,11 +1,20 @@
 /**
  * Fills a venue would give (the simulated venue, broker.ts): entries that go stale, the bracket
- * re-checked against the fill price, market orders filled by trades on their own side.
+ * re-checked against the fill price, market orders filled by trades on their own side or at the
+ * quoted best bid/ask (bookTicker) read from a real capture.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Broker, type BrokerOptions } from '../../src/engine/broker.ts';
+import { parseConfig } from '../../src/engine/config.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { seedStrategy } from '../../src/engine/seed-strategy.ts';
 import { L2Book } from '../../src/features/book.ts';
+import { readQuotes, type QuoteColumns } from '../../src/store/ticker-reader.ts';
+import { columns } from '../features/trades.ts';
+import { importInto, openTempStore } from '../helpers/store.ts';
 import type { EntryRequest } from '../../src/engine/execution.ts';
 import type { RunOrder, RunTrade } from '../../src/engine/run-types.ts';
 import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
@@ -109,5 +118,60 @@ describe('fills: market orders without a book', () => {
     b.onTrade(T0 + 4 * S, 100.2, BUY, false);
     b.onTrade(T0 + 5 * S, 100, SELL, false);
     assert.deepEqual([orders[1].fillTs, orders[1].fillPrice], [T0 + 5 * S, 100 * (1 - 2e-4)]);
+  });
+});
+
+describe('fills: half the spread from bookTicker', () => {
+  it('with a fresh quote a buy pays the ask and a sell the bid (+ slippage), on the next trade whatever its side', () => {
+    const { b, orders } = broker();
+    b.onTrade(T0 - S, 100, BUY, false);
+    b.onQuote(T0 - S, 99.8, 100.2);
+    b.enter(T0, long({ target: null, stop: 90 }));
+    b.onTrade(T0 + S, 99.8, SELL, false);
+    assert.deepEqual([orders[0].fillTs, orders[0].fillPrice], [T0 + S, 100.2 * (1 + 2e-4)]);
+    b.onQuote(T0 + 2 * S, 99.9, 100.1);
+    b.exit(T0 + 2 * S, 'strategy');
+    b.onTrade(T0 + 3 * S, 100.1, BUY, false);
+    assert.deepEqual([orders[1].fillTs, orders[1].fillPrice], [T0 + 3 * S, 99.9 * (1 - 2e-4)]);
+  });
+
+  it('a stale quote is not used: the trade-side rule applies', () => {
+    const { b, orders } = broker();
+    b.onTrade(T0 - S, 100, BUY, false);
+    b.onQuote(T0 - 10 * S, 99.8, 100.2);
+    b.enter(T0, long({ target: null, stop: 90 }));
+    b.onTrade(T0 + S, 99.8, SELL, false);
+    b.onTrade(T0 + 2 * S, 100, BUY, false);
+    assert.deepEqual([orders[0].fillTs, orders[0].fillPrice], [T0 + 2 * S, 100 * (1 + 2e-4)]);
+  });
+
+  it('the kernel hands the execution market\'s quotes to the venue; the store reads them from a real bookTicker capture', async () => {
+    const c = parseConfig({ nullModel: { seeds: 0 } });
+    const rows: [number, number, number, 1 | -1][] = [];
+    for (let t = T0 - M; t < T0 + M; t += S) rows.push([t, 100, 1, (t / S) % 2 ? 1 : -1]);
+    const q = (venue: 'binance' | 'okx', ts: number[], bid: number, ask: number): QuoteColumns => ({ length: ts.length, ts: Float64Array.from(ts), bid: new Float64Array(ts.length).fill(bid), ask: new Float64Array(ts.length).fill(ask), market: new Uint16Array(ts.length), markets: [{ venue, symbol: 'BTCUSDT' }] });
+    const inject = [{ ts: T0, make: () => ({ type: 'absorption', direction: 'long' as const, level: 99, venue: 'binance', zone: { low: 99, high: 100, side: 'long' as const, source: 'realized' as const }, timeframeMs: null, evidence: { kind: 'cascade-stop' } }) }];
+    const entry = async (quotes: QuoteColumns) => {
+      const r = await new Engine(c, { venues: ['binance'], execVenue: 'binance', execSymbol: 'BTCUSDT', instrument: INST }, seedStrategy(c), { injected: inject }).run({ trades: [columns(rows)], quotes });
+      return r.orders.find((o) => o.reason === 'entry')!.fillPrice;
+    };
+    const quoteTimes = Array.from({ length: 120 }, (_, k) => T0 - M + k * S + 500);
+    assert.ok(Math.abs((await entry(q('binance', quoteTimes, 99.95, 100.05)))! - 100.05 * (1 + 2e-4)) < 1e-9);
+    // Another market's quotes are not the execution market's.
+    assert.ok(Math.abs((await entry(q('okx', quoteTimes, 99.95, 100.05)))! - 100 * (1 + 2e-4)) < 1e-9);
+
+    const store = await openTempStore();
+    await importInto(store, fileURLToPath(new URL('../fixtures/binance/binance-um-ws-bookTicker-2021-07-22-head30.jsonl', import.meta.url)));
+    const want = readFileSync(fileURLToPath(new URL('../fixtures/binance/binance-um-ws-bookTicker-2021-07-22-head30.jsonl', import.meta.url)), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { data: { s: string; b: string; a: string; T: number } }).data)
+      .filter((d) => d.s === 'SUSHIUSDT');
+    const got = await readQuotes(store, { venues: ['binance'], symbols: ['SUSHIUSDT'] });
+    assert.ok(want.length >= 2);
+    assert.deepEqual(
+      Array.from({ length: got.length }, (_, k) => [got.ts[k], got.bid[k], got.ask[k]]),
+      want.map((d) => [d.T, Number(d.b), Number(d.a)]),
+    );
   });
 });
