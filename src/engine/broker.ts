@@ -78,6 +78,8 @@ export class Broker implements ExecutionClient {
   lastTradeTs = NaN;
   mark = NaN;
   private pos: Position | undefined;
+  /** An exit asked for while the entry was in flight: sent the moment the entry fills. */
+  private exitOnFill: string | undefined;
   private orders: Order[] = [];
   private nextId = 1;
   private tradeId = 1;
@@ -124,10 +126,15 @@ export class Broker implements ExecutionClient {
     this.submit(ts, sign(req.side), 'market', req.qty, NaN, 'entry', req);
   }
 
-  /** Close the position at market (reason: 'time', 'end', 'strategy'...). No-op when flat or already exiting. */
+  /** Close the position at market (reason: 'time', 'end', 'strategy'...); an entry in flight is closed the moment it fills. No-op when flat or already exiting. */
   exit(ts: number, reason: string): void {
     const p = this.pos;
-    if (!p || p.exiting) return;
+    if (!p) {
+      // The entry is on its way and cannot be recalled: close it as soon as it fills.
+      if (this.orders.some((o) => o.entry)) this.exitOnFill ??= reason;
+      return;
+    }
+    if (p.exiting) return;
     p.exiting = true;
     this.submit(ts, -sign(p.req.side) as 1 | -1, 'market', p.iso.qty, NaN, reason);
   }
@@ -314,7 +321,10 @@ export class Broker implements ExecutionClient {
       // The bracket against the fill price: a stop already crossed exits now; a target already
       // reached would execute on arrival against the book, as a taker, not rest as a maker.
       const dir = o.side;
-      if (dir * (price - o.entry.stop) <= 0) this.exit(ts, 'stop');
+      const asked = this.exitOnFill;
+      this.exitOnFill = undefined;
+      if (asked !== undefined) this.exit(ts, asked);
+      else if (dir * (price - o.entry.stop) <= 0) this.exit(ts, 'stop');
       else if (o.entry.target !== null && dir * (price - o.entry.target) >= 0) this.exit(ts, 'target');
       else if (o.entry.target !== null) this.pos.targetOrder = this.submit(ts, -o.side as 1 | -1, 'limit', o.qty, o.entry.target, 'target');
       return;
@@ -365,6 +375,8 @@ export class Broker implements ExecutionClient {
   }
 
   private report(o: Order, status: OrderStatus, fillTs: number | null, fillPrice: number | null, fee: number, rejectReason: string | null): void {
+    // An entry that will never fill takes a pending exit with it.
+    if (o.entry && status !== 'filled') this.exitOnFill = undefined;
     const ref = o.refPrice;
     this.ev.onOrder?.({
       id: o.id,

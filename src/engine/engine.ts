@@ -214,6 +214,7 @@ export class Engine {
     if (!c.costs.fees) this.warnings.add('fees are turned off (costs.fees: false): results are better than any venue would give');
     if (!c.costs.funding) this.warnings.add('funding is turned off (costs.funding: false)');
     if (!c.costs.slippage) this.warnings.add('slippage is turned off (costs.slippage: false): market orders fill at the trade price or the book');
+    if (c.execution.latencyMs === 0) this.warnings.add('execution.latencyMs is 0: orders reach the venue the instant they are decided, which no venue gives');
     this.ctorWarnings = this.warnings.size;
   }
 

@@ -54,7 +54,7 @@ export interface ExecutionClient {
 
   /** Send a bracketed market entry decided at `ts`. */
   enter(ts: number, req: EntryRequest): void;
-  /** Close the position at market (no-op when flat or already exiting). */
+  /** Close the position at market; an entry in flight is closed the moment it fills (no-op when flat or already exiting). */
   exit(ts: number, reason: string): void;
   /** The clock reached `ts` (a timer): time stops. */
   onTime(ts: number): void;

@@ -175,3 +175,43 @@ describe('fills: half the spread from bookTicker', () => {
     );
   });
 });
+
+describe('fills: small ones', () => {
+  it('an exit asked for while the entry is in flight closes the position the moment the entry fills', () => {
+    const { b, orders, trades } = broker();
+    b.onTrade(T0 - S, 100, BUY, false);
+    b.enter(T0, long());
+    b.exit(T0 + 50, 'strategy');
+    b.onTrade(T0 + S, 100, BUY, false);
+    b.onTrade(T0 + 2 * S, 100, SELL, false);
+    assert.deepEqual(
+      orders.map((o) => [o.reason, o.ts, o.status]),
+      [
+        ['entry', T0, 'filled'],
+        ['strategy', T0 + S, 'filled'],
+      ],
+    );
+    assert.equal(trades[0].exitReason, 'strategy');
+    // An entry that goes stale takes the pending exit with it: the next entry is not closed.
+    const s = broker();
+    s.b.enter(T0, long());
+    s.b.exit(T0 + 50, 'strategy');
+    s.b.onTime(T0 + M);
+    s.b.enter(T0 + M, long());
+    s.b.onTrade(T0 + M + S, 100, BUY, false);
+    assert.deepEqual(
+      s.orders.map((o) => [o.reason, o.status]),
+      [
+        ['entry', 'cancelled'],
+        ['entry', 'filled'],
+      ],
+    );
+    assert.ok(s.b.position);
+  });
+
+  it('a zero latency is a warning in the result', async () => {
+    const c = parseConfig({ nullModel: { seeds: 0 }, execution: { latencyMs: 0 } });
+    const r = await new Engine(c, { venues: ['binance'], execVenue: 'binance', execSymbol: 'BTCUSDT', instrument: INST }, seedStrategy(c)).run({ trades: [columns([[T0, 100, 1, 1]])] });
+    assert.ok(r.warnings.some((w) => /latencyMs is 0/.test(w)), JSON.stringify(r.warnings));
+  });
+});
