@@ -1,12 +1,13 @@
 /**
  * The kernel: a push engine (docs/ENGINE.md). Events (runs of trades, liquidations, open
- * interest, marks or book messages) come in through `onEvent`, time through `advanceTo`; they
- * drive the feature pipeline (pipeline.ts), the strategy (strategy.ts), the execution client (the
- * simulated venue account, broker.ts) and the prediction journal (journal.ts). Its 1-minute
- * timers fire from whichever moves time past them. State is incremental: marks, funding rates and
- * the book are what has arrived so far. Backtest and paper trading differ only in the clock and
- * the data and execution clients: `run()` is the replay driver (replay-driver.ts); a live driver
- * pushes venue events and a wall clock's ticks (clock.ts).
+ * interest, marks, quotes or book messages) come in through `onEvent`, time through
+ * `advanceTo`; they drive the feature pipeline (pipeline.ts), the strategy (strategy.ts), the
+ * execution client (the simulated venue account, broker.ts) and the prediction journal
+ * (journal.ts). Its 1-minute timers fire from whichever moves time past them. State is
+ * incremental: marks, funding rates, quotes and the book are what has arrived so far. Backtest
+ * and paper trading differ only in the clock and the data and execution clients: `run()` is the
+ * replay driver (replay-driver.ts); a live driver pushes venue events and a wall clock's ticks
+ * (clock.ts).
  *
  * No look-ahead, by construction:
  * - Trades are fed in slices that never cross a whole second, features first. Every output the
