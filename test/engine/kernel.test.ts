@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { LiquidationColumns, TradeColumns } from '../../src/core/columns.ts';
+import { Broker } from '../../src/engine/broker.ts';
 import { ReplayClock, WallClock } from '../../src/engine/clock.ts';
+import type { ExecutionClient } from '../../src/engine/execution.ts';
 import { parseConfig, type BacktestConfig } from '../../src/engine/config.ts';
 import { Engine, type EngineResult, type InjectedSignal } from '../../src/engine/engine.ts';
 import type { ReplayRun } from '../../src/engine/replay.ts';
@@ -145,6 +147,50 @@ describe('kernel: pushed by hand', () => {
       ],
     );
     assert.throws(() => k.onEvent({ kind: 'timer', ts: D + 10 * M }), /finished/);
+  });
+});
+
+describe('kernel: execution client', () => {
+  it('orders go through the ExecutionClient it is given, and its reports are the result', async () => {
+    const s = story();
+    const c = config({ execution: { staleAfter: '3m' } });
+    const calls: string[] = [];
+    const k = new Engine(c, { venues: ['binance'], execVenue: 'binance', execSymbol: 'BTCUSDT', instrument: INST }, seedStrategy(c), {
+      execution: (events) => {
+        // The simulated venue behind a gateway-shaped client that logs what the kernel asks.
+        const b = new Broker({ venue: 'binance', symbol: 'BTCUSDT', instrument: INST, initialEquity: 10_000, latencyMs: 150, slippageBps: 2, limitFill: 'through', fees: true, slippage: true, staleAfterMs: 3 * M }, events);
+        const client: ExecutionClient = {
+          get position() {
+            return b.position;
+          },
+          get busy() {
+            return b.busy;
+          },
+          get lastPrice() {
+            return b.lastPrice;
+          },
+          equity: () => b.equity(),
+          enter: (ts, req) => {
+            calls.push(`enter ${ts} ${req.side} ${req.qty}`);
+            b.enter(ts, req);
+          },
+          exit: (ts, reason) => b.exit(ts, reason),
+          onTime: (ts) => b.onTime(ts),
+          onFunding: (ts, rate) => b.onFunding(ts, rate),
+          onTrade: (ts, price, side, fresh) => b.onTrade(ts, price, side, fresh),
+          onMark: (ts, mark) => b.onMark(ts, mark),
+          onBook: (ts, book) => b.onBook(ts, book),
+          onQuote: (ts, bid, ask) => b.onQuote(ts, bid, ask),
+          finish: (ts) => b.finish(ts),
+        };
+        return client;
+      },
+    });
+    const viaClient = await k.run({ trades: [s.trades], liquidations: s.liqs, marks: s.marks });
+    const direct = await engine(c).run({ trades: [s.trades], liquidations: s.liqs, marks: s.marks });
+    assert.deepStrictEqual(viaClient, direct);
+    assert.equal(calls.length, direct.orders.filter((o) => o.reason === 'entry').length);
+    assert.match(calls[0], new RegExp(`^enter ${direct.orders[0].ts} long ${direct.orders[0].qty}$`));
   });
 });
 
