@@ -63,6 +63,10 @@ export const configSchema = z
         staleAfter: duration.default(5_000),
       })
       .strict()
+      .refine((e) => e.staleAfter > e.latencyMs, {
+        path: ['staleAfter'],
+        message: 'must be longer than execution.latencyMs: every entry would go stale before it reached the venue',
+      })
       .prefault({}),
     costs: z
       .object({

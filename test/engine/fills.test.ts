@@ -215,3 +215,10 @@ describe('fills: small ones', () => {
     assert.ok(r.warnings.some((w) => /latencyMs is 0/.test(w)), JSON.stringify(r.warnings));
   });
 });
+
+describe('fills: config', () => {
+  it('a stale limit no longer than the latency is refused, naming the key', () => {
+    assert.throws(() => parseConfig({ execution: { latencyMs: 5000, staleAfter: '5s' } }), /execution\.staleAfter.*longer than execution\.latencyMs/);
+    assert.equal(parseConfig({ execution: { latencyMs: 5000, staleAfter: '6s' } }).execution.staleAfter, 6000);
+  });
+});
