@@ -113,3 +113,13 @@ export function lowerBound(ts: ArrayLike<number>, x: number): number {
   }
   return lo;
 }
+
+/** Best bid and ask (bookTicker rows and tickers that carry both), for fills without a book. */
+export interface QuoteColumns {
+  readonly length: number;
+  readonly ts: Float64Array;
+  readonly bid: Float64Array;
+  readonly ask: Float64Array;
+  readonly market: Uint16Array;
+  readonly markets: readonly OpenInterestMarket[];
+}

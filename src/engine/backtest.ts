@@ -16,8 +16,8 @@ import type { Instrument } from '../core/instruments.ts';
 import { readBook } from '../store/book-reader.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
 import type { Store } from '../store/store.ts';
-import type { MarkColumns, OpenInterestColumns } from '../core/columns.ts';
-import { readMarks, readOpenInterest } from '../store/ticker-reader.ts';
+import type { MarkColumns, OpenInterestColumns, QuoteColumns } from '../core/columns.ts';
+import { readMarks, readOpenInterest, readQuotes } from '../store/ticker-reader.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 import { withParam, type BacktestConfig } from './config.ts';
 import { Engine, type EngineResult, type InjectedSignal } from './engine.ts';
@@ -91,6 +91,8 @@ interface MarketData {
   readonly liquidations: LiquidationColumns;
   readonly openInterest: OpenInterestColumns;
   readonly marks: MarkColumns;
+  /** The execution market's best bid and ask (bookTicker), for fills without a book. */
+  readonly quotes: QuoteColumns;
   readonly books: { readonly venue: Venue; readonly cols: BookColumns }[];
 }
 
@@ -116,6 +118,7 @@ function window(d: MarketData, fromMs: number, toMs: number): MarketData {
     liquidations: sliceRows(d.liquidations, fromMs, toMs, price),
     openInterest: sliceRows(d.openInterest, fromMs, toMs, ['ts', 'openInterest', 'markPrice', 'market']),
     marks: sliceRows(d.marks, fromMs, toMs, ['ts', 'markPrice', 'fundingRate', 'nextFundingTs', 'market']),
+    quotes: sliceRows(d.quotes, fromMs, toMs, ['ts', 'bid', 'ask', 'market']),
     books: d.books.map((b) => ({ venue: b.venue, cols: sliceBook(b.cols, fromMs, toMs) })),
   };
 }
@@ -196,6 +199,7 @@ export class Backtest {
       liquidations: await readLiquidations(store, q),
       openInterest: await readOpenInterest(store, q),
       marks: await readMarks(store, q),
+      quotes: await readQuotes(store, { ...q, venues: [this.execVenue], symbols: [this.execSymbol] }),
       books: needBook ? [{ venue: this.execVenue, cols: await readBook(store, { venue: this.execVenue, symbol: this.execSymbol, fromMs, toMs }) }] : [],
     };
     return this.data;

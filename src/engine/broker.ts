@@ -1,17 +1,23 @@
 /**
  * The simulated venue account: one market (venue + symbol), one-way mode, isolated margin, at
- * most one position. Orders arrive `latencyMs` after the decision; market orders walk the recorded
- * book when one is live, else fill at the next trade with a slippage; limit orders fill only when
- * the market trades through (or touches) their price. Stops trigger on trades and send a market
- * order; the position is liquidated as the venue would (src/core/margin.ts) when the mark
- * reaches its liquidation price; funding is paid at each funding time. Every cost is on unless
- * the config turns it off (and the report then says so).
+ * most one position. Orders arrive `latencyMs` after the decision. Market orders walk the
+ * recorded book when one is live; else pay the quoted ask or bid (bookTicker) when fresh; else
+ * fill at the next trade on their side (a buy on a buy-aggressor trade, a sell on a
+ * sell-aggressor one); a slippage on top. Limit orders fill only when the market trades through
+ * (or touches) their price. An entry not filled within `staleAfterMs` of its decision is
+ * cancelled (stale). After the entry fills, its stop and target are checked against the fill
+ * price: a stop already crossed exits at once, a target already reached is sent as a market
+ * (taker) order. Stops trigger on trades and send a market order; the position is liquidated as
+ * the venue would (src/core/margin.ts) when the mark reaches its liquidation price; funding is
+ * paid at each funding time. Every cost is on unless the config turns it off (and the report then
+ * says so).
  *
- * Pure state machine over the calls it gets (trades, marks, clock): no I/O, no clock of its own.
+ * Pure state machine over the calls it gets (trades, marks, quotes, books, clock): no I/O, no clock of its own.
  */
 import type { L2Book } from '../features/book.ts';
 import { isLiquidated, isolatedLiquidation, openIsolated, type IsolatedPosition, type MarginInstrument } from '../core/margin.ts';
-import type { OrderStatus, RunOrder, RunTrade } from './run-types.ts';
+import type { EntryRequest, ExecutionClient, ExecutionEvents, ExecutionPosition } from './execution.ts';
+import type { OrderStatus } from './run-types.ts';
 
 export interface BrokerOptions {
   readonly venue: string;
@@ -31,21 +37,8 @@ export interface BrokerOptions {
   readonly marginMode?: 'isolated' | 'cross';
   /** A book older than this at a market order's arrival is not used. */
   readonly bookMaxAgeMs?: number;
-}
-
-/** What the strategy asks for: a bracket around one entry. */
-export interface EntryRequest {
-  readonly side: 'long' | 'short';
-  readonly qty: number;
-  readonly leverage: number;
-  readonly stop: number;
-  /** null: no take-profit order. */
-  readonly target: number | null;
-  /** Close at this time whatever happens (Infinity: never). */
-  readonly timeStopTs: number;
-  readonly signalId: number;
-  readonly signal: string;
-  readonly session: string;
+  /** An entry not filled this long after its decision is cancelled as stale; default 5000. */
+  readonly staleAfterMs?: number;
 }
 
 interface Order {
@@ -75,35 +68,37 @@ interface Position {
   exiting: boolean;
 }
 
-export interface BrokerEvents {
-  onTradeClosed?(t: RunTrade): void;
-  onOrder?(o: RunOrder): void;
-}
-
 const sign = (side: 'long' | 'short'): 1 | -1 => (side === 'long' ? 1 : -1);
 
-export class Broker {
+/** The simulated venue account: the kernel's ExecutionClient for backtests and paper trading. */
+export class Broker implements ExecutionClient {
   /** Realized balance: initial equity + realized PnL - fees - funding. */
   wallet: number;
   lastPrice = NaN;
   lastTradeTs = NaN;
   mark = NaN;
   private pos: Position | undefined;
+  /** An exit asked for while the entry was in flight: sent the moment the entry fills. */
+  private exitOnFill: string | undefined;
   private orders: Order[] = [];
   private nextId = 1;
   private tradeId = 1;
   /** The execution venue's live book and when it last changed, when there is one. */
-  book: L2Book | undefined;
-  bookTs = -Infinity;
+  private book: L2Book | undefined;
+  private bookTs = -Infinity;
+  /** The execution market's last best bid and ask (bookTicker) and their time. */
+  private bid = NaN;
+  private ask = NaN;
+  private quoteTs = -Infinity;
 
   constructor(
     readonly o: BrokerOptions,
-    private readonly ev: BrokerEvents = {},
+    private readonly ev: ExecutionEvents = {},
   ) {
     this.wallet = o.initialEquity;
   }
 
-  get position(): Readonly<{ side: 'long' | 'short'; qty: number; entry: number; stop: number; target: number | null; liquidationPrice: number; openTs: number; signalId: number }> | undefined {
+  get position(): ExecutionPosition | undefined {
     const p = this.pos;
     return p && { side: p.req.side, qty: p.iso.qty, entry: p.iso.entry, stop: p.req.stop, target: p.req.target, liquidationPrice: p.iso.liquidationPrice, openTs: p.openTs, signalId: p.req.signalId };
   }
@@ -131,23 +126,45 @@ export class Broker {
     this.submit(ts, sign(req.side), 'market', req.qty, NaN, 'entry', req);
   }
 
-  /** Close the position at market (reason: 'time', 'end', 'strategy'...). No-op when flat or already exiting. */
+  /** Close the position at market (reason: 'time', 'end', 'strategy'...); an entry in flight is closed the moment it fills. No-op when flat or already exiting. */
   exit(ts: number, reason: string): void {
     const p = this.pos;
-    if (!p || p.exiting) return;
+    if (!p) {
+      // The entry is on its way and cannot be recalled: close it as soon as it fills.
+      if (this.orders.some((o) => o.entry)) this.exitOnFill ??= reason;
+      return;
+    }
+    if (p.exiting) return;
     p.exiting = true;
     this.submit(ts, -sign(p.req.side) as 1 | -1, 'market', p.iso.qty, NaN, reason);
   }
 
-  /** Clock: time stops. Call at every timer. */
+  /** Clock: stale entries, time stops. Call at every timer. */
   onTime(ts: number): void {
+    if (this.orders.length > 0) this.cancelStale(ts);
     const p = this.pos;
     if (p && ts >= p.req.timeStopTs) this.exit(ts, 'time');
   }
 
-  /** One trade of the execution market; `markFresh` false: no recent mark, the trade price is the mark. */
-  onTrade(ts: number, price: number, markFresh: boolean): void {
-    if (this.orders.length > 0) this.match(ts, price);
+  /** The execution market's live book changed at `ts` (a book older than bookMaxAgeMs at an order's arrival is not used). */
+  onBook(ts: number, book: L2Book): void {
+    this.book = book;
+    this.bookTs = ts;
+  }
+
+  /** The execution market's best bid and ask at `ts`; a quote older than bookMaxAgeMs at a fill is not used. */
+  onQuote(ts: number, bid: number, ask: number): void {
+    this.bid = bid;
+    this.ask = ask;
+    this.quoteTs = ts;
+  }
+
+  /**
+   * One trade of the execution market; `side` its aggressor (+1 buy, -1 sell, 0 unknown);
+   * `markFresh` false: no recent mark, the trade price is the mark.
+   */
+  onTrade(ts: number, price: number, side: number, markFresh: boolean): void {
+    if (this.orders.length > 0) this.match(ts, price, side);
     this.lastPrice = price;
     this.lastTradeTs = ts;
     const p = this.pos;
@@ -200,7 +217,24 @@ export class Broker {
     return id;
   }
 
-  private match(ts: number, price: number): void {
+  private staleMs(): number {
+    return this.o.staleAfterMs ?? 5_000;
+  }
+
+  /** Entries not filled within staleAfterMs of their decision are cancelled (never filled hours after their signal). */
+  private cancelStale(ts: number): void {
+    const limit = this.staleMs();
+    for (let k = 0; k < this.orders.length; ) {
+      const o = this.orders[k];
+      if (o.entry && ts - o.ts > limit) {
+        this.orders.splice(k, 1);
+        this.report(o, 'cancelled', null, null, 0, `stale: not filled within ${limit} ms of the decision`);
+      } else k++;
+    }
+  }
+
+  private match(ts: number, price: number, side: number): void {
+    this.cancelStale(ts);
     // Orders are kept in submission order; each trade can fill any that has arrived.
     for (let k = 0; k < this.orders.length; ) {
       const o = this.orders[k];
@@ -210,7 +244,7 @@ export class Broker {
       }
       if (Number.isNaN(o.refPrice)) o.refPrice = Number.isFinite(this.lastPrice) ? this.lastPrice : price;
       let fill = NaN;
-      if (o.type === 'market') fill = this.marketPrice(o, ts, price);
+      if (o.type === 'market') fill = this.marketPrice(o, ts, price, side);
       else if (o.side > 0 ? price < o.price || (this.o.limitFill === 'touch' && price === o.price) : price > o.price || (this.o.limitFill === 'touch' && price === o.price)) fill = o.price;
       if (Number.isNaN(fill)) {
         k++;
@@ -221,8 +255,13 @@ export class Broker {
     }
   }
 
-  /** Book walk when a fresh book is live, else this trade's price with the slippage. */
-  private marketPrice(o: Order, ts: number, tradePrice: number): number {
+  /**
+   * Book walk when a fresh book is live; else the fresh best ask (buy) or bid (sell) from
+   * bookTicker, half the spread from the mid, with the slippage; else this trade's price with the
+   * slippage when the trade is on the order's side (a buy takes the ask: it fills with
+   * buy-aggressor trades), else NaN (not yet: the order waits for one).
+   */
+  private marketPrice(o: Order, ts: number, tradePrice: number, side: number): number {
     const b = this.book;
     const maxAge = this.o.bookMaxAgeMs ?? 5_000;
     if (b && b.ready && ts - this.bookTs <= maxAge) {
@@ -243,6 +282,8 @@ export class Broker {
         return cost / o.qty;
       }
     }
+    if (ts - this.quoteTs <= maxAge && this.ask >= this.bid && this.bid > 0) return (o.side > 0 ? this.ask : this.bid) * (1 + (o.side * this.slip()) / 1e4);
+    if (side !== 0 && side !== o.side) return NaN;
     return tradePrice * (1 + (o.side * this.slip()) / 1e4);
   }
 
@@ -277,7 +318,15 @@ export class Broker {
       this.wallet -= fee;
       this.report(o, 'filled', ts, price, fee, null);
       this.pos = { req: o.entry, iso, openTs: ts, entryFee: fee, funding: 0, targetOrder: undefined, exiting: false };
-      if (o.entry.target !== null) this.pos.targetOrder = this.submit(ts, -o.side as 1 | -1, 'limit', o.qty, o.entry.target, 'target');
+      // The bracket against the fill price: a stop already crossed exits now; a target already
+      // reached would execute on arrival against the book, as a taker, not rest as a maker.
+      const dir = o.side;
+      const asked = this.exitOnFill;
+      this.exitOnFill = undefined;
+      if (asked !== undefined) this.exit(ts, asked);
+      else if (dir * (price - o.entry.stop) <= 0) this.exit(ts, 'stop');
+      else if (o.entry.target !== null && dir * (price - o.entry.target) >= 0) this.exit(ts, 'target');
+      else if (o.entry.target !== null) this.pos.targetOrder = this.submit(ts, -o.side as 1 | -1, 'limit', o.qty, o.entry.target, 'target');
       return;
     }
     const p = this.pos;
@@ -326,6 +375,8 @@ export class Broker {
   }
 
   private report(o: Order, status: OrderStatus, fillTs: number | null, fillPrice: number | null, fee: number, rejectReason: string | null): void {
+    // An entry that will never fill takes a pending exit with it.
+    if (o.entry && status !== 'filled') this.exitOnFill = undefined;
     const ref = o.refPrice;
     this.ev.onOrder?.({
       id: o.id,

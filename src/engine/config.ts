@@ -98,8 +98,14 @@ export const configSchema = z
         useBook: z.boolean().default(true),
         /** A limit order fills when a trade goes through its price ('through') or reaches it ('touch'). */
         limitFill: z.enum(['through', 'touch']).default('through'),
+        /** An entry not filled this long after its decision is cancelled (stale). */
+        staleAfter: duration.default(5_000),
       })
       .strict()
+      .refine((e) => e.staleAfter > e.latencyMs, {
+        path: ['staleAfter'],
+        message: 'must be longer than execution.latencyMs: every entry would go stale before it reached the venue',
+      })
       .prefault({}),
     costs: z
       .object({

@@ -1,8 +1,13 @@
 /**
- * The deterministic event loop. One pass over a replay (replay.ts: trades, liquidations, open
- * interest, marks, books and 1-minute timers, merged in time order) drives the feature pipeline
- * (pipeline.ts), the strategy (strategy.ts), the simulated venue account (broker.ts) and the
- * prediction journal (journal.ts). Backtest and paper trading differ only in the event source.
+ * The kernel: a push engine (docs/ENGINE.md). Events (runs of trades, liquidations, open
+ * interest, marks, quotes or book messages) come in through `onEvent`, time through
+ * `advanceTo`; they drive the feature pipeline (pipeline.ts), the strategy (strategy.ts), the
+ * execution client (the simulated venue account, broker.ts) and the prediction journal
+ * (journal.ts). Its 1-minute timers fire from whichever moves time past them. State is
+ * incremental: marks, funding rates, quotes and the book are what has arrived so far. Backtest
+ * and paper trading differ only in the clock and the data and execution clients: `run()` is the
+ * replay driver (replay-driver.ts); a live driver pushes venue events and a wall clock's ticks
+ * (clock.ts).
  *
  * No look-ahead, by construction:
  * - Trades are fed in slices that never cross a whole second, features first. Every output the
@@ -15,7 +20,7 @@
  * - The journal scores a prediction from trades after it; nothing flows back from the journal.
  * The test "changing events after t never changes a decision at or before t" checks all this.
  */
-import { lowerBound, type TradeColumns } from '../core/columns.ts';
+import type { TradeColumns } from '../core/columns.ts';
 import type { Venue } from '../core/events.ts';
 import { zoneKey, type AbsorptionEvent, type AbsorptionZone } from '../features/absorption.ts';
 import { BookBaitOperator, type WallEvent } from '../features/book.ts';
@@ -28,19 +33,23 @@ import { DAY_MS, HOUR_MS, MINUTE_MS, type Session } from '../features/timeframe.
 import type { CrossVenueWindow } from '../features/venues.ts';
 import { Broker } from './broker.ts';
 import { sessionsOf, type BacktestConfig } from './config.ts';
+import type { ExecutionClient, ExecutionEvents } from './execution.ts';
+import { FundingRates } from './funding-rates.ts';
 import { PredictionJournal } from './journal.ts';
 import type { MarginInstrument } from '../core/margin.ts';
 import { openIsolated } from '../core/margin.ts';
 import type { EquityPoint } from './metrics.ts';
 import { FeaturePipeline, type PipelineOutputs, type ZoneSet } from './pipeline.ts';
-import { replayBatches, type ReplaySources } from './replay.ts';
-import type { MarkColumns } from '../core/columns.ts';
+import type { ReplayRun, ReplaySources } from './replay.ts';
+import { replayInto } from './replay-driver.ts';
+import type { MarkColumns, QuoteColumns } from '../core/columns.ts';
 import type { JournalReport, RunBar, RunOrder, RunSignal, RunTrade, ZoneBand } from './run-types.ts';
 import type { EngineSignal, EntryIntent, FeatureState, Strategy, StrategyContext } from './strategy.ts';
 
 /** Trades are pushed in slices within one whole second (see the module comment). */
 const SLICE_MS = 1000;
-const TIMER_MS = MINUTE_MS;
+/** The kernel's timer period: timers fire at every multiple of it (epoch-aligned). */
+export const TIMER_MS = MINUTE_MS;
 const WALL_MEMORY_MS = 15 * MINUTE_MS;
 /** A mark older than this no longer guards liquidation: the trade price stands in. */
 const MARK_STALE_MS = 10_000;
@@ -67,6 +76,8 @@ export interface EngineOptions {
   readonly injected?: readonly InjectedSignal[];
   /** Progress callback: the time of the latest event. */
   readonly onProgress?: (ts: number, events: number) => void;
+  /** The venue account orders go to; default the simulated venue (broker.ts) built from the config. */
+  readonly execution?: (events: ExecutionEvents) => ExecutionClient;
 }
 
 export interface EngineResult {
@@ -84,6 +95,9 @@ export interface EngineResult {
   readonly warnings: string[];
   readonly finalEquity: number;
 }
+
+/** A run of data rows (every replay run but a timer). */
+type DataRun = Exclude<ReplayRun, { kind: 'timer' }>;
 
 type Pending = { [K in keyof PipelineOutputs]: { name: K; out: PipelineOutputs[K]; ts: number; seq: number } }[keyof PipelineOutputs];
 
@@ -103,7 +117,7 @@ function outputTs(p: { name: keyof PipelineOutputs; out: unknown }): number {
 }
 
 export class Engine {
-  private readonly broker: Broker;
+  private readonly broker: ExecutionClient;
   private readonly pipeline: FeaturePipeline;
   private readonly journal: PredictionJournal;
   private readonly bait: BookBaitOperator | undefined;
@@ -112,6 +126,9 @@ export class Engine {
   private pending: Pending[] = [];
   private seq = 0;
   private now = -Infinity;
+  /** The next timer to fire; NaN until the first event or advanceTo starts the clock. */
+  private nextTimer = NaN;
+  private finished = false;
   private events = 0;
   private firstTs = NaN;
   // Feature state.
@@ -136,11 +153,13 @@ export class Engine {
   private dayStartEquity: number;
   private dayRealized = 0;
   private lastEntryTs = -Infinity;
-  /** The execution market's recorded funding rates (time order), for the charge at each funding time. */
-  private fundTs = new Float64Array(0);
-  private fundRate = new Float64Array(0);
+  /** The execution market's funding rates so far, for the charge at each funding time. */
+  private readonly funding = new FundingRates();
   private lastMarkTs = -Infinity;
-  private staleMarks = false;
+  /** A position was open while no mark was fresh (reported only if marks exist at all). */
+  private staleWhileOpen = false;
+  /** Warnings made by the constructor (the no-marks warning follows them). */
+  private readonly ctorWarnings: number;
   private injectAt = 0;
   private readonly activeFrom: number;
 
@@ -156,7 +175,14 @@ export class Engine {
     const cap = c.risk.maxLeverage[market.execVenue as 'binance' | 'okx' | 'bybit'];
     if (cap !== undefined && c.risk.leverage > cap) throw new RangeError(`risk.leverage ${c.risk.leverage}x is above the ${market.execVenue} cap ${cap}x (risk.maxLeverage.${market.execVenue})`);
     this.sessions = new SessionClock(market.sessions ?? sessionsOf(c));
-    this.broker = new Broker(
+    const events: ExecutionEvents = {
+      onTradeClosed: (t) => {
+        this.trades.push(t);
+        this.dayRealized += t.pnl;
+      },
+      onOrder: (o) => this.orders.push(o),
+    };
+    this.broker = opts.execution ? opts.execution(events) : new Broker(
       {
         venue: market.execVenue,
         symbol: market.execSymbol,
@@ -168,14 +194,9 @@ export class Engine {
         fees: c.costs.fees,
         slippage: c.costs.slippage,
         marginMode: c.risk.marginMode,
+        staleAfterMs: c.execution.staleAfter,
       },
-      {
-        onTradeClosed: (t) => {
-          this.trades.push(t);
-          this.dayRealized += t.pnl;
-        },
-        onOrder: (o) => this.orders.push(o),
-      },
+      events,
     );
     this.pipeline = new FeaturePipeline(
       {
@@ -191,54 +212,129 @@ export class Engine {
     this.journal = new PredictionJournal({ horizonsMs: [...c.journal.horizons] });
     if (c.execution.useBook || c.entry.vetoOnBaitOnly) {
       this.bait = new BookBaitOperator({ tick: market.instrument.tickSize }, { wall: (w) => this.walls.push(w) });
-      this.broker.book = c.execution.useBook ? this.bait.l2 : undefined;
     }
     if (!c.costs.fees) this.warnings.add('fees are turned off (costs.fees: false): results are better than any venue would give');
     if (!c.costs.funding) this.warnings.add('funding is turned off (costs.funding: false)');
     if (!c.costs.slippage) this.warnings.add('slippage is turned off (costs.slippage: false): market orders fill at the trade price or the book');
+    if (c.execution.latencyMs === 0) this.warnings.add('execution.latencyMs is 0: orders reach the venue the instant they are decided, which no venue gives');
+    this.ctorWarnings = this.warnings.size;
   }
 
-  async run(src: Omit<ReplaySources, 'timerEveryMs'>): Promise<EngineResult> {
-    this.scanMarks(src.marks);
-    if (!this.hasMarks) this.warnings.add(`no mark prices stored for ${this.market.execVenue} ${this.market.execSymbol}: liquidation is checked against the last trade price`);
-    this.hasBook = !!src.books?.some((b) => b.venue === this.market.execVenue && b.cols.length > 0);
-    for await (const batch of replayBatches({ ...src, timerEveryMs: TIMER_MS })) for (const run of batch) {
-      switch (run.kind) {
-        case 'timer':
-          this.onTimer(run.ts);
-          break;
-        case 'trades':
-          this.onTrades(run.cols, run.from, run.to);
-          break;
-        case 'liquidations':
-          // The whole run is pushed at once (no trade lies inside it), so it is known at its last row.
-          this.advance(run.cols.ts[run.to - 1]);
-          this.pipeline.pushLiquidations(run.cols, run.from, run.to);
-          this.deliver();
-          break;
-        case 'open_interest':
-          this.advance(run.cols.ts[run.to - 1]);
-          this.pipeline.push(run);
-          this.deliver();
-          break;
-        case 'marks':
-          this.advance(run.cols.ts[run.from]);
-          this.onMarks(run.cols, run.from, run.to);
-          break;
-        case 'book':
-          this.advance(run.cols.ts[run.from]);
-          if (this.bait && run.venue === this.market.execVenue) {
-            this.bait.pushBook(run.cols, run.from, run.to);
-            this.broker.bookTs = run.cols.ts[run.to - 1];
-          }
-          break;
-      }
-      this.strategy.onEvent?.(run, this.context());
+  /** A backtest: replay stored streams through this kernel (replay-driver.ts) and finish. */
+  run(src: Omit<ReplaySources, 'timerEveryMs'>): Promise<EngineResult> {
+    return replayInto(this, src);
+  }
+
+  /** The execution market (the replay driver reads its archive funding rows). */
+  get execMarket(): { readonly venue: Venue; readonly symbol: string } {
+    return { venue: this.market.execVenue, symbol: this.market.execSymbol };
+  }
+
+  /** Whether a funding settlement is charged at `ts`. */
+  isFundingTime(ts: number): boolean {
+    return this.config.costs.funding && ts % (this.config.costs.fundingIntervalHours * HOUR_MS) === 0;
+  }
+
+  /**
+   * The settlement record for funding time T (the archive rule, funding-rates.ts): the replay
+   * driver hands over an archive row stamped in [T, T + 1 min] before the timer at T fires.
+   */
+  settleFunding(T: number, rate: number): void {
+    this.funding.settle(T, rate);
+  }
+
+  /**
+   * Time moves to `ts`: every timer at or before it fires first (in time order), then injected
+   * signals due by `ts` are delivered. Earlier times are ignored (the clock is monotonic). The
+   * replay driver calls it at each timer; a live driver at each wall-clock tick.
+   */
+  advanceTo(ts: number): void {
+    if (Number.isNaN(ts)) throw new RangeError('engine: advanceTo(NaN)');
+    this.live();
+    this.timersUpTo(ts);
+    this.advance(ts);
+  }
+
+  /**
+   * One run of events of one kind in time order (a replay run, or a batch off a live feed). Timers
+   * due before its first row fire first; a run spanning a timer is cut there, so the timer falls
+   * between the rows before it and the rows at or after it.
+   */
+  onEvent(run: ReplayRun): void {
+    this.live();
+    if (run.kind === 'timer') {
+      this.advanceTo(run.ts);
+      return;
     }
-    return this.finish();
+    if (run.to <= run.from) return;
+    const ts = run.cols.ts;
+    let from = run.from;
+    this.timersUpTo(ts[from]);
+    while (ts[run.to - 1] >= this.nextTimer) {
+      let k = from + 1;
+      while (ts[k] < this.nextTimer) k++;
+      this.dispatch({ ...run, from, to: k } as DataRun);
+      from = k;
+      this.timersUpTo(ts[from]);
+    }
+    this.dispatch(from === run.from ? run : ({ ...run, from } as DataRun));
   }
 
   // -------------------------------------------------------------------------------------------
+
+  private live(): void {
+    if (this.finished) throw new Error('engine: the run has finished: no more events or time');
+  }
+
+  /** Fire every timer at or before `ts` (the first call starts the clock: the first timer is the next whole minute). */
+  private timersUpTo(ts: number): void {
+    if (Number.isNaN(this.nextTimer)) this.nextTimer = Math.floor(ts / TIMER_MS) * TIMER_MS + TIMER_MS;
+    while (this.nextTimer <= ts) {
+      const T = this.nextTimer;
+      this.nextTimer += TIMER_MS;
+      this.onTimer(T);
+      if (this.strategy.onEvent) this.strategy.onEvent({ kind: 'timer', ts: T }, this.context());
+    }
+  }
+
+  /** One run that crosses no timer. */
+  private dispatch(run: DataRun): void {
+    switch (run.kind) {
+      case 'trades':
+        this.onTrades(run.cols, run.from, run.to);
+        break;
+      case 'liquidations':
+        // The whole run is pushed at once (no trade lies inside it), so it is known at its last row.
+        this.advance(run.cols.ts[run.to - 1]);
+        this.pipeline.pushLiquidations(run.cols, run.from, run.to);
+        this.deliver();
+        break;
+      case 'open_interest':
+        this.advance(run.cols.ts[run.to - 1]);
+        this.pipeline.push(run);
+        this.deliver();
+        break;
+      case 'marks':
+        this.advance(run.cols.ts[run.from]);
+        this.onMarks(run.cols, run.from, run.to);
+        break;
+      case 'quotes':
+        this.advance(run.cols.ts[run.from]);
+        this.onQuotes(run.cols, run.from, run.to);
+        break;
+      case 'book':
+        this.advance(run.cols.ts[run.from]);
+        if (run.venue === this.market.execVenue) {
+          this.hasBook = true;
+          if (this.bait) {
+            this.bait.pushBook(run.cols, run.from, run.to);
+            if (this.config.execution.useBook) this.broker.onBook(run.cols.ts[run.to - 1], this.bait.l2);
+          }
+        }
+        break;
+    }
+    this.strategy.onEvent?.(run, this.context());
+  }
 
   /** The clock moves to `ts`: injected signals due by then are delivered first. */
   private advance(ts: number): void {
@@ -286,8 +382,8 @@ export class Engine {
         if (c.venue[k] === exec) {
           // Where marks are missing or stale, the trade price stands in for the mark.
           const markFresh = c.ts[k] - this.lastMarkTs <= MARK_STALE_MS;
-          if (this.hasMarks && !markFresh && this.broker.position) this.staleMarks = true;
-          this.broker.onTrade(c.ts[k], px, markFresh);
+          if (!markFresh && this.broker.position) this.staleWhileOpen = true;
+          this.broker.onTrade(c.ts[k], px, c.side[k], markFresh);
         }
       }
       if (this.bait && exec >= 0) {
@@ -304,51 +400,29 @@ export class Engine {
         }
       }
       this.events += j - i;
-      this.now = c.ts[j - 1];
+      if (c.ts[j - 1] > this.now) this.now = c.ts[j - 1];
       i = j;
     }
-  }
-
-  /** Which rows are the execution market's: its mark prices (do any exist?) and its funding rates. */
-  private scanMarks(m: MarkColumns | undefined): void {
-    if (!m) return;
-    const mine = m.markets.findIndex((x) => x.venue === this.market.execVenue && x.symbol === this.market.execSymbol);
-    if (mine < 0) return;
-    const ts: number[] = [];
-    const rate: number[] = [];
-    for (let k = 0; k < m.length; k++) {
-      if (m.market[k] !== mine) continue;
-      if (Number.isFinite(m.markPrice[k])) this.hasMarks = true;
-      if (Number.isFinite(m.fundingRate[k])) {
-        ts.push(m.ts[k]);
-        rate.push(m.fundingRate[k]);
-      }
-    }
-    this.fundTs = Float64Array.from(ts);
-    this.fundRate = Float64Array.from(rate);
-  }
-
-  /**
-   * The rate charged at funding time T: a rate recorded in [T, T + 1 min] is the settled one
-   * (archives stamp it just after T); else the last one before T (a stream's predicted rate for
-   * T); NaN when none within one interval. Accounting, not a decision input: no strategy sees it.
-   */
-  private fundingRateAt(T: number, intervalMs: number): number {
-    const ts = this.fundTs;
-    const lo = lowerBound(ts, T);
-    if (lo < ts.length && ts[lo] <= T + MINUTE_MS) return this.fundRate[lo];
-    if (lo > 0 && ts[lo - 1] > T - intervalMs) return this.fundRate[lo - 1];
-    return NaN;
   }
 
   private onMarks(m: MarkColumns, from: number, to: number): void {
     for (let k = from; k < to; k++) {
       const mk = m.markets[m.market[k]];
       if (mk.venue !== this.market.execVenue || mk.symbol !== this.market.execSymbol) continue;
+      if (Number.isFinite(m.fundingRate[k])) this.funding.onRow(m.ts[k], m.fundingRate[k], m.nextFundingTs[k]);
       if (Number.isFinite(m.markPrice[k])) {
+        this.hasMarks = true;
         this.lastMarkTs = m.ts[k];
         this.broker.onMark(m.ts[k], m.markPrice[k]);
       }
+    }
+    this.events += to - from;
+  }
+
+  private onQuotes(q: QuoteColumns, from: number, to: number): void {
+    for (let k = from; k < to; k++) {
+      const mk = q.markets[q.market[k]];
+      if (mk.venue === this.market.execVenue && mk.symbol === this.market.execSymbol) this.broker.onQuote(q.ts[k], q.bid[k], q.ask[k]);
     }
     this.events += to - from;
   }
@@ -371,7 +445,7 @@ export class Engine {
     }
     const fundEvery = c.costs.fundingIntervalHours * HOUR_MS;
     if (c.costs.funding && ts % fundEvery === 0 && this.broker.position) {
-      const recorded = this.fundingRateAt(ts, fundEvery);
+      const recorded = this.funding.rateAt(ts, fundEvery);
       if (Number.isNaN(recorded)) this.warnings.add(`no funding rate recorded near some funding times: the configured ${c.costs.fundingRate} per ${c.costs.fundingIntervalHours}h was charged`);
       this.broker.onFunding(ts, Number.isNaN(recorded) ? c.costs.fundingRate : recorded);
     }
@@ -514,9 +588,12 @@ export class Engine {
     return { accepted: true, reason: null };
   }
 
-  private finish(): EngineResult {
+  /** The run ends at the clock: open positions close, open outputs are kept; the kernel takes no more events. */
+  finish(): EngineResult {
+    this.live();
+    this.finished = true;
     const end = this.now;
-    if (this.staleMarks) this.warnings.add(`mark prices of ${this.market.execVenue} ${this.market.execSymbol} were missing for stretches (over ${MARK_STALE_MS / 1000} s) while a position was open: the last trade price stood in for the mark there`);
+    if (this.hasMarks && this.staleWhileOpen) this.warnings.add(`mark prices of ${this.market.execVenue} ${this.market.execSymbol} were missing for stretches (over ${MARK_STALE_MS / 1000} s) while a position was open: the last trade price stood in for the mark there`);
     this.pipeline.flush();
     this.pending = [];
     this.broker.finish(end);
@@ -535,9 +612,16 @@ export class Engine {
       zones: this.zoneBands,
       signals: this.signals,
       journal: this.journal.report(),
-      warnings: [...this.warnings],
+      warnings: this.warningList(),
       finalEquity: this.broker.equity(),
     };
+  }
+
+  /** The warnings in the order they arose; the no-marks one (known only at the end) right after the config's. */
+  private warningList(): string[] {
+    const out = [...this.warnings];
+    if (!this.hasMarks) out.splice(this.ctorWarnings, 0, `no mark prices stored for ${this.market.execVenue} ${this.market.execSymbol}: liquidation is checked against the last trade price`);
+    return out;
   }
 }
 

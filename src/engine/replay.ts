@@ -3,10 +3,10 @@
  * store-driven consumer (`orderflow analyze`, the backtester) walks in one pass.
  *
  * Trades come as an async stream of chunks (they can be hundreds of millions of rows); the
- * other streams (liquidations, open interest, marks, books) are whole columns in memory. The merge yields maximal
+ * other streams (liquidations, open interest, marks, quotes, books) are whole columns in memory. The merge yields maximal
  * runs of one kind (a slice of one chunk), so operators still get columns, not objects.
  *
- * Ties at the same ts, in order: timers, trades, liquidations, open interest, marks, books. A timer at T fires
+ * Ties at the same ts, in order: timers, trades, liquidations, open interest, marks, quotes, books. A timer at T fires
  * before any event with ts >= T, so what a consumer computes at T sees only events with ts < T:
  * the causal cut. Trades before liquidations is the convention of every operator's batch path
  * (the outputs do not depend on it); open interest last, because an OI observation closes the
@@ -14,7 +14,7 @@
  */
 import type { BookColumns, LiquidationColumns, TradeColumns } from '../core/columns.ts';
 import type { Venue } from '../core/events.ts';
-import type { MarkColumns, OpenInterestColumns } from '../core/columns.ts';
+import type { MarkColumns, OpenInterestColumns, QuoteColumns } from '../core/columns.ts';
 
 export type ReplayRun =
   | { readonly kind: 'timer'; readonly ts: number }
@@ -22,6 +22,8 @@ export type ReplayRun =
   | { readonly kind: 'liquidations'; readonly cols: LiquidationColumns; readonly from: number; readonly to: number }
   | { readonly kind: 'open_interest'; readonly cols: OpenInterestColumns; readonly from: number; readonly to: number }
   | { readonly kind: 'marks'; readonly cols: MarkColumns; readonly from: number; readonly to: number }
+  /** Best bid and ask rows (bookTicker). */
+  | { readonly kind: 'quotes'; readonly cols: QuoteColumns; readonly from: number; readonly to: number }
   /** Book messages [from, to) of one venue's book. */
   | { readonly kind: 'book'; readonly venue: Venue; readonly cols: BookColumns; readonly from: number; readonly to: number };
 
@@ -30,6 +32,7 @@ export interface ReplaySources {
   readonly liquidations?: LiquidationColumns;
   readonly openInterest?: OpenInterestColumns;
   readonly marks?: MarkColumns;
+  readonly quotes?: QuoteColumns;
   /** One book per venue (messages in time order). */
   readonly books?: readonly { readonly venue: Venue; readonly cols: BookColumns }[];
   /**
@@ -71,12 +74,13 @@ export async function* replay(src: ReplaySources): AsyncGenerator<ReplayRun> {
 export async function* replayBatches(src: ReplaySources): AsyncGenerator<ReplayRun[]> {
   const every = src.timerEveryMs;
   if (every !== undefined && !(every > 0 && Number.isFinite(every))) throw new RangeError(`replay: timerEveryMs must be finite and > 0, got ${every}`);
-  // Tie order after trades (rank 0): liquidations, open interest, marks, books in the given order.
+  // Tie order after trades (rank 0): liquidations, open interest, marks, quotes, books in the given order.
   const sides: Side[] = [
     ...side(src.liquidations, 1, 'liquidation', (from, to) => ({ kind: 'liquidations', cols: src.liquidations!, from, to })),
     ...side(src.openInterest, 2, 'open interest', (from, to) => ({ kind: 'open_interest', cols: src.openInterest!, from, to })),
     ...side(src.marks, 3, 'mark', (from, to) => ({ kind: 'marks', cols: src.marks!, from, to })),
-    ...(src.books ?? []).flatMap((b, k) => side(b.cols, 4 + k, `${b.venue} book message`, (from, to) => ({ kind: 'book', venue: b.venue, cols: b.cols, from, to }))),
+    ...side(src.quotes, 4, 'quote', (from, to) => ({ kind: 'quotes', cols: src.quotes!, from, to })),
+    ...(src.books ?? []).flatMap((b, k) => side(b.cols, 5 + k, `${b.venue} book message`, (from, to) => ({ kind: 'book', venue: b.venue, cols: b.cols, from, to }))),
   ];
   /** The next timer, NaN before the first event; Infinity without timers. */
   let nextTimer = every === undefined ? Infinity : NaN;

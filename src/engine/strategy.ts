@@ -25,7 +25,7 @@ export interface FeatureState {
   readonly zones: readonly AbsorptionZone[];
   /** Wall outcomes of the execution venue's book decided in the last 15 minutes (empty without a book). */
   readonly recentWalls: readonly WallEvent[];
-  /** Whether the execution venue has a live book. */
+  /** Whether a book message of the execution venue has arrived (so far: the kernel never looks ahead). */
   readonly hasBook: boolean;
 }
 

@@ -1,16 +1,17 @@
 /**
  * Stored ticker series (the `tickers` table) as columns, in time order: open interest for the
  * predicted liquidation levels (src/features/predicted-liquidations.ts), marks and funding rates
- * for the backtester's margin and funding (src/engine).
+ * for the backtester's margin and funding, best bid and ask for its fills without a book
+ * (src/engine).
  *
- * Only rows that carry an open interest are read (each ticker source fills a subset of the
- * columns: a bookTicker row has none). Rows are ordered by `ts`, then by the caller's venue order,
+ * Each reader reads only the rows that carry its columns (each ticker source fills a subset of
+ * them: a bookTicker row has a best bid and ask, no open interest). Rows are ordered by `ts`, then by the caller's venue order,
  * then the caller's symbol order, then insertion order (DuckDB's `rowid`). Every value is bound,
  * never spliced into SQL.
  */
 import type { DuckDBValue } from '@duckdb/node-api';
 import { StoreError } from '../core/errors.ts';
-import type { MarkColumns, OpenInterestColumns, OpenInterestMarket } from '../core/columns.ts';
+import type { MarkColumns, OpenInterestColumns, OpenInterestMarket, QuoteColumns } from '../core/columns.ts';
 import type { Venue } from '../core/events.ts';
 import type { Store } from './store.ts';
 
@@ -97,6 +98,12 @@ async function readSeries(store: Store, q: OpenInterestQuery, columns: readonly 
 export async function readOpenInterest(store: Store, q: OpenInterestQuery): Promise<OpenInterestColumns> {
   const s = await readSeries(store, q, ['open_interest', 'mark_price'], 'open_interest IS NOT NULL', 'open interest');
   return { length: s.length, ts: s.ts, openInterest: s.values[0], markPrice: s.values[1], market: s.market, markets: s.markets };
+}
+
+/** Best bid and ask of venues x symbols over [fromMs, toMs): rows with both, in one read. */
+export async function readQuotes(store: Store, q: OpenInterestQuery): Promise<QuoteColumns> {
+  const s = await readSeries(store, q, ['best_bid', 'best_ask'], 'best_bid IS NOT NULL AND best_ask IS NOT NULL', 'best bid and ask');
+  return { length: s.length, ts: s.ts, bid: s.values[0], ask: s.values[1], market: s.market, markets: s.markets };
 }
 
 /** Mark prices and funding rates of venues x symbols over [fromMs, toMs), in one read. */

@@ -68,7 +68,9 @@ function home(): Promise<string> {
   })());
 }
 
-const BASE = { signals: { absorption: { lookbackWindows: 5 } }, nullModel: { seeds: 0 } };
+// Only sellers trade during the absorbed selling (1:05 to 1:07): a market buy fills on the first
+// buyer, at 1:07, so entries may wait 3 minutes before going stale (default 5 s).
+const BASE = { signals: { absorption: { lookbackWindows: 5 } }, execution: { staleAfter: '3m' }, nullModel: { seeds: 0 } };
 
 async function backtest(over: Record<string, unknown> = {}) {
   const store = await Store.open(await home(), { readOnly: true });
@@ -125,7 +127,9 @@ describe('backtest over the store', () => {
   });
 
   it('walk-forward: parameters chosen in sample, the headline is the out-of-sample folds', async () => {
-    const r = await backtest({ walkForward: { inSample: '1h', outOfSample: '30m', sweep: { 'exit.targetR': [1, 2] } } });
+    // The sweep is on the risk per trade: the story's one trade fills after its target was already
+    // reached (so it exits at the market whatever exit.targetR is), and its loss scales with the risk.
+    const r = await backtest({ walkForward: { inSample: '1h', outOfSample: '30m', sweep: { 'risk.riskPerTradePct': [0.5, 2] } } });
     const folds = r.walkForward!;
     // [0, 1h) picks for [1h, 1.5h); [0.5h, 1.5h) for [1.5h, 2h); [1h, 2h) for [2h, 2.5h). The data
     // ends at 2:59:59, so a fourth fold's [2.5h, 3h) would run past it.
@@ -135,10 +139,10 @@ describe('backtest over the store', () => {
     let decided = 0;
     for (const f of folds) {
       const scores: number[] = [];
-      for (const targetR of [1, 2]) scores.push((await backtestRange(f.inSample.fromMs, f.inSample.toMs, { exit: { targetR } })).metrics.netReturn);
+      for (const riskPerTradePct of [0.5, 2]) scores.push((await backtestRange(f.inSample.fromMs, f.inSample.toMs, { risk: { riskPerTradePct } })).metrics.netReturn);
       const best = scores[1] > scores[0] ? 1 : 0;
       if (scores[0] !== scores[1]) decided++;
-      assert.equal(f.chosen['exit.targetR'], [1, 2][best], `fold from ${new Date(f.inSample.fromMs).toISOString()}: in-sample ${scores}`);
+      assert.equal(f.chosen['risk.riskPerTradePct'], [0.5, 2][best], `fold from ${new Date(f.inSample.fromMs).toISOString()}: in-sample ${scores}`);
       assert.equal(f.inSampleScore, scores[best]);
     }
     assert.ok(decided >= 1, 'a fold whose candidates score differently (else a wrong choice would go unseen)');
@@ -198,7 +202,9 @@ describe('backtest over the store', () => {
   });
 
   it('walk-forward ids: stitched trades point at their own signals', async () => {
-    const r = await backtest({ walkForward: { inSample: '1h', outOfSample: '30m', sweep: { 'exit.targetR': [1, 2] } } });
+    // The sweep is on the risk per trade: the story's one trade fills after its target was already
+    // reached (so it exits at the market whatever exit.targetR is), and its loss scales with the risk.
+    const r = await backtest({ walkForward: { inSample: '1h', outOfSample: '30m', sweep: { 'risk.riskPerTradePct': [0.5, 2] } } });
     assert.ok(r.trades.length >= 1, 'the 1:05 absorption trades in the first out-of-sample fold');
     for (const t of r.trades) {
       const sig = r.signals.find((x) => x.id === t.signalId);
@@ -262,7 +268,7 @@ describe('orderflow backtest and its config', () => {
   it('runs from the command line and prints summary.json with --json', async () => {
     const dir = tempDir();
     const cfg = join(dir, 'strategy.yaml');
-    writeFileSync(cfg, 'signals:\n  absorption:\n    lookbackWindows: 5\nnullModel:\n  seeds: 2\n');
+    writeFileSync(cfg, 'signals:\n  absorption:\n    lookbackWindows: 5\nexecution:\n  staleAfter: 3m\nnullModel:\n  seeds: 2\n');
     const out = join(dir, 'run');
     const r = spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--venues', 'binance', '--config', cfg, '--out', out, '--json', '--home', await home()], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

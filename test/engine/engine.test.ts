@@ -90,7 +90,8 @@ describe('engine: hand-built trades', () => {
     //   stop   = min(99, 100) x (1 - 15 bps)      = 98.8515
     //   risk   = 10,000 x 0.5%                     = 50;  qty = 50 / (100 - 98.8515) = 43.5350... -> 43.535 (lot 0.001)
     //   target = 100 + 2 x 1.1485                  = 102.297
-    // Entry arrives 150 ms later, fills at the next trade (0:05:01, 100) + 2 bps slippage = 100.02.
+    // Entry arrives 150 ms later, fills at the next buy-aggressor trade (0:05:02, 100; the one at
+    // 0:05:01 is a sell) + 2 bps slippage = 100.02.
     // The take-profit (limit, maker) fills at 102.297 when a trade goes through it (0:06:00 at 103).
     //   gross = 43.535 x (102.297 - 100.02)        = 99.129195
     //   fees  = 43.535 x 100.02 x 0.05% (taker)    = 2.17718535
@@ -100,7 +101,7 @@ describe('engine: hand-built trades', () => {
     const t = r.trades[0];
     assert.equal(t.side, 'long');
     assert.equal(t.exitReason, 'target');
-    assert.equal(t.entryTs, D + 5 * M + S);
+    assert.equal(t.entryTs, D + 5 * M + 2 * S);
     assert.equal(t.exitTs, D + 6 * M);
     assert.ok(Math.abs(t.qty - 43.535) < 1e-9);
     assert.ok(Math.abs(t.entryPrice - 100.02) < 1e-9);
@@ -115,7 +116,7 @@ describe('engine: hand-built trades', () => {
       r.orders.map((o) => [o.reason, o.type, o.status, o.ts, o.arrivalTs]),
       [
         ['entry', 'market', 'filled', D + 5 * M, D + 5 * M + 150],
-        ['target', 'limit', 'filled', D + 5 * M + S, D + 5 * M + S + 150],
+        ['target', 'limit', 'filled', D + 5 * M + 2 * S, D + 5 * M + 2 * S + 150],
       ],
     );
     assert.ok(Math.abs(r.orders[0].slippageBps! - 2) < 1e-9);
@@ -272,8 +273,17 @@ describe('engine: the pipeline drives the strategy', () => {
     assert.deepStrictEqual(a, b, 'same input, same result');
     const abs = a.signals.filter((s) => s.type === 'absorption');
     assert.ok(abs.length >= 1 && abs[0].direction === 'long' && abs[0].acted, JSON.stringify(a.signals));
-    assert.equal(a.trades[0].signal, 'absorption');
     assert.ok(a.journal.predictions.length === a.signals.length);
+    // Only sellers trade while the selling is absorbed (to 1:07): the market buy waits for a
+    // buy-aggressor trade, and after 5 s it is stale and cancelled.
+    assert.deepEqual(
+      a.orders.map((o) => [o.reason, o.ts, o.status, o.rejectReason]),
+      [['entry', abs[0].ts, 'cancelled', 'stale: not filled within 5000 ms of the decision']],
+    );
+    // Willing to wait past the selling, it fills at the first buyer (1:07:00).
+    const patient = await run(config({ ...PIPE, execution: { staleAfter: '3m' } }), trades, { liqs });
+    assert.equal(patient.trades[0].signal, 'absorption');
+    assert.equal(patient.trades[0].entryTs, D + H + 7 * M);
   });
 
   it('trades only the absorption kinds the config enables, journaling the others with the reason', async () => {

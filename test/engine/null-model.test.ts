@@ -107,7 +107,9 @@ function home(market: keyof typeof MARKETS): Promise<string> {
   return h;
 }
 
-const BASE = { signals: { absorption: { lookbackWindows: 5 }, divergence: { enabled: false } } };
+// The stories' flow is one-sided while the seed strategy enters, so an entry waits minutes for a
+// trade on its own side (docs/BACKTEST.md, fills): staleAfter must let it.
+const BASE = { signals: { absorption: { lookbackWindows: 5 }, divergence: { enabled: false } }, execution: { staleAfter: '3m' } };
 
 async function backtest(quiet: keyof typeof MARKETS, over: Record<string, unknown> = {}) {
   const store = await Store.open(await home(quiet), { readOnly: true });

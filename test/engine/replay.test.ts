@@ -4,9 +4,9 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { BookColumns, LiquidationColumns, TradeColumns } from '../../src/core/columns.ts';
 import { replay, type ReplayRun } from '../../src/engine/replay.ts';
-import type { MarkColumns, OpenInterestColumns } from '../../src/core/columns.ts';
+import type { MarkColumns, OpenInterestColumns, QuoteColumns } from '../../src/core/columns.ts';
 
-const RANK = { timer: 0, trades: 1, liquidations: 2, open_interest: 3, marks: 4, book: 5 } as const;
+const RANK = { timer: 0, trades: 1, liquidations: 2, open_interest: 3, marks: 4, quotes: 5, book: 6 } as const;
 
 function priceCols(ts: readonly number[]): TradeColumns {
   const n = ts.length;
@@ -22,6 +22,11 @@ function markCols(ts: readonly number[]): MarkColumns {
   const n = ts.length;
   const nan = () => new Float64Array(n).fill(NaN);
   return { length: n, ts: Float64Array.from(ts), markPrice: nan(), fundingRate: nan(), nextFundingTs: nan(), market: new Uint16Array(n), markets: [{ venue: 'binance', symbol: 'X' }] };
+}
+
+function quoteCols(ts: readonly number[]): QuoteColumns {
+  const n = ts.length;
+  return { length: n, ts: Float64Array.from(ts), bid: new Float64Array(n).fill(99), ask: new Float64Array(n).fill(101), market: new Uint16Array(n), markets: [{ venue: 'binance', symbol: 'X' }] };
 }
 
 function bookCols(ts: readonly number[]): BookColumns {
@@ -73,8 +78,8 @@ describe('replay merge', () => {
 
   it('every row once, in (ts, tie rank) order, timers exactly at the crossed multiples, whatever the chunking', async () => {
     await fc.assert(
-      fc.asyncProperty(times, times, times, times, times, fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 6 }), fc.option(fc.integer({ min: 1, max: 25 })), async (tr, lq, oi, mk, bk, cuts, every) => {
-        const src = { liquidations: priceCols(lq) as LiquidationColumns, openInterest: oiCols(oi), marks: markCols(mk), books: [{ venue: 'bybit' as const, cols: bookCols(bk) }], timerEveryMs: every ?? undefined };
+      fc.asyncProperty(times, times, times, times, times, times, fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 6 }), fc.option(fc.integer({ min: 1, max: 25 })), async (tr, lq, oi, mk, qt, bk, cuts, every) => {
+        const src = { liquidations: priceCols(lq) as LiquidationColumns, openInterest: oiCols(oi), marks: markCols(mk), quotes: quoteCols(qt), books: [{ venue: 'bybit' as const, cols: bookCols(bk) }], timerEveryMs: every ?? undefined };
         const got = await flatten(replay({ ...src, trades: chunked(tr, cuts) }));
         assert.deepStrictEqual(got, await flatten(replay({ ...src, trades: [priceCols(tr)] })), 'chunking changes nothing');
         for (let k = 1; k < got.length; k++) {
@@ -87,8 +92,9 @@ describe('replay merge', () => {
         assert.deepStrictEqual(rows('liquidations'), lq);
         assert.deepStrictEqual(rows('open_interest'), oi);
         assert.deepStrictEqual(rows('marks'), mk);
+        assert.deepStrictEqual(rows('quotes'), qt);
         assert.deepStrictEqual(rows('book'), bk);
-        const all = [...tr, ...lq, ...oi, ...mk, ...bk];
+        const all = [...tr, ...lq, ...oi, ...mk, ...qt, ...bk];
         const want: number[] = [];
         if (every && all.length > 0) {
           const lo = Math.min(...all);
