@@ -98,7 +98,7 @@ Examples:
         if (!opts.input || !opts.out) throw new UsageError(`--compat freqtrade needs ${!opts.input ? '--input <trades file>' : ''}${!opts.input && !opts.out ? ' and ' : ''}${!opts.out ? '--out <json>' : ''}`);
         // Each mode loads only its own modules: the freqtrade mode needs neither the store nor the
         // instrument registry, and starts that much sooner.
-        const { runFreqtradeFootprint } = await import('./footprint-freqtrade.ts');
+        const { runFreqtradeFootprint } = await import('../venues/freqtrade/footprint-file.ts');
         const r = await runFreqtradeFootprint({
           input: opts.input, out: opts.out, timeframe: opts.timeframe, scale: number(opts.scale, '--scale'),
           imbalanceRatio, imbalanceVolume, stackedRange,

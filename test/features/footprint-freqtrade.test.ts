@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ParseError, UsageError } from '../../src/core/errors.ts';
-import { runFreqtradeFootprint } from '../../src/cli/footprint-freqtrade.ts';
+import { runFreqtradeFootprint } from '../../src/venues/freqtrade/footprint-file.ts';
 import { readFreqtradeTradesCsv } from '../../src/venues/freqtrade/trades-input.ts';
 import { writeCandlesJson } from '../../src/venues/freqtrade/candles-json.ts';
 import {

@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { makeVector, Table, tableFromArrays, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import fc from 'fast-check';
-import { runFreqtradeFootprint } from '../../../src/cli/footprint-freqtrade.ts';
+import { runFreqtradeFootprint } from '../../../src/venues/freqtrade/footprint-file.ts';
 import { readTradesInput } from '../../../src/venues/freqtrade/trades-input.ts';
 import { FileError, ParseError, UsageError } from '../../../src/core/errors.ts';
 import { Lz4Error, lz4FrameDecompress } from '../../../src/core/lz4.ts';

@@ -1,16 +1,17 @@
 /**
- * `orderflow footprint --compat freqtrade`: trades CSV in, freqtrade-compatible footprint JSON out.
+ * The freqtrade-compatible footprint of a trades file (`orderflow footprint --compat freqtrade`):
+ * trades in, freqtrade's footprint JSON out.
  *
  * Input: freqtrade's own trades files or our CSV `timestamp_ms,price,amount,side`
- * (src/venues/freqtrade/trades-input.ts); a bad row stops the run with a ParseError naming
+ * (./trades-input.ts); a bad row stops the run with a ParseError naming
  * `file:line`, the field and the value. Output: `{"candles":[...]}` (src/features/footprint-freqtrade.ts),
- * written by src/venues/freqtrade/candles-json.ts.
+ * written by ./candles-json.ts.
  */
-import { UsageError } from '../core/errors.ts';
-import { freqtradeFootprintColumns } from '../features/footprint-freqtrade.ts';
-import { parseTimeframe } from '../features/timeframe.ts';
-import { writeCandlesJson } from '../venues/freqtrade/candles-json.ts';
-import { readTradesInput } from '../venues/freqtrade/trades-input.ts';
+import { UsageError } from '../../core/errors.ts';
+import { freqtradeFootprintColumns } from '../../features/footprint-freqtrade.ts';
+import { parseTimeframe } from '../../features/timeframe.ts';
+import { writeCandlesJson } from './candles-json.ts';
+import { readTradesInput } from './trades-input.ts';
 
 export interface FreqtradeFootprintArgs {
   input: string;
