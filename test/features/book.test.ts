@@ -129,6 +129,30 @@ describe('rolling median', () => {
     );
     assert.throws(() => new RollingMedian(0), /window/);
   });
+
+  it('stays exact when read only now and then, over a few values repeated many times and sudden level shifts', () => {
+    // The book operator's pattern: the same level sizes pushed message after message, the median
+    // read once per message; here reads are sparse so the median moves far between two reads.
+    const step = fc.record({ value: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 1000, max: 1006 }), fc.double({ min: 0, max: 2000, noNaN: true })), times: fc.integer({ min: 1, max: 40 }), read: fc.boolean() });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 80 }), fc.array(step, { minLength: 1, maxLength: 120 }), (w, steps) => {
+        const m = new RollingMedian(w);
+        const all: number[] = [];
+        for (const s of steps) {
+          for (let t = 0; t < s.times; t++) {
+            m.push(s.value);
+            all.push(s.value);
+          }
+          if (!s.read) continue;
+          const last = all.slice(-w).sort((a, b) => a - b);
+          const h = last.length >> 1;
+          if (m.median() !== (last.length & 1 ? last[h] : (last[h - 1] + last[h]) / 2)) assert.fail(`after ${all.length} pushes, window ${w}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    assert.throws(() => new RollingMedian(3).push(NaN), /NaN/);
+  });
 });
 
 describe('imbalance near the touch', () => {
