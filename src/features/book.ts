@@ -258,19 +258,27 @@ export class TouchHistory {
  * sorted with their counts, plus a cursor at the last median's rank.
  *
  * Why distinct values: the book operator pushes the best levels' sizes after every message, and a
- * message changes only a few levels, so the window of 2,000 holds the same sizes many times over
- * (a few hundred distinct values on a live book). A push of a value already there is a binary
- * search and a count; only a new value (or the last copy of a leaving one) shifts the sorted
- * array, and that array is as long as the distinct values, not the window. An indexed two-heap
- * structure measured no faster at 2,000 values (~110 ns a push) than the plain sorted window;
- * this one does not move memory for repeats. The median moves little between reads, so the
- * cursor walks a few distinct values from where the last read left it.
+ * message changes only a few of them, so most pushes (~80% on the bench's market) bring a size
+ * the window already holds and most leaving values still have copies in it. Each distinct value
+ * has a slot (value, count) found through a Map, and the ring holds slots: a repeated value is a
+ * count up, a leaving value with copies left a count down, with no search and no memory moved.
+ * Only a new value, or the last copy of one, is placed in (or taken out of) the sorted array of
+ * distinct values, which is as long as the distinct values, not the window. (A sorted window
+ * with a binary search per value, and an indexed two-heap structure, both cost ~110 ns a push at
+ * 2,000 values.) The median moves little between reads, so the cursor walks a few distinct values
+ * from where the last read left it.
  */
 export class RollingMedian {
-  private readonly ring: Float64Array;
-  /** Distinct values in the window, ascending, and how many times each is there. */
+  /** Slot of each value in the window, in arrival order. */
+  private readonly ring: Int32Array;
+  private readonly slotValue: Float64Array;
+  private readonly slotCount: Int32Array;
+  private readonly freeSlots: Int32Array;
+  private nFree: number;
+  private readonly slotOf: SlotTable;
+  /** Distinct values in the window, ascending, and their slots. */
   private readonly vals: Float64Array;
-  private readonly counts: Int32Array;
+  private readonly order: Int32Array;
   private distinct = 0;
   private n = 0;
   private head = 0;
@@ -280,9 +288,15 @@ export class RollingMedian {
 
   constructor(readonly window: number) {
     if (!(Number.isInteger(window) && window > 0)) throw new RangeError(`RollingMedian: window must be a whole number > 0 (got ${window})`);
-    this.ring = new Float64Array(window);
+    this.ring = new Int32Array(window);
+    this.slotValue = new Float64Array(window);
+    this.slotCount = new Int32Array(window);
+    this.freeSlots = new Int32Array(window);
+    for (let i = 0; i < window; i++) this.freeSlots[i] = window - 1 - i;
+    this.nFree = window;
+    this.slotOf = new SlotTable(window);
     this.vals = new Float64Array(window);
-    this.counts = new Int32Array(window);
+    this.order = new Int32Array(window);
   }
 
   get count(): number {
@@ -306,52 +320,70 @@ export class RollingMedian {
     if (v !== v) throw new RangeError('RollingMedian: NaN has no rank');
     if (this.n === this.window) {
       const old = this.ring[this.head];
-      this.ring[this.head] = v;
-      this.head = this.head + 1 === this.window ? 0 : this.head + 1;
-      if (old === v) return;
+      if (this.slotValue[old] === v) {
+        this.head = this.head + 1 === this.window ? 0 : this.head + 1;
+        return;
+      }
       this.remove(old);
-      this.add(v);
-      return;
-    }
-    this.ring[this.head] = v;
-    this.head = this.head + 1 === this.window ? 0 : this.head + 1;
-    this.n++;
-    this.add(v);
-  }
-
-  private add(v: number): void {
-    const k = this.lowerBound(v);
-    if (k < this.distinct && this.vals[k] === v) {
-      this.counts[k]++;
     } else {
-      this.vals.copyWithin(k + 1, k, this.distinct);
-      this.counts.copyWithin(k + 1, k, this.distinct);
-      this.vals[k] = v;
-      this.counts[k] = 1;
-      this.distinct++;
-      if (k < this.at) this.at++;
+      this.n++;
     }
-    if (k < this.at) this.before++;
+    this.ring[this.head] = this.add(v);
+    this.head = this.head + 1 === this.window ? 0 : this.head + 1;
   }
 
-  /** `v` is in the window (it is the value leaving the ring). */
-  private remove(v: number): void {
+  /** Whether v sorts before the cursor's distinct value. */
+  private beforeCursor(v: number): boolean {
+    return this.at >= this.distinct || v < this.vals[this.at];
+  }
+
+  /** One more v in the window; returns its slot. */
+  private add(v: number): number {
+    let s = this.slotOf.get(v);
+    if (s >= 0) {
+      this.slotCount[s]++;
+      if (this.beforeCursor(v)) this.before++;
+      return s;
+    }
+    s = this.freeSlots[--this.nFree];
+    this.slotValue[s] = v;
+    this.slotCount[s] = 1;
+    this.slotOf.set(v, s);
     const k = this.lowerBound(v);
-    if (k < this.at) this.before--;
-    if (--this.counts[k] > 0) return;
+    this.vals.copyWithin(k + 1, k, this.distinct);
+    this.order.copyWithin(k + 1, k, this.distinct);
+    this.vals[k] = v;
+    this.order[k] = s;
+    this.distinct++;
+    if (k < this.at) {
+      this.at++;
+      this.before++;
+    }
+    return s;
+  }
+
+  /** One copy of slot s's value leaves the window. */
+  private remove(s: number): void {
+    const v = this.slotValue[s];
+    if (this.beforeCursor(v)) this.before--;
+    if (--this.slotCount[s] > 0) return;
+    const k = this.lowerBound(v);
     this.vals.copyWithin(k, k + 1, this.distinct);
-    this.counts.copyWithin(k, k + 1, this.distinct);
+    this.order.copyWithin(k, k + 1, this.distinct);
     this.distinct--;
     if (k < this.at) this.at--;
+    this.slotOf.delete(v);
+    this.freeSlots[this.nFree++] = s;
   }
 
   /** The value of rank r (0-based, ascending), r < count. */
   private rank(r: number): number {
-    const counts = this.counts;
+    const counts = this.slotCount;
+    const order = this.order;
     let at = this.at;
     let before = this.before;
-    while (before > r) before -= counts[--at];
-    while (before + counts[at] <= r) before += counts[at++];
+    while (before > r) before -= counts[order[--at]];
+    while (before + counts[order[at]] <= r) before += counts[order[at++]];
     this.at = at;
     this.before = before;
     return this.vals[at];
@@ -364,6 +396,71 @@ export class RollingMedian {
     if (this.n & 1) return this.rank(h);
     const lo = this.rank(h - 1);
     return (lo + this.rank(h)) / 2;
+  }
+}
+
+/**
+ * Value -> slot for at most `capacity` distinct values: open addressing over the value's bits
+ * (linear probing, deletion by backward shift), in typed arrays. A JS Map keyed by doubles boxes
+ * each key; this allocates nothing after construction. -0 and 0 are one key, as in a Map.
+ */
+class SlotTable {
+  private readonly keys: Float64Array;
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+  private readonly shift: number;
+  private readonly bits = new Float64Array(1);
+  private readonly words = new Int32Array(this.bits.buffer);
+
+  constructor(capacity: number) {
+    let size = 16;
+    let log2 = 4;
+    for (; size < capacity * 2; log2++) size *= 2;
+    this.shift = 32 - log2;
+    this.keys = new Float64Array(size);
+    this.slots = new Int32Array(size).fill(-1);
+    this.mask = size - 1;
+  }
+
+  private home(v: number): number {
+    this.bits[0] = v + 0;
+    // Multiplicative hashing of both words; the top bits index the table.
+    return Math.imul(this.words[0] ^ Math.imul(this.words[1], 0x9e3779b1), 0x85ebca6b) >>> this.shift;
+  }
+
+  /** The slot of v, -1 when absent. */
+  get(v: number): number {
+    const mask = this.mask;
+    for (let i = this.home(v); ; i = (i + 1) & mask) {
+      const s = this.slots[i];
+      if (s < 0 || this.keys[i] === v) return s;
+    }
+  }
+
+  /** v is absent. */
+  set(v: number, slot: number): void {
+    const mask = this.mask;
+    let i = this.home(v);
+    while (this.slots[i] >= 0) i = (i + 1) & mask;
+    this.keys[i] = v;
+    this.slots[i] = slot;
+  }
+
+  /** v is present. */
+  delete(v: number): void {
+    const mask = this.mask;
+    let i = this.home(v);
+    while (this.keys[i] !== v || this.slots[i] < 0) i = (i + 1) & mask;
+    // Backward shift: pull later entries of the probe run into the hole when their home allows.
+    for (let j = (i + 1) & mask; this.slots[j] >= 0; j = (j + 1) & mask) {
+      const h = this.home(this.keys[j]);
+      if (((j - h) & mask) >= ((j - i) & mask)) {
+        this.keys[i] = this.keys[j];
+        this.slots[i] = this.slots[j];
+        i = j;
+      }
+    }
+    this.slots[i] = -1;
   }
 }
 

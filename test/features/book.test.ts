@@ -153,6 +153,32 @@ describe('rolling median', () => {
     );
     assert.throws(() => new RollingMedian(3).push(NaN), /NaN/);
   });
+
+  it('stays exact at the operator window of 2,000 over book-like sizes (lots of 0.001, many repeats, hundreds distinct)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 40, maxLength: 40 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (levels, seed) => {
+        const m = new RollingMedian(2000);
+        const all: number[] = [];
+        let x = seed;
+        const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+        for (let msg = 0; msg < 400; msg++) {
+          // A message changes a few levels; the best 20 sizes are pushed, the median read first.
+          for (let u = 0; u < 3; u++) levels[Math.floor(rnd() * levels.length)] = Math.round(rnd() * (rnd() < 0.02 ? 80_000 : 3000)) / 1000;
+          if (msg % 7 === 0) {
+            const last = all.slice(-2000).sort((a, b) => a - b);
+            const h = last.length >> 1;
+            const want = last.length === 0 ? NaN : last.length & 1 ? last[h] : (last[h - 1] + last[h]) / 2;
+            if (!Object.is(m.median(), want)) assert.fail(`message ${msg}: ${m.median()} != ${want}`);
+          }
+          for (let k = 0; k < 20; k++) {
+            m.push(levels[k]);
+            all.push(levels[k]);
+          }
+        }
+      }),
+      { numRuns: 20 },
+    );
+  });
 });
 
 describe('imbalance near the touch', () => {
