@@ -263,6 +263,13 @@ class Engine {
   private kOpen = NaN;
   private kStart = NaN;
   private last = NaN;
+  /**
+   * Trade fast path: (quietLo, quietHi) is the open price interval around the last trade that ran
+   * the zone loop which no zone's band reaches; NaN when that trade was inside a band. A new zone
+   * voids it; dropped zones only make it narrower than it could be.
+   */
+  private quietLo = NaN;
+  private quietHi = NaN;
 
   constructor(
     private readonly p: Params,
@@ -283,29 +290,45 @@ class Engine {
     const g = slot(this.kOpen, this.g);
     if (side > 0) this.buyV[g] += qty;
     else this.sellV[g] += qty;
+    // Most trades are far from every zone: with price strictly between the bands around it, the
+    // loop below would change nothing (no visit is open: the last trade that ran it was outside
+    // every band too, and closed them all).
+    if (price > this.quietLo && price < this.quietHi) return;
     const s = slot(this.kOpen, this.p.k);
+    let quietLo = -Infinity;
+    let quietHi = Infinity;
     for (const z of this.zs) {
+      // Outside the band: a visit ends (a zone not yet known has none open).
+      if (price < z.lo) {
+        if (z.lo < quietHi) quietHi = z.lo;
+        z.visit = false;
+        continue;
+      }
+      if (price > z.hi) {
+        if (z.hi > quietLo) quietLo = z.hi;
+        z.visit = false;
+        continue;
+      }
+      quietLo = quietHi = NaN;
       // A zone sees no trade from before it was known (so a zone added later by setZones
       // holds exactly what one given up front with the same from_ts would).
       if (ts < z.from) continue;
-      if (price >= z.lo && price <= z.hi) {
-        if (!z.visit && ts >= z.from && ts < z.to) {
-          z.visit = true;
-          z.fired = false;
-          z.visitStart = ts;
-          z.entry = price;
-          z.ext.fill(z.none);
-        }
-        if (side === z.attack) {
-          z.att[s] += qty;
-          z.attN[s] += price * qty;
-        }
-        // A band trade outside a visit (zone not live) is wiped when the next visit starts.
-        z.ext[s] = z.attack < 0 ? Math.min(z.ext[s], price) : Math.max(z.ext[s], price);
-      } else if (z.visit) {
-        z.visit = false;
+      if (!z.visit && ts < z.to) {
+        z.visit = true;
+        z.fired = false;
+        z.visitStart = ts;
+        z.entry = price;
+        z.ext.fill(z.none);
       }
+      if (side === z.attack) {
+        z.att[s] += qty;
+        z.attN[s] += price * qty;
+      }
+      // A band trade outside a visit (zone not live) is wiped when the next visit starts.
+      z.ext[s] = z.attack < 0 ? Math.min(z.ext[s], price) : Math.max(z.ext[s], price);
     }
+    this.quietLo = quietLo;
+    this.quietHi = quietHi;
   }
 
   liquidation(ts: number, price: number, qty: number, side: number): void {
@@ -328,6 +351,7 @@ class Engine {
       if (r.k > this.kOpen - k2 && r.side === z.liqSide && r.price >= z.lo && r.price <= z.hi) z.liq[slot(r.k, k2)] += r.qty;
     }
     this.zs.push(z);
+    this.quietLo = this.quietHi = NaN;
     return z.index;
   }
 
