@@ -258,6 +258,12 @@ class Engine {
   private readonly sellV: Float64Array;
   /** Last trade price at the close of each of the last k + 1 sub-bars. */
   private readonly closes: Float64Array;
+  /**
+   * Market volume of the window ending at each sub-bar (same ring as buyV/sellV), summed once when
+   * the sub-bar closes, in the same order `typical` used to sum it at every close that needed it.
+   */
+  private readonly winBuy: Float64Array;
+  private readonly winSell: Float64Array;
   private readonly sums: Float64Array;
   /** Open sub-bar (absolute index floor(ts / step)) and the first one of the stream; NaN before any event. */
   private kOpen = NaN;
@@ -281,6 +287,8 @@ class Engine {
     this.buyV = new Float64Array(this.g);
     this.sellV = new Float64Array(this.g);
     this.closes = new Float64Array(p.k + 1).fill(NaN);
+    this.winBuy = new Float64Array(this.g);
+    this.winSell = new Float64Array(this.g);
     this.sums = new Float64Array(p.lookback);
   }
 
@@ -373,6 +381,8 @@ class Engine {
     this.last = NaN;
     this.buyV.fill(0);
     this.sellV.fill(0);
+    this.winBuy.fill(0);
+    this.winSell.fill(0);
     this.closes.fill(NaN);
     this.recent = [];
     for (const z of this.zs) {
@@ -408,6 +418,8 @@ class Engine {
       }
       this.buyV.fill(0);
       this.sellV.fill(0);
+      this.winBuy.fill(0);
+      this.winSell.fill(0);
       this.closes.fill(this.last);
       for (const z of this.zs) z.clear();
       k = kk;
@@ -441,12 +453,8 @@ class Engine {
     const kw = this.p.k;
     const valid = Math.min(this.p.lookback, Math.floor((k - this.kStart + 1) / kw) - 1);
     if (valid < this.p.warmup) return NaN;
-    const ring = attack > 0 ? this.buyV : this.sellV;
-    for (let j = 1; j <= valid; j++) {
-      let s = 0;
-      for (let b = k - (j + 1) * kw + 1; b <= k - j * kw; b++) s += ring[slot(b, this.g)];
-      this.sums[j - 1] = s;
-    }
+    const win = attack > 0 ? this.winBuy : this.winSell;
+    for (let j = 1; j <= valid; j++) this.sums[j - 1] = win[slot(k - j * kw, this.g)];
     const v = this.sums.subarray(0, valid).sort();
     const m = valid >> 1;
     return valid % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
@@ -456,6 +464,15 @@ class Engine {
     const p = this.p;
     const kw = p.k;
     this.closes[slot(k, kw + 1)] = this.last;
+    let buy = 0;
+    let sell = 0;
+    for (let b = k - kw + 1; b <= k; b++) {
+      const g = slot(b, this.g);
+      buy += this.buyV[g];
+      sell += this.sellV[g];
+    }
+    this.winBuy[slot(k, this.g)] = buy;
+    this.winSell[slot(k, this.g)] = sell;
     const t = (k + 1) * p.step;
     const t0 = t - kw * p.step;
     let typBuy: number | undefined;
