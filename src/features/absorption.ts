@@ -270,12 +270,14 @@ class Engine {
   private kStart = NaN;
   private last = NaN;
   /**
-   * Trade fast path: (quietLo, quietHi) is the open price interval around the last trade that ran
-   * the zone loop which no zone's band reaches; NaN when that trade was inside a band. A new zone
-   * voids it; dropped zones only make it narrower than it could be.
+   * Trade fast path: (cellLo, cellHi) is the open price interval between the band edges around
+   * the last trade that scanned every zone (NaN when that trade was on an edge), and inBand[0,
+   * inBandN) the zones whose band holds it. Adding or dropping a zone voids it.
    */
-  private quietLo = NaN;
-  private quietHi = NaN;
+  private cellLo = NaN;
+  private cellHi = NaN;
+  private inBand: ZoneState[] = [];
+  private inBandN = 0;
 
   constructor(
     private readonly p: Params,
@@ -298,45 +300,60 @@ class Engine {
     const g = slot(this.kOpen, this.g);
     if (side > 0) this.buyV[g] += qty;
     else this.sellV[g] += qty;
-    // Most trades are far from every zone: with price strictly between the bands around it, the
-    // loop below would change nothing (no visit is open: the last trade that ran it was outside
-    // every band too, and closed them all).
-    if (price > this.quietLo && price < this.quietHi) return;
     const s = slot(this.kOpen, this.p.k);
-    let quietLo = -Infinity;
-    let quietHi = Infinity;
+    // Between two consecutive band edges the zones whose band holds the price do not change, and
+    // every other zone has no visit open (the last trade that scanned them was outside them
+    // too): only the zones in the band need this trade.
+    if (price > this.cellLo && price < this.cellHi) {
+      const inBand = this.inBand;
+      for (let i = 0; i < this.inBandN; i++) this.bandTrade(inBand[i], ts, price, qty, side, s);
+      return;
+    }
+    let cellLo = -Infinity;
+    let cellHi = Infinity;
+    let n = 0;
     for (const z of this.zs) {
       // Outside the band: a visit ends (a zone not yet known has none open).
       if (price < z.lo) {
-        if (z.lo < quietHi) quietHi = z.lo;
+        if (z.lo < cellHi) cellHi = z.lo;
         z.visit = false;
         continue;
       }
       if (price > z.hi) {
-        if (z.hi > quietLo) quietLo = z.hi;
+        if (z.hi > cellLo) cellLo = z.hi;
         z.visit = false;
         continue;
       }
-      quietLo = quietHi = NaN;
-      // A zone sees no trade from before it was known (so a zone added later by setZones
-      // holds exactly what one given up front with the same from_ts would).
-      if (ts < z.from) continue;
-      if (!z.visit && ts < z.to) {
-        z.visit = true;
-        z.fired = false;
-        z.visitStart = ts;
-        z.entry = price;
-        z.ext.fill(z.none);
-      }
-      if (side === z.attack) {
-        z.att[s] += qty;
-        z.attN[s] += price * qty;
-      }
-      // A band trade outside a visit (zone not live) is wiped when the next visit starts.
-      z.ext[s] = z.attack < 0 ? Math.min(z.ext[s], price) : Math.max(z.ext[s], price);
+      // On an edge: no open cell (NaN stays NaN through the comparisons below).
+      if (price === z.lo || price === z.hi) cellLo = cellHi = NaN;
+      if (z.lo > cellLo) cellLo = z.lo;
+      if (z.hi < cellHi) cellHi = z.hi;
+      this.inBand[n++] = z;
+      this.bandTrade(z, ts, price, qty, side, s);
     }
-    this.quietLo = quietLo;
-    this.quietHi = quietHi;
+    this.inBandN = n;
+    this.cellLo = cellLo;
+    this.cellHi = cellHi;
+  }
+
+  /** A trade inside z's band (slot s of the open sub-bar). */
+  private bandTrade(z: ZoneState, ts: number, price: number, qty: number, side: number, s: number): void {
+    // A zone sees no trade from before it was known (so a zone added later by setZones
+    // holds exactly what one given up front with the same from_ts would).
+    if (ts < z.from) return;
+    if (!z.visit && ts < z.to) {
+      z.visit = true;
+      z.fired = false;
+      z.visitStart = ts;
+      z.entry = price;
+      z.ext.fill(z.none);
+    }
+    if (side === z.attack) {
+      z.att[s] += qty;
+      z.attN[s] += price * qty;
+    }
+    // A band trade outside a visit (zone not live) is wiped when the next visit starts.
+    z.ext[s] = z.attack < 0 ? Math.min(z.ext[s], price) : Math.max(z.ext[s], price);
   }
 
   liquidation(ts: number, price: number, qty: number, side: number): void {
@@ -359,7 +376,7 @@ class Engine {
       if (r.k > this.kOpen - k2 && r.side === z.liqSide && r.price >= z.lo && r.price <= z.hi) z.liq[slot(r.k, k2)] += r.qty;
     }
     this.zs.push(z);
-    this.quietLo = this.quietHi = NaN;
+    this.cellLo = this.cellHi = NaN;
     return z.index;
   }
 
@@ -385,6 +402,7 @@ class Engine {
     this.winSell.fill(0);
     this.closes.fill(NaN);
     this.recent = [];
+    this.cellLo = this.cellHi = NaN;
     for (const z of this.zs) {
       z.clear();
       z.visit = false;
@@ -438,7 +456,11 @@ class Engine {
     const oldest = this.kOpen - 2 * this.p.k;
     if (this.recent.length > 0 && this.recent[0].k <= oldest) this.recent = this.recent.filter((r) => r.k > oldest);
     const nextClose = (this.kOpen + 1) * this.p.step;
-    if (this.zs.some((z) => z.to < nextClose)) this.zs = this.zs.filter((z) => z.to >= nextClose);
+    if (this.zs.some((z) => z.to < nextClose)) {
+      this.zs = this.zs.filter((z) => z.to >= nextClose);
+      this.cellLo = this.cellHi = NaN;
+      this.inBandN = 0;
+    }
   }
 
   private openSlots(k: number): void {
