@@ -137,24 +137,28 @@ function tierAt(tiers: readonly MarginTier[], qty: number, price: number): Margi
  * would be liquidated at once (long: LP <= 0 or LP >= entry; short: LP <= entry).
  */
 export function projectLiquidationPrice(side: 1 | -1, entry: number, leverage: number, positionNotional: number, spec: MarginSpec): ProjectedLiquidation | undefined {
+  // No closures here: this runs for every side x leverage at every open-interest row.
   const qty = positionNotional / entry;
-  const valid = (lp: number) => Number.isFinite(lp) && lp > 0 && (side > 0 ? lp < entry : lp > entry);
   if (spec.tiers.length === 0) {
     const lev = Math.min(leverage, spec.maxLeverage);
     const price = isolatedLiquidationPrice(side, qty, entry, positionNotional / lev, spec.fallbackMmr, 0);
-    return valid(price) ? { price, leverage: lev, mmr: spec.fallbackMmr, cum: 0 } : undefined;
+    return possible(side, entry, price) ? { price, leverage: lev, mmr: spec.fallbackMmr, cum: 0 } : undefined;
   }
   const atEntry = tierAt(spec.tiers, qty, entry);
   const lev = Math.min(leverage, atEntry.maxLeverage > 0 ? atEntry.maxLeverage : Infinity, spec.maxLeverage);
   const wb = positionNotional / lev;
-  const lpOf = (t: MarginTier) => isolatedLiquidationPrice(side, qty, entry, wb, t.maintMarginRate, t.maintAmount);
   for (const t of spec.tiers) {
-    const lp = lpOf(t);
+    const lp = isolatedLiquidationPrice(side, qty, entry, wb, t.maintMarginRate, t.maintAmount);
     const size = tierSize(t, qty, lp);
-    if (lp > 0 && size >= t.notionalFloor && size < t.notionalCap) return valid(lp) ? { price: lp, leverage: lev, mmr: t.maintMarginRate, cum: t.maintAmount } : undefined;
+    if (lp > 0 && size >= t.notionalFloor && size < t.notionalCap) return possible(side, entry, lp) ? { price: lp, leverage: lev, mmr: t.maintMarginRate, cum: t.maintAmount } : undefined;
   }
-  const price = lpOf(atEntry);
-  return valid(price) ? { price, leverage: lev, mmr: atEntry.maintMarginRate, cum: atEntry.maintAmount } : undefined;
+  const price = isolatedLiquidationPrice(side, qty, entry, wb, atEntry.maintMarginRate, atEntry.maintAmount);
+  return possible(side, entry, price) ? { price, leverage: lev, mmr: atEntry.maintMarginRate, cum: atEntry.maintAmount } : undefined;
+}
+
+/** A liquidation price a position opened at `entry` could have (not at once liquidated). */
+function possible(side: 1 | -1, entry: number, lp: number): boolean {
+  return Number.isFinite(lp) && lp > 0 && (side > 0 ? lp < entry : lp > entry);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -263,6 +267,8 @@ function addTo(map: Map<number, Level>, k: number, qty: number, notional: number
   }
 }
 
+const SIDES = [1, -1] as const;
+
 /** Per-event updates and the snapshot; markets by venue index (one symbol per venue). */
 class Model {
   markets: (Market | undefined)[] = new Array(VENUES.length).fill(undefined);
@@ -342,7 +348,7 @@ class Model {
     const flow = m.buyN + m.sellN;
     const longShare = p.longShare === 'aggressor' ? (flow > 0 ? m.buyN / flow : 0.5) : p.longShare;
     const last = m.lastPrice > 0 ? p.bin.index(m.lastPrice) : NaN;
-    for (const side of [1, -1] as const) {
+    for (const side of SIDES) {
       const share = side > 0 ? longShare : 1 - longShare;
       if (!(share > 0)) continue;
       for (const { leverage, weight } of p.mix) {
@@ -424,6 +430,14 @@ function venueIndexes(venues: readonly Venue[]): number[] {
   return v;
 }
 
+/** Venue index of each market of open-interest columns; cached per list (one per stream, pushed a few rows at a time). */
+const marketCache = new WeakMap<OpenInterestColumns['markets'], number[]>();
+function marketVenueIndexes(markets: OpenInterestColumns['markets']): number[] {
+  let v = marketCache.get(markets);
+  if (!v) marketCache.set(markets, (v = markets.map((m) => venueIndex(m.venue))));
+  return v;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Incremental path.
 
@@ -452,7 +466,7 @@ export class PredictedLiquidationOperator {
   }
 
   pushOpenInterest(c: OpenInterestColumns, from = 0, to = c.length): void {
-    const vis = c.markets.map((m) => venueIndex(m.venue));
+    const vis = marketVenueIndexes(c.markets);
     for (let i = from; i < to; i++) {
       const x = c.ts[i];
       this.advance(x);
