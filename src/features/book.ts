@@ -703,6 +703,8 @@ export class BookBaitOperator {
   private open = 0;
   /** Ended walls waiting for their decision, in due order. */
   private pending: Wall[] = [];
+  /** Scratch: walls ending at the current message, before they are sorted into `pending`. */
+  private readonly ended: Wall[] = [];
   private lastTs = -Infinity;
   private watermark = -Infinity;
   /** Bucket mode: open bucket start, and its last sample (null when no book message in it). */
@@ -893,29 +895,15 @@ export class BookBaitOperator {
 
     // 1. Open walls that vanished or shrank past the pull fraction end here.
     if (this.open > 0) {
-      const ended: Wall[] = [];
-      for (const [map, side] of [[this.bidWalls, this.book.bids], [this.askWalls, this.book.asks]] as const) {
-        for (const w of map.values()) {
-          if (w.ended) continue;
-          const q = side.get(w.index);
-          if (q > w.peak) w.peak = q;
-          if (q === 0 || q < (1 - this.p.pullFraction) * w.peak) {
-            w.ended = true;
-            w.end = q === 0 ? 'vanished' : 'shrunk';
-            w.endTs = ts;
-            w.remaining = q;
-            w.distEnd = w.side === 'bid' ? bestBidBefore - w.index : w.index - bestAskBefore;
-            w.approach = this.approach(w, ts, w.distEnd);
-            w.due = ts + this.p.grace;
-            ended.push(w);
-          }
-        }
-      }
-      ended.sort(byBookOrder);
+      const ended = this.ended;
+      this.endWalls(this.bidWalls, this.book.bids, ts, bestBidBefore, bestAskBefore);
+      this.endWalls(this.askWalls, this.book.asks, ts, bestBidBefore, bestAskBefore);
+      if (ended.length > 1) ended.sort(byBookOrder);
       for (const w of ended) {
         this.open--;
         this.pending.push(w);
       }
+      ended.length = 0;
     }
 
     // 2. The touches after this message, for later approach checks.
@@ -923,22 +911,11 @@ export class BookBaitOperator {
     this.askTouches.record(ts, this.book.asks.best(), ts - this.p.approachMs);
 
     // 3. New walls, against the typical size before this message.
-    const median = this.median.median();
-    if (this.median.count >= this.p.minSamples && median > 0) {
-      const limit = this.p.multiple * median;
-      for (const [side, map, name] of [[this.book.bids, this.bidWalls, 'bid'], [this.book.asks, this.askWalls, 'ask']] as const) {
-        let depth = 0;
-        for (let k = 0; k < this.p.wallLevels && k < side.size; k++) depth += side.qtyAt(k);
-        const minQty = Math.max(limit, this.p.minShare * depth);
-        for (let k = 0; k < this.p.wallLevels && k < side.size; k++) {
-          const q = side.qtyAt(k);
-          if (q < minQty) continue;
-          const index = side.indexAt(k);
-          if (q * index * this.p.tick < this.p.minNotional || map.has(index)) continue;
-          if (this.open >= this.p.maxWalls && !this.evictFartherThan(this.distance(name, index), ts)) continue;
-          map.set(index, { side: name, index, size: q, peak: q, traded: 0, typical: median, depthShare: q / depth, firstSeen: ts, distAppear: this.distance(name, index), ended: false, end: 'end', endTs: NaN, remaining: NaN, distEnd: NaN, approach: NaN, due: NaN });
-          this.open++;
-        }
+    if (this.median.count >= this.p.minSamples) {
+      const median = this.median.median();
+      if (median > 0) {
+        this.newWalls(this.book.bids, this.bidWalls, 'bid', median, ts);
+        this.newWalls(this.book.asks, this.askWalls, 'ask', median, ts);
       }
     }
 
@@ -956,6 +933,42 @@ export class BookBaitOperator {
       const start = Math.floor(ts / this.p.bucket) * this.p.bucket;
       this.bucketStart = start;
       this.bucketSample = { ...sample, ts: start + this.p.bucket };
+    }
+  }
+
+  /** Step 1 for one side: its open walls that vanished or shrank go to `ended`. */
+  private endWalls(map: Map<number, Wall>, side: BookSide, ts: number, bestBidBefore: number, bestAskBefore: number): void {
+    for (const w of map.values()) {
+      if (w.ended) continue;
+      const q = side.get(w.index);
+      if (q > w.peak) w.peak = q;
+      if (q === 0 || q < (1 - this.p.pullFraction) * w.peak) {
+        w.ended = true;
+        w.end = q === 0 ? 'vanished' : 'shrunk';
+        w.endTs = ts;
+        w.remaining = q;
+        w.distEnd = w.side === 'bid' ? bestBidBefore - w.index : w.index - bestAskBefore;
+        w.approach = this.approach(w, ts, w.distEnd);
+        w.due = ts + this.p.grace;
+        this.ended.push(w);
+      }
+    }
+  }
+
+  /** Step 3 for one side: levels near the touch that are walls against `median` start being tracked. */
+  private newWalls(side: BookSide, map: Map<number, Wall>, name: WallSide, median: number, ts: number): void {
+    const levels = Math.min(this.p.wallLevels, side.size);
+    let depth = 0;
+    for (let k = 0; k < levels; k++) depth += side.qtyAt(k);
+    const minQty = Math.max(this.p.multiple * median, this.p.minShare * depth);
+    for (let k = 0; k < levels; k++) {
+      const q = side.qtyAt(k);
+      if (q < minQty) continue;
+      const index = side.indexAt(k);
+      if (q * index * this.p.tick < this.p.minNotional || map.has(index)) continue;
+      if (this.open >= this.p.maxWalls && !this.evictFartherThan(this.distance(name, index), ts)) continue;
+      map.set(index, { side: name, index, size: q, peak: q, traded: 0, typical: median, depthShare: q / depth, firstSeen: ts, distAppear: this.distance(name, index), ended: false, end: 'end', endTs: NaN, remaining: NaN, distEnd: NaN, approach: NaN, due: NaN });
+      this.open++;
     }
   }
 
