@@ -253,140 +253,122 @@ export class TouchHistory {
 // ---------------------------------------------------------------------------------------------
 // Rolling median of level sizes (bounded memory)
 
+/** Index of the high 32-bit word of a Float64 in a two-word Int32 view on this machine. */
+const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+/** Bins per octave of the size histogram: the top 4 mantissa bits (bins ~4.4% wide). */
+const BIN_SHIFT = 16;
+/** Bin of +Infinity, the last one (0x7ff00000 >>> 16). */
+const INF_BIN = 0x7ff0;
+
 /**
- * Median of the last `window` values: a ring of arrivals, plus the window's distinct values kept
- * sorted with their counts, plus a cursor at the last median's rank.
+ * Median of the last `window` values (sizes: >= 0, not NaN), exact, with cheap bounds.
  *
- * Why distinct values: the book operator pushes the best levels' sizes after every message, and a
- * message changes only a few of them, so most pushes (~80% on the bench's market) bring a size
- * the window already holds and most leaving values still have copies in it. Each distinct value
- * has a slot (value, count) found through a Map, and the ring holds slots: a repeated value is a
- * count up, a leaving value with copies left a count down, with no search and no memory moved.
- * Only a new value, or the last copy of one, is placed in (or taken out of) the sorted array of
- * distinct values, which is as long as the distinct values, not the window. (A sorted window
- * with a binary search per value, and an indexed two-heap structure, both cost ~110 ns a push at
- * 2,000 values.) The median moves little between reads, so the cursor walks a few distinct values
- * from where the last read left it.
+ * Why bounds: the book operator pushes the best 20 level sizes after every message and reads the
+ * typical size once per message, but only compares it with the few levels large enough to be
+ * walls (`q >= 5 x median`), and that comparison is almost never close. So the window keeps a
+ * histogram of its values over log-spaced bins (the float's exponent and its top 4 mantissa bits:
+ * 16 bins an octave, monotone in the value, no log taken): a push is two counter updates, and
+ * the bins holding the middle ranks bound the median (`bounds()`, a short walk of a cursor from
+ * the last read). The exact median (`median()`) is taken only when asked: the values of those bins
+ * are picked out of the ring and sorted (a few dozen of 2,000). An exact structure per push (a
+ * sorted window, an indexed two-heap, sorted distinct values with counts) cost 100 - 220 ns a
+ * push at 2,000 values; this costs ~10.
  */
 export class RollingMedian {
-  /** Slot of each value in the window, in arrival order. */
-  private readonly ring: Int32Array;
-  private readonly slotValue: Float64Array;
-  private readonly slotCount: Int32Array;
-  private readonly freeSlots: Int32Array;
-  private nFree: number;
-  private readonly slotOf: SlotTable;
-  /** Distinct values in the window, ascending, and their slots. */
-  private readonly vals: Float64Array;
-  private readonly order: Int32Array;
-  private distinct = 0;
+  private readonly ring: Float64Array;
+  private readonly counts = new Int32Array(INF_BIN + 1);
   private n = 0;
   private head = 0;
-  /** Cursor: a position in `vals` and the number of window values before it. */
+  /** Cursor: a bin and the number of window values in the bins below it. */
   private at = 0;
   private before = 0;
+  private readonly bits = new Float64Array(1);
+  private readonly words = new Int32Array(this.bits.buffer);
+  private scratch = new Float64Array(16);
+  /** After `bounds()`: lowBound <= median() <= highBound. */
+  lowBound = NaN;
+  highBound = NaN;
 
   constructor(readonly window: number) {
     if (!(Number.isInteger(window) && window > 0)) throw new RangeError(`RollingMedian: window must be a whole number > 0 (got ${window})`);
-    this.ring = new Int32Array(window);
-    this.slotValue = new Float64Array(window);
-    this.slotCount = new Int32Array(window);
-    this.freeSlots = new Int32Array(window);
-    for (let i = 0; i < window; i++) this.freeSlots[i] = window - 1 - i;
-    this.nFree = window;
-    this.slotOf = new SlotTable(window);
-    this.vals = new Float64Array(window);
-    this.order = new Int32Array(window);
+    this.ring = new Float64Array(window);
   }
 
   get count(): number {
     return this.n;
   }
 
-  /** First distinct position whose value is >= v. */
-  private lowerBound(v: number): number {
-    const vals = this.vals;
-    let lo = 0;
-    let hi = this.distinct;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (vals[mid] < v) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+  private bin(v: number): number {
+    this.bits[0] = v;
+    return this.words[HIGH_WORD] >>> BIN_SHIFT;
+  }
+
+  /** Smallest value of bin b. */
+  private binLow(b: number): number {
+    this.words[HIGH_WORD] = b << BIN_SHIFT;
+    this.words[1 - HIGH_WORD] = 0;
+    return this.bits[0];
   }
 
   push(v: number): void {
-    if (v !== v) throw new RangeError('RollingMedian: NaN has no rank');
+    if (!(v >= 0)) throw new RangeError(`RollingMedian: values must be >= 0 and not NaN (got ${v})`);
+    v += 0; // -0 -> 0: one bin for zero
     if (this.n === this.window) {
       const old = this.ring[this.head];
-      if (this.slotValue[old] === v) {
+      if (old === v) {
         this.head = this.head + 1 === this.window ? 0 : this.head + 1;
         return;
       }
-      this.remove(old);
+      const b = this.bin(old);
+      this.counts[b]--;
+      if (b < this.at) this.before--;
     } else {
       this.n++;
     }
-    this.ring[this.head] = this.add(v);
+    this.ring[this.head] = v;
     this.head = this.head + 1 === this.window ? 0 : this.head + 1;
+    const b = this.bin(v);
+    this.counts[b]++;
+    if (b < this.at) this.before++;
   }
 
-  /** Whether v sorts before the cursor's distinct value. */
-  private beforeCursor(v: number): boolean {
-    return this.at >= this.distinct || v < this.vals[this.at];
-  }
-
-  /** One more v in the window; returns its slot. */
-  private add(v: number): number {
-    let s = this.slotOf.get(v);
-    if (s >= 0) {
-      this.slotCount[s]++;
-      if (this.beforeCursor(v)) this.before++;
-      return s;
-    }
-    s = this.freeSlots[--this.nFree];
-    this.slotValue[s] = v;
-    this.slotCount[s] = 1;
-    this.slotOf.set(v, s);
-    const k = this.lowerBound(v);
-    this.vals.copyWithin(k + 1, k, this.distinct);
-    this.order.copyWithin(k + 1, k, this.distinct);
-    this.vals[k] = v;
-    this.order[k] = s;
-    this.distinct++;
-    if (k < this.at) {
-      this.at++;
-      this.before++;
-    }
-    return s;
-  }
-
-  /** One copy of slot s's value leaves the window. */
-  private remove(s: number): void {
-    const v = this.slotValue[s];
-    if (this.beforeCursor(v)) this.before--;
-    if (--this.slotCount[s] > 0) return;
-    const k = this.lowerBound(v);
-    this.vals.copyWithin(k, k + 1, this.distinct);
-    this.order.copyWithin(k, k + 1, this.distinct);
-    this.distinct--;
-    if (k < this.at) this.at--;
-    this.slotOf.delete(v);
-    this.freeSlots[this.nFree++] = s;
-  }
-
-  /** The value of rank r (0-based, ascending), r < count. */
-  private rank(r: number): number {
-    const counts = this.slotCount;
-    const order = this.order;
+  /** The bin holding the value of rank r (0-based, ascending), r < count; the cursor is left on it. */
+  private rankBin(r: number): number {
+    const counts = this.counts;
     let at = this.at;
     let before = this.before;
-    while (before > r) before -= counts[order[--at]];
-    while (before + counts[order[at]] <= r) before += counts[order[at++]];
+    while (before > r) before -= counts[--at];
+    while (before + counts[at] <= r) before += counts[at++];
     this.at = at;
     this.before = before;
-    return this.vals[at];
+    return at;
+  }
+
+  /** Sets lowBound and highBound around the median (NaN when empty) from the histogram alone. */
+  bounds(): void {
+    if (this.n === 0) {
+      this.lowBound = this.highBound = NaN;
+      return;
+    }
+    const h = this.n >> 1;
+    const hi = this.rankBin(h);
+    const lo = this.n & 1 ? hi : this.rankBin(h - 1);
+    this.lowBound = this.binLow(lo);
+    this.highBound = hi >= INF_BIN ? Infinity : this.binLow(hi + 1);
+  }
+
+  /** The value of rank r: its bin's values taken from the ring and sorted. */
+  private rank(r: number): number {
+    const b = this.rankBin(r);
+    const want = this.counts[b];
+    if (this.scratch.length < want) this.scratch = new Float64Array(Math.max(want, this.scratch.length * 2));
+    const out = this.scratch;
+    let k = 0;
+    for (let i = 0; i < this.n; i++) {
+      const v = this.ring[i];
+      if (this.bin(v) === b) out[k++] = v;
+    }
+    return out.subarray(0, k).sort()[r - this.before];
   }
 
   /** Median (mean of the two middle values for an even count); NaN when empty. */
@@ -396,71 +378,6 @@ export class RollingMedian {
     if (this.n & 1) return this.rank(h);
     const lo = this.rank(h - 1);
     return (lo + this.rank(h)) / 2;
-  }
-}
-
-/**
- * Value -> slot for at most `capacity` distinct values: open addressing over the value's bits
- * (linear probing, deletion by backward shift), in typed arrays. A JS Map keyed by doubles boxes
- * each key; this allocates nothing after construction. -0 and 0 are one key, as in a Map.
- */
-class SlotTable {
-  private readonly keys: Float64Array;
-  private readonly slots: Int32Array;
-  private readonly mask: number;
-  private readonly shift: number;
-  private readonly bits = new Float64Array(1);
-  private readonly words = new Int32Array(this.bits.buffer);
-
-  constructor(capacity: number) {
-    let size = 16;
-    let log2 = 4;
-    for (; size < capacity * 2; log2++) size *= 2;
-    this.shift = 32 - log2;
-    this.keys = new Float64Array(size);
-    this.slots = new Int32Array(size).fill(-1);
-    this.mask = size - 1;
-  }
-
-  private home(v: number): number {
-    this.bits[0] = v + 0;
-    // Multiplicative hashing of both words; the top bits index the table.
-    return Math.imul(this.words[0] ^ Math.imul(this.words[1], 0x9e3779b1), 0x85ebca6b) >>> this.shift;
-  }
-
-  /** The slot of v, -1 when absent. */
-  get(v: number): number {
-    const mask = this.mask;
-    for (let i = this.home(v); ; i = (i + 1) & mask) {
-      const s = this.slots[i];
-      if (s < 0 || this.keys[i] === v) return s;
-    }
-  }
-
-  /** v is absent. */
-  set(v: number, slot: number): void {
-    const mask = this.mask;
-    let i = this.home(v);
-    while (this.slots[i] >= 0) i = (i + 1) & mask;
-    this.keys[i] = v;
-    this.slots[i] = slot;
-  }
-
-  /** v is present. */
-  delete(v: number): void {
-    const mask = this.mask;
-    let i = this.home(v);
-    while (this.keys[i] !== v || this.slots[i] < 0) i = (i + 1) & mask;
-    // Backward shift: pull later entries of the probe run into the hole when their home allows.
-    for (let j = (i + 1) & mask; this.slots[j] >= 0; j = (j + 1) & mask) {
-      const h = this.home(this.keys[j]);
-      if (((j - h) & mask) >= ((j - i) & mask)) {
-        this.keys[i] = this.keys[j];
-        this.slots[i] = this.slots[j];
-        i = j;
-      }
-    }
-    this.slots[i] = -1;
   }
 }
 
@@ -705,6 +622,8 @@ export class BookBaitOperator {
   private pending: Wall[] = [];
   /** Scratch: walls ending at the current message, before they are sorted into `pending`. */
   private readonly ended: Wall[] = [];
+  /** The exact typical size of the current message once taken (NaN: not yet). */
+  private typical = NaN;
   private lastTs = -Infinity;
   private watermark = -Infinity;
   /** Bucket mode: open bucket start, and its last sample (null when no book message in it). */
@@ -912,10 +831,11 @@ export class BookBaitOperator {
 
     // 3. New walls, against the typical size before this message.
     if (this.median.count >= this.p.minSamples) {
-      const median = this.median.median();
-      if (median > 0) {
-        this.newWalls(this.book.bids, this.bidWalls, 'bid', median, ts);
-        this.newWalls(this.book.asks, this.askWalls, 'ask', median, ts);
+      this.median.bounds();
+      this.typical = NaN;
+      if (this.median.lowBound > 0 || this.typicalSize() > 0) {
+        this.newWalls(this.book.bids, this.bidWalls, 'bid', ts);
+        this.newWalls(this.book.asks, this.askWalls, 'ask', ts);
       }
     }
 
@@ -955,19 +875,33 @@ export class BookBaitOperator {
     }
   }
 
-  /** Step 3 for one side: levels near the touch that are walls against `median` start being tracked. */
-  private newWalls(side: BookSide, map: Map<number, Wall>, name: WallSide, median: number, ts: number): void {
+  /** The typical level size before this message, exact; taken from the rolling median once per message, when needed. */
+  private typicalSize(): number {
+    if (this.typical !== this.typical) this.typical = this.median.median();
+    return this.typical;
+  }
+
+  /**
+   * Step 3 for one side: levels near the touch that are walls against the typical size start
+   * being tracked. A level is a wall only if q >= multiple x typical; the median's bounds settle
+   * that for almost every level, the exact median is taken for the rest and for each new wall.
+   */
+  private newWalls(side: BookSide, map: Map<number, Wall>, name: WallSide, ts: number): void {
     const levels = Math.min(this.p.wallLevels, side.size);
     let depth = 0;
     for (let k = 0; k < levels; k++) depth += side.qtyAt(k);
-    const minQty = Math.max(this.p.multiple * median, this.p.minShare * depth);
+    const minShareQty = this.p.minShare * depth;
+    // Multiplying by multiple > 0 keeps the order: low <= median <= high gives the same for multiple x each.
+    const below = this.p.multiple * this.median.lowBound;
+    const above = this.p.multiple * this.median.highBound;
     for (let k = 0; k < levels; k++) {
       const q = side.qtyAt(k);
-      if (q < minQty) continue;
+      if (q < minShareQty || q < below) continue;
+      if (!(q >= above) && q < this.p.multiple * this.typicalSize()) continue;
       const index = side.indexAt(k);
       if (q * index * this.p.tick < this.p.minNotional || map.has(index)) continue;
       if (this.open >= this.p.maxWalls && !this.evictFartherThan(this.distance(name, index), ts)) continue;
-      map.set(index, { side: name, index, size: q, peak: q, traded: 0, typical: median, depthShare: q / depth, firstSeen: ts, distAppear: this.distance(name, index), ended: false, end: 'end', endTs: NaN, remaining: NaN, distEnd: NaN, approach: NaN, due: NaN });
+      map.set(index, { side: name, index, size: q, peak: q, traded: 0, typical: this.typicalSize(), depthShare: q / depth, firstSeen: ts, distAppear: this.distance(name, index), ended: false, end: 'end', endTs: NaN, remaining: NaN, distEnd: NaN, approach: NaN, due: NaN });
       this.open++;
     }
   }

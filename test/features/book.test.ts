@@ -11,6 +11,7 @@ import {
   L2Book,
   RollingMedian,
   type BookBaitOptions,
+  type BookBaitResult,
   type BookColumns,
   type ImbalanceSample,
   type WallEvent,
@@ -146,7 +147,10 @@ describe('rolling median', () => {
           if (!s.read) continue;
           const last = all.slice(-w).sort((a, b) => a - b);
           const h = last.length >> 1;
-          if (m.median() !== (last.length & 1 ? last[h] : (last[h - 1] + last[h]) / 2)) assert.fail(`after ${all.length} pushes, window ${w}`);
+          const want = last.length & 1 ? last[h] : (last[h - 1] + last[h]) / 2;
+          m.bounds();
+          if (!(m.lowBound <= want && want <= m.highBound)) assert.fail(`bounds [${m.lowBound}, ${m.highBound}] miss ${want}`);
+          if (m.median() !== want) assert.fail(`after ${all.length} pushes, window ${w}`);
         }
       }),
       { numRuns: 300 },
@@ -167,7 +171,10 @@ describe('rolling median', () => {
           if (msg % 7 === 0) {
             const last = all.slice(-2000).sort((a, b) => a - b);
             const h = last.length >> 1;
-            const want = last.length === 0 ? NaN : last.length & 1 ? last[h] : (last[h - 1] + last[h]) / 2;
+            if (last.length === 0) continue;
+            const want = last.length & 1 ? last[h] : (last[h - 1] + last[h]) / 2;
+            m.bounds();
+            if (!(m.lowBound <= want && want <= m.highBound)) assert.fail(`message ${msg}: bounds [${m.lowBound}, ${m.highBound}] around ${want}`);
             if (!Object.is(m.median(), want)) assert.fail(`message ${msg}: ${m.median()} != ${want}`);
           }
           for (let k = 0; k < 20; k++) {
@@ -412,6 +419,31 @@ describe('book and bait: properties', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('the median bounds change no wall: same walls as when every level is compared with the exact median', () => {
+    // The reference: bounds that settle nothing, so every candidate level (and the > 0 gate) is
+    // judged against the exact median, as it was before the bounds existed.
+    const exactOnly = (f: () => BookBaitResult) => {
+      const bounds = Object.getOwnPropertyDescriptor(RollingMedian.prototype, 'bounds')!;
+      Object.defineProperty(RollingMedian.prototype, 'bounds', { ...bounds, value(this: RollingMedian) { this.lowBound = 0; this.highBound = Infinity; } });
+      try {
+        return f();
+      } finally {
+        Object.defineProperty(RollingMedian.prototype, 'bounds', bounds);
+      }
+    };
+    let walls = 0;
+    fc.assert(
+      fc.property(marketArb, fc.constantFrom(3, 5, 6.5), (mk, multiple) => {
+        const opts = { ...RANDOM_OPTS, wallMultiple: multiple, maxWalls: 64 };
+        const got = bookBait(mk.book, mk.trades, opts);
+        walls += got.walls.length;
+        assert.deepEqual(got, exactOnly(() => bookBait(mk.book, mk.trades, opts)));
+      }),
+      { numRuns: 150 },
+    );
+    assert.ok(walls > 50, `the generator should make walls, got ${walls}`);
   });
 
   it('is causal: every output at t is reproduced from the inputs with ts <= t and a watermark at t', () => {
