@@ -272,6 +272,9 @@ const SIDES = [1, -1] as const;
 /** Per-event updates and the snapshot; markets by venue index (one symbol per venue). */
 class Model {
   markets: (Market | undefined)[] = new Array(VENUES.length).fill(undefined);
+  /** The last trade price and its bin (a cache, not state: a clone starts without it). */
+  private binPrice = NaN;
+  private bin = NaN;
 
   constructor(readonly p: Params) {}
 
@@ -298,7 +301,12 @@ class Model {
     if (side > 0) m.buyN += n;
     else m.sellN += n;
     m.lastPrice = price;
-    const k = this.p.bin.index(price);
+    // Runs of trades at one price are common: the bin (a log under bps bins) is taken once per run.
+    if (price !== this.binPrice) {
+      this.binPrice = price;
+      this.bin = this.p.bin.index(price);
+    }
+    const k = this.bin;
     if (k <= m.maxLong) {
       let max = -Infinity;
       for (const key of m.longs.keys()) {
