@@ -276,6 +276,8 @@ const INF_BIN = 0x7ff0;
  */
 export class RollingMedian {
   private readonly ring: Float64Array;
+  /** The bin of each value in the ring. */
+  private readonly binRing: Uint16Array;
   private readonly counts = new Int32Array(INF_BIN + 1);
   private n = 0;
   private head = 0;
@@ -292,6 +294,7 @@ export class RollingMedian {
   constructor(readonly window: number) {
     if (!(Number.isInteger(window) && window > 0)) throw new RangeError(`RollingMedian: window must be a whole number > 0 (got ${window})`);
     this.ring = new Float64Array(window);
+    this.binRing = new Uint16Array(window);
   }
 
   get count(): number {
@@ -313,21 +316,22 @@ export class RollingMedian {
   push(v: number): void {
     if (!(v >= 0)) throw new RangeError(`RollingMedian: values must be >= 0 and not NaN (got ${v})`);
     v += 0; // -0 -> 0: one bin for zero
+    const head = this.head;
+    this.head = head + 1 === this.window ? 0 : head + 1;
+    const b = this.bin(v);
     if (this.n === this.window) {
-      const old = this.ring[this.head];
-      if (old === v) {
-        this.head = this.head + 1 === this.window ? 0 : this.head + 1;
+      const old = this.binRing[head];
+      if (old === b) {
+        this.ring[head] = v;
         return;
       }
-      const b = this.bin(old);
-      this.counts[b]--;
-      if (b < this.at) this.before--;
+      this.counts[old]--;
+      if (old < this.at) this.before--;
     } else {
       this.n++;
     }
-    this.ring[this.head] = v;
-    this.head = this.head + 1 === this.window ? 0 : this.head + 1;
-    const b = this.bin(v);
+    this.ring[head] = v;
+    this.binRing[head] = b;
     this.counts[b]++;
     if (b < this.at) this.before++;
   }
@@ -364,10 +368,7 @@ export class RollingMedian {
     if (this.scratch.length < want) this.scratch = new Float64Array(Math.max(want, this.scratch.length * 2));
     const out = this.scratch;
     let k = 0;
-    for (let i = 0; i < this.n; i++) {
-      const v = this.ring[i];
-      if (this.bin(v) === b) out[k++] = v;
-    }
+    for (let i = 0; i < this.n; i++) if (this.binRing[i] === b) out[k++] = this.ring[i];
     return out.subarray(0, k).sort()[r - this.before];
   }
 
