@@ -68,6 +68,9 @@ export function bookColumns(events: readonly BookEvent[]): BookColumns {
 // ---------------------------------------------------------------------------------------------
 // The book
 
+/** Levels moved one by one up to this many; `copyWithin` beyond (its call costs more than a short loop). */
+const SHIFT_LOOP_MAX = 32;
+
 /** One side: levels sorted by ascending tick index in growable typed arrays. */
 export class BookSide {
   private idx = new Float64Array(64);
@@ -99,9 +102,18 @@ export class BookSide {
     const found = k < this.n && this.idx[k] === i;
     if (qty === 0) {
       if (!found) return;
-      this.idx.copyWithin(k, k + 1, this.n);
-      this.q.copyWithin(k, k + 1, this.n);
-      this.n--;
+      const idx = this.idx;
+      const q = this.q;
+      const n = --this.n;
+      if (n - k > SHIFT_LOOP_MAX) {
+        idx.copyWithin(k, k + 1, n + 1);
+        q.copyWithin(k, k + 1, n + 1);
+      } else {
+        for (let j = k; j < n; j++) {
+          idx[j] = idx[j + 1];
+          q[j] = q[j + 1];
+        }
+      }
       return;
     }
     if (found) {
@@ -116,10 +128,19 @@ export class BookSide {
       q.set(this.q);
       this.q = q;
     }
-    this.idx.copyWithin(k + 1, k, this.n);
-    this.q.copyWithin(k + 1, k, this.n);
-    this.idx[k] = i;
-    this.q[k] = qty;
+    const idx = this.idx;
+    const q = this.q;
+    if (this.n - k > SHIFT_LOOP_MAX) {
+      idx.copyWithin(k + 1, k, this.n);
+      q.copyWithin(k + 1, k, this.n);
+    } else {
+      for (let j = this.n; j > k; j--) {
+        idx[j] = idx[j - 1];
+        q[j] = q[j - 1];
+      }
+    }
+    idx[k] = i;
+    q[k] = qty;
     this.n++;
   }
 
