@@ -258,11 +258,26 @@ class Engine {
   private readonly sellV: Float64Array;
   /** Last trade price at the close of each of the last k + 1 sub-bars. */
   private readonly closes: Float64Array;
+  /**
+   * Market volume of the window ending at each sub-bar (same ring as buyV/sellV), summed once when
+   * the sub-bar closes, in the same order `typical` used to sum it at every close that needed it.
+   */
+  private readonly winBuy: Float64Array;
+  private readonly winSell: Float64Array;
   private readonly sums: Float64Array;
   /** Open sub-bar (absolute index floor(ts / step)) and the first one of the stream; NaN before any event. */
   private kOpen = NaN;
   private kStart = NaN;
   private last = NaN;
+  /**
+   * Trade fast path: (cellLo, cellHi) is the open price interval between the band edges around
+   * the last trade that scanned every zone (NaN when that trade was on an edge), and inBand[0,
+   * inBandN) the zones whose band holds it. Adding or dropping a zone voids it.
+   */
+  private cellLo = NaN;
+  private cellHi = NaN;
+  private inBand: ZoneState[] = [];
+  private inBandN = 0;
 
   constructor(
     private readonly p: Params,
@@ -274,6 +289,8 @@ class Engine {
     this.buyV = new Float64Array(this.g);
     this.sellV = new Float64Array(this.g);
     this.closes = new Float64Array(p.k + 1).fill(NaN);
+    this.winBuy = new Float64Array(this.g);
+    this.winSell = new Float64Array(this.g);
     this.sums = new Float64Array(p.lookback);
   }
 
@@ -284,28 +301,59 @@ class Engine {
     if (side > 0) this.buyV[g] += qty;
     else this.sellV[g] += qty;
     const s = slot(this.kOpen, this.p.k);
-    for (const z of this.zs) {
-      // A zone sees no trade from before it was known (so a zone added later by setZones
-      // holds exactly what one given up front with the same from_ts would).
-      if (ts < z.from) continue;
-      if (price >= z.lo && price <= z.hi) {
-        if (!z.visit && ts >= z.from && ts < z.to) {
-          z.visit = true;
-          z.fired = false;
-          z.visitStart = ts;
-          z.entry = price;
-          z.ext.fill(z.none);
-        }
-        if (side === z.attack) {
-          z.att[s] += qty;
-          z.attN[s] += price * qty;
-        }
-        // A band trade outside a visit (zone not live) is wiped when the next visit starts.
-        z.ext[s] = z.attack < 0 ? Math.min(z.ext[s], price) : Math.max(z.ext[s], price);
-      } else if (z.visit) {
-        z.visit = false;
-      }
+    // Between two consecutive band edges the zones whose band holds the price do not change, and
+    // every other zone has no visit open (the last trade that scanned them was outside them
+    // too): only the zones in the band need this trade.
+    if (price > this.cellLo && price < this.cellHi) {
+      const inBand = this.inBand;
+      for (let i = 0; i < this.inBandN; i++) this.bandTrade(inBand[i], ts, price, qty, side, s);
+      return;
     }
+    let cellLo = -Infinity;
+    let cellHi = Infinity;
+    let n = 0;
+    for (const z of this.zs) {
+      // Outside the band: a visit ends (a zone not yet known has none open).
+      if (price < z.lo) {
+        if (z.lo < cellHi) cellHi = z.lo;
+        z.visit = false;
+        continue;
+      }
+      if (price > z.hi) {
+        if (z.hi > cellLo) cellLo = z.hi;
+        z.visit = false;
+        continue;
+      }
+      // On an edge: no open cell (NaN stays NaN through the comparisons below).
+      if (price === z.lo || price === z.hi) cellLo = cellHi = NaN;
+      if (z.lo > cellLo) cellLo = z.lo;
+      if (z.hi < cellHi) cellHi = z.hi;
+      this.inBand[n++] = z;
+      this.bandTrade(z, ts, price, qty, side, s);
+    }
+    this.inBandN = n;
+    this.cellLo = cellLo;
+    this.cellHi = cellHi;
+  }
+
+  /** A trade inside z's band (slot s of the open sub-bar). */
+  private bandTrade(z: ZoneState, ts: number, price: number, qty: number, side: number, s: number): void {
+    // A zone sees no trade from before it was known (so a zone added later by setZones
+    // holds exactly what one given up front with the same from_ts would).
+    if (ts < z.from) return;
+    if (!z.visit && ts < z.to) {
+      z.visit = true;
+      z.fired = false;
+      z.visitStart = ts;
+      z.entry = price;
+      z.ext.fill(z.none);
+    }
+    if (side === z.attack) {
+      z.att[s] += qty;
+      z.attN[s] += price * qty;
+    }
+    // A band trade outside a visit (zone not live) is wiped when the next visit starts.
+    z.ext[s] = z.attack < 0 ? Math.min(z.ext[s], price) : Math.max(z.ext[s], price);
   }
 
   liquidation(ts: number, price: number, qty: number, side: number): void {
@@ -328,6 +376,7 @@ class Engine {
       if (r.k > this.kOpen - k2 && r.side === z.liqSide && r.price >= z.lo && r.price <= z.hi) z.liq[slot(r.k, k2)] += r.qty;
     }
     this.zs.push(z);
+    this.cellLo = this.cellHi = NaN;
     return z.index;
   }
 
@@ -349,8 +398,11 @@ class Engine {
     this.last = NaN;
     this.buyV.fill(0);
     this.sellV.fill(0);
+    this.winBuy.fill(0);
+    this.winSell.fill(0);
     this.closes.fill(NaN);
     this.recent = [];
+    this.cellLo = this.cellHi = NaN;
     for (const z of this.zs) {
       z.clear();
       z.visit = false;
@@ -384,6 +436,8 @@ class Engine {
       }
       this.buyV.fill(0);
       this.sellV.fill(0);
+      this.winBuy.fill(0);
+      this.winSell.fill(0);
       this.closes.fill(this.last);
       for (const z of this.zs) z.clear();
       k = kk;
@@ -402,7 +456,11 @@ class Engine {
     const oldest = this.kOpen - 2 * this.p.k;
     if (this.recent.length > 0 && this.recent[0].k <= oldest) this.recent = this.recent.filter((r) => r.k > oldest);
     const nextClose = (this.kOpen + 1) * this.p.step;
-    if (this.zs.some((z) => z.to < nextClose)) this.zs = this.zs.filter((z) => z.to >= nextClose);
+    if (this.zs.some((z) => z.to < nextClose)) {
+      this.zs = this.zs.filter((z) => z.to >= nextClose);
+      this.cellLo = this.cellHi = NaN;
+      this.inBandN = 0;
+    }
   }
 
   private openSlots(k: number): void {
@@ -417,12 +475,8 @@ class Engine {
     const kw = this.p.k;
     const valid = Math.min(this.p.lookback, Math.floor((k - this.kStart + 1) / kw) - 1);
     if (valid < this.p.warmup) return NaN;
-    const ring = attack > 0 ? this.buyV : this.sellV;
-    for (let j = 1; j <= valid; j++) {
-      let s = 0;
-      for (let b = k - (j + 1) * kw + 1; b <= k - j * kw; b++) s += ring[slot(b, this.g)];
-      this.sums[j - 1] = s;
-    }
+    const win = attack > 0 ? this.winBuy : this.winSell;
+    for (let j = 1; j <= valid; j++) this.sums[j - 1] = win[slot(k - j * kw, this.g)];
     const v = this.sums.subarray(0, valid).sort();
     const m = valid >> 1;
     return valid % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
@@ -432,6 +486,15 @@ class Engine {
     const p = this.p;
     const kw = p.k;
     this.closes[slot(k, kw + 1)] = this.last;
+    let buy = 0;
+    let sell = 0;
+    for (let b = k - kw + 1; b <= k; b++) {
+      const g = slot(b, this.g);
+      buy += this.buyV[g];
+      sell += this.sellV[g];
+    }
+    this.winBuy[slot(k, this.g)] = buy;
+    this.winSell[slot(k, this.g)] = sell;
     const t = (k + 1) * p.step;
     const t0 = t - kw * p.step;
     let typBuy: number | undefined;

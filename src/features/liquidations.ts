@@ -422,6 +422,9 @@ export class LiquidationMapOperator {
   private readonly typical = emptyTypical();
   private clock = -Infinity;
   private sweepAt = 1024;
+  /** The last trade price and its bin. */
+  private lastPrice = NaN;
+  private lastBin = NaN;
 
   constructor(opts: LiquidationMapOptions) {
     this.p = params(opts);
@@ -457,7 +460,13 @@ export class LiquidationMapOperator {
       const x = tr.ts[i];
       if (x < this.clock) throw new OutOfOrderError(x, this.clock);
       this.clock = x;
-      const b = this.bins.get(p.bin.index(tr.price[i]));
+      // Runs of trades at one price are common: the bin (a log under bps bins) is taken once per run.
+      const px = tr.price[i];
+      if (px !== this.lastPrice) {
+        this.lastPrice = px;
+        this.lastBin = p.bin.index(px);
+      }
+      const b = this.bins.get(this.lastBin);
       if (b) b.lastTrade = x;
     }
   }

@@ -243,9 +243,14 @@ function addTo(map: Map<number, Level>, k: number, qty: number, notional: number
   }
 }
 
+const SIDES = [1, -1] as const;
+
 /** Per-event updates and the snapshot; markets by venue index (one symbol per venue). */
 class Model {
   markets: (Market | undefined)[] = new Array(VENUES.length).fill(undefined);
+  /** The last trade price and its bin (a cache, not state: a clone starts without it). */
+  private binPrice = NaN;
+  private bin = NaN;
 
   constructor(readonly p: Params) {}
 
@@ -272,7 +277,12 @@ class Model {
     if (side > 0) m.buyN += n;
     else m.sellN += n;
     m.lastPrice = price;
-    const k = this.p.bin.index(price);
+    // Runs of trades at one price are common: the bin (a log under bps bins) is taken once per run.
+    if (price !== this.binPrice) {
+      this.binPrice = price;
+      this.bin = this.p.bin.index(price);
+    }
+    const k = this.bin;
     if (k <= m.maxLong) {
       let max = -Infinity;
       for (const key of m.longs.keys()) {
@@ -320,7 +330,7 @@ class Model {
     const flow = m.buyN + m.sellN;
     const longShare = p.longShare === 'aggressor' ? (flow > 0 ? m.buyN / flow : 0.5) : p.longShare;
     const last = m.lastPrice > 0 ? p.bin.index(m.lastPrice) : NaN;
-    for (const side of [1, -1] as const) {
+    for (const side of SIDES) {
       const share = side > 0 ? longShare : 1 - longShare;
       if (!(share > 0)) continue;
       for (const { leverage, weight } of p.mix) {
@@ -402,6 +412,14 @@ function venueIndexes(venues: readonly Venue[]): number[] {
   return v;
 }
 
+/** Venue index of each market of open-interest columns; cached per list (one per stream, pushed a few rows at a time). */
+const marketCache = new WeakMap<OpenInterestColumns['markets'], number[]>();
+function marketVenueIndexes(markets: OpenInterestColumns['markets']): number[] {
+  let v = marketCache.get(markets);
+  if (!v) marketCache.set(markets, (v = markets.map((m) => venueIndex(m.venue))));
+  return v;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Incremental path.
 
@@ -430,7 +448,7 @@ export class PredictedLiquidationOperator {
   }
 
   pushOpenInterest(c: OpenInterestColumns, from = 0, to = c.length): void {
-    const vis = c.markets.map((m) => venueIndex(m.venue));
+    const vis = marketVenueIndexes(c.markets);
     for (let i = from; i < to; i++) {
       const x = c.ts[i];
       this.advance(x);

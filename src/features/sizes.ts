@@ -430,20 +430,22 @@ export class SizeClassifier {
       this.setThresholds(this.fallback[0], this.fallback[1], this.fallback[2], false);
       return;
     }
+    // Called at every new ts while prints arrive: three walks, nothing allocated.
+    this.setThresholds(this.walk(0), this.walk(1), this.walk(2), true);
+  }
+
+  /** Percentile q's nearest-rank bin, moved from where it was; returns the bin's value. */
+  private walk(q: number): number {
     const agg = this.agg;
     const last = agg.length - 1;
-    const v = [0, 0, 0];
-    for (let q = 0; q < 3; q++) {
-      const rank = nearestRank(this.pct[q], this.total);
-      let b = this.qBin[q];
-      let below = this.qBelow[q];
-      while (below + agg[b] < rank && b < last) below += agg[b++];
-      while (below >= rank && b > 0) below -= agg[--b];
-      this.qBin[q] = b;
-      this.qBelow[q] = below;
-      v[q] = this.bins.value(b);
-    }
-    this.setThresholds(v[0], v[1], v[2], true);
+    const rank = nearestRank(this.pct[q], this.total);
+    let b = this.qBin[q];
+    let below = this.qBelow[q];
+    while (below + agg[b] < rank && b < last) below += agg[b++];
+    while (below >= rank && b > 0) below -= agg[--b];
+    this.qBin[q] = b;
+    this.qBelow[q] = below;
+    return this.bins.value(b);
   }
 
   private setThresholds(m: number, l: number, w: number, adaptive: boolean): void {

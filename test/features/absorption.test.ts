@@ -451,6 +451,32 @@ describe('absorption: properties', () => {
     assert.ok(events > 20, `the generator should produce events, got ${events}`);
   });
 
+  it('matches the from-scratch evaluation when price keeps crossing band edges (the trade path that scans only the zones holding the price)', () => {
+    // Bands of one price each and a wide one overlapping them, crossed back and forth: the
+    // operator scans every zone only when a trade leaves the cell between the last band edges.
+    const narrow: AbsorptionOptions = {
+      ...PROP,
+      zones: [
+        { low: 98.5, high: 98.5, side: 'long', source: 'realized' },
+        { low: 100, high: 100, side: 'long', source: 'realized' },
+        { low: 101, high: 101, side: 'long', source: 'predicted', from_ts: D + 20_000, to_ts: D + 200_000 },
+        { low: 99, high: 102, side: 'long', source: 'realized', from_ts: D + 10_000 },
+        { low: 102.5, high: 102.5, side: 'short', source: 'realized' },
+        { low: 103.5, high: 103.5, side: 'short', source: 'realized', from_ts: D + 50_000 },
+      ],
+    };
+    let events = 0;
+    fc.assert(
+      fc.property(rowsArb, ({ trades, liqs }) => {
+        const got = absorptionBatch(columns(trades), columns(liqs), narrow);
+        events += got.length;
+        assert.deepStrictEqual(got, reference(trades, liqs, narrow));
+      }),
+      { numRuns: 200 },
+    );
+    assert.ok(events > 5, `the generator should produce events, got ${events}`);
+  });
+
   it('incremental == batch under random chunking and interleaving of trades and liquidations', () => {
     fc.assert(
       fc.property(rowsArb, fc.array(fc.integer({ min: 1, max: 400 }), { maxLength: 12 }), ({ trades, liqs }, cutsAt) => {

@@ -11,6 +11,7 @@ import {
   L2Book,
   RollingMedian,
   type BookBaitOptions,
+  type BookBaitResult,
   type BookColumns,
   type ImbalanceSample,
   type WallEvent,
@@ -128,6 +129,62 @@ describe('rolling median', () => {
       { numRuns: 200 },
     );
     assert.throws(() => new RollingMedian(0), /window/);
+  });
+
+  it('stays exact when read only now and then, over a few values repeated many times and sudden level shifts', () => {
+    // The book operator's pattern: the same level sizes pushed message after message, the median
+    // read once per message; here reads are sparse so the median moves far between two reads.
+    const step = fc.record({ value: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 1000, max: 1006 }), fc.double({ min: 0, max: 2000, noNaN: true })), times: fc.integer({ min: 1, max: 40 }), read: fc.boolean() });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 80 }), fc.array(step, { minLength: 1, maxLength: 120 }), (w, steps) => {
+        const m = new RollingMedian(w);
+        const all: number[] = [];
+        for (const s of steps) {
+          for (let t = 0; t < s.times; t++) {
+            m.push(s.value);
+            all.push(s.value);
+          }
+          if (!s.read) continue;
+          const last = all.slice(-w).sort((a, b) => a - b);
+          const h = last.length >> 1;
+          const want = last.length & 1 ? last[h] : (last[h - 1] + last[h]) / 2;
+          m.bounds();
+          if (!(m.lowBound <= want && want <= m.highBound)) assert.fail(`bounds [${m.lowBound}, ${m.highBound}] miss ${want}`);
+          if (m.median() !== want) assert.fail(`after ${all.length} pushes, window ${w}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    assert.throws(() => new RollingMedian(3).push(NaN), /NaN/);
+  });
+
+  it('stays exact at the operator window of 2,000 over book-like sizes (lots of 0.001, many repeats, hundreds distinct)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 40, maxLength: 40 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (levels, seed) => {
+        const m = new RollingMedian(2000);
+        const all: number[] = [];
+        let x = seed;
+        const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+        for (let msg = 0; msg < 400; msg++) {
+          // A message changes a few levels; the best 20 sizes are pushed, the median read first.
+          for (let u = 0; u < 3; u++) levels[Math.floor(rnd() * levels.length)] = Math.round(rnd() * (rnd() < 0.02 ? 80_000 : 3000)) / 1000;
+          if (msg % 7 === 0) {
+            const last = all.slice(-2000).sort((a, b) => a - b);
+            const h = last.length >> 1;
+            if (last.length === 0) continue;
+            const want = last.length & 1 ? last[h] : (last[h - 1] + last[h]) / 2;
+            m.bounds();
+            if (!(m.lowBound <= want && want <= m.highBound)) assert.fail(`message ${msg}: bounds [${m.lowBound}, ${m.highBound}] around ${want}`);
+            if (!Object.is(m.median(), want)) assert.fail(`message ${msg}: ${m.median()} != ${want}`);
+          }
+          for (let k = 0; k < 20; k++) {
+            m.push(levels[k]);
+            all.push(levels[k]);
+          }
+        }
+      }),
+      { numRuns: 20 },
+    );
   });
 });
 
@@ -362,6 +419,31 @@ describe('book and bait: properties', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('the median bounds change no wall: same walls as when every level is compared with the exact median', () => {
+    // The reference: bounds that settle nothing, so every candidate level (and the > 0 gate) is
+    // judged against the exact median, as it was before the bounds existed.
+    const exactOnly = (f: () => BookBaitResult) => {
+      const bounds = Object.getOwnPropertyDescriptor(RollingMedian.prototype, 'bounds')!;
+      Object.defineProperty(RollingMedian.prototype, 'bounds', { ...bounds, value(this: RollingMedian) { this.lowBound = 0; this.highBound = Infinity; } });
+      try {
+        return f();
+      } finally {
+        Object.defineProperty(RollingMedian.prototype, 'bounds', bounds);
+      }
+    };
+    let walls = 0;
+    fc.assert(
+      fc.property(marketArb, fc.constantFrom(3, 5, 6.5), (mk, multiple) => {
+        const opts = { ...RANDOM_OPTS, wallMultiple: multiple, maxWalls: 64 };
+        const got = bookBait(mk.book, mk.trades, opts);
+        walls += got.walls.length;
+        assert.deepEqual(got, exactOnly(() => bookBait(mk.book, mk.trades, opts)));
+      }),
+      { numRuns: 150 },
+    );
+    assert.ok(walls > 50, `the generator should make walls, got ${walls}`);
   });
 
   it('is causal: every output at t is reproduced from the inputs with ts <= t and a watermark at t', () => {
