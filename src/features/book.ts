@@ -522,6 +522,10 @@ export interface OpenWall {
   readonly peak: number;
   readonly tradedQty: number;
   readonly typicalSize: number;
+  /** Size x price now, quote units (the wall rule's notional). */
+  readonly notional: number;
+  /** Its share of its side's depth over the best `wallLevels` levels when it appeared. */
+  readonly depthShare: number;
   readonly firstSeenTs: number;
   readonly distanceAtAppear: number;
 }
@@ -672,7 +676,8 @@ export class BookBaitOperator {
     for (const m of [this.bidWalls, this.askWalls]) {
       for (const w of m.values()) {
         if (w.ended) continue;
-        out.push({ side: w.side, index: w.index, price: this.price(w.index), size: w.size, peak: w.peak, tradedQty: w.traded, typicalSize: w.typical, firstSeenTs: w.firstSeen, distanceAtAppear: w.distAppear });
+        const price = this.price(w.index);
+        out.push({ side: w.side, index: w.index, price, size: w.size, peak: w.peak, tradedQty: w.traded, typicalSize: w.typical, notional: w.size * price, depthShare: w.depthShare, firstSeenTs: w.firstSeen, distanceAtAppear: w.distAppear });
       }
     }
     return out.sort((a, b) => (a.side === b.side ? (a.side === 'bid' ? b.index - a.index : a.index - b.index) : a.side === 'bid' ? -1 : 1));

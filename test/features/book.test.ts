@@ -304,7 +304,8 @@ describe('walls: hand-computed', () => {
     op.pushBookEvent(SNAP);
     op.pushBookEvent(wallAt102);
     op.pushTrades(columns([[2100, 102, 2, BUY]]));
-    assert.deepEqual(op.openWalls(), [{ side: 'ask', index: 102, price: 102, size: 10, peak: 10, tradedQty: 2, typicalSize: 1, firstSeenTs: 2000, distanceAtAppear: 1 }]);
+    // Asks 101:1, 102:10, 103:1: the wall is 10 of the 12 over the best three levels.
+    assert.deepEqual(op.openWalls(), [{ side: 'ask', index: 102, price: 102, size: 10, peak: 10, tradedQty: 2, typicalSize: 1, notional: 1020, depthShare: 10 / 12, firstSeenTs: 2000, distanceAtAppear: 1 }]);
   });
 
   it('refuses inputs out of time order, and inputs at or before a watermark', () => {
