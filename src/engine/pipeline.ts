@@ -224,14 +224,16 @@ export class FeaturePipeline {
   private score(price: number, qty: number, side: 'long' | 'short'): void {
     const c = this.check;
     const notional = price * qty;
-    const same = this.predictedZones.filter((z) => z.side === side);
+    const zones = this.predictedZones;
     c.liquidations++;
     c.notional += notional;
-    if (same.some((z) => price >= z.low && price <= z.high)) {
+    let hit = false;
+    for (let k = 0; k < zones.length && !hit; k++) hit = zones[k].side === side && price >= zones[k].low && price <= zones[k].high;
+    if (hit) {
       c.hits++;
       c.hitNotional += notional;
     }
-    c.chanceWeighted += notional * coverage(same, price * (1 - CHANCE_BAND), price * (1 + CHANCE_BAND));
+    c.chanceWeighted += notional * coverage(zones, price * (1 - CHANCE_BAND), price * (1 + CHANCE_BAND), side);
   }
 }
 
@@ -249,17 +251,38 @@ function predictedZones(s: PredictedLiquidationSnapshot, minShare: number, bins:
   return out;
 }
 
-/** Share of [lo, hi] covered by the union of the zones. */
-export function coverage(zones: readonly AbsorptionZone[], lo: number, hi: number): number {
-  const parts = zones
-    .map((z) => [Math.max(lo, z.low), Math.min(hi, z.high)] as const)
-    .filter(([a, b]) => b > a)
-    .sort((x, y) => x[0] - y[0]);
+/** Scratch for coverage: the clipped parts, sorted by start (one liquidation at a time, no allocation). */
+let partA = new Float64Array(16);
+let partB = new Float64Array(16);
+
+/** Share of [lo, hi] covered by the union of the zones (only those of `side` when given). */
+export function coverage(zones: readonly AbsorptionZone[], lo: number, hi: number, side?: AbsorptionZone['side']): number {
+  if (zones.length > partA.length) {
+    partA = new Float64Array(zones.length * 2);
+    partB = new Float64Array(zones.length * 2);
+  }
+  // The parts that overlap [lo, hi], insertion-sorted by start; equal starts keep zone order.
+  let n = 0;
+  for (const z of zones) {
+    if (side !== undefined && z.side !== side) continue;
+    const a = Math.max(lo, z.low);
+    const b = Math.min(hi, z.high);
+    if (!(b > a)) continue;
+    let k = n++;
+    while (k > 0 && partA[k - 1] > a) {
+      partA[k] = partA[k - 1];
+      partB[k] = partB[k - 1];
+      k--;
+    }
+    partA[k] = a;
+    partB[k] = b;
+  }
   let covered = 0;
   let end = lo;
-  for (const [a, b] of parts) {
+  for (let k = 0; k < n; k++) {
+    const b = partB[k];
     if (b <= end) continue;
-    covered += b - Math.max(a, end);
+    covered += b - Math.max(partA[k], end);
     end = b;
   }
   return covered / (hi - lo);
