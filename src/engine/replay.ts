@@ -114,19 +114,18 @@ export async function* replayBatches(src: ReplaySources): AsyncGenerator<ReplayR
       timersUpTo(t);
       // The run ends before the next timer and `limit` (trades come first), before a lower-rank
       // stream's row at or below its ts, and after a higher-rank stream's row at its ts.
-      let end = pick.i + 1;
-      for (;;) {
-        if (end >= pick.length) break;
-        const x = pick.ts[end];
-        if (!(x < limit && x < nextTimer)) break;
-        let ok = true;
-        for (let s = 0; s < sides.length; s++) {
-          const c = sides[s];
-          if (c !== pick && (c.rank < pick.rank ? head(c) <= x : head(c) < x)) ok = false;
-        }
-        if (!ok) break;
-        end++;
+      // The other streams' heads do not move while the run grows: their bounds are taken once.
+      let below = Math.min(limit, nextTimer);
+      let atMost = Infinity;
+      for (let s = 0; s < sides.length; s++) {
+        const c = sides[s];
+        if (c === pick) continue;
+        if (c.rank < pick.rank) below = Math.min(below, head(c));
+        else atMost = Math.min(atMost, head(c));
       }
+      const pts = pick.ts;
+      let end = pick.i + 1;
+      while (end < pick.length && pts[end] < below && pts[end] <= atMost) end++;
       out.push(pick.run(pick.i, end));
       pick.i = end;
     }
