@@ -195,12 +195,6 @@ export function tierAt(inst: MarginInstrument, qty: number, entry: number, price
   return applied(tiers, i, basisOf(tiers[i], rule, qty, entry, price));
 }
 
-/** Requirement = perPrice × P + constant, for a fixed tier. */
-function coefficients(rule: VenueRule, qty: number, entry: number, mmr: number, amount: number, takerFee: number): { perPrice: number; constant: number } {
-  const perPrice = (rule.valueAtEntry ? 0 : qty * mmr) + (rule.feeInRequirement ? qty * takerFee : 0);
-  const constant = (rule.valueAtEntry ? qty * entry * mmr : 0) - amount;
-  return { perPrice, constant };
-}
 
 function maintenanceWith(rule: VenueRule, tier: AppliedTier, qty: number, entry: number, price: number, takerFee: number): Maintenance {
   const value = qty * (rule.valueAtEntry ? entry : price);
@@ -213,6 +207,24 @@ function maintenanceWith(rule: VenueRule, tier: AppliedTier, qty: number, entry:
 export function maintenanceAt(inst: MarginInstrument, qty: number, entry: number, price: number, override?: TierOverride): Maintenance {
   const rule = ruleOf(inst);
   return maintenanceWith(rule, tierAt(inst, qty, entry, price, override), qty, entry, price, inst.takerFee);
+}
+
+/**
+ * The price P where C + s·q·(P − E) equals the requirement of one fixed tier (requirement =
+ * perPrice × P + constant); NaN unless it is finite and > 0. A module function, not a closure in
+ * solveLiquidation: the predicted-liquidation model solves ~10 positions per open-interest row.
+ */
+function solveAt(rule: VenueRule, s: 1 | -1, qty: number, entry: number, C: number, mmr: number, amount: number, takerFee: number): number {
+  const perPrice = (rule.valueAtEntry ? 0 : qty * mmr) + (rule.feeInRequirement ? qty * takerFee : 0);
+  const constant = (rule.valueAtEntry ? qty * entry * mmr : 0) - amount;
+  const p = (constant - C + s * qty * entry) / (s * qty - perPrice);
+  return p > 0 && Number.isFinite(p) ? p : NaN;
+}
+
+/** Whether any tier is bounded in quote (then a price-valued tier moves with the price). */
+function anyQuoteTier(tiers: readonly MarginTier[]): boolean {
+  for (let i = 0; i < tiers.length; i++) if (unitOf(tiers[i]) === 'quote') return true;
+  return false;
 }
 
 /**
@@ -231,21 +243,16 @@ function solveLiquidation(
   fallbackPrice: number,
 ): { price: number; tier: AppliedTier } {
   const rule = ruleOf(inst);
-  const solve = (mmr: number, amount: number) => {
-    const { perPrice, constant } = coefficients(rule, qty, entry, mmr, amount, inst.takerFee);
-    const p = (constant - C + s * qty * entry) / (s * qty - perPrice);
-    return p > 0 && Number.isFinite(p) ? p : NaN;
-  };
+  const fee = inst.takerFee;
   if (override) {
-    const price = solve(override.maintMarginRate, override.maintAmount);
+    const price = solveAt(rule, s, qty, entry, C, override.maintMarginRate, override.maintAmount, fee);
     return { price, tier: overridden(override, qty * (rule.valueAtEntry ? entry : price)) };
   }
   const tiers = requireTiers(inst);
-  const movesWithPrice = !rule.valueAtEntry && tiers.some((t) => unitOf(t) === 'quote');
-  if (movesWithPrice) {
+  if (!rule.valueAtEntry && anyQuoteTier(tiers)) {
     for (let i = 0; i < tiers.length; i++) {
       const t = tiers[i];
-      const price = solve(t.maintMarginRate, t.maintAmount);
+      const price = solveAt(rule, s, qty, entry, C, t.maintMarginRate, t.maintAmount, fee);
       if (!(price > 0)) continue;
       const basis = basisOf(t, rule, qty, entry, price);
       const cap = i === tiers.length - 1 ? Infinity : t.notionalCap;
@@ -253,13 +260,18 @@ function solveLiquidation(
     }
   }
   const i = tierIndex(tiers, rule, qty, entry, fallbackPrice);
-  const price = solve(tiers[i].maintMarginRate, tiers[i].maintAmount);
+  const price = solveAt(rule, s, qty, entry, C, tiers[i].maintMarginRate, tiers[i].maintAmount, fee);
   return { price, tier: applied(tiers, i, basisOf(tiers[i], rule, qty, entry, Number.isNaN(price) ? fallbackPrice : price)) };
 }
 
 /** An amount for a message: at most `decimals` decimals, thousands separated (70,110.29, not 70110.28745100001). */
 function amountText(x: number, decimals: number): string {
   return Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: decimals }) : String(x);
+}
+
+/** A tier bound or size for a message: base units to 8 decimals, quote to 2. */
+function sizeText(unit: 'quote' | 'base', x: number): string {
+  return unit === 'base' ? amountText(x, 8) : amountText(x, 2);
 }
 
 /** The tier at entry caps the leverage (and the instrument's own maximum); a position beyond the last tier cannot be opened. */
@@ -274,14 +286,13 @@ function checkLeverage(inst: MarginInstrument, qty: number, entry: number, lever
   if (override) return tier;
   const tiers = inst.tiers;
   const last = tiers[tiers.length - 1];
-  const size = (x: number) => (tier.unit === 'base' ? amountText(x, 8) : amountText(x, 2));
   if (tier.index === tiers.length - 1 && tier.basis >= last.notionalCap) {
-    const what = tier.unit === 'base' ? `size ${size(tier.basis)}` : `notional ${size(tier.basis)}`;
-    throw new RangeError(`margin: qty: the position's ${what} at entry is beyond the last ${rule.tierWord} of ${inst.venue} ${inst.symbol} (cap ${size(last.notionalCap)})`);
+    const what = tier.unit === 'base' ? `size ${sizeText(tier.unit, tier.basis)}` : `notional ${sizeText(tier.unit, tier.basis)}`;
+    throw new RangeError(`margin: qty: the position's ${what} at entry is beyond the last ${rule.tierWord} of ${inst.venue} ${inst.symbol} (cap ${sizeText(tier.unit, last.notionalCap)})`);
   }
   if (tier.maxLeverage > 0 && leverage > tier.maxLeverage) {
-    const what = tier.unit === 'base' ? `size ${size(tier.notionalFloor)} to ${size(tier.notionalCap)} (base units)` : `notional ${size(tier.notionalFloor)} to ${size(tier.notionalCap)}`;
-    throw new RangeError(`margin: leverage ${amountText(leverage, 4)}x is above the ${tier.maxLeverage}x maximum of ${inst.venue} ${inst.symbol} ${rule.tierWord} ${tier.index + 1} (${what}), where a position of ${size(tier.basis)} ${tier.unit === 'base' ? 'base units' : 'notional'} falls`);
+    const what = tier.unit === 'base' ? `size ${sizeText(tier.unit, tier.notionalFloor)} to ${sizeText(tier.unit, tier.notionalCap)} (base units)` : `notional ${sizeText(tier.unit, tier.notionalFloor)} to ${sizeText(tier.unit, tier.notionalCap)}`;
+    throw new RangeError(`margin: leverage ${amountText(leverage, 4)}x is above the ${tier.maxLeverage}x maximum of ${inst.venue} ${inst.symbol} ${rule.tierWord} ${tier.index + 1} (${what}), where a position of ${sizeText(tier.unit, tier.basis)} ${tier.unit === 'base' ? 'base units' : 'notional'} falls`);
   }
   return tier;
 }

@@ -92,7 +92,15 @@ export interface PredictedCheck {
 export const CHANCE_BAND = 0.05;
 
 export class FeaturePipeline {
-  private readonly tradeOps: TradeOperator[];
+  // The trade operators as fields, each called at its own site (one class per site, so calls
+  // inline); the optional ones follow in `extraOps`. Emission order is this order.
+  private readonly cvd15: CvdOperator;
+  private readonly cvd1h: CvdOperator;
+  private readonly cvd1d: CvdOperator;
+  private readonly sizes: SizeFlowOperator;
+  private readonly divergence: DivergenceOperator;
+  private readonly venues: CrossVenueOperator;
+  private readonly extraOps: TradeOperator[] = [];
   private readonly liqMap: LiquidationMapOperator;
   private readonly predicted: PredictedLiquidationOperator | undefined;
   private readonly absorption: AbsorptionOperator;
@@ -110,16 +118,14 @@ export class FeaturePipeline {
     this.bins = opts.bins ?? { bps: 10 };
     this.minShare = opts.predictedMinShare ?? 0.05;
     if (!(this.minShare >= 0 && this.minShare <= 1)) throw new RangeError(`pipeline: predictedMinShare must be in [0, 1], got ${this.minShare}`);
-    this.tradeOps = [
-      new CvdOperator({ timeframeMs: 15 * MINUTE_MS }, (x) => emit('cvd_15m', x)),
-      new CvdOperator({ timeframeMs: HOUR_MS }, (x) => emit('cvd_1h', x)),
-      new CvdOperator({ timeframeMs: DAY_MS }, (x) => emit('cvd_1d', x)),
-      new SizeFlowOperator({ timeframeMs: HOUR_MS }, (x) => emit('sizes_1h', x)),
-      new DivergenceOperator({}, (x) => emit('divergence', x)),
-      new CrossVenueOperator({}, (x) => emit('venues_5m', x)),
-    ];
-    if (opts.sessions ?? true) this.tradeOps.push(new SessionStatsOperator({}, (x) => emit('sessions', x)));
-    if (opts.footprint) this.tradeOps.push(new FootprintOperator(opts.footprint, (x) => emit('footprint', x)));
+    this.cvd15 = new CvdOperator({ timeframeMs: 15 * MINUTE_MS }, (x) => emit('cvd_15m', x));
+    this.cvd1h = new CvdOperator({ timeframeMs: HOUR_MS }, (x) => emit('cvd_1h', x));
+    this.cvd1d = new CvdOperator({ timeframeMs: DAY_MS }, (x) => emit('cvd_1d', x));
+    this.sizes = new SizeFlowOperator({ timeframeMs: HOUR_MS }, (x) => emit('sizes_1h', x));
+    this.divergence = new DivergenceOperator({}, (x) => emit('divergence', x));
+    this.venues = new CrossVenueOperator({}, (x) => emit('venues_5m', x));
+    if (opts.sessions ?? true) this.extraOps.push(new SessionStatsOperator({}, (x) => emit('sessions', x)));
+    if (opts.footprint) this.extraOps.push(new FootprintOperator(opts.footprint, (x) => emit('footprint', x)));
     this.liqMap = new LiquidationMapOperator({ ...opts.clusters, bins: this.bins });
     this.predicted = opts.withOpenInterest ? new PredictedLiquidationOperator({ bins: this.bins, instruments: opts.instruments }) : undefined;
     const lookback = opts.absorptionLookback ?? 60;
@@ -149,7 +155,13 @@ export class FeaturePipeline {
   }
 
   pushTrades(c: TradeColumns, from: number, to: number): void {
-    for (const op of this.tradeOps) op.push(c, from, to);
+    this.cvd15.push(c, from, to);
+    this.cvd1h.push(c, from, to);
+    this.cvd1d.push(c, from, to);
+    this.sizes.push(c, from, to);
+    this.divergence.push(c, from, to);
+    this.venues.push(c, from, to);
+    for (let k = 0; k < this.extraOps.length; k++) this.extraOps[k].push(c, from, to);
     this.liqMap.pushTrades(c, from, to);
     this.predicted?.pushTrades(c, from, to);
     this.absorption.pushTrades(c, from, to);
@@ -184,7 +196,7 @@ export class FeaturePipeline {
 
   /** Ends the stream: open bars are emitted. */
   flush(): void {
-    for (const op of this.tradeOps) op.flush();
+    for (const op of [this.cvd15, this.cvd1h, this.cvd1d, this.sizes, this.divergence, this.venues, ...this.extraOps]) op.flush();
     this.absorption.flush();
   }
 
@@ -212,14 +224,16 @@ export class FeaturePipeline {
   private score(price: number, qty: number, side: 'long' | 'short'): void {
     const c = this.check;
     const notional = price * qty;
-    const same = this.predictedZones.filter((z) => z.side === side);
+    const zones = this.predictedZones;
     c.liquidations++;
     c.notional += notional;
-    if (same.some((z) => price >= z.low && price <= z.high)) {
+    let hit = false;
+    for (let k = 0; k < zones.length && !hit; k++) hit = zones[k].side === side && price >= zones[k].low && price <= zones[k].high;
+    if (hit) {
       c.hits++;
       c.hitNotional += notional;
     }
-    c.chanceWeighted += notional * coverage(same, price * (1 - CHANCE_BAND), price * (1 + CHANCE_BAND));
+    c.chanceWeighted += notional * coverage(zones, price * (1 - CHANCE_BAND), price * (1 + CHANCE_BAND), side);
   }
 }
 
@@ -237,17 +251,38 @@ function predictedZones(s: PredictedLiquidationSnapshot, minShare: number, bins:
   return out;
 }
 
-/** Share of [lo, hi] covered by the union of the zones. */
-export function coverage(zones: readonly AbsorptionZone[], lo: number, hi: number): number {
-  const parts = zones
-    .map((z) => [Math.max(lo, z.low), Math.min(hi, z.high)] as const)
-    .filter(([a, b]) => b > a)
-    .sort((x, y) => x[0] - y[0]);
+/** Scratch for coverage: the clipped parts, sorted by start (one liquidation at a time, no allocation). */
+let partA = new Float64Array(16);
+let partB = new Float64Array(16);
+
+/** Share of [lo, hi] covered by the union of the zones (only those of `side` when given). */
+export function coverage(zones: readonly AbsorptionZone[], lo: number, hi: number, side?: AbsorptionZone['side']): number {
+  if (zones.length > partA.length) {
+    partA = new Float64Array(zones.length * 2);
+    partB = new Float64Array(zones.length * 2);
+  }
+  // The parts that overlap [lo, hi], insertion-sorted by start; equal starts keep zone order.
+  let n = 0;
+  for (const z of zones) {
+    if (side !== undefined && z.side !== side) continue;
+    const a = Math.max(lo, z.low);
+    const b = Math.min(hi, z.high);
+    if (!(b > a)) continue;
+    let k = n++;
+    while (k > 0 && partA[k - 1] > a) {
+      partA[k] = partA[k - 1];
+      partB[k] = partB[k - 1];
+      k--;
+    }
+    partA[k] = a;
+    partB[k] = b;
+  }
   let covered = 0;
   let end = lo;
-  for (const [a, b] of parts) {
+  for (let k = 0; k < n; k++) {
+    const b = partB[k];
     if (b <= end) continue;
-    covered += b - Math.max(a, end);
+    covered += b - Math.max(partA[k], end);
     end = b;
   }
   return covered / (hi - lo);

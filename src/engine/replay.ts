@@ -85,56 +85,64 @@ export async function* replayBatches(src: ReplaySources): AsyncGenerator<ReplayR
   /** The next timer, NaN before the first event; Infinity without timers. */
   let nextTimer = every === undefined ? Infinity : NaN;
 
+  // The merge below appends to `out` directly (no generator per run: a run averages a few events
+  // when books and tickers interleave with trades, so per-run overhead is the merge's cost).
+  let out: ReplayRun[] = [];
+
   /** Timers at or before an event at `ts` (the first event only starts the clock). */
-  function* timersUpTo(ts: number): Generator<ReplayRun> {
+  function timersUpTo(ts: number): void {
     if (Number.isNaN(nextTimer)) nextTimer = Math.floor(ts / every!) * every! + every!;
     while (nextTimer <= ts) {
-      yield { kind: 'timer', ts: nextTimer };
+      out.push({ kind: 'timer', ts: nextTimer });
       nextTimer += every!;
     }
   }
 
   /** The in-memory streams' rows strictly before `limit`, in (ts, rank) order, with their timers. */
-  function* drain(limit: number): Generator<ReplayRun> {
+  function drain(limit: number): void {
     for (;;) {
       let pick: Side | undefined;
       let t = Infinity;
-      for (const c of sides) {
-        const h = head(c);
-        if (h < t) [pick, t] = [c, h];
+      for (let s = 0; s < sides.length; s++) {
+        const h = head(sides[s]);
+        if (h < t) {
+          pick = sides[s];
+          t = h;
+        }
       }
       if (!pick || !(t < limit)) return;
-      yield* timersUpTo(t);
+      timersUpTo(t);
       // The run ends before the next timer and `limit` (trades come first), before a lower-rank
       // stream's row at or below its ts, and after a higher-rank stream's row at its ts.
-      let end = pick.i + 1;
-      for (;;) {
-        if (end >= pick.length) break;
-        const x = pick.ts[end];
-        if (!(x < limit && x < nextTimer)) break;
-        let ok = true;
-        for (const c of sides) if (c !== pick && (c.rank < pick.rank ? head(c) <= x : head(c) < x)) ok = false;
-        if (!ok) break;
-        end++;
+      // The other streams' heads do not move while the run grows: their bounds are taken once.
+      let below = Math.min(limit, nextTimer);
+      let atMost = Infinity;
+      for (let s = 0; s < sides.length; s++) {
+        const c = sides[s];
+        if (c === pick) continue;
+        if (c.rank < pick.rank) below = Math.min(below, head(c));
+        else atMost = Math.min(atMost, head(c));
       }
-      yield pick.run(pick.i, end);
+      const pts = pick.ts;
+      let end = pick.i + 1;
+      while (end < pick.length && pts[end] < below && pts[end] <= atMost) end++;
+      out.push(pick.run(pick.i, end));
       pick.i = end;
     }
   }
 
   let last = -Infinity;
-  let out: ReplayRun[] = [];
   for await (const chunk of src.trades) {
     let i = 0;
     while (i < chunk.length) {
       const ts = chunk.ts[i];
       if (!(ts >= last)) throw new RangeError(`replay: trade at ${ts} ms after one at ${last} ms: the store returned trades out of time order`);
-      for (const r of drain(ts)) out.push(r);
-      for (const r of timersUpTo(ts)) out.push(r);
+      drain(ts);
+      timersUpTo(ts);
       // Trades up to the next timer (exclusive) and the next in-memory row (inclusive: at equal
       // ts the trades come first).
       let incl = Infinity;
-      for (const c of sides) incl = Math.min(incl, head(c));
+      for (let s = 0; s < sides.length; s++) incl = Math.min(incl, head(sides[s]));
       let j = i + 1;
       while (j < chunk.length && chunk.ts[j] <= incl && chunk.ts[j] < nextTimer) {
         if (!(chunk.ts[j] >= chunk.ts[j - 1])) throw new RangeError(`replay: trade at ${chunk.ts[j]} ms after one at ${chunk.ts[j - 1]} ms: the store returned trades out of time order`);
@@ -149,6 +157,6 @@ export async function* replayBatches(src: ReplaySources): AsyncGenerator<ReplayR
       out = [];
     }
   }
-  for (const r of drain(Infinity)) out.push(r);
+  drain(Infinity);
   if (out.length > 0) yield out;
 }

@@ -328,6 +328,9 @@ export class CrossVenueOperator implements TradeOperator {
   private readonly w: Window;
   private open = -Infinity;
   private end = -Infinity;
+  /** The slots of the last venue list seen: a store's chunks share one list, and a push is often a few trades. */
+  private slotsFor: readonly Venue[] | undefined;
+  private slots: Uint8Array = new Uint8Array(0);
 
   constructor(
     opts: CrossVenueOptions,
@@ -338,7 +341,11 @@ export class CrossVenueOperator implements TradeOperator {
   }
 
   push(t: TradeColumns, from = 0, to = t.length): void {
-    const slots = slotsOf(t.venues);
+    if (t.venues !== this.slotsFor || t.venues.length !== this.slots.length) {
+      this.slots = slotsOf(t.venues);
+      this.slotsFor = t.venues;
+    }
+    const slots = this.slots;
     const { ts, price, qty, side, venue } = t;
     const tf = this.p.tf;
     for (let i = from; i < to; i++) {

@@ -1,6 +1,7 @@
 /** The feature pipeline: rolling causal zones feed absorption; predicted zones are scored against later liquidations. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { columns } from '../features/trades.ts';
 import type { LiquidationColumns, TradeColumns } from '../../src/core/columns.ts';
 import { coverage, FeaturePipeline, type PipelineOutputs, type ZoneSet } from '../../src/engine/pipeline.ts';
@@ -101,5 +102,26 @@ describe('feature pipeline', () => {
     assert.equal(coverage([], 0, 10), 0);
     assert.equal(coverage([z(2, 4), z(3, 6), z(8, 20)], 0, 10), 0.6); // [2,6] + [8,10]
     assert.equal(coverage([z(-5, 50)], 0, 10), 1);
+  });
+
+  it('coverage of one side is that of the side\'s zones alone, for any zones (unsorted, overlapping, more than its scratch holds)', () => {
+    const zone = fc.record({ a: fc.integer({ min: -20, max: 120 }), w: fc.integer({ min: 0, max: 60 }), long: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(zone, { maxLength: 40 }), fc.integer({ min: 0, max: 80 }), fc.integer({ min: 1, max: 50 }), (zs, lo, w) => {
+        const zones = zs.map((x) => ({ low: x.a / 4, high: (x.a + x.w) / 4, side: x.long ? ('long' as const) : ('short' as const), source: 'realized' as const }));
+        const hi = lo + w;
+        // Reference: the union by a sweep over 1/4 units (every bound is a multiple of 1/4).
+        const covered = (side: 'long' | 'short') => {
+          let n = 0;
+          for (let u = lo * 4; u < hi * 4; u++) if (zones.some((z) => z.side === side && z.low * 4 <= u && z.high * 4 >= u + 1)) n++;
+          return n / (w * 4);
+        };
+        for (const side of ['long', 'short'] as const) {
+          const got = coverage(zones, lo, hi, side);
+          assert.ok(Math.abs(got - covered(side)) < 1e-12, `${side}: ${got} vs ${covered(side)}`);
+          assert.equal(got, coverage(zones.filter((z) => z.side === side), lo, hi));
+        }
+      }),
+    );
   });
 });
