@@ -154,6 +154,7 @@ function printHeadline(r: RunResult): void {
       [[pct(m.netReturn), pct(m.maxDrawdown.fraction), num(m.sharpe), String(m.tradeCount), pct(m.winRate), num(m.profitFactor), num(m.avgR), num(m.feesPaid), num(m.fundingPaid), String(m.liquidations)]],
     ),
   );
+  if (r.meta.ruinedAtMs !== null) console.log(`\nRUINED: equity reached 0 at ${isoTime(r.meta.ruinedAtMs)}; nothing could be traded after it (see the warning below)`);
   const acted = r.signals.filter((s) => s.acted).length;
   console.log(`\nsignals: ${r.signals.length} (${acted} acted on)`);
   const all = r.journal.hitRates.filter((h) => h.group === 'all');

@@ -129,6 +129,8 @@ export class Backtest {
   private range: [number, number] = [NaN, NaN];
   /** Where the execution venue traded in the range (null signals are drawn only there). */
   private traded: TradedTime | undefined;
+  /** The run's venues that have trades in the range (what the header lists). */
+  private tradedVenues: Venue[] = [];
   private readonly venues: Venue[];
   private readonly symbols: string[];
   readonly execVenue: Venue;
@@ -177,6 +179,14 @@ export class Backtest {
     const inRange = this.execTrades(lo, hi);
     const buckets = await store.rows<{ b: number }>(`SELECT DISTINCT (floor(epoch_ms(ts) / ${TRADED_BUCKET_MS}) * ${TRADED_BUCKET_MS})::DOUBLE AS b FROM trades WHERE ${inRange.where} ORDER BY b`, inRange.params);
     this.traded = tradedTime(buckets.map((r) => Number(r.b)), lo, hi);
+    this.tradedVenues = [];
+    for (const v of this.venues) {
+      const symbols = this.req.pairs.filter((p) => p[0] === v).map((p) => p[1]);
+      const params: (string | bigint)[] = [v, BigInt(Math.round(lo * 1000)), BigInt(Math.round(hi * 1000)), ...symbols];
+      const inList = symbols.map((_, i) => `$${i + 4}`).join(', ');
+      const any = await store.rows(`SELECT 1 FROM trades WHERE venue::VARCHAR = $1 AND symbol IN (${inList}) AND ts >= make_timestamp($2::BIGINT) AND ts < make_timestamp($3::BIGINT) LIMIT 1`, params);
+      if (any.length > 0) this.tradedVenues.push(v);
+    }
   }
 
   /** Every config a run of this request may use (the base and each walk-forward grid point). */
@@ -267,15 +277,18 @@ export class Backtest {
         metrics = this.metrics(wf.stitched, c.risk.initialEquity, wf.folds[0].outOfSample.fromMs, wf.folds[wf.folds.length - 1].outOfSample.toMs);
         windows = wf.windows;
         warnings.push('walk-forward: the headline metrics, trades, equity, signals and journal are the out-of-sample folds only, each run with the parameters chosen on the window before it (each window warmed up on the events before it)');
+        warnings.push(...wf.notes);
       } else warnings.push('walk-forward: the range is shorter than one in-sample + out-of-sample window; no folds were run');
     }
     const nullModel = c.nullModel.seeds > 0 ? await this.nullModel(c, result, metrics.netReturn, windows, walkForward !== null && walkForward.length > 0) : null;
     if (c.nullModel.seeds > 0 && !nullModel && result.signals.length > 0) warnings.push('null model: not run, no signal was acted on (it shuffles the acted-on signals)');
     if (main.signals.length === 0) warnings.push('no signals in this range: nothing was predicted or traded');
+    const ruinedAtMs = ruinTime(result, c.risk.initialEquity);
+    if (ruinedAtMs !== null) warnings.unshift(ruinWarning(result, ruinedAtMs));
     return {
       meta: {
         symbol: this.req.symbol,
-        venues: this.venues,
+        venues: this.tradedVenues,
         fromMs,
         toMs,
         seed: c.seed,
@@ -283,6 +296,7 @@ export class Backtest {
         strategy: this.req.strategy ? this.req.strategy(c).name : c.strategy,
         config: c,
         events: main.events,
+        ruinedAtMs,
         warnings: [...new Set([...warnings, ...result.warnings])],
       },
       metrics,
@@ -336,7 +350,7 @@ export class Backtest {
   }
 
   /** Folds: in-sample [t, t + IS) picks the parameters, out-of-sample [t + IS, t + IS + OOS) runs them; t steps by OOS. */
-  private async walkForward(c: BacktestConfig, fromMs: number, toMs: number): Promise<{ folds: WalkForwardFold[]; stitched: EngineResult | undefined; windows: NullWindow[] }> {
+  private async walkForward(c: BacktestConfig, fromMs: number, toMs: number): Promise<{ folds: WalkForwardFold[]; stitched: EngineResult | undefined; windows: NullWindow[]; notes: string[] }> {
     const wf = c.walkForward!;
     const grid = paramGrid(wf.sweep);
     const starts: number[] = [];
@@ -346,6 +360,7 @@ export class Backtest {
     const jobs: BacktestJob[] = starts.flatMap((t) => configs.map((config): BacktestJob => ({ kind: 'score', config, fromMs: t, toMs: t + wf.inSample })));
     const scores = (await this.runJobs(jobs, 'walk-forward in-sample')) as number[];
     const folds: WalkForwardFold[] = [];
+    const notes: string[] = [];
     const parts: EngineResult[] = [];
     const windows: NullWindow[] = [];
     let equity = c.risk.initialEquity;
@@ -364,10 +379,34 @@ export class Backtest {
       parts.push(oos);
       windows.push({ config: cfg, fromMs: isTo, toMs: oosTo, signals: oos.signals });
       equity = oos.finalEquity;
+      // Folds chain equity: a fold that ends ruined leaves nothing for the next one to trade.
+      if (equity <= 0) {
+        const later = starts.length - f - 1;
+        if (later > 0) notes.push(`walk-forward: fold ${f + 1} (out of sample ${isoMs(isTo)} to ${isoMs(oosTo)}) ended at equity 0, so the ${later} later fold${later === 1 ? ' was' : 's were'} not run: the headline ends with that fold`);
+        break;
+      }
     }
-    if (parts.length === 0) return { folds, stitched: undefined, windows };
-    return { folds, stitched: stitch(parts), windows };
+    if (parts.length === 0) return { folds, stitched: undefined, windows, notes };
+    return { folds, stitched: stitch(parts), windows, notes };
   }
+}
+
+const isoMs = (ms: number) => new Date(ms).toISOString();
+
+/** When the run's equity first reached 0 (null when it never did): the exit of the trade that took it there. */
+function ruinTime(r: EngineResult, initialEquity: number): number | null {
+  if (r.finalEquity > 0) return null;
+  let equity = initialEquity;
+  // Float sums of the trades' PnL may miss an exact 0 by a rounding error.
+  for (const t of r.trades) if ((equity += t.pnl) <= 1e-9 * initialEquity) return t.exitTs;
+  for (const p of r.equity) if (p.equity <= 0) return p.ts;
+  return r.trades.length > 0 ? r.trades[r.trades.length - 1].exitTs : r.firstTs;
+}
+
+function ruinWarning(r: EngineResult, ts: number): string {
+  const last = [...r.trades].reverse().find((t) => t.exitTs <= ts);
+  const how = last?.liquidated ? ` (trade ${last.id}, a ${last.side}, was liquidated)` : '';
+  return `ruined: equity reached 0 at ${isoMs(ts)}${how}; no order could be sized after it, so the run is flat from there and its metrics end at -100%`;
 }
 
 /** A window the null model runs through: a config, a range and the real signals of it. */

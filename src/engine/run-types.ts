@@ -194,6 +194,8 @@ export interface RunMeta {
   /** The validated config, defaults filled in. */
   readonly config: unknown;
   readonly events: number;
+  /** When the equity reached 0 (the run, or under walk-forward a fold, ended ruined), epoch ms; null when it never did. */
+  readonly ruinedAtMs: number | null;
   /** Things the reader must know: fees/funding/slippage turned off, sampled liquidation feeds, mark = last trade... */
   readonly warnings: readonly string[];
 }

@@ -11,6 +11,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { StoreError } from '../core/errors.ts';
 import { ReadClient } from './read-client.ts';
@@ -43,6 +44,9 @@ export interface ChunkStream {
   fetchChunk(): Promise<DuckDBDataChunk | null>;
 }
 
+/** Readers opened by this thread so far (each gets its own spill folder). */
+let readers = 0;
+
 function memoryLimit(): string {
   // DuckDB would otherwise take 80% of RAM and keep a whole import's transaction in memory;
   // a cap makes it write row groups out as they fill, so memory stays flat at any file size.
@@ -68,6 +72,8 @@ export class Store {
     /** The file's connection; for a Store reading through the writer, a scratch in-memory one. */
     readonly conn: DuckDBConnection,
     private readonly writer?: { readonly client: ReadClient; readonly hello: Hello },
+    /** A reader's own spill folder, removed at close. */
+    private readonly scratch?: string,
   ) {}
 
   /**
@@ -80,11 +86,23 @@ export class Store {
     const path = join(home, DB_FILE);
     if (!opts.readOnly) mkdirSync(home, { recursive: true });
     const deadline = Date.now() + LOCK_WAIT_MS;
+    // Readers spill big sorts to their own folder: DuckDB names its spill files by block size
+    // alone, so readers of one file (a backtest's worker threads, two commands) sharing the
+    // default <file>.tmp overwrite each other's ("Could not read enough bytes").
+    const scratch = join(`${path}.tmp`, `read-${process.pid}-${threadId}-${++readers}`);
+    if (opts.readOnly) {
+      try {
+        // DuckDB creates the spill folder itself but not its parent.
+        mkdirSync(`${path}.tmp`, { recursive: true });
+      } catch {
+        // A read-only home: DuckDB says so if it ever has to spill.
+      }
+    }
     let instance: DuckDBInstance;
     for (;;) {
       const { DuckDBInstance } = await duckdb();
       try {
-        instance = await DuckDBInstance.create(path, { ...(opts.readOnly ? { access_mode: 'READ_ONLY' } : {}), memory_limit: memoryLimit() });
+        instance = await DuckDBInstance.create(path, { ...(opts.readOnly ? { access_mode: 'READ_ONLY', temp_directory: scratch } : {}), memory_limit: memoryLimit() });
         break;
       } catch (e) {
         const holder = lockHolder(e);
@@ -111,7 +129,7 @@ export class Store {
       }
     }
     const conn = await instance.connect();
-    const store = new Store(home, path, instance, conn);
+    const store = new Store(home, path, instance, conn, undefined, opts.readOnly ? scratch : undefined);
     if (!opts.readOnly) await store.migrate();
     return store;
   }
@@ -228,5 +246,6 @@ export class Store {
     this.instance.closeSync();
     this.writer?.client.close();
     for (const f of this.files) rmSync(f, { force: true });
+    if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
   }
 }

@@ -17,7 +17,7 @@ import { writeRunFolder } from '../../src/engine/run-folder.ts';
 import { Store } from '../../src/store/store.ts';
 import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 import { importInto, tempDir } from '../helpers/store.ts';
-import { BIN } from '../helpers/paths.ts';
+import { BIN, ROOT } from '../helpers/paths.ts';
 
 const D = Date.UTC(2024, 0, 1);
 const S = 1000;
@@ -25,8 +25,8 @@ const M = 60_000;
 const H = 3_600_000;
 const REG = loadBundledInstruments();
 
-/** The engine test's market as Binance frames: quiet flow, a long cascade at 100, absorption at 1:05, a drift up. */
-function capture(): string {
+/** The engine test's market as Binance frames: quiet flow, a long cascade at 100, absorption at 1:05, a drift up (to a crash to 50 from `crashAt` on, when given). */
+function capture(crashAt = Infinity): string {
   const lines: string[] = [];
   let id = 1;
   const frame = (stream: string, data: object) => lines.push(JSON.stringify({ stream, data }));
@@ -34,7 +34,7 @@ function capture(): string {
   for (let t = D; t < D + 3 * H; t += S) {
     const heavy = t >= D + H + 5 * M && t < D + H + 7 * M;
     const drift = t >= D + H + 7 * M ? Math.min(3, (t - D - H - 7 * M) / (20 * M)) : 0;
-    const price = heavy ? 100 : Math.round((101 + drift) * 10) / 10;
+    const price = t >= crashAt ? 50 : heavy ? 100 : Math.round((101 + drift) * 10) / 10;
     const sell = heavy || (t / S) % 2 === 1;
     frame('btcusdt@aggTrade', { e: 'aggTrade', E: t, a: id, s: 'BTCUSDT', p: price.toFixed(1), q: heavy ? '5' : '1', f: id, l: id, T: t, m: sell });
     id++;
@@ -50,30 +50,42 @@ function capture(): string {
 
 // Made at load: a folder made inside a test is removed when that test ends.
 const STORE_DIR = tempDir();
-let homeMade: Promise<string> | undefined;
-/** One store for the file (built on first use). */
-function home(): Promise<string> {
-  return (homeMade ??= (async () => {
-    const dir = STORE_DIR;
-    const file = join(dir, 'binance-um-ws-story.jsonl');
-    writeFileSync(file, capture());
-    const h = join(dir, 'home');
-    const store = await Store.open(h);
-    try {
-      await importInto(store, file);
-    } finally {
-      store.close();
-    }
-    return h;
-  })());
+const homesMade = new Map<string, Promise<string>>();
+/** One store per crash time and extra files (built on first use); no crash = the story as it is. */
+function home(crashAt = Infinity, extra: readonly string[] = []): Promise<string> {
+  const tag = `${Number.isFinite(crashAt) ? `crash-${crashAt - D}` : 'story'}${extra.length > 0 ? `-${homesMade.size}` : ''}`;
+  const key = `${crashAt} ${extra.join(' ')}`;
+  let made = homesMade.get(key);
+  if (!made) homesMade.set(key, (made = makeHome(tag, crashAt, extra)));
+  return made;
 }
+
+async function makeHome(tag: string, crashAt: number, extra: readonly string[]): Promise<string> {
+  const file = join(STORE_DIR, `binance-um-ws-${tag}.jsonl`);
+  writeFileSync(file, capture(crashAt));
+  const h = join(STORE_DIR, `home-${tag}`);
+  const store = await Store.open(h);
+  try {
+    for (const f of [file, ...extra]) await importInto(store, f);
+  } finally {
+    store.close();
+  }
+  return h;
+}
+
+/** Real Bybit BTCUSDT prints of 2026-08-09 (test/fixtures/bybit/README.md): a venue with trades, none of them in the story's range. */
+const BYBIT_ELSEWHEN = join(ROOT, 'test', 'fixtures', 'bybit', 'BTCUSDT2026-08-09.csv');
+
+/** A crash to 50 at 1:15, while the story's long is open, and a config that bets the wallet on it (cross margin, 10% at risk, no target). */
+const CRASH = D + H + 15 * M;
+const RUIN = { exit: { targetR: 0 }, risk: { marginMode: 'cross', riskPerTradePct: 10, maxExposurePct: 1000, leverage: 10 } };
 
 // Only sellers trade during the absorbed selling (1:05 to 1:07): a market buy fills on the first
 // buyer, at 1:07, so entries may wait 3 minutes before going stale (default 5 s).
 const BASE = { signals: { absorption: { lookbackWindows: 5 } }, execution: { staleAfter: '3m' }, nullModel: { seeds: 0 } };
 
-async function backtest(over: Record<string, unknown> = {}) {
-  const store = await Store.open(await home(), { readOnly: true });
+async function backtest(over: Record<string, unknown> = {}, crashAt = Infinity) {
+  const store = await Store.open(await home(crashAt), { readOnly: true });
   try {
     const bt = new Backtest({ store, config: parseConfig({ ...BASE, ...over }), pairs: [['binance', 'BTCUSDT']], symbol: 'BTCUSDT', instruments: (v, s) => REG.get(v, s) });
     return await bt.run();
@@ -149,6 +161,49 @@ describe('backtest over the store', () => {
     for (const t of r.trades) assert.ok(folds.some((f) => t.entryTs >= f.outOfSample.fromMs && t.entryTs < f.outOfSample.toMs), 'only out-of-sample trades in the headline');
     assert.equal(r.metrics.fromMs, D + H);
     assert.ok(r.meta.warnings.some((w) => /out-of-sample folds only/.test(w)));
+  });
+
+  it('a run that ends at equity 0 says so: when, and that it is flat from there', async () => {
+    const r = await backtest(RUIN, CRASH);
+    const liq = r.trades.find((t) => t.liquidated);
+    assert.ok(liq, JSON.stringify(r.trades));
+    assert.equal(r.metrics.finalEquity, 0);
+    assert.equal(r.meta.ruinedAtMs, liq.exitTs);
+    assert.ok(liq.exitTs >= CRASH && liq.exitTs < CRASH + M, `liquidated at the crash, not at ${new Date(liq.exitTs).toISOString()}`);
+    assert.match(r.meta.warnings[0], new RegExp(`^ruined: equity reached 0 at ${new Date(liq.exitTs).toISOString()} \\(trade ${liq.id}, a long, was liquidated\\)`));
+    // Not ruined: no such note.
+    const fine = await backtest(RUIN);
+    assert.equal(fine.meta.ruinedAtMs, null);
+    assert.ok(!fine.meta.warnings.some((w) => /ruined|equity 0/.test(w)), JSON.stringify(fine.meta.warnings));
+  });
+
+  it('walk-forward: a fold that ends at equity 0 ends the run there, said plainly (not a config error)', async () => {
+    const r = await backtest({ ...RUIN, walkForward: { inSample: '1h', outOfSample: '30m', sweep: { 'risk.riskPerTradePct': [9, 10] } } }, CRASH);
+    // Fold 1 is out of sample on [1h, 1.5h): the entry at 1:07 and the crash at 1:15. Folds 2 and 3 had nothing left to trade.
+    const folds = r.walkForward!;
+    assert.equal(folds.length, 1);
+    assert.deepEqual(folds[0].outOfSample, { fromMs: D + H, toMs: D + H + 30 * M });
+    assert.equal(folds[0].outOfSampleNetReturn, -1);
+    assert.equal(r.metrics.finalEquity, 0);
+    assert.equal(r.metrics.toMs, D + H + 30 * M);
+    assert.ok(r.meta.ruinedAtMs !== null && r.meta.ruinedAtMs >= CRASH);
+    assert.ok(r.meta.warnings.some((w) => /^walk-forward: fold 1 \(out of sample 2024-01-01T01:00:00.000Z to 2024-01-01T01:30:00.000Z\) ended at equity 0, so the 2 later folds were not run/.test(w)), JSON.stringify(r.meta.warnings));
+    assert.match(r.meta.warnings[0], /^ruined: equity reached 0 at 2024-01-01T01:15/);
+  });
+
+  it('the header lists only the venues that traded in the range', async () => {
+    const store = await Store.open(await home(Infinity, [BYBIT_ELSEWHEN]), { readOnly: true });
+    try {
+      const run = (fromMs?: number, toMs?: number) =>
+        new Backtest({ store, config: parseConfig(BASE), pairs: [['binance', 'BTCUSDT'], ['bybit', 'BTCUSDT']], symbol: 'BTCUSDT', fromMs, toMs, instruments: (v, s) => REG.get(v, s) }).run();
+      // Default range: Binance's trades (2024-01-01); Bybit's are in 2026.
+      assert.deepEqual((await run()).meta.venues, ['binance']);
+      // A range holding both venues' trades lists both.
+      const both = await run(D, Date.UTC(2026, 7, 10));
+      assert.deepEqual(both.meta.venues, ['binance', 'bybit']);
+    } finally {
+      store.close();
+    }
   });
 
   it('warm-up: events before --from feed the features, nothing before it is traded or kept', async () => {
@@ -280,6 +335,17 @@ describe('orderflow backtest and its config', () => {
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /net return/);
     assert.match(text.stdout, /null model: .*(chance|beat)/);
+  });
+
+  it('says plainly when the run was ruined, and heads the output with the venues that traded', async () => {
+    const dir = tempDir();
+    const cfg = join(dir, 'ruin.json');
+    writeFileSync(cfg, JSON.stringify({ ...BASE, ...RUIN, walkForward: { inSample: '1h', outOfSample: '30m', sweep: { 'risk.riskPerTradePct': [9, 10] } } }));
+    const r = spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--venues', 'binance,bybit', '--config', cfg, '--out', join(dir, 'run'), '--home', await home(CRASH, [BYBIT_ELSEWHEN])], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^backtest BTCUSDT on binance: 2024-01-01/);
+    assert.match(r.stdout, /\nRUINED: equity reached 0 at 2024-01-01 01:15/);
+    assert.match(r.stdout, /warning: walk-forward: fold 1 \(out of sample .*\) ended at equity 0, so the 2 later folds were not run/);
   });
 
   it('runs a TypeScript strategy module given with --strategy', async () => {

@@ -93,7 +93,7 @@ function fixture(o: FixtureOptions = {}): RunResult {
   return {
     meta: {
       symbol: HOSTILE, venues: ['binance', 'okx', 'bybit'], fromMs, toMs, seed: 42, initialEquity: 1000,
-      strategy: 'seed', config: { riskPct: 1, note: HOSTILE }, events: 123_456,
+      strategy: 'seed', config: { riskPct: 1, note: HOSTILE }, events: 123_456, ruinedAtMs: null,
       warnings: o.warnings ?? ['fees turned off', `sampled liquidation feed \u2028 ${HOSTILE}`],
     },
     metrics,
