@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { columns } from '../features/trades.ts';
+import { markColumns } from './marks.ts';
 import type { BookColumns, LiquidationColumns, TradeColumns } from '../../src/core/columns.ts';
 import type { BookEvent, BookLevel } from '../../src/core/events.ts';
 import { parseConfig, type BacktestConfig } from '../../src/engine/config.ts';
@@ -23,19 +24,6 @@ const INST = loadBundledInstruments().get('binance', 'BTCUSDT')!;
 type Row = [ts: number, price: number, qty: number, side: 1 | -1];
 
 const cols = (rows: readonly Row[]): TradeColumns => columns(rows);
-
-function marks(rows: readonly [ts: number, mark: number, rate: number][]): MarkColumns {
-  const n = rows.length;
-  return {
-    length: n,
-    ts: Float64Array.from(rows, (r) => r[0]),
-    markPrice: Float64Array.from(rows, (r) => r[1]),
-    fundingRate: Float64Array.from(rows, (r) => r[2]),
-    nextFundingTs: new Float64Array(n).fill(NaN),
-    market: new Uint16Array(n),
-    markets: [{ venue: 'binance', symbol: 'BTCUSDT' }],
-  };
-}
 
 /** Two-sided trades at `price(t)` every second over [from, to). */
 function flat(from: number, to: number, price: (t: number) => number): Row[] {
@@ -139,7 +127,7 @@ describe('engine: hand-built trades', () => {
   it('a mark gap past the liquidation price liquidates the position: the whole margin is lost', async () => {
     const trades = flat(D, D + 10 * M, () => 100);
     // The mark gaps to 60 at 0:07 while trades still print 100 (the stop never triggers).
-    const r = await run(config(), trades, { injected: [longAt(D + 5 * M)], marks: marks([[D + 7 * M, 60, NaN]]) });
+    const r = await run(config(), trades, { injected: [longAt(D + 5 * M)], marks: markColumns([[D + 7 * M, 60, NaN]]) });
     const t = r.trades[0];
     assert.equal(t.exitReason, 'liquidation');
     assert.equal(t.liquidated, true);
@@ -152,7 +140,7 @@ describe('engine: hand-built trades', () => {
 
   it('funding at 08:00 UTC from the recorded rate, paid by longs when positive', async () => {
     const trades = flat(D + 7 * H + 50 * M, D + 8 * H + 10 * M, () => 100);
-    const r = await run(config(), trades, { injected: [longAt(D + 7 * H + 55 * M)], marks: marks([[D + 7 * H + 59 * M, 100, 0.0003]]) });
+    const r = await run(config(), trades, { injected: [longAt(D + 7 * H + 55 * M)], marks: markColumns([[D + 7 * H + 59 * M, 100, 0.0003]]) });
     const t = r.trades[0];
     assert.equal(t.exitReason, 'end');
     // qty x mark x rate = 43.535 x 100 x 0.0003
@@ -163,7 +151,7 @@ describe('engine: hand-built trades', () => {
   it('a settled rate stamped just after the funding time is the one charged then', async () => {
     const trades = flat(D + 7 * H + 50 * M, D + 8 * H + 10 * M, () => 100);
     // Archive rows: the 00:00 settlement, then the 08:00 one stamped 17 ms after 08:00 (no mark prices).
-    const r = await run(config(), trades, { injected: [longAt(D + 7 * H + 55 * M)], marks: marks([[D + 17, NaN, 0.0001], [D + 8 * H + 17, NaN, 0.0009]]) });
+    const r = await run(config(), trades, { injected: [longAt(D + 7 * H + 55 * M)], marks: markColumns([[D + 17, NaN, 0.0001], [D + 8 * H + 17, NaN, 0.0009]]) });
     // Charged at the last trade price (no marks): 43.535 x 100 x 0.0009.
     assert.ok(Math.abs(r.trades[0].funding - 43.535 * 100 * 0.0009) < 1e-9, `funding ${r.trades[0].funding}`);
     // Funding rows without mark prices are not marks: the warning says liquidation used trade prices.
@@ -174,7 +162,7 @@ describe('engine: hand-built trades', () => {
     // One mark at 0:05, then none: the crash to 60 in trades at 0:07 must still liquidate.
     const trades = flat(D, D + 10 * M, (t) => (t < D + 7 * M ? 100 : 60));
     // The gap jumps the stop (98.85) and the liquidation price (~66.9) in one print.
-    const r = await run(config(), trades, { injected: [longAt(D + 5 * M)], marks: marks([[D + 5 * M - 1, 100, NaN]]) });
+    const r = await run(config(), trades, { injected: [longAt(D + 5 * M)], marks: markColumns([[D + 5 * M - 1, 100, NaN]]) });
     assert.equal(r.trades[0].exitReason, 'liquidation');
     assert.ok(r.warnings.some((w) => /missing for stretches/.test(w)));
   });
@@ -224,14 +212,14 @@ describe('engine: hand-built trades', () => {
 
   it('cross margin: the wallet backs the position, so the liquidation price is further away and a liquidation takes the wallet', async () => {
     const trades = flat(D, D + 10 * M, () => 100);
-    const iso = await run(config(), trades, { injected: [longAt(D + 5 * M)], marks: marks([[D + 7 * M, 60, NaN]]) });
-    const cross = await run(config({ risk: { marginMode: 'cross' } }), trades, { injected: [longAt(D + 5 * M)], marks: marks([[D + 7 * M, 60, NaN]]) });
+    const iso = await run(config(), trades, { injected: [longAt(D + 5 * M)], marks: markColumns([[D + 7 * M, 60, NaN]]) });
+    const cross = await run(config({ risk: { marginMode: 'cross' } }), trades, { injected: [longAt(D + 5 * M)], marks: markColumns([[D + 7 * M, 60, NaN]]) });
     // 43.535 at 100.02 backed by a 10,000 wallet cannot be liquidated above 0 (no liquidation price): the mark at 60 leaves it open.
     assert.ok(Number.isNaN(cross.trades[0].liquidationPrice) && iso.trades[0].liquidationPrice > 60);
     assert.notEqual(cross.trades[0].exitReason, 'liquidation');
     const deep = await run(config({ risk: { marginMode: 'cross', riskPerTradePct: 10, leverage: 10 } }), flat(D, D + 10 * M, () => 100), {
       injected: [longAt(D + 5 * M, { low: 99.5, high: 100 })],
-      marks: marks([[D + 7 * M, 1, NaN]]),
+      marks: markColumns([[D + 7 * M, 1, NaN]]),
     });
     const t = deep.trades[0];
     assert.equal(t.exitReason, 'liquidation');

@@ -17,6 +17,7 @@ import { seedStrategy } from '../../src/engine/seed-strategy.ts';
 import type { MarkColumns } from '../../src/core/columns.ts';
 import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 import { columns } from '../features/trades.ts';
+import { markColumns, type MarkRow } from './marks.ts';
 
 const D = Date.UTC(2024, 0, 1);
 const S = 1000;
@@ -24,21 +25,6 @@ const M = 60_000;
 const H = 3_600_000;
 const INST = loadBundledInstruments().get('binance', 'BTCUSDT')!;
 type Row = [ts: number, price: number, qty: number, side: 1 | -1];
-/** [ts, mark, funding rate, nextFundingTs] */
-type MarkRow = [ts: number, mark: number, rate: number, next: number];
-
-function marks(rows: readonly MarkRow[]): MarkColumns {
-  const n = rows.length;
-  return {
-    length: n,
-    ts: Float64Array.from(rows, (r) => r[0]),
-    markPrice: Float64Array.from(rows, (r) => r[1]),
-    fundingRate: Float64Array.from(rows, (r) => r[2]),
-    nextFundingTs: Float64Array.from(rows, (r) => r[3]),
-    market: new Uint16Array(n),
-    markets: [{ venue: 'binance', symbol: 'BTCUSDT' }],
-  };
-}
 
 function config(over: Record<string, unknown> = {}): BacktestConfig {
   return parseConfig({ nullModel: { seeds: 0 }, signals: { absorption: { lookbackWindows: 5 } }, ...over });
@@ -70,7 +56,7 @@ function story(): { trades: TradeColumns; liqs: LiquidationColumns; marks: MarkC
   const liqs: Row[] = [];
   for (let k = 0; k < 5; k++) liqs.push([D + 10 * M + k * S + 500, 100, 10, -1]);
   liqs.push([D + 10 * M + 20 * S, 95, 0.1, -1], [D + 10 * M + 21 * S, 96, 0.1, -1]);
-  return { trades: columns(trades), liqs: columns(liqs) as LiquidationColumns, marks: marks(mk) };
+  return { trades: columns(trades), liqs: columns(liqs) as LiquidationColumns, marks: markColumns(mk) };
 }
 
 /**
@@ -257,7 +243,7 @@ describe('kernel: funding', () => {
   };
   const fundingOf = async (rows: MarkRow[]): Promise<number> => {
     const c = config();
-    const r = await engine(c, { injected: [longAt(T - 5 * M)] }).run({ trades: [trades()], marks: marks(rows) });
+    const r = await engine(c, { injected: [longAt(T - 5 * M)] }).run({ trades: [trades()], marks: markColumns(rows) });
     assert.equal(r.trades.length, 1);
     assert.ok(r.trades[0].entryTs < T && r.trades[0].exitTs > T, 'the position is open across the funding time');
     return r.trades[0].funding / (r.trades[0].qty * 100);

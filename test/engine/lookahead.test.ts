@@ -13,9 +13,9 @@ import { Engine, type EngineResult } from '../../src/engine/engine.ts';
 import { seedStrategy } from '../../src/engine/seed-strategy.ts';
 import type { Strategy } from '../../src/engine/strategy.ts';
 import { bookColumns } from '../../src/features/book.ts';
-import type { MarkColumns } from '../../src/core/columns.ts';
 import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 import { columns } from '../features/trades.ts';
+import { markColumns, type MarkRow } from './marks.ts';
 
 const D = Date.UTC(2024, 0, 1);
 const S = 1000;
@@ -23,7 +23,6 @@ const M = 60_000;
 const H = 3_600_000;
 const INST = loadBundledInstruments().get('binance', 'BTCUSDT')!;
 type Row = [ts: number, price: number, qty: number, side: 1 | -1];
-type MarkRow = [ts: number, mark: number, rate: number];
 
 /** Every stream of a market: trades, liquidations, marks with funding rates, the book. */
 interface Market {
@@ -66,19 +65,6 @@ function bookAt(ts: number, price: number, isSnapshot: boolean, size = 1): BookE
   const bids: BookLevel[] = Array.from({ length: 10 }, (_, k) => [px(price - 0.1 * (k + 1)), size]);
   const asks: BookLevel[] = Array.from({ length: 10 }, (_, k) => [px(price + 0.1 * k), size]);
   return { type: 'book', venue: 'binance', symbol: 'BTCUSDT', ts, localTs: NaN, isSnapshot, bids, asks, seq: NaN };
-}
-
-function markColumns(rows: readonly MarkRow[]): MarkColumns {
-  const n = rows.length;
-  return {
-    length: n,
-    ts: Float64Array.from(rows, (r) => r[0]),
-    markPrice: Float64Array.from(rows, (r) => r[1]),
-    fundingRate: Float64Array.from(rows, (r) => r[2]),
-    nextFundingTs: new Float64Array(n).fill(NaN),
-    market: new Uint16Array(n),
-    markets: [{ venue: 'binance', symbol: 'BTCUSDT' }],
-  };
 }
 
 const CONFIG = parseConfig({ nullModel: { seeds: 0 }, signals: { absorption: { lookbackWindows: 5 } } });
