@@ -7,6 +7,7 @@
  */
 import type { L2Book } from '../features/book.ts';
 import type { RunOrder, RunTrade } from './run-types.ts';
+import type { OpenPosition } from './strategy.ts';
 
 /** What the strategy asks for: a bracket around one entry. */
 export interface EntryRequest {
@@ -23,14 +24,8 @@ export interface EntryRequest {
   readonly session: string;
 }
 
-export interface ExecutionPosition {
-  readonly side: 'long' | 'short';
-  readonly qty: number;
-  readonly entry: number;
-  readonly stop: number;
-  readonly target: number | null;
-  readonly liquidationPrice: number;
-  readonly openTs: number;
+/** The strategy's view of the open position, with the signal that opened it. */
+export interface ExecutionPosition extends OpenPosition {
   readonly signalId: number;
 }
 
