@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
+import { heatmapCells } from '../features/liquidations.ts';
 import { heatmapTimes, predictedHeatmap, withDistance, type LevelWithDistance } from '../features/predicted-heatmap.ts';
 import { predictedLiquidationSnapshots, type PredictedLiquidationOptions } from '../features/predicted-liquidations.ts';
 import { HOUR_MS, parseTimeframe } from '../features/timeframe.ts';
@@ -112,14 +113,7 @@ Examples:
           console.log(JSON.stringify({ kind: 'predicted', timeframe_ms: tf, bins: { bps }, bucket_starts: Array.from(grid.bucket_starts), snapshot_ts: Array.from(grid.snapshot_ts), bin_indexes: Array.from(grid.bin_indexes), bin_prices: Array.from(grid.bin_prices), long: rowsOf(grid.long), short: rowsOf(grid.short) }));
           return;
         }
-        const cells: [number, number, 'long' | 'short', number][] = [];
-        for (let r = 0; r < grid.rows; r++) {
-          for (let k = 0; k < grid.cols; k++) {
-            if (grid.long[r * grid.cols + k] > 0) cells.push([r, k, 'long', grid.long[r * grid.cols + k]]);
-            if (grid.short[r * grid.cols + k] > 0) cells.push([r, k, 'short', grid.short[r * grid.cols + k]]);
-          }
-        }
-        cells.sort((a, b) => b[3] - a[3] || a[0] - b[0] || a[1] - b[1]);
+        const cells = heatmapCells(grid);
         const shown = cells.slice(0, top);
         console.log(wrap(`PREDICTED liquidation heatmap of ${what}: ${grid.rows} buckets of ${timeframeText(tf)} x ${grid.cols} price bins (${bps} bps)`));
         console.log(`a model from open interest, not liquidations that happened (those: orderflow liquidations --heatmap)`);

@@ -9,6 +9,7 @@ import { UsageError } from '../core/errors.ts';
 import { PERP_VENUES, type Venue } from '../core/events.ts';
 import { decimalsOf } from '../features/footprint.ts';
 import {
+  heatmapCells,
   liquidationHeatmap,
   type LiquidationBins,
   type LiquidationHeatmap,
@@ -195,15 +196,7 @@ async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
   const px = precision.tick > 0 ? formatters(precision).price : priceFormat(bins);
   const binText = 'bps' in bins ? `${bins.bps} bps bins` : `bins of ${bins.binTicks} x tick ${bins.tick}`;
   if (heat) {
-    const cells: [number, number, 'long' | 'short', number][] = [];
-    for (let r = 0; r < heat.rows; r++) {
-      for (let k = 0; k < heat.cols; k++) {
-        const i = r * heat.cols + k;
-        if (heat.long[i] > 0) cells.push([r, k, 'long', heat.long[i]]);
-        if (heat.short[i] > 0) cells.push([r, k, 'short', heat.short[i]]);
-      }
-    }
-    cells.sort((a, b) => b[3] - a[3] || a[0] - b[0] || a[1] - b[1]);
+    const cells = heatmapCells(heat);
     const shown = cells.slice(0, c.top);
     console.log(wrap(`REALIZED liquidation heatmap of ${what}: ${heat.rows} buckets of ${timeframeText(c.timeframeMs)} x ${heat.cols} price bins (${binText})`));
     console.log(`liquidations that happened (predicted levels from open interest: orderflow levels --heatmap)`);

@@ -566,7 +566,8 @@ export interface HeatmapMatrixOptions {
   readonly maxCells?: number;
 }
 
-export interface LiquidationHeatmap {
+/** A time x price grid of notional per side: the realized heatmap and the predicted one. */
+export interface HeatmapGrid {
   readonly timeframe_ms: number;
   /** Bucket open times (row axis), ascending, every timeframe. */
   readonly bucket_starts: Float64Array;
@@ -575,9 +576,29 @@ export interface LiquidationHeatmap {
   readonly bin_prices: Float64Array;
   readonly rows: number;
   readonly cols: number;
-  /** Row-major [bucket][bin]: cell (r, c) at r x cols + c. Liquidated notional of longs / shorts. */
+  /** Row-major [bucket][bin]: cell (r, c) at r x cols + c. Notional of longs / shorts. */
   readonly long: Float64Array;
   readonly short: Float64Array;
+}
+
+/** One non-empty cell of a heatmap: [row, column, side, notional]. */
+export type HeatmapCell = [row: number, col: number, side: 'long' | 'short', notional: number];
+
+/** Every non-empty cell, largest notional first (ties: earlier bucket, then lower bin). */
+export function heatmapCells(g: HeatmapGrid): HeatmapCell[] {
+  const cells: HeatmapCell[] = [];
+  for (let r = 0; r < g.rows; r++) {
+    for (let k = 0; k < g.cols; k++) {
+      const i = r * g.cols + k;
+      if (g.long[i] > 0) cells.push([r, k, 'long', g.long[i]]);
+      if (g.short[i] > 0) cells.push([r, k, 'short', g.short[i]]);
+    }
+  }
+  return cells.sort((a, b) => b[3] - a[3] || a[0] - b[0] || a[1] - b[1]);
+}
+
+/** Realized: liquidated notional per bucket and bin. */
+export interface LiquidationHeatmap extends HeatmapGrid {
   /** Non-empty (bucket, bin, side) cells left out because they lie outside the axes. */
   readonly clipped_cells: number;
 }

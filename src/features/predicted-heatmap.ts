@@ -8,7 +8,7 @@
  * predicted to be liquidated at that price. The realized heatmap (liquidations.ts) counts
  * liquidations that happened.
  */
-import { binner, type LiquidationBins } from './liquidations.ts';
+import { binner, type HeatmapGrid, type LiquidationBins } from './liquidations.ts';
 import type { PredictedLevel, PredictedLiquidationSnapshot } from './predicted-liquidations.ts';
 
 /** A predicted level with its distance from the last trade price. */
@@ -24,20 +24,13 @@ export function withDistance(levels: readonly PredictedLevel[], lastPrice: numbe
   return levels.map((l) => ({ ...l, distance: l.price - lastPrice, distance_bps: 1e4 * (l.price / lastPrice - 1) }));
 }
 
-export interface PredictedHeatmap {
-  readonly timeframe_ms: number;
-  /** Bucket open times (rows), ascending, every timeframe; each row is the snapshot at the bucket's end. */
-  readonly bucket_starts: Float64Array;
+/**
+ * Predicted: each row is the levels snapshot at its bucket's end; columns are every bin between
+ * the lowest and highest level; cells hold the notional that would liquidate longs / shorts there.
+ */
+export interface PredictedHeatmap extends HeatmapGrid {
   /** The time of each row's snapshot: the bucket's end, or the last event time for the last bucket. */
   readonly snapshot_ts: Float64Array;
-  /** Bin indexes and prices (columns), ascending, every bin between the lowest and highest level. */
-  readonly bin_indexes: Int32Array;
-  readonly bin_prices: Float64Array;
-  readonly rows: number;
-  readonly cols: number;
-  /** Row-major [bucket][bin]: predicted notional that would liquidate longs / shorts there. */
-  readonly long: Float64Array;
-  readonly short: Float64Array;
 }
 
 /** The snapshot times of buckets of `timeframeMs` covering [firstMs, lastMs]: each bucket's end, the last one at lastMs. */

@@ -5,6 +5,7 @@ import type { TradeColumns } from '../../src/core/columns.ts';
 import type { Venue } from '../../src/core/events.ts';
 import {
   binner,
+  heatmapCells,
   heatmapFromRows,
   LiquidationHeatmapOperator,
   liquidationHeatmap,
@@ -409,5 +410,15 @@ describe('liquidation clusters: cascades and noise (default rule, 10 bp bins)', 
     const dense = noise(1, T, 8 * H, 6000, TOP, 60, 0.2);
     const hit = cascade({ t0: T + 7 * H, durationMs: 60_000, fromIndex: TOP - 30, bins: 2, n: 120, side: -1, qty: 0.2 });
     assert.deepEqual(spans(snapAt(merged(dense, hit), T + 8 * H)), [['long', -31, -30]]);
+  });
+});
+
+describe('heatmap cells', () => {
+  it('lists every non-empty cell of both sides, largest first, ties by bucket then bin', () => {
+    const grid = {
+      timeframe_ms: 60_000, bucket_starts: Float64Array.from([0, 60_000]), bin_indexes: Int32Array.from([7, 8]), bin_prices: Float64Array.from([10, 11]),
+      rows: 2, cols: 2, long: Float64Array.from([5, 0, 0, 5]), short: Float64Array.from([0, 9, 5, 0]),
+    };
+    assert.deepEqual(heatmapCells(grid), [[0, 1, 'short', 9], [0, 0, 'long', 5], [1, 0, 'short', 5], [1, 1, 'long', 5]]);
   });
 });
