@@ -6,7 +6,8 @@
  * the venue's ping every 3 minutes and its 10-minute pong deadline, the 24 h cut and the 10
  * incoming messages per second limit; and an HTTP server (`node:http`) for the REST endpoints the
  * live client uses (`/fapi/v1/depth`, `/fapi/v1/aggTrades`, `/fapi/v1/openInterest`) with the
- * venue's error bodies and its REQUEST_WEIGHT limit. Both listen on 127.0.0.1:0.
+ * venue's error bodies and its REQUEST_WEIGHT limit. Both listen on 127.0.0.1:0 unless `host` /
+ * `wsPort` / `restPort` say otherwise.
  *
  * Fed by any event source: `publish(event)` (or an async iterable of events) encodes normalized
  * events into the venue's frames (encode.ts, the inverse of parse.ts); `publishRaw(text)` replays
@@ -27,7 +28,7 @@ import { InstrumentRegistry } from '../../core/instruments.ts';
 import type { BookEvent, BookLevel, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../../core/events.ts';
 import { splitCaptureLine } from '../capture.ts';
 import { isObject } from '../json-fields.ts';
-import { LoopbackKit, loopbackConn, paced, type LoopbackConn, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
+import { LoopbackKit, loopbackConn, paced, urlHost, type LoopbackConn, type LoopbackListen, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
 import {
   aggTradeId,
   encodeAggTrade,
@@ -45,7 +46,7 @@ import type { BinanceAggTrade, BinanceRestAggTrade } from './wire.ts';
 import { BinanceMockInstruments } from './mock-instruments.ts';
 import { BINANCE_AGG_TRADES_WEIGHT, BINANCE_DEPTH_LIMIT_WEIGHT, BINANCE_EXCHANGE_INFO_WEIGHT, BINANCE_OPEN_INTEREST_WEIGHT, BINANCE_REST_PATHS, binanceStreamRoute, type BinanceWsRoute } from './urls.ts';
 
-export interface BinanceMockServerOptions {
+export interface BinanceMockServerOptions extends LoopbackListen {
   /** Symbols the venue lists (REST answers -1121 "Invalid symbol." for others). Symbols of published events are added. */
   readonly symbols?: readonly string[];
   /** The venue's own exchangeInfo rows (`GET /fapi/v1/exchangeInfo`). Default: the bundled snapshot's Binance responses. */
@@ -616,7 +617,8 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
     );
   });
 
-  await Promise.all([listen(http), listen(wsHttp)]);
+  const host = opts.host ?? '127.0.0.1';
+  await Promise.all([listen(http, host, opts.restPort ?? 0), listen(wsHttp, host, opts.wsPort ?? 0)]);
   const wsPort = (wsHttp.address() as AddressInfo).port;
   const restPort = (http.address() as AddressInfo).port;
 
@@ -629,8 +631,8 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
 
   return {
     listings,
-    wsUrl: `ws://127.0.0.1:${wsPort}`,
-    restUrl: `http://127.0.0.1:${restPort}`,
+    wsUrl: `ws://${urlHost(host)}:${wsPort}`,
+    restUrl: `http://${urlHost(host)}:${restPort}`,
     faults,
     publish,
     publishRaw,
@@ -664,10 +666,10 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
   };
 }
 
-function listen(server: Server): Promise<void> {
+function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, host, () => resolve());
   });
 }
 

@@ -35,7 +35,7 @@ import { WebSocketServer } from 'ws';
 import type { BookEvent, BookLevel, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../../core/events.ts';
 import { InstrumentRegistry } from '../../core/instruments.ts';
 import type { Contract } from '../json-fields.ts';
-import { LoopbackKit, loopbackConn, paced, type LoopbackConn, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
+import { LoopbackKit, loopbackConn, paced, urlHost, type LoopbackConn, type LoopbackListen, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
 import {
   decimalText,
   encodeBook,
@@ -56,7 +56,7 @@ import { BybitUnits, bybitMappers } from './parse.ts';
 import { BYBIT_OPEN_INTEREST_PATH, BYBIT_ORDERBOOK_PATH, BYBIT_PUBLIC_LINEAR_PATH, BYBIT_RECENT_TRADE_PATH } from './urls.ts';
 import type { BybitAllLiquidation, BybitOpenInterestRow, BybitRecentTrade, BybitRestOrderBook, BybitRestResponse } from './wire.ts';
 
-export interface BybitMockServerOptions {
+export interface BybitMockServerOptions extends LoopbackListen {
   /** Listed symbols: subscribing to any other is refused as Bybit refuses it. Default: any upper-case symbol. */
   readonly symbols?: readonly string[];
   /** Instruments for size units (inverse symbols need theirs). Default: none (linear, base coin). */
@@ -156,7 +156,7 @@ interface SymbolState {
 const TOPIC = /^(publicTrade|allLiquidation|tickers)\.([A-Z0-9]+)$|^orderbook\.(1|50|200|500|1000)\.([A-Z0-9]+)$/;
 const OI_BUCKET_MS: Record<string, number> = { '5min': 300_000, '15min': 900_000, '30min': 1_800_000, '1h': 3_600_000, '4h': 14_400_000, '1d': 86_400_000 };
 
-/** Start a loopback Bybit on 127.0.0.1 (two ephemeral ports: stream and REST). */
+/** Start a loopback Bybit, by default on 127.0.0.1 (two ephemeral ports: stream and REST). */
 export async function startBybitMockServer(opts: BybitMockServerOptions = {}): Promise<BybitMockServer> {
   const now = opts.now ?? Date.now;
   const listings = opts.listings ?? BybitMockInstruments.fromSnapshot();
@@ -436,7 +436,8 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
     }
   };
 
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: BYBIT_PUBLIC_LINEAR_PATH, perMessageDeflate: false });
+  const host = opts.host ?? '127.0.0.1';
+  const wss = new WebSocketServer({ host, port: opts.wsPort ?? 0, path: BYBIT_PUBLIC_LINEAR_PATH, perMessageDeflate: false });
   await once(wss, 'listening');
   wss.on('connection', (ws) => {
     const c: Conn = { ...loopbackConn(ws), id: randomUUID(), topics: new Set(), tickerSnapshot: new Set(), bookPending: new Set() };
@@ -515,7 +516,7 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
   };
 
   const http: Server = createServer(onRest);
-  http.listen(0, '127.0.0.1');
+  http.listen(opts.restPort ?? 0, host);
   await once(http, 'listening');
 
   const wsPort = (wss.address() as AddressInfo).port;
@@ -523,8 +524,8 @@ export async function startBybitMockServer(opts: BybitMockServerOptions = {}): P
 
   return {
     listings,
-    wsUrl: `ws://127.0.0.1:${wsPort}`,
-    restUrl: `http://127.0.0.1:${restPort}`,
+    wsUrl: `ws://${urlHost(host)}:${wsPort}`,
+    restUrl: `http://${urlHost(host)}:${restPort}`,
     publish,
     feed: (source, o = {}) => paced(source, (e) => publish(e), o.everyMs),
     replayRaw: (lines, o = {}) => paced(lines, replayFrame, o.everyMs),

@@ -46,6 +46,24 @@ export interface LoopbackVenueServer {
   close(): Promise<void>;
 }
 
+/**
+ * Where a loopback server listens. Default 127.0.0.1 and ephemeral ports: tests and
+ * `orderflow sim --serve` stay on the loopback interface unless another host is asked for.
+ */
+export interface LoopbackListen {
+  /** Interface to bind. Default 127.0.0.1. */
+  readonly host?: string;
+  /** WebSocket port (a venue that serves REST on the same port uses this one). Default 0: any free port. */
+  readonly wsPort?: number;
+  /** REST port, for venues with a separate REST server. Default 0. */
+  readonly restPort?: number;
+}
+
+/** The host as a URL writes it (`[::1]` for an IPv6 address). */
+export function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
 /** `each` on every item of a (sync or async) source, `everyMs` apart; blank strings are skipped. Returns the count. */
 export async function paced<T>(source: Iterable<T> | AsyncIterable<T>, each: (item: T) => void, everyMs?: number): Promise<number> {
   let n = 0;

@@ -39,7 +39,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { BookEvent, MarketEvent, TickerEvent } from '../../core/events.ts';
 import { splitCaptureLine } from '../capture.ts';
-import { LoopbackKit, loopbackConn, paced, type LoopbackConn, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
+import { LoopbackKit, loopbackConn, paced, urlHost, type LoopbackConn, type LoopbackListen, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
 import { WireBook } from './book-sync.ts';
 import type { WireLevel } from './checksum.ts';
 import { OkxEncoder, okxDecimal, okxMs } from './encode.ts';
@@ -47,7 +47,8 @@ import { OkxMockInstruments } from './mock-instruments.ts';
 import { OKX_PATHS } from './urls.ts';
 import type { OkxArg, OkxMarkPrice, OkxOpenInterest, OkxTrade } from './wire.ts';
 
-export interface OkxMockServerOptions {
+/** One port serves the WebSocket and REST (`wsPort`; `restPort` is not used). */
+export interface OkxMockServerOptions extends LoopbackListen {
   /**
    * The venue's own instruments: what `public/instruments` and `public/position-tiers` serve,
    * which instIds exist, and the contract values sizes are written with. Default: the bundled
@@ -543,7 +544,8 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
       ws.on('error', () => undefined);
     });
   });
-  http.listen(0, '127.0.0.1');
+  const host = opts.host ?? '127.0.0.1';
+  http.listen(opts.wsPort ?? 0, host);
   await once(http, 'listening');
   const port = (http.address() as AddressInfo).port;
 
@@ -551,8 +553,8 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
 
   return {
     listings,
-    wsUrl: `ws://127.0.0.1:${port}`,
-    restUrl: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://${urlHost(host)}:${port}`,
+    restUrl: `http://${urlHost(host)}:${port}`,
     sourceDone: opts.source ? feed(opts.source) : Promise.resolve(0),
     publish,
     feed,
