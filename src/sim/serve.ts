@@ -189,6 +189,8 @@ export async function serveSimulation(run: SimRun, opts: ServeOptions = {}): Pro
           throw new UsageError(`sim --serve: event ${events + 1} is for ${ev.venue}, which has no loopback server (served: ${LIVE_VENUES.join(', ')})`);
       }
     };
+    // Never before the caller has the servers' addresses (and can print them).
+    await pause(0);
     if (opts.startWhen) await opts.startWhen;
     const it = run.events()[Symbol.iterator]();
     let next = it.next();
