@@ -16,6 +16,7 @@ import { Recorder } from '../../src/store/recorder.ts';
 import { Store } from '../../src/store/store.ts';
 import { createLiveClient, LIVE_VENUES, type LiveVenue } from '../../src/venues/live/clients.ts';
 import { loadLiveInstruments } from '../../src/venues/live/instrument-source.ts';
+import { urlHost } from '../../src/venues/live/mock-kit.ts';
 import type { LiveClient, LiveHandlers } from '../../src/venues/live/types.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -260,6 +261,8 @@ describe('sim --serve', () => {
       assert.deepEqual(Object.keys(serving.env), SERVE_ENV_KEYS);
       for (const url of Object.values(serving.env)) assert.equal(new URL(url).hostname, '127.0.0.1', url);
       assert.equal(serving.env.ORDERFLOW_OKX_WS_URL.replace(/^ws/, 'http'), serving.env.ORDERFLOW_OKX_REST_URL, 'OKX serves both on one port');
+      assert.equal(urlHost('::1'), '[::1]', 'an IPv6 host is bracketed in the URLs');
+      assert.equal(urlHost('127.0.0.1'), '127.0.0.1');
     } finally {
       await serving.close();
     }
