@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -232,6 +232,25 @@ describe('sim capture writer', () => {
     const home = join(tempDir(), 'home');
     importCli(dir, home);
     await withStore(home, async (store) => assert.deepEqual(await storedFlow(store, 'trades'), expectedFlow(events, 'trade')));
+  });
+
+  it('streams a long run to disk while it is read, reporting progress as it goes', async () => {
+    const dir = join(tempDir(), 'out');
+    const n = 140_000;
+    let onDiskBeforeEnd = 0;
+    function* stream(): Generator<MarketEvent> {
+      for (let i = 0; i < n; i++) {
+        if (i === n - 1) onDiskBeforeEnd = statSync(join(dir, 'binance-2026-01-01T00-00-00-000Z.jsonl')).size;
+        yield trade('binance', START_MS + Math.floor(i / 10), 970_000 + (i % 9), 1 + (i % 40), i % 3 ? 'buy' : 'sell');
+      }
+    }
+    const progress: number[] = [];
+    const summary = await writeSimCapture(syntheticRun(stream), dir, { onProgress: (k) => progress.push(k) });
+    assert.deepEqual(progress, [65_536, 131_072, n]);
+    assert.equal(summary.frames, n);
+    const size = statSync(join(dir, 'binance-2026-01-01T00-00-00-000Z.jsonl')).size;
+    // The writer hands ~1 MiB pieces to the file as events arrive: all but the last piece is there before the run ends.
+    assert.ok(onDiskBeforeEnd > size - 2 * (1 << 20) && onDiskBeforeEnd > 0, `${onDiskBeforeEnd} of ${size} bytes on disk before the last event`);
   });
 
   it('starts a new file per venue at each UTC hour of receive time', async () => {

@@ -18,14 +18,17 @@ export const START_MS = 1_767_225_600_000;
 export const px = (ticks: number) => Number((ticks / 10).toFixed(1));
 export const lots = (venue: Venue, n: number) => Number((n * LOT[venue]).toFixed(4));
 
-/** A run that yields `events` (sorted by ts, as the contract promises) and then `labels`. */
-export function syntheticRun(events: readonly MarketEvent[], labels: SimLabels = DEFAULT_LABELS, durationMs = 60_000): SimRun {
+/**
+ * A run that yields `events` (sorted by ts, as the contract promises) and then `labels`; a
+ * function is a stream made as it is read (a long run that never sits in memory).
+ */
+export function syntheticRun(events: readonly MarketEvent[] | (() => Iterable<MarketEvent>), labels: SimLabels = DEFAULT_LABELS, durationMs = 60_000): SimRun {
   let exhausted = false;
   return {
     config: { scenario: labels.scenario, seed: labels.seed, startMs: START_MS, durationMs, symbol: 'BTC', venues: SIM_VENUES },
     symbols: SYMBOLS,
     *events() {
-      yield* events;
+      yield* typeof events === 'function' ? events() : events;
       exhausted = true;
     },
     labels() {
