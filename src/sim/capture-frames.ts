@@ -195,8 +195,9 @@ interface OkxSymbol {
   readonly book: WireBook;
   lastTradeId: number;
   seqId: number;
-  /** Last mark (else trade) price: converts an inverse contract's open interest. */
-  lastPrice: number;
+  /** Last mark and trade prices: an inverse contract's open interest is converted at the mark (else the last trade). */
+  lastMark: number;
+  lastTrade: number;
 }
 
 /**
@@ -220,7 +221,7 @@ class OkxFrames implements VenueFrames {
   private state(instId: string): OkxSymbol {
     return stateOf(this.symbols, instId, () => {
       const kind = this.o.instruments.get('okx', instId)?.kind;
-      return { instType: kind === 'future' ? 'FUTURES' : 'SWAP', book: new WireBook(), lastTradeId: 0, seqId: 0, lastPrice: NaN };
+      return { instType: kind === 'future' ? 'FUTURES' : 'SWAP', book: new WireBook(), lastTradeId: 0, seqId: 0, lastMark: NaN, lastTrade: NaN };
     });
   }
 
@@ -244,7 +245,7 @@ class OkxFrames implements VenueFrames {
   private trade(ev: TradeEvent, s: OkxSymbol, out: FrameSink): void {
     const id = nextId(s.lastTradeId, numericId(ev.id));
     s.lastTradeId = id;
-    if (!Number.isFinite(s.lastPrice)) s.lastPrice = ev.price;
+    s.lastTrade = ev.price;
     out(JSON.stringify({ arg: { channel: 'trades', instId: ev.symbol }, data: [this.enc.trade(ev, String(id))] }));
   }
 
@@ -270,13 +271,13 @@ class OkxFrames implements VenueFrames {
     const arg = (channel: string) => ({ channel, instId: ev.symbol });
     const u = this.o.unwritten;
     if (!Number.isNaN(ev.markPrice)) {
-      s.lastPrice = ev.markPrice;
+      s.lastMark = ev.markPrice;
       out(JSON.stringify({ arg: arg('mark-price'), data: [this.enc.markPrice(ev, s.instType)] }));
     }
     if (!Number.isNaN(ev.fundingRate) && !Number.isNaN(ev.nextFundingTs)) {
       out(JSON.stringify({ arg: arg('funding-rate'), data: [this.enc.fundingRate(ev, s.instType, this.fundingIntervalMs)] }));
     } else if (!Number.isNaN(ev.fundingRate) || !Number.isNaN(ev.nextFundingTs)) u.add('okx', 'fundingRate');
-    if (!Number.isNaN(ev.openInterest)) out(JSON.stringify({ arg: arg('open-interest'), data: [this.enc.openInterest(ev, s.instType, s.lastPrice)] }));
+    if (!Number.isNaN(ev.openInterest)) out(JSON.stringify({ arg: arg('open-interest'), data: [this.enc.openInterest(ev, s.instType, Number.isFinite(s.lastMark) ? s.lastMark : s.lastTrade)] }));
     if (!Number.isNaN(ev.lastPrice) || !Number.isNaN(ev.bestBid) || !Number.isNaN(ev.bestAsk)) {
       out(JSON.stringify({ arg: arg('tickers'), data: [this.enc.ticker(ev, s.instType)] }));
     }

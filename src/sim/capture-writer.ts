@@ -145,10 +145,17 @@ export async function writeSimCapture(run: SimRun, dir: string, opts: SimCapture
     frames++;
   };
 
+  const lastTs = new Map<Venue, number>();
   try {
     for (const ev of run.events()) {
       const enc = encoders.get(ev.venue);
-      if (enc === undefined) throw new RangeError(`event of ${ev.venue}, which is not among the run's venues (${run.config.venues.join(', ')})`);
+      const what = () => `event ${events + 1} (${ev.venue} ${ev.symbol} ${ev.type})`;
+      if (enc === undefined) throw new RangeError(`${what()}: ${ev.venue} is not among the run's venues (${run.config.venues.join(', ')})`);
+      // What the importer would refuse is refused here, before a capture it cannot read is written.
+      if (!Number.isFinite(ev.ts)) throw new RangeError(`${what()}: no exchange time (ts ${ev.ts})`);
+      const before = lastTs.get(ev.venue) ?? -Infinity;
+      if (ev.ts < before) throw new RangeError(`${what()}: time goes backwards (${new Date(ev.ts).toISOString()} after ${new Date(before).toISOString()})`);
+      lastTs.set(ev.venue, ev.ts);
       const local = Math.round(ev.ts) + latency.get(ev.venue)!;
       const hour = Math.floor(local / HOUR_MS);
       let f = open.get(ev.venue);
@@ -166,7 +173,14 @@ export async function writeSimCapture(run: SimRun, dir: string, opts: SimCapture
     }
     for (const f of open.values()) await close(f);
   } catch (e) {
-    for (const f of open.values()) f.out.destroy();
+    // No half run left behind for an import to read: every file this run opened goes.
+    for (const f of open.values()) {
+      f.out.destroy();
+      f.file.destroy();
+      // Wait for the descriptor to close: a file still being opened would appear after the rm.
+      if (!f.file.closed) await once(f.file, 'close');
+    }
+    for (const path of files) rmSync(path, { force: true });
     throw e;
   }
   const labelsPath = join(dir, LABELS_FILE);

@@ -272,6 +272,19 @@ describe('sim capture writer', () => {
     assert.deepEqual(readdirSync(again).length, 4);
   });
 
+  it('refuses events an import could not read (no time, time going back, a venue not in the run) and leaves no capture behind', async () => {
+    const cases: [MarketEvent[], RegExp][] = [
+      [[trade('okx', START_MS, 970_000, 1, 'buy'), trade('okx', NaN, 970_000, 1, 'buy')], /event 2 \(okx BTC-USDT-SWAP trade\): no exchange time/],
+      [[trade('bybit', START_MS + 5, 970_000, 1, 'buy'), trade('bybit', START_MS, 970_000, 1, 'buy')], /event 2 \(bybit BTCUSDT trade\): time goes backwards/],
+      [[{ ...trade('binance', START_MS, 970_000, 1, 'buy'), venue: 'binance-spot' }], /event 1 \(binance-spot BTCUSDT trade\): binance-spot is not among the run's venues/],
+    ];
+    for (const [evs, message] of cases) {
+      const dir = join(tempDir(), 'out');
+      await assert.rejects(writeSimCapture(syntheticRun(evs), dir), message);
+      assert.deepEqual(readdirSync(dir), []);
+    }
+  });
+
   it('round-trips random trades and liquidations on all three venues through import (property)', async () => {
     const venue = fc.constantFrom<Venue>(...SIM_VENUES);
     const step = fc.record({
