@@ -14,7 +14,7 @@ import { createWriteStream, mkdirSync, readdirSync, rmSync, writeFileSync, type 
 import { join } from 'node:path';
 import { createGzip, type Gzip } from 'node:zlib';
 import { UsageError } from '../core/errors.ts';
-import type { Venue } from '../core/events.ts';
+import type { MarketEvent, Venue } from '../core/events.ts';
 import type { InstrumentRegistry } from '../core/instruments.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { Unwritten, venueFrames, type VenueFrames } from './capture-frames.ts';
@@ -149,12 +149,11 @@ export async function writeSimCapture(run: SimRun, dir: string, opts: SimCapture
   try {
     for (const ev of run.events()) {
       const enc = encoders.get(ev.venue);
-      const what = () => `event ${events + 1} (${ev.venue} ${ev.symbol} ${ev.type})`;
-      if (enc === undefined) throw new RangeError(`${what()}: ${ev.venue} is not among the run's venues (${run.config.venues.join(', ')})`);
+      if (enc === undefined) throw new RangeError(`${eventName(events, ev)}: ${ev.venue} is not among the run's venues (${run.config.venues.join(', ')})`);
       // What the importer would refuse is refused here, before a capture it cannot read is written.
-      if (!Number.isFinite(ev.ts)) throw new RangeError(`${what()}: no exchange time (ts ${ev.ts})`);
+      if (!Number.isFinite(ev.ts)) throw new RangeError(`${eventName(events, ev)}: no exchange time (ts ${ev.ts})`);
       const before = lastTs.get(ev.venue) ?? -Infinity;
-      if (ev.ts < before) throw new RangeError(`${what()}: time goes backwards (${new Date(ev.ts).toISOString()} after ${new Date(before).toISOString()})`);
+      if (ev.ts < before) throw new RangeError(`${eventName(events, ev)}: time goes backwards (${new Date(ev.ts).toISOString()} after ${new Date(before).toISOString()})`);
       lastTs.set(ev.venue, ev.ts);
       const local = Math.round(ev.ts) + latency.get(ev.venue)!;
       const hour = Math.floor(local / HOUR_MS);
@@ -172,6 +171,10 @@ export async function writeSimCapture(run: SimRun, dir: string, opts: SimCapture
       if (++events % PROGRESS_EVERY === 0) opts.onProgress?.(events);
     }
     for (const f of open.values()) await close(f);
+    open.clear();
+    const labelsPath = join(dir, LABELS_FILE);
+    files.push(labelsPath);
+    writeFileSync(labelsPath, labelsText(run.labels()));
   } catch (e) {
     // No half run left behind for an import to read: every file this run opened goes.
     for (const f of open.values()) {
@@ -183,11 +186,13 @@ export async function writeSimCapture(run: SimRun, dir: string, opts: SimCapture
     for (const path of files) rmSync(path, { force: true });
     throw e;
   }
-  const labelsPath = join(dir, LABELS_FILE);
-  writeFileSync(labelsPath, labelsText(run.labels()));
-  files.push(labelsPath);
   opts.onProgress?.(events);
   return { files, events, frames, unwritten: Object.fromEntries([...unwritten.counts].sort(([a], [b]) => (a < b ? -1 : 1))) };
+}
+
+/** `event 12 (okx BTC-USDT-SWAP trade)`: which event an error is about (1-based, in run order). */
+function eventName(before: number, ev: MarketEvent): string {
+  return `event ${before + 1} (${ev.venue} ${ev.symbol} ${ev.type})`;
 }
 
 /**

@@ -283,6 +283,11 @@ describe('sim capture writer', () => {
       await assert.rejects(writeSimCapture(syntheticRun(evs), dir), message);
       assert.deepEqual(readdirSync(dir), []);
     }
+    // A run whose ground truth cannot be had leaves nothing either.
+    const dir = join(tempDir(), 'out');
+    const run = { ...syntheticRun([trade('okx', START_MS, 970_000, 1, 'buy')]), labels: () => { throw new Error('labels lost'); } };
+    await assert.rejects(writeSimCapture(run, dir), /labels lost/);
+    assert.deepEqual(readdirSync(dir), []);
   });
 
   it('round-trips random trades and liquidations on all three venues through import (property)', async () => {
