@@ -20,7 +20,7 @@ import { urlHost } from '../../src/venues/live/mock-kit.ts';
 import type { LiveClient, LiveHandlers } from '../../src/venues/live/types.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { SYNTHETIC_SYMBOLS, syntheticRun, type SyntheticRun } from './synthetic-run.ts';
+import { SYNTHETIC_SYMBOLS, syntheticRun, type SyntheticRun } from './generated-run.ts';
 
 /** A book built by applying events, as a consumer would. */
 class LocalBook {

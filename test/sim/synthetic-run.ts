@@ -1,92 +1,110 @@
 /**
- * A hand-made SimRun for the consumers of the simulator's contract (src/sim/types.ts): trades,
- * liquidations, book snapshots and diffs, and tickers on Binance, OKX and Bybit's BTC perpetuals,
- * every price on the venue's tick and every size on its lot (contracts x contract value), time-
- * ordered across venues. Deterministic (a fixed LCG), so a failing test names the same events.
+ * A SimRun over a hand-made event list, for the consumers of src/sim/types.ts (capture writer,
+ * servers, evaluation) to be tested without the simulator: every event type on Binance, OKX and
+ * Bybit at realistic BTC prices, on each venue's tick and lot grid (bundled instruments: tick 0.1
+ * everywhere; lot 0.001 BTC on Binance and Bybit, 0.01 contracts x 0.01 BTC = 0.0001 BTC on OKX).
  */
-import type { BookEvent, BookLevel, MarketEvent, Side, TickerEvent } from '../../src/core/events.ts';
-import { EMPTY_TICKER_FIELDS } from '../../src/core/events.ts';
-import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
-import type { SimConfig, SimRun } from '../../src/sim/types.ts';
+import { EMPTY_TICKER_FIELDS, type BookEvent, type BookLevel, type LiquidationEvent, type MarketEvent, type Side, type TickerEvent, type TradeEvent, type Venue } from '../../src/core/events.ts';
+import type { SimLabels, SimRun } from '../../src/sim/types.ts';
 
-export const SYNTHETIC_SYMBOLS = { binance: 'BTCUSDT', okx: 'BTC-USDT-SWAP', bybit: 'BTCUSDT' } as const;
-type V = keyof typeof SYNTHETIC_SYMBOLS;
-const VENUES: readonly V[] = ['binance', 'okx', 'bybit'];
+export const SYMBOLS = { binance: 'BTCUSDT', okx: 'BTC-USDT-SWAP', bybit: 'BTCUSDT' } as const;
+export const SIM_VENUES: readonly Venue[] = ['binance', 'okx', 'bybit'];
+/** Base-asset lot per venue (BTC). */
+export const LOT: Readonly<Record<string, number>> = { binance: 0.001, okx: 0.0001, bybit: 0.001 };
+/** 2026-01-01T00:00:00Z. */
+export const START_MS = 1_767_225_600_000;
 
-export interface SyntheticOptions {
-  readonly startMs: number;
-  /** Exchange time from startMs to the last event. */
-  readonly spanMs: number;
-  /** Steps after the opening books; each is one event (trade, diff, liquidation or ticker), venues in turn. */
-  readonly steps: number;
-  /** Events per ms tick may share a timestamp: default spread evenly. */
-  readonly seed?: number;
+/** Whole ticks / lots -> exact decimals (n x 0.1 is not always the shortest decimal of the product). */
+export const px = (ticks: number) => Number((ticks / 10).toFixed(1));
+export const lots = (venue: Venue, n: number) => Number((n * LOT[venue]).toFixed(4));
+
+/**
+ * A run that yields `events` (sorted by ts, as the contract promises) and then `labels`; a
+ * function is a stream made as it is read (a long run that never sits in memory).
+ */
+export function syntheticRun(events: readonly MarketEvent[] | (() => Iterable<MarketEvent>), labels: SimLabels = DEFAULT_LABELS, durationMs = 60_000): SimRun {
+  let exhausted = false;
+  return {
+    config: { scenario: labels.scenario, seed: labels.seed, startMs: START_MS, durationMs, symbol: 'BTC', venues: SIM_VENUES },
+    symbols: SYMBOLS,
+    *events() {
+      yield* typeof events === 'function' ? events() : events;
+      exhausted = true;
+    },
+    labels() {
+      if (!exhausted) throw new Error('labels() before events() was exhausted');
+      return labels;
+    },
+  };
 }
 
-export interface SyntheticRun extends SimRun {
-  /** Every event the run yields, in order (for the expected side of a comparison). */
-  readonly all: readonly MarketEvent[];
+export const DEFAULT_LABELS: SimLabels = {
+  scenario: 'long-cascade',
+  seed: 7,
+  symbol: 'BTC',
+  labels: [
+    { kind: 'long-cascade', side: 'sell', start_ms: START_MS + 20_000, end_ms: START_MS + 31_500, price_low: 96_850.5, price_high: 97_000.1, venues: ['binance', 'okx', 'bybit'] },
+    { kind: 'bait', side: 'buy', start_ms: START_MS + 40_000, end_ms: START_MS + 41_000, price_low: 96_900, price_high: 96_900, venues: ['okx'] },
+  ],
+};
+
+const base = (venue: Venue, ts: number) => ({ venue, symbol: SYMBOLS[venue as keyof typeof SYMBOLS], ts, localTs: NaN });
+
+export function trade(venue: Venue, ts: number, priceTicks: number, lotCount: number, side: Side, id = ''): TradeEvent {
+  return { type: 'trade', ...base(venue, ts), price: px(priceTicks), qty: lots(venue, lotCount), side, id };
 }
 
-const decimals = (step: number) => Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
-const onGrid = (units: number, step: number) => Number((units * step).toFixed(decimals(step) + 2));
+export function liquidation(venue: Venue, ts: number, priceTicks: number, lotCount: number, side: Side): LiquidationEvent {
+  return { type: 'liquidation', ...base(venue, ts), price: px(priceTicks), qty: lots(venue, lotCount), side, id: '' };
+}
 
-export function syntheticRun(o: SyntheticOptions): SyntheticRun {
-  const reg = loadBundledInstruments();
-  let s = o.seed ?? 11;
-  const rnd = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const grid = Object.fromEntries(
-    VENUES.map((v) => {
-      const i = reg.get(v, SYNTHETIC_SYMBOLS[v])!;
-      return [v, { tick: i.tickSize, qtyStep: Number((i.lotSize * i.contractValue).toFixed(decimals(i.lotSize) + decimals(i.contractValue))) }];
-    }),
-  ) as Record<V, { tick: number; qtyStep: number }>;
-  const price = (v: V, ticks: number) => onGrid(Math.round(65_000 / grid[v].tick) + ticks, grid[v].tick);
-  const qty = (v: V, lots: number) => onGrid(lots, grid[v].qtyStep);
-  const base = (v: V, ts: number) => ({ venue: v, symbol: SYNTHETIC_SYMBOLS[v], ts, localTs: NaN });
+/** Levels from [priceTicks, lots] pairs. */
+function levels(venue: Venue, ls: readonly (readonly [number, number])[]): BookLevel[] {
+  return ls.map(([p, n]) => [px(p), lots(venue, n)]);
+}
 
-  const all: MarketEvent[] = [];
-  const tradeNo: Record<V, number> = { binance: 5000, okx: 9000, bybit: 0 };
-  for (const v of VENUES) {
-    const bids: BookLevel[] = Array.from({ length: 10 }, (_, j) => [price(v, -1 - j), qty(v, 10 + j)]);
-    const asks: BookLevel[] = Array.from({ length: 10 }, (_, j) => [price(v, 1 + j), qty(v, 12 + j)]);
-    all.push({ type: 'book', ...base(v, o.startMs), isSnapshot: true, bids, asks, seq: NaN } satisfies BookEvent);
+export function book(venue: Venue, ts: number, isSnapshot: boolean, bids: readonly (readonly [number, number])[], asks: readonly (readonly [number, number])[], seq = NaN): BookEvent {
+  return { type: 'book', ...base(venue, ts), isSnapshot, bids: levels(venue, bids), asks: levels(venue, asks), seq };
+}
+
+export function ticker(venue: Venue, ts: number, fields: Partial<Omit<TickerEvent, 'type' | 'venue' | 'symbol' | 'ts' | 'localTs'>>): TickerEvent {
+  return { type: 'ticker', ...base(venue, ts), ...EMPTY_TICKER_FIELDS, ...fields };
+}
+
+/**
+ * About a minute of a long cascade on three venues: books (snapshot, then diffs that add, change
+ * and delete levels), trades both ways, forced sells then a forced buy, tickers with mark, index,
+ * funding, open interest and the top of book. Time-ordered across venues, several events in
+ * one millisecond.
+ */
+export function handMadeEvents(): MarketEvent[] {
+  const out: MarketEvent[] = [];
+  const mid = 970_000; // 97 000.0 in ticks
+  for (const [k, venue] of SIM_VENUES.entries()) {
+    const t = START_MS + k;
+    out.push(book(venue, t, true,
+      [[mid, 1200], [mid - 1, 35], [mid - 5, 80], [mid - 20, 4000]],
+      [[mid + 1, 900], [mid + 2, 17], [mid + 10, 250], [mid + 50, 3000]]));
   }
-  for (let k = 1; k <= o.steps; k++) {
-    const v = VENUES[k % 3];
-    const ts = o.startMs + Math.round((o.spanMs * k) / o.steps);
-    const side: Side = rnd() < 0.5 ? 'buy' : 'sell';
-    const kind = k % 10 === 0 ? 'ticker' : k % 7 === 0 ? 'liquidation' : k % 4 === 0 ? 'book' : 'trade';
-    if (kind === 'trade') {
-      const n = tradeNo[v]++;
-      const id = v === 'bybit' ? `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}` : String(n);
-      all.push({ type: 'trade', ...base(v, ts), price: price(v, side === 'buy' ? 1 : -1), qty: qty(v, 1 + Math.floor(rnd() * 50)), side, id });
-    } else if (kind === 'liquidation') {
-      // Distinct prices: Binance's forceOrder frames have no id, and the client drops repeats.
-      all.push({ type: 'liquidation', ...base(v, ts), price: price(v, (side === 'sell' ? -1 : 1) * (1 + (k % 40))), qty: qty(v, 1 + Math.floor(rnd() * 500)), side, id: '' });
-    } else if (kind === 'book') {
-      // A level changes size, one goes away, one comes back: inside the opening book's 10 levels.
-      const j = 1 + Math.floor(rnd() * 10);
-      const gone = 1 + Math.floor(rnd() * 10);
-      const levels: BookLevel[] = gone === j ? [[price(v, -j), qty(v, 1 + Math.floor(rnd() * 99))]] : [[price(v, -j), qty(v, 1 + Math.floor(rnd() * 99))], [price(v, -gone), 0]];
-      const asks: BookLevel[] = [[price(v, 1 + Math.floor(rnd() * 10)), qty(v, 1 + Math.floor(rnd() * 99))]];
-      all.push({ type: 'book', ...base(v, ts), isSnapshot: false, bids: levels, asks, seq: NaN } satisfies BookEvent);
-    } else {
-      const mark = price(v, Math.floor(rnd() * 20) - 10);
-      all.push({
-        type: 'ticker', ...base(v, ts), ...EMPTY_TICKER_FIELDS,
-        markPrice: mark, indexPrice: price(v, Math.floor(rnd() * 20) - 10), lastPrice: price(v, 1),
-        fundingRate: onGrid(1 + (k % 9), 0.00001), nextFundingTs: Math.ceil(ts / 28_800_000) * 28_800_000,
-        openInterest: qty(v, 100_000 + k), bestBid: price(v, -1), bestBidQty: qty(v, 10), bestAsk: price(v, 1), bestAskQty: qty(v, 12),
-      } satisfies TickerEvent);
+  let ms = START_MS + 1_000;
+  for (let i = 0; i < 12; i++, ms += 2_500) {
+    const down = i >= 6 ? (i - 5) * 150 : 0; // the cascade: price walks down 15 USD a step
+    for (const [k, venue] of SIM_VENUES.entries()) {
+      const t = ms + k * 7;
+      const p = mid - down;
+      out.push(trade(venue, t, p + 1, 3 + i, 'buy'));
+      out.push(trade(venue, t, p, 40 + 13 * i, 'sell'));
+      out.push(book(venue, t + 1, false, [[p, 500 + i], [p - 1, 0]], [[p + 1, 600], [p + 3, 20 + i]]));
+      if (i >= 6) out.push(liquidation(venue, t + 2, p - 3, 25 * i, 'sell'));
+      if (i === 11) out.push(liquidation(venue, t + 3, p + 5, 7, 'buy'));
+      if (i % 3 === 0) {
+        out.push(ticker(venue, t + 4, {
+          markPrice: px(p), indexPrice: px(p - 2), lastPrice: px(p), fundingRate: 0.0001 - i * 0.00001, nextFundingTs: START_MS + 8 * 3_600_000,
+          openInterest: lots(venue, 80_000 + i * 10), openInterestValue: Number((lots(venue, 80_000 + i * 10) * px(p)).toFixed(4)),
+          bestBid: px(p), bestBidQty: lots(venue, 500 + i), bestAsk: px(p + 1), bestAskQty: lots(venue, 600),
+        }));
+      }
     }
   }
-  const config: SimConfig = { scenario: 'quiet', seed: o.seed ?? 11, startMs: o.startMs, durationMs: o.spanMs, symbol: 'BTC', venues: VENUES };
-  return {
-    config,
-    symbols: SYNTHETIC_SYMBOLS,
-    all,
-    events: () => all[Symbol.iterator](),
-    labels: () => ({ scenario: 'quiet', seed: config.seed, symbol: 'BTC', labels: [] }),
-  };
+  return out.sort((a, b) => a.ts - b.ts);
 }

@@ -40,6 +40,14 @@ export function okxDecimal(x: number, significant?: number): string {
 /** Contracts (or base for spot) are written to 12 significant digits. */
 const SIZE_DIGITS = 12;
 
+/**
+ * A book level as OKX sends it in `books`: `[px, sz, "0", numOrders]` (the third is deprecated,
+ * always "0"); one order per level, none for a deletion.
+ */
+export function okxLevel4(l: WireLevel): [string, string, string, string] {
+  return [l[0], l[1], '0', l[1] === '0' ? '0' : '1'];
+}
+
 /** An OKX epoch-ms string. */
 export function okxMs(ts: number): string {
   return String(Math.round(ts));

@@ -42,7 +42,7 @@ import { splitCaptureLine } from '../capture.ts';
 import { LoopbackKit, loopbackConn, paced, urlHost, type LoopbackConn, type LoopbackListen, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
 import { WireBook } from './book-sync.ts';
 import type { WireLevel } from './checksum.ts';
-import { OkxEncoder, okxDecimal, okxMs } from './encode.ts';
+import { OkxEncoder, okxDecimal, okxLevel4 as level4, okxMs } from './encode.ts';
 import { OkxMockInstruments } from './mock-instruments.ts';
 import { OKX_PATHS } from './urls.ts';
 import type { OkxArg, OkxMarkPrice, OkxOpenInterest, OkxTrade } from './wire.ts';
@@ -598,11 +598,6 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
       await new Promise<void>((done) => http.close(() => done()));
     },
   };
-}
-
-/** OKX writes book levels as `[px, sz, "0", numOrders]` (the third is deprecated, always "0"). */
-function level4(l: WireLevel): [string, string, string, string] {
-  return [l[0], l[1], '0', l[1] === '0' ? '0' : '1'];
 }
 
 /** Levels turning `from` into `to`: changed or new ones, and "0" for the ones gone. */
