@@ -5,16 +5,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LiquidationColumns } from '../../src/core/columns.ts';
-import type { BookLevel, MarketEvent, Venue } from '../../src/core/events.ts';
+import type { Venue } from '../../src/core/events.ts';
 import { FeaturePipeline } from '../../src/engine/pipeline.ts';
-import { createRng } from '../../src/engine/random.ts';
 import { replay } from '../../src/engine/replay.ts';
 import { absorptionDetection, disagreementDetection, divergenceDetection, sessionDetection, type Detection } from '../../src/sim/eval/detections.ts';
 import { byTime, detect } from '../../src/sim/eval/detect.ts';
 import { evaluateDetectors } from '../../src/sim/eval/evaluate.ts';
-import { BIN, cascade, type LiqRow } from '../features/cascades.ts';
 import { columns, type Row } from '../features/trades.ts';
-import { book, label, liquidations, mergeEvents, openInterest, simRun, trades } from './runs.ts';
+import { label, liquidations, mergeEvents, simRun, trades } from './runs.ts';
+import { richStory } from './stories.ts';
 
 const S = 1000;
 const MIN = 60_000;
@@ -109,70 +108,31 @@ describe('sim eval: absorption at zones refreshed as analyze does', () => {
   });
 });
 
-/**
- * Three hours on three venues: a seeded random walk traded every second, a Binance book (ten
- * levels a side, diffs each second) with a bid wall pulled as price falls toward it, open interest
- * every 30 s, a long cascade at 0:20, a short squeeze at 2:00 and liquidation noise.
- */
-function richStory(t0: number): MarketEvent[] {
-  const rng = createRng('sim-eval-rich');
-  const tick = 0.1;
-  const on = (x: number) => Math.round(x / tick) / 10 ** 0 * tick;
-  const secs = 3 * 3600;
-  const mid: number[] = [];
-  let m = 60_000;
-  const wallFrom = 40 * 60;
-  const wallTo = wallFrom + 40;
-  for (let s = 0; s < secs; s++) {
-    if (s >= wallFrom + 20 && s < wallTo) m -= 0.05;
-    else m += (rng.nextFloat() - 0.5) * 4;
-    mid.push(Math.round(m * 10) / 10);
-  }
-  const wallPrice = Math.round((mid[wallFrom] - 1.2) * 10) / 10;
-  const out: MarketEvent[] = [];
-  const venues: Venue[] = ['binance', 'okx', 'bybit'];
-  let prev = new Map<string, number>();
-  for (let s = 0; s < secs; s++) {
-    const t = t0 + s * S;
-    const x = mid[s];
-    // Binance book: ten levels a side around the mid, the wall while it stands, deletions of what moved.
-    const bids: BookLevel[] = [];
-    const asks: BookLevel[] = [];
-    const now = new Map<string, number>();
-    for (let k = 1; k <= 10; k++) {
-      const bp = Math.round((x - k * tick) * 10) / 10;
-      const ap = Math.round((x + k * tick) * 10) / 10;
-      const wall = s >= wallFrom && s < wallTo && bp === wallPrice;
-      if (!wall) now.set(`b${bp}`, 1 + (k % 3) * 0.5);
-      now.set(`a${ap}`, 1 + ((k + 1) % 3) * 0.5);
+describe('sim eval: bait walls', () => {
+  const t0 = Date.UTC(2026, 0, 5, 12, 0, 0);
+  const { events, wall } = richStory(t0);
+  const bait = label('bait', 'buy', wall.fromMs, wall.toMs, wall.price, wall.price);
+
+  it('a bid wall pulled as price fell toward it is a true positive of the book detector on its venue', () => {
+    const r = evaluateDetectors([simRun('bait', events, [bait])]).rows.find((x) => x.detector === 'book-bait')!;
+    const found = detect(events).filter((d) => d.detector === 'book-bait');
+    assert.deepEqual([r.planted, r.found, r.true_positives], [1, found.length, 1]);
+    // Decided when it was pulled (the wall's last second), not when it appeared.
+    assert.equal(r.median_latency_ms, found[0].ts - wall.fromMs);
+    assert.ok(found[0].ts >= wall.toMs - S);
+  });
+
+  it('is not matched by a label on another venue, nor by an ask-side label', () => {
+    for (const wrong of [{ ...bait, venues: ['okx' as Venue] }, { ...bait, side: 'sell' as const }]) {
+      const r = evaluateDetectors([simRun('bait', events, [wrong])]).rows.find((x) => x.detector === 'book-bait')!;
+      assert.equal(r.true_positives, 0, JSON.stringify(wrong));
     }
-    if (s >= wallFrom && s < wallTo) now.set(`b${wallPrice}`, 40);
-    for (const [key, q] of now) (key[0] === 'b' ? bids : asks).push([Number(key.slice(1)), q]);
-    for (const key of prev.keys()) if (!now.has(key)) (key[0] === 'b' ? bids : asks).push([Number(key.slice(1)), 0]);
-    out.push(book(t + 100, s === 0, bids, asks));
-    prev = now;
-    for (const [i, v] of venues.entries()) {
-      const side = rng.nextFloat() < 0.5 ? 1 : -1;
-      const px = side > 0 ? x + tick : x - tick;
-      out.push(...trades([[t + 200 + i * 50, on(px), 0.2 + rng.nextFloat(), side]], v));
-    }
-    if (s % 30 === 0) for (const v of venues) out.push(openInterest(t + 300, 1000 + s / 10 + rng.nextFloat(), x, v));
-  }
-  const liq: LiqRow[] = [
-    ...cascade({ t0: t0 + 20 * MIN, durationMs: 90_000, fromIndex: BIN.index(mid[20 * 60]), bins: 5, n: 50, side: -1, qty: 0.3 }),
-    ...cascade({ t0: t0 + 2 * H, durationMs: 60_000, fromIndex: BIN.index(mid[2 * 3600]), bins: 3, n: 30, side: 1, qty: 0.3 }),
-  ];
-  for (let k = 0; k < 200; k++) {
-    const s = rng.nextInt(secs);
-    liq.push([t0 + s * S + 700, mid[s] * (1 + (rng.nextFloat() - 0.5) * 0.004), 0.05 + rng.nextFloat() * 0.1, rng.nextFloat() < 0.5 ? -1 : 1]);
-  }
-  liq.sort((a, b) => a[0] - b[0]);
-  return mergeEvents(out, liquidations(liq, 'binance'), liquidations(liq.filter((_, k) => k % 3 === 0), 'bybit'));
-}
+  });
+});
 
 describe('sim eval: no look-ahead', () => {
   const t0 = Date.UTC(2026, 0, 5, 12, 0, 0);
-  const events = richStory(t0);
+  const { events } = richStory(t0);
   const full = detect(events);
 
   it('the story gives detections of several detectors (the check below is not vacuous)', () => {
