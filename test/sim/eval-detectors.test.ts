@@ -9,7 +9,10 @@ import type { Venue } from '../../src/core/events.ts';
 import { FeaturePipeline } from '../../src/engine/pipeline.ts';
 import { replay } from '../../src/engine/replay.ts';
 import { absorptionDetection, disagreementDetection, divergenceDetection, sessionDetection, type Detection } from '../../src/sim/eval/detections.ts';
-import { byTime, detect } from '../../src/sim/eval/detect.ts';
+import { Command } from 'commander';
+import { registerAnalyze } from '../../src/cli/analyze.ts';
+import { parseTimeframe } from '../../src/features/timeframe.ts';
+import { ANALYZE_DEFAULTS, byTime, detect } from '../../src/sim/eval/detect.ts';
 import { evaluateDetectors } from '../../src/sim/eval/evaluate.ts';
 import { columns, type Row } from '../features/trades.ts';
 import { label, liquidations, mergeEvents, simRun, trades } from './runs.ts';
@@ -18,6 +21,17 @@ import { richStory } from './stories.ts';
 const S = 1000;
 const MIN = 60_000;
 const H = 3_600_000;
+
+describe('sim eval: parameters', () => {
+  it('are orderflow analyze\'s own defaults (read from the command, so they cannot drift apart)', () => {
+    const program = new Command();
+    registerAnalyze(program);
+    const opt = (flag: string) => String(program.commands[0].options.find((o) => o.long === flag)!.defaultValue);
+    assert.equal(Number(opt('--bps')), ANALYZE_DEFAULTS.bps);
+    assert.equal(parseTimeframe(opt('--zones-every'), '--zones-every'), ANALYZE_DEFAULTS.zonesEveryMs);
+    assert.equal(Number(opt('--lookback')), ANALYZE_DEFAULTS.absorptionLookback);
+  });
+});
 
 describe('sim eval: detection times', () => {
   // Binance buys while OKX sells through one 5 m window; a trade in the next window closes it.
