@@ -53,6 +53,14 @@ describe('sim eval: clusters against planted cascades', () => {
     assert.ok(expected > planted.start_ms && expected % MIN === 0);
   });
 
+  it('a cascade that ends the stream is still found, at the boundary after its last liquidation (as a live timer would)', () => {
+    const { rows, planted } = cascadeStory();
+    const ds = detect(liquidations(rows)).filter((d) => d.detector === 'liquidation-clusters');
+    const last = rows[rows.length - 1][0];
+    assert.equal(ds.length, 1);
+    assert.ok(ds[0].ts > planted.start_ms && ds[0].ts <= Math.floor(last / MIN) * MIN + MIN);
+  });
+
   it('a detection in the wrong place is a false positive and the label a miss', () => {
     const { events, planted } = cascadeStory();
     const elsewhere = { ...planted, price_low: planted.price_low * 1.05, price_high: planted.price_high * 1.05 };

@@ -158,10 +158,14 @@ export class DetectorSuite {
     }
   }
 
-  /** End of the stream: the snapshot at the next boundary (what a live timer would see), then every operator's open state. */
+  /**
+   * End of the stream: the cluster snapshot at the next boundary (what a live timer would see;
+   * no zone refresh, as the replay has no timer after the last event), then every operator's
+   * open state.
+   */
   end(): void {
-    if (!Number.isNaN(this.nextTimer)) this.timersUpTo(this.nextTimer);
     this.drainAll();
+    if (this.snapshotDue) this.snapshot(this.nextTimer);
     this.pipeline.flush();
     for (const m of this.books.values()) for (const f of m.values()) f.flush();
   }
