@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { BookColumns, TradeColumns } from '../../src/core/columns.ts';
@@ -296,11 +298,13 @@ describe('the real Binance BTCUSDT tape (10,000 prints, 2024-08-08 23:54-23:58)'
 
 describe('reading a capture for the realism figures', () => {
   it('names the file and line of a bad row', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(`${tmpdir()}/realism-`);
     const good = '1723161255088176367 {"stream":"btcusdt@trade","data":{"e":"trade","E":1723161256322,"T":1723161256322,"s":"BTCUSDT","t":5266583935,"p":"61800.30","q":"0.006","X":"MARKET","m":false}}';
     writeFileSync(`${dir}/cap.txt`, `${good}\n${good.replace('"p":"61800.30"', '"p":"sixty"')}\n`);
-    await assert.rejects(readFileEvents(`${dir}/cap.txt`, loadBundledInstruments()), (e: Error) => /cap\.txt:cap\.txt:2: .*field data\.p, value "sixty"/.test(e.message));
+    try {
+      await assert.rejects(readFileEvents(`${dir}/cap.txt`, loadBundledInstruments()), (e: Error) => /cap\.txt:cap\.txt:2: .*field data\.p, value "sixty"/.test(e.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
