@@ -251,6 +251,7 @@ export interface LiquidationFacts {
   readonly windows: number;
   /** Windows whose |return| is in the top decile (>= the 90th percentile of |return|). */
   readonly moveWindows: number;
+  /** Liquidations inside the windows (every one given, when there are too few windows). */
   readonly liquidations: number;
   readonly inMoves: number;
   /** Forced sells (longs liquidated) and forced buys inside move windows. */
