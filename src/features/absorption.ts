@@ -267,6 +267,9 @@ class Engine {
   private readonly sums: Float64Array;
   /** Open sub-bar (absolute index floor(ts / step)) and the first one of the stream; NaN before any event. */
   private kOpen = NaN;
+  /** The open sub-bar's slots in the volume ring and the zones' attack rings (kept with kOpen: a `%` per trade is not free). */
+  private gOpen = 0;
+  private sOpen = 0;
   private kStart = NaN;
   private last = NaN;
   /**
@@ -297,10 +300,10 @@ class Engine {
   trade(ts: number, price: number, qty: number, side: number): void {
     this.advance(ts);
     this.last = price;
-    const g = slot(this.kOpen, this.g);
+    const g = this.gOpen;
     if (side > 0) this.buyV[g] += qty;
     else this.sellV[g] += qty;
-    const s = slot(this.kOpen, this.p.k);
+    const s = this.sOpen;
     // Between two consecutive band edges the zones whose band holds the price do not change, and
     // every other zone has no visit open (the last trade that scanned them was outside them
     // too): only the zones in the band need this trade.
@@ -416,7 +419,7 @@ class Engine {
     const kk = Math.floor(ts / this.p.step);
     if (Number.isNaN(this.kOpen)) {
       if (!Number.isFinite(kk)) throw new RangeError(`absorption: event time ${ts} is not finite`);
-      this.kOpen = kk;
+      this.setOpen(kk);
       this.kStart = kk;
       this.openSlots(kk);
       return;
@@ -447,8 +450,14 @@ class Engine {
       this.close(k);
     }
     this.openSlots(kk);
-    this.kOpen = kk;
+    this.setOpen(kk);
     this.prune();
+  }
+
+  private setOpen(k: number): void {
+    this.kOpen = k;
+    this.gOpen = slot(k, this.g);
+    this.sOpen = slot(k, this.p.k);
   }
 
   /** Bounded state under setZones: drop liquidations older than two windows and zones no close can fire again. */
