@@ -72,6 +72,9 @@ export function bookColumns(events: readonly BookEvent[]): BookColumns {
 const SHIFT_LOOP_MAX = 32;
 
 /** One side: levels sorted by ascending tick index in growable typed arrays. */
+/** BookSide.set's quantity, as a column of one. */
+const ONE_QTY = new Float64Array(1);
+
 export class BookSide {
   private idx = new Float64Array(64);
   private q = new Float64Array(64);
@@ -98,6 +101,16 @@ export class BookSide {
 
   /** Set the quantity at a tick index; 0 deletes it. */
   set(i: number, qty: number): void {
+    ONE_QTY[0] = qty;
+    this.setFrom(i, ONE_QTY, 0);
+  }
+
+  /**
+   * `set(i, qtys[r])`: the quantity read here from its column, not passed in (a call that is not
+   * inlined would box it: one allocation per level row).
+   */
+  setFrom(i: number, qtys: Float64Array, r: number): void {
+    const qty = qtys[r];
     const k = this.find(i);
     const found = k < this.n && this.idx[k] === i;
     if (qty === 0) {
@@ -200,7 +213,7 @@ export class L2Book {
       if (!(qty >= 0) || !Number.isFinite(qty) || !Number.isFinite(price)) {
         throw new RangeError(`book: message at ${c.ts[m]} ms has a bad level [${price}, ${qty}] (price must be finite, qty finite and >= 0)`);
       }
-      (c.side[r] > 0 ? this.bids : this.asks).set(Math.round(price / this.tick), qty);
+      (c.side[r] > 0 ? this.bids : this.asks).setFrom(Math.round(price / this.tick), c.qty, r);
     }
     return true;
   }

@@ -200,7 +200,8 @@ function fromHighWord(w: number): number {
  */
 export class LogBins {
   readonly count: number;
-  private readonly centres: Float64Array;
+  /** Bin b's geometric centre (`value(b)`), read directly where a call would box the double it returns. */
+  readonly centres: Float64Array;
   /**
    * Fast path of `index` (a `log10` per print is most of its cost): a value's bin is looked up
    * from its float's exponent and top mantissa bits (`cand`, a slice of an octave narrower than
@@ -491,11 +492,19 @@ export class SizeClassifier {
       this.setThresholds(this.fallback[0], this.fallback[1], this.fallback[2], false);
       return;
     }
-    // Called at every new ts while prints arrive: three walks, nothing allocated.
-    this.setThresholds(this.walk(0), this.walk(1), this.walk(2), true);
+    // Called at every new ts while prints arrive: three walks, nothing allocated (the walks
+    // return bins, not values: a double returned from a call that is not inlined is boxed).
+    const b0 = this.walk(0);
+    const b1 = this.walk(1);
+    const b2 = this.walk(2);
+    const centres = this.bins.centres;
+    this.medium = centres[b0];
+    this.large = centres[b1];
+    this.whale = this.noWhale ? Infinity : centres[b2];
+    this.adaptive = true;
   }
 
-  /** Percentile q's nearest-rank bin, moved from where it was; returns the bin's value. */
+  /** Percentile q's nearest-rank bin, moved from where it was. */
   private walk(q: number): number {
     const agg = this.agg;
     const last = agg.length - 1;
@@ -506,7 +515,7 @@ export class SizeClassifier {
     while (below >= rank && b > 0) below -= agg[--b];
     this.qBin[q] = b;
     this.qBelow[q] = below;
-    return this.bins.value(b);
+    return b;
   }
 
   private setThresholds(m: number, l: number, w: number, adaptive: boolean): void {
