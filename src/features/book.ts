@@ -80,14 +80,18 @@ export class BookSide {
   private q = new Float64Array(64);
   private n = 0;
 
-  /** `bid`: the best level is the highest index; `ask`: the lowest. */
+  /**
+   * `bid`: the best level is the highest index; `ask`: the lowest. Levels are kept ascending by
+   * key, the tick index for bids and minus it for asks, so both sides hold their touch at the
+   * end, where book updates cluster: an insert or delete there moves a few levels, not the side.
+   */
   constructor(readonly isBid: boolean) {}
 
   get size(): number {
     return this.n;
   }
 
-  /** First position whose index is >= i. */
+  /** First position whose key is >= key i. */
   private find(i: number): number {
     let lo = 0;
     let hi = this.n;
@@ -109,8 +113,9 @@ export class BookSide {
    * `set(i, qtys[r])`: the quantity read here from its column, not passed in (a call that is not
    * inlined would box it: one allocation per level row).
    */
-  setFrom(i: number, qtys: Float64Array, r: number): void {
+  setFrom(index: number, qtys: Float64Array, r: number): void {
     const qty = qtys[r];
+    const i = this.isBid ? index : -index;
     const k = this.find(i);
     const found = k < this.n && this.idx[k] === i;
     if (qty === 0) {
@@ -158,7 +163,8 @@ export class BookSide {
   }
 
   /** Quantity at a tick index, 0 when absent. */
-  get(i: number): number {
+  get(index: number): number {
+    const i = this.isBid ? index : -index;
     const k = this.find(i);
     return k < this.n && this.idx[k] === i ? this.q[k] : 0;
   }
@@ -170,13 +176,14 @@ export class BookSide {
   /** Tick index of the k-th best level (0 = the touch); NaN past the last level. */
   indexAt(k: number): number {
     if (k >= this.n) return NaN;
-    return this.idx[this.isBid ? this.n - 1 - k : k];
+    const key = this.idx[this.n - 1 - k];
+    return this.isBid ? key : -key;
   }
 
   /** Quantity of the k-th best level; 0 past the last level. */
   qtyAt(k: number): number {
     if (k >= this.n) return 0;
-    return this.q[this.isBid ? this.n - 1 - k : k];
+    return this.q[this.n - 1 - k];
   }
 
   /** Tick index of the touch, NaN when the side is empty. */
