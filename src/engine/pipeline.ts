@@ -108,8 +108,7 @@ export class FeaturePipeline {
   private readonly minShare: number;
   private predictedZones: readonly AbsorptionZone[] = [];
   private check = { liquidations: 0, notional: 0, hits: 0, hitNotional: 0, chanceWeighted: 0, armed: false };
-  /** The last event's ts, in a typed array: stored per trade run, a double in a plain field was boxed anew at each store. */
-  private readonly last = new Float64Array([-Infinity]);
+  private lastTs = -Infinity;
   private zonesKey = '';
 
   constructor(
@@ -150,7 +149,7 @@ export class FeaturePipeline {
         return;
       case 'open_interest':
         this.predicted?.pushOpenInterest(run.cols, run.from, run.to);
-        this.last[0] = run.cols.ts[run.to - 1];
+        this.lastTs = run.cols.ts[run.to - 1];
         return;
     }
   }
@@ -166,14 +165,14 @@ export class FeaturePipeline {
     this.liqMap.pushTrades(c, from, to);
     this.predicted?.pushTrades(c, from, to);
     this.absorption.pushTrades(c, from, to);
-    this.last[0] = c.ts[to - 1];
+    this.lastTs = c.ts[to - 1];
   }
 
   pushLiquidations(c: LiquidationColumns, from: number, to: number): void {
     this.liqMap.pushLiquidations(c, from, to);
     this.absorption.pushLiquidations(c, from, to);
     if (this.check.armed) for (let i = from; i < to; i++) this.score(c.price[i], c.qty[i], c.side[i] < 0 ? 'long' : 'short');
-    this.last[0] = c.ts[to - 1];
+    this.lastTs = c.ts[to - 1];
   }
 
   /** Snapshots from the events before `ts` become the zones from `ts` on. */
@@ -202,12 +201,12 @@ export class FeaturePipeline {
   }
 
   /** Realized clusters as of the last event (or `t`, not before it). */
-  liquidationSnapshot(t = this.last[0]): LiquidationSnapshot {
-    return this.liqMap.at(Math.max(t, this.last[0]));
+  liquidationSnapshot(t = this.lastTs): LiquidationSnapshot {
+    return this.liqMap.at(Math.max(t, this.lastTs));
   }
 
-  predictedSnapshot(t = this.last[0]): PredictedLiquidationSnapshot | undefined {
-    return this.predicted?.at(Math.max(t, this.last[0]));
+  predictedSnapshot(t = this.lastTs): PredictedLiquidationSnapshot | undefined {
+    return this.predicted?.at(Math.max(t, this.lastTs));
   }
 
   predictedCheck(): PredictedCheck {
