@@ -200,8 +200,7 @@ function fromHighWord(w: number): number {
  */
 export class LogBins {
   readonly count: number;
-  /** Bin b's geometric centre (`value(b)`), read directly where a call would box the double it returns. */
-  readonly centres: Float64Array;
+  private readonly centres: Float64Array;
   /**
    * Fast path of `index` (a `log10` per print is most of its cost): a value's bin is looked up
    * from its float's exponent and top mantissa bits (`cand`, a slice of an octave narrower than
@@ -317,6 +316,9 @@ export function logBinsOf(o: SizeThresholdOptions = {}): LogBins {
   return new LogBins(o.minNotional ?? 0.01, o.maxNotional ?? 1e10, o.binsPerDecade ?? 20);
 }
 
+/** `SizeClassifier.classify`'s arguments as a print. */
+const ONE_PRINT = { notional: 0.5, ts: 0.5 };
+
 /** Bucket of a notional against thresholds: < medium small, < large medium, < whale large, else whale. */
 export function bucketOf(notional: number, medium: number, large: number, whale: number): number {
   return notional < medium ? SMALL : notional < large ? MEDIUM : notional < whale ? LARGE : WHALE;
@@ -391,6 +393,18 @@ export class SizeClassifier {
   }
 
   classify(notional: number, ts: number): number {
+    ONE_PRINT.notional = notional;
+    ONE_PRINT.ts = ts;
+    return this.classifyPrint(ONE_PRINT);
+  }
+
+  /**
+   * `classify(p.notional, p.ts)`, the print's fields read here (a streaming operator passes its
+   * open print: a call that is not inlined would box both numbers, an allocation per print).
+   */
+  classifyPrint(p: { readonly notional: number; readonly ts: number }): number {
+    const notional = p.notional;
+    const ts = p.ts;
     if (this.isFixed) return bucketOf(notional, this.medium, this.large, this.whale);
     if (ts !== this.pendTs) {
       this.commit();
@@ -492,19 +506,11 @@ export class SizeClassifier {
       this.setThresholds(this.fallback[0], this.fallback[1], this.fallback[2], false);
       return;
     }
-    // Called at every new ts while prints arrive: three walks, nothing allocated (the walks
-    // return bins, not values: a double returned from a call that is not inlined is boxed).
-    const b0 = this.walk(0);
-    const b1 = this.walk(1);
-    const b2 = this.walk(2);
-    const centres = this.bins.centres;
-    this.medium = centres[b0];
-    this.large = centres[b1];
-    this.whale = this.noWhale ? Infinity : centres[b2];
-    this.adaptive = true;
+    // Called at every new ts while prints arrive: three walks, nothing allocated.
+    this.setThresholds(this.walk(0), this.walk(1), this.walk(2), true);
   }
 
-  /** Percentile q's nearest-rank bin, moved from where it was. */
+  /** Percentile q's nearest-rank bin, moved from where it was; returns the bin's value. */
   private walk(q: number): number {
     const agg = this.agg;
     const last = agg.length - 1;
@@ -515,7 +521,7 @@ export class SizeClassifier {
     while (below >= rank && b > 0) below -= agg[--b];
     this.qBin[q] = b;
     this.qBelow[q] = below;
-    return b;
+    return this.bins.value(b);
   }
 
   private setThresholds(m: number, l: number, w: number, adaptive: boolean): void {
@@ -735,7 +741,7 @@ export class SizeFlowOperator implements TradeOperator {
       this.end = this.open + this.p.tf;
     }
     const notional = m.notional;
-    const b = this.c.classify(notional, ts);
+    const b = this.c.classifyPrint(m);
     const k = b * 4;
     if (m.side > 0) {
       this.f[k] += notional;
