@@ -274,14 +274,20 @@ function sizeText(unit: 'quote' | 'base', x: number): string {
   return unit === 'base' ? amountText(x, 8) : amountText(x, 2);
 }
 
-/** The tier at entry caps the leverage (and the instrument's own maximum); a position beyond the last tier cannot be opened. */
-function checkLeverage(inst: MarginInstrument, qty: number, entry: number, leverage: number, override: TierOverride | undefined): AppliedTier {
+/** The venue's rule, once the leverage is valid and within the instrument's own maximum. */
+function checkInstrumentLeverage(inst: MarginInstrument, leverage: number): VenueRule {
   const rule = ruleOf(inst);
   positive(leverage, 'leverage');
   if (leverage < 1) throw new RangeError(`margin: leverage must be >= 1, got ${leverage}`);
   if (inst.maxLeverage > 0 && leverage > inst.maxLeverage) {
     throw new RangeError(`margin: leverage ${amountText(leverage, 4)}x is above the ${inst.maxLeverage}x maximum of ${inst.venue} ${inst.symbol}`);
   }
+  return rule;
+}
+
+/** The tier at entry caps the leverage (and the instrument's own maximum); a position beyond the last tier cannot be opened. */
+function checkLeverage(inst: MarginInstrument, qty: number, entry: number, leverage: number, override: TierOverride | undefined): AppliedTier {
+  const rule = checkInstrumentLeverage(inst, leverage);
   const tier = tierAt(inst, qty, entry, entry, override);
   if (override) return tier;
   const tiers = inst.tiers;
@@ -326,6 +332,22 @@ export interface IsolatedPosition {
   readonly liquidationTier: AppliedTier;
   /** Mark price at which its margin balance is 0 (it is closed there); NaN when a long has none above 0. */
   readonly bankruptcyPrice: number;
+}
+
+/**
+ * The liquidation price of the isolated position `openIsolated` opens with `override` = {
+ * maintMarginRate, maintAmount } and no margin given (margin qty × entry / leverage): the same
+ * checks in the same order, the same arithmetic, so the same price bit for bit, without building
+ * the position and its tier records (the predicted-liquidation model projects ~10 positions per
+ * open-interest row).
+ */
+export function isolatedLiquidationPriceWith(inst: MarginInstrument, side: 1 | -1, qty: number, entry: number, leverage: number, maintMarginRate: number, maintAmount: number): number {
+  positive(qty, 'qty');
+  positive(entry, 'entry');
+  if (!(maintMarginRate >= 0 && maintMarginRate < 1)) throw new RangeError(`margin: override.maintMarginRate must be in [0, 1), got ${maintMarginRate}`);
+  nonNegative(maintAmount, 'override.maintAmount');
+  const rule = checkInstrumentLeverage(inst, leverage);
+  return solveAt(rule, side, qty, entry, (qty * entry) / leverage, maintMarginRate, maintAmount, inst.takerFee);
 }
 
 /** Open an isolated position: validates it and solves its liquidation and bankruptcy prices once. */

@@ -194,24 +194,37 @@ export class PredictionJournal {
     if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < from || to > ts.length || to > price.length) {
       throw new RangeError(`PredictionJournal.onTrades: bad range [${from}, ${to}) for arrays of length ${ts.length} / ${price.length}`);
     }
-    let clock = this.clock;
-    for (let k = from; k < to; k++) {
-      const t = ts[k];
-      const p = price[k];
-      if (!(t >= clock) || !Number.isFinite(t)) {
-        this.clock = clock;
-        throw new RangeError(`PredictionJournal.onTrades: trade ${k} at ts ${t} is out of order (already at ${clock})`);
+    let k = from;
+    while (k < to) {
+      // The longest stretch of good trades before the next horizon falls due: the open
+      // predictions take it one prediction at a time (each one's state moves on its own, so
+      // the order of the two loops does not matter), not one trade at a time.
+      let clock = this.clock;
+      const due = this.nextDue;
+      let e = k;
+      for (; e < to; e++) {
+        const t = ts[e];
+        const p = price[e];
+        if (!(t >= clock) || !Number.isFinite(t) || !(p > 0) || !Number.isFinite(p) || t >= due) break;
+        clock = t;
       }
-      if (!(p > 0) || !Number.isFinite(p)) {
+      if (e > k) {
+        if (this.n > 0) this.applyRange(price, k, e);
         this.clock = clock;
-        throw new RangeError(`PredictionJournal.onTrades: trade ${k} price must be finite and > 0, got ${p}`);
+        this.last = price[e - 1];
       }
-      if (t >= this.nextDue) this.advance(t);
+      if (e === to) return;
+      // Trade e is a bad row or the first at or after a due horizon.
+      const t = ts[e];
+      const p = price[e];
+      if (!(t >= clock) || !Number.isFinite(t)) throw new RangeError(`PredictionJournal.onTrades: trade ${e} at ts ${t} is out of order (already at ${clock})`);
+      if (!(p > 0) || !Number.isFinite(p)) throw new RangeError(`PredictionJournal.onTrades: trade ${e} price must be finite and > 0, got ${p}`);
+      this.advance(t);
       if (this.n > 0) this.apply(p);
-      clock = t;
+      this.clock = t;
       this.last = p;
+      k = e + 1;
     }
-    this.clock = clock;
   }
 
   /**
@@ -269,6 +282,38 @@ export class PredictionJournal {
       else if ((f & TOUCHED) !== 0) {
         if (q >= qReject[i]) flags[i] = f | REJECTED;
       } else if (q <= qTouch[i]) flags[i] = f | TOUCHED;
+    }
+  }
+
+  /** `apply` of each price of [a, b) in order, prediction by prediction (allocation-free). */
+  private applyRange(price: ArrayLike<number>, a: number, b: number): void {
+    const n = this.n;
+    const sgn = this.sgn;
+    const hi = this.hi;
+    const lo = this.lo;
+    const flags = this.flags;
+    for (let i = 0; i < n; i++) {
+      const s = sgn[i];
+      const qTouch = this.qTouch[i];
+      const qReject = this.qReject[i];
+      const qBreak = this.qBreak[i];
+      let h = hi[i];
+      let l = lo[i];
+      let f = flags[i];
+      for (let k = a; k < b; k++) {
+        const p = price[k];
+        if (p > h) h = p;
+        if (p < l) l = p;
+        if ((f & BROKE) !== 0) continue;
+        const q = s * p;
+        if (q <= qBreak) f = f | BROKE | TOUCHED;
+        else if ((f & TOUCHED) !== 0) {
+          if (q >= qReject) f = f | REJECTED;
+        } else if (q <= qTouch) f = f | TOUCHED;
+      }
+      hi[i] = h;
+      lo[i] = l;
+      flags[i] = f;
     }
   }
 

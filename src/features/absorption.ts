@@ -267,6 +267,9 @@ class Engine {
   private readonly sums: Float64Array;
   /** Open sub-bar (absolute index floor(ts / step)) and the first one of the stream; NaN before any event. */
   private kOpen = NaN;
+  /** The open sub-bar's slots in the volume ring and the zones' attack rings (kept with kOpen: a `%` per trade is not free). */
+  private gOpen = 0;
+  private sOpen = 0;
   private kStart = NaN;
   private last = NaN;
   /**
@@ -294,19 +297,25 @@ class Engine {
     this.sums = new Float64Array(p.lookback);
   }
 
-  trade(ts: number, price: number, qty: number, side: number): void {
-    this.advance(ts);
+  /** Trade row `row` of c (read here, not passed in: a call that is not inlined would box each ts, price and qty). */
+  trade(c: TradeColumns, row: number): void {
+    const ts = c.ts[row];
+    const price = c.price[row];
+    const qty = c.qty[row];
+    const side = c.side[row];
+    // Within the open sub-bar advance has nothing to do (and a call not inlined would box ts).
+    if (Math.floor(ts / this.p.step) !== this.kOpen) this.advance(ts);
     this.last = price;
-    const g = slot(this.kOpen, this.g);
+    const g = this.gOpen;
     if (side > 0) this.buyV[g] += qty;
     else this.sellV[g] += qty;
-    const s = slot(this.kOpen, this.p.k);
+    const s = this.sOpen;
     // Between two consecutive band edges the zones whose band holds the price do not change, and
     // every other zone has no visit open (the last trade that scanned them was outside them
     // too): only the zones in the band need this trade.
     if (price > this.cellLo && price < this.cellHi) {
       const inBand = this.inBand;
-      for (let i = 0; i < this.inBandN; i++) this.bandTrade(inBand[i], ts, price, qty, side, s);
+      for (let i = 0; i < this.inBandN; i++) this.bandTrade(inBand[i], c, row, s);
       return;
     }
     let cellLo = -Infinity;
@@ -329,15 +338,19 @@ class Engine {
       if (z.lo > cellLo) cellLo = z.lo;
       if (z.hi < cellHi) cellHi = z.hi;
       this.inBand[n++] = z;
-      this.bandTrade(z, ts, price, qty, side, s);
+      this.bandTrade(z, c, row, s);
     }
     this.inBandN = n;
     this.cellLo = cellLo;
     this.cellHi = cellHi;
   }
 
-  /** A trade inside z's band (slot s of the open sub-bar). */
-  private bandTrade(z: ZoneState, ts: number, price: number, qty: number, side: number, s: number): void {
+  /** Trade row `row` of c, inside z's band (slot s of the open sub-bar); read from the columns, not passed (no boxing). */
+  private bandTrade(z: ZoneState, c: TradeColumns, row: number, s: number): void {
+    const ts = c.ts[row];
+    const price = c.price[row];
+    const qty = c.qty[row];
+    const side = c.side[row];
     // A zone sees no trade from before it was known (so a zone added later by setZones
     // holds exactly what one given up front with the same from_ts would).
     if (ts < z.from) return;
@@ -416,7 +429,7 @@ class Engine {
     const kk = Math.floor(ts / this.p.step);
     if (Number.isNaN(this.kOpen)) {
       if (!Number.isFinite(kk)) throw new RangeError(`absorption: event time ${ts} is not finite`);
-      this.kOpen = kk;
+      this.setOpen(kk);
       this.kStart = kk;
       this.openSlots(kk);
       return;
@@ -447,8 +460,14 @@ class Engine {
       this.close(k);
     }
     this.openSlots(kk);
-    this.kOpen = kk;
+    this.setOpen(kk);
     this.prune();
+  }
+
+  private setOpen(k: number): void {
+    this.kOpen = k;
+    this.gOpen = slot(k, this.g);
+    this.sOpen = slot(k, this.p.k);
   }
 
   /** Bounded state under setZones: drop liquidations older than two windows and zones no close can fire again. */
@@ -569,7 +588,7 @@ export class AbsorptionOperator {
   pushTrades(c: TradeColumns, from = 0, to = c.length): void {
     for (let i = from; i < to; i++) {
       checkRow('trade', c, i);
-      this.engine.trade(c.ts[i], c.price[i], c.qty[i], c.side[i]);
+      this.engine.trade(c, i);
     }
   }
 
@@ -635,7 +654,7 @@ export function absorptionBatch(trades: TradeColumns, liquidations: LiquidationC
     if (tt <= lt) {
       if (i > 0 && tt < trades.ts[i - 1]) throw new OutOfOrderError(tt, trades.ts[i - 1]);
       checkRow('trade', trades, i);
-      e.trade(tt, trades.price[i], trades.qty[i], trades.side[i]);
+      e.trade(trades, i);
       i++;
     } else {
       if (j > 0 && lt < liquidations!.ts[j - 1]) throw new OutOfOrderError(lt, liquidations!.ts[j - 1]);

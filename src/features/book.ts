@@ -72,19 +72,26 @@ export function bookColumns(events: readonly BookEvent[]): BookColumns {
 const SHIFT_LOOP_MAX = 32;
 
 /** One side: levels sorted by ascending tick index in growable typed arrays. */
+/** BookSide.set's quantity, as a column of one. */
+const ONE_QTY = new Float64Array(1);
+
 export class BookSide {
   private idx = new Float64Array(64);
   private q = new Float64Array(64);
   private n = 0;
 
-  /** `bid`: the best level is the highest index; `ask`: the lowest. */
+  /**
+   * `bid`: the best level is the highest index; `ask`: the lowest. Levels are kept ascending by
+   * key, the tick index for bids and minus it for asks, so both sides hold their touch at the
+   * end, where book updates cluster: an insert or delete there moves a few levels, not the side.
+   */
   constructor(readonly isBid: boolean) {}
 
   get size(): number {
     return this.n;
   }
 
-  /** First position whose index is >= i. */
+  /** First position whose key is >= key i. */
   private find(i: number): number {
     let lo = 0;
     let hi = this.n;
@@ -98,6 +105,17 @@ export class BookSide {
 
   /** Set the quantity at a tick index; 0 deletes it. */
   set(i: number, qty: number): void {
+    ONE_QTY[0] = qty;
+    this.setFrom(i, ONE_QTY, 0);
+  }
+
+  /**
+   * `set(i, qtys[r])`: the quantity read here from its column, not passed in (a call that is not
+   * inlined would box it: one allocation per level row).
+   */
+  setFrom(index: number, qtys: Float64Array, r: number): void {
+    const qty = qtys[r];
+    const i = this.isBid ? index : -index;
     const k = this.find(i);
     const found = k < this.n && this.idx[k] === i;
     if (qty === 0) {
@@ -145,7 +163,8 @@ export class BookSide {
   }
 
   /** Quantity at a tick index, 0 when absent. */
-  get(i: number): number {
+  get(index: number): number {
+    const i = this.isBid ? index : -index;
     const k = this.find(i);
     return k < this.n && this.idx[k] === i ? this.q[k] : 0;
   }
@@ -157,13 +176,14 @@ export class BookSide {
   /** Tick index of the k-th best level (0 = the touch); NaN past the last level. */
   indexAt(k: number): number {
     if (k >= this.n) return NaN;
-    return this.idx[this.isBid ? this.n - 1 - k : k];
+    const key = this.idx[this.n - 1 - k];
+    return this.isBid ? key : -key;
   }
 
   /** Quantity of the k-th best level; 0 past the last level. */
   qtyAt(k: number): number {
     if (k >= this.n) return 0;
-    return this.q[this.isBid ? this.n - 1 - k : k];
+    return this.q[this.n - 1 - k];
   }
 
   /** Tick index of the touch, NaN when the side is empty. */
@@ -200,7 +220,7 @@ export class L2Book {
       if (!(qty >= 0) || !Number.isFinite(qty) || !Number.isFinite(price)) {
         throw new RangeError(`book: message at ${c.ts[m]} ms has a bad level [${price}, ${qty}] (price must be finite, qty finite and >= 0)`);
       }
-      (c.side[r] > 0 ? this.bids : this.asks).set(Math.round(price / this.tick), qty);
+      (c.side[r] > 0 ? this.bids : this.asks).setFrom(Math.round(price / this.tick), c.qty, r);
     }
     return true;
   }

@@ -144,8 +144,7 @@ export interface Binner {
 export function binner(bins: LiquidationBins): Binner {
   if ('bps' in bins) {
     if (!(bins.bps > 0) || !Number.isFinite(bins.bps)) throw new RangeError(`liquidations: bins.bps must be > 0, got ${bins.bps}`);
-    const step = Math.log1p(bins.bps / 1e4);
-    return { index: (p) => Math.round(Math.log(p) / step), price: (i) => Math.exp(i * step) };
+    return new BpsBinner(Math.log1p(bins.bps / 1e4));
   }
   const { tick } = bins;
   const bt = bins.binTicks ?? 1;
@@ -154,6 +153,40 @@ export function binner(bins: LiquidationBins): Binner {
   const dec = decimalsOf(tick);
   return { index: (p) => levelIndex(p, tick, bt), price: (i) => levelPrice(i, tick, bt, dec) };
 }
+
+/**
+ * Bins of `step` in log price: index round(log(p) / step). Trade prices move by ticks, far less
+ * than a bin, so most prices fall in the bin of the one before: a price strictly inside that bin,
+ * by a relative margin of 1e-9 on each side (the rounding of log and exp is ~1e-16), gets its
+ * index without a `log`. Every index is the formula's, bit for bit.
+ */
+class BpsBinner implements Binner {
+  private k = NaN;
+  private safeLo = Infinity;
+  private safeHi = -Infinity;
+
+  constructor(private readonly step: number) {}
+
+  index(p: number): number {
+    if (p > this.safeLo && p < this.safeHi) return this.k;
+    const k = Math.round(Math.log(p) / this.step);
+    const lo = Math.exp((k - 0.5) * this.step) * (1 + BIN_EDGE_MARGIN);
+    const hi = Math.exp((k + 0.5) * this.step) * (1 - BIN_EDGE_MARGIN);
+    // Only bins well inside the normal doubles (no subnormal or infinite edge) are remembered.
+    if (lo > 1e-300 && hi < 1e300) {
+      this.k = k;
+      this.safeLo = lo;
+      this.safeHi = hi;
+    }
+    return k;
+  }
+
+  price(i: number): number {
+    return Math.exp(i * this.step);
+  }
+}
+
+const BIN_EDGE_MARGIN = 1e-9;
 
 /** Venue names of a venue mask, in VENUES order. */
 export function venuesOf(mask: number): Venue[] {

@@ -22,7 +22,7 @@
 import type { OpenInterestColumns, TradeColumns } from '../core/columns.ts';
 import { VENUES, type Venue } from '../core/events.ts';
 import type { InstrumentRegistry } from '../core/instruments.ts';
-import { openIsolated, tierAt, type MarginInstrument, type TierOverride } from '../core/margin.ts';
+import { isolatedLiquidationPriceWith, openIsolated, tierAt, type MarginInstrument } from '../core/margin.ts';
 import { binner, venuesOf, type Binner, type LiquidationBins } from './liquidations.ts';
 import { OutOfOrderError } from './operator.ts';
 
@@ -122,19 +122,23 @@ export function projectLiquidationPrice(side: 1 | -1, entry: number, leverage: n
   const qty = positionNotional / entry;
   const cap = instrument.maxLeverage > 0 ? instrument.maxLeverage : Infinity;
   let lev = Math.min(leverage, cap);
-  let override: TierOverride | undefined;
   if (instrument.tiers.length === 0) {
-    override = { maintMarginRate: fallbackMmr, maintAmount: 0 };
-  } else {
-    const atEntry = tierAt(instrument, qty, entry, entry);
-    const last = instrument.tiers[instrument.tiers.length - 1];
-    if (atEntry.index === instrument.tiers.length - 1 && atEntry.basis >= last.notionalCap) return undefined;
-    if (atEntry.maxLeverage > 0) lev = Math.min(lev, atEntry.maxLeverage);
+    // One fixed rate: openIsolated's price with that override, without its records.
+    const lp = isolatedLiquidationPriceWith(instrument, side, qty, entry, lev, fallbackMmr, 0);
+    return liquidates(side, entry, lp) ? { price: lp, leverage: lev, mmr: fallbackMmr, cum: 0 } : undefined;
   }
-  const p = openIsolated({ instrument, side: side > 0 ? 'long' : 'short', qty, entry, leverage: lev, override });
+  const atEntry = tierAt(instrument, qty, entry, entry);
+  const last = instrument.tiers[instrument.tiers.length - 1];
+  if (atEntry.index === instrument.tiers.length - 1 && atEntry.basis >= last.notionalCap) return undefined;
+  if (atEntry.maxLeverage > 0) lev = Math.min(lev, atEntry.maxLeverage);
+  const p = openIsolated({ instrument, side: side > 0 ? 'long' : 'short', qty, entry, leverage: lev });
   const lp = p.liquidationPrice;
-  if (!(Number.isFinite(lp) && lp > 0 && (side > 0 ? lp < entry : lp > entry))) return undefined;
-  return { price: lp, leverage: lev, mmr: p.liquidationTier.maintMarginRate, cum: p.liquidationTier.maintAmount };
+  return liquidates(side, entry, lp) ? { price: lp, leverage: lev, mmr: p.liquidationTier.maintMarginRate, cum: p.liquidationTier.maintAmount } : undefined;
+}
+
+/** A liquidation price the position could reach: finite, > 0, below a long's entry or above a short's. */
+function liquidates(side: 1 | -1, entry: number, lp: number): boolean {
+  return Number.isFinite(lp) && lp > 0 && (side > 0 ? lp < entry : lp > entry);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,7 +273,11 @@ class Model {
     return m;
   }
 
-  trade(vi: number, price: number, qty: number, side: number): void {
+  /** Trade row i of c (read here, not passed in: a call that is not inlined would box each price and qty). */
+  tradeAt(vi: number, c: TradeColumns, i: number): void {
+    const price = c.price[i];
+    const qty = c.qty[i];
+    const side = c.side[i];
     const m = this.market(vi);
     const n = price * qty;
     m.sumPQ += n;
@@ -463,7 +471,7 @@ export class PredictedLiquidationOperator {
     for (let i = from; i < to; i++) {
       this.advance(c.ts[i]);
       checkTrade(c, i);
-      this.model.trade(vis[c.venue[i]], c.price[i], c.qty[i], c.side[i]);
+      this.model.tradeAt(vis[c.venue[i]], c, i);
     }
   }
 
@@ -512,7 +520,7 @@ export function predictedLiquidationSnapshots(oi: OpenInterestColumns, trades: T
       if (tt <= to && tt <= t) {
         if (j > 0 && tt < trades!.ts[j - 1]) throw new OutOfOrderError(tt, trades!.ts[j - 1]);
         checkTrade(trades!, j);
-        model.trade(trVis[trades!.venue[j]], trades!.price[j], trades!.qty[j], trades!.side[j]);
+        model.tradeAt(trVis[trades!.venue[j]], trades!, j);
         j++;
       } else if (to < tt && to <= t) {
         if (i > 0 && to < oi.ts[i - 1]) throw new OutOfOrderError(to, oi.ts[i - 1]);

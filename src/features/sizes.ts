@@ -172,6 +172,28 @@ export function mergePrints(t: TradeColumns): PrintColumns {
 // ---------------------------------------------------------------------------------------------
 // Log-spaced notional histogram and thresholds
 
+/** A value's place relative to a bin edge is trusted by the fast path only beyond this relative distance. */
+const EDGE_MARGIN = 1e-9;
+/** Scratch to read a double's bits; HIGH: the 32-bit word holding sign, exponent and top 20 mantissa bits. */
+const BITS_F64 = new Float64Array(1);
+const BITS_U32 = new Uint32Array(BITS_F64.buffer);
+const HIGH = (() => {
+  BITS_F64[0] = 1;
+  return BITS_U32[1] === 0x3ff00000 ? 1 : 0;
+})();
+
+function highWord(x: number): number {
+  BITS_F64[0] = x;
+  return BITS_U32[HIGH];
+}
+
+/** The smallest double whose high word is w (low word 0). */
+function fromHighWord(w: number): number {
+  BITS_U32[HIGH] = w >>> 0;
+  BITS_U32[1 - HIGH] = 0;
+  return BITS_F64[0];
+}
+
 /**
  * Log-spaced bins over [lo, hi): bin b covers [lo x 10^(b/perDecade), lo x 10^((b+1)/perDecade)).
  * Values below lo (and <= 0) go to bin 0, values >= hi to the last bin.
@@ -179,6 +201,19 @@ export function mergePrints(t: TradeColumns): PrintColumns {
 export class LogBins {
   readonly count: number;
   private readonly centres: Float64Array;
+  /**
+   * Fast path of `index` (a `log10` per print is most of its cost): a value's bin is looked up
+   * from its float's exponent and top mantissa bits (`cand`, a slice of an octave narrower than
+   * half a bin: the bin or the one above), then accepted only when the value lies inside that
+   * bin by a relative margin of 1e-9, far wider than the rounding of `log10` (~1e-15 here);
+   * values near an edge take the `log10` formula. So the bin is always the formula's, bit for bit.
+   */
+  private readonly cand: Int32Array;
+  private readonly shift: number;
+  private readonly key0: number;
+  /** Bin b is certain for x in [safeLo[b], safeHi[b]). */
+  private readonly safeLo: Float64Array;
+  private readonly safeHi: Float64Array;
   constructor(
     readonly lo: number,
     readonly hi: number,
@@ -190,9 +225,35 @@ export class LogBins {
     if (this.count > 100_000) throw new RangeError(`sizes: the histogram would have ${this.count} bins (at most 100000): narrow minNotional..maxNotional or lower binsPerDecade`);
     this.centres = new Float64Array(this.count);
     for (let b = 0; b < this.count; b++) this.centres[b] = lo * 10 ** ((b + 0.5) / perDecade);
+    this.safeLo = new Float64Array(this.count + 1).fill(Infinity);
+    this.safeHi = new Float64Array(this.count + 1).fill(-Infinity);
+    for (let b = 0; b < this.count; b++) {
+      this.safeLo[b] = lo * 10 ** (b / perDecade) * (1 + EDGE_MARGIN);
+      this.safeHi[b] = lo * 10 ** ((b + 1) / perDecade) * (1 - EDGE_MARGIN);
+    }
+    // Mantissa bits m: an octave cut in 2^m slices, each under half a bin (log10(2) / 2^m x perDecade <= 0.5).
+    let m = 4;
+    while (m < 20 && 2 ** m < 2 * Math.LOG10E * Math.LN2 * perDecade) m++;
+    this.shift = 20 - m;
+    this.key0 = highWord(lo) >>> this.shift;
+    this.cand = new Int32Array((highWord(hi) >>> this.shift) - this.key0 + 1);
+    for (let k = 0; k < this.cand.length; k++) this.cand[k] = this.exactIndex(fromHighWord((this.key0 + k) << this.shift));
   }
 
   index(x: number): number {
+    if (x >= this.lo && x < this.hi) {
+      BITS_F64[0] = x;
+      const b = this.cand[(BITS_U32[HIGH] >>> this.shift) - this.key0];
+      if (x >= this.safeLo[b]) {
+        if (x < this.safeHi[b]) return b;
+        if (x >= this.safeLo[b + 1] && x < this.safeHi[b + 1]) return b + 1;
+      }
+    }
+    return this.exactIndex(x);
+  }
+
+  /** The bin by definition: floor(log10(x / lo) x perDecade), clamped. */
+  private exactIndex(x: number): number {
     const b = Math.floor(Math.log10(x / this.lo) * this.perDecade);
     return b >= 0 ? (b < this.count ? b : this.count - 1) : 0;
   }
@@ -254,6 +315,9 @@ function checkThresholds(t: readonly number[], what: string): void {
 export function logBinsOf(o: SizeThresholdOptions = {}): LogBins {
   return new LogBins(o.minNotional ?? 0.01, o.maxNotional ?? 1e10, o.binsPerDecade ?? 20);
 }
+
+/** `SizeClassifier.classify`'s arguments as a print. */
+const ONE_PRINT = { notional: 0.5, ts: 0.5 };
 
 /** Bucket of a notional against thresholds: < medium small, < large medium, < whale large, else whale. */
 export function bucketOf(notional: number, medium: number, large: number, whale: number): number {
@@ -329,6 +393,18 @@ export class SizeClassifier {
   }
 
   classify(notional: number, ts: number): number {
+    ONE_PRINT.notional = notional;
+    ONE_PRINT.ts = ts;
+    return this.classifyPrint(ONE_PRINT);
+  }
+
+  /**
+   * `classify(p.notional, p.ts)`, the print's fields read here (a streaming operator passes its
+   * open print: a call that is not inlined would box both numbers, an allocation per print).
+   */
+  classifyPrint(p: { readonly notional: number; readonly ts: number }): number {
+    const notional = p.notional;
+    const ts = p.ts;
     if (this.isFixed) return bucketOf(notional, this.medium, this.large, this.whale);
     if (ts !== this.pendTs) {
       this.commit();
@@ -665,7 +741,7 @@ export class SizeFlowOperator implements TradeOperator {
       this.end = this.open + this.p.tf;
     }
     const notional = m.notional;
-    const b = this.c.classify(notional, ts);
+    const b = this.c.classifyPrint(m);
     const k = b * 4;
     if (m.side > 0) {
       this.f[k] += notional;

@@ -7,6 +7,7 @@ import {
   crossState,
   isLiquidated,
   isolatedLiquidation,
+  isolatedLiquidationPriceWith,
   isolatedMarginBalance,
   maintenanceAt,
   marginReport,
@@ -376,6 +377,44 @@ describe('margin properties', () => {
         const cross = marginReport({ ...p, mode: 'cross', wallet: iso.margin });
         return Math.abs(cross.liquidationPrice - iso.liquidationPrice) <= 1e-9 * p.entry;
       }),
+    );
+  });
+});
+
+describe('isolatedLiquidationPriceWith (the projection path without records)', () => {
+  const stand = (venue: 'binance' | 'okx' | 'bybit', takerFee: number, maxLeverage: number): MarginInstrument => ({ venue, symbol: 'X', contractType: 'linear', contractValue: 1, maxLeverage, tiers: [], makerFee: 0, takerFee });
+  const args = fc.record({
+    venue: fc.constantFrom('binance' as const, 'okx' as const, 'bybit' as const),
+    takerFee: fc.double({ min: 0, max: 0.001, noNaN: true }),
+    maxLeverage: fc.constantFrom(0, 20, 125),
+    side: fc.constantFrom(1 as const, -1 as const),
+    qty: fc.double({ min: 1e-6, max: 1e4, noNaN: true }),
+    entry: fc.double({ min: 1e-4, max: 1e6, noNaN: true }),
+    leverage: fc.double({ min: 0.5, max: 200, noNaN: true }),
+    mmr: fc.double({ min: -0.01, max: 0.2, noNaN: true }),
+    amount: fc.double({ min: -1, max: 100, noNaN: true }),
+  });
+
+  it("gives openIsolated's liquidation price with that override bit for bit, and its errors", () => {
+    fc.assert(
+      fc.property(args, (a) => {
+        const inst = stand(a.venue, a.takerFee, a.maxLeverage);
+        let want: number | Error;
+        try {
+          want = openIsolated({ instrument: inst, side: a.side > 0 ? 'long' : 'short', qty: a.qty, entry: a.entry, leverage: a.leverage, override: { maintMarginRate: a.mmr, maintAmount: a.amount } }).liquidationPrice;
+        } catch (e) {
+          want = e as Error;
+        }
+        let got: number | Error;
+        try {
+          got = isolatedLiquidationPriceWith(inst, a.side, a.qty, a.entry, a.leverage, a.mmr, a.amount);
+        } catch (e) {
+          got = e as Error;
+        }
+        if (want instanceof Error) assert.equal(got instanceof Error ? got.message : got, want.message);
+        else assert.ok(Object.is(got, want), `${String(got)} vs ${want}`);
+      }),
+      { numRuns: 3000 },
     );
   });
 });

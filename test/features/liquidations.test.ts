@@ -170,6 +170,30 @@ describe('liquidation map: hand-computed', () => {
     assert.deepEqual(s.longs.map((x) => [x.index, x.count]), [[4608, 2]]);
   });
 
+  it('a bps bin index is the formula round(ln p / step) bit for bit for any sequence of prices, at and beside the bin edges', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(0.5, 1, 10, 25),
+        fc.double({ min: 1e-6, max: 1e7, noNaN: true }),
+        fc.array(fc.tuple(fc.integer({ min: -3, max: 3 }), fc.integer({ min: -40, max: 40 }), fc.boolean()), { minLength: 1, maxLength: 60 }),
+        (bps, start, moves) => {
+          const b = binner({ bps });
+          const step = Math.log1p(bps / 1e4);
+          let k = Math.round(Math.log(start) / step);
+          // A walk over bins, each price a few ulps from a bin edge or a tick inside the bin.
+          for (const [dk, ulps, onEdge] of moves) {
+            k += dk;
+            const edge = Math.exp((k + 0.5) * step);
+            const p = onEdge ? edge * (1 + ulps * Number.EPSILON) : Math.exp(k * step) * (1 + ulps * 1e-6 * step);
+            assert.equal(b.index(p), Math.round(Math.log(p) / step), `p = ${p}`);
+          }
+          for (const p of [0, -1, NaN, Infinity, Number.MIN_VALUE, 1e300]) assert.ok(Object.is(b.index(p), Math.round(Math.log(p) / step)), `p = ${p}`);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('refuses bad input with clear errors', () => {
     assert.throws(() => liquidationSnapshots(liqColumns([[1, 100, 1, SELL, 0], [0, 100, 1, SELL, 0]]), undefined, [1], OPTS), OutOfOrderError);
     assert.throws(() => liquidationSnapshots(liqColumns([[0, 0, 1, SELL, 0]]), undefined, [1], OPTS), /row 0 has price 0/);

@@ -347,3 +347,33 @@ describe('sizes: properties', () => {
     );
   });
 });
+
+describe('sizes: log bins', () => {
+  const byFormula = (b: LogBins, x: number) => {
+    const k = Math.floor(Math.log10(x / b.lo) * b.perDecade);
+    return k >= 0 ? (k < b.count ? k : b.count - 1) : 0;
+  };
+  const binsArb = fc
+    .record({ lo: fc.double({ min: 1e-6, max: 1e3, noNaN: true }), decades: fc.double({ min: 0.5, max: 12, noNaN: true }), perDecade: fc.integer({ min: 1, max: 1000 }) })
+    .filter(({ decades, perDecade }) => decades * perDecade <= 50_000)
+    .map(({ lo, decades, perDecade }) => new LogBins(lo, lo * 10 ** decades, perDecade));
+
+  it('index gives the bin floor(log10(x / lo) x perDecade) bit for bit, at and beside every bin edge and out of range', () => {
+    fc.assert(
+      fc.property(binsArb, fc.double({ min: -0.2, max: 1.2, noNaN: true }), fc.integer({ min: -64, max: 64 }), (bins, at, ulps) => {
+        // A point of the range, then the doubles a few ulps around the bin edge nearest to it.
+        const x = bins.lo * (bins.hi / bins.lo) ** at;
+        assert.equal(bins.index(x), byFormula(bins, x), `x = ${x}`);
+        const edge = bins.lo * 10 ** (Math.round(Math.log10(x / bins.lo) * bins.perDecade) / bins.perDecade);
+        const near = edge * (1 + ulps * Number.EPSILON);
+        assert.equal(bins.index(near), byFormula(bins, near), `x = ${near} (edge ${edge})`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('index clamps zero, negatives, NaN and infinities as the formula does', () => {
+    const bins = new LogBins(0.01, 1e10, 20);
+    for (const x of [0, -5, NaN, Infinity, -Infinity, Number.MIN_VALUE, 1e300, 0.01, 1e10]) assert.equal(bins.index(x), byFormula(bins, x), `x = ${x}`);
+  });
+});
