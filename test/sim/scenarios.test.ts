@@ -74,3 +74,81 @@ for (const [scenario, kind, side] of [
     assert.ok(l.price_high / l.price_low > 1.005, `range ${l.price_low}..${l.price_high}`);
   });
 }
+
+test('absorption: a cascade stops at the passive buyer (no liquidation while it absorbs), and the zone is revisited without liquidations', () => {
+  const o = outcome('absorption');
+  const cascade = o.labels.labels.filter((l) => l.kind === 'long-cascade');
+  const absorbed = o.labels.labels.filter((l) => l.kind === 'absorption');
+  assert.equal(cascade.length, 1, JSON.stringify(o.labels));
+  assert.equal(absorbed.length, 2, JSON.stringify(o.labels));
+  const [stop, revisit] = absorbed;
+  assert.ok(stop.start_ms >= cascade[0].start_ms && revisit.start_ms > stop.end_ms);
+  for (const l of absorbed) {
+    assert.equal(l.side, 'sell');
+    // Aggressive selling printed inside the zone while it was absorbed; price held at the zone.
+    const sells = o.trades.filter((t) => t.side === 'sell' && t.ts >= l.start_ms && t.ts <= l.end_ms && t.price >= l.price_low && t.price <= l.price_high);
+    assert.ok(sells.length > 20, `${sells.length} sells hit the zone`);
+    const below = o.trades.filter((t) => t.ts >= l.start_ms && t.ts <= l.end_ms && t.price < l.price_low * 0.999);
+    assert.ok(below.length < sells.length / 10, `price held: ${below.length} trades well below the zone`);
+  }
+  // The longs above the zone are gone: the revisit prints (almost) no long liquidation.
+  const revisitLiqs = o.liquidations.filter((e) => e.side === 'sell' && e.ts >= revisit.start_ms && e.ts <= revisit.end_ms);
+  const cascadeLiqs = o.liquidations.filter((e) => e.side === 'sell' && e.ts >= cascade[0].start_ms && e.ts <= cascade[0].end_ms);
+  assert.ok(revisitLiqs.length * 10 < cascadeLiqs.length, `revisit ${revisitLiqs.length} vs cascade ${cascadeLiqs.length} liquidation prints`);
+});
+
+test('divergence: persistent aggressive buying while price is held, then a breakout above the held range', () => {
+  const o = outcome('divergence');
+  assert.equal(o.labels.labels.length, 1, JSON.stringify(o.labels));
+  const l = o.labels.labels[0];
+  assert.equal(l.kind, 'divergence');
+  assert.equal(l.side, 'buy');
+  assert.ok(l.end_ms - l.start_ms >= 30 * 60_000, 'held for at least 30 minutes');
+  let buy = 0;
+  let sell = 0;
+  for (const t of o.trades) if (t.ts >= l.start_ms && t.ts <= l.end_ms) t.side === 'buy' ? (buy += t.qty) : (sell += t.qty);
+  assert.ok(buy > sell * 1.2, `aggressive buying dominates: ${buy.toFixed(1)} vs ${sell.toFixed(1)}`);
+  assert.ok(l.price_high / l.price_low < 1.01, `price held within 1 %: ${l.price_low}..${l.price_high}`);
+  const after = o.trades.filter((t) => t.ts > l.end_ms && t.ts <= l.end_ms + 10 * 60_000);
+  assert.ok(Math.max(...after.map((t) => t.price)) > l.price_high, 'price breaks out above the held range once the seller leaves');
+});
+
+test('bait: each planted wall is pulled as price approaches it, before anything trades at it', () => {
+  const o = outcome('bait');
+  const labels = o.labels.labels;
+  assert.equal(labels.length, 2, JSON.stringify(o.labels));
+  assert.deepEqual(labels.map((l) => l.side), ['buy', 'sell']);
+  for (const l of labels) {
+    assert.equal(l.price_low, l.price_high);
+    const atWall = o.trades.filter((t) => t.venue === l.venues[0] && t.ts >= l.start_ms && t.ts <= l.end_ms && t.price === l.price_low);
+    assert.equal(atWall.length, 0, 'nothing traded at the wall while it stood');
+    // Price approached the wall between its placement and its pull.
+    const during = o.trades.filter((t) => t.venue === l.venues[0] && t.ts >= l.start_ms && t.ts <= l.end_ms + 1000);
+    const gapAtStart = Math.abs(during[0].price - l.price_low);
+    const gapAtPull = Math.min(...during.slice(-5).map((t) => Math.abs(t.price - l.price_low)));
+    assert.ok(gapAtPull < gapAtStart, `price came nearer: ${gapAtStart} -> ${gapAtPull}`);
+  }
+});
+
+test('disagree: the labelled venue buys while the others sell over the window', () => {
+  const o = outcome('disagree');
+  assert.equal(o.labels.labels.length, 1, JSON.stringify(o.labels));
+  const l = o.labels.labels[0];
+  const net = new Map<string, number>();
+  for (const t of o.trades) if (t.ts >= l.start_ms && t.ts <= l.end_ms) net.set(t.venue, (net.get(t.venue) ?? 0) + (t.side === 'buy' ? t.qty : -t.qty));
+  for (const [venue, flow] of net) {
+    if (l.venues.includes(venue as never)) assert.ok(flow > 0, `${venue} buys: ${flow}`);
+    else assert.ok(flow < 0, `${venue} sells: ${flow}`);
+  }
+});
+
+test('sessions: a day of it labels each session with its net flow, and Asia is thinner than the US', () => {
+  const run = simulate(simConfig({ scenario: 'sessions', seed: 1, startMs: Date.UTC(2026, 0, 6), durationMs: 24 * 3_600_000, venues: ['binance'] }));
+  const perHour = new Array(24).fill(0);
+  for (const e of run.events()) if (e.type === 'trade') perHour[new Date(e.ts).getUTCHours()]++;
+  const labels = run.labels().labels;
+  assert.deepEqual(labels.map((l) => l.kind), ['session', 'session', 'session']);
+  const asia = perHour.slice(0, 8).reduce((a, b) => a + b, 0) / 8;
+  const us = perHour.slice(15, 21).reduce((a, b) => a + b, 0) / 6;
+  assert.ok(us > 2 * asia, `US ${us.toFixed(0)} trades/h vs Asia ${asia.toFixed(0)}`);
+});

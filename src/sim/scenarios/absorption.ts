@@ -20,7 +20,7 @@ export const absorption: Scenario = {
     const at = startMs + Math.round(durationMs * 0.25);
     const revisit = startMs + Math.round(durationMs * 0.7);
     // Longs liquidate between 0.4 % and the zone; none below it.
-    plantCascade(world, 'sell', at, 0.004, ZONE_BELOW - 0.001, 120);
+    plantCascade(world, 'sell', at, 0.004, ZONE_BELOW - 0.001, 200);
     const icebergs: PassiveIceberg[] = [];
     world.at(at - 1, () => {
       const acct = world.account();
