@@ -164,8 +164,17 @@ export class MarketMaker implements Agent {
     if (askTop <= bidTop) askTop = bidTop + 1;
     // Thinner on the side the flow is hitting and on the side that would add to the inventory.
     const inv = this.p.inventoryUnit;
-    this.quote(BID, Math.min(bidTop, book.bestAsk - 1), 1 / (1 + Math.max(0, -flow) / this.p.toxicUnit + Math.max(0, inventory) / inv));
-    this.quote(ASK, Math.max(askTop, book.bestBid + 1), 1 / (1 + Math.max(0, flow) / this.p.toxicUnit + Math.max(0, -inventory) / inv));
+    const thinBid = 1 / (1 + Math.max(0, -flow) / this.p.toxicUnit + Math.max(0, inventory) / inv);
+    const thinAsk = 1 / (1 + Math.max(0, flow) / this.p.toxicUnit + Math.max(0, -inventory) / inv);
+    // Move the side that is in the way first (asks before bids when fair value rose), so neither
+    // side is held back by the other's stale quotes: the same update whichever way price moved.
+    if (bidTop >= book.bestAsk) {
+      this.quote(ASK, Math.max(askTop, book.bestBid + 1), thinAsk);
+      this.quote(BID, Math.min(bidTop, book.bestAsk - 1), thinBid);
+    } else {
+      this.quote(BID, Math.min(bidTop, book.bestAsk - 1), thinBid);
+      this.quote(ASK, Math.max(askTop, book.bestBid + 1), thinAsk);
+    }
     this.tendWall(now, mid);
     return now + between(this.rng, 200, 450);
   }

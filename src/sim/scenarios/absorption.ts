@@ -27,14 +27,14 @@ export const absorption: Scenario = {
       for (const v of world.market.venues) {
         const top = v.levelOf(v.mid() * (1 - ZONE_BELOW));
         const levels = [0, 1, 2, 3, 4].map((i) => top - i * 5);
-        const ice = new PassiveIceberg(v, world.rng.fork(`iceberg:${v.venue}`), acct, 'buy', levels, 4 * (v.index === 0 ? 1 : 0.6), 400, at + 20 * 60_000);
+        const ice = new PassiveIceberg(v, world.rng.fork(`iceberg:${v.venue}`), acct, 'buy', levels, 12 * (v.index === 0 ? 1 : 0.6), Infinity, at + 20 * 60_000);
         ice.active = true;
         icebergs.push(ice);
         world.market.addAgent(ice, at);
       }
     });
     // Lift price away after the first visit, then bring it back.
-    pushProgram(world, 'lift', at + 20 * 60_000, 'buy', 80, 6);
+    pushProgram(world, 'lift', at + 20 * 60_000, 'buy', 50, 6);
     world.at(revisit - 1, () => {
       for (const ice of icebergs) {
         ice.active = true;
@@ -42,7 +42,7 @@ export const absorption: Scenario = {
         world.market.addAgent(ice, revisit);
       }
     });
-    pushProgram(world, 'revisit', revisit, 'sell', 150, 5);
+    pushProgram(world, 'revisit', revisit, 'sell', 300, 8);
     const phases: { from: number; to: number; absorbed: number[]; first: number; last: number }[] = [];
     world.at(at + 20 * 60_000, () => phases.push(snapshot(icebergs, at)));
     world.at(revisit + 15 * 60_000, () => phases.push(snapshot(icebergs, revisit)));

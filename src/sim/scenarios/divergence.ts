@@ -1,9 +1,10 @@
 /**
  * `divergence`: persistent aggressive buying (a patient program of small market buys on every
  * venue) while a passive seller (an iceberg offer just above the price) holds price; when the
- * seller leaves, price breaks out. One `divergence` label (side `buy`) over the held phase, its
- * price range the trades' range then. The phase lasts 40 % of the run: detectors work on bars of
- * minutes (src/features/divergence.ts), so it spans 48 one-minute bars of a 2 h run.
+ * seller leaves, price breaks out (the buyers who waited for the level join in). One
+ * `divergence` label (side `buy`) over the held phase, its price range the trades' range then.
+ * The phase lasts 40 % of the run: detectors work on bars of minutes (src/features/divergence.ts),
+ * so it spans 48 one-minute bars of a 2 h run.
  */
 import { PassiveIceberg } from '../agents.ts';
 import type { Scenario } from '../scenario.ts';
@@ -28,6 +29,8 @@ export const divergence: Scenario = {
       }
     });
     const buyer = pushProgram(world, 'persistent-buyer', from, 'buy', 400, (to - from) / 60_000);
+    // Once the seller is gone, the buyers who waited for the level to break join in.
+    pushProgram(world, 'breakout', to, 'buy', 60, 3);
     return () => {
       if (!(buyer.filled > 0) || icebergs.every((i) => i.absorbed === 0)) return [];
       const end = Math.min(to, buyer.lastTs);
