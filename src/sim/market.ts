@@ -342,15 +342,12 @@ export class Market {
     } else {
       const dirty = book.takeDirty();
       if (dirty.length === 0) return;
-      for (let j = 0; j < dirty.length; j++) {
-        const k = dirty[j];
-        const level = k >= book.size ? k - book.size : k;
-        const lvl: BookLevel = [v.priceOf(level), v.qtyOf(book.levelLots[k])];
-        if (k >= book.size) asks.push(lvl);
-        else bids.push(lvl);
-      }
-      bids.sort((a, b) => b[0] - a[0]);
-      asks.sort((a, b) => a[0] - b[0]);
+      // Keys are side × size + level: sorted numerically, bids come first in ascending price.
+      dirty.sort();
+      let j = 0;
+      while (j < dirty.length && dirty[j] < book.size) j++;
+      for (let i = j - 1; i >= 0; i--) bids.push([v.priceOf(dirty[i]), v.qtyOf(book.levelLots[dirty[i]])]);
+      for (let i = j; i < dirty.length; i++) asks.push([v.priceOf(dirty[i] - book.size), v.qtyOf(book.levelLots[dirty[i]])]);
     }
     const ts = Math.floor(this.now);
     this.out.push({ type: 'book', venue: v.venue, symbol: v.symbol, ts, localTs: ts, isSnapshot: snapshot, bids, asks, seq: v.seq++ });

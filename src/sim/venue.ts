@@ -36,6 +36,9 @@ export class SimVenue {
   /** Absolute tick index of book level 0. */
   readonly origin: number;
   readonly book: OrderBook;
+  /** 1 / tick and 1 / lot when they are 10^-k (then a division is exact), else 0: `scale()` per call. */
+  private readonly tickInv: number;
+  private readonly lotInv: number;
 
   // Accounts. Positions in whole lots (exact sums), cash in quote.
   pos: Float64Array;
@@ -95,14 +98,16 @@ export class SimVenue {
     this.tick = inst.tickSize;
     this.lotBase = scale(inst.lotSize, inst.contractValue);
     this.origin = Math.round(startPrice / this.tick) - (window >> 1);
+    this.tickInv = decimalInverse(this.tick);
+    this.lotInv = decimalInverse(this.lotBase);
     this.book = new OrderBook(window);
     this.pos = new Float64Array(FIXED_ACCOUNTS + 1024);
     this.cash = new Float64Array(FIXED_ACCOUNTS + 1024);
   }
 
-  /** Price of a book level: on the tick grid exactly (scale divides by 10^k instead of multiplying by 0.1). */
+  /** Price of a book level: on the tick grid exactly (divided by 10^k rather than multiplied by 0.1). */
   priceOf(level: number): number {
-    return scale(this.origin + level, this.tick);
+    return this.tickInv > 0 ? (this.origin + level) / this.tickInv : scale(this.origin + level, this.tick);
   }
   /** Level of a price (nearest tick). */
   levelOf(price: number): number {
@@ -110,7 +115,7 @@ export class SimVenue {
   }
   /** Base units of whole lots: on the lot grid exactly. */
   qtyOf(lots: number): number {
-    return scale(lots, this.lotBase);
+    return this.lotInv > 0 ? lots / this.lotInv : scale(lots, this.lotBase);
   }
   /** Whole lots for a base quantity, at least one. */
   lotsOf(qty: number): number {
@@ -224,4 +229,11 @@ export class SimVenue {
   openInterest(): number {
     return this.qtyOf(this.oiLots);
   }
+}
+
+/** 10^k when x is 10^-k (k >= 0), else 0. */
+function decimalInverse(x: number): number {
+  const inv = Math.round(1 / x);
+  if (inv < 1 || Math.abs(1 / x - inv) > 1e-9) return 0;
+  return /^10*$/.test(String(inv)) ? inv : 0;
 }
