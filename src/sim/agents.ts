@@ -372,7 +372,7 @@ export class RetailFlow implements Agent {
     let qty = lognormal(this.rng, p.sizeMedian, p.sizeSigma);
     if (this.rng.nextFloat() < p.tailProb) qty *= pareto(this.rng, p.tailAlpha) * 8;
     if (qty > 60) qty = 60;
-    openPosition(this.m, v, this.rng, side, v.lotsOf(qty), weighted(this.rng, p.leverages, p.leverageWeights));
+    openPosition(this.m, v, side, v.lotsOf(qty), weighted(this.rng, p.leverages, p.leverageWeights));
   }
 }
 
@@ -382,8 +382,7 @@ export class RetailFlow implements Agent {
  * the fee, so its cash and position are exactly what the venue would show. Returns the account, or
  * -1 when nothing filled.
  */
-export function openPosition(m: Market, v: SimVenue, rng: Rng, side: Side, lots: number, leverage: number): number {
-  void rng;
+export function openPosition(m: Market, v: SimVenue, side: Side, lots: number, leverage: number): number {
   const account = v.allocateHolder();
   const filled = m.take(v, side, lots, account);
   if (filled === 0) {
@@ -447,10 +446,6 @@ export class ParentOrderAgent implements Agent {
     this.parent = p;
     this.left = p.qty;
     this.startPx = this.m.venues[0].mid();
-  }
-
-  get busy(): boolean {
-    return this.parent !== undefined;
   }
 
   wake(now: number): number {

@@ -168,18 +168,7 @@ export class OrderBook {
     return level < 0 || level >= this.size ? 0 : this.levelLots[side * this.size + level];
   }
 
-  /** Distinct non-empty levels of a side (for depth checks; O(window)). */
-  levelCount(side: BookSide): number {
-    let n = 0;
-    const base = side * this.size;
-    for (let i = 0; i < this.size; i++) if (this.levelLots[base + i] > 0) n++;
-    return n;
-  }
-
-  /**
-   * The levels changed since the last call, as side × size + level keys, in `out` (grown when
-   * short); returns how many. Clears the set.
-   */
+  /** The levels changed since the last call, as side × size + level keys (a view, valid until the next change). Clears the set. */
   takeDirty(): Int32Array {
     const out = this.dirtyList.subarray(0, this.dirtyCount);
     for (let i = 0; i < this.dirtyCount; i++) this.dirtyFlag[out[i]] = 0;

@@ -417,8 +417,7 @@ export class Market {
 
   /** Every event, ts non-decreasing; the market is simulated as it is read. */
   *run(): Generator<MarketEvent> {
-    const clockId = this.addAgent({ wake: (now) => (this.clock(), now + CLOCK_MS) }, this.startMs);
-    void clockId;
+    this.addAgent({ wake: (now) => (this.clock(), now + CLOCK_MS) }, this.startMs);
     for (const v of this.venues) this.printBook(v, true);
     while (!this.agenda.empty && this.agenda.nextTime() < this.endMs) {
       const t = this.agenda.nextTime();

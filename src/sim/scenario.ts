@@ -42,7 +42,7 @@ export interface Scenario {
  * and its counterparty on the other side at low leverage (3-5x), same size and entry. Positions
  * net to zero; each holder's cash is its margin minus its position's cost, as if it had traded.
  */
-export function seedBand(world: SimWorld, v: SimVenue, rng: Rng, side: 'long' | 'short', count: number, lpLow: number, lpHigh: number, sizeMedian: number): void {
+export function seedBand(v: SimVenue, rng: Rng, side: 'long' | 'short', count: number, lpLow: number, lpHigh: number, sizeMedian: number): void {
   for (let i = 0; i < count; i++) {
     const target = between(rng, lpLow, lpHigh);
     const lev = Math.round(between(rng, 20, 50));
@@ -50,7 +50,6 @@ export function seedBand(world: SimWorld, v: SimVenue, rng: Rng, side: 'long' | 
     const entry = side === 'long' ? target / (1 - 1 / lev + mmr) : target / (1 + 1 / lev - mmr);
     seedPair(v, side, v.lotsOf(lognormal(rng, sizeMedian, 0.8)), entry, lev, Math.round(between(rng, 3, 5)));
   }
-  void world;
 }
 
 /**

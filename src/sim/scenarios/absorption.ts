@@ -43,7 +43,7 @@ export const absorption: Scenario = {
       }
     });
     pushProgram(world, 'revisit', revisit, 'sell', 300, 8);
-    const phases: { from: number; to: number; absorbed: number[]; first: number; last: number }[] = [];
+    const phases: Phase[] = [];
     world.at(at + 20 * 60_000, () => phases.push(snapshot(icebergs, at)));
     world.at(revisit + 15 * 60_000, () => phases.push(snapshot(icebergs, revisit)));
     return () => {
@@ -63,7 +63,14 @@ export const absorption: Scenario = {
   },
 };
 
-function snapshot(icebergs: readonly PassiveIceberg[], from: number): { from: number; to: number; absorbed: number[]; first: number; last: number } {
+/** One visit of the zone: what each venue's iceberg had absorbed by its end, and when it was filled. */
+interface Phase {
+  readonly absorbed: number[];
+  readonly first: number;
+  readonly last: number;
+}
+
+function snapshot(icebergs: readonly PassiveIceberg[], from: number): Phase {
   let first = Infinity;
   let last = -Infinity;
   for (const ice of icebergs) {
@@ -72,5 +79,5 @@ function snapshot(icebergs: readonly PassiveIceberg[], from: number): { from: nu
       last = Math.max(last, ice.lastFillTs);
     }
   }
-  return { from, to: last, absorbed: icebergs.map((i) => i.absorbed), first, last };
+  return { absorbed: icebergs.map((i) => i.absorbed), first, last };
 }

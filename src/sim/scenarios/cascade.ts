@@ -18,7 +18,7 @@ export function plantCascade(world: SimWorld, side: 'sell' | 'buy', at: number, 
       const n = Math.round(1500 * (v.index === 0 ? 1 : 0.6));
       const lo = side === 'sell' ? p0 * (1 - bandTo) : p0 * (1 + bandFrom);
       const hi = side === 'sell' ? p0 * (1 - bandFrom) : p0 * (1 + bandTo);
-      seedBand(world, v, world.rng.fork(`band:${v.venue}:${at}`), holders, n, lo, hi, 0.06);
+      seedBand(v, world.rng.fork(`band:${v.venue}:${at}`), holders, n, lo, hi, 0.06);
     }
   });
   pushProgram(world, `push-${side}-${at}`, at, side, pushQty, 3);
