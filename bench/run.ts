@@ -8,6 +8,7 @@ import { backtestBench } from './backtest.ts';
 import { footprintBench } from './footprint.ts';
 import { importBench } from './import.ts';
 import { liveBench } from './live.ts';
+import { simBench } from './sim.ts';
 import { startupBench } from './startup.ts';
 
 export interface BenchResult {
@@ -28,15 +29,16 @@ const BENCHES: Record<string, { description: string; run(args: string[]): Promis
   backtest: backtestBench,
   live: liveBench,
   startup: startupBench,
+  sim: simBench,
 };
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
   const names = args.filter((a) => !a.startsWith('--') && BENCHES[a]);
-  const unknown = args.filter((a) => !a.startsWith('--') && !BENCHES[a] && !/^\d+$/.test(a));
+  const unknown = args.filter((a) => !a.startsWith('--') && !BENCHES[a] && !/^\d+(\.\d+)?$/.test(a));
   if (unknown.length > 0 || args.includes('--help')) {
-    console.error(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--json] [--rows N] [--repeat N] [--events N] [--seconds N] [--rate N] [--reps N]\n`);
+    console.error(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--json] [--rows N] [--repeat N] [--events N] [--seconds N] [--rate N] [--reps N] [--hours N]\n`);
     for (const [n, b] of Object.entries(BENCHES)) console.error(`  ${n.padEnd(8)} ${b.description}`);
     process.exitCode = unknown.length > 0 ? 2 : 0;
     return;

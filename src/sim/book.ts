@@ -1,0 +1,279 @@
+/**
+ * One venue's limit order book for the simulator: price-time priority over integer tick indexes,
+ * every resting order keeping its owner so each fill has a taker and a maker.
+ *
+ * Prices are tick indexes relative to a window (`origin` + 0 .. size-1) that the venue model maps
+ * to prices; a window of 2^18 ticks holds ±14 % around a 90,000 BTC at a 0.1 tick. Quantities
+ * are whole lots (the venue's lot in base units is applied when printing), so every resting size
+ * and every fill is on the venue's lot grid by construction.
+ *
+ * Storage is columnar and preallocated: an order pool (typed arrays, free list, intrusive FIFO per
+ * level) and per-level totals. Matching writes its fills into reusable typed arrays; nothing in
+ * the hot path allocates. Levels touched since the last `takeDirty` are listed so the venue can
+ * print the book as diffs.
+ */
+
+export const BID = 0;
+export const ASK = 1;
+export type BookSide = typeof BID | typeof ASK;
+
+const NONE = -1;
+
+export class OrderBook {
+  readonly size: number;
+  /** Per side (side × size + level): total resting lots, head and tail order of the FIFO. */
+  readonly levelLots: Float64Array;
+  private readonly head: Int32Array;
+  private readonly tail: Int32Array;
+  /** Best bid level (NONE when the side is empty) and best ask level (`size` when empty). */
+  bestBid = NONE;
+  bestAsk: number;
+
+  // Order pool.
+  private cap: number;
+  orderLots: Float64Array;
+  orderOwner: Int32Array;
+  orderLevel: Int32Array;
+  orderSide: Uint8Array;
+  orderAlive: Uint8Array;
+  private orderNext: Int32Array;
+  private orderPrev: Int32Array;
+  private freeList: Int32Array;
+  private freeCount = 0;
+  private used = 0;
+
+  // Fills of the last market order.
+  fillCount = 0;
+  fillLevel: Int32Array;
+  fillLots: Float64Array;
+  fillOwner: Int32Array;
+
+  // Levels changed since the last takeDirty (side × size + level).
+  private readonly dirtyFlag: Uint8Array;
+  private dirtyList: Int32Array;
+  private dirtyCount = 0;
+
+  constructor(size = 1 << 18, orderCapacity = 1 << 14) {
+    this.size = size;
+    this.bestAsk = size;
+    this.levelLots = new Float64Array(2 * size);
+    this.head = new Int32Array(2 * size).fill(NONE);
+    this.tail = new Int32Array(2 * size).fill(NONE);
+    this.dirtyFlag = new Uint8Array(2 * size);
+    this.dirtyList = new Int32Array(1024);
+    this.cap = orderCapacity;
+    this.orderLots = new Float64Array(orderCapacity);
+    this.orderOwner = new Int32Array(orderCapacity);
+    this.orderLevel = new Int32Array(orderCapacity);
+    this.orderSide = new Uint8Array(orderCapacity);
+    this.orderAlive = new Uint8Array(orderCapacity);
+    this.orderNext = new Int32Array(orderCapacity);
+    this.orderPrev = new Int32Array(orderCapacity);
+    this.freeList = new Int32Array(orderCapacity);
+    this.fillLevel = new Int32Array(1024);
+    this.fillLots = new Float64Array(1024);
+    this.fillOwner = new Int32Array(1024);
+  }
+
+  /** Whether `order` is a live order of `owner` resting at `level` on `side` (an owner's handle check). */
+  owns(order: number, owner: number, side: BookSide, level: number): boolean {
+    return order >= 0 && order < this.used && this.orderAlive[order] === 1 && this.orderOwner[order] === owner && this.orderLevel[order] === level && this.orderSide[order] === side;
+  }
+
+  /**
+   * Rest a post-only limit order: refused (NONE) when it would cross the other side or lies
+   * outside the window. Returns the order id.
+   */
+  add(side: BookSide, level: number, lots: number, owner: number): number {
+    if (!(lots > 0) || level < 0 || level >= this.size) return NONE;
+    if (side === BID ? level >= this.bestAsk : level <= this.bestBid) return NONE;
+    const id = this.allocate();
+    this.orderLots[id] = lots;
+    this.orderOwner[id] = owner;
+    this.orderLevel[id] = level;
+    this.orderSide[id] = side;
+    this.orderAlive[id] = 1;
+    const k = side * this.size + level;
+    const t = this.tail[k];
+    this.orderPrev[id] = t;
+    this.orderNext[id] = NONE;
+    if (t === NONE) this.head[k] = id;
+    else this.orderNext[t] = id;
+    this.tail[k] = id;
+    this.levelLots[k] += lots;
+    this.markDirty(k);
+    if (side === BID) {
+      if (level > this.bestBid) this.bestBid = level;
+    } else if (level < this.bestAsk) this.bestAsk = level;
+    return id;
+  }
+
+  /** Remove a live order (its remaining lots); returns the lots removed (0 if it was not live). */
+  cancel(id: number): number {
+    if (id < 0 || id >= this.used || this.orderAlive[id] === 0) return 0;
+    const lots = this.orderLots[id];
+    this.unlink(id);
+    this.release(id);
+    return lots;
+  }
+
+  /**
+   * A market (IOC) order of `lots` for `owner`: `side` BID buys (takes asks from the best up),
+   * ASK sells. It stops after `maxLevels` price levels (the venue's price protection) or when the
+   * other side is empty. The fills are left in fillLevel/fillLots/fillOwner[0..fillCount);
+   * returns the lots filled. A taker never trades with its own resting orders (self-trade
+   * prevention: they are skipped, as the venues' expire-maker modes would cancel them).
+   */
+  market(side: BookSide, lots: number, owner: number, maxLevels: number): number {
+    this.fillCount = 0;
+    let left = lots;
+    const other = side === BID ? ASK : BID;
+    let levels = 0;
+    while (left > 0 && levels < maxLevels) {
+      const level = other === ASK ? this.bestAsk : this.bestBid;
+      if (level < 0 || level >= this.size) break;
+      const k = other * this.size + level;
+      let id = this.head[k];
+      let progressed = false;
+      while (id !== NONE && left > 0) {
+        const next = this.orderNext[id];
+        if (this.orderOwner[id] === owner) {
+          this.unlink(id);
+          this.release(id);
+          id = next;
+          continue;
+        }
+        const take = this.orderLots[id] <= left ? this.orderLots[id] : left;
+        this.pushFill(level, take, this.orderOwner[id]);
+        left -= take;
+        progressed = true;
+        if (take === this.orderLots[id]) {
+          this.unlink(id);
+          this.release(id);
+        } else {
+          this.orderLots[id] -= take;
+          this.levelLots[k] -= take;
+          this.markDirty(k);
+        }
+        id = next;
+      }
+      if (this.head[k] === NONE) this.refreshBest(other);
+      if (progressed || this.head[k] === NONE) levels++;
+    }
+    return lots - left;
+  }
+
+  /** Lots resting at a level. */
+  lotsAt(side: BookSide, level: number): number {
+    return level < 0 || level >= this.size ? 0 : this.levelLots[side * this.size + level];
+  }
+
+  /** The levels changed since the last call, as side × size + level keys (a view, valid until the next change). Clears the set. */
+  takeDirty(): Int32Array {
+    const out = this.dirtyList.subarray(0, this.dirtyCount);
+    for (let i = 0; i < this.dirtyCount; i++) this.dirtyFlag[out[i]] = 0;
+    this.dirtyCount = 0;
+    return out;
+  }
+
+  private markDirty(k: number): void {
+    if (this.dirtyFlag[k] === 1) return;
+    this.dirtyFlag[k] = 1;
+    if (this.dirtyCount === this.dirtyList.length) {
+      const grown = new Int32Array(this.dirtyList.length * 2);
+      grown.set(this.dirtyList);
+      this.dirtyList = grown;
+    }
+    this.dirtyList[this.dirtyCount++] = k;
+  }
+
+  private pushFill(level: number, lots: number, owner: number): void {
+    if (this.fillCount === this.fillLevel.length) {
+      const n = this.fillCount * 2;
+      const l = new Int32Array(n);
+      l.set(this.fillLevel);
+      this.fillLevel = l;
+      const q = new Float64Array(n);
+      q.set(this.fillLots);
+      this.fillLots = q;
+      const o = new Int32Array(n);
+      o.set(this.fillOwner);
+      this.fillOwner = o;
+    }
+    this.fillLevel[this.fillCount] = level;
+    this.fillLots[this.fillCount] = lots;
+    this.fillOwner[this.fillCount] = owner;
+    this.fillCount++;
+  }
+
+  private unlink(id: number): void {
+    const side = this.orderSide[id] as BookSide;
+    const k = side * this.size + this.orderLevel[id];
+    const p = this.orderPrev[id];
+    const n = this.orderNext[id];
+    if (p === NONE) this.head[k] = n;
+    else this.orderNext[p] = n;
+    if (n === NONE) this.tail[k] = p;
+    else this.orderPrev[n] = p;
+    this.levelLots[k] -= this.orderLots[id];
+    if (this.head[k] === NONE) this.levelLots[k] = 0; // no float residue on an empty level
+    this.markDirty(k);
+    if (this.head[k] === NONE) {
+      if (side === BID && this.orderLevel[id] === this.bestBid) this.refreshBest(BID);
+      else if (side === ASK && this.orderLevel[id] === this.bestAsk) this.refreshBest(ASK);
+    }
+  }
+
+  private refreshBest(side: BookSide): void {
+    if (side === BID) {
+      let i = this.bestBid;
+      while (i >= 0 && this.head[i] === NONE) i--;
+      this.bestBid = i;
+    } else {
+      let i = this.bestAsk;
+      const base = this.size;
+      while (i < this.size && this.head[base + i] === NONE) i++;
+      this.bestAsk = i;
+    }
+  }
+
+  private allocate(): number {
+    if (this.freeCount > 0) return this.freeList[--this.freeCount];
+    if (this.used === this.cap) this.grow();
+    return this.used++;
+  }
+
+  private release(id: number): void {
+    this.orderAlive[id] = 0;
+    this.orderLots[id] = 0;
+    this.freeList[this.freeCount++] = id;
+  }
+
+  private grow(): void {
+    const n = this.cap * 2;
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(n);
+      b.set(a);
+      return b;
+    };
+    const i32 = (a: Int32Array) => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    const u8 = (a: Uint8Array) => {
+      const b = new Uint8Array(n);
+      b.set(a);
+      return b;
+    };
+    this.orderLots = f64(this.orderLots);
+    this.orderOwner = i32(this.orderOwner);
+    this.orderLevel = i32(this.orderLevel);
+    this.orderSide = u8(this.orderSide);
+    this.orderAlive = u8(this.orderAlive);
+    this.orderNext = i32(this.orderNext);
+    this.orderPrev = i32(this.orderPrev);
+    this.freeList = i32(this.freeList);
+    this.cap = n;
+  }
+}

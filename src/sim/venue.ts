@@ -1,0 +1,239 @@
+/**
+ * One simulated venue: its contract rules (from the bundled instrument data), its order book, the
+ * accounts that trade on it and the population of leveraged position holders whose liquidation
+ * prices follow THIS venue's margin rules (src/core/margin.ts).
+ *
+ * Accounts are columns (position in base units, cash in quote): agents own fixed accounts
+ * (0 .. FIXED_ACCOUNTS-1), holders one each above. Every fill moves position and cash between a
+ * taker and a maker and a fee to the venue, so across a venue's accounts positions always net to
+ * zero and cash + fees + withdrawals − deposits stays what it was at the start
+ * (test/sim/conservation.test.ts).
+ */
+import type { Venue } from '../core/events.ts';
+import { scale, type Instrument } from '../core/instruments.ts';
+import { openIsolated, tierAt, type IsolatedPosition } from '../core/margin.ts';
+import { OrderBook } from './book.ts';
+import { MaxHeap } from './heap.ts';
+
+/** Fixed accounts reserved for agents; holders' accounts start here. */
+export const FIXED_ACCOUNTS = 64;
+
+/**
+ * Levels per side a venue's book feed carries, as the repo's connectors subscribe: Binance diffs
+ * carry every level (its REST snapshot is 1000 deep), OKX `books` 400, Bybit `orderbook.200`.
+ * The simulated books stay far shallower (test/sim/market.test.ts), so no diff is ever cut.
+ */
+export const BOOK_DEPTH: Readonly<Record<string, number>> = { binance: 1000, okx: 400, bybit: 200 };
+
+export class SimVenue {
+  readonly venue: Venue;
+  readonly index: number;
+  readonly inst: Instrument;
+  readonly symbol: string;
+  readonly tick: number;
+  /** Base units per lot (OKX: lotSize contracts × ctVal). */
+  readonly lotBase: number;
+  /** Absolute tick index of book level 0. */
+  readonly origin: number;
+  readonly book: OrderBook;
+  /** 1 / tick and 1 / lot when they are 10^-k (then a division is exact), else 0: `scale()` per call. */
+  private readonly tickInv: number;
+  private readonly lotInv: number;
+
+  // Accounts. Positions in whole lots (exact sums), cash in quote.
+  pos: Float64Array;
+  cash: Float64Array;
+  fees = 0;
+  /** Sum of the long positions, lots. */
+  private oiLots = 0;
+  deposits = 0;
+  withdrawals = 0;
+  /** Accounts in use (fixed + holder slots ever used). */
+  accountCount = FIXED_ACCOUNTS;
+
+  // Holders (slot = account − FIXED_ACCOUNTS).
+  holderPos: (IsolatedPosition | undefined)[] = [];
+  holderGen: Int32Array = new Int32Array(1024);
+  private holderFree: number[] = [];
+  /** Active holder slots per side (0 long, 1 short) and each slot's index in its list. */
+  readonly active: [Int32Array, Int32Array] = [new Int32Array(1024), new Int32Array(1024)];
+  readonly activeCount: [number, number] = [0, 0];
+  private activeAt: Int32Array = new Int32Array(1024);
+  /** Longs by liquidation price (highest first), shorts by −liquidation price. */
+  readonly longHeap = new MaxHeap(1024);
+  readonly shortHeap = new MaxHeap(1024);
+
+  // Market state the agents read.
+  lastPrice = NaN;
+  mark = NaN;
+  /** The index price (mean of the venues' mids), as of the last clock step. */
+  indexPrice = NaN;
+  basis = 0;
+  premiumSum = 0;
+  premiumCount = 0;
+  fundingRate = 0.0001;
+  /** Signed taker volume (base units), exponentially decayed (τ = FLOW_TAU_MS), and when last decayed. */
+  flow = 0;
+  flowAt = 0;
+  /** Cumulative signed taker volume, base units (the makers' price-impact input). */
+  flowCum = 0;
+  /** Log-return EMA of the last price (trend that retail chases). */
+  trend = 0;
+  trendRef = NaN;
+
+  // What the venue prints.
+  tradeId = 1_000_000;
+  seq = 1;
+  /** Binance: the latest liquidation of the open 1000 ms window (one per window is pushed). */
+  pendingLiquidation: { ts: number; price: number; qty: number; side: 'buy' | 'sell' } | undefined;
+  pendingWindow = -1;
+  /** OKX: the second of the last printed liquidation. */
+  lastLiquidationSecond = -1;
+
+  constructor(venue: Venue, index: number, inst: Instrument, startPrice: number, window = 1 << 18) {
+    this.venue = venue;
+    this.index = index;
+    this.inst = inst;
+    this.symbol = inst.symbol;
+    this.tick = inst.tickSize;
+    this.lotBase = scale(inst.lotSize, inst.contractValue);
+    this.origin = Math.round(startPrice / this.tick) - (window >> 1);
+    this.tickInv = decimalInverse(this.tick);
+    this.lotInv = decimalInverse(this.lotBase);
+    this.book = new OrderBook(window);
+    this.pos = new Float64Array(FIXED_ACCOUNTS + 1024);
+    this.cash = new Float64Array(FIXED_ACCOUNTS + 1024);
+  }
+
+  /** Price of a book level: on the tick grid exactly (divided by 10^k rather than multiplied by 0.1). */
+  priceOf(level: number): number {
+    return this.tickInv > 0 ? (this.origin + level) / this.tickInv : scale(this.origin + level, this.tick);
+  }
+  /** Level of a price (nearest tick). */
+  levelOf(price: number): number {
+    return Math.round(price / this.tick) - this.origin;
+  }
+  /** Base units of whole lots: on the lot grid exactly. */
+  qtyOf(lots: number): number {
+    return this.lotInv > 0 ? lots / this.lotInv : scale(lots, this.lotBase);
+  }
+  /** Whole lots for a base quantity, at least one. */
+  lotsOf(qty: number): number {
+    const l = Math.round(qty / this.lotBase);
+    return l >= 1 ? l : 1;
+  }
+
+  mid(): number {
+    const b = this.book;
+    if (b.bestBid >= 0 && b.bestAsk < b.size) return (this.priceOf(b.bestBid) + this.priceOf(b.bestAsk)) / 2;
+    return this.lastPrice;
+  }
+
+  /** One fill's accounting: the taker buys (`sign` +1) or sells `lots` at price from the maker. */
+  settleFill(taker: number, maker: number, sign: number, lots: number, price: number): void {
+    const notional = this.qtyOf(lots) * price;
+    const takerFee = notional * this.inst.takerFee;
+    const makerFee = notional * this.inst.makerFee;
+    this.setPos(taker, this.pos[taker] + sign * lots);
+    this.setPos(maker, this.pos[maker] - sign * lots);
+    this.cash[taker] -= sign * notional + takerFee;
+    this.cash[maker] += sign * notional - makerFee;
+    this.fees += takerFee + makerFee;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Holders.
+
+  /** A free holder account (its cash and position are 0). */
+  allocateHolder(): number {
+    const slot = this.holderFree.length > 0 ? this.holderFree.pop()! : this.holderPos.length;
+    if (slot === this.holderPos.length) this.holderPos.push(undefined);
+    const account = FIXED_ACCOUNTS + slot;
+    if (account >= this.pos.length) {
+      const n = this.pos.length * 2;
+      const p = new Float64Array(n);
+      p.set(this.pos);
+      this.pos = p;
+      const c = new Float64Array(n);
+      c.set(this.cash);
+      this.cash = c;
+    }
+    if (slot >= this.holderGen.length) {
+      const g = new Int32Array(this.holderGen.length * 2);
+      g.set(this.holderGen);
+      this.holderGen = g;
+      const a = new Int32Array(this.activeAt.length * 2);
+      a.set(this.activeAt);
+      this.activeAt = a;
+    }
+    if (account + 1 > this.accountCount) this.accountCount = account + 1;
+    return account;
+  }
+
+  /** The highest leverage this venue allows for a position of qty at price (its tier's cap). */
+  maxLeverage(qty: number, price: number): number {
+    const t = tierAt(this.inst, qty, price, price);
+    return Math.min(this.inst.maxLeverage, t.maxLeverage > 0 ? t.maxLeverage : this.inst.maxLeverage);
+  }
+
+  /**
+   * Registers an isolated position that `account` now holds (its fills already settled): solves
+   * its liquidation price by the venue's margin rules and files it in the liquidation heap.
+   */
+  openHolder(account: number, side: 'long' | 'short', qty: number, entry: number, leverage: number): IsolatedPosition {
+    const p = openIsolated({ instrument: this.inst, side, qty, entry, leverage });
+    const slot = account - FIXED_ACCOUNTS;
+    this.holderPos[slot] = p;
+    const gen = ++this.holderGen[slot];
+    const s = side === 'long' ? 0 : 1;
+    if (this.active[s].length === this.activeCount[s]) {
+      const grown = new Int32Array(this.active[s].length * 2);
+      grown.set(this.active[s]);
+      this.active[s] = grown;
+    }
+    this.activeAt[slot] = this.activeCount[s];
+    this.active[s][this.activeCount[s]++] = slot;
+    if (!Number.isNaN(p.liquidationPrice)) {
+      if (s === 0) this.longHeap.push(p.liquidationPrice, slot, gen);
+      else this.shortHeap.push(-p.liquidationPrice, slot, gen);
+    }
+    return p;
+  }
+
+  /** Forgets a holder whose position is gone (closed or liquidated); its cash is withdrawn. */
+  closeHolder(account: number): void {
+    const slot = account - FIXED_ACCOUNTS;
+    const p = this.holderPos[slot];
+    if (p) {
+      const s = p.side === 'long' ? 0 : 1;
+      const at = this.activeAt[slot];
+      const last = this.active[s][--this.activeCount[s]];
+      this.active[s][at] = last;
+      this.activeAt[last] = at;
+    }
+    this.holderPos[slot] = undefined;
+    this.holderGen[slot]++;
+    this.withdrawals += this.cash[account];
+    this.cash[account] = 0;
+    this.holderFree.push(slot);
+  }
+
+  /** Sets an account's position (lots), keeping the open interest (sum of long positions) current. */
+  setPos(account: number, lots: number): void {
+    const old = this.pos[account];
+    this.oiLots += (lots > 0 ? lots : 0) - (old > 0 ? old : 0);
+    this.pos[account] = lots;
+  }
+
+  /** Open interest: the sum of long positions (one side), base units. */
+  openInterest(): number {
+    return this.qtyOf(this.oiLots);
+  }
+}
+
+/** 10^k when x is 10^-k (k >= 0), else 0. */
+function decimalInverse(x: number): number {
+  const inv = Math.round(1 / x);
+  if (inv < 1 || Math.abs(1 / x - inv) > 1e-9) return 0;
+  return /^10*$/.test(String(inv)) ? inv : 0;
+}
