@@ -132,6 +132,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./backtest.ts')).registerBacktest,
   },
   {
+    name: 'sim',
+    args: '',
+    description: 'market simulator: a deterministic three-venue perpetual market with leveraged traders, liquidation cascades and planted, labelled events',
+    load: async () => (await import('./sim.ts')).registerSim,
+  },
+  {
+    name: 'eval-detectors',
+    args: '',
+    description: 'score the detectors (clusters, absorption, divergence, bait, venue disagreement, sessions) against simulated markets with planted events: precision, recall, latency',
+    load: async () => (await import('./eval-detectors.ts')).registerEvalDetectors,
+  },
+  {
     name: 'watch',
     args: '',
     description: 'live view of aggressive flow per venue: trades, delta (1 min and since start), liquidations, stream health',

@@ -38,8 +38,8 @@ export interface SimCaptureOptions {
   readonly gzip?: boolean;
   /** Remove an earlier run's files (captures and labels.json) from DIR first; anything else there is an error. */
   readonly replace?: boolean;
-  /** Events written so far: every PROGRESS_EVERY events and once at the end. */
-  readonly onProgress?: (events: number) => void;
+  /** Events written so far and the exchange time reached: every PROGRESS_EVERY events and once at the end. */
+  readonly onProgress?: (events: number, ts: number) => void;
   /** OKX funding interval, for `nextFundingTime`. Default 8 h. */
   readonly okxFundingIntervalMs?: number;
 }
@@ -168,7 +168,7 @@ export async function writeSimCapture(run: SimRun, dir: string, opts: SimCapture
       localPrefix = `${local}000000 `;
       enc.frames(ev, sink);
       if (f.chars >= PIECE_CHARS) await drain(f);
-      if (++events % PROGRESS_EVERY === 0) opts.onProgress?.(events);
+      if (++events % PROGRESS_EVERY === 0) opts.onProgress?.(events, ev.ts);
     }
     for (const f of open.values()) await close(f);
     open.clear();
@@ -186,7 +186,7 @@ export async function writeSimCapture(run: SimRun, dir: string, opts: SimCapture
     for (const path of files) rmSync(path, { force: true });
     throw e;
   }
-  opts.onProgress?.(events);
+  opts.onProgress?.(events, Math.max(run.config.startMs, ...lastTs.values()));
   return { files, events, frames, unwritten: Object.fromEntries([...unwritten.counts].sort(([a], [b]) => (a < b ? -1 : 1))) };
 }
 
