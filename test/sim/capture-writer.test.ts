@@ -25,10 +25,10 @@ import { DEFAULT_LABELS, handMadeEvents, liquidation, SIM_VENUES, START_MS, synt
 const VENUE_ORDER = new Map(SIM_VENUES.map((v, i) => [v, i]));
 
 /**
- * A size as the importer keeps it, to 12 significant digits: OKX sizes travel in contracts and
- * come back as contracts x 0.01 in float64 (0.07 contracts -> 0.0007000000000000001 BTC).
+ * A size as the importer keeps it: exactly the simulated one. OKX sizes travel in contracts and
+ * come back as the exact decimal contracts x 0.01 (core/decimal.ts), not a float product.
  */
-const size = (q: number) => Number(q.toPrecision(12));
+const size = (q: number) => q;
 const SIZE_FIELDS = new Set(['bestBidQty', 'bestAskQty', 'openInterest', 'openInterestValue']);
 
 async function withStore<T>(home: string, read: (s: Store) => Promise<T>): Promise<T> {
