@@ -90,7 +90,7 @@ async function storedFlow(store: Store, table: 'trades' | 'liquidations'): Promi
 
 /** Ticker fields each venue's capture carries (docs/SIMULATOR.md "Output"): what must come back. */
 const CARRIED: Record<string, readonly (keyof TickerEvent)[]> = {
-  binance: ['markPrice', 'indexPrice', 'fundingRate', 'nextFundingTs', 'bestBid', 'bestBidQty', 'bestAsk', 'bestAskQty'],
+  binance: ['markPrice', 'indexPrice', 'fundingRate', 'nextFundingTs', 'openInterest', 'bestBid', 'bestBidQty', 'bestAsk', 'bestAskQty'],
   okx: ['markPrice', 'fundingRate', 'nextFundingTs', 'openInterest', 'lastPrice', 'bestBid', 'bestBidQty', 'bestAsk', 'bestAskQty'],
   bybit: ['markPrice', 'indexPrice', 'lastPrice', 'fundingRate', 'nextFundingTs', 'openInterest', 'openInterestValue', 'bestBid', 'bestBidQty', 'bestAsk', 'bestAskQty'],
 };
@@ -118,7 +118,7 @@ describe('sim capture writer', () => {
     }
     // What no frame of a venue carries is counted, not written in a shape import would refuse.
     assert.deepEqual(summary.unwritten, {
-      'binance.lastPrice': 4, 'binance.openInterest': 4, 'binance.openInterestValue': 4, 'okx.indexPrice': 4, 'okx.openInterestValue': 4,
+      'binance.lastPrice': 4, 'binance.openInterestValue': 4, 'okx.indexPrice': 4, 'okx.openInterestValue': 4,
     });
 
     const home = join(tempDir(), 'home');
