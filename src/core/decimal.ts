@@ -54,8 +54,8 @@ export function plainDecimalAt(b: Uint8Array, s: number, e: number): number {
 // Exact decimal arithmetic on the doubles of venue decimals (contract sizes x contract values)
 //
 // A venue writes a size and a contract value as decimal texts; the product it means is a decimal
-// too (`7` x `0.0001` = `0.0007`), but one float multiply rounds twice (each operand's double,
-// then the product): 7 x 0.0001 = 0.0007000000000000001, 0.41 / 100 = 0.0040999999999999995.
+// too (`0.07` x `0.1` = `0.007`), but one float multiply rounds twice (each operand's double,
+// then the product): 0.07 x 0.1 = 0.007000000000000001, 0.41 / 100 = 0.0040999999999999995.
 // Below, each operand's decimal is recovered from its double, the product or quotient is formed
 // exactly in integers, and rounded once: the result is the double nearest the exact decimal,
 // i.e. `Number(exact decimal text)`.
@@ -64,9 +64,10 @@ export function plainDecimalAt(b: Uint8Array, s: number, e: number): number {
 // (m < 10^15) parses to the double x nearest it, and
 //   (1) fl(x * 10^k) is within m x 2^-52 < 0.23 of m, so Math.round gives m back, and
 //       m / 10^k (both exact, k <= 22) rounds correctly to x again: the test below passes at k;
-//   (2) no other decimal of at most 15 significant digits has the same double (doubles keep 15
-//       digits: DBL_DIG), so the first k that passes names the venue's decimal, trailing zeros
-//       aside. No digit the venue gave is lost.
+//   (2) the first k that passes gives a decimal m' / 10^k' (m' < 10^15) whose double is x, and
+//       no two decimals of at most 15 significant digits share a double (doubles keep 15
+//       digits: DBL_DIG), so it is the venue's decimal, trailing zeros aside. No digit the venue
+//       gave is lost.
 // A double with no such decimal (more than 15 significant digits) keeps the plain float maths.
 
 /** 10^0 .. 10^22: every power of ten a double holds exactly. */
@@ -129,12 +130,12 @@ export function nearestRatio(p: bigint, q: bigint): number {
   return negative ? -v : v;
 }
 
-/** Digits of a decimal whose places are known: BigInt(lastMantissa) after decimalPlaces. */
+/** 10^k as a BigInt, for the exact fallbacks past 2^53. */
 const bigPow10 = (k: number) => 10n ** BigInt(k);
 
 /**
  * a x b rounded once: the double nearest the exact product of the decimals a and b were parsed
- * from (7 x 0.0001 = 0.0007). The plain float product when either has no <= 15-digit decimal.
+ * from (0.07 x 0.1 = 0.007). The plain float product when either has no <= 15-digit decimal.
  */
 export function decimalProduct(a: number, b: number): number {
   const kb = factorPlaces(b);
