@@ -71,7 +71,9 @@ exact time range and count lost (with --raw their frames are still in the captur
 kill -9 the last file holds every frame up to about a second before, and orderflow import reads
 it up to its last complete line (with a warning). When the disk cannot keep up, up to 64 MiB per
 venue waits; beyond that the newest frames are dropped from the capture (not from the store)
-and a line on stderr says how many.
+and a line on stderr says how many. Besides the venues' frames a capture keeps the REST answers
+a re-import needs, as frames of our own: Binance book snapshots (<symbol>@depthSnapshot) and
+open interest polls (<symbol>@openInterest), and back-filled trades (kept out of a re-import).
 
 While recording, every reading command (info, cvd, footprint, analyze, backtest, export, ...)
 works on the same --home: the recorder answers its queries with what it has committed up to its

@@ -4,6 +4,7 @@
  * JSON (Binance exchangeInfo + leverageBracket, OKX public/instruments, Bybit instruments-info);
  * a bundled snapshot (src/venues/instruments-snapshot/) makes everything work offline.
  */
+import { decimalProduct, decimalProductQuotient, decimalQuotient } from './decimal.ts';
 import type { Venue } from './events.ts';
 
 /** One maintenance-margin bracket / risk-limit tier. */
@@ -46,20 +47,37 @@ export interface Instrument {
   readonly takerFee: number;
 }
 
-/** Quantity in venue units (contracts or base) -> base units. Inverse needs the price. */
+/**
+ * Quantity in venue units (contracts or base) -> base units. Linear: the exact decimal product
+ * contracts x contract value, rounded once (core/decimal.ts `decimalProduct`: OKX 7 x 0.0001 is
+ * 0.0007, not 0.0007000000000000001). Inverse needs the price: contracts x USD value / price,
+ * the exact rational rounded once (`decimalProductQuotient`: 255 x 10 / 5.1 is 500, where float
+ * maths gives 499.99999999999994).
+ */
 export function toBaseQty(inst: Pick<Instrument, 'contractType' | 'contractValue'>, qty: number, price: number): number {
-  if (inst.contractType === 'inverse') return (qty * inst.contractValue) / price;
+  if (inst.contractType === 'inverse') return decimalProductQuotient(qty, inst.contractValue, price);
   return scale(qty, inst.contractValue);
 }
 
 /**
- * qty x factor without the float noise of multiplying by a decimal fraction: 727 x 0.01 is
- * 7.2700000000000005, but 727 / 100 is 7.27. Contract values are 10^-k or whole numbers.
+ * Base units -> venue units (contracts or base): the inverse of `toBaseQty`, so that a size
+ * written from it parses back to the same double. Linear: the exact decimal quotient (0.0007 /
+ * 0.0001 = 7). Inverse: contracts are a venue decimal and qty x price / contract value lands
+ * within a few ulps of it, so it is rounded to the 15 significant digits a venue decimal has.
  */
+export function fromBaseQty(inst: Pick<Instrument, 'contractType' | 'contractValue'>, qty: number, price: number): number {
+  if (inst.contractType === 'inverse') return Number(((qty * price) / inst.contractValue).toPrecision(15));
+  return unscale(qty, inst.contractValue);
+}
+
+/** qty x factor as the exact decimal product rounded once; a factor of 1 (Binance, Bybit linear) costs nothing. */
 export function scale(qty: number, factor: number): number {
-  if (factor >= 1) return qty * factor;
-  const inv = Math.round(1 / factor);
-  return Math.abs(1 / factor - inv) < 1e-9 ? qty / inv : qty * factor;
+  return factor === 1 ? qty : decimalProduct(qty, factor);
+}
+
+/** qty / factor as the exact decimal quotient rounded once: the inverse of `scale`. */
+export function unscale(qty: number, factor: number): number {
+  return factor === 1 ? qty : decimalQuotient(qty, factor);
 }
 
 export class InstrumentRegistry {

@@ -46,7 +46,7 @@
  * at open) or `crossState` (cross, O(legs)) on every mark update, and `isolatedLiquidation` /
  * `crossLiquidation` for what the liquidation pays.
  */
-import type { Instrument, MarginTier } from './instruments.ts';
+import { unscale, type Instrument, type MarginTier } from './instruments.ts';
 
 export type MarginVenue = 'binance' | 'okx' | 'bybit';
 export type MarginMode = 'isolated' | 'cross';
@@ -609,7 +609,7 @@ export function marginReport(req: MarginRequest): MarginReport {
     mode: req.mode,
     side,
     qty,
-    contracts: inst.contractValue > 0 && inst.contractValue !== 1 ? qty / inst.contractValue : qty,
+    contracts: inst.contractValue > 0 ? unscale(qty, inst.contractValue) : qty,
     entry,
     mark,
     leverage: req.leverage,

@@ -22,6 +22,7 @@
  */
 import type { TradeColumns } from '../core/columns.ts';
 import type { Venue } from '../core/events.ts';
+import { scale } from '../core/instruments.ts';
 import { zoneKey, type AbsorptionEvent, type AbsorptionZone } from '../features/absorption.ts';
 import { BookBaitOperator, type WallEvent } from '../features/book.ts';
 import type { CvdBar } from '../features/cvd.ts';
@@ -572,7 +573,7 @@ export class Engine {
     const lev = c.risk.leverage;
     // Margin (notional / leverage) must fit the equity, and the notional the exposure cap.
     qty = Math.min(qty, (equity * lev * 0.98) / ref, (equity * c.risk.maxExposurePct) / 100 / ref);
-    const step = inst.contractType === 'linear' ? inst.lotSize * inst.contractValue : inst.lotSize;
+    const step = inst.contractType === 'linear' ? scale(inst.lotSize, inst.contractValue) : inst.lotSize;
     if (step > 0) qty = Math.floor(qty / step + 1e-9) * step;
     if (!(qty > 0)) return no('size rounds to 0 lots');
     if (qty * ref < inst.minNotional) return no(`notional ${(qty * ref).toFixed(2)} below the venue minimum ${inst.minNotional}`);

@@ -6,7 +6,7 @@
  * update ids, checksums, cross sequences), trade ids the store accepts, and which channel carries
  * which ticker field.
  *
- * What a venue's capture cannot carry is counted in `unwritten` (`binance.openInterest`), never
+ * What a venue's capture cannot carry is counted in `unwritten` (`binance.lastPrice`), never
  * written in a shape the importer would refuse: see docs/SIMULATOR.md "Output (`--out`)".
  */
 import type { BookEvent, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent, Venue } from '../core/events.ts';
@@ -19,7 +19,9 @@ import {
   encodeDepthUpdate,
   encodeForceOrder,
   encodeMarkPrice,
+  encodeOpenInterest,
 } from '../venues/binance/encode.ts';
+import { OPEN_INTEREST_STREAM } from '../venues/binance/parse.ts';
 import {
   encodeBook,
   encodeLiquidation,
@@ -122,9 +124,9 @@ interface BinanceSymbol {
 /**
  * Binance USD-M: `@aggTrade`, `@forceOrder`, `@depth@100ms` diffs (U = previous u + 1, pu =
  * previous u) after a `@depthSnapshot` frame (the REST `GET /fapi/v1/depth` body, as the recorder
- * keeps it), `@markPrice@1s` (mark, index, funding) and `@bookTicker` (best bid/ask). Open
- * interest, last price and open-interest value have no stream: the live connector polls REST for
- * open interest and the capture does not keep it.
+ * keeps it), `@markPrice@1s` (mark, index, funding), `@bookTicker` (best bid/ask) and
+ * `@openInterest` (the REST `GET /fapi/v1/openInterest` body, as the recorder keeps the live
+ * connector's polls). Last price and open-interest value have neither a stream nor a poll.
  */
 class BinanceFrames implements VenueFrames {
   readonly venue = 'binance' as const;
@@ -172,7 +174,7 @@ class BinanceFrames implements VenueFrames {
     const top = [ev.bestBid, ev.bestBidQty, ev.bestAsk, ev.bestAskQty];
     if (top.every(Number.isFinite)) out(combinedFrame(`${s.stream}@bookTicker`, encodeBookTicker(ev, s.lastU)));
     else if (top.some((x) => !Number.isNaN(x))) u.add('binance', 'bestBidAsk');
-    if (!Number.isNaN(ev.openInterest)) u.add('binance', 'openInterest');
+    if (!Number.isNaN(ev.openInterest)) out(combinedFrame(`${s.stream}${OPEN_INTEREST_STREAM}`, encodeOpenInterest(ev.symbol, ev.openInterest, ev.ts)));
     if (!Number.isNaN(ev.openInterestValue)) u.add('binance', 'openInterestValue');
     if (!Number.isNaN(ev.lastPrice)) u.add('binance', 'lastPrice');
     countRatios('binance', ev, u);

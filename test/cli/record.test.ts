@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { constants, gunzipSync } from 'node:zlib';
-import type { MarketEvent } from '../../src/core/events.ts';
+import { EMPTY_TICKER_FIELDS, type MarketEvent } from '../../src/core/events.ts';
 import { Store } from '../../src/store/store.ts';
 import { startBinanceMockServer } from '../../src/venues/binance/mock-server.ts';
 import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
@@ -92,18 +92,20 @@ describe('orderflow record', () => {
     assert.match(info.stdout, /1 recorder session\(s\) ended without a clean stop/);
   });
 
-  it('--raw keeps the frames and the REST book snapshot: the capture imports back with its book', async () => {
+  it('--raw keeps the frames, the REST book snapshot and open interest: the capture imports back with both', async () => {
     const server = await startBinanceMockServer({ symbols: ['BTCUSDT'] });
     const t0 = Date.now();
     server.publish({ type: 'book', venue: 'binance', symbol: 'BTCUSDT', ts: t0, localTs: NaN, isSnapshot: true, bids: [[59_999, 1], [59_998, 2]], asks: [[60_001, 1.5]], seq: NaN });
+    // What the REST poll `GET /fapi/v1/openInterest` answers (the connector polls at start).
+    server.publish({ type: 'ticker', venue: 'binance', symbol: 'BTCUSDT', ts: t0 - 1000, localTs: NaN, ...EMPTY_TICKER_FIELDS, openInterest: 81_234.567 });
     const dir = tempDir();
     const home = join(dir, 'home');
     const raw = join(dir, 'raw');
-    const child = spawn(BIN, ['record', '--symbol', 'BTCUSDT', '--venues', 'binance', '--channels', 'trades,book', '--raw', raw, '--quiet', '--home', home], {
+    const child = spawn(BIN, ['record', '--symbol', 'BTCUSDT', '--venues', 'binance', '--channels', 'trades,book,ticker', '--raw', raw, '--quiet', '--home', home], {
       env: { ...process.env, ORDERFLOW_BINANCE_WS_URL: server.wsUrl, ORDERFLOW_BINANCE_REST_URL: server.restUrl },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    await until(() => server.subscriptions().length >= 2);
+    await until(() => server.subscriptions().length >= 3);
     for (let k = 0; k < 5; k++) {
       server.publish({ type: 'trade', venue: 'binance', symbol: 'BTCUSDT', ts: Date.now(), localTs: NaN, price: 60_000, qty: 0.01, side: k % 2 ? 'buy' : 'sell', id: String(100 + k) });
       server.publish({ type: 'book', venue: 'binance', symbol: 'BTCUSDT', ts: Date.now(), localTs: NaN, isSnapshot: false, bids: [[59_999, 1 + k]], asks: [], seq: NaN });
@@ -116,6 +118,11 @@ describe('orderflow record', () => {
     assert.equal(code, 0);
     const [file] = readdirSync(raw);
     assert.match(file, /^binance-.*\.jsonl\.gz$/);
+    // The poll's answer, kept as our `<symbol>@openInterest` frame holding the REST body as it came.
+    const frames = gunzipSync(readFileSync(join(raw, file))).toString('utf8').trimEnd().split('\n').map((l) => JSON.parse(l.slice(l.indexOf(' ') + 1)));
+    const oiFrames = frames.filter((f) => f.stream === 'btcusdt@openInterest');
+    assert.equal(oiFrames.length, 1, 'the same answer polled again is written once');
+    assert.deepEqual(oiFrames[0].data, { openInterest: '81234.567', symbol: 'BTCUSDT', time: t0 - 1000 });
     const again = join(dir, 'again');
     const imp = spawnSync(BIN, ['import', join(raw, file), '--home', again], { encoding: 'utf8' });
     assert.equal(imp.status, 0, imp.stderr + imp.stdout);
@@ -125,6 +132,8 @@ describe('orderflow record', () => {
       assert.equal(Number(n), 5);
       const [{ snaps }] = await store.rows<{ snaps: bigint }>("SELECT count(DISTINCT msg) AS snaps FROM book WHERE is_snapshot AND symbol = 'BTCUSDT'");
       assert.ok(Number(snaps) >= 1, 'the REST snapshot came back from the raw capture');
+      const oi = await store.rows<{ ts: bigint; oi: number }>("SELECT epoch_ms(ts) AS ts, open_interest AS oi FROM tickers WHERE venue = 'binance' AND open_interest IS NOT NULL");
+      assert.deepEqual(oi.map((r) => [Number(r.ts), r.oi]), [[t0 - 1000, 81_234.567]], 'the open interest came back from the raw capture');
     } finally {
       store.close();
     }

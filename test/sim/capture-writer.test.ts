@@ -25,10 +25,10 @@ import { DEFAULT_LABELS, handMadeEvents, liquidation, SIM_VENUES, START_MS, synt
 const VENUE_ORDER = new Map(SIM_VENUES.map((v, i) => [v, i]));
 
 /**
- * A size as the importer keeps it, to 12 significant digits: OKX sizes travel in contracts and
- * come back as contracts x 0.01 in float64 (0.07 contracts -> 0.0007000000000000001 BTC).
+ * A size as the importer keeps it: exactly the simulated one. OKX sizes travel in contracts and
+ * come back as the exact decimal contracts x 0.01 (core/decimal.ts), not a float product.
  */
-const size = (q: number) => Number(q.toPrecision(12));
+const size = (q: number) => q;
 const SIZE_FIELDS = new Set(['bestBidQty', 'bestAskQty', 'openInterest', 'openInterestValue']);
 
 async function withStore<T>(home: string, read: (s: Store) => Promise<T>): Promise<T> {
@@ -90,7 +90,7 @@ async function storedFlow(store: Store, table: 'trades' | 'liquidations'): Promi
 
 /** Ticker fields each venue's capture carries (docs/SIMULATOR.md "Output"): what must come back. */
 const CARRIED: Record<string, readonly (keyof TickerEvent)[]> = {
-  binance: ['markPrice', 'indexPrice', 'fundingRate', 'nextFundingTs', 'bestBid', 'bestBidQty', 'bestAsk', 'bestAskQty'],
+  binance: ['markPrice', 'indexPrice', 'fundingRate', 'nextFundingTs', 'openInterest', 'bestBid', 'bestBidQty', 'bestAsk', 'bestAskQty'],
   okx: ['markPrice', 'fundingRate', 'nextFundingTs', 'openInterest', 'lastPrice', 'bestBid', 'bestBidQty', 'bestAsk', 'bestAskQty'],
   bybit: ['markPrice', 'indexPrice', 'lastPrice', 'fundingRate', 'nextFundingTs', 'openInterest', 'openInterestValue', 'bestBid', 'bestBidQty', 'bestAsk', 'bestAskQty'],
 };
@@ -118,7 +118,7 @@ describe('sim capture writer', () => {
     }
     // What no frame of a venue carries is counted, not written in a shape import would refuse.
     assert.deepEqual(summary.unwritten, {
-      'binance.lastPrice': 4, 'binance.openInterest': 4, 'binance.openInterestValue': 4, 'okx.indexPrice': 4, 'okx.openInterestValue': 4,
+      'binance.lastPrice': 4, 'binance.openInterestValue': 4, 'okx.indexPrice': 4, 'okx.openInterestValue': 4,
     });
 
     const home = join(tempDir(), 'home');

@@ -718,6 +718,9 @@ export class BinanceLiveClient implements LiveClient {
           if (ev.ts !== oi.lastTime || ev.openInterest !== oi.lastValue) {
             oi.lastTime = ev.ts;
             oi.lastValue = ev.openInterest;
+            // For raw captures: the answer as `<symbol>@openInterest` (our frame, not a Binance
+            // stream), which the capture parser reads back; only the answers that are stored.
+            callHandler(oi.stat, 'onRestFrame', () => this.opts.handlers.onRestFrame?.(JSON.stringify({ stream: `${sym.symbol.toLowerCase()}@openInterest`, data: body }), epochNs()));
             this.emit(oi.stat, [ev], localMs);
           }
         } catch (e) {

@@ -386,6 +386,9 @@ export function createBinanceParser(ctx: ParseContext, mappers: readonly Binance
         const data = msg.data;
         if (Array.isArray(data)) return mapMany(data, 'data', localTs);
         if (!isObject(data)) throw missingOr('E_MESSAGE', data, 'expected the payload object', 'data');
+        // `<symbol>@openInterest`: a REST open-interest answer our recorder keeps in raw captures
+        // (Tardis's frames of that name are `generated`, kept out above).
+        if (stream.endsWith(OPEN_INTEREST_STREAM)) return [openInterestFrame(data, name.toUpperCase(), localTs)];
         // `<symbol>@depthSnapshot`: a REST depth snapshot our recorder keeps in raw captures; the
         // stream name says whose it is.
         return mapOne(data, 'data.', localTs, stream.endsWith('@depthSnapshot') && name !== '' ? name.toUpperCase() : undefined);
@@ -405,6 +408,7 @@ export function createBinanceParser(ctx: ParseContext, mappers: readonly Binance
         if (msg.generated === true || typeof msg.backfill === 'string') return true;
         const d = msg.data;
         if (Array.isArray(d)) return d.length > 0 && isObject(d[0]) && typeof d[0].e === 'string';
+        if (msg.stream.endsWith(OPEN_INTEREST_STREAM)) return isObject(d) && typeof d.openInterest === 'string';
         return isObject(d) && (typeof d.e === 'string' || isDepthSnapshot(d));
       }
       if (typeof msg.id === 'number' && 'result' in msg) return Object.keys(msg).length === 2;
@@ -445,17 +449,31 @@ export function parseBinanceRestAggTrades(body: unknown, symbol: string, localTs
 }
 
 /** REST `GET /fapi/v1/openInterest` body -> ticker with `openInterest` (base units), ts = `time`. */
-export function parseBinanceOpenInterest(body: unknown, localTs: number): TickerEvent {
-  if (!isObject(body)) throw missingOr('E_MESSAGE', body, 'expected the open interest object', 'openInterest');
+export function parseBinanceOpenInterest(body: unknown, localTs: number, at = ''): TickerEvent {
+  if (!isObject(body)) throw missingOr('E_MESSAGE', body, 'expected the open interest object', at === '' ? 'openInterest' : at.slice(0, -1));
   return {
     type: 'ticker',
     venue: VENUE,
-    symbol: jsonStr(body.symbol, 'symbol'),
-    ts: ms(body.time, 'time'),
+    symbol: jsonStr(body.symbol, `${at}symbol`),
+    ts: ms(body.time, `${at}time`),
     localTs,
     ...EMPTY_TICKER_FIELDS,
-    openInterest: jsonNonNegative(body.openInterest, 'openInterest'),
+    openInterest: jsonNonNegative(body.openInterest, `${at}openInterest`),
   };
+}
+
+/**
+ * The stream name our recorder gives a REST open-interest answer in a raw capture
+ * (`{"stream":"btcusdt@openInterest","data":<GET /fapi/v1/openInterest body>}`). Binance has no
+ * such stream: docs/NORMALIZATION.md.
+ */
+export const OPEN_INTEREST_STREAM = '@openInterest';
+
+/** A captured `<symbol>@openInterest` frame -> its ticker; the body must name the stream's symbol. */
+function openInterestFrame(data: Record<string, unknown>, streamSymbol: string, localTs: number): TickerEvent {
+  const ev = parseBinanceOpenInterest(data, localTs, 'data.');
+  if (ev.symbol !== streamSymbol) throw new ParseError('E_FIELD', `open interest of ${ev.symbol} in the stream of ${streamSymbol}`, 'data.symbol', ev.symbol);
+  return ev;
 }
 
 /** The sequencing ids of a depthUpdate: first `U`, final `u`, previous final `pu` (integers, U <= u). */

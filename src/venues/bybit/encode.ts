@@ -11,6 +11,7 @@
  *   allLiquidation  tardisnode-bybit-v5-ws-samples.jsonl:15
  */
 import type { BookEvent, BookLevel, LiquidationEvent, TickerEvent, TradeEvent } from '../../core/events.ts';
+import { fromBaseQty, unscale } from '../../core/instruments.ts';
 import type { Contract } from '../json-fields.ts';
 import type { BybitAllLiquidation, BybitFrame, BybitOrderBook, BybitTicker, BybitTrade } from './wire.ts';
 
@@ -33,11 +34,7 @@ export function decimalText(x: number): string {
 
 /** Base units -> the venue's size unit (the inverse of core/instruments `toBaseQty`). */
 export function toVenueSize(contract: Contract, qty: number, price: number): number {
-  if (contract.contractType === 'inverse') return (qty * price) / contract.contractValue;
-  const cv = contract.contractValue;
-  if (cv >= 1) return qty / cv;
-  const inv = Math.round(1 / cv);
-  return Math.abs(1 / cv - inv) < 1e-9 ? qty * inv : qty / cv;
+  return fromBaseQty(contract, qty, price);
 }
 
 /** Tick direction of a print against the previous one (`L`): Bybit's four values. */
@@ -119,7 +116,7 @@ export function encodeTickerData(e: TickerEvent, contract: Contract): BybitTicke
   };
   const inverse = contract.contractType === 'inverse';
   // Inverse: open interest counts USD contracts and its value is base coin (parse.ts swaps them back).
-  const singleOi = inverse ? e.openInterestValue / contract.contractValue : toVenueSize(contract, e.openInterest, NaN);
+  const singleOi = inverse ? unscale(e.openInterestValue, contract.contractValue) : toVenueSize(contract, e.openInterest, NaN);
   const singleOiv = inverse ? e.openInterest : e.openInterestValue;
   put('lastPrice', e.lastPrice);
   put('markPrice', e.markPrice);

@@ -284,9 +284,9 @@ class BybitTickerMapper extends TopicMapper {
     if (contract.contractType === 'inverse') {
       // Inverse: open interest counts USD contracts and its "value" is in base coin.
       f.openInterest = oiv;
-      f.openInterestValue = oi * contract.contractValue;
+      f.openInterestValue = scale(oi, contract.contractValue);
     } else {
-      f.openInterest = oi * contract.contractValue;
+      f.openInterest = scale(oi, contract.contractValue);
       f.openInterestValue = oiv;
     }
     f.bestBid = optDec(d.bid1Price, 'data.bid1Price', 'positive');

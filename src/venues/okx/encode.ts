@@ -2,13 +2,12 @@
  * Normalized events -> OKX v5 wire items: the inverse of parse.ts, used by mock-server.ts so
  * any event source (fixtures, the simulator, another venue's capture) can speak OKX. Base units
  * go back to contracts with the instrument's contract value; numbers become decimal strings.
- * `parse(encode(e))` gives `e` back for events whose sizes are whole multiples of the contract
- * grid to 12 significant digits (tested). Shapes, with the capture lines they copy, are on each
+ * `parse(encode(e))` gives `e` back bit for bit for events whose sizes are venue decimals of
+ * contracts (core/instruments `fromBaseQty` is the exact inverse of `toBaseQty`; tested). Shapes, with the capture lines they copy, are on each
  * function; wire types are in wire.ts.
  */
 import type { BookEvent, LiquidationEvent, TickerEvent, TradeEvent } from '../../core/events.ts';
-import type { InstrumentRegistry } from '../../core/instruments.ts';
-import type { Contract } from '../json-fields.ts';
+import { fromBaseQty, type InstrumentRegistry } from '../../core/instruments.ts';
 import type { WireLevel } from './checksum.ts';
 import { OkxUnits } from './parse.ts';
 import type { OkxFundingRate, OkxLiquidationOrders, OkxMarkPrice, OkxOpenInterest, OkxTicker, OkxTrade } from './wire.ts';
@@ -37,8 +36,13 @@ export function okxDecimal(x: number, significant?: number): string {
   return neg ? `-${out}` : out;
 }
 
-/** Contracts (or base for spot) are written to 12 significant digits. */
-const SIZE_DIGITS = 12;
+/**
+ * Contracts (or base for spot) are written to 15 significant digits, as many as a venue decimal
+ * has: a size converted exactly (`fromBaseQty`) is unchanged by it, so parse(encode(e)) gives
+ * e's double back; a quantity carrying float noise from its producer is cut to the decimal it
+ * stands for.
+ */
+const SIZE_DIGITS = 15;
 
 /**
  * A book level as OKX sends it in `books`: `[px, sz, "0", numOrders]` (the third is deprecated,
@@ -62,7 +66,7 @@ export class OkxEncoder {
 
   /** Base units -> the venue's size unit (contracts; base for spot), as text. */
   size(instId: string, qty: number, price: number): string {
-    return okxDecimal(venueUnits(this.units.contract(instId, 'instId'), qty, price), SIZE_DIGITS);
+    return okxDecimal(fromBaseQty(this.units.contract(instId, 'instId'), qty, price), SIZE_DIGITS);
   }
 
   /**
@@ -140,7 +144,7 @@ export class OkxEncoder {
    */
   openInterest(e: TickerEvent, instType: string, price: number): OkxOpenInterest {
     const contract = this.units.contract(e.symbol, 'instId');
-    const oi = contract.contractType === 'inverse' && !(price > 0) ? '' : okxDecimal(venueUnits(contract, e.openInterest, price), SIZE_DIGITS);
+    const oi = contract.contractType === 'inverse' && !(price > 0) ? '' : okxDecimal(fromBaseQty(contract, e.openInterest, price), SIZE_DIGITS);
     return { instId: e.symbol, instType, oi, oiCcy: okxDecimal(e.openInterest, SIZE_DIGITS), ts: okxMs(e.ts) };
   }
 
@@ -165,11 +169,3 @@ export class OkxEncoder {
   }
 }
 
-/** Base units -> contracts: the inverse of core/instruments `toBaseQty`. */
-function venueUnits(c: Contract, qty: number, price: number): number {
-  if (c.contractType === 'inverse') return (qty * price) / c.contractValue;
-  if (c.contractValue >= 1) return qty / c.contractValue;
-  // qty x (1 / ctVal) with an exact integer multiplier where ctVal is 10^-k (scale() divides).
-  const inv = Math.round(1 / c.contractValue);
-  return Math.abs(1 / c.contractValue - inv) < 1e-9 ? qty * inv : qty / c.contractValue;
-}

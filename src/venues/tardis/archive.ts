@@ -13,7 +13,7 @@
 import { ParseError } from '../../core/errors.ts';
 import { EMPTY_TICKER_FIELDS, type Side, type TickerFields, type Venue } from '../../core/events.ts';
 import type { EventSink, FileFormat, LineParser, ParseContext } from '../../core/format.ts';
-import { toBaseQty, type Instrument, type InstrumentRegistry } from '../../core/instruments.ts';
+import { scale, toBaseQty, type Instrument, type InstrumentRegistry } from '../../core/instruments.ts';
 import { bool, epochMs, nonNegative, num, positive, splitCsv } from '../../core/parse-util.ts';
 
 /** A Tardis format reads rows of several venues; `venue` is the first of `venues`. */
@@ -328,10 +328,10 @@ function tickerParser(ctx: ParseContext): LineParser {
       f.markPrice = optPrice(c[10], 'mark_price');
       const inst = units.get(c[0], ex, symbol);
       if (inst === null || inst.contractType === 'linear') {
-        f.openInterest = inst === null ? oi : oi * inst.contractValue;
+        f.openInterest = inst === null ? oi : scale(oi, inst.contractValue);
       } else {
         // Inverse open interest counts USD contracts: its value is exact, its base size needs a price.
-        f.openInterestValue = oi * inst.contractValue;
+        f.openInterestValue = scale(oi, inst.contractValue);
         f.openInterest = f.openInterestValue / f.markPrice;
       }
       sink.ticker(ex.venue, symbol, ts, localTs, f);

@@ -276,6 +276,36 @@ describe('binance tickers', () => {
   });
 });
 
+describe('binance open interest in a raw capture (our `<symbol>@openInterest` frame)', () => {
+  // What `record --raw` writes for each new answer of the REST poll GET /fapi/v1/openInterest.
+  const oiFrame = { stream: 'btcusdt@openInterest', data: { openInterest: '10659.509', symbol: 'BTCUSDT', time: 1589437530011 } };
+
+  it('maps the REST body to a ticker with openInterest (base units) at the answer\'s time', () => {
+    const [t] = parser().parse(oiFrame, 7) as TickerEvent[];
+    assert.equal(t.type, 'ticker');
+    assert.equal(t.symbol, 'BTCUSDT');
+    assert.equal(t.ts, 1589437530011);
+    assert.equal(t.localTs, 7);
+    assert.equal(t.openInterest, 10659.509);
+    assert.ok(Number.isNaN(t.markPrice) && Number.isNaN(t.openInterestValue));
+    assert.ok(parser().recognizes(oiFrame));
+  });
+
+  it('refuses a bad body naming the data. field, and a body of another symbol than the stream', () => {
+    const bad = (data: Record<string, unknown>) => parseError(() => parser().parse({ ...oiFrame, data: { ...oiFrame.data, ...data } }, NaN));
+    assert.deepEqual([bad({ openInterest: '-1' }).code, bad({ openInterest: '-1' }).field], ['E_NUMBER', 'data.openInterest']);
+    assert.equal(bad({ time: undefined }).field, 'data.time');
+    const other = bad({ symbol: 'ETHUSDT' });
+    assert.deepEqual([other.code, other.field, other.value], ['E_FIELD', 'data.symbol', 'ETHUSDT']);
+  });
+
+  it('keeps Tardis\'s frame of the same name (generated, no time) out, as before', () => {
+    const tardis = lines(fixture('tardisnode-binance-futures-ws-samples.jsonl')).map((l) => JSON.parse(l));
+    assert.equal(tardis[8].stream, 'btcusdt@openInterest');
+    assert.equal(parser().parse(tardis[8], NaN), null);
+  });
+});
+
 describe('binance frames we know and keep out, and frames we refuse', () => {
   it('returns null for subscription acks, 24hrTicker and Tardis-generated frames', () => {
     const tardis = lines(fixture('tardisnode-binance-futures-ws-samples.jsonl')).map((l) => JSON.parse(l));

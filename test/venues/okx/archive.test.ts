@@ -14,6 +14,7 @@ import { assertGolden } from '../../helpers/golden.ts';
 import { context, lines, runFormat } from '../../helpers/run-format.ts';
 import { okxTestInstruments } from './instruments.ts';
 import { realText } from '../../helpers/real-data.ts';
+import { exactProductQuotient } from '../../helpers/exact-decimal.ts';
 
 const FIX = fileURLToPath(new URL('../../fixtures/okx/', import.meta.url));
 const fixture = (name: string) => readFileSync(FIX + name, 'utf8');
@@ -47,12 +48,12 @@ describe('okx-trades-archive (historical trade history CSV)', () => {
 
   it('6-column header (price before size): inverse future contracts -> base', () => {
     const events = archive('BTC-USD-220527-trades-2022-05-13.csv');
-    assert.deepEqual(events.map((e) => e.qty), [1, 2, 2, 30].map((sz, i) => (sz * 100) / events[i].price));
+    assert.deepEqual(events.map((e) => e.qty), [1, 2, 2, 30].map((sz, i) => exactProductQuotient(String(sz), '100', String(events[i].price))));
   });
 
   it('7-column header with source', () => {
     const events = archive('UNI-USD-SWAP-trades-2022-05-13.csv');
-    assert.equal(events[0].qty, (100 * 10) / 5.123);
+    assert.equal(events[0].qty, exactProductQuotient('100', '10', '5.123'));
   });
 
   it('every variant gives exactly the WebSocket trades its rows were built from', () => {

@@ -10,6 +10,7 @@ import { onlyRecord, parseError } from '../../helpers/parse-results.ts';
 import { context, lines, runFormat } from '../../helpers/run-format.ts';
 import { okxTestInstruments } from './instruments.ts';
 import { realLines } from '../../helpers/real-data.ts';
+import { exactProductQuotient } from '../../helpers/exact-decimal.ts';
 
 const FIX = fileURLToPath(new URL('../../fixtures/okx/', import.meta.url));
 const fixture = (name: string) => readFileSync(FIX + name, 'utf8');
@@ -55,7 +56,7 @@ describe('okx trades: side is the taker, sz contracts -> base', () => {
   it('inverse swap UNI-USD-SWAP (10 USD): 100 contracts at 5.123', () => {
     const t = one<TradeEvent>(trades[1]);
     assert.equal(t.side, 'sell');
-    assert.equal(t.qty, (100 * 10) / 5.123);
+    assert.equal(t.qty, exactProductQuotient('100', '10', '5.123'));
   });
 
   it('linear swap BTC-USDT-SWAP (0.01 BTC): 5 contracts = 0.05 BTC', () => {
@@ -95,7 +96,7 @@ describe('okx liquidation-orders', () => {
     const l = one<LiquidationEvent>(futures[12]);
     assert.deepEqual(l, {
       type: 'liquidation', venue: 'okx', symbol: 'XRP-USD-230929', ts: 1680173247614, localTs: NaN,
-      price: 0.55205, qty: (39 * 10) / 0.55205, side: 'buy', id: '',
+      price: 0.55205, qty: exactProductQuotient('39', '10', '0.55205'), side: 'buy', id: '',
     });
   });
 
@@ -114,7 +115,7 @@ describe('okx liquidation-orders', () => {
     // BTC-USD-220624: inverse, 100 USD a contract.
     assert.deepEqual(one<LiquidationEvent>(f), {
       type: 'liquidation', venue: 'okx', symbol: 'BTC-USD-220624', ts: 1640140210617, localTs: NaN,
-      price: 51886.2, qty: (12 * 100) / 51886.2, side: 'buy', id: '',
+      price: 51886.2, qty: exactProductQuotient('12', '100', '51886.2'), side: 'buy', id: '',
     });
     // BTC-USDT-211231: linear, 0.01 BTC a contract.
     assert.equal(one<LiquidationEvent>(futures[9]).qty, 0.4);
@@ -142,7 +143,7 @@ describe('okx books', () => {
   it('snapshot levels [px, sz, "0", n]: sz contracts -> base; no seqId in 2022 -> NaN', () => {
     const b = one<BookEvent>(books[0]);
     assert.equal(b.isSnapshot, true);
-    assert.deepEqual(b.asks[0], [30238.8, (2 * 100) / 30238.8]);
+    assert.deepEqual(b.asks[0], [30238.8, exactProductQuotient('2', '100', '30238.8')]);
     assert.ok(Number.isNaN(b.seq));
     const spot = one<BookEvent>(books[2]);
     assert.equal(spot.symbol, 'BTC-USDT');
@@ -184,8 +185,8 @@ describe('okx tickers and derivative channels', () => {
   it('tickers: last and best bid/ask, sizes contracts -> base (inverse at its own price)', () => {
     const t = one<TickerEvent>(frames('tickers-2022-05-13-head3.jsonl')[1]);
     assert.deepEqual([t.symbol, t.lastPrice, t.bestBid, t.bestAsk, t.ts], ['UNI-USD-SWAP', 5.123, 5.134, 5.142, 1652459223143]);
-    assert.equal(t.bestBidQty, (96 * 10) / 5.134);
-    assert.equal(t.bestAskQty, (25 * 10) / 5.142);
+    assert.equal(t.bestBidQty, exactProductQuotient('96', '10', '5.134'));
+    assert.equal(t.bestAskQty, exactProductQuotient('25', '10', '5.142'));
     assert.ok(Number.isNaN(t.markPrice) && Number.isNaN(t.fundingRate));
   });
 

@@ -11,6 +11,7 @@ import { loadBundledInstruments } from '../../../src/venues/bundled-instruments.
 import { assertGolden } from '../../helpers/golden.ts';
 import { parseError } from '../../helpers/parse-results.ts';
 import { context, lines, runFormat } from '../../helpers/run-format.ts';
+import { exactProductQuotient } from '../../helpers/exact-decimal.ts';
 
 const FIX = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/tardis');
 const instruments = loadBundledInstruments();
@@ -112,7 +113,7 @@ describe('tardis trades', () => {
     const ev = run('okex-futures_trades_2022-05-13_BTC-USD-220527.csv').sink.events[0] as TradeEvent;
     assert.equal(ev.venue, 'okx');
     assert.equal(ev.symbol, 'BTC-USD-220527');
-    assert.equal(ev.qty, (1 * 100) / 30218.8);
+    assert.equal(ev.qty, exactProductQuotient('1', '100', '30218.8'));
   });
 
   it('converts Bybit inverse BTCUSD contracts (1 USD each) to base units', () => {
@@ -158,7 +159,7 @@ describe('tardis liquidations', () => {
   it('OKX liquidation-orders: order side, bankruptcy price, contracts converted (10 USD each, inverse)', () => {
     const ev = run('okex-futures_liquidations_2023-03-30_XRP-USD-230929.csv').sink.events[0] as LiquidationEvent;
     assert.deepEqual([ev.side, ev.price], ['buy', 0.55205]);
-    assert.equal(ev.qty, (39 * 10) / 0.55205);
+    assert.equal(ev.qty, exactProductQuotient('39', '10', '0.55205'));
   });
 
   it('has no spot variant', () => {
@@ -184,7 +185,7 @@ describe('tardis incremental_book_L2', () => {
   it('converts OKX inverse-swap contracts per level price', () => {
     const ev = run('okex-swap_incremental_book_L2_2022-05-13_UNI-USD-SWAP.csv').sink.events[0] as BookEvent;
     assert.equal(ev.isSnapshot, true);
-    assert.deepEqual(ev.bids[0], [5.14, (251 * 10) / 5.14]);
+    assert.deepEqual(ev.bids[0], [5.14, exactProductQuotient('251', '10', '5.14')]);
   });
 
   it('skips updates before the first snapshot and merges a snapshot spanning several timestamps', () => {
