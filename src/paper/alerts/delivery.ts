@@ -79,7 +79,7 @@ export async function postWithRetries(opts: {
     if (last.kind === 'fail') return { ok: false, attempts: attempt, status: last.status, error: redact(last.error) };
     if (opts.signal?.aborted) return { ok: false, attempts: attempt, status: status(last), error: redact(`stopped (${last.error})`) };
   }
-  return { ok: false, attempts: policy.maxAttempts, status: status(last), error: redact(`${describe(last)} (gave up after ${policy.maxAttempts} attempt${policy.maxAttempts > 1 ? 's' : ''})`) };
+  return { ok: false, attempts: policy.maxAttempts, status: status(last), error: redact(describe(last)) };
 }
 
 const status = (r: AttemptResult | undefined) => (r && r.kind !== 'ok' ? r.status : undefined);

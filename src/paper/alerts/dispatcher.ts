@@ -114,12 +114,11 @@ export class AlertDispatcher {
   }
 }
 
-/** `alerts: webhook 3 sent; telegram FAILING 2 failed, 1 dropped (last: HTTP 401 Unauthorized)`, or '' without channels. */
+/** `webhook 3 sent; telegram FAILING 2 failed, 1 dropped (last: HTTP 401 Unauthorized)`, or '' without channels. */
 export function alertStatusText(statuses: readonly ChannelStatus[]): string {
-  if (statuses.length === 0) return '';
   const parts = statuses.map((s) => {
     const counts = [`${s.sent} sent`, s.failed ? `${s.failed} failed` : '', s.dropped ? `${s.dropped} dropped` : '', s.queued ? `${s.queued} queued` : ''].filter(Boolean).join(', ');
     return `${s.channel} ${s.healthy ? '' : 'FAILING '}${counts}${!s.healthy && s.lastError ? ` (last: ${s.lastError})` : ''}`;
   });
-  return `alerts: ${parts.join('; ')}`;
+  return parts.join('; ');
 }

@@ -42,9 +42,10 @@ export class LiveAlerts {
     return this.dispatcher.status();
   }
 
-  /** For a status line; '' without channels. */
+  /** For a status line: `alerts: 2 fired; webhook 2 sent; telegram FAILING ...`. */
   statusText(): string {
-    return alertStatusText(this.status());
+    const channels = alertStatusText(this.status());
+    return `alerts: ${this.fired} fired; ${channels || 'no channel on (alerts.channels)'}`;
   }
 
   close(graceMs?: number): Promise<void> {
