@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { LiquidationEvent, Side, TradeEvent } from '../../src/core/events.ts';
-import { alertsSchema, type AlertRuleConfig } from '../../src/engine/alerts-config.ts';
+import { alertsSchema } from '../../src/engine/alerts-config.ts';
 import type { Alert } from '../../src/paper/alerts/alert.ts';
 import { AlertRules } from '../../src/paper/alerts/rules.ts';
 import { RollingSum } from '../../src/paper/alerts/rolling-sum.ts';

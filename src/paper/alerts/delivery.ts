@@ -33,6 +33,19 @@ export interface RetryPolicy {
 
 export const DEFAULT_BACKOFF = { baseBackoffMs: 1000, maxBackoffMs: 30_000 } as const;
 
+let warmed = false;
+
+/**
+ * Node loads its fetch (undici) on the first call, which holds the event loop for tens of ms
+ * (up to 200 ms on a busy machine): channels call this when they are made, at start, so that the
+ * first alert does not stall the feed it fires from.
+ */
+export function warmFetch(): void {
+  if (warmed) return;
+  warmed = true;
+  fetch('data:,').catch(() => {});
+}
+
 /** Sleep that ends early (false) when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {

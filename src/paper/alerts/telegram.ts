@@ -15,7 +15,7 @@
 import { printable } from '../../core/printable.ts';
 import type { Alert } from './alert.ts';
 import type { AlertChannel } from './channel.ts';
-import { postWithRetries, sleep, type AttemptResult, type RetryPolicy, type SendOutcome } from './delivery.ts';
+import { postWithRetries, sleep, warmFetch, type AttemptResult, type RetryPolicy, type SendOutcome } from './delivery.ts';
 import { redactor } from './redact.ts';
 
 export const DEFAULT_TELEGRAM_BASE_URL = 'https://api.telegram.org';
@@ -69,6 +69,7 @@ export class TelegramChannel implements AlertChannel {
     opts: { intervalMs?: number } = {},
   ) {
     this.url = `${baseUrl.replace(/\/+$/, '')}/bot${token}/sendMessage`;
+    warmFetch();
     this.redact = redactor([token]);
     this.intervalMs = opts.intervalMs ?? chatIntervalMs(chatId);
   }

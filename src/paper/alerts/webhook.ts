@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import { printable } from '../../core/printable.ts';
 import type { Alert } from './alert.ts';
 import type { AlertChannel } from './channel.ts';
-import { classifyHttp, postWithRetries, type RetryPolicy, type SendOutcome } from './delivery.ts';
+import { classifyHttp, postWithRetries, warmFetch, type RetryPolicy, type SendOutcome } from './delivery.ts';
 import { redactor } from './redact.ts';
 
 export const SIGNATURE_HEADER = 'x-orderflow-signature';
@@ -33,6 +33,7 @@ export class WebhookChannel implements AlertChannel {
     private readonly secret: string,
     private readonly policy: RetryPolicy,
   ) {
+    warmFetch();
     this.redact = redactor([secret]);
   }
 
