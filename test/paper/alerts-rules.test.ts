@@ -11,6 +11,7 @@ import { alertsSchema } from '../../src/engine/alerts-config.ts';
 import type { Alert } from '../../src/paper/alerts/alert.ts';
 import { AlertRules } from '../../src/paper/alerts/rules.ts';
 import { RollingSum } from '../../src/paper/alerts/rolling-sum.ts';
+import { LiveAlerts } from '../../src/paper/alerts/live-alerts.ts';
 
 type V = 'binance' | 'okx' | 'bybit';
 const trade = (venue: V, ts: number, side: Side, price: number, qty: number): TradeEvent => ({ type: 'trade', venue, symbol: 'BTCUSDT', ts, localTs: ts, price, qty, side, id: String(ts) });
@@ -218,6 +219,22 @@ describe('alert rules: engine outputs', () => {
     const { engine, alerts } = rules([{ name: 's', kind: 'signal' }, { name: 'o', kind: 'outcome' }]);
     for (let i = 0; i < 10; i++) engine.onEvent(trade('binance', i, 'sell', 1e9, 1));
     assert.equal(alerts.length, 0);
-    assert.deepEqual(engine.engineRuleNames, ['s', 'o']);
+  });
+});
+
+describe('LiveAlerts (what watch, record and paper hold)', () => {
+  it('sends what the rules fire, events and engine outputs alike, to its channels, and says so in its status', async () => {
+    const lines: string[] = [];
+    const config = alertsSchema.parse({ rules: [sellFlow, { name: 'sig', kind: 'signal' }], channels: { terminal: true } });
+    const alerts = new LiveAlerts(config, { terminal: (l) => lines.push(l) });
+    for (let i = 0; i < 3; i++) alerts.onEvents([trade('okx', 1_767_225_600_000 + i, 'sell', 500_000, 1)]);
+    alerts.onEngine({ kind: 'signal', ts: 1_767_225_601_000, id: 3, type: 'divergence', direction: 'short', level: 64_000, venue: 'bybit', session: 'US' });
+    await alerts.close();
+    assert.deepEqual(lines, [
+      'ALERT 2026-01-01T00:00:00.001Z sells: aggressive sells 1.00M (quote) within 1m on BTCUSDT [okx 1.00M] >= 1.00M',
+      'ALERT 2026-01-01T00:00:01.000Z sig: divergence signal #3 short at 64000 on bybit (US)',
+    ]);
+    assert.equal(alerts.statusText(), 'alerts: 2 fired; terminal 2 sent');
+    assert.equal(new LiveAlerts(alertsSchema.parse({})).statusText(), 'alerts: 0 fired; no channel on (alerts.channels)');
   });
 });

@@ -90,10 +90,6 @@ export class AlertDispatcher {
     this.queues = channels.map((c) => new ChannelQueue(c, opts.capacity ?? DEFAULT_QUEUE_CAPACITY, this.stopper.signal, opts.onFailure ?? (() => {})));
   }
 
-  get channelNames(): ChannelName[] {
-    return this.queues.map((q) => q.channel.name);
-  }
-
   /** Enqueue on every channel; returns at once. */
   dispatch(a: Alert): void {
     for (const q of this.queues) q.push(a);

@@ -6,7 +6,7 @@ import type { AlertsConfig } from '../../engine/alerts-config.ts';
 import { loadConfig } from '../../engine/config.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { CaptureRecord } from '../../core/events.ts';
-import type { Alert, EngineOutput } from './alert.ts';
+import type { EngineOutput } from './alert.ts';
 import { channelsFromConfig, type ChannelOptions } from './channels-from-config.ts';
 import { AlertDispatcher, alertStatusText, type ChannelStatus } from './dispatcher.ts';
 import { AlertRules } from './rules.ts';
@@ -17,11 +17,10 @@ export class LiveAlerts {
   /** Alerts fired so far (all channels together count once). */
   fired = 0;
 
-  constructor(config: AlertsConfig, opts: ChannelOptions & { onAlert?: (a: Alert) => void } = {}) {
+  constructor(config: AlertsConfig, opts: ChannelOptions = {}) {
     this.dispatcher = new AlertDispatcher(channelsFromConfig(config.channels, opts));
     this.rules = new AlertRules(config.rules, (a) => {
       this.fired++;
-      opts.onAlert?.(a);
       this.dispatcher.dispatch(a);
     });
   }

@@ -70,11 +70,6 @@ export class AlertRules {
     }
   }
 
-  /** Rules that need engine outputs (signal, outcome): only `paper` feeds those. */
-  get engineRuleNames(): string[] {
-    return this.engineRules.map((r) => r.name);
-  }
-
   onEvents(records: readonly CaptureRecord[]): void {
     for (let i = 0; i < records.length; i++) this.onEvent(records[i]);
   }
@@ -106,7 +101,7 @@ export class AlertRules {
 
   onEngine(x: EngineOutput): void {
     for (const r of this.engineRules) {
-      if (r.kind !== x.kind || !r.venues.includes(x.venue as never)) continue;
+      if (r.kind !== x.kind || !(r.venues as readonly string[]).includes(x.venue)) continue;
       if (r.types && !r.types.includes(x.type)) continue;
       if (r.kind === 'signal' && x.kind === 'signal') {
         if (r.direction && r.direction !== x.direction) continue;
