@@ -8,6 +8,7 @@ import type { Alert } from '../../src/paper/alerts/alert.ts';
 import { AlertDispatcher, alertStatusText } from '../../src/paper/alerts/dispatcher.ts';
 import { chatIntervalMs, TelegramChannel } from '../../src/paper/alerts/telegram.ts';
 import { closedAddress } from '../helpers/process.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { receiver, telegramError, telegramOk, telegramTooMany, type Receiver } from './alert-receivers.ts';
 
 const TOKEN = '7012345678:AAH9x-Secret_TokenValue0123456789abcdef';
@@ -52,6 +53,27 @@ describe('telegram channel', () => {
     const waited = srv.received[1].at - srv.received[0].at;
     assert.ok(waited >= 990, `waited ${waited.toFixed(0)} ms for retry_after 1`);
     assert.ok(waited < 1900, `and not much more (${waited.toFixed(0)} ms; the backoff alone would be 50 ms)`);
+  });
+
+  it('a 429 holds every channel to that chat for retry_after, not only the one that got it', async () => {
+    let flooded = false;
+    const srv = await botApi((r, n, res) => {
+      if (!flooded) {
+        flooded = true;
+        return telegramTooMany(res, 1);
+      }
+      telegramOk(res, '1', 'x', n);
+    });
+    const id = chat();
+    const first = new TelegramChannel(srv.url, TOKEN, id, policy(), { intervalMs: 0 });
+    const second = new TelegramChannel(srv.url, TOKEN, id, policy(), { intervalMs: 0 });
+    const sending = first.send(alert(1));
+    await waitFor(() => srv.received.length === 1, 'the 429', 2000);
+    await new Promise((r) => setTimeout(r, 50));
+    const [a, b] = await Promise.all([sending, second.send(alert(2))]);
+    assert.ok(a.ok && b.ok);
+    assert.equal(b.attempts, 1, 'the second channel waited instead of hitting the limit');
+    assert.ok(srv.received[1].at - srv.received[0].at >= 990, 'nothing reached the chat before retry_after passed');
   });
 
   it('spaces messages to one chat by its interval (1 s for a private chat), without holding the caller', async () => {

@@ -57,6 +57,18 @@ describe('webhook channel', () => {
     assert.ok(srv.received.every((r) => signatureValid(SECRET, r) && r.body.equals(srv.received[0].body)));
   });
 
+  it('waits the Retry-After seconds of a 429 before retrying', async () => {
+    const srv = await serve((_r, n, res) => {
+      if (n > 0) return json(res, 200, {});
+      res.writeHead(429, { 'retry-after': '1', 'content-type': 'text/plain' });
+      res.end('slow down');
+    });
+    const out = await new WebhookChannel(srv.url, SECRET, policy()).send(alert());
+    assert.equal(out.ok, true);
+    const waited = srv.received[1].at - srv.received[0].at;
+    assert.ok(waited >= 990 && waited < 1900, `waited ${waited.toFixed(0)} ms for Retry-After: 1 (the backoff alone: 50 ms)`);
+  });
+
   it('gives up after maxAttempts on a server that keeps failing, with its last status', async () => {
     const srv = await serve((_r, _n, res) => json(res, 500, { error: 'db down' }));
     const out = await new WebhookChannel(srv.url, SECRET, policy({ maxAttempts: 3 })).send(alert());

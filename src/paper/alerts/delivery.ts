@@ -71,7 +71,7 @@ export async function postWithRetries(opts: {
   readonly body: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly policy: RetryPolicy;
-  readonly classify: (status: number, body: string) => AttemptResult;
+  readonly classify: (status: number, body: string, headers: Headers) => AttemptResult;
   readonly redact: (text: string) => string;
   /** Aborts waits and the request in flight (shutdown). */
   readonly signal?: AbortSignal;
@@ -105,17 +105,23 @@ async function attemptOnce(opts: Parameters<typeof postWithRetries>[0], timeoutM
     const res = await fetch(opts.url, { method: 'POST', headers: { 'content-type': 'application/json', ...opts.headers }, body: opts.body, signal });
     // The body is read under the same deadline: a server that sends headers and then hangs is a timeout too.
     const text = await res.text();
-    return opts.classify(res.status, text);
+    return opts.classify(res.status, text, res.headers);
   } catch (e) {
     if (timeout.aborted) return { kind: 'retry', error: `timed out after ${timeoutMs} ms` };
     return { kind: 'retry', error: errorChain(e) };
   }
 }
 
-/** The usual HTTP classification: 2xx ok, 429 and 5xx retried, other statuses failed. */
-export function classifyHttp(status: number, detail: string): AttemptResult {
+/**
+ * The usual HTTP classification: 2xx ok, 429 and 5xx retried, other statuses failed. A 429 or
+ * 503 with `Retry-After: <seconds>` (RFC 9110 section 10.2.3) is retried after that long.
+ */
+export function classifyHttp(status: number, detail: string, retryAfter?: string | null): AttemptResult {
   if (status >= 200 && status < 300) return { kind: 'ok', status };
   const error = `HTTP ${status}${detail ? ` ${detail}` : ''}`;
-  if (status === 429 || status >= 500) return { kind: 'retry', status, error };
+  if (status === 429 || status >= 500) {
+    const seconds = retryAfter != null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : undefined;
+    return { kind: 'retry', status, error, waitMs: seconds !== undefined ? seconds * 1000 : undefined };
+  }
   return { kind: 'fail', status, error };
 }

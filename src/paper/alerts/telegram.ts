@@ -80,7 +80,12 @@ export class TelegramChannel implements AlertChannel {
       url: this.url,
       body: JSON.stringify({ chat_id: this.chatId, text }),
       policy: this.policy,
-      classify: classifyTelegram,
+      classify: (status, body) => {
+        const r = classifyTelegram(status, body);
+        // Flood control is per chat: every channel to this chat waits it out, not only this one.
+        if (r.kind === 'retry' && r.waitMs !== undefined) nextSendAt.set(this.chatId, Math.max(nextSendAt.get(this.chatId) ?? 0, Date.now() + r.waitMs));
+        return r;
+      },
       redact: this.redact,
       signal,
       beforeAttempt: () => this.pace(signal),

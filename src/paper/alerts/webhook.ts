@@ -2,8 +2,9 @@
  * The webhook channel: each alert as a JSON POST, signed so the receiver can tell it came from
  * us: `X-Orderflow-Signature: sha256=<hex HMAC-SHA256 of the exact body bytes, keyed with the
  * secret>`. Receivers compute the same over the raw body (before any JSON parsing) and compare
- * in constant time. 5xx, 429, timeouts and connection errors are retried with backoff
- * (src/paper/alerts/delivery.ts); other 4xx are not (the request itself is wrong).
+ * in constant time. 5xx, 429, timeouts and connection errors are retried with backoff, or after
+ * the response's Retry-After seconds (src/paper/alerts/delivery.ts); other 4xx are not (the
+ * request itself is wrong).
  */
 import { createHmac } from 'node:crypto';
 import { printable } from '../../core/printable.ts';
@@ -44,7 +45,7 @@ export class WebhookChannel implements AlertChannel {
       body,
       headers: { [SIGNATURE_HEADER]: signature(this.secret, body) },
       policy: this.policy,
-      classify: (status, text) => classifyHttp(status, printable(text.slice(0, 200)).trim()),
+      classify: (status, text, headers) => classifyHttp(status, printable(text.slice(0, 200)).trim(), headers.get('retry-after')),
       redact: this.redact,
       signal,
     });
