@@ -16,7 +16,7 @@ import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
 import { liveRequest, untilStopped } from './live-common.ts';
 import { formatCount } from './format.ts';
 import { numberOpt, secondsOpt } from './options.ts';
-import { marketAlerts } from '../paper/alerts/live-alerts.ts';
+import { marketAlerts, withAlerts } from '../paper/alerts/live-alerts.ts';
 
 interface RecordOpts extends HomeOpts {
   symbol: string;
@@ -100,9 +100,9 @@ Examples:
       const maxPendingMb = numberOpt(opts.maxPendingMb, '--max-pending-mb', 'MiB, at least 1');
       if (!(maxPendingMb >= 1)) throw new UsageError(`--max-pending-mb: expected MiB, at least 1, got ${JSON.stringify(opts.maxPendingMb)}`);
       // Before the store opens: a config error or a missing secret stops nothing half-started.
-      const alertSetup = opts.config ? marketAlerts(opts.config, { terminal: (line) => console.error(line) }) : undefined;
+      const alertSetup = opts.config ? marketAlerts(opts.config, { terminal: (line) => console.error(line) }, req.channels) : undefined;
       const alerts = alertSetup?.alerts;
-      for (const r of alertSetup?.ignored ?? []) console.error(`record: alert rule ${r} needs the strategy engine: only orderflow paper evaluates it`);
+      for (const r of alertSetup?.ignored ?? []) console.error(`record: alert rule ${r}; ignored`);
       const store = await Store.open(resolveHomeOpt(opts));
       const log = (line: string) => !opts.quiet && console.error(line);
       let live;
@@ -138,8 +138,7 @@ Examples:
         }
       }
       const clients: LiveClient[] = m.venues.map((v) => {
-        const recorded = recorder.handlers(v);
-        const handlers = alerts ? { ...recorded, onEvents: (records: Parameters<typeof recorded.onEvents>[0], localMs: number) => (recorded.onEvents(records, localMs), alerts.onEvents(records)) } : recorded;
+        const handlers = withAlerts(recorder.handlers(v), alerts);
         const onStatus = (st: StreamStatus) => {
           handlers.onStatus?.(st);
           // Said at once, even with --quiet: the user may be waiting on a venue that cannot be reached.

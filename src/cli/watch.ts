@@ -170,7 +170,7 @@ Examples:
           })
         : undefined;
       const alerts = alertSetup?.alerts;
-      for (const r of alertSetup?.ignored ?? []) console.error(`watch: alert rule ${r} needs the strategy engine: only orderflow paper evaluates it`);
+      for (const r of alertSetup?.ignored ?? []) console.error(`watch: alert rule ${r}; ignored`);
       const store = await fallbackStore(home);
       let live;
       try {

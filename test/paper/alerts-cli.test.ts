@@ -135,7 +135,7 @@ describe('record and watch --config', () => {
     assert.equal(body.rule, 'btc-sell-flow');
     assert.equal(body.fields.symbol, 'BTCUSDT');
     assert.ok(Math.abs(body.fields.notional - 104_000) < 1e-6, `crossed at the 16th sell: ${body.fields.notional}`);
-    assert.match(err, /alert rule on-signals \(signal\) needs the strategy engine/);
+    assert.match(err, /alert rule on-signals \(signal\) needs the strategy engine: only orderflow paper evaluates it; ignored/);
     assert.match(err, /^ALERT .* btc-sell-flow: aggressive sells 104\.0k \(quote\) within 1m on BTCUSDT \[bybit 104\.0k\] >= 100\.0k$/m);
     assert.match(out, /alerts: 1 fired; terminal 1 sent; webhook 1 sent/);
     const store = await Store.open(home, { readOnly: true });

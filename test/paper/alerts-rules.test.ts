@@ -11,7 +11,10 @@ import { alertsSchema } from '../../src/engine/alerts-config.ts';
 import type { Alert } from '../../src/paper/alerts/alert.ts';
 import { AlertRules } from '../../src/paper/alerts/rules.ts';
 import { RollingSum } from '../../src/paper/alerts/rolling-sum.ts';
-import { LiveAlerts } from '../../src/paper/alerts/live-alerts.ts';
+import { LiveAlerts, marketAlerts } from '../../src/paper/alerts/live-alerts.ts';
+import { tempDir } from '../helpers/store.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 type V = 'binance' | 'okx' | 'bybit';
 const trade = (venue: V, ts: number, side: Side, price: number, qty: number): TradeEvent => ({ type: 'trade', venue, symbol: 'BTCUSDT', ts, localTs: ts, price, qty, side, id: String(ts) });
@@ -236,5 +239,17 @@ describe('LiveAlerts (what watch, record and paper hold)', () => {
     ]);
     assert.equal(alerts.statusText(), 'alerts: 2 fired; terminal 2 sent');
     assert.equal(new LiveAlerts(alertsSchema.parse({})).statusText(), 'alerts: 0 fired; no channel on (alerts.channels)');
+  });
+
+  it('watch and record say which rules they cannot evaluate, and why', () => {
+    const path = join(tempDir(), 'strategy.yaml');
+    writeFileSync(path, `alerts:
+  rules:
+    - { name: f, kind: flow, side: sell, notional: 1, window: 1m }
+    - { name: l, kind: liquidations, side: long, notional: 1, window: 1m }
+    - { name: s, kind: signal }
+`);
+    assert.deepEqual(marketAlerts(path, {}, ['trades', 'book']).ignored, ['l (liquidations) needs the liquidations channel', 's (signal) needs the strategy engine: only orderflow paper evaluates it']);
+    assert.deepEqual(marketAlerts(path).ignored, ['s (signal) needs the strategy engine: only orderflow paper evaluates it']);
   });
 });

@@ -6,6 +6,7 @@ import type { AlertsConfig } from '../../engine/alerts-config.ts';
 import { loadConfig } from '../../engine/config.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { CaptureRecord } from '../../core/events.ts';
+import type { LiveHandlers } from '../../venues/live/types.ts';
 import type { EngineOutput } from './alert.ts';
 import { channelsFromConfig, type ChannelOptions } from './channels-from-config.ts';
 import { AlertDispatcher, alertStatusText, type ChannelStatus } from './dispatcher.ts';
@@ -60,12 +61,32 @@ export function loadAlertsConfig(file: string): AlertsConfig {
 }
 
 /**
- * Alerts for a market-data command (`watch`, `record`): flow and liquidation rules only, so the
- * rules that need the engine are named in `ignored` for the command to say so.
+ * Alerts for a market-data command (`watch`, `record`): flow and liquidation rules only. The
+ * rules it cannot evaluate (signal and outcome rules need the engine; a flow rule needs the
+ * trades channel, a liquidations rule the liquidations channel) are named in `ignored`, with why,
+ * for the command to say.
  */
-export function marketAlerts(file: string, opts: ChannelOptions = {}): { alerts: LiveAlerts; ignored: string[] } {
+export function marketAlerts(file: string, opts: ChannelOptions = {}, channels: readonly string[] = ['trades', 'liquidations']): { alerts: LiveAlerts; ignored: string[] } {
   const config = loadAlertsConfig(file);
-  const market = config.rules.filter((r) => r.kind === 'flow' || r.kind === 'liquidations');
-  const ignored = config.rules.filter((r) => r.kind === 'signal' || r.kind === 'outcome').map((r) => `${r.name} (${r.kind})`);
+  const ignored: string[] = [];
+  const market = config.rules.filter((r) => {
+    if (r.kind === 'signal' || r.kind === 'outcome') ignored.push(`${r.name} (${r.kind}) needs the strategy engine: only orderflow paper evaluates it`);
+    else if (r.kind === 'flow' && !channels.includes('trades')) ignored.push(`${r.name} (flow) needs the trades channel`);
+    else if (r.kind === 'liquidations' && !channels.includes('liquidations')) ignored.push(`${r.name} (liquidations) needs the liquidations channel`);
+    else return true;
+    return false;
+  });
   return { alerts: new LiveAlerts({ ...config, rules: market }, opts), ignored };
+}
+
+/** `handlers` whose events also go to `alerts`, after the handler's own work. */
+export function withAlerts(handlers: LiveHandlers, alerts: LiveAlerts | undefined): LiveHandlers {
+  if (!alerts) return handlers;
+  return {
+    ...handlers,
+    onEvents: (records, localTs) => {
+      handlers.onEvents(records, localTs);
+      alerts.onEvents(records);
+    },
+  };
 }
