@@ -75,8 +75,8 @@ export async function postWithRetries(opts: {
   readonly redact: (text: string) => string;
   /** Aborts waits and the request in flight (shutdown). */
   readonly signal?: AbortSignal;
-  /** Called before each attempt (Telegram's per-chat pacing). */
-  readonly beforeAttempt?: () => Promise<void>;
+  /** Runs each attempt (Telegram's per-chat pacing wraps it). */
+  readonly paced?: <T>(attempt: () => Promise<T>) => Promise<T>;
 }): Promise<SendOutcome> {
   const { policy, redact } = opts;
   let last: AttemptResult | undefined;
@@ -86,8 +86,8 @@ export async function postWithRetries(opts: {
       const wait = last?.kind === 'retry' && last.waitMs !== undefined ? last.waitMs : backoff;
       if (!(await sleep(wait, opts.signal))) return { ok: false, attempts: attempt - 1, status: status(last), error: redact(`stopped while waiting to retry (${describe(last)})`) };
     }
-    await opts.beforeAttempt?.();
-    last = await attemptOnce(opts, policy.timeoutMs);
+    const attempt1 = () => attemptOnce(opts, policy.timeoutMs);
+    last = await (opts.paced ? opts.paced(attempt1) : attempt1());
     if (last.kind === 'ok') return { ok: true, attempts: attempt, status: last.status };
     if (last.kind === 'fail') return { ok: false, attempts: attempt, status: last.status, error: redact(last.error) };
     if (opts.signal?.aborted) return { ok: false, attempts: attempt, status: status(last), error: redact(`stopped (${last.error})`) };

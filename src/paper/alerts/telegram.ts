@@ -4,9 +4,9 @@
  *
  * - Pacing per chat, as the Bot FAQ asks ("avoid sending more than one message per second" in a
  *   chat; "not more than 20 messages per minute to the same group",
- *   https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this): 1 s between
- *   messages to a private chat, 3 s to a group (a negative chat id). The pacing is kept per chat
- *   id for the whole process, so two channels to one chat share it.
+ *   https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this): one request
+ *   to a chat at a time, the next 1 s after the previous answer (3 s for a group: a negative
+ *   chat id). Kept per chat id for the whole process, so two channels to one chat share it.
  * - HTTP 429: the body's `parameters.retry_after` seconds are waited before the retry
  *   (https://core.telegram.org/bots/api#responseparameters); 5xx, timeouts and connection errors
  *   are retried with backoff; other errors (401 bad token, 400 chat not found) are not.
@@ -22,8 +22,12 @@ export const DEFAULT_TELEGRAM_BASE_URL = 'https://api.telegram.org';
 /** Telegram refuses longer texts ("message is too long"). */
 const MAX_TEXT = 4096;
 
-/** When each chat may get its next message (epoch ms), across the process. */
+/**
+ * Per chat, across the process: when it may get its next message (epoch ms), and the tail of
+ * the line of requests waiting for it (one request to a chat at a time).
+ */
 const nextSendAt = new Map<string, number>();
+const chatLine = new Map<string, Promise<void>>();
 
 /** Spacing between messages to one chat: groups (negative ids) 20/min, others 1/s. */
 export function chatIntervalMs(chatId: string): number {
@@ -88,17 +92,33 @@ export class TelegramChannel implements AlertChannel {
       },
       redact: this.redact,
       signal,
-      beforeAttempt: () => this.pace(signal),
+      paced: (attempt) => this.paced(attempt, signal),
     });
   }
 
-  /** Wait for this chat's turn, then take it. */
-  private async pace(signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      const wait = (nextSendAt.get(this.chatId) ?? 0) - Date.now();
-      if (wait <= 0 || signal?.aborted) break;
-      await sleep(wait, signal);
+  /**
+   * One request to this chat at a time, the next one `intervalMs` after the previous one's
+   * response: spacing measured from the answer, not from the send, holds at Telegram's end
+   * whatever the network delay of each request.
+   */
+  private async paced<T>(attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const before = chatLine.get(this.chatId) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = before.then(() => mine);
+    chatLine.set(this.chatId, tail);
+    try {
+      await before;
+      for (;;) {
+        const wait = (nextSendAt.get(this.chatId) ?? 0) - Date.now();
+        if (wait <= 0 || signal?.aborted) break;
+        await sleep(wait, signal);
+      }
+      return await attempt();
+    } finally {
+      nextSendAt.set(this.chatId, Math.max(nextSendAt.get(this.chatId) ?? 0, Date.now() + this.intervalMs));
+      release();
+      if (chatLine.get(this.chatId) === tail) chatLine.delete(this.chatId);
     }
-    nextSendAt.set(this.chatId, Date.now() + this.intervalMs);
   }
 }
