@@ -155,6 +155,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'record live public market data (trades, liquidations, books, tickers) from Binance, OKX and Bybit into the store',
     load: async () => (await import('./record.ts')).registerRecord,
   },
+  {
+    name: 'alerts',
+    args: '',
+    description: 'alert rules and channels (terminal, webhook, Telegram) from the config file: send a test message',
+    load: async () => (await import('./alerts.ts')).registerAlerts,
+  },
 ];
 
 /**

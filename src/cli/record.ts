@@ -16,6 +16,7 @@ import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
 import { liveRequest, untilStopped } from './live-common.ts';
 import { formatCount } from './format.ts';
 import { numberOpt, secondsOpt } from './options.ts';
+import { marketAlerts, withAlerts } from '../paper/alerts/live-alerts.ts';
 
 interface RecordOpts extends HomeOpts {
   symbol: string;
@@ -26,6 +27,7 @@ interface RecordOpts extends HomeOpts {
   maxPendingMb: string;
   seconds?: string;
   quiet?: boolean;
+  config?: string;
 }
 
 export function registerRecord(program: Command): void {
@@ -40,7 +42,8 @@ export function registerRecord(program: Command): void {
       .option('--flush-ms <ms>', 'commit to the store this often (at most 1000)', String(DEFAULT_FLUSH_MS))
       .option('--max-pending-mb <MiB>', 'memory for rows waiting for the store; beyond it the oldest are dropped (a gap row says which)', String(DEFAULT_MAX_PENDING_BYTES / 1048576))
       .option('--seconds <n>', 'stop after this long (default: until Ctrl-C / SIGTERM)')
-      .option('--quiet', 'no status lines'),
+      .option('--quiet', 'no status lines')
+      .option('--config <file>', 'strategy config whose alerts: block is evaluated on the live trades and liquidations (docs/LIVE.md "Alerts")'),
   )
     .addHelpText(
       'after',
@@ -80,6 +83,11 @@ works on the same --home: the recorder answers its queries with what it has comm
 last flush. Writing commands (import, download, another record) are refused with a clear message
 until it stops (docs/SCHEMA.md). A venue that cannot connect is said at once with its error (DNS,
 refused connection, proxy) and retried; exit status 1 when no venue ever connected.
+With --config, the file's flow and liquidation alert rules run on the live events as they
+arrive (signal and outcome rules need orderflow paper) and fire to its channels in the
+background: a channel that fails or hangs never slows the recording; the status line shows each
+channel's sent, failed and dropped counts and its last error. A secret's environment variable
+that is not set stops the command at start.
 Endpoints: ORDERFLOW_<VENUE>_WS_URL / _REST_URL override them.
 
 Examples:
@@ -93,6 +101,10 @@ Examples:
       const flushMs = numberOpt(opts.flushMs, '--flush-ms');
       const maxPendingMb = numberOpt(opts.maxPendingMb, '--max-pending-mb', 'MiB, at least 1');
       if (!(maxPendingMb >= 1)) throw new UsageError(`--max-pending-mb: expected MiB, at least 1, got ${JSON.stringify(opts.maxPendingMb)}`);
+      // Before the store opens: a config error or a missing secret stops nothing half-started.
+      const alertSetup = opts.config ? marketAlerts(opts.config, { terminal: (line) => console.error(line) }, req.channels) : undefined;
+      const alerts = alertSetup?.alerts;
+      for (const r of alertSetup?.ignored ?? []) console.error(`record: alert rule ${r}; ignored`);
       const store = await Store.open(resolveHomeOpt(opts));
       const log = (line: string) => !opts.quiet && console.error(line);
       let live;
@@ -128,7 +140,7 @@ Examples:
         }
       }
       const clients: LiveClient[] = m.venues.map((v) => {
-        const handlers = recorder.handlers(v);
+        const handlers = withAlerts(recorder.handlers(v), alerts);
         const onStatus = (st: StreamStatus) => {
           handlers.onStatus?.(st);
           // Said at once, even with --quiet: the user may be waiting on a venue that cannot be reached.
@@ -142,6 +154,7 @@ Examples:
         const states = [...s.status.values()].reduce<Record<string, number>>((acc, x) => ((acc[x.state] = (acc[x.state] ?? 0) + 1), acc), {});
         log(`record: ${formatCount(s.events)} events, ${formatCount(s.rowsWritten)} rows stored in ${s.flushes} flushes, ${s.gaps} gaps, ${s.deadLettered} dead-lettered${s.dropped ? `, ${formatCount(s.dropped)} dropped (store backpressure)` : ''}, streams ${Object.entries(states).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`);
         for (const p of health.problems()) log(`record: ${p}`);
+        if (alerts) log(`record: ${alerts.statusText()}`);
       }, 10_000);
       // A venue that cannot connect keeps retrying in the background: recording goes on with the others.
       for (const [i, c] of clients.entries()) c.start().catch((e: Error) => log(`record: ${m.venues[i]}: ${e.message}`));
@@ -151,6 +164,7 @@ Examples:
       clearInterval(status);
       log(`record: stopping (${why})`);
       await Promise.all(clients.map((c) => c.stop().catch(() => {})));
+      await alerts?.close();
       await recorder.close();
       await reads.close();
       store.close();
@@ -158,6 +172,7 @@ Examples:
       console.log(`recorded ${s.rowsWritten} rows (${s.events} events) in ${s.flushes} flushes, ${s.gaps} gaps${s.rawFrames ? `, ${s.rawFrames} raw frames in ${recorder.rawFiles().join(', ')}` : ''}`);
       if (s.deadLettered > 0) console.log(`${s.deadLettered} rows the store refused are in ${recorder.deadLetterFiles().join(', ')}`);
       if (s.rawDropped > 0) console.log(`${s.rawDropped} raw frames were dropped from the capture because the disk could not keep up (their events are in the store)`);
+      if (alerts) console.log(alerts.statusText());
       if (s.dropped > 0) console.log(`${s.dropped} events dropped because the store could not keep up (store-backpressure gap rows in orderflow info)`);
       if (health.nothingConnected()) {
         console.error(`orderflow record: no venue ever connected, nothing was recorded\n${health.problems().map((p) => `  ${p}`).join('\n')}`);

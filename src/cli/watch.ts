@@ -18,12 +18,14 @@ import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
 import { liveRequest, untilStopped } from './live-common.ts';
 import { qtyText, table } from './format.ts';
 import { secondsOpt } from './options.ts';
+import { marketAlerts } from '../paper/alerts/live-alerts.ts';
 
 interface WatchOpts extends HomeOpts {
   symbol: string;
   venues?: string;
   seconds?: string;
   every: string;
+  config?: string;
 }
 
 /** Per venue: totals since start and per-second buckets of the last minute. */
@@ -114,7 +116,8 @@ export function registerWatch(program: Command): void {
     .requiredOption('--symbol <list>', 'comma-separated symbols or base assets (AKT = the perpetual on every venue)')
     .option('--venues <list>', 'comma-separated venues (default binance,okx,bybit)')
     .option('--every <seconds>', 'redraw period', '1')
-    .option('--seconds <n>', 'stop after this long (default: until Ctrl-C)'))
+    .option('--seconds <n>', 'stop after this long (default: until Ctrl-C)')
+    .option('--config <file>', "strategy config whose alerts: block is evaluated on the live trades and liquidations (docs/LIVE.md \"Alerts\")"))
     .addHelpText(
       'after',
       `
@@ -133,6 +136,11 @@ converted with the instrument's contract value). Liquidation notional is what th
 sampled feeds showed (docs/NORMALIZATION.md): a lower bound. Nothing is stored; use
 orderflow record for that.
 
+With --config, the file's flow and liquidation alert rules run on the live events (signal and
+outcome rules need orderflow paper) and fire to its channels; the last alerts and each channel's
+health (sent, failed, dropped, last error) are shown under the table. A secret's environment
+variable that is not set stops the command at start.
+
 Instruments (contract values, status) are fetched from each venue at start; when a venue cannot
 be reached, the list \`orderflow record\` stored last under --home is used, else the bundled
 snapshot. The header says which. A symbol the venue does not list is an error naming the closest
@@ -140,13 +148,29 @@ listed ones; a halted one shows its status beside the symbol.
 
 Examples:
   $ orderflow watch --symbol BTC
-  $ orderflow watch --symbol AKT --venues binance,bybit --every 5`,
+  $ orderflow watch --symbol AKT --venues binance,bybit --every 5
+  $ ORDERFLOW_WEBHOOK_SECRET=... orderflow watch --symbol BTC --config strategy.yaml`,
     )
     .action(async (opts: WatchOpts) => {
       const req = liveRequest({ ...opts, channels: 'trades,liquidations' });
       const seconds = secondsOpt(opts.seconds, '--seconds');
       const every = secondsOpt(opts.every, '--every') ?? 1;
       const home = resolveHomeOpt(opts);
+      const tty = Boolean(process.stdout.isTTY);
+      // A redrawn screen would wipe alert lines: on a terminal they are shown under the table.
+      const recentAlerts: string[] = [];
+      const alertSetup = opts.config
+        ? marketAlerts(opts.config, {
+            terminal: tty
+              ? (line) => {
+                  recentAlerts.push(printable(line));
+                  if (recentAlerts.length > 5) recentAlerts.shift();
+                }
+              : (line) => console.log(line),
+          })
+        : undefined;
+      const alerts = alertSetup?.alerts;
+      for (const r of alertSetup?.ignored ?? []) console.error(`watch: alert rule ${r}; ignored`);
       const store = await fallbackStore(home);
       let live;
       try {
@@ -172,6 +196,7 @@ Examples:
               const f = flows.get(v)!;
               const sec = Math.floor(Date.now() / 1000);
               for (const r of records) f.add(r, sec);
+              alerts?.onEvents(records);
             },
             onStatus: (s) => {
               status.get(v)!.set(s.stream, s);
@@ -192,7 +217,6 @@ Examples:
           .finally(() => void (counting = false));
       };
       countRecorded();
-      const tty = Boolean(process.stdout.isTTY);
       const started = Date.now();
       const draw = () => {
         countRecorded();
@@ -208,6 +232,8 @@ Examples:
             const f = flows.get(v)!;
             return f.refused > 0 ? [printable(`${v}: ${f.refused} row(s) the store would refuse (record dead-letters them); last: ${f.lastRefusal}`)] : [];
           }),
+          ...(alerts ? [printable(alerts.statusText())] : []),
+          ...recentAlerts,
           ...(recorded.rows > 0 ? [printable(`orderflow record has dead-lettered ${recorded.rows} row(s) under ${home} (in ${deadLetterDir(home)}; orderflow info counts them)`)] : []),
         ];
         const text = `orderflow watch: ${((Date.now() - started) / 1000).toFixed(0)} s; ${sources}\n\n${table(['venue', 'symbol', 'last', 'trades', 'delta 1m', 'delta', 'liquidations (quote)', 'dead letter', 'streams'], rows)}\n${problems.map((p) => `\n${p}`).join('')}${problems.length ? '\n' : ''}`;
@@ -220,6 +246,7 @@ Examples:
       stop.dispose();
       clearInterval(timer);
       await Promise.all(clients.map((c) => c.stop().catch(() => {})));
+      await alerts?.close();
       draw();
       if (health.nothingConnected()) {
         console.error(`orderflow watch: no venue ever connected\n${health.problems().map((p) => `  ${p}`).join('\n')}`);

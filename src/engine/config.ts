@@ -9,6 +9,7 @@ import { isMap, isNode, isPair, isSeq, LineCounter, parseDocument, type Document
 import { z } from 'zod';
 import { FileError, UsageError } from '../core/errors.ts';
 import { ABSORPTION_KINDS } from '../features/absorption.ts';
+import { alertsSchema } from './alerts-config.ts';
 import { CLUSTER_DEFAULTS } from '../features/liquidations.ts';
 import { DEFAULT_SESSIONS, parseTimeframe, sessionWindow, type Session } from '../features/timeframe.ts';
 
@@ -230,6 +231,8 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    /** Live alert rules and channels (watch, record, paper; docs/LIVE.md "Alerts"); the backtest ignores them. */
+    alerts: alertsSchema.optional(),
   })
   .strict();
 
