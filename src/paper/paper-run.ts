@@ -29,6 +29,7 @@ import { PaperJournal, type SessionRow } from './journal.ts';
 import { execPair, paperKernel, type PaperKernel } from './kernel.ts';
 import { fromJson, toJson } from './json.ts';
 import { StoredFeed } from './stored-feed.ts';
+import { alive } from './sessions.ts';
 import { Watermark } from './watermark.ts';
 
 /** After a (re)start, the watermark waits this long for the venues' back-fill of the downtime. */
@@ -202,12 +203,12 @@ export class PaperRun {
         })
         .finally(() => {
           this.stepping = undefined;
-          this.schedule();
+          if (!this.failure) this.schedule();
         });
     }, this.o.stepMs ?? DEFAULT_FLUSH_MS);
   }
 
-  /** An error that stopped the session's steps (the caller stops). */
+  /** An error of the kernel or the journal: the session cannot go on consistently (the caller stops; a restart replays). */
   get failed(): Error | undefined {
     return this.failure;
   }
@@ -218,10 +219,13 @@ export class PaperRun {
     this.handed = new Map();
     try {
       await this.recorder.flush();
-    } catch (e) {
-      // Not committed: the rows stay with the recorder and count at the next step.
-      for (const [k, h] of snap) this.handed.set(k, h);
-      throw e;
+    } catch {
+      // Not committed (the recorder said why): the rows stay with it, and count at the next step.
+      for (const [k, h] of snap) {
+        const now = this.handed.get(k);
+        this.handed.set(k, now ? { minTs: Math.min(h.minTs, now.minTs), maxTs: Math.max(h.maxTs, now.maxTs), lastWall: Math.max(h.lastWall, now.lastWall), count: h.count + now.count } : h);
+      }
+      return;
     }
     for (const [k, h] of snap) this.watermark.committed(k, h.minTs, h.maxTs, h.lastWall, h.count);
     const wall = Date.now();
@@ -331,16 +335,6 @@ export class PaperRun {
       this.journal.close();
       this.reader.close();
     }
-  }
-}
-
-/** Whether a process with this id exists on this host. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -3,7 +3,8 @@
  * paper session: BTC perpetuals on Binance, OKX and Bybit, a trade per venue every second, a long
  * liquidation cluster at 100 early on (a zone), then two minutes of heavy selling into it that
  * does not move price (buyers absorb: the seed strategy goes long) and a slow drift up, with
- * marks, funding and open interest in the tickers and a Binance book. The story of
+ * marks, funding and open interest in the tickers and a Binance book; or, `after: 'down'`, a fall
+ * of 1 a minute from 100 that crosses the long's stop. The story of
  * test/engine/lookahead.test.ts, on three venues.
  */
 import { EMPTY_TICKER_FIELDS, type BookEvent, type BookLevel, type MarketEvent, type Side, type Venue } from '../../src/core/events.ts';
@@ -39,19 +40,18 @@ export function storyEvents(o: StoryOptions): MarketEvent[] {
   const span = o.spanMs ?? 3 * H;
   const out: MarketEvent[] = [];
   const base = (v: Venue, ts: number) => ({ venue: v, symbol: SYMBOLS[v as keyof typeof SYMBOLS], ts, localTs: NaN });
-  // Per-venue consecutive ids: a hole in Binance's aggregate ids or OKX's trade ids is a gap the client back-fills.
-  const ids = new Map<Venue, number>();
   for (let t = D; t < D + span; t += S) {
     const heavy = t >= D + H + 5 * M && t < D + H + 7 * M;
     const since = t - D - H - 7 * M;
-    const drift = since >= 0 ? Math.min(3, since / (20 * M)) * (o.after === 'down' ? -2 : 1) : 0;
-    const price = heavy ? 100 : px(101 + drift);
+    // After the absorption: a slow drift up (the long's target), or a fall of 1 a minute (its stop, then lower).
+    const price = heavy ? 100 : since < 0 ? 101 : o.after === 'down' ? px(100 - Math.min(5, since / M)) : px(101 + Math.min(3, since / (20 * M)));
     const side: Side = heavy || (t / S) % 2 === 1 ? 'sell' : 'buy';
     for (const [k, v] of VENUES.entries()) {
-      const id = (ids.get(v) ?? 0) + 1;
-      ids.set(v, id);
-      out.push({ type: 'trade', ...base(v, t + k), price, qty: qty(v, heavy ? 5 : 1), side, id: v === 'bybit' ? `00000000-0000-4000-8000-${id.toString(16).padStart(12, '0')}` : String(id) });
+      out.push({ type: 'trade', ...base(v, t + k), price, qty: qty(v, heavy ? 5 : 1), side, id: '' });
     }
+    // A small buy on Binance each second of the heavy selling: a market buy fills on a buy-aggressor
+    // trade when no fresh book is live (the stored book is diffs after the connect-time snapshot).
+    if (heavy) out.push({ type: 'trade', ...base('binance', t + 500), price: 100, qty: 0.001, side: 'buy', id: '' });
     if (t % (10 * S) === 0) {
       for (const [k, v] of VENUES.entries()) {
         out.push({
@@ -61,7 +61,7 @@ export function storyEvents(o: StoryOptions): MarketEvent[] {
         });
       }
     }
-    if (t % (5 * S) === 0) out.push(bookAt(t + 100, price, t % (30 * S) === 0));
+    out.push(bookAt(t + 100, price, t % (30 * S) === 0));
   }
   // Longs wiped out at 100: the zone the absorption happens in (distinct sizes: Binance's
   // forceOrder has no id and the client drops repeats).
@@ -71,14 +71,22 @@ export function storyEvents(o: StoryOptions): MarketEvent[] {
   for (const [at, p] of [[H + 20 * M, 101.5], [H + 45 * M, 103], [2 * H + 15 * M, 104]] as const) {
     for (let k = 0; k < 4; k++) out.push({ type: 'liquidation', ...base('binance', D + at + k * S + 300), price: p, qty: 8 + k * 0.1, side: k % 2 ? 'buy' : 'sell', id: '' });
   }
+  // Per venue, ids consecutive in time order: a hole in Binance's aggregate ids or OKX's trade ids is a gap the client back-fills (the extra buys included).
+  const next = new Map<Venue, number>();
+  for (const e of out.sort((a, b) => a.ts - b.ts)) {
+    if (e.type !== 'trade') continue;
+    const id = (next.get(e.venue) ?? 0) + 1;
+    next.set(e.venue, id);
+    (e as { id: string }).id = e.venue === 'bybit' ? `00000000-0000-4000-8000-${id.toString(16).padStart(12, '0')}` : String(id);
+  }
   const kept = out.filter((e) => e.ts >= (o.fromMs ?? -Infinity) && e.ts < (o.toMs ?? Infinity));
   return kept.sort((a, b) => a.ts - b.ts);
 }
 
 /** Ten levels a side around `price` on Binance (a snapshot, or a diff of the same levels). */
 function bookAt(ts: number, price: number, isSnapshot: boolean): BookEvent {
-  const bids: BookLevel[] = Array.from({ length: 10 }, (_, k) => [px(price - 0.1 * (k + 1)), 1]);
-  const asks: BookLevel[] = Array.from({ length: 10 }, (_, k) => [px(price + 0.1 * k), 1]);
+  const bids: BookLevel[] = Array.from({ length: 10 }, (_, k) => [px(price - 0.1 * (k + 1)), 50]);
+  const asks: BookLevel[] = Array.from({ length: 10 }, (_, k) => [px(price + 0.1 * (k + 1)), 50]);
   return { type: 'book', venue: 'binance', symbol: 'BTCUSDT', ts, localTs: NaN, isSnapshot, bids, asks, seq: NaN };
 }
 
