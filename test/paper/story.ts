@@ -27,8 +27,8 @@ export interface StoryOptions {
   readonly t0: number;
   /** Length, ms; default 3 h. */
   readonly spanMs?: number;
-  /** Price path after the absorption: 'up' (the long's target), 'down' (its stop). */
-  readonly after?: 'up' | 'down';
+  /** Price path after the absorption: 'up' (the long's target), 'down' (its stop), 'flat' (neither: the long stays open). */
+  readonly after?: 'up' | 'down' | 'flat';
   /** Only events stamped at or after this (a later part of the same story). */
   readonly fromMs?: number;
   /** Only events stamped before this. */
@@ -44,7 +44,7 @@ export function storyEvents(o: StoryOptions): MarketEvent[] {
     const heavy = t >= D + H + 5 * M && t < D + H + 7 * M;
     const since = t - D - H - 7 * M;
     // After the absorption: a slow drift up (the long's target), or a fall of 1 a minute (its stop, then lower).
-    const price = heavy ? 100 : since < 0 ? 101 : o.after === 'down' ? px(100 - Math.min(5, since / M)) : px(101 + Math.min(3, since / (20 * M)));
+    const price = heavy ? 100 : since < 0 ? 101 : o.after === 'down' ? px(100 - Math.min(5, since / M)) : o.after === 'flat' ? 100 : px(101 + Math.min(3, since / (20 * M)));
     const side: Side = heavy || (t / S) % 2 === 1 ? 'sell' : 'buy';
     for (const [k, v] of VENUES.entries()) {
       out.push({ type: 'trade', ...base(v, t + k), price, qty: qty(v, heavy ? 5 : 1), side, id: '' });
