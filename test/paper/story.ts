@@ -118,7 +118,22 @@ export function allSubscribed(s: SimServing): boolean {
   );
 }
 
-/** The next whole minute at least `aheadMs` from now: a story stamped after anything the servers stamp with the wall clock. */
+/**
+ * The next whole hour at least `aheadMs` from now: a story stamped after anything the servers stamp
+ * with the wall clock, and on the hour (where its absorption falls against the epoch-aligned 1-minute
+ * windows and zone refreshes matters: the story is tuned on the hour).
+ */
 export function storyStart(aheadMs = 5000): number {
-  return Math.ceil((Date.now() + aheadMs) / M) * M;
+  return Math.ceil((Date.now() + aheadMs) / H) * H;
+}
+
+/** Publish events on the running servers directly (as serveSimulation routes them), e.g. while no client listens. */
+export function publish(s: SimServing, events: readonly MarketEvent[]): void {
+  const bybit: MarketEvent[] = [];
+  for (const ev of events) {
+    if (ev.venue === 'binance') s.servers.binance.publish(ev);
+    else if (ev.venue === 'okx') s.servers.okx.publish(ev);
+    else bybit.push(ev);
+  }
+  if (bybit.length > 0) s.servers.bybit.publish(...bybit);
 }
