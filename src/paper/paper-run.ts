@@ -68,10 +68,8 @@ export interface PaperStatus {
 
 /** Per stream (venue:type): rows handed to the recorder since the last step. */
 interface Handed {
-  minTs: number;
   maxTs: number;
   lastWall: number;
-  count: number;
 }
 
 export class PaperRun {
@@ -88,6 +86,10 @@ export class PaperRun {
   private failure: Error | undefined;
   private readonly health: LiveHealth;
   private today = { day: NaN, n: 0, hits: 0 };
+  /** Rows handed to the recorder stamped before the watermark (docs/PAPER.md, "The clock"). */
+  private late = 0;
+  /** Signals and open predictions at the last journal commit: predictions are re-read only when they may have changed. */
+  private seen = { signals: 0, open: 0 };
 
   private constructor(
     private readonly o: PaperOptions,
@@ -174,14 +176,13 @@ export class PaperRun {
         const wall = Date.now();
         for (const r of records) {
           if (!('ts' in r) || !Number.isFinite(r.ts)) continue;
+          if (this.watermark.isLate(r.ts)) this.late++;
           const key = `${r.venue}:${r.type}`;
           const h = this.handed.get(key);
-          if (!h) this.handed.set(key, { minTs: r.ts, maxTs: r.ts, lastWall: wall, count: 1 });
+          if (!h) this.handed.set(key, { maxTs: r.ts, lastWall: wall });
           else {
-            if (r.ts < h.minTs) h.minTs = r.ts;
             if (r.ts > h.maxTs) h.maxTs = r.ts;
             h.lastWall = wall;
-            h.count++;
           }
         }
         inner.onEvents(records, localTs);
@@ -223,11 +224,11 @@ export class PaperRun {
       // Not committed (the recorder said why): the rows stay with it, and count at the next step.
       for (const [k, h] of snap) {
         const now = this.handed.get(k);
-        this.handed.set(k, now ? { minTs: Math.min(h.minTs, now.minTs), maxTs: Math.max(h.maxTs, now.maxTs), lastWall: Math.max(h.lastWall, now.lastWall), count: h.count + now.count } : h);
+        this.handed.set(k, now ? { maxTs: Math.max(h.maxTs, now.maxTs), lastWall: Math.max(h.lastWall, now.lastWall) } : h);
       }
       return;
     }
-    for (const [k, h] of snap) this.watermark.committed(k, h.minTs, h.maxTs, h.lastWall, h.count);
+    for (const [k, h] of snap) this.watermark.committed(k, h.maxTs, h.lastWall);
     const wall = Date.now();
     if (!final && wall < this.settleUntil) return;
     const w = this.watermark.advance(wall);
@@ -238,9 +239,12 @@ export class PaperRun {
     // Exchange time from the streams; the wall clock's when all are quiet (watermark.ts).
     if (w.fromWall && !final) k.engine.advanceTo(w.ts);
     const p = k.engine.produced;
-    const predictions = p.signals.length > 0 ? k.engine.predictions() : undefined;
+    // Outcomes change only while predictions are open (or when one was just made or closed).
+    const changed = p.openPredictions > 0 || p.openPredictions !== this.seen.open || p.signals.length !== this.seen.signals;
+    this.seen = { signals: p.signals.length, open: p.openPredictions };
+    const predictions = changed && p.signals.length > 0 ? k.engine.predictions() : undefined;
     if (predictions) this.countToday(predictions, p.now);
-    await this.journal.commit(p, predictions, k.context, k.funding, { processedTs: w.ts, kernelTs: p.now, lateEvents: this.watermark.late });
+    await this.journal.commit(p, predictions, k.context, k.funding, { processedTs: w.ts, kernelTs: p.now, lateEvents: this.late });
     if (this.gapOpen) await this.settled(w.ts, p);
   }
 
@@ -306,7 +310,7 @@ export class PaperRun {
       streams: this.recorder.stats().status,
       health: this.health,
       today: { n: this.today.n, hits: this.today.hits },
-      lateEvents: this.watermark.late,
+      lateEvents: this.late,
       lastCommitMs: ms.length > 0 ? ms[ms.length - 1] : NaN,
     };
   }

@@ -18,7 +18,7 @@
  *   horizons fire on time in a silent market.
  *
  * W never goes back. A row that arrives stamped before W (a stream that woke up late) is "late":
- * the kernel never sees it, the store and a backtest do; the session counts them.
+ * the kernel never sees it, the store and a backtest do; the session counts them (`isLate`).
  */
 
 /** One stream's progress: the newest exchange time committed, and the wall time of its last event. */
@@ -41,8 +41,6 @@ export class Watermark {
   /** The newest exchange time committed on any stream, and when it was received. */
   private newestTs = -Infinity;
   private newestWall = -Infinity;
-  /** Rows handed over stamped before the watermark they would have needed (never seen by the kernel). */
-  late = 0;
 
   /** `startTs`: nothing before it is released (the session's resume point or start). */
   constructor(startTs: number, o: WatermarkOptions = {}) {
@@ -51,17 +49,18 @@ export class Watermark {
     this.w = startTs;
   }
 
+  /** A row stamped `ts` arriving now comes too late: rows before the watermark may have been read already. */
+  isLate(ts: number): boolean {
+    return ts < this.w;
+  }
+
   /** The current watermark: rows stamped before it have been (or may be) released. */
   get value(): number {
     return this.w;
   }
 
-  /**
-   * Rows of `stream` stamped up to `ts` were committed; they arrived at wall time `wallMs`.
-   * `minTs` is the earliest of them: stamped before the watermark, they are late.
-   */
-  committed(stream: string, minTs: number, ts: number, wallMs: number, count = 1): void {
-    if (minTs < this.w) this.late += count;
+  /** Rows of `stream` stamped up to `ts` were committed; the last arrived at wall time `wallMs`. */
+  committed(stream: string, ts: number, wallMs: number): void {
     let s = this.streams.get(stream);
     if (!s) this.streams.set(stream, (s = { committedTs: -Infinity, lastWallMs: -Infinity }));
     if (ts > s.committedTs) s.committedTs = ts;

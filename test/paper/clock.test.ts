@@ -18,33 +18,34 @@ import { H, M, STORY_CONFIG, storyEvents } from './story.ts';
 describe('watermark', () => {
   it('while streams flow, it is the oldest newest-committed time among them', () => {
     const w = new Watermark(-Infinity, { quietMs: 1000 });
-    w.committed('binance:trade', 100, 500, 10_000);
-    w.committed('okx:trade', 90, 300, 10_000);
+    w.committed('binance:trade', 500, 10_000);
+    w.committed('okx:trade', 300, 10_000);
     assert.deepEqual(w.advance(10_100), { ts: 300, fromWall: false });
-    w.committed('okx:trade', 310, 700, 10_200);
+    w.committed('okx:trade', 700, 10_200);
     assert.deepEqual(w.advance(10_300), { ts: 500, fromWall: false });
   });
 
   it('a stream silent longer than quietMs no longer holds the others back', () => {
     const w = new Watermark(-Infinity, { quietMs: 1000 });
-    w.committed('binance:liquidation', 50, 50, 0);
-    w.committed('binance:trade', 60, 5000, 1500);
+    w.committed('binance:liquidation', 50, 0);
+    w.committed('binance:trade', 5000, 1500);
     assert.equal(w.advance(1600).ts, 5000);
   });
 
   it('when every stream is quiet, exchange time moves with the wall clock, held back by quietMs', () => {
     const w = new Watermark(-Infinity, { quietMs: 1000 });
-    w.committed('binance:trade', 0, 60_000, 5000);
+    w.committed('binance:trade', 60_000, 5000);
     assert.deepEqual(w.advance(6500), { ts: 60_500, fromWall: true });
     assert.deepEqual(w.advance(9000), { ts: 63_000, fromWall: true });
   });
 
-  it('counts rows stamped before the watermark as late', () => {
+  it('a row stamped before the watermark is late, one at or after it is not', () => {
     const w = new Watermark(-Infinity, { quietMs: 1000 });
-    w.committed('a', 0, 1000, 0);
+    assert.equal(w.isLate(-1e15), false);
+    w.committed('a', 1000, 0);
     w.advance(10);
-    w.committed('b', 900, 2000, 20, 3);
-    assert.equal(w.late, 3);
+    assert.equal(w.isLate(999), true);
+    assert.equal(w.isLate(1000), false);
   });
 
   it('never goes back, whatever the streams and the wall clock do', () => {
@@ -55,7 +56,7 @@ describe('watermark', () => {
           const w = new Watermark(-Infinity, { quietMs: 500 });
           let last = -Infinity;
           for (const [s, a, b, wall] of steps) {
-            w.committed(s, Math.min(a, b), Math.max(a, b), wall);
+            w.committed(s, Math.max(a, b), wall);
             const t = w.advance(wall).ts;
             assert.ok(t >= last, `${t} after ${last}`);
             last = t;

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Store } from '../../src/store/store.ts';
 import { BIN } from '../helpers/paths.ts';
+import { runProcess } from '../helpers/process.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { serveStory } from './serve-story.ts';
@@ -76,6 +77,9 @@ describe('paper: kill -9 and resume', () => {
       await kill9(run1);
       const [crashed] = await read(home, "SELECT status FROM paper_sessions WHERE name = 'crash'");
       assert.equal(crashed.status, 'running', 'a kill -9 leaves the session marked running');
+      const listed1 = await runProcess(BIN, ['journal', 'list', '--json', '--home', home]);
+      const [l1] = JSON.parse(listed1.stdout) as { status: string; position: { side: string } | null }[];
+      assert.deepEqual([l1.status, l1.position?.side], ['crashed', 'long']);
       const listed = await read(home, "SELECT count(*) AS n FROM paper_gaps");
       assert.equal(Number(listed[0].n), 0);
 
