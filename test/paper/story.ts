@@ -79,7 +79,7 @@ export function storyEvents(o: StoryOptions): MarketEvent[] {
     next.set(e.venue, id);
     (e as { id: string }).id = e.venue === 'bybit' ? `00000000-0000-4000-8000-${id.toString(16).padStart(12, '0')}` : String(id);
   }
-  const kept = out.filter((e) => e.ts >= (o.fromMs ?? -Infinity) && e.ts < (o.toMs ?? Infinity));
+  const kept = out.filter((e) => e.ts < D + span && e.ts >= (o.fromMs ?? -Infinity) && e.ts < (o.toMs ?? Infinity));
   return kept.sort((a, b) => a.ts - b.ts);
 }
 
