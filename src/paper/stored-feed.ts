@@ -15,6 +15,9 @@ import type { Store } from '../store/store.ts';
 import { readMarks, readOpenInterest, readQuotes } from '../store/ticker-reader.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 
+/** The longest span read at once. */
+const CATCH_UP_WINDOW_MS = 3_600_000;
+
 export interface FeedMarket {
   /** Every venue merged, in the order ties break (the same array object every read: the kernel caches by it). */
   readonly venues: readonly Venue[];
@@ -48,8 +51,18 @@ export class StoredFeed {
     return this.cursor;
   }
 
-  /** Push every stored row stamped in [position, toMs) into the kernel; returns how many. */
+  /**
+   * Push every stored row stamped in [position, toMs) into the kernel; returns how many. A long
+   * span (a resume replaying days) goes an hour at a time, so memory holds an hour of book and
+   * tickers, not the session's (the kernel's result does not depend on how its input is cut).
+   */
   async pushUntil(kernel: Engine, toMs: number): Promise<number> {
+    let n = 0;
+    while (toMs - this.cursor > CATCH_UP_WINDOW_MS) n += await this.pushWindow(kernel, Math.floor(this.cursor / CATCH_UP_WINDOW_MS) * CATCH_UP_WINDOW_MS + CATCH_UP_WINDOW_MS);
+    return n + (await this.pushWindow(kernel, toMs));
+  }
+
+  private async pushWindow(kernel: Engine, toMs: number): Promise<number> {
     const from = this.cursor;
     if (!(toMs > from)) return 0;
     const m = this.m;
