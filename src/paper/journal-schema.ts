@@ -124,7 +124,7 @@ CREATE TABLE IF NOT EXISTS paper_equity (
 CREATE TABLE IF NOT EXISTS paper_gaps (
   session VARCHAR NOT NULL,
   from_ts DOUBLE NOT NULL,            -- kernel time at the last commit before the downtime
-  to_ts DOUBLE,                       -- first stored event after the restart (NULL until known)
+  to_ts DOUBLE,                       -- the watermark once past every stream's first event after the restart (NULL until then)
   from_wall TIMESTAMP NOT NULL, to_wall TIMESTAMP NOT NULL,
   kind VARCHAR NOT NULL,              -- downtime (the process was gone)
   detail VARCHAR NOT NULL,            -- what was settled on resume, in words

@@ -86,6 +86,8 @@ export class PaperRun {
   private failure: Error | undefined;
   private readonly health: LiveHealth;
   private today = { day: NaN, n: 0, hits: 0 };
+  /** Per stream, the first event's time since this start. */
+  private readonly firstTs = new Map<string, number>();
   /** Rows handed to the recorder stamped before the watermark (docs/PAPER.md, "The clock"). */
   private late = 0;
   /** Signals and open predictions at the last journal commit: predictions are re-read only when they may have changed. */
@@ -178,6 +180,7 @@ export class PaperRun {
           if (!('ts' in r) || !Number.isFinite(r.ts)) continue;
           if (this.watermark.isLate(r.ts)) this.late++;
           const key = `${r.venue}:${r.type}`;
+          if (!this.firstTs.has(key)) this.firstTs.set(key, r.ts);
           const h = this.handed.get(key);
           if (!h) this.handed.set(key, { maxTs: r.ts, lastWall: wall });
           else {
@@ -245,7 +248,9 @@ export class PaperRun {
     const predictions = changed && p.signals.length > 0 ? k.engine.predictions() : undefined;
     if (predictions) this.countToday(predictions, p.now);
     await this.journal.commit(p, predictions, k.context, k.funding, { processedTs: w.ts, kernelTs: p.now, lateEvents: this.late });
-    if (this.gapOpen) await this.settled(w.ts, p);
+    // The downtime is over for the kernel once the watermark has passed the first event every
+    // stream delivered after the restart (back-filled trades come first on theirs).
+    if (this.gapOpen && w.ts >= Math.max(...this.firstTs.values())) await this.settled(w.ts, p);
   }
 
   /** The kernel and the feed, from the session's start (a new session starts at the first watermark). */

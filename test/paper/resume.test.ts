@@ -72,9 +72,10 @@ describe('paper: kill -9 and resume', () => {
       children.push(run1);
       await story.play();
       await waitFor(async () => (await read(home, "SELECT position FROM paper_sessions WHERE position IS NOT NULL")).length > 0, 'the long journaled as open', 25_000, 200);
+      await kill9(run1);
+      // What the session had at its last commit before the kill.
       const [before] = await read(home, "SELECT position, kernel_ts FROM paper_sessions WHERE name = 'crash'");
       const pendingBefore = await read(home, 'SELECT DISTINCT id FROM paper_predictions WHERE NOT resolved ORDER BY id');
-      await kill9(run1);
       const [crashed] = await read(home, "SELECT status FROM paper_sessions WHERE name = 'crash'");
       assert.equal(crashed.status, 'running', 'a kill -9 leaves the session marked running');
       const listed1 = await runProcess(BIN, ['journal', 'list', '--json', '--home', home]);
