@@ -12,6 +12,7 @@ import { defaultConfig, loadConfig, parseConfig, type BacktestConfig } from '../
 import { writeRunFolder } from '../engine/run-folder.ts';
 import type { RunResult } from '../engine/run-types.ts';
 import { loadStrategyModule } from '../engine/strategy-module.ts';
+import { sessionBacktest } from '../paper/session-backtest.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { confirmMarketQuery, storedMarkets } from '../query/market.ts';
@@ -21,7 +22,8 @@ import { isoTime, table } from './format.ts';
 import { marketQuery, numberOpt } from './options.ts';
 
 interface BacktestOpts extends HomeOpts {
-  symbol: string;
+  symbol?: string;
+  session?: string;
   venues?: string;
   from?: string;
   to?: string;
@@ -39,7 +41,8 @@ export function registerBacktest(program: Command): void {
     program
       .command('backtest')
       .description('backtest the seed strategy on stored history: exchange-accurate margin, realistic fills, prediction journal, null-model baseline, report.html')
-      .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
+      .option('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue); required unless --session')
+      .option('--session <name>', 'replay what a paper session processed (its markets, span, config and seed): the same signals, orders and fills (docs/PAPER.md)')
       .option('--venues <list>', 'comma-separated venues whose flow is merged (default binance,okx,bybit); orders go to execution.venue (default: the first with trades)')
       .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows); default the execution venue\'s first stored trade')
       .option('--to <time>', 'up to this time, exclusive; default just after the execution venue\'s last stored trade')
@@ -62,10 +65,13 @@ config + same seed = byte-identical results.
 Examples:
   $ orderflow backtest --symbol BTC --from 2024-08-01 --to 2024-08-15
   $ orderflow backtest --symbol AKT --config examples/strategy.yaml --out ./akt-run --null-seeds 50
-  $ orderflow backtest --symbol BTC --strategy ./my-strategy.ts`,
+  $ orderflow backtest --symbol BTC --strategy ./my-strategy.ts
+  $ orderflow backtest --session akt-2w --out ./akt-parity`,
     )
     .action(async (opts: BacktestOpts) => {
-      const q = marketQuery(opts);
+      if (opts.session !== undefined) return backtestSession(opts);
+      if (opts.symbol === undefined) throw new UsageError('--symbol: required (or --session NAME to replay a paper session)');
+      const q = marketQuery({ ...opts, symbol: opts.symbol });
       let config: BacktestConfig = opts.config ? loadConfig(opts.config) : defaultConfig();
       if (opts.seed !== undefined || opts.nullSeeds !== undefined) {
         config = parseConfig(
@@ -95,13 +101,13 @@ Examples:
         // The execution venue first (when configured), then the others with trades.
         const venue = config.execution.venue;
         if (venue && !stored.some(([v]) => v === venue)) throw new UsageError(`execution.venue ${venue} has no trades stored for ${opts.symbol}; stored: ${stored.map(([v]) => v).join(', ')}`);
-        runner = workers > 1 ? new WorkerPoolRunner({ home, config, pairs: stored, symbol: opts.symbol.toUpperCase(), fromMs: q.fromMs, toMs: q.toMs, strategyFile: opts.strategy && resolve(opts.strategy) }, workers) : undefined;
+        runner = workers > 1 ? new WorkerPoolRunner({ home, config, pairs: stored, symbol: opts.symbol!.toUpperCase(), fromMs: q.fromMs, toMs: q.toMs, strategyFile: opts.strategy && resolve(opts.strategy) }, workers) : undefined;
         const bt = new Backtest({
           runner,
           store,
           config,
           pairs: stored,
-          symbol: opts.symbol.toUpperCase(),
+          symbol: opts.symbol!.toUpperCase(),
           fromMs: q.fromMs,
           toMs: q.toMs,
           instruments: (v, s) => registry.get(v, s),
@@ -124,16 +130,56 @@ Examples:
         await runner?.close();
         store.close();
       }
-      const out = resolve(opts.out ?? join(home, 'runs', `${opts.symbol.toUpperCase()}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
-      const folder = await writeRunFolder(out, run);
-      if (opts.json) {
-        const { readFileSync } = await import('node:fs');
-        process.stdout.write(readFileSync(join(out, 'summary.json'), 'utf8'));
-        return;
-      }
-      printHeadline(run);
-      console.log(`\nrun folder: ${folder.dir}\n  ${folder.files.join(', ')}`);
+      await writeRun(home, opts.symbol!.toUpperCase(), run, opts);
     });
+}
+
+async function writeRun(home: string, label: string, run: RunResult, opts: { out?: string; json?: boolean }): Promise<void> {
+  const out = resolve(opts.out ?? join(home, 'runs', `${label}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  const folder = await writeRunFolder(out, run);
+  if (opts.json) {
+    const { readFileSync } = await import('node:fs');
+    process.stdout.write(readFileSync(join(out, 'summary.json'), 'utf8'));
+    return;
+  }
+  printHeadline(run);
+  console.log(`\nrun folder: ${folder.dir}\n  ${folder.files.join(', ')}`);
+}
+
+/** `--session NAME`: the paper session's markets, span, instrument, config and seed (src/paper/session-backtest.ts). */
+async function backtestSession(opts: BacktestOpts): Promise<void> {
+  const clash = (['symbol', 'venues', 'from', 'to', 'config', 'seed', 'strategy'] as const).filter((k) => opts[k] !== undefined);
+  if (clash.length > 0) throw new UsageError(`--session replays the session's own markets, span, config and seed: drop ${clash.map((k) => `--${k}`).join(', ')}`);
+  const home = existingHome(opts);
+  const store = await Store.open(home, { readOnly: true });
+  let run: RunResult;
+  const bar = new ProgressBar('backtest');
+  let label: string;
+  try {
+    const s = await sessionBacktest(store, opts.session!);
+    label = s.name;
+    const config = opts.nullSeeds === undefined ? s.config : parseConfig({ ...s.config, nullModel: { ...s.config.nullModel, seeds: numberOpt(opts.nullSeeds, '--null-seeds') } }, 'command line');
+    const registry = loadBundledInstruments();
+    const bt = new Backtest({
+      store,
+      config,
+      pairs: s.pairs,
+      symbol: s.symbol,
+      fromMs: s.fromMs,
+      toMs: s.toMs,
+      // The instrument the session traded with (the venue's at its start), the same for the replay.
+      instruments: (v, sym) => (v === s.execVenue && sym === s.execSymbol ? s.instrument : registry.get(v, sym)),
+      onProgress: (_phase, done, events) => bar.update(done, 1, events),
+    });
+    run = await bt.run();
+  } catch (e) {
+    if (e instanceof RangeError && !(e instanceof UsageError)) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    bar.clear();
+    store.close();
+  }
+  await writeRun(home, `session-${label}`, run, opts);
 }
 
 function pct(x: number | null): string {

@@ -161,6 +161,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'alert rules and channels (terminal, webhook, Telegram) from the config file: send a test message',
     load: async () => (await import('./alerts.ts')).registerAlerts,
   },
+  {
+    name: 'paper',
+    args: '',
+    description: 'paper trading on live feeds: the backtest kernel (strategy, risk, fills, margin, fees, funding) on Binance, OKX and Bybit, a crash-proof journal in the store',
+    load: async () => (await import('./paper.ts')).registerPaper,
+  },
+  {
+    name: 'journal',
+    args: '',
+    description: 'the paper-trading journal: sessions, signals, predictions and their outcomes, orders, fills, P&L',
+    load: async () => (await import('./journal.ts')).registerJournal,
+  },
 ];
 
 /**

@@ -25,8 +25,8 @@ export function liveRequest(opts: { symbol: string; venues?: string; channels?: 
   return { venues: venues as LiveVenue[], inputs, channels: channels as LiveChannel[] };
 }
 
-/** Resolves on SIGINT / SIGTERM, or after `seconds` when given. */
-export function untilStopped(seconds: number | undefined): { done: Promise<string>; dispose: () => void } {
+/** Resolves on SIGINT / SIGTERM, after `seconds` when given, or when `stop` is called. */
+export function untilStopped(seconds: number | undefined): { done: Promise<string>; dispose: () => void; stop: (why: string) => void } {
   let resolve!: (why: string) => void;
   const done = new Promise<string>((r) => (resolve = r));
   const onInt = () => resolve('SIGINT');
@@ -36,6 +36,7 @@ export function untilStopped(seconds: number | undefined): { done: Promise<strin
   const timer = seconds !== undefined ? setTimeout(() => resolve(`${seconds} s elapsed`), seconds * 1000) : undefined;
   return {
     done,
+    stop: (why) => resolve(why),
     dispose: () => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);

@@ -11,7 +11,7 @@ import { addCommands } from './commands.ts';
 /** The program for `args` (argv without node and script): only the command they name is loaded. */
 export async function buildProgram(args: readonly string[]): Promise<Command> {
   const program = new Command('orderflow')
-    .description('Order-flow workstation for crypto perpetual futures (Binance USD-M, OKX, Bybit): watch and record live public data or import real archives into an embedded DuckDB store, read its order flow (footprint, cumulative delta, size-weighted flow, sessions, liquidation clusters, absorption, divergence), and backtest the method with exchange-accurate margin and an honest baseline.')
+    .description('Order-flow workstation for crypto perpetual futures (Binance USD-M, OKX, Bybit): watch and record live public data or import real archives into an embedded DuckDB store, read its order flow (footprint, cumulative delta, size-weighted flow, sessions, liquidation clusters, absorption, divergence), and backtest and paper-trade the method with exchange-accurate margin and an honest baseline.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
@@ -39,6 +39,8 @@ Examples:
   $ orderflow backtest --symbol BTC --from 2024-08-01 --to 2024-08-15
   $ orderflow watch --symbol BTC
   $ orderflow record --symbol BTC,ETH --raw ./captures
+  $ orderflow paper --symbol AKT --config strategy.yaml --session akt-2w
+  $ orderflow journal list
   $ orderflow margin --venue binance --symbol BTCUSDT --side long --entry 30000 --qty 2 --leverage 10`,
     );
   await addCommands(program, args);

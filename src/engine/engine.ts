@@ -34,7 +34,7 @@ import { DAY_MS, HOUR_MS, MINUTE_MS, type Session } from '../features/timeframe.
 import type { CrossVenueWindow } from '../features/venues.ts';
 import { Broker } from './broker.ts';
 import { sessionsOf, type BacktestConfig } from './config.ts';
-import type { ExecutionClient, ExecutionEvents } from './execution.ts';
+import type { ExecutionClient, ExecutionEvents, ExecutionPosition } from './execution.ts';
 import { FundingRates } from './funding-rates.ts';
 import { PredictionJournal } from './journal.ts';
 import type { MarginInstrument } from '../core/margin.ts';
@@ -44,7 +44,7 @@ import { FeaturePipeline, type PipelineOutputs, type ZoneSet } from './pipeline.
 import type { ReplayRun, ReplaySources } from './replay.ts';
 import { replayInto } from './replay-driver.ts';
 import type { MarkColumns, QuoteColumns } from '../core/columns.ts';
-import type { JournalReport, RunBar, RunOrder, RunSignal, RunTrade, ZoneBand } from './run-types.ts';
+import type { JournalReport, PredictionRecord, RunBar, RunOrder, RunSignal, RunTrade, ZoneBand } from './run-types.ts';
 import type { EngineSignal, EntryIntent, FeatureState, Strategy, StrategyContext } from './strategy.ts';
 
 /** Trades are pushed in slices within one whole second (see the module comment). */
@@ -95,6 +95,22 @@ export interface EngineResult {
   readonly journal: JournalReport;
   readonly warnings: string[];
   readonly finalEquity: number;
+}
+
+/** Engine.produced: the run so far. */
+export interface EngineProgress {
+  /** The kernel's time (-Infinity before anything). */
+  readonly now: number;
+  readonly signals: readonly RunSignal[];
+  readonly orders: readonly RunOrder[];
+  readonly trades: readonly RunTrade[];
+  readonly equity: readonly EquityPoint[];
+  readonly position: ExecutionPosition | undefined;
+  /** A position is open or an order is on its way. */
+  readonly busy: boolean;
+  readonly equityNow: number;
+  readonly lastPrice: number;
+  readonly openPredictions: number;
 }
 
 /** A run of data rows (every replay run but a timer). */
@@ -183,22 +199,7 @@ export class Engine {
       },
       onOrder: (o) => this.orders.push(o),
     };
-    this.broker = opts.execution ? opts.execution(events) : new Broker(
-      {
-        venue: market.execVenue,
-        symbol: market.execSymbol,
-        instrument: market.instrument,
-        initialEquity: c.risk.initialEquity,
-        latencyMs: c.execution.latencyMs,
-        slippageBps: c.execution.slippageBps,
-        limitFill: c.execution.limitFill,
-        fees: c.costs.fees,
-        slippage: c.costs.slippage,
-        marginMode: c.risk.marginMode,
-        staleAfterMs: c.execution.staleAfter,
-      },
-      events,
-    );
+    this.broker = opts.execution ? opts.execution(events) : simulatedVenue(c, market, events);
     this.pipeline = new FeaturePipeline(
       {
         bins: { bps: c.signals.bps },
@@ -224,6 +225,20 @@ export class Engine {
   /** A backtest: replay stored streams through this kernel (replay-driver.ts) and finish. */
   run(src: Omit<ReplaySources, 'timerEveryMs'>): Promise<EngineResult> {
     return replayInto(this, src);
+  }
+
+  /**
+   * What the run has produced so far, for a live host that journals as it goes (src/paper/): the
+   * arrays grow in place (orders in the order they reached a final state); read them, never change them.
+   */
+  get produced(): EngineProgress {
+    const b = this.broker;
+    return { now: this.now, signals: this.signals, orders: this.orders, trades: this.trades, equity: this.equity, position: b.position, busy: b.busy, equityNow: b.equity(), lastPrice: b.lastPrice, openPredictions: this.journal.openCount };
+  }
+
+  /** Every prediction so far with its outcomes as they stand (horizons not yet due: resolved false). */
+  predictions(): readonly PredictionRecord[] {
+    return this.journal.report().predictions;
   }
 
   /** The execution market (the replay driver reads its archive funding rows). */
@@ -624,6 +639,26 @@ export class Engine {
     if (!this.hasMarks) out.splice(this.ctorWarnings, 0, `no mark prices stored for ${this.market.execVenue} ${this.market.execSymbol}: liquidation is checked against the last trade price`);
     return out;
   }
+}
+
+/** The simulated venue account (broker.ts) a config and market describe: the default execution client. */
+export function simulatedVenue(c: BacktestConfig, market: EngineMarket, events: ExecutionEvents): Broker {
+  return new Broker(
+    {
+      venue: market.execVenue,
+      symbol: market.execSymbol,
+      instrument: market.instrument,
+      initialEquity: c.risk.initialEquity,
+      latencyMs: c.execution.latencyMs,
+      slippageBps: c.execution.slippageBps,
+      limitFill: c.execution.limitFill,
+      fees: c.costs.fees,
+      slippage: c.costs.slippage,
+      marginMode: c.risk.marginMode,
+      staleAfterMs: c.execution.staleAfter,
+    },
+    events,
+  );
 }
 
 /** The config's cluster rule as LiquidationMapOptions (the config names the half-life as a duration). */

@@ -151,6 +151,20 @@ export class Store {
     return this.writer?.hello.liveImports ?? [];
   }
 
+  /**
+   * This store on a connection of its own (closing it closes only that connection): its reads
+   * never see another connection's open transaction, e.g. a recorder's flush in progress.
+   */
+  async ownConnection(): Promise<Store> {
+    if (this.writer) throw new StoreError('E_STORE_READ_ONLY', `store ${this.path} is read through PID ${this.writer.hello.pid}: it has no connection of its own to share`);
+    const s = new Store(this.home, this.path, this.instance, await this.instance.connect());
+    s.sharesInstance = true;
+    return s;
+  }
+
+  /** Set on a Store made by ownConnection: the instance belongs to the Store it came from. */
+  private sharesInstance = false;
+
   /** Another connection to the same database (the read endpoint answers each reader on its own). */
   connect(): Promise<DuckDBConnection> {
     return this.instance.connect();
@@ -243,6 +257,7 @@ export class Store {
 
   close(): void {
     this.conn.closeSync();
+    if (this.sharesInstance) return;
     this.instance.closeSync();
     this.writer?.client.close();
     for (const f of this.files) rmSync(f, { force: true });

@@ -1,0 +1,121 @@
+/**
+ * `orderflow paper`: paper trading on live feeds (or `orderflow sim --serve`) with the backtest's
+ * kernel, a durable journal in the store, crash-only resume (docs/PAPER.md).
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../core/errors.ts';
+import { defaultConfig, loadConfig } from '../engine/config.ts';
+import { PaperRun } from '../paper/paper-run.ts';
+import { statusLine } from '../paper/status-line.ts';
+import { DEFAULT_QUIET_MS } from '../paper/watermark.ts';
+import { Store } from '../store/store.ts';
+import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
+import { liveRequest, untilStopped } from './live-common.ts';
+import { numberOpt, secondsOpt } from './options.ts';
+
+interface PaperOpts extends HomeOpts {
+  symbol?: string;
+  venues?: string;
+  config?: string;
+  session?: string;
+  seconds?: string;
+  quietMs: string;
+  settleMs: string;
+  quiet?: boolean;
+}
+
+export function registerPaper(program: Command): void {
+  homeOption(
+    program
+      .command('paper')
+      .description('paper trading on live feeds: the backtest kernel (strategy, risk, fills, margin, fees, funding) on Binance, OKX and Bybit, a crash-proof journal in the store')
+      .option('--symbol <symbol>', 'a base asset or a symbol in any venue\'s spelling (one market; required for a new session)')
+      .option('--venues <list>', 'comma-separated venues whose flow is merged (default binance,okx,bybit); orders go to execution.venue (default the first)')
+      .option('--config <file>', 'strategy config, YAML or JSON (docs/BACKTEST.md); a resumed session keeps the one it started with')
+      .option('--session <name>', 'session name: an existing one resumes (after a stop or a crash), a new one starts (default <SYMBOL>-<UTC time>)')
+      .option('--seconds <n>', 'stop after this long (default: until Ctrl-C / SIGTERM)')
+      .option('--quiet-ms <ms>', 'a feed silent this long stops holding the clock back; when all are, the wall clock moves it (docs/PAPER.md, "The clock")', String(DEFAULT_QUIET_MS))
+      .option('--settle-ms <ms>', 'after a start, wait this long for the venues\' back-fill of a downtime before the clock moves', '3000')
+      .option('--quiet', 'no status line'),
+  )
+    .addHelpText(
+      'after',
+      `
+The events go into the store as with \`orderflow record\` (endpoints: ORDERFLOW_<VENUE>_WS_URL /
+_REST_URL, so \`orderflow sim --serve\` works), and the kernel reads them back from the store in
+exchange-time order: the same events, order, strategy, risk, fill models, margin, fees and
+funding as \`orderflow backtest\`. Every signal with its evidence, prediction and its outcomes,
+order, fill, position, funding payment and equity sample goes to the journal (paper_* tables,
+docs/PAPER.md), committed every 250 ms.
+
+Crash-only: after kill -9, run the same command with --session NAME: the session's stored events
+are replayed through a fresh kernel (same position, pending orders, pending predictions), the
+downtime is a paper_gaps row, and a stop or liquidation price crossed while down is settled on
+the trades the venues back-fill, and said so. Ctrl-C / SIGTERM stop cleanly; the position stays
+open for the next start.
+
+Parity: \`orderflow backtest --session NAME\` replays what the session processed and gives the same
+signals, orders and fills. \`orderflow journal list\` lists the sessions.
+
+Examples:
+  $ orderflow paper --symbol AKT --config strategy.yaml --session akt-2w
+  $ orderflow paper --session akt-2w                    # resume after a crash or a stop
+  $ orderflow backtest --session akt-2w --out ./akt-parity`,
+    )
+    .action(async (opts: PaperOpts) => {
+      const seconds = secondsOpt(opts.seconds, '--seconds');
+      const quietMs = numberOpt(opts.quietMs, '--quiet-ms');
+      const settleMs = numberOpt(opts.settleMs, '--settle-ms');
+      if (!(quietMs > 0)) throw new UsageError(`--quiet-ms: expected ms > 0, got ${opts.quietMs}`);
+      if (!(settleMs >= 0)) throw new UsageError(`--settle-ms: expected ms >= 0, got ${opts.settleMs}`);
+      if (opts.session !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(opts.session)) throw new UsageError(`--session: letters, digits, '.', '_' and '-' (at most 100), got ${JSON.stringify(opts.session)}`);
+      if (opts.symbol === undefined && opts.session === undefined) throw new UsageError('--symbol: required for a new session (or give --session NAME to resume one)');
+      const config = opts.config ? loadConfig(opts.config) : defaultConfig();
+      const req = opts.symbol !== undefined ? liveRequest({ symbol: opts.symbol, venues: opts.venues }) : undefined;
+      if (req && req.inputs.length !== 1) throw new UsageError(`--symbol: a paper session trades one market, got ${req.inputs.join(', ')}`);
+      const name = opts.session ?? `${opts.symbol!.toUpperCase()}-${new Date().toISOString().slice(0, 19).replace(/[:]/g, '')}`;
+      const store = await Store.open(resolveHomeOpt(opts));
+      const tty = Boolean(process.stderr.isTTY) && !opts.quiet;
+      let drawn = false;
+      const log = (line: string) => {
+        if (drawn) process.stderr.write('\r\x1b[K');
+        drawn = false;
+        console.error(line);
+      };
+      let run: PaperRun;
+      try {
+        run = await PaperRun.start({ store, name, symbol: req?.inputs[0] ?? '', venues: req?.venues ?? [], config, configGiven: opts.config !== undefined, quietMs, settleMs, log });
+      } catch (e) {
+        store.close();
+        if (e instanceof RangeError && !(e instanceof UsageError)) throw new UsageError(e.message);
+        throw e;
+      }
+      log(`paper session ${name}: recording into ${store.path} (Ctrl-C to stop)`);
+      const status = tty
+        ? setInterval(() => {
+            process.stderr.write(`\r${statusLine(run.status()).slice(0, (process.stderr.columns ?? 160) - 1)}\x1b[K`);
+            drawn = true;
+          }, 1000)
+        : undefined;
+      const stop = untilStopped(seconds);
+      const failed = setInterval(() => run.failed && stop.stop('a step failed'), 1000);
+      const why = await stop.done;
+      stop.dispose();
+      clearInterval(failed);
+      if (status) clearInterval(status);
+      log(`paper: stopping (${why})`);
+      await run.stop();
+      store.close();
+      const s = run.status();
+      const p = s.progress;
+      const times = [...run.commitTimes()].sort((a, b) => a - b);
+      const p99 = times.length > 0 ? times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] : NaN;
+      console.log(
+        `paper session ${name}: ${p ? `${p.signals.length} signals, ${p.orders.length} orders, ${p.trades.length} closed trades, equity ${p.equityNow.toFixed(2)}, ${p.position ? `open ${p.position.side} ${p.position.qty} @ ${p.position.entry}` : 'flat'}` : 'no events processed'}; journal commit p99 ${Number.isFinite(p99) ? p99.toFixed(1) : '-'} ms${s.lateEvents ? `; ${s.lateEvents} events stored too late for the kernel (docs/PAPER.md)` : ''}`,
+      );
+      if (run.failed) {
+        console.error(`orderflow paper: ${run.failed.message}`);
+        process.exitCode = 1;
+      }
+    });
+}

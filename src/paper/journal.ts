@@ -1,0 +1,232 @@
+/**
+ * The paper journal writer: what the kernel produced since the last commit goes into the store's
+ * paper_* tables (journal-schema.ts) in one small transaction on a connection of its own, so a
+ * reader sees a commit whole or not at all and the recorder's flushes never wait on it.
+ *
+ * Idempotent by construction: rows are keyed by the kernel's ids, inserted with INSERT OR IGNORE
+ * (rows that only grow: signals, orders, fills, funding, equity) or INSERT OR REPLACE (rows that
+ * change: a prediction until its horizons pass, a position until it closes, the session row). A
+ * session resumed by replaying its events through a fresh kernel rewrites nothing it had written.
+ */
+import { hostname } from 'node:os';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { EngineProgress } from '../engine/engine.ts';
+import type { PredictionRecord, RunOrder, RunSignal, RunTrade } from '../engine/run-types.ts';
+import type { Store } from '../store/store.ts';
+import { PAPER_SCHEMA } from './journal-schema.ts';
+
+/** What the strategy saw with a signal (the features the journal keeps as its evidence). */
+export interface SignalContext {
+  readonly zone: { readonly low: number; readonly high: number; readonly side: string; readonly source: string } | null;
+  readonly cvd15m: number | null;
+  readonly cvd1h: number | null;
+  readonly cvd1d: number | null;
+  readonly venuesScore: number | null;
+  readonly venuesDisagree: boolean | null;
+}
+
+export interface FundingPayment {
+  readonly ts: number;
+  readonly rate: number;
+  readonly side: 'long' | 'short';
+  readonly qty: number;
+  readonly payment: number;
+}
+
+/** A downtime of this session: kernel time before it, and the span in exchange time it covers once known. */
+export interface GapSpan {
+  readonly fromTs: number;
+  readonly toTs: number;
+}
+
+export interface SessionRow {
+  readonly name: string;
+  readonly symbol: string;
+  readonly venues: string;
+  readonly pairs: string;
+  readonly exec_venue: string;
+  readonly exec_symbol: string;
+  readonly instrument: string;
+  readonly config: string;
+  readonly seed: number;
+  readonly start_ts: number;
+  readonly warmup_ms: number;
+  readonly processed_ts: number;
+  readonly kernel_ts: number;
+  readonly status: string;
+  readonly pid: number;
+  readonly host: string;
+  readonly heartbeat_ms: number;
+  readonly restarts: number;
+  readonly late_events: bigint | number;
+}
+
+/** The session-wide state written with every commit. */
+export interface CommitState {
+  readonly processedTs: number;
+  readonly kernelTs: number;
+  readonly lateEvents: number;
+}
+
+export class PaperJournal {
+  private signals = 0;
+  private orders = 0;
+  private trades = 0;
+  private equity = 0;
+  private funding = 0;
+  /** Per prediction id: how many horizons were resolved when last written. */
+  private readonly predictionsWritten = new Map<number, number>();
+  /** The open position last written (its entry ts), to write a change once. */
+  private openWritten: number | undefined;
+  /** Commit durations, ms (the journal's latency). */
+  readonly commitMs: number[] = [];
+
+  private constructor(
+    private readonly conn: DuckDBConnection,
+    readonly session: string,
+    private gaps: GapSpan[],
+  ) {}
+
+  /** Creates the tables when missing; the journal writes on its own connection. */
+  static async open(store: Store, session: string): Promise<PaperJournal> {
+    const conn = await store.connect();
+    await conn.run(PAPER_SCHEMA);
+    const j = new PaperJournal(conn, session, []);
+    j.gaps = (await j.rows<{ from_ts: number; to_ts: number | null }>('SELECT from_ts, to_ts FROM paper_gaps WHERE session = $1 ORDER BY from_ts', [session])).map((g) => ({ fromTs: g.from_ts, toTs: g.to_ts ?? Infinity }));
+    return j;
+  }
+
+  async rows<T>(sql: string, values: DuckDBValue[] = []): Promise<T[]> {
+    return (await this.conn.runAndReadAll(sql, values)).getRowObjectsJS() as T[];
+  }
+
+  async sessionRow(): Promise<SessionRow | undefined> {
+    const [r] = await this.rows<SessionRow>('SELECT *, epoch_ms(heartbeat_wall)::DOUBLE AS heartbeat_ms FROM paper_sessions WHERE name = $1', [this.session]);
+    return r;
+  }
+
+  /** A new session's row. */
+  async create(s: Omit<SessionRow, 'status' | 'pid' | 'host' | 'heartbeat_ms' | 'restarts' | 'late_events' | 'processed_ts' | 'kernel_ts'>, equity: number): Promise<void> {
+    await this.conn.run(
+      `INSERT INTO paper_sessions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10, $10, 'running', $12, $13, now()::TIMESTAMP, now()::TIMESTAMP, NULL, 0, 0, $14, NULL)`,
+      [s.name, s.symbol, s.venues, s.pairs, s.exec_venue, s.exec_symbol, s.instrument, s.config, s.seed, s.start_ts, s.warmup_ms, process.pid, hostname(), equity],
+    );
+  }
+
+  /** A restart: the session runs again in this process; the downtime since its last commit is a gap row. */
+  async restart(prev: SessionRow, detail: string): Promise<void> {
+    await this.tx(async () => {
+      await this.conn.run(`INSERT OR IGNORE INTO paper_gaps VALUES ($1, $2, NULL, make_timestamp($3::BIGINT), now()::TIMESTAMP, 'downtime', $4)`, [this.session, prev.kernel_ts, BigInt(Math.round(prev.heartbeat_ms * 1000)), detail]);
+      await this.conn.run(`UPDATE paper_sessions SET status = 'running', pid = $2, host = $3, restarts = restarts + 1, stopped_wall = NULL WHERE name = $1`, [this.session, process.pid, hostname()]);
+    });
+    this.gaps.push({ fromTs: prev.kernel_ts, toTs: Infinity });
+  }
+
+  /** The open downtime gap closes at `toTs`, the first stored event after the restart, with what was settled in it. */
+  async closeGap(toTs: number, detail: string): Promise<void> {
+    const open = this.gaps.findIndex((g) => g.toTs === Infinity);
+    if (open < 0) return;
+    this.gaps[open] = { ...this.gaps[open], toTs };
+    await this.conn.run(`UPDATE paper_gaps SET to_ts = $3, detail = $4 WHERE session = $1 AND from_ts = $2 AND to_ts IS NULL`, [this.session, this.gaps[open].fromTs, toTs, detail]);
+  }
+
+  /** Whether exchange time `ts` lies in a downtime of this session. */
+  inGap(ts: number): boolean {
+    return this.gaps.some((g) => ts > g.fromTs && ts <= g.toTs);
+  }
+
+  /** Everything new in `p` (and the funding payments, the signals' context) in one transaction. */
+  async commit(p: EngineProgress, predictions: readonly PredictionRecord[] | undefined, context: ReadonlyMap<number, SignalContext>, funding: readonly FundingPayment[], st: CommitState): Promise<void> {
+    const t0 = performance.now();
+    await this.tx(async () => {
+      for (; this.signals < p.signals.length; this.signals++) await this.signal(p.signals[this.signals], context.get(p.signals[this.signals].id));
+      for (; this.orders < p.orders.length; this.orders++) await this.order(p.orders[this.orders]);
+      for (; this.trades < p.trades.length; this.trades++) await this.closed(p.trades[this.trades]);
+      for (; this.equity < p.equity.length; this.equity++) await this.conn.run('INSERT OR IGNORE INTO paper_equity VALUES ($1, $2, $3)', [this.session, p.equity[this.equity].ts, p.equity[this.equity].equity]);
+      for (; this.funding < funding.length; this.funding++) {
+        const f = funding[this.funding];
+        await this.conn.run('INSERT OR IGNORE INTO paper_funding VALUES ($1, $2, $3, $4, $5, $6)', [this.session, f.ts, f.rate, f.side, f.qty, f.payment]);
+      }
+      const pos = p.position;
+      if (pos && pos.openTs !== this.openWritten) {
+        this.openWritten = pos.openTs;
+        await this.conn.run(
+          'INSERT OR IGNORE INTO paper_positions (session, trade_id, side, qty, entry_ts, entry_price, stop, target, liquidation_price, signal_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+          [this.session, p.trades.length + 1, pos.side, pos.qty, pos.openTs, pos.entry, pos.stop, pos.target, finite(pos.liquidationPrice), pos.signalId],
+        );
+      }
+      for (const x of predictions ?? []) {
+        const resolved = x.outcomes.filter((o) => o.resolved).length;
+        if (this.predictionsWritten.get(x.id) === resolved) continue;
+        this.predictionsWritten.set(x.id, resolved);
+        for (const o of x.outcomes) {
+          await this.conn.run('INSERT OR REPLACE INTO paper_predictions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)', [
+            this.session, x.id, o.horizonMs, x.ts, x.type, x.direction, x.level, x.venue, x.session, x.refPrice,
+            o.resolved, o.touched, o.rejected, o.brokeThrough, o.returnBps, o.mfeBps, o.maeBps, o.hit,
+          ]);
+        }
+      }
+      await this.conn.run('UPDATE paper_sessions SET processed_ts = $2, kernel_ts = $3, late_events = $4, heartbeat_wall = now()::TIMESTAMP, equity = $5, position = $6 WHERE name = $1', [
+        this.session, st.processedTs, Number.isFinite(st.kernelTs) ? st.kernelTs : st.processedTs, st.lateEvents, p.equityNow,
+        pos ? JSON.stringify({ side: pos.side, qty: pos.qty, entry: pos.entry, stop: pos.stop, target: pos.target, liquidationPrice: finite(pos.liquidationPrice), openTs: pos.openTs }) : null,
+      ]);
+    });
+    this.commitMs.push(performance.now() - t0);
+    if (this.commitMs.length > 4096) this.commitMs.splice(0, 2048);
+  }
+
+  /** A clean stop: the session is `stopped` (its position and pending predictions stay for the next start). */
+  async stop(): Promise<void> {
+    await this.conn.run(`UPDATE paper_sessions SET status = 'stopped', stopped_wall = now()::TIMESTAMP WHERE name = $1`, [this.session]);
+  }
+
+  close(): void {
+    this.conn.closeSync();
+  }
+
+  private async tx(body: () => Promise<void>): Promise<void> {
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      await body();
+      await this.conn.run('COMMIT');
+    } catch (e) {
+      await this.conn.run('ROLLBACK').catch(() => {});
+      throw e;
+    }
+  }
+
+  private async signal(s: RunSignal, c: SignalContext | undefined): Promise<void> {
+    await this.conn.run('INSERT OR IGNORE INTO paper_signals VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)', [
+      this.session, s.id, s.ts, s.type, s.direction, s.level, s.venue, s.session, s.acted, s.vetoReason,
+      c?.zone?.low ?? null, c?.zone?.high ?? null, c?.zone?.side ?? null, c?.zone?.source ?? null,
+      c?.cvd15m ?? null, c?.cvd1h ?? null, c?.cvd1d ?? null, c?.venuesScore ?? null, c?.venuesDisagree ?? null,
+      JSON.stringify(s.evidence),
+    ]);
+  }
+
+  private async order(o: RunOrder): Promise<void> {
+    await this.conn.run('INSERT OR IGNORE INTO paper_orders VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)', [
+      this.session, o.id, o.ts, o.arrivalTs, o.venue, o.symbol, o.side, o.type, o.qty, o.price, o.reason, o.status, o.fillTs, o.fillPrice, o.fee, o.slippageBps, o.rejectReason,
+    ]);
+    if (o.status === 'filled' && o.fillTs !== null && o.fillPrice !== null) {
+      await this.conn.run('INSERT OR IGNORE INTO paper_fills VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9, $10)', [
+        this.session, `order:${o.id}`, o.id, o.fillTs, o.side, o.qty, o.fillPrice, o.fee, o.reason, this.inGap(o.fillTs),
+      ]);
+    }
+  }
+
+  private async closed(t: RunTrade): Promise<void> {
+    await this.conn.run(
+      `INSERT OR REPLACE INTO paper_positions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+      [this.session, t.id, t.side, t.qty, t.entryTs, t.entryPrice, t.stop, t.target, finite(t.liquidationPrice), t.leverage, t.signalId, t.signal, t.session, t.exitTs, t.exitPrice, t.exitReason, t.liquidated, t.grossPnl, t.fees, t.funding, t.pnl, t.risk],
+    );
+    if (t.liquidated) {
+      await this.conn.run('INSERT OR IGNORE INTO paper_fills VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, 0, $8, $9)', [
+        this.session, `liquidation:${t.id}`, t.id, t.exitTs, t.side === 'long' ? 'sell' : 'buy', t.qty, t.exitPrice, 'liquidation', this.inGap(t.exitTs),
+      ]);
+    }
+  }
+}
+
+/** Infinite prices (no liquidation at 1x) as NULL: JSON and DOUBLE columns both take that. */
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);

@@ -1,0 +1,350 @@
+/**
+ * A paper session (docs/PAPER.md): live feeds -> the recorder (the store, as `orderflow record`)
+ * -> the stored rows, window by window up to the watermark (watermark.ts, stored-feed.ts) -> the
+ * backtest's kernel (kernel.ts) -> the journal (journal.ts), committed every step.
+ *
+ * Crash-only: nothing but the store holds state. Starting a session that exists (after a stop or
+ * a kill -9) builds a fresh kernel and replays the session's stored events through it from its
+ * start: the kernel is deterministic, so it arrives at the same position, pending orders and
+ * pending predictions it had, and the journal (keyed by the kernel's ids) takes no row twice. The
+ * recorder back-fills the trades the venues still serve for the downtime before the watermark
+ * moves (SETTLE_MS), so a stop or liquidation price crossed while down is settled on them in
+ * time order, and said so.
+ */
+import { hostname } from 'node:os';
+import type { Venue } from '../core/events.ts';
+import type { Instrument } from '../core/instruments.ts';
+import { parseConfig, type BacktestConfig } from '../engine/config.ts';
+import type { EngineProgress } from '../engine/engine.ts';
+import { effectiveWarmup } from '../engine/warmup.ts';
+import { ReadEndpoint } from '../store/read-endpoint.ts';
+import { Recorder, DEFAULT_FLUSH_MS } from '../store/recorder.ts';
+import type { Store } from '../store/store.ts';
+import { tradeResumePoints } from '../store/trade-resume.ts';
+import { createLiveClient, type LiveVenue } from '../venues/live/clients.ts';
+import { LiveHealth } from '../venues/live/health.ts';
+import { describeInstrumentSource, describeNotTrading, loadLiveInstruments } from '../venues/live/instrument-source.ts';
+import type { LiveClient, LiveHandlers, StreamStatus } from '../venues/live/types.ts';
+import { PaperJournal, type SessionRow } from './journal.ts';
+import { execPair, paperKernel, type PaperKernel } from './kernel.ts';
+import { fromJson, toJson } from './json.ts';
+import { StoredFeed } from './stored-feed.ts';
+import { alive } from './sessions.ts';
+import { Watermark } from './watermark.ts';
+
+/** After a (re)start, the watermark waits this long for the venues' back-fill of the downtime. */
+export const SETTLE_MS = 3000;
+
+export interface PaperOptions {
+  readonly store: Store;
+  readonly name: string;
+  /** What --symbol said (one market: a base asset or a symbol in any venue's spelling). */
+  readonly symbol: string;
+  readonly venues: readonly LiveVenue[];
+  /** The config of a new session; a resumed session keeps its own (a different one is refused). */
+  readonly config: BacktestConfig;
+  /** True when --config was given (a resumed session then checks it is the same). */
+  readonly configGiven?: boolean;
+  readonly quietMs?: number;
+  /** Wall ms between steps (flush, push, commit). Default the recorder's flush period. */
+  readonly stepMs?: number;
+  readonly settleMs?: number;
+  /** Lines for the user (instrument sources, resume notes, settlements). */
+  readonly log: (line: string) => void;
+}
+
+export interface PaperStatus {
+  readonly session: string;
+  readonly started: boolean;
+  readonly kernelTs: number;
+  readonly progress: EngineProgress | undefined;
+  readonly streams: ReadonlyMap<string, StreamStatus>;
+  readonly health: LiveHealth;
+  /** Predictions resolved today (UTC day of the kernel's time) at the shortest horizon, and the hits among them. */
+  readonly today: { readonly n: number; readonly hits: number };
+  readonly lateEvents: number;
+  readonly lastCommitMs: number;
+}
+
+/** Per stream (venue:type): rows handed to the recorder since the last step. */
+interface Handed {
+  maxTs: number;
+  lastWall: number;
+}
+
+export class PaperRun {
+  private kernel: PaperKernel | undefined;
+  private feed: StoredFeed | undefined;
+  private readonly watermark: Watermark;
+  private handed = new Map<string, Handed>();
+  private timer: NodeJS.Timeout | undefined;
+  private stepping: Promise<void> | undefined;
+  private stopped = false;
+  private settleUntil: number;
+  private resumedFrom: SessionRow | undefined;
+  private gapOpen = false;
+  private failure: Error | undefined;
+  private readonly health: LiveHealth;
+  private today = { day: NaN, n: 0, hits: 0 };
+  /** Per stream, the first event's time since this start. */
+  private readonly firstTs = new Map<string, number>();
+  /** Rows handed to the recorder stamped before the watermark (docs/PAPER.md, "The clock"). */
+  private late = 0;
+  /** Signals and open predictions at the last journal commit: predictions are re-read only when they may have changed. */
+  private seen = { signals: 0, open: 0 };
+
+  private constructor(
+    private readonly o: PaperOptions,
+    private readonly reader: Store,
+    private readonly journal: PaperJournal,
+    private readonly recorder: Recorder,
+    private readonly reads: ReadEndpoint,
+    private readonly clients: LiveClient[],
+    private config: BacktestConfig,
+    private readonly pairs: readonly (readonly [Venue, string])[],
+    private readonly instrument: Instrument,
+    prev: SessionRow | undefined,
+    health: LiveHealth,
+  ) {
+    this.watermark = new Watermark(-Infinity, { quietMs: o.quietMs });
+    this.settleUntil = Date.now() + (o.settleMs ?? SETTLE_MS);
+    this.resumedFrom = prev;
+    this.health = health;
+  }
+
+  static async start(o: PaperOptions): Promise<PaperRun> {
+    const store = o.store;
+    const journal = await PaperJournal.open(store, o.name);
+    const prev = await journal.sessionRow();
+    if (prev && prev.status === 'running' && prev.host === hostname() && alive(prev.pid) && prev.pid !== process.pid) throw new RangeError(`paper session ${o.name} is running in PID ${prev.pid}: stop it first`);
+    const live = await loadLiveInstruments({ venues: prev ? (prev.venues.split(',') as LiveVenue[]) : o.venues, inputs: [prev ? prev.symbol : o.symbol], store, save: true });
+    for (const r of live.reports) if (r.origin !== 'venue') o.log(`paper: instruments: ${describeInstrumentSource(r)}`);
+    for (const line of describeNotTrading(live.markets)) o.log(`paper: ${line}`);
+    let config = o.config;
+    let pairs: (readonly [Venue, string])[];
+    let instrument: Instrument;
+    if (prev) {
+      config = parseConfig(JSON.parse(prev.config), `session ${o.name} config`);
+      if (o.configGiven && JSON.stringify(o.config) !== JSON.stringify(config)) throw new RangeError(`paper session ${o.name} runs with the config it started with; --config differs from it (start a new --session to change it)`);
+      pairs = JSON.parse(prev.pairs) as [Venue, string][];
+      instrument = fromJson(prev.instrument) as Instrument;
+    } else {
+      pairs = o.venues.map((v) => {
+        const s = live.symbols.get(v);
+        if (!s || s.length === 0) throw new RangeError(`${v} lists no market for ${o.symbol}`);
+        if (s.length > 1) throw new RangeError(`--symbol ${o.symbol} names ${s.length} markets on ${v} (${s.join(', ')}): a paper session trades one`);
+        return [v, s[0]] as const;
+      });
+      const [ev, es] = execPair(pairs, config);
+      // The execution market first: the backtest over the session takes the same order.
+      pairs = [[ev, es], ...pairs.filter((p) => p[0] !== ev)];
+      const inst = live.registry.get(ev, es);
+      if (!inst) throw new RangeError(`no instrument metadata for ${ev} ${es}: margin, fees and lot size are unknown`);
+      instrument = inst;
+    }
+    const venues = [...new Set(pairs.map((p) => p[0]))] as LiveVenue[];
+    const recorder = await Recorder.open(store, {
+      label: `paper ${o.name} ${pairs.map((p) => `${p[0]}:${p[1]}`).join(',')}`,
+      flushMs: DEFAULT_FLUSH_MS,
+      onError: (e) => o.log(`paper: a store flush failed (kept, retried next time): ${e.message}`),
+    });
+    const reads = await ReadEndpoint.start(store, { liveImports: () => [recorder.importId] });
+    const reader = await store.ownConnection();
+    const health = new LiveHealth(venues);
+    const clients: LiveClient[] = [];
+    const run = new PaperRun(o, reader, journal, recorder, reads, clients, config, pairs, instrument, prev, health);
+    for (const v of venues) {
+      const symbols = pairs.filter((p) => p[0] === v).map((p) => p[1]);
+      const resume = await tradeResumePoints(store, v, symbols);
+      const handlers = run.handlers(recorder.handlers(v), health);
+      clients.push(createLiveClient(v, { symbols, instruments: live.registry, resume, handlers }));
+    }
+    if (prev) {
+      const was = prev.status === 'running' ? 'crashed (its process is gone)' : 'stopped';
+      o.log(`paper: resuming session ${o.name} (${was}; last commit at exchange time ${iso(prev.kernel_ts)}): replaying its stored events from ${iso(prev.start_ts)} through a fresh kernel`);
+      await journal.restart(prev, 'downtime: the trades the venues back-fill are replayed in time order');
+      run.gapOpen = true;
+    }
+    for (const [i, c] of clients.entries()) c.start().catch((e: Error) => o.log(`paper: ${venues[i]}: ${e.message}`));
+    run.schedule();
+    return run;
+  }
+
+  /** The recorder's handlers, with each event's stream, time and arrival noted for the watermark. */
+  private handlers(inner: LiveHandlers, health: LiveHealth): LiveHandlers {
+    return {
+      ...inner,
+      onEvents: (records, localTs) => {
+        const wall = Date.now();
+        for (const r of records) {
+          if (!('ts' in r) || !Number.isFinite(r.ts)) continue;
+          if (this.watermark.isLate(r.ts)) this.late++;
+          const key = `${r.venue}:${r.type}`;
+          if (!this.firstTs.has(key)) this.firstTs.set(key, r.ts);
+          const h = this.handed.get(key);
+          if (!h) this.handed.set(key, { maxTs: r.ts, lastWall: wall });
+          else {
+            if (r.ts > h.maxTs) h.maxTs = r.ts;
+            h.lastWall = wall;
+          }
+        }
+        inner.onEvents(records, localTs);
+      },
+      onStatus: (s) => {
+        inner.onStatus?.(s);
+        if (health.note(s)) this.o.log(`paper: ${s.venue}: cannot connect yet (retrying): ${s.lastError}`);
+      },
+    };
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.stepping = this.step()
+        .catch((e: Error) => {
+          this.failure = e;
+          this.o.log(`paper: step failed: ${e.message}`);
+        })
+        .finally(() => {
+          this.stepping = undefined;
+          if (!this.failure) this.schedule();
+        });
+    }, this.o.stepMs ?? DEFAULT_FLUSH_MS);
+  }
+
+  /** An error of the kernel or the journal: the session cannot go on consistently (the caller stops; a restart replays). */
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  /** One step: what was handed to the recorder is committed, the kernel gets the rows before the new watermark, the journal commits. */
+  private async step(final = false): Promise<void> {
+    const snap = this.handed;
+    this.handed = new Map();
+    try {
+      await this.recorder.flush();
+    } catch {
+      // Not committed (the recorder said why): the rows stay with it, and count at the next step.
+      for (const [k, h] of snap) {
+        const now = this.handed.get(k);
+        this.handed.set(k, now ? { maxTs: Math.max(h.maxTs, now.maxTs), lastWall: Math.max(h.lastWall, now.lastWall) } : h);
+      }
+      return;
+    }
+    for (const [k, h] of snap) this.watermark.committed(k, h.maxTs, h.lastWall);
+    const wall = Date.now();
+    if (!final && wall < this.settleUntil) return;
+    const w = this.watermark.advance(wall);
+    if (!Number.isFinite(w.ts)) return;
+    if (!this.kernel) await this.begin(w.ts);
+    const k = this.kernel!;
+    await this.feed!.pushUntil(k.engine, w.ts);
+    // Exchange time from the streams; the wall clock's when all are quiet (watermark.ts).
+    if (w.fromWall && !final) k.engine.advanceTo(w.ts);
+    const p = k.engine.produced;
+    // Outcomes change only while predictions are open (or when one was just made or closed).
+    const changed = p.openPredictions > 0 || p.openPredictions !== this.seen.open || p.signals.length !== this.seen.signals;
+    this.seen = { signals: p.signals.length, open: p.openPredictions };
+    const predictions = changed && p.signals.length > 0 ? k.engine.predictions() : undefined;
+    if (predictions) this.countToday(predictions, p.now);
+    await this.journal.commit(p, predictions, k.context, k.funding, { processedTs: w.ts, kernelTs: p.now, lateEvents: this.late });
+    // The downtime is over for the kernel once the watermark has passed the first event every
+    // stream delivered after the restart (back-filled trades come first on theirs).
+    if (this.gapOpen && w.ts >= Math.max(...this.firstTs.values())) await this.settled(w.ts, p);
+  }
+
+  /** The kernel and the feed, from the session's start (a new session starts at the first watermark). */
+  private async begin(firstW: number): Promise<void> {
+    const prev = this.resumedFrom;
+    const c = this.config;
+    const startTs = prev ? prev.start_ts : firstW;
+    const warmup = effectiveWarmup(c).ms;
+    const kernel = paperKernel(c, { pairs: this.pairs, instrument: this.instrument }, startTs);
+    const m = kernel.market;
+    const needBook = c.execution.useBook || c.entry.vetoOnBaitOnly;
+    this.feed = new StoredFeed(this.reader, { venues: m.venues, symbols: [...new Set(this.pairs.map((p) => p[1]))], execVenue: m.execVenue, execSymbol: m.execSymbol, needBook, bookFromMs: startTs }, startTs - warmup);
+    this.kernel = kernel;
+    if (!prev) {
+      await this.journal.create(
+        { name: this.o.name, symbol: this.o.symbol.toUpperCase(), venues: m.venues.join(','), pairs: JSON.stringify(this.pairs), exec_venue: m.execVenue, exec_symbol: m.execSymbol, instrument: toJson(this.instrument), config: JSON.stringify(c), seed: c.seed, start_ts: startTs, warmup_ms: warmup },
+        c.risk.initialEquity,
+      );
+      this.o.log(`paper: session ${this.o.name} active from exchange time ${iso(startTs)} (warm-up from ${iso(startTs - warmup)} on the stored events)`);
+    }
+  }
+
+  /** After a restart: the first commit past the downtime says what was settled in it. */
+  private async settled(toTs: number, p: EngineProgress): Promise<void> {
+    const prev = this.resumedFrom!;
+    this.gapOpen = false;
+    const from = prev.kernel_ts;
+    const fills = p.orders.filter((x) => x.status === 'filled' && x.fillTs !== null && x.fillTs > from && x.fillTs <= toTs && x.reason !== 'entry');
+    const liq = p.trades.filter((t) => t.liquidated && t.exitTs > from && t.exitTs <= toTs);
+    const words = [
+      ...fills.map((x) => `the ${x.reason} order ${x.id} (${x.side} ${x.qty}) filled at ${x.fillPrice} at ${iso(x.fillTs!)}`),
+      ...liq.map((t) => `the ${t.side} position (trade ${t.id}) was liquidated at ${t.exitPrice} at ${iso(t.exitTs)}`),
+    ];
+    const detail = words.length > 0 ? `settled on resume from the back-filled trades: ${words.join('; ')}` : 'no stop, target or liquidation price was crossed while down';
+    await this.journal.closeGap(toTs, `downtime from ${iso(from)} to ${iso(toTs)}: ${detail}`);
+    this.o.log(`paper: downtime ${iso(from)} to ${iso(toTs)}: ${detail}`);
+    const pos = p.position;
+    this.o.log(`paper: resumed: ${pos ? `${pos.side} ${pos.qty} @ ${pos.entry} (stop ${pos.stop}, liquidation ${pos.liquidationPrice})` : 'flat'}${p.busy && !pos ? ', an order on its way' : ''}, ${p.openPredictions} predictions open, ${p.signals.length} signals so far`);
+  }
+
+  private countToday(predictions: ReturnType<PaperKernel['engine']['predictions']>, now: number): void {
+    const day = Math.floor(now / 86_400_000);
+    let n = 0;
+    let hits = 0;
+    for (const x of predictions) {
+      const o = x.outcomes[0];
+      if (!o || !o.resolved || Math.floor((x.ts + o.horizonMs) / 86_400_000) !== day) continue;
+      n++;
+      if (o.hit) hits++;
+    }
+    this.today = { day, n, hits };
+  }
+
+  status(): PaperStatus {
+    const k = this.kernel;
+    const ms = this.journal.commitMs;
+    return {
+      session: this.o.name,
+      started: k !== undefined,
+      kernelTs: k ? k.engine.produced.now : NaN,
+      progress: k?.engine.produced,
+      streams: this.recorder.stats().status,
+      health: this.health,
+      today: { n: this.today.n, hits: this.today.hits },
+      lateEvents: this.late,
+      lastCommitMs: ms.length > 0 ? ms[ms.length - 1] : NaN,
+    };
+  }
+
+  /** Commit durations so far, ms. */
+  commitTimes(): readonly number[] {
+    return this.journal.commitMs;
+  }
+
+  /**
+   * A clean stop: the feeds close, what they delivered is committed and pushed (the streams'
+   * watermark, not the wall clock's), the session is marked stopped. The kernel is not finished:
+   * its position and pending predictions carry over to the next start.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.stepping;
+    await Promise.all(this.clients.map((c) => c.stop().catch(() => {})));
+    try {
+      if (!this.failure) await this.step(true);
+      await this.journal.stop();
+    } finally {
+      await this.recorder.close();
+      await this.reads.close();
+      this.journal.close();
+      this.reader.close();
+    }
+  }
+}
+
+export const iso = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms));

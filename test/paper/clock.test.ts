@@ -1,0 +1,105 @@
+/**
+ * The paper clock (src/paper/watermark.ts, docs/PAPER.md "The clock"): exchange time from the
+ * streams while they flow, the wall clock's when all are quiet, never backwards; and a session
+ * whose market goes silent just before a funding time still pays funding on time.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { parseConfig } from '../../src/engine/config.ts';
+import { PaperRun } from '../../src/paper/paper-run.ts';
+import { Watermark } from '../../src/paper/watermark.ts';
+import { Store } from '../../src/store/store.ts';
+import { tempDir } from '../helpers/store.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { serveStory, useServers } from './serve-story.ts';
+import { H, M, STORY_CONFIG, storyEvents } from './story.ts';
+
+describe('watermark', () => {
+  it('while streams flow, it is the oldest newest-committed time among them', () => {
+    const w = new Watermark(-Infinity, { quietMs: 1000 });
+    w.committed('binance:trade', 500, 10_000);
+    w.committed('okx:trade', 300, 10_000);
+    assert.deepEqual(w.advance(10_100), { ts: 300, fromWall: false });
+    w.committed('okx:trade', 700, 10_200);
+    assert.deepEqual(w.advance(10_300), { ts: 500, fromWall: false });
+  });
+
+  it('a stream silent longer than quietMs no longer holds the others back', () => {
+    const w = new Watermark(-Infinity, { quietMs: 1000 });
+    w.committed('binance:liquidation', 50, 0);
+    w.committed('binance:trade', 5000, 1500);
+    assert.equal(w.advance(1600).ts, 5000);
+  });
+
+  it('when every stream is quiet, exchange time moves with the wall clock, held back by quietMs', () => {
+    const w = new Watermark(-Infinity, { quietMs: 1000 });
+    w.committed('binance:trade', 60_000, 5000);
+    assert.deepEqual(w.advance(6500), { ts: 60_500, fromWall: true });
+    assert.deepEqual(w.advance(9000), { ts: 63_000, fromWall: true });
+  });
+
+  it('a row stamped before the watermark is late, one at or after it is not', () => {
+    const w = new Watermark(-Infinity, { quietMs: 1000 });
+    assert.equal(w.isLate(-1e15), false);
+    w.committed('a', 1000, 0);
+    w.advance(10);
+    assert.equal(w.isLate(999), true);
+    assert.equal(w.isLate(1000), false);
+  });
+
+  it('never goes back, whatever the streams and the wall clock do', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 20_000 })), { maxLength: 60 }),
+        (steps) => {
+          const w = new Watermark(-Infinity, { quietMs: 500 });
+          let last = -Infinity;
+          for (const [s, a, b, wall] of steps) {
+            w.committed(s, Math.max(a, b), wall);
+            const t = w.advance(wall).ts;
+            assert.ok(t >= last, `${t} after ${last}`);
+            last = t;
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe('paper session in a quiet market', () => {
+  it('pays funding at the funding time from the wall clock, with no event at or after it', async () => {
+    // The story's long (opened at 1:05, neither target nor stop reached after) is open when its
+    // feed stops 1.5 s before a funding time (an 8 h multiple, 2 h after the story's start).
+    const T = Math.ceil((Date.now() + 2 * H + M) / (8 * H)) * 8 * H;
+    const t0 = T - 2 * H;
+    const events = storyEvents({ t0, toMs: T - 1500, after: 'flat' });
+    const home = tempDir('orderflow-paper-clock-');
+    const story = await serveStory(events, t0);
+    const restore = useServers(story.serving);
+    const store = await Store.open(home);
+    const run = await PaperRun.start({ store, name: 'quiet', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config: parseConfig(STORY_CONFIG), quietMs: 1000, settleMs: 300, log: () => {} });
+    try {
+      await story.play();
+      await waitFor(() => (run.status().progress?.now ?? -Infinity) >= T, 'the kernel at the funding time', 20_000, 50);
+      const p = run.status().progress!;
+      assert.ok(p.position, `the long is open at the funding time: ${JSON.stringify({ T, signals: p.signals, orders: p.orders })}`);
+      await waitFor(async () => (await store.rows('SELECT 1 FROM paper_funding')).length > 0, 'the funding row', 5000, 50);
+      const [f] = await store.rows<{ ts: number; rate: number; side: string; payment: number }>("SELECT ts, rate, side, payment FROM paper_funding WHERE session = 'quiet'");
+      assert.equal(f.ts, T);
+      assert.equal(f.rate, 0.0001, 'the rate the tickers announced for T');
+      assert.equal(f.side, 'long');
+      assert.ok(Math.abs(f.payment - p.position.qty * 0.0001 * 100) < 0.05 * f.payment, `a long pays qty x rate x mark: ${f.payment}`);
+      const [last] = await store.rows<{ t: number }>("SELECT epoch_ms(max(ts))::DOUBLE AS t FROM trades");
+      assert.ok(last.t < T, 'no trade at or after the funding time');
+      // The equity is sampled every minute while the position is open, past the last event too.
+      const [eq] = await store.rows<{ t: number }>("SELECT max(ts) AS t FROM paper_equity WHERE session = 'quiet'");
+      assert.equal(eq.t, T);
+    } finally {
+      await run.stop();
+      await story.serving.close();
+      restore();
+      store.close();
+    }
+  });
+});
