@@ -81,7 +81,7 @@ const MARKER = '.orderflow-demo';
 const SHORT_MARKET = {
   /** Absorption's typical-volume median (and warm-up) in 1m windows; default 60, which would hide a visit in the first hour. */
   absorptionLookback: 20,
-  /** Zones re-snapshotted from the clusters; default every 1h, two snapshots in a 2h market. */
+  /** Zones re-snapshotted from the clusters; default every 1h, one or two snapshots in a market of hours. */
   zonesEveryMs: 15 * MINUTE_MS,
   /** Delta divergence on 1m bars: the defaults (15m/1h/1d, 100 bars of warm-up) need 25 h or more. */
   divergence: { timeframesMs: [MINUTE_MS], window: 20, lookback: 30 },
@@ -94,7 +94,7 @@ export function demoBacktestConfig(nullSeeds: number): BacktestConfig {
     {
       ...d,
       signals: { ...d.signals, zonesEvery: SHORT_MARKET.zonesEveryMs, absorption: { ...d.signals.absorption, lookbackWindows: SHORT_MARKET.absorptionLookback } },
-      // The large-print veto reads the last closed 1h size bar: in a market of two hours that is the bar of the attack being absorbed.
+      // The large-print veto reads the last closed 1h size bar: in a market of an hour or two that is the bar of the attack being absorbed.
       entry: { ...d.entry, requireLargeFlow: false },
       nullModel: { ...d.nullModel, seeds: nullSeeds },
     },
@@ -105,7 +105,7 @@ export function demoBacktestConfig(nullSeeds: number): BacktestConfig {
 const SHORT_MARKET_NOTE = [
   `absorption lookback ${SHORT_MARKET.absorptionLookback} 1m windows (default 60: a first-hour visit would fall in the warm-up)`,
   `zones re-snapshotted every ${SHORT_MARKET.zonesEveryMs / MINUTE_MS}m (default 1h)`,
-  'no 1h large-print veto (default on: in a 2h market the last closed 1h bar is the very attack being absorbed)',
+  'no 1h large-print veto (default on: in a market of an hour or two the last closed 1h bar is the very attack being absorbed)',
 ];
 
 /** A fresh folder for the demo: a folder the demo built before is wiped; any other non-empty folder is refused. */
@@ -289,7 +289,7 @@ function printBacktest(ui: DemoUi, r: RunResult): void {
   ui.log(`\n8. backtest of the seed strategy (orderflow backtest): the default config, scaled to a short market:`);
   for (const n of SHORT_MARKET_NOTE) ui.log(`   - ${n}`);
   const acted = r.signals.filter((x) => x.acted).length;
-  ui.log(`   ${r.signals.length} signals, ${acted} acted on; ${m.tradeCount} trades, net ${(100 * m.netReturn).toFixed(2)}%, fees ${m.feesPaid.toFixed(2)} USDT, max drawdown ${(100 * m.maxDrawdown.fraction).toFixed(2)}%`);
+  ui.log(`   ${r.signals.length} signals, ${acted} acted on; ${m.tradeCount} trade${m.tradeCount === 1 ? '' : 's'}, net ${(100 * m.netReturn).toFixed(2)}%, fees ${m.feesPaid.toFixed(2)} USDT, max drawdown ${(100 * m.maxDrawdown.fraction).toFixed(2)}%`);
   for (const x of r.signals.filter((s) => !s.acted)) ui.log(`   not acted on: ${x.type} at ${clock(x.ts)}: ${x.vetoReason ?? '-'}`);
   if (r.trades.length > 0) {
     ui.log(indent(table(
