@@ -289,7 +289,7 @@ function printBacktest(ui: DemoUi, r: RunResult): void {
   ui.log(`\n8. backtest of the seed strategy (orderflow backtest): the default config, scaled to a short market:`);
   for (const n of SHORT_MARKET_NOTE) ui.log(`   - ${n}`);
   const acted = r.signals.filter((x) => x.acted).length;
-  ui.log(`   ${r.signals.length} signals, ${acted} acted on; ${m.tradeCount} trade${m.tradeCount === 1 ? '' : 's'}, net ${(100 * m.netReturn).toFixed(2)}%, fees ${m.feesPaid.toFixed(2)} USDT, max drawdown ${(100 * m.maxDrawdown.fraction).toFixed(2)}%`);
+  ui.log(`   ${r.signals.length} signal${r.signals.length === 1 ? '' : 's'}, ${acted} acted on; ${m.tradeCount} trade${m.tradeCount === 1 ? '' : 's'}, net ${(100 * m.netReturn).toFixed(2)}%, fees ${m.feesPaid.toFixed(2)} USDT, max drawdown ${(100 * m.maxDrawdown.fraction).toFixed(2)}%`);
   for (const x of r.signals.filter((s) => !s.acted)) ui.log(`   not acted on: ${x.type} at ${clock(x.ts)}: ${x.vetoReason ?? '-'}`);
   if (r.trades.length > 0) {
     ui.log(indent(table(
