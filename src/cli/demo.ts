@@ -58,14 +58,14 @@ Examples:
       if (!(Number.isInteger(nullSeeds) && nullSeeds >= 0)) throw new UsageError(`--null-seeds: expected a whole number >= 0, got ${JSON.stringify(opts.nullSeeds)}`);
       const home = opts.home ?? DEMO_HOME;
       const r = await runSimDemo(
-        { home, scenario: opts.scenario as ScenarioName, seed, durationMs: parseTimeframe(opts.duration, '--duration'), nullSeeds, samples: true },
+        { home, scenario: opts.scenario as ScenarioName, seed, durationMs: parseTimeframe(opts.duration, '--duration'), nullSeeds },
         { log: (line) => console.log(line), progress: (label) => new ProgressBar(label) },
       );
       const self = selfCommand();
       const next = [`${self} info --home ${home}`, `${self} analyze --symbol BTC --home ${home}`, `${self} eval-detectors --scenarios ${opts.scenario} --seeds 5`];
       if (onPath('duckdb')) next.push(`duckdb -readonly ${join(home, DB_FILE)}`);
       console.log(`\nnext: ${next.join('   |   ')}`);
-      if (r.importedRows === 0) process.exitCode = 1;
+      if (r.importedRows === 0 || r.failedSamples > 0) process.exitCode = 1;
     });
 }
 

@@ -46,22 +46,15 @@ export interface SimDemoSettings {
   readonly durationMs: number;
   /** Null-model runs of the backtest. */
   readonly nullSeeds: number;
-  /** Also import the bundled real samples into home/real-samples (one line of output). */
-  readonly samples: boolean;
 }
 
 export const SIM_DEMO_DEFAULTS = { scenario: 'absorption', seed: 1, durationMs: 2 * 3_600_000, nullSeeds: 20 } as const;
 
-/** What the demo printed, for the command's exit status and tests. */
+/** What the command's exit status rests on. */
 export interface SimDemoResult {
   readonly importedRows: number;
-  readonly labels: readonly SimLabel[];
-  readonly clusters: number;
-  /** Labels (indexes into `labels`) that a liquidation cluster fits. */
-  readonly clusterMatched: readonly number[];
-  readonly absorption: number;
-  readonly divergence: number;
-  readonly trades: number;
+  /** Bundled samples that failed to import. */
+  readonly failedSamples: number;
   readonly reportHtml: string;
 }
 
@@ -173,7 +166,7 @@ export async function runSimDemo(s: SimDemoSettings, ui: DemoUi): Promise<SimDem
   const folder = await writeRunFolder(join(s.home, 'runs', 'demo'), result);
   ui.log(`   done (${elapsed()})`);
 
-  const clusterMatched = printClusters(ui, clusters, clusterAt, labels);
+  printClusters(ui, clusters, clusterAt, labels);
   const absorption = result.signals.filter((x) => x.type === 'absorption');
   printAbsorption(ui, absorption, labels);
   printDivergence(ui, divergence, labels);
@@ -181,20 +174,21 @@ export async function runSimDemo(s: SimDemoSettings, ui: DemoUi): Promise<SimDem
   const reportHtml = join(folder.dir, 'report.html');
   ui.log(`\nreport: ${reportHtml} (open it in a browser; the run folder has every table as CSV and Parquet)`);
 
-  if (s.samples) {
-    const realHome = join(s.home, 'real-samples');
-    const real = await Store.open(realHome);
-    try {
-      const got = await importSamples(real);
-      const rows = got.reduce((n, r) => n + (r.rows ?? 0), 0);
-      const failed = got.filter((r) => r.error !== null);
-      ui.log(`\nreal data: the ${got.length} bundled samples (Binance, OKX, Bybit and Tardis captures, samples/README.md) imported into ${realHome}: ${rows} rows${failed.length > 0 ? `, FAILED: ${failed.map((f) => `${f.file} (${f.error})`).join('; ')}` : ''}; their tour: orderflow demo --samples`);
-    } finally {
-      real.close();
-    }
+  // The bundled real samples, in a store of their own: in the run's store their BTC trades of 2024 would join the simulated BTC market.
+  const realHome = join(s.home, 'real-samples');
+  const real = await Store.open(realHome);
+  let failedSamples: number;
+  try {
+    const got = await importSamples(real);
+    const rows = got.reduce((n, r) => n + (r.rows ?? 0), 0);
+    const failed = got.filter((r) => r.error !== null);
+    failedSamples = failed.length;
+    ui.log(`\nreal data: the ${got.length} bundled samples (Binance, OKX, Bybit and Tardis captures, samples/README.md) imported into ${realHome}: ${rows} rows${failed.length > 0 ? `, FAILED: ${failed.map((f) => `${f.file} (${f.error})`).join('; ')}` : ''}; their tour: orderflow demo --samples`);
+  } finally {
+    real.close();
   }
   ui.log(`\nthe demo took ${elapsed()}`);
-  return { importedRows, labels, clusters: clusters.length, clusterMatched, absorption: absorption.length, divergence: divergence.length, trades: result.trades.length, reportHtml };
+  return { importedRows, failedSamples, reportHtml };
 }
 
 async function importCapture(home: string, dir: string, ui: DemoUi): Promise<number> {
@@ -240,22 +234,16 @@ function clock(ms: number): string {
 }
 
 /** Which label a detection fits (the evaluation's rule, src/sim/eval/match.ts), as text. */
-function plantedText(d: Detection, labels: readonly SimLabel[]): { text: string; index: number } {
-  const i = labels.findIndex((l) => fits(d, l));
-  return i < 0 ? { text: 'no (nothing planted there)', index: -1 } : { text: `yes: the ${labels[i].kind} at ${clock(labels[i].start_ms)}`, index: i };
+function planted(d: Detection, labels: readonly SimLabel[]): string {
+  const l = labels.find((x) => fits(d, x));
+  return l ? `yes: the ${l.kind} at ${clock(l.start_ms)}` : 'no (nothing planted there)';
 }
 
-function printClusters(ui: DemoUi, clusters: readonly LiquidationCluster[], at: number, labels: readonly SimLabel[]): number[] {
+function printClusters(ui: DemoUi, clusters: readonly LiquidationCluster[], at: number, labels: readonly SimLabel[]): void {
   ui.log(`\n5. liquidation clusters at the end of the run (orderflow liquidations; 10 bps bins, the default cluster rule): ${clusters.length}`);
-  const matched: number[] = [];
-  if (clusters.length === 0) return matched;
-  const rows = clusters.map((c) => {
-    const m = plantedText(clusterDetection(c, at), labels);
-    if (m.index >= 0) matched.push(m.index);
-    return [c.side, `${c.low.toFixed(1)}-${c.high.toFixed(1)}`, `${clock(c.first_ts)}-${clock(c.last_ts)}`, String(c.count), Math.round(c.notional).toLocaleString('en-US'), m.text];
-  });
+  if (clusters.length === 0) return;
+  const rows = clusters.map((c) => [c.side, `${c.low.toFixed(1)}-${c.high.toFixed(1)}`, `${clock(c.first_ts)}-${clock(c.last_ts)}`, String(c.count), Math.round(c.notional).toLocaleString('en-US'), planted(clusterDetection(c, at), labels)]);
   ui.log(indent(table(['liquidated', 'price', 'time (UTC)', 'count', 'notional', 'planted?'], rows)));
-  return matched;
 }
 
 function printAbsorption(ui: DemoUi, signals: readonly RunSignal[], labels: readonly SimLabel[]): void {
@@ -264,8 +252,9 @@ function printAbsorption(ui: DemoUi, signals: readonly RunSignal[], labels: read
   const rows = signals.map((x) => {
     const low = Number(x.evidence.zone_low);
     const high = Number(x.evidence.zone_high);
+    // A signal keeps the zone but not the visit's span: the moment it was known stands for it (the label must cover it, give or take a minute).
     const d: Detection = { detector: 'absorption', kind: 'absorption', side: x.direction === 'long' ? 'sell' : 'buy', ts: x.ts, start_ms: x.ts, end_ms: x.ts, price_low: low, price_high: high, venues: [] };
-    return [clock(x.ts), String(x.evidence.kind), x.direction === 'long' ? 'buyers absorb' : 'sellers absorb', `${low.toFixed(1)}-${high.toFixed(1)}`, plantedText(d, labels).text];
+    return [clock(x.ts), String(x.evidence.kind), x.direction === 'long' ? 'buyers absorb' : 'sellers absorb', `${low.toFixed(1)}-${high.toFixed(1)}`, planted(d, labels)];
   });
   ui.log(indent(table(['known at', 'kind', 'direction', 'zone', 'planted?'], rows)));
 }
@@ -279,7 +268,7 @@ function printDivergence(ui: DemoUi, events: readonly DivergenceEvent[], labels:
   }
   const rows = events.map((e) => {
     const d: Detection = { detector: 'divergence', kind: 'divergence', side: e.direction === 'buy_flow_no_rise' ? 'buy' : 'sell', ts: e.ts, start_ms: e.window_start_ms, end_ms: e.window_end_ms, price_low: e.close, price_high: e.close, venues: [] };
-    return [clock(e.ts), e.direction, e.cvd_z.toFixed(2), e.window_return_bps.toFixed(1), plantedText(d, labels).text];
+    return [clock(e.ts), e.direction, e.cvd_z.toFixed(2), e.window_return_bps.toFixed(1), planted(d, labels)];
   });
   ui.log(indent(table(['known at', 'direction', 'cvd z', 'return bps', 'planted?'], rows)));
 }
