@@ -120,10 +120,11 @@ export async function runSimDemo(s: SimDemoSettings, ui: DemoUi): Promise<SimDem
   const captureDir = join(s.home, 'capture');
   ui.log(`1. simulate: scenario ${s.scenario}, seed ${s.seed}, ${config.durationMs / MINUTE_MS} min of BTC perpetuals on ${config.venues.join(', ')} (orderflow sim)`);
   const bar = ui.progress(`   simulating ${s.scenario}`);
-  const written = await writeSimCapture(run, captureDir, { onProgress: (events, ts) => bar.update(ts - config.startMs, config.durationMs, events) });
+  // Gzipped: a seventh of the disk (about 14 MB for 2 h instead of 100) for a few seconds of CPU.
+  const written = await writeSimCapture(run, captureDir, { gzip: true, onProgress: (events, ts) => bar.update(ts - config.startMs, config.durationMs, events) });
   bar.clear();
   const labels = run.labels().labels;
-  ui.log(`   ${formatCount(written.events)} events written as the venues' raw WebSocket captures: ${written.files.length} files in ${captureDir} (${elapsed()})`);
+  ui.log(`   ${formatCount(written.events)} events written as the venues' raw WebSocket captures (gzipped): ${written.files.length} files in ${captureDir} (${elapsed()})`);
 
   ui.log(`\n2. import them through the real importer into a fresh store at ${s.home} (orderflow import)`);
   const importedRows = await importCapture(s.home, captureDir, ui);
