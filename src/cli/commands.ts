@@ -20,7 +20,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'demo',
     args: '',
-    description: 'offline demo: import the bundled real samples (Binance, Bybit, OKX, Tardis) and summarize them',
+    description: 'offline demo: a simulated market with a planted liquidation cascade, imported into a fresh store: clusters, absorption, divergence, a backtest with its null-model verdict',
     load: async () => (await import('./demo.ts')).registerDemo,
   },
   {

@@ -1,116 +1,86 @@
-import { fileURLToPath } from 'node:url';
+/**
+ * `orderflow demo`: a simulated market run through the real import path into a fresh store, and
+ * the method on it (src/demo/sim-demo.ts); `--samples`: the tour of the bundled real samples.
+ */
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { FileError, ParseError } from '../core/errors.ts';
-import { marginReport } from '../core/margin.ts';
-import { cvdBatch } from '../features/cvd.ts';
-import { decimalsOf, footprintBatch } from '../features/footprint.ts';
-import { footprintStacks } from '../features/footprint-ladder.ts';
-import { stackText } from '../report/footprint-ladder.ts';
-import { importPaths } from '../store/import-paths.ts';
-import { importFile } from '../store/importer.ts';
-import { saveInstruments } from '../store/instruments-table.ts';
-import { Store } from '../store/store.ts';
-import { summarize } from '../store/summary.ts';
-import { readTrades } from '../store/trade-reader.ts';
-import { allFormats } from '../venues/formats.ts';
-import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
-import { homeOption, onPath, resolveHomeOpt, selfCommand, type HomeOpts } from './common.ts';
-import { isoTime, table } from './format.ts';
+import { UsageError } from '../core/errors.ts';
+import { parseTimeframe } from '../features/timeframe.ts';
+import { runSimDemo, SIM_DEMO_DEFAULTS } from '../demo/sim-demo.ts';
+import { samplesTour } from '../demo/samples.ts';
+import { SCENARIOS, type ScenarioName } from '../sim/types.ts';
+import { DB_FILE, Store } from '../store/store.ts';
+import { onPath, resolveHomeOpt, selfCommand } from './common.ts';
+import { numberOpt } from './options.ts';
+import { ProgressBar } from './progress.ts';
 
-/** Real market data shipped with orderflow (see samples/README.md for each file's source). */
-const SAMPLES_DIR = fileURLToPath(new URL('../../samples/', import.meta.url));
+interface DemoOpts {
+  home?: string;
+  scenario: string;
+  seed: string;
+  duration: string;
+  nullSeeds: string;
+  samples?: boolean;
+}
+
+/** The demo's own store, rebuilt on every run (not the default store of the other commands). */
+const DEMO_HOME = './orderflow-demo';
 
 export function registerDemo(program: Command): void {
-  homeOption(
-    program
-      .command('demo')
-      .description('offline demo: import the bundled real samples (Binance, Bybit, OKX, Tardis) and summarize them'),
-  )
-    .addHelpText('after', `\nRuns with no network. Re-running shows that imports are idempotent.\n\nExample:\n  $ orderflow demo --home /tmp/of-demo && orderflow info --home /tmp/of-demo`)
-    .action(async (opts: HomeOpts) => {
-      const home = resolveHomeOpt(opts);
-      const store = await Store.open(home);
-      const formats = allFormats();
-      const instruments = loadBundledInstruments();
-      await saveInstruments(store, instruments);
-      let failed = 0;
-      try {
-        console.log(`importing the bundled samples from ${SAMPLES_DIR} into ${store.path}\n`);
-        const rows: string[][] = [];
-        for (const file of (await importPaths([SAMPLES_DIR], formats)).files) {
-          try {
-            const r = await importFile(store, file, { formats, instruments });
-            rows.push([file.slice(SAMPLES_DIR.length), r.format, r.status === 'imported' ? String(r.rows) : 'already imported']);
-          } catch (e) {
-            if (!(e instanceof FileError || e instanceof ParseError)) throw e;
-            failed++;
-            rows.push([file.slice(SAMPLES_DIR.length), 'FAILED', e.message]);
-          }
-        }
-        console.log(table(['sample', 'format', 'rows added'], rows));
-        const s = await summarize(store, 300_000);
-        console.log(`\nthe store now holds (${s.imports} files imported):\n`);
-        console.log(table(
-          ['venue', 'symbol', 'type', 'count', 'first (UTC)', 'last (UTC)'],
-          s.datasets.map((d) => [d.venue, d.symbol, d.type, String(d.count), isoTime(d.first_ts), isoTime(d.last_ts)]),
-        ));
-        const trades = await store.rows<{ venue: string; symbol: string; n: bigint; buy: number; sell: number; vwap: number }>(
-          `SELECT venue::VARCHAR AS venue, symbol, count(*) AS n,
-                  sum(qty) FILTER (WHERE side = 'buy') AS buy, sum(qty) FILTER (WHERE side = 'sell') AS sell,
-                  sum(price * qty) / sum(qty) AS vwap
-           FROM trades GROUP BY ALL ORDER BY n DESC`,
-        );
-        console.log('\naggressive flow per market (buy = taker bought, sell = taker sold; base units):\n');
-        console.log(table(
-          ['venue', 'symbol', 'trades', 'buy qty', 'sell qty', 'delta', 'vwap'],
-          trades.map((t) => [t.venue, t.symbol, String(t.n), fmt(t.buy), fmt(t.sell), fmt((t.buy ?? 0) - (t.sell ?? 0)), fmt(t.vwap)]),
-        ));
-        const last = await footprintTaste(store);
-        if (last !== undefined) riskTaste(last);
-        const self = selfCommand();
-        const next = [`${self} info --home ${home}`, `${self} analyze --symbol BTC --home ${home}`, `${self} backtest --symbol BTC --home ${home}`];
-        if (onPath('duckdb')) next.push(`duckdb -readonly ${store.path}`);
-        console.log(`\nnext: ${next.join('   |   ')}`);
-      } finally {
-        store.close();
-      }
-      if (failed > 0) process.exitCode = 1;
+  program
+    .command('demo')
+    .description('offline demo: a simulated market with a planted liquidation cascade, imported into a fresh store: clusters, absorption, divergence, a backtest with its null-model verdict')
+    .option('--home <dir>', `the demo's folder, wiped and rebuilt on every run (a folder it did not make is refused) (default ${DEMO_HOME}; with --samples: $ORDERFLOW_HOME or ./orderflow-data)`)
+    .option('--scenario <name>', `what to simulate: ${SCENARIOS.join(', ')}`, SIM_DEMO_DEFAULTS.scenario)
+    .option('--seed <n>', 'simulator seed', String(SIM_DEMO_DEFAULTS.seed))
+    .option('--duration <d>', 'simulated time', `${SIM_DEMO_DEFAULTS.durationMs / 3_600_000}h`)
+    .option('--null-seeds <n>', 'null-model runs of the backtest', String(SIM_DEMO_DEFAULTS.nullSeeds))
+    .option('--samples', 'instead: import the bundled real samples (Binance, Bybit, OKX, Tardis) into --home and tour them (idempotent)')
+    .addHelpText(
+      'after',
+      `
+Runs with no network, in about a minute. The simulated run is written as each venue's raw
+WebSocket capture and imported by the real importer, so everything after reads a store as it
+would read recorded data; labels.json (what was planted) is only read to compare. The settings
+scaled to a market of two hours are printed with the backtest.
+
+Examples:
+  $ orderflow demo
+  $ orderflow demo --scenario divergence --seed 3
+  $ orderflow demo --samples --home /tmp/of-samples && orderflow info --home /tmp/of-samples`,
+    )
+    .action(async (opts: DemoOpts) => {
+      if (opts.samples) return samples(opts);
+      if (!(SCENARIOS as readonly string[]).includes(opts.scenario)) throw new UsageError(`--scenario: unknown scenario ${JSON.stringify(opts.scenario)}; known: ${SCENARIOS.join(', ')}`);
+      const seed = numberOpt(opts.seed, '--seed', 'an integer');
+      if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed: expected an integer, got ${JSON.stringify(opts.seed)}`);
+      const nullSeeds = numberOpt(opts.nullSeeds, '--null-seeds', 'a whole number >= 0');
+      if (!(Number.isInteger(nullSeeds) && nullSeeds >= 0)) throw new UsageError(`--null-seeds: expected a whole number >= 0, got ${JSON.stringify(opts.nullSeeds)}`);
+      const home = opts.home ?? DEMO_HOME;
+      const r = await runSimDemo(
+        { home, scenario: opts.scenario as ScenarioName, seed, durationMs: parseTimeframe(opts.duration, '--duration'), nullSeeds },
+        { log: (line) => console.log(line), progress: (label) => new ProgressBar(label) },
+      );
+      const self = selfCommand();
+      const next = [`${self} info --home ${home}`, `${self} analyze --symbol BTC --home ${home}`, `${self} eval-detectors --scenarios ${opts.scenario} --seeds 5`];
+      if (onPath('duckdb')) next.push(`duckdb -readonly ${join(home, DB_FILE)}`);
+      console.log(`\nnext: ${next.join('   |   ')}`);
+      if (r.importedRows === 0 || r.failedSamples > 0) process.exitCode = 1;
     });
 }
 
-/**
- * A taste of the order-flow operators on the real Binance BTCUSDT capture: 10-second footprint
- * candles (10-tick levels) with their delta, POC and stacked imbalances, and the running CVD.
- */
-async function footprintTaste(store: Store): Promise<number | undefined> {
-  const trades = await readTrades(store, { venues: ['binance'], symbols: ['BTCUSDT'], fromMs: Date.UTC(2024, 7, 8), toMs: Date.UTC(2024, 7, 9) });
-  if (trades.length === 0) return undefined;
-  const candles = footprintBatch(trades, { timeframeMs: 10_000, tick: 0.1, levelTicks: 10 });
-  const cvd = cvdBatch(trades, { timeframeMs: 10_000 });
-  console.log(`\nfootprint of binance BTCUSDT, 10s candles, levels of 10 ticks (orderflow footprint / orderflow cvd):\n`);
-  console.log(table(
-    ['open (UTC)', 'close', 'volume', 'delta', 'cvd', 'POC', 'value area', 'stacked imbalances'],
-    candles.map((c, i) => [
-      isoTime(c.open_time_ms), String(c.close), fmt(c.volume), fmt(c.delta), fmt(cvd[i].cvd), String(c.poc), `${c.val}-${c.vah}`,
-      footprintStacks(c).map((st) => stackText(st, decimalsOf(c.tick))).join('; ') || '-',
-    ]),
-  ));
-  return trades.price[trades.length - 1];
-}
-
-/** Risk first: what a low-leverage long at the capture's last price would risk on Binance (orderflow margin). */
-function riskTaste(price: number): void {
-  const inst = loadBundledInstruments().get('binance', 'BTCUSDT');
-  if (!inst) return;
-  const rows = [3, 10].map((leverage) => {
-    const r = marginReport({ instrument: inst, mode: 'isolated', side: 'long', qty: 0.1, entry: price, leverage });
-    return [`${leverage}x`, fmt(r.initialMargin), `${(100 * r.maintenanceMarginRate).toFixed(2)}%`, fmt(r.liquidationPrice), `${((100 * (price - r.liquidationPrice)) / price).toFixed(1)}%`, fmt(r.roundTripFees)];
-  });
-  console.log(`\nrisk before entry: 0.1 BTC long at ${price} on binance BTCUSDT, isolated (orderflow margin):\n`);
-  console.log(table(['leverage', 'margin', 'maint. rate', 'liquidation', 'distance', 'round-trip fees'], rows));
-}
-
-function fmt(x: number | null): string {
-  if (x === null || !Number.isFinite(x)) return '-';
-  return Math.abs(x) >= 1000 ? x.toFixed(1) : x.toPrecision(6);
+async function samples(opts: DemoOpts): Promise<void> {
+  const home = resolveHomeOpt(opts);
+  const store = await Store.open(home);
+  let failed: number;
+  try {
+    failed = await samplesTour(store, (line) => console.log(line));
+  } finally {
+    store.close();
+  }
+  const self = selfCommand();
+  const next = [`${self} info --home ${home}`, `${self} analyze --symbol BTC --home ${home}`, `${self} backtest --symbol BTC --home ${home}`];
+  if (onPath('duckdb')) next.push(`duckdb -readonly ${store.path}`);
+  console.log(`\nnext: ${next.join('   |   ')}`);
+  if (failed > 0) process.exitCode = 1;
 }

@@ -25,7 +25,7 @@ names that perpetual on every venue; other OKX ids are OKX's alone (UNI-USD-SWAP
 only with --venues okx); a symbol no instrument or stored market has is an error naming the closest.
 
 Examples:
-  $ orderflow demo                                   # import the bundled real samples, show a summary
+  $ orderflow demo                                   # a simulated cascade into a fresh store: the method on it
   $ orderflow import BTCUSDT-aggTrades-2024-01-01.zip
   $ orderflow download --venue binance --symbol AKTUSDT --kinds aggTrades,metrics --from 2024-11-01 --to 2024-11-15
   $ orderflow info --json

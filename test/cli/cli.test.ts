@@ -269,7 +269,7 @@ describe('orderflow CLI', () => {
 
   it('runs the offline demo on the bundled samples', () => {
     const home = join(tempDir(), 'home');
-    const r = run(['demo', '--home', home]);
+    const r = run(['demo', '--samples', '--home', home]);
     assert.equal(r.code, 0, r.err + r.out);
     assert.doesNotMatch(r.out, /FAILED/);
     assert.match(r.out, /aggressive flow per market/);

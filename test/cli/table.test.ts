@@ -65,7 +65,7 @@ const run = (args: string[]) => spawnSync(BIN, [...args, '--home', home], { enco
 let demo = false;
 /** The bundled samples imported once into `home`. */
 function withDemo(): void {
-  if (!demo) assert.equal(run(['demo']).status, 0);
+  if (!demo) assert.equal(run(['demo', '--samples']).status, 0);
   demo = true;
 }
 
