@@ -63,9 +63,9 @@ export class Market {
   private readonly agenda = new Agenda();
   private readonly agents: Agent[] = [];
   /** Events of the current act, and released-but-not-yet-read events. */
-  private out: MarketEvent[] = [];
+  private out: (MarketEvent | undefined)[] = [];
   private outHead = 0;
-  private late: LiquidationEvent[] = [];
+  private late: (LiquidationEvent | undefined)[] = [];
   private lateHead = 0;
   private nextFunding: number;
   private tickerDue: number;
@@ -425,34 +425,45 @@ export class Market {
       this.now = t;
       const next = this.agents[id].wake(t);
       if (next < this.endMs) this.agenda.schedule(next > t ? next : t, id);
-      yield* this.release(Math.floor(t) - LATE_MS);
+      // Inline rather than `yield*` a helper generator: one generator object per wake was a
+      // measurable share of the run (docs/BENCHMARKS.md "sim").
+      const upTo = Math.floor(t) - LATE_MS;
+      for (let e = this.release(upTo); e !== undefined; e = this.release(upTo)) yield e;
+      this.compact();
     }
     this.now = this.endMs;
     this.flushBinanceWindow(true);
-    yield* this.release(Infinity);
+    for (let e = this.release(Infinity); e !== undefined; e = this.release(Infinity)) yield e;
   }
 
-  /** Events up to `upTo` (inclusive), the acts' events merged with the late liquidation prints. */
-  private *release(upTo: number): Generator<MarketEvent> {
-    const out = this.out;
-    const late = this.late;
-    for (;;) {
-      const a = this.outHead < out.length ? out[this.outHead] : undefined;
-      const b = this.lateHead < late.length ? late[this.lateHead] : undefined;
-      if (a !== undefined && a.ts <= upTo && (b === undefined || a.ts <= b.ts)) {
-        this.outHead++;
-        yield a;
-      } else if (b !== undefined && b.ts <= upTo) {
-        this.lateHead++;
-        yield b;
-      } else break;
+  /**
+   * The next event up to `upTo` (inclusive), the acts' events merged with the late liquidation
+   * prints; undefined when none is due. A released slot is cleared at once: the consumer may be
+   * done with the event long before the queue is compacted, and a queue holding thousands of read
+   * events (with their book levels) made them survive the young generation (the run's GC cost).
+   */
+  private release(upTo: number): MarketEvent | undefined {
+    const a = this.outHead < this.out.length ? this.out[this.outHead] : undefined;
+    const b = this.lateHead < this.late.length ? this.late[this.lateHead] : undefined;
+    if (a !== undefined && a.ts <= upTo && (b === undefined || a.ts <= b.ts)) {
+      this.out[this.outHead++] = undefined;
+      return a;
     }
+    if (b !== undefined && b.ts <= upTo) {
+      this.late[this.lateHead++] = undefined;
+      return b;
+    }
+    return undefined;
+  }
+
+  /** Drops the released prefix of the queues now and then (not per event: a shift is O(n)). */
+  private compact(): void {
     if (this.outHead > 4096) {
-      this.out = out.slice(this.outHead);
+      this.out = this.out.slice(this.outHead);
       this.outHead = 0;
     }
     if (this.lateHead > 256) {
-      this.late = late.slice(this.lateHead);
+      this.late = this.late.slice(this.lateHead);
       this.lateHead = 0;
     }
   }
