@@ -18,6 +18,12 @@ export const ASK = 1;
 export type BookSide = typeof BID | typeof ASK;
 
 const NONE = -1;
+/**
+ * The end of a FIFO link. Order slot 0 is never used, so 0 can mean "no order": the 2 × 2^18
+ * head/tail columns then need no fill at construction (zeroed pages are free until touched,
+ * where a fill(-1) wrote 4 MB per book each run).
+ */
+const NIL = 0;
 
 export class OrderBook {
   readonly size: number;
@@ -40,7 +46,8 @@ export class OrderBook {
   private orderPrev: Int32Array;
   private freeList: Int32Array;
   private freeCount = 0;
-  private used = 0;
+  /** Slots handed out so far; slot 0 is NIL. */
+  private used = 1;
 
   // Fills of the last market order.
   fillCount = 0;
@@ -57,8 +64,8 @@ export class OrderBook {
     this.size = size;
     this.bestAsk = size;
     this.levelLots = new Float64Array(2 * size);
-    this.head = new Int32Array(2 * size).fill(NONE);
-    this.tail = new Int32Array(2 * size).fill(NONE);
+    this.head = new Int32Array(2 * size);
+    this.tail = new Int32Array(2 * size);
     this.dirtyFlag = new Uint8Array(2 * size);
     this.dirtyList = new Int32Array(1024);
     this.cap = orderCapacity;
@@ -96,8 +103,8 @@ export class OrderBook {
     const k = side * this.size + level;
     const t = this.tail[k];
     this.orderPrev[id] = t;
-    this.orderNext[id] = NONE;
-    if (t === NONE) this.head[k] = id;
+    this.orderNext[id] = NIL;
+    if (t === NIL) this.head[k] = id;
     else this.orderNext[t] = id;
     this.tail[k] = id;
     this.levelLots[k] += lots;
@@ -135,7 +142,7 @@ export class OrderBook {
       const k = other * this.size + level;
       let id = this.head[k];
       let progressed = false;
-      while (id !== NONE && left > 0) {
+      while (id !== NIL && left > 0) {
         const next = this.orderNext[id];
         if (this.orderOwner[id] === owner) {
           this.unlink(id);
@@ -157,8 +164,8 @@ export class OrderBook {
         }
         id = next;
       }
-      if (this.head[k] === NONE) this.refreshBest(other);
-      if (progressed || this.head[k] === NONE) levels++;
+      if (this.head[k] === NIL) this.refreshBest(other);
+      if (progressed || this.head[k] === NIL) levels++;
     }
     return lots - left;
   }
@@ -211,14 +218,14 @@ export class OrderBook {
     const k = side * this.size + this.orderLevel[id];
     const p = this.orderPrev[id];
     const n = this.orderNext[id];
-    if (p === NONE) this.head[k] = n;
+    if (p === NIL) this.head[k] = n;
     else this.orderNext[p] = n;
-    if (n === NONE) this.tail[k] = p;
+    if (n === NIL) this.tail[k] = p;
     else this.orderPrev[n] = p;
     this.levelLots[k] -= this.orderLots[id];
-    if (this.head[k] === NONE) this.levelLots[k] = 0; // no float residue on an empty level
+    if (this.head[k] === NIL) this.levelLots[k] = 0; // no float residue on an empty level
     this.markDirty(k);
-    if (this.head[k] === NONE) {
+    if (this.head[k] === NIL) {
       if (side === BID && this.orderLevel[id] === this.bestBid) this.refreshBest(BID);
       else if (side === ASK && this.orderLevel[id] === this.bestAsk) this.refreshBest(ASK);
     }
@@ -227,12 +234,12 @@ export class OrderBook {
   private refreshBest(side: BookSide): void {
     if (side === BID) {
       let i = this.bestBid;
-      while (i >= 0 && this.head[i] === NONE) i--;
+      while (i >= 0 && this.head[i] === NIL) i--;
       this.bestBid = i;
     } else {
       let i = this.bestAsk;
       const base = this.size;
-      while (i < this.size && this.head[base + i] === NONE) i++;
+      while (i < this.size && this.head[base + i] === NIL) i++;
       this.bestAsk = i;
     }
   }
