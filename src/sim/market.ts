@@ -336,18 +336,18 @@ export class Market {
     const bids: BookLevel[] = [];
     const asks: BookLevel[] = [];
     if (snapshot) {
-      book.takeDirty();
+      book.takeDirtySorted();
       for (let i = book.size - 1; i >= 0; i--) if (book.levelLots[i] > 0) bids.push([v.priceOf(i), v.qtyOf(book.levelLots[i])]);
       for (let i = 0; i < book.size; i++) if (book.levelLots[book.size + i] > 0) asks.push([v.priceOf(i), v.qtyOf(book.levelLots[book.size + i])]);
     } else {
-      const dirty = book.takeDirty();
-      if (dirty.length === 0) return;
       // Keys are side × size + level: sorted numerically, bids come first in ascending price.
-      dirty.sort();
+      const n = book.takeDirtySorted();
+      if (n === 0) return;
+      const dirty = book.dirtyKeys;
       let j = 0;
-      while (j < dirty.length && dirty[j] < book.size) j++;
+      while (j < n && dirty[j] < book.size) j++;
       for (let i = j - 1; i >= 0; i--) bids.push([v.priceOf(dirty[i]), v.qtyOf(book.levelLots[dirty[i]])]);
-      for (let i = j; i < dirty.length; i++) asks.push([v.priceOf(dirty[i] - book.size), v.qtyOf(book.levelLots[dirty[i]])]);
+      for (let i = j; i < n; i++) asks.push([v.priceOf(dirty[i] - book.size), v.qtyOf(book.levelLots[dirty[i]])]);
     }
     const ts = Math.floor(this.now);
     this.out.push({ type: 'book', venue: v.venue, symbol: v.symbol, ts, localTs: ts, isSnapshot: snapshot, bids, asks, seq: v.seq++ });
