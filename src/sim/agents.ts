@@ -193,12 +193,15 @@ export class MarketMaker implements Agent {
     const n = dense + p.sparseLevels;
     const stride = p.stride;
     const dir = side === BID ? -1 : 1;
-    const first = this.sparseFirst(top, dir);
+    // Levels are whole tick indexes inside the book's window: as int32 the loops below index the
+    // typed arrays without float-to-int checks.
+    top = top | 0;
+    const first = this.sparseFirst(top, dir) | 0;
     const prev = this.prevTop[side];
     if (!Number.isNaN(prev) && prev !== top) {
       // A shift by less than a stride changes the sparse levels only at the ladder's two ends.
       const near = Math.abs(top - prev) < stride;
-      const prevFirst = this.sparseFirst(prev, dir);
+      const prevFirst = this.sparseFirst(prev, dir) | 0;
       const last = first + dir * (n - 1 - dense) * stride;
       for (let j = 0; j < n; j++) {
         if (near && j === dense + 2) j = n - 2;
