@@ -116,7 +116,8 @@ export class MarketMaker implements Agent {
     private readonly rng: Rng,
     private readonly p: MakerParams,
   ) {
-    this.own = [new Int32Array(v.book.size).fill(-1), new Int32Array(v.book.size).fill(-1)];
+    // Order id per level, 0 or -1 for none (the book never hands out id 0): no fill of 2 × 2^18 entries per run.
+    this.own = [new Int32Array(v.book.size), new Int32Array(v.book.size)];
     this.nextWall = m.startMs + exponential(rng, p.wallEveryMin * 60_000);
   }
 
@@ -207,7 +208,7 @@ export class MarketMaker implements Agent {
         if (near && j === dense + 2) j = n - 2;
         const level = j < dense ? prev + dir * j : prevFirst + dir * (j - dense) * stride;
         const id = own[level];
-        if (id < 0) continue;
+        if (id <= 0) continue;
         // Still in the new ladder: a dense level, or a sparse one on the stride grid before its far end.
         const d = dir * (level - top);
         if (d >= 0 && (d < dense || (dir * (level - last) <= 0 && (this.v.origin + level) % stride === 0))) continue;

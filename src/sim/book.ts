@@ -89,7 +89,7 @@ export class OrderBook {
 
   /**
    * Rest a post-only limit order: refused (NONE) when it would cross the other side or lies
-   * outside the window. Returns the order id.
+   * outside the window. Returns the order id (>= 1: slot 0 is NIL, so owners may use 0 for none).
    */
   add(side: BookSide, level: number, lots: number, owner: number): number {
     if (!(lots > 0) || level < 0 || level >= this.size) return NONE;
