@@ -10,7 +10,6 @@
  */
 import type { BookLevel, LiquidationEvent, MarketEvent, Side, TradeEvent } from '../core/events.ts';
 import { EMPTY_TICKER_FIELDS } from '../core/events.ts';
-import { isolatedLiquidation } from '../core/margin.ts';
 import { ASK, BID, type BookSide } from './book.ts';
 import { Agenda } from './heap.ts';
 import { FIXED_ACCOUNTS, SimVenue } from './venue.ts';
@@ -263,15 +262,19 @@ export class Market {
    */
   private forceClose(v: SimVenue, slot: number, mark: number): void {
     const account = slot + FIXED_ACCOUNTS;
-    const p = v.holderPos[slot];
-    if (!p) return;
-    const outcome = isolatedLiquidation(p, mark);
-    if (!outcome) return;
+    const side = v.holderSide[slot];
+    if (side === 0) return;
+    // src/core/margin.ts isLiquidated and isolatedLiquidation, on the holder's columns: liquidated
+    // once the mark reaches its liquidation price; it loses its margin, closed at its bankruptcy price.
+    const liquidation = v.holderLiquidation[slot];
+    if (!(side > 0 ? mark <= liquidation : mark >= liquidation)) return;
+    const margin = v.holderMargin[slot];
+    const bankruptcy = v.holderBankruptcy[slot];
     const lots = Math.abs(v.pos[account]);
     if (lots === 0) return;
     const qty = v.qtyOf(lots);
     const sign = v.pos[account] > 0 ? 1 : -1;
-    const close = Number.isNaN(outcome.closePrice) ? mark : outcome.closePrice;
+    const close = Number.isNaN(bankruptcy) ? mark : bankruptcy;
     const equityBefore = v.cash[account] + sign * qty * mark;
     // Transfer at the bankruptcy price: holder out, engine in; no fee (the venue's own book entry).
     v.cash[account] += sign * qty * close;
@@ -279,7 +282,7 @@ export class Market {
     v.cash[LIQUIDATION_ENGINE] -= sign * qty * close;
     v.setPos(LIQUIDATION_ENGINE, v.pos[LIQUIDATION_ENGINE] + sign * lots);
     const equityAfter = v.cash[account];
-    this.liquidatedLog?.push({ venue: v.index, account, margin: p.margin, realizedPnl: outcome.realizedPnl, bankruptcyPrice: close, equityBefore, equityAfter });
+    this.liquidatedLog?.push({ venue: v.index, account, margin, realizedPnl: -margin, bankruptcyPrice: close, equityBefore, equityAfter });
     v.closeHolder(account);
     this.forcedOrder(v, sign > 0 ? 'sell' : 'buy', lots);
   }
