@@ -116,7 +116,8 @@ export class MarketMaker implements Agent {
     private readonly rng: Rng,
     private readonly p: MakerParams,
   ) {
-    this.own = [new Int32Array(v.book.size).fill(-1), new Int32Array(v.book.size).fill(-1)];
+    // Order id per level, 0 or -1 for none (the book never hands out id 0): no fill of 2 × 2^18 entries per run.
+    this.own = [new Int32Array(v.book.size), new Int32Array(v.book.size)];
     this.nextWall = m.startMs + exponential(rng, p.wallEveryMin * 60_000);
   }
 
@@ -179,53 +180,58 @@ export class MarketMaker implements Agent {
     return now + between(this.rng, 200, 450);
   }
 
-  /** Keeps the ladder of one side: cancels what left the target set, refills what is missing. */
+  /**
+   * Keeps the ladder of one side: cancels what left the target set, refills what is missing.
+   * The hot loop of the run (a maker re-quotes every 200-450 ms, both sides, 48 levels each), so
+   * the sparse part's first level and the ladder's far end are solved once per call rather than
+   * per level (a floating-point `%` per level was most of its cost).
+   */
   private quote(side: BookSide, top: number, thin: number): void {
     const book = this.v.book;
     const own = this.own[side];
     const p = this.p;
+    const dense = p.denseLevels;
+    const n = dense + p.sparseLevels;
+    const stride = p.stride;
     const dir = side === BID ? -1 : 1;
+    // Levels are whole tick indexes inside the book's window: as int32 the loops below index the
+    // typed arrays without float-to-int checks.
+    top = top | 0;
+    const first = this.sparseFirst(top, dir) | 0;
     const prev = this.prevTop[side];
     if (!Number.isNaN(prev) && prev !== top) {
       // A shift by less than a stride changes the sparse levels only at the ladder's two ends.
-      const n = p.denseLevels + p.sparseLevels;
-      const near = Math.abs(top - prev) < p.stride;
+      const near = Math.abs(top - prev) < stride;
+      const prevFirst = this.sparseFirst(prev, dir) | 0;
+      const last = first + dir * (n - 1 - dense) * stride;
       for (let j = 0; j < n; j++) {
-        if (near && j === p.denseLevels + 2) j = n - 2;
-        const level = this.ladderLevel(prev, dir, j);
+        if (near && j === dense + 2) j = n - 2;
+        const level = j < dense ? prev + dir * j : prevFirst + dir * (j - dense) * stride;
         const id = own[level];
-        if (id < 0 || this.inLadder(top, dir, level)) continue;
+        if (id <= 0) continue;
+        // Still in the new ladder: a dense level, or a sparse one on the stride grid before its far end.
+        const d = dir * (level - top);
+        if (d >= 0 && (d < dense || (dir * (level - last) <= 0 && (this.v.origin + level) % stride === 0))) continue;
         if (book.owns(id, this.account, side, level)) book.cancel(id);
         own[level] = -1;
       }
     }
-    for (let j = 0, n = p.denseLevels + p.sparseLevels; j < n; j++) {
-      const level = this.ladderLevel(top, dir, j);
+    for (let j = 0; j < n; j++) {
+      const level = j < dense ? top + dir * j : first + dir * (j - dense) * stride;
       if (level < 0 || level >= book.size) break;
       if (book.owns(own[level], this.account, side, level)) continue;
-      const median = j < p.denseLevels ? p.denseSize * thin : p.sparseSize * (1 + j / n);
+      const median = j < dense ? p.denseSize * thin : p.sparseSize * (1 + j / n);
       own[level] = book.add(side, level, this.v.lotsOf(lognormal(this.rng, median, 0.6)), this.account);
     }
     this.prevTop[side] = top;
   }
 
-  /** The j-th level of a ladder whose touch is `top`: dense ticks first, then every `stride` ticks on multiples of it. */
-  private ladderLevel(top: number, dir: number, j: number): number {
+  /** The first sparse level of a ladder whose touch is `top`: beyond the dense ticks, on the first multiple of the stride. */
+  private sparseFirst(top: number, dir: number): number {
     const p = this.p;
-    if (j < p.denseLevels) return top + dir * j;
     const edge = top + dir * p.denseLevels;
     const m = (((this.v.origin + edge) % p.stride) + p.stride) % p.stride;
-    const first = dir < 0 ? edge - m : edge + ((p.stride - m) % p.stride);
-    return first + dir * (j - p.denseLevels) * p.stride;
-  }
-
-  private inLadder(top: number, dir: number, level: number): boolean {
-    const p = this.p;
-    const d = dir * (level - top);
-    if (d < 0) return false;
-    if (d < p.denseLevels) return true;
-    const last = this.ladderLevel(top, dir, p.denseLevels + p.sparseLevels - 1);
-    return dir * (level - last) <= 0 && (this.v.origin + level) % p.stride === 0;
+    return dir < 0 ? edge - m : edge + ((p.stride - m) % p.stride);
   }
 
   private tendWall(now: number, mid: number): void {

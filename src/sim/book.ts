@@ -18,6 +18,12 @@ export const ASK = 1;
 export type BookSide = typeof BID | typeof ASK;
 
 const NONE = -1;
+/**
+ * The end of a FIFO link. Order slot 0 is never used, so 0 can mean "no order": the 2 × 2^18
+ * head/tail columns then need no fill at construction (zeroed pages are free until touched,
+ * where a fill(-1) wrote 4 MB per book each run).
+ */
+const NIL = 0;
 
 export class OrderBook {
   readonly size: number;
@@ -25,6 +31,14 @@ export class OrderBook {
   readonly levelLots: Float64Array;
   private readonly head: Int32Array;
   private readonly tail: Int32Array;
+  /**
+   * One bit per level per side (side × words + level / 32): set while the level holds an order.
+   * When the touch empties, the next best level is found a word (32 levels) at a time: scanning
+   * level by level walked ~13M empty levels per simulated hour (the gaps of the makers' sparse
+   * ladders, and a side swept empty meant a walk across the whole window).
+   */
+  private readonly occupied: Int32Array;
+  private readonly words: number;
   /** Best bid level (NONE when the side is empty) and best ask level (`size` when empty). */
   bestBid = NONE;
   bestAsk: number;
@@ -40,7 +54,8 @@ export class OrderBook {
   private orderPrev: Int32Array;
   private freeList: Int32Array;
   private freeCount = 0;
-  private used = 0;
+  /** Slots handed out so far; slot 0 is NIL. */
+  private used = 1;
 
   // Fills of the last market order.
   fillCount = 0;
@@ -57,8 +72,10 @@ export class OrderBook {
     this.size = size;
     this.bestAsk = size;
     this.levelLots = new Float64Array(2 * size);
-    this.head = new Int32Array(2 * size).fill(NONE);
-    this.tail = new Int32Array(2 * size).fill(NONE);
+    this.head = new Int32Array(2 * size);
+    this.tail = new Int32Array(2 * size);
+    this.words = (size + 31) >> 5;
+    this.occupied = new Int32Array(2 * this.words);
     this.dirtyFlag = new Uint8Array(2 * size);
     this.dirtyList = new Int32Array(1024);
     this.cap = orderCapacity;
@@ -82,7 +99,7 @@ export class OrderBook {
 
   /**
    * Rest a post-only limit order: refused (NONE) when it would cross the other side or lies
-   * outside the window. Returns the order id.
+   * outside the window. Returns the order id (>= 1: slot 0 is NIL, so owners may use 0 for none).
    */
   add(side: BookSide, level: number, lots: number, owner: number): number {
     if (!(lots > 0) || level < 0 || level >= this.size) return NONE;
@@ -96,8 +113,11 @@ export class OrderBook {
     const k = side * this.size + level;
     const t = this.tail[k];
     this.orderPrev[id] = t;
-    this.orderNext[id] = NONE;
-    if (t === NONE) this.head[k] = id;
+    this.orderNext[id] = NIL;
+    if (t === NIL) {
+      this.head[k] = id;
+      this.occupied[side * this.words + (level >> 5)] |= 1 << (level & 31);
+    }
     else this.orderNext[t] = id;
     this.tail[k] = id;
     this.levelLots[k] += lots;
@@ -135,7 +155,7 @@ export class OrderBook {
       const k = other * this.size + level;
       let id = this.head[k];
       let progressed = false;
-      while (id !== NONE && left > 0) {
+      while (id !== NIL && left > 0) {
         const next = this.orderNext[id];
         if (this.orderOwner[id] === owner) {
           this.unlink(id);
@@ -157,8 +177,8 @@ export class OrderBook {
         }
         id = next;
       }
-      if (this.head[k] === NONE) this.refreshBest(other);
-      if (progressed || this.head[k] === NONE) levels++;
+      if (this.head[k] === NIL) this.refreshBest(other);
+      if (progressed || this.head[k] === NIL) levels++;
     }
     return lots - left;
   }
@@ -170,10 +190,37 @@ export class OrderBook {
 
   /** The levels changed since the last call, as side × size + level keys (a view, valid until the next change). Clears the set. */
   takeDirty(): Int32Array {
-    const out = this.dirtyList.subarray(0, this.dirtyCount);
-    for (let i = 0; i < this.dirtyCount; i++) this.dirtyFlag[out[i]] = 0;
+    return this.dirtyList.subarray(0, this.takeDirtySorted());
+  }
+
+  /**
+   * The same without a view: sorts the changed keys ascending at the front of `dirtyKeys` and
+   * returns how many there are (the clock's book diffs, every 100 ms per venue: no allocation).
+   */
+  takeDirtySorted(): number {
+    const keys = this.dirtyList;
+    const n = this.dirtyCount;
+    for (let i = 0; i < n; i++) this.dirtyFlag[keys[i]] = 0;
     this.dirtyCount = 0;
-    return out;
+    if (n > 64) keys.subarray(0, n).sort();
+    else {
+      // Insertion sort: a diff is a few dozen keys, mostly in runs already.
+      for (let i = 1; i < n; i++) {
+        const k = keys[i];
+        let j = i - 1;
+        while (j >= 0 && keys[j] > k) {
+          keys[j + 1] = keys[j];
+          j--;
+        }
+        keys[j + 1] = k;
+      }
+    }
+    return n;
+  }
+
+  /** The keys takeDirtySorted left at the front (valid until the next change). */
+  get dirtyKeys(): Int32Array {
+    return this.dirtyList;
   }
 
   private markDirty(k: number): void {
@@ -211,29 +258,39 @@ export class OrderBook {
     const k = side * this.size + this.orderLevel[id];
     const p = this.orderPrev[id];
     const n = this.orderNext[id];
-    if (p === NONE) this.head[k] = n;
+    if (p === NIL) this.head[k] = n;
     else this.orderNext[p] = n;
-    if (n === NONE) this.tail[k] = p;
+    if (n === NIL) this.tail[k] = p;
     else this.orderPrev[n] = p;
     this.levelLots[k] -= this.orderLots[id];
-    if (this.head[k] === NONE) this.levelLots[k] = 0; // no float residue on an empty level
     this.markDirty(k);
-    if (this.head[k] === NONE) {
-      if (side === BID && this.orderLevel[id] === this.bestBid) this.refreshBest(BID);
-      else if (side === ASK && this.orderLevel[id] === this.bestAsk) this.refreshBest(ASK);
+    if (this.head[k] === NIL) {
+      const level = this.orderLevel[id];
+      this.levelLots[k] = 0; // no float residue on an empty level
+      this.occupied[side * this.words + (level >> 5)] &= ~(1 << (level & 31));
+      if (side === BID && level === this.bestBid) this.refreshBest(BID);
+      else if (side === ASK && level === this.bestAsk) this.refreshBest(ASK);
     }
   }
 
+  /** The best level from the current one outward: the highest non-empty bid at or below it, the lowest ask at or above it. */
   private refreshBest(side: BookSide): void {
+    const occ = this.occupied;
     if (side === BID) {
-      let i = this.bestBid;
-      while (i >= 0 && this.head[i] === NONE) i--;
-      this.bestBid = i;
+      const i = this.bestBid;
+      if (i < 0) return;
+      let w = i >> 5;
+      let bits = occ[w] & (0xffffffff >>> (31 - (i & 31))); // the levels at or below i in its word
+      while (bits === 0 && w > 0) bits = occ[--w];
+      this.bestBid = bits === 0 ? NONE : (w << 5) + 31 - Math.clz32(bits);
     } else {
-      let i = this.bestAsk;
-      const base = this.size;
-      while (i < this.size && this.head[base + i] === NONE) i++;
-      this.bestAsk = i;
+      const i = this.bestAsk;
+      if (i >= this.size) return;
+      const base = this.words;
+      let w = i >> 5;
+      let bits = occ[base + w] & (-1 << (i & 31)); // the levels at or above i in its word
+      while (bits === 0 && w < this.words - 1) bits = occ[base + ++w];
+      this.bestAsk = bits === 0 ? this.size : (w << 5) + 31 - Math.clz32(bits & -bits);
     }
   }
 

@@ -10,7 +10,6 @@
  */
 import type { BookLevel, LiquidationEvent, MarketEvent, Side, TradeEvent } from '../core/events.ts';
 import { EMPTY_TICKER_FIELDS } from '../core/events.ts';
-import { isolatedLiquidation } from '../core/margin.ts';
 import { ASK, BID, type BookSide } from './book.ts';
 import { Agenda } from './heap.ts';
 import { FIXED_ACCOUNTS, SimVenue } from './venue.ts';
@@ -63,9 +62,9 @@ export class Market {
   private readonly agenda = new Agenda();
   private readonly agents: Agent[] = [];
   /** Events of the current act, and released-but-not-yet-read events. */
-  private out: MarketEvent[] = [];
+  private out: (MarketEvent | undefined)[] = [];
   private outHead = 0;
-  private late: LiquidationEvent[] = [];
+  private late: (LiquidationEvent | undefined)[] = [];
   private lateHead = 0;
   private nextFunding: number;
   private tickerDue: number;
@@ -263,15 +262,19 @@ export class Market {
    */
   private forceClose(v: SimVenue, slot: number, mark: number): void {
     const account = slot + FIXED_ACCOUNTS;
-    const p = v.holderPos[slot];
-    if (!p) return;
-    const outcome = isolatedLiquidation(p, mark);
-    if (!outcome) return;
+    const side = v.holderSide[slot];
+    if (side === 0) return;
+    // src/core/margin.ts isLiquidated and isolatedLiquidation, on the holder's columns: liquidated
+    // once the mark reaches its liquidation price; it loses its margin, closed at its bankruptcy price.
+    const liquidation = v.holderLiquidation[slot];
+    if (!(side > 0 ? mark <= liquidation : mark >= liquidation)) return;
+    const margin = v.holderMargin[slot];
+    const bankruptcy = v.holderBankruptcy[slot];
     const lots = Math.abs(v.pos[account]);
     if (lots === 0) return;
     const qty = v.qtyOf(lots);
     const sign = v.pos[account] > 0 ? 1 : -1;
-    const close = Number.isNaN(outcome.closePrice) ? mark : outcome.closePrice;
+    const close = Number.isNaN(bankruptcy) ? mark : bankruptcy;
     const equityBefore = v.cash[account] + sign * qty * mark;
     // Transfer at the bankruptcy price: holder out, engine in; no fee (the venue's own book entry).
     v.cash[account] += sign * qty * close;
@@ -279,7 +282,7 @@ export class Market {
     v.cash[LIQUIDATION_ENGINE] -= sign * qty * close;
     v.setPos(LIQUIDATION_ENGINE, v.pos[LIQUIDATION_ENGINE] + sign * lots);
     const equityAfter = v.cash[account];
-    this.liquidatedLog?.push({ venue: v.index, account, margin: p.margin, realizedPnl: outcome.realizedPnl, bankruptcyPrice: close, equityBefore, equityAfter });
+    this.liquidatedLog?.push({ venue: v.index, account, margin, realizedPnl: -margin, bankruptcyPrice: close, equityBefore, equityAfter });
     v.closeHolder(account);
     this.forcedOrder(v, sign > 0 ? 'sell' : 'buy', lots);
   }
@@ -336,18 +339,18 @@ export class Market {
     const bids: BookLevel[] = [];
     const asks: BookLevel[] = [];
     if (snapshot) {
-      book.takeDirty();
+      book.takeDirtySorted();
       for (let i = book.size - 1; i >= 0; i--) if (book.levelLots[i] > 0) bids.push([v.priceOf(i), v.qtyOf(book.levelLots[i])]);
       for (let i = 0; i < book.size; i++) if (book.levelLots[book.size + i] > 0) asks.push([v.priceOf(i), v.qtyOf(book.levelLots[book.size + i])]);
     } else {
-      const dirty = book.takeDirty();
-      if (dirty.length === 0) return;
       // Keys are side × size + level: sorted numerically, bids come first in ascending price.
-      dirty.sort();
+      const n = book.takeDirtySorted();
+      if (n === 0) return;
+      const dirty = book.dirtyKeys;
       let j = 0;
-      while (j < dirty.length && dirty[j] < book.size) j++;
+      while (j < n && dirty[j] < book.size) j++;
       for (let i = j - 1; i >= 0; i--) bids.push([v.priceOf(dirty[i]), v.qtyOf(book.levelLots[dirty[i]])]);
-      for (let i = j; i < dirty.length; i++) asks.push([v.priceOf(dirty[i] - book.size), v.qtyOf(book.levelLots[dirty[i]])]);
+      for (let i = j; i < n; i++) asks.push([v.priceOf(dirty[i] - book.size), v.qtyOf(book.levelLots[dirty[i]])]);
     }
     const ts = Math.floor(this.now);
     this.out.push({ type: 'book', venue: v.venue, symbol: v.symbol, ts, localTs: ts, isSnapshot: snapshot, bids, asks, seq: v.seq++ });
@@ -425,34 +428,45 @@ export class Market {
       this.now = t;
       const next = this.agents[id].wake(t);
       if (next < this.endMs) this.agenda.schedule(next > t ? next : t, id);
-      yield* this.release(Math.floor(t) - LATE_MS);
+      // Inline rather than `yield*` a helper generator: one generator object per wake was a
+      // measurable share of the run (docs/BENCHMARKS.md "sim").
+      const upTo = Math.floor(t) - LATE_MS;
+      for (let e = this.release(upTo); e !== undefined; e = this.release(upTo)) yield e;
+      this.compact();
     }
     this.now = this.endMs;
     this.flushBinanceWindow(true);
-    yield* this.release(Infinity);
+    for (let e = this.release(Infinity); e !== undefined; e = this.release(Infinity)) yield e;
   }
 
-  /** Events up to `upTo` (inclusive), the acts' events merged with the late liquidation prints. */
-  private *release(upTo: number): Generator<MarketEvent> {
-    const out = this.out;
-    const late = this.late;
-    for (;;) {
-      const a = this.outHead < out.length ? out[this.outHead] : undefined;
-      const b = this.lateHead < late.length ? late[this.lateHead] : undefined;
-      if (a !== undefined && a.ts <= upTo && (b === undefined || a.ts <= b.ts)) {
-        this.outHead++;
-        yield a;
-      } else if (b !== undefined && b.ts <= upTo) {
-        this.lateHead++;
-        yield b;
-      } else break;
+  /**
+   * The next event up to `upTo` (inclusive), the acts' events merged with the late liquidation
+   * prints; undefined when none is due. A released slot is cleared at once: the consumer may be
+   * done with the event long before the queue is compacted, and a queue holding thousands of read
+   * events (with their book levels) made them survive the young generation (the run's GC cost).
+   */
+  private release(upTo: number): MarketEvent | undefined {
+    const a = this.outHead < this.out.length ? this.out[this.outHead] : undefined;
+    const b = this.lateHead < this.late.length ? this.late[this.lateHead] : undefined;
+    if (a !== undefined && a.ts <= upTo && (b === undefined || a.ts <= b.ts)) {
+      this.out[this.outHead++] = undefined;
+      return a;
     }
+    if (b !== undefined && b.ts <= upTo) {
+      this.late[this.lateHead++] = undefined;
+      return b;
+    }
+    return undefined;
+  }
+
+  /** Drops the released prefix of the queues now and then (not per event: a shift is O(n)). */
+  private compact(): void {
     if (this.outHead > 4096) {
-      this.out = out.slice(this.outHead);
+      this.out = this.out.slice(this.outHead);
       this.outHead = 0;
     }
     if (this.lateHead > 256) {
-      this.late = late.slice(this.lateHead);
+      this.late = this.late.slice(this.lateHead);
       this.lateHead = 0;
     }
   }

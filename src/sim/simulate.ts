@@ -135,11 +135,24 @@ export function simulate(config: SimConfig): SimRun {
       if (sim) throw new Error('sim: events() can be iterated once per run (the market is simulated as it is read)');
       sim = buildSimulation(c);
       const s = sim;
+      // The market's own iterator handed through (not re-yielded from a wrapping generator: one
+      // generator frame less per event); the labels are read when it reports done.
       return {
-        *[Symbol.iterator]() {
-          yield* s.market.run();
-          labels = s.labels();
-          done = true;
+        [Symbol.iterator](): Iterator<MarketEvent> {
+          const it = s.market.run();
+          return {
+            next() {
+              const r = it.next();
+              if (r.done && !done) {
+                labels = s.labels();
+                done = true;
+              }
+              return r;
+            },
+            return(value?: unknown) {
+              return it.return(value as undefined);
+            },
+          };
         },
       };
     },

@@ -52,7 +52,18 @@ export class SimVenue {
   accountCount = FIXED_ACCOUNTS;
 
   // Holders (slot = account − FIXED_ACCOUNTS).
-  holderPos: (IsolatedPosition | undefined)[] = [];
+  /**
+   * What the liquidation engine needs of each holder's isolated position, as columns: its side
+   * (+1 long, -1 short, 0 no position), margin, liquidation and bankruptcy prices. Columns rather
+   * than the IsolatedPosition objects: tens of thousands of holders each kept an object and its
+   * tier record alive, which the young-generation GC copied and promoted (most of its cost).
+   */
+  holderSide: Int8Array = new Int8Array(1024);
+  holderMargin: Float64Array = new Float64Array(1024);
+  holderLiquidation: Float64Array = new Float64Array(1024);
+  holderBankruptcy: Float64Array = new Float64Array(1024);
+  /** Holder slots ever used. */
+  private holderSlots = 0;
   holderGen: Int32Array = new Int32Array(1024);
   private holderFree: number[] = [];
   /** Active holder slots per side (0 long, 1 short) and each slot's index in its list. */
@@ -146,8 +157,7 @@ export class SimVenue {
 
   /** A free holder account (its cash and position are 0). */
   allocateHolder(): number {
-    const slot = this.holderFree.length > 0 ? this.holderFree.pop()! : this.holderPos.length;
-    if (slot === this.holderPos.length) this.holderPos.push(undefined);
+    const slot = this.holderFree.length > 0 ? this.holderFree.pop()! : this.holderSlots++;
     const account = FIXED_ACCOUNTS + slot;
     if (account >= this.pos.length) {
       const n = this.pos.length * 2;
@@ -165,6 +175,12 @@ export class SimVenue {
       const a = new Int32Array(this.activeAt.length * 2);
       a.set(this.activeAt);
       this.activeAt = a;
+      const side = new Int8Array(g.length);
+      side.set(this.holderSide);
+      this.holderSide = side;
+      this.holderMargin = grownF64(this.holderMargin, g.length);
+      this.holderLiquidation = grownF64(this.holderLiquidation, g.length);
+      this.holderBankruptcy = grownF64(this.holderBankruptcy, g.length);
     }
     if (account + 1 > this.accountCount) this.accountCount = account + 1;
     return account;
@@ -183,7 +199,10 @@ export class SimVenue {
   openHolder(account: number, side: 'long' | 'short', qty: number, entry: number, leverage: number): IsolatedPosition {
     const p = openIsolated({ instrument: this.inst, side, qty, entry, leverage });
     const slot = account - FIXED_ACCOUNTS;
-    this.holderPos[slot] = p;
+    this.holderSide[slot] = side === 'long' ? 1 : -1;
+    this.holderMargin[slot] = p.margin;
+    this.holderLiquidation[slot] = p.liquidationPrice;
+    this.holderBankruptcy[slot] = p.bankruptcyPrice;
     const gen = ++this.holderGen[slot];
     const s = side === 'long' ? 0 : 1;
     if (this.active[s].length === this.activeCount[s]) {
@@ -203,15 +222,15 @@ export class SimVenue {
   /** Forgets a holder whose position is gone (closed or liquidated); its cash is withdrawn. */
   closeHolder(account: number): void {
     const slot = account - FIXED_ACCOUNTS;
-    const p = this.holderPos[slot];
-    if (p) {
-      const s = p.side === 'long' ? 0 : 1;
+    const side = this.holderSide[slot];
+    if (side !== 0) {
+      const s = side > 0 ? 0 : 1;
       const at = this.activeAt[slot];
       const last = this.active[s][--this.activeCount[s]];
       this.active[s][at] = last;
       this.activeAt[last] = at;
     }
-    this.holderPos[slot] = undefined;
+    this.holderSide[slot] = 0;
     this.holderGen[slot]++;
     this.withdrawals += this.cash[account];
     this.cash[account] = 0;
@@ -229,6 +248,12 @@ export class SimVenue {
   openInterest(): number {
     return this.qtyOf(this.oiLots);
   }
+}
+
+function grownF64(a: Float64Array, n: number): Float64Array {
+  const b = new Float64Array(n);
+  b.set(a);
+  return b;
 }
 
 /** 10^k when x is 10^-k (k >= 0), else 0. */

@@ -58,3 +58,36 @@ test('fills conserve quantity: what rests minus what is taken is what rests afte
     }),
   );
 });
+
+test('the best bid and ask are the highest and lowest non-empty levels after any adds, cancels and sweeps (window not a multiple of 32)', () => {
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('add' as const), side: fc.constantFrom(BID, ASK), level: fc.integer({ min: 0, max: 99 }), lots: fc.integer({ min: 1, max: 5 }) }),
+    fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
+    fc.record({ kind: fc.constant('market' as const), side: fc.constantFrom(BID, ASK), lots: fc.integer({ min: 1, max: 40 }) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
+      const size = 100;
+      const b = new OrderBook(size, 4);
+      const ids: number[] = [];
+      for (const o of ops) {
+        if (o.kind === 'add') {
+          const id = b.add(o.side, o.level, o.lots, 1);
+          if (id >= 0) ids.push(id);
+        } else if (o.kind === 'cancel') {
+          if (ids.length > 0) b.cancel(ids[o.pick % ids.length]);
+        } else b.market(o.side, o.lots, 2, 1000);
+        let bid = -1;
+        for (let l = size - 1; l >= 0 && bid < 0; l--) if (b.lotsAt(BID, l) > 0) bid = l;
+        let ask = size;
+        for (let l = 0; l < size && ask === size; l++) if (b.lotsAt(ASK, l) > 0) ask = l;
+        assert.equal(b.bestBid, bid);
+        assert.equal(b.bestAsk, ask);
+      }
+      // The changed levels come back sorted, each once.
+      const n = b.takeDirtySorted();
+      const keys = [...b.dirtyKeys.subarray(0, n)];
+      assert.deepEqual(keys, [...new Set(keys)].sort((x, y) => x - y));
+    }),
+  );
+});
