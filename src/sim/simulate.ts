@@ -16,7 +16,6 @@ import { FIXED_ACCOUNTS, SimVenue } from './venue.ts';
 
 /** 2026-01-06 12:00 UTC, a Tuesday: Europe's afternoon into the US open. */
 export const DEFAULT_SIM_START_MS = Date.UTC(2026, 0, 6, 12, 0, 0);
-export const DEFAULT_SIM_DURATION_MS = 2 * 3_600_000;
 /** BTC around where the bundled instrument data was taken. */
 const START_PRICE: Readonly<Record<string, number>> = { BTC: 90_000, ETH: 3_000, SOL: 140 };
 
@@ -29,17 +28,21 @@ const BACKGROUND_LEVERAGES = [2, 3, 5, 10, 10, 20, 25];
 /** Per-venue activity: the share of the market's flow and depth each venue has (Binance leads). */
 const VENUE_WEIGHT: Readonly<Partial<Record<Venue, number>>> = { binance: 1, okx: 0.55, bybit: 0.7 };
 
-/** A full config from a partial one: BTC on Binance, OKX and Bybit, 2 h from DEFAULT_SIM_START_MS, seed 1, `quiet`. */
+/**
+ * A full config from a partial one: BTC on Binance, OKX and Bybit from DEFAULT_SIM_START_MS, seed
+ * 1, `quiet`, for the scenario's default duration (its plants laid out after the detectors' warm-up).
+ */
 export function simConfig(partial: Partial<SimConfig> = {}): SimConfig {
+  const scenario = partial.scenario ?? 'quiet';
+  if (!SCENARIOS.includes(scenario)) throw new RangeError(`sim: scenario ${JSON.stringify(scenario)} is not one of ${SCENARIOS.join(', ')}`);
   const c: SimConfig = {
-    scenario: partial.scenario ?? 'quiet',
+    scenario,
     seed: partial.seed ?? 1,
     startMs: partial.startMs ?? DEFAULT_SIM_START_MS,
-    durationMs: partial.durationMs ?? DEFAULT_SIM_DURATION_MS,
+    durationMs: partial.durationMs ?? SCENARIO_MODULES[scenario].defaultDurationMs,
     symbol: (partial.symbol ?? 'BTC').toUpperCase(),
     venues: partial.venues ?? PERP_VENUES,
   };
-  if (!SCENARIOS.includes(c.scenario)) throw new RangeError(`sim: scenario ${JSON.stringify(c.scenario)} is not one of ${SCENARIOS.join(', ')}`);
   if (!Number.isSafeInteger(c.seed)) throw new RangeError(`sim: seed must be a safe integer, got ${c.seed}`);
   if (!(Number.isInteger(c.startMs) && c.startMs >= 0)) throw new RangeError(`sim: startMs must be a whole epoch ms >= 0, got ${c.startMs}`);
   if (!(Number.isInteger(c.durationMs) && c.durationMs >= 1000)) throw new RangeError(`sim: durationMs must be a whole number of ms >= 1000, got ${c.durationMs}`);
