@@ -19,7 +19,7 @@ export const disagree: Scenario = {
     const to = plantTime(world, 78 * 60_000, DURATION_MS);
     const lone = venues.length - 1;
     const weights = venues.map((_, i) => (i === lone ? 1 : 0));
-    const program = pushProgram(world, 'lone-buyer', from, 'buy', 60, (to - from) / 60_000, weights);
+    const program = pushProgram(world, 'lone-buyer', from, 'buy', 250, (to - from) / 60_000, weights);
     world.at(from, () => {
       world.arbitrageur.enabled = false;
       world.retail.forEach((r, i) => (r.bias = i === lone ? 0 : -0.08));

@@ -10,13 +10,15 @@
  * the breakout, and an hour after it. The layout is anchored at the run's end: a shorter run
  * holds for 40 % of it (at most 5 h) and ends with 10 % (at most 1 h) after the breakout, so a
  * 2 h run holds for 48 min from the 60th minute (too short for the detector, long enough to test
- * the plant). The buyer's rate is the same whatever the length: 500 BTC an hour.
+ * the plant). The buyer's rate is the same whatever the length.
  */
 import { PassiveIceberg } from '../agents.ts';
 import type { Scenario } from '../scenario.ts';
 import { pushProgram, tradedRange, venuesOf } from '../scenario.ts';
 
 const HOUR_MS = 3_600_000;
+/** The persistent buyer's rate, BTC an hour: about a quarter of the simulated market's taker flow. */
+const BUYER_PER_HOUR = 1500;
 
 export const divergence: Scenario = {
   name: 'divergence',
@@ -39,9 +41,9 @@ export const divergence: Scenario = {
         world.market.addAgent(ice, from);
       }
     });
-    const buyer = pushProgram(world, 'persistent-buyer', from, 'buy', (500 * held) / HOUR_MS, held / 60_000);
+    const buyer = pushProgram(world, 'persistent-buyer', from, 'buy', (BUYER_PER_HOUR * held) / HOUR_MS, held / 60_000);
     // Once the seller is gone, the buyers who waited for the level to break join in.
-    pushProgram(world, 'breakout', to, 'buy', 60, 3);
+    pushProgram(world, 'breakout', to, 'buy', 200, 4);
     return () => {
       if (!(buyer.filled > 0) || icebergs.every((i) => i.absorbed === 0)) return [];
       const end = Math.min(to, buyer.lastTs);
