@@ -78,7 +78,7 @@ export class ActivityRegime {
 }
 
 /** A constant mood (multiplier 1): for agents built without a regime. */
-export const STEADY: Pick<ActivityRegime, 'at' | 'stepEnd'> = { at: () => 1, stepEnd: () => Infinity };
+const STEADY: Pick<ActivityRegime, 'at' | 'stepEnd'> = { at: () => 1, stepEnd: () => Infinity };
 
 // ---------------------------------------------------------------------------------------------
 // Market makers.

@@ -30,7 +30,7 @@ const BACKGROUND_LEVERAGES = [2, 3, 5, 10, 10, 20, 25];
  * taker arrival rate wanders; and the share of a big print's or forced order's excitation that
  * lingers on the retail's slow kernel (size-dependent clustering).
  */
-export const DEFAULT_MOOD = { sigma: 0.8, tauMs: 20 * 60_000, stepMs: 10_000, bigPrintSlow: 0.02 } as const;
+const DEFAULT_MOOD = { sigma: 0.8, tauMs: 20 * 60_000, stepMs: 10_000, bigPrintSlow: 0.02 } as const;
 
 /** Median size (BTC) of the positions open before the run: retail closes them whole, so they shape the print sizes too. */
 const BACKGROUND_SIZE_MEDIAN = 0.035;
