@@ -7,9 +7,10 @@ import { UsageError } from '../core/errors.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
 import { evaluateDetectors } from '../sim/eval/evaluate.ts';
 import { EVAL_HEADERS, evalTableCells } from '../sim/eval/format.ts';
+import { SCENARIO_MODULES } from '../sim/scenarios/index.ts';
 import { simConfig, simulate } from '../sim/simulate.ts';
 import { SCENARIOS, type ScenarioName, type SimRun } from '../sim/types.ts';
-import { table } from './format.ts';
+import { formatSpan, table } from './format.ts';
 import { numberOpt } from './options.ts';
 import { ProgressBar } from './progress.ts';
 
@@ -17,7 +18,7 @@ interface EvalOpts {
   scenarios: string;
   seeds: string;
   firstSeed: string;
-  duration: string;
+  duration?: string;
   symbol: string;
   json?: boolean;
 }
@@ -29,7 +30,7 @@ export function registerEvalDetectors(program: Command): void {
     .option('--scenarios <list>', `comma-separated scenarios, or all (${SCENARIOS.join(', ')})`, 'all')
     .option('--seeds <n>', 'runs per scenario, seeds first-seed .. first-seed + n - 1', '20')
     .option('--first-seed <n>', 'the first seed', '1')
-    .option('--duration <d>', 'simulated time per run (the divergence detector needs about a day of 15m bars before it can fire)', '2h')
+    .option('--duration <d>', "simulated time per run; default each scenario's own (sim --list: 2h for most, 24h for sessions, 32h for divergence, whose detector needs 25h of 15m bars before it can fire)")
     .option('--symbol <base>', 'base asset simulated', 'BTC')
     .option('--json', 'print {"rows":[{"detector","scenario","planted","found","precision","recall","median_latency_ms",...}]}')
     .addHelpText(
@@ -51,7 +52,7 @@ Examples:
       const first = numberOpt(opts.firstSeed, '--first-seed', 'an integer');
       if (!(Number.isInteger(seeds) && seeds >= 1)) throw new UsageError(`--seeds: expected a whole number >= 1, got ${JSON.stringify(opts.seeds)}`);
       if (!Number.isSafeInteger(first)) throw new UsageError(`--first-seed: expected an integer, got ${JSON.stringify(opts.firstSeed)}`);
-      const durationMs = parseTimeframe(opts.duration, '--duration');
+      const durationMs = opts.duration === undefined ? undefined : parseTimeframe(opts.duration, '--duration');
       const total = scenarios.length * seeds;
       const bar = new ProgressBar('eval-detectors');
       let done = 0;
@@ -78,7 +79,8 @@ Examples:
         console.log(JSON.stringify(report));
         return;
       }
-      console.log(`${total} simulated runs of ${opts.duration} (${scenarios.length} scenarios x ${seeds} seeds from ${first})\n`);
+      const lengths = opts.duration ?? scenarios.map((s) => `${s} ${formatSpan(SCENARIO_MODULES[s].defaultDurationMs)}`).join(', ');
+      console.log(`${total} simulated runs (${scenarios.length} scenarios x ${seeds} seeds from ${first}) of ${lengths}\n`);
       console.log(table([...EVAL_HEADERS], evalTableCells(report)));
     });
 }

@@ -20,6 +20,13 @@ export function formatDuration(secs: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** A span of ms as an option would take it back (`90m`, `2h`, `32h`), else formatDuration's form. */
+export function formatSpan(ms: number): string {
+  if (ms > 0 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms > 0 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return formatDuration(ms / 1000);
+}
+
 /**
  * Render rows as an aligned text table (numbers right-aligned). Cells hold stored text (symbols,
  * file names) that came from files: control characters are escaped, never sent to the terminal.

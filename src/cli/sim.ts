@@ -11,7 +11,7 @@ import { SCENARIO_MODULES } from '../sim/scenarios/index.ts';
 import { formatExports, liveSimConfig, serveSimulation } from '../sim/serve.ts';
 import { DEFAULT_SIM_START_MS, simConfig, simulate } from '../sim/simulate.ts';
 import { SCENARIOS, type ScenarioName, type SimConfig } from '../sim/types.ts';
-import { formatCount, isoTime } from './format.ts';
+import { formatCount, formatSpan, isoTime } from './format.ts';
 import { numberOpt, parseTime, parseVenuesOpt } from './options.ts';
 import { ProgressBar } from './progress.ts';
 
@@ -19,7 +19,7 @@ interface SimOpts {
   list?: boolean;
   scenario?: string;
   seed: string;
-  duration: string;
+  duration?: string;
   start?: string;
   symbol: string;
   venues?: string;
@@ -38,7 +38,7 @@ export function registerSim(program: Command): void {
     .option('--list', 'list the scenarios, one line each')
     .option('--scenario <name>', `what to plant: ${SCENARIOS.join(', ')}`)
     .option('--seed <n>', 'random seed: the same scenario, seed and duration give byte-identical output', '1')
-    .option('--duration <d>', 'simulated time (90m, 2h, 14d)', '2h')
+    .option('--duration <d>', "simulated time (90m, 2h, 14d); default the scenario's (sim --list): its plants come after the detectors' warm-up")
     .option('--start <time>', `exchange time of the first event with --out (default ${isoTime(DEFAULT_SIM_START_MS)}; --serve starts now)`)
     .option('--symbol <base>', 'base asset simulated on each venue (its perpetual: BTCUSDT, BTC-USDT-SWAP)', 'BTC')
     .option('--venues <list>', 'comma-separated venues (default binance,okx,bybit)')
@@ -60,14 +60,14 @@ which venues (docs/SIMULATOR.md).
 
 Examples:
   $ orderflow sim --list
-  $ orderflow sim --scenario absorption --seed 7 --duration 6h --out /tmp/sim-abs
+  $ orderflow sim --scenario absorption --seed 7 --out /tmp/sim-abs
   $ orderflow import /tmp/sim-abs && orderflow analyze --symbol BTC
   $ orderflow sim --scenario long-cascade --serve     # then paste the export lines and run: orderflow watch --symbol BTC`,
     )
     .action(async (opts: SimOpts) => {
       if (opts.list) {
         const width = Math.max(...SCENARIOS.map((s) => s.length));
-        for (const s of SCENARIOS) console.log(`${s.padEnd(width)}  ${SCENARIO_MODULES[s].summary}`);
+        for (const s of SCENARIOS) console.log(`${s.padEnd(width)}  ${formatSpan(SCENARIO_MODULES[s].defaultDurationMs).padStart(3)}  ${SCENARIO_MODULES[s].summary}`);
         return;
       }
       if (opts.scenario === undefined) throw new UsageError('sim: --scenario NAME is needed (see `orderflow sim --list`)');
@@ -75,7 +75,7 @@ Examples:
       if ((opts.out === undefined) === !opts.serve) throw new UsageError('sim: give exactly one of --out DIR or --serve (or --list)');
       const seed = numberOpt(opts.seed, '--seed', 'an integer');
       if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed: expected an integer, got ${JSON.stringify(opts.seed)}`);
-      const durationMs = parseTimeframe(opts.duration, '--duration');
+      const durationMs = opts.duration === undefined ? undefined : parseTimeframe(opts.duration, '--duration');
       const venues = parseVenuesOpt(opts.venues).filter((v) => v !== 'binance-spot');
       const base = { scenario: opts.scenario as ScenarioName, seed, durationMs, symbol: opts.symbol, venues };
       if (opts.serve) {
@@ -89,7 +89,7 @@ Examples:
 }
 
 /** The simulator's own checks, as a usage error naming what was given. */
-function validated(c: Omit<SimConfig, 'startMs'> & { startMs?: number }): SimConfig {
+function validated(c: Omit<SimConfig, 'startMs' | 'durationMs'> & { startMs?: number; durationMs?: number }): SimConfig {
   try {
     return simConfig(c);
   } catch (e) {
@@ -134,7 +134,7 @@ async function serve(config: SimConfig, opts: SimOpts): Promise<void> {
       if (process.stderr.isTTY && !p.done) process.stderr.write(`\r${formatCount(p.events)} events, exchange time ${Number.isNaN(p.exchangeTs) ? '-' : isoTime(p.exchangeTs)}${p.lateMs > 250 ? `, ${Math.round(p.lateMs)} ms behind` : ''}\x1b[K`);
     },
   });
-  console.log(`# ${config.scenario} seed ${config.seed}: ${run.symbols.binance ?? ''} ${run.symbols.okx ?? ''} ${run.symbols.bybit ?? ''} from ${isoTime(config.startMs)} for ${opts.duration} at x${speed === 0 ? 'max' : speed}; paste these, then run watch / record:`.replace(/ {2,}/g, ' '));
+  console.log(`# ${config.scenario} seed ${config.seed}: ${run.symbols.binance ?? ''} ${run.symbols.okx ?? ''} ${run.symbols.bybit ?? ''} from ${isoTime(config.startMs)} for ${formatSpan(config.durationMs)} at x${speed === 0 ? 'max' : speed}; paste these, then run watch / record:`.replace(/ {2,}/g, ' '));
   console.log(formatExports(s.env));
   try {
     const r = await s.done;

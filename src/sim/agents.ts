@@ -6,7 +6,7 @@
 import type { Side } from '../core/events.ts';
 import type { Rng } from '../engine/random.ts';
 import { ASK, BID, type BookSide } from './book.ts';
-import { between, exponential, lognormal, pareto, weighted } from './draws.ts';
+import { between, exponential, lognormal, normal, pareto, weighted } from './draws.ts';
 import type { Agent, Market } from './market.ts';
 import { FIXED_ACCOUNTS, type SimVenue } from './venue.ts';
 
@@ -37,6 +37,49 @@ export function activityAt(ts: number, p: ActivityProfile): number {
   return a > 0 ? a : p.off;
 }
 
+/**
+ * The market's mood: a slowly varying multiplier of every venue's taker arrival rate, exp(x) with
+ * x an Ornstein-Uhlenbeck process (mean -sigma^2/2, so the multiplier averages 1), held constant
+ * over steps of `stepMs`. Busy and calm stretches that last minutes are what makes volatility
+ * cluster at the 10 s scale and beyond (the slow decay of |return| autocorrelations in real
+ * tapes); a Hawkes kernel of seconds alone leaves 10 s returns almost independent. The path is a
+ * function of the step index only (drawn forward on demand from its own generator), so agents
+ * may read it in any order.
+ */
+export class ActivityRegime {
+  private readonly path: number[] = [];
+  private x = 0;
+
+  constructor(
+    private readonly rng: Rng,
+    readonly startMs: number,
+    /** Standard deviation of x, and its mean-reversion time. */
+    private readonly sigma: number,
+    private readonly tauMs: number,
+    readonly stepMs: number,
+  ) {}
+
+  /** The multiplier at `ts`. */
+  at(ts: number): number {
+    const i = Math.max(0, Math.floor((ts - this.startMs) / this.stepMs));
+    const keep = Math.exp(-this.stepMs / this.tauMs);
+    const shock = this.sigma * Math.sqrt(1 - keep * keep);
+    while (this.path.length <= i) {
+      this.x = this.x * keep + shock * normal(this.rng);
+      this.path.push(Math.exp(this.x - (this.sigma * this.sigma) / 2));
+    }
+    return this.path[i];
+  }
+
+  /** The end of the step holding `ts` (where the multiplier may change). */
+  stepEnd(ts: number): number {
+    return this.startMs + (Math.floor((ts - this.startMs) / this.stepMs) + 1) * this.stepMs;
+  }
+}
+
+/** A constant mood (multiplier 1): for agents built without a regime. */
+const STEADY: Pick<ActivityRegime, 'at' | 'stepEnd'> = { at: () => 1, stepEnd: () => Infinity };
+
 // ---------------------------------------------------------------------------------------------
 // Market makers.
 
@@ -45,6 +88,13 @@ export interface MakerParams {
   readonly denseLevels: number;
   /** Median size of a dense level, base units. */
   readonly denseSize: number;
+  /**
+   * The first `touchLevels` dense levels hold `touchMultiple` times more (real books queue most
+   * near the touch, so a large taker order prints big at the touch rather than in many small
+   * prints down the ladder).
+   */
+  readonly touchLevels: number;
+  readonly touchMultiple: number;
   /** Sparse levels beyond, every `stride` ticks (aligned on multiples of it). */
   readonly sparseLevels: number;
   readonly stride: number;
@@ -68,6 +118,8 @@ export interface MakerParams {
 export const DEFAULT_MAKER: MakerParams = {
   denseLevels: 24,
   denseSize: 0.25,
+  touchLevels: 2,
+  touchMultiple: 5,
   sparseLevels: 24,
   stride: 40,
   sparseSize: 1.5,
@@ -76,7 +128,7 @@ export const DEFAULT_MAKER: MakerParams = {
   maxPull: 30,
   anchor: 0.1,
   inventoryUnit: 20,
-  impactTicks: 120,
+  impactTicks: 90,
   wallEveryMin: 12,
   wallMultiple: 25,
 };
@@ -220,7 +272,7 @@ export class MarketMaker implements Agent {
       const level = j < dense ? top + dir * j : first + dir * (j - dense) * stride;
       if (level < 0 || level >= book.size) break;
       if (book.owns(own[level], this.account, side, level)) continue;
-      const median = j < dense ? p.denseSize * thin : p.sparseSize * (1 + j / n);
+      const median = j < dense ? p.denseSize * thin * (j < p.touchLevels ? p.touchMultiple : 1) : p.sparseSize * (1 + j / n);
       own[level] = book.add(side, level, this.v.lotsOf(lognormal(this.rng, median, 0.6)), this.account);
     }
     this.prevTop[side] = top;
@@ -277,14 +329,21 @@ export class MarketMaker implements Agent {
 export interface RetailParams {
   /** Base arrivals per second (before the session multiplier and self-excitation). */
   readonly mu: number;
-  /** Self-excitation: each arrival adds `alpha` /s to the rate, decaying with time constant tauMs (branching ratio alpha × tau, kept < 1). */
+  /** Self-excitation: each arrival adds `alpha` /s to the rate, decaying with time constant tauMs (branching ratio alpha × tau). */
   readonly alpha: number;
   readonly tauMs: number;
+  /** A second, slower kernel (traders drawn in over a minute or two); the two branching ratios sum to < 1. */
+  readonly slowAlpha: number;
+  readonly slowTauMs: number;
   /** Order size: lognormal body (median, sigma) and, with probability tailProb, a Pareto multiple. */
   readonly sizeMedian: number;
   readonly sizeSigma: number;
   readonly tailProb: number;
   readonly tailAlpha: number;
+  /** Pareto multiples are of this many body medians. */
+  readonly tailScale: number;
+  /** Sizes scale with the market's mood (ActivityRegime) to this power: busy stretches trade bigger. */
+  readonly moodSize: number;
   /** Share of orders that close an open holder (the rest open a new one). */
   readonly closeProb: number;
   /** Trend chasing: buy probability leans by trendWeight × tanh(trend / trendScale). */
@@ -295,13 +354,17 @@ export interface RetailParams {
 }
 
 export const DEFAULT_RETAIL: RetailParams = {
-  mu: 2.2,
+  mu: 1.4,
   alpha: 0.22,
   tauMs: 2500,
-  sizeMedian: 0.012,
-  sizeSigma: 1.3,
-  tailProb: 0.04,
-  tailAlpha: 1.3,
+  slowAlpha: 0.0025,
+  slowTauMs: 90_000,
+  sizeMedian: 0.008,
+  sizeSigma: 1.4,
+  tailProb: 0.08,
+  tailAlpha: 1.2,
+  tailScale: 6,
+  moodSize: 0.5,
   closeProb: 0.45,
   trendWeight: 0.12,
   trendScale: 0.0004,
@@ -311,6 +374,7 @@ export const DEFAULT_RETAIL: RetailParams = {
 
 export class RetailFlow implements Agent {
   private excitation = 0;
+  private slowExcitation = 0;
   private excitedAt: number;
   /** Scenario lean of the buy probability (+0.1: more buying), and rate multiplier. */
   bias = 0;
@@ -322,39 +386,49 @@ export class RetailFlow implements Agent {
     private readonly v: SimVenue,
     private readonly rng: Rng,
     private readonly p: RetailParams,
+    private readonly regime: Pick<ActivityRegime, 'at' | 'stepEnd'> = STEADY,
   ) {
     this.excitedAt = m.startMs;
   }
 
-  /** Adds to the self-exciting rate (big prints and liquidations draw traders in). */
-  excite(perSecond: number): void {
+  /** Adds to the self-exciting rate (big prints and liquidations draw traders in), fast and slow kernels. */
+  excite(perSecond: number, slowPerSecond = 0): void {
     this.decay(this.m.now);
     this.excitation += perSecond;
+    this.slowExcitation += slowPerSecond;
   }
 
   private decay(now: number): void {
     const dt = now - this.excitedAt;
     if (dt > 0) {
       this.excitation *= Math.exp(-dt / this.p.tauMs);
+      this.slowExcitation *= Math.exp(-dt / this.p.slowTauMs);
       this.excitedAt = now;
     }
   }
 
   private base(now: number): number {
-    return this.p.mu * this.rateMultiplier * activityAt(now, this.activity);
+    return this.p.mu * this.rateMultiplier * activityAt(now, this.activity) * this.regime.at(now);
   }
 
   wake(now: number): number {
     this.act();
-    this.excite(this.p.alpha);
-    // Next arrival by thinning: the rate only decays until then, so its value now bounds it.
+    this.excite(this.p.alpha, this.p.slowAlpha);
+    // Next arrival by thinning: between the regime's steps the rate only decays, so its value at
+    // the start bounds it; a candidate past the step's end restarts there (memoryless).
     let t = now;
-    for (let i = 0; i < 1000; i++) {
+    for (let i = 0; i < 10_000; i++) {
       this.decay(t);
-      const bound = this.base(t) * 1.0001 + this.excitation + 1e-6;
-      t += exponential(this.rng, 1000 / bound);
+      const bound = this.base(t) * 1.0001 + this.excitation + this.slowExcitation + 1e-6;
+      const edge = this.regime.stepEnd(t);
+      const next = t + exponential(this.rng, 1000 / bound);
+      if (next >= edge) {
+        t = edge;
+        continue;
+      }
+      t = next;
       this.decay(t);
-      if (this.rng.nextFloat() * bound <= this.base(t) + this.excitation) return t;
+      if (this.rng.nextFloat() * bound <= this.base(t) + this.excitation + this.slowExcitation) return t;
     }
     return t;
   }
@@ -376,8 +450,10 @@ export class RetailFlow implements Agent {
       return;
     }
     let qty = lognormal(this.rng, p.sizeMedian, p.sizeSigma);
-    if (this.rng.nextFloat() < p.tailProb) qty *= pareto(this.rng, p.tailAlpha) * 8;
-    if (qty > 60) qty = 60;
+    if (this.rng.nextFloat() < p.tailProb) qty *= pareto(this.rng, p.tailAlpha) * p.tailScale;
+    if (p.moodSize !== 0) qty *= Math.pow(this.regime.at(this.m.now), p.moodSize);
+    // Within every venue's last risk-limit tier (Bybit caps a position at $6M).
+    if (qty > 40) qty = 40;
     openPosition(this.m, v, side, v.lotsOf(qty), weighted(this.rng, p.leverages, p.leverageWeights));
   }
 }

@@ -32,8 +32,24 @@ export interface Scenario {
   readonly name: ScenarioName;
   /** One line for `orderflow sim --list`. */
   readonly summary: string;
+  /**
+   * The run length the plants are laid out for (what `sim` and `eval-detectors` use without
+   * --duration): the detectors' warm-up with their repository defaults, the plant, and time after
+   * it. Offsets are fixed at this length; a shorter run scales them down (plantTime).
+   */
+  readonly defaultDurationMs: number;
   /** Plants the scenario in the world; returns how to read its labels once the run is over. */
   setup(world: SimWorld): () => SimLabel[];
+}
+
+/**
+ * When a plant laid out `offsetMs` after the start of a `defaultDurationMs` run falls in this run:
+ * at that fixed offset when the run is at least that long, proportionally earlier in a shorter one
+ * (so a short run, e.g. a test's, still holds the plant, without the detectors' warm-up before it).
+ */
+export function plantTime(world: SimWorld, offsetMs: number, defaultDurationMs: number): number {
+  const { startMs, durationMs } = world.config;
+  return startMs + Math.round(offsetMs * Math.min(1, durationMs / defaultDurationMs));
 }
 
 /**

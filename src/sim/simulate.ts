@@ -7,7 +7,7 @@ import { PERP_VENUES, type MarketEvent, type Venue } from '../core/events.ts';
 import { perpSymbol } from '../core/instruments.ts';
 import { createRng } from '../engine/random.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
-import { Arbitrageur, DEFAULT_MAKER, DEFAULT_RETAIL, MarketMaker, ParentOrderAgent, RetailFlow, type MakerParams, type RetailParams } from './agents.ts';
+import { ActivityRegime, Arbitrageur, DEFAULT_MAKER, DEFAULT_RETAIL, MarketMaker, ParentOrderAgent, RetailFlow, type MakerParams, type RetailParams } from './agents.ts';
 import { Market } from './market.ts';
 import { seedBackground, type SimWorld } from './scenario.ts';
 import { SCENARIO_MODULES } from './scenarios/index.ts';
@@ -16,7 +16,6 @@ import { FIXED_ACCOUNTS, SimVenue } from './venue.ts';
 
 /** 2026-01-06 12:00 UTC, a Tuesday: Europe's afternoon into the US open. */
 export const DEFAULT_SIM_START_MS = Date.UTC(2026, 0, 6, 12, 0, 0);
-export const DEFAULT_SIM_DURATION_MS = 2 * 3_600_000;
 /** BTC around where the bundled instrument data was taken. */
 const START_PRICE: Readonly<Record<string, number>> = { BTC: 90_000, ETH: 3_000, SOL: 140 };
 
@@ -26,20 +25,34 @@ const START_PRICE: Readonly<Record<string, number>> = { BTC: 90_000, ETH: 3_000,
  */
 const BACKGROUND_LEVERAGES = [2, 3, 5, 10, 10, 20, 25];
 
+/**
+ * The market's mood (ActivityRegime): how far (sigma of the log multiplier) and how slowly the
+ * taker arrival rate wanders; and the share of a big print's or forced order's excitation that
+ * lingers on the retail's slow kernel (size-dependent clustering).
+ */
+const DEFAULT_MOOD = { sigma: 0.8, tauMs: 20 * 60_000, stepMs: 10_000, bigPrintSlow: 0.02 } as const;
+
+/** Median size (BTC) of the positions open before the run: retail closes them whole, so they shape the print sizes too. */
+const BACKGROUND_SIZE_MEDIAN = 0.035;
+
 /** Per-venue activity: the share of the market's flow and depth each venue has (Binance leads). */
 const VENUE_WEIGHT: Readonly<Partial<Record<Venue, number>>> = { binance: 1, okx: 0.55, bybit: 0.7 };
 
-/** A full config from a partial one: BTC on Binance, OKX and Bybit, 2 h from DEFAULT_SIM_START_MS, seed 1, `quiet`. */
+/**
+ * A full config from a partial one: BTC on Binance, OKX and Bybit from DEFAULT_SIM_START_MS, seed
+ * 1, `quiet`, for the scenario's default duration (its plants laid out after the detectors' warm-up).
+ */
 export function simConfig(partial: Partial<SimConfig> = {}): SimConfig {
+  const scenario = partial.scenario ?? 'quiet';
+  if (!SCENARIOS.includes(scenario)) throw new RangeError(`sim: scenario ${JSON.stringify(scenario)} is not one of ${SCENARIOS.join(', ')}`);
   const c: SimConfig = {
-    scenario: partial.scenario ?? 'quiet',
+    scenario,
     seed: partial.seed ?? 1,
     startMs: partial.startMs ?? DEFAULT_SIM_START_MS,
-    durationMs: partial.durationMs ?? DEFAULT_SIM_DURATION_MS,
+    durationMs: partial.durationMs ?? SCENARIO_MODULES[scenario].defaultDurationMs,
     symbol: (partial.symbol ?? 'BTC').toUpperCase(),
     venues: partial.venues ?? PERP_VENUES,
   };
-  if (!SCENARIOS.includes(c.scenario)) throw new RangeError(`sim: scenario ${JSON.stringify(c.scenario)} is not one of ${SCENARIOS.join(', ')}`);
   if (!Number.isSafeInteger(c.seed)) throw new RangeError(`sim: seed must be a safe integer, got ${c.seed}`);
   if (!(Number.isInteger(c.startMs) && c.startMs >= 0)) throw new RangeError(`sim: startMs must be a whole epoch ms >= 0, got ${c.startMs}`);
   if (!(Number.isInteger(c.durationMs) && c.durationMs >= 1000)) throw new RangeError(`sim: durationMs must be a whole number of ms >= 1000, got ${c.durationMs}`);
@@ -77,12 +90,13 @@ export function buildSimulation(config: SimConfig): Simulation {
 
   const makers: MarketMaker[] = [];
   const retail: RetailFlow[] = [];
+  const regime = new ActivityRegime(root.fork('regime'), config.startMs, DEFAULT_MOOD.sigma, DEFAULT_MOOD.tauMs, DEFAULT_MOOD.stepMs);
   for (const v of venues) {
     const w = VENUE_WEIGHT[v.venue] ?? 1;
     const mp: MakerParams = { ...DEFAULT_MAKER, denseSize: DEFAULT_MAKER.denseSize * w, sparseSize: DEFAULT_MAKER.sparseSize * w, impactTicks: DEFAULT_MAKER.impactTicks / w };
     makers.push(new MarketMaker(market, v, account(), root.fork(`maker:${v.venue}`), mp));
     const rp: RetailParams = { ...DEFAULT_RETAIL, mu: DEFAULT_RETAIL.mu * w };
-    retail.push(new RetailFlow(market, v, root.fork(`retail:${v.venue}`), rp));
+    retail.push(new RetailFlow(market, v, root.fork(`retail:${v.venue}`), rp, regime));
   }
   const accountsOnEvery = (): number[] => {
     const a = account();
@@ -93,7 +107,10 @@ export function buildSimulation(config: SimConfig): Simulation {
 
   // Big prints and forced orders draw traders in (the self-excitation across agents).
   market.onTake = (vi, _sign, qty, forced) => {
-    if (forced || qty > 0.5) retail[vi].excite(Math.min(3, (forced ? 0.6 : 0.2) * Math.sqrt(qty)));
+    if (forced || qty > 0.5) {
+      const kick = Math.min(3, (forced ? 0.6 : 0.2) * Math.sqrt(qty));
+      retail[vi].excite(kick, kick * DEFAULT_MOOD.bigPrintSlow);
+    }
   };
 
   const world: SimWorld = {
@@ -111,7 +128,7 @@ export function buildSimulation(config: SimConfig): Simulation {
     },
   };
 
-  for (const v of venues) seedBackground(v, root.fork(`holders:${v.venue}`), startPrice, Math.round(2500 * (VENUE_WEIGHT[v.venue] ?? 1)), 0.08, BACKGROUND_LEVERAGES);
+  for (const v of venues) seedBackground(v, root.fork(`holders:${v.venue}`), startPrice, Math.round(2500 * (VENUE_WEIGHT[v.venue] ?? 1)), BACKGROUND_SIZE_MEDIAN, BACKGROUND_LEVERAGES);
   const labels = SCENARIO_MODULES[config.scenario].setup(world);
 
   // The makers quote before anything else, so each venue's first book message is a real snapshot.

@@ -9,7 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { SCENARIOS, type SimLabels } from '../../src/sim/types.ts';
+import { SCENARIO_MODULES } from '../../src/sim/scenarios/index.ts';
+import { SCENARIOS, type ScenarioName, type SimLabels } from '../../src/sim/types.ts';
 import { BIN } from '../helpers/paths.ts';
 import { tempDir } from '../helpers/store.ts';
 
@@ -26,7 +27,11 @@ describe('orderflow sim', () => {
     assert.equal(r.code, 0, r.err);
     const lines = r.out.trim().split('\n');
     assert.deepEqual(lines.map((l) => l.split(/\s+/)[0]), [...SCENARIOS]);
-    for (const l of lines) assert.ok(l.trim().split(/\s{2,}/)[1]?.length > 10, `a summary on ${JSON.stringify(l)}`);
+    for (const l of lines) {
+      const [name, duration, summary] = l.trim().split(/\s{2,}/);
+      assert.equal(duration, `${SCENARIO_MODULES[name as ScenarioName].defaultDurationMs / 3_600_000}h`, `the default duration on ${JSON.stringify(l)}`);
+      assert.ok(summary?.length > 10, `a summary on ${JSON.stringify(l)}`);
+    }
   });
 
   const dir = tempDir();

@@ -26,9 +26,9 @@ function streamHash(scenario: ScenarioName, minutes: number): { hash: string; ev
 }
 
 const GOLDEN: readonly { scenario: ScenarioName; minutes: number; events: number; hash: string }[] = [
-  { scenario: 'long-cascade', minutes: 25, events: 73_806, hash: 'f049e8ef74e7e4894812a0db1f2814a0fca15cea97c198ff3c81fbb6dc17bc75' },
-  { scenario: 'absorption', minutes: 25, events: 64_529, hash: 'beccfdbf36cef6a3e28a816f58dbd60e84e24e76a37f28ee10eebde6e1333807' },
-  { scenario: 'bait', minutes: 20, events: 43_709, hash: '20a070705eb55d43ac52ddd9cd01780d1a7cdcd5bbf05bc6f16819be2be64393' },
+  { scenario: 'long-cascade', minutes: 25, events: 83_206, hash: '95aad5a114b3c1d5311af32bb40002d12692e602c59cd6092a312aa250e1c8dd' },
+  { scenario: 'absorption', minutes: 25, events: 49_020, hash: 'a26d5530a92aed686092a2f8cdcf252b7da3a7e3234651b2b265f5e7405710f3' },
+  { scenario: 'bait', minutes: 20, events: 47_487, hash: '4b6d108efcee6a870a1640e984063ec0ef11260b37f90db73c5ab595dc45c157' },
 ];
 
 for (const g of GOLDEN) {

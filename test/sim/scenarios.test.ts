@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LiquidationEvent, TradeEvent } from '../../src/core/events.ts';
+import { plantTime, type SimWorld } from '../../src/sim/scenario.ts';
 import { simConfig, simulate } from '../../src/sim/simulate.ts';
 import { SCENARIO_MODULES } from '../../src/sim/scenarios/index.ts';
 import { SCENARIOS, type ScenarioName, type SimLabels } from '../../src/sim/types.ts';
@@ -11,11 +12,14 @@ interface Outcome {
   trades: TradeEvent[];
 }
 
+/** Every scenario is tested over 2 h (the long ones' plants scale down into it: plantTime). */
+const TEST_DURATION_MS = 2 * 3_600_000;
+
 const cache = new Map<ScenarioName, Outcome>();
 function outcome(scenario: ScenarioName): Outcome {
   let o = cache.get(scenario);
   if (!o) {
-    const run = simulate(simConfig({ scenario, seed: 1 }));
+    const run = simulate(simConfig({ scenario, seed: 1, durationMs: TEST_DURATION_MS }));
     const liquidations: LiquidationEvent[] = [];
     const trades: TradeEvent[] = [];
     for (const e of run.events()) {
@@ -44,6 +48,22 @@ test('every scenario name has a module with a one-line summary', () => {
     assert.equal(SCENARIO_MODULES[s].name, s);
     assert.ok(SCENARIO_MODULES[s].summary.length > 10 && !SCENARIO_MODULES[s].summary.includes('\n'));
   }
+});
+
+test("a run without --duration lasts its scenario's default: a day for sessions, 25 h of 15 min bars and more for divergence", () => {
+  for (const s of SCENARIOS) assert.equal(simConfig({ scenario: s }).durationMs, SCENARIO_MODULES[s].defaultDurationMs);
+  assert.equal(SCENARIO_MODULES.sessions.defaultDurationMs, 24 * 3_600_000);
+  // The divergence detector's default warm-up (100 bars of 15 min) and window (20 bars) fit before the run's end.
+  assert.ok(SCENARIO_MODULES.divergence.defaultDurationMs >= (100 + 20) * 15 * 60_000);
+  assert.equal(simConfig({ scenario: 'divergence', durationMs: 3_600_000 }).durationMs, 3_600_000);
+});
+
+test('plant offsets are fixed at the default duration or longer, scaled down in a shorter run', () => {
+  const world = (durationMs: number) => ({ config: simConfig({ startMs: 1_000_000, durationMs }) }) as SimWorld;
+  const H = 3_600_000;
+  assert.equal(plantTime(world(3 * H), 70 * 60_000, 3 * H), 1_000_000 + 70 * 60_000);
+  assert.equal(plantTime(world(30 * H), 70 * 60_000, 3 * H), 1_000_000 + 70 * 60_000);
+  assert.equal(plantTime(world(1.5 * H), 70 * 60_000, 3 * H), 1_000_000 + 35 * 60_000);
 });
 
 test('quiet plants nothing and has no cascade', () => {

@@ -3,22 +3,27 @@
  * venue) absorbs the selling: price stops, liquidations stop. Price is lifted away, and later a
  * second sell program revisits the zone: the buyer absorbs again, and no liquidation prints (the
  * longs there are gone). Two `absorption` labels (side `sell`: the absorbed flow) and the cascade.
+ *
+ * Timing (a 3 h run from a whole hour, as the default start): the cascade at 1h10 — after the
+ * absorption detector's warm-up (60 one-minute windows) and its first hourly zone refresh — and
+ * the revisit at 2h20, after the 2h00 refresh, which knows the cascade's liquidation cluster.
  */
 import { PassiveIceberg } from '../agents.ts';
 import type { Scenario, SimWorld } from '../scenario.ts';
-import { cascadeLabel, pushProgram, venuesOf } from '../scenario.ts';
+import { cascadeLabel, plantTime, pushProgram, venuesOf } from '../scenario.ts';
 import type { SimLabel } from '../types.ts';
 import { plantCascade } from './cascade.ts';
 
 const ZONE_BELOW = 0.012;
+const DURATION_MS = 3 * 3_600_000;
 
 export const absorption: Scenario = {
   name: 'absorption',
   summary: 'a long cascade into a zone where a passive buyer absorbs (liquidations stop), revisited later',
+  defaultDurationMs: DURATION_MS,
   setup(world: SimWorld) {
-    const { startMs, durationMs } = world.config;
-    const at = startMs + Math.round(durationMs * 0.25);
-    const revisit = startMs + Math.round(durationMs * 0.7);
+    const at = plantTime(world, 70 * 60_000, DURATION_MS);
+    const revisit = plantTime(world, 140 * 60_000, DURATION_MS);
     // Longs liquidate between 0.4 % and the zone; none below it.
     plantCascade(world, 'sell', at, 0.004, ZONE_BELOW - 0.001, 200);
     const icebergs: PassiveIceberg[] = [];

@@ -2,9 +2,11 @@
  * `long-cascade` and `short-squeeze`: a band of leveraged holders whose liquidation prices sit
  * 0.4-2 % from the price as the push begins, and a program that pushes price into it. Each forced order moves price
  * further and liquidates more (the cascade); the label is read back from the forced orders.
+ * The push comes 48 min into a 2 h run: the liquidation clusters need no more history than the
+ * cascade's own forced orders, and the hour after it shows the market settling.
  */
 import type { Scenario, SimWorld } from '../scenario.ts';
-import { cascadeLabel, pushProgram, seedBand } from '../scenario.ts';
+import { cascadeLabel, plantTime, pushProgram, seedBand } from '../scenario.ts';
 import { BID, ASK } from '../book.ts';
 
 /** Plants a cascade of `side` forced orders ('sell' = longs liquidated) starting near `at`. */
@@ -28,11 +30,15 @@ export function plantCascade(world: SimWorld, side: 'sell' | 'buy', at: number, 
   world.at(at + 8 * 60_000, () => world.makers.forEach((m) => (m.extraPull[s] = 0)));
 }
 
+const DURATION_MS = 2 * 3_600_000;
+const PUSH_AT_MS = 48 * 60_000;
+
 export const longCascade: Scenario = {
   name: 'long-cascade',
   summary: 'a sell program pushes price into a band of leveraged longs: forced sells cascade',
+  defaultDurationMs: DURATION_MS,
   setup(world) {
-    const at = world.config.startMs + Math.round(world.config.durationMs * 0.4);
+    const at = plantTime(world, PUSH_AT_MS, DURATION_MS);
     plantCascade(world, 'sell', at);
     return () => {
       const l = cascadeLabel(world, 'long-cascade', 'sell', at);
@@ -44,8 +50,9 @@ export const longCascade: Scenario = {
 export const shortSqueeze: Scenario = {
   name: 'short-squeeze',
   summary: 'a buy program pushes price into a band of leveraged shorts: forced buys cascade',
+  defaultDurationMs: DURATION_MS,
   setup(world) {
-    const at = world.config.startMs + Math.round(world.config.durationMs * 0.4);
+    const at = plantTime(world, PUSH_AT_MS, DURATION_MS);
     plantCascade(world, 'buy', at);
     return () => {
       const l = cascadeLabel(world, 'short-squeeze', 'buy', at);

@@ -1,22 +1,25 @@
 /**
- * `disagree`: for a third of the run, aggressive buying on the last venue only (a local program)
+ * `disagree`: for 36 minutes of a 2 h run (from 42 min: the cross-venue windows are 5 min and
+ * need no history), aggressive buying on the last venue only (a local program)
  * while the others' retail leans to selling and the arbitrageur is away, so the venues' flows
  * diverge (src/features/venues.ts). One `disagree` label (side `buy`, venues: the buying one).
  */
 import type { Scenario } from '../scenario.ts';
-import { netFlow, pushProgram, tradedRange, venuesOf } from '../scenario.ts';
+import { netFlow, plantTime, pushProgram, tradedRange, venuesOf } from '../scenario.ts';
+
+const DURATION_MS = 2 * 3_600_000;
 
 export const disagree: Scenario = {
   name: 'disagree',
   summary: "one venue's takers buy while the other venues' sell (flows diverge across venues)",
+  defaultDurationMs: DURATION_MS,
   setup(world) {
-    const { startMs, durationMs } = world.config;
     const venues = world.market.venues;
-    const from = startMs + Math.round(durationMs * 0.35);
-    const to = from + Math.round(durationMs * 0.3);
+    const from = plantTime(world, 42 * 60_000, DURATION_MS);
+    const to = plantTime(world, 78 * 60_000, DURATION_MS);
     const lone = venues.length - 1;
     const weights = venues.map((_, i) => (i === lone ? 1 : 0));
-    const program = pushProgram(world, 'lone-buyer', from, 'buy', 60, (to - from) / 60_000, weights);
+    const program = pushProgram(world, 'lone-buyer', from, 'buy', 250, (to - from) / 60_000, weights);
     world.at(from, () => {
       world.arbitrageur.enabled = false;
       world.retail.forEach((r, i) => (r.bias = i === lone ? 0 : -0.08));

@@ -2,8 +2,9 @@
  * `sessions`: a pronounced day: thin Asia, busy US (taker arrival rate ×0.35 and ×1.8), sellers
  * leaning in Asia and buyers in the US. One `session` label per session the run overlaps (UTC
  * winter hours of src/features/timeframe.ts: Asia 00:00-09:00, Europe 08:00-16:30, US
- * 14:30-21:00), side = its measured net aggressive flow. Run it over a day (`--duration 24h`)
- * to see Asia and the US; the default 2 h from 12:00 UTC covers Europe into the US open.
+ * 14:30-21:00), side = its measured net aggressive flow. The default run is a day (the sessions
+ * detector reports whole sessions): from the default 12:00 UTC start it covers Europe's
+ * afternoon, the US, the next Asia and Europe's morning.
  */
 import type { Scenario } from '../scenario.ts';
 import { netFlow, tradedRange, venuesOf } from '../scenario.ts';
@@ -17,7 +18,8 @@ const SESSIONS = [
 
 export const sessions: Scenario = {
   name: 'sessions',
-  summary: 'thin Asia, busy US: session-dependent activity and net flow (run over a day to see both)',
+  summary: 'thin Asia, busy US: session-dependent activity and net flow over a day',
+  defaultDurationMs: 24 * 3_600_000,
   setup(world) {
     const { startMs, durationMs } = world.config;
     const profile = { asia: 0.35, europe: 1, us: 1.8, off: 0.5 };
