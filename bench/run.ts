@@ -8,6 +8,7 @@ import { backtestBench } from './backtest.ts';
 import { footprintBench } from './footprint.ts';
 import { importBench } from './import.ts';
 import { liveBench } from './live.ts';
+import { paperBench } from './paper.ts';
 import { simBench } from './sim.ts';
 import { startupBench } from './startup.ts';
 
@@ -30,6 +31,7 @@ const BENCHES: Record<string, { description: string; run(args: string[]): Promis
   live: liveBench,
   startup: startupBench,
   sim: simBench,
+  paper: paperBench,
 };
 
 async function main(): Promise<void> {
