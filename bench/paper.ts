@@ -17,7 +17,9 @@
  * - journal commit durations (the journal's own timings);
  * - RSS sampled every second against the kernel's simulated time: first, last, and the slope
  *   (least squares over the samples after the first quarter of the simulated span) in MB per
- *   simulated day. 14 simulated days at 50k events/s is ~26 minutes of wall time: `--seconds 1600`.
+ *   simulated day. 14 simulated days of the scenario at 50k events/s is ~26 minutes of wall time;
+ *   `--sparse-days 14` serves instead a thin market (a trade per venue every 10 s, a ticker a
+ *   minute) over 14 days, which `--rate 0` runs through in about a minute.
  *
  * The first push of a new session also reads its (empty) warm-up span, days of it an hour at a
  * time: it is reported apart (`first_push_ms`), and latencies count only frames received from
@@ -29,12 +31,13 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { CaptureRecord } from '../src/core/events.ts';
+import { EMPTY_TICKER_FIELDS, type CaptureRecord, type MarketEvent } from '../src/core/events.ts';
 import { parseConfig } from '../src/engine/config.ts';
 import type { EngineProgress } from '../src/engine/engine.ts';
 import { PaperRun } from '../src/paper/paper-run.ts';
 import { liveSimConfig, serveSimulation, type SimServing } from '../src/sim/serve.ts';
 import { simConfig, simulate } from '../src/sim/simulate.ts';
+import type { SimRun } from '../src/sim/types.ts';
 import { Store } from '../src/store/store.ts';
 import { epochNs } from '../src/venues/live/socket.ts';
 import type { BenchResult } from './run.ts';
@@ -135,6 +138,42 @@ function slope(s: readonly Sample[]): number {
   return num / den;
 }
 
+/**
+ * `--sparse-days D`: a thin market over D simulated days, so that days of exchange time flow
+ * through the session within the run (the RSS question): per venue a trade every 10 s (a slow
+ * daily swing, alternate sides, ids consecutive as the venues number them) and a ticker (mark,
+ * funding every 8 h, open interest) every minute.
+ */
+function sparseRun(startMs: number, days: number): SimRun {
+  const venues = ['binance', 'okx', 'bybit'] as const;
+  const symbols = { binance: 'BTCUSDT', okx: 'BTC-USDT-SWAP', bybit: 'BTCUSDT' } as const;
+  const endMs = startMs + days * DAY_MS;
+  function* events(): Generator<MarketEvent> {
+    let id = 0;
+    for (let t = startMs; t < endMs; t += 10_000) {
+      id++;
+      const price = Math.round((60_000 + 600 * Math.sin(((t - startMs) / DAY_MS) * 2 * Math.PI) + ((id * 7919) % 200) - 100) * 10) / 10;
+      for (const [k, v] of venues.entries()) {
+        const base = { venue: v, symbol: symbols[v], ts: t + k, localTs: NaN };
+        yield { type: 'trade', ...base, price, qty: 0.01 * (1 + (id % 5)), side: id % 2 ? 'sell' : 'buy', id: v === 'bybit' ? `00000000-0000-4000-8000-${id.toString(16).padStart(12, '0')}` : String(id) };
+        if (t % 60_000 === 0) {
+          yield {
+            type: 'ticker', ...base, ts: t + 5 + k, ...EMPTY_TICKER_FIELDS,
+            markPrice: price, indexPrice: price, lastPrice: price, fundingRate: 0.0001, nextFundingTs: Math.ceil((t + 1) / (8 * 3_600_000)) * 8 * 3_600_000,
+            openInterest: 10_000 + (id % 1000), bestBid: price - 0.1, bestBidQty: 1, bestAsk: price, bestAskQty: 1,
+          };
+        }
+      }
+    }
+  }
+  return {
+    config: { scenario: 'quiet', seed: 1, startMs, durationMs: endMs - startMs, symbol: 'BTC', venues },
+    symbols,
+    events,
+    labels: () => ({ scenario: 'quiet', seed: 1, symbol: 'BTC', labels: [] }),
+  };
+}
+
 // --- the server process ---------------------------------------------------------------------
 
 type ToServer = { op: 'go' } | { op: 'stop' };
@@ -160,12 +199,15 @@ function allSubscribed(s: SimServing): boolean {
 async function serverMain(): Promise<void> {
   const send = (m: FromServer) => process.send!(m);
   const rate = flag(process.argv, '--rate', 50_000);
-  // The scenario's density (events per simulated second) over its first ten minutes sets the speed.
+  const sparseDays = flag(process.argv, '--sparse-days', 0);
+  // The market's density (events per simulated second; the scenario's over its first ten minutes) sets the speed.
   let n = 0;
-  for (const _ of simulate(simConfig({ scenario: SCENARIO, seed: 1, durationMs: 600_000 })).events()) n++;
+  const sample = sparseDays > 0 ? sparseRun(0, 600_000 / DAY_MS) : simulate(simConfig({ scenario: SCENARIO, seed: 1, durationMs: 600_000 }));
+  for (const _ of sample.events()) n++;
   const density = n / 600;
   const speed = rate / density;
   const config = liveSimConfig(simConfig({ scenario: SCENARIO, seed: 1, durationMs: SIM_DAYS * DAY_MS }));
+  const market = sparseDays > 0 ? sparseRun(Math.ceil(config.startMs / 60_000) * 60_000, sparseDays) : simulate(config);
   let go!: () => void;
   const gate = new Promise<void>((r) => (go = r));
   let serving!: SimServing;
@@ -173,7 +215,7 @@ async function serverMain(): Promise<void> {
     while (!allSubscribed(serving)) await new Promise((r) => setTimeout(r, 20));
     send({ started: true });
   });
-  serving = await serveSimulation(simulate(config), { speed, startWhen: subscribed, onProgress: (p) => send({ progress: { events: p.events, exchangeTs: p.exchangeTs, lateMs: p.lateMs } }) });
+  serving = await serveSimulation(market, { speed, startWhen: subscribed, onProgress: (p) => send({ progress: { events: p.events, exchangeTs: p.exchangeTs, lateMs: p.lateMs } }) });
   process.on('message', async (m: ToServer) => {
     if (m.op === 'go') go();
     else {
@@ -183,7 +225,7 @@ async function serverMain(): Promise<void> {
       process.disconnect();
     }
   });
-  send({ ready: serving.env, speed, startMs: config.startMs, density });
+  send({ ready: serving.env, speed, startMs: market.config.startMs, density });
 }
 
 // --- the session side -------------------------------------------------------------------------
@@ -194,7 +236,8 @@ export const paperBench = {
     const rate = flag(args, '--rate', 50_000);
     const seconds = flag(args, '--seconds', 90);
     const warmS = flag(args, '--warmup', 20);
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SELF, SERVER_FLAG, '--rate', String(rate)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const sparseDays = flag(args, '--sparse-days', 0);
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SELF, SERVER_FLAG, '--rate', String(rate), '--sparse-days', String(sparseDays)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const listeners = new Set<(m: FromServer) => void>();
     child.on('message', (m: FromServer) => {
       for (const l of listeners) l(m);
@@ -315,12 +358,19 @@ export const paperBench = {
     const first = warm[0];
     const last = samples[samples.length - 1];
     console.error(
-      `paper: ${SCENARIO} at ${rate} events/s (speed ${ready.speed.toFixed(0)}x, ${ready.density.toFixed(1)} events per simulated s): ` +
+      `paper: ${sparseDays > 0 ? `a sparse market over ${sparseDays} days` : SCENARIO} at ${rate} events/s (speed ${ready.speed.toFixed(0)}x, ${ready.density.toFixed(1)} events per simulated s): ` +
         `${sent.events} events published in ${(sent.wallMs / 1000).toFixed(1)} s (${Math.round(sent.events / (sent.wallMs / 1000))}/s, last batch ${published.lateMs.toFixed(0)} ms late), ` +
         `${frames} data frames into the session (${eventLat.n} measured, ${early.n} before the measured window: p99 ${early.q(0.99).toFixed(0)} ms), ${decisions} decisions (signals + orders), ${commits.length} journal commits; ` +
         `${span.toFixed(2)} simulated days in ${wallS.toFixed(0)} s; session CPU ${((cpu.user + cpu.system) / 1e6 / wallS).toFixed(2)} cores; ` +
         `RSS ${first?.rssMb.toFixed(0)} MB after warm-up -> ${last?.rssMb.toFixed(0)} MB; ${availableParallelism()} cores, load ${loadavg()[0].toFixed(2)}`,
     );
+    // RSS at each whole simulated day (the first sample past it), to see the shape the slope summarizes.
+    const byDay: string[] = [];
+    for (let d = 0; d <= Math.floor(span); d++) {
+      const x = samples.find((y) => y.simDays >= d);
+      if (x) byDay.push(`d${d} ${x.rssMb.toFixed(0)}`);
+    }
+    console.error(`paper: RSS (MB) by simulated day: ${byDay.join(', ')} (${samples.length} samples)`);
     const d50 = decode.q(0.5);
     const d99 = decode.q(0.99);
     const ev99 = eventLat.q(0.99);
