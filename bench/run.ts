@@ -8,6 +8,7 @@ import { backtestBench } from './backtest.ts';
 import { footprintBench } from './footprint.ts';
 import { importBench } from './import.ts';
 import { liveBench } from './live.ts';
+import { paperBench } from './paper.ts';
 import { simBench } from './sim.ts';
 import { startupBench } from './startup.ts';
 
@@ -30,6 +31,7 @@ const BENCHES: Record<string, { description: string; run(args: string[]): Promis
   live: liveBench,
   startup: startupBench,
   sim: simBench,
+  paper: paperBench,
 };
 
 async function main(): Promise<void> {
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
   const names = args.filter((a) => !a.startsWith('--') && BENCHES[a]);
   const unknown = args.filter((a) => !a.startsWith('--') && !BENCHES[a] && !/^\d+(\.\d+)?$/.test(a));
   if (unknown.length > 0 || args.includes('--help')) {
-    console.error(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--json] [--rows N] [--repeat N] [--events N] [--seconds N] [--rate N] [--reps N] [--hours N]\n`);
+    console.error(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--json] [--rows N] [--repeat N] [--events N] [--seconds N] [--rate N] [--reps N] [--hours N] [--warmup N] [--sparse-days N]\n`);
     for (const [n, b] of Object.entries(BENCHES)) console.error(`  ${n.padEnd(8)} ${b.description}`);
     process.exitCode = unknown.length > 0 ? 2 : 0;
     return;

@@ -12,7 +12,7 @@
  * time order, and said so.
  */
 import { hostname } from 'node:os';
-import type { Venue } from '../core/events.ts';
+import type { CaptureRecord, Venue } from '../core/events.ts';
 import type { Instrument } from '../core/instruments.ts';
 import { parseConfig, type BacktestConfig } from '../engine/config.ts';
 import type { EngineProgress } from '../engine/engine.ts';
@@ -51,6 +51,17 @@ export interface PaperOptions {
   readonly settleMs?: number;
   /** Lines for the user (instrument sources, resume notes, settlements). */
   readonly log: (line: string) => void;
+  /** Measurement taps (bench/paper.ts): they see, and change nothing. */
+  readonly probe?: PaperProbe;
+}
+
+export interface PaperProbe {
+  /** Each raw frame as received (epoch ns), before it is parsed. */
+  onRawFrame?(text: string, localNs: bigint): void;
+  /** Each frame's events, before the recorder has them. */
+  onEvents?(records: readonly CaptureRecord[], localTs: number): void;
+  /** After each push: the kernel has seen every stored row stamped before `watermarkTs`. */
+  onPushed?(watermarkTs: number, progress: EngineProgress): void;
 }
 
 export interface PaperStatus {
@@ -172,9 +183,20 @@ export class PaperRun {
 
   /** The recorder's handlers, with each event's stream, time and arrival noted for the watermark. */
   private handlers(inner: LiveHandlers, health: LiveHealth): LiveHandlers {
+    const probe = this.o.probe;
+    const raw = probe?.onRawFrame;
     return {
       ...inner,
+      ...(raw
+        ? {
+            onRawFrame: (text: string, localNs: bigint) => {
+              raw(text, localNs);
+              inner.onRawFrame?.(text, localNs);
+            },
+          }
+        : {}),
       onEvents: (records, localTs) => {
+        probe?.onEvents?.(records, localTs);
         const wall = Date.now();
         for (const r of records) {
           if (!('ts' in r) || !Number.isFinite(r.ts)) continue;
@@ -239,6 +261,7 @@ export class PaperRun {
     if (!this.kernel) await this.begin(w.ts);
     const k = this.kernel!;
     await this.feed!.pushUntil(k.engine, w.ts);
+    this.o.probe?.onPushed?.(w.ts, k.engine.produced);
     // Exchange time from the streams; the wall clock's when all are quiet (watermark.ts).
     if (w.fromWall && !final) k.engine.advanceTo(w.ts);
     const p = k.engine.produced;
