@@ -31,7 +31,7 @@ export function registerPaper(program: Command): void {
       .description('paper trading on live feeds: the backtest kernel (strategy, risk, fills, margin, fees, funding) on Binance, OKX and Bybit, a crash-proof journal in the store')
       .option('--symbol <symbol>', 'a base asset or a symbol in any venue\'s spelling (one market; required for a new session)')
       .option('--venues <list>', 'comma-separated venues whose flow is merged (default binance,okx,bybit); orders go to execution.venue (default the first)')
-      .option('--config <file>', 'strategy config, YAML or JSON (docs/BACKTEST.md); a resumed session keeps the one it started with')
+      .option('--config <file>', 'strategy config, YAML or JSON (docs/BACKTEST.md), with its alerts: block (docs/PAPER.md "Alerts"); a resumed session keeps the one it started with')
       .option('--session <name>', 'session name: an existing one resumes (after a stop or a crash), a new one starts (default <SYMBOL>-<UTC time>)')
       .option('--seconds <n>', 'stop after this long (default: until Ctrl-C / SIGTERM)')
       .option('--quiet-ms <ms>', 'a feed silent this long stops holding the clock back; when all are, the wall clock moves it (docs/PAPER.md, "The clock")', String(DEFAULT_QUIET_MS))
@@ -53,6 +53,11 @@ are replayed through a fresh kernel (same position, pending orders, pending pred
 downtime is a paper_gaps row, and a stop or liquidation price crossed while down is settled on
 the trades the venues back-fill, and said so. Ctrl-C / SIGTERM stop cleanly; the position stays
 open for the next start.
+
+Alerts: the config's alerts: rules are evaluated live: flow and liquidations rules on the
+events as they arrive, signal rules on the session's signals, outcome rules on its predictions'
+horizons as they resolve; the channels' state is in the status line. A resumed session does not
+re-send the alerts of the signals and outcomes it replays from before the restart.
 
 Parity: \`orderflow backtest --session NAME\` replays what the session processed and gives the same
 signals, orders and fills. \`orderflow journal list\` lists the sessions.
@@ -84,7 +89,7 @@ Examples:
       };
       let run: PaperRun;
       try {
-        run = await PaperRun.start({ store, name, symbol: req?.inputs[0] ?? '', venues: req?.venues ?? [], config, configGiven: opts.config !== undefined, quietMs, settleMs, log });
+        run = await PaperRun.start({ store, name, symbol: req?.inputs[0] ?? '', venues: req?.venues ?? [], config, configGiven: opts.config !== undefined, quietMs, settleMs, log, alertChannels: { terminal: log } });
       } catch (e) {
         store.close();
         if (e instanceof RangeError && !(e instanceof UsageError)) throw new UsageError(e.message);
@@ -113,6 +118,7 @@ Examples:
       console.log(
         `paper session ${name}: ${p ? `${p.signals.length} signals, ${p.orders.length} orders, ${p.trades.length} closed trades, equity ${p.equityNow.toFixed(2)}, ${p.position ? `open ${p.position.side} ${p.position.qty} @ ${p.position.entry}` : 'flat'}` : 'no events processed'}; journal commit p99 ${Number.isFinite(p99) ? p99.toFixed(1) : '-'} ms${s.lateEvents ? `; ${s.lateEvents} events stored too late for the kernel (docs/PAPER.md)` : ''}`,
       );
+      if (s.alerts) console.log(s.alerts);
       if (run.failed) {
         console.error(`orderflow paper: ${run.failed.message}`);
         process.exitCode = 1;
