@@ -46,7 +46,9 @@ _REST_URL, so \`orderflow sim --serve\` works), and the kernel reads them back f
 exchange-time order: the same events, order, strategy, risk, fill models, margin, fees and
 funding as \`orderflow backtest\`. Every signal with its evidence, prediction and its outcomes,
 order, fill, position, funding payment and equity sample goes to the journal (paper_* tables,
-docs/PAPER.md), committed every 250 ms.
+docs/PAPER.md), committed every 250 ms. A decision therefore follows its event by about that
+step; the summary at stop gives the measured decision latency (event receipt -> strategy
+decision, p50/p99).
 
 Crash-only: after kill -9, run the same command with --session NAME: the session's stored events
 are replayed through a fresh kernel (same position, pending orders, pending predictions), the
@@ -116,7 +118,7 @@ Examples:
       const times = [...run.commitTimes()].sort((a, b) => a - b);
       const p99 = times.length > 0 ? times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] : NaN;
       console.log(
-        `paper session ${name}: ${p ? `${p.signals.length} signals, ${p.orders.length} orders, ${p.trades.length} closed trades, equity ${p.equityNow.toFixed(2)}, ${p.position ? `open ${p.position.side} ${p.position.qty} @ ${p.position.entry}` : 'flat'}` : 'no events processed'}; journal commit p99 ${Number.isFinite(p99) ? p99.toFixed(1) : '-'} ms${s.lateEvents ? `; ${s.lateEvents} events stored too late for the kernel (docs/PAPER.md)` : ''}`,
+        `paper session ${name}: ${p ? `${p.signals.length} signals, ${p.orders.length} orders, ${p.trades.length} closed trades, equity ${p.equityNow.toFixed(2)}, ${p.position ? `open ${p.position.side} ${p.position.qty} @ ${p.position.entry}` : 'flat'}` : 'no events processed'}; journal commit p99 ${Number.isFinite(p99) ? p99.toFixed(1) : '-'} ms; ${latencyText(run.latency.summary())}${s.lateEvents ? `; ${s.lateEvents} events stored too late for the kernel (docs/PAPER.md)` : ''}`,
       );
       if (s.alerts) console.log(s.alerts);
       if (run.failed) {
@@ -124,4 +126,9 @@ Examples:
         process.exitCode = 1;
       }
     });
+}
+
+/** `decision latency p50 251.3 ms p99 262.0 ms (3 signals)`: event receipt -> strategy decision (docs/PAPER.md). */
+function latencyText(l: { n: number; p50: number; p99: number }): string {
+  return l.n === 0 ? 'decision latency - (no signal from events received live)' : `decision latency (event receipt -> strategy decision) p50 ${l.p50.toFixed(1)} ms p99 ${l.p99.toFixed(1)} ms over ${l.n} signals`;
 }

@@ -25,6 +25,7 @@ import { createLiveClient, type LiveVenue } from '../venues/live/clients.ts';
 import { LiveHealth } from '../venues/live/health.ts';
 import { describeInstrumentSource, describeNotTrading, loadLiveInstruments } from '../venues/live/instrument-source.ts';
 import type { LiveClient, LiveHandlers, StreamStatus } from '../venues/live/types.ts';
+import { DecisionLatency } from './decision-latency.ts';
 import { EngineAlerts, NOTHING_ALERTED } from './alerts/engine-alerts.ts';
 import type { ChannelOptions } from './alerts/channels-from-config.ts';
 import { LiveAlerts } from './alerts/live-alerts.ts';
@@ -101,6 +102,8 @@ export class PaperRun {
   private seen = { signals: 0, open: 0 };
   /** The signals and outcomes the kernel produced, to the alert rules (once each, across restarts). */
   private engineAlerts: EngineAlerts | undefined;
+  /** Event receipt -> strategy decision, per signal made from events this process received. */
+  readonly latency = new DecisionLatency();
 
   private constructor(
     private readonly o: PaperOptions,
@@ -189,8 +192,10 @@ export class PaperRun {
       ...inner,
       onEvents: (records, localTs) => {
         const wall = Date.now();
+        const received = performance.now();
         for (const r of records) {
           if (!('ts' in r) || !Number.isFinite(r.ts)) continue;
+          this.latency.received(r.ts, received);
           if (this.watermark.isLate(r.ts)) this.late++;
           const key = `${r.venue}:${r.type}`;
           if (!this.firstTs.has(key)) this.firstTs.set(key, r.ts);
@@ -279,7 +284,7 @@ export class PaperRun {
     const c = this.config;
     const startTs = prev ? prev.start_ts : firstW;
     const warmup = effectiveWarmup(c).ms;
-    const kernel = paperKernel(c, { pairs: this.pairs, instrument: this.instrument }, startTs);
+    const kernel = paperKernel(c, { pairs: this.pairs, instrument: this.instrument }, startTs, (ts) => this.latency.produced(ts, performance.now()));
     const m = kernel.market;
     const needBook = c.execution.useBook || c.entry.vetoOnBaitOnly;
     this.feed = new StoredFeed(this.reader, { venues: m.venues, symbols: [...new Set(this.pairs.map((p) => p[1]))], execVenue: m.execVenue, execSymbol: m.execSymbol, needBook, bookFromMs: startTs }, startTs - warmup);
