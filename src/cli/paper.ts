@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { defaultConfig, loadConfig } from '../engine/config.ts';
+import { channelsFromConfig } from '../paper/alerts/channels-from-config.ts';
 import { PaperRun } from '../paper/paper-run.ts';
 import { statusLine } from '../paper/status-line.ts';
 import { DEFAULT_QUIET_MS } from '../paper/watermark.ts';
@@ -78,6 +79,8 @@ Examples:
       if (opts.session !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(opts.session)) throw new UsageError(`--session: letters, digits, '.', '_' and '-' (at most 100), got ${JSON.stringify(opts.session)}`);
       if (opts.symbol === undefined && opts.session === undefined) throw new UsageError('--symbol: required for a new session (or give --session NAME to resume one)');
       const config = opts.config ? loadConfig(opts.config) : defaultConfig();
+      // Before the store opens: a channel secret missing from the environment stops nothing half-started.
+      if (config.alerts) channelsFromConfig(config.alerts.channels, { terminal: () => {} });
       const req = opts.symbol !== undefined ? liveRequest({ symbol: opts.symbol, venues: opts.venues }) : undefined;
       if (req && req.inputs.length !== 1) throw new UsageError(`--symbol: a paper session trades one market, got ${req.inputs.join(', ')}`);
       const name = opts.session ?? `${opts.symbol!.toUpperCase()}-${new Date().toISOString().slice(0, 19).replace(/[:]/g, '')}`;
