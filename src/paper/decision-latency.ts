@@ -15,8 +15,8 @@
 const RING = 65_536;
 
 export class DecisionLatency {
-  private readonly ts = new Float64Array(RING);
-  private readonly wall = new Float64Array(RING);
+  private readonly ts: Float64Array;
+  private readonly wall: Float64Array;
   /** Samples written so far (the ring holds the last RING). */
   private n = 0;
   private newest = -Infinity;
@@ -25,12 +25,18 @@ export class DecisionLatency {
   /** Latencies measured, ms (bounded: the newest half is kept past 8192). */
   readonly samples: number[] = [];
 
+  /** `ring`: receipt samples kept (tests make it small). */
+  constructor(private readonly ring = RING) {
+    this.ts = new Float64Array(ring);
+    this.wall = new Float64Array(ring);
+  }
+
   /** An event stamped `ts` was received at `wallMs` (performance.now()). */
   received(ts: number, wallMs: number): void {
     if (ts < this.oldest) this.oldest = ts;
     if (!(ts > this.newest)) return;
     this.newest = ts;
-    const k = this.n % RING;
+    const k = this.n % this.ring;
     this.ts[k] = ts;
     this.wall[k] = wallMs;
     this.n++;
@@ -39,17 +45,17 @@ export class DecisionLatency {
   /** The receipt wall time of the triggering event of a signal at `ts`, or NaN when this process did not receive it (a replayed signal) or it left the ring. */
   receiptOf(ts: number): number {
     if (!(ts >= this.oldest) || ts > this.newest) return NaN;
-    const lo0 = Math.max(0, this.n - RING);
-    if (this.ts[lo0 % RING] > ts && lo0 > 0) return NaN;
+    const lo0 = Math.max(0, this.n - this.ring);
+    if (this.ts[lo0 % this.ring] > ts && lo0 > 0) return NaN;
     // First sample with ts >= the signal's (samples grow with the index).
     let lo = lo0;
     let hi = this.n - 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.ts[mid % RING] >= ts) hi = mid;
+      if (this.ts[mid % this.ring] >= ts) hi = mid;
       else lo = mid + 1;
     }
-    return this.wall[lo % RING];
+    return this.wall[lo % this.ring];
   }
 
   /** A signal at exchange time `ts` was produced at `producedWallMs` (performance.now()); measured when its event was received here. */
