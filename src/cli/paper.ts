@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { defaultConfig, loadConfig } from '../engine/config.ts';
+import { channelsFromConfig } from '../paper/alerts/channels-from-config.ts';
 import { PaperRun } from '../paper/paper-run.ts';
 import { statusLine } from '../paper/status-line.ts';
 import { DEFAULT_QUIET_MS } from '../paper/watermark.ts';
@@ -31,7 +32,7 @@ export function registerPaper(program: Command): void {
       .description('paper trading on live feeds: the backtest kernel (strategy, risk, fills, margin, fees, funding) on Binance, OKX and Bybit, a crash-proof journal in the store')
       .option('--symbol <symbol>', 'a base asset or a symbol in any venue\'s spelling (one market; required for a new session)')
       .option('--venues <list>', 'comma-separated venues whose flow is merged (default binance,okx,bybit); orders go to execution.venue (default the first)')
-      .option('--config <file>', 'strategy config, YAML or JSON (docs/BACKTEST.md); a resumed session keeps the one it started with')
+      .option('--config <file>', 'strategy config, YAML or JSON (docs/BACKTEST.md), with its alerts: block (docs/PAPER.md "Alerts"); a resumed session keeps the one it started with')
       .option('--session <name>', 'session name: an existing one resumes (after a stop or a crash), a new one starts (default <SYMBOL>-<UTC time>)')
       .option('--seconds <n>', 'stop after this long (default: until Ctrl-C / SIGTERM)')
       .option('--quiet-ms <ms>', 'a feed silent this long stops holding the clock back; when all are, the wall clock moves it (docs/PAPER.md, "The clock")', String(DEFAULT_QUIET_MS))
@@ -46,13 +47,20 @@ _REST_URL, so \`orderflow sim --serve\` works), and the kernel reads them back f
 exchange-time order: the same events, order, strategy, risk, fill models, margin, fees and
 funding as \`orderflow backtest\`. Every signal with its evidence, prediction and its outcomes,
 order, fill, position, funding payment and equity sample goes to the journal (paper_* tables,
-docs/PAPER.md), committed every 250 ms.
+docs/PAPER.md), committed every 250 ms. A decision therefore follows its event by about that
+step; the summary at stop gives the measured decision latency (event receipt -> strategy
+decision, p50/p99).
 
 Crash-only: after kill -9, run the same command with --session NAME: the session's stored events
 are replayed through a fresh kernel (same position, pending orders, pending predictions), the
 downtime is a paper_gaps row, and a stop or liquidation price crossed while down is settled on
 the trades the venues back-fill, and said so. Ctrl-C / SIGTERM stop cleanly; the position stays
 open for the next start.
+
+Alerts: the config's alerts: rules are evaluated live: flow and liquidations rules on the
+events as they arrive, signal rules on the session's signals, outcome rules on its predictions'
+horizons as they resolve; the channels' state is in the status line. A resumed session does not
+re-send the alerts of the signals and outcomes it replays from before the restart.
 
 Parity: \`orderflow backtest --session NAME\` replays what the session processed and gives the same
 signals, orders and fills. \`orderflow journal list\` lists the sessions.
@@ -71,6 +79,8 @@ Examples:
       if (opts.session !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(opts.session)) throw new UsageError(`--session: letters, digits, '.', '_' and '-' (at most 100), got ${JSON.stringify(opts.session)}`);
       if (opts.symbol === undefined && opts.session === undefined) throw new UsageError('--symbol: required for a new session (or give --session NAME to resume one)');
       const config = opts.config ? loadConfig(opts.config) : defaultConfig();
+      // Before the store opens: a channel secret missing from the environment stops nothing half-started.
+      if (config.alerts) channelsFromConfig(config.alerts.channels, { terminal: () => {} });
       const req = opts.symbol !== undefined ? liveRequest({ symbol: opts.symbol, venues: opts.venues }) : undefined;
       if (req && req.inputs.length !== 1) throw new UsageError(`--symbol: a paper session trades one market, got ${req.inputs.join(', ')}`);
       const name = opts.session ?? `${opts.symbol!.toUpperCase()}-${new Date().toISOString().slice(0, 19).replace(/[:]/g, '')}`;
@@ -84,7 +94,7 @@ Examples:
       };
       let run: PaperRun;
       try {
-        run = await PaperRun.start({ store, name, symbol: req?.inputs[0] ?? '', venues: req?.venues ?? [], config, configGiven: opts.config !== undefined, quietMs, settleMs, log });
+        run = await PaperRun.start({ store, name, symbol: req?.inputs[0] ?? '', venues: req?.venues ?? [], config, configGiven: opts.config !== undefined, quietMs, settleMs, log, alertChannels: { terminal: log } });
       } catch (e) {
         store.close();
         if (e instanceof RangeError && !(e instanceof UsageError)) throw new UsageError(e.message);
@@ -111,11 +121,17 @@ Examples:
       const times = [...run.commitTimes()].sort((a, b) => a - b);
       const p99 = times.length > 0 ? times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] : NaN;
       console.log(
-        `paper session ${name}: ${p ? `${p.signals.length} signals, ${p.orders.length} orders, ${p.trades.length} closed trades, equity ${p.equityNow.toFixed(2)}, ${p.position ? `open ${p.position.side} ${p.position.qty} @ ${p.position.entry}` : 'flat'}` : 'no events processed'}; journal commit p99 ${Number.isFinite(p99) ? p99.toFixed(1) : '-'} ms${s.lateEvents ? `; ${s.lateEvents} events stored too late for the kernel (docs/PAPER.md)` : ''}`,
+        `paper session ${name}: ${p ? `${p.signals.length} signals, ${p.orders.length} orders, ${p.trades.length} closed trades, equity ${p.equityNow.toFixed(2)}, ${p.position ? `open ${p.position.side} ${p.position.qty} @ ${p.position.entry}` : 'flat'}` : 'no events processed'}; journal commit p99 ${Number.isFinite(p99) ? p99.toFixed(1) : '-'} ms; ${latencyText(run.latency.summary())}${s.lateEvents ? `; ${s.lateEvents} events stored too late for the kernel (docs/PAPER.md)` : ''}`,
       );
+      if (s.alerts) console.log(s.alerts);
       if (run.failed) {
         console.error(`orderflow paper: ${run.failed.message}`);
         process.exitCode = 1;
       }
     });
+}
+
+/** `decision latency p50 251.3 ms p99 262.0 ms (3 signals)`: event receipt -> strategy decision (docs/PAPER.md). */
+function latencyText(l: { n: number; p50: number; p99: number }): string {
+  return l.n === 0 ? 'decision latency - (no signal from events received live)' : `decision latency (event receipt -> strategy decision) p50 ${l.p50.toFixed(1)} ms p99 ${l.p99.toFixed(1)} ms over ${l.n} signals`;
 }

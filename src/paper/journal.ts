@@ -13,6 +13,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { EngineProgress } from '../engine/engine.ts';
 import type { PredictionRecord, RunOrder, RunSignal, RunTrade } from '../engine/run-types.ts';
 import type { Store } from '../store/store.ts';
+import type { AlreadyAlerted } from './alerts/engine-alerts.ts';
 import { PAPER_SCHEMA } from './journal-schema.ts';
 
 /** What the strategy saw with a signal (the features the journal keeps as its evidence). */
@@ -103,6 +104,13 @@ export class PaperJournal {
   async sessionRow(): Promise<SessionRow | undefined> {
     const [r] = await this.rows<SessionRow>('SELECT *, epoch_ms(heartbeat_wall)::DOUBLE AS heartbeat_ms FROM paper_sessions WHERE name = $1', [this.session]);
     return r;
+  }
+
+  /** What this session's journal holds of its signals and resolved horizons (alerted before a restart: src/paper/alerts/engine-alerts.ts). */
+  async alerted(): Promise<AlreadyAlerted> {
+    const [m] = await this.rows<{ id: number | null }>('SELECT max(id) AS id FROM paper_signals WHERE session = $1', [this.session]);
+    const done = await this.rows<{ id: number; horizon_ms: number }>('SELECT id, horizon_ms FROM paper_predictions WHERE session = $1 AND resolved', [this.session]);
+    return { maxSignalId: m?.id ?? -Infinity, outcomes: new Set(done.map((d) => `${d.id}:${d.horizon_ms}`)) };
   }
 
   /** A new session's row. */

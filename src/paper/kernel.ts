@@ -2,7 +2,8 @@
  * The paper session's kernel: the backtest's Engine with the same strategy, risk, simulated venue
  * (fills, fees, margin, funding) and config, built as `orderflow backtest` builds it, plus two
  * taps that change nothing it computes: what the strategy saw with each signal (the journal's
- * evidence) and each funding payment (the journal's funding rows).
+ * evidence) and each funding payment (the journal's funding rows); and a call when the strategy
+ * has decided on a signal (the decision latency's end, src/paper/decision-latency.ts).
  */
 import type { Venue } from '../core/events.ts';
 import type { Instrument } from '../core/instruments.ts';
@@ -34,12 +35,13 @@ export function execPair(pairs: PaperMarket['pairs'], config: BacktestConfig): r
   return exec;
 }
 
-export function paperKernel(config: BacktestConfig, m: PaperMarket, activeFromMs: number, strategy: (c: BacktestConfig) => Strategy = seedStrategy): PaperKernel {
+/** `decided(ts)`: the strategy has just decided on a signal stamped `ts` (its order, if any, made): the latency measurement's end. */
+export function paperKernel(config: BacktestConfig, m: PaperMarket, activeFromMs: number, decided: (ts: number) => void = () => {}, strategy: (c: BacktestConfig) => Strategy = seedStrategy): PaperKernel {
   const [execVenue, execSymbol] = execPair(m.pairs, config);
   const market: EngineMarket = { venues: [...new Set(m.pairs.map((p) => p[0]))], execVenue, execSymbol, instrument: m.instrument };
   const context = new Map<number, SignalContext>();
   const funding: FundingPayment[] = [];
-  const engine = new Engine(config, market, observed(strategy(config), context), {
+  const engine = new Engine(config, market, observed(strategy(config), context, decided), {
     activeFromMs,
     execution: (events) => fundingTap(simulatedVenue(config, market, events), funding),
   });
@@ -47,7 +49,7 @@ export function paperKernel(config: BacktestConfig, m: PaperMarket, activeFromMs
 }
 
 /** The strategy as it is, and what it saw with each signal noted. */
-function observed(inner: Strategy, context: Map<number, SignalContext>): Strategy {
+function observed(inner: Strategy, context: Map<number, SignalContext>, decided: (ts: number) => void): Strategy {
   const s: { -readonly [K in keyof Strategy]: Strategy[K] } = {
     name: inner.name,
     onSignal(sig, ctx) {
@@ -60,7 +62,9 @@ function observed(inner: Strategy, context: Map<number, SignalContext>): Strateg
         venuesScore: f.venues?.score ?? null,
         venuesDisagree: f.venues ? f.venues.disagree : null,
       });
-      return inner.onSignal ? inner.onSignal(sig, ctx) : 'no strategy hook';
+      const verdict = inner.onSignal ? inner.onSignal(sig, ctx) : 'no strategy hook';
+      decided(sig.ts);
+      return verdict;
     },
   };
   // The kernel calls onEvent only when defined (it is costly): keep the strategy's shape.

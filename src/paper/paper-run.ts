@@ -25,6 +25,10 @@ import { createLiveClient, type LiveVenue } from '../venues/live/clients.ts';
 import { LiveHealth } from '../venues/live/health.ts';
 import { describeInstrumentSource, describeNotTrading, loadLiveInstruments } from '../venues/live/instrument-source.ts';
 import type { LiveClient, LiveHandlers, StreamStatus } from '../venues/live/types.ts';
+import { DecisionLatency } from './decision-latency.ts';
+import { EngineAlerts, NOTHING_ALERTED } from './alerts/engine-alerts.ts';
+import type { ChannelOptions } from './alerts/channels-from-config.ts';
+import { LiveAlerts } from './alerts/live-alerts.ts';
 import { PaperJournal, type SessionRow } from './journal.ts';
 import { execPair, paperKernel, type PaperKernel } from './kernel.ts';
 import { fromJson, toJson } from './json.ts';
@@ -53,6 +57,8 @@ export interface PaperOptions {
   readonly log: (line: string) => void;
   /** Measurement taps (bench/paper.ts): they see, and change nothing. */
   readonly probe?: PaperProbe;
+  /** How the alert channels of the config's `alerts:` block are built (the terminal channel's writer; tests: env, backoff). */
+  readonly alertChannels?: ChannelOptions;
 }
 
 export interface PaperProbe {
@@ -75,6 +81,8 @@ export interface PaperStatus {
   readonly today: { readonly n: number; readonly hits: number };
   readonly lateEvents: number;
   readonly lastCommitMs: number;
+  /** The alerts' line (`alerts: 2 fired; webhook 2 sent`), when the config has an `alerts:` block. */
+  readonly alerts: string | undefined;
 }
 
 /** Per stream (venue:type): rows handed to the recorder since the last step. */
@@ -103,6 +111,10 @@ export class PaperRun {
   private late = 0;
   /** Signals and open predictions at the last journal commit: predictions are re-read only when they may have changed. */
   private seen = { signals: 0, open: 0 };
+  /** The signals and outcomes the kernel produced, to the alert rules (once each, across restarts). */
+  private engineAlerts: EngineAlerts | undefined;
+  /** Event receipt -> strategy decision, per signal made from events this process received. */
+  readonly latency = new DecisionLatency();
 
   private constructor(
     private readonly o: PaperOptions,
@@ -116,6 +128,7 @@ export class PaperRun {
     private readonly instrument: Instrument,
     prev: SessionRow | undefined,
     health: LiveHealth,
+    private readonly alerts: LiveAlerts | undefined,
   ) {
     this.watermark = new Watermark(-Infinity, { quietMs: o.quietMs });
     this.settleUntil = Date.now() + (o.settleMs ?? SETTLE_MS);
@@ -153,6 +166,8 @@ export class PaperRun {
       if (!inst) throw new RangeError(`no instrument metadata for ${ev} ${es}: margin, fees and lot size are unknown`);
       instrument = inst;
     }
+    // Before anything connects: a missing channel secret stops the start, naming the variable.
+    const alerts = config.alerts ? new LiveAlerts(config.alerts, o.alertChannels) : undefined;
     const venues = [...new Set(pairs.map((p) => p[0]))] as LiveVenue[];
     const recorder = await Recorder.open(store, {
       label: `paper ${o.name} ${pairs.map((p) => `${p[0]}:${p[1]}`).join(',')}`,
@@ -163,7 +178,8 @@ export class PaperRun {
     const reader = await store.ownConnection();
     const health = new LiveHealth(venues);
     const clients: LiveClient[] = [];
-    const run = new PaperRun(o, reader, journal, recorder, reads, clients, config, pairs, instrument, prev, health);
+    const run = new PaperRun(o, reader, journal, recorder, reads, clients, config, pairs, instrument, prev, health, alerts);
+    if (alerts) run.engineAlerts = new EngineAlerts(alerts, prev ? await journal.alerted() : NOTHING_ALERTED);
     for (const v of venues) {
       const symbols = pairs.filter((p) => p[0] === v).map((p) => p[1]);
       const resume = await tradeResumePoints(store, v, symbols);
@@ -198,8 +214,10 @@ export class PaperRun {
       onEvents: (records, localTs) => {
         probe?.onEvents?.(records, localTs);
         const wall = Date.now();
+        const received = performance.now();
         for (const r of records) {
           if (!('ts' in r) || !Number.isFinite(r.ts)) continue;
+          this.latency.received(r.ts, received);
           if (this.watermark.isLate(r.ts)) this.late++;
           const key = `${r.venue}:${r.type}`;
           if (!this.firstTs.has(key)) this.firstTs.set(key, r.ts);
@@ -211,6 +229,8 @@ export class PaperRun {
           }
         }
         inner.onEvents(records, localTs);
+        // Flow and liquidation rules on the live events as they come (as in record and watch).
+        this.alerts?.onEvents(records);
       },
       onStatus: (s) => {
         inner.onStatus?.(s);
@@ -263,13 +283,18 @@ export class PaperRun {
     await this.feed!.pushUntil(k.engine, w.ts);
     this.o.probe?.onPushed?.(w.ts, k.engine.produced);
     // Exchange time from the streams; the wall clock's when all are quiet (watermark.ts).
-    if (w.fromWall && !final) k.engine.advanceTo(w.ts);
+    if (w.fromWall && !final) {
+      k.engine.advanceTo(w.ts);
+      this.alerts?.advanceTo(w.ts);
+    }
     const p = k.engine.produced;
     // Outcomes change only while predictions are open (or when one was just made or closed).
     const changed = p.openPredictions > 0 || p.openPredictions !== this.seen.open || p.signals.length !== this.seen.signals;
     this.seen = { signals: p.signals.length, open: p.openPredictions };
     const predictions = changed && p.signals.length > 0 ? k.engine.predictions() : undefined;
     if (predictions) this.countToday(predictions, p.now);
+    // Alerted before the commit: a crash between the two re-sends (never loses) this step's alerts.
+    this.engineAlerts?.update(p.signals, predictions);
     await this.journal.commit(p, predictions, k.context, k.funding, { processedTs: w.ts, kernelTs: p.now, lateEvents: this.late });
     // The downtime is over for the kernel once the watermark has passed the first event every
     // stream delivered after the restart (back-filled trades come first on theirs).
@@ -282,7 +307,7 @@ export class PaperRun {
     const c = this.config;
     const startTs = prev ? prev.start_ts : firstW;
     const warmup = effectiveWarmup(c).ms;
-    const kernel = paperKernel(c, { pairs: this.pairs, instrument: this.instrument }, startTs);
+    const kernel = paperKernel(c, { pairs: this.pairs, instrument: this.instrument }, startTs, (ts) => this.latency.produced(ts, performance.now()));
     const m = kernel.market;
     const needBook = c.execution.useBook || c.entry.vetoOnBaitOnly;
     this.feed = new StoredFeed(this.reader, { venues: m.venues, symbols: [...new Set(this.pairs.map((p) => p[1]))], execVenue: m.execVenue, execSymbol: m.execSymbol, needBook, bookFromMs: startTs }, startTs - warmup);
@@ -340,6 +365,7 @@ export class PaperRun {
       today: { n: this.today.n, hits: this.today.hits },
       lateEvents: this.late,
       lastCommitMs: ms.length > 0 ? ms[ms.length - 1] : NaN,
+      alerts: this.alerts?.statusText(),
     };
   }
 
@@ -362,6 +388,8 @@ export class PaperRun {
       if (!this.failure) await this.step(true);
       await this.journal.stop();
     } finally {
+      // The channels get a few seconds to deliver what is queued (a hanging one is cut off).
+      await this.alerts?.close();
       await this.recorder.close();
       await this.reads.close();
       this.journal.close();

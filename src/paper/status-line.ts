@@ -19,7 +19,8 @@ export function statusLine(s: PaperStatus): string {
     return ok === states.length ? `${v} ok` : `${v} ${ok}/${states.length} (${[...new Set(states.filter((x) => x !== 'connected'))].join(',')})`;
   });
   const p = s.progress;
-  if (!s.started || !p) return `paper ${s.session}: ${feeds.join(' ') || 'connecting'} | waiting for the first events`;
+  const alerts = s.alerts ? ` | ${s.alerts}` : '';
+  if (!s.started || !p) return `paper ${s.session}: ${feeds.join(' ') || 'connecting'} | waiting for the first events${alerts}`;
   const pos = p.position
     ? `${p.position.side} ${p.position.qty} @ ${n2(p.position.entry)} liq ${n2(p.position.liquidationPrice)} stop ${n2(p.position.stop)}`
     : p.busy
@@ -27,5 +28,5 @@ export function statusLine(s: PaperStatus): string {
       : 'flat';
   const acc = s.today.n > 0 ? `${Math.round((100 * s.today.hits) / s.today.n)}% of ${s.today.n}` : '-';
   const late = s.lateEvents > 0 ? ` | late ${s.lateEvents}` : '';
-  return `paper ${s.session} ${hhmm(s.kernelTs)} | ${feeds.join(' ')} | ${pos} | equity ${n2(p.equityNow)} | predictions open ${p.openPredictions} | today ${acc}${late}`;
+  return `paper ${s.session} ${hhmm(s.kernelTs)} | ${feeds.join(' ')} | ${pos} | equity ${n2(p.equityNow)} | predictions open ${p.openPredictions} | today ${acc}${late}${alerts}`;
 }

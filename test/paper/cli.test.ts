@@ -3,6 +3,8 @@
  * message naming the option, before anything connects.
  */
 import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PAPER_SCHEMA } from '../../src/paper/journal-schema.ts';
 import { Store } from '../../src/store/store.ts';
@@ -27,6 +29,12 @@ describe('paper and journal commands', () => {
     const quiet = await run(['paper', '--symbol', 'BTC', '--quiet-ms', '0', '--home', home]);
     assert.equal(quiet.code, 2);
     assert.match(quiet.stderr, /--quiet-ms/);
+    const cfg = join(home, 'alerts.json');
+    writeFileSync(cfg, JSON.stringify({ alerts: { rules: [{ name: 's', kind: 'signal' }], channels: { webhook: { url: 'http://127.0.0.1:9/hook', secretEnv: 'ORDERFLOW_TEST_UNSET_SECRET' } } } }));
+    const secret = await run(['paper', '--symbol', 'BTC', '--config', cfg, '--home', home]);
+    assert.equal(secret.code, 2);
+    assert.match(secret.stderr, /alerts\.channels\.webhook\.secretEnv: the environment variable ORDERFLOW_TEST_UNSET_SECRET is not set/);
+    assert.equal(existsSync(join(home, 'orderflow.duckdb')), false, 'refused before the store opened');
   });
 
   it('journal list: none in a store that never paper-traded; backtest --session names the sessions there are', async () => {

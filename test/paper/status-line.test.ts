@@ -23,6 +23,7 @@ function status(progress: Partial<EngineProgress> | undefined, over: Partial<Pap
     today: { n: 0, hits: 0 },
     lateEvents: 0,
     lastCommitMs: 3,
+    alerts: undefined,
     ...over,
   };
 }
@@ -35,6 +36,12 @@ describe('paper status line', () => {
   it('with a position: side, size, entry, liquidation and stop; equity; open predictions; today\'s accuracy; late events', () => {
     const line = statusLine(status({ position: { side: 'long', qty: 2, entry: 100.25, stop: 99.5, target: null, liquidationPrice: 80.125, openTs: 0, signalId: 1 }, equityNow: 10_012.5, openPredictions: 3 }, { today: { n: 4, hits: 3 }, lateEvents: 2 }));
     assert.equal(line, 'paper s 12:30:05 | binance ok okx 1/2 (resyncing) | long 2 @ 100.25 liq 80.13 stop 99.50 | equity 10012.50 | predictions open 3 | today 75% of 4 | late 2');
+  });
+
+  it('the alerts\' channels, a failing one named, when the config has alerts', () => {
+    const line = statusLine(status({}, { alerts: 'alerts: 2 fired; webhook FAILING 2 failed (last: HTTP 503)' }));
+    assert.match(line, /\| today - \| alerts: 2 fired; webhook FAILING 2 failed \(last: HTTP 503\)$/);
+    assert.match(statusLine(status(undefined, { alerts: 'alerts: 0 fired; terminal 0 sent' })), /waiting for the first events \| alerts: 0 fired; terminal 0 sent$/);
   });
 
   it('flat, or an order on its way', () => {

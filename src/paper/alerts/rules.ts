@@ -6,7 +6,8 @@
  *   rule's venues within the window.
  * - `liquidations`: liquidated notional of one side of positions (`long` = forced sells) within
  *   the window.
- * - `signal` / `outcome`: every matching signal / resolved prediction horizon fires once.
+ * - `signal` / `outcome`: every matching signal / resolved prediction horizon fires once (a
+ *   session on several venues signals on their merged flow, venue `merged`: any rule's venues match).
  *
  * A window rule fires when its sum reaches the threshold and is then disarmed: one burst, one
  * alert. It re-arms when the sum falls back below the threshold. The window is (now - window,
@@ -101,7 +102,8 @@ export class AlertRules {
 
   onEngine(x: EngineOutput): void {
     for (const r of this.engineRules) {
-      if (r.kind !== x.kind || !(r.venues as readonly string[]).includes(x.venue)) continue;
+      // A multi-venue session's signals are on the merged flow (venue 'merged'): every venue's rule matches them.
+      if (r.kind !== x.kind || (x.venue !== 'merged' && !(r.venues as readonly string[]).includes(x.venue))) continue;
       if (r.types && !r.types.includes(x.type)) continue;
       if (r.kind === 'signal' && x.kind === 'signal') {
         if (r.direction && r.direction !== x.direction) continue;
