@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { jsonReplacer } from '../engine/metrics.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
+import { durationText } from '../paper/alerts/alert.ts';
 import { exportSession } from '../paper/report/export.ts';
 import { renderJournalReport } from '../paper/report/html.ts';
 import { DEFAULT_NULL_SEEDS, journalReport, type PaperReport } from '../paper/report/report.ts';
@@ -109,11 +110,13 @@ function registerReport(journal: Command): void {
       'after',
       `
 Accuracy is the prediction journal's hit rate (docs/JOURNAL.md) over resolved horizons, with a
-Wilson 95% interval. The null model (docs/PAPER.md, "The report"): the session's own predictions
-at their own times with the level moved at random within +-2%, scored over the same stored trades.
-The verdict says "better than chance" only when the interval lies wholly above the band of the
-null runs' hit rates (2.5th to 97.5th percentile), "worse than chance" wholly below, and "not
-distinguishable from chance yet" otherwise. Verdicts are at the shortest horizon; --json has all.
+Wilson 95% interval, by signal type, market session and venue. Against the null model over the
+same period and stored trades (docs/PAPER.md, "The report"): "held" = of the touched levels, the
+share rejected, against the same predictions with the level moved at random within +-2%;
+"direction" = the share right, against the same predictions at random traded times. A verdict
+says "better than chance" only when the interval lies wholly above the band of the null runs'
+rates (2.5th to 97.5th percentile), "worse than chance" wholly below, else "not distinguishable
+from chance yet". Verdicts are at the shortest horizon; the tables and --json have every one.
 
 Examples:
   $ orderflow journal report
@@ -143,14 +146,14 @@ Examples:
         for (const v of s.verdicts) console.log(`  ${v}`);
         console.log(
           table(
-            ['type', 'horizon', 'resolved', 'hit rate', '95% CI', 'random levels', 'runs 2.5-97.5%', 'outcome'],
-            s.nullModel.comparisons.map((c) => [c.type, String(c.horizonMs / 60_000) + 'm', String(c.n), pct(c.hitRate), c.ci ? `${pct(c.ci.lower)}-${pct(c.ci.upper)}` : '-', pct(c.nullHitRate), c.nullBand ? `${pct(c.nullBand.lower)}-${pct(c.nullBand.upper)}` : '-', c.outcome]),
+            ['measure', 'type', 'horizon', 'counted', 'right', '95% CI', 'null', 'null runs 2.5-97.5%', 'outcome'],
+            s.nullModel.comparisons.map((c) => [c.measure, c.type, durationText(c.horizonMs), String(c.n), pct(c.hitRate), c.ci ? `${pct(c.ci.lower)}-${pct(c.ci.upper)}` : '-', pct(c.nullHitRate), c.nullBand ? `${pct(c.nullBand.lower)}-${pct(c.nullBand.upper)}` : '-', c.outcome]),
           ),
         );
         console.log(
           table(
             ['by', 'key', 'horizon', 'resolved', 'hit rate', '95% CI'],
-            s.accuracy.filter((r) => r.group !== 'all' && r.group !== 'type').map((r) => [r.group, r.key, String(r.horizonMs / 60_000) + 'm', String(r.n), pct(r.hitRate), r.ci ? `${pct(r.ci.lower)}-${pct(r.ci.upper)}` : '-']),
+            s.accuracy.filter((r) => r.group !== 'all' && r.group !== 'type').map((r) => [r.group, r.key, durationText(r.horizonMs), String(r.n), pct(r.hitRate), r.ci ? `${pct(r.ci.lower)}-${pct(r.ci.upper)}` : '-']),
           ),
         );
         console.log(`  P&L ${m.netPnl.toFixed(2)} (gross profit ${m.grossProfit.toFixed(2)}, gross loss ${m.grossLoss.toFixed(2)}), fees ${m.feesPaid.toFixed(2)}, funding ${m.fundingPaid.toFixed(2)}, max drawdown ${(100 * m.maxDrawdown.fraction).toFixed(2)}% (${m.maxDrawdown.quote.toFixed(2)}), win rate ${pct(m.winRate)}`);

@@ -3,7 +3,8 @@
  * the stored trades for the null model. Accuracy by signal type, venue and market session per
  * horizon with Wilson 95% intervals (the backtest journal's hit-rate table), P&L, drawdown, fees
  * and funding (the backtest's metrics over the closed round trips and the equity samples), and
- * the random-levels null over the same period with a verdict per signal type (verdict.ts).
+ * the null model over the same period (random levels, random times) with a verdict per signal
+ * type (verdict.ts).
  */
 import { hitRateTable } from '../../engine/journal.ts';
 import { computeMetrics, type BacktestMetrics } from '../../engine/metrics.ts';
@@ -11,7 +12,7 @@ import type { HitRateRow, PredictionRecord } from '../../engine/run-types.ts';
 import type { Store } from '../../store/store.ts';
 import { nullPredictions } from './null-accuracy.ts';
 import { reportSessions, sessionRows, type SessionInfo } from './rows.ts';
-import { compareAccuracy, type AccuracyComparison, type NullRunCount } from './verdict.ts';
+import { compareAccuracy, type AccuracyComparison, type Measure, type NullRunCount } from './verdict.ts';
 
 export const DEFAULT_NULL_SEEDS = 20;
 
@@ -33,8 +34,9 @@ export interface SessionReport {
   readonly horizonsMs: readonly number[];
   /** Hit rates: all, then by type, session, venue (the backtest journal's rows). */
   readonly accuracy: readonly HitRateRow[];
-  readonly nullModel: { readonly kind: 'random_levels'; readonly seeds: number; readonly comparisons: readonly AccuracyComparison[] };
-  /** One sentence per signal type at the headline horizon (the shortest: the most predictions resolved). */
+  /** Levels held against random levels, directions against random times; per type (and all), per horizon. */
+  readonly nullModel: { readonly seeds: number; readonly comparisons: readonly AccuracyComparison[] };
+  /** Per measure, one sentence per signal type at the headline horizon (the shortest: the most predictions resolved). */
   readonly verdicts: readonly string[];
   readonly metrics: BacktestMetrics;
   readonly fundingPayments: number;
@@ -57,14 +59,21 @@ async function sessionReport(store: Store, s: SessionInfo, opts: ReportOptions):
   const r = await sessionRows(store, s, since);
   const horizons = r.predictions[0]?.outcomes.map((o) => o.horizonMs) ?? s.horizonsMs;
   const seeds = opts.nullSeeds ?? DEFAULT_NULL_SEEDS;
-  const nulls = await nullPredictions(store, s, r.predictions, seeds);
+  const window = { seeds, fromMs: r.fromMs, toMs: Math.max(r.toMs, s.processedTs) };
+  const nulls: Record<Measure, (readonly PredictionRecord[])[]> = {
+    held: await nullPredictions(store, s, r.predictions, { ...window, kind: 'random_levels' }),
+    direction: await nullPredictions(store, s, r.predictions, { ...window, kind: 'shuffled_times' }),
+  };
   const types = ['all', ...[...new Set(r.predictions.map((p) => p.type))].sort()];
   const comparisons: AccuracyComparison[] = [];
-  for (const type of types) {
-    const pick = (ps: readonly PredictionRecord[]) => (type === 'all' ? ps : ps.filter((p) => p.type === type));
-    horizons.forEach((h, j) => comparisons.push(compareAccuracy(type, h, count(pick(r.predictions), j), nulls.map((ps) => count(pick(ps), j)))));
+  for (const measure of ['held', 'direction'] as const) {
+    for (const type of types) {
+      const pick = (ps: readonly PredictionRecord[]) => (type === 'all' ? ps : ps.filter((p) => p.type === type));
+      horizons.forEach((h, j) => comparisons.push(compareAccuracy(measure, type, h, count(measure, pick(r.predictions), j), nulls[measure].map((ps) => count(measure, pick(ps), j)))));
+    }
   }
   const headline = horizons[0];
+  // 'all' repeats the one type when there is one.
   const verdicts = comparisons.filter((c) => c.horizonMs === headline && (c.type !== 'all' || types.length > 2)).map((c) => c.verdict);
   const metrics = computeMetrics(r.trades, r.equity, { initialEquity: s.initialEquity, fromMs: r.fromMs, toMs: Math.max(r.toMs, r.fromMs + 1) });
   return {
@@ -76,22 +85,23 @@ async function sessionReport(store: Store, s: SessionInfo, opts: ReportOptions):
     counts: { signals: r.signals.length, predictions: r.predictions.length, orders: r.orders.length, fills: r.fills.length, trades: r.trades.length },
     horizonsMs: horizons,
     accuracy: hitRateTable(r.predictions, horizons),
-    nullModel: { kind: 'random_levels', seeds: nulls.length, comparisons },
+    nullModel: { seeds, comparisons },
     verdicts,
     metrics,
     fundingPayments: r.funding.reduce((a, f) => a + f.payment, 0),
   };
 }
 
-/** Resolved outcomes and hits at horizon index j. */
-function count(ps: readonly PredictionRecord[], j: number): NullRunCount {
+/** At horizon index j: `held` counts resolved touched levels and their rejections, `direction` resolved predictions and their hits. */
+export function count(measure: Measure, ps: readonly PredictionRecord[], j: number): NullRunCount {
   let n = 0;
   let hits = 0;
   for (const p of ps) {
     const o = p.outcomes[j];
     if (!o?.resolved) continue;
+    if (measure === 'held' && !o.touched) continue;
     n++;
-    if (o.hit) hits++;
+    if (measure === 'held' ? o.rejected : o.hit) hits++;
   }
   return { n, hits };
 }

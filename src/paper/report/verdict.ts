@@ -1,5 +1,5 @@
 /**
- * The accuracy of a session's predictions against the random-levels null, and the plain sentence
+ * The accuracy of a session's predictions against a null (null-accuracy.ts), and the plain sentence
  * that says what the numbers allow. "Distinguishable" only when the intervals say so: the real
  * hit rate's Wilson 95% interval lies wholly above (or below) the null's 95% band (the 2.5th to
  * 97.5th percentile of the null runs' hit rates over the same predictions). Anything else, however
@@ -8,10 +8,18 @@
 import { quantile, wilsonInterval } from '../../engine/stats.ts';
 import { durationText } from '../alerts/alert.ts';
 
+/**
+ * What is judged. `held`: of the resolved predictions whose level was touched, the share rejected
+ * (the level held), against random levels. `direction`: of the resolved predictions, the share with
+ * a return in the predicted direction (the journal's hit), against random times.
+ */
+export type Measure = 'held' | 'direction';
+
 export interface AccuracyComparison {
+  readonly measure: Measure;
   readonly type: string;
   readonly horizonMs: number;
-  /** Resolved predictions and hits. */
+  /** Predictions counted (resolved; for `held` also touched) and those right. */
   readonly n: number;
   readonly hits: number;
   readonly hitRate: number | null;
@@ -33,31 +41,35 @@ export interface NullRunCount {
 const pct = (x: number): string => `${Math.round(100 * x)}%`;
 const pctBare = (x: number): string => String(Math.round(100 * x));
 
-export function compareAccuracy(type: string, horizonMs: number, real: NullRunCount, nullRuns: readonly NullRunCount[]): AccuracyComparison {
+export function compareAccuracy(measure: Measure, type: string, horizonMs: number, real: NullRunCount, nullRuns: readonly NullRunCount[]): AccuracyComparison {
   const ci = real.n > 0 ? wilsonInterval(real.hits, real.n) : null;
   const rates = nullRuns.filter((r) => r.n > 0).map((r) => r.hits / r.n);
   const nullN = nullRuns.reduce((s, r) => s + r.n, 0);
   const nullHits = nullRuns.reduce((s, r) => s + r.hits, 0);
   const nullHitRate = nullN > 0 ? nullHits / nullN : null;
   const nullBand = rates.length > 0 ? { lower: quantile(rates, 0.025), upper: quantile(rates, 0.975) } : null;
-  const what = `${type} predictions`;
   const at = `at ${durationText(horizonMs)}`;
+  const nullName = measure === 'held' ? 'for random levels' : 'at random times';
   let outcome: AccuracyComparison['outcome'];
   let verdict: string;
   if (real.n === 0 || !ci) {
     outcome = 'no-data';
-    verdict = `no ${what} resolved ${at} yet: nothing to judge`;
+    verdict = measure === 'held' ? `no ${type} level touched and resolved ${at} yet: nothing to judge` : `no ${type} prediction resolved ${at} yet: nothing to judge`;
   } else {
-    const head = `after ${real.n} prediction${real.n === 1 ? '' : 's'}, ${what} were right ${pct(real.hits / real.n)} (CI ${pctBare(ci.lower)}-${pctBare(ci.upper)}%) ${at}`;
+    const rate = `${pct(real.hits / real.n)} (CI ${pctBare(ci.lower)}-${pctBare(ci.upper)}%) ${at}`;
+    const head =
+      measure === 'held'
+        ? `after ${real.n} touched level${real.n === 1 ? '' : 's'}, ${type} levels held ${rate}`
+        : `after ${real.n} prediction${real.n === 1 ? '' : 's'}, ${type} directions were right ${rate}`;
     if (nullHitRate === null || !nullBand) {
       outcome = 'indistinct';
-      verdict = `${head}, with no random-levels run to compare against: not distinguishable from chance yet`;
+      verdict = `${head}, with no null run to compare against (${nullName}): not distinguishable from chance yet`;
     } else {
-      const against = ` against ${pct(nullHitRate)} for random levels (runs ${pctBare(nullBand.lower)}-${pctBare(nullBand.upper)}%)`;
+      const against = ` against ${pct(nullHitRate)} ${nullName} (runs ${pctBare(nullBand.lower)}-${pctBare(nullBand.upper)}%)`;
       outcome = ci.lower > nullBand.upper ? 'better' : ci.upper < nullBand.lower ? 'worse' : 'indistinct';
       const tail = outcome === 'better' ? 'better than chance' : outcome === 'worse' ? 'worse than chance' : 'not distinguishable from chance yet';
       verdict = `${head}${against}: ${tail}`;
     }
   }
-  return { type, horizonMs, n: real.n, hits: real.hits, hitRate: real.n > 0 ? real.hits / real.n : null, ci: ci ? { lower: ci.lower, upper: ci.upper } : null, nullN, nullHitRate, nullBand, outcome, verdict };
+  return { measure, type, horizonMs, n: real.n, hits: real.hits, hitRate: real.n > 0 ? real.hits / real.n : null, ci: ci ? { lower: ci.lower, upper: ci.upper } : null, nullN, nullHitRate, nullBand, outcome, verdict };
 }
