@@ -99,7 +99,7 @@ function registerReport(journal: Command): void {
   homeOption(
     journal
       .command('report')
-      .description('accuracy by signal type, venue and market session with 95% intervals, against random levels; P&L, drawdown, fees, funding; a verdict')
+      .description('accuracy by signal type, venue and market session with 95% intervals, against random levels and times; P&L, drawdown, fees, funding; a verdict')
       .option('--session <name>', 'one session (default: every session, each reported on its own)')
       .option('--since <duration>', 'only the last part of each session, e.g. 14d, 12h (up to its last commit, exchange time)')
       .option('--json', 'one JSON document')
@@ -153,7 +153,7 @@ Examples:
         console.log(
           table(
             ['by', 'key', 'horizon', 'resolved', 'hit rate', '95% CI'],
-            s.accuracy.filter((r) => r.group !== 'all' && r.group !== 'type').map((r) => [r.group, r.key, durationText(r.horizonMs), String(r.n), pct(r.hitRate), r.ci ? `${pct(r.ci.lower)}-${pct(r.ci.upper)}` : '-']),
+            s.accuracy.filter((r) => r.group !== 'all').map((r) => [r.group, r.key, durationText(r.horizonMs), String(r.n), pct(r.hitRate), r.ci ? `${pct(r.ci.lower)}-${pct(r.ci.upper)}` : '-']),
           ),
         );
         console.log(`  P&L ${m.netPnl.toFixed(2)} (gross profit ${m.grossProfit.toFixed(2)}, gross loss ${m.grossLoss.toFixed(2)}), fees ${m.feesPaid.toFixed(2)}, funding ${m.fundingPaid.toFixed(2)}, max drawdown ${(100 * m.maxDrawdown.fraction).toFixed(2)}% (${m.maxDrawdown.quote.toFixed(2)}), win rate ${pct(m.winRate)}`);

@@ -55,7 +55,8 @@ the trades the venues back-fill, and said so. Ctrl-C / SIGTERM stop cleanly; the
 open for the next start.
 
 Parity: \`orderflow backtest --session NAME\` replays what the session processed and gives the same
-signals, orders and fills. \`orderflow journal list\` lists the sessions.
+signals, orders and fills. \`orderflow journal list\` lists the sessions, \`journal report\` judges
+one against the null model, \`journal export\` writes its tables.
 
 Examples:
   $ orderflow paper --symbol AKT --config strategy.yaml --session akt-2w
