@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { EQUITY_COLUMNS, ORDER_COLUMNS, PREDICTION_COLUMNS, SIGNAL_COLUMNS, TRADE_COLUMNS } from '../../src/engine/run-folder.ts';
 import { wilsonInterval } from '../../src/engine/stats.ts';
 import { PAPER_SCHEMA } from '../../src/paper/journal-schema.ts';
@@ -124,7 +125,28 @@ describe('journal report', () => {
     const close = compareAccuracy('direction', 'divergence', 900_000, { n: 37, hits: 23 }, nullRuns);
     assert.equal(close.outcome, 'indistinct');
     assert.match(close.verdict, /^after 37 predictions, divergence directions were right 62% \(CI 46-76%\) at 15m against 50% at random times \(runs 48-52%\): not distinguishable from chance yet$/);
-    assert.equal(compareAccuracy('held', 'absorption', 60_000, { n: 0, hits: 0 }, nullRuns).outcome, 'no-data');
+    const worse = compareAccuracy('direction', 'divergence', 900_000, { n: 200, hits: 40 }, nullRuns);
+    assert.equal(worse.outcome, 'worse');
+    assert.match(worse.verdict, /^after 200 predictions, divergence directions were right 20% \(CI 15-26%\) at 15m against 50% at random times \(runs 48-52%\): worse than chance$/);
+    const none = compareAccuracy('held', 'absorption', 60_000, { n: 0, hits: 0 }, nullRuns);
+    assert.equal(none.outcome, 'no-data');
+    assert.match(none.verdict, /nothing to judge/);
+  });
+
+  it('a verdict claims a difference exactly when the interval clears the null band, and says so in words', () => {
+    const count = fc.integer({ min: 0, max: 400 }).chain((n) => fc.record({ n: fc.constant(n), hits: fc.integer({ min: 0, max: n }) }));
+    fc.assert(
+      fc.property(fc.constantFrom('held' as const, 'direction' as const), count, fc.array(count, { maxLength: 30 }), (measure, real, runs) => {
+        const c = compareAccuracy(measure, 'absorption', 900_000, real, runs);
+        const band = c.nullBand;
+        if (real.n === 0) return assert.equal(c.outcome, 'no-data');
+        assert.equal(c.outcome === 'better', band !== null && c.ci!.lower > band.upper);
+        assert.equal(c.outcome === 'worse', band !== null && c.ci!.upper < band.lower);
+        const phrase = { better: 'better than chance', worse: 'worse than chance', indistinct: 'not distinguishable from chance yet' }[c.outcome as 'better'];
+        assert.ok(c.verdict.endsWith(`: ${phrase}`), c.verdict);
+        assert.ok(c.verdict.includes(` ${Math.round((100 * real.hits) / real.n)}% (CI `), c.verdict);
+      }),
+    );
   });
 
   it('--since keeps the last part of each session (up to its last commit)', async () => {
