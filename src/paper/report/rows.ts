@@ -32,8 +32,8 @@ export interface SessionRows {
   readonly predictions: PredictionRecord[];
   readonly orders: Record<string, unknown>[];
   readonly fills: Record<string, unknown>[];
-  /** Closed round trips, as the backtest's trades. */
-  readonly trades: (ClosedTrade & { leverage: number | null; stop: number; target: number | null; liquidationPrice: number | null; signalId: number | null })[];
+  /** Closed round trips, as the backtest's trades (no liquidation price, stored NULL, is Infinity there). */
+  readonly trades: (ClosedTrade & { leverage: number | null; stop: number; target: number | null; liquidationPrice: number; signalId: number | null })[];
   readonly funding: { ts: number; rate: number; side: string; qty: number; payment: number }[];
   readonly equity: EquityPoint[];
 }
@@ -89,7 +89,7 @@ export async function sessionRows(store: Store, s: SessionInfo, sinceMs = -Infin
   const trades = pos.map((p) => ({
     id: p.trade_id, venue: s.execVenue, symbol: s.execSymbol, side: p.side as unknown as 'long' | 'short', entryTs: p.entry_ts, exitTs: p.exit_ts, entryPrice: p.entry_price, exitPrice: p.exit_price, qty: p.qty,
     grossPnl: p.gross_pnl, fees: p.fees, funding: p.funding, pnl: p.pnl, risk: p.risk, session: p.market_session, signal: p.signal_type, exitReason: p.exit_reason, liquidated: Boolean(p.liquidated),
-    leverage: p.leverage ?? null, stop: p.stop, target: p.target ?? null, liquidationPrice: p.liquidation_price ?? null, signalId: p.signal_id ?? null,
+    leverage: p.leverage ?? null, stop: p.stop, target: p.target ?? null, liquidationPrice: p.liquidation_price ?? Infinity, signalId: p.signal_id ?? null,
   }));
   const funding = await q<SessionRows['funding'][number]>('SELECT ts, rate, side, qty, payment FROM paper_funding WHERE session = $1 AND ts >= $2 ORDER BY ts');
   const equity = await q<EquityPoint>('SELECT ts, equity FROM paper_equity WHERE session = $1 AND ts >= $2 ORDER BY ts');
