@@ -114,9 +114,8 @@ Wilson 95% interval, by signal type, market session and venue. Against the null 
 same period and stored trades (docs/PAPER.md, "The report"): "held" = of the touched levels, the
 share rejected, against the same predictions with the level moved at random within +-2%;
 "direction" = the share right, against the same predictions at random traded times. A verdict
-says "better than chance" only when the interval lies wholly above the band of the null runs'
-rates (2.5th to 97.5th percentile), "worse than chance" wholly below, else "not distinguishable
-from chance yet". Verdicts are at the shortest horizon; the tables and --json have every one.
+says "better than chance" only when the interval lies wholly above the null runs' (pooled, Wilson
+95%), "worse than chance" wholly below, else "not distinguishable from chance yet". Verdicts are at the shortest horizon; the tables and --json have every one.
 
 Examples:
   $ orderflow journal report
@@ -146,8 +145,8 @@ Examples:
         for (const v of s.verdicts) console.log(`  ${v}`);
         console.log(
           table(
-            ['measure', 'type', 'horizon', 'counted', 'right', '95% CI', 'null', 'null runs 2.5-97.5%', 'outcome'],
-            s.nullModel.comparisons.map((c) => [c.measure, c.type, durationText(c.horizonMs), String(c.n), pct(c.hitRate), c.ci ? `${pct(c.ci.lower)}-${pct(c.ci.upper)}` : '-', pct(c.nullHitRate), c.nullBand ? `${pct(c.nullBand.lower)}-${pct(c.nullBand.upper)}` : '-', c.outcome]),
+            ['measure', 'type', 'horizon', 'counted', 'right', '95% CI', 'null', 'null 95% CI', 'outcome'],
+            s.nullModel.comparisons.map((c) => [c.measure, c.type, durationText(c.horizonMs), String(c.n), pct(c.hitRate), c.ci ? `${pct(c.ci.lower)}-${pct(c.ci.upper)}` : '-', pct(c.nullHitRate), c.nullCi ? `${pct(c.nullCi.lower)}-${pct(c.nullCi.upper)}` : '-', c.outcome]),
           ),
         );
         console.log(

@@ -1,9 +1,10 @@
 /**
  * `orderflow journal report` and `journal export` over a journal written row by row with known
  * outcomes, and stored trades shaped so the null model's answer is known: every real long level
- * at 100 is touched (the price dips from 100.5 to 100.0) and held (it rises to 100.6), while a level
- * moved at random within ±2% that is touched mostly sits above 100.4 and cannot hold (the price
- * never gets 20 bps above it). 30 predictions: a clear edge; 3: too few to tell.
+ * at 100 is touched (the price dips from 100.3 to exactly 100.0) and held (it rises to 100.21, just
+ * past the 20 bps rejection); a level moved at random within ±2% (kept below the price) is touched
+ * only from 99.95 up, and of those only the ones up to 100.01 can hold. 30 predictions: a clear
+ * edge; 3: too few to tell.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -25,7 +26,7 @@ const T0 = Date.UTC(2026, 0, 5);
 const BLOCK = 600_000;
 const H = 60_000;
 
-/** A store with session `name`: `n` long predictions at level 100, one per 10-minute block, all touched and held, hit at 1m. */
+/** A store with session `name`: `n` long predictions at level 100, one per 10-minute block, all touched and held, a miss at 1m (100.21 < 100.3). */
 async function buildJournal(home: string, name: string, n: number): Promise<void> {
   const store = await Store.open(home);
   const conn = await store.connect();
@@ -41,15 +42,14 @@ async function buildJournal(home: string, name: string, n: number): Promise<void
   const trade = (ts: number, price: number) => trades.push(`('binance', 'BTCUSDT', make_timestamp(${ts * 1000}::BIGINT), ${price}, 1, 'buy', ${++id}, 0)`);
   for (let k = 0; k < n; k++) {
     const b = T0 + k * BLOCK;
-    for (let t = 0; t < 60_000; t += 5000) trade(b + t, 100.5);
-    const p = b + 60_000; // the prediction, at 100.5
+    for (let t = 0; t < 60_000; t += 5000) trade(b + t, 100.3);
+    const p = b + 60_000; // the prediction, at 100.3
     trade(p + 10_000, 100.0);
-    trade(p + 20_000, 100.6);
-    for (let t = p + 25_000; t < b + BLOCK; t += 5000) trade(t, 100.55);
+    for (let t = p + 20_000; t < b + BLOCK; t += 5000) trade(t, 100.21);
     const session = k % 2 === 0 ? 'Asia' : 'Europe';
     const venue = k % 3 === 0 ? 'merged' : 'binance';
     await conn.run(`INSERT INTO paper_signals VALUES ($1, $2, $3, 'absorption', 'long', 100, $4, $5, true, NULL, 99.9, 100.1, 'long', 'realized', 1, 2, 3, 0.5, false, '{"ratio":3}')`, [name, k + 1, p, venue, session]);
-    await conn.run(`INSERT INTO paper_predictions VALUES ($1, $2, ${H}, $3, 'absorption', 'long', 100, $4, $5, 100.5, true, true, true, false, 4.97, 9.9, -49.9, true)`, [name, k + 1, p, venue, session]);
+    await conn.run(`INSERT INTO paper_predictions VALUES ($1, $2, ${H}, $3, 'absorption', 'long', 100, $4, $5, 100.3, true, true, true, false, -8.97, 0, -29.96, false)`, [name, k + 1, p, venue, session]);
   }
   await conn.run(`INSERT INTO trades (venue, symbol, ts, price, qty, side, trade_id, import_id) VALUES ${trades.join(', ')}`);
   // Two round trips: +150 (gross 160, fees 5, funding 5) and -100 (gross -90, fees 6, funding 4); equity 10000 -> 10100 -> 9900 -> 10050.
@@ -82,12 +82,13 @@ describe('journal report', () => {
     assert.deepEqual(s.counts, { signals: 30, predictions: 30, orders: 1, fills: 1, trades: 2 });
     const all = s.accuracy.find((x) => x.group === 'all')!;
     assert.equal(all.n, 30);
-    assert.equal(all.hits, 30);
+    assert.equal(all.hits, 0);
+    assert.equal(all.rejected, 30);
     const asia = s.accuracy.find((x) => x.group === 'session' && x.key === 'Asia')!;
     assert.equal(asia.n, 15);
     const merged = s.accuracy.find((x) => x.group === 'venue' && x.key === 'merged')!;
     assert.equal(merged.n, 10);
-    assert.deepEqual(merged.ci, { lower: wilsonInterval(10, 10).lower, upper: 1 });
+    assert.deepEqual(merged.ci, { lower: 0, upper: wilsonInterval(0, 10).upper });
     const m = s.metrics;
     assert.equal(m.netPnl, 50);
     assert.equal(m.feesPaid, 11);
@@ -98,10 +99,10 @@ describe('journal report', () => {
     assert.equal(s.fundingPayments, 9);
   });
 
-  it('says "better than chance" when the levels held far more often than random levels, and "not distinguishable" after 3', async () => {
+  it('says "better than chance" when the levels held far more often than random levels, and "not distinguishable" after 2', async () => {
     const home = tempDir('orderflow-journal-report-');
     await buildJournal(home, 'edge', 30);
-    await buildJournal(home, 'few', 3);
+    await buildJournal(home, 'few', 2);
     const r = await withStore(home, (s) => journalReport(s, { nullSeeds: 20 }));
     const edge = r.sessions.find((x) => x.session === 'edge')!;
     const held = edge.nullModel.comparisons.find((c) => c.measure === 'held' && c.type === 'absorption')!;
@@ -110,13 +111,13 @@ describe('journal report', () => {
     assert.ok(held.nullHitRate !== null && held.nullHitRate < 0.5, `random levels held ${held.nullHitRate}`);
     assert.ok(held.nullN > 0);
     assert.equal(held.outcome, 'better');
-    assert.match(held.verdict, /^after 30 touched levels, absorption levels held 100% \(CI 89-100%\) at 1m against \d+% for random levels \(runs \d+-\d+%\): better than chance$/);
+    assert.match(held.verdict, /^after 30 touched levels, absorption levels held 100% \(CI 89-100%\) at 1m against \d+% for random levels \(CI \d+-\d+%\): better than chance$/);
     assert.ok(edge.verdicts.includes(held.verdict));
     const few = r.sessions.find((x) => x.session === 'few')!;
     const fewHeld = few.nullModel.comparisons.find((c) => c.measure === 'held' && c.type === 'absorption')!;
-    assert.equal(fewHeld.n, 3);
+    assert.equal(fewHeld.n, 2);
     assert.equal(fewHeld.outcome, 'indistinct');
-    assert.match(fewHeld.verdict, /^after 3 touched levels, absorption levels held 100% \(CI 44-100%\) at 1m against \d+% for random levels .*: not distinguishable from chance yet$/);
+    assert.match(fewHeld.verdict, /^after 2 touched levels, absorption levels held 100% \(CI 34-100%\) at 1m against \d+% for random levels .*: not distinguishable from chance yet$/);
   });
 
   it('a verdict follows the intervals: worse, indistinct and no data', () => {
@@ -124,10 +125,10 @@ describe('journal report', () => {
     assert.equal(compareAccuracy('direction', 'divergence', 900_000, { n: 200, hits: 40 }, nullRuns).outcome, 'worse');
     const close = compareAccuracy('direction', 'divergence', 900_000, { n: 37, hits: 23 }, nullRuns);
     assert.equal(close.outcome, 'indistinct');
-    assert.match(close.verdict, /^after 37 predictions, divergence directions were right 62% \(CI 46-76%\) at 15m against 50% at random times \(runs 48-52%\): not distinguishable from chance yet$/);
+    assert.match(close.verdict, /^after 37 predictions, divergence directions were right 62% \(CI 46-76%\) at 15m against 50% at random times \(CI 48-52%\): not distinguishable from chance yet$/);
     const worse = compareAccuracy('direction', 'divergence', 900_000, { n: 200, hits: 40 }, nullRuns);
     assert.equal(worse.outcome, 'worse');
-    assert.match(worse.verdict, /^after 200 predictions, divergence directions were right 20% \(CI 15-26%\) at 15m against 50% at random times \(runs 48-52%\): worse than chance$/);
+    assert.match(worse.verdict, /^after 200 predictions, divergence directions were right 20% \(CI 15-26%\) at 15m against 50% at random times \(CI 48-52%\): worse than chance$/);
     const none = compareAccuracy('held', 'absorption', 60_000, { n: 0, hits: 0 }, nullRuns);
     assert.equal(none.outcome, 'no-data');
     assert.match(none.verdict, /nothing to judge/);
@@ -138,7 +139,7 @@ describe('journal report', () => {
     fc.assert(
       fc.property(fc.constantFrom('held' as const, 'direction' as const), count, fc.array(count, { maxLength: 30 }), (measure, real, runs) => {
         const c = compareAccuracy(measure, 'absorption', 900_000, real, runs);
-        const band = c.nullBand;
+        const band = c.nullCi;
         if (real.n === 0) return assert.equal(c.outcome, 'no-data');
         assert.equal(c.outcome === 'better', band !== null && c.ci!.lower > band.upper);
         assert.equal(c.outcome === 'worse', band !== null && c.ci!.upper < band.lower);

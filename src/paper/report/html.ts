@@ -42,15 +42,15 @@ function sessionHtml(s: SessionReport): string {
   const rows = s.nullModel.comparisons.map(
     (c) =>
       `<tr><td>${h(c.measure)}</td><td>${h(c.type)}</td><td>${h(fmtDuration(c.horizonMs))}</td><td class="num">${fmtInt(c.n)}</td><td class="num">${fmtPct(c.hitRate, 1)} <span class="sub">${fmtPctInterval(c.ci)}</span></td>` +
-      `<td class="num">${c.nullHitRate === null ? DASH : fmtPct(c.nullHitRate, 1)} <span class="sub">${c.nullBand ? fmtPctInterval(c.nullBand) : ''}</span></td><td>${h(c.outcome)}</td></tr>`,
+      `<td class="num">${c.nullHitRate === null ? DASH : fmtPct(c.nullHitRate, 1)} <span class="sub">${c.nullCi ? fmtPctInterval(c.nullCi) : ''}</span></td><td>${h(c.outcome)}</td></tr>`,
   );
   return `<section id="session-${h(s.session)}">
 <h2>${h(s.session)} \u00b7 ${h(s.symbol)} \u00b7 ${s.venues.map((v) => h(v)).join(', ')}</h2>
 <p>${h(fmtUtc(s.fromMs))} \u2192 ${h(fmtUtc(s.toMs))}: ${fmtInt(s.counts.signals)} signals, ${fmtInt(s.counts.predictions)} predictions, ${fmtInt(s.counts.orders)} orders, ${fmtInt(s.counts.fills)} fills, ${fmtInt(s.counts.trades)} closed trades; funding payments ${fmtNum(s.fundingPayments, 2)} (quote, &gt; 0 paid).</p>
 <div class="box verdict${edge ? ' edge' : ''}"><h2>Verdict</h2>${s.verdicts.map((v) => `<p class="words">${h(v)}</p>`).join('') || '<p class="words">no predictions yet</p>'}</div>
 <section id="null-model-${h(s.session)}"><h3>Against the null model</h3>
-<p class="note">Null model (${fmtInt(s.nullModel.seeds)} runs of each, scored over the same stored trades): <em>held</em> = of the touched levels, the share rejected, against the same predictions with the level moved at random within \u00b12%; <em>direction</em> = the share with a return in the predicted direction, against the same predictions at random traded times. Distinguishable only when the 95% interval lies outside the band of the null runs' rates.</p>
-<div class="table-wrap"><table><thead><tr><th>Measure</th><th>Type</th><th>Horizon</th><th>Counted</th><th>Right [95% CI]</th><th>Null [runs 2.5-97.5%]</th><th>Outcome</th></tr></thead><tbody>
+<p class="note">Null model (${fmtInt(s.nullModel.seeds)} runs of each, scored over the same stored trades): <em>held</em> = of the touched levels, the share rejected, against the same predictions with the level moved at random within \u00b12%; <em>direction</em> = the share with a return in the predicted direction, against the same predictions at random traded times. Distinguishable only when the two 95% intervals do not overlap.</p>
+<div class="table-wrap"><table><thead><tr><th>Measure</th><th>Type</th><th>Horizon</th><th>Counted</th><th>Right [95% CI]</th><th>Null [95% CI]</th><th>Outcome</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table></div></section>
 ${metricsSection(s.metrics, false)}

@@ -3,8 +3,11 @@
  * venue it watched, merged, as its kernel saw them), scored by the backtest's prediction journal
  * with the session's horizons and definitions (docs/JOURNAL.md), `seeds` runs of each kind:
  * - `random_levels`: the session's predictions at their own times and directions, the level moved
- *   by a random factor within ±2% (null-model.ts). What it judges: whether the levels hold (reject
- *   when touched) more often than levels picked at random near the price.
+ *   by a random factor within ±2% (null-model.ts), and kept on the real level's side of the price
+ *   (reflected across it when the move crossed it: a long level above the price is touched and
+ *   broken by the first trade, a free "miss" that would flatter the real levels). What it judges:
+ *   whether the levels hold (reject when touched) more often than levels picked at random near the
+ *   price.
  * - `shuffled_times`: the same predictions (level kept at the same distance from the price) at
  *   uniform random times of the execution venue's traded time in the same period. What it judges:
  *   whether the direction is right more often than the drift of the period gives by itself.
@@ -36,19 +39,24 @@ export async function sessionTradedTime(store: Store, s: SessionInfo, fromMs: nu
 }
 
 /**
- * The null runs' predictions, one list per run (ids of the real predictions they stand for);
- * none without predictions, seeds, or (shuffled times) traded time.
+ * The null runs' predictions per kind, one list per run (ids of the real predictions they stand
+ * for); a kind has none without predictions, seeds, or (shuffled times) traded time. Every run of
+ * every kind goes through one read of the stored trades.
  */
-export async function nullPredictions(store: Store, s: SessionInfo, real: readonly PredictionRecord[], o: { readonly kind: NullKind; readonly seeds: number; readonly fromMs: number; readonly toMs: number }): Promise<(readonly PredictionRecord[])[]> {
-  if (real.length === 0 || o.seeds <= 0) return [];
+export async function nullPredictions(store: Store, s: SessionInfo, real: readonly PredictionRecord[], o: { readonly kinds: readonly NullKind[]; readonly seeds: number; readonly fromMs: number; readonly toMs: number }): Promise<Record<NullKind, (readonly PredictionRecord[])[]>> {
+  const out: Record<NullKind, (readonly PredictionRecord[])[]> = { random_levels: [], shuffled_times: [] };
+  if (real.length === 0 || o.seeds <= 0) return out;
   const traded = await sessionTradedTime(store, s, o.fromMs, o.toMs);
-  if (o.kind === 'shuffled_times' && !(traded.totalMs > 0)) return [];
+  const kinds = o.kinds.filter((k) => k !== 'shuffled_times' || traded.totalMs > 0);
   const horizons = real[0].outcomes.map((x) => x.horizonMs);
   // evidence.close: the price the level is measured against, so a shuffled level keeps its distance from the price.
   const asSignals = real.map((p) => ({ id: p.id, ts: p.ts, type: p.type, direction: p.direction, level: p.level, venue: p.venue, session: p.session, evidence: { close: p.refPrice } }) as unknown as RunSignal);
   const sessionOf = new Map(real.map((p) => [p.id, p.session]));
-  const root = createRng(s.seed).fork(`journal-report:${o.kind}`);
-  const runs = Array.from({ length: o.seeds }, (_, k) => ({ journal: new PredictionJournal({ horizonsMs: horizons }), queue: nullSignals(asSignals, o.kind, root.fork(String(k)), traded), next: 0 }));
+  const sideOf = new Map(real.map((p) => [p.id, Math.sign(p.level - p.refPrice)]));
+  const runs = kinds.flatMap((kind) => {
+    const root = createRng(s.seed).fork(`journal-report:${kind}`);
+    return Array.from({ length: o.seeds }, (_, k) => ({ kind, journal: new PredictionJournal({ horizonsMs: horizons }), queue: nullSignals(asSignals, kind, root.fork(String(k)), traded), next: 0 }));
+  });
   const firstTs = Math.min(o.fromMs, ...real.map((p) => p.ts));
   const endTs = Math.max(o.toMs, ...real.map((p) => p.ts));
   // A prediction at ts goes in after every trade at or before ts (the kernel predicts once it has seen them).
@@ -59,9 +67,12 @@ export async function nullPredictions(store: Store, s: SessionInfo, real: readon
       if (price === null) continue; // no trade before it: the kernel would not have predicted either
       const sig = x.make(price);
       const id = Number(sig.evidence.null_of);
-      r.journal.predict({ id, ts: x.ts, type: sig.type, direction: sig.direction, level: sig.level, venue: sig.venue, session: sessionOf.get(id)! });
+      const side = sideOf.get(id)!;
+      const level = r.kind === 'random_levels' && side !== 0 && Math.sign(sig.level - price) === -side ? (price * price) / sig.level : sig.level;
+      r.journal.predict({ id, ts: x.ts, type: sig.type, direction: sig.direction, level, venue: sig.venue, session: sessionOf.get(id)! });
     }
   };
+  if (runs.length === 0) return out;
   const trades = streamTrades(store, { venues: s.pairs.map((p) => p[0] as Venue), symbols: s.pairs.map((p) => p[1]), fromMs: firstTs - LEAD_MS, toMs: endTs });
   for await (const c of trades) {
     const n = c.length;
@@ -77,9 +88,10 @@ export async function nullPredictions(store: Store, s: SessionInfo, real: readon
       }
     }
   }
-  return runs.map((r) => {
+  for (const r of runs) {
     predictBefore(r, Infinity);
     r.journal.finish(endTs);
-    return r.journal.report().predictions;
-  });
+    out[r.kind].push(r.journal.report().predictions);
+  }
+  return out;
 }

@@ -60,10 +60,8 @@ async function sessionReport(store: Store, s: SessionInfo, opts: ReportOptions):
   const horizons = r.predictions[0]?.outcomes.map((o) => o.horizonMs) ?? s.horizonsMs;
   const seeds = opts.nullSeeds ?? DEFAULT_NULL_SEEDS;
   const window = { seeds, fromMs: r.fromMs, toMs: Math.max(r.toMs, s.processedTs) };
-  const nulls: Record<Measure, (readonly PredictionRecord[])[]> = {
-    held: await nullPredictions(store, s, r.predictions, { ...window, kind: 'random_levels' }),
-    direction: await nullPredictions(store, s, r.predictions, { ...window, kind: 'shuffled_times' }),
-  };
+  const byKind = await nullPredictions(store, s, r.predictions, { ...window, kinds: ['random_levels', 'shuffled_times'] });
+  const nulls: Record<Measure, (readonly PredictionRecord[])[]> = { held: byKind.random_levels, direction: byKind.shuffled_times };
   const types = ['all', ...[...new Set(r.predictions.map((p) => p.type))].sort()];
   const comparisons: AccuracyComparison[] = [];
   for (const measure of ['held', 'direction'] as const) {

@@ -1,11 +1,11 @@
 /**
  * The accuracy of a session's predictions against a null (null-accuracy.ts), and the plain sentence
  * that says what the numbers allow. "Distinguishable" only when the intervals say so: the real
- * hit rate's Wilson 95% interval lies wholly above (or below) the null's 95% band (the 2.5th to
- * 97.5th percentile of the null runs' hit rates over the same predictions). Anything else, however
- * far apart the point estimates, is "not distinguishable from chance yet".
+ * rate's Wilson 95% interval lies wholly above (or below) the null's (the Wilson 95% interval of
+ * the null runs' outcomes pooled). Anything else, however far apart the point estimates, is "not
+ * distinguishable from chance yet".
  */
-import { quantile, wilsonInterval } from '../../engine/stats.ts';
+import { wilsonInterval } from '../../engine/stats.ts';
 import { durationText } from '../alerts/alert.ts';
 
 /**
@@ -24,10 +24,10 @@ export interface AccuracyComparison {
   readonly hits: number;
   readonly hitRate: number | null;
   readonly ci: { readonly lower: number; readonly upper: number } | null;
-  /** The null runs: resolved predictions pooled, their hit rate, and the band of the runs' own rates (null without null runs). */
+  /** The null runs' outcomes pooled: count, rate and its Wilson 95% interval (null without any). */
   readonly nullN: number;
   readonly nullHitRate: number | null;
-  readonly nullBand: { readonly lower: number; readonly upper: number } | null;
+  readonly nullCi: { readonly lower: number; readonly upper: number } | null;
   readonly outcome: 'better' | 'worse' | 'indistinct' | 'no-data';
   readonly verdict: string;
 }
@@ -43,11 +43,11 @@ const pctBare = (x: number): string => String(Math.round(100 * x));
 
 export function compareAccuracy(measure: Measure, type: string, horizonMs: number, real: NullRunCount, nullRuns: readonly NullRunCount[]): AccuracyComparison {
   const ci = real.n > 0 ? wilsonInterval(real.hits, real.n) : null;
-  const rates = nullRuns.filter((r) => r.n > 0).map((r) => r.hits / r.n);
   const nullN = nullRuns.reduce((s, r) => s + r.n, 0);
   const nullHits = nullRuns.reduce((s, r) => s + r.hits, 0);
   const nullHitRate = nullN > 0 ? nullHits / nullN : null;
-  const nullBand = rates.length > 0 ? { lower: quantile(rates, 0.025), upper: quantile(rates, 0.975) } : null;
+  const nw = nullN > 0 ? wilsonInterval(nullHits, nullN) : null;
+  const nullCi = nw ? { lower: nw.lower, upper: nw.upper } : null;
   const at = `at ${durationText(horizonMs)}`;
   const nullName = measure === 'held' ? 'for random levels' : 'at random times';
   let outcome: AccuracyComparison['outcome'];
@@ -61,15 +61,15 @@ export function compareAccuracy(measure: Measure, type: string, horizonMs: numbe
       measure === 'held'
         ? `after ${real.n} touched level${real.n === 1 ? '' : 's'}, ${type} levels held ${rate}`
         : `after ${real.n} prediction${real.n === 1 ? '' : 's'}, ${type} directions were right ${rate}`;
-    if (nullHitRate === null || !nullBand) {
+    if (nullHitRate === null || !nullCi) {
       outcome = 'indistinct';
       verdict = `${head}, with no null run to compare against (${nullName}): not distinguishable from chance yet`;
     } else {
-      const against = ` against ${pct(nullHitRate)} ${nullName} (runs ${pctBare(nullBand.lower)}-${pctBare(nullBand.upper)}%)`;
-      outcome = ci.lower > nullBand.upper ? 'better' : ci.upper < nullBand.lower ? 'worse' : 'indistinct';
+      const against = ` against ${pct(nullHitRate)} ${nullName} (CI ${pctBare(nullCi.lower)}-${pctBare(nullCi.upper)}%)`;
+      outcome = ci.lower > nullCi.upper ? 'better' : ci.upper < nullCi.lower ? 'worse' : 'indistinct';
       const tail = outcome === 'better' ? 'better than chance' : outcome === 'worse' ? 'worse than chance' : 'not distinguishable from chance yet';
       verdict = `${head}${against}: ${tail}`;
     }
   }
-  return { measure, type, horizonMs, n: real.n, hits: real.hits, hitRate: real.n > 0 ? real.hits / real.n : null, ci: ci ? { lower: ci.lower, upper: ci.upper } : null, nullN, nullHitRate, nullBand, outcome, verdict };
+  return { measure, type, horizonMs, n: real.n, hits: real.hits, hitRate: real.n > 0 ? real.hits / real.n : null, ci: ci ? { lower: ci.lower, upper: ci.upper } : null, nullN, nullHitRate, nullCi, outcome, verdict };
 }
