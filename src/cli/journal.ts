@@ -104,18 +104,21 @@ function registerReport(journal: Command): void {
       .option('--since <duration>', 'only the last part of each session, e.g. 14d, 12h (up to its last commit, exchange time)')
       .option('--json', 'one JSON document')
       .option('--html <file>', 'also write a self-contained HTML page')
-      .option('--null-seeds <n>', 'random-levels runs for the null model (0: none)', String(DEFAULT_NULL_SEEDS)),
+      .option('--null-seeds <n>', 'runs of each null (random levels, random times); 0: none', String(DEFAULT_NULL_SEEDS)),
   )
     .addHelpText(
       'after',
       `
-Accuracy is the prediction journal's hit rate (docs/JOURNAL.md) over resolved horizons, with a
-Wilson 95% interval, by signal type, market session and venue. Against the null model over the
-same period and stored trades (docs/PAPER.md, "The report"): "held" = of the touched levels, the
-share rejected, against the same predictions with the level moved at random within +-2%;
-"direction" = the share right, against the same predictions at random traded times. A verdict
-says "better than chance" only when the interval lies wholly above the null runs' (pooled, Wilson
-95%), "worse than chance" wholly below, else "not distinguishable from chance yet". Verdicts are at the shortest horizon; the tables and --json have every one.
+Without --session, every session, each on its own. Accuracy is the prediction journal's hit rate
+(docs/JOURNAL.md) over resolved horizons, with a Wilson 95% interval, by signal type, market
+session and venue. Against the null model over the same period and stored trades (docs/PAPER.md,
+"orderflow journal report"): "held" = of the touched levels, the share rejected, against the same
+predictions with the level moved at random within +-2%; "direction" = the share right, against
+the same predictions at random traded times. A verdict says "better than chance" only when the
+interval lies wholly above the null runs' (pooled, Wilson 95%), "worse than chance" wholly below,
+else "not distinguishable from chance yet". Verdicts are at the shortest horizon; the tables and
+--json have every horizon. P&L, drawdown, fees and funding are the backtest's metrics over the
+closed round trips and the equity samples (docs/METRICS.md).
 
 Examples:
   $ orderflow journal report
@@ -174,7 +177,7 @@ function registerExport(journal: Command): void {
       `
 trades, orders, equity, signals and predictions have the columns of a backtest run folder
 (orderflow backtest --out), in the same order; signals add the paper context columns after them;
-fills.csv and funding.csv have no backtest counterpart (docs/PAPER.md, "Export").
+fills.csv and funding.csv have no backtest counterpart (docs/PAPER.md, "orderflow journal export").
 
 Example:
   $ orderflow journal export --session akt-2w --out ./akt-2w-export`,
