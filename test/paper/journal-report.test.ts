@@ -158,6 +158,8 @@ describe('journal report', () => {
     // 30 blocks of 10 minutes, the last commit at their end: the last hour holds blocks 24..29.
     assert.equal(s.counts.predictions, 6);
     assert.equal(s.counts.trades, 0);
+    // The window starts from the last equity sample before it (10050), not the session's initial 10000.
+    assert.equal(s.metrics.initialEquity, 10_050);
     assert.equal(s.fromMs, T0 + 30 * BLOCK - 3_600_000);
     assert.equal(s.accuracy.find((x) => x.group === 'all')!.n, 6);
   });

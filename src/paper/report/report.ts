@@ -73,7 +73,7 @@ async function sessionReport(store: Store, s: SessionInfo, opts: ReportOptions):
   const headline = horizons[0];
   // 'all' repeats the one type when there is one.
   const verdicts = comparisons.filter((c) => c.horizonMs === headline && (c.type !== 'all' || types.length > 2)).map((c) => c.verdict);
-  const metrics = computeMetrics(r.trades, r.equity, { initialEquity: s.initialEquity, fromMs: r.fromMs, toMs: Math.max(r.toMs, r.fromMs + 1) });
+  const metrics = computeMetrics(r.trades, r.equity, { initialEquity: r.initialEquity, fromMs: r.fromMs, toMs: Math.max(r.toMs, r.fromMs + 1) });
   return {
     session: s.name,
     symbol: s.symbol,

@@ -36,6 +36,14 @@ export interface SessionRows {
   readonly trades: (ClosedTrade & { leverage: number | null; stop: number; target: number | null; liquidationPrice: number; signalId: number | null })[];
   readonly funding: { ts: number; rate: number; side: string; qty: number; payment: number }[];
   readonly equity: EquityPoint[];
+  /** Equity at the window's start: the session's initial equity, or with --since the last sample before the window. */
+  readonly initialEquity: number;
+}
+
+interface PositionRow {
+  trade_id: number; side: 'long' | 'short'; qty: number; entry_ts: number; entry_price: number; stop: number; target: number | null; liquidation_price: number | null; leverage: number | null;
+  signal_id: number | null; signal_type: string; market_session: string; exit_ts: number; exit_price: number; exit_reason: string; liquidated: boolean;
+  gross_pnl: number; fees: number; funding: number; pnl: number; risk: number;
 }
 
 /** The sessions of the store, oldest first; `name` picks one (an unknown name is an error naming the ones there are). */
@@ -85,13 +93,14 @@ export async function sessionRows(store: Store, s: SessionInfo, sinceMs = -Infin
   }
   const orders = await q<Record<string, unknown>>('SELECT * EXCLUDE (session) FROM paper_orders WHERE session = $1 AND ts >= $2 ORDER BY id');
   const fills = await q<Record<string, unknown>>('SELECT * EXCLUDE (session) FROM paper_fills WHERE session = $1 AND ts >= $2 ORDER BY ts, key');
-  const pos = await q<Record<string, number & string & boolean>>('SELECT * FROM paper_positions WHERE session = $1 AND exit_ts IS NOT NULL AND exit_ts >= $2 ORDER BY trade_id');
+  const pos = await q<PositionRow>('SELECT * FROM paper_positions WHERE session = $1 AND exit_ts IS NOT NULL AND exit_ts >= $2 ORDER BY trade_id');
   const trades = pos.map((p) => ({
-    id: p.trade_id, venue: s.execVenue, symbol: s.execSymbol, side: p.side as unknown as 'long' | 'short', entryTs: p.entry_ts, exitTs: p.exit_ts, entryPrice: p.entry_price, exitPrice: p.exit_price, qty: p.qty,
+    id: p.trade_id, venue: s.execVenue, symbol: s.execSymbol, side: p.side, entryTs: p.entry_ts, exitTs: p.exit_ts, entryPrice: p.entry_price, exitPrice: p.exit_price, qty: p.qty,
     grossPnl: p.gross_pnl, fees: p.fees, funding: p.funding, pnl: p.pnl, risk: p.risk, session: p.market_session, signal: p.signal_type, exitReason: p.exit_reason, liquidated: Boolean(p.liquidated),
     leverage: p.leverage ?? null, stop: p.stop, target: p.target ?? null, liquidationPrice: p.liquidation_price ?? Infinity, signalId: p.signal_id ?? null,
   }));
   const funding = await q<SessionRows['funding'][number]>('SELECT ts, rate, side, qty, payment FROM paper_funding WHERE session = $1 AND ts >= $2 ORDER BY ts');
   const equity = await q<EquityPoint>('SELECT ts, equity FROM paper_equity WHERE session = $1 AND ts >= $2 ORDER BY ts');
-  return { session: s, fromMs: from, toMs: Math.max(s.kernelTs, from), signals, predictions, orders, fills, trades, funding, equity };
+  const [before] = from > s.startTs ? await q<EquityPoint>('SELECT ts, equity FROM paper_equity WHERE session = $1 AND ts < $2 ORDER BY ts DESC LIMIT 1') : [];
+  return { session: s, initialEquity: before?.equity ?? s.initialEquity, fromMs: from, toMs: Math.max(s.kernelTs, from), signals, predictions, orders, fills, trades, funding, equity };
 }
