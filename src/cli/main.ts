@@ -41,6 +41,7 @@ Examples:
   $ orderflow record --symbol BTC,ETH --raw ./captures
   $ orderflow paper --symbol AKT --config strategy.yaml --session akt-2w
   $ orderflow journal list
+  $ orderflow journal report --session akt-2w --since 14d
   $ orderflow margin --venue binance --symbol BTCUSDT --side long --entry 30000 --qty 2 --leverage 10`,
     );
   await addCommands(program, args);

@@ -63,7 +63,8 @@ horizons as they resolve; the channels' state is in the status line. A resumed s
 re-send the alerts of the signals and outcomes it replays from before the restart.
 
 Parity: \`orderflow backtest --session NAME\` replays what the session processed and gives the same
-signals, orders and fills. \`orderflow journal list\` lists the sessions.
+signals, orders and fills. \`orderflow journal list\` lists the sessions, \`journal report\` judges
+one against the null model, \`journal export\` writes its tables.
 
 Examples:
   $ orderflow paper --symbol AKT --config strategy.yaml --session akt-2w

@@ -177,7 +177,7 @@ export function renderReport(run: RunResult): string {
     chartsSection(run, charts),
     tradesSection(run, decimals),
     breakdownsSection(run.metrics),
-    journalSection(run),
+    journalSection({ ...run.journal, predictionCount: run.journal.predictions.length }),
     signalsSection(run, decimals),
     ordersSection(run),
     configSection(run),

@@ -12,6 +12,8 @@ import { Backtest } from '../../src/engine/backtest.ts';
 import { parseConfig } from '../../src/engine/config.ts';
 import type { RunResult } from '../../src/engine/run-types.ts';
 import { PaperRun } from '../../src/paper/paper-run.ts';
+import { exportSession } from '../../src/paper/report/export.ts';
+import { journalReport } from '../../src/paper/report/report.ts';
 import { sessionBacktest } from '../../src/paper/session-backtest.ts';
 import { Store } from '../../src/store/store.ts';
 import { BIN } from '../helpers/paths.ts';
@@ -148,5 +150,21 @@ describe('paper session -> backtest --session', () => {
     assert.ok(Math.abs(s.realizedPnl - bt.trades.reduce((a, t) => a + t.pnl, 0)) < 1e-9);
     assert.equal(s.position, null);
     store = await Store.open(home, { readOnly: true });
+  });
+
+  it('journal export writes the run folder\'s orders and trades as backtest --session wrote them; journal report counts the session', async () => {
+    const out = join(home, 'parity-export');
+    await exportSession(store, 'parity', out);
+    const run = join(home, 'parity-run');
+    for (const f of ['orders.csv', 'trades.csv']) assert.equal(readFileSync(join(out, f), 'utf8'), readFileSync(join(run, f), 'utf8'), f);
+    for (const f of ['signals.csv', 'predictions.csv', 'equity.csv']) assert.ok(readFileSync(join(out, f), 'utf8').startsWith(readFileSync(join(run, f), 'utf8').split('\n')[0]), f);
+    const r = await journalReport(store, { session: 'parity', nullSeeds: 3 });
+    const [s] = r.sessions;
+    assert.equal(s.counts.trades, bt.trades.length);
+    assert.equal(s.counts.signals, bt.signals.length);
+    assert.ok(Math.abs(s.metrics.netPnl - bt.trades.reduce((a, t) => a + t.pnl, 0)) < 1e-9);
+    const resolved = (await rows("SELECT count(*) AS n FROM paper_predictions WHERE session = 'parity' AND resolved AND horizon_ms = 300000"))[0].n;
+    assert.equal(s.accuracy.find((x) => x.group === 'all' && x.horizonMs === 300_000)!.n, Number(resolved));
+    assert.equal(s.nullModel.seeds, 3);
   });
 });

@@ -3,7 +3,7 @@
  * number). Each function returns an HTML fragment; every inserted string is escaped.
  */
 import type { BacktestMetrics, TradeStats } from '../metrics.ts';
-import type { HitRateRow, NullModelResult, RunResult, RunSignal, RunTrade, WalkForwardFold } from '../run-types.ts';
+import type { HitRateRow, JournalReport, NullModelResult, RunResult, RunSignal, RunTrade, WalkForwardFold } from '../run-types.ts';
 import { quantile } from '../stats.ts';
 import type { ChartData } from './chart-data.ts';
 import { rMultiple } from './chart-data.ts';
@@ -343,10 +343,10 @@ ${statsTable('By signal type', m.bySignal)}
 
 const GROUP_ORDER: Record<HitRateRow['group'], number> = { all: 0, type: 1, session: 2, venue: 3 };
 
-export function journalSection(run: RunResult): string {
-  const j = run.journal;
+/** The hit-rate tables of a journal (a backtest's, or a paper session's: `journal report --html`). */
+export function journalSection(j: Pick<JournalReport, 'horizonsMs' | 'hitRates'> & { readonly predictionCount: number }): string {
   const horizons = [...new Set([...j.horizonsMs, ...j.hitRates.map((r) => r.horizonMs)])].sort((a, b) => a - b);
-  const intro = `<p>${fmtInt(j.predictions.length)} prediction(s). A hit is a positive return in the predicted direction at the horizon. Unresolved predictions (data ended before the horizon) count in no rate. Definitions: docs/JOURNAL.md.</p>`;
+  const intro = `<p>${fmtInt(j.predictionCount)} prediction(s). A hit is a positive return in the predicted direction at the horizon. Unresolved predictions (data ended before the horizon) count in no rate. Definitions: docs/JOURNAL.md.</p>`;
   if (j.hitRates.length === 0) {
     return `<section id="journal"><h2>Prediction journal</h2>${intro}<p class="empty">No hit rates: no resolved predictions.</p></section>`;
   }
