@@ -101,7 +101,7 @@ CREATE TABLE IF NOT EXISTS paper_positions (
   session VARCHAR NOT NULL,
   trade_id INTEGER NOT NULL,          -- one row per round trip: opened, then closed
   side VARCHAR NOT NULL, qty DOUBLE NOT NULL, entry_ts DOUBLE NOT NULL, entry_price DOUBLE NOT NULL,
-  stop DOUBLE NOT NULL, target DOUBLE, liquidation_price DOUBLE NOT NULL, leverage DOUBLE,
+  stop DOUBLE NOT NULL, target DOUBLE, liquidation_price DOUBLE, leverage DOUBLE,  -- liquidation_price NULL: none (1x)
   signal_id INTEGER, signal_type VARCHAR, market_session VARCHAR,
   exit_ts DOUBLE, exit_price DOUBLE, exit_reason VARCHAR, liquidated BOOLEAN,
   gross_pnl DOUBLE, fees DOUBLE, funding DOUBLE, pnl DOUBLE, risk DOUBLE,
