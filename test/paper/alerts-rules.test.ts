@@ -108,7 +108,8 @@ function bruteForce(rule: { side: Side; venues: readonly V[]; notional: number; 
   let armed = true;
   const seen: TradeEvent[] = [];
   for (const e of events) {
-    now = Math.max(now, e.ts);
+    // The rule's clock is its own venues' latest time (rules.ts).
+    if (rule.venues.includes(e.venue as V)) now = Math.max(now, e.ts);
     seen.push(e);
     let sum = 0;
     for (const s of seen) if (s.side === rule.side && rule.venues.includes(s.venue as V) && s.ts > now - rule.windowMs && s.ts <= now) sum += s.price * s.qty;

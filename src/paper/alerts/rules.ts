@@ -11,7 +11,7 @@
  *
  * A window rule fires when its sum reaches the threshold and is then disarmed: one burst, one
  * alert. It re-arms when the sum falls back below the threshold. The window is (now - window,
- * now], `now` being the latest exchange time fed (any event of any venue, or `advanceTo`, which
+ * now], `now` being the latest exchange time fed (any event of the rule's venues, or `advanceTo`, which
  * the paper trader calls from its wall clock when the market is quiet).
  */
 import type { AlertRuleConfig } from '../../engine/alerts-config.ts';
@@ -32,6 +32,12 @@ class WindowRule {
   readonly eventSide: 'buy' | 'sell';
   readonly venueOn = new Uint8Array(VENUE_NAMES.length);
   armed = true;
+  /**
+   * The rule's clock: the latest exchange time of ITS venues' events (or `advanceTo`). Not the
+   * latest of every feed: one venue's feed running ahead of another's would push the other's
+   * events out of the window before they are counted.
+   */
+  now = -Infinity;
   /** Symbol of the last event counted (named in the alert). */
   lastSymbol = '';
 
@@ -79,14 +85,15 @@ export class AlertRules {
     // A candle has no single time: it moves no clock.
     if (e.type === 'kline') return;
     if (e.ts > this.now) this.now = e.ts;
+    const venue = VENUE_INDEX[e.venue];
+    if (venue !== undefined && Number.isFinite(e.ts)) for (const w of this.windows) if (w.venueOn[venue] === 1 && e.ts > w.now) w.now = e.ts;
     if (e.type === 'trade' || e.type === 'liquidation') {
-      const venue = VENUE_INDEX[e.venue];
       const notional = e.price * e.qty;
       // A row the store would refuse (NaN price) must not poison a sum for the rest of the run.
       if (venue !== undefined && Number.isFinite(notional) && Number.isFinite(e.ts)) {
         for (const w of this.windows) {
           if (w.eventType !== e.type || w.eventSide !== e.side || w.venueOn[venue] === 0) continue;
-          if (w.window.add(e.ts, notional, venue, this.now)) w.lastSymbol = e.symbol;
+          if (w.window.add(e.ts, notional, venue, w.now)) w.lastSymbol = e.symbol;
         }
       }
     }
@@ -97,6 +104,7 @@ export class AlertRules {
   advanceTo(ts: number): void {
     if (!(ts > this.now)) return;
     this.now = ts;
+    for (const w of this.windows) if (ts > w.now) w.now = ts;
     this.evaluate();
   }
 
@@ -131,11 +139,11 @@ export class AlertRules {
 
   private evaluate(): void {
     for (const w of this.windows) {
-      w.window.evict(this.now);
+      w.window.evict(w.now);
       if (w.window.sum >= w.config.notional) {
         if (w.armed) {
           w.armed = false;
-          this.onAlert(w.alert(this.now));
+          this.onAlert(w.alert(w.now));
         }
       } else w.armed = true;
     }
