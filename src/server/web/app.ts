@@ -1,0 +1,295 @@
+/**
+ * The dashboard: owns the view (symbol, venues, timeframe, layers), loads history for it from
+ * `/api/*`, keeps it live from `/ws`, and keeps the URL equal to what is on screen.
+ */
+import type { LiveMessage, MarketInfo, TapeRow } from '../api.ts';
+import { DASHBOARD_TIMEFRAMES } from '../api.ts';
+import { ApiClient, type RangeQuery } from './api-client.ts';
+import { Bars } from './bars.ts';
+import { createCharts, type Charts } from './chart.ts';
+import { el } from './dom.ts';
+import { FrameBatch } from './frame-batch.ts';
+import { LiveClient } from './live-client.ts';
+import { AgreementPane } from './panes/agreement-pane.ts';
+import { CVD_TIMEFRAMES, CvdPane, type CvdTimeframe } from './panes/cvd-pane.ts';
+import { MarketStatePane } from './panes/market-state-pane.ts';
+import { PricePane } from './panes/price-pane.ts';
+import { SizesPane } from './panes/sizes-pane.ts';
+import { PaperPanel } from './panels/paper-panel.ts';
+import { RunsPanel } from './panels/runs-panel.ts';
+import { TapePanel } from './panels/tape.ts';
+import { TF_MS } from './time.ts';
+import { Header, type Layers } from './ui/header.ts';
+import { installShortcuts, type Shortcut } from './ui/shortcuts.ts';
+import { StatusBar } from './ui/status.ts';
+import { formatViewState, parseViewState, type ViewState } from './url-state.ts';
+
+export class App {
+  private view: ViewState;
+  private markets: readonly MarketInfo[] = [];
+  private readonly api = new ApiClient();
+  private readonly header: Header;
+  private readonly status = new StatusBar();
+  private readonly charts: Charts;
+  private readonly price: PricePane;
+  private readonly cvd: CvdPane;
+  private readonly sizes: SizesPane;
+  private readonly marketState: MarketStatePane;
+  private readonly agreement: AgreementPane;
+  private readonly tape = new TapePanel();
+  private readonly paper = new PaperPanel();
+  private readonly runs = new RunsPanel();
+  private bars = new Bars(TF_MS['1m']);
+  private cvdTf: CvdTimeframe = '15m';
+  private layers: Layers = { footprint: true, heatmap: true, predicted: true, follow: true };
+  private live: LiveClient | null = null;
+  private loading: AbortController | null = null;
+  private readonly batch = new FrameBatch<LiveMessage>((items) => this.applyLive(items));
+  /** Messages the server said it dropped for this client (it then down-samples). */
+  private dropped = 0;
+
+  constructor(root: HTMLElement) {
+    this.view = parseViewState(location.search);
+    this.header = new Header({
+      symbol: (symbol) => this.setView({ symbol, venues: [] }),
+      venues: (venues) => this.setView({ venues }),
+      tf: (tf) => this.setView({ tf }),
+      layer: (name, on) => this.setLayer(name, on),
+      help: () => help.toggleHelp(),
+    });
+    const chartBox = el('div', { class: 'chart', 'data-testid': 'chart' });
+    const side = el('aside', {}, this.tape.root, this.paper.root, this.runs.root);
+    const help = installShortcuts(this.shortcuts());
+    root.replaceChildren(this.header.root, this.status.banner, el('main', {}, chartBox, side), help.overlay);
+    this.header.root.append(this.status.live);
+    this.charts = createCharts(chartBox);
+    const chart = this.charts.chart;
+    this.price = new PricePane(chart);
+    this.cvd = new CvdPane(chart);
+    this.sizes = new SizesPane(chart);
+    this.marketState = new MarketStatePane(chart);
+    this.agreement = new AgreementPane(chart);
+    this.header.showLayers(this.layers);
+  }
+
+  async start(): Promise<void> {
+    try {
+      this.markets = (await this.api.markets()).markets;
+      this.status.clear('markets');
+    } catch (err) {
+      this.status.error('markets', err);
+    }
+    this.header.setMarkets(this.markets);
+    if (!this.view.symbol && this.markets.length) this.view = { ...this.view, symbol: this.markets[0].symbol };
+    void this.loadRuns();
+    void this.loadPaper();
+    await this.reload();
+  }
+
+  private shortcuts(): Shortcut[] {
+    const key = (k: string) => (e: KeyboardEvent) => e.key === k;
+    return [
+      ...DASHBOARD_TIMEFRAMES.map((tf, i) => ({ keys: String(i + 1), what: `timeframe ${tf}`, match: key(String(i + 1)), run: () => this.setView({ tf }) })),
+      { keys: 'f', what: 'footprint when zoomed in (on/off)', match: key('f'), run: () => this.setLayer('footprint', !this.layers.footprint) },
+      { keys: 'h', what: 'realized liquidation heatmap (on/off)', match: key('h'), run: () => this.setLayer('heatmap', !this.layers.heatmap) },
+      { keys: 'p', what: 'predicted liquidation levels (on/off)', match: key('p'), run: () => this.setLayer('predicted', !this.layers.predicted) },
+      { keys: 'l', what: 'follow the live edge (on/off)', match: key('l'), run: () => this.setLayer('follow', !this.layers.follow) },
+      { keys: 'c', what: 'CVD horizon: 15m → 1h → 1d', match: key('c'), run: () => this.cycleCvd() },
+      { keys: '/', what: 'symbol search', match: key('/'), run: () => this.header.symbolInput.focus() },
+      { keys: '?', what: 'this help', match: key('?'), run: () => document.querySelector<HTMLElement>('.help')!.toggleAttribute('hidden') },
+    ];
+  }
+
+  private market(): MarketInfo | undefined {
+    return this.markets.find((m) => m.symbol === this.view.symbol);
+  }
+
+  private setView(patch: Partial<ViewState>): void {
+    const next = { ...this.view, ...patch };
+    const liveChanged = next.symbol !== this.view.symbol || next.venues.join() !== this.view.venues.join();
+    this.view = next;
+    if (liveChanged) this.stopLive();
+    void this.reload();
+  }
+
+  private setLayer(name: keyof Layers, on: boolean): void {
+    this.layers = { ...this.layers, [name]: on };
+    this.header.showLayers(this.layers);
+    if (name === 'follow') {
+      this.charts.chart.timeScale().applyOptions({ shiftVisibleRangeOnNewBar: on });
+      if (on) this.charts.chart.timeScale().scrollToRealTime();
+    }
+  }
+
+  private cycleCvd(): void {
+    this.cvdTf = CVD_TIMEFRAMES[(CVD_TIMEFRAMES.indexOf(this.cvdTf) + 1) % CVD_TIMEFRAMES.length];
+    void this.loadCvd(this.range(), this.loading?.signal);
+  }
+
+  /** The query for everything but the candles: the candles' own span. */
+  private range(): RangeQuery {
+    const b = this.bars;
+    return { symbol: this.view.symbol, venues: this.view.venues, tf: this.view.tf, from: b.length ? b.t[0] : undefined, to: b.length ? b.t[b.length - 1] + b.tfMs : undefined };
+  }
+
+  private async reload(): Promise<void> {
+    const v = this.view;
+    history.replaceState(null, '', `${location.pathname}${formatViewState(v)}`);
+    const m = this.market();
+    this.header.show(v.symbol, m ? m.venues.map((x) => x.venue) : v.venues, v.venues, v.tf);
+    if (!v.symbol) {
+      this.status.error('view', new Error('no market in the store yet: record or import some trades, then reload'));
+      return;
+    }
+    this.loading?.abort();
+    const ac = new AbortController();
+    this.loading = ac;
+    const signal = ac.signal;
+    document.title = `${v.symbol} ${v.tf} · orderflow`;
+    try {
+      const r = await this.api.candles({ symbol: v.symbol, venues: v.venues, tf: v.tf }, {}, signal);
+      if (signal.aborted) return;
+      this.bars = Bars.from(r);
+      this.price.setBars(this.bars);
+      this.charts.label('main', `${v.symbol} ${v.tf} · ${r.venues.join(' ')}`);
+      this.status.clear('candles');
+    } catch (err) {
+      if (!signal.aborted) this.status.error('candles', err);
+      return;
+    }
+    const q = this.range();
+    const guard = <T>(key: string, p: Promise<T>, use: (x: T) => void) =>
+      p.then(
+        (x) => {
+          if (signal.aborted) return;
+          use(x);
+          this.status.clear(key);
+        },
+        (err) => {
+          if (!signal.aborted) this.status.error(key, err);
+        },
+      );
+    await Promise.all([
+      this.loadCvd(q, signal),
+      guard('sizes', this.api.sizes(q, signal), (r) => {
+        this.sizes.setData(r, this.bars);
+        this.charts.label('sizes', `Delta by size (cumulative) · large ≥ ${Math.round(r.thresholds[1]).toLocaleString()}`);
+      }),
+      guard('market-state', this.api.marketState(q, signal), (r) => {
+        this.marketState.setData(r, this.bars);
+        this.charts.label('marketState', 'Open interest (all venues) · funding % (dashed, left)');
+      }),
+      guard('agreement', this.api.agreement(q, signal), (r) => {
+        this.agreement.setData(r, this.bars);
+        this.charts.label('agreement', 'Venues agree');
+      }),
+      guard('events', this.api.events(q, signal), (r) => this.price.setEvents(r.events, this.bars)),
+      guard('tape', this.api.tape(q, 200, signal), (r) => this.tape.setRows(r.rows)),
+    ]);
+    this.charts.label('book', 'Book heatmap');
+    if (!this.live) this.startLive();
+  }
+
+  private async loadCvd(q: RangeQuery, signal?: AbortSignal): Promise<void> {
+    const tf = this.cvdTf;
+    const cvdTfMs = TF_MS[tf];
+    try {
+      // From the open of the CVD bar holding the first candle, so the first point is a whole bar.
+      const from = q.from === undefined ? undefined : Math.floor(q.from / cvdTfMs) * cvdTfMs;
+      const r = await this.api.cvd({ ...q, tf, from }, signal);
+      if (signal?.aborted) return;
+      this.cvd.setData(r, this.bars);
+      this.charts.label('cvd', `CVD ${tf} (c) · all venues bold`);
+      this.status.clear('cvd');
+    } catch (err) {
+      if (!signal?.aborted) this.status.error('cvd', err);
+    }
+  }
+
+  private async loadRuns(): Promise<void> {
+    try {
+      this.runs.setRuns(await this.api.runs());
+      this.status.clear('runs');
+    } catch (err) {
+      this.status.error('runs', err);
+    }
+  }
+
+  private async loadPaper(): Promise<void> {
+    try {
+      this.paper.setResponse(await this.api.paper());
+      this.status.clear('paper');
+    } catch (err) {
+      this.status.error('paper', err);
+    }
+  }
+
+  private startLive(): void {
+    const v = this.view;
+    const q = new URLSearchParams({ symbol: v.symbol });
+    if (v.venues.length) q.set('venues', v.venues.join(','));
+    const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+    this.live = new LiveClient({
+      url: `${proto}://${location.host}/ws?${q.toString().replace(/%2C/g, ',')}`,
+      onMessage: (m) => this.batch.push(m),
+      onStatus: (s, detail) => this.status.setLive(s, detail),
+    });
+    this.live.start();
+  }
+
+  private stopLive(): void {
+    this.live?.stop();
+    this.live = null;
+  }
+
+  /** One animation frame's worth of live messages. */
+  private applyLive(items: LiveMessage[]): void {
+    const b = this.bars;
+    let lastChanged = -1;
+    let minChanged = Infinity;
+    const rows: TapeRow[] = [];
+    for (const m of items) {
+      switch (m.type) {
+        case 'trades':
+          for (let i = 0; i < m.t.length; i++) {
+            const j = b.addTrade(m.t[i], m.price[i], m.qty[i], m.side[i]);
+            if (j < 0) continue;
+            if (j < minChanged) minChanged = j;
+            if (j > lastChanged) lastChanged = j;
+            this.cvd.addTrade(m.venue[i], m.t[i], m.qty[i], m.side[i], j);
+            const notional = m.price[i] * m.qty[i];
+            if (notional >= this.tape.minNotional)
+              rows.push({ t: m.t[i], venue: m.venue[i], kind: 'trade', price: m.price[i], qty: m.qty[i], side: m.side[i] > 0 ? 'buy' : 'sell', notional, large: notional >= this.tape.largeNotional });
+          }
+          break;
+        case 'liquidations':
+          for (let i = 0; i < m.t.length; i++)
+            rows.push({ t: m.t[i], venue: m.venue[i], kind: 'liquidation', price: m.price[i], qty: m.qty[i], side: m.side[i], notional: m.price[i] * m.qty[i], large: false });
+          break;
+        case 'marketState':
+          this.marketState.update(m.venue, b, m.openInterest, m.fundingRate);
+          break;
+        case 'event':
+          this.price.addEvent(m.event, b);
+          break;
+        case 'paper':
+          this.paper.setState(m.state);
+          break;
+        case 'dropped':
+          this.dropped += m.missed;
+          this.status.setLive('open', `server down-sampled: ${this.dropped} messages dropped`);
+          break;
+        case 'hello':
+          this.status.setLive('open', m.source);
+          break;
+        case 'book':
+          break;
+      }
+    }
+    if (lastChanged >= 0) {
+      for (let j = minChanged; j <= lastChanged; j++) this.price.updateBar(b, j);
+      this.cvd.flush(b);
+    }
+    if (rows.length) this.tape.prepend(rows);
+  }
+}

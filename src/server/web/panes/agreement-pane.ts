@@ -1,0 +1,29 @@
+/**
+ * The venues' agreement strip: one bar per candle, green when every venue's flow buys, red when
+ * every venue sells, grey when they split (src/features/venues.ts). A disagreement can veto an
+ * entry, so the strip sits under everything else.
+ */
+import { HistogramSeries, type IChartApi, type ISeriesApi, type Time } from 'lightweight-charts';
+import type { AgreementResponse } from '../../api.ts';
+import { placeOnGrid, type Bars } from '../bars.ts';
+import { PANE } from '../chart.ts';
+import { toChartTime } from '../time.ts';
+
+export function agreementColor(a: number): string {
+  const k = Math.min(1, Math.abs(a));
+  if (k < 0.2) return 'rgba(140,150,160,0.5)';
+  return a > 0 ? `rgba(38,166,154,${0.3 + 0.7 * k})` : `rgba(239,83,80,${0.3 + 0.7 * k})`;
+}
+
+export class AgreementPane {
+  private readonly strip: ISeriesApi<'Histogram'>;
+
+  constructor(chart: IChartApi) {
+    this.strip = chart.addSeries(HistogramSeries, { priceLineVisible: false, lastValueVisible: false, title: '' }, PANE.agreement);
+  }
+
+  setData(r: AgreementResponse, grid: Bars): void {
+    const g = placeOnGrid(grid, r.t, r.tfMs, r.agreement);
+    this.strip.setData(g.index.map((j, k) => ({ time: toChartTime(grid.t[j]) as Time, value: g.value[k], color: agreementColor(g.value[k]) })));
+  }
+}

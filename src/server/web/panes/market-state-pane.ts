@@ -1,0 +1,70 @@
+/**
+ * Open interest (summed over the venues, right scale) and each venue's funding rate in percent
+ * (left scale). Live `marketState` messages move the last points.
+ */
+import { LineSeries, type IChartApi, type ISeriesApi, type Time } from 'lightweight-charts';
+import type { MarketStateResponse } from '../../api.ts';
+import { placeOnGrid, type Bars } from '../bars.ts';
+import { PANE } from '../chart.ts';
+import { THEME, venueColor } from '../theme.ts';
+import { toChartTime } from '../time.ts';
+
+export class MarketStatePane {
+  private readonly oi: ISeriesApi<'Line'>;
+  private readonly funding = new Map<string, ISeriesApi<'Line'>>();
+  /** Latest open interest per venue, so a live update of one venue re-sums the total. */
+  private readonly lastOi = new Map<string, number>();
+
+  constructor(private readonly chart: IChartApi) {
+    this.oi = chart.addSeries(LineSeries, { color: THEME.aggregate, lineWidth: 2, title: 'OI', priceLineVisible: false, priceFormat: { type: 'volume' } }, PANE.marketState);
+  }
+
+  private fundingLine(venue: string): ISeriesApi<'Line'> {
+    let s = this.funding.get(venue);
+    if (!s) {
+      s = this.chart.addSeries(
+        LineSeries,
+        { color: venueColor(venue), lineWidth: 1, lineStyle: 2, title: `funding ${venue}`, priceScaleId: 'left', priceLineVisible: false, lastValueVisible: false, priceFormat: { type: 'percent', precision: 4, minMove: 0.0001 } },
+        PANE.marketState,
+      );
+      this.funding.set(venue, s);
+    }
+    return s;
+  }
+
+  setData(r: MarketStateResponse, grid: Bars): void {
+    const total = new Map<number, number>();
+    this.lastOi.clear();
+    for (const [venue, s] of Object.entries(r.venues)) {
+      if (!s) continue;
+      const g = placeOnGrid(grid, s.t, r.tfMs, s.openInterest);
+      g.index.forEach((j, k) => {
+        if (Number.isFinite(g.value[k])) total.set(j, (total.get(j) ?? 0) + g.value[k]);
+      });
+      for (let i = s.openInterest.length - 1; i >= 0; i--)
+        if (Number.isFinite(s.openInterest[i])) {
+          this.lastOi.set(venue, s.openInterest[i]);
+          break;
+        }
+      const f = placeOnGrid(grid, s.t, r.tfMs, s.fundingRate.map((x) => x * 100));
+      this.fundingLine(venue).setData(f.index.flatMap((j, k) => (Number.isFinite(f.value[k]) ? [{ time: toChartTime(grid.t[j]) as Time, value: f.value[k] }] : [])));
+    }
+    const idx = [...total.keys()].sort((a, b) => a - b);
+    this.oi.setData(idx.map((j) => ({ time: toChartTime(grid.t[j]) as Time, value: total.get(j)! })));
+    this.chart.priceScale('left', PANE.marketState).applyOptions({ visible: this.funding.size > 0 });
+  }
+
+  /** A live ticker update for `venue`, drawn at the latest candle. */
+  update(venue: string, grid: Bars, openInterest?: number, fundingRate?: number): void {
+    const j = grid.length - 1;
+    if (j < 0) return;
+    const time = toChartTime(grid.t[j]);
+    if (openInterest !== undefined && Number.isFinite(openInterest)) {
+      this.lastOi.set(venue, openInterest);
+      let sum = 0;
+      for (const v of this.lastOi.values()) sum += v;
+      this.oi.update({ time, value: sum });
+    }
+    if (fundingRate !== undefined && Number.isFinite(fundingRate)) this.fundingLine(venue).update({ time, value: fundingRate * 100 });
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Delta by trade size (src/features/sizes.ts buckets, thresholds adapted per symbol), drawn
+ * cumulatively so the four buckets read as four lines: whales and large prints diverging from
+ * retail is the method's "weight by order size" made visible.
+ */
+import { LineSeries, type IChartApi, type ISeriesApi, type Time } from 'lightweight-charts';
+import type { SizesResponse } from '../../api.ts';
+import { placeOnGrid, type Bars } from '../bars.ts';
+import { PANE } from '../chart.ts';
+import { THEME } from '../theme.ts';
+import { toChartTime } from '../time.ts';
+
+const BUCKETS = ['small', 'medium', 'large', 'whale'] as const;
+
+export class SizesPane {
+  private readonly series: Record<(typeof BUCKETS)[number], ISeriesApi<'Line'>>;
+  thresholds: readonly [number, number, number] = [0, 0, 0];
+
+  constructor(chart: IChartApi) {
+    const mk = (b: (typeof BUCKETS)[number]) =>
+      chart.addSeries(LineSeries, { color: THEME.bucket[b], lineWidth: b === 'whale' || b === 'large' ? 2 : 1, title: b, priceLineVisible: false, lastValueVisible: false, priceFormat: { type: 'volume' } }, PANE.sizes);
+    this.series = { small: mk('small'), medium: mk('medium'), large: mk('large'), whale: mk('whale') };
+  }
+
+  setData(r: SizesResponse, grid: Bars): void {
+    this.thresholds = r.thresholds;
+    for (const b of BUCKETS) {
+      const d = r.delta[b];
+      const cum = new Array<number>(d.length);
+      let acc = 0;
+      for (let i = 0; i < d.length; i++) cum[i] = acc += d[i];
+      const g = placeOnGrid(grid, r.t, r.tfMs, cum);
+      this.series[b].setData(g.index.map((j, k) => ({ time: toChartTime(grid.t[j]) as Time, value: g.value[k] })));
+    }
+  }
+}
