@@ -44,12 +44,14 @@ export function createCharts(container: HTMLElement): Charts {
     pane.setPreserveEmptyPane(true);
     pane.setStretchFactor(STRETCH[name]);
     marks.set(name, createTextWatermark(pane, { horzAlign: 'left', vertAlign: 'top', lines: [] }));
-    // The tests (and a curious user's devtools) find a pane's canvases by its name.
-    pane.getHTMLElement()?.setAttribute('data-pane', name);
   }
+  // The tests (and a curious user's devtools) find a pane's canvases by its name; the pane's
+  // element exists only once the chart has laid out, hence tagging at each caption.
+  const tag = (name: PaneName) => chart.panes()[PANE[name]]?.getHTMLElement()?.setAttribute('data-pane', name);
   return {
     chart,
     label(pane, text) {
+      tag(pane);
       marks.get(pane)!.applyOptions({ lines: [{ text, color: THEME.textDim, fontSize: 11 }] });
     },
   };

@@ -1,0 +1,130 @@
+/**
+ * The dashboard's pure parts, run in node: URL state (src/server/web/url-state.ts), live candle
+ * folding and grid placement (bars.ts), reconnect backoff (live-client.ts), per-frame batching
+ * (frame-batch.ts).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { Bars, placeOnGrid } from '../../../src/server/web/bars.ts';
+import { FrameBatch } from '../../../src/server/web/frame-batch.ts';
+import { backoffDelay } from '../../../src/server/web/live-client.ts';
+import { formatViewState, parseViewState, withoutToken } from '../../../src/server/web/url-state.ts';
+
+describe('URL state', () => {
+  it('opens the view the URL names', () => {
+    assert.deepEqual(parseViewState('?symbol=btcusdt&venues=binance,okx,bybit&tf=15m'), { symbol: 'BTCUSDT', venues: ['binance', 'okx', 'bybit'], tf: '15m' });
+  });
+
+  it('falls back to 1m and every venue for a missing or unknown timeframe and no venues', () => {
+    assert.deepEqual(parseViewState('?symbol=ETHUSDT&tf=7m'), { symbol: 'ETHUSDT', venues: [], tf: '1m' });
+    assert.deepEqual(parseViewState(''), { symbol: '', venues: [], tf: '1m' });
+  });
+
+  it('drops venue names that are not names (no markup or paths reach the API)', () => {
+    assert.deepEqual(parseViewState('?venues=binance,<script>,../x,okx,okx').venues, ['binance', 'okx']);
+  });
+
+  it('writes the documented form, commas unescaped, and reads back what it wrote', () => {
+    assert.equal(formatViewState({ symbol: 'BTCUSDT', venues: ['binance', 'okx'], tf: '1h' }), '?symbol=BTCUSDT&venues=binance,okx&tf=1h');
+    const view = fc.record({
+      symbol: fc.stringMatching(/^[A-Z0-9-]{1,14}$/),
+      venues: fc.uniqueArray(fc.constantFrom('binance', 'okx', 'bybit', 'binance-spot')),
+      tf: fc.constantFrom('1m', '5m', '15m', '1h', '4h', '1d' as const),
+    });
+    fc.assert(fc.property(view, (v) => assert.deepEqual(parseViewState(formatViewState(v)), { ...v })));
+  });
+
+  it('removes the token and keeps everything else; reports when there was none', () => {
+    assert.equal(withoutToken('?symbol=BTCUSDT&token=s3cret&tf=1m'), '?symbol=BTCUSDT&tf=1m');
+    assert.equal(withoutToken('?token=s3cret'), '');
+    assert.equal(withoutToken('?symbol=BTCUSDT'), null);
+  });
+});
+
+describe('live candles', () => {
+  it('folds trades into the last bar and opens the next bar on its boundary', () => {
+    const b = new Bars(60_000);
+    assert.equal(b.addTrade(120_000, 100, 1, 1), 0);
+    assert.equal(b.addTrade(150_000, 103, 2, -1), 0);
+    assert.equal(b.addTrade(170_000, 99, 1, 1), 0);
+    assert.equal(b.addTrade(180_000, 101, 5, -1), 1);
+    assert.deepEqual([b.t, b.o, b.h, b.l, b.c, b.buy, b.sell], [[120_000, 180_000], [100, 101], [103, 101], [99, 101], [99, 101], [2, 0], [2, 5]]);
+  });
+
+  it('ignores a trade older than the last bar instead of rewriting history', () => {
+    const b = new Bars(60_000);
+    b.addTrade(180_000, 100, 1, 1);
+    assert.equal(b.addTrade(100_000, 90, 1, 1), -1);
+    assert.deepEqual([b.length, b.l[0]], [1, 100]);
+  });
+
+  it('keeps high >= open, close >= low for any trade sequence', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 600_000 }), fc.double({ min: 1, max: 1e6, noNaN: true }), fc.double({ min: 0, max: 10, noNaN: true }), fc.constantFrom(1 as const, -1 as const))), (trades) => {
+        const b = new Bars(60_000);
+        for (const [t, p, q, s] of trades.sort((x, y) => x[0] - y[0])) b.addTrade(t, p, q, s);
+        for (let i = 0; i < b.length; i++) {
+          assert.ok(b.h[i] >= Math.max(b.o[i], b.c[i]) && b.l[i] <= Math.min(b.o[i], b.c[i]));
+          if (i) assert.ok(b.t[i] > b.t[i - 1]);
+        }
+      }),
+    );
+  });
+});
+
+describe('placing other bar sizes on the candle grid', () => {
+  const grid = Bars.from({ symbol: 'X', venues: [], tf: '1m', tfMs: 60_000, t: [0, 60_000, 120_000, 180_000, 300_000], o: [1, 1, 1, 1, 1], h: [1, 1, 1, 1, 1], l: [1, 1, 1, 1, 1], c: [1, 1, 1, 1, 1], buy: [0, 0, 0, 0, 0], sell: [0, 0, 0, 0, 0], trades: [0, 0, 0, 0, 0] });
+
+  it('puts a coarser bar on the last candle inside it (its value at its close)', () => {
+    assert.deepEqual(placeOnGrid(grid, [0, 120_000], 120_000, [7, 8]), { index: [1, 3], value: [7, 8] });
+  });
+
+  it('keeps the last of several finer bars falling in one candle', () => {
+    assert.deepEqual(placeOnGrid(grid, [0, 30_000, 60_000], 30_000, [1, 2, 3]), { index: [0, 1], value: [2, 3] });
+  });
+
+  it('skips bars before the first candle or inside a gap of candles', () => {
+    assert.deepEqual(placeOnGrid(grid, [-60_000, 240_000, 300_000], 60_000, [1, 2, 3]), { index: [4], value: [3] });
+  });
+
+  it('never yields a time outside the grid, and indices strictly ascend', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: -10, max: 20 }), { minLength: 0, maxLength: 20 }), fc.constantFrom(30_000, 60_000, 900_000), (starts, tf) => {
+        const t = starts.map((s) => s * tf).sort((a, b) => a - b);
+        const g = placeOnGrid(grid, t, tf, t.map((_, i) => i));
+        for (let k = 0; k < g.index.length; k++) {
+          assert.ok(g.index[k] >= 0 && g.index[k] < grid.length);
+          if (k) assert.ok(g.index[k] > g.index[k - 1]);
+        }
+      }),
+    );
+  });
+});
+
+describe('reconnect backoff', () => {
+  it('doubles from the minimum up to the cap, within +-20%', () => {
+    const mid = () => 0.5;
+    assert.deepEqual([0, 1, 2, 3, 10, 100].map((a) => backoffDelay(a, 500, 15_000, mid)), [500, 1000, 2000, 4000, 15_000, 15_000]);
+    assert.equal(backoffDelay(0, 500, 15_000, () => 0), 400);
+    assert.equal(backoffDelay(0, 500, 15_000, () => 1), 600);
+  });
+});
+
+describe('per-frame batching', () => {
+  it('applies everything pushed before a frame once, in order, then schedules again on the next push', () => {
+    const frames: (() => void)[] = [];
+    const applied: number[][] = [];
+    const batch = new FrameBatch<number>((xs) => applied.push(xs), (cb) => frames.push(cb));
+    for (let i = 0; i < 2000; i++) batch.push(i);
+    assert.equal(frames.length, 1);
+    frames.shift()!();
+    assert.equal(applied.length, 1);
+    assert.equal(applied[0].length, 2000);
+    assert.equal(applied[0][1999], 1999);
+    batch.push(5);
+    assert.equal(frames.length, 1);
+    frames.shift()!();
+    assert.deepEqual(applied[1], [5]);
+  });
+});
