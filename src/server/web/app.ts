@@ -21,8 +21,12 @@ import { TapePanel } from './panels/tape.ts';
 import { TF_MS } from './time.ts';
 import { Header, type Layers } from './ui/header.ts';
 import { installShortcuts, type Shortcut } from './ui/shortcuts.ts';
+import { HoverLegend } from './ui/hover-legend.ts';
 import { StatusBar } from './ui/status.ts';
 import { formatViewState, parseViewState, type ViewState } from './url-state.ts';
+
+/** The shortest interval between two live redraws of the chart (see scheduleChartDraw). */
+const CHART_DRAW_MS = 50;
 
 export class App {
   private view: ViewState;
@@ -36,6 +40,7 @@ export class App {
   private readonly sizes: SizesPane;
   private readonly marketState: MarketStatePane;
   private readonly agreement: AgreementPane;
+  private readonly legend: HoverLegend;
   private readonly tape = new TapePanel();
   private readonly paper = new PaperPanel();
   private readonly runs = new RunsPanel();
@@ -47,6 +52,11 @@ export class App {
   private readonly batch = new FrameBatch<LiveMessage>((items) => this.applyLive(items));
   /** Messages the server said it dropped for this client (it then down-samples). */
   private dropped = 0;
+  /** Candles changed by live trades and not yet redrawn: [from, to], to -1 when none. */
+  private pendingFrom = Infinity;
+  private pendingTo = -1;
+  private lastChartDraw = 0;
+  private drawTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(root: HTMLElement) {
     this.view = parseViewState(location.search);
@@ -69,6 +79,8 @@ export class App {
     this.sizes = new SizesPane(chart);
     this.marketState = new MarketStatePane(chart);
     this.agreement = new AgreementPane(chart);
+    this.legend = new HoverLegend(chart, () => this.bars, () => this.price.eventTexts());
+    chartBox.append(this.legend.root);
     this.header.showLayers(this.layers);
   }
 
@@ -150,6 +162,8 @@ export class App {
       const r = await this.api.candles({ symbol: v.symbol, venues: v.venues, tf: v.tf }, {}, signal);
       if (signal.aborted) return;
       this.bars = Bars.from(r);
+      this.pendingFrom = Infinity;
+      this.pendingTo = -1;
       this.price.setBars(this.bars);
       this.charts.label('main', `${v.symbol} ${v.tf} · ${r.venues.join(' ')}`);
       this.status.clear('candles');
@@ -173,7 +187,7 @@ export class App {
       this.loadCvd(q, signal),
       guard('sizes', this.api.sizes(q, signal), (r) => {
         this.sizes.setData(r, this.bars);
-        this.charts.label('sizes', `Delta by size (cumulative) · large ≥ ${Math.round(r.thresholds[1]).toLocaleString()}`);
+        this.charts.label('sizes', `Delta by size, cumulative · small grey, medium blue, large ≥ ${Math.round(r.thresholds[1]).toLocaleString()} orange, whale red`);
       }),
       guard('market-state', this.api.marketState(q, signal), (r) => {
         this.marketState.setData(r, this.bars);
@@ -181,9 +195,13 @@ export class App {
       }),
       guard('agreement', this.api.agreement(q, signal), (r) => {
         this.agreement.setData(r, this.bars);
-        this.charts.label('agreement', 'Venues agree');
+        const leader = r.leader.length ? r.leader[r.leader.length - 1] : '';
+        this.charts.label('agreement', `Venues agree${leader ? ` · ${leader} leads` : ''}`);
       }),
-      guard('events', this.api.events(q, signal), (r) => this.price.setEvents(r.events, this.bars)),
+      guard('events', this.api.events(q, signal), (r) => {
+        this.price.setEvents(r.events, this.bars);
+        this.legend.refresh();
+      }),
       guard('tape', this.api.tape(q, 200, signal), (r) => this.tape.setRows(r.rows)),
     ]);
     this.charts.label('book', 'Book heatmap');
@@ -199,7 +217,7 @@ export class App {
       const r = await this.api.cvd({ ...q, tf, from }, signal);
       if (signal?.aborted) return;
       this.cvd.setData(r, this.bars);
-      this.charts.label('cvd', `CVD ${tf} (c) · all venues bold`);
+      this.charts.label('cvd', `CVD ${tf} (c to change) · all venues white, each venue in its colour`);
       this.status.clear('cvd');
     } catch (err) {
       if (!signal?.aborted) this.status.error('cvd', err);
@@ -245,8 +263,6 @@ export class App {
   /** One animation frame's worth of live messages. */
   private applyLive(items: LiveMessage[]): void {
     const b = this.bars;
-    let lastChanged = -1;
-    let minChanged = Infinity;
     const rows: TapeRow[] = [];
     for (const m of items) {
       switch (m.type) {
@@ -254,8 +270,8 @@ export class App {
           for (let i = 0; i < m.t.length; i++) {
             const j = b.addTrade(m.t[i], m.price[i], m.qty[i], m.side[i]);
             if (j < 0) continue;
-            if (j < minChanged) minChanged = j;
-            if (j > lastChanged) lastChanged = j;
+            if (j < this.pendingFrom) this.pendingFrom = j;
+            if (j > this.pendingTo) this.pendingTo = j;
             this.cvd.addTrade(m.venue[i], m.t[i], m.qty[i], m.side[i], j);
             const notional = m.price[i] * m.qty[i];
             if (notional >= this.tape.minNotional)
@@ -286,10 +302,30 @@ export class App {
           break;
       }
     }
-    if (lastChanged >= 0) {
-      for (let j = minChanged; j <= lastChanged; j++) this.price.updateBar(b, j);
-      this.cvd.flush(b);
-    }
+    if (this.pendingTo >= 0) this.scheduleChartDraw();
     if (rows.length) this.tape.prepend(rows);
+  }
+
+  /**
+   * Redraws the live candles at most every `CHART_DRAW_MS`: lightweight-charts repaints every
+   * pane on any update, which costs far more than folding trades, and 20 redraws a second look
+   * as live as 60. The fold itself (bars, CVD) happens on every frame, so nothing is lost.
+   */
+  private scheduleChartDraw(): void {
+    const wait = this.lastChartDraw + CHART_DRAW_MS - performance.now();
+    if (wait <= 0) this.drawChart();
+    else if (!this.drawTimer) this.drawTimer = setTimeout(() => this.drawChart(), wait);
+  }
+
+  private drawChart(): void {
+    if (this.drawTimer) clearTimeout(this.drawTimer);
+    this.drawTimer = null;
+    this.lastChartDraw = performance.now();
+    const b = this.bars;
+    for (let j = this.pendingFrom; j <= this.pendingTo; j++) this.price.updateBar(b, j);
+    this.pendingFrom = Infinity;
+    this.pendingTo = -1;
+    this.cvd.flush(b);
+    this.legend.refresh();
   }
 }

@@ -1,13 +1,17 @@
 /**
  * The live tape, newest on top: large prints highlighted (the server's per-symbol threshold),
  * liquidations flagged by the side liquidated (LONG LIQ / SHORT LIQ). Capped at `MAX_ROWS` so a
- * busy market cannot grow the page; each frame inserts at most `MAX_ROWS` rows in one fragment.
+ * busy market cannot grow the page. A row is one element holding one padded text line (the
+ * columns line up in a monospace font): at 2k trades/s the tape must cost little layout, so a
+ * frame inserts at most `ROWS_PER_FRAME` rows (the newest, in one fragment); the others are
+ * already on the chart and no one reads 2k lines a second.
  */
 import type { TapeRow } from '../../api.ts';
 import { compact, el, price } from '../dom.ts';
 import { clockUtc } from '../time.ts';
 
 export const MAX_ROWS = 150;
+export const ROWS_PER_FRAME = 24;
 
 export class TapePanel {
   readonly root: HTMLElement;
@@ -24,15 +28,15 @@ export class TapePanel {
 
   setRows(rows: readonly TapeRow[]): void {
     this.body.replaceChildren();
+    this.prepend(rows, MAX_ROWS);
     let minLarge = Infinity;
     for (const r of rows) if (r.kind === 'trade' && r.large && r.notional < minLarge) minLarge = r.notional;
     if (Number.isFinite(minLarge)) this.largeNotional = minLarge;
-    this.prepend(rows);
   }
 
   /** Adds rows (oldest first, as they arrive) on top. */
-  prepend(rows: readonly TapeRow[]): void {
-    const start = Math.max(0, rows.length - MAX_ROWS);
+  prepend(rows: readonly TapeRow[], max = ROWS_PER_FRAME): void {
+    const start = Math.max(0, rows.length - max);
     const frag = document.createDocumentFragment();
     for (let i = rows.length - 1; i >= start; i--) frag.append(this.row(rows[i]));
     this.body.prepend(frag);
@@ -43,6 +47,9 @@ export class TapePanel {
     const liq = r.kind === 'liquidation';
     const cls = liq ? `row liq liq-${r.side}` : `row ${r.side}${r.large ? ' large' : ''}`;
     const label = liq ? `${r.side.toUpperCase()} LIQ` : r.side === 'buy' ? 'BUY' : 'SELL';
-    return el('div', { class: cls }, el('span', { class: 't' }, clockUtc(r.t)), el('span', { class: 'v' }, r.venue), el('span', { class: 's' }, label), el('span', { class: 'p' }, price(r.price)), el('span', { class: 'n' }, compact(r.notional)));
+    const row = document.createElement('div');
+    row.className = cls;
+    row.textContent = `${clockUtc(r.t)} ${r.venue.slice(0, 7).padEnd(7)} ${label.padEnd(9)}${price(r.price).padStart(11)} ${compact(r.notional).padStart(7)}`;
+    return row;
   }
 }

@@ -32,7 +32,7 @@ export class CvdPane {
       const all = key === 'all';
       const series = this.chart.addSeries(
         LineSeries,
-        { color: all ? THEME.aggregate : venueColor(key), lineWidth: all ? 2 : 1, title: all ? 'all' : key, priceLineVisible: false, lastValueVisible: all, priceFormat: { type: 'volume' } },
+        { color: all ? THEME.aggregate : venueColor(key), lineWidth: all ? 2 : 1, priceLineVisible: false, lastValueVisible: all, priceFormat: { type: 'volume' } },
         PANE.cvd,
       );
       l = { series, cvd: 0, barOpen: -Infinity };

@@ -24,7 +24,7 @@ export class MarketStatePane {
     if (!s) {
       s = this.chart.addSeries(
         LineSeries,
-        { color: venueColor(venue), lineWidth: 1, lineStyle: 2, title: `funding ${venue}`, priceScaleId: 'left', priceLineVisible: false, lastValueVisible: false, priceFormat: { type: 'percent', precision: 4, minMove: 0.0001 } },
+        { color: venueColor(venue), lineWidth: 1, lineStyle: 2, priceScaleId: 'left', priceLineVisible: false, lastValueVisible: false, priceFormat: { type: 'percent', precision: 4, minMove: 0.0001 } },
         PANE.marketState,
       );
       this.funding.set(venue, s);

@@ -18,7 +18,7 @@ export class SizesPane {
 
   constructor(chart: IChartApi) {
     const mk = (b: (typeof BUCKETS)[number]) =>
-      chart.addSeries(LineSeries, { color: THEME.bucket[b], lineWidth: b === 'whale' || b === 'large' ? 2 : 1, title: b, priceLineVisible: false, lastValueVisible: false, priceFormat: { type: 'volume' } }, PANE.sizes);
+      chart.addSeries(LineSeries, { color: THEME.bucket[b], lineWidth: b === 'whale' || b === 'large' ? 2 : 1, priceLineVisible: false, lastValueVisible: false, priceFormat: { type: 'volume' } }, PANE.sizes);
     this.series = { small: mk('small'), medium: mk('medium'), large: mk('large'), whale: mk('whale') };
   }
 
