@@ -95,3 +95,15 @@ export function placeOnGrid(grid: Bars, t: readonly number[], tfMs: number, valu
   }
   return { index, value };
 }
+
+/**
+ * Ticks per footprint level so a typical bar (the median range) gets about `levels` levels: the
+ * tick alone would give thousands of levels to a wide 1h bar, and a JSON answer to match.
+ */
+export function footprintLevelTicks(b: Bars, tick: number, levels: number): number {
+  const ranges: number[] = [];
+  for (let i = 0; i < b.length; i++) if (b.h[i] > b.l[i]) ranges.push(b.h[i] - b.l[i]);
+  if (!ranges.length || !(tick > 0)) return 1;
+  ranges.sort((x, y) => x - y);
+  return Math.max(1, Math.round(ranges[ranges.length >> 1] / levels / tick));
+}

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Bars, placeOnGrid } from '../../../src/server/web/bars.ts';
+import { Bars, footprintLevelTicks, placeOnGrid } from '../../../src/server/web/bars.ts';
 import { FrameBatch } from '../../../src/server/web/frame-batch.ts';
 import { backoffDelay } from '../../../src/server/web/live-client.ts';
 import { formatViewState, parseViewState, withoutToken } from '../../../src/server/web/url-state.ts';
@@ -99,6 +99,20 @@ describe('placing other bar sizes on the candle grid', () => {
         }
       }),
     );
+  });
+});
+
+describe('footprint level height', () => {
+  it('gives the median bar about the asked number of levels, never less than a tick', () => {
+    const b = new Bars(60_000);
+    // Ranges 10, 20, 30 (median 20) at tick 0.1, 20 levels: 1 per level = 10 ticks.
+    [10, 20, 30].forEach((r, i) => {
+      b.addTrade(i * 60_000, 100, 1, 1);
+      b.addTrade(i * 60_000 + 1, 100 + r, 1, 1);
+    });
+    assert.equal(footprintLevelTicks(b, 0.1, 20), 10);
+    assert.equal(footprintLevelTicks(b, 5, 20), 1);
+    assert.equal(footprintLevelTicks(new Bars(60_000), 0.1, 20), 1);
   });
 });
 
