@@ -107,6 +107,7 @@ export class App {
       { keys: 'p', what: 'predicted liquidation levels (on/off)', match: key('p'), run: () => this.setLayer('predicted', !this.layers.predicted) },
       { keys: 'l', what: 'follow the live edge (on/off)', match: key('l'), run: () => this.setLayer('follow', !this.layers.follow) },
       { keys: 'c', what: 'CVD horizon: 15m → 1h → 1d', match: key('c'), run: () => this.cycleCvd() },
+      { keys: '+ / -', what: 'zoom in / out (the footprint shows from about 36 px a bar)', match: (e) => e.key === '+' || e.key === '=' || e.key === '-', run: (e) => this.zoom(e.key === '-' ? 1 / 1.6 : 1.6) },
       { keys: '/', what: 'symbol search', match: key('/'), run: () => this.header.symbolInput.focus() },
       { keys: '?', what: 'this help', match: key('?'), run: () => document.querySelector<HTMLElement>('.help')!.toggleAttribute('hidden') },
     ];
@@ -131,6 +132,12 @@ export class App {
       this.charts.chart.timeScale().applyOptions({ shiftVisibleRangeOnNewBar: on });
       if (on) this.charts.chart.timeScale().scrollToRealTime();
     }
+  }
+
+  /** Zooms the time axis about its right edge (lightweight-charts' bar spacing, capped by its own limits). */
+  private zoom(factor: number): void {
+    const ts = this.charts.chart.timeScale();
+    ts.applyOptions({ barSpacing: Math.min(120, Math.max(0.5, ts.options().barSpacing * factor)) });
   }
 
   private cycleCvd(): void {

@@ -11,13 +11,13 @@ export class PaperPanel {
   private readonly body: HTMLElement;
 
   constructor() {
-    this.body = el('div', { class: 'kv', 'data-testid': 'paper' }, 'no paper session');
+    this.body = el('div', { class: 'kv', 'data-testid': 'paper' }, el('span', { class: 'none' }, 'loading'));
     this.root = el('section', { class: 'panel paper' }, el('h2', {}, 'Paper'), this.body);
   }
 
   setResponse(r: PaperResponse): void {
     if (r.current) this.setState(r.current);
-    else this.body.replaceChildren(r.sessions.length ? `${r.sessions.length} session(s), none with state yet` : 'no paper session (orderflow paper)');
+    else this.body.replaceChildren(el('span', { class: 'none' }, r.sessions.length ? `${r.sessions.length} session(s), none with state yet` : 'no paper session (orderflow paper)'));
   }
 
   setState(s: PaperState): void {
