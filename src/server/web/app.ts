@@ -194,6 +194,7 @@ export class App {
       this.loadCvd(q, signal),
       guard('sizes', this.api.sizes(q, signal), (r) => {
         this.sizes.setData(r, this.bars);
+        this.tape.setLargeFallback(r.thresholds[1]);
         this.charts.label('sizes', `Delta by size, cumulative · small grey, medium blue, large ≥ ${Math.round(r.thresholds[1]).toLocaleString()} orange, whale red`);
       }),
       guard('market-state', this.api.marketState(q, signal), (r) => {

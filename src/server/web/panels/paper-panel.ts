@@ -5,14 +5,16 @@
  */
 import type { PaperResponse, PaperState } from '../../api.ts';
 import { compact, el, price } from '../dom.ts';
+import { drawSparkline } from './sparkline.ts';
 
 export class PaperPanel {
   readonly root: HTMLElement;
   private readonly body: HTMLElement;
+  private readonly equity = el('canvas', { class: 'equity', 'data-testid': 'equity', title: 'equity over the session' });
 
   constructor() {
     this.body = el('div', { class: 'kv', 'data-testid': 'paper' }, el('span', { class: 'none' }, 'loading'));
-    this.root = el('section', { class: 'panel paper' }, el('h2', {}, 'Paper'), this.body);
+    this.root = el('section', { class: 'panel paper' }, el('h2', {}, 'Paper'), this.body, this.equity);
   }
 
   setResponse(r: PaperResponse): void {
@@ -34,5 +36,7 @@ export class PaperPanel {
       ['accuracy', a.resolved ? `${(a.rate * 100).toFixed(0)}% of ${a.resolved} (95% ${(a.low * 100).toFixed(0)}–${(a.high * 100).toFixed(0)}%) · ${a.open} open` : `no resolved prediction · ${a.open} open`],
     ];
     this.body.replaceChildren(...rows.flatMap(([k, v, cls]) => [el('span', { class: 'k' }, k), el('span', { class: `v ${cls ?? ''}` }, v)]));
+    const curve = s.equityCurve.equity;
+    drawSparkline(this.equity, curve, curve.length && curve[curve.length - 1] < curve[0] ? '#ef5350' : '#26a69a');
   }
 }

@@ -18,6 +18,8 @@ export class TapePanel {
   private readonly body: HTMLElement;
   /** Notional at or above which a live trade counts as large (learned from the history's rows). */
   largeNotional = Infinity;
+  /** Whether `largeNotional` came from the server's own flags (then a fallback does not replace it). */
+  private learned = false;
   /** Live trades below this are folded into the chart but not listed (aggr.trade's filter). */
   minNotional = 0;
 
@@ -31,7 +33,13 @@ export class TapePanel {
     this.prepend(rows, MAX_ROWS);
     let minLarge = Infinity;
     for (const r of rows) if (r.kind === 'trade' && r.large && r.notional < minLarge) minLarge = r.notional;
-    if (Number.isFinite(minLarge)) this.largeNotional = minLarge;
+    this.learned = Number.isFinite(minLarge);
+    if (this.learned) this.largeNotional = minLarge;
+  }
+
+  /** The symbol's large-print threshold from /api/sizes, used when the history flagged no large print. */
+  setLargeFallback(notional: number): void {
+    if (!this.learned && notional > 0) this.largeNotional = notional;
   }
 
   /** Adds rows (oldest first, as they arrive) on top. */
