@@ -57,6 +57,7 @@ export class App {
   private pendingTo = -1;
   private lastChartDraw = 0;
   private drawTimer: ReturnType<typeof setTimeout> | null = null;
+  private toggleHelp: () => void = () => {};
 
   constructor(root: HTMLElement) {
     this.view = parseViewState(location.search);
@@ -65,11 +66,12 @@ export class App {
       venues: (venues) => this.setView({ venues }),
       tf: (tf) => this.setView({ tf }),
       layer: (name, on) => this.setLayer(name, on),
-      help: () => help.toggleHelp(),
+      help: () => this.toggleHelp(),
     });
     const chartBox = el('div', { class: 'chart', 'data-testid': 'chart' });
     const side = el('aside', {}, this.tape.root, this.paper.root, this.runs.root);
     const help = installShortcuts(this.shortcuts());
+    this.toggleHelp = help.toggleHelp;
     root.replaceChildren(this.header.root, this.status.banner, el('main', {}, chartBox, side), help.overlay);
     this.header.root.append(this.status.live);
     this.charts = createCharts(chartBox);
@@ -109,7 +111,7 @@ export class App {
       { keys: 'c', what: 'CVD horizon: 15m → 1h → 1d', match: key('c'), run: () => this.cycleCvd() },
       { keys: '+ / -', what: 'zoom in / out (the footprint shows from about 36 px a bar)', match: (e) => e.key === '+' || e.key === '=' || e.key === '-', run: (e) => this.zoom(e.key === '-' ? 1 / 1.6 : 1.6) },
       { keys: '/', what: 'symbol search', match: key('/'), run: () => this.header.symbolInput.focus() },
-      { keys: '?', what: 'this help', match: key('?'), run: () => document.querySelector<HTMLElement>('.help')!.toggleAttribute('hidden') },
+      { keys: '?', what: 'this help', match: key('?'), run: () => this.toggleHelp() },
     ];
   }
 

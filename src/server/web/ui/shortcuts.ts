@@ -25,7 +25,8 @@ export function installShortcuts(table: readonly Shortcut[]): { overlay: HTMLEle
   window.addEventListener('keydown', (e) => {
     const t = e.target as HTMLElement | null;
     // Typing in the symbol box is typing, not a shortcut.
-    if (t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA')) {
+    const typing = t && ((t.tagName === 'INPUT' && (t as HTMLInputElement).type !== 'checkbox') || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA');
+    if (typing) {
       if (e.key === 'Escape') t.blur();
       return;
     }
