@@ -167,6 +167,8 @@ export class App {
     this.loading = ac;
     const signal = ac.signal;
     document.title = `${v.symbol} ${v.tf} · orderflow`;
+    // While set, what is on screen is not yet the whole view (the status shows it; tests wait on it).
+    document.body.dataset.loading = '1';
     try {
       const r = await this.api.candles({ symbol: v.symbol, venues: v.venues, tf: v.tf }, {}, signal);
       if (signal.aborted) return;
@@ -177,7 +179,10 @@ export class App {
       this.charts.label('main', `${v.symbol} ${v.tf} · ${r.venues.join(' ')}`);
       this.status.clear('candles');
     } catch (err) {
-      if (!signal.aborted) this.status.error('candles', err);
+      if (!signal.aborted) {
+        this.status.error('candles', err);
+        delete document.body.dataset.loading;
+      }
       return;
     }
     const q = this.range();
@@ -215,6 +220,7 @@ export class App {
       guard('tape', this.api.tape(q, 200, signal), (r) => this.tape.setRows(r.rows)),
     ]);
     this.charts.label('book', 'Book heatmap');
+    if (!signal.aborted) delete document.body.dataset.loading;
     if (!this.live) this.startLive();
   }
 

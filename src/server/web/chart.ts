@@ -46,12 +46,16 @@ export function createCharts(container: HTMLElement): Charts {
     marks.set(name, createTextWatermark(pane, { horzAlign: 'left', vertAlign: 'top', lines: [] }));
   }
   // The tests (and a curious user's devtools) find a pane's canvases by its name; the pane's
-  // element exists only once the chart has laid out, hence tagging at each caption.
-  const tag = (name: PaneName) => chart.panes()[PANE[name]]?.getHTMLElement()?.setAttribute('data-pane', name);
+  // element exists only once the chart has laid out, hence tagging at each caption and the frame after.
+  const tag = () => {
+    const panes = chart.panes();
+    for (const name of names) panes[PANE[name]]?.getHTMLElement()?.setAttribute('data-pane', name);
+  };
   return {
     chart,
     label(pane, text) {
-      tag(pane);
+      tag();
+      requestAnimationFrame(tag);
       marks.get(pane)!.applyOptions({ lines: [{ text, color: THEME.textDim, fontSize: 11 }] });
     },
   };

@@ -59,16 +59,21 @@ async function openPage(browser: Browser, url: string): Promise<{ page: Page; er
   return { page, errors };
 }
 
-/** Polls `probe` until `ok` holds (or the timeout names what it last saw). */
+/** Polls `probe` until `ok` holds (a probe that throws counts as not yet); on timeout names what it waited for and what it last saw. */
 async function until<T>(probe: () => Promise<T>, ok: (x: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: T = await probe();
-  while (!ok(last)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last saw ${JSON.stringify(last)}`);
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    let last: string;
+    try {
+      const x = await probe();
+      if (ok(x)) return x;
+      last = JSON.stringify(x);
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}; last saw ${last}`);
     await new Promise((r) => setTimeout(r, 100));
-    last = await probe();
   }
-  return last;
 }
 
 describe('dashboard in a browser', { skip: BROWSER_SKIP }, () => {

@@ -57,7 +57,7 @@ export class TapePanel {
     const label = liq ? `${r.side.toUpperCase()} LIQ` : r.side === 'buy' ? 'BUY' : 'SELL';
     const row = document.createElement('div');
     row.className = cls;
-    row.textContent = `${clockUtc(r.t)} ${r.venue.slice(0, 7).padEnd(7)} ${label.padEnd(9)}${price(r.price).padStart(11)} ${compact(r.notional).padStart(7)}`;
+    row.textContent = `${clockUtc(r.t)} ${r.venue.slice(0, 7).padEnd(7)} ${label.padEnd(9)}${price(r.price).padStart(10)} ${compact(r.notional).padStart(6)}`;
     return row;
   }
 }
