@@ -32,7 +32,7 @@ export function createCharts(container: HTMLElement): Charts {
     crosshair: { mode: CrosshairMode.Normal },
     rightPriceScale: { borderColor: THEME.border, minimumWidth: 72 },
     leftPriceScale: { borderColor: THEME.border, visible: false },
-    timeScale: { borderColor: THEME.border, timeVisible: true, secondsVisible: false, rightOffset: 6 },
+    timeScale: { borderColor: THEME.border, timeVisible: true, secondsVisible: false, rightOffset: 3 },
     localization: { timeFormatter: (t: Time) => new Date((t as number) * 1000).toISOString().slice(5, 16).replace('T', ' ') },
   });
   const names = Object.keys(PANE) as PaneName[];
@@ -45,17 +45,22 @@ export function createCharts(container: HTMLElement): Charts {
     pane.setStretchFactor(STRETCH[name]);
     marks.set(name, createTextWatermark(pane, { horzAlign: 'left', vertAlign: 'top', lines: [] }));
   }
-  // The tests (and a curious user's devtools) find a pane's canvases by its name; the pane's
-  // element exists only once the chart has laid out, hence tagging at each caption and the frame after.
+  // The tests (and a curious user's devtools) find a pane's canvases by its name. A pane's
+  // element exists only once the chart has laid out (autoSize waits for a resize observation), so
+  // tagging retries each frame until every pane has one.
   const tag = () => {
-    const panes = chart.panes();
-    for (const name of names) panes[PANE[name]]?.getHTMLElement()?.setAttribute('data-pane', name);
+    let done = true;
+    chart.panes().forEach((pane, i) => {
+      const e = pane.getHTMLElement();
+      if (e) e.setAttribute('data-pane', names[i] ?? `pane${i}`);
+      else done = false;
+    });
+    if (!done) requestAnimationFrame(tag);
   };
+  tag();
   return {
     chart,
     label(pane, text) {
-      tag();
-      requestAnimationFrame(tag);
       marks.get(pane)!.applyOptions({ lines: [{ text, color: THEME.textDim, fontSize: 11 }] });
     },
   };
