@@ -25,6 +25,8 @@ import { HoverLegend } from './ui/hover-legend.ts';
 import { StatusBar } from './ui/status.ts';
 import { formatViewState, parseViewState, type ViewState } from './url-state.ts';
 
+/** Live messages held for a tab that gets no animation frames before the view reloads instead. */
+const MAX_PENDING = 5_000;
 /** The shortest interval between two live redraws of the chart (see scheduleChartDraw). */
 const CHART_DRAW_MS = 50;
 
@@ -49,7 +51,18 @@ export class App {
   private layers: Layers = { footprint: true, heatmap: true, predicted: true, follow: true };
   private live: LiveClient | null = null;
   private loading: AbortController | null = null;
-  private readonly batch = new FrameBatch<LiveMessage>((items) => this.applyLive(items));
+  /**
+   * Live messages wait here for the next animation frame. A hidden tab gets no frames: past
+   * `MAX_PENDING` messages the queue is dropped and the view reloaded from the store instead.
+   */
+  private readonly batch = new FrameBatch<LiveMessage>(
+    (items) => this.applyLive(items),
+    undefined,
+    MAX_PENDING,
+    () => void this.reload(),
+  );
+  /** The socket closed since it last opened: the next open reloads the view. */
+  private wasClosed = false;
   /** Messages the server said it dropped for this client (it then down-samples). */
   private dropped = 0;
   /** Candles changed by live trades and not yet redrawn: [from, to], to -1 when none. */
@@ -266,7 +279,12 @@ export class App {
     this.live = new LiveClient({
       url: `${proto}://${location.host}/ws?${q.toString().replace(/%2C/g, ',')}`,
       onMessage: (m) => this.batch.push(m),
-      onStatus: (s, detail) => this.status.setLive(s, detail),
+      onStatus: (s, detail) => {
+        this.status.setLive(s, detail);
+        // Whatever happened while the socket was down is in the store, not in the feed: reload it.
+        if (s === 'open' && this.wasClosed) void this.reload();
+        this.wasClosed = s === 'closed';
+      },
     });
     this.live.start();
   }

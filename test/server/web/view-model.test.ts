@@ -141,4 +141,18 @@ describe('per-frame batching', () => {
     frames.shift()!();
     assert.deepEqual(applied[1], [5]);
   });
+
+  it('drops the queue past its bound and tells the owner once, at the next frame, instead of applying a partial stream', () => {
+    const frames: (() => void)[] = [];
+    const applied: number[][] = [];
+    let overflows = 0;
+    const batch = new FrameBatch<number>((xs) => applied.push(xs), (cb) => frames.push(cb), 100, () => overflows++);
+    for (let i = 0; i < 250; i++) batch.push(i);
+    assert.equal(batch.pending, 0);
+    frames.shift()!();
+    assert.deepEqual([overflows, applied.length], [1, 0]);
+    batch.push(1);
+    frames.shift()!();
+    assert.deepEqual([overflows, applied], [1, [[1]]]);
+  });
 });
