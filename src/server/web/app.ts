@@ -185,6 +185,13 @@ export class App {
     try {
       const r = await this.api.candles({ symbol: v.symbol, venues: v.venues, tf: v.tf }, {}, signal);
       if (signal.aborted) return;
+      if (r.symbol && r.symbol !== v.symbol && this.markets.some((m) => m.symbol === r.symbol)) {
+        // `BTC` or a venue's own name resolved to the pickers' name: show and keep that one.
+        this.view = { ...this.view, symbol: r.symbol };
+        history.replaceState(null, '', `${location.pathname}${formatViewState(this.view)}`);
+        const m2 = this.market();
+        this.header.show(r.symbol, m2 ? m2.venues.map((x) => x.venue) : v.venues, v.venues, v.tf);
+      }
       this.bars = Bars.from(r);
       this.pendingFrom = Infinity;
       this.pendingTo = -1;
