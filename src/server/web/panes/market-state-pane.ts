@@ -9,6 +9,11 @@ import { PANE } from '../chart.ts';
 import { THEME, venueColor } from '../theme.ts';
 import { toChartTime } from '../time.ts';
 
+/** A field with gaps (`null` before a venue's first value) as numbers, NaN in the gaps. */
+function numbers(xs: readonly (number | null)[]): number[] {
+  return xs.map((x) => (x === null ? Number.NaN : x));
+}
+
 export class MarketStatePane {
   private readonly oi: ISeriesApi<'Line'>;
   private readonly funding = new Map<string, ISeriesApi<'Line'>>();
@@ -37,16 +42,17 @@ export class MarketStatePane {
     this.lastOi.clear();
     for (const [venue, s] of Object.entries(r.venues)) {
       if (!s) continue;
-      const g = placeOnGrid(grid, s.t, r.tfMs, s.openInterest);
+      const oi = numbers(s.openInterest);
+      const g = placeOnGrid(grid, s.t, r.tfMs, oi);
       g.index.forEach((j, k) => {
         if (Number.isFinite(g.value[k])) total.set(j, (total.get(j) ?? 0) + g.value[k]);
       });
-      for (let i = s.openInterest.length - 1; i >= 0; i--)
-        if (Number.isFinite(s.openInterest[i])) {
-          this.lastOi.set(venue, s.openInterest[i]);
+      for (let i = oi.length - 1; i >= 0; i--)
+        if (Number.isFinite(oi[i])) {
+          this.lastOi.set(venue, oi[i]);
           break;
         }
-      const f = placeOnGrid(grid, s.t, r.tfMs, s.fundingRate.map((x) => x * 100));
+      const f = placeOnGrid(grid, s.t, r.tfMs, numbers(s.fundingRate).map((x) => x * 100));
       this.fundingLine(venue).setData(f.index.flatMap((j, k) => (Number.isFinite(f.value[k]) ? [{ time: toChartTime(grid.t[j]) as Time, value: f.value[k] }] : [])));
     }
     const idx = [...total.keys()].sort((a, b) => a - b);
