@@ -344,7 +344,11 @@ export class App {
       }
     }
     if (this.pendingTo >= 0) this.scheduleChartDraw();
-    if (rows.length) this.tape.prepend(rows);
+    if (rows.length) {
+      // Trades and liquidations come in separate messages: the tape reads in time order.
+      rows.sort((a, b) => a.t - b.t);
+      this.tape.prepend(rows);
+    }
   }
 
   /**
