@@ -46,17 +46,18 @@ export class TapePanel {
   prepend(rows: readonly TapeRow[], max = ROWS_PER_FRAME): void {
     const start = Math.max(0, rows.length - max);
     const frag = document.createDocumentFragment();
-    for (let i = rows.length - 1; i >= start; i--) frag.append(this.row(rows[i]));
+    for (let i = rows.length - 1; i >= start; i--) {
+      // A full tape recycles its oldest rows rather than creating and discarding elements.
+      const reuse = this.body.childElementCount + frag.childElementCount >= MAX_ROWS ? (this.body.lastElementChild as HTMLElement | null) : null;
+      frag.append(this.fill(reuse ?? document.createElement('div'), rows[i]));
+    }
     this.body.prepend(frag);
-    while (this.body.childElementCount > MAX_ROWS) this.body.lastElementChild!.remove();
   }
 
-  private row(r: TapeRow): HTMLElement {
+  private fill(row: HTMLElement, r: TapeRow): HTMLElement {
     const liq = r.kind === 'liquidation';
-    const cls = liq ? `row liq liq-${r.side}` : `row ${r.side}${r.large ? ' large' : ''}`;
+    row.className = liq ? `row liq liq-${r.side}` : `row ${r.side}${r.large ? ' large' : ''}`;
     const label = liq ? `${r.side.toUpperCase()} LIQ` : r.side === 'buy' ? 'BUY' : 'SELL';
-    const row = document.createElement('div');
-    row.className = cls;
     row.textContent = `${clockUtc(r.t)} ${r.venue.slice(0, 7).padEnd(7)} ${label.padEnd(9)}${price(r.price).padStart(10)} ${compact(r.notional).padStart(6)}`;
     return row;
   }
