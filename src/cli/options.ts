@@ -94,3 +94,13 @@ export function marketQuery(opts: { symbol: string; venues?: string; from?: stri
 
 /** Liquidation bins of `liquidations`, `absorption` and `analyze` when neither --bps nor --bin-ticks is given. */
 export const DEFAULT_BPS = 10;
+
+/** `fn()`, with a RangeError from a library check (e.g. simConfig) turned into a usage error with its message. */
+export function usageOnRangeError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof RangeError) throw new UsageError(e.message);
+    throw e;
+  }
+}
