@@ -100,6 +100,17 @@ function xOf(page: Page, logical: number): Promise<number> {
   return page.evaluate((l) => (window as any).__example.chart.timeScale().logicalToCoordinate(l) as number, logical);
 }
 
+/** Makes the host candles and the grid transparent so only the plugin's own pixels remain. */
+async function hideHost(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const e = (window as any).__example;
+    const none = 'rgba(0, 0, 0, 0)';
+    e.chart.applyOptions({ grid: { vertLines: { visible: false }, horzLines: { visible: false } } });
+    e.series.applyOptions({ upColor: none, downColor: none, wickUpColor: none, wickDownColor: none, borderUpColor: none, borderDownColor: none });
+  });
+  await frames(page);
+}
+
 async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: `${ARTIFACTS}plugin-${name}.png` });
@@ -142,6 +153,53 @@ describe('chart plugins in chromium', { skip: BROWSER_SKIP }, () => {
       assert.ok(candles > 500, `candle bodies painted: ${candles} px`);
       await screenshot(page, 'footprint-zoomed-out');
       console.log(`footprint example: 50k bars first render ${info.renderMs.toFixed(0)} ms`);
+    } finally {
+      await page.close();
+    }
+  });
+  it('liquidation heatmap paints cells where the data is and nothing where it is not', async () => {
+    const page = await examplePage(browser, 'heatmap');
+    try {
+      await screenshot(page, 'heatmap-liquidation');
+      await hideHost(page);
+      const n = await page.evaluate(() => (window as any).__example.candles.t.length as number);
+      const half = await xOf(page, n / 2 - 1);
+      // The example's cells cover the second half of the bars only.
+      const emptyHalf = await countPainted(page, { x0: 0, y0: 0, x1: half - 2, y1: 570 });
+      const dataHalf = await countPainted(page, { x0: half + 2, y0: 0, x1: 925, y1: 570 });
+      assert.equal(emptyHalf, 0, 'no cells in the half without data');
+      assert.ok(dataHalf > 2000, `cells painted in the half with data: ${dataHalf} px`);
+      // The strongest cell is painted at its own time and price.
+      const cell = await page.evaluate(() => {
+        const h = (window as any).__example.liquidations.heatmap;
+        let k = 0;
+        for (let j = 0; j < h.value.length; j++) if (h.value[j] > h.value[k]) k = j;
+        return { logical: h.tIndex[k], price: h.p0 + (h.pIndex[k] + 0.5) * h.binSize };
+      });
+      const x = await xOf(page, cell.logical);
+      const y = await yOf(page, cell.price);
+      assert.ok((await countPainted(page, { x0: x - 1, y0: y - 1, x1: x + 1, y1: y + 1 })) > 0, 'strongest cell painted');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('book heatmap paints resting size, best bid / ask and pulled, consumed and bait walls in distinct colours', async () => {
+    const { THEME } = await import('../../../../src/server/web/plugins/theme.ts');
+    const page = await examplePage(browser, 'heatmap', '?mode=book');
+    try {
+      await screenshot(page, 'heatmap-book');
+      await hideHost(page);
+      const walls = await page.evaluate(() => (window as any).__example.book.walls as { price: number; outcome: string }[]);
+      for (const w of walls) {
+        const y = await yOf(page, w.price);
+        const colour = { pulled: THEME.wallPulled, consumed: THEME.wallConsumed, bait: THEME.wallBait }[w.outcome as 'pulled']!;
+        const band = { x0: 0, y0: y - 3, x1: 925, y1: y + 3 };
+        const px = await countColour(page, band, hex(colour), 30);
+        assert.ok(px > 20, `${w.outcome} wall drawn at its price: ${px} px`);
+      }
+      const bid = await countColour(page, { x0: 0, y0: 0, x1: 925, y1: 570 }, hex(THEME.bestBid), 8);
+      assert.ok(bid > 200, `best bid line drawn: ${bid} px`);
     } finally {
       await page.close();
     }

@@ -129,7 +129,7 @@ export function exampleBook(candles: CandlesResponse, seed = 3): BookHeatmapResp
     for (let k = 1; k <= 16; k++) {
       for (const s of [-1, 1]) {
         const p = s < 0 ? bb - (k - 1) * binSize : bb + k * binSize;
-        const v = Math.round(r() * 40 + (k % 5 === 0 ? 150 : 0));
+        const v = Math.round(8 + r() * 12 + (k % 5 === 0 ? 150 * (0.5 + r()) : 0));
         tIndex.push(i); pIndex.push(Math.round((p - p0) / binSize)); value.push(v);
         max = Math.max(max, v);
       }

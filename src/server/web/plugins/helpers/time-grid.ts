@@ -6,7 +6,7 @@
  * any time to a fractional logical index by binary search: within a bar proportionally, past the
  * ends by the bar length `tfMs`.
  */
-import type { IChartApiBase, Time } from 'lightweight-charts';
+import type { IChartApiBase, Logical, Time } from 'lightweight-charts';
 
 export class TimeGrid {
   private t = new Float64Array(0);
@@ -78,15 +78,18 @@ export class TimeGrid {
   }
 
   /**
-   * x (media pixels) of the left edge of time `ms`. lightweight-charts' logicalToCoordinate gives
-   * a bar's centre; a bar's span starts half a bar spacing to its left.
+   * x (media pixels) of time `ms`: the left edge of a bar's span for its open. lightweight-charts'
+   * logicalToCoordinate takes whole indexes only (a fraction gives 0) and returns a bar's centre,
+   * so the fraction is added with the bar spacing and half a bar subtracted.
    */
   x(chart: IChartApiBase<Time>, ms: number): number {
     const l = this.toLogical(ms);
     if (!Number.isFinite(l)) return NaN;
     const ts = chart.timeScale();
-    const c = ts.logicalToCoordinate((l - 0.5) as never);
-    return c === null ? NaN : c;
+    const a = ts.logicalToCoordinate(0 as Logical);
+    const b = ts.logicalToCoordinate(1 as Logical);
+    if (a === null || b === null) return NaN;
+    return a + (l - 0.5) * (b - a);
   }
 }
 
