@@ -53,7 +53,7 @@ function frames(page: Page): Promise<unknown> {
 function countColour(page: Page, rect: Rect, rgb: Rgb, tol = 12): Promise<number> {
   return page.evaluate(
     ({ rect, rgb, tol }) => {
-      const canvas = (window as any).__example.chart.takeScreenshot() as HTMLCanvasElement;
+      const canvas = (window as any).__example.chart.takeScreenshot(true, false) as HTMLCanvasElement;
       const x0 = Math.max(0, Math.floor(Math.min(rect.x0, rect.x1)));
       const y0 = Math.max(0, Math.floor(Math.min(rect.y0, rect.y1)));
       const w = Math.min(canvas.width, Math.ceil(Math.max(rect.x0, rect.x1))) - x0;
@@ -74,7 +74,7 @@ function countColour(page: Page, rect: Rect, rgb: Rgb, tol = 12): Promise<number
 function countPainted(page: Page, rect: Rect, tol = 24): Promise<number> {
   return page.evaluate(
     ({ rect, tol }) => {
-      const canvas = (window as any).__example.chart.takeScreenshot() as HTMLCanvasElement;
+      const canvas = (window as any).__example.chart.takeScreenshot(true, false) as HTMLCanvasElement;
       const x0 = Math.max(0, Math.floor(Math.min(rect.x0, rect.x1)));
       const y0 = Math.max(0, Math.floor(Math.min(rect.y0, rect.y1)));
       const w = Math.min(canvas.width, Math.ceil(Math.max(rect.x0, rect.x1))) - x0;
@@ -109,6 +109,25 @@ async function hideHost(page: Page): Promise<void> {
     e.series.applyOptions({ upColor: none, downColor: none, wickUpColor: none, wickDownColor: none, borderUpColor: none, borderDownColor: none });
   });
   await frames(page);
+}
+
+/** One pixel [r, g, b] of the chart's screenshot at media (x, y). */
+function pixelAt(page: Page, x: number, y: number): Promise<number[]> {
+  return page.evaluate(({ x, y }) => {
+    const canvas = (window as any).__example.chart.takeScreenshot(true, false) as HTMLCanvasElement;
+    return Array.from(canvas.getContext('2d')!.getImageData(Math.round(x), Math.round(y), 1, 1).data.slice(0, 3));
+  }, { x, y });
+}
+
+/** Media x of a time (ms), through the logical index of the example's bars (uniform tfMs). */
+function xOfMs(page: Page, ms: number): Promise<number> {
+  return page.evaluate((ms) => {
+    const e = (window as any).__example;
+    const ts = e.chart.timeScale();
+    const a = ts.logicalToCoordinate(0);
+    const b = ts.logicalToCoordinate(1);
+    return a + ((ms - e.candles.t[0]) / e.candles.tfMs - 0.5) * (b - a);
+  }, ms);
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -200,6 +219,104 @@ describe('chart plugins in chromium', { skip: BROWSER_SKIP }, () => {
       }
       const bid = await countColour(page, { x0: 0, y0: 0, x1: 925, y1: 570 }, hex(THEME.bestBid), 8);
       assert.ok(bid > 200, `best bid line drawn: ${bid} px`);
+    } finally {
+      await page.close();
+    }
+  });
+  it('zones: realized clusters as bands from their first liquidation to the right edge, the revisited one dimmed, predicted levels as a separate dashed layer', async () => {
+    const { THEME } = await import('../../../../src/server/web/plugins/theme.ts');
+    const page = await examplePage(browser, 'zones');
+    try {
+      await screenshot(page, 'zones');
+      await hideHost(page);
+      const { clusters, levels } = await page.evaluate(() => {
+        const e = (window as any).__example;
+        return { clusters: e.liquidations.clusters, levels: e.predictions.levels };
+      });
+      for (const c of clusters) {
+        const x = await xOfMs(page, c.firstMs);
+        const yTop = await yOf(page, c.high);
+        const yBottom = await yOf(page, c.low);
+        const inside = { x0: x + 150, y0: yTop + 2, x1: 900, y1: yBottom - 2 };
+        const before = { x0: 0, y0: yTop + 2, x1: x - 4, y1: yBottom - 2 };
+        const area = (inside.x1 - inside.x0) * (inside.y1 - inside.y0);
+        // Strongly painted (more than 80 off the background): a fresh zone is, a revisited one is dimmed below that.
+        const strong = await countPainted(page, inside, 80);
+        if (c.revisited) assert.equal(strong, 0, 'revisited zone dimmed');
+        else assert.ok(strong > area * 0.9, `fresh zone filled: ${strong} of ${area} px`);
+        assert.ok((await countPainted(page, inside, 24)) > area * 0.9, `${c.side} zone drawn to the right edge`);
+        assert.ok((await countPainted(page, before, 24)) < 40, `${c.side} zone does not start before its first liquidation`);
+      }
+      let checked = 0;
+      for (const l of levels) {
+        const y = await yOf(page, l.price);
+        // Predicted levels do not rescale the chart: one off the visible prices is simply not seen.
+        if (!(y > 5 && y < 565)) continue;
+        checked++;
+        const px = await countColour(page, { x0: 0, y0: y - 2, x1: 920, y1: y + 2 }, hex(THEME.predicted), 30);
+        assert.ok(px > 200, `predicted ${l.side} level drawn across the pane: ${px} px`);
+        let row = 0;
+        for (let dy = -2; dy <= 2; dy++) row = Math.max(row, await countColour(page, { x0: 0, y0: Math.round(y) + dy, x1: 920, y1: Math.round(y) + dy + 1 }, hex(THEME.predicted), 30));
+        assert.ok(row > 300 && row < 850, `predicted level dashed, not solid: ${row} of 920 px in its row`);
+      }
+      assert.ok(checked >= 2, `predicted levels in view: ${checked}`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('bubbles: big prints as circles at their price, coloured by aggressor, larger for larger notional', async () => {
+    const page = await examplePage(browser, 'bubbles');
+    try {
+      await screenshot(page, 'bubbles');
+      await hideHost(page);
+      const prints = await page.evaluate(() => (window as any).__example.prints);
+      const order = prints.notional.map((_: number, k: number) => k).sort((a: number, b: number) => prints.notional[b] - prints.notional[a]);
+      const big = order[0];
+      const x = await xOfMs(page, prints.t[big]);
+      const y = await yOf(page, prints.price[big]);
+      const [r, g] = await pixelAt(page, x, y);
+      if (prints.side[big] === 1) assert.ok(g > r + 20, `buy print green at its centre: ${r},${g}`);
+      else assert.ok(r > g + 20, `sell print red at its centre: ${r},${g}`);
+      // The largest circle covers more than a small one: 28 px radius against the smallest's few px.
+      const bigArea = await countPainted(page, { x0: x - 30, y0: y - 30, x1: x + 30, y1: y + 30 });
+      assert.ok(bigArea > 1500, `largest bubble area: ${bigArea} px`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('volume profile: rows at the right edge over the visible bars, POC highlighted', async () => {
+    const { THEME } = await import('../../../../src/server/web/plugins/theme.ts');
+    const page = await examplePage(browser, 'volume-profile');
+    try {
+      await screenshot(page, 'volume-profile');
+      await hideHost(page);
+      const width = await page.evaluate(() => (window as any).__example.chart.paneSize(0).width as number);
+      const edge = await countPainted(page, { x0: width - 20, y0: 0, x1: width - 1, y1: 570 });
+      const middle = await countPainted(page, { x0: width * 0.4, y0: 0, x1: width * 0.5, y1: 570 });
+      assert.ok(edge > 1000, `profile rows at the right edge: ${edge} px`);
+      assert.equal(middle, 0, 'nothing left of the profile');
+      const poc = await countColour(page, { x0: width * 0.7, y0: 0, x1: width, y1: 570 }, hex(THEME.poc), 12);
+      assert.ok(poc > 20, `POC row highlighted: ${poc} px`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('session shading: Asia and US hours shaded in their own colours', async () => {
+    const page = await examplePage(browser, 'session-shading');
+    try {
+      await screenshot(page, 'session-shading');
+      await hideHost(page);
+      const t0 = await page.evaluate(() => (window as any).__example.candles.t[0] as number);
+      const h = 3_600_000;
+      const asia = await pixelAt(page, await xOfMs(page, t0 + 3 * h), 300);
+      const us = await pixelAt(page, await xOfMs(page, t0 + 18 * h), 300);
+      const quiet = await pixelAt(page, await xOfMs(page, t0 + 22 * h), 300);
+      assert.deepEqual(quiet, [15, 17, 23], 'no shading outside sessions');
+      assert.ok(asia[0] > quiet[0] + 8 && asia[0] > asia[2], `Asia warm: ${asia}`);
+      assert.ok(us[1] > quiet[1] + 6 && us[0] < asia[0], `US green: ${us}`);
     } finally {
       await page.close();
     }

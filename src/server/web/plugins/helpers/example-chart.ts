@@ -3,8 +3,10 @@
  * the browser test (test/server/web/plugins/plugins.browser.test.ts) finds the chart and what
  * the example drew, to read pixels at known prices and times.
  */
-import { createChart, type IChartApi } from 'lightweight-charts';
-import { CHART_OPTIONS } from '../theme.ts';
+import { CandlestickSeries, createChart, type IChartApi, type ISeriesApi } from 'lightweight-charts';
+import type { CandlesResponse } from '../../../api.ts';
+import { CHART_OPTIONS, THEME } from '../theme.ts';
+import { toTime } from './time-grid.ts';
 
 export function createExampleChart(): IChartApi {
   const el = document.getElementById('chart');
@@ -21,4 +23,14 @@ export function expose(values: Record<string, unknown>): void {
 export function param(name: string, fallback: number): number {
   const v = Number(new URLSearchParams(location.search).get(name));
   return Number.isFinite(v) && v > 0 ? v : fallback;
+}
+
+/** The generated candles as a plain candlestick series (the host the primitives attach to). */
+export function addExampleCandles(chart: IChartApi, candles: CandlesResponse): ISeriesApi<'Candlestick'> {
+  const series = chart.addSeries(CandlestickSeries, {
+    upColor: THEME.up, downColor: THEME.down, wickUpColor: THEME.up, wickDownColor: THEME.down, borderVisible: false,
+    priceLineVisible: false, lastValueVisible: false,
+  });
+  series.setData(candles.t.map((t, i) => ({ time: toTime(t), open: candles.o[i], high: candles.h[i], low: candles.l[i], close: candles.c[i] })));
+  return series;
 }

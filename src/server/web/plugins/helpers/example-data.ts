@@ -106,9 +106,9 @@ export function examplePredicted(candles: CandlesResponse): PredictedLiquidation
     atMs: candles.t[candles.t.length - 1],
     assumptions: 'example',
     levels: [
-      { side: 'long', price: last * 0.996, notional: 5e6, leverage: 25 },
-      { side: 'long', price: last * 0.992, notional: 8e6, leverage: 10 },
-      { side: 'short', price: last * 1.004, notional: 6e6, leverage: 25 },
+      { side: 'long', price: last * 0.999, notional: 5e6, leverage: 25 },
+      { side: 'long', price: last * 0.9985, notional: 8e6, leverage: 10 },
+      { side: 'short', price: last * 1.001, notional: 6e6, leverage: 25 },
     ],
   };
 }
