@@ -21,6 +21,8 @@ export interface FootprintSeriesOptions extends CustomSeriesOptions {
   readonly pocColor: string;
   readonly valueAreaColor: string;
   readonly textColor: string;
+  /** Numbers on an imbalanced (bright) cell. */
+  readonly imbalanceTextColor: string;
 }
 
 export const defaultOptions: FootprintSeriesOptions = {
@@ -39,4 +41,5 @@ export const defaultOptions: FootprintSeriesOptions = {
   pocColor: THEME.poc,
   valueAreaColor: THEME.valueArea,
   textColor: THEME.text,
+  imbalanceTextColor: THEME.background,
 };

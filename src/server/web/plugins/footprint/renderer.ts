@@ -197,17 +197,20 @@ export class FootprintRenderer implements ICustomSeriesPaneRenderer {
     if (!showText) return;
     ctx.font = `${Math.round(font * vr)}px ${'ui-monospace, Menlo, Consolas, monospace'}`;
     ctx.textBaseline = 'middle';
-    ctx.fillStyle = o.textColor;
     const pad = 2 * hr;
     for (let k = s.start[i]; k < s.end[i]; k++) {
-      if (s.flags[k] === BAD_LEVEL) continue;
+      const f = s.flags[k];
+      if (f === BAD_LEVEL) continue;
       const yt = y(s.price[k] + size);
       const yb = y(s.price[k]);
       if (yt === null || yb === null) continue;
       const ym = ((yt + yb) / 2) * vr;
+      // Dark numbers on the bright imbalance cells, light ones elsewhere.
       ctx.textAlign = 'right';
+      ctx.fillStyle = f & BID_IMB ? o.imbalanceTextColor : o.textColor;
       ctx.fillText(formatSize(s.bid[k]), mid * hr - pad, ym);
       ctx.textAlign = 'left';
+      ctx.fillStyle = f & ASK_IMB ? o.imbalanceTextColor : o.textColor;
       ctx.fillText(formatSize(s.ask[k]), mid * hr + pad, ym);
     }
   }

@@ -18,7 +18,7 @@ export interface HeatmapStore {
   readonly tIndex: Int32Array;
   readonly pIndex: Int32Array;
   /** value / max, in (0, 1]. */
-  readonly norm: Float32Array;
+  readonly norm: Float64Array;
   /** 1 long liquidated, -1 short liquidated, 0 no side (the book). */
   readonly side: Int8Array;
   /** Lowest and highest price any cell covers (autoscale), NaN when empty. */
@@ -49,7 +49,7 @@ const fin = Number.isFinite;
 
 export const EMPTY_HEATMAP: HeatmapStore = {
   t0: 0, tfMs: 1, p0: 0, binSize: 1,
-  tIndex: new Int32Array(0), pIndex: new Int32Array(0), norm: new Float32Array(0), side: new Int8Array(0),
+  tIndex: new Int32Array(0), pIndex: new Int32Array(0), norm: new Float64Array(0), side: new Int8Array(0),
   minPrice: NaN, maxPrice: NaN,
 };
 
@@ -73,7 +73,7 @@ export function toHeatmap(h: HeatmapColumns | undefined | null): HeatmapStore {
   const m = keep.length;
   const tIndex = new Int32Array(m);
   const pIndex = new Int32Array(m);
-  const norm = new Float32Array(m);
+  const norm = new Float64Array(m);
   const side = new Int8Array(m);
   let lo = Infinity;
   let hi = -Infinity;

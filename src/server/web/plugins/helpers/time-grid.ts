@@ -19,7 +19,8 @@ export class TimeGrid {
 
   /** Replaces the bars (ascending opens; non-finite or non-ascending entries are skipped). */
   set(barOpensMs: ArrayLike<number>, tfMs: number): void {
-    this.tf = Number.isFinite(tfMs) && tfMs > 0 ? tfMs : 60_000;
+    // Below a millisecond (or absurdly long) a bar length is a unit error: fall back to a minute.
+    this.tf = Number.isFinite(tfMs) && tfMs >= 1 && tfMs <= 1e12 ? tfMs : 60_000;
     const t = new Float64Array(barOpensMs.length);
     let n = 0;
     for (let i = 0; i < barOpensMs.length; i++) {

@@ -16,10 +16,10 @@ const STYLE: Record<DetectorEvent['kind'], { up: SeriesMarker<Time>['shape']; do
 };
 
 export function toMarkers(events: readonly DetectorEvent[] | null | undefined, tfMs: number): SeriesMarker<Time>[] {
-  const tf = Number.isFinite(tfMs) && tfMs > 0 ? tfMs : 60_000;
+  const tf = Number.isFinite(tfMs) && tfMs >= 1 && tfMs <= 1e12 ? tfMs : 60_000;
   const out: SeriesMarker<Time>[] = [];
   for (const e of Array.isArray(events) ? events : []) {
-    if (e == null || !Number.isFinite(e.t) || !Number.isFinite(e.price) || !Object.hasOwn(STYLE, e.kind) || (e.direction !== 'up' && e.direction !== 'down')) continue;
+    if (e == null || !Number.isFinite(e.t) || Math.abs(e.t) > 1e15 || !Number.isFinite(e.price) || !Object.hasOwn(STYLE, e.kind) || (e.direction !== 'up' && e.direction !== 'down')) continue;
     const s = STYLE[e.kind as DetectorEvent['kind']];
     const up = e.direction === 'up';
     out.push({
