@@ -67,8 +67,10 @@ export function toFootprintData(candles: CandlesResponse): FootprintSeriesData {
   let lastT = -Infinity;
   for (let i = 0; i < n; i++) {
     const t = candles.t[i];
-    if (!fin(t) || t <= lastT) continue;
-    lastT = t;
+    // The chart orders by its own seconds: compare those, not the milliseconds.
+    const sec = t / 1000;
+    if (!fin(sec) || sec <= lastT) continue;
+    lastT = sec;
     const o = candles.o[i];
     const h = candles.h[i];
     const l = candles.l[i];

@@ -69,8 +69,10 @@ export function toHeatmap(h: HeatmapColumns | undefined | null): HeatmapStore {
   }
   // The wire's max scales the colours when it is sane (it may cover cells outside this range).
   if (fin(h.max) && h.max >= max) max = h.max;
-  keep.sort((a, b) => h.tIndex[a] - h.tIndex[b] || a - b);
-  const m = keep.length;
+  // A value so small next to the max that the ratio underflows would never show: drop it.
+  const visible = keep.filter((k) => h.value[k] / max > 0);
+  visible.sort((a, b) => h.tIndex[a] - h.tIndex[b] || a - b);
+  const m = visible.length;
   const tIndex = new Int32Array(m);
   const pIndex = new Int32Array(m);
   const norm = new Float64Array(m);
@@ -78,7 +80,7 @@ export function toHeatmap(h: HeatmapColumns | undefined | null): HeatmapStore {
   let lo = Infinity;
   let hi = -Infinity;
   for (let j = 0; j < m; j++) {
-    const k = keep[j];
+    const k = visible[j];
     tIndex[j] = h.tIndex[k];
     pIndex[j] = h.pIndex[k];
     norm[j] = h.value[k] / max;

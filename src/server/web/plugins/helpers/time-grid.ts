@@ -8,6 +8,9 @@
  */
 import type { IChartApiBase, Logical, Time } from 'lightweight-charts';
 
+/** Epoch ms beyond ±1e15 (year 33658) is not a time but a unit error. */
+const MAX_MS = 1e15;
+
 export class TimeGrid {
   private t = new Float64Array(0);
   private n = 0;
@@ -25,7 +28,7 @@ export class TimeGrid {
     let n = 0;
     for (let i = 0; i < barOpensMs.length; i++) {
       const v = barOpensMs[i];
-      if (Number.isFinite(v) && (n === 0 || v > t[n - 1])) t[n++] = v;
+      if (Number.isFinite(v) && Math.abs(v) <= MAX_MS && (n === 0 || v > t[n - 1])) t[n++] = v;
     }
     this.t = t;
     this.n = n;
@@ -33,7 +36,7 @@ export class TimeGrid {
 
   /** Appends a bar open (a live bar); ignored unless later than the last. */
   push(openMs: number): void {
-    if (!Number.isFinite(openMs) || (this.n > 0 && openMs <= this.t[this.n - 1])) return;
+    if (!Number.isFinite(openMs) || Math.abs(openMs) > MAX_MS || (this.n > 0 && openMs <= this.t[this.n - 1])) return;
     if (this.n === this.t.length) {
       const grown = new Float64Array(Math.max(16, this.n * 2));
       grown.set(this.t);
@@ -54,7 +57,7 @@ export class TimeGrid {
   toLogical(ms: number): number {
     const t = this.t;
     const n = this.n;
-    if (n === 0 || !Number.isFinite(ms)) return NaN;
+    if (n === 0 || !Number.isFinite(ms) || Math.abs(ms) > MAX_MS) return NaN;
     if (ms < t[0]) return (ms - t[0]) / this.tf;
     if (ms >= t[n - 1]) return n - 1 + (ms - t[n - 1]) / this.tf;
     let lo = 0;

@@ -23,19 +23,22 @@ export interface ProfileStore {
 const fin = Number.isFinite;
 /** A profile finer than this many rows is coarsened (wide ranges at a fine tick). */
 const MAX_ROWS = 20_000;
+/** Prices beyond this are unit errors; they would overflow the grid arithmetic. */
+const MAX_PRICE = 1e12;
 
 export function toProfileStore(c: CandlesResponse | null | undefined): ProfileStore {
   const cols = [c?.t, c?.c, c?.buy, c?.sell];
   const n = cols.every(Array.isArray) ? Math.min(...cols.map((x) => (x as unknown[]).length)) : 0;
   const fp = c?.footprint;
-  const useFp = fp != null && fin(fp.levelSize) && fp.levelSize > 0 && [fp.offset, fp.price, fp.bid, fp.ask].every(Array.isArray);
+  const useFp = fp != null && fin(fp.levelSize) && fp.levelSize >= 1e-12 && [fp.offset, fp.price, fp.bid, fp.ask].every(Array.isArray);
   const levels: { bar: number; price: number; vol: number }[] = [];
   const bars: number[] = [];
   let lastT = -Infinity;
   for (let i = 0; i < n; i++) {
     const t = c!.t[i];
-    if (!fin(t) || t <= lastT) continue;
-    lastT = t;
+    // Same rule as the chart (and toFootprintData): times must ascend in seconds.
+    if (!fin(t / 1000) || t / 1000 <= lastT) continue;
+    lastT = t / 1000;
     const bar = bars.length;
     bars.push(t);
     if (useFp) {
@@ -45,11 +48,11 @@ export function toProfileStore(c: CandlesResponse | null | undefined): ProfileSt
       const stop = Math.min(e, fp.price.length, fp.bid.length, fp.ask.length);
       for (let k = s; k < stop; k++) {
         const v = fp.bid[k] + fp.ask[k];
-        if (fin(fp.price[k]) && fin(v) && fp.bid[k] >= 0 && fp.ask[k] >= 0 && v > 0) levels.push({ bar, price: fp.price[k], vol: v });
+        if (fin(fp.price[k]) && Math.abs(fp.price[k]) < MAX_PRICE && fin(v) && fp.bid[k] >= 0 && fp.ask[k] >= 0 && v > 0) levels.push({ bar, price: fp.price[k], vol: v });
       }
     } else {
       const v = c!.buy[i] + c!.sell[i];
-      if (fin(c!.c[i]) && fin(v) && v > 0) levels.push({ bar, price: c!.c[i], vol: v });
+      if (fin(c!.c[i]) && Math.abs(c!.c[i]) < MAX_PRICE && fin(v) && v > 0) levels.push({ bar, price: c!.c[i], vol: v });
     }
   }
   let lo = Infinity;
@@ -62,6 +65,7 @@ export function toProfileStore(c: CandlesResponse | null | undefined): ProfileSt
   if (!useFp && levels.length > 1) levelSize = Math.max((hi - lo) / 200, 1e-9);
   while (levels.length && (hi - lo) / levelSize + 1 > MAX_ROWS) levelSize *= 2;
   const minPrice = levels.length ? Math.floor(lo / levelSize) * levelSize : 0;
+  const rows = levels.length ? Math.max(1, Math.min(MAX_ROWS * 2, Math.floor((hi - minPrice) / levelSize + 1e-9) + 1)) : 0;
   const start = new Int32Array(bars.length);
   const end = new Int32Array(bars.length);
   const row = new Int32Array(levels.length);
@@ -70,9 +74,9 @@ export function toProfileStore(c: CandlesResponse | null | undefined): ProfileSt
     const l = levels[k];
     if (k === 0 || levels[k - 1].bar !== l.bar) start[l.bar] = k;
     end[l.bar] = k + 1;
-    row[k] = Math.floor((l.price - minPrice) / levelSize + 1e-9);
+    // Clamped: at absurd level sizes floating point can put a price a hair outside the grid.
+    row[k] = Math.min(rows - 1, Math.max(0, Math.floor((l.price - minPrice) / levelSize + 1e-9)));
     volume[k] = l.vol;
   }
-  const rows = levels.length ? Math.floor((hi - minPrice) / levelSize + 1e-9) + 1 : 0;
   return { levelSize, minPrice, rows, t: Float64Array.from(bars), start, end, row, volume };
 }
