@@ -137,7 +137,8 @@ async function screenshot(page: Page, name: string): Promise<void> {
 
 const hex = (h: string): Rgb => [parseInt(h.slice(1, 3), 16), parseInt(h.slice(3, 5), 16), parseInt(h.slice(5, 7), 16)];
 
-describe('chart plugins in chromium', { skip: BROWSER_SKIP }, () => {
+// Each test has its own page: they run side by side and wait on chromium together.
+describe('chart plugins in chromium', { skip: BROWSER_SKIP, concurrency: true }, () => {
   let browser: Browser;
   before(async () => {
     browser = await launchBrowser();
@@ -152,7 +153,7 @@ describe('chart plugins in chromium', { skip: BROWSER_SKIP }, () => {
     try {
       const info = await page.evaluate(() => {
         const e = (window as any).__example;
-        return { mode: e.view.mode, bars: e.candles.t.length, renderMs: e.renderMs };
+        return { mode: e.view.mode, bars: e.candles.t.length, renderMs: e.renderMs as number, generateMs: e.generateMs as number };
       });
       assert.equal(info.bars, 50_000);
       assert.equal(info.mode, 'levels');
@@ -171,7 +172,7 @@ describe('chart plugins in chromium', { skip: BROWSER_SKIP }, () => {
       const candles = (await countColour(page, chartArea, hex(THEME.up), 10)) + (await countColour(page, chartArea, hex(THEME.down), 10));
       assert.ok(candles > 500, `candle bodies painted: ${candles} px`);
       await screenshot(page, 'footprint-zoomed-out');
-      console.log(`footprint example: 50k bars first render ${info.renderMs.toFixed(0)} ms`);
+      console.log(`footprint example: 50k bars, conversion + setData + first paint ${info.renderMs.toFixed(0)} ms (generating the data ${info.generateMs.toFixed(0)} ms)`);
     } finally {
       await page.close();
     }

@@ -1,20 +1,14 @@
 /** The liquidation heatmap (default) or the book heatmap (`?mode=book`) behind generated candles. */
-import { CandlestickSeries } from 'lightweight-charts';
 import { exampleBook, exampleCandles, exampleLiquidations } from '../../helpers/example-data.ts';
-import { createExampleChart, expose } from '../../helpers/example-chart.ts';
+import { addExampleCandles, createExampleChart, expose } from '../../helpers/example-chart.ts';
 import { TimeGrid } from '../../helpers/time-grid.ts';
-import { THEME } from '../../theme.ts';
 import { toBookLayer, toHeatmap } from '../data.ts';
 import { HeatmapPrimitive } from '../heatmap-primitive.ts';
 
 const mode = new URLSearchParams(location.search).get('mode') === 'book' ? 'book' : 'liquidation';
 const chart = createExampleChart();
 const candles = exampleCandles(240, 5);
-const series = chart.addSeries(CandlestickSeries, {
-  upColor: THEME.up, downColor: THEME.down, wickUpColor: THEME.up, wickDownColor: THEME.down, borderVisible: false,
-  priceLineVisible: false, lastValueVisible: false,
-});
-series.setData(candles.t.map((t, i) => ({ time: (t / 1000) as never, open: candles.o[i], high: candles.h[i], low: candles.l[i], close: candles.c[i] })));
+const series = addExampleCandles(chart, candles);
 const grid = new TimeGrid(candles.t, candles.tfMs);
 const heat = new HeatmapPrimitive(grid, { mode });
 series.attachPrimitive(heat);
