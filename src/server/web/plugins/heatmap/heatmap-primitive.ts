@@ -47,12 +47,13 @@ class HeatmapPaneView implements IPrimitivePaneView {
     if (!chart || !series || !range || s.grid.length === 0) return;
     const h = s.heatmap;
     const o = s.options;
-    const height = chart.paneSize(0).height;
+    // The host series may live in any pane (the book heatmap gets its own).
+    const height = chart.paneSize(series.getPane().paneIndex()).height;
     // Visible columns, from the visible logical range through the bar grid.
     const c0 = Math.floor((s.grid.toMs(range.from - 1) - h.t0) / h.tfMs);
     const c1 = Math.ceil((s.grid.toMs(range.to + 1) - h.t0) / h.tfMs);
     let k = lowerBound(h.tIndex, c0);
-    this.ensure(Math.min(h.tIndex.length, 1 << 20));
+    this.ensure(1024);
     const palette = s.palette;
     const shades = s.options.mode === 'book' ? palette.book : null;
     let col = NaN;

@@ -33,8 +33,9 @@ class SessionPaneView implements IPrimitivePaneView {
     const s = this.source;
     this.bands = [];
     const chart = s.chart;
-    if (!chart) return;
-    const width = chart.paneSize(0).width;
+    const series = s.series;
+    if (!chart || !series) return;
+    const width = chart.paneSize(series.getPane().paneIndex()).width;
     const o = s.options;
     for (const span of s.sessions) {
       const x0 = s.grid.x(chart, span.fromMs);

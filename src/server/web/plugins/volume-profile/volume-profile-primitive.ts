@@ -81,7 +81,7 @@ class ProfilePaneView implements IPrimitivePaneView {
     if (f.y0.length < n) {
       f.y0 = new Float32Array(n); f.y1 = new Float32Array(n); f.x0 = new Float32Array(n); f.x1 = new Float32Array(n);
     }
-    const width = chart.paneSize(0).width;
+    const width = chart.paneSize(series.getPane().paneIndex()).width;
     const full = width * o.widthFraction;
     for (let r = lo; r <= hi; r++) {
       if (sums[r] <= 0) continue;

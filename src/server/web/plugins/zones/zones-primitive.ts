@@ -36,7 +36,7 @@ class ZonesPaneView implements IPrimitivePaneView {
     const chart = s.chart;
     const series = s.series;
     if (!chart || !series) return;
-    const right = chart.paneSize(0).width;
+    const right = chart.paneSize(series.getPane().paneIndex()).width;
     const o = s.options;
     for (const z of s.zones) {
       const x0 = s.grid.x(chart, z.firstMs);
