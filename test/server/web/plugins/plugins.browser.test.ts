@@ -224,7 +224,7 @@ describe('chart plugins in chromium', { skip: BROWSER_SKIP, concurrency: true },
       await page.close();
     }
   });
-  it('zones: realized clusters as bands from their first liquidation to the right edge, the revisited one dimmed, predicted levels as a separate dashed layer', async () => {
+  it('zones: realized clusters as bands from their first liquidation to the right edge, the revisited one dimmed, predicted levels as a separate dashed layer, detector markers', async () => {
     const { THEME } = await import('../../../../src/server/web/plugins/theme.ts');
     const page = await examplePage(browser, 'zones');
     try {
@@ -261,6 +261,12 @@ describe('chart plugins in chromium', { skip: BROWSER_SKIP, concurrency: true },
         assert.ok(row > 300 && row < 850, `predicted level dashed, not solid: ${row} of 920 px in its row`);
       }
       assert.ok(checked >= 2, `predicted levels in view: ${checked}`);
+      // Detector events through createSeriesMarkers: the bait marker in its colour near its bar.
+      const bait = await page.evaluate(() => (window as any).__example.events.find((e: { kind: string }) => e.kind === 'bait'));
+      const bx = await xOf(page, 180);
+      const by = await yOf(page, bait.price);
+      const baitPx = await countColour(page, { x0: bx - 15, y0: by - 5, x1: bx + 15, y1: by + 40 }, hex(THEME.wallBait), 30);
+      assert.ok(baitPx > 20, `bait marker drawn: ${baitPx} px`);
     } finally {
       await page.close();
     }
