@@ -27,7 +27,7 @@ export interface FootprintSeriesOptions extends CustomSeriesOptions {
 
 export const defaultOptions: FootprintSeriesOptions = {
   ...customSeriesDefaultOptions,
-  minBarSpacing: 36,
+  minBarSpacing: 20,
   minRowHeight: 3,
   minTextRowHeight: 9,
   minFontSize: 8,
