@@ -24,8 +24,13 @@ class HeatmapPaneView implements IPrimitivePaneView {
     colour: new Uint16Array(0), palette: [], lineCount: 0, lx0: new Float32Array(0), lx1: new Float32Array(0),
     lBid: new Float32Array(0), lAsk: new Float32Array(0), bidColor: '', askColor: '', walls: [],
   };
-  private readonly _renderer = new HeatmapRenderer(this.frame);
-  constructor(private readonly source: HeatmapPrimitive) {}
+  private readonly _renderer = new HeatmapRenderer(this.frame, 'cells');
+  /** Best bid / ask and walls, drawn over the series from this view's frame. */
+  readonly overlay: IPrimitivePaneView;
+  constructor(private readonly source: HeatmapPrimitive) {
+    const overlay = new HeatmapRenderer(this.frame, 'overlay');
+    this.overlay = { zOrder: () => 'normal', renderer: () => overlay };
+  }
 
   zOrder(): PrimitivePaneViewZOrder {
     return 'bottom';
@@ -151,7 +156,8 @@ export class HeatmapPrimitive extends PrimitiveBase {
   book: BookLayer | null = null;
   options: HeatmapOptions;
   palette!: { liquidation: string[]; book: string[] };
-  private readonly views: HeatmapPaneView[] = [new HeatmapPaneView(this)];
+  private readonly view = new HeatmapPaneView(this);
+  private readonly views: readonly IPrimitivePaneView[] = [this.view, this.view.overlay];
 
   constructor(
     readonly grid: TimeGrid,
@@ -183,7 +189,7 @@ export class HeatmapPrimitive extends PrimitiveBase {
   }
 
   updateAllViews(): void {
-    for (const v of this.views) v.update();
+    this.view.update();
   }
 
   paneViews(): readonly IPrimitivePaneView[] {

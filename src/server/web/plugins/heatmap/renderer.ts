@@ -27,10 +27,17 @@ export interface HeatmapFrame {
   walls: { x0: number; x1: number; y: number; color: string; dash: number[]; label: string; end: 'cross' | 'dot' | 'none' }[];
 }
 
+/**
+ * `cells` paints the grid (behind the series); `overlay` paints best bid / ask and walls (over
+ * it), from the same frame.
+ */
 export class HeatmapRenderer implements IPrimitivePaneRenderer {
   private readonly sx: BitmapSpan = { position: 0, length: 0 };
   private readonly sy: BitmapSpan = { position: 0, length: 0 };
-  constructor(private readonly frame: HeatmapFrame) {}
+  constructor(
+    private readonly frame: HeatmapFrame,
+    private readonly part: 'cells' | 'overlay',
+  ) {}
 
   draw(target: CanvasRenderingTarget2D): void {
     target.useBitmapCoordinateSpace((scope) => this.drawImpl(scope));
@@ -41,11 +48,14 @@ export class HeatmapRenderer implements IPrimitivePaneRenderer {
     const ctx = scope.context;
     const hr = scope.horizontalPixelRatio;
     const vr = scope.verticalPixelRatio;
-    for (let k = 0; k < f.count; k++) {
-      ctx.fillStyle = f.palette[f.colour[k]];
-      span(f.x0[k], f.x1[k], hr, this.sx);
-      span(f.y0[k], f.y1[k], vr, this.sy);
-      ctx.fillRect(this.sx.position, this.sy.position, this.sx.length, this.sy.length);
+    if (this.part === 'cells') {
+      for (let k = 0; k < f.count; k++) {
+        ctx.fillStyle = f.palette[f.colour[k]];
+        span(f.x0[k], f.x1[k], hr, this.sx);
+        span(f.y0[k], f.y1[k], vr, this.sy);
+        ctx.fillRect(this.sx.position, this.sy.position, this.sx.length, this.sy.length);
+      }
+      return;
     }
     if (f.lineCount > 0) {
       ctx.lineWidth = Math.max(1, Math.round(1.5 * vr));
@@ -78,6 +88,11 @@ export class HeatmapRenderer implements IPrimitivePaneRenderer {
       ctx.font = `${Math.round(10 * vr)}px sans-serif`;
       ctx.textBaseline = 'bottom';
       ctx.textAlign = 'left';
+      // A dark plate under the label: walls sit on the brightest part of the map.
+      const tw = ctx.measureText(w.label).width;
+      ctx.fillStyle = 'rgba(15, 17, 23, 0.85)';
+      ctx.fillRect(Math.round(w.x0 * hr) - 2 * hr, y - 15 * vr, tw + 4 * hr, 12 * vr);
+      ctx.fillStyle = w.color;
       ctx.fillText(w.label, Math.round(w.x0 * hr), y - 3 * vr);
     }
   }
