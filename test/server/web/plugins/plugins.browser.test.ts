@@ -90,9 +90,12 @@ function countPainted(page: Page, rect: Rect, tol = 24): Promise<number> {
   );
 }
 
-/** Media y of a price on the example's series. */
+/** Media y (in the chart's screenshot) of a price on the example's series, in whichever pane it is. */
 function yOf(page: Page, price: number): Promise<number> {
-  return page.evaluate((p) => (window as any).__example.series.priceToCoordinate(p) as number, price);
+  return page.evaluate((p) => {
+    const e = (window as any).__example;
+    return (e.series.priceToCoordinate(p) as number) + (e.paneTop ?? 0);
+  }, price);
 }
 
 /** Media x of a logical bar index (its centre). */
@@ -106,7 +109,9 @@ async function hideHost(page: Page): Promise<void> {
     const e = (window as any).__example;
     const none = 'rgba(0, 0, 0, 0)';
     e.chart.applyOptions({ grid: { vertLines: { visible: false }, horzLines: { visible: false } } });
-    e.series.applyOptions({ upColor: none, downColor: none, wickUpColor: none, wickDownColor: none, borderUpColor: none, borderDownColor: none });
+    for (const series of [e.series, e.candleSeries]) {
+      if (series?.seriesType() === 'Candlestick') series.applyOptions({ upColor: none, downColor: none, wickUpColor: none, wickDownColor: none, borderUpColor: none, borderDownColor: none });
+    }
   });
   await frames(page);
 }
@@ -210,6 +215,10 @@ describe('chart plugins in chromium', { skip: BROWSER_SKIP, concurrency: true },
     try {
       await screenshot(page, 'heatmap-book');
       await hideHost(page);
+      const paneTop = await page.evaluate(() => (window as any).__example.paneTop as number);
+      assert.ok(paneTop > 150, `book heatmap in its own pane below the candles (top ${paneTop})`);
+      // Nothing of the book is painted in the candles' pane.
+      assert.equal(await countPainted(page, { x0: 0, y0: 0, x1: 925, y1: paneTop - 2 }), 0);
       const walls = await page.evaluate(() => (window as any).__example.book.walls as { price: number; outcome: string }[]);
       for (const w of walls) {
         const y = await yOf(page, w.price);
@@ -218,7 +227,7 @@ describe('chart plugins in chromium', { skip: BROWSER_SKIP, concurrency: true },
         const px = await countColour(page, band, hex(colour), 30);
         assert.ok(px > 20, `${w.outcome} wall drawn at its price: ${px} px`);
       }
-      const bid = await countColour(page, { x0: 0, y0: 0, x1: 925, y1: 570 }, hex(THEME.bestBid), 8);
+      const bid = await countColour(page, { x0: 0, y0: paneTop, x1: 925, y1: 570 }, hex(THEME.bestBid), 8);
       assert.ok(bid > 200, `best bid line drawn: ${bid} px`);
     } finally {
       await page.close();
