@@ -758,7 +758,7 @@ function bulkTrades(layout: TradeArchiveLayout, spot: boolean): BulkTradeCsv {
     columns: spot ? [...base, ['is_best_match', 'BOOLEAN']] : base,
     ...fields,
     buyerIsMaker: 'is_buyer_maker',
-    scanner: () => new TradeArchiveScanner(layout, spot, header),
+    scanner: (columns) => new TradeArchiveScanner(layout, spot, header, columns),
   };
 }
 
