@@ -28,7 +28,7 @@ const COLUMNS: readonly ParquetColumn[] = [
 
 /** $1 venue, $2 symbol, $3 the segment, $4 the import id. */
 const INSERT_SQL = `INSERT INTO trades
-  SELECT $1::venue_t, $2, make_timestamp(us), NULL, price, qty, CASE WHEN sell THEN 'sell' ELSE 'buy' END::side_t, id, NULL, $4
+  SELECT $1::venue_t, $2, make_timestamp(us), NULL, price, qty, CASE WHEN sell THEN 'sell'::side_t ELSE 'buy'::side_t END, id, NULL, $4
   FROM read_parquet($3)`;
 
 /**
