@@ -88,10 +88,11 @@ export interface TradeArchiveByteScanner {
 }
 
 /**
- * A trade archive that DuckDB's CSV reader can load directly (src/store/bulk-load.ts), declared
- * by its format: the CSV columns, which of them map to the trade fields (the SQL mapping must
- * equal the format's LineParser: aggressor side from `buyerIsMaker`, time unit from the value's
- * magnitude), and the byte scanner that validates the same bytes.
+ * A trade archive the bulk path loads (src/store/bulk-load.ts), declared by its format: the byte
+ * scanner that validates the bytes (and fills the typed columns DuckDB inserts), and for the csv
+ * route, where DuckDB's CSV reader loads the file itself, the CSV columns and which of them map to
+ * the trade fields (the SQL mapping must equal the format's LineParser: aggressor side from
+ * `buyerIsMaker`, time unit from the value's magnitude).
  */
 export interface BulkTradeCsv {
   /** The archive's header row, when the layout has one; undefined when files never have one. */

@@ -1,15 +1,19 @@
 /**
- * Bulk loading of the big trade archives (Binance aggTrades / trades, USD-M and spot) through
- * DuckDB's own CSV reader, cross-checked against our parser (see importer.ts `bulkLoad`).
+ * Bulk loading of the big trade archives (Binance aggTrades / trades, USD-M and spot): DuckDB
+ * inserts the rows on its own threads while our byte scanner validates every byte, and the load
+ * is kept only when the two agree (see importer.ts `bulkLoad`).
  *
- * Why: the appender path costs a JS->native round trip per column batch plus DuckDB's append,
- * all on the main thread; DuckDB's reader parses and inserts on its own threads while our parser
- * validates the same bytes. A zip's entry is inflated once, in segments: DuckDB loads segment k
- * (in parallel, as it reads any regular file) while segment k+1 is inflated and scanned. Each
- * SQL mapping mirrors the format's LineParser exactly (aggressor side from
- * is_buyer_maker, timestamp unit from the value's magnitude); the digest comparison turns any
- * disagreement into a fallback to the streaming path, never into bad data. Which formats qualify,
- * their columns and their byte scanner are the format's own declaration (FileFormat.bulkTrades).
+ * Two routes feed DuckDB (`ORDERFLOW_BULK_ROUTE`). `parquet`, the default: the scanner also
+ * writes each accepted row into typed columns, which go to uncompressed Parquet segments that
+ * DuckDB inserts with read_parquet while the next segment is scanned (parquet-segments.ts), so
+ * DuckDB parses nothing; on 2M trades that costs ~0.3 CPU-s less than `csv`, DuckDB's own CSV
+ * reader parsing the same bytes again (docs/BENCHMARKS.md, "The Parquet route"). On the csv
+ * route a zip's entry is inflated once, in CSV segments DuckDB loads while the next is inflated
+ * and scanned, and each SQL mapping mirrors the format's LineParser exactly (aggressor side from
+ * is_buyer_maker, timestamp unit from the value's magnitude). Either way the digest comparison
+ * turns any disagreement into a fallback to the streaming path, never into bad data. Which
+ * formats qualify, their columns and their byte scanner are the format's own declaration
+ * (FileFormat.bulkTrades).
  */
 import type { Hash } from 'node:crypto';
 import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
