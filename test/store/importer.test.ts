@@ -322,6 +322,11 @@ for (const route of ['parquet', 'csv'] as const) {
         const viaZip = await importInto(await openTempStore(), zipped);
         assert.equal(viaZip.method, 'bulk', `zip ${name}`);
         assert.equal(viaZip.rows, viaBulk.rows);
+        const gz = await openTempStore();
+        const viaGz = await importInto(gz, write(dir, `${name}.gz`, gzipSync(text)));
+        assert.equal(viaGz.method, 'bulk', `gzip ${name}`);
+        const all = 'SELECT venue, symbol, ts, price, qty, side, trade_id FROM trades ORDER BY ALL';
+        assert.deepEqual(await gz.rows(all), await bulk.rows(`${all.replace('ORDER BY ALL', '')} WHERE import_id = ${viaBulk.importId} ORDER BY ALL`));
         const zip = join(dir, `${name}.zip`);
         writeZip(zip, { [name]: text });
         // --skip-bad-rows always takes the streaming path (it must see every row to skip one).
