@@ -24,6 +24,7 @@ import type { BulkTradeCsv, EventSink, FileFormat, TradeArchiveByteScanner, Trad
 import { venueSymbol, type InstrumentRegistry } from '../core/instruments.ts';
 import { chooseFormat, peekFirstLine } from './detect.ts';
 import { ParquetSegments } from './parquet-segments.ts';
+import { CAN_WRITE_PARQUET } from './parquet-writer.ts';
 import { isGzip, isZip, openEntries, readError, type Entry } from './read-source.ts';
 import { ownedTmpPath, removeStaleTmp } from './tmp-files.ts';
 import { openZip, type ZipArchive } from './zip-entries.ts';
@@ -45,12 +46,13 @@ export type Insert = (sql: string, params: readonly string[]) => Promise<void>;
 /**
  * How DuckDB gets the rows, `ORDERFLOW_BULK_ROUTE`: `parquet` (default: the scanner's typed
  * columns in Parquet segments, nothing left for DuckDB to parse; parquet-segments.ts) or `csv`
- * (DuckDB's read_csv parses the same bytes again). docs/BENCHMARKS.md compares the two.
+ * (DuckDB's read_csv parses the same bytes again; also on a big-endian machine, where the
+ * Parquet writer cannot copy typed arrays as they are). docs/BENCHMARKS.md compares the two.
  */
 export type BulkRoute = 'parquet' | 'csv';
 
 export function bulkRoute(): BulkRoute {
-  return process.env.ORDERFLOW_BULK_ROUTE === 'csv' ? 'csv' : 'parquet';
+  return process.env.ORDERFLOW_BULK_ROUTE === 'csv' || !CAN_WRITE_PARQUET ? 'csv' : 'parquet';
 }
 
 /** Segments of a file handed to DuckDB while the next is read (CSV text, or Parquet columns). */

@@ -27,7 +27,8 @@ const TYPE_ID: Record<ParquetColumnType, number> = { BOOLEAN: 0, INT64: 2, DOUBL
 const MAGIC = Buffer.from('PAR1');
 const TWO_32 = 4294967296;
 
-if (endianness() !== 'LE') throw new Error('parquet-writer: typed arrays are written as-is, which needs a little-endian machine');
+/** Typed arrays are written as they lie in memory, which Parquet's little-endian values need. */
+export const CAN_WRITE_PARQUET = endianness() === 'LE';
 
 interface ChunkMeta {
   readonly offset: number;
@@ -51,6 +52,7 @@ export class ParquetWriter {
     readonly path: string,
     readonly columns: readonly ParquetColumn[],
   ) {
+    if (!CAN_WRITE_PARQUET) throw new Error('parquet-writer: needs a little-endian machine');
     if (columns.length === 0) throw new Error('parquet-writer: no columns');
     this.fd = openSync(path, 'w', 0o600);
     this.write(MAGIC);
