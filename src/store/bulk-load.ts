@@ -118,12 +118,13 @@ export async function planBulkLoad(path: string, opts: BulkLoadOptions, tmpDir: 
   const spec = bulkSpec(opts, path, name, first);
   if (!spec) return undefined;
   if (bulkRoute() === 'parquet') {
+    // The scanner fills the segments' columns; after each chunk, DuckDB is handed what is complete.
     const segments = new ParquetSegments(tmpDir, spec.venue, spec.symbol);
     return {
       formatId: spec.formatId,
       async load(insert, onChunk, hash) {
         try {
-          const digest = await scanFile(path, spec.scanner(segments), onChunk, hash, () => segments.write(Buffer.alloc(0), insert));
+          const digest = await scanFile(path, spec.scanner(segments), onChunk, hash, () => segments.loadReady(insert));
           return { digest, loaded: digest ? segments.finish(insert) : segments.settle().then(() => segments.failed) };
         } catch (e) {
           await segments.settle();

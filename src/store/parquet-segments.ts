@@ -76,8 +76,13 @@ export class ParquetSegments implements TradeColumns, SegmentLoader {
     this.flushGroup();
   }
 
-  /** After a chunk was scanned: hand DuckDB the segments completed meanwhile. */
+  /** After a chunk was scanned (the scanner already took its rows): load what is complete. */
   async write(_chunk: Buffer, insert: Insert): Promise<void> {
+    await this.loadReady(insert);
+  }
+
+  /** Hand DuckDB the segments completed since the last call, one statement at a time. */
+  async loadReady(insert: Insert): Promise<void> {
     while (this.ready.length > 0) await this.loadNext(insert);
   }
 
@@ -85,7 +90,7 @@ export class ParquetSegments implements TradeColumns, SegmentLoader {
   async finish(insert: Insert): Promise<unknown> {
     this.flushGroup();
     if (this.writer) this.closeSegment();
-    await this.write(Buffer.alloc(0), insert);
+    await this.loadReady(insert);
     await this.running;
     return this.failed;
   }
