@@ -116,6 +116,27 @@ describe('zip import in segments', () => {
     }));
   }
 
+  it('stores a file the scanner gives up on after DuckDB loaded some Parquet segments exactly once, on the streaming path, leaving no segment', async () => {
+    // A row in the third segment ends in CRLF: the line parsers accept it, the scanner does not,
+    // so the segments already inserted must be rolled back with the rest of the bulk attempt.
+    const dir = tempDir();
+    const rows = manyRows(150_000);
+    rows[120_000] += '\r';
+    const text = [HEADER, ...rows].join('\n') + '\n';
+    const zip = join(dir, 'BTCUSDT-aggTrades-2024-08-08.zip');
+    writeZip(zip, { [ENTRY]: text });
+    for (const file of [writeFileAt(join(dir, ENTRY), text), zip]) {
+      const store = await openTempStore();
+      const r = await importInto(store, file);
+      assert.equal(r.method, 'stream', file);
+      assert.equal(r.rows, 150_000);
+      const [{ n, ids }] = await store.rows<{ n: bigint; ids: bigint }>('SELECT count(*) AS n, count(DISTINCT trade_id) AS ids FROM trades');
+      assert.equal(Number(n), 150_000);
+      assert.equal(Number(ids), 150_000);
+      assert.deepEqual(readdirSync(join(store.home, 'tmp')), []);
+    }
+  });
+
   it('imports a zip the scanner gives up on (CRLF line ends) with the same rows as its plain CSV', async () => {
     const dir = tempDir();
     const text = [HEADER, ...manyRows(5_000)].join('\r\n');
@@ -355,4 +376,9 @@ async function withRoute(route: string, fn: () => Promise<void>): Promise<void> 
     if (prior === undefined) delete process.env.ORDERFLOW_BULK_ROUTE;
     else process.env.ORDERFLOW_BULK_ROUTE = prior;
   }
+}
+
+function writeFileAt(path: string, text: string): string {
+  writeFileSync(path, text);
+  return path;
 }
