@@ -11,7 +11,7 @@
  * changes speed, never results: the property tests check its digest equals the line path's.
  */
 import { POW10 } from '../../core/decimal.ts';
-import type { TradeArchiveByteScanner, TradeDigestFields } from '../../core/format.ts';
+import type { TradeArchiveByteScanner, TradeColumns, TradeDigestFields } from '../../core/format.ts';
 import { MAX_MS, MIN_MS } from '../../core/parse-util.ts';
 
 /**
@@ -61,6 +61,8 @@ export class TradeArchiveScanner implements TradeArchiveByteScanner {
     readonly spot: boolean,
     /** The header line this layout may start with (USD-M), or undefined (spot: never). */
     header: string | undefined,
+    /** Where accepted rows are also written as typed columns (bulk-load.ts's Parquet route). */
+    readonly columns?: TradeColumns,
   ) {
     this.header = header === undefined ? undefined : Buffer.from(header);
   }
@@ -156,6 +158,9 @@ function scanRows(b: Buffer, pos: number, end: number, s: TradeArchiveScanner): 
   let cPrice = s.cPrice;
   let sumQty = s.sumQty;
   let cQty = s.cQty;
+  const cols = s.columns;
+  const cap = cols === undefined ? 0 : cols.us.length;
+  let fill = cols === undefined ? 0 : cols.n;
   let result = end;
   rows: while (pos < end) {
     // id: 1..15 digits, strictly above the previous row's
@@ -225,6 +230,7 @@ function scanRows(b: Buffer, pos: number, end: number, s: TradeArchiveScanner): 
     }
     const n = pos - from;
     const ts = n === 13 ? raw : n === 16 ? raw / 1e3 : NaN;
+    const us = n === 13 ? raw * 1000 : raw;
     if (!(ts >= MIN_MS && ts < MAX_MS && ts >= lastTs) || c !== COMMA) {
       result = -1;
       break;
@@ -269,7 +275,20 @@ function scanRows(b: Buffer, pos: number, end: number, s: TradeArchiveScanner): 
     sumQty = t;
     lastId = id;
     lastTs = ts;
+    if (cols !== undefined) {
+      cols.us[fill] = us;
+      cols.price[fill] = price;
+      cols.qty[fill] = qty;
+      cols.sell[fill] = buyerIsMaker;
+      cols.id[fill] = id;
+      if (++fill === cap) {
+        cols.n = fill;
+        cols.full();
+        fill = 0;
+      }
+    }
   }
+  if (cols !== undefined) cols.n = fill;
   s.count = count;
   s.sells = sells;
   s.sumPrice = sumPrice;
