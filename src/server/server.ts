@@ -11,6 +11,8 @@ import { StoreError, UsageError } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
 import { presentedToken, redactUrl, requiredToken, tokenMatches } from './auth.ts';
 import { HttpError } from './http-error.ts';
+import { LiveHub } from './live/hub.ts';
+import { liveRoute } from './live/route.ts';
 import { candlesRoute } from './routes/candles.ts';
 import { cvdRoute } from './routes/cvd.ts';
 import { marketsRoute } from './routes/markets.ts';
@@ -37,8 +39,10 @@ export interface ServerOptions {
   readonly store?: Store;
   /** Live tail poll period, ms (default 250). */
   readonly pollMs?: number;
-  /** Per-client websocket queue bound, bytes (default live/hub.ts DEFAULT_CLIENT_QUEUE_BYTES). */
+  /** Per-client websocket queue bound, bytes (default live/client.ts DEFAULT_CLIENT_QUEUE_BYTES). */
   readonly clientQueueBytes?: number;
+  /** A client past its queue bound this long is closed with 1013 (default live/client.ts DEFAULT_STALL_MS). */
+  readonly stallMs?: number;
 }
 
 export interface RunningServer {
@@ -46,10 +50,12 @@ export interface RunningServer {
   readonly url: string;
   close(): Promise<void>;
   readonly app: FastifyInstance;
+  /** The live websocket hub (its clients and their queues). */
+  readonly hub: LiveHub;
 }
 
 /** Build the app without listening (tests inject into it). */
-export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyInstance }> {
+export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyInstance; hub: LiveHub }> {
   const host = opts.host ?? DEFAULT_HOST;
   const token = requiredToken(host, opts.token);
   const assets = await buildWebAssets();
@@ -65,8 +71,11 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
       : false,
     // Query strings hostile or huge are answered 400 by the routes, not parsed into deep objects.
     bodyLimit: 1024,
+    // Close ends every connection: a browser's keep-alive or a refused upgrade must not hold a Ctrl-C.
+    forceCloseConnections: true,
   });
   const access = new StoreAccess(opts.home, opts.store);
+  const hub = new LiveHub(access, { pollMs: opts.pollMs, clientQueueBytes: opts.clientQueueBytes, stallMs: opts.stallMs, log: app.log });
 
   app.setErrorHandler((e, req, reply) => {
     const err = e instanceof Error ? e : new Error(String(e));
@@ -80,6 +89,9 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no such path: ${redactUrl(req.url).split('?')[0]}` }));
 
+  // Before the token hook: the plugin's own onRequest hook marks upgrade requests, so that a
+  // refused upgrade's socket is destroyed after the 401 (else it stays open and close() waits on it).
+  await app.register(websocket, { options: { maxPayload: 1024 } });
   if (token !== undefined) {
     // Every request, the websocket upgrade included (it is a GET through the same hooks).
     app.addHook('onRequest', async (req, reply) => {
@@ -89,20 +101,21 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
     });
   }
 
-  await app.register(websocket, { options: { maxPayload: 1024 } });
   staticRoutes(app, assets, token);
   marketsRoute(app, access);
   candlesRoute(app, access);
   cvdRoute(app, access);
   sessionsRoute(app);
   tapeRoute(app, access);
-  return { app };
+  liveRoute(app, access, hub);
+  app.addHook('onClose', async () => hub.close());
+  return { app, hub };
 }
 
 /** Build and listen. A port in use is a UsageError naming it. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? DEFAULT_HOST;
-  const { app } = await buildServer(opts);
+  const { app, hub } = await buildServer(opts);
   try {
     await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
   } catch (e) {
@@ -115,5 +128,5 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? DEFAULT_PORT);
   const shown = host.includes(':') ? `[${host}]` : host;
-  return { url: `http://${shown}:${port}`, app, close: () => app.close() };
+  return { url: `http://${shown}:${port}`, app, hub, close: () => app.close() };
 }
