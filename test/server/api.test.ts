@@ -8,7 +8,14 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import fc from 'fast-check';
-import type { CandlesResponse, CvdResponse, MarketsResponse, SessionsResponse, TapeResponse } from '../../src/server/api.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PAPER_SCHEMA } from '../../src/paper/journal-schema.ts';
+import type {
+  AgreementResponse, BookHeatmapResponse, CandlesResponse, CvdResponse, EventsResponse, LiquidationsResponse, MarketStateResponse, MarketsResponse,
+  PaperResponse, PredictedLiquidationsResponse, PrintsResponse, RunsResponse, SessionsResponse, SizesResponse, TapeResponse,
+} from '../../src/server/api.ts';
+import { Store } from '../../src/store/store.ts';
 import { buildServer } from '../../src/server/server.ts';
 import { fixtureEvents, fixtureHome, removeHome, SPAN_MS, T0 } from './fixture.ts';
 
@@ -28,6 +35,10 @@ const RANGE = `from=${T0}&to=${T0 + SPAN_MS}`;
 describe('dashboard HTTP API', () => {
   before(async () => {
     home = await fixtureHome();
+    await addJournal(home);
+    mkdirSync(join(home, 'runs', 'btc-run-1'), { recursive: true });
+    writeFileSync(join(home, 'runs', 'btc-run-1', 'report.html'), '<html>report of run 1</html>');
+    writeFileSync(join(home, 'runs', 'btc-run-1', 'summary.json'), JSON.stringify({ meta: { symbol: 'BTC' }, metrics: { count: 4, netPnl: 12.5, winRate: 0.75 } }));
     app = (await buildServer({ home })).app;
   });
   after(async () => {
@@ -123,6 +134,112 @@ describe('dashboard HTTP API', () => {
     for (const r of liq) assert.ok(r.side === 'long' || r.side === 'short');
   });
 
+  it('answers delta per size bucket that adds up to the aggressive notional delta', async () => {
+    const { body } = await get<SizesResponse>(`/api/sizes?symbol=BTCUSDT&tf=15m&${RANGE}`);
+    const want = trades.reduce((s, t) => s + (t.side === 'buy' ? 1 : -1) * t.price * t.qty, 0);
+    let got = 0;
+    for (const b of ['small', 'medium', 'large', 'whale'] as const) got += body.delta[b].reduce((s, x) => s + x, 0);
+    assert.ok(Math.abs(got - want) < 1e-3, `${got} vs ${want}`);
+    assert.ok(body.thresholds[0] <= body.thresholds[1] && body.thresholds[1] <= body.thresholds[2]);
+  });
+
+  it('lists big prints at or above the floor asked for', async () => {
+    const { body } = await get<PrintsResponse>(`/api/prints?symbol=BTCUSDT&minNotional=400&${RANGE}`);
+    assert.equal(body.minNotional, 400);
+    assert.ok(body.t.length > 0);
+    for (const n of body.notional) assert.ok(n >= 400);
+    // The story's heavy selling: 5 BTC a second at 100 on each venue.
+    assert.ok(body.side.every((x) => x === -1));
+  });
+
+  it('answers the agreement strip in [-1, 1] per window', async () => {
+    const { body } = await get<AgreementResponse>(`/api/agreement?symbol=BTCUSDT&tf=5m&${RANGE}`);
+    assert.equal(body.t.length, SPAN_MS / (5 * M));
+    for (const a of body.agreement) assert.ok(a >= -1 && a <= 1);
+    // Minutes 65-67 sell on every venue.
+    assert.equal(body.agreement[body.t.indexOf(T0 + 65 * M)], -1);
+  });
+
+  it('answers open interest and funding per venue per bar', async () => {
+    const { body } = await get<MarketStateResponse>(`/api/market-state?symbol=BTCUSDT&tf=15m&${RANGE}`);
+    assert.deepEqual(Object.keys(body.venues).sort(), ['binance', 'bybit', 'okx']);
+    const b = body.venues.binance!;
+    assert.equal(b.t.length, SPAN_MS / (15 * M));
+    // The story's open interest grows by 1 a minute from 10 000; the bar's last tick is 10 s before its end.
+    assert.ok(Math.abs(b.openInterest[0]! - (10_000 + 14 + 5 / 6)) < 1e-6);
+    assert.equal(b.fundingRate[0], 0.0001);
+  });
+
+  it('answers realized liquidations, the cluster at 100 and a heatmap that holds their notional', async () => {
+    const { body } = await get<LiquidationsResponse>(`/api/liquidations?symbol=BTCUSDT&tf=15m&${RANGE}`);
+    const liqs = events.filter((e) => e.type === 'liquidation');
+    assert.equal(body.events.t.length, liqs.length);
+    // The clusters are the map's at `to`: right after the longs wiped out at 100, a long cluster there.
+    const early = await get<LiquidationsResponse>(`/api/liquidations?symbol=BTCUSDT&tf=15m&from=${T0}&to=${T0 + 15 * M}`);
+    assert.ok(early.body.clusters.some((c) => c.side === 'long' && Math.abs(c.peak - 100) < 0.1 && c.count === 5), JSON.stringify(early.body.clusters));
+    const h = body.heatmap;
+    const total = h.value.reduce((s, x) => s + x, 0);
+    assert.ok(Math.abs(total - liqs.reduce((s, e) => s + e.price * e.qty, 0)) < 1e-6, 'heatmap notional');
+    for (let k = 0; k < h.value.length; k++) {
+      assert.ok(h.value[k] <= h.max, 'max');
+      assert.ok(h.t0 + h.tIndex[k] * h.tfMs >= T0, 'time');
+    }
+  });
+
+  it('answers predicted levels on the right side of price, each with its leverage', async () => {
+    const { body } = await get<PredictedLiquidationsResponse>(`/api/predicted-liquidations?symbol=BTCUSDT&${RANGE}`);
+    assert.ok(body.levels.length > 0);
+    assert.match(body.assumptions, /estimates/);
+    for (const l of body.levels) {
+      assert.ok(l.side === 'long' ? l.price < 104 : l.price > 99, JSON.stringify(l));
+      assert.ok([5, 10, 20, 50, 100].includes(l.leverage));
+    }
+  });
+
+  it('answers the book heatmap of the venue with a book, the touch beside the best levels', async () => {
+    const { body } = await get<BookHeatmapResponse>(`/api/book-heatmap?symbol=BTCUSDT&tf=1m&${RANGE}`);
+    assert.equal(body.venue, 'binance');
+    assert.equal(body.bestBid.length, SPAN_MS / M);
+    // The story's book: ten levels of 50 a side, the ask 0.1 above the bid.
+    const i = 10;
+    assert.ok(Math.abs(body.bestAsk[i]! - body.bestBid[i]! - 0.2) < 1e-9 || Math.abs(body.bestAsk[i]! - body.bestBid[i]! - 0.1) < 1e-9, `${body.bestBid[i]} ${body.bestAsk[i]}`);
+    const col = body.heatmap.tIndex.map((t, k) => [t, k]).filter(([t]) => t === i).map(([, k]) => k);
+    assert.equal(col.length, 20);
+    for (const k of col) assert.ok(Math.abs(body.heatmap.value[k] / (body.heatmap.p0 + body.heatmap.pIndex[k] * body.heatmap.binSize) - 50) < 1e-6);
+  });
+
+  it('answers detector events in time order with a tooltip line', async () => {
+    const { body } = await get<EventsResponse>(`/api/events?symbol=BTCUSDT&${RANGE}`);
+    assert.ok(body.events.some((e) => e.kind === 'absorption' && e.direction === 'up'), JSON.stringify(body.events));
+    for (let i = 1; i < body.events.length; i++) assert.ok(body.events[i].t >= body.events[i - 1].t);
+    for (const e of body.events) assert.ok(e.text.length > 0);
+  });
+
+  it('answers the paper session\'s position, P&L and accuracy from the journal', async () => {
+    const { body } = await get<PaperResponse>('/api/paper');
+    assert.deepEqual(body.sessions.map((s) => s.name), ['s1']);
+    const c = body.current!;
+    assert.equal(c.position.side, 'long');
+    assert.equal(c.position.liquidationPrice, 70);
+    assert.equal(c.realizedPnl, 25);
+    assert.equal(c.unrealizedPnl, 10_040 - 10_000 - 25);
+    assert.deepEqual(c.equityCurve.equity, [10_000, 10_025, 10_040]);
+    assert.equal(c.accuracy.resolved, 2);
+    assert.equal(c.accuracy.hits, 1);
+    assert.ok(c.accuracy.low < 0.5 && c.accuracy.high > 0.5);
+    assert.equal((await get('/api/paper?session=nope')).status, 400);
+  });
+
+  it('lists backtest runs and serves their report, never a path outside runs/', async () => {
+    const { body } = await get<RunsResponse>('/api/runs');
+    assert.equal(body.runs.length, 1);
+    assert.equal(body.runs[0].headline, '4 trades, net 12.50, 75% won');
+    const r = await app.inject({ url: body.runs[0].reportUrl });
+    assert.equal(r.statusCode, 200);
+    assert.match(r.body, /report of run 1/);
+    assert.equal((await app.inject({ url: '/runs/..%2F..%2Fhome/report.html' })).statusCode, 404);
+  });
+
   it('answers 400 naming the parameter for bad values', async () => {
     const cases: [string, string][] = [
       ['/api/candles?tf=1m', 'symbol'],
@@ -145,8 +262,8 @@ describe('dashboard HTTP API', () => {
   });
 
   it('never answers 500 to hostile query strings', async () => {
-    const paths = ['/api/candles', '/api/cvd', '/api/tape', '/api/sessions'];
-    const keys = ['symbol', 'venues', 'tf', 'from', 'to', 'footprint', 'levelTicks', 'limit', 'token'];
+    const paths = ['/api/candles', '/api/cvd', '/api/tape', '/api/sessions', '/api/sizes', '/api/prints', '/api/agreement', '/api/market-state', '/api/liquidations', '/api/book-heatmap', '/api/paper'];
+    const keys = ['symbol', 'venues', 'venue', 'tf', 'from', 'to', 'footprint', 'levelTicks', 'limit', 'minNotional', 'session', 'token'];
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...paths), fc.array(fc.tuple(fc.constantFrom(...keys), fc.string({ maxLength: 30 })), { maxLength: 5 }), async (path, pairs) => {
         const qs = pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
@@ -209,3 +326,25 @@ describe('dashboard token', () => {
     assert.ok(!text.includes(TOKEN), 'token in the log');
   });
 });
+
+/** A paper session in the journal: a closed round trip (+25), an open long, three equity points, two resolved predictions (one hit). */
+async function addJournal(home: string): Promise<void> {
+  const store = await Store.open(home);
+  try {
+    await store.run(PAPER_SCHEMA);
+    await store.run(
+      `INSERT INTO paper_sessions VALUES ('s1', 'BTC', 'binance', '[]', 'binance', 'BTCUSDT', '{}', '{"risk":{"initialEquity":10000,"leverage":3}}', 1, $1, 0, $2, $2, 'running', 1, 'h',
+        now()::TIMESTAMP, now()::TIMESTAMP, NULL, 0, 0, 10040, '{"side":1,"qty":2,"entry":100,"stop":95,"target":110,"liquidationPrice":70,"openTs":1}')`,
+      [T0, T0 + SPAN_MS],
+    );
+    await store.run(`INSERT INTO paper_positions VALUES ('s1', 1, 'long', 1, $1, 100, 95, 110, 70, 3, 1, 'absorption', 'Asia', $2, 125, 'target', false, 26, 1, 0, 25, 5),
+      ('s1', 2, 'long', 2, $2, 100, 95, 110, 70, 3, 2, 'absorption', 'Asia', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 10)`, [T0, T0 + M]);
+    await store.run(`INSERT INTO paper_equity VALUES ('s1', $1, 10000), ('s1', $2, 10025), ('s1', $3, 10040)`, [T0, T0 + M, T0 + 2 * M]);
+    await store.run(`INSERT INTO paper_predictions VALUES
+      ('s1', 1, 60000, $1, 'absorption', 'long', 100, 'binance', 'Asia', 100, true, true, true, false, 10, 20, 5, true),
+      ('s1', 2, 60000, $1, 'absorption', 'long', 100, 'binance', 'Asia', 100, true, true, false, true, -10, 5, 20, false),
+      ('s1', 3, 60000, $1, 'absorption', 'long', 100, 'binance', 'Asia', 100, false, false, false, false, NULL, 0, 0, NULL)`, [T0]);
+  } finally {
+    store.close();
+  }
+}
