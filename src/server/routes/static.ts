@@ -4,17 +4,15 @@
  * fetches and websocket carry it without the token living in script-readable places.
  */
 import type { FastifyInstance } from 'fastify';
-import { presentedToken, tokenCookie, TOKEN_COOKIE } from '../auth.ts';
+import { tokenCookie } from '../auth.ts';
 import type { WebAssets } from '../web-assets.ts';
 
 export function staticRoutes(app: FastifyInstance, assets: WebAssets, token: string | undefined): void {
   for (const [path, asset] of assets) {
     app.get(path, async (req, reply) => {
-      const q = (req.query as Record<string, unknown>).token;
-      // The auth hook has already checked it; a token that came only in the URL becomes the cookie.
-      if (token !== undefined && typeof q === 'string' && !(req.headers.cookie ?? '').includes(`${TOKEN_COOKIE}=`) && presentedToken({}, req.query) !== undefined) {
-        reply.header('set-cookie', tokenCookie(token));
-      }
+      // The token hook let the request through: a page load that carried the token in its URL
+      // (the one `serve` prints) gets it as the cookie its fetches and websocket then send.
+      if (token !== undefined && typeof (req.query as Record<string, unknown>).token === 'string') reply.header('set-cookie', tokenCookie(token));
       reply.header('cache-control', 'no-cache');
       return reply.type(asset.contentType).send(asset.body);
     });
