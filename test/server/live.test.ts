@@ -84,6 +84,12 @@ describe('live websocket', () => {
       for (let i = 1; i < t.length; i++) assert.ok(t[i] >= t[i - 1]);
       assert.equal(t[0], wantTrades[0].ts);
       assert.ok(got.some((m) => m.type === 'marketState' && m.openInterest !== undefined), 'tickers as market state');
+      // The story's Binance book: ten levels of 50 a side around the last price.
+      const book = got.filter((m) => m.type === 'book').at(-1);
+      assert.ok(book && book.type === 'book', 'a book message');
+      assert.equal(book.venue, 'binance');
+      assert.equal(book.bids.length, 10);
+      assert.ok(book.bids.every(([, q]) => q === 50) && book.asks[0][0] > book.bids[0][0]);
       // The recorder still holds the store: a second writer is refused at once.
       await assert.rejects(Store.open(home), /recorded into/);
     } finally {

@@ -9,7 +9,9 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Venue } from '../../core/events.ts';
 import type { Store } from '../../store/store.ts';
+import { registryTick } from '../../query/market.ts';
 import type { LiveMessage } from '../api.ts';
+import { BookTail, type BookMessage } from './book-tail.ts';
 
 /** Rows one stream sends per poll at most: a recorder catching up is sent over several polls. */
 export const MAX_ROWS_PER_POLL = 20_000;
@@ -48,10 +50,13 @@ export interface TailBatch {
   readonly trades?: TradesMessage;
   readonly liquidations?: LiquidationsMessage;
   readonly marketState: readonly MarketStateMessage[];
+  /** Each venue's book after the poll, for venues with a stored book that changed. */
+  readonly book?: readonly BookMessage[];
 }
 
 export class StoreTail {
   private readonly marks = new Map<string, Mark>();
+  private readonly books = new Map<Venue, BookTail>();
   private started = false;
 
   constructor(private readonly pairs: readonly (readonly [Venue, string])[]) {}
@@ -85,7 +90,31 @@ export class StoreTail {
         venue: liqs.map((r) => r.venue),
       },
       marketState: latestPerVenue(tickers),
+      book: await this.pollBooks(store),
     };
+  }
+
+  /** A venue's book is followed from the first poll that finds book rows for it (and an instrument tick). */
+  private async pollBooks(store: Store): Promise<BookMessage[]> {
+    const out: BookMessage[] = [];
+    for (const [venue, symbol] of this.pairs) {
+      let tail = this.books.get(venue);
+      if (!tail) {
+        const has = await store.rows('SELECT 1 FROM book WHERE venue::VARCHAR = $1 AND symbol = $2 LIMIT 1', [venue, symbol]);
+        if (has.length === 0) continue;
+        let tick: number;
+        try {
+          tick = registryTick([[venue, symbol]]);
+        } catch {
+          continue;
+        }
+        tail = new BookTail(venue, symbol, tick);
+        this.books.set(venue, tail);
+      }
+      const m = await tail.poll(store);
+      if (m) out.push(m);
+    }
+    return out;
   }
 
   private key(table: Table, venue: Venue, symbol: string): string {
