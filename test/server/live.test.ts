@@ -90,6 +90,15 @@ describe('live websocket', () => {
       assert.equal(book.venue, 'binance');
       assert.equal(book.bids.length, 10);
       assert.ok(book.bids.every(([, q]) => q === 50) && book.asks[0][0] > book.bids[0][0]);
+      // A paper session in the home that advances is sent as its state.
+      writer.stdin.write('paper 10000\n');
+      assert.equal((await lines.next()).value, 'ok');
+      await waitFor(() => got.some((m) => m.type === 'paper'), 'the paper session', 5000, 20);
+      writer.stdin.write('paper 10123.5\n');
+      assert.equal((await lines.next()).value, 'ok');
+      await waitFor(() => got.some((m) => m.type === 'paper' && m.state.equity === 10123.5), 'the paper session advancing', 5000, 20);
+      const paper = got.filter((m) => m.type === 'paper').at(-1)!;
+      assert.ok(paper.type === 'paper' && paper.state.session === 'live' && paper.state.position.side === 'flat');
       // The recorder still holds the store: a second writer is refused at once.
       await assert.rejects(Store.open(home), /recorded into/);
     } finally {

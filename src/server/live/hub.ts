@@ -28,7 +28,9 @@ interface Feed {
   readonly tail: StoreTail;
   readonly clients: Set<LiveClient>;
   timer?: NodeJS.Timeout;
+  /** The newest paper session's progress at the last poll (`paperMark`). */
   paperMark?: string;
+  polled?: boolean;
 }
 
 export class LiveHub {
@@ -92,12 +94,13 @@ export class LiveHub {
         const mark = await paperMark(store);
         if (mark && mark.mark !== feed.paperMark) {
           // The first poll only notes where the session is: the page has fetched /api/paper.
-          if (feed.paperMark !== undefined) {
+          if (feed.polled) {
             const state = await paperState(store, mark.session);
             if (state) extra.push({ type: 'paper', state });
           }
           feed.paperMark = mark.mark;
         }
+        feed.polled = true;
         return { batch, extra };
       });
       this.deliver(feed.clients, batch, extra);
