@@ -173,6 +173,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'the paper-trading journal: sessions, signals, predictions and their outcomes, orders, fills, P&L',
     load: async () => (await import('./journal.ts')).registerJournal,
   },
+  {
+    name: 'serve',
+    args: '',
+    description: 'the dashboard: footprint, CVD, liquidation and book heatmaps, tape and paper P&L in the browser, live while something records into the store',
+    load: async () => (await import('./serve.ts')).registerServe,
+  },
 ];
 
 /**
