@@ -101,9 +101,15 @@ const OUTCOMES: readonly WallOutcome[] = ['bait', 'pulled', 'consumed', 'resting
 export function toBookLayer(r: BookHeatmapResponse): BookLayer {
   const heatmap = toHeatmap(r?.heatmap);
   const cols = heatmap.tIndex.length ? heatmap.tIndex[heatmap.tIndex.length - 1] + 1 : 0;
-  const line = (src: readonly number[] | undefined) => {
+  // null where the server knew no touch (JSON has no NaN).
+  const line = (src: readonly (number | null)[] | undefined) => {
     const a = new Float64Array(Math.max(cols, Array.isArray(src) ? src.length : 0)).fill(NaN);
-    if (Array.isArray(src)) for (let i = 0; i < src.length; i++) if (fin(src[i]) && src[i] > 0) a[i] = src[i];
+    if (Array.isArray(src)) {
+      for (let i = 0; i < src.length; i++) {
+        const v = src[i];
+        if (typeof v === 'number' && fin(v) && v > 0) a[i] = v;
+      }
+    }
     return a;
   };
   const walls = (Array.isArray(r?.walls) ? r.walls : []).filter(
