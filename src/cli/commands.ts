@@ -20,7 +20,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'demo',
     args: '',
-    description: 'offline demo: a simulated market with a planted liquidation cascade, imported into a fresh store: clusters, absorption, divergence, a backtest with its null-model verdict',
+    description: 'offline demo: a simulated market served live by three loopback exchanges, a paper session trading it and the dashboard in the browser (--batch: the method\'s results printed, then exit)',
     load: async () => (await import('./demo.ts')).registerDemo,
   },
   {

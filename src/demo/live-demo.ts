@@ -53,14 +53,15 @@ export interface DashboardServer {
   readonly url: string;
   close(): Promise<void>;
 }
-export type StartDashboard = (o: { home: string; host: string; port: number; token?: string }) => Promise<DashboardServer>;
+export type StartDashboard = (o: { home: string; host: string; port: number; token?: string; store: Store }) => Promise<DashboardServer>;
 
 /**
- * History before now per scenario: the absorption scenario's revisit (2h20) comes 5-20 minutes
- * after the start (the start is aligned down to a quarter hour, the zone refresh of the demo's
- * config); the others show their plant within the history and keep trading live.
+ * History before now per scenario, at least (the start is aligned down to a quarter hour, the
+ * zone refresh of the demo's config, so the history is up to 15 minutes longer): the absorption
+ * scenario's revisit (2h20 into the run) comes 0-15 minutes after the start; the others show
+ * their plant within the history and keep trading live.
  */
-const HISTORY_MS: Partial<Record<ScenarioName, number>> = { absorption: 2 * 60 * MINUTE_MS + 15 * MINUTE_MS };
+const HISTORY_MS: Partial<Record<ScenarioName, number>> = { absorption: 2 * 60 * MINUTE_MS + 5 * MINUTE_MS };
 const DEFAULT_HISTORY_MS = 90 * MINUTE_MS;
 /** The market keeps trading live this long after the scenario's plants (the run's length past now). */
 const LIVE_MS = 24 * 60 * MINUTE_MS;
@@ -69,10 +70,10 @@ const QUARTER_HOUR_MS = 15 * MINUTE_MS;
 /** The paper session's name in the demo's journal. */
 export const DEMO_SESSION = 'demo';
 
-/** The run's config: it starts `historyMs` before `now` (aligned up to a quarter hour) and runs a day past now. */
+/** The run's config: it starts at least `historyMs` before `now` (aligned down to a quarter hour) and runs a day past now. */
 export function liveDemoConfig(scenario: ScenarioName, seed: number, historyMs: number | undefined, now: number): SimConfig {
   const history = historyMs ?? HISTORY_MS[scenario] ?? DEFAULT_HISTORY_MS;
-  const startMs = Math.ceil((now - history) / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+  const startMs = Math.floor((now - history) / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
   return simConfig({ scenario, seed, startMs, durationMs: now - startMs + LIVE_MS });
 }
 
@@ -158,10 +159,12 @@ export async function startLiveDemo(s: LiveDemoSettings, ui: DemoUi, startDashbo
     stops.push(() => paper.stop());
     await waitUntil(() => everyStreamSubscribed(serving, live.symbols), 30_000, 'every stream of the paper session subscribed on the loopback exchanges');
     release();
-    const dashboard = await startDashboard({ home: s.home, host: s.host, port: s.port, token: s.token });
+    // The dashboard reads through the store this process writes (the paper session's).
+    const dashboard = await startDashboard({ home: s.home, host: s.host, port: s.port, token: s.token, store });
     stops.push(() => dashboard.close());
-    const view = `symbol=${encodeURIComponent(config.symbol)}USDT&venues=${config.venues.join(',')}&tf=1m`;
-    const url = `${dashboard.url}${dashboard.url.includes('?') ? '&' : '?'}${view}`;
+    // The token in the page's URL once: the page trades it for a cookie and drops it from the address bar.
+    const view = `symbol=${encodeURIComponent(config.symbol)}USDT&venues=${config.venues.join(',')}&tf=1m${s.token ? `&token=${encodeURIComponent(s.token)}` : ''}`;
+    const url = `${dashboard.url}/?${view}`;
     ui.log(`   ready (${elapsed()})`);
     return {
       url,
