@@ -14,6 +14,7 @@
  *
  * Pure state machine over the calls it gets (trades, marks, quotes, books, clock): no I/O, no clock of its own.
  */
+import type { TradeColumns } from '../core/columns.ts';
 import type { L2Book } from '../features/book.ts';
 import { isLiquidated, isolatedLiquidation, openIsolated, type IsolatedPosition, type MarginInstrument } from '../core/margin.ts';
 import type { EntryRequest, ExecutionClient, ExecutionEvents, ExecutionPosition } from './execution.ts';
@@ -160,11 +161,14 @@ export class Broker implements ExecutionClient {
   }
 
   /**
-   * One trade of the execution market; `side` its aggressor (+1 buy, -1 sell, 0 unknown);
-   * `markFresh` false: no recent mark, the trade price is the mark.
+   * Trade `row` of `c`, of the execution market; `c.side[row]` its aggressor (+1 buy, -1 sell,
+   * 0 unknown); `markFresh` false: no recent mark, the trade price is the mark. Read by row: values
+   * passed in would be boxed (one allocation per trade).
    */
-  onTrade(ts: number, price: number, side: number, markFresh: boolean): void {
-    if (this.orders.length > 0) this.match(ts, price, side);
+  onTrade(c: TradeColumns, row: number, markFresh: boolean): void {
+    const ts = c.ts[row];
+    const price = c.price[row];
+    if (this.orders.length > 0) this.match(ts, price, c.side[row]);
     this.lastPrice = price;
     this.lastTradeTs = ts;
     const p = this.pos;

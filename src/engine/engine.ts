@@ -399,7 +399,7 @@ export class Engine {
           // Where marks are missing or stale, the trade price stands in for the mark.
           const markFresh = c.ts[k] - this.lastMarkTs <= MARK_STALE_MS;
           if (!markFresh && this.broker.position) this.staleWhileOpen = true;
-          this.broker.onTrade(c.ts[k], px, c.side[k], markFresh);
+          this.broker.onTrade(c, k, markFresh);
         }
       }
       if (this.bait && exec >= 0) {
