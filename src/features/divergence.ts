@@ -198,6 +198,14 @@ class Track {
 }
 
 /**
+ * Each closed bar of timeframe k (the index into `timeframesMs`): its open and its aggressive buy
+ * and sell volume, before the bar's event (if any) is emitted. These are the CVD bars of the same
+ * timeframes (cvd.ts sums them the same way, in the same order): a caller that needs both takes
+ * them from here instead of passing over the trades again.
+ */
+export type DivergenceBarHook = (k: number, open: number, buy: number, sell: number) => void;
+
+/**
  * Incremental delta divergence on several timeframes at once: push trades in time order; a bar
  * is evaluated as soon as a trade of a later bar of its timeframe arrives (or at flush), and its
  * event, if any, is emitted then. Per trade: one add per timeframe into typed arrays, no objects.
@@ -215,6 +223,7 @@ export class DivergenceOperator implements TradeOperator {
   constructor(
     private readonly opts: DivergenceOptions,
     private readonly emit: Emit<DivergenceEvent>,
+    private readonly onBar?: DivergenceBarHook,
   ) {
     this.p = params(opts);
     const nt = this.p.tfs.length;
@@ -264,6 +273,7 @@ export class DivergenceOperator implements TradeOperator {
   }
 
   private closeBar(k: number): void {
+    this.onBar?.(k, this.open[k], this.buy[k], this.sell[k]);
     const ev = this.tracks[k].close(this.open[k], this.buy[k], this.sell[k], this.first[k], this.last[k]);
     this.buy[k] = 0;
     this.sell[k] = 0;
