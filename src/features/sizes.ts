@@ -351,6 +351,8 @@ export class SizeClassifier {
   private readonly slotTotal: Uint32Array;
   private total = 0;
   private curSlot = NaN;
+  /** curSlot % nSlots, taken when the slot changes (a double `%` per print is a call to fmod). */
+  private curRing = 0;
   private pend = new Int32Array(16);
   private pendN = 0;
   private pendTs = NaN;
@@ -430,6 +432,7 @@ export class SizeClassifier {
     this.qBelow.fill(0);
     this.total = 0;
     this.curSlot = NaN;
+    this.curRing = 0;
     this.pendN = 0;
     this.pendTs = NaN;
     this.dirty = true;
@@ -439,7 +442,7 @@ export class SizeClassifier {
   private commit(): void {
     if (this.pendN === 0) return;
     const B = this.bins.count;
-    const r = this.curSlot % this.nSlots;
+    const r = this.curRing;
     const base = r * B;
     const qBin = this.qBin;
     const qBelow = this.qBelow;
@@ -460,7 +463,7 @@ export class SizeClassifier {
   /** Move to slot k: slots that leave the window are subtracted and cleared. */
   private advance(k: number): void {
     if (!(k > this.curSlot)) {
-      if (this.curSlot !== this.curSlot) this.curSlot = k;
+      if (this.curSlot !== this.curSlot) this.moveTo(k);
       return;
     }
     const S = this.nSlots;
@@ -492,36 +495,42 @@ export class SizeClassifier {
         this.dirty = true;
       }
     }
+    this.moveTo(k);
+  }
+
+  private moveTo(k: number): void {
     this.curSlot = k;
+    this.curRing = k % this.nSlots;
   }
 
   /**
    * Thresholds from the window. Each percentile's bin moves from where it was (the counts below
    * it are kept up to date as prints join and expire), so the walk is short when the
-   * distribution drifts slowly: exact nearest-rank bins without scanning the histogram.
+   * distribution drifts slowly: exact nearest-rank bins without scanning the histogram. Called
+   * at every new ts while prints arrive: three walks in one loop, nothing allocated.
    */
   private estimate(): void {
     this.dirty = false;
-    if (this.total < this.minPrints) {
+    const total = this.total;
+    if (total < this.minPrints) {
       this.setThresholds(this.fallback[0], this.fallback[1], this.fallback[2], false);
       return;
     }
-    // Called at every new ts while prints arrive: three walks, nothing allocated.
-    this.setThresholds(this.walk(0), this.walk(1), this.walk(2), true);
-  }
-
-  /** Percentile q's nearest-rank bin, moved from where it was; returns the bin's value. */
-  private walk(q: number): number {
     const agg = this.agg;
     const last = agg.length - 1;
-    const rank = nearestRank(this.pct[q], this.total);
-    let b = this.qBin[q];
-    let below = this.qBelow[q];
-    while (below + agg[b] < rank && b < last) below += agg[b++];
-    while (below >= rank && b > 0) below -= agg[--b];
-    this.qBin[q] = b;
-    this.qBelow[q] = below;
-    return this.bins.value(b);
+    const qBin = this.qBin;
+    const qBelow = this.qBelow;
+    const pct = this.pct;
+    for (let q = 0; q < 3; q++) {
+      const rank = nearestRank(pct[q], total);
+      let b = qBin[q];
+      let below = qBelow[q];
+      while (below + agg[b] < rank && b < last) below += agg[b++];
+      while (below >= rank && b > 0) below -= agg[--b];
+      qBin[q] = b;
+      qBelow[q] = below;
+    }
+    this.setThresholds(this.bins.value(qBin[0]), this.bins.value(qBin[1]), this.bins.value(qBin[2]), true);
   }
 
   private setThresholds(m: number, l: number, w: number, adaptive: boolean): void {
