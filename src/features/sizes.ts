@@ -200,7 +200,8 @@ function fromHighWord(w: number): number {
  */
 export class LogBins {
   readonly count: number;
-  private readonly centres: Float64Array;
+  /** The value each bin stands for (`value(b)`), as a column. */
+  readonly centres: Float64Array;
   /**
    * Fast path of `index` (a `log10` per print is most of its cost): a value's bin is looked up
    * from its float's exponent and top mantissa bits (`cand`, a slice of an octave narrower than
@@ -334,9 +335,12 @@ export function bucketOf(notional: number, medium: number, large: number, whale:
  * Calls must come in non-decreasing ts.
  */
 export class SizeClassifier {
-  medium = NaN;
-  large = NaN;
-  whale = NaN;
+  /**
+   * Medium, large and whale thresholds. In a typed array, not in three fields: a number stored
+   * into a field V8 keeps as a tagged value, or passed to a call it does not inline, is boxed, and
+   * the thresholds are re-estimated at every new ts (an allocation per print, measured).
+   */
+  private readonly th = new Float64Array([NaN, NaN, NaN]);
   adaptive = false;
   private readonly isFixed: boolean;
   private readonly pct: readonly [number, number, number];
@@ -389,6 +393,18 @@ export class SizeClassifier {
     this.slotTotal = new Uint32Array(this.nSlots);
   }
 
+  get medium(): number {
+    return this.th[0];
+  }
+
+  get large(): number {
+    return this.th[1];
+  }
+
+  get whale(): number {
+    return this.th[2];
+  }
+
   /** Prints in the window (committed, i.e. with a ts below the last classified ts). */
   get windowPrints(): number {
     return this.total;
@@ -407,7 +423,8 @@ export class SizeClassifier {
   classifyPrint(p: { readonly notional: number; readonly ts: number }): number {
     const notional = p.notional;
     const ts = p.ts;
-    if (this.isFixed) return bucketOf(notional, this.medium, this.large, this.whale);
+    const th = this.th;
+    if (this.isFixed) return notional < th[0] ? SMALL : notional < th[1] ? MEDIUM : notional < th[2] ? LARGE : WHALE;
     if (ts !== this.pendTs) {
       this.commit();
       this.pendTs = ts;
@@ -420,7 +437,8 @@ export class SizeClassifier {
       this.pend = grown;
     }
     this.pend[this.pendN++] = this.bins.index(notional);
-    return bucketOf(notional, this.medium, this.large, this.whale);
+    // bucketOf, written out: its four numbers would be boxed if the call were not inlined.
+    return notional < th[0] ? SMALL : notional < th[1] ? MEDIUM : notional < th[2] ? LARGE : WHALE;
   }
 
   /** Forget everything (back to warm-up). */
@@ -521,22 +539,26 @@ export class SizeClassifier {
     const qBin = this.qBin;
     const qBelow = this.qBelow;
     const pct = this.pct;
+    const th = this.th;
+    const centres = this.bins.centres;
     for (let q = 0; q < 3; q++) {
-      const rank = nearestRank(pct[q], total);
+      const rank = Math.max(1, Math.ceil(pct[q] * total)); // nearestRank
       let b = qBin[q];
       let below = qBelow[q];
       while (below + agg[b] < rank && b < last) below += agg[b++];
       while (below >= rank && b > 0) below -= agg[--b];
       qBin[q] = b;
       qBelow[q] = below;
+      th[q] = centres[b];
     }
-    this.setThresholds(this.bins.value(qBin[0]), this.bins.value(qBin[1]), this.bins.value(qBin[2]), true);
+    if (this.noWhale) th[2] = Infinity;
+    this.adaptive = true;
   }
 
   private setThresholds(m: number, l: number, w: number, adaptive: boolean): void {
-    this.medium = m;
-    this.large = l;
-    this.whale = this.noWhale ? Infinity : w;
+    this.th[0] = m;
+    this.th[1] = l;
+    this.th[2] = this.noWhale ? Infinity : w;
     this.adaptive = adaptive;
   }
 }
