@@ -782,9 +782,10 @@ export class BookBaitOperator {
     for (let i = from; i < to; i++) {
       const ts = t.ts[i];
       this.advanceInput(ts);
-      const idx = Math.round(t.price[i] / this.p.tick);
-      // A sell aggressor hits bids, a buy aggressor lifts asks.
-      const w = (t.side[i] < 0 ? this.bidWalls : this.askWalls).get(idx);
+      // A sell aggressor hits bids, a buy aggressor lifts asks (most of the time no wall is tracked: no lookup).
+      const walls = t.side[i] < 0 ? this.bidWalls : this.askWalls;
+      if (walls.size === 0) continue;
+      const w = walls.get(Math.round(t.price[i] / this.p.tick));
       if (w) w.traded += t.qty[i];
     }
   }
