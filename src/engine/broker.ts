@@ -166,13 +166,19 @@ export class Broker implements ExecutionClient {
    * passed in would be boxed (one allocation per trade).
    */
   onTrade(c: TradeColumns, row: number, markFresh: boolean): void {
+    // Rows, not numbers, go to the calls below: a call passing a trade's numbers, even one not
+    // taken, made V8 box them for every trade (measured).
+    if (this.orders.length > 0) this.match(c, row);
+    this.lastPrice = c.price[row];
+    this.lastTradeTs = c.ts[row];
+    if (this.pos) this.positionTrade(c, row, markFresh);
+  }
+
+  /** onTrade with a position open: the trade price as the mark where none is fresh, the stop. */
+  private positionTrade(c: TradeColumns, row: number, markFresh: boolean): void {
     const ts = c.ts[row];
     const price = c.price[row];
-    if (this.orders.length > 0) this.match(ts, price, c.side[row]);
-    this.lastPrice = price;
-    this.lastTradeTs = ts;
-    const p = this.pos;
-    if (!p) return;
+    const p = this.pos!;
     if (!markFresh) this.onMark(ts, price);
     if (this.pos && !p.exiting && (p.req.side === 'long' ? price <= p.req.stop : price >= p.req.stop)) this.exit(ts, 'stop');
   }
@@ -237,7 +243,10 @@ export class Broker implements ExecutionClient {
     }
   }
 
-  private match(ts: number, price: number, side: number): void {
+  private match(c: TradeColumns, row: number): void {
+    const ts = c.ts[row];
+    const price = c.price[row];
+    const side = c.side[row];
     this.cancelStale(ts);
     // Orders are kept in submission order; each trade can fill any that has arrived.
     for (let k = 0; k < this.orders.length; ) {

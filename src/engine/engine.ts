@@ -397,27 +397,7 @@ export class Engine {
       this.deliver();
       // Then the market: the broker and the journal see the slice.
       this.journal.onTrades(c.ts, c.price, i, j);
-      for (let k = i; k < j; k++) {
-        const px = c.price[k];
-        const b = this.bar;
-        if (this.barOpen) {
-          if (px > b[BAR_HIGH]) b[BAR_HIGH] = px;
-          if (px < b[BAR_LOW]) b[BAR_LOW] = px;
-          b[BAR_CLOSE] = px;
-          b[BAR_VOLUME] += c.qty[k];
-        } else {
-          b[BAR_TS] = Math.floor(c.ts[k] / TIMER_MS) * TIMER_MS;
-          b[BAR_OPEN] = b[BAR_HIGH] = b[BAR_LOW] = b[BAR_CLOSE] = px;
-          b[BAR_VOLUME] = c.qty[k];
-          this.barOpen = true;
-        }
-        if (c.venue[k] === exec) {
-          // Where marks are missing or stale, the trade price stands in for the mark.
-          const markFresh = c.ts[k] - this.lastMarkTs <= MARK_STALE_MS;
-          if (!markFresh && this.broker.position) this.staleWhileOpen = true;
-          this.broker.onTrade(c, k, markFresh);
-        }
-      }
+      this.marketTrades(c, i, j, exec);
       if (this.bait && exec >= 0) {
         // The book operator reads its own market's trades only.
         for (let k = i; k < j; ) {
@@ -434,6 +414,32 @@ export class Engine {
       this.events += j - i;
       if (c.ts[j - 1] > this.now) this.now = c.ts[j - 1];
       i = j;
+    }
+  }
+
+  /** Trades [i, j) of one slice into the minute bar, and the execution market's into the execution client. */
+  private marketTrades(c: TradeColumns, i: number, j: number, exec: number): void {
+    for (let k = i; k < j; k++) {
+      const px = c.price[k];
+      const b = this.bar;
+      if (this.barOpen) {
+        if (px > b[BAR_HIGH]) b[BAR_HIGH] = px;
+        if (px < b[BAR_LOW]) b[BAR_LOW] = px;
+        b[BAR_CLOSE] = px;
+        b[BAR_VOLUME] += c.qty[k];
+      } else {
+        b[BAR_TS] = Math.floor(c.ts[k] / TIMER_MS) * TIMER_MS;
+        b[BAR_OPEN] = b[BAR_HIGH] = b[BAR_LOW] = b[BAR_CLOSE] = px;
+        b[BAR_VOLUME] = c.qty[k];
+        this.barOpen = true;
+      }
+      if (c.venue[k] === exec) {
+        // Where marks are missing or stale, the trade price stands in for the mark.
+        const markFresh = c.ts[k] - this.lastMarkTs <= MARK_STALE_MS;
+        // (position is a getter that builds the position's view: asked only until the answer is known)
+        if (!markFresh && !this.staleWhileOpen && this.broker.position) this.staleWhileOpen = true;
+        this.broker.onTrade(c, k, markFresh);
+      }
     }
   }
 
