@@ -17,6 +17,7 @@ import type { Instrument } from '../core/instruments.ts';
 import { parseConfig, type BacktestConfig } from '../engine/config.ts';
 import type { EngineProgress } from '../engine/engine.ts';
 import { effectiveWarmup } from '../engine/warmup.ts';
+import { bookReadFrom } from '../store/book-reader.ts';
 import { ReadEndpoint } from '../store/read-endpoint.ts';
 import { Recorder, DEFAULT_FLUSH_MS } from '../store/recorder.ts';
 import type { Store } from '../store/store.ts';
@@ -321,7 +322,8 @@ export class PaperRun {
     const kernel = paperKernel(c, { pairs: this.pairs, instrument: this.instrument }, startTs, (ts) => this.latency.produced(ts, performance.now()), this.strategy.make);
     const m = kernel.market;
     const needBook = c.execution.useBook || c.entry.vetoOnBaitOnly;
-    this.feed = new StoredFeed(this.reader, { venues: m.venues, symbols: [...new Set(this.pairs.map((p) => p[1]))], execVenue: m.execVenue, execSymbol: m.execSymbol, needBook, bookFromMs: startTs }, startTs - warmup);
+    const bookFromMs = needBook ? await bookReadFrom(this.reader, m.execVenue, m.execSymbol, startTs) : startTs;
+    this.feed = new StoredFeed(this.reader, { venues: m.venues, symbols: [...new Set(this.pairs.map((p) => p[1]))], execVenue: m.execVenue, execSymbol: m.execSymbol, needBook, bookFromMs }, startTs - warmup);
     this.kernel = kernel;
     if (!prev) {
       await this.journal.create(

@@ -25,7 +25,12 @@ export interface FeedMarket {
   readonly symbols: readonly string[];
   readonly execVenue: Venue;
   readonly execSymbol: string;
-  /** Book messages are read (execution.useBook or entry.vetoOnBaitOnly), from `bookFromMs` on (a backtest reads them from its start). */
+  /**
+   * Book messages are read (execution.useBook or entry.vetoOnBaitOnly), from `bookFromMs` on: the
+   * last snapshot at or before the session's start (store/book-reader.ts `bookReadFrom`, as the
+   * backtest reads them), so the book is real from the first event. It may lie before the
+   * warm-up's start: the first window then reads the book from there.
+   */
   readonly needBook: boolean;
   readonly bookFromMs: number;
 }
@@ -33,6 +38,8 @@ export interface FeedMarket {
 export class StoredFeed {
   /** Rows stamped before this have been pushed. */
   private cursor: number;
+  /** Book messages stamped before this have been pushed. */
+  private bookCursor: number;
   private readonly execVenues: readonly Venue[];
   private readonly execSymbols: readonly string[];
   events = 0;
@@ -43,6 +50,7 @@ export class StoredFeed {
     fromMs: number,
   ) {
     this.cursor = fromMs;
+    this.bookCursor = m.bookFromMs;
     this.execVenues = [m.execVenue];
     this.execSymbols = [m.execSymbol];
   }
@@ -95,7 +103,7 @@ export class StoredFeed {
     if (!(toMs > from)) return 0;
     const m = this.m;
     const q = { venues: m.venues, symbols: m.symbols, fromMs: from, toMs };
-    const bookFrom = Math.max(from, m.bookFromMs);
+    const bookFrom = this.bookCursor;
     const [liquidations, openInterest, marks, quotes, book] = [
       await readLiquidations(this.store, q),
       await readOpenInterest(this.store, q),
@@ -113,6 +121,7 @@ export class StoredFeed {
       }
     }
     this.cursor = toMs;
+    if (toMs > this.bookCursor) this.bookCursor = toMs;
     this.events += n;
     return n;
   }
