@@ -1,11 +1,11 @@
 /**
  * Two weeks of a thin market for a paper session served at speed (test/paper/weeks.test.ts): BTC
- * perpetuals on Binance, OKX and Bybit, a trade per venue a minute and a ticker (mark, funding
- * every 8 h, open interest) every five, and once a day the story of test/paper/story.ts: a long
+ * perpetuals on Binance, OKX and Bybit, a trade per venue every two minutes and a ticker (mark,
+ * funding every 8 h, open interest) every ten, and once a day the story of test/paper/story.ts: a long
  * liquidation cluster at 100, an hour later two minutes of heavy selling into it that does not
  * move price (the seed strategy buys the absorption), then a drift up (its target) on even days
  * or a fall of 1 a minute (its stop) on odd ones. Episodes start at a different hour each day, so
- * the signals fall in every market session. About 80,000 events.
+ * the signals fall in every market session. About 45,000 events.
  */
 import { EMPTY_TICKER_FIELDS, type MarketEvent, type Side, type Venue } from '../../src/core/events.ts';
 import { H, M, S, SYMBOLS } from './story.ts';
@@ -38,10 +38,10 @@ export function twoWeeks(t0: number, days = 14): MarketEvent[] {
   const trades = (t: number, price: number, size: number, side: Side) => {
     for (const [k, v] of VENUES.entries()) out.push({ type: 'trade', ...base(v, t + k), price, qty: qty(v, size), side, id: '' });
   };
-  for (let t = t0; t < end; t += M) {
+  for (let t = t0; t < end; t += 2 * M) {
     const { price } = priceAt(t0, days, t);
-    trades(t, price, 1, (t / M) % 2 === 1 ? 'sell' : 'buy');
-    if (t % (5 * M) === 0) {
+    trades(t, price, 1, (t / (2 * M)) % 2 === 1 ? 'sell' : 'buy');
+    if (t % (10 * M) === 0) {
       for (const [k, v] of VENUES.entries()) {
         out.push({
           type: 'ticker', ...base(v, t + 250 + k), ...EMPTY_TICKER_FIELDS,
@@ -58,10 +58,10 @@ export function twoWeeks(t0: number, days = 14): MarketEvent[] {
     // Small ones away from it: the bins a cluster stands out against.
     out.push({ type: 'liquidation', ...base('binance', e + 10 * M + 20 * S), price: 95, qty: 0.1, side: 'sell', id: '' });
     out.push({ type: 'liquidation', ...base('binance', e + 10 * M + 21 * S), price: 96, qty: 0.1, side: 'sell', id: '' });
-    // The heavy selling, a second at a time between the minute trades, and a small buy on Binance
+    // The heavy selling, a second at a time between the thin market's trades, and a small buy on Binance
     // each second (a market buy fills on a buy-aggressor trade: the session has no book).
     for (let t = e + H + 5 * M; t < e + H + 7 * M; t += S) {
-      if (t % M !== 0) trades(t, 100, 5, 'sell');
+      if (t % (2 * M) !== 0) trades(t, 100, 5, 'sell');
       out.push({ type: 'trade', ...base('binance', t + 500), price: 100, qty: 0.001, side: 'buy', id: '' });
     }
   }

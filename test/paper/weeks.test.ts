@@ -25,8 +25,8 @@ import { serveStory, useServers } from './serve-story.ts';
 import { STORY_CONFIG, storyStart } from './story.ts';
 import { DAY, twoWeeks } from './two-weeks.ts';
 
-/** The story's strategy; an entry waits up to two minutes for a trade to fill it (a trade a minute a venue). */
-const CONFIG = { ...STORY_CONFIG, execution: { staleAfter: '2m' } };
+/** The story's strategy; an entry waits up to three minutes for a trade to fill it (a trade every two minutes a venue). */
+const CONFIG = { ...STORY_CONFIG, execution: { staleAfter: '3m' } };
 
 // A full collection before each sample: what is left is what the session holds, not garbage not yet collected.
 setFlagsFromString('--expose-gc');
@@ -71,7 +71,7 @@ describe('paper: two simulated weeks at speed, then journal report', () => {
       gc();
       const m = process.memoryUsage();
       rss.push({ day: (now - t0) / DAY, mb: m.rss / 2 ** 20, heap: m.heapUsed / 2 ** 20 });
-    }, 1000);
+    }, 500);
     const started = performance.now();
     try {
       await story.play();
@@ -99,8 +99,9 @@ describe('paper: two simulated weeks at speed, then journal report', () => {
     assert.equal(report.session, 'weeks');
     // Active from the first watermark (the feed is already running then), through the last event.
     assert.ok(report.fromMs < t0 + DAY / 4 && report.toMs >= lastTs, `the report spans ${new Date(report.fromMs).toISOString()} to ${new Date(report.toMs).toISOString()}`);
-    // Most days' absorption is taken (one may fall while a position is still open).
-    assert.ok(report.counts.trades >= 10, `${report.counts.trades} round trips`);
+    // Half the days' absorption at least is taken (others fall on a position still open, or on
+    // the daily loss limit).
+    assert.ok(report.counts.trades >= 7, `${report.counts.trades} round trips`);
     const sessions = await rows("SELECT DISTINCT market_session AS s FROM paper_signals WHERE session = 'weeks' ORDER BY s");
     assert.deepEqual(sessions.map((s) => s.s), ['Asia', 'Europe', 'US']);
   });
@@ -168,14 +169,19 @@ describe('paper: two simulated weeks at speed, then journal report', () => {
   it('RSS does not grow with simulated time', (t) => {
     // After the first quarter (warm-up, allocations that settle); the market is the same every day.
     const late = rss.filter((s) => s.day >= 3.5);
-    assert.ok(late.length >= 6, `${late.length} samples`);
-    // Theil-Sen (the median of the pairwise slopes): a DuckDB checkpoint holds the kernel a few
-    // seconds and takes ~100 MB it then gives back; a least-squares line is tilted by such a spike.
-    const rssSlope = medianSlope(late.map((s) => [s.day, s.mb]));
+    // RSS: its floor per simulated day. A DuckDB checkpoint holds the kernel for seconds and takes
+    // ~100 MB it then gives back: samples inside it are not the trend, the floor is.
+    const floors = new Map<number, { day: number; mb: number }>();
+    for (const s of late) {
+      const d = Math.floor(s.day);
+      if (!(s.mb >= (floors.get(d)?.mb ?? Infinity))) floors.set(d, s);
+    }
+    assert.ok(floors.size >= 5, `samples on ${floors.size} simulated days`);
+    const rssSlope = medianSlope([...floors.values()].map((s) => [s.day, s.mb]));
     const heapSlope = medianSlope(late.map((s) => [s.day, s.heap]));
-    t.diagnostic(`${late.length} samples over days ${late[0].day.toFixed(1)}-${late.at(-1)!.day.toFixed(1)}: RSS ${late[0].mb.toFixed(0)} -> ${late.at(-1)!.mb.toFixed(0)} MB (max ${Math.max(...late.map((s) => s.mb)).toFixed(0)}; ${rssSlope.toFixed(2)} MB/day), live heap ${late[0].heap.toFixed(1)} -> ${late.at(-1)!.heap.toFixed(1)} MB (${heapSlope.toFixed(2)} MB/day)`);
-    // Holding each event (~80,000 over the run, ~5,700 a day) would add ~1 MB per simulated day to the heap.
-    assert.ok(heapSlope < 0.5, `the live heap grows ${heapSlope.toFixed(2)} MB per simulated day`);
+    t.diagnostic(`${late.length} samples over days ${late[0].day.toFixed(1)}-${late.at(-1)!.day.toFixed(1)}: RSS floor by day ${[...floors.values()].map((s) => s.mb.toFixed(0)).join(' ')} MB (${rssSlope.toFixed(2)} MB/day; max ${Math.max(...late.map((s) => s.mb)).toFixed(0)}), live heap ${late[0].heap.toFixed(1)} -> ${late.at(-1)!.heap.toFixed(1)} MB (${heapSlope.toFixed(2)} MB/day)`);
+    // Holding each event (~45,000 over the run, ~3,200 a day) would add ~0.5 MB per simulated day to the heap.
+    assert.ok(heapSlope < 0.4, `the live heap grows ${heapSlope.toFixed(2)} MB per simulated day`);
     assert.ok(rssSlope < 3, `RSS grows ${rssSlope.toFixed(2)} MB per simulated day`);
   });
 });
