@@ -17,6 +17,7 @@ import type { Instrument } from '../core/instruments.ts';
 import { parseConfig, type BacktestConfig } from '../engine/config.ts';
 import type { EngineProgress } from '../engine/engine.ts';
 import { effectiveWarmup } from '../engine/warmup.ts';
+import { bookReadFrom } from '../store/book-reader.ts';
 import { ReadEndpoint } from '../store/read-endpoint.ts';
 import { Recorder, DEFAULT_FLUSH_MS } from '../store/recorder.ts';
 import type { Store } from '../store/store.ts';
@@ -30,6 +31,7 @@ import { EngineAlerts, NOTHING_ALERTED } from './alerts/engine-alerts.ts';
 import type { ChannelOptions } from './alerts/channels-from-config.ts';
 import { LiveAlerts } from './alerts/live-alerts.ts';
 import { PaperJournal, type SessionRow } from './journal.ts';
+import { newSessionStrategy, recordedStrategy, type StrategyFactory, type StrategyRecord } from './session-strategy.ts';
 import { execPair, paperKernel, type PaperKernel } from './kernel.ts';
 import { fromJson, toJson } from './json.ts';
 import { StoredFeed } from './stored-feed.ts';
@@ -49,6 +51,8 @@ export interface PaperOptions {
   readonly config: BacktestConfig;
   /** True when --config was given (a resumed session then checks it is the same). */
   readonly configGiven?: boolean;
+  /** --strategy FILE: a strategy module for a new session (recorded; a resumed session loads its own, and refuses this one if it differs: session-strategy.ts). */
+  readonly strategyFile?: string;
   readonly quietMs?: number;
   /** Wall ms between steps (flush, push, commit). Default the recorder's flush period. */
   readonly stepMs?: number;
@@ -115,6 +119,8 @@ export class PaperRun {
   private engineAlerts: EngineAlerts | undefined;
   /** Event receipt -> strategy decision, per signal made from events this process received. */
   readonly latency = new DecisionLatency();
+  /** The strategy module (--strategy; undefined: the seed strategy), and what a new session records of it. */
+  private strategy: { readonly make: StrategyFactory | undefined; readonly record?: StrategyRecord } = { make: undefined };
 
   private constructor(
     private readonly o: PaperOptions,
@@ -140,19 +146,24 @@ export class PaperRun {
     const store = o.store;
     const journal = await PaperJournal.open(store, o.name);
     const prev = await journal.sessionRow();
-    if (prev && prev.status === 'running' && prev.host === hostname() && alive(prev.pid) && prev.pid !== process.pid) throw new RangeError(`paper session ${o.name} is running in PID ${prev.pid}: stop it first`);
+    // A refusal closes the journal's connection: an open one keeps the store file locked.
+    const refuse = (e: Error) => (journal.close(), e);
+    if (prev && prev.status === 'running' && prev.host === hostname() && alive(prev.pid) && prev.pid !== process.pid) throw refuse(new RangeError(`paper session ${o.name} is running in PID ${prev.pid}: stop it first`));
     const live = await loadLiveInstruments({ venues: prev ? (prev.venues.split(',') as LiveVenue[]) : o.venues, inputs: [prev ? prev.symbol : o.symbol], store, save: true });
     for (const r of live.reports) if (r.origin !== 'venue') o.log(`paper: instruments: ${describeInstrumentSource(r)}`);
     for (const line of describeNotTrading(live.markets)) o.log(`paper: ${line}`);
     let config = o.config;
     let pairs: (readonly [Venue, string])[];
     let instrument: Instrument;
+    let strategy: PaperRun['strategy'] = { make: undefined };
     if (prev) {
       config = parseConfig(JSON.parse(prev.config), `session ${o.name} config`);
-      if (o.configGiven && JSON.stringify(o.config) !== JSON.stringify(config)) throw new RangeError(`paper session ${o.name} runs with the config it started with; --config differs from it (start a new --session to change it)`);
+      if (o.configGiven && JSON.stringify(o.config) !== JSON.stringify(config)) throw refuse(new RangeError(`paper session ${o.name} runs with the config it started with; --config differs from it (start a new --session to change it)`));
       pairs = JSON.parse(prev.pairs) as [Venue, string][];
       instrument = fromJson(prev.instrument) as Instrument;
+      strategy = { make: await recordedStrategy(o.name, await journal.strategy(), o.strategyFile).catch((e: Error) => Promise.reject(refuse(e))) };
     } else {
+      if (o.strategyFile !== undefined) strategy = await newSessionStrategy(o.strategyFile).catch((e: Error) => Promise.reject(refuse(e)));
       pairs = o.venues.map((v) => {
         const s = live.symbols.get(v);
         if (!s || s.length === 0) throw new RangeError(`${v} lists no market for ${o.symbol}`);
@@ -179,6 +190,7 @@ export class PaperRun {
     const health = new LiveHealth(venues);
     const clients: LiveClient[] = [];
     const run = new PaperRun(o, reader, journal, recorder, reads, clients, config, pairs, instrument, prev, health, alerts);
+    run.strategy = strategy;
     if (alerts) run.engineAlerts = new EngineAlerts(alerts, prev ? await journal.alerted() : NOTHING_ALERTED);
     for (const v of venues) {
       const symbols = pairs.filter((p) => p[0] === v).map((p) => p[1]);
@@ -307,15 +319,17 @@ export class PaperRun {
     const c = this.config;
     const startTs = prev ? prev.start_ts : firstW;
     const warmup = effectiveWarmup(c).ms;
-    const kernel = paperKernel(c, { pairs: this.pairs, instrument: this.instrument }, startTs, (ts) => this.latency.produced(ts, performance.now()));
+    const kernel = paperKernel(c, { pairs: this.pairs, instrument: this.instrument }, startTs, (ts) => this.latency.produced(ts, performance.now()), this.strategy.make);
     const m = kernel.market;
     const needBook = c.execution.useBook || c.entry.vetoOnBaitOnly;
-    this.feed = new StoredFeed(this.reader, { venues: m.venues, symbols: [...new Set(this.pairs.map((p) => p[1]))], execVenue: m.execVenue, execSymbol: m.execSymbol, needBook, bookFromMs: startTs }, startTs - warmup);
+    const bookFromMs = needBook ? await bookReadFrom(this.reader, m.execVenue, m.execSymbol, startTs) : startTs;
+    this.feed = new StoredFeed(this.reader, { venues: m.venues, symbols: [...new Set(this.pairs.map((p) => p[1]))], execVenue: m.execVenue, execSymbol: m.execSymbol, needBook, bookFromMs }, startTs - warmup);
     this.kernel = kernel;
     if (!prev) {
       await this.journal.create(
         { name: this.o.name, symbol: this.o.symbol.toUpperCase(), venues: m.venues.join(','), pairs: JSON.stringify(this.pairs), exec_venue: m.execVenue, exec_symbol: m.execSymbol, instrument: toJson(this.instrument), config: JSON.stringify(c), seed: c.seed, start_ts: startTs, warmup_ms: warmup },
         c.risk.initialEquity,
+        this.strategy.record,
       );
       this.o.log(`paper: session ${this.o.name} active from exchange time ${iso(startTs)} (warm-up from ${iso(startTs - warmup)} on the stored events)`);
     }
