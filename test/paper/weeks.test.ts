@@ -74,6 +74,10 @@ describe('paper: two simulated weeks at speed, then journal report', () => {
     }, 500);
     const started = performance.now();
     try {
+      // The session is active (its start taken from the quiet wall clock) before the feed, which
+      // runs at full speed, starts: a loaded machine that took a second longer to start the
+      // session would otherwise begin it hours into the story.
+      await waitFor(() => run.status().started, 'the session active', 30_000, 20);
       await story.play();
       await waitFor(() => (run.status().progress?.now ?? -Infinity) > lastTs, 'the session past the last event', 150_000, 50);
     } finally {
