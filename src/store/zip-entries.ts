@@ -132,7 +132,9 @@ async function openEntry(path: string, zip: yauzl.ZipFile, entry: yauzl.Entry): 
  * can inflate to the right length; this way zlib checks the CRC-32 on its own thread as it
  * inflates, while the bytes are still in cache, instead of a second pass on the main thread
  * (~0.03 CPU-s on 2M trades; docs/BENCHMARKS.md). zlib reads the 8 bytes after the deflate
- * stream's last block as the trailer: a stream that ends early fails its check there.
+ * stream's last block as the trailer: a stream that ends early fails its check there, and so
+ * does an entry whose declared compressed size runs past its deflate stream (a raw inflate, as
+ * before, ignored such bytes; the entry's header is then wrong, so it is refused as corrupt).
  */
 function gzipMember(raw: Readable, crc: number, size: number): Readable {
   const trailer = Buffer.alloc(8);
