@@ -113,18 +113,13 @@ export class ParquetWriter {
     if (type === 'INT64') {
       if (!(v instanceof Float64Array)) throw new Error('parquet-writer: INT64 needs a Float64Array');
       const words = new Int32Array(this.space(n * 8), 0, n * 2);
-      for (let i = 0, j = 0; i < n; i++, j += 2) {
-        const x = v[i];
-        // Two's complement from an integral double: ToInt32 keeps the low 32 bits exactly.
-        words[j] = x | 0;
-        words[j + 1] = Math.floor(x / TWO_32);
-      }
+      int64Words(v, words, n);
       return new Uint8Array(words.buffer, 0, n * 8);
     }
     // BOOLEAN: bit-packed, least significant bit first.
     const bytes = new Uint8Array(this.space((n + 7) >> 3), 0, (n + 7) >> 3);
     bytes.fill(0);
-    for (let i = 0; i < n; i++) if (v[i]) bytes[i >> 3] |= 1 << (i & 7);
+    packBits(v, bytes, n);
     return bytes;
   }
 
@@ -132,6 +127,25 @@ export class ParquetWriter {
     if (this.scratch.byteLength < bytes) this.scratch = new ArrayBuffer(bytes);
     return this.scratch;
   }
+}
+
+// The per-value loops are functions of their own, with nothing after the loop: V8 optimizes a
+// loop while it runs (on-stack replacement), and code after it that had not run yet would make
+// the optimized code bail out at the loop's end, on every call.
+
+/** INT64 little-endian words from integral doubles (|v| <= 2^53). */
+function int64Words(v: ColumnValues, words: Int32Array, n: number): void {
+  for (let i = 0, j = 0; i < n; i++, j += 2) {
+    const x = v[i];
+    // Two's complement from an integral double: ToInt32 keeps the low 32 bits exactly.
+    words[j] = x | 0;
+    words[j + 1] = Math.floor(x / TWO_32);
+  }
+}
+
+/** Booleans bit-packed into zeroed bytes, least significant bit first (PLAIN BOOLEAN). */
+function packBits(v: ColumnValues, bytes: Uint8Array, n: number): void {
+  for (let i = 0; i < n; i++) if (v[i]) bytes[i >> 3] |= 1 << (i & 7);
 }
 
 // ---------------------------------------------------------------------------------------------

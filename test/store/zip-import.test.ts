@@ -183,6 +183,27 @@ describe('zip import in segments', () => {
     await leftNothing(store);
   });
 
+  it('reads a stored (uncompressed) entry as its plain CSV, and refuses one whose bytes do not match its CRC-32', async () => {
+    const dir = tempDir();
+    const rows = manyRows(20_000);
+    const text = [HEADER, ...rows].join('\n') + '\n';
+    const zip = join(dir, 'BTCUSDT-aggTrades-2024-08-08.zip');
+    writeZip(zip, { [ENTRY]: text }, { stored: true });
+    const r = await importInto(await openTempStore(), zip);
+    assert.equal(r.rows, 20_000);
+    const bytes = readFileSync(zip);
+    // The first digit of the first row's quantity, 1 <-> 2: still a valid row, only the CRC-32 can tell.
+    const at = bytes.indexOf(Buffer.from(text)) + HEADER.length + 1 + rows[0].split(',', 2).join(',').length + 1;
+    assert.ok(bytes[at] >= 0x30 && bytes[at] <= 0x39, 'a digit');
+    bytes[at] = bytes[at] === 0x31 ? 0x32 : 0x31;
+    writeFileSync(zip, bytes);
+    const store = await openTempStore();
+    const e = await refused(importInto(store, zip));
+    assert.equal(e.code, 'E_TRUNCATED');
+    assert.match(e.message, /CRC-32/);
+    await leftNothing(store);
+  });
+
   it('refuses a zip whose entry ends short of its declared size as truncated, writing nothing', async () => {
     const store = await openTempStore();
     const dir = tempDir();
