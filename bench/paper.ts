@@ -237,6 +237,7 @@ export const paperBench = {
     const seconds = flag(args, '--seconds', 90);
     const warmS = flag(args, '--warmup', 20);
     const sparseDays = flag(args, '--sparse-days', 0);
+    const graceMs = flag(args, '--grace-ms', Infinity);
     const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SELF, SERVER_FLAG, '--rate', String(rate), '--sparse-days', String(sparseDays)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const listeners = new Set<(m: FromServer) => void>();
     child.on('message', (m: FromServer) => {
@@ -322,7 +323,7 @@ export const paperBench = {
       },
     };
 
-    const run = await PaperRun.start({ store, name: 'bench', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config: parseConfig({}), settleMs: 1000, log: (l) => console.error(l), probe });
+    const run = await PaperRun.start({ store, name: 'bench', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config: parseConfig({}), settleMs: 1000, graceMs, log: (l) => console.error(l), probe });
     const started = next('started');
     child.send({ op: 'go' } satisfies ToServer);
     await started;
@@ -342,6 +343,7 @@ export const paperBench = {
     const cpu = process.cpuUsage(cpu0);
     const commits = [...run.commitTimes()].sort((a, b) => a - b);
     const failed = run.failed;
+    const late = run.status().lateEvents;
     await run.stop();
     store.close();
     for (const [k, v] of saved) {
@@ -360,7 +362,7 @@ export const paperBench = {
     console.error(
       `paper: ${sparseDays > 0 ? `a sparse market over ${sparseDays} days` : SCENARIO} at ${rate} events/s (speed ${ready.speed.toFixed(0)}x, ${ready.density.toFixed(1)} events per simulated s): ` +
         `${sent.events} events published in ${(sent.wallMs / 1000).toFixed(1)} s (${Math.round(sent.events / (sent.wallMs / 1000))}/s, last batch ${published.lateMs.toFixed(0)} ms late), ` +
-        `${frames} data frames into the session (${eventLat.n} measured, ${early.n} before the measured window: p99 ${early.q(0.99).toFixed(0)} ms), ${decisions} decisions (signals + orders), ${commits.length} journal commits; ` +
+        `${frames} data frames into the session (${eventLat.n} measured, ${early.n} before the measured window: p99 ${early.q(0.99).toFixed(0)} ms), ${decisions} decisions (signals + orders), ${late} late events (not seen by the kernel), ${commits.length} journal commits; ` +
         `${span.toFixed(2)} simulated days in ${wallS.toFixed(0)} s; session CPU ${((cpu.user + cpu.system) / 1e6 / wallS).toFixed(2)} cores; ` +
         `RSS ${first?.rssMb.toFixed(0)} MB after warm-up -> ${last?.rssMb.toFixed(0)} MB; ${availableParallelism()} cores, load ${loadavg()[0].toFixed(2)}`,
     );
