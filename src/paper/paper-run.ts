@@ -136,7 +136,7 @@ export class PaperRun {
   private today = { day: NaN, n: 0, hits: 0 };
   /** Per stream, the first event's time since this start. */
   private readonly firstTs = new Map<string, number>();
-  /** Rows handed to the recorder stamped before the watermark (docs/PAPER.md, "The clock"). */
+  /** Rows handed to the recorder stamped before the watermark while catching up (docs/PAPER.md, "The clock"); the push feed counts its own after. */
   private late = 0;
   /** Signals and open predictions at the last journal commit: predictions are re-read only when they may have changed. */
   private seen = { signals: 0, open: 0 };
@@ -253,8 +253,7 @@ export class PaperRun {
           const key = `${r.venue}:${r.type}`;
           if (!this.firstTs.has(key)) this.firstTs.set(key, r.ts);
           if (pushing) {
-            if (this.pushClock.isLate(r.ts)) this.late++;
-            else if (this.push.add(r)) this.pushClock.committed(key, r.ts, wall);
+            if (this.push.add(r)) this.pushClock.committed(key, r.ts, wall);
             continue;
           }
           // Catching up: counted against the store path's clock; held in memory for the handover.
@@ -395,7 +394,7 @@ export class PaperRun {
       equity: p.equity.slice(),
       position: p.position ? { ...p.position } : undefined,
     };
-    return { progress, predictions, funding: k.funding.slice(), state: { processedTs, kernelTs: p.now, lateEvents: this.late } };
+    return { progress, predictions, funding: k.funding.slice(), state: { processedTs, kernelTs: p.now, lateEvents: this.lateEvents } };
   }
 
   private async commit(b: JournalBatch): Promise<void> {
@@ -448,6 +447,10 @@ export class PaperRun {
     this.o.log(`paper: resumed: ${pos ? `${pos.side} ${pos.qty} @ ${pos.entry} (stop ${pos.stop}, liquidation ${pos.liquidationPrice})` : 'flat'}${p.busy && !pos ? ', an order on its way' : ''}, ${p.openPredictions} predictions open, ${p.signals.length} signals so far`);
   }
 
+  private get lateEvents(): number {
+    return this.late + this.push.late;
+  }
+
   private countToday(predictions: ReturnType<PaperKernel['engine']['predictions']>, now: number): void {
     const day = Math.floor(now / 86_400_000);
     let n = 0;
@@ -472,7 +475,7 @@ export class PaperRun {
       streams: this.recorder.stats().status,
       health: this.health,
       today: { n: this.today.n, hits: this.today.hits },
-      lateEvents: this.late,
+      lateEvents: this.lateEvents,
       lastCommitMs: ms.length > 0 ? ms[ms.length - 1] : NaN,
       alerts: this.alerts?.statusText(),
     };

@@ -106,6 +106,8 @@ export class PushFeed {
   events = 0;
   /** Rows the recorder refuses (rowProblem): refused here too. */
   refused = 0;
+  /** Rows that came stamped before what was released already: the kernel never sees them (the store and a backtest do). */
+  late = 0;
 
   constructor(private readonly m: FeedMarket) {
     m.venues.forEach((v, i) => this.venueOrd.set(v, i));
@@ -125,7 +127,7 @@ export class PushFeed {
     return this.released;
   }
 
-  /** One record as the recorder got it; false when it is not for the kernel (another market, a kind it does not read, refused). */
+  /** One record as the recorder got it; false when it is not for the kernel (another market, a kind it does not read, refused, late). */
   add(r: CaptureRecord): boolean {
     if (r.type === 'kline') return false;
     const vo = this.venueOrd.get(r.venue);
@@ -139,6 +141,7 @@ export class PushFeed {
     switch (r.type) {
       case 'trade':
       case 'liquidation': {
+        if (this.tooLate(ts)) return false;
         const rows = r.type === 'trade' ? this.trades : this.liquidations;
         const i = rows.slot();
         const c = rows.cols;
@@ -154,7 +157,7 @@ export class PushFeed {
         const mark = given(r.markPrice) || given(r.fundingRate);
         const ord = vo * this.m.symbols.length + so;
         const quote = ord === this.execMarket && given(r.bestBid) && given(r.bestAsk);
-        if (!oi && !mark && !quote) return false;
+        if ((!oi && !mark && !quote) || this.tooLate(ts)) return false;
         const i = this.tickers.slot();
         const c = this.tickers.cols;
         c[K.ts][i] = ts;
@@ -169,10 +172,17 @@ export class PushFeed {
       }
       case 'book':
         if (!this.m.needBook || r.venue !== this.m.execVenue || r.symbol !== this.m.execSymbol || ts < this.bookFrom) return false;
-        if (r.bids.length + r.asks.length === 0) return false;
+        if (r.bids.length + r.asks.length === 0 || this.tooLate(ts)) return false;
         this.books.push({ ts, ev: r });
         return true;
     }
+  }
+
+  /** A row of stored time `ts` comes after rows of that time were released: the kernel never sees it (the store and a backtest do). */
+  private tooLate(ts: number): boolean {
+    if (!(ts < this.released)) return false;
+    this.late++;
+    return true;
   }
 
   /**
