@@ -323,7 +323,7 @@ export const paperBench = {
       },
     };
 
-    const run = await PaperRun.start({ store, name: 'bench', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config: parseConfig({}), settleMs: 1000, graceMs, log: (l) => console.error(l), probe });
+    const run = await PaperRun.start({ store, name: 'bench', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config: parseConfig(sparseDays > 0 ? {} : { warmup: 0 }), settleMs: 1000, graceMs, log: (l) => console.error(l), probe });
     const started = next('started');
     child.send({ op: 'go' } satisfies ToServer);
     await started;

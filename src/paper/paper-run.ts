@@ -38,7 +38,7 @@ import { LiveAlerts } from './alerts/live-alerts.ts';
 import { PaperJournal, type CommitState, type FundingPayment, type SessionRow } from './journal.ts';
 import { execPair, paperKernel, type PaperKernel } from './kernel.ts';
 import { fromJson, toJson } from './json.ts';
-import { PushFeed } from './push-feed.ts';
+import { PushFeed, storedUntil } from './push-feed.ts';
 import { StoredFeed, type FeedMarket } from './stored-feed.ts';
 import { alive } from './sessions.ts';
 import { Watermark } from './watermark.ts';
@@ -92,6 +92,8 @@ export interface PaperStatus {
   readonly lastCommitMs: number;
   /** The alerts' line (`alerts: 2 fired; webhook 2 sent`), when the config has an `alerts:` block. */
   readonly alerts: string | undefined;
+  /** Rows the kernel took from the store (the catch-up) and from memory (after the handover), and the handover. */
+  readonly fed: { readonly stored: number; readonly memory: number; readonly handoverTs: number; readonly heldAtHandover: number };
 }
 
 /** One journal commit's content, taken when the recorder takes its rows. */
@@ -124,6 +126,10 @@ export class PaperRun {
   private readonly push: PushFeed;
   /** The kernel has caught up from the store and takes its rows from memory. */
   private handedOver = false;
+  /** Where the store's rows ended and memory's began, and how many rows memory held then (received during the catch-up). */
+  private handover = { ts: NaN, held: 0 };
+  /** The newest stored time of the session's markets before this process stored anything: memory cannot give those rows, so the handover comes after it. */
+  private storedBefore = -Infinity;
   private handed = new Map<string, Handed>();
   private timer: NodeJS.Timeout | undefined;
   private stepping: Promise<void> | undefined;
@@ -223,6 +229,7 @@ export class PaperRun {
       await journal.restart(prev, 'downtime: the trades the venues back-fill are replayed in time order');
       run.gapOpen = true;
     }
+    run.storedBefore = await storedUntil(store, feedMarket(config, pairs, -Infinity));
     for (const [i, c] of clients.entries()) c.start().catch((e: Error) => o.log(`paper: ${venues[i]}: ${e.message}`));
     run.schedule();
     return run;
@@ -361,21 +368,27 @@ export class PaperRun {
     if (!this.kernel) await this.begin(w.ts);
     const k = this.kernel!;
     await this.feed!.pushUntil(k.engine, w.ts);
-    // The handover: the store gave every row stamped before w.ts; memory gives the rest. Rows
-    // held stamped before it were read from the store (or came after its watermark had passed
-    // them: counted late above).
-    this.push.handOver(w.ts);
-    this.pushClock.raise(w.ts);
-    this.handedOver = true;
-    this.handed.clear();
     this.o.probe?.onPushed?.(w.ts, k.engine.produced);
     if (w.fromWall && !final) {
       k.engine.advanceTo(w.ts);
       this.alerts?.advanceTo(w.ts);
     }
-    // Rows received while the store was read, then the journal, as every step after.
-    this.pushNow(Date.now());
-    await this.commit(this.journalBatch(this.push.position));
+    // What the kernel made from stored rows only: the journal may have it.
+    const batch = this.journalBatch(w.ts);
+    if (w.ts > this.storedBefore) {
+      // The handover: the store gave every row stamped before w.ts, memory has every row from
+      // it on (this process received them; what others stored is all before it). Rows held
+      // stamped before it were read from the store (or came after its watermark had passed
+      // them: counted late above). Rows received meanwhile go now; the next step journals them.
+      this.push.handOver(w.ts);
+      this.pushClock.raise(w.ts);
+      this.handedOver = true;
+      this.handed.clear();
+      this.handover = { ts: w.ts, held: this.push.held };
+      this.o.log(`paper: caught up from the store to ${iso(w.ts)}; from there the kernel takes the feeds' events from memory (${this.handover.held} held meanwhile)`);
+      if (!final) this.pushNow(Date.now());
+    } else this.push.dropBefore(w.ts);
+    await this.commit(batch);
   }
 
   /** What the journal commits, taken at once (the kernel goes on while the commit awaits the store). */
@@ -478,6 +491,7 @@ export class PaperRun {
       lateEvents: this.lateEvents,
       lastCommitMs: ms.length > 0 ? ms[ms.length - 1] : NaN,
       alerts: this.alerts?.statusText(),
+      fed: { stored: this.feed?.events ?? 0, memory: this.push.events, handoverTs: this.handover.ts, heldAtHandover: this.handover.held },
     };
   }
 

@@ -21,6 +21,7 @@ import type { BookEvent, CaptureRecord, Venue } from '../core/events.ts';
 import type { Engine } from '../engine/engine.ts';
 import { ReplayMerge } from '../engine/replay.ts';
 import { rowProblem } from '../store/row-check.ts';
+import type { Store } from '../store/store.ts';
 import type { FeedMarket } from './stored-feed.ts';
 
 /** A ms time as the store gives it back: rounded to the µs (epoch_us / 1000). */
@@ -198,6 +199,11 @@ export class PushFeed {
     return dropped;
   }
 
+  /** While catching up: rows held stamped before `ts` go (the store gives the kernel that span), so memory holds what is ahead of the store's read only. */
+  dropBefore(ts: number): void {
+    this.drop(storedMs(ts));
+  }
+
   /** Every held row stamped before `toMs` into the kernel, in the store path's order; returns how many. */
   release(kernel: Engine, toMs: number): number {
     const limit = storedMs(toMs);
@@ -326,3 +332,27 @@ export class PushFeed {
 
 /** A field the store keeps (NaN is written as NULL, which the readers skip or read back as NaN). */
 const given = (x: number): boolean => x === x;
+
+/**
+ * The newest stored time of the markets' rows, -Infinity when none: read before this process
+ * stores anything, it bounds the rows memory will never have (other processes' rows, a crashed
+ * session's), so the handover waits until the store's read has passed it.
+ */
+export async function storedUntil(store: Store, m: FeedMarket): Promise<number> {
+  const values: (string | number)[] = [];
+  const param = (v: string | number) => {
+    values.push(v);
+    return `$${values.length}`;
+  };
+  const where = `venue::VARCHAR IN (${m.venues.map(param).join(', ')}) AND symbol IN (${m.symbols.map(param).join(', ')})`;
+  const book = `venue::VARCHAR = ${param(m.execVenue)} AND symbol = ${param(m.execSymbol)}`;
+  const [r] = await store.rows<{ t: number | null }>(
+    `SELECT max(t) AS t FROM (
+       SELECT max(epoch_us(ts))::DOUBLE / 1000 AS t FROM trades WHERE ${where}
+       UNION ALL SELECT max(epoch_us(ts))::DOUBLE / 1000 FROM liquidations WHERE ${where}
+       UNION ALL SELECT max(epoch_us(ts))::DOUBLE / 1000 FROM tickers WHERE ${where}
+       UNION ALL SELECT max(epoch_us(ts))::DOUBLE / 1000 FROM book WHERE ${book})`,
+    values,
+  );
+  return r?.t ?? -Infinity;
+}
