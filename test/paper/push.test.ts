@@ -7,6 +7,10 @@
  * the store held its trades.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Engine } from '../../src/engine/engine.ts';
 import { Backtest } from '../../src/engine/backtest.ts';
@@ -16,10 +20,11 @@ import { PaperRun } from '../../src/paper/paper-run.ts';
 import { sessionBacktest } from '../../src/paper/session-backtest.ts';
 import { StoredFeed } from '../../src/paper/stored-feed.ts';
 import { Store } from '../../src/store/store.ts';
+import { BIN } from '../helpers/paths.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { serveStory, useServers } from './serve-story.ts';
-import { H, M, STORY_CONFIG, allSubscribed, publish, storyEvents, storyStart } from './story.ts';
+import { H, M, S, STORY_CONFIG, allSubscribed, publish, storyEvents, storyStart } from './story.ts';
 
 type Row = Record<string, unknown>;
 
@@ -126,5 +131,70 @@ describe('paper: the push path', () => {
     assert.deepEqual(signals, bt.signals.map((x) => ({ id: x.id, ts: x.ts, type: x.type, direction: x.direction, level: x.level, acted: x.acted })));
     const orders = await store.rows<Row>("SELECT id, ts, side, qty, reason, status, fill_ts, fill_price FROM paper_orders WHERE session = 'push' ORDER BY id");
     assert.deepEqual(orders, bt.orders.map((o) => ({ id: o.id, ts: o.ts, side: o.side, qty: o.qty, reason: o.reason, status: o.status, fill_ts: o.fillTs, fill_price: o.fillPrice })));
+  });
+
+  it('kill -9 with a position the kernel opened from memory: the resume has the same position, and every fill the journal had', async () => {
+    const home = tempDir('orderflow-paper-push-crash-');
+    const config = join(home, 'strategy.json');
+    writeFileSync(config, JSON.stringify(STORY_CONFIG));
+    const t0 = storyStart();
+    // The long opens at 1:05:16 and stays open (the price stays at the zone).
+    const all = storyEvents({ t0, spanMs: H + 20 * M, after: 'flat' });
+    const part = (from: number, to: number) => all.filter((e) => e.ts >= t0 + from && e.ts < t0 + to);
+    const story = await serveStory(part(0, 10 * M), t0);
+    closers.push(() => story.serving.close());
+    const env = story.serving.env;
+    const paper = (args: string[]) => {
+      const proc = spawn(BIN, ['paper', '--session', 'crash', '--home', home, '--quiet-ms', '1000', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const c = { proc, stderr: '' };
+      proc.stderr!.on('data', (d) => (c.stderr += d));
+      proc.stdout!.resume();
+      closers.push(() => proc.exitCode === null && proc.kill('SIGKILL'));
+      return c;
+    };
+    const read = async (sql: string) => {
+      const s = await Store.open(home, { readOnly: true });
+      try {
+        return await s.rows<Row>(sql);
+      } finally {
+        s.close();
+      }
+    };
+
+    const run1 = paper(['--symbol', 'BTC', '--config', config, '--settle-ms', '300']);
+    await story.play();
+    // The market goes on without a pause (a pause longer than --quiet-ms moves the clock by the
+    // wall: what comes after, stamped before it, is late), a second at a time until the kernel
+    // has handed over to memory, then faster, to after the entry.
+    let handover = NaN;
+    for (let t = 10 * M; t < H + 6 * M + 30 * S; ) {
+      const m = /caught up from the store to (\S+);/.exec(run1.stderr);
+      if (m) handover = Date.parse(m[1]);
+      const step = Number.isNaN(handover) ? S : 30 * S;
+      publish(story.serving, part(t, t + step));
+      t += step;
+      await new Promise((r) => setTimeout(r, Number.isNaN(handover) ? 50 : 10));
+    }
+    assert.ok(Number.isFinite(handover), 'the kernel handed over to memory before the entry');
+    await waitFor(async () => (await read("SELECT 1 FROM paper_fills WHERE session = 'crash'")).length > 0, 'the entry fill journaled', 60_000, 200).catch(async (e) => {
+      throw new Error(`${e.message}: ${run1.stderr} ${JSON.stringify(await read("SELECT processed_ts, kernel_ts, late_events, position, start_ts FROM paper_sessions"), (_k, v) => typeof v === "bigint" ? Number(v) : v)} ${JSON.stringify(await read("SELECT count(*), max(ts) FROM trades"), (_k, v) => typeof v === 'bigint' ? Number(v) : v)}`);
+    });
+    const fills = await read("SELECT key, order_id, ts, side, qty, price, fee, reason FROM paper_fills WHERE session = 'crash' ORDER BY key");
+    const exited = once(run1.proc, 'exit');
+    run1.proc.kill('SIGKILL');
+    await exited;
+    const [before] = await read("SELECT position FROM paper_sessions WHERE name = 'crash'");
+    const pos = (x: Row) => JSON.parse(x.position as string) as { openTs: number; side: string };
+    assert.equal(pos(before).side, 'long');
+    assert.ok(pos(before).openTs > handover, `the entry (${pos(before).openTs}) came from memory, after the handover at ${handover}`);
+
+    const run2 = paper(['--settle-ms', '3000']);
+    await waitFor(() => /paper: resumed:/.test(run2.stderr), 'the resume report', 60_000, 100);
+    const [again] = await read("SELECT position FROM paper_sessions WHERE name = 'crash'");
+    assert.deepEqual(pos(again), pos(before), 'the same open position after the resume');
+    assert.deepEqual(await read("SELECT key, order_id, ts, side, qty, price, fee, reason FROM paper_fills WHERE session = 'crash' ORDER BY key"), fills, 'every fill the journal had before the kill, as it was');
+    const stopped = once(run2.proc, 'exit');
+    run2.proc.kill('SIGTERM');
+    assert.equal((await stopped)[0], 0, run2.stderr);
   });
 });
