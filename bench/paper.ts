@@ -75,22 +75,33 @@ class Hist {
   }
 }
 
-/** Frames received and not yet pushed into the kernel: exchange-time span and receipt (ms since `base`). */
+/**
+ * Frames received and not yet pushed into the kernel, in receipt order: exchange-time span and
+ * receipt (ms since `base`). Frames leave from the front once the watermark has passed them (a
+ * frame behind one still held leaves with it: its latency is over-, never under-stated), so a
+ * push per frame costs the frames it releases, not the backlog.
+ */
 class Pending {
-  minTs = new Float64Array(1 << 16);
-  maxTs = new Float64Array(1 << 16);
-  recv = new Float64Array(1 << 16);
+  minTs: Float64Array = new Float64Array(1 << 16);
+  maxTs: Float64Array = new Float64Array(1 << 16);
+  recv: Float64Array = new Float64Array(1 << 16);
+  head = 0;
   n = 0;
   add(minTs: number, maxTs: number, recv: number): void {
     if (this.n === this.recv.length) {
-      const grow = (a: Float64Array) => {
-        const b = new Float64Array(a.length * 2);
-        b.set(a);
+      // Reclaim what left from the front; grow when the backlog itself fills the arrays.
+      const live = this.n - this.head;
+      const size = live * 2 > this.recv.length ? this.recv.length * 2 : this.recv.length;
+      const move = (a: Float64Array) => {
+        const b = size === a.length ? a : new Float64Array(size);
+        b.set(a.subarray(this.head, this.n));
         return b;
       };
-      this.minTs = grow(this.minTs);
-      this.maxTs = grow(this.maxTs);
-      this.recv = grow(this.recv);
+      this.minTs = move(this.minTs);
+      this.maxTs = move(this.maxTs);
+      this.recv = move(this.recv);
+      this.n = live;
+      this.head = 0;
     }
     this.minTs[this.n] = minTs;
     this.maxTs[this.n] = maxTs;
@@ -99,21 +110,15 @@ class Pending {
   /** The earliest receipt of a frame carrying exchange time at or past `ts`. */
   firstReaching(ts: number): number {
     let best = Infinity;
-    for (let i = 0; i < this.n; i++) if (this.maxTs[i] >= ts && this.recv[i] < best) best = this.recv[i];
+    for (let i = this.head; i < this.n; i++) if (this.maxTs[i] >= ts && this.recv[i] < best) best = this.recv[i];
     return best;
   }
-  /** Frames wholly before the watermark leave, each one's latency to `now` noted (those received before `from` in `early`). */
+  /** Frames at the front wholly before the watermark leave, each one's latency to `now` noted (those received before `from` in `early`). */
   drain(watermark: number, now: number, into: Hist, from = -Infinity, early = into): void {
-    let k = 0;
-    for (let i = 0; i < this.n; i++) {
-      if (this.maxTs[i] < watermark) (this.recv[i] >= from ? into : early).add(now - this.recv[i]);
-      else {
-        this.minTs[k] = this.minTs[i];
-        this.maxTs[k] = this.maxTs[i];
-        this.recv[k++] = this.recv[i];
-      }
+    while (this.head < this.n && this.maxTs[this.head] < watermark) {
+      const r = this.recv[this.head++];
+      (r >= from ? into : early).add(now - r);
     }
-    this.n = k;
   }
 }
 

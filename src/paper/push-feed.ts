@@ -73,16 +73,19 @@ class Rows {
     return idx;
   }
 
-  /** Drop the rows stamped before `limit`, keeping the others in arrival order. */
-  compact(limit: number): void {
+  /** Drop the rows stamped before `limit`, keeping the others in arrival order; returns the oldest time kept (Infinity: none). */
+  compact(limit: number): number {
     const ts = this.cols[0];
     let k = 0;
+    let min = Infinity;
     for (let i = 0; i < this.n; i++) {
       if (ts[i] < limit) continue;
+      if (ts[i] < min) min = ts[i];
       if (k !== i) for (const c of this.cols) c[k] = c[i];
       k++;
     }
     this.n = k;
+    return min;
   }
 }
 
@@ -103,6 +106,10 @@ export class PushFeed {
   private readonly bookFrom: number;
   /** Rows stamped before this have been released (or dropped at the handover). */
   private released = -Infinity;
+  /** The oldest stored time held (Infinity when none): a frame that releases nothing costs one comparison. */
+  private minHeld = Infinity;
+  /** Columns of no rows, shared (most releases have rows of one or two kinds only). */
+  private readonly empty: { readonly trades: TradeColumns; readonly ticker: OpenInterestColumns & MarkColumns & QuoteColumns; readonly book: BookColumns };
   /** Rows released into the kernel so far. */
   events = 0;
   /** Rows the recorder refuses (rowProblem): refused here too. */
@@ -116,6 +123,12 @@ export class PushFeed {
     for (const v of m.venues) for (const s of m.symbols) this.markets.push({ venue: v, symbol: s });
     this.execMarket = this.venueOrd.get(m.execVenue)! * m.symbols.length + this.symbolOrd.get(m.execSymbol)!;
     this.bookFrom = storedMs(m.bookFromMs);
+    const none = new Float64Array(0);
+    this.empty = {
+      trades: { length: 0, ts: none, price: none, qty: none, side: new Int8Array(0), venue: new Uint8Array(0), venues: m.venues },
+      ticker: { length: 0, ts: none, openInterest: none, markPrice: none, fundingRate: none, nextFundingTs: none, bid: none, ask: none, market: new Uint16Array(0), markets: this.markets },
+      book: { length: 0, ts: none, isSnapshot: new Uint8Array(0), seq: none, levelStart: new Uint32Array(1), side: new Int8Array(0), price: none, qty: none },
+    };
   }
 
   /** Rows held, not yet released. */
@@ -139,6 +152,12 @@ export class PushFeed {
       return false;
     }
     const ts = storedMs(r.ts);
+    const held = this.hold(r, ts, vo, so);
+    if (held && ts < this.minHeld) this.minHeld = ts;
+    return held;
+  }
+
+  private hold(r: Exclude<CaptureRecord, { type: 'kline' }>, ts: number, vo: number, so: number): boolean {
     switch (r.type) {
       case 'trade':
       case 'liquidation': {
@@ -209,6 +228,7 @@ export class PushFeed {
     const limit = storedMs(toMs);
     if (!(limit > this.released)) return 0;
     this.released = limit;
+    if (!(this.minHeld < limit)) return 0;
     const trades = this.tradeColumns(this.trades, limit);
     const liquidations = this.tradeColumns(this.liquidations, limit);
     const { openInterest, marks, quotes } = this.tickerColumns(limit);
@@ -230,15 +250,18 @@ export class PushFeed {
   }
 
   private drop(limit: number): void {
-    this.trades.compact(limit);
-    this.liquidations.compact(limit);
-    this.tickers.compact(limit);
+    if (!(this.minHeld < limit)) return;
+    let min = Infinity;
+    for (const rows of [this.trades, this.liquidations, this.tickers]) min = Math.min(min, rows.compact(limit));
     if (this.books.some((b) => b.ts < limit)) this.books = this.books.filter((b) => !(b.ts < limit));
+    for (const b of this.books) if (b.ts < min) min = b.ts;
+    this.minHeld = min;
   }
 
   private tradeColumns(rows: Rows, limit: number): TradeColumns & LiquidationColumns {
     const idx = rows.take(limit);
     const k = idx.length;
+    if (k === 0) return this.empty.trades;
     const out = { length: k, ts: new Float64Array(k), price: new Float64Array(k), qty: new Float64Array(k), side: new Int8Array(k), venue: new Uint8Array(k), venues: this.m.venues };
     const c = rows.cols;
     for (let j = 0; j < k; j++) {
@@ -254,6 +277,7 @@ export class PushFeed {
 
   private tickerColumns(limit: number): { openInterest: OpenInterestColumns; marks: MarkColumns; quotes: QuoteColumns } {
     const idx = this.tickers.take(limit);
+    if (idx.length === 0) return { openInterest: this.empty.ticker, marks: this.empty.ticker, quotes: this.empty.ticker };
     const c = this.tickers.cols;
     let nOi = 0;
     let nMark = 0;
@@ -298,7 +322,9 @@ export class PushFeed {
 
   /** Book messages before `limit` by (time, arrival); levels as the store keeps them (bids, then asks). */
   private bookColumns(limit: number): BookColumns {
+    if (this.books.length === 0) return this.empty.book;
     const msgs = this.books.filter((b) => b.ts < limit).sort((x, y) => x.ts - y.ts);
+    if (msgs.length === 0) return this.empty.book;
     let levels = 0;
     for (const b of msgs) levels += b.ev.bids.length + b.ev.asks.length;
     const out = {
