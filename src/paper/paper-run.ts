@@ -46,6 +46,9 @@ import { Watermark } from './watermark.ts';
 /** After a (re)start, the watermark waits this long for the venues' back-fill of the downtime. */
 export const SETTLE_MS = 3000;
 
+/** No frame from any stream for longer than this is a stall of this process (or a silence of all), not a stream's quiet. */
+const STALL_MS = 100;
+
 export interface PaperOptions {
   readonly store: Store;
   readonly name: string;
@@ -124,6 +127,8 @@ export class PaperRun {
   /** The push path's clock (rows received), from the handover on. */
   private readonly pushClock: Watermark;
   private readonly push: PushFeed;
+  /** Wall time of the last frame from any stream. */
+  private lastFrameWall = Infinity;
   /** The kernel has caught up from the store and takes its rows from memory. */
   private handedOver = false;
   /** Where the store's rows ended and memory's began, and how many rows memory held then (received during the catch-up). */
@@ -252,6 +257,10 @@ export class PaperRun {
       onEvents: (records, localTs) => {
         probe?.onEvents?.(records, localTs);
         const wall = Date.now();
+        // A span with no frame at all (the loop held by a long push or the store, or every feed
+        // silent) is nobody's silence: the streams whose frames wait behind it are not quiet.
+        if (wall - this.lastFrameWall > STALL_MS) this.pushClock.unheard(wall - this.lastFrameWall);
+        this.lastFrameWall = wall;
         const received = performance.now();
         const pushing = this.handedOver;
         for (const r of records) {

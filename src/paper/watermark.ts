@@ -89,6 +89,17 @@ export class Watermark {
     }
   }
 
+  /**
+   * This process heard nothing from any stream for `ms` (its event loop was held, or every feed
+   * was silent): that span does not count as any stream's silence, so a stream whose frames wait
+   * in its socket behind the stall is not taken as quiet when the first frames after it are
+   * handled (it would let the watermark pass rows it has not read yet).
+   */
+  unheard(ms: number): void {
+    for (const s of this.streams.values()) s.lastWallMs += ms;
+    this.newestWall += ms;
+  }
+
   /** Nothing before `ts` is released any more (the push path's handover point). */
   raise(ts: number): void {
     if (ts > this.w) this.w = ts;

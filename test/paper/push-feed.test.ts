@@ -169,6 +169,25 @@ describe('push feed', () => {
     assert.equal(r.late, 0);
   });
 
+  it('a stall of the process (no frame from anyone) is no stream\'s silence: a stream behind it still holds the watermark', () => {
+    const w = new Watermark(-Infinity, { quietMs: 1000 });
+    w.committed('binance:trade', 5000, 0);
+    w.committed('okx:trade', 3000, 0);
+    // 5 s without a frame (a long push held the loop), then Binance's buffered frames first.
+    w.unheard(5000);
+    w.committed('binance:trade', 9000, 5000);
+    assert.equal(w.advance(5000).ts, 3000, 'OKX, whose frames wait in its socket, still holds it');
+    // Without the stall taken out, OKX would count as silent for 5 s and Binance's time would pass its unread rows.
+    const naive = new Watermark(-Infinity, { quietMs: 1000 });
+    naive.committed('binance:trade', 5000, 0);
+    naive.committed('okx:trade', 3000, 0);
+    naive.committed('binance:trade', 9000, 5000);
+    assert.equal(naive.advance(5000).ts, 9000);
+    // A stream silent while others are heard is quiet as before.
+    w.committed('binance:trade', 9500, 6500);
+    assert.equal(w.advance(6500).ts, 9500);
+  });
+
   it('hands over from the store at a time: rows before it are dropped (the store gave them), rows from it on go, none twice', () => {
     const feed = new PushFeed(MARKET);
     const k = kernel();
