@@ -127,6 +127,19 @@ export class PaperRun {
   /** The push path's clock (rows received), from the handover on. */
   private readonly pushClock: Watermark;
   private readonly push: PushFeed;
+  /** A push is scheduled for the end of this turn of the event loop. */
+  private releasing = false;
+  private readonly releaseTick = (): void => {
+    this.releasing = false;
+    if (this.stopped || this.failure) return;
+    try {
+      this.pushNow(Date.now());
+    } catch (e) {
+      // As a failed step: the kernel cannot go on consistently (the caller stops; a restart replays).
+      this.failure = e as Error;
+      this.o.log(`paper: push failed: ${this.failure.message}`);
+    }
+  };
   /** Wall time of the last frame from any stream. */
   private lastFrameWall = Infinity;
   /** The kernel has caught up from the store and takes its rows from memory. */
@@ -285,7 +298,12 @@ export class PaperRun {
         // The recorder has the rows before the kernel acts on them: a journal commit follows the
         // recorder's flush of every row its output came from (step()).
         inner.onEvents(records, localTs);
-        if (pushing) this.pushNow(wall);
+        // Released once the frames read in this turn of the event loop are all in: one push for a
+        // socket read's worth of frames rather than one per frame (the kernel's cost is per run).
+        if (pushing && !this.releasing) {
+          this.releasing = true;
+          setImmediate(this.releaseTick);
+        }
         // Flow and liquidation rules on the live events as they come (as in record and watch).
         this.alerts?.onEvents(records);
       },
