@@ -80,6 +80,8 @@ export interface PaperProbe {
   onEvents?(records: readonly CaptureRecord[], localTs: number): void;
   /** After each push: the kernel has seen every row stamped before `watermarkTs` (from the store at the catch-up, from memory after). */
   onPushed?(watermarkTs: number, progress: EngineProgress): void;
+  /** After each push from memory that released rows: how many, and how long the kernel took on them (features, strategy, decisions), ms. */
+  onReleased?(rows: number, ms: number): void;
 }
 
 export interface PaperStatus {
@@ -338,9 +340,16 @@ export class PaperRun {
   private pushNow(wall: number): void {
     const w = this.pushClock.advance(wall);
     if (w.fromWall || !Number.isFinite(w.ts)) return;
+    this.release(w.ts);
+  }
+
+  private release(ts: number): void {
     const k = this.kernel!;
-    this.push.release(k.engine, w.ts);
-    this.o.probe?.onPushed?.(w.ts, k.engine.produced);
+    const probe = this.o.probe;
+    const t0 = probe?.onReleased ? performance.now() : 0;
+    const n = this.push.release(k.engine, ts);
+    if (n > 0) probe?.onReleased?.(n, performance.now() - t0);
+    probe?.onPushed?.(ts, k.engine.produced);
   }
 
   /**
@@ -355,8 +364,7 @@ export class PaperRun {
     const k = this.kernel!;
     const w = this.pushClock.advance(Date.now());
     if (Number.isFinite(w.ts)) {
-      this.push.release(k.engine, w.ts);
-      this.o.probe?.onPushed?.(w.ts, k.engine.produced);
+      this.release(w.ts);
       // Exchange time from the streams; the wall clock's when all are quiet (watermark.ts).
       if (w.fromWall && !final) {
         k.engine.advanceTo(w.ts);
