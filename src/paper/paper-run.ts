@@ -346,9 +346,16 @@ export class PaperRun {
   private release(ts: number): void {
     const k = this.kernel!;
     const probe = this.o.probe;
-    const t0 = probe?.onReleased ? performance.now() : 0;
+    const t0 = performance.now();
     const n = this.push.release(k.engine, ts);
-    if (n > 0) probe?.onReleased?.(n, performance.now() - t0);
+    const ms = performance.now() - t0;
+    // A long push held the loop: nobody was heard meanwhile (the step's timer may run before the
+    // sockets are read again, and must not take every stream for quiet).
+    if (ms > STALL_MS) {
+      this.pushClock.unheard(ms);
+      this.lastFrameWall += ms;
+    }
+    if (n > 0) probe?.onReleased?.(n, ms);
     probe?.onPushed?.(ts, k.engine.produced);
   }
 
