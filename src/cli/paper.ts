@@ -23,6 +23,7 @@ interface PaperOpts extends HomeOpts {
   seconds?: string;
   quietMs: string;
   settleMs: string;
+  graceMs?: string;
   quiet?: boolean;
 }
 
@@ -38,6 +39,7 @@ export function registerPaper(program: Command): void {
       .option('--session <name>', 'session name: an existing one resumes (after a stop or a crash), a new one starts (default <SYMBOL>-<UTC time>)')
       .option('--seconds <n>', 'stop after this long (default: until Ctrl-C / SIGTERM)')
       .option('--quiet-ms <ms>', 'a feed silent this long stops holding the clock back; when all are, the wall clock moves it (docs/PAPER.md, "The clock")', String(DEFAULT_QUIET_MS))
+      .option('--grace-ms <ms>', 'the push path\'s bounded hold: a feed is taken to lag its venue\'s newest time by at most this (exchange ms), so a sparse feed no longer holds decisions back until its next event; rows later than that are counted late (docs/PAPER.md, "The push path"). Default: none (each feed holds)')
       .option('--settle-ms <ms>', 'after a start, wait this long for the venues\' back-fill of a downtime before the clock moves', '3000')
       .option('--quiet', 'no status line'),
   )
@@ -85,6 +87,8 @@ Examples:
       const settleMs = numberOpt(opts.settleMs, '--settle-ms');
       if (!(quietMs > 0)) throw new UsageError(`--quiet-ms: expected ms > 0, got ${opts.quietMs}`);
       if (!(settleMs >= 0)) throw new UsageError(`--settle-ms: expected ms >= 0, got ${opts.settleMs}`);
+      const graceMs = opts.graceMs === undefined ? undefined : numberOpt(opts.graceMs, '--grace-ms');
+      if (graceMs !== undefined && !(graceMs >= 0)) throw new UsageError(`--grace-ms: expected ms >= 0, got ${opts.graceMs}`);
       if (opts.session !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(opts.session)) throw new UsageError(`--session: letters, digits, '.', '_' and '-' (at most 100), got ${JSON.stringify(opts.session)}`);
       if (opts.symbol === undefined && opts.session === undefined) throw new UsageError('--symbol: required for a new session (or give --session NAME to resume one)');
       const config = opts.config ? loadConfig(opts.config) : defaultConfig();
@@ -103,7 +107,7 @@ Examples:
       };
       let run: PaperRun;
       try {
-        run = await PaperRun.start({ store, name, symbol: req?.inputs[0] ?? '', venues: req?.venues ?? [], config, configGiven: opts.config !== undefined, strategyFile: opts.strategy, quietMs, settleMs, log, alertChannels: { terminal: log } });
+        run = await PaperRun.start({ store, name, symbol: req?.inputs[0] ?? '', venues: req?.venues ?? [], config, configGiven: opts.config !== undefined, strategyFile: opts.strategy, quietMs, graceMs, settleMs, log, alertChannels: { terminal: log } });
       } catch (e) {
         store.close();
         if (e instanceof RangeError && !(e instanceof UsageError)) throw new UsageError(e.message);
