@@ -1,21 +1,21 @@
 /**
  * The Parquet lake a sink writes: one folder per table, partitioned by the events' exchange time,
  *
- *   <dir>/<table>/venue=<venue>/symbol=<symbol>/date=<YYYY-MM-DD>/hour=<HH>/<first seq>-<last seq>.parquet
+ *   <dir>/<table>/venue=<venue>/symbol=<symbol>/date=<YYYY-MM-DD>/hour=<HH>/<first seq>-<last seq>-<i>.parquet
  *
  * zstd, written by DuckDB's COPY from an in-memory DuckDB holding the group in the store's own
  * tables (so the lake has the store's columns and types, docs/SCHEMA.md), plus `batch_id` (the
- * bus Msg-Id of the batch each row came in) and the partition columns `date` and `hour`.
+ * bus Msg-Id of the batch each row came in) and the partition columns `date` and `hour` (also
+ * inside each file, so one file read alone is self-describing).
  *
- * Durability: each file is written under a temporary name, fsync'd, renamed into place and its
- * folder fsync'd, so a reader (and a crash) sees a whole file or none; a `kill -9` can leave a
- * `*.tmp-*` file, which no `*.parquet` glob reads. Exactly once: a redelivered batch is looked up
- * by `batch_id` in the files of the partitions its events fall in and skipped when there. File
- * names are the group's first and last stream sequence, so a group written again under the same
- * delivery replaces its file.
- */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+ * Durability: files are written in `<dir>/_tmp/`, outside every table's tree, then fsync'd,
+ * renamed into place and their folders fsync'd, so a reader (and a crash) sees a whole file or
+ * none; a `kill -9` can leave files in `_tmp/`, which no table glob reads. Exactly once: a
+ * redelivered batch is looked up by `batch_id` in the files of the hours its events fall in and
+ * skipped when there. File names are the group's first and last stream sequence, so a group
+ * written again under the same delivery replaces its file. */
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { listValue } from '@duckdb/node-api';
 import { EVENT_TABLES, MIGRATIONS, type DataTable } from '../store/schema.ts';
 import { sqlString } from '../store/parquet.ts';
@@ -26,17 +26,8 @@ import type { BatchWriter, ReceivedBatch } from './sink.ts';
 
 const TABLE_OF: Record<EventType, DataTable> = Object.fromEntries(EVENT_TABLES.map((t) => [t.type, t.table])) as Record<EventType, DataTable>;
 
-/** Rows per Parquet row group: DuckDB's default, large enough for scans to skip by min/max. */
+/** Rows per Parquet row group: DuckDB's default, large enough for scans to skip by min/max, small enough to skip at all. */
 const ROW_GROUP_SIZE = 122_880;
-
-/** A partition value as a path segment: `/`, `%` and `=` are percent-escaped (perpetual symbols have none). */
-export function partitionValue(v: string): string {
-  return v.replace(/[%/=\\]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
-}
-
-export function partitionDir(root: string, table: DataTable, venue: string, symbol: string, date: string, hour: string): string {
-  return join(root, table, `venue=${partitionValue(venue)}`, `symbol=${partitionValue(symbol)}`, `date=${date}`, `hour=${hour}`);
-}
 
 function fsyncPath(path: string): void {
   const fd = openSync(path, 'r');
@@ -76,13 +67,14 @@ export class LakeWriter implements BatchWriter {
     await db.run('CREATE OR REPLACE TEMP TABLE bus_group (import_id INTEGER, batch_id VARCHAR, seq BIGINT)');
     try {
       await db.run('BEGIN TRANSACTION');
-      // One StoreSink per batch: its import_id column is the batch's index, joined back to its Msg-Id.
+      // The import_id column holds each row's batch index, joined back to its Msg-Id.
+      const sink = await StoreSink.create(db.conn, 0);
       for (const [i, b] of todo.entries()) {
-        const sink = await StoreSink.create(db.conn, i);
+        sink.importId = i;
         for (const e of b.batch.events) sink.event(e);
-        sink.finish();
         events += b.batch.events.length;
       }
+      sink.finish();
       const app = await db.conn.createAppender('bus_group');
       for (const [i, b] of todo.entries()) {
         app.appendInteger(i);
@@ -101,52 +93,66 @@ export class LakeWriter implements BatchWriter {
     return { written: todo.length, skipped: group.length - todo.length, events };
   }
 
-  /** Each partition of `table`'s rows in the group to its own file. */
+  /**
+   * `table`'s rows of the group, one file per partition: DuckDB's partitioned COPY into a scratch
+   * folder outside the table's tree (`<dir>/_tmp/`, which no reader's glob reaches), then each
+   * file fsync'd and renamed to the same partition path under the table. DuckDB writes the
+   * partition folders (values percent-encoded where needed, `XBT%2FUSD`) and reads them back.
+   */
   private async copyTable(table: DataTable, name: string): Promise<void> {
     const cols = TABLE_COLUMNS[table].map((c) => c.name).filter((n) => n !== 'import_id');
-    const parts = await this.db.rows<{ venue: string; symbol: string; date: string; hour: string }>(
-      `SELECT DISTINCT venue::VARCHAR AS venue, symbol, strftime(ts, '%Y-%m-%d') AS date, strftime(ts, '%H') AS hour FROM ${table}`,
+    const scratch = join(this.target, '_tmp', `${process.pid}-${++this.tmpCount}`);
+    mkdirSync(dirname(scratch), { recursive: true });
+    await this.db.copyQuery(
+      `SELECT ${cols.map((c) => `t.${c}`).join(', ')}, g.batch_id, strftime(t.ts, '%Y-%m-%d') AS date, strftime(t.ts, '%H') AS hour
+       FROM ${table} t JOIN bus_group g USING (import_id)`,
+      [],
+      `${sqlString(scratch)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_SIZE}, PARTITION_BY (venue, symbol, date, hour), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN '${name}-{i}')`,
     );
-    for (const p of parts) {
-      const dir = partitionDir(this.target, table, p.venue, p.symbol, p.date, p.hour);
-      mkdirSync(dir, { recursive: true });
-      const final = join(dir, `${name}.parquet`);
-      const tmp = `${final}.tmp-${process.pid}-${++this.tmpCount}`;
-      await this.db.copyQuery(
-        `SELECT ${cols.map((c) => `t.${c}`).join(', ')}, g.batch_id, strftime(t.ts, '%Y-%m-%d') AS date, strftime(t.ts, '%H') AS hour
-         FROM ${table} t JOIN bus_group g USING (import_id)
-         WHERE t.venue = $1::venue_t AND t.symbol = $2 AND strftime(t.ts, '%Y-%m-%d') = $3 AND strftime(t.ts, '%H') = $4
-         ORDER BY t.ts, g.seq`,
-        [p.venue, p.symbol, p.date, p.hour],
-        `${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`,
-      );
-      fsyncPath(tmp);
-      renameSync(tmp, final);
-      fsyncPath(dir);
+    const files = (readdirSync(scratch, { recursive: true }) as string[]).filter((f) => f.endsWith('.parquet'));
+    const dirs = new Set<string>();
+    for (const rel of files) {
+      const from = join(scratch, rel);
+      const to = join(this.target, table, rel);
+      mkdirSync(dirname(to), { recursive: true });
+      fsyncPath(from);
+      renameSync(from, to);
+      dirs.add(dirname(to));
     }
+    for (const d of dirs) fsyncPath(d);
+    rmSync(scratch, { recursive: true, force: true });
   }
 
-  /** Msg-Ids among `batches` already in the lake's files, looked up in the partitions their events fall in. */
+  /**
+   * Msg-Ids among `batches` already in the lake: looked up in the files of the hours their events
+   * fall in (DuckDB prunes the other venues' and symbols' folders by their partition values).
+   */
   private async alreadyWritten(batches: readonly ReceivedBatch[]): Promise<Set<string>> {
     const found = new Set<string>();
-    if (batches.length === 0) return found;
-    const files = new Set<string>();
+    const lookups = new Map<string, { table: DataTable; venue: string; symbol: string; date: string; hour: string; ids: Set<string> }>();
     for (const b of batches) {
       const table = TABLE_OF[b.batch.type];
       for (const e of b.batch.events) {
         const iso = new Date(e.ts).toISOString();
-        const dir = partitionDir(this.target, table, b.batch.venue, b.batch.symbol, iso.slice(0, 10), iso.slice(11, 13));
-        if (!existsSync(dir)) continue;
-        for (const f of readdirSync(dir)) if (f.endsWith('.parquet')) files.add(join(dir, f));
+        const key = `${table} ${b.batch.venue} ${b.batch.symbol} ${iso.slice(0, 13)}`;
+        let l = lookups.get(key);
+        if (!l) lookups.set(key, (l = { table, venue: b.batch.venue, symbol: b.batch.symbol, date: iso.slice(0, 10), hour: iso.slice(11, 13), ids: new Set() }));
+        l.ids.add(b.msgId);
       }
     }
-    if (files.size === 0) return found;
-    const ids = batches.map((b) => b.msgId);
-    const rows = await this.db.rows<{ batch_id: string }>(
-      `SELECT DISTINCT batch_id FROM read_parquet([${[...files].map(sqlString).join(', ')}], union_by_name = true) WHERE list_contains($1, batch_id)`,
-      [listValue(ids)],
-    );
-    for (const r of rows) found.add(r.batch_id);
+    for (const l of lookups.values()) {
+      const glob = join(this.target, l.table, 'venue=*', 'symbol=*', `date=${l.date}`, `hour=${l.hour}`, '*.parquet');
+      try {
+        const rows = await this.db.rows<{ batch_id: string }>(
+          `SELECT DISTINCT batch_id FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, union_by_name = true)
+           WHERE venue = $1 AND symbol = $2 AND list_contains($3, batch_id)`,
+          [l.venue, l.symbol, listValue([...l.ids])],
+        );
+        for (const r of rows) found.add(r.batch_id);
+      } catch (e) {
+        if (!/No files found/.test((e as Error).message)) throw e;
+      }
+    }
     return found;
   }
 

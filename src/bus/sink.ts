@@ -72,9 +72,15 @@ export interface SinkStats {
   readonly lastWriteMs: number;
 }
 
-export const DEFAULT_ACK_WAIT_S = 30;
-export const DEFAULT_SINK_MAX_MESSAGES = 1000;
-export const DEFAULT_SINK_FLUSH_MS = 1000;
+/**
+ * Groups are large so the lake gets few, large files (one per partition per group): 5 s or 5000
+ * batches. The ack wait covers a group's wait plus its write many times over.
+ */
+export const DEFAULT_ACK_WAIT_S = 60;
+export const DEFAULT_SINK_MAX_MESSAGES = 5000;
+export const DEFAULT_SINK_FLUSH_MS = 5000;
+/** Shortest pull the client library accepts (its `expires` minimum), ms. */
+const MIN_PULL_MS = 1000;
 
 export class BusSink {
   private stopped = false;
@@ -91,14 +97,19 @@ export class BusSink {
     const stream = o.stream ?? DEFAULT_STREAM;
     await requireStream(bus, stream);
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(o.durable)) throw new BusError('E_BUS_STREAM', `--durable: ${JSON.stringify(o.durable)} is not a consumer name (letters, digits, _ and -, at most 64)`);
-    const exists = await bus.jsm.consumers.info(stream, o.durable).then(
-      () => true,
-      (e: Error) => {
-        if (/consumer not found/i.test(e.message)) return false;
-        throw new BusError('E_BUS_STREAM', `cannot look up consumer ${o.durable} on stream ${stream}: ${e.message}`);
-      },
-    );
-    if (!exists) {
+    const existing = await bus.jsm.consumers.info(stream, o.durable).catch((e: Error) => {
+      if (/consumer not found/i.test(e.message)) return undefined;
+      throw new BusError('E_BUS_STREAM', `cannot look up consumer ${o.durable} on stream ${stream}: ${e.message}`);
+    });
+    // A pull waits at least a second for messages, so a group is held at least that long.
+    const flushMs = Math.max(MIN_PULL_MS, o.flushMs ?? DEFAULT_SINK_FLUSH_MS);
+    // (30 s is the server default when a consumer was made without one.)
+    // Messages are in flight from their pull to the group's ack: a shorter ack wait would hand them to another sink meanwhile.
+    const ackWaitMs = existing ? (existing.config.ack_wait ?? 30e9) / 1e6 : (o.ackWaitS ?? DEFAULT_ACK_WAIT_S) * 1000;
+    if (ackWaitMs < 2 * flushMs) {
+      throw new BusError('E_BUS_STREAM', `consumer ${o.durable}: ack wait ${ackWaitMs / 1000} s is under twice the longest a group is held (${flushMs} ms: --flush-ms, at least a second); batches would be redelivered while their group waits. Raise --ack-wait${existing ? ' (for an existing durable: delete it, or use a new --durable)' : ''} or lower --flush-ms`);
+    }
+    if (!existing) {
       await bus.jsm.consumers.add(stream, {
         durable_name: o.durable,
         ack_policy: AckPolicy.Explicit,
@@ -129,7 +140,7 @@ export class BusSink {
       const until = Date.now() + flushMs;
       while (!this.stopped && msgs.length < max && Date.now() < until) {
         try {
-          const iter = await this.consumer.fetch({ max_messages: max - msgs.length, expires: Math.max(1000, Math.min(flushMs, until - Date.now())) });
+          const iter = await this.consumer.fetch({ max_messages: max - msgs.length, expires: Math.max(MIN_PULL_MS, Math.min(flushMs, until - Date.now())) });
           for await (const m of iter) msgs.push(m);
         } catch (e) {
           // The bus restarting, a consumer being recreated: said, waited out, pulled again.
