@@ -15,6 +15,7 @@ import type { MarketEvent } from '../../src/core/events.ts';
 import { encodeBatch } from '../../src/bus/batch-codec.ts';
 import { connectBus, type Bus } from '../../src/bus/connection.ts';
 import { LakeWriter } from '../../src/bus/lake-writer.ts';
+import { BusFeed } from '../../src/bus/bus-feed.ts';
 import { BusPublisher } from '../../src/bus/publisher.ts';
 import { BusSink, type BatchWriter, type ReceivedBatch } from '../../src/bus/sink.ts';
 import { ensureStream } from '../../src/bus/stream.ts';
@@ -245,6 +246,27 @@ describe('bus: JetStream -> sinks', { skip: NATS_SKIP }, () => {
       ['bad-2', 'E_BATCH_SUBJECT', 'subject'],
     ]);
     assert.deepEqual(Buffer.from(lines[0].payload, 'base64'), Buffer.from(bad));
+  });
+
+  it('a bus feed hands its handlers the events of its symbols and types, in order, as a connector would', async () => {
+    await fresh();
+    const got: MarketEvent[] = [];
+    const feed = new BusFeed(bus, { symbols: new Map([['binance', ['BTCUSDT']], ['okx', ['BTC-USDT-SWAP']]]), types: ['trade', 'book'], handlers: { onEvents: (ev) => got.push(...(ev as MarketEvent[])) } });
+    await feed.start();
+    const pub = new BusPublisher(bus);
+    const sent: MarketEvent[] = [];
+    for (let i = 0; i < 50; i++) sent.push(trade(i), trade(i, 'ETHUSDT'), ...others(i));
+    pub.add(sent.slice(0, 100));
+    await pub.flush();
+    pub.add(sent.slice(100));
+    await pub.close();
+    const wanted = sent.filter((e) => (e.type === 'trade' && e.symbol === 'BTCUSDT') || e.type === 'book');
+    await until(() => got.length >= wanted.length, 'the feed to deliver');
+    await feed.stop();
+    const byType = (list: MarketEvent[], t: string) => list.filter((e) => e.type === t);
+    assert.deepEqual(byType(got, 'trade'), byType(wanted, 'trade'));
+    assert.deepEqual(byType(got, 'book'), byType(wanted, 'book'));
+    assert.equal(got.length, wanted.length);
   });
 
   it('refuses an ack wait a group could outlast (its batches would be redelivered while it waits)', async () => {
