@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { CaptureRecord, EventType, MarketEvent, Venue } from '../core/events.ts';
+import type { TradeResume } from '../venues/live/types.ts';
 import { BATCH_FORMAT, decodeBatch, encodeBatch, localTsRange } from './batch-codec.ts';
 import type { Bus } from './connection.ts';
 import { DEFAULT_STREAM } from './stream.ts';
@@ -134,6 +135,17 @@ export class BusPublisher {
       found++;
     }
     return found;
+  }
+
+  /**
+   * Where the bus's trades of a symbol stopped (read by `resumeFrom`), as a connector's resume
+   * point: a recorder that also stores back-fills from the earlier of this and the store's.
+   */
+  tradeResume(venue: Venue, symbol: string): TradeResume | undefined {
+    const m = this.marks.get(subjectOf(venue, symbol, 'trade'));
+    if (!m) return undefined;
+    const lastId = m.lastId !== undefined && m.lastId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(m.lastId) : undefined;
+    return { lastId, lastTs: m.lastTs, idsAtLastTs: [...m.atLast] };
   }
 
   /** Take events (as a connector's onEvents delivers them); candles are not bus events. */

@@ -10,7 +10,7 @@ import { Store } from '../store/store.ts';
 import { tradeResumePoints } from '../store/trade-resume.ts';
 import { createLiveClient } from '../venues/live/clients.ts';
 import { LiveHealth } from '../venues/live/health.ts';
-import type { LiveClient, StreamStatus } from '../venues/live/types.ts';
+import type { LiveClient, StreamStatus, TradeResume } from '../venues/live/types.ts';
 import { describeInstrumentSource, describeNotTrading, loadLiveInstruments } from '../venues/live/instrument-source.ts';
 import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
 import { liveRequest, untilStopped } from './live-common.ts';
@@ -18,7 +18,7 @@ import { formatCount } from './format.ts';
 import { numberOpt, secondsOpt } from './options.ts';
 import { marketAlerts, withAlerts } from '../paper/alerts/live-alerts.ts';
 import { connectBus } from '../bus/connection.ts';
-import { publishingHandlers, recordedSubjects } from '../bus/live-publish.ts';
+import { publishingHandlers, recordedSubjects, resumeForBoth, withoutHeldTrades } from '../bus/live-publish.ts';
 import { BusPublisher, type PublisherStats } from '../bus/publisher.ts';
 import { DEFAULT_MAX_AGE_HOURS, DEFAULT_MAX_BYTES, DEFAULT_STREAM, ensureStream } from '../bus/stream.ts';
 
@@ -112,8 +112,9 @@ With --bus every event is also published to NATS JetStream, one batch per subjec
 md.<venue>.<symbol>.<type> every 250 ms (the stream is created if missing; docs/SCALING.md has
 its settings and the batch format). Each batch carries a Nats-Msg-Id, so a publish retried after
 a lost ack is stored once; at start the recorder reads the last batch the bus holds on each of
-its subjects and does not publish again what is already there. With --no-store nothing is kept
-locally: \`orderflow sink\` writes the bus into a store or a Parquet lake.
+its subjects and does not publish again what is already there; trades are back-filled from the
+earlier of where the store's and the bus's stopped, so neither misses the outage. With --no-store
+nothing is kept locally: \`orderflow sink\` writes the bus into a store or a Parquet lake.
 
 Examples:
   $ orderflow record --symbol BTC,ETH
@@ -175,15 +176,24 @@ Examples:
       const health = new LiveHealth(m.venues);
       // Where the previous sessions' trades stopped: the connectors back-fill the outage from there.
       const resume = new Map<string, Awaited<ReturnType<typeof tradeResumePoints>>>();
-      if (store && m.channels.includes('trades')) {
+      // What the store already holds, per venue, when the connectors resume from the bus's earlier point.
+      const storeHas = new Map<string, Map<string, TradeResume>>();
+      if (m.channels.includes('trades')) {
         for (const v of m.venues) {
-          const points = await tradeResumePoints(store, v, m.symbols.get(v)!);
-          resume.set(v, points);
-          for (const [sym, p] of points) log(`record: ${v} ${sym}: resuming after the last trade stored (${p.lastId !== undefined ? `id ${p.lastId}, ` : ''}${new Date(p.lastTs).toISOString()}): the outage is back-filled where the venue still serves it`);
+          const points = store ? await tradeResumePoints(store, v, m.symbols.get(v)!) : undefined;
+          const both = publisher ? resumeForBoth(m.symbols.get(v)!, points, (sym) => publisher.tradeResume(v, sym)) : { connector: points ?? new Map<string, TradeResume>(), storeHas: new Map<string, TradeResume>() };
+          resume.set(v, both.connector);
+          storeHas.set(v, both.storeHas);
+          for (const [sym, p] of both.connector) {
+            const from = both.storeHas.has(sym) || !points?.has(sym) ? 'on the bus' : 'stored';
+            log(`record: ${v} ${sym}: resuming after the last trade ${from} (${p.lastId !== undefined ? `id ${p.lastId}, ` : ''}${new Date(p.lastTs).toISOString()}): the outage is back-filled where the venue still serves it`);
+          }
         }
       }
+      const streams = new Map<string, StreamStatus>();
       const clients: LiveClient[] = m.venues.map((v) => {
-        const stored = recorder?.handlers(v);
+        const own = recorder?.handlers(v);
+        const stored = own && withoutHeldTrades(own, storeHas.get(v) ?? new Map());
         const handlers = withAlerts(publisher ? publishingHandlers(stored, publisher) : stored!, alerts);
         const onStatus = (st: StreamStatus) => {
           handlers.onStatus?.(st);
@@ -194,7 +204,6 @@ Examples:
         return createLiveClient(v, { symbols: m.symbols.get(v)!, channels: m.channels, instruments, resume: resume.get(v), handlers: { ...handlers, onStatus } });
       });
       const stop = untilStopped(seconds);
-      const streams = new Map<string, StreamStatus>();
       const status = setInterval(() => {
         const s = recorder?.stats();
         const states = [...(s?.status ?? streams).values()].reduce<Record<string, number>>((acc, x) => ((acc[x.state] = (acc[x.state] ?? 0) + 1), acc), {});

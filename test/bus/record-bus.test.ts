@@ -87,6 +87,57 @@ describe('record --bus -> sink --to store', { skip: NATS_SKIP }, () => {
     }
   });
 
+  it('a recorder that stores and publishes, killed with -9 and restarted: the bus and the store each hold every trade once', async () => {
+    const home = join(tempDir(), 'home');
+    const lakeDir = tempDir();
+    const server = await startBinanceMockServer({ symbols: ['BTCUSDT'] });
+    const env = { ORDERFLOW_BINANCE_WS_URL: server.wsUrl, ORDERFLOW_BINANCE_REST_URL: server.restUrl };
+    const args = ['record', '--symbol', 'BTCUSDT', '--venues', 'binance', '--channels', 'trades', '--bus', nats.url, '--home', home, '--flush-ms', '200'];
+    let id = 0;
+    let tape: NodeJS.Timeout | undefined;
+    const startTape = () => setInterval(() => {
+      const ts = Date.now();
+      id++;
+      server.publish({ type: 'trade', venue: 'binance', symbol: 'BTCUSDT', ts, localTs: ts, price: 65_000 + (id % 10), qty: 1, side: id % 2 ? 'buy' : 'sell', id: String(id) });
+    }, 4);
+    const bus = await connectBus(nats.url, 'test-restart');
+    // A fresh stream: this test counts what this recorder published.
+    await bus.jsm.streams.delete('ORDERFLOW_MD').catch(() => {});
+    try {
+      const first = run(args, env);
+      await until(() => server.subscriptions().includes('btcusdt@aggTrade') || first.child.exitCode !== null, 'the first session to subscribe', 40_000);
+      assert.equal(first.child.exitCode, null, first.out());
+      tape = startTape();
+      await new Promise((r) => setTimeout(r, 1500));
+      first.child.kill('SIGKILL');
+      await once(first.child, 'exit');
+      await new Promise((r) => setTimeout(r, 500));
+      const second = run(args, env);
+      await new Promise((r) => setTimeout(r, 3000));
+      await until(() => server.subscriptions().includes('btcusdt@aggTrade'), 'the second session to subscribe', 30_000);
+      await new Promise((r) => setTimeout(r, 1000));
+      clearInterval(tape);
+      const published = id;
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(await stop(second.child), 0, second.out());
+      const st = await storedTrades(home);
+      const sink = run(['sink', '--bus', nats.url, '--durable', 'restart', '--to', `parquet:${lakeDir}`, '--flush-ms', '200']);
+      await until(async () => (await bus.jsm.streams.info('ORDERFLOW_MD')).state.messages > 0 && (await settled(bus, 'restart')), 'the sink to write the bus', 30_000);
+      assert.equal(await stop(sink.child), 0, sink.out());
+      const scratch = await Store.openMemory();
+      const [lake] = await scratch.rows<{ n: bigint; ids: bigint; lo: bigint; hi: bigint }>(
+        `SELECT count(*) AS n, count(DISTINCT trade_id) AS ids, min(trade_id) AS lo, max(trade_id) AS hi FROM read_parquet('${lakeDir}/trades/**/*.parquet', hive_partitioning = true)`,
+      );
+      scratch.close();
+      assert.deepEqual(st, { n: published, ids: published }, `store: ${second.out()}`);
+      assert.deepEqual(lake, { n: BigInt(published), ids: BigInt(published), lo: 1n, hi: BigInt(published) }, `bus: ${second.out()}`);
+    } finally {
+      clearInterval(tape);
+      await bus.nc.close();
+      await server.close();
+    }
+  });
+
   it('says which bus it cannot reach, that a stream is missing, and refuses --no-store without --bus', async () => {
     const closed = run(['record', '--symbol', 'BTCUSDT', '--venues', 'binance', '--bus', 'nats://127.0.0.1:1', '--no-store']);
     assert.equal((await once(closed.child, 'exit'))[0], 1);
