@@ -53,8 +53,9 @@ in groups: each group is written durably (one store transaction, or Parquet file
 renamed into place) and only then acked. A crash before the ack makes JetStream redeliver the
 group after --ack-wait; batches already written are recognised by their Nats-Msg-Id (the store's
 bus_batches table, the lake's batch_id column) and skipped, so nothing is written twice.
-Several sinks with the same --durable share the batches; give --ack-wait well above a group's
-write time. A message that is not a readable batch is dead-lettered (one JSON line with the
+Several sinks with the same --durable share the batches. --ack-wait must be at least twice
+--flush-ms (a sink refuses less: batches would be redelivered while their group waits); it is
+set when the durable is created, so a changed --ack-wait needs a new --durable. A message that is not a readable batch is dead-lettered (one JSON line with the
 error and its bytes, in <home>/dead-letter/bus-<date>.jsonl or DIR/_dead-letter/) and never
 redelivered; the sink goes on. The stream must exist (a recorder creates it).
 
