@@ -11,8 +11,8 @@
  * Durability: files are written in `<dir>/_tmp/`, outside every table's tree, then fsync'd,
  * renamed into place and their folders fsync'd, so a reader (and a crash) sees a whole file or
  * none; a `kill -9` can leave files in `_tmp/`, which no table glob reads. Exactly once: a
- * redelivered batch is looked up by `batch_id` in the files of the hours its events fall in and
- * skipped when there. File names are the group's first and last stream sequence, so a group
+ * redelivered batch is looked up by `batch_id` in the files of the hours its events fall in, and
+ * only its events of the hours it is not found in are written. File names are the group's first and last stream sequence, so a group
  * written again under the same delivery replaces its file. */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,13 +21,18 @@ import { EVENT_TABLES, MIGRATIONS, type DataTable } from '../store/schema.ts';
 import { sqlString } from '../store/parquet.ts';
 import { StoreSink, TABLE_COLUMNS } from '../store/store-sink.ts';
 import { Store } from '../store/store.ts';
-import type { EventType } from '../core/events.ts';
+import type { EventType, MarketEvent } from '../core/events.ts';
 import type { BatchWriter, ReceivedBatch } from './sink.ts';
 
 const TABLE_OF: Record<EventType, DataTable> = Object.fromEntries(EVENT_TABLES.map((t) => [t.type, t.table])) as Record<EventType, DataTable>;
 
 /** Rows per Parquet row group: DuckDB's default, large enough for scans to skip by min/max, small enough to skip at all. */
 const ROW_GROUP_SIZE = 122_880;
+
+/** `YYYY-MM-DDTHH` of an exchange time: the lake partition (date and hour, UTC) it falls in. */
+function hourKey(ts: number): string {
+  return new Date(ts).toISOString().slice(0, 13);
+}
 
 function fsyncPath(path: string): void {
   const fd = openSync(path, 'r');
@@ -54,13 +59,19 @@ export class LakeWriter implements BatchWriter {
   }
 
   async write(group: readonly ReceivedBatch[]): Promise<{ written: number; skipped: number; events: number }> {
-    const held = await this.alreadyWritten(group.filter((b) => b.redelivered));
-    const todo = group.filter((b) => {
+    // Hours each redelivered batch is already in: a crash between two renames of one group can
+    // leave a batch that spans an hour boundary in one hour's file and not the other's.
+    const found = await this.alreadyWritten(group.filter((b) => b.redelivered));
+    const seen = new Set<string>();
+    const todo: { msgId: string; seq: number; events: readonly MarketEvent[] }[] = [];
+    for (const b of group) {
       // The same batch twice in one group (delivered, then redelivered before the ack) counts once.
-      if (held.has(b.msgId)) return false;
-      held.add(b.msgId);
-      return true;
-    });
+      if (seen.has(b.msgId)) continue;
+      seen.add(b.msgId);
+      const hours = found.get(b.msgId);
+      const events = hours ? b.batch.events.filter((e) => !hours.has(hourKey(e.ts))) : b.batch.events;
+      if (events.length > 0) todo.push({ msgId: b.msgId, seq: b.seq, events });
+    }
     if (todo.length === 0) return { written: 0, skipped: group.length, events: 0 };
     const db = this.db;
     let events = 0;
@@ -71,8 +82,8 @@ export class LakeWriter implements BatchWriter {
       const sink = await StoreSink.create(db.conn, 0);
       for (const [i, b] of todo.entries()) {
         sink.importId = i;
-        for (const e of b.batch.events) sink.event(e);
-        events += b.batch.events.length;
+        for (const e of b.events) sink.event(e);
+        events += b.events.length;
       }
       sink.finish();
       const app = await db.conn.createAppender('bus_group');
@@ -86,7 +97,7 @@ export class LakeWriter implements BatchWriter {
       app.closeSync();
       const seqs = todo.map((b) => b.seq);
       const name = `${Math.min(...seqs)}-${Math.max(...seqs)}`;
-      for (const table of new Set(todo.map((b) => TABLE_OF[b.batch.type]))) await this.copyTable(table, name);
+      for (const table of new Set(todo.map((b) => TABLE_OF[b.events[0].type]))) await this.copyTable(table, name);
     } finally {
       await db.run('ROLLBACK').catch(() => {});
     }
@@ -127,28 +138,32 @@ export class LakeWriter implements BatchWriter {
    * Msg-Ids among `batches` already in the lake: looked up in the files of the hours their events
    * fall in (DuckDB prunes the other venues' and symbols' folders by their partition values).
    */
-  private async alreadyWritten(batches: readonly ReceivedBatch[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    const lookups = new Map<string, { table: DataTable; venue: string; symbol: string; date: string; hour: string; ids: Set<string> }>();
+  private async alreadyWritten(batches: readonly ReceivedBatch[]): Promise<Map<string, Set<string>>> {
+    const found = new Map<string, Set<string>>();
+    const lookups = new Map<string, { table: DataTable; venue: string; symbol: string; hour: string; ids: Set<string> }>();
     for (const b of batches) {
       const table = TABLE_OF[b.batch.type];
       for (const e of b.batch.events) {
-        const iso = new Date(e.ts).toISOString();
-        const key = `${table} ${b.batch.venue} ${b.batch.symbol} ${iso.slice(0, 13)}`;
+        const hour = hourKey(e.ts);
+        const key = `${table} ${b.batch.venue} ${b.batch.symbol} ${hour}`;
         let l = lookups.get(key);
-        if (!l) lookups.set(key, (l = { table, venue: b.batch.venue, symbol: b.batch.symbol, date: iso.slice(0, 10), hour: iso.slice(11, 13), ids: new Set() }));
+        if (!l) lookups.set(key, (l = { table, venue: b.batch.venue, symbol: b.batch.symbol, hour, ids: new Set() }));
         l.ids.add(b.msgId);
       }
     }
     for (const l of lookups.values()) {
-      const glob = join(this.target, l.table, 'venue=*', 'symbol=*', `date=${l.date}`, `hour=${l.hour}`, '*.parquet');
+      const glob = join(this.target, l.table, 'venue=*', 'symbol=*', `date=${l.hour.slice(0, 10)}`, `hour=${l.hour.slice(11, 13)}`, '*.parquet');
       try {
         const rows = await this.db.rows<{ batch_id: string }>(
           `SELECT DISTINCT batch_id FROM read_parquet(${sqlString(glob)}, hive_partitioning = true, union_by_name = true)
            WHERE venue = $1 AND symbol = $2 AND list_contains($3, batch_id)`,
           [l.venue, l.symbol, listValue([...l.ids])],
         );
-        for (const r of rows) found.add(r.batch_id);
+        for (const r of rows) {
+          let hours = found.get(r.batch_id);
+          if (!hours) found.set(r.batch_id, (hours = new Set()));
+          hours.add(l.hour);
+        }
       } catch (e) {
         if (!/No files found/.test((e as Error).message)) throw e;
       }
