@@ -156,6 +156,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./record.ts')).registerRecord,
   },
   {
+    name: 'sink',
+    args: '',
+    description: 'write market data from the bus (NATS JetStream) into the store or a Parquet lake, exactly once, as a durable consumer several sinks can share',
+    load: async () => (await import('./sink.ts')).registerSink,
+  },
+  {
     name: 'alerts',
     args: '',
     description: 'alert rules and channels (terminal, webhook, Telegram) from the config file: send a test message',
