@@ -95,10 +95,17 @@ interface ChildResult {
   maxRssMB: number;
 }
 
-function runChild(side: 'ours' | 'duckdb', csv: string): ChildResult & { method?: string } {
+/** How our bulk load feeds DuckDB (src/store/bulk-load.ts ORDERFLOW_BULK_ROUTE). */
+type Route = 'parquet' | 'csv';
+
+function runChild(side: 'ours' | 'duckdb', csv: string, route: Route = 'parquet'): ChildResult & { method?: string } {
   const home = join(DATA, `home-${side}`);
   rmSync(home, { recursive: true, force: true });
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(HERE, 'import-child.ts'), side, csv, home], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(HERE, 'import-child.ts'), side, csv, home], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ORDERFLOW_BULK_ROUTE: route },
+  });
   rmSync(home, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`${side} child failed (${r.status}): ${r.stdout}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
@@ -127,24 +134,41 @@ export const importBench = {
     const mb = statSync(csv).size / 1e6;
     console.error(`import bench: ${rows.toLocaleString('en-US')} rows, ${mb.toFixed(0)} MB (${csv})`);
     const zip = zipOf(csv);
-    // --repeat N: the three sides in turn N times, each figure the median (a shared machine's
+    // --repeat N: the five sides in turn N times, each figure the median (a shared machine's
     // load comes and goes; interleaving gives every side the same weather).
     const r = args.indexOf('--repeat');
     const repeat = r >= 0 ? Math.max(1, Number(args[r + 1])) : 1;
-    const runs: [ChildResult, ChildResult & { method?: string }, ChildResult & { method?: string }][] = [];
-    for (let k = 0; k < repeat; k++) runs.push([runChild('duckdb', csv), runChild('ours', csv), runChild('ours', zip)]);
-    const [ref, ours, oursZip] = ([0, 1, 2] as const).map((side) => median(runs.map((run) => run[side])));
+    // Both routes of our bulk load: the default (scanner columns -> Parquet segments ->
+    // read_parquet) and DuckDB's read_csv of the same bytes, on the plain CSV and the zip.
+    const sides = [
+      () => runChild('duckdb', csv),
+      () => runChild('ours', csv, 'parquet'),
+      () => runChild('ours', zip, 'parquet'),
+      () => runChild('ours', csv, 'csv'),
+      () => runChild('ours', zip, 'csv'),
+    ];
+    const runs: (ChildResult & { method?: string })[][] = [];
+    for (let k = 0; k < repeat; k++) runs.push(sides.map((run) => run()));
+    const [ref, ours, oursZip, viaCsv, viaCsvZip] = sides.map((_, side) => median(runs.map((run) => run[side])));
     for (const run of runs) for (const x of run) if (x.rows !== rows) throw new Error(`row counts differ: got ${x.rows}, file has ${rows}`);
-    console.error(`ours: csv via ${runs[0][1].method} path, zip via ${runs[0][2].method} path${repeat > 1 ? `; medians of ${repeat} runs` : ''}`);
+    console.error(`ours: csv via ${runs[0][1].method} path, zip via ${runs[0][2].method} path (both routes)${repeat > 1 ? `; medians of ${repeat} runs` : ''}`);
     const refRate = ref.rows / ref.seconds;
     const rate = (r: ChildResult) => r.rows / r.seconds;
+    const ref_ = 'duckdb read_csv (plain csv)';
+    const speed = (metric: string, r: ChildResult, target: string): BenchResult => ({ bench: 'import', metric, ours: rate(r), reference: refRate, referenceName: ref_, ratio: rate(r) / refRate, target });
+    const cpu = (metric: string, r: ChildResult): BenchResult => ({ bench: 'import', metric, ours: r.cpuSeconds, reference: ref.cpuSeconds, referenceName: ref_, ratio: ref.cpuSeconds / r.cpuSeconds, target: 'informative: CPU of every thread' });
+    const rss = (metric: string, r: ChildResult): BenchResult => ({ bench: 'import', metric, ours: r.maxRssMB, reference: ref.maxRssMB, referenceName: ref_, ratio: ref.maxRssMB / r.maxRssMB, target: '< 500 MB' });
     return [
-      { bench: 'import', metric: 'rows_per_s', ours: rate(ours), reference: refRate, referenceName: 'duckdb read_csv', ratio: rate(ours) / refRate, target: 'ratio >= 0.8' },
-      { bench: 'import', metric: 'rows_per_s_zip', ours: rate(oursZip), reference: refRate, referenceName: 'duckdb read_csv (plain csv)', ratio: rate(oursZip) / refRate, target: 'ratio >= 0.8' },
-      { bench: 'import', metric: 'cpu_seconds', ours: ours.cpuSeconds, reference: ref.cpuSeconds, referenceName: 'duckdb read_csv', ratio: ref.cpuSeconds / ours.cpuSeconds, target: 'informative: CPU of every thread' },
-      { bench: 'import', metric: 'cpu_seconds_zip', ours: oursZip.cpuSeconds, reference: ref.cpuSeconds, referenceName: 'duckdb read_csv (plain csv)', ratio: ref.cpuSeconds / oursZip.cpuSeconds, target: 'informative: CPU of every thread' },
-      { bench: 'import', metric: 'peak_rss_mb', ours: ours.maxRssMB, reference: ref.maxRssMB, referenceName: 'duckdb read_csv', ratio: ref.maxRssMB / ours.maxRssMB, target: '< 500 MB' },
-      { bench: 'import', metric: 'peak_rss_mb_zip', ours: oursZip.maxRssMB, reference: ref.maxRssMB, referenceName: 'duckdb read_csv', ratio: ref.maxRssMB / oursZip.maxRssMB, target: '< 500 MB' },
+      speed('rows_per_s', ours, 'ratio >= 0.8'),
+      speed('rows_per_s_zip', oursZip, 'ratio >= 0.8'),
+      cpu('cpu_seconds', ours),
+      cpu('cpu_seconds_zip', oursZip),
+      rss('peak_rss_mb', ours),
+      rss('peak_rss_mb_zip', oursZip),
+      speed('rows_per_s_csv_route', viaCsv, 'informative: the read_csv route'),
+      speed('rows_per_s_zip_csv_route', viaCsvZip, 'informative: the read_csv route'),
+      cpu('cpu_seconds_csv_route', viaCsv),
+      cpu('cpu_seconds_zip_csv_route', viaCsvZip),
     ];
   },
 };

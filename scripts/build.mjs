@@ -4,7 +4,8 @@
  * TypeScript and package modules. `src/cli/main.ts` is the entry; each command's lazy `import()`
  * becomes its own chunk, loaded only when that command runs. src/engine/backtest-worker.ts is a
  * second entry (dist/cli/backtest-worker.js), the code of the backtest's worker threads. Packages are bundled too, except
- * DuckDB's native bindings and tsx (used to load a user's TypeScript strategy).
+ * DuckDB's native bindings, tsx (used to load a user's TypeScript strategy) and esbuild (`serve`
+ * bundles the dashboard with it at start).
  *
  * Chunks sit in dist/cli/, so `import.meta.url` in a source file is rewritten to that file's own
  * URL in src/: paths relative to it (the instrument snapshot, samples/, packages resolved with
@@ -137,7 +138,8 @@ export async function build({ root = ROOT, srcDir = join(root, 'src'), entry = j
       platform: 'node',
       target: 'node20',
       define: { __ORDERFLOW_BACKTEST_WORKER__: JSON.stringify(workerUrl) },
-      external: ['@duckdb/node-bindings', 'tsx', 'tsx/*'],
+      // esbuild runs its own native binary (the dashboard's bundle is built when `serve` starts).
+      external: ['@duckdb/node-bindings', 'tsx', 'tsx/*', 'esbuild'],
       // Packages written as CommonJS call require(): give the ESM chunks one.
       banner: { js: "import { createRequire as __orderflowRequire } from 'node:module';\nconst require = __orderflowRequire(import.meta.url);" },
       plugins: [precomputedInstruments(resolve(srcDir)), sourceUrls(resolve(srcDir), chunkDir)],

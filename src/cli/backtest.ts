@@ -12,6 +12,7 @@ import { defaultConfig, loadConfig, parseConfig, type BacktestConfig } from '../
 import { writeRunFolder } from '../engine/run-folder.ts';
 import type { RunResult } from '../engine/run-types.ts';
 import { loadStrategyModule } from '../engine/strategy-module.ts';
+import { recordedStrategy } from '../paper/session-strategy.ts';
 import { sessionBacktest } from '../paper/session-backtest.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
@@ -42,7 +43,7 @@ export function registerBacktest(program: Command): void {
       .command('backtest')
       .description('backtest the seed strategy on stored history: exchange-accurate margin, realistic fills, prediction journal, null-model baseline, report.html')
       .option('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue); required unless --session')
-      .option('--session <name>', 'replay what a paper session processed (its markets, span, config and seed): the same signals, orders and fills (docs/PAPER.md)')
+      .option('--session <name>', 'replay what a paper session processed (its markets, span, config, seed and --strategy module): the same signals, orders and fills (docs/PAPER.md)')
       .option('--venues <list>', 'comma-separated venues whose flow is merged (default binance,okx,bybit); orders go to execution.venue (default: the first with trades)')
       .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows); default the execution venue\'s first stored trade')
       .option('--to <time>', 'up to this time, exclusive; default just after the execution venue\'s last stored trade')
@@ -146,7 +147,7 @@ async function writeRun(home: string, label: string, run: RunResult, opts: { out
   console.log(`\nrun folder: ${folder.dir}\n  ${folder.files.join(', ')}`);
 }
 
-/** `--session NAME`: the paper session's markets, span, instrument, config and seed (src/paper/session-backtest.ts). */
+/** `--session NAME`: the paper session's markets, span, instrument, config, seed and strategy module (src/paper/session-backtest.ts). */
 async function backtestSession(opts: BacktestOpts): Promise<void> {
   const clash = (['symbol', 'venues', 'from', 'to', 'config', 'seed', 'strategy'] as const).filter((k) => opts[k] !== undefined);
   if (clash.length > 0) throw new UsageError(`--session replays the session's own markets, span, config and seed: drop ${clash.map((k) => `--${k}`).join(', ')}`);
@@ -160,9 +161,12 @@ async function backtestSession(opts: BacktestOpts): Promise<void> {
     label = s.name;
     const config = opts.nullSeeds === undefined ? s.config : parseConfig({ ...s.config, nullModel: { ...s.config.nullModel, seeds: numberOpt(opts.nullSeeds, '--null-seeds') } }, 'command line');
     const registry = loadBundledInstruments();
+    // The session's strategy module, refused when the file changed since it started.
+    const strategy = await recordedStrategy(s.name, s.strategy);
     const bt = new Backtest({
       store,
       config,
+      strategy,
       pairs: s.pairs,
       symbol: s.symbol,
       fromMs: s.fromMs,

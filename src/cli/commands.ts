@@ -20,7 +20,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'demo',
     args: '',
-    description: 'offline demo: a simulated market with a planted liquidation cascade, imported into a fresh store: clusters, absorption, divergence, a backtest with its null-model verdict',
+    description: 'offline demo: a simulated market served live by three loopback exchanges, a paper session trading it and the dashboard in the browser (--batch: the method\'s results printed, then exit)',
     load: async () => (await import('./demo.ts')).registerDemo,
   },
   {
@@ -156,6 +156,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./record.ts')).registerRecord,
   },
   {
+    name: 'sink',
+    args: '',
+    description: 'write market data from the bus (NATS JetStream) into the store or a Parquet lake, exactly once, as a durable consumer several sinks can share',
+    load: async () => (await import('./sink.ts')).registerSink,
+  },
+  {
     name: 'alerts',
     args: '',
     description: 'alert rules and channels (terminal, webhook, Telegram) from the config file: send a test message',
@@ -172,6 +178,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     args: '',
     description: 'the paper-trading journal: sessions, signals, predictions and their outcomes, orders, fills, P&L',
     load: async () => (await import('./journal.ts')).registerJournal,
+  },
+  {
+    name: 'serve',
+    args: '',
+    description: 'the dashboard: footprint, CVD, liquidation and book heatmaps, tape and paper P&L in the browser, live while something records into the store',
+    load: async () => (await import('./serve.ts')).registerServe,
   },
 ];
 

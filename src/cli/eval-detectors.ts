@@ -11,7 +11,7 @@ import { SCENARIO_MODULES } from '../sim/scenarios/index.ts';
 import { simConfig, simulate } from '../sim/simulate.ts';
 import { SCENARIOS, type ScenarioName, type SimRun } from '../sim/types.ts';
 import { formatSpan, table } from './format.ts';
-import { numberOpt } from './options.ts';
+import { numberOpt, usageOnRangeError } from './options.ts';
 import { ProgressBar } from './progress.ts';
 
 interface EvalOpts {
@@ -59,13 +59,7 @@ Examples:
       function* runs(): Generator<SimRun> {
         for (const scenario of scenarios) {
           for (let s = 0; s < seeds; s++) {
-            let config;
-            try {
-              config = simConfig({ scenario, seed: first + s, durationMs, symbol: opts.symbol });
-            } catch (e) {
-              if (e instanceof RangeError) throw new UsageError(e.message);
-              throw e;
-            }
+            const config = usageOnRangeError(() => simConfig({ scenario, seed: first + s, durationMs, symbol: opts.symbol }));
             bar.update(done, total, done);
             yield simulate(config);
             done++;

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { FileError, ParseError, StoreError, UsageError } from '../core/errors.ts';
 import { printable } from '../core/printable.ts';
 import { addCommands } from './commands.ts';
+import { BusError } from '../bus/errors.ts';
 
 /** The program for `args` (argv without node and script): only the command they name is loaded. */
 export async function buildProgram(args: readonly string[]): Promise<Command> {
@@ -74,7 +75,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    if (e instanceof FileError || e instanceof ParseError || e instanceof StoreError) {
+    if (e instanceof FileError || e instanceof ParseError || e instanceof StoreError || e instanceof BusError) {
       console.error(`orderflow: ${e.code}: ${printable(e.message)}`);
       process.exitCode = 1;
       return;

@@ -18,10 +18,12 @@ interface PaperOpts extends HomeOpts {
   symbol?: string;
   venues?: string;
   config?: string;
+  strategy?: string;
   session?: string;
   seconds?: string;
   quietMs: string;
   settleMs: string;
+  graceMs?: string;
   quiet?: boolean;
 }
 
@@ -33,9 +35,11 @@ export function registerPaper(program: Command): void {
       .option('--symbol <symbol>', 'a base asset or a symbol in any venue\'s spelling (one market; required for a new session)')
       .option('--venues <list>', 'comma-separated venues whose flow is merged (default binance,okx,bybit); orders go to execution.venue (default the first)')
       .option('--config <file>', 'strategy config, YAML or JSON (docs/BACKTEST.md), with its alerts: block (docs/PAPER.md "Alerts"); a resumed session keeps the one it started with')
+      .option('--strategy <file>', 'a TypeScript/JavaScript module exporting (config) => Strategy, as backtest --strategy (docs/BACKTEST.md), instead of the seed strategy; recorded with the session: a resume and backtest --session load it and refuse it if the file changed')
       .option('--session <name>', 'session name: an existing one resumes (after a stop or a crash), a new one starts (default <SYMBOL>-<UTC time>)')
       .option('--seconds <n>', 'stop after this long (default: until Ctrl-C / SIGTERM)')
       .option('--quiet-ms <ms>', 'a feed silent this long stops holding the clock back; when all are, the wall clock moves it (docs/PAPER.md, "The clock")', String(DEFAULT_QUIET_MS))
+      .option('--grace-ms <ms>', 'the push path\'s bounded hold: a feed is taken to lag its venue\'s newest time by at most this (exchange ms), so a sparse feed no longer holds decisions back until its next event; rows later than that are counted late (docs/PAPER.md, "The push path"). Default: none (each feed holds)')
       .option('--settle-ms <ms>', 'after a start, wait this long for the venues\' back-fill of a downtime before the clock moves', '3000')
       .option('--quiet', 'no status line'),
   )
@@ -62,12 +66,18 @@ events as they arrive, signal rules on the session's signals, outcome rules on i
 horizons as they resolve; the channels' state is in the status line. A resumed session does not
 re-send the alerts of the signals and outcomes it replays from before the restart.
 
-Parity: \`orderflow backtest --session NAME\` replays what the session processed and gives the same
-signals, orders and fills. \`orderflow journal list\` lists the sessions, \`journal report\` judges
+Strategy: --strategy FILE runs a strategy module (as \`backtest --strategy\`) instead of the seed
+strategy. The session records the file's path and SHA-256; a resume and \`backtest --session\`
+load that file and refuse to run if its bytes changed or it is gone (the replay through a fresh
+kernel would not arrive at the journal's position and orders): restore it, or start a new session.
+
+Parity: \`orderflow backtest --session NAME\` replays what the session processed (with its
+strategy module) and gives the same signals, orders and fills. \`orderflow journal list\` lists the sessions, \`journal report\` judges
 one against the null model, \`journal export\` writes its tables.
 
 Examples:
   $ orderflow paper --symbol AKT --config strategy.yaml --session akt-2w
+  $ orderflow paper --symbol BTC --strategy ./my-strategy.ts --session btc-mine
   $ orderflow paper --session akt-2w                    # resume after a crash or a stop
   $ orderflow backtest --session akt-2w --out ./akt-parity`,
     )
@@ -77,6 +87,8 @@ Examples:
       const settleMs = numberOpt(opts.settleMs, '--settle-ms');
       if (!(quietMs > 0)) throw new UsageError(`--quiet-ms: expected ms > 0, got ${opts.quietMs}`);
       if (!(settleMs >= 0)) throw new UsageError(`--settle-ms: expected ms >= 0, got ${opts.settleMs}`);
+      const graceMs = opts.graceMs === undefined ? undefined : numberOpt(opts.graceMs, '--grace-ms');
+      if (graceMs !== undefined && !(graceMs >= 0)) throw new UsageError(`--grace-ms: expected ms >= 0, got ${opts.graceMs}`);
       if (opts.session !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(opts.session)) throw new UsageError(`--session: letters, digits, '.', '_' and '-' (at most 100), got ${JSON.stringify(opts.session)}`);
       if (opts.symbol === undefined && opts.session === undefined) throw new UsageError('--symbol: required for a new session (or give --session NAME to resume one)');
       const config = opts.config ? loadConfig(opts.config) : defaultConfig();
@@ -95,7 +107,7 @@ Examples:
       };
       let run: PaperRun;
       try {
-        run = await PaperRun.start({ store, name, symbol: req?.inputs[0] ?? '', venues: req?.venues ?? [], config, configGiven: opts.config !== undefined, quietMs, settleMs, log, alertChannels: { terminal: log } });
+        run = await PaperRun.start({ store, name, symbol: req?.inputs[0] ?? '', venues: req?.venues ?? [], config, configGiven: opts.config !== undefined, strategyFile: opts.strategy, quietMs, graceMs, settleMs, log, alertChannels: { terminal: log } });
       } catch (e) {
         store.close();
         if (e instanceof RangeError && !(e instanceof UsageError)) throw new UsageError(e.message);

@@ -10,16 +10,29 @@ import { Store } from '../store/store.ts';
 import { tradeResumePoints } from '../store/trade-resume.ts';
 import { createLiveClient } from '../venues/live/clients.ts';
 import { LiveHealth } from '../venues/live/health.ts';
-import type { LiveClient, StreamStatus } from '../venues/live/types.ts';
+import type { LiveClient, StreamStatus, TradeResume } from '../venues/live/types.ts';
 import { describeInstrumentSource, describeNotTrading, loadLiveInstruments } from '../venues/live/instrument-source.ts';
 import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
 import { liveRequest, untilStopped } from './live-common.ts';
 import { formatCount } from './format.ts';
 import { numberOpt, secondsOpt } from './options.ts';
 import { marketAlerts, withAlerts } from '../paper/alerts/live-alerts.ts';
+import { connectBus } from '../bus/connection.ts';
+import { publishingHandlers, recordedSubjects, resumeForBoth, withoutHeldTrades } from '../bus/live-publish.ts';
+import { BusPublisher, type PublisherStats } from '../bus/publisher.ts';
+import { DEFAULT_MAX_AGE_HOURS, DEFAULT_MAX_BYTES, DEFAULT_STREAM, ensureStream } from '../bus/stream.ts';
+
+function describePublished(p: PublisherStats): string {
+  return `published ${formatCount(p.publishedEvents)} events in ${formatCount(p.batches)} batches to the bus${p.duplicates ? `, ${p.duplicates} batches already there (de-duplicated)` : ''}${p.alreadyOnBus ? `, ${formatCount(p.alreadyOnBus)} events already on the bus not sent again` : ''}${p.dropped ? `, ${formatCount(p.dropped)} dropped (bus not acking)` : ''}`;
+}
 
 interface RecordOpts extends HomeOpts {
   symbol: string;
+  bus?: string;
+  store: boolean;
+  stream: string;
+  busMaxAge: string;
+  busMaxGb: string;
   venues?: string;
   channels?: string;
   raw?: string;
@@ -43,7 +56,12 @@ export function registerRecord(program: Command): void {
       .option('--max-pending-mb <MiB>', 'memory for rows waiting for the store; beyond it the oldest are dropped (a gap row says which)', String(DEFAULT_MAX_PENDING_BYTES / 1048576))
       .option('--seconds <n>', 'stop after this long (default: until Ctrl-C / SIGTERM)')
       .option('--quiet', 'no status lines')
-      .option('--config <file>', 'strategy config whose alerts: block is evaluated on the live trades and liquidations (docs/LIVE.md "Alerts")'),
+      .option('--config <file>', 'strategy config whose alerts: block is evaluated on the live trades and liquidations (docs/LIVE.md "Alerts")')
+      .option('--bus <url>', 'also publish every event to NATS JetStream at nats://HOST:PORT, subjects md.<venue>.<symbol>.<type> (docs/SCALING.md)')
+      .option('--no-store', 'with --bus: publish only, keep nothing in a store')
+      .option('--stream <name>', 'with --bus: the JetStream stream (created if missing)', DEFAULT_STREAM)
+      .option('--bus-max-age <hours>', 'with --bus, when the stream is created: keep messages this long', String(DEFAULT_MAX_AGE_HOURS))
+      .option('--bus-max-gb <GiB>', 'with --bus, when the stream is created: keep at most this much, oldest discarded first', String(DEFAULT_MAX_BYTES / 1024 ** 3)),
   )
     .addHelpText(
       'after',
@@ -90,10 +108,19 @@ channel's sent, failed and dropped counts and its last error. A secret's environ
 that is not set stops the command at start.
 Endpoints: ORDERFLOW_<VENUE>_WS_URL / _REST_URL override them.
 
+With --bus every event is also published to NATS JetStream, one batch per subject
+md.<venue>.<symbol>.<type> every 250 ms (the stream is created if missing; docs/SCALING.md has
+its settings and the batch format). Each batch carries a Nats-Msg-Id, so a publish retried after
+a lost ack is stored once; at start the recorder reads the last batch the bus holds on each of
+its subjects and does not publish again what is already there; trades are back-filled from the
+earlier of where the store's and the bus's stopped, so neither misses the outage. With --no-store
+nothing is kept locally: \`orderflow sink\` writes the bus into a store or a Parquet lake.
+
 Examples:
   $ orderflow record --symbol BTC,ETH
   $ orderflow record --symbol AKT --venues binance,bybit --raw ./captures
-  $ ORDERFLOW_BYBIT_WS_URL=ws://127.0.0.1:9443 orderflow record --symbol BTCUSDT --venues bybit --seconds 60`,
+  $ ORDERFLOW_BYBIT_WS_URL=ws://127.0.0.1:9443 orderflow record --symbol BTCUSDT --venues bybit --seconds 60
+  $ orderflow record --symbol BTC,ETH --bus nats://10.0.0.5:4222 --no-store`,
     )
     .action(async (opts: RecordOpts) => {
       const req = liveRequest(opts);
@@ -105,13 +132,24 @@ Examples:
       const alertSetup = opts.config ? marketAlerts(opts.config, { terminal: (line) => console.error(line) }, req.channels) : undefined;
       const alerts = alertSetup?.alerts;
       for (const r of alertSetup?.ignored ?? []) console.error(`record: alert rule ${r}; ignored`);
-      const store = await Store.open(resolveHomeOpt(opts));
+      if (!opts.store && !opts.bus) throw new UsageError('--no-store: needs --bus (otherwise nothing would be kept)');
+      if (!opts.store && opts.raw) throw new UsageError('--raw: the raw capture is written by the store\'s recorder; drop --no-store or --raw');
+      const busMaxAge = numberOpt(opts.busMaxAge, '--bus-max-age', 'hours, above 0');
+      const busMaxGb = numberOpt(opts.busMaxGb, '--bus-max-gb', 'GiB, above 0');
+      if (!(busMaxAge > 0)) throw new UsageError(`--bus-max-age: expected hours, above 0, got ${JSON.stringify(opts.busMaxAge)}`);
+      if (!(busMaxGb > 0)) throw new UsageError(`--bus-max-gb: expected GiB, above 0, got ${JSON.stringify(opts.busMaxGb)}`);
       const log = (line: string) => !opts.quiet && console.error(line);
+      // The bus first: an unreachable server stops the command before anything else starts.
+      const bus = opts.bus ? await connectBus(opts.bus, 'orderflow record') : undefined;
+      let store: Store | undefined;
       let live;
       try {
+        if (bus) await ensureStream(bus, { name: opts.stream, maxAgeHours: busMaxAge, maxBytes: Math.round(busMaxGb * 1024 ** 3) });
+        if (opts.store) store = await Store.open(resolveHomeOpt(opts));
         live = await loadLiveInstruments({ venues: req.venues, inputs: req.inputs, store, save: true });
       } catch (e) {
-        store.close();
+        store?.close();
+        await bus?.nc.close();
         throw e;
       }
       // A fallback is said even with --quiet: the contract values in use may be stale.
@@ -120,7 +158,7 @@ Examples:
       const m = { venues: req.venues, symbols: live.symbols, channels: req.channels };
       const instruments = live.registry;
       const all = [...m.symbols.values()].flat();
-      const recorder = await Recorder.open(store, {
+      const recorder = store && await Recorder.open(store, {
         label: recordLabel(m.venues, [...new Set(all)]),
         flushMs,
         rawDir: opts.raw,
@@ -128,21 +166,38 @@ Examples:
         onError: (e) => console.error(`orderflow record: a flush failed (kept, retried next time): ${e.message}`),
         onRawError: (e) => console.error(`orderflow record: ${e.message}`),
       });
-      const reads = await ReadEndpoint.start(store, { liveImports: () => [recorder.importId] });
+      const reads = store && recorder && await ReadEndpoint.start(store, { liveImports: () => [recorder.importId] });
+      const publisher = bus && new BusPublisher(bus, { stream: opts.stream, onError: (e) => console.error(`orderflow record: ${e.message}`) });
+      if (publisher) {
+        const held = await publisher.resumeFrom(recordedSubjects(m.symbols, m.channels));
+        if (held > 0) log(`record: the bus already holds ${held} of these subjects: events up to its last batch on each are not published again`);
+        publisher.start();
+      }
       const health = new LiveHealth(m.venues);
       // Where the previous sessions' trades stopped: the connectors back-fill the outage from there.
       const resume = new Map<string, Awaited<ReturnType<typeof tradeResumePoints>>>();
+      // What the store already holds, per venue, when the connectors resume from the bus's earlier point.
+      const storeHas = new Map<string, Map<string, TradeResume>>();
       if (m.channels.includes('trades')) {
         for (const v of m.venues) {
-          const points = await tradeResumePoints(store, v, m.symbols.get(v)!);
-          resume.set(v, points);
-          for (const [sym, p] of points) log(`record: ${v} ${sym}: resuming after the last trade stored (${p.lastId !== undefined ? `id ${p.lastId}, ` : ''}${new Date(p.lastTs).toISOString()}): the outage is back-filled where the venue still serves it`);
+          const points = store ? await tradeResumePoints(store, v, m.symbols.get(v)!) : undefined;
+          const both = publisher ? resumeForBoth(m.symbols.get(v)!, points, (sym) => publisher.tradeResume(v, sym)) : { connector: points ?? new Map<string, TradeResume>(), storeHas: new Map<string, TradeResume>() };
+          resume.set(v, both.connector);
+          storeHas.set(v, both.storeHas);
+          for (const [sym, p] of both.connector) {
+            const from = both.storeHas.has(sym) || !points?.has(sym) ? 'on the bus' : 'stored';
+            log(`record: ${v} ${sym}: resuming after the last trade ${from} (${p.lastId !== undefined ? `id ${p.lastId}, ` : ''}${new Date(p.lastTs).toISOString()}): the outage is back-filled where the venue still serves it`);
+          }
         }
       }
+      const streams = new Map<string, StreamStatus>();
       const clients: LiveClient[] = m.venues.map((v) => {
-        const handlers = withAlerts(recorder.handlers(v), alerts);
+        const own = recorder?.handlers(v);
+        const stored = own && withoutHeldTrades(own, storeHas.get(v) ?? new Map());
+        const handlers = withAlerts(publisher ? publishingHandlers(stored, publisher) : stored!, alerts);
         const onStatus = (st: StreamStatus) => {
           handlers.onStatus?.(st);
+          streams.set(`${st.venue}:${st.stream}`, st);
           // Said at once, even with --quiet: the user may be waiting on a venue that cannot be reached.
           if (health.note(st)) console.error(`record: ${v}: cannot connect yet (retrying): ${st.lastError}`);
         };
@@ -150,30 +205,44 @@ Examples:
       });
       const stop = untilStopped(seconds);
       const status = setInterval(() => {
-        const s = recorder.stats();
-        const states = [...s.status.values()].reduce<Record<string, number>>((acc, x) => ((acc[x.state] = (acc[x.state] ?? 0) + 1), acc), {});
-        log(`record: ${formatCount(s.events)} events, ${formatCount(s.rowsWritten)} rows stored in ${s.flushes} flushes, ${s.gaps} gaps, ${s.deadLettered} dead-lettered${s.dropped ? `, ${formatCount(s.dropped)} dropped (store backpressure)` : ''}, streams ${Object.entries(states).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`);
+        const s = recorder?.stats();
+        const states = [...(s?.status ?? streams).values()].reduce<Record<string, number>>((acc, x) => ((acc[x.state] = (acc[x.state] ?? 0) + 1), acc), {});
+        const parts = [`streams ${Object.entries(states).map(([k, n]) => `${k} ${n}`).join(', ') || '-'}`];
+        if (s) parts.unshift(`${formatCount(s.events)} events, ${formatCount(s.rowsWritten)} rows stored in ${s.flushes} flushes, ${s.gaps} gaps, ${s.deadLettered} dead-lettered${s.dropped ? `, ${formatCount(s.dropped)} dropped (store backpressure)` : ''}`);
+        if (publisher) parts.push(describePublished(publisher.stats()));
+        log(`record: ${parts.join(', ')}`);
         for (const p of health.problems()) log(`record: ${p}`);
         if (alerts) log(`record: ${alerts.statusText()}`);
       }, 10_000);
       // A venue that cannot connect keeps retrying in the background: recording goes on with the others.
       for (const [i, c] of clients.entries()) c.start().catch((e: Error) => log(`record: ${m.venues[i]}: ${e.message}`));
-      log(`recording ${m.venues.map((v) => `${v} ${m.symbols.get(v)!.join(',')}`).join('; ')} into ${store.path}${opts.raw ? `, raw frames to ${opts.raw}` : ''} (Ctrl-C to stop)`);
+      const into = [store?.path, bus && `the bus ${bus.url} (stream ${opts.stream})`].filter(Boolean).join(' and ');
+      log(`recording ${m.venues.map((v) => `${v} ${m.symbols.get(v)!.join(',')}`).join('; ')} into ${into}${opts.raw ? `, raw frames to ${opts.raw}` : ''} (Ctrl-C to stop)`);
       const why = await stop.done;
       stop.dispose();
       clearInterval(status);
       log(`record: stopping (${why})`);
       await Promise.all(clients.map((c) => c.stop().catch(() => {})));
       await alerts?.close();
-      await recorder.close();
-      await reads.close();
-      store.close();
-      const s = recorder.stats();
-      console.log(`recorded ${s.rowsWritten} rows (${s.events} events) in ${s.flushes} flushes, ${s.gaps} gaps${s.rawFrames ? `, ${s.rawFrames} raw frames in ${recorder.rawFiles().join(', ')}` : ''}`);
-      if (s.deadLettered > 0) console.log(`${s.deadLettered} rows the store refused are in ${recorder.deadLetterFiles().join(', ')}`);
-      if (s.rawDropped > 0) console.log(`${s.rawDropped} raw frames were dropped from the capture because the disk could not keep up (their events are in the store)`);
+      await recorder?.close();
+      await reads?.close();
+      store?.close();
+      // The last batches: a bus that does not answer now leaves them unpublished, said below.
+      await publisher?.close().catch(() => {});
+      await bus?.nc.drain().catch(() => {});
+      const s = recorder?.stats();
+      if (recorder && s) {
+        console.log(`recorded ${s.rowsWritten} rows (${s.events} events) in ${s.flushes} flushes, ${s.gaps} gaps${s.rawFrames ? `, ${s.rawFrames} raw frames in ${recorder.rawFiles().join(', ')}` : ''}`);
+        if (s.deadLettered > 0) console.log(`${s.deadLettered} rows the store refused are in ${recorder.deadLetterFiles().join(', ')}`);
+        if (s.rawDropped > 0) console.log(`${s.rawDropped} raw frames were dropped from the capture because the disk could not keep up (their events are in the store)`);
+        if (s.dropped > 0) console.log(`${s.dropped} events dropped because the store could not keep up (store-backpressure gap rows in orderflow info)`);
+      }
+      if (publisher) {
+        const p = publisher.stats();
+        console.log(describePublished(p));
+        if (p.unackedBatches > 0) console.log(`${p.unackedBatches} batches were not acked by the bus at exit and are not on it`);
+      }
       if (alerts) console.log(alerts.statusText());
-      if (s.dropped > 0) console.log(`${s.dropped} events dropped because the store could not keep up (store-backpressure gap rows in orderflow info)`);
       if (health.nothingConnected()) {
         console.error(`orderflow record: no venue ever connected, nothing was recorded\n${health.problems().map((p) => `  ${p}`).join('\n')}`);
         process.exitCode = 1;

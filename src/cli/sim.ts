@@ -12,7 +12,7 @@ import { formatExports, liveSimConfig, serveSimulation } from '../sim/serve.ts';
 import { DEFAULT_SIM_START_MS, simConfig, simulate } from '../sim/simulate.ts';
 import { SCENARIOS, type ScenarioName, type SimConfig } from '../sim/types.ts';
 import { formatCount, formatSpan, isoTime } from './format.ts';
-import { numberOpt, parseTime, parseVenuesOpt } from './options.ts';
+import { numberOpt, parseTime, parseVenuesOpt, usageOnRangeError } from './options.ts';
 import { ProgressBar } from './progress.ts';
 
 interface SimOpts {
@@ -90,12 +90,7 @@ Examples:
 
 /** The simulator's own checks, as a usage error naming what was given. */
 function validated(c: Omit<SimConfig, 'startMs' | 'durationMs'> & { startMs?: number; durationMs?: number }): SimConfig {
-  try {
-    return simConfig(c);
-  } catch (e) {
-    if (e instanceof RangeError) throw new UsageError(e.message);
-    throw e;
-  }
+  return usageOnRangeError(() => simConfig(c));
 }
 
 async function writeOut(config: SimConfig, dir: string, opts: SimOpts): Promise<void> {

@@ -55,6 +55,22 @@ export interface TradeDigestFields {
 }
 
 /**
+ * Typed columns an accepting byte scanner fills row by row (the Parquet route of bulk-load.ts):
+ * time in µs since the epoch, price, qty, 1 when the aggressor sold (buyer was maker), the
+ * integer trade id. Each array holds one row group; when `n` reaches their length the scanner
+ * calls `full()`, which must take the rows and set `n` back to 0.
+ */
+export interface TradeColumns {
+  readonly us: Float64Array;
+  readonly price: Float64Array;
+  readonly qty: Float64Array;
+  readonly sell: Uint8Array;
+  readonly id: Float64Array;
+  n: number;
+  full(): void;
+}
+
+/**
  * A byte-level validator of a trade archive: it reads the raw bytes once, and either accepts the
  * whole file with its digest or gives up (then the line parsers judge the file).
  */
@@ -72,10 +88,11 @@ export interface TradeArchiveByteScanner {
 }
 
 /**
- * A trade archive that DuckDB's CSV reader can load directly (src/store/bulk-load.ts), declared
- * by its format: the CSV columns, which of them map to the trade fields (the SQL mapping must
- * equal the format's LineParser: aggressor side from `buyerIsMaker`, time unit from the value's
- * magnitude), and the byte scanner that validates the same bytes.
+ * A trade archive the bulk path loads (src/store/bulk-load.ts), declared by its format: the byte
+ * scanner that validates the bytes (and fills the typed columns DuckDB inserts), and for the csv
+ * route, where DuckDB's CSV reader loads the file itself, the CSV columns and which of them map to
+ * the trade fields (the SQL mapping must equal the format's LineParser: aggressor side from
+ * `buyerIsMaker`, time unit from the value's magnitude).
  */
 export interface BulkTradeCsv {
   /** The archive's header row, when the layout has one; undefined when files never have one. */
@@ -87,7 +104,8 @@ export interface BulkTradeCsv {
   readonly qty: string;
   readonly time: string;
   readonly buyerIsMaker: string;
-  scanner(): TradeArchiveByteScanner;
+  /** A fresh scanner; with `columns`, every accepted row is also written there. */
+  scanner(columns?: TradeColumns): TradeArchiveByteScanner;
 }
 
 export interface FileFormat {

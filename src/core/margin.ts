@@ -350,6 +350,77 @@ export function isolatedLiquidationPriceWith(inst: MarginInstrument, side: 1 | -
   return solveAt(rule, side, qty, entry, (qty * entry) / leverage, maintMarginRate, maintAmount, inst.takerFee);
 }
 
+/** Where `isolatedOpenInto` writes: the isolated margin, the liquidation price and the bankruptcy price. */
+export const OPEN_MARGIN = 0;
+export const OPEN_LIQUIDATION = 1;
+export const OPEN_BANKRUPTCY = 2;
+
+/**
+ * What `openIsolated` solves for a position opened with its initial margin (qty × entry /
+ * leverage) and no override, written into `out` (OPEN_MARGIN, OPEN_LIQUIDATION, OPEN_BANKRUPTCY):
+ * the same checks (an invalid position throws the same error, through openIsolated) and the same
+ * arithmetic, so the same prices bit for bit, without the position, its tier records and the spec
+ * object. The simulator opens ~13,000 holders per simulated hour plus ~17,000 at its start.
+ */
+export function isolatedOpenInto(inst: MarginInstrument, side: 1 | -1, qty: number, entry: number, leverage: number, out: Float64Array): void {
+  const tiers = inst.tiers;
+  const rule = (RULES as Partial<Record<string, VenueRule>>)[inst.venue];
+  const n = tiers.length;
+  let i = -1;
+  if (rule && inst.contractType === 'linear' && n > 0 && qty > 0 && entry > 0 && Number.isFinite(qty) && Number.isFinite(entry) && leverage >= 1 && Number.isFinite(leverage) && !(inst.maxLeverage > 0 && leverage > inst.maxLeverage)) {
+    i = tierIndex(tiers, rule, qty, entry, entry);
+    const t = tiers[i];
+    const beyond = i === n - 1 && basisOf(t, rule, qty, entry, entry) >= t.notionalCap;
+    if (beyond || (t.maxLeverage > 0 && leverage > t.maxLeverage)) i = -1;
+  }
+  if (i < 0 || !rule) {
+    // Not a valid position: openIsolated names the field and the value.
+    const p = openIsolated({ instrument: inst, side: side > 0 ? 'long' : 'short', qty, entry, leverage });
+    out[OPEN_MARGIN] = p.margin;
+    out[OPEN_LIQUIDATION] = p.liquidationPrice;
+    out[OPEN_BANKRUPTCY] = p.bankruptcyPrice;
+    return;
+  }
+  const margin = (qty * entry) / leverage;
+  const fee = inst.takerFee;
+  // solveLiquidation without an override, the tier records left out.
+  let price = NaN;
+  let solved = false;
+  if (!rule.valueAtEntry && anyQuoteTier(tiers)) {
+    for (let j = 0; j < n; j++) {
+      const t = tiers[j];
+      const p = solveAt(rule, side, qty, entry, margin, t.maintMarginRate, t.maintAmount, fee);
+      if (!(p > 0)) continue;
+      const basis = basisOf(t, rule, qty, entry, p);
+      const cap = j === n - 1 ? Infinity : t.notionalCap;
+      if (basis >= t.notionalFloor && basis < cap) {
+        price = p;
+        solved = true;
+        break;
+      }
+    }
+  }
+  if (!solved) {
+    const k = tierIndex(tiers, rule, qty, entry, entry);
+    price = solveAt(rule, side, qty, entry, margin, tiers[k].maintMarginRate, tiers[k].maintAmount, fee);
+  }
+  const bp = entry - (side * margin) / qty;
+  out[OPEN_MARGIN] = margin;
+  out[OPEN_LIQUIDATION] = price;
+  out[OPEN_BANKRUPTCY] = bp > 0 ? bp : NaN;
+}
+
+/**
+ * The highest leverage the instrument allows for a position of `qty` valued at `price` (its tier
+ * at that price, as `tierAt` picks it, and the instrument's own cap), without the tier record.
+ */
+export function maxLeverageAt(inst: MarginInstrument, qty: number, price: number): number {
+  const rule = ruleOf(inst);
+  const tiers = requireTiers(inst);
+  const t = tiers[tierIndex(tiers, rule, qty, price, price)];
+  return Math.min(inst.maxLeverage, t.maxLeverage > 0 ? t.maxLeverage : inst.maxLeverage);
+}
+
 /** Open an isolated position: validates it and solves its liquidation and bankruptcy prices once. */
 export function openIsolated(spec: IsolatedSpec): IsolatedPosition {
   const { instrument: inst } = spec;

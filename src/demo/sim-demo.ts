@@ -192,7 +192,8 @@ export async function runSimDemo(s: SimDemoSettings, ui: DemoUi): Promise<SimDem
   return { importedRows, failedSamples, reportHtml };
 }
 
-async function importCapture(home: string, dir: string, ui: DemoUi): Promise<number> {
+/** Imports every capture file of `dir` into the store at `home` through the real importer, a bar per file. */
+export async function importCapture(home: string, dir: string, ui: DemoUi): Promise<number> {
   const formats = allFormats();
   const instruments = loadBundledInstruments();
   const store = await Store.open(home);

@@ -13,7 +13,7 @@
 import { lowerBound, type BookColumns, type LiquidationColumns, type TradeColumns } from '../core/columns.ts';
 import type { Venue } from '../core/events.ts';
 import type { Instrument } from '../core/instruments.ts';
-import { readBook } from '../store/book-reader.ts';
+import { bookReadFrom, readBook } from '../store/book-reader.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
 import type { Store } from '../store/store.ts';
 import type { MarkColumns, OpenInterestColumns, QuoteColumns } from '../core/columns.ts';
@@ -119,8 +119,22 @@ function window(d: MarketData, fromMs: number, toMs: number): MarketData {
     openInterest: sliceRows(d.openInterest, fromMs, toMs, ['ts', 'openInterest', 'markPrice', 'market']),
     marks: sliceRows(d.marks, fromMs, toMs, ['ts', 'markPrice', 'fundingRate', 'nextFundingTs', 'market']),
     quotes: sliceRows(d.quotes, fromMs, toMs, ['ts', 'bid', 'ask', 'market']),
-    books: d.books.map((b) => ({ venue: b.venue, cols: sliceBook(b.cols, fromMs, toMs) })),
+    books: d.books.map((b) => ({ venue: b.venue, cols: sliceBook(b.cols, bookStart(b.cols, fromMs), toMs) })),
   };
+}
+
+/** Where a run from `ms` takes the book from: the last snapshot at or before it (the book it rebuilds), else `ms`. */
+function bookStart(b: BookColumns, ms: number): number {
+  let i = 0;
+  let hi = b.length;
+  // The first message after `ms`, then back to the snapshot before it.
+  while (i < hi) {
+    const mid = (i + hi) >> 1;
+    if (b.ts[mid] <= ms) i = mid + 1;
+    else hi = mid;
+  }
+  while (--i >= 0) if (b.isSnapshot[i] === 1) return b.ts[i];
+  return ms;
 }
 
 export class Backtest {
@@ -210,7 +224,8 @@ export class Backtest {
       openInterest: await readOpenInterest(store, q),
       marks: await readMarks(store, q),
       quotes: await readQuotes(store, { ...q, venues: [this.execVenue], symbols: [this.execSymbol] }),
-      books: needBook ? [{ venue: this.execVenue, cols: await readBook(store, { venue: this.execVenue, symbol: this.execSymbol, fromMs, toMs }) }] : [],
+      // From the last snapshot at or before the start: the book is real from the first event.
+      books: needBook ? [{ venue: this.execVenue, cols: await readBook(store, { venue: this.execVenue, symbol: this.execSymbol, fromMs: await bookReadFrom(store, this.execVenue, this.execSymbol, fromMs), toMs }) }] : [],
     };
     return this.data;
   }

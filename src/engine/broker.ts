@@ -14,6 +14,7 @@
  *
  * Pure state machine over the calls it gets (trades, marks, quotes, books, clock): no I/O, no clock of its own.
  */
+import type { TradeColumns } from '../core/columns.ts';
 import type { L2Book } from '../features/book.ts';
 import { isLiquidated, isolatedLiquidation, openIsolated, type IsolatedPosition, type MarginInstrument } from '../core/margin.ts';
 import type { EntryRequest, ExecutionClient, ExecutionEvents, ExecutionPosition } from './execution.ts';
@@ -160,15 +161,24 @@ export class Broker implements ExecutionClient {
   }
 
   /**
-   * One trade of the execution market; `side` its aggressor (+1 buy, -1 sell, 0 unknown);
-   * `markFresh` false: no recent mark, the trade price is the mark.
+   * Trade `row` of `c`, of the execution market; `c.side[row]` its aggressor (+1 buy, -1 sell,
+   * 0 unknown); `markFresh` false: no recent mark, the trade price is the mark. Read by row: values
+   * passed in would be boxed (one allocation per trade).
    */
-  onTrade(ts: number, price: number, side: number, markFresh: boolean): void {
-    if (this.orders.length > 0) this.match(ts, price, side);
-    this.lastPrice = price;
-    this.lastTradeTs = ts;
-    const p = this.pos;
-    if (!p) return;
+  onTrade(c: TradeColumns, row: number, markFresh: boolean): void {
+    // Rows, not numbers, go to the calls below: a call passing a trade's numbers, even one not
+    // taken, made V8 box them for every trade (measured).
+    if (this.orders.length > 0) this.match(c, row);
+    this.lastPrice = c.price[row];
+    this.lastTradeTs = c.ts[row];
+    if (this.pos) this.positionTrade(c, row, markFresh);
+  }
+
+  /** onTrade with a position open: the trade price as the mark where none is fresh, the stop. */
+  private positionTrade(c: TradeColumns, row: number, markFresh: boolean): void {
+    const ts = c.ts[row];
+    const price = c.price[row];
+    const p = this.pos!;
     if (!markFresh) this.onMark(ts, price);
     if (this.pos && !p.exiting && (p.req.side === 'long' ? price <= p.req.stop : price >= p.req.stop)) this.exit(ts, 'stop');
   }
@@ -233,7 +243,10 @@ export class Broker implements ExecutionClient {
     }
   }
 
-  private match(ts: number, price: number, side: number): void {
+  private match(c: TradeColumns, row: number): void {
+    const ts = c.ts[row];
+    const price = c.price[row];
+    const side = c.side[row];
     this.cancelStale(ts);
     // Orders are kept in submission order; each trade can fill any that has arrived.
     for (let k = 0; k < this.orders.length; ) {

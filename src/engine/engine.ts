@@ -52,6 +52,13 @@ const SLICE_MS = 1000;
 /** The kernel's timer period: timers fire at every multiple of it (epoch-aligned). */
 export const TIMER_MS = MINUTE_MS;
 const WALL_MEMORY_MS = 15 * MINUTE_MS;
+/** Slots of Engine.bar. */
+const BAR_TS = 0;
+const BAR_OPEN = 1;
+const BAR_HIGH = 2;
+const BAR_LOW = 3;
+const BAR_CLOSE = 4;
+const BAR_VOLUME = 5;
 /** A mark older than this no longer guards liquidation: the trade price stands in. */
 const MARK_STALE_MS = 10_000;
 
@@ -165,7 +172,13 @@ export class Engine {
   private readonly openBands = new Map<string, ZoneBand>();
   private readonly signals: RunSignal[] = [];
   private readonly warnings = new Set<string>();
-  private bar: { ts: number; open: number; high: number; low: number; close: number; volume: number } | undefined;
+  /**
+   * The open 1-minute bar: ts, open, high, low, close, volume (BAR_*), valid while `barOpen`. In a
+   * typed array, not an object: every trade moves close and volume, and a number stored into an
+   * object field V8 keeps tagged is boxed (two allocations a trade, measured).
+   */
+  private readonly bar = new Float64Array(6);
+  private barOpen = false;
   // Risk.
   private dayStartEquity: number;
   private dayRealized = 0;
@@ -384,24 +397,7 @@ export class Engine {
       this.deliver();
       // Then the market: the broker and the journal see the slice.
       this.journal.onTrades(c.ts, c.price, i, j);
-      for (let k = i; k < j; k++) {
-        const px = c.price[k];
-        const b = this.bar;
-        if (b) {
-          if (px > b.high) b.high = px;
-          if (px < b.low) b.low = px;
-          b.close = px;
-          b.volume += c.qty[k];
-        } else {
-          this.bar = { ts: Math.floor(c.ts[k] / TIMER_MS) * TIMER_MS, open: px, high: px, low: px, close: px, volume: c.qty[k] };
-        }
-        if (c.venue[k] === exec) {
-          // Where marks are missing or stale, the trade price stands in for the mark.
-          const markFresh = c.ts[k] - this.lastMarkTs <= MARK_STALE_MS;
-          if (!markFresh && this.broker.position) this.staleWhileOpen = true;
-          this.broker.onTrade(c.ts[k], px, c.side[k], markFresh);
-        }
-      }
+      this.marketTrades(c, i, j, exec);
       if (this.bait && exec >= 0) {
         // The book operator reads its own market's trades only.
         for (let k = i; k < j; ) {
@@ -418,6 +414,32 @@ export class Engine {
       this.events += j - i;
       if (c.ts[j - 1] > this.now) this.now = c.ts[j - 1];
       i = j;
+    }
+  }
+
+  /** Trades [i, j) of one slice into the minute bar, and the execution market's into the execution client. */
+  private marketTrades(c: TradeColumns, i: number, j: number, exec: number): void {
+    for (let k = i; k < j; k++) {
+      const px = c.price[k];
+      const b = this.bar;
+      if (this.barOpen) {
+        if (px > b[BAR_HIGH]) b[BAR_HIGH] = px;
+        if (px < b[BAR_LOW]) b[BAR_LOW] = px;
+        b[BAR_CLOSE] = px;
+        b[BAR_VOLUME] += c.qty[k];
+      } else {
+        b[BAR_TS] = Math.floor(c.ts[k] / TIMER_MS) * TIMER_MS;
+        b[BAR_OPEN] = b[BAR_HIGH] = b[BAR_LOW] = b[BAR_CLOSE] = px;
+        b[BAR_VOLUME] = c.qty[k];
+        this.barOpen = true;
+      }
+      if (c.venue[k] === exec) {
+        // Where marks are missing or stale, the trade price stands in for the mark.
+        const markFresh = c.ts[k] - this.lastMarkTs <= MARK_STALE_MS;
+        // (position is a getter that builds the position's view: asked only until the answer is known)
+        if (!markFresh && !this.staleWhileOpen && this.broker.position) this.staleWhileOpen = true;
+        this.broker.onTrade(c, k, markFresh);
+      }
     }
   }
 
@@ -450,10 +472,9 @@ export class Engine {
       this.pipeline.refreshZones(ts);
       this.deliver();
     }
-    const b = this.bar;
-    if (b) {
-      const bar: RunBar = { ...b };
-      this.bar = undefined;
+    if (this.barOpen) {
+      const bar = this.openBar();
+      this.barOpen = false;
       if (bar.ts >= this.activeFrom) {
         this.bars.push(bar);
         this.strategy.onBar?.(bar, this.context());
@@ -471,6 +492,11 @@ export class Engine {
     if (ts >= this.activeFrom && (this.broker.busy || ts % HOUR_MS === 0)) this.equity.push({ ts, equity: this.broker.equity() });
     if (this.walls.length > 0 && this.walls[0].ts <= ts - WALL_MEMORY_MS) this.walls = this.walls.filter((w) => w.ts > ts - WALL_MEMORY_MS);
     this.opts.onProgress?.(ts, this.events);
+  }
+
+  private openBar(): RunBar {
+    const b = this.bar;
+    return { ts: b[BAR_TS], open: b[BAR_OPEN], high: b[BAR_HIGH], low: b[BAR_LOW], close: b[BAR_CLOSE], volume: b[BAR_VOLUME] };
   }
 
   private newDay(ts: number): void {
@@ -613,7 +639,7 @@ export class Engine {
     this.pipeline.flush();
     this.pending = [];
     this.broker.finish(end);
-    if (this.bar) this.bars.push({ ...this.bar });
+    if (this.barOpen) this.bars.push(this.openBar());
     if (Number.isFinite(end)) this.equity.push({ ts: end, equity: this.broker.equity() });
     for (const band of this.openBands.values()) this.zoneBands.push({ ...band, fromTs: Math.max(band.fromTs, this.activeFrom) });
     if (Number.isFinite(end)) this.journal.finish(end);

@@ -5,6 +5,7 @@
  * trades through the same events. The market-data calls (`onTrade`, `onMark`, `onBook`) are how a
  * simulated venue matches orders; a gateway uses them only to keep its last price and mark.
  */
+import type { TradeColumns } from '../core/columns.ts';
 import type { L2Book } from '../features/book.ts';
 import type { RunOrder, RunTrade } from './run-types.ts';
 import type { OpenPosition } from './strategy.ts';
@@ -56,8 +57,12 @@ export interface ExecutionClient {
   /** Funding settlement at funding time `ts` at `rate` (> 0: longs pay). */
   onFunding(ts: number, rate: number): void;
 
-  /** One trade of the execution market; `side` its aggressor (+1 buy, -1 sell); `markFresh` false: no recent mark, the trade price stands in. */
-  onTrade(ts: number, price: number, side: number, markFresh: boolean): void;
+  /**
+   * Trade `row` of `c`, of the execution market (`c.side[row]` its aggressor: +1 buy, -1 sell);
+   * `markFresh` false: no recent mark, the trade price stands in. The row, not its values, crosses
+   * the call: a number passed to a call V8 does not inline is boxed, one allocation per trade.
+   */
+  onTrade(c: TradeColumns, row: number, markFresh: boolean): void;
   /** A mark price of the execution market. */
   onMark(ts: number, mark: number): void;
   /** The execution market's book changed at `ts` (it is `book`, kept up to date by the kernel). */

@@ -12,7 +12,7 @@
 import type { LiquidationColumns, TradeColumns } from '../core/columns.ts';
 import type { InstrumentRegistry } from '../core/instruments.ts';
 import { AbsorptionOperator, zoneKey, zonesFromClusters, zonesFromPredicted, type AbsorptionEvent, type AbsorptionZone } from '../features/absorption.ts';
-import { CvdOperator, type CvdBar } from '../features/cvd.ts';
+import { CvdRunning, type CvdBar } from '../features/cvd.ts';
 import { DivergenceOperator, type DivergenceEvent } from '../features/divergence.ts';
 import { FootprintOperator, type FootprintCandle } from '../features/footprint.ts';
 import { LiquidationMapOperator, type LiquidationBins, type LiquidationMapOptions, type LiquidationSnapshot } from '../features/liquidations.ts';
@@ -91,14 +91,20 @@ export interface PredictedCheck {
 
 export const CHANCE_BAND = 0.05;
 
+/** The CVD timeframes and their outputs, in emission order (also the divergence timeframes). */
+const CVD_TIMEFRAMES: readonly number[] = [15 * MINUTE_MS, HOUR_MS, DAY_MS];
+const CVD_OUTPUTS = ['cvd_15m', 'cvd_1h', 'cvd_1d'] as const;
+
 export class FeaturePipeline {
   // The trade operators as fields, each called at its own site (one class per site, so calls
   // inline); the optional ones follow in `extraOps`. Emission order is this order.
-  private readonly cvd15: CvdOperator;
-  private readonly cvd1h: CvdOperator;
-  private readonly cvd1d: CvdOperator;
   private readonly sizes: SizeFlowOperator;
+  /** Also the CVD bars: it sums buy and sell volume per bar of the CVD timeframes (one pass, not four). */
   private readonly divergence: DivergenceOperator;
+  /** The running cvd of each of CVD_TIMEFRAMES. */
+  private readonly cvd = CVD_TIMEFRAMES.map(() => new CvdRunning());
+  /** Divergence events held back so they are emitted after the size bars, as when CVD was its own pass. */
+  private readonly divergenceHeld: DivergenceEvent[] = [];
   private readonly venues: CrossVenueOperator;
   private readonly extraOps: TradeOperator[] = [];
   private readonly liqMap: LiquidationMapOperator;
@@ -118,11 +124,12 @@ export class FeaturePipeline {
     this.bins = opts.bins ?? { bps: 10 };
     this.minShare = opts.predictedMinShare ?? 0.05;
     if (!(this.minShare >= 0 && this.minShare <= 1)) throw new RangeError(`pipeline: predictedMinShare must be in [0, 1], got ${this.minShare}`);
-    this.cvd15 = new CvdOperator({ timeframeMs: 15 * MINUTE_MS }, (x) => emit('cvd_15m', x));
-    this.cvd1h = new CvdOperator({ timeframeMs: HOUR_MS }, (x) => emit('cvd_1h', x));
-    this.cvd1d = new CvdOperator({ timeframeMs: DAY_MS }, (x) => emit('cvd_1d', x));
     this.sizes = new SizeFlowOperator({ timeframeMs: HOUR_MS }, (x) => emit('sizes_1h', x));
-    this.divergence = new DivergenceOperator({}, (x) => emit('divergence', x));
+    this.divergence = new DivergenceOperator(
+      { timeframesMs: CVD_TIMEFRAMES },
+      (x) => this.divergenceHeld.push(x),
+      (k, open, buy, sell) => emit(CVD_OUTPUTS[k], this.cvd[k].close(open, buy, sell)),
+    );
     this.venues = new CrossVenueOperator({}, (x) => emit('venues_5m', x));
     if (opts.sessions ?? true) this.extraOps.push(new SessionStatsOperator({}, (x) => emit('sessions', x)));
     if (opts.footprint) this.extraOps.push(new FootprintOperator(opts.footprint, (x) => emit('footprint', x)));
@@ -155,11 +162,11 @@ export class FeaturePipeline {
   }
 
   pushTrades(c: TradeColumns, from: number, to: number): void {
-    this.cvd15.push(c, from, to);
-    this.cvd1h.push(c, from, to);
-    this.cvd1d.push(c, from, to);
-    this.sizes.push(c, from, to);
+    // Emission order: CVD bars, size bars, divergence events, then the rest (the engine breaks
+    // ties between outputs of one time by it).
     this.divergence.push(c, from, to);
+    this.sizes.push(c, from, to);
+    if (this.divergenceHeld.length > 0) this.releaseDivergence();
     this.venues.push(c, from, to);
     for (let k = 0; k < this.extraOps.length; k++) this.extraOps[k].push(c, from, to);
     this.liqMap.pushTrades(c, from, to);
@@ -196,8 +203,18 @@ export class FeaturePipeline {
 
   /** Ends the stream: open bars are emitted. */
   flush(): void {
-    for (const op of [this.cvd15, this.cvd1h, this.cvd1d, this.sizes, this.divergence, this.venues, ...this.extraOps]) op.flush();
+    this.divergence.flush();
+    for (const x of this.cvd) x.reset();
+    this.sizes.flush();
+    this.releaseDivergence();
+    for (const op of [this.venues, ...this.extraOps]) op.flush();
     this.absorption.flush();
+  }
+
+  private releaseDivergence(): void {
+    const held = this.divergenceHeld;
+    for (let k = 0; k < held.length; k++) this.emit('divergence', held[k]);
+    held.length = 0;
   }
 
   /** Realized clusters as of the last event (or `t`, not before it). */

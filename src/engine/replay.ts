@@ -72,34 +72,58 @@ export async function* replay(src: ReplaySources): AsyncGenerator<ReplayRun> {
  * tickers interleave with trades).
  */
 export async function* replayBatches(src: ReplaySources): AsyncGenerator<ReplayRun[]> {
-  const every = src.timerEveryMs;
-  if (every !== undefined && !(every > 0 && Number.isFinite(every))) throw new RangeError(`replay: timerEveryMs must be finite and > 0, got ${every}`);
-  // Tie order after trades (rank 0): liquidations, open interest, marks, quotes, books in the given order.
-  const sides: Side[] = [
-    ...side(src.liquidations, 1, 'liquidation', (from, to) => ({ kind: 'liquidations', cols: src.liquidations!, from, to })),
-    ...side(src.openInterest, 2, 'open interest', (from, to) => ({ kind: 'open_interest', cols: src.openInterest!, from, to })),
-    ...side(src.marks, 3, 'mark', (from, to) => ({ kind: 'marks', cols: src.marks!, from, to })),
-    ...side(src.quotes, 4, 'quote', (from, to) => ({ kind: 'quotes', cols: src.quotes!, from, to })),
-    ...(src.books ?? []).flatMap((b, k) => side(b.cols, 5 + k, `${b.venue} book message`, (from, to) => ({ kind: 'book', venue: b.venue, cols: b.cols, from, to }))),
-  ];
-  /** The next timer, NaN before the first event; Infinity without timers. */
-  let nextTimer = every === undefined ? Infinity : NaN;
+  const m = new ReplayMerge(src);
+  for await (const chunk of src.trades) {
+    const out = m.chunk(chunk);
+    if (out.length > 0) yield out;
+  }
+  const out = m.end();
+  if (out.length > 0) yield out;
+}
 
-  // The merge below appends to `out` directly (no generator per run: a run averages a few events
+/**
+ * The merge itself, one trade chunk at a time and synchronous: `replayBatches` drives it from
+ * the store's chunk stream; the paper session's in-memory feed (src/paper/push-feed.ts) drives it
+ * on the rows it releases, so both give the same order by construction.
+ */
+export class ReplayMerge {
+  private readonly sides: Side[];
+  private readonly every: number | undefined;
+  /** The next timer, NaN before the first event; Infinity without timers. */
+  private nextTimer: number;
+  private last = -Infinity;
+  // The merge appends to `out` directly (no generator per run: a run averages a few events
   // when books and tickers interleave with trades, so per-run overhead is the merge's cost).
-  let out: ReplayRun[] = [];
+  private out: ReplayRun[] = [];
+
+  constructor(src: Omit<ReplaySources, 'trades'>) {
+    const every = src.timerEveryMs;
+    if (every !== undefined && !(every > 0 && Number.isFinite(every))) throw new RangeError(`replay: timerEveryMs must be finite and > 0, got ${every}`);
+    this.every = every;
+    this.nextTimer = every === undefined ? Infinity : NaN;
+    // Tie order after trades (rank 0): liquidations, open interest, marks, quotes, books in the given order.
+    this.sides = [
+      ...side(src.liquidations, 1, 'liquidation', (from, to) => ({ kind: 'liquidations', cols: src.liquidations!, from, to })),
+      ...side(src.openInterest, 2, 'open interest', (from, to) => ({ kind: 'open_interest', cols: src.openInterest!, from, to })),
+      ...side(src.marks, 3, 'mark', (from, to) => ({ kind: 'marks', cols: src.marks!, from, to })),
+      ...side(src.quotes, 4, 'quote', (from, to) => ({ kind: 'quotes', cols: src.quotes!, from, to })),
+      ...(src.books ?? []).flatMap((b, k) => side(b.cols, 5 + k, `${b.venue} book message`, (from, to) => ({ kind: 'book', venue: b.venue, cols: b.cols, from, to }))),
+    ];
+  }
 
   /** Timers at or before an event at `ts` (the first event only starts the clock). */
-  function timersUpTo(ts: number): void {
-    if (Number.isNaN(nextTimer)) nextTimer = Math.floor(ts / every!) * every! + every!;
-    while (nextTimer <= ts) {
-      out.push({ kind: 'timer', ts: nextTimer });
-      nextTimer += every!;
+  private timersUpTo(ts: number): void {
+    const every = this.every!;
+    if (Number.isNaN(this.nextTimer)) this.nextTimer = Math.floor(ts / every) * every + every;
+    while (this.nextTimer <= ts) {
+      this.out.push({ kind: 'timer', ts: this.nextTimer });
+      this.nextTimer += every;
     }
   }
 
   /** The in-memory streams' rows strictly before `limit`, in (ts, rank) order, with their timers. */
-  function drain(limit: number): void {
+  private drain(limit: number): void {
+    const sides = this.sides;
     for (;;) {
       let pick: Side | undefined;
       let t = Infinity;
@@ -111,11 +135,11 @@ export async function* replayBatches(src: ReplaySources): AsyncGenerator<ReplayR
         }
       }
       if (!pick || !(t < limit)) return;
-      timersUpTo(t);
+      this.timersUpTo(t);
       // The run ends before the next timer and `limit` (trades come first), before a lower-rank
       // stream's row at or below its ts, and after a higher-rank stream's row at its ts.
       // The other streams' heads do not move while the run grows: their bounds are taken once.
-      let below = Math.min(limit, nextTimer);
+      let below = Math.min(limit, this.nextTimer);
       let atMost = Infinity;
       for (let s = 0; s < sides.length; s++) {
         const c = sides[s];
@@ -126,37 +150,45 @@ export async function* replayBatches(src: ReplaySources): AsyncGenerator<ReplayR
       const pts = pick.ts;
       let end = pick.i + 1;
       while (end < pick.length && pts[end] < below && pts[end] <= atMost) end++;
-      out.push(pick.run(pick.i, end));
+      this.out.push(pick.run(pick.i, end));
       pick.i = end;
     }
   }
 
-  let last = -Infinity;
-  for await (const chunk of src.trades) {
+  /** The runs up to the end of this trade chunk (the in-memory rows before its trades first). */
+  chunk(chunk: TradeColumns): ReplayRun[] {
+    const sides = this.sides;
     let i = 0;
     while (i < chunk.length) {
       const ts = chunk.ts[i];
-      if (!(ts >= last)) throw new RangeError(`replay: trade at ${ts} ms after one at ${last} ms: the store returned trades out of time order`);
-      drain(ts);
-      timersUpTo(ts);
+      if (!(ts >= this.last)) throw new RangeError(`replay: trade at ${ts} ms after one at ${this.last} ms: the store returned trades out of time order`);
+      this.drain(ts);
+      this.timersUpTo(ts);
       // Trades up to the next timer (exclusive) and the next in-memory row (inclusive: at equal
       // ts the trades come first).
       let incl = Infinity;
       for (let s = 0; s < sides.length; s++) incl = Math.min(incl, head(sides[s]));
       let j = i + 1;
-      while (j < chunk.length && chunk.ts[j] <= incl && chunk.ts[j] < nextTimer) {
+      while (j < chunk.length && chunk.ts[j] <= incl && chunk.ts[j] < this.nextTimer) {
         if (!(chunk.ts[j] >= chunk.ts[j - 1])) throw new RangeError(`replay: trade at ${chunk.ts[j]} ms after one at ${chunk.ts[j - 1]} ms: the store returned trades out of time order`);
         j++;
       }
-      out.push({ kind: 'trades', cols: chunk, from: i, to: j });
-      last = chunk.ts[j - 1];
+      this.out.push({ kind: 'trades', cols: chunk, from: i, to: j });
+      this.last = chunk.ts[j - 1];
       i = j;
     }
-    if (out.length > 0) {
-      yield out;
-      out = [];
-    }
+    return this.take();
   }
-  drain(Infinity);
-  if (out.length > 0) yield out;
+
+  /** The in-memory rows after the last trade. */
+  end(): ReplayRun[] {
+    this.drain(Infinity);
+    return this.take();
+  }
+
+  private take(): ReplayRun[] {
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
 }

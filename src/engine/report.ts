@@ -21,9 +21,9 @@ import { dirname, join } from 'node:path';
 import { metricsToJson } from './metrics.ts';
 import type { RunResult } from './run-types.ts';
 import { buildChartData, type ChartData } from './report/chart-data.ts';
-import { escapeHtml, fmtUtc, scriptSafeJson } from './report/format.ts';
+import { fmtUtc, scriptSafeJson } from './report/format.ts';
 import { ERROR_HOOK_SCRIPT, PAGE_SCRIPT } from './report/page-script.ts';
-import { REPORT_CSS } from './report/styles.ts';
+import { documentHead } from './report/document.ts';
 import {
   breakdownsSection,
   chartsSection,
@@ -156,16 +156,7 @@ export function renderReport(run: RunResult): string {
   const decimals = charts.priceDecimals;
   const title = `Backtest ${run.meta.symbol} \u00b7 ${run.meta.strategy} \u00b7 ${fmtUtc(run.meta.fromMs).slice(0, 10)} \u2192 ${fmtUtc(run.meta.toMs).slice(0, 10)}`;
   return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<meta http-equiv="Content-Security-Policy" content="${CSP}">`,
-    '<meta name="generator" content="orderflow">',
-    `<title>${escapeHtml(title)}</title>`,
-    `<style>${REPORT_CSS}</style>`,
-    '</head>',
+    ...documentHead(title, CSP),
     '<body data-rendered="pending">',
     headerSection(run),
     tocSection(run),

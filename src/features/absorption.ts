@@ -181,6 +181,35 @@ function checkRow(kind: string, c: TradeColumns | LiquidationColumns, i: number)
   if (c.side[i] !== 1 && c.side[i] !== -1) throw new RangeError(`absorption: ${kind} row ${i} has side ${c.side[i]}; accepted: 1 (buy), -1 (sell)`);
 }
 
+/**
+ * The value of rank r (0-based, ascending) of a[0, n), by selection (Hoare partitions): a is
+ * rearranged so that a[i] <= a[r] for every i < r and a[i] >= a[r] for every i > r.
+ */
+export function selectRank(a: Float64Array, n: number, r: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (r <= j) hi = j;
+    else if (r >= i) lo = i;
+    else break;
+  }
+  return a[r];
+}
+
 /** Ring slot of absolute sub-bar k in a ring of n. */
 function slot(k: number, n: number): number {
   const r = k % n;
@@ -495,10 +524,22 @@ class Engine {
     const valid = Math.min(this.p.lookback, Math.floor((k - this.kStart + 1) / kw) - 1);
     if (valid < this.p.warmup) return NaN;
     const win = attack > 0 ? this.winBuy : this.winSell;
-    for (let j = 1; j <= valid; j++) this.sums[j - 1] = win[slot(k - j * kw, this.g)];
-    const v = this.sums.subarray(0, valid).sort();
+    const sums = this.sums;
+    // slot(k - j * kw, g) for j = 1, 2, ...: stepped back kw at a time (no `%` per value).
+    let s = slot(k - kw, this.g);
+    for (let j = 0; j < valid; j++) {
+      sums[j] = win[s];
+      s -= kw;
+      if (s < 0) s += this.g;
+    }
+    // The middle ranks by selection, not a sort of all of them: the same values.
     const m = valid >> 1;
-    return valid % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+    const hi = selectRank(sums, valid, m);
+    if (valid % 2) return hi;
+    // sums[0, m) now hold the m smallest: the largest of them is rank m - 1.
+    let lo = sums[0];
+    for (let j = 1; j < m; j++) if (sums[j] > lo) lo = sums[j];
+    return (lo + hi) / 2;
   }
 
   private close(k: number): void {

@@ -162,6 +162,26 @@ export class BookSide {
     this.n++;
   }
 
+  /**
+   * Snapshot fast path (L2Book.apply): the side becomes `n` levels, to be written by `put`, best
+   * first. What was there is dropped.
+   */
+  reset(n: number): void {
+    if (n > this.idx.length) {
+      const cap = Math.max(n, this.idx.length * 2);
+      this.idx = new Float64Array(cap);
+      this.q = new Float64Array(cap);
+    }
+    this.n = n;
+  }
+
+  /** Level j from the touch (0 = the touch) of a side just `reset`: tick index `index`, quantity `qtys[r]` (> 0). */
+  put(j: number, index: number, qtys: Float64Array, r: number): void {
+    const k = this.n - 1 - j;
+    this.idx[k] = this.isBid ? index : -index;
+    this.q[k] = qtys[r];
+  }
+
   /** Quantity at a tick index, 0 when absent. */
   get(index: number): number {
     const i = this.isBid ? index : -index;
@@ -210,6 +230,7 @@ export class L2Book {
       this.bids.clear();
       this.asks.clear();
       this.ready = true;
+      if (this.loadBestFirst(c, m)) return true;
     } else if (!this.ready) {
       this.skippedDiffs++;
       return false;
@@ -217,13 +238,57 @@ export class L2Book {
     for (let r = c.levelStart[m]; r < c.levelStart[m + 1]; r++) {
       const qty = c.qty[r];
       const price = c.price[r];
-      if (!(qty >= 0) || !Number.isFinite(qty) || !Number.isFinite(price)) {
-        throw new RangeError(`book: message at ${c.ts[m]} ms has a bad level [${price}, ${qty}] (price must be finite, qty finite and >= 0)`);
-      }
+      if (!(qty >= 0) || !Number.isFinite(qty) || !Number.isFinite(price)) throw badLevel(c, m, r);
       (c.side[r] > 0 ? this.bids : this.asks).setFrom(Math.round(price / this.tick), c.qty, r);
     }
     return true;
   }
+
+  /**
+   * A snapshot as venues send it, each side best level first (bids by falling price, asks by
+   * rising price), every quantity > 0: the levels are written in place. Level by level, each
+   * would be inserted in front of the ones before it, a search and a shift of the whole side
+   * apiece. Returns false, touching nothing, for any other snapshot (then applied level by level:
+   * the same book either way).
+   */
+  private loadBestFirst(c: BookColumns, m: number): boolean {
+    const from = c.levelStart[m];
+    const to = c.levelStart[m + 1];
+    let nb = 0;
+    let na = 0;
+    let lastBid = Infinity;
+    let lastAsk = -Infinity;
+    for (let r = from; r < to; r++) {
+      const qty = c.qty[r];
+      const price = c.price[r];
+      if (!(qty >= 0) || !Number.isFinite(qty) || !Number.isFinite(price)) throw badLevel(c, m, r);
+      if (!(qty > 0)) return false;
+      const index = Math.round(price / this.tick);
+      if (c.side[r] > 0) {
+        if (!(index < lastBid)) return false;
+        lastBid = index;
+        nb++;
+      } else {
+        if (!(index > lastAsk)) return false;
+        lastAsk = index;
+        na++;
+      }
+    }
+    this.bids.reset(nb);
+    this.asks.reset(na);
+    let jb = 0;
+    let ja = 0;
+    for (let r = from; r < to; r++) {
+      const index = Math.round(c.price[r] / this.tick);
+      if (c.side[r] > 0) this.bids.put(jb++, index, c.qty, r);
+      else this.asks.put(ja++, index, c.qty, r);
+    }
+    return true;
+  }
+}
+
+function badLevel(c: BookColumns, m: number, r: number): RangeError {
+  return new RangeError(`book: message at ${c.ts[m]} ms has a bad level [${c.price[r]}, ${c.qty[r]}] (price must be finite, qty finite and >= 0)`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -717,9 +782,10 @@ export class BookBaitOperator {
     for (let i = from; i < to; i++) {
       const ts = t.ts[i];
       this.advanceInput(ts);
-      const idx = Math.round(t.price[i] / this.p.tick);
-      // A sell aggressor hits bids, a buy aggressor lifts asks.
-      const w = (t.side[i] < 0 ? this.bidWalls : this.askWalls).get(idx);
+      // A sell aggressor hits bids, a buy aggressor lifts asks (most of the time no wall is tracked: no lookup).
+      const walls = t.side[i] < 0 ? this.bidWalls : this.askWalls;
+      if (walls.size === 0) continue;
+      const w = walls.get(Math.round(t.price[i] / this.p.tick));
       if (w) w.traded += t.qty[i];
     }
   }

@@ -38,7 +38,7 @@ export interface CvdOptions {
 }
 
 /** The period a bar belongs to for resets: bars of different periods never share a cvd. */
-function resetKeyFn(opts: CvdOptions): (openMs: number) => number {
+function resetKeyFn(opts: Pick<CvdOptions, 'reset' | 'sessions'>): (openMs: number) => number {
   const reset = opts.reset ?? 'none';
   if (reset === 'day') return (t) => Math.floor(t / DAY_MS);
   if (reset === 'session') {
@@ -54,16 +54,54 @@ function checkTimeframe(tf: number): void {
   if (!(tf > 0) || !Number.isFinite(tf)) throw new RangeError(`cvd: timeframeMs must be > 0, got ${tf}`);
 }
 
+/**
+ * The running cvd of one series: each closed bar's buy and sell volume in, its CvdBar out, cvd
+ * restarted by the options' reset rule. Shared by CvdOperator and by a pass that sums the bars
+ * itself (the engine's pipeline takes them from the divergence operator, which sums the same
+ * bars on the same timeframes).
+ */
+export class CvdRunning {
+  private readonly keyOf: (openMs: number) => number;
+  private cvd = 0;
+  private lastKey = NaN;
+
+  constructor(opts: Pick<CvdOptions, 'reset' | 'sessions'> = {}) {
+    this.keyOf = resetKeyFn(opts);
+  }
+
+  /** The bar [open, open + timeframe) closed with these sums. */
+  close(open: number, buy: number, sell: number): CvdBar {
+    const key = this.keyOf(open);
+    if (key !== this.lastKey) this.cvd = 0;
+    this.lastKey = key;
+    const delta = buy - sell;
+    this.cvd += delta;
+    return { open_time_ms: open, buy_volume: buy, sell_volume: sell, delta, cvd: this.cvd };
+  }
+
+  /** The bar `close` would give now, without closing it. */
+  partial(open: number, buy: number, sell: number): CvdBar {
+    const key = this.keyOf(open);
+    const delta = buy - sell;
+    const cvd = (key !== this.lastKey ? 0 : this.cvd) + delta;
+    return { open_time_ms: open, buy_volume: buy, sell_volume: sell, delta, cvd };
+  }
+
+  /** Back to the start (cvd 0). */
+  reset(): void {
+    this.cvd = 0;
+    this.lastKey = NaN;
+  }
+}
+
 /** Incremental CVD: push trades in time order, bars are emitted as soon as the next bar starts. */
 export class CvdOperator implements TradeOperator {
   private readonly tf: number;
-  private readonly keyOf: (openMs: number) => number;
+  private readonly running: CvdRunning;
   private open = -Infinity;
   private end = -Infinity;
   private buy = 0;
   private sell = 0;
-  private cvd = 0;
-  private lastKey = NaN;
 
   constructor(
     private readonly opts: CvdOptions,
@@ -71,7 +109,7 @@ export class CvdOperator implements TradeOperator {
   ) {
     checkTimeframe(opts.timeframeMs);
     this.tf = opts.timeframeMs;
-    this.keyOf = resetKeyFn(opts);
+    this.running = new CvdRunning(opts);
   }
 
   push(t: TradeColumns, from = 0, to = t.length): void {
@@ -107,8 +145,7 @@ export class CvdOperator implements TradeOperator {
     if (this.end !== -Infinity) this.close();
     this.open = -Infinity;
     this.end = -Infinity;
-    this.cvd = 0;
-    this.lastKey = NaN;
+    this.running.reset();
   }
 
   /**
@@ -117,19 +154,11 @@ export class CvdOperator implements TradeOperator {
    */
   partial(): CvdBar | undefined {
     if (this.end === -Infinity) return undefined;
-    const key = this.keyOf(this.open);
-    const delta = this.buy - this.sell;
-    const cvd = (key !== this.lastKey ? 0 : this.cvd) + delta;
-    return { open_time_ms: this.open, buy_volume: this.buy, sell_volume: this.sell, delta, cvd };
+    return this.running.partial(this.open, this.buy, this.sell);
   }
 
   private close(): void {
-    const key = this.keyOf(this.open);
-    if (key !== this.lastKey) this.cvd = 0;
-    this.lastKey = key;
-    const delta = this.buy - this.sell;
-    this.cvd += delta;
-    this.emit({ open_time_ms: this.open, buy_volume: this.buy, sell_volume: this.sell, delta, cvd: this.cvd });
+    this.emit(this.running.close(this.open, this.buy, this.sell));
     this.buy = 0;
     this.sell = 0;
   }

@@ -198,6 +198,14 @@ class Track {
 }
 
 /**
+ * Each closed bar of timeframe k (the index into `timeframesMs`): its open and its aggressive buy
+ * and sell volume, before the bar's event (if any) is emitted. These are the CVD bars of the same
+ * timeframes (cvd.ts sums them the same way, in the same order): a caller that needs both takes
+ * them from here instead of passing over the trades again.
+ */
+export type DivergenceBarHook = (k: number, open: number, buy: number, sell: number) => void;
+
+/**
  * Incremental delta divergence on several timeframes at once: push trades in time order; a bar
  * is evaluated as soon as a trade of a later bar of its timeframe arrives (or at flush), and its
  * event, if any, is emitted then. Per trade: one add per timeframe into typed arrays, no objects.
@@ -210,11 +218,16 @@ export class DivergenceOperator implements TradeOperator {
   private readonly buy: Float64Array;
   private readonly sell: Float64Array;
   private readonly first: Float64Array;
-  private readonly last: Float64Array;
+  /** Last trade price pushed: every timeframe's open bar ends with it (all of them see every trade). */
+  private last = NaN;
+  /** The earliest bar end and the latest bar open over the timeframes: a trade in [maxOpen, minEnd) closes no bar. */
+  private minEnd = -Infinity;
+  private maxOpen = Infinity;
 
   constructor(
     private readonly opts: DivergenceOptions,
     private readonly emit: Emit<DivergenceEvent>,
+    private readonly onBar?: DivergenceBarHook,
   ) {
     this.p = params(opts);
     const nt = this.p.tfs.length;
@@ -224,7 +237,6 @@ export class DivergenceOperator implements TradeOperator {
     this.buy = new Float64Array(nt);
     this.sell = new Float64Array(nt);
     this.first = new Float64Array(nt);
-    this.last = new Float64Array(nt);
   }
 
   push(t: TradeColumns, from = 0, to = t.length): void {
@@ -233,38 +245,56 @@ export class DivergenceOperator implements TradeOperator {
     const { ts, price, qty, side, venue } = t;
     const { tfs } = this.p;
     const nt = tfs.length;
-    const { open, end, buy, sell, first, last } = this;
+    const { open, end, buy, sell, first } = this;
     for (let i = from; i < to; i++) {
       if (only >= 0 && venue[i] !== only) continue;
       const x = ts[i];
       const px = price[i];
       const q = qty[i];
-      for (let k = 0; k < nt; k++) {
-        if (x >= end[k]) {
-          if (end[k] !== -Infinity) this.closeBar(k);
-          const tf = tfs[k];
-          open[k] = Math.floor(x / tf) * tf;
-          end[k] = open[k] + tf;
-          first[k] = px;
-        } else if (x < open[k]) {
-          throw new OutOfOrderError(x, open[k]);
+      if (!(x < this.minEnd && x >= this.maxOpen)) {
+        // A bar closes (or the trade is out of order): each timeframe on its own.
+        for (let k = 0; k < nt; k++) {
+          if (x >= end[k]) {
+            if (end[k] !== -Infinity) this.closeBar(k);
+            const tf = tfs[k];
+            open[k] = Math.floor(x / tf) * tf;
+            end[k] = open[k] + tf;
+            first[k] = px;
+          } else if (x < open[k]) {
+            throw new OutOfOrderError(x, open[k]);
+          }
         }
-        if (side[i] > 0) buy[k] += q;
-        else sell[k] += q;
-        last[k] = px;
+        this.bounds();
       }
+      if (side[i] > 0) for (let k = 0; k < nt; k++) buy[k] += q;
+      else for (let k = 0; k < nt; k++) sell[k] += q;
+      this.last = px;
     }
+  }
+
+  private bounds(): void {
+    let minEnd = Infinity;
+    let maxOpen = -Infinity;
+    for (let k = 0; k < this.end.length; k++) {
+      if (this.end[k] < minEnd) minEnd = this.end[k];
+      if (this.open[k] > maxOpen) maxOpen = this.open[k];
+    }
+    this.minEnd = minEnd;
+    this.maxOpen = maxOpen;
   }
 
   flush(): void {
     for (let k = 0; k < this.p.tfs.length; k++) if (this.end[k] !== -Infinity) this.closeBar(k);
     this.open.fill(-Infinity);
     this.end.fill(-Infinity);
+    this.bounds();
+    this.last = NaN;
     this.tracks = this.p.tfs.map((tf) => new Track(this.p, tf));
   }
 
   private closeBar(k: number): void {
-    const ev = this.tracks[k].close(this.open[k], this.buy[k], this.sell[k], this.first[k], this.last[k]);
+    this.onBar?.(k, this.open[k], this.buy[k], this.sell[k]);
+    const ev = this.tracks[k].close(this.open[k], this.buy[k], this.sell[k], this.first[k], this.last);
     this.buy[k] = 0;
     this.sell[k] = 0;
     if (ev) this.emit(ev);

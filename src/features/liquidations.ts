@@ -458,6 +458,12 @@ export class LiquidationMapOperator {
   /** The last trade price and its bin. */
   private lastPrice = NaN;
   private lastBin = NaN;
+  /**
+   * The live bin of lastBin (undefined: none), valid while `lastBinFound`: trades of a run stay
+   * in one bin, so the map is read when the bin changes or the map does, not per trade.
+   */
+  private lastBinLive: LiveBin | undefined;
+  private lastBinFound = false;
 
   constructor(opts: LiquidationMapOptions) {
     this.p = params(opts);
@@ -476,6 +482,7 @@ export class LiquidationMapOperator {
       if (!b) {
         b = { index, long: emptySide(), short: emptySide(), lastTrade: -Infinity };
         this.bins.set(index, b);
+        this.lastBinFound = false;
       }
       addLiquidation(c.side[i] < 0 ? b.long : b.short, x, c.price[i], c.qty[i], bits[c.venue[i]], p);
       addTypical(this.typical, x, c.price[i] * c.qty[i], p);
@@ -497,9 +504,17 @@ export class LiquidationMapOperator {
       const px = tr.price[i];
       if (px !== this.lastPrice) {
         this.lastPrice = px;
-        this.lastBin = p.bin.index(px);
+        const k = p.bin.index(px);
+        if (k !== this.lastBin) {
+          this.lastBin = k;
+          this.lastBinFound = false;
+        }
       }
-      const b = this.bins.get(this.lastBin);
+      if (!this.lastBinFound) {
+        this.lastBinLive = this.bins.get(this.lastBin);
+        this.lastBinFound = true;
+      }
+      const b = this.lastBinLive;
       if (b) b.lastTrade = x;
     }
   }
@@ -515,6 +530,7 @@ export class LiquidationMapOperator {
   /** Drop bins where neither side is live at t: any later liquidation would restart them. */
   private sweep(t: number): void {
     for (const [k, b] of this.bins) if (!alive(b.long, t, this.p) && !alive(b.short, t, this.p)) this.bins.delete(k);
+    this.lastBinFound = false;
   }
 }
 

@@ -136,6 +136,18 @@ export function projectLiquidationPrice(side: 1 | -1, entry: number, leverage: n
   return liquidates(side, entry, lp) ? { price: lp, leverage: lev, mmr: p.liquidationTier.maintMarginRate, cum: p.liquidationTier.maintAmount } : undefined;
 }
 
+/**
+ * `projectLiquidationPrice(...)?.price`, NaN where that is undefined, without the record: the
+ * model projects 10 positions per open-interest row and reads only the price (the record and its
+ * four numbers were most of what the model allocated).
+ */
+export function projectedLiquidationPrice(side: 1 | -1, entry: number, leverage: number, positionNotional: number, instrument: MarginInstrument, fallbackMmr: number): number {
+  if (instrument.tiers.length > 0) return projectLiquidationPrice(side, entry, leverage, positionNotional, instrument, fallbackMmr)?.price ?? NaN;
+  const cap = instrument.maxLeverage > 0 ? instrument.maxLeverage : Infinity;
+  const lp = isolatedLiquidationPriceWith(instrument, side, positionNotional / entry, entry, Math.min(leverage, cap), fallbackMmr, 0);
+  return liquidates(side, entry, lp) ? lp : NaN;
+}
+
 /** A liquidation price the position could reach: finite, > 0, below a long's entry or above a short's. */
 function liquidates(side: 1 | -1, entry: number, lp: number): boolean {
   return Number.isFinite(lp) && lp > 0 && (side > 0 ? lp < entry : lp > entry);
@@ -344,16 +356,16 @@ class Model {
       for (const { leverage, weight } of p.mix) {
         const qty = d * share * weight;
         if (!(qty > 0)) continue;
-        const proj = projectLiquidationPrice(side, entry, leverage, p.positionNotional, m.instrument!, p.fallbackMmr);
-        if (!proj) continue;
-        const k = p.bin.index(proj.price);
+        const price = projectedLiquidationPrice(side, entry, leverage, p.positionNotional, m.instrument!, p.fallbackMmr);
+        if (Number.isNaN(price)) continue;
+        const k = p.bin.index(price);
         // Born through: the last trade already printed at or beyond the level.
         if (side > 0 ? k >= last : k <= last) continue;
         if (side > 0) {
-          addTo(m.longs, k, qty, qty * proj.price, ts);
+          addTo(m.longs, k, qty, qty * price, ts);
           if (k > m.maxLong) m.maxLong = k;
         } else {
-          addTo(m.shorts, k, qty, qty * proj.price, ts);
+          addTo(m.shorts, k, qty, qty * price, ts);
           if (k < m.minShort) m.minShort = k;
         }
       }

@@ -200,7 +200,8 @@ function fromHighWord(w: number): number {
  */
 export class LogBins {
   readonly count: number;
-  private readonly centres: Float64Array;
+  /** The value each bin stands for (`value(b)`), as a column. */
+  readonly centres: Float64Array;
   /**
    * Fast path of `index` (a `log10` per print is most of its cost): a value's bin is looked up
    * from its float's exponent and top mantissa bits (`cand`, a slice of an octave narrower than
@@ -334,9 +335,12 @@ export function bucketOf(notional: number, medium: number, large: number, whale:
  * Calls must come in non-decreasing ts.
  */
 export class SizeClassifier {
-  medium = NaN;
-  large = NaN;
-  whale = NaN;
+  /**
+   * Medium, large and whale thresholds. In a typed array, not in three fields: a number stored
+   * into a field V8 keeps as a tagged value, or passed to a call it does not inline, is boxed, and
+   * the thresholds are re-estimated at every new ts (an allocation per print, measured).
+   */
+  private readonly th = new Float64Array([NaN, NaN, NaN]);
   adaptive = false;
   private readonly isFixed: boolean;
   private readonly pct: readonly [number, number, number];
@@ -351,6 +355,8 @@ export class SizeClassifier {
   private readonly slotTotal: Uint32Array;
   private total = 0;
   private curSlot = NaN;
+  /** curSlot % nSlots, taken when the slot changes (a double `%` per print is a call to fmod). */
+  private curRing = 0;
   private pend = new Int32Array(16);
   private pendN = 0;
   private pendTs = NaN;
@@ -387,6 +393,18 @@ export class SizeClassifier {
     this.slotTotal = new Uint32Array(this.nSlots);
   }
 
+  get medium(): number {
+    return this.th[0];
+  }
+
+  get large(): number {
+    return this.th[1];
+  }
+
+  get whale(): number {
+    return this.th[2];
+  }
+
   /** Prints in the window (committed, i.e. with a ts below the last classified ts). */
   get windowPrints(): number {
     return this.total;
@@ -405,7 +423,8 @@ export class SizeClassifier {
   classifyPrint(p: { readonly notional: number; readonly ts: number }): number {
     const notional = p.notional;
     const ts = p.ts;
-    if (this.isFixed) return bucketOf(notional, this.medium, this.large, this.whale);
+    const th = this.th;
+    if (this.isFixed) return notional < th[0] ? SMALL : notional < th[1] ? MEDIUM : notional < th[2] ? LARGE : WHALE;
     if (ts !== this.pendTs) {
       this.commit();
       this.pendTs = ts;
@@ -418,7 +437,8 @@ export class SizeClassifier {
       this.pend = grown;
     }
     this.pend[this.pendN++] = this.bins.index(notional);
-    return bucketOf(notional, this.medium, this.large, this.whale);
+    // bucketOf, written out: its four numbers would be boxed if the call were not inlined.
+    return notional < th[0] ? SMALL : notional < th[1] ? MEDIUM : notional < th[2] ? LARGE : WHALE;
   }
 
   /** Forget everything (back to warm-up). */
@@ -430,6 +450,7 @@ export class SizeClassifier {
     this.qBelow.fill(0);
     this.total = 0;
     this.curSlot = NaN;
+    this.curRing = 0;
     this.pendN = 0;
     this.pendTs = NaN;
     this.dirty = true;
@@ -439,7 +460,7 @@ export class SizeClassifier {
   private commit(): void {
     if (this.pendN === 0) return;
     const B = this.bins.count;
-    const r = this.curSlot % this.nSlots;
+    const r = this.curRing;
     const base = r * B;
     const qBin = this.qBin;
     const qBelow = this.qBelow;
@@ -460,7 +481,7 @@ export class SizeClassifier {
   /** Move to slot k: slots that leave the window are subtracted and cleared. */
   private advance(k: number): void {
     if (!(k > this.curSlot)) {
-      if (this.curSlot !== this.curSlot) this.curSlot = k;
+      if (this.curSlot !== this.curSlot) this.moveTo(k);
       return;
     }
     const S = this.nSlots;
@@ -492,42 +513,52 @@ export class SizeClassifier {
         this.dirty = true;
       }
     }
+    this.moveTo(k);
+  }
+
+  private moveTo(k: number): void {
     this.curSlot = k;
+    this.curRing = k % this.nSlots;
   }
 
   /**
    * Thresholds from the window. Each percentile's bin moves from where it was (the counts below
    * it are kept up to date as prints join and expire), so the walk is short when the
-   * distribution drifts slowly: exact nearest-rank bins without scanning the histogram.
+   * distribution drifts slowly: exact nearest-rank bins without scanning the histogram. Called
+   * at every new ts while prints arrive: three walks in one loop, nothing allocated.
    */
   private estimate(): void {
     this.dirty = false;
-    if (this.total < this.minPrints) {
+    const total = this.total;
+    if (total < this.minPrints) {
       this.setThresholds(this.fallback[0], this.fallback[1], this.fallback[2], false);
       return;
     }
-    // Called at every new ts while prints arrive: three walks, nothing allocated.
-    this.setThresholds(this.walk(0), this.walk(1), this.walk(2), true);
-  }
-
-  /** Percentile q's nearest-rank bin, moved from where it was; returns the bin's value. */
-  private walk(q: number): number {
     const agg = this.agg;
     const last = agg.length - 1;
-    const rank = nearestRank(this.pct[q], this.total);
-    let b = this.qBin[q];
-    let below = this.qBelow[q];
-    while (below + agg[b] < rank && b < last) below += agg[b++];
-    while (below >= rank && b > 0) below -= agg[--b];
-    this.qBin[q] = b;
-    this.qBelow[q] = below;
-    return this.bins.value(b);
+    const qBin = this.qBin;
+    const qBelow = this.qBelow;
+    const pct = this.pct;
+    const th = this.th;
+    const centres = this.bins.centres;
+    for (let q = 0; q < 3; q++) {
+      const rank = Math.max(1, Math.ceil(pct[q] * total)); // nearestRank
+      let b = qBin[q];
+      let below = qBelow[q];
+      while (below + agg[b] < rank && b < last) below += agg[b++];
+      while (below >= rank && b > 0) below -= agg[--b];
+      qBin[q] = b;
+      qBelow[q] = below;
+      th[q] = centres[b];
+    }
+    if (this.noWhale) th[2] = Infinity;
+    this.adaptive = true;
   }
 
   private setThresholds(m: number, l: number, w: number, adaptive: boolean): void {
-    this.medium = m;
-    this.large = l;
-    this.whale = this.noWhale ? Infinity : w;
+    this.th[0] = m;
+    this.th[1] = l;
+    this.th[2] = this.noWhale ? Infinity : w;
     this.adaptive = adaptive;
   }
 }

@@ -18,6 +18,7 @@ export const PAPER_TABLES = [
   'paper_funding',
   'paper_equity',
   'paper_gaps',
+  'paper_strategies',
 ] as const;
 
 export const PAPER_SCHEMA = `
@@ -120,6 +121,11 @@ CREATE TABLE IF NOT EXISTS paper_equity (
   ts DOUBLE NOT NULL,
   equity DOUBLE NOT NULL,             -- wallet + unrealized at the mark: every minute with a position, hourly flat
   PRIMARY KEY (session, ts)
+);
+CREATE TABLE IF NOT EXISTS paper_strategies (
+  session VARCHAR PRIMARY KEY,        -- a session started with --strategy FILE (none: the built-in seed strategy)
+  file VARCHAR NOT NULL,              -- absolute path of the module
+  sha256 VARCHAR NOT NULL             -- of its bytes at the start: a resume or backtest --session refuses a changed file
 );
 CREATE TABLE IF NOT EXISTS paper_gaps (
   session VARCHAR NOT NULL,

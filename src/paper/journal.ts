@@ -15,6 +15,7 @@ import type { PredictionRecord, RunOrder, RunSignal, RunTrade } from '../engine/
 import type { Store } from '../store/store.ts';
 import type { AlreadyAlerted } from './alerts/engine-alerts.ts';
 import { PAPER_SCHEMA } from './journal-schema.ts';
+import type { StrategyRecord } from './session-strategy.ts';
 
 /** What the strategy saw with a signal (the features the journal keeps as its evidence). */
 export interface SignalContext {
@@ -113,12 +114,21 @@ export class PaperJournal {
     return { maxSignalId: m?.id ?? -Infinity, outcomes: new Set(done.map((d) => `${d.id}:${d.horizon_ms}`)) };
   }
 
-  /** A new session's row. */
-  async create(s: Omit<SessionRow, 'status' | 'pid' | 'host' | 'heartbeat_ms' | 'restarts' | 'late_events' | 'processed_ts' | 'kernel_ts'>, equity: number): Promise<void> {
-    await this.conn.run(
-      `INSERT INTO paper_sessions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10, $10, 'running', $12, $13, now()::TIMESTAMP, now()::TIMESTAMP, NULL, 0, 0, $14, NULL)`,
-      [s.name, s.symbol, s.venues, s.pairs, s.exec_venue, s.exec_symbol, s.instrument, s.config, s.seed, s.start_ts, s.warmup_ms, process.pid, hostname(), equity],
-    );
+  /** A new session's row, and its strategy module's (none: the seed strategy), in one transaction. */
+  async create(s: Omit<SessionRow, 'status' | 'pid' | 'host' | 'heartbeat_ms' | 'restarts' | 'late_events' | 'processed_ts' | 'kernel_ts'>, equity: number, strategy?: StrategyRecord): Promise<void> {
+    await this.tx(async () => {
+      await this.conn.run(
+        `INSERT INTO paper_sessions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10, $10, 'running', $12, $13, now()::TIMESTAMP, now()::TIMESTAMP, NULL, 0, 0, $14, NULL)`,
+        [s.name, s.symbol, s.venues, s.pairs, s.exec_venue, s.exec_symbol, s.instrument, s.config, s.seed, s.start_ts, s.warmup_ms, process.pid, hostname(), equity],
+      );
+      if (strategy) await this.conn.run('INSERT INTO paper_strategies VALUES ($1, $2, $3)', [s.name, strategy.file, strategy.sha256]);
+    });
+  }
+
+  /** The strategy module the session started with (undefined: the seed strategy). */
+  async strategy(): Promise<StrategyRecord | undefined> {
+    const [r] = await this.rows<StrategyRecord>('SELECT file, sha256 FROM paper_strategies WHERE session = $1', [this.session]);
+    return r;
   }
 
   /** A restart: the session runs again in this process; the downtime since its last commit is a gap row. */

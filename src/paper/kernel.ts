@@ -95,7 +95,7 @@ function fundingTap(inner: ExecutionClient, out: FundingPayment[]): ExecutionCli
       inner.onFunding(ts, rate);
       if (p) out.push({ ts, rate, side: p.side, qty: p.qty, payment: before - inner.equity() });
     },
-    onTrade: (ts, price, side, markFresh) => inner.onTrade(ts, price, side, markFresh),
+    onTrade: (c, row, markFresh) => inner.onTrade(c, row, markFresh),
     onMark: (ts, mark) => inner.onMark(ts, mark),
     onBook: (ts, book) => inner.onBook(ts, book),
     onQuote: (ts, bid, ask) => inner.onQuote(ts, bid, ask),

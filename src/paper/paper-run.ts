@@ -1,7 +1,13 @@
 /**
  * A paper session (docs/PAPER.md): live feeds -> the recorder (the store, as `orderflow record`)
- * -> the stored rows, window by window up to the watermark (watermark.ts, stored-feed.ts) -> the
- * backtest's kernel (kernel.ts) -> the journal (journal.ts), committed every step.
+ * and, in the same handler, the kernel's in-memory feed (push-feed.ts), released up to the
+ * watermark (watermark.ts) on every frame -> the backtest's kernel (kernel.ts); every step the
+ * recorder's rows are committed, then the journal (journal.ts) with what the kernel had made
+ * from them.
+ *
+ * At start the kernel catches up from the store (stored-feed.ts: the session's stored events up
+ * to the first watermark), then hands over to the in-memory feed at that watermark: the stored
+ * read takes rows stamped before it, the memory rows from it on, so none is seen twice or missed.
  *
  * Crash-only: nothing but the store holds state. Starting a session that exists (after a stop or
  * a kill -9) builds a fresh kernel and replays the session's stored events through it from its
@@ -17,6 +23,7 @@ import type { Instrument } from '../core/instruments.ts';
 import { parseConfig, type BacktestConfig } from '../engine/config.ts';
 import type { EngineProgress } from '../engine/engine.ts';
 import { effectiveWarmup } from '../engine/warmup.ts';
+import { bookReadFrom } from '../store/book-reader.ts';
 import { ReadEndpoint } from '../store/read-endpoint.ts';
 import { Recorder, DEFAULT_FLUSH_MS } from '../store/recorder.ts';
 import type { Store } from '../store/store.ts';
@@ -29,15 +36,20 @@ import { DecisionLatency } from './decision-latency.ts';
 import { EngineAlerts, NOTHING_ALERTED } from './alerts/engine-alerts.ts';
 import type { ChannelOptions } from './alerts/channels-from-config.ts';
 import { LiveAlerts } from './alerts/live-alerts.ts';
-import { PaperJournal, type SessionRow } from './journal.ts';
+import { PaperJournal, type CommitState, type FundingPayment, type SessionRow } from './journal.ts';
+import { newSessionStrategy, recordedStrategy, type StrategyFactory, type StrategyRecord } from './session-strategy.ts';
 import { execPair, paperKernel, type PaperKernel } from './kernel.ts';
 import { fromJson, toJson } from './json.ts';
-import { StoredFeed } from './stored-feed.ts';
+import { PushFeed, storedUntil } from './push-feed.ts';
+import { StoredFeed, type FeedMarket } from './stored-feed.ts';
 import { alive } from './sessions.ts';
 import { Watermark } from './watermark.ts';
 
 /** After a (re)start, the watermark waits this long for the venues' back-fill of the downtime. */
 export const SETTLE_MS = 3000;
+
+/** No frame from any stream for longer than this is a stall of this process (or a silence of all), not a stream's quiet. */
+const STALL_MS = 100;
 
 export interface PaperOptions {
   readonly store: Store;
@@ -49,8 +61,12 @@ export interface PaperOptions {
   readonly config: BacktestConfig;
   /** True when --config was given (a resumed session then checks it is the same). */
   readonly configGiven?: boolean;
+  /** --strategy FILE: a strategy module for a new session (recorded; a resumed session loads its own, and refuses this one if it differs: session-strategy.ts). */
+  readonly strategyFile?: string;
   readonly quietMs?: number;
-  /** Wall ms between steps (flush, push, commit). Default the recorder's flush period. */
+  /** The push path's bounded hold (watermark.ts `graceMs`): exchange ms a stream may lag its venue's newest time. Default Infinity (each stream holds). */
+  readonly graceMs?: number;
+  /** Wall ms between steps (flush, journal commit, the wall clock when quiet). Default the recorder's flush period. */
   readonly stepMs?: number;
   readonly settleMs?: number;
   /** Lines for the user (instrument sources, resume notes, settlements). */
@@ -66,8 +82,10 @@ export interface PaperProbe {
   onRawFrame?(text: string, localNs: bigint): void;
   /** Each frame's events, before the recorder has them. */
   onEvents?(records: readonly CaptureRecord[], localTs: number): void;
-  /** After each push: the kernel has seen every stored row stamped before `watermarkTs`. */
+  /** After each push: the kernel has seen every row stamped before `watermarkTs` (from the store at the catch-up, from memory after). */
   onPushed?(watermarkTs: number, progress: EngineProgress): void;
+  /** After each push from memory that released rows: how many, and how long the kernel took on them (features, strategy, decisions), ms. */
+  onReleased?(rows: number, ms: number): void;
 }
 
 export interface PaperStatus {
@@ -83,6 +101,22 @@ export interface PaperStatus {
   readonly lastCommitMs: number;
   /** The alerts' line (`alerts: 2 fired; webhook 2 sent`), when the config has an `alerts:` block. */
   readonly alerts: string | undefined;
+  /** Rows the kernel took from the store (the catch-up) and from memory (after the handover), and the handover. */
+  readonly fed: { readonly stored: number; readonly memory: number; readonly handoverTs: number; readonly heldAtHandover: number };
+}
+
+/** One journal commit's content, taken when the recorder takes its rows. */
+interface JournalBatch {
+  readonly progress: EngineProgress;
+  readonly predictions: ReturnType<PaperKernel['engine']['predictions']> | undefined;
+  readonly funding: readonly FundingPayment[];
+  readonly state: CommitState;
+}
+
+/** The kernel's markets as the feeds read them (the same venues, symbols and book as the kernel and the backtest). */
+function feedMarket(c: BacktestConfig, pairs: readonly (readonly [Venue, string])[], bookFromMs: number): FeedMarket {
+  const [execVenue, execSymbol] = execPair(pairs, c);
+  return { venues: [...new Set(pairs.map((p) => p[0]))], symbols: [...new Set(pairs.map((p) => p[1]))], execVenue, execSymbol, needBook: c.execution.useBook || c.entry.vetoOnBaitOnly, bookFromMs };
 }
 
 /** Per stream (venue:type): rows handed to the recorder since the last step. */
@@ -94,7 +128,32 @@ interface Handed {
 export class PaperRun {
   private kernel: PaperKernel | undefined;
   private feed: StoredFeed | undefined;
+  /** The store path's clock (rows committed): the catch-up reads up to it. */
   private readonly watermark: Watermark;
+  /** The push path's clock (rows received), from the handover on. */
+  private readonly pushClock: Watermark;
+  private readonly push: PushFeed;
+  /** A push is scheduled for the end of this turn of the event loop. */
+  private releasing = false;
+  private readonly releaseTick = (): void => {
+    this.releasing = false;
+    if (this.stopped || this.failure) return;
+    try {
+      this.pushNow(Date.now());
+    } catch (e) {
+      // As a failed step: the kernel cannot go on consistently (the caller stops; a restart replays).
+      this.failure = e as Error;
+      this.o.log(`paper: push failed: ${this.failure.message}`);
+    }
+  };
+  /** Wall time of the last frame from any stream. */
+  private lastFrameWall = Infinity;
+  /** The kernel has caught up from the store and takes its rows from memory. */
+  private handedOver = false;
+  /** Where the store's rows ended and memory's began, and how many rows memory held then (received during the catch-up). */
+  private handover = { ts: NaN, held: 0 };
+  /** The newest stored time of the session's markets before this process stored anything: memory cannot give those rows, so the handover comes after it. */
+  private storedBefore = -Infinity;
   private handed = new Map<string, Handed>();
   private timer: NodeJS.Timeout | undefined;
   private stepping: Promise<void> | undefined;
@@ -107,7 +166,7 @@ export class PaperRun {
   private today = { day: NaN, n: 0, hits: 0 };
   /** Per stream, the first event's time since this start. */
   private readonly firstTs = new Map<string, number>();
-  /** Rows handed to the recorder stamped before the watermark (docs/PAPER.md, "The clock"). */
+  /** Rows handed to the recorder stamped before the watermark while catching up (docs/PAPER.md, "The clock"); the push feed counts its own after. */
   private late = 0;
   /** Signals and open predictions at the last journal commit: predictions are re-read only when they may have changed. */
   private seen = { signals: 0, open: 0 };
@@ -115,6 +174,8 @@ export class PaperRun {
   private engineAlerts: EngineAlerts | undefined;
   /** Event receipt -> strategy decision, per signal made from events this process received. */
   readonly latency = new DecisionLatency();
+  /** The strategy module (--strategy; undefined: the seed strategy), and what a new session records of it. */
+  private strategy: { readonly make: StrategyFactory | undefined; readonly record?: StrategyRecord } = { make: undefined };
 
   private constructor(
     private readonly o: PaperOptions,
@@ -131,6 +192,8 @@ export class PaperRun {
     private readonly alerts: LiveAlerts | undefined,
   ) {
     this.watermark = new Watermark(-Infinity, { quietMs: o.quietMs });
+    this.pushClock = new Watermark(-Infinity, { quietMs: o.quietMs, graceMs: o.graceMs });
+    this.push = new PushFeed(feedMarket(config, pairs, prev ? prev.start_ts : -Infinity));
     this.settleUntil = Date.now() + (o.settleMs ?? SETTLE_MS);
     this.resumedFrom = prev;
     this.health = health;
@@ -140,19 +203,24 @@ export class PaperRun {
     const store = o.store;
     const journal = await PaperJournal.open(store, o.name);
     const prev = await journal.sessionRow();
-    if (prev && prev.status === 'running' && prev.host === hostname() && alive(prev.pid) && prev.pid !== process.pid) throw new RangeError(`paper session ${o.name} is running in PID ${prev.pid}: stop it first`);
+    // A refusal closes the journal's connection: an open one keeps the store file locked.
+    const refuse = (e: Error) => (journal.close(), e);
+    if (prev && prev.status === 'running' && prev.host === hostname() && alive(prev.pid) && prev.pid !== process.pid) throw refuse(new RangeError(`paper session ${o.name} is running in PID ${prev.pid}: stop it first`));
     const live = await loadLiveInstruments({ venues: prev ? (prev.venues.split(',') as LiveVenue[]) : o.venues, inputs: [prev ? prev.symbol : o.symbol], store, save: true });
     for (const r of live.reports) if (r.origin !== 'venue') o.log(`paper: instruments: ${describeInstrumentSource(r)}`);
     for (const line of describeNotTrading(live.markets)) o.log(`paper: ${line}`);
     let config = o.config;
     let pairs: (readonly [Venue, string])[];
     let instrument: Instrument;
+    let strategy: PaperRun['strategy'] = { make: undefined };
     if (prev) {
       config = parseConfig(JSON.parse(prev.config), `session ${o.name} config`);
-      if (o.configGiven && JSON.stringify(o.config) !== JSON.stringify(config)) throw new RangeError(`paper session ${o.name} runs with the config it started with; --config differs from it (start a new --session to change it)`);
+      if (o.configGiven && JSON.stringify(o.config) !== JSON.stringify(config)) throw refuse(new RangeError(`paper session ${o.name} runs with the config it started with; --config differs from it (start a new --session to change it)`));
       pairs = JSON.parse(prev.pairs) as [Venue, string][];
       instrument = fromJson(prev.instrument) as Instrument;
+      strategy = { make: await recordedStrategy(o.name, await journal.strategy(), o.strategyFile).catch((e: Error) => Promise.reject(refuse(e))) };
     } else {
+      if (o.strategyFile !== undefined) strategy = await newSessionStrategy(o.strategyFile).catch((e: Error) => Promise.reject(refuse(e)));
       pairs = o.venues.map((v) => {
         const s = live.symbols.get(v);
         if (!s || s.length === 0) throw new RangeError(`${v} lists no market for ${o.symbol}`);
@@ -179,6 +247,7 @@ export class PaperRun {
     const health = new LiveHealth(venues);
     const clients: LiveClient[] = [];
     const run = new PaperRun(o, reader, journal, recorder, reads, clients, config, pairs, instrument, prev, health, alerts);
+    run.strategy = strategy;
     if (alerts) run.engineAlerts = new EngineAlerts(alerts, prev ? await journal.alerted() : NOTHING_ALERTED);
     for (const v of venues) {
       const symbols = pairs.filter((p) => p[0] === v).map((p) => p[1]);
@@ -192,6 +261,7 @@ export class PaperRun {
       await journal.restart(prev, 'downtime: the trades the venues back-fill are replayed in time order');
       run.gapOpen = true;
     }
+    run.storedBefore = await storedUntil(store, feedMarket(config, pairs, -Infinity));
     for (const [i, c] of clients.entries()) c.start().catch((e: Error) => o.log(`paper: ${venues[i]}: ${e.message}`));
     run.schedule();
     return run;
@@ -214,13 +284,24 @@ export class PaperRun {
       onEvents: (records, localTs) => {
         probe?.onEvents?.(records, localTs);
         const wall = Date.now();
+        // A span with no frame at all (the loop held by a long push or the store, or every feed
+        // silent) is nobody's silence: the streams whose frames wait behind it are not quiet.
+        if (wall - this.lastFrameWall > STALL_MS) this.pushClock.unheard(wall - this.lastFrameWall);
+        this.lastFrameWall = wall;
         const received = performance.now();
+        const pushing = this.handedOver;
         for (const r of records) {
           if (!('ts' in r) || !Number.isFinite(r.ts)) continue;
           this.latency.received(r.ts, received);
-          if (this.watermark.isLate(r.ts)) this.late++;
           const key = `${r.venue}:${r.type}`;
           if (!this.firstTs.has(key)) this.firstTs.set(key, r.ts);
+          if (pushing) {
+            if (this.push.add(r)) this.pushClock.committed(key, r.ts, wall);
+            continue;
+          }
+          // Catching up: counted against the store path's clock; held in memory for the handover.
+          if (this.watermark.isLate(r.ts)) this.late++;
+          if (this.push.add(r)) this.pushClock.committed(key, r.ts, wall);
           const h = this.handed.get(key);
           if (!h) this.handed.set(key, { maxTs: r.ts, lastWall: wall });
           else {
@@ -228,7 +309,15 @@ export class PaperRun {
             h.lastWall = wall;
           }
         }
+        // The recorder has the rows before the kernel acts on them: a journal commit follows the
+        // recorder's flush of every row its output came from (step()).
         inner.onEvents(records, localTs);
+        // Released once the frames read in this turn of the event loop are all in: one push for a
+        // socket read's worth of frames rather than one per frame (the kernel's cost is per run).
+        if (pushing && !this.releasing) {
+          this.releasing = true;
+          setImmediate(this.releaseTick);
+        }
         // Flow and liquidation rules on the live events as they come (as in record and watch).
         this.alerts?.onEvents(records);
       },
@@ -259,8 +348,60 @@ export class PaperRun {
     return this.failure;
   }
 
-  /** One step: what was handed to the recorder is committed, the kernel gets the rows before the new watermark, the journal commits. */
+  /** The kernel takes every held row before the push clock's watermark (the streams', not the wall clock's: that is the step's). */
+  private pushNow(wall: number): void {
+    const w = this.pushClock.advance(wall);
+    if (w.fromWall || !Number.isFinite(w.ts)) return;
+    this.release(w.ts);
+  }
+
+  private release(ts: number): void {
+    const k = this.kernel!;
+    const probe = this.o.probe;
+    const t0 = performance.now();
+    const n = this.push.release(k.engine, ts);
+    const ms = performance.now() - t0;
+    // A long push held the loop: nobody was heard meanwhile (the step's timer may run before the
+    // sockets are read again, and must not take every stream for quiet).
+    if (ms > STALL_MS) {
+      this.pushClock.unheard(ms);
+      this.lastFrameWall += ms;
+    }
+    if (n > 0) probe?.onReleased?.(n, ms);
+    probe?.onPushed?.(ts, k.engine.produced);
+  }
+
+  /**
+   * One step. Catching up: what was handed to the recorder is committed, the kernel gets the
+   * stored rows before the store's watermark, and hands over to memory. After: the wall clock
+   * moves a quiet kernel, the recorder commits, then the journal commits what the kernel had
+   * made when the recorder took its rows (so the journal never holds output of rows the store
+   * lacks: a resume replays the store and makes it again).
+   */
   private async step(final = false): Promise<void> {
+    if (!this.handedOver) return this.catchUp(final);
+    const k = this.kernel!;
+    const w = this.pushClock.advance(Date.now());
+    if (Number.isFinite(w.ts)) {
+      this.release(w.ts);
+      // Exchange time from the streams; the wall clock's when all are quiet (watermark.ts).
+      if (w.fromWall && !final) {
+        k.engine.advanceTo(w.ts);
+        this.alerts?.advanceTo(w.ts);
+      }
+    }
+    const batch = this.journalBatch(this.push.position);
+    try {
+      await this.recorder.flush();
+    } catch {
+      // Not committed (the recorder said why): the journal waits for the rows its output came from.
+      return;
+    }
+    await this.commit(batch);
+  }
+
+  /** The store path, until the handover: what was handed to the recorder is committed, the kernel gets the stored rows before the new watermark. */
+  private async catchUp(final: boolean): Promise<void> {
     const snap = this.handed;
     this.handed = new Map();
     try {
@@ -282,23 +423,57 @@ export class PaperRun {
     const k = this.kernel!;
     await this.feed!.pushUntil(k.engine, w.ts);
     this.o.probe?.onPushed?.(w.ts, k.engine.produced);
-    // Exchange time from the streams; the wall clock's when all are quiet (watermark.ts).
     if (w.fromWall && !final) {
       k.engine.advanceTo(w.ts);
       this.alerts?.advanceTo(w.ts);
     }
+    // What the kernel made from stored rows only: the journal may have it.
+    const batch = this.journalBatch(w.ts);
+    if (w.ts > this.storedBefore) {
+      // The handover: the store gave every row stamped before w.ts, memory has every row from
+      // it on (this process received them; what others stored is all before it). Rows held
+      // stamped before it were read from the store (or came after its watermark had passed
+      // them: counted late above). Rows received meanwhile go now; the next step journals them.
+      this.push.handOver(w.ts);
+      this.pushClock.raise(w.ts);
+      this.handedOver = true;
+      this.handed.clear();
+      this.handover = { ts: w.ts, held: this.push.held };
+      this.o.log(`paper: caught up from the store to ${iso(w.ts)}; from there the kernel takes the feeds' events from memory (${this.handover.held} held meanwhile)`);
+      if (!final) this.pushNow(Date.now());
+    } else this.push.dropBefore(w.ts);
+    await this.commit(batch);
+  }
+
+  /** What the journal commits, taken at once (the kernel goes on while the commit awaits the store). */
+  private journalBatch(processedTs: number): JournalBatch {
+    const k = this.kernel!;
     const p = k.engine.produced;
     // Outcomes change only while predictions are open (or when one was just made or closed).
     const changed = p.openPredictions > 0 || p.openPredictions !== this.seen.open || p.signals.length !== this.seen.signals;
     this.seen = { signals: p.signals.length, open: p.openPredictions };
     const predictions = changed && p.signals.length > 0 ? k.engine.predictions() : undefined;
-    if (predictions) this.countToday(predictions, p.now);
+    const progress: EngineProgress = {
+      ...p,
+      signals: p.signals.slice(),
+      orders: p.orders.slice(),
+      trades: p.trades.slice(),
+      equity: p.equity.slice(),
+      position: p.position ? { ...p.position } : undefined,
+    };
+    return { progress, predictions, funding: k.funding.slice(), state: { processedTs, kernelTs: p.now, lateEvents: this.lateEvents } };
+  }
+
+  private async commit(b: JournalBatch): Promise<void> {
+    const k = this.kernel!;
+    const p = b.progress;
+    if (b.predictions) this.countToday(b.predictions, p.now);
     // Alerted before the commit: a crash between the two re-sends (never loses) this step's alerts.
-    this.engineAlerts?.update(p.signals, predictions);
-    await this.journal.commit(p, predictions, k.context, k.funding, { processedTs: w.ts, kernelTs: p.now, lateEvents: this.late });
+    this.engineAlerts?.update(p.signals, b.predictions);
+    await this.journal.commit(p, b.predictions, k.context, b.funding, b.state);
     // The downtime is over for the kernel once the watermark has passed the first event every
     // stream delivered after the restart (back-filled trades come first on theirs).
-    if (this.gapOpen && w.ts >= Math.max(...this.firstTs.values())) await this.settled(w.ts, p);
+    if (this.gapOpen && b.state.processedTs >= Math.max(...this.firstTs.values())) await this.settled(b.state.processedTs, p);
   }
 
   /** The kernel and the feed, from the session's start (a new session starts at the first watermark). */
@@ -307,15 +482,17 @@ export class PaperRun {
     const c = this.config;
     const startTs = prev ? prev.start_ts : firstW;
     const warmup = effectiveWarmup(c).ms;
-    const kernel = paperKernel(c, { pairs: this.pairs, instrument: this.instrument }, startTs, (ts) => this.latency.produced(ts, performance.now()));
+    const kernel = paperKernel(c, { pairs: this.pairs, instrument: this.instrument }, startTs, (ts) => this.latency.produced(ts, performance.now()), this.strategy.make);
     const m = kernel.market;
     const needBook = c.execution.useBook || c.entry.vetoOnBaitOnly;
-    this.feed = new StoredFeed(this.reader, { venues: m.venues, symbols: [...new Set(this.pairs.map((p) => p[1]))], execVenue: m.execVenue, execSymbol: m.execSymbol, needBook, bookFromMs: startTs }, startTs - warmup);
+    const bookFromMs = needBook ? await bookReadFrom(this.reader, m.execVenue, m.execSymbol, startTs) : startTs;
+    this.feed = new StoredFeed(this.reader, { venues: m.venues, symbols: [...new Set(this.pairs.map((p) => p[1]))], execVenue: m.execVenue, execSymbol: m.execSymbol, needBook, bookFromMs }, startTs - warmup);
     this.kernel = kernel;
     if (!prev) {
       await this.journal.create(
         { name: this.o.name, symbol: this.o.symbol.toUpperCase(), venues: m.venues.join(','), pairs: JSON.stringify(this.pairs), exec_venue: m.execVenue, exec_symbol: m.execSymbol, instrument: toJson(this.instrument), config: JSON.stringify(c), seed: c.seed, start_ts: startTs, warmup_ms: warmup },
         c.risk.initialEquity,
+        this.strategy.record,
       );
       this.o.log(`paper: session ${this.o.name} active from exchange time ${iso(startTs)} (warm-up from ${iso(startTs - warmup)} on the stored events)`);
     }
@@ -337,6 +514,10 @@ export class PaperRun {
     this.o.log(`paper: downtime ${iso(from)} to ${iso(toTs)}: ${detail}`);
     const pos = p.position;
     this.o.log(`paper: resumed: ${pos ? `${pos.side} ${pos.qty} @ ${pos.entry} (stop ${pos.stop}, liquidation ${pos.liquidationPrice})` : 'flat'}${p.busy && !pos ? ', an order on its way' : ''}, ${p.openPredictions} predictions open, ${p.signals.length} signals so far`);
+  }
+
+  private get lateEvents(): number {
+    return this.late + this.push.late;
   }
 
   private countToday(predictions: ReturnType<PaperKernel['engine']['predictions']>, now: number): void {
@@ -363,9 +544,10 @@ export class PaperRun {
       streams: this.recorder.stats().status,
       health: this.health,
       today: { n: this.today.n, hits: this.today.hits },
-      lateEvents: this.late,
+      lateEvents: this.lateEvents,
       lastCommitMs: ms.length > 0 ? ms[ms.length - 1] : NaN,
       alerts: this.alerts?.statusText(),
+      fed: { stored: this.feed?.events ?? 0, memory: this.push.events, handoverTs: this.handover.ts, heldAtHandover: this.handover.held },
     };
   }
 

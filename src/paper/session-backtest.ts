@@ -2,9 +2,10 @@
  * `orderflow backtest --session NAME`: the backtest of what a paper session saw. The session row
  * holds everything the run needs: its markets (the execution market first), the instrument it
  * traded with, its validated config (seed included), the exchange time it became active and the
- * time up to which its stored events went through its kernel. The backtest reads the same stored
- * events over [start, processed) with the same warm-up, so it gives the same signals, orders and
- * fills (docs/PAPER.md, "Parity").
+ * time up to which its stored events went through its kernel; and its strategy module, if it ran
+ * one (paper_strategies: the caller loads it with session-strategy.ts, which refuses a changed
+ * file). The backtest reads the same stored events over [start, processed) with the same warm-up,
+ * so it gives the same signals, orders and fills (docs/PAPER.md, "Parity").
  */
 import type { Venue } from '../core/events.ts';
 import type { Instrument } from '../core/instruments.ts';
@@ -12,6 +13,7 @@ import { parseConfig, type BacktestConfig } from '../engine/config.ts';
 import type { Store } from '../store/store.ts';
 import { fromJson } from './json.ts';
 import { PAPER_TABLES } from './journal-schema.ts';
+import type { StrategyRecord } from './session-strategy.ts';
 
 export interface SessionBacktest {
   readonly name: string;
@@ -23,6 +25,8 @@ export interface SessionBacktest {
   readonly execSymbol: string;
   readonly fromMs: number;
   readonly toMs: number;
+  /** The strategy module it ran (undefined: the seed strategy). */
+  readonly strategy: StrategyRecord | undefined;
 }
 
 /** Whether the store has the paper journal's tables (a store that never paper-traded has none). */
@@ -41,6 +45,9 @@ export async function sessionBacktest(store: Store, name: string): Promise<Sessi
     const names = (await store.rows<{ name: string }>('SELECT name FROM paper_sessions ORDER BY name')).map((r) => r.name);
     throw new RangeError(`no paper session ${JSON.stringify(name)} in this store${names.length ? `; sessions: ${names.join(', ')}` : ''}`);
   }
+  // A journal written before paper_strategies existed has no such table: its sessions ran the seed strategy.
+  const [hasStrategies] = await store.rows<{ n: bigint }>('SELECT count(*) AS n FROM information_schema.tables WHERE table_name = $1', ['paper_strategies']);
+  const [strategy] = Number(hasStrategies?.n ?? 0) > 0 ? await store.rows<StrategyRecord>('SELECT file, sha256 FROM paper_strategies WHERE session = $1', [name]) : [];
   if (!(row.processed_ts > row.start_ts)) throw new RangeError(`paper session ${name} has processed nothing yet (active from ${new Date(row.start_ts).toISOString()})`);
   return {
     name,
@@ -52,5 +59,6 @@ export async function sessionBacktest(store: Store, name: string): Promise<Sessi
     execSymbol: row.exec_symbol,
     fromMs: row.start_ts,
     toMs: row.processed_ts,
+    strategy,
   };
 }

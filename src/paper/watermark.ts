@@ -19,17 +19,27 @@
  *
  * W never goes back. A row that arrives stamped before W (a stream that woke up late) is "late":
  * the kernel never sees it, the store and a backtest do; the session counts them (`isLate`).
+ *
+ * `graceMs` (the push path's bounded hold, docs/PAPER.md "The push path"): a stream is taken to be
+ * at most that far (exchange time) behind the newest time of its own venue's streams, so a sparse
+ * stream (liquidations, a ticker a second) holds W back by at most `graceMs` behind its venue
+ * rather than until its next event; across venues W is still the slowest venue's. Infinity (the
+ * default): every stream holds W at its own newest time, as above.
  */
 
 /** One stream's progress: the newest exchange time committed, and the wall time of its last event. */
 interface StreamMark {
   committedTs: number;
   lastWallMs: number;
+  /** Its venue (the stream key's part before the first `:`). */
+  readonly venue: string;
 }
 
 export interface WatermarkOptions {
   /** A stream silent this long (wall ms) no longer holds the watermark back; also the hold of the wall-derived time. Default 2000. */
   readonly quietMs?: number;
+  /** How far (exchange ms) a stream may be taken to lag its venue's newest time; default Infinity. */
+  readonly graceMs?: number;
 }
 
 export const DEFAULT_QUIET_MS = 2000;
@@ -37,6 +47,9 @@ export const DEFAULT_QUIET_MS = 2000;
 export class Watermark {
   private readonly streams = new Map<string, StreamMark>();
   private readonly quietMs: number;
+  private readonly graceMs: number;
+  /** Per venue, the newest time of any of its streams. */
+  private readonly venueNewest = new Map<string, number>();
   private w: number;
   /** The newest exchange time committed on any stream, and when it was received. */
   private newestTs = -Infinity;
@@ -46,6 +59,8 @@ export class Watermark {
   constructor(startTs: number, o: WatermarkOptions = {}) {
     this.quietMs = o.quietMs ?? DEFAULT_QUIET_MS;
     if (!(this.quietMs > 0 && Number.isFinite(this.quietMs))) throw new RangeError(`paper: quietMs must be finite and > 0, got ${this.quietMs}`);
+    this.graceMs = o.graceMs ?? Infinity;
+    if (!(this.graceMs >= 0)) throw new RangeError(`paper: graceMs must be >= 0, got ${this.graceMs}`);
     this.w = startTs;
   }
 
@@ -62,13 +77,32 @@ export class Watermark {
   /** Rows of `stream` stamped up to `ts` were committed; the last arrived at wall time `wallMs`. */
   committed(stream: string, ts: number, wallMs: number): void {
     let s = this.streams.get(stream);
-    if (!s) this.streams.set(stream, (s = { committedTs: -Infinity, lastWallMs: -Infinity }));
-    if (ts > s.committedTs) s.committedTs = ts;
+    if (!s) this.streams.set(stream, (s = { committedTs: -Infinity, lastWallMs: -Infinity, venue: stream.split(':')[0] }));
+    if (ts > s.committedTs) {
+      s.committedTs = ts;
+      if (!(ts <= (this.venueNewest.get(s.venue) ?? -Infinity))) this.venueNewest.set(s.venue, ts);
+    }
     if (wallMs > s.lastWallMs) s.lastWallMs = wallMs;
     if (ts > this.newestTs) {
       this.newestTs = ts;
       this.newestWall = wallMs;
     }
+  }
+
+  /**
+   * This process heard nothing from any stream for `ms` (its event loop was held, or every feed
+   * was silent): that span does not count as any stream's silence, so a stream whose frames wait
+   * in its socket behind the stall is not taken as quiet when the first frames after it are
+   * handled (it would let the watermark pass rows it has not read yet).
+   */
+  unheard(ms: number): void {
+    for (const s of this.streams.values()) s.lastWallMs += ms;
+    this.newestWall += ms;
+  }
+
+  /** Nothing before `ts` is released any more (the push path's handover point). */
+  raise(ts: number): void {
+    if (ts > this.w) this.w = ts;
   }
 
   /**
@@ -81,7 +115,8 @@ export class Watermark {
     for (const s of this.streams.values()) {
       if (wallMs - s.lastWallMs > this.quietMs) continue;
       any = true;
-      if (s.committedTs < flowing) flowing = s.committedTs;
+      const mark = this.graceMs === Infinity ? s.committedTs : Math.max(s.committedTs, this.venueNewest.get(s.venue)! - this.graceMs);
+      if (mark < flowing) flowing = mark;
     }
     if (any) {
       if (flowing > this.w) this.w = flowing;

@@ -94,7 +94,7 @@ export interface CvdResponse {
   readonly venues: Partial<Record<Venue, { readonly delta: readonly number[]; readonly cvd: readonly number[] }>>;
 }
 
-/** `GET /api/sizes?symbol&venues&tf&from&to`: delta per size bucket (src/features/sizes.ts). */
+/** `GET /api/sizes?symbol&venues&tf&from&to`: delta per size bucket (src/features/sizes.ts), quote notional. */
 export interface SizesResponse {
   readonly tfMs: number;
   readonly t: readonly number[];
@@ -128,7 +128,8 @@ export interface LiquidationsResponse {
 
 /**
  * A time x price grid, sparse: cell k is at column `tIndex[k]` (time `t0 + tIndex*tfMs`) and row
- * `pIndex[k]` (price `p0 + pIndex*binSize`), with `value[k]` (quote notional). `max` for the colour scale.
+ * `pIndex[k]` (price `p0 + pIndex*binSize`), with `value[k]` (quote notional: liquidated, or resting
+ * in the book). `max` for the colour scale.
  */
 export interface HeatmapColumns {
   readonly t0: number;
@@ -161,16 +162,21 @@ export interface PredictedLiquidationsResponse {
 export interface BookHeatmapResponse {
   readonly venue: Venue;
   readonly heatmap: HeatmapColumns;
-  /** Best bid / ask per column, NaN where unknown. */
-  readonly bestBid: readonly number[];
-  readonly bestAsk: readonly number[];
+  /** Best bid / ask per column, null where unknown (no book yet). */
+  readonly bestBid: readonly (number | null)[];
+  readonly bestAsk: readonly (number | null)[];
   readonly walls: readonly { readonly side: 'bid' | 'ask'; readonly price: number; readonly size: number; readonly outcome: 'bait' | 'pulled' | 'consumed' | 'resting'; readonly firstMs: number; readonly endMs: number }[];
 }
 
-/** `GET /api/market-state?symbol&venues&tf&from&to`: open interest and funding per venue, per bar. */
+/**
+ * `GET /api/market-state?symbol&venues&tf&from&to`: open interest (base units) and funding per
+ * venue, per bar with a ticker row: each bar's last value, carried forward; `null` before a
+ * venue's first value of that field (a venue that publishes funding and open interest in
+ * separate frames has bars with one but not yet the other).
+ */
 export interface MarketStateResponse {
   readonly tfMs: number;
-  readonly venues: Partial<Record<Venue, { readonly t: readonly number[]; readonly openInterest: readonly number[]; readonly fundingRate: readonly number[] }>>;
+  readonly venues: Partial<Record<Venue, { readonly t: readonly number[]; readonly openInterest: readonly (number | null)[]; readonly fundingRate: readonly (number | null)[] }>>;
 }
 
 /** `GET /api/events?symbol&venues&from&to`: detector events to draw as markers. */

@@ -49,6 +49,8 @@ export function activityAt(ts: number, p: ActivityProfile): number {
 export class ActivityRegime {
   private readonly path: number[] = [];
   private x = 0;
+  private readonly keep: number;
+  private readonly shock: number;
 
   constructor(
     private readonly rng: Rng,
@@ -57,15 +59,16 @@ export class ActivityRegime {
     private readonly sigma: number,
     private readonly tauMs: number,
     readonly stepMs: number,
-  ) {}
+  ) {
+    this.keep = Math.exp(-this.stepMs / this.tauMs);
+    this.shock = this.sigma * Math.sqrt(1 - this.keep * this.keep);
+  }
 
   /** The multiplier at `ts`. */
   at(ts: number): number {
     const i = Math.max(0, Math.floor((ts - this.startMs) / this.stepMs));
-    const keep = Math.exp(-this.stepMs / this.tauMs);
-    const shock = this.sigma * Math.sqrt(1 - keep * keep);
     while (this.path.length <= i) {
-      this.x = this.x * keep + shock * normal(this.rng);
+      this.x = this.x * this.keep + this.shock * normal(this.rng);
       this.path.push(Math.exp(this.x - (this.sigma * this.sigma) / 2));
     }
     return this.path[i];
@@ -84,10 +87,12 @@ const STEADY: Pick<ActivityRegime, 'at' | 'stepEnd'> = { at: () => 1, stepEnd: (
 // Market makers.
 
 export interface MakerParams {
-  /** Dense levels per side, one tick apart from the touch. */
+  /** Ticks per side from the touch that the dense band covers (touch levels, then every `denseStep` ticks). */
   readonly denseLevels: number;
   /** Median size of a dense level, base units. */
   readonly denseSize: number;
+  /** Ticks between the dense band's levels beyond the touch levels (aligned on multiples of it, as the sparse ones on `stride`). */
+  readonly denseStep: number;
   /**
    * The first `touchLevels` dense levels hold `touchMultiple` times more (real books queue most
    * near the touch, so a large taker order prints big at the touch rather than in many small
@@ -118,6 +123,7 @@ export interface MakerParams {
 export const DEFAULT_MAKER: MakerParams = {
   denseLevels: 24,
   denseSize: 0.25,
+  denseStep: 1,
   touchLevels: 2,
   touchMultiple: 5,
   sparseLevels: 24,
@@ -148,6 +154,11 @@ export interface BaitPull {
 export class MarketMaker implements Agent {
   private readonly own: [Int32Array, Int32Array];
   private readonly prevTop: [number, number] = [NaN, NaN];
+  /** Per side: whether the last quote left a ladder level unfilled, and the book's matchedOut it saw. */
+  private readonly refused: [boolean, boolean] = [true, true];
+  private readonly seenOut: [number, number] = [-1, -1];
+  /** The venue's book origin (absolute tick index of level 0) as an int32. */
+  private readonly origin: number;
   private wallId = -1;
   private wallSide: BookSide = BID;
   private wallLevel = 0;
@@ -170,6 +181,7 @@ export class MarketMaker implements Agent {
   ) {
     // Order id per level, 0 or -1 for none (the book never hands out id 0): no fill of 2 × 2^18 entries per run.
     this.own = [new Int32Array(v.book.size), new Int32Array(v.book.size)];
+    this.origin = v.origin | 0;
     this.nextWall = m.startMs + exponential(rng, p.wallEveryMin * 60_000);
   }
 
@@ -233,57 +245,99 @@ export class MarketMaker implements Agent {
   }
 
   /**
-   * Keeps the ladder of one side: cancels what left the target set, refills what is missing.
-   * The hot loop of the run (a maker re-quotes every 200-450 ms, both sides, 48 levels each), so
-   * the sparse part's first level and the ladder's far end are solved once per call rather than
-   * per level (a floating-point `%` per level was most of its cost).
+   * Keeps the ladder of one side: the touch levels one tick apart from `top`, the dense band on
+   * the grid of `denseStep` ticks, the sparse levels on the grid of `stride` ticks. Cancels what
+   * left the ladder (what the touch moved into, touch levels left behind off the grid, grid
+   * levels past either band's far end) and refills what is missing. The hot loop of the run: a
+   * maker re-quotes every 200-450 ms, both sides, and its fair value moves ~10 ticks a wake on
+   * BTC's 0.1 tick; on grids fixed in price a move changes only the touch levels and the grid
+   * levels at the two ends of each band (with `denseStep` 1, the default, every level the move
+   * covered, on both sides).
    */
   private quote(side: BookSide, top: number, thin: number): void {
-    const book = this.v.book;
-    const own = this.own[side];
     const p = this.p;
+    const touch = p.touchLevels;
     const dense = p.denseLevels;
-    const n = dense + p.sparseLevels;
+    const step = p.denseStep;
     const stride = p.stride;
+    const sparse = p.sparseLevels;
     const dir = side === BID ? -1 : 1;
     // Levels are whole tick indexes inside the book's window: as int32 the loops below index the
     // typed arrays without float-to-int checks.
     top = top | 0;
-    const first = this.sparseFirst(top, dir) | 0;
+    const first = this.gridFrom(top + dir * dense, dir, stride);
+    const last = first + dir * (sparse - 1) * stride;
     const prev = this.prevTop[side];
+    const book = this.v.book;
+    // Same touch, every level the last call placed still resting: the ladder is what it would place.
+    if (prev === top && !this.refused[side] && book.matchedOut[side] === this.seenOut[side]) return;
     if (!Number.isNaN(prev) && prev !== top) {
-      // A shift by less than a stride changes the sparse levels only at the ladder's two ends.
+      // What the last call left: its touch levels, its dense grid levels, its sparse ladder (a
+      // shift by less than a stride changes the sparse levels only at the ladder's two ends).
+      for (let j = 0; j < touch; j++) this.unlessWanted(side, prev + dir * j, top, last);
+      for (let level = this.gridFrom(prev + dir * touch, dir, step); dir * (level - prev) < dense; level += dir * step) this.unlessWanted(side, level, top, last);
       const near = Math.abs(top - prev) < stride;
-      const prevFirst = this.sparseFirst(prev, dir) | 0;
-      const last = first + dir * (n - 1 - dense) * stride;
-      for (let j = 0; j < n; j++) {
-        if (near && j === dense + 2) j = n - 2;
-        const level = j < dense ? prev + dir * j : prevFirst + dir * (j - dense) * stride;
-        const id = own[level];
-        if (id <= 0) continue;
-        // Still in the new ladder: a dense level, or a sparse one on the stride grid before its far end.
-        const d = dir * (level - top);
-        if (d >= 0 && (d < dense || (dir * (level - last) <= 0 && (this.v.origin + level) % stride === 0))) continue;
-        if (book.owns(id, this.account, side, level)) book.cancel(id);
-        own[level] = -1;
+      const prevFirst = this.gridFrom(prev + dir * dense, dir, stride);
+      for (let j = 0; j < sparse; j++) {
+        if (near && j === 2) j = sparse - 2;
+        this.unlessWanted(side, prevFirst + dir * j * stride, top, last);
       }
     }
-    for (let j = 0; j < n; j++) {
-      const level = j < dense ? top + dir * j : first + dir * (j - dense) * stride;
-      if (level < 0 || level >= book.size) break;
-      if (book.owns(own[level], this.account, side, level)) continue;
-      const median = j < dense ? p.denseSize * thin * (j < p.touchLevels ? p.touchMultiple : 1) : p.sparseSize * (1 + j / n);
-      own[level] = book.add(side, level, this.v.lotsOf(lognormal(this.rng, median, 0.6)), this.account);
+    // The last call left every level of its ladder filled (no add refused) and matching removed
+    // none of them since: a sparse ladder shifted by less than a stride can lack levels only at its ends.
+    const whole = !(Math.abs(top - prev) < stride) || this.refused[side] || book.matchedOut[side] !== this.seenOut[side];
+    this.refused[side] = false;
+    const denseSize = p.denseSize * thin;
+    for (let j = 0; j < touch; j++) this.fill(side, top + dir * j, denseSize * p.touchMultiple);
+    // A grid level holds what `step` one-tick levels would.
+    for (let level = this.gridFrom(top + dir * touch, dir, step); dir * (level - top) < dense; level += dir * step) this.fill(side, level, denseSize * step);
+    for (let j = 0; j < sparse; j++) {
+      if (!whole && j === 2) j = sparse - 2;
+      this.fill(side, first + dir * j * stride, p.sparseSize * (1 + (dense + j) / (dense + sparse)));
     }
     this.prevTop[side] = top;
+    this.seenOut[side] = book.matchedOut[side];
   }
 
-  /** The first sparse level of a ladder whose touch is `top`: beyond the dense ticks, on the first multiple of the stride. */
-  private sparseFirst(top: number, dir: number): number {
+  /** Cancels the ladder order at `level` (if any) unless the ladder whose touch is `top` keeps it. */
+  private unlessWanted(side: BookSide, level: number, top: number, last: number): void {
+    const own = this.own[side];
+    if (level < 0 || level >= own.length) return;
+    const id = own[level];
+    if (id <= 0) return;
     const p = this.p;
-    const edge = top + dir * p.denseLevels;
-    const m = (((this.v.origin + edge) % p.stride) + p.stride) % p.stride;
-    return dir < 0 ? edge - m : edge + ((p.stride - m) % p.stride);
+    const dir = side === BID ? -1 : 1;
+    const d = dir * (level - top);
+    if (d >= 0) {
+      if (d < p.touchLevels) return;
+      // Int32 remainders (the absolute tick index is positive and below 2^31): a double `%` is a libm call.
+      const abs = (this.origin + level) | 0;
+      if (d < p.denseLevels && abs % p.denseStep === 0) return;
+      if (dir * (level - last) <= 0 && abs % p.stride === 0) return;
+    }
+    const book = this.v.book;
+    if (book.owns(id, this.account, side, level)) book.cancel(id);
+    own[level] = -1;
+  }
+
+  /** A ladder order of about `median` base units at `level` unless one rests there. */
+  private fill(side: BookSide, level: number, median: number): void {
+    const book = this.v.book;
+    if (level < 0 || level >= book.size) {
+      this.refused[side] = true;
+      return;
+    }
+    const own = this.own[side];
+    if (book.owns(own[level], this.account, side, level)) return;
+    const id = book.add(side, level, this.v.lotsOf(lognormal(this.rng, median, 0.6)), this.account);
+    own[level] = id;
+    if (id < 0) this.refused[side] = true;
+  }
+
+  /** The first level at or beyond `level` (in direction `dir`) on the grid of multiples of `g` ticks. */
+  private gridFrom(level: number, dir: number, g: number): number {
+    const m = (((this.origin + level) | 0) % g + g) % g;
+    return (dir < 0 ? level - m : level + ((g - m) % g)) | 0;
   }
 
   private tendWall(now: number, mid: number): void {
@@ -380,6 +434,11 @@ export class RetailFlow implements Agent {
   bias = 0;
   rateMultiplier = 1;
   activity: ActivityProfile = DEFAULT_ACTIVITY;
+  private activityMinute = NaN;
+  private activityOf: ActivityProfile | undefined;
+  private activityNow = 1;
+  private mood = NaN;
+  private moodPow = 1;
 
   constructor(
     private readonly m: Market,
@@ -408,7 +467,14 @@ export class RetailFlow implements Agent {
   }
 
   private base(now: number): number {
-    return this.p.mu * this.rateMultiplier * activityAt(now, this.activity) * this.regime.at(now);
+    // The session multiplier is constant within a minute: looked up once per minute (and profile).
+    const minute = Math.floor(now / 60_000);
+    if (minute !== this.activityMinute || this.activity !== this.activityOf) {
+      this.activityMinute = minute;
+      this.activityOf = this.activity;
+      this.activityNow = activityAt(now, this.activity);
+    }
+    return this.p.mu * this.rateMultiplier * this.activityNow * this.regime.at(now);
   }
 
   wake(now: number): number {
@@ -451,7 +517,15 @@ export class RetailFlow implements Agent {
     }
     let qty = lognormal(this.rng, p.sizeMedian, p.sizeSigma);
     if (this.rng.nextFloat() < p.tailProb) qty *= pareto(this.rng, p.tailAlpha) * p.tailScale;
-    if (p.moodSize !== 0) qty *= Math.pow(this.regime.at(this.m.now), p.moodSize);
+    if (p.moodSize !== 0) {
+      // The mood changes once per regime step: its power is taken once per value.
+      const mood = this.regime.at(this.m.now);
+      if (mood !== this.mood) {
+        this.mood = mood;
+        this.moodPow = Math.pow(mood, p.moodSize);
+      }
+      qty *= this.moodPow;
+    }
     // Within every venue's last risk-limit tier (Bybit caps a position at $6M).
     if (qty > 40) qty = 40;
     openPosition(this.m, v, side, v.lotsOf(qty), weighted(this.rng, p.leverages, p.leverageWeights));

@@ -39,6 +39,11 @@ export class OrderBook {
    */
   private readonly occupied: Int32Array;
   private readonly words: number;
+  /**
+   * Per side, how many resting orders matching removed (filled, or skipped by self-trade
+   * prevention): an owner that sees it unchanged knows its orders on that side all still rest.
+   */
+  readonly matchedOut = new Int32Array(2);
   /** Best bid level (NONE when the side is empty) and best ask level (`size` when empty). */
   bestBid = NONE;
   bestAsk: number;
@@ -158,6 +163,7 @@ export class OrderBook {
       while (id !== NIL && left > 0) {
         const next = this.orderNext[id];
         if (this.orderOwner[id] === owner) {
+          this.matchedOut[other]++;
           this.unlink(id);
           this.release(id);
           id = next;
@@ -168,6 +174,7 @@ export class OrderBook {
         left -= take;
         progressed = true;
         if (take === this.orderLots[id]) {
+          this.matchedOut[other]++;
           this.unlink(id);
           this.release(id);
         } else {

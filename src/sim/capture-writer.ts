@@ -42,6 +42,8 @@ export interface SimCaptureOptions {
   readonly onProgress?: (events: number, ts: number) => void;
   /** OKX funding interval, for `nextFundingTime`. Default 8 h. */
   readonly okxFundingIntervalMs?: number;
+  /** Write labels.json. Default true; false for a run cut before its end (its labels are not known yet: src/demo/live-demo.ts). */
+  readonly labels?: boolean;
 }
 
 export interface SimCaptureSummary {
@@ -172,9 +174,11 @@ export async function writeSimCapture(run: SimRun, dir: string, opts: SimCapture
     }
     for (const f of open.values()) await close(f);
     open.clear();
-    const labelsPath = join(dir, LABELS_FILE);
-    files.push(labelsPath);
-    writeFileSync(labelsPath, labelsText(run.labels()));
+    if (opts.labels !== false) {
+      const labelsPath = join(dir, LABELS_FILE);
+      files.push(labelsPath);
+      writeFileSync(labelsPath, labelsText(run.labels()));
+    }
   } catch (e) {
     // No half run left behind for an import to read: every file this run opened goes.
     for (const f of open.values()) {

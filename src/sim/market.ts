@@ -336,9 +336,11 @@ export class Market {
   /** Book diffs of the levels that changed (or the whole book), sorted as the venues send them. */
   printBook(v: SimVenue, snapshot: boolean): void {
     const book = v.book;
-    const bids: BookLevel[] = [];
-    const asks: BookLevel[] = [];
+    let bids: BookLevel[];
+    let asks: BookLevel[];
     if (snapshot) {
+      bids = [];
+      asks = [];
       book.takeDirtySorted();
       for (let i = book.size - 1; i >= 0; i--) if (book.levelLots[i] > 0) bids.push([v.priceOf(i), v.qtyOf(book.levelLots[i])]);
       for (let i = 0; i < book.size; i++) if (book.levelLots[book.size + i] > 0) asks.push([v.priceOf(i), v.qtyOf(book.levelLots[book.size + i])]);
@@ -347,10 +349,14 @@ export class Market {
       const n = book.takeDirtySorted();
       if (n === 0) return;
       const dirty = book.dirtyKeys;
+      const size = book.size;
       let j = 0;
-      while (j < n && dirty[j] < book.size) j++;
-      for (let i = j - 1; i >= 0; i--) bids.push([v.priceOf(dirty[i]), v.qtyOf(book.levelLots[dirty[i]])]);
-      for (let i = j; i < n; i++) asks.push([v.priceOf(dirty[i] - book.size), v.qtyOf(book.levelLots[dirty[i]])]);
+      while (j < n && dirty[j] < size) j++;
+      // Sized once (a diff is a few levels a side): no growth while filling.
+      bids = new Array<BookLevel>(j);
+      asks = new Array<BookLevel>(n - j);
+      for (let i = j - 1, k = 0; i >= 0; i--, k++) bids[k] = [v.priceOf(dirty[i]), v.qtyOf(book.levelLots[dirty[i]])];
+      for (let i = j, k = 0; i < n; i++, k++) asks[k] = [v.priceOf(dirty[i] - size), v.qtyOf(book.levelLots[dirty[i]])];
     }
     const ts = Math.floor(this.now);
     this.out.push({ type: 'book', venue: v.venue, symbol: v.symbol, ts, localTs: ts, isSnapshot: snapshot, bids, asks, seq: v.seq++ });

@@ -4,7 +4,7 @@
  * and reading a label back from what actually happened (the forced orders, the tape).
  */
 import type { Side, Venue } from '../core/events.ts';
-import { openIsolated } from '../core/margin.ts';
+import { isolatedOpenInto } from '../core/margin.ts';
 import type { Rng } from '../engine/random.ts';
 import type { Arbitrageur, MarketMaker, ParentOrder, ParentOrderAgent, RetailFlow } from './agents.ts';
 import { between, lognormal, normal } from './draws.ts';
@@ -85,16 +85,19 @@ export function seedBackground(v: SimVenue, rng: Rng, startPrice: number, count:
   }
 }
 
+/** Scratch for seedPair's check (the solve itself is redone by openHolder). */
+const SOLVED = new Float64Array(3);
+
 function seedPair(v: SimVenue, side: 'long' | 'short', lots: number, entry: number, lev: number, otherLev: number): void {
   const qty = v.qtyOf(lots);
   const levA = Math.min(lev, v.maxLeverage(qty, entry));
+  const sign = side === 'long' ? 1 : -1;
   // A position the venue would refuse (beyond its tiers) is not seeded.
   try {
-    openIsolated({ instrument: v.inst, side, qty, entry, leverage: levA });
+    isolatedOpenInto(v.inst, sign, qty, entry, levA, SOLVED);
   } catch {
     return;
   }
-  const sign = side === 'long' ? 1 : -1;
   for (const [s, l] of [
     [sign, levA],
     [-sign, otherLev],

@@ -15,7 +15,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { UsageError } from '../core/errors.ts';
-import type { MarketEvent } from '../core/events.ts';
+import type { MarketEvent, Venue } from '../core/events.ts';
 import type { InstrumentRegistry } from '../core/instruments.ts';
 import { startBinanceMockServer, type BinanceMockServer } from '../venues/binance/mock-server.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
@@ -53,6 +53,13 @@ export interface ServeOptions {
   readonly startWhen?: PromiseLike<unknown>;
   /** Longest run of publishing without yielding to the event loop, ms. Default 10. */
   readonly sliceMs?: number;
+  /**
+   * At speed 1: an event goes out when the wall clock reaches its own exchange time (those already
+   * due go out at once), instead of `config.startMs` being the moment the feed starts. For a run
+   * whose start is in the past (the demo's history is stored, the rest served): the clients then
+   * measure no lag. Default false.
+   */
+  readonly wallClock?: boolean;
 }
 
 export interface ServeProgress {
@@ -194,8 +201,10 @@ export async function serveSimulation(run: SimRun, opts: ServeOptions = {}): Pro
     if (opts.startWhen) await opts.startWhen;
     const it = run.events()[Symbol.iterator]();
     let next = it.next();
-    const t0 = performance.now();
-    let lastProgress = t0;
+    const feedStart = performance.now();
+    // performance.now() at which exchange time `anchor` is due.
+    const t0 = opts.wallClock && speed === 1 ? feedStart + (anchor - Date.now()) : feedStart;
+    let lastProgress = feedStart;
     while (!next.done && !stopped) {
       const batchStart = performance.now();
       const sliceEnd = batchStart + sliceMs;
@@ -227,7 +236,7 @@ export async function serveSimulation(run: SimRun, opts: ServeOptions = {}): Pro
       if (next.done) break;
       await pause(fast ? 0 : t0 + (next.value.ts - anchor) / speed - performance.now());
     }
-    const result: ServeResult = { events, wallMs: performance.now() - t0, exchangeMs: events > 0 ? lastTs - anchor : 0, aborted: !next.done };
+    const result: ServeResult = { events, wallMs: performance.now() - feedStart, exchangeMs: events > 0 ? lastTs - anchor : 0, aborted: !next.done };
     opts.onProgress?.({ events, exchangeTs: lastTs, lateMs, done: true });
     return result;
   };
@@ -245,6 +254,26 @@ export async function serveSimulation(run: SimRun, opts: ServeOptions = {}): Pro
   done.catch(() => undefined); // observed through `done`
 
   return { env, servers: { binance, okx, bybit }, done, close };
+}
+
+/**
+ * Every stream a recorder or paper session of `symbols` subscribes to (trades, liquidations, book,
+ * marks/funding/open interest) has a subscriber on the loopback servers: a feed gated on this
+ * (`startWhen`) loses no event to a client still connecting.
+ */
+export function everyStreamSubscribed(s: SimServing, symbols: Readonly<Partial<Record<Venue, string>>>): boolean {
+  const b = symbols.binance;
+  const o = symbols.okx;
+  const y = symbols.bybit;
+  const binance = s.servers.binance.subscriptions();
+  const bybit = s.servers.bybit.subscriptions().flat();
+  return (
+    (!b || ['aggTrade', 'forceOrder', 'depth', 'markPrice'].every((k) => binance.some((x) => x.startsWith(`${b.toLowerCase()}@${k}`)))) &&
+    (!o ||
+      (['trades', 'books', 'mark-price', 'funding-rate', 'open-interest'].every((channel) => s.servers.okx.subscribers({ channel, instId: o }) > 0) &&
+        s.servers.okx.subscribers({ channel: 'liquidation-orders', instType: 'SWAP' }) > 0)) &&
+    (!y || ([`publicTrade.${y}`, `allLiquidation.${y}`, `tickers.${y}`].every((t) => bybit.includes(t)) && bybit.some((t) => t.startsWith('orderbook.') && t.endsWith(y))))
+  );
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import type { Venue } from '../core/events.ts';
 import { scale, type Instrument } from '../core/instruments.ts';
-import { openIsolated, tierAt, type IsolatedPosition } from '../core/margin.ts';
+import { isolatedOpenInto, maxLeverageAt, OPEN_BANKRUPTCY, OPEN_LIQUIDATION, OPEN_MARGIN } from '../core/margin.ts';
 import { OrderBook } from './book.ts';
 import { MaxHeap } from './heap.ts';
 
@@ -66,6 +66,8 @@ export class SimVenue {
   private holderSlots = 0;
   holderGen: Int32Array = new Int32Array(1024);
   private holderFree: number[] = [];
+  /** Scratch for the margin solve of a new holder (margin, liquidation, bankruptcy). */
+  private readonly solved = new Float64Array(3);
   /** Active holder slots per side (0 long, 1 short) and each slot's index in its list. */
   readonly active: [Int32Array, Int32Array] = [new Int32Array(1024), new Int32Array(1024)];
   readonly activeCount: [number, number] = [0, 0];
@@ -188,21 +190,23 @@ export class SimVenue {
 
   /** The highest leverage this venue allows for a position of qty at price (its tier's cap). */
   maxLeverage(qty: number, price: number): number {
-    const t = tierAt(this.inst, qty, price, price);
-    return Math.min(this.inst.maxLeverage, t.maxLeverage > 0 ? t.maxLeverage : this.inst.maxLeverage);
+    return maxLeverageAt(this.inst, qty, price);
   }
 
   /**
    * Registers an isolated position that `account` now holds (its fills already settled): solves
-   * its liquidation price by the venue's margin rules and files it in the liquidation heap.
+   * its liquidation price by the venue's margin rules (src/core/margin.ts `isolatedOpenInto`: what
+   * `openIsolated` solves, without building the position) and files it in the liquidation heap.
    */
-  openHolder(account: number, side: 'long' | 'short', qty: number, entry: number, leverage: number): IsolatedPosition {
-    const p = openIsolated({ instrument: this.inst, side, qty, entry, leverage });
+  openHolder(account: number, side: 'long' | 'short', qty: number, entry: number, leverage: number): void {
+    const solved = this.solved;
+    isolatedOpenInto(this.inst, side === 'long' ? 1 : -1, qty, entry, leverage, solved);
+    const liquidation = solved[OPEN_LIQUIDATION];
     const slot = account - FIXED_ACCOUNTS;
     this.holderSide[slot] = side === 'long' ? 1 : -1;
-    this.holderMargin[slot] = p.margin;
-    this.holderLiquidation[slot] = p.liquidationPrice;
-    this.holderBankruptcy[slot] = p.bankruptcyPrice;
+    this.holderMargin[slot] = solved[OPEN_MARGIN];
+    this.holderLiquidation[slot] = liquidation;
+    this.holderBankruptcy[slot] = solved[OPEN_BANKRUPTCY];
     const gen = ++this.holderGen[slot];
     const s = side === 'long' ? 0 : 1;
     if (this.active[s].length === this.activeCount[s]) {
@@ -212,11 +216,10 @@ export class SimVenue {
     }
     this.activeAt[slot] = this.activeCount[s];
     this.active[s][this.activeCount[s]++] = slot;
-    if (!Number.isNaN(p.liquidationPrice)) {
-      if (s === 0) this.longHeap.push(p.liquidationPrice, slot, gen);
-      else this.shortHeap.push(-p.liquidationPrice, slot, gen);
+    if (!Number.isNaN(liquidation)) {
+      if (s === 0) this.longHeap.push(liquidation, slot, gen);
+      else this.shortHeap.push(-liquidation, slot, gen);
     }
-    return p;
   }
 
   /** Forgets a holder whose position is gone (closed or liquidated); its cash is withdrawn. */

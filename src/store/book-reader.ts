@@ -158,3 +158,24 @@ export function concatBook(chunks: readonly BookColumns[]): BookColumns {
   out.levelStart[n] = r;
   return out;
 }
+
+/**
+ * The time of the last stored book snapshot of one venue + symbol at or before `atMs`, or NaN
+ * when there is none. A replay starting at `atMs` reads the book from there: the snapshot and the
+ * diffs after it rebuild the book as it stood at `atMs`, where reading from `atMs` alone would
+ * give diffs that cannot be applied until the venue's next snapshot (for a live Binance book,
+ * the next resync).
+ */
+export async function lastBookSnapshotTs(store: Store, venue: Venue, symbol: string, atMs: number): Promise<number> {
+  const [row] = await store.rows<{ ts_ms: number | null }>(
+    'SELECT epoch_us(max(ts))::DOUBLE / 1000 AS ts_ms FROM book WHERE venue::VARCHAR = $1 AND symbol = $2 AND is_snapshot AND ts <= make_timestamp($3::BIGINT)',
+    [venue, symbol, BigInt(Math.round(atMs * 1000))],
+  );
+  return row?.ts_ms ?? NaN;
+}
+
+/** Where a replay starting at `atMs` reads the book from: its last snapshot at or before `atMs`, else `atMs`. */
+export async function bookReadFrom(store: Store, venue: Venue, symbol: string, atMs: number): Promise<number> {
+  const snap = await lastBookSnapshotTs(store, venue, symbol, atMs);
+  return Number.isFinite(snap) ? snap : atMs;
+}

@@ -1,15 +1,19 @@
 /**
- * Bulk loading of the big trade archives (Binance aggTrades / trades, USD-M and spot) through
- * DuckDB's own CSV reader, cross-checked against our parser (see importer.ts `bulkLoad`).
+ * Bulk loading of the big trade archives (Binance aggTrades / trades, USD-M and spot): DuckDB
+ * inserts the rows on its own threads while our byte scanner validates every byte, and the load
+ * is kept only when the two agree (see importer.ts `bulkLoad`).
  *
- * Why: the appender path costs a JS->native round trip per column batch plus DuckDB's append,
- * all on the main thread; DuckDB's reader parses and inserts on its own threads while our parser
- * validates the same bytes. A zip's entry is inflated once, in segments: DuckDB loads segment k
- * (in parallel, as it reads any regular file) while segment k+1 is inflated and scanned. Each
- * SQL mapping mirrors the format's LineParser exactly (aggressor side from
- * is_buyer_maker, timestamp unit from the value's magnitude); the digest comparison turns any
- * disagreement into a fallback to the streaming path, never into bad data. Which formats qualify,
- * their columns and their byte scanner are the format's own declaration (FileFormat.bulkTrades).
+ * Two routes feed DuckDB (`ORDERFLOW_BULK_ROUTE`). `parquet`, the default: the scanner also
+ * writes each accepted row into typed columns, which go to uncompressed Parquet segments that
+ * DuckDB inserts with read_parquet while the next segment is scanned (parquet-segments.ts), so
+ * DuckDB parses nothing; on 2M trades that costs ~0.3 CPU-s less than `csv`, DuckDB's own CSV
+ * reader parsing the same bytes again (docs/BENCHMARKS.md, "The Parquet route"). On the csv
+ * route a zip's entry is inflated once, in CSV segments DuckDB loads while the next is inflated
+ * and scanned, and each SQL mapping mirrors the format's LineParser exactly (aggressor side from
+ * is_buyer_maker, timestamp unit from the value's magnitude). Either way the digest comparison
+ * turns any disagreement into a fallback to the streaming path, never into bad data. Which
+ * formats qualify, their columns and their byte scanner are the format's own declaration
+ * (FileFormat.bulkTrades).
  */
 import type { Hash } from 'node:crypto';
 import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -19,6 +23,8 @@ import type { DepthBandRecord, KlineRecord, MarketEvent, Side, TickerFields, Ven
 import type { BulkTradeCsv, EventSink, FileFormat, TradeArchiveByteScanner, TradeDigestFields } from '../core/format.ts';
 import { venueSymbol, type InstrumentRegistry } from '../core/instruments.ts';
 import { chooseFormat, peekFirstLine } from './detect.ts';
+import { ParquetSegments } from './parquet-segments.ts';
+import { CAN_WRITE_PARQUET } from './parquet-writer.ts';
 import { isGzip, isZip, openEntries, readError, type Entry } from './read-source.ts';
 import { ownedTmpPath, removeStaleTmp } from './tmp-files.ts';
 import { openZip, type ZipArchive } from './zip-entries.ts';
@@ -36,6 +42,33 @@ export interface BulkLoadOptions {
 
 /** Runs one statement in the import's transaction (the import id is appended to `params`). */
 export type Insert = (sql: string, params: readonly string[]) => Promise<void>;
+
+/**
+ * How DuckDB gets the rows, `ORDERFLOW_BULK_ROUTE`: `parquet` (default: the scanner's typed
+ * columns in Parquet segments, nothing left for DuckDB to parse; parquet-segments.ts) or `csv`
+ * (DuckDB's read_csv parses the same bytes again; also on a big-endian machine, where the
+ * Parquet writer cannot copy typed arrays as they are). docs/BENCHMARKS.md compares the two.
+ */
+export type BulkRoute = 'parquet' | 'csv';
+
+export function bulkRoute(): BulkRoute {
+  return process.env.ORDERFLOW_BULK_ROUTE === 'csv' || !CAN_WRITE_PARQUET ? 'csv' : 'parquet';
+}
+
+/** Segments of a file handed to DuckDB while the next is read (CSV text, or Parquet columns). */
+export interface SegmentLoader {
+  /** DuckDB's first error; no segment is loaded after it. */
+  readonly failed: unknown;
+  /** Whether the raw bytes are still loaded after the scanner gave up (CSV: yes). */
+  readonly needsBytes: boolean;
+  /** After the scanner saw `chunk`: take it (CSV), load what is complete. */
+  write(chunk: Buffer, insert: Insert): Promise<void>;
+  /** Load the rest; resolves when DuckDB finished every segment (its error, or undefined). */
+  finish(insert: Insert): Promise<unknown>;
+  /** Wait for the statement in flight. */
+  settle(): Promise<void>;
+  removeAll(): void;
+}
 
 export interface BulkLoaded {
   /** The byte scanner's digest, or undefined when it gave up: the line parsers must judge the file. */
@@ -84,6 +117,23 @@ export async function planBulkLoad(path: string, opts: BulkLoadOptions, tmpDir: 
   const name = isGzip(path) ? basename(path).slice(0, -3) : basename(path);
   const spec = bulkSpec(opts, path, name, first);
   if (!spec) return undefined;
+  if (bulkRoute() === 'parquet') {
+    // The scanner fills the segments' columns; after each chunk, DuckDB is handed what is complete.
+    const segments = new ParquetSegments(tmpDir, spec.venue, spec.symbol);
+    return {
+      formatId: spec.formatId,
+      async load(insert, onChunk, hash) {
+        try {
+          const digest = await scanFile(path, spec.scanner(segments), onChunk, hash, () => segments.loadReady(insert));
+          return { digest, loaded: digest ? segments.finish(insert) : segments.settle().then(() => segments.failed) };
+        } catch (e) {
+          await segments.settle();
+          throw e;
+        }
+      },
+      cleanup: () => segments.removeAll(),
+    };
+  }
   const sql = bulkSql(spec, spec.header !== undefined && first === spec.header);
   return {
     formatId: spec.formatId,
@@ -130,7 +180,13 @@ function bulkSql(spec: BulkTradeCsv, header: boolean): string {
  * Run the byte scanner over a plain or gzip file; undefined when it gives up. `hash`, for a plain
  * file, is fed the same bytes (the importer then needs no separate hashing pass).
  */
-async function scanFile(path: string, scanner: TradeArchiveByteScanner, onChunk?: (bytes: number, rows: number) => void, hash?: Hash): Promise<TradeDigestFields | undefined> {
+async function scanFile(
+  path: string,
+  scanner: TradeArchiveByteScanner,
+  onChunk?: (bytes: number, rows: number) => void,
+  hash?: Hash,
+  afterChunk?: () => Promise<void>,
+): Promise<TradeDigestFields | undefined> {
   let done = 0;
   try {
     for await (const entry of openEntries(path)) {
@@ -142,6 +198,7 @@ async function scanFile(path: string, scanner: TradeArchiveByteScanner, onChunk?
           if (scanner.tooLongLine !== undefined) throw lineTooLong(`${entry.name === basename(path) ? path : `${path}!${entry.name}`}:${scanner.tooLongLine}`, scanner.maxLineBytes);
           return undefined;
         }
+        if (afterChunk) await afterChunk();
         done = entry.rawBytes ? entry.rawBytes() : done + chunk.length;
         onChunk?.(done, scanner.rows);
       }
@@ -205,11 +262,12 @@ async function planZip(path: string, opts: BulkLoadOptions, tmpDir: string): Pro
     const spec = bulkSpec(opts, path, entry.name, first);
     if (!spec) return undefined;
     const open: OpenEntry = { entry, chunks, head: head.value };
-    const segments = new Segments(tmpDir, spec, spec.header !== undefined && first === spec.header, segmentBytes());
+    const parquet = bulkRoute() === 'parquet' ? new ParquetSegments(tmpDir, spec.venue, spec.symbol) : undefined;
+    const segments: SegmentLoader = parquet ?? new Segments(tmpDir, spec, spec.header !== undefined && first === spec.header, segmentBytes());
     entry = undefined; // the plan owns it now
     return {
       formatId: spec.formatId,
-      load: (insert, onChunk) => loadZipEntry(path, open, spec.scanner(), segments, insert, onChunk),
+      load: (insert, onChunk) => loadZipEntry(path, open, spec.scanner(parquet), segments, insert, onChunk),
       cleanup: () => {
         open.entry.stream.destroy();
         void entries.return(undefined);
@@ -237,7 +295,8 @@ interface OpenEntry {
  * loaded by one INSERT as soon as it is complete; one statement at a time (one connection), so
  * at most two segments exist at once: the one DuckDB reads and the one being written.
  */
-class Segments {
+class Segments implements SegmentLoader {
+  readonly needsBytes = true;
   private fd: number | undefined;
   private file: string | undefined;
   private bytes = 0;
@@ -334,7 +393,7 @@ async function loadZipEntry(
   path: string,
   open: OpenEntry,
   scanner: TradeArchiveByteScanner,
-  segments: Segments,
+  segments: SegmentLoader,
   insert: Insert,
   onChunk?: (bytes: number, rows: number) => void,
 ): Promise<BulkLoaded> {
@@ -347,6 +406,11 @@ async function loadZipEntry(
       if (scanner.ok) {
         scanner.push(chunk);
         if (scanner.tooLongLine !== undefined) throw lineTooLong(`${where}:${scanner.tooLongLine}`, scanner.maxLineBytes);
+      }
+      // Gave up with segments of columns: nothing more can be loaded, the line parsers judge.
+      if (!scanner.ok && !segments.needsBytes) {
+        await segments.settle();
+        return { digest: undefined, loaded: Promise.resolve(segments.failed) };
       }
       await segments.write(chunk, insert);
       if (segments.failed !== undefined) return { digest: undefined, loaded: Promise.resolve(segments.failed) };

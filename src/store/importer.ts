@@ -46,8 +46,9 @@ export interface ImportResult {
   readonly importId: number;
   readonly checksumVerified: boolean;
   readonly seconds: number;
-  /** How the rows were loaded: DuckDB's CSV reader cross-checked by our parser, our parser
-   * through appenders, or a Parquet file of ours. */
+  /** How the rows were loaded: bulk (DuckDB fed by our byte scanner's checked columns, or its
+   * CSV reader, cross-checked by our parser), our parser through appenders, or a Parquet file of
+   * ours. */
   readonly method: 'bulk' | 'stream' | 'parquet' | 'none';
   /** Said about a file that was imported anyway (a capture cut short by a crash). */
   readonly warning?: string;
@@ -263,9 +264,10 @@ async function streamImport(store: Store, path: string, importId: number, opts: 
 }
 
 /**
- * The bulk path for big trade archives: DuckDB's own C++ CSV reader loads the file on its worker
- * threads while, at the same time, our parser reads it through every check (formats, numbers,
- * units, order, duplicates) into a digest. The load is kept only when our parse found nothing
+ * The bulk path for big trade archives: DuckDB loads the file on its worker threads (from the
+ * Parquet segments our byte scanner writes, or with its own CSV reader: bulk-load.ts) while, at
+ * the same time, our parser reads it through every check (formats, numbers, units, order,
+ * duplicates) into a digest. The load is kept only when our parse found nothing
  * wrong and the digests agree (count, sells, time and id range, sums of price and qty);
  * otherwise the caller redoes the file on the streaming path, which gives the exact error.
  *

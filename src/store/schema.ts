@@ -6,7 +6,7 @@
  * of the imports-ledger row that wrote it.
  */
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const VENUE = `ENUM('binance', 'binance-spot', 'okx', 'bybit')`;
 const SIDE = `ENUM('buy', 'sell')`;
@@ -106,6 +106,15 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE instruments ADD COLUMN status VARCHAR;      -- the venue's own word: TRADING, live, Trading, SETTLING, suspend...
   ALTER TABLE instruments ADD COLUMN source VARCHAR;      -- 'venue' (fetched from its REST API) or 'snapshot' (bundled)
   ALTER TABLE instruments ADD COLUMN fetched_at TIMESTAMP; -- when fetched from the venue (NULL for the snapshot)
+  `,
+  // v3: the bus batches `orderflow sink --to store` has written, committed with their rows, so a
+  // batch redelivered after a crash between commit and ack is recognised and not written twice.
+  `
+  CREATE TABLE bus_batches (
+    msg_id     VARCHAR PRIMARY KEY, -- the batch's Nats-Msg-Id
+    stream_seq BIGINT NOT NULL,     -- its sequence in the stream when written
+    import_id  INTEGER NOT NULL     -- the sink session (imports row) that wrote it
+  );
   `,
 ];
 

@@ -68,7 +68,8 @@ export class StoreSink implements EventSink {
   private bookMsg = 0;
 
   private constructor(
-    private readonly importId: number,
+    /** Written into every row's import_id; the bus lake writer sets it per batch to tag rows with their batch. */
+    public importId: number,
     private readonly batches: Map<DataTable, ColumnBatch>,
   ) {}
 

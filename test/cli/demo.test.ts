@@ -1,10 +1,13 @@
 /**
- * `orderflow demo`: a short simulated absorption scenario through the real import path into a
- * fresh store, and every section of the method's output on it; its folder rules (a demo folder
- * is rebuilt, any other non-empty folder refused).
+ * `orderflow demo`: live, a simulated market's history imported and the rest served by the
+ * loopback exchanges to a paper session, with the dashboard reading the same store; `--batch`, a
+ * short simulated absorption scenario through the real import path into a fresh store, and every
+ * section of the method's output on it; its folder rules (a demo folder is rebuilt, any other
+ * non-empty folder refused).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -13,6 +16,8 @@ import { prepareHome } from '../../src/demo/sim-demo.ts';
 import { isoTime } from '../../src/cli/format.ts';
 import type { SimLabels } from '../../src/sim/types.ts';
 import { Store } from '../../src/store/store.ts';
+import WebSocket from 'ws';
+import type { LiveMessage, MarketsResponse, PaperResponse } from '../../src/server/api.ts';
 import { BIN } from '../helpers/paths.ts';
 import { tempDir } from '../helpers/store.ts';
 
@@ -26,9 +31,72 @@ function section(out: string, n: number): string {
 }
 
 describe('orderflow demo', () => {
-  it('simulates a 1h absorption run, imports it into a fresh store and shows clusters, absorption, divergence and a backtest with trades', async () => {
+  it('live: imports the history, serves the rest to a paper session that records it, and the dashboard shows it as it grows, until Ctrl-C', { timeout: 180_000 }, async () => {
     const home = join(tempDir(), 'demo');
-    const r = run(['demo', '--home', home, '--duration', '1h', '--null-seeds', '3']);
+    const child = spawn(BIN, ['demo', '--home', home, '--history', '10m', '--port', '0', '--seconds', '150'], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = once(child, 'exit');
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const poll = setInterval(() => {
+          const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+)\/\?symbol=BTCUSDT&venues=binance,okx,bybit&tf=1m$/m.exec(out);
+          if (m) {
+            clearInterval(poll);
+            resolve(m[1]);
+          } else if (child.exitCode !== null) {
+            clearInterval(poll);
+            reject(new Error(`the demo exited before printing the URL:\n${out}`));
+          }
+        }, 100);
+      });
+      const get = async <T>(path: string): Promise<T> => {
+        const r = await fetch(url + path);
+        assert.equal(r.status, 200, `${path}: HTTP ${r.status}`);
+        return (await r.json()) as T;
+      };
+      const page = await fetch(`${url}/`);
+      assert.match(await page.text(), /<script type="module" src="\.\/app\.js">/);
+      const tradesOf = (m: MarketsResponse) => m.markets.find((x) => x.symbol === 'BTCUSDT')?.venues.reduce((n, v) => n + v.trades, 0) ?? 0;
+      const first = await get<MarketsResponse>('/api/markets');
+      assert.deepEqual(first.markets.find((x) => x.symbol === 'BTCUSDT')?.venues.map((v) => v.venue).sort(), ['binance', 'bybit', 'okx'], JSON.stringify(first));
+      // Live: trades arrive over the dashboard's websocket, and the store behind it grows.
+      const ws = new WebSocket(`${url.replace('http', 'ws')}/ws?symbol=BTCUSDT`);
+      const live = await new Promise<LiveMessage>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no trades over the websocket in 30 s')), 30_000);
+        ws.on('message', (d) => {
+          const m = JSON.parse(String(d)) as LiveMessage;
+          if (m.type === 'trades' && m.t.length > 0) {
+            clearTimeout(timer);
+            resolve(m);
+          }
+        });
+        ws.on('error', reject);
+      });
+      ws.close();
+      assert.ok(live.type === 'trades' && live.t.every((t) => Math.abs(t - Date.now()) < 60_000), 'live trades are stamped now (the served part of the run follows the wall clock)');
+      const later = await get<MarketsResponse>('/api/markets');
+      assert.ok(tradesOf(later) > tradesOf(first), `stored trades grow: ${tradesOf(first)} -> ${tradesOf(later)}`);
+      // The paper session's journal row is written with its first committed step.
+      let paper = await get<PaperResponse>('/api/paper');
+      for (let i = 0; i < 300 && paper.sessions.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        paper = await get<PaperResponse>('/api/paper');
+      }
+      assert.deepEqual(paper.sessions.map((x) => x.name), ['demo']);
+    } finally {
+      child.kill('SIGINT');
+      await exited;
+    }
+    assert.equal(child.exitCode, 0, out);
+    assert.match(out, /^demo: stopping \(SIGINT\)$/m);
+    assert.match(out, /^2\. import the history .*\n(.*\n)*.*rows as okx-ws-capture/m);
+  });
+
+  it('--batch: simulates a 1h absorption run, imports it into a fresh store and shows clusters, absorption, divergence and a backtest with trades', async () => {
+    const home = join(tempDir(), 'demo');
+    const r = run(['demo', '--batch', '--home', home, '--duration', '1h', '--null-seeds', '3']);
     assert.equal(r.status, 0, r.stderr + r.stdout);
     const out = r.stdout;
 

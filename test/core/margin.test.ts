@@ -8,8 +8,10 @@ import {
   isLiquidated,
   isolatedLiquidation,
   isolatedLiquidationPriceWith,
+  isolatedOpenInto,
   isolatedMarginBalance,
   maintenanceAt,
+  maxLeverageAt,
   marginReport,
   openIsolated,
   tierAt,
@@ -415,6 +417,54 @@ describe('isolatedLiquidationPriceWith (the projection path without records)', (
         else assert.ok(Object.is(got, want), `${String(got)} vs ${want}`);
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('isolatedOpenInto and maxLeverageAt (the simulator\'s holder opens without records)', () => {
+  const args = fc.record({
+    inst: fc.constantFrom(BINANCE_BTC, OKX_BTC, BYBIT_BTC),
+    side: fc.constantFrom(1 as const, -1 as const),
+    // Up to positions beyond the last tier (refused) and leverage beyond the caps.
+    qty: fc.oneof(fc.double({ min: 1e-6, max: 2000, noNaN: true }), fc.constantFrom(0, -1, NaN, Infinity)),
+    entry: fc.oneof(fc.double({ min: 1, max: 300_000, noNaN: true }), fc.constantFrom(0, NaN)),
+    leverage: fc.oneof(fc.double({ min: 0.5, max: 200, noNaN: true }), fc.integer({ min: 1, max: 150 }), fc.constantFrom(NaN, Infinity)),
+  });
+
+  it("writes openIsolated's margin, liquidation and bankruptcy prices bit for bit, and throws its errors", () => {
+    const out = new Float64Array(3);
+    fc.assert(
+      fc.property(args, (a) => {
+        let want: number[] | Error;
+        try {
+          const p = openIsolated({ instrument: a.inst, side: a.side > 0 ? 'long' : 'short', qty: a.qty, entry: a.entry, leverage: a.leverage });
+          want = [p.margin, p.liquidationPrice, p.bankruptcyPrice];
+        } catch (e) {
+          want = e as Error;
+        }
+        let got: number[] | Error;
+        try {
+          isolatedOpenInto(a.inst, a.side, a.qty, a.entry, a.leverage, out);
+          got = [...out];
+        } catch (e) {
+          got = e as Error;
+        }
+        if (want instanceof Error) assert.equal(got instanceof Error ? got.message : got, want.message);
+        else {
+          assert.ok(Array.isArray(got), `threw ${String(got)}`);
+          for (let i = 0; i < 3; i++) assert.ok(Object.is(got[i], want[i]), `${i}: ${got[i]} vs ${want[i]}`);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("gives the leverage cap of tierAt's tier and the instrument's maximum", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(BINANCE_BTC, OKX_BTC, BYBIT_BTC), fc.double({ min: 1e-6, max: 2000, noNaN: true }), fc.double({ min: 1, max: 300_000, noNaN: true }), (inst, qty, price) => {
+        const t = tierAt(inst, qty, price, price);
+        assert.equal(maxLeverageAt(inst, qty, price), Math.min(inst.maxLeverage, t.maxLeverage > 0 ? t.maxLeverage : inst.maxLeverage));
+      }),
     );
   });
 });

@@ -37,16 +37,21 @@ function broker(over: Partial<BrokerOptions> = {}): { b: Broker; orders: RunOrde
   return { b, orders, trades };
 }
 
+/** One trade of the execution market into the broker (its columns: one row). */
+function trade(b: Broker, ts: number, price: number, side: number, markFresh: boolean): void {
+  b.onTrade(columns([[ts, price, 1, side]]), 0, markFresh);
+}
+
 const long = (over: Partial<EntryRequest> = {}): EntryRequest => ({ side: 'long', qty: 10, leverage: 3, stop: 98, target: 102, timeStopTs: Infinity, signalId: 1, signal: 'absorption', session: 'asia', ...over });
 
 describe('fills: stale entries', () => {
   it('an entry not filled within staleAfter of its decision is cancelled, never filled when trading resumes', () => {
     const { b, orders, trades } = broker();
-    b.onTrade(T0 - S, 100, BUY, false);
+    trade(b, T0 - S, 100, BUY, false);
     b.enter(T0, long());
     // No trade for 90 minutes; the minute timers run.
     for (let t = T0 + M; t <= T0 + 90 * M; t += M) b.onTime(t);
-    b.onTrade(T0 + 90 * M + S, 100, BUY, false);
+    trade(b, T0 + 90 * M + S, 100, BUY, false);
     assert.deepEqual(
       orders.map((o) => [o.reason, o.status, o.rejectReason]),
       [['entry', 'cancelled', 'stale: not filled within 5000 ms of the decision']],
@@ -59,11 +64,11 @@ describe('fills: stale entries', () => {
   it('is checked on trades too, and the limit is configurable', () => {
     const quick = broker();
     quick.b.enter(T0, long());
-    quick.b.onTrade(T0 + 6 * S, 100, BUY, false);
+    trade(quick.b, T0 + 6 * S, 100, BUY, false);
     assert.equal(quick.orders[0].status, 'cancelled');
     const patient = broker({ staleAfterMs: 10 * S });
     patient.b.enter(T0, long());
-    patient.b.onTrade(T0 + 6 * S, 100, BUY, false);
+    trade(patient.b, T0 + 6 * S, 100, BUY, false);
     assert.equal(patient.orders[0].status, 'filled');
     assert.equal(patient.orders[0].fillTs, T0 + 6 * S);
   });
@@ -72,12 +77,12 @@ describe('fills: stale entries', () => {
 describe('fills: the bracket against the fill price', () => {
   it('a target the entry filled beyond goes to the market as a taker, not to rest as a maker at its limit', () => {
     const { b, orders, trades } = broker();
-    b.onTrade(T0 - S, 100, BUY, false);
+    trade(b, T0 - S, 100, BUY, false);
     b.enter(T0, long({ target: 102 }));
     // The market gapped: the entry fills at 103 (+ 2 bps), above the 102 target.
-    b.onTrade(T0 + S, 103, BUY, false);
-    b.onTrade(T0 + 2 * S, 103, BUY, false);
-    b.onTrade(T0 + 3 * S, 103, SELL, false);
+    trade(b, T0 + S, 103, BUY, false);
+    trade(b, T0 + 2 * S, 103, BUY, false);
+    trade(b, T0 + 3 * S, 103, SELL, false);
     const exit = orders.find((o) => o.reason === 'target')!;
     assert.deepEqual([exit.type, exit.status, exit.fillTs], ['market', 'filled', T0 + 3 * S]);
     assert.ok(Math.abs(exit.fillPrice! - 103 * (1 - 2e-4)) < 1e-9, `${exit.fillPrice}`);
@@ -91,11 +96,11 @@ describe('fills: the bracket against the fill price', () => {
     const { b, orders, trades } = broker();
     const book = new L2Book(0.1);
     book.apply({ length: 1, ts: Float64Array.of(T0), isSnapshot: Uint8Array.of(1), seq: Float64Array.of(NaN), levelStart: Uint32Array.of(0, 2), side: Int8Array.of(1, -1), price: Float64Array.of(97.4, 97.5), qty: Float64Array.of(100, 100) }, 0);
-    b.onTrade(T0 - S, 99, BUY, false);
+    trade(b, T0 - S, 99, BUY, false);
     b.onBook(T0, book);
     b.enter(T0, long({ stop: 98, target: 105 }));
-    b.onTrade(T0 + S, 99, BUY, false);
-    b.onTrade(T0 + 2 * S, 99, SELL, false);
+    trade(b, T0 + S, 99, BUY, false);
+    trade(b, T0 + 2 * S, 99, SELL, false);
     assert.deepEqual(
       orders.map((o) => [o.reason, o.type, o.status, o.fillPrice]),
       [
@@ -110,14 +115,14 @@ describe('fills: the bracket against the fill price', () => {
 describe('fills: market orders without a book', () => {
   it('a buy fills on the next buy-aggressor trade, a sell on the next sell-aggressor one, with the slippage on top', () => {
     const { b, orders } = broker();
-    b.onTrade(T0 - S, 100, BUY, false);
+    trade(b, T0 - S, 100, BUY, false);
     b.enter(T0, long({ target: null, stop: 90 }));
-    b.onTrade(T0 + S, 99.9, SELL, false); // hits the bid: no seller fills our buy
-    b.onTrade(T0 + 2 * S, 100.1, BUY, false);
+    trade(b, T0 + S, 99.9, SELL, false); // hits the bid: no seller fills our buy
+    trade(b, T0 + 2 * S, 100.1, BUY, false);
     assert.deepEqual([orders[0].fillTs, orders[0].fillPrice], [T0 + 2 * S, 100.1 * (1 + 2e-4)]);
     b.exit(T0 + 3 * S, 'strategy');
-    b.onTrade(T0 + 4 * S, 100.2, BUY, false);
-    b.onTrade(T0 + 5 * S, 100, SELL, false);
+    trade(b, T0 + 4 * S, 100.2, BUY, false);
+    trade(b, T0 + 5 * S, 100, SELL, false);
     assert.deepEqual([orders[1].fillTs, orders[1].fillPrice], [T0 + 5 * S, 100 * (1 - 2e-4)]);
   });
 });
@@ -125,24 +130,24 @@ describe('fills: market orders without a book', () => {
 describe('fills: half the spread from bookTicker', () => {
   it('with a fresh quote a buy pays the ask and a sell the bid (+ slippage), on the next trade whatever its side', () => {
     const { b, orders } = broker();
-    b.onTrade(T0 - S, 100, BUY, false);
+    trade(b, T0 - S, 100, BUY, false);
     b.onQuote(T0 - S, 99.8, 100.2);
     b.enter(T0, long({ target: null, stop: 90 }));
-    b.onTrade(T0 + S, 99.8, SELL, false);
+    trade(b, T0 + S, 99.8, SELL, false);
     assert.deepEqual([orders[0].fillTs, orders[0].fillPrice], [T0 + S, 100.2 * (1 + 2e-4)]);
     b.onQuote(T0 + 2 * S, 99.9, 100.1);
     b.exit(T0 + 2 * S, 'strategy');
-    b.onTrade(T0 + 3 * S, 100.1, BUY, false);
+    trade(b, T0 + 3 * S, 100.1, BUY, false);
     assert.deepEqual([orders[1].fillTs, orders[1].fillPrice], [T0 + 3 * S, 99.9 * (1 - 2e-4)]);
   });
 
   it('a stale quote is not used: the trade-side rule applies', () => {
     const { b, orders } = broker();
-    b.onTrade(T0 - S, 100, BUY, false);
+    trade(b, T0 - S, 100, BUY, false);
     b.onQuote(T0 - 10 * S, 99.8, 100.2);
     b.enter(T0, long({ target: null, stop: 90 }));
-    b.onTrade(T0 + S, 99.8, SELL, false);
-    b.onTrade(T0 + 2 * S, 100, BUY, false);
+    trade(b, T0 + S, 99.8, SELL, false);
+    trade(b, T0 + 2 * S, 100, BUY, false);
     assert.deepEqual([orders[0].fillTs, orders[0].fillPrice], [T0 + 2 * S, 100 * (1 + 2e-4)]);
   });
 
@@ -180,11 +185,11 @@ describe('fills: half the spread from bookTicker', () => {
 describe('fills: small ones', () => {
   it('an exit asked for while the entry is in flight closes the position the moment the entry fills', () => {
     const { b, orders, trades } = broker();
-    b.onTrade(T0 - S, 100, BUY, false);
+    trade(b, T0 - S, 100, BUY, false);
     b.enter(T0, long());
     b.exit(T0 + 50, 'strategy');
-    b.onTrade(T0 + S, 100, BUY, false);
-    b.onTrade(T0 + 2 * S, 100, SELL, false);
+    trade(b, T0 + S, 100, BUY, false);
+    trade(b, T0 + 2 * S, 100, SELL, false);
     assert.deepEqual(
       orders.map((o) => [o.reason, o.ts, o.status]),
       [
@@ -199,7 +204,7 @@ describe('fills: small ones', () => {
     s.b.exit(T0 + 50, 'strategy');
     s.b.onTime(T0 + M);
     s.b.enter(T0 + M, long());
-    s.b.onTrade(T0 + M + S, 100, BUY, false);
+    trade(s.b, T0 + M + S, 100, BUY, false);
     assert.deepEqual(
       s.orders.map((o) => [o.reason, o.status]),
       [

@@ -8,6 +8,10 @@ import { coverage, FeaturePipeline, type PipelineOutputs, type ZoneSet } from '.
 import { replay } from '../../src/engine/replay.ts';
 import type { AbsorptionEvent } from '../../src/features/absorption.ts';
 import type { OpenInterestColumns } from '../../src/core/columns.ts';
+import { createRng } from '../../src/engine/random.ts';
+import { cvdBatch } from '../../src/features/cvd.ts';
+import { divergenceBatch } from '../../src/features/divergence.ts';
+import { sizeFlowBatch } from '../../src/features/sizes.ts';
 
 const H = 3_600_000;
 const D = Date.UTC(2024, 0, 1);
@@ -95,6 +99,63 @@ describe('feature pipeline', () => {
     const cov = (zones: typeof longs, px: number) => coverage(zones, px * 0.95, px * 1.05);
     const want = (inside * 2 * cov(longs, inside) + 60 * cov(longs, 60) + inside * cov(shorts, inside)) / c.notional;
     assert.ok(Math.abs(c.chance - want) < 1e-12);
+  });
+
+  it('its CVD bars (taken from the divergence pass) are cvdBatch\'s, its divergence events and size bars the batch ones, emitted CVD, sizes, divergence', () => {
+    // Flow regimes of 1-6 h (a bias while price stays flat, or drifts), trades every 1-60 s over 6 days:
+    // 15m/1h/1d CVD bars, divergence events past the 100-bar warm-up, 1h size bars.
+    const rank: Record<string, number> = { cvd_15m: 0, cvd_1h: 1, cvd_1d: 2, sizes_1h: 3, divergence: 4 };
+    let events = 0;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e9 }), (seed) => {
+        const r = createRng(seed);
+        const rows: Row[] = [];
+        let px = 100;
+        let bias = 0;
+        let drift = 0;
+        let regimeEnd = D;
+        for (let t = D; t < D + 6 * 24 * H; t += 1000 * (1 + r.nextInt(60))) {
+          if (t >= regimeEnd) {
+            regimeEnd = t + H * (1 + r.nextInt(6));
+            bias = (r.nextFloat() - 0.5) * 0.8;
+            drift = r.nextFloat() < 0.5 ? 0 : (r.nextFloat() - 0.5) * 2e-4;
+          }
+          px = Math.max(1, px * (1 + drift + (r.nextFloat() - 0.5) * 1e-3));
+          const n = 1 + r.nextInt(3);
+          for (let k = 0; k < n; k++) rows.push([t, Math.round(px * 100) / 100, Math.round((0.01 + r.nextFloat() * (r.nextFloat() < 0.02 ? 50 : 2)) * 1000) / 1000, r.nextFloat() < 0.5 + bias ? 1 : -1]);
+        }
+        const c = cols(rows);
+        const out: { [K in keyof PipelineOutputs]?: PipelineOutputs[K][] } = {};
+        let calls: string[] = [];
+        const p = new FeaturePipeline({ withOpenInterest: false, sessions: false }, (name, x) => {
+          ((out[name] ??= []) as unknown[]).push(x);
+          if (name in rank) calls.push(name);
+        });
+        // As the engine pushes them: slices within one second; within a push, the order of the outputs' kinds.
+        const ordered = () => {
+          for (let k = 1; k < calls.length; k++) assert.ok(rank[calls[k - 1]] <= rank[calls[k]], `emitted ${calls.join(', ')}`);
+          calls = [];
+        };
+        for (let i = 0; i < c.length; ) {
+          let j = i + 1;
+          while (j < c.length && Math.floor(c.ts[j] / 1000) === Math.floor(c.ts[i] / 1000)) j++;
+          p.pushTrades(c, i, j);
+          ordered();
+          i = j;
+        }
+        p.flush();
+        ordered();
+        assert.deepStrictEqual(out.cvd_15m, cvdBatch(c, { timeframeMs: 15 * 60_000 }));
+        assert.deepStrictEqual(out.cvd_1h, cvdBatch(c, { timeframeMs: H }));
+        assert.deepStrictEqual(out.cvd_1d, cvdBatch(c, { timeframeMs: 24 * H }));
+        assert.deepStrictEqual(out.divergence ?? [], divergenceBatch(c, {}));
+        assert.deepStrictEqual(out.sizes_1h, sizeFlowBatch(c, { timeframeMs: H }));
+        assert.equal(out.cvd_1d?.length, 6);
+        events += (out.divergence ?? []).length;
+      }),
+      { numRuns: 4 },
+    );
+    assert.ok(events > 0, 'the markets made divergence events');
   });
 
   it('coverage is the share of the band under the union of zones', () => {

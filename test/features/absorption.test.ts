@@ -5,6 +5,7 @@ import type { LiquidationColumns, TradeColumns } from '../../src/core/columns.ts
 import {
   AbsorptionOperator,
   absorptionBatch,
+  selectRank,
   zonesFromClusters,
   zonesFromPredicted,
   type AbsorptionEvent,
@@ -579,6 +580,24 @@ describe('absorption: properties', () => {
         assert.deepStrictEqual(full, prefix);
       }),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe('absorption: the median of past windows by selection', () => {
+  it('selectRank gives the sorted value of every rank and partitions around it, for any values with repeats', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer({ min: 0, max: 5 }).map((x) => x / 4), fc.double({ min: 0, max: 1e6, noNaN: true })), { minLength: 1, maxLength: 80 }), (xs) => {
+        const sorted = Float64Array.from(xs).sort();
+        for (let r = 0; r < xs.length; r++) {
+          const a = Float64Array.from(xs);
+          const v = selectRank(a, xs.length, r);
+          assert.equal(v, sorted[r]);
+          for (let i = 0; i < xs.length; i++) assert.ok(i < r ? a[i] <= v : i > r ? a[i] >= v : a[i] === v, `rank ${r}, position ${i}`);
+          assert.deepEqual(Float64Array.from(a).sort(), sorted, 'a permutation');
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -98,6 +98,51 @@ describe('L2 book', () => {
   });
 });
 
+describe('L2 book snapshots', () => {
+  it('a snapshot is its levels applied in order, whether they come best first (written in place) or in any order, with repeats and zeros', () => {
+    const level = fc.tuple(fc.integer({ min: 1, max: 400 }), fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 9 })));
+    const side = fc.oneof(
+      // As venues send them: distinct prices best first, sizes > 0.
+      fc.uniqueArray(fc.integer({ min: 1, max: 400 }), { maxLength: 60 }).chain((xs) => fc.tuple(fc.constant(xs), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: xs.length, maxLength: xs.length }))).map(([xs, qs]) => ({ sorted: true, xs, qs })),
+      fc.array(level, { maxLength: 60 }).map((ls) => ({ sorted: false, xs: ls.map((l) => l[0]), qs: ls.map((l) => l[1]) })),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(side, side), { minLength: 1, maxLength: 4 }), (snaps) => {
+        const b = new L2Book(1);
+        const model = [new Map<number, number>(), new Map<number, number>()];
+        const msgs = snaps.map(([bs, as], k) => {
+          const order = (x: { sorted: boolean; xs: number[]; qs: number[] }, desc: boolean): BookLevel[] => {
+            const ls = x.xs.map((p, i): BookLevel => [p, x.qs[i]]);
+            return x.sorted ? ls.sort((u, v) => (desc ? v[0] - u[0] : u[0] - v[0])) : ls;
+          };
+          return msg(k, true, order(bs, true), order(as, false));
+        });
+        const c = bookColumns(msgs);
+        msgs.forEach((m, k) => {
+          b.apply(c, k);
+          for (const [i, side] of [m.bids, m.asks].entries()) {
+            model[i].clear();
+            for (const [p, q] of side) {
+              if (q === 0) model[i].delete(p);
+              else model[i].set(p, q);
+            }
+          }
+          const want = (x: Map<number, number>, desc: boolean) => [...x].sort((u, v) => (desc ? v[0] - u[0] : u[0] - v[0]));
+          assert.deepEqual(levels(b, true), want(model[0], true));
+          assert.deepEqual(levels(b, false), want(model[1], false));
+        });
+        // Diffs after a snapshot land in the right places.
+        b.apply(bookColumns([msg(99, false, [[200, 3], [1, 0]], [[201, 4]])]), 0);
+        model[0].set(200, 3);
+        model[0].delete(1);
+        model[1].set(201, 4);
+        assert.deepEqual(levels(b, true), [...model[0]].sort((u, v) => v[0] - u[0]));
+        assert.deepEqual(levels(b, false), [...model[1]].sort((u, v) => u[0] - v[0]));
+      }),
+    );
+  });
+});
+
 describe('rolling median', () => {
   it('equals the median of the last `window` values', () => {
     fc.assert(

@@ -119,6 +119,18 @@ describe('liquidation map: hand-computed', () => {
     assert.deepEqual(none.clusters.map((c) => c.revisited), [false]);
   });
 
+  it('a trade in a bin that a liquidation opened since the last trade at the same price marks it revisited (streaming)', () => {
+    const op = new LiquidationMapOperator(OPTS);
+    const trades = tradeColumns([[-500, 99, 1, BUY], [2500, 99, 1, BUY]]);
+    op.pushTrades(trades, 0, 1); // no bin at 99 yet
+    op.pushLiquidations(liqColumns(HAND));
+    op.pushTrades(trades, 1, 2); // the same price as the trade before
+    const got = op.at(3000);
+    const short = got.clusters.find((c) => c.side === 'short')!;
+    assert.deepEqual([short.revisited, short.last_touch_ts], [true, 2500]);
+    assert.deepEqual(got, liquidationSnapshots(liqColumns(HAND), trades, [3000], OPTS)[0]);
+  });
+
   it('judges a bin against the dense windows beside it, empty bins counting as zero', () => {
     // Long bins 10..14 with notionals 100, 100, 300, 100, 100: typical 140, floor 0.5 x 140 = 70.
     const rows: Liq[] = [100, 100, 300, 100, 100].map((n, k) => [0, 10 + k, n / (10 + k), SELL, 0]);

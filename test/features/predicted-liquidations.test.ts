@@ -8,6 +8,7 @@ import {
   marginInstrumentOf,
   PredictedLiquidationOperator,
   predictedLiquidationSnapshots,
+  projectedLiquidationPrice,
   projectLiquidationPrice,
   type PredictedLiquidationOptions,
   type PredictedLiquidationSnapshot,
@@ -52,6 +53,26 @@ describe("liquidation price: each venue's own rule and tiers", () => {
     // 1x long and a rate above 1/L: no liquidation level.
     assert.equal(projectLiquidationPrice(1, 100, 1, 10_000, fallback('binance'), 0.005), undefined);
     assert.equal(projectLiquidationPrice(1, 100, 100, 10_000, fallback('binance'), 0.02), undefined);
+  });
+
+  it('the price alone (no record) is the projection\'s price, NaN where there is none, for fallback and tiered instruments', () => {
+    const capped = { ...fallback('bybit'), maxLeverage: 20 };
+    const insts = [fallback('binance'), fallback('okx'), fallback('bybit'), capped, loadBundledInstruments().get('binance', 'BTCUSDT')!, loadBundledInstruments().get('okx', 'BTC-USDT-SWAP')!];
+    fc.assert(
+      fc.property(
+        fc.constantFrom<1 | -1>(1, -1),
+        fc.double({ min: 0.01, max: 200_000, noNaN: true }),
+        fc.constantFrom(1, 2, 3, 5, 10, 20, 50, 100, 125, 150),
+        fc.double({ min: 1, max: 5e7, noNaN: true }),
+        fc.integer({ min: 0, max: insts.length - 1 }),
+        fc.constantFrom(0.004, 0.005, 0.02, 0.5),
+        (side, entry, lev, notional, ii, mmr) => {
+          const want = projectLiquidationPrice(side, entry, lev, notional, insts[ii], mmr)?.price ?? NaN;
+          assert.ok(Object.is(projectedLiquidationPrice(side, entry, lev, notional, insts[ii], mmr), want));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it("uses the bundled Binance BTCUSDT brackets, re-picking the tier of the notional at the liquidation price", () => {

@@ -3,21 +3,23 @@ import { crc32, deflateRawSync } from 'node:zlib';
 
 /**
  * A minimal zip writer (deflate, one or more entries), as data.binance.vision publishes them:
- * enough to test the importer's zip path without a zip dependency.
+ * enough to test the importer's zip path without a zip dependency. `stored`: entries kept
+ * uncompressed (method 0), as some zip tools write small or incompressible files.
  */
-export function writeZip(path: string, entries: Record<string, string | Buffer>): void {
+export function writeZip(path: string, entries: Record<string, string | Buffer>, opts: { stored?: boolean } = {}): void {
+  const method = opts.stored ? 0 : 8;
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
   for (const [name, content] of Object.entries(entries)) {
     const data = Buffer.isBuffer(content) ? content : Buffer.from(content);
-    const deflated = deflateRawSync(data);
+    const deflated = opts.stored ? data : deflateRawSync(data);
     const nameBuf = Buffer.from(name);
     const crc = crc32(data);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(8, 8); // deflate
+    local.writeUInt16LE(method, 8);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(deflated.length, 18);
     local.writeUInt32LE(data.length, 22);
@@ -26,7 +28,7 @@ export function writeZip(path: string, entries: Record<string, string | Buffer>)
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(20, 4);
     central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(method, 10);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(deflated.length, 20);
     central.writeUInt32LE(data.length, 24);

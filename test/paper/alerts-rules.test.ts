@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { LiquidationEvent, Side, TradeEvent } from '../../src/core/events.ts';
+import type { BookEvent, CaptureRecord, LiquidationEvent, Side, TradeEvent } from '../../src/core/events.ts';
 import { alertsSchema } from '../../src/engine/alerts-config.ts';
 import type { Alert } from '../../src/paper/alerts/alert.ts';
 import { AlertRules } from '../../src/paper/alerts/rules.ts';
@@ -19,6 +19,7 @@ import { join } from 'node:path';
 type V = 'binance' | 'okx' | 'bybit';
 const trade = (venue: V, ts: number, side: Side, price: number, qty: number): TradeEvent => ({ type: 'trade', venue, symbol: 'BTCUSDT', ts, localTs: ts, price, qty, side, id: String(ts) });
 const liq = (venue: V, ts: number, side: Side, price: number, qty: number): LiquidationEvent => ({ type: 'liquidation', venue, symbol: 'BTCUSDT', ts, localTs: ts, price, qty, side, id: '' });
+const book = (venue: V, ts: number): BookEvent => ({ type: 'book', venue, symbol: 'BTCUSDT', ts, localTs: ts, isSnapshot: false, bids: [[99, 1]], asks: [[101, 1]], seq: NaN });
 
 function rules(raw: unknown[]): { engine: AlertRules; alerts: Alert[] } {
   const alerts: Alert[] = [];
@@ -77,6 +78,16 @@ describe('alert rules: flow', () => {
     assert.match(alerts[0].text, /\[binance 500\.0k, bybit 500\.0k\]/);
   });
 
+  it("a venue's book running minutes ahead of its trades (another connection) does not push them out of the window", () => {
+    const { engine, alerts } = rules([{ ...sellFlow, venues: ['binance'] }]);
+    // Binance serves depth on another route than aggTrade: at replay speed its book can arrive
+    // minutes of exchange time ahead of the trades still on their way.
+    engine.onEvent(book('binance', 1_000_000 + 180_000));
+    for (let i = 0; i < 12; i++) engine.onEvent(trade('binance', 1_000_000 + i * 1000, 'sell', 100_000, 1));
+    assert.equal(alerts.length, 1);
+    assert.equal(alerts[0].ts, 1_009_000, "at the trades' own time");
+  });
+
   it('ignores rows with no price (the store refuses them) instead of poisoning the sum', () => {
     const { engine, alerts } = rules([sellFlow]);
     engine.onEvent(trade('binance', 1_000_000, 'sell', NaN, 1));
@@ -99,6 +110,16 @@ describe('alert rules: liquidations', () => {
     for (let i = 0; i < 3; i++) engine.onEvent(liq('okx', 1_000_020 + i, 'buy', 100_000, 1));
     assert.deepEqual(alerts.map((a) => a.rule), ['longs', 'shorts']);
   });
+
+  it('a second burst after a quiet spell fires again though no other event drained the window', () => {
+    const { engine, alerts } = rules([{ name: 'longs', kind: 'liquidations', side: 'long', notional: 300_000, window: '30s' }]);
+    // Trades and books do not move a liquidations rule's clock (their feeds are not ordered
+    // against the liquidations'): the liquidation stream's own next event does.
+    engine.onEvent(liq('okx', 1_000_000, 'sell', 400_000, 1));
+    engine.onEvent(trade('okx', 1_100_000, 'sell', 1, 1));
+    engine.onEvent(liq('okx', 1_200_000, 'sell', 400_000, 1));
+    assert.deepEqual(alerts.map((a) => a.ts), [1_000_000, 1_200_000]);
+  });
 });
 
 /** What the rule should do, recomputed from scratch after every event. */
@@ -107,12 +128,20 @@ function bruteForce(rule: { side: Side; venues: readonly V[]; notional: number; 
   let now = -Infinity;
   let armed = true;
   const seen: TradeEvent[] = [];
-  for (const e of events) {
-    // The rule's clock is its own venues' latest time (rules.ts).
-    if (rule.venues.includes(e.venue as V)) now = Math.max(now, e.ts);
-    seen.push(e);
+  const sumNow = () => {
     let sum = 0;
     for (const s of seen) if (s.side === rule.side && rule.venues.includes(s.venue as V) && s.ts > now - rule.windowMs && s.ts <= now) sum += s.price * s.qty;
+    return sum;
+  };
+  for (const e of events) {
+    // The rule's clock is the latest time of the trades of its venues (rules.ts); where it moves,
+    // the window is seen before the trade joins it (it may have fallen below meanwhile).
+    if (rule.venues.includes(e.venue as V) && e.ts > now) {
+      now = e.ts;
+      if (sumNow() < rule.notional) armed = true;
+    }
+    seen.push(e);
+    const sum = sumNow();
     if (sum >= rule.notional) {
       if (armed) fired.push({ ts: now, sum });
       armed = false;
@@ -131,7 +160,7 @@ describe('alert rules: window edges', () => {
     assert.equal(alerts.length, 1);
   });
 
-  it('fires exactly when a from-scratch recomputation of every window says so, late events included', () => {
+  it("fires exactly when a from-scratch recomputation of every window says so, late trades and books running ahead included", () => {
     const venues: V[] = ['binance', 'okx', 'bybit'];
     const event = fc.record({
       dt: fc.integer({ min: 0, max: 4000 }),
@@ -141,6 +170,8 @@ describe('alert rules: window edges', () => {
       side: fc.constantFrom<Side>('buy', 'sell'),
       price: fc.integer({ min: 1, max: 1000 }),
       qty: fc.integer({ min: 1, max: 50 }),
+      // The venue's book (another connection) stamped this far ahead of the trades, or none.
+      bookAhead: fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 300_000 })),
     });
     fc.assert(
       fc.property(
@@ -155,8 +186,13 @@ describe('alert rules: window edges', () => {
             t += s.dt;
             return trade(s.venue, t - s.late, s.side, s.price, s.qty);
           });
+          const fed: CaptureRecord[] = [];
+          for (const [i, s] of steps.entries()) {
+            if (s.bookAhead >= 0) fed.push(book(s.venue, events[i].ts + s.bookAhead));
+            fed.push(events[i]);
+          }
           const { engine, alerts } = rules([{ name: 'r', kind: 'flow', side, notional, window: windowSec * 1000, venues: ruleVenues }]);
-          engine.onEvents(events);
+          engine.onEvents(fed);
           const expected = bruteForce({ side, venues: ruleVenues, notional, windowMs: windowSec * 1000 }, events);
           assert.deepEqual(alerts.map((a) => ({ ts: a.ts, sum: a.fields.notional })), expected);
         },

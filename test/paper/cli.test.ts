@@ -29,6 +29,9 @@ describe('paper and journal commands', () => {
     const quiet = await run(['paper', '--symbol', 'BTC', '--quiet-ms', '0', '--home', home]);
     assert.equal(quiet.code, 2);
     assert.match(quiet.stderr, /--quiet-ms/);
+    const grace = await run(['paper', '--symbol', 'BTC', '--grace-ms', '-5', '--home', home]);
+    assert.equal(grace.code, 2);
+    assert.match(grace.stderr, /--grace-ms: expected ms >= 0, got -5/);
     const cfg = join(home, 'alerts.json');
     writeFileSync(cfg, JSON.stringify({ alerts: { rules: [{ name: 's', kind: 'signal' }], channels: { webhook: { url: 'http://127.0.0.1:9/hook', secretEnv: 'ORDERFLOW_TEST_UNSET_SECRET' } } } }));
     const secret = await run(['paper', '--symbol', 'BTC', '--config', cfg, '--home', home]);

@@ -24,6 +24,7 @@ function status(progress: Partial<EngineProgress> | undefined, over: Partial<Pap
     lateEvents: 0,
     lastCommitMs: 3,
     alerts: undefined,
+    fed: { stored: 0, memory: 0, handoverTs: NaN, heldAtHandover: 0 },
     ...over,
   };
 }

@@ -8,7 +8,7 @@
  * test/engine/lookahead.test.ts, on three venues.
  */
 import { EMPTY_TICKER_FIELDS, type BookEvent, type BookLevel, type MarketEvent, type Side, type Venue } from '../../src/core/events.ts';
-import type { SimServing } from '../../src/sim/serve.ts';
+import { everyStreamSubscribed, type SimServing } from '../../src/sim/serve.ts';
 import type { SimRun } from '../../src/sim/types.ts';
 
 export const S = 1000;
@@ -105,17 +105,7 @@ export const STORY_CONFIG = { nullModel: { seeds: 0 }, signals: { absorption: { 
 
 /** Every stream the paper session subscribes to is subscribed on the loopback servers: the feed may start. */
 export function allSubscribed(s: SimServing): boolean {
-  const sym = 'BTCUSDT';
-  const instId = SYMBOLS.okx;
-  const b = s.servers.binance.subscriptions();
-  const y = s.servers.bybit.subscriptions().flat();
-  return (
-    ['aggTrade', 'forceOrder', 'depth', 'markPrice'].every((k) => b.some((x) => x.startsWith(`${sym.toLowerCase()}@${k}`))) &&
-    ['trades', 'books', 'mark-price', 'funding-rate', 'open-interest'].every((channel) => s.servers.okx.subscribers({ channel, instId }) > 0) &&
-    s.servers.okx.subscribers({ channel: 'liquidation-orders', instType: 'SWAP' }) > 0 &&
-    [`publicTrade.${sym}`, `allLiquidation.${sym}`, `tickers.${sym}`].every((t) => y.includes(t)) &&
-    y.some((t) => t.startsWith('orderbook.') && t.endsWith(sym))
-  );
+  return everyStreamSubscribed(s, SYMBOLS);
 }
 
 /**

@@ -11,8 +11,9 @@
  *
  * A window rule fires when its sum reaches the threshold and is then disarmed: one burst, one
  * alert. It re-arms when the sum falls back below the threshold. The window is (now - window,
- * now], `now` being the latest exchange time fed (any event of the rule's venues, or `advanceTo`, which
- * the paper trader calls from its wall clock when the market is quiet).
+ * now], `now` being the latest exchange time of the events the rule counts (a flow rule's trades,
+ * a liquidations rule's liquidations, of any side, on its venues), or `advanceTo`, which the
+ * paper trader calls from its wall clock when the market is quiet.
  */
 import type { AlertRuleConfig } from '../../engine/alerts-config.ts';
 import type { CaptureRecord } from '../../core/events.ts';
@@ -33,9 +34,12 @@ class WindowRule {
   readonly venueOn = new Uint8Array(VENUE_NAMES.length);
   armed = true;
   /**
-   * The rule's clock: the latest exchange time of ITS venues' events (or `advanceTo`). Not the
-   * latest of every feed: one venue's feed running ahead of another's would push the other's
-   * events out of the window before they are counted.
+   * The rule's clock: the latest exchange time of the events it counts, on its venues (or
+   * `advanceTo`). Only that stream's: a venue's streams come on separate connections (Binance
+   * serves its book on another route than its trades) and are not ordered against each other, so
+   * a book or ticker running ahead would push trades still on their way out of the window before
+   * they are counted (0 flow alerts in a paper session whose book connection ran 1-3 minutes of
+   * exchange time ahead of its trades). One stream of one venue arrives in time order.
    */
   now = -Infinity;
   /** Symbol of the last event counted (named in the alert). */
@@ -47,6 +51,17 @@ class WindowRule {
     // A long is liquidated by a forced SELL (src/core/events.ts).
     this.eventSide = config.kind === 'flow' ? config.side : config.side === 'long' ? 'sell' : 'buy';
     for (const v of config.venues) this.venueOn[VENUE_INDEX[v]] = 1;
+  }
+
+  /**
+   * The clock moves to `ts` (a counted stream's newer event), before that event is added: what
+   * left the window meanwhile is dropped, and the rule re-arms when the sum fell below the
+   * threshold in between (a sparse stream, liquidations, may have no event while it did).
+   */
+  moveTo(ts: number): void {
+    this.now = ts;
+    this.window.evict(ts);
+    if (this.window.sum < this.config.notional) this.armed = true;
   }
 
   alert(ts: number): Alert {
@@ -85,15 +100,15 @@ export class AlertRules {
     // A candle has no single time: it moves no clock.
     if (e.type === 'kline') return;
     if (e.ts > this.now) this.now = e.ts;
-    const venue = VENUE_INDEX[e.venue];
-    if (venue !== undefined && Number.isFinite(e.ts)) for (const w of this.windows) if (w.venueOn[venue] === 1 && e.ts > w.now) w.now = e.ts;
     if (e.type === 'trade' || e.type === 'liquidation') {
+      const venue = VENUE_INDEX[e.venue];
       const notional = e.price * e.qty;
       // A row the store would refuse (NaN price) must not poison a sum for the rest of the run.
       if (venue !== undefined && Number.isFinite(notional) && Number.isFinite(e.ts)) {
         for (const w of this.windows) {
-          if (w.eventType !== e.type || w.eventSide !== e.side || w.venueOn[venue] === 0) continue;
-          if (w.window.add(e.ts, notional, venue, w.now)) w.lastSymbol = e.symbol;
+          if (w.eventType !== e.type || w.venueOn[venue] === 0) continue;
+          if (e.ts > w.now) w.moveTo(e.ts);
+          if (w.eventSide === e.side && w.window.add(e.ts, notional, venue, w.now)) w.lastSymbol = e.symbol;
         }
       }
     }

@@ -5,7 +5,7 @@
  */
 import { breakdownsSection, journalSection, metricsSection } from '../../engine/report/sections.ts';
 import { DASH, escapeHtml as h, fmtDuration, fmtInt, fmtNum, fmtPct, fmtPctInterval, fmtUtc } from '../../engine/report/format.ts';
-import { REPORT_CSS } from '../../engine/report/styles.ts';
+import { documentHead } from '../../engine/report/document.ts';
 import type { PaperReport, SessionReport } from './report.ts';
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
@@ -14,16 +14,7 @@ export function renderJournalReport(r: PaperReport): string {
   const title = `Paper journal report${r.sessions.length === 1 ? ` \u00b7 ${r.sessions[0].session}` : ''}`;
   const body = r.sessions.length === 0 ? '<p class="empty">No paper sessions in this store.</p>' : r.sessions.map(sessionHtml).join('\n');
   return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<meta http-equiv="Content-Security-Policy" content="${CSP}">`,
-    '<meta name="generator" content="orderflow">',
-    `<title>${h(title)}</title>`,
-    `<style>${REPORT_CSS}</style>`,
-    '</head>',
+    ...documentHead(title, CSP),
     '<body>',
     `<header><h1>${h(title)}</h1>${r.since !== null ? `<p class="note">Last ${h(fmtDuration(r.since))} of each session.</p>` : ''}</header>`,
     '<main>',

@@ -40,6 +40,8 @@ export interface NullRunCount {
 
 const pct = (x: number): string => `${Math.round(100 * x)}%`;
 const pctBare = (x: number): string => String(Math.round(100 * x));
+/** hits of n in percent, rounded from the exact ratio (29 of 200 is 15%: 100 x 0.145 is 14.4999...). */
+const pctOf = (hits: number, n: number): string => `${Math.round((100 * hits) / n)}%`;
 
 export function compareAccuracy(measure: Measure, type: string, horizonMs: number, real: NullRunCount, nullRuns: readonly NullRunCount[]): AccuracyComparison {
   const ci = real.n > 0 ? wilsonInterval(real.hits, real.n) : null;
@@ -56,7 +58,7 @@ export function compareAccuracy(measure: Measure, type: string, horizonMs: numbe
     outcome = 'no-data';
     verdict = measure === 'held' ? `no ${type} level touched and resolved ${at} yet: nothing to judge` : `no ${type} prediction resolved ${at} yet: nothing to judge`;
   } else {
-    const rate = `${pct(real.hits / real.n)} (CI ${pctBare(ci.lower)}-${pctBare(ci.upper)}%) ${at}`;
+    const rate = `${pctOf(real.hits, real.n)} (CI ${pctBare(ci.lower)}-${pctBare(ci.upper)}%) ${at}`;
     const head =
       measure === 'held'
         ? `after ${real.n} touched level${real.n === 1 ? '' : 's'}, ${type} levels held ${rate}`

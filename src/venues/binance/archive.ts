@@ -741,8 +741,9 @@ function archiveFormat(
 }
 
 /**
- * The trade archives DuckDB's CSV reader loads directly (src/store/bulk-load.ts), with the byte
- * scanner that validates the same bytes (trade-archive-scan.ts). The columns mirror the line
+ * The trade archives the bulk path loads (src/store/bulk-load.ts), with the byte scanner that
+ * validates the bytes and fills the typed columns DuckDB inserts (trade-archive-scan.ts), and the
+ * CSV columns DuckDB's own reader uses on the csv route. The columns mirror the line
  * parsers above: aggressor side from is_buyer_maker, time in ms or µs; spot rows carry one more
  * column, is_best_match, and never a header.
  */
@@ -758,7 +759,7 @@ function bulkTrades(layout: TradeArchiveLayout, spot: boolean): BulkTradeCsv {
     columns: spot ? [...base, ['is_best_match', 'BOOLEAN']] : base,
     ...fields,
     buyerIsMaker: 'is_buyer_maker',
-    scanner: () => new TradeArchiveScanner(layout, spot, header),
+    scanner: (columns) => new TradeArchiveScanner(layout, spot, header, columns),
   };
 }
 

@@ -12,7 +12,7 @@ import { InstrumentRegistry } from '../../../src/core/instruments.ts';
 import { TradeDigest } from '../../../src/store/bulk-load.ts';
 import { OrderGuard } from '../../../src/store/order-guard.ts';
 import { binanceFormats, BINANCE_HEADERS } from '../../../src/venues/binance/archive.ts';
-import type { TradeDigestFields } from '../../../src/core/format.ts';
+import type { EventSink, TradeColumns, TradeDigestFields } from '../../../src/core/format.ts';
 import { MAX_LINE_BYTES, TradeArchiveScanner, type TradeArchiveLayout } from '../../../src/venues/binance/trade-archive-scan.ts';
 import { lines } from '../../helpers/run-format.ts';
 
@@ -68,7 +68,59 @@ function viaLines(c: Case, text: string): TradeDigestFields | undefined {
   return digest.fields.count > 0 ? digest.fields : undefined;
 }
 
+/** The rows a scanner wrote into its columns, row group by row group of `cap` rows. */
+class CollectedColumns implements TradeColumns {
+  readonly us: Float64Array;
+  readonly price: Float64Array;
+  readonly qty: Float64Array;
+  readonly sell: Uint8Array;
+  readonly id: Float64Array;
+  n = 0;
+  readonly rows: [number, number, number, number, number][] = [];
+  constructor(cap: number) {
+    [this.us, this.price, this.qty, this.id] = [0, 0, 0, 0].map(() => new Float64Array(cap));
+    this.sell = new Uint8Array(cap);
+  }
+  full(): void {
+    for (let i = 0; i < this.n; i++) this.rows.push([this.us[i], this.price[i], this.qty[i], this.sell[i], this.id[i]]);
+    this.n = 0;
+  }
+}
+
+/** The line path's trades as column rows: µs, price, qty, 1 for a sell, id. */
+function tradesViaLines(c: Case, text: string): [number, number, number, number, number][] {
+  const format = binanceFormats.find((f) => f.id === c.formatId)!;
+  const parser = format.createParser({ fileName: 'BTCUSDT-x-2024-08-08.csv', symbol: 'BTCUSDT', instruments: new InstrumentRegistry() });
+  const out: [number, number, number, number, number][] = [];
+  const sink = { trade: (_v: string, _s: string, ts: number, _l: number, price: number, qty: number, side: string, id: string) => out.push([Math.round(ts * 1000), price, qty, side === 'sell' ? 1 : 0, Number(id)]) };
+  lines(text).forEach((l, i) => parser.line(l, i + 1, sink as unknown as EventSink));
+  return out;
+}
+
 describe('Binance trade-archive byte scanner', () => {
+  it('fills the typed columns with the line path trades, value for value, however chunked and whatever the row-group size', () => {
+    for (const c of CASES) {
+      const want = tradesViaLines(c, c.text);
+      const bytes = Buffer.from(c.text);
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 700 }), fc.array(fc.nat(), { maxLength: 8 }), (cap, cuts) => {
+          const cols = new CollectedColumns(cap);
+          const s = new TradeArchiveScanner(c.layout, c.spot, c.header, cols);
+          let from = 0;
+          for (const cut of cuts.map((x) => x % (bytes.length + 1)).sort((a, b) => a - b)) {
+            s.push(bytes.subarray(from, Math.max(from, cut)));
+            from = Math.max(from, cut);
+          }
+          s.push(bytes.subarray(from));
+          assert.ok(s.end(), c.formatId);
+          cols.full();
+          assert.deepEqual(cols.rows, want, c.formatId);
+        }),
+        { numRuns: 25 },
+      );
+    }
+  });
+
   it('gives the line path digest on the real fixtures, however the bytes are chunked', () => {
     for (const c of CASES) {
       const want = viaLines(c, c.text);

@@ -1,0 +1,384 @@
+/**
+ * The paper kernel's input in memory (docs/PAPER.md, "The push path"): the decoded records the
+ * live clients hand to the recorder are also kept here, columnar, and released into the kernel
+ * up to the watermark, in the order the store path (stored-feed.ts) would read the same rows:
+ *
+ * 1. `ts` as the store keeps it (a TIMESTAMP: microseconds, so a ms time is rounded to the µs);
+ * 2. at equal `ts`, the kind: trades, liquidations, open interest, marks, quotes, book messages
+ *    (the replay merge's ranks: the same `ReplayMerge` walks both paths, src/engine/replay.ts);
+ * 3. within trades and liquidations, the session's venue order, then arrival (the store's
+ *    `rowid` is the recorder's append order, which is arrival); within the ticker kinds, venue
+ *    order, then symbol order, then arrival; book messages by arrival.
+ *
+ * It filters as the readers do: the session's venues and symbols (OKX sends every swap's
+ * liquidations), a mark is a ticker row with a mark price or a funding rate, open interest one
+ * with open interest, a quote one with both best bid and ask on the execution market, book
+ * messages of the execution market from `bookFromMs` with at least one level; and it refuses what
+ * the recorder refuses before the store (`rowProblem`), so a dead-lettered row reaches neither.
+ */
+import type { BookColumns, LiquidationColumns, MarkColumns, OpenInterestColumns, OpenInterestMarket, QuoteColumns, TradeColumns } from '../core/columns.ts';
+import type { BookEvent, CaptureRecord, Venue } from '../core/events.ts';
+import type { Engine } from '../engine/engine.ts';
+import { ReplayMerge } from '../engine/replay.ts';
+import { rowProblem } from '../store/row-check.ts';
+import type { Store } from '../store/store.ts';
+import type { FeedMarket } from './stored-feed.ts';
+
+/** A ms time as the store gives it back: rounded to the µs (epoch_us / 1000). */
+export const storedMs = (ts: number): number => Math.round(ts * 1000) / 1000;
+
+/** Rows of one kind: float columns, column 0 the stored time, column 1 the tie order; arrival order is the row order. */
+class Rows {
+  cols: Float64Array[];
+  n = 0;
+  /** Indices released by the last `take`, sorted. */
+  private idx: number[] = [];
+
+  constructor(readonly width: number) {
+    this.cols = Array.from({ length: width }, () => new Float64Array(256));
+  }
+
+  /** A new row's slot (the caller fills every column). */
+  slot(): number {
+    if (this.n === this.cols[0].length) {
+      this.cols = this.cols.map((c) => {
+        const b = new Float64Array(c.length * 2);
+        b.set(c);
+        return b;
+      });
+    }
+    return this.n++;
+  }
+
+  /**
+   * The rows stamped before `limit`, in (time, order, arrival) order, as indices into the current
+   * columns (valid until `compact`).
+   */
+  take(limit: number): readonly number[] {
+    const ts = this.cols[0];
+    const ord = this.cols[1];
+    const idx = this.idx;
+    idx.length = 0;
+    let sorted = true;
+    for (let i = 0; i < this.n; i++) {
+      if (!(ts[i] < limit)) continue;
+      if (idx.length > 0) {
+        const j = idx[idx.length - 1];
+        if (ts[i] < ts[j] || (ts[i] === ts[j] && ord[i] < ord[j])) sorted = false;
+      }
+      idx.push(i);
+    }
+    // Usually in order already (each stream delivers in time order): sort only when not.
+    if (!sorted) idx.sort((a, b) => ts[a] - ts[b] || ord[a] - ord[b] || a - b);
+    return idx;
+  }
+
+  /** Drop the rows stamped before `limit`, keeping the others in arrival order; returns the oldest time kept (Infinity: none). */
+  compact(limit: number): number {
+    const ts = this.cols[0];
+    let k = 0;
+    let min = Infinity;
+    for (let i = 0; i < this.n; i++) {
+      if (ts[i] < limit) continue;
+      if (ts[i] < min) min = ts[i];
+      if (k !== i) for (const c of this.cols) c[k] = c[i];
+      k++;
+    }
+    this.n = k;
+    return min;
+  }
+}
+
+// Columns of each kind.
+const T = { ts: 0, ord: 1, price: 2, qty: 3, side: 4 } as const;
+const K = { ts: 0, ord: 1, oi: 2, mark: 3, funding: 4, nextFunding: 5, bid: 6, ask: 7 } as const;
+
+export class PushFeed {
+  private readonly trades = new Rows(5);
+  private readonly liquidations = new Rows(5);
+  private readonly tickers = new Rows(8);
+  private books: { readonly ts: number; readonly ev: BookEvent }[] = [];
+  private readonly venueOrd = new Map<Venue, number>();
+  private readonly symbolOrd = new Map<string, number>();
+  /** Every (venue, symbol) in tie order: the ticker columns' `markets` (index = venue order x symbols + symbol order). */
+  private readonly markets: OpenInterestMarket[] = [];
+  private readonly execMarket: number;
+  private readonly bookFrom: number;
+  /** Rows stamped before this have been released (or dropped at the handover). */
+  private released = -Infinity;
+  /** The oldest stored time held (Infinity when none): a frame that releases nothing costs one comparison. */
+  private minHeld = Infinity;
+  /** Columns of no rows, shared (most releases have rows of one or two kinds only). */
+  private readonly empty: { readonly trades: TradeColumns; readonly ticker: OpenInterestColumns & MarkColumns & QuoteColumns; readonly book: BookColumns };
+  /** Rows released into the kernel so far. */
+  events = 0;
+  /** Rows the recorder refuses (rowProblem): refused here too. */
+  refused = 0;
+  /** Rows that came stamped before what was released already: the kernel never sees them (the store and a backtest do). */
+  late = 0;
+
+  constructor(private readonly m: FeedMarket) {
+    m.venues.forEach((v, i) => this.venueOrd.set(v, i));
+    m.symbols.forEach((s, i) => this.symbolOrd.set(s, i));
+    for (const v of m.venues) for (const s of m.symbols) this.markets.push({ venue: v, symbol: s });
+    this.execMarket = this.venueOrd.get(m.execVenue)! * m.symbols.length + this.symbolOrd.get(m.execSymbol)!;
+    this.bookFrom = storedMs(m.bookFromMs);
+    const none = new Float64Array(0);
+    this.empty = {
+      trades: { length: 0, ts: none, price: none, qty: none, side: new Int8Array(0), venue: new Uint8Array(0), venues: m.venues },
+      ticker: { length: 0, ts: none, openInterest: none, markPrice: none, fundingRate: none, nextFundingTs: none, bid: none, ask: none, market: new Uint16Array(0), markets: this.markets },
+      book: { length: 0, ts: none, isSnapshot: new Uint8Array(0), seq: none, levelStart: new Uint32Array(1), side: new Int8Array(0), price: none, qty: none },
+    };
+  }
+
+  /** Rows held, not yet released. */
+  get held(): number {
+    return this.trades.n + this.liquidations.n + this.tickers.n + this.books.length;
+  }
+
+  /** Rows stamped before this have been released (or dropped at the handover). */
+  get position(): number {
+    return this.released;
+  }
+
+  /** One record as the recorder got it; false when it is not for the kernel (another market, a kind it does not read, refused, late). */
+  add(r: CaptureRecord): boolean {
+    if (r.type === 'kline') return false;
+    const vo = this.venueOrd.get(r.venue);
+    const so = this.symbolOrd.get(r.symbol);
+    if (vo === undefined || so === undefined) return false;
+    if (rowProblem(r) !== undefined) {
+      this.refused++;
+      return false;
+    }
+    const ts = storedMs(r.ts);
+    const held = this.hold(r, ts, vo, so);
+    if (held && ts < this.minHeld) this.minHeld = ts;
+    return held;
+  }
+
+  private hold(r: Exclude<CaptureRecord, { type: 'kline' }>, ts: number, vo: number, so: number): boolean {
+    switch (r.type) {
+      case 'trade':
+      case 'liquidation': {
+        if (this.tooLate(ts)) return false;
+        const rows = r.type === 'trade' ? this.trades : this.liquidations;
+        const i = rows.slot();
+        const c = rows.cols;
+        c[T.ts][i] = ts;
+        c[T.ord][i] = vo;
+        c[T.price][i] = r.price;
+        c[T.qty][i] = r.qty;
+        c[T.side][i] = r.side === 'buy' ? 1 : -1;
+        return true;
+      }
+      case 'ticker': {
+        const oi = given(r.openInterest);
+        const mark = given(r.markPrice) || given(r.fundingRate);
+        const ord = vo * this.m.symbols.length + so;
+        const quote = ord === this.execMarket && given(r.bestBid) && given(r.bestAsk);
+        if ((!oi && !mark && !quote) || this.tooLate(ts)) return false;
+        const i = this.tickers.slot();
+        const c = this.tickers.cols;
+        c[K.ts][i] = ts;
+        c[K.ord][i] = ord;
+        c[K.oi][i] = r.openInterest;
+        c[K.mark][i] = r.markPrice;
+        c[K.funding][i] = r.fundingRate;
+        c[K.nextFunding][i] = storedMs(r.nextFundingTs);
+        c[K.bid][i] = quote ? r.bestBid : NaN;
+        c[K.ask][i] = quote ? r.bestAsk : NaN;
+        return true;
+      }
+      case 'book':
+        if (!this.m.needBook || r.venue !== this.m.execVenue || r.symbol !== this.m.execSymbol || ts < this.bookFrom) return false;
+        if (r.bids.length + r.asks.length === 0 || this.tooLate(ts)) return false;
+        this.books.push({ ts, ev: r });
+        return true;
+    }
+  }
+
+  /** A row of stored time `ts` comes after rows of that time were released: the kernel never sees it (the store and a backtest do). */
+  private tooLate(ts: number): boolean {
+    if (!(ts < this.released)) return false;
+    this.late++;
+    return true;
+  }
+
+  /**
+   * The handover from the store path: the kernel has had every stored row stamped before `ts`,
+   * so the rows held here stamped before it are dropped (they are the stored ones, or ones that
+   * came too late for it: returned, to be counted late), and from here on rows are released from memory.
+   */
+  handOver(ts: number): number {
+    const limit = storedMs(ts);
+    const dropped = this.count(limit);
+    this.drop(limit);
+    if (limit > this.released) this.released = limit;
+    return dropped;
+  }
+
+  /** While catching up: rows held stamped before `ts` go (the store gives the kernel that span), so memory holds what is ahead of the store's read only. */
+  dropBefore(ts: number): void {
+    this.drop(storedMs(ts));
+  }
+
+  /** Every held row stamped before `toMs` into the kernel, in the store path's order; returns how many. */
+  release(kernel: Engine, toMs: number): number {
+    const limit = storedMs(toMs);
+    if (!(limit > this.released)) return 0;
+    this.released = limit;
+    if (!(this.minHeld < limit)) return 0;
+    const trades = this.tradeColumns(this.trades, limit);
+    const liquidations = this.tradeColumns(this.liquidations, limit);
+    const { openInterest, marks, quotes } = this.tickerColumns(limit);
+    const book = this.bookColumns(limit);
+    const n = trades.length + liquidations.length + openInterest.length + marks.length + quotes.length + book.length;
+    if (n === 0) return 0;
+    this.drop(limit);
+    const merge = new ReplayMerge({ liquidations, openInterest, marks, quotes, books: book.length > 0 ? [{ venue: this.m.execVenue, cols: book }] : [] });
+    for (const runs of [merge.chunk(trades), merge.end()]) for (const run of runs) if (run.kind !== 'timer') kernel.onEvent(run);
+    this.events += n;
+    return n;
+  }
+
+  private count(limit: number): number {
+    let n = 0;
+    for (const rows of [this.trades, this.liquidations, this.tickers]) for (let i = 0; i < rows.n; i++) if (rows.cols[0][i] < limit) n++;
+    for (const b of this.books) if (b.ts < limit) n++;
+    return n;
+  }
+
+  private drop(limit: number): void {
+    if (!(this.minHeld < limit)) return;
+    let min = Infinity;
+    for (const rows of [this.trades, this.liquidations, this.tickers]) min = Math.min(min, rows.compact(limit));
+    if (this.books.some((b) => b.ts < limit)) this.books = this.books.filter((b) => !(b.ts < limit));
+    for (const b of this.books) if (b.ts < min) min = b.ts;
+    this.minHeld = min;
+  }
+
+  private tradeColumns(rows: Rows, limit: number): TradeColumns & LiquidationColumns {
+    const idx = rows.take(limit);
+    const k = idx.length;
+    if (k === 0) return this.empty.trades;
+    const out = { length: k, ts: new Float64Array(k), price: new Float64Array(k), qty: new Float64Array(k), side: new Int8Array(k), venue: new Uint8Array(k), venues: this.m.venues };
+    const c = rows.cols;
+    for (let j = 0; j < k; j++) {
+      const i = idx[j];
+      out.ts[j] = c[T.ts][i];
+      out.price[j] = c[T.price][i];
+      out.qty[j] = c[T.qty][i];
+      out.side[j] = c[T.side][i];
+      out.venue[j] = c[T.ord][i];
+    }
+    return out;
+  }
+
+  private tickerColumns(limit: number): { openInterest: OpenInterestColumns; marks: MarkColumns; quotes: QuoteColumns } {
+    const idx = this.tickers.take(limit);
+    if (idx.length === 0) return { openInterest: this.empty.ticker, marks: this.empty.ticker, quotes: this.empty.ticker };
+    const c = this.tickers.cols;
+    let nOi = 0;
+    let nMark = 0;
+    let nQuote = 0;
+    for (const i of idx) {
+      if (given(c[K.oi][i])) nOi++;
+      if (given(c[K.mark][i]) || given(c[K.funding][i])) nMark++;
+      if (given(c[K.bid][i])) nQuote++;
+    }
+    const markets = this.markets;
+    const oi = { length: nOi, ts: new Float64Array(nOi), openInterest: new Float64Array(nOi), markPrice: new Float64Array(nOi), market: new Uint16Array(nOi), markets };
+    const marks = { length: nMark, ts: new Float64Array(nMark), markPrice: new Float64Array(nMark), fundingRate: new Float64Array(nMark), nextFundingTs: new Float64Array(nMark), market: new Uint16Array(nMark), markets };
+    const quotes = { length: nQuote, ts: new Float64Array(nQuote), bid: new Float64Array(nQuote), ask: new Float64Array(nQuote), market: new Uint16Array(nQuote), markets };
+    let a = 0;
+    let b = 0;
+    let q = 0;
+    for (const i of idx) {
+      const ts = c[K.ts][i];
+      const ord = c[K.ord][i];
+      if (given(c[K.oi][i])) {
+        oi.ts[a] = ts;
+        oi.openInterest[a] = c[K.oi][i];
+        oi.markPrice[a] = c[K.mark][i];
+        oi.market[a++] = ord;
+      }
+      if (given(c[K.mark][i]) || given(c[K.funding][i])) {
+        marks.ts[b] = ts;
+        marks.markPrice[b] = c[K.mark][i];
+        marks.fundingRate[b] = c[K.funding][i];
+        marks.nextFundingTs[b] = c[K.nextFunding][i];
+        marks.market[b++] = ord;
+      }
+      if (given(c[K.bid][i])) {
+        quotes.ts[q] = ts;
+        quotes.bid[q] = c[K.bid][i];
+        quotes.ask[q] = c[K.ask][i];
+        quotes.market[q++] = ord;
+      }
+    }
+    return { openInterest: oi, marks, quotes };
+  }
+
+  /** Book messages before `limit` by (time, arrival); levels as the store keeps them (bids, then asks). */
+  private bookColumns(limit: number): BookColumns {
+    if (this.books.length === 0) return this.empty.book;
+    const msgs = this.books.filter((b) => b.ts < limit).sort((x, y) => x.ts - y.ts);
+    if (msgs.length === 0) return this.empty.book;
+    let levels = 0;
+    for (const b of msgs) levels += b.ev.bids.length + b.ev.asks.length;
+    const out = {
+      length: msgs.length,
+      ts: new Float64Array(msgs.length),
+      isSnapshot: new Uint8Array(msgs.length),
+      seq: new Float64Array(msgs.length),
+      levelStart: new Uint32Array(msgs.length + 1),
+      side: new Int8Array(levels),
+      price: new Float64Array(levels),
+      qty: new Float64Array(levels),
+    };
+    let l = 0;
+    for (const [m, b] of msgs.entries()) {
+      out.ts[m] = b.ts;
+      out.isSnapshot[m] = b.ev.isSnapshot ? 1 : 0;
+      out.seq[m] = b.ev.seq;
+      out.levelStart[m] = l;
+      for (const [side, book] of [[1, b.ev.bids], [-1, b.ev.asks]] as const) {
+        for (const [p, q] of book) {
+          out.side[l] = side;
+          out.price[l] = p;
+          out.qty[l++] = q;
+        }
+      }
+    }
+    out.levelStart[msgs.length] = l;
+    return out;
+  }
+}
+
+/** A field the store keeps (NaN is written as NULL, which the readers skip or read back as NaN). */
+const given = (x: number): boolean => x === x;
+
+/**
+ * The newest stored time of the markets' rows, -Infinity when none: read before this process
+ * stores anything, it bounds the rows memory will never have (other processes' rows, a crashed
+ * session's), so the handover waits until the store's read has passed it.
+ */
+export async function storedUntil(store: Store, m: FeedMarket): Promise<number> {
+  const values: (string | number)[] = [];
+  const param = (v: string | number) => {
+    values.push(v);
+    return `$${values.length}`;
+  };
+  const where = `venue::VARCHAR IN (${m.venues.map(param).join(', ')}) AND symbol IN (${m.symbols.map(param).join(', ')})`;
+  const book = `venue::VARCHAR = ${param(m.execVenue)} AND symbol = ${param(m.execSymbol)}`;
+  const [r] = await store.rows<{ t: number | null }>(
+    `SELECT max(t) AS t FROM (
+       SELECT max(epoch_us(ts))::DOUBLE / 1000 AS t FROM trades WHERE ${where}
+       UNION ALL SELECT max(epoch_us(ts))::DOUBLE / 1000 FROM liquidations WHERE ${where}
+       UNION ALL SELECT max(epoch_us(ts))::DOUBLE / 1000 FROM tickers WHERE ${where}
+       UNION ALL SELECT max(epoch_us(ts))::DOUBLE / 1000 FROM book WHERE ${book})`,
+    values,
+  );
+  return r?.t ?? -Infinity;
+}

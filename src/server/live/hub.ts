@@ -1,0 +1,122 @@
+/**
+ * The live hub: one store tail per market that clients watch (shared by every client of that
+ * market), polled every `pollMs` while it has clients, each poll's messages handed to every
+ * client under its own bound (client.ts). Polls never overlap and never wait for a client. A
+ * paper session in the home that advances (its journal row changes) is sent as `paper`.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { Venue } from '../../core/events.ts';
+import type { LiveMessage } from '../api.ts';
+import type { StoreAccess } from '../store-access.ts';
+import { paperMark, paperState } from '../query/paper-state.ts';
+import { DEFAULT_CLIENT_QUEUE_BYTES, DEFAULT_STALL_MS, LiveClient } from './client.ts';
+import { StoreTail, type TailBatch } from './store-tail.ts';
+
+export const DEFAULT_POLL_MS = 250;
+
+export interface LiveHubOptions {
+  readonly pollMs?: number;
+  readonly clientQueueBytes?: number;
+  readonly stallMs?: number;
+  readonly log?: FastifyBaseLogger;
+}
+
+interface Feed {
+  readonly symbol: string;
+  readonly venues: readonly Venue[];
+  readonly tail: StoreTail;
+  readonly clients: Set<LiveClient>;
+  timer?: NodeJS.Timeout;
+  /** The newest paper session's progress at the last poll (`paperMark`). */
+  paperMark?: string;
+  polled?: boolean;
+}
+
+export class LiveHub {
+  private readonly feeds = new Map<string, Feed>();
+  private readonly pollMs: number;
+  private readonly bound: { queueBytes: number; stallMs: number };
+  private closed = false;
+
+  constructor(
+    private readonly access: StoreAccess,
+    private readonly o: LiveHubOptions = {},
+  ) {
+    this.pollMs = o.pollMs ?? DEFAULT_POLL_MS;
+    this.bound = { queueBytes: o.clientQueueBytes ?? DEFAULT_CLIENT_QUEUE_BYTES, stallMs: o.stallMs ?? DEFAULT_STALL_MS };
+  }
+
+  /** Every connected client (tests read their queue figures). */
+  get clients(): LiveClient[] {
+    return [...this.feeds.values()].flatMap((f) => [...f.clients]);
+  }
+
+  /** A client watching `symbol` on `pairs`; it gets `hello` now and each poll's news from the next poll on. */
+  attach(socket: WebSocket, symbol: string, pairs: readonly (readonly [Venue, string])[]): LiveClient {
+    const key = pairs.map((p) => p.join(':')).sort().join(',');
+    let feed = this.feeds.get(key);
+    if (!feed) {
+      feed = { symbol, venues: [...new Set(pairs.map((p) => p[0]))], tail: new StoreTail(pairs), clients: new Set() };
+      this.feeds.set(key, feed);
+      this.schedule(key, feed, 0);
+    }
+    const client = new LiveClient(socket, this.bound);
+    feed.clients.add(client);
+    client.sendNow({ type: 'hello', symbol, venues: feed.venues, serverMs: Date.now(), source: `store tail every ${this.pollMs} ms` });
+    const f = feed;
+    socket.on('close', () => {
+      f.clients.delete(client);
+      if (f.clients.size === 0) {
+        clearTimeout(f.timer);
+        this.feeds.delete(key);
+      }
+    });
+    return client;
+  }
+
+  /** Hand messages to a feed's clients as a poll would (the tail's own path, and tests of the queue bound). */
+  deliver(feedClients: Iterable<LiveClient>, batch: TailBatch, extra: readonly LiveMessage[] = []): void {
+    const now = performance.now();
+    for (const c of feedClients) c.deliver(batch, extra, now);
+  }
+
+  private schedule(key: string, feed: Feed, delay: number): void {
+    if (this.closed) return;
+    feed.timer = setTimeout(() => void this.poll(key, feed), delay);
+  }
+
+  private async poll(key: string, feed: Feed): Promise<void> {
+    try {
+      const { batch, extra } = await this.access.read(async (store) => {
+        const batch = await feed.tail.poll(store);
+        const extra: LiveMessage[] = [];
+        const mark = await paperMark(store);
+        if (mark && mark.mark !== feed.paperMark) {
+          // The first poll only notes where the session is: the page has fetched /api/paper.
+          if (feed.polled) {
+            const state = await paperState(store, mark.session);
+            if (state) extra.push({ type: 'paper', state });
+          }
+          feed.paperMark = mark.mark;
+        }
+        feed.polled = true;
+        return { batch, extra };
+      });
+      this.deliver(feed.clients, batch, extra);
+    } catch (e) {
+      // The store busy (an import) or a writer restarting: try again next poll.
+      this.o.log?.warn({ err: (e as Error).message }, 'live poll failed');
+    }
+    if (this.feeds.get(key) === feed) this.schedule(key, feed, this.pollMs);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const f of this.feeds.values()) {
+      clearTimeout(f.timer);
+      for (const c of f.clients) c.socket.close(1001, 'server stopping');
+    }
+    this.feeds.clear();
+  }
+}

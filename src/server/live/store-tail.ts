@@ -1,0 +1,182 @@
+/**
+ * The live source: the store's newest rows, read every poll. Each stream (a table and a venue)
+ * keeps a watermark, the newest exchange time sent and how many rows at exactly that time were
+ * sent, so a row committed in a later flush at the same millisecond is still sent once, and
+ * nothing older is re-read. Whatever records into the home (record, paper, the demo) shows up
+ * here within a poll of its recorder's flush, the way the paper session reads its feed
+ * (src/paper/stored-feed.ts).
+ */
+import type { DuckDBValue } from '@duckdb/node-api';
+import type { Venue } from '../../core/events.ts';
+import type { Store } from '../../store/store.ts';
+import { registryTick } from '../../query/market.ts';
+import type { LiveMessage } from '../api.ts';
+import { BookTail, type BookMessage } from './book-tail.ts';
+
+/** Rows one stream sends per poll at most: a recorder catching up is sent over several polls. */
+export const MAX_ROWS_PER_POLL = 20_000;
+
+type Table = 'trades' | 'liquidations' | 'tickers';
+
+interface Mark {
+  /** Exchange time in µs of the newest row sent. */
+  us: number;
+  /** Rows at exactly `us` sent. */
+  atUs: number;
+}
+
+interface TailRow {
+  us: bigint;
+  venue: Venue;
+  price: number;
+  qty: number;
+  side: string;
+}
+
+interface TickerRow {
+  us: bigint;
+  venue: Venue;
+  oi: number | null;
+  fr: number | null;
+  mark: number | null;
+}
+
+export type TradesMessage = Extract<LiveMessage, { type: 'trades' }>;
+export type LiquidationsMessage = Extract<LiveMessage, { type: 'liquidations' }>;
+export type MarketStateMessage = Extract<LiveMessage, { type: 'marketState' }>;
+
+/** What one poll found. */
+export interface TailBatch {
+  readonly trades?: TradesMessage;
+  readonly liquidations?: LiquidationsMessage;
+  readonly marketState: readonly MarketStateMessage[];
+  /** Each venue's book after the poll, for venues with a stored book that changed. */
+  readonly book?: readonly BookMessage[];
+}
+
+export class StoreTail {
+  private readonly marks = new Map<string, Mark>();
+  private readonly books = new Map<Venue, BookTail>();
+  private started = false;
+
+  constructor(private readonly pairs: readonly (readonly [Venue, string])[]) {}
+
+  /** Rows committed since the last poll (the first poll only sets the watermarks at the newest rows). */
+  async poll(store: Store): Promise<TailBatch> {
+    if (!this.started) {
+      for (const table of ['trades', 'liquidations', 'tickers'] as const) await this.markNewest(store, table);
+      this.started = true;
+      return { marketState: [] };
+    }
+    const trades = await this.newRows<TailRow>(store, 'trades', 'price, qty, side::VARCHAR AS side');
+    const liqs = await this.newRows<TailRow>(store, 'liquidations', 'price, qty, side::VARCHAR AS side');
+    const tickers = await this.newRows<TickerRow>(store, 'tickers', 'open_interest AS oi, funding_rate AS fr, mark_price AS mark');
+    return {
+      trades: trades.length === 0 ? undefined : {
+        type: 'trades',
+        t: trades.map((r) => Number(r.us) / 1000),
+        price: trades.map((r) => r.price),
+        qty: trades.map((r) => r.qty),
+        side: trades.map((r) => (r.side === 'buy' ? 1 : -1)),
+        venue: trades.map((r) => r.venue),
+      },
+      liquidations: liqs.length === 0 ? undefined : {
+        type: 'liquidations',
+        t: liqs.map((r) => Number(r.us) / 1000),
+        price: liqs.map((r) => r.price),
+        qty: liqs.map((r) => r.qty),
+        // A forced sell closes a long.
+        side: liqs.map((r) => (r.side === 'sell' ? 'long' : 'short')),
+        venue: liqs.map((r) => r.venue),
+      },
+      marketState: latestPerVenue(tickers),
+      book: await this.pollBooks(store),
+    };
+  }
+
+  /** A venue's book is followed from the first poll that finds book rows for it (and an instrument tick). */
+  private async pollBooks(store: Store): Promise<BookMessage[]> {
+    const out: BookMessage[] = [];
+    for (const [venue, symbol] of this.pairs) {
+      let tail = this.books.get(venue);
+      if (!tail) {
+        const has = await store.rows('SELECT 1 FROM book WHERE venue::VARCHAR = $1 AND symbol = $2 LIMIT 1', [venue, symbol]);
+        if (has.length === 0) continue;
+        let tick: number;
+        try {
+          tick = registryTick([[venue, symbol]]);
+        } catch {
+          continue;
+        }
+        tail = new BookTail(venue, symbol, tick);
+        this.books.set(venue, tail);
+      }
+      const m = await tail.poll(store);
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  private key(table: Table, venue: Venue, symbol: string): string {
+    return `${table}:${venue}:${symbol}`;
+  }
+
+  private async markNewest(store: Store, table: Table): Promise<void> {
+    for (const [venue, symbol] of this.pairs) {
+      const rows = await store.rows<{ us: bigint | null; n: bigint }>(
+        `SELECT epoch_us(max(ts)) AS us, count(*) FILTER (WHERE ts = (SELECT max(ts) FROM ${table} WHERE venue::VARCHAR = $1 AND symbol = $2)) AS n FROM ${table} WHERE venue::VARCHAR = $1 AND symbol = $2`,
+        [venue, symbol],
+      );
+      const us = rows[0]?.us;
+      this.marks.set(this.key(table, venue, symbol), us === null || us === undefined ? { us: -Infinity, atUs: 0 } : { us: Number(us), atUs: Number(rows[0].n) });
+    }
+  }
+
+  /** Rows of every stream of `table` past its watermark, in time order, and the watermarks moved past them. */
+  private async newRows<T extends { us: bigint; venue: Venue }>(store: Store, table: Table, columns: string): Promise<T[]> {
+    const out: T[] = [];
+    for (const [venue, symbol] of this.pairs) {
+      const key = this.key(table, venue, symbol);
+      const mark = this.marks.get(key)!;
+      const values: DuckDBValue[] = [venue, symbol];
+      let since = '';
+      if (Number.isFinite(mark.us)) {
+        values.push(BigInt(mark.us));
+        since = 'AND ts >= make_timestamp($3::BIGINT)';
+      }
+      const rows = await store.rows<T>(
+        `SELECT epoch_us(ts) AS us, venue::VARCHAR AS venue, ${columns} FROM ${table} WHERE venue::VARCHAR = $1 AND symbol = $2 ${since} ORDER BY ts, rowid LIMIT ${MAX_ROWS_PER_POLL + mark.atUs}`,
+        values,
+      );
+      // The rows at the watermark's own time that were sent already come first (same order by rowid).
+      let skip = 0;
+      while (skip < rows.length && skip < mark.atUs && Number(rows[skip].us) === mark.us) skip++;
+      for (let i = skip; i < rows.length; i++) {
+        const us = Number(rows[i].us);
+        if (us === mark.us) mark.atUs++;
+        else {
+          mark.us = us;
+          mark.atUs = 1;
+        }
+        out.push(rows[i]);
+      }
+    }
+    if (this.pairs.length > 1) out.sort((a, b) => Number(a.us - b.us));
+    return out;
+  }
+}
+
+/** A ticker poll is sent as each venue's newest state: intermediate ticks add nothing a chart shows. */
+function latestPerVenue(rows: readonly TickerRow[]): MarketStateMessage[] {
+  const last = new Map<Venue, { -readonly [K in keyof MarketStateMessage]: MarketStateMessage[K] }>();
+  for (const r of rows) {
+    const m = last.get(r.venue) ?? { type: 'marketState', venue: r.venue, t: 0 };
+    m.t = Number(r.us) / 1000;
+    // A venue sends open interest, funding and mark in separate frames: keep the last of each.
+    if (r.oi !== null) m.openInterest = r.oi;
+    if (r.fr !== null) m.fundingRate = r.fr;
+    if (r.mark !== null) m.markPrice = r.mark;
+    last.set(r.venue, m);
+  }
+  return [...last.values()];
+}

@@ -1,0 +1,85 @@
+/**
+ * `GET /api/candles`: the merged venues' candles of `tf`, and with `footprint=1` every bar's
+ * footprint (src/features/footprint.ts), flattened into columns as the wire contract says. One
+ * pass over the stored trades, streamed: each candle goes into the columns as the operator emits
+ * it, so memory holds the answer, not the trades or the candle objects.
+ */
+import type { FastifyInstance } from 'fastify';
+import { decimalsOf, FootprintOperator, levelPrice, type FootprintCandle } from '../../features/footprint.ts';
+import { registryTick } from '../../query/market.ts';
+import { streamTrades } from '../../store/trade-reader.ts';
+import type { CandlesResponse, FootprintColumns } from '../api.ts';
+import { badParam } from '../http-error.ts';
+import { flagParam, intParam, rangeParams, timeframeParam } from '../query/params.ts';
+import type { StoreAccess } from '../store-access.ts';
+
+/** Footprint levels one answer may hold (a bound on its size: about 40 bytes of JSON each). */
+export const MAX_FOOTPRINT_LEVELS = 4_000_000;
+
+type Mutable<T> = {
+  -readonly [K in keyof T]: T[K] extends readonly (infer E)[] ? E[] : T[K];
+};
+
+export function candlesRoute(app: FastifyInstance, access: StoreAccess): void {
+  app.get('/api/candles', async (req): Promise<CandlesResponse> => {
+    const query = req.query as Record<string, unknown>;
+    const { tf, tfMs } = timeframeParam(query);
+    const withFootprint = flagParam(query, 'footprint');
+    const levelTicks = intParam(query, 'levelTicks', 1, 1_000_000, 1);
+    return access.read(async (store) => {
+      const r = await rangeParams(store, query, tfMs);
+      const c: Mutable<Omit<CandlesResponse, 'symbol' | 'venues' | 'tf' | 'tfMs' | 'footprint'>> = { t: [], o: [], h: [], l: [], c: [], buy: [], sell: [], trades: [] };
+      let fp: Mutable<FootprintColumns> | undefined;
+      let tick = 0;
+      if (withFootprint) {
+        try {
+          tick = registryTick(r.q.pairs);
+        } catch {
+          throw badParam('symbol', `symbol: no instrument metadata for ${r.q.pairs.map((p) => p.join(' ')).join(', ')}, so no tick to build footprint levels on`);
+        }
+        fp = { levelSize: Number((tick * levelTicks).toFixed(decimalsOf(tick))), offset: [0], price: [], bid: [], ask: [], bidImb: [], askImb: [], poc: [], vah: [], val: [], stacked: [] };
+      } else {
+        // Candles alone: any level height does; the coarsest keeps the operator's level arrays short.
+        tick = 1;
+      }
+      const decimals = decimalsOf(tick);
+      const onCandle = (k: FootprintCandle) => {
+        const bar = c.t.length;
+        c.t.push(k.open_time_ms);
+        c.o.push(k.open);
+        c.h.push(k.high);
+        c.l.push(k.low);
+        c.c.push(k.close);
+        c.buy.push(k.buy_volume);
+        c.sell.push(k.sell_volume);
+        c.trades.push(k.trades);
+        if (!fp) return;
+        const lv = k.levels;
+        for (let i = 0; i < lv.length; i++) {
+          const bid = lv.sellVolume[i];
+          const ask = lv.buyVolume[i];
+          if (bid === 0 && ask === 0) continue;
+          fp.price.push(levelPrice(k.low_index + i, tick, levelTicks, decimals));
+          fp.bid.push(bid);
+          fp.ask.push(ask);
+          fp.bidImb.push(lv.bidImbalance[i] === 1 ? 1 : 0);
+          fp.askImb.push(lv.askImbalance[i] === 1 ? 1 : 0);
+        }
+        if (fp.price.length > MAX_FOOTPRINT_LEVELS) {
+          throw badParam('levelTicks', `footprint of more than ${MAX_FOOTPRINT_LEVELS} levels: raise levelTicks (now ${levelTicks}), take a longer tf or a shorter range`);
+        }
+        fp.offset.push(fp.price.length);
+        fp.poc.push(k.poc);
+        fp.vah.push(k.vah);
+        fp.val.push(k.val);
+        for (const s of k.stacked_bid) fp.stacked.push({ bar, side: 'bid', low: s.low, high: s.high });
+        for (const s of k.stacked_ask) fp.stacked.push({ bar, side: 'ask', low: s.low, high: s.high });
+      };
+      // Without a footprint the level height is the whole price range: one level per candle.
+      const op = new FootprintOperator({ timeframeMs: tfMs, tick, levelTicks: withFootprint ? levelTicks : 1e9 }, onCandle);
+      for await (const chunk of streamTrades(store, r.q)) op.push(chunk);
+      op.flush();
+      return { symbol: r.symbol, venues: r.q.venues, tf, tfMs, ...c, ...(fp ? { footprint: fp } : {}) };
+    });
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * Order flow by size and by venue, and the derivatives state: `GET /api/sizes` (delta per size
+ * bucket, src/features/sizes.ts), `GET /api/prints` (big prints: merged aggressor orders at or
+ * above the large bucket, or `minNotional`), `GET /api/agreement` (the venues' agreement strip,
+ * src/features/venues.ts) and `GET /api/market-state` (open interest and funding per venue, per bar).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Venue } from '../../core/events.ts';
+import { SizeFlowOperator, type BigPrint, type SizeBar } from '../../features/sizes.ts';
+import { crossVenueBatch } from '../../features/venues.ts';
+import { readTrades, streamTrades } from '../../store/trade-reader.ts';
+import type { AgreementResponse, MarketStateResponse, PrintsResponse, SizesResponse } from '../api.ts';
+import { numberParam, rangeParams, timeframeParam } from '../query/params.ts';
+import type { StoreAccess } from '../store-access.ts';
+
+/** Big prints one answer lists at most (the largest kept). */
+const MAX_PRINTS = 20_000;
+
+export function flowRoutes(app: FastifyInstance, access: StoreAccess): void {
+  app.get('/api/sizes', async (req): Promise<SizesResponse> => {
+    const query = req.query as Record<string, unknown>;
+    const { tfMs } = timeframeParam(query, 'tf', '15m');
+    return access.read(async (store) => {
+      const r = await rangeParams(store, query, tfMs);
+      const bars: SizeBar[] = [];
+      const op = new SizeFlowOperator({ timeframeMs: tfMs, bigPrintMin: 'none' }, (b) => bars.push(b));
+      for await (const chunk of streamTrades(store, r.q)) op.push(chunk);
+      op.flush();
+      const last = bars.at(-1);
+      return {
+        tfMs,
+        t: bars.map((b) => b.open_time_ms),
+        thresholds: last ? [last.medium_min, last.large_min, finiteOr(last.whale_min, Number.MAX_VALUE)] : [0, 0, 0],
+        delta: {
+          small: bars.map((b) => b.small.delta_notional),
+          medium: bars.map((b) => b.medium.delta_notional),
+          large: bars.map((b) => b.large.delta_notional),
+          whale: bars.map((b) => b.whale.delta_notional),
+        },
+      };
+    });
+  });
+
+  app.get('/api/prints', async (req): Promise<PrintsResponse> => {
+    const query = req.query as Record<string, unknown>;
+    const minNotional = numberParam(query, 'minNotional', 0, NaN);
+    return access.read(async (store) => {
+      const r = await rangeParams(store, query, 60_000);
+      const big: BigPrint[] = [];
+      let largeMin = Infinity;
+      // The size classifier's large bucket unless a floor is given: the same prints `orderflow sizes` lists.
+      const op = new SizeFlowOperator({ timeframeMs: 60_000, bigPrintMin: Number.isNaN(minNotional) ? 'large' : 'small' }, (b) => {
+        largeMin = Math.min(largeMin, b.large_min);
+        for (const p of b.big_prints) if (Number.isNaN(minNotional) || p.notional >= minNotional) big.push(p);
+      });
+      for await (const chunk of streamTrades(store, r.q)) op.push(chunk);
+      op.flush();
+      const kept = big.length <= MAX_PRINTS ? big : [...big].sort((a, b) => b.notional - a.notional).slice(0, MAX_PRINTS).sort((a, b) => a.ts - b.ts);
+      return {
+        minNotional: Number.isNaN(minNotional) ? finiteOr(largeMin, 0) : minNotional,
+        t: kept.map((p) => p.ts),
+        price: kept.map((p) => p.price),
+        qty: kept.map((p) => p.qty),
+        notional: kept.map((p) => p.notional),
+        side: kept.map((p) => (p.side === 'buy' ? 1 : -1)),
+        venue: kept.map((p) => p.venue),
+      };
+    });
+  });
+
+  app.get('/api/agreement', async (req): Promise<AgreementResponse> => {
+    const query = req.query as Record<string, unknown>;
+    const { tfMs } = timeframeParam(query, 'tf', '5m');
+    return access.read(async (store) => {
+      const r = await rangeParams(store, query, tfMs);
+      const windows = crossVenueBatch(await readTrades(store, r.q), { timeframeMs: tfMs });
+      return {
+        tfMs,
+        t: windows.map((w) => w.window_start),
+        agreement: windows.map((w) => w.agreement),
+        leader: windows.map((w) => leaderOf(w.lead_lag.map((l) => l.leader))),
+      };
+    });
+  });
+
+  app.get('/api/market-state', async (req): Promise<MarketStateResponse> => {
+    const query = req.query as Record<string, unknown>;
+    const { tfMs } = timeframeParam(query, 'tf', '15m');
+    return access.read(async (store) => {
+      const r = await rangeParams(store, query, tfMs);
+      const venues: MarketStateResponse['venues'] = {};
+      for (const [venue, symbol] of r.q.pairs) {
+        // Each bar's last value of each: open interest is a level, funding the rate in force.
+        const rows = await store.rows<{ t: number; oi: number | null; fr: number | null }>(
+          `SELECT floor(epoch_ms(ts) / $3) * $3 AS t, arg_max(open_interest, ts) FILTER (WHERE open_interest IS NOT NULL) AS oi,
+                  arg_max(funding_rate, ts) FILTER (WHERE funding_rate IS NOT NULL) AS fr
+           FROM tickers WHERE venue::VARCHAR = $1 AND symbol = $2 AND ts >= make_timestamp($4::BIGINT) AND ts < make_timestamp($5::BIGINT)
+           GROUP BY 1 ORDER BY 1`,
+          [venue, symbol, tfMs, BigInt(r.fromMs * 1000), BigInt(r.toMs * 1000)],
+        );
+        if (rows.length === 0) continue;
+        const s = { t: [] as number[], openInterest: [] as (number | null)[], fundingRate: [] as (number | null)[] };
+        let oi: number | null = null;
+        let fr: number | null = null;
+        for (const row of rows) {
+          oi = row.oi ?? oi;
+          fr = row.fr ?? fr;
+          s.t.push(Number(row.t));
+          s.openInterest.push(oi);
+          s.fundingRate.push(fr);
+        }
+        venues[venue as Venue] = s;
+      }
+      return { tfMs, venues };
+    });
+  });
+}
+
+function finiteOr(x: number, fallback: number): number {
+  return Number.isFinite(x) ? x : fallback;
+}
+
+/** The venue that leads most of the window's pairs, '' when none does. */
+function leaderOf(leaders: readonly (Venue | null)[]): Venue | '' {
+  const n = new Map<Venue, number>();
+  for (const l of leaders) if (l) n.set(l, (n.get(l) ?? 0) + 1);
+  let best: Venue | '' = '';
+  let most = 0;
+  for (const [v, k] of n) if (k > most) [best, most] = [v, k];
+  return best;
+}

@@ -1,0 +1,49 @@
+/**
+ * How the server reads the store without ever holding it: each request (and each live tail tick)
+ * opens the store read-only and closes it when done. A store that a recorder or paper session is
+ * writing is then read through that process's read endpoint (src/store/read-endpoint.ts), the way
+ * `info`, `watch` and `journal` read it, and a recorder started later finds the file free. In
+ * the same process as the writer (the demo), the server reads the writer's Store on connections
+ * of its own instead (a second DuckDB instance of one file in one process is not safe).
+ */
+import { StoreError } from '../core/errors.ts';
+import { Store } from '../store/store.ts';
+import { HttpError } from './http-error.ts';
+
+/** Store reads running at once; more wait their turn (each is a DuckDB instance and its threads). */
+const MAX_OPEN = 3;
+
+export class StoreAccess {
+  private open = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    readonly home: string,
+    /** A Store this process writes (the demo): read on connections of its own. */
+    private readonly shared?: Store,
+  ) {}
+
+  /** Run `fn` on a fresh read-only view of the store: it sees every commit made before it started. */
+  async read<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+    if (this.open >= MAX_OPEN) await new Promise<void>((r) => this.waiting.push(r));
+    this.open++;
+    try {
+      let store: Store;
+      try {
+        store = this.shared ? await this.shared.ownConnection() : await Store.open(this.home, { readOnly: true });
+      } catch (e) {
+        // The store is busy (an import holds it) or missing: the browser retries, nothing is wrong with the request.
+        if (e instanceof StoreError) throw new HttpError(503, e.message);
+        throw e;
+      }
+      try {
+        return await fn(store);
+      } finally {
+        store.close();
+      }
+    } finally {
+      this.open--;
+      this.waiting.shift()?.();
+    }
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * A time x price heatmap drawn behind a series (lightweight-charts series primitive): the realized
+ * liquidation heatmap (longs and shorts in two hues) or the book heatmap (resting size,
+ * Bookmap-like palette, with best bid / ask and the walls: pulled, consumed and bait each in its
+ * own colour, line style, end mark and label).
+ *
+ *   const heat = new HeatmapPrimitive(grid, { mode: 'liquidation' });
+ *   series.attachPrimitive(heat);
+ *   heat.setHeatmap(toHeatmap(liquidations.heatmap));   // or heat.setBook(toBookLayer(book))
+ */
+import type { AutoscaleInfo, IPrimitivePaneView, PrimitivePaneViewZOrder } from 'lightweight-charts';
+import { PrimitiveBase } from '../helpers/primitive-base.ts';
+import type { TimeGrid } from '../helpers/time-grid.ts';
+import { ramp } from '../theme.ts';
+import { EMPTY_HEATMAP, type BookLayer, type HeatmapStore } from './data.ts';
+import { defaultOptions, type HeatmapOptions } from './options.ts';
+import { HeatmapRenderer, type HeatmapFrame } from './renderer.ts';
+
+const SHADES = 64;
+
+class HeatmapPaneView implements IPrimitivePaneView {
+  private readonly frame: HeatmapFrame = {
+    count: 0, x0: new Float32Array(0), x1: new Float32Array(0), y0: new Float32Array(0), y1: new Float32Array(0),
+    colour: new Uint16Array(0), palette: [], lineCount: 0, lx0: new Float32Array(0), lx1: new Float32Array(0),
+    lBid: new Float32Array(0), lAsk: new Float32Array(0), bidColor: '', askColor: '', walls: [],
+  };
+  private readonly _renderer = new HeatmapRenderer(this.frame, 'cells');
+  /** Best bid / ask and walls, drawn over the series from this view's frame. */
+  readonly overlay: IPrimitivePaneView;
+  constructor(private readonly source: HeatmapPrimitive) {
+    const overlay = new HeatmapRenderer(this.frame, 'overlay');
+    this.overlay = { zOrder: () => 'normal', renderer: () => overlay };
+  }
+
+  zOrder(): PrimitivePaneViewZOrder {
+    return 'bottom';
+  }
+
+  renderer(): HeatmapRenderer {
+    return this._renderer;
+  }
+
+  update(): void {
+    const s = this.source;
+    const f = this.frame;
+    f.count = 0;
+    f.lineCount = 0;
+    f.walls = [];
+    const chart = s.chart;
+    const series = s.series;
+    const range = chart?.timeScale().getVisibleLogicalRange();
+    if (!chart || !series || !range || s.grid.length === 0) return;
+    const h = s.heatmap;
+    const o = s.options;
+    // The host series may live in any pane (the book heatmap gets its own).
+    const height = chart.paneSize(series.getPane().paneIndex()).height;
+    // Visible columns, from the visible logical range through the bar grid.
+    const c0 = Math.floor((s.grid.toMs(range.from - 1) - h.t0) / h.tfMs);
+    const c1 = Math.ceil((s.grid.toMs(range.to + 1) - h.t0) / h.tfMs);
+    let k = lowerBound(h.tIndex, c0);
+    this.ensure(1024);
+    const palette = s.palette;
+    const shades = s.options.mode === 'book' ? palette.book : null;
+    let col = NaN;
+    let xa = 0;
+    let xb = 0;
+    for (; k < h.tIndex.length && h.tIndex[k] <= c1; k++) {
+      const v = scaled(h.norm[k], o.scale);
+      if (v < o.threshold) continue;
+      if (h.tIndex[k] !== col) {
+        col = h.tIndex[k];
+        xa = s.grid.x(chart, h.t0 + col * h.tfMs);
+        xb = s.grid.x(chart, h.t0 + (col + 1) * h.tfMs);
+      }
+      const ya = series.priceToCoordinate(h.p0 + (h.pIndex[k] + 1) * h.binSize);
+      const yb = series.priceToCoordinate(h.p0 + h.pIndex[k] * h.binSize);
+      if (ya === null || yb === null || yb < 0 || ya > height || !(xb > xa)) continue;
+      if (f.count === f.x0.length) this.ensure(f.count * 2);
+      const i = f.count++;
+      f.x0[i] = xa; f.x1[i] = xb; f.y0[i] = ya; f.y1[i] = yb;
+      const shade = Math.min(SHADES - 1, Math.floor(v * SHADES));
+      f.colour[i] = shades ? shade : h.side[k] < 0 ? SHADES + shade : shade;
+    }
+    f.palette = shades ?? palette.liquidation;
+    const book = s.book;
+    if (!book || o.mode !== 'book') return;
+    if (o.showBestBidAsk) {
+      const a = Math.max(0, c0);
+      const b = Math.min(book.bestBid.length - 1, c1);
+      if (f.lx0.length < b - a + 1) {
+        const m = Math.max(16, b - a + 1);
+        f.lx0 = new Float32Array(m); f.lx1 = new Float32Array(m); f.lBid = new Float32Array(m); f.lAsk = new Float32Array(m);
+      }
+      for (let c = a; c <= b; c++) {
+        const i = f.lineCount++;
+        f.lx0[i] = s.grid.x(chart, h.t0 + c * h.tfMs);
+        f.lx1[i] = s.grid.x(chart, h.t0 + (c + 1) * h.tfMs);
+        f.lBid[i] = series.priceToCoordinate(book.bestBid[c]) ?? NaN;
+        f.lAsk[i] = series.priceToCoordinate(book.bestAsk[c]) ?? NaN;
+      }
+      f.bidColor = o.bestBidColor;
+      f.askColor = o.bestAskColor;
+    }
+    if (o.showWalls) {
+      for (const w of book.walls) {
+        const y = series.priceToCoordinate(w.price);
+        const x0 = s.grid.x(chart, w.firstMs);
+        const x1 = s.grid.x(chart, w.endMs);
+        if (y === null || !Number.isFinite(x0) || !Number.isFinite(x1)) continue;
+        f.walls.push({ x0, x1, y, color: o.wallColors[w.outcome], ...WALL_STYLE[w.outcome], label: `${w.outcome} ${w.side} ${w.size}` });
+      }
+    }
+  }
+
+  private ensure(n: number): void {
+    const f = this.frame;
+    if (f.x0.length >= n) return;
+    const grow = <T extends Float32Array | Uint16Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    f.x0 = grow(f.x0, (m) => new Float32Array(m));
+    f.x1 = grow(f.x1, (m) => new Float32Array(m));
+    f.y0 = grow(f.y0, (m) => new Float32Array(m));
+    f.y1 = grow(f.y1, (m) => new Float32Array(m));
+    f.colour = grow(f.colour, (m) => new Uint16Array(m));
+  }
+}
+
+/** Pulled: dashed, ends in a cross. Consumed: solid, ends in a dot. Bait: dotted. Resting: solid. */
+const WALL_STYLE: Record<'pulled' | 'consumed' | 'bait' | 'resting', { dash: number[]; end: 'cross' | 'dot' | 'none' }> = {
+  pulled: { dash: [6, 4], end: 'cross' },
+  consumed: { dash: [], end: 'dot' },
+  bait: { dash: [2, 3], end: 'cross' },
+  resting: { dash: [], end: 'none' },
+};
+
+function scaled(norm: number, scale: 'sqrt' | 'log'): number {
+  return scale === 'log' ? Math.log1p(99 * norm) / Math.log(100) : Math.sqrt(norm);
+}
+
+function lowerBound(a: Int32Array, v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export class HeatmapPrimitive extends PrimitiveBase {
+  heatmap: HeatmapStore = EMPTY_HEATMAP;
+  book: BookLayer | null = null;
+  options: HeatmapOptions;
+  palette!: { liquidation: string[]; book: string[] };
+  private readonly view = new HeatmapPaneView(this);
+  private readonly views: readonly IPrimitivePaneView[] = [this.view, this.view.overlay];
+
+  constructor(
+    readonly grid: TimeGrid,
+    options: Partial<HeatmapOptions> = {},
+  ) {
+    super();
+    this.options = { ...defaultOptions, ...options };
+    this.buildPalette();
+  }
+
+  applyOptions(options: Partial<HeatmapOptions>): void {
+    this.options = { ...this.options, ...options };
+    this.buildPalette();
+    this.requestUpdate();
+  }
+
+  /** A liquidation (or any) heatmap; clears the book extras. */
+  setHeatmap(heatmap: HeatmapStore): void {
+    this.heatmap = heatmap;
+    this.book = null;
+    this.requestUpdate();
+  }
+
+  /** The book heatmap with its best bid / ask and walls. */
+  setBook(book: BookLayer): void {
+    this.heatmap = book.heatmap;
+    this.book = book;
+    this.requestUpdate();
+  }
+
+  updateAllViews(): void {
+    this.view.update();
+  }
+
+  paneViews(): readonly IPrimitivePaneView[] {
+    return this.views;
+  }
+
+  /** Keeps the cells in view when the series' own prices would scale them off. */
+  autoscaleInfo(): AutoscaleInfo | null {
+    const h = this.heatmap;
+    if (this.options.mode !== 'book' || !Number.isFinite(h.minPrice)) return null;
+    return { priceRange: { minValue: h.minPrice, maxValue: h.maxPrice } };
+  }
+
+  private buildPalette(): void {
+    const o = this.options;
+    const dark = '#0f1117';
+    this.palette = {
+      // Long shades then short shades: index = shade (+ SHADES for shorts).
+      liquidation: [...ramp([dark, o.longColor, '#ffffff'], SHADES, 0.25, 0.95), ...ramp([dark, o.shortColor, '#ffffff'], SHADES, 0.25, 0.95)],
+      book: ramp(o.bookStops, SHADES, 0.9, 1),
+    };
+  }
+}

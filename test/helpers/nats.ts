@@ -1,0 +1,72 @@
+/**
+ * A real nats-server with JetStream for the bus tests: Debian's `nats-server` package (`.ci/run`
+ * installs it when it can), started on 127.0.0.1 on a free port with a temporary store folder,
+ * killed and removed after. Tests that need it skip with `NATS_SKIP` as the reason when there is none.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closedAddress } from './process.ts';
+
+/** nats-server's path: $NATS_SERVER, else the one on PATH or in /usr/sbin (Debian puts it there), else null. */
+export function findNatsServer(): string | null {
+  if (process.env.NATS_SERVER) return process.env.NATS_SERVER;
+  try {
+    const p = execFileSync('sh', ['-c', 'PATH="$PATH:/usr/sbin:/usr/local/sbin" command -v nats-server'], { encoding: 'utf8' }).trim();
+    if (p) return p;
+  } catch {
+    // not installed
+  }
+  return null;
+}
+
+export const NATS_SERVER = findNatsServer();
+
+/** `it(..., { skip: NATS_SKIP })`: false when nats-server is there, else the reason it is not. */
+export const NATS_SKIP: false | string = NATS_SERVER ? false : 'nats-server not found (apt-get install nats-server, or set NATS_SERVER): skipping the bus test';
+
+export interface NatsServer {
+  readonly url: string;
+  readonly port: number;
+  /** Its JetStream store folder. */
+  readonly dir: string;
+  /** Stop it (kill) and remove its store; the store is kept with `keepStore` (for a restart). */
+  stop(keepStore?: boolean): Promise<void>;
+}
+
+export async function startNats(o: { port?: number; dir?: string } = {}): Promise<NatsServer> {
+  if (!NATS_SERVER) throw new Error(NATS_SKIP as string);
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'orderflow-nats-'));
+  const port = o.port ?? Number((await closedAddress()).split(':')[1]);
+  const child: ChildProcess = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nats-server did not start in 10 s:\n${log}`)), 10_000);
+    child.stderr!.on('data', (d) => {
+      log += d;
+      if (log.includes('Server is ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`nats-server exited with ${code}:\n${log}`));
+    });
+  });
+  child.stderr!.resume();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    dir,
+    async stop(keepStore = false) {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      if (!keepStore) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
