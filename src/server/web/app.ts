@@ -2,15 +2,16 @@
  * The dashboard: owns the view (symbol, venues, timeframe, layers), loads history for it from
  * `/api/*`, keeps it live from `/ws`, and keeps the URL equal to what is on screen.
  */
-import type { LiveMessage, MarketInfo, TapeRow } from '../api.ts';
+import type { BookHeatmapResponse, LiveMessage, MarketInfo, TapeRow } from '../api.ts';
 import { DASHBOARD_TIMEFRAMES } from '../api.ts';
 import { ApiClient, type RangeQuery } from './api-client.ts';
-import { Bars } from './bars.ts';
+import { Bars, footprintLevelTicks } from './bars.ts';
 import { createCharts, type Charts } from './chart.ts';
 import { el } from './dom.ts';
 import { FrameBatch } from './frame-batch.ts';
 import { LiveClient } from './live-client.ts';
 import { AgreementPane } from './panes/agreement-pane.ts';
+import { BookPane } from './panes/book-pane.ts';
 import { CVD_TIMEFRAMES, CvdPane, type CvdTimeframe } from './panes/cvd-pane.ts';
 import { MarketStatePane } from './panes/market-state-pane.ts';
 import { PricePane } from './panes/price-pane.ts';
@@ -29,6 +30,12 @@ import { formatViewState, parseViewState, type ViewState } from './url-state.ts'
 const MAX_PENDING = 5_000;
 /** The shortest interval between two live redraws of the chart (see scheduleChartDraw). */
 const CHART_DRAW_MS = 50;
+/** Delay between a live bar opening and the overlays' refresh (lets the server's tail catch up). */
+const OVERLAY_REFRESH_MS = 1_000;
+/** Below this many candles a loaded view is fitted to the width (above, the latest bars show at the default spacing). */
+const FIT_BARS = 150;
+/** Footprint levels a typical bar should get (see loadFootprint). */
+const FOOTPRINT_LEVELS = 24;
 
 export class App {
   private view: ViewState;
@@ -42,6 +49,14 @@ export class App {
   private readonly sizes: SizesPane;
   private readonly marketState: MarketStatePane;
   private readonly agreement: AgreementPane;
+  private readonly book: BookPane;
+  private bookChoice: string | undefined;
+  /** The tape's history loads once per view; live rows keep it current after that. */
+  private tapeLoaded = false;
+  /** A live bar opened: the overlays (heatmaps, zones, prints, events) are re-fetched once it settles. */
+  private overlayTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Candles the chart holds; a live trade past them opened a bar. */
+  private drawnBars = 0;
   private readonly legend: HoverLegend;
   private readonly tape = new TapePanel();
   private readonly paper = new PaperPanel();
@@ -94,6 +109,7 @@ export class App {
     this.sizes = new SizesPane(chart);
     this.marketState = new MarketStatePane(chart);
     this.agreement = new AgreementPane(chart);
+    this.book = new BookPane(chart, this.price.grid);
     this.legend = new HoverLegend(chart, () => this.bars, () => this.price.eventTexts());
     chartBox.append(this.legend.root);
     this.header.showLayers(this.layers);
@@ -122,6 +138,7 @@ export class App {
       { keys: 'p', what: 'predicted liquidation levels (on/off)', match: key('p'), run: () => this.setLayer('predicted', !this.layers.predicted) },
       { keys: 'l', what: 'follow the live edge (on/off)', match: key('l'), run: () => this.setLayer('follow', !this.layers.follow) },
       { keys: 'c', what: 'CVD horizon: 15m → 1h → 1d', match: key('c'), run: () => this.cycleCvd() },
+      { keys: 'b', what: 'book heatmap: next venue', match: key('b'), run: () => this.cycleBookVenue() },
       { keys: '+ / -', what: 'zoom in / out (the footprint shows from about 36 px a bar)', match: (e) => e.key === '+' || e.key === '=' || e.key === '-', run: (e) => this.zoom(e.key === '-' ? 1 / 1.6 : 1.6) },
       { keys: '/', what: 'symbol search', match: key('/'), run: () => this.header.symbolInput.focus() },
       { keys: '?', what: 'this help', match: key('?'), run: () => this.toggleHelp() },
@@ -136,13 +153,19 @@ export class App {
     const next = { ...this.view, ...patch };
     const liveChanged = next.symbol !== this.view.symbol || next.venues.join() !== this.view.venues.join();
     this.view = next;
-    if (liveChanged) this.stopLive();
+    if (liveChanged) {
+      this.stopLive();
+      this.tapeLoaded = false;
+      this.bookChoice = undefined;
+    }
     void this.reload();
   }
 
   private setLayer(name: keyof Layers, on: boolean): void {
     this.layers = { ...this.layers, [name]: on };
     this.header.showLayers(this.layers);
+    if (name === 'footprint') this.price.setFootprint(on);
+    if (name === 'heatmap' || name === 'predicted') this.price.setLayer(name, on);
     if (name === 'follow') {
       this.charts.chart.timeScale().applyOptions({ shiftVisibleRangeOnNewBar: on });
       if (on) this.charts.chart.timeScale().scrollToRealTime();
@@ -182,6 +205,7 @@ export class App {
     document.title = `${v.symbol} ${v.tf} · orderflow`;
     // While set, what is on screen is not yet the whole view (the status shows it; tests wait on it).
     document.body.dataset.loading = '1';
+    // Candles first, without levels: the chart is on screen before the heavier footprint arrives.
     try {
       const r = await this.api.candles({ symbol: v.symbol, venues: v.venues, tf: v.tf }, {}, signal);
       if (signal.aborted) return;
@@ -195,7 +219,11 @@ export class App {
       this.bars = Bars.from(r);
       this.pendingFrom = Infinity;
       this.pendingTo = -1;
-      this.price.setBars(this.bars);
+      this.price.setCandles(r, this.bars);
+      this.book.setBars(this.bars);
+      this.drawnBars = this.bars.length;
+      // A short history fills the width instead of huddling at the right edge.
+      if (this.bars.length < FIT_BARS) this.charts.chart.timeScale().fitContent();
       this.charts.label('main', `${v.symbol} ${v.tf} · ${r.venues.join(' ')}`);
       this.status.clear('candles');
     } catch (err) {
@@ -205,43 +233,112 @@ export class App {
       }
       return;
     }
+    await Promise.all([this.loadFootprint(signal), this.loadOverlays(signal), this.loadCvd(this.range(), signal)]);
+    if (!signal.aborted) delete document.body.dataset.loading;
+    if (!this.live) this.startLive();
+  }
+
+  /** Runs `p` and hands its answer to `use` unless the view changed meanwhile; a failure goes to the banner under `key`. */
+  private guard<T>(key: string, signal: AbortSignal, p: Promise<T>, use: (x: T) => void): Promise<void> {
+    return p.then(
+      (x) => {
+        if (signal.aborted) return;
+        use(x);
+        this.status.clear(key);
+      },
+      (err) => {
+        if (!signal.aborted) this.status.error(key, err);
+      },
+    );
+  }
+
+  /**
+   * The footprint levels of the candles on screen, at a level height giving about
+   * `FOOTPRINT_LEVELS` levels to a typical bar (the tick alone would give thousands on a wide
+   * 1h bar). Bars opened live since the candles loaded keep drawing as candles.
+   */
+  private async loadFootprint(signal: AbortSignal): Promise<void> {
+    const b = this.bars;
+    const tick = this.market()?.tick;
+    if (!b.length || !tick) return;
     const q = this.range();
-    const guard = <T>(key: string, p: Promise<T>, use: (x: T) => void) =>
-      p.then(
-        (x) => {
-          if (signal.aborted) return;
-          use(x);
-          this.status.clear(key);
-        },
-        (err) => {
-          if (!signal.aborted) this.status.error(key, err);
-        },
-      );
+    const n = b.length;
+    await this.guard('footprint', signal, this.api.candles(q, { footprint: true, levelTicks: footprintLevelTicks(b, tick, FOOTPRINT_LEVELS) }, signal), (r) => {
+      // The view may have grown live bars meanwhile: only a response covering the same bars replaces them.
+      if (this.bars !== b || b.length !== n || r.t.length !== n || r.t[n - 1] !== b.t[n - 1]) return;
+      this.price.setCandles(r, b);
+    });
+  }
+
+  /** Everything drawn over the candles, re-fetched for the candles' span (also when a live bar opens). */
+  private async loadOverlays(signal: AbortSignal): Promise<void> {
+    const q = this.range();
     await Promise.all([
-      this.loadCvd(q, signal),
-      guard('sizes', this.api.sizes(q, signal), (r) => {
+      this.guard('sizes', signal, this.api.sizes(q, signal), (r) => {
         this.sizes.setData(r, this.bars);
         this.tape.setLargeFallback(r.thresholds[1]);
         this.charts.label('sizes', `Delta by size, cumulative · small grey, medium blue, large ≥ ${Math.round(r.thresholds[1]).toLocaleString()} orange, whale red`);
       }),
-      guard('market-state', this.api.marketState(q, signal), (r) => {
+      this.guard('market-state', signal, this.api.marketState(q, signal), (r) => {
         this.marketState.setData(r, this.bars);
         this.charts.label('marketState', 'Open interest (all venues) · funding % (dashed, left)');
       }),
-      guard('agreement', this.api.agreement(q, signal), (r) => {
+      this.guard('agreement', signal, this.api.agreement(q, signal), (r) => {
         this.agreement.setData(r, this.bars);
         const leader = r.leader.length ? r.leader[r.leader.length - 1] : '';
         this.charts.label('agreement', `Venues agree${leader ? ` · ${leader} leads` : ''}`);
       }),
-      guard('events', this.api.events(q, signal), (r) => {
+      this.guard('events', signal, this.api.events(q, signal), (r) => {
         this.price.setEvents(r.events, this.bars);
         this.legend.refresh();
       }),
-      guard('tape', this.api.tape(q, 200, signal), (r) => this.tape.setRows(r.rows)),
+      this.guard('liquidations', signal, this.api.liquidations(q, signal), (r) => this.price.setLiquidations(r)),
+      this.guard('predicted', signal, this.api.predicted(q, signal), (r) => this.price.setPredicted(r)),
+      this.guard('prints', signal, this.api.prints(q, undefined, signal), (r) => this.price.setPrints(r)),
+      this.guard('sessions', signal, this.api.sessions(q.from ?? 0, q.to ?? Date.now(), signal), (r) => this.price.setSessions(r)),
+      this.guard('book', signal, this.loadBook(q, signal), (r) => {
+        if (!r) return;
+        this.book.setBook(r);
+        const empty = r.heatmap.tIndex.length === 0;
+        this.charts.label('book', `Book heatmap · ${r.venue}${empty ? ': no stored book' : ''} (b: next venue) · walls: pulled dashed, consumed dot, bait dotted`);
+      }),
+      this.tapeLoaded ? Promise.resolve() : this.guard('tape', signal, this.api.tape(q, 200, signal), (r) => {
+        this.tape.setRows(r.rows);
+        this.tapeLoaded = true;
+      }),
     ]);
-    this.charts.label('book', 'Book heatmap');
-    if (!signal.aborted) delete document.body.dataset.loading;
-    if (!this.live) this.startLive();
+  }
+
+  /** The venues of the view, in the pickers' order. */
+  private viewVenues(): string[] {
+    return this.view.venues.length ? [...this.view.venues] : (this.market()?.venues.map((v) => v.venue) ?? []);
+  }
+
+  /**
+   * The book heatmap of the chosen venue; with none chosen, of the first venue that stored a book
+   * (not every recorder records books), so the pane opens on data when there is some.
+   */
+  private async loadBook(q: RangeQuery, signal: AbortSignal): Promise<BookHeatmapResponse | null> {
+    const venues = this.viewVenues();
+    if (this.bookChoice && venues.includes(this.bookChoice)) return this.api.bookHeatmap({ ...q, venue: this.bookChoice }, signal);
+    let first: BookHeatmapResponse | null = null;
+    for (const venue of venues) {
+      const r = await this.api.bookHeatmap({ ...q, venue }, signal);
+      first ??= r;
+      if (r.heatmap.tIndex.length) {
+        this.bookChoice = venue; // the next refresh asks it first
+        return r;
+      }
+    }
+    return first;
+  }
+
+  private cycleBookVenue(): void {
+    const venues = this.viewVenues();
+    if (venues.length < 2) return;
+    const at = this.bookChoice ? venues.indexOf(this.bookChoice) : -1;
+    this.bookChoice = venues[(at + 1) % venues.length];
+    if (this.loading) void this.loadOverlays(this.loading.signal);
   }
 
   private async loadCvd(q: RangeQuery, signal?: AbortSignal): Promise<void> {
@@ -362,12 +459,31 @@ export class App {
     else if (!this.drawTimer) this.drawTimer = setTimeout(() => this.drawChart(), wait);
   }
 
+  /** After a live bar opens, the overlays and footprint of the closed one are fetched (a second later, once). */
+  private scheduleOverlays(): void {
+    if (this.overlayTimer || !this.loading) return;
+    const signal = this.loading.signal;
+    this.overlayTimer = setTimeout(() => {
+      this.overlayTimer = null;
+      if (signal.aborted) return;
+      void this.loadOverlays(signal);
+      // The bar that just closed gets its footprint levels (live trades fold into candles only).
+      void this.loadFootprint(signal);
+    }, OVERLAY_REFRESH_MS);
+  }
+
   private drawChart(): void {
     if (this.drawTimer) clearTimeout(this.drawTimer);
     this.drawTimer = null;
     this.lastChartDraw = performance.now();
     const b = this.bars;
-    for (let j = this.pendingFrom; j <= this.pendingTo; j++) this.price.updateBar(b, j);
+    const opened = this.pendingTo >= this.drawnBars;
+    this.drawnBars = Math.max(this.drawnBars, this.pendingTo + 1);
+    for (let j = this.pendingFrom; j <= this.pendingTo; j++) {
+      this.price.updateBar(b, j);
+      this.book.updateBar(b, j);
+    }
+    if (opened) this.scheduleOverlays();
     this.pendingFrom = Infinity;
     this.pendingTo = -1;
     this.cvd.flush(b);

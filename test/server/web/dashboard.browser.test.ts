@@ -1,19 +1,36 @@
 /**
- * The dashboard in headless chromium against a real server on a small fixture store: the panes
- * are drawn with data (pixels read back from the pane canvases, not just elements present), live
- * rows arriving over the websocket change what is drawn, the URL opens the view and the pickers
- * write it back, and a server bound wider refuses a request without the token but serves the page
- * opened with `?token=`. Screenshots go to test-artifacts/ (gitignored).
+ * The dashboard in headless chromium against the real server (`startServer`) on a small fixture
+ * store (test/server/fixture.ts: BTC on three venues, liquidation clusters, tickers, a Binance
+ * book), with a recorder in another process (test/server/writer-process.ts) adding rows while the
+ * page is open. The server runs with a token, so every page opens with `?token=` as a user would.
+ *
+ * Panes are checked by reading their canvases back (chart.ts tags each pane's element): only
+ * saturated or near-white pixels count as drawn, so the background, grid and captions never do.
+ * Screenshots go to test-artifacts/ (gitignored).
  */
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { WebSocket } from 'ws';
+import { startServer, type RunningServer } from '../../../src/server/server.ts';
 import { BROWSER_SKIP, launchBrowser } from '../../helpers/browser.ts';
-import { startStub, type Stub } from './stub-server.ts';
+import { fixtureHome, removeHome, T0 } from '../fixture.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
+const TOKEN = 'tok-dashboard';
+const M = 60_000;
+/**
+ * The store holds the story up to here (the long liquidation cluster, the heavy selling absorbed
+ * at 1h05-1h07, the start of the drift up); the recorder adds the next minutes while a page is open.
+ */
+const STORED_TO = T0 + 80 * M;
+/** Drawn-pixel floors per pane: a line across the pane is a few hundred; the book's cells far more. */
+const FLOOR: Record<string, number> = { main: 2_000, cvd: 200, sizes: 200, marketState: 200, book: 5_000, agreement: 50 };
 
 interface PanePixels {
   /** Pixels a series or plugin drew: saturated colour, or near-white (the aggregate lines). */
@@ -22,7 +39,7 @@ interface PanePixels {
   readonly hash: number;
 }
 
-/** Reads back the canvases of the pane named `name` (chart.ts tags each pane's element). */
+/** Reads back the canvases of the pane named `name`. */
 function panePixels(page: Page, name: string): Promise<PanePixels> {
   return page.evaluate((name) => {
     const host = document.querySelector(`[data-pane="${name}"]`);
@@ -37,7 +54,6 @@ function panePixels(page: Page, name: string): Promise<PanePixels> {
         if (!d[i + 3]) continue;
         const mx = Math.max(d[i], d[i + 1], d[i + 2]);
         const mn = Math.min(d[i], d[i + 1], d[i + 2]);
-        // The background, grid and pane captions are dark, grey, unsaturated: never counted.
         if (mx - mn > 40 || mn > 190) drawn++;
         hash = (Math.imul(hash, 31) + d[i] * 65_536 + d[i + 1] * 256 + d[i + 2]) | 0;
       }
@@ -46,17 +62,21 @@ function panePixels(page: Page, name: string): Promise<PanePixels> {
   }, name);
 }
 
-/** Two animation frames: lightweight-charts paints on the frame after a data change. */
+/** Two animation frames: lightweight-charts paints on the frame after a change. */
 function frames(page: Page): Promise<unknown> {
   return page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
 
-async function openPage(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, deviceScaleFactor: 1 });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(url);
-  return { page, errors };
+/** The pane once two reads a couple of frames apart agree (a change can take a few frames to paint under load). */
+async function settled(page: Page, name: string): Promise<PanePixels> {
+  let last = await panePixels(page, name);
+  for (let i = 0; i < 50; i++) {
+    await frames(page);
+    const now = await panePixels(page, name);
+    if (now.hash === last.hash) return now;
+    last = now;
+  }
+  return last;
 }
 
 /** Polls `probe` until `ok` holds (a probe that throws counts as not yet); on timeout names what it waited for and what it last saw. */
@@ -78,58 +98,137 @@ async function until<T>(probe: () => Promise<T>, ok: (x: T) => boolean, what: st
 
 describe('dashboard in a browser', { skip: BROWSER_SKIP }, () => {
   let browser: Browser;
-  let server: Stub;
+  let server: RunningServer;
+  let home: string;
+  let writer: ChildProcessWithoutNullStreams;
+  let lines: AsyncIterator<string>;
+
+  /** Opens `/` + `query` with the token (a fresh context: no cookie yet) and waits for the live feed and the panes. */
+  async function open(query: string): Promise<{ page: Page; errors: string[] }> {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, deviceScaleFactor: 1 });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${server.url}/${query}${query ? '&' : '?'}token=${TOKEN}`);
+    await until(() => page.locator('[data-testid=live-status]').getAttribute('class'), (c) => !!c?.includes('open'), 'the websocket to open');
+    // app.ts marks the body while a view loads: then every pane's request has been answered.
+    await until(() => page.evaluate(() => document.body.dataset.loading ?? ''), (l) => l === '', 'the view to load');
+    await frames(page);
+    return { page, errors };
+  }
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    [browser, server] = await Promise.all([launchBrowser(), startStub()]);
+    home = await fixtureHome(STORED_TO);
+    writer = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../writer-process.ts', import.meta.url)), home], { stdio: ['pipe', 'pipe', 'pipe'] });
+    lines = createInterface({ input: writer.stdout })[Symbol.asyncIterator]();
+    assert.equal((await lines.next()).value, 'ready');
+    [browser, server] = await Promise.all([launchBrowser(), startServer({ home, port: 0, pollMs: 100, token: TOKEN })]);
   });
   after(async () => {
     await browser?.close();
     await server?.close();
+    writer?.stdin.end();
+    if (writer && writer.exitCode === null) await once(writer, 'exit');
+    removeHome(home);
   });
 
-  it('opens the view the URL names and draws the price, CVD, size and agreement panes with data', async () => {
-    const { page, errors } = await openPage(browser, `${server.url}/?symbol=BTCUSDT&venues=binance,okx&tf=5m`);
-    await until(() => page.locator('.live-status').getAttribute('class'), (c) => !!c?.includes('open'), 'the websocket');
-    await frames(page);
+  it('refuses the page, the API and the websocket without the token', async () => {
+    for (const path of ['/', '/app.js', '/api/markets', '/api/candles?symbol=BTCUSDT']) assert.equal((await fetch(`${server.url}${path}`)).status, 401, path);
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws?symbol=BTCUSDT`);
+    ws.on('error', () => {}); // the refused handshake also surfaces as an error once terminated
+    const [, res] = (await once(ws, 'unexpected-response')) as [unknown, { statusCode: number }];
+    ws.terminate();
+    assert.equal(res.statusCode, 401, 'websocket upgrade');
+    const page = await browser.newPage();
+    const nav = await page.goto(`${server.url}/?symbol=BTCUSDT`);
+    assert.equal(nav?.status(), 401);
+    await page.close();
+  });
+
+  it('opens the view the URL names, drops the token from the address bar and never exposes it to scripts', async () => {
+    const { page, errors } = await open('?symbol=BTCUSDT&venues=binance,okx&tf=5m');
+    const url = new URL(page.url());
+    assert.equal(url.searchParams.get('token'), null);
+    assert.deepEqual([url.searchParams.get('symbol'), url.searchParams.get('venues'), url.searchParams.get('tf')], ['BTCUSDT', 'binance,okx', '5m']);
+    assert.doesNotMatch(await page.evaluate(() => document.cookie), new RegExp(TOKEN));
     assert.equal(await page.locator('[data-testid=symbol]').inputValue(), 'BTCUSDT');
-    assert.equal(await page.locator('button[data-tf="5m"]').getAttribute('class'), 'on');
-    assert.deepEqual(await page.locator('[data-testid=venues] input:checked').evaluateAll((xs) => xs.map((x) => (x as HTMLInputElement).value)), ['binance', 'okx']);
-    for (const pane of ['main', 'cvd', 'sizes', 'agreement']) {
-      const px = await panePixels(page, pane);
-      assert.ok(px.drawn > 200, `pane ${pane} drew ${px.drawn} data pixels`);
+    assert.match((await page.locator('button[data-tf="5m"]').getAttribute('class')) ?? '', /\bon\b/);
+    assert.deepEqual((await page.locator('[data-testid=venues] input:checked').evaluateAll((xs) => xs.map((x) => (x as HTMLInputElement).value))).sort(), ['binance', 'okx']);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  it('draws the candles, CVD, size, open-interest, book heatmap and agreement panes with data', async () => {
+    const { page, errors } = await open('?symbol=BTCUSDT&tf=1m');
+    for (const pane of Object.keys(FLOOR)) {
+      const { drawn } = await panePixels(page, pane);
+      assert.ok(drawn > FLOOR[pane], `pane ${pane} drew ${drawn} data pixels (floor ${FLOOR[pane]})`);
     }
+    assert.equal(await page.locator('[data-testid=errors]').isVisible(), false, (await page.locator('[data-testid=errors]').textContent()) ?? '');
     await page.screenshot({ path: `${ARTIFACTS}dashboard.png` });
     assert.deepEqual(errors, []);
     await page.close();
   });
 
-  it('redraws the last candle and the CVD when trades arrive over the websocket', async () => {
-    const { page, errors } = await openPage(browser, `${server.url}/?symbol=BTCUSDT&tf=1m`);
-    await until(() => page.locator('.live-status').getAttribute('class'), (c) => !!c?.includes('open'), 'the websocket');
+  it('draws the liquidation heatmap and the predicted layer, each switched off by its key', async () => {
+    const { page } = await open('?symbol=BTCUSDT&tf=1m');
+    const on = await settled(page, 'main');
+    await page.keyboard.press('h');
+    const noHeat = await until(() => settled(page, 'main'), (p) => p.hash !== on.hash, 'the heatmap to go');
+    assert.ok(on.drawn > noHeat.drawn, `the liquidation heatmap drew ${on.drawn - noHeat.drawn} pixels`);
+    assert.equal(await page.locator('button[data-layer=heatmap]').getAttribute('class'), 'toggle');
+    await page.keyboard.press('p');
+    await until(() => settled(page, 'main'), (p) => p.hash !== noHeat.hash, 'the predicted levels to go');
+    await page.keyboard.press('h');
+    await page.keyboard.press('p');
+    await until(() => settled(page, 'main'), (p) => p.hash === on.hash, 'both layers back as they were');
+    await page.close();
+  });
+
+  it('draws the footprint when zoomed in, candles when zoomed out or with it off', async () => {
+    const { page } = await open('?symbol=BTCUSDT&tf=1m');
+    const wideOn = await settled(page, 'main');
+    await page.keyboard.press('f');
     await frames(page);
-    const before = { main: await panePixels(page, 'main'), cvd: await panePixels(page, 'cvd'), tape: await page.locator('[data-testid=tape] .row').count() };
-    await server.pushTrades(50);
+    assert.equal((await settled(page, 'main')).hash, wideOn.hash, 'zoomed out, the footprint series draws candles');
+    await page.keyboard.press('f');
+    for (let i = 0; i < 5; i++) await page.keyboard.press('+');
+    const near = await until(() => settled(page, 'main'), (p) => p.hash !== wideOn.hash, 'the zoom');
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-footprint.png` });
+    assert.ok(near.drawn > FLOOR.main, `zoomed in, the footprint drew ${near.drawn} pixels`);
+    await page.keyboard.press('f');
+    await until(() => settled(page, 'main'), (p) => p.hash !== near.hash, 'candles in place of the levels');
+    await page.close();
+  });
+
+  it('redraws the candles and the CVD and lists the trades a recorder commits while the page is open', async () => {
+    const { page, errors } = await open('?symbol=BTCUSDT&tf=1m');
+    const before = { main: await settled(page, 'main'), cvd: await settled(page, 'cvd'), tape: await page.locator('[data-testid=tape] > div').count() };
+    writer.stdin.write(`${STORED_TO} ${STORED_TO + 3 * M}\n`);
+    assert.equal((await lines.next()).value, 'ok');
     await until(async () => (await panePixels(page, 'main')).hash, (h) => h !== before.main.hash, 'the price pane to change');
     await until(async () => (await panePixels(page, 'cvd')).hash, (h) => h !== before.cvd.hash, 'the CVD pane to change');
-    assert.ok((await page.locator('[data-testid=tape] .row').count()) > before.tape);
+    await until(() => page.locator('[data-testid=tape] > div').first().textContent(), (t) => !!t && t.startsWith(new Date(STORED_TO).toISOString().slice(11, 15)), 'a live trade at the top of the tape');
+    assert.ok((await page.locator('[data-testid=tape] > div').count()) >= before.tape);
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-live.png` });
     assert.deepEqual(errors, []);
     await page.close();
   });
 
-  it('writes the pickers back into the URL and shows the shortcuts overlay', async () => {
-    const { page } = await openPage(browser, `${server.url}/?symbol=BTCUSDT&tf=1m`);
-    await until(() => page.locator('.live-status').getAttribute('class'), (c) => !!c?.includes('open'), 'the websocket');
+  it('writes the pickers back into the URL, lists the shortcuts, and shows a failed request', async () => {
+    const { page } = await open('?symbol=BTCUSDT&tf=1m');
     await page.keyboard.press('4');
     await until(async () => new URL(page.url()).searchParams.get('tf'), (tf) => tf === '1h', 'tf=1h in the URL');
     await page.locator('[data-testid=venues] input[value=okx]').uncheck();
-    await until(async () => new URL(page.url()).searchParams.get('venues'), (v) => v === 'binance,bybit', 'venues in the URL');
+    await until(async () => new URL(page.url()).searchParams.get('venues'), (v) => v === 'binance,bybit', 'venues=binance,bybit in the URL');
     await page.keyboard.press('?');
     assert.equal(await page.locator('[data-testid=help]').isVisible(), true);
-    assert.match((await page.locator('[data-testid=help]').textContent()) ?? '', /footprint/);
+    assert.match((await page.locator('[data-testid=help]').textContent()) ?? '', /footprint.*heatmap.*predicted/s);
     await page.keyboard.press('Escape');
     assert.equal(await page.locator('[data-testid=help]').isVisible(), false);
+    await page.locator('[data-testid=symbol]').fill('NOSUCHCOIN');
+    await page.locator('[data-testid=symbol]').press('Enter');
+    await until(() => page.locator('[data-testid=errors]').textContent(), (t) => !!t && /NOSUCHCOIN/i.test(t), 'the error banner naming the symbol');
     await page.close();
   });
 });

@@ -1,85 +1,149 @@
 /**
- * The main pane: candles, volume under them, and the detector events (absorption, divergence,
- * bait) as markers. The footprint, heatmap, bubbles, zones, profile and session layers attach to
- * this pane's candle series (src/server/web/layers.ts).
+ * The main pane: the footprint series (bid x ask per level when zoomed in, candles when zoomed
+ * out, or always candles with the footprint layer off), volume under it, and every layer of the
+ * method drawn by the plugins in src/server/web/plugins: session shading, the realized
+ * liquidation heatmap and zones, predicted liquidation levels (a separate layer), big-print
+ * bubbles, the volume profile, and detector events as markers.
  */
-import { CandlestickSeries, HistogramSeries, createSeriesMarkers, type CandlestickData, type IChartApi, type ISeriesApi, type ISeriesMarkersPluginApi, type SeriesMarker, type Time } from 'lightweight-charts';
-import type { DetectorEvent } from '../../api.ts';
+import { HistogramSeries, createSeriesMarkers, type IChartApi, type ISeriesApi, type ISeriesMarkersPluginApi, type ISeriesPrimitive, type SeriesPartialOptions, type Time } from 'lightweight-charts';
+import type { CandlesResponse, DetectorEvent, LiquidationsResponse, PredictedLiquidationsResponse, PrintsResponse, SessionsResponse } from '../../api.ts';
 import type { Bars } from '../bars.ts';
 import { PANE } from '../chart.ts';
-import { THEME } from '../theme.ts';
+import { BubblesPrimitive } from '../plugins/bubbles/bubbles-primitive.ts';
+import { toBubbles } from '../plugins/bubbles/data.ts';
+import { toFootprintData, type FootprintBarData, type FootprintStore } from '../plugins/footprint/data.ts';
+import { FootprintSeries } from '../plugins/footprint/footprint-series.ts';
+import { defaultOptions as footprintDefaults, type FootprintSeriesOptions } from '../plugins/footprint/options.ts';
+import { EMPTY_HEATMAP, toHeatmap, type HeatmapStore } from '../plugins/heatmap/data.ts';
+import { HeatmapPrimitive } from '../plugins/heatmap/heatmap-primitive.ts';
+import { TimeGrid } from '../plugins/helpers/time-grid.ts';
+import { toMarkers } from '../plugins/markers/data.ts';
+import { toSessionSpans } from '../plugins/session-shading/data.ts';
+import { SessionShadingPrimitive } from '../plugins/session-shading/session-shading-primitive.ts';
+import { toProfileStore } from '../plugins/volume-profile/data.ts';
+import { VolumeProfilePrimitive } from '../plugins/volume-profile/volume-profile-primitive.ts';
+import { toPredictedLevels, toRealizedZones, type PredictedLevel } from '../plugins/zones/data.ts';
+import { PredictedLevelsPrimitive, RealizedZonesPrimitive } from '../plugins/zones/zones-primitive.ts';
 import { toChartTime } from '../time.ts';
 
 const VOLUME_UP = 'rgba(38,166,154,0.35)';
 const VOLUME_DOWN = 'rgba(239,83,80,0.35)';
 
+/** Predicted levels drawn per side: the largest by notional (the model projects many small ones). */
+const PREDICTED_PER_SIDE = 5;
+
+/** The `n` levels of largest notional on each side. */
+function strongest(levels: PredictedLevel[], n: number): PredictedLevel[] {
+  const bySide = (side: PredictedLevel['side']) => levels.filter((l) => l.side === side).sort((a, b) => b.notional - a.notional).slice(0, n);
+  return [...bySide('long'), ...bySide('short')];
+}
+
+/** The layers a key or a button turns on and off. */
+export type PriceLayer = 'heatmap' | 'predicted';
+
 export class PricePane {
-  readonly candles: ISeriesApi<'Candlestick'>;
+  readonly series: ISeriesApi<'Custom', Time, FootprintBarData | { time: Time }, FootprintSeriesOptions, SeriesPartialOptions<FootprintSeriesOptions>>;
+  readonly footprint = new FootprintSeries();
+  /** Bar opens of the series, shared by every layer placing times between bars. */
+  readonly grid = new TimeGrid();
   private readonly volume: ISeriesApi<'Histogram'>;
   private readonly markers: ISeriesMarkersPluginApi<Time>;
+  private readonly sessions: SessionShadingPrimitive;
+  readonly heatmap: HeatmapPrimitive;
+  readonly zones: RealizedZonesPrimitive;
+  readonly predicted = new PredictedLevelsPrimitive();
+  readonly bubbles: BubblesPrimitive;
+  readonly profile = new VolumeProfilePrimitive();
+  private store: FootprintStore | null = null;
   private events: DetectorEvent[] = [];
+  private readonly shown: Record<PriceLayer, boolean> = { heatmap: true, predicted: true };
+  /** What the toggled layers show when on. */
+  private heatmapData: HeatmapStore = EMPTY_HEATMAP;
+  private predictedData: PredictedLevel[] = [];
 
   constructor(chart: IChartApi) {
-    this.candles = chart.addSeries(
-      CandlestickSeries,
-      { upColor: THEME.up, downColor: THEME.down, wickUpColor: THEME.up, wickDownColor: THEME.down, borderVisible: false, priceLineVisible: true },
-      PANE.main,
-    );
+    this.series = chart.addCustomSeries(this.footprint, { priceLineVisible: true }, PANE.main);
     this.volume = chart.addSeries(HistogramSeries, { priceScaleId: 'volume', priceFormat: { type: 'volume' }, lastValueVisible: false, priceLineVisible: false }, PANE.main);
     this.volume.priceScale().applyOptions({ scaleMargins: { top: 0.82, bottom: 0 } });
-    this.markers = createSeriesMarkers(this.candles, []);
+    this.sessions = new SessionShadingPrimitive(this.grid);
+    this.heatmap = new HeatmapPrimitive(this.grid, { mode: 'liquidation' });
+    this.zones = new RealizedZonesPrimitive(this.grid);
+    this.bubbles = new BubblesPrimitive(this.grid);
+    // Back to front: sessions, heatmap, zones, then the bars; predicted lines, bubbles and the profile on top.
+    const layers: ISeriesPrimitive<Time>[] = [this.sessions, this.heatmap, this.zones, this.predicted, this.bubbles, this.profile];
+    for (const p of layers) this.series.attachPrimitive(p);
+    this.markers = createSeriesMarkers(this.series, []);
   }
 
-  setBars(b: Bars): void {
-    const candles: CandlestickData<Time>[] = new Array(b.length);
+  /** Candles with (or without) their footprint levels: the series, volume and profile. */
+  setCandles(r: CandlesResponse, b: Bars): void {
+    const { bars, store } = toFootprintData(r);
+    this.store = store;
+    this.grid.set(b.t, b.tfMs);
+    this.series.setData(bars);
+    this.profile.setData(toProfileStore(r));
     const vol = new Array(b.length);
-    for (let i = 0; i < b.length; i++) {
-      const time = toChartTime(b.t[i]);
-      candles[i] = { time, open: b.o[i], high: b.h[i], low: b.l[i], close: b.c[i] };
-      vol[i] = { time, value: b.buy[i] + b.sell[i], color: b.c[i] >= b.o[i] ? VOLUME_UP : VOLUME_DOWN };
-    }
-    this.candles.setData(candles);
+    for (let i = 0; i < b.length; i++) vol[i] = { time: toChartTime(b.t[i]), value: b.buy[i] + b.sell[i], color: b.c[i] >= b.o[i] ? VOLUME_UP : VOLUME_DOWN };
     this.volume.setData(vol);
   }
 
-  /** Redraws bar `i` after live trades changed it (or opened it). */
+  /**
+   * Redraws bar `i` after live trades changed (or opened) it. A bar the footprint store does not
+   * hold (opened live) draws as a candle until the next load brings its levels.
+   */
   updateBar(b: Bars, i: number): void {
     const time = toChartTime(b.t[i]);
-    this.candles.update({ time, open: b.o[i], high: b.h[i], low: b.l[i], close: b.c[i] });
+    if (i >= this.grid.length) this.grid.push(b.t[i]);
+    const store = this.store;
+    if (store) this.series.update({ time, open: b.o[i], high: b.h[i], low: b.l[i], close: b.c[i], i, store });
     this.volume.update({ time, value: b.buy[i] + b.sell[i], color: b.c[i] >= b.o[i] ? VOLUME_UP : VOLUME_DOWN });
   }
 
-  /** Markers snap to the candle holding the event (lightweight-charts places markers on bar times). */
+  /** Footprint levels when zoomed in (on), or candles at every zoom (off). */
+  setFootprint(on: boolean): void {
+    this.series.applyOptions({ minBarSpacing: on ? footprintDefaults.minBarSpacing : Number.POSITIVE_INFINITY });
+  }
+
+  /**
+   * Shows or hides a layer. A hidden layer keeps its place in the stack (it is handed empty data,
+   * not detached, since re-attaching would draw it on top of the layers attached after it).
+   */
+  setLayer(layer: PriceLayer, on: boolean): void {
+    this.shown[layer] = on;
+    if (layer === 'heatmap') this.heatmap.setHeatmap(on ? this.heatmapData : EMPTY_HEATMAP);
+    else this.predicted.setLevels(on ? this.predictedData : []);
+  }
+
+  setLiquidations(r: LiquidationsResponse): void {
+    this.heatmapData = toHeatmap(r.heatmap);
+    if (this.shown.heatmap) this.heatmap.setHeatmap(this.heatmapData);
+    this.zones.setZones(toRealizedZones(r));
+  }
+
+  setPredicted(r: PredictedLiquidationsResponse): void {
+    this.predictedData = strongest(toPredictedLevels(r), PREDICTED_PER_SIDE);
+    if (this.shown.predicted) this.predicted.setLevels(this.predictedData);
+  }
+
+  setPrints(r: PrintsResponse): void {
+    this.bubbles.setPrints(toBubbles(r));
+  }
+
+  setSessions(r: SessionsResponse): void {
+    this.sessions.setSessions(toSessionSpans(r));
+  }
+
   setEvents(events: readonly DetectorEvent[], b: Bars): void {
     this.events = events.slice();
-    this.drawMarkers(b);
+    this.markers.setMarkers(toMarkers(this.events, b.tfMs));
   }
 
   addEvent(e: DetectorEvent, b: Bars): void {
     this.events.push(e);
-    this.drawMarkers(b);
+    this.markers.setMarkers(toMarkers(this.events, b.tfMs));
   }
 
-  private drawMarkers(b: Bars): void {
-    const out: SeriesMarker<Time>[] = [];
-    for (const e of this.events) {
-      const i = b.indexAt(e.t);
-      if (i < 0) continue;
-      const up = e.direction === 'up';
-      out.push({
-        time: toChartTime(b.t[i]),
-        position: up ? 'belowBar' : 'aboveBar',
-        shape: e.kind === 'absorption' ? 'circle' : e.kind === 'divergence' ? (up ? 'arrowUp' : 'arrowDown') : 'square',
-        color: e.kind === 'bait' ? '#ffd54f' : up ? THEME.up : THEME.down,
-        text: e.kind === 'absorption' ? 'ABS' : e.kind === 'divergence' ? 'DIV' : 'BAIT',
-        size: 1,
-      });
-    }
-    out.sort((a, c) => (a.time as number) - (c.time as number));
-    this.markers.setMarkers(out);
-  }
-
-  /** The events' one-line texts, for the panel listing what the markers mean. */
+  /** The events on screen, for the hover legend (markers carry no tooltip). */
   eventTexts(): readonly DetectorEvent[] {
     return this.events;
   }
