@@ -1,20 +1,18 @@
-/** The dark theme's colours, in one place so panes, plugins and the tape agree. */
+/**
+ * The page's colours. The chart's own (background, grid, text, borders) come from the plugins'
+ * theme so every layer and pane agree; app.css mirrors them for the HTML around the chart. Added
+ * here: the aggregate line, each venue's colour (pickers, CVD and funding lines) and the size
+ * buckets.
+ */
+import { THEME as PLOT } from './plugins/theme.ts';
+
 export const THEME = {
-  background: '#0e1116',
-  panel: '#151a21',
-  grid: '#1c222b',
-  text: '#aab4c0',
-  textDim: '#6b7683',
-  border: '#262d38',
-  up: '#26a69a',
-  down: '#ef5350',
-  buy: '#26a69a',
-  sell: '#ef5350',
+  background: PLOT.background,
+  grid: PLOT.grid,
+  text: PLOT.text,
+  textDim: PLOT.textDim,
+  border: PLOT.border,
   aggregate: '#e8eaed',
-  /** Long liquidated (forced sell) vs short liquidated (forced buy). */
-  longLiq: '#ff7043',
-  shortLiq: '#42a5f5',
-  predicted: '#ba68c8',
   venue: { binance: '#f0b90b', okx: '#8ab4f8', bybit: '#f7a600', 'binance-spot': '#c9a227' } as Record<string, string>,
   bucket: { small: '#6b7683', medium: '#4fc3f7', large: '#ffb74d', whale: '#ff5252' },
 } as const;

@@ -33,7 +33,7 @@ const STORED_TO = T0 + 80 * M;
 const FLOOR: Record<string, number> = { main: 2_000, cvd: 200, sizes: 200, marketState: 200, book: 5_000, agreement: 50 };
 
 interface PanePixels {
-  /** Pixels a series or plugin drew: saturated colour, or near-white (the aggregate lines). */
+  /** Pixels a series or plugin drew: saturated colour, or near-white (the aggregate lines; the axis text, #c9d1d9, stays under). */
   readonly drawn: number;
   /** A checksum of every pixel, to see that something changed. */
   readonly hash: number;
@@ -54,7 +54,7 @@ function panePixels(page: Page, name: string): Promise<PanePixels> {
         if (!d[i + 3]) continue;
         const mx = Math.max(d[i], d[i + 1], d[i + 2]);
         const mn = Math.min(d[i], d[i + 1], d[i + 2]);
-        if (mx - mn > 40 || mn > 190) drawn++;
+        if (mx - mn > 40 || mn > 215) drawn++;
         hash = (Math.imul(hash, 31) + d[i] * 65_536 + d[i + 1] * 256 + d[i + 2]) | 0;
       }
     }
