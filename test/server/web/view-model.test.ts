@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Bars, footprintLevelTicks, placeOnGrid } from '../../../src/server/web/bars.ts';
+import type { TapeRow } from '../../../src/server/api.ts';
 import { FrameBatch } from '../../../src/server/web/frame-batch.ts';
+import { keepNotable } from '../../../src/server/web/panels/tape.ts';
 import { backoffDelay } from '../../../src/server/web/live-client.ts';
 import { formatViewState, parseViewState, withoutToken } from '../../../src/server/web/url-state.ts';
 
@@ -113,6 +115,21 @@ describe('footprint level height', () => {
     assert.equal(footprintLevelTicks(b, 0.1, 20), 10);
     assert.equal(footprintLevelTicks(b, 5, 20), 1);
     assert.equal(footprintLevelTicks(new Bars(60_000), 0.1, 20), 1);
+  });
+});
+
+describe('tape under a burst', () => {
+  const row = (t: number, kind: TapeRow['kind'] = 'trade', large = false): TapeRow => ({ t, venue: 'binance', kind, price: 100, qty: 1, side: kind === 'trade' ? 'buy' : 'long', notional: 100, large });
+
+  it('keeps every liquidation and large print, then the newest others, in time order', () => {
+    const rows = [row(1, 'liquidation'), row(2), row(3, 'trade', true), row(4), row(5), row(6)];
+    assert.deepEqual(keepNotable(rows, 4).map((r) => r.t), [1, 3, 5, 6]);
+    assert.deepEqual(keepNotable(rows, 10).map((r) => r.t), [1, 2, 3, 4, 5, 6]);
+  });
+
+  it('never returns more than asked, even when the notable rows alone are more', () => {
+    const rows = Array.from({ length: 30 }, (_, i) => row(i, 'liquidation'));
+    assert.deepEqual(keepNotable(rows, 24).map((r) => r.t), rows.slice(6).map((r) => r.t));
   });
 });
 

@@ -13,6 +13,26 @@ import { clockUtc } from '../time.ts';
 export const MAX_ROWS = 150;
 export const ROWS_PER_FRAME = 24;
 
+/**
+ * At most `max` of `rows` (in time order), keeping every liquidation and large print first and
+ * filling with the newest others: a burst must not push the rows a trader looks for off the tape.
+ */
+export function keepNotable(rows: readonly TapeRow[], max: number): readonly TapeRow[] {
+  if (rows.length <= max) return rows;
+  const notable = (r: TapeRow) => r.kind === 'liquidation' || r.large;
+  let room = max - rows.filter(notable).length;
+  const keep = new Array<boolean>(rows.length).fill(false);
+  for (let i = rows.length - 1; i >= 0; i--) {
+    if (notable(rows[i])) keep[i] = true;
+    else if (room > 0) {
+      keep[i] = true;
+      room--;
+    }
+  }
+  const out = rows.filter((_, i) => keep[i]);
+  return out.length > max ? out.slice(out.length - max) : out;
+}
+
 export class TapePanel {
   readonly root: HTMLElement;
   private readonly body: HTMLElement;
@@ -43,10 +63,10 @@ export class TapePanel {
   }
 
   /** Adds rows (oldest first, as they arrive) on top. */
-  prepend(rows: readonly TapeRow[], max = ROWS_PER_FRAME): void {
-    const start = Math.max(0, rows.length - max);
+  prepend(all: readonly TapeRow[], max = ROWS_PER_FRAME): void {
+    const rows = keepNotable(all, max);
     const frag = document.createDocumentFragment();
-    for (let i = rows.length - 1; i >= start; i--) {
+    for (let i = rows.length - 1; i >= 0; i--) {
       // A full tape recycles its oldest rows rather than creating and discarding elements.
       const reuse = this.body.childElementCount + frag.childElementCount >= MAX_ROWS ? (this.body.lastElementChild as HTMLElement | null) : null;
       frag.append(this.fill(reuse ?? document.createElement('div'), rows[i]));

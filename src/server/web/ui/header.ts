@@ -29,6 +29,13 @@ export interface HeaderEvents {
   help(): void;
 }
 
+/** The pickers list venues in one fixed order, whatever order the store reports them in. */
+const VENUE_ORDER = ['binance', 'okx', 'bybit', 'binance-spot'];
+function venueRank(v: string): number {
+  const i = VENUE_ORDER.indexOf(v);
+  return i < 0 ? VENUE_ORDER.length : i;
+}
+
 export class Header {
   readonly root: HTMLElement;
   readonly symbolInput: HTMLInputElement;
@@ -70,8 +77,9 @@ export class Header {
   }
 
   /** Shows the view: the symbol, the venue boxes (`available`, ticked where `chosen`), the timeframe. */
-  show(symbol: string, available: readonly string[], chosen: readonly string[], tf: DashboardTimeframe): void {
+  show(symbol: string, venues: readonly string[], chosen: readonly string[], tf: DashboardTimeframe): void {
     this.symbolInput.value = symbol;
+    const available = [...venues].sort((a, b) => venueRank(a) - venueRank(b));
     const set = new Set(chosen.length ? chosen : available);
     this.venueBox.replaceChildren(
       ...available.map((v) => {
