@@ -5,7 +5,7 @@
  * liquidation heatmap and zones, predicted liquidation levels (a separate layer), big-print
  * bubbles, the volume profile, and detector events as markers.
  */
-import { HistogramSeries, createSeriesMarkers, type IChartApi, type ISeriesApi, type ISeriesMarkersPluginApi, type ISeriesPrimitive, type SeriesPartialOptions, type Time } from 'lightweight-charts';
+import { HistogramSeries, createSeriesMarkers, type IChartApi, type ISeriesApi, type ISeriesMarkersPluginApi, type ISeriesPrimitive, type SeriesMarker, type SeriesPartialOptions, type Time } from 'lightweight-charts';
 import type { CandlesResponse, DetectorEvent, LiquidationsResponse, PredictedLiquidationsResponse, PrintsResponse, SessionsResponse } from '../../api.ts';
 import type { Bars } from '../bars.ts';
 import { PANE } from '../chart.ts';
@@ -135,12 +135,30 @@ export class PricePane {
 
   setEvents(events: readonly DetectorEvent[], b: Bars): void {
     this.events = events.slice();
-    this.markers.setMarkers(toMarkers(this.events, b.tfMs));
+    this.drawMarkers(b);
   }
 
   addEvent(e: DetectorEvent, b: Bars): void {
     this.events.push(e);
-    this.markers.setMarkers(toMarkers(this.events, b.tfMs));
+    this.drawMarkers(b);
+  }
+
+  /**
+   * Bait walls come by the hundred on a busy book: one unlabelled square per bar for them, so
+   * they mark where bait was without burying the candles and the rarer ABS / DIV markers (the
+   * hover legend lists each one's text).
+   */
+  private drawMarkers(b: Bars): void {
+    const out: SeriesMarker<Time>[] = [];
+    let lastBait: Time | null = null;
+    for (const m of toMarkers(this.events, b.tfMs)) {
+      if (m.text !== 'BAIT') out.push(m);
+      else if (m.time !== lastBait) {
+        out.push({ ...m, text: '', size: 0.6 });
+        lastBait = m.time;
+      }
+    }
+    this.markers.setMarkers(out);
   }
 
   /** The events on screen, for the hover legend (markers carry no tooltip). */

@@ -9,6 +9,9 @@ import type { Bars } from '../bars.ts';
 import { compact, el, price } from '../dom.ts';
 import { fromChartTime } from '../time.ts';
 
+/** Event lines shown for one bar; the rest are counted. */
+const MAX_TEXTS = 3;
+
 export class HoverLegend {
   readonly root = el('div', { class: 'hover-legend', 'data-testid': 'legend' });
   /** The candle under the pointer, -1 when the pointer is away (then the last one shows). */
@@ -43,7 +46,8 @@ export class HoverLegend {
       el('span', {}, `O ${price(b.o[i])}  H ${price(b.h[i])}  L ${price(b.l[i])}  C ${price(b.c[i])}  `),
       el('span', { class: d >= 0 ? 'pos' : 'neg' }, `Δ ${d >= 0 ? '+' : ''}${compact(d)}`),
       el('span', { class: 'dim' }, `  buy ${compact(b.buy[i])} / sell ${compact(b.sell[i])}`),
-      ...texts.map((t) => el('div', { class: 'event' }, t)),
+      ...texts.slice(0, MAX_TEXTS).map((t) => el('div', { class: 'event' }, t)),
+      ...(texts.length > MAX_TEXTS ? [el('div', { class: 'event dim' }, `+${texts.length - MAX_TEXTS} more events on this bar`)] : []),
     );
   }
 }
