@@ -139,7 +139,7 @@ export class App {
       { keys: 'l', what: 'follow the live edge (on/off)', match: key('l'), run: () => this.setLayer('follow', !this.layers.follow) },
       { keys: 'c', what: 'CVD horizon: 15m → 1h → 1d', match: key('c'), run: () => this.cycleCvd() },
       { keys: 'b', what: 'book heatmap: next venue', match: key('b'), run: () => this.cycleBookVenue() },
-      { keys: '+ / -', what: 'zoom in / out (the footprint shows from about 36 px a bar)', match: (e) => e.key === '+' || e.key === '=' || e.key === '-', run: (e) => this.zoom(e.key === '-' ? 1 / 1.6 : 1.6) },
+      { keys: '+ / -', what: 'zoom in / out (the footprint shows from about 20 px a bar)', match: (e) => e.key === '+' || e.key === '=' || e.key === '-', run: (e) => this.zoom(e.key === '-' ? 1 / 1.6 : 1.6) },
       { keys: '/', what: 'symbol search', match: key('/'), run: () => this.header.symbolInput.focus() },
       { keys: '?', what: 'this help', match: key('?'), run: () => this.toggleHelp() },
     ];
