@@ -142,7 +142,10 @@ async function crashAndRestart(v: Venue, outageMs: number, raw?: string): Promis
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 
-describe('orderflow record: kill -9 and restart', () => {
+// The cases share nothing (each its own loopback venue, home and capture folder) and spend most
+// of their time in the sleeps that shape the outage, so a venue's three run beside the others':
+// each case keeps its own timeline, the file takes a third of the time.
+describe('orderflow record: kill -9 and restart', { concurrency: 3 }, () => {
   for (const make of [binance, okx, bybit]) {
     it(`${make.name}: every trade published, before, during and after the outage, is stored exactly once`, async () => {
       const raw = tempDir();
