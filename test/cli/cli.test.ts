@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../helpers/store.ts';
 import { BIN, ROOT, SAMPLES } from '../helpers/paths.ts';
+import { runEach } from '../helpers/process.ts';
 
 function run(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, ...env, CI: 'true' } });
@@ -15,16 +16,17 @@ function run(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('orderflow CLI', () => {
-  it('prints help with examples for every command', () => {
-    const top = run(['--help']);
+  it('prints help with examples for every command', async () => {
+    const commands = ['demo', 'import', 'info', 'export', 'formats', 'cvd', 'footprint', 'sizes', 'sessions', 'liquidations', 'divergence', 'venues', 'levels', 'book', 'absorption', 'analyze', 'margin', 'backtest'];
+    // Nineteen processes that only start and print: run side by side, not one after another.
+    const [top, ...helps] = await runEach(BIN, [['--help'], ...commands.map((cmd) => [cmd, '--help'])], { ...process.env, CI: 'true' });
     assert.equal(top.code, 0);
-    for (const cmd of ['demo', 'import', 'info', 'export', 'formats', 'cvd', 'footprint', 'sizes', 'sessions', 'liquidations', 'divergence', 'venues', 'levels', 'book', 'absorption', 'analyze', 'margin', 'backtest']) {
-      assert.match(top.out, new RegExp(`\\b${cmd}\\b`));
-      const h = run([cmd, '--help']);
-      assert.equal(h.code, 0, `${cmd} --help`);
-      assert.match(h.out, /Usage: orderflow/);
+    for (const [i, cmd] of commands.entries()) {
+      assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
+      assert.equal(helps[i].code, 0, `${cmd} --help`);
+      assert.match(helps[i].stdout, /Usage: orderflow/);
     }
-    assert.match(run(['import', '--help']).out, /Examples:/);
+    assert.match(helps[commands.indexOf('import')].stdout, /Examples:/);
   });
 
   it('imports files and folders, then says a re-import adds nothing', () => {

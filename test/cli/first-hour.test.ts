@@ -13,6 +13,7 @@ import { defaultConfig, loadConfig } from '../../src/engine/config.ts';
 import { tempDir } from '../helpers/store.ts';
 import { parseTime } from '../../src/cli/options.ts';
 import { BIN, ROOT, SAMPLES } from '../helpers/paths.ts';
+import { runProcess } from '../helpers/process.ts';
 
 function run(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, ...env, CI: 'true' } });
@@ -24,20 +25,29 @@ interface Bar {
   delta: number;
 }
 
-describe('times without a zone are UTC', () => {
-  // Made now: tempDir's cleanup belongs to the file, not to the hook.
-  const home = join(tempDir(), 'home');
-  before(() => {
-    const r = run(['import', join(SAMPLES, 'binance'), join(SAMPLES, 'okx'), '--home', home]);
-    assert.equal(r.code, 0, r.err);
-  });
+/** Async, for commands run side by side. */
+async function runAsync(args: string[], env: Record<string, string> = {}) {
+  const r = await runProcess(BIN, args, { ...process.env, ...env, CI: 'true' });
+  return { code: r.code, out: r.stdout, err: r.stderr };
+}
 
-  it('cvd --from/--to select the same bars in Tokyo, New York and UTC', () => {
+// The Binance and OKX samples, imported once for the two suites below (both only read them).
+// Made now: tempDir's cleanup belongs to the file, not to the hook.
+const home = join(tempDir(), 'home');
+let imported: Promise<void> | undefined;
+const importSamples = () =>
+  (imported ??= runAsync(['import', join(SAMPLES, 'binance'), join(SAMPLES, 'okx'), '--home', home]).then((r) => assert.equal(r.code, 0, r.err)));
+
+describe('times without a zone are UTC', () => {
+  before(importSamples);
+
+  it('cvd --from/--to select the same bars in Tokyo, New York and UTC', async () => {
     const from = Date.UTC(2024, 7, 8, 23, 54, 30);
     const to = Date.UTC(2024, 7, 8, 23, 54, 40);
-    const outs = ['UTC', 'Asia/Tokyo', 'America/New_York', 'Pacific/Chatham'].map((TZ) => {
-      const r = run(['cvd', '--symbol', 'BTCUSDT', '--venues', 'binance', '--timeframe', '1s', '--from', '2024-08-08T23:54:30', '--to', '2024-08-08 23:54:40', '--json', '--home', home], { TZ });
-      assert.equal(r.code, 0, `${TZ}: ${r.err}`);
+    const zones = ['UTC', 'Asia/Tokyo', 'America/New_York', 'Pacific/Chatham'];
+    const runs = await Promise.all(zones.map((TZ) => runAsync(['cvd', '--symbol', 'BTCUSDT', '--venues', 'binance', '--timeframe', '1s', '--from', '2024-08-08T23:54:30', '--to', '2024-08-08 23:54:40', '--json', '--home', home], { TZ })));
+    const outs = runs.map((r, i) => {
+      assert.equal(r.code, 0, `${zones[i]}: ${r.err}`);
       return r.out;
     });
     for (const o of outs.slice(1)) assert.equal(o, outs[0]);
@@ -73,12 +83,7 @@ describe('times without a zone are UTC', () => {
 });
 
 describe('--symbol resolution', () => {
-  // Made now: tempDir's cleanup belongs to the file, not to the hook.
-  const home = join(tempDir(), 'home');
-  before(() => {
-    const r = run(['import', join(SAMPLES, 'binance'), join(SAMPLES, 'okx'), '--home', home]);
-    assert.equal(r.code, 0, r.err);
-  });
+  before(importSamples);
   const cvd = (...a: string[]) => run(['cvd', '--timeframe', '1h', '--json', '--home', home, ...a]);
 
   it('OKX spot is never merged into the perpetuals: an error naming the swap, or read alone with --venues okx', () => {
@@ -109,9 +114,11 @@ describe('--symbol resolution', () => {
     assert.ok((JSON.parse(future.out) as { candles: unknown[] }).candles.length > 0);
   });
 
-  it('a typo is an error suggesting the closest symbols, for every command reading a market', () => {
-    for (const cmd of [['cvd'], ['sizes'], ['footprint', '--tick', '1'], ['divergence'], ['book', '--venue', 'binance']]) {
-      const r = run([...cmd, '--symbol', 'BTCUSTD', '--home', home]);
+  it('a typo is an error suggesting the closest symbols, for every command reading a market', async () => {
+    const commands = [['cvd'], ['sizes'], ['footprint', '--tick', '1'], ['divergence'], ['book', '--venue', 'binance']];
+    const runs = await Promise.all(commands.map((cmd) => runAsync([...cmd, '--symbol', 'BTCUSTD', '--home', home])));
+    for (const [i, cmd] of commands.entries()) {
+      const r = runs[i];
       assert.equal(r.code, 2, `${cmd[0]}: ${r.out}${r.err}`);
       assert.match(r.err, /--symbol BTCUSTD: no such market/, cmd[0]);
       assert.match(r.err, /did you mean [^?]*\bBTCUSDT\b/, cmd[0]);

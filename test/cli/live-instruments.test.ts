@@ -41,7 +41,8 @@ async function withServer<T>(f: (s: OkxMockServer) => Promise<T>): Promise<T> {
   }
 }
 
-describe('live commands take instruments from the venue', () => {
+// Each case has its own loopback venue and home, and spends its time waiting on a process: side by side.
+describe('live commands take instruments from the venue', { concurrency: true }, () => {
   it('record: a swap the bundled snapshot does not know is stored with the venue contract value', () =>
     withServer(async (server) => {
       server.listings.listSwap({ instId: NEW, ctVal: '10', tickSz: '0.001' });

@@ -5,7 +5,7 @@
  * it does not (a history-limited server), the `restart` gap row names exactly the ids lost.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -19,6 +19,7 @@ import { startOkxMockServer } from '../../src/venues/okx/mock-server.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { BIN } from '../helpers/paths.ts';
+import { runProcess } from '../helpers/process.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -142,7 +143,10 @@ async function crashAndRestart(v: Venue, outageMs: number, raw?: string): Promis
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 
-describe('orderflow record: kill -9 and restart', () => {
+// The cases share nothing (each its own loopback venue, home and capture folder) and spend most
+// of their time in the sleeps that shape the outage, so a venue's three run beside the others':
+// each case keeps its own timeline, the file takes a third of the time.
+describe('orderflow record: kill -9 and restart', { concurrency: 3 }, () => {
   for (const make of [binance, okx, bybit]) {
     it(`${make.name}: every trade published, before, during and after the outage, is stored exactly once`, async () => {
       const raw = tempDir();
@@ -162,8 +166,9 @@ describe('orderflow record: kill -9 and restart', () => {
       const lines = files.flatMap((f) => gunzipSync(readFileSync(join(raw, f))).toString('utf8').split('\n'));
       assert.ok(lines.some((l) => l.includes('"backfill":"GET ')), 'a back-fill line in the capture');
       const again = join(tempDir(), 'again');
-      const imp = spawnSync(BIN, ['import', ...files.map((f) => join(raw, f)), '--home', again], { encoding: 'utf8' });
-      assert.equal(imp.status, 0, imp.stderr + imp.stdout);
+      // Not spawnSync: it would stall the loopback venues of the cases running beside this one.
+      const imp = await runProcess(BIN, ['import', ...files.map((f) => join(raw, f)), '--home', again]);
+      assert.equal(imp.code, 0, imp.stderr + imp.stdout);
       const live = (await stored(again)).ids;
       assert.equal(new Set(live).size, live.length, 'no trade twice');
       assert.ok(live.length > 0 && live[0] > firstSession.at(-1)! && live.at(-1) === published, `${live[0]}..${live.at(-1)} after ${firstSession.at(-1)}`);

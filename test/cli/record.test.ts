@@ -203,7 +203,9 @@ async function run(args: string[], env: Record<string, string>): Promise<{ code:
   return { code: code as number | null, out, err };
 }
 
-describe('watch and record without a network', () => {
+// Each case runs a command for its fixed --seconds against its own dead address or loopback
+// venue: they wait side by side.
+describe('watch and record without a network', { concurrency: true }, () => {
   it('record: no venue reachable exits 1 naming each venue and its connection error', async () => {
     const dead = await closedAddress();
     const home = join(tempDir(), 'home');

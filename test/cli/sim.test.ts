@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { SCENARIO_MODULES } from '../../src/sim/scenarios/index.ts';
 import { SCENARIOS, type ScenarioName, type SimLabels } from '../../src/sim/types.ts';
 import { BIN } from '../helpers/paths.ts';
+import { runEach } from '../helpers/process.ts';
 import { tempDir } from '../helpers/store.ts';
 
 function run(args: string[]) {
@@ -37,18 +38,17 @@ describe('orderflow sim', () => {
   const dir = tempDir();
   const args = (out: string, seed = '3') => ['sim', '--scenario', 'long-cascade', '--seed', seed, '--duration', '20m', '--out', out];
 
-  it('the same scenario, seed and duration write byte-identical files; another seed differs', () => {
-    const a = run(args(join(dir, 'a')));
+  it('the same scenario, seed and duration write byte-identical files; another seed differs', async () => {
+    // Three independent runs, side by side.
+    const [a, b, c] = (await runEach(BIN, [args(join(dir, 'a')), args(join(dir, 'b')), args(join(dir, 'c'), '4')], { ...process.env, CI: 'true' })).map((r) => ({ code: r.code, out: r.stdout, err: r.stderr }));
     assert.equal(a.code, 0, a.err);
     assert.match(a.out, /planted long-cascade \(sell\)/);
-    const b = run(args(join(dir, 'b')));
     assert.equal(b.code, 0, b.err);
     const fa = files(join(dir, 'a'));
     const fb = files(join(dir, 'b'));
     assert.deepEqual(Object.keys(fa), Object.keys(fb));
     assert.ok(Object.keys(fa).includes('labels.json') && Object.keys(fa).length === 4, Object.keys(fa).join(' '));
     for (const f of Object.keys(fa)) assert.ok(fa[f].equals(fb[f]), `${f} differs between two runs of the same seed`);
-    const c = run(args(join(dir, 'c'), '4'));
     assert.equal(c.code, 0, c.err);
     assert.ok(!files(join(dir, 'c'))['labels.json'].equals(fa['labels.json']), 'another seed plants elsewhere');
   });
@@ -68,11 +68,21 @@ describe('orderflow sim', () => {
     assert.ok(longs.some((c) => c.high >= cascade.price_low && c.low <= cascade.price_high), `a long cluster over the planted ${cascade.price_low}-${cascade.price_high}: ${JSON.stringify(snap.clusters)}`);
   });
 
-  it('refuses what it cannot do, naming the option', () => {
-    assert.match(run(['sim', '--scenario', 'crash', '--out', join(dir, 'x')]).err, /--scenario: unknown scenario "crash"/);
-    assert.match(run(['sim', '--scenario', 'quiet']).err, /exactly one of --out DIR or --serve/);
-    assert.match(run(['sim', '--scenario', 'quiet', '--duration', 'soon', '--out', join(dir, 'y')]).err, /--duration/);
-    assert.match(run(['sim', '--scenario', 'quiet', '--seed', '1.5', '--out', join(dir, 'z')]).err, /--seed: expected an integer/);
+  it('refuses what it cannot do, naming the option', async () => {
+    const [crash, neither, duration, seed] = await runEach(
+      BIN,
+      [
+        ['sim', '--scenario', 'crash', '--out', join(dir, 'x')],
+        ['sim', '--scenario', 'quiet'],
+        ['sim', '--scenario', 'quiet', '--duration', 'soon', '--out', join(dir, 'y')],
+        ['sim', '--scenario', 'quiet', '--seed', '1.5', '--out', join(dir, 'z')],
+      ],
+      { ...process.env, CI: 'true' },
+    );
+    assert.match(crash.stderr, /--scenario: unknown scenario "crash"/);
+    assert.match(neither.stderr, /exactly one of --out DIR or --serve/);
+    assert.match(duration.stderr, /--duration/);
+    assert.match(seed.stderr, /--seed: expected an integer/);
   });
 
   it('--serve prints the ORDERFLOW_* variables of servers bound to 127.0.0.1 and stops on SIGINT', async () => {

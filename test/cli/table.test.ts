@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { barTime, fitTable, stepText, timeframeText, wrap } from '../../src/cli/table.ts';
 import { parseTimeframe } from '../../src/features/timeframe.ts';
+import { runEach } from '../helpers/process.ts';
 import { tempDir } from '../helpers/store.ts';
 
 describe('table formatting', () => {
@@ -70,7 +71,7 @@ function withDemo(): void {
 }
 
 describe('every analytics command fits 120 columns on the bundled samples', () => {
-  it('default output lines are at most 120 characters; --wide shows what was left out', () => {
+  it('default output lines are at most 120 characters; --wide shows what was left out', async () => {
     withDemo();
     const commands = [
       ['cvd', '--symbol', 'BTC'],
@@ -93,9 +94,11 @@ describe('every analytics command fits 120 columns on the bundled samples', () =
       ['analyze', '--symbol', 'BTC', '--out', join(tempDir(), 'analysis')],
       ['analyze', '--symbol', 'BTCUSDT', '--venues', 'binance-spot', '--out', join(tempDir(), 'analysis')],
     ];
-    for (const c of commands) {
-      const r = run(c);
-      assert.equal(r.status, 0, `${c.join(' ')}: ${r.stderr}`);
+    // Every command only reads the store: they run side by side (runEach), checked in order.
+    const results = await runEach(BIN, commands.map((c) => [...c, '--home', home]), { ...process.env, CI: 'true' });
+    for (const [i, c] of commands.entries()) {
+      const r = results[i];
+      assert.equal(r.code, 0, `${c.join(' ')}: ${r.stderr}`);
       assert.ok(r.stdout.trim().length > 0, c.join(' '));
       const long = r.stdout.split('\n').filter((l) => l.length > 120);
       assert.deepEqual(long, [], `${c.join(' ')} prints lines over 120 columns`);

@@ -30,3 +30,21 @@ export async function closedAddress(): Promise<string> {
   await new Promise((r) => srv.close(r));
   return `127.0.0.1:${port}`;
 }
+
+/**
+ * Run `cmd` once per argument list, at most `limit` at a time, results in the order given: for
+ * tests that check many independent commands (each only reads), whose time is mostly process
+ * start-up, which two cores do side by side.
+ */
+export async function runEach(cmd: string, argLists: readonly (readonly string[])[], env?: NodeJS.ProcessEnv, limit = 4): Promise<ProcessResult[]> {
+  const results: ProcessResult[] = new Array(argLists.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < argLists.length) {
+      const i = next++;
+      results[i] = await runProcess(cmd, argLists[i], env);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, argLists.length) }, lane));
+  return results;
+}

@@ -37,7 +37,8 @@ function configFile(yaml: string): string {
 
 const env = (extra: Record<string, string>) => ({ ...process.env, ORDERFLOW_TELEGRAM_TOKEN: '', ORDERFLOW_WEBHOOK_SECRET: '', ...extra });
 
-describe('orderflow alerts test', () => {
+// Each case has its own receivers and config file, and spends its time starting the CLI: side by side.
+describe('orderflow alerts test', { concurrency: true }, () => {
   it('sends one message per channel and says per channel what happened; exit 1 when one failed, token never shown', async () => {
     const hook = await serve((r, _n, res) => json(res, signatureValid(SECRET, r) ? 200 : 403, {}));
     const bot = await serve((_r, _n, res) => telegramError(res, 401, 'Unauthorized'));
