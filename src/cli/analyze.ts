@@ -25,8 +25,9 @@ import { wrap } from './table.ts';
 import type { CrossVenueWindow } from '../features/venues.ts';
 import { readBook } from '../store/book-reader.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
+import { openLake } from '../lake/lake-store.ts';
 import { sqlString } from '../store/parquet.ts';
-import { Store } from '../store/store.ts';
+import { resolveHome, Store } from '../store/store.ts';
 import { readOpenInterest } from '../store/ticker-reader.ts';
 import { readTrades, streamTrades } from '../store/trade-reader.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
@@ -47,6 +48,7 @@ interface AnalyzeOpts extends HomeOpts, ClusterOpts {
   bps: string;
   zonesEvery: string;
   lookback: string;
+  lake?: string;
 }
 
 
@@ -61,6 +63,7 @@ export function registerAnalyze(program: Command): void {
         .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
         .option('--to <time>', 'up to this time, exclusive')
         .option('--out <dir>', 'output folder (default <home>/analysis/<symbol>-<time>)')
+        .option('--lake <dir|s3://bucket/prefix>', "read the Parquet lake (orderflow export --layout lake, or the bus sink) instead of the store: only the partitions of these markets and range are read (docs/SCALING.md)")
         .option('--footprint-timeframe <tf>', 'footprint candle length', '1h')
         .option('--level-ticks <n>', 'footprint level height in ticks', '10')
         .option('--bps <width>', 'liquidation cluster / predicted level bin width in basis points', String(DEFAULT_BPS))
@@ -83,7 +86,8 @@ schema).
 
 Examples:
   $ orderflow analyze --symbol BTC
-  $ orderflow analyze --symbol AKT --from 2024-11-01 --to 2024-11-15 --out ./akt-analysis`,
+  $ orderflow analyze --symbol AKT --from 2024-11-01 --to 2024-11-15 --out ./akt-analysis
+  $ orderflow analyze --symbol BTC --lake s3://desk-lake/orderflow --from 2024-11-01 --to 2024-11-02`,
     )
     .action(async (opts: AnalyzeOpts) => {
       const q = marketQuery(opts);
@@ -92,8 +96,9 @@ Examples:
       const levelTicks = numberOpt(opts.levelTicks, '--level-ticks');
       const bins = { bps: numberOpt(opts.bps, '--bps') };
       const clusters = parseClusterOpts(opts);
-      const home = existingHome(opts);
-      const store = await Store.open(home, { readOnly: true });
+      // With --lake the home only holds the default output folder.
+      const home = opts.lake ? resolveHome(opts.home) : existingHome(opts);
+      const store = opts.lake ? await openLake(opts.lake, q) : await Store.open(home, { readOnly: true });
       // Every operator's file is written, empty or not, so scripts can rely on it.
       const outputs: Record<string, unknown[]> = Object.fromEntries(PIPELINE_OUTPUTS.map((n) => [n, []]));
       const push = (name: string, x: unknown) => (outputs[name] ??= []).push(x);
