@@ -29,11 +29,14 @@ export function s3SecretSql(env: NodeJS.ProcessEnv): string | undefined {
   // such servers are addressed by path (bucket in the path), not by virtual host.
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
   if (endpoint) {
-    let url: URL;
+    let url: URL | undefined;
     try {
       url = new URL(endpoint);
     } catch {
-      throw new StoreError('E_LAKE_S3', `AWS_ENDPOINT_URL ${JSON.stringify(endpoint)} is not a URL (e.g. http://127.0.0.1:9000)`);
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      throw new StoreError('E_LAKE_S3', `AWS_ENDPOINT_URL ${JSON.stringify(endpoint)} is not an http(s) URL (e.g. http://127.0.0.1:9000)`);
     }
     opts.push(`ENDPOINT ${sqlString(url.host)}`, `USE_SSL ${url.protocol === 'https:'}`, `URL_STYLE 'path'`);
   }
