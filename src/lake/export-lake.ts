@@ -17,7 +17,14 @@ export async function exportLake(store: Store, root: string, filter: ExportFilte
     const dir = tableRoot(root, table);
     // DuckDB creates the partition folders but not the table's own.
     mkdirSync(dir, { recursive: true });
-    await store.copyQuery(lakeSelect(table, table, cond), values, lakeCopyTarget(root, table));
+    // One thread: DuckDB's partitioned writer interleaves the sorted rows across its threads,
+    // and the lake's row order is what breaks same-timestamp ties (layout.ts).
+    await store.run('SET threads = 1');
+    try {
+      await store.copyQuery(lakeSelect(table, table, cond), values, lakeCopyTarget(root, table));
+    } finally {
+      await store.run('RESET threads');
+    }
     results.push({ table, rows: n, dir });
   }
   return results;

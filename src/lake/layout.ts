@@ -13,7 +13,8 @@
  *   self-describing, and a reader that ignores the folder names loses nothing.
  * - Rows within a file are in (time, insertion) order: readers break same-timestamp ties by
  *   (file name, row in file), so a writer that appends several files to one hour partition names
- *   them so that they sort in write order (the sink: zero-padded batch sequence numbers).
+ *   them so that they sort in write order (the sink: zero-padded batch sequence numbers). DuckDB's
+ *   partitioned COPY keeps the ORDER BY only on one thread (SET threads = 1 around it).
  * - Only `*.parquet` files are data; a writer writes `<name>.parquet.tmp` (or any other suffix)
  *   and renames it when complete, so a reader never sees half a file.
  * - zstd, row groups of ROW_GROUP_ROWS rows (big enough for scans, small enough for pruning by
@@ -46,7 +47,9 @@ const PARQUET_TYPE: Record<ColumnKind, string> = {
   bigint: 'INT64',
   int: 'INT32',
   bool: 'BOOLEAN',
-  uuid: 'FIXED_LEN_BYTE_ARRAY(16) UUID',
+  // Text, not the UUID logical type: Spark refuses that ("Illegal Parquet type:
+  // FIXED_LEN_BYTE_ARRAY (UUID)", apache/spark#55684); readers cast it back.
+  uuid: 'BYTE_ARRAY (UTF8 string: the canonical 36-character form)',
 };
 
 export interface LakeColumn {
@@ -55,6 +58,8 @@ export interface LakeColumn {
   readonly duckdb: string;
   /** Its physical and logical type in the Parquet files. */
   readonly parquet: string;
+  /** The type DuckDB reads from the file (enums and UUIDs are written as text). */
+  readonly file: string;
 }
 
 const DUCKDB_TYPE: Record<ColumnKind, string> = {
@@ -69,12 +74,15 @@ const DUCKDB_TYPE: Record<ColumnKind, string> = {
   uuid: 'UUID',
 };
 
+/** Kinds written as text. */
+const TEXT_KINDS: ReadonlySet<ColumnKind> = new Set(['venue', 'side', 'varchar', 'uuid']);
+
 /** The columns of a table's lake files, in file order: the store's, then date and hour. */
 export function lakeColumns(table: DataTable): LakeColumn[] {
   return [
-    ...TABLE_COLUMNS[table].map((c) => ({ name: c.name, duckdb: DUCKDB_TYPE[c.kind], parquet: PARQUET_TYPE[c.kind] })),
-    { name: 'date', duckdb: 'DATE', parquet: 'INT32 DATE (UTC day of the time column)' },
-    { name: 'hour', duckdb: 'INTEGER', parquet: 'INT32 (UTC hour of the time column, 0-23)' },
+    ...TABLE_COLUMNS[table].map((c) => ({ name: c.name, duckdb: DUCKDB_TYPE[c.kind], parquet: PARQUET_TYPE[c.kind], file: TEXT_KINDS.has(c.kind) ? 'VARCHAR' : DUCKDB_TYPE[c.kind] })),
+    { name: 'date', duckdb: 'DATE', parquet: 'INT32 DATE (UTC day of the time column)', file: 'DATE' },
+    { name: 'hour', duckdb: 'INTEGER', parquet: 'INT32 (UTC hour of the time column, 0-23)', file: 'INTEGER' },
   ];
 }
 
@@ -99,7 +107,7 @@ export function partitionPath(table: DataTable, venue: string, symbol: string, t
  */
 export function lakeSelect(table: DataTable, source: string, where = '', order = 'rowid'): string {
   const time = TIME_COLUMN[table];
-  const cols = TABLE_COLUMNS[table].map((c) => c.name).join(', ');
+  const cols = TABLE_COLUMNS[table].map((c) => (c.kind === 'uuid' ? `${c.name}::VARCHAR AS ${c.name}` : c.name)).join(', ');
   return `SELECT ${cols}, CAST(${time} AS DATE) AS date, hour(${time})::INTEGER AS hour FROM ${source} ${where} ORDER BY venue, symbol, ${time}${order ? `, ${order}` : ''}`;
 }
 
