@@ -25,19 +25,18 @@ import { wrap } from './table.ts';
 import type { CrossVenueWindow } from '../features/venues.ts';
 import { readBook } from '../store/book-reader.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
-import { openLake } from '../lake/lake-store.ts';
 import { sqlString } from '../store/parquet.ts';
 import { resolveHome, Store } from '../store/store.ts';
 import { readOpenInterest } from '../store/ticker-reader.ts';
 import { readTrades, streamTrades } from '../store/trade-reader.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { confirmMarketQuery, type MarketQuery, registryTick, storedMarkets } from '../query/market.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { existingHome, homeOption, lakeOption, openReadSource, type LakeOpts } from './common.ts';
 import { isoTime, qtyText, SAMPLED_NOTE, table } from './format.ts';
 import { DEFAULT_BPS, marketQuery, numberOpt } from './options.ts';
 import { clusterOptions, parseClusterOpts, type ClusterOpts } from './cluster-options.ts';
 
-interface AnalyzeOpts extends HomeOpts, ClusterOpts {
+interface AnalyzeOpts extends LakeOpts, ClusterOpts {
   symbol: string;
   venues?: string;
   from?: string;
@@ -48,12 +47,11 @@ interface AnalyzeOpts extends HomeOpts, ClusterOpts {
   bps: string;
   zonesEvery: string;
   lookback: string;
-  lake?: string;
 }
 
 
 export function registerAnalyze(program: Command): void {
-  homeOption(
+  lakeOption(homeOption(
     clusterOptions(
       program
         .command('analyze')
@@ -63,7 +61,6 @@ export function registerAnalyze(program: Command): void {
         .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
         .option('--to <time>', 'up to this time, exclusive')
         .option('--out <dir>', 'output folder (default <home>/analysis/<symbol>-<time>)')
-        .option('--lake <dir|s3://bucket/prefix>', "read the Parquet lake (orderflow export --layout lake, or the bus sink) instead of the store: only the partitions of these markets and range are read (docs/SCALING.md)")
         .option('--footprint-timeframe <tf>', 'footprint candle length', '1h')
         .option('--level-ticks <n>', 'footprint level height in ticks', '10')
         .option('--bps <width>', 'liquidation cluster / predicted level bin width in basis points', String(DEFAULT_BPS))
@@ -71,7 +68,7 @@ export function registerAnalyze(program: Command): void {
         .option('--lookback <windows>', "past 1m windows in absorption's typical-volume median (also the warm-up)", '60'),
       'clusters: ',
     ),
-  )
+  ))
     .addHelpText(
       'after',
       `
@@ -98,7 +95,7 @@ Examples:
       const clusters = parseClusterOpts(opts);
       // With --lake the home only holds the default output folder.
       const home = opts.lake ? resolveHome(opts.home) : existingHome(opts);
-      const store = opts.lake ? await openLake(opts.lake, q) : await Store.open(home, { readOnly: true });
+      const store = await openReadSource(opts, q);
       // Every operator's file is written, empty or not, so scripts can rely on it.
       const outputs: Record<string, unknown[]> = Object.fromEntries(PIPELINE_OUTPUTS.map((n) => [n, []]));
       const push = (name: string, x: unknown) => (outputs[name] ??= []).push(x);

@@ -14,11 +14,11 @@ import type { RunResult } from '../engine/run-types.ts';
 import { loadStrategyModule } from '../engine/strategy-module.ts';
 import { recordedStrategy } from '../paper/session-strategy.ts';
 import { sessionBacktest } from '../paper/session-backtest.ts';
-import { openLake, type LakeScope } from '../lake/lake-store.ts';
+import type { LakeScope } from '../lake/lake-store.ts';
 import { resolveHome, Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { confirmMarketQuery, storedMarkets } from '../query/market.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { existingHome, homeOption, openReadSource, type HomeOpts } from './common.ts';
 import { ProgressBar } from './progress.ts';
 import { isoTime, table } from './format.ts';
 import { marketQuery, numberOpt } from './options.ts';
@@ -96,7 +96,7 @@ Examples:
       if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers: a whole number >= 1, got ${opts.workers}`);
       const home = opts.lake ? resolveHome(opts.home) : existingHome(opts);
       const lake = opts.lake === undefined ? undefined : { location: opts.lake, scope: lakeScope(q) };
-      const store = lake ? await openLake(lake.location, lake.scope) : await Store.open(home, { readOnly: true });
+      const store = await openReadSource({ ...opts, lake: lake?.location }, lake?.scope ?? q);
       const registry = loadBundledInstruments();
       // One bar per phase (the run, each null-model run, each walk-forward window).
       let bar = new ProgressBar('backtest');

@@ -130,6 +130,13 @@ describe('--lake gives what the store gives', () => {
     assertSameFiles(join(dir, 'b-store'), join(dir, 'b-lake'));
   });
 
+  it('orderflow cvd: the same JSON, per venue too', () => {
+    const args = ['cvd', '--symbol', 'BTC', '--timeframe', '1m', '--per-venue', '--json', '--from', '2026-01-06T12:03'];
+    const a = ok([...args, '--home', home]);
+    assert.ok(JSON.parse(a).bars.length >= 15, a.slice(0, 200));
+    assert.equal(ok([...args, '--lake', lake]), a);
+  });
+
   it('--lake with --session is refused (a session lives in the store)', () => {
     const r = run(['backtest', '--lake', lake, '--session', 'x']);
     assert.equal(r.code, 2, r.err);
