@@ -15,8 +15,9 @@
  *   (file name, row in file), so a writer that appends several files to one hour partition names
  *   them so that they sort in write order (the sink: zero-padded batch sequence numbers). DuckDB's
  *   partitioned COPY keeps the ORDER BY only on one thread (SET threads = 1 around it).
- * - Only `*.parquet` files are data; a writer writes `<name>.parquet.tmp` (or any other suffix)
- *   and renames it when complete, so a reader never sees half a file.
+ * - Only `*.parquet` files are data. A writer into a lake that is being read (the sink) writes
+ *   `<name>.parquet.tmp` (or any other suffix) and renames it when complete, so a reader never
+ *   sees half a file; `export --layout lake` writes in place (read after it ends).
  * - zstd, row groups of ROW_GROUP_ROWS rows (big enough for scans, small enough for pruning by
  *   row-group statistics on `ts`).
  */
