@@ -19,7 +19,7 @@ import { MIGRATIONS } from '../store/schema.ts';
 import { Store } from '../store/store.ts';
 import { configureS3, isS3 } from './s3.ts';
 import type { DataTable } from '../store/schema.ts';
-import { HIVE_TYPES, LAKE_TABLES, lakeColumns, tableRoot } from './layout.ts';
+import { HIVE_TYPES, LAKE_TABLES, lakeColumns, partitionValue, tableRoot } from './layout.ts';
 
 /** What a command will read: only these partitions are listed and opened. */
 export interface LakeScope {
@@ -52,7 +52,7 @@ export function timeCondition(scope: LakeScope): string {
 
 /** The globs of the scope's (venue, symbol) folders of a table: nothing else is listed. */
 export function partitionGlobs(root: string, table: DataTable, scope: LakeScope): string[] {
-  return scope.venues.flatMap((v) => scope.symbols.map((s) => `${tableRoot(root, table)}/venue=${v}/symbol=${s}/**/*.parquet`));
+  return scope.venues.flatMap((v) => scope.symbols.map((s) => `${tableRoot(root, table)}/venue=${partitionValue(v)}/symbol=${partitionValue(s)}/**/*.parquet`));
 }
 
 function scan(files: string, extra = ''): string {

@@ -95,10 +95,19 @@ export function tableRoot(root: string, table: DataTable): string {
   return `${root.replace(/\/+$/, '')}/${table}`;
 }
 
+/**
+ * A value as it appears in a folder name: percent-encoded as DuckDB's partitioned COPY writes it
+ * (`A/B` -> `A%2FB`, `C:D` -> `C%3AD`, non-ASCII as UTF-8 bytes; letters, digits, `.`, `_`, `-`
+ * stay), so a symbol never splits into folders; readers decode it.
+ */
+export function partitionValue(value: string): string {
+  return encodeURIComponent(value);
+}
+
 /** The folder of one partition, relative to the lake root (for writers that place files themselves). */
 export function partitionPath(table: DataTable, venue: string, symbol: string, timeMs: number): string {
   const d = new Date(timeMs);
-  return `${table}/venue=${venue}/symbol=${symbol}/date=${d.toISOString().slice(0, 10)}/hour=${d.getUTCHours()}`;
+  return `${table}/venue=${partitionValue(venue)}/symbol=${partitionValue(symbol)}/date=${d.toISOString().slice(0, 10)}/hour=${d.getUTCHours()}`;
 }
 
 /**

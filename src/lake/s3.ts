@@ -43,6 +43,12 @@ export function s3SecretSql(env: NodeJS.ProcessEnv): string | undefined {
   return `CREATE OR REPLACE SECRET orderflow_lake (${opts.join(', ')})`;
 }
 
+/** DuckDB's own first line, under the store layer's wrapping. */
+function duckdbMessage(e: unknown): string {
+  const inner = e instanceof StoreError && e.cause instanceof Error ? e.cause : e;
+  return (inner instanceof Error ? inner.message : String(inner)).split('\n')[0];
+}
+
 /** Load httpfs and the AWS_* credentials into `store`'s DuckDB, or say how to install httpfs. */
 export async function configureS3(store: Store, env: NodeJS.ProcessEnv): Promise<void> {
   try {
@@ -53,8 +59,8 @@ export async function configureS3(store: Store, env: NodeJS.ProcessEnv): Promise
       `--lake s3://... needs DuckDB's httpfs extension, which is not installed here (@duckdb/node-api does not link it in). ` +
         `Install it once on a machine with internet: node -e "require('@duckdb/node-api').DuckDBInstance.create().then(i=>i.connect()).then(c=>c.run('INSTALL httpfs'))" ` +
         `(or 'INSTALL httpfs' in the duckdb CLI of the same version), or copy httpfs.duckdb_extension into ~/.duckdb/extensions/<version>/<platform>/. ` +
-        `Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION and AWS_ENDPOINT_URL (S3-compatible servers), else from DuckDB secrets`,
-      e,
+        `Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION and AWS_ENDPOINT_URL (S3-compatible servers), else from DuckDB secrets. ` +
+        `(DuckDB: ${duckdbMessage(e)})`,
     );
   }
   const secret = s3SecretSql(env);

@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { StoreError } from '../../src/core/errors.ts';
+import { exportLake } from '../../src/lake/export-lake.ts';
 import { lakeColumns, partitionPath } from '../../src/lake/layout.ts';
 import { openLake, timeCondition, type LakeScope } from '../../src/lake/lake-store.ts';
 import { s3SecretSql } from '../../src/lake/s3.ts';
@@ -208,6 +209,34 @@ describe('partition pruning', () => {
       );
     } finally {
       mem.close();
+    }
+  });
+});
+
+describe('symbols that are not folder-safe', () => {
+  it('a symbol with / and : is one folder, percent-encoded as DuckDB writes it, and reads back', async () => {
+    const h = join(dir, 'odd-home');
+    const out = join(dir, 'odd-lake');
+    const store = await Store.open(h);
+    const symbol = 'BTC/USDT:USDT';
+    try {
+      await store.run(
+        `INSERT INTO trades (venue, symbol, ts, local_ts, price, qty, side, trade_id, import_id)
+         SELECT 'binance', $1, make_timestamp($2::BIGINT + i * 1000000), NULL, 100 + i, 1, 'buy', i, 1 FROM range(5) t(i)`,
+        [symbol, BigInt(HOUR) * 1000n],
+      );
+      await exportLake(store, out, { tables: ['trades'] });
+    } finally {
+      store.close();
+    }
+    assert.deepEqual([...tree(out).keys()], [`${partitionPath('trades', 'binance', symbol, HOUR)}/data_0.parquet`]);
+    assert.match(partitionPath('trades', 'binance', symbol, HOUR), /symbol=BTC%2FUSDT%3AUSDT\//);
+    const lakeStore = await openLake(out, { venues: ['binance'], symbols: [symbol] });
+    try {
+      const got = await readTrades(lakeStore, { venues: ['binance'], symbols: [symbol] });
+      assert.deepEqual([...got.price], [100, 101, 102, 103, 104]);
+    } finally {
+      lakeStore.close();
     }
   });
 });
