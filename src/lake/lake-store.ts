@@ -12,7 +12,9 @@
  * may lack newer columns); the readers' own bound conditions then filter rows.
  */
 import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { StoreError } from '../core/errors.ts';
 import { sqlString } from '../store/parquet.ts';
 import { MIGRATIONS } from '../store/schema.ts';
@@ -32,6 +34,9 @@ export interface LakeScope {
 }
 
 const HOUR_MS = 3_600_000;
+
+/** Lakes opened by this thread so far (each gets its own spill folder). */
+let opened = 0;
 
 /** The day and hour conditions of a scope, as SQL over `"date"` and `"hour"` (values quoted, never bound: they come from numbers). */
 export function timeCondition(scope: LakeScope): string {
@@ -75,7 +80,8 @@ export async function openLake(location: string, scope: LakeScope, env: NodeJS.P
   if (!remote && !(existsSync(root) && statSync(root).isDirectory())) {
     throw new StoreError('E_LAKE_MISSING', `no lake at ${root}: not a folder (write one with 'orderflow export --layout lake --out ${root}', or the bus sink)`);
   }
-  const store = await Store.openMemory();
+  // A lake of months sorts more than memory holds: spill to a folder of its own, not the working directory.
+  const store = await Store.openMemory({ spill: join(tmpdir(), `orderflow-lake-${process.pid}-${threadId}-${++opened}`) });
   try {
     for (const m of MIGRATIONS) await store.run(m);
     if (remote) await configureS3(store, env);
