@@ -115,10 +115,8 @@ export async function openLake(location: string, scope: LakeScope, env: NodeJS.P
         .filter((c) => c.name !== 'date' && c.name !== 'hour')
         .map((c) => `CAST(p.${c.name} AS ${c.duckdb}) AS ${c.name}`);
       await store.run(`DROP TABLE ${table}`);
-      await store.run(
-        `CREATE VIEW ${table} AS SELECT ${cols.join(', ')}, (f.n << 32) + p.file_row_number AS rowid
-         FROM ${scan(list, ', filename = true, file_row_number = true')} p JOIN ${files} f ON p.filename = f.file`,
-      );
+      // rowid: (position in the name-sorted list, row in file); file_index is the position.
+      await store.run(`CREATE VIEW ${table} AS SELECT ${cols.join(', ')}, (p.file_index::BIGINT << 32) + p.file_row_number AS rowid FROM ${scan(list, ', file_row_number = true')} p`);
     }
     if (tables === 0) {
       const what = `${scope.venues.join(', ')} x ${scope.symbols.join(', ')}`;
