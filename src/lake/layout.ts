@@ -121,7 +121,18 @@ export function lakeSelect(table: DataTable, source: string, where = '', order =
   return `SELECT ${cols}, CAST(${time} AS DATE) AS date, hour(${time})::INTEGER AS hour FROM ${source} ${where} ORDER BY venue, symbol, ${time}${order ? `, ${order}` : ''}`;
 }
 
-/** The COPY target and options that write `lakeSelect` rows into the table's folder under `root`. */
+/** The Parquet options of every lake file (DuckDB COPY syntax). */
+const PARQUET_OPTIONS = `FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}`;
+
+/** The COPY target and options that write `lakeSelect` rows into the table's folder under `root`, one file per partition. */
 export function lakeCopyTarget(root: string, table: DataTable, filePattern = EXPORT_FILE_PATTERN): string {
-  return `${sqlString(tableRoot(root, table))} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, PARTITION_BY (${PARTITION_COLUMNS.join(', ')}), WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true, FILENAME_PATTERN ${sqlString(filePattern)})`;
+  return `${sqlString(tableRoot(root, table))} (${PARQUET_OPTIONS}, PARTITION_BY (${PARTITION_COLUMNS.join(', ')}), WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true, FILENAME_PATTERN ${sqlString(filePattern)})`;
+}
+
+/**
+ * The COPY target of one lake file at `path` (a writer that places files itself, such as the
+ * sink: `lakeSelect` rows of one partition to `<partitionPath>/<name>.parquet.tmp`, then rename).
+ */
+export function lakeFileTarget(path: string): string {
+  return `${sqlString(path)} (${PARQUET_OPTIONS})`;
 }

@@ -12,7 +12,7 @@ import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { StoreError } from '../../src/core/errors.ts';
 import { exportLake } from '../../src/lake/export-lake.ts';
-import { lakeColumns, partitionPath } from '../../src/lake/layout.ts';
+import { lakeColumns, lakeFileTarget, lakeSelect, partitionPath } from '../../src/lake/layout.ts';
 import { openLake, timeCondition, type LakeScope } from '../../src/lake/lake-store.ts';
 import { s3SecretSql } from '../../src/lake/s3.ts';
 import { Store } from '../../src/store/store.ts';
@@ -231,6 +231,16 @@ describe('symbols that are not folder-safe', () => {
     }
     assert.deepEqual([...tree(out).keys()], [`${partitionPath('trades', 'binance', symbol, HOUR)}/data_0.parquet`]);
     assert.match(partitionPath('trades', 'binance', symbol, HOUR), /symbol=BTC%2FUSDT%3AUSDT\//);
+    // A writer placing the file itself (the sink's way) gives the same bytes as the exporter.
+    const placed = join(dir, 'odd-placed.parquet');
+    const again = await Store.open(h, { readOnly: true });
+    try {
+      await again.run('SET threads = 1');
+      await again.copyQuery(lakeSelect('trades', 'trades'), [], lakeFileTarget(placed));
+    } finally {
+      again.close();
+    }
+    assert.ok(readFileSync(placed).equals(tree(out).values().next().value!), 'lakeFileTarget writes what the partitioned export writes');
     const lakeStore = await openLake(out, { venues: ['binance'], symbols: [symbol] });
     try {
       const got = await readTrades(lakeStore, { venues: ['binance'], symbols: [symbol] });
