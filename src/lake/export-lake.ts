@@ -19,11 +19,13 @@ export async function exportLake(store: Store, root: string, filter: ExportFilte
     mkdirSync(dir, { recursive: true });
     // One thread: DuckDB's partitioned writer interleaves the sorted rows across its threads,
     // and the lake's row order is what breaks same-timestamp ties (layout.ts).
-    await store.run('SET threads = 1');
+    // A setting, not a write: on the store's own connection, which is also where the COPY runs
+    // when the store is read through a recorder (store.run refuses statements there).
+    await store.conn.run('SET threads = 1');
     try {
       await store.copyQuery(lakeSelect(table, table, cond), values, lakeCopyTarget(root, table));
     } finally {
-      await store.run('RESET threads');
+      await store.conn.run('RESET threads');
     }
     results.push({ table, rows: n, dir });
   }
