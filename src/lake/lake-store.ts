@@ -65,7 +65,7 @@ function scan(files: string, extra = ''): string {
 }
 
 /** The Parquet file a DuckDB error names, if any. */
-export function fileOfError(message: string): string | undefined {
+function fileOfError(message: string): string | undefined {
   return /["']([^"']+\.parquet)["']/.exec(message)?.[1];
 }
 
@@ -95,11 +95,12 @@ export async function openLake(location: string, scope: LakeScope, env: NodeJS.P
         .map((g) => `SELECT file FROM glob(${sqlString(g)})`)
         .join(' UNION ALL ');
       await store.run(
-        `CREATE TABLE ${files} AS SELECT file, row_number() OVER (ORDER BY file) AS n FROM (
+        `CREATE TABLE ${files} AS SELECT file FROM (
            SELECT file, regexp_extract(file, '/date=([^/]+)/', 1)::DATE AS "date", regexp_extract(file, '/hour=([0-9]+)/', 1)::INTEGER AS "hour" FROM (${listed})
          ) WHERE ${timeCondition(scope)}`,
       );
-      const paths = (await store.rows<{ file: string }>(`SELECT file FROM ${files} ORDER BY n`)).map((r) => r.file);
+      // Sorted by name: a file's place in this list is the first half of the tie-breaking rowid.
+      const paths = (await store.rows<{ file: string }>(`SELECT file FROM ${files} ORDER BY file`)).map((r) => r.file);
       if (paths.length === 0) continue; // the schema's empty table stays
       tables++;
       const list = `[${paths.map(sqlString).join(', ')}]`;
