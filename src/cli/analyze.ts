@@ -26,17 +26,17 @@ import type { CrossVenueWindow } from '../features/venues.ts';
 import { readBook } from '../store/book-reader.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
 import { sqlString } from '../store/parquet.ts';
-import { Store } from '../store/store.ts';
+import { resolveHome, Store } from '../store/store.ts';
 import { readOpenInterest } from '../store/ticker-reader.ts';
 import { readTrades, streamTrades } from '../store/trade-reader.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { confirmMarketQuery, type MarketQuery, registryTick, storedMarkets } from '../query/market.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { existingHome, homeOption, lakeOption, openReadSource, type LakeOpts } from './common.ts';
 import { isoTime, qtyText, SAMPLED_NOTE, table } from './format.ts';
 import { DEFAULT_BPS, marketQuery, numberOpt } from './options.ts';
 import { clusterOptions, parseClusterOpts, type ClusterOpts } from './cluster-options.ts';
 
-interface AnalyzeOpts extends HomeOpts, ClusterOpts {
+interface AnalyzeOpts extends LakeOpts, ClusterOpts {
   symbol: string;
   venues?: string;
   from?: string;
@@ -51,7 +51,7 @@ interface AnalyzeOpts extends HomeOpts, ClusterOpts {
 
 
 export function registerAnalyze(program: Command): void {
-  homeOption(
+  lakeOption(homeOption(
     clusterOptions(
       program
         .command('analyze')
@@ -68,7 +68,7 @@ export function registerAnalyze(program: Command): void {
         .option('--lookback <windows>', "past 1m windows in absorption's typical-volume median (also the warm-up)", '60'),
       'clusters: ',
     ),
-  )
+  ))
     .addHelpText(
       'after',
       `
@@ -83,7 +83,8 @@ schema).
 
 Examples:
   $ orderflow analyze --symbol BTC
-  $ orderflow analyze --symbol AKT --from 2024-11-01 --to 2024-11-15 --out ./akt-analysis`,
+  $ orderflow analyze --symbol AKT --from 2024-11-01 --to 2024-11-15 --out ./akt-analysis
+  $ orderflow analyze --symbol BTC --lake s3://desk-lake/orderflow --from 2024-11-01 --to 2024-11-02`,
     )
     .action(async (opts: AnalyzeOpts) => {
       const q = marketQuery(opts);
@@ -92,8 +93,9 @@ Examples:
       const levelTicks = numberOpt(opts.levelTicks, '--level-ticks');
       const bins = { bps: numberOpt(opts.bps, '--bps') };
       const clusters = parseClusterOpts(opts);
-      const home = existingHome(opts);
-      const store = await Store.open(home, { readOnly: true });
+      // With --lake the home only holds the default output folder.
+      const home = opts.lake ? resolveHome(opts.home) : existingHome(opts);
+      const store = await openReadSource(opts, q);
       // Every operator's file is written, empty or not, so scripts can rely on it.
       const outputs: Record<string, unknown[]> = Object.fromEntries(PIPELINE_OUTPUTS.map((n) => [n, []]));
       const push = (name: string, x: unknown) => (outputs[name] ??= []).push(x);

@@ -14,10 +14,11 @@ import type { RunResult } from '../engine/run-types.ts';
 import { loadStrategyModule } from '../engine/strategy-module.ts';
 import { recordedStrategy } from '../paper/session-strategy.ts';
 import { sessionBacktest } from '../paper/session-backtest.ts';
-import { Store } from '../store/store.ts';
+import type { LakeScope } from '../lake/lake-store.ts';
+import { resolveHome, Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { confirmMarketQuery, storedMarkets } from '../query/market.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { existingHome, homeOption, openReadSource, type HomeOpts } from './common.ts';
 import { ProgressBar } from './progress.ts';
 import { isoTime, table } from './format.ts';
 import { marketQuery, numberOpt } from './options.ts';
@@ -35,6 +36,7 @@ interface BacktestOpts extends HomeOpts {
   strategy?: string;
   workers?: string;
   json?: boolean;
+  lake?: string;
 }
 
 export function registerBacktest(program: Command): void {
@@ -53,6 +55,7 @@ export function registerBacktest(program: Command): void {
       .option('--null-seeds <n>', 'overrides nullModel.seeds (0 = no null model)')
       .option('--strategy <file>', 'a TypeScript/JavaScript module exporting (config) => Strategy, instead of the built-in seed strategy (docs/BACKTEST.md)')
       .option('--workers <n>', `threads for the null-model runs and walk-forward sweeps, 1 = all in this thread (default: cores - 1, here ${defaultWorkerCount()}); results are the same for any count`)
+      .option('--lake <dir|s3://bucket/prefix>', 'read the Parquet lake (orderflow export --layout lake, or the bus sink) instead of the store (docs/SCALING.md); not with --session')
       .option('--json', 'print summary.json to stdout'),
   )
     .addHelpText(
@@ -67,10 +70,14 @@ Examples:
   $ orderflow backtest --symbol BTC --from 2024-08-01 --to 2024-08-15
   $ orderflow backtest --symbol AKT --config examples/strategy.yaml --out ./akt-run --null-seeds 50
   $ orderflow backtest --symbol BTC --strategy ./my-strategy.ts
-  $ orderflow backtest --session akt-2w --out ./akt-parity`,
+  $ orderflow backtest --session akt-2w --out ./akt-parity
+  $ orderflow backtest --symbol BTC --lake ./lake --from 2024-08-01 --to 2024-08-15`,
     )
     .action(async (opts: BacktestOpts) => {
-      if (opts.session !== undefined) return backtestSession(opts);
+      if (opts.session !== undefined) {
+        if (opts.lake !== undefined) throw new UsageError('--session replays a paper session recorded in the store: drop --lake');
+        return backtestSession(opts);
+      }
       if (opts.symbol === undefined) throw new UsageError('--symbol: required (or --session NAME to replay a paper session)');
       const q = marketQuery({ ...opts, symbol: opts.symbol });
       let config: BacktestConfig = opts.config ? loadConfig(opts.config) : defaultConfig();
@@ -87,8 +94,9 @@ Examples:
       const strategy = opts.strategy ? await loadStrategyModule(opts.strategy) : undefined;
       const workers = opts.workers === undefined ? defaultWorkerCount() : numberOpt(opts.workers, '--workers');
       if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers: a whole number >= 1, got ${opts.workers}`);
-      const home = existingHome(opts);
-      const store = await Store.open(home, { readOnly: true });
+      const home = opts.lake ? resolveHome(opts.home) : existingHome(opts);
+      const lake = opts.lake === undefined ? undefined : { location: opts.lake, scope: lakeScope(q) };
+      const store = await openReadSource({ ...opts, lake: lake?.location }, lake?.scope ?? q);
       const registry = loadBundledInstruments();
       // One bar per phase (the run, each null-model run, each walk-forward window).
       let bar = new ProgressBar('backtest');
@@ -102,7 +110,7 @@ Examples:
         // The execution venue first (when configured), then the others with trades.
         const venue = config.execution.venue;
         if (venue && !stored.some(([v]) => v === venue)) throw new UsageError(`execution.venue ${venue} has no trades stored for ${opts.symbol}; stored: ${stored.map(([v]) => v).join(', ')}`);
-        runner = workers > 1 ? new WorkerPoolRunner({ home, config, pairs: stored, symbol: opts.symbol!.toUpperCase(), fromMs: q.fromMs, toMs: q.toMs, strategyFile: opts.strategy && resolve(opts.strategy) }, workers) : undefined;
+        runner = workers > 1 ? new WorkerPoolRunner({ home, lake, config, pairs: stored, symbol: opts.symbol!.toUpperCase(), fromMs: q.fromMs, toMs: q.toMs, strategyFile: opts.strategy && resolve(opts.strategy) }, workers) : undefined;
         const bt = new Backtest({
           runner,
           store,
@@ -133,6 +141,14 @@ Examples:
       }
       await writeRun(home, opts.symbol!.toUpperCase(), run, opts);
     });
+}
+
+/**
+ * The lake partitions a backtest reads: its markets, up to the end of its range. Not from its
+ * start: the warm-up and the last book snapshot before the start lie in earlier partitions.
+ */
+function lakeScope(q: { venues: readonly string[]; symbols: readonly string[]; toMs?: number }): LakeScope {
+  return { venues: q.venues, symbols: q.symbols, toMs: q.toMs };
 }
 
 async function writeRun(home: string, label: string, run: RunResult, opts: { out?: string; json?: boolean }): Promise<void> {

@@ -44,7 +44,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'export',
     args: '',
-    description: 'write the store as Parquet partitioned venue=/symbol=/date= (zstd)',
+    description: 'write the store as Parquet partitioned venue=/symbol=/date= (zstd), or as the lake (venue=/symbol=/date=/hour=)',
     load: async () => (await import('./export.ts')).registerExport,
   },
   {

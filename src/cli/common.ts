@@ -3,7 +3,8 @@ import { delimiter, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
-import { DB_FILE, resolveHome } from '../store/store.ts';
+import type { LakeScope } from '../lake/lake-store.ts';
+import { DB_FILE, resolveHome, Store } from '../store/store.ts';
 
 export interface HomeOpts {
   home?: string;
@@ -25,6 +26,25 @@ export function existingHome(opts: HomeOpts): string {
     throw new UsageError(`no store at ${home} (nothing imported yet?). Run '${selfCommand()} import <files>' first, or pass --home / set ORDERFLOW_HOME.`);
   }
   return home;
+}
+
+export interface LakeOpts extends HomeOpts {
+  lake?: string;
+}
+
+/** `--lake`: read a market from the Parquet lake instead of the store (src/lake/lake-store.ts). */
+export function lakeOption(cmd: Command): Command {
+  return cmd.option('--lake <dir|s3://bucket/prefix>', 'read the Parquet lake (orderflow export --layout lake, or the bus sink) instead of the store: only the partitions of these markets and range are read (docs/SCALING.md)');
+}
+
+/**
+ * The store under --home, or with --lake the lake's partitions of `scope`, for reading. The lake's
+ * modules load DuckDB's native module, so they are imported only when --lake is given.
+ */
+export async function openReadSource(opts: LakeOpts, scope: LakeScope): Promise<Store> {
+  if (!opts.lake) return Store.open(existingHome(opts), { readOnly: true });
+  const { openLake } = await import('../lake/lake-store.ts');
+  return openLake(opts.lake, scope);
 }
 
 /** This checkout's or installation's launcher. */

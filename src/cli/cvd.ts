@@ -4,14 +4,13 @@ import { PERP_VENUES, type Venue } from '../core/events.ts';
 import { dataSpan, markComplete, TradeSpan } from '../features/complete.ts';
 import { CVD_RESETS, type CvdBar, CvdOperator, type CvdReset } from '../features/cvd.ts';
 import { DEFAULT_SESSIONS, parseSessions, parseTimeframe, sessionsText } from '../features/timeframe.ts';
-import { Store } from '../store/store.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 import { confirmMarketQuery } from '../query/market.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { homeOption, lakeOption, openReadSource, type LakeOpts } from './common.ts';
 import { marketQuery } from './options.ts';
 import { barTime, fitTable, formatters, INCOMPLETE_MARK, INCOMPLETE_NOTE, precisionOf, timeframeText } from './table.ts';
 
-interface CvdOpts extends HomeOpts {
+interface CvdOpts extends LakeOpts {
   symbol: string;
   venues?: string;
   timeframe: string;
@@ -25,7 +24,7 @@ interface CvdOpts extends HomeOpts {
 }
 
 export function registerCvd(program: Command): void {
-  homeOption(
+  lakeOption(homeOption(
     program
       .command('cvd')
       .description('cumulative volume delta per bar from stored trades: buy, sell, delta, cvd (base units)')
@@ -39,7 +38,7 @@ export function registerCvd(program: Command): void {
       .option('--per-venue', 'also one series per venue ("venues" in JSON)')
       .option('--wide', 'print every table column (default: fit 120 columns)')
       .option('--json', 'print {"bars":[{"open_time_ms","buy_volume","sell_volume","delta","cvd","complete"}]} for scripts'),
-  )
+  ))
     .addHelpText(
       'after',
       `
@@ -54,7 +53,8 @@ Examples:
   $ orderflow cvd --symbol ETHUSDT --venues binance --timeframe 1m --json
   $ orderflow cvd --symbol BTC --timeframe 1h --reset day --from 2024-08-01 --to 2024-08-08
   $ orderflow cvd --symbol BTC --timeframe 15m --reset session --sessions 'Asia=00:00-07:00,London=07:00-12:00,NY=12:00-20:00'
-  $ orderflow cvd --symbol AKT --timeframe 1d --per-venue --json | jq '.venues.okx[-1].cvd'`,
+  $ orderflow cvd --symbol AKT --timeframe 1d --per-venue --json | jq '.venues.okx[-1].cvd'
+  $ orderflow cvd --symbol BTC --timeframe 1h --lake s3://desk-lake/orderflow --from 2024-11-01 --to 2024-11-08`,
     )
     .action(async (opts: CvdOpts) => {
       const timeframeMs = parseTimeframe(opts.timeframe);
@@ -73,7 +73,7 @@ Examples:
           ops.push(new CvdOperator({ timeframeMs, reset, sessions, venue }, (b) => bars.push(b)));
         }
       }
-      const store = await Store.open(existingHome(opts), { readOnly: true });
+      const store = await openReadSource(opts, q);
       try {
         await confirmMarketQuery(store, q);
         for await (const chunk of streamTrades(store, q)) for (const op of ops) op.push(chunk);

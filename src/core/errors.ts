@@ -84,7 +84,11 @@ export type StoreErrorCode =
   | 'E_STORE_WRITER_GONE' // the process answering this reader's queries stopped
   | 'E_STORE_SCHEMA'
   | 'E_STORE_WRITE'
-  | 'E_STORE_QUERY';
+  | 'E_STORE_QUERY'
+  | 'E_LAKE_MISSING' // --lake names no folder
+  | 'E_LAKE_EMPTY' // --lake holds no Parquet file of any table
+  | 'E_LAKE_FILE' // a lake file is not readable Parquet
+  | 'E_LAKE_S3'; // s3:// needs DuckDB's httpfs extension, which is not installed
 
 /** Store layer: DuckDB could not open, migrate, write or read. */
 export class StoreError extends Error {

@@ -3,6 +3,7 @@
  * same Backtest as the main thread from plain data, and runs the jobs it is sent, one at a time.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { openLake } from '../lake/lake-store.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { Backtest, type BacktestJob } from './backtest.ts';
@@ -12,7 +13,7 @@ import { loadStrategyModule } from './strategy-module.ts';
 const src = workerData as WorkerSource;
 const port = parentPort!;
 const ready = (async () => {
-  const store = await Store.open(src.home, { readOnly: true });
+  const store = src.lake ? await openLake(src.lake.location, src.lake.scope) : await Store.open(src.home, { readOnly: true });
   const registry = loadBundledInstruments();
   const strategy = src.strategyFile ? await loadStrategyModule(src.strategyFile) : undefined;
   const bt = new Backtest({ store, config: src.config, pairs: src.pairs, symbol: src.symbol, fromMs: src.fromMs, toMs: src.toMs, instruments: (v, s) => registry.get(v, s), strategy });

@@ -17,6 +17,7 @@ import { Worker } from 'node:worker_threads';
 import type { Venue } from '../core/events.ts';
 import type { Backtest, BacktestJob, JobResult, JobRunner } from './backtest.ts';
 import type { BacktestConfig } from './config.ts';
+import type { LakeScope } from '../lake/lake-store.ts';
 
 /** Set by scripts/build.mjs: the built worker's path relative to this source file's URL. */
 declare const __ORDERFLOW_BACKTEST_WORKER__: string | undefined;
@@ -24,6 +25,8 @@ declare const __ORDERFLOW_BACKTEST_WORKER__: string | undefined;
 /** What a worker needs to build the same Backtest as the main thread. */
 export interface WorkerSource {
   readonly home: string;
+  /** Read the lake instead of the store at `home` (src/lake/lake-store.ts). */
+  readonly lake?: { readonly location: string; readonly scope: LakeScope };
   readonly config: BacktestConfig;
   readonly pairs: readonly [Venue, string][];
   readonly symbol: string;

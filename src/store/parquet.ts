@@ -37,29 +37,42 @@ export interface ExportResult {
   readonly dir: string;
 }
 
+/** The WHERE clause (with its bound values) that keeps `filter`'s rows of `table`. */
+export function exportWhere(table: DataTable, filter: ExportFilter): { cond: string; values: (string | number)[] } {
+  const time = TIME_COLUMN[table];
+  const where: string[] = [];
+  const values: (string | number)[] = [];
+  const bind = (sql: string, v: string | number) => {
+    values.push(v);
+    where.push(sql.replace('?', `$${values.length}`));
+  };
+  if (filter.venue) bind('venue = ?', filter.venue);
+  if (filter.symbols && filter.symbols.length > 0) {
+    const marks = filter.symbols.map((s) => {
+      values.push(s);
+      return `$${values.length}`;
+    });
+    where.push(`symbol IN (${marks.join(', ')})`);
+  }
+  if (filter.from !== undefined) bind(`${time} >= make_timestamp(?::BIGINT)`, Math.round(filter.from * 1000));
+  if (filter.to !== undefined) bind(`${time} < make_timestamp(?::BIGINT)`, Math.round(filter.to * 1000));
+  return { cond: where.length ? `WHERE ${where.join(' AND ')}` : '', values };
+}
+
+/** How many of `table`'s rows `filter` keeps. */
+export async function exportCount(store: Store, table: DataTable, filter: ExportFilter): Promise<number> {
+  const { cond, values } = exportWhere(table, filter);
+  const [{ n }] = await store.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${table} ${cond}`, values);
+  return Number(n);
+}
+
 export async function exportParquet(store: Store, outDir: string, filter: ExportFilter = {}): Promise<ExportResult[]> {
   const results: ExportResult[] = [];
   for (const table of filter.tables ?? DATA_TABLES) {
     const time = TIME_COLUMN[table];
-    const where: string[] = [];
-    const values: (string | number)[] = [];
-    const bind = (sql: string, v: string | number) => {
-      values.push(v);
-      where.push(sql.replace('?', `$${values.length}`));
-    };
-    if (filter.venue) bind('venue = ?', filter.venue);
-    if (filter.symbols && filter.symbols.length > 0) {
-      const marks = filter.symbols.map((s) => {
-        values.push(s);
-        return `$${values.length}`;
-      });
-      where.push(`symbol IN (${marks.join(', ')})`);
-    }
-    if (filter.from !== undefined) bind(`${time} >= make_timestamp(?::BIGINT)`, Math.round(filter.from * 1000));
-    if (filter.to !== undefined) bind(`${time} < make_timestamp(?::BIGINT)`, Math.round(filter.to * 1000));
-    const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const [{ n }] = await store.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${table} ${cond}`, values);
-    if (n === 0n) continue;
+    const n = await exportCount(store, table, filter);
+    if (n === 0) continue;
+    const { cond, values } = exportWhere(table, filter);
     const dir = join(outDir, table);
     mkdirSync(dir, { recursive: true });
     const cols = exportColumns(table).filter((c) => c !== 'date').join(', ');
@@ -70,7 +83,7 @@ export async function exportParquet(store: Store, outDir: string, filter: Export
       values,
       `${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (venue, symbol, date), WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true)`,
     );
-    results.push({ table, rows: Number(n), dir });
+    results.push({ table, rows: n, dir });
   }
   return results;
 }

@@ -134,11 +134,15 @@ export class Store {
     return store;
   }
 
-  /** A scratch in-memory DuckDB (no schema), for conversions such as JSON -> Parquet. */
-  static async openMemory(): Promise<Store> {
+  /**
+   * A scratch in-memory DuckDB (no schema), for conversions such as JSON -> Parquet. `spill`: the
+   * folder its big sorts spill to (created by DuckDB, removed at close; without it, DuckDB's
+   * default `.tmp` under the working directory).
+   */
+  static async openMemory(opts: { spill?: string } = {}): Promise<Store> {
     const { DuckDBInstance } = await duckdb();
-    const instance = await DuckDBInstance.create(':memory:', { memory_limit: memoryLimit() });
-    return new Store('', ':memory:', instance, await instance.connect());
+    const instance = await DuckDBInstance.create(':memory:', { memory_limit: memoryLimit(), ...(opts.spill ? { temp_directory: opts.spill } : {}) });
+    return new Store('', ':memory:', instance, await instance.connect(), undefined, opts.spill);
   }
 
   /** The process whose queries this Store reads through (it writes the file), if any. */

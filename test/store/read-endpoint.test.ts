@@ -204,6 +204,20 @@ describe('read endpoint', () => {
       mem.close();
     }
   });
+
+  it('export --layout lake works too while the store is being written (its one-thread COPY runs here)', async () => {
+    const out = join(tempDir(), 'hourly');
+    const r = await spawnOut(BIN, ['export', '--out', out, '--tables', 'trades', '--layout', 'lake', '--home', home]);
+    assert.equal(r.code, 0, r.stderr);
+    const mem = await Store.openMemory();
+    try {
+      const rows = await mem.rows<{ venue: string; n: bigint }>(`SELECT venue, count(*) AS n FROM read_parquet($1, hive_partitioning = true) GROUP BY ALL ORDER BY venue`, [join(out, 'trades', '**', 'hour=*', '*.parquet')]);
+      const want = await store.rows<{ venue: string; n: bigint }>('SELECT venue::VARCHAR AS venue, count(*) AS n FROM trades GROUP BY ALL ORDER BY venue');
+      assert.deepEqual(rows, want);
+    } finally {
+      mem.close();
+    }
+  });
 });
 
 describe('a store held by a writer that answers no reads', () => {
