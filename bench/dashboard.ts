@@ -166,6 +166,8 @@ interface RenderTiming {
   totalMs: number;
   candles?: { serverMs: number; transferMs: number; bytes: number };
   footprint?: { serverMs: number; transferMs: number; bytes: number };
+  /** Each /api request: path, sent, first byte, last byte (ms from navigation start). */
+  timeline: string[];
 }
 
 /** Navigation start to the first frame after the app's every request settled, with the footprint in. */
@@ -187,7 +189,15 @@ async function firstRender(page: Page, url: string): Promise<RenderTiming> {
         .find((x) => x.name.includes('/api/candles') && x.name.includes('footprint=1') === fp) as PerformanceResourceTiming | undefined;
       return e ? { serverMs: e.responseStart - e.requestStart, transferMs: e.responseEnd - e.responseStart, bytes: e.encodedBodySize } : undefined;
     };
-    return { totalMs, candles: split(false), footprint: split(true) };
+    const timeline = performance
+      .getEntriesByType('resource')
+      .filter((x) => x.name.includes('/api/'))
+      .map((x) => {
+        const e = x as PerformanceResourceTiming;
+        const path = new URL(e.name).pathname.slice(5) + (e.name.includes('footprint=1') ? '+fp' : '');
+        return `${path} ${e.startTime.toFixed(0)}-${e.responseStart.toFixed(0)}-${e.responseEnd.toFixed(0)}`;
+      });
+    return { totalMs, candles: split(false), footprint: split(true), timeline };
   });
 }
 
@@ -321,6 +331,7 @@ async function run(args: string[]): Promise<BenchResult[]> {
     const fmtReq = (n: string, x: RenderTiming['candles']) => (x ? `${n} server ${x.serverMs.toFixed(0)} ms, transfer ${x.transferMs.toFixed(0)} ms, ${(x.bytes / 1e6).toFixed(1)} MB` : `${n}: no request seen`);
     const browserMs = ours.totalMs - (ours.candles?.serverMs ?? 0) - (ours.footprint?.serverMs ?? 0);
     console.error(`dashboard: first render ${ours.totalMs.toFixed(0)} ms: ${fmtReq('candles', ours.candles)}; ${fmtReq('footprint', ours.footprint)}; the rest (page, other panes, transfer, parse, draw) ${browserMs.toFixed(0)} ms`);
+    console.error(`dashboard: requests (sent-first byte-last byte, ms): ${ours.timeline.join(', ')}`);
     console.error(`dashboard: reference (bare lightweight-charts candlesticks, same candles from the same server) ${ref.toFixed(0)} ms`);
     await page.close();
 
