@@ -24,6 +24,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
@@ -311,7 +312,15 @@ async function run(args: string[]): Promise<BenchResult[]> {
   }
   const load0 = loadavg()[0];
   const home = await historyHome(bars);
-  const server = await startServer({ home, port: 0 });
+  // The server's log, read only for the live tail's failed polls (a stream that stalls says why).
+  const failedPolls: string[] = [];
+  const log = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line.includes('live poll failed')) failedPolls.push(line);
+      done();
+    },
+  });
+  const server = await startServer({ home, port: 0, log });
   let browser: Browser | undefined;
   let writer: Writer | undefined;
   try {
@@ -340,20 +349,27 @@ async function run(args: string[]): Promise<BenchResult[]> {
     const live = await newPage(browser);
     let wsFrames = 0;
     let wsBytes = 0;
+    let wsTrades = 0;
+    let wsDropped = 0;
     live.on('websocket', (ws) =>
       ws.on('framereceived', (f) => {
         wsFrames++;
         wsBytes += typeof f.payload === 'string' ? f.payload.length : f.payload.byteLength;
+        const m = JSON.parse(f.payload.toString()) as { type: string; t?: unknown[] };
+        if (m.type === 'trades') wsTrades += m.t?.length ?? 0;
+        if (m.type === 'dropped') wsDropped++;
       }),
     );
     await firstRender(live, `${server.url}/${query}`);
     const idle = await frameTimes(live, seconds * 1000);
     const before = wsFrames;
+    const tradesBefore = wsTrades;
     const [written, streaming] = await Promise.all([writer.stream(rate, seconds), frameTimes(live, seconds * 1000)]);
     const received = wsFrames - before;
     if (received === 0) throw new Error('dashboard: no websocket message reached the page while trades streamed in: the live path is broken');
     const fmtF = (f: Frames) => `p50 ${f.p50.toFixed(1)} p95 ${f.p95.toFixed(1)} p99 ${f.p99.toFixed(1)} ms, ${f.long} frames > ${LONG_FRAME_MS} ms of ${f.n}`;
-    console.error(`dashboard: streaming ${written} trades over ${seconds} s (${received} websocket messages, ${(wsBytes / 1e6).toFixed(1)} MB in all): ${fmtF(streaming)}`);
+    console.error(`dashboard: streaming ${written} trades over ${seconds} s (${received} websocket messages carrying ${wsTrades - tradesBefore} trades, ${wsDropped} 'dropped' notices; ${(wsBytes / 1e6).toFixed(1)} MB in all): ${fmtF(streaming)}`);
+    if (failedPolls.length) console.error(`dashboard: ${failedPolls.length} live polls failed, e.g. ${failedPolls[0]}`);
     console.error(`dashboard: idle (no stream): ${fmtF(idle)}`);
     console.error(`dashboard: machine ${availableParallelism()} cores, load ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after`);
     await live.close();
