@@ -240,6 +240,15 @@ describe('dashboard HTTP API', () => {
     assert.equal((await app.inject({ url: '/runs/..%2F..%2Fhome/report.html' })).statusCode, 404);
   });
 
+  it('answers the last `bars` bars before the newest trade when asked for a span', async () => {
+    const newest = Math.max(...trades.map((t) => t.ts));
+    const { status, body } = await get<CandlesResponse>('/api/candles?symbol=BTCUSDT&tf=1m&bars=7');
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.ok(body.t.length > 0 && body.t.length <= 7);
+    assert.equal(body.t[body.t.length - 1], Math.floor(newest / M) * M);
+    assert.ok(body.t[0] >= Math.floor(newest / M) * M - 6 * M);
+  });
+
   it('answers 400 naming the parameter for bad values', async () => {
     const cases: [string, string][] = [
       ['/api/candles?tf=1m', 'symbol'],
@@ -252,6 +261,8 @@ describe('dashboard HTTP API', () => {
       ['/api/candles?symbol=BTCUSDT&footprint=maybe', 'footprint'],
       ['/api/candles?symbol=BTCUSDT&symbol=ETHUSDT', 'symbol'],
       ['/api/tape?symbol=BTCUSDT&limit=0', 'limit'],
+      ['/api/candles?symbol=BTCUSDT&bars=0', 'bars'],
+      ['/api/candles?symbol=BTCUSDT&bars=100001', 'bars'],
     ];
     for (const [url, field] of cases) {
       const r = await get<{ error: string; field?: string }>(url);

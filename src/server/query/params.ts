@@ -119,19 +119,20 @@ export async function latestTradeMs(store: Store, pairs: readonly (readonly [Ven
 }
 
 /**
- * A range query: market, `from`/`to` (default the last DEFAULT_SPAN_BARS bars of `tfMs` before
- * the newest stored trade), refused past MAX_BARS bars of `tfMs`.
+ * A range query: market, `from`/`to` (default the last `bars` bars of `tfMs` before the newest
+ * stored trade; `bars` defaults to DEFAULT_SPAN_BARS), refused past MAX_BARS bars of `tfMs`.
  */
 export async function rangeParams(store: Store, query: Query, tfMs: number): Promise<RangeRequest> {
   let toMs = timeParam(query, 'to');
   let fromMs = timeParam(query, 'from');
+  const span = intParam(query, 'bars', 1, MAX_BARS, DEFAULT_SPAN_BARS);
   const { symbol, pairs } = await marketParam(store, query);
   if (toMs === undefined) {
     const latest = await latestTradeMs(store, pairs);
-    const anchor = fromMs !== undefined ? fromMs + DEFAULT_SPAN_BARS * tfMs : (latest ?? Date.now());
+    const anchor = fromMs !== undefined ? fromMs + span * tfMs : (latest ?? Date.now());
     toMs = fromMs !== undefined ? anchor : Math.floor(anchor / tfMs) * tfMs + tfMs;
   }
-  fromMs ??= toMs - DEFAULT_SPAN_BARS * tfMs;
+  fromMs ??= toMs - span * tfMs;
   if (!(fromMs < toMs)) throw badParam('from', `from must be before to (got ${fromMs} and ${toMs})`);
   const bars = Math.ceil((toMs - fromMs) / tfMs);
   if (bars > MAX_BARS) throw badParam('from', `from..to spans ${bars} bars of ${tfMs / 60_000} min, more than the ${MAX_BARS} one request may ask for: narrow the range or take a longer tf`);

@@ -42,6 +42,8 @@ export interface RangeQuery {
   readonly tf?: DashboardTimeframe;
   readonly from?: number;
   readonly to?: number;
+  /** With no `from`: how many bars up to the newest trade (the server's default otherwise). */
+  readonly bars?: number;
 }
 
 type Params = Record<string, string | number | undefined>;
@@ -54,7 +56,7 @@ function query(params: Params): string {
 }
 
 function rangeParams(r: RangeQuery): Params {
-  return { symbol: r.symbol, venues: r.venues.length ? r.venues.join(',') : undefined, tf: r.tf, from: r.from, to: r.to };
+  return { symbol: r.symbol, venues: r.venues.length ? r.venues.join(',') : undefined, tf: r.tf, from: r.from, to: r.to, bars: r.bars };
 }
 
 export class ApiClient {

@@ -207,7 +207,7 @@ export class App {
     document.body.dataset.loading = '1';
     // Candles first, without levels: the chart is on screen before the heavier footprint arrives.
     try {
-      const r = await this.api.candles({ symbol: v.symbol, venues: v.venues, tf: v.tf }, {}, signal);
+      const r = await this.api.candles({ symbol: v.symbol, venues: v.venues, tf: v.tf, bars: v.bars }, {}, signal);
       if (signal.aborted) return;
       if (r.symbol && r.symbol !== v.symbol && this.markets.some((m) => m.symbol === r.symbol)) {
         // `BTC` or a venue's own name resolved to the pickers' name: show and keep that one.

@@ -2,9 +2,10 @@
  * The view the URL names: `/?symbol=BTCUSDT&venues=binance,okx,bybit&tf=1m`. Opening that URL
  * opens that view, and every picker writes the view back with history.replaceState so a copied
  * URL reopens what is on screen. `token=` is the server's: it sets a cookie from it, so the page
- * drops it from the address bar at once and never reads or keeps it anywhere.
+ * drops it from the address bar at once and never reads or keeps it anywhere. `bars=N` opens the
+ * last N bars instead of the server's default span (capped at MAX_BARS).
  */
-import { DASHBOARD_TIMEFRAMES, type DashboardTimeframe } from '../api.ts';
+import { DASHBOARD_TIMEFRAMES, MAX_BARS, type DashboardTimeframe } from '../api.ts';
 
 export interface ViewState {
   /** '' until the markets list names one. */
@@ -12,6 +13,8 @@ export interface ViewState {
   /** Empty means every venue the store holds for the symbol. */
   readonly venues: readonly string[];
   readonly tf: DashboardTimeframe;
+  /** Bars the view opens on; undefined for the server's default span. */
+  readonly bars?: number;
 }
 
 export const DEFAULT_TF: DashboardTimeframe = '1m';
@@ -29,7 +32,13 @@ export function parseViewState(search: string): ViewState {
     .map((v) => v.trim().toLowerCase())
     .filter((v) => /^[a-z][a-z-]*$/.test(v));
   const tf = q.get('tf');
-  return { symbol, venues: [...new Set(venues)], tf: isTimeframe(tf) ? tf : DEFAULT_TF };
+  const bars = Number(q.get('bars') ?? NaN);
+  return {
+    symbol,
+    venues: [...new Set(venues)],
+    tf: isTimeframe(tf) ? tf : DEFAULT_TF,
+    ...(Number.isInteger(bars) && bars > 0 ? { bars: Math.min(bars, MAX_BARS) } : {}),
+  };
 }
 
 /** The query string for a view, in a fixed order so equal views give equal URLs. */
@@ -38,6 +47,7 @@ export function formatViewState(v: ViewState): string {
   if (v.symbol) q.set('symbol', v.symbol);
   if (v.venues.length) q.set('venues', v.venues.join(','));
   q.set('tf', v.tf);
+  if (v.bars !== undefined) q.set('bars', String(v.bars));
   // URLSearchParams escapes the comma; the documented form keeps it readable.
   return `?${q.toString().replace(/%2C/g, ',')}`;
 }

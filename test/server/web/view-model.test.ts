@@ -12,6 +12,7 @@ import { FrameBatch } from '../../../src/server/web/frame-batch.ts';
 import { keepNotable } from '../../../src/server/web/panels/tape.ts';
 import { backoffDelay } from '../../../src/server/web/live-client.ts';
 import { formatViewState, parseViewState, withoutToken } from '../../../src/server/web/url-state.ts';
+import { MAX_BARS } from '../../../src/server/api.ts';
 
 describe('URL state', () => {
   it('opens the view the URL names', () => {
@@ -21,6 +22,13 @@ describe('URL state', () => {
   it('falls back to 1m and every venue for a missing or unknown timeframe and no venues', () => {
     assert.deepEqual(parseViewState('?symbol=ETHUSDT&tf=7m'), { symbol: 'ETHUSDT', venues: [], tf: '1m' });
     assert.deepEqual(parseViewState(''), { symbol: '', venues: [], tf: '1m' });
+  });
+
+  it('opens a longer span with bars=N, capped at the server\'s limit, and ignores a bad count', () => {
+    assert.equal(parseViewState('?symbol=BTCUSDT&bars=50000').bars, 50_000);
+    assert.equal(parseViewState(`?bars=${MAX_BARS + 1}`).bars, MAX_BARS);
+    for (const bad of ['0', '-5', '1.5', 'x', '']) assert.equal(parseViewState(`?bars=${bad}`).bars, undefined, bad);
+    assert.equal(formatViewState({ symbol: 'BTCUSDT', venues: [], tf: '1m', bars: 5000 }), '?symbol=BTCUSDT&tf=1m&bars=5000');
   });
 
   it('drops venue names that are not names (no markup or paths reach the API)', () => {
