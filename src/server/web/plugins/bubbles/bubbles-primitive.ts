@@ -7,7 +7,7 @@
  *   bubbles.setPrints(toBubbles(prints));
  */
 import type { IPrimitivePaneView, PrimitivePaneViewZOrder } from 'lightweight-charts';
-import { PrimitiveBase } from '../helpers/primitive-base.ts';
+import { OptionsPrimitive } from '../helpers/primitive-base.ts';
 import type { TimeGrid } from '../helpers/time-grid.ts';
 import { withAlpha } from '../theme.ts';
 import type { BubbleStore } from './data.ts';
@@ -82,19 +82,17 @@ function lowerBound(a: Float64Array, v: number): number {
   return lo;
 }
 
-export class BubblesPrimitive extends PrimitiveBase {
+export class BubblesPrimitive extends OptionsPrimitive<BubblesOptions> {
   prints: BubbleStore = EMPTY;
-  options: BubblesOptions;
   colours = { buyFill: '', sellFill: '' };
-  private readonly views = [new BubblesPaneView(this)];
+  protected readonly views = [new BubblesPaneView(this)];
 
   constructor(
     readonly grid: TimeGrid,
     options: Partial<BubblesOptions> = {},
   ) {
-    super();
-    this.options = { ...defaultOptions, ...options };
-    this.buildColours();
+    super(defaultOptions, options);
+    this.optionsChanged();
   }
 
   setPrints(prints: BubbleStore): void {
@@ -102,21 +100,7 @@ export class BubblesPrimitive extends PrimitiveBase {
     this.requestUpdate();
   }
 
-  applyOptions(options: Partial<BubblesOptions>): void {
-    this.options = { ...this.options, ...options };
-    this.buildColours();
-    this.requestUpdate();
-  }
-
-  updateAllViews(): void {
-    for (const v of this.views) v.update();
-  }
-
-  paneViews(): readonly IPrimitivePaneView[] {
-    return this.views;
-  }
-
-  private buildColours(): void {
+  protected override optionsChanged(): void {
     this.colours = { buyFill: withAlpha(this.options.buyColor, this.options.fillAlpha), sellFill: withAlpha(this.options.sellColor, this.options.fillAlpha) };
   }
 }

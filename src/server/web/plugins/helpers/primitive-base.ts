@@ -3,7 +3,7 @@
  * keeps the chart, series and requestUpdate from `attached`, drops them on `detached`, and asks
  * for a redraw after data changes.
  */
-import type { IChartApi, ISeriesApi, ISeriesPrimitive, SeriesAttachedParameter, SeriesType, Time } from 'lightweight-charts';
+import type { IChartApi, IPrimitivePaneView, ISeriesApi, ISeriesPrimitive, SeriesAttachedParameter, SeriesType, Time } from 'lightweight-charts';
 
 export abstract class PrimitiveBase implements ISeriesPrimitive<Time> {
   private attachedTo: SeriesAttachedParameter<Time> | null = null;
@@ -27,5 +27,42 @@ export abstract class PrimitiveBase implements ISeriesPrimitive<Time> {
 
   protected requestUpdate(): void {
     this.attachedTo?.requestUpdate();
+  }
+}
+
+/** A pane view that recomputes its geometry when the chart asks (updateAllViews). */
+export interface UpdatingPaneView extends IPrimitivePaneView {
+  update(): void;
+}
+
+/**
+ * A primitive with options and pane views, the shape most plugins here take: options merged over
+ * their defaults, `applyOptions` that re-derives what depends on them (`optionsChanged`) and asks
+ * for a redraw, and every view updated and listed for the chart.
+ */
+export abstract class OptionsPrimitive<O extends object> extends PrimitiveBase {
+  options: O;
+  protected abstract readonly views: readonly UpdatingPaneView[];
+
+  constructor(defaults: O, options: Partial<O>) {
+    super();
+    this.options = { ...defaults, ...options };
+  }
+
+  applyOptions(options: Partial<O>): void {
+    this.options = { ...this.options, ...options };
+    this.optionsChanged();
+    this.requestUpdate();
+  }
+
+  /** What is derived from the options (colours): called after applyOptions; a subclass calls it from its constructor too. */
+  protected optionsChanged(): void {}
+
+  updateAllViews(): void {
+    for (const v of this.views) v.update();
+  }
+
+  paneViews(): readonly IPrimitivePaneView[] {
+    return this.views;
   }
 }

@@ -7,7 +7,7 @@
  *   sessions.setSessions(toSessionSpans(sessionsResponse));
  */
 import type { IPrimitivePaneView, PrimitivePaneViewZOrder } from 'lightweight-charts';
-import { PrimitiveBase } from '../helpers/primitive-base.ts';
+import { OptionsPrimitive } from '../helpers/primitive-base.ts';
 import type { TimeGrid } from '../helpers/time-grid.ts';
 import type { SessionSpan } from './data.ts';
 import { defaultOptions, type SessionShadingOptions } from './options.ts';
@@ -46,34 +46,19 @@ class SessionPaneView implements IPrimitivePaneView {
   }
 }
 
-export class SessionShadingPrimitive extends PrimitiveBase {
+export class SessionShadingPrimitive extends OptionsPrimitive<SessionShadingOptions> {
   sessions: readonly SessionSpan[] = [];
-  options: SessionShadingOptions;
-  private readonly views = [new SessionPaneView(this)];
+  protected readonly views = [new SessionPaneView(this)];
 
   constructor(
     readonly grid: TimeGrid,
     options: Partial<SessionShadingOptions> = {},
   ) {
-    super();
-    this.options = { ...defaultOptions, ...options };
+    super(defaultOptions, options);
   }
 
   setSessions(sessions: readonly SessionSpan[]): void {
     this.sessions = sessions;
     this.requestUpdate();
-  }
-
-  applyOptions(options: Partial<SessionShadingOptions>): void {
-    this.options = { ...this.options, ...options };
-    this.requestUpdate();
-  }
-
-  updateAllViews(): void {
-    for (const v of this.views) v.update();
-  }
-
-  paneViews(): readonly IPrimitivePaneView[] {
-    return this.views;
   }
 }

@@ -8,7 +8,7 @@
  *   profile.setData(toProfileStore(candles));      // candles with footprint=1
  */
 import type { IPrimitivePaneView, Logical, PrimitivePaneViewZOrder } from 'lightweight-charts';
-import { PrimitiveBase } from '../helpers/primitive-base.ts';
+import { OptionsPrimitive } from '../helpers/primitive-base.ts';
 import type { ProfileStore } from './data.ts';
 import { defaultOptions, type VolumeProfileOptions } from './options.ts';
 import { VolumeProfileRenderer, type ProfileFrame } from './renderer.ts';
@@ -109,31 +109,16 @@ function lowerBound(a: Float64Array, v: number): number {
   return lo;
 }
 
-export class VolumeProfilePrimitive extends PrimitiveBase {
+export class VolumeProfilePrimitive extends OptionsPrimitive<VolumeProfileOptions> {
   store: ProfileStore | null = null;
-  options: VolumeProfileOptions;
-  private readonly views = [new ProfilePaneView(this)];
+  protected readonly views = [new ProfilePaneView(this)];
 
   constructor(options: Partial<VolumeProfileOptions> = {}) {
-    super();
-    this.options = { ...defaultOptions, ...options };
+    super(defaultOptions, options);
   }
 
   setData(store: ProfileStore): void {
     this.store = store;
     this.requestUpdate();
-  }
-
-  applyOptions(options: Partial<VolumeProfileOptions>): void {
-    this.options = { ...this.options, ...options };
-    this.requestUpdate();
-  }
-
-  updateAllViews(): void {
-    for (const v of this.views) v.update();
-  }
-
-  paneViews(): readonly IPrimitivePaneView[] {
-    return this.views;
   }
 }

@@ -10,7 +10,7 @@
  *   predicted.setLevels(toPredictedLevels(predictedResponse));
  */
 import type { IPrimitivePaneView, PrimitivePaneViewZOrder } from 'lightweight-charts';
-import { PrimitiveBase } from '../helpers/primitive-base.ts';
+import { OptionsPrimitive } from '../helpers/primitive-base.ts';
 import type { TimeGrid } from '../helpers/time-grid.ts';
 import { withAlpha } from '../theme.ts';
 import type { PredictedLevel, RealizedZone } from './data.ts';
@@ -54,35 +54,20 @@ class ZonesPaneView implements IPrimitivePaneView {
   }
 }
 
-export class RealizedZonesPrimitive extends PrimitiveBase {
+export class RealizedZonesPrimitive extends OptionsPrimitive<ZonesOptions> {
   zones: readonly RealizedZone[] = [];
-  options: ZonesOptions;
-  private readonly views = [new ZonesPaneView(this)];
+  protected readonly views = [new ZonesPaneView(this)];
 
   constructor(
     readonly grid: TimeGrid,
     options: Partial<ZonesOptions> = {},
   ) {
-    super();
-    this.options = { ...defaultZonesOptions, ...options };
+    super(defaultZonesOptions, options);
   }
 
   setZones(zones: readonly RealizedZone[]): void {
     this.zones = zones;
     this.requestUpdate();
-  }
-
-  applyOptions(options: Partial<ZonesOptions>): void {
-    this.options = { ...this.options, ...options };
-    this.requestUpdate();
-  }
-
-  updateAllViews(): void {
-    for (const v of this.views) v.update();
-  }
-
-  paneViews(): readonly IPrimitivePaneView[] {
-    return this.views;
   }
 }
 
@@ -119,32 +104,17 @@ class PredictedPaneView implements IPrimitivePaneView {
   }
 }
 
-export class PredictedLevelsPrimitive extends PrimitiveBase {
+export class PredictedLevelsPrimitive extends OptionsPrimitive<PredictedOptions> {
   levels: readonly PredictedLevel[] = [];
-  options: PredictedOptions;
-  private readonly views = [new PredictedPaneView(this)];
+  protected readonly views = [new PredictedPaneView(this)];
 
   constructor(options: Partial<PredictedOptions> = {}) {
-    super();
-    this.options = { ...defaultPredictedOptions, ...options };
+    super(defaultPredictedOptions, options);
   }
 
   setLevels(levels: readonly PredictedLevel[]): void {
     this.levels = levels;
     this.requestUpdate();
-  }
-
-  applyOptions(options: Partial<PredictedOptions>): void {
-    this.options = { ...this.options, ...options };
-    this.requestUpdate();
-  }
-
-  updateAllViews(): void {
-    for (const v of this.views) v.update();
-  }
-
-  paneViews(): readonly IPrimitivePaneView[] {
-    return this.views;
   }
 }
 
