@@ -55,7 +55,9 @@ describe('paper: the book at the session start', () => {
     await before.close();
     // The session's feed: the story with its book as diffs only (no snapshot after the start).
     const events: MarketEvent[] = storyEvents({ t0, spanMs: H + 30 * M }).map((e) => (e.type === 'book' ? { ...e, isSnapshot: false } : e));
-    const story = await serveStory(events, t0);
+    // Paced (600x: the 90 minutes in ~9 s): the session's 2 s settle then ends ~20 minutes into
+    // the story, well before the absorption at 1h05 (at full speed the feed could run past it first).
+    const story = await serveStory(events, t0, 600);
     const restore = useServers(story.serving);
     const config = parseConfig(STORY_CONFIG);
     let startTs = NaN;
