@@ -113,20 +113,26 @@ export function partitionPath(table: DataTable, venue: string, symbol: string, t
 /**
  * The SELECT that turns rows of `table`'s shape (read from `source`: a table, a view or a
  * read_parquet call) into lake rows: every column, then date and hour of the time column, in
- * time then insertion order. `where` (optional) filters with bound values.
+ * time then insertion order. `where` (optional) filters with bound values. `extra`: columns a
+ * writer adds after `hour` for itself (the sink's `batch_id`); readers name the columns they
+ * read, so they never see them.
  */
-export function lakeSelect(table: DataTable, source: string, where = '', order = 'rowid'): string {
+export function lakeSelect(table: DataTable, source: string, where = '', order = 'rowid', extra: readonly string[] = []): string {
   const time = TIME_COLUMN[table];
   const cols = TABLE_COLUMNS[table].map((c) => (c.kind === 'uuid' ? `${c.name}::VARCHAR AS ${c.name}` : c.name)).join(', ');
-  return `SELECT ${cols}, CAST(${time} AS DATE) AS date, hour(${time})::INTEGER AS hour FROM ${source} ${where} ORDER BY venue, symbol, ${time}${order ? `, ${order}` : ''}`;
+  return `SELECT ${cols}, CAST(${time} AS DATE) AS date, hour(${time})::INTEGER AS hour${extra.map((c) => `, ${c}`).join('')} FROM ${source} ${where} ORDER BY venue, symbol, ${time}${order ? `, ${order}` : ''}`;
 }
 
 /** The Parquet options of every lake file (DuckDB COPY syntax). */
 const PARQUET_OPTIONS = `FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}`;
 
-/** The COPY target and options that write `lakeSelect` rows into the table's folder under `root`, one file per partition. */
-export function lakeCopyTarget(root: string, table: DataTable, filePattern = EXPORT_FILE_PATTERN): string {
-  return `${sqlString(tableRoot(root, table))} (${PARQUET_OPTIONS}, PARTITION_BY (${PARTITION_COLUMNS.join(', ')}), WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true, FILENAME_PATTERN ${sqlString(filePattern)})`;
+/**
+ * The COPY target and options that write `lakeSelect` rows into the table's folder under `root`,
+ * one file per partition (`filePattern` with `{i}`, DuckDB's index, 0 for one file).
+ * `extension`: `parquet`, or `parquet.tmp` for a writer that renames each file when complete.
+ */
+export function lakeCopyTarget(root: string, table: DataTable, filePattern = EXPORT_FILE_PATTERN, extension = 'parquet'): string {
+  return `${sqlString(tableRoot(root, table))} (${PARQUET_OPTIONS}, PARTITION_BY (${PARTITION_COLUMNS.join(', ')}), WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true, FILENAME_PATTERN ${sqlString(filePattern)}, FILE_EXTENSION ${sqlString(extension)})`;
 }
 
 /**

@@ -31,7 +31,7 @@ describe('lake writer', () => {
     const w = await LakeWriter.open(dir);
     // Trades 30..89 span 07:59:30 to 08:00:29: hours 07 and 08.
     assert.deepEqual(await w.write([batch(30, 90, 7, false)]), { written: 1, skipped: 0, events: 60 });
-    const hour8 = join(dir, 'trades/venue=binance/symbol=BTCUSDT/date=2026-12-05/hour=08');
+    const hour8 = join(dir, 'trades/venue=binance/symbol=BTCUSDT/date=2026-12-05/hour=8');
     for (const f of readdirSync(hour8)) rmSync(join(hour8, f)); // the crash came before this rename
     assert.deepEqual(await w.write([batch(30, 90, 7, true)]), { written: 1, skipped: 0, events: 30 });
     assert.deepEqual(await ids(dir), Array.from({ length: 60 }, (_, i) => 30 + i));
