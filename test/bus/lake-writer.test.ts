@@ -3,7 +3,7 @@
  * down to the hour, so a crash between the renames of one group's files never loses or doubles.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LakeWriter } from '../../src/bus/lake-writer.ts';
@@ -39,5 +39,19 @@ describe('lake writer', () => {
     assert.deepEqual(await w.write([batch(30, 90, 7, true), batch(30, 90, 7, true)]), { written: 0, skipped: 2, events: 0 });
     assert.equal((await ids(dir)).length, 60);
     await w.close();
+  });
+
+  it('a redelivered batch meeting only files without batch_id (written by export --layout lake) is written', async () => {
+    const dir = tempDir();
+    const hour7 = join(dir, 'trades/venue=binance/symbol=BTCUSDT/date=2026-12-05/hour=7');
+    mkdirSync(hour7, { recursive: true });
+    await scratch.run(`COPY (SELECT 1 AS import_id) TO '${hour7}/data_0.parquet' (FORMAT parquet)`);
+    const w = await LakeWriter.open(dir);
+    assert.deepEqual(await w.write([batch(0, 10, 3, true)]), { written: 1, skipped: 0, events: 10 });
+    assert.deepEqual(await w.write([batch(0, 10, 3, true)]), { written: 0, skipped: 1, events: 0 });
+    await w.close();
+    const files = readdirSync(hour7).sort();
+    assert.equal(files.length, 2);
+    assert.match(files[0], /^0{19}3-0{19}3-[0-9a-f]{8}-0\.parquet$/, 'zero-padded sequences sort before data_0');
   });
 });
