@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LakeWriter } from '../../src/bus/lake-writer.ts';
+import { openLake } from '../../src/lake/lake-store.ts';
 import type { ReceivedBatch } from '../../src/bus/sink.ts';
 import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers/store.ts';
@@ -39,6 +40,22 @@ describe('lake writer', () => {
     assert.deepEqual(await w.write([batch(30, 90, 7, true), batch(30, 90, 7, true)]), { written: 0, skipped: 2, events: 0 });
     assert.equal((await ids(dir)).length, 60);
     await w.close();
+  });
+
+  it('same-timestamp rows of several groups in one partition read back in stream order through --lake', async () => {
+    const dir = tempDir();
+    const w = await LakeWriter.open(dir);
+    // Seqs 8..12: 9 and 10 sort wrongly as plain numbers in text. Every trade at the same millisecond.
+    const tied = (seq: number): ReceivedBatch => ({ msgId: `tied.${seq}`, seq, redelivered: false, batch: { venue: 'binance', symbol: 'BTCUSDT', type: 'trade', events: [0, 1].map((k) => ({ ...trade(0), id: String(seq * 10 + k) })) } });
+    for (const seq of [8, 9, 10, 11, 12]) await w.write([tied(seq)]);
+    await w.close();
+    const lake = await openLake(dir, { venues: ['binance'], symbols: ['BTCUSDT'] });
+    try {
+      const rows = await lake.rows<{ id: bigint }>('SELECT trade_id AS id FROM trades ORDER BY ts, rowid');
+      assert.deepEqual(rows.map((r) => Number(r.id)), [80, 81, 90, 91, 100, 101, 110, 111, 120, 121]);
+    } finally {
+      lake.close();
+    }
   });
 
   it('a redelivered batch meeting only files without batch_id (written by export --layout lake) is written', async () => {
