@@ -83,12 +83,13 @@ describe('bus -> sink --to parquet -> --lake', { skip: NATS_SKIP }, () => {
   const dir = tempDir('orderflow-bus-lake-');
   const home = join(dir, 'home');
   const lake = join(dir, 'lake');
+  const lakeOneGroup = join(dir, 'lake-one-group');
   let nats: NatsServer;
   let published = 0;
 
   before(async () => {
-    // 11:57 to 12:03 UTC: the run spans two hour partitions.
-    ok(['sim', '--scenario', 'long-cascade', '--seed', '3', '--duration', '6m', '--start', '2026-01-06T11:57:00Z', '--out', join(dir, 'sim')]);
+    // 11:58 to 12:02 UTC: the run spans two hour partitions.
+    ok(['sim', '--scenario', 'long-cascade', '--seed', '3', '--duration', '4m', '--start', '2026-01-06T11:58:00Z', '--out', join(dir, 'sim')]);
     const events = simEvents(join(dir, 'sim'));
     nats = await startNats();
     const bus = await connectBus(nats.url, 'test');
@@ -103,7 +104,10 @@ describe('bus -> sink --to parquet -> --lake', { skip: NATS_SKIP }, () => {
       published = pub.stats().publishedEvents;
       assert.equal(published, events.length);
       // Small groups: several files per hour partition, so the tie order across files counts.
-      await sinkAll(bus, nats.url, 'lake', ['--to', `parquet:${lake}`, '--max-messages', '40']);
+      await sinkAll(bus, nats.url, 'lake', ['--to', `parquet:${lake}`, '--max-messages', '20']);
+      // And the whole stream as one group (tens of thousands of rows per table: DuckDB's
+      // partitioned COPY lost the sort order of such a group, file by file).
+      await sinkAll(bus, nats.url, 'lake-one-group', ['--to', `parquet:${lakeOneGroup}`]);
       await sinkAll(bus, nats.url, 'store', ['--to', 'store', '--home', home]);
     } finally {
       await bus.nc.close();
@@ -115,7 +119,7 @@ describe('bus -> sink --to parquet -> --lake', { skip: NATS_SKIP }, () => {
 
   it('writes the layout of src/lake/layout.ts: hour=H folders, the layout columns then batch_id, one file per partition per group, no .tmp left', async () => {
     const files = [...tree(lake).keys()].sort();
-    for (const f of files) assert.match(f, /^(trades|liquidations|book|tickers)\/venue=(binance|okx|bybit)\/symbol=[A-Z-]+\/date=2026-01-06\/hour=(11|12)\/\d{20}-\d{20}-[0-9a-f]{8}-0\.parquet$/);
+    for (const f of files) assert.match(f, /^(trades|liquidations|book|tickers)\/venue=(binance|okx|bybit)\/symbol=[A-Z-]+\/date=2026-01-06\/hour=(11|12)\/\d{20}-\d{20}-[0-9a-f]{8}\.parquet$/);
     assert.ok(files.some((f) => f.includes('/hour=11/')) && files.some((f) => f.includes('/hour=12/')));
     const perPartition = new Map<string, number>();
     for (const f of files) perPartition.set(f.slice(0, f.lastIndexOf('/')), (perPartition.get(f.slice(0, f.lastIndexOf('/'))) ?? 0) + 1);
@@ -137,15 +141,19 @@ describe('bus -> sink --to parquet -> --lake', { skip: NATS_SKIP }, () => {
   });
 
   it('every column of every event table as the store holds it, in the same tie order (but import_id and msg, the sink\'s own)', async () => {
+    for (const where of [lake, lakeOneGroup]) await sameRows(where);
+  });
+
+  async function sameRows(where: string): Promise<void> {
     const store = await Store.open(home, { readOnly: true });
-    const lakeStore = await openLake(lake, { venues: ['binance', 'okx', 'bybit'], symbols: ['BTCUSDT', 'BTC-USDT-SWAP'] });
+    const lakeStore = await openLake(where, { venues: ['binance', 'okx', 'bybit'], symbols: ['BTCUSDT', 'BTC-USDT-SWAP'] });
     try {
       let rows = 0;
       for (const table of ['trades', 'liquidations', 'book', 'tickers'] as const) {
         const cols = lakeColumns(table).filter((c) => !['date', 'hour', 'import_id', 'msg'].includes(c.name)).map((c) => c.name);
         const sql = `SELECT ${cols.join(', ')} FROM ${table} ORDER BY venue, symbol, ts, rowid`;
         const want = await store.rows(sql);
-        assert.deepEqual(await lakeStore.rows(sql), want, `${table} rows`);
+        assert.deepEqual(await lakeStore.rows(sql), want, `${table} rows of ${basename(where)}`);
         rows += want.length;
       }
       assert.ok(rows > 10_000, `the run holds rows (${rows})`);
@@ -156,7 +164,7 @@ describe('bus -> sink --to parquet -> --lake', { skip: NATS_SKIP }, () => {
       lakeStore.close();
       store.close();
     }
-  });
+  }
 
   it('orderflow analyze: the same summary and byte-identical outputs over the sink\'s lake as over the store', () => {
     const a = ok(['analyze', '--home', home, '--symbol', 'BTC', '--out', join(dir, 'a-store')]);
@@ -169,7 +177,7 @@ describe('bus -> sink --to parquet -> --lake', { skip: NATS_SKIP }, () => {
   it('orderflow cvd --json: the same bars, per venue too, across the hour boundary', () => {
     const args = ['cvd', '--symbol', 'BTC', '--timeframe', '1m', '--per-venue', '--json'];
     const a = ok([...args, '--home', home]);
-    assert.ok(JSON.parse(a).bars.length >= 5, a.slice(0, 200));
+    assert.ok(JSON.parse(a).bars.length >= 4, a.slice(0, 200));
     assert.equal(ok([...args, '--lake', lake]), a);
   });
 });
