@@ -95,9 +95,8 @@ export class LakeWriter implements BatchWriter {
       if (events.length > 0) todo.push({ msgId: b.msgId, seq: b.seq, events });
     }
     if (todo.length === 0) return { written: 0, skipped: group.length, events: 0 };
-    // A fresh in-memory DuckDB per group, its rows committed: rows appended inside an open
-    // transaction have no rowid order to sort by (DuckDB numbers each appended chunk afresh), and
-    // deleted rows of an in-memory table are never reclaimed.
+    // A fresh in-memory DuckDB per group: its tables hold exactly the group, their rowids number
+    // its rows in arrival order (the sort's tie-break), and nothing is left to delete afterwards.
     const db = await Store.openMemory();
     let events = 0;
     try {
