@@ -37,7 +37,7 @@ export function registerSink(program: Command): void {
       .description('write market data from the bus (NATS JetStream) into the store or a Parquet lake, exactly once, as a durable consumer several sinks can share')
       .requiredOption('--bus <url>', 'NATS server(s), nats://HOST:PORT (comma-separated for a cluster)')
       .requiredOption('--durable <name>', 'durable consumer name: sinks with the same name share the work, each batch goes to one of them')
-      .requiredOption('--to <target>', 'store (the --home store) or parquet:DIR (the lake, DIR/<table>/venue=/symbol=/date=/hour=/)')
+      .requiredOption('--to <target>', 'store (the --home store) or parquet:DIR (the lake that --lake reads, DIR/<table>/venue=/symbol=/date=/hour=/)')
       .option('--stream <name>', 'JetStream stream', DEFAULT_STREAM)
       .option('--ack-wait <s>', 'seconds before an unacked batch is redelivered (set when the durable is created)', String(DEFAULT_ACK_WAIT_S))
       .option('--max-messages <n>', 'batches written per group at most', String(DEFAULT_SINK_MAX_MESSAGES))
@@ -49,8 +49,9 @@ export function registerSink(program: Command): void {
       'after',
       `
 Pulls batches of the subjects md.<venue>.<symbol>.<type> that \`orderflow record --bus\` publishes,
-in groups: each group is written durably (one store transaction, or Parquet files fsync'd and
-renamed into place) and only then acked. A crash before the ack makes JetStream redeliver the
+in groups: each group is written durably (one store transaction, or Parquet files of the lake
+that analyze|backtest|cvd --lake read, written as .parquet.tmp, fsync'd and renamed into place)
+and only then acked. A crash before the ack makes JetStream redeliver the
 group after --ack-wait; batches already written are recognised by their Nats-Msg-Id (the store's
 bus_batches table, the lake's batch_id column) and skipped, so nothing is written twice.
 Several sinks with the same --durable share the batches. --ack-wait must be at least twice

@@ -1,12 +1,13 @@
 /**
- * `orderflow export --layout lake`: the store's rows as the lake (src/lake/layout.ts), written by
- * DuckDB's partitioned COPY, so tests and a one-machine desk build a lake without the bus.
+ * `orderflow export --layout lake`: the store's rows as the lake (src/lake/layout.ts), one file per
+ * partition, so tests and a one-machine desk build a lake without the bus.
  */
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { exportCount, exportWhere, type ExportFilter, type ExportResult } from '../store/parquet.ts';
-import { DATA_TABLES } from '../store/schema.ts';
+import { DATA_TABLES, TIME_COLUMN } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
-import { lakeCopyTarget, lakeSelect, tableRoot } from './layout.ts';
+import { EXPORT_FILE, lakeFileTarget, lakeSelect, partitionPath, tableRoot } from './layout.ts';
 
 export async function exportLake(store: Store, root: string, filter: ExportFilter = {}): Promise<ExportResult[]> {
   const results: ExportResult[] = [];
@@ -14,18 +15,23 @@ export async function exportLake(store: Store, root: string, filter: ExportFilte
     const n = await exportCount(store, table, filter);
     if (n === 0) continue;
     const { cond, values } = exportWhere(table, filter);
+    const time = TIME_COLUMN[table];
     const dir = tableRoot(root, table);
-    // DuckDB creates the partition folders but not the table's own.
     mkdirSync(dir, { recursive: true });
-    // One thread: DuckDB's partitioned writer interleaves the sorted rows across its threads,
-    // and the lake's row order is what breaks same-timestamp ties (layout.ts).
-    // A setting, not a write: on the store's own connection, which is also where the COPY runs
-    // when the store is read through a recorder (store.run refuses statements there).
-    await store.conn.run('SET threads = 1');
-    try {
-      await store.copyQuery(lakeSelect(table, table, cond), values, lakeCopyTarget(root, table));
-    } finally {
-      await store.conn.run('RESET threads');
+    // One COPY per partition, not DuckDB's partitioned COPY: that wrote a partition's rows out of
+    // their ORDER BY (DuckDB 1.5.6, even on one thread; test/lake/lake.test.ts), and the lake's row
+    // order is what breaks same-timestamp ties (layout.ts).
+    const partitions = await store.rows<{ venue: string; symbol: string; hour_us: bigint }>(
+      `SELECT DISTINCT venue::VARCHAR AS venue, symbol, epoch_us(date_trunc('hour', ${time})) AS hour_us FROM ${table} ${cond} ORDER BY ALL`,
+      values,
+    );
+    const at = values.length;
+    const where = `${cond ? `${cond} AND` : 'WHERE'} venue::VARCHAR = $${at + 1} AND symbol = $${at + 2} AND ${time} >= make_timestamp($${at + 3}::BIGINT) AND ${time} < make_timestamp($${at + 4}::BIGINT)`;
+    for (const p of partitions) {
+      const from = Number(p.hour_us);
+      const folder = join(root, partitionPath(table, p.venue, p.symbol, from / 1000));
+      mkdirSync(folder, { recursive: true });
+      await store.copyQuery(lakeSelect(table, table, where), [...values, p.venue, p.symbol, from, from + 3_600_000_000], lakeFileTarget(join(folder, EXPORT_FILE)));
     }
     results.push({ table, rows: n, dir });
   }

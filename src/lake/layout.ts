@@ -13,8 +13,10 @@
  *   self-describing, and a reader that ignores the folder names loses nothing.
  * - Rows within a file are in (time, insertion) order: readers break same-timestamp ties by
  *   (file name, row in file), so a writer that appends several files to one hour partition names
- *   them so that they sort in write order (the sink: zero-padded batch sequence numbers). DuckDB's
- *   partitioned COPY keeps the ORDER BY only on one thread (SET threads = 1 around it).
+ *   them so that they sort in write order (the sink: zero-padded batch sequence numbers). Writers
+ *   write each partition's file with its own COPY (`lakeFileTarget`), never DuckDB's partitioned
+ *   COPY: that wrote rows out of their ORDER BY (DuckDB 1.5.6, even on one thread; found by
+ *   test/bus/bus-lake.test.ts).
  * - Only `*.parquet` files are data. A writer into a lake that is being read (the sink) writes
  *   `<name>.parquet.tmp` (or any other suffix) and renames it when complete, so a reader never
  *   sees half a file; `export --layout lake` writes in place (read after it ends).
@@ -29,14 +31,11 @@ import { TABLE_COLUMNS } from '../store/store-sink.ts';
 /** Tables the lake holds: every store data table, each in its own folder under the root. */
 export const LAKE_TABLES = DATA_TABLES;
 
-/** The partition folders, outermost first. */
-export const PARTITION_COLUMNS = ['venue', 'symbol', 'date', 'hour'] as const;
-
 /** Rows per Parquet row group (DuckDB's default is 122 880; scans of one market-hour want a few). */
 export const ROW_GROUP_ROWS = 122_880;
 
-/** The file name `orderflow export --layout lake` writes in each partition (one file each). */
-export const EXPORT_FILE_PATTERN = 'data_{i}';
+/** The file `orderflow export --layout lake` writes in each partition (one file each). */
+export const EXPORT_FILE = 'data_0.parquet';
 
 /** The Parquet type of each store column type (src/store/store-sink.ts ColumnSpec kinds) as DuckDB writes it. */
 const PARQUET_TYPE: Record<ColumnKind, string> = {
@@ -113,25 +112,22 @@ export function partitionPath(table: DataTable, venue: string, symbol: string, t
 /**
  * The SELECT that turns rows of `table`'s shape (read from `source`: a table, a view or a
  * read_parquet call) into lake rows: every column, then date and hour of the time column, in
- * time then insertion order. `where` (optional) filters with bound values.
+ * time then insertion order. `where` (optional) filters with bound values. `extra`: columns a
+ * writer adds after `hour` for itself (the sink's `batch_id`); readers name the columns they
+ * read, so they never see them.
  */
-export function lakeSelect(table: DataTable, source: string, where = '', order = 'rowid'): string {
+export function lakeSelect(table: DataTable, source: string, where = '', order = 'rowid', extra: readonly string[] = []): string {
   const time = TIME_COLUMN[table];
   const cols = TABLE_COLUMNS[table].map((c) => (c.kind === 'uuid' ? `${c.name}::VARCHAR AS ${c.name}` : c.name)).join(', ');
-  return `SELECT ${cols}, CAST(${time} AS DATE) AS date, hour(${time})::INTEGER AS hour FROM ${source} ${where} ORDER BY venue, symbol, ${time}${order ? `, ${order}` : ''}`;
+  return `SELECT ${cols}, CAST(${time} AS DATE) AS date, hour(${time})::INTEGER AS hour${extra.map((c) => `, ${c}`).join('')} FROM ${source} ${where} ORDER BY venue, symbol, ${time}${order ? `, ${order}` : ''}`;
 }
 
 /** The Parquet options of every lake file (DuckDB COPY syntax). */
 const PARQUET_OPTIONS = `FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}`;
 
-/** The COPY target and options that write `lakeSelect` rows into the table's folder under `root`, one file per partition. */
-export function lakeCopyTarget(root: string, table: DataTable, filePattern = EXPORT_FILE_PATTERN): string {
-  return `${sqlString(tableRoot(root, table))} (${PARQUET_OPTIONS}, PARTITION_BY (${PARTITION_COLUMNS.join(', ')}), WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true, FILENAME_PATTERN ${sqlString(filePattern)})`;
-}
-
 /**
- * The COPY target of one lake file at `path` (a writer that places files itself, such as the
- * sink: `lakeSelect` rows of one partition to `<partitionPath>/<name>.parquet.tmp`, then rename).
+ * The COPY target of one lake file at `path`: `lakeSelect` rows of one partition to
+ * `<partitionPath>/<name>.parquet` (the export), or `.parquet.tmp` then renamed (the sink).
  */
 export function lakeFileTarget(path: string): string {
   return `${sqlString(path)} (${PARQUET_OPTIONS})`;

@@ -119,7 +119,7 @@ describe('bus: JetStream -> sinks', { skip: NATS_SKIP }, () => {
     assert.equal(t7.side, trade(7).side);
     assert.equal(t7.ts.getTime(), T0 + 7000);
     assert.equal(t7.local_ts.getTime(), T0 + 7007);
-    assert.ok(existsSync(join(dir, 'trades/venue=binance/symbol=BTCUSDT/date=2026-12-05/hour=08')));
+    assert.ok(existsSync(join(dir, 'trades/venue=binance/symbol=BTCUSDT/date=2026-12-05/hour=8')));
     const book = await lake<{ n: bigint; msgs: bigint; deletes: bigint }>(dir, 'book', 'count(*) AS n, count(DISTINCT (batch_id, msg)) AS msgs, count(*) FILTER (WHERE qty = 0) AS deletes');
     assert.deepEqual(book[0], { n: 360n, msgs: 120n, deletes: 120n });
     const tickers = await lake<{ n: bigint; mark: number; funding: number | null }>(dir, 'tickers', 'count(*) AS n, max(mark_price) AS mark, max(funding_rate) AS funding');
