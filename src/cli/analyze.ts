@@ -6,7 +6,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { allocTradeColumns, type TradeColumns } from '../core/columns.ts';
 import type { Venue } from '../core/events.ts';
 import { FeaturePipeline, PIPELINE_OUTPUTS, type PredictedCheck } from '../engine/pipeline.ts';
 import { replay } from '../engine/replay.ts';
@@ -23,14 +22,14 @@ import { DAY_MS, HOUR_MS, MINUTE_MS, parseTimeframe } from '../features/timefram
 import { dataSpan, markComplete, TradeSpan, type DataSpan } from '../features/complete.ts';
 import { wrap } from './table.ts';
 import type { CrossVenueWindow } from '../features/venues.ts';
-import { readBook } from '../store/book-reader.ts';
 import { readLiquidations } from '../store/liquidation-reader.ts';
 import { sqlString } from '../store/parquet.ts';
 import { resolveHome, Store } from '../store/store.ts';
 import { readOpenInterest } from '../store/ticker-reader.ts';
-import { readTrades, streamTrades } from '../store/trade-reader.ts';
+import { streamTrades } from '../store/trade-reader.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { confirmMarketQuery, type MarketQuery, registryTick, storedMarkets } from '../query/market.ts';
+import { venueBooks } from '../query/venue-books.ts';
 import { existingHome, homeOption, lakeOption, openReadSource, type LakeOpts } from './common.ts';
 import { isoTime, qtyText, SAMPLED_NOTE, table } from './format.ts';
 import { DEFAULT_BPS, marketQuery, numberOpt } from './options.ts';
@@ -191,16 +190,8 @@ interface BookSummary {
 /** Book and bait per venue that has a stored book in the range (each venue's book is its own). */
 async function bookPass(store: Store, q: MarketQuery, stored: readonly [Venue, string][], push: (name: string, x: unknown) => void): Promise<BookSummary[]> {
   const out: BookSummary[] = [];
-  for (const [venue, symbol] of q.pairs) {
-    const book = await readBook(store, { venue, symbol, fromMs: q.fromMs, toMs: q.toMs });
-    if (book.length === 0) continue;
-    let tick: number;
-    try {
-      tick = registryTick([[venue, symbol]]);
-    } catch {
-      continue;
-    }
-    const trades = stored.some(([v, s]) => v === venue && s === symbol) ? await readTrades(store, { venues: [venue], symbols: [symbol], fromMs: q.fromMs, toMs: q.toMs }) : emptyTrades();
+  const hasTrades = (venue: Venue, symbol: string) => stored.some(([v, s]) => v === venue && s === symbol);
+  for await (const { venue, symbol, book, tick, trades } of venueBooks(store, q.pairs, q.fromMs, q.toMs, hasTrades)) {
     const r = bookBait(book, trades, { tick, imbalanceBucketMs: MINUTE_MS });
     for (const w of r.walls) push('book_walls', { venue, symbol, ...w });
     for (const s of r.imbalance) push('book_imbalance_1m', { venue, symbol, ...s });
@@ -208,10 +199,6 @@ async function bookPass(store: Store, q: MarketQuery, stored: readonly [Venue, s
     out.push({ venue, symbol, messages: book.length, walls: r.walls, meanImbalance: imb.length ? imb.reduce((a, b) => a + b, 0) / imb.length : NaN });
   }
   return out;
-}
-
-function emptyTrades(): TradeColumns {
-  return allocTradeColumns(0);
 }
 
 /** Each output as JSON, and as Parquet (through an in-memory DuckDB) when its rows allow. */

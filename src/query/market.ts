@@ -69,3 +69,8 @@ export function registryTick(markets: readonly [Venue, string][], alternative = 
   }
   return tick;
 }
+
+/** One market's tick, or undefined when the instruments do not know it (the caller skips that market). */
+export function knownTick(venue: Venue, symbol: string): number | undefined {
+  return loadBundledInstruments().get(venue, symbol)?.tickSize;
+}

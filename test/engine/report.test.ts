@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { buildChartData, lightweightChartsPath, MAX_SIGNAL_ROWS, renderReport, w
 import { makeLogicalMapper, MAX_CHART_BARS } from '../../src/engine/report/chart-data.ts';
 import { ERROR_HOOK_SCRIPT, PAGE_SCRIPT } from '../../src/engine/report/page-script.ts';
 import type { HitRateRow, NullModelResult, RunBar, RunResult, RunSignal, RunTrade, WalkForwardFold, ZoneBand } from '../../src/engine/run-types.ts';
+import { findChromium } from '../helpers/browser.ts';
 
 const D = Date.UTC(2026, 0, 5);
 const H = 3_600_000;
@@ -446,17 +447,6 @@ describe('report: page script (stub library)', () => {
 
 // ---------------------------------------------------------------- real browser, when there is one
 
-function findChromium(): string | null {
-  for (const name of ['chromium', 'chromium-browser']) {
-    try {
-      const p = execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
-      if (p) return p;
-    } catch {
-      // not on PATH
-    }
-  }
-  return null;
-}
 
 describe('report: headless browser render', () => {
   const chromium = findChromium();

@@ -9,7 +9,7 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Venue } from '../../core/events.ts';
 import type { Store } from '../../store/store.ts';
-import { registryTick } from '../../query/market.ts';
+import { knownTick } from '../../query/market.ts';
 import type { LiveMessage } from '../api.ts';
 import { BookTail, type BookMessage } from './book-tail.ts';
 
@@ -102,12 +102,8 @@ export class StoreTail {
       if (!tail) {
         const has = await store.rows('SELECT 1 FROM book WHERE venue::VARCHAR = $1 AND symbol = $2 LIMIT 1', [venue, symbol]);
         if (has.length === 0) continue;
-        let tick: number;
-        try {
-          tick = registryTick([[venue, symbol]]);
-        } catch {
-          continue;
-        }
+        const tick = knownTick(venue, symbol);
+        if (tick === undefined) continue;
         tail = new BookTail(venue, symbol, tick);
         this.books.set(venue, tail);
       }

@@ -9,8 +9,7 @@ import { absorptionBatch, zonesFromClusters, type AbsorptionZone } from '../../f
 import { bookBait } from '../../features/book.ts';
 import { divergenceBatch } from '../../features/divergence.ts';
 import { liquidationSnapshots } from '../../features/liquidations.ts';
-import { registryTick } from '../../query/market.ts';
-import { readBook } from '../../store/book-reader.ts';
+import { venueBooks } from '../../query/venue-books.ts';
 import { readLiquidations } from '../../store/liquidation-reader.ts';
 import { readTrades } from '../../store/trade-reader.ts';
 import type { DetectorEvent, EventsResponse } from '../api.ts';
@@ -51,16 +50,7 @@ export function eventsRoute(app: FastifyInstance, access: StoreAccess): void {
         });
       }
 
-      for (const [venue, symbol] of r.q.pairs) {
-        const book = await readBook(store, { venue, symbol, fromMs: r.fromMs, toMs: r.toMs });
-        if (book.length === 0) continue;
-        let tick: number;
-        try {
-          tick = registryTick([[venue, symbol]]);
-        } catch {
-          continue;
-        }
-        const own = await readTrades(store, { venues: [venue], symbols: [symbol], fromMs: r.fromMs, toMs: r.toMs });
+      for await (const { venue, book, tick, trades: own } of venueBooks(store, r.q.pairs, r.fromMs, r.toMs)) {
         for (const w of bookBait(book, own, { tick }).walls) {
           if (w.outcome !== 'bait') continue;
           events.push({
