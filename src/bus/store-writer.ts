@@ -6,6 +6,7 @@
  * `recording` until the sink stops cleanly, as a recorder's does.
  */
 import { listValue } from '@duckdb/node-api';
+import { countCommitted, finishSession } from '../store/session-ledger.ts';
 import { StoreSink } from '../store/store-sink.ts';
 import type { Store } from '../store/store.ts';
 import type { BatchWriter, ReceivedBatch } from './sink.ts';
@@ -63,15 +64,7 @@ export class StoreWriter implements BatchWriter {
         }
         app.flushSync();
         app.closeSync();
-        const first = Number.isFinite(sink.firstTs) ? BigInt(Math.round(sink.firstTs * 1000)) : null;
-        const last = Number.isFinite(sink.lastTs) ? BigInt(Math.round(sink.lastTs * 1000)) : null;
-        await store.run(
-          `UPDATE imports SET rows = rows + $2,
-             first_ts = CASE WHEN $3::BIGINT IS NULL THEN first_ts ELSE least(coalesce(first_ts, make_timestamp($3::BIGINT)), make_timestamp($3::BIGINT)) END,
-             last_ts = CASE WHEN $4::BIGINT IS NULL THEN last_ts ELSE greatest(coalesce(last_ts, make_timestamp($4::BIGINT)), make_timestamp($4::BIGINT)) END
-           WHERE import_id = $1`,
-          [this.importId, rows, first, last],
-        );
+        await countCommitted(store, this.importId, rows, sink);
       }
       await store.run('COMMIT');
       if (sink) this.bookMsg = sink.lastBookMsg;
@@ -85,6 +78,6 @@ export class StoreWriter implements BatchWriter {
 
   /** A clean stop: the session's ledger row says `ok`. */
   async close(): Promise<void> {
-    await this.store.run("UPDATE imports SET status = 'ok' WHERE import_id = $1", [this.importId]);
+    await finishSession(this.store, this.importId);
   }
 }

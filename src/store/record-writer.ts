@@ -4,6 +4,7 @@
  * after `kill -9` the store holds every committed flush and nothing of a half-written one.
  */
 import type { PendingRow } from './pending-queue.ts';
+import { countCommitted, finishSession } from './session-ledger.ts';
 import { StoreSink } from './store-sink.ts';
 import type { Store } from './store.ts';
 
@@ -60,15 +61,7 @@ export class RecordWriter {
           ]);
         }
       }
-      const first = Number.isFinite(sink.firstTs) ? BigInt(Math.round(sink.firstTs * 1000)) : null;
-      const last = Number.isFinite(sink.lastTs) ? BigInt(Math.round(sink.lastTs * 1000)) : null;
-      await store.run(
-        `UPDATE imports SET rows = rows + $2,
-           first_ts = CASE WHEN $3::BIGINT IS NULL THEN first_ts ELSE least(coalesce(first_ts, make_timestamp($3::BIGINT)), make_timestamp($3::BIGINT)) END,
-           last_ts = CASE WHEN $4::BIGINT IS NULL THEN last_ts ELSE greatest(coalesce(last_ts, make_timestamp($4::BIGINT)), make_timestamp($4::BIGINT)) END
-         WHERE import_id = $1`,
-        [this.importId, rows, first, last],
-      );
+      await countCommitted(store, this.importId, rows, sink);
       await store.run('COMMIT');
       this.bookMsg = sink.lastBookMsg;
       return { rows, gaps };
@@ -81,6 +74,6 @@ export class RecordWriter {
 
   /** The session ended cleanly: its ledger row says `ok`. */
   async finishSession(): Promise<void> {
-    await this.store.run("UPDATE imports SET status = 'ok' WHERE import_id = $1", [this.importId]);
+    await finishSession(this.store, this.importId);
   }
 }
