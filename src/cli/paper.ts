@@ -10,6 +10,8 @@ import { PaperRun } from '../paper/paper-run.ts';
 import { statusLine } from '../paper/status-line.ts';
 import { DEFAULT_QUIET_MS } from '../paper/watermark.ts';
 import { Store } from '../store/store.ts';
+import { connectBus } from '../bus/connection.ts';
+import { DEFAULT_STREAM, requireStream } from '../bus/stream.ts';
 import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
 import { liveRequest, untilStopped } from './live-common.ts';
 import { numberOpt, secondsOpt } from './options.ts';
@@ -25,6 +27,8 @@ interface PaperOpts extends HomeOpts {
   settleMs: string;
   graceMs?: string;
   quiet?: boolean;
+  bus?: string;
+  stream: string;
 }
 
 export function registerPaper(program: Command): void {
@@ -41,7 +45,9 @@ export function registerPaper(program: Command): void {
       .option('--quiet-ms <ms>', 'a feed silent this long stops holding the clock back; when all are, the wall clock moves it (docs/PAPER.md, "The clock")', String(DEFAULT_QUIET_MS))
       .option('--grace-ms <ms>', 'the push path\'s bounded hold: a feed is taken to lag its venue\'s newest time by at most this (exchange ms), so a sparse feed no longer holds decisions back until its next event; rows later than that are counted late (docs/PAPER.md, "The push path"). Default: none (each feed holds)')
       .option('--settle-ms <ms>', 'after a start, wait this long for the venues\' back-fill of a downtime before the clock moves', '3000')
-      .option('--quiet', 'no status line'),
+      .option('--quiet', 'no status line')
+      .option('--bus <url>', 'take the events from NATS JetStream at nats://HOST:PORT (what `orderflow record --bus` publishes) instead of connecting to the venues; they are still stored in --home (docs/SCALING.md)')
+      .option('--stream <name>', 'with --bus: the JetStream stream the recorders publish to', DEFAULT_STREAM),
   )
     .addHelpText(
       'after',
@@ -66,6 +72,14 @@ events as they arrive, signal rules on the session's signals, outcome rules on i
 horizons as they resolve; the channels' state is in the status line. A resumed session does not
 re-send the alerts of the signals and outcomes it replays from before the restart.
 
+On the bus: with --bus the session takes its market's events from the subjects
+md.<venue>.<symbol>.* that a recorder fleet publishes (\`orderflow record --bus\`) instead of
+its own connectors. Nothing else changes: the events still go into --home (the session's
+resume and \`backtest --session\` replay them from there), and the journal is written as
+without --bus. A resume takes the downtime from the bus (it keeps --bus-max-age hours), from a
+minute before where the store stopped, dropping what the store holds. Instruments are still
+fetched from the venues' REST at start (else the stored list, else the bundled snapshot).
+
 Strategy: --strategy FILE runs a strategy module (as \`backtest --strategy\`) instead of the seed
 strategy. The session records the file's path and SHA-256; a resume and \`backtest --session\`
 load that file and refuse to run if its bytes changed or it is gone (the replay through a fresh
@@ -79,6 +93,7 @@ Examples:
   $ orderflow paper --symbol AKT --config strategy.yaml --session akt-2w
   $ orderflow paper --symbol BTC --strategy ./my-strategy.ts --session btc-mine
   $ orderflow paper --session akt-2w                    # resume after a crash or a stop
+  $ orderflow paper --symbol BTC --bus nats://10.0.0.5:4222   # on the recorder fleet's bus
   $ orderflow backtest --session akt-2w --out ./akt-parity`,
     )
     .action(async (opts: PaperOpts) => {
@@ -97,7 +112,10 @@ Examples:
       const req = opts.symbol !== undefined ? liveRequest({ symbol: opts.symbol, venues: opts.venues }) : undefined;
       if (req && req.inputs.length !== 1) throw new UsageError(`--symbol: a paper session trades one market, got ${req.inputs.join(', ')}`);
       const name = opts.session ?? `${opts.symbol!.toUpperCase()}-${new Date().toISOString().slice(0, 19).replace(/[:]/g, '')}`;
-      const store = await Store.open(resolveHomeOpt(opts));
+      // The bus first: an unreachable server or a bus nothing records to stops the command before the store opens.
+      const bus = opts.bus ? await connectBus(opts.bus, 'orderflow paper') : undefined;
+      if (bus) await requireStream(bus, opts.stream).catch(async (e: Error) => Promise.reject((await bus.nc.close(), e)));
+      const store = await Store.open(resolveHomeOpt(opts)).catch(async (e: Error) => Promise.reject((await bus?.nc.close(), e)));
       const tty = Boolean(process.stderr.isTTY) && !opts.quiet;
       let drawn = false;
       const log = (line: string) => {
@@ -107,13 +125,14 @@ Examples:
       };
       let run: PaperRun;
       try {
-        run = await PaperRun.start({ store, name, symbol: req?.inputs[0] ?? '', venues: req?.venues ?? [], config, configGiven: opts.config !== undefined, strategyFile: opts.strategy, quietMs, graceMs, settleMs, log, alertChannels: { terminal: log } });
+        run = await PaperRun.start({ store, name, symbol: req?.inputs[0] ?? '', venues: req?.venues ?? [], config, configGiven: opts.config !== undefined, strategyFile: opts.strategy, quietMs, graceMs, settleMs, log, alertChannels: { terminal: log }, bus: bus && { bus, stream: opts.stream } });
       } catch (e) {
         store.close();
+        await bus?.nc.close();
         if (e instanceof RangeError && !(e instanceof UsageError)) throw new UsageError(e.message);
         throw e;
       }
-      log(`paper session ${name}: recording into ${store.path} (Ctrl-C to stop)`);
+      log(`paper session ${name}: ${bus ? `events from the bus ${bus.url} (stream ${opts.stream}), ` : ''}recording into ${store.path} (Ctrl-C to stop)`);
       const status = tty
         ? setInterval(() => {
             process.stderr.write(`\r${statusLine(run.status()).slice(0, (process.stderr.columns ?? 160) - 1)}\x1b[K`);
@@ -129,6 +148,7 @@ Examples:
       log(`paper: stopping (${why})`);
       await run.stop();
       store.close();
+      await bus?.nc.close();
       const s = run.status();
       const p = s.progress;
       const times = [...run.commitTimes()].sort((a, b) => a - b);

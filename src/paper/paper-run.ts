@@ -23,6 +23,8 @@ import type { Instrument } from '../core/instruments.ts';
 import { parseConfig, type BacktestConfig } from '../engine/config.ts';
 import type { EngineProgress } from '../engine/engine.ts';
 import { effectiveWarmup } from '../engine/warmup.ts';
+import { busLiveClient, storeHeld } from '../bus/bus-client.ts';
+import type { Bus } from '../bus/connection.ts';
 import { bookReadFrom } from '../store/book-reader.ts';
 import { ReadEndpoint } from '../store/read-endpoint.ts';
 import { Recorder, DEFAULT_FLUSH_MS } from '../store/recorder.ts';
@@ -75,6 +77,8 @@ export interface PaperOptions {
   readonly probe?: PaperProbe;
   /** How the alert channels of the config's `alerts:` block are built (the terminal channel's writer; tests: env, backoff). */
   readonly alertChannels?: ChannelOptions;
+  /** Take the events from the bus (a recorder fleet publishing to JetStream) instead of connecting to the venues. */
+  readonly bus?: { readonly bus: Bus; readonly stream?: string };
 }
 
 export interface PaperProbe {
@@ -253,7 +257,11 @@ export class PaperRun {
       const symbols = pairs.filter((p) => p[0] === v).map((p) => p[1]);
       const resume = await tradeResumePoints(store, v, symbols);
       const handlers = run.handlers(recorder.handlers(v), health);
-      clients.push(createLiveClient(v, { symbols, instruments: live.registry, resume, handlers }));
+      if (o.bus) {
+        // The downtime comes from the bus (what the store holds is dropped), as the connectors back-fill it from the venues.
+        const held = await storeHeld(store, v, symbols, resume);
+        clients.push(busLiveClient({ bus: o.bus.bus, stream: o.bus.stream, venue: v, symbols, handlers, held, onBadBatch: (subject, e) => o.log(`paper: an unreadable batch on ${subject} skipped: ${e.message}`) }));
+      } else clients.push(createLiveClient(v, { symbols, instruments: live.registry, resume, handlers }));
     }
     if (prev) {
       const was = prev.status === 'running' ? 'crashed (its process is gone)' : 'stopped';

@@ -9,6 +9,7 @@ import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { StoreError, UsageError } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
+import type { Bus } from '../bus/connection.ts';
 import { presentedToken, redactUrl, requiredToken, tokenMatches } from './auth.ts';
 import { HttpError } from './http-error.ts';
 import { LiveHub } from './live/hub.ts';
@@ -49,6 +50,8 @@ export interface ServerOptions {
   readonly clientQueueBytes?: number;
   /** A client past its queue bound this long is closed with 1013 (default live/client.ts DEFAULT_STALL_MS). */
   readonly stallMs?: number;
+  /** Live trades, liquidations and tickers from this bus (`serve --bus`) instead of the store's tail. */
+  readonly bus?: { readonly bus: Bus; readonly stream?: string };
 }
 
 export interface RunningServer {
@@ -81,7 +84,7 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
     forceCloseConnections: true,
   });
   const access = new StoreAccess(opts.home, opts.store);
-  const hub = new LiveHub(access, { pollMs: opts.pollMs, clientQueueBytes: opts.clientQueueBytes, stallMs: opts.stallMs, log: app.log });
+  const hub = new LiveHub(access, { pollMs: opts.pollMs, clientQueueBytes: opts.clientQueueBytes, stallMs: opts.stallMs, log: app.log, bus: opts.bus });
 
   app.setErrorHandler((e, req, reply) => {
     const err = e instanceof Error ? e : new Error(String(e));

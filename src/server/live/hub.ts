@@ -3,6 +3,10 @@
  * market), polled every `pollMs` while it has clients, each poll's messages handed to every
  * client under its own bound (client.ts). Polls never overlap and never wait for a client. A
  * paper session in the home that advances (its journal row changes) is sent as `paper`.
+ *
+ * With a bus (`serve --bus`), a market's trades, liquidations and tickers come from the bus
+ * instead (bus-tail.ts), taken at each poll before the store is read, so they reach the clients
+ * even when the store cannot be read; the book and the paper session still come from the store.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -11,6 +15,8 @@ import type { LiveMessage } from '../api.ts';
 import type { StoreAccess } from '../store-access.ts';
 import { paperMark, paperState } from '../query/paper-state.ts';
 import { DEFAULT_CLIENT_QUEUE_BYTES, DEFAULT_STALL_MS, LiveClient } from './client.ts';
+import type { Bus } from '../../bus/connection.ts';
+import { BusTail } from './bus-tail.ts';
 import { StoreTail, type TailBatch } from './store-tail.ts';
 
 export const DEFAULT_POLL_MS = 250;
@@ -20,12 +26,16 @@ export interface LiveHubOptions {
   readonly clientQueueBytes?: number;
   readonly stallMs?: number;
   readonly log?: FastifyBaseLogger;
+  /** Live trades, liquidations and tickers from this bus instead of the store. */
+  readonly bus?: { readonly bus: Bus; readonly stream?: string };
 }
 
 interface Feed {
   readonly symbol: string;
   readonly venues: readonly Venue[];
   readonly tail: StoreTail;
+  /** With a bus: the market's events from it (the store tail then gives the book only). */
+  readonly busTail?: BusTail;
   readonly clients: Set<LiveClient>;
   timer?: NodeJS.Timeout;
   /** The newest paper session's progress at the last poll (`paperMark`). */
@@ -57,18 +67,24 @@ export class LiveHub {
     const key = pairs.map((p) => p.join(':')).sort().join(',');
     let feed = this.feeds.get(key);
     if (!feed) {
-      feed = { symbol, venues: [...new Set(pairs.map((p) => p[0]))], tail: new StoreTail(pairs), clients: new Set() };
+      const b = this.o.bus;
+      const busTail = b && new BusTail(b.bus, pairs, { stream: b.stream, onBadBatch: (subject, e) => this.o.log?.warn({ subject, err: e.message }, 'unreadable batch on the bus skipped') });
+      feed = { symbol, venues: [...new Set(pairs.map((p) => p[0]))], tail: new StoreTail(pairs), busTail, clients: new Set() };
+      // Delivering from the next batch published: until then its polls take nothing.
+      busTail?.start().catch((e: Error) => this.o.log?.warn({ err: e.message }, 'bus consumers not created'));
       this.feeds.set(key, feed);
       this.schedule(key, feed, 0);
     }
     const client = new LiveClient(socket, this.bound);
     feed.clients.add(client);
-    client.sendNow({ type: 'hello', symbol, venues: feed.venues, serverMs: Date.now(), source: `store tail every ${this.pollMs} ms` });
+    const source = this.o.bus ? `bus ${this.o.bus.bus.url}, taken every ${this.pollMs} ms (book from the store)` : `store tail every ${this.pollMs} ms`;
+    client.sendNow({ type: 'hello', symbol, venues: feed.venues, serverMs: Date.now(), source });
     const f = feed;
     socket.on('close', () => {
       f.clients.delete(client);
       if (f.clients.size === 0) {
         clearTimeout(f.timer);
+        void f.busTail?.stop();
         this.feeds.delete(key);
       }
     });
@@ -87,9 +103,10 @@ export class LiveHub {
   }
 
   private async poll(key: string, feed: Feed): Promise<void> {
+    const fromBus = feed.busTail?.take();
     try {
       const { batch, extra } = await this.access.read(async (store) => {
-        const batch = await feed.tail.poll(store);
+        const batch: TailBatch = fromBus ? { ...fromBus, book: await feed.tail.pollBooks(store) } : await feed.tail.poll(store);
         const extra: LiveMessage[] = [];
         const mark = await paperMark(store);
         if (mark && mark.mark !== feed.paperMark) {
@@ -105,8 +122,9 @@ export class LiveHub {
       });
       this.deliver(feed.clients, batch, extra);
     } catch (e) {
-      // The store busy (an import) or a writer restarting: try again next poll.
+      // The store busy (an import) or a writer restarting: try again next poll (what the bus brought goes now).
       this.o.log?.warn({ err: (e as Error).message }, 'live poll failed');
+      if (fromBus) this.deliver(feed.clients, fromBus);
     }
     if (this.feeds.get(key) === feed) this.schedule(key, feed, this.pollMs);
   }
@@ -115,6 +133,7 @@ export class LiveHub {
     this.closed = true;
     for (const f of this.feeds.values()) {
       clearTimeout(f.timer);
+      void f.busTail?.stop();
       for (const c of f.clients) c.socket.close(1001, 'server stopping');
     }
     this.feeds.clear();

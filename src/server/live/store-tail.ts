@@ -95,7 +95,7 @@ export class StoreTail {
   }
 
   /** A venue's book is followed from the first poll that finds book rows for it (and an instrument tick). */
-  private async pollBooks(store: Store): Promise<BookMessage[]> {
+  async pollBooks(store: Store): Promise<BookMessage[]> {
     const out: BookMessage[] = [];
     for (const [venue, symbol] of this.pairs) {
       let tail = this.books.get(venue);
