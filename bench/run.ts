@@ -5,6 +5,7 @@
  *   {"bench","metric","ours","reference","referenceName","ratio","target"}
  */
 import { backtestBench } from './backtest.ts';
+import { busBench } from './bus.ts';
 import { dashboardBench } from './dashboard.ts';
 import { footprintBench } from './footprint.ts';
 import { importBench } from './import.ts';
@@ -34,6 +35,7 @@ const BENCHES: Record<string, { description: string; run(args: string[]): Promis
   sim: simBench,
   paper: paperBench,
   dashboard: dashboardBench,
+  bus: busBench,
 };
 
 async function main(): Promise<void> {
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
   const names = args.filter((a) => !a.startsWith('--') && BENCHES[a]);
   const unknown = args.filter((a) => !a.startsWith('--') && !BENCHES[a] && !/^\d+(\.\d+)?$/.test(a));
   if (unknown.length > 0 || args.includes('--help')) {
-    console.error(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--json] [--rows N] [--repeat N] [--events N] [--seconds N] [--rate N] [--reps N] [--hours N] [--warmup N] [--sparse-days N] [--bars N]\n`);
+    console.error(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--json] [--rows N] [--repeat N] [--events N] [--seconds N] [--rate N] [--reps N] [--hours N] [--warmup N] [--sparse-days N] [--bars N] [--symbols N] [--per N] [--rounds N] [--flush-ms N]\n`);
     for (const [n, b] of Object.entries(BENCHES)) console.error(`  ${n.padEnd(8)} ${b.description}`);
     process.exitCode = unknown.length > 0 ? 2 : 0;
     return;
