@@ -15,9 +15,10 @@
  * message's `msg` is its batch's stream sequence << 32 plus its place in the batch, so
  * (import_id, msg) still names one message across every file of the lake.
  *
- * Durability: each file is written as `.parquet.tmp` (no reader's glob matches it), fsync'd,
- * renamed to `.parquet` and its folder fsync'd, so a reader (and a crash) sees a whole file or
- * none; a `kill -9` can leave `.parquet.tmp` files, which nothing reads.
+ * Durability: each file is written as `<name>.<host>-<pid>.parquet.tmp` (no reader's glob matches
+ * it), fsync'd, renamed to `<name>.parquet` and its folder fsync'd, so a reader (and a crash) sees
+ * a whole file or none; a `kill -9` can leave `.parquet.tmp` files, which nothing reads and the
+ * next sink on the lake removes at its start (lake-orphans.ts).
  *
  * Exactly once: every file also holds `batch_id` (the bus Msg-Id of each row's batch), after the
  * layout's columns; readers select the layout's columns by name and never see it. A redelivered
@@ -37,6 +38,7 @@ import { Store } from '../store/store.ts';
 import { lakeFileTarget, lakeSelect, partitionPath } from '../lake/layout.ts';
 import type { EventType, MarketEvent } from '../core/events.ts';
 import type { BatchWriter, ReceivedBatch } from './sink.ts';
+import { removeOrphanTmp, tmpOwner, type OrphanSweep } from './lake-orphans.ts';
 
 const TABLE_OF: Record<EventType, DataTable> = Object.fromEntries(EVENT_TABLES.map((t) => [t.type, t.table])) as Record<EventType, DataTable>;
 
@@ -70,15 +72,20 @@ function partitionOf(table: DataTable, e: MarketEvent): string {
 }
 
 export class LakeWriter implements BatchWriter {
+  private readonly owner = tmpOwner();
+
   private constructor(
     readonly target: string,
     private readonly db: Store,
+    /** The `.parquet.tmp` files of killed sinks removed at the start, and those left (a live sink's, another host's). */
+    readonly orphans: OrphanSweep,
   ) {}
 
   static async open(dir: string): Promise<LakeWriter> {
     mkdirSync(dir, { recursive: true });
+    const orphans = removeOrphanTmp(dir);
     // For the redelivery lookups; each group is written from a DuckDB of its own.
-    return new LakeWriter(dir, await Store.openMemory());
+    return new LakeWriter(dir, await Store.openMemory(), orphans);
   }
 
   async write(group: readonly ReceivedBatch[]): Promise<{ written: number; skipped: number; events: number }> {
@@ -161,10 +168,11 @@ export class LakeWriter implements BatchWriter {
     for (const [folder, p] of folders) {
       const dir = join(this.target, folder);
       mkdirSync(dir, { recursive: true });
-      const tmp = join(dir, `${name}.parquet.tmp`);
+      // Named after this process, so a sink starting later removes it only once this one is gone.
+      const tmp = join(dir, `${name}.${this.owner}.parquet.tmp`);
       await db.copyQuery(`SELECT * FROM lake_rows WHERE venue::VARCHAR = $1 AND symbol = $2 AND "date" = $3::DATE AND "hour" = $4 ORDER BY rowid`, [p.venue, p.symbol, p.date, p.hour], lakeFileTarget(tmp));
       fsyncPath(tmp);
-      renameSync(tmp, tmp.slice(0, -'.tmp'.length));
+      renameSync(tmp, join(dir, `${name}.parquet`));
       fsyncPath(dir);
     }
   }

@@ -51,7 +51,8 @@ export function registerSink(program: Command): void {
 Pulls batches of the subjects md.<venue>.<symbol>.<type> that \`orderflow record --bus\` publishes,
 in groups: each group is written durably (one store transaction, or Parquet files of the lake
 that analyze|backtest|cvd --lake read, written as .parquet.tmp, fsync'd and renamed into place)
-and only then acked. A crash before the ack makes JetStream redeliver the
+and only then acked. At start a lake sink removes the .parquet.tmp files a killed sink of this
+host left (never a running sink's; docs/SCALING.md). A crash before the ack makes JetStream redeliver the
 group after --ack-wait; batches already written are recognised by their Nats-Msg-Id (the store's
 bus_batches table, the lake's batch_id column) and skipped, so nothing is written twice.
 Several sinks with the same --durable share the batches. --ack-wait must be at least twice
@@ -87,7 +88,11 @@ Examples:
       let deadLetters: string;
       try {
         if (lakeDir) {
-          writer = await LakeWriter.open(lakeDir);
+          const lake = await LakeWriter.open(lakeDir);
+          const o = lake.orphans;
+          if (o.removed.length > 0) log(`sink: removed ${o.removed.length} .parquet.tmp files a killed sink left in ${lakeDir}`);
+          if (o.left.length > 0) log(`sink: ${o.left.length} .parquet.tmp files left in ${lakeDir} (a running sink's, another host's, or of no sink: ${o.left.slice(0, 3).join(', ')}${o.left.length > 3 ? ', ...' : ''})`);
+          writer = lake;
           deadLetters = join(lakeDir, '_dead-letter');
         } else {
           store = await Store.open(resolveHomeOpt(opts));
