@@ -162,6 +162,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./sink.ts')).registerSink,
   },
   {
+    name: 'compact',
+    args: '',
+    description: 'compact the Parquet lake a bus sink writes: each closed hour partition\'s small files into one, in the order readers see them',
+    load: async () => (await import('./compact.ts')).registerCompact,
+  },
+  {
     name: 'alerts',
     args: '',
     description: 'alert rules and channels (terminal, webhook, Telegram) from the config file: send a test message',
