@@ -40,8 +40,8 @@ docs/DASHBOARD.md.
 With --bus the live trades, liquidations and market state (mark, funding, open interest) come
 from the subjects md.<venue>.<symbol>.* a recorder fleet publishes (\`orderflow record --bus\`),
 from the next batch on, taken every 250 ms: a dashboard machine needs no recorder of its own.
-History (/api/*), the book heatmap and the paper session still come from --home (e.g. the store
-\`orderflow sink --to store\` writes).
+History (/api/*), the book heatmap and the paper session still come from --home, which must hold
+a store (e.g. the one \`orderflow sink --to store\` writes).
 
 The URL opens a view: /?symbol=BTCUSDT&venues=binance,okx,bybit&tf=1m. Bound beyond loopback,
 the printed URL carries ?token=..., which the page turns into a cookie; scripts send

@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
+import { busLiveClient, RESUME_MARGIN_MS, resumeFrom, storeHeld } from '../../src/bus/bus-client.ts';
 import { connectBus, type Bus } from '../../src/bus/connection.ts';
 import { BusPublisher } from '../../src/bus/publisher.ts';
 import { DEFAULT_STREAM, ensureStream } from '../../src/bus/stream.ts';
-import type { MarketEvent } from '../../src/core/events.ts';
+import type { CaptureRecord, MarketEvent } from '../../src/core/events.ts';
 import { Backtest } from '../../src/engine/backtest.ts';
 import { parseConfig } from '../../src/engine/config.ts';
 import { PaperRun } from '../../src/paper/paper-run.ts';
@@ -20,13 +21,17 @@ import type { LiveMessage } from '../../src/server/api.ts';
 import type { TradesMessage } from '../../src/server/live/store-tail.ts';
 import { startServer } from '../../src/server/server.ts';
 import { SERVE_ENV_KEYS } from '../../src/sim/serve.ts';
+import { Recorder } from '../../src/store/recorder.ts';
 import { Store } from '../../src/store/store.ts';
+import { tradeResumePoints } from '../../src/store/trade-resume.ts';
 import { NATS_SKIP, startNats, type NatsServer } from '../helpers/nats.ts';
-import { closedAddress } from '../helpers/process.ts';
+import { BIN } from '../helpers/paths.ts';
+import { closedAddress, runProcess } from '../helpers/process.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { fixtureEvents, fixtureHome, removeHome, T0 } from '../server/fixture.ts';
 import { H, M, STORY_CONFIG, storyEvents, storyStart } from '../paper/story.ts';
+import { others, trade } from './events.ts';
 
 /** Publishes `events` as a recorder does, one flush per `stepMs` of exchange time. */
 async function publishAsRecorder(pub: BusPublisher, events: readonly MarketEvent[], stepMs: number): Promise<void> {
@@ -57,6 +62,20 @@ describe('bus consumers: serve --bus and paper --bus', { skip: NATS_SKIP }, () =
   after(async () => {
     await bus?.nc.close();
     await nats?.stop();
+  });
+
+  it('serve --bus and paper --bus stop at start, saying why, on a bus that cannot be reached or has no stream', async () => {
+    const home = tempDir('orderflow-bus-cli-');
+    (await Store.open(home)).close();
+    const closed = await closedAddress();
+    const [serve, paper] = await Promise.all([
+      runProcess(BIN, ['serve', '--home', home, '--port', '0', '--bus', `nats://${closed}`]),
+      runProcess(BIN, ['paper', '--symbol', 'BTC', '--home', home, '--bus', nats.url, '--stream', 'NO_SUCH_STREAM']),
+    ]);
+    assert.notEqual(serve.code, 0);
+    assert.match(serve.stderr, new RegExp(`cannot reach the NATS server at nats://${closed}`));
+    assert.notEqual(paper.code, 0);
+    assert.match(paper.stderr, /stream NO_SUCH_STREAM does not exist .*start a recorder with --bus first/);
   });
 
   it('serve --bus: a recorder\'s trades, liquidations and tickers reach a websocket client once each, in time order, without the store', async () => {
@@ -106,6 +125,42 @@ describe('bus consumers: serve --bus and paper --bus', { skip: NATS_SKIP }, () =
       await pub.close();
       await server.close();
       removeHome(home);
+    }
+  });
+
+  it('a consumer that stores resumes from the bus a minute before its store stopped and drops what the store holds', async () => {
+    const home = tempDir('orderflow-bus-resume-');
+    const store = await Store.open(home);
+    const pub = new BusPublisher(bus);
+    // Binance ETHUSDT trades and liquidations 0..119 (exchange times in the past, as live ones are by the time
+    // they are published; a market the other tests do not publish, so the stream holds only these).
+    const binance = (from: number, to: number): MarketEvent[] => Array.from({ length: to - from }, (_, k) => [trade(from + k, 'ETHUSDT'), { ...others(from + k)[2], symbol: 'ETHUSDT' }]).flat();
+    try {
+      const fresh = await storeHeld(store, 'binance', ['ETHUSDT'], await tradeResumePoints(store, 'binance', ['ETHUSDT']));
+      assert.equal(resumeFrom(fresh), 'new', 'an empty store reads from the next batch');
+      // What the consumer stored before it stopped, then what was published while it was down.
+      const rec = await Recorder.open(store, { label: 'resume test' });
+      rec.handlers('binance').onEvents(binance(0, 60), 0);
+      await rec.close();
+      await publishAsRecorder(pub, binance(0, 60), 10_000);
+      await publishAsRecorder(pub, binance(60, 120), 10_000);
+      const held = await storeHeld(store, 'binance', ['ETHUSDT'], await tradeResumePoints(store, 'binance', ['ETHUSDT']));
+      assert.equal(resumeFrom(held), trade(59).ts - RESUME_MARGIN_MS);
+      const got: CaptureRecord[] = [];
+      const client = busLiveClient({ bus, venue: 'binance', symbols: ['ETHUSDT'], handlers: { onEvents: (r) => got.push(...r) }, held });
+      await client.start();
+      try {
+        await waitFor(() => got.length >= 120, 'the events published while down', 10_000, 20);
+        await new Promise((r) => setTimeout(r, 300));
+      } finally {
+        await client.stop();
+      }
+      const key = (e: CaptureRecord) => `${e.type}:${'id' in e ? e.id : ''}:${'ts' in e ? e.ts : ''}`;
+      assert.deepEqual(got.map(key).sort(), binance(60, 120).map(key).sort(), 'what was published while down, once; nothing the store holds');
+      assert.equal(client.status()[0].state, 'down');
+    } finally {
+      await pub.close();
+      store.close();
     }
   });
 
