@@ -258,8 +258,9 @@ export class PaperRun {
       const resume = await tradeResumePoints(store, v, symbols);
       const handlers = run.handlers(recorder.handlers(v), health);
       if (o.bus) {
-        // The downtime comes from the bus (what the store holds is dropped), as the connectors back-fill it from the venues.
-        const held = await storeHeld(store, v, symbols, resume);
+        // A resume takes the downtime from the bus (what the store holds is dropped), as the connectors back-fill it from
+        // the venues; a new session starts with the next batch (not hours back into the bus, before its own start).
+        const held = prev ? await storeHeld(store, v, symbols, resume) : undefined;
         clients.push(busLiveClient({ bus: o.bus.bus, stream: o.bus.stream, venue: v, symbols, handlers, held, onBadBatch: (subject, e) => o.log(`paper: an unreadable batch on ${subject} skipped: ${e.message}`) }));
       } else clients.push(createLiveClient(v, { symbols, instruments: live.registry, resume, handlers }));
     }
