@@ -49,6 +49,8 @@ export interface ServerOptions {
   readonly clientQueueBytes?: number;
   /** A client past its queue bound this long is closed with 1013 (default live/client.ts DEFAULT_STALL_MS). */
   readonly stallMs?: number;
+  /** Memory bound of the trades held for the panes, bytes (default cache/trade-cache.ts DEFAULT_CACHE_BYTES). */
+  readonly cacheBytes?: number;
 }
 
 export interface RunningServer {
@@ -80,7 +82,7 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
     // Close ends every connection: a browser's keep-alive or a refused upgrade must not hold a Ctrl-C.
     forceCloseConnections: true,
   });
-  const access = new StoreAccess(opts.home, opts.store);
+  const access = new StoreAccess(opts.home, opts.store, opts.cacheBytes);
   const hub = new LiveHub(access, { pollMs: opts.pollMs, clientQueueBytes: opts.clientQueueBytes, stallMs: opts.stallMs, log: app.log });
 
   app.setErrorHandler((e, req, reply) => {

@@ -1,13 +1,12 @@
 /**
  * `GET /api/candles`: the merged venues' candles of `tf`, and with `footprint=1` every bar's
  * footprint (src/features/footprint.ts), flattened into columns as the wire contract says. One
- * pass over the stored trades, streamed: each candle goes into the columns as the operator emits
- * it, so memory holds the answer, not the trades or the candle objects.
+ * pass over the market's trades (held in memory, or streamed from the store when too large to
+ * hold): each candle goes into the columns as the operator emits it, not as candle objects.
  */
 import type { FastifyInstance } from 'fastify';
 import { decimalsOf, FootprintOperator, levelPrice, type FootprintCandle } from '../../features/footprint.ts';
 import { registryTick } from '../../query/market.ts';
-import { streamTrades } from '../../store/trade-reader.ts';
 import type { CandlesResponse, FootprintColumns } from '../api.ts';
 import { badParam } from '../http-error.ts';
 import { flagParam, intParam, rangeParams, timeframeParam } from '../query/params.ts';
@@ -77,7 +76,7 @@ export function candlesRoute(app: FastifyInstance, access: StoreAccess): void {
       };
       // Without a footprint the level height is the whole price range: one level per candle.
       const op = new FootprintOperator({ timeframeMs: tfMs, tick, levelTicks: withFootprint ? levelTicks : 1e9 }, onCandle);
-      for await (const chunk of streamTrades(store, r.q)) op.push(chunk);
+      for await (const chunk of access.trades.chunks(store, r.q)) op.push(chunk);
       op.flush();
       return { symbol: r.symbol, venues: r.q.venues, tf, tfMs, ...c, ...(fp ? { footprint: fp } : {}) };
     });
