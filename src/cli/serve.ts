@@ -29,8 +29,9 @@ export function registerServe(program: Command): void {
 History comes from the store over HTTP (/api/*), live updates over a websocket (/ws): the server
 tails the store every 250 ms, so whatever records into the same --home (orderflow record,
 orderflow paper, orderflow demo) shows live. It reads a store another process is writing through
-that process, and never holds the file between reads. Endpoints, auth and the slow-client policy:
-docs/DASHBOARD.md.
+that process, and never holds the file between reads. The stored trades are held in memory (filled
+at start, at most 512 MiB) and caught up with the store before each answer. Endpoints, auth and
+the slow-client policy: docs/DASHBOARD.md.
 
 The URL opens a view: /?symbol=BTCUSDT&venues=binance,okx,bybit&tf=1m. Bound beyond loopback,
 the printed URL carries ?token=..., which the page turns into a cookie; scripts send
@@ -48,7 +49,7 @@ Examples:
       const { startServer } = await import('../server/server.ts');
       const { viewQuery } = await import('../server/view.ts');
       const token = opts.token ?? process.env.ORDERFLOW_TOKEN;
-      const server = await startServer({ home, host: opts.host, port, token, log: opts.log ? process.stderr : undefined });
+      const server = await startServer({ home, host: opts.host, port, token, log: opts.log ? process.stderr : undefined, warm: true });
       const stop = untilStopped(undefined);
       try {
         const view = await viewQuery(home, opts.symbol);

@@ -51,6 +51,11 @@ export interface ServerOptions {
   readonly stallMs?: number;
   /** Memory bound of the trades held for the panes, bytes (default cache/trade-cache.ts DEFAULT_CACHE_BYTES). */
   readonly cacheBytes?: number;
+  /**
+   * Fill the trades in memory for every stored market at start, in the background (requests
+   * meanwhile wait for the market they need), so the first page load does not read the store.
+   */
+  readonly warm?: boolean;
 }
 
 export interface RunningServer {
@@ -60,10 +65,12 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   /** The live websocket hub (its clients and their queues). */
   readonly hub: LiveHub;
+  /** Settles when the start-up fill (`warm`) has ended, at once without one. */
+  readonly warmed: Promise<void>;
 }
 
 /** Build the app without listening (tests inject into it). */
-export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyInstance; hub: LiveHub }> {
+export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyInstance; hub: LiveHub; warmed: Promise<void> }> {
   const host = opts.host ?? DEFAULT_HOST;
   const token = requiredToken(host, opts.token);
   const assets = await buildWebAssets();
@@ -122,14 +129,19 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   sessionsRoute(app);
   tapeRoute(app, access);
   liveRoute(app, access, hub);
-  app.addHook('onClose', async () => hub.close());
-  return { app, hub };
+  // A failed fill costs nothing but speed: each request fills what it needs.
+  const warmed = opts.warm ? access.read((store) => access.trades.warm(store)).catch((e: Error) => app.log.warn({ err: e.message }, 'filling the trades in memory failed')) : Promise.resolve();
+  app.addHook('onClose', async () => {
+    await warmed;
+    await hub.close();
+  });
+  return { app, hub, warmed };
 }
 
 /** Build and listen. A port in use is a UsageError naming it. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? DEFAULT_HOST;
-  const { app, hub } = await buildServer(opts);
+  const { app, hub, warmed } = await buildServer(opts);
   try {
     await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
   } catch (e) {
@@ -142,5 +154,5 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? DEFAULT_PORT);
   const shown = host.includes(':') ? `[${host}]` : host;
-  return { url: `http://${shown}:${port}`, app, hub, close: () => app.close() };
+  return { url: `http://${shown}:${port}`, app, hub, warmed, close: () => app.close() };
 }

@@ -80,6 +80,16 @@ describe('trade cache', () => {
     await assertSameAsStore(home, cache, 'after a deletion');
   });
 
+  it('fills every stored market at once when warmed', async () => {
+    const cache = new TradeCache();
+    await withStore(home, async (store) => {
+      await cache.warm(store);
+      const [{ n }] = await store.rows<{ n: bigint }>('SELECT count(*) AS n FROM trades');
+      assert.ok(cache.bytes >= Number(n) * 25, `${cache.bytes} bytes held for ${n} trades`);
+      assert.deepEqual(plain((await cache.trades(store, ALL))!), plain(await readTrades(store, ALL)));
+    });
+  });
+
   it('leaves a market larger than the memory bound to the store, and streams it from there', async () => {
     const cache = new TradeCache(10_000);
     await withStore(home, async (store) => {
@@ -119,7 +129,9 @@ describe('panes answered from memory', () => {
   after(() => removeHome(home));
 
   it('equal the answers read from the store, before and after rows are appended', async () => {
-    const held = (await buildServer({ home })).app;
+    const server = await buildServer({ home, warm: true });
+    await server.warmed;
+    const held = server.app;
     const fromStore = (await buildServer({ home, cacheBytes: 0 })).app;
     try {
       const range = (to: number) => `symbol=BTCUSDT&from=${T0}&to=${to}`;

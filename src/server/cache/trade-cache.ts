@@ -71,9 +71,12 @@ export class TradeCache {
     yield* streamTrades(store, q);
   }
 
-  /** Fill the copies of every stored (venue, symbol) that fits, newest-used last; for a fast first page. */
+  /**
+   * Fill the copies of every stored (venue, symbol) that fits, for a fast first page. The most
+   * recently traded last: when not all fit, the bound drops the stalest markets.
+   */
   async warm(store: Store): Promise<void> {
-    const markets = await store.rows<{ venue: Venue; symbol: string }>('SELECT DISTINCT venue::VARCHAR AS venue, symbol FROM trades ORDER BY 1, 2');
+    const markets = await store.rows<{ venue: Venue; symbol: string }>('SELECT venue::VARCHAR AS venue, symbol FROM trades GROUP BY 1, 2 ORDER BY max(ts), 1, 2');
     for (const { venue, symbol } of markets) await this.synced(store, venue, symbol);
   }
 
