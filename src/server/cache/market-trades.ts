@@ -4,9 +4,11 @@
  * appended since the last sync. The dashboard's panes all start from a market's trades; reading
  * and decoding them from DuckDB for every request was most of each request's time.
  *
- * Appends are detected by DuckDB's `rowid`, which grows with every insert: a sync counts the
- * market's rows, those past the newest rowid held, and the newest rowid, in one statement (one
- * snapshot). When the count is not what the copy plus the fresh rows make (rows were deleted, or
+ * Appends are detected by DuckDB's `rowid`, which grows with every insert. The whole table's row
+ * count and newest rowid (a few ms; `tableMark`) say whether anything changed since the last
+ * sync: rows appended raise the newest rowid, rows deleted lower the count. When something did, a
+ * sync counts the market's rows, those past the newest rowid held, and the newest rowid, in one
+ * statement (one snapshot). When the count is not what the copy plus the fresh rows make (rows were deleted, or
  * the table rewritten), the copy is refilled from scratch: it never serves rows the store no
  * longer has.
  *
@@ -21,6 +23,12 @@ import { readTrades } from '../../store/trade-reader.ts';
 
 /** Bytes a held trade costs: ts, price, qty (float64) and side (int8). */
 export const BYTES_PER_TRADE = 25;
+
+/** The trades table's row count and newest rowid, as one string: equal marks, same rows. */
+export async function tableMark(store: Store): Promise<string> {
+  const [r] = await store.rows<{ n: bigint; top: bigint | null }>('SELECT count(*) AS n, max(rowid) AS top FROM trades');
+  return `${r.n}:${r.top}`;
+}
 
 /** Columns of one market, `length` rows in (ts, insertion) order. */
 export interface TradeSlice {
@@ -39,6 +47,8 @@ export class MarketTrades {
   private n = 0;
   /** Newest rowid held; -1 when nothing is. */
   private lastRowid = -1;
+  /** The tableMark the copy is at least as new as ('' before the first sync). */
+  private mark = '';
 
   constructor(
     readonly venue: Venue,
@@ -55,10 +65,12 @@ export class MarketTrades {
   }
 
   /**
-   * Bring the copy up to date with `store`. False, holding nothing, when the market has more
-   * than `maxRows` trades (the caller reads the store instead).
+   * Bring the copy up to date with `store`, whose tableMark (read before this call) is `mark`.
+   * False, holding nothing, when the market has more than `maxRows` trades (the caller reads the
+   * store instead).
    */
-  async sync(store: Store, maxRows: number): Promise<boolean> {
+  async sync(store: Store, maxRows: number, mark: string): Promise<boolean> {
+    if (mark === this.mark) return true;
     const [s] = await store.rows<{ n: bigint; fresh: bigint; top: bigint | null }>(
       'SELECT count(*) AS n, count(*) FILTER (WHERE rowid > $3) AS fresh, max(rowid) AS top FROM trades WHERE venue::VARCHAR = $1 AND symbol = $2',
       [this.venue, this.symbol, BigInt(this.lastRowid)],
@@ -69,6 +81,8 @@ export class MarketTrades {
       this.clear();
       return false;
     }
+    // Read after the mark: the copy below is at least as new as it.
+    this.mark = mark;
     if (total !== this.n + fresh) {
       this.clear();
       fresh = total;
@@ -109,6 +123,7 @@ export class MarketTrades {
     this.side = new Int8Array(0);
     this.n = 0;
     this.lastRowid = -1;
+    this.mark = '';
   }
 
   private append(add: TradeSlice): void {

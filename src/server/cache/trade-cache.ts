@@ -15,7 +15,7 @@ import { allocTradeColumns, type TradeColumns } from '../../core/columns.ts';
 import type { Venue } from '../../core/events.ts';
 import type { Store } from '../../store/store.ts';
 import { streamTrades, type TradeQuery } from '../../store/trade-reader.ts';
-import { BYTES_PER_TRADE, MarketTrades, type TradeSlice } from './market-trades.ts';
+import { BYTES_PER_TRADE, MarketTrades, tableMark, type TradeSlice } from './market-trades.ts';
 
 /** Default memory bound: 512 MiB, about 14 million trades at the worst growth room, 21 million packed. */
 export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
@@ -47,10 +47,11 @@ export class TradeCache {
    */
   async trades(store: Store, q: TradeQuery): Promise<TradeColumns | undefined> {
     const parts: { venue: number; slice: TradeSlice }[] = [];
+    const mark = await tableMark(store);
     for (let v = 0; v < q.venues.length; v++) {
       let found = false;
       for (const symbol of q.symbols) {
-        const m = await this.synced(store, q.venues[v], symbol);
+        const m = await this.synced(store, q.venues[v], symbol, mark);
         if (!m) return undefined;
         if (m.length === 0) continue;
         if (found) return undefined;
@@ -77,11 +78,12 @@ export class TradeCache {
    */
   async warm(store: Store): Promise<void> {
     const markets = await store.rows<{ venue: Venue; symbol: string }>('SELECT venue::VARCHAR AS venue, symbol FROM trades GROUP BY 1, 2 ORDER BY max(ts), 1, 2');
-    for (const { venue, symbol } of markets) await this.synced(store, venue, symbol);
+    const mark = await tableMark(store);
+    for (const { venue, symbol } of markets) await this.synced(store, venue, symbol, mark);
   }
 
   /** The market brought up to date, or undefined when it does not fit. */
-  private async synced(store: Store, venue: Venue, symbol: string): Promise<MarketTrades | undefined> {
+  private async synced(store: Store, venue: Venue, symbol: string, mark: string): Promise<MarketTrades | undefined> {
     const key = `${venue}\u0000${symbol}`;
     let e = this.entries.get(key);
     if (e) this.entries.delete(key);
@@ -89,7 +91,7 @@ export class TradeCache {
     this.entries.set(key, e);
     const entry = e;
     const maxRows = Math.floor(this.maxBytes / BYTES_PER_TRADE / 1.5);
-    entry.syncing = entry.syncing.catch(() => false).then(() => entry.market.sync(store, maxRows));
+    entry.syncing = entry.syncing.catch(() => false).then(() => entry.market.sync(store, maxRows, mark));
     const fits = await entry.syncing;
     if (!fits) {
       if (this.entries.get(key) === entry) this.entries.delete(key);
