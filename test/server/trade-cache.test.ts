@@ -5,7 +5,11 @@
  * answered from memory equals the answer read from the store (a server whose bound holds nothing).
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { TradeColumns } from '../../src/core/columns.ts';
 import type { Venue } from '../../src/core/events.ts';
 import { TradeCache } from '../../src/server/cache/trade-cache.ts';
@@ -118,6 +122,40 @@ describe('trade cache', () => {
       assert.ok(cache.bytes <= cache.maxBytes, `${cache.bytes} held, bound ${cache.maxBytes}`);
       assert.deepEqual(plain((await cache.trades(store, { venues: ['okx'], symbols: ['BTC-USDT-SWAP'] }))!), plain(await readTrades(store, { venues: ['okx'], symbols: ['BTC-USDT-SWAP'] })));
     });
+  });
+});
+
+describe('trade cache under any order of writes', () => {
+  it('equals the store reader after random appends, rows older than the newest, equal times and deletions', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orderflow-cache-prop-'));
+    const store = await Store.open(join(dir, 'home'));
+    try {
+      const venues: readonly [Venue, string][] = [['binance', 'BTCUSDT'], ['okx', 'BTC-USDT-SWAP'], ['bybit', 'BTCUSDT']];
+      const row = fc.record({ market: fc.nat(2), sec: fc.nat(40), us: fc.constantFrom(0, 0, 250, 999_999), price: fc.integer({ min: 900, max: 1100 }), buy: fc.boolean() });
+      const step = fc.oneof({ arbitrary: fc.array(row, { minLength: 1, maxLength: 25 }), weight: 5 }, { arbitrary: fc.record({ deleteBefore: fc.nat(40) }), weight: 1 });
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 6 }), fc.nat(40), fc.nat(40), async (steps, a, b) => {
+          await store.run('DELETE FROM trades');
+          const cache = new TradeCache();
+          for (const s of steps) {
+            if ('deleteBefore' in s) {
+              await store.run('DELETE FROM trades WHERE ts < make_timestamp($1::BIGINT)', [BigInt(T0 + s.deleteBefore * 1000) * 1000n]);
+            } else {
+              for (const r of s) {
+                const [venue, symbol] = venues[r.market];
+                await store.run(`INSERT INTO trades VALUES ($1::venue_t, $2, make_timestamp($3::BIGINT), NULL, $4, 0.5, $5::side_t, NULL, NULL, 1)`, [venue, symbol, BigInt(T0 + r.sec * 1000) * 1000n + BigInt(r.us), r.price / 10, r.buy ? 'buy' : 'sell']);
+              }
+            }
+            const q: TradeQuery = { ...ALL, fromMs: T0 + Math.min(a, b) * 1000, toMs: T0 + Math.max(a, b) * 1000 + 1 };
+            for (const query of [ALL, q]) assert.deepEqual(plain((await cache.trades(store, query))!), plain(await readTrades(store, query)));
+          }
+        }),
+        { numRuns: 12 },
+      );
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
