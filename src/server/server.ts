@@ -130,7 +130,7 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   tapeRoute(app, access);
   liveRoute(app, access, hub);
   // A failed fill costs nothing but speed: each request fills what it needs.
-  const warmed = opts.warm ? access.read((store) => access.trades.warm(store)).catch((e: Error) => app.log.warn({ err: e.message }, 'filling the trades in memory failed')) : Promise.resolve();
+  const warmed = opts.warm ? access.warm().catch((e: Error) => app.log.warn({ err: e.message }, 'filling the trades in memory failed')) : Promise.resolve();
   app.addHook('onClose', async () => {
     await warmed;
     await hub.close();

@@ -34,6 +34,16 @@ export class StoreAccess {
     this.trades = new TradeCache(cacheBytes);
   }
 
+  /**
+   * Fill the trades in memory for every stored market, each market in a read of its own: the
+   * file is free between them (a recorder opening it waits for readers only a few seconds).
+   */
+  async warm(): Promise<void> {
+    for (const { venue, symbol } of await this.read((store) => this.trades.storedMarkets(store))) {
+      await this.read((store) => this.trades.fill(store, venue, symbol));
+    }
+  }
+
   /** Run `fn` on a fresh read-only view of the store: it sees every commit made before it started. */
   async read<T>(fn: (store: Store) => Promise<T>): Promise<T> {
     if (this.open >= MAX_OPEN) await new Promise<void>((r) => this.waiting.push(r));

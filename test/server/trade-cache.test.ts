@@ -84,10 +84,10 @@ describe('trade cache', () => {
     await assertSameAsStore(home, cache, 'after a deletion');
   });
 
-  it('fills every stored market at once when warmed', async () => {
+  it('fills every stored market, most recently traded last', async () => {
     const cache = new TradeCache();
     await withStore(home, async (store) => {
-      await cache.warm(store);
+      for (const { venue, symbol } of await cache.storedMarkets(store)) await cache.fill(store, venue, symbol);
       const [{ n }] = await store.rows<{ n: bigint }>('SELECT count(*) AS n FROM trades');
       assert.ok(cache.bytes >= Number(n) * 25, `${cache.bytes} bytes held for ${n} trades`);
       assert.deepEqual(plain((await cache.trades(store, ALL))!), plain(await readTrades(store, ALL)));

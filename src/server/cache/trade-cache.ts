@@ -73,13 +73,17 @@ export class TradeCache {
   }
 
   /**
-   * Fill the copies of every stored (venue, symbol) that fits, for a fast first page. The most
-   * recently traded last: when not all fit, the bound drops the stalest markets.
+   * The stored (venue, symbol) pairs in the order to fill them for a fast first page
+   * (`fill` each): the most recently traded last, so that when not all fit, the bound drops the
+   * stalest markets.
    */
-  async warm(store: Store): Promise<void> {
-    const markets = await store.rows<{ venue: Venue; symbol: string }>('SELECT venue::VARCHAR AS venue, symbol FROM trades GROUP BY 1, 2 ORDER BY max(ts), 1, 2');
-    const mark = await tableMark(store);
-    for (const { venue, symbol } of markets) await this.synced(store, venue, symbol, mark);
+  async storedMarkets(store: Store): Promise<{ venue: Venue; symbol: string }[]> {
+    return store.rows<{ venue: Venue; symbol: string }>('SELECT venue::VARCHAR AS venue, symbol FROM trades GROUP BY 1, 2 ORDER BY max(ts), 1, 2');
+  }
+
+  /** Fill (or bring up to date) one market's copy. */
+  async fill(store: Store, venue: Venue, symbol: string): Promise<void> {
+    await this.synced(store, venue, symbol, await tableMark(store));
   }
 
   /** The market brought up to date, or undefined when it does not fit. */

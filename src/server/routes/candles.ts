@@ -83,13 +83,13 @@ export function candlesRoute(app: FastifyInstance, access: StoreAccess): void {
   });
 }
 
+/** Level prices LevelPrices keeps at most (8 MB). */
+const MAX_KNOWN_LEVELS = 1 << 20;
+
 /**
  * levelPrice of each level index, computed once per index: a 50k-bar footprint asks for millions
  * of levels over a few thousand distinct prices, and levelPrice rounds through toFixed.
  */
-/** Level prices LevelPrices keeps at most (8 MB). */
-const MAX_KNOWN_LEVELS = 1 << 20;
-
 class LevelPrices {
   private base = 0;
   private known = new Float64Array(0);
