@@ -2,7 +2,8 @@
  * Dashboard benchmark, in headless chromium (the system's, through playwright-core; without one
  * the bench says so and reports nothing):
  *
- * - first render: `orderflow serve`'s server (`startServer`) on a store holding `--bars N`
+ * - first render: `orderflow serve`'s server (`startServer`, `warm` as serve: the stored trades
+ *   filled into memory at start; the untimed warm-up page below would fill them anyway) on a store holding `--bars N`
  *   (default 50,000) one-minute candles of Binance BTCUSDT, 40 synthetic trades a bar (a random
  *   walk; the app's level height gives ~24 footprint levels a bar), imported from a Binance
  *   aggTrades CSV by the real importer and cached under bench/.data/. The page opens
@@ -13,6 +14,9 @@
  *   Reference: a bare page giving lightweight-charts' plain candlestick series the same candles,
  *   fetched from the same server (`/api/candles`, no footprint), navigation start to the frame
  *   after setData. The ratio is reference / ours: what our panes, layers and footprint cost.
+ * - server CPU: each of the page's /api requests asked again, one at a time, after the render
+ *   (`fastify.inject`; process CPU time, DuckDB's threads included), summed. Reference: the
+ *   reference page's one request. Wall times under load are weather; this is not.
  * - streaming: a recorder in a child process (this file again, `--dashboard-bench-writer`) holds
  *   the store and appends `--rate N` trades a second (default 2,000) for `--seconds N` (default
  *   12) after the last stored one, as `orderflow record` beside `orderflow serve` does; the page
@@ -30,7 +34,7 @@ import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { MarketEvent } from '../src/core/events.ts';
-import { startServer } from '../src/server/server.ts';
+import { startServer, type RunningServer } from '../src/server/server.ts';
 import { importFile } from '../src/store/importer.ts';
 import { ReadEndpoint } from '../src/store/read-endpoint.ts';
 import { Recorder } from '../src/store/recorder.ts';
@@ -169,6 +173,8 @@ interface RenderTiming {
   footprint?: { serverMs: number; transferMs: number; bytes: number };
   /** Each /api request: path, sent, first byte, last byte (ms from navigation start). */
   timeline: string[];
+  /** Each /api request's path and query, as the page sent it. */
+  urls: string[];
 }
 
 /** Navigation start to the first frame after the app's every request settled, with the footprint in. */
@@ -198,8 +204,31 @@ async function firstRender(page: Page, url: string): Promise<RenderTiming> {
         const path = new URL(e.name).pathname.slice(5) + (e.name.includes('footprint=1') ? '+fp' : '');
         return `${path} ${e.startTime.toFixed(0)}-${e.responseStart.toFixed(0)}-${e.responseEnd.toFixed(0)}`;
       });
-    return { totalMs, candles: split(false), footprint: split(true), timeline };
+    const urls = performance
+      .getEntriesByType('resource')
+      .filter((x) => x.name.includes('/api/'))
+      .map((x) => {
+        const u = new URL(x.name);
+        return u.pathname + u.search;
+      });
+    return { totalMs, candles: split(false), footprint: split(true), timeline, urls };
   });
+}
+
+/**
+ * Server CPU of each request, asked again one at a time after the render (process CPU, the
+ * server's DuckDB threads included): unlike the page's wall times, not weather on a loaded machine.
+ */
+async function serverCpu(server: RunningServer, urls: readonly string[]): Promise<{ url: string; ms: number; status: number }[]> {
+  const out: { url: string; ms: number; status: number }[] = [];
+  for (const url of urls) {
+    const c0 = process.cpuUsage();
+    const r = await server.app.inject(url);
+    const c = process.cpuUsage(c0);
+    // The page's own answers, refusals included (50k bars are more columns than one book heatmap draws).
+    out.push({ url, ms: (c.user + c.system) / 1000, status: r.statusCode });
+  }
+  return out;
 }
 
 /** The reference page: lightweight-charts' candlestick series alone, on the same candles. */
@@ -320,7 +349,8 @@ async function run(args: string[]): Promise<BenchResult[]> {
       done();
     },
   });
-  const server = await startServer({ home, port: 0, log });
+  // As `orderflow serve` starts it: the stored trades filled into memory in the background.
+  const server = await startServer({ home, port: 0, log, warm: true });
   let browser: Browser | undefined;
   let writer: Writer | undefined;
   try {
@@ -343,6 +373,11 @@ async function run(args: string[]): Promise<BenchResult[]> {
     console.error(`dashboard: requests (sent-first byte-last byte, ms): ${ours.timeline.join(', ')}`);
     console.error(`dashboard: reference (bare lightweight-charts candlesticks, same candles from the same server) ${ref.toFixed(0)} ms`);
     await page.close();
+    const cpu = await serverCpu(server, ours.urls);
+    const refCpu = (await serverCpu(server, [`/api/candles${query}`]))[0].ms;
+    const cpuMs = cpu.reduce((s, x) => s + x.ms, 0);
+    const short = (u: string) => u.slice(5, u.indexOf('?') < 0 ? undefined : u.indexOf('?')) + (u.includes('footprint=1') ? '+fp' : '');
+    console.error(`dashboard: server CPU per request (asked again one at a time, ms): ${cpu.map((x) => `${short(x.url)} ${x.ms.toFixed(0)}${x.status === 200 ? '' : ` (${x.status})`}`).join(', ')}; all ${cpuMs.toFixed(0)}; reference's candles ${refCpu.toFixed(0)}`);
 
     // Streaming: the recorder takes the store; a fresh page follows it live.
     writer = await Writer.start(home);
@@ -376,6 +411,7 @@ async function run(args: string[]): Promise<BenchResult[]> {
 
     return [
       { bench: 'dashboard', metric: 'first_render_ms', ours: ours.totalMs, reference: ref, referenceName: 'lightweight-charts candlesticks', ratio: ref / ours.totalMs, target: '< 1500 ms' },
+      { bench: 'dashboard', metric: 'server_cpu_ms', ours: cpuMs, reference: refCpu, referenceName: "the reference page's candles request", ratio: refCpu / cpuMs, target: 'report' },
       { bench: 'dashboard', metric: 'candles_server_ms', ours: ours.candles?.serverMs ?? NaN, reference: null, referenceName: null, ratio: null, target: 'report' },
       { bench: 'dashboard', metric: 'footprint_server_ms', ours: ours.footprint?.serverMs ?? NaN, reference: null, referenceName: null, ratio: null, target: 'report' },
       { bench: 'dashboard', metric: 'footprint_mb', ours: (ours.footprint?.bytes ?? NaN) / 1e6, reference: null, referenceName: null, ratio: null, target: 'report' },

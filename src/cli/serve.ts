@@ -34,8 +34,9 @@ export function registerServe(program: Command): void {
 History comes from the store over HTTP (/api/*), live updates over a websocket (/ws): the server
 tails the store every 250 ms, so whatever records into the same --home (orderflow record,
 orderflow paper, orderflow demo) shows live. It reads a store another process is writing through
-that process, and never holds the file between reads. Endpoints, auth and the slow-client policy:
-docs/DASHBOARD.md.
+that process, and never holds the file between reads. The stored trades are held in memory (filled
+at start, at most 512 MiB) and caught up with the store before each answer. Endpoints, auth and
+the slow-client policy: docs/DASHBOARD.md.
 
 With --bus the live trades, liquidations and market state (mark, funding, open interest) come
 from the subjects md.<venue>.<symbol>.* a recorder fleet publishes (\`orderflow record --bus\`),
@@ -67,7 +68,7 @@ Examples:
       let server;
       try {
         if (bus) await requireStream(bus, opts.stream);
-        server = await startServer({ home, host: opts.host, port, token, log: opts.log ? process.stderr : undefined, bus: bus && { bus, stream: opts.stream } });
+        server = await startServer({ home, host: opts.host, port, token, log: opts.log ? process.stderr : undefined, bus: bus && { bus, stream: opts.stream }, warm: true });
       } catch (e) {
         await bus?.nc.close();
         throw e;

@@ -52,6 +52,13 @@ export interface ServerOptions {
   readonly stallMs?: number;
   /** Live trades, liquidations and tickers from this bus (`serve --bus`) instead of the store's tail. */
   readonly bus?: { readonly bus: Bus; readonly stream?: string };
+  /** Memory bound of the trades held for the panes, bytes (default cache/trade-cache.ts DEFAULT_CACHE_BYTES). */
+  readonly cacheBytes?: number;
+  /**
+   * Fill the trades in memory for every stored market at start, in the background (requests
+   * meanwhile wait for the market they need), so the first page load does not read the store.
+   */
+  readonly warm?: boolean;
 }
 
 export interface RunningServer {
@@ -61,10 +68,12 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   /** The live websocket hub (its clients and their queues). */
   readonly hub: LiveHub;
+  /** Settles when the start-up fill (`warm`) has ended, at once without one. */
+  readonly warmed: Promise<void>;
 }
 
 /** Build the app without listening (tests inject into it). */
-export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyInstance; hub: LiveHub }> {
+export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyInstance; hub: LiveHub; warmed: Promise<void> }> {
   const host = opts.host ?? DEFAULT_HOST;
   const token = requiredToken(host, opts.token);
   const assets = await buildWebAssets();
@@ -83,7 +92,7 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
     // Close ends every connection: a browser's keep-alive or a refused upgrade must not hold a Ctrl-C.
     forceCloseConnections: true,
   });
-  const access = new StoreAccess(opts.home, opts.store);
+  const access = new StoreAccess(opts.home, opts.store, opts.cacheBytes);
   const hub = new LiveHub(access, { pollMs: opts.pollMs, clientQueueBytes: opts.clientQueueBytes, stallMs: opts.stallMs, log: app.log, bus: opts.bus });
 
   app.setErrorHandler((e, req, reply) => {
@@ -123,14 +132,19 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   sessionsRoute(app);
   tapeRoute(app, access);
   liveRoute(app, access, hub);
-  app.addHook('onClose', async () => hub.close());
-  return { app, hub };
+  // A failed fill costs nothing but speed: each request fills what it needs.
+  const warmed = opts.warm ? access.warm().catch((e: Error) => app.log.warn({ err: e.message }, 'filling the trades in memory failed')) : Promise.resolve();
+  app.addHook('onClose', async () => {
+    await warmed;
+    await hub.close();
+  });
+  return { app, hub, warmed };
 }
 
 /** Build and listen. A port in use is a UsageError naming it. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? DEFAULT_HOST;
-  const { app, hub } = await buildServer(opts);
+  const { app, hub, warmed } = await buildServer(opts);
   try {
     await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
   } catch (e) {
@@ -143,5 +157,5 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? DEFAULT_PORT);
   const shown = host.includes(':') ? `[${host}]` : host;
-  return { url: `http://${shown}:${port}`, app, hub, close: () => app.close() };
+  return { url: `http://${shown}:${port}`, app, hub, warmed, close: () => app.close() };
 }

@@ -5,9 +5,13 @@
  * `info`, `watch` and `journal` read it, and a recorder started later finds the file free. In
  * the same process as the writer (the demo), the server reads the writer's Store on connections
  * of its own instead (a second DuckDB instance of one file in one process is not safe).
+ *
+ * Trades, which every pane starts from, are read through `trades` (cache/trade-cache.ts): held in
+ * memory per market and caught up with the appended rows on each read, not read again whole.
  */
 import { StoreError } from '../core/errors.ts';
 import { Store } from '../store/store.ts';
+import { TradeCache } from './cache/trade-cache.ts';
 import { HttpError } from './http-error.ts';
 
 /** Store reads running at once; more wait their turn (each is a DuckDB instance and its threads). */
@@ -17,11 +21,28 @@ export class StoreAccess {
   private open = 0;
   private readonly waiting: (() => void)[] = [];
 
+  /** The markets' trades in memory (bounded: see TradeCache). */
+  readonly trades: TradeCache;
+
   constructor(
     readonly home: string,
     /** A Store this process writes (the demo): read on connections of its own. */
     private readonly shared?: Store,
-  ) {}
+    /** The trade cache's memory bound, bytes (default DEFAULT_CACHE_BYTES). */
+    cacheBytes?: number,
+  ) {
+    this.trades = new TradeCache(cacheBytes);
+  }
+
+  /**
+   * Fill the trades in memory for every stored market, each market in a read of its own: the
+   * file is free between them (a recorder opening it waits for readers only a few seconds).
+   */
+  async warm(): Promise<void> {
+    for (const { venue, symbol } of await this.read((store) => this.trades.storedMarkets(store))) {
+      await this.read((store) => this.trades.fill(store, venue, symbol));
+    }
+  }
 
   /** Run `fn` on a fresh read-only view of the store: it sees every commit made before it started. */
   async read<T>(fn: (store: Store) => Promise<T>): Promise<T> {

@@ -20,6 +20,11 @@ export interface TradeQuery {
   readonly fromMs?: number;
   /** Exclusive upper bound, epoch ms. */
   readonly toMs?: number;
+  /**
+   * Only rows whose DuckDB `rowid` lies in (after, through]: an in-memory copy of a market
+   * catching up with the rows appended since it last read (src/server/cache/market-trades.ts).
+   */
+  readonly rowids?: { readonly after: number; readonly through: number };
 }
 
 /** Rows per yielded chunk by default. */
@@ -43,6 +48,7 @@ export function marketRowsQuery(table: 'trades' | 'liquidations', q: TradeQuery)
   ];
   if (q.fromMs !== undefined) where.push(`ts >= make_timestamp(${param(BigInt(Math.round(q.fromMs * 1000)))}::BIGINT)`);
   if (q.toMs !== undefined) where.push(`ts < make_timestamp(${param(BigInt(Math.round(q.toMs * 1000)))}::BIGINT)`);
+  if (q.rowids) where.push(`rowid > ${param(BigInt(q.rowids.after))}`, `rowid <= ${param(BigInt(q.rowids.through))}`);
   const sql = `SELECT epoch_us(ts)::DOUBLE / 1000 AS ts_ms, price, qty,
       (CASE WHEN side = 'buy' THEN 1 ELSE -1 END)::DOUBLE AS side_num,
       (CASE venue::VARCHAR ${venueOrder} END)::DOUBLE AS venue_ord

@@ -1,13 +1,12 @@
 /**
  * `GET /api/candles`: the merged venues' candles of `tf`, and with `footprint=1` every bar's
  * footprint (src/features/footprint.ts), flattened into columns as the wire contract says. One
- * pass over the stored trades, streamed: each candle goes into the columns as the operator emits
- * it, so memory holds the answer, not the trades or the candle objects.
+ * pass over the market's trades (held in memory, or streamed from the store when too large to
+ * hold): each candle goes into the columns as the operator emits it, not as candle objects.
  */
 import type { FastifyInstance } from 'fastify';
 import { decimalsOf, FootprintOperator, levelPrice, type FootprintCandle } from '../../features/footprint.ts';
 import { registryTick } from '../../query/market.ts';
-import { streamTrades } from '../../store/trade-reader.ts';
 import type { CandlesResponse, FootprintColumns } from '../api.ts';
 import { badParam } from '../http-error.ts';
 import { flagParam, intParam, rangeParams, timeframeParam } from '../query/params.ts';
@@ -42,7 +41,7 @@ export function candlesRoute(app: FastifyInstance, access: StoreAccess): void {
         // Candles alone: any level height does; the coarsest keeps the operator's level arrays short.
         tick = 1;
       }
-      const decimals = decimalsOf(tick);
+      const prices = new LevelPrices(tick, levelTicks);
       const onCandle = (k: FootprintCandle) => {
         const bar = c.t.length;
         c.t.push(k.open_time_ms);
@@ -59,7 +58,7 @@ export function candlesRoute(app: FastifyInstance, access: StoreAccess): void {
           const bid = lv.sellVolume[i];
           const ask = lv.buyVolume[i];
           if (bid === 0 && ask === 0) continue;
-          fp.price.push(levelPrice(k.low_index + i, tick, levelTicks, decimals));
+          fp.price.push(prices.at(k.low_index + i));
           fp.bid.push(bid);
           fp.ask.push(ask);
           fp.bidImb.push(lv.bidImbalance[i] === 1 ? 1 : 0);
@@ -77,9 +76,50 @@ export function candlesRoute(app: FastifyInstance, access: StoreAccess): void {
       };
       // Without a footprint the level height is the whole price range: one level per candle.
       const op = new FootprintOperator({ timeframeMs: tfMs, tick, levelTicks: withFootprint ? levelTicks : 1e9 }, onCandle);
-      for await (const chunk of streamTrades(store, r.q)) op.push(chunk);
+      for await (const chunk of access.trades.chunks(store, r.q)) op.push(chunk);
       op.flush();
       return { symbol: r.symbol, venues: r.q.venues, tf, tfMs, ...c, ...(fp ? { footprint: fp } : {}) };
     });
   });
+}
+
+/** Level prices LevelPrices keeps at most (8 MB). */
+const MAX_KNOWN_LEVELS = 1 << 20;
+
+/**
+ * levelPrice of each level index, computed once per index: a 50k-bar footprint asks for millions
+ * of levels over a few thousand distinct prices, and levelPrice rounds through toFixed.
+ */
+class LevelPrices {
+  private base = 0;
+  private known = new Float64Array(0);
+  private readonly decimals: number;
+
+  constructor(
+    private readonly tick: number,
+    private readonly levelTicks: number,
+  ) {
+    this.decimals = decimalsOf(tick);
+  }
+
+  at(index: number): number {
+    let k = index - this.base;
+    if (k < 0 || k >= this.known.length) {
+      // Widen the window to cover the index with room either side; NaN marks a price not yet computed.
+      const empty = this.known.length === 0;
+      const room = Math.max(256, this.known.length >> 1);
+      const lo = (empty ? index : Math.min(index, this.base)) - room;
+      const hi = (empty ? index : Math.max(index, this.base + this.known.length - 1)) + room;
+      // A range of prices too wide to keep one slot per level: compute each level's price as asked.
+      if (hi - lo >= MAX_KNOWN_LEVELS) return levelPrice(index, this.tick, this.levelTicks, this.decimals);
+      const next = new Float64Array(hi - lo + 1).fill(NaN);
+      if (!empty) next.set(this.known, this.base - lo);
+      this.known = next;
+      this.base = lo;
+      k = index - lo;
+    }
+    let p = this.known[k];
+    if (p !== p) p = this.known[k] = levelPrice(index, this.tick, this.levelTicks, this.decimals);
+    return p;
+  }
 }

@@ -6,7 +6,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Venue } from '../../core/events.ts';
 import { CvdOperator, type CvdBar } from '../../features/cvd.ts';
-import { streamTrades } from '../../store/trade-reader.ts';
 import type { CvdResponse } from '../api.ts';
 import { rangeParams, timeframeParam } from '../query/params.ts';
 import type { StoreAccess } from '../store-access.ts';
@@ -25,7 +24,7 @@ export function cvdRoute(app: FastifyInstance, access: StoreAccess): void {
         per.set(v, bars);
         ops.push(new CvdOperator({ timeframeMs: tfMs, venue: v }, (b) => bars.push(b)));
       }
-      for await (const chunk of streamTrades(store, r.q)) for (const op of ops) op.push(chunk);
+      for await (const chunk of access.trades.chunks(store, r.q)) for (const op of ops) op.push(chunk);
       for (const op of ops) op.flush();
       const t = all.map((b) => b.open_time_ms);
       const venues: CvdResponse['venues'] = {};

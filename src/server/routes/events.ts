@@ -24,7 +24,7 @@ export function eventsRoute(app: FastifyInstance, access: StoreAccess): void {
     const query = req.query as Record<string, unknown>;
     return access.read(async (store) => {
       const r = await rangeParams(store, query, 60_000);
-      const trades = await readTrades(store, r.q);
+      const trades = (await access.trades.trades(store, r.q)) ?? (await readTrades(store, r.q));
       const liqs = await readLiquidations(store, r.q);
       const events: DetectorEvent[] = [];
 

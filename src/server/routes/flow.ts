@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Venue } from '../../core/events.ts';
 import { SizeFlowOperator, type BigPrint, type SizeBar } from '../../features/sizes.ts';
 import { crossVenueBatch } from '../../features/venues.ts';
-import { readTrades, streamTrades } from '../../store/trade-reader.ts';
+import { readTrades } from '../../store/trade-reader.ts';
 import type { AgreementResponse, MarketStateResponse, PrintsResponse, SizesResponse } from '../api.ts';
 import { numberParam, rangeParams, timeframeParam } from '../query/params.ts';
 import type { StoreAccess } from '../store-access.ts';
@@ -24,7 +24,7 @@ export function flowRoutes(app: FastifyInstance, access: StoreAccess): void {
       const r = await rangeParams(store, query, tfMs);
       const bars: SizeBar[] = [];
       const op = new SizeFlowOperator({ timeframeMs: tfMs, bigPrintMin: 'none' }, (b) => bars.push(b));
-      for await (const chunk of streamTrades(store, r.q)) op.push(chunk);
+      for await (const chunk of access.trades.chunks(store, r.q)) op.push(chunk);
       op.flush();
       const last = bars.at(-1);
       return {
@@ -53,7 +53,7 @@ export function flowRoutes(app: FastifyInstance, access: StoreAccess): void {
         largeMin = Math.min(largeMin, b.large_min);
         for (const p of b.big_prints) if (Number.isNaN(minNotional) || p.notional >= minNotional) big.push(p);
       });
-      for await (const chunk of streamTrades(store, r.q)) op.push(chunk);
+      for await (const chunk of access.trades.chunks(store, r.q)) op.push(chunk);
       op.flush();
       const kept = big.length <= MAX_PRINTS ? big : [...big].sort((a, b) => b.notional - a.notional).slice(0, MAX_PRINTS).sort((a, b) => a.ts - b.ts);
       return {
@@ -73,7 +73,7 @@ export function flowRoutes(app: FastifyInstance, access: StoreAccess): void {
     const { tfMs } = timeframeParam(query, 'tf', '5m');
     return access.read(async (store) => {
       const r = await rangeParams(store, query, tfMs);
-      const windows = crossVenueBatch(await readTrades(store, r.q), { timeframeMs: tfMs });
+      const windows = crossVenueBatch((await access.trades.trades(store, r.q)) ?? (await readTrades(store, r.q)), { timeframeMs: tfMs });
       return {
         tfMs,
         t: windows.map((w) => w.window_start),

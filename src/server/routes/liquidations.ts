@@ -28,7 +28,7 @@ export function liquidationRoutes(app: FastifyInstance, access: StoreAccess): vo
     return access.read(async (store) => {
       const r = await rangeParams(store, query, tfMs);
       const liqs = await readLiquidations(store, r.q);
-      const trades = await readTrades(store, r.q);
+      const trades = (await access.trades.trades(store, r.q)) ?? (await readTrades(store, r.q));
       const [snap] = liquidationSnapshots(liqs, trades, [r.toMs], { bins: LEVEL_BINS });
       const clusters = snap.clusters.map((c) => ({
         side: c.side, low: c.low, high: c.high, peak: c.peak, notional: c.notional, count: c.count,
@@ -79,7 +79,7 @@ export function liquidationRoutes(app: FastifyInstance, access: StoreAccess): vo
     return access.read(async (store) => {
       const r = await rangeParams(store, query, 60_000);
       const oi = await readOpenInterest(store, r.q);
-      const trades = await readTrades(store, r.q);
+      const trades = (await access.trades.trades(store, r.q)) ?? (await readTrades(store, r.q));
       const instruments = loadBundledInstruments();
       // One run per leverage of the mix, so each level says which leverage it comes from.
       const levels: PredictedLiquidationsResponse['levels'][number][] = [];

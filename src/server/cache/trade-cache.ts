@@ -1,0 +1,151 @@
+/**
+ * The server's trades in memory: one MarketTrades per stored (venue, symbol), filled from the
+ * store on first use (or at server start, `warm`) and brought up to date with the rows appended
+ * since before every answer, so an answer sees every commit made before its request, as a store
+ * read would. A request's trades are the merge of its markets' slices in the store readers'
+ * order (ts, then the request's venue order, then insertion): the operators get exactly the
+ * columns `readTrades` would give them, without DuckDB reading and decoding them again.
+ *
+ * Memory bound: `maxBytes` (default DEFAULT_CACHE_BYTES) over every market's arrays,
+ * BYTES_PER_TRADE a trade plus up to half again of growth room; markets least recently asked
+ * for are dropped first. A market too large for the bound alone is not held: its requests read
+ * the store as before (`undefined` from `trades`, and the routes stream from the store).
+ */
+import { allocTradeColumns, type TradeColumns } from '../../core/columns.ts';
+import type { Venue } from '../../core/events.ts';
+import type { Store } from '../../store/store.ts';
+import { streamTrades, type TradeQuery } from '../../store/trade-reader.ts';
+import { BYTES_PER_TRADE, MarketTrades, tableMark, type TradeSlice } from './market-trades.ts';
+
+/** Default memory bound: 512 MiB, about 14 million trades at the worst growth room, 21 million packed. */
+export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
+
+interface Entry {
+  readonly market: MarketTrades;
+  /** The sync in flight (syncs of one market run one after another). */
+  syncing: Promise<boolean>;
+}
+
+export class TradeCache {
+  /** Insertion order is use order: the first entry is the least recently used. */
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(readonly maxBytes = DEFAULT_CACHE_BYTES) {}
+
+  /** Memory the held markets take. */
+  get bytes(): number {
+    let b = 0;
+    for (const e of this.entries.values()) b += e.market.bytes;
+    return b;
+  }
+
+  /**
+   * The trades `q` selects (venues x symbols, [fromMs, toMs)) as `readTrades` would return them,
+   * from memory after a sync with `store`; undefined when a market is too large to hold or one
+   * venue trades two of the query's symbols (the store orders those by insertion across
+   * symbols, which the per-market copies do not keep).
+   */
+  async trades(store: Store, q: TradeQuery): Promise<TradeColumns | undefined> {
+    const parts: { venue: number; slice: TradeSlice }[] = [];
+    const mark = await tableMark(store);
+    for (let v = 0; v < q.venues.length; v++) {
+      let found = false;
+      for (const symbol of q.symbols) {
+        const m = await this.synced(store, q.venues[v], symbol, mark);
+        if (!m) return undefined;
+        if (m.length === 0) continue;
+        if (found) return undefined;
+        found = true;
+        parts.push({ venue: v, slice: m.slice(q.fromMs, q.toMs) });
+      }
+    }
+    return mergeSlices(parts, q.venues);
+  }
+
+  /** The trades of `q` from memory, or streamed from the store when not held: for the routes that fold chunks. */
+  async *chunks(store: Store, q: TradeQuery): AsyncGenerator<TradeColumns> {
+    const held = await this.trades(store, q);
+    if (held) {
+      if (held.length > 0) yield held;
+      return;
+    }
+    yield* streamTrades(store, q);
+  }
+
+  /**
+   * The stored (venue, symbol) pairs in the order to fill them for a fast first page
+   * (`fill` each): the most recently traded last, so that when not all fit, the bound drops the
+   * stalest markets.
+   */
+  async storedMarkets(store: Store): Promise<{ venue: Venue; symbol: string }[]> {
+    return store.rows<{ venue: Venue; symbol: string }>('SELECT venue::VARCHAR AS venue, symbol FROM trades GROUP BY 1, 2 ORDER BY max(ts), 1, 2');
+  }
+
+  /** Fill (or bring up to date) one market's copy. */
+  async fill(store: Store, venue: Venue, symbol: string): Promise<void> {
+    await this.synced(store, venue, symbol, await tableMark(store));
+  }
+
+  /** The market brought up to date, or undefined when it does not fit. */
+  private async synced(store: Store, venue: Venue, symbol: string, mark: string): Promise<MarketTrades | undefined> {
+    const key = `${venue}\u0000${symbol}`;
+    let e = this.entries.get(key);
+    if (e) this.entries.delete(key);
+    else e = { market: new MarketTrades(venue, symbol), syncing: Promise.resolve(true) };
+    this.entries.set(key, e);
+    const entry = e;
+    const maxRows = Math.floor(this.maxBytes / BYTES_PER_TRADE / 1.5);
+    entry.syncing = entry.syncing.catch(() => false).then(() => entry.market.sync(store, maxRows, mark));
+    const fits = await entry.syncing;
+    if (!fits) {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+      return undefined;
+    }
+    this.evict(entry);
+    return entry.market;
+  }
+
+  /** Drop the least recently used markets (never `keep`) until the held ones fit the bound. */
+  private evict(keep: Entry): void {
+    let total = this.bytes;
+    for (const [key, e] of this.entries) {
+      if (total <= this.maxBytes) return;
+      if (e === keep) continue;
+      total -= e.market.bytes;
+      this.entries.delete(key);
+    }
+  }
+}
+
+/** Slices of several venues merged by ts, ties in venue order (the order `readTrades` gives). */
+function mergeSlices(parts: readonly { venue: number; slice: TradeSlice }[], venues: readonly Venue[]): TradeColumns {
+  if (parts.length === 1) {
+    const { venue, slice } = parts[0];
+    return { ...slice, venue: new Uint8Array(slice.length).fill(venue), venues };
+  }
+  let n = 0;
+  for (const p of parts) n += p.slice.length;
+  const out = allocTradeColumns(n, venues);
+  const at = parts.map(() => 0);
+  for (let k = 0; k < n; k++) {
+    // Few venues: a scan for the smallest head beats a heap. Parts are in venue order, so `<` keeps ties in it.
+    let best = -1;
+    let bestTs = Infinity;
+    for (let p = 0; p < parts.length; p++) {
+      const s = parts[p].slice;
+      if (at[p] < s.length && (best < 0 || s.ts[at[p]] < bestTs)) {
+        best = p;
+        bestTs = s.ts[at[p]];
+      }
+    }
+    const s = parts[best].slice;
+    const i = at[best]++;
+    out.ts[k] = s.ts[i];
+    out.price[k] = s.price[i];
+    out.qty[k] = s.qty[i];
+    out.side[k] = s.side[i];
+    out.venue[k] = parts[best].venue;
+  }
+  out.length = n;
+  return out;
+}
