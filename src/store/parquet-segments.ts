@@ -117,7 +117,10 @@ export class ParquetSegments implements TradeColumns, SegmentLoader {
     }
     this.writer.writeRowGroup([this.us, this.price, this.qty, this.sell, this.id], this.n);
     this.n = 0;
-    if (this.writer.rowCount >= this.segmentRows) this.closeSegment();
+    // The first segment is one row group, so DuckDB starts inserting while the scan is still at
+    // its start instead of a whole segment later (nothing else can run then but the scan and
+    // the inflate).
+    if (this.writer.rowCount >= (this.count === 1 ? this.groupRows : this.segmentRows)) this.closeSegment();
   }
 
   private closeSegment(): void {
