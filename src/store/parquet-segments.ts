@@ -32,10 +32,10 @@ const INSERT_SQL = `INSERT INTO trades
   FROM read_parquet($3)`;
 
 /**
- * Rows per segment, `ORDERFLOW_PARQUET_SEGMENT_ROWS` (default 4 row groups, 491,520 rows, ~16 MB):
- * DuckDB starts on the first segment as soon as it is written, so smaller segments overlap more
- * of the scan with the load; each statement costs a start. Below a row group (tests), the row
- * group shrinks to the segment.
+ * Rows per segment, `ORDERFLOW_PARQUET_SEGMENT_ROWS` (default 4 row groups, 491,520 rows, ~16 MB;
+ * the first segment is one row group, see flushGroup): DuckDB starts on a segment as soon as it
+ * is written, so smaller segments overlap more of the scan with the load; each statement costs a
+ * start. Below a row group (tests), the row group shrinks to the segment.
  */
 function segmentRows(): number {
   const n = Number(process.env.ORDERFLOW_PARQUET_SEGMENT_ROWS ?? 4 * ROW_GROUP_ROWS);
