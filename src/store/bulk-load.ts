@@ -16,9 +16,9 @@
  * (FileFormat.bulkTrades).
  */
 import type { Hash } from 'node:crypto';
-import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ParseError } from '../core/errors.ts';
+import { FileError, ParseError } from '../core/errors.ts';
 import type { DepthBandRecord, KlineRecord, MarketEvent, Side, TickerFields, Venue } from '../core/events.ts';
 import type { BulkTradeCsv, EventSink, FileFormat, TradeArchiveByteScanner, TradeDigestFields } from '../core/format.ts';
 import { venueSymbol, type InstrumentRegistry } from '../core/instruments.ts';
@@ -82,6 +82,8 @@ export interface BulkPlan {
   /**
    * Load the file with DuckDB's CSV reader while the byte scanner validates the same bytes. A
    * parse error (a line past the cap, a corrupt archive) is thrown only once no statement runs.
+   * `hash` is fed every byte of the file by the time a digest is returned (a plain file's bytes
+   * as they are scanned; a zip's in a read of their own beside the inflate).
    */
   load(insert: Insert, onChunk?: (bytes: number, rows: number) => void, hash?: Hash): Promise<BulkLoaded>;
   /** Remove what loading created (a zip's segments). */
@@ -267,7 +269,7 @@ async function planZip(path: string, opts: BulkLoadOptions, tmpDir: string): Pro
     entry = undefined; // the plan owns it now
     return {
       formatId: spec.formatId,
-      load: (insert, onChunk) => loadZipEntry(path, open, spec.scanner(parquet), segments, insert, onChunk),
+      load: (insert, onChunk, hash) => loadZipEntry(path, open, spec.scanner(parquet), segments, insert, onChunk, hash),
       cleanup: () => {
         open.entry.stream.destroy();
         void entries.return(undefined);
@@ -387,7 +389,8 @@ class Segments implements SegmentLoader {
  * line past the scanner's cap (maxLineBytes) fails at once with file:line; bytes past the entry's declared size
  * fail as a zip bomb (zip-entries.ts). When the scanner gives up on a row, the rest is still
  * loaded, and the line parsers judge the file afterwards, as for a plain CSV. Once DuckDB failed
- * there is nothing left to load: the line parsers judge the file.
+ * there is nothing left to load: the line parsers judge the file. `hash`, when given, is fed the
+ * whole zip beside the inflate (hashBeside).
  */
 async function loadZipEntry(
   path: string,
@@ -396,11 +399,13 @@ async function loadZipEntry(
   segments: SegmentLoader,
   insert: Insert,
   onChunk?: (bytes: number, rows: number) => void,
+  hash?: Hash,
 ): Promise<BulkLoaded> {
   const where = `${path}!${open.entry.name}`;
   // Progress in file bytes, from inflated bytes and the entry's compression ratio.
   const ratio = statSync(path).size / Math.max(open.entry.size ?? 1, 1);
   let inflated = 0;
+  const hashing = hash ? hashBeside(path, hash) : undefined;
   try {
     for (let chunk: Buffer | undefined = open.head; chunk; chunk = await nextChunk(open.chunks)) {
       if (scanner.ok) {
@@ -417,11 +422,36 @@ async function loadZipEntry(
       inflated += chunk.length;
       onChunk?.(Math.round(inflated * ratio), scanner.rows);
     }
+    const digest = scanner.end();
+    // The hash is only used with a digest (without one the file goes to the line parsers).
+    if (digest) await hashing?.done;
+    return { digest, loaded: segments.finish(insert) };
   } catch (e) {
     await segments.settle();
     throw e instanceof ParseError ? e : readError(path, e);
+  } finally {
+    hashing?.stop();
   }
-  return { digest: scanner.end(), loaded: segments.finish(insert) };
+}
+
+/**
+ * Feed `hash` the whole file from a read of its own, beside the load: the zip's sha256 (for the
+ * ledger) then no longer runs alone before the first byte is inflated, ~25 ms of one core on a
+ * 23 MB zip while the other waited (docs/BENCHMARKS.md, "Zip: the stages overlapped"). The reads
+ * run on libuv's pool and each update between two of the scan's chunks. `done` settles once every
+ * byte is in (or the read failed); `stop` ends the read early.
+ */
+function hashBeside(path: string, hash: Hash): { readonly done: Promise<void>; stop(): void } {
+  // 4 MiB reads: the scan yields to the event loop only when the inflate has no chunk ready, so
+  // each turn should hash much; 6 turns for a 23 MB zip.
+  const stream = createReadStream(path, { highWaterMark: 4 << 20 });
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('data', (chunk) => hash.update(chunk as Buffer));
+    stream.on('end', resolve);
+    stream.on('error', (e) => reject(new FileError('E_IO', path, e.message)));
+  });
+  done.catch(() => {}); // awaited only when the load got that far
+  return { done, stop: () => stream.destroy() };
 }
 
 async function nextChunk(chunks: AsyncIterator<Buffer>): Promise<Buffer | undefined> {

@@ -13,7 +13,7 @@ import { chooseFormat } from './detect.ts';
 import { DIGEST_SQL, digestMatches, planBulkLoad, TradeDigest, type BulkLoadOptions, type BulkPlan, type DigestRow } from './bulk-load.ts';
 import { OrderGuard } from './order-guard.ts';
 import { importParquet, isParquet } from './parquet.ts';
-import { GzipEndsEarly, openEntries, readLines, sha256File, verifyChecksum } from './read-source.ts';
+import { GzipEndsEarly, isZip, openEntries, readLines, sha256File, verifyChecksum } from './read-source.ts';
 import { StoreSink } from './store-sink.ts';
 import type { Store } from './store.ts';
 
@@ -70,10 +70,12 @@ export async function importFile(store: Store, file: string, opts: ImportOptions
   }
   if (size === 0) throw new FileError('E_EMPTY', path, 'file is empty');
 
-  // A plain CSV never imported from this path is hashed while it is validated (one read instead
-  // of two); the ledger is then checked inside the transaction, before commit. Anything else is
-  // hashed first, so a re-import costs one read and nothing more.
-  const hashLater = /\.csv$/i.test(path) && !existsSync(`${path}.CHECKSUM`) && !(await seenPathAndSize(store, path, size));
+  // A plain CSV or a zip never imported from this path is hashed while it is loaded (a CSV's
+  // bytes as they are validated, one read instead of two; a zip's beside its inflate, so the hash
+  // no longer runs alone before the load starts); the ledger is then checked inside the
+  // transaction, before commit. Anything else is hashed first, so a re-import costs one read and
+  // nothing more.
+  const hashLater = (/\.csv$/i.test(path) || isZip(path)) && !existsSync(`${path}.CHECKSUM`) && !(await seenPathAndSize(store, path, size));
   let sha256: string | undefined;
   let checksumVerified = false;
   if (!hashLater) {

@@ -32,10 +32,10 @@ const INSERT_SQL = `INSERT INTO trades
   FROM read_parquet($3)`;
 
 /**
- * Rows per segment, `ORDERFLOW_PARQUET_SEGMENT_ROWS` (default 4 row groups, 491,520 rows, ~16 MB):
- * DuckDB starts on the first segment as soon as it is written, so smaller segments overlap more
- * of the scan with the load; each statement costs a start. Below a row group (tests), the row
- * group shrinks to the segment.
+ * Rows per segment, `ORDERFLOW_PARQUET_SEGMENT_ROWS` (default 4 row groups, 491,520 rows, ~16 MB;
+ * the first segment is one row group, see flushGroup): DuckDB starts on a segment as soon as it
+ * is written, so smaller segments overlap more of the scan with the load; each statement costs a
+ * start. Below a row group (tests), the row group shrinks to the segment.
  */
 function segmentRows(): number {
   const n = Number(process.env.ORDERFLOW_PARQUET_SEGMENT_ROWS ?? 4 * ROW_GROUP_ROWS);
@@ -117,7 +117,10 @@ export class ParquetSegments implements TradeColumns, SegmentLoader {
     }
     this.writer.writeRowGroup([this.us, this.price, this.qty, this.sell, this.id], this.n);
     this.n = 0;
-    if (this.writer.rowCount >= this.segmentRows) this.closeSegment();
+    // The first segment is one row group, so DuckDB starts inserting while the scan is still at
+    // its start instead of a whole segment later (nothing else can run then but the scan and
+    // the inflate).
+    if (this.writer.rowCount >= (this.count === 1 ? this.groupRows : this.segmentRows)) this.closeSegment();
   }
 
   private closeSegment(): void {

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -115,6 +116,29 @@ describe('zip import in segments', () => {
       await leftNothing(store);
     }));
   }
+
+  it('hashes a zip new to the store beside its load: the ledger holds the whole file\'s sha256, and the same bytes under another path add nothing', async () => {
+    const dir = tempDir();
+    const text = [HEADER, ...manyRows(150_000)].join('\n') + '\n';
+    const zip = join(dir, 'BTCUSDT-aggTrades-2024-08-08.zip');
+    writeZip(zip, { [ENTRY]: text });
+    const store = await openTempStore();
+    const r = await importInto(store, zip);
+    assert.equal(r.method, 'bulk');
+    const [{ sha256 }] = await store.rows<{ sha256: string }>('SELECT sha256 FROM imports');
+    assert.equal(sha256, createHash('sha256').update(readFileSync(zip)).digest('hex'));
+    // A path never imported is hashed beside the load too: the ledger is checked before commit.
+    mkdirSync(join(dir, 'again'));
+    const copy = join(dir, 'again', 'BTCUSDT-aggTrades-2024-08-08.zip');
+    copyFileSync(zip, copy);
+    const again = await importInto(store, copy);
+    assert.equal(again.status, 'already-imported');
+    assert.equal(again.importId, r.importId);
+    const counts = await tableCounts(store);
+    assert.equal(counts.trades, 150_000);
+    assert.equal(counts.imports, 1);
+    assert.deepEqual(readdirSync(join(store.home, 'tmp')), []);
+  });
 
   it('stores a file the scanner gives up on after DuckDB loaded some Parquet segments exactly once, on the streaming path, leaving no segment', async () => {
     // A row in the third segment ends in CRLF: the line parsers accept it, the scanner does not,
