@@ -210,10 +210,15 @@ export function selectRank(a: Float64Array, n: number, r: number): number {
   return a[r];
 }
 
-/** Ring slot of absolute sub-bar k in a ring of n. */
+/**
+ * Ring slot of absolute sub-bar k (a whole number) in a ring of n. Not `k % n`: a sub-bar index
+ * of epoch milliseconds is past 31 bits, and `%` on such a double is a call to `fmod`. The
+ * quotient of a float division is off by at most one, and k - q x n is exact below 2^53, so one
+ * correction gives the same slot.
+ */
 function slot(k: number, n: number): number {
-  const r = k % n;
-  return r < 0 ? r + n : r;
+  const r = k - Math.floor(k / n) * n;
+  return r < 0 ? r + n : r >= n ? r - n : r;
 }
 
 /** One zone's rings (indexed by absolute sub-bar) and visit state. */
