@@ -210,10 +210,15 @@ export function selectRank(a: Float64Array, n: number, r: number): number {
   return a[r];
 }
 
-/** Ring slot of absolute sub-bar k in a ring of n. */
+/**
+ * Ring slot of absolute sub-bar k (a whole number) in a ring of n. Not `k % n`: a sub-bar index
+ * of epoch milliseconds is past 31 bits, and `%` on such a double is a call to `fmod`. The
+ * quotient of a float division is off by at most one, and k - q x n is exact below 2^53, so one
+ * correction gives the same slot.
+ */
 function slot(k: number, n: number): number {
-  const r = k % n;
-  return r < 0 ? r + n : r;
+  const r = k - Math.floor(k / n) * n;
+  return r < 0 ? r + n : r >= n ? r - n : r;
 }
 
 /** One zone's rings (indexed by absolute sub-bar) and visit state. */
@@ -259,12 +264,12 @@ class ZoneState {
     this.liq = new Float64Array(2 * k);
   }
 
-  open(kk: number, k: number): void {
-    const s = slot(kk, k);
+  /** Sub-bar opens: its slot s in the attack rings and l in the liquidation ring (the same for every zone, taken once). */
+  open(s: number, l: number): void {
     this.att[s] = 0;
     this.attN[s] = 0;
     this.ext[s] = this.none;
-    this.liq[slot(kk, 2 * k)] = 0;
+    this.liq[l] = 0;
   }
 
   clear(): void {
@@ -504,7 +509,9 @@ class Engine {
     const oldest = this.kOpen - 2 * this.p.k;
     if (this.recent.length > 0 && this.recent[0].k <= oldest) this.recent = this.recent.filter((r) => r.k > oldest);
     const nextClose = (this.kOpen + 1) * this.p.step;
-    if (this.zs.some((z) => z.to < nextClose)) {
+    let stale = false;
+    for (let i = 0; i < this.zs.length && !stale; i++) stale = this.zs[i].to < nextClose;
+    if (stale) {
       this.zs = this.zs.filter((z) => z.to >= nextClose);
       this.cellLo = this.cellHi = NaN;
       this.inBandN = 0;
@@ -515,7 +522,10 @@ class Engine {
     const g = slot(k, this.g);
     this.buyV[g] = 0;
     this.sellV[g] = 0;
-    for (const z of this.zs) z.open(k, this.p.k);
+    if (this.zs.length === 0) return;
+    const s = slot(k, this.p.k);
+    const l = slot(k, 2 * this.p.k);
+    for (const z of this.zs) z.open(s, l);
   }
 
   /** Median attack-side market volume of the past windows before sub-bar k's window; NaN before warm-up. */
@@ -548,10 +558,12 @@ class Engine {
     this.closes[slot(k, kw + 1)] = this.last;
     let buy = 0;
     let sell = 0;
-    for (let b = k - kw + 1; b <= k; b++) {
-      const g = slot(b, this.g);
+    // Sub-bars k - kw + 1 .. k in order, their ring slots stepped (no division per sub-bar).
+    const G = this.g;
+    for (let b = 0, g = slot(k - kw + 1, G); b < kw; b++) {
       buy += this.buyV[g];
       sell += this.sellV[g];
+      if (++g === G) g = 0;
     }
     this.winBuy[slot(k, this.g)] = buy;
     this.winSell[slot(k, this.g)] = sell;
@@ -559,6 +571,10 @@ class Engine {
     const t0 = t - kw * p.step;
     let typBuy: number | undefined;
     let typSell: number | undefined;
+    const kw2 = 2 * kw;
+    const s0 = slot(k - kw + 1, kw);
+    const l0 = slot(k - kw + 1, kw2);
+    const lb0 = slot(k - 2 * kw + 1, kw2);
     for (const z of this.zs) {
       if (!z.visit || z.fired || t > z.to) continue;
       let attack = 0;
@@ -566,13 +582,16 @@ class Engine {
       let ext = z.none;
       let during = 0;
       let before = 0;
-      for (let b = k - kw + 1; b <= k; b++) {
-        const s = slot(b, kw);
+      // Sub-bars b = k - kw + 1 .. k in order: s = slot(b, kw), l = slot(b, 2kw), lb = slot(b - kw, 2kw), stepped.
+      for (let b = 0, s = s0, l = l0, lb = lb0; b < kw; b++) {
         attack += z.att[s];
         notional += z.attN[s];
         ext = z.attack < 0 ? Math.min(ext, z.ext[s]) : Math.max(ext, z.ext[s]);
-        during += z.liq[slot(b, 2 * kw)];
-        before += z.liq[slot(b - kw, 2 * kw)];
+        during += z.liq[l];
+        before += z.liq[lb];
+        if (++s === kw) s = 0;
+        if (++l === kw2) l = 0;
+        if (++lb === kw2) lb = 0;
       }
       if (!(attack > 0)) continue;
       const typical = z.attack > 0 ? (typBuy ??= this.typical(k, 1)) : (typSell ??= this.typical(k, -1));

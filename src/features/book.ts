@@ -1002,10 +1002,17 @@ export class BookBaitOperator {
   private newWalls(side: BookSide, map: Map<number, Wall>, name: WallSide, ts: number): void {
     const levels = Math.min(this.p.wallLevels, side.size);
     let depth = 0;
-    for (let k = 0; k < levels; k++) depth += side.qtyAt(k);
-    const minShareQty = this.p.minShare * depth;
+    let most = 0;
+    for (let k = 0; k < levels; k++) {
+      const q = side.qtyAt(k);
+      depth += q;
+      if (q > most) most = q;
+    }
     // Multiplying by multiple > 0 keeps the order: low <= median <= high gives the same for multiple x each.
     const below = this.p.multiple * this.median.lowBound;
+    // No level reaches the lower bound (the case of almost every message): none is a wall.
+    if (most < below) return;
+    const minShareQty = this.p.minShare * depth;
     const above = this.p.multiple * this.median.highBound;
     for (let k = 0; k < levels; k++) {
       const q = side.qtyAt(k);

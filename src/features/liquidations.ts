@@ -164,16 +164,38 @@ class BpsBinner implements Binner {
   private k = NaN;
   private safeLo = Infinity;
   private safeHi = -Infinity;
+  /**
+   * The bin remembered before (k), kept too: a price going back and forth over a bin edge, as
+   * trades do, finds both bins without a `log` and two `exp`s per crossing.
+   */
+  private k2 = NaN;
+  private safeLo2 = Infinity;
+  private safeHi2 = -Infinity;
 
   constructor(private readonly step: number) {}
 
   index(p: number): number {
     if (p > this.safeLo && p < this.safeHi) return this.k;
+    if (p > this.safeLo2 && p < this.safeHi2) {
+      const k = this.k2;
+      const lo = this.safeLo2;
+      const hi = this.safeHi2;
+      this.k2 = this.k;
+      this.safeLo2 = this.safeLo;
+      this.safeHi2 = this.safeHi;
+      this.k = k;
+      this.safeLo = lo;
+      this.safeHi = hi;
+      return k;
+    }
     const k = Math.round(Math.log(p) / this.step);
     const lo = Math.exp((k - 0.5) * this.step) * (1 + BIN_EDGE_MARGIN);
     const hi = Math.exp((k + 0.5) * this.step) * (1 - BIN_EDGE_MARGIN);
     // Only bins well inside the normal doubles (no subnormal or infinite edge) are remembered.
     if (lo > 1e-300 && hi < 1e300) {
+      this.k2 = this.k;
+      this.safeLo2 = this.safeLo;
+      this.safeHi2 = this.safeHi;
       this.k = k;
       this.safeLo = lo;
       this.safeHi = hi;
