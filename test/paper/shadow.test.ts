@@ -26,8 +26,8 @@ describe('paper: the push path\'s shadow check', () => {
     const home = tempDir('orderflow-paper-shadow-');
     const t0 = storyStart();
     const events = storyEvents({ t0, spanMs: 60 * M });
-    // An hour of the story in ~12 s: steps (250 ms) check spans of ~75 s of exchange time.
-    const story = await serveStory(events, t0, 300);
+    // An hour of the story in ~18 s: steps (250 ms) check spans of ~50 s of exchange time.
+    const story = await serveStory(events, t0, 200);
     closers.push(() => story.serving.close());
     closers.push(useServers(story.serving));
     const store = await Store.open(home);
@@ -44,13 +44,14 @@ describe('paper: the push path\'s shadow check', () => {
     assert.equal(run.failed, undefined, logs.join('\n'));
     assert.equal(run.status().shadow.mismatch, undefined);
 
-    // A trade the venue never sent, stored 10 minutes of exchange time ahead of the kernel.
-    const at = Math.floor(run.status().progress!.now / 1000) * 1000 + 10 * M + 17;
+    // A trade the venue never sent, stored 25 minutes of exchange time (7.5 s of wall time) ahead of the kernel.
+    const at = Math.floor(run.status().progress!.now / 1000) * 1000 + 25 * M + 17;
     await store.rows(
       "INSERT INTO trades (venue, symbol, ts, local_ts, price, qty, side, trade_id, trade_uuid, import_id) VALUES ('binance', $1, make_timestamp($2::BIGINT), NULL, 101.5, 0.25, 'buy', 999999999, NULL, 0)",
       [SYMBOLS.binance, BigInt(at * 1000)],
     );
-    await waitFor(() => run.failed !== undefined, 'the session failed on the planted row', 60_000, 20);
+    assert.ok(run.status().progress!.now < at, 'planted ahead of the kernel');
+    await waitFor(() => run.failed !== undefined, `the session failed on the planted row (${logs.join('; ')})`, 60_000, 20);
     const s = run.status();
     assert.match(run.failed!.message, /shadow check failed for .* memory pushed (\d+) rows \(hash \d+\), the store holds (\d+) \(hash \d+\); stopping/);
     const [, pushed, held] = /memory pushed (\d+) rows .* the store holds (\d+)/.exec(run.failed!.message)!;
