@@ -191,16 +191,18 @@ describe('paper: two simulated weeks at speed, then journal report', () => {
   // is alive until DuckDB has it; the floor is what the session holds. Its own state is bounded
   // (the push feed holds only unreleased rows, the rings are fixed, the kernel keeps no bars:
   // src/engine/engine.ts `keepBars`); what it keeps per signal (~1 a day: journaled outputs,
-  // predictions) is a few KB a day. Measured 2026-12-05 (docs/PAPER.md, "Memory over two weeks"):
-  // 0.07 MB per simulated day (noise: ±1 MB between days); with the kernel's bars kept (~720 a
-  // day here) 0.24, and with the servers' REST history too 0.49. 0.15 fails on either.
+  // predictions) is a few KB a day. Measured 2026-12-05 on a loaded machine (docs/PAPER.md,
+  // "Memory over two weeks"): 0.06-0.17 MB per simulated day (JIT code, array capacity, the floor's
+  // ±1 MB between days); with the kernel's bars kept (~720 a day here) 0.24, and with the servers'
+  // REST history too 0.49. 0.25 fails on the latter and on a leak of ~80 bytes an event (~3,200 a
+  // simulated day); the bars alone are test/engine/kernel.test.ts's ("keepBars false").
   it('the live heap does not grow with simulated time', (t) => {
     const floors = dailyFloors(late(), (x) => x.heap);
     assert.ok(floors.length >= 8, `samples on ${floors.length} simulated days`);
     const slope = medianSlope(floors.map((x) => [x.day, x.heap]));
     const all = medianSlope(late().map((x) => [x.day, x.heap]));
     t.diagnostic(`live heap floor by day ${floors.map((x) => x.heap.toFixed(1)).join(' ')} MB (${slope.toFixed(3)} MB/day; every sample: ${all.toFixed(3)} MB/day)`);
-    assert.ok(slope < 0.15, `the live heap grows ${slope.toFixed(3)} MB per simulated day`);
+    assert.ok(slope < 0.25, `the live heap grows ${slope.toFixed(3)} MB per simulated day`);
   });
 
   // RSS outside DuckDB: its floor per simulated day (a DuckDB checkpoint holds the kernel for
