@@ -116,7 +116,7 @@ export class PushFeed {
   refused = 0;
   /** Rows that came stamped before what was released already: the kernel never sees them (the store and a backtest do). */
   late = 0;
-  /** The shadow check's tally (shadow-check.ts): rows released (and late ones stored) stamped from `shadowFrom` on, not yet taken. */
+  /** The shadow check's tally (shadow-check.ts): rows released (and late ones the store has) stamped from `from` on, not yet taken. */
   private shadow = { from: -Infinity, n: 0, h: 0 };
 
   constructor(private readonly m: FeedMarket) {
@@ -243,7 +243,6 @@ export class PushFeed {
     this.lateSinceTake = 0;
     return s;
   }
-
 
   /**
    * The handover from the store path: the kernel has had every stored row stamped before `ts`,
