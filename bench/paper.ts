@@ -21,9 +21,11 @@
  *   `--sparse-days 14` serves instead a thin market (a trade per venue every 10 s, a ticker a
  *   minute) over 14 days, which `--rate 0` runs through in about a minute.
  *
- * The first push of a new session also reads its (empty) warm-up span, days of it an hour at a
- * time: it is reported apart (`first_push_ms`), and latencies count only frames received from
- * `--warmup N` seconds (default 20) after it, once the backlog it left is caught up.
+ * The session runs the default config (its 4-day warm-up included: the catch-up skips the windows
+ * before the first stored row, src/paper/stored-feed.ts, so a fresh store costs no empty reads).
+ * Its first push (the catch-up of what was stored while the session settled) is reported apart
+ * (`first_push_ms`), and latencies count only frames received from `--warmup N` seconds
+ * (default 20) after it, once the backlog it left is caught up.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -335,7 +337,7 @@ export const paperBench = {
       },
     };
 
-    const run = await PaperRun.start({ store, name: 'bench', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config: parseConfig(sparseDays > 0 ? {} : { warmup: 0 }), settleMs: 1000, graceMs, log: (l) => console.error(l), probe });
+    const run = await PaperRun.start({ store, name: 'bench', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config: parseConfig({}), settleMs: 1000, graceMs, log: (l) => console.error(l), probe });
     const started = next('started');
     child.send({ op: 'go' } satisfies ToServer);
     await started;

@@ -154,7 +154,7 @@ Examples:
       const times = [...run.commitTimes()].sort((a, b) => a - b);
       const p99 = times.length > 0 ? times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] : NaN;
       console.log(
-        `paper session ${name}: ${p ? `${p.signals.length} signals, ${p.orders.length} orders, ${p.trades.length} closed trades, equity ${p.equityNow.toFixed(2)}, ${p.position ? `open ${p.position.side} ${p.position.qty} @ ${p.position.entry}` : 'flat'}` : 'no events processed'}; journal commit p99 ${Number.isFinite(p99) ? p99.toFixed(1) : '-'} ms; ${latencyText(run.latency.summary())}${s.lateEvents ? `; ${s.lateEvents} events stored too late for the kernel (docs/PAPER.md)` : ''}`,
+        `paper session ${name}: ${p ? `${p.signals.length} signals, ${p.orders.length} orders, ${p.trades.length} closed trades, equity ${p.equityNow.toFixed(2)}, ${p.position ? `open ${p.position.side} ${p.position.qty} @ ${p.position.entry}` : 'flat'}` : 'no events processed'}; journal commit p99 ${Number.isFinite(p99) ? p99.toFixed(1) : '-'} ms; ${latencyText(run.latency.summary())}; ${shadowText(s.shadow)}${s.lateEvents ? `; ${s.lateEvents} events stored too late for the kernel (docs/PAPER.md)` : ''}`,
       );
       if (s.alerts) console.log(s.alerts);
       if (run.failed) {
@@ -162,6 +162,12 @@ Examples:
         process.exitCode = 1;
       }
     });
+}
+
+/** `shadow check: 412 spans as stored`: the push path against the store (docs/PAPER.md, "The push path"). */
+function shadowText(x: { checked: number; inconclusive: number; mismatch: string | undefined }): string {
+  const late = x.inconclusive > 0 ? ` (${x.inconclusive} inconclusive: late rows)` : '';
+  return x.mismatch ? `shadow check: MISMATCH after ${x.checked - 1} spans as stored` : `shadow check: ${x.checked} spans as stored${late}`;
 }
 
 /** `decision latency p50 251.3 ms p99 262.0 ms (3 signals)`: event receipt -> strategy decision (docs/PAPER.md). */

@@ -86,6 +86,12 @@ export interface EngineOptions {
   readonly onProgress?: (ts: number, events: number) => void;
   /** The venue account orders go to; default the simulated venue (broker.ts) built from the config. */
   readonly execution?: (events: ExecutionEvents) => ExecutionClient;
+  /**
+   * Keep every closed 1-minute bar for the result (default true: a backtest's run folder writes
+   * them). A paper session never finishes and journals no bars: kept, they would be its one
+   * output growing with time (~150 bytes a traded minute, docs/PAPER.md "Memory").
+   */
+  readonly keepBars?: boolean;
 }
 
 export interface EngineResult {
@@ -192,6 +198,7 @@ export class Engine {
   private readonly ctorWarnings: number;
   private injectAt = 0;
   private readonly activeFrom: number;
+  private readonly keepBars: boolean;
 
   constructor(
     private readonly config: BacktestConfig,
@@ -201,6 +208,7 @@ export class Engine {
   ) {
     const c = config;
     this.activeFrom = opts.activeFromMs ?? -Infinity;
+    this.keepBars = opts.keepBars ?? true;
     this.dayStartEquity = c.risk.initialEquity;
     const cap = c.risk.maxLeverage[market.execVenue as 'binance' | 'okx' | 'bybit'];
     if (cap !== undefined && c.risk.leverage > cap) throw new RangeError(`risk.leverage ${c.risk.leverage}x is above the ${market.execVenue} cap ${cap}x (risk.maxLeverage.${market.execVenue})`);
@@ -476,7 +484,7 @@ export class Engine {
       const bar = this.openBar();
       this.barOpen = false;
       if (bar.ts >= this.activeFrom) {
-        this.bars.push(bar);
+        if (this.keepBars) this.bars.push(bar);
         this.strategy.onBar?.(bar, this.context());
       }
     }
@@ -639,7 +647,7 @@ export class Engine {
     this.pipeline.flush();
     this.pending = [];
     this.broker.finish(end);
-    if (this.barOpen) this.bars.push(this.openBar());
+    if (this.barOpen && this.keepBars) this.bars.push(this.openBar());
     if (Number.isFinite(end)) this.equity.push({ ts: end, equity: this.broker.equity() });
     for (const band of this.openBands.values()) this.zoneBands.push({ ...band, fromTs: Math.max(band.fromTs, this.activeFrom) });
     if (Number.isFinite(end)) this.journal.finish(end);

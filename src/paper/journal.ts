@@ -11,7 +11,7 @@
 import { hostname } from 'node:os';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { EngineProgress } from '../engine/engine.ts';
-import type { PredictionRecord, RunOrder, RunSignal, RunTrade } from '../engine/run-types.ts';
+import type { PredictionRecord, RunSignal } from '../engine/run-types.ts';
 import type { Store } from '../store/store.ts';
 import type { AlreadyAlerted } from './alerts/engine-alerts.ts';
 import { PAPER_SCHEMA } from './journal-schema.ts';
@@ -69,6 +69,9 @@ export interface CommitState {
   readonly kernelTs: number;
   readonly lateEvents: number;
 }
+
+/** Rows a multi-row INSERT takes at most (its parameters: rows x columns, 22 at most here). */
+const INSERT_ROWS = 256;
 
 export class PaperJournal {
   private signals = 0;
@@ -153,44 +156,91 @@ export class PaperJournal {
     return this.gaps.some((g) => ts > g.fromTs && ts <= g.toTs);
   }
 
-  /** Everything new in `p` (and the funding payments, the signals' context) in one transaction. */
+  /**
+   * Everything new in `p` (and the funding payments, the signals' context) in one transaction:
+   * one multi-row INSERT per table (values bound, never spliced into the SQL), so a commit costs
+   * a handful of statements however many rows a step made.
+   */
   async commit(p: EngineProgress, predictions: readonly PredictionRecord[] | undefined, context: ReadonlyMap<number, SignalContext>, funding: readonly FundingPayment[], st: CommitState): Promise<void> {
     const t0 = performance.now();
-    await this.tx(async () => {
-      for (; this.signals < p.signals.length; this.signals++) await this.signal(p.signals[this.signals], context.get(p.signals[this.signals].id));
-      for (; this.orders < p.orders.length; this.orders++) await this.order(p.orders[this.orders]);
-      for (; this.trades < p.trades.length; this.trades++) await this.closed(p.trades[this.trades]);
-      for (; this.equity < p.equity.length; this.equity++) await this.conn.run('INSERT OR IGNORE INTO paper_equity VALUES ($1, $2, $3)', [this.session, p.equity[this.equity].ts, p.equity[this.equity].equity]);
-      for (; this.funding < funding.length; this.funding++) {
-        const f = funding[this.funding];
-        await this.conn.run('INSERT OR IGNORE INTO paper_funding VALUES ($1, $2, $3, $4, $5, $6)', [this.session, f.ts, f.rate, f.side, f.qty, f.payment]);
+    const signals: DuckDBValue[][] = [];
+    const orders: DuckDBValue[][] = [];
+    const fills: DuckDBValue[][] = [];
+    const closed: DuckDBValue[][] = [];
+    const equity: DuckDBValue[][] = [];
+    const payments: DuckDBValue[][] = [];
+    const outcomes: DuckDBValue[][] = [];
+    for (let i = this.signals; i < p.signals.length; i++) signals.push(this.signalRow(p.signals[i], context.get(p.signals[i].id)));
+    for (let i = this.orders; i < p.orders.length; i++) {
+      const o = p.orders[i];
+      orders.push([this.session, o.id, o.ts, o.arrivalTs, o.venue, o.symbol, o.side, o.type, o.qty, o.price, o.reason, o.status, o.fillTs, o.fillPrice, o.fee, o.slippageBps, o.rejectReason]);
+      if (o.status === 'filled' && o.fillTs !== null && o.fillPrice !== null) fills.push([this.session, `order:${o.id}`, o.id, null, o.fillTs, o.side, o.qty, o.fillPrice, o.fee, o.reason, this.inGap(o.fillTs)]);
+    }
+    for (let i = this.trades; i < p.trades.length; i++) {
+      const t = p.trades[i];
+      closed.push([this.session, t.id, t.side, t.qty, t.entryTs, t.entryPrice, t.stop, t.target, finite(t.liquidationPrice), t.leverage, t.signalId, t.signal, t.session, t.exitTs, t.exitPrice, t.exitReason, t.liquidated, t.grossPnl, t.fees, t.funding, t.pnl, t.risk]);
+      if (t.liquidated) fills.push([this.session, `liquidation:${t.id}`, null, t.id, t.exitTs, t.side === 'long' ? 'sell' : 'buy', t.qty, t.exitPrice, 0, 'liquidation', this.inGap(t.exitTs)]);
+    }
+    for (let i = this.equity; i < p.equity.length; i++) equity.push([this.session, p.equity[i].ts, p.equity[i].equity]);
+    for (let i = this.funding; i < funding.length; i++) {
+      const f = funding[i];
+      payments.push([this.session, f.ts, f.rate, f.side, f.qty, f.payment]);
+    }
+    const written: [number, number][] = [];
+    for (const x of predictions ?? []) {
+      const resolved = x.outcomes.filter((o) => o.resolved).length;
+      if (this.predictionsWritten.get(x.id) === resolved) continue;
+      written.push([x.id, resolved]);
+      for (const o of x.outcomes) {
+        outcomes.push([
+          this.session, x.id, o.horizonMs, x.ts, x.type, x.direction, x.level, x.venue, x.session, x.refPrice,
+          o.resolved, o.touched, o.rejected, o.brokeThrough, o.returnBps, o.mfeBps, o.maeBps, o.hit,
+        ]);
       }
-      const pos = p.position;
-      if (pos && pos.openTs !== this.openWritten) {
-        this.openWritten = pos.openTs;
+    }
+    const pos = p.position;
+    const opened = pos && pos.openTs !== this.openWritten ? pos : undefined;
+    await this.tx(async () => {
+      await this.insert('INSERT OR IGNORE INTO paper_signals', signals);
+      await this.insert('INSERT OR IGNORE INTO paper_orders', orders);
+      // A closed position replaces its open row (written when it opened).
+      await this.insert('INSERT OR REPLACE INTO paper_positions', closed);
+      await this.insert('INSERT OR IGNORE INTO paper_fills', fills);
+      await this.insert('INSERT OR IGNORE INTO paper_equity', equity);
+      await this.insert('INSERT OR IGNORE INTO paper_funding', payments);
+      if (opened) {
         await this.conn.run(
           'INSERT OR IGNORE INTO paper_positions (session, trade_id, side, qty, entry_ts, entry_price, stop, target, liquidation_price, signal_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-          [this.session, p.trades.length + 1, pos.side, pos.qty, pos.openTs, pos.entry, pos.stop, pos.target, finite(pos.liquidationPrice), pos.signalId],
+          [this.session, p.trades.length + 1, opened.side, opened.qty, opened.openTs, opened.entry, opened.stop, opened.target, finite(opened.liquidationPrice), opened.signalId],
         );
       }
-      for (const x of predictions ?? []) {
-        const resolved = x.outcomes.filter((o) => o.resolved).length;
-        if (this.predictionsWritten.get(x.id) === resolved) continue;
-        this.predictionsWritten.set(x.id, resolved);
-        for (const o of x.outcomes) {
-          await this.conn.run('INSERT OR REPLACE INTO paper_predictions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)', [
-            this.session, x.id, o.horizonMs, x.ts, x.type, x.direction, x.level, x.venue, x.session, x.refPrice,
-            o.resolved, o.touched, o.rejected, o.brokeThrough, o.returnBps, o.mfeBps, o.maeBps, o.hit,
-          ]);
-        }
-      }
+      await this.insert('INSERT OR REPLACE INTO paper_predictions', outcomes);
       await this.conn.run('UPDATE paper_sessions SET processed_ts = $2, kernel_ts = $3, late_events = $4, heartbeat_wall = now()::TIMESTAMP, equity = $5, position = $6 WHERE name = $1', [
         this.session, st.processedTs, Number.isFinite(st.kernelTs) ? st.kernelTs : st.processedTs, st.lateEvents, p.equityNow,
         pos ? JSON.stringify({ side: pos.side, qty: pos.qty, entry: pos.entry, stop: pos.stop, target: pos.target, liquidationPrice: finite(pos.liquidationPrice), openTs: pos.openTs }) : null,
       ]);
     });
+    // Committed: what is written is noted only now (a failed commit is retried whole at the next step).
+    this.signals = p.signals.length;
+    this.orders = p.orders.length;
+    this.trades = p.trades.length;
+    this.equity = p.equity.length;
+    this.funding = funding.length;
+    if (opened) this.openWritten = opened.openTs;
+    for (const [id, resolved] of written) this.predictionsWritten.set(id, resolved);
     this.commitMs.push(performance.now() - t0);
     if (this.commitMs.length > 4096) this.commitMs.splice(0, 2048);
+  }
+
+  /** Rows (of one width) into a table, `INSERT_ROWS` a statement: `$1..$n` placeholders only. */
+  private async insert(head: string, rows: readonly DuckDBValue[][]): Promise<void> {
+    if (rows.length === 0) return;
+    const width = rows[0].length;
+    for (let from = 0; from < rows.length; from += INSERT_ROWS) {
+      const chunk = rows.slice(from, from + INSERT_ROWS);
+      const tuples = chunk.map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`);
+      await this.conn.run(`${head} VALUES ${tuples.join(', ')}`, chunk.flat());
+    }
   }
 
   /** A clean stop: the session is `stopped` (its position and pending predictions stay for the next start). */
@@ -213,36 +263,13 @@ export class PaperJournal {
     }
   }
 
-  private async signal(s: RunSignal, c: SignalContext | undefined): Promise<void> {
-    await this.conn.run('INSERT OR IGNORE INTO paper_signals VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)', [
+  private signalRow(s: RunSignal, c: SignalContext | undefined): DuckDBValue[] {
+    return [
       this.session, s.id, s.ts, s.type, s.direction, s.level, s.venue, s.session, s.acted, s.vetoReason,
       c?.zone?.low ?? null, c?.zone?.high ?? null, c?.zone?.side ?? null, c?.zone?.source ?? null,
       c?.cvd15m ?? null, c?.cvd1h ?? null, c?.cvd1d ?? null, c?.venuesScore ?? null, c?.venuesDisagree ?? null,
       JSON.stringify(s.evidence),
-    ]);
-  }
-
-  private async order(o: RunOrder): Promise<void> {
-    await this.conn.run('INSERT OR IGNORE INTO paper_orders VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)', [
-      this.session, o.id, o.ts, o.arrivalTs, o.venue, o.symbol, o.side, o.type, o.qty, o.price, o.reason, o.status, o.fillTs, o.fillPrice, o.fee, o.slippageBps, o.rejectReason,
-    ]);
-    if (o.status === 'filled' && o.fillTs !== null && o.fillPrice !== null) {
-      await this.conn.run('INSERT OR IGNORE INTO paper_fills VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9, $10)', [
-        this.session, `order:${o.id}`, o.id, o.fillTs, o.side, o.qty, o.fillPrice, o.fee, o.reason, this.inGap(o.fillTs),
-      ]);
-    }
-  }
-
-  private async closed(t: RunTrade): Promise<void> {
-    await this.conn.run(
-      `INSERT OR REPLACE INTO paper_positions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
-      [this.session, t.id, t.side, t.qty, t.entryTs, t.entryPrice, t.stop, t.target, finite(t.liquidationPrice), t.leverage, t.signalId, t.signal, t.session, t.exitTs, t.exitPrice, t.exitReason, t.liquidated, t.grossPnl, t.fees, t.funding, t.pnl, t.risk],
-    );
-    if (t.liquidated) {
-      await this.conn.run('INSERT OR IGNORE INTO paper_fills VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, 0, $8, $9)', [
-        this.session, `liquidation:${t.id}`, t.id, t.exitTs, t.side === 'long' ? 'sell' : 'buy', t.qty, t.exitPrice, 'liquidation', this.inGap(t.exitTs),
-      ]);
-    }
+    ];
   }
 }
 

@@ -43,6 +43,8 @@ export function paperKernel(config: BacktestConfig, m: PaperMarket, activeFromMs
   const funding: FundingPayment[] = [];
   const engine = new Engine(config, market, observed(strategy(config), context, decided), {
     activeFromMs,
+    // The journal keeps no bars and the session never finishes: kept, they would grow with time.
+    keepBars: false,
     execution: (events) => fundingTap(simulatedVenue(config, market, events), funding),
   });
   return { engine, market, context, funding };

@@ -42,7 +42,8 @@ import { PaperJournal, type CommitState, type FundingPayment, type SessionRow } 
 import { newSessionStrategy, recordedStrategy, type StrategyFactory, type StrategyRecord } from './session-strategy.ts';
 import { execPair, paperKernel, type PaperKernel } from './kernel.ts';
 import { fromJson, toJson } from './json.ts';
-import { PushFeed, storedUntil } from './push-feed.ts';
+import { HASH_P, PushFeed, storedUntil } from './push-feed.ts';
+import { shadowCheck, type ShadowSpan } from './shadow-check.ts';
 import { StoredFeed, type FeedMarket } from './stored-feed.ts';
 import { alive } from './sessions.ts';
 import { Watermark } from './watermark.ts';
@@ -107,6 +108,8 @@ export interface PaperStatus {
   readonly alerts: string | undefined;
   /** Rows the kernel took from the store (the catch-up) and from memory (after the handover), and the handover. */
   readonly fed: { readonly stored: number; readonly memory: number; readonly handoverTs: number; readonly heldAtHandover: number };
+  /** The push path's shadow check: spans checked, those late rows made inconclusive, and the mismatch that stopped the session, if any. */
+  readonly shadow: { readonly checked: number; readonly inconclusive: number; readonly mismatch: string | undefined };
 }
 
 /** One journal commit's content, taken when the recorder takes its rows. */
@@ -174,6 +177,10 @@ export class PaperRun {
   private late = 0;
   /** Signals and open predictions at the last journal commit: predictions are re-read only when they may have changed. */
   private seen = { signals: 0, open: 0 };
+  /** Memory's span not yet checked against the store (its flush failed: it waits for the next). */
+  private shadowPending: ShadowSpan | undefined;
+  private shadowState = { checked: 0, inconclusive: 0, mismatch: undefined as string | undefined };
+  private readonly shadowMarket: FeedMarket;
   /** The signals and outcomes the kernel produced, to the alert rules (once each, across restarts). */
   private engineAlerts: EngineAlerts | undefined;
   /** Event receipt -> strategy decision, per signal made from events this process received. */
@@ -197,7 +204,8 @@ export class PaperRun {
   ) {
     this.watermark = new Watermark(-Infinity, { quietMs: o.quietMs });
     this.pushClock = new Watermark(-Infinity, { quietMs: o.quietMs, graceMs: o.graceMs });
-    this.push = new PushFeed(feedMarket(config, pairs, prev ? prev.start_ts : -Infinity));
+    this.shadowMarket = feedMarket(config, pairs, prev ? prev.start_ts : -Infinity);
+    this.push = new PushFeed(this.shadowMarket);
     this.settleUntil = Date.now() + (o.settleMs ?? SETTLE_MS);
     this.resumedFrom = prev;
     this.health = health;
@@ -400,13 +408,41 @@ export class PaperRun {
       }
     }
     const batch = this.journalBatch(this.push.position);
+    // What memory released, taken with the journal's batch: the flush below stores all of it.
+    const span = joinSpans(this.shadowPending, this.push.takeShadow());
+    this.shadowPending = undefined;
     try {
       await this.recorder.flush();
     } catch {
       // Not committed (the recorder said why): the journal waits for the rows its output came from.
+      this.shadowPending = span;
       return;
     }
+    await this.checkShadow(span);
     await this.commit(batch);
+  }
+
+  /**
+   * The shadow check (shadow-check.ts): the stored rows of the span memory released, against what
+   * it pushed. A mismatch means the kernel did not see what a replay of the store gives: the
+   * session stops before journaling anything more (the caller stops on `failed`), and a restart
+   * replays the store, the truth, through a fresh kernel (docs/PAPER.md, "The push path").
+   */
+  private async checkShadow(span: ShadowSpan): Promise<void> {
+    if (!(span.to > span.from)) return;
+    const r = await shadowCheck(this.reader, this.shadowMarket, span);
+    this.shadowState.checked++;
+    if (r.ok) return;
+    // Rows that came late for a span already taken may or may not be in its flush: more stored
+    // rows than pushed, by no more than those, cannot be told from them (counted, not a failure).
+    const extra = r.stored.n - span.n;
+    if (extra > 0 && extra <= this.push.lateSinceTake) {
+      this.shadowState.inconclusive++;
+      return;
+    }
+    const what = `the push path's shadow check failed for ${iso(span.from)} to ${iso(span.to)}: memory pushed ${span.n} rows (hash ${span.h}), the store holds ${r.stored.n} (hash ${r.stored.h})`;
+    this.shadowState.mismatch = what;
+    throw new Error(`${what}; stopping: a restart replays the store through a fresh kernel`);
   }
 
   /** The store path, until the handover: what was handed to the recorder is committed, the kernel gets the stored rows before the new watermark. */
@@ -557,6 +593,7 @@ export class PaperRun {
       lastCommitMs: ms.length > 0 ? ms[ms.length - 1] : NaN,
       alerts: this.alerts?.statusText(),
       fed: { stored: this.feed?.events ?? 0, memory: this.push.events, handoverTs: this.handover.ts, heldAtHandover: this.handover.held },
+      shadow: { ...this.shadowState },
     };
   }
 
@@ -587,6 +624,11 @@ export class PaperRun {
       this.reader.close();
     }
   }
+}
+
+/** Two consecutive shadow spans as one. */
+function joinSpans(a: ShadowSpan | undefined, b: ShadowSpan): ShadowSpan {
+  return a ? { from: a.from, to: b.to, n: a.n + b.n, h: (a.h + b.h) % HASH_P } : b;
 }
 
 export const iso = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms));

@@ -90,13 +90,13 @@ class Rows {
 }
 
 // Columns of each kind.
-const T = { ts: 0, ord: 1, price: 2, qty: 3, side: 4 } as const;
-const K = { ts: 0, ord: 1, oi: 2, mark: 3, funding: 4, nextFunding: 5, bid: 6, ask: 7 } as const;
+const T = { ts: 0, ord: 1, price: 2, qty: 3, side: 4, hash: 5 } as const;
+const K = { ts: 0, ord: 1, oi: 2, mark: 3, funding: 4, nextFunding: 5, bid: 6, ask: 7, hash: 8 } as const;
 
 export class PushFeed {
-  private readonly trades = new Rows(5);
-  private readonly liquidations = new Rows(5);
-  private readonly tickers = new Rows(8);
+  private readonly trades = new Rows(6);
+  private readonly liquidations = new Rows(6);
+  private readonly tickers = new Rows(9);
   private books: { readonly ts: number; readonly ev: BookEvent }[] = [];
   private readonly venueOrd = new Map<Venue, number>();
   private readonly symbolOrd = new Map<string, number>();
@@ -116,6 +116,8 @@ export class PushFeed {
   refused = 0;
   /** Rows that came stamped before what was released already: the kernel never sees them (the store and a backtest do). */
   late = 0;
+  /** The shadow check's tally (shadow-check.ts): rows released (and late ones the store has) stamped from `from` on, not yet taken. */
+  private shadow = { from: -Infinity, n: 0, h: 0 };
 
   constructor(private readonly m: FeedMarket) {
     m.venues.forEach((v, i) => this.venueOrd.set(v, i));
@@ -161,7 +163,8 @@ export class PushFeed {
     switch (r.type) {
       case 'trade':
       case 'liquidation': {
-        if (this.tooLate(ts)) return false;
+        const h = rowHash(r.type === 'trade' ? KIND_TRADE : KIND_LIQUIDATION, ts, vo, r.price, r.qty, r.side === 'buy' ? 1 : 2);
+        if (this.tooLate(ts, h)) return false;
         const rows = r.type === 'trade' ? this.trades : this.liquidations;
         const i = rows.slot();
         const c = rows.cols;
@@ -170,6 +173,7 @@ export class PushFeed {
         c[T.price][i] = r.price;
         c[T.qty][i] = r.qty;
         c[T.side][i] = r.side === 'buy' ? 1 : -1;
+        c[T.hash][i] = h;
         return true;
       }
       case 'ticker': {
@@ -177,7 +181,9 @@ export class PushFeed {
         const mark = given(r.markPrice) || given(r.fundingRate);
         const ord = vo * this.m.symbols.length + so;
         const quote = ord === this.execMarket && given(r.bestBid) && given(r.bestAsk);
-        if ((!oi && !mark && !quote) || this.tooLate(ts)) return false;
+        if (!oi && !mark && !quote) return false;
+        const h = rowHash(KIND_TICKER, ts, ord, given(r.markPrice) ? r.markPrice : 0, oi ? r.openInterest : 0, 0);
+        if (this.tooLate(ts, h)) return false;
         const i = this.tickers.slot();
         const c = this.tickers.cols;
         c[K.ts][i] = ts;
@@ -188,21 +194,54 @@ export class PushFeed {
         c[K.nextFunding][i] = storedMs(r.nextFundingTs);
         c[K.bid][i] = quote ? r.bestBid : NaN;
         c[K.ask][i] = quote ? r.bestAsk : NaN;
+        c[K.hash][i] = h;
         return true;
       }
       case 'book':
         if (!this.m.needBook || r.venue !== this.m.execVenue || r.symbol !== this.m.execSymbol || ts < this.bookFrom) return false;
-        if (r.bids.length + r.asks.length === 0 || this.tooLate(ts)) return false;
+        if (r.bids.length + r.asks.length === 0 || this.tooLate(ts, NaN)) return false;
         this.books.push({ ts, ev: r });
         return true;
     }
   }
 
-  /** A row of stored time `ts` comes after rows of that time were released: the kernel never sees it (the store and a backtest do). */
-  private tooLate(ts: number): boolean {
+  /**
+   * A row of stored time `ts` comes after rows of that time were released: the kernel never sees
+   * it (the store and a backtest do). The shadow check expects it in the store when its span is
+   * not taken yet (book messages, `hash` NaN, are not checked).
+   */
+  private tooLate(ts: number, hash: number): boolean {
     if (!(ts < this.released)) return false;
     this.late++;
+    if (hash !== hash) return true;
+    if (ts >= this.shadow.from) this.tally(hash);
+    else this.lateSinceTake++;
     return true;
+  }
+
+  /**
+   * Late rows (trades, liquidations, tickers) that came since the last `takeShadow` stamped in a
+   * span already taken: whether the store has them when that span is checked depends on which
+   * flush took them, so a check may find up to this many rows more than memory pushed.
+   */
+  lateSinceTake = 0;
+
+  private tally(h: number): void {
+    this.shadow.n++;
+    this.shadow.h = (this.shadow.h + h) % HASH_P;
+  }
+
+  /**
+   * The shadow check's span: every trade, liquidation and ticker row stamped in [from, to) that
+   * memory released into the kernel (or refused as late: the store has it), counted and hashed
+   * (`rowHash`, summed); the next span starts at `to`. Taken when the recorder takes its rows, so
+   * the store holds every one of them once that flush commits.
+   */
+  takeShadow(): { readonly from: number; readonly to: number; readonly n: number; readonly h: number } {
+    const s = { from: this.shadow.from, to: this.released, n: this.shadow.n, h: this.shadow.h };
+    this.shadow = { from: this.released, n: 0, h: 0 };
+    this.lateSinceTake = 0;
+    return s;
   }
 
   /**
@@ -215,6 +254,7 @@ export class PushFeed {
     const dropped = this.count(limit);
     this.drop(limit);
     if (limit > this.released) this.released = limit;
+    this.shadow = { from: this.released, n: 0, h: 0 };
     return dropped;
   }
 
@@ -264,6 +304,7 @@ export class PushFeed {
     if (k === 0) return this.empty.trades;
     const out = { length: k, ts: new Float64Array(k), price: new Float64Array(k), qty: new Float64Array(k), side: new Int8Array(k), venue: new Uint8Array(k), venues: this.m.venues };
     const c = rows.cols;
+    let h = this.shadow.h;
     for (let j = 0; j < k; j++) {
       const i = idx[j];
       out.ts[j] = c[T.ts][i];
@@ -271,7 +312,10 @@ export class PushFeed {
       out.qty[j] = c[T.qty][i];
       out.side[j] = c[T.side][i];
       out.venue[j] = c[T.ord][i];
+      h = (h + c[T.hash][i]) % HASH_P;
     }
+    this.shadow.h = h;
+    this.shadow.n += k;
     return out;
   }
 
@@ -279,6 +323,10 @@ export class PushFeed {
     const idx = this.tickers.take(limit);
     if (idx.length === 0) return { openInterest: this.empty.ticker, marks: this.empty.ticker, quotes: this.empty.ticker };
     const c = this.tickers.cols;
+    let h = this.shadow.h;
+    for (const i of idx) h = (h + c[K.hash][i]) % HASH_P;
+    this.shadow.h = h;
+    this.shadow.n += idx.length;
     let nOi = 0;
     let nMark = 0;
     let nQuote = 0;
@@ -354,6 +402,25 @@ export class PushFeed {
     out.levelStart[msgs.length] = l;
     return out;
   }
+}
+
+/**
+ * The shadow check's row hash, integer arithmetic modulo a prime below 2^30 so every step stays
+ * exact in a double (and in DuckDB's BIGINT: shadow-check.ts computes the same over the stored
+ * rows): kind, time (µs), tie order (venue; venue x symbol for tickers), price (or mark) in 1e-6,
+ * quantity (or open interest) in 1e-8, side (1 buy, 2 sell; 0 for tickers).
+ */
+export const HASH_P = 1_000_000_007;
+export const KIND_TRADE = 1;
+export const KIND_LIQUIDATION = 2;
+export const KIND_TICKER = 3;
+export function rowHash(kind: number, ts: number, ord: number, price: number, qty: number, side: number): number {
+  let h = kind;
+  h = (h * 31 + (Math.round(ts * 1000) % HASH_P)) % HASH_P;
+  h = (h * 31 + ord) % HASH_P;
+  h = (h * 31 + (Math.floor(price * 1e6) % HASH_P)) % HASH_P;
+  h = (h * 31 + (Math.floor(qty * 1e8) % HASH_P)) % HASH_P;
+  return (h * 31 + side) % HASH_P;
 }
 
 /** A field the store keeps (NaN is written as NULL, which the readers skip or read back as NaN). */

@@ -1,6 +1,7 @@
 /**
  * The paper session's one-line status (stderr, on a terminal): the feeds' health, the position
- * and its liquidation price, equity, open predictions and today's accuracy.
+ * and its liquidation price, equity, open predictions and today's accuracy; first, a mismatch of the
+ * push path's shadow check (the session stops on it).
  */
 import type { PaperStatus } from './paper-run.ts';
 
@@ -28,5 +29,7 @@ export function statusLine(s: PaperStatus): string {
       : 'flat';
   const acc = s.today.n > 0 ? `${Math.round((100 * s.today.hits) / s.today.n)}% of ${s.today.n}` : '-';
   const late = s.lateEvents > 0 ? ` | late ${s.lateEvents}` : '';
-  return `paper ${s.session} ${hhmm(s.kernelTs)} | ${feeds.join(' ')} | ${pos} | equity ${n2(p.equityNow)} | predictions open ${p.openPredictions} | today ${acc}${late}${alerts}`;
+  // First: the session stops on it, and the line may be cut at the terminal's width.
+  const shadow = s.shadow.mismatch ? ` | SHADOW MISMATCH: ${s.shadow.mismatch}` : '';
+  return `paper ${s.session} ${hhmm(s.kernelTs)}${shadow} | ${feeds.join(' ')} | ${pos} | equity ${n2(p.equityNow)} | predictions open ${p.openPredictions} | today ${acc}${late}${alerts}`;
 }

@@ -60,6 +60,13 @@ export interface ServeOptions {
    * measure no lag. Default false.
    */
   readonly wallClock?: boolean;
+  /**
+   * Trades each server keeps per symbol for its REST back-fill (Binance and OKX; Bybit serves its
+   * newest 1000 whatever this says). Default: the servers' own (Binance 100,000, OKX 10,000). A
+   * long run in one process with its clients (a memory test) bounds it so the servers' history is
+   * not counted as the clients' heap.
+   */
+  readonly tradeHistory?: number;
 }
 
 export interface ServeProgress {
@@ -138,9 +145,10 @@ export async function serveSimulation(run: SimRun, opts: ServeOptions = {}): Pro
       symbols: symbols.binance ? [symbols.binance] : [],
       // The simulator already prints one forced order per symbol per second, as Binance does.
       liquidationSampleMs: 0,
+      historyLimit: opts.tradeHistory,
     });
     started.push(binance);
-    okx = await startOkxMockServer({ host, wsPort: port(SERVE_PORT_LAYOUT.okx) });
+    okx = await startOkxMockServer({ host, wsPort: port(SERVE_PORT_LAYOUT.okx), historyLimit: opts.tradeHistory });
     started.push(okx);
     bybit = await startBybitMockServer({ host, wsPort: port(SERVE_PORT_LAYOUT.bybitWs), restPort: port(SERVE_PORT_LAYOUT.bybitRest), instruments });
     started.push(bybit);

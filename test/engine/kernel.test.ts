@@ -30,7 +30,7 @@ function config(over: Record<string, unknown> = {}): BacktestConfig {
   return parseConfig({ nullModel: { seeds: 0 }, signals: { absorption: { lookbackWindows: 5 } }, ...over });
 }
 
-function engine(c: BacktestConfig, opts: { injected?: InjectedSignal[]; onProgress?: (ts: number) => void } = {}): Engine {
+function engine(c: BacktestConfig, opts: { injected?: InjectedSignal[]; onProgress?: (ts: number) => void; keepBars?: boolean } = {}): Engine {
   return new Engine(c, { venues: ['binance'], execVenue: 'binance', execSymbol: 'BTCUSDT', instrument: INST }, seedStrategy(c), opts);
 }
 
@@ -111,6 +111,16 @@ describe('kernel: pushed by hand', () => {
       assert.deepStrictEqual(byHand.journal, replayed.journal, `journal, batches of ${batch}`);
       assert.deepStrictEqual(byHand, replayed, `whole result, batches of ${batch}`);
     }
+  });
+
+  it('keepBars false (a paper session): the same run without the 1-minute bars, the one output that grows with time', () => {
+    const s = story();
+    const c = config({ execution: { staleAfter: '3m' } });
+    const kept = pushByHand(engine(c), s, 500, 45 * S);
+    const none = pushByHand(engine(c, { keepBars: false }), s, 500, 45 * S);
+    assert.equal(kept.bars.length, 180, 'one bar a traded minute over the 3 h story');
+    assert.equal(none.bars.length, 0);
+    assert.deepStrictEqual({ ...none, bars: kept.bars }, kept);
   });
 
   it('a run spanning timers is cut at them: the timers fire between its rows', () => {

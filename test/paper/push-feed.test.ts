@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { EMPTY_TICKER_FIELDS, type MarketEvent, type TickerEvent, type Venue } from '../../src/core/events.ts';
 import type { Engine } from '../../src/engine/engine.ts';
 import type { ReplayRun } from '../../src/engine/replay.ts';
-import { PushFeed, storedMs } from '../../src/paper/push-feed.ts';
+import { HASH_P, KIND_TRADE, PushFeed, rowHash, storedMs } from '../../src/paper/push-feed.ts';
 import type { FeedMarket } from '../../src/paper/stored-feed.ts';
 import { Watermark } from '../../src/paper/watermark.ts';
 
@@ -219,5 +219,25 @@ describe('push feed', () => {
     assert.equal(feed.add(event('trade', 'okx', 11, 5)), true);
     feed.release(k.engine, Infinity);
     assert.deepEqual(k.seen, [['trades', 11, 'okx', 5]]);
+  });
+
+  it('tallies for the shadow check what it released and the late rows of a span not taken yet: counts and the sum of their hashes', () => {
+    const feed = new PushFeed(MARKET);
+    const k = kernel();
+    const h = (ts: number, n: number) => rowHash(KIND_TRADE, storedMs(ts), 0, n, 1, n % 2 ? 1 : 2);
+    feed.handOver(100);
+    for (const [ts, n] of [[150, 1], [250, 2], [350, 3]]) feed.add(event('trade', 'binance', ts, n));
+    feed.release(k.engine, 300);
+    // Late for the kernel, but in the span not taken yet: the store will have it when it is checked.
+    assert.equal(feed.add(event('trade', 'binance', 200, 4)), false);
+    const a = feed.takeShadow();
+    assert.deepEqual(a, { from: 100, to: 300, n: 3, h: (h(150, 1) + h(250, 2) + h(200, 4)) % HASH_P });
+    // Late for a span already taken: not in the next span's tally, counted apart.
+    assert.equal(feed.add(event('trade', 'binance', 220, 5)), false);
+    assert.equal(feed.lateSinceTake, 1);
+    feed.release(k.engine, 400);
+    assert.deepEqual(feed.takeShadow(), { from: 300, to: 400, n: 1, h: h(350, 3) });
+    assert.equal(feed.lateSinceTake, 0);
+    assert.deepEqual(feed.takeShadow(), { from: 400, to: 400, n: 0, h: 0 });
   });
 });

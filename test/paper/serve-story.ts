@@ -13,11 +13,11 @@ export interface ServedStory {
   play(): Promise<void>;
 }
 
-/** `speed`: exchange ms per wall ms, default 0 (as fast as the servers take them). */
-export async function serveStory(events: readonly MarketEvent[], t0: number, speed = 0): Promise<ServedStory> {
+/** `speed`: exchange ms per wall ms, default 0 (as fast as the servers take them); `tradeHistory`: the servers' REST history per symbol (serveSimulation). */
+export async function serveStory(events: readonly MarketEvent[], t0: number, speed = 0, tradeHistory?: number): Promise<ServedStory> {
   let open!: () => void;
   const gate = new Promise<void>((r) => (open = r));
-  const serving = await serveSimulation(storyRun(events, t0), { speed, startWhen: gate });
+  const serving = await serveSimulation(storyRun(events, t0), { speed, startWhen: gate, tradeHistory });
   return {
     serving,
     async play() {

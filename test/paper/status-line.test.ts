@@ -25,6 +25,7 @@ function status(progress: Partial<EngineProgress> | undefined, over: Partial<Pap
     lastCommitMs: 3,
     alerts: undefined,
     fed: { stored: 0, memory: 0, handoverTs: NaN, heldAtHandover: 0 },
+    shadow: { checked: 0, inconclusive: 0, mismatch: undefined },
     ...over,
   };
 }
@@ -43,6 +44,12 @@ describe('paper status line', () => {
     const line = statusLine(status({}, { alerts: 'alerts: 2 fired; webhook FAILING 2 failed (last: HTTP 503)' }));
     assert.match(line, /\| today - \| alerts: 2 fired; webhook FAILING 2 failed \(last: HTTP 503\)$/);
     assert.match(statusLine(status(undefined, { alerts: 'alerts: 0 fired; terminal 0 sent' })), /waiting for the first events \| alerts: 0 fired; terminal 0 sent$/);
+  });
+
+  it('a shadow-check mismatch of the push path, said first', () => {
+    const line = statusLine(status({}, { shadow: { checked: 7, inconclusive: 0, mismatch: 'the push path\'s shadow check failed for A to B: memory pushed 3 rows (hash 1), the store holds 4 (hash 2)' } }));
+    assert.match(line, /^paper s 12:30:05 \| SHADOW MISMATCH: the push path's shadow check failed for A to B: memory pushed 3 rows \(hash 1\), the store holds 4 \(hash 2\) \| binance ok/);
+    assert.doesNotMatch(statusLine(status({}, { shadow: { checked: 7, inconclusive: 0, mismatch: undefined } })), /SHADOW/);
   });
 
   it('flat, or an order on its way', () => {

@@ -4,8 +4,8 @@
  * served as fast as the servers go; then `orderflow journal report --json` on its store, checked
  * against the journal's own rows: accuracy per signal type, venue and market session with the
  * Wilson interval of its counts, P&L as the sum of the round trips' fills, fees and funding, the
- * drawdown of the equity samples, the null model present; and RSS sampled against simulated time
- * does not grow.
+ * drawdown of the equity samples, the null model present; and the live heap and the RSS outside
+ * DuckDB, sampled against simulated time, do not grow (docs/PAPER.md, "Memory over two weeks").
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -54,8 +54,11 @@ describe('paper: two simulated weeks at speed, then journal report', () => {
   const t0 = storyStart();
   const events = twoWeeks(t0);
   const lastTs = events[events.length - 1].ts;
-  /** RSS and the live heap (MB, after a full collection) against the kernel's simulated day. */
-  const rss: { day: number; mb: number; heap: number }[] = [];
+  /**
+   * RSS and the live heap (MB, after a full collection) against the kernel's simulated day, with
+   * DuckDB's own memory (its buffer manager's count, `duckdb_memory()`), read just after.
+   */
+  const rss: { day: number; mb: number; heap: number; duck: number }[] = [];
   let store: Store;
   let report: Report['sessions'][number];
   let wallMs = 0;
@@ -63,7 +66,10 @@ describe('paper: two simulated weeks at speed, then journal report', () => {
   before(async () => {
     // 14 days in ~12 s of wall time: paced, so memory is sampled all along the run (at full speed
     // a quiet machine runs it in a few seconds, a handful of pushes a day).
-    const story = await serveStory(events, t0, 100_000);
+    // The loopback servers run in this process: their REST history (Binance's 100,000 trades a
+    // symbol, OKX's 10,000) would grow the heap measured here all run long. 2,000 trades a venue
+    // is more than the back-fill of a downtime in this market needs (it has none).
+    const story = await serveStory(events, t0, 100_000, 2000);
     const restore = useServers(story.serving);
     store = await Store.open(home);
     // Eight samples per simulated day, taken after the kernel's pushes (it runs the 14 days in
@@ -74,7 +80,9 @@ describe('paper: two simulated weeks at speed, then journal report', () => {
       lastDay = (p.now - t0) / DAY;
       gc();
       const m = process.memoryUsage();
-      rss.push({ day: lastDay, mb: m.rss / 2 ** 20, heap: m.heapUsed / 2 ** 20 });
+      const s = { day: lastDay, mb: m.rss / 2 ** 20, heap: m.heapUsed / 2 ** 20, duck: NaN };
+      rss.push(s);
+      void store.rows<{ b: bigint }>('SELECT sum(memory_usage_bytes)::BIGINT AS b FROM duckdb_memory()').then(([r]) => (s.duck = Number(r.b) / 2 ** 20), () => {});
     };
     const run = await PaperRun.start({ store, name: 'weeks', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config: parseConfig(CONFIG), quietMs: 100, settleMs: 300, log: () => {}, probe: { onPushed: sample } });
     const started = performance.now();
@@ -174,36 +182,59 @@ describe('paper: two simulated weeks at speed, then journal report', () => {
     assert.ok(report.verdicts.length > 0 && report.verdicts.every((v) => /^after \d+ /.test(v)), JSON.stringify(report.verdicts));
   });
 
-  // Known to fail since the push path (2026-12-05): the RSS floor by day rose 2.2-7.0 MB per
-  // simulated day in runs on a loaded machine (234 -> 298 MB over days 3.6-14 in one), where the
-  // store-driven kernel measured -0.13 to 0.47. Reported on every run as a todo until fixed.
-  it('RSS does not grow with simulated time', { todo: 'RSS rises 2-7 MB per simulated day with the push path (docs/PAPER.md, "What remains")' }, (t) => {
-    // After the first quarter (warm-up, allocations that settle); the market is the same every day.
-    const late = rss.filter((s) => s.day >= 3.5);
-    // RSS: its floor per simulated day. A DuckDB checkpoint holds the kernel for seconds and takes
-    // ~100 MB it then gives back: samples inside it are not the trend, the floor is.
-    const floors = new Map<number, { day: number; mb: number }>();
-    for (const s of late) {
-      const d = Math.floor(s.day);
-      if (!(s.mb >= (floors.get(d)?.mb ?? Infinity))) floors.set(d, s);
-    }
-    assert.ok(floors.size >= 5, `samples on ${floors.size} simulated days`);
-    const rssSlope = medianSlope([...floors.values()].map((s) => [s.day, s.mb]));
-    const heapSlope = medianSlope(late.map((s) => [s.day, s.heap]));
-    t.diagnostic(`${late.length} samples over days ${late[0].day.toFixed(1)}-${late.at(-1)!.day.toFixed(1)}: RSS floor by day ${[...floors.values()].map((s) => s.mb.toFixed(0)).join(' ')} MB (${rssSlope.toFixed(2)} MB/day; max ${Math.max(...late.map((s) => s.mb)).toFixed(0)}), live heap ${late[0].heap.toFixed(1)} -> ${late.at(-1)!.heap.toFixed(1)} MB (${heapSlope.toFixed(2)} MB/day)`);
-    assert.ok(rssSlope < 3, `RSS grows ${rssSlope.toFixed(2)} MB per simulated day`);
+  // Memory: after the first quarter (warm-up, allocations that settle); the market is the same
+  // every day, so what the session holds must not grow with simulated time.
+  const late = () => rss.filter((s) => s.day >= 3.5);
+
+  // The live heap after a full collection, its floor per simulated day: a sample can fall inside
+  // a recorder flush, whose batch (a few thousand rows and their raw frames at this speed: ~1 MB)
+  // is alive until DuckDB has it; the floor is what the session holds. Its own state is bounded
+  // (the push feed holds only unreleased rows, the rings are fixed, the kernel keeps no bars:
+  // src/engine/engine.ts `keepBars`); what it keeps per signal (~1 a day: journaled outputs,
+  // predictions) is a few KB a day. Measured 2026-12-05 on a loaded machine (docs/PAPER.md,
+  // "Memory over two weeks"): 0.06-0.17 MB per simulated day (JIT code, array capacity, the floor's
+  // ±1 MB between days); with the kernel's bars kept (~720 a day here) 0.24, and with the servers'
+  // REST history too 0.49. 0.25 fails on the latter and on a leak of ~80 bytes an event (~3,200 a
+  // simulated day); the bars alone are test/engine/kernel.test.ts's ("keepBars false").
+  it('the live heap does not grow with simulated time', (t) => {
+    const floors = dailyFloors(late(), (x) => x.heap);
+    assert.ok(floors.length >= 8, `samples on ${floors.length} simulated days`);
+    const slope = medianSlope(floors.map((x) => [x.day, x.heap]));
+    const all = medianSlope(late().map((x) => [x.day, x.heap]));
+    t.diagnostic(`live heap floor by day ${floors.map((x) => x.heap.toFixed(1)).join(' ')} MB (${slope.toFixed(3)} MB/day; every sample: ${all.toFixed(3)} MB/day)`);
+    assert.ok(slope < 0.25, `the live heap grows ${slope.toFixed(3)} MB per simulated day`);
   });
 
-  // A known failure, reported on every run until it is fixed: with the push path the live heap
-  // grows 0.38-0.46 MB per simulated day here (62 samples; 37 -> 41 MB over days 3.6-14), where
-  // the store-driven kernel measured 0.03-0.15. Holding each event (~45,000 over the run, ~3,200
-  // a day) would add ~0.5 MB per simulated day: something keeps most of each event.
-  it('the live heap does not grow with simulated time', { todo: 'the push path keeps ~0.4 MB per simulated day (docs/PAPER.md, "What remains")' }, () => {
-    const late = rss.filter((s) => s.day >= 3.5);
-    const heapSlope = medianSlope(late.map((s) => [s.day, s.heap]));
-    assert.ok(heapSlope < 0.4, `the live heap grows ${heapSlope.toFixed(2)} MB per simulated day`);
+  // RSS outside DuckDB: its floor per simulated day (a DuckDB checkpoint holds the kernel for
+  // seconds and takes memory it then gives back: samples inside it are not the trend, the floor
+  // is) less what DuckDB's buffer manager holds at that sample. DuckDB's part grows with the store
+  // until a checkpoint writes it out (the appended rows live in memory until then; at this
+  // market's pace the WAL never reaches the 16 MiB automatic checkpoint in the run: ~20 MB by
+  // day 14) and is bounded by the store's memory_limit (256 MB, ORDERFLOW_MEMORY_LIMIT:
+  // src/store/store.ts), so it is reported, not asserted. Measured 0.41-1.51 MB per simulated
+  // day outside DuckDB (the RSS floor itself 2.0-3.4), not yet explained (docs/PAPER.md, "What
+  // remains"); 3 fails on a leak of ~1 KB an event (~3,200 events a simulated day).
+  it('RSS outside DuckDB does not grow with simulated time', (t) => {
+    const f = dailyFloors(late().filter((x) => Number.isFinite(x.duck)), (x) => x.mb - x.duck);
+    assert.ok(f.length >= 8, `samples on ${f.length} simulated days`);
+    const slope = medianSlope(f.map((x) => [x.day, x.mb - x.duck]));
+    const rssSlope = medianSlope(f.map((x) => [x.day, x.mb]));
+    const duckSlope = medianSlope(f.map((x) => [x.day, x.duck]));
+    t.diagnostic(`RSS floor by day ${f.map((x) => x.mb.toFixed(0)).join(' ')} MB (${rssSlope.toFixed(2)} MB/day); DuckDB ${f.map((x) => x.duck.toFixed(0)).join(' ')} MB (${duckSlope.toFixed(2)} MB/day); outside DuckDB ${slope.toFixed(2)} MB/day`);
+    assert.ok(slope < 3, `RSS outside DuckDB grows ${slope.toFixed(2)} MB per simulated day`);
   });
 });
+
+/** Per whole simulated day, the sample with the least `of`. */
+function dailyFloors<T extends { day: number }>(samples: readonly T[], of: (x: T) => number): T[] {
+  const floors = new Map<number, T>();
+  for (const x of samples) {
+    const d = Math.floor(x.day);
+    const f = floors.get(d);
+    if (!f || of(x) < of(f)) floors.set(d, x);
+  }
+  return [...floors.values()];
+}
 
 /** Theil-Sen: the median of the slopes between every two samples at different x. */
 function medianSlope(xy: readonly (readonly [number, number])[]): number {
