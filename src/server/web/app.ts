@@ -298,7 +298,7 @@ export class App {
       this.guard('sessions', signal, this.api.sessions(q.from ?? 0, q.to ?? Date.now(), signal), (r) => this.price.setSessions(r)),
       this.guard('book', signal, this.loadBook(q, signal), (r) => {
         if (!r) return;
-        this.book.setBook(r);
+        this.book.setBook(r, this.bars);
         const empty = r.heatmap.tIndex.length === 0;
         this.charts.label('book', `Book heatmap · ${r.venue}${empty ? ': no stored book' : ''} (b: next venue) · walls: pulled dashed, consumed dot, bait dotted`);
       }),
@@ -402,6 +402,7 @@ export class App {
   private applyLive(items: LiveMessage[]): void {
     const b = this.bars;
     const rows: TapeRow[] = [];
+    let events = 0;
     for (const m of items) {
       switch (m.type) {
         case 'trades':
@@ -424,7 +425,8 @@ export class App {
           this.marketState.update(m.venue, b, m.openInterest, m.fundingRate);
           break;
         case 'event':
-          this.price.addEvent(m.event, b);
+          this.price.addEvent(m.event);
+          events++;
           break;
         case 'paper':
           this.paper.setState(m.state);
@@ -437,9 +439,16 @@ export class App {
           this.status.setLive('open', m.source);
           break;
         case 'book':
+          this.book.addBook(m);
           break;
       }
     }
+    // Markers and the book's live columns are rebuilt once per frame, not per message.
+    if (events) {
+      this.price.drawMarkers(b);
+      this.legend.refresh();
+    }
+    this.book.flush();
     if (this.pendingTo >= 0) this.scheduleChartDraw();
     if (rows.length) {
       // Trades and liquidations come in separate messages: the tape reads in time order.

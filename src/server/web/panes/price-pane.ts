@@ -138,9 +138,9 @@ export class PricePane {
     this.drawMarkers(b);
   }
 
-  addEvent(e: DetectorEvent, b: Bars): void {
+  /** A live event; drawn by the next `drawMarkers` (once per frame, however many came). */
+  addEvent(e: DetectorEvent): void {
     this.events.push(e);
-    this.drawMarkers(b);
   }
 
   /**
@@ -148,7 +148,7 @@ export class PricePane {
    * they mark where bait was without burying the candles and the rarer ABS / DIV markers (the
    * hover legend lists each one's text).
    */
-  private drawMarkers(b: Bars): void {
+  drawMarkers(b: Bars): void {
     const out: SeriesMarker<Time>[] = [];
     let lastBait: Time | null = null;
     for (const m of toMarkers(this.events, b.tfMs)) {
