@@ -273,12 +273,18 @@ export class App {
   /** Everything drawn over the candles, re-fetched for the candles' span (also when a live bar opens). */
   private async loadOverlays(signal: AbortSignal): Promise<void> {
     const q = this.range();
+    // Big prints are the delta-by-size pane's large bucket: its threshold (the symbol's adaptive
+    // one over the view) is the bubbles' floor, so a bubble is what the pane counts as large.
+    let large: number | undefined;
+    const sizes = this.guard('sizes', signal, this.api.sizes(q, signal), (r) => {
+      this.sizes.setData(r, this.bars);
+      this.tape.setLargeFallback(r.thresholds[1]);
+      if (r.thresholds[1] > 0) large = r.thresholds[1];
+      this.charts.label('sizes', `Delta by size, cumulative · small grey, medium blue, large ≥ ${Math.round(r.thresholds[1]).toLocaleString()} orange, whale red`);
+    });
     await Promise.all([
-      this.guard('sizes', signal, this.api.sizes(q, signal), (r) => {
-        this.sizes.setData(r, this.bars);
-        this.tape.setLargeFallback(r.thresholds[1]);
-        this.charts.label('sizes', `Delta by size, cumulative · small grey, medium blue, large ≥ ${Math.round(r.thresholds[1]).toLocaleString()} orange, whale red`);
-      }),
+      sizes,
+      sizes.then(() => this.guard('prints', signal, this.api.prints(q, large, signal), (r) => this.price.setPrints(r))),
       this.guard('market-state', signal, this.api.marketState(q, signal), (r) => {
         this.marketState.setData(r, this.bars);
         this.charts.label('marketState', 'Open interest (all venues) · funding % (dashed, left)');
@@ -294,7 +300,6 @@ export class App {
       }),
       this.guard('liquidations', signal, this.api.liquidations(q, signal), (r) => this.price.setLiquidations(r)),
       this.guard('predicted', signal, this.api.predicted(q, signal), (r) => this.price.setPredicted(r)),
-      this.guard('prints', signal, this.api.prints(q, undefined, signal), (r) => this.price.setPrints(r)),
       this.guard('sessions', signal, this.api.sessions(q.from ?? 0, q.to ?? Date.now(), signal), (r) => this.price.setSessions(r)),
       this.guard('book', signal, this.loadBook(q, signal), (r) => {
         if (!r) return;
