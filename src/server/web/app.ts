@@ -18,7 +18,7 @@ import { PricePane } from './panes/price-pane.ts';
 import { SizesPane } from './panes/sizes-pane.ts';
 import { PaperPanel } from './panels/paper-panel.ts';
 import { RunsPanel } from './panels/runs-panel.ts';
-import { TapePanel } from './panels/tape.ts';
+import { ROWS_PER_FRAME, TapePanel } from './panels/tape.ts';
 import { TF_MS } from './time.ts';
 import { Header, type Layers } from './ui/header.ts';
 import { installShortcuts, type Shortcut } from './ui/shortcuts.ts';
@@ -57,6 +57,8 @@ export class App {
   private overlayTimer: ReturnType<typeof setTimeout> | null = null;
   /** Candles the chart holds; a live trade past them opened a bar. */
   private drawnBars = 0;
+  /** The footprint's level height in ticks (loadFootprint), for the levels of bars that close live. */
+  private levelTicks = 0;
   private readonly legend: HoverLegend;
   private readonly tape = new TapePanel();
   private readonly paper = new PaperPanel();
@@ -263,7 +265,9 @@ export class App {
     if (!b.length || !tick) return;
     const q = this.range();
     const n = b.length;
-    await this.guard('footprint', signal, this.api.candles(q, { footprint: true, levelTicks: footprintLevelTicks(b, tick, FOOTPRINT_LEVELS) }, signal), (r) => {
+    const levelTicks = footprintLevelTicks(b, tick, FOOTPRINT_LEVELS);
+    this.levelTicks = levelTicks;
+    await this.guard('footprint', signal, this.api.candles(q, { footprint: true, levelTicks }, signal), (r) => {
       // The view may have grown live bars meanwhile: only a response covering the same bars replaces them.
       if (this.bars !== b || b.length !== n || r.t.length !== n || r.t[n - 1] !== b.t[n - 1]) return;
       this.price.setCandles(r, b);
@@ -274,17 +278,20 @@ export class App {
   private async loadOverlays(signal: AbortSignal): Promise<void> {
     const q = this.range();
     // Big prints are the delta-by-size pane's large bucket: its threshold (the symbol's adaptive
-    // one over the view) is the bubbles' floor, so a bubble is what the pane counts as large.
-    let large: number | undefined;
+    // one over the view) is the bubbles' floor, so a bubble is what the pane counts as large. The
+    // two requests run side by side (the prints route's own classifier starts each range on its
+    // warm-up fallback, which floods the first bars with bubbles: the filter is the page's).
+    let large = 0;
     const sizes = this.guard('sizes', signal, this.api.sizes(q, signal), (r) => {
       this.sizes.setData(r, this.bars);
       this.tape.setLargeFallback(r.thresholds[1]);
       if (r.thresholds[1] > 0) large = r.thresholds[1];
       this.charts.label('sizes', `Delta by size, cumulative · small grey, medium blue, large ≥ ${Math.round(r.thresholds[1]).toLocaleString()} orange, whale red`);
     });
+    const prints = this.api.prints(q, undefined, signal);
     await Promise.all([
       sizes,
-      sizes.then(() => this.guard('prints', signal, this.api.prints(q, large, signal), (r) => this.price.setPrints(r))),
+      this.guard('prints', signal, prints.then(async (r) => (await sizes, r)), (r) => this.price.setPrints(r, large)),
       this.guard('market-state', signal, this.api.marketState(q, signal), (r) => {
         this.marketState.setData(r, this.bars);
         this.charts.label('marketState', 'Open interest (all venues) · funding % (dashed, left)');
@@ -410,7 +417,10 @@ export class App {
     let events = 0;
     for (const m of items) {
       switch (m.type) {
-        case 'trades':
+        case 'trades': {
+          // The tape shows at most ROWS_PER_FRAME rows a frame, large prints first: a row object
+          // only for those and the message's newest, not for each of 2k trades a second.
+          const newest = m.t.length - ROWS_PER_FRAME;
           for (let i = 0; i < m.t.length; i++) {
             const j = b.addTrade(m.t[i], m.price[i], m.qty[i], m.side[i]);
             if (j < 0) continue;
@@ -418,10 +428,12 @@ export class App {
             if (j > this.pendingTo) this.pendingTo = j;
             this.cvd.addTrade(m.venue[i], m.t[i], m.qty[i], m.side[i], j);
             const notional = m.price[i] * m.qty[i];
-            if (notional >= this.tape.minNotional)
-              rows.push({ t: m.t[i], venue: m.venue[i], kind: 'trade', price: m.price[i], qty: m.qty[i], side: m.side[i] > 0 ? 'buy' : 'sell', notional, large: notional >= this.tape.largeNotional });
+            const large = notional >= this.tape.largeNotional;
+            if ((large || i >= newest) && notional >= this.tape.minNotional)
+              rows.push({ t: m.t[i], venue: m.venue[i], kind: 'trade', price: m.price[i], qty: m.qty[i], side: m.side[i] > 0 ? 'buy' : 'sell', notional, large });
           }
           break;
+        }
         case 'liquidations':
           for (let i = 0; i < m.t.length; i++)
             rows.push({ t: m.t[i], venue: m.venue[i], kind: 'liquidation', price: m.price[i], qty: m.qty[i], side: m.side[i], notional: m.price[i] * m.qty[i], large: false });
@@ -473,17 +485,29 @@ export class App {
     else if (!this.drawTimer) this.drawTimer = setTimeout(() => this.drawChart(), wait);
   }
 
-  /** After a live bar opens, the overlays and footprint of the closed one are fetched (a second later, once). */
-  private scheduleOverlays(): void {
+  /** After a live bar opens, the overlays and the closed bar's footprint are fetched (a second later, once). */
+  private scheduleOverlays(closed: number): void {
     if (this.overlayTimer || !this.loading) return;
     const signal = this.loading.signal;
+    const b = this.bars;
+    const open = closed >= 0 ? b.t[closed] : NaN;
     this.overlayTimer = setTimeout(() => {
       this.overlayTimer = null;
       if (signal.aborted) return;
       void this.loadOverlays(signal);
-      // The bar that just closed gets its footprint levels (live trades fold into candles only).
-      void this.loadFootprint(signal);
+      // The bar that just closed gets its footprint levels (live trades fold into candles only):
+      // that bar alone, drawn with `update`, not the view's footprint again (megabytes at 50k bars).
+      if (Number.isFinite(open)) void this.loadBarFootprint(b, open, signal);
     }, OVERLAY_REFRESH_MS);
+  }
+
+  private async loadBarFootprint(b: Bars, open: number, signal: AbortSignal): Promise<void> {
+    if (!this.levelTicks) return;
+    const v = this.view;
+    const q: RangeQuery = { symbol: v.symbol, venues: v.venues, tf: v.tf, from: open, to: open + b.tfMs };
+    await this.guard('footprint', signal, this.api.candles(q, { footprint: true, levelTicks: this.levelTicks }, signal), (r) => {
+      if (this.bars === b) this.price.setBarFootprint(b, b.indexAt(open), r);
+    });
   }
 
   private drawChart(): void {
@@ -492,12 +516,14 @@ export class App {
     this.lastChartDraw = performance.now();
     const b = this.bars;
     const opened = this.pendingTo >= this.drawnBars;
+    // The bar before the first one opened since the last draw has closed.
+    const closed = this.drawnBars - 1;
     this.drawnBars = Math.max(this.drawnBars, this.pendingTo + 1);
     for (let j = this.pendingFrom; j <= this.pendingTo; j++) {
       this.price.updateBar(b, j);
       this.book.updateBar(b, j);
     }
-    if (opened) this.scheduleOverlays();
+    if (opened) this.scheduleOverlays(closed);
     this.pendingFrom = Infinity;
     this.pendingTo = -1;
     this.cvd.flush(b);

@@ -5,7 +5,6 @@
  * recorder in another process then commits 62-72 minutes while the page is open. Once the page
  * has loaded, its later requests for /api/events and /api/book-heatmap are refused, so whatever
  * the panes gain can only have come over the websocket. Pixels are read back from the canvases.
- * The big-print bubbles are asked for at the delta-by-size pane's large threshold.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -15,7 +14,6 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import type { SizesResponse } from '../../../src/server/api.ts';
 import { startServer, type RunningServer } from '../../../src/server/server.ts';
 import { THEME } from '../../../src/server/web/plugins/theme.ts';
 import { BROWSER_SKIP, launchBrowser } from '../../helpers/browser.ts';
@@ -96,17 +94,8 @@ describe('live layers in a browser', { skip: BROWSER_SKIP }, () => {
         if (m.type === 'book') got.books++;
       }),
     );
-    const printsAsked: string[] = [];
-    let largeMin = NaN;
-    page.on('request', (r) => r.url().includes('/api/prints') && printsAsked.push(r.url()));
-    page.on('response', async (r) => {
-      if (r.url().includes('/api/sizes')) largeMin = ((await r.json()) as SizesResponse).thresholds[1];
-    });
     await page.goto(`${server.url}/?symbol=BTCUSDT&venues=binance,okx,bybit&tf=1m`);
     await waitFor(async () => (await page.evaluate(() => document.body.dataset.loading ?? '')) === '' && (await page.locator('[data-testid=live-status]').getAttribute('class'))?.includes('open') === true, 'the view to load and the websocket to open', 20_000, 50);
-    // The bubbles' floor is the delta-by-size pane's large threshold.
-    assert.ok(largeMin > 0 && printsAsked.length > 0);
-    assert.equal(Number(new URL(printsAsked[0]).searchParams.get('minNotional')), largeMin);
     // From here on the history of these layers is frozen: only the websocket can add to them.
     await page.route(/\/api\/(events|book-heatmap)/, (route) => route.abort());
     // Candles only (no footprint imbalance colours), so the marker colour is the markers'.

@@ -99,6 +99,22 @@ export class PricePane {
     this.volume.update({ time, value: b.buy[i] + b.sell[i], color: b.c[i] >= b.o[i] ? VOLUME_UP : VOLUME_DOWN });
   }
 
+  /**
+   * Bar `i` with its footprint levels from `r` (that bar's own `/api/candles?footprint=1`): a bar
+   * that closed live. Drawn with `update` (the bar carries its own one-bar store); the stored
+   * OHLC replaces the live fold.
+   */
+  setBarFootprint(b: Bars, i: number, r: CandlesResponse): void {
+    const k = r.t.indexOf(b.t[i]);
+    if (i < 0 || k < 0 || !r.footprint) return;
+    const { store } = toFootprintData(r);
+    b.o[i] = r.o[k];
+    b.h[i] = r.h[k];
+    b.l[i] = r.l[k];
+    b.c[i] = r.c[k];
+    this.series.update({ time: toChartTime(b.t[i]), open: r.o[k], high: r.h[k], low: r.l[k], close: r.c[k], i: k, store }, i < b.length - 1);
+  }
+
   /** Footprint levels when zoomed in (on), or candles at every zoom (off). */
   setFootprint(on: boolean): void {
     this.series.applyOptions({ minBarSpacing: on ? footprintDefaults.minBarSpacing : Number.POSITIVE_INFINITY });
@@ -125,8 +141,9 @@ export class PricePane {
     if (this.shown.predicted) this.predicted.setLevels(this.predictedData);
   }
 
-  setPrints(r: PrintsResponse): void {
-    this.bubbles.setPrints(toBubbles(r));
+  /** Big prints at or above `minNotional` (the size pane's large threshold) as bubbles. */
+  setPrints(r: PrintsResponse, minNotional = 0): void {
+    this.bubbles.setPrints(toBubbles(r, minNotional));
   }
 
   setSessions(r: SessionsResponse): void {
