@@ -32,6 +32,8 @@ const MAX_PENDING = 5_000;
 const CHART_DRAW_MS = 50;
 /** Delay between a live bar opening and the overlays' refresh (lets the server's tail catch up). */
 const OVERLAY_REFRESH_MS = 1_000;
+/** How far before the closed bar a refresh rewrites the line panes (a bucket of agreement or market state may span several candles). */
+const OVERLAY_TAIL_MS = 3_600_000;
 /** Below this many candles a loaded view is fitted to the width (above, the latest bars show at the default spacing). */
 const FIT_BARS = 150;
 /** Footprint levels a typical bar should get (see loadFootprint). */
@@ -275,7 +277,11 @@ export class App {
   }
 
   /** Everything drawn over the candles, re-fetched for the candles' span (also when a live bar opens). */
-  private async loadOverlays(signal: AbortSignal): Promise<void> {
+  /**
+   * `from` (a refresh after a live bar closed): the candle index from which the line and
+   * histogram panes may differ; they take those points by `update`, not the whole span again.
+   */
+  private async loadOverlays(signal: AbortSignal, from?: number): Promise<void> {
     const q = this.range();
     // Big prints are the delta-by-size pane's large bucket: its threshold (the symbol's adaptive
     // one over the view) is the bubbles' floor, so a bubble is what the pane counts as large. The
@@ -283,7 +289,7 @@ export class App {
     // warm-up fallback, which floods the first bars with bubbles: the filter is the page's).
     let large = 0;
     const sizes = this.guard('sizes', signal, this.api.sizes(q, signal), (r) => {
-      this.sizes.setData(r, this.bars);
+      this.sizes.setData(r, this.bars, from);
       this.tape.setLargeFallback(r.thresholds[1]);
       if (r.thresholds[1] > 0) large = r.thresholds[1];
       this.charts.label('sizes', `Delta by size, cumulative · small grey, medium blue, large ≥ ${Math.round(r.thresholds[1]).toLocaleString()} orange, whale red`);
@@ -293,11 +299,11 @@ export class App {
       sizes,
       this.guard('prints', signal, prints.then(async (r) => (await sizes, r)), (r) => this.price.setPrints(r, large)),
       this.guard('market-state', signal, this.api.marketState(q, signal), (r) => {
-        this.marketState.setData(r, this.bars);
+        this.marketState.setData(r, this.bars, from);
         this.charts.label('marketState', 'Open interest (all venues) · funding % (dashed, left)');
       }),
       this.guard('agreement', signal, this.api.agreement(q, signal), (r) => {
-        this.agreement.setData(r, this.bars);
+        this.agreement.setData(r, this.bars, from);
         const leader = r.leader.length ? r.leader[r.leader.length - 1] : '';
         this.charts.label('agreement', `Venues agree${leader ? ` · ${leader} leads` : ''}`);
       }),
@@ -494,7 +500,8 @@ export class App {
     this.overlayTimer = setTimeout(() => {
       this.overlayTimer = null;
       if (signal.aborted) return;
-      void this.loadOverlays(signal);
+      // The line and histogram panes keep what they drew before the last OVERLAY_TAIL_MS.
+      void this.loadOverlays(signal, Number.isFinite(open) ? Math.max(0, b.indexAt(open - OVERLAY_TAIL_MS)) : undefined);
       // The bar that just closed gets its footprint levels (live trades fold into candles only):
       // that bar alone, drawn with `update`, not the view's footprint again (megabytes at 50k bars).
       if (Number.isFinite(open)) void this.loadBarFootprint(b, open, signal);
