@@ -30,6 +30,8 @@ import { formatViewState, parseViewState, type ViewState } from './url-state.ts'
 const MAX_PENDING = 5_000;
 /** The shortest interval between two live redraws of the chart (see scheduleChartDraw). */
 const CHART_DRAW_MS = 50;
+/** The shortest interval between two live redraws of the volume bars and the book pane's price line (see drawSide). */
+const SIDE_DRAW_MS = 1_000;
 /** Delay between a live bar opening and the overlays' refresh (lets the server's tail catch up). */
 const OVERLAY_REFRESH_MS = 1_000;
 /** How far before the closed bar a refresh rewrites the line panes (a bucket of agreement or market state may span several candles). */
@@ -88,6 +90,11 @@ export class App {
   private pendingFrom = Infinity;
   private pendingTo = -1;
   private lastChartDraw = 0;
+  /** Candles whose volume bar and book-pane price point wait for drawSide: [from, to], to -1 when none. */
+  private sideFrom = Infinity;
+  private sideTo = -1;
+  private lastSideDraw = 0;
+  private sideTimer: ReturnType<typeof setTimeout> | null = null;
   private drawTimer: ReturnType<typeof setTimeout> | null = null;
   private toggleHelp: () => void = () => {};
 
@@ -223,6 +230,8 @@ export class App {
       this.bars = Bars.from(r);
       this.pendingFrom = Infinity;
       this.pendingTo = -1;
+      this.sideFrom = Infinity;
+      this.sideTo = -1;
       this.price.setCandles(r, this.bars);
       this.book.setBars(this.bars);
       this.drawnBars = this.bars.length;
@@ -526,14 +535,41 @@ export class App {
     // The bar before the first one opened since the last draw has closed.
     const closed = this.drawnBars - 1;
     this.drawnBars = Math.max(this.drawnBars, this.pendingTo + 1);
-    for (let j = this.pendingFrom; j <= this.pendingTo; j++) {
-      this.price.updateBar(b, j);
-      this.book.updateBar(b, j);
-    }
+    for (let j = this.pendingFrom; j <= this.pendingTo; j++) this.price.updateBar(b, j);
+    this.sideFrom = Math.min(this.sideFrom, this.pendingFrom);
+    this.sideTo = Math.max(this.sideTo, this.pendingTo);
     if (opened) this.scheduleOverlays(closed);
     this.pendingFrom = Infinity;
     this.pendingTo = -1;
     this.cvd.flush(b);
     this.legend.refresh();
+    this.drawSide(opened);
+  }
+
+  /**
+   * The volume bars and the book pane's price line follow the candles at most once a second (at
+   * once when a bar opens): lightweight-charts rebuilds a changed series' items over all its
+   * points at the next paint, so each series touched costs O(bars) a paint (50k bars: the bench).
+   */
+  private drawSide(now: boolean): void {
+    if (this.sideTo < 0) return;
+    const wait = this.lastSideDraw + SIDE_DRAW_MS - performance.now();
+    if (!now && wait > 0) {
+      this.sideTimer ??= setTimeout(() => {
+        this.sideTimer = null;
+        this.drawSide(true);
+      }, wait);
+      return;
+    }
+    if (this.sideTimer) clearTimeout(this.sideTimer);
+    this.sideTimer = null;
+    this.lastSideDraw = performance.now();
+    const b = this.bars;
+    for (let j = this.sideFrom; j <= this.sideTo && j < b.length; j++) {
+      this.price.updateVolume(b, j);
+      this.book.updateBar(b, j);
+    }
+    this.sideFrom = Infinity;
+    this.sideTo = -1;
   }
 }

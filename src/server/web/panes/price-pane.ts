@@ -96,7 +96,11 @@ export class PricePane {
     if (i >= this.grid.length) this.grid.push(b.t[i]);
     const store = this.store;
     if (store) this.series.update({ time, open: b.o[i], high: b.h[i], low: b.l[i], close: b.c[i], i, store });
-    this.volume.update({ time, value: b.buy[i] + b.sell[i], color: b.c[i] >= b.o[i] ? VOLUME_UP : VOLUME_DOWN });
+  }
+
+  /** Redraws bar `i`'s volume (the app does it less often than the candles: see App.drawSide). */
+  updateVolume(b: Bars, i: number): void {
+    this.volume.update({ time: toChartTime(b.t[i]), value: b.buy[i] + b.sell[i], color: b.c[i] >= b.o[i] ? VOLUME_UP : VOLUME_DOWN });
   }
 
   /**
