@@ -22,7 +22,11 @@
  *   12) after the last stored one, as `orderflow record` beside `orderflow serve` does; the page
  *   (opened on the same N bars) follows them over the websocket. Frame times are the deltas of
  *   requestAnimationFrame in the page: p50, p95, p99 and frames over 50 ms. Reference: the same
- *   page, same span, with no stream. The bench throws when no live trade reached the page.
+ *   page, same span, with no stream. The bench throws when no live trade reached the page. On a
+ *   loaded machine frame intervals are weather (they wait for a core); the page's main-thread
+ *   time per second (Chromium's Performance metrics: task, script, layout + style) is printed
+ *   beside them, streaming against idle. `--profile` adds the page's top functions by self time
+ *   while streaming (a V8 CPU profile through the Chrome DevTools Protocol).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
@@ -32,7 +36,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
 import type { MarketEvent } from '../src/core/events.ts';
 import { startServer, type RunningServer } from '../src/server/server.ts';
 import { importFile } from '../src/store/importer.ts';
@@ -165,6 +169,54 @@ async function frameTimes(page: Page, ms: number): Promise<Frames> {
   );
   const s = [...deltas].sort((a, b) => a - b);
   return { n: s.length, p50: quantile(s, 0.5), p95: quantile(s, 0.95), p99: quantile(s, 0.99), long: s.filter((d) => d > LONG_FRAME_MS).length };
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; hitCount?: number }[];
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** The `n` functions with the most self time in a V8 CPU profile (`--profile`: where the streaming frames go). */
+function topSelfTime(p: CpuProfile, n: number): string {
+  const byId = new Map(p.nodes.map((x) => [x.id, x]));
+  const self = new Map<string, number>();
+  const samples = p.samples ?? [];
+  const deltas = p.timeDeltas ?? [];
+  for (let i = 0; i < samples.length; i++) {
+    const f = byId.get(samples[i])?.callFrame;
+    if (!f) continue;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber + 1}:${f.columnNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + (deltas[i] ?? 0) / 1000);
+  }
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, ms]) => `  ${ms.toFixed(0).padStart(6)} ms  ${k}`)
+    .join('\n');
+}
+
+/** The page's main-thread work so far (Chromium's Performance domain), ms. */
+interface Busy {
+  task: number;
+  script: number;
+  layout: number;
+}
+
+async function pageBusy(cdp: CDPSession): Promise<Busy> {
+  const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+  const m = (name: string) => (metrics.find((x) => x.name === name)?.value ?? NaN) * 1000;
+  return { task: m('TaskDuration'), script: m('ScriptDuration'), layout: m('LayoutDuration') + m('RecalcStyleDuration') };
+}
+
+/**
+ * Main-thread ms per second of a window: time the page's thread spent in tasks, which a loaded
+ * machine stretches far less than it stretches frame intervals (those wait for a core).
+ */
+function perSecond(a: Busy, b: Busy, seconds: number): Busy {
+  return { task: (b.task - a.task) / seconds, script: (b.script - a.script) / seconds, layout: (b.layout - a.layout) / seconds };
 }
 
 interface RenderTiming {
@@ -334,6 +386,7 @@ async function run(args: string[]): Promise<BenchResult[]> {
   const bars = flag(args, '--bars', 50_000);
   const seconds = flag(args, '--seconds', 12);
   const rate = flag(args, '--rate', 2_000);
+  const profile = args.includes('--profile');
   const exe = findChromium();
   if (!exe) {
     console.error('dashboard: no chromium found (apt-get install chromium, or set CHROMIUM_PATH): nothing measured');
@@ -396,16 +449,30 @@ async function run(args: string[]): Promise<BenchResult[]> {
       }),
     );
     await firstRender(live, `${server.url}/${query}`);
+    const cdp = await live.context().newCDPSession(live);
+    await cdp.send('Performance.enable');
+    const busy0 = await pageBusy(cdp);
     const idle = await frameTimes(live, seconds * 1000);
+    const busy1 = await pageBusy(cdp);
     const before = wsFrames;
     const tradesBefore = wsTrades;
+    if (profile) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.start');
+    }
     const [written, streaming] = await Promise.all([writer.stream(rate, seconds), frameTimes(live, seconds * 1000)]);
+    const busy2 = await pageBusy(cdp);
+    if (profile) console.error(`dashboard: page script while streaming, by self time:\n${topSelfTime((await cdp.send('Profiler.stop')).profile as CpuProfile, 25)}`);
+    const idleBusy = perSecond(busy0, busy1, seconds);
+    const streamBusy = perSecond(busy1, busy2, seconds);
     const received = wsFrames - before;
     if (received === 0) throw new Error('dashboard: no websocket message reached the page while trades streamed in: the live path is broken');
     const fmtF = (f: Frames) => `p50 ${f.p50.toFixed(1)} p95 ${f.p95.toFixed(1)} p99 ${f.p99.toFixed(1)} ms, ${f.long} frames > ${LONG_FRAME_MS} ms of ${f.n}`;
     console.error(`dashboard: streaming ${written} trades over ${seconds} s (${received} websocket messages carrying ${wsTrades - tradesBefore} trades, ${wsDropped} 'dropped' notices; ${(wsBytes / 1e6).toFixed(1)} MB in all): ${fmtF(streaming)}`);
     if (failedPolls.length) console.error(`dashboard: ${failedPolls.length} live polls failed, e.g. ${failedPolls[0]}`);
     console.error(`dashboard: idle (no stream): ${fmtF(idle)}`);
+    const fmtB = (b: Busy) => `task ${b.task.toFixed(0)}, script ${b.script.toFixed(0)}, layout+style ${b.layout.toFixed(0)} ms per s`;
+    console.error(`dashboard: page main thread (CPU, not wall clock): streaming ${fmtB(streamBusy)}; idle ${fmtB(idleBusy)}`);
     console.error(`dashboard: machine ${availableParallelism()} cores, load ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after`);
     await live.close();
 
@@ -417,6 +484,7 @@ async function run(args: string[]): Promise<BenchResult[]> {
       { bench: 'dashboard', metric: 'footprint_mb', ours: (ours.footprint?.bytes ?? NaN) / 1e6, reference: null, referenceName: null, ratio: null, target: 'report' },
       { bench: 'dashboard', metric: 'stream_frame_p95_ms', ours: streaming.p95, reference: idle.p95, referenceName: 'no stream', ratio: idle.p95 / streaming.p95, target: '< 16 ms' },
       { bench: 'dashboard', metric: 'stream_frame_p99_ms', ours: streaming.p99, reference: idle.p99, referenceName: 'no stream', ratio: idle.p99 / streaming.p99, target: 'report' },
+      { bench: 'dashboard', metric: 'stream_page_busy_ms_per_s', ours: streamBusy.task, reference: idleBusy.task, referenceName: 'no stream', ratio: idleBusy.task / streamBusy.task, target: 'report' },
       { bench: 'dashboard', metric: 'stream_long_frames', ours: streaming.long, reference: idle.long, referenceName: 'no stream', ratio: null, target: 'report' },
     ];
   } finally {

@@ -254,12 +254,16 @@ export interface RunsResponse {
  * `LiveMessage`s as JSON text frames; the client sends nothing but may close. A client whose
  * queue passes the server's bound receives `{type:'dropped'}` with the count it missed and is
  * then down-sampled (trades folded into bar updates) or closed with 1013 if it stays behind.
+ *
+ * `book` is a venue's top levels after a poll, with the walls the bait detector saw end since its
+ * last `book` (omitted when none). `event` is a detector event found on the live rows: the same
+ * detectors, and the same text, as `GET /api/events`.
  */
 export type LiveMessage =
   | { readonly type: 'hello'; readonly symbol: string; readonly venues: readonly Venue[]; readonly serverMs: number; readonly source: string }
   | { readonly type: 'trades'; readonly t: readonly number[]; readonly price: readonly number[]; readonly qty: readonly number[]; readonly side: readonly (1 | -1)[]; readonly venue: readonly Venue[] }
   | { readonly type: 'liquidations'; readonly t: readonly number[]; readonly price: readonly number[]; readonly qty: readonly number[]; readonly side: readonly ('long' | 'short')[]; readonly venue: readonly Venue[] }
-  | { readonly type: 'book'; readonly venue: Venue; readonly t: number; readonly bids: readonly [number, number][]; readonly asks: readonly [number, number][] }
+  | { readonly type: 'book'; readonly venue: Venue; readonly t: number; readonly bids: readonly [number, number][]; readonly asks: readonly [number, number][]; readonly walls?: BookHeatmapResponse['walls'] }
   | { readonly type: 'marketState'; readonly venue: Venue; readonly t: number; readonly openInterest?: number; readonly fundingRate?: number; readonly markPrice?: number }
   | { readonly type: 'event'; readonly event: DetectorEvent }
   | { readonly type: 'paper'; readonly state: PaperState }

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import type { LiveMessage } from '../../src/server/api.ts';
+import type { EventsResponse, LiveMessage } from '../../src/server/api.ts';
 import { CLOSE_BEHIND } from '../../src/server/live/client.ts';
 import type { TradesMessage } from '../../src/server/live/store-tail.ts';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
@@ -101,6 +101,29 @@ describe('live websocket', () => {
       assert.ok(paper.type === 'paper' && paper.state.session === 'live' && paper.state.position.side === 'flat');
       // The recorder still holds the store: a second writer is refused at once.
       await assert.rejects(Store.open(home), /recorded into/);
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('pushes the absorption the detectors find in live rows, as /api/events finds it in history', async () => {
+    const { ws, got } = await connect(`${server.url.replace('http', 'ws')}/ws?symbol=BTCUSDT`, { authorization: 'Bearer tok-live' });
+    try {
+      await waitFor(() => got.length > 0, 'hello', 5000);
+      // The first poll warms the detectors on what is stored (to 62 min); then the heavy selling into the zone (65-67 min) comes live.
+      await new Promise((r) => setTimeout(r, 300));
+      writer.stdin.write(`${T0 + 62 * M} ${T0 + 72 * M}\n`);
+      assert.equal((await lines.next()).value, 'ok');
+      const live = () => got.flatMap((m) => (m.type === 'event' ? [m.event] : []));
+      await waitFor(() => live().some((e) => e.kind === 'absorption'), 'a live absorption event', 10_000, 20);
+      const abs = live().filter((e) => e.kind === 'absorption');
+      assert.ok(abs.every((e) => e.direction === 'up' && e.t >= T0 + 62 * M), JSON.stringify(abs));
+      const res = await fetch(`${server.url}/api/events?symbol=BTCUSDT&from=${T0}&to=${T0 + 72 * M}`, { headers: { authorization: 'Bearer tok-live' } });
+      const history = ((await res.json()) as EventsResponse).events;
+      for (const e of abs) assert.ok(history.some((h) => h.kind === e.kind && h.t === e.t && h.text === e.text), `live ${JSON.stringify(e)} not in /api/events`);
+      // Sent once each: no event twice.
+      const keys = live().map((e) => `${e.kind}:${e.t}:${e.text}`);
+      assert.equal(new Set(keys).size, keys.length);
     } finally {
       ws.close();
     }

@@ -47,7 +47,7 @@ export class LiveClient {
   /** Hand one poll's messages to the client under its bound; never waits. */
   deliver(batch: TailBatch, extra: readonly LiveMessage[], nowMs: number): void {
     if (this.closedBehind || this.socket.readyState !== this.socket.OPEN) return;
-    const count = (batch.trades ? 1 : 0) + (batch.liquidations ? 1 : 0) + batch.marketState.length + (batch.book?.length ?? 0) + extra.length;
+    const count = (batch.trades ? 1 : 0) + (batch.liquidations ? 1 : 0) + batch.marketState.length + (batch.book?.length ?? 0) + (batch.events?.length ?? 0) + extra.length;
     if (count === 0) return;
     const queued = this.queued;
     if (queued > this.bound.queueBytes || (this.missed > 0 && queued > this.bound.queueBytes / 2)) {
@@ -71,6 +71,7 @@ export class LiveClient {
     if (batch.liquidations) this.send(batch.liquidations);
     for (const m of batch.marketState) this.send(m);
     for (const m of batch.book ?? []) this.send(m);
+    for (const event of batch.events ?? []) this.send({ type: 'event', event });
     for (const m of extra) this.send(m);
   }
 

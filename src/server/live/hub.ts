@@ -1,6 +1,6 @@
 /**
  * The live hub: one store tail per market that clients watch (shared by every client of that
- * market), polled every `pollMs` while it has clients, each poll's messages handed to every
+ * market), polled every `pollMs` (start to start) while it has clients, each poll's messages handed to every
  * client under its own bound (client.ts). Polls never overlap and never wait for a client. A
  * paper session in the home that advances (its journal row changes) is sent as `paper`.
  *
@@ -20,6 +20,8 @@ import { BusTail } from './bus-tail.ts';
 import { StoreTail, type TailBatch } from './store-tail.ts';
 
 export const DEFAULT_POLL_MS = 250;
+/** The least wait between two polls of a feed, even when one took longer than the period. */
+const MIN_GAP_MS = 25;
 
 export interface LiveHubOptions {
   readonly pollMs?: number;
@@ -103,10 +105,11 @@ export class LiveHub {
   }
 
   private async poll(key: string, feed: Feed): Promise<void> {
+    const started = performance.now();
     const fromBus = feed.busTail?.take();
     try {
       const { batch, extra } = await this.access.read(async (store) => {
-        const batch: TailBatch = fromBus ? { ...fromBus, book: await feed.tail.pollBooks(store) } : await feed.tail.poll(store);
+        const batch: TailBatch = fromBus ? { ...fromBus, ...(await feed.tail.pollBusBooks(store, fromBus.trades)) } : await feed.tail.poll(store);
         const extra: LiveMessage[] = [];
         const mark = await paperMark(store);
         if (mark && mark.mark !== feed.paperMark) {
@@ -126,7 +129,10 @@ export class LiveHub {
       this.o.log?.warn({ err: (e as Error).message }, 'live poll failed');
       if (fromBus) this.deliver(feed.clients, fromBus);
     }
-    if (this.feeds.get(key) === feed) this.schedule(key, feed, this.pollMs);
+    // Polls start every pollMs (not pollMs after the last one ended: a 200 ms poll would make the
+    // period 450 ms), with a short gap left for the rest of the process when a poll overruns.
+    const took = performance.now() - started;
+    if (this.feeds.get(key) === feed) this.schedule(key, feed, Math.max(MIN_GAP_MS, this.pollMs - took));
   }
 
   close(): void {

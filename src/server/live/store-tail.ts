@@ -7,11 +7,13 @@
  * (src/paper/stored-feed.ts).
  */
 import type { DuckDBValue } from '@duckdb/node-api';
+import type { LiquidationColumns, TradeColumns } from '../../core/columns.ts';
 import type { Venue } from '../../core/events.ts';
 import type { Store } from '../../store/store.ts';
 import { knownTick } from '../../query/market.ts';
-import type { LiveMessage } from '../api.ts';
+import type { DetectorEvent, LiveMessage } from '../api.ts';
 import { BookTail, type BookMessage } from './book-tail.ts';
+import { DetectorTail } from './detector-tail.ts';
 
 /** Rows one stream sends per poll at most: a recorder catching up is sent over several polls. */
 export const MAX_ROWS_PER_POLL = 20_000;
@@ -52,25 +54,43 @@ export interface TailBatch {
   readonly marketState: readonly MarketStateMessage[];
   /** Each venue's book after the poll, for venues with a stored book that changed. */
   readonly book?: readonly BookMessage[];
+  /** Detector events the poll's rows completed (absorption, divergence, bait), in time order. */
+  readonly events?: readonly DetectorEvent[];
 }
 
 export class StoreTail {
   private readonly marks = new Map<string, Mark>();
   private readonly books = new Map<Venue, BookTail>();
+  private readonly detectors: DetectorTail;
   private started = false;
 
-  constructor(private readonly pairs: readonly (readonly [Venue, string])[]) {}
+  constructor(private readonly pairs: readonly (readonly [Venue, string])[]) {
+    this.detectors = new DetectorTail([...new Set(pairs.map((p) => p[0]))]);
+  }
 
-  /** Rows committed since the last poll (the first poll only sets the watermarks at the newest rows). */
+  /**
+   * Rows committed since the last poll. The first poll only sets the watermarks at the newest
+   * rows and warms the detectors on the history before them.
+   */
   async poll(store: Store): Promise<TailBatch> {
     if (!this.started) {
       for (const table of ['trades', 'liquidations', 'tickers'] as const) await this.markNewest(store, table);
+      let newest = -Infinity;
+      for (const [k, m] of this.marks) if (!k.startsWith('tickers:')) newest = Math.max(newest, m.us);
+      // Up to and including the newest row (µs -> ms, one µs past it); a row read twice is skipped as late.
+      if (Number.isFinite(newest)) await this.detectors.warm(store, this.pairs, (newest + 1) / 1000);
       this.started = true;
       return { marketState: [] };
     }
     const trades = await this.newRows<TailRow>(store, 'trades', 'price, qty, side::VARCHAR AS side');
     const liqs = await this.newRows<TailRow>(store, 'liquidations', 'price, qty, side::VARCHAR AS side');
     const tickers = await this.newRows<TickerRow>(store, 'tickers', 'open_interest AS oi, funding_rate AS fr, mark_price AS mark');
+    const tradeCols = this.columns(trades, (side) => (side === 'buy' ? 1 : -1));
+    // The forced order's side, as LiquidationColumns: a forced sell (-1) closed a long.
+    const liqCols = this.columns(liqs, (side) => (side === 'buy' ? 1 : -1));
+    const events = this.detectors.push(tradeCols, liqCols);
+    const books = await this.pollBooks(store, tradeCols, events);
+    events.sort((a, b) => a.t - b.t);
     return {
       trades: trades.length === 0 ? undefined : {
         type: 'trades',
@@ -90,13 +110,56 @@ export class StoreTail {
         venue: liqs.map((r) => r.venue),
       },
       marketState: latestPerVenue(tickers),
-      book: await this.pollBooks(store),
+      book: books,
+      ...(events.length ? { events } : {}),
     };
   }
 
-  /** A venue's book is followed from the first poll that finds book rows for it (and an instrument tick). */
-  async pollBooks(store: Store): Promise<BookMessage[]> {
+  /**
+   * With a bus (`serve --bus`): the trades came from the bus, the books still from the store. The
+   * bus's trades feed the walls' consumed volume, so bait events still come; absorption and
+   * divergence are not run live on bus trades (docs/DASHBOARD.md).
+   */
+  async pollBusBooks(store: Store, trades: TradesMessage | undefined): Promise<{ book: BookMessage[]; events?: DetectorEvent[] }> {
+    const venues = this.detectors.venues;
+    const n = trades?.t.length ?? 0;
+    const cols = { length: n, ts: new Float64Array(n), price: new Float64Array(n), qty: new Float64Array(n), side: new Int8Array(n), venue: new Uint8Array(n), venues };
+    for (let i = 0; i < n; i++) {
+      cols.ts[i] = trades!.t[i];
+      cols.price[i] = trades!.price[i];
+      cols.qty[i] = trades!.qty[i];
+      cols.side[i] = trades!.side[i];
+      cols.venue[i] = venues.indexOf(trades!.venue[i]);
+    }
+    const events: DetectorEvent[] = [];
+    const book = await this.pollBooks(store, cols, events);
+    events.sort((a, b) => a.t - b.t);
+    return events.length ? { book, events } : { book };
+  }
+
+  /** Tail rows (time order) as the operators' columns; venue indices into the detectors' venue list. */
+  private columns(rows: readonly TailRow[], side: (s: string) => 1 | -1): TradeColumns & LiquidationColumns {
+    const venues = this.detectors.venues;
+    const n = rows.length;
+    const c = { length: n, ts: new Float64Array(n), price: new Float64Array(n), qty: new Float64Array(n), side: new Int8Array(n), venue: new Uint8Array(n), venues };
+    for (let i = 0; i < n; i++) {
+      const r = rows[i];
+      c.ts[i] = Number(r.us) / 1000;
+      c.price[i] = r.price;
+      c.qty[i] = r.qty;
+      c.side[i] = side(r.side);
+      c.venue[i] = venues.indexOf(r.venue);
+    }
+    return c;
+  }
+
+  /**
+   * A venue's book is followed from the first poll that finds book rows for it (and an instrument
+   * tick). Bait walls become events for the first venue with a book only, as /api/events does.
+   */
+  private async pollBooks(store: Store, trades: TradeColumns, events: DetectorEvent[]): Promise<BookMessage[]> {
     const out: BookMessage[] = [];
+    let first = true;
     for (const [venue, symbol] of this.pairs) {
       let tail = this.books.get(venue);
       if (!tail) {
@@ -107,8 +170,10 @@ export class StoreTail {
         tail = new BookTail(venue, symbol, tick);
         this.books.set(venue, tail);
       }
-      const m = await tail.poll(store);
-      if (m) out.push(m);
+      const p = await tail.poll(store, trades);
+      if (p.message) out.push(p.message);
+      if (first) events.push(...p.events);
+      first = false;
     }
     return out;
   }

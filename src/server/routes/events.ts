@@ -14,10 +14,9 @@ import { readLiquidations } from '../../store/liquidation-reader.ts';
 import { readTrades } from '../../store/trade-reader.ts';
 import type { DetectorEvent, EventsResponse } from '../api.ts';
 import { LEVEL_BINS } from '../query/bins.ts';
+import { absorptionMarker, baitMarker, divergenceMarker, ZONES_EVERY_MS } from '../query/detector-events.ts';
 import { rangeParams } from '../query/params.ts';
 import type { StoreAccess } from '../store-access.ts';
-
-const ZONES_EVERY_MS = 3_600_000;
 
 export function eventsRoute(app: FastifyInstance, access: StoreAccess): void {
   app.get('/api/events', async (req): Promise<EventsResponse> => {
@@ -33,30 +32,15 @@ export function eventsRoute(app: FastifyInstance, access: StoreAccess): void {
       const snaps = times.length > 0 ? liquidationSnapshots(liqs, trades, times, { bins: LEVEL_BINS }) : [];
       const zones: AbsorptionZone[] = snaps.flatMap((s, i) => zonesFromClusters(s.clusters, { fromTs: s.ts, toTs: times[i + 1] ?? r.toMs, bins: LEVEL_BINS }));
       if (zones.length > 0) {
-        for (const e of absorptionBatch(trades, liqs, { zones })) {
-          const up = e.direction === 'buyers_absorb';
-          events.push({
-            t: e.ts, kind: 'absorption', direction: up ? 'up' : 'down', price: e.vwap,
-            text: `absorption (${e.kind}): ${up ? 'buyers' : 'sellers'} absorb ${e.attack_ratio.toFixed(1)}x typical ${e.attack_side} volume at ${e.zone.low}-${e.zone.high}, price moved ${e.progress_bps.toFixed(1)} bps`,
-          });
-        }
+        for (const e of absorptionBatch(trades, liqs, { zones })) events.push(absorptionMarker(e));
       }
 
-      for (const e of divergenceBatch(trades, {})) {
-        const up = e.direction === 'buy_flow_no_rise';
-        events.push({
-          t: e.ts, kind: 'divergence', direction: up ? 'up' : 'down', price: e.close,
-          text: `divergence ${e.timeframe_ms / 60_000}m: ${up ? 'buying' : 'selling'} (cvd z ${e.cvd_z.toFixed(1)}) while price ${up ? 'did not rise' : 'did not fall'} (${e.window_return_bps.toFixed(1)} bps)`,
-        });
-      }
+      for (const e of divergenceBatch(trades, {})) events.push(divergenceMarker(e));
 
       for await (const { venue, book, tick, trades: own } of venueBooks(store, r.q.pairs, r.fromMs, r.toMs)) {
         for (const w of bookBait(book, own, { tick }).walls) {
-          if (w.outcome !== 'bait') continue;
-          events.push({
-            t: w.endTs, kind: 'bait', direction: w.side === 'bid' ? 'up' : 'down', price: w.price,
-            text: `bait: ${venue} ${w.side} wall of ${w.peak} (${w.multiple.toFixed(1)}x typical) at ${w.price} pulled as price came ${w.distanceAtEnd} ticks away`,
-          });
+          const m = baitMarker(venue, w);
+          if (m) events.push(m);
         }
         break;
       }

@@ -18,7 +18,7 @@ import { PricePane } from './panes/price-pane.ts';
 import { SizesPane } from './panes/sizes-pane.ts';
 import { PaperPanel } from './panels/paper-panel.ts';
 import { RunsPanel } from './panels/runs-panel.ts';
-import { TapePanel } from './panels/tape.ts';
+import { ROWS_PER_FRAME, TapePanel } from './panels/tape.ts';
 import { TF_MS } from './time.ts';
 import { Header, type Layers } from './ui/header.ts';
 import { installShortcuts, type Shortcut } from './ui/shortcuts.ts';
@@ -30,8 +30,12 @@ import { formatViewState, parseViewState, type ViewState } from './url-state.ts'
 const MAX_PENDING = 5_000;
 /** The shortest interval between two live redraws of the chart (see scheduleChartDraw). */
 const CHART_DRAW_MS = 50;
+/** The shortest interval between two live redraws of the volume bars and the book pane's price line (see drawSide). */
+const SIDE_DRAW_MS = 1_000;
 /** Delay between a live bar opening and the overlays' refresh (lets the server's tail catch up). */
 const OVERLAY_REFRESH_MS = 1_000;
+/** How far before the closed bar a refresh rewrites the line panes (a bucket of agreement or market state may span several candles). */
+const OVERLAY_TAIL_MS = 3_600_000;
 /** Below this many candles a loaded view is fitted to the width (above, the latest bars show at the default spacing). */
 const FIT_BARS = 150;
 /** Footprint levels a typical bar should get (see loadFootprint). */
@@ -57,6 +61,8 @@ export class App {
   private overlayTimer: ReturnType<typeof setTimeout> | null = null;
   /** Candles the chart holds; a live trade past them opened a bar. */
   private drawnBars = 0;
+  /** The footprint's level height in ticks (loadFootprint), for the levels of bars that close live. */
+  private levelTicks = 0;
   private readonly legend: HoverLegend;
   private readonly tape = new TapePanel();
   private readonly paper = new PaperPanel();
@@ -84,6 +90,11 @@ export class App {
   private pendingFrom = Infinity;
   private pendingTo = -1;
   private lastChartDraw = 0;
+  /** Candles whose volume bar and book-pane price point wait for drawSide: [from, to], to -1 when none. */
+  private sideFrom = Infinity;
+  private sideTo = -1;
+  private lastSideDraw = 0;
+  private sideTimer: ReturnType<typeof setTimeout> | null = null;
   private drawTimer: ReturnType<typeof setTimeout> | null = null;
   private toggleHelp: () => void = () => {};
 
@@ -219,6 +230,8 @@ export class App {
       this.bars = Bars.from(r);
       this.pendingFrom = Infinity;
       this.pendingTo = -1;
+      this.sideFrom = Infinity;
+      this.sideTo = -1;
       this.price.setCandles(r, this.bars);
       this.book.setBars(this.bars);
       this.drawnBars = this.bars.length;
@@ -263,7 +276,9 @@ export class App {
     if (!b.length || !tick) return;
     const q = this.range();
     const n = b.length;
-    await this.guard('footprint', signal, this.api.candles(q, { footprint: true, levelTicks: footprintLevelTicks(b, tick, FOOTPRINT_LEVELS) }, signal), (r) => {
+    const levelTicks = footprintLevelTicks(b, tick, FOOTPRINT_LEVELS);
+    this.levelTicks = levelTicks;
+    await this.guard('footprint', signal, this.api.candles(q, { footprint: true, levelTicks }, signal), (r) => {
       // The view may have grown live bars meanwhile: only a response covering the same bars replaces them.
       if (this.bars !== b || b.length !== n || r.t.length !== n || r.t[n - 1] !== b.t[n - 1]) return;
       this.price.setCandles(r, b);
@@ -271,20 +286,33 @@ export class App {
   }
 
   /** Everything drawn over the candles, re-fetched for the candles' span (also when a live bar opens). */
-  private async loadOverlays(signal: AbortSignal): Promise<void> {
+  /**
+   * `from` (a refresh after a live bar closed): the candle index from which the line and
+   * histogram panes may differ; they take those points by `update`, not the whole span again.
+   */
+  private async loadOverlays(signal: AbortSignal, from?: number): Promise<void> {
     const q = this.range();
+    // Big prints are the delta-by-size pane's large bucket: its threshold (the symbol's adaptive
+    // one over the view) is the bubbles' floor, so a bubble is what the pane counts as large. The
+    // two requests run side by side (the prints route's own classifier starts each range on its
+    // warm-up fallback, which floods the first bars with bubbles: the filter is the page's).
+    let large = 0;
+    const sizes = this.guard('sizes', signal, this.api.sizes(q, signal), (r) => {
+      this.sizes.setData(r, this.bars, from);
+      this.tape.setLargeFallback(r.thresholds[1]);
+      if (r.thresholds[1] > 0) large = r.thresholds[1];
+      this.charts.label('sizes', `Delta by size, cumulative · small grey, medium blue, large ≥ ${Math.round(r.thresholds[1]).toLocaleString()} orange, whale red`);
+    });
+    const prints = this.api.prints(q, undefined, signal);
     await Promise.all([
-      this.guard('sizes', signal, this.api.sizes(q, signal), (r) => {
-        this.sizes.setData(r, this.bars);
-        this.tape.setLargeFallback(r.thresholds[1]);
-        this.charts.label('sizes', `Delta by size, cumulative · small grey, medium blue, large ≥ ${Math.round(r.thresholds[1]).toLocaleString()} orange, whale red`);
-      }),
+      sizes,
+      this.guard('prints', signal, prints.then(async (r) => (await sizes, r)), (r) => this.price.setPrints(r, large)),
       this.guard('market-state', signal, this.api.marketState(q, signal), (r) => {
-        this.marketState.setData(r, this.bars);
+        this.marketState.setData(r, this.bars, from);
         this.charts.label('marketState', 'Open interest (all venues) · funding % (dashed, left)');
       }),
       this.guard('agreement', signal, this.api.agreement(q, signal), (r) => {
-        this.agreement.setData(r, this.bars);
+        this.agreement.setData(r, this.bars, from);
         const leader = r.leader.length ? r.leader[r.leader.length - 1] : '';
         this.charts.label('agreement', `Venues agree${leader ? ` · ${leader} leads` : ''}`);
       }),
@@ -294,11 +322,10 @@ export class App {
       }),
       this.guard('liquidations', signal, this.api.liquidations(q, signal), (r) => this.price.setLiquidations(r)),
       this.guard('predicted', signal, this.api.predicted(q, signal), (r) => this.price.setPredicted(r)),
-      this.guard('prints', signal, this.api.prints(q, undefined, signal), (r) => this.price.setPrints(r)),
       this.guard('sessions', signal, this.api.sessions(q.from ?? 0, q.to ?? Date.now(), signal), (r) => this.price.setSessions(r)),
       this.guard('book', signal, this.loadBook(q, signal), (r) => {
         if (!r) return;
-        this.book.setBook(r);
+        this.book.setBook(r, this.bars);
         const empty = r.heatmap.tIndex.length === 0;
         this.charts.label('book', `Book heatmap · ${r.venue}${empty ? ': no stored book' : ''} (b: next venue) · walls: pulled dashed, consumed dot, bait dotted`);
       }),
@@ -402,9 +429,13 @@ export class App {
   private applyLive(items: LiveMessage[]): void {
     const b = this.bars;
     const rows: TapeRow[] = [];
+    let events = 0;
     for (const m of items) {
       switch (m.type) {
-        case 'trades':
+        case 'trades': {
+          // The tape shows at most ROWS_PER_FRAME rows a frame, large prints first: a row object
+          // only for those and the message's newest, not for each of 2k trades a second.
+          const newest = m.t.length - ROWS_PER_FRAME;
           for (let i = 0; i < m.t.length; i++) {
             const j = b.addTrade(m.t[i], m.price[i], m.qty[i], m.side[i]);
             if (j < 0) continue;
@@ -412,10 +443,12 @@ export class App {
             if (j > this.pendingTo) this.pendingTo = j;
             this.cvd.addTrade(m.venue[i], m.t[i], m.qty[i], m.side[i], j);
             const notional = m.price[i] * m.qty[i];
-            if (notional >= this.tape.minNotional)
-              rows.push({ t: m.t[i], venue: m.venue[i], kind: 'trade', price: m.price[i], qty: m.qty[i], side: m.side[i] > 0 ? 'buy' : 'sell', notional, large: notional >= this.tape.largeNotional });
+            const large = notional >= this.tape.largeNotional;
+            if ((large || i >= newest) && notional >= this.tape.minNotional)
+              rows.push({ t: m.t[i], venue: m.venue[i], kind: 'trade', price: m.price[i], qty: m.qty[i], side: m.side[i] > 0 ? 'buy' : 'sell', notional, large });
           }
           break;
+        }
         case 'liquidations':
           for (let i = 0; i < m.t.length; i++)
             rows.push({ t: m.t[i], venue: m.venue[i], kind: 'liquidation', price: m.price[i], qty: m.qty[i], side: m.side[i], notional: m.price[i] * m.qty[i], large: false });
@@ -424,7 +457,8 @@ export class App {
           this.marketState.update(m.venue, b, m.openInterest, m.fundingRate);
           break;
         case 'event':
-          this.price.addEvent(m.event, b);
+          this.price.addEvent(m.event);
+          events++;
           break;
         case 'paper':
           this.paper.setState(m.state);
@@ -437,9 +471,16 @@ export class App {
           this.status.setLive('open', m.source);
           break;
         case 'book':
+          this.book.addBook(m);
           break;
       }
     }
+    // Markers and the book's live columns are rebuilt once per frame, not per message.
+    if (events) {
+      this.price.drawMarkers(b);
+      this.legend.refresh();
+    }
+    this.book.flush();
     if (this.pendingTo >= 0) this.scheduleChartDraw();
     if (rows.length) {
       // Trades and liquidations come in separate messages: the tape reads in time order.
@@ -459,17 +500,30 @@ export class App {
     else if (!this.drawTimer) this.drawTimer = setTimeout(() => this.drawChart(), wait);
   }
 
-  /** After a live bar opens, the overlays and footprint of the closed one are fetched (a second later, once). */
-  private scheduleOverlays(): void {
+  /** After a live bar opens, the overlays and the closed bar's footprint are fetched (a second later, once). */
+  private scheduleOverlays(closed: number): void {
     if (this.overlayTimer || !this.loading) return;
     const signal = this.loading.signal;
+    const b = this.bars;
+    const open = closed >= 0 ? b.t[closed] : NaN;
     this.overlayTimer = setTimeout(() => {
       this.overlayTimer = null;
       if (signal.aborted) return;
-      void this.loadOverlays(signal);
-      // The bar that just closed gets its footprint levels (live trades fold into candles only).
-      void this.loadFootprint(signal);
+      // The line and histogram panes keep what they drew before the last OVERLAY_TAIL_MS.
+      void this.loadOverlays(signal, Number.isFinite(open) ? Math.max(0, b.indexAt(open - OVERLAY_TAIL_MS)) : undefined);
+      // The bar that just closed gets its footprint levels (live trades fold into candles only):
+      // that bar alone, drawn with `update`, not the view's footprint again (megabytes at 50k bars).
+      if (Number.isFinite(open)) void this.loadBarFootprint(b, open, signal);
     }, OVERLAY_REFRESH_MS);
+  }
+
+  private async loadBarFootprint(b: Bars, open: number, signal: AbortSignal): Promise<void> {
+    if (!this.levelTicks) return;
+    const v = this.view;
+    const q: RangeQuery = { symbol: v.symbol, venues: v.venues, tf: v.tf, from: open, to: open + b.tfMs };
+    await this.guard('footprint', signal, this.api.candles(q, { footprint: true, levelTicks: this.levelTicks }, signal), (r) => {
+      if (this.bars === b) this.price.setBarFootprint(b, b.indexAt(open), r);
+    });
   }
 
   private drawChart(): void {
@@ -478,15 +532,44 @@ export class App {
     this.lastChartDraw = performance.now();
     const b = this.bars;
     const opened = this.pendingTo >= this.drawnBars;
+    // The bar before the first one opened since the last draw has closed.
+    const closed = this.drawnBars - 1;
     this.drawnBars = Math.max(this.drawnBars, this.pendingTo + 1);
-    for (let j = this.pendingFrom; j <= this.pendingTo; j++) {
-      this.price.updateBar(b, j);
-      this.book.updateBar(b, j);
-    }
-    if (opened) this.scheduleOverlays();
+    for (let j = this.pendingFrom; j <= this.pendingTo; j++) this.price.updateBar(b, j);
+    this.sideFrom = Math.min(this.sideFrom, this.pendingFrom);
+    this.sideTo = Math.max(this.sideTo, this.pendingTo);
+    if (opened) this.scheduleOverlays(closed);
     this.pendingFrom = Infinity;
     this.pendingTo = -1;
     this.cvd.flush(b);
     this.legend.refresh();
+    this.drawSide(opened);
+  }
+
+  /**
+   * The volume bars and the book pane's price line follow the candles at most once a second (at
+   * once when a bar opens): lightweight-charts rebuilds a changed series' items over all its
+   * points at the next paint, so each series touched costs O(bars) a paint (50k bars: the bench).
+   */
+  private drawSide(now: boolean): void {
+    if (this.sideTo < 0) return;
+    const wait = this.lastSideDraw + SIDE_DRAW_MS - performance.now();
+    if (!now && wait > 0) {
+      this.sideTimer ??= setTimeout(() => {
+        this.sideTimer = null;
+        this.drawSide(true);
+      }, wait);
+      return;
+    }
+    if (this.sideTimer) clearTimeout(this.sideTimer);
+    this.sideTimer = null;
+    this.lastSideDraw = performance.now();
+    const b = this.bars;
+    for (let j = this.sideFrom; j <= this.sideTo && j < b.length; j++) {
+      this.price.updateVolume(b, j);
+      this.book.updateBar(b, j);
+    }
+    this.sideFrom = Infinity;
+    this.sideTo = -1;
   }
 }

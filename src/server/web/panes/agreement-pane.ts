@@ -3,11 +3,11 @@
  * every venue sells, grey when they split (src/features/venues.ts). A disagreement can veto an
  * entry, so the strip sits under everything else.
  */
-import { HistogramSeries, type IChartApi, type ISeriesApi, type Time } from 'lightweight-charts';
+import { HistogramSeries, type IChartApi, type ISeriesApi } from 'lightweight-charts';
 import type { AgreementResponse } from '../../api.ts';
 import { placeOnGrid, type Bars } from '../bars.ts';
 import { PANE } from '../chart.ts';
-import { toChartTime } from '../time.ts';
+import { writeSeries, type TailFrom } from './series-tail.ts';
 
 export function agreementColor(a: number): string {
   const k = Math.min(1, Math.abs(a));
@@ -22,8 +22,9 @@ export class AgreementPane {
     this.strip = chart.addSeries(HistogramSeries, { priceLineVisible: false, lastValueVisible: false, title: '' }, PANE.agreement);
   }
 
-  setData(r: AgreementResponse, grid: Bars): void {
+  /** All bars, or (`from`, a refresh after a live bar closed) those from candle `from` on. */
+  setData(r: AgreementResponse, grid: Bars, from?: TailFrom): void {
     const g = placeOnGrid(grid, r.t, r.tfMs, r.agreement);
-    this.strip.setData(g.index.map((j, k) => ({ time: toChartTime(grid.t[j]) as Time, value: g.value[k], color: agreementColor(g.value[k]) })));
+    writeSeries(this.strip, grid, g.index, (k, time) => ({ time, value: g.value[k], color: agreementColor(g.value[k]) }), from);
   }
 }

@@ -64,12 +64,9 @@ export class CvdPane {
   addTrade(venue: string, ms: number, qty: number, side: 1 | -1, gridIndex: number): void {
     if (!this.tfMs || gridIndex < 0) return;
     const open = barOpen(ms, this.tfMs);
-    for (const key of ['all', venue]) {
-      const l = this.lines.get(key);
-      if (!l || open < l.barOpen) continue;
-      l.barOpen = open;
-      l.cvd += side * qty;
-    }
+    // Per trade: two map lookups, no allocation (2k trades a second).
+    fold(this.lines.get('all'), open, side * qty);
+    fold(this.lines.get(venue), open, side * qty);
     if (gridIndex > this.dirtyIndex) this.dirtyIndex = gridIndex;
   }
 
@@ -83,4 +80,10 @@ export class CvdPane {
     const time = toChartTime(grid.t[j]);
     for (const l of this.lines.values()) if (l.barOpen > -Infinity) l.series.update({ time, value: l.cvd });
   }
+}
+
+function fold(l: Line | undefined, open: number, delta: number): void {
+  if (!l || open < l.barOpen) return;
+  l.barOpen = open;
+  l.cvd += delta;
 }

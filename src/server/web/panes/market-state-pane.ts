@@ -2,12 +2,13 @@
  * Open interest (summed over the venues, right scale) and each venue's funding rate in percent
  * (left scale). Live `marketState` messages move the last points.
  */
-import { LineSeries, type IChartApi, type ISeriesApi, type Time } from 'lightweight-charts';
+import { LineSeries, type IChartApi, type ISeriesApi } from 'lightweight-charts';
 import type { MarketStateResponse } from '../../api.ts';
 import { placeOnGrid, type Bars } from '../bars.ts';
 import { PANE } from '../chart.ts';
 import { THEME, venueColor } from '../theme.ts';
 import { toChartTime } from '../time.ts';
+import { writeSeries, type TailFrom } from './series-tail.ts';
 
 /** A field with gaps (`null` before a venue's first value) as numbers, NaN in the gaps. */
 function numbers(xs: readonly (number | null)[]): number[] {
@@ -37,7 +38,8 @@ export class MarketStatePane {
     return s;
   }
 
-  setData(r: MarketStateResponse, grid: Bars): void {
+  /** All points, or (`from`, a refresh after a live bar closed) those from candle `from` on. */
+  setData(r: MarketStateResponse, grid: Bars, from?: TailFrom): void {
     const total = new Map<number, number>();
     this.lastOi.clear();
     for (const [venue, s] of Object.entries(r.venues)) {
@@ -53,10 +55,11 @@ export class MarketStatePane {
           break;
         }
       const f = placeOnGrid(grid, s.t, r.tfMs, numbers(s.fundingRate).map((x) => x * 100));
-      this.fundingLine(venue).setData(f.index.flatMap((j, k) => (Number.isFinite(f.value[k]) ? [{ time: toChartTime(grid.t[j]) as Time, value: f.value[k] }] : [])));
+      const kept = f.index.flatMap((j, k) => (Number.isFinite(f.value[k]) ? [k] : []));
+      writeSeries(this.fundingLine(venue), grid, kept.map((k) => f.index[k]), (n, time) => ({ time, value: f.value[kept[n]] }), from);
     }
     const idx = [...total.keys()].sort((a, b) => a - b);
-    this.oi.setData(idx.map((j) => ({ time: toChartTime(grid.t[j]) as Time, value: total.get(j)! })));
+    writeSeries(this.oi, grid, idx, (k, time) => ({ time, value: total.get(idx[k])! }), from);
     this.chart.priceScale('left', PANE.marketState).applyOptions({ visible: this.funding.size > 0 });
   }
 

@@ -96,7 +96,27 @@ export class PricePane {
     if (i >= this.grid.length) this.grid.push(b.t[i]);
     const store = this.store;
     if (store) this.series.update({ time, open: b.o[i], high: b.h[i], low: b.l[i], close: b.c[i], i, store });
-    this.volume.update({ time, value: b.buy[i] + b.sell[i], color: b.c[i] >= b.o[i] ? VOLUME_UP : VOLUME_DOWN });
+  }
+
+  /** Redraws bar `i`'s volume (the app does it less often than the candles: see App.drawSide). */
+  updateVolume(b: Bars, i: number): void {
+    this.volume.update({ time: toChartTime(b.t[i]), value: b.buy[i] + b.sell[i], color: b.c[i] >= b.o[i] ? VOLUME_UP : VOLUME_DOWN });
+  }
+
+  /**
+   * Bar `i` with its footprint levels from `r` (that bar's own `/api/candles?footprint=1`): a bar
+   * that closed live. Drawn with `update` (the bar carries its own one-bar store); the stored
+   * OHLC replaces the live fold.
+   */
+  setBarFootprint(b: Bars, i: number, r: CandlesResponse): void {
+    const k = r.t.indexOf(b.t[i]);
+    if (i < 0 || k < 0 || !r.footprint) return;
+    const { store } = toFootprintData(r);
+    b.o[i] = r.o[k];
+    b.h[i] = r.h[k];
+    b.l[i] = r.l[k];
+    b.c[i] = r.c[k];
+    this.series.update({ time: toChartTime(b.t[i]), open: r.o[k], high: r.h[k], low: r.l[k], close: r.c[k], i: k, store }, i < b.length - 1);
   }
 
   /** Footprint levels when zoomed in (on), or candles at every zoom (off). */
@@ -125,8 +145,9 @@ export class PricePane {
     if (this.shown.predicted) this.predicted.setLevels(this.predictedData);
   }
 
-  setPrints(r: PrintsResponse): void {
-    this.bubbles.setPrints(toBubbles(r));
+  /** Big prints at or above `minNotional` (the size pane's large threshold) as bubbles. */
+  setPrints(r: PrintsResponse, minNotional = 0): void {
+    this.bubbles.setPrints(toBubbles(r, minNotional));
   }
 
   setSessions(r: SessionsResponse): void {
@@ -138,9 +159,9 @@ export class PricePane {
     this.drawMarkers(b);
   }
 
-  addEvent(e: DetectorEvent, b: Bars): void {
+  /** A live event; drawn by the next `drawMarkers` (once per frame, however many came). */
+  addEvent(e: DetectorEvent): void {
     this.events.push(e);
-    this.drawMarkers(b);
   }
 
   /**
@@ -148,7 +169,7 @@ export class PricePane {
    * they mark where bait was without burying the candles and the rarer ABS / DIV markers (the
    * hover legend lists each one's text).
    */
-  private drawMarkers(b: Bars): void {
+  drawMarkers(b: Bars): void {
     const out: SeriesMarker<Time>[] = [];
     let lastBait: Time | null = null;
     for (const m of toMarkers(this.events, b.tfMs)) {

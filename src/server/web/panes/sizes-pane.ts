@@ -3,12 +3,12 @@
  * cumulatively so the four buckets read as four lines: whales and large prints diverging from
  * retail is the method's "weight by order size" made visible.
  */
-import { LineSeries, type IChartApi, type ISeriesApi, type Time } from 'lightweight-charts';
+import { LineSeries, type IChartApi, type ISeriesApi } from 'lightweight-charts';
 import type { SizesResponse } from '../../api.ts';
 import { placeOnGrid, type Bars } from '../bars.ts';
 import { PANE } from '../chart.ts';
 import { THEME } from '../theme.ts';
-import { toChartTime } from '../time.ts';
+import { writeSeries, type TailFrom } from './series-tail.ts';
 
 const BUCKETS = ['small', 'medium', 'large', 'whale'] as const;
 
@@ -22,7 +22,8 @@ export class SizesPane {
     this.series = { small: mk('small'), medium: mk('medium'), large: mk('large'), whale: mk('whale') };
   }
 
-  setData(r: SizesResponse, grid: Bars): void {
+  /** All points, or (`from`, a refresh after a live bar closed) those from candle `from` on. */
+  setData(r: SizesResponse, grid: Bars, from?: TailFrom): void {
     this.thresholds = r.thresholds;
     for (const b of BUCKETS) {
       const d = r.delta[b];
@@ -30,7 +31,7 @@ export class SizesPane {
       let acc = 0;
       for (let i = 0; i < d.length; i++) cum[i] = acc += d[i];
       const g = placeOnGrid(grid, r.t, r.tfMs, cum);
-      this.series[b].setData(g.index.map((j, k) => ({ time: toChartTime(grid.t[j]) as Time, value: g.value[k] })));
+      writeSeries(this.series[b], grid, g.index, (k, time) => ({ time, value: g.value[k] }), from);
     }
   }
 }

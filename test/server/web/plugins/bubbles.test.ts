@@ -15,6 +15,12 @@ describe('bubbles data', () => {
     assert.equal(b.max, 900);
   });
 
+  it('keeps only prints at or above the floor it is given (the size pane\'s large threshold)', () => {
+    const p: PrintsResponse = { minNotional: 1, t: [10, 20, 30], price: [100, 101, 102], qty: [1, 1, 1], notional: [100, 400, 900], side: [1, -1, 1], venue: ['binance', 'okx', 'bybit'] };
+    assert.deepEqual(Array.from(toBubbles(p, 400).notional), [400, 900]);
+    assert.equal(toBubbles(p, 400).max, 900);
+  });
+
   it('drops prints with a bad time, price, notional or side', () => {
     const p = { minNotional: 1, t: [1, NaN, 3, 4, 5], price: [1, 1, -1, 1, 1], qty: [], notional: [1, 1, 1, 0, 1], side: [1, 1, 1, 1, 0], venue: [] } as unknown as PrintsResponse;
     assert.deepEqual(Array.from(toBubbles(p).t), [1]);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { BookHeatmapResponse, HeatmapColumns } from '../../../../src/server/api.ts';
-import { toBookLayer, toHeatmap } from '../../../../src/server/web/plugins/heatmap/data.ts';
+import { LiveBookColumns, toBookLayer, toHeatmap } from '../../../../src/server/web/plugins/heatmap/data.ts';
 import { anyNumber, column } from './arbitraries.ts';
 
 const grid: HeatmapColumns = { t0: 1000, tfMs: 60_000, p0: 100, binSize: 5, tIndex: [2, 0, 1, 0], pIndex: [1, 3, 2, 0], value: [50, 100, 25, 10], side: [1, -1, 1, -1], max: 100 };
@@ -65,5 +65,26 @@ describe('heatmap data', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('live book columns: the last message of a column stands for it, on the stored grid and colour scale', () => {
+    const base = toBookLayer({ venue: 'binance', heatmap: grid, bestBid: [99], bestAsk: [100], walls: [] });
+    const live = new LiveBookColumns(base, { t0: 0, tfMs: 1 });
+    // Column 3 (t0 1000 + 3 x 60 s): a first message, then the one that stands for it.
+    assert.equal(live.add({ t: 1000 + 3 * 60_000 + 5, bids: [[104, 1]], asks: [[106, 1]] }), true);
+    assert.equal(live.add({ t: 1000 + 3 * 60_000 + 50_000, bids: [[109, 0.5], [101, 2]], asks: [[111, 20]], walls: [{ side: 'bid', price: 101, size: 2, outcome: 'pulled', firstMs: 0, endMs: 5 }] }), true);
+    assert.equal(live.add({ t: 1000 + 4 * 60_000, bids: [[103, 1]], asks: [] }), true);
+    assert.equal(live.add({ t: NaN, bids: [], asks: [] }), false);
+    assert.equal(live.add({ t: 0, bids: [[1, 1]], asks: [] }), false, 'before the grid');
+    const l = live.layer();
+    assert.equal(l.lineFrom, 3);
+    assert.deepEqual(Array.from(l.heatmap.tIndex), [3, 3, 3, 4]);
+    // Rows of 5 from 100: 109 -> 1, 101 -> 0, 111 -> 2; 103 -> 0 in column 4.
+    assert.deepEqual(Array.from(l.heatmap.pIndex), [1, 0, 2, 0]);
+    // Notional over the stored max (100), capped at 1: 54.5 / 100, 202 / 100 -> 1, 2220 -> 1, 103 -> 1.
+    assert.deepEqual(Array.from(l.heatmap.norm), [0.545, 1, 1, 1]);
+    assert.deepEqual(Array.from(l.bestBid), [109, 103]);
+    assert.deepEqual(Array.from(l.bestAsk), [111, NaN]);
+    assert.deepEqual(l.walls.map((w) => w.outcome), ['pulled']);
   });
 });

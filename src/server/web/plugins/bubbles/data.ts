@@ -16,13 +16,17 @@ export interface BubbleStore {
 
 const fin = Number.isFinite;
 
-export function toBubbles(p: PrintsResponse | null | undefined): BubbleStore {
+/**
+ * `minNotional` (default 0) drops smaller prints: the dashboard passes the size pane's large
+ * threshold, so a bubble is a print that pane counts as large.
+ */
+export function toBubbles(p: PrintsResponse | null | undefined, minNotional = 0): BubbleStore {
   const cols = [p?.t, p?.price, p?.notional, p?.side];
   const n = cols.every(Array.isArray) ? Math.min(...cols.map((c) => (c as unknown[]).length)) : 0;
   const keep: number[] = [];
   for (let k = 0; k < n; k++) {
     const s = p!.side[k];
-    if (fin(p!.t[k]) && fin(p!.price[k]) && p!.price[k] > 0 && fin(p!.notional[k]) && p!.notional[k] > 0 && (s === 1 || s === -1)) keep.push(k);
+    if (fin(p!.t[k]) && fin(p!.price[k]) && p!.price[k] > 0 && fin(p!.notional[k]) && p!.notional[k] > 0 && p!.notional[k] >= minNotional && (s === 1 || s === -1)) keep.push(k);
   }
   keep.sort((a, b) => p!.t[a] - p!.t[b] || a - b);
   const m = keep.length;

@@ -7,6 +7,7 @@
  *   const heat = new HeatmapPrimitive(grid, { mode: 'liquidation' });
  *   series.attachPrimitive(heat);
  *   heat.setHeatmap(toHeatmap(liquidations.heatmap));   // or heat.setBook(toBookLayer(book))
+ *   heat.setBookTail(live.layer());                      // live columns (LiveBookColumns) over the stored book
  */
 import type { AutoscaleInfo, IPrimitivePaneView, PrimitivePaneViewZOrder } from 'lightweight-charts';
 import { PrimitiveBase } from '../helpers/primitive-base.ts';
@@ -50,21 +51,69 @@ class HeatmapPaneView implements IPrimitivePaneView {
     const series = s.series;
     const range = chart?.timeScale().getVisibleLogicalRange();
     if (!chart || !series || !range || s.grid.length === 0) return;
-    const h = s.heatmap;
     const o = s.options;
     // The host series may live in any pane (the book heatmap gets its own).
     const height = chart.paneSize(series.getPane().paneIndex()).height;
+    const h = s.heatmap;
     // Visible columns, from the visible logical range through the bar grid.
     const c0 = Math.floor((s.grid.toMs(range.from - 1) - h.t0) / h.tfMs);
     const c1 = Math.ceil((s.grid.toMs(range.to + 1) - h.t0) / h.tfMs);
-    let k = lowerBound(h.tIndex, c0);
+    const tail = o.mode === 'book' ? s.tail : null;
+    // Live columns replace the stored ones from their first column on.
+    const tailFrom = tail && tail.heatmap.tIndex.length ? tail.lineFrom : Infinity;
     this.ensure(1024);
     const palette = s.palette;
-    const shades = s.options.mode === 'book' ? palette.book : null;
+    f.palette = o.mode === 'book' ? palette.book : palette.liquidation;
+    this.cells(h, c0, Math.min(c1, tailFrom - 1), height);
+    // The tail is on the stored grid, or its own when nothing is stored yet.
+    const th = tail?.heatmap ?? h;
+    const tc0 = Math.floor((s.grid.toMs(range.from - 1) - th.t0) / th.tfMs);
+    const tc1 = Math.ceil((s.grid.toMs(range.to + 1) - th.t0) / th.tfMs);
+    if (tail && tailFrom !== Infinity) this.cells(th, Math.max(tc0, tailFrom), tc1, height);
+    const book = s.book;
+    if (!book || o.mode !== 'book') return;
+    if (o.showBestBidAsk) {
+      f.lineCount = 0;
+      this.lines(book, c0, Math.min(c1, tailFrom - 1));
+      if (tail && tailFrom !== Infinity) this.lines(tail, Math.max(tc0, tailFrom), tc1);
+      f.bidColor = o.bestBidColor;
+      f.askColor = o.bestAskColor;
+    }
+    if (o.showWalls) {
+      const labelled = f.walls;
+      for (const layer of tail ? [book, tail] : [book]) {
+        for (const w of layer.walls) {
+          const y = series.priceToCoordinate(w.price);
+          const x0 = s.grid.x(chart, w.firstMs);
+          const x1 = s.grid.x(chart, w.endMs);
+          if (y === null || !Number.isFinite(x0) || !Number.isFinite(x1) || x1 < 0 || y < 0 || y > height) continue;
+          labelled.push({ x0, x1, y, color: o.wallColors[w.outcome], ...WALL_STYLE[w.outcome], label: `${w.outcome} ${w.side} ${w.size}`, size: w.size });
+        }
+      }
+      // Labels only on the largest walls in view: on a busy book every wall's label would bury the map.
+      if (labelled.length > o.wallLabels) {
+        const keep = labelled.map((w) => w.size).sort((a, b) => b - a)[o.wallLabels - 1] ?? Infinity;
+        let left = o.wallLabels;
+        for (const w of labelled) {
+          if (w.size >= keep && left > 0) left--;
+          else w.label = '';
+        }
+      }
+    }
+  }
+
+  /** The cells of columns c0..c1 of `h` in view, appended to the frame. */
+  private cells(h: HeatmapStore, c0: number, c1: number, height: number): void {
+    const s = this.source;
+    const f = this.frame;
+    const chart = s.chart!;
+    const series = s.series!;
+    const o = s.options;
+    const book = o.mode === 'book';
     let col = NaN;
     let xa = 0;
     let xb = 0;
-    for (; k < h.tIndex.length && h.tIndex[k] <= c1; k++) {
+    for (let k = lowerBound(h.tIndex, c0); k < h.tIndex.length && h.tIndex[k] <= c1; k++) {
       const v = scaled(h.norm[k], o.scale);
       if (v < o.threshold) continue;
       if (h.tIndex[k] !== col) {
@@ -79,36 +128,36 @@ class HeatmapPaneView implements IPrimitivePaneView {
       const i = f.count++;
       f.x0[i] = xa; f.x1[i] = xb; f.y0[i] = ya; f.y1[i] = yb;
       const shade = Math.min(SHADES - 1, Math.floor(v * SHADES));
-      f.colour[i] = shades ? shade : h.side[k] < 0 ? SHADES + shade : shade;
+      f.colour[i] = book ? shade : h.side[k] < 0 ? SHADES + shade : shade;
     }
-    f.palette = shades ?? palette.liquidation;
-    const book = s.book;
-    if (!book || o.mode !== 'book') return;
-    if (o.showBestBidAsk) {
-      const a = Math.max(0, c0);
-      const b = Math.min(book.bestBid.length - 1, c1);
-      if (f.lx0.length < b - a + 1) {
-        const m = Math.max(16, b - a + 1);
-        f.lx0 = new Float32Array(m); f.lx1 = new Float32Array(m); f.lBid = new Float32Array(m); f.lAsk = new Float32Array(m);
-      }
-      for (let c = a; c <= b; c++) {
-        const i = f.lineCount++;
-        f.lx0[i] = s.grid.x(chart, h.t0 + c * h.tfMs);
-        f.lx1[i] = s.grid.x(chart, h.t0 + (c + 1) * h.tfMs);
-        f.lBid[i] = series.priceToCoordinate(book.bestBid[c]) ?? NaN;
-        f.lAsk[i] = series.priceToCoordinate(book.bestAsk[c]) ?? NaN;
-      }
-      f.bidColor = o.bestBidColor;
-      f.askColor = o.bestAskColor;
+  }
+
+  /** Best bid / ask segments of columns c0..c1 of `layer`, appended to the frame. */
+  private lines(layer: BookLayer, c0: number, c1: number): void {
+    const s = this.source;
+    const f = this.frame;
+    const chart = s.chart!;
+    const series = s.series!;
+    const h = layer.heatmap;
+    const a = Math.max(c0, layer.lineFrom);
+    const b = Math.min(layer.lineFrom + layer.bestBid.length - 1, c1);
+    if (b < a) return;
+    const need = f.lineCount + b - a + 1;
+    if (f.lx0.length < need) {
+      const m = Math.max(16, need * 2);
+      const grow = (x: Float32Array) => {
+        const y = new Float32Array(m);
+        y.set(x);
+        return y;
+      };
+      f.lx0 = grow(f.lx0); f.lx1 = grow(f.lx1); f.lBid = grow(f.lBid); f.lAsk = grow(f.lAsk);
     }
-    if (o.showWalls) {
-      for (const w of book.walls) {
-        const y = series.priceToCoordinate(w.price);
-        const x0 = s.grid.x(chart, w.firstMs);
-        const x1 = s.grid.x(chart, w.endMs);
-        if (y === null || !Number.isFinite(x0) || !Number.isFinite(x1)) continue;
-        f.walls.push({ x0, x1, y, color: o.wallColors[w.outcome], ...WALL_STYLE[w.outcome], label: `${w.outcome} ${w.side} ${w.size}` });
-      }
+    for (let c = a; c <= b; c++) {
+      const i = f.lineCount++;
+      f.lx0[i] = s.grid.x(chart, h.t0 + c * h.tfMs);
+      f.lx1[i] = s.grid.x(chart, h.t0 + (c + 1) * h.tfMs);
+      f.lBid[i] = series.priceToCoordinate(layer.bestBid[c - layer.lineFrom]) ?? NaN;
+      f.lAsk[i] = series.priceToCoordinate(layer.bestAsk[c - layer.lineFrom]) ?? NaN;
     }
   }
 
@@ -154,6 +203,8 @@ function lowerBound(a: Int32Array, v: number): number {
 export class HeatmapPrimitive extends PrimitiveBase {
   heatmap: HeatmapStore = EMPTY_HEATMAP;
   book: BookLayer | null = null;
+  /** Book mode: live columns drawn over the stored ones from their first column on. */
+  tail: BookLayer | null = null;
   options: HeatmapOptions;
   palette!: { liquidation: string[]; book: string[] };
   private readonly view = new HeatmapPaneView(this);
@@ -181,10 +232,17 @@ export class HeatmapPrimitive extends PrimitiveBase {
     this.requestUpdate();
   }
 
-  /** The book heatmap with its best bid / ask and walls. */
+  /** The book heatmap with its best bid / ask and walls; drops the live columns (the stored book now covers them). */
   setBook(book: BookLayer): void {
     this.heatmap = book.heatmap;
     this.book = book;
+    this.tail = null;
+    this.requestUpdate();
+  }
+
+  /** Live book columns (LiveBookColumns.layer()) on the stored book's grid. */
+  setBookTail(tail: BookLayer | null): void {
+    this.tail = tail;
     this.requestUpdate();
   }
 
@@ -198,9 +256,15 @@ export class HeatmapPrimitive extends PrimitiveBase {
 
   /** Keeps the cells in view when the series' own prices would scale them off. */
   autoscaleInfo(): AutoscaleInfo | null {
-    const h = this.heatmap;
-    if (this.options.mode !== 'book' || !Number.isFinite(h.minPrice)) return null;
-    return { priceRange: { minValue: h.minPrice, maxValue: h.maxPrice } };
+    if (this.options.mode !== 'book') return null;
+    const t = this.tail?.heatmap;
+    const lo = Math.min(this.heatmap.minPrice, t?.minPrice ?? NaN);
+    const hi = Math.max(this.heatmap.maxPrice, t?.maxPrice ?? NaN);
+    // Math.min with NaN is NaN: take whichever layer has cells.
+    const minValue = Number.isFinite(lo) ? lo : Number.isFinite(this.heatmap.minPrice) ? this.heatmap.minPrice : (t?.minPrice ?? NaN);
+    const maxValue = Number.isFinite(hi) ? hi : Number.isFinite(this.heatmap.maxPrice) ? this.heatmap.maxPrice : (t?.maxPrice ?? NaN);
+    if (!Number.isFinite(minValue) || !Number.isFinite(maxValue)) return null;
+    return { priceRange: { minValue, maxValue } };
   }
 
   private buildPalette(): void {

@@ -18,6 +18,8 @@ export interface HeatmapOptions {
   /** Book mode: draw best bid / ask lines and the walls. */
   readonly showBestBidAsk: boolean;
   readonly showWalls: boolean;
+  /** Walls labelled at most (the largest in view by size); the others are drawn without a label. */
+  readonly wallLabels: number;
   readonly bestBidColor: string;
   readonly bestAskColor: string;
   readonly wallColors: Readonly<Record<'pulled' | 'consumed' | 'bait' | 'resting', string>>;
@@ -32,6 +34,7 @@ export const defaultOptions: HeatmapOptions = {
   bookStops: ['#0b1a3a', '#1565c0', '#00bcd4', '#66bb6a', '#ffee58', '#ff7043', '#ffffff'],
   showBestBidAsk: true,
   showWalls: true,
+  wallLabels: 5,
   bestBidColor: THEME.bestBid,
   bestAskColor: THEME.bestAsk,
   wallColors: { pulled: THEME.wallPulled, consumed: THEME.wallConsumed, bait: THEME.wallBait, resting: THEME.wallResting },

@@ -24,7 +24,8 @@ export interface HeatmapFrame {
   lAsk: Float32Array;
   bidColor: string;
   askColor: string;
-  walls: { x0: number; x1: number; y: number; color: string; dash: number[]; label: string; end: 'cross' | 'dot' | 'none' }[];
+  /** Walls in view; `label` '' for all but the largest few (options.wallLabels). */
+  walls: { x0: number; x1: number; y: number; color: string; dash: number[]; label: string; end: 'cross' | 'dot' | 'none'; size: number }[];
 }
 
 /**
@@ -85,6 +86,7 @@ export class HeatmapRenderer implements IPrimitivePaneRenderer {
         ctx.arc(ex, y, r, 0, Math.PI * 2);
         ctx.fill();
       }
+      if (!w.label) continue;
       ctx.font = `${Math.round(10 * vr)}px sans-serif`;
       ctx.textBaseline = 'bottom';
       ctx.textAlign = 'left';

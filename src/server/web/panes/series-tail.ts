@@ -1,0 +1,40 @@
+/**
+ * Writes a pane's points into its series: all of them (`setData`, a load) or, when a live bar
+ * closed, only those from the first grid index that can have changed (`update`, a refresh).
+ * setData of 50k points costs the page hundreds of milliseconds (lightweight-charts converts and
+ * validates every item, and the garbage follows); the refresh of a bar changes a couple.
+ */
+import { MismatchDirection, type ISeriesApi, type SeriesType, type Time, type WhitespaceData } from 'lightweight-charts';
+import type { Bars } from '../bars.ts';
+import { toChartTime } from '../time.ts';
+
+/** Where a refresh starts: candles from this index on may differ from what is drawn; undefined writes everything. */
+export type TailFrom = number | undefined;
+
+/**
+ * Writes the points at candle indices `index` (ascending) made by `item(k)`: all with setData
+ * when `from` is undefined, else by update only those at index >= from (one that is not the
+ * series' last is a historical update). A series that cannot take an update (the item's time is
+ * not one it holds) gets everything with setData.
+ */
+export function writeSeries<T extends SeriesType, D extends WhitespaceData<Time>>(
+  series: ISeriesApi<T>,
+  grid: Bars,
+  index: readonly number[],
+  item: (k: number, time: Time) => D,
+  from: TailFrom,
+): void {
+  const all = () => series.setData(index.map((j, k) => item(k, toChartTime(grid.t[j]))) as never);
+  if (from === undefined) return all();
+  const last = series.dataByIndex(Number.MAX_SAFE_INTEGER, MismatchDirection.NearestLeft)?.time as number | undefined;
+  let k = index.length;
+  while (k > 0 && index[k - 1] >= from) k--;
+  try {
+    for (; k < index.length; k++) {
+      const time = toChartTime(grid.t[index[k]]);
+      series.update(item(k, time) as never, last !== undefined && (time as number) < last);
+    }
+  } catch {
+    all();
+  }
+}
