@@ -68,7 +68,8 @@ export function bookRoute(app: FastifyInstance, access: StoreAccess): void {
       );
       const startMs = snap.t ?? r.fromMs;
       const book = await readBook(store, { venue, symbol, fromMs: startMs, toMs: r.toMs });
-      const trades = await readTrades(store, { venues: [venue], symbols: [symbol], fromMs: startMs, toMs: r.toMs });
+      const tq = { venues: [venue], symbols: [symbol], fromMs: startMs, toMs: r.toMs };
+      const trades = (await access.trades.trades(store, tq)) ?? (await readTrades(store, tq));
       const replay = replayBook(book, trades, { tick, tfMs: colMs, fromMs: r.fromMs, toMs: r.toMs });
       // Price rows: bins of whole ticks (heatmap rows are linear in price).
       const mid = replay.bestBid.find((x) => Number.isFinite(x)) ?? (trades.length > 0 ? trades.price[0] : NaN);
