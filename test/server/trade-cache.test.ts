@@ -84,6 +84,24 @@ describe('trade cache', () => {
     await assertSameAsStore(home, cache, 'after a deletion');
   });
 
+  it('keys the rows it serves: the same key while nothing changed, another once rows are added, and keeps results under it', async () => {
+    const cache = new TradeCache();
+    const q: TradeQuery = { ...ALL, fromMs: T0, toMs: T0 + 90 * M };
+    const first = await withStore(home, (s) => cache.held(s, q));
+    const again = await withStore(home, (s) => cache.held(s, q));
+    assert.equal(again!.key, first!.key);
+    assert.notEqual((await withStore(home, (s) => cache.held(s, { ...q, toMs: T0 + 91 * M })))!.key, first!.key);
+    let computed = 0;
+    const compute = () => ++computed;
+    assert.equal(cache.derived('n', first!.key, compute), 1);
+    assert.equal(cache.derived('n', again!.key, compute), 1);
+    await withStore(home, (s) => record(s, fixtureEvents({ fromMs: T0 + 62 * M, toMs: T0 + 63 * M })), false);
+    const later = await withStore(home, (s) => cache.held(s, q));
+    assert.notEqual(later!.key, first!.key);
+    assert.equal(cache.derived('n', later!.key, compute), 2);
+    assert.ok(later!.trades.length > first!.trades.length);
+  });
+
   it('fills every stored market, most recently traded last', async () => {
     const cache = new TradeCache();
     await withStore(home, async (store) => {
@@ -173,7 +191,13 @@ describe('panes answered from memory', () => {
     const fromStore = (await buildServer({ home, cacheBytes: 0 })).app;
     try {
       const range = (to: number) => `symbol=BTCUSDT&from=${T0}&to=${to}`;
+      // A fixed range the appended rows fall in: answers kept for it (sizes' classified prints) must not outlive the rows.
+      const fixed = `symbol=BTCUSDT&from=${T0}&to=${T0 + 80 * M}`;
       const urls = (to: number) => [
+        `/api/sizes?${fixed}&tf=1m`,
+        `/api/prints?${fixed}`,
+        `/api/sizes?${fixed}&tf=15m`,
+        `/api/book-heatmap?${fixed}&tf=1m`,
         `/api/candles?${range(to)}&tf=1m`,
         `/api/candles?${range(to)}&tf=5m&footprint=1&levelTicks=2`,
         `/api/candles?symbol=BTCUSDT&venues=okx,binance&tf=1m&footprint=1`,

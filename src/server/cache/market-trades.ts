@@ -39,7 +39,16 @@ export interface TradeSlice {
   readonly side: Int8Array;
 }
 
+/** Source of MarketTrades ids: a copy refilled or dropped and made again never reuses a key. */
+let nextId = 0;
+
 export class MarketTrades {
+  /**
+   * Says which rows the copy holds: changes with every change of them (rows appended, merged,
+   * dropped). Results computed from the copy's rows are kept under it (TradeCache.derived).
+   */
+  private stamp = `${nextId++}.0`;
+  private changes = 0;
   private ts = new Float64Array(0);
   private price = new Float64Array(0);
   private qty = new Float64Array(0);
@@ -57,6 +66,14 @@ export class MarketTrades {
 
   get length(): number {
     return this.n;
+  }
+
+  get version(): string {
+    return this.stamp;
+  }
+
+  private changed(): void {
+    this.stamp = `${this.stamp.slice(0, this.stamp.indexOf('.'))}.${++this.changes}`;
   }
 
   /** Memory held (the arrays' capacity). */
@@ -124,6 +141,7 @@ export class MarketTrades {
     this.n = 0;
     this.lastRowid = -1;
     this.mark = '';
+    this.changed();
   }
 
   private append(add: TradeSlice): void {
@@ -141,6 +159,7 @@ export class MarketTrades {
     this.qty.set(add.qty.subarray(0, add.length), this.n);
     this.side.set(add.side.subarray(0, add.length), this.n);
     this.n = need;
+    this.changed();
   }
 
   /** New rows, some older than the newest held, merged by ts; at equal ts the held rows (inserted earlier) come first. */
@@ -174,6 +193,7 @@ export class MarketTrades {
     this.qty = qty;
     this.side = side;
     this.n = n;
+    this.changed();
   }
 }
 
