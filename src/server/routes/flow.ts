@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Venue } from '../../core/events.ts';
-import { classifyPrintClasses, mergeFlowPrints, sizeFlowOfPrints, SizeFlowOperator, type BigPrint, type SizeBar, type SizeFlowOptions } from '../../features/sizes.ts';
+import { bigPrintsOfPrints, classifyPrintClasses, mergeFlowPrints, sizeFlowOfPrints, SizeFlowOperator, type BigPrint, type FlowPrints, type PrintClasses, type SizeBar, type SizeFlowOptions } from '../../features/sizes.ts';
 import type { Store } from '../../store/store.ts';
 import { crossVenueBatch } from '../../features/venues.ts';
 import { readTrades, streamTrades, type TradeQuery } from '../../store/trade-reader.ts';
@@ -44,12 +44,18 @@ export function flowRoutes(app: FastifyInstance, access: StoreAccess): void {
     const minNotional = numberParam(query, 'minNotional', 0, NaN);
     return access.read(async (store) => {
       const r = await rangeParams(store, query, 60_000);
-      const big: BigPrint[] = [];
-      let largeMin = Infinity;
       // The size classifier's large bucket unless a floor is given: the same prints `orderflow sizes` lists.
-      for (const b of await sizeBars(access, store, r.q, { timeframeMs: 60_000, bigPrintMin: Number.isNaN(minNotional) ? 'large' : 'small' })) {
-        largeMin = Math.min(largeMin, b.large_min);
-        for (const p of b.big_prints) if (Number.isNaN(minNotional) || p.notional >= minNotional) big.push(p);
+      const minBucket = Number.isNaN(minNotional) ? 'large' : 'small';
+      let big: BigPrint[] = [];
+      let largeMin = Infinity;
+      const held = await sizePrints(access, store, r.q);
+      if (held) {
+        ({ prints: big, largeMin } = bigPrintsOfPrints(held.prints, held.classes, { timeframeMs: 60_000, minBucket, ...(Number.isNaN(minNotional) ? {} : { minNotional }) }));
+      } else {
+        for (const b of await sizeBars(access, store, r.q, { timeframeMs: 60_000, bigPrintMin: minBucket })) {
+          largeMin = Math.min(largeMin, b.large_min);
+          for (const p of b.big_prints) if (Number.isNaN(minNotional) || p.notional >= minNotional) big.push(p);
+        }
       }
       const kept = big.length <= MAX_PRINTS ? big : [...big].sort((a, b) => b.notional - a.notional).slice(0, MAX_PRINTS).sort((a, b) => a.ts - b.ts);
       return {
@@ -117,20 +123,24 @@ export function flowRoutes(app: FastifyInstance, access: StoreAccess): void {
  * once per range and rows, shared by sizes and prints (TradeCache.derived: 32 bytes a print), and
  * folded at `opts`' timeframe. Else streamed from the store through the operator.
  */
-async function sizeBars(access: StoreAccess, store: Store, q: TradeQuery, opts: SizeFlowOptions): Promise<SizeBar[]> {
-  const held = await access.trades.held(store, q);
-  if (held) {
-    const { prints, classes } = access.trades.derived('size-prints', held.key, () => {
-      const prints = mergeFlowPrints(held.trades);
-      return { prints, classes: classifyPrintClasses(prints, opts.thresholds) };
-    });
-    return sizeFlowOfPrints(prints, classes, opts);
-  }
+async function sizeBars(access: StoreAccess, store: Store, q: TradeQuery, opts: Omit<SizeFlowOptions, 'thresholds'>): Promise<SizeBar[]> {
+  const held = await sizePrints(access, store, q);
+  if (held) return sizeFlowOfPrints(held.prints, held.classes, opts);
   const bars: SizeBar[] = [];
   const op = new SizeFlowOperator(opts, (b) => bars.push(b));
   for await (const chunk of streamTrades(store, q)) op.push(chunk);
   op.flush();
   return bars;
+}
+
+/** The query's prints merged and classified (default thresholds), kept for the range and rows; undefined when its trades are not held. */
+async function sizePrints(access: StoreAccess, store: Store, q: TradeQuery): Promise<{ prints: FlowPrints; classes: PrintClasses } | undefined> {
+  const held = await access.trades.held(store, q);
+  if (!held) return undefined;
+  return access.trades.derived('size-prints', held.key, () => {
+    const prints = mergeFlowPrints(held.trades);
+    return { prints, classes: classifyPrintClasses(prints) };
+  });
 }
 
 function finiteOr(x: number, fallback: number): number {
