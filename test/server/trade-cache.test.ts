@@ -198,6 +198,10 @@ describe('panes answered from memory', () => {
         `/api/prints?${fixed}`,
         `/api/sizes?${fixed}&tf=15m`,
         `/api/book-heatmap?${fixed}&tf=1m`,
+        // One market's whole minutes: sliced from the 1m bars held beside its trades.
+        `/api/candles?${fixed}&venues=binance&tf=1m`,
+        `/api/candles?symbol=BTCUSDT&venues=okx&tf=1m`,
+        `/api/candles?${range(to)}&venues=bybit&tf=1m`,
         `/api/candles?${range(to)}&tf=1m`,
         `/api/candles?${range(to)}&tf=5m&footprint=1&levelTicks=2`,
         `/api/candles?symbol=BTCUSDT&venues=okx,binance&tf=1m&footprint=1`,
@@ -221,6 +225,16 @@ describe('panes answered from memory', () => {
       assert.ok((await held.inject(`/api/cvd?${range(T0 + 60 * M)}`)).json().t.length > 0);
       await withStore(home, (s) => record(s, fixtureEvents({ fromMs: T0 + 60 * M, toMs: T0 + 75 * M })), false);
       await compare(T0 + 75 * M, 'appended');
+      // Rows older than a market's newest held, inside held bars (an import of older history).
+      await withStore(home, async (s) => {
+        for (const [ts, price, side] of [[T0 + 30 * M + 0.5, 104.1, 'buy'], [T0 + 74 * M + 59_999.999, 95.3, 'sell'], [T0 + 10 * M, 100.05, 'buy']] as const) {
+          await s.run(`INSERT INTO trades SELECT 'binance'::venue_t, 'BTCUSDT', make_timestamp($1::BIGINT), NULL, $2, 0.75, $3::side_t, NULL, NULL, max(import_id) FROM trades`, [BigInt(Math.round(ts * 1000)), price, side]);
+        }
+      }, false);
+      await compare(T0 + 75 * M, 'late rows');
+      // The new high / low show: the bars were folded again, not kept.
+      const bars = (await held.inject(`/api/candles?symbol=BTCUSDT&venues=binance&tf=1m&from=${T0}&to=${T0 + 80 * M}`)).json();
+      assert.equal(bars.h[bars.t.indexOf(T0 + 30 * M)], 104.1);
     } finally {
       await held.close();
       await fromStore.close();

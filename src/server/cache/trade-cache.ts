@@ -16,6 +16,7 @@ import type { Venue } from '../../core/events.ts';
 import type { Store } from '../../store/store.ts';
 import { streamTrades, type TradeQuery } from '../../store/trade-reader.ts';
 import { BYTES_PER_TRADE, MarketTrades, tableMark, type TradeSlice } from './market-trades.ts';
+import { MinuteBars } from './minute-bars.ts';
 
 /** Default memory bound: 512 MiB, about 14 million trades at the worst growth room, 21 million packed. */
 export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
@@ -99,6 +100,26 @@ export class TradeCache {
       this.results.delete(old);
     }
     return v;
+  }
+
+  /**
+   * The one-minute candles of `q`'s one market (its only venue and symbol with trades; none gives
+   * no bars), brought up to date like `trades`: read them before anything else syncs. Undefined
+   * when not held or when the query spans two markets (their rows would interleave in the sums).
+   */
+  async minuteBars(store: Store, q: TradeQuery): Promise<MinuteBars | undefined> {
+    const mark = await tableMark(store);
+    let found: MarketTrades | undefined;
+    for (const venue of q.venues) {
+      for (const symbol of q.symbols) {
+        const m = await this.synced(store, venue, symbol, mark);
+        if (!m) return undefined;
+        if (m.length === 0) continue;
+        if (found) return undefined;
+        found = m;
+      }
+    }
+    return found ? found.bars : new MinuteBars();
   }
 
   /** The trades of `q` from memory, or streamed from the store when not held: for the routes that fold chunks. */
