@@ -4,10 +4,12 @@
  * since before every answer, so an answer sees every commit made before its request, as a store
  * read would. A request's trades are the merge of its markets' slices in the store readers'
  * order (ts, then the request's venue order, then insertion): the operators get exactly the
- * columns `readTrades` would give them, without DuckDB reading and decoding them again.
+ * columns `readTrades` would give them, without DuckDB reading and decoding them again. Beside
+ * them: each market's one-minute candles (`minuteBars`), and results some requests share
+ * (`derived`, kept under a key of the rows they came from).
  *
  * Memory bound: `maxBytes` (default DEFAULT_CACHE_BYTES) over every market's arrays,
- * BYTES_PER_TRADE a trade plus up to half again of growth room; markets least recently asked
+ * BYTES_PER_TRADE a trade plus up to half again of growth room, and their bars; markets least recently asked
  * for are dropped first. A market too large for the bound alone is not held: its requests read
  * the store as before (`undefined` from `trades`, and the routes stream from the store).
  */
