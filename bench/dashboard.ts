@@ -277,7 +277,7 @@ async function serverCpu(server: RunningServer, urls: readonly string[]): Promis
     const c0 = process.cpuUsage();
     const r = await server.app.inject(url);
     const c = process.cpuUsage(c0);
-    // The page's own answers, refusals included (50k bars are more columns than one book heatmap draws).
+    // The page's own answers, refusals included.
     out.push({ url, ms: (c.user + c.system) / 1000, status: r.statusCode });
   }
   return out;

@@ -163,9 +163,14 @@ interface Params {
   readonly positionNotional: number;
   readonly instruments: InstrumentRegistry | undefined;
   readonly fallbackMmr: number;
+  /**
+   * Each leverage of the mix kept in level maps of its own, with weight 1 (as a run with that
+   * leverage alone): `predictedLiquidationsByLeverage`. Otherwise one map holds the whole mix.
+   */
+  readonly byLeverage: boolean;
 }
 
-function params(o: PredictedLiquidationOptions): Params {
+function params(o: PredictedLiquidationOptions, byLeverage = false): Params {
   const mix = o.leverageMix ?? DEFAULT_LEVERAGE_MIX;
   if (mix.length === 0) throw new RangeError('predicted liquidations: leverageMix must not be empty');
   let sum = 0;
@@ -188,6 +193,7 @@ function params(o: PredictedLiquidationOptions): Params {
     positionNotional,
     instruments: o.instruments,
     fallbackMmr,
+    byLeverage,
   };
 }
 
@@ -209,20 +215,27 @@ class Market {
   buyN = 0;
   sellN = 0;
   lastPrice = NaN;
-  longs = new Map<number, Level>();
-  shorts = new Map<number, Level>();
-  /** Highest long bin / lowest short bin (a trade at or beyond it consumes something). */
+  /** Level maps: one, or one per leverage of the mix (Params.byLeverage). */
+  longs: Map<number, Level>[];
+  shorts: Map<number, Level>[];
+  /** Highest long bin / lowest short bin over every map (a trade at or beyond it consumes something). */
   maxLong = -Infinity;
   minShort = Infinity;
 
-  constructor(readonly venue: Venue) {}
+  constructor(
+    readonly venue: Venue,
+    maps: number,
+  ) {
+    this.longs = Array.from({ length: maps }, () => new Map());
+    this.shorts = Array.from({ length: maps }, () => new Map());
+  }
 
   clone(): Market {
-    const m = new Market(this.venue);
+    const m = new Market(this.venue, 0);
     Object.assign(m, this);
     const copy = (src: Map<number, Level>) => new Map([...src].map(([k, l]) => [k, { ...l }]));
-    m.longs = copy(this.longs);
-    m.shorts = copy(this.shorts);
+    m.longs = this.longs.map(copy);
+    m.shorts = this.shorts.map(copy);
     return m;
   }
 }
@@ -279,7 +292,7 @@ class Model {
   private market(vi: number): Market {
     let m = this.markets[vi];
     if (!m) {
-      m = new Market(VENUES[vi]);
+      m = new Market(VENUES[vi], this.p.byLeverage ? this.p.mix.length : 1);
       this.markets[vi] = m;
     }
     return m;
@@ -305,17 +318,21 @@ class Model {
     const k = this.bin;
     if (k <= m.maxLong) {
       let max = -Infinity;
-      for (const key of m.longs.keys()) {
-        if (key >= k) m.longs.delete(key);
-        else if (key > max) max = key;
+      for (const longs of m.longs) {
+        for (const key of longs.keys()) {
+          if (key >= k) longs.delete(key);
+          else if (key > max) max = key;
+        }
       }
       m.maxLong = max;
     }
     if (k >= m.minShort) {
       let min = Infinity;
-      for (const key of m.shorts.keys()) {
-        if (key <= k) m.shorts.delete(key);
-        else if (key < min) min = key;
+      for (const shorts of m.shorts) {
+        for (const key of shorts.keys()) {
+          if (key <= k) shorts.delete(key);
+          else if (key < min) min = key;
+        }
       }
       m.minShort = min;
     }
@@ -353,8 +370,10 @@ class Model {
     for (const side of SIDES) {
       const share = side > 0 ? longShare : 1 - longShare;
       if (!(share > 0)) continue;
-      for (const { leverage, weight } of p.mix) {
-        const qty = d * share * weight;
+      for (let li = 0; li < p.mix.length; li++) {
+        const { leverage, weight } = p.mix[li];
+        const map = p.byLeverage ? li : 0;
+        const qty = d * share * (p.byLeverage ? 1 : weight);
         if (!(qty > 0)) continue;
         const price = projectedLiquidationPrice(side, entry, leverage, p.positionNotional, m.instrument!, p.fallbackMmr);
         if (Number.isNaN(price)) continue;
@@ -362,10 +381,10 @@ class Model {
         // Born through: the last trade already printed at or beyond the level.
         if (side > 0 ? k >= last : k <= last) continue;
         if (side > 0) {
-          addTo(m.longs, k, qty, qty * price, ts);
+          addTo(m.longs[map], k, qty, qty * price, ts);
           if (k > m.maxLong) m.maxLong = k;
         } else {
-          addTo(m.shorts, k, qty, qty * price, ts);
+          addTo(m.shorts[map], k, qty, qty * price, ts);
           if (k < m.minShort) m.minShort = k;
         }
       }
@@ -375,13 +394,13 @@ class Model {
   /** Positions closed uniformly: every level of the market keeps the fraction f = OI_new / OI_old. */
   private close(m: Market, f: number): void {
     if (f === 0) {
-      m.longs.clear();
-      m.shorts.clear();
+      for (const map of m.longs) map.clear();
+      for (const map of m.shorts) map.clear();
       m.maxLong = -Infinity;
       m.minShort = Infinity;
       return;
     }
-    for (const map of [m.longs, m.shorts]) {
+    for (const map of [...m.longs, ...m.shorts]) {
       for (const l of map.values()) {
         l.qty *= f;
         l.notional *= f;
@@ -389,7 +408,8 @@ class Model {
     }
   }
 
-  snapshot(t: number): PredictedLiquidationSnapshot {
+  /** The levels at t, of level map `map` (a leverage's under Params.byLeverage). */
+  snapshot(t: number, map = 0): PredictedLiquidationSnapshot {
     const side = (pick: (m: Market) => Map<number, Level>): { levels: PredictedLevel[]; total: number } => {
       const merged = new Map<number, { qty: number; notional: number; count: number; mask: number; first: number; last: number }>();
       for (let vi = 0; vi < this.markets.length; vi++) {
@@ -418,8 +438,8 @@ class Model {
         });
       return { levels, total };
     };
-    const longs = side((m) => m.longs);
-    const shorts = side((m) => m.shorts);
+    const longs = side((m) => m.longs[map]);
+    const shorts = side((m) => m.shorts[map]);
     return { ts: t, longs: longs.levels, shorts: shorts.levels, long_notional: longs.total, short_notional: shorts.total };
   }
 }
@@ -515,13 +535,31 @@ export class PredictedLiquidationOperator {
  * PredictedLiquidationOperator fed the same events (in time order, any chunking) at the same times.
  */
 export function predictedLiquidationSnapshots(oi: OpenInterestColumns, trades: TradeColumns | undefined, times: readonly number[], opts: PredictedLiquidationOptions): PredictedLiquidationSnapshot[] {
-  const model = new Model(params(opts));
+  const out: PredictedLiquidationSnapshot[] = [];
+  runBatch(new Model(params(opts)), oi, trades, times, (model, t) => out.push(model.snapshot(t)));
+  return out;
+}
+
+/**
+ * The snapshots at each of `times`, one per leverage of the mix (in its order), each the one
+ * `predictedLiquidationSnapshots` gives with that leverage alone (`leverageMix: [{ leverage,
+ * weight: 1 }]`; weights are not applied): one pass over the rows for the whole mix instead of
+ * one per leverage (a level says which leverage it comes from: the dashboard's layer).
+ */
+export function predictedLiquidationsByLeverage(oi: OpenInterestColumns, trades: TradeColumns | undefined, times: readonly number[], opts: PredictedLiquidationOptions): PredictedLiquidationSnapshot[][] {
+  const p = params(opts, true);
+  const out: PredictedLiquidationSnapshot[][] = [];
+  runBatch(new Model(p), oi, trades, times, (model, t) => out.push(p.mix.map((_, li) => model.snapshot(t, li))));
+  return out;
+}
+
+/** Feed the model the rows in time order (trades first at equal ts), calling `at` at each of `times`. */
+function runBatch(model: Model, oi: OpenInterestColumns, trades: TradeColumns | undefined, times: readonly number[], at: (model: Model, t: number) => void): void {
   const oiVis = oi.markets.map((m) => venueIndex(m.venue));
   const trVis = trades ? venueIndexes(trades.venues) : [];
   const nt = trades?.length ?? 0;
   let i = 0;
   let j = 0;
-  const out: PredictedLiquidationSnapshot[] = [];
   let prev = -Infinity;
   for (const t of times) {
     if (!(t >= prev)) throw new RangeError(`predicted liquidations: snapshot times must be non-decreasing, got ${t} after ${prev}`);
@@ -544,7 +582,6 @@ export function predictedLiquidationSnapshots(oi: OpenInterestColumns, trades: T
         break;
       }
     }
-    out.push(model.snapshot(t));
+    at(model, t);
   }
-  return out;
 }

@@ -119,8 +119,20 @@ export class PrintMerger {
   }
 }
 
+/** The print columns size flow reads (no fill prices): 31 bytes a print. */
+export type FlowPrints = Pick<PrintColumns, 'length' | 'ts' | 'venue' | 'side' | 'qty' | 'notional' | 'fills' | 'venues'>;
+
 /** Whole columns -> prints (same prints as PrintMerger over any chunking). */
 export function mergePrints(t: TradeColumns): PrintColumns {
+  return mergeColumns(t, true) as PrintColumns;
+}
+
+/** mergePrints without the fill prices (first, last, high, low): what size flow folds, kept smaller. */
+export function mergeFlowPrints(t: TradeColumns): FlowPrints {
+  return mergeColumns(t, false);
+}
+
+function mergeColumns(t: TradeColumns, prices: boolean): FlowPrints & Partial<PrintColumns> {
   const { ts, price, qty, side, venue } = t;
   const n = t.length;
   let m = 0;
@@ -136,11 +148,8 @@ export function mergePrints(t: TradeColumns): PrintColumns {
     qty: new Float64Array(m),
     notional: new Float64Array(m),
     fills: new Uint32Array(m),
-    first: new Float64Array(m),
-    last: new Float64Array(m),
-    high: new Float64Array(m),
-    low: new Float64Array(m),
     venues: t.venues,
+    ...(prices ? { first: new Float64Array(m), last: new Float64Array(m), high: new Float64Array(m), low: new Float64Array(m) } : {}),
   };
   let j = -1;
   for (let i = 0; i < n; i++) {
@@ -154,17 +163,21 @@ export function mergePrints(t: TradeColumns): PrintColumns {
       p.qty[j] = q;
       p.notional[j] = px * q;
       p.fills[j] = 1;
-      p.first[j] = px;
-      p.high[j] = px;
-      p.low[j] = px;
+      if (prices) {
+        p.first![j] = px;
+        p.high![j] = px;
+        p.low![j] = px;
+      }
     } else {
       p.qty[j] += q;
       p.notional[j] += px * q;
       p.fills[j]++;
-      if (px > p.high[j]) p.high[j] = px;
-      if (px < p.low[j]) p.low[j] = px;
+      if (prices) {
+        if (px > p.high![j]) p.high![j] = px;
+        if (px < p.low![j]) p.low![j] = px;
+      }
     }
-    p.last[j] = px;
+    if (prices) p.last![j] = px;
   }
   return p;
 }
@@ -671,7 +684,7 @@ function flowParams(o: SizeFlowOptions): FlowParams {
  * Bar accumulators: f[b*4 + 0..3] = buy notional, sell notional, buy qty, sell qty of bucket b;
  * n[b*3 + 0..2] = buy prints, sell prints, fills of bucket b.
  */
-function finishBar(p: FlowParams, open: number, f: Float64Array, n: Uint32Array, maxPrint: number, c: SizeClassifier, big: BigPrint[]): SizeBar {
+function finishBar(p: FlowParams, open: number, f: Float64Array, n: Uint32Array, maxPrint: number, c: Thresholds, big: BigPrint[]): SizeBar {
   const flows: SizeBucketFlow[] = [];
   let bn = 0;
   let sn = 0;
@@ -729,6 +742,14 @@ function finishBar(p: FlowParams, open: number, f: Float64Array, n: Uint32Array,
     adaptive: c.adaptive,
     big_prints: big,
   };
+}
+
+/** The thresholds a bar reports: a SizeClassifier's, or those PrintClasses recorded. */
+interface Thresholds {
+  readonly medium: number;
+  readonly large: number;
+  readonly whale: number;
+  readonly adaptive: boolean;
 }
 
 function bigPrint(venues: readonly Venue[], ts: number, venue: number, side: number, qty: number, notional: number, fills: number, bucket: number): BigPrint {
@@ -807,16 +828,95 @@ export class SizeFlowOperator implements TradeOperator {
 }
 
 /**
- * Batch size-weighted flow over whole columns (time order): mergePrints, then one pass over the
- * prints. The same bars as SizeFlowOperator fed the same trades in any chunking.
+ * Every print's bucket, classified once (SizeClassifier, in print order), and the thresholds in
+ * force after each print as change points (they are histogram bin centres: they change far more
+ * rarely than prints come). Several folds of the same prints (bars of any timeframe, big prints)
+ * share one classification: the dashboard's sizes and prints of one range.
+ */
+export interface PrintClasses {
+  readonly bucket: Uint8Array;
+  /** From print changeAt[i] on, the thresholds are medium[i], large[i], whale[i], adaptive[i]. */
+  readonly changeAt: readonly number[];
+  readonly medium: readonly number[];
+  readonly large: readonly number[];
+  readonly whale: readonly number[];
+  readonly adaptive: readonly boolean[];
+}
+
+/** Classify `p`'s prints in order; the buckets and thresholds `sizeFlowBatch` folds. */
+export function classifyPrintClasses(p: Pick<PrintColumns, 'length' | 'ts' | 'notional'>, o: SizeThresholdOptions = {}): PrintClasses {
+  const c = new SizeClassifier(o);
+  const bucket = new Uint8Array(p.length);
+  const out = { bucket, changeAt: [] as number[], medium: [] as number[], large: [] as number[], whale: [] as number[], adaptive: [] as boolean[] };
+  let k = -1;
+  for (let i = 0; i < p.length; i++) {
+    bucket[i] = c.classify(p.notional[i], p.ts[i]);
+    if (k < 0 || c.medium !== out.medium[k] || c.large !== out.large[k] || c.whale !== out.whale[k] || c.adaptive !== out.adaptive[k]) {
+      out.changeAt.push(i);
+      out.medium.push(c.medium);
+      out.large.push(c.large);
+      out.whale.push(c.whale);
+      out.adaptive.push(c.adaptive);
+      k++;
+    }
+  }
+  return out;
+}
+
+/**
+ * Batch size-weighted flow over whole columns (time order): mergePrints, classifyPrintClasses,
+ * then one pass over the prints (sizeFlowOfPrints). The same bars as SizeFlowOperator fed the
+ * same trades in any chunking.
  */
 export function sizeFlowBatch(t: TradeColumns, opts: SizeFlowOptions): SizeBar[] {
+  const pr = mergeFlowPrints(t);
+  return sizeFlowOfPrints(pr, classifyPrintClasses(pr, opts.thresholds), opts);
+}
+
+/**
+ * The big prints of `pr` classified as `classes`: those of bucket `minBucket` or above with a
+ * notional of at least `minNotional`, in time order, and the lowest large threshold any bar of
+ * `timeframeMs` ended with. The same prints and threshold as the bars of sizeFlowOfPrints (with
+ * bigPrintMin = minBucket) give, without building the bars.
+ */
+export function bigPrintsOfPrints(pr: FlowPrints, classes: PrintClasses, o: { readonly timeframeMs: number; readonly minBucket: SizeBucket; readonly minNotional?: number }): { prints: BigPrint[]; largeMin: number } {
+  const tf = flowParams({ timeframeMs: o.timeframeMs }).tf;
+  if (classes.bucket.length !== pr.length) throw new RangeError(`sizes: ${classes.bucket.length} print classes for ${pr.length} prints`);
+  const min = SIZE_BUCKETS.indexOf(o.minBucket);
+  const floor = o.minNotional ?? -Infinity;
+  const prints: BigPrint[] = [];
+  let largeMin = Infinity;
+  let large = NaN;
+  let change = 0;
+  let bar = NaN;
+  for (let i = 0; i < pr.length; i++) {
+    const bi = Math.floor(pr.ts[i] / tf);
+    // A bar ends on the print before: its thresholds are the bar's.
+    if (bi !== bar) {
+      if (bar === bar && large < largeMin) largeMin = large;
+      bar = bi;
+    }
+    while (change < classes.changeAt.length && classes.changeAt[change] <= i) large = classes.large[change++];
+    const b = classes.bucket[i];
+    const notional = pr.notional[i];
+    if (b >= min && notional >= floor) prints.push(bigPrint(pr.venues, pr.ts[i], pr.venue[i], pr.side[i], pr.qty[i], notional, pr.fills[i], b));
+  }
+  if (bar === bar && large < largeMin) largeMin = large;
+  return { prints, largeMin };
+}
+
+/**
+ * The bars of `pr` classified as `classes` (classifyPrintClasses with `opts.thresholds`):
+ * `sizeFlowBatch` from its prints on, so one classification serves folds of several timeframes.
+ */
+export function sizeFlowOfPrints(pr: FlowPrints, classes: PrintClasses, opts: SizeFlowOptions): SizeBar[] {
   const p = flowParams(opts);
-  const pr = mergePrints(t);
-  const c = new SizeClassifier(opts.thresholds);
+  if (classes.bucket.length !== pr.length) throw new RangeError(`sizes: ${classes.bucket.length} print classes for ${pr.length} prints`);
   const out: SizeBar[] = [];
   const f = new Float64Array(16);
   const n = new Uint32Array(12);
+  const th = { medium: NaN, large: NaN, whale: NaN, adaptive: false };
+  let change = 0;
   let maxPrint = 0;
   let big: BigPrint[] = [];
   let bar = NaN;
@@ -825,7 +925,7 @@ export function sizeFlowBatch(t: TradeColumns, opts: SizeFlowOptions): SizeBar[]
     const bi = Math.floor(ts / p.tf);
     if (bi !== bar) {
       if (bar === bar) {
-        out.push(finishBar(p, bar * p.tf, f, n, maxPrint, c, big));
+        out.push(finishBar(p, bar * p.tf, f, n, maxPrint, th, big));
         f.fill(0);
         n.fill(0);
         maxPrint = 0;
@@ -833,8 +933,16 @@ export function sizeFlowBatch(t: TradeColumns, opts: SizeFlowOptions): SizeBar[]
       }
       bar = bi;
     }
+    // The thresholds after this print: those a classifier would hold when the bar ends on it.
+    while (change < classes.changeAt.length && classes.changeAt[change] <= i) {
+      th.medium = classes.medium[change];
+      th.large = classes.large[change];
+      th.whale = classes.whale[change];
+      th.adaptive = classes.adaptive[change];
+      change++;
+    }
     const notional = pr.notional[i];
-    const b = c.classify(notional, ts);
+    const b = classes.bucket[i];
     if (pr.side[i] > 0) {
       f[b * 4] += notional;
       f[b * 4 + 2] += pr.qty[i];
@@ -848,6 +956,6 @@ export function sizeFlowBatch(t: TradeColumns, opts: SizeFlowOptions): SizeBar[]
     if (notional > maxPrint) maxPrint = notional;
     if (b >= p.bigMin) big.push(bigPrint(pr.venues, ts, pr.venue[i], pr.side[i], pr.qty[i], notional, pr.fills[i], b));
   }
-  if (bar === bar) out.push(finishBar(p, bar * p.tf, f, n, maxPrint, c, big));
+  if (bar === bar) out.push(finishBar(p, bar * p.tf, f, n, maxPrint, th, big));
   return out;
 }

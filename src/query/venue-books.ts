@@ -7,7 +7,7 @@ import { allocTradeColumns, type BookColumns, type TradeColumns } from '../core/
 import type { Venue } from '../core/events.ts';
 import { readBook } from '../store/book-reader.ts';
 import type { Store } from '../store/store.ts';
-import { readTrades } from '../store/trade-reader.ts';
+import { readTrades, type TradeQuery } from '../store/trade-reader.ts';
 import { knownTick } from './market.ts';
 
 export interface VenueBook {
@@ -22,7 +22,8 @@ export interface VenueBook {
 /**
  * Each pair of `pairs` with book messages in [fromMs, toMs) and a known tick; a pair without
  * either is skipped. `hasTrades` (default: every pair) spares the trade read of a pair known to
- * have none.
+ * have none; `trades` reads them (default the store's reader: the dashboard's server passes its
+ * trades in memory).
  */
 export async function* venueBooks(
   store: Store,
@@ -30,13 +31,14 @@ export async function* venueBooks(
   fromMs: number | undefined,
   toMs: number | undefined,
   hasTrades: (venue: Venue, symbol: string) => boolean = () => true,
+  trades: (q: TradeQuery) => Promise<TradeColumns> = (q) => readTrades(store, q),
 ): AsyncGenerator<VenueBook> {
   for (const [venue, symbol] of pairs) {
     const book = await readBook(store, { venue, symbol, fromMs, toMs });
     if (book.length === 0) continue;
     const tick = knownTick(venue, symbol);
     if (tick === undefined) continue;
-    const trades = hasTrades(venue, symbol) ? await readTrades(store, { venues: [venue], symbols: [symbol], fromMs, toMs }) : allocTradeColumns(0);
-    yield { venue, symbol, book, tick, trades };
+    const own = hasTrades(venue, symbol) ? await trades({ venues: [venue], symbols: [symbol], fromMs, toMs }) : allocTradeColumns(0);
+    yield { venue, symbol, book, tick, trades: own };
   }
 }

@@ -158,6 +158,8 @@ export interface PredictedLiquidationsResponse {
 /**
  * `GET /api/book-heatmap?symbol&venue&from&to&tf`: resting size by price over time from the
  * stored book (one venue: books do not add across venues), and the walls the bait detector saw.
+ * A column is `tf` wide, or a multiple of it when the range holds more than 20,000 `tf` columns:
+ * `heatmap.tfMs` is the width the columns (and bestBid / bestAsk) have.
  */
 export interface BookHeatmapResponse {
   readonly venue: Venue;

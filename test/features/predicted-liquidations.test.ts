@@ -7,6 +7,7 @@ import { OutOfOrderError } from '../../src/features/operator.ts';
 import {
   marginInstrumentOf,
   PredictedLiquidationOperator,
+  predictedLiquidationsByLeverage,
   predictedLiquidationSnapshots,
   projectedLiquidationPrice,
   projectLiquidationPrice,
@@ -356,6 +357,25 @@ describe('predicted liquidation levels: properties', () => {
         const [full] = predictedLiquidationSnapshots(d.oi, d.trades, [t], OPTS);
         assert.deepEqual(full, predictedLiquidationSnapshots(cutOi, cutTr, [t], OPTS)[0]);
         assert.deepEqual(incremental(d, [t], [], []), [full]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('by leverage, in one pass, equals a run per leverage of the mix alone', () => {
+    const instruments = loadBundledInstruments();
+    const mixArb = fc.uniqueArray(fc.constantFrom(2, 5, 10, 20, 50, 100, 125), { minLength: 1, maxLength: 5 }).chain((levs) =>
+      fc.tuple(fc.constant(levs), fc.array(fc.double({ min: 0.01, max: 5, noNaN: true }), { minLength: levs.length, maxLength: levs.length })),
+    );
+    fc.assert(
+      fc.property(dataArb, timesArb, mixArb, fc.boolean(), (d, times, [levs, weights], tiered) => {
+        const opts: PredictedLiquidationOptions = { ...OPTS, ...(tiered ? { instruments } : {}), leverageMix: levs.map((leverage, i) => ({ leverage, weight: weights[i] })) };
+        const split = predictedLiquidationsByLeverage(d.oi, d.trades, times, opts);
+        assert.equal(split.length, times.length);
+        levs.forEach((leverage, li) => {
+          const alone = predictedLiquidationSnapshots(d.oi, d.trades, times, { ...opts, leverageMix: [{ leverage, weight: 1 }] });
+          assert.deepEqual(split.map((at) => at[li]), alone, `${leverage}x`);
+        });
       }),
       { numRuns: 200 },
     );

@@ -4,14 +4,18 @@ import fc from 'fast-check';
 import type { TradeColumns } from '../../src/core/columns.ts';
 import { OutOfOrderError } from '../../src/features/operator.ts';
 import {
+  bigPrintsOfPrints,
+  classifyPrintClasses,
   classifyPrints,
   LogBins,
+  mergeFlowPrints,
   mergePrints,
   nearestRank,
   PrintMerger,
   SizeClassifier,
   SizeFlowOperator,
   sizeFlowBatch,
+  sizeFlowOfPrints,
   type PrintColumns,
   type SizeBar,
   type SizeBucketFlow,
@@ -375,5 +379,29 @@ describe('sizes: log bins', () => {
   it('index clamps zero, negatives, NaN and infinities as the formula does', () => {
     const bins = new LogBins(0.01, 1e10, 20);
     for (const x of [0, -5, NaN, Infinity, -Infinity, Number.MIN_VALUE, 1e300, 0.01, 1e10]) assert.equal(bins.index(x), byFormula(bins, x), `x = ${x}`);
+  });
+
+  it('one classification folds into the bars and big prints the operator gives, at any timeframe and floor', () => {
+    fc.assert(
+      fc.property(
+        tradesArb,
+        fc.constantFrom(MINUTE_MS, 15 * MINUTE_MS, HOUR_MS),
+        fc.constantFrom('small', 'medium', 'large', 'whale'),
+        fc.option(fc.integer({ min: 0, max: 400 })),
+        (rows, tf, minBucket, floor) => {
+          const c = columns(rows, ['binance', 'okx']);
+          const thresholds: SizeThresholdOptions = { windowMs: 2 * HOUR_MS, slotMs: 20 * MINUTE_MS, minPrints: 5 };
+          const prints = mergeFlowPrints(c);
+          const classes = classifyPrintClasses(prints, thresholds);
+          const opts: SizeFlowOptions = { timeframeMs: tf, thresholds, bigPrintMin: minBucket };
+          const bars = incremental(c, opts);
+          assert.deepStrictEqual(sizeFlowOfPrints(prints, classes, opts), bars);
+          const big = bigPrintsOfPrints(prints, classes, { timeframeMs: tf, minBucket, ...(floor === null ? {} : { minNotional: floor }) });
+          assert.deepStrictEqual(big.prints, bars.flatMap((b) => b.big_prints).filter((p) => floor === null || p.notional >= floor));
+          assert.equal(big.largeMin, Math.min(...bars.map((b) => b.large_min)));
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });

@@ -208,6 +208,29 @@ describe('dashboard HTTP API', () => {
     for (const k of col) assert.ok(Math.abs(body.heatmap.value[k] / (body.heatmap.p0 + body.heatmap.pIndex[k] * body.heatmap.binSize) - 50) < 1e-6);
   });
 
+  it('widens the book heatmap\'s columns to stay within its column cap, each sampling the book where a 1m column would', async () => {
+    const to = T0 + SPAN_MS;
+    const from = to - 30_000 * M;
+    const fine = (await get<BookHeatmapResponse>(`/api/book-heatmap?symbol=BTCUSDT&tf=1m&${RANGE}`)).body;
+    const { status, body } = await get<BookHeatmapResponse>(`/api/book-heatmap?symbol=BTCUSDT&tf=1m&from=${from}&to=${to}`);
+    assert.equal(status, 200, JSON.stringify(body));
+    const w = body.heatmap.tfMs;
+    assert.equal(w, 2 * M);
+    assert.ok(body.bestBid.length <= 20_000, `${body.bestBid.length} columns`);
+    assert.ok(Math.max(...body.heatmap.tIndex) < 20_000);
+    // Each wide column is the book at its end: the 1m column ending at the same time.
+    let compared = 0;
+    for (let c = 0; c < body.bestBid.length; c++) {
+      const end = body.heatmap.t0 + (c + 1) * w;
+      const j = (end - fine.heatmap.t0) / M - 1;
+      if (j < 0 || j >= fine.bestBid.length) continue;
+      assert.equal(body.bestBid[c], fine.bestBid[j], `column ${c}`);
+      assert.equal(body.bestAsk[c], fine.bestAsk[j], `column ${c}`);
+      if (fine.bestBid[j] !== null) compared++;
+    }
+    assert.ok(compared > 0);
+  });
+
   it('answers detector events in time order with a tooltip line', async () => {
     const { body } = await get<EventsResponse>(`/api/events?symbol=BTCUSDT&${RANGE}`);
     assert.ok(body.events.some((e) => e.kind === 'absorption' && e.direction === 'up'), JSON.stringify(body.events));

@@ -84,6 +84,24 @@ describe('trade cache', () => {
     await assertSameAsStore(home, cache, 'after a deletion');
   });
 
+  it('keys the rows it serves: the same key while nothing changed, another once rows are added, and keeps results under it', async () => {
+    const cache = new TradeCache();
+    const q: TradeQuery = { ...ALL, fromMs: T0, toMs: T0 + 90 * M };
+    const first = await withStore(home, (s) => cache.held(s, q));
+    const again = await withStore(home, (s) => cache.held(s, q));
+    assert.equal(again!.key, first!.key);
+    assert.notEqual((await withStore(home, (s) => cache.held(s, { ...q, toMs: T0 + 91 * M })))!.key, first!.key);
+    let computed = 0;
+    const compute = () => ++computed;
+    assert.equal(cache.derived('n', first!.key, compute), 1);
+    assert.equal(cache.derived('n', again!.key, compute), 1);
+    await withStore(home, (s) => record(s, fixtureEvents({ fromMs: T0 + 62 * M, toMs: T0 + 63 * M })), false);
+    const later = await withStore(home, (s) => cache.held(s, q));
+    assert.notEqual(later!.key, first!.key);
+    assert.equal(cache.derived('n', later!.key, compute), 2);
+    assert.ok(later!.trades.length > first!.trades.length);
+  });
+
   it('fills every stored market, most recently traded last', async () => {
     const cache = new TradeCache();
     await withStore(home, async (store) => {
@@ -173,7 +191,17 @@ describe('panes answered from memory', () => {
     const fromStore = (await buildServer({ home, cacheBytes: 0 })).app;
     try {
       const range = (to: number) => `symbol=BTCUSDT&from=${T0}&to=${to}`;
+      // A fixed range the appended rows fall in: answers kept for it (sizes' classified prints) must not outlive the rows.
+      const fixed = `symbol=BTCUSDT&from=${T0}&to=${T0 + 80 * M}`;
       const urls = (to: number) => [
+        `/api/sizes?${fixed}&tf=1m`,
+        `/api/prints?${fixed}`,
+        `/api/sizes?${fixed}&tf=15m`,
+        `/api/book-heatmap?${fixed}&tf=1m`,
+        // One market's whole minutes: sliced from the 1m bars held beside its trades.
+        `/api/candles?${fixed}&venues=binance&tf=1m`,
+        `/api/candles?symbol=BTCUSDT&venues=okx&tf=1m`,
+        `/api/candles?${range(to)}&venues=bybit&tf=1m`,
         `/api/candles?${range(to)}&tf=1m`,
         `/api/candles?${range(to)}&tf=5m&footprint=1&levelTicks=2`,
         `/api/candles?symbol=BTCUSDT&venues=okx,binance&tf=1m&footprint=1`,
@@ -197,6 +225,16 @@ describe('panes answered from memory', () => {
       assert.ok((await held.inject(`/api/cvd?${range(T0 + 60 * M)}`)).json().t.length > 0);
       await withStore(home, (s) => record(s, fixtureEvents({ fromMs: T0 + 60 * M, toMs: T0 + 75 * M })), false);
       await compare(T0 + 75 * M, 'appended');
+      // Rows older than a market's newest held, inside held bars (an import of older history).
+      await withStore(home, async (s) => {
+        for (const [ts, price, side] of [[T0 + 30 * M + 0.5, 104.1, 'buy'], [T0 + 74 * M + 59_999.999, 95.3, 'sell'], [T0 + 10 * M, 100.05, 'buy']] as const) {
+          await s.run(`INSERT INTO trades SELECT 'binance'::venue_t, 'BTCUSDT', make_timestamp($1::BIGINT), NULL, $2, 0.75, $3::side_t, NULL, NULL, max(import_id) FROM trades`, [BigInt(Math.round(ts * 1000)), price, side]);
+        }
+      }, false);
+      await compare(T0 + 75 * M, 'late rows');
+      // The new high / low show: the bars were folded again, not kept.
+      const bars = (await held.inject(`/api/candles?symbol=BTCUSDT&venues=binance&tf=1m&from=${T0}&to=${T0 + 80 * M}`)).json();
+      assert.equal(bars.h[bars.t.indexOf(T0 + 30 * M)], 104.1);
     } finally {
       await held.close();
       await fromStore.close();

@@ -20,6 +20,7 @@
 import type { Venue } from '../../core/events.ts';
 import type { Store } from '../../store/store.ts';
 import { readTrades } from '../../store/trade-reader.ts';
+import { MinuteBars } from './minute-bars.ts';
 
 /** Bytes a held trade costs: ts, price, qty (float64) and side (int8). */
 export const BYTES_PER_TRADE = 25;
@@ -39,12 +40,23 @@ export interface TradeSlice {
   readonly side: Int8Array;
 }
 
+/** Source of MarketTrades ids: a copy refilled or dropped and made again never reuses a key. */
+let nextId = 0;
+
 export class MarketTrades {
+  /**
+   * Says which rows the copy holds: changes with every change of them (rows appended, merged,
+   * dropped). Results computed from the copy's rows are kept under it (TradeCache.derived).
+   */
+  private stamp = `${nextId++}.0`;
+  private changes = 0;
   private ts = new Float64Array(0);
   private price = new Float64Array(0);
   private qty = new Float64Array(0);
   private side = new Int8Array(0);
   private n = 0;
+  /** The rows' one-minute candles, folded as rows arrive (read them before the next sync: the newest bar grows in place). */
+  bars = new MinuteBars();
   /** Newest rowid held; -1 when nothing is. */
   private lastRowid = -1;
   /** The tableMark the copy is at least as new as ('' before the first sync). */
@@ -59,9 +71,17 @@ export class MarketTrades {
     return this.n;
   }
 
+  get version(): string {
+    return this.stamp;
+  }
+
+  private changed(): void {
+    this.stamp = `${this.stamp.slice(0, this.stamp.indexOf('.'))}.${++this.changes}`;
+  }
+
   /** Memory held (the arrays' capacity). */
   get bytes(): number {
-    return this.ts.length * BYTES_PER_TRADE;
+    return this.ts.length * BYTES_PER_TRADE + this.bars.bytes;
   }
 
   /**
@@ -122,8 +142,10 @@ export class MarketTrades {
     this.qty = new Float64Array(0);
     this.side = new Int8Array(0);
     this.n = 0;
+    this.bars = new MinuteBars();
     this.lastRowid = -1;
     this.mark = '';
+    this.changed();
   }
 
   private append(add: TradeSlice): void {
@@ -140,7 +162,9 @@ export class MarketTrades {
     this.price.set(add.price.subarray(0, add.length), this.n);
     this.qty.set(add.qty.subarray(0, add.length), this.n);
     this.side.set(add.side.subarray(0, add.length), this.n);
+    this.bars.fold(this.ts, this.price, this.qty, this.side, this.n, need);
     this.n = need;
+    this.changed();
   }
 
   /** New rows, some older than the newest held, merged by ts; at equal ts the held rows (inserted earlier) come first. */
@@ -174,6 +198,10 @@ export class MarketTrades {
     this.qty = qty;
     this.side = side;
     this.n = n;
+    // Rows inside held bars: fold them all again (bars are sums in row order).
+    this.bars = new MinuteBars();
+    this.bars.fold(ts, price, qty, side, 0, n);
+    this.changed();
   }
 }
 

@@ -4,10 +4,12 @@
  * since before every answer, so an answer sees every commit made before its request, as a store
  * read would. A request's trades are the merge of its markets' slices in the store readers'
  * order (ts, then the request's venue order, then insertion): the operators get exactly the
- * columns `readTrades` would give them, without DuckDB reading and decoding them again.
+ * columns `readTrades` would give them, without DuckDB reading and decoding them again. Beside
+ * them: each market's one-minute candles (`minuteBars`), and results some requests share
+ * (`derived`, kept under a key of the rows they came from).
  *
  * Memory bound: `maxBytes` (default DEFAULT_CACHE_BYTES) over every market's arrays,
- * BYTES_PER_TRADE a trade plus up to half again of growth room; markets least recently asked
+ * BYTES_PER_TRADE a trade plus up to half again of growth room, and their bars; markets least recently asked
  * for are dropped first. A market too large for the bound alone is not held: its requests read
  * the store as before (`undefined` from `trades`, and the routes stream from the store).
  */
@@ -16,6 +18,7 @@ import type { Venue } from '../../core/events.ts';
 import type { Store } from '../../store/store.ts';
 import { streamTrades, type TradeQuery } from '../../store/trade-reader.ts';
 import { BYTES_PER_TRADE, MarketTrades, tableMark, type TradeSlice } from './market-trades.ts';
+import { MinuteBars } from './minute-bars.ts';
 
 /** Default memory bound: 512 MiB, about 14 million trades at the worst growth room, 21 million packed. */
 export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
@@ -26,9 +29,14 @@ interface Entry {
   syncing: Promise<boolean>;
 }
 
+/** Results kept by `derived`: the newest two (the page asks its panes for one range at a time). */
+const MAX_DERIVED = 2;
+
 export class TradeCache {
   /** Insertion order is use order: the first entry is the least recently used. */
   private readonly entries = new Map<string, Entry>();
+  /** `derived` results by name and `held` key, least recently used first. */
+  private readonly results = new Map<string, unknown>();
 
   constructor(readonly maxBytes = DEFAULT_CACHE_BYTES) {}
 
@@ -46,20 +54,74 @@ export class TradeCache {
    * symbols, which the per-market copies do not keep).
    */
   async trades(store: Store, q: TradeQuery): Promise<TradeColumns | undefined> {
+    return (await this.held(store, q))?.trades;
+  }
+
+  /**
+   * `trades`, with a key that is equal for two calls exactly when they return the same rows (the
+   * query and every market's version): what `derived` keeps results under.
+   */
+  async held(store: Store, q: TradeQuery): Promise<{ trades: TradeColumns; key: string } | undefined> {
     const parts: { venue: number; slice: TradeSlice }[] = [];
+    const versions: string[] = [];
     const mark = await tableMark(store);
     for (let v = 0; v < q.venues.length; v++) {
       let found = false;
       for (const symbol of q.symbols) {
         const m = await this.synced(store, q.venues[v], symbol, mark);
         if (!m) return undefined;
+        versions.push(m.version);
         if (m.length === 0) continue;
         if (found) return undefined;
         found = true;
         parts.push({ venue: v, slice: m.slice(q.fromMs, q.toMs) });
       }
     }
-    return mergeSlices(parts, q.venues);
+    const key = JSON.stringify([q.venues, q.symbols, q.fromMs ?? null, q.toMs ?? null, versions]);
+    return { trades: mergeSlices(parts, q.venues), key };
+  }
+
+  /**
+   * `compute()`, kept under `name` and a `held` key for the next request of the same rows: the
+   * page asks several panes of one range at once, and some share work (the size classifier of
+   * sizes and prints). Only the newest MAX_DERIVED results are kept; their memory is not in
+   * `maxBytes` (the size prints: 32 bytes a print, at most as many as the trades).
+   */
+  derived<T>(name: string, key: string, compute: () => T): T {
+    const k = `${name}\u0000${key}`;
+    if (this.results.has(k)) {
+      const v = this.results.get(k) as T;
+      this.results.delete(k);
+      this.results.set(k, v);
+      return v;
+    }
+    const v = compute();
+    this.results.set(k, v);
+    for (const old of this.results.keys()) {
+      if (this.results.size <= MAX_DERIVED) break;
+      this.results.delete(old);
+    }
+    return v;
+  }
+
+  /**
+   * The one-minute candles of `q`'s one market (its only venue and symbol with trades; none gives
+   * no bars), brought up to date like `trades`: read them before anything else syncs. Undefined
+   * when not held or when the query spans two markets (their rows would interleave in the sums).
+   */
+  async minuteBars(store: Store, q: TradeQuery): Promise<MinuteBars | undefined> {
+    const mark = await tableMark(store);
+    let found: MarketTrades | undefined;
+    for (const venue of q.venues) {
+      for (const symbol of q.symbols) {
+        const m = await this.synced(store, venue, symbol, mark);
+        if (!m) return undefined;
+        if (m.length === 0) continue;
+        if (found) return undefined;
+        found = m;
+      }
+    }
+    return found ? found.bars : new MinuteBars();
   }
 
   /** The trades of `q` from memory, or streamed from the store when not held: for the routes that fold chunks. */

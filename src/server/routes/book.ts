@@ -3,6 +3,8 @@
  * (books do not add across venues), best bid and ask per column, and the walls the bait detector
  * saw end in the range. The replay starts at the last stored snapshot before `from` (within
  * SNAPSHOT_LOOKBACK_MS), so the first columns have a book; earlier diffs cannot be applied.
+ * A range of more than MAX_COLUMNS `tf` columns gets wider ones (`columnMs`), not a refusal: the
+ * page asks for the span of its candles, 50k of them and more.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Venue } from '../../core/events.ts';
@@ -17,8 +19,21 @@ import { param, rangeParams, timeframeParam } from '../query/params.ts';
 import type { StoreAccess } from '../store-access.ts';
 
 const SNAPSHOT_LOOKBACK_MS = 6 * 3_600_000;
-/** Columns one answer may hold (each up to 2 x BOOK_DEPTH cells). */
-const MAX_COLUMNS = 20_000;
+/** Columns one answer may hold (each up to 2 x BOOK_DEPTH cells); a longer range gets wider columns. */
+export const MAX_COLUMNS = 20_000;
+/**
+ * The heatmap's column width: `tfMs`, or the smallest multiple of it that keeps the range within
+ * MAX_COLUMNS columns (a 50k-bar page of 1m candles gets 3m columns: the book sampled every third
+ * candle). Columns stay aligned on the epoch like the candles, so each spans whole candles.
+ */
+export function columnMs(fromMs: number, toMs: number, tfMs: number): number {
+  for (let k = Math.max(1, Math.ceil((toMs - fromMs) / tfMs / MAX_COLUMNS)); ; k++) {
+    const w = k * tfMs;
+    const t0 = Math.floor(fromMs / w) * w;
+    if (Math.ceil((toMs - t0) / w) <= MAX_COLUMNS) return w;
+  }
+}
+
 /** Cell key = column x ROW_STRIDE + price row: far more rows than 2 x BOOK_DEPTH levels can span. */
 const ROW_STRIDE = 1 << 24;
 
@@ -29,7 +44,7 @@ export function bookRoute(app: FastifyInstance, access: StoreAccess): void {
     const venueText = param(query, 'venue');
     return access.read(async (store) => {
       const r = await rangeParams(store, { ...query, ...(venueText === undefined ? {} : { venues: venueText }) }, tfMs);
-      if ((r.toMs - r.fromMs) / tfMs > MAX_COLUMNS) throw badParam('from', `from..to spans more than ${MAX_COLUMNS} columns of the book heatmap: take a longer tf or a shorter range`);
+      const colMs = columnMs(r.fromMs, r.toMs, tfMs);
       // The venue asked for, else the first of the market's with a stored book.
       let pair: [Venue, string] | undefined;
       for (const p of r.q.pairs) {
@@ -53,8 +68,9 @@ export function bookRoute(app: FastifyInstance, access: StoreAccess): void {
       );
       const startMs = snap.t ?? r.fromMs;
       const book = await readBook(store, { venue, symbol, fromMs: startMs, toMs: r.toMs });
-      const trades = await readTrades(store, { venues: [venue], symbols: [symbol], fromMs: startMs, toMs: r.toMs });
-      const replay = replayBook(book, trades, { tick, tfMs, fromMs: r.fromMs, toMs: r.toMs });
+      const tq = { venues: [venue], symbols: [symbol], fromMs: startMs, toMs: r.toMs };
+      const trades = (await access.trades.trades(store, tq)) ?? (await readTrades(store, tq));
+      const replay = replayBook(book, trades, { tick, tfMs: colMs, fromMs: r.fromMs, toMs: r.toMs });
       // Price rows: bins of whole ticks (heatmap rows are linear in price).
       const mid = replay.bestBid.find((x) => Number.isFinite(x)) ?? (trades.length > 0 ? trades.price[0] : NaN);
       const { binTicks } = tickBins(tick, mid);
@@ -82,7 +98,7 @@ export function bookRoute(app: FastifyInstance, access: StoreAccess): void {
       const binSize = Number((tick * binTicks).toPrecision(12));
       return {
         venue,
-        heatmap: { t0: replay.t0, tfMs, p0: Number.isFinite(loBin) ? Number((loBin * binSize).toPrecision(12)) : 0, binSize, tIndex, pIndex, value, max },
+        heatmap: { t0: replay.t0, tfMs: colMs, p0: Number.isFinite(loBin) ? Number((loBin * binSize).toPrecision(12)) : 0, binSize, tIndex, pIndex, value, max },
         bestBid: replay.bestBid,
         bestAsk: replay.bestAsk,
         walls: replay.walls

@@ -3,11 +3,14 @@
  * footprint (src/features/footprint.ts), flattened into columns as the wire contract says. One
  * pass over the market's trades (held in memory, or streamed from the store when too large to
  * hold): each candle goes into the columns as the operator emits it, not as candle objects.
+ * One market's 1m candles over whole minutes are sliced from the bars held beside its trades
+ * (cache/minute-bars.ts), the same numbers without the fold.
  */
 import type { FastifyInstance } from 'fastify';
 import { decimalsOf, FootprintOperator, levelPrice, type FootprintCandle } from '../../features/footprint.ts';
 import { registryTick } from '../../query/market.ts';
 import type { CandlesResponse, FootprintColumns } from '../api.ts';
+import { BAR_MS } from '../cache/minute-bars.ts';
 import { badParam } from '../http-error.ts';
 import { flagParam, intParam, rangeParams, timeframeParam } from '../query/params.ts';
 import type { StoreAccess } from '../store-access.ts';
@@ -27,6 +30,15 @@ export function candlesRoute(app: FastifyInstance, access: StoreAccess): void {
     const levelTicks = intParam(query, 'levelTicks', 1, 1_000_000, 1);
     return access.read(async (store) => {
       const r = await rangeParams(store, query, tfMs);
+      // Whole one-minute bars of one market: sliced from those held beside its trades.
+      if (!withFootprint && tfMs === BAR_MS && r.fromMs % BAR_MS === 0 && r.toMs % BAR_MS === 0) {
+        const bars = await access.trades.minuteBars(store, r.q);
+        if (bars) {
+          const { lo, hi } = bars.range(r.fromMs, r.toMs);
+          const col = (a: Float64Array | Uint32Array) => Array.from(a.subarray(lo, hi));
+          return { symbol: r.symbol, venues: r.q.venues, tf, tfMs, t: col(bars.t), o: col(bars.o), h: col(bars.h), l: col(bars.l), c: col(bars.c), buy: col(bars.buy), sell: col(bars.sell), trades: col(bars.trades) };
+        }
+      }
       const c: Mutable<Omit<CandlesResponse, 'symbol' | 'venues' | 'tf' | 'tfMs' | 'footprint'>> = { t: [], o: [], h: [], l: [], c: [], buy: [], sell: [], trades: [] };
       let fp: Mutable<FootprintColumns> | undefined;
       let tick = 0;

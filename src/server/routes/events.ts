@@ -37,7 +37,7 @@ export function eventsRoute(app: FastifyInstance, access: StoreAccess): void {
 
       for (const e of divergenceBatch(trades, {})) events.push(divergenceMarker(e));
 
-      for await (const { venue, book, tick, trades: own } of venueBooks(store, r.q.pairs, r.fromMs, r.toMs)) {
+      for await (const { venue, book, tick, trades: own } of venueBooks(store, r.q.pairs, r.fromMs, r.toMs, undefined, async (q) => (await access.trades.trades(store, q)) ?? (await readTrades(store, q)))) {
         for (const w of bookBait(book, own, { tick }).walls) {
           const m = baitMarker(venue, w);
           if (m) events.push(m);

@@ -6,9 +6,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Venue } from '../../core/events.ts';
-import { SizeFlowOperator, type BigPrint, type SizeBar } from '../../features/sizes.ts';
+import { bigPrintsOfPrints, classifyPrintClasses, mergeFlowPrints, sizeFlowOfPrints, SizeFlowOperator, type BigPrint, type FlowPrints, type PrintClasses, type SizeBar, type SizeFlowOptions } from '../../features/sizes.ts';
+import type { Store } from '../../store/store.ts';
 import { crossVenueBatch } from '../../features/venues.ts';
-import { readTrades } from '../../store/trade-reader.ts';
+import { readTrades, streamTrades, type TradeQuery } from '../../store/trade-reader.ts';
 import type { AgreementResponse, MarketStateResponse, PrintsResponse, SizesResponse } from '../api.ts';
 import { numberParam, rangeParams, timeframeParam } from '../query/params.ts';
 import type { StoreAccess } from '../store-access.ts';
@@ -22,10 +23,7 @@ export function flowRoutes(app: FastifyInstance, access: StoreAccess): void {
     const { tfMs } = timeframeParam(query, 'tf', '15m');
     return access.read(async (store) => {
       const r = await rangeParams(store, query, tfMs);
-      const bars: SizeBar[] = [];
-      const op = new SizeFlowOperator({ timeframeMs: tfMs, bigPrintMin: 'none' }, (b) => bars.push(b));
-      for await (const chunk of access.trades.chunks(store, r.q)) op.push(chunk);
-      op.flush();
+      const bars = await sizeBars(access, store, r.q, { timeframeMs: tfMs, bigPrintMin: 'none' });
       const last = bars.at(-1);
       return {
         tfMs,
@@ -46,15 +44,19 @@ export function flowRoutes(app: FastifyInstance, access: StoreAccess): void {
     const minNotional = numberParam(query, 'minNotional', 0, NaN);
     return access.read(async (store) => {
       const r = await rangeParams(store, query, 60_000);
-      const big: BigPrint[] = [];
-      let largeMin = Infinity;
       // The size classifier's large bucket unless a floor is given: the same prints `orderflow sizes` lists.
-      const op = new SizeFlowOperator({ timeframeMs: 60_000, bigPrintMin: Number.isNaN(minNotional) ? 'large' : 'small' }, (b) => {
-        largeMin = Math.min(largeMin, b.large_min);
-        for (const p of b.big_prints) if (Number.isNaN(minNotional) || p.notional >= minNotional) big.push(p);
-      });
-      for await (const chunk of access.trades.chunks(store, r.q)) op.push(chunk);
-      op.flush();
+      const minBucket = Number.isNaN(minNotional) ? 'large' : 'small';
+      let big: BigPrint[] = [];
+      let largeMin = Infinity;
+      const held = await sizePrints(access, store, r.q);
+      if (held) {
+        ({ prints: big, largeMin } = bigPrintsOfPrints(held.prints, held.classes, { timeframeMs: 60_000, minBucket, ...(Number.isNaN(minNotional) ? {} : { minNotional }) }));
+      } else {
+        for (const b of await sizeBars(access, store, r.q, { timeframeMs: 60_000, bigPrintMin: minBucket })) {
+          largeMin = Math.min(largeMin, b.large_min);
+          for (const p of b.big_prints) if (Number.isNaN(minNotional) || p.notional >= minNotional) big.push(p);
+        }
+      }
       const kept = big.length <= MAX_PRINTS ? big : [...big].sort((a, b) => b.notional - a.notional).slice(0, MAX_PRINTS).sort((a, b) => a.ts - b.ts);
       return {
         minNotional: Number.isNaN(minNotional) ? finiteOr(largeMin, 0) : minNotional,
@@ -113,6 +115,31 @@ export function flowRoutes(app: FastifyInstance, access: StoreAccess): void {
       }
       return { tfMs, venues };
     });
+  });
+}
+
+/**
+ * SizeFlowOperator's bars of the query's trades. Held in memory: the prints merged and classified
+ * once per range and rows, shared by sizes and prints (TradeCache.derived: 32 bytes a print), and
+ * folded at `opts`' timeframe. Else streamed from the store through the operator.
+ */
+async function sizeBars(access: StoreAccess, store: Store, q: TradeQuery, opts: Omit<SizeFlowOptions, 'thresholds'>): Promise<SizeBar[]> {
+  const held = await sizePrints(access, store, q);
+  if (held) return sizeFlowOfPrints(held.prints, held.classes, opts);
+  const bars: SizeBar[] = [];
+  const op = new SizeFlowOperator(opts, (b) => bars.push(b));
+  for await (const chunk of streamTrades(store, q)) op.push(chunk);
+  op.flush();
+  return bars;
+}
+
+/** The query's prints merged and classified (default thresholds), kept for the range and rows; undefined when its trades are not held. */
+async function sizePrints(access: StoreAccess, store: Store, q: TradeQuery): Promise<{ prints: FlowPrints; classes: PrintClasses } | undefined> {
+  const held = await access.trades.held(store, q);
+  if (!held) return undefined;
+  return access.trades.derived('size-prints', held.key, () => {
+    const prints = mergeFlowPrints(held.trades);
+    return { prints, classes: classifyPrintClasses(prints) };
   });
 }
 

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { liquidationHeatmap, liquidationSnapshots } from '../../features/liquidations.ts';
-import { DEFAULT_LEVERAGE_MIX, DEFAULT_POSITION_NOTIONAL, predictedLiquidationSnapshots } from '../../features/predicted-liquidations.ts';
+import { DEFAULT_LEVERAGE_MIX, DEFAULT_POSITION_NOTIONAL, predictedLiquidationsByLeverage } from '../../features/predicted-liquidations.ts';
 import { registryTick } from '../../query/market.ts';
 import { readLiquidations } from '../../store/liquidation-reader.ts';
 import { readOpenInterest } from '../../store/ticker-reader.ts';
@@ -81,11 +81,13 @@ export function liquidationRoutes(app: FastifyInstance, access: StoreAccess): vo
       const oi = await readOpenInterest(store, r.q);
       const trades = (await access.trades.trades(store, r.q)) ?? (await readTrades(store, r.q));
       const instruments = loadBundledInstruments();
-      // One run per leverage of the mix, so each level says which leverage it comes from.
+      // Each leverage's levels apart (one pass over the trades for the whole mix), so each level says which leverage it comes from.
       const levels: PredictedLiquidationsResponse['levels'][number][] = [];
       const total = DEFAULT_LEVERAGE_MIX.reduce((s, m) => s + m.weight, 0);
-      for (const m of DEFAULT_LEVERAGE_MIX) {
-        const [snap] = predictedLiquidationSnapshots(oi, trades, [r.toMs], { bins: LEVEL_BINS, instruments, leverageMix: [{ leverage: m.leverage, weight: 1 }] });
+      const [snaps] = predictedLiquidationsByLeverage(oi, trades, [r.toMs], { bins: LEVEL_BINS, instruments, leverageMix: DEFAULT_LEVERAGE_MIX });
+      for (let li = 0; li < DEFAULT_LEVERAGE_MIX.length; li++) {
+        const m = DEFAULT_LEVERAGE_MIX[li];
+        const snap = snaps[li];
         const w = m.weight / total;
         for (const l of snap.longs) levels.push({ side: 'long', price: l.price, notional: l.notional * w, leverage: m.leverage });
         for (const l of snap.shorts) levels.push({ side: 'short', price: l.price, notional: l.notional * w, leverage: m.leverage });
