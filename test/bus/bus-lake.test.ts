@@ -104,12 +104,15 @@ describe('bus -> sink --to parquet -> --lake', { skip: NATS_SKIP }, () => {
       await pub.close();
       published = pub.stats().publishedEvents;
       assert.equal(published, events.length);
-      // Small groups: several files per hour partition, so the tie order across files counts.
-      await sinkAll(bus, nats.url, 'lake', ['--to', `parquet:${lake}`, '--max-messages', '20']);
-      // And the whole stream as one group (tens of thousands of rows per table: DuckDB's
-      // partitioned COPY lost the sort order of such a group, file by file).
-      await sinkAll(bus, nats.url, 'lake-one-group', ['--to', `parquet:${lakeOneGroup}`]);
-      await sinkAll(bus, nats.url, 'store', ['--to', 'store', '--home', home]);
+      // Three sinks, each its own durable consumer and target: side by side.
+      await Promise.all([
+        // Small groups: several files per hour partition, so the tie order across files counts.
+        sinkAll(bus, nats.url, 'lake', ['--to', `parquet:${lake}`, '--max-messages', '20']),
+        // And the whole stream as one group (tens of thousands of rows per table: DuckDB's
+        // partitioned COPY lost the sort order of such a group, file by file).
+        sinkAll(bus, nats.url, 'lake-one-group', ['--to', `parquet:${lakeOneGroup}`]),
+        sinkAll(bus, nats.url, 'store', ['--to', 'store', '--home', home]),
+      ]);
       // The store exported as a lake: the same rows again (this run's Bybit book is where DuckDB's partitioned COPY lost the order).
       ok(['export', '--home', home, '--out', lakeExport, '--layout', 'lake']);
     } finally {

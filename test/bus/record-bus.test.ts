@@ -14,6 +14,7 @@ import { startBinanceMockServer, type BinanceMockServer } from '../../src/venues
 import { NATS_SKIP, startNats, type NatsServer } from '../helpers/nats.ts';
 import { BIN } from '../helpers/paths.ts';
 import { tempDir } from '../helpers/store.ts';
+import { committedRows } from '../helpers/committed.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const until = (cond: () => boolean | Promise<boolean>, what: string, ms = 20_000) => waitFor(cond, what, ms, 50);
@@ -108,17 +109,21 @@ describe('record --bus -> sink --to store', { skip: NATS_SKIP }, () => {
       await until(() => server.subscriptions().includes('btcusdt@aggTrade') || first.child.exitCode !== null, 'the first session to subscribe', 40_000);
       assert.equal(first.child.exitCode, null, first.out());
       tape = startTape();
-      await new Promise((r) => setTimeout(r, 1500));
+      // Each step waits for what it needs (rows committed, read through the running session;
+      // subscriptions), not for a fixed time a loaded machine can outrun; only the outage is fixed.
+      await until(async () => (await committedRows(home)) >= 100, 'the first session to commit 100 trades', 30_000);
       first.child.kill('SIGKILL');
       await once(first.child, 'exit');
+      await until(() => !server.subscriptions().includes('btcusdt@aggTrade'), 'the venue to see the first session gone', 30_000);
       await new Promise((r) => setTimeout(r, 500));
       const second = run(args, env);
-      await new Promise((r) => setTimeout(r, 3000));
       await until(() => server.subscriptions().includes('btcusdt@aggTrade'), 'the second session to subscribe', 30_000);
-      await new Promise((r) => setTimeout(r, 1000));
+      // The outage back-filled and 50 live trades after it committed.
+      const resumedAt = id;
+      await until(async () => (await committedRows(home)) >= resumedAt + 50, 'the second session to commit live trades', 30_000);
       clearInterval(tape);
       const published = id;
-      await new Promise((r) => setTimeout(r, 1500));
+      await until(async () => (await committedRows(home)) >= published, `the second session to commit all ${published} trades`, 30_000);
       assert.equal(await stop(second.child), 0, second.out());
       const st = await storedTrades(home);
       const sink = run(['sink', '--bus', nats.url, '--durable', 'restart', '--to', `parquet:${lakeDir}`, '--flush-ms', '200']);

@@ -7,7 +7,6 @@
  * line.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -18,15 +17,16 @@ import { combinedFrame, encodeAggTrade, encodeForceOrder } from '../../src/venue
 import { BIN as BINNER, cascade } from '../features/cascades.ts';
 import { BIN } from '../helpers/paths.ts';
 import { tempDir } from '../helpers/store.ts';
+import { runProcess } from '../helpers/process.ts';
 
 const D = Date.UTC(2026, 2, 2);
 const M = 60_000;
 /** The cascade's top bin: the one of 60,000 (60,023.99 in 10-bp log bins). */
 const TOP = BINNER.index(60_000);
 
-function run(args: string[]) {
-  const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+async function run(args: string[]) {
+  const r = await runProcess(BIN, args, { ...process.env, CI: 'true' });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 const tick = (p: number) => Math.round(p * 10) / 10;
@@ -73,17 +73,20 @@ function capture(): string {
   return `${frames.map(([, f]) => f).join('\n')}\n`;
 }
 
-describe('a liquidation cascade and a later revisit of its zone', () => {
+// Both cases only read the store imported once: side by side.
+describe('a liquidation cascade and a later revisit of its zone', { concurrency: true }, () => {
   const dir = tempDir();
   const home = join(dir, 'home');
   const file = join(dir, 'binance-um-ws-BTCUSDT-2026-03-02.jsonl');
   writeFileSync(file, capture());
-  const imported = run(['import', file, '--home', home]);
+  let importing: ReturnType<typeof run> | undefined;
+  const imported = () => (importing ??= run(['import', file, '--home', home]));
 
-  it('analyze reports the cluster and the absorption with its kind', () => {
-    assert.equal(imported.code, 0, imported.err);
+  it('analyze reports the cluster and the absorption with its kind', async () => {
+    const imp = await imported();
+    assert.equal(imp.code, 0, imp.err);
     const out = join(dir, 'analysis');
-    const r = run(['analyze', '--symbol', 'BTCUSDT', '--venues', 'binance', '--out', out, '--home', home]);
+    const r = await run(['analyze', '--symbol', 'BTCUSDT', '--venues', 'binance', '--out', out, '--home', home]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^liquidations +1 +clusters: longs 1, shorts 0 /m);
     assert.match(r.out, /^absorption +1 +cascade-stop 0, revisit 1; buyers absorb 1, sellers absorb 0 /m);
@@ -107,20 +110,21 @@ describe('a liquidation cascade and a later revisit of its zone', () => {
     assert.deepEqual([ev.ts - D, ev.entry_price, ev.window_start_ms - D], [120 * M + 10_000, 59_700, 119 * M + 10_000]);
   });
 
-  it('absorption takes the cluster rule from the command line', () => {
-    assert.equal(imported.code, 0, imported.err);
+  it('absorption takes the cluster rule from the command line', async () => {
+    const imp = await imported();
+    assert.equal(imp.code, 0, imp.err);
     const at = new Date(D + 60 * M).toISOString();
     const base = ['absorption', '--symbol', 'BTCUSDT', '--venues', 'binance', '--zones-at', at, '--home', home];
-    const found = JSON.parse(run([...base, '--json']).out) as { zones: unknown[]; events: AbsorptionEvent[] };
+    // Four reads of one store: side by side.
+    const [json, table, strictJson, bad] = await Promise.all([run([...base, '--json']), run(base), run([...base, '--cluster-multiple', '100', '--json']), run([...base, '--window-bins', '-1'])]);
+    const found = JSON.parse(json.out) as { zones: unknown[]; events: AbsorptionEvent[] };
     assert.equal(found.zones.length, 1);
     assert.deepEqual(found.events.map((e) => [e.kind, e.direction, e.liquidations_before]), [['revisit', 'buyers_absorb', 0]]);
-    const table = run(base);
     assert.match(table.out, /1 zones from the clusters at .*, 1 events/);
     assert.match(table.out, /^\d{4}-\d\d-\d\d \S+ +revisit +buyers_absorb /m);
     // A stricter rule: the cascade (about 71 typical liquidations) is no cluster at 100 typical.
-    const strict = JSON.parse(run([...base, '--cluster-multiple', '100', '--json']).out) as { zones: unknown[]; events: unknown[] };
+    const strict = JSON.parse(strictJson.out) as { zones: unknown[]; events: unknown[] };
     assert.deepEqual([strict.zones.length, strict.events.length], [0, 0]);
-    const bad = run([...base, '--window-bins', '-1']);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--window-bins/);
   });

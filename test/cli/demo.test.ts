@@ -6,7 +6,7 @@
  * non-empty folder refused).
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,9 +19,10 @@ import { Store } from '../../src/store/store.ts';
 import WebSocket from 'ws';
 import type { LiveMessage, MarketsResponse, PaperResponse } from '../../src/server/api.ts';
 import { BIN } from '../helpers/paths.ts';
+import { runProcess } from '../helpers/process.ts';
 import { tempDir } from '../helpers/store.ts';
 
-const run = (args: string[]) => spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+const run = (args: string[]) => runProcess(BIN, args, { ...process.env, CI: 'true' });
 
 /** The text of section `n` ("5. ..." up to the next numbered section or the end). */
 function section(out: string, n: number): string {
@@ -30,7 +31,8 @@ function section(out: string, n: number): string {
   return m[0];
 }
 
-describe('orderflow demo', () => {
+// The live and the batch demo each have their own folder and mostly wait on their process: side by side.
+describe('orderflow demo', { concurrency: true }, () => {
   it('live: imports the history, serves the rest to a paper session that records it, and the dashboard shows it as it grows, until Ctrl-C', { timeout: 180_000 }, async () => {
     const home = join(tempDir(), 'demo');
     const child = spawn(BIN, ['demo', '--home', home, '--history', '10m', '--port', '0', '--seconds', '150'], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -96,8 +98,8 @@ describe('orderflow demo', () => {
 
   it('--batch: simulates a 1h absorption run, imports it into a fresh store and shows clusters, absorption, divergence and a backtest with trades', async () => {
     const home = join(tempDir(), 'demo');
-    const r = run(['demo', '--batch', '--home', home, '--duration', '1h', '--null-seeds', '3']);
-    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const r = await run(['demo', '--batch', '--home', home, '--duration', '1h', '--null-seeds', '3']);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
     const out = r.stdout;
 
     // The store holds what the importer stored from the capture, on every venue.
@@ -152,9 +154,9 @@ describe('orderflow demo', () => {
     assert.equal(readFileSync(join(other, 'orderflow.duckdb'), 'utf8'), 'a user store', 'left untouched');
   });
 
-  it('an unknown scenario is a usage error naming the known ones', () => {
-    const r = run(['demo', '--scenario', 'moon', '--home', join(tempDir(), 'demo')]);
-    assert.equal(r.status, 2);
+  it('an unknown scenario is a usage error naming the known ones', async () => {
+    const r = await run(['demo', '--scenario', 'moon', '--home', join(tempDir(), 'demo')]);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /--scenario: unknown scenario "moon"; known: .*absorption/);
   });
 });

@@ -14,6 +14,7 @@ import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
 import { startOkxMockServer, type OkxMockServer } from '../../src/venues/okx/mock-server.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { waitCommitted } from '../helpers/committed.ts';
 import { closedAddress, runProcess } from '../helpers/process.ts';
 import { BIN } from '../helpers/paths.ts';
 
@@ -52,7 +53,7 @@ describe('live commands take instruments from the venue', { concurrency: true },
       child.stderr!.on('data', (d) => (err += d));
       await until(() => server.subscribers({ channel: 'trades', instId: NEW }) > 0, 'the trades subscription');
       server.replayRaw([tradeFrame(NEW, 1, '2.5', '3', 'buy'), tradeFrame(NEW, 2, '2.6', '7', 'sell')]);
-      await new Promise((r) => setTimeout(r, 600));
+      await waitCommitted(home, 2);
       child.kill('SIGTERM');
       const [code] = await once(child, 'exit');
       assert.equal(code, 0, err);
@@ -97,7 +98,7 @@ describe('live commands take instruments from the venue', { concurrency: true },
       });
       await until(() => server.subscriptions().flat().includes('publicTrade.NEWCUSDT'), 'the trades subscription');
       server.publish({ type: 'trade', venue: 'bybit', symbol: 'NEWCUSDT', ts: Date.now(), localTs: NaN, price: 0.5, qty: 120, side: 'buy', id: '2f1b9a8e-4a6c-4e0b-9a51-7d2b1c3e4f50' });
-      await new Promise((r) => setTimeout(r, 600));
+      await waitCommitted(home, 1);
       child.kill('SIGTERM');
       const [code] = await once(child, 'exit');
       assert.equal(code, 0);

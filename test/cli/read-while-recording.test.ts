@@ -20,6 +20,7 @@ import { Store } from '../../src/store/store.ts';
 import { startBybitMockServer } from '../../src/venues/bybit/mock-server.ts';
 import { importInto, tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { waitCommitted } from '../helpers/committed.ts';
 import { runProcess } from '../helpers/process.ts';
 import { BIN } from '../helpers/paths.ts';
 
@@ -71,7 +72,8 @@ async function cvdVolumes(home: string): Promise<{ buy: number; sell: number }> 
   return { buy: bars.reduce((s, b) => s + b.buy_volume, 0), sell: bars.reduce((s, b) => s + b.sell_volume, 0) };
 }
 
-describe('reading while recording', () => {
+// Each case has its own home and loopback venue and mostly waits on processes: side by side.
+describe('reading while recording', { concurrency: true }, () => {
   it('each reader (trades, liquidations, open interest, book, marks) prints the same through the writer as from the file', async () => {
     const home = join(tempDir(), 'home');
     let store = await Store.open(home);
@@ -117,8 +119,8 @@ describe('reading while recording', () => {
       await until(() => server.subscriptions().flat().some((t) => t.startsWith('publicTrade.')));
       const first = Array.from({ length: 40 }, (_, i) => trade(i));
       for (const t of first) server.publish(t);
-      // Five flush periods: the recorder has committed all of it, and nothing else is pending.
-      await new Promise((r) => setTimeout(r, 1000));
+      // The recorder has committed all of it (read in this process), and nothing else is pending.
+      await waitCommitted(home, 40);
       const info = await orderflow(['info', '--json', '--home', home]);
       assert.equal(info.code, 0, info.stderr);
       const during = JSON.parse(info.stdout) as InfoJson;
@@ -132,7 +134,7 @@ describe('reading while recording', () => {
       // Readers keep up with later flushes, and the text output says where the data comes from.
       const second = Array.from({ length: 30 }, (_, i) => trade(100 + i));
       for (const t of second) server.publish(t);
-      await new Promise((r) => setTimeout(r, 1000));
+      await waitCommitted(home, 70);
       const text = await orderflow(['info', '--home', home]);
       assert.equal(text.code, 0, text.stderr);
       assert.match(text.stdout, /being written by PID \d+ \(orderflow record\): showing what it has committed up to its last flush/);
@@ -188,7 +190,7 @@ describe('reading while recording', () => {
     const child = startRecorder(home, server);
     await until(() => server.subscriptions().flat().some((t) => t.startsWith('publicTrade.')));
     for (let i = 0; i < 20; i++) server.publish(trade(i));
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitCommitted(home, 20);
     child.kill('SIGKILL');
     await once(child, 'exit');
     await server.close();
@@ -199,6 +201,10 @@ describe('reading while recording', () => {
     assert.deepEqual([tradeCount(info), info.recordingNow, info.interruptedRecordings], [20, 0, 1]);
   });
 
+});
+
+// Alone: it times the recorder's flushes, which cases running beside it would slow.
+describe('reading while recording: commit cadence', () => {
   it('the recorder keeps committing at least every second while another process scans its trades', async (t) => {
     const home = join(tempDir(), 'home');
     const store = await Store.open(home);

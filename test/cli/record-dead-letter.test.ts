@@ -15,6 +15,7 @@ import { Store } from '../../src/store/store.ts';
 import { startOkxMockServer } from '../../src/venues/okx/mock-server.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { waitCommitted } from '../helpers/committed.ts';
 import { BIN } from '../helpers/paths.ts';
 
 const INST = 'BTC-USDT-SWAP';
@@ -51,7 +52,7 @@ describe('orderflow record: a row the store refuses', () => {
       server.publish(trade(i));
       await new Promise((r) => setTimeout(r, 10));
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await waitCommitted(home, 40);
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     await server.close();

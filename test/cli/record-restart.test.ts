@@ -74,7 +74,7 @@ async function bybit(tradeHistory?: number): Promise<Venue> {
 const uuidOf = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 
 /** Publishes one trade every `everyMs` with ids 1, 2, 3... until stopped. */
-function publisher(v: Venue, everyMs = 4): { stop(): number } {
+function publisher(v: Venue, everyMs = 4): { last(): number; stop(): number } {
   let id = 0;
   const timer = setInterval(() => {
     const ts = Date.now();
@@ -82,6 +82,7 @@ function publisher(v: Venue, everyMs = 4): { stop(): number } {
     v.publish({ type: 'trade', venue: v.name, symbol: v.symbol, ts, localTs: ts, price: 65_000 + (id % 10), qty: 1 + (id % 3), side: id % 2 ? 'buy' : 'sell', id: v.name === 'bybit' ? uuidOf(id) : String(id) });
   }, everyMs);
   return {
+    last: () => id,
     stop() {
       clearInterval(timer);
       return id;
@@ -117,34 +118,56 @@ async function stored(home: string): Promise<{ ids: number[]; firstSession: numb
   }
 }
 
-/** record, kill -9 while the venue publishes, record again, stop: what the store holds, and the last id published. */
+/**
+ * The newest trade id the home holds: while a session runs, what it has committed, read through
+ * it. -1 when the session could not answer yet (a loaded machine): the poll asks again.
+ */
+const newestStored = (home: string): Promise<number> => stored(home).then((s) => s.ids.at(-1) ?? 0, () => -1);
+
+/**
+ * record, kill -9 while the venue publishes, record again, stop: what the store holds, and the
+ * last id published. Each step waits for what it needs (a subscription, rows committed), not for
+ * a fixed time, so a loaded machine stretches the run instead of failing it; only the outage
+ * itself is a fixed span.
+ */
 async function crashAndRestart(v: Venue, outageMs: number, raw?: string): Promise<{ ids: number[]; firstSession: number[]; gaps: { type: string; reason: string }[]; published: number }> {
   const home = join(tempDir(), 'home');
   const first = record(v, home);
-  await until(v.subscribed, 'the first session subscribed');
-  // Bybit's REST holds the newest 1000 only: a slower tape keeps the outage (spawn included) within it.
-  const pub = publisher(v, v.name === 'bybit' ? 10 : 4);
-  await sleep(1500);
-  first.kill('SIGKILL');
-  await once(first, 'exit');
-  await sleep(outageMs);
-  const second = record(v, home, raw);
-  await sleep(3000);
-  await until(v.subscribed, 'the second session subscribed');
-  await sleep(1000);
-  const published = pub.stop();
-  await sleep(1500);
-  second.kill('SIGTERM');
-  const [code] = await once(second, 'exit');
-  await v.close();
-  assert.equal(code, 0, 'the second session stops cleanly');
-  return { ...(await stored(home)), published };
+  let second: ChildProcess | undefined;
+  let pub: ReturnType<typeof publisher> | undefined;
+  try {
+    await until(v.subscribed, 'the first session subscribed');
+    // Bybit's REST holds the newest 1000 only: a slower tape keeps the outage (spawn included) within it.
+    pub = publisher(v, v.name === 'bybit' ? 10 : 4);
+    await until(async () => (await newestStored(home)) >= 100, 'the first session to commit 100 trades');
+    first.kill('SIGKILL');
+    await once(first, 'exit');
+    await until(() => !v.subscribed(), 'the venue to see the first session gone');
+    await sleep(outageMs);
+    second = record(v, home, raw);
+    await until(v.subscribed, 'the second session subscribed');
+    // Live trades in the second session: 50 past the one published when it subscribed are committed.
+    const resumedAt = pub.last();
+    await until(async () => (await newestStored(home)) >= resumedAt + 50, 'the second session to commit live trades');
+    const published = pub.stop();
+    await until(async () => (await newestStored(home)) === published, `the second session to commit the last trade published (${published})`);
+    const exited = once(second, 'exit');
+    second.kill('SIGTERM');
+    const [code] = await exited;
+    assert.equal(code, 0, 'the second session stops cleanly');
+    return { ...(await stored(home)), published };
+  } finally {
+    // A failed wait must not leave sessions running: the file would never end.
+    pub?.stop();
+    for (const c of [first, second]) if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await v.close();
+  }
 }
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 
 // The cases share nothing (each its own loopback venue, home and capture folder) and spend most
-// of their time in the sleeps that shape the outage, so a venue's three run beside the others':
+// of their time waiting on the venue and the recorder, so a venue's three run beside the others':
 // each case keeps its own timeline, the file takes a third of the time.
 describe('orderflow record: kill -9 and restart', { concurrency: 3 }, () => {
   for (const make of [binance, okx, bybit]) {

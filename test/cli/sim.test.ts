@@ -5,26 +5,28 @@
  * clients read, and the evaluation's JSON contract.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SCENARIO_MODULES } from '../../src/sim/scenarios/index.ts';
 import { SCENARIOS, type ScenarioName, type SimLabels } from '../../src/sim/types.ts';
 import { BIN } from '../helpers/paths.ts';
-import { runEach } from '../helpers/process.ts';
+import { runEach, runProcess } from '../helpers/process.ts';
 import { tempDir } from '../helpers/store.ts';
 
-function run(args: string[]) {
-  const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+async function run(args: string[]) {
+  const r = await runProcess(BIN, args, { ...process.env, CI: 'true' });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 const files = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f))]));
 
-describe('orderflow sim', () => {
-  it('--list prints every scenario, one line each', () => {
-    const r = run(['sim', '--list']);
+// The cases run side by side (they mostly wait on processes); the import reads the runs the
+// byte-identical case makes, through one shared promise.
+describe('orderflow sim', { concurrency: true }, () => {
+  it('--list prints every scenario, one line each', async () => {
+    const r = await run(['sim', '--list']);
     assert.equal(r.code, 0, r.err);
     const lines = r.out.trim().split('\n');
     assert.deepEqual(lines.map((l) => l.split(/\s+/)[0]), [...SCENARIOS]);
@@ -38,9 +40,12 @@ describe('orderflow sim', () => {
   const dir = tempDir();
   const args = (out: string, seed = '3') => ['sim', '--scenario', 'long-cascade', '--seed', seed, '--duration', '20m', '--out', out];
 
+  let runs: Promise<{ code: number | null; out: string; err: string }[]> | undefined;
+  // Three independent runs, side by side.
+  const simRuns = () => (runs ??= runEach(BIN, [args(join(dir, 'a')), args(join(dir, 'b')), args(join(dir, 'c'), '4')], { ...process.env, CI: 'true' }).then((rs) => rs.map((r) => ({ code: r.code, out: r.stdout, err: r.stderr }))));
+
   it('the same scenario, seed and duration write byte-identical files; another seed differs', async () => {
-    // Three independent runs, side by side.
-    const [a, b, c] = (await runEach(BIN, [args(join(dir, 'a')), args(join(dir, 'b')), args(join(dir, 'c'), '4')], { ...process.env, CI: 'true' })).map((r) => ({ code: r.code, out: r.stdout, err: r.stderr }));
+    const [a, b, c] = await simRuns();
     assert.equal(a.code, 0, a.err);
     assert.match(a.out, /planted long-cascade \(sell\)/);
     assert.equal(b.code, 0, b.err);
@@ -53,15 +58,16 @@ describe('orderflow sim', () => {
     assert.ok(!files(join(dir, 'c'))['labels.json'].equals(fa['labels.json']), 'another seed plants elsewhere');
   });
 
-  it('orderflow import DIR reads the run whole; the planted forced orders are in the store', () => {
+  it('orderflow import DIR reads the run whole; the planted forced orders are in the store', async () => {
+    assert.equal((await simRuns())[0].code, 0);
     const home = join(dir, 'home');
-    const imp = run(['import', join(dir, 'a'), '--home', home]);
+    const imp = await run(['import', join(dir, 'a'), '--home', home]);
     assert.equal(imp.code, 0, imp.err);
     assert.match(imp.out, /3 imported, 0 already imported, 0 failed, 1 skipped/);
     const labels = JSON.parse(readFileSync(join(dir, 'a', 'labels.json'), 'utf8')) as SimLabels;
     const [cascade] = labels.labels;
     assert.equal(cascade.kind, 'long-cascade');
-    const liq = run(['liquidations', '--symbol', 'BTC', '--home', home, '--json', '--at', new Date(cascade.end_ms + 60_000).toISOString()]);
+    const liq = await run(['liquidations', '--symbol', 'BTC', '--home', home, '--json', '--at', new Date(cascade.end_ms + 60_000).toISOString()]);
     assert.equal(liq.code, 0, liq.err);
     const snap = JSON.parse(liq.out) as { clusters: { side: string; low: number; high: number }[] };
     const longs = snap.clusters.filter((c) => c.side === 'long');
@@ -103,9 +109,9 @@ describe('orderflow sim', () => {
   });
 });
 
-describe('orderflow eval-detectors', () => {
-  it('--json prints one row per detector and scenario with the contract keys first', () => {
-    const r = run(['eval-detectors', '--scenarios', 'long-cascade,quiet', '--seeds', '1', '--duration', '40m', '--json']);
+describe('orderflow eval-detectors', { concurrency: true }, () => {
+  it('--json prints one row per detector and scenario with the contract keys first', async () => {
+    const r = await run(['eval-detectors', '--scenarios', 'long-cascade,quiet', '--seeds', '1', '--duration', '40m', '--json']);
     assert.equal(r.code, 0, r.err);
     const report = JSON.parse(r.out) as { rows: Record<string, unknown>[] };
     const keys = ['detector', 'scenario', 'planted', 'found', 'precision', 'recall', 'median_latency_ms'];
@@ -116,7 +122,7 @@ describe('orderflow eval-detectors', () => {
     assert.ok(quiet.length > 0 && quiet.every((x) => x.planted === 0 && x.recall === null), 'quiet plants nothing');
   });
 
-  it('refuses an unknown scenario', () => {
-    assert.match(run(['eval-detectors', '--scenarios', 'quiet,nope']).err, /--scenarios: unknown scenario "nope"/);
+  it('refuses an unknown scenario', async () => {
+    assert.match((await run(['eval-detectors', '--scenarios', 'quiet,nope'])).err, /--scenarios: unknown scenario "nope"/);
   });
 });

@@ -1,6 +1,5 @@
 /** How the analytics commands print: src/cli/table.ts, and every command's default output on the bundled samples. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { barTime, fitTable, stepText, timeframeText, wrap } from '../../src/cli/table.ts';
 import { parseTimeframe } from '../../src/features/timeframe.ts';
-import { runEach } from '../helpers/process.ts';
+import { runEach, runProcess } from '../helpers/process.ts';
 import { tempDir } from '../helpers/store.ts';
 
 describe('table formatting', () => {
@@ -62,17 +61,14 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/orderflow');
 
 const home = join(tempDir(), 'home');
-const run = (args: string[]) => spawnSync(BIN, [...args, '--home', home], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-let demo = false;
+const run = (args: string[]) => runProcess(BIN, [...args, '--home', home], { ...process.env, CI: 'true' });
+let demo: Promise<void> | undefined;
 /** The bundled samples imported once into `home`. */
-function withDemo(): void {
-  if (!demo) assert.equal(run(['demo', '--samples']).status, 0);
-  demo = true;
-}
+const withDemo = () => (demo ??= run(['demo', '--samples']).then((r) => assert.equal(r.code, 0, r.stderr)));
 
 describe('every analytics command fits 120 columns on the bundled samples', () => {
   it('default output lines are at most 120 characters; --wide shows what was left out', async () => {
-    withDemo();
+    await withDemo();
     const commands = [
       ['cvd', '--symbol', 'BTC'],
       ['cvd', '--symbol', 'BTCUSDT', '--venues', 'binance-spot', '--timeframe', '1m', '--per-venue'],
@@ -103,25 +99,33 @@ describe('every analytics command fits 120 columns on the bundled samples', () =
       const long = r.stdout.split('\n').filter((l) => l.length > 120);
       assert.deepEqual(long, [], `${c.join(' ')} prints lines over 120 columns`);
     }
-    const wide = run(['sizes', '--symbol', 'BTCUSDT', '--venues', 'binance-spot', '--timeframe', '1m', '--wide']).stdout;
+    const wide = (await run(['sizes', '--symbol', 'BTCUSDT', '--venues', 'binance-spot', '--timeframe', '1m', '--wide'])).stdout;
     assert.match(wide, /medium>= +large>= +whale>= +adaptive/);
     assert.doesNotMatch(wide, /--wide shows all/);
   });
 });
 
 describe('"complete" in every bar-based JSON output', () => {
-  it('sizes, footprint, venues and analyze mark the bars the data cut off', () => {
-    withDemo();
+  it('sizes, footprint, venues and analyze mark the bars the data cut off', async () => {
+    await withDemo();
     // The spot sample runs 00:00:00.039 to 00:12:19.347 on 2026-01-01.
     const spot = ['--symbol', 'BTCUSDT', '--venues', 'binance-spot'];
-    const json = (args: string[]) => JSON.parse(run(args).stdout) as Record<string, { complete: boolean }[]>;
-    const flags = (rows: { complete: boolean }[]) => rows.map((r) => r.complete);
-    assert.deepEqual(flags(json(['sizes', ...spot, '--timeframe', '5m', '--json']).bars), [false, true, false]);
-    assert.deepEqual(flags(json(['sizes', ...spot, '--timeframe', '5m', '--from', '2026-01-01T00:00Z', '--to', '2026-01-01T00:15Z', '--json']).bars), [true, true, true]);
-    assert.deepEqual(flags(json(['footprint', ...spot, '--tick', '0.01', '--timeframe', '5m', '--json']).candles), [false, true, false]);
-    assert.deepEqual(flags(json(['venues', ...spot, '--timeframe', '5m', '--json']).windows), [false, true, false]);
     const out = join(tempDir(), 'analysis');
-    assert.equal(run(['analyze', ...spot, '--out', out]).status, 0);
+    // Each command only reads the store: side by side.
+    const [sizes, sizesFromTo, footprint, venues, analyze] = await Promise.all([
+      run(['sizes', ...spot, '--timeframe', '5m', '--json']),
+      run(['sizes', ...spot, '--timeframe', '5m', '--from', '2026-01-01T00:00Z', '--to', '2026-01-01T00:15Z', '--json']),
+      run(['footprint', ...spot, '--tick', '0.01', '--timeframe', '5m', '--json']),
+      run(['venues', ...spot, '--timeframe', '5m', '--json']),
+      run(['analyze', ...spot, '--out', out]),
+    ]);
+    const json = (r: { stdout: string }) => JSON.parse(r.stdout) as Record<string, { complete: boolean }[]>;
+    const flags = (rows: { complete: boolean }[]) => rows.map((r) => r.complete);
+    assert.deepEqual(flags(json(sizes).bars), [false, true, false]);
+    assert.deepEqual(flags(json(sizesFromTo).bars), [true, true, true]);
+    assert.deepEqual(flags(json(footprint).candles), [false, true, false]);
+    assert.deepEqual(flags(json(venues).windows), [false, true, false]);
+    assert.equal(analyze.code, 0, analyze.stderr);
     const file = (name: string) => JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8')) as { complete: boolean }[];
     assert.deepEqual(flags(file('cvd_15m')), [false]);
     assert.deepEqual(flags(file('sizes_1h')), [false]);

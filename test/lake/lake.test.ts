@@ -5,7 +5,6 @@
  * or corrupt lake fails with an error naming the folder or file.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -19,14 +18,15 @@ import { Store } from '../../src/store/store.ts';
 import { readTrades } from '../../src/store/trade-reader.ts';
 import { BIN } from '../helpers/paths.ts';
 import { tempDir } from '../helpers/store.ts';
+import { runProcess } from '../helpers/process.ts';
 
-function run(args: string[]) {
-  const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+async function run(args: string[]) {
+  const r = await runProcess(BIN, args, { ...process.env, CI: 'true' });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
-function ok(args: string[]): string {
-  const r = run(args);
+async function ok(args: string[]): Promise<string> {
+  const r = await run(args);
   assert.equal(r.code, 0, `orderflow ${args.join(' ')}\n${r.err}`);
   return r.out;
 }
@@ -54,10 +54,10 @@ const lake = join(dir, 'lake');
 const HOUR = Date.UTC(2026, 0, 6, 12);
 const BTC: LakeScope = { venues: ['binance', 'okx', 'bybit'], symbols: ['BTCUSDT', 'BTC-USDT-SWAP'] };
 
-before(() => {
-  ok(['sim', '--scenario', 'long-cascade', '--seed', '3', '--duration', '20m', '--out', join(dir, 'sim')]);
-  ok(['import', join(dir, 'sim'), '--home', home]);
-  ok(['export', '--home', home, '--out', lake, '--layout', 'lake']);
+before(async () => {
+  await ok(['sim', '--scenario', 'long-cascade', '--seed', '3', '--duration', '20m', '--out', join(dir, 'sim')]);
+  await ok(['import', join(dir, 'sim'), '--home', home]);
+  await ok(['export', '--home', home, '--out', lake, '--layout', 'lake']);
 });
 
 describe('orderflow export --layout lake', () => {
@@ -83,14 +83,15 @@ describe('orderflow export --layout lake', () => {
     }
   });
 
-  it('refuses an unknown --layout', () => {
-    const r = run(['export', '--home', home, '--out', join(dir, 'x'), '--layout', 'hourly']);
+  it('refuses an unknown --layout', async () => {
+    const r = await run(['export', '--home', home, '--out', join(dir, 'x'), '--layout', 'hourly']);
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, /--layout: "hourly" is not a layout; known: daily, lake/);
   });
 });
 
-describe('--lake gives what the store gives', () => {
+// Every case only reads the store and the lake (each writes its own output folder): side by side.
+describe('--lake gives what the store gives', { concurrency: true }, () => {
   it('every column of every event table, with the same values, types and tie order', async () => {
     const store = await Store.open(home, { readOnly: true });
     const lakeStore = await openLake(lake, BTC);
@@ -112,34 +113,38 @@ describe('--lake gives what the store gives', () => {
     }
   });
 
-  it('orderflow analyze: the same summary and byte-identical outputs, whole and over a range', () => {
+  it('orderflow analyze: the same summary and byte-identical outputs, whole and over a range', async () => {
     for (const range of [[], ['--from', '2026-01-06T12:05', '--to', '2026-01-06T12:15']]) {
       const tag = range.length ? 'range' : 'all';
-      const a = ok(['analyze', '--home', home, '--symbol', 'BTC', '--out', join(dir, `a-store-${tag}`), ...range]);
-      const b = ok(['analyze', '--lake', lake, '--symbol', 'BTC', '--out', join(dir, `a-lake-${tag}`), ...range]);
+      const [a, b] = await Promise.all([
+        ok(['analyze', '--home', home, '--symbol', 'BTC', '--out', join(dir, `a-store-${tag}`), ...range]),
+        ok(['analyze', '--lake', lake, '--symbol', 'BTC', '--out', join(dir, `a-lake-${tag}`), ...range]),
+      ]);
       assert.match(a, /liquidations +1 +clusters/, 'the run holds liquidations (the comparison covers them)');
       assert.equal(b.replaceAll(`a-lake-${tag}`, 'OUT'), a.replaceAll(`a-store-${tag}`, 'OUT'));
       assertSameFiles(join(dir, `a-store-${tag}`), join(dir, `a-lake-${tag}`));
     }
   });
 
-  it('orderflow backtest: the same run folder byte for byte, the lake also read by worker threads', () => {
-    const a = ok(['backtest', '--home', home, '--symbol', 'BTC', '--out', join(dir, 'b-store'), '--workers', '1', '--null-seeds', '2', '--json']);
-    const b = ok(['backtest', '--lake', lake, '--symbol', 'BTC', '--out', join(dir, 'b-lake'), '--workers', '2', '--null-seeds', '2', '--json']);
+  it('orderflow backtest: the same run folder byte for byte, the lake also read by worker threads', async () => {
+    const [a, b] = await Promise.all([
+      ok(['backtest', '--home', home, '--symbol', 'BTC', '--out', join(dir, 'b-store'), '--workers', '1', '--null-seeds', '2', '--json']),
+      ok(['backtest', '--lake', lake, '--symbol', 'BTC', '--out', join(dir, 'b-lake'), '--workers', '2', '--null-seeds', '2', '--json']),
+    ]);
     assert.equal(b, a);
     assert.ok(JSON.parse(a).meta.events > 20_000, 'the run read the stored events');
     assertSameFiles(join(dir, 'b-store'), join(dir, 'b-lake'));
   });
 
-  it('orderflow cvd: the same JSON, per venue too', () => {
+  it('orderflow cvd: the same JSON, per venue too', async () => {
     const args = ['cvd', '--symbol', 'BTC', '--timeframe', '1m', '--per-venue', '--json', '--from', '2026-01-06T12:03'];
-    const a = ok([...args, '--home', home]);
+    const [a, b] = await Promise.all([ok([...args, '--home', home]), ok([...args, '--lake', lake])]);
     assert.ok(JSON.parse(a).bars.length >= 15, a.slice(0, 200));
-    assert.equal(ok([...args, '--lake', lake]), a);
+    assert.equal(b, a);
   });
 
-  it('--lake with --session is refused (a session lives in the store)', () => {
-    const r = run(['backtest', '--lake', lake, '--session', 'x']);
+  it('--lake with --session is refused (a session lives in the store)', async () => {
+    const r = await run(['backtest', '--lake', lake, '--session', 'x']);
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, /drop --lake/);
   });
@@ -185,7 +190,7 @@ describe('partition pruning', () => {
       assert.ok(e.message.includes(nextDay), e.message);
       return true;
     });
-    const r = run(['analyze', '--lake', pruned, '--symbol', 'BTC']);
+    const r = await run(['analyze', '--lake', pruned, '--symbol', 'BTC']);
     assert.equal(r.code, 1);
     assert.match(r.err, /E_LAKE_FILE: lake file .*bad\.parquet: not a readable Parquet file/);
   });
@@ -255,7 +260,7 @@ describe('a lake that is not there', () => {
   it('a missing folder is E_LAKE_MISSING naming it', async () => {
     const where = join(dir, 'nowhere');
     await assert.rejects(openLake(where, BTC), (e: StoreError) => e.code === 'E_LAKE_MISSING' && e.message.includes(where));
-    const r = run(['backtest', '--lake', where, '--symbol', 'BTC']);
+    const r = await run(['backtest', '--lake', where, '--symbol', 'BTC']);
     assert.equal(r.code, 1);
     assert.match(r.err, /E_LAKE_MISSING: no lake at .*nowhere/);
   });

@@ -66,7 +66,8 @@ async function connect(serving: SimServing, handlers: (v: LiveVenue) => LiveHand
   const saved = SERVE_ENV_KEYS.map((k) => [k, process.env[k]] as const);
   Object.assign(process.env, serving.env);
   try {
-    const live = await loadLiveInstruments({ venues: LIVE_VENUES, inputs: ['BTC'] });
+    // A timeout no loaded machine reaches: a slow answer must not become a snapshot fallback.
+    const live = await loadLiveInstruments({ venues: LIVE_VENUES, inputs: ['BTC'], timeoutMs: 30_000 });
     for (const r of live.reports) assert.equal(r.origin, 'venue', `${r.venue}: instruments from the loopback server (${r.reason ?? ''})`);
     for (const v of LIVE_VENUES) assert.deepEqual(live.symbols.get(v), [SYNTHETIC_SYMBOLS[v]], `${v} resolves BTC against the server's list`);
     const clients = LIVE_VENUES.map((v) => createLiveClient(v, { symbols: live.symbols.get(v)!, channels, instruments: live.registry, handlers: handlers(v) }));
@@ -97,7 +98,7 @@ async function subscribed(s: SimServing): Promise<void> {
       );
     },
     'every stream subscribed',
-    15_000,
+    30_000,
     20,
   );
 }
@@ -125,10 +126,10 @@ describe('sim --serve', () => {
       assert.equal(result.events, run.all.length);
       assert.equal(result.aborted, false);
       const want = (v: Venue, t: MarketEvent['type']) => count(run, v, t);
-      await waitFor(() => LIVE_VENUES.every((v) => prints(got, v, 'trade').length >= want(v, 'trade') && prints(got, v, 'liquidation').length >= want(v, 'liquidation')), 'every trade and liquidation', 15_000, 20);
+      await waitFor(() => LIVE_VENUES.every((v) => prints(got, v, 'trade').length >= want(v, 'trade') && prints(got, v, 'liquidation').length >= want(v, 'liquidation')), 'every trade and liquidation', 30_000, 20);
       const lastMark = (es: readonly CaptureRecord[], v: Venue) => tickers(es, v).filter((t) => !Number.isNaN(t.markPrice)).at(-1)?.markPrice;
-      await waitFor(() => LIVE_VENUES.every((v) => lastMark(got, v) === lastMark(run.all, v)), 'the last mark price', 15_000, 20);
-      await waitFor(() => LIVE_VENUES.every((v) => JSON.stringify(finalBook(got, v)) === JSON.stringify(finalBook(run.all, v))), 'the final books', 15_000, 20).catch(() => undefined);
+      await waitFor(() => LIVE_VENUES.every((v) => lastMark(got, v) === lastMark(run.all, v)), 'the last mark price', 30_000, 20);
+      await waitFor(() => LIVE_VENUES.every((v) => JSON.stringify(finalBook(got, v)) === JSON.stringify(finalBook(run.all, v))), 'the final books', 30_000, 20).catch(() => undefined);
       for (const v of LIVE_VENUES) {
         assert.ok(want(v, 'trade') > 50 && want(v, 'liquidation') > 5 && want(v, 'ticker') > 5 && want(v, 'book') > 10, `${v}: the run has every type`);
         assert.deepEqual(prints(got, v, 'trade'), prints(run.all, v, 'trade'), `${v}: trades`);
@@ -158,7 +159,7 @@ describe('sim --serve', () => {
     try {
       await serving.done;
       clients = await connect(serving, () => ({ onEvents: (r) => got.push(...r) }), ['book']);
-      await waitFor(() => LIVE_VENUES.every((v) => finalBook(got, v).bids.length > 0), 'a book on every venue', 15_000, 20);
+      await waitFor(() => LIVE_VENUES.every((v) => finalBook(got, v).bids.length > 0), 'a book on every venue', 30_000, 20);
       for (const v of LIVE_VENUES) assert.deepEqual(finalBook(got, v), finalBook(run.all, v), `${v}: the late snapshot is the book after every event`);
     } finally {
       await Promise.all(clients.map((c) => c.stop()));
@@ -182,7 +183,7 @@ describe('sim --serve', () => {
         await recorder.flush();
         const [{ n }] = await store.rows<{ n: bigint }>('SELECT (SELECT count(*) FROM trades) + (SELECT count(*) FROM liquidations) AS n');
         return Number(n) >= want;
-      }, 'the rows stored', 15_000, 50);
+      }, 'the rows stored', 30_000, 50);
     } finally {
       await Promise.all(clients.map((c) => c.stop()));
       await serving.close();

@@ -14,7 +14,9 @@ import type { LiveGap, StreamStatus } from '../../../src/venues/live/types.ts';
 import { realFile, realLines } from '../../helpers/real-data.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
-const until = (cond: () => boolean, what: string, ms = 4000) => waitFor(cond, what, ms, 5);
+// A generous bound: a wait ends as soon as its condition holds, and a loaded machine must not
+// turn a slow pass into a timeout (no case here expects a wait to run out).
+const until = (cond: () => boolean, what: string, ms = 15_000) => waitFor(cond, what, ms, 5);
 
 const T0 = Date.now();
 let nextTs = T0;
@@ -510,7 +512,7 @@ describe('BinanceLiveClient: faults', () => {
     sink.slowMs = 20;
     sink.slowCalls = 10;
     burst.release();
-    await until(() => sink.of('trade').length === 3000, 'the burst', 8000);
+    await until(() => sink.of('trade').length === 3000, 'the burst', 30_000);
     assert.deepEqual(sink.tradeIds(), Array.from({ length: 3000 }, (_, i) => i + 1));
     assert.equal(server.stats().restCalls['/fapi/v1/aggTrades'] ?? 0, 0, 'nothing needed back-filling');
     assert.ok(sink.statuses.some((s) => s.stream === 'btcusdt@aggTrade' && s.state === 'lagging'), 'the backlog shows as lagging');

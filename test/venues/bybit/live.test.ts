@@ -22,7 +22,9 @@ import { realLines } from '../../helpers/real-data.ts';
 
 const instruments = new InstrumentRegistry();
 
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
+// A generous bound: a wait ends as soon as its condition holds, and a loaded machine must not
+// turn a slow pass into a timeout (no case here expects a wait to run out).
+async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -206,7 +208,7 @@ describe('bybit live: normal flow', () => {
     const parser = createBybitParser({ fileName: 'x', symbol: undefined, instruments });
     const expected = frames.flatMap((f) => parser.parse(JSON.parse(f.l), NaN) ?? []);
     const want = (t: string) => expected.filter((e) => e.type === t).map(strip);
-    await until(() => r.of('trade').length === want('trade').length && r.of('book').length === want('book').length, 'the replayed capture', 10_000);
+    await until(() => r.of('trade').length === want('trade').length && r.of('book').length === want('book').length, 'the replayed capture', 30_000);
     assert.deepEqual(r.of('trade').map(strip), want('trade'));
     assert.deepEqual(r.of('book').map(strip), want('book'));
     assert.equal(r.stream('orderbook.200.BTCUSDT').resyncs, 0);
@@ -496,7 +498,7 @@ describe('bybit live: faults', () => {
     for (const t of burst) r.srv.publish(t);
     await new Promise((res) => setTimeout(res, 80));
     backlog.release();
-    await until(() => got.length === burst.length, 'the whole burst', 8000);
+    await until(() => got.length === burst.length, 'the whole burst', 30_000);
     assert.deepEqual(got.map((t) => (t as TradeEvent).id), burst.map((t) => t.id));
     assert.ok(r.statuses.some((s) => s.stream === 'publicTrade.BTCUSDT' && s.state === 'lagging'));
     r.srv.publish(trade());

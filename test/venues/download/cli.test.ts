@@ -42,7 +42,8 @@ function putAgg(s: MockArchiveServer): void {
   s.put(f.path, readFileSync(tmp));
 }
 
-describe('orderflow download', () => {
+// Each case has its own archive server and folders, and mostly waits on the CLI: side by side.
+describe('orderflow download', { concurrency: true }, () => {
   it('downloads, verifies and imports; prints JSON per file; a second run fetches nothing', async () => {
     const s = await server();
     putAgg(s);

@@ -38,7 +38,9 @@ const urls = (s: Servers) => ({ binance: s.binance.restUrl, okx: s.okx.restUrl, 
 /** A REST base nothing listens on. */
 const deadUrl = async () => `http://${await closedAddress()}`;
 
-const load = (o: Partial<InstrumentSourceOptions> & Pick<InstrumentSourceOptions, 'venues' | 'inputs'>) => loadLiveInstruments({ spacingMs: 0, timeoutMs: 2000, ...o });
+// A generous timeout: no case here waits one out (a dead base refuses at once), and a loaded
+// machine answering the loopback late must not turn "from the venue" into a snapshot fallback.
+const load = (o: Partial<InstrumentSourceOptions> & Pick<InstrumentSourceOptions, 'venues' | 'inputs'>) => loadLiveInstruments({ spacingMs: 0, timeoutMs: 20_000, ...o });
 
 async function usageError(p: Promise<unknown>): Promise<UsageError> {
   try {
