@@ -27,7 +27,8 @@
  * one group can leave a batch in one hour's file and not the next's). The id lives in the data
  * file itself, so a file and its ids appear in one rename: no second file to keep in step.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
+import { fsyncPath } from '../lake/fsync-path.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { listValue } from '@duckdb/node-api';
@@ -47,15 +48,6 @@ const SEQ_DIGITS = 20;
 
 /** The extra column the sink adds to the layout's. */
 const BATCH_ID = 'batch_id';
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** One partition folder's values. */
 interface Partition {

@@ -18,7 +18,8 @@
  * step 3) or drops it (the hour there: steps 1 or 4), so no row is ever lost or doubled.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { fsyncPath } from './fsync-path.ts';
 import { dirname, join, relative } from 'node:path';
 import { sqlString } from '../store/parquet.ts';
 import { Store } from '../store/store.ts';
@@ -42,15 +43,6 @@ export interface CompactResult {
   readonly rows: number;
   /** Interrupted compactions found and finished (or dropped) first. */
   readonly recovered: number;
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function dirs(path: string): string[] {

@@ -5,14 +5,13 @@
  * server holds for it without delaying another client.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import type { EventsResponse, LiveMessage } from '../../src/server/api.ts';
 import { CLOSE_BEHIND } from '../../src/server/live/client.ts';
 import type { TradesMessage } from '../../src/server/live/store-tail.ts';
+import { RecorderProcess } from './recorder-process.ts';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
 import type { LiveHub } from '../../src/server/live/hub.ts';
 import { Store } from '../../src/store/store.ts';
@@ -42,20 +41,16 @@ async function refusedWith(url: string, headers: Record<string, string> = {}): P
 describe('live websocket', () => {
   let home: string;
   let server: RunningServer;
-  let writer: ChildProcessWithoutNullStreams;
-  let lines: AsyncIterator<string>;
+  let writer: RecorderProcess;
 
   before(async () => {
     home = await fixtureHome(T0 + 60 * M);
-    writer = spawn(process.execPath, ['--import', 'tsx', new URL('./writer-process.ts', import.meta.url).pathname, home], { stdio: ['pipe', 'pipe', 'pipe'] });
-    lines = createInterface({ input: writer.stdout })[Symbol.asyncIterator]();
-    assert.equal((await lines.next()).value, 'ready');
+    writer = await RecorderProcess.start(home);
     server = await startServer({ home, port: 0, pollMs: 50, token: 'tok-live' });
   });
   after(async () => {
     await server?.close();
-    writer?.stdin.end();
-    if (writer && writer.exitCode === null) await once(writer, 'exit');
+    await writer?.stop();
     removeHome(home);
   });
 
@@ -73,8 +68,7 @@ describe('live websocket', () => {
       assert.equal(got[0].type, 'hello');
       // Let the first poll set the watermarks at the stored rows, then record the next two minutes.
       await new Promise((r) => setTimeout(r, 300));
-      writer.stdin.write(`${T0 + 60 * M} ${T0 + 62 * M}\n`);
-      assert.equal((await lines.next()).value, 'ok');
+      await writer.record(T0 + 60 * M, T0 + 62 * M);
       const want = fixtureEvents({ fromMs: T0 + 60 * M, toMs: T0 + 62 * M });
       const wantTrades = want.filter((e) => e.type === 'trade');
       const trades = () => got.filter((m): m is TradesMessage => m.type === 'trades');
@@ -91,11 +85,9 @@ describe('live websocket', () => {
       assert.equal(book.bids.length, 10);
       assert.ok(book.bids.every(([, q]) => q === 50) && book.asks[0][0] > book.bids[0][0]);
       // A paper session in the home that advances is sent as its state.
-      writer.stdin.write('paper 10000\n');
-      assert.equal((await lines.next()).value, 'ok');
+      await writer.paper(10000);
       await waitFor(() => got.some((m) => m.type === 'paper'), 'the paper session', 5000, 20);
-      writer.stdin.write('paper 10123.5\n');
-      assert.equal((await lines.next()).value, 'ok');
+      await writer.paper(10123.5);
       await waitFor(() => got.some((m) => m.type === 'paper' && m.state.equity === 10123.5), 'the paper session advancing', 5000, 20);
       const paper = got.filter((m) => m.type === 'paper').at(-1)!;
       assert.ok(paper.type === 'paper' && paper.state.session === 'live' && paper.state.position.side === 'flat');
@@ -112,8 +104,7 @@ describe('live websocket', () => {
       await waitFor(() => got.length > 0, 'hello', 5000);
       // The first poll warms the detectors on what is stored (to 62 min); then the heavy selling into the zone (65-67 min) comes live.
       await new Promise((r) => setTimeout(r, 300));
-      writer.stdin.write(`${T0 + 62 * M} ${T0 + 72 * M}\n`);
-      assert.equal((await lines.next()).value, 'ok');
+      await writer.record(T0 + 62 * M, T0 + 72 * M);
       const live = () => got.flatMap((m) => (m.type === 'event' ? [m.event] : []));
       await waitFor(() => live().some((e) => e.kind === 'absorption'), 'a live absorption event', 10_000, 20);
       const abs = live().filter((e) => e.kind === 'absorption');

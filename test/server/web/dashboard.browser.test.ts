@@ -9,14 +9,13 @@
  * Screenshots go to test-artifacts/ (gitignored).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
+import { RecorderProcess } from '../recorder-process.ts';
 import { startServer, type RunningServer } from '../../../src/server/server.ts';
 import { BROWSER_SKIP, launchBrowser } from '../../helpers/browser.ts';
 import { fixtureHome, removeHome, T0 } from '../fixture.ts';
@@ -100,8 +99,7 @@ describe('dashboard in a browser', { skip: BROWSER_SKIP }, () => {
   let browser: Browser;
   let server: RunningServer;
   let home: string;
-  let writer: ChildProcessWithoutNullStreams;
-  let lines: AsyncIterator<string>;
+  let writer: RecorderProcess;
 
   /** Opens `/` + `query` with the token (a fresh context: no cookie yet) and waits for the live feed and the panes. */
   async function open(query: string): Promise<{ page: Page; errors: string[] }> {
@@ -119,16 +117,13 @@ describe('dashboard in a browser', { skip: BROWSER_SKIP }, () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     home = await fixtureHome(STORED_TO);
-    writer = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../writer-process.ts', import.meta.url)), home], { stdio: ['pipe', 'pipe', 'pipe'] });
-    lines = createInterface({ input: writer.stdout })[Symbol.asyncIterator]();
-    assert.equal((await lines.next()).value, 'ready');
+    writer = await RecorderProcess.start(home);
     [browser, server] = await Promise.all([launchBrowser(), startServer({ home, port: 0, pollMs: 100, token: TOKEN })]);
   });
   after(async () => {
     await browser?.close();
     await server?.close();
-    writer?.stdin.end();
-    if (writer && writer.exitCode === null) await once(writer, 'exit');
+    await writer?.stop();
     removeHome(home);
   });
 
@@ -204,8 +199,7 @@ describe('dashboard in a browser', { skip: BROWSER_SKIP }, () => {
   it('redraws the candles and the CVD and lists the trades a recorder commits while the page is open', async () => {
     const { page, errors } = await open('?symbol=BTCUSDT&tf=1m');
     const before = { main: await settled(page, 'main'), cvd: await settled(page, 'cvd'), tape: await page.locator('[data-testid=tape] > div').count() };
-    writer.stdin.write(`${STORED_TO} ${STORED_TO + 3 * M}\n`);
-    assert.equal((await lines.next()).value, 'ok');
+    await writer.record(STORED_TO, STORED_TO + 3 * M);
     await until(async () => (await panePixels(page, 'main')).hash, (h) => h !== before.main.hash, 'the price pane to change');
     await until(async () => (await panePixels(page, 'cvd')).hash, (h) => h !== before.cvd.hash, 'the CVD pane to change');
     await until(() => page.locator('[data-testid=tape] > div').first().textContent(), (t) => !!t && t.startsWith(new Date(STORED_TO).toISOString().slice(11, 15)), 'a live trade at the top of the tape');

@@ -7,13 +7,11 @@
  * the panes gain can only have come over the websocket. Pixels are read back from the canvases.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { RecorderProcess } from '../recorder-process.ts';
 import { startServer, type RunningServer } from '../../../src/server/server.ts';
 import { THEME } from '../../../src/server/web/plugins/theme.ts';
 import { BROWSER_SKIP, launchBrowser } from '../../helpers/browser.ts';
@@ -63,22 +61,18 @@ describe('live layers in a browser', { skip: BROWSER_SKIP }, () => {
   let browser: Browser;
   let server: RunningServer;
   let home: string;
-  let writer: ChildProcessWithoutNullStreams;
-  let lines: AsyncIterator<string>;
+  let writer: RecorderProcess;
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     home = await fixtureHome(STORED_TO);
-    writer = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../writer-process.ts', import.meta.url)), home], { stdio: ['pipe', 'pipe', 'pipe'] });
-    lines = createInterface({ input: writer.stdout })[Symbol.asyncIterator]();
-    assert.equal((await lines.next()).value, 'ready');
+    writer = await RecorderProcess.start(home);
     [browser, server] = await Promise.all([launchBrowser(), startServer({ home, port: 0, pollMs: 100 })]);
   });
   after(async () => {
     await browser?.close();
     await server?.close();
-    writer?.stdin.end();
-    if (writer && writer.exitCode === null) await once(writer, 'exit');
+    await writer?.stop();
     removeHome(home);
   });
 
@@ -108,8 +102,7 @@ describe('live layers in a browser', { skip: BROWSER_SKIP }, () => {
     // A minute at a time, as a recorder flushes while the market trades: each poll's book is a column.
     for (let t = STORED_TO; t < T0 + 72 * M; t += M) {
       const books = got.books;
-      writer.stdin.write(`${t} ${t + M}\n`);
-      assert.equal((await lines.next()).value, 'ok');
+      await writer.record(t, t + M);
       await waitFor(() => got.books > books, `a book message after minute ${(t - T0) / M}`, 10_000, 20);
     }
     await waitFor(() => got.events > 0, 'event messages over the websocket', 10_000, 50);
