@@ -9,7 +9,9 @@
  *   aggTrades CSV by the real importer and cached under bench/.data/. The page opens
  *   `/?symbol=BTCUSDT&venues=binance&tf=1m&bars=N`; the figure is navigation start to the first
  *   animation frame after the app cleared `data-loading` (every pane's request settled) with the
- *   footprint request (`footprint=1`) answered. The split comes from the page's resource timing:
+ *   footprint request (`footprint=1`) answered and drawn: the levels of the bars on screen (plus
+ *   the app's margin), which is all the page asks for at first paint (older ranges load as the
+ *   user scrolls to them: docs/DASHBOARD.md). The split comes from the page's resource timing:
  *   server time (request sent to first byte) and bytes of the candles and footprint requests.
  *   Reference: a bare page giving lightweight-charts' plain candlestick series the same candles,
  *   fetched from the same server (`/api/candles`, no footprint), navigation start to the frame

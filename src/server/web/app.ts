@@ -2,12 +2,13 @@
  * The dashboard: owns the view (symbol, venues, timeframe, layers), loads history for it from
  * `/api/*`, keeps it live from `/ws`, and keeps the URL equal to what is on screen.
  */
-import type { BookHeatmapResponse, LiveMessage, MarketInfo, TapeRow } from '../api.ts';
+import type { BookHeatmapResponse, CandlesResponse, LiveMessage, MarketInfo, TapeRow } from '../api.ts';
 import { DASHBOARD_TIMEFRAMES } from '../api.ts';
 import { ApiClient, type RangeQuery } from './api-client.ts';
 import { Bars, footprintLevelTicks } from './bars.ts';
 import { createCharts, type Charts } from './chart.ts';
 import { el } from './dom.ts';
+import { FootprintRanges, wantedBars } from './footprint-ranges.ts';
 import { FrameBatch } from './frame-batch.ts';
 import { LiveClient } from './live-client.ts';
 import { AgreementPane } from './panes/agreement-pane.ts';
@@ -40,6 +41,15 @@ const OVERLAY_TAIL_MS = 3_600_000;
 const FIT_BARS = 150;
 /** Footprint levels a typical bar should get (see loadFootprint). */
 const FOOTPRINT_LEVELS = 24;
+/** Footprint levels are fetched for the visible bars plus this share of their width on each side. */
+const FOOTPRINT_MARGIN = 0.5;
+/** Scrolling or zooming settles this long before the levels of the new range are asked for. */
+const FOOTPRINT_DEBOUNCE_MS = 150;
+/**
+ * Wider than this many visible bars no levels are fetched: the series draws candles there (it
+ * shows levels from about 20 px a bar) and the whole span's levels are megabytes.
+ */
+const FOOTPRINT_MAX_BARS = 3_000;
 
 export class App {
   private view: ViewState;
@@ -61,8 +71,9 @@ export class App {
   private overlayTimer: ReturnType<typeof setTimeout> | null = null;
   /** Candles the chart holds; a live trade past them opened a bar. */
   private drawnBars = 0;
-  /** The footprint's level height in ticks (loadFootprint), for the levels of bars that close live. */
-  private levelTicks = 0;
+  /** The footprint levels held for this view, by range (loadFootprint); null before its level height is known. */
+  private levels: FootprintRanges | null = null;
+  private levelsTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly legend: HoverLegend;
   private readonly tape = new TapePanel();
   private readonly paper = new PaperPanel();
@@ -124,6 +135,7 @@ export class App {
     this.legend = new HoverLegend(chart, () => this.bars, () => this.price.eventTexts());
     chartBox.append(this.legend.root);
     this.header.showLayers(this.layers);
+    chart.timeScale().subscribeVisibleLogicalRangeChange(() => this.scheduleFootprint());
   }
 
   async start(): Promise<void> {
@@ -266,23 +278,64 @@ export class App {
   }
 
   /**
-   * The footprint levels of the candles on screen, at a level height giving about
+   * The footprint levels of the candles on screen plus a margin, at a level height giving about
    * `FOOTPRINT_LEVELS` levels to a typical bar (the tick alone would give thousands on a wide
-   * 1h bar). Bars opened live since the candles loaded keep drawing as candles.
+   * 1h bar). Further ranges come as the view scrolls or zooms into them (scheduleFootprint).
    */
   private async loadFootprint(signal: AbortSignal): Promise<void> {
     const b = this.bars;
     const tick = this.market()?.tick;
+    this.levels = null;
     if (!b.length || !tick) return;
-    const q = this.range();
-    const n = b.length;
-    const levelTicks = footprintLevelTicks(b, tick, FOOTPRINT_LEVELS);
-    this.levelTicks = levelTicks;
-    await this.guard('footprint', signal, this.api.candles(q, { footprint: true, levelTicks }, signal), (r) => {
-      // The view may have grown live bars meanwhile: only a response covering the same bars replaces them.
-      if (this.bars !== b || b.length !== n || r.t.length !== n || r.t[n - 1] !== b.t[n - 1]) return;
-      this.price.setCandles(r, b);
-    });
+    this.levels = new FootprintRanges(footprintLevelTicks(b, tick, FOOTPRINT_LEVELS));
+    await this.loadVisibleFootprint(signal);
+  }
+
+  /** After the view stops moving, the levels of what it shows (FOOTPRINT_DEBOUNCE_MS). */
+  private scheduleFootprint(): void {
+    if (this.levelsTimer) clearTimeout(this.levelsTimer);
+    this.levelsTimer = setTimeout(() => {
+      this.levelsTimer = null;
+      const signal = this.loading?.signal;
+      if (signal && !signal.aborted) void this.loadVisibleFootprint(signal);
+    }, FOOTPRINT_DEBOUNCE_MS);
+  }
+
+  /** Fetches the levels of the visible bars (plus FOOTPRINT_MARGIN) not held or asked for yet, one request a gap. */
+  private async loadVisibleFootprint(signal: AbortSignal): Promise<void> {
+    const b = this.bars;
+    const levels = this.levels;
+    if (!levels || !b.length) return;
+    const vis = this.charts.chart.timeScale().getVisibleLogicalRange();
+    // Before the chart knows its width, the latest bars are what it will show.
+    const [visFrom, visTo] = vis ? [vis.from, vis.to] : [b.length - 200, b.length - 1];
+    if (visTo - visFrom > FOOTPRINT_MAX_BARS) return;
+    const [first, last] = wantedBars(visFrom, visTo, b.length, FOOTPRINT_MARGIN);
+    if (last < first) return;
+    const v = this.view;
+    const gaps = levels.claim(b.t[first], b.t[last] + b.tfMs);
+    await Promise.all(
+      gaps.map((span) => {
+        const q: RangeQuery = { symbol: v.symbol, venues: v.venues, tf: v.tf, from: span[0], to: span[1] };
+        return this.api.candles(q, { footprint: true, levelTicks: levels.levelTicks }, signal).then(
+          (r) => {
+            if (signal.aborted || this.levels !== levels) return;
+            levels.add(r);
+            this.status.clear('footprint');
+          },
+          (err) => {
+            levels.release(span);
+            if (!signal.aborted) this.status.error('footprint', err);
+          },
+        );
+      }),
+    );
+    if (gaps.length && !signal.aborted && this.levels === levels && this.bars === b) this.price.setLevels(levels.merge(b, this.candlesBase()));
+  }
+
+  /** The view's name fields of a candles answer (FootprintRanges.merge lays the levels on the page's own candles). */
+  private candlesBase(): { symbol: string; venues: CandlesResponse['venues']; tf: CandlesResponse['tf']; tfMs: number } {
+    return { symbol: this.view.symbol, venues: this.view.venues as CandlesResponse['venues'], tf: this.view.tf, tfMs: this.bars.tfMs };
   }
 
   /** Everything drawn over the candles, re-fetched for the candles' span (also when a live bar opens). */
@@ -518,11 +571,16 @@ export class App {
   }
 
   private async loadBarFootprint(b: Bars, open: number, signal: AbortSignal): Promise<void> {
-    if (!this.levelTicks) return;
+    const levels = this.levels;
+    if (!levels) return;
     const v = this.view;
     const q: RangeQuery = { symbol: v.symbol, venues: v.venues, tf: v.tf, from: open, to: open + b.tfMs };
-    await this.guard('footprint', signal, this.api.candles(q, { footprint: true, levelTicks: this.levelTicks }, signal), (r) => {
-      if (this.bars === b) this.price.setBarFootprint(b, b.indexAt(open), r);
+    // Held from now on: a later range merge keeps this bar's levels, and never asks for them again.
+    levels.claim(open, open + b.tfMs);
+    await this.guard('footprint', signal, this.api.candles(q, { footprint: true, levelTicks: levels.levelTicks }, signal), (r) => {
+      if (this.bars !== b || this.levels !== levels) return;
+      levels.add(r);
+      this.price.setBarFootprint(b, b.indexAt(open), r);
     });
   }
 

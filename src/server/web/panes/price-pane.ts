@@ -88,6 +88,17 @@ export class PricePane {
   }
 
   /**
+   * The footprint levels held so far laid on the candles (FootprintRanges.merge): the series and
+   * the profile take them; the volume and the grid are the candles' and stay.
+   */
+  setLevels(r: CandlesResponse): void {
+    const { bars, store } = toFootprintData(r);
+    this.store = store;
+    this.series.setData(bars);
+    this.profile.setData(toProfileStore(r));
+  }
+
+  /**
    * Redraws bar `i` after live trades changed (or opened) it. A bar the footprint store does not
    * hold (opened live) draws as a candle until the next load brings its levels.
    */

@@ -1,8 +1,8 @@
 /**
  * Volume profile data: every bar's traded volume per footprint level (bid + ask), flattened with
  * per-bar offsets, and every level's row in one price grid (minPrice + row * levelSize) so a
- * frame sums the visible bars into a reused array without hashing prices. Without a footprint a
- * bar's whole volume (buy + sell) lands on its close. Bad levels (non-finite, negative) are
+ * frame sums the visible bars into a reused array without hashing prices. Without a footprint, or
+ * without levels for that bar (not fetched yet), a bar's whole volume (buy + sell) lands on its close. Bad levels (non-finite, negative) are
  * dropped; a bar whose time does not ascend is skipped, as the chart skips it.
  */
 import type { CandlesResponse } from '../../../api.ts';
@@ -41,9 +41,10 @@ export function toProfileStore(c: CandlesResponse | null | undefined): ProfileSt
     lastT = t / 1000;
     const bar = bars.length;
     bars.push(t);
-    if (useFp) {
-      const s = fp.offset[i];
-      const e = fp.offset[i + 1];
+    const s = useFp ? fp.offset[i] : 0;
+    const e = useFp ? fp.offset[i + 1] : 0;
+    // A bar without levels (the page holds levels only for the ranges it fetched) counts at its close.
+    if (useFp && !(Number.isInteger(s) && s === e)) {
       if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e < s) continue;
       const stop = Math.min(e, fp.price.length, fp.bid.length, fp.ask.length);
       for (let k = s; k < stop; k++) {
