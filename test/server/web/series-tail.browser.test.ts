@@ -1,0 +1,108 @@
+/**
+ * A pane refresh (panes/series-tail.ts writeSeries with `from`) writes to lightweight-charts only
+ * the points whose values differ from those drawn: each `update` re-indexes the whole series, so
+ * an hour of unchanged points written one by one cost the page a long frame. Run against the
+ * real lightweight-charts in headless chromium; the series' `update` calls are counted and the
+ * series' data read back.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import type { Browser, Page } from 'playwright-core';
+import { BROWSER_SKIP, launchBrowser } from '../../helpers/browser.ts';
+
+const WEB = fileURLToPath(new URL('../../../src/server/web/', import.meta.url));
+
+/** The page's script: a chart with a line and a histogram on a 300-candle grid, and writeSeries. */
+const ENTRY = `
+import { createChart, HistogramSeries, LineSeries } from 'lightweight-charts';
+import { Bars } from './bars.ts';
+import { writeSeries } from './panes/series-tail.ts';
+const n = 300;
+const grid = new Bars(60_000);
+for (let i = 0; i < n; i++) grid.t.push(i * 60_000);
+const chart = createChart(document.body, { width: 600, height: 300 });
+const line = chart.addSeries(LineSeries);
+const hist = chart.addSeries(HistogramSeries);
+const updates = { line: 0, hist: 0 };
+for (const [name, s] of [['line', line], ['hist', hist]]) {
+  const update = s.update.bind(s);
+  s.update = (...a) => { updates[name]++; return update(...a); };
+}
+window.__tail = { chart, line, hist, grid, writeSeries, updates, n };
+`;
+
+async function page(browser: Browser): Promise<Page> {
+  const out = await build({
+    stdin: { contents: ENTRY, resolveDir: WEB, loader: 'ts' },
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  const p = await browser.newPage();
+  const errors: string[] = [];
+  p.on('pageerror', (e) => errors.push(String(e)));
+  await p.setContent(`<!doctype html><body style="margin:0"></body>`);
+  await p.addScriptTag({ content: out.outputFiles[0].text });
+  assert.deepEqual(errors, []);
+  return p;
+}
+
+describe('series tail refresh', { skip: BROWSER_SKIP }, () => {
+  let browser: Browser;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('writes only the points of the refreshed tail whose values changed, and the series then holds every new value', async () => {
+    const p = await page(browser);
+    const r = await p.evaluate(() => {
+      const { line, hist, grid, writeSeries, updates, n } = (window as any).__tail;
+      const all = Array.from({ length: n }, (_, j) => j);
+      // (No named functions here: tsx would wrap them in a helper the page does not have.)
+      writeSeries(line, grid, all, (k: number, time: unknown) => ({ time, value: all[k] * 2 }), undefined);
+      writeSeries(hist, grid, all, (k: number, time: unknown) => ({ time, value: all[k] * 2, color: (all[k] % 2 ? '#ff0000' : '#00ff00') }), undefined);
+      // The refresh covers the last 60 candles: two line values changed, one bar's colour alone.
+      const from = n - 60;
+      writeSeries(line, grid, all, (k: number, time: unknown) => ({ time, value: all[k] === n - 1 ? -1 : all[k] === n - 30 ? -2 : all[k] * 2 }), from);
+      writeSeries(hist, grid, all, (k: number, time: unknown) => ({ time, value: all[k] * 2, color: all[k] === n - 5 ? '#0000ff' : (all[k] % 2 ? '#ff0000' : '#00ff00') }), from);
+      const lineData = line.data().map((d: { value: number }) => d.value);
+      const histColours = hist.data().map((d: { color: string }) => d.color);
+      return { updates: { ...updates }, lineData, histColours, n };
+    });
+    assert.deepEqual(r.updates, { line: 2, hist: 1 });
+    const want = Array.from({ length: r.n }, (_, j) => (j === r.n - 1 ? -1 : j === r.n - 30 ? -2 : j * 2));
+    assert.deepEqual(r.lineData, want);
+    assert.equal(r.histColours[r.n - 5], '#0000ff');
+    assert.equal(r.histColours[r.n - 6], '#00ff00');
+    assert.equal(r.histColours[r.n - 7], '#ff0000');
+    await p.close();
+  });
+
+  it('writes a tail point the series does not hold at its time (it is added, not skipped)', async () => {
+    const p = await page(browser);
+    const r = await p.evaluate(() => {
+      const { line, hist, grid, writeSeries, updates, n } = (window as any).__tail;
+      // As in the app, a series holds every candle (the chart's logical indices are the grid);
+      // the line holds every other candle, and the refresh brings a point on the last candle too.
+      const all = Array.from({ length: n }, (_, j) => j);
+      writeSeries(hist, grid, all, (k: number, time: unknown) => ({ time, value: all[k] }), undefined);
+      const even = Array.from({ length: n / 2 }, (_, k) => k * 2);
+      writeSeries(line, grid, even, (k: number, time: unknown) => ({ time, value: even[k] }), undefined);
+      const withLast = [...even, n - 1];
+      writeSeries(line, grid, withLast, (k: number, time: unknown) => ({ time, value: withLast[k] }), n - 10);
+      return { updates: updates.line, length: line.data().length, last: line.data().at(-1).value, n };
+    });
+    assert.equal(r.updates, 1);
+    assert.equal(r.length, r.n / 2 + 1);
+    assert.equal(r.last, r.n - 1);
+    await p.close();
+  });
+});
