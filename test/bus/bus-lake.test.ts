@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connectBus, type Bus } from '../../src/bus/connection.ts';
 import { BusPublisher } from '../../src/bus/publisher.ts';
@@ -22,6 +22,7 @@ import { allFormats } from '../../src/venues/formats.ts';
 import type { MarketEvent } from '../../src/core/events.ts';
 import { context, lines, runFormat } from '../helpers/run-format.ts';
 import { NATS_SKIP, startNats, type NatsServer } from '../helpers/nats.ts';
+import { assertSameFiles, tree } from '../helpers/same-files.ts';
 import { BIN } from '../helpers/paths.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -30,22 +31,6 @@ function ok(args: string[]): string {
   const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   assert.equal(r.status, 0, `orderflow ${args.join(' ')}\n${r.stderr}`);
   return r.stdout;
-}
-
-/** Every file under dir, relative path -> bytes. */
-function tree(dir: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (e.isFile()) out.set(relative(dir, join(e.parentPath, e.name)), readFileSync(join(e.parentPath, e.name)));
-  }
-  return out;
-}
-
-function assertSameFiles(a: string, b: string): void {
-  const ta = tree(a);
-  const tb = tree(b);
-  assert.deepEqual([...tb.keys()].sort(), [...ta.keys()].sort());
-  for (const [name, bytes] of ta) assert.ok(bytes.equals(tb.get(name)!), `${name} differs between the store and the lake`);
 }
 
 /** The simulator's venue captures, parsed as `orderflow import` parses them. */

@@ -5,8 +5,8 @@
  * or corrupt lake fails with an error naming the folder or file.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { StoreError } from '../../src/core/errors.ts';
@@ -16,6 +16,7 @@ import { openLake, timeCondition, type LakeScope } from '../../src/lake/lake-sto
 import { s3SecretSql } from '../../src/lake/s3.ts';
 import { Store } from '../../src/store/store.ts';
 import { readTrades } from '../../src/store/trade-reader.ts';
+import { assertSameFiles, tree } from '../helpers/same-files.ts';
 import { BIN } from '../helpers/paths.ts';
 import { tempDir } from '../helpers/store.ts';
 import { runProcess } from '../helpers/process.ts';
@@ -29,22 +30,6 @@ async function ok(args: string[]): Promise<string> {
   const r = await run(args);
   assert.equal(r.code, 0, `orderflow ${args.join(' ')}\n${r.err}`);
   return r.out;
-}
-
-/** Every file under dir, relative path -> bytes. */
-function tree(dir: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (e.isFile()) out.set(relative(dir, join(e.parentPath, e.name)), readFileSync(join(e.parentPath, e.name)));
-  }
-  return out;
-}
-
-function assertSameFiles(a: string, b: string): void {
-  const ta = tree(a);
-  const tb = tree(b);
-  assert.deepEqual([...tb.keys()].sort(), [...ta.keys()].sort());
-  for (const [name, bytes] of ta) assert.ok(bytes.equals(tb.get(name)!), `${name} differs between the store and the lake`);
 }
 
 const dir = tempDir('orderflow-lake-');
