@@ -10,7 +10,7 @@ import { Store } from '../store/store.ts';
 import { feedTradesAndLiquidations } from '../query/feed.ts';
 import { snapshotAt } from '../query/liquidation-snapshot.ts';
 import { confirmMarketQuery } from '../query/market.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { existingHome, homeOption, marketOptions, type HomeOpts } from './common.ts';
 import { isoTime, qtyText, SAMPLED_NOTE, table } from './format.ts';
 import { DEFAULT_BPS, marketQuery, numberOpt, parseTime } from './options.ts';
 import { clusterOptions, type ClusterOpts, parseClusterOpts } from './cluster-options.ts';
@@ -30,14 +30,10 @@ interface AbsorptionOpts extends HomeOpts, ClusterOpts {
 export function registerAbsorption(program: Command): void {
   homeOption(
     clusterOptions(
-      program
+      marketOptions(program
         .command('absorption')
-        .description('absorption at liquidation clusters: heavy aggressive flow into a zone, price holds, no liquidation follows (a cascade that stopped, or a revisit)')
-        .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
+        .description('absorption at liquidation clusters: heavy aggressive flow into a zone, price holds, no liquidation follows (a cascade that stopped, or a revisit)'), { fromNote: ' (also the start of the liquidation history)' })
         .requiredOption('--zones-at <time>', 'the clusters of the liquidations up to this time are the zones; events come after it')
-        .option('--venues <list>', 'comma-separated venues, merged (default binance,okx,bybit)')
-        .option('--from <time>', 'from this time, inclusive, UTC unless a zone follows (also the start of the liquidation history)')
-        .option('--to <time>', 'up to this time, exclusive')
         .option('--bps <width>', 'cluster bin width in basis points', String(DEFAULT_BPS))
         .option('--lookback <windows>', 'past 1m windows in the typical-volume median (also the warm-up)', '60')
         .option('--json', 'print {"zones":[...],"events":[...]} (NaN and Infinity as null)'),

@@ -30,7 +30,7 @@ import { streamTrades } from '../store/trade-reader.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { confirmMarketQuery, type MarketQuery, registryTick, storedMarkets } from '../query/market.ts';
 import { venueBooks } from '../query/venue-books.ts';
-import { existingHome, homeOption, lakeOption, openReadSource, type LakeOpts } from './common.ts';
+import { existingHome, homeOption, marketOptions, lakeOption, openReadSource, type LakeOpts } from './common.ts';
 import { isoTime, qtyText, SAMPLED_NOTE, table } from './format.ts';
 import { DEFAULT_BPS, marketQuery, numberOpt } from './options.ts';
 import { clusterOptions, parseClusterOpts, type ClusterOpts } from './cluster-options.ts';
@@ -52,13 +52,9 @@ interface AnalyzeOpts extends LakeOpts, ClusterOpts {
 export function registerAnalyze(program: Command): void {
   lakeOption(homeOption(
     clusterOptions(
-      program
+      marketOptions(program
         .command('analyze')
-        .description("run every order-flow operator over a market's stored history: summary table + JSON/Parquet outputs")
-        .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
-        .option('--venues <list>', 'comma-separated venues, merged (default binance,okx,bybit)')
-        .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
-        .option('--to <time>', 'up to this time, exclusive')
+        .description("run every order-flow operator over a market's stored history: summary table + JSON/Parquet outputs"))
         .option('--out <dir>', 'output folder (default <home>/analysis/<symbol>-<time>)')
         .option('--footprint-timeframe <tf>', 'footprint candle length', '1h')
         .option('--level-ticks <n>', 'footprint level height in ticks', '10')

@@ -3,6 +3,7 @@ import { delimiter, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
+import { PERP_VENUES } from '../core/events.ts';
 import type { LakeScope } from '../lake/lake-store.ts';
 import { DB_FILE, resolveHome, Store } from '../store/store.ts';
 
@@ -13,6 +14,29 @@ export interface HomeOpts {
 /** Every command that touches the store takes --home (else $ORDERFLOW_HOME, else ./orderflow-data). */
 export function homeOption(cmd: Command): Command {
   return cmd.option('--home <dir>', 'store folder (default: $ORDERFLOW_HOME or ./orderflow-data)');
+}
+
+/** What `marketOptions` words differently per command. */
+export interface MarketOptionsHelp {
+  /** `--venues` also takes binance-spot (the flow commands; not liquidations, which spot has none of). */
+  spot?: boolean;
+  /** `--venues` help when the venues are compared rather than merged. */
+  venues?: string;
+  /** Appended to `--from`'s help (e.g. that it also starts the liquidation history). */
+  fromNote?: string;
+}
+
+/**
+ * The market an analysis command reads (`--symbol`, `--venues`, `--from`, `--to`), worded once:
+ * every one of them resolves it through `marketQuery` (src/cli/options.ts), so the help is the same.
+ */
+export function marketOptions(cmd: Command, help: MarketOptionsHelp = {}): Command {
+  const venues = help.venues ?? `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')}${help.spot ? '; add binance-spot by name' : ''})`;
+  return cmd
+    .requiredOption('--symbol <symbol>', "a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue); other OKX ids (UNI-USD-SWAP, spot BTC-USDT with --venues okx) are OKX's alone")
+    .option('--venues <list>', venues)
+    .option('--from <time>', `from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)${help.fromNote ?? ''}`)
+    .option('--to <time>', 'up to this time, exclusive');
 }
 
 export function resolveHomeOpt(opts: HomeOpts): string {

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
-import { PERP_VENUES, type Venue } from '../core/events.ts';
+import type { Venue } from '../core/events.ts';
 import { dataSpan, markComplete, TradeSpan } from '../features/complete.ts';
 import { CVD_RESETS, type CvdBar, CvdOperator, type CvdReset } from '../features/cvd.ts';
 import { DEFAULT_SESSIONS, parseSessions, parseTimeframe, sessionsText } from '../features/timeframe.ts';
 import { streamTrades } from '../store/trade-reader.ts';
 import { confirmMarketQuery } from '../query/market.ts';
-import { homeOption, lakeOption, openReadSource, type LakeOpts } from './common.ts';
+import { homeOption, marketOptions, lakeOption, openReadSource, type LakeOpts } from './common.ts';
 import { marketQuery } from './options.ts';
 import { barTime, fitTable, formatters, INCOMPLETE_MARK, INCOMPLETE_NOTE, precisionOf, timeframeText } from './table.ts';
 
@@ -25,16 +25,12 @@ interface CvdOpts extends LakeOpts {
 
 export function registerCvd(program: Command): void {
   lakeOption(homeOption(
-    program
+    marketOptions(program
       .command('cvd')
-      .description('cumulative volume delta per bar from stored trades: buy, sell, delta, cvd (base units)')
-      .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue); other OKX ids (UNI-USD-SWAP, spot BTC-USDT with --venues okx) are OKX\'s alone')
-      .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')}; add binance-spot by name)`)
+      .description('cumulative volume delta per bar from stored trades: buy, sell, delta, cvd (base units)'), { spot: true })
       .option('--timeframe <tf>', 'bar length: 1m, 15m, 1h, 4h, 1d... (bars open at UTC multiples)', '1m')
       .option('--reset <mode>', `restart cvd each: ${CVD_RESETS.join(' | ')}`, 'none')
       .option('--sessions <list>', 'sessions for --reset session: NAME=HH:MM-HH:MM[@IANA zone, default UTC],...', sessionsText(DEFAULT_SESSIONS))
-      .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
-      .option('--to <time>', 'up to this time, exclusive')
       .option('--per-venue', 'also one series per venue ("venues" in JSON)')
       .option('--wide', 'print every table column (default: fit 120 columns)')
       .option('--json', 'print {"bars":[{"open_time_ms","buy_volume","sell_volume","delta","cvd","complete"}]} for scripts'),

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { DEFAULT_DIVERGENCE_TIMEFRAMES, DEFAULT_PRICE_BAND, DivergenceOperator, type DivergenceEvent } from '../features/divergence.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
 import { feedStoredTrades } from '../query/feed.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { existingHome, homeOption, marketOptions, type HomeOpts } from './common.ts';
 import { isoTime, qtyText, table } from './format.ts';
 import { marketQuery, numberOpt } from './options.ts';
 import { timeframeText } from './table.ts';
@@ -26,19 +26,15 @@ const TF_TEXT = DEFAULT_DIVERGENCE_TIMEFRAMES.map(timeframeText).join(',');
 
 export function registerDivergence(program: Command): void {
   homeOption(
-    program
+    marketOptions(program
       .command('divergence')
-      .description('delta divergence: persistent one-sided aggressive flow while price stays flat')
-      .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
-      .option('--venues <list>', 'comma-separated venues, merged (default binance,okx,bybit)')
+      .description('delta divergence: persistent one-sided aggressive flow while price stays flat'))
       .option('--timeframes <list>', 'bar lengths to watch', TF_TEXT)
       .option('--window <bars>', 'bars in the divergence window', '20')
       .option('--lookback <bars>', 'bars of history that set the z-score scale (also the warm-up)', '100')
       .option('--k <z>', 'minimum CVD z-score of the window', '1.5')
       .option('--min-share <share>', 'minimum share of window bars whose delta has the event sign', '0.65')
       .option('--price-band <z>', 'price is flat when the window return is within this many z either way', String(DEFAULT_PRICE_BAND))
-      .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
-      .option('--to <time>', 'up to this time, exclusive')
       .option('--json', 'print {"events":[...]} (NaN as null)'),
   )
     .addHelpText(

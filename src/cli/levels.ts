@@ -14,7 +14,7 @@ import { readTrades } from '../store/trade-reader.ts';
 import { Store } from '../store/store.ts';
 import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
 import { confirmMarketQuery } from '../query/market.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { existingHome, homeOption, marketOptions, type HomeOpts } from './common.ts';
 import { isoTime, notionalText } from './format.ts';
 import { marketQuery, numberOpt, parseTime } from './options.ts';
 import { fitTable, formatters, precisionOf, timeframeText, wrap } from './table.ts';
@@ -36,13 +36,9 @@ interface LevelsOpts extends HomeOpts {
 
 export function registerLevels(program: Command): void {
   homeOption(
-    program
+    marketOptions(program
       .command('levels')
-      .description('predicted liquidation levels (where positions opened as open interest grew would be liquidated, and how far from the last price), or their heatmap')
-      .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
-      .option('--venues <list>', 'comma-separated venues, merged (default binance,okx,bybit)')
-      .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
-      .option('--to <time>', 'up to this time, exclusive')
+      .description('predicted liquidation levels (where positions opened as open interest grew would be liquidated, and how far from the last price), or their heatmap'))
       .option('--at <time>', 'snapshot time (default: the last open-interest or trade time)')
       .option('--bps <width>', 'price bin width in basis points (log-price bins)', '10')
       .option('--long-share <share>', "share of new open interest counted as longs: 'aggressor' (buy share of the interval) or 0..1", 'aggressor')

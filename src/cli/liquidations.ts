@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { LiquidationColumns } from '../core/columns.ts';
 import { UsageError } from '../core/errors.ts';
-import { PERP_VENUES, type Venue } from '../core/events.ts';
+import type { Venue } from '../core/events.ts';
 import { decimalsOf } from '../features/footprint.ts';
 import {
   heatmapCells,
@@ -20,7 +20,7 @@ import { readLiquidations } from '../store/liquidation-reader.ts';
 import { Store } from '../store/store.ts';
 import { snapshotAt } from '../query/liquidation-snapshot.ts';
 import { confirmMarketQuery, registryTick } from '../query/market.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { existingHome, homeOption, marketOptions, type HomeOpts } from './common.ts';
 import { clusterOptions, type ClusterOpts, type ClusterSettings, givenClusterFlags, parseClusterOpts } from './cluster-options.ts';
 import { isoTime, notionalText, SAMPLED_NOTE, table } from './format.ts';
 import { DEFAULT_BPS, marketQuery, numberOpt, parseTime } from './options.ts';
@@ -240,13 +240,9 @@ async function runLiquidations(opts: LiquidationsOpts): Promise<void> {
 export function registerLiquidations(program: Command): void {
   homeOption(
     clusterOptions(
-      program
+      marketOptions(program
         .command('liquidations')
-        .description('realized liquidation clusters (price zones of decayed liquidated notional, per side liquidated) or a time x price heatmap')
-        .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue)')
-        .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')})`)
-        .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
-        .option('--to <time>', 'up to this time, exclusive')
+        .description('realized liquidation clusters (price zones of decayed liquidated notional, per side liquidated) or a time x price heatmap'))
         .option('--bps <b>', `log-price bins of b basis points (default ${DEFAULT_BPS} unless --bin-ticks)`)
         .option('--bin-ticks <n>', 'price bins of n ticks instead (tick from the instrument registry, or --tick)')
         .option('--tick <size>', 'tick size for --bin-ticks (default from the instrument)'),

@@ -4,7 +4,6 @@
  * (docs/FEATURES.md "Sessions").
  */
 import type { Command } from 'commander';
-import { PERP_VENUES } from '../core/events.ts';
 import { dataSpan, markComplete, TradeSpan } from '../features/complete.ts';
 import { LiquidationWindows, type SessionStats, SessionStatsOperator } from '../features/sessions.ts';
 import { DEFAULT_SESSIONS, parseSessions, sessionsText } from '../features/timeframe.ts';
@@ -12,7 +11,7 @@ import { readLiquidations } from '../store/liquidation-reader.ts';
 import { Store } from '../store/store.ts';
 import { feedStoredTrades } from '../query/feed.ts';
 import { confirmMarketQuery } from '../query/market.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { existingHome, homeOption, marketOptions, type HomeOpts } from './common.ts';
 import { isoTime, notionalText } from './format.ts';
 import { marketQuery } from './options.ts';
 import { fitTable, formatters, INCOMPLETE_MARK, INCOMPLETE_NOTE, precisionOf, wrap } from './table.ts';
@@ -85,14 +84,10 @@ async function runSessions(opts: SessionsOpts): Promise<void> {
 
 export function registerSessions(program: Command): void {
   homeOption(
-    program
+    marketOptions(program
       .command('sessions')
-      .description('per trading-session occurrence (market date x session, in market time): OHLC, volume and notional by aggressor, print-size percentiles, price impact')
-      .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue)')
-      .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')}; add binance-spot by name)`)
+      .description('per trading-session occurrence (market date x session, in market time): OHLC, volume and notional by aggressor, print-size percentiles, price impact'), { spot: true })
       .option('--sessions <list>', 'session windows NAME=HH:MM-HH:MM[@IANA zone, default UTC], comma-separated', sessionsText(DEFAULT_SESSIONS))
-      .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
-      .option('--to <time>', 'up to this time, exclusive')
       .option('--wide', 'print every table column (default: fit 120 columns)')
       .option('--json', 'print {"sessions":[{"date","session","start_ms","end_ms","open",...,"volume","notional",...,"print_p50","impact_bps_per_m","complete"}]} for scripts'),
   )

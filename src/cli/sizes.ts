@@ -6,11 +6,10 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
-import { PERP_VENUES } from '../core/events.ts';
 import { SIZE_BUCKETS, SizeFlowOperator, type SizeBar, type SizeBucket, type SizeThresholdOptions } from '../features/sizes.ts';
 import { HOUR_MS, parseTimeframe } from '../features/timeframe.ts';
 import { feedStoredTrades } from '../query/feed.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { existingHome, homeOption, marketOptions, type HomeOpts } from './common.ts';
 import { notionalText } from './format.ts';
 import { marketQuery, numberOpt, parseFixed } from './options.ts';
 import { dataSpan, markComplete, TradeSpan } from '../features/complete.ts';
@@ -88,17 +87,13 @@ async function runSizes(opts: SizesOpts): Promise<void> {
 
 export function registerSizes(program: Command): void {
   homeOption(
-    program
+    marketOptions(program
       .command('sizes')
-      .description('size-bucket flow per bar: buy/sell/delta notional of small, medium, large and whale prints, size-weighted delta, big prints')
-      .requiredOption('--symbol <symbol>', 'a venue-native symbol (ETHUSDT, ETH-USDT-SWAP) or a base asset (ETH = its perpetual on every venue)')
-      .option('--venues <list>', `comma-separated venues, merged (default the perpetual venues: ${PERP_VENUES.join(',')}; add binance-spot by name)`)
+      .description('size-bucket flow per bar: buy/sell/delta notional of small, medium, large and whale prints, size-weighted delta, big prints'), { spot: true })
       .option('--timeframe <tf>', 'bar length: 1m, 15m, 1h, 4h, 1d... (bars open at UTC multiples)', '15m')
       .option('--fixed <m,l,w>', 'fixed thresholds in quote notional where medium, large and whale start (whale may be inf); default adaptive')
       .option('--window-hours <h>', 'adaptive thresholds: rolling window of print notional, hours (default 24)')
       .option('--big-min <bucket>', `smallest bucket listed in big_prints: ${BIG_MINS.join(' | ')}`, 'whale')
-      .option('--from <time>', 'from this time, inclusive (2024-11-01, 2024-11-01T12:00: UTC unless a zone follows; or epoch ms)')
-      .option('--to <time>', 'up to this time, exclusive')
       .option('--wide', 'print every table column (default: fit 120 columns, leaving out the thresholds first)')
       .option('--json', 'print {"bars":[{"open_time_ms","buy_notional",...,"small":{...},"big_prints":[...],"complete"}]} for scripts'),
   )

@@ -4,7 +4,7 @@ import { dataSpan, markComplete, TradeSpan } from '../features/complete.ts';
 import { CROSS_VENUE_DEFAULTS, CrossVenueOperator, type CrossVenueWindow } from '../features/venues.ts';
 import { parseTimeframe } from '../features/timeframe.ts';
 import { feedStoredTrades } from '../query/feed.ts';
-import { existingHome, homeOption, type HomeOpts } from './common.ts';
+import { existingHome, homeOption, marketOptions, type HomeOpts } from './common.ts';
 import { isoTime, table } from './format.ts';
 import { marketQuery, numberOpt } from './options.ts';
 import { INCOMPLETE_MARK, INCOMPLETE_NOTE, timeframeText } from './table.ts';
@@ -23,17 +23,13 @@ interface VenuesOpts extends HomeOpts {
 
 export function registerVenues(program: Command): void {
   homeOption(
-    program
+    marketOptions(program
       .command('venues')
-      .description('cross-venue corroboration: do Binance, OKX and Bybit flows agree? score in [-1, 1] (n/a under two venues), disagree flag, lead-lag')
-      .requiredOption('--symbol <symbol>', 'a venue-native symbol or a base asset (the perpetual on every venue)')
-      .option('--venues <list>', 'comma-separated venues to compare (default binance,okx,bybit)')
+      .description('cross-venue corroboration: do Binance, OKX and Bybit flows agree? score in [-1, 1] (n/a under two venues), disagree flag, lead-lag'), { venues: 'comma-separated venues to compare (default binance,okx,bybit)' })
       .option('--timeframe <tf>', 'window length', '5m')
       .option('--bucket <tf>', 'sub-bucket for correlation and lead-lag', `${CROSS_VENUE_DEFAULTS.bucketMs / 1000}s`)
       .option('--min-share <share>', "a venue counts when its share of the window's volume is at least this", String(CROSS_VENUE_DEFAULTS.minShare))
       .option('--max-lag <buckets>', 'largest lead-lag tried, in sub-buckets', String(CROSS_VENUE_DEFAULTS.maxLag))
-      .option('--from <time>', 'from this time, inclusive (UTC unless a zone follows)')
-      .option('--to <time>', 'up to this time, exclusive')
       .option('--json', 'print {"windows":[...]} (NaN as null; a window the data cut off has "complete": false)'),
   )
     .addHelpText(
