@@ -9,9 +9,9 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { busLiveClient, RESUME_MARGIN_MS, resumeFrom, storeHeld } from '../../src/bus/bus-client.ts';
-import { connectBus, type Bus } from '../../src/bus/connection.ts';
+import type { Bus } from '../../src/bus/connection.ts';
 import { BusPublisher } from '../../src/bus/publisher.ts';
-import { DEFAULT_STREAM, ensureStream } from '../../src/bus/stream.ts';
+import { DEFAULT_STREAM } from '../../src/bus/stream.ts';
 import type { CaptureRecord, MarketEvent } from '../../src/core/events.ts';
 import { Backtest } from '../../src/engine/backtest.ts';
 import { parseConfig } from '../../src/engine/config.ts';
@@ -24,7 +24,7 @@ import { SERVE_ENV_KEYS } from '../../src/sim/serve.ts';
 import { Recorder } from '../../src/store/recorder.ts';
 import { Store } from '../../src/store/store.ts';
 import { tradeResumePoints } from '../../src/store/trade-resume.ts';
-import { NATS_SKIP, startNats, type NatsServer } from '../helpers/nats.ts';
+import { NATS_SKIP, startNatsBus, type NatsServer } from '../helpers/nats.ts';
 import { BIN } from '../helpers/paths.ts';
 import { closedAddress, runProcess } from '../helpers/process.ts';
 import { tempDir } from '../helpers/store.ts';
@@ -55,9 +55,7 @@ describe('bus consumers: serve --bus and paper --bus', { skip: NATS_SKIP }, () =
   let nats: NatsServer;
   let bus: Bus;
   before(async () => {
-    nats = await startNats();
-    bus = await connectBus(nats.url, 'test');
-    await ensureStream(bus, { maxAgeHours: 1, maxBytes: 256 * 1024 ** 2 });
+    ({ nats, bus } = await startNatsBus());
   });
   after(async () => {
     await bus?.nc.close();

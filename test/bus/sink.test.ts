@@ -20,7 +20,7 @@ import { BusPublisher } from '../../src/bus/publisher.ts';
 import { BusSink, type BatchWriter, type ReceivedBatch } from '../../src/bus/sink.ts';
 import { ensureStream } from '../../src/bus/stream.ts';
 import { Store } from '../../src/store/store.ts';
-import { NATS_SKIP, startNats, type NatsServer } from '../helpers/nats.ts';
+import { NATS_SKIP, startNatsBus, TEST_STREAM, type NatsServer } from '../helpers/nats.ts';
 import { BIN } from '../helpers/paths.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -74,9 +74,7 @@ describe('bus: JetStream -> sinks', { skip: NATS_SKIP }, () => {
   let nats: NatsServer;
   let bus: Bus;
   before(async () => {
-    nats = await startNats();
-    bus = await connectBus(nats.url, 'test');
-    await ensureStream(bus, { maxAgeHours: 1, maxBytes: 256 * 1024 ** 2 });
+    ({ nats, bus } = await startNatsBus());
     scratch = await Store.openMemory();
   });
   after(async () => {
@@ -87,7 +85,7 @@ describe('bus: JetStream -> sinks', { skip: NATS_SKIP }, () => {
   /** A fresh stream per test (its de-duplication window too): each test reads what it published. */
   const fresh = async () => {
     await bus.jsm.streams.delete('ORDERFLOW_MD');
-    await ensureStream(bus, { maxAgeHours: 1, maxBytes: 256 * 1024 ** 2 });
+    await ensureStream(bus, TEST_STREAM);
   };
 
   it('writes every event type through the bus into Parquet partitioned venue=/symbol=/date=/hour= by exchange time', async () => {

@@ -7,6 +7,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectBus, type Bus } from '../../src/bus/connection.ts';
+import { ensureStream } from '../../src/bus/stream.ts';
 import { closedAddress } from './process.ts';
 
 /** nats-server's path: $NATS_SERVER, else the one on PATH or in /usr/sbin (Debian puts it there), else null. */
@@ -69,4 +71,15 @@ export async function startNats(o: { port?: number; dir?: string } = {}): Promis
       if (!keepStore) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The stream limits the bus tests use: an hour, 256 MiB. */
+export const TEST_STREAM = { maxAgeHours: 1, maxBytes: 256 * 1024 ** 2 };
+
+/** A nats-server, a connection named `test` to it and the orderflow stream made: the bus tests' common start. */
+export async function startNatsBus(): Promise<{ nats: NatsServer; bus: Bus }> {
+  const nats = await startNats();
+  const bus = await connectBus(nats.url, 'test');
+  await ensureStream(bus, TEST_STREAM);
+  return { nats, bus };
 }
