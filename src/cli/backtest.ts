@@ -81,16 +81,8 @@ Examples:
       if (opts.symbol === undefined) throw new UsageError('--symbol: required (or --session NAME to replay a paper session)');
       const q = marketQuery({ ...opts, symbol: opts.symbol });
       let config: BacktestConfig = opts.config ? loadConfig(opts.config) : defaultConfig();
-      if (opts.seed !== undefined || opts.nullSeeds !== undefined) {
-        config = parseConfig(
-          {
-            ...config,
-            seed: opts.seed === undefined ? config.seed : numberOpt(opts.seed, '--seed'),
-            nullModel: { ...config.nullModel, seeds: opts.nullSeeds === undefined ? config.nullModel.seeds : numberOpt(opts.nullSeeds, '--null-seeds') },
-          },
-          'command line',
-        );
-      }
+      if (opts.seed !== undefined) config = parseConfig({ ...config, seed: numberOpt(opts.seed, '--seed') }, 'command line');
+      config = withNullSeeds(config, opts.nullSeeds);
       const strategy = opts.strategy ? await loadStrategyModule(opts.strategy) : undefined;
       const workers = opts.workers === undefined ? defaultWorkerCount() : numberOpt(opts.workers, '--workers');
       if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers: a whole number >= 1, got ${opts.workers}`);
@@ -98,12 +90,8 @@ Examples:
       const lake = opts.lake === undefined ? undefined : { location: opts.lake, scope: lakeScope(q) };
       const store = await openReadSource({ ...opts, lake: lake?.location }, lake?.scope ?? q);
       const registry = loadBundledInstruments();
-      // One bar per phase (the run, each null-model run, each walk-forward window).
-      let bar = new ProgressBar('backtest');
-      let phaseNow = 'backtest';
-      let run: RunResult;
       let runner: WorkerPoolRunner | undefined;
-      try {
+      const run = await runBacktest(async (onProgress) => {
         await confirmMarketQuery(store, q);
         const stored = await storedMarkets(store, q.pairs);
         if (stored.length === 0) throw new UsageError(`no trades stored for ${q.pairs.map(([v, s]) => `${v} ${s}`).join(', ')}: import some first (orderflow import)`);
@@ -111,7 +99,7 @@ Examples:
         const venue = config.execution.venue;
         if (venue && !stored.some(([v]) => v === venue)) throw new UsageError(`execution.venue ${venue} has no trades stored for ${opts.symbol}; stored: ${stored.map(([v]) => v).join(', ')}`);
         runner = workers > 1 ? new WorkerPoolRunner({ home, lake, config, pairs: stored, symbol: opts.symbol!.toUpperCase(), fromMs: q.fromMs, toMs: q.toMs, strategyFile: opts.strategy && resolve(opts.strategy) }, workers) : undefined;
-        const bt = new Backtest({
+        return new Backtest({
           runner,
           store,
           config,
@@ -121,24 +109,12 @@ Examples:
           toMs: q.toMs,
           instruments: (v, s) => registry.get(v, s),
           strategy,
-          onProgress: (phase, done, events) => {
-            if (phase !== phaseNow) {
-              bar.clear();
-              bar = new ProgressBar(phase);
-              phaseNow = phase;
-            }
-            bar.update(done, 1, events);
-          },
+          onProgress,
         });
-        run = await bt.run();
-      } catch (e) {
-        if (e instanceof RangeError && !(e instanceof UsageError)) throw new UsageError(e.message);
-        throw e;
-      } finally {
-        bar.clear();
+      }, async () => {
         await runner?.close();
         store.close();
-      }
+      });
       await writeRun(home, opts.symbol!.toUpperCase(), run, opts);
     });
 }
@@ -169,17 +145,15 @@ async function backtestSession(opts: BacktestOpts): Promise<void> {
   if (clash.length > 0) throw new UsageError(`--session replays the session's own markets, span, config and seed: drop ${clash.map((k) => `--${k}`).join(', ')}`);
   const home = existingHome(opts);
   const store = await Store.open(home, { readOnly: true });
-  let run: RunResult;
-  const bar = new ProgressBar('backtest');
-  let label: string;
-  try {
+  let label = opts.session!;
+  const run = await runBacktest(async (onProgress) => {
     const s = await sessionBacktest(store, opts.session!);
     label = s.name;
-    const config = opts.nullSeeds === undefined ? s.config : parseConfig({ ...s.config, nullModel: { ...s.config.nullModel, seeds: numberOpt(opts.nullSeeds, '--null-seeds') } }, 'command line');
+    const config = withNullSeeds(s.config, opts.nullSeeds);
     const registry = loadBundledInstruments();
     // The session's strategy module, refused when the file changed since it started.
     const strategy = await recordedStrategy(s.name, s.strategy);
-    const bt = new Backtest({
+    return new Backtest({
       store,
       config,
       strategy,
@@ -189,17 +163,44 @@ async function backtestSession(opts: BacktestOpts): Promise<void> {
       toMs: s.toMs,
       // The instrument the session traded with (the venue's at its start), the same for the replay.
       instruments: (v, sym) => (v === s.execVenue && sym === s.execSymbol ? s.instrument : registry.get(v, sym)),
-      onProgress: (_phase, done, events) => bar.update(done, 1, events),
+      onProgress,
     });
-    run = await bt.run();
+  }, () => store.close());
+  await writeRun(home, `session-${label}`, run, opts);
+}
+
+/** `--null-seeds` over the config's own count. */
+function withNullSeeds(config: BacktestConfig, nullSeeds: string | undefined): BacktestConfig {
+  if (nullSeeds === undefined) return config;
+  return parseConfig({ ...config, nullModel: { ...config.nullModel, seeds: numberOpt(nullSeeds, '--null-seeds') } }, 'command line');
+}
+
+type OnProgress = NonNullable<ConstructorParameters<typeof Backtest>[0]['onProgress']>;
+
+/**
+ * Builds and runs one backtest with a progress bar per phase (the run, each null-model run, each
+ * walk-forward window); a RangeError from a library check becomes a usage error; `close` runs after, always.
+ */
+async function runBacktest(build: (onProgress: OnProgress) => Promise<Backtest>, close: () => unknown): Promise<RunResult> {
+  let bar = new ProgressBar('backtest');
+  let phaseNow = 'backtest';
+  const onProgress: OnProgress = (phase, done, events) => {
+    if (phase !== phaseNow) {
+      bar.clear();
+      bar = new ProgressBar(phase);
+      phaseNow = phase;
+    }
+    bar.update(done, 1, events);
+  };
+  try {
+    return await (await build(onProgress)).run();
   } catch (e) {
     if (e instanceof RangeError && !(e instanceof UsageError)) throw new UsageError(e.message);
     throw e;
   } finally {
     bar.clear();
-    store.close();
+    await close();
   }
-  await writeRun(home, `session-${label}`, run, opts);
 }
 
 function pct(x: number | null): string {
