@@ -355,8 +355,19 @@ export class Market {
       // Sized once (a diff is a few levels a side): no growth while filling.
       bids = new Array<BookLevel>(j);
       asks = new Array<BookLevel>(n - j);
-      for (let i = j - 1, k = 0; i >= 0; i--, k++) bids[k] = [v.priceOf(dirty[i]), v.qtyOf(book.levelLots[dirty[i]])];
-      for (let i = j, k = 0; i < n; i++, k++) asks[k] = [v.priceOf(dirty[i] - size), v.qtyOf(book.levelLots[dirty[i]])];
+      const lots = book.levelLots;
+      const tickInv = v.tickInv;
+      const lotInv = v.lotInv;
+      if (tickInv > 0 && lotInv > 0) {
+        // priceOf and qtyOf written out (the same divisions) for the venues whose tick and lot are
+        // 10^-k, which is every bundled BTC, ETH and SOL contract.
+        const origin = v.origin;
+        for (let i = j - 1, k = 0; i >= 0; i--, k++) bids[k] = [(origin + dirty[i]) / tickInv, lots[dirty[i]] / lotInv];
+        for (let i = j, k = 0; i < n; i++, k++) asks[k] = [(origin + dirty[i] - size) / tickInv, lots[dirty[i]] / lotInv];
+      } else {
+        for (let i = j - 1, k = 0; i >= 0; i--, k++) bids[k] = [v.priceOf(dirty[i]), v.qtyOf(lots[dirty[i]])];
+        for (let i = j, k = 0; i < n; i++, k++) asks[k] = [v.priceOf(dirty[i] - size), v.qtyOf(lots[dirty[i]])];
+      }
     }
     const ts = Math.floor(this.now);
     this.out.push({ type: 'book', venue: v.venue, symbol: v.symbol, ts, localTs: ts, isSnapshot: snapshot, bids, asks, seq: v.seq++ });
