@@ -8,8 +8,7 @@
  * feed prints late (the latest liquidation of each 1000 ms window, pushed when the window closes),
  * so events are released once they are a window old and merged with those late prints by time.
  */
-import type { BookLevel, LiquidationEvent, MarketEvent, Side, TradeEvent } from '../core/events.ts';
-import { EMPTY_TICKER_FIELDS } from '../core/events.ts';
+import type { BookLevel, LiquidationEvent, MarketEvent, Side, TickerEvent, TradeEvent } from '../core/events.ts';
 import { ASK, BID, type BookSide } from './book.ts';
 import { Agenda } from './heap.ts';
 import { FIXED_ACCOUNTS, SimVenue } from './venue.ts';
@@ -386,7 +385,8 @@ export class Market {
       symbol: v.symbol,
       ts,
       localTs: ts,
-      ...EMPTY_TICKER_FIELDS,
+      // EMPTY_TICKER_FIELDS' keys in its order, written out (a spread copied all fifteen and then
+      // overwrote eleven, per ticker); the fields the simulator does not model stay NaN.
       markPrice: mark,
       indexPrice: round2(v.indexPrice),
       lastPrice: v.lastPrice,
@@ -398,7 +398,11 @@ export class Market {
       bestBidQty: hasBid ? v.qtyOf(book.levelLots[book.bestBid]) : NaN,
       bestAsk: hasAsk ? v.priceOf(book.bestAsk) : NaN,
       bestAskQty: hasAsk ? v.qtyOf(book.levelLots[book.size + book.bestAsk]) : NaN,
-    });
+      longShortRatio: NaN,
+      topTraderAccountRatio: NaN,
+      topTraderPositionRatio: NaN,
+      takerBuySellRatio: NaN,
+    } satisfies TickerEvent);
   }
 
   /**
