@@ -439,8 +439,8 @@ export class Market {
   // -------------------------------------------------------------------------------------------
   // The run.
 
-  /** Every event, ts non-decreasing; the market is simulated as it is read. */
-  *run(): Generator<MarketEvent> {
+  /** Every event, ts non-decreasing; the market is simulated as it is read. `onEnd` is called after the last one is read. */
+  *run(onEnd?: () => void): Generator<MarketEvent> {
     this.addAgent({ wake: (now) => (this.clock(), now + CLOCK_MS) }, this.startMs);
     for (const v of this.venues) this.printBook(v, true);
     while (!this.agenda.empty && this.agenda.nextTime() < this.endMs) {
@@ -458,6 +458,7 @@ export class Market {
     this.now = this.endMs;
     this.flushBinanceWindow(true);
     for (let e = this.release(Infinity); e !== undefined; e = this.release(Infinity)) yield e;
+    onEnd?.();
   }
 
   /**
