@@ -341,8 +341,15 @@ export class Market {
       bids = [];
       asks = [];
       book.takeDirtySorted();
-      for (let i = book.size - 1; i >= 0; i--) if (book.levelLots[i] > 0) bids.push([v.priceOf(i), v.qtyOf(book.levelLots[i])]);
-      for (let i = 0; i < book.size; i++) if (book.levelLots[book.size + i] > 0) asks.push([v.priceOf(i), v.qtyOf(book.levelLots[book.size + i])]);
+      const levels = [new Int32Array(1024)];
+      for (let n = book.occupiedLevels(BID, levels), k = 0; k < n; k++) {
+        const i = levels[0][k];
+        if (book.levelLots[i] > 0) bids.push([v.priceOf(i), v.qtyOf(book.levelLots[i])]);
+      }
+      for (let n = book.occupiedLevels(ASK, levels), k = 0; k < n; k++) {
+        const i = levels[0][k];
+        if (book.levelLots[book.size + i] > 0) asks.push([v.priceOf(i), v.qtyOf(book.levelLots[book.size + i])]);
+      }
     } else {
       // Keys are side × size + level: sorted numerically, bids come first in ascending price.
       const n = book.takeDirtySorted();
