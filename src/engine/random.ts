@@ -102,21 +102,19 @@ function seedKey(seed: Seed): [number, number, number, number] {
 
 /** A xoshiro128** stream. Create with {@link createRng}; derive independent streams with {@link Rng.fork}. */
 export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+  /** The four 32-bit state words (int32 columns: as object fields, words above 2^30 were boxed numbers). */
+  private readonly s = new Int32Array(4);
   private readonly key: readonly [number, number, number, number];
 
   private constructor(key: readonly [number, number, number, number], state?: readonly [number, number, number, number]) {
     this.key = key;
     const s = state ?? [splitmix32(key[0]), splitmix32(key[1]), splitmix32(key[2]), splitmix32(key[3])];
-    this.s0 = s[0] | 0;
-    this.s1 = s[1] | 0;
-    this.s2 = s[2] | 0;
-    this.s3 = s[3] | 0;
+    this.s[0] = s[0] | 0;
+    this.s[1] = s[1] | 0;
+    this.s[2] = s[2] | 0;
+    this.s[3] = s[3] | 0;
     // The all-zero state is the one fixed point of xoshiro; a 2^-128 event, but never allow it.
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1;
   }
 
   /** A root generator for `seed`. */
@@ -136,22 +134,49 @@ export class Rng {
 
   /** Next unsigned 32-bit integer, uniform on [0, 2^32). */
   nextUint32(): number {
-    const s1 = this.s1;
+    const st = this.s;
+    const s1 = st[1];
     const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
     const t = s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
+    st[2] ^= st[0];
+    st[3] ^= s1;
+    st[1] ^= st[2];
+    st[0] ^= st[3];
+    st[2] ^= t;
+    st[3] = rotl(st[3], 11);
     return result >>> 0;
   }
 
-  /** Uniform on [0, 1) with 53 random bits (two 32-bit draws: top 27 and top 26 bits). */
+  /**
+   * Uniform on [0, 1) with 53 random bits (two 32-bit draws: top 27 and top 26 bits). The two
+   * steps are nextUint32's, written out on locals: through the calls each uint32 above 2^31 came
+   * back as a boxed number (the simulator draws millions of these per simulated hour).
+   */
   nextFloat(): number {
-    const a = this.nextUint32() >>> 5;
-    const b = this.nextUint32() >>> 6;
+    const st = this.s;
+    let s0 = st[0];
+    let s1 = st[1];
+    let s2 = st[2];
+    let s3 = st[3];
+    const a = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 5;
+    let t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl(s3, 11);
+    const b = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 6;
+    t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    st[0] = s0;
+    st[1] = s1;
+    st[2] = s2;
+    st[3] = rotl(s3, 11);
     return (a * 67108864 + b) / TWO_53;
   }
 

@@ -271,11 +271,26 @@ export class MarketMaker implements Agent {
     const book = this.v.book;
     // Same touch, every level the last call placed still resting: the ladder is what it would place.
     if (prev === top && !this.refused[side] && book.matchedOut[side] === this.seenOut[side]) return;
+    // With one-tick dense levels the touch and dense bands are one run of `dense` levels from the
+    // touch, and a shift of `s` ticks away from the other side (s < 0: toward it) changes only its
+    // ends: the first s levels of the last run (now in front of the touch) leave, the last -s
+    // levels leave on a shift toward the other side, and the levels entering are at the opposite
+    // end. Visiting only those calls the same cancels and adds in the same order (unlessWanted and
+    // fill are no-ops on the levels between: wanted, and still resting while matching removed
+    // none of this side's orders and the last call placed every level).
+    const run = step === 1 && touch <= dense;
+    const s = dir * (top - prev);
     if (!Number.isNaN(prev) && prev !== top) {
       // What the last call left: its touch levels, its dense grid levels, its sparse ladder (a
       // shift by less than a stride changes the sparse levels only at the ladder's two ends).
-      for (let j = 0; j < touch; j++) this.unlessWanted(side, prev + dir * j, top, last);
-      for (let level = this.gridFrom(prev + dir * touch, dir, step); dir * (level - prev) < dense; level += dir * step) this.unlessWanted(side, level, top, last);
+      if (run) {
+        const frontEnd = s < dense ? s : dense;
+        for (let j = 0; j < frontEnd; j++) this.unlessWanted(side, prev + dir * j, top, last);
+        for (let j = Math.max(0, frontEnd, dense + s); j < dense; j++) this.unlessWanted(side, prev + dir * j, top, last);
+      } else {
+        for (let j = 0; j < touch; j++) this.unlessWanted(side, prev + dir * j, top, last);
+        for (let level = this.gridFrom(prev + dir * touch, dir, step); dir * (level - prev) < dense; level += dir * step) this.unlessWanted(side, level, top, last);
+      }
       const near = Math.abs(top - prev) < stride;
       const prevFirst = this.gridFrom(prev + dir * dense, dir, stride);
       for (let j = 0; j < sparse; j++) {
@@ -285,12 +300,21 @@ export class MarketMaker implements Agent {
     }
     // The last call left every level of its ladder filled (no add refused) and matching removed
     // none of them since: a sparse ladder shifted by less than a stride can lack levels only at its ends.
-    const whole = !(Math.abs(top - prev) < stride) || this.refused[side] || book.matchedOut[side] !== this.seenOut[side];
+    const intact = !this.refused[side] && book.matchedOut[side] === this.seenOut[side];
+    const whole = !(Math.abs(top - prev) < stride) || !intact;
     this.refused[side] = false;
     const denseSize = p.denseSize * thin;
-    for (let j = 0; j < touch; j++) this.fill(side, top + dir * j, denseSize * p.touchMultiple);
-    // A grid level holds what `step` one-tick levels would.
-    for (let level = this.gridFrom(top + dir * touch, dir, step); dir * (level - top) < dense; level += dir * step) this.fill(side, level, denseSize * step);
+    if (run && intact && !Number.isNaN(prev)) {
+      // The run's levels still resting: those at depth max(0, -s) .. dense - s - 1 below the new touch.
+      const keptFrom = s < 0 ? (-s < dense ? -s : dense) : 0;
+      const keptTo = s > 0 ? (dense - s > keptFrom ? dense - s : keptFrom) : dense;
+      for (let j = 0; j < keptFrom; j++) this.fill(side, top + dir * j, j < touch ? denseSize * p.touchMultiple : denseSize);
+      for (let j = keptTo; j < dense; j++) this.fill(side, top + dir * j, j < touch ? denseSize * p.touchMultiple : denseSize);
+    } else {
+      for (let j = 0; j < touch; j++) this.fill(side, top + dir * j, denseSize * p.touchMultiple);
+      // A grid level holds what `step` one-tick levels would.
+      for (let level = this.gridFrom(top + dir * touch, dir, step); dir * (level - top) < dense; level += dir * step) this.fill(side, level, denseSize * step);
+    }
     for (let j = 0; j < sparse; j++) {
       if (!whole && j === 2) j = sparse - 2;
       this.fill(side, first + dir * j * stride, p.sparseSize * (1 + (dense + j) / (dense + sparse)));

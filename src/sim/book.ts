@@ -190,6 +190,46 @@ export class OrderBook {
     return lots - left;
   }
 
+  /**
+   * The occupied levels of `side` into `out` (grown as needed), best first: bids from the highest
+   * level down, asks from the lowest up; returns how many. Walks the occupancy bitmap a word at a
+   * time (a snapshot of a 2^18-level window visited every level of both sides before).
+   */
+  occupiedLevels(side: BookSide, out: Int32Array[]): number {
+    const occ = this.occupied;
+    const base = side * this.words;
+    let n = 0;
+    let buf = out[0];
+    const push = (level: number) => {
+      if (n === buf.length) {
+        const grown = new Int32Array(buf.length * 2);
+        grown.set(buf);
+        buf = out[0] = grown;
+      }
+      buf[n++] = level;
+    };
+    if (side === BID) {
+      for (let w = this.words - 1; w >= 0; w--) {
+        let bits = occ[base + w];
+        while (bits !== 0) {
+          const b = 31 - Math.clz32(bits);
+          push((w << 5) + b);
+          bits &= ~(1 << b);
+        }
+      }
+    } else {
+      for (let w = 0; w < this.words; w++) {
+        let bits = occ[base + w];
+        while (bits !== 0) {
+          const low = bits & -bits;
+          push((w << 5) + 31 - Math.clz32(low));
+          bits ^= low;
+        }
+      }
+    }
+    return n;
+  }
+
   /** Lots resting at a level. */
   lotsAt(side: BookSide, level: number): number {
     return level < 0 || level >= this.size ? 0 : this.levelLots[side * this.size + level];

@@ -8,8 +8,7 @@
  * feed prints late (the latest liquidation of each 1000 ms window, pushed when the window closes),
  * so events are released once they are a window old and merged with those late prints by time.
  */
-import type { BookLevel, LiquidationEvent, MarketEvent, Side, TradeEvent } from '../core/events.ts';
-import { EMPTY_TICKER_FIELDS } from '../core/events.ts';
+import type { BookLevel, LiquidationEvent, MarketEvent, Side, TickerEvent, TradeEvent } from '../core/events.ts';
 import { ASK, BID, type BookSide } from './book.ts';
 import { Agenda } from './heap.ts';
 import { FIXED_ACCOUNTS, SimVenue } from './venue.ts';
@@ -342,8 +341,15 @@ export class Market {
       bids = [];
       asks = [];
       book.takeDirtySorted();
-      for (let i = book.size - 1; i >= 0; i--) if (book.levelLots[i] > 0) bids.push([v.priceOf(i), v.qtyOf(book.levelLots[i])]);
-      for (let i = 0; i < book.size; i++) if (book.levelLots[book.size + i] > 0) asks.push([v.priceOf(i), v.qtyOf(book.levelLots[book.size + i])]);
+      const levels = [new Int32Array(1024)];
+      for (let n = book.occupiedLevels(BID, levels), k = 0; k < n; k++) {
+        const i = levels[0][k];
+        if (book.levelLots[i] > 0) bids.push([v.priceOf(i), v.qtyOf(book.levelLots[i])]);
+      }
+      for (let n = book.occupiedLevels(ASK, levels), k = 0; k < n; k++) {
+        const i = levels[0][k];
+        if (book.levelLots[book.size + i] > 0) asks.push([v.priceOf(i), v.qtyOf(book.levelLots[book.size + i])]);
+      }
     } else {
       // Keys are side × size + level: sorted numerically, bids come first in ascending price.
       const n = book.takeDirtySorted();
@@ -355,8 +361,19 @@ export class Market {
       // Sized once (a diff is a few levels a side): no growth while filling.
       bids = new Array<BookLevel>(j);
       asks = new Array<BookLevel>(n - j);
-      for (let i = j - 1, k = 0; i >= 0; i--, k++) bids[k] = [v.priceOf(dirty[i]), v.qtyOf(book.levelLots[dirty[i]])];
-      for (let i = j, k = 0; i < n; i++, k++) asks[k] = [v.priceOf(dirty[i] - size), v.qtyOf(book.levelLots[dirty[i]])];
+      const lots = book.levelLots;
+      const tickInv = v.tickInv;
+      const lotInv = v.lotInv;
+      if (tickInv > 0 && lotInv > 0) {
+        // priceOf and qtyOf written out (the same divisions) for the venues whose tick and lot are
+        // 10^-k, which is every bundled BTC, ETH and SOL contract.
+        const origin = v.origin;
+        for (let i = j - 1, k = 0; i >= 0; i--, k++) bids[k] = [(origin + dirty[i]) / tickInv, lots[dirty[i]] / lotInv];
+        for (let i = j, k = 0; i < n; i++, k++) asks[k] = [(origin + dirty[i] - size) / tickInv, lots[dirty[i]] / lotInv];
+      } else {
+        for (let i = j - 1, k = 0; i >= 0; i--, k++) bids[k] = [v.priceOf(dirty[i]), v.qtyOf(lots[dirty[i]])];
+        for (let i = j, k = 0; i < n; i++, k++) asks[k] = [v.priceOf(dirty[i] - size), v.qtyOf(lots[dirty[i]])];
+      }
     }
     const ts = Math.floor(this.now);
     this.out.push({ type: 'book', venue: v.venue, symbol: v.symbol, ts, localTs: ts, isSnapshot: snapshot, bids, asks, seq: v.seq++ });
@@ -375,7 +392,8 @@ export class Market {
       symbol: v.symbol,
       ts,
       localTs: ts,
-      ...EMPTY_TICKER_FIELDS,
+      // EMPTY_TICKER_FIELDS' keys in its order, written out (a spread copied all fifteen and then
+      // overwrote eleven, per ticker); the fields the simulator does not model stay NaN.
       markPrice: mark,
       indexPrice: round2(v.indexPrice),
       lastPrice: v.lastPrice,
@@ -387,7 +405,11 @@ export class Market {
       bestBidQty: hasBid ? v.qtyOf(book.levelLots[book.bestBid]) : NaN,
       bestAsk: hasAsk ? v.priceOf(book.bestAsk) : NaN,
       bestAskQty: hasAsk ? v.qtyOf(book.levelLots[book.size + book.bestAsk]) : NaN,
-    });
+      longShortRatio: NaN,
+      topTraderAccountRatio: NaN,
+      topTraderPositionRatio: NaN,
+      takerBuySellRatio: NaN,
+    } satisfies TickerEvent);
   }
 
   /**
@@ -424,8 +446,8 @@ export class Market {
   // -------------------------------------------------------------------------------------------
   // The run.
 
-  /** Every event, ts non-decreasing; the market is simulated as it is read. */
-  *run(): Generator<MarketEvent> {
+  /** Every event, ts non-decreasing; the market is simulated as it is read. `onEnd` is called after the last one is read. */
+  *run(onEnd?: () => void): Generator<MarketEvent> {
     this.addAgent({ wake: (now) => (this.clock(), now + CLOCK_MS) }, this.startMs);
     for (const v of this.venues) this.printBook(v, true);
     while (!this.agenda.empty && this.agenda.nextTime() < this.endMs) {
@@ -443,6 +465,7 @@ export class Market {
     this.now = this.endMs;
     this.flushBinanceWindow(true);
     for (let e = this.release(Infinity); e !== undefined; e = this.release(Infinity)) yield e;
+    onEnd?.();
   }
 
   /**

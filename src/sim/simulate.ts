@@ -152,25 +152,15 @@ export function simulate(config: SimConfig): SimRun {
       if (sim) throw new Error('sim: events() can be iterated once per run (the market is simulated as it is read)');
       sim = buildSimulation(c);
       const s = sim;
-      // The market's own iterator handed through (not re-yielded from a wrapping generator: one
-      // generator frame less per event); the labels are read when it reports done.
+      // The market's own generator handed through (not re-yielded from a wrapping generator, nor
+      // wrapped in an iterator of ours: a frame less per event); it reports its end, and the
+      // labels are read then.
       return {
-        [Symbol.iterator](): Iterator<MarketEvent> {
-          const it = s.market.run();
-          return {
-            next() {
-              const r = it.next();
-              if (r.done && !done) {
-                labels = s.labels();
-                done = true;
-              }
-              return r;
-            },
-            return(value?: unknown) {
-              return it.return(value as undefined);
-            },
-          };
-        },
+        [Symbol.iterator]: () =>
+          s.market.run(() => {
+            labels = s.labels();
+            done = true;
+          }),
       };
     },
     labels() {

@@ -37,8 +37,8 @@ export class SimVenue {
   readonly origin: number;
   readonly book: OrderBook;
   /** 1 / tick and 1 / lot when they are 10^-k (then a division is exact), else 0: `scale()` per call. */
-  private readonly tickInv: number;
-  private readonly lotInv: number;
+  readonly tickInv: number;
+  readonly lotInv: number;
 
   // Accounts. Positions in whole lots (exact sums), cash in quote.
   pos: Float64Array;

@@ -91,3 +91,35 @@ test('the best bid and ask are the highest and lowest non-empty levels after any
     }),
   );
 });
+
+test('occupiedLevels lists every non-empty level of a side, best first, after any adds, cancels and sweeps', () => {
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('add' as const), side: fc.constantFrom(BID, ASK), level: fc.integer({ min: 0, max: 99 }), lots: fc.integer({ min: 1, max: 5 }) }),
+    fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
+    fc.record({ kind: fc.constant('market' as const), side: fc.constantFrom(BID, ASK), lots: fc.integer({ min: 1, max: 40 }) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
+      const size = 100;
+      const b = new OrderBook(size, 4);
+      const ids: number[] = [];
+      for (const o of ops) {
+        if (o.kind === 'add') {
+          const id = b.add(o.side, o.level, o.lots, 1);
+          if (id >= 0) ids.push(id);
+        } else if (o.kind === 'cancel') {
+          if (ids.length > 0) b.cancel(ids[o.pick % ids.length]);
+        } else b.market(o.side, o.lots, 2, 1000);
+      }
+      // A one-slot buffer: it has to grow for any side with two levels or more.
+      const out = [new Int32Array(1)];
+      const listed = (side: typeof BID | typeof ASK) => {
+        const n = b.occupiedLevels(side, out);
+        return [...out[0].subarray(0, n)];
+      };
+      const levels = [...Array(size).keys()];
+      assert.deepEqual(listed(BID), levels.filter((l) => b.lotsAt(BID, l) > 0).reverse());
+      assert.deepEqual(listed(ASK), levels.filter((l) => b.lotsAt(ASK, l) > 0));
+    }),
+  );
+});

@@ -8,6 +8,7 @@
  */
 import type { BookEvent, LiquidationEvent, TickerEvent, TradeEvent } from '../../core/events.ts';
 import { fromBaseQty, type InstrumentRegistry } from '../../core/instruments.ts';
+import type { Contract } from '../json-fields.ts';
 import type { WireLevel } from './checksum.ts';
 import { OkxUnits } from './parse.ts';
 import type { OkxFundingRate, OkxLiquidationOrders, OkxMarkPrice, OkxOpenInterest, OkxTicker, OkxTrade } from './wire.ts';
@@ -18,8 +19,11 @@ import type { OkxFundingRate, OkxLiquidationOrders, OkxMarkPrice, OkxOpenInteres
  */
 export function okxDecimal(x: number, significant?: number): string {
   if (!Number.isFinite(x)) throw new Error(`cannot write ${x} as an OKX decimal`);
-  const v = significant === undefined ? x : Number(x.toPrecision(significant));
-  const s = String(v);
+  let s = String(x);
+  // A number whose shortest text has at most `significant` (<= 15) digits is its own rounding to
+  // that many (a double's half-ulp is below half a unit of the 15th digit): toPrecision, the
+  // slow part of writing a size, is needed only for the others.
+  if (significant !== undefined && !(significant <= 15 && significantDigits(s) <= significant)) s = String(Number(x.toPrecision(significant)));
   const e = s.indexOf('e');
   if (e < 0) return s;
   // 1e-7 -> 0.0000001, 1.5e+21 -> 1500000000000000000000
@@ -34,6 +38,21 @@ export function okxDecimal(x: number, significant?: number): string {
   else if (intLen >= digits.length) out = digits + '0'.repeat(intLen - digits.length);
   else out = `${digits.slice(0, intLen)}.${digits.slice(intLen)}`;
   return neg ? `-${out}` : out;
+}
+
+/** Significant digits of a number's text without exponent (Infinity with one: it takes the slow path). */
+function significantDigits(s: string): number {
+  let digits = 0;
+  let leading = true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 101 /* e */) return Infinity;
+    if (c < 48 || c > 57) continue; // sign, point
+    if (leading && c === 48) continue;
+    leading = false;
+    digits++;
+  }
+  return digits;
 }
 
 /**
@@ -112,7 +131,14 @@ export class OkxEncoder {
 
   /** Book levels -> `[px, sz]` wire text (qty 0 -> "0": delete). */
   levels(instId: string, levels: BookEvent['bids']): WireLevel[] {
-    return levels.map(([price, qty]) => [okxDecimal(price), qty === 0 ? '0' : this.size(instId, qty, price)] as const);
+    // The contract looked up once per message (at its first size), not per level.
+    let contract: Contract | undefined;
+    return levels.map(([price, qty]) => {
+      const px = okxDecimal(price);
+      if (qty === 0) return [px, '0'] as const;
+      contract ??= this.units.contract(instId, 'instId');
+      return [px, okxDecimal(fromBaseQty(contract, qty, price), SIZE_DIGITS)] as const;
+    });
   }
 
   /** `mark-price` item: `tardisnode-okex-swap-v5-ws-samples.jsonl:6`. */

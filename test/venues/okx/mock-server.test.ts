@@ -131,6 +131,18 @@ describe('okx encoder: parse(encode(event)) gives the event back', () => {
     }), { numRuns: 500 });
   });
 
+  it('writes a size to `significant` digits as the toPrecision rounding does, whether or not it takes the shortcut', () => {
+    const slow = (x: number, p: number) => okxDecimal(Number(x.toPrecision(p)));
+    // Sizes as the encoder meets them (short decimals, float noise from unit conversion) and any double.
+    const noisy = fc.tuple(fc.integer({ min: 1, max: 10_000_000 }), fc.constantFrom(0.001, 0.01, 0.1, 1, 100), fc.constantFrom(1, 0.01, 0.1, 0.001)).map(([n, lot, ct]) => (n * lot) / ct);
+    fc.assert(fc.property(fc.oneof(noisy, fc.double({ min: -1e25, max: 1e25, noNaN: true })), fc.integer({ min: 1, max: 21 }), (x, p) => {
+      assert.equal(okxDecimal(x, p), slow(x, p), `${x} to ${p} digits`);
+    }), { numRuns: 3000 });
+    assert.equal(okxDecimal(0.30000000000000004, 15), '0.3');
+    assert.equal(okxDecimal(123456789012345.67, 15), '123456789012346');
+    assert.equal(okxDecimal(1e-7, 15), '0.0000001');
+  });
+
   it('trades', () => {
     fc.assert(fc.property(fc.constantFrom(...symbols), price, contracts, fc.constantFrom('buy' as const, 'sell' as const), ts, fc.integer({ min: 1, max: 1e12 }), (sym, px, c, side, t, id) => {
       const ev = trade(sym, String(id), px, c, side, t);
