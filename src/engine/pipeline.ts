@@ -1,7 +1,8 @@
 /**
  * The feature pipeline: every order-flow operator of docs/FEATURES.md wired to one replay (see
  * replay.ts), so a single pass over a market's events yields all their outputs. `orderflow
- * analyze` drives it over the store; the backtester reads the same outputs as signals.
+ * analyze` drives it over the store; the backtester reads the same outputs as signals, and
+ * builds only the operators its strategy's features need (`outputs`, docs/ENGINE.md).
  *
  * Zones are rolling and causal: at each replay timer the realized liquidation
  * clusters and, with open interest, the predicted levels are snapshotted from the events before
