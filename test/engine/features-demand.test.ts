@@ -17,6 +17,7 @@ import { FeaturePipeline } from '../../src/engine/pipeline.ts';
 import { seedStrategy } from '../../src/engine/seed-strategy.ts';
 import { loadStrategyModule } from '../../src/engine/strategy-module.ts';
 import { FEATURE_NAMES, featuresOf, type Strategy } from '../../src/engine/strategy.ts';
+import { paperKernel } from '../../src/paper/kernel.ts';
 import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 
 const instrument = loadBundledInstruments().get('binance', 'BTCUSDT')!;
@@ -147,6 +148,15 @@ describe('demand-driven features', () => {
     assert.deepEqual(build(['absorption']), ['liquidation-map', 'predicted-liquidations', 'absorption']);
     assert.deepEqual(build([]), []);
     assert.throws(() => build(['cvd_5m']), /unknown output 'cvd_5m'/);
+  });
+
+  it("a paper session also computes what its journal's evidence reads (CVD, cross venue), and everything for an undeclared strategy", () => {
+    const config = parseConfig({ nullModel: { seeds: 0 } });
+    const pairs = [['binance', 'BTCUSDT'], ['bybit', 'BTCUSDT']] as const;
+    const seed = paperKernel(config, { pairs, instrument }, 0).engine;
+    assert.deepEqual([...seed.features].sort(), ['absorption', 'cvd', 'divergence', 'sizes', 'venues', 'walls']);
+    const mine = paperKernel(config, { pairs, instrument }, 0, () => {}, () => ({ name: 'mine', onSignal: () => 'no' })).engine;
+    assert.deepEqual([...mine.features], [...FEATURE_NAMES]);
   });
 
   describe('strategy modules', () => {
