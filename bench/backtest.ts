@@ -646,6 +646,8 @@ export const backtestBench = {
         `net ${pnl.toFixed(2)} USDT, final equity ${r.finalEquity.toFixed(2)}`,
     );
     console.error(`  vetoes: ${[...vetoes].map(([k, v]) => `${k}: ${v}`).join('; ') || 'none'}`);
+    const probe = new Engine(CONFIG, MARKET, seedStrategy(CONFIG));
+    console.error(`  features computed (the seed strategy's declaration): ${[...probe.features].join(', ')}; operators built: ${probe.operators.join(', ')}`);
 
     const rate = (s: number) => n / s;
     return [

@@ -27,7 +27,7 @@ import { createRng } from './random.ts';
 import { hitRateTable } from './journal.ts';
 import type { NullModelResult, PredictionRecord, RunResult, RunSignal, WalkForwardFold } from './run-types.ts';
 import { seedStrategy } from './seed-strategy.ts';
-import type { Strategy } from './strategy.ts';
+import { FEATURE_NAMES, featuresOf, type Strategy } from './strategy.ts';
 import { effectiveWarmup } from './warmup.ts';
 
 export { MIN_TRADES_FOR_EDGE, nullSignals } from './null-model.ts';
@@ -300,6 +300,8 @@ export class Backtest {
     if (main.signals.length === 0) warnings.push('no signals in this range: nothing was predicted or traded');
     const ruinedAtMs = ruinTime(result, c.risk.initialEquity);
     if (ruinedAtMs !== null) warnings.unshift(ruinWarning(result, ruinedAtMs));
+    const strategy = (this.req.strategy ?? seedStrategy)(c);
+    const features = featuresOf(strategy);
     return {
       meta: {
         symbol: this.req.symbol,
@@ -308,7 +310,8 @@ export class Backtest {
         toMs,
         seed: c.seed,
         initialEquity: c.risk.initialEquity,
-        strategy: this.req.strategy ? this.req.strategy(c).name : c.strategy,
+        strategy: strategy.name,
+        features: FEATURE_NAMES.filter((f) => features.has(f)),
         config: c,
         events: main.events,
         ruinedAtMs,

@@ -24,7 +24,7 @@ import type { TradeColumns } from '../core/columns.ts';
 import type { Venue } from '../core/events.ts';
 import { scale } from '../core/instruments.ts';
 import { zoneKey, type AbsorptionEvent, type AbsorptionZone } from '../features/absorption.ts';
-import { BookBaitOperator, type WallEvent } from '../features/book.ts';
+import { BookBaitOperator, L2Book, type WallEvent } from '../features/book.ts';
 import type { CvdBar } from '../features/cvd.ts';
 import type { DivergenceEvent } from '../features/divergence.ts';
 import type { LiquidationMapOptions } from '../features/liquidations.ts';
@@ -45,7 +45,7 @@ import type { ReplayRun, ReplaySources } from './replay.ts';
 import { replayInto } from './replay-driver.ts';
 import type { MarkColumns, QuoteColumns } from '../core/columns.ts';
 import type { JournalReport, PredictionRecord, RunBar, RunOrder, RunSignal, RunTrade, ZoneBand } from './run-types.ts';
-import type { EngineSignal, EntryIntent, FeatureState, Strategy, StrategyContext } from './strategy.ts';
+import { featuresOf, type EngineSignal, type EntryIntent, type FeatureName, type FeatureState, type Strategy, type StrategyContext } from './strategy.ts';
 
 /** Trades are pushed in slices within one whole second (see the module comment). */
 const SLICE_MS = 1000;
@@ -150,7 +150,11 @@ export class Engine {
   private readonly broker: ExecutionClient;
   private readonly pipeline: FeaturePipeline;
   private readonly journal: PredictionJournal;
+  /** The execution venue's book with its walls (the strategy reads `walls`), or without (book fills only), or none. */
   private readonly bait: BookBaitOperator | undefined;
+  private readonly bookOnly: L2Book | undefined;
+  /** What the strategy reads (featuresOf): only these are computed. */
+  readonly features: ReadonlySet<FeatureName>;
   private readonly sessions: SessionClock;
   private readonly execIndex = new Map<readonly Venue[], number>();
   private pending: Pending[] = [];
@@ -221,8 +225,10 @@ export class Engine {
       onOrder: (o) => this.orders.push(o),
     };
     this.broker = opts.execution ? opts.execution(events) : simulatedVenue(c, market, events);
+    this.features = featuresOf(strategy);
     this.pipeline = new FeaturePipeline(
       {
+        outputs: pipelineOutputs(this.features, opts.injected !== undefined),
         bins: { bps: c.signals.bps },
         clusters: clusterRule(c.signals.clusters),
         withOpenInterest: true,
@@ -233,8 +239,10 @@ export class Engine {
       (name, out) => this.pending.push({ name, out, ts: outputTs({ name, out }), seq: this.seq++ } as Pending),
     );
     this.journal = new PredictionJournal({ horizonsMs: [...c.journal.horizons] });
-    if (c.execution.useBook || c.entry.vetoOnBaitOnly) {
+    if (this.features.has('walls')) {
       this.bait = new BookBaitOperator({ tick: market.instrument.tickSize }, { wall: (w) => this.walls.push(w) });
+    } else if (c.execution.useBook) {
+      this.bookOnly = new L2Book(market.instrument.tickSize);
     }
     if (!c.costs.fees) this.warnings.add('fees are turned off (costs.fees: false): results are better than any venue would give');
     if (!c.costs.funding) this.warnings.add('funding is turned off (costs.funding: false)');
@@ -246,6 +254,11 @@ export class Engine {
   /** A backtest: replay stored streams through this kernel (replay-driver.ts) and finish. */
   run(src: Omit<ReplaySources, 'timerEveryMs'>): Promise<EngineResult> {
     return replayInto(this, src);
+  }
+
+  /** The feature operators built for this run, by name: what the strategy's features need (tests, the report). */
+  get operators(): readonly string[] {
+    return [...this.pipeline.operators, ...(this.bait ? ['book-walls'] : this.bookOnly ? ['book'] : [])];
   }
 
   /**
@@ -366,6 +379,9 @@ export class Engine {
           if (this.bait) {
             this.bait.pushBook(run.cols, run.from, run.to);
             if (this.config.execution.useBook) this.broker.onBook(run.cols.ts[run.to - 1], this.bait.l2);
+          } else if (this.bookOnly) {
+            for (let m = run.from; m < run.to; m++) this.bookOnly.apply(run.cols, m);
+            this.broker.onBook(run.cols.ts[run.to - 1], this.bookOnly);
           }
         }
         break;
@@ -693,6 +709,21 @@ export function simulatedVenue(c: BacktestConfig, market: EngineMarket, events: 
     },
     events,
   );
+}
+
+/**
+ * The pipeline outputs the strategy's features need. A null-model run (injected signals) drops
+ * the pipeline's own signals, so it does not compute them: the same run without their cost.
+ */
+export function pipelineOutputs(f: ReadonlySet<FeatureName>, injected: boolean): (keyof PipelineOutputs)[] {
+  const out: (keyof PipelineOutputs)[] = [];
+  if (f.has('cvd')) out.push('cvd_15m', 'cvd_1h', 'cvd_1d');
+  if (f.has('sizes')) out.push('sizes_1h');
+  if (f.has('divergence') && !injected) out.push('divergence');
+  if (f.has('venues')) out.push('venues_5m');
+  if (f.has('absorption') && !injected) out.push('absorption');
+  if (f.has('zones') || (f.has('absorption') && !injected)) out.push('zones');
+  return out;
 }
 
 /** The config's cluster rule as LiquidationMapOptions (the config names the half-life as a duration). */

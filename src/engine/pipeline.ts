@@ -1,7 +1,8 @@
 /**
  * The feature pipeline: every order-flow operator of docs/FEATURES.md wired to one replay (see
  * replay.ts), so a single pass over a market's events yields all their outputs. `orderflow
- * analyze` drives it over the store; the backtester reads the same outputs as signals.
+ * analyze` drives it over the store; the backtester reads the same outputs as signals, and
+ * builds only the operators its strategy's features need (`outputs`, docs/ENGINE.md).
  *
  * Zones are rolling and causal: at each replay timer the realized liquidation
  * clusters and, with open interest, the predicted levels are snapshotted from the events before
@@ -43,6 +44,13 @@ export interface PipelineOptions {
   readonly withOpenInterest: boolean;
   /** Session statistics (default true; the backtester reads none, so it turns them off). */
   readonly sessions?: boolean;
+  /**
+   * The outputs wanted (default all). Only the operators they need are built: the divergence
+   * operator for `divergence` or any `cvd_*`; the liquidation map and predicted liquidations for
+   * `zones` or `absorption`; `sessions` and `footprint` also need their options above. An output
+   * not wanted is never emitted.
+   */
+  readonly outputs?: readonly (keyof PipelineOutputs)[];
 }
 
 /** Every output the pipeline emits, by name. */
@@ -98,18 +106,20 @@ const CVD_OUTPUTS = ['cvd_15m', 'cvd_1h', 'cvd_1d'] as const;
 export class FeaturePipeline {
   // The trade operators as fields, each called at its own site (one class per site, so calls
   // inline); the optional ones follow in `extraOps`. Emission order is this order.
-  private readonly sizes: SizeFlowOperator;
+  // An operator no wanted output needs is not built (undefined).
+  private readonly sizes: SizeFlowOperator | undefined;
   /** Also the CVD bars: it sums buy and sell volume per bar of the CVD timeframes (one pass, not four). */
-  private readonly divergence: DivergenceOperator;
+  private readonly divergence: DivergenceOperator | undefined;
   /** The running cvd of each of CVD_TIMEFRAMES. */
   private readonly cvd = CVD_TIMEFRAMES.map(() => new CvdRunning());
   /** Divergence events held back so they are emitted after the size bars, as when CVD was its own pass. */
   private readonly divergenceHeld: DivergenceEvent[] = [];
-  private readonly venues: CrossVenueOperator;
+  private readonly venues: CrossVenueOperator | undefined;
   private readonly extraOps: TradeOperator[] = [];
-  private readonly liqMap: LiquidationMapOperator;
+  private readonly liqMap: LiquidationMapOperator | undefined;
   private readonly predicted: PredictedLiquidationOperator | undefined;
-  private readonly absorption: AbsorptionOperator;
+  private readonly absorption: AbsorptionOperator | undefined;
+  private readonly emitZones: boolean;
   private readonly bins: LiquidationBins;
   private readonly minShare: number;
   private predictedZones: readonly AbsorptionZone[] = [];
@@ -124,22 +134,45 @@ export class FeaturePipeline {
     this.bins = opts.bins ?? { bps: 10 };
     this.minShare = opts.predictedMinShare ?? 0.05;
     if (!(this.minShare >= 0 && this.minShare <= 1)) throw new RangeError(`pipeline: predictedMinShare must be in [0, 1], got ${this.minShare}`);
-    this.sizes = new SizeFlowOperator({ timeframeMs: HOUR_MS }, (x) => emit('sizes_1h', x));
-    this.divergence = new DivergenceOperator(
-      { timeframesMs: CVD_TIMEFRAMES },
-      (x) => this.divergenceHeld.push(x),
-      (k, open, buy, sell) => emit(CVD_OUTPUTS[k], this.cvd[k].close(open, buy, sell)),
-    );
-    this.venues = new CrossVenueOperator({}, (x) => emit('venues_5m', x));
-    if (opts.sessions ?? true) this.extraOps.push(new SessionStatsOperator({}, (x) => emit('sessions', x)));
-    if (opts.footprint) this.extraOps.push(new FootprintOperator(opts.footprint, (x) => emit('footprint', x)));
-    this.liqMap = new LiquidationMapOperator({ ...opts.clusters, bins: this.bins });
-    this.predicted = opts.withOpenInterest ? new PredictedLiquidationOperator({ bins: this.bins, instruments: opts.instruments }) : undefined;
-    const lookback = opts.absorptionLookback ?? 60;
-    this.absorption = new AbsorptionOperator(
-      { zones: [], lookbackWindows: lookback, warmupWindows: lookback, volumeMultiple: opts.absorption?.volumeMultiple, maxProgressBps: opts.absorption?.maxProgressBps },
-      (x) => emit('absorption', x),
-    );
+    const wanted = new Set(opts.outputs ?? PIPELINE_OUTPUTS);
+    for (const name of wanted) if (!PIPELINE_OUTPUTS.includes(name)) throw new RangeError(`pipeline: unknown output '${String(name)}' (known: ${PIPELINE_OUTPUTS.join(', ')})`);
+    if (wanted.has('sizes_1h')) this.sizes = new SizeFlowOperator({ timeframeMs: HOUR_MS }, (x) => emit('sizes_1h', x));
+    const cvdWanted = CVD_OUTPUTS.map((name) => wanted.has(name));
+    if (wanted.has('divergence') || cvdWanted.includes(true)) {
+      this.divergence = new DivergenceOperator(
+        { timeframesMs: CVD_TIMEFRAMES },
+        wanted.has('divergence') ? (x) => this.divergenceHeld.push(x) : () => {},
+        cvdWanted.includes(true) ? (k, open, buy, sell) => cvdWanted[k] && emit(CVD_OUTPUTS[k], this.cvd[k].close(open, buy, sell)) : undefined,
+      );
+    }
+    if (wanted.has('venues_5m')) this.venues = new CrossVenueOperator({}, (x) => emit('venues_5m', x));
+    if ((opts.sessions ?? true) && wanted.has('sessions')) this.extraOps.push(new SessionStatsOperator({}, (x) => emit('sessions', x)));
+    if (opts.footprint && wanted.has('footprint')) this.extraOps.push(new FootprintOperator(opts.footprint, (x) => emit('footprint', x)));
+    this.emitZones = wanted.has('zones');
+    if (this.emitZones || wanted.has('absorption')) {
+      this.liqMap = new LiquidationMapOperator({ ...opts.clusters, bins: this.bins });
+      this.predicted = opts.withOpenInterest ? new PredictedLiquidationOperator({ bins: this.bins, instruments: opts.instruments }) : undefined;
+    }
+    if (wanted.has('absorption')) {
+      const lookback = opts.absorptionLookback ?? 60;
+      this.absorption = new AbsorptionOperator(
+        { zones: [], lookbackWindows: lookback, warmupWindows: lookback, volumeMultiple: opts.absorption?.volumeMultiple, maxProgressBps: opts.absorption?.maxProgressBps },
+        (x) => emit('absorption', x),
+      );
+    }
+  }
+
+  /** The operators built, by name (what `outputs` asked for and what those need). */
+  get operators(): string[] {
+    const ops: string[] = [];
+    if (this.divergence) ops.push('divergence');
+    if (this.sizes) ops.push('sizes');
+    if (this.venues) ops.push('venues');
+    for (const op of this.extraOps) ops.push(op instanceof SessionStatsOperator ? 'sessions' : 'footprint');
+    if (this.liqMap) ops.push('liquidation-map');
+    if (this.predicted) ops.push('predicted-liquidations');
+    if (this.absorption) ops.push('absorption');
+    return ops;
   }
 
   /** Feed one replay run (timers included: they refresh the zones). */
@@ -164,26 +197,27 @@ export class FeaturePipeline {
   pushTrades(c: TradeColumns, from: number, to: number): void {
     // Emission order: CVD bars, size bars, divergence events, then the rest (the engine breaks
     // ties between outputs of one time by it).
-    this.divergence.push(c, from, to);
-    this.sizes.push(c, from, to);
+    this.divergence?.push(c, from, to);
+    this.sizes?.push(c, from, to);
     if (this.divergenceHeld.length > 0) this.releaseDivergence();
-    this.venues.push(c, from, to);
+    this.venues?.push(c, from, to);
     for (let k = 0; k < this.extraOps.length; k++) this.extraOps[k].push(c, from, to);
-    this.liqMap.pushTrades(c, from, to);
+    this.liqMap?.pushTrades(c, from, to);
     this.predicted?.pushTrades(c, from, to);
-    this.absorption.pushTrades(c, from, to);
+    this.absorption?.pushTrades(c, from, to);
     this.lastTs = c.ts[to - 1];
   }
 
   pushLiquidations(c: LiquidationColumns, from: number, to: number): void {
-    this.liqMap.pushLiquidations(c, from, to);
-    this.absorption.pushLiquidations(c, from, to);
+    this.liqMap?.pushLiquidations(c, from, to);
+    this.absorption?.pushLiquidations(c, from, to);
     if (this.check.armed) for (let i = from; i < to; i++) this.score(c.price[i], c.qty[i], c.side[i] < 0 ? 'long' : 'short');
     this.lastTs = c.ts[to - 1];
   }
 
   /** Snapshots from the events before `ts` become the zones from `ts` on. */
   refreshZones(ts: number): void {
+    if (!this.liqMap) return;
     const realized = zonesFromClusters(this.liqMap.at(ts).clusters, { fromTs: ts, bins: this.bins });
     let predicted: AbsorptionZone[] = [];
     if (this.predicted) {
@@ -197,18 +231,19 @@ export class FeaturePipeline {
     const key = zones.map(zoneKey).join('|');
     if (key === this.zonesKey) return;
     this.zonesKey = key;
-    this.absorption.setZones(ts, zones);
-    this.emit('zones', { ts, realized: realized.length, predicted: predicted.length, zones });
+    this.absorption?.setZones(ts, zones);
+    if (this.emitZones) this.emit('zones', { ts, realized: realized.length, predicted: predicted.length, zones });
   }
 
   /** Ends the stream: open bars are emitted. */
   flush(): void {
-    this.divergence.flush();
+    this.divergence?.flush();
     for (const x of this.cvd) x.reset();
-    this.sizes.flush();
+    this.sizes?.flush();
     this.releaseDivergence();
-    for (const op of [this.venues, ...this.extraOps]) op.flush();
-    this.absorption.flush();
+    this.venues?.flush();
+    for (const op of this.extraOps) op.flush();
+    this.absorption?.flush();
   }
 
   private releaseDivergence(): void {
@@ -219,6 +254,7 @@ export class FeaturePipeline {
 
   /** Realized clusters as of the last event (or `t`, not before it). */
   liquidationSnapshot(t = this.lastTs): LiquidationSnapshot {
+    if (!this.liqMap) throw new Error('pipeline: the liquidation map was not built (neither zones nor absorption among the outputs)');
     return this.liqMap.at(Math.max(t, this.lastTs));
   }
 

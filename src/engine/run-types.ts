@@ -191,6 +191,12 @@ export interface RunMeta {
   readonly seed: number;
   readonly initialEquity: number;
   readonly strategy: string;
+  /**
+   * The features the strategy reads, the only ones computed (strategy.ts FEATURE_NAMES): no
+   * signal of a kind not listed, no zone bands without `absorption` or `zones`. Absent in runs
+   * written before features were declared (everything was computed).
+   */
+  readonly features?: readonly string[];
   /** The validated config, defaults filled in. */
   readonly config: unknown;
   readonly events: number;

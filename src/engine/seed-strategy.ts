@@ -15,12 +15,21 @@
  */
 import type { AbsorptionKind } from '../features/absorption.ts';
 import type { BacktestConfig } from './config.ts';
-import type { EngineSignal, Strategy, StrategyContext } from './strategy.ts';
+import type { EngineSignal, FeatureName, Strategy, StrategyContext } from './strategy.ts';
 
 export function seedStrategy(config: BacktestConfig): Strategy {
   const c = config;
+  // What the rules below read, so only that is computed: the signals it may trade and the
+  // features its vetoes read (a disabled signal or veto costs nothing).
+  const features: FeatureName[] = [];
+  if (c.signals.absorption.enabled) features.push('absorption');
+  if (c.signals.divergence.enabled) features.push('divergence');
+  if (c.entry.requireLargeFlow) features.push('sizes');
+  if (c.entry.vetoOnVenueDisagree) features.push('venues');
+  if (c.entry.vetoOnBaitOnly) features.push('walls');
   return {
     name: 'seed',
+    features,
     onSignal(s: EngineSignal, ctx: StrategyContext): string | null {
       if (s.type === 'absorption' && !c.signals.absorption.enabled) return 'absorption entries disabled';
       if (s.type === 'absorption' && !c.signals.absorption.kinds.includes(s.evidence.kind as AbsorptionKind)) return `absorption kind ${String(s.evidence.kind)} not traded`;

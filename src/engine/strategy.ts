@@ -75,8 +75,33 @@ export interface StrategyContext {
   exit(reason: string): void;
 }
 
+/**
+ * The feature outputs a strategy can read, by name (`Strategy.features`). A backtest builds only
+ * the operators these need (as NautilusTrader computes only the indicators a strategy
+ * registers); what is not built is never delivered:
+ * - `absorption`: absorption signals (the absorption operator, and the zones it watches: those
+ *   also make the run's zone bands and `features.zones`);
+ * - `divergence`: delta-divergence signals (the divergence operator);
+ * - `zones`: `features.zones` and the run's zone bands (liquidation map, predicted liquidations);
+ * - `cvd`: `features.cvd` (the CVD bars of the divergence operator's bar pass);
+ * - `sizes`: `features.sizes` (the 1h size-weighted flow);
+ * - `venues`: `features.venues` (the 5m cross-venue window);
+ * - `walls`: `features.recentWalls` (the execution venue's book walls and their outcomes).
+ * A null-model run replaces the strategy's signals by shuffled ones, so it computes neither
+ * signal nor, unless `zones` is declared, the zones (engine.ts pipelineOutputs).
+ * The execution venue's book itself (fills, `hasBook`) is kept whenever the config asks for
+ * book fills (`execution.useBook`), whatever the strategy reads.
+ */
+export const FEATURE_NAMES = ['absorption', 'divergence', 'zones', 'cvd', 'sizes', 'venues', 'walls'] as const;
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+
 export interface Strategy {
   readonly name: string;
+  /**
+   * The feature outputs it reads (FEATURE_NAMES): only these are computed. Omitted: all of them
+   * (a strategy that declares nothing sees everything, as before this field existed).
+   */
+  readonly features?: readonly FeatureName[];
   /**
    * A signal (a prediction: it is journaled whatever the strategy does). Return null when acted
    * on, or the reason it was not (a veto, a refusal): it goes in the signals table.
@@ -86,4 +111,12 @@ export interface Strategy {
   onBar?(bar: RunBar, ctx: StrategyContext): void;
   /** Every replay run (for strategies that read raw events); costly, so only called when defined. */
   onEvent?(run: ReplayRun, ctx: StrategyContext): void;
+}
+
+/** What a strategy's declaration asks to compute: every feature when it declares none. */
+export function featuresOf(strategy: Pick<Strategy, 'features'>): ReadonlySet<FeatureName> {
+  const declared = strategy.features;
+  if (declared === undefined) return new Set(FEATURE_NAMES);
+  for (const f of declared) if (!(FEATURE_NAMES as readonly string[]).includes(f)) throw new RangeError(`strategy features: unknown feature '${String(f)}' (known: ${FEATURE_NAMES.join(', ')})`);
+  return new Set<FeatureName>(declared);
 }

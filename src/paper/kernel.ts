@@ -11,7 +11,7 @@ import type { BacktestConfig } from '../engine/config.ts';
 import { Engine, simulatedVenue, type EngineMarket } from '../engine/engine.ts';
 import type { ExecutionClient } from '../engine/execution.ts';
 import { seedStrategy } from '../engine/seed-strategy.ts';
-import type { Strategy } from '../engine/strategy.ts';
+import type { FeatureName, Strategy } from '../engine/strategy.ts';
 import type { FundingPayment, SignalContext } from './journal.ts';
 
 export interface PaperMarket {
@@ -50,10 +50,15 @@ export function paperKernel(config: BacktestConfig, m: PaperMarket, activeFromMs
   return { engine, market, context, funding };
 }
 
+/** The features the journal's evidence (SignalContext) reads besides the signal's zone. */
+const JOURNAL_FEATURES: readonly FeatureName[] = ['cvd', 'venues'];
+
 /** The strategy as it is, and what it saw with each signal noted. */
 function observed(inner: Strategy, context: Map<number, SignalContext>, decided: (ts: number) => void): Strategy {
   const s: { -readonly [K in keyof Strategy]: Strategy[K] } = {
     name: inner.name,
+    // The journal's evidence reads CVD and the cross-venue window: computed whatever the strategy reads.
+    features: inner.features && [...new Set([...inner.features, ...JOURNAL_FEATURES])],
     onSignal(sig, ctx) {
       const f = ctx.features;
       context.set(sig.id, {

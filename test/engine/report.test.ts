@@ -262,6 +262,17 @@ describe('report: sections', () => {
     assert.equal(count(html, 'onerror=alert(3)&gt;'), 1 + (MAX_SIGNAL_ROWS - 3));
   });
 
+  it('says which features were computed, and that zones were not when the strategy reads none', () => {
+    const base = fixture();
+    const lean = renderReport({ ...base, meta: { ...base.meta, features: ['divergence', 'sizes'] }, zones: [] });
+    assert.ok(lean.includes('<dt>Features computed</dt><dd>divergence, sizes'));
+    assert.ok(lean.includes('Zones were not computed'));
+    const seed = renderReport({ ...base, meta: { ...base.meta, features: ['absorption', 'divergence'] } });
+    assert.ok(seed.includes('<dt>Features computed</dt><dd>absorption, divergence') && !seed.includes('Zones were not computed'));
+    // A run written before features were declared computed everything: no such row.
+    assert.ok(!renderReport(base).includes('Features computed'));
+  });
+
   it('renders an empty run (no trades, no bars) without throwing', () => {
     const html = renderReport(emptyRun());
     assert.ok(html.includes('No price bars in this run'));

@@ -40,6 +40,7 @@ export function headerSection(run: RunResult): string {
     ['Venues', m.venues.length > 0 ? m.venues.map((v) => h(v)).join(', ') : DASH],
     ['Range (UTC)', `${h(fmtUtc(m.fromMs))} \u2192 ${h(fmtUtc(m.toMs))} <span class="sub">(${fmtNum(days, days < 10 ? 2 : 1)} days)</span>`],
     ['Strategy', h(m.strategy)],
+    ...(m.features ? [['Features computed', m.features.length > 0 ? h(m.features.join(', ')) + ' <span class="sub">(only what the strategy reads)</span>' : DASH] as [string, string]] : []),
     ['Seed', h(String(m.seed))],
     ['Events replayed', fmtInt(m.events)],
     ['Initial equity', fmtNum(m.initialEquity, 2)],
@@ -244,6 +245,7 @@ export function chartsSection(run: RunResult, c: ChartData): string {
   if (c.barsMerged > 1) notes.push(`${c.barsMerged} bars merged into each chart bar to keep the report small.`);
   if (c.equityPoints.drawn < c.equityPoints.input) notes.push(`Equity curve thinned to ${fmtInt(c.equityPoints.drawn)} points (every bucket keeps its first, lowest, highest and last point).`);
   if (c.tradesOffChart > 0) notes.push(`${c.tradesOffChart} trade(s) outside the price bars' time range are not marked.`);
+  if (run.meta.features && !run.meta.features.includes('absorption') && !run.meta.features.includes('zones')) notes.push('Zones were not computed: the strategy reads neither absorption nor zones.');
   if (c.zonesOffChart > 0) notes.push(`${c.zonesOffChart} zone(s) outside the price bars' time range are not drawn.`);
   const equity = c.equity.length > 0 ? '<div class="chart" id="chart-equity"></div>' : '<div class="empty">No equity curve.</div>';
   const price = c.bars.length > 0 ? '<div class="chart price" id="chart-price"></div>' : '<div class="empty">No price bars in this run: nothing to chart.</div>';
