@@ -39,6 +39,34 @@ describe('watermark', () => {
     assert.deepEqual(w.advance(9000), { ts: 63_000, fromWall: true });
   });
 
+  it('when every stream is quiet, the wall clock starts from the slowest venue heard at the end, not from the newest time', () => {
+    // Binance's socket lags (its rows up to 90 s still on the way, or waiting behind a stall of
+    // this process): the wall clock must not jump over them, or they come late and which rows the
+    // kernel sees depends on the machine's timing. A sparse stream (a liquidation an hour old)
+    // does not hold it back: its venue's trades carry the venue's time.
+    const w = new Watermark(-Infinity, { quietMs: 1000 });
+    w.committed('binance:liquidation', 50, 4900);
+    w.committed('binance:trade', 60_000, 5000);
+    w.committed('okx:trade', 90_000, 5000);
+    assert.deepEqual(w.advance(6500), { ts: 60_500, fromWall: true });
+    assert.equal(w.isLate(60_501), false, 'a Binance row 0.5 s after its last one is still on time');
+    // A venue silent for longer than quietMs before the last event (down) does not hold it back.
+    const down = new Watermark(-Infinity, { quietMs: 1000 });
+    down.committed('bybit:trade', 10_000, 1000);
+    down.committed('okx:trade', 90_000, 5000);
+    assert.deepEqual(down.advance(6500), { ts: 90_500, fromWall: true });
+  });
+
+  it('says when every stream is quiet (the wall clock would take over)', () => {
+    const w = new Watermark(-Infinity, { quietMs: 1000 });
+    w.committed('binance:trade', 60_000, 5000);
+    w.committed('okx:trade', 60_000, 5800);
+    assert.equal(w.quiet(6500), false);
+    assert.equal(w.quiet(6801), true);
+    w.unheard(500);
+    assert.equal(w.quiet(6801), false, 'a stall of this process is nobody\'s silence');
+  });
+
   it('a row stamped before the watermark is late, one at or after it is not', () => {
     const w = new Watermark(-Infinity, { quietMs: 1000 });
     assert.equal(w.isLate(-1e15), false);
