@@ -13,7 +13,7 @@ import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { serveStory, useServers } from './serve-story.ts';
-import { H, M, STORY_CONFIG, storyEvents } from './story.ts';
+import { H, M, publish, STORY_CONFIG, storyEvents, storyStart } from './story.ts';
 
 describe('watermark', () => {
   it('while streams flow, it is the oldest newest-committed time among them', () => {
@@ -129,5 +129,47 @@ describe('paper session in a quiet market', () => {
       restore();
       store.close();
     }
+  });
+
+  it('takes the wall clock\'s time from the slowest venue: a venue behind the others when all fall quiet loses no row', async () => {
+    // The market's rows reach the session with another pacing than usual: Binance's socket two
+    // minutes of the market behind OKX's and Bybit's when all three fall quiet (its frames still
+    // on the way), then the rest. The same events as always, so the kernel must take every one:
+    // the wall clock, taking over, must not jump to OKX's time over Binance's rows.
+    const t0 = storyStart();
+    const events = storyEvents({ t0, spanMs: 5 * M });
+    const lagFrom = t0 + 2 * M;
+    const early = events.filter((e) => e.venue !== 'binance' || e.ts < lagFrom);
+    const lagged = events.filter((e) => e.venue === 'binance' && e.ts >= lagFrom);
+    const binanceNewest = Math.max(...early.filter((e) => e.venue === 'binance').map((e) => e.ts));
+    const home = tempDir('orderflow-paper-lag-');
+    const story = await serveStory([], t0);
+    const restore = useServers(story.serving);
+    const store = await Store.open(home);
+    // quietMs longer than the burst takes to arrive (no stream falls quiet while the others flow);
+    // short steps, so the wall clock's first move is found before it moves on by much.
+    const run = await PaperRun.start({ store, name: 'lag', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config: parseConfig(STORY_CONFIG), quietMs: 1000, stepMs: 50, settleMs: 300, log: () => {} });
+    try {
+      await story.play();
+      await waitFor(() => run.status().started, 'the session active', 20_000, 20);
+      publish(story.serving, early);
+      // All quiet: the wall clock takes over, from Binance's newest time (900 ms before its next row).
+      await waitFor(() => (run.status().progress?.now ?? -Infinity) > binanceNewest, 'the wall clock past Binance\'s newest row', 20_000, 5);
+      const now = run.status().progress!.now;
+      assert.ok(now < lagFrom, `the kernel at ${new Date(now).toISOString()}, before Binance's next row at ${new Date(lagFrom).toISOString()}`);
+      publish(story.serving, lagged);
+      await waitFor(() => (run.status().progress?.now ?? -Infinity) > events.at(-1)!.ts, 'the kernel past the last event', 20_000, 20);
+      const st = run.status();
+      assert.equal(st.lateEvents, 0, `rows the kernel never saw: ${JSON.stringify(st.fed)}`);
+      assert.equal(st.shadow.mismatch, undefined);
+    } finally {
+      await run.stop();
+      await story.serving.close();
+      restore();
+    }
+    // Every stored row of the markets went through the kernel (from the store before the handover, memory after).
+    const [{ n }] = await store.rows<{ n: bigint }>("SELECT count(*) AS n FROM trades WHERE ts >= make_timestamp($1::BIGINT)", [BigInt(t0 * 1000)]);
+    assert.equal(Number(n), events.filter((e) => e.type === 'trade').length, 'every trade stored');
+    store.close();
   });
 });
