@@ -97,8 +97,8 @@ export class PushFeed {
   private readonly trades = new Rows(6);
   private readonly liquidations = new Rows(6);
   private readonly tickers = new Rows(9);
-  /** Book messages held, each with its level rows' count and summed hash (the shadow check's). */
-  private books: { readonly ts: number; readonly ev: BookEvent; readonly n: number; readonly h: number }[] = [];
+  /** Book messages held, each with its level rows' summed hash (the shadow check's). */
+  private books: { readonly ts: number; readonly ev: BookEvent; readonly h: number }[] = [];
   private readonly venueOrd = new Map<Venue, number>();
   private readonly symbolOrd = new Map<string, number>();
   /** Every (venue, symbol) in tie order: the ticker columns' `markets` (index = venue order x symbols + symbol order). */
@@ -198,14 +198,15 @@ export class PushFeed {
         c[K.hash][i] = h;
         return true;
       }
-      case 'book':
+      case 'book': {
         if (!this.m.needBook || r.venue !== this.m.execVenue || r.symbol !== this.m.execSymbol || ts < this.bookFrom) return false;
         const n = r.bids.length + r.asks.length;
         if (n === 0) return false;
         const h = bookHash(ts, r);
         if (this.tooLate(ts, h, n)) return false;
-        this.books.push({ ts, ev: r, n, h });
+        this.books.push({ ts, ev: r, h });
         return true;
+      }
     }
   }
 
