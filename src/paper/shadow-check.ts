@@ -52,12 +52,14 @@ export async function shadowCheck(store: Store, m: FeedMarket, span: ShadowSpan)
   const exec = `(venue::VARCHAR = ${param(m.execVenue)} AND symbol = ${param(m.execSymbol)})`;
   const side = `CASE WHEN side = 'buy' THEN 1 ELSE 2 END`;
   // The book levels memory pushed: the execution market's, from the book's first read (bookFrom).
-  const bookFrom = Number.isFinite(m.bookFromMs) ? ` AND ts >= make_timestamp(${param(BigInt(Math.round(m.bookFromMs * 1000)))}::BIGINT)` : '';
-  const seq = `CASE WHEN seq IS NULL OR isnan(seq) THEN 0 ELSE ((floor(seq)::BIGINT % ${HASH_P}) + ${HASH_P}) % ${HASH_P} END`;
-  const book = m.needBook
-    ? `UNION ALL SELECT count(*), sum(((${hashSql(KIND_BOOK, 'is_snapshot::INTEGER', 'price', 'qty', side)}) * 31 + ${seq}) % ${HASH_P}) FROM book
-         WHERE venue::VARCHAR = ${param(m.execVenue)} AND symbol = ${param(m.execSymbol)} AND ts >= make_timestamp(${from}::BIGINT) AND ts < make_timestamp(${to}::BIGINT)${bookFrom}`
-    : '';
+  // (Parameters are bound only when the query uses them: DuckDB refuses one too many.)
+  let book = '';
+  if (m.needBook) {
+    const bookFrom = Number.isFinite(m.bookFromMs) ? ` AND ts >= make_timestamp(${param(BigInt(Math.round(m.bookFromMs * 1000)))}::BIGINT)` : '';
+    const seq = `CASE WHEN seq IS NULL OR isnan(seq) THEN 0 ELSE ((floor(seq)::BIGINT % ${HASH_P}) + ${HASH_P}) % ${HASH_P} END`;
+    book = `UNION ALL SELECT count(*), sum(((${hashSql(KIND_BOOK, 'is_snapshot::INTEGER', 'price', 'qty', side)}) * 31 + ${seq}) % ${HASH_P}) FROM book
+         WHERE venue::VARCHAR = ${param(m.execVenue)} AND symbol = ${param(m.execSymbol)} AND ts >= make_timestamp(${from}::BIGINT) AND ts < make_timestamp(${to}::BIGINT)${bookFrom}`;
+  }
   const [r] = await store.rows<{ n: bigint | number | null; h: bigint | number | null }>(
     `SELECT sum(n)::BIGINT AS n, (sum(h) % ${HASH_P})::BIGINT AS h FROM (
        SELECT count(*) AS n, sum(${hashSql(KIND_TRADE, vo, 'price', 'qty', side)}) AS h FROM trades WHERE ${where}

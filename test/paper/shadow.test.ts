@@ -126,6 +126,9 @@ describe('paper: the push path\'s shadow check', () => {
     const extra = await check();
     assert.equal(extra.ok, false);
     assert.equal(extra.stored.n, span.n + 1);
+    // A session whose kernel reads no book checks none (from its start: bookFromMs finite, as on a resume).
+    const noBook = await shadowCheck(store, { ...market, needBook: false, bookFromMs: 500 }, { ...span, n: 0, h: 0 });
+    assert.deepEqual(noBook, { ok: true, stored: { n: 0, h: 0 } });
     // Another market's book or one outside the span is not the kernel's: not counted.
     await store.run("INSERT INTO book (venue, symbol, ts, local_ts, msg, is_snapshot, side, price, qty, seq, import_id) VALUES ('okx', 'BTC-USDT-SWAP', make_timestamp(2000000), NULL, -98, false, 'sell', 101, 2, NULL, 0), ('binance', 'BTCUSDT', make_timestamp(3000000), NULL, -97, false, 'sell', 101, 2, NULL, 0)");
     assert.equal((await check()).stored.n, span.n + 1);
