@@ -15,6 +15,8 @@ import { waitFor } from '../helpers/wait.ts';
 import { serveStory, useServers } from './serve-story.ts';
 import { H, M, publish, STORY_CONFIG, storyEvents, storyStart } from './story.ts';
 
+const VENUES = ['binance', 'okx', 'bybit'] as const;
+
 describe('watermark', () => {
   it('while streams flow, it is the oldest newest-committed time among them', () => {
     const w = new Watermark(-Infinity, { quietMs: 1000 });
@@ -137,8 +139,8 @@ describe('paper session in a quiet market', () => {
     // on the way), then the rest. The same events as always, so the kernel must take every one:
     // the wall clock, taking over, must not jump to OKX's time over Binance's rows.
     const t0 = storyStart();
-    const events = storyEvents({ t0, spanMs: 5 * M });
-    const lagFrom = t0 + 2 * M;
+    const events = storyEvents({ t0, spanMs: 3 * M });
+    const lagFrom = t0 + M;
     const early = events.filter((e) => e.venue !== 'binance' || e.ts < lagFrom);
     const lagged = events.filter((e) => e.venue === 'binance' && e.ts >= lagFrom);
     const binanceNewest = Math.max(...early.filter((e) => e.venue === 'binance').map((e) => e.ts));
@@ -146,13 +148,19 @@ describe('paper session in a quiet market', () => {
     const story = await serveStory([], t0);
     const restore = useServers(story.serving);
     const store = await Store.open(home);
-    // quietMs longer than the burst takes to arrive (no stream falls quiet while the others flow);
-    // short steps, so the wall clock's first move is found before it moves on by much.
+    // Short steps, so the wall clock's first move is found before it moves on by much.
     const run = await PaperRun.start({ store, name: 'lag', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config: parseConfig(STORY_CONFIG), quietMs: 1000, stepMs: 50, settleMs: 300, log: () => {} });
     try {
       await story.play();
       await waitFor(() => run.status().started, 'the session active', 20_000, 20);
-      publish(story.serving, early);
+      // Each venue's rows spread over the whole burst (its own order kept), so all three sockets
+      // stop at once: Binance's fewer rows end the burst with the others', none falls quiet first.
+      const spread = VENUES.flatMap((v) => {
+        const mine = early.filter((e) => e.venue === v);
+        return mine.map((e, i) => ({ e, at: i / mine.length }));
+      });
+      spread.sort((a, b) => a.at - b.at);
+      for (let i = 0; i < spread.length; i += 30) publish(story.serving, spread.slice(i, i + 30).map((x) => x.e));
       // All quiet: the wall clock takes over, from Binance's newest time (900 ms before its next row).
       await waitFor(() => (run.status().progress?.now ?? -Infinity) > binanceNewest, 'the wall clock past Binance\'s newest row', 20_000, 5);
       const now = run.status().progress!.now;
