@@ -398,6 +398,11 @@ export class PaperRun {
   private async step(final = false): Promise<void> {
     if (!this.handedOver) return this.catchUp(final);
     const k = this.kernel!;
+    // Every stream looks quiet: first let the event loop read the sockets once. After a stall of
+    // this process (a long flush, a collection) the step's timer runs before the frames that
+    // waited behind it are read; heard now, they count the stall as nobody's silence (handlers())
+    // instead of the wall clock taking over and passing rows that did arrive.
+    if (!final && this.pushClock.quiet(Date.now())) await new Promise<void>((r) => setImmediate(r));
     const w = this.pushClock.advance(Date.now());
     if (Number.isFinite(w.ts)) {
       this.release(w.ts);

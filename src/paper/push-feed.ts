@@ -97,7 +97,8 @@ export class PushFeed {
   private readonly trades = new Rows(6);
   private readonly liquidations = new Rows(6);
   private readonly tickers = new Rows(9);
-  private books: { readonly ts: number; readonly ev: BookEvent }[] = [];
+  /** Book messages held, each with its level rows' summed hash (the shadow check's). */
+  private books: { readonly ts: number; readonly ev: BookEvent; readonly h: number }[] = [];
   private readonly venueOrd = new Map<Venue, number>();
   private readonly symbolOrd = new Map<string, number>();
   /** Every (venue, symbol) in tie order: the ticker columns' `markets` (index = venue order x symbols + symbol order). */
@@ -164,7 +165,7 @@ export class PushFeed {
       case 'trade':
       case 'liquidation': {
         const h = rowHash(r.type === 'trade' ? KIND_TRADE : KIND_LIQUIDATION, ts, vo, r.price, r.qty, r.side === 'buy' ? 1 : 2);
-        if (this.tooLate(ts, h)) return false;
+        if (this.tooLate(ts, h, 1)) return false;
         const rows = r.type === 'trade' ? this.trades : this.liquidations;
         const i = rows.slot();
         const c = rows.cols;
@@ -183,7 +184,7 @@ export class PushFeed {
         const quote = ord === this.execMarket && given(r.bestBid) && given(r.bestAsk);
         if (!oi && !mark && !quote) return false;
         const h = rowHash(KIND_TICKER, ts, ord, given(r.markPrice) ? r.markPrice : 0, oi ? r.openInterest : 0, 0);
-        if (this.tooLate(ts, h)) return false;
+        if (this.tooLate(ts, h, 1)) return false;
         const i = this.tickers.slot();
         const c = this.tickers.cols;
         c[K.ts][i] = ts;
@@ -197,42 +198,45 @@ export class PushFeed {
         c[K.hash][i] = h;
         return true;
       }
-      case 'book':
+      case 'book': {
         if (!this.m.needBook || r.venue !== this.m.execVenue || r.symbol !== this.m.execSymbol || ts < this.bookFrom) return false;
-        if (r.bids.length + r.asks.length === 0 || this.tooLate(ts, NaN)) return false;
-        this.books.push({ ts, ev: r });
+        const n = r.bids.length + r.asks.length;
+        if (n === 0) return false;
+        const h = bookHash(ts, r);
+        if (this.tooLate(ts, h, n)) return false;
+        this.books.push({ ts, ev: r, h });
         return true;
+      }
     }
   }
 
   /**
-   * A row of stored time `ts` comes after rows of that time were released: the kernel never sees
-   * it (the store and a backtest do). The shadow check expects it in the store when its span is
-   * not taken yet (book messages, `hash` NaN, are not checked).
+   * A row of stored time `ts` (a book message: its `rows` levels) comes after rows of that time
+   * were released: the kernel never sees it (the store and a backtest do). The shadow check
+   * expects it in the store when its span is not taken yet.
    */
-  private tooLate(ts: number, hash: number): boolean {
+  private tooLate(ts: number, hash: number, rows: number): boolean {
     if (!(ts < this.released)) return false;
     this.late++;
-    if (hash !== hash) return true;
-    if (ts >= this.shadow.from) this.tally(hash);
-    else this.lateSinceTake++;
+    if (ts >= this.shadow.from) this.tally(hash, rows);
+    else this.lateSinceTake += rows;
     return true;
   }
 
   /**
-   * Late rows (trades, liquidations, tickers) that came since the last `takeShadow` stamped in a
+   * Late rows (trades, liquidations, tickers, book levels) that came since the last `takeShadow` stamped in a
    * span already taken: whether the store has them when that span is checked depends on which
    * flush took them, so a check may find up to this many rows more than memory pushed.
    */
   lateSinceTake = 0;
 
-  private tally(h: number): void {
-    this.shadow.n++;
+  private tally(h: number, rows: number): void {
+    this.shadow.n += rows;
     this.shadow.h = (this.shadow.h + h) % HASH_P;
   }
 
   /**
-   * The shadow check's span: every trade, liquidation and ticker row stamped in [from, to) that
+   * The shadow check's span: every trade, liquidation, ticker and book level row stamped in [from, to) that
    * memory released into the kernel (or refused as late: the store has it), counted and hashed
    * (`rowHash`, summed); the next span starts at `to`. Taken when the recorder takes its rows, so
    * the store holds every one of them once that flush commits.
@@ -386,6 +390,10 @@ export class PushFeed {
       qty: new Float64Array(levels),
     };
     let l = 0;
+    let h = this.shadow.h;
+    for (const b of msgs) h = (h + b.h) % HASH_P;
+    this.shadow.h = h;
+    this.shadow.n += levels;
     for (const [m, b] of msgs.entries()) {
       out.ts[m] = b.ts;
       out.isSnapshot[m] = b.ev.isSnapshot ? 1 : 0;
@@ -407,13 +415,15 @@ export class PushFeed {
 /**
  * The shadow check's row hash, integer arithmetic modulo a prime below 2^30 so every step stays
  * exact in a double (and in DuckDB's BIGINT: shadow-check.ts computes the same over the stored
- * rows): kind, time (µs), tie order (venue; venue x symbol for tickers), price (or mark) in 1e-6,
- * quantity (or open interest) in 1e-8, side (1 buy, 2 sell; 0 for tickers).
+ * rows): kind, time (µs), tie order (venue; venue x symbol for tickers; the snapshot flag for book
+ * levels), price (or mark) in 1e-6, quantity (or open interest) in 1e-8, side (1 buy or bid, 2
+ * sell or ask; 0 for tickers).
  */
 export const HASH_P = 1_000_000_007;
 export const KIND_TRADE = 1;
 export const KIND_LIQUIDATION = 2;
 export const KIND_TICKER = 3;
+export const KIND_BOOK = 4;
 export function rowHash(kind: number, ts: number, ord: number, price: number, qty: number, side: number): number {
   let h = kind;
   h = (h * 31 + (Math.round(ts * 1000) % HASH_P)) % HASH_P;
@@ -421,6 +431,22 @@ export function rowHash(kind: number, ts: number, ord: number, price: number, qt
   h = (h * 31 + (Math.floor(price * 1e6) % HASH_P)) % HASH_P;
   h = (h * 31 + (Math.floor(qty * 1e8) % HASH_P)) % HASH_P;
   return (h * 31 + side) % HASH_P;
+}
+
+/**
+ * A book message's level rows as the store keeps them (one row a level, bids then asks), each
+ * hashed as `rowHash` with the kind, the µs time, the snapshot flag (1 or 0) in the tie-order
+ * slot, price, quantity and side (1 bid, 2 ask), then the sequence (its floor modulo the prime,
+ * made non-negative; 0 when none: stored NULL); summed.
+ */
+export function bookHash(ts: number, b: Pick<BookEvent, 'isSnapshot' | 'bids' | 'asks' | 'seq'>): number {
+  const snap = b.isSnapshot ? 1 : 0;
+  const seq = b.seq === b.seq ? ((Math.floor(b.seq) % HASH_P) + HASH_P) % HASH_P : 0;
+  let sum = 0;
+  for (const [side, levels] of [[1, b.bids], [2, b.asks]] as const) {
+    for (const [p, q] of levels) sum = (sum + ((rowHash(KIND_BOOK, ts, snap, p, q, side) * 31 + seq) % HASH_P)) % HASH_P;
+  }
+  return sum;
 }
 
 /** A field the store keeps (NaN is written as NULL, which the readers skip or read back as NaN). */

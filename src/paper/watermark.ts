@@ -13,9 +13,13 @@
  *   Streams that fell silent longer than that (a venue with no liquidations, a feed that is down)
  *   do not hold the others back.
  * - When every stream has been silent for `quietMs`, time is the wall clock's: the newest exchange
- *   time committed plus the wall time elapsed since it was received, minus `quietMs`. The kernel
- *   is advanced there (`advanceTo`), so funding, time stops, stale-order expiry and prediction
- *   horizons fire on time in a silent market.
+ *   time of the slowest venue heard at the end (the venues heard within `quietMs` of the last
+ *   event) plus the wall time elapsed since that last event, minus `quietMs`. The kernel is
+ *   advanced there (`advanceTo`), so funding, time stops, stale-order expiry and prediction
+ *   horizons fire on time in a silent market. The slowest venue's, not the newest time of any:
+ *   a venue whose socket lags the others (its rows still on the way, or waiting behind a stall
+ *   of this process) must not have the wall clock jump over them: they would come late, and
+ *   which rows the kernel sees would depend on the machine's timing, not on the events.
  *
  * W never goes back. A row that arrives stamped before W (a stream that woke up late) is "late":
  * the kernel never sees it, the store and a backtest do; the session counts them (`isLate`).
@@ -50,10 +54,11 @@ export class Watermark {
   private readonly graceMs: number;
   /** Per venue, the newest time of any of its streams. */
   private readonly venueNewest = new Map<string, number>();
+  /** Per venue, the wall time its last event was received. */
+  private readonly venueWall = new Map<string, number>();
   private w: number;
-  /** The newest exchange time committed on any stream, and when it was received. */
-  private newestTs = -Infinity;
-  private newestWall = -Infinity;
+  /** The wall time the last event (of any stream) was received. */
+  private lastWall = -Infinity;
 
   /** `startTs`: nothing before it is released (the session's resume point or start). */
   constructor(startTs: number, o: WatermarkOptions = {}) {
@@ -83,10 +88,8 @@ export class Watermark {
       if (!(ts <= (this.venueNewest.get(s.venue) ?? -Infinity))) this.venueNewest.set(s.venue, ts);
     }
     if (wallMs > s.lastWallMs) s.lastWallMs = wallMs;
-    if (ts > this.newestTs) {
-      this.newestTs = ts;
-      this.newestWall = wallMs;
-    }
+    if (!(wallMs <= (this.venueWall.get(s.venue) ?? -Infinity))) this.venueWall.set(s.venue, wallMs);
+    if (wallMs > this.lastWall) this.lastWall = wallMs;
   }
 
   /**
@@ -97,7 +100,14 @@ export class Watermark {
    */
   unheard(ms: number): void {
     for (const s of this.streams.values()) s.lastWallMs += ms;
-    this.newestWall += ms;
+    for (const [v, wall] of this.venueWall) this.venueWall.set(v, wall + ms);
+    this.lastWall += ms;
+  }
+
+  /** Every stream has been silent for `quietMs` at wall time `wallMs`: `advance` would take the wall clock's time. */
+  quiet(wallMs: number): boolean {
+    for (const s of this.streams.values()) if (wallMs - s.lastWallMs <= this.quietMs) return false;
+    return true;
   }
 
   /** Nothing before `ts` is released any more (the push path's handover point). */
@@ -122,10 +132,26 @@ export class Watermark {
       if (flowing > this.w) this.w = flowing;
       return { ts: this.w, fromWall: false };
     }
-    if (Number.isFinite(this.newestTs)) {
-      const t = this.newestTs + (wallMs - this.newestWall) - this.quietMs;
+    const anchor = this.slowestVenueAtEnd();
+    if (Number.isFinite(anchor)) {
+      const t = anchor + (wallMs - this.lastWall) - this.quietMs;
       if (t > this.w) this.w = t;
     }
-    return { ts: this.w, fromWall: Number.isFinite(this.newestTs) };
+    return { ts: this.w, fromWall: Number.isFinite(anchor) };
+  }
+
+  /**
+   * Where the wall clock's time starts from: the newest time of the slowest venue among those heard
+   * within `quietMs` of the last event (a venue down for longer does not hold it back; a sparse
+   * stream does not either: its venue's other streams carry the venue's time).
+   */
+  private slowestVenueAtEnd(): number {
+    let t = Infinity;
+    for (const [v, wall] of this.venueWall) {
+      if (this.lastWall - wall > this.quietMs) continue;
+      const newest = this.venueNewest.get(v) ?? Infinity;
+      if (newest < t) t = newest;
+    }
+    return t === Infinity ? -Infinity : t;
   }
 }

@@ -13,7 +13,9 @@ import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { serveStory, useServers } from './serve-story.ts';
-import { H, M, STORY_CONFIG, storyEvents } from './story.ts';
+import { H, M, publish, STORY_CONFIG, storyEvents, storyStart } from './story.ts';
+
+const VENUES = ['binance', 'okx', 'bybit'] as const;
 
 describe('watermark', () => {
   it('while streams flow, it is the oldest newest-committed time among them', () => {
@@ -37,6 +39,34 @@ describe('watermark', () => {
     w.committed('binance:trade', 60_000, 5000);
     assert.deepEqual(w.advance(6500), { ts: 60_500, fromWall: true });
     assert.deepEqual(w.advance(9000), { ts: 63_000, fromWall: true });
+  });
+
+  it('when every stream is quiet, the wall clock starts from the slowest venue heard at the end, not from the newest time', () => {
+    // Binance's socket lags (its rows up to 90 s still on the way, or waiting behind a stall of
+    // this process): the wall clock must not jump over them, or they come late and which rows the
+    // kernel sees depends on the machine's timing. A sparse stream (a liquidation an hour old)
+    // does not hold it back: its venue's trades carry the venue's time.
+    const w = new Watermark(-Infinity, { quietMs: 1000 });
+    w.committed('binance:liquidation', 50, 4900);
+    w.committed('binance:trade', 60_000, 5000);
+    w.committed('okx:trade', 90_000, 5000);
+    assert.deepEqual(w.advance(6500), { ts: 60_500, fromWall: true });
+    assert.equal(w.isLate(60_501), false, 'a Binance row 0.5 s after its last one is still on time');
+    // A venue silent for longer than quietMs before the last event (down) does not hold it back.
+    const down = new Watermark(-Infinity, { quietMs: 1000 });
+    down.committed('bybit:trade', 10_000, 1000);
+    down.committed('okx:trade', 90_000, 5000);
+    assert.deepEqual(down.advance(6500), { ts: 90_500, fromWall: true });
+  });
+
+  it('says when every stream is quiet (the wall clock would take over)', () => {
+    const w = new Watermark(-Infinity, { quietMs: 1000 });
+    w.committed('binance:trade', 60_000, 5000);
+    w.committed('okx:trade', 60_000, 5800);
+    assert.equal(w.quiet(6500), false);
+    assert.equal(w.quiet(6801), true);
+    w.unheard(500);
+    assert.equal(w.quiet(6801), false, 'a stall of this process is nobody\'s silence');
   });
 
   it('a row stamped before the watermark is late, one at or after it is not', () => {
@@ -101,5 +131,53 @@ describe('paper session in a quiet market', () => {
       restore();
       store.close();
     }
+  });
+
+  it('takes the wall clock\'s time from the slowest venue: a venue behind the others when all fall quiet loses no row', async () => {
+    // The market's rows reach the session with another pacing than usual: Binance's socket two
+    // minutes of the market behind OKX's and Bybit's when all three fall quiet (its frames still
+    // on the way), then the rest. The same events as always, so the kernel must take every one:
+    // the wall clock, taking over, must not jump to OKX's time over Binance's rows.
+    const t0 = storyStart();
+    const events = storyEvents({ t0, spanMs: 3 * M });
+    const lagFrom = t0 + M;
+    const early = events.filter((e) => e.venue !== 'binance' || e.ts < lagFrom);
+    const lagged = events.filter((e) => e.venue === 'binance' && e.ts >= lagFrom);
+    const binanceNewest = Math.max(...early.filter((e) => e.venue === 'binance').map((e) => e.ts));
+    const home = tempDir('orderflow-paper-lag-');
+    const story = await serveStory([], t0);
+    const restore = useServers(story.serving);
+    const store = await Store.open(home);
+    // Short steps, so the wall clock's first move is found before it moves on by much.
+    const run = await PaperRun.start({ store, name: 'lag', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config: parseConfig(STORY_CONFIG), quietMs: 1000, stepMs: 50, settleMs: 300, log: () => {} });
+    try {
+      await story.play();
+      await waitFor(() => run.status().started, 'the session active', 20_000, 20);
+      // Each venue's rows spread over the whole burst (its own order kept), so all three sockets
+      // stop at once: Binance's fewer rows end the burst with the others', none falls quiet first.
+      const spread = VENUES.flatMap((v) => {
+        const mine = early.filter((e) => e.venue === v);
+        return mine.map((e, i) => ({ e, at: i / mine.length }));
+      });
+      spread.sort((a, b) => a.at - b.at);
+      for (let i = 0; i < spread.length; i += 30) publish(story.serving, spread.slice(i, i + 30).map((x) => x.e));
+      // All quiet: the wall clock takes over, from Binance's newest time (900 ms before its next row).
+      await waitFor(() => (run.status().progress?.now ?? -Infinity) > binanceNewest, 'the wall clock past Binance\'s newest row', 20_000, 5);
+      const now = run.status().progress!.now;
+      assert.ok(now < lagFrom, `the kernel at ${new Date(now).toISOString()}, before Binance's next row at ${new Date(lagFrom).toISOString()}`);
+      publish(story.serving, lagged);
+      await waitFor(() => (run.status().progress?.now ?? -Infinity) > events.at(-1)!.ts, 'the kernel past the last event', 20_000, 20);
+      const st = run.status();
+      assert.equal(st.lateEvents, 0, `rows the kernel never saw: ${JSON.stringify(st.fed)}`);
+      assert.equal(st.shadow.mismatch, undefined);
+    } finally {
+      await run.stop();
+      await story.serving.close();
+      restore();
+    }
+    // Every stored row of the markets went through the kernel (from the store before the handover, memory after).
+    const [{ n }] = await store.rows<{ n: bigint }>("SELECT count(*) AS n FROM trades WHERE ts >= make_timestamp($1::BIGINT)", [BigInt(t0 * 1000)]);
+    assert.equal(Number(n), events.filter((e) => e.type === 'trade').length, 'every trade stored');
+    store.close();
   });
 });

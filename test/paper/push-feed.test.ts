@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { EMPTY_TICKER_FIELDS, type MarketEvent, type TickerEvent, type Venue } from '../../src/core/events.ts';
+import { EMPTY_TICKER_FIELDS, type BookEvent, type MarketEvent, type TickerEvent, type Venue } from '../../src/core/events.ts';
 import type { Engine } from '../../src/engine/engine.ts';
 import type { ReplayRun } from '../../src/engine/replay.ts';
-import { HASH_P, KIND_TRADE, PushFeed, rowHash, storedMs } from '../../src/paper/push-feed.ts';
+import { bookHash, HASH_P, KIND_TRADE, PushFeed, rowHash, storedMs } from '../../src/paper/push-feed.ts';
 import type { FeedMarket } from '../../src/paper/stored-feed.ts';
 import { Watermark } from '../../src/paper/watermark.ts';
 
@@ -239,5 +239,21 @@ describe('push feed', () => {
     assert.deepEqual(feed.takeShadow(), { from: 300, to: 400, n: 1, h: h(350, 3) });
     assert.equal(feed.lateSinceTake, 0);
     assert.deepEqual(feed.takeShadow(), { from: 400, to: 400, n: 0, h: 0 });
+  });
+
+  it('tallies book messages for the shadow check as their level rows: released, and late in a span not taken yet', () => {
+    const feed = new PushFeed(MARKET);
+    const k = kernel();
+    const msg = (ts: number, n: number) => ({ ...(event('book', 'binance', ts, n) as BookEvent), asks: [[n + 1, 2]] as [number, number][] });
+    feed.handOver(100);
+    feed.add(msg(150, 1));
+    feed.add(msg(250, 2));
+    feed.release(k.engine, 200);
+    assert.equal(feed.add(msg(180, 3)), false, 'late');
+    assert.deepEqual(feed.takeShadow(), { from: 100, to: 200, n: 4, h: (bookHash(150, msg(150, 1)) + bookHash(180, msg(180, 3))) % HASH_P });
+    assert.equal(feed.add(msg(190, 4)), false, 'late for a span taken');
+    assert.equal(feed.lateSinceTake, 2, 'its two levels');
+    feed.release(k.engine, 300);
+    assert.deepEqual(feed.takeShadow(), { from: 200, to: 300, n: 2, h: bookHash(250, msg(250, 2)) });
   });
 });

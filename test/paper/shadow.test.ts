@@ -3,12 +3,20 @@
  * span memory released are counted and hashed against what memory pushed. A session on the
  * simulator's loopback exchanges checks span after span without a mismatch; then a trade is
  * planted in the store ahead of the kernel (a row memory never had: as if memory had dropped it),
- * and the step whose span covers it stops the session, saying so.
+ * and the step whose span covers it stops the session, saying so. And the book: the levels the
+ * recorder stored pass against what memory pushed, and a stored level that differs in any field
+ * (quantity, snapshot flag, sequence) or an extra one fails.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import type { BookEvent } from '../../src/core/events.ts';
 import { parseConfig } from '../../src/engine/config.ts';
+import type { Engine } from '../../src/engine/engine.ts';
 import { PaperRun } from '../../src/paper/paper-run.ts';
+import { PushFeed } from '../../src/paper/push-feed.ts';
+import { shadowCheck } from '../../src/paper/shadow-check.ts';
+import type { FeedMarket } from '../../src/paper/stored-feed.ts';
+import { Recorder } from '../../src/store/recorder.ts';
 import { statusLine } from '../../src/paper/status-line.ts';
 import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers/store.ts';
@@ -66,5 +74,63 @@ describe('paper: the push path\'s shadow check', () => {
     await run.stop();
     const [row] = await store.rows<{ processed_ts: number }>("SELECT processed_ts FROM paper_sessions WHERE name = 'shadow'");
     assert.ok(row.processed_ts <= Date.parse(from), `journaled to ${new Date(row.processed_ts).toISOString()}, the failing span from ${from}`);
+  });
+
+  it('checks the stored book levels of the span: the recorder\'s rows pass, a level that differs or one more fails', async () => {
+    const home = tempDir('orderflow-paper-shadow-book-');
+    const store = await Store.open(home);
+    closers.push(() => store.close());
+    const market: FeedMarket = { venues: ['binance'], symbols: ['BTCUSDT'], execVenue: 'binance', execSymbol: 'BTCUSDT', needBook: true, bookFromMs: 0 };
+    const book = (ts: number, isSnapshot: boolean, seq: number, px: number): BookEvent => ({
+      type: 'book', venue: 'binance', symbol: 'BTCUSDT', ts, localTs: NaN, isSnapshot, seq,
+      bids: [[px - 0.1, 1.25], [px - 0.2, 0]], asks: [[px + 0.1, 3.5]],
+    });
+    // A snapshot, diffs with and without a sequence; a µs part in a time (stored as µs).
+    const events = [book(1000, true, 7_000_000_123, 100), book(1500.25, false, NaN, 100.1), book(2000, false, 7_000_000_125, 100.2)];
+    const rec = await Recorder.open(store, { label: 'shadow book' });
+    rec.handlers('binance').onEvents(events, Date.now());
+    await rec.close();
+    // What memory pushes of the same messages, and its tally.
+    const feed = new PushFeed(market);
+    feed.handOver(500);
+    for (const e of events) assert.equal(feed.add(e), true);
+    const seen: number[] = [];
+    feed.release({ onEvent: (r: { kind: string; from: number; to: number }) => r.kind === 'book' && seen.push(r.to - r.from) } as unknown as Engine, 3000);
+    assert.deepEqual(seen, [3], 'the three messages pushed');
+    const span = feed.takeShadow();
+    assert.deepEqual([span.from, span.to, span.n], [500, 3000, 9], 'nine level rows');
+    const check = () => shadowCheck(store, market, span);
+    const ok = await check();
+    assert.equal(ok.ok, true, JSON.stringify({ span, stored: ok.stored }));
+    assert.deepEqual(ok.stored, { n: span.n, h: span.h });
+    // One stored level changed, field by field: the same count, another hash.
+    const [{ id }] = await store.rows<{ id: bigint }>("SELECT min(rowid) AS id FROM book WHERE side = 'buy' AND seq IS NOT NULL");
+    const where = `WHERE rowid = ${id}`;
+    for (const [field, set, undo] of [
+      ['qty', 'qty = qty + 0.001', 'qty = qty - 0.001'],
+      ['is_snapshot', 'is_snapshot = NOT is_snapshot', 'is_snapshot = NOT is_snapshot'],
+      ['seq', 'seq = seq + 1', 'seq = seq - 1'],
+      ['side', "side = 'sell'", "side = 'buy'"],
+      ['price', 'price = price + 0.1', 'price = price - 0.1'],
+    ] as const) {
+      await store.run(`UPDATE book SET ${set} ${where}`);
+      const r = await check();
+      assert.equal(r.ok, false, `a stored level with another ${field}`);
+      assert.equal(r.stored.n, span.n);
+      assert.notEqual(r.stored.h, span.h, field);
+      await store.run(`UPDATE book SET ${undo} ${where}`);
+      assert.equal((await check()).ok, true, `${field} restored`);
+    }
+    // A level the store has and memory did not push.
+    await store.run("INSERT INTO book (venue, symbol, ts, local_ts, msg, is_snapshot, side, price, qty, seq, import_id) VALUES ('binance', 'BTCUSDT', make_timestamp(2500000), NULL, -99, false, 'sell', 101, 2, NULL, 0)");
+    const extra = await check();
+    assert.equal(extra.ok, false);
+    assert.equal(extra.stored.n, span.n + 1);
+    // A session whose kernel reads no book checks none (from its start: bookFromMs finite, as on a resume).
+    const noBook = await shadowCheck(store, { ...market, needBook: false, bookFromMs: 500 }, { ...span, n: 0, h: 0 });
+    assert.deepEqual(noBook, { ok: true, stored: { n: 0, h: 0 } });
+    // Another market's book or one outside the span is not the kernel's: not counted.
+    await store.run("INSERT INTO book (venue, symbol, ts, local_ts, msg, is_snapshot, side, price, qty, seq, import_id) VALUES ('okx', 'BTC-USDT-SWAP', make_timestamp(2000000), NULL, -98, false, 'sell', 101, 2, NULL, 0), ('binance', 'BTCUSDT', make_timestamp(3000000), NULL, -97, false, 'sell', 101, 2, NULL, 0)");
+    assert.equal((await check()).stored.n, span.n + 1);
   });
 });

@@ -109,12 +109,13 @@ export function allSubscribed(s: SimServing): boolean {
 }
 
 /**
- * The next whole hour at least `aheadMs` from now: a story stamped after anything the servers stamp
- * with the wall clock, and on the hour (where its absorption falls against the epoch-aligned 1-minute
- * windows and zone refreshes matters: the story is tuned on the hour).
+ * The next whole hour (or whole `unit`: a day for a story whose market sessions must not depend on
+ * the hour the test runs) at least `aheadMs` from now: a story stamped after anything the servers
+ * stamp with the wall clock, and on the hour (where its absorption falls against the epoch-aligned
+ * 1-minute windows and zone refreshes matters: the story is tuned on the hour).
  */
-export function storyStart(aheadMs = 5000): number {
-  return Math.ceil((Date.now() + aheadMs) / H) * H;
+export function storyStart(aheadMs = 5000, unit = H): number {
+  return Math.ceil((Date.now() + aheadMs) / unit) * unit;
 }
 
 /** Publish events on the running servers directly (as serveSimulation routes them), e.g. while no client listens. */

@@ -4,8 +4,10 @@
  * funding every 8 h, open interest) every ten, and once a day the story of test/paper/story.ts: a long
  * liquidation cluster at 100, an hour later two minutes of heavy selling into it that does not
  * move price (the seed strategy buys the absorption), then a drift up (its target) on even days
- * or a fall of 1 a minute (its stop) on odd ones. Episodes start at a different hour each day, so
- * the signals fall in every market session. About 45,000 events.
+ * or a fall of 1 a minute (its stop) on odd ones. Episodes start at a different hour each day
+ * (t0's hour, then 5, 10 and 15 h later): from a t0 at midnight UTC the absorptions fall at about
+ * 01:06 and 06:06 (Asia), 11:06 (Europe) and 16:06 (US), UTC; from another hour the market sessions
+ * differ (from 14:00, none in Europe). About 45,000 events.
  */
 import { EMPTY_TICKER_FIELDS, type MarketEvent, type Side, type Venue } from '../../src/core/events.ts';
 import { H, M, S, SYMBOLS } from './story.ts';
