@@ -475,7 +475,13 @@ export interface DigestRow {
   sum_qty: number | null;
 }
 
-export const DIGEST_SQL = `SELECT count(*) AS n, count(*) FILTER (WHERE side = 'sell') AS sells,
+/**
+ * What DuckDB holds of one import, to compare with the scanner's digest. It runs on one DuckDB
+ * thread at the very end of the load (over the transaction's own rows), so every ms of it is
+ * wall time: the sells are counted against the enum value (`'sell'::side_t`, one byte compare
+ * per row) rather than the text 'sell' (5 - 10 ms more of that thread on 2M rows).
+ */
+export const DIGEST_SQL = `SELECT count(*) AS n, count(*) FILTER (WHERE side = 'sell'::side_t) AS sells,
   epoch_us(min(ts)) AS min_us, epoch_us(max(ts)) AS max_us, min(trade_id) AS min_id, max(trade_id) AS max_id,
   fsum(price) AS sum_price, fsum(qty) AS sum_qty FROM trades WHERE import_id = $1`;
 
