@@ -18,24 +18,17 @@ import { ownedTmpPath } from './tmp-files.ts';
 /** DuckDB's row group size: a segment of whole row groups fills the table's row groups. */
 const ROW_GROUP_ROWS = 122_880;
 
-/**
- * Times (µs) and ids go in as the scanner's doubles and DuckDB casts them to BIGINT: both are
- * integers below 2^53 in an accepted row (ids of at most 15 digits, times before 2100), so the
- * cast is exact, and it costs DuckDB nothing measurable where splitting 4M doubles into INT64
- * words in JS took ~0.017 CPU-s of the main thread (docs/BENCHMARKS.md, "Zip: less work on the
- * main thread"). The digest cross-check compares the stored times and ids exactly.
- */
 const COLUMNS: readonly ParquetColumn[] = [
-  { name: 'us', type: 'DOUBLE' },
+  { name: 'us', type: 'INT64' },
   { name: 'price', type: 'DOUBLE' },
   { name: 'qty', type: 'DOUBLE' },
   { name: 'sell', type: 'BOOLEAN' },
-  { name: 'id', type: 'DOUBLE' },
+  { name: 'id', type: 'INT64' },
 ];
 
 /** $1 venue, $2 symbol, $3 the segment, $4 the import id. */
 const INSERT_SQL = `INSERT INTO trades
-  SELECT $1::venue_t, $2, make_timestamp(us::BIGINT), NULL, price, qty, CASE WHEN sell THEN 'sell'::side_t ELSE 'buy'::side_t END, id::BIGINT, NULL, $4
+  SELECT $1::venue_t, $2, make_timestamp(us), NULL, price, qty, CASE WHEN sell THEN 'sell'::side_t ELSE 'buy'::side_t END, id, NULL, $4
   FROM read_parquet($3)`;
 
 /**

@@ -62,7 +62,7 @@ describe('Parquet segments', () => {
     assert.deepEqual(readdirSync(tmp), []);
   });
 
-  it('stores the extreme ids and times the scanner accepts exactly (doubles in the segment, BIGINT in the table)', async () => {
+  it('stores the extreme ids and times the scanner accepts exactly (INT64 in the segment, BIGINT in the table)', async () => {
     const store = await openTempStore();
     const segments = new ParquetSegments(join(tempDir(), 'tmp'), 'binance', 'BTCUSDT');
     // 15-digit ids (the scanner's longest) and µs times up to the last before 2100 (its bound).
