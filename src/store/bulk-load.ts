@@ -443,7 +443,7 @@ const hashed = (): Promise<void> => Promise.resolve();
  * Feed `hash` the whole file from a read of its own: the zip's sha256 for the ledger. Neither
  * before the load (~25 ms of one core on a 23 MB zip while the other waited) nor beside it (~15 ms
  * of the main thread while both cores were busy) but after it, beside the digest query, when a
- * core is free (docs/BENCHMARKS.md, "Zip: less work on the main thread"). 4 MiB reads on libuv's
+ * core is free (docs/BENCHMARKS.md, "Zip: less work in the busy middle"). 4 MiB reads on libuv's
  * pool: 6 for a 23 MB zip.
  */
 function hashFile(path: string, hash: Hash): Promise<void> {
