@@ -75,6 +75,13 @@ export interface BulkLoaded {
   readonly digest: TradeDigestFields | undefined;
   /** Settles when DuckDB's load ended: with its error, or undefined when every row is in. */
   readonly loaded: Promise<unknown>;
+  /**
+   * Feed the load's `hash` what it has not seen yet (a zip: the whole file, in a read of its own;
+   * a plain file: nothing, its bytes were hashed as they were scanned). The importer calls it
+   * once DuckDB has every row, beside the digest query: that query runs on one DuckDB thread,
+   * the main thread waits, and the hash then costs the busy middle of the load nothing.
+   */
+  hashRest(): Promise<void>;
 }
 
 export interface BulkPlan {
@@ -82,8 +89,8 @@ export interface BulkPlan {
   /**
    * Load the file with DuckDB's CSV reader while the byte scanner validates the same bytes. A
    * parse error (a line past the cap, a corrupt archive) is thrown only once no statement runs.
-   * `hash` is fed every byte of the file by the time a digest is returned (a plain file's bytes
-   * as they are scanned; a zip's in a read of their own beside the inflate).
+   * `hash` is fed every byte of the file once `hashRest()` of the result settles (a plain file's
+   * bytes as they are scanned; a zip's in a read of their own after the scan).
    */
   load(insert: Insert, onChunk?: (bytes: number, rows: number) => void, hash?: Hash): Promise<BulkLoaded>;
   /** Remove what loading created (a zip's segments). */
@@ -127,7 +134,7 @@ export async function planBulkLoad(path: string, opts: BulkLoadOptions, tmpDir: 
       async load(insert, onChunk, hash) {
         try {
           const digest = await scanFile(path, spec.scanner(segments), onChunk, hash, () => segments.loadReady(insert));
-          return { digest, loaded: digest ? segments.finish(insert) : segments.settle().then(() => segments.failed) };
+          return { digest, loaded: digest ? segments.finish(insert) : segments.settle().then(() => segments.failed), hashRest: hashed };
         } catch (e) {
           await segments.settle();
           throw e;
@@ -142,7 +149,7 @@ export async function planBulkLoad(path: string, opts: BulkLoadOptions, tmpDir: 
     async load(insert, onChunk, hash) {
       const loaded = insert(sql, [spec.venue, spec.symbol, path]).then(() => undefined, (e: unknown) => e);
       try {
-        return { digest: await scanFile(path, spec.scanner(), onChunk, hash), loaded };
+        return { digest: await scanFile(path, spec.scanner(), onChunk, hash), loaded, hashRest: hashed };
       } catch (e) {
         await loaded;
         throw e;
@@ -269,7 +276,10 @@ async function planZip(path: string, opts: BulkLoadOptions, tmpDir: string): Pro
     entry = undefined; // the plan owns it now
     return {
       formatId: spec.formatId,
-      load: (insert, onChunk, hash) => loadZipEntry(path, open, spec.scanner(parquet), segments, insert, onChunk, hash),
+      load: async (insert, onChunk, hash) => ({
+        ...(await loadZipEntry(path, open, spec.scanner(parquet), segments, insert, onChunk)),
+        hashRest: hash ? () => hashFile(path, hash) : hashed,
+      }),
       cleanup: () => {
         open.entry.stream.destroy();
         void entries.return(undefined);
@@ -389,8 +399,7 @@ class Segments implements SegmentLoader {
  * line past the scanner's cap (maxLineBytes) fails at once with file:line; bytes past the entry's declared size
  * fail as a zip bomb (zip-entries.ts). When the scanner gives up on a row, the rest is still
  * loaded, and the line parsers judge the file afterwards, as for a plain CSV. Once DuckDB failed
- * there is nothing left to load: the line parsers judge the file. `hash`, when given, is fed the
- * whole zip beside the inflate (hashBeside).
+ * there is nothing left to load: the line parsers judge the file.
  */
 async function loadZipEntry(
   path: string,
@@ -399,13 +408,11 @@ async function loadZipEntry(
   segments: SegmentLoader,
   insert: Insert,
   onChunk?: (bytes: number, rows: number) => void,
-  hash?: Hash,
-): Promise<BulkLoaded> {
+): Promise<Omit<BulkLoaded, 'hashRest'>> {
   const where = `${path}!${open.entry.name}`;
   // Progress in file bytes, from inflated bytes and the entry's compression ratio.
   const ratio = statSync(path).size / Math.max(open.entry.size ?? 1, 1);
   let inflated = 0;
-  const hashing = hash ? hashBeside(path, hash) : undefined;
   try {
     for (let chunk: Buffer | undefined = open.head; chunk; chunk = await nextChunk(open.chunks)) {
       if (scanner.ok) {
@@ -422,36 +429,30 @@ async function loadZipEntry(
       inflated += chunk.length;
       onChunk?.(Math.round(inflated * ratio), scanner.rows);
     }
-    const digest = scanner.end();
-    // The hash is only used with a digest (without one the file goes to the line parsers).
-    if (digest) await hashing?.done;
-    return { digest, loaded: segments.finish(insert) };
+    return { digest: scanner.end(), loaded: segments.finish(insert) };
   } catch (e) {
     await segments.settle();
     throw e instanceof ParseError ? e : readError(path, e);
-  } finally {
-    hashing?.stop();
   }
 }
 
+/** hashRest of a load whose bytes were all hashed on the way (or that has no hash). */
+const hashed = (): Promise<void> => Promise.resolve();
+
 /**
- * Feed `hash` the whole file from a read of its own, beside the load: the zip's sha256 (for the
- * ledger) then no longer runs alone before the first byte is inflated, ~25 ms of one core on a
- * 23 MB zip while the other waited (docs/BENCHMARKS.md, "Zip: the stages overlapped"). The reads
- * run on libuv's pool and each update between two of the scan's chunks. `done` settles once every
- * byte is in (or the read failed); `stop` ends the read early.
+ * Feed `hash` the whole file from a read of its own: the zip's sha256 for the ledger. Neither
+ * before the load (~25 ms of one core on a 23 MB zip while the other waited) nor beside it (~15 ms
+ * of the main thread while both cores were busy) but after it, beside the digest query, when a
+ * core is free (docs/BENCHMARKS.md, "Zip: less work in the busy middle"). 4 MiB reads on libuv's
+ * pool: 6 for a 23 MB zip.
  */
-function hashBeside(path: string, hash: Hash): { readonly done: Promise<void>; stop(): void } {
-  // 4 MiB reads: the scan yields to the event loop only when the inflate has no chunk ready, so
-  // each turn should hash much; 6 turns for a 23 MB zip.
-  const stream = createReadStream(path, { highWaterMark: 4 << 20 });
-  const done = new Promise<void>((resolve, reject) => {
+function hashFile(path: string, hash: Hash): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const stream = createReadStream(path, { highWaterMark: 4 << 20 });
     stream.on('data', (chunk) => hash.update(chunk as Buffer));
     stream.on('end', resolve);
     stream.on('error', (e) => reject(new FileError('E_IO', path, e.message)));
   });
-  done.catch(() => {}); // awaited only when the load got that far
-  return { done, stop: () => stream.destroy() };
 }
 
 async function nextChunk(chunks: AsyncIterator<Buffer>): Promise<Buffer | undefined> {
@@ -474,7 +475,13 @@ export interface DigestRow {
   sum_qty: number | null;
 }
 
-export const DIGEST_SQL = `SELECT count(*) AS n, count(*) FILTER (WHERE side = 'sell') AS sells,
+/**
+ * What DuckDB holds of one import, to compare with the scanner's digest. It runs on one DuckDB
+ * thread at the very end of the load (over the transaction's own rows), so every ms of it is
+ * wall time: the sells are counted against the enum value (`'sell'::side_t`, one byte compare
+ * per row) rather than the text 'sell' (5 - 10 ms more of that thread on 2M rows).
+ */
+export const DIGEST_SQL = `SELECT count(*) AS n, count(*) FILTER (WHERE side = 'sell'::side_t) AS sells,
   epoch_us(min(ts)) AS min_us, epoch_us(max(ts)) AS max_us, min(trade_id) AS min_id, max(trade_id) AS max_id,
   fsum(price) AS sum_price, fsum(qty) AS sum_qty FROM trades WHERE import_id = $1`;
 

@@ -70,9 +70,9 @@ export async function importFile(store: Store, file: string, opts: ImportOptions
   }
   if (size === 0) throw new FileError('E_EMPTY', path, 'file is empty');
 
-  // A plain CSV or a zip never imported from this path is hashed while it is loaded (a CSV's
-  // bytes as they are validated, one read instead of two; a zip's beside its inflate, so the hash
-  // no longer runs alone before the load starts); the ledger is then checked inside the
+  // A plain CSV or a zip never imported from this path is hashed as part of its load (a CSV's
+  // bytes as they are validated, one read instead of two; a zip's in a read of its own beside the
+  // digest query, so the hash never runs alone before the load starts); the ledger is then checked inside the
   // transaction, before commit. Anything else is hashed first, so a re-import costs one read and
   // nothing more.
   const hashLater = (/\.csv$/i.test(path) || isZip(path)) && !existsSync(`${path}.CHECKSUM`) && !(await seenPathAndSize(store, path, size));
@@ -284,15 +284,18 @@ async function bulkLoad(store: Store, path: string, importId: number, plan: Bulk
   let loaded: Promise<unknown> = Promise.resolve(undefined);
   let parseError: unknown;
   const hash = hashOnTheWay ? createHash('sha256') : undefined;
-  let sha256: string | undefined;
+  /** Set when the scanner's digest stands (the line parsers did not have to judge the file). */
+  let hashRest: (() => Promise<void>) | undefined;
   try {
     const total = statSync(path).size;
     const insert = (sql: string, params: readonly string[]) => store.run(sql, [...params, importId]);
     const r = await plan.load(insert, (bytes, rows) => opts.onProgress?.({ bytes: Math.min(bytes, total), totalBytes: total, rows }), hash);
     loaded = r.loaded;
     digest = r.digest;
-    if (digest) sha256 = hash?.digest('hex');
-    if (!digest) {
+    // Only the scanner's digest comes with the whole file hashed: when it gave up, so did the
+    // hash of a plain file, and the caller hashes the file itself.
+    if (digest) hashRest = r.hashRest;
+    else {
       // The byte scanner gave up on something unusual: the line parsers decide (and name errors).
       const lines = new TradeDigest();
       await feedLines(path, statSync(path).size, { ...opts, format: plan.formatId }, new OrderGuard(lines));
@@ -305,7 +308,11 @@ async function bulkLoad(store: Store, path: string, importId: number, plan: Bulk
   if (parseError) throw parseError;
   if (!digest || digest.count === 0) throw new FileError('E_EMPTY', path, 'no data rows (empty, or a header only)');
   if (loadError) return undefined;
+  // The hash is finished beside the digest query, on the core that query leaves free.
+  const hashing = hash && hashRest ? hashRest().then(() => hash.digest('hex')) : Promise.resolve(undefined);
+  hashing.catch(() => {}); // awaited below, once no statement runs
   const [db] = await store.rows<DigestRow>(DIGEST_SQL, [importId]);
+  const sha256 = await hashing;
   if (!digestMatches(digest, db)) return undefined;
   return { method: 'bulk', sha256, format: plan.formatId, rows: digest.count, firstTs: digest.minTs, lastTs: digest.maxTs };
 }

@@ -448,5 +448,22 @@ for (const route of ['parquet', 'csv'] as const) {
       assert.equal(digestMatches(d.fields, { ...row, sum_qty: 0.2061 }), false);
       assert.equal(digestMatches(d.fields, { ...row, max_id: 7n }), false);
     });
+
+    it('reads the digest of what DuckDB stored for one import only: count, sells, time and id range, sums', async () => {
+      const { DIGEST_SQL } = await import('../../src/store/bulk-load.ts');
+      const store = await openTempStore();
+      await store.run('BEGIN TRANSACTION');
+      try {
+        await store.run(`INSERT INTO trades VALUES
+          ('binance', 'BTCUSDT', make_timestamp(1723161256322000), NULL, 61800.5, 0.25, 'buy', 5, NULL, 901),
+          ('binance', 'BTCUSDT', make_timestamp(1723161256344500), NULL, 61800.25, 0.5, 'sell', 6, NULL, 901),
+          ('binance', 'BTCUSDT', make_timestamp(1723161256350000), NULL, 61800.75, 0.125, 'sell', 7, NULL, 901),
+          ('binance', 'BTCUSDT', make_timestamp(1723161256360000), NULL, 1.5, 9.0, 'sell', 99, NULL, 902)`);
+        const [db] = await store.rows<Record<string, unknown>>(DIGEST_SQL, [901]);
+        assert.deepEqual({ ...db }, { n: 3n, sells: 2n, min_us: 1723161256322000n, max_us: 1723161256350000n, min_id: 5n, max_id: 7n, sum_price: 185401.5, sum_qty: 0.875 });
+      } finally {
+        await store.run('ROLLBACK');
+      }
+    });
   });
 }

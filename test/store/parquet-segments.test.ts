@@ -61,4 +61,27 @@ describe('Parquet segments', () => {
     assert.equal(next, id);
     assert.deepEqual(readdirSync(tmp), []);
   });
+
+  it('stores the extreme ids and times the scanner accepts exactly (INT64 in the segment, BIGINT in the table)', async () => {
+    const store = await openTempStore();
+    const segments = new ParquetSegments(join(tempDir(), 'tmp'), 'binance', 'BTCUSDT');
+    // 15-digit ids (the scanner's longest) and µs times up to the last before 2100 (its bound).
+    const ids = [1, 123_456_789_012_345, 999_999_999_999_998, 999_999_999_999_999];
+    const us = [Date.UTC(2009, 0, 1) * 1000, 1_723_075_200_123_457, Date.UTC(2099, 11, 31) * 1000 + 999, Date.UTC(2100, 0, 1) * 1000 - 1];
+    for (let k = 0; k < ids.length; k++) {
+      segments.us[k] = us[k];
+      segments.price[k] = 1;
+      segments.qty[k] = 1;
+      segments.sell[k] = k & 1;
+      segments.id[k] = ids[k];
+    }
+    segments.n = ids.length;
+    const insert = (sql: string, params: readonly string[]) => store.run(sql, [...params, 7]);
+    assert.equal(await segments.finish(insert), undefined);
+    const rows = await store.rows<{ id: bigint; us: bigint }>('SELECT trade_id AS id, epoch_us(ts) AS us FROM trades WHERE import_id = 7 ORDER BY trade_id');
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.us]),
+      ids.map((id, k) => [BigInt(id), BigInt(us[k])]),
+    );
+  });
 });

@@ -117,7 +117,7 @@ describe('zip import in segments', () => {
     }));
   }
 
-  it('hashes a zip new to the store beside its load: the ledger holds the whole file\'s sha256, and the same bytes under another path add nothing', async () => {
+  it('hashes a zip new to the store as part of its load (beside the digest query): the ledger holds the whole file\'s sha256, and the same bytes under another path add nothing', async () => {
     const dir = tempDir();
     const text = [HEADER, ...manyRows(150_000)].join('\n') + '\n';
     const zip = join(dir, 'BTCUSDT-aggTrades-2024-08-08.zip');
@@ -127,7 +127,7 @@ describe('zip import in segments', () => {
     assert.equal(r.method, 'bulk');
     const [{ sha256 }] = await store.rows<{ sha256: string }>('SELECT sha256 FROM imports');
     assert.equal(sha256, createHash('sha256').update(readFileSync(zip)).digest('hex'));
-    // A path never imported is hashed beside the load too: the ledger is checked before commit.
+    // A path never imported is hashed as part of the load too: the ledger is checked before commit.
     mkdirSync(join(dir, 'again'));
     const copy = join(dir, 'again', 'BTCUSDT-aggTrades-2024-08-08.zip');
     copyFileSync(zip, copy);
