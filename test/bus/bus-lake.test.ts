@@ -24,12 +24,20 @@ import { context, lines, runFormat } from '../helpers/run-format.ts';
 import { NATS_SKIP, startNats, type NatsServer } from '../helpers/nats.ts';
 import { assertSameFiles, tree } from '../helpers/same-files.ts';
 import { BIN } from '../helpers/paths.ts';
+import { runProcess } from '../helpers/process.ts';
 import { tempDir } from '../helpers/store.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 function ok(args: string[]): string {
   const r = spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   assert.equal(r.status, 0, `orderflow ${args.join(' ')}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** `ok` without blocking this process: the read-only cases below run side by side. */
+async function okAsync(args: string[]): Promise<string> {
+  const r = await runProcess(BIN, args, { ...process.env, CI: 'true' });
+  assert.equal(r.code, 0, `orderflow ${args.join(' ')}\n${r.stderr}`);
   return r.stdout;
 }
 
@@ -64,7 +72,8 @@ async function sinkAll(bus: Bus, url: string, durable: string, args: string[]): 
   return out;
 }
 
-describe('bus -> sink --to parquet -> --lake', { skip: NATS_SKIP }, () => {
+// After before(), every case only reads (the store, the lakes) and writes its own folders: side by side.
+describe('bus -> sink --to parquet -> --lake', { skip: NATS_SKIP, concurrency: true }, () => {
   const dir = tempDir('orderflow-bus-lake-');
   const home = join(dir, 'home');
   const lake = join(dir, 'lake');
@@ -157,18 +166,20 @@ describe('bus -> sink --to parquet -> --lake', { skip: NATS_SKIP }, () => {
     }
   }
 
-  it('orderflow analyze: the same summary and byte-identical outputs over the sink\'s lake as over the store', () => {
-    const a = ok(['analyze', '--home', home, '--symbol', 'BTC', '--out', join(dir, 'a-store')]);
-    const b = ok(['analyze', '--lake', lake, '--symbol', 'BTC', '--out', join(dir, 'a-lake')]);
+  it('orderflow analyze: the same summary and byte-identical outputs over the sink\'s lake as over the store', async () => {
+    const [a, b] = await Promise.all([
+      okAsync(['analyze', '--home', home, '--symbol', 'BTC', '--out', join(dir, 'a-store')]),
+      okAsync(['analyze', '--lake', lake, '--symbol', 'BTC', '--out', join(dir, 'a-lake')]),
+    ]);
     assert.match(a, /trades/);
     assert.equal(b.replaceAll('a-lake', 'OUT'), a.replaceAll('a-store', 'OUT'));
     assertSameFiles(join(dir, 'a-store'), join(dir, 'a-lake'));
   });
 
-  it('orderflow cvd --json: the same bars, per venue too, across the hour boundary', () => {
+  it('orderflow cvd --json: the same bars, per venue too, across the hour boundary', async () => {
     const args = ['cvd', '--symbol', 'BTC', '--timeframe', '1m', '--per-venue', '--json'];
-    const a = ok([...args, '--home', home]);
+    const [a, b] = await Promise.all([okAsync([...args, '--home', home]), okAsync([...args, '--lake', lake])]);
     assert.ok(JSON.parse(a).bars.length >= 4, a.slice(0, 200));
-    assert.equal(ok([...args, '--lake', lake]), a);
+    assert.equal(b, a);
   });
 });

@@ -3,7 +3,6 @@
  * and the compiled dist/ runs only while it is the build of the sources as they are.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -14,6 +13,7 @@ import { distIsFresh } from '../../scripts/dist-stamp.mjs';
 import { addCommands, COMMANDS, requestedCommand, type CommandEntry } from '../../src/cli/commands.ts';
 import { tempDir } from '../helpers/store.ts';
 import { ROOT } from '../helpers/paths.ts';
+import { runProcess } from '../helpers/process.ts';
 
 /** A copy of the table whose loaders count their calls and register a command with an option. */
 function countingTable(): { table: CommandEntry[]; loaded: string[] } {
@@ -94,15 +94,22 @@ describe('dist build', () => {
     assert.ok(distIsFresh(ROOT, dist));
     // The backtest's worker threads run their own entry, beside main.js.
     assert.ok(existsSync(join(dist, 'cli/backtest-worker.js')));
-    for (const args of [['--help'], ['cvd', '--help'], ['import', '--help']]) {
-      const compiled = spawnSync(process.execPath, [join(dist, 'cli/main.js'), ...args], { encoding: 'utf8' });
-      const source = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
-      assert.equal(compiled.status, 0, compiled.stderr);
+    // Seven processes that only start and print: side by side, not one after another.
+    const helps = [['--help'], ['cvd', '--help'], ['import', '--help']];
+    const [margin, ...runs] = await Promise.all([
+      // A command that runs end to end from the bundle, reading the instrument snapshot in src/.
+      runProcess(process.execPath, [join(dist, 'cli/main.js'), 'margin', '--venue', 'binance', '--symbol', 'BTCUSDT', '--side', 'long', '--entry', '30000', '--qty', '1', '--leverage', '10']),
+      ...helps.flatMap((args) => [
+        runProcess(process.execPath, [join(dist, 'cli/main.js'), ...args]),
+        runProcess(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], { ...process.env }, ROOT),
+      ]),
+    ]);
+    for (const [i, args] of helps.entries()) {
+      const [compiled, source] = [runs[2 * i], runs[2 * i + 1]];
+      assert.equal(compiled.code, 0, compiled.stderr);
       assert.equal(compiled.stdout, source.stdout, args.join(' '));
     }
-    // A command that runs end to end from the bundle, reading the instrument snapshot in src/.
-    const margin = spawnSync(process.execPath, [join(dist, 'cli/main.js'), 'margin', '--venue', 'binance', '--symbol', 'BTCUSDT', '--side', 'long', '--entry', '30000', '--qty', '1', '--leverage', '10'], { encoding: 'utf8' });
-    assert.equal(margin.status, 0, margin.stderr);
+    assert.equal(margin.code, 0, margin.stderr);
     assert.match(margin.stdout, /liquidation/i);
   });
 

@@ -140,13 +140,16 @@ describe('--symbol resolution', { concurrency: 3 }, () => {
 
   it('analyze on a market with nothing stored says so, and writes nothing', async () => {
     const out = join(tempDir(), 'analysis');
-    for (const extra of [[], ['--from', '2030-01-01']]) {
-      const r = await run(['analyze', '--symbol', 'ETH', '--home', home, '--out', out, ...extra]);
+    // Three read-only runs: at once.
+    const [later, ...empty] = await Promise.all([
+      run(['analyze', '--symbol', 'BTCUSDT', '--venues', 'binance', '--home', home, '--out', out, '--from', '2030-01-01']),
+      ...[[], ['--from', '2030-01-01']].map((extra) => run(['analyze', '--symbol', 'ETH', '--home', home, '--out', out, ...extra])),
+    ]);
+    for (const r of empty) {
       assert.equal(r.code, 0, r.err);
       assert.match(r.out, /no trades and no liquidations stored for binance ETHUSDT, okx ETH-USDT-SWAP, bybit ETHUSDT.*: nothing to analyze/);
       assert.doesNotMatch(r.err, /tick/);
     }
-    const later = await run(['analyze', '--symbol', 'BTCUSDT', '--venues', 'binance', '--home', home, '--out', out, '--from', '2030-01-01']);
     assert.match(later.out, /stored for binance BTCUSDT in that time range: nothing to analyze/);
     assert.ok(!existsSync(out));
   });
@@ -194,15 +197,19 @@ describe('footprint --compat freqtrade on freqtrade\'s own files', () => {
   const FT = join(ROOT, 'test/fixtures/freqtrade');
   it("reads its test CSV and its data folder's feather and json.gz; a missing --input is one clear line", async () => {
     const dir = tempDir();
-    for (const [input, trades] of [['orderflow/public_trades_list.csv', 1000], ['trades/XRP_ETH-trades.feather', 12_477], ['trades/XRP_ETH-trades.json.gz', 12_477]] as const) {
-      const r = await run(['footprint', '--compat', 'freqtrade', '--input', join(FT, input), '--timeframe', '5m', '--scale', '0.05', '--out', join(dir, 'out.json')]);
-      assert.equal(r.code, 0, `${input}: ${r.err}`);
-      assert.match(r.err, new RegExp(`^${trades} trades -> \\d+ candles written`));
+    const inputs = [['orderflow/public_trades_list.csv', 1000], ['trades/XRP_ETH-trades.feather', 12_477], ['trades/XRP_ETH-trades.json.gz', 12_477]] as const;
+    // Five independent runs (each its own output file): at once.
+    const [missing, none, ...read] = await Promise.all([
+      run(['footprint', '--compat', 'freqtrade', '--input', join(dir, 'BTC_USDT-trades.feather'), '--out', join(dir, 'out.json')]),
+      run(['footprint', '--compat', 'freqtrade', '--out', join(dir, 'out.json')]),
+      ...inputs.map(([input], i) => run(['footprint', '--compat', 'freqtrade', '--input', join(FT, input), '--timeframe', '5m', '--scale', '0.05', '--out', join(dir, `out-${i}.json`)])),
+    ]);
+    for (const [i, [input, trades]] of inputs.entries()) {
+      assert.equal(read[i].code, 0, `${input}: ${read[i].err}`);
+      assert.match(read[i].err, new RegExp(`^${trades} trades -> \\d+ candles written`));
     }
-    const missing = await run(['footprint', '--compat', 'freqtrade', '--input', join(dir, 'BTC_USDT-trades.feather'), '--out', join(dir, 'out.json')]);
     assert.equal(missing.code, 2);
     assert.equal(missing.err.trim(), `orderflow: --input ${join(dir, 'BTC_USDT-trades.feather')}: no such file`);
-    const none = await run(['footprint', '--compat', 'freqtrade', '--out', join(dir, 'out.json')]);
     assert.equal(none.code, 2);
     assert.match(none.err, /--compat freqtrade needs --input <trades file>/);
   });

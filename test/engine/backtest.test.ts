@@ -4,7 +4,6 @@
  * determinism), the run folder, `orderflow backtest` and config errors.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +17,7 @@ import { Store } from '../../src/store/store.ts';
 import { loadBundledInstruments } from '../../src/venues/bundled-instruments.ts';
 import { importInto, tempDir } from '../helpers/store.ts';
 import { BIN, ROOT } from '../helpers/paths.ts';
+import { runProcess } from '../helpers/process.ts';
 
 const D = Date.UTC(2024, 0, 1);
 const S = 1000;
@@ -319,20 +319,28 @@ describe('backtest over the store', () => {
   });
 });
 
-describe('orderflow backtest and its config', () => {
+/** `orderflow backtest ...`, without blocking this process (the cases below run side by side). */
+const orderflow = (args: string[]) => runProcess(BIN, ['backtest', ...args]);
+
+// Each case has its own folder (the stores they read are built once, shared read-only) and mostly
+// waits on backtest processes: side by side, and the processes of a case at once.
+describe('orderflow backtest and its config', { concurrency: true }, () => {
   it('runs from the command line and prints summary.json with --json', async () => {
     const dir = tempDir();
     const cfg = join(dir, 'strategy.yaml');
     writeFileSync(cfg, 'signals:\n  absorption:\n    lookbackWindows: 5\nexecution:\n  staleAfter: 3m\nnullModel:\n  seeds: 2\n');
     const out = join(dir, 'run');
-    const r = spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--venues', 'binance', '--config', cfg, '--out', out, '--json', '--home', await home()], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
+    const h = await home();
+    const [r, text] = await Promise.all([
+      orderflow(['--symbol', 'BTCUSDT', '--venues', 'binance', '--config', cfg, '--out', out, '--json', '--home', h]),
+      orderflow(['--symbol', 'BTCUSDT', '--venues', 'binance', '--config', cfg, '--out', join(dir, 'run2'), '--home', h]),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout) as { metrics: { tradeCount: number }; nullModel: { seeds: number } };
     assert.equal(s.metrics.tradeCount, 1);
     assert.equal(s.nullModel.seeds, 2);
     assert.ok(existsSync(join(out, 'report.html')));
-    const text = spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--venues', 'binance', '--config', cfg, '--out', join(dir, 'run2'), '--home', await home()], { encoding: 'utf8' });
-    assert.equal(text.status, 0, text.stderr);
+    assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /net return/);
     assert.match(text.stdout, /null model: .*(chance|beat)/);
   });
@@ -341,8 +349,8 @@ describe('orderflow backtest and its config', () => {
     const dir = tempDir();
     const cfg = join(dir, 'ruin.json');
     writeFileSync(cfg, JSON.stringify({ ...BASE, ...RUIN, walkForward: { inSample: '1h', outOfSample: '30m', sweep: { 'risk.riskPerTradePct': [9, 10] } } }));
-    const r = spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--venues', 'binance,bybit', '--config', cfg, '--out', join(dir, 'run'), '--home', await home(CRASH, [BYBIT_ELSEWHEN])], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
+    const r = await orderflow(['--symbol', 'BTCUSDT', '--venues', 'binance,bybit', '--config', cfg, '--out', join(dir, 'run'), '--home', await home(CRASH, [BYBIT_ELSEWHEN])]);
+    assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^backtest BTCUSDT on binance: 2024-01-01/);
     assert.match(r.stdout, /\nRUINED: equity reached 0 at 2024-01-01 01:15/);
     assert.match(r.stdout, /warning: walk-forward: fold 1 \(out of sample .*\) ended at equity 0, so the 2 later folds were not run/);
@@ -368,33 +376,39 @@ export default (): Strategy => ({
     );
     const cfg = join(dir, 'c.json');
     writeFileSync(cfg, JSON.stringify({ signals: { absorption: { lookbackWindows: 5 } }, nullModel: { seeds: 0 } }));
-    const r = spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--venues', 'binance', '--config', cfg, '--strategy', file, '--out', join(dir, 'run'), '--json', '--home', await home()], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
+    const withNull = join(dir, 'c-null.json');
+    writeFileSync(withNull, JSON.stringify({ signals: { absorption: { lookbackWindows: 5 } }, nullModel: { seeds: 3 } }));
+    const h = await home();
+    const on = (workers: string) => orderflow(['--symbol', 'BTCUSDT', '--venues', 'binance', '--config', withNull, '--strategy', file, '--workers', workers, '--out', join(dir, `run-${workers}`), '--json', '--home', h]);
+    // Five processes that share nothing but the store they read: at once.
+    const [r, one, two, zero, bad] = await Promise.all([
+      orderflow(['--symbol', 'BTCUSDT', '--venues', 'binance', '--config', cfg, '--strategy', file, '--out', join(dir, 'run'), '--json', '--home', h]),
+      on('1'),
+      on('2'),
+      on('0'),
+      orderflow(['--symbol', 'BTCUSDT', '--strategy', cfg, '--home', h]),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout) as { meta: { strategy: string }; metrics: { tradeCount: number } };
     assert.equal(s.meta.strategy, 'contrarian');
     assert.equal(s.metrics.tradeCount, 1);
     assert.match(readFileSync(join(dir, 'run', 'trades.csv'), 'utf8'), /,short,/);
     // Null runs on two worker threads, each loading the module itself: the same summary as in one thread.
-    writeFileSync(cfg, JSON.stringify({ signals: { absorption: { lookbackWindows: 5 } }, nullModel: { seeds: 3 } }));
-    const on = (workers: string) => spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--venues', 'binance', '--config', cfg, '--strategy', file, '--workers', workers, '--out', join(dir, `run-${workers}`), '--json', '--home', h], { encoding: 'utf8' });
-    const h = await home();
-    const [one, two] = [on('1'), on('2')];
-    assert.equal(two.status, 0, two.stderr);
+    assert.equal(two.code, 0, two.stderr);
     assert.equal(two.stdout, one.stdout);
     assert.equal((JSON.parse(two.stdout) as { nullModel: { seeds: number } }).nullModel.seeds, 3);
-    assert.match(on('0').stderr, /--workers: a whole number >= 1, got 0/);
-    const bad = spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--strategy', join(dir, 'c.json'), '--home', await home()], { encoding: 'utf8' });
-    assert.equal(bad.status, 2);
+    assert.match(zero.stderr, /--workers: a whole number >= 1, got 0/);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--strategy .*export a function/);
   });
 
-  it('a bad config names the file, the line and the key; exit 2', () => {
+  it('a bad config names the file, the line and the key; exit 2', async () => {
     const dir = tempDir();
     const cfg = join(dir, 'bad.yaml');
     writeFileSync(cfg, 'risk:\n  leverage: 3\n  riskPerTradePct: lots\nexit:\n  targetR: 2\n  stopBufer: 10\n');
     assert.throws(() => loadConfig(cfg), (e: Error) => /bad\.yaml:3 risk\.riskPerTradePct: .*number/.test(e.message) && /bad\.yaml:6 exit\.stopBufer: unknown key/.test(e.message));
-    const r = spawnSync(BIN, ['backtest', '--symbol', 'BTCUSDT', '--config', cfg, '--home', dir], { encoding: 'utf8' });
-    assert.equal(r.status, 2);
+    const r = await orderflow(['--symbol', 'BTCUSDT', '--config', cfg, '--home', dir]);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /bad\.yaml:3 risk\.riskPerTradePct/);
     writeFileSync(cfg, 'risk: [1, 2\n');
     assert.throws(() => loadConfig(cfg), /bad\.yaml:\d+ Flow sequence/);

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectBus, type Bus } from '../../src/bus/connection.ts';
 import { ensureStream } from '../../src/bus/stream.ts';
-import { closedAddress } from './process.ts';
 
 /** nats-server's path: $NATS_SERVER, else the one on PATH or in /usr/sbin (Debian puts it there), else null. */
 export function findNatsServer(): string | null {
@@ -40,8 +39,9 @@ export interface NatsServer {
 export async function startNats(o: { port?: number; dir?: string } = {}): Promise<NatsServer> {
   if (!NATS_SERVER) throw new Error(NATS_SKIP as string);
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'orderflow-nats-'));
-  const port = o.port ?? Number((await closedAddress()).split(':')[1]);
-  const child: ChildProcess = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Without a port, nats-server picks a free one itself (-1) and logs it: a port found free here
+  // and handed over could be taken in between by another test file running beside this one.
+  const child: ChildProcess = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(o.port ?? -1), '-js', '-sd', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`nats-server did not start in 10 s:\n${log}`)), 10_000);
@@ -58,6 +58,11 @@ export async function startNats(o: { port?: number; dir?: string } = {}): Promis
     });
   });
   child.stderr!.resume();
+  const port = Number(/Listening for client connections on [^\n]*:(\d+)\n/.exec(log)?.[1]);
+  if (!(port > 0) || (o.port !== undefined && port !== o.port)) {
+    child.kill('SIGKILL');
+    throw new Error(`nats-server's client port is not ${o.port ?? 'in its log'}:\n${log}`);
+  }
   return {
     url: `nats://127.0.0.1:${port}`,
     port,

@@ -11,8 +11,8 @@ export interface ProcessResult {
 }
 
 /** Run `cmd` to its exit without blocking this process's event loop (spawnSync would stall the servers living here). */
-export async function runProcess(cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<ProcessResult> {
-  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runProcess(cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv, cwd?: string): Promise<ProcessResult> {
+  const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

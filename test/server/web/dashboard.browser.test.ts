@@ -78,8 +78,8 @@ async function settled(page: Page, name: string): Promise<PanePixels> {
   return last;
 }
 
-/** Polls `probe` until `ok` holds (a probe that throws counts as not yet); on timeout names what it waited for and what it last saw. */
-async function until<T>(probe: () => Promise<T>, ok: (x: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
+/** Polls `probe` until `ok` holds (a probe that throws counts as not yet); on timeout names what it waited for and what it last saw. 30 s by default: a wait ends as soon as its condition holds, and a loaded machine (a second test file beside) must not turn a slow pass into a failure. */
+async function until<T>(probe: () => Promise<T>, ok: (x: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
   const end = performance.now() + timeoutMs;
   for (;;) {
     let last: string;

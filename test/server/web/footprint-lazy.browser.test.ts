@@ -130,7 +130,7 @@ describe('footprint levels loaded by range in a browser', { skip: BROWSER_SKIP }
       await page.keyboard.press('+');
       await frames(page);
     }
-    await waitFor(() => held.length > 0, 'a footprint request for the older bars', 10_000, 50);
+    await waitFor(() => held.length > 0, 'a footprint request for the older bars', 30_000, 50);
     // The view settles (debounced) before its levels are asked for: let a late one arrive too.
     await new Promise((r) => setTimeout(r, 400));
     for (const [from1, to1] of spans.slice(1)) {
@@ -139,7 +139,7 @@ describe('footprint levels loaded by range in a browser', { skip: BROWSER_SKIP }
     await frames(page);
     const candlesOnly = await pocPixels(page);
     for (const route of held) void route.continue();
-    await waitFor(async () => (await pocPixels(page)) > candlesOnly + 200, `POC marks of the older bars' levels (${candlesOnly} px before they came)`, 10_000, 100);
+    await waitFor(async () => (await pocPixels(page)) > candlesOnly + 200, `POC marks of the older bars' levels (${candlesOnly} px before they came)`, 30_000, 100);
     await page.screenshot({ path: `${ARTIFACTS}dashboard-footprint-lazy.png` });
     // Zooming in over what is held asks for nothing more.
     const asked = spans.length;

@@ -103,11 +103,11 @@ describe('live layers in a browser', { skip: BROWSER_SKIP }, () => {
     for (let t = STORED_TO; t < T0 + 72 * M; t += M) {
       const books = got.books;
       await writer.record(t, t + M);
-      await waitFor(() => got.books > books, `a book message after minute ${(t - T0) / M}`, 10_000, 20);
+      await waitFor(() => got.books > books, `a book message after minute ${(t - T0) / M}`, 30_000, 20);
     }
-    await waitFor(() => got.events > 0, 'event messages over the websocket', 10_000, 50);
+    await waitFor(() => got.events > 0, 'event messages over the websocket', 30_000, 50);
     // Up absorption markers (circles labelled ABS in the strong buy colour) appear on the price pane.
-    await waitFor(async () => (await pixels(page, 'main', marker)).near > main0.near + 30, 'live markers drawn on the price pane', 10_000, 100);
+    await waitFor(async () => (await pixels(page, 'main', marker)).near > main0.near + 30, 'live markers drawn on the price pane', 30_000, 100);
     // Ten new minutes pushed the stored columns out of the rightmost tenth: what is drawn there now came live.
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     const book1 = await pixels(page, 'book', [0, 0, 0]);

@@ -156,7 +156,10 @@ describe('Binance mock server: stream protocol', () => {
   });
 
   it('pings every pingIntervalMs, and drops a connection that does not pong within pongTimeoutMs', async () => {
-    const s = await server({ pingIntervalMs: 20, pongTimeoutMs: 120 });
+    // A pong timeout six to seven ping intervals long, so that three pings reach the good connection
+    // before the mute one is dropped even when a loaded neighbour holds this process's timers back;
+    // pings no closer than 120 ms, as each pong counts against Binance's 10 messages a second.
+    const s = await server({ pingIntervalMs: 120, pongTimeoutMs: 800 });
     const good = await client(`${s.wsUrl}/market/stream`);
     let pings = 0;
     good.ws.on('ping', () => pings++);
