@@ -6,7 +6,7 @@ import type { BookHeatmapResponse, CandlesResponse, LiveMessage, MarketInfo, Tap
 import { DASHBOARD_TIMEFRAMES } from '../api.ts';
 import { ApiClient, type RangeQuery } from './api-client.ts';
 import { Bars, footprintLevelTicks } from './bars.ts';
-import { createCharts, type Charts } from './chart.ts';
+import { createCharts, PANE, type Charts } from './chart.ts';
 import { el } from './dom.ts';
 import { FootprintRanges, wantedBars } from './footprint-ranges.ts';
 import { FrameBatch } from './frame-batch.ts';
@@ -14,6 +14,7 @@ import { LiveClient } from './live-client.ts';
 import { AgreementPane } from './panes/agreement-pane.ts';
 import { BookPane } from './panes/book-pane.ts';
 import { CVD_TIMEFRAMES, CvdPane, type CvdTimeframe } from './panes/cvd-pane.ts';
+import { TimeRunway } from './panes/live-series.ts';
 import { MarketStatePane } from './panes/market-state-pane.ts';
 import { PricePane } from './panes/price-pane.ts';
 import { SizesPane } from './panes/sizes-pane.ts';
@@ -31,8 +32,8 @@ import { formatViewState, parseViewState, type ViewState } from './url-state.ts'
 const MAX_PENDING = 5_000;
 /** The shortest interval between two live redraws of the chart (see scheduleChartDraw). */
 const CHART_DRAW_MS = 50;
-/** The shortest interval between two live redraws of the volume bars and the book pane's price line (see drawSide). */
-const SIDE_DRAW_MS = 1_000;
+/** The shortest interval between two live writes of open interest and funding (see flushMarketState). */
+const MARKET_STATE_DRAW_MS = 1_000;
 /** Delay between a live bar opening and the overlays' refresh (lets the server's tail catch up). */
 const OVERLAY_REFRESH_MS = 1_000;
 /** How far before the closed bar a refresh rewrites the line panes (a bucket of agreement or market state may span several candles). */
@@ -71,6 +72,10 @@ export class App {
   private overlayTimer: ReturnType<typeof setTimeout> | null = null;
   /** Candles the chart holds; a live trade past them opened a bar. */
   private drawnBars = 0;
+  /** Candles the view loaded; the ones after them opened live (their levels come when they close). */
+  private loadedBars = 0;
+  /** Whitespace at the next bar opens, so a bar opening live does not change the chart's time scale (live-series.ts). */
+  private readonly runway: TimeRunway;
   /** The footprint levels held for this view, by range (loadFootprint); null before its level height is known. */
   private levels: FootprintRanges | null = null;
   private levelsTimer: ReturnType<typeof setTimeout> | null = null;
@@ -101,11 +106,8 @@ export class App {
   private pendingFrom = Infinity;
   private pendingTo = -1;
   private lastChartDraw = 0;
-  /** Candles whose volume bar and book-pane price point wait for drawSide: [from, to], to -1 when none. */
-  private sideFrom = Infinity;
-  private sideTo = -1;
-  private lastSideDraw = 0;
-  private sideTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastMarketStateDraw = 0;
+  private marketStateTimer: ReturnType<typeof setTimeout> | null = null;
   private drawTimer: ReturnType<typeof setTimeout> | null = null;
   private toggleHelp: () => void = () => {};
 
@@ -132,6 +134,7 @@ export class App {
     this.marketState = new MarketStatePane(chart);
     this.agreement = new AgreementPane(chart);
     this.book = new BookPane(chart, this.price.grid);
+    this.runway = new TimeRunway(chart, PANE.main);
     this.legend = new HoverLegend(chart, () => this.bars, () => this.price.eventTexts());
     chartBox.append(this.legend.root);
     this.header.showLayers(this.layers);
@@ -242,11 +245,12 @@ export class App {
       this.bars = Bars.from(r);
       this.pendingFrom = Infinity;
       this.pendingTo = -1;
-      this.sideFrom = Infinity;
-      this.sideTo = -1;
+      // The next live bar lays it again, on these candles' timeframe.
+      this.runway.clear();
       this.price.setCandles(r, this.bars);
       this.book.setBars(this.bars);
       this.drawnBars = this.bars.length;
+      this.loadedBars = this.bars.length;
       // A short history fills the width instead of huddling at the right edge.
       if (this.bars.length < FIT_BARS) this.charts.chart.timeScale().fitContent();
       this.charts.label('main', `${v.symbol} ${v.tf} · ${r.venues.join(' ')}`);
@@ -310,7 +314,10 @@ export class App {
     // Before the chart knows its width, the latest bars are what it will show.
     const [visFrom, visTo] = vis ? [vis.from, vis.to] : [b.length - 200, b.length - 1];
     if (visTo - visFrom > FOOTPRINT_MAX_BARS) return;
-    const [first, last] = wantedBars(visFrom, visTo, b.length, FOOTPRINT_MARGIN);
+    const [first, wantedLast] = wantedBars(visFrom, visTo, b.length, FOOTPRINT_MARGIN);
+    // Bars opened live get their levels as each closes (loadBarFootprint): asking for the forming
+    // one here, as the view follows it, would redraw every held bar for a bar still trading.
+    const last = Math.min(wantedLast, this.loadedBars - 1);
     if (last < first) return;
     const v = this.view;
     const gaps = levels.claim(b.t[first], b.t[last] + b.tfMs);
@@ -507,7 +514,8 @@ export class App {
             rows.push({ t: m.t[i], venue: m.venue[i], kind: 'liquidation', price: m.price[i], qty: m.qty[i], side: m.side[i], notional: m.price[i] * m.qty[i], large: false });
           break;
         case 'marketState':
-          this.marketState.update(m.venue, b, m.openInterest, m.fundingRate);
+          this.marketState.update(m.venue, m.openInterest, m.fundingRate);
+          this.scheduleMarketState();
           break;
         case 'event':
           this.price.addEvent(m.event);
@@ -522,6 +530,8 @@ export class App {
           break;
         case 'hello':
           this.status.setLive('open', m.source);
+          // Laid now, at connection, rather than by the first bar opening in the middle of a stream.
+          if (b.length) this.runway.ensure(b.t[b.length - 1], b.t[b.length - 1] + b.tfMs, b.tfMs);
           break;
         case 'book':
           this.book.addBook(m);
@@ -592,42 +602,32 @@ export class App {
     const opened = this.pendingTo >= this.drawnBars;
     // The bar before the first one opened since the last draw has closed.
     const closed = this.drawnBars - 1;
+    // A bar opening lands on a time the chart holds already (the runway): the live series' own update.
+    for (let j = Math.max(1, this.drawnBars); j <= this.pendingTo; j++) this.runway.ensure(b.t[j - 1], b.t[j], b.tfMs);
     this.drawnBars = Math.max(this.drawnBars, this.pendingTo + 1);
-    for (let j = this.pendingFrom; j <= this.pendingTo; j++) this.price.updateBar(b, j);
-    this.sideFrom = Math.min(this.sideFrom, this.pendingFrom);
-    this.sideTo = Math.max(this.sideTo, this.pendingTo);
+    // Candles, volume and the book pane's close line: the live halves' updates (cost: bars drawn live).
+    for (let j = this.pendingFrom; j <= this.pendingTo; j++) {
+      this.price.updateBar(b, j);
+      this.book.updateBar(b, j);
+    }
     if (opened) this.scheduleOverlays(closed);
     this.pendingFrom = Infinity;
     this.pendingTo = -1;
     this.cvd.flush(b);
     this.legend.refresh();
-    this.drawSide(opened);
   }
 
   /**
-   * The volume bars and the book pane's price line follow the candles at most once a second (at
-   * once when a bar opens): lightweight-charts rebuilds a changed series' items over all its
-   * points at the next paint, so each series touched costs O(bars) a paint (50k bars: the bench).
+   * Open interest and funding follow live tickers at most once a second, on the last candle
+   * drawn: those lines span the view (an update costs all their points) and move slowly.
    */
-  private drawSide(now: boolean): void {
-    if (this.sideTo < 0) return;
-    const wait = this.lastSideDraw + SIDE_DRAW_MS - performance.now();
-    if (!now && wait > 0) {
-      this.sideTimer ??= setTimeout(() => {
-        this.sideTimer = null;
-        this.drawSide(true);
-      }, wait);
-      return;
-    }
-    if (this.sideTimer) clearTimeout(this.sideTimer);
-    this.sideTimer = null;
-    this.lastSideDraw = performance.now();
-    const b = this.bars;
-    for (let j = this.sideFrom; j <= this.sideTo && j < b.length; j++) {
-      this.price.updateVolume(b, j);
-      this.book.updateBar(b, j);
-    }
-    this.sideFrom = Infinity;
-    this.sideTo = -1;
+  private scheduleMarketState(): void {
+    if (this.marketStateTimer) return;
+    const wait = Math.max(0, this.lastMarketStateDraw + MARKET_STATE_DRAW_MS - performance.now());
+    this.marketStateTimer = setTimeout(() => {
+      this.marketStateTimer = null;
+      this.lastMarketStateDraw = performance.now();
+      if (this.drawnBars > 0) this.marketState.flush(this.bars, this.drawnBars - 1);
+    }, wait);
   }
 }

@@ -63,17 +63,33 @@ export class MarketStatePane {
     this.chart.priceScale('left', PANE.marketState).applyOptions({ visible: this.funding.size > 0 });
   }
 
-  /** A live ticker update for `venue`, drawn at the latest candle. */
-  update(venue: string, grid: Bars, openInterest?: number, fundingRate?: number): void {
-    const j = grid.length - 1;
-    if (j < 0) return;
-    const time = toChartTime(grid.t[j]);
+  /** Funding rates of live tickers not yet written (flush). */
+  private readonly pendingFunding = new Map<string, number>();
+  private pendingOi = false;
+
+  /** A live ticker update for `venue`: held until the next `flush`. */
+  update(venue: string, openInterest?: number, fundingRate?: number): void {
     if (openInterest !== undefined && Number.isFinite(openInterest)) {
       this.lastOi.set(venue, openInterest);
+      this.pendingOi = true;
+    }
+    if (fundingRate !== undefined && Number.isFinite(fundingRate)) this.pendingFunding.set(venue, fundingRate);
+  }
+
+  /**
+   * Writes the tickers held since the last flush at candle `j` (a candle the chart holds): one
+   * update per line, however many tickers came (each costs all of the line's points).
+   */
+  flush(grid: Bars, j: number): void {
+    if (j < 0 || j >= grid.length) return;
+    const time = toChartTime(grid.t[j]);
+    if (this.pendingOi) {
       let sum = 0;
       for (const v of this.lastOi.values()) sum += v;
       this.oi.update({ time, value: sum });
+      this.pendingOi = false;
     }
-    if (fundingRate !== undefined && Number.isFinite(fundingRate)) this.fundingLine(venue).update({ time, value: fundingRate * 100 });
+    for (const [venue, rate] of this.pendingFunding) this.fundingLine(venue).update({ time, value: rate * 100 });
+    this.pendingFunding.clear();
   }
 }
