@@ -56,6 +56,12 @@ export class App {
   private view: ViewState;
   private markets: readonly MarketInfo[] = [];
   private readonly api = new ApiClient();
+  /**
+   * The refresh after a live bar opens asks one request at a time: a dozen whole-span requests at
+   * once kept the server's one thread (and the store's reads) busy for seconds, and the live
+   * tail, which runs on that thread, with it: the stream stalled, then came as one burst.
+   */
+  private readonly refreshApi = new ApiClient('', 1);
   private readonly header: Header;
   private readonly status = new StatusBar();
   private readonly charts: Charts;
@@ -350,46 +356,46 @@ export class App {
    * `from` (a refresh after a live bar closed): the candle index from which the line and
    * histogram panes may differ; they take those points by `update`, not the whole span again.
    */
-  private async loadOverlays(signal: AbortSignal, from?: number): Promise<void> {
+  private async loadOverlays(signal: AbortSignal, from?: number, api = this.api): Promise<void> {
     const q = this.range();
     // Big prints are the delta-by-size pane's large bucket: its threshold (the symbol's adaptive
     // one over the view) is the bubbles' floor, so a bubble is what the pane counts as large. The
     // two requests run side by side (the prints route's own classifier starts each range on its
     // warm-up fallback, which floods the first bars with bubbles: the filter is the page's).
     let large = 0;
-    const sizes = this.guard('sizes', signal, this.api.sizes(q, signal), (r) => {
+    const sizes = this.guard('sizes', signal, api.sizes(q, signal), (r) => {
       this.sizes.setData(r, this.bars, from);
       this.tape.setLargeFallback(r.thresholds[1]);
       if (r.thresholds[1] > 0) large = r.thresholds[1];
       this.charts.label('sizes', `Delta by size, cumulative · small grey, medium blue, large ≥ ${Math.round(r.thresholds[1]).toLocaleString()} orange, whale red`);
     });
-    const prints = this.api.prints(q, undefined, signal);
+    const prints = api.prints(q, undefined, signal);
     await Promise.all([
       sizes,
       this.guard('prints', signal, prints.then(async (r) => (await sizes, r)), (r) => this.price.setPrints(r, large)),
-      this.guard('market-state', signal, this.api.marketState(q, signal), (r) => {
+      this.guard('market-state', signal, api.marketState(q, signal), (r) => {
         this.marketState.setData(r, this.bars, from);
         this.charts.label('marketState', 'Open interest (all venues) · funding % (dashed, left)');
       }),
-      this.guard('agreement', signal, this.api.agreement(q, signal), (r) => {
+      this.guard('agreement', signal, api.agreement(q, signal), (r) => {
         this.agreement.setData(r, this.bars, from);
         const leader = r.leader.length ? r.leader[r.leader.length - 1] : '';
         this.charts.label('agreement', `Venues agree${leader ? ` · ${leader} leads` : ''}`);
       }),
-      this.guard('events', signal, this.api.events(q, signal), (r) => {
+      this.guard('events', signal, api.events(q, signal), (r) => {
         this.price.setEvents(r.events, this.bars);
         this.legend.refresh();
       }),
-      this.guard('liquidations', signal, this.api.liquidations(q, signal), (r) => this.price.setLiquidations(r)),
-      this.guard('predicted', signal, this.api.predicted(q, signal), (r) => this.price.setPredicted(r)),
-      this.guard('sessions', signal, this.api.sessions(q.from ?? 0, q.to ?? Date.now(), signal), (r) => this.price.setSessions(r)),
-      this.guard('book', signal, this.loadBook(q, signal), (r) => {
+      this.guard('liquidations', signal, api.liquidations(q, signal), (r) => this.price.setLiquidations(r)),
+      this.guard('predicted', signal, api.predicted(q, signal), (r) => this.price.setPredicted(r)),
+      this.guard('sessions', signal, api.sessions(q.from ?? 0, q.to ?? Date.now(), signal), (r) => this.price.setSessions(r)),
+      this.guard('book', signal, this.loadBook(q, signal, api), (r) => {
         if (!r) return;
         this.book.setBook(r, this.bars);
         const empty = r.heatmap.tIndex.length === 0;
         this.charts.label('book', `Book heatmap · ${r.venue}${empty ? ': no stored book' : ''} (b: next venue) · walls: pulled dashed, consumed dot, bait dotted`);
       }),
-      this.tapeLoaded ? Promise.resolve() : this.guard('tape', signal, this.api.tape(q, 200, signal), (r) => {
+      this.tapeLoaded ? Promise.resolve() : this.guard('tape', signal, api.tape(q, 200, signal), (r) => {
         this.tape.setRows(r.rows);
         this.tapeLoaded = true;
       }),
@@ -405,12 +411,12 @@ export class App {
    * The book heatmap of the chosen venue; with none chosen, of the first venue that stored a book
    * (not every recorder records books), so the pane opens on data when there is some.
    */
-  private async loadBook(q: RangeQuery, signal: AbortSignal): Promise<BookHeatmapResponse | null> {
+  private async loadBook(q: RangeQuery, signal: AbortSignal, api = this.api): Promise<BookHeatmapResponse | null> {
     const venues = this.viewVenues();
-    if (this.bookChoice && venues.includes(this.bookChoice)) return this.api.bookHeatmap({ ...q, venue: this.bookChoice }, signal);
+    if (this.bookChoice && venues.includes(this.bookChoice)) return api.bookHeatmap({ ...q, venue: this.bookChoice }, signal);
     let first: BookHeatmapResponse | null = null;
     for (const venue of venues) {
-      const r = await this.api.bookHeatmap({ ...q, venue }, signal);
+      const r = await api.bookHeatmap({ ...q, venue }, signal);
       first ??= r;
       if (r.heatmap.tIndex.length) {
         this.bookChoice = venue; // the next refresh asks it first
@@ -573,7 +579,7 @@ export class App {
       this.overlayTimer = null;
       if (signal.aborted) return;
       // The line and histogram panes keep what they drew before the last OVERLAY_TAIL_MS.
-      void this.loadOverlays(signal, Number.isFinite(open) ? Math.max(0, b.indexAt(open - OVERLAY_TAIL_MS)) : undefined);
+      void this.loadOverlays(signal, Number.isFinite(open) ? Math.max(0, b.indexAt(open - OVERLAY_TAIL_MS)) : undefined, this.refreshApi);
       // The bar that just closed gets its footprint levels (live trades fold into candles only):
       // that bar alone, drawn with `update`, not the view's footprint again (megabytes at 50k bars).
       if (Number.isFinite(open)) void this.loadBarFootprint(b, open, signal);
@@ -587,7 +593,7 @@ export class App {
     const q: RangeQuery = { symbol: v.symbol, venues: v.venues, tf: v.tf, from: open, to: open + b.tfMs };
     // Held from now on: a later range merge keeps this bar's levels, and never asks for them again.
     levels.claim(open, open + b.tfMs);
-    await this.guard('footprint', signal, this.api.candles(q, { footprint: true, levelTicks: levels.levelTicks }, signal), (r) => {
+    await this.guard('footprint', signal, this.refreshApi.candles(q, { footprint: true, levelTicks: levels.levelTicks }, signal), (r) => {
       if (this.bars !== b || this.levels !== levels) return;
       levels.add(r);
       this.price.setBarFootprint(b, b.indexAt(open), r);
