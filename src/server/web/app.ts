@@ -251,14 +251,20 @@ export class App {
       this.bars = Bars.from(r);
       this.pendingFrom = Infinity;
       this.pendingTo = -1;
-      // The next live bar lays it again, on these candles' timeframe.
-      this.runway.clear();
-      this.price.setCandles(r, this.bars);
-      this.book.setBars(this.bars);
-      this.drawnBars = this.bars.length;
-      this.loadedBars = this.bars.length;
+      // The runway for the bars to come (panes/live-series.ts), laid before the candles so that
+      // their own setData passes take it in: laid later, it is one more pass over every series.
+      // A short history is fitted to the width, and fitContent (applied once the chart has its
+      // size) would count the runway's times: its runway comes with the live feed (startLive).
+      const b = this.bars;
+      const fit = b.length < FIT_BARS;
+      if (fit) this.runway.clear();
+      else this.layRunway();
+      this.price.setCandles(r, b);
+      this.book.setBars(b);
+      this.drawnBars = b.length;
+      this.loadedBars = b.length;
       // A short history fills the width instead of huddling at the right edge.
-      if (this.bars.length < FIT_BARS) this.charts.chart.timeScale().fitContent();
+      if (fit) this.charts.chart.timeScale().fitContent();
       this.charts.label('main', `${v.symbol} ${v.tf} · ${r.venues.join(' ')}`);
       this.status.clear('candles');
     } catch (err) {
@@ -536,8 +542,8 @@ export class App {
           break;
         case 'hello':
           this.status.setLive('open', m.source);
-          // Laid now, at connection, rather than by the first bar opening in the middle of a stream.
-          if (b.length) this.runway.ensure(b.t[b.length - 1], b.t[b.length - 1] + b.tfMs, b.tfMs);
+          // A short history's runway (reload); nothing to do when the load laid it.
+          this.layRunway();
           break;
         case 'book':
           this.book.addBook(m);
@@ -621,6 +627,12 @@ export class App {
     this.pendingTo = -1;
     this.cvd.flush(b);
     this.legend.refresh();
+  }
+
+  /** Whitespace at the bar opens after the last candle, unless the runway already holds them with room. */
+  private layRunway(): void {
+    const b = this.bars;
+    if (b.length) this.runway.ensure(b.t[b.length - 1], b.t[b.length - 1] + b.tfMs, b.tfMs);
   }
 
   /**
