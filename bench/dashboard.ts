@@ -27,8 +27,12 @@
  *   page, same span, with no stream. The bench throws when no live trade reached the page. On a
  *   loaded machine frame intervals are weather (they wait for a core); the page's main-thread
  *   time per second (Chromium's Performance metrics: task, script, layout + style) is printed
- *   beside them, streaming against idle. `--profile` adds the page's top functions by self time
- *   while streaming (a V8 CPU profile through the Chrome DevTools Protocol).
+ *   beside them, streaming against idle, and what the stream added per trade the page received
+ *   (`stream_page_us_per_trade`: main-thread task time streaming minus idle, over the trades the
+ *   websocket brought). `--profile` adds the page's top functions by self time, idle and while
+ *   streaming (V8 CPU profiles through the Chrome DevTools Protocol, of the page's own bundle
+ *   built unminified with lightweight-charts' development build, so the names read).
+ *   `--stream-only` skips the timed first render, its reference and the server CPU.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
