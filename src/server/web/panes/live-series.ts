@@ -79,13 +79,15 @@ export class SplitSeries<T extends SeriesType> {
   }
 
   /**
-   * History's points again (more of the span loaded) while the live half keeps its own: points at
-   * or after the live half's first are left out of history (`data` ascending).
+   * Every point again (more of the span loaded: the footprint's levels), `data` ascending: those
+   * before the live half's first to history by setData, the others to the live half by update
+   * (the bars drawn live, a few: the loaded last bar gets the levels that came for it).
    */
   setHistory(data: readonly SeriesDataItemTypeMap<Time>[T][]): void {
     let n = data.length;
     while (n > 0 && sec(data[n - 1]) >= this.liveFrom) n--;
     this.history.setData((n === data.length ? data : data.slice(0, n)) as never);
+    for (let k = n; k < data.length; k++) this.update(data[k]);
   }
 
   /**
