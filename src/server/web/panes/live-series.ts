@@ -108,6 +108,17 @@ export class SplitSeries<T extends SeriesType> {
     else this.live.update(item as never, true);
   }
 
+  /** As one series (series-tail.ts writeSeries): setData is a load. */
+  setData(data: readonly SeriesDataItemTypeMap<Time>[T][]): void {
+    this.reset(data);
+  }
+
+  /** The point drawn at a logical index: the live half's where it has one, else history's. */
+  dataByIndex(logical: number, mismatch?: MismatchDirection): SeriesDataItemTypeMap<Time>[T] | null {
+    const d = this.liveLength > 0 ? this.live.dataByIndex(logical, mismatch) : null;
+    return d ?? this.history.dataByIndex(logical, mismatch);
+  }
+
   private push(item: Item): void {
     const t = sec(item);
     this.live.update(item as never);
