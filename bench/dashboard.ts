@@ -27,8 +27,12 @@
  *   page, same span, with no stream. The bench throws when no live trade reached the page. On a
  *   loaded machine frame intervals are weather (they wait for a core); the page's main-thread
  *   time per second (Chromium's Performance metrics: task, script, layout + style) is printed
- *   beside them, streaming against idle. `--profile` adds the page's top functions by self time
- *   while streaming (a V8 CPU profile through the Chrome DevTools Protocol).
+ *   beside them, streaming against idle, and what the stream added per trade the page received
+ *   (`stream_page_us_per_trade`: main-thread task time streaming minus idle, over the trades the
+ *   websocket brought). `--profile` adds the page's top functions by self time, idle and while
+ *   streaming (V8 CPU profiles through the Chrome DevTools Protocol, of the page's own bundle
+ *   built unminified with lightweight-charts' development build, so the names read).
+ *   `--stream-only` skips the timed first render, its reference and the server CPU.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
@@ -384,11 +388,120 @@ async function writerMain(home: string): Promise<void> {
   store.close();
 }
 
+interface StreamRun {
+  readonly home: string;
+  readonly query: string;
+  readonly seconds: number;
+  readonly rate: number;
+  readonly profile: boolean;
+  /** The server log's failed live polls, read as the stream runs. */
+  readonly failedPolls: readonly string[];
+  readonly load0: number;
+}
+
+/**
+ * The page's own bundle unminified, lightweight-charts' development build included (`--profile`:
+ * a profile of the minified bundle names esbuild's short names only).
+ */
+async function readableBundle(): Promise<string> {
+  const r = await build({
+    entryPoints: { app: join(HERE, '../src/server/web/main.ts') },
+    outdir: '/',
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: false,
+    conditions: ['development'],
+    write: false,
+    logLevel: 'silent',
+  });
+  return r.outputFiles.find((f) => f.path === '/app.js')!.text;
+}
+
+/**
+ * Frame times of a page following the live stream (a recorder child appending `rate` trades a
+ * second for `seconds`) against the same page idle for as long, and the page's main-thread time.
+ */
+async function streamFigures(browser: Browser, server: RunningServer, o: StreamRun): Promise<BenchResult[]> {
+  const { home, query, seconds, rate, profile, failedPolls, load0 } = o;
+  // Streaming: the recorder takes the store; a fresh page follows it live.
+  const writer = await Writer.start(home);
+  try {
+    const live = await newPage(browser);
+    if (profile) {
+      const js = await readableBundle();
+      await live.route((u) => u.pathname === '/app.js', (route) => route.fulfill({ contentType: 'text/javascript', body: js }));
+    }
+    let wsFrames = 0;
+    let wsBytes = 0;
+    let wsTrades = 0;
+    let wsDropped = 0;
+    live.on('websocket', (ws) =>
+      ws.on('framereceived', (f) => {
+        wsFrames++;
+        wsBytes += typeof f.payload === 'string' ? f.payload.length : f.payload.byteLength;
+        const m = JSON.parse(f.payload.toString()) as { type: string; t?: unknown[] };
+        if (m.type === 'trades') wsTrades += m.t?.length ?? 0;
+        if (m.type === 'dropped') wsDropped++;
+      }),
+    );
+    await firstRender(live, `${server.url}/${query}`);
+    const cdp = await live.context().newCDPSession(live);
+    await cdp.send('Performance.enable');
+    if (profile) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.start');
+    }
+    const busy0 = await pageBusy(cdp);
+    const idle = await frameTimes(live, seconds * 1000);
+    const busy1 = await pageBusy(cdp);
+    if (profile) console.error(`dashboard: page script idle (unminified bundle), by self time:\n${topSelfTime((await cdp.send('Profiler.stop')).profile as CpuProfile, 30)}`);
+    const before = wsFrames;
+    const tradesBefore = wsTrades;
+    if (profile) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.start');
+    }
+    const [written, streaming] = await Promise.all([writer.stream(rate, seconds), frameTimes(live, seconds * 1000)]);
+    const busy2 = await pageBusy(cdp);
+    if (profile) {
+      const prof = (await cdp.send('Profiler.stop')).profile as CpuProfile;
+      console.error(`dashboard: page script while streaming (unminified bundle), by self time:\n${topSelfTime(prof, 30)}`);
+    }
+    const idleBusy = perSecond(busy0, busy1, seconds);
+    const streamBusy = perSecond(busy1, busy2, seconds);
+    const received = wsFrames - before;
+    if (received === 0) throw new Error('dashboard: no websocket message reached the page while trades streamed in: the live path is broken');
+    const fmtF = (f: Frames) => `p50 ${f.p50.toFixed(1)} p95 ${f.p95.toFixed(1)} p99 ${f.p99.toFixed(1)} ms, ${f.long} frames > ${LONG_FRAME_MS} ms of ${f.n}`;
+    console.error(`dashboard: streaming ${written} trades over ${seconds} s (${received} websocket messages carrying ${wsTrades - tradesBefore} trades, ${wsDropped} 'dropped' notices; ${(wsBytes / 1e6).toFixed(1)} MB in all): ${fmtF(streaming)}`);
+    if (failedPolls.length) console.error(`dashboard: ${failedPolls.length} live polls failed, e.g. ${failedPolls[0]}`);
+    console.error(`dashboard: idle (no stream): ${fmtF(idle)}`);
+    const fmtB = (b: Busy) => `task ${b.task.toFixed(0)}, script ${b.script.toFixed(0)}, layout+style ${b.layout.toFixed(0)} ms per s`;
+    // The page's main-thread time the stream added, per trade it received.
+    const tradesIn = wsTrades - tradesBefore;
+    const usPerTrade = tradesIn > 0 ? ((streamBusy.task - idleBusy.task) * seconds * 1000) / tradesIn : NaN;
+    console.error(`dashboard: page main thread (CPU, not wall clock): streaming ${fmtB(streamBusy)}; idle ${fmtB(idleBusy)}; ${usPerTrade.toFixed(0)} µs a streamed trade over idle`);
+    console.error(`dashboard: machine ${availableParallelism()} cores, load ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after`);
+    await live.close();
+    return [
+      { bench: 'dashboard', metric: 'stream_frame_p95_ms', ours: streaming.p95, reference: idle.p95, referenceName: 'no stream', ratio: idle.p95 / streaming.p95, target: '< 16 ms' },
+      { bench: 'dashboard', metric: 'stream_frame_p99_ms', ours: streaming.p99, reference: idle.p99, referenceName: 'no stream', ratio: idle.p99 / streaming.p99, target: 'report' },
+      { bench: 'dashboard', metric: 'stream_page_busy_ms_per_s', ours: streamBusy.task, reference: idleBusy.task, referenceName: 'no stream', ratio: idleBusy.task / streamBusy.task, target: 'report' },
+      { bench: 'dashboard', metric: 'stream_page_us_per_trade', ours: usPerTrade, reference: null, referenceName: null, ratio: null, target: 'report' },
+      { bench: 'dashboard', metric: 'stream_long_frames', ours: streaming.long, reference: idle.long, referenceName: 'no stream', ratio: null, target: 'report' },
+    ];
+  } finally {
+    await writer.stop();
+  }
+}
+
 async function run(args: string[]): Promise<BenchResult[]> {
   const bars = flag(args, '--bars', 50_000);
   const seconds = flag(args, '--seconds', 12);
   const rate = flag(args, '--rate', 2_000);
   const profile = args.includes('--profile');
+  const streamOnly = args.includes('--stream-only');
   const exe = findChromium();
   if (!exe) {
     console.error('dashboard: no chromium found (apt-get install chromium, or set CHROMIUM_PATH): nothing measured');
@@ -407,7 +520,6 @@ async function run(args: string[]): Promise<BenchResult[]> {
   // As `orderflow serve` starts it: the stored trades filled into memory in the background.
   const server = await startServer({ home, port: 0, log, warm: true });
   let browser: Browser | undefined;
-  let writer: Writer | undefined;
   try {
     browser = await chromium.launch({ executablePath: exe, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', '--no-first-run'] });
     const query = `?symbol=BTCUSDT&venues=binance&tf=1m&bars=${bars}`;
@@ -416,6 +528,7 @@ async function run(args: string[]): Promise<BenchResult[]> {
     const warm = await newPage(browser);
     await firstRender(warm, `${server.url}/${query}`);
     await warm.close();
+    if (streamOnly) return await streamFigures(browser, server, { home, query, seconds, rate, profile, failedPolls, load0 });
 
     const page = await newPage(browser);
     const ours = await firstRender(page, `${server.url}/${query}`);
@@ -434,49 +547,7 @@ async function run(args: string[]): Promise<BenchResult[]> {
     const short = (u: string) => u.slice(5, u.indexOf('?') < 0 ? undefined : u.indexOf('?')) + (u.includes('footprint=1') ? '+fp' : '');
     console.error(`dashboard: server CPU per request (asked again one at a time, ms): ${cpu.map((x) => `${short(x.url)} ${x.ms.toFixed(0)}${x.status === 200 ? '' : ` (${x.status})`}`).join(', ')}; all ${cpuMs.toFixed(0)}; reference's candles ${refCpu.toFixed(0)}`);
 
-    // Streaming: the recorder takes the store; a fresh page follows it live.
-    writer = await Writer.start(home);
-    const live = await newPage(browser);
-    let wsFrames = 0;
-    let wsBytes = 0;
-    let wsTrades = 0;
-    let wsDropped = 0;
-    live.on('websocket', (ws) =>
-      ws.on('framereceived', (f) => {
-        wsFrames++;
-        wsBytes += typeof f.payload === 'string' ? f.payload.length : f.payload.byteLength;
-        const m = JSON.parse(f.payload.toString()) as { type: string; t?: unknown[] };
-        if (m.type === 'trades') wsTrades += m.t?.length ?? 0;
-        if (m.type === 'dropped') wsDropped++;
-      }),
-    );
-    await firstRender(live, `${server.url}/${query}`);
-    const cdp = await live.context().newCDPSession(live);
-    await cdp.send('Performance.enable');
-    const busy0 = await pageBusy(cdp);
-    const idle = await frameTimes(live, seconds * 1000);
-    const busy1 = await pageBusy(cdp);
-    const before = wsFrames;
-    const tradesBefore = wsTrades;
-    if (profile) {
-      await cdp.send('Profiler.enable');
-      await cdp.send('Profiler.start');
-    }
-    const [written, streaming] = await Promise.all([writer.stream(rate, seconds), frameTimes(live, seconds * 1000)]);
-    const busy2 = await pageBusy(cdp);
-    if (profile) console.error(`dashboard: page script while streaming, by self time:\n${topSelfTime((await cdp.send('Profiler.stop')).profile as CpuProfile, 25)}`);
-    const idleBusy = perSecond(busy0, busy1, seconds);
-    const streamBusy = perSecond(busy1, busy2, seconds);
-    const received = wsFrames - before;
-    if (received === 0) throw new Error('dashboard: no websocket message reached the page while trades streamed in: the live path is broken');
-    const fmtF = (f: Frames) => `p50 ${f.p50.toFixed(1)} p95 ${f.p95.toFixed(1)} p99 ${f.p99.toFixed(1)} ms, ${f.long} frames > ${LONG_FRAME_MS} ms of ${f.n}`;
-    console.error(`dashboard: streaming ${written} trades over ${seconds} s (${received} websocket messages carrying ${wsTrades - tradesBefore} trades, ${wsDropped} 'dropped' notices; ${(wsBytes / 1e6).toFixed(1)} MB in all): ${fmtF(streaming)}`);
-    if (failedPolls.length) console.error(`dashboard: ${failedPolls.length} live polls failed, e.g. ${failedPolls[0]}`);
-    console.error(`dashboard: idle (no stream): ${fmtF(idle)}`);
-    const fmtB = (b: Busy) => `task ${b.task.toFixed(0)}, script ${b.script.toFixed(0)}, layout+style ${b.layout.toFixed(0)} ms per s`;
-    console.error(`dashboard: page main thread (CPU, not wall clock): streaming ${fmtB(streamBusy)}; idle ${fmtB(idleBusy)}`);
-    console.error(`dashboard: machine ${availableParallelism()} cores, load ${load0.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after`);
-    await live.close();
+    const stream = await streamFigures(browser, server, { home, query, seconds, rate, profile, failedPolls, load0 });
 
     return [
       { bench: 'dashboard', metric: 'first_render_ms', ours: ours.totalMs, reference: ref, referenceName: 'lightweight-charts candlesticks', ratio: ref / ours.totalMs, target: '< 1500 ms' },
@@ -484,14 +555,10 @@ async function run(args: string[]): Promise<BenchResult[]> {
       { bench: 'dashboard', metric: 'candles_server_ms', ours: ours.candles?.serverMs ?? NaN, reference: null, referenceName: null, ratio: null, target: 'report' },
       { bench: 'dashboard', metric: 'footprint_server_ms', ours: ours.footprint?.serverMs ?? NaN, reference: null, referenceName: null, ratio: null, target: 'report' },
       { bench: 'dashboard', metric: 'footprint_mb', ours: (ours.footprint?.bytes ?? NaN) / 1e6, reference: null, referenceName: null, ratio: null, target: 'report' },
-      { bench: 'dashboard', metric: 'stream_frame_p95_ms', ours: streaming.p95, reference: idle.p95, referenceName: 'no stream', ratio: idle.p95 / streaming.p95, target: '< 16 ms' },
-      { bench: 'dashboard', metric: 'stream_frame_p99_ms', ours: streaming.p99, reference: idle.p99, referenceName: 'no stream', ratio: idle.p99 / streaming.p99, target: 'report' },
-      { bench: 'dashboard', metric: 'stream_page_busy_ms_per_s', ours: streamBusy.task, reference: idleBusy.task, referenceName: 'no stream', ratio: idleBusy.task / streamBusy.task, target: 'report' },
-      { bench: 'dashboard', metric: 'stream_long_frames', ours: streaming.long, reference: idle.long, referenceName: 'no stream', ratio: null, target: 'report' },
+      ...stream,
     ];
   } finally {
     await browser?.close();
-    await writer?.stop();
     await server.close();
     rmSync(dirname(home), { recursive: true, force: true });
   }

@@ -49,22 +49,31 @@ export class StoreAccess {
     if (this.open >= MAX_OPEN) await new Promise<void>((r) => this.waiting.push(r));
     this.open++;
     try {
-      let store: Store;
-      try {
-        store = this.shared ? await this.shared.ownConnection() : await Store.open(this.home, { readOnly: true });
-      } catch (e) {
-        // The store is busy (an import holds it) or missing: the browser retries, nothing is wrong with the request.
-        if (e instanceof StoreError) throw new HttpError(503, e.message);
-        throw e;
-      }
-      try {
-        return await fn(store);
-      } finally {
-        store.close();
-      }
+      return await this.readNow(fn);
     } finally {
       this.open--;
       this.waiting.shift()?.();
+    }
+  }
+
+  /**
+   * `read` outside the MAX_OPEN turn: the live tail's polls (one at a time per watched market),
+   * which must not wait behind the page's requests. A refresh of the overlays sends a dozen of
+   * those at once; behind them a poll waited seconds and the page got the stream in one burst.
+   */
+  async readNow<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+    let store: Store;
+    try {
+      store = this.shared ? await this.shared.ownConnection() : await Store.open(this.home, { readOnly: true });
+    } catch (e) {
+      // The store is busy (an import holds it) or missing: the browser retries, nothing is wrong with the request.
+      if (e instanceof StoreError) throw new HttpError(503, e.message);
+      throw e;
+    }
+    try {
+      return await fn(store);
+    } finally {
+      store.close();
     }
   }
 }

@@ -22,6 +22,8 @@ import { StoreTail, type TailBatch } from './store-tail.ts';
 export const DEFAULT_POLL_MS = 250;
 /** The least wait between two polls of a feed, even when one took longer than the period. */
 const MIN_GAP_MS = 25;
+/** How often a feed asks for the newest paper session's progress. */
+const PAPER_CHECK_MS = 1_000;
 
 export interface LiveHubOptions {
   readonly pollMs?: number;
@@ -42,6 +44,8 @@ interface Feed {
   timer?: NodeJS.Timeout;
   /** The newest paper session's progress at the last poll (`paperMark`). */
   paperMark?: string;
+  /** performance.now() from which the next poll asks for the paper session again. */
+  paperAt?: number;
   polled?: boolean;
 }
 
@@ -108,10 +112,16 @@ export class LiveHub {
     const started = performance.now();
     const fromBus = feed.busTail?.take();
     try {
-      const { batch, extra } = await this.access.read(async (store) => {
+      // Not behind the page's requests (StoreAccess.readNow): the stream must not stall while a refresh runs.
+      const { batch, extra } = await this.access.readNow(async (store) => {
         const batch: TailBatch = fromBus ? { ...fromBus, ...(await feed.tail.pollBusBooks(store, fromBus.trades)) } : await feed.tail.poll(store);
         const extra: LiveMessage[] = [];
-        const mark = await paperMark(store);
+        // The paper session moves once a second at most (its heartbeat): asked that often, not each poll.
+        let mark: Awaited<ReturnType<typeof paperMark>>;
+        if (started >= (feed.paperAt ?? -Infinity)) {
+          feed.paperAt = started + PAPER_CHECK_MS;
+          mark = await paperMark(store);
+        }
         if (mark && mark.mark !== feed.paperMark) {
           // The first poll only notes where the session is: the page has fetched /api/paper.
           if (feed.polled) {

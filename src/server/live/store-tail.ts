@@ -17,8 +17,11 @@ import { DetectorTail } from './detector-tail.ts';
 
 /** Rows one stream sends per poll at most: a recorder catching up is sent over several polls. */
 export const MAX_ROWS_PER_POLL = 20_000;
+/** How long a venue found without a stored book goes before the tail looks again (a recorder may start recording it). */
+export const BOOK_RECHECK_MS = 10_000;
 
-type Table = 'trades' | 'liquidations' | 'tickers';
+const TABLES = ['trades', 'liquidations', 'tickers'] as const;
+type Table = (typeof TABLES)[number];
 
 interface Mark {
   /** Exchange time in µs of the newest row sent. */
@@ -61,6 +64,8 @@ export interface TailBatch {
 export class StoreTail {
   private readonly marks = new Map<string, Mark>();
   private readonly books = new Map<Venue, BookTail>();
+  /** Venues found without a stored book, and until when that answer stands. */
+  private readonly noBookUntil = new Map<Venue, number>();
   private readonly detectors: DetectorTail;
   private started = false;
 
@@ -74,7 +79,7 @@ export class StoreTail {
    */
   async poll(store: Store): Promise<TailBatch> {
     if (!this.started) {
-      for (const table of ['trades', 'liquidations', 'tickers'] as const) await this.markNewest(store, table);
+      for (const table of TABLES) await this.markNewest(store, table);
       let newest = -Infinity;
       for (const [k, m] of this.marks) if (!k.startsWith('tickers:')) newest = Math.max(newest, m.us);
       // Up to and including the newest row (µs -> ms, one µs past it); a row read twice is skipped as late.
@@ -82,9 +87,7 @@ export class StoreTail {
       this.started = true;
       return { marketState: [] };
     }
-    const trades = await this.newRows<TailRow>(store, 'trades', 'price, qty, side::VARCHAR AS side');
-    const liqs = await this.newRows<TailRow>(store, 'liquidations', 'price, qty, side::VARCHAR AS side');
-    const tickers = await this.newRows<TickerRow>(store, 'tickers', 'open_interest AS oi, funding_rate AS fr, mark_price AS mark');
+    const { trades, liqs, tickers } = await this.newRows(store);
     const tradeCols = this.columns(trades, (side) => (side === 'buy' ? 1 : -1));
     // The forced order's side, as LiquidationColumns: a forced sell (-1) closed a long.
     const liqCols = this.columns(liqs, (side) => (side === 'buy' ? 1 : -1));
@@ -163,8 +166,14 @@ export class StoreTail {
     for (const [venue, symbol] of this.pairs) {
       let tail = this.books.get(venue);
       if (!tail) {
+        // A venue without a stored book is asked again every BOOK_RECHECK_MS, not every poll.
+        const now = performance.now();
+        if (now < (this.noBookUntil.get(venue) ?? -Infinity)) continue;
         const has = await store.rows('SELECT 1 FROM book WHERE venue::VARCHAR = $1 AND symbol = $2 LIMIT 1', [venue, symbol]);
-        if (has.length === 0) continue;
+        if (has.length === 0) {
+          this.noBookUntil.set(venue, now + BOOK_RECHECK_MS);
+          continue;
+        }
         const tick = knownTick(venue, symbol);
         if (tick === undefined) continue;
         tail = new BookTail(venue, symbol, tick);
@@ -193,37 +202,62 @@ export class StoreTail {
     }
   }
 
-  /** Rows of every stream of `table` past its watermark, in time order, and the watermarks moved past them. */
-  private async newRows<T extends { us: bigint; venue: Venue }>(store: Store, table: Table, columns: string): Promise<T[]> {
-    const out: T[] = [];
-    for (const [venue, symbol] of this.pairs) {
-      const key = this.key(table, venue, symbol);
-      const mark = this.marks.get(key)!;
-      const values: DuckDBValue[] = [venue, symbol];
-      let since = '';
-      if (Number.isFinite(mark.us)) {
-        values.push(BigInt(mark.us));
-        since = 'AND ts >= make_timestamp($3::BIGINT)';
-      }
-      const rows = await store.rows<T>(
-        `SELECT epoch_us(ts) AS us, venue::VARCHAR AS venue, ${columns} FROM ${table} WHERE venue::VARCHAR = $1 AND symbol = $2 ${since} ORDER BY ts, rowid LIMIT ${MAX_ROWS_PER_POLL + mark.atUs}`,
-        values,
-      );
+  /**
+   * Rows of every stream (table x venue) past its watermark, each table's in time order, and the
+   * watermarks moved past them. One statement for all of them: a poll through a recorder's read
+   * endpoint waits its turn per statement behind whatever else reads the store (the page's
+   * requests), so a statement per stream made a poll wait that many turns.
+   */
+  private async newRows(store: Store): Promise<{ trades: TailRow[]; liqs: TailRow[]; tickers: TickerRow[] }> {
+    const values: DuckDBValue[] = [];
+    const param = (v: DuckDBValue) => {
+      values.push(v);
+      return `$${values.length}`;
+    };
+    const parts: string[] = [];
+    TABLES.forEach((table, k) =>
+      this.pairs.forEach(([venue, symbol], v) => {
+        const mark = this.marks.get(this.key(table, venue, symbol))!;
+        const since = Number.isFinite(mark.us) ? `AND ts >= make_timestamp(${param(BigInt(mark.us))}::BIGINT)` : '';
+        const cols = table === 'tickers' ? 'open_interest AS a, funding_rate AS b, mark_price AS c, NULL::VARCHAR AS s' : 'price AS a, qty AS b, NULL::DOUBLE AS c, side::VARCHAR AS s';
+        parts.push(
+          `(SELECT ${k} AS k, ${v} AS v, epoch_us(ts) AS us, rowid AS r, ${cols} FROM ${table} WHERE venue::VARCHAR = ${param(venue)} AND symbol = ${param(symbol)} ${since} ORDER BY ts, rowid LIMIT ${MAX_ROWS_PER_POLL + mark.atUs})`,
+        );
+      }),
+    );
+    const rows = await store.rows<{ k: number; v: number; us: bigint; a: number | null; b: number | null; c: number | null; s: string | null }>(
+      `SELECT k, v, us, a, b, c, s FROM (${parts.join(' UNION ALL ')}) ORDER BY k, v, us, r`,
+      values,
+    );
+    const trades: TailRow[] = [];
+    const liqs: TailRow[] = [];
+    const tickers: TickerRow[] = [];
+    // Rows come grouped by stream, each in (time, rowid) order: the watermark's skip per stream.
+    for (let i = 0; i < rows.length; ) {
+      const { k, v } = rows[i];
+      let end = i;
+      while (end < rows.length && rows[end].k === k && rows[end].v === v) end++;
+      const table = TABLES[k];
+      const venue = this.pairs[v][0];
+      const mark = this.marks.get(this.key(table, venue, this.pairs[v][1]))!;
       // The rows at the watermark's own time that were sent already come first (same order by rowid).
-      let skip = 0;
-      while (skip < rows.length && skip < mark.atUs && Number(rows[skip].us) === mark.us) skip++;
-      for (let i = skip; i < rows.length; i++) {
-        const us = Number(rows[i].us);
+      let skip = i;
+      while (skip < end && skip - i < mark.atUs && Number(rows[skip].us) === mark.us) skip++;
+      for (let j = skip; j < end; j++) {
+        const r = rows[j];
+        const us = Number(r.us);
         if (us === mark.us) mark.atUs++;
         else {
           mark.us = us;
           mark.atUs = 1;
         }
-        out.push(rows[i]);
+        if (table === 'tickers') tickers.push({ us: r.us, venue, oi: r.a, fr: r.b, mark: r.c });
+        else (table === 'trades' ? trades : liqs).push({ us: r.us, venue, price: r.a!, qty: r.b!, side: r.s! });
       }
+      i = end;
     }
-    if (this.pairs.length > 1) out.sort((a, b) => Number(a.us - b.us));
-    return out;
+    if (this.pairs.length > 1) for (const out of [trades, liqs, tickers]) out.sort((a, b) => Number(a.us - b.us));
+    return { trades, liqs, tickers };
   }
 }
 

@@ -60,10 +60,30 @@ function rangeParams(r: RangeQuery): Params {
 }
 
 export class ApiClient {
-  /** `base` is the page's origin by default; tests may point it elsewhere. */
-  constructor(private readonly base = '') {}
+  private inFlight = 0;
+  private readonly queued: (() => void)[] = [];
+
+  /**
+   * `base` is the page's origin by default; tests may point it elsewhere. At most `maxInFlight`
+   * requests run at once; the others wait their turn (in order).
+   */
+  constructor(
+    private readonly base = '',
+    private readonly maxInFlight = Number.POSITIVE_INFINITY,
+  ) {}
 
   async get<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
+    if (this.inFlight >= this.maxInFlight) await new Promise<void>((go) => this.queued.push(go));
+    this.inFlight++;
+    try {
+      return await this.fetchJson<T>(path, params, signal);
+    } finally {
+      this.inFlight--;
+      this.queued.shift()?.();
+    }
+  }
+
+  private async fetchJson<T>(path: string, params: Params, signal?: AbortSignal): Promise<T> {
     const url = `${this.base}${path}${query(params)}`;
     let res: Response;
     try {

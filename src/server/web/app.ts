@@ -6,7 +6,7 @@ import type { BookHeatmapResponse, CandlesResponse, LiveMessage, MarketInfo, Tap
 import { DASHBOARD_TIMEFRAMES } from '../api.ts';
 import { ApiClient, type RangeQuery } from './api-client.ts';
 import { Bars, footprintLevelTicks } from './bars.ts';
-import { createCharts, type Charts } from './chart.ts';
+import { createCharts, PANE, type Charts } from './chart.ts';
 import { el } from './dom.ts';
 import { FootprintRanges, wantedBars } from './footprint-ranges.ts';
 import { FrameBatch } from './frame-batch.ts';
@@ -14,6 +14,7 @@ import { LiveClient } from './live-client.ts';
 import { AgreementPane } from './panes/agreement-pane.ts';
 import { BookPane } from './panes/book-pane.ts';
 import { CVD_TIMEFRAMES, CvdPane, type CvdTimeframe } from './panes/cvd-pane.ts';
+import { TimeRunway } from './panes/live-series.ts';
 import { MarketStatePane } from './panes/market-state-pane.ts';
 import { PricePane } from './panes/price-pane.ts';
 import { SizesPane } from './panes/sizes-pane.ts';
@@ -31,8 +32,8 @@ import { formatViewState, parseViewState, type ViewState } from './url-state.ts'
 const MAX_PENDING = 5_000;
 /** The shortest interval between two live redraws of the chart (see scheduleChartDraw). */
 const CHART_DRAW_MS = 50;
-/** The shortest interval between two live redraws of the volume bars and the book pane's price line (see drawSide). */
-const SIDE_DRAW_MS = 1_000;
+/** The shortest interval between two live writes of open interest and funding (see flushMarketState). */
+const MARKET_STATE_DRAW_MS = 1_000;
 /** Delay between a live bar opening and the overlays' refresh (lets the server's tail catch up). */
 const OVERLAY_REFRESH_MS = 1_000;
 /** How far before the closed bar a refresh rewrites the line panes (a bucket of agreement or market state may span several candles). */
@@ -55,6 +56,12 @@ export class App {
   private view: ViewState;
   private markets: readonly MarketInfo[] = [];
   private readonly api = new ApiClient();
+  /**
+   * The refresh after a live bar opens asks one request at a time: a dozen whole-span requests at
+   * once kept the server's one thread (and the store's reads) busy for seconds, and the live
+   * tail, which runs on that thread, with it: the stream stalled, then came as one burst.
+   */
+  private readonly refreshApi = new ApiClient('', 1);
   private readonly header: Header;
   private readonly status = new StatusBar();
   private readonly charts: Charts;
@@ -71,6 +78,10 @@ export class App {
   private overlayTimer: ReturnType<typeof setTimeout> | null = null;
   /** Candles the chart holds; a live trade past them opened a bar. */
   private drawnBars = 0;
+  /** Candles the view loaded; the ones after them opened live (their levels come when they close). */
+  private loadedBars = 0;
+  /** Whitespace at the next bar opens, so a bar opening live does not change the chart's time scale (live-series.ts). */
+  private readonly runway: TimeRunway;
   /** The footprint levels held for this view, by range (loadFootprint); null before its level height is known. */
   private levels: FootprintRanges | null = null;
   private levelsTimer: ReturnType<typeof setTimeout> | null = null;
@@ -101,11 +112,8 @@ export class App {
   private pendingFrom = Infinity;
   private pendingTo = -1;
   private lastChartDraw = 0;
-  /** Candles whose volume bar and book-pane price point wait for drawSide: [from, to], to -1 when none. */
-  private sideFrom = Infinity;
-  private sideTo = -1;
-  private lastSideDraw = 0;
-  private sideTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastMarketStateDraw = 0;
+  private marketStateTimer: ReturnType<typeof setTimeout> | null = null;
   private drawTimer: ReturnType<typeof setTimeout> | null = null;
   private toggleHelp: () => void = () => {};
 
@@ -132,6 +140,7 @@ export class App {
     this.marketState = new MarketStatePane(chart);
     this.agreement = new AgreementPane(chart);
     this.book = new BookPane(chart, this.price.grid);
+    this.runway = new TimeRunway(chart, PANE.main);
     this.legend = new HoverLegend(chart, () => this.bars, () => this.price.eventTexts());
     chartBox.append(this.legend.root);
     this.header.showLayers(this.layers);
@@ -242,13 +251,20 @@ export class App {
       this.bars = Bars.from(r);
       this.pendingFrom = Infinity;
       this.pendingTo = -1;
-      this.sideFrom = Infinity;
-      this.sideTo = -1;
-      this.price.setCandles(r, this.bars);
-      this.book.setBars(this.bars);
-      this.drawnBars = this.bars.length;
+      // The runway for the bars to come (panes/live-series.ts), laid before the candles so that
+      // their own setData passes take it in: laid later, it is one more pass over every series.
+      // A short history is fitted to the width, and fitContent (applied once the chart has its
+      // size) would count the runway's times: its runway comes with the live feed (startLive).
+      const b = this.bars;
+      const fit = b.length < FIT_BARS;
+      if (fit) this.runway.clear();
+      else this.layRunway();
+      this.price.setCandles(r, b);
+      this.book.setBars(b);
+      this.drawnBars = b.length;
+      this.loadedBars = b.length;
       // A short history fills the width instead of huddling at the right edge.
-      if (this.bars.length < FIT_BARS) this.charts.chart.timeScale().fitContent();
+      if (fit) this.charts.chart.timeScale().fitContent();
       this.charts.label('main', `${v.symbol} ${v.tf} · ${r.venues.join(' ')}`);
       this.status.clear('candles');
     } catch (err) {
@@ -310,7 +326,10 @@ export class App {
     // Before the chart knows its width, the latest bars are what it will show.
     const [visFrom, visTo] = vis ? [vis.from, vis.to] : [b.length - 200, b.length - 1];
     if (visTo - visFrom > FOOTPRINT_MAX_BARS) return;
-    const [first, last] = wantedBars(visFrom, visTo, b.length, FOOTPRINT_MARGIN);
+    const [first, wantedLast] = wantedBars(visFrom, visTo, b.length, FOOTPRINT_MARGIN);
+    // Bars opened live get their levels as each closes (loadBarFootprint): asking for the forming
+    // one here, as the view follows it, would redraw every held bar for a bar still trading.
+    const last = Math.min(wantedLast, this.loadedBars - 1);
     if (last < first) return;
     const v = this.view;
     const gaps = levels.claim(b.t[first], b.t[last] + b.tfMs);
@@ -343,46 +362,46 @@ export class App {
    * `from` (a refresh after a live bar closed): the candle index from which the line and
    * histogram panes may differ; they take those points by `update`, not the whole span again.
    */
-  private async loadOverlays(signal: AbortSignal, from?: number): Promise<void> {
+  private async loadOverlays(signal: AbortSignal, from?: number, api = this.api): Promise<void> {
     const q = this.range();
     // Big prints are the delta-by-size pane's large bucket: its threshold (the symbol's adaptive
     // one over the view) is the bubbles' floor, so a bubble is what the pane counts as large. The
     // two requests run side by side (the prints route's own classifier starts each range on its
     // warm-up fallback, which floods the first bars with bubbles: the filter is the page's).
     let large = 0;
-    const sizes = this.guard('sizes', signal, this.api.sizes(q, signal), (r) => {
+    const sizes = this.guard('sizes', signal, api.sizes(q, signal), (r) => {
       this.sizes.setData(r, this.bars, from);
       this.tape.setLargeFallback(r.thresholds[1]);
       if (r.thresholds[1] > 0) large = r.thresholds[1];
       this.charts.label('sizes', `Delta by size, cumulative · small grey, medium blue, large ≥ ${Math.round(r.thresholds[1]).toLocaleString()} orange, whale red`);
     });
-    const prints = this.api.prints(q, undefined, signal);
+    const prints = api.prints(q, undefined, signal);
     await Promise.all([
       sizes,
       this.guard('prints', signal, prints.then(async (r) => (await sizes, r)), (r) => this.price.setPrints(r, large)),
-      this.guard('market-state', signal, this.api.marketState(q, signal), (r) => {
+      this.guard('market-state', signal, api.marketState(q, signal), (r) => {
         this.marketState.setData(r, this.bars, from);
         this.charts.label('marketState', 'Open interest (all venues) · funding % (dashed, left)');
       }),
-      this.guard('agreement', signal, this.api.agreement(q, signal), (r) => {
+      this.guard('agreement', signal, api.agreement(q, signal), (r) => {
         this.agreement.setData(r, this.bars, from);
         const leader = r.leader.length ? r.leader[r.leader.length - 1] : '';
         this.charts.label('agreement', `Venues agree${leader ? ` · ${leader} leads` : ''}`);
       }),
-      this.guard('events', signal, this.api.events(q, signal), (r) => {
+      this.guard('events', signal, api.events(q, signal), (r) => {
         this.price.setEvents(r.events, this.bars);
         this.legend.refresh();
       }),
-      this.guard('liquidations', signal, this.api.liquidations(q, signal), (r) => this.price.setLiquidations(r)),
-      this.guard('predicted', signal, this.api.predicted(q, signal), (r) => this.price.setPredicted(r)),
-      this.guard('sessions', signal, this.api.sessions(q.from ?? 0, q.to ?? Date.now(), signal), (r) => this.price.setSessions(r)),
-      this.guard('book', signal, this.loadBook(q, signal), (r) => {
+      this.guard('liquidations', signal, api.liquidations(q, signal), (r) => this.price.setLiquidations(r)),
+      this.guard('predicted', signal, api.predicted(q, signal), (r) => this.price.setPredicted(r)),
+      this.guard('sessions', signal, api.sessions(q.from ?? 0, q.to ?? Date.now(), signal), (r) => this.price.setSessions(r)),
+      this.guard('book', signal, this.loadBook(q, signal, api), (r) => {
         if (!r) return;
         this.book.setBook(r, this.bars);
         const empty = r.heatmap.tIndex.length === 0;
         this.charts.label('book', `Book heatmap · ${r.venue}${empty ? ': no stored book' : ''} (b: next venue) · walls: pulled dashed, consumed dot, bait dotted`);
       }),
-      this.tapeLoaded ? Promise.resolve() : this.guard('tape', signal, this.api.tape(q, 200, signal), (r) => {
+      this.tapeLoaded ? Promise.resolve() : this.guard('tape', signal, api.tape(q, 200, signal), (r) => {
         this.tape.setRows(r.rows);
         this.tapeLoaded = true;
       }),
@@ -398,12 +417,12 @@ export class App {
    * The book heatmap of the chosen venue; with none chosen, of the first venue that stored a book
    * (not every recorder records books), so the pane opens on data when there is some.
    */
-  private async loadBook(q: RangeQuery, signal: AbortSignal): Promise<BookHeatmapResponse | null> {
+  private async loadBook(q: RangeQuery, signal: AbortSignal, api = this.api): Promise<BookHeatmapResponse | null> {
     const venues = this.viewVenues();
-    if (this.bookChoice && venues.includes(this.bookChoice)) return this.api.bookHeatmap({ ...q, venue: this.bookChoice }, signal);
+    if (this.bookChoice && venues.includes(this.bookChoice)) return api.bookHeatmap({ ...q, venue: this.bookChoice }, signal);
     let first: BookHeatmapResponse | null = null;
     for (const venue of venues) {
-      const r = await this.api.bookHeatmap({ ...q, venue }, signal);
+      const r = await api.bookHeatmap({ ...q, venue }, signal);
       first ??= r;
       if (r.heatmap.tIndex.length) {
         this.bookChoice = venue; // the next refresh asks it first
@@ -507,7 +526,8 @@ export class App {
             rows.push({ t: m.t[i], venue: m.venue[i], kind: 'liquidation', price: m.price[i], qty: m.qty[i], side: m.side[i], notional: m.price[i] * m.qty[i], large: false });
           break;
         case 'marketState':
-          this.marketState.update(m.venue, b, m.openInterest, m.fundingRate);
+          this.marketState.update(m.venue, m.openInterest, m.fundingRate);
+          this.scheduleMarketState();
           break;
         case 'event':
           this.price.addEvent(m.event);
@@ -522,6 +542,8 @@ export class App {
           break;
         case 'hello':
           this.status.setLive('open', m.source);
+          // A short history's runway (reload); nothing to do when the load laid it.
+          this.layRunway();
           break;
         case 'book':
           this.book.addBook(m);
@@ -563,7 +585,7 @@ export class App {
       this.overlayTimer = null;
       if (signal.aborted) return;
       // The line and histogram panes keep what they drew before the last OVERLAY_TAIL_MS.
-      void this.loadOverlays(signal, Number.isFinite(open) ? Math.max(0, b.indexAt(open - OVERLAY_TAIL_MS)) : undefined);
+      void this.loadOverlays(signal, Number.isFinite(open) ? Math.max(0, b.indexAt(open - OVERLAY_TAIL_MS)) : undefined, this.refreshApi);
       // The bar that just closed gets its footprint levels (live trades fold into candles only):
       // that bar alone, drawn with `update`, not the view's footprint again (megabytes at 50k bars).
       if (Number.isFinite(open)) void this.loadBarFootprint(b, open, signal);
@@ -577,7 +599,7 @@ export class App {
     const q: RangeQuery = { symbol: v.symbol, venues: v.venues, tf: v.tf, from: open, to: open + b.tfMs };
     // Held from now on: a later range merge keeps this bar's levels, and never asks for them again.
     levels.claim(open, open + b.tfMs);
-    await this.guard('footprint', signal, this.api.candles(q, { footprint: true, levelTicks: levels.levelTicks }, signal), (r) => {
+    await this.guard('footprint', signal, this.refreshApi.candles(q, { footprint: true, levelTicks: levels.levelTicks }, signal), (r) => {
       if (this.bars !== b || this.levels !== levels) return;
       levels.add(r);
       this.price.setBarFootprint(b, b.indexAt(open), r);
@@ -592,42 +614,38 @@ export class App {
     const opened = this.pendingTo >= this.drawnBars;
     // The bar before the first one opened since the last draw has closed.
     const closed = this.drawnBars - 1;
+    // A bar opening lands on a time the chart holds already (the runway): the live series' own update.
+    for (let j = Math.max(1, this.drawnBars); j <= this.pendingTo; j++) this.runway.ensure(b.t[j - 1], b.t[j], b.tfMs);
     this.drawnBars = Math.max(this.drawnBars, this.pendingTo + 1);
-    for (let j = this.pendingFrom; j <= this.pendingTo; j++) this.price.updateBar(b, j);
-    this.sideFrom = Math.min(this.sideFrom, this.pendingFrom);
-    this.sideTo = Math.max(this.sideTo, this.pendingTo);
+    // Candles, volume and the book pane's close line: the live halves' updates (cost: bars drawn live).
+    for (let j = this.pendingFrom; j <= this.pendingTo; j++) {
+      this.price.updateBar(b, j);
+      this.book.updateBar(b, j);
+    }
     if (opened) this.scheduleOverlays(closed);
     this.pendingFrom = Infinity;
     this.pendingTo = -1;
     this.cvd.flush(b);
     this.legend.refresh();
-    this.drawSide(opened);
+  }
+
+  /** Whitespace at the bar opens after the last candle, unless the runway already holds them with room. */
+  private layRunway(): void {
+    const b = this.bars;
+    if (b.length) this.runway.ensure(b.t[b.length - 1], b.t[b.length - 1] + b.tfMs, b.tfMs);
   }
 
   /**
-   * The volume bars and the book pane's price line follow the candles at most once a second (at
-   * once when a bar opens): lightweight-charts rebuilds a changed series' items over all its
-   * points at the next paint, so each series touched costs O(bars) a paint (50k bars: the bench).
+   * Open interest and funding follow live tickers at most once a second, on the last candle
+   * drawn: those lines span the view (an update costs all their points) and move slowly.
    */
-  private drawSide(now: boolean): void {
-    if (this.sideTo < 0) return;
-    const wait = this.lastSideDraw + SIDE_DRAW_MS - performance.now();
-    if (!now && wait > 0) {
-      this.sideTimer ??= setTimeout(() => {
-        this.sideTimer = null;
-        this.drawSide(true);
-      }, wait);
-      return;
-    }
-    if (this.sideTimer) clearTimeout(this.sideTimer);
-    this.sideTimer = null;
-    this.lastSideDraw = performance.now();
-    const b = this.bars;
-    for (let j = this.sideFrom; j <= this.sideTo && j < b.length; j++) {
-      this.price.updateVolume(b, j);
-      this.book.updateBar(b, j);
-    }
-    this.sideFrom = Infinity;
-    this.sideTo = -1;
+  private scheduleMarketState(): void {
+    if (this.marketStateTimer) return;
+    const wait = Math.max(0, this.lastMarketStateDraw + MARKET_STATE_DRAW_MS - performance.now());
+    this.marketStateTimer = setTimeout(() => {
+      this.marketStateTimer = null;
+      this.lastMarketStateDraw = performance.now();
+      if (this.drawnBars > 0) this.marketState.flush(this.bars, this.drawnBars - 1);
+    }, wait);
   }
 }

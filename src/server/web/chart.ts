@@ -32,7 +32,9 @@ export function createCharts(container: HTMLElement): Charts {
     crosshair: { mode: CrosshairMode.Normal },
     rightPriceScale: { borderColor: THEME.border, minimumWidth: 72 },
     leftPriceScale: { borderColor: THEME.border, visible: false },
-    timeScale: { borderColor: THEME.border, timeVisible: true, secondsVisible: false, rightOffset: 3 },
+    // A bar opening live lands on the runway's whitespace (panes/live-series.ts): following the
+    // live edge must shift the view then too, as it does for a bar the chart did not hold.
+    timeScale: { borderColor: THEME.border, timeVisible: true, secondsVisible: false, rightOffset: 3, allowShiftVisibleRangeOnWhitespaceReplacement: true },
     localization: { timeFormatter: (t: Time) => new Date((t as number) * 1000).toISOString().slice(5, 16).replace('T', ' ') },
   });
   const names = Object.keys(PANE) as PaneName[];

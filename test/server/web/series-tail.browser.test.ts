@@ -19,6 +19,7 @@ const ENTRY = `
 import { createChart, HistogramSeries, LineSeries } from 'lightweight-charts';
 import { Bars } from './bars.ts';
 import { writeSeries } from './panes/series-tail.ts';
+import { SplitSeries } from './panes/live-series.ts';
 const n = 300;
 const grid = new Bars(60_000);
 for (let i = 0; i < n; i++) grid.t.push(i * 60_000);
@@ -30,7 +31,14 @@ for (const [name, s] of [['line', line], ['hist', hist]]) {
   const update = s.update.bind(s);
   s.update = (...a) => { updates[name]++; return update(...a); };
 }
-window.__tail = { chart, line, hist, grid, writeSeries, updates, n };
+// A line drawn as a SplitSeries (the panes' refreshed lines): its history half's writes are counted.
+const split = new SplitSeries(chart, () => chart.addSeries(LineSeries), { connect: true });
+updates.history = 0;
+for (const name of ['update', 'setData']) {
+  const f = split.history[name].bind(split.history);
+  split.history[name] = (...a) => { updates.history++; return f(...a); };
+}
+window.__tail = { chart, line, hist, split, grid, writeSeries, updates, n };
 `;
 
 async function page(browser: Browser): Promise<Page> {
@@ -75,7 +83,7 @@ describe('series tail refresh', { skip: BROWSER_SKIP }, () => {
       writeSeries(hist, grid, all, (k: number, time: unknown) => ({ time, value: all[k] * 2, color: all[k] === n - 5 ? '#0000ff' : (all[k] % 2 ? '#ff0000' : '#00ff00') }), from);
       const lineData = line.data().map((d: { value: number }) => d.value);
       const histColours = hist.data().map((d: { color: string }) => d.color);
-      return { updates: { ...updates }, lineData, histColours, n };
+      return { updates: { line: updates.line, hist: updates.hist }, lineData, histColours, n };
     });
     assert.deepEqual(r.updates, { line: 2, hist: 1 });
     const want = Array.from({ length: r.n }, (_, j) => (j === r.n - 1 ? -1 : j === r.n - 30 ? -2 : j * 2));
@@ -83,6 +91,32 @@ describe('series tail refresh', { skip: BROWSER_SKIP }, () => {
     assert.equal(r.histColours[r.n - 5], '#0000ff');
     assert.equal(r.histColours[r.n - 6], '#00ff00');
     assert.equal(r.histColours[r.n - 7], '#ff0000');
+    await p.close();
+  });
+
+  it('writes a refresh of a split line to its live half: the loaded span is not written again', async () => {
+    const p = await page(browser);
+    const r = await p.evaluate(() => {
+      const { split, grid, writeSeries, updates, n } = (window as any).__tail;
+      // Loaded on 290 candles; ten more open live; the refresh then covers the last 60.
+      const first = Array.from({ length: n - 10 }, (_, j) => j);
+      writeSeries(split, grid, first, (k: number, time: unknown) => ({ time, value: first[k] }), undefined);
+      const loadWrites = updates.history;
+      const all = Array.from({ length: n }, (_, j) => j);
+      // The refresh brings the ten new points, one of them changed again (a bar since the load).
+      writeSeries(split, grid, all, (k: number, time: unknown) => ({ time, value: all[k] === n - 5 ? -5 : all[k] }), n - 60);
+      const refreshWrites = updates.history - loadWrites;
+      // A point of the loaded span that changed: history's own write, one.
+      writeSeries(split, grid, all, (k: number, time: unknown) => ({ time, value: all[k] === n - 5 ? -5 : all[k] === n - 30 ? -7 : all[k] }), n - 60);
+      const merged = new Map();
+      for (const d of [...split.history.data(), ...split.live.data()]) merged.set(d.time, d.value);
+      return { loadWrites, refreshWrites, oldWrites: updates.history - loadWrites - refreshWrites, live: split.live.data().length, values: [...merged.values()], n };
+    });
+    assert.equal(r.loadWrites, 1, 'the load is one setData of history');
+    assert.equal(r.refreshWrites, 0, 'the refresh of bars since the load writes the live half only');
+    assert.equal(r.oldWrites, 1);
+    assert.equal(r.live, 12, 'the live half: the seed, the last loaded point, ten new');
+    assert.deepEqual(r.values, Array.from({ length: r.n }, (_, j) => (j === r.n - 5 ? -5 : j === r.n - 30 ? -7 : j)));
     await p.close();
   });
 

@@ -3,10 +3,11 @@
  * every venue sells, grey when they split (src/features/venues.ts). A disagreement can veto an
  * entry, so the strip sits under everything else.
  */
-import { HistogramSeries, type IChartApi, type ISeriesApi } from 'lightweight-charts';
+import { HistogramSeries, type IChartApi } from 'lightweight-charts';
 import type { AgreementResponse } from '../../api.ts';
 import { placeOnGrid, type Bars } from '../bars.ts';
 import { PANE } from '../chart.ts';
+import { SplitSeries } from './live-series.ts';
 import { writeSeries, type TailFrom } from './series-tail.ts';
 
 export function agreementColor(a: number): string {
@@ -16,10 +17,11 @@ export function agreementColor(a: number): string {
 }
 
 export class AgreementPane {
-  private readonly strip: ISeriesApi<'Histogram'>;
+  /** Its bars since the load apart (live-series.ts): a refresh's new bars cost those, not the span. */
+  private readonly strip: SplitSeries<'Histogram'>;
 
   constructor(chart: IChartApi) {
-    this.strip = chart.addSeries(HistogramSeries, { priceLineVisible: false, lastValueVisible: false, title: '' }, PANE.agreement);
+    this.strip = new SplitSeries(chart, () => chart.addSeries(HistogramSeries, { priceLineVisible: false, lastValueVisible: false, title: '' }, PANE.agreement), { connect: false });
   }
 
   /** All bars, or (`from`, a refresh after a live bar closed) those from candle `from` on. */

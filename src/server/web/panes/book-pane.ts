@@ -6,7 +6,7 @@
  * the pane's venue extend it column by column (the last message in a column stands for it, as
  * the stored book is sampled at each column's end) until the next load replaces them.
  */
-import { LineSeries, type IChartApi, type ISeriesApi, type Time } from 'lightweight-charts';
+import { LineSeries, type IChartApi, type Time } from 'lightweight-charts';
 import type { BookHeatmapResponse, LiveMessage } from '../../api.ts';
 import type { Bars } from '../bars.ts';
 import { PANE } from '../chart.ts';
@@ -14,9 +14,11 @@ import { LiveBookColumns, toBookLayer } from '../plugins/heatmap/data.ts';
 import { HeatmapPrimitive } from '../plugins/heatmap/heatmap-primitive.ts';
 import type { TimeGrid } from '../plugins/helpers/time-grid.ts';
 import { toChartTime } from '../time.ts';
+import { SplitSeries } from './live-series.ts';
 
 export class BookPane {
-  private readonly price: ISeriesApi<'Line'>;
+  /** The close line, its live bars apart (live-series.ts): a live bar costs the bars drawn live, not the span. */
+  private readonly price: SplitSeries<'Line'>;
   readonly heatmap: HeatmapPrimitive;
   /** Walls in the last response, for the caption. */
   walls = 0;
@@ -26,15 +28,19 @@ export class BookPane {
   private liveDirty = false;
 
   constructor(chart: IChartApi, grid: TimeGrid) {
-    this.price = chart.addSeries(LineSeries, { color: 'rgba(232,234,237,0.8)', lineWidth: 1, priceLineVisible: false, lastValueVisible: true, crosshairMarkerVisible: false }, PANE.book);
+    this.price = new SplitSeries(
+      chart,
+      () => chart.addSeries(LineSeries, { color: 'rgba(232,234,237,0.8)', lineWidth: 1, priceLineVisible: false, lastValueVisible: true, crosshairMarkerVisible: false }, PANE.book),
+      { connect: true },
+    );
     this.heatmap = new HeatmapPrimitive(grid, { mode: 'book' });
-    this.price.attachPrimitive(this.heatmap);
+    this.price.history.attachPrimitive(this.heatmap);
   }
 
   setBars(b: Bars): void {
     const data = new Array(b.length);
     for (let i = 0; i < b.length; i++) data[i] = { time: toChartTime(b.t[i]) as Time, value: b.c[i] };
-    this.price.setData(data);
+    this.price.reset(data);
   }
 
   updateBar(b: Bars, i: number): void {

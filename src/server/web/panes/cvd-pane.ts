@@ -3,18 +3,20 @@
  * 1d bars (toggled, `c`). Values sit on the candle grid (bars.ts placeOnGrid). Live trades move
  * the last point of each line.
  */
-import { LineSeries, type IChartApi, type ISeriesApi, type LineData, type Time } from 'lightweight-charts';
+import { LineSeries, type IChartApi, type LineData, type Time } from 'lightweight-charts';
 import type { CvdResponse } from '../../api.ts';
 import { placeOnGrid, type Bars } from '../bars.ts';
 import { PANE } from '../chart.ts';
 import { THEME, venueColor } from '../theme.ts';
 import { barOpen, toChartTime } from '../time.ts';
+import { SplitSeries } from './live-series.ts';
 
 export const CVD_TIMEFRAMES = ['15m', '1h', '1d'] as const;
 export type CvdTimeframe = (typeof CVD_TIMEFRAMES)[number];
 
 interface Line {
-  series: ISeriesApi<'Line'>;
+  /** Its live points apart (live-series.ts): a live write costs the points drawn live, not the span's. */
+  series: SplitSeries<'Line'>;
   /** Running cvd and the open of the CVD bar it is in, for live folding. */
   cvd: number;
   barOpen: number;
@@ -30,10 +32,15 @@ export class CvdPane {
     let l = this.lines.get(key);
     if (!l) {
       const all = key === 'all';
-      const series = this.chart.addSeries(
-        LineSeries,
-        { color: all ? THEME.aggregate : venueColor(key), lineWidth: all ? 2 : 1, priceLineVisible: false, lastValueVisible: all, priceFormat: { type: 'volume' } },
-        PANE.cvd,
+      const series = new SplitSeries(
+        this.chart,
+        () =>
+          this.chart.addSeries(
+            LineSeries,
+            { color: all ? THEME.aggregate : venueColor(key), lineWidth: all ? 2 : 1, priceLineVisible: false, lastValueVisible: all, priceFormat: { type: 'volume' } },
+            PANE.cvd,
+          ),
+        { connect: true },
       );
       l = { series, cvd: 0, barOpen: -Infinity };
       this.lines.set(key, l);
@@ -45,14 +52,15 @@ export class CvdPane {
     this.tfMs = r.tfMs;
     const keys = new Set(['all', ...Object.keys(r.venues)]);
     for (const [k, l] of this.lines) if (!keys.has(k)) {
-      this.chart.removeSeries(l.series);
+      this.chart.removeSeries(l.series.history);
+      this.chart.removeSeries(l.series.live);
       this.lines.delete(k);
     }
     const put = (key: string, cvd: readonly number[]) => {
       const l = this.line(key);
       const g = placeOnGrid(grid, r.t, r.tfMs, cvd);
       const data: LineData<Time>[] = g.index.map((j, k) => ({ time: toChartTime(grid.t[j]), value: g.value[k] }));
-      l.series.setData(data);
+      l.series.reset(data);
       l.cvd = cvd.length ? cvd[cvd.length - 1] : 0;
       l.barOpen = r.t.length ? r.t[r.t.length - 1] : -Infinity;
     };

@@ -5,7 +5,7 @@
  * liquidation heatmap and zones, predicted liquidation levels (a separate layer), big-print
  * bubbles, the volume profile, and detector events as markers.
  */
-import { HistogramSeries, createSeriesMarkers, type IChartApi, type ISeriesApi, type ISeriesMarkersPluginApi, type ISeriesPrimitive, type SeriesMarker, type SeriesPartialOptions, type Time } from 'lightweight-charts';
+import { HistogramSeries, type IChartApi, type ISeriesApi, type ISeriesPrimitive, type SeriesMarker, type SeriesPartialOptions, type Time } from 'lightweight-charts';
 import type { CandlesResponse, DetectorEvent, LiquidationsResponse, PredictedLiquidationsResponse, PrintsResponse, SessionsResponse } from '../../api.ts';
 import type { Bars } from '../bars.ts';
 import { PANE } from '../chart.ts';
@@ -25,6 +25,8 @@ import { VolumeProfilePrimitive } from '../plugins/volume-profile/volume-profile
 import { toPredictedLevels, toRealizedZones, type PredictedLevel } from '../plugins/zones/data.ts';
 import { PredictedLevelsPrimitive, RealizedZonesPrimitive } from '../plugins/zones/zones-primitive.ts';
 import { toChartTime } from '../time.ts';
+import { SplitSeries } from './live-series.ts';
+import { MarkerLayer } from './marker-layer.ts';
 
 const VOLUME_UP = 'rgba(38,166,154,0.35)';
 const VOLUME_DOWN = 'rgba(239,83,80,0.35)';
@@ -41,13 +43,21 @@ function strongest(levels: PredictedLevel[], n: number): PredictedLevel[] {
 /** The layers a key or a button turns on and off. */
 export type PriceLayer = 'heatmap' | 'predicted';
 
+type FootprintApi = ISeriesApi<'Custom', Time, FootprintBarData | { time: Time }, FootprintSeriesOptions, SeriesPartialOptions<FootprintSeriesOptions>>;
+
 export class PricePane {
-  readonly series: ISeriesApi<'Custom', Time, FootprintBarData | { time: Time }, FootprintSeriesOptions, SeriesPartialOptions<FootprintSeriesOptions>>;
-  readonly footprint = new FootprintSeries();
+  /**
+   * The footprint series, as two of the same (live-series.ts): the loaded span, which carries
+   * every layer below, and the bars live trades touched since, which take the live updates.
+   */
+  readonly candles: SplitSeries<'Custom'>;
+  /** The loaded span's footprint series: the layers are attached to it. */
+  readonly series: FootprintApi;
   /** Bar opens of the series, shared by every layer placing times between bars. */
   readonly grid = new TimeGrid();
-  private readonly volume: ISeriesApi<'Histogram'>;
-  private readonly markers: ISeriesMarkersPluginApi<Time>;
+  private readonly volume: SplitSeries<'Histogram'>;
+  /** Detector events, on a series of their own (marker-layer.ts), above the candles and volume. */
+  private readonly markers: MarkerLayer;
   private readonly sessions: SessionShadingPrimitive;
   readonly heatmap: HeatmapPrimitive;
   readonly zones: RealizedZonesPrimitive;
@@ -62,9 +72,15 @@ export class PricePane {
   private predictedData: PredictedLevel[] = [];
 
   constructor(chart: IChartApi) {
-    this.series = chart.addCustomSeries(this.footprint, { priceLineVisible: true }, PANE.main);
-    this.volume = chart.addSeries(HistogramSeries, { priceScaleId: 'volume', priceFormat: { type: 'volume' }, lastValueVisible: false, priceLineVisible: false }, PANE.main);
-    this.volume.priceScale().applyOptions({ scaleMargins: { top: 0.82, bottom: 0 } });
+    // Each half draws with its own FootprintSeries view (a view renders one series).
+    this.candles = new SplitSeries(chart, () => chart.addCustomSeries(new FootprintSeries(), { priceLineVisible: true }, PANE.main) as ISeriesApi<'Custom'>, { connect: false });
+    this.series = this.candles.history as FootprintApi;
+    this.volume = new SplitSeries(
+      chart,
+      () => chart.addSeries(HistogramSeries, { priceScaleId: 'volume', priceFormat: { type: 'volume' }, lastValueVisible: false, priceLineVisible: false }, PANE.main),
+      { connect: false },
+    );
+    this.volume.history.priceScale().applyOptions({ scaleMargins: { top: 0.82, bottom: 0 } });
     this.sessions = new SessionShadingPrimitive(this.grid);
     this.heatmap = new HeatmapPrimitive(this.grid, { mode: 'liquidation' });
     this.zones = new RealizedZonesPrimitive(this.grid);
@@ -72,7 +88,7 @@ export class PricePane {
     // Back to front: sessions, heatmap, zones, then the bars; predicted lines, bubbles and the profile on top.
     const layers: ISeriesPrimitive<Time>[] = [this.sessions, this.heatmap, this.zones, this.predicted, this.bubbles, this.profile];
     for (const p of layers) this.series.attachPrimitive(p);
-    this.markers = createSeriesMarkers(this.series, []);
+    this.markers = new MarkerLayer(chart, PANE.main);
   }
 
   /** Candles with (or without) their footprint levels: the series, volume and profile. */
@@ -80,38 +96,36 @@ export class PricePane {
     const { bars, store } = toFootprintData(r);
     this.store = store;
     this.grid.set(b.t, b.tfMs);
-    this.series.setData(bars);
+    this.candles.reset(bars);
     this.profile.setData(toProfileStore(r));
     const vol = new Array(b.length);
     for (let i = 0; i < b.length; i++) vol[i] = { time: toChartTime(b.t[i]), value: b.buy[i] + b.sell[i], color: b.c[i] >= b.o[i] ? VOLUME_UP : VOLUME_DOWN };
-    this.volume.setData(vol);
+    this.volume.reset(vol);
   }
 
   /**
    * The footprint levels held so far laid on the candles (FootprintRanges.merge): the series and
-   * the profile take them; the volume and the grid are the candles' and stay.
+   * the profile take them; the volume and the grid are the candles' and stay. The bars drawn
+   * live keep their live drawing (a closed one gets its levels from setBarFootprint).
    */
   setLevels(r: CandlesResponse): void {
     const { bars, store } = toFootprintData(r);
     this.store = store;
-    this.series.setData(bars);
+    this.candles.setHistory(bars);
     this.profile.setData(toProfileStore(r));
   }
 
   /**
-   * Redraws bar `i` after live trades changed (or opened) it. A bar the footprint store does not
-   * hold (opened live) draws as a candle until the next load brings its levels.
+   * Redraws bar `i` (its candle and volume) after live trades changed (or opened) it: the live
+   * halves' update, whose cost is the bars drawn live, not the span. A bar the footprint store
+   * does not hold (opened live) draws as a candle until its levels come (setBarFootprint).
    */
   updateBar(b: Bars, i: number): void {
     const time = toChartTime(b.t[i]);
     if (i >= this.grid.length) this.grid.push(b.t[i]);
     const store = this.store;
-    if (store) this.series.update({ time, open: b.o[i], high: b.h[i], low: b.l[i], close: b.c[i], i, store });
-  }
-
-  /** Redraws bar `i`'s volume (the app does it less often than the candles: see App.drawSide). */
-  updateVolume(b: Bars, i: number): void {
-    this.volume.update({ time: toChartTime(b.t[i]), value: b.buy[i] + b.sell[i], color: b.c[i] >= b.o[i] ? VOLUME_UP : VOLUME_DOWN });
+    if (store) this.candles.update({ time, open: b.o[i], high: b.h[i], low: b.l[i], close: b.c[i], i, store } as FootprintBarData);
+    this.volume.update({ time, value: b.buy[i] + b.sell[i], color: b.c[i] >= b.o[i] ? VOLUME_UP : VOLUME_DOWN } as never);
   }
 
   /**
@@ -127,12 +141,13 @@ export class PricePane {
     b.h[i] = r.h[k];
     b.l[i] = r.l[k];
     b.c[i] = r.c[k];
-    this.series.update({ time: toChartTime(b.t[i]), open: r.o[k], high: r.h[k], low: r.l[k], close: r.c[k], i: k, store }, i < b.length - 1);
+    this.candles.update({ time: toChartTime(b.t[i]), open: r.o[k], high: r.h[k], low: r.l[k], close: r.c[k], i: k, store } as FootprintBarData);
   }
 
   /** Footprint levels when zoomed in (on), or candles at every zoom (off). */
   setFootprint(on: boolean): void {
-    this.series.applyOptions({ minBarSpacing: on ? footprintDefaults.minBarSpacing : Number.POSITIVE_INFINITY });
+    const minBarSpacing = on ? footprintDefaults.minBarSpacing : Number.POSITIVE_INFINITY;
+    for (const s of [this.candles.history, this.candles.live]) s.applyOptions({ minBarSpacing } as never);
   }
 
   /**
@@ -190,7 +205,7 @@ export class PricePane {
         lastBait = m.time;
       }
     }
-    this.markers.setMarkers(out);
+    this.markers.set(out, b);
   }
 
   /** The events on screen, for the hover legend (markers carry no tooltip). */

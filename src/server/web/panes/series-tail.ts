@@ -5,11 +5,17 @@
  * validates every item, and the garbage follows); the refresh of a bar changes a couple. Each
  * `update` costs O(points) too (lightweight-charts re-indexes the series' whole plot list), so a
  * refresh skips the points already drawn with the same values: an hour's tail of unchanged
- * points written one by one was ~60 re-indexings of 50k points per series in one frame.
+ * points written one by one was ~60 re-indexings of 50k points per series in one frame. The
+ * panes draw their lines as SplitSeries (live-series.ts), so the points of bars since the load,
+ * what a refresh after a bar closed changes, go to the live half and cost those bars only.
  */
 import { MismatchDirection, type ISeriesApi, type SeriesType, type Time, type WhitespaceData } from 'lightweight-charts';
 import type { Bars } from '../bars.ts';
 import { toChartTime } from '../time.ts';
+import type { SplitSeries } from './live-series.ts';
+
+/** What writeSeries writes to: a series, or a SplitSeries (live-series.ts) drawn as one. */
+export type TailSeries<T extends SeriesType> = Pick<ISeriesApi<T>, 'setData' | 'update' | 'dataByIndex'> | SplitSeries<T>;
 
 /** Where a refresh starts: candles from this index on may differ from what is drawn; undefined writes everything. */
 export type TailFrom = number | undefined;
@@ -22,7 +28,7 @@ export type TailFrom = number | undefined;
  * setData.
  */
 export function writeSeries<T extends SeriesType, D extends WhitespaceData<Time>>(
-  series: ISeriesApi<T>,
+  series: TailSeries<T>,
   grid: Bars,
   index: readonly number[],
   item: (k: number, time: Time) => D,

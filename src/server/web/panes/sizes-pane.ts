@@ -3,22 +3,28 @@
  * cumulatively so the four buckets read as four lines: whales and large prints diverging from
  * retail is the method's "weight by order size" made visible.
  */
-import { LineSeries, type IChartApi, type ISeriesApi } from 'lightweight-charts';
+import { LineSeries, type IChartApi } from 'lightweight-charts';
 import type { SizesResponse } from '../../api.ts';
 import { placeOnGrid, type Bars } from '../bars.ts';
 import { PANE } from '../chart.ts';
 import { THEME } from '../theme.ts';
+import { SplitSeries } from './live-series.ts';
 import { writeSeries, type TailFrom } from './series-tail.ts';
 
 const BUCKETS = ['small', 'medium', 'large', 'whale'] as const;
 
 export class SizesPane {
-  private readonly series: Record<(typeof BUCKETS)[number], ISeriesApi<'Line'>>;
+  /** Each bucket's line, its bars since the load apart (live-series.ts): a refresh's new points cost those bars, not the span. */
+  private readonly series: Record<(typeof BUCKETS)[number], SplitSeries<'Line'>>;
   thresholds: readonly [number, number, number] = [0, 0, 0];
 
   constructor(chart: IChartApi) {
     const mk = (b: (typeof BUCKETS)[number]) =>
-      chart.addSeries(LineSeries, { color: THEME.bucket[b], lineWidth: b === 'whale' || b === 'large' ? 2 : 1, priceLineVisible: false, lastValueVisible: false, priceFormat: { type: 'volume' } }, PANE.sizes);
+      new SplitSeries(
+        chart,
+        () => chart.addSeries(LineSeries, { color: THEME.bucket[b], lineWidth: b === 'whale' || b === 'large' ? 2 : 1, priceLineVisible: false, lastValueVisible: false, priceFormat: { type: 'volume' } }, PANE.sizes),
+        { connect: true },
+      );
     this.series = { small: mk('small'), medium: mk('medium'), large: mk('large'), whale: mk('whale') };
   }
 

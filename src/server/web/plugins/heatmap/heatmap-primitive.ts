@@ -246,11 +246,18 @@ export class HeatmapPrimitive extends PrimitiveBase {
     this.requestUpdate();
   }
 
+  /** The frame is out of date: recomputed when the chart next asks for the views (as OptionsPrimitive). */
+  private stale = true;
+
   updateAllViews(): void {
-    this.view.update();
+    this.stale = true;
   }
 
   paneViews(): readonly IPrimitivePaneView[] {
+    if (this.stale) {
+      this.stale = false;
+      this.view.update();
+    }
     return this.views;
   }
 

@@ -58,11 +58,23 @@ export abstract class OptionsPrimitive<O extends object> extends PrimitiveBase {
   /** What is derived from the options (colours): called after applyOptions; a subclass calls it from its constructor too. */
   protected optionsChanged(): void {}
 
+  /** The views' geometry is out of date (see updateAllViews). */
+  private stale = true;
+
+  /**
+   * lightweight-charts asks every primitive of the chart to update on each series update (each
+   * live candle, volume bar and CVD point: several a frame), but paints at most once a frame:
+   * the geometry is recomputed when the chart next asks for the views to paint, once.
+   */
   updateAllViews(): void {
-    for (const v of this.views) v.update();
+    this.stale = true;
   }
 
   paneViews(): readonly IPrimitivePaneView[] {
+    if (this.stale) {
+      this.stale = false;
+      for (const v of this.views) v.update();
+    }
     return this.views;
   }
 }
