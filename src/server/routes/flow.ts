@@ -6,12 +6,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Venue } from '../../core/events.ts';
-import { bigPrintsOfPrints, classifyPrintClasses, mergeFlowPrints, sizeFlowOfPrints, SizeFlowOperator, type BigPrint, type FlowPrints, type PrintClasses, type SizeBar, type SizeFlowOptions } from '../../features/sizes.ts';
+import { classifyPrintClasses, mergeFlowPrints, SizeFlowOperator, type BigPrint, type FlowPrints, type PrintClasses, type SizeBar, type SizeFlowOptions } from '../../features/sizes.ts';
 import type { Store } from '../../store/store.ts';
 import { crossVenueBatch } from '../../features/venues.ts';
 import { readTrades, streamTrades, type TradeQuery } from '../../store/trade-reader.ts';
 import type { AgreementResponse, MarketStateResponse, PrintsResponse, SizesResponse } from '../api.ts';
 import { numberParam, rangeParams, timeframeParam } from '../query/params.ts';
+import { bigPrintColumns, sizeDeltaColumns } from '../query/size-columns.ts';
 import type { StoreAccess } from '../store-access.ts';
 
 /** Big prints one answer lists at most (the largest kept). */
@@ -23,7 +24,12 @@ export function flowRoutes(app: FastifyInstance, access: StoreAccess): void {
     const { tfMs } = timeframeParam(query, 'tf', '15m');
     return access.read(async (store) => {
       const r = await rangeParams(store, query, tfMs);
-      const bars = await sizeBars(access, store, r.q, { timeframeMs: tfMs, bigPrintMin: 'none' });
+      const held = await sizePrints(access, store, r.q);
+      if (held) {
+        const { t, delta, thresholds: th } = sizeDeltaColumns(held.prints, held.classes, tfMs);
+        return { tfMs, t, thresholds: th ? [th[0], th[1], finiteOr(th[2], Number.MAX_VALUE)] : [0, 0, 0], delta: { small: delta[0], medium: delta[1], large: delta[2], whale: delta[3] } };
+      }
+      const bars = await storeSizeBars(store, r.q, { timeframeMs: tfMs, bigPrintMin: 'none' });
       const last = bars.at(-1);
       return {
         tfMs,
@@ -46,16 +52,16 @@ export function flowRoutes(app: FastifyInstance, access: StoreAccess): void {
       const r = await rangeParams(store, query, 60_000);
       // The size classifier's large bucket unless a floor is given: the same prints `orderflow sizes` lists.
       const minBucket = Number.isNaN(minNotional) ? 'large' : 'small';
-      let big: BigPrint[] = [];
-      let largeMin = Infinity;
       const held = await sizePrints(access, store, r.q);
       if (held) {
-        ({ prints: big, largeMin } = bigPrintsOfPrints(held.prints, held.classes, { timeframeMs: 60_000, minBucket, ...(Number.isNaN(minNotional) ? {} : { minNotional }) }));
-      } else {
-        for (const b of await sizeBars(access, store, r.q, { timeframeMs: 60_000, bigPrintMin: minBucket })) {
-          largeMin = Math.min(largeMin, b.large_min);
-          for (const p of b.big_prints) if (Number.isNaN(minNotional) || p.notional >= minNotional) big.push(p);
-        }
+        const { largeMin, ...columns } = bigPrintColumns(held.prints, held.classes, { timeframeMs: 60_000, minBucket, ...(Number.isNaN(minNotional) ? {} : { minNotional }), max: MAX_PRINTS });
+        return { minNotional: Number.isNaN(minNotional) ? finiteOr(largeMin, 0) : minNotional, ...columns };
+      }
+      const big: BigPrint[] = [];
+      let largeMin = Infinity;
+      for (const b of await storeSizeBars(store, r.q, { timeframeMs: 60_000, bigPrintMin: minBucket })) {
+        largeMin = Math.min(largeMin, b.large_min);
+        for (const p of b.big_prints) if (Number.isNaN(minNotional) || p.notional >= minNotional) big.push(p);
       }
       const kept = big.length <= MAX_PRINTS ? big : [...big].sort((a, b) => b.notional - a.notional).slice(0, MAX_PRINTS).sort((a, b) => a.ts - b.ts);
       return {
@@ -118,14 +124,8 @@ export function flowRoutes(app: FastifyInstance, access: StoreAccess): void {
   });
 }
 
-/**
- * SizeFlowOperator's bars of the query's trades. Held in memory: the prints merged and classified
- * once per range and rows, shared by sizes and prints (TradeCache.derived: 32 bytes a print), and
- * folded at `opts`' timeframe. Else streamed from the store through the operator.
- */
-async function sizeBars(access: StoreAccess, store: Store, q: TradeQuery, opts: Omit<SizeFlowOptions, 'thresholds'>): Promise<SizeBar[]> {
-  const held = await sizePrints(access, store, q);
-  if (held) return sizeFlowOfPrints(held.prints, held.classes, opts);
+/** SizeFlowOperator's bars of the query's trades, streamed from the store (a market too large to hold in memory). */
+async function storeSizeBars(store: Store, q: TradeQuery, opts: Omit<SizeFlowOptions, 'thresholds'>): Promise<SizeBar[]> {
   const bars: SizeBar[] = [];
   const op = new SizeFlowOperator(opts, (b) => bars.push(b));
   for await (const chunk of streamTrades(store, q)) op.push(chunk);

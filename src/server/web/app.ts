@@ -54,6 +54,8 @@ const FOOTPRINT_MAX_BARS = 3_000;
 export class App {
   private view: ViewState;
   private markets: readonly MarketInfo[] = [];
+  /** Settles when `markets` is in (or failed: then it stays empty). */
+  private marketsLoaded: Promise<void> = Promise.resolve();
   private readonly api = new ApiClient();
   private readonly header: Header;
   private readonly status = new StatusBar();
@@ -139,16 +141,19 @@ export class App {
   }
 
   async start(): Promise<void> {
-    try {
-      this.markets = (await this.api.markets()).markets;
-      this.status.clear('markets');
-    } catch (err) {
-      this.status.error('markets', err);
-    }
-    this.header.setMarkets(this.markets);
-    if (!this.view.symbol && this.markets.length) this.view = { ...this.view, symbol: this.markets[0].symbol };
+    this.marketsLoaded = this.api.markets().then(
+      (r) => {
+        this.markets = r.markets;
+        this.status.clear('markets');
+      },
+      (err) => this.status.error('markets', err),
+    );
     void this.loadRuns();
     void this.loadPaper();
+    // A view naming its symbol asks for its candles beside the markets; without one, the first market is the view.
+    if (!this.view.symbol) await this.marketsLoaded;
+    void this.marketsLoaded.then(() => this.header.setMarkets(this.markets));
+    if (!this.view.symbol && this.markets.length) this.view = { ...this.view, symbol: this.markets[0].symbol };
     await this.reload();
   }
 
@@ -166,6 +171,13 @@ export class App {
       { keys: '/', what: 'symbol search', match: key('/'), run: () => this.header.symbolInput.focus() },
       { keys: '?', what: 'this help', match: key('?'), run: () => this.toggleHelp() },
     ];
+  }
+
+  /** The pickers showing the view: its symbol, the market's venues (the view's own until the markets are in), the timeframe. */
+  private showHeader(): void {
+    const v = this.view;
+    const m = this.market();
+    this.header.show(v.symbol, m ? m.venues.map((x) => x.venue) : v.venues, v.venues, v.tf);
   }
 
   private market(): MarketInfo | undefined {
@@ -215,8 +227,7 @@ export class App {
   private async reload(): Promise<void> {
     const v = this.view;
     history.replaceState(null, '', `${location.pathname}${formatViewState(v)}`);
-    const m = this.market();
-    this.header.show(v.symbol, m ? m.venues.map((x) => x.venue) : v.venues, v.venues, v.tf);
+    this.showHeader();
     if (!v.symbol) {
       this.status.error('view', new Error('no market in the store yet: record or import some trades, then reload'));
       return;
@@ -229,15 +240,37 @@ export class App {
     // While set, what is on screen is not yet the whole view (the status shows it; tests wait on it).
     document.body.dataset.loading = '1';
     // Candles first, without levels: the chart is on screen before the heavier footprint arrives.
+    let head: Awaited<ReturnType<ApiClient['candlesSpan']>>;
     try {
-      const r = await this.api.candles({ symbol: v.symbol, venues: v.venues, tf: v.tf, bars: v.bars }, {}, signal);
+      head = await this.api.candlesSpan({ symbol: v.symbol, venues: v.venues, tf: v.tf, bars: v.bars }, signal);
+    } catch (err) {
+      if (!signal.aborted) {
+        this.status.error('candles', err);
+        delete document.body.dataset.loading;
+      }
+      return;
+    }
+    // The other panes are asked for the candles' span as soon as the candles' headers say what it
+    // is: the server works on them while the page reads and draws the candles. Each is drawn once
+    // the candles are (its points go on the candles' grid); a failure of the candles drops them.
+    const early = new AbortController();
+    signal.addEventListener('abort', () => early.abort(), { once: true });
+    let candlesDrawn: (ok: boolean) => void = () => {};
+    const drawn = new Promise<boolean>((r) => (candlesDrawn = r));
+    const span: RangeQuery = { symbol: v.symbol, venues: v.venues, tf: v.tf, from: head.span?.[0], to: head.span?.[1] };
+    const panes = [this.loadOverlays(early.signal, undefined, span, drawn), this.loadCvd(span, early.signal, drawn)];
+    try {
+      const r = await head.candles;
       if (signal.aborted) return;
+      // The header's venue picker and the footprint's tick come from the markets, asked beside the candles.
+      await this.marketsLoaded;
+      if (signal.aborted) return;
+      this.showHeader();
       if (r.symbol && r.symbol !== v.symbol && this.markets.some((m) => m.symbol === r.symbol)) {
         // `BTC` or a venue's own name resolved to the pickers' name: show and keep that one.
         this.view = { ...this.view, symbol: r.symbol };
         history.replaceState(null, '', `${location.pathname}${formatViewState(this.view)}`);
-        const m2 = this.market();
-        this.header.show(r.symbol, m2 ? m2.venues.map((x) => x.venue) : v.venues, v.venues, v.tf);
+        this.showHeader();
       }
       this.bars = Bars.from(r);
       this.pendingFrom = Infinity;
@@ -251,14 +284,17 @@ export class App {
       if (this.bars.length < FIT_BARS) this.charts.chart.timeScale().fitContent();
       this.charts.label('main', `${v.symbol} ${v.tf} · ${r.venues.join(' ')}`);
       this.status.clear('candles');
+      candlesDrawn(true);
     } catch (err) {
+      candlesDrawn(false);
+      early.abort();
       if (!signal.aborted) {
         this.status.error('candles', err);
         delete document.body.dataset.loading;
       }
       return;
     }
-    await Promise.all([this.loadFootprint(signal), this.loadOverlays(signal), this.loadCvd(this.range(), signal)]);
+    await Promise.all([this.loadFootprint(signal), ...panes]);
     if (!signal.aborted) delete document.body.dataset.loading;
     if (!this.live) this.startLive();
   }
@@ -343,46 +379,47 @@ export class App {
    * `from` (a refresh after a live bar closed): the candle index from which the line and
    * histogram panes may differ; they take those points by `update`, not the whole span again.
    */
-  private async loadOverlays(signal: AbortSignal, from?: number): Promise<void> {
-    const q = this.range();
+  private async loadOverlays(signal: AbortSignal, from?: number, q: RangeQuery = this.range(), drawn?: Promise<boolean>): Promise<void> {
+    // Asked before the candles are drawn (the first load): each answer waits for them.
+    const after = <T>(p: Promise<T>): Promise<T> => (drawn ? p.then(async (x) => ((await drawn) ? x : Promise.reject(new DOMException('candles failed', 'AbortError')))) : p);
     // Big prints are the delta-by-size pane's large bucket: its threshold (the symbol's adaptive
     // one over the view) is the bubbles' floor, so a bubble is what the pane counts as large. The
     // two requests run side by side (the prints route's own classifier starts each range on its
     // warm-up fallback, which floods the first bars with bubbles: the filter is the page's).
     let large = 0;
-    const sizes = this.guard('sizes', signal, this.api.sizes(q, signal), (r) => {
+    const sizes = this.guard('sizes', signal, after(this.api.sizes(q, signal)), (r) => {
       this.sizes.setData(r, this.bars, from);
       this.tape.setLargeFallback(r.thresholds[1]);
       if (r.thresholds[1] > 0) large = r.thresholds[1];
       this.charts.label('sizes', `Delta by size, cumulative · small grey, medium blue, large ≥ ${Math.round(r.thresholds[1]).toLocaleString()} orange, whale red`);
     });
-    const prints = this.api.prints(q, undefined, signal);
+    const prints = after(this.api.prints(q, undefined, signal));
     await Promise.all([
       sizes,
       this.guard('prints', signal, prints.then(async (r) => (await sizes, r)), (r) => this.price.setPrints(r, large)),
-      this.guard('market-state', signal, this.api.marketState(q, signal), (r) => {
+      this.guard('market-state', signal, after(this.api.marketState(q, signal)), (r) => {
         this.marketState.setData(r, this.bars, from);
         this.charts.label('marketState', 'Open interest (all venues) · funding % (dashed, left)');
       }),
-      this.guard('agreement', signal, this.api.agreement(q, signal), (r) => {
+      this.guard('agreement', signal, after(this.api.agreement(q, signal)), (r) => {
         this.agreement.setData(r, this.bars, from);
         const leader = r.leader.length ? r.leader[r.leader.length - 1] : '';
         this.charts.label('agreement', `Venues agree${leader ? ` · ${leader} leads` : ''}`);
       }),
-      this.guard('events', signal, this.api.events(q, signal), (r) => {
+      this.guard('events', signal, after(this.api.events(q, signal)), (r) => {
         this.price.setEvents(r.events, this.bars);
         this.legend.refresh();
       }),
-      this.guard('liquidations', signal, this.api.liquidations(q, signal), (r) => this.price.setLiquidations(r)),
-      this.guard('predicted', signal, this.api.predicted(q, signal), (r) => this.price.setPredicted(r)),
-      this.guard('sessions', signal, this.api.sessions(q.from ?? 0, q.to ?? Date.now(), signal), (r) => this.price.setSessions(r)),
-      this.guard('book', signal, this.loadBook(q, signal), (r) => {
+      this.guard('liquidations', signal, after(this.api.liquidations(q, signal)), (r) => this.price.setLiquidations(r)),
+      this.guard('predicted', signal, after(this.api.predicted(q, signal)), (r) => this.price.setPredicted(r)),
+      this.guard('sessions', signal, after(this.api.sessions(q.from ?? 0, q.to ?? Date.now(), signal)), (r) => this.price.setSessions(r)),
+      this.guard('book', signal, after(this.loadBook(q, signal)), (r) => {
         if (!r) return;
         this.book.setBook(r, this.bars);
         const empty = r.heatmap.tIndex.length === 0;
         this.charts.label('book', `Book heatmap · ${r.venue}${empty ? ': no stored book' : ''} (b: next venue) · walls: pulled dashed, consumed dot, bait dotted`);
       }),
-      this.tapeLoaded ? Promise.resolve() : this.guard('tape', signal, this.api.tape(q, 200, signal), (r) => {
+      this.tapeLoaded ? Promise.resolve() : this.guard('tape', signal, after(this.api.tape(q, 200, signal)), (r) => {
         this.tape.setRows(r.rows);
         this.tapeLoaded = true;
       }),
@@ -399,6 +436,7 @@ export class App {
    * (not every recorder records books), so the pane opens on data when there is some.
    */
   private async loadBook(q: RangeQuery, signal: AbortSignal): Promise<BookHeatmapResponse | null> {
+    await this.marketsLoaded;
     const venues = this.viewVenues();
     if (this.bookChoice && venues.includes(this.bookChoice)) return this.api.bookHeatmap({ ...q, venue: this.bookChoice }, signal);
     let first: BookHeatmapResponse | null = null;
@@ -421,13 +459,15 @@ export class App {
     if (this.loading) void this.loadOverlays(this.loading.signal);
   }
 
-  private async loadCvd(q: RangeQuery, signal?: AbortSignal): Promise<void> {
+  /** `drawn`: asked before the candles are drawn (the first load), the answer waits for them. */
+  private async loadCvd(q: RangeQuery, signal?: AbortSignal, drawn?: Promise<boolean>): Promise<void> {
     const tf = this.cvdTf;
     const cvdTfMs = TF_MS[tf];
     try {
       // From the open of the CVD bar holding the first candle, so the first point is a whole bar.
       const from = q.from === undefined ? undefined : Math.floor(q.from / cvdTfMs) * cvdTfMs;
       const r = await this.api.cvd({ ...q, tf, from }, signal);
+      if (drawn && !(await drawn)) return;
       if (signal?.aborted) return;
       this.cvd.setData(r, this.bars);
       this.charts.label('cvd', `CVD ${tf} (c to change) · all venues white, each venue in its colour`);
