@@ -50,6 +50,9 @@ export interface MarketInfo {
  */
 export const SPAN_HEADER = 'x-candles-span';
 
+/** The page's performance mark (`performance.mark`) each time a view's candles are handed to the chart: `npm run bench -- dashboard` reads it. */
+export const CANDLES_MARK = 'orderflow:candles';
+
 /** `GET /api/candles?symbol&venues&tf&from&to[&footprint=1][&levelTicks=N]`: venues merged. */
 export interface CandlesResponse {
   readonly symbol: string;

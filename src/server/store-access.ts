@@ -16,9 +16,13 @@
  * memory per market and caught up with the appended rows on each read, not read again whole.
  */
 import { StoreError } from '../core/errors.ts';
+import type { Venue } from '../core/events.ts';
 import { Store } from '../store/store.ts';
 import { TradeCache } from './cache/trade-cache.ts';
 import { HttpError } from './http-error.ts';
+import { marketQueryOf, type MarketQuery } from '../query/market.ts';
+import { loadBundledInstruments } from '../venues/bundled-instruments.ts';
+import { marketParam, pickerName } from './query/params.ts';
 
 /** Store reads running at once; more wait their turn (each a connection and DuckDB's work on it). */
 const MAX_OPEN = 3;
@@ -52,11 +56,26 @@ export class StoreAccess {
 
   /**
    * Fill the trades in memory for every stored market, each market in a read of its own: the
-   * file is free between them (a recorder opening it waits for readers only a few seconds).
+   * file is free between them (a recorder opening it waits for readers only a few seconds). Then
+   * `prepare` each market's default view (every venue with trades, no range).
    */
-  async warm(): Promise<void> {
-    for (const { venue, symbol } of await this.read((store) => this.trades.storedMarkets(store))) {
+  async warm(prepare?: (store: Store, q: MarketQuery) => Promise<void>): Promise<void> {
+    const markets = await this.read((store) => this.trades.storedMarkets(store));
+    for (const { venue, symbol } of markets) {
       await this.read((store) => this.trades.fill(store, venue, symbol));
+    }
+    if (!prepare) return;
+    // Then what the routes keep per market (`prepare`), for each market's default view: every venue, no range.
+    for (const symbol of new Set(markets.map((m) => pickerName(m.venue, m.symbol)))) {
+      await this.read(async (store) => {
+        let pairs: [Venue, string][];
+        try {
+          ({ pairs } = await marketParam(store, { symbol }));
+        } catch {
+          return; // a name the instruments do not resolve: its requests compute what they need
+        }
+        await prepare(store, marketQueryOf(loadBundledInstruments(), symbol, pairs, undefined, undefined));
+      });
     }
   }
 

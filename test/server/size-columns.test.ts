@@ -7,31 +7,37 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { bigPrintsOfPrints, classifyPrintClasses, mergeFlowPrints, sizeFlowOfPrints, type SizeBucket } from '../../src/features/sizes.ts';
-import { bigPrintColumns, sizeDeltaColumns } from '../../src/server/query/size-columns.ts';
+import { bigPrintColumns, classifiedRange, sizeDeltaColumns } from '../../src/server/query/size-columns.ts';
 import { columns, type Row } from '../features/trades.ts';
+import type { TradeColumns } from '../../src/core/columns.ts';
 
 const D = Date.UTC(2026, 0, 1);
 const MINUTE = 60_000;
 
 /** Trades in time order on two venues, with runs of one ms (merged into one print per venue and side) and equal notionals. */
-const tradesArb = fc
-  .array(
-    fc.record({
-      dt: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3 * MINUTE })),
-      price: fc.constantFrom(100, 100.5, 101.25, 99.75),
-      qty: fc.oneof(fc.constantFrom(1, 10, 100), fc.double({ min: 0.001, max: 500, noNaN: true })),
-      side: fc.constantFrom(1, -1),
-      venue: fc.constantFrom(0, 1),
-    }),
-    { minLength: 0, maxLength: 300 },
-  )
-  .map((steps) => {
-    let ts = D;
-    return columns(steps.map((s): Row => [(ts += s.dt), s.price, s.qty, s.side, s.venue]), ['binance', 'okx']);
-  });
+function tradesOf(minLength: number, maxLength: number): fc.Arbitrary<TradeColumns> {
+  return fc
+    .array(
+      fc.record({
+        dt: fc.oneof(fc.constant(0), fc.noBias(fc.integer({ min: 1, max: MINUTE }))),
+        price: fc.constantFrom(100, 100.5, 101.25, 99.75),
+        qty: fc.oneof(fc.constantFrom(1, 10, 100), fc.double({ min: 0.001, max: 500, noNaN: true })),
+        side: fc.constantFrom(1, -1),
+        venue: fc.constantFrom(0, 1),
+      }),
+      { minLength, maxLength },
+    )
+    .map((steps) => {
+      let ts = D;
+      return columns(steps.map((s): Row => [(ts += s.dt), s.price, s.qty, s.side, s.venue]), ['binance', 'okx']);
+    });
+}
+const tradesArb = tradesOf(0, 300);
+/** A fraction in [0, 1], spread evenly (fast-check's doubles crowd the ends). */
+const fraction = fc.noBias(fc.integer({ min: 0, max: 1000 })).map((x) => x / 1000);
 
 /** Small fixed thresholds and a short window, so every bucket and threshold change shows up in a few hundred trades. */
-const thresholds = { minPrints: 5, windowMs: 30 * MINUTE, slotMs: 5 * MINUTE, fallback: [50, 500, 5000] as const };
+const thresholds = { minPrints: 5, windowMs: 8 * MINUTE, slotMs: MINUTE, fallback: [50, 500, 5000] as const, binsPerDecade: 200 };
 
 /** The prints route's answer as it was built from print objects (stable sorts on the list). */
 function printsOfObjects(pr: ReturnType<typeof mergeFlowPrints>, classes: ReturnType<typeof classifyPrintClasses>, minBucket: SizeBucket, minNotional: number | undefined, max: number) {
@@ -92,5 +98,32 @@ describe('size columns', () => {
     assert.deepEqual(four.notional, [1000, 1000, 2000, 1500]);
     assert.deepEqual(four.venue, ['binance', 'binance', 'okx', 'binance']);
     assert.deepEqual({ ...four }, printsOfObjects(pr, classes, 'small', undefined, 4));
+  });
+
+  it('classify a range of the whole history as classifying that range alone does', () => {
+    /** Trades of `t` with from <= ts < to. */
+    const range = (t: TradeColumns, from: number | undefined, to: number | undefined): TradeColumns => {
+      const first = (x: number | undefined, dflt: number) => (x === undefined ? dflt : t.ts.findIndex((y) => y >= x) < 0 ? t.length : t.ts.findIndex((y) => y >= x));
+      const lo = first(from, 0);
+      const hi = Math.max(lo, first(to, t.length));
+      return { length: hi - lo, ts: t.ts.subarray(lo, hi), price: t.price.subarray(lo, hi), qty: t.qty.subarray(lo, hi), side: t.side.subarray(lo, hi), venue: t.venue.subarray(lo, hi), venues: t.venues };
+    };
+    fc.assert(
+      fc.property(tradesOf(100, 200), fc.option(fraction), fc.option(fraction), fc.boolean(), (t, a, b, whole) => {
+        // Histories of half an hour and more: the window (8 minutes) fits in several times.
+        const span = t.ts[t.length - 1] - D + 1;
+        // Bounds anywhere, often on a whole minute (the page's spans).
+        const at = (f: number | null) => (f === null ? undefined : whole ? D + Math.floor((f * span) / MINUTE) * MINUTE : D + Math.floor(f * span));
+        const from = at(a);
+        const to = at(b);
+        const all = mergeFlowPrints(t);
+        const got = classifiedRange({ prints: all, classes: classifyPrintClasses(all, thresholds) }, from, to, thresholds);
+        const own = mergeFlowPrints(range(t, from, to));
+        assert.deepEqual([...got.prints.ts], [...own.ts]);
+        assert.deepEqual([...got.prints.notional], [...own.notional]);
+        assert.deepEqual({ ...got.classes, bucket: [...got.classes.bucket] }, { ...classifyPrintClasses(own, thresholds), bucket: [...classifyPrintClasses(own, thresholds).bucket] });
+      }),
+      { numRuns: 200 },
+    );
   });
 });

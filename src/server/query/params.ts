@@ -75,6 +75,14 @@ export function timeParam(query: Query, name: string): number | undefined {
   return text === undefined ? undefined : asParam(name, () => parseTime(text, name));
 }
 
+/** `BTC-USDT-SWAP` and `BTCUSDT` are one market for the pickers: base + quote, Binance style. */
+export function pickerName(venue: Venue, symbol: string): string {
+  const inst = loadBundledInstruments().get(venue, symbol);
+  if (inst) return `${inst.base}${inst.quote}`.toUpperCase();
+  const parts = symbol.toUpperCase().split('-');
+  return parts.length >= 2 ? `${parts[0]}${parts[1]}` : symbol.toUpperCase();
+}
+
 /** The market a request names: its (venue, symbol) pairs, the venues with stored trades by default. */
 export async function marketParam(store: Store, query: Query): Promise<{ symbol: string; pairs: [Venue, string][] }> {
   const symbol = param(query, 'symbol');

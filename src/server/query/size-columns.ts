@@ -6,7 +6,7 @@
  * same order, so every number is the same double (test/server/size-columns.test.ts).
  */
 import type { Venue } from '../../core/events.ts';
-import { SIZE_BUCKETS, type FlowPrints, type PrintClasses, type SizeBucket } from '../../features/sizes.ts';
+import { classifyPrintClasses, DEFAULT_SLOT_MS, DEFAULT_WINDOW_MS, SIZE_BUCKETS, type FlowPrints, type PrintClasses, type SizeBucket, type SizeThresholdOptions } from '../../features/sizes.ts';
 
 /** Per bar with prints: its open and each bucket's delta notional (buy - sell), and the thresholds the last bar ended with. */
 export interface SizeDeltaColumns {
@@ -131,6 +131,96 @@ function largest(picked: readonly number[], notional: Float64Array, ts: Float64A
     a = b;
   }
   return kept;
+}
+
+/** Prints and their classes (`classifyPrintClasses`). */
+export interface ClassifiedPrints {
+  readonly prints: FlowPrints;
+  readonly classes: PrintClasses;
+}
+
+/**
+ * The prints of `whole` (classified with `o`) with `fromMs <= ts < toMs` (compared in whole µs, as the trade slices
+ * are) and their classes as `classifyPrintClasses` gives them for those prints alone, without
+ * classifying them all again. The prints are a slice of `whole`'s (a print is the fills of one
+ * ms: a bound in time never splits one), and a print's class depends only on the prints in its
+ * window (the slots `windowMs` back from its own: SizeClassifier). Once the window holds none
+ * before `fromMs`, the class is the one classifying `whole` gave, threshold for threshold: only
+ * the prints before that (about a window's worth) are classified afresh.
+ */
+export function classifiedRange(whole: ClassifiedPrints, fromMs: number | undefined, toMs: number | undefined, o: SizeThresholdOptions = {}): ClassifiedPrints {
+  const all = whole.prints;
+  const lo = fromMs === undefined ? 0 : lowerBoundUs(all.ts, all.length, Math.round(fromMs * 1000));
+  const hi = Math.max(lo, toMs === undefined ? all.length : lowerBoundUs(all.ts, all.length, Math.round(toMs * 1000)));
+  const n = hi - lo;
+  const prints: FlowPrints = {
+    length: n,
+    ts: all.ts.subarray(lo, hi),
+    venue: all.venue.subarray(lo, hi),
+    side: all.side.subarray(lo, hi),
+    qty: all.qty.subarray(lo, hi),
+    notional: all.notional.subarray(lo, hi),
+    fills: all.fills.subarray(lo, hi),
+    venues: all.venues,
+  };
+  // The first print whose window holds no print of `whole` before the range: its slot is at
+  // least a window past the first slot wholly inside the range. From the start of `whole`, all.
+  let fresh = 0;
+  if (lo > 0) {
+    const slotMs = o.slotMs ?? DEFAULT_SLOT_MS;
+    const firstSlot = Math.ceil(fromMs! / slotMs) + Math.ceil((o.windowMs ?? DEFAULT_WINDOW_MS) / slotMs) - 1;
+    while (fresh < n && Math.floor(prints.ts[fresh] / slotMs) < firstSlot) fresh++;
+  }
+  const head = classifyPrintClasses({ length: fresh, ts: prints.ts, notional: prints.notional }, o);
+  const bucket = new Uint8Array(n);
+  bucket.set(head.bucket);
+  const wc = whole.classes;
+  bucket.set(wc.bucket.subarray(lo + fresh, hi), fresh);
+  const out = { bucket, changeAt: [...head.changeAt], medium: [...head.medium], large: [...head.large], whale: [...head.whale], adaptive: [...head.adaptive] };
+  if (fresh < n) {
+    // The thresholds `whole` had at the range's print `fresh`, then each later change of them.
+    let k = lastAtOrBefore(wc.changeAt, lo + fresh);
+    const h = out.changeAt.length - 1;
+    if (h < 0 || wc.medium[k] !== out.medium[h] || wc.large[k] !== out.large[h] || wc.whale[k] !== out.whale[h] || wc.adaptive[k] !== out.adaptive[h]) {
+      out.changeAt.push(fresh);
+      out.medium.push(wc.medium[k]);
+      out.large.push(wc.large[k]);
+      out.whale.push(wc.whale[k]);
+      out.adaptive.push(wc.adaptive[k]);
+    }
+    for (k++; k < wc.changeAt.length && wc.changeAt[k] < hi; k++) {
+      out.changeAt.push(wc.changeAt[k] - lo);
+      out.medium.push(wc.medium[k]);
+      out.large.push(wc.large[k]);
+      out.whale.push(wc.whale[k]);
+      out.adaptive.push(wc.adaptive[k]);
+    }
+  }
+  return { prints, classes: out };
+}
+
+/** First index whose time in µs is >= us (times are ms from `epoch_us / 1000`, so x 1000 rounds back exactly). */
+function lowerBoundUs(ts: Float64Array, n: number, us: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (Math.round(ts[mid] * 1000) < us) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The last k with changeAt[k] <= i (changeAt starts at 0). */
+function lastAtOrBefore(changeAt: readonly number[], i: number): number {
+  let lo = 0;
+  let hi = changeAt.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (changeAt[mid] <= i) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
 }
 
 function checkClasses(pr: FlowPrints, classes: PrintClasses): void {

@@ -3,15 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Venue } from '../../core/events.ts';
 import { loadBundledInstruments } from '../../venues/bundled-instruments.ts';
 import type { MarketInfo, MarketsResponse } from '../api.ts';
+import { pickerName } from '../query/params.ts';
 import type { StoreAccess } from '../store-access.ts';
-
-/** `BTC-USDT-SWAP` and `BTCUSDT` are one market for the pickers: base + quote, Binance style. */
-function pickerName(venue: Venue, symbol: string): string {
-  const inst = loadBundledInstruments().get(venue, symbol);
-  if (inst) return `${inst.base}${inst.quote}`.toUpperCase();
-  const parts = symbol.toUpperCase().split('-');
-  return parts.length >= 2 ? `${parts[0]}${parts[1]}` : symbol.toUpperCase();
-}
 
 export function marketsRoute(app: FastifyInstance, access: StoreAccess): void {
   app.get('/api/markets', async (): Promise<MarketsResponse> =>
