@@ -11,7 +11,7 @@ import type { Bars } from '../bars.ts';
 import { PANE } from '../chart.ts';
 import { BubblesPrimitive } from '../plugins/bubbles/bubbles-primitive.ts';
 import { toBubbles } from '../plugins/bubbles/data.ts';
-import { toFootprintData, type FootprintBarData, type FootprintStore } from '../plugins/footprint/data.ts';
+import { replaceStore, toFootprintData, toFootprintStore, type FootprintBarData, type FootprintStore } from '../plugins/footprint/data.ts';
 import { FootprintSeries } from '../plugins/footprint/footprint-series.ts';
 import { defaultOptions as footprintDefaults, type FootprintSeriesOptions } from '../plugins/footprint/options.ts';
 import { EMPTY_HEATMAP, toHeatmap, type HeatmapStore } from '../plugins/heatmap/data.ts';
@@ -92,9 +92,16 @@ export class PricePane {
    * the profile take them; the volume and the grid are the candles' and stay.
    */
   setLevels(r: CandlesResponse): void {
-    const { bars, store } = toFootprintData(r);
-    this.store = store;
-    this.series.setData(bars);
+    if (this.store) {
+      // The series' items are the candles' and point at this store: the levels go into it, and a
+      // repaint draws them (a setData of 50k items was most of what the levels cost the page).
+      replaceStore(this.store, toFootprintStore(r));
+      this.series.applyOptions({});
+    } else {
+      const { bars, store } = toFootprintData(r);
+      this.store = store;
+      this.series.setData(bars);
+    }
     this.profile.setData(toProfileStore(r));
   }
 
