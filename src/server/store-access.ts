@@ -79,9 +79,12 @@ export class StoreAccess {
     }
   }
 
-  /** Run `fn` on a read-only view of the store: it sees every commit made before it started. */
-  async read<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-    if (this.open >= MAX_OPEN) await new Promise<void>((r) => this.waiting.push(r));
+  /**
+   * Run `fn` on a read-only view of the store: it sees every commit made before it started.
+   * `first`: when reads are queued (MAX_OPEN), this one goes before them (the main chart's).
+   */
+  async read<T>(fn: (store: Store) => Promise<T>, first = false): Promise<T> {
+    if (this.open >= MAX_OPEN) await new Promise<void>((r) => (first ? this.waiting.unshift(r) : this.waiting.push(r)));
     this.open++;
     try {
       let view: View;

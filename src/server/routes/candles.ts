@@ -91,7 +91,7 @@ export function candlesRoute(app: FastifyInstance, access: StoreAccess): void {
       for await (const chunk of access.trades.chunks(store, r.q)) op.push(chunk);
       op.flush();
       return { symbol: r.symbol, venues: r.q.venues, tf, tfMs, ...c, ...(fp ? { footprint: fp } : {}) };
-    });
+    }, /* the main chart's: before the other panes' reads queued meanwhile */ true);
     // The page asks its other panes for the candles' span as soon as this header arrives, while the body is still on its way.
     const t = answer.t;
     if (t.length > 0) void reply.header(SPAN_HEADER, `${t[0]},${t[t.length - 1] + tfMs}`);

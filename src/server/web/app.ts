@@ -57,6 +57,11 @@ export class App {
   /** Settles when `markets` is in (or failed: then it stays empty). */
   private marketsLoaded: Promise<void> = Promise.resolve();
   private readonly api = new ApiClient();
+  /**
+   * The panes beside the main chart ask at low priority: the footprint of the candles on screen,
+   * asked after them, goes out before those still queued in the browser.
+   */
+  private readonly panes = new ApiClient('', 'low');
   private readonly header: Header;
   private readonly status = new StatusBar();
   private readonly charts: Charts;
@@ -390,39 +395,39 @@ export class App {
     // two requests run side by side (the prints route's own classifier starts each range on its
     // warm-up fallback, which floods the first bars with bubbles: the filter is the page's).
     let large = 0;
-    const sizes = this.guard('sizes', signal, after(this.api.sizes(q, signal)), (r) => {
+    const sizes = this.guard('sizes', signal, after(this.panes.sizes(q, signal)), (r) => {
       this.sizes.setData(r, this.bars, from);
       this.tape.setLargeFallback(r.thresholds[1]);
       if (r.thresholds[1] > 0) large = r.thresholds[1];
       this.charts.label('sizes', `Delta by size, cumulative · small grey, medium blue, large ≥ ${Math.round(r.thresholds[1]).toLocaleString()} orange, whale red`);
     });
-    const prints = after(this.api.prints(q, undefined, signal));
+    const prints = after(this.panes.prints(q, undefined, signal));
     await Promise.all([
       sizes,
       this.guard('prints', signal, prints.then(async (r) => (await sizes, r)), (r) => this.price.setPrints(r, large)),
-      this.guard('market-state', signal, after(this.api.marketState(q, signal)), (r) => {
+      this.guard('market-state', signal, after(this.panes.marketState(q, signal)), (r) => {
         this.marketState.setData(r, this.bars, from);
         this.charts.label('marketState', 'Open interest (all venues) · funding % (dashed, left)');
       }),
-      this.guard('agreement', signal, after(this.api.agreement(q, signal)), (r) => {
+      this.guard('agreement', signal, after(this.panes.agreement(q, signal)), (r) => {
         this.agreement.setData(r, this.bars, from);
         const leader = r.leader.length ? r.leader[r.leader.length - 1] : '';
         this.charts.label('agreement', `Venues agree${leader ? ` · ${leader} leads` : ''}`);
       }),
-      this.guard('events', signal, after(this.api.events(q, signal)), (r) => {
+      this.guard('events', signal, after(this.panes.events(q, signal)), (r) => {
         this.price.setEvents(r.events, this.bars);
         this.legend.refresh();
       }),
-      this.guard('liquidations', signal, after(this.api.liquidations(q, signal)), (r) => this.price.setLiquidations(r)),
-      this.guard('predicted', signal, after(this.api.predicted(q, signal)), (r) => this.price.setPredicted(r)),
-      this.guard('sessions', signal, after(this.api.sessions(q.from ?? 0, q.to ?? Date.now(), signal)), (r) => this.price.setSessions(r)),
+      this.guard('liquidations', signal, after(this.panes.liquidations(q, signal)), (r) => this.price.setLiquidations(r)),
+      this.guard('predicted', signal, after(this.panes.predicted(q, signal)), (r) => this.price.setPredicted(r)),
+      this.guard('sessions', signal, after(this.panes.sessions(q.from ?? 0, q.to ?? Date.now(), signal)), (r) => this.price.setSessions(r)),
       this.guard('book', signal, after(this.loadBook(q, signal)), (r) => {
         if (!r) return;
         this.book.setBook(r, this.bars);
         const empty = r.heatmap.tIndex.length === 0;
         this.charts.label('book', `Book heatmap · ${r.venue}${empty ? ': no stored book' : ''} (b: next venue) · walls: pulled dashed, consumed dot, bait dotted`);
       }),
-      this.tapeLoaded ? Promise.resolve() : this.guard('tape', signal, after(this.api.tape(q, 200, signal)), (r) => {
+      this.tapeLoaded ? Promise.resolve() : this.guard('tape', signal, after(this.panes.tape(q, 200, signal)), (r) => {
         this.tape.setRows(r.rows);
         this.tapeLoaded = true;
       }),
@@ -441,10 +446,10 @@ export class App {
   private async loadBook(q: RangeQuery, signal: AbortSignal): Promise<BookHeatmapResponse | null> {
     await this.marketsLoaded;
     const venues = this.viewVenues();
-    if (this.bookChoice && venues.includes(this.bookChoice)) return this.api.bookHeatmap({ ...q, venue: this.bookChoice }, signal);
+    if (this.bookChoice && venues.includes(this.bookChoice)) return this.panes.bookHeatmap({ ...q, venue: this.bookChoice }, signal);
     let first: BookHeatmapResponse | null = null;
     for (const venue of venues) {
-      const r = await this.api.bookHeatmap({ ...q, venue }, signal);
+      const r = await this.panes.bookHeatmap({ ...q, venue }, signal);
       first ??= r;
       if (r.heatmap.tIndex.length) {
         this.bookChoice = venue; // the next refresh asks it first
@@ -469,7 +474,7 @@ export class App {
     try {
       // From the open of the CVD bar holding the first candle, so the first point is a whole bar.
       const from = q.from === undefined ? undefined : Math.floor(q.from / cvdTfMs) * cvdTfMs;
-      const r = await this.api.cvd({ ...q, tf, from }, signal);
+      const r = await this.panes.cvd({ ...q, tf, from }, signal);
       if (drawn && !(await drawn)) return;
       if (signal?.aborted) return;
       this.cvd.setData(r, this.bars);
