@@ -267,16 +267,16 @@ export class App {
     try {
       const r = await head.candles;
       if (signal.aborted) return;
-      // The header's venue picker and the footprint's tick come from the markets, asked beside the candles.
-      await this.marketsLoaded;
-      if (signal.aborted) return;
-      this.showHeader();
-      if (r.symbol && r.symbol !== v.symbol && this.markets.some((m) => m.symbol === r.symbol)) {
-        // `BTC` or a venue's own name resolved to the pickers' name: show and keep that one.
-        this.view = { ...this.view, symbol: r.symbol };
-        history.replaceState(null, '', `${location.pathname}${formatViewState(this.view)}`);
+      // The header's venue picker comes from the markets, asked beside the candles: shown once both are in.
+      void this.marketsLoaded.then(() => {
+        if (signal.aborted) return;
+        if (r.symbol && r.symbol !== v.symbol && this.markets.some((m) => m.symbol === r.symbol)) {
+          // `BTC` or a venue's own name resolved to the pickers' name: show and keep that one.
+          this.view = { ...this.view, symbol: r.symbol };
+          history.replaceState(null, '', `${location.pathname}${formatViewState(this.view)}`);
+        }
         this.showHeader();
-      }
+      });
       this.bars = Bars.from(r);
       this.pendingFrom = Infinity;
       this.pendingTo = -1;
@@ -328,8 +328,11 @@ export class App {
    */
   private async loadFootprint(signal: AbortSignal): Promise<void> {
     const b = this.bars;
-    const tick = this.market()?.tick;
     this.levels = null;
+    // The tick comes with the markets (asked beside the candles).
+    await this.marketsLoaded;
+    if (signal.aborted || this.bars !== b) return;
+    const tick = this.market()?.tick;
     if (!b.length || !tick) return;
     this.levels = new FootprintRanges(footprintLevelTicks(b, tick, FOOTPRINT_LEVELS));
     await this.loadVisibleFootprint(signal);
