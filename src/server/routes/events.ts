@@ -29,7 +29,8 @@ export function eventsRoute(app: FastifyInstance, access: StoreAccess): void {
 
       const times: number[] = [];
       for (let t = Math.ceil(r.fromMs / ZONES_EVERY_MS) * ZONES_EVERY_MS; t < r.toMs; t += ZONES_EVERY_MS) times.push(t);
-      const snaps = times.length > 0 ? liquidationSnapshots(liqs, trades, times, { bins: LEVEL_BINS }) : [];
+      // Without a liquidation there is no cluster (trades only mark clusters revisited): no pass over them.
+      const snaps = times.length > 0 ? liquidationSnapshots(liqs, liqs.length > 0 ? trades : undefined, times, { bins: LEVEL_BINS }) : [];
       const zones: AbsorptionZone[] = snaps.flatMap((s, i) => zonesFromClusters(s.clusters, { fromTs: s.ts, toTs: times[i + 1] ?? r.toMs, bins: LEVEL_BINS }));
       if (zones.length > 0) {
         for (const e of absorptionBatch(trades, liqs, { zones })) events.push(absorptionMarker(e));

@@ -29,7 +29,8 @@ export function liquidationRoutes(app: FastifyInstance, access: StoreAccess): vo
       const r = await rangeParams(store, query, tfMs);
       const liqs = await readLiquidations(store, r.q);
       const trades = (await access.trades.trades(store, r.q)) ?? (await readTrades(store, r.q));
-      const [snap] = liquidationSnapshots(liqs, trades, [r.toMs], { bins: LEVEL_BINS });
+      // Trades only mark clusters revisited: without a liquidation there is no cluster, and they need no pass.
+      const [snap] = liquidationSnapshots(liqs, liqs.length > 0 ? trades : undefined, [r.toMs], { bins: LEVEL_BINS });
       const clusters = snap.clusters.map((c) => ({
         side: c.side, low: c.low, high: c.high, peak: c.peak, notional: c.notional, count: c.count,
         firstMs: c.first_ts, lastMs: c.last_ts, revisited: c.revisited, venues: c.venues,
