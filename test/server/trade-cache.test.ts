@@ -136,6 +136,19 @@ describe('trade cache', () => {
     assert.ok(computed[2].length > ranges.all.length);
   });
 
+  it('keeps an answer of the trades table until rows are added or deleted', async () => {
+    const cache = new TradeCache();
+    let n = 0;
+    const answer = () => withStore(home, (s) => cache.perTable('n', s, async () => ++n));
+    assert.equal(await answer(), 1);
+    assert.equal(await answer(), 1);
+    await withStore(home, (s) => record(s, fixtureEvents({ fromMs: T0 + 64 * M, toMs: T0 + 65 * M })), false);
+    assert.equal(await answer(), 2);
+    assert.equal(await answer(), 2);
+    await withStore(home, (s) => s.run(`DELETE FROM trades WHERE ts < make_timestamp($1::BIGINT)`, [BigInt((T0 + M) * 1000)]), false);
+    assert.equal(await answer(), 3);
+  });
+
   it('computes a whole result at start only for a history one page may ask for whole', async () => {
     const cache = new TradeCache();
     const q: TradeQuery = { venues: ['binance'], symbols: ['BTCUSDT'] };

@@ -42,6 +42,8 @@ export class TradeCache {
   private readonly results = new Map<string, unknown>();
   /** `whole` results by name and markets, with the markets' versions they were computed at; least recently used first. */
   private readonly wholes = new Map<string, { key: string; value: unknown }>();
+  /** `perTable` results by name, with the trades table's mark they were computed at. */
+  private readonly tables = new Map<string, { mark: string; value: unknown }>();
 
   constructor(readonly maxBytes = DEFAULT_CACHE_BYTES) {}
 
@@ -119,6 +121,20 @@ export class TradeCache {
       this.wholes.delete(old);
     }
     return { value, key: `${id}${key}` };
+  }
+
+  /**
+   * `compute()`, an answer that depends on the trades table alone (the markets list), kept under
+   * `name` while the table's mark (row count, newest rowid: `tableMark`) stays. A value computed
+   * after the mark moved on is kept under the older mark, which no later request reads again.
+   */
+  async perTable<T>(name: string, store: Store, compute: () => Promise<T>): Promise<T> {
+    const mark = await tableMark(store);
+    const kept = this.tables.get(name);
+    if (kept && kept.mark === mark) return kept.value as T;
+    const value = await compute();
+    this.tables.set(name, { mark, value });
+    return value;
   }
 
   /**
