@@ -124,6 +124,18 @@ export class TradeCache {
   }
 
   /**
+   * The newest time of `q`'s trades (its range set aside), as `max(ts)` over the store would
+   * give it after a sync; undefined when not held (as `trades` says) or without trades.
+   */
+  async newest(store: Store, q: TradeQuery): Promise<number | undefined> {
+    const held = await this.markets(store, q);
+    if (!held) return undefined;
+    let t = -Infinity;
+    for (const { all } of held.parts) if (all.length > 0 && all.ts[all.length - 1] > t) t = all.ts[all.length - 1];
+    return t === -Infinity ? undefined : t;
+  }
+
+  /**
    * `compute()`, an answer that depends on the trades table alone (the markets list), kept under
    * `name` while the table's mark (row count, newest rowid: `tableMark`) stays. A value computed
    * after the mark moved on is kept under the older mark, which no later request reads again.

@@ -126,17 +126,22 @@ export async function latestTradeMs(store: Store, pairs: readonly (readonly [Ven
   return rows[0]?.t ?? undefined;
 }
 
+/** The newest trade time of a market query's trades from memory (TradeCache.newest), undefined when it cannot say. */
+export type NewestTrade = (q: MarketQuery) => Promise<number | undefined>;
+
 /**
  * A range query: market, `from`/`to` (default the last `bars` bars of `tfMs` before the newest
  * stored trade; `bars` defaults to DEFAULT_SPAN_BARS), refused past MAX_BARS bars of `tfMs`.
+ * `newest`: that trade's time from memory when it can say, else a store query.
  */
-export async function rangeParams(store: Store, query: Query, tfMs: number): Promise<RangeRequest> {
+export async function rangeParams(store: Store, query: Query, tfMs: number, newest?: NewestTrade): Promise<RangeRequest> {
   let toMs = timeParam(query, 'to');
   let fromMs = timeParam(query, 'from');
   const span = intParam(query, 'bars', 1, MAX_BARS, DEFAULT_SPAN_BARS);
   const { symbol, pairs } = await marketParam(store, query);
   if (toMs === undefined) {
-    const latest = await latestTradeMs(store, pairs);
+    const q = marketQueryOf(loadBundledInstruments(), symbol, pairs, undefined, undefined);
+    const latest = (await newest?.(q)) ?? (await latestTradeMs(store, pairs));
     const anchor = fromMs !== undefined ? fromMs + span * tfMs : (latest ?? Date.now());
     toMs = fromMs !== undefined ? anchor : Math.floor(anchor / tfMs) * tfMs + tfMs;
   }

@@ -29,7 +29,7 @@ export function candlesRoute(app: FastifyInstance, access: StoreAccess): void {
     const withFootprint = flagParam(query, 'footprint');
     const levelTicks = intParam(query, 'levelTicks', 1, 1_000_000, 1);
     const answer = await access.read(async (store): Promise<CandlesResponse> => {
-      const r = await rangeParams(store, query, tfMs);
+      const r = await rangeParams(store, query, tfMs, (q) => access.trades.newest(store, q));
       // Whole one-minute bars of one market: sliced from those held beside its trades.
       if (!withFootprint && tfMs === BAR_MS && r.fromMs % BAR_MS === 0 && r.toMs % BAR_MS === 0) {
         const bars = await access.trades.minuteBars(store, r.q);
