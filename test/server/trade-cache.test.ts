@@ -14,6 +14,7 @@ import type { TradeColumns } from '../../src/core/columns.ts';
 import type { Venue } from '../../src/core/events.ts';
 import { MAX_BARS } from '../../src/server/api.ts';
 import { TradeCache } from '../../src/server/cache/trade-cache.ts';
+import { latestTradeMs } from '../../src/server/query/params.ts';
 import { buildServer } from '../../src/server/server.ts';
 import { Store } from '../../src/store/store.ts';
 import { readTrades, streamTrades, type TradeQuery } from '../../src/store/trade-reader.ts';
@@ -134,6 +135,17 @@ describe('trade cache', () => {
     assert.equal(c!.value, 3);
     assert.notEqual(c!.key, a!.key);
     assert.ok(computed[2].length > ranges.all.length);
+  });
+
+  it('gives the newest trade time the store gives, after appends too', async () => {
+    const cache = new TradeCache();
+    const pairs: [Venue, string][] = [['okx', 'BTC-USDT-SWAP'], ['binance', 'BTCUSDT']];
+    const q: TradeQuery = { venues: ['okx', 'binance'], symbols: ['BTC-USDT-SWAP', 'BTCUSDT'] };
+    const same = () => withStore(home, async (s) => assert.equal(await cache.newest(s, q), await latestTradeMs(s, pairs)));
+    await same();
+    await withStore(home, (s) => record(s, fixtureEvents({ fromMs: T0 + 65 * M, toMs: T0 + 66 * M + 0.5 })), false);
+    await same();
+    assert.equal(await withStore(home, (s) => cache.newest(s, { venues: ['bybit'], symbols: ['NOSUCH'] })), undefined);
   });
 
   it('keeps an answer of the trades table until rows are added or deleted', async () => {
