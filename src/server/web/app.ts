@@ -266,7 +266,10 @@ export class App {
     const panes = [this.loadOverlays(early.signal, undefined, span, drawn), this.loadCvd(span, early.signal, drawn)];
     try {
       const r = await head.candles;
-      if (signal.aborted) return;
+      if (signal.aborted) {
+        candlesDrawn(false);
+        return;
+      }
       // The header's venue picker comes from the markets, asked beside the candles: shown once both are in.
       void this.marketsLoaded.then(() => {
         if (signal.aborted) return;
@@ -389,6 +392,8 @@ export class App {
   /**
    * `from` (a refresh after a live bar closed): the candle index from which the line and
    * histogram panes may differ; they take those points by `update`, not the whole span again.
+   * `q`: the span asked for (the drawn candles' by default); `drawn` (the first load, asked from
+   * the candles' headers): settles true once the candles are drawn, false when they failed.
    */
   private async loadOverlays(signal: AbortSignal, from?: number, q: RangeQuery = this.range(), drawn?: Promise<boolean>): Promise<void> {
     // Asked before the candles are drawn (the first load): each answer waits for them.
