@@ -319,6 +319,9 @@ export interface SizeThresholdOptions {
 }
 
 export const DEFAULT_PERCENTILES: readonly [number, number, number] = [0.5, 0.95, 0.99];
+/** The adaptive thresholds' default rolling window and expiry slot (SizeThresholdOptions `windowMs`, `slotMs`). */
+export const DEFAULT_WINDOW_MS = 24 * HOUR_MS;
+export const DEFAULT_SLOT_MS = HOUR_MS;
 export const DEFAULT_FALLBACK: readonly [number, number, number] = [1_000, 10_000, 100_000];
 
 function checkThresholds(t: readonly number[], what: string): void {
@@ -389,8 +392,8 @@ export class SizeClassifier {
     this.isFixed = o.fixed !== undefined;
     this.pct = o.percentiles ?? DEFAULT_PERCENTILES;
     this.fallback = o.fallback ?? DEFAULT_FALLBACK;
-    const windowMs = o.windowMs ?? 24 * HOUR_MS;
-    this.slotMs = o.slotMs ?? HOUR_MS;
+    const windowMs = o.windowMs ?? DEFAULT_WINDOW_MS;
+    this.slotMs = o.slotMs ?? DEFAULT_SLOT_MS;
     this.minPrints = o.minPrints ?? 1000;
     this.bins = logBinsOf(o);
     if (o.fixed !== undefined) {

@@ -1,7 +1,7 @@
 /**
  * The dashboard's wire contract: what `orderflow serve` answers over HTTP (`/api/*`) and pushes
  * over its websocket (`/ws`), shared by the server (src/server) and the browser bundle
- * (src/server/web). Types only: nothing here runs, so both sides import it freely.
+ * (src/server/web). Types and a few constants: nothing here does work, so both sides import it freely.
  *
  * Series are columnar (one array per field, same length) because the browser turns them into
  * typed arrays and chart data without walking an object per bar, and because JSON of parallel
@@ -42,6 +42,16 @@ export interface MarketInfo {
   /** Tick of the finest venue: the footprint's default level height. */
   readonly tick: number;
 }
+
+/**
+ * The candles answer's header giving the span its bars cover, `<first bar open>,<last bar open +
+ * tfMs>` (epoch ms; absent when there are no bars): what the page asks its other panes for. It
+ * comes before the body, so those requests can go out while the candles are still being read.
+ */
+export const SPAN_HEADER = 'x-candles-span';
+
+/** The page's performance mark (`performance.mark`) each time a view's candles are handed to the chart: `npm run bench -- dashboard` reads it. */
+export const CANDLES_MARK = 'orderflow:candles';
 
 /** `GET /api/candles?symbol&venues&tf&from&to[&footprint=1][&levelTicks=N]`: venues merged. */
 export interface CandlesResponse {

@@ -18,9 +18,9 @@ import { candlesRoute } from './routes/candles.ts';
 import { cvdRoute } from './routes/cvd.ts';
 import { bookRoute } from './routes/book.ts';
 import { eventsRoute } from './routes/events.ts';
-import { flowRoutes } from './routes/flow.ts';
+import { flowRoutes, warmFlow } from './routes/flow.ts';
 import { liquidationRoutes } from './routes/liquidations.ts';
-import { marketsRoute } from './routes/markets.ts';
+import { marketsAnswer, marketsRoute } from './routes/markets.ts';
 import { paperRoute } from './routes/paper.ts';
 import { runsRoutes } from './routes/runs.ts';
 import { sessionsRoute } from './routes/sessions.ts';
@@ -133,7 +133,15 @@ export async function buildServer(opts: ServerOptions): Promise<{ app: FastifyIn
   tapeRoute(app, access);
   liveRoute(app, access, hub);
   // A failed fill costs nothing but speed: each request fills what it needs.
-  const warmed = opts.warm ? access.warm().catch((e: Error) => app.log.warn({ err: e.message }, 'filling the trades in memory failed')) : Promise.resolve();
+  const warmed = opts.warm
+    ? access
+        .warm((store, q) => warmFlow(access, store, q))
+        .then(() => access.read((store) => marketsAnswer(access, store)))
+        .then(
+          () => {},
+          (e: Error) => app.log.warn({ err: e.message }, 'filling the trades in memory failed'),
+        )
+    : Promise.resolve();
   app.addHook('onClose', async () => {
     await warmed;
     await hub.close();

@@ -12,7 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { TradeColumns } from '../../src/core/columns.ts';
 import type { Venue } from '../../src/core/events.ts';
+import { MAX_BARS } from '../../src/server/api.ts';
 import { TradeCache } from '../../src/server/cache/trade-cache.ts';
+import { latestTradeMs } from '../../src/server/query/params.ts';
 import { buildServer } from '../../src/server/server.ts';
 import { Store } from '../../src/store/store.ts';
 import { readTrades, streamTrades, type TradeQuery } from '../../src/store/trade-reader.ts';
@@ -100,6 +102,84 @@ describe('trade cache', () => {
     assert.notEqual(later!.key, first!.key);
     assert.equal(cache.derived('n', later!.key, compute), 2);
     assert.ok(later!.trades.length > first!.trades.length);
+  });
+
+  it('keeps a result of the whole held history until its rows change, computing it only for a range of half of them or at start', async () => {
+    const cache = new TradeCache();
+    const q: TradeQuery = { venues: ['okx', 'binance'], symbols: ['BTC-USDT-SWAP', 'BTCUSDT'] };
+    const ranges = await withStore(home, async (s) => {
+      const all = (await cache.trades(s, q))!;
+      return { all, first: all.ts[0], last: all.ts[all.length - 1] };
+    });
+    const computed: TradeColumns[] = [];
+    const compute = (t: TradeColumns) => (computed.push(t), computed.length);
+    const whole = (range: Partial<TradeQuery>, when: 'range' | 'view') => withStore(home, (s) => cache.whole('n', s, { ...q, ...range }, when, compute));
+    const at = (f: number) => ranges.first + (ranges.last - ranges.first) * f;
+    // About 40% of the rows: folding them is cheaper than the whole.
+    assert.equal(await whole({ fromMs: at(0.6) }, 'range'), undefined);
+    assert.equal(computed.length, 0);
+    // About 60%: the whole is computed, over every held row whatever the range.
+    const a = await whole({ fromMs: at(0.4) }, 'range');
+    assert.equal(a!.value, 1);
+    assert.deepEqual(plain(computed[0]), plain(ranges.all));
+    // Kept: a small range or the start-up fill takes it as it is, under the same key.
+    const b = await whole({ fromMs: at(0.9), toMs: ranges.last }, 'range');
+    assert.deepEqual([b!.value, b!.key], [1, a!.key]);
+    assert.equal((await whole({}, 'view'))!.value, 1);
+    // Another venue order is another merge of the rows: another result.
+    assert.equal((await withStore(home, (s) => cache.whole('n', s, { ...q, venues: ['binance', 'okx'] }, 'view', compute)))!.value, 2);
+    // Rows appended: computed again, with them.
+    await withStore(home, (s) => record(s, fixtureEvents({ fromMs: T0 + 63 * M, toMs: T0 + 64 * M })), false);
+    assert.equal(await whole({ fromMs: ranges.last }, 'range'), undefined, 'the new minute is not half of the rows');
+    const c = await whole({}, 'view');
+    assert.equal(c!.value, 3);
+    assert.notEqual(c!.key, a!.key);
+    assert.ok(computed[2].length > ranges.all.length);
+  });
+
+  it('gives the newest trade time the store gives, after appends too', async () => {
+    const cache = new TradeCache();
+    const pairs: [Venue, string][] = [['okx', 'BTC-USDT-SWAP'], ['binance', 'BTCUSDT']];
+    const q: TradeQuery = { venues: ['okx', 'binance'], symbols: ['BTC-USDT-SWAP', 'BTCUSDT'] };
+    const same = () => withStore(home, async (s) => assert.equal(await cache.newest(s, q), await latestTradeMs(s, pairs)));
+    await same();
+    await withStore(home, (s) => record(s, fixtureEvents({ fromMs: T0 + 65 * M, toMs: T0 + 66 * M + 0.5 })), false);
+    await same();
+    assert.equal(await withStore(home, (s) => cache.newest(s, { venues: ['bybit'], symbols: ['NOSUCH'] })), undefined);
+  });
+
+  it('keeps an answer of the trades table until rows are added or deleted', async () => {
+    const cache = new TradeCache();
+    let n = 0;
+    const answer = () => withStore(home, (s) => cache.perTable('n', s, async () => ++n));
+    assert.equal(await answer(), 1);
+    assert.equal(await answer(), 1);
+    await withStore(home, (s) => record(s, fixtureEvents({ fromMs: T0 + 64 * M, toMs: T0 + 65 * M })), false);
+    assert.equal(await answer(), 2);
+    assert.equal(await answer(), 2);
+    await withStore(home, (s) => s.run(`DELETE FROM trades WHERE ts < make_timestamp($1::BIGINT)`, [BigInt((T0 + M) * 1000)]), false);
+    assert.equal(await answer(), 3);
+  });
+
+  it('computes a whole result at start only for a history one page may ask for whole', async () => {
+    const cache = new TradeCache();
+    const q: TradeQuery = { venues: ['binance'], symbols: ['BTCUSDT'] };
+    const [trade] = fixtureEvents({ toMs: T0 + 1000 }).filter((e) => e.type === 'trade' && e.venue === 'binance');
+    let id = 9_000;
+    const at = (ts: number) => ({ ...trade, ts, localTs: ts, id: String(++id) });
+    const home = join(mkdtempSync(join(tmpdir(), 'orderflow-whole-')), 'home');
+    const length = (t: TradeColumns) => t.length;
+    try {
+      // MAX_BARS one-minute bars is one page's most: a history one minute shorter is computed at start.
+      await withStore(home, (s) => record(s, [at(T0), at(T0 + (MAX_BARS - 1) * M)]), false);
+      assert.equal((await withStore(home, (s) => cache.whole('n', s, q, 'view', length)))!.value, 2);
+      await withStore(home, (s) => record(s, [at(T0 + MAX_BARS * M)]), false);
+      assert.equal(await withStore(home, (s) => cache.whole('n', s, q, 'view', length)), undefined);
+      // A request of most of it still computes it.
+      assert.equal((await withStore(home, (s) => cache.whole('n', s, { ...q, fromMs: T0 + 1 }, 'range', length)))!.value, 3);
+    } finally {
+      removeHome(home);
+    }
   });
 
   it('fills every stored market, most recently traded last', async () => {

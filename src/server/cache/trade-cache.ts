@@ -18,7 +18,8 @@ import type { Venue } from '../../core/events.ts';
 import type { Store } from '../../store/store.ts';
 import { streamTrades, type TradeQuery } from '../../store/trade-reader.ts';
 import { BYTES_PER_TRADE, MarketTrades, tableMark, type TradeSlice } from './market-trades.ts';
-import { MinuteBars } from './minute-bars.ts';
+import { MAX_BARS } from '../api.ts';
+import { BAR_MS, MinuteBars } from './minute-bars.ts';
 
 /** Default memory bound: 512 MiB, about 14 million trades at the worst growth room, 21 million packed. */
 export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
@@ -31,12 +32,18 @@ interface Entry {
 
 /** Results kept by `derived`: the newest two (the page asks its panes for one range at a time). */
 const MAX_DERIVED = 2;
+/** Results kept by `whole`: a page's two (the sizes' classified prints, the agreement windows) for two markets. */
+const MAX_WHOLE = 4;
 
 export class TradeCache {
   /** Insertion order is use order: the first entry is the least recently used. */
   private readonly entries = new Map<string, Entry>();
   /** `derived` results by name and `held` key, least recently used first. */
   private readonly results = new Map<string, unknown>();
+  /** `whole` results by name and markets, with the markets' versions they were computed at; least recently used first. */
+  private readonly wholes = new Map<string, { key: string; value: unknown }>();
+  /** `perTable` results by name, with the trades table's mark they were computed at. */
+  private readonly tables = new Map<string, { mark: string; value: unknown }>();
 
   constructor(readonly maxBytes = DEFAULT_CACHE_BYTES) {}
 
@@ -62,7 +69,93 @@ export class TradeCache {
    * query and every market's version): what `derived` keeps results under.
    */
   async held(store: Store, q: TradeQuery): Promise<{ trades: TradeColumns; key: string } | undefined> {
-    const parts: { venue: number; slice: TradeSlice }[] = [];
+    const held = await this.markets(store, q);
+    if (!held) return undefined;
+    const parts = held.parts.map(({ venue, range }) => ({ venue, slice: range }));
+    const key = JSON.stringify([q.venues, q.symbols, q.fromMs ?? null, q.toMs ?? null, held.versions]);
+    return { trades: mergeSlices(parts, q.venues), key };
+  }
+
+  /**
+   * `compute(trades)` over all the held trades of `q`'s markets (its range set aside), kept under
+   * `name`, the markets and their versions: a request of any range of those markets then takes
+   * its part of the result instead of folding its trades again (the caller knows which results
+   * allow that). A result is computed when none is kept for the markets as they are now, but
+   * only when `when` says the whole is worth it: 'range' when `q`'s range holds at least half of
+   * the held trades (the whole then costs at most twice the range, and the next range is free),
+   * 'view' when the held trades span at most MAX_BARS one-minute bars (what one page may ask for:
+   * the server's start-up fill computes those). Else undefined, as when the markets are not held.
+   * The newest MAX_WHOLE results are kept, outside `maxBytes` (as `derived`'s).
+   */
+  async whole<T>(name: string, store: Store, q: TradeQuery, when: 'range' | 'view', compute: (trades: TradeColumns) => T): Promise<{ value: T; key: string } | undefined> {
+    const held = await this.markets(store, q);
+    if (!held) return undefined;
+    const id = JSON.stringify([name, q.venues, q.symbols]);
+    const key = JSON.stringify(held.versions);
+    const kept = this.wholes.get(id);
+    if (kept && kept.key === key) {
+      this.wholes.delete(id);
+      this.wholes.set(id, kept);
+      return { value: kept.value as T, key: `${id}${key}` };
+    }
+    const all = held.parts.map(({ venue, all }) => ({ venue, slice: all }));
+    let total = 0;
+    let first = Infinity;
+    let last = -Infinity;
+    for (const { slice } of all) {
+      total += slice.length;
+      if (slice.length === 0) continue;
+      first = Math.min(first, slice.ts[0]);
+      last = Math.max(last, slice.ts[slice.length - 1]);
+    }
+    if (when === 'range') {
+      let inRange = 0;
+      for (const { range } of held.parts) inRange += range.length;
+      if (inRange * 2 < total) return undefined;
+    } else if (!(last - first < MAX_BARS * BAR_MS)) return undefined;
+    const value = compute(mergeSlices(all, q.venues));
+    this.wholes.delete(id);
+    this.wholes.set(id, { key, value });
+    for (const old of this.wholes.keys()) {
+      if (this.wholes.size <= MAX_WHOLE) break;
+      this.wholes.delete(old);
+    }
+    return { value, key: `${id}${key}` };
+  }
+
+  /**
+   * The newest time of `q`'s trades (its range set aside), as `max(ts)` over the store would
+   * give it after a sync; undefined when not held (as `trades` says) or without trades.
+   */
+  async newest(store: Store, q: TradeQuery): Promise<number | undefined> {
+    const held = await this.markets(store, q);
+    if (!held) return undefined;
+    let t = -Infinity;
+    for (const { all } of held.parts) if (all.length > 0 && all.ts[all.length - 1] > t) t = all.ts[all.length - 1];
+    return t === -Infinity ? undefined : t;
+  }
+
+  /**
+   * `compute()`, an answer that depends on the trades table alone (the markets list), kept under
+   * `name` while the table's mark (row count, newest rowid: `tableMark`) stays. A value computed
+   * after the mark moved on is kept under the older mark, which no later request reads again.
+   */
+  async perTable<T>(name: string, store: Store, compute: () => Promise<T>): Promise<T> {
+    const mark = await tableMark(store);
+    const kept = this.tables.get(name);
+    if (kept && kept.mark === mark) return kept.value as T;
+    const value = await compute();
+    this.tables.set(name, { mark, value });
+    return value;
+  }
+
+  /**
+   * `q`'s held markets with trades, each with its venue's index in `q.venues` and its rows in
+   * `q`'s range and in all, taken as its version was read (another request may sync it while this
+   * one awaits the next market); every market's version. Undefined as `trades` says.
+   */
+  private async markets(store: Store, q: TradeQuery): Promise<{ parts: { venue: number; range: TradeSlice; all: TradeSlice }[]; versions: string[] } | undefined> {
+    const parts: { venue: number; range: TradeSlice; all: TradeSlice }[] = [];
     const versions: string[] = [];
     const mark = await tableMark(store);
     for (let v = 0; v < q.venues.length; v++) {
@@ -74,11 +167,10 @@ export class TradeCache {
         if (m.length === 0) continue;
         if (found) return undefined;
         found = true;
-        parts.push({ venue: v, slice: m.slice(q.fromMs, q.toMs) });
+        parts.push({ venue: v, range: m.slice(q.fromMs, q.toMs), all: m.slice(undefined, undefined) });
       }
     }
-    const key = JSON.stringify([q.venues, q.symbols, q.fromMs ?? null, q.toMs ?? null, versions]);
-    return { trades: mergeSlices(parts, q.venues), key };
+    return { parts, versions };
   }
 
   /**

@@ -75,6 +75,14 @@ export function timeParam(query: Query, name: string): number | undefined {
   return text === undefined ? undefined : asParam(name, () => parseTime(text, name));
 }
 
+/** `BTC-USDT-SWAP` and `BTCUSDT` are one market for the pickers: base + quote, Binance style. */
+export function pickerName(venue: Venue, symbol: string): string {
+  const inst = loadBundledInstruments().get(venue, symbol);
+  if (inst) return `${inst.base}${inst.quote}`.toUpperCase();
+  const parts = symbol.toUpperCase().split('-');
+  return parts.length >= 2 ? `${parts[0]}${parts[1]}` : symbol.toUpperCase();
+}
+
 /** The market a request names: its (venue, symbol) pairs, the venues with stored trades by default. */
 export async function marketParam(store: Store, query: Query): Promise<{ symbol: string; pairs: [Venue, string][] }> {
   const symbol = param(query, 'symbol');
@@ -118,17 +126,22 @@ export async function latestTradeMs(store: Store, pairs: readonly (readonly [Ven
   return rows[0]?.t ?? undefined;
 }
 
+/** The newest trade time of a market query's trades from memory (TradeCache.newest), undefined when it cannot say. */
+export type NewestTrade = (q: MarketQuery) => Promise<number | undefined>;
+
 /**
  * A range query: market, `from`/`to` (default the last `bars` bars of `tfMs` before the newest
  * stored trade; `bars` defaults to DEFAULT_SPAN_BARS), refused past MAX_BARS bars of `tfMs`.
+ * `newest`: that trade's time from memory when it can say, else a store query.
  */
-export async function rangeParams(store: Store, query: Query, tfMs: number): Promise<RangeRequest> {
+export async function rangeParams(store: Store, query: Query, tfMs: number, newest?: NewestTrade): Promise<RangeRequest> {
   let toMs = timeParam(query, 'to');
   let fromMs = timeParam(query, 'from');
   const span = intParam(query, 'bars', 1, MAX_BARS, DEFAULT_SPAN_BARS);
   const { symbol, pairs } = await marketParam(store, query);
   if (toMs === undefined) {
-    const latest = await latestTradeMs(store, pairs);
+    const q = marketQueryOf(loadBundledInstruments(), symbol, pairs, undefined, undefined);
+    const latest = (await newest?.(q)) ?? (await latestTradeMs(store, pairs));
     const anchor = fromMs !== undefined ? fromMs + span * tfMs : (latest ?? Date.now());
     toMs = fromMs !== undefined ? anchor : Math.floor(anchor / tfMs) * tfMs + tfMs;
   }

@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { decimalsOf, FootprintOperator, levelPrice, type FootprintCandle } from '../../features/footprint.ts';
 import { registryTick } from '../../query/market.ts';
-import type { CandlesResponse, FootprintColumns } from '../api.ts';
+import { SPAN_HEADER, type CandlesResponse, type FootprintColumns } from '../api.ts';
 import { BAR_MS } from '../cache/minute-bars.ts';
 import { badParam } from '../http-error.ts';
 import { flagParam, intParam, rangeParams, timeframeParam } from '../query/params.ts';
@@ -23,13 +23,13 @@ type Mutable<T> = {
 };
 
 export function candlesRoute(app: FastifyInstance, access: StoreAccess): void {
-  app.get('/api/candles', async (req): Promise<CandlesResponse> => {
+  app.get('/api/candles', async (req, reply): Promise<CandlesResponse> => {
     const query = req.query as Record<string, unknown>;
     const { tf, tfMs } = timeframeParam(query);
     const withFootprint = flagParam(query, 'footprint');
     const levelTicks = intParam(query, 'levelTicks', 1, 1_000_000, 1);
-    return access.read(async (store) => {
-      const r = await rangeParams(store, query, tfMs);
+    const answer = await access.read(async (store): Promise<CandlesResponse> => {
+      const r = await rangeParams(store, query, tfMs, (q) => access.trades.newest(store, q));
       // Whole one-minute bars of one market: sliced from those held beside its trades.
       if (!withFootprint && tfMs === BAR_MS && r.fromMs % BAR_MS === 0 && r.toMs % BAR_MS === 0) {
         const bars = await access.trades.minuteBars(store, r.q);
@@ -91,7 +91,11 @@ export function candlesRoute(app: FastifyInstance, access: StoreAccess): void {
       for await (const chunk of access.trades.chunks(store, r.q)) op.push(chunk);
       op.flush();
       return { symbol: r.symbol, venues: r.q.venues, tf, tfMs, ...c, ...(fp ? { footprint: fp } : {}) };
-    });
+    }, /* the main chart's: before the other panes' reads queued meanwhile */ true);
+    // The page asks its other panes for the candles' span as soon as this header arrives, while the body is still on its way.
+    const t = answer.t;
+    if (t.length > 0) void reply.header(SPAN_HEADER, `${t[0]},${t[t.length - 1] + tfMs}`);
+    return answer;
   });
 }
 

@@ -19,10 +19,14 @@ export function cvdRoute(app: FastifyInstance, access: StoreAccess): void {
       const all: CvdBar[] = [];
       const per = new Map<Venue, CvdBar[]>();
       const ops = [new CvdOperator({ timeframeMs: tfMs }, (b) => all.push(b))];
-      for (const v of r.q.venues) {
-        const bars: CvdBar[] = [];
-        per.set(v, bars);
-        ops.push(new CvdOperator({ timeframeMs: tfMs, venue: v }, (b) => bars.push(b)));
+      // One venue's own bars are those of all its trades: the same bars, without a second pass.
+      if (r.q.venues.length === 1) per.set(r.q.venues[0], all);
+      else {
+        for (const v of r.q.venues) {
+          const bars: CvdBar[] = [];
+          per.set(v, bars);
+          ops.push(new CvdOperator({ timeframeMs: tfMs, venue: v }, (b) => bars.push(b)));
+        }
       }
       for await (const chunk of access.trades.chunks(store, r.q)) for (const op of ops) op.push(chunk);
       for (const op of ops) op.flush();

@@ -29,7 +29,8 @@ export function liquidationRoutes(app: FastifyInstance, access: StoreAccess): vo
       const r = await rangeParams(store, query, tfMs);
       const liqs = await readLiquidations(store, r.q);
       const trades = (await access.trades.trades(store, r.q)) ?? (await readTrades(store, r.q));
-      const [snap] = liquidationSnapshots(liqs, trades, [r.toMs], { bins: LEVEL_BINS });
+      // Trades only mark clusters revisited: without a liquidation there is no cluster, and they need no pass.
+      const [snap] = liquidationSnapshots(liqs, liqs.length > 0 ? trades : undefined, [r.toMs], { bins: LEVEL_BINS });
       const clusters = snap.clusters.map((c) => ({
         side: c.side, low: c.low, high: c.high, peak: c.peak, notional: c.notional, count: c.count,
         firstMs: c.first_ts, lastMs: c.last_ts, revisited: c.revisited, venues: c.venues,
@@ -79,13 +80,12 @@ export function liquidationRoutes(app: FastifyInstance, access: StoreAccess): vo
     return access.read(async (store) => {
       const r = await rangeParams(store, query, 60_000);
       const oi = await readOpenInterest(store, r.q);
-      const trades = (await access.trades.trades(store, r.q)) ?? (await readTrades(store, r.q));
-      const instruments = loadBundledInstruments();
       // Each leverage's levels apart (one pass over the trades for the whole mix), so each level says which leverage it comes from.
       const levels: PredictedLiquidationsResponse['levels'][number][] = [];
       const total = DEFAULT_LEVERAGE_MIX.reduce((s, m) => s + m.weight, 0);
-      const [snaps] = predictedLiquidationsByLeverage(oi, trades, [r.toMs], { bins: LEVEL_BINS, instruments, leverageMix: DEFAULT_LEVERAGE_MIX });
-      for (let li = 0; li < DEFAULT_LEVERAGE_MIX.length; li++) {
+      // Positions are opened only by rises in open interest: without any stored, nothing is projected and the trades need no pass.
+      const [snaps] = oi.length === 0 ? [[]] : predictedLiquidationsByLeverage(oi, (await access.trades.trades(store, r.q)) ?? (await readTrades(store, r.q)), [r.toMs], { bins: LEVEL_BINS, instruments: loadBundledInstruments(), leverageMix: DEFAULT_LEVERAGE_MIX });
+      for (let li = 0; li < snaps.length; li++) {
         const m = DEFAULT_LEVERAGE_MIX[li];
         const snap = snaps[li];
         const w = m.weight / total;

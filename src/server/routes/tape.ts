@@ -10,6 +10,8 @@ import { DEFAULT_FALLBACK, DEFAULT_PERCENTILES } from '../../features/sizes.ts';
 import type { Store } from '../../store/store.ts';
 import type { TapeResponse, TapeRow } from '../api.ts';
 import { intParam, latestTradeMs, marketParam } from '../query/params.ts';
+import { marketQueryOf } from '../../query/market.ts';
+import { loadBundledInstruments } from '../../venues/bundled-instruments.ts';
 import type { StoreAccess } from '../store-access.ts';
 
 const DAY_MS = 86_400_000;
@@ -41,8 +43,8 @@ export function tapeRoute(app: FastifyInstance, access: StoreAccess): void {
     const query = req.query as Record<string, unknown>;
     const limit = intParam(query, 'limit', 1, 5000, 200);
     return access.read(async (store) => {
-      const { pairs } = await marketParam(store, query);
-      const latest = (await latestTradeMs(store, pairs)) ?? Date.now();
+      const { symbol, pairs } = await marketParam(store, query);
+      const latest = (await access.trades.newest(store, marketQueryOf(loadBundledInstruments(), symbol, pairs, undefined, undefined))) ?? (await latestTradeMs(store, pairs)) ?? Date.now();
       const large = await largeThreshold(store, pairs, latest);
       const values: unknown[] = [];
       const where = pairsWhere(pairs, values);

@@ -22,6 +22,7 @@ import type {
   SizesResponse,
   TapeResponse,
 } from '../api.ts';
+import { SPAN_HEADER } from '../api.ts';
 
 export class ApiRequestError extends Error {
   constructor(
@@ -62,37 +63,48 @@ function rangeParams(r: RangeQuery): Params {
 export class ApiClient {
   private inFlight = 0;
   private readonly queued: (() => void)[] = [];
+  private readonly maxInFlight: number;
+  private readonly priority?: RequestPriority;
 
   /**
    * `base` is the page's origin by default; tests may point it elsewhere. At most `maxInFlight`
-   * requests run at once; the others wait their turn (in order).
+   * requests of `get` run at once; the others wait their turn (in order). `priority`: the
+   * browser's fetch priority of every request (queued requests, six connections to a host, go
+   * out highest first).
    */
   constructor(
     private readonly base = '',
-    private readonly maxInFlight = Number.POSITIVE_INFINITY,
-  ) {}
+    opts: { maxInFlight?: number; priority?: RequestPriority } = {},
+  ) {
+    this.maxInFlight = opts.maxInFlight ?? Number.POSITIVE_INFINITY;
+    this.priority = opts.priority;
+  }
 
   async get<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
     if (this.inFlight >= this.maxInFlight) await new Promise<void>((go) => this.queued.push(go));
     this.inFlight++;
     try {
-      return await this.fetchJson<T>(path, params, signal);
+      return await this.body<T>(path, await this.start(path, params, signal));
     } finally {
       this.inFlight--;
       this.queued.shift()?.();
     }
   }
 
-  private async fetchJson<T>(path: string, params: Params, signal?: AbortSignal): Promise<T> {
+  /** The request sent and its answer's headers in; the body not read yet. */
+  private async start(path: string, params: Params, signal?: AbortSignal): Promise<Response> {
     const url = `${this.base}${path}${query(params)}`;
-    let res: Response;
     try {
       // The token travels only as the cookie the server set: same-origin credentials.
-      res = await fetch(url, { credentials: 'same-origin', signal });
+      return await fetch(url, { credentials: 'same-origin', signal, ...(this.priority ? { priority: this.priority } : {}) });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       throw new ApiRequestError(path, 0, `server unreachable: ${(err as Error).message}`);
     }
+  }
+
+  /** An answer's body as JSON, or the server's refusal as an ApiRequestError. */
+  private async body<T>(path: string, res: Response): Promise<T> {
     const text = await res.text();
     let body: unknown;
     try {
@@ -112,6 +124,17 @@ export class ApiClient {
   }
   candles(r: RangeQuery, opts: { footprint?: boolean; levelTicks?: number } = {}, signal?: AbortSignal): Promise<CandlesResponse> {
     return this.get('/api/candles', { ...rangeParams(r), footprint: opts.footprint ? 1 : undefined, levelTicks: opts.levelTicks }, signal);
+  }
+  /**
+   * Candles (no footprint), in two steps: `span` as soon as the answer's headers arrive (the
+   * bars' [first open, last close) from SPAN_HEADER; null when there are none or the request
+   * failed), then `candles`, the body. The page asks its other panes for `span` meanwhile.
+   */
+  async candlesSpan(r: RangeQuery, signal?: AbortSignal): Promise<{ span: [number, number] | null; candles: Promise<CandlesResponse> }> {
+    const res = await this.start('/api/candles', rangeParams(r), signal);
+    const text = res.ok ? res.headers.get(SPAN_HEADER) : null;
+    const span = text ? (text.split(',').map(Number) as [number, number]) : null;
+    return { span: span && span.length === 2 && span.every(Number.isFinite) ? span : null, candles: this.body('/api/candles', res) };
   }
   cvd(r: RangeQuery, signal?: AbortSignal): Promise<CvdResponse> {
     return this.get('/api/cvd', rangeParams(r), signal);

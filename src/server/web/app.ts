@@ -3,7 +3,7 @@
  * `/api/*`, keeps it live from `/ws`, and keeps the URL equal to what is on screen.
  */
 import type { BookHeatmapResponse, CandlesResponse, LiveMessage, MarketInfo, TapeRow } from '../api.ts';
-import { DASHBOARD_TIMEFRAMES } from '../api.ts';
+import { CANDLES_MARK, DASHBOARD_TIMEFRAMES } from '../api.ts';
 import { ApiClient, type RangeQuery } from './api-client.ts';
 import { Bars, footprintLevelTicks } from './bars.ts';
 import { createCharts, PANE, type Charts } from './chart.ts';
@@ -55,13 +55,20 @@ const FOOTPRINT_MAX_BARS = 3_000;
 export class App {
   private view: ViewState;
   private markets: readonly MarketInfo[] = [];
+  /** Settles when `markets` is in (or failed: then it stays empty). */
+  private marketsLoaded: Promise<void> = Promise.resolve();
   private readonly api = new ApiClient();
   /**
    * The refresh after a live bar opens asks one request at a time: a dozen whole-span requests at
    * once kept the server's one thread (and the store's reads) busy for seconds, and the live
    * tail, which runs on that thread, with it: the stream stalled, then came as one burst.
    */
-  private readonly refreshApi = new ApiClient('', 1);
+  private readonly refreshApi = new ApiClient('', { maxInFlight: 1 });
+  /**
+   * The panes beside the main chart ask at low priority: the footprint of the candles on screen,
+   * asked after them, goes out before those still queued in the browser.
+   */
+  private readonly panes = new ApiClient('', { priority: 'low' });
   private readonly header: Header;
   private readonly status = new StatusBar();
   private readonly charts: Charts;
@@ -148,16 +155,19 @@ export class App {
   }
 
   async start(): Promise<void> {
-    try {
-      this.markets = (await this.api.markets()).markets;
-      this.status.clear('markets');
-    } catch (err) {
-      this.status.error('markets', err);
-    }
-    this.header.setMarkets(this.markets);
-    if (!this.view.symbol && this.markets.length) this.view = { ...this.view, symbol: this.markets[0].symbol };
+    this.marketsLoaded = this.api.markets().then(
+      (r) => {
+        this.markets = r.markets;
+        this.status.clear('markets');
+      },
+      (err) => this.status.error('markets', err),
+    );
     void this.loadRuns();
     void this.loadPaper();
+    // A view naming its symbol asks for its candles beside the markets; without one, the first market is the view.
+    if (!this.view.symbol) await this.marketsLoaded;
+    void this.marketsLoaded.then(() => this.header.setMarkets(this.markets));
+    if (!this.view.symbol && this.markets.length) this.view = { ...this.view, symbol: this.markets[0].symbol };
     await this.reload();
   }
 
@@ -175,6 +185,13 @@ export class App {
       { keys: '/', what: 'symbol search', match: key('/'), run: () => this.header.symbolInput.focus() },
       { keys: '?', what: 'this help', match: key('?'), run: () => this.toggleHelp() },
     ];
+  }
+
+  /** The pickers showing the view: its symbol, the market's venues (the view's own until the markets are in), the timeframe. */
+  private showHeader(): void {
+    const v = this.view;
+    const m = this.market();
+    this.header.show(v.symbol, m ? m.venues.map((x) => x.venue) : v.venues, v.venues, v.tf);
   }
 
   private market(): MarketInfo | undefined {
@@ -224,8 +241,7 @@ export class App {
   private async reload(): Promise<void> {
     const v = this.view;
     history.replaceState(null, '', `${location.pathname}${formatViewState(v)}`);
-    const m = this.market();
-    this.header.show(v.symbol, m ? m.venues.map((x) => x.venue) : v.venues, v.venues, v.tf);
+    this.showHeader();
     if (!v.symbol) {
       this.status.error('view', new Error('no market in the store yet: record or import some trades, then reload'));
       return;
@@ -238,16 +254,41 @@ export class App {
     // While set, what is on screen is not yet the whole view (the status shows it; tests wait on it).
     document.body.dataset.loading = '1';
     // Candles first, without levels: the chart is on screen before the heavier footprint arrives.
+    let head: Awaited<ReturnType<ApiClient['candlesSpan']>>;
     try {
-      const r = await this.api.candles({ symbol: v.symbol, venues: v.venues, tf: v.tf, bars: v.bars }, {}, signal);
-      if (signal.aborted) return;
-      if (r.symbol && r.symbol !== v.symbol && this.markets.some((m) => m.symbol === r.symbol)) {
-        // `BTC` or a venue's own name resolved to the pickers' name: show and keep that one.
-        this.view = { ...this.view, symbol: r.symbol };
-        history.replaceState(null, '', `${location.pathname}${formatViewState(this.view)}`);
-        const m2 = this.market();
-        this.header.show(r.symbol, m2 ? m2.venues.map((x) => x.venue) : v.venues, v.venues, v.tf);
+      head = await this.api.candlesSpan({ symbol: v.symbol, venues: v.venues, tf: v.tf, bars: v.bars }, signal);
+    } catch (err) {
+      if (!signal.aborted) {
+        this.status.error('candles', err);
+        delete document.body.dataset.loading;
       }
+      return;
+    }
+    // The other panes are asked for the candles' span as soon as the candles' headers say what it
+    // is: the server works on them while the page reads and draws the candles. Each is drawn once
+    // the candles are (its points go on the candles' grid); a failure of the candles drops them.
+    const early = new AbortController();
+    signal.addEventListener('abort', () => early.abort(), { once: true });
+    let candlesDrawn: (ok: boolean) => void = () => {};
+    const drawn = new Promise<boolean>((r) => (candlesDrawn = r));
+    const span: RangeQuery = { symbol: v.symbol, venues: v.venues, tf: v.tf, from: head.span?.[0], to: head.span?.[1] };
+    const panes = [this.loadOverlays(early.signal, undefined, span, drawn), this.loadCvd(span, early.signal, drawn)];
+    try {
+      const r = await head.candles;
+      if (signal.aborted) {
+        candlesDrawn(false);
+        return;
+      }
+      // The header's venue picker comes from the markets, asked beside the candles: shown once both are in.
+      void this.marketsLoaded.then(() => {
+        if (signal.aborted) return;
+        if (r.symbol && r.symbol !== v.symbol && this.markets.some((m) => m.symbol === r.symbol)) {
+          // `BTC` or a venue's own name resolved to the pickers' name: show and keep that one.
+          this.view = { ...this.view, symbol: r.symbol };
+          history.replaceState(null, '', `${location.pathname}${formatViewState(this.view)}`);
+        }
+        this.showHeader();
+      });
       this.bars = Bars.from(r);
       this.pendingFrom = Infinity;
       this.pendingTo = -1;
@@ -267,14 +308,20 @@ export class App {
       if (fit) this.charts.chart.timeScale().fitContent();
       this.charts.label('main', `${v.symbol} ${v.tf} · ${r.venues.join(' ')}`);
       this.status.clear('candles');
+      // When the main chart got its candles (the dashboard bench reports it beside the full render).
+      performance.clearMarks(CANDLES_MARK);
+      performance.mark(CANDLES_MARK);
+      candlesDrawn(true);
     } catch (err) {
+      candlesDrawn(false);
+      early.abort();
       if (!signal.aborted) {
         this.status.error('candles', err);
         delete document.body.dataset.loading;
       }
       return;
     }
-    await Promise.all([this.loadFootprint(signal), this.loadOverlays(signal), this.loadCvd(this.range(), signal)]);
+    await Promise.all([this.loadFootprint(signal), ...panes]);
     if (!signal.aborted) delete document.body.dataset.loading;
     if (!this.live) this.startLive();
   }
@@ -300,8 +347,11 @@ export class App {
    */
   private async loadFootprint(signal: AbortSignal): Promise<void> {
     const b = this.bars;
-    const tick = this.market()?.tick;
     this.levels = null;
+    // The tick comes with the markets (asked beside the candles).
+    await this.marketsLoaded;
+    if (signal.aborted || this.bars !== b) return;
+    const tick = this.market()?.tick;
     if (!b.length || !tick) return;
     this.levels = new FootprintRanges(footprintLevelTicks(b, tick, FOOTPRINT_LEVELS));
     await this.loadVisibleFootprint(signal);
@@ -361,47 +411,50 @@ export class App {
   /**
    * `from` (a refresh after a live bar closed): the candle index from which the line and
    * histogram panes may differ; they take those points by `update`, not the whole span again.
+   * `q`: the span asked for (the drawn candles' by default); `drawn` (the first load, asked from
+   * the candles' headers): settles true once the candles are drawn, false when they failed.
    */
-  private async loadOverlays(signal: AbortSignal, from?: number, api = this.api): Promise<void> {
-    const q = this.range();
+  private async loadOverlays(signal: AbortSignal, from?: number, q: RangeQuery = this.range(), drawn?: Promise<boolean>, api = this.panes): Promise<void> {
+    // Asked before the candles are drawn (the first load): each answer waits for them.
+    const after = <T>(p: Promise<T>): Promise<T> => (drawn ? p.then(async (x) => ((await drawn) ? x : Promise.reject(new DOMException('candles failed', 'AbortError')))) : p);
     // Big prints are the delta-by-size pane's large bucket: its threshold (the symbol's adaptive
     // one over the view) is the bubbles' floor, so a bubble is what the pane counts as large. The
     // two requests run side by side (the prints route's own classifier starts each range on its
     // warm-up fallback, which floods the first bars with bubbles: the filter is the page's).
     let large = 0;
-    const sizes = this.guard('sizes', signal, api.sizes(q, signal), (r) => {
+    const sizes = this.guard('sizes', signal, after(api.sizes(q, signal)), (r) => {
       this.sizes.setData(r, this.bars, from);
       this.tape.setLargeFallback(r.thresholds[1]);
       if (r.thresholds[1] > 0) large = r.thresholds[1];
       this.charts.label('sizes', `Delta by size, cumulative · small grey, medium blue, large ≥ ${Math.round(r.thresholds[1]).toLocaleString()} orange, whale red`);
     });
-    const prints = api.prints(q, undefined, signal);
+    const prints = after(api.prints(q, undefined, signal));
     await Promise.all([
       sizes,
       this.guard('prints', signal, prints.then(async (r) => (await sizes, r)), (r) => this.price.setPrints(r, large)),
-      this.guard('market-state', signal, api.marketState(q, signal), (r) => {
+      this.guard('market-state', signal, after(api.marketState(q, signal)), (r) => {
         this.marketState.setData(r, this.bars, from);
         this.charts.label('marketState', 'Open interest (all venues) · funding % (dashed, left)');
       }),
-      this.guard('agreement', signal, api.agreement(q, signal), (r) => {
+      this.guard('agreement', signal, after(api.agreement(q, signal)), (r) => {
         this.agreement.setData(r, this.bars, from);
         const leader = r.leader.length ? r.leader[r.leader.length - 1] : '';
         this.charts.label('agreement', `Venues agree${leader ? ` · ${leader} leads` : ''}`);
       }),
-      this.guard('events', signal, api.events(q, signal), (r) => {
+      this.guard('events', signal, after(api.events(q, signal)), (r) => {
         this.price.setEvents(r.events, this.bars);
         this.legend.refresh();
       }),
-      this.guard('liquidations', signal, api.liquidations(q, signal), (r) => this.price.setLiquidations(r)),
-      this.guard('predicted', signal, api.predicted(q, signal), (r) => this.price.setPredicted(r)),
-      this.guard('sessions', signal, api.sessions(q.from ?? 0, q.to ?? Date.now(), signal), (r) => this.price.setSessions(r)),
-      this.guard('book', signal, this.loadBook(q, signal, api), (r) => {
+      this.guard('liquidations', signal, after(api.liquidations(q, signal)), (r) => this.price.setLiquidations(r)),
+      this.guard('predicted', signal, after(api.predicted(q, signal)), (r) => this.price.setPredicted(r)),
+      this.guard('sessions', signal, after(api.sessions(q.from ?? 0, q.to ?? Date.now(), signal)), (r) => this.price.setSessions(r)),
+      this.guard('book', signal, after(this.loadBook(q, signal, api)), (r) => {
         if (!r) return;
         this.book.setBook(r, this.bars);
         const empty = r.heatmap.tIndex.length === 0;
         this.charts.label('book', `Book heatmap · ${r.venue}${empty ? ': no stored book' : ''} (b: next venue) · walls: pulled dashed, consumed dot, bait dotted`);
       }),
-      this.tapeLoaded ? Promise.resolve() : this.guard('tape', signal, api.tape(q, 200, signal), (r) => {
+      this.tapeLoaded ? Promise.resolve() : this.guard('tape', signal, after(api.tape(q, 200, signal)), (r) => {
         this.tape.setRows(r.rows);
         this.tapeLoaded = true;
       }),
@@ -417,7 +470,8 @@ export class App {
    * The book heatmap of the chosen venue; with none chosen, of the first venue that stored a book
    * (not every recorder records books), so the pane opens on data when there is some.
    */
-  private async loadBook(q: RangeQuery, signal: AbortSignal, api = this.api): Promise<BookHeatmapResponse | null> {
+  private async loadBook(q: RangeQuery, signal: AbortSignal, api = this.panes): Promise<BookHeatmapResponse | null> {
+    await this.marketsLoaded;
     const venues = this.viewVenues();
     if (this.bookChoice && venues.includes(this.bookChoice)) return api.bookHeatmap({ ...q, venue: this.bookChoice }, signal);
     let first: BookHeatmapResponse | null = null;
@@ -440,13 +494,15 @@ export class App {
     if (this.loading) void this.loadOverlays(this.loading.signal);
   }
 
-  private async loadCvd(q: RangeQuery, signal?: AbortSignal): Promise<void> {
+  /** `drawn`: asked before the candles are drawn (the first load), the answer waits for them. */
+  private async loadCvd(q: RangeQuery, signal?: AbortSignal, drawn?: Promise<boolean>): Promise<void> {
     const tf = this.cvdTf;
     const cvdTfMs = TF_MS[tf];
     try {
       // From the open of the CVD bar holding the first candle, so the first point is a whole bar.
       const from = q.from === undefined ? undefined : Math.floor(q.from / cvdTfMs) * cvdTfMs;
-      const r = await this.api.cvd({ ...q, tf, from }, signal);
+      const r = await this.panes.cvd({ ...q, tf, from }, signal);
+      if (drawn && !(await drawn)) return;
       if (signal?.aborted) return;
       this.cvd.setData(r, this.bars);
       this.charts.label('cvd', `CVD ${tf} (c to change) · all venues white, each venue in its colour`);
@@ -585,7 +641,7 @@ export class App {
       this.overlayTimer = null;
       if (signal.aborted) return;
       // The line and histogram panes keep what they drew before the last OVERLAY_TAIL_MS.
-      void this.loadOverlays(signal, Number.isFinite(open) ? Math.max(0, b.indexAt(open - OVERLAY_TAIL_MS)) : undefined, this.refreshApi);
+      void this.loadOverlays(signal, Number.isFinite(open) ? Math.max(0, b.indexAt(open - OVERLAY_TAIL_MS)) : undefined, undefined, undefined, this.refreshApi);
       // The bar that just closed gets its footprint levels (live trades fold into candles only):
       // that bar alone, drawn with `update`, not the view's footprint again (megabytes at 50k bars).
       if (Number.isFinite(open)) void this.loadBarFootprint(b, open, signal);

@@ -84,8 +84,15 @@ export class Bars {
 export function placeOnGrid(grid: Bars, t: readonly number[], tfMs: number, values: readonly number[]): { index: number[]; value: number[] } {
   const index: number[] = [];
   const value: number[] = [];
+  const n = grid.length;
+  // Times ascend, so the candle holding each bar's close only moves right: one walk of the grid, not a search per bar.
+  let j = -1;
+  let prev = -Infinity;
   for (let i = 0; i < t.length; i++) {
-    const j = grid.indexAt(t[i] + tfMs - 1);
+    const close = t[i] + tfMs - 1;
+    if (close < prev) j = grid.indexAt(close);
+    else while (j + 1 < n && grid.t[j + 1] <= close) j++;
+    prev = close;
     if (j < 0 || grid.t[j] + grid.tfMs <= t[i]) continue; // before the first candle, or in a gap of candles
     if (index.length && index[index.length - 1] === j) value[value.length - 1] = values[i];
     else {
@@ -101,9 +108,11 @@ export function placeOnGrid(grid: Bars, t: readonly number[], tfMs: number, valu
  * tick alone would give thousands of levels to a wide 1h bar, and a JSON answer to match.
  */
 export function footprintLevelTicks(b: Bars, tick: number, levels: number): number {
-  const ranges: number[] = [];
-  for (let i = 0; i < b.length; i++) if (b.h[i] > b.l[i]) ranges.push(b.h[i] - b.l[i]);
-  if (!ranges.length || !(tick > 0)) return 1;
-  ranges.sort((x, y) => x - y);
-  return Math.max(1, Math.round(ranges[ranges.length >> 1] / levels / tick));
+  const all = new Float64Array(b.length);
+  let n = 0;
+  for (let i = 0; i < b.length; i++) if (b.h[i] > b.l[i]) all[n++] = b.h[i] - b.l[i];
+  if (!n || !(tick > 0)) return 1;
+  // A typed array sorts numbers natively: 50k bars in a few ms, not tens with a comparator.
+  const ranges = all.subarray(0, n).sort();
+  return Math.max(1, Math.round(ranges[n >> 1] / levels / tick));
 }

@@ -37,7 +37,7 @@ describe('api client', () => {
 
   it('holds requests past its bound until one in flight settles, a failed one included, and answers each its own', async () => {
     most = 0;
-    const api = new ApiClient(base, 1);
+    const api = new ApiClient(base, { maxInFlight: 1 });
     const got = await Promise.allSettled([0, 1, 2, 3, 4, 5].map((n) => api.get<{ n: number }>('/x', { n })));
     assert.equal(most, 1);
     assert.deepEqual(

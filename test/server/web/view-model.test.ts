@@ -112,6 +112,36 @@ describe('placing other bar sizes on the candle grid', () => {
   });
 });
 
+describe('placing bars on the grid by one walk', () => {
+  it('finds each bar the candle a search for its close finds, in any order of times', () => {
+    /** The placement by a binary search per bar (the definition). */
+    const bySearch = (grid: Bars, t: readonly number[], tfMs: number, values: readonly number[]) => {
+      const out = { index: [] as number[], value: [] as number[] };
+      t.forEach((x, i) => {
+        const j = grid.indexAt(x + tfMs - 1);
+        if (j < 0 || grid.t[j] + grid.tfMs <= x) return;
+        if (out.index.length && out.index[out.index.length - 1] === j) out.value[out.value.length - 1] = values[i];
+        else {
+          out.index.push(j);
+          out.value.push(values[i]);
+        }
+      });
+      return out;
+    };
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 60 }), { maxLength: 30 }), fc.array(fc.integer({ min: -5, max: 70 }), { maxLength: 40 }), fc.boolean(), fc.constantFrom(60_000, 300_000, 30_000), (candles, starts, sorted, tf) => {
+        const ct = candles.map((c) => c * 60_000).sort((a, b) => a - b);
+        const z = ct.map(() => 1);
+        const grid = Bars.from({ symbol: 'X', venues: [], tf: '1m', tfMs: 60_000, t: ct, o: z, h: z, l: z, c: z, buy: z, sell: z, trades: z });
+        const t = starts.map((s) => s * 60_000);
+        if (sorted) t.sort((a, b) => a - b);
+        const values = t.map((_, i) => i);
+        assert.deepEqual(placeOnGrid(grid, t, tf, values), bySearch(grid, t, tf, values));
+      }),
+    );
+  });
+});
+
 describe('footprint level height', () => {
   it('gives the median bar about the asked number of levels, never less than a tick', () => {
     const b = new Bars(60_000);

@@ -11,7 +11,7 @@ import type { Bars } from '../bars.ts';
 import { PANE } from '../chart.ts';
 import { BubblesPrimitive } from '../plugins/bubbles/bubbles-primitive.ts';
 import { toBubbles } from '../plugins/bubbles/data.ts';
-import { toFootprintData, type FootprintBarData, type FootprintStore } from '../plugins/footprint/data.ts';
+import { replaceStore, toFootprintData, toFootprintStore, type FootprintBarData, type FootprintStore } from '../plugins/footprint/data.ts';
 import { FootprintSeries } from '../plugins/footprint/footprint-series.ts';
 import { defaultOptions as footprintDefaults, type FootprintSeriesOptions } from '../plugins/footprint/options.ts';
 import { EMPTY_HEATMAP, toHeatmap, type HeatmapStore } from '../plugins/heatmap/data.ts';
@@ -109,9 +109,17 @@ export class PricePane {
    * live keep their live drawing (a closed one gets its levels from setBarFootprint).
    */
   setLevels(r: CandlesResponse): void {
-    const { bars, store } = toFootprintData(r);
-    this.store = store;
-    this.candles.setHistory(bars);
+    if (this.store) {
+      // The series' items (both halves') are the candles' and point at this store: the levels go
+      // into it, and a repaint draws them (a setData of 50k items was most of what the levels cost the page).
+      replaceStore(this.store, toFootprintStore(r));
+      this.candles.history.applyOptions({});
+      this.candles.live.applyOptions({});
+    } else {
+      const { bars, store } = toFootprintData(r);
+      this.store = store;
+      this.candles.setHistory(bars);
+    }
     this.profile.setData(toProfileStore(r));
   }
 

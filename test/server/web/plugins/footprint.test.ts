@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { CandlesResponse, FootprintColumns } from '../../../../src/server/api.ts';
-import { ASK_IMB, BAD_LEVEL, BID_IMB, toFootprintData, type FootprintBarData } from '../../../../src/server/web/plugins/footprint/data.ts';
+import { ASK_IMB, BAD_LEVEL, BID_IMB, replaceStore, toFootprintData, toFootprintStore, type FootprintBarData } from '../../../../src/server/web/plugins/footprint/data.ts';
 import { formatSize } from '../../../../src/server/web/plugins/footprint/renderer.ts';
 import { anyNumber, column } from './arbitraries.ts';
 
@@ -25,6 +25,18 @@ const fp: FootprintColumns = {
 };
 
 describe('footprint data', () => {
+  it('puts levels that arrive later into the store the candles\' items already point at', () => {
+    const ohlc = { t: [60_000, 120_000], o: [100, 121], h: [125, 125], l: [100, 110], c: [121, 112] };
+    const { bars, store } = toFootprintData(candles(ohlc));
+    assert.deepEqual([store.end[0], store.end[1]], [0, 0], 'candles alone: no levels');
+    replaceStore(store, toFootprintStore(candles({ ...ohlc, footprint: fp })));
+    const b1 = bars[1] as FootprintBarData;
+    assert.equal(b1.store, store);
+    assert.deepEqual([b1.store.start[1], b1.store.end[1], b1.store.poc[1]], [3, 5, 110]);
+    assert.deepEqual(Array.from(b1.store.price.subarray(b1.store.start[1], b1.store.end[1])), [110, 120]);
+    assert.deepEqual(b1.store, toFootprintData(candles({ ...ohlc, footprint: fp })).store);
+  });
+
   it('gives each bar its own levels, flags, POC, value area and stacked runs', () => {
     const { bars, store } = toFootprintData(candles({ t: [60_000, 120_000], o: [100, 121], h: [125, 125], l: [100, 110], c: [121, 112], footprint: fp }));
     assert.equal(bars.length, 2);

@@ -84,6 +84,20 @@ export function toFootprintData(candles: CandlesResponse): FootprintSeriesData {
   return { bars, store };
 }
 
+/** Just the store of `toFootprintData(candles)`: the levels, for items that already point at a store (`replaceStore`). */
+export function toFootprintStore(candles: CandlesResponse): FootprintStore {
+  return buildStore(candles.footprint, minLen([candles.t, candles.o, candles.h, candles.l, candles.c]));
+}
+
+/**
+ * Puts `source`'s levels in `target`, in place: every item pointing at `target` (bar `i` of the
+ * same candles, or of more of them) draws them at its next paint, without a new `setData` of
+ * every bar (lightweight-charts re-converts and re-indexes each of 50k items for that).
+ */
+export function replaceStore(target: FootprintStore, source: FootprintStore): void {
+  Object.assign(target as { -readonly [K in keyof FootprintStore]: FootprintStore[K] }, source);
+}
+
 function minLen(cols: readonly (readonly unknown[] | undefined)[]): number {
   let n = Infinity;
   for (const c of cols) n = Math.min(n, Array.isArray(c) ? c.length : 0);
