@@ -209,7 +209,9 @@ describe('paper: two simulated weeks at speed, then journal report', () => {
   // predictions) is a few KB a day. Measured 2026-12-05 on a loaded machine (docs/PAPER.md,
   // "Memory over two weeks"): 0.06-0.17 MB per simulated day (JIT code, array capacity, the floor's
   // ±1 MB between days); with the kernel's bars kept (~720 a day here) 0.24, and with the servers'
-  // REST history too 0.49. 0.25 fails on the latter and on a leak of ~80 bytes an event (~3,200 a
+  // REST history too 0.49. Since the story starts at midnight UTC (four setups a day, in all three
+  // sessions, each kept in the session's progress with its orders and predictions) it measured
+  // 0.20-0.27. 0.4 fails on the REST history and on a leak of ~125 bytes an event (~3,200 a
   // simulated day); the bars alone are test/engine/kernel.test.ts's ("keepBars false").
   it('the live heap does not grow with simulated time', (t) => {
     const floors = dailyFloors(late(), (x) => x.heap);
@@ -217,7 +219,7 @@ describe('paper: two simulated weeks at speed, then journal report', () => {
     const slope = medianSlope(floors.map((x) => [x.day, x.heap]));
     const all = medianSlope(late().map((x) => [x.day, x.heap]));
     t.diagnostic(`live heap floor by day ${floors.map((x) => x.heap.toFixed(1)).join(' ')} MB (${slope.toFixed(3)} MB/day; every sample: ${all.toFixed(3)} MB/day)`);
-    assert.ok(slope < 0.25, `the live heap grows ${slope.toFixed(3)} MB per simulated day`);
+    assert.ok(slope < 0.4, `the live heap grows ${slope.toFixed(3)} MB per simulated day`);
   });
 
   // RSS outside DuckDB: its floor per simulated day (a DuckDB checkpoint holds the kernel for
