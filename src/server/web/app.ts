@@ -262,6 +262,8 @@ export class App {
     document.title = `${v.symbol} ${v.tf} · orderflow`;
     // While set, what is on screen is not yet the whole view (the status shows it; tests wait on it).
     document.body.dataset.loading = '1';
+    // Set again once this load is drawn, while its older points are pending (the last load's drain stopped with its signal).
+    delete document.body.dataset.history;
     // Candles first, without levels: the chart is on screen before the heavier footprint arrives.
     let head: Awaited<ReturnType<ApiClient['candlesSpan']>>;
     try {
