@@ -52,6 +52,8 @@ export const SPAN_HEADER = 'x-candles-span';
 
 /** The page's performance mark (`performance.mark`) each time a view's candles are handed to the chart: `npm run bench -- dashboard` reads it. */
 export const CANDLES_MARK = 'orderflow:candles';
+/** Performance mark: every pane holds its whole span (a first load draws the screen first: web/panes/progressive-load.ts). */
+export const PANES_FULL_MARK = 'orderflow:panes-full';
 
 /** `GET /api/candles?symbol&venues&tf&from&to[&footprint=1][&levelTicks=N]`: venues merged. */
 export interface CandlesResponse {

@@ -3,7 +3,7 @@
  * `/api/*`, keeps it live from `/ws`, and keeps the URL equal to what is on screen.
  */
 import type { BookHeatmapResponse, CandlesResponse, LiveMessage, MarketInfo, TapeRow } from '../api.ts';
-import { CANDLES_MARK, DASHBOARD_TIMEFRAMES } from '../api.ts';
+import { CANDLES_MARK, DASHBOARD_TIMEFRAMES, PANES_FULL_MARK } from '../api.ts';
 import { ApiClient, type RangeQuery } from './api-client.ts';
 import { Bars, footprintLevelTicks } from './bars.ts';
 import { createCharts, PANE, type Charts } from './chart.ts';
@@ -17,11 +17,12 @@ import { CVD_TIMEFRAMES, CvdPane, type CvdTimeframe } from './panes/cvd-pane.ts'
 import { TimeRunway } from './panes/live-series.ts';
 import { MarketStatePane } from './panes/market-state-pane.ts';
 import { PricePane } from './panes/price-pane.ts';
+import { ProgressiveLoad } from './panes/progressive-load.ts';
 import { SizesPane } from './panes/sizes-pane.ts';
 import { PaperPanel } from './panels/paper-panel.ts';
 import { RunsPanel } from './panels/runs-panel.ts';
 import { ROWS_PER_FRAME, TapePanel } from './panels/tape.ts';
-import { TF_MS } from './time.ts';
+import { TF_MS, toChartTime } from './time.ts';
 import { Header, type Layers } from './ui/header.ts';
 import { installShortcuts, type Shortcut } from './ui/shortcuts.ts';
 import { HoverLegend } from './ui/hover-legend.ts';
@@ -51,6 +52,14 @@ const FOOTPRINT_DEBOUNCE_MS = 150;
  * shows levels from about 20 px a bar) and the whole span's levels are megabytes.
  */
 const FOOTPRINT_MAX_BARS = 3_000;
+/**
+ * A first load writes each series but the candles from this many screens' width of bars before
+ * the last bar (the screen itself and the ones to its left), the older points after the first
+ * render (panes/progressive-load.ts).
+ */
+const FIRST_DRAW_SCREENS = 3;
+/** Bars a screen holds before the chart knows its width (about 1,366 px at the default 6 px a bar). */
+const SCREEN_BARS_GUESS = 200;
 
 export class App {
   private view: ViewState;
@@ -253,6 +262,8 @@ export class App {
     document.title = `${v.symbol} ${v.tf} · orderflow`;
     // While set, what is on screen is not yet the whole view (the status shows it; tests wait on it).
     document.body.dataset.loading = '1';
+    // Set again once this load is drawn, while its older points are pending (the last load's drain stopped with its signal).
+    delete document.body.dataset.history;
     // Candles first, without levels: the chart is on screen before the heavier footprint arrives.
     let head: Awaited<ReturnType<ApiClient['candlesSpan']>>;
     try {
@@ -272,7 +283,9 @@ export class App {
     let candlesDrawn: (ok: boolean) => void = () => {};
     const drawn = new Promise<boolean>((r) => (candlesDrawn = r));
     const span: RangeQuery = { symbol: v.symbol, venues: v.venues, tf: v.tf, from: head.span?.[0], to: head.span?.[1] };
-    const panes = [this.loadOverlays(early.signal, undefined, span, drawn), this.loadCvd(span, early.signal, drawn)];
+    // Where each series starts at first draw: set once the candles are in, before any pane is drawn.
+    const progressive = new ProgressiveLoad();
+    const panes = [this.loadOverlays(early.signal, undefined, span, drawn, this.panes, progressive), this.loadCvd(span, early.signal, drawn, progressive)];
     try {
       const r = await head.candles;
       if (signal.aborted) {
@@ -300,8 +313,9 @@ export class App {
       const fit = b.length < FIT_BARS;
       if (fit) this.runway.clear();
       else this.layRunway();
-      this.price.setCandles(r, b);
-      this.book.setBars(b);
+      progressive.fromTime = this.firstDrawTime(b);
+      this.price.setCandles(r, b, progressive);
+      this.book.setBars(b, progressive);
       this.drawnBars = b.length;
       this.loadedBars = b.length;
       // A short history fills the width instead of huddling at the right edge.
@@ -322,8 +336,30 @@ export class App {
       return;
     }
     await Promise.all([this.loadFootprint(signal), ...panes]);
-    if (!signal.aborted) delete document.body.dataset.loading;
+    if (!signal.aborted) {
+      delete document.body.dataset.loading;
+      // The older points of every series, after the frame that shows the screen (the dashboard bench and the tests read the mark).
+      document.body.dataset.history = 'partial';
+      void progressive.drain(signal).then(() => {
+        if (signal.aborted) return;
+        delete document.body.dataset.history;
+        performance.clearMarks(PANES_FULL_MARK);
+        performance.mark(PANES_FULL_MARK);
+      });
+    }
     if (!this.live) this.startLive();
+  }
+
+  /**
+   * Chart time of the first bar a first load draws at once (panes/progressive-load.ts):
+   * FIRST_DRAW_SCREENS screens' width of bars before the last; -Infinity when that is all of them.
+   */
+  private firstDrawTime(b: Bars): number {
+    const ts = this.charts.chart.timeScale();
+    const width = ts.width();
+    const screen = width > 0 ? Math.ceil(width / ts.options().barSpacing) : SCREEN_BARS_GUESS;
+    const first = b.length - FIRST_DRAW_SCREENS * screen;
+    return first > 0 && b.length >= FIT_BARS ? toChartTime(b.t[first]) as number : -Infinity;
   }
 
   /** Runs `p` and hands its answer to `use` unless the view changed meanwhile; a failure goes to the banner under `key`. */
@@ -414,7 +450,7 @@ export class App {
    * `q`: the span asked for (the drawn candles' by default); `drawn` (the first load, asked from
    * the candles' headers): settles true once the candles are drawn, false when they failed.
    */
-  private async loadOverlays(signal: AbortSignal, from?: number, q: RangeQuery = this.range(), drawn?: Promise<boolean>, api = this.panes): Promise<void> {
+  private async loadOverlays(signal: AbortSignal, from?: number, q: RangeQuery = this.range(), drawn?: Promise<boolean>, api = this.panes, progressive?: ProgressiveLoad): Promise<void> {
     // Asked before the candles are drawn (the first load): each answer waits for them.
     const after = <T>(p: Promise<T>): Promise<T> => (drawn ? p.then(async (x) => ((await drawn) ? x : Promise.reject(new DOMException('candles failed', 'AbortError')))) : p);
     // Big prints are the delta-by-size pane's large bucket: its threshold (the symbol's adaptive
@@ -423,7 +459,7 @@ export class App {
     // warm-up fallback, which floods the first bars with bubbles: the filter is the page's).
     let large = 0;
     const sizes = this.guard('sizes', signal, after(api.sizes(q, signal)), (r) => {
-      this.sizes.setData(r, this.bars, from);
+      this.sizes.setData(r, this.bars, from, progressive);
       this.tape.setLargeFallback(r.thresholds[1]);
       if (r.thresholds[1] > 0) large = r.thresholds[1];
       this.charts.label('sizes', `Delta by size, cumulative · small grey, medium blue, large ≥ ${Math.round(r.thresholds[1]).toLocaleString()} orange, whale red`);
@@ -433,11 +469,11 @@ export class App {
       sizes,
       this.guard('prints', signal, prints.then(async (r) => (await sizes, r)), (r) => this.price.setPrints(r, large)),
       this.guard('market-state', signal, after(api.marketState(q, signal)), (r) => {
-        this.marketState.setData(r, this.bars, from);
+        this.marketState.setData(r, this.bars, from, progressive);
         this.charts.label('marketState', 'Open interest (all venues) · funding % (dashed, left)');
       }),
       this.guard('agreement', signal, after(api.agreement(q, signal)), (r) => {
-        this.agreement.setData(r, this.bars, from);
+        this.agreement.setData(r, this.bars, from, progressive);
         const leader = r.leader.length ? r.leader[r.leader.length - 1] : '';
         this.charts.label('agreement', `Venues agree${leader ? ` · ${leader} leads` : ''}`);
       }),
@@ -494,8 +530,8 @@ export class App {
     if (this.loading) void this.loadOverlays(this.loading.signal);
   }
 
-  /** `drawn`: asked before the candles are drawn (the first load), the answer waits for them. */
-  private async loadCvd(q: RangeQuery, signal?: AbortSignal, drawn?: Promise<boolean>): Promise<void> {
+  /** `drawn`: asked before the candles are drawn (the first load), the answer waits for them; `progressive`: that load's first draw. */
+  private async loadCvd(q: RangeQuery, signal?: AbortSignal, drawn?: Promise<boolean>, progressive?: ProgressiveLoad): Promise<void> {
     const tf = this.cvdTf;
     const cvdTfMs = TF_MS[tf];
     try {
@@ -504,7 +540,7 @@ export class App {
       const r = await this.panes.cvd({ ...q, tf, from }, signal);
       if (drawn && !(await drawn)) return;
       if (signal?.aborted) return;
-      this.cvd.setData(r, this.bars);
+      this.cvd.setData(r, this.bars, progressive);
       this.charts.label('cvd', `CVD ${tf} (c to change) · all venues white, each venue in its colour`);
       this.status.clear('cvd');
     } catch (err) {

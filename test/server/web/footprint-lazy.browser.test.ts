@@ -7,6 +7,11 @@
  *
  * Levels drawn are read back as pixels of the POC colour (the footprint marks each bar's point of
  * control; candles have none) in the plot's left 60 %, away from the volume profile at its right.
+ *
+ * The same store checks the panes' first draw (web/panes/progressive-load.ts): the first load
+ * writes the pane lines from three screens before the last bar, the older points after the first
+ * render; zoomed out over all 1,000 bars (0.5 px a bar), the delta-by-size lines must then span
+ * all of them.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +23,7 @@ import type { Browser, Page, Route } from 'playwright-core';
 import type { MarketEvent } from '../../../src/core/events.ts';
 import { startServer, type RunningServer } from '../../../src/server/server.ts';
 import { THEME } from '../../../src/server/web/plugins/theme.ts';
+import { THEME as PAGE } from '../../../src/server/web/theme.ts';
 import { Store } from '../../../src/store/store.ts';
 import { BROWSER_SKIP, launchBrowser } from '../../helpers/browser.ts';
 import { waitFor } from '../../helpers/wait.ts';
@@ -65,6 +71,38 @@ function pocPixels(page: Page): Promise<number> {
       return near;
     },
     { r, g, b },
+  );
+}
+
+/**
+ * Plot x (css px) of the leftmost and rightmost pixels near any of `colors` ('#rrggbb') on a
+ * pane's plot canvas, below its caption (the top `skipTop` px); null when none.
+ */
+function xSpan(page: Page, pane: string, colors: readonly string[], skipTop: number): Promise<[number, number] | null> {
+  const rgb = colors.map((c) => [1, 3, 5].map((k) => Number.parseInt(c.slice(k, k + 2), 16)));
+  return page.evaluate(
+    ({ pane, rgb, skipTop }) => {
+      const host = document.querySelector(`[data-pane="${pane}"]`);
+      if (!host) throw new Error(`no pane ${pane}`);
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const canvas of [...host.querySelectorAll('canvas')].filter((c) => c.width > 200)) {
+        const ctx = canvas.getContext('2d');
+        if (!ctx) continue;
+        const { width, height } = canvas;
+        const d = ctx.getImageData(0, 0, width, height).data;
+        for (let y = skipTop; y < height; y++)
+          for (let x = 0; x < width; x++) {
+            const i = (y * width + x) * 4;
+            if (d[i + 3] && rgb.some(([r, g, b]) => Math.abs(d[i] - r) < 30 && Math.abs(d[i + 1] - g) < 30 && Math.abs(d[i + 2] - b) < 30)) {
+              if (x < lo) lo = x;
+              if (x > hi) hi = x;
+            }
+          }
+      }
+      return hi >= lo ? ([lo, hi] as [number, number]) : null;
+    },
+    { pane, rgb, skipTop },
   );
 }
 
@@ -146,6 +184,29 @@ describe('footprint levels loaded by range in a browser', { skip: BROWSER_SKIP }
     await page.keyboard.press('+');
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(spans.length, asked, `no request for held bars: ${JSON.stringify(spans.slice(asked))}`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  it('writes the panes\' points before the first draw\'s bars after the first render, so zoomed out the size lines span every bar', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 }, deviceScaleFactor: 1 });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${server.url}/?symbol=BTCUSDT&venues=binance&tf=1m`);
+    await waitFor(async () => (await page.evaluate(() => document.body.dataset.loading ?? '')) === '', 'the view to load', 20_000, 50);
+    // Zoomed out to the least bar spacing (0.5 px) at once, older points landed or not: all 1,000 bars on screen.
+    for (let k = 0; k < 6; k++) {
+      await page.keyboard.press('-');
+      await frames(page);
+    }
+    await waitFor(async () => (await page.evaluate(() => document.body.dataset.history ?? '')) === '', 'every pane to hold its whole span', 20_000, 50);
+    await frames(page);
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-progressive-zoomed-out.png` });
+    const span = await xSpan(page, 'sizes', Object.values(PAGE.bucket), 18);
+    assert.ok(span !== null, 'the size lines are drawn');
+    // 1,000 bars at 0.5 px a bar: ~500 px. The first draw's bars alone (three screens of ~170) are ~255.
+    const bars = (span[1] - span[0]) / 0.5 + 1;
+    assert.ok(bars >= 950, `the size lines span ${bars} bars of 1,000 (x ${span[0]} to ${span[1]})`);
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -3,7 +3,8 @@
  * the points whose values differ from those drawn: each `update` re-indexes the whole series, so
  * an hour of unchanged points written one by one cost the page a long frame. Run against the
  * real lightweight-charts in headless chromium; the series' `update` calls are counted and the
- * series' data read back.
+ * series' data read back. A first load's split line (panes/progressive-load.ts) takes its older
+ * points after the first render without losing a refresh written meanwhile.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -20,6 +21,7 @@ import { createChart, HistogramSeries, LineSeries } from 'lightweight-charts';
 import { Bars } from './bars.ts';
 import { writeSeries } from './panes/series-tail.ts';
 import { SplitSeries } from './panes/live-series.ts';
+import { ProgressiveLoad } from './panes/progressive-load.ts';
 const n = 300;
 const grid = new Bars(60_000);
 for (let i = 0; i < n; i++) grid.t.push(i * 60_000);
@@ -38,7 +40,7 @@ for (const name of ['update', 'setData']) {
   const f = split.history[name].bind(split.history);
   split.history[name] = (...a) => { updates.history++; return f(...a); };
 }
-window.__tail = { chart, line, hist, split, grid, writeSeries, updates, n };
+window.__tail = { chart, line, hist, split, grid, writeSeries, updates, n, ProgressiveLoad };
 `;
 
 async function page(browser: Browser): Promise<Page> {
@@ -137,6 +139,34 @@ describe('series tail refresh', { skip: BROWSER_SKIP }, () => {
     assert.equal(r.updates, 1);
     assert.equal(r.length, r.n / 2 + 1);
     assert.equal(r.last, r.n - 1);
+    await p.close();
+  });
+
+  it('puts a first load\'s older points in front of a split line after the first render, keeping a refresh written meanwhile', async () => {
+    const p = await page(browser);
+    const r = await p.evaluate(async () => {
+      const { hist, split, grid, writeSeries, n, ProgressiveLoad } = (window as any).__tail;
+      const all = Array.from({ length: n }, (_, j) => j);
+      // The candles' part: every candle's time on the chart, as in the app.
+      writeSeries(hist, grid, all, (k: number, time: unknown) => ({ time, value: all[k] }), undefined);
+      const progressive = new ProgressiveLoad();
+      progressive.fromTime = grid.t[200] / 1000;
+      writeSeries(split, grid, all, (k: number, time: unknown) => ({ time, value: all[k] }), undefined, progressive);
+      const firstDrawn = split.history.data()[0].time;
+      const pending = progressive.pending;
+      // A refresh before the older points land changes a point of the first draw's.
+      writeSeries(split, grid, all, (k: number, time: unknown) => ({ time, value: all[k] === 250 ? -250 : all[k] }), 240);
+      await progressive.drain(new AbortController().signal);
+      const merged = new Map();
+      for (const d of [...split.history.data(), ...split.live.data()]) merged.set(d.time, d.value);
+      return { firstDrawn, pending, left: progressive.pending, history: split.history.data().length, times: [...merged.keys()], values: [...merged.values()], n };
+    });
+    assert.equal(r.firstDrawn, 200 * 60, 'the first draw starts at fromTime');
+    assert.equal(r.pending, 1);
+    assert.equal(r.left, 0);
+    assert.equal(r.history, r.n - 1, 'history then holds every point but the live half\'s');
+    assert.deepEqual(r.times, Array.from({ length: r.n }, (_, j) => j * 60));
+    assert.deepEqual(r.values, Array.from({ length: r.n }, (_, j) => (j === 250 ? -250 : j)));
     await p.close();
   });
 });

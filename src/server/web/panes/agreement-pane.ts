@@ -8,6 +8,7 @@ import type { AgreementResponse } from '../../api.ts';
 import { placeOnGrid, type Bars } from '../bars.ts';
 import { PANE } from '../chart.ts';
 import { SplitSeries } from './live-series.ts';
+import type { ProgressiveLoad } from './progressive-load.ts';
 import { writeSeries, type TailFrom } from './series-tail.ts';
 
 export function agreementColor(a: number): string {
@@ -24,9 +25,9 @@ export class AgreementPane {
     this.strip = new SplitSeries(chart, () => chart.addSeries(HistogramSeries, { priceLineVisible: false, lastValueVisible: false, title: '' }, PANE.agreement), { connect: false });
   }
 
-  /** All bars, or (`from`, a refresh after a live bar closed) those from candle `from` on. */
-  setData(r: AgreementResponse, grid: Bars, from?: TailFrom): void {
+  /** All bars, or (`from`, a refresh after a live bar closed) those from candle `from` on; `progressive`: a first load (progressive-load.ts). */
+  setData(r: AgreementResponse, grid: Bars, from?: TailFrom, progressive?: ProgressiveLoad): void {
     const g = placeOnGrid(grid, r.t, r.tfMs, r.agreement);
-    writeSeries(this.strip, grid, g.index, (k, time) => ({ time, value: g.value[k], color: agreementColor(g.value[k]) }), from);
+    writeSeries(this.strip, grid, g.index, (k, time) => ({ time, value: g.value[k], color: agreementColor(g.value[k]) }), from, progressive);
   }
 }

@@ -15,6 +15,7 @@ import { HeatmapPrimitive } from '../plugins/heatmap/heatmap-primitive.ts';
 import type { TimeGrid } from '../plugins/helpers/time-grid.ts';
 import { toChartTime } from '../time.ts';
 import { SplitSeries } from './live-series.ts';
+import type { ProgressiveLoad } from './progressive-load.ts';
 
 export class BookPane {
   /** The close line, its live bars apart (live-series.ts): a live bar costs the bars drawn live, not the span. */
@@ -37,10 +38,11 @@ export class BookPane {
     this.price.history.attachPrimitive(this.heatmap);
   }
 
-  setBars(b: Bars): void {
+  /** The close line; `progressive`: a first load (progressive-load.ts). */
+  setBars(b: Bars, progressive?: ProgressiveLoad): void {
     const data = new Array(b.length);
     for (let i = 0; i < b.length; i++) data[i] = { time: toChartTime(b.t[i]) as Time, value: b.c[i] };
-    this.price.reset(data);
+    this.price.reset(data, progressive);
   }
 
   updateBar(b: Bars, i: number): void {

@@ -10,6 +10,7 @@ import { PANE } from '../chart.ts';
 import { THEME, venueColor } from '../theme.ts';
 import { barOpen, toChartTime } from '../time.ts';
 import { SplitSeries } from './live-series.ts';
+import type { ProgressiveLoad } from './progressive-load.ts';
 
 export const CVD_TIMEFRAMES = ['15m', '1h', '1d'] as const;
 export type CvdTimeframe = (typeof CVD_TIMEFRAMES)[number];
@@ -48,7 +49,8 @@ export class CvdPane {
     return l;
   }
 
-  setData(r: CvdResponse, grid: Bars): void {
+  /** `progressive`: a first load (progressive-load.ts). */
+  setData(r: CvdResponse, grid: Bars, progressive?: ProgressiveLoad): void {
     this.tfMs = r.tfMs;
     const keys = new Set(['all', ...Object.keys(r.venues)]);
     for (const [k, l] of this.lines) if (!keys.has(k)) {
@@ -60,7 +62,7 @@ export class CvdPane {
       const l = this.line(key);
       const g = placeOnGrid(grid, r.t, r.tfMs, cvd);
       const data: LineData<Time>[] = g.index.map((j, k) => ({ time: toChartTime(grid.t[j]), value: g.value[k] }));
-      l.series.reset(data);
+      l.series.reset(data, progressive);
       l.cvd = cvd.length ? cvd[cvd.length - 1] : 0;
       l.barOpen = r.t.length ? r.t[r.t.length - 1] : -Infinity;
     };

@@ -21,6 +21,7 @@
  */
 import { LineSeries, MismatchDirection, type IChartApi, type ISeriesApi, type SeriesDataItemTypeMap, type SeriesType, type Time, type WhitespaceData } from 'lightweight-charts';
 import { toChartTime } from '../time.ts';
+import type { ProgressiveLoad } from './progressive-load.ts';
 
 /** The series' own type of data item (what setData and update take). */
 type Item = WhitespaceData<Time>;
@@ -44,6 +45,8 @@ export class SplitSeries<T extends SeriesType> {
   private liveLast = -Infinity;
   /** Points the live half holds (its seed included): what one of its updates costs. */
   liveLength = 0;
+  /** Loads so far: a deferred write of older points (reset with a ProgressiveLoad) is dropped by a later load. */
+  private loads = 0;
 
   /**
    * `make` creates one series of the pair on `chart` (called twice, with the same options). The
@@ -65,17 +68,38 @@ export class SplitSeries<T extends SeriesType> {
    * point before it, so the two join), so that the bar live trades fold into next is the live
    * half's from the start.
    */
-  reset(data: readonly SeriesDataItemTypeMap<Time>[T][]): void {
+  reset(data: readonly SeriesDataItemTypeMap<Time>[T][], progressive?: ProgressiveLoad): void {
+    const load = ++this.loads;
     if (this.liveLength > 0) this.live.setData([]);
     this.liveFrom = Infinity;
     this.liveLast = -Infinity;
     this.liveLength = 0;
     const n = data.length;
-    this.history.setData((n > 0 ? data.slice(0, n - 1) : data) as never);
+    const head = n > 0 ? data.slice(0, n - 1) : data;
+    // A first load (progressive-load.ts): history takes the points on screen now, the older ones after the first render.
+    const k = progressive ? firstAtOrAfter(head, progressive.fromTime) : 0;
+    this.history.setData((k > 0 ? head.slice(k) : head) as never);
+    if (k > 0) progressive!.defer(() => {
+      if (this.loads === load) this.prepend(head, k);
+    });
     if (n === 0) return;
     if (this.o.connect && n > 1) this.push(data[n - 2]);
     this.liveFrom = sec(data[n - 1]);
     this.push(data[n - 1]);
+  }
+
+  /**
+   * The load's points before history's first (`head`, the first `k`), put in front of what
+   * history holds now: a refresh or a hand-over since the load changed history's own points,
+   * which are kept as they are.
+   */
+  private prepend(head: readonly SeriesDataItemTypeMap<Time>[T][], k: number): void {
+    const now = this.history.data();
+    const first = now.length ? sec(now[0]) : Infinity;
+    let m = Math.min(k, head.length);
+    while (m > 0 && sec(head[m - 1]) >= first) m--;
+    if (m === 0) return;
+    this.history.setData(head.slice(0, m).concat(now as never) as never);
   }
 
   /**
@@ -109,8 +133,8 @@ export class SplitSeries<T extends SeriesType> {
   }
 
   /** As one series (series-tail.ts writeSeries): setData is a load. */
-  setData(data: readonly SeriesDataItemTypeMap<Time>[T][]): void {
-    this.reset(data);
+  setData(data: readonly SeriesDataItemTypeMap<Time>[T][], progressive?: ProgressiveLoad): void {
+    this.reset(data, progressive);
   }
 
   /** The point drawn at a logical index: the live half's where it has one, else history's. */
@@ -145,6 +169,18 @@ export class SplitSeries<T extends SeriesType> {
     this.liveFrom = t;
     if (this.o.connect && seed !== null && sec(seed) < t) this.push(seed);
   }
+}
+
+/** Index of the first item of `data` (ascending) at or after chart time `t`. */
+function firstAtOrAfter(data: readonly { time: Time }[], t: number): number {
+  let lo = 0;
+  let hi = data.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sec(data[mid]) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Bars of runway added ahead of the last bar. */

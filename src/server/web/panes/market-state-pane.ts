@@ -9,6 +9,7 @@ import { PANE } from '../chart.ts';
 import { THEME, venueColor } from '../theme.ts';
 import { toChartTime } from '../time.ts';
 import { SplitSeries } from './live-series.ts';
+import type { ProgressiveLoad } from './progressive-load.ts';
 import { writeSeries, type TailFrom } from './series-tail.ts';
 
 /** A field with gaps (`null` before a venue's first value) as numbers, NaN in the gaps. */
@@ -49,8 +50,8 @@ export class MarketStatePane {
     return s;
   }
 
-  /** All points, or (`from`, a refresh after a live bar closed) those from candle `from` on. */
-  setData(r: MarketStateResponse, grid: Bars, from?: TailFrom): void {
+  /** All points, or (`from`, a refresh after a live bar closed) those from candle `from` on; `progressive`: a first load (progressive-load.ts). */
+  setData(r: MarketStateResponse, grid: Bars, from?: TailFrom, progressive?: ProgressiveLoad): void {
     const total = new Map<number, number>();
     this.lastOi.clear();
     for (const [venue, s] of Object.entries(r.venues)) {
@@ -67,10 +68,10 @@ export class MarketStatePane {
         }
       const f = placeOnGrid(grid, s.t, r.tfMs, numbers(s.fundingRate).map((x) => x * 100));
       const kept = f.index.flatMap((j, k) => (Number.isFinite(f.value[k]) ? [k] : []));
-      writeSeries(this.fundingLine(venue), grid, kept.map((k) => f.index[k]), (n, time) => ({ time, value: f.value[kept[n]] }), from);
+      writeSeries(this.fundingLine(venue), grid, kept.map((k) => f.index[k]), (n, time) => ({ time, value: f.value[kept[n]] }), from, progressive);
     }
     const idx = [...total.keys()].sort((a, b) => a - b);
-    writeSeries(this.oi, grid, idx, (k, time) => ({ time, value: total.get(idx[k])! }), from);
+    writeSeries(this.oi, grid, idx, (k, time) => ({ time, value: total.get(idx[k])! }), from, progressive);
     this.chart.priceScale('left', PANE.marketState).applyOptions({ visible: this.funding.size > 0 });
   }
 

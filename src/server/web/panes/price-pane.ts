@@ -27,6 +27,7 @@ import { PredictedLevelsPrimitive, RealizedZonesPrimitive } from '../plugins/zon
 import { toChartTime } from '../time.ts';
 import { SplitSeries } from './live-series.ts';
 import { MarkerLayer } from './marker-layer.ts';
+import type { ProgressiveLoad } from './progressive-load.ts';
 
 const VOLUME_UP = 'rgba(38,166,154,0.35)';
 const VOLUME_DOWN = 'rgba(239,83,80,0.35)';
@@ -91,8 +92,12 @@ export class PricePane {
     this.markers = new MarkerLayer(chart, PANE.main);
   }
 
-  /** Candles with (or without) their footprint levels: the series, volume and profile. */
-  setCandles(r: CandlesResponse, b: Bars): void {
+  /**
+   * Candles with (or without) their footprint levels: the series, volume and profile.
+   * `progressive` (a first load, progressive-load.ts): the volume's older bars come after the
+   * first render; the candles are the time scale and take the whole span now.
+   */
+  setCandles(r: CandlesResponse, b: Bars, progressive?: ProgressiveLoad): void {
     const { bars, store } = toFootprintData(r);
     this.store = store;
     this.grid.set(b.t, b.tfMs);
@@ -100,7 +105,7 @@ export class PricePane {
     this.profile.setData(toProfileStore(r));
     const vol = new Array(b.length);
     for (let i = 0; i < b.length; i++) vol[i] = { time: toChartTime(b.t[i]), value: b.buy[i] + b.sell[i], color: b.c[i] >= b.o[i] ? VOLUME_UP : VOLUME_DOWN };
-    this.volume.reset(vol);
+    this.volume.reset(vol, progressive);
   }
 
   /**

@@ -12,7 +12,8 @@
 import { MismatchDirection, type ISeriesApi, type SeriesType, type Time, type WhitespaceData } from 'lightweight-charts';
 import type { Bars } from '../bars.ts';
 import { toChartTime } from '../time.ts';
-import type { SplitSeries } from './live-series.ts';
+import { SplitSeries } from './live-series.ts';
+import type { ProgressiveLoad } from './progressive-load.ts';
 
 /** What writeSeries writes to: a series, or a SplitSeries (live-series.ts) drawn as one. */
 export type TailSeries<T extends SeriesType> = Pick<ISeriesApi<T>, 'setData' | 'update' | 'dataByIndex'> | SplitSeries<T>;
@@ -25,7 +26,8 @@ export type TailFrom = number | undefined;
  * when `from` is undefined, else by update only those at index >= from (one that is not the
  * series' last is a historical update; one equal to the point drawn at its time is skipped). A
  * series that cannot take an update (the item's time is not one it holds) gets everything with
- * setData.
+ * setData. `progressive` (a first load, SplitSeries only): the points before its `fromTime` are
+ * written after the first render.
  */
 export function writeSeries<T extends SeriesType, D extends WhitespaceData<Time>>(
   series: TailSeries<T>,
@@ -33,8 +35,14 @@ export function writeSeries<T extends SeriesType, D extends WhitespaceData<Time>
   index: readonly number[],
   item: (k: number, time: Time) => D,
   from: TailFrom,
+  progressive?: ProgressiveLoad,
 ): void {
-  const all = () => series.setData(index.map((j, k) => item(k, toChartTime(grid.t[j]))) as never);
+  const all = () => {
+    const data = index.map((j, k) => item(k, toChartTime(grid.t[j])));
+    // A first load's older points come after the first render (progressive-load.ts).
+    if (series instanceof SplitSeries) series.reset(data as never, progressive);
+    else series.setData(data as never);
+  };
   if (from === undefined) return all();
   const last = series.dataByIndex(Number.MAX_SAFE_INTEGER, MismatchDirection.NearestLeft)?.time as number | undefined;
   let k = index.length;

@@ -9,6 +9,7 @@ import { placeOnGrid, type Bars } from '../bars.ts';
 import { PANE } from '../chart.ts';
 import { THEME } from '../theme.ts';
 import { SplitSeries } from './live-series.ts';
+import type { ProgressiveLoad } from './progressive-load.ts';
 import { writeSeries, type TailFrom } from './series-tail.ts';
 
 const BUCKETS = ['small', 'medium', 'large', 'whale'] as const;
@@ -28,8 +29,8 @@ export class SizesPane {
     this.series = { small: mk('small'), medium: mk('medium'), large: mk('large'), whale: mk('whale') };
   }
 
-  /** All points, or (`from`, a refresh after a live bar closed) those from candle `from` on. */
-  setData(r: SizesResponse, grid: Bars, from?: TailFrom): void {
+  /** All points, or (`from`, a refresh after a live bar closed) those from candle `from` on; `progressive`: a first load (progressive-load.ts). */
+  setData(r: SizesResponse, grid: Bars, from?: TailFrom, progressive?: ProgressiveLoad): void {
     this.thresholds = r.thresholds;
     for (const b of BUCKETS) {
       const d = r.delta[b];
@@ -37,7 +38,7 @@ export class SizesPane {
       let acc = 0;
       for (let i = 0; i < d.length; i++) cum[i] = acc += d[i];
       const g = placeOnGrid(grid, r.t, r.tfMs, cum);
-      writeSeries(this.series[b], grid, g.index, (k, time) => ({ time, value: g.value[k] }), from);
+      writeSeries(this.series[b], grid, g.index, (k, time) => ({ time, value: g.value[k] }), from, progressive);
     }
   }
 }
