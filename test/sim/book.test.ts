@@ -59,31 +59,42 @@ test('fills conserve quantity: what rests minus what is taken is what rests afte
   );
 });
 
+/** Adds, cancels (of an order added before) and market sweeps on a 100-level window. */
+const bookOp = fc.oneof(
+  fc.record({ kind: fc.constant('add' as const), side: fc.constantFrom(BID, ASK), level: fc.integer({ min: 0, max: 99 }), lots: fc.integer({ min: 1, max: 5 }) }),
+  fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('market' as const), side: fc.constantFrom(BID, ASK), lots: fc.integer({ min: 1, max: 40 }) }),
+);
+
+type BookOp = typeof bookOp extends fc.Arbitrary<infer T> ? T : never;
+
+/** `ops` applied to `b` in order, `after` called after each. */
+function applyOps(b: OrderBook, ops: readonly BookOp[], after?: () => void): void {
+  const ids: number[] = [];
+  for (const o of ops) {
+    if (o.kind === 'add') {
+      const id = b.add(o.side, o.level, o.lots, 1);
+      if (id >= 0) ids.push(id);
+    } else if (o.kind === 'cancel') {
+      if (ids.length > 0) b.cancel(ids[o.pick % ids.length]);
+    } else b.market(o.side, o.lots, 2, 1000);
+    after?.();
+  }
+}
+
 test('the best bid and ask are the highest and lowest non-empty levels after any adds, cancels and sweeps (window not a multiple of 32)', () => {
-  const op = fc.oneof(
-    fc.record({ kind: fc.constant('add' as const), side: fc.constantFrom(BID, ASK), level: fc.integer({ min: 0, max: 99 }), lots: fc.integer({ min: 1, max: 5 }) }),
-    fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
-    fc.record({ kind: fc.constant('market' as const), side: fc.constantFrom(BID, ASK), lots: fc.integer({ min: 1, max: 40 }) }),
-  );
   fc.assert(
-    fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
+    fc.property(fc.array(bookOp, { maxLength: 120 }), (ops) => {
       const size = 100;
       const b = new OrderBook(size, 4);
-      const ids: number[] = [];
-      for (const o of ops) {
-        if (o.kind === 'add') {
-          const id = b.add(o.side, o.level, o.lots, 1);
-          if (id >= 0) ids.push(id);
-        } else if (o.kind === 'cancel') {
-          if (ids.length > 0) b.cancel(ids[o.pick % ids.length]);
-        } else b.market(o.side, o.lots, 2, 1000);
+      applyOps(b, ops, () => {
         let bid = -1;
         for (let l = size - 1; l >= 0 && bid < 0; l--) if (b.lotsAt(BID, l) > 0) bid = l;
         let ask = size;
         for (let l = 0; l < size && ask === size; l++) if (b.lotsAt(ASK, l) > 0) ask = l;
         assert.equal(b.bestBid, bid);
         assert.equal(b.bestAsk, ask);
-      }
+      });
       // The changed levels come back sorted, each once.
       const n = b.takeDirtySorted();
       const keys = [...b.dirtyKeys.subarray(0, n)];
@@ -93,24 +104,11 @@ test('the best bid and ask are the highest and lowest non-empty levels after any
 });
 
 test('occupiedLevels lists every non-empty level of a side, best first, after any adds, cancels and sweeps', () => {
-  const op = fc.oneof(
-    fc.record({ kind: fc.constant('add' as const), side: fc.constantFrom(BID, ASK), level: fc.integer({ min: 0, max: 99 }), lots: fc.integer({ min: 1, max: 5 }) }),
-    fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
-    fc.record({ kind: fc.constant('market' as const), side: fc.constantFrom(BID, ASK), lots: fc.integer({ min: 1, max: 40 }) }),
-  );
   fc.assert(
-    fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
+    fc.property(fc.array(bookOp, { maxLength: 120 }), (ops) => {
       const size = 100;
       const b = new OrderBook(size, 4);
-      const ids: number[] = [];
-      for (const o of ops) {
-        if (o.kind === 'add') {
-          const id = b.add(o.side, o.level, o.lots, 1);
-          if (id >= 0) ids.push(id);
-        } else if (o.kind === 'cancel') {
-          if (ids.length > 0) b.cancel(ids[o.pick % ids.length]);
-        } else b.market(o.side, o.lots, 2, 1000);
-      }
+      applyOps(b, ops);
       // A one-slot buffer: it has to grow for any side with two levels or more.
       const out = [new Int32Array(1)];
       const listed = (side: typeof BID | typeof ASK) => {
