@@ -877,38 +877,6 @@ export function sizeFlowBatch(t: TradeColumns, opts: SizeFlowOptions): SizeBar[]
 }
 
 /**
- * The big prints of `pr` classified as `classes`: those of bucket `minBucket` or above with a
- * notional of at least `minNotional`, in time order, and the lowest large threshold any bar of
- * `timeframeMs` ended with. The same prints and threshold as the bars of sizeFlowOfPrints (with
- * bigPrintMin = minBucket) give, without building the bars.
- */
-export function bigPrintsOfPrints(pr: FlowPrints, classes: PrintClasses, o: { readonly timeframeMs: number; readonly minBucket: SizeBucket; readonly minNotional?: number }): { prints: BigPrint[]; largeMin: number } {
-  const tf = flowParams({ timeframeMs: o.timeframeMs }).tf;
-  if (classes.bucket.length !== pr.length) throw new RangeError(`sizes: ${classes.bucket.length} print classes for ${pr.length} prints`);
-  const min = SIZE_BUCKETS.indexOf(o.minBucket);
-  const floor = o.minNotional ?? -Infinity;
-  const prints: BigPrint[] = [];
-  let largeMin = Infinity;
-  let large = NaN;
-  let change = 0;
-  let bar = NaN;
-  for (let i = 0; i < pr.length; i++) {
-    const bi = Math.floor(pr.ts[i] / tf);
-    // A bar ends on the print before: its thresholds are the bar's.
-    if (bi !== bar) {
-      if (bar === bar && large < largeMin) largeMin = large;
-      bar = bi;
-    }
-    while (change < classes.changeAt.length && classes.changeAt[change] <= i) large = classes.large[change++];
-    const b = classes.bucket[i];
-    const notional = pr.notional[i];
-    if (b >= min && notional >= floor) prints.push(bigPrint(pr.venues, pr.ts[i], pr.venue[i], pr.side[i], pr.qty[i], notional, pr.fills[i], b));
-  }
-  if (bar === bar && large < largeMin) largeMin = large;
-  return { prints, largeMin };
-}
-
-/**
  * The bars of `pr` classified as `classes` (classifyPrintClasses with `opts.thresholds`):
  * `sizeFlowBatch` from its prints on, so one classification serves folds of several timeframes.
  */

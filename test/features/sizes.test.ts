@@ -4,7 +4,6 @@ import fc from 'fast-check';
 import type { TradeColumns } from '../../src/core/columns.ts';
 import { OutOfOrderError } from '../../src/features/operator.ts';
 import {
-  bigPrintsOfPrints,
   classifyPrintClasses,
   classifyPrints,
   LogBins,
@@ -22,6 +21,7 @@ import {
   type SizeFlowOptions,
   type SizeThresholdOptions,
 } from '../../src/features/sizes.ts';
+import { bigPrintColumns } from '../../src/server/query/size-columns.ts';
 import { HOUR_MS, MINUTE_MS } from '../../src/features/timeframe.ts';
 import { columns, cuts, slice, type Row } from './trades.ts';
 
@@ -396,8 +396,13 @@ describe('sizes: log bins', () => {
           const opts: SizeFlowOptions = { timeframeMs: tf, thresholds, bigPrintMin: minBucket };
           const bars = incremental(c, opts);
           assert.deepStrictEqual(sizeFlowOfPrints(prints, classes, opts), bars);
-          const big = bigPrintsOfPrints(prints, classes, { timeframeMs: tf, minBucket, ...(floor === null ? {} : { minNotional: floor }) });
-          assert.deepStrictEqual(big.prints, bars.flatMap((b) => b.big_prints).filter((p) => floor === null || p.notional >= floor));
+          // The dashboard's columns of the same classification (src/server/query/size-columns.ts), every print kept.
+          const big = bigPrintColumns(prints, classes, { timeframeMs: tf, minBucket, ...(floor === null ? {} : { minNotional: floor }), max: Infinity });
+          const want = bars.flatMap((b) => b.big_prints).filter((p) => floor === null || p.notional >= floor);
+          assert.deepStrictEqual(
+            { t: big.t, price: big.price, qty: big.qty, notional: big.notional, side: big.side, venue: big.venue },
+            { t: want.map((p) => p.ts), price: want.map((p) => p.price), qty: want.map((p) => p.qty), notional: want.map((p) => p.notional), side: want.map((p) => (p.side === 'buy' ? 1 : -1)), venue: want.map((p) => p.venue) },
+          );
           assert.equal(big.largeMin, Math.min(...bars.map((b) => b.large_min)));
         },
       ),

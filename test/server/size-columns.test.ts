@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { bigPrintsOfPrints, classifyPrintClasses, mergeFlowPrints, sizeFlowOfPrints, type SizeBucket } from '../../src/features/sizes.ts';
+import { classifyPrintClasses, mergeFlowPrints, sizeFlowOfPrints, type SizeBucket } from '../../src/features/sizes.ts';
 import { bigPrintColumns, classifiedRange, sizeDeltaColumns } from '../../src/server/query/size-columns.ts';
 import { columns, type Row } from '../features/trades.ts';
 import type { TradeColumns } from '../../src/core/columns.ts';
@@ -39,9 +39,15 @@ const fraction = fc.noBias(fc.integer({ min: 0, max: 1000 })).map((x) => x / 100
 /** Small fixed thresholds and a short window, so every bucket and threshold change shows up in a few hundred trades. */
 const thresholds = { minPrints: 5, windowMs: 8 * MINUTE, slotMs: MINUTE, fallback: [50, 500, 5000] as const, binsPerDecade: 200 };
 
-/** The prints route's answer as it was built from print objects (stable sorts on the list). */
+/**
+ * The prints route's answer built from the size bars' print objects (stable sorts on the list):
+ * the bars' big prints over the floor, and the lowest large threshold a bar ended with.
+ */
 function printsOfObjects(pr: ReturnType<typeof mergeFlowPrints>, classes: ReturnType<typeof classifyPrintClasses>, minBucket: SizeBucket, minNotional: number | undefined, max: number) {
-  const { prints, largeMin } = bigPrintsOfPrints(pr, classes, { timeframeMs: MINUTE, minBucket, ...(minNotional === undefined ? {} : { minNotional }) });
+  const bars = sizeFlowOfPrints(pr, classes, { timeframeMs: MINUTE, bigPrintMin: minBucket });
+  const prints = bars.flatMap((b) => b.big_prints).filter((p) => p.notional >= (minNotional ?? -Infinity));
+  let largeMin = Infinity;
+  for (const b of bars) if (b.large_min < largeMin) largeMin = b.large_min;
   const kept = prints.length <= max ? prints : [...prints].sort((a, b) => b.notional - a.notional).slice(0, max).sort((a, b) => a.ts - b.ts);
   return { largeMin, t: kept.map((p) => p.ts), price: kept.map((p) => p.price), qty: kept.map((p) => p.qty), notional: kept.map((p) => p.notional), side: kept.map((p) => (p.side === 'buy' ? 1 : -1)), venue: kept.map((p) => p.venue) };
 }

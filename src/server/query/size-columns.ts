@@ -1,6 +1,6 @@
 /**
  * The sizes and prints answers straight from classified prints (features/sizes.ts
- * `classifyPrintClasses`), as columns: what `sizeFlowOfPrints` and `bigPrintsOfPrints` give the
+ * `classifyPrintClasses`), as columns: what `sizeFlowOfPrints`'s bars and their big prints give the
  * routes, without a bar object (five per bar) or a print object per big print. At 50k bars and
  * 2M prints those objects were most of the two answers' CPU. The arithmetic is theirs, in the
  * same order, so every number is the same double (test/server/size-columns.test.ts).
@@ -63,7 +63,9 @@ export interface BigPrintColumns {
 }
 
 /**
- * `bigPrintsOfPrints(pr, classes, o)` as columns, keeping at most `max` prints: when more
+ * The big prints of `pr` classified as `classes` (bucket `minBucket` or above, notional at least
+ * `minNotional`: the bars' `big_prints` of sizeFlowOfPrints with bigPrintMin = minBucket) and the
+ * lowest large threshold a bar of `timeframeMs` ended with, as columns, keeping at most `max` prints: when more
  * qualify, the `max` largest by notional (ties: the earlier first), back in time order (ties in
  * time: the larger first), as sorting the list of print objects does.
  */
