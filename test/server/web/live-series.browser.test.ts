@@ -179,6 +179,18 @@ async function saveShots(p: Page, name: string): Promise<void> {
   shots.forEach((s, i) => writeFileSync(`${ARTIFACTS}${name}-${i ? 'whole' : 'split'}.png`, Buffer.from(s.split(',')[1], 'base64')));
 }
 
+/**
+ * With the close lines hidden, the split chart paints the same pixels as the reference chart
+ * (`against` names it in the failure); on a failure both are saved as `name`-split/-whole.png.
+ */
+async function assertSamePixels(p: Page, name: string, against: string): Promise<void> {
+  await p.evaluate(() => (window as any).__live.hideLines());
+  await frames(p);
+  const d = (await p.evaluate(() => (window as any).__live.diff())) as { differing: number; pixels: number };
+  if (d.differing) await saveShots(p, name);
+  assert.equal(d.differing, 0, `${d.differing} of ${d.pixels} pixels differ from ${against}`);
+}
+
 describe('live series in a browser', { skip: BROWSER_SKIP }, () => {
   let browser: Browser;
   before(async () => {
@@ -214,11 +226,7 @@ describe('live series in a browser', { skip: BROWSER_SKIP }, () => {
     await p.evaluate((j) => (window as any).__live.relevel(j, 95), r.n0 - 1);
     await p.evaluate(() => (window as any).__live.settle(250, 304));
     await assertLineJoins(p);
-    await p.evaluate(() => (window as any).__live.hideLines());
-    await frames(p);
-    const d = (await p.evaluate(() => (window as any).__live.diff())) as { differing: number; pixels: number };
-    if (d.differing) await saveShots(p, 'live-series');
-    assert.equal(d.differing, 0, `${d.differing} of ${d.pixels} pixels differ from the bars set whole`);
+    await assertSamePixels(p, 'live-series', 'the bars set whole');
     await p.close();
   });
 
@@ -239,11 +247,7 @@ describe('live series in a browser', { skip: BROWSER_SKIP }, () => {
     assert.equal(r.historyWrites, 0);
     await p.evaluate(() => (window as any).__live.settle(250, 302));
     await assertLineJoins(p);
-    await p.evaluate(() => (window as any).__live.hideLines());
-    await frames(p);
-    const d = (await p.evaluate(() => (window as any).__live.diff())) as { differing: number; pixels: number };
-    if (d.differing) await saveShots(p, 'live-series-gap');
-    assert.equal(d.differing, 0, `${d.differing} of ${d.pixels} pixels differ from the bars set whole`);
+    await assertSamePixels(p, 'live-series-gap', 'the bars set whole');
     await p.close();
   });
 
@@ -268,11 +272,7 @@ describe('live series in a browser', { skip: BROWSER_SKIP }, () => {
     assert.deepEqual(r.earlier, { set: 1, append: 2 }, 'a marker before the last is a rewrite');
     await p.evaluate(() => (window as any).__live.wholeRunway());
     await p.evaluate(() => (window as any).__live.settle(250, 299));
-    await p.evaluate(() => (window as any).__live.hideLines());
-    await frames(p);
-    const d = (await p.evaluate(() => (window as any).__live.diff())) as { differing: number; pixels: number };
-    if (d.differing) await saveShots(p, 'live-series-markers');
-    assert.equal(d.differing, 0, `${d.differing} of ${d.pixels} pixels differ from the markers attached to the candles`);
+    await assertSamePixels(p, 'live-series-markers', 'the markers attached to the candles');
     const magenta = await p.evaluate(() => {
       const cv = (window as any).__live ? document.querySelectorAll('canvas') : [];
       let n = 0;
