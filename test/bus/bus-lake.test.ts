@@ -66,7 +66,7 @@ async function sinkAll(bus: Bus, url: string, durable: string, args: string[]): 
     return ci !== undefined && ci.num_pending === 0 && ci.num_ack_pending === 0 && ci.delivered.stream_seq > 0;
   };
   await waitFor(settled, `sink ${durable} to ack the stream`, 60_000, 100);
-  const exited = once(child, 'exit');
+  const exited = once(child, 'close');
   child.kill('SIGTERM');
   assert.equal((await exited)[0], 0, out);
   return out;

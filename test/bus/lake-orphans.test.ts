@@ -42,7 +42,7 @@ describe('lake sink: orphaned .parquet.tmp files', () => {
     const running = await writerProcess(join(hour(today), '00000000000000000010-00000000000000000011-cafef00d'), host);
     children.push(killed.child, killedOld.child, running.child);
     for (const k of [killed.child, killedOld.child]) {
-      const exited = once(k, 'exit');
+      const exited = once(k, 'close');
       k.kill('SIGKILL');
       await exited;
     }

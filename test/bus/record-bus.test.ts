@@ -29,7 +29,7 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess
 
 async function stop(c: ChildProcess): Promise<number | null> {
   if (c.exitCode !== null) return c.exitCode;
-  const exited = once(c, 'exit');
+  const exited = once(c, 'close');
   c.kill('SIGTERM');
   return (await exited)[0] as number | null;
 }
@@ -113,7 +113,7 @@ describe('record --bus -> sink --to store', { skip: NATS_SKIP }, () => {
       // subscriptions), not for a fixed time a loaded machine can outrun; only the outage is fixed.
       await until(async () => (await committedRows(home)) >= 100, 'the first session to commit 100 trades', 30_000);
       first.child.kill('SIGKILL');
-      await once(first.child, 'exit');
+      await once(first.child, 'close');
       await until(() => !server.subscriptions().includes('btcusdt@aggTrade'), 'the venue to see the first session gone', 30_000);
       await new Promise((r) => setTimeout(r, 500));
       const second = run(args, env);
@@ -145,13 +145,13 @@ describe('record --bus -> sink --to store', { skip: NATS_SKIP }, () => {
 
   it('says which bus it cannot reach, that a stream is missing, and refuses --no-store without --bus', async () => {
     const closed = run(['record', '--symbol', 'BTCUSDT', '--venues', 'binance', '--bus', 'nats://127.0.0.1:1', '--no-store']);
-    assert.equal((await once(closed.child, 'exit'))[0], 1);
+    assert.equal((await once(closed.child, 'close'))[0], 1);
     assert.match(closed.out(), /E_BUS_CONNECT: cannot reach the NATS server at nats:\/\/127\.0\.0\.1:1/);
     const noBus = run(['record', '--symbol', 'BTCUSDT', '--no-store']);
-    assert.equal((await once(noBus.child, 'exit'))[0], 2);
+    assert.equal((await once(noBus.child, 'close'))[0], 2);
     assert.match(noBus.out(), /--no-store: needs --bus/);
     const missing = run(['sink', '--bus', nats.url, '--stream', 'NOPE', '--durable', 'x', '--to', `parquet:${tempDir()}`]);
-    assert.equal((await once(missing.child, 'exit'))[0], 1);
+    assert.equal((await once(missing.child, 'close'))[0], 1);
     assert.match(missing.out(), /E_BUS_STREAM: stream NOPE does not exist on nats:\/\/127\.0\.0\.1:\d+: start a recorder with --bus first/);
   });
 });

@@ -59,7 +59,7 @@ function sinkChild(url: string, durable: string, lakeDir: string, extra: string[
 
 async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
   if (child.exitCode !== null) return child.exitCode;
-  const exited = once(child, 'exit');
+  const exited = once(child, 'close');
   child.kill(signal);
   const [code] = await exited;
   return code as number | null;

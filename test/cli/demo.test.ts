@@ -39,7 +39,7 @@ describe('orderflow demo', { concurrency: true }, () => {
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const exited = once(child, 'exit');
+    const exited = once(child, 'close');
     try {
       const url = await new Promise<string>((resolve, reject) => {
         const poll = setInterval(() => {

@@ -55,7 +55,7 @@ describe('live commands take instruments from the venue', { concurrency: true },
       server.replayRaw([tradeFrame(NEW, 1, '2.5', '3', 'buy'), tradeFrame(NEW, 2, '2.6', '7', 'sell')]);
       await waitCommitted(home, 2);
       child.kill('SIGTERM');
-      const [code] = await once(child, 'exit');
+      const [code] = await once(child, 'close');
       assert.equal(code, 0, err);
       assert.match(err, /record: instruments: okx: \d+ instruments from the venue, fetched /);
       const store = await Store.open(home, { readOnly: true });
@@ -100,7 +100,7 @@ describe('live commands take instruments from the venue', { concurrency: true },
       server.publish({ type: 'trade', venue: 'bybit', symbol: 'NEWCUSDT', ts: Date.now(), localTs: NaN, price: 0.5, qty: 120, side: 'buy', id: '2f1b9a8e-4a6c-4e0b-9a51-7d2b1c3e4f50' });
       await waitCommitted(home, 1);
       child.kill('SIGTERM');
-      const [code] = await once(child, 'exit');
+      const [code] = await once(child, 'close');
       assert.equal(code, 0);
       const store = await Store.open(home, { readOnly: true });
       try {

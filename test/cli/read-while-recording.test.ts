@@ -142,7 +142,7 @@ describe('reading while recording', { concurrency: true }, () => {
       assert.doesNotMatch(text.stdout, /ended without a clean stop/);
     } finally {
       child.kill('SIGTERM');
-      await once(child, 'exit');
+      await once(child, 'close');
       await server.close();
     }
     assert.match(out, /recorded 70 rows/, 'the recorder committed what the readers saw');
@@ -166,7 +166,7 @@ describe('reading while recording', { concurrency: true }, () => {
       assert.equal(tradeCount(info), 0, 'the refused import wrote nothing');
     } finally {
       child.kill('SIGTERM');
-      await once(child, 'exit');
+      await once(child, 'close');
       await server.close();
     }
   });
@@ -192,7 +192,7 @@ describe('reading while recording', { concurrency: true }, () => {
     for (let i = 0; i < 20; i++) server.publish(trade(i));
     await waitCommitted(home, 20);
     child.kill('SIGKILL');
-    await once(child, 'exit');
+    await once(child, 'close');
     await server.close();
     assert.ok(existsSync(join(home, ENDPOINT_FILE)), 'kill -9 leaves the endpoint file behind');
     const r = await orderflow(['info', '--json', '--home', home]);

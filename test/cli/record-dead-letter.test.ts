@@ -54,7 +54,7 @@ describe('orderflow record: a row the store refuses', () => {
     }
     await waitCommitted(home, 40);
     child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
+    const [code] = await once(child, 'close');
     await server.close();
     assert.equal(code, 0);
     assert.match(out, /recorded 40 rows/);
@@ -100,7 +100,7 @@ describe('orderflow watch: a row the store refuses', () => {
       if (i === 2) server.replayRaw([badFrame()]);
       server.publish(trade(i));
     }
-    const [code] = await once(child, 'exit');
+    const [code] = await once(child, 'close');
     await server.close();
     assert.equal(code, 0);
     const last = out.trim().split('orderflow watch:').at(-1)!;

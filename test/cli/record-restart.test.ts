@@ -97,7 +97,7 @@ function record(v: Venue, home: string, raw?: string): ChildProcess {
   });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
-  child.on('exit', (code) => {
+  child.on('close', (code) => {
     if (code !== 0 && code !== null) console.error(`record exited ${code}: ${err}`);
   });
   return child;
@@ -141,7 +141,7 @@ async function crashAndRestart(v: Venue, outageMs: number, raw?: string): Promis
     pub = publisher(v, v.name === 'bybit' ? 10 : 4);
     await until(async () => (await newestStored(home)) >= 100, 'the first session to commit 100 trades');
     first.kill('SIGKILL');
-    await once(first, 'exit');
+    await once(first, 'close');
     await until(() => !v.subscribed(), 'the venue to see the first session gone');
     await sleep(outageMs);
     second = record(v, home, raw);
@@ -151,7 +151,7 @@ async function crashAndRestart(v: Venue, outageMs: number, raw?: string): Promis
     await until(async () => (await newestStored(home)) >= resumedAt + 50, 'the second session to commit live trades');
     const published = pub.stop();
     await until(async () => (await newestStored(home)) === published, `the second session to commit the last trade published (${published})`);
-    const exited = once(second, 'exit');
+    const exited = once(second, 'close');
     second.kill('SIGTERM');
     const [code] = await exited;
     assert.equal(code, 0, 'the second session stops cleanly');

@@ -61,7 +61,7 @@ describe('orderflow record', () => {
     }
     await waitCommitted(home, 50);
     child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
+    const [code] = await once(child, 'close');
     await server.close();
     assert.equal(code, 0);
     assert.match(out, /recorded 50 rows/);
@@ -81,7 +81,7 @@ describe('orderflow record', () => {
     }
     const killedAt = Date.now();
     child.kill('SIGKILL');
-    await once(child, 'exit');
+    await once(child, 'close');
     await server.close();
     const { trades, status } = await storedTrades(home);
     // Everything sent more than one second before the kill was flushed (flush every 200 ms).
@@ -114,7 +114,7 @@ describe('orderflow record', () => {
     }
     await waitCommitted(home, 5);
     child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
+    const [code] = await once(child, 'close');
     await server.close();
     assert.equal(code, 0);
     const [file] = readdirSync(raw);
@@ -158,7 +158,7 @@ describe('orderflow record', () => {
     }
     const killedAt = Date.now();
     child.kill('SIGKILL');
-    await once(child, 'exit');
+    await once(child, 'close');
     await server.close();
     const [file] = readdirSync(raw);
     assert.match(file, /^bybit-.*\.jsonl\.gz$/);
@@ -203,7 +203,7 @@ async function run(args: string[], env: Record<string, string>): Promise<{ code:
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (err += d));
-  const [code] = await once(child, 'exit');
+  const [code] = await once(child, 'close');
   return { code: code as number | null, out, err };
 }
 
@@ -262,7 +262,7 @@ describe('orderflow watch', () => {
     child.stdout!.on('data', (d) => (out += d));
     await until(() => server.subscriptions().flat().some((t) => t.startsWith('publicTrade.')));
     for (let i = 0; i < 10; i++) server.publish(trade(i));
-    const [code] = await once(child, 'exit');
+    const [code] = await once(child, 'close');
     await server.close();
     assert.equal(code, 0);
     const last = out.trim().split('orderflow watch:').at(-1)!;

@@ -17,7 +17,7 @@ export async function runProcess(cmd: string, args: readonly string[], env?: Nod
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  const [code] = await once(child, 'exit');
+  const [code] = await once(child, 'close');
   return { code, stdout, stderr };
 }
 

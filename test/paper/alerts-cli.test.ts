@@ -127,7 +127,7 @@ describe('record and watch --config', () => {
     await waitFor(() => good.received.length >= 1, 'the alert', 10_000, 20);
     await new Promise((r) => setTimeout(r, 500));
     child.kill('SIGTERM');
-    const [code] = await once(child, 'exit');
+    const [code] = await once(child, 'close');
     await server.close();
     assert.equal(code, 0, err);
     assert.equal(good.received.length, 1, 'one burst, one alert');
@@ -159,7 +159,7 @@ describe('record and watch --config', () => {
     child.stdout!.on('data', (d) => (out += d));
     await waitFor(() => server.subscriptions().flat().some((t) => t.startsWith('publicTrade.')), 'subscription', 15_000, 20);
     for (let i = 0; i < 40; i++) server.publish(sell(i, 0.1));
-    const [code] = await once(child, 'exit');
+    const [code] = await once(child, 'close');
     await server.close();
     assert.equal(code, 0);
     assert.match(out, /^ALERT .* btc-sell-flow: aggressive sells 104\.0k/m);

@@ -183,7 +183,7 @@ describe('paper: the push path', () => {
       throw new Error(`${e.message}: ${run1.stderr} ${JSON.stringify(await read("SELECT processed_ts, kernel_ts, late_events, position, start_ts FROM paper_sessions"), (_k, v) => typeof v === "bigint" ? Number(v) : v)} ${JSON.stringify(await read("SELECT count(*), max(ts) FROM trades"), (_k, v) => typeof v === 'bigint' ? Number(v) : v)}`);
     });
     const fills = await read("SELECT key, order_id, ts, side, qty, price, fee, reason FROM paper_fills WHERE session = 'crash' ORDER BY key");
-    const exited = once(run1.proc, 'exit');
+    const exited = once(run1.proc, 'close');
     run1.proc.kill('SIGKILL');
     await exited;
     const [before] = await read("SELECT position FROM paper_sessions WHERE name = 'crash'");
@@ -196,7 +196,7 @@ describe('paper: the push path', () => {
     const [again] = await read("SELECT position FROM paper_sessions WHERE name = 'crash'");
     assert.deepEqual(pos(again), pos(before), 'the same open position after the resume');
     assert.deepEqual(await read("SELECT key, order_id, ts, side, qty, price, fee, reason FROM paper_fills WHERE session = 'crash' ORDER BY key"), fills, 'every fill the journal had before the kill, as it was');
-    const stopped = once(run2.proc, 'exit');
+    const stopped = once(run2.proc, 'close');
     run2.proc.kill('SIGTERM');
     assert.equal((await stopped)[0], 0, run2.stderr);
   });

@@ -35,7 +35,7 @@ function paper(home: string, env: Record<string, string>, args: string[]): Child
 }
 
 async function kill9(c: Child): Promise<void> {
-  const exited = once(c.proc, 'exit');
+  const exited = once(c.proc, 'close');
   c.proc.kill('SIGKILL');
   await exited;
 }
@@ -119,7 +119,7 @@ describe('paper: kill -9 and resume', () => {
       assert.equal(gaps2.length, 2);
       assert.match(gaps2[1].detail as string, /settled on resume from the back-filled trades: the stop order/);
       // Graceful stop: SIGTERM, the session is marked stopped.
-      const exited = once(run3.proc, 'exit');
+      const exited = once(run3.proc, 'close');
       run3.proc.kill('SIGTERM');
       const [code] = await exited;
       assert.equal(code, 0, run3.stderr);

@@ -30,7 +30,7 @@ describe('orderflow serve', () => {
     const r = await fetch(new URL('/api/markets', url));
     assert.equal(r.status, 200);
     child.kill('SIGINT');
-    const [code] = await once(child, 'exit');
+    const [code] = await once(child, 'close');
     assert.equal(code, 0);
   });
 

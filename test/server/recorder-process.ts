@@ -34,7 +34,7 @@ export class RecorderProcess {
 
   async stop(): Promise<void> {
     this.child.stdin.end();
-    if (this.child.exitCode === null) await once(this.child, 'exit');
+    if (this.child.exitCode === null) await once(this.child, 'close');
   }
 
   private async send(line: string): Promise<void> {

@@ -216,14 +216,28 @@ describe('dashboard in a browser', { skip: BROWSER_SKIP }, () => {
     const { page } = await open('?symbol=BTCUSDT&tf=1m');
     await page.keyboard.press('4');
     await until(async () => new URL(page.url()).searchParams.get('tf'), (tf) => tf === '1h', 'tf=1h in the URL');
-    await page.locator('[data-testid=venues] input[value=okx]').uncheck();
-    await until(async () => new URL(page.url()).searchParams.get('venues'), (v) => v === 'binance,bybit', 'venues=binance,bybit in the URL');
     await page.keyboard.press('?');
     assert.equal(await page.locator('[data-testid=help]').isVisible(), true);
     assert.match((await page.locator('[data-testid=help]').textContent()) ?? '', /footprint.*heatmap.*predicted/s);
     await page.keyboard.press('Escape');
     assert.equal(await page.locator('[data-testid=help]').isVisible(), false);
+    // The venues' candles are held until the user has typed a symbol: the load that ends then must
+    // leave their text alone, or their Enter asks for the old symbol again (a race seen under load).
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let heldRequests = 0;
+    await page.route(/\/api\/candles\?.*venues=binance(,|%2C)bybit/, async (route) => {
+      heldRequests++;
+      await held;
+      await route.continue();
+    });
+    await page.locator('[data-testid=venues] input[value=okx]').uncheck();
+    await until(async () => new URL(page.url()).searchParams.get('venues'), (v) => v === 'binance,bybit', 'venues=binance,bybit in the URL');
+    await until(async () => heldRequests, (n) => n > 0, 'the venues\' candles request');
     await page.locator('[data-testid=symbol]').fill('NOSUCHCOIN');
+    release();
+    await until(() => page.evaluate(() => document.body.dataset.loading ?? ''), (l) => l === '', 'the venues\' view to load');
+    assert.equal(await page.locator('[data-testid=symbol]').inputValue(), 'NOSUCHCOIN', 'the finished load left the typed symbol alone');
     await page.locator('[data-testid=symbol]').press('Enter');
     await until(() => page.locator('[data-testid=errors]').textContent(), (t) => !!t && /NOSUCHCOIN/i.test(t), 'the error banner naming the symbol');
     await page.close();

@@ -43,6 +43,8 @@ export class Header {
   private readonly venueBox: HTMLElement;
   private readonly tfButtons = new Map<DashboardTimeframe, HTMLButtonElement>();
   private readonly layerButtons = new Map<keyof Layers, HTMLButtonElement>();
+  /** The view's symbol as last shown: the text box goes back to it when the user leaves it without choosing. */
+  private shownSymbol = '';
 
   constructor(private readonly on: HeaderEvents) {
     this.symbolList = el('datalist', { id: 'symbols' });
@@ -52,6 +54,7 @@ export class Header {
       if (s) on.symbol(s);
       this.symbolInput.blur();
     });
+    this.symbolInput.addEventListener('blur', () => (this.symbolInput.value = this.shownSymbol));
     this.venueBox = el('span', { class: 'venues', 'data-testid': 'venues' });
     const tfs = el('span', { class: 'tfs' });
     DASHBOARD_TIMEFRAMES.forEach((tf, i) => {
@@ -78,7 +81,10 @@ export class Header {
 
   /** Shows the view: the symbol, the venue boxes (`available`, ticked where `chosen`), the timeframe. */
   show(symbol: string, venues: readonly string[], chosen: readonly string[], tf: DashboardTimeframe): void {
-    this.symbolInput.value = symbol;
+    this.shownSymbol = symbol;
+    // A load that ends while the user types a symbol must not overwrite what they typed (their
+    // Enter would then ask for the old symbol again); the box shows the view once they leave it.
+    if (document.activeElement !== this.symbolInput) this.symbolInput.value = symbol;
     const available = [...venues].sort((a, b) => venueRank(a) - venueRank(b));
     const set = new Set(chosen.length ? chosen : available);
     this.venueBox.replaceChildren(
