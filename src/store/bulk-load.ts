@@ -16,7 +16,7 @@
  * (FileFormat.bulkTrades).
  */
 import type { Hash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, statSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { FileError, ParseError } from '../core/errors.ts';
 import type { DepthBandRecord, KlineRecord, MarketEvent, Side, TickerFields, Venue } from '../core/events.ts';
@@ -26,7 +26,8 @@ import { chooseFormat, peekFirstLine } from './detect.ts';
 import { ParquetSegments } from './parquet-segments.ts';
 import { CAN_WRITE_PARQUET } from './parquet-writer.ts';
 import { isGzip, isZip, openEntries, readError, type Entry } from './read-source.ts';
-import { ownedTmpPath, removeStaleTmp } from './tmp-files.ts';
+import { SerialSegmentInserts } from './serial-segment-inserts.ts';
+import { removeStaleTmp } from './tmp-files.ts';
 import { openZip, type ZipArchive } from './zip-entries.ts';
 
 const NL = 10;
@@ -272,7 +273,7 @@ async function planZip(path: string, opts: BulkLoadOptions, tmpDir: string): Pro
     if (!spec) return undefined;
     const open: OpenEntry = { entry, chunks, head: head.value };
     const parquet = bulkRoute() === 'parquet' ? new ParquetSegments(tmpDir, spec.venue, spec.symbol) : undefined;
-    const segments: SegmentLoader = parquet ?? new Segments(tmpDir, spec, spec.header !== undefined && first === spec.header, segmentBytes());
+    const segments: SegmentLoader = parquet ?? new CsvSegments(tmpDir, spec, spec.header !== undefined && first === spec.header, segmentBytes());
     entry = undefined; // the plan owns it now
     return {
       formatId: spec.formatId,
@@ -303,28 +304,29 @@ interface OpenEntry {
 }
 
 /**
- * The entry's text cut at line ends into files of about `size` bytes in `<home>/tmp`, each
- * loaded by one INSERT as soon as it is complete; one statement at a time (one connection), so
- * at most two segments exist at once: the one DuckDB reads and the one being written.
+ * The entry's text cut at line ends into files of about `size` bytes, each loaded by one INSERT
+ * as soon as it is complete (serial-segment-inserts.ts, shared with the Parquet route).
  */
-class Segments implements SegmentLoader {
+class CsvSegments implements SegmentLoader {
   readonly needsBytes = true;
   private fd: number | undefined;
   private file: string | undefined;
   private bytes = 0;
-  private count = 0;
-  private readonly live = new Set<string>();
-  /** The statement in flight: settles with its error or undefined. */
-  private running: Promise<unknown> = Promise.resolve(undefined);
-  /** DuckDB's first error; no segment is loaded after it. */
-  failed: unknown;
+  private readonly inserts: SerialSegmentInserts;
 
   constructor(
-    private readonly tmpDir: string,
+    tmpDir: string,
     private readonly spec: BulkTradeCsv & { readonly venue: string; readonly symbol: string },
     private readonly header: boolean,
     private readonly size: number,
-  ) {}
+  ) {
+    this.inserts = new SerialSegmentInserts(tmpDir, spec.venue, spec.symbol);
+  }
+
+  /** DuckDB's first error; no segment is loaded after it. */
+  get failed(): unknown {
+    return this.inserts.failed;
+  }
 
   /** Append a chunk; when the segment is full, load it (cut at the chunk's last line end). */
   async write(chunk: Buffer, insert: Insert): Promise<void> {
@@ -343,27 +345,23 @@ class Segments implements SegmentLoader {
   /** Load the last segment; resolves when DuckDB finished every segment (its error, or undefined). */
   async finish(insert: Insert): Promise<unknown> {
     if (this.fd !== undefined) await this.loadCurrent(insert);
-    await this.running;
-    return this.failed;
+    return this.inserts.finish();
   }
 
-  /** Wait for the statement in flight (before an error is thrown: the transaction must be idle). */
-  async settle(): Promise<void> {
-    await this.running;
+  settle(): Promise<void> {
+    return this.inserts.settle();
   }
 
   removeAll(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
-    for (const f of this.live) rmSync(f, { force: true });
-    this.live.clear();
+    this.inserts.removeAll();
   }
 
   private append(part: Buffer): void {
     if (this.fd === undefined) {
-      this.file = ownedTmpPath(this.tmpDir, `segment-${this.count}.csv`);
+      this.file = this.inserts.newFile('csv');
       this.fd = openSync(this.file, 'w', 0o600);
-      this.live.add(this.file);
       this.bytes = 0;
     }
     writeSync(this.fd, part);
@@ -373,24 +371,8 @@ class Segments implements SegmentLoader {
   private async loadCurrent(insert: Insert): Promise<void> {
     closeSync(this.fd!);
     this.fd = undefined;
-    const file = this.file!;
-    const first = this.count++ === 0;
-    this.failed ??= await this.running;
-    if (this.failed !== undefined) {
-      this.drop(file);
-      return;
-    }
-    const sql = bulkSql(this.spec, first && this.header);
-    this.running = insert(sql, [this.spec.venue, this.spec.symbol, file]).then(
-      () => this.drop(file),
-      (e: unknown) => (this.drop(file), e),
-    );
-  }
-
-  private drop(file: string): undefined {
-    rmSync(file, { force: true });
-    this.live.delete(file);
-    return undefined;
+    // Only the first segment starts with the header line.
+    await this.inserts.load(insert, bulkSql(this.spec, this.inserts.files === 1 && this.header), this.file!);
   }
 }
 

@@ -6,14 +6,14 @@
  * scanned. DuckDB then parses nothing: of its ~1.2 CPU-s for `read_csv` of 2M trades, ~0.4 was
  * parsing the CSV (docs/BENCHMARKS.md, "The Parquet route").
  *
- * One statement at a time (one connection), so at most two segments exist at once: the one
- * DuckDB reads and the one being written. Memory: one row group of columns.
+ * The segments go to DuckDB one statement at a time (serial-segment-inserts.ts, shared with the
+ * CSV route). Memory: one row group of columns.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { TradeColumns } from '../core/format.ts';
 import type { Insert, SegmentLoader } from './bulk-load.ts';
 import { ParquetWriter, type ParquetColumn } from './parquet-writer.ts';
-import { ownedTmpPath } from './tmp-files.ts';
+import { SerialSegmentInserts } from './serial-segment-inserts.ts';
 
 /** DuckDB's row group size: a segment of whole row groups fills the table's row groups. */
 const ROW_GROUP_ROWS = 122_880;
@@ -54,21 +54,18 @@ export class ParquetSegments implements TradeColumns, SegmentLoader {
   /** Segments complete and not yet handed to DuckDB. */
   private readonly ready: string[] = [];
   private writer: ParquetWriter | undefined;
-  private count = 0;
-  private readonly live = new Set<string>();
-  /** The statement in flight: settles with its error or undefined. */
-  private running: Promise<unknown> = Promise.resolve(undefined);
-  /** DuckDB's first error; no segment is loaded after it. */
-  failed: unknown;
+  private readonly inserts: SerialSegmentInserts;
   /** The scanner's columns are the data: the raw bytes are not needed once it gave up. */
   readonly needsBytes = false;
 
-  constructor(
-    private readonly tmpDir: string,
-    private readonly venue: string,
-    private readonly symbol: string,
-  ) {
+  constructor(tmpDir: string, venue: string, symbol: string) {
     mkdirSync(tmpDir, { recursive: true });
+    this.inserts = new SerialSegmentInserts(tmpDir, venue, symbol);
+  }
+
+  /** DuckDB's first error; no segment is loaded after it. */
+  get failed(): unknown {
+    return this.inserts.failed;
   }
 
   /** Called by the scanner when a row group is full. */
@@ -83,7 +80,7 @@ export class ParquetSegments implements TradeColumns, SegmentLoader {
 
   /** Hand DuckDB the segments completed since the last call, one statement at a time. */
   async loadReady(insert: Insert): Promise<void> {
-    while (this.ready.length > 0) await this.loadNext(insert);
+    while (this.ready.length > 0) await this.inserts.load(insert, INSERT_SQL, this.ready.shift()!);
   }
 
   /** After the scanner's end(): load the rest; resolves with DuckDB's error, or undefined. */
@@ -91,60 +88,34 @@ export class ParquetSegments implements TradeColumns, SegmentLoader {
     this.flushGroup();
     if (this.writer) this.closeSegment();
     await this.loadReady(insert);
-    await this.running;
-    return this.failed;
+    return this.inserts.finish();
   }
 
-  /** Wait for the statement in flight (before an error is thrown: the transaction must be idle). */
-  async settle(): Promise<void> {
-    await this.running;
+  settle(): Promise<void> {
+    return this.inserts.settle();
   }
 
   removeAll(): void {
     this.writer?.abandon();
     this.writer = undefined;
     this.ready.length = 0;
-    for (const f of this.live) rmSync(f, { force: true });
-    this.live.clear();
+    this.inserts.removeAll();
   }
 
   private flushGroup(): void {
     if (this.n === 0) return;
-    if (!this.writer) {
-      const file = ownedTmpPath(this.tmpDir, `segment-${this.count++}.parquet`);
-      this.live.add(file);
-      this.writer = new ParquetWriter(file, COLUMNS);
-    }
+    this.writer ??= new ParquetWriter(this.inserts.newFile('parquet'), COLUMNS);
     this.writer.writeRowGroup([this.us, this.price, this.qty, this.sell, this.id], this.n);
     this.n = 0;
     // The first segment is one row group, so DuckDB starts inserting while the scan is still at
     // its start instead of a whole segment later (nothing else can run then but the scan and
     // the inflate).
-    if (this.writer.rowCount >= (this.count === 1 ? this.groupRows : this.segmentRows)) this.closeSegment();
+    if (this.writer.rowCount >= (this.inserts.files === 1 ? this.groupRows : this.segmentRows)) this.closeSegment();
   }
 
   private closeSegment(): void {
     this.writer!.close();
     this.ready.push(this.writer!.path);
     this.writer = undefined;
-  }
-
-  private async loadNext(insert: Insert): Promise<void> {
-    const file = this.ready.shift()!;
-    this.failed ??= await this.running;
-    if (this.failed !== undefined) {
-      this.drop(file);
-      return;
-    }
-    this.running = insert(INSERT_SQL, [this.venue, this.symbol, file]).then(
-      () => this.drop(file),
-      (e: unknown) => (this.drop(file), e),
-    );
-  }
-
-  private drop(file: string): undefined {
-    rmSync(file, { force: true });
-    this.live.delete(file);
-    return undefined;
   }
 }
