@@ -9,8 +9,8 @@
  *   heat.setHeatmap(toHeatmap(liquidations.heatmap));   // or heat.setBook(toBookLayer(book))
  *   heat.setBookTail(live.layer());                      // live columns (LiveBookColumns) over the stored book
  */
-import type { AutoscaleInfo, IPrimitivePaneView, PrimitivePaneViewZOrder } from 'lightweight-charts';
-import { PrimitiveBase } from '../helpers/primitive-base.ts';
+import type { AutoscaleInfo, PrimitivePaneViewZOrder } from 'lightweight-charts';
+import { OptionsPrimitive, type UpdatingPaneView } from '../helpers/primitive-base.ts';
 import type { TimeGrid } from '../helpers/time-grid.ts';
 import { ramp } from '../theme.ts';
 import { EMPTY_HEATMAP, type BookLayer, type HeatmapStore } from './data.ts';
@@ -19,18 +19,18 @@ import { HeatmapRenderer, type HeatmapFrame } from './renderer.ts';
 
 const SHADES = 64;
 
-class HeatmapPaneView implements IPrimitivePaneView {
+class HeatmapPaneView implements UpdatingPaneView {
   private readonly frame: HeatmapFrame = {
     count: 0, x0: new Float32Array(0), x1: new Float32Array(0), y0: new Float32Array(0), y1: new Float32Array(0),
     colour: new Uint16Array(0), palette: [], lineCount: 0, lx0: new Float32Array(0), lx1: new Float32Array(0),
     lBid: new Float32Array(0), lAsk: new Float32Array(0), bidColor: '', askColor: '', walls: [],
   };
   private readonly _renderer = new HeatmapRenderer(this.frame, 'cells');
-  /** Best bid / ask and walls, drawn over the series from this view's frame. */
-  readonly overlay: IPrimitivePaneView;
+  /** Best bid / ask and walls, drawn over the series from this view's frame (its update has nothing to do). */
+  readonly overlay: UpdatingPaneView;
   constructor(private readonly source: HeatmapPrimitive) {
     const overlay = new HeatmapRenderer(this.frame, 'overlay');
-    this.overlay = { zOrder: () => 'normal', renderer: () => overlay };
+    this.overlay = { zOrder: () => 'normal', renderer: () => overlay, update: () => {} };
   }
 
   zOrder(): PrimitivePaneViewZOrder {
@@ -200,29 +200,21 @@ function lowerBound(a: Int32Array, v: number): number {
   return lo;
 }
 
-export class HeatmapPrimitive extends PrimitiveBase {
+export class HeatmapPrimitive extends OptionsPrimitive<HeatmapOptions> {
   heatmap: HeatmapStore = EMPTY_HEATMAP;
   book: BookLayer | null = null;
   /** Book mode: live columns drawn over the stored ones from their first column on. */
   tail: BookLayer | null = null;
-  options: HeatmapOptions;
   palette!: { liquidation: string[]; book: string[] };
   private readonly view = new HeatmapPaneView(this);
-  private readonly views: readonly IPrimitivePaneView[] = [this.view, this.view.overlay];
+  protected readonly views = [this.view, this.view.overlay];
 
   constructor(
     readonly grid: TimeGrid,
     options: Partial<HeatmapOptions> = {},
   ) {
-    super();
-    this.options = { ...defaultOptions, ...options };
-    this.buildPalette();
-  }
-
-  applyOptions(options: Partial<HeatmapOptions>): void {
-    this.options = { ...this.options, ...options };
-    this.buildPalette();
-    this.requestUpdate();
+    super(defaultOptions, options);
+    this.optionsChanged();
   }
 
   /** A liquidation (or any) heatmap; clears the book extras. */
@@ -246,21 +238,6 @@ export class HeatmapPrimitive extends PrimitiveBase {
     this.requestUpdate();
   }
 
-  /** The frame is out of date: recomputed when the chart next asks for the views (as OptionsPrimitive). */
-  private stale = true;
-
-  updateAllViews(): void {
-    this.stale = true;
-  }
-
-  paneViews(): readonly IPrimitivePaneView[] {
-    if (this.stale) {
-      this.stale = false;
-      this.view.update();
-    }
-    return this.views;
-  }
-
   /** Keeps the cells in view when the series' own prices would scale them off. */
   autoscaleInfo(): AutoscaleInfo | null {
     if (this.options.mode !== 'book') return null;
@@ -274,7 +251,8 @@ export class HeatmapPrimitive extends PrimitiveBase {
     return { priceRange: { minValue, maxValue } };
   }
 
-  private buildPalette(): void {
+  /** The palettes, from the colour options. */
+  protected override optionsChanged(): void {
     const o = this.options;
     const dark = '#0f1117';
     this.palette = {
