@@ -102,7 +102,10 @@ export interface MarkColumns {
   readonly markets: readonly OpenInterestMarket[];
 }
 
-/** First index whose time is not below `x` in time-ordered `ts` (its length when none). */
+/**
+ * First index whose time is not below `x` in time-ordered `ts` (its length when none); any
+ * ascending numbers will do (the dashboard's heatmap searches its column indices).
+ */
 export function lowerBound(ts: ArrayLike<number>, x: number): number {
   let lo = 0;
   let hi = ts.length;

@@ -7,6 +7,7 @@
  *   bubbles.setPrints(toBubbles(prints));
  */
 import type { IPrimitivePaneView, PrimitivePaneViewZOrder } from 'lightweight-charts';
+import { lowerBound } from '../../../../core/columns.ts';
 import { OptionsPrimitive } from '../helpers/primitive-base.ts';
 import type { TimeGrid } from '../helpers/time-grid.ts';
 import { withAlpha } from '../theme.ts';
@@ -69,17 +70,6 @@ class BubblesPaneView implements IPrimitivePaneView {
     const r = new Float32Array(n); r.set(f.r); f.r = r;
     const s = new Int8Array(n); s.set(f.side); f.side = s;
   }
-}
-
-function lowerBound(a: Float64Array, v: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export class BubblesPrimitive extends OptionsPrimitive<BubblesOptions> {

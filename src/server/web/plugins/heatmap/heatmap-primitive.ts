@@ -10,6 +10,7 @@
  *   heat.setBookTail(live.layer());                      // live columns (LiveBookColumns) over the stored book
  */
 import type { AutoscaleInfo, PrimitivePaneViewZOrder } from 'lightweight-charts';
+import { lowerBound } from '../../../../core/columns.ts';
 import { OptionsPrimitive, type UpdatingPaneView } from '../helpers/primitive-base.ts';
 import type { TimeGrid } from '../helpers/time-grid.ts';
 import { ramp } from '../theme.ts';
@@ -187,17 +188,6 @@ const WALL_STYLE: Record<'pulled' | 'consumed' | 'bait' | 'resting', { dash: num
 
 function scaled(norm: number, scale: 'sqrt' | 'log'): number {
   return scale === 'log' ? Math.log1p(99 * norm) / Math.log(100) : Math.sqrt(norm);
-}
-
-function lowerBound(a: Int32Array, v: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export class HeatmapPrimitive extends OptionsPrimitive<HeatmapOptions> {

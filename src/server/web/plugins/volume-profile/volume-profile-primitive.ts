@@ -8,6 +8,7 @@
  *   profile.setData(toProfileStore(candles));      // candles with footprint=1
  */
 import type { IPrimitivePaneView, Logical, PrimitivePaneViewZOrder } from 'lightweight-charts';
+import { lowerBound } from '../../../../core/columns.ts';
 import { OptionsPrimitive } from '../helpers/primitive-base.ts';
 import type { ProfileStore } from './data.ts';
 import { defaultOptions, type VolumeProfileOptions } from './options.ts';
@@ -96,17 +97,6 @@ class ProfilePaneView implements IPrimitivePaneView {
       if (r === poc) f.poc = i;
     }
   }
-}
-
-function lowerBound(a: Float64Array, v: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export class VolumeProfilePrimitive extends OptionsPrimitive<VolumeProfileOptions> {
