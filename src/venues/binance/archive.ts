@@ -388,10 +388,11 @@ function comma(text: string): boolean {
 }
 
 /**
- * `id,price,qty,first_id,last_id,time,is_buyer_maker[,is_best_match]` without splitting;
- * false when the row needs the careful parser.
+ * A row of either trade archive without splitting, `id,price,qty,<middle>,time,is_buyer_maker[,is_best_match]`,
+ * the middle being `first_id,last_id` (aggTrades) or `quote_qty` (trades); false when the row
+ * needs the careful parser.
  */
-function scanAggTrade(text: string, spot: boolean, venue: Venue, symbol: string, sink: EventSink): boolean {
+function scanTradeRow(text: string, agg: boolean, spot: boolean, venue: Venue, symbol: string, sink: EventSink): boolean {
   at = 0;
   const idLen = scanDigits(text);
   if (idLen === 0 || !comma(text)) return false;
@@ -399,7 +400,9 @@ function scanAggTrade(text: string, spot: boolean, venue: Venue, symbol: string,
   if (!(price > 0) || !comma(text)) return false;
   const qty = scanDecimal(text);
   if (!(qty > 0) || !comma(text)) return false;
-  if (scanDigits(text) === 0 || !comma(text) || scanDigits(text) === 0 || !comma(text)) return false;
+  if (agg) {
+    if (scanDigits(text) === 0 || !comma(text) || scanDigits(text) === 0 || !comma(text)) return false;
+  } else if (!(scanDecimal(text) > 0) || !comma(text)) return false;
   const ts = scanTime(text);
   if (!(ts === ts) || !comma(text)) return false;
   const buyerIsMaker = scanBool(text);
@@ -410,69 +413,43 @@ function scanAggTrade(text: string, spot: boolean, venue: Venue, symbol: string,
   return true;
 }
 
-/** `id,price,qty,quote_qty,time,is_buyer_maker[,is_best_match]` without splitting. */
-function scanTrade(text: string, spot: boolean, venue: Venue, symbol: string, sink: EventSink): boolean {
-  at = 0;
-  const idLen = scanDigits(text);
-  if (idLen === 0 || !comma(text)) return false;
-  const price = scanDecimal(text);
-  if (!(price > 0) || !comma(text)) return false;
-  const qty = scanDecimal(text);
-  if (!(qty > 0) || !comma(text)) return false;
-  if (!(scanDecimal(text) > 0) || !comma(text)) return false;
-  const ts = scanTime(text);
-  if (!(ts === ts) || !comma(text)) return false;
-  const buyerIsMaker = scanBool(text);
-  if (buyerIsMaker < 0) return false;
-  if (spot && (!comma(text) || scanBool(text) < 0)) return false;
-  if (at !== text.length) return false;
-  sink.trade(venue, symbol, ts, NaN, price, qty, buyerIsMaker === 1 ? 'sell' : 'buy', text.slice(0, idLen));
-  return true;
-}
+/** The two trade archives' field names (their headers'), for the line parser and the bulk load. */
+const TRADE_FIELDS = {
+  aggTrades: { id: 'agg_trade_id', price: 'price', qty: 'quantity', time: 'transact_time' },
+  trades: { id: 'id', price: 'price', qty: 'qty', time: 'time' },
+} as const;
 
 /**
- * aggTrades: `m` (is_buyer_maker) true => the taker SOLD. id = aggregate id. The timestamp unit
- * is read from the value (spot archives switched from ms to µs on 2025-01-01).
+ * aggTrades `agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker`
+ * (id = aggregate id) or trades `id,price,qty,quote_qty,time,is_buyer_maker`; spot files add
+ * is_best_match and have no header. `m` (is_buyer_maker) true => the taker SOLD. The timestamp
+ * unit is read from the value (spot archives switched from ms to µs on 2025-01-01).
  */
-function aggTradesParser(venue: Venue, ctx: ParseContext, header: string | undefined, cols: 7 | 8): LineParser {
+function tradeArchiveParser(layout: TradeArchiveLayout, venue: Venue, ctx: ParseContext, spot: boolean): LineParser {
   const symbol = ctx.symbol;
-  const spot = cols === 8;
+  const agg = layout === 'aggTrades';
+  const header = spot ? undefined : BINANCE_HEADERS[layout];
+  const fields = TRADE_FIELDS[layout];
+  const time = agg ? 5 : 4; // then is_buyer_maker, then (spot) is_best_match
+  const cols = time + (spot ? 3 : 2);
   return {
     line(text: string, lineNo: number, sink: EventSink): void {
-      if (lineNo === 1 && isHeader(text, header, 'aggTrades')) return;
+      if (lineNo === 1 && isHeader(text, header, layout)) return;
       if (symbol === undefined) throw symbolUnknown();
-      if (scanAggTrade(text, spot, venue, symbol, sink)) return;
-      const c = splitCsv(text, cols, 'aggTrades');
-      checkId(c[0], 'agg_trade_id');
+      if (scanTradeRow(text, agg, spot, venue, symbol, sink)) return;
+      const c = splitCsv(text, cols, layout);
+      checkId(c[0], fields.id);
       const price = fastPositive(c[1], 'price');
-      const qty = fastPositive(c[2], 'quantity');
-      checkId(c[3], 'first_trade_id');
-      checkId(c[4], 'last_trade_id');
-      const ts = fastEpochAnyUnit(c[5], 'transact_time');
-      const buyerIsMaker = bool(c[6], 'is_buyer_maker');
-      if (spot) bool(c[7], 'is_best_match');
-      sink.trade(venue, symbol, ts, NaN, price, qty, buyerIsMaker ? 'sell' : 'buy', c[0]);
-    },
-  };
-}
-
-/** trades: `id,price,qty,quote_qty,time,is_buyer_maker[,is_best_match]`. */
-function tradesParser(venue: Venue, ctx: ParseContext, header: string | undefined, cols: 6 | 7): LineParser {
-  const symbol = ctx.symbol;
-  const spot = cols === 7;
-  return {
-    line(text: string, lineNo: number, sink: EventSink): void {
-      if (lineNo === 1 && isHeader(text, header, 'trades')) return;
-      if (symbol === undefined) throw symbolUnknown();
-      if (scanTrade(text, spot, venue, symbol, sink)) return;
-      const c = splitCsv(text, cols, 'trades');
-      checkId(c[0], 'id');
-      const price = fastPositive(c[1], 'price');
-      const qty = fastPositive(c[2], 'qty');
-      fastPositive(c[3], 'quote_qty');
-      const ts = fastEpochAnyUnit(c[4], 'time');
-      const buyerIsMaker = bool(c[5], 'is_buyer_maker');
-      if (spot) bool(c[6], 'is_best_match');
+      const qty = fastPositive(c[2], fields.qty);
+      if (agg) {
+        checkId(c[3], 'first_trade_id');
+        checkId(c[4], 'last_trade_id');
+      } else {
+        fastPositive(c[3], 'quote_qty');
+      }
+      const ts = fastEpochAnyUnit(c[time], fields.time);
+      const buyerIsMaker = bool(c[time + 1], 'is_buyer_maker');
+      if (spot) bool(c[time + 2], 'is_best_match');
       sink.trade(venue, symbol, ts, NaN, price, qty, buyerIsMaker ? 'sell' : 'buy', c[0]);
     },
   };
@@ -753,11 +730,10 @@ const TRADE_COLUMNS = [['id', 'BIGINT'], ['price', 'DOUBLE'], ['qty', 'DOUBLE'],
 function bulkTrades(layout: TradeArchiveLayout, spot: boolean): BulkTradeCsv {
   const base = layout === 'aggTrades' ? AGG_COLUMNS : TRADE_COLUMNS;
   const header = spot ? undefined : base.map((c) => c[0]).join(',');
-  const fields = layout === 'aggTrades' ? { id: 'agg_trade_id', price: 'price', qty: 'quantity', time: 'transact_time' } : { id: 'id', price: 'price', qty: 'qty', time: 'time' };
   return {
     header,
     columns: spot ? [...base, ['is_best_match', 'BOOLEAN']] : base,
-    ...fields,
+    ...TRADE_FIELDS[layout],
     buyerIsMaker: 'is_buyer_maker',
     scanner: (columns) => new TradeArchiveScanner(layout, spot, header, columns),
   };
@@ -778,7 +754,7 @@ export const binanceFormats: FileFormat[] = [
     'binance',
     'Binance USD-M aggTrades archive (data.binance.vision futures/um .../aggTrades), with or without header',
     { kinds: ['aggTrades'], header: BINANCE_HEADERS.aggTrades, shape: SHAPES.umAggTrades, nameShared: true },
-    (ctx) => aggTradesParser('binance', ctx, BINANCE_HEADERS.aggTrades, 7),
+    (ctx) => tradeArchiveParser('aggTrades', 'binance', ctx, false),
     bulkTrades('aggTrades', false),
   ),
   archiveFormat(
@@ -786,7 +762,7 @@ export const binanceFormats: FileFormat[] = [
     'binance',
     'Binance USD-M trades archive (futures/um .../trades), with or without header',
     { kinds: ['trades'], header: BINANCE_HEADERS.trades, shape: SHAPES.umTrades, nameShared: true },
-    (ctx) => tradesParser('binance', ctx, BINANCE_HEADERS.trades, 6),
+    (ctx) => tradeArchiveParser('trades', 'binance', ctx, false),
     bulkTrades('trades', false),
   ),
   archiveFormat(
@@ -847,7 +823,7 @@ export const binanceFormats: FileFormat[] = [
     'binance-spot',
     'Binance spot aggTrades archive (no header, 8 columns, ms before 2025 and µs since)',
     { kinds: ['aggTrades'], shape: SHAPES.spotAggTrades, nameShared: true },
-    (ctx) => aggTradesParser('binance-spot', ctx, undefined, 8),
+    (ctx) => tradeArchiveParser('aggTrades', 'binance-spot', ctx, true),
     bulkTrades('aggTrades', true),
   ),
   archiveFormat(
@@ -855,7 +831,7 @@ export const binanceFormats: FileFormat[] = [
     'binance-spot',
     'Binance spot trades archive (no header, 7 columns, ms before 2025 and µs since)',
     { kinds: ['trades'], shape: SHAPES.spotTrades, nameShared: true },
-    (ctx) => tradesParser('binance-spot', ctx, undefined, 7),
+    (ctx) => tradeArchiveParser('trades', 'binance-spot', ctx, true),
     bulkTrades('trades', true),
   ),
   captureFormat(

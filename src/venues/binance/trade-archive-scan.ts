@@ -4,7 +4,7 @@
  * and either accepts the whole file with a digest of what it holds, or gives up.
  *
  * It accepts only what the line parsers in archive.ts accept on their fast path (the same field
- * grammar as `scanAggTrade` / `scanTrade`) and what the importer's order checks accept (times
+ * grammar as `scanTradeRow`) and what the importer's order checks accept (times
  * never go backwards, ids strictly increase). Anything else — a header it does not know, CR line
  * ends, exponents, more than 15 digits, a blank line, a bad field — makes it give up, and the
  * importer re-reads the file with the line parsers, which accept or name the exact error. So it
