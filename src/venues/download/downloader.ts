@@ -20,7 +20,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FileError } from '../../core/errors.ts';
-import { DEFAULT_RETRY, downloadToPart, fetchText, headSize, HostNotFoundError, HttpError, isRetryable, NetworkError, NotFoundError, type RetryOptions, sha256Of, verifyGzip } from './fetch.ts';
+import { DEFAULT_RETRY, downloadToPart, fetchText, headSize, HostNotFoundError, HttpError, isRetryable, NetworkError, NotFoundError, type PartOptions, type RetryOptions, sha256Of, verifyGzip } from './fetch.ts';
 import { checksumText, dailyFilesFor, fileUrl, parseChecksum, type PlannedFile } from './layout.ts';
 
 export interface ImportOutcome {
@@ -266,32 +266,14 @@ async function processFile(file: PlannedFile, opts: DownloadOptions, retry: Retr
       }
       // 3. The body, resumable, verified before it becomes the file.
       const partPath = `${path}.part`;
-      let got;
-      try {
-        got = await downloadToPart(url, partPath, part);
-      } catch (e) {
-        if (e instanceof NotFoundError) return missing(file.name);
-        throw e;
-      }
-      let sha = await sha256Of(partPath);
-      let attempts = got.attempts;
-      if (sha !== expected && got.resumedFrom > 0) {
-        // The bytes kept from an earlier run may be from another version of the file: once more from 0.
-        rmSync(partPath, { force: true });
-        const again = await downloadToPart(url, partPath, part);
-        attempts += again.attempts;
-        sha = await sha256Of(partPath);
-      }
-      if (sha !== expected) {
-        rmSync(partPath, { force: true });
-        throw new FileError('E_CHECKSUM', file.name, `sha256 ${sha} does not match ${file.name}.CHECKSUM (${expected}): download refused, nothing imported`);
-      }
+      const got = await downloadVerified(url, partPath, part, async () => {
+        const sha = await sha256Of(partPath);
+        return sha === expected ? undefined : new FileError('E_CHECKSUM', file.name, `sha256 ${sha} does not match ${file.name}.CHECKSUM (${expected}): download refused, nothing imported`);
+      });
+      if (!got) return missing(file.name);
       writeAtomic(sumPath, checksumText(expected, file.name));
       renameSync(partPath, path);
-      return done({
-        status: 'downloaded', sha256: sha, size: sizeOf(path), verified: 'sha256',
-        resumedFrom: got.resumedFrom || undefined, rangeIgnored: got.rangeIgnored || undefined, attempts,
-      });
+      return done({ status: 'downloaded', sha256: expected, size: sizeOf(path), verified: 'sha256', ...got });
     }
 
     // No checksum published (Bybit): gzip integrity is the check.
@@ -313,33 +295,51 @@ async function processFile(file: PlannedFile, opts: DownloadOptions, retry: Retr
       }
     }
     const partPath = `${path}.part`;
-    let got;
-    try {
-      got = await downloadToPart(url, partPath, part);
-    } catch (e) {
-      if (e instanceof NotFoundError) return missing(file.name);
-      throw e;
-    }
-    let attempts = got.attempts;
-    let ok = await gzipOk(partPath);
-    if (!ok && got.resumedFrom > 0) {
-      rmSync(partPath, { force: true });
-      const again = await downloadToPart(url, partPath, part);
-      attempts += again.attempts;
-      ok = await gzipOk(partPath);
-    }
-    if (!ok) {
-      rmSync(partPath, { force: true });
-      throw new FileError('E_TRUNCATED', file.name, 'the download is not a complete gzip file (no checksum is published to compare with): refused, nothing imported');
-    }
+    const got = await downloadVerified(url, partPath, part, async () =>
+      (await gzipOk(partPath)) ? undefined : new FileError('E_TRUNCATED', file.name, 'the download is not a complete gzip file (no checksum is published to compare with): refused, nothing imported'),
+    );
+    if (!got) return missing(file.name);
     renameSync(partPath, path);
-    return done({
-      status: 'downloaded', size: sizeOf(path), verified: 'gzip',
-      resumedFrom: got.resumedFrom || undefined, rangeIgnored: got.rangeIgnored || undefined, attempts,
-    });
+    return done({ status: 'downloaded', size: sizeOf(path), verified: 'gzip', ...got });
   } catch (e) {
     return done({ status: 'failed', error: { code: failureCode(e), message: (e as Error).message } });
   }
+}
+
+/** What a verified download adds to its result: undefined for a fresh part, a Range honoured. */
+interface Transfer {
+  readonly resumedFrom: number | undefined;
+  readonly rangeIgnored: true | undefined;
+  readonly attempts: number;
+}
+
+/**
+ * The body into `partPath`, resumable, and `refusal` of it (undefined when it is good): when the
+ * part was resumed and is refused, once more from 0 (the bytes kept from an earlier run may be
+ * from another version of the file); refused still, the part is removed and the refusal thrown.
+ * Undefined when the server has no such file (404).
+ */
+async function downloadVerified(url: string, partPath: string, part: PartOptions, refusal: () => Promise<FileError | undefined>): Promise<Transfer | undefined> {
+  let got;
+  try {
+    got = await downloadToPart(url, partPath, part);
+  } catch (e) {
+    if (e instanceof NotFoundError) return undefined;
+    throw e;
+  }
+  let attempts = got.attempts;
+  let refused = await refusal();
+  if (refused && got.resumedFrom > 0) {
+    rmSync(partPath, { force: true });
+    const again = await downloadToPart(url, partPath, part);
+    attempts += again.attempts;
+    refused = await refusal();
+  }
+  if (refused) {
+    rmSync(partPath, { force: true });
+    throw refused;
+  }
+  return { resumedFrom: got.resumedFrom || undefined, rangeIgnored: got.rangeIgnored || undefined, attempts };
 }
 
 /** E_CHECKSUM / E_TRUNCATED (ours), E_DNS (host does not resolve), E_HTTP (a status), E_NETWORK (retries spent), E_IO (disk). */
