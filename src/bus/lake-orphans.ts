@@ -12,6 +12,7 @@
 import { hostname } from 'node:os';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from '../core/process-alive.ts';
 
 export const ORPHAN_WINDOW_DAYS = 4;
 
@@ -27,16 +28,6 @@ export interface OrphanSweep {
   readonly removed: string[];
   /** Left: a live writer's, another host's, or without an owner. */
   readonly left: string[];
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to another user.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function dirs(path: string): string[] {
@@ -67,7 +58,7 @@ export function removeOrphanTmp(lake: string, o: { days?: number; now?: number }
               const path = join(folder, name);
               const m = OWNED.exec(name);
               const pid = m ? Number(m[2]) : NaN;
-              if (!m || m[1] !== host || pid === process.pid || alive(pid)) {
+              if (!m || m[1] !== host || pid === process.pid || processAlive(pid)) {
                 left.push(path);
                 continue;
               }

@@ -20,6 +20,7 @@
 import { hostname } from 'node:os';
 import type { CaptureRecord, Venue } from '../core/events.ts';
 import type { Instrument } from '../core/instruments.ts';
+import { processAlive } from '../core/process-alive.ts';
 import { parseConfig, type BacktestConfig } from '../engine/config.ts';
 import type { EngineProgress } from '../engine/engine.ts';
 import { effectiveWarmup } from '../engine/warmup.ts';
@@ -45,7 +46,6 @@ import { fromJson, toJson } from './json.ts';
 import { HASH_P, PushFeed, storedUntil } from './push-feed.ts';
 import { shadowCheck, type ShadowSpan } from './shadow-check.ts';
 import { StoredFeed, type FeedMarket } from './stored-feed.ts';
-import { alive } from './sessions.ts';
 import { Watermark } from './watermark.ts';
 
 /** After a (re)start, the watermark waits this long for the venues' back-fill of the downtime. */
@@ -217,7 +217,7 @@ export class PaperRun {
     const prev = await journal.sessionRow();
     // A refusal closes the journal's connection: an open one keeps the store file locked.
     const refuse = (e: Error) => (journal.close(), e);
-    if (prev && prev.status === 'running' && prev.host === hostname() && alive(prev.pid) && prev.pid !== process.pid) throw refuse(new RangeError(`paper session ${o.name} is running in PID ${prev.pid}: stop it first`));
+    if (prev && prev.status === 'running' && prev.host === hostname() && processAlive(prev.pid) && prev.pid !== process.pid) throw refuse(new RangeError(`paper session ${o.name} is running in PID ${prev.pid}: stop it first`));
     const live = await loadLiveInstruments({ venues: prev ? (prev.venues.split(',') as LiveVenue[]) : o.venues, inputs: [prev ? prev.symbol : o.symbol], store, save: true });
     for (const r of live.reports) if (r.origin !== 'venue') o.log(`paper: instruments: ${describeInstrumentSource(r)}`);
     for (const line of describeNotTrading(live.markets)) o.log(`paper: ${line}`);

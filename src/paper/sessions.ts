@@ -3,6 +3,7 @@
  * open position, from the journal alone (no kernel).
  */
 import { hostname } from 'node:os';
+import { processAlive } from '../core/process-alive.ts';
 import type { Store } from '../store/store.ts';
 import { hasPaperJournal } from './session-backtest.ts';
 
@@ -41,7 +42,7 @@ export async function listSessions(store: Store): Promise<SessionSummary[]> {
       FROM paper_sessions s ORDER BY s.started_wall, s.name`);
   return rows.map((r) => {
     const initial = Number((JSON.parse(r.config) as { risk: { initialEquity: number } }).risk.initialEquity);
-    const status = r.status === 'stopped' ? 'stopped' : r.host === hostname() && alive(r.pid) ? 'running' : 'crashed';
+    const status = r.status === 'stopped' ? 'stopped' : r.host === hostname() && processAlive(r.pid) ? 'running' : 'crashed';
     return {
       name: r.name,
       symbol: r.symbol,
@@ -60,14 +61,4 @@ export async function listSessions(store: Store): Promise<SessionSummary[]> {
       position: r.position ? (JSON.parse(r.position) as SessionSummary['position']) : null,
     };
   });
-}
-
-/** Whether a process with this id exists on this host. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
