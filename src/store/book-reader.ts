@@ -8,10 +8,10 @@
  * Streamed message-aligned chunks; every value is bound, never spliced into SQL.
  */
 import type { DuckDBValue } from '@duckdb/node-api';
-import { StoreError } from '../core/errors.ts';
 import type { Venue } from '../core/events.ts';
 // Type only (erased at run time): the columns type lives with its operator until it moves to core.
 import type { BookColumns } from '../core/columns.ts';
+import { doubleChunks } from './double-chunks.ts';
 import type { Store } from './store.ts';
 
 export interface BookQuery {
@@ -86,25 +86,11 @@ class Builder {
 export async function* streamBook(store: Store, q: BookQuery, chunkMessages = CHUNK_MESSAGES): AsyncGenerator<BookColumns> {
   if (!(Number.isInteger(chunkMessages) && chunkMessages >= 1)) throw new RangeError(`streamBook: chunkMessages must be a whole number >= 1, got ${chunkMessages}`);
   const { sql, values } = bookQuery(q);
-  let result;
-  try {
-    result = await store.stream(sql, values);
-  } catch (e) {
-    throw new StoreError('E_STORE_QUERY', 'reading book failed', e);
-  }
   let b = new Builder();
   let lastGroup = NaN;
-  for (;;) {
-    let chunk;
-    try {
-      chunk = await result.fetchChunk();
-    } catch (e) {
-      throw new StoreError('E_STORE_QUERY', 'reading book failed', e);
-    }
-    if (!chunk || chunk.rowCount === 0) break;
-    const col = (c: number) => (chunk.getColumnVector(c) as unknown as { items: Float64Array }).items;
-    const [ts, snap, seq, side, price, qty, group] = [0, 1, 2, 3, 4, 5, 6].map(col);
-    for (let r = 0; r < chunk.rowCount; r++) {
+  for await (const { rows, cols } of doubleChunks(store, sql, values, 7, 'book')) {
+    const [ts, snap, seq, side, price, qty, group] = cols;
+    for (let r = 0; r < rows; r++) {
       if (group[r] !== lastGroup) {
         if (b.messages === chunkMessages) {
           yield b.build();

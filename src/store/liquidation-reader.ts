@@ -5,10 +5,10 @@
  * Rows are ordered by `ts`, then by the caller's venue order, then by insertion order (DuckDB's
  * `rowid`: the file's own order). Every value is bound, never spliced into SQL.
  */
-import { StoreError } from '../core/errors.ts';
 import type { Venue } from '../core/events.ts';
 // Type only (erased at run time): the columns type lives with its operator until it moves to core.
 import type { LiquidationColumns } from '../core/columns.ts';
+import { doubleChunks } from './double-chunks.ts';
 import type { Store } from './store.ts';
 import { marketRowsQuery } from './trade-reader.ts';
 
@@ -34,17 +34,10 @@ export async function readLiquidations(store: Store, q: LiquidationQuery): Promi
   let total = 0;
   if (q.venues.length > 0 && q.symbols.length > 0) {
     const { sql, values } = marketRowsQuery('liquidations', q);
-    try {
-      const result = await store.stream(sql, values);
-      for (;;) {
-        const chunk = await result.fetchChunk();
-        if (!chunk || chunk.rowCount === 0) break;
-        // Copy: a chunk's vectors are views DuckDB may reuse.
-        chunks.push([0, 1, 2, 3, 4].map((c) => (chunk.getColumnVector(c) as unknown as { items: Float64Array }).items.slice(0, chunk.rowCount)));
-        total += chunk.rowCount;
-      }
-    } catch (e) {
-      throw new StoreError('E_STORE_QUERY', 'reading liquidations failed', e);
+    for await (const { rows, cols } of doubleChunks(store, sql, values, 5, 'liquidations')) {
+      // Copy: a chunk's vectors are views DuckDB may reuse.
+      chunks.push(cols.map((c) => c.slice(0, rows)));
+      total += rows;
     }
   }
   const out = { length: total, ts: new Float64Array(total), price: new Float64Array(total), qty: new Float64Array(total), side: new Int8Array(total), venue: new Uint8Array(total), venues: q.venues };

@@ -10,9 +10,9 @@
  * never spliced into SQL.
  */
 import type { DuckDBValue } from '@duckdb/node-api';
-import { StoreError } from '../core/errors.ts';
 import type { MarkColumns, OpenInterestColumns, OpenInterestMarket, QuoteColumns } from '../core/columns.ts';
 import type { Venue } from '../core/events.ts';
+import { doubleChunks } from './double-chunks.ts';
 import type { Store } from './store.ts';
 
 export interface OpenInterestQuery {
@@ -61,17 +61,10 @@ async function readSeries(store: Store, q: OpenInterestQuery, columns: readonly 
         (${venueOrd} * ${param(n)} + ${symbolOrd})::DOUBLE AS market_ord
       FROM tickers WHERE ${where.join(' AND ')}
       ORDER BY ts, market_ord, rowid`;
-    try {
-      const result = await store.stream(sql, values);
-      for (;;) {
-        const chunk = await result.fetchChunk();
-        if (!chunk || chunk.rowCount === 0) break;
-        // Copy: a chunk's vectors are views DuckDB may reuse.
-        chunks.push(Array.from({ length: columns.length + 2 }, (_, c) => (chunk.getColumnVector(c) as unknown as { items: Float64Array }).items.slice(0, chunk.rowCount)));
-        total += chunk.rowCount;
-      }
-    } catch (e) {
-      throw new StoreError('E_STORE_QUERY', `reading ${what} failed`, e);
+    for await (const { rows, cols } of doubleChunks(store, sql, values, columns.length + 2, what)) {
+      // Copy: a chunk's vectors are views DuckDB may reuse.
+      chunks.push(cols.map((c) => c.slice(0, rows)));
+      total += rows;
     }
   }
   // Keep only the markets that have rows, renumbered in (venue, symbol) order.

@@ -7,8 +7,8 @@
  */
 import type { DuckDBValue } from '@duckdb/node-api';
 import { allocTradeColumns, type TradeColumns } from '../core/columns.ts';
-import { StoreError } from '../core/errors.ts';
 import type { Venue } from '../core/events.ts';
+import { doubleChunks } from './double-chunks.ts';
 import type { Store } from './store.ts';
 
 export interface TradeQuery {
@@ -65,29 +65,10 @@ export async function* streamTrades(store: Store, q: TradeQuery, chunkRows = CHU
   if (q.venues.length === 0 || q.symbols.length === 0) return;
   if (q.venues.length > 255) throw new RangeError('readTrades: at most 255 venues');
   const { sql, values } = marketRowsQuery('trades', q);
-  let result;
-  try {
-    result = await store.stream(sql, values);
-  } catch (e) {
-    throw new StoreError('E_STORE_QUERY', 'reading trades failed', e);
-  }
   let out = allocTradeColumns(chunkRows, q.venues);
   let n = 0;
-  for (;;) {
-    let chunk;
-    try {
-      chunk = await result.fetchChunk();
-    } catch (e) {
-      throw new StoreError('E_STORE_QUERY', 'reading trades failed', e);
-    }
-    if (!chunk || chunk.rowCount === 0) break;
-    const rows = chunk.rowCount;
-    const col = (c: number) => (chunk.getColumnVector(c) as unknown as { items: Float64Array }).items;
-    const ts = col(0);
-    const price = col(1);
-    const qty = col(2);
-    const side = col(3);
-    const venue = col(4);
+  for await (const { rows, cols } of doubleChunks(store, sql, values, 5, 'trades')) {
+    const [ts, price, qty, side, venue] = cols;
     for (let r = 0; r < rows; ) {
       const take = Math.min(rows - r, chunkRows - n);
       out.ts.set(ts.subarray(r, r + take), n);
