@@ -10,7 +10,7 @@
  * The same snapshots score the predicted levels against the liquidations that follow them
  * (PredictedCheck), so nobody has to take the model on faith.
  */
-import type { LiquidationColumns, TradeColumns } from '../core/columns.ts';
+import type { LiquidationColumns, OpenInterestColumns, TradeColumns } from '../core/columns.ts';
 import type { InstrumentRegistry } from '../core/instruments.ts';
 import { AbsorptionOperator, zoneKey, zonesFromClusters, zonesFromPredicted, type AbsorptionEvent, type AbsorptionZone } from '../features/absorption.ts';
 import { CvdRunning, type CvdBar } from '../features/cvd.ts';
@@ -188,10 +188,14 @@ export class FeaturePipeline {
         this.pushLiquidations(run.cols, run.from, run.to);
         return;
       case 'open_interest':
-        this.predicted?.pushOpenInterest(run.cols, run.from, run.to);
-        this.lastTs = run.cols.ts[run.to - 1];
+        this.pushOpenInterest(run.cols, run.from, run.to);
         return;
     }
+  }
+
+  pushOpenInterest(c: OpenInterestColumns, from: number, to: number): void {
+    this.predicted?.pushOpenInterest(c, from, to);
+    this.lastTs = c.ts[to - 1];
   }
 
   pushTrades(c: TradeColumns, from: number, to: number): void {
