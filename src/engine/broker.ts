@@ -78,12 +78,8 @@ const sign = (side: 'long' | 'short'): 1 | -1 => (side === 'long' ? 1 : -1);
 export class Broker implements ExecutionClient {
   /** Realized balance: initial equity + realized PnL - fees - funding. */
   wallet: number;
-  /**
-   * The last trade price of the execution market, in a typed array (read through `lastPrice`):
-   * written at every trade, and an object field V8 keeps tagged boxes each double it is given
-   * (an allocation a trade, measured in the backtest bench).
-   */
-  private readonly last = new Float64Array([NaN]);
+  /** Last trade price of the execution market (NaN before its first trade). */
+  lastPrice = NaN;
   mark = NaN;
   private pos: Position | undefined;
   /** An exit asked for while the entry was in flight: sent the moment the entry fills. */
@@ -104,11 +100,6 @@ export class Broker implements ExecutionClient {
     private readonly ev: ExecutionEvents = {},
   ) {
     this.wallet = o.initialEquity;
-  }
-
-  /** Last trade price of the execution market (NaN before its first trade). */
-  get lastPrice(): number {
-    return this.last[0];
   }
 
   get position(): ExecutionPosition | undefined {
@@ -181,7 +172,7 @@ export class Broker implements ExecutionClient {
     // Rows, not numbers, go to the calls below: a call passing a trade's numbers, even one not
     // taken, made V8 box them for every trade (measured).
     if (this.orders.length > 0 && this.touches(c, row)) this.match(c, row);
-    this.last[0] = c.price[row];
+    this.lastPrice = c.price[row];
     if (this.pos) this.positionTrade(c, row, markFresh);
   }
 
