@@ -215,7 +215,7 @@ export class FeaturePipeline {
   pushLiquidations(c: LiquidationColumns, from: number, to: number): void {
     this.liqMap?.pushLiquidations(c, from, to);
     this.absorption?.pushLiquidations(c, from, to);
-    if (this.check.armed) for (let i = from; i < to; i++) this.score(c.price[i], c.qty[i], c.side[i] < 0 ? 'long' : 'short');
+    if (this.check.armed) for (let i = from; i < to; i++) this.score(c, i);
     this.lastTs = c.ts[to - 1];
   }
 
@@ -278,9 +278,12 @@ export class FeaturePipeline {
     };
   }
 
-  private score(price: number, qty: number, side: 'long' | 'short'): void {
+  /** Liquidation `row` of `l` against the predicted zones in force (the row crosses the call, not its numbers: those would be boxed). */
+  private score(l: LiquidationColumns, row: number): void {
+    const price = l.price[row];
+    const side = l.side[row] < 0 ? 'long' : 'short';
     const c = this.check;
-    const notional = price * qty;
+    const notional = price * l.qty[row];
     const zones = this.predictedZones;
     c.liquidations++;
     c.notional += notional;

@@ -210,13 +210,16 @@ export class ReplayMerge {
       // The run ends before the next timer and `limit` (trades come first), before a lower-rank
       // stream's row at or below its ts, and after a higher-rank stream's row at its ts.
       // The other streams' heads do not move while the run grows: their bounds are taken once.
-      let below = Math.min(limit, this.nextTimer);
+      // (Comparisons, not Math.min: V8 left some of those as calls, each boxing its result.)
+      let below = this.nextTimer < limit ? this.nextTimer : limit;
       let atMost = Infinity;
       for (let s = 0; s < sides.length; s++) {
         const c = sides[s];
         if (c === pick) continue;
-        if (c.rank < pick.rank) below = Math.min(below, head(c));
-        else atMost = Math.min(atMost, head(c));
+        const h = head(c);
+        if (c.rank < pick.rank) {
+          if (h < below) below = h;
+        } else if (h < atMost) atMost = h;
       }
       const pts = pick.ts;
       const from = pick.i;
@@ -268,7 +271,10 @@ export class ReplayMerge {
       // Trades up to the next timer (exclusive) and the next in-memory row (inclusive: at equal
       // ts the trades come first).
       let incl = Infinity;
-      for (let s = 0; s < sides.length; s++) incl = Math.min(incl, head(sides[s]));
+      for (let s = 0; s < sides.length; s++) {
+        const h = head(sides[s]);
+        if (h < incl) incl = h;
+      }
       const below = this.nextTimer;
       let j = i + 1;
       while (j < chunk.length && cts[j] <= incl && cts[j] < below) {
