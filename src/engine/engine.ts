@@ -156,7 +156,9 @@ export class Engine {
   /** What the strategy reads (featuresOf): only these are computed. */
   readonly features: ReadonlySet<FeatureName>;
   private readonly sessions: SessionClock;
-  private readonly execIndex = new Map<readonly Venue[], number>();
+  /** The execution venue's index in the venue list `execOf` of the trade columns last seen (-1: not among them). */
+  private execOf: readonly Venue[] | undefined;
+  private exec = -1;
   private pending: Pending[] = [];
   private seq = 0;
   private now = -Infinity;
@@ -426,11 +428,11 @@ export class Engine {
   }
 
   private onTrades(c: TradeColumns, from: number, to: number): void {
-    let exec = this.execIndex.get(c.venues);
-    if (exec === undefined) {
-      exec = c.venues.indexOf(this.market.execVenue);
-      this.execIndex.set(c.venues, exec);
+    if (c.venues !== this.execOf) {
+      this.execOf = c.venues;
+      this.exec = c.venues.indexOf(this.market.execVenue);
     }
+    const exec = this.exec;
     let i = from;
     while (i < to) {
       const sec = Math.floor(c.ts[i] / SLICE_MS);

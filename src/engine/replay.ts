@@ -160,6 +160,8 @@ export class ReplayMerge {
   /** The next timer, NaN before the first event; Infinity without timers. */
   private nextTimer: number;
   private last = -Infinity;
+  /** The time of the earliest in-memory row not yet merged, as the last drain left them (Infinity: none). */
+  private nextRow = Infinity;
   private readonly list = new RunList();
 
   constructor(src: Omit<ReplaySources, 'trades'>) {
@@ -205,7 +207,10 @@ export class ReplayMerge {
           t = h;
         }
       }
-      if (!pick || !(t < limit)) return;
+      if (!pick || !(t < limit)) {
+        this.nextRow = t;
+        return;
+      }
       if (!(t < this.nextTimer)) this.timersUpTo(t, sink);
       // The run ends before the next timer and `limit` (trades come first), before a lower-rank
       // stream's row at or below its ts, and after a higher-rank stream's row at its ts.
@@ -260,7 +265,6 @@ export class ReplayMerge {
 
   /** `chunk` into a sink: the runs up to the end of this trade chunk, as calls. */
   chunkTo(chunk: TradeColumns, sink: ReplaySink): void {
-    const sides = this.sides;
     const cts = chunk.ts;
     let i = 0;
     while (i < chunk.length) {
@@ -270,11 +274,7 @@ export class ReplayMerge {
       if (!(ts < this.nextTimer)) this.timersUpTo(ts, sink);
       // Trades up to the next timer (exclusive) and the next in-memory row (inclusive: at equal
       // ts the trades come first).
-      let incl = Infinity;
-      for (let s = 0; s < sides.length; s++) {
-        const h = head(sides[s]);
-        if (h < incl) incl = h;
-      }
+      const incl = this.nextRow;
       const below = this.nextTimer;
       let j = i + 1;
       while (j < chunk.length && cts[j] <= incl && cts[j] < below) {
