@@ -327,7 +327,7 @@ export class Engine {
    * `onEvent` without the run object: rows [from, to) of `cols`, of one kind (`venue`: a book's).
    * The replay driver's path (a run averages a few rows, so an object per run was garbage).
    */
-  onRows<R extends DataRun>(kind: R['kind'], cols: R['cols'], from: number, to: number, venue?: Venue): void {
+  onRows<K extends DataRun['kind']>(kind: K, cols: Extract<DataRun, { kind: K }>['cols'], from: number, to: number, venue?: Venue): void {
     this.live();
     if (to <= from) return;
     const ts = cols.ts;
