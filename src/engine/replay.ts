@@ -88,7 +88,6 @@ function side(s: { readonly kind: Side['kind']; readonly rank: number; readonly 
 /** The limit of the last drain: everything. */
 const END = new Float64Array([Infinity]);
 
-const head = (c: Side) => (c.i < c.length ? c.ts[c.i] : Infinity);
 
 /** The merged runs one at a time (see replayBatches and ReplaySink for the hot paths). */
 export async function* replay(src: ReplaySources): AsyncGenerator<ReplayRun> {
@@ -201,7 +200,8 @@ export class ReplayMerge {
       let pick: Side | undefined;
       let t = Infinity;
       for (let s = 0; s < sides.length; s++) {
-        const h = head(sides[s]);
+        const c = sides[s];
+        const h = c.i < c.length ? c.ts[c.i] : Infinity;
         if (h < t) {
           pick = sides[s];
           t = h;
@@ -221,7 +221,7 @@ export class ReplayMerge {
       for (let s = 0; s < sides.length; s++) {
         const c = sides[s];
         if (c === pick) continue;
-        const h = head(c);
+        const h = c.i < c.length ? c.ts[c.i] : Infinity;
         if (c.rank < pick.rank) {
           if (h < below) below = h;
         } else if (h < atMost) atMost = h;
