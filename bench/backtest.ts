@@ -4,10 +4,10 @@
  *
  * - ours: through the Engine (src/engine/engine.ts) with the seed strategy, default config except
  *   `nullModel.seeds: 0` (the null model would replay the same data again per seed);
- * - the floor: the same events through a no-op consumer, batched as the engine reads them: one
- *   pass of `replayBatches(...)` (one `await` per trade chunk, as the engine's replay driver)
- *   over the same sources with the same 1-minute timers, summing ts over every row of every run
- *   (so nothing is optimized away) and nothing else.
+ * - the floor: the same events through a no-op consumer, read as the engine reads them: one
+ *   pass of `replayTo(...)` (one `await` per trade chunk, each run a call to the consumer, no
+ *   object per run, as the engine's replay driver) over the same sources with the same 1-minute
+ *   timers, summing ts over every row of every run (so nothing is optimized away) and nothing else.
  *
  * Both see exactly the same in-memory columns; the market is built once before anything is timed.
  * Memory first: the engine on the first quarter of the market (same rows, cut at a time; also its
@@ -42,9 +42,9 @@ import { binner } from '../src/features/liquidations.ts';
 import { parseConfig } from '../src/engine/config.ts';
 import { Engine, type EngineMarket, type EngineResult } from '../src/engine/engine.ts';
 import { createRng, type Rng } from '../src/engine/random.ts';
-import { replayBatches, type ReplaySources } from '../src/engine/replay.ts';
+import { replayTo, type ReplaySink, type ReplaySources } from '../src/engine/replay.ts';
 import { seedStrategy } from '../src/engine/seed-strategy.ts';
-import type { MarkColumns, OpenInterestColumns } from '../src/core/columns.ts';
+import type { MarkColumns, OpenInterestColumns, QuoteColumns } from '../src/core/columns.ts';
 import { loadBundledInstruments } from '../src/venues/bundled-instruments.ts';
 import type { BenchResult } from './run.ts';
 
@@ -443,27 +443,50 @@ function sources(m: SyntheticMarket): Omit<ReplaySources, 'timerEveryMs'> {
 
 /**
  * The floor: the replay merge alone into a no-op consumer, every row of every run touched, read
- * in the engine's batches (replay-driver.ts awaits once per batch, not once per run).
+ * as the engine reads it (replay-driver.ts: `replayTo`, one await per trade chunk, a call per run).
  */
 async function floorPass(m: SyntheticMarket): Promise<{ events: number; timers: number; runs: number; checksum: number }> {
-  let events = 0;
-  let timers = 0;
-  let runs = 0;
-  let sum = 0;
-  for await (const batch of replayBatches({ ...sources(m), timerEveryMs: TIMER_MS })) {
-    for (const run of batch) {
-      runs++;
-      if (run.kind === 'timer') {
-        timers++;
-        sum += run.ts;
-        continue;
-      }
-      const ts = run.cols.ts;
-      for (let i = run.from; i < run.to; i++) sum += ts[i];
-      events += run.to - run.from;
-    }
+  const sink = new FloorSink();
+  await replayTo({ ...sources(m), timerEveryMs: TIMER_MS }, sink);
+  return { events: sink.events, timers: sink.timers, runs: sink.runs, checksum: sink.sum };
+}
+
+/** Counts the runs and sums every row's ts. */
+class FloorSink implements ReplaySink {
+  events = 0;
+  timers = 0;
+  runs = 0;
+  sum = 0;
+  timer(ts: number): void {
+    this.runs++;
+    this.timers++;
+    this.sum += ts;
   }
-  return { events, timers, runs, checksum: sum };
+  trades(c: TradeColumns, from: number, to: number): void {
+    this.rows(c.ts, from, to);
+  }
+  liquidations(c: LiquidationColumns, from: number, to: number): void {
+    this.rows(c.ts, from, to);
+  }
+  openInterest(c: OpenInterestColumns, from: number, to: number): void {
+    this.rows(c.ts, from, to);
+  }
+  marks(c: MarkColumns, from: number, to: number): void {
+    this.rows(c.ts, from, to);
+  }
+  quotes(c: QuoteColumns, from: number, to: number): void {
+    this.rows(c.ts, from, to);
+  }
+  book(_venue: Venue, c: BookColumns, from: number, to: number): void {
+    this.rows(c.ts, from, to);
+  }
+  private rows(ts: Float64Array, from: number, to: number): void {
+    this.runs++;
+    let sum = this.sum;
+    for (let i = from; i < to; i++) sum += ts[i];
+    this.sum = sum;
+    this.events += to - from;
+  }
 }
 
 const INST = loadBundledInstruments().get('binance', 'BTCUSDT');

@@ -69,14 +69,17 @@ interface Position {
   exiting: boolean;
 }
 
+/** An entry not filled this long after its decision is cancelled (BrokerOptions.staleAfterMs). */
+const STALE_AFTER_MS = 5_000;
+
 const sign = (side: 'long' | 'short'): 1 | -1 => (side === 'long' ? 1 : -1);
 
 /** The simulated venue account: the kernel's ExecutionClient for backtests and paper trading. */
 export class Broker implements ExecutionClient {
   /** Realized balance: initial equity + realized PnL - fees - funding. */
   wallet: number;
+  /** Last trade price of the execution market (NaN before its first trade). */
   lastPrice = NaN;
-  lastTradeTs = NaN;
   mark = NaN;
   private pos: Position | undefined;
   /** An exit asked for while the entry was in flight: sent the moment the entry fills. */
@@ -168,9 +171,8 @@ export class Broker implements ExecutionClient {
   onTrade(c: TradeColumns, row: number, markFresh: boolean): void {
     // Rows, not numbers, go to the calls below: a call passing a trade's numbers, even one not
     // taken, made V8 box them for every trade (measured).
-    if (this.orders.length > 0) this.match(c, row);
+    if (this.orders.length > 0 && this.touches(c, row)) this.match(c, row);
     this.lastPrice = c.price[row];
-    this.lastTradeTs = c.ts[row];
     if (this.pos) this.positionTrade(c, row, markFresh);
   }
 
@@ -228,7 +230,7 @@ export class Broker implements ExecutionClient {
   }
 
   private staleMs(): number {
-    return this.o.staleAfterMs ?? 5_000;
+    return this.o.staleAfterMs ?? STALE_AFTER_MS;
   }
 
   /** Entries not filled within staleAfterMs of their decision are cancelled (never filled hours after their signal). */
@@ -241,6 +243,27 @@ export class Broker implements ExecutionClient {
         this.report(o, 'cancelled', null, null, 0, `stale: not filled within ${limit} ms of the decision`);
       } else k++;
     }
+  }
+
+  /**
+   * Whether trade `row` changes any order: an entry gone stale, an arrived order seeing its first
+   * trade, a market order, a limit order this trade fills. Most trades change none (a resting
+   * take-profit), and this answers without a call: a call passing the trade's numbers, even one
+   * not taken, had V8 box them at every trade (hoisted out of the order loop; measured).
+   */
+  private touches(c: TradeColumns, row: number): boolean {
+    const ts = c.ts[row];
+    const price = c.price[row];
+    const stale = this.o.staleAfterMs ?? STALE_AFTER_MS;
+    const touch = this.o.limitFill === 'touch';
+    for (let k = 0; k < this.orders.length; k++) {
+      const o = this.orders[k];
+      if (o.entry && ts - o.ts > stale) return true;
+      if (o.arrivalTs > ts) continue;
+      if (o.type === 'market' || Number.isNaN(o.refPrice)) return true;
+      if (o.side > 0 ? price < o.price || (touch && price === o.price) : price > o.price || (touch && price === o.price)) return true;
+    }
+    return false;
   }
 
   private match(c: TradeColumns, row: number): void {

@@ -43,7 +43,7 @@ import type { EquityPoint } from './metrics.ts';
 import { FeaturePipeline, type PipelineOutputs, type ZoneSet } from './pipeline.ts';
 import type { ReplayRun, ReplaySources } from './replay.ts';
 import { replayInto } from './replay-driver.ts';
-import type { MarkColumns, QuoteColumns } from '../core/columns.ts';
+import type { BookColumns, LiquidationColumns, MarkColumns, OpenInterestColumns, QuoteColumns } from '../core/columns.ts';
 import type { JournalReport, PredictionRecord, RunBar, RunOrder, RunSignal, RunTrade, ZoneBand } from './run-types.ts';
 import { featuresOf, type EngineSignal, type EntryIntent, type FeatureName, type FeatureState, type Strategy, type StrategyContext } from './strategy.ts';
 
@@ -156,7 +156,9 @@ export class Engine {
   /** What the strategy reads (featuresOf): only these are computed. */
   readonly features: ReadonlySet<FeatureName>;
   private readonly sessions: SessionClock;
-  private readonly execIndex = new Map<readonly Venue[], number>();
+  /** The execution venue's index in the venue list `execOf` of the trade columns last seen (-1: not among them). */
+  private execOf: readonly Venue[] | undefined;
+  private exec = -1;
   private pending: Pending[] = [];
   private seq = 0;
   private now = -Infinity;
@@ -201,6 +203,8 @@ export class Engine {
   /** Warnings made by the constructor (the no-marks warning follows them). */
   private readonly ctorWarnings: number;
   private injectAt = 0;
+  /** The time of the next injected signal (Infinity: none left). */
+  private injectDue: number;
   private readonly activeFrom: number;
   private readonly keepBars: boolean;
 
@@ -212,6 +216,7 @@ export class Engine {
   ) {
     const c = config;
     this.activeFrom = opts.activeFromMs ?? -Infinity;
+    this.injectDue = opts.injected && opts.injected.length > 0 ? opts.injected[0].ts : Infinity;
     this.keepBars = opts.keepBars ?? true;
     this.dayStartEquity = c.risk.initialEquity;
     const cap = c.risk.maxLeverage[market.execVenue as 'binance' | 'okx' | 'bybit'];
@@ -311,23 +316,31 @@ export class Engine {
    * between the rows before it and the rows at or after it.
    */
   onEvent(run: ReplayRun): void {
-    this.live();
     if (run.kind === 'timer') {
       this.advanceTo(run.ts);
       return;
     }
-    if (run.to <= run.from) return;
-    const ts = run.cols.ts;
-    let from = run.from;
-    this.timersUpTo(ts[from]);
-    while (ts[run.to - 1] >= this.nextTimer) {
+    this.onRows(run.kind, run.cols, run.from, run.to, run.kind === 'book' ? run.venue : undefined);
+  }
+
+  /**
+   * `onEvent` without the run object: rows [from, to) of `cols`, of one kind (`venue`: a book's).
+   * The replay driver's path (a run averages a few rows, so an object per run was garbage).
+   */
+  onRows<K extends DataRun['kind']>(kind: K, cols: Extract<DataRun, { kind: K }>['cols'], from: number, to: number, venue?: Venue): void {
+    this.live();
+    if (to <= from) return;
+    const ts = cols.ts;
+    // (Timers are due at one run in hundreds: the call only then, as it boxes the time it is given.)
+    if (!(ts[from] < this.nextTimer)) this.timersUpTo(ts[from]);
+    while (ts[to - 1] >= this.nextTimer) {
       let k = from + 1;
       while (ts[k] < this.nextTimer) k++;
-      this.dispatch({ ...run, from, to: k } as DataRun);
+      this.dispatch(kind, cols, from, k, venue);
       from = k;
       this.timersUpTo(ts[from]);
     }
-    this.dispatch(from === run.from ? run : ({ ...run, from } as DataRun));
+    this.dispatch(kind, cols, from, to, venue);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -348,68 +361,78 @@ export class Engine {
   }
 
   /** One run that crosses no timer. */
-  private dispatch(run: DataRun): void {
-    switch (run.kind) {
+  private dispatch(kind: DataRun['kind'], cols: DataRun['cols'], from: number, to: number, venue: Venue | undefined): void {
+    switch (kind) {
       case 'trades':
-        this.onTrades(run.cols, run.from, run.to);
+        this.onTrades(cols as TradeColumns, from, to);
         break;
       case 'liquidations':
         // The whole run is pushed at once (no trade lies inside it), so it is known at its last row.
-        this.advance(run.cols.ts[run.to - 1]);
-        this.pipeline.pushLiquidations(run.cols, run.from, run.to);
+        this.advance(cols.ts[to - 1]);
+        this.pipeline.pushLiquidations(cols as LiquidationColumns, from, to);
         this.deliver();
         break;
       case 'open_interest':
-        this.advance(run.cols.ts[run.to - 1]);
-        this.pipeline.push(run);
+        this.advance(cols.ts[to - 1]);
+        this.pipeline.pushOpenInterest(cols as OpenInterestColumns, from, to);
         this.deliver();
         break;
       case 'marks':
-        this.advance(run.cols.ts[run.from]);
-        this.onMarks(run.cols, run.from, run.to);
+        this.advance(cols.ts[from]);
+        this.onMarks(cols as MarkColumns, from, to);
         break;
       case 'quotes':
-        this.advance(run.cols.ts[run.from]);
-        this.onQuotes(run.cols, run.from, run.to);
+        this.advance(cols.ts[from]);
+        this.onQuotes(cols as QuoteColumns, from, to);
         break;
       case 'book':
-        this.advance(run.cols.ts[run.from]);
-        if (run.venue === this.market.execVenue) {
-          this.hasBook = true;
-          if (this.bait) {
-            this.bait.pushBook(run.cols, run.from, run.to);
-            if (this.config.execution.useBook) this.broker.onBook(run.cols.ts[run.to - 1], this.bait.l2);
-          } else if (this.bookOnly) {
-            for (let m = run.from; m < run.to; m++) this.bookOnly.apply(run.cols, m);
-            this.broker.onBook(run.cols.ts[run.to - 1], this.bookOnly);
-          }
-        }
+        this.advance(cols.ts[from]);
+        if (venue === this.market.execVenue) this.onBook(cols as BookColumns, from, to);
         break;
     }
-    this.strategy.onEvent?.(run, this.context());
+    // The run as an object only for a strategy that reads raw events.
+    if (this.strategy.onEvent) this.strategy.onEvent(runOf(kind, cols, from, to, venue), this.context());
   }
 
-  /** The clock moves to `ts`: injected signals due by then are delivered first. */
+  /** Book messages [from, to) of the execution venue. */
+  private onBook(c: BookColumns, from: number, to: number): void {
+    this.hasBook = true;
+    if (this.bait) {
+      this.bait.pushBook(c, from, to);
+      if (this.config.execution.useBook) this.broker.onBook(c.ts[to - 1], this.bait.l2);
+    } else if (this.bookOnly) {
+      for (let m = from; m < to; m++) this.bookOnly.apply(c, m);
+      this.broker.onBook(c.ts[to - 1], this.bookOnly);
+    }
+  }
+
+  /**
+   * The clock moves to `ts`: injected signals due by then are delivered first. Small enough to
+   * be inlined where it is called at every slice (a call would box `ts`).
+   */
   private advance(ts: number): void {
     if (Number.isNaN(this.firstTs)) this.firstTs = ts;
     if (ts > this.now) this.now = ts;
-    const inj = this.opts.injected;
-    if (inj) {
-      while (this.injectAt < inj.length && inj[this.injectAt].ts <= ts) {
-        const x = inj[this.injectAt++];
-        if (!Number.isFinite(this.broker.lastPrice)) continue;
-        // Stamped when delivered (the first event at or after its time): what the engine knows then.
-        this.signal({ ...x.make(this.broker.lastPrice), id: 0, ts: this.now, session: '' });
-      }
+    if (this.injectDue <= ts) this.inject(ts);
+  }
+
+  /** Injected signals due by `ts`, each stamped when delivered (the first event at or after its time): what the engine knows then. */
+  private inject(ts: number): void {
+    const inj = this.opts.injected!;
+    while (this.injectAt < inj.length && inj[this.injectAt].ts <= ts) {
+      const x = inj[this.injectAt++];
+      if (!Number.isFinite(this.broker.lastPrice)) continue;
+      this.signal({ ...x.make(this.broker.lastPrice), id: 0, ts: this.now, session: '' });
     }
+    this.injectDue = this.injectAt < inj.length ? inj[this.injectAt].ts : Infinity;
   }
 
   private onTrades(c: TradeColumns, from: number, to: number): void {
-    let exec = this.execIndex.get(c.venues);
-    if (exec === undefined) {
-      exec = c.venues.indexOf(this.market.execVenue);
-      this.execIndex.set(c.venues, exec);
+    if (c.venues !== this.execOf) {
+      this.execOf = c.venues;
+      this.exec = c.venues.indexOf(this.market.execVenue);
     }
+    const exec = this.exec;
     let i = from;
     while (i < to) {
       const sec = Math.floor(c.ts[i] / SLICE_MS);
@@ -770,4 +793,9 @@ function divergenceSignal(e: DivergenceEvent, mode: 'fade' | 'follow', venue: st
     timeframeMs: e.timeframe_ms,
     evidence: { flow: e.direction, timeframe_ms: e.timeframe_ms, cvd_z: e.cvd_z, price_z: e.price_z, window_delta: e.window_delta, window_return_bps: e.window_return_bps, close: e.close },
   };
+}
+
+/** A data run as the object ReplayRun describes (the key order the replay merge gives). */
+function runOf(kind: DataRun['kind'], cols: DataRun['cols'], from: number, to: number, venue: Venue | undefined): DataRun {
+  return (kind === 'book' ? { kind, venue, cols, from, to } : { kind, cols, from, to }) as DataRun;
 }

@@ -10,7 +10,7 @@
  * The same snapshots score the predicted levels against the liquidations that follow them
  * (PredictedCheck), so nobody has to take the model on faith.
  */
-import type { LiquidationColumns, TradeColumns } from '../core/columns.ts';
+import type { LiquidationColumns, OpenInterestColumns, TradeColumns } from '../core/columns.ts';
 import type { InstrumentRegistry } from '../core/instruments.ts';
 import { AbsorptionOperator, zoneKey, zonesFromClusters, zonesFromPredicted, type AbsorptionEvent, type AbsorptionZone } from '../features/absorption.ts';
 import { CvdRunning, type CvdBar } from '../features/cvd.ts';
@@ -188,10 +188,14 @@ export class FeaturePipeline {
         this.pushLiquidations(run.cols, run.from, run.to);
         return;
       case 'open_interest':
-        this.predicted?.pushOpenInterest(run.cols, run.from, run.to);
-        this.lastTs = run.cols.ts[run.to - 1];
+        this.pushOpenInterest(run.cols, run.from, run.to);
         return;
     }
+  }
+
+  pushOpenInterest(c: OpenInterestColumns, from: number, to: number): void {
+    this.predicted?.pushOpenInterest(c, from, to);
+    this.lastTs = c.ts[to - 1];
   }
 
   pushTrades(c: TradeColumns, from: number, to: number): void {
@@ -211,7 +215,7 @@ export class FeaturePipeline {
   pushLiquidations(c: LiquidationColumns, from: number, to: number): void {
     this.liqMap?.pushLiquidations(c, from, to);
     this.absorption?.pushLiquidations(c, from, to);
-    if (this.check.armed) for (let i = from; i < to; i++) this.score(c.price[i], c.qty[i], c.side[i] < 0 ? 'long' : 'short');
+    if (this.check.armed) for (let i = from; i < to; i++) this.score(c, i);
     this.lastTs = c.ts[to - 1];
   }
 
@@ -274,9 +278,12 @@ export class FeaturePipeline {
     };
   }
 
-  private score(price: number, qty: number, side: 'long' | 'short'): void {
+  /** Liquidation `row` of `l` against the predicted zones in force (the row crosses the call, not its numbers: those would be boxed). */
+  private score(l: LiquidationColumns, row: number): void {
+    const price = l.price[row];
+    const side = l.side[row] < 0 ? 'long' : 'short';
     const c = this.check;
-    const notional = price * qty;
+    const notional = price * l.qty[row];
     const zones = this.predictedZones;
     c.liquidations++;
     c.notional += notional;

@@ -42,26 +42,54 @@ export interface ReplaySources {
   readonly timerEveryMs?: number;
 }
 
-/** An in-memory stream and its read position; `rank` breaks ties at equal ts (lower first). */
-interface Side {
-  readonly ts: Float64Array;
-  readonly length: number;
-  readonly rank: number;
-  readonly run: (from: number, to: number) => ReplayRun;
-  i: number;
+/**
+ * Receives the merged runs as calls, one per run, with no object per run: the replay driver's
+ * hot path (replay-driver.ts). A run averages a few rows when books and tickers interleave with
+ * trades, so an object per run was a large share of the backtest's garbage. The rows of a call
+ * are valid only during it (a consumer that keeps them builds its own run).
+ */
+export interface ReplaySink {
+  timer(ts: number): void;
+  trades(cols: TradeColumns, from: number, to: number): void;
+  liquidations(cols: LiquidationColumns, from: number, to: number): void;
+  openInterest(cols: OpenInterestColumns, from: number, to: number): void;
+  marks(cols: MarkColumns, from: number, to: number): void;
+  quotes(cols: QuoteColumns, from: number, to: number): void;
+  book(venue: Venue, cols: BookColumns, from: number, to: number): void;
 }
 
-function side(c: { readonly ts: Float64Array; readonly length: number } | undefined, rank: number, what: string, run: (from: number, to: number) => ReplayRun): Side[] {
+/** Kinds of the in-memory streams (Side.kind). */
+const LIQUIDATIONS = 1;
+const OPEN_INTEREST = 2;
+const MARKS = 3;
+const QUOTES = 4;
+const BOOK = 5;
+
+/** An in-memory stream and its read position; `rank` breaks ties at equal ts (lower first). */
+type Side = { readonly ts: Float64Array; readonly length: number; readonly rank: number; i: number } & (
+  | { readonly kind: typeof LIQUIDATIONS; readonly cols: LiquidationColumns }
+  | { readonly kind: typeof OPEN_INTEREST; readonly cols: OpenInterestColumns }
+  | { readonly kind: typeof MARKS; readonly cols: MarkColumns }
+  | { readonly kind: typeof QUOTES; readonly cols: QuoteColumns }
+  | { readonly kind: typeof BOOK; readonly cols: BookColumns; readonly venue: Venue }
+);
+
+/** A Side of the given stream, none when it is empty; its rows must be in time order. */
+function side(s: { readonly kind: Side['kind']; readonly rank: number; readonly cols: { readonly ts: Float64Array; readonly length: number } | undefined; readonly venue?: Venue }, what: string): Side[] {
+  const c = s.cols;
   if (!c || c.length === 0) return [];
   for (let k = 1; k < c.length; k++) {
     if (!(c.ts[k] >= c.ts[k - 1])) throw new RangeError(`replay: ${what} row ${k} at ${c.ts[k]} ms comes after one at ${c.ts[k - 1]} ms: not in time order`);
   }
-  return [{ ts: c.ts, length: c.length, rank, run, i: 0 }];
+  // One shape for every kind (venue undefined but for books): the merge's loops see one map.
+  return [{ kind: s.kind, rank: s.rank, cols: c, venue: s.venue, ts: c.ts, length: c.length, i: 0 } as Side];
 }
 
-const head = (c: Side) => (c.i < c.length ? c.ts[c.i] : Infinity);
+/** The limit of the last drain: everything. */
+const END = new Float64Array([Infinity]);
 
-/** The merged runs one at a time (see replayBatches for the hot path). */
+
+/** The merged runs one at a time (see replayBatches and ReplaySink for the hot paths). */
 export async function* replay(src: ReplaySources): AsyncGenerator<ReplayRun> {
   for await (const batch of replayBatches(src)) yield* batch;
 }
@@ -81,10 +109,49 @@ export async function* replayBatches(src: ReplaySources): AsyncGenerator<ReplayR
   if (out.length > 0) yield out;
 }
 
+/** Into `sink`, every merged run of `src` (one await per trade chunk, no object per run). */
+export async function replayTo(src: ReplaySources, sink: ReplaySink): Promise<void> {
+  const m = new ReplayMerge(src);
+  for await (const chunk of src.trades) m.chunkTo(chunk, sink);
+  m.endTo(sink);
+}
+
+/** A sink that collects the runs as ReplayRun objects (ReplayMerge.chunk and end). */
+class RunList implements ReplaySink {
+  out: ReplayRun[] = [];
+  timer(ts: number): void {
+    this.out.push({ kind: 'timer', ts });
+  }
+  trades(cols: TradeColumns, from: number, to: number): void {
+    this.out.push({ kind: 'trades', cols, from, to });
+  }
+  liquidations(cols: LiquidationColumns, from: number, to: number): void {
+    this.out.push({ kind: 'liquidations', cols, from, to });
+  }
+  openInterest(cols: OpenInterestColumns, from: number, to: number): void {
+    this.out.push({ kind: 'open_interest', cols, from, to });
+  }
+  marks(cols: MarkColumns, from: number, to: number): void {
+    this.out.push({ kind: 'marks', cols, from, to });
+  }
+  quotes(cols: QuoteColumns, from: number, to: number): void {
+    this.out.push({ kind: 'quotes', cols, from, to });
+  }
+  book(venue: Venue, cols: BookColumns, from: number, to: number): void {
+    this.out.push({ kind: 'book', venue, cols, from, to });
+  }
+  take(): ReplayRun[] {
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+}
+
 /**
- * The merge itself, one trade chunk at a time and synchronous: `replayBatches` drives it from
- * the store's chunk stream; the paper session's in-memory feed (src/paper/push-feed.ts) drives it
- * on the rows it releases, so both give the same order by construction.
+ * The merge itself, one trade chunk at a time and synchronous: `replayBatches` and `replayTo`
+ * drive it from the store's chunk stream; the paper session's in-memory feed
+ * (src/paper/push-feed.ts) drives it on the rows it releases, so both give the same order by
+ * construction.
  */
 export class ReplayMerge {
   private readonly sides: Side[];
@@ -92,9 +159,9 @@ export class ReplayMerge {
   /** The next timer, NaN before the first event; Infinity without timers. */
   private nextTimer: number;
   private last = -Infinity;
-  // The merge appends to `out` directly (no generator per run: a run averages a few events
-  // when books and tickers interleave with trades, so per-run overhead is the merge's cost).
-  private out: ReplayRun[] = [];
+  /** The time of the earliest in-memory row not yet merged, as the last drain left them (Infinity: none). */
+  private nextRow = Infinity;
+  private readonly list = new RunList();
 
   constructor(src: Omit<ReplaySources, 'trades'>) {
     const every = src.timerEveryMs;
@@ -103,92 +170,125 @@ export class ReplayMerge {
     this.nextTimer = every === undefined ? Infinity : NaN;
     // Tie order after trades (rank 0): liquidations, open interest, marks, quotes, books in the given order.
     this.sides = [
-      ...side(src.liquidations, 1, 'liquidation', (from, to) => ({ kind: 'liquidations', cols: src.liquidations!, from, to })),
-      ...side(src.openInterest, 2, 'open interest', (from, to) => ({ kind: 'open_interest', cols: src.openInterest!, from, to })),
-      ...side(src.marks, 3, 'mark', (from, to) => ({ kind: 'marks', cols: src.marks!, from, to })),
-      ...side(src.quotes, 4, 'quote', (from, to) => ({ kind: 'quotes', cols: src.quotes!, from, to })),
-      ...(src.books ?? []).flatMap((b, k) => side(b.cols, 5 + k, `${b.venue} book message`, (from, to) => ({ kind: 'book', venue: b.venue, cols: b.cols, from, to }))),
+      ...side({ kind: LIQUIDATIONS, rank: 1, cols: src.liquidations }, 'liquidation'),
+      ...side({ kind: OPEN_INTEREST, rank: 2, cols: src.openInterest }, 'open interest'),
+      ...side({ kind: MARKS, rank: 3, cols: src.marks }, 'mark'),
+      ...side({ kind: QUOTES, rank: 4, cols: src.quotes }, 'quote'),
+      ...(src.books ?? []).flatMap((b, k) => side({ kind: BOOK, rank: 5 + k, cols: b.cols, venue: b.venue }, `${b.venue} book message`)),
     ];
   }
 
-  /** Timers at or before an event at `ts` (the first event only starts the clock). */
-  private timersUpTo(ts: number): void {
-    const every = this.every!;
-    if (Number.isNaN(this.nextTimer)) this.nextTimer = Math.floor(ts / every) * every + every;
+  /** Timers at or before an event at `ts` (the first event only starts the clock); callers call it only when one is due (`!(ts < nextTimer)`). */
+  private timersUpTo(ts: number, sink: ReplaySink): void {
+    if (Number.isNaN(this.nextTimer)) this.nextTimer = Math.floor(ts / this.every!) * this.every! + this.every!;
     while (this.nextTimer <= ts) {
-      this.out.push({ kind: 'timer', ts: this.nextTimer });
-      this.nextTimer += every;
+      const T = this.nextTimer;
+      this.nextTimer += this.every!;
+      sink.timer(T);
     }
   }
 
-  /** The in-memory streams' rows strictly before `limit`, in (ts, rank) order, with their timers. */
-  private drain(limit: number): void {
+  /**
+   * The in-memory streams' rows strictly before `times[at]`, in (ts, rank) order, with their
+   * timers. The limit comes as a row, not a number: a number passed to a call V8 does not inline
+   * is boxed, and this runs before every run of trades.
+   */
+  private drain(times: Float64Array, at: number, sink: ReplaySink): void {
+    const limit = times[at];
     const sides = this.sides;
     for (;;) {
       let pick: Side | undefined;
       let t = Infinity;
       for (let s = 0; s < sides.length; s++) {
-        const h = head(sides[s]);
+        const c = sides[s];
+        const h = c.i < c.length ? c.ts[c.i] : Infinity;
         if (h < t) {
           pick = sides[s];
           t = h;
         }
       }
-      if (!pick || !(t < limit)) return;
-      this.timersUpTo(t);
+      if (!pick || !(t < limit)) {
+        this.nextRow = t;
+        return;
+      }
+      if (!(t < this.nextTimer)) this.timersUpTo(t, sink);
       // The run ends before the next timer and `limit` (trades come first), before a lower-rank
       // stream's row at or below its ts, and after a higher-rank stream's row at its ts.
       // The other streams' heads do not move while the run grows: their bounds are taken once.
-      let below = Math.min(limit, this.nextTimer);
+      // (Comparisons, not Math.min: V8 left some of those as calls, each boxing its result.)
+      let below = this.nextTimer < limit ? this.nextTimer : limit;
       let atMost = Infinity;
       for (let s = 0; s < sides.length; s++) {
         const c = sides[s];
         if (c === pick) continue;
-        if (c.rank < pick.rank) below = Math.min(below, head(c));
-        else atMost = Math.min(atMost, head(c));
+        const h = c.i < c.length ? c.ts[c.i] : Infinity;
+        if (c.rank < pick.rank) {
+          if (h < below) below = h;
+        } else if (h < atMost) atMost = h;
       }
       const pts = pick.ts;
-      let end = pick.i + 1;
+      const from = pick.i;
+      let end = from + 1;
       while (end < pick.length && pts[end] < below && pts[end] <= atMost) end++;
-      this.out.push(pick.run(pick.i, end));
       pick.i = end;
+      switch (pick.kind) {
+        case LIQUIDATIONS:
+          sink.liquidations(pick.cols, from, end);
+          break;
+        case OPEN_INTEREST:
+          sink.openInterest(pick.cols, from, end);
+          break;
+        case MARKS:
+          sink.marks(pick.cols, from, end);
+          break;
+        case QUOTES:
+          sink.quotes(pick.cols, from, end);
+          break;
+        case BOOK:
+          sink.book(pick.venue, pick.cols, from, end);
+          break;
+      }
     }
   }
 
   /** The runs up to the end of this trade chunk (the in-memory rows before its trades first). */
   chunk(chunk: TradeColumns): ReplayRun[] {
-    const sides = this.sides;
-    let i = 0;
-    while (i < chunk.length) {
-      const ts = chunk.ts[i];
-      if (!(ts >= this.last)) throw new RangeError(`replay: trade at ${ts} ms after one at ${this.last} ms: the store returned trades out of time order`);
-      this.drain(ts);
-      this.timersUpTo(ts);
-      // Trades up to the next timer (exclusive) and the next in-memory row (inclusive: at equal
-      // ts the trades come first).
-      let incl = Infinity;
-      for (let s = 0; s < sides.length; s++) incl = Math.min(incl, head(sides[s]));
-      let j = i + 1;
-      while (j < chunk.length && chunk.ts[j] <= incl && chunk.ts[j] < this.nextTimer) {
-        if (!(chunk.ts[j] >= chunk.ts[j - 1])) throw new RangeError(`replay: trade at ${chunk.ts[j]} ms after one at ${chunk.ts[j - 1]} ms: the store returned trades out of time order`);
-        j++;
-      }
-      this.out.push({ kind: 'trades', cols: chunk, from: i, to: j });
-      this.last = chunk.ts[j - 1];
-      i = j;
-    }
-    return this.take();
+    this.chunkTo(chunk, this.list);
+    return this.list.take();
   }
 
   /** The in-memory rows after the last trade. */
   end(): ReplayRun[] {
-    this.drain(Infinity);
-    return this.take();
+    this.endTo(this.list);
+    return this.list.take();
   }
 
-  private take(): ReplayRun[] {
-    const out = this.out;
-    this.out = [];
-    return out;
+  /** `chunk` into a sink: the runs up to the end of this trade chunk, as calls. */
+  chunkTo(chunk: TradeColumns, sink: ReplaySink): void {
+    const cts = chunk.ts;
+    let i = 0;
+    while (i < chunk.length) {
+      const ts = cts[i];
+      if (!(ts >= this.last)) throw new RangeError(`replay: trade at ${ts} ms after one at ${this.last} ms: the store returned trades out of time order`);
+      this.drain(cts, i, sink);
+      if (!(ts < this.nextTimer)) this.timersUpTo(ts, sink);
+      // Trades up to the next timer (exclusive) and the next in-memory row (inclusive: at equal
+      // ts the trades come first).
+      const incl = this.nextRow;
+      const below = this.nextTimer;
+      let j = i + 1;
+      while (j < chunk.length && cts[j] <= incl && cts[j] < below) {
+        if (!(cts[j] >= cts[j - 1])) throw new RangeError(`replay: trade at ${cts[j]} ms after one at ${cts[j - 1]} ms: the store returned trades out of time order`);
+        j++;
+      }
+      this.last = cts[j - 1];
+      sink.trades(chunk, i, j);
+      i = j;
+    }
+  }
+
+  /** `end` into a sink. */
+  endTo(sink: ReplaySink): void {
+    this.drain(END, 0, sink);
   }
 }

@@ -90,6 +90,24 @@ describe('fills: the bracket against the fill price', () => {
     assert.equal(trades[0].exitReason, 'target');
   });
 
+  it('a resting take-profit fills on the first trade that reaches it: at its price with limitFill touch, only beyond it with through', () => {
+    for (const limitFill of ['touch', 'through'] as const) {
+      const { b, orders, trades } = broker({ limitFill });
+      trade(b, T0 - S, 100, BUY, true);
+      b.enter(T0, long({ target: 102 }));
+      trade(b, T0 + S, 100, BUY, true);
+      // The target rests from here; trades short of it (either side, after its arrival) leave it resting.
+      for (let k = 2; k < 6; k++) trade(b, T0 + k * S, 101 + k / 10, k % 2 ? SELL : BUY, true);
+      assert.equal(trades.length, 0, `${limitFill}: nothing closed below the target`);
+      trade(b, T0 + 6 * S, 102, BUY, true);
+      trade(b, T0 + 7 * S, 102.5, BUY, true);
+      const exit = orders.find((o) => o.reason === 'target')!;
+      assert.deepEqual([exit.type, exit.status, exit.fillPrice], ['limit', 'filled', 102], limitFill);
+      assert.equal(exit.fillTs, limitFill === 'touch' ? T0 + 6 * S : T0 + 7 * S, limitFill);
+      assert.equal(trades[0].exitReason, 'target');
+    }
+  });
+
   it('a stop the entry filled beyond exits at once', () => {
     // The recorded book asks 97.5 (below the 98 stop) while trades print at 99: the entry walks the
     // book to 97.5. The trade price never reaches the stop; the fill price is beyond it.

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { BookColumns, LiquidationColumns, TradeColumns } from '../../src/core/columns.ts';
-import { replay, type ReplayRun } from '../../src/engine/replay.ts';
+import { replay, replayBatches, replayTo, type ReplayRun, type ReplaySink } from '../../src/engine/replay.ts';
 import type { MarkColumns, OpenInterestColumns, QuoteColumns } from '../../src/core/columns.ts';
 
 const RANK = { timer: 0, trades: 1, liquidations: 2, open_interest: 3, marks: 4, quotes: 5, book: 6 } as const;
@@ -104,6 +104,36 @@ describe('replay merge', () => {
         assert.deepStrictEqual(rows('timer'), want);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('a sink gets the same runs as calls as the batches give as objects (the replay driver path)', async () => {
+    await fc.assert(
+      fc.asyncProperty(times, times, times, times, times, times, fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 6 }), fc.option(fc.integer({ min: 1, max: 25 })), async (tr, lq, oi, mk, qt, bk, cuts, every) => {
+        const src = { liquidations: priceCols(lq) as LiquidationColumns, openInterest: oiCols(oi), marks: markCols(mk), quotes: quoteCols(qt), books: [{ venue: 'bybit' as const, cols: bookCols(bk) }], timerEveryMs: every ?? undefined };
+        const trades = chunked(tr, cuts);
+        const calls: unknown[] = [];
+        const sink: ReplaySink = {
+          timer: (ts) => calls.push({ kind: 'timer', ts }),
+          trades: (cols, from, to) => calls.push({ kind: 'trades', cols, from, to }),
+          liquidations: (cols, from, to) => calls.push({ kind: 'liquidations', cols, from, to }),
+          openInterest: (cols, from, to) => calls.push({ kind: 'open_interest', cols, from, to }),
+          marks: (cols, from, to) => calls.push({ kind: 'marks', cols, from, to }),
+          quotes: (cols, from, to) => calls.push({ kind: 'quotes', cols, from, to }),
+          book: (venue, cols, from, to) => calls.push({ kind: 'book', venue, cols, from, to }),
+        };
+        await replayTo({ ...src, trades }, sink);
+        const runs: ReplayRun[] = [];
+        for await (const batch of replayBatches({ ...src, trades })) runs.push(...batch);
+        assert.strictEqual(calls.length, runs.length);
+        for (let k = 0; k < runs.length; k++) {
+          const [a, b] = [calls[k] as Record<string, unknown>, runs[k] as unknown as Record<string, unknown>];
+          assert.deepStrictEqual(Object.keys(a), Object.keys(b), `run ${k}`);
+          // The same columns (identity, not a copy) and the same bounds.
+          for (const key of Object.keys(b)) assert.strictEqual(a[key], b[key], `run ${k} ${key}`);
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 
