@@ -299,7 +299,10 @@ class OkxFrames implements VenueFrames {
     const bids = this.enc.levels(ev.symbol, ev.bids);
     const asks = this.enc.levels(ev.symbol, ev.asks);
     if (ev.isSnapshot) s.book.clear();
-    s.book.apply(bids, asks);
+    // s.book.apply(bids, asks) without parsing the text back: the event's price is the number
+    // its text stands for (okxDecimal round-trips), and only a zero size is written "0".
+    for (let i = 0; i < bids.length; i++) s.book.bids.setParsed(ev.bids[i][0], ev.bids[i][1] === 0 ? 0 : 1, bids[i][0], bids[i][1]);
+    for (let i = 0; i < asks.length; i++) s.book.asks.setParsed(ev.asks[i][0], ev.asks[i][1] === 0 ? 0 : 1, asks[i][0], asks[i][1]);
     const prev = s.seqId;
     s.seqId = nextId(prev, ev.seq);
     // JSON.stringify({ arg: { channel: 'books', instId }, action, data: [{ asks: asks.map(okxLevel4),
