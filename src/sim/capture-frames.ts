@@ -9,32 +9,31 @@
  * What a venue's capture cannot carry is counted in `unwritten` (`binance.lastPrice`), never
  * written in a shape the importer would refuse: see docs/SIMULATOR.md "Output (`--out`)".
  */
-import type { BookEvent, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent, Venue } from '../core/events.ts';
+import type { BookEvent, BookLevel, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent, Venue } from '../core/events.ts';
 import type { InstrumentRegistry } from '../core/instruments.ts';
 import {
   combinedFrame,
-  encodeAggTrade,
+  decimal,
   encodeBookTicker,
   encodeDepthSnapshot,
-  encodeDepthUpdate,
   encodeForceOrder,
   encodeMarkPrice,
   encodeOpenInterest,
 } from '../venues/binance/encode.ts';
 import { OPEN_INTEREST_STREAM } from '../venues/binance/parse.ts';
 import {
-  encodeBook,
+  decimalText,
   encodeLiquidation,
   encodeTickerData,
-  encodeTrade,
   liquidationFrame,
   tickDirection,
   tickerFrame,
-  tradeFrame,
+  toVenueSize,
 } from '../venues/bybit/encode.ts';
 import type { Contract } from '../venues/json-fields.ts';
 import { WireBook } from '../venues/okx/book-sync.ts';
-import { OkxEncoder, okxLevel4, okxMs } from '../venues/okx/encode.ts';
+import type { WireLevel } from '../venues/okx/checksum.ts';
+import { OkxEncoder, okxDecimal, okxMs } from '../venues/okx/encode.ts';
 
 /** Receives each frame's JSON text, in stream order. */
 export type FrameSink = (json: string) => void;
@@ -116,6 +115,10 @@ function stateOf<T>(map: Map<string, T>, symbol: string, create: () => T): T {
 
 interface BinanceSymbol {
   readonly stream: string;
+  /** The symbol and the hot streams' names as JSON strings (quoted once, not per frame). */
+  readonly symbolJson: string;
+  readonly aggTradeJson: string;
+  readonly depthJson: string;
   lastTradeId: number;
   /** Last book update id `u` (0 before the first book). */
   lastU: number;
@@ -135,7 +138,10 @@ class BinanceFrames implements VenueFrames {
   constructor(private readonly o: FrameOptions) {}
 
   private state(symbol: string): BinanceSymbol {
-    return stateOf(this.symbols, symbol, () => ({ stream: symbol.toLowerCase(), lastTradeId: 0, lastU: 0 }));
+    return stateOf(this.symbols, symbol, () => {
+      const stream = symbol.toLowerCase();
+      return { stream, symbolJson: JSON.stringify(symbol), aggTradeJson: JSON.stringify(`${stream}@aggTrade`), depthJson: JSON.stringify(`${stream}@depth@100ms`), lastTradeId: 0, lastU: 0 };
+    });
   }
 
   frames(ev: MarketEvent, out: FrameSink): void {
@@ -144,7 +150,7 @@ class BinanceFrames implements VenueFrames {
       case 'trade': {
         const a = nextId(s.lastTradeId, numericId(ev.id));
         s.lastTradeId = a;
-        out(combinedFrame(`${s.stream}@aggTrade`, encodeAggTrade(ev, { a, f: a, l: a })));
+        out(aggTradeText(ev, a, s));
         return;
       }
       case 'liquidation':
@@ -155,7 +161,7 @@ class BinanceFrames implements VenueFrames {
         const u = nextId(prev, ev.seq);
         s.lastU = u;
         if (ev.isSnapshot) out(combinedFrame(`${s.stream}@depthSnapshot`, encodeDepthSnapshot({ ts: ev.ts, seq: u, bids: ev.bids, asks: ev.asks })));
-        else out(combinedFrame(`${s.stream}@depth@100ms`, encodeDepthUpdate(ev, { U: prev + 1, u, pu: prev })));
+        else out(depthUpdateText(ev, prev + 1, u, prev, s));
         return;
       }
       case 'ticker':
@@ -181,6 +187,40 @@ class BinanceFrames implements VenueFrames {
   }
 }
 
+/*
+ * The frames of nearly every event (trades and book diffs) written as text directly: through
+ * JSON.stringify of the encoders' payload objects they were most of `--out`'s cost. The same
+ * bytes, key order for key order (test/sim/capture-frames.test.ts compares them with
+ * JSON.stringify of the venue encoders' payloads); the values are the encoders' own decimal text
+ * (digits, point, sign: nothing to escape), symbols and stream names are quoted once per symbol.
+ */
+
+/** `combinedFrame(<stream>@aggTrade, encodeAggTrade(ev, {a, f: a, l: a}))`. */
+function aggTradeText(ev: TradeEvent, a: number, s: BinanceSymbol): string {
+  const T = wholeMs(ev.ts);
+  return `{"stream":${s.aggTradeJson},"data":{"e":"aggTrade","E":${T},"a":${a},"s":${s.symbolJson},"p":"${decimal(ev.price, 'price')}","q":"${decimal(ev.qty, 'qty')}","f":${a},"l":${a},"T":${T},"m":${ev.side === 'sell'}}}`;
+}
+
+/** `combinedFrame(<stream>@depth@100ms, encodeDepthUpdate(ev, {U, u, pu}))`. */
+function depthUpdateText(ev: BookEvent, U: number, u: number, pu: number, s: BinanceSymbol): string {
+  const T = wholeMs(ev.ts);
+  return `{"stream":${s.depthJson},"data":{"e":"depthUpdate","E":${T},"T":${T},"s":${s.symbolJson},"U":${U},"u":${u},"pu":${pu},"b":${binanceLevelsText(ev.bids, 'bids')},"a":${binanceLevelsText(ev.asks, 'asks')}}}`;
+}
+
+function binanceLevelsText(levels: readonly BookLevel[], field: string): string {
+  let t = '[';
+  for (let i = 0; i < levels.length; i++) {
+    const l = levels[i];
+    t += `${i === 0 ? '' : ','}["${levelDecimal(l[0], field, i, 0)}","${levelDecimal(l[1], field, i, 1)}"]`;
+  }
+  return `${t}]`;
+}
+
+/** decimal() of a level's price or size, its field path (`bids[3][0]`) built only for the error. */
+function levelDecimal(x: number, field: string, i: number, k: number): string {
+  return decimal(x, Number.isFinite(x) ? field : `${field}[${i}][${k}]`);
+}
+
 /** The Binance `metrics` archive's ratios: no venue streams them. */
 function countRatios(venue: Venue, ev: TickerEvent, u: Unwritten): void {
   if (!Number.isNaN(ev.longShortRatio)) u.add(venue, 'longShortRatio');
@@ -194,6 +234,8 @@ function countRatios(venue: Venue, ev: TickerEvent, u: Unwritten): void {
 
 interface OkxSymbol {
   readonly instType: string;
+  /** `"<instId>"`, quoted once. */
+  readonly instIdJson: string;
   readonly book: WireBook;
   lastTradeId: number;
   seqId: number;
@@ -223,7 +265,7 @@ class OkxFrames implements VenueFrames {
   private state(instId: string): OkxSymbol {
     return stateOf(this.symbols, instId, () => {
       const kind = this.o.instruments.get('okx', instId)?.kind;
-      return { instType: kind === 'future' ? 'FUTURES' : 'SWAP', book: new WireBook(), lastTradeId: 0, seqId: 0, lastMark: NaN, lastTrade: NaN };
+      return { instType: kind === 'future' ? 'FUTURES' : 'SWAP', instIdJson: JSON.stringify(instId), book: new WireBook(), lastTradeId: 0, seqId: 0, lastMark: NaN, lastTrade: NaN };
     });
   }
 
@@ -248,25 +290,25 @@ class OkxFrames implements VenueFrames {
     const id = nextId(s.lastTradeId, numericId(ev.id));
     s.lastTradeId = id;
     s.lastTrade = ev.price;
-    out(JSON.stringify({ arg: { channel: 'trades', instId: ev.symbol }, data: [this.enc.trade(ev, String(id))] }));
+    // JSON.stringify({ arg: { channel: 'trades', instId }, data: [this.enc.trade(ev, String(id))] }), written out.
+    const j = s.instIdJson;
+    out(`{"arg":{"channel":"trades","instId":${j}},"data":[{"instId":${j},"tradeId":"${id}","px":"${okxDecimal(ev.price)}","sz":"${this.enc.size(ev.symbol, ev.qty, ev.price)}","side":"${ev.side}","ts":"${okxMs(ev.ts)}","count":"1","source":"0"}]}`);
   }
 
   private book(ev: BookEvent, s: OkxSymbol, out: FrameSink): void {
     const bids = this.enc.levels(ev.symbol, ev.bids);
     const asks = this.enc.levels(ev.symbol, ev.asks);
     if (ev.isSnapshot) s.book.clear();
-    s.book.apply(bids, asks);
+    // s.book.apply(bids, asks) without parsing the text back: the event's price is the number
+    // its text stands for (okxDecimal round-trips), and only a zero size is written "0".
+    for (let i = 0; i < bids.length; i++) s.book.bids.setParsed(ev.bids[i][0], ev.bids[i][1] === 0 ? 0 : 1, bids[i][0], bids[i][1]);
+    for (let i = 0; i < asks.length; i++) s.book.asks.setParsed(ev.asks[i][0], ev.asks[i][1] === 0 ? 0 : 1, asks[i][0], asks[i][1]);
     const prev = s.seqId;
     s.seqId = nextId(prev, ev.seq);
-    const item = {
-      asks: asks.map(okxLevel4),
-      bids: bids.map(okxLevel4),
-      ts: okxMs(ev.ts),
-      checksum: s.book.checksum(),
-      prevSeqId: ev.isSnapshot ? -1 : prev,
-      seqId: s.seqId,
-    };
-    out(JSON.stringify({ arg: { channel: 'books', instId: ev.symbol }, action: ev.isSnapshot ? 'snapshot' : 'update', data: [item] }));
+    // JSON.stringify({ arg: { channel: 'books', instId }, action, data: [{ asks: asks.map(okxLevel4),
+    // bids: bids.map(okxLevel4), ts, checksum, prevSeqId, seqId }] }), written out.
+    const head = `{"arg":{"channel":"books","instId":${s.instIdJson}},"action":"${ev.isSnapshot ? 'snapshot' : 'update'}"`;
+    out(`${head},"data":[{"asks":${okxLevelsText(asks)},"bids":${okxLevelsText(bids)},"ts":"${okxMs(ev.ts)}","checksum":${s.book.checksum()},"prevSeqId":${ev.isSnapshot ? -1 : prev},"seqId":${s.seqId}}]}`);
   }
 
   private ticker(ev: TickerEvent, s: OkxSymbol, out: FrameSink): void {
@@ -289,11 +331,25 @@ class OkxFrames implements VenueFrames {
   }
 }
 
+/** Wire levels as `books` sends them, okxLevel4's `[px, sz, "0", numOrders]`, as JSON text. */
+function okxLevelsText(levels: readonly WireLevel[]): string {
+  let t = '[';
+  for (let i = 0; i < levels.length; i++) {
+    const l = levels[i];
+    t += `${i === 0 ? '' : ','}["${l[0]}","${l[1]}","0","${l[1] === '0' ? '0' : '1'}"]`;
+  }
+  return `${t}]`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bybit v5: `{"topic":"...","type":"snapshot"|"delta","ts":..,"data":...}`
 
 interface BybitSymbol {
   readonly contract: Contract;
+  /** The symbol, and the trade and book topics, as JSON strings (quoted once). */
+  readonly symbolJson: string;
+  readonly tradeTopicJson: string;
+  readonly bookTopicJson: string;
   lastTradeId: number;
   lastPrice: number | undefined;
   lastDirection: string | undefined;
@@ -322,6 +378,9 @@ class BybitFrames implements VenueFrames {
   private state(symbol: string): BybitSymbol {
     return stateOf(this.symbols, symbol, () => ({
       contract: contractOf(this.o, 'bybit', symbol),
+      symbolJson: JSON.stringify(symbol),
+      tradeTopicJson: JSON.stringify(`publicTrade.${symbol}`),
+      bookTopicJson: JSON.stringify(`orderbook.${this.depth}.${symbol}`),
       lastTradeId: 0, lastPrice: undefined, lastDirection: undefined, u: 0, cross: 0, tickerSeen: false,
     }));
   }
@@ -335,8 +394,9 @@ class BybitFrames implements VenueFrames {
         s.lastPrice = ev.price;
         s.lastDirection = direction;
         s.cross++;
-        const item = encodeTrade({ ...ev, ts, id: this.tradeId(ev, s) }, s.contract, { tickDirection: direction, seq: s.cross });
-        out(JSON.stringify(tradeFrame(ev.symbol, ts, [item])));
+        // JSON.stringify(tradeFrame(symbol, ts, [encodeTrade({ ...ev, ts, id }, contract, { tickDirection, seq })])), written out.
+        const item = `{"T":${ts},"s":${s.symbolJson},"S":"${ev.side === 'buy' ? 'Buy' : 'Sell'}","v":"${decimalText(toVenueSize(s.contract, ev.qty, ev.price))}","p":"${decimalText(ev.price)}","L":"${direction}","i":"${this.tradeId(ev, s)}","BT":false,"RPI":false,"seq":${s.cross}}`;
+        out(`{"topic":${s.tradeTopicJson},"type":"snapshot","ts":${ts},"data":[${item}]}`);
         return;
       }
       case 'liquidation':
@@ -346,7 +406,9 @@ class BybitFrames implements VenueFrames {
         // A delta's u is the last + 1 (the rule BybitBookSync holds a stream to); a snapshot may start anywhere after.
         s.u = ev.isSnapshot ? nextId(s.u, ev.seq) : s.u + 1;
         s.cross++;
-        out(JSON.stringify(encodeBook({ ...ev, ts, seq: s.u }, this.depth, s.contract, s.cross)));
+        // JSON.stringify(encodeBook({ ...ev, ts, seq: u }, depth, contract, cross)), written out.
+        const data = `{"s":${s.symbolJson},"b":${bybitLevelsText(ev.bids, s.contract)},"a":${bybitLevelsText(ev.asks, s.contract)},"u":${s.u},"seq":${s.cross}}`;
+        out(`{"topic":${s.bookTopicJson},"type":"${ev.isSnapshot ? 'snapshot' : 'delta'}","ts":${ts},"data":${data},"cts":${ts}}`);
         return;
       }
       case 'ticker': {
@@ -365,6 +427,16 @@ class BybitFrames implements VenueFrames {
     s.lastTradeId++;
     return `00000000-0000-4000-8000-${s.lastTradeId.toString(16).padStart(12, '0')}`;
   }
+}
+
+/** encodeLevels' `[price, size]` strings (qty 0 -> "0") as JSON text. */
+function bybitLevelsText(levels: readonly BookLevel[], contract: Contract): string {
+  let t = '[';
+  for (let i = 0; i < levels.length; i++) {
+    const [p, q] = levels[i];
+    t += `${i === 0 ? '' : ','}["${decimalText(p)}","${q === 0 ? '0' : decimalText(toVenueSize(contract, q, p))}"]`;
+  }
+  return `${t}]`;
 }
 
 function liquidation(ev: LiquidationEvent, ts: number): LiquidationEvent {

@@ -24,8 +24,17 @@ import type { SimLabels, SimRun } from './types.ts';
 export const DEFAULT_LATENCY_MS: Readonly<Record<string, number>> = { binance: 5, okx: 8, bybit: 6 };
 export const LABELS_FILE = 'labels.json';
 const HOUR_MS = 3_600_000;
-/** Lines are handed to the file in pieces of about this many characters. */
-const PIECE_CHARS = 1 << 20;
+/**
+ * Lines are copied into byte pieces of this size as they are made and a full piece is handed to
+ * the file: the line strings die young. (Kept as strings until ~1 MiB of them was joined, they
+ * outlived several young-generation collections each, which copied them over and over: most of
+ * the writer's cost.)
+ */
+const PIECE_BYTES = 1 << 20;
+/** A UTF-16 code unit is at most 3 UTF-8 bytes. */
+const MAX_UTF8_PER_CHAR = 3;
+/** A piece this near full is handed over after the event (one event's frames rarely take more room). */
+const PIECE_SLACK = 1 << 16;
 /** `onProgress` is called every this many events (and once at the end). */
 const PROGRESS_EVERY = 65_536;
 
@@ -88,8 +97,9 @@ interface OpenFile {
   readonly out: Gzip | WriteStream;
   readonly file: WriteStream;
   readonly failed: Promise<never>;
-  pending: string[];
-  chars: number;
+  /** The piece being filled (a fresh one after each hand-over: the stream keeps the old one until written) and its bytes used. */
+  piece: Buffer;
+  used: number;
 }
 
 /** Write `run` into `dir`: one capture per venue and UTC hour, and labels.json. */
@@ -120,14 +130,19 @@ export async function writeSimCapture(run: SimRun, dir: string, opts: SimCapture
       if (out !== file) out.once('error', reject);
     });
     failed.catch(() => undefined);
-    return { hour, out, file, failed, pending: [], chars: 0 };
+    return { hour, out, file, failed, piece: Buffer.allocUnsafe(PIECE_BYTES), used: 0 };
   };
+  const handOver = (f: OpenFile): void => {
+    if (f.used === 0) return;
+    const bytes = f.piece.subarray(0, f.used);
+    f.piece = Buffer.allocUnsafe(PIECE_BYTES);
+    f.used = 0;
+    f.out.write(bytes);
+  };
+  // Waiting for the disk at the event loop's turn (the sink may have handed a piece over already).
   const drain = async (f: OpenFile): Promise<void> => {
-    if (f.pending.length === 0) return;
-    const text = f.pending.join('');
-    f.pending = [];
-    f.chars = 0;
-    if (!f.out.write(text)) await Promise.race([once(f.out, 'drain'), f.failed]);
+    handOver(f);
+    if (f.out.writableNeedDrain) await Promise.race([once(f.out, 'drain'), f.failed]);
   };
   const close = async (f: OpenFile): Promise<void> => {
     await drain(f);
@@ -141,9 +156,14 @@ export async function writeSimCapture(run: SimRun, dir: string, opts: SimCapture
   let localPrefix = '';
   const sink = (json: string) => {
     const f = current!;
-    const line = `${localPrefix}${json}\n`;
-    f.pending.push(line);
-    f.chars += line.length;
+    const room = (localPrefix.length + json.length + 1) * MAX_UTF8_PER_CHAR;
+    if (f.used + room > f.piece.length) {
+      handOver(f);
+      if (room > f.piece.length) f.piece = Buffer.allocUnsafe(room);
+    }
+    f.used += f.piece.write(localPrefix, f.used);
+    f.used += f.piece.write(json, f.used);
+    f.piece[f.used++] = 0x0a;
     frames++;
   };
 
@@ -169,7 +189,7 @@ export async function writeSimCapture(run: SimRun, dir: string, opts: SimCapture
       // `<local_receive_ns> <json>`: whole milliseconds, so the ns are the ms and six zeros.
       localPrefix = `${local}000000 `;
       enc.frames(ev, sink);
-      if (f.chars >= PIECE_CHARS) await drain(f);
+      if (f.used >= PIECE_BYTES - PIECE_SLACK) await drain(f);
       if (++events % PROGRESS_EVERY === 0) opts.onProgress?.(events, ev.ts);
     }
     for (const f of open.values()) await close(f);

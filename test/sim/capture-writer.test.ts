@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { BookEvent, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent, Venue } from '../../src/core/events.ts';
+import type { BookEvent, BookLevel, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent, Venue } from '../../src/core/events.ts';
 import { DEFAULT_LATENCY_MS, LABELS_FILE, writeSimCapture, type SimCaptureSummary } from '../../src/sim/capture-writer.ts';
 import { importPaths } from '../../src/store/import-paths.ts';
 import { Store } from '../../src/store/store.ts';
@@ -20,7 +20,7 @@ import { allFormats } from '../../src/venues/formats.ts';
 import { OkxBookSync } from '../../src/venues/okx/book-sync.ts';
 import { BIN } from '../helpers/paths.ts';
 import { importInto, tempDir } from '../helpers/store.ts';
-import { DEFAULT_LABELS, handMadeEvents, liquidation, SIM_VENUES, START_MS, syntheticRun, trade } from './synthetic-run.ts';
+import { DEFAULT_LABELS, handMadeEvents, liquidation, lots, px, SIM_VENUES, START_MS, syntheticRun, trade } from './synthetic-run.ts';
 
 const VENUE_ORDER = new Map(SIM_VENUES.map((v, i) => [v, i]));
 
@@ -251,6 +251,30 @@ describe('sim capture writer', () => {
     const size = statSync(join(dir, 'binance-2026-01-01T00-00-00-000Z.jsonl')).size;
     // The writer hands ~1 MiB pieces to the file as events arrive: all but the last piece is there before the run ends.
     assert.ok(onDiskBeforeEnd > size - 2 * (1 << 20) && onDiskBeforeEnd > 0, `${onDiskBeforeEnd} of ${size} bytes on disk before the last event`);
+  });
+
+  it('writes a line longer than a whole piece (a 1.5 MiB book snapshot) whole, between lines that fill pieces', async () => {
+    const dir = join(tempDir(), 'out');
+    const levels = 40_000;
+    const bids: BookLevel[] = [];
+    const asks: BookLevel[] = [];
+    for (let i = 0; i < levels; i++) {
+      bids.push([px(970_000 - i), lots('binance', 1 + (i % 50))]);
+      asks.push([px(970_001 + i), lots('binance', 1 + (i % 50))]);
+    }
+    const snapshot: BookEvent = { type: 'book', venue: 'binance', symbol: 'BTCUSDT', ts: START_MS + 1000, localTs: START_MS + 1000, isSnapshot: true, bids, asks, seq: 1 };
+    const before = Array.from({ length: 9_000 }, (_, i) => trade('binance', START_MS + Math.floor(i / 10), 970_000 + (i % 9), 1 + (i % 40), 'buy'));
+    const after = Array.from({ length: 9_000 }, (_, i) => trade('binance', START_MS + 1000 + Math.floor(i / 10), 970_000 + (i % 9), 1 + (i % 40), 'sell'));
+    await writeSimCapture(syntheticRun([...before, snapshot, ...after]), dir);
+    const lines = readFileSync(join(dir, 'binance-2026-01-01T00-00-00-000Z.jsonl'), 'utf8').split('\n');
+    assert.equal(lines.pop(), '');
+    assert.equal(lines.length, before.length + 1 + after.length);
+    const frames = lines.map((l) => JSON.parse(l.slice(l.indexOf(' ') + 1)) as { stream: string; data: { bids?: unknown[]; asks?: unknown[] } });
+    const big = frames[before.length];
+    assert.equal(big.stream, 'btcusdt@depthSnapshot');
+    assert.ok(lines[before.length].length > 1 << 20, `snapshot line ${lines[before.length].length} chars`);
+    assert.deepEqual([big.data.bids!.length, big.data.asks!.length], [levels, levels]);
+    assert.deepEqual(frames.map((f) => f.stream.endsWith('@aggTrade')), [...before.map(() => true), false, ...after.map(() => true)]);
   });
 
   it('starts a new file per venue at each UTC hour of receive time', async () => {

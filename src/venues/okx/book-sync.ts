@@ -49,6 +49,11 @@ export class WireSide {
     const price = Number(px);
     const size = Number(sz);
     if (!Number.isFinite(price) || !Number.isFinite(size)) throw new Error(`book level [${JSON.stringify(px)}, ${JSON.stringify(sz)}]: not numbers`);
+    this.setParsed(price, size, px, sz);
+  }
+
+  /** set() for a writer that has the level's numbers already (`price` = Number(px), `size` = Number(sz)). */
+  setParsed(price: number, size: number, px: string, sz: string): void {
     const key = this.descending ? -price : price;
     const i = this.search(key);
     const found = i < this.keys.length && this.keys[i] === key;

@@ -40,7 +40,31 @@ export function okxChecksumString(bids: readonly WireLevel[], asks: readonly Wir
   return parts.join(':');
 }
 
-/** The checksum of a book whose sides are sorted best first (only the first 25 are read). */
+/**
+ * The checksum of a book whose sides are sorted best first (only the first 25 are read):
+ * crc32Signed(okxChecksumString(bids, asks)), the CRC run over the strings in turn rather than
+ * over their join (a simulated capture checksums every book message).
+ */
 export function okxChecksum(bids: readonly WireLevel[], asks: readonly WireLevel[]): number {
-  return crc32Signed(okxChecksumString(bids, asks));
+  let c = -1;
+  let first = true;
+  const put = (text: string) => {
+    if (!first) c = TABLE[(c ^ COLON) & 0xff] ^ (c >>> 8);
+    first = false;
+    for (let i = 0; i < text.length; i++) c = TABLE[(c ^ text.charCodeAt(i)) & 0xff] ^ (c >>> 8);
+  };
+  const n = Math.min(OKX_CHECKSUM_DEPTH, Math.max(bids.length, asks.length));
+  for (let i = 0; i < n; i++) {
+    if (i < bids.length) {
+      put(bids[i][0]);
+      put(bids[i][1]);
+    }
+    if (i < asks.length) {
+      put(asks[i][0]);
+      put(asks[i][1]);
+    }
+  }
+  return (c ^ -1) | 0;
 }
+
+const COLON = 0x3a;
