@@ -336,15 +336,29 @@ interface BinRead {
 
 /**
  * Median of a dense window of `size` bins whose non-empty entries are vals[lo..hi] (the other
- * bins are empty: zero). Sorts a scratch copy.
+ * bins are empty: zero). Sorts a scratch copy: by insertion for the usual few dozen values (the
+ * typed-array sort and a closure per call, named by the loader, cost more than the sorting).
  */
 function denseMedian(vals: readonly number[], lo: number, hi: number, size: number, scratch: Float64Array): number {
   const n = hi - lo + 1;
   const zeros = size - n;
-  for (let j = 0; j < n; j++) scratch[j] = vals[lo + j];
-  const sorted = scratch.subarray(0, n).sort();
-  const at = (j: number) => (j < zeros ? 0 : sorted[j - zeros]);
-  return size % 2 ? at((size - 1) >> 1) : (at(size / 2 - 1) + at(size / 2)) / 2;
+  if (n <= 64) {
+    for (let j = 0; j < n; j++) {
+      const v = vals[lo + j];
+      let i = j;
+      for (; i > 0 && scratch[i - 1] > v; i--) scratch[i] = scratch[i - 1];
+      scratch[i] = v;
+    }
+  } else {
+    for (let j = 0; j < n; j++) scratch[j] = vals[lo + j];
+    scratch.subarray(0, n).sort();
+  }
+  return size % 2 ? rankOf(scratch, zeros, (size - 1) >> 1) : (rankOf(scratch, zeros, size / 2 - 1) + rankOf(scratch, zeros, size / 2)) / 2;
+}
+
+/** Value of rank j of `zeros` zeros followed by sorted[0..]. */
+function rankOf(sorted: Float64Array, zeros: number, j: number): number {
+  return j < zeros ? 0 : sorted[j - zeros];
 }
 
 /** Bins, thresholds and clusters at time t from the bins (ascending by index): shared by both paths. */
