@@ -138,6 +138,11 @@ export interface LiquidationSnapshot {
 /** Price <-> integer bin index. */
 export interface Binner {
   index(price: number): number;
+  /**
+   * index(prices[i]), the price read here: a price passed to a call that is not inlined is boxed,
+   * one allocation per trade on the per-trade paths.
+   */
+  indexIn(prices: Float64Array, i: number): number;
   price(index: number): number;
 }
 
@@ -151,7 +156,7 @@ export function binner(bins: LiquidationBins): Binner {
   if (!(tick > 0) || !Number.isFinite(tick)) throw new RangeError(`liquidations: bins.tick must be > 0, got ${tick}`);
   if (!(Number.isInteger(bt) && bt >= 1)) throw new RangeError(`liquidations: bins.binTicks must be a whole number >= 1, got ${bt}`);
   const dec = decimalsOf(tick);
-  return { index: (p) => levelIndex(p, tick, bt), price: (i) => levelPrice(i, tick, bt, dec) };
+  return { index: (p) => levelIndex(p, tick, bt), indexIn: (a, i) => levelIndex(a[i], tick, bt), price: (i) => levelPrice(i, tick, bt, dec) };
 }
 
 /**
@@ -176,6 +181,16 @@ class BpsBinner implements Binner {
 
   index(p: number): number {
     if (p > this.safeLo && p < this.safeHi) return this.k;
+    return this.miss(p);
+  }
+
+  indexIn(prices: Float64Array, i: number): number {
+    const p = prices[i];
+    if (p > this.safeLo && p < this.safeHi) return this.k;
+    return this.miss(p);
+  }
+
+  private miss(p: number): number {
     if (p > this.safeLo2 && p < this.safeHi2) {
       const k = this.k2;
       const lo = this.safeLo2;
@@ -540,7 +555,7 @@ export class LiquidationMapOperator {
       const px = tr.price[i];
       if (px !== this.lastPrice) {
         this.lastPrice = px;
-        const k = p.bin.index(px);
+        const k = p.bin.indexIn(tr.price, i);
         if (k !== this.lastBin) {
           this.lastBin = k;
           this.lastBinFound = false;

@@ -306,16 +306,24 @@ class LevelTable {
   }
 }
 
+/** Slots of Market.acc. */
+const SUM_PQ = 0;
+const SUM_Q = 1;
+const BUY_N = 2;
+const SELL_N = 3;
+const LAST_PRICE = 4;
+
 /** One venue's series: its OI, the open interval's trade sums, and its levels. */
 class Market {
   symbol: string | undefined;
   instrument: MarginInstrument | undefined;
   oi = NaN;
-  sumPQ = 0;
-  sumQ = 0;
-  buyN = 0;
-  sellN = 0;
-  lastPrice = NaN;
+  /**
+   * The open interval's sums (price x qty, qty, aggressive buy and sell notional) and the last
+   * trade price, updated on every trade: a typed array, where object fields boxed a number per
+   * trade.
+   */
+  acc = Float64Array.of(0, 0, 0, 0, NaN);
   /** Level tables: one, or one per leverage of the mix (Params.byLeverage). */
   longs: LevelTable[];
   shorts: LevelTable[];
@@ -334,6 +342,7 @@ class Market {
   clone(): Market {
     const m = new Market(this.venue, 0);
     Object.assign(m, this);
+    m.acc = this.acc.slice();
     m.longs = this.longs.map((t) => t.clone());
     m.shorts = this.shorts.map((t) => t.clone());
     return m;
@@ -406,15 +415,15 @@ class Model {
     const side = c.side[i];
     const m = this.market(vi);
     const n = price * qty;
-    m.sumPQ += n;
-    m.sumQ += qty;
-    if (side > 0) m.buyN += n;
-    else m.sellN += n;
-    m.lastPrice = price;
+    const acc = m.acc;
+    acc[SUM_PQ] += n;
+    acc[SUM_Q] += qty;
+    acc[side > 0 ? BUY_N : SELL_N] += n;
+    acc[LAST_PRICE] = price;
     // Runs of trades at one price are common: the bin (a log under bps bins) is taken once per run.
     if (price !== this.binPrice) {
       this.binPrice = price;
-      this.bin = this.tradeBins.index(price);
+      this.bin = this.tradeBins.indexIn(c.price, i);
     }
     const k = this.bin;
     if (k <= m.maxLong) {
@@ -444,20 +453,18 @@ class Model {
       else if (d < 0) this.close(m, oi / prev);
     }
     m.oi = oi;
-    m.sumPQ = 0;
-    m.sumQ = 0;
-    m.buyN = 0;
-    m.sellN = 0;
+    m.acc.fill(0, 0, LAST_PRICE);
   }
 
   /** New positions: dOI split by side and leverage, each slice at its projected liquidation price. */
   private open(m: Market, ts: number, d: number, mark: number): void {
     const p = this.p;
-    const entry = m.sumQ > 0 ? m.sumPQ / m.sumQ : mark > 0 && Number.isFinite(mark) ? mark : m.lastPrice;
+    const acc = m.acc;
+    const entry = acc[SUM_Q] > 0 ? acc[SUM_PQ] / acc[SUM_Q] : mark > 0 && Number.isFinite(mark) ? mark : acc[LAST_PRICE];
     if (!(entry > 0) || !Number.isFinite(entry)) return;
-    const flow = m.buyN + m.sellN;
-    const longShare = p.longShare === 'aggressor' ? (flow > 0 ? m.buyN / flow : 0.5) : p.longShare;
-    const last = m.lastPrice > 0 ? this.tradeBins.index(m.lastPrice) : NaN;
+    const flow = acc[BUY_N] + acc[SELL_N];
+    const longShare = p.longShare === 'aggressor' ? (flow > 0 ? acc[BUY_N] / flow : 0.5) : p.longShare;
+    const last = acc[LAST_PRICE] > 0 ? this.tradeBins.index(acc[LAST_PRICE]) : NaN;
     for (const side of SIDES) {
       const share = side > 0 ? longShare : 1 - longShare;
       if (!(share > 0)) continue;
