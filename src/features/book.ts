@@ -333,8 +333,13 @@ export class TouchHistory {
   private start = 0;
   private end = 0;
 
-  /** The touch after a message at `ts`; entries superseded before `cutoff` are dropped. */
-  record(ts: number, index: number, cutoff: number): void {
+  /**
+   * The touch after a message at `times[m]`; entries superseded more than `keepMs` before it are
+   * dropped. The time is read here, not passed in (boxed: an allocation per message).
+   */
+  record(times: Float64Array, m: number, index: number, keepMs: number): void {
+    const ts = times[m];
+    const cutoff = ts - keepMs;
     const last = this.end - 1;
     if (last >= this.start && (this.idx[last] === index || (index !== index && this.idx[last] !== this.idx[last]))) {
       this.prune(cutoff);
@@ -439,13 +444,6 @@ export class RollingMedian {
     return this.words[HIGH_WORD] >>> BIN_SHIFT;
   }
 
-  /** Smallest value of bin b. */
-  private binLow(b: number): number {
-    this.words[HIGH_WORD] = b << BIN_SHIFT;
-    this.words[1 - HIGH_WORD] = 0;
-    return this.bits[0];
-  }
-
   push(v: number): void {
     if (!(v >= 0)) throw new RangeError(`RollingMedian: values must be >= 0 and not NaN (got ${v})`);
     v += 0; // -0 -> 0: one bin for zero
@@ -532,8 +530,18 @@ export class RollingMedian {
     const h = this.n >> 1;
     const hi = this.rankBin(h);
     const lo = this.n & 1 ? hi : this.rankBin(h - 1);
-    this.lowBound = this.binLow(lo);
-    this.highBound = hi >= INF_BIN ? Infinity : this.binLow(hi + 1);
+    // The smallest value of bins lo and hi + 1, made here: a double returned from a call that is not inlined is boxed.
+    const words = this.words;
+    words[HIGH_WORD] = lo << BIN_SHIFT;
+    words[1 - HIGH_WORD] = 0;
+    this.lowBound = this.bits[0];
+    if (hi >= INF_BIN) {
+      this.highBound = Infinity;
+    } else {
+      words[HIGH_WORD] = (hi + 1) << BIN_SHIFT;
+      words[1 - HIGH_WORD] = 0;
+      this.highBound = this.bits[0];
+    }
   }
 
   /** The value of rank r: its bin's values taken from the ring and sorted. */
@@ -804,6 +812,8 @@ export class BookBaitOperator {
   private readonly ended: Wall[] = [];
   /** The exact typical size of the current message once taken (NaN: not yet). */
   private typical = NaN;
+  /** Time of the book message being applied (read by newWalls rather than passed: no boxing). */
+  private now = NaN;
   private lastTs = -Infinity;
   private watermark = -Infinity;
   /** Bucket mode: open bucket start, and its last sample (null when no book message in it). */
@@ -849,8 +859,7 @@ export class BookBaitOperator {
   /** Trades of this operator's market (the venue column is not read). */
   pushTrades(t: TradeColumns, from = 0, to = t.length): void {
     for (let i = from; i < to; i++) {
-      const ts = t.ts[i];
-      this.advanceInput(ts);
+      this.advanceInput(t.ts, i);
       // A sell aggressor hits bids, a buy aggressor lifts asks (most of the time no wall is tracked: no lookup).
       const walls = t.side[i] < 0 ? this.bidWalls : this.askWalls;
       if (walls.size === 0) continue;
@@ -902,8 +911,13 @@ export class BookBaitOperator {
     return Number((index * this.p.tick).toFixed(this.p.decimals));
   }
 
-  /** Called before every input at `ts`: ordering check, due decisions, finished bucket. */
-  private advanceInput(ts: number): void {
+  /**
+   * Called before every input, at `times[i]`: ordering check, due decisions, finished bucket.
+   * The time is read here: passed to a call that is not inlined, it would be boxed (epoch ms are
+   * past the small integers), one allocation per input.
+   */
+  private advanceInput(times: Float64Array, i: number): void {
+    const ts = times[i];
     if (!(ts >= this.lastTs) || ts <= this.watermark) throw this.outOfOrder(ts);
     this.lastTs = ts;
     this.resolveDue(ts, false);
@@ -986,7 +1000,8 @@ export class BookBaitOperator {
 
   private message(c: BookColumns, m: number): void {
     const ts = c.ts[m];
-    this.advanceInput(ts);
+    this.advanceInput(c.ts, m);
+    this.now = ts;
     const snapshot = c.isSnapshot[m] === 1;
     if (snapshot && this.open > 0) this.closeAllOpen('snapshot', ts);
     // Distances "just before it ended" use the touch before this message.
@@ -1008,16 +1023,16 @@ export class BookBaitOperator {
     }
 
     // 2. The touches after this message, for later approach checks.
-    this.bidTouches.record(ts, this.book.bids.best(), ts - this.p.approachMs);
-    this.askTouches.record(ts, this.book.asks.best(), ts - this.p.approachMs);
+    this.bidTouches.record(c.ts, m, this.book.bids.best(), this.p.approachMs);
+    this.askTouches.record(c.ts, m, this.book.asks.best(), this.p.approachMs);
 
     // 3. New walls, against the typical size before this message.
     if (this.median.count >= this.p.minSamples) {
       this.median.bounds();
       this.typical = NaN;
       if (this.median.lowBound > 0 || this.typicalSize() > 0) {
-        this.newWalls(this.book.bids, this.bidWalls, 'bid', ts);
-        this.newWalls(this.book.asks, this.askWalls, 'ask', ts);
+        this.newWalls(this.book.bids, this.bidWalls, 'bid');
+        this.newWalls(this.book.asks, this.askWalls, 'ask');
       }
     }
 
@@ -1068,7 +1083,7 @@ export class BookBaitOperator {
    * being tracked. A level is a wall only if q >= multiple x typical; the median's bounds settle
    * that for almost every level, the exact median is taken for the rest and for each new wall.
    */
-  private newWalls(side: BookSide, map: Map<number, Wall>, name: WallSide, ts: number): void {
+  private newWalls(side: BookSide, map: Map<number, Wall>, name: WallSide): void {
     const levels = Math.min(this.p.wallLevels, side.size);
     // Level k from the touch is qtys[top - k]: read in place (this runs on every message).
     const qtys = side.qtys;
@@ -1092,6 +1107,7 @@ export class BookBaitOperator {
       if (!(q >= above) && q < this.p.multiple * this.typicalSize()) continue;
       const index = side.indexAt(k);
       if (q * index * this.p.tick < this.p.minNotional || map.has(index)) continue;
+      const ts = this.now;
       if (this.open >= this.p.maxWalls && !this.evictFartherThan(this.distance(name, index), ts)) continue;
       map.set(index, { side: name, index, size: q, peak: q, traded: 0, typical: this.typicalSize(), depthShare: q / depth, firstSeen: ts, distAppear: this.distance(name, index), ended: false, end: 'end', endTs: NaN, remaining: NaN, distEnd: NaN, approach: NaN, due: NaN });
       this.open++;
