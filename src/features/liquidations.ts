@@ -166,14 +166,18 @@ export function binner(bins: LiquidationBins): Binner {
  * index without a `log`. Every index is the formula's, bit for bit.
  */
 class BpsBinner implements Binner {
-  private k = NaN;
+  /**
+   * The remembered bin; 0 before any (never read then: the safe range is empty). A whole number
+   * from the start, so the field holds small integers, not a boxed double read back boxed.
+   */
+  private k = 0;
   private safeLo = Infinity;
   private safeHi = -Infinity;
   /**
    * The bin remembered before (k), kept too: a price going back and forth over a bin edge, as
    * trades do, finds both bins without a `log` and two `exp`s per crossing.
    */
-  private k2 = NaN;
+  private k2 = 0;
   private safeLo2 = Infinity;
   private safeHi2 = -Infinity;
 
