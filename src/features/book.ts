@@ -246,6 +246,8 @@ export class L2Book {
   /** false until the first snapshot: diffs before it are ignored (counted in `skippedDiffs`). */
   ready = false;
   skippedDiffs = 0;
+  /** Scratch of loadBestFirst: the tick index of each level of the snapshot, taken once. */
+  private snapIndex = new Float64Array(64);
 
   constructor(readonly tick: number) {
     if (!(tick > 0) || !Number.isFinite(tick)) throw new RangeError(`book: tick must be > 0, got ${tick}`);
@@ -281,6 +283,8 @@ export class L2Book {
   private loadBestFirst(c: BookColumns, m: number): boolean {
     const from = c.levelStart[m];
     const to = c.levelStart[m + 1];
+    if (to - from > this.snapIndex.length) this.snapIndex = new Float64Array(Math.max(to - from, 2 * this.snapIndex.length));
+    const snapIndex = this.snapIndex;
     let nb = 0;
     let na = 0;
     let lastBid = Infinity;
@@ -291,6 +295,7 @@ export class L2Book {
       if (!(qty >= 0) || !Number.isFinite(qty) || !Number.isFinite(price)) throw badLevel(c, m, r);
       if (!(qty > 0)) return false;
       const index = Math.round(price / this.tick);
+      snapIndex[r - from] = index;
       if (c.side[r] > 0) {
         if (!(index < lastBid)) return false;
         lastBid = index;
@@ -306,9 +311,8 @@ export class L2Book {
     let jb = 0;
     let ja = 0;
     for (let r = from; r < to; r++) {
-      const index = Math.round(c.price[r] / this.tick);
-      if (c.side[r] > 0) this.bids.put(jb++, index, c.qty, r);
-      else this.asks.put(ja++, index, c.qty, r);
+      if (c.side[r] > 0) this.bids.put(jb++, snapIndex[r - from], c.qty, r);
+      else this.asks.put(ja++, snapIndex[r - from], c.qty, r);
     }
     return true;
   }
