@@ -924,7 +924,8 @@ export class BookBaitOperator {
     const ts = times[i];
     if (!(ts >= this.lastTs) || ts <= this.watermark) throw this.outOfOrder(ts);
     this.lastTs = ts;
-    this.resolveDue(ts, false);
+    // Nothing pending (the usual case): no call, which would box ts.
+    if (this.pending.length > 0) this.resolveDue(ts, false);
     if (this.p.bucket > 0 && this.bucketSample && ts >= this.bucketStart + this.p.bucket) this.closeBucket();
   }
 
