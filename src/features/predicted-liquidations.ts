@@ -22,7 +22,7 @@
 import type { OpenInterestColumns, TradeColumns } from '../core/columns.ts';
 import { VENUES, type Venue } from '../core/events.ts';
 import type { InstrumentRegistry } from '../core/instruments.ts';
-import { isolatedLiquidationPriceWith, openIsolated, tierAt, type MarginInstrument } from '../core/margin.ts';
+import { isolatedLiquidationPriceWith, isolatedOpenInto, OPEN_LIQUIDATION, openIsolated, tierAt, type MarginInstrument } from '../core/margin.ts';
 import { binner, venuesOf, type Binner, type LiquidationBins } from './liquidations.ts';
 import { OutOfOrderError } from './operator.ts';
 
@@ -142,11 +142,27 @@ export function projectLiquidationPrice(side: 1 | -1, entry: number, leverage: n
  * four numbers were most of what the model allocated).
  */
 export function projectedLiquidationPrice(side: 1 | -1, entry: number, leverage: number, positionNotional: number, instrument: MarginInstrument, fallbackMmr: number): number {
-  if (instrument.tiers.length > 0) return projectLiquidationPrice(side, entry, leverage, positionNotional, instrument, fallbackMmr)?.price ?? NaN;
+  const qty = positionNotional / entry;
   const cap = instrument.maxLeverage > 0 ? instrument.maxLeverage : Infinity;
-  const lp = isolatedLiquidationPriceWith(instrument, side, positionNotional / entry, entry, Math.min(leverage, cap), fallbackMmr, 0);
+  let lev = Math.min(leverage, cap);
+  const tiers = instrument.tiers;
+  if (tiers.length === 0) {
+    const lp = isolatedLiquidationPriceWith(instrument, side, qty, entry, lev, fallbackMmr, 0);
+    return liquidates(side, entry, lp) ? lp : NaN;
+  }
+  // projectLiquidationPrice's steps, the position solved by isolatedOpenInto (openIsolated's
+  // checks and arithmetic, bit for bit, without its spec, position and tier records).
+  const atEntry = tierAt(instrument, qty, entry, entry);
+  const last = tiers[tiers.length - 1];
+  if (atEntry.index === tiers.length - 1 && atEntry.basis >= last.notionalCap) return NaN;
+  if (atEntry.maxLeverage > 0) lev = Math.min(lev, atEntry.maxLeverage);
+  isolatedOpenInto(instrument, side, qty, entry, lev, OPENED);
+  const lp = OPENED[OPEN_LIQUIDATION];
   return liquidates(side, entry, lp) ? lp : NaN;
 }
+
+/** projectedLiquidationPrice's scratch for isolatedOpenInto. */
+const OPENED = new Float64Array(3);
 
 /** A liquidation price the position could reach: finite, > 0, below a long's entry or above a short's. */
 function liquidates(side: 1 | -1, entry: number, lp: number): boolean {
