@@ -403,8 +403,13 @@ class Engine {
     z.ext[s] = z.attack < 0 ? Math.min(z.ext[s], price) : Math.max(z.ext[s], price);
   }
 
-  liquidation(ts: number, price: number, qty: number, side: number): void {
-    this.advance(ts);
+  /** Liquidation row i of c (read here, not passed in: a call that is not inlined would box each ts, price and qty). */
+  liquidation(c: LiquidationColumns, i: number): void {
+    const ts = c.ts[i];
+    const price = c.price[i];
+    const qty = c.qty[i];
+    const side = c.side[i];
+    if (Math.floor(ts / this.p.step) !== this.kOpen) this.advance(ts);
     const s = slot(this.kOpen, 2 * this.p.k);
     for (const z of this.zs) if (side === z.liqSide && price >= z.lo && price <= z.hi) z.liq[s] += qty;
     // Kept for zones added later: their "liquidations before" include these (they are past).
@@ -507,7 +512,13 @@ class Engine {
   /** Bounded state under setZones: drop liquidations older than two windows and zones no close can fire again. */
   private prune(): void {
     const oldest = this.kOpen - 2 * this.p.k;
-    if (this.recent.length > 0 && this.recent[0].k <= oldest) this.recent = this.recent.filter((r) => r.k > oldest);
+    const recent = this.recent;
+    if (recent.length > 0 && recent[0].k <= oldest) {
+      // In place (this runs every sub-bar while liquidations age out).
+      let w = 0;
+      for (let i = 0; i < recent.length; i++) if (recent[i].k > oldest) recent[w++] = recent[i];
+      recent.length = w;
+    }
     const nextClose = (this.kOpen + 1) * this.p.step;
     let stale = false;
     for (let i = 0; i < this.zs.length && !stale; i++) stale = this.zs[i].to < nextClose;
@@ -569,8 +580,11 @@ class Engine {
     this.winSell[slot(k, this.g)] = sell;
     const t = (k + 1) * p.step;
     const t0 = t - kw * p.step;
-    let typBuy: number | undefined;
-    let typSell: number | undefined;
+    // Taken once per close and side, when needed (flags, not undefined: a number-or-undefined local boxes its number).
+    let typBuy = NaN;
+    let typSell = NaN;
+    let haveBuy = false;
+    let haveSell = false;
     const kw2 = 2 * kw;
     const s0 = slot(k - kw + 1, kw);
     const l0 = slot(k - kw + 1, kw2);
@@ -594,7 +608,14 @@ class Engine {
         if (++lb === kw2) lb = 0;
       }
       if (!(attack > 0)) continue;
-      const typical = z.attack > 0 ? (typBuy ??= this.typical(k, 1)) : (typSell ??= this.typical(k, -1));
+      if (z.attack > 0 && !haveBuy) {
+        typBuy = this.typical(k, 1);
+        haveBuy = true;
+      } else if (z.attack < 0 && !haveSell) {
+        typSell = this.typical(k, -1);
+        haveSell = true;
+      }
+      const typical = z.attack > 0 ? typBuy : typSell;
       if (!(attack >= p.multiple * typical)) continue;
       const kind: AbsorptionKind | undefined = before > 0 ? (during <= p.liqRatio * before ? 'cascade-stop' : undefined) : during === 0 ? 'revisit' : undefined;
       if (kind === undefined) continue;
@@ -655,7 +676,7 @@ export class AbsorptionOperator {
   pushLiquidations(c: LiquidationColumns, from = 0, to = c.length): void {
     for (let i = from; i < to; i++) {
       checkRow('liquidation', c, i);
-      this.engine.liquidation(c.ts[i], c.price[i], c.qty[i], c.side[i]);
+      this.engine.liquidation(c, i);
     }
   }
 
@@ -719,7 +740,7 @@ export function absorptionBatch(trades: TradeColumns, liquidations: LiquidationC
     } else {
       if (j > 0 && lt < liquidations!.ts[j - 1]) throw new OutOfOrderError(lt, liquidations!.ts[j - 1]);
       checkRow('liquidation', liquidations!, j);
-      e.liquidation(lt, liquidations!.price[j], liquidations!.qty[j], liquidations!.side[j]);
+      e.liquidation(liquidations!, j);
       j++;
     }
   }

@@ -78,6 +78,8 @@ const ONE_QTY = new Float64Array(1);
 export class BookSide {
   private idx = new Float64Array(64);
   private q = new Float64Array(64);
+  /** Int32 view of q's buffer (RollingMedian.pushDescending reads the high words). */
+  private qw = new Int32Array(this.q.buffer);
   private n = 0;
 
   /**
@@ -91,10 +93,20 @@ export class BookSide {
     return this.n;
   }
 
-  /** First position whose key is >= key i. */
+  /**
+   * First position whose key is >= key i. Near the touch books are mostly dense (a level every
+   * tick), where key i sits `top - i` places below the touch: that guess is checked first, a
+   * binary search only when it misses (a gap, or a new level).
+   */
   private find(i: number): number {
+    const n = this.n;
+    if (n === 0) return 0;
+    const top = this.idx[n - 1];
+    if (i > top) return n;
+    const guess = n - 1 - (top - i);
+    if (guess >= 0 && this.idx[guess] === i) return guess;
     let lo = 0;
-    let hi = this.n;
+    let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (this.idx[mid] < i) lo = mid + 1;
@@ -145,6 +157,7 @@ export class BookSide {
       const q = new Float64Array(this.n * 2);
       q.set(this.q);
       this.q = q;
+      this.qw = new Int32Array(q.buffer);
     }
     const idx = this.idx;
     const q = this.q;
@@ -171,6 +184,7 @@ export class BookSide {
       const cap = Math.max(n, this.idx.length * 2);
       this.idx = new Float64Array(cap);
       this.q = new Float64Array(cap);
+      this.qw = new Int32Array(this.q.buffer);
     }
     this.n = n;
   }
@@ -206,6 +220,19 @@ export class BookSide {
     return this.q[this.n - 1 - k];
   }
 
+  /**
+   * The quantity column, ascending by key: level k from the touch is at `size - 1 - k`. Read
+   * only, and only until the next change (a growth replaces it).
+   */
+  get qtys(): Float64Array {
+    return this.q;
+  }
+
+  /** `qtys` as Int32 words (two per level, same buffer). */
+  get qtyWords(): Int32Array {
+    return this.qw;
+  }
+
   /** Tick index of the touch, NaN when the side is empty. */
   best(): number {
     return this.indexAt(0);
@@ -219,6 +246,8 @@ export class L2Book {
   /** false until the first snapshot: diffs before it are ignored (counted in `skippedDiffs`). */
   ready = false;
   skippedDiffs = 0;
+  /** Scratch of loadBestFirst: the tick index of each level of the snapshot, taken once. */
+  private snapIndex = new Float64Array(64);
 
   constructor(readonly tick: number) {
     if (!(tick > 0) || !Number.isFinite(tick)) throw new RangeError(`book: tick must be > 0, got ${tick}`);
@@ -254,6 +283,8 @@ export class L2Book {
   private loadBestFirst(c: BookColumns, m: number): boolean {
     const from = c.levelStart[m];
     const to = c.levelStart[m + 1];
+    if (to - from > this.snapIndex.length) this.snapIndex = new Float64Array(Math.max(to - from, 2 * this.snapIndex.length));
+    const snapIndex = this.snapIndex;
     let nb = 0;
     let na = 0;
     let lastBid = Infinity;
@@ -264,6 +295,7 @@ export class L2Book {
       if (!(qty >= 0) || !Number.isFinite(qty) || !Number.isFinite(price)) throw badLevel(c, m, r);
       if (!(qty > 0)) return false;
       const index = Math.round(price / this.tick);
+      snapIndex[r - from] = index;
       if (c.side[r] > 0) {
         if (!(index < lastBid)) return false;
         lastBid = index;
@@ -279,9 +311,8 @@ export class L2Book {
     let jb = 0;
     let ja = 0;
     for (let r = from; r < to; r++) {
-      const index = Math.round(c.price[r] / this.tick);
-      if (c.side[r] > 0) this.bids.put(jb++, index, c.qty, r);
-      else this.asks.put(ja++, index, c.qty, r);
+      if (c.side[r] > 0) this.bids.put(jb++, snapIndex[r - from], c.qty, r);
+      else this.asks.put(ja++, snapIndex[r - from], c.qty, r);
     }
     return true;
   }
@@ -306,8 +337,13 @@ export class TouchHistory {
   private start = 0;
   private end = 0;
 
-  /** The touch after a message at `ts`; entries superseded before `cutoff` are dropped. */
-  record(ts: number, index: number, cutoff: number): void {
+  /**
+   * The touch after a message at `times[m]`; entries superseded more than `keepMs` before it are
+   * dropped. The time is read here, not passed in (boxed: an allocation per message).
+   */
+  record(times: Float64Array, m: number, index: number, keepMs: number): void {
+    const ts = times[m];
+    const cutoff = ts - keepMs;
     const last = this.end - 1;
     if (last >= this.start && (this.idx[last] === index || (index !== index && this.idx[last] !== this.idx[last]))) {
       this.prune(cutoff);
@@ -412,13 +448,6 @@ export class RollingMedian {
     return this.words[HIGH_WORD] >>> BIN_SHIFT;
   }
 
-  /** Smallest value of bin b. */
-  private binLow(b: number): number {
-    this.words[HIGH_WORD] = b << BIN_SHIFT;
-    this.words[1 - HIGH_WORD] = 0;
-    return this.bits[0];
-  }
-
   push(v: number): void {
     if (!(v >= 0)) throw new RangeError(`RollingMedian: values must be >= 0 and not NaN (got ${v})`);
     v += 0; // -0 -> 0: one bin for zero
@@ -442,6 +471,48 @@ export class RollingMedian {
     if (b < this.at) this.before++;
   }
 
+  /**
+   * The best `count` levels of a book side, touch first: `push(qtys[end - 1])`, `push(qtys[end -
+   * 2])`, ... in one loop over the column, `words` being the side's Int32 view of it (the bin is
+   * read from the value's high word in place: a store and a narrower load through a scratch
+   * double stalls). The loop has no data-dependent branch: on the bench's book both "same bin"
+   * and "below the cursor" are coin flips, and mispredicting them cost more than the counters.
+   */
+  pushDescending(qtys: Float64Array, words: Int32Array, end: number, count: number): void {
+    const ring = this.ring;
+    const binRing = this.binRing;
+    const counts = this.counts;
+    const window = this.window;
+    const at = this.at;
+    let head = this.head;
+    let before = this.before;
+    for (let j = end - 1; j >= end - count; j--) {
+      let v = qtys[j];
+      let b = words[2 * j + HIGH_WORD] >>> BIN_SHIFT;
+      if (b > INF_BIN) {
+        // Negative, -0 or NaN: -0 joins 0's bin, the others are refused.
+        if (!(v >= 0)) throw new RangeError(`RollingMedian: values must be >= 0 and not NaN (got ${v})`);
+        v = 0;
+        b = 0;
+      }
+      const h = head;
+      head = h + 1 === window ? 0 : h + 1;
+      if (this.n === window) {
+        const old = binRing[h];
+        counts[old]--;
+        before -= (old - at) >>> 31;
+      } else {
+        this.n++;
+      }
+      ring[h] = v;
+      binRing[h] = b;
+      counts[b]++;
+      before += (b - at) >>> 31;
+    }
+    this.head = head;
+    this.before = before;
+  }
+
   /** The bin holding the value of rank r (0-based, ascending), r < count; the cursor is left on it. */
   private rankBin(r: number): number {
     const counts = this.counts;
@@ -463,8 +534,18 @@ export class RollingMedian {
     const h = this.n >> 1;
     const hi = this.rankBin(h);
     const lo = this.n & 1 ? hi : this.rankBin(h - 1);
-    this.lowBound = this.binLow(lo);
-    this.highBound = hi >= INF_BIN ? Infinity : this.binLow(hi + 1);
+    // The smallest value of bins lo and hi + 1, made here: a double returned from a call that is not inlined is boxed.
+    const words = this.words;
+    words[HIGH_WORD] = lo << BIN_SHIFT;
+    words[1 - HIGH_WORD] = 0;
+    this.lowBound = this.bits[0];
+    if (hi >= INF_BIN) {
+      this.highBound = Infinity;
+    } else {
+      words[HIGH_WORD] = (hi + 1) << BIN_SHIFT;
+      words[1 - HIGH_WORD] = 0;
+      this.highBound = this.bits[0];
+    }
   }
 
   /** The value of rank r: its bin's values taken from the ring and sorted. */
@@ -735,6 +816,8 @@ export class BookBaitOperator {
   private readonly ended: Wall[] = [];
   /** The exact typical size of the current message once taken (NaN: not yet). */
   private typical = NaN;
+  /** Time of the book message being applied (read by newWalls rather than passed: no boxing). */
+  private now = NaN;
   private lastTs = -Infinity;
   private watermark = -Infinity;
   /** Bucket mode: open bucket start, and its last sample (null when no book message in it). */
@@ -780,8 +863,7 @@ export class BookBaitOperator {
   /** Trades of this operator's market (the venue column is not read). */
   pushTrades(t: TradeColumns, from = 0, to = t.length): void {
     for (let i = from; i < to; i++) {
-      const ts = t.ts[i];
-      this.advanceInput(ts);
+      this.advanceInput(t.ts, i);
       // A sell aggressor hits bids, a buy aggressor lifts asks (most of the time no wall is tracked: no lookup).
       const walls = t.side[i] < 0 ? this.bidWalls : this.askWalls;
       if (walls.size === 0) continue;
@@ -833,11 +915,17 @@ export class BookBaitOperator {
     return Number((index * this.p.tick).toFixed(this.p.decimals));
   }
 
-  /** Called before every input at `ts`: ordering check, due decisions, finished bucket. */
-  private advanceInput(ts: number): void {
+  /**
+   * Called before every input, at `times[i]`: ordering check, due decisions, finished bucket.
+   * The time is read here: passed to a call that is not inlined, it would be boxed (epoch ms are
+   * past the small integers), one allocation per input.
+   */
+  private advanceInput(times: Float64Array, i: number): void {
+    const ts = times[i];
     if (!(ts >= this.lastTs) || ts <= this.watermark) throw this.outOfOrder(ts);
     this.lastTs = ts;
-    this.resolveDue(ts, false);
+    // Nothing pending (the usual case): no call, which would box ts.
+    if (this.pending.length > 0) this.resolveDue(ts, false);
     if (this.p.bucket > 0 && this.bucketSample && ts >= this.bucketStart + this.p.bucket) this.closeBucket();
   }
 
@@ -917,7 +1005,8 @@ export class BookBaitOperator {
 
   private message(c: BookColumns, m: number): void {
     const ts = c.ts[m];
-    this.advanceInput(ts);
+    this.advanceInput(c.ts, m);
+    this.now = ts;
     const snapshot = c.isSnapshot[m] === 1;
     if (snapshot && this.open > 0) this.closeAllOpen('snapshot', ts);
     // Distances "just before it ended" use the touch before this message.
@@ -939,23 +1028,23 @@ export class BookBaitOperator {
     }
 
     // 2. The touches after this message, for later approach checks.
-    this.bidTouches.record(ts, this.book.bids.best(), ts - this.p.approachMs);
-    this.askTouches.record(ts, this.book.asks.best(), ts - this.p.approachMs);
+    this.bidTouches.record(c.ts, m, this.book.bids.best(), this.p.approachMs);
+    this.askTouches.record(c.ts, m, this.book.asks.best(), this.p.approachMs);
 
     // 3. New walls, against the typical size before this message.
     if (this.median.count >= this.p.minSamples) {
       this.median.bounds();
       this.typical = NaN;
       if (this.median.lowBound > 0 || this.typicalSize() > 0) {
-        this.newWalls(this.book.bids, this.bidWalls, 'bid', ts);
-        this.newWalls(this.book.asks, this.askWalls, 'ask', ts);
+        this.newWalls(this.book.bids, this.bidWalls, 'bid');
+        this.newWalls(this.book.asks, this.askWalls, 'ask');
       }
     }
 
     // 4. Typical size: the visible sizes near the touch.
     const { bids, asks } = this.book;
-    for (let k = 0; k < this.p.wallLevels && k < bids.size; k++) this.median.push(bids.qtyAt(k));
-    for (let k = 0; k < this.p.wallLevels && k < asks.size; k++) this.median.push(asks.qtyAt(k));
+    this.median.pushDescending(bids.qtys, bids.qtyWords, bids.size, Math.min(this.p.wallLevels, bids.size));
+    this.median.pushDescending(asks.qtys, asks.qtyWords, asks.size, Math.min(this.p.wallLevels, asks.size));
 
     // 5. Imbalance (nobody listening: nothing to build).
     if (!this.emit.imbalance) return;
@@ -999,12 +1088,15 @@ export class BookBaitOperator {
    * being tracked. A level is a wall only if q >= multiple x typical; the median's bounds settle
    * that for almost every level, the exact median is taken for the rest and for each new wall.
    */
-  private newWalls(side: BookSide, map: Map<number, Wall>, name: WallSide, ts: number): void {
+  private newWalls(side: BookSide, map: Map<number, Wall>, name: WallSide): void {
     const levels = Math.min(this.p.wallLevels, side.size);
+    // Level k from the touch is qtys[top - k]: read in place (this runs on every message).
+    const qtys = side.qtys;
+    const top = side.size - 1;
     let depth = 0;
     let most = 0;
     for (let k = 0; k < levels; k++) {
-      const q = side.qtyAt(k);
+      const q = qtys[top - k];
       depth += q;
       if (q > most) most = q;
     }
@@ -1020,6 +1112,7 @@ export class BookBaitOperator {
       if (!(q >= above) && q < this.p.multiple * this.typicalSize()) continue;
       const index = side.indexAt(k);
       if (q * index * this.p.tick < this.p.minNotional || map.has(index)) continue;
+      const ts = this.now;
       if (this.open >= this.p.maxWalls && !this.evictFartherThan(this.distance(name, index), ts)) continue;
       map.set(index, { side: name, index, size: q, peak: q, traded: 0, typical: this.typicalSize(), depthShare: q / depth, firstSeen: ts, distAppear: this.distance(name, index), ended: false, end: 'end', endTs: NaN, remaining: NaN, distEnd: NaN, approach: NaN, due: NaN });
       this.open++;

@@ -138,6 +138,11 @@ export interface LiquidationSnapshot {
 /** Price <-> integer bin index. */
 export interface Binner {
   index(price: number): number;
+  /**
+   * index(prices[i]), the price read here: a price passed to a call that is not inlined is boxed,
+   * one allocation per trade on the per-trade paths.
+   */
+  indexIn(prices: Float64Array, i: number): number;
   price(index: number): number;
 }
 
@@ -151,7 +156,7 @@ export function binner(bins: LiquidationBins): Binner {
   if (!(tick > 0) || !Number.isFinite(tick)) throw new RangeError(`liquidations: bins.tick must be > 0, got ${tick}`);
   if (!(Number.isInteger(bt) && bt >= 1)) throw new RangeError(`liquidations: bins.binTicks must be a whole number >= 1, got ${bt}`);
   const dec = decimalsOf(tick);
-  return { index: (p) => levelIndex(p, tick, bt), price: (i) => levelPrice(i, tick, bt, dec) };
+  return { index: (p) => levelIndex(p, tick, bt), indexIn: (a, i) => levelIndex(a[i], tick, bt), price: (i) => levelPrice(i, tick, bt, dec) };
 }
 
 /**
@@ -161,14 +166,18 @@ export function binner(bins: LiquidationBins): Binner {
  * index without a `log`. Every index is the formula's, bit for bit.
  */
 class BpsBinner implements Binner {
-  private k = NaN;
+  /**
+   * The remembered bin; 0 before any (never read then: the safe range is empty). A whole number
+   * from the start, so the field holds small integers, not a boxed double read back boxed.
+   */
+  private k = 0;
   private safeLo = Infinity;
   private safeHi = -Infinity;
   /**
    * The bin remembered before (k), kept too: a price going back and forth over a bin edge, as
    * trades do, finds both bins without a `log` and two `exp`s per crossing.
    */
-  private k2 = NaN;
+  private k2 = 0;
   private safeLo2 = Infinity;
   private safeHi2 = -Infinity;
 
@@ -176,6 +185,16 @@ class BpsBinner implements Binner {
 
   index(p: number): number {
     if (p > this.safeLo && p < this.safeHi) return this.k;
+    return this.miss(p);
+  }
+
+  indexIn(prices: Float64Array, i: number): number {
+    const p = prices[i];
+    if (p > this.safeLo && p < this.safeHi) return this.k;
+    return this.miss(p);
+  }
+
+  private miss(p: number): number {
     if (p > this.safeLo2 && p < this.safeHi2) {
       const k = this.k2;
       const lo = this.safeLo2;
@@ -336,15 +355,29 @@ interface BinRead {
 
 /**
  * Median of a dense window of `size` bins whose non-empty entries are vals[lo..hi] (the other
- * bins are empty: zero). Sorts a scratch copy.
+ * bins are empty: zero). Sorts a scratch copy: by insertion for the usual few dozen values (the
+ * typed-array sort and a closure per call, named by the loader, cost more than the sorting).
  */
 function denseMedian(vals: readonly number[], lo: number, hi: number, size: number, scratch: Float64Array): number {
   const n = hi - lo + 1;
   const zeros = size - n;
-  for (let j = 0; j < n; j++) scratch[j] = vals[lo + j];
-  const sorted = scratch.subarray(0, n).sort();
-  const at = (j: number) => (j < zeros ? 0 : sorted[j - zeros]);
-  return size % 2 ? at((size - 1) >> 1) : (at(size / 2 - 1) + at(size / 2)) / 2;
+  if (n <= 64) {
+    for (let j = 0; j < n; j++) {
+      const v = vals[lo + j];
+      let i = j;
+      for (; i > 0 && scratch[i - 1] > v; i--) scratch[i] = scratch[i - 1];
+      scratch[i] = v;
+    }
+  } else {
+    for (let j = 0; j < n; j++) scratch[j] = vals[lo + j];
+    scratch.subarray(0, n).sort();
+  }
+  return size % 2 ? rankOf(scratch, zeros, (size - 1) >> 1) : (rankOf(scratch, zeros, size / 2 - 1) + rankOf(scratch, zeros, size / 2)) / 2;
+}
+
+/** Value of rank j of `zeros` zeros followed by sorted[0..]. */
+function rankOf(sorted: Float64Array, zeros: number, j: number): number {
+  return j < zeros ? 0 : sorted[j - zeros];
 }
 
 /** Bins, thresholds and clusters at time t from the bins (ascending by index): shared by both paths. */
@@ -526,7 +559,7 @@ export class LiquidationMapOperator {
       const px = tr.price[i];
       if (px !== this.lastPrice) {
         this.lastPrice = px;
-        const k = p.bin.index(px);
+        const k = p.bin.indexIn(tr.price, i);
         if (k !== this.lastBin) {
           this.lastBin = k;
           this.lastBinFound = false;

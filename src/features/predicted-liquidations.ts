@@ -22,7 +22,7 @@
 import type { OpenInterestColumns, TradeColumns } from '../core/columns.ts';
 import { VENUES, type Venue } from '../core/events.ts';
 import type { InstrumentRegistry } from '../core/instruments.ts';
-import { isolatedLiquidationPriceWith, openIsolated, tierAt, type MarginInstrument } from '../core/margin.ts';
+import { isolatedLiquidationPriceWith, isolatedOpenInto, OPEN_LIQUIDATION, openIsolated, tierAt, type MarginInstrument } from '../core/margin.ts';
 import { binner, venuesOf, type Binner, type LiquidationBins } from './liquidations.ts';
 import { OutOfOrderError } from './operator.ts';
 
@@ -142,11 +142,27 @@ export function projectLiquidationPrice(side: 1 | -1, entry: number, leverage: n
  * four numbers were most of what the model allocated).
  */
 export function projectedLiquidationPrice(side: 1 | -1, entry: number, leverage: number, positionNotional: number, instrument: MarginInstrument, fallbackMmr: number): number {
-  if (instrument.tiers.length > 0) return projectLiquidationPrice(side, entry, leverage, positionNotional, instrument, fallbackMmr)?.price ?? NaN;
+  const qty = positionNotional / entry;
   const cap = instrument.maxLeverage > 0 ? instrument.maxLeverage : Infinity;
-  const lp = isolatedLiquidationPriceWith(instrument, side, positionNotional / entry, entry, Math.min(leverage, cap), fallbackMmr, 0);
+  let lev = Math.min(leverage, cap);
+  const tiers = instrument.tiers;
+  if (tiers.length === 0) {
+    const lp = isolatedLiquidationPriceWith(instrument, side, qty, entry, lev, fallbackMmr, 0);
+    return liquidates(side, entry, lp) ? lp : NaN;
+  }
+  // projectLiquidationPrice's steps, the position solved by isolatedOpenInto (openIsolated's
+  // checks and arithmetic, bit for bit, without its spec, position and tier records).
+  const atEntry = tierAt(instrument, qty, entry, entry);
+  const last = tiers[tiers.length - 1];
+  if (atEntry.index === tiers.length - 1 && atEntry.basis >= last.notionalCap) return NaN;
+  if (atEntry.maxLeverage > 0) lev = Math.min(lev, atEntry.maxLeverage);
+  isolatedOpenInto(instrument, side, qty, entry, lev, OPENED);
+  const lp = OPENED[OPEN_LIQUIDATION];
   return liquidates(side, entry, lp) ? lp : NaN;
 }
+
+/** projectedLiquidationPrice's scratch for isolatedOpenInto. */
+const OPENED = new Float64Array(3);
 
 /** A liquidation price the position could reach: finite, > 0, below a long's entry or above a short's. */
 function liquidates(side: 1 | -1, entry: number, lp: number): boolean {
@@ -158,6 +174,7 @@ function liquidates(side: 1 | -1, entry: number, lp: number): boolean {
 
 interface Params {
   readonly bin: Binner;
+  readonly bins: LiquidationBins;
   readonly mix: readonly LeverageWeight[];
   readonly longShare: 'aggressor' | number;
   readonly positionNotional: number;
@@ -188,6 +205,7 @@ function params(o: PredictedLiquidationOptions, byLeverage = false): Params {
   if (!(fallbackMmr >= 0 && fallbackMmr < 1)) throw new RangeError(`predicted liquidations: fallbackMaintMarginRate must be in [0, 1), got ${fallbackMmr}`);
   return {
     bin: binner(o.bins),
+    bins: o.bins,
     mix: mix.map((m) => ({ leverage: m.leverage, weight: m.weight / sum })),
     longShare,
     positionNotional,
@@ -197,27 +215,134 @@ function params(o: PredictedLiquidationOptions, byLeverage = false): Params {
   };
 }
 
-interface Level {
-  qty: number;
-  notional: number;
-  count: number;
-  first: number;
-  last: number;
+/**
+ * One side's levels of one market (one leverage's, under Params.byLeverage) as columns sorted by
+ * bin: closing positions scales every level, a trade at or beyond the touch-most level drops a
+ * run at one end, and a snapshot merges the markets' sorted columns, all without a Map entry or
+ * an object per level (Map iteration on every open-interest decrease and a sort per snapshot
+ * were most of the model's time on the bench).
+ */
+class LevelTable {
+  keys = new Float64Array(16);
+  qty = new Float64Array(16);
+  notional = new Float64Array(16);
+  count = new Float64Array(16);
+  first = new Float64Array(16);
+  last = new Float64Array(16);
+  n = 0;
+
+  /** First slot whose bin is >= k. */
+  private find(k: number): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.keys[mid] < k) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** A contribution to bin k: added to its level, or a new level. */
+  add(k: number, qty: number, notional: number, ts: number): void {
+    const i = this.find(k);
+    if (i < this.n && this.keys[i] === k) {
+      this.qty[i] += qty;
+      this.notional[i] += notional;
+      this.count[i]++;
+      this.last[i] = ts;
+      return;
+    }
+    if (this.n === this.keys.length) this.grow();
+    for (const col of [this.keys, this.qty, this.notional, this.count, this.first, this.last]) col.copyWithin(i + 1, i, this.n);
+    this.keys[i] = k;
+    this.qty[i] = qty;
+    this.notional[i] = notional;
+    this.count[i] = 1;
+    this.first[i] = ts;
+    this.last[i] = ts;
+    this.n++;
+  }
+
+  /** Every level keeps the fraction f (each value multiplied once, as on the levels themselves). */
+  scale(f: number): void {
+    const qty = this.qty;
+    const notional = this.notional;
+    for (let i = 0; i < this.n; i++) {
+      qty[i] *= f;
+      notional[i] *= f;
+    }
+  }
+
+  /** Drops the levels with bin >= k; the highest bin left (-Infinity when none). */
+  dropAtOrAbove(k: number): number {
+    this.n = this.find(k);
+    return this.n > 0 ? this.keys[this.n - 1] : -Infinity;
+  }
+
+  /** Drops the levels with bin <= k; the lowest bin left (Infinity when none). */
+  dropAtOrBelow(k: number): number {
+    let i = this.find(k);
+    if (i < this.n && this.keys[i] === k) i++;
+    if (i > 0) {
+      for (const col of [this.keys, this.qty, this.notional, this.count, this.first, this.last]) col.copyWithin(0, i, this.n);
+      this.n -= i;
+    }
+    return this.n > 0 ? this.keys[0] : Infinity;
+  }
+
+  clear(): void {
+    this.n = 0;
+  }
+
+  clone(): LevelTable {
+    const t = new LevelTable();
+    t.keys = this.keys.slice();
+    t.qty = this.qty.slice();
+    t.notional = this.notional.slice();
+    t.count = this.count.slice();
+    t.first = this.first.slice();
+    t.last = this.last.slice();
+    t.n = this.n;
+    return t;
+  }
+
+  private grow(): void {
+    const more = (a: Float64Array) => {
+      const b = new Float64Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.keys = more(this.keys);
+    this.qty = more(this.qty);
+    this.notional = more(this.notional);
+    this.count = more(this.count);
+    this.first = more(this.first);
+    this.last = more(this.last);
+  }
 }
+
+/** Slots of Market.acc. */
+const SUM_PQ = 0;
+const SUM_Q = 1;
+const BUY_N = 2;
+const SELL_N = 3;
+const LAST_PRICE = 4;
 
 /** One venue's series: its OI, the open interval's trade sums, and its levels. */
 class Market {
   symbol: string | undefined;
   instrument: MarginInstrument | undefined;
   oi = NaN;
-  sumPQ = 0;
-  sumQ = 0;
-  buyN = 0;
-  sellN = 0;
-  lastPrice = NaN;
-  /** Level maps: one, or one per leverage of the mix (Params.byLeverage). */
-  longs: Map<number, Level>[];
-  shorts: Map<number, Level>[];
+  /**
+   * The open interval's sums (price x qty, qty, aggressive buy and sell notional) and the last
+   * trade price, updated on every trade: a typed array, where object fields boxed a number per
+   * trade.
+   */
+  acc = Float64Array.of(0, 0, 0, 0, NaN);
+  /** Level tables: one, or one per leverage of the mix (Params.byLeverage). */
+  longs: LevelTable[];
+  shorts: LevelTable[];
   /** Highest long bin / lowest short bin over every map (a trade at or beyond it consumes something). */
   maxLong = -Infinity;
   minShort = Infinity;
@@ -226,16 +351,16 @@ class Market {
     readonly venue: Venue,
     maps: number,
   ) {
-    this.longs = Array.from({ length: maps }, () => new Map());
-    this.shorts = Array.from({ length: maps }, () => new Map());
+    this.longs = Array.from({ length: maps }, () => new LevelTable());
+    this.shorts = Array.from({ length: maps }, () => new LevelTable());
   }
 
   clone(): Market {
     const m = new Market(this.venue, 0);
     Object.assign(m, this);
-    const copy = (src: Map<number, Level>) => new Map([...src].map(([k, l]) => [k, { ...l }]));
-    m.longs = this.longs.map(copy);
-    m.shorts = this.shorts.map(copy);
+    m.acc = this.acc.slice();
+    m.longs = this.longs.map((t) => t.clone());
+    m.shorts = this.shorts.map((t) => t.clone());
     return m;
   }
 }
@@ -260,28 +385,29 @@ function checkOpenInterest(c: OpenInterestColumns, i: number): void {
   if (c.markets[c.market[i]] === undefined) throw new RangeError(`predicted liquidations: open-interest row ${i} has market ${c.market[i]}, beyond the ${c.markets.length} markets`);
 }
 
-function addTo(map: Map<number, Level>, k: number, qty: number, notional: number, ts: number): void {
-  const l = map.get(k);
-  if (l) {
-    l.qty += qty;
-    l.notional += notional;
-    l.count++;
-    l.last = ts;
-  } else {
-    map.set(k, { qty, notional, count: 1, first: ts, last: ts });
-  }
-}
-
 const SIDES = [1, -1] as const;
 
 /** Per-event updates and the snapshot; markets by venue index (one symbol per venue). */
 class Model {
   markets: (Market | undefined)[] = new Array(VENUES.length).fill(undefined);
+  /** Scratch of mergeSide: each market's table of the side being merged, and its cursor. */
+  private readonly tables: (LevelTable | undefined)[] = new Array(VENUES.length).fill(undefined);
+  private readonly cursors = new Int32Array(VENUES.length);
   /** The last trade price and its bin (a cache, not state: a clone starts without it). */
   private binPrice = NaN;
   private bin = NaN;
+  /**
+   * Binners of their own (each remembers its last bins, to skip a log): trade prices, and the
+   * projected price of each (side, leverage) slice, which moves with the entry price. One binner
+   * for all of them missed on nearly every call.
+   */
+  private readonly tradeBins: Binner;
+  private readonly sliceBins: Binner[];
 
-  constructor(readonly p: Params) {}
+  constructor(readonly p: Params) {
+    this.tradeBins = binner(p.bins);
+    this.sliceBins = Array.from({ length: 2 * p.mix.length }, () => binner(p.bins));
+  }
 
   clone(): Model {
     const m = new Model(this.p);
@@ -305,35 +431,25 @@ class Model {
     const side = c.side[i];
     const m = this.market(vi);
     const n = price * qty;
-    m.sumPQ += n;
-    m.sumQ += qty;
-    if (side > 0) m.buyN += n;
-    else m.sellN += n;
-    m.lastPrice = price;
+    const acc = m.acc;
+    acc[SUM_PQ] += n;
+    acc[SUM_Q] += qty;
+    acc[side > 0 ? BUY_N : SELL_N] += n;
+    acc[LAST_PRICE] = price;
     // Runs of trades at one price are common: the bin (a log under bps bins) is taken once per run.
     if (price !== this.binPrice) {
       this.binPrice = price;
-      this.bin = this.p.bin.index(price);
+      this.bin = this.tradeBins.indexIn(c.price, i);
     }
     const k = this.bin;
     if (k <= m.maxLong) {
       let max = -Infinity;
-      for (const longs of m.longs) {
-        for (const key of longs.keys()) {
-          if (key >= k) longs.delete(key);
-          else if (key > max) max = key;
-        }
-      }
+      for (let t = 0; t < m.longs.length; t++) max = Math.max(max, m.longs[t].dropAtOrAbove(k));
       m.maxLong = max;
     }
     if (k >= m.minShort) {
       let min = Infinity;
-      for (const shorts of m.shorts) {
-        for (const key of shorts.keys()) {
-          if (key <= k) shorts.delete(key);
-          else if (key < min) min = key;
-        }
-      }
+      for (let t = 0; t < m.shorts.length; t++) min = Math.min(min, m.shorts[t].dropAtOrBelow(k));
       m.minShort = min;
     }
   }
@@ -353,20 +469,18 @@ class Model {
       else if (d < 0) this.close(m, oi / prev);
     }
     m.oi = oi;
-    m.sumPQ = 0;
-    m.sumQ = 0;
-    m.buyN = 0;
-    m.sellN = 0;
+    m.acc.fill(0, 0, LAST_PRICE);
   }
 
   /** New positions: dOI split by side and leverage, each slice at its projected liquidation price. */
   private open(m: Market, ts: number, d: number, mark: number): void {
     const p = this.p;
-    const entry = m.sumQ > 0 ? m.sumPQ / m.sumQ : mark > 0 && Number.isFinite(mark) ? mark : m.lastPrice;
+    const acc = m.acc;
+    const entry = acc[SUM_Q] > 0 ? acc[SUM_PQ] / acc[SUM_Q] : mark > 0 && Number.isFinite(mark) ? mark : acc[LAST_PRICE];
     if (!(entry > 0) || !Number.isFinite(entry)) return;
-    const flow = m.buyN + m.sellN;
-    const longShare = p.longShare === 'aggressor' ? (flow > 0 ? m.buyN / flow : 0.5) : p.longShare;
-    const last = m.lastPrice > 0 ? p.bin.index(m.lastPrice) : NaN;
+    const flow = acc[BUY_N] + acc[SELL_N];
+    const longShare = p.longShare === 'aggressor' ? (flow > 0 ? acc[BUY_N] / flow : 0.5) : p.longShare;
+    const last = acc[LAST_PRICE] > 0 ? this.tradeBins.index(acc[LAST_PRICE]) : NaN;
     for (const side of SIDES) {
       const share = side > 0 ? longShare : 1 - longShare;
       if (!(share > 0)) continue;
@@ -377,14 +491,14 @@ class Model {
         if (!(qty > 0)) continue;
         const price = projectedLiquidationPrice(side, entry, leverage, p.positionNotional, m.instrument!, p.fallbackMmr);
         if (Number.isNaN(price)) continue;
-        const k = p.bin.index(price);
+        const k = this.sliceBins[(side > 0 ? 0 : p.mix.length) + li].index(price);
         // Born through: the last trade already printed at or beyond the level.
         if (side > 0 ? k >= last : k <= last) continue;
         if (side > 0) {
-          addTo(m.longs[map], k, qty, qty * price, ts);
+          m.longs[map].add(k, qty, qty * price, ts);
           if (k > m.maxLong) m.maxLong = k;
         } else {
-          addTo(m.shorts[map], k, qty, qty * price, ts);
+          m.shorts[map].add(k, qty, qty * price, ts);
           if (k < m.minShort) m.minShort = k;
         }
       }
@@ -400,48 +514,74 @@ class Model {
       m.minShort = Infinity;
       return;
     }
-    for (const map of [...m.longs, ...m.shorts]) {
-      for (const l of map.values()) {
-        l.qty *= f;
-        l.notional *= f;
-      }
-    }
+    for (let t = 0; t < m.longs.length; t++) m.longs[t].scale(f);
+    for (let t = 0; t < m.shorts.length; t++) m.shorts[t].scale(f);
   }
 
   /** The levels at t, of level map `map` (a leverage's under Params.byLeverage). */
   snapshot(t: number, map = 0): PredictedLiquidationSnapshot {
-    const side = (pick: (m: Market) => Map<number, Level>): { levels: PredictedLevel[]; total: number } => {
-      const merged = new Map<number, { qty: number; notional: number; count: number; mask: number; first: number; last: number }>();
-      for (let vi = 0; vi < this.markets.length; vi++) {
-        const m = this.markets[vi];
-        if (!m) continue;
-        for (const [k, l] of pick(m)) {
-          const a = merged.get(k);
-          if (a) {
-            a.qty += l.qty;
-            a.notional += l.notional;
-            a.count += l.count;
-            a.mask |= 1 << vi;
-            a.first = Math.min(a.first, l.first);
-            a.last = Math.max(a.last, l.last);
-          } else {
-            merged.set(k, { qty: l.qty, notional: l.notional, count: l.count, mask: 1 << vi, first: l.first, last: l.last });
-          }
-        }
-      }
-      let total = 0;
-      const levels = [...merged]
-        .sort((a, b) => a[0] - b[0])
-        .map(([index, a]): PredictedLevel => {
-          total += a.notional;
-          return { index, price: this.p.bin.price(index), qty: a.qty, notional: a.notional, count: a.count, venue_mask: a.mask, venues: venuesOf(a.mask), first_ts: a.first, last_ts: a.last };
-        });
-      return { levels, total };
-    };
-    const longs = side((m) => m.longs[map]);
-    const shorts = side((m) => m.shorts[map]);
-    return { ts: t, longs: longs.levels, shorts: shorts.levels, long_notional: longs.total, short_notional: shorts.total };
+    const longs: PredictedLevel[] = [];
+    const shorts: PredictedLevel[] = [];
+    const longNotional = this.mergeSide(true, map, longs);
+    const shortNotional = this.mergeSide(false, map, shorts);
+    return { ts: t, longs, shorts, long_notional: longNotional, short_notional: shortNotional };
   }
+
+  /**
+   * One side's levels of every market merged by bin into `out`, ascending; returns their total
+   * notional. A bin held by several markets sums them in venue order.
+   */
+  private mergeSide(long: boolean, map: number, out: PredictedLevel[]): number {
+    const tables = this.tables;
+    const at = this.cursors;
+    for (let vi = 0; vi < this.markets.length; vi++) {
+      const m = this.markets[vi];
+      tables[vi] = m ? (long ? m.longs[map] : m.shorts[map]) : undefined;
+      at[vi] = 0;
+    }
+    let total = 0;
+    for (;;) {
+      let k = Infinity;
+      for (let vi = 0; vi < tables.length; vi++) {
+        const l = tables[vi];
+        if (l && at[vi] < l.n && l.keys[at[vi]] < k) k = l.keys[at[vi]];
+      }
+      if (k === Infinity) return total;
+      let qty = 0;
+      let notional = 0;
+      let count = 0;
+      let mask = 0;
+      let first = NaN;
+      let last = NaN;
+      for (let vi = 0; vi < tables.length; vi++) {
+        const l = tables[vi];
+        if (!l || at[vi] >= l.n || l.keys[at[vi]] !== k) continue;
+        const i = at[vi]++;
+        if (mask === 0) {
+          qty = l.qty[i];
+          notional = l.notional[i];
+          count = l.count[i];
+          first = l.first[i];
+          last = l.last[i];
+        } else {
+          qty += l.qty[i];
+          notional += l.notional[i];
+          count += l.count[i];
+          first = Math.min(first, l.first[i]);
+          last = Math.max(last, l.last[i]);
+        }
+        mask |= 1 << vi;
+      }
+      total += notional;
+      out.push({ index: k, price: this.p.bin.price(k), qty, notional, count, venue_mask: mask, venues: venuesOfMask(mask), first_ts: first, last_ts: last });
+    }
+  }
+}
+
+/** venuesOf(mask), one shared array per mask (a snapshot names the venues of every level). */
+const VENUE_SETS: (readonly Venue[])[] = [];
+function venuesOfMask(mask: number): readonly Venue[] {
+  return (VENUE_SETS[mask] ??= venuesOf(mask));
 }
 
 /** Venue indexes of a columns' venue list; cached per list (a stream reuses one list for every chunk). */
@@ -501,7 +641,11 @@ export class PredictedLiquidationOperator {
   pushTrades(c: TradeColumns, from = 0, to = c.length): void {
     const vis = venueIndexes(c.venues);
     for (let i = from; i < to; i++) {
-      this.advance(c.ts[i]);
+      const x = c.ts[i];
+      // Most trades neither go back in time nor close an interval: the clock moves here (a call
+      // to advance that is not inlined would box x, one allocation per trade).
+      if (this.pending.length > 0 || !(x >= this.clock)) this.advance(x);
+      else this.clock = x;
       checkTrade(c, i);
       this.model.tradeAt(vis[c.venue[i]], c, i);
     }

@@ -203,6 +203,33 @@ describe('rolling median', () => {
     assert.throws(() => new RollingMedian(3).push(NaN), /NaN/);
   });
 
+  it('pushDescending is push of each value from the end of the column down (-0 as 0), and refuses what push refuses', () => {
+    const size = fc.oneof(fc.constantFrom(0, -0, 0.001, 1, 1e9, Infinity), fc.double({ min: 0, max: 1e4, noNaN: true }));
+    const block = fc.record({ col: fc.array(size, { minLength: 1, maxLength: 30 }), cut: fc.nat(), count: fc.nat() });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 50 }), fc.array(block, { minLength: 1, maxLength: 40 }), (w, blocks) => {
+        const one = new RollingMedian(w);
+        const many = new RollingMedian(w);
+        for (const b of blocks) {
+          const col = Float64Array.from(b.col);
+          const end = 1 + (b.cut % col.length);
+          const count = b.count % (end + 1);
+          many.pushDescending(col, new Int32Array(col.buffer), end, count);
+          for (let j = end - 1; j >= end - count; j--) one.push(col[j]);
+          if (one.count === 0) continue;
+          one.bounds();
+          many.bounds();
+          if (!Object.is(many.median(), one.median()) || many.lowBound !== one.lowBound || many.highBound !== one.highBound || many.count !== one.count) assert.fail(`window ${w}: ${many.median()} != ${one.median()}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    for (const bad of [NaN, -1, -Infinity]) {
+      const col = Float64Array.of(1, bad, 2);
+      assert.throws(() => new RollingMedian(4).pushDescending(col, new Int32Array(col.buffer), 3, 3), /values must be >= 0/);
+    }
+  });
+
   it('stays exact at the operator window of 2,000 over book-like sizes (lots of 0.001, many repeats, hundreds distinct)', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 40, maxLength: 40 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (levels, seed) => {
