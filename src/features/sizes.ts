@@ -218,8 +218,8 @@ export class LogBins {
   /**
    * Fast path of `index` (a `log10` per print is most of its cost): a value's bin is looked up
    * from its float's exponent and top mantissa bits (`cand`, a slice of an octave narrower than
-   * half a bin: the bin or the one above), then accepted only when the value lies inside that
-   * bin by a relative margin of 1e-9, far wider than the rounding of `log10` (~1e-15 here);
+   * half a bin: the bin or the one above, picked by comparing with the bin's end), then accepted
+   * only when the value lies inside that bin by a relative margin of 1e-9, far wider than the rounding of `log10` (~1e-15 here);
    * values near an edge take the `log10` formula. So the bin is always the formula's, bit for bit.
    */
   private readonly cand: Int32Array;
@@ -228,6 +228,8 @@ export class LogBins {
   /** Bin b is certain for x in [safeLo[b], safeHi[b]). */
   private readonly safeLo: Float64Array;
   private readonly safeHi: Float64Array;
+  /** edge[b]: where bin b ends (lo x 10^((b+1)/perDecade)), between its safe end and the next bin's safe start. */
+  private readonly edge: Float64Array;
   constructor(
     readonly lo: number,
     readonly hi: number,
@@ -241,9 +243,11 @@ export class LogBins {
     for (let b = 0; b < this.count; b++) this.centres[b] = lo * 10 ** ((b + 0.5) / perDecade);
     this.safeLo = new Float64Array(this.count + 1).fill(Infinity);
     this.safeHi = new Float64Array(this.count + 1).fill(-Infinity);
+    this.edge = new Float64Array(this.count + 1).fill(Infinity);
     for (let b = 0; b < this.count; b++) {
       this.safeLo[b] = lo * 10 ** (b / perDecade) * (1 + EDGE_MARGIN);
-      this.safeHi[b] = lo * 10 ** ((b + 1) / perDecade) * (1 - EDGE_MARGIN);
+      this.edge[b] = lo * 10 ** ((b + 1) / perDecade);
+      this.safeHi[b] = this.edge[b] * (1 - EDGE_MARGIN);
     }
     // Mantissa bits m: an octave cut in 2^m slices, each under half a bin (log10(2) / 2^m x perDecade <= 0.5).
     let m = 4;
@@ -257,11 +261,10 @@ export class LogBins {
   index(x: number): number {
     if (x >= this.lo && x < this.hi) {
       BITS_F64[0] = x;
-      const b = this.cand[(BITS_U32[HIGH] >>> this.shift) - this.key0];
-      if (x >= this.safeLo[b]) {
-        if (x < this.safeHi[b]) return b;
-        if (x >= this.safeLo[b + 1] && x < this.safeHi[b + 1]) return b + 1;
-      }
+      let b = this.cand[(BITS_U32[HIGH] >>> this.shift) - this.key0];
+      // The bin or the one above, chosen without a branch (which one is a coin toss per print).
+      b += Number(x >= this.edge[b]);
+      if (x >= this.safeLo[b] && x < this.safeHi[b]) return b;
     }
     return this.exactIndex(x);
   }
@@ -459,8 +462,9 @@ export class SizeClassifier {
       this.pend = grown;
     }
     this.pend[this.pendN++] = this.bins.index(notional);
-    // bucketOf, written out: its four numbers would be boxed if the call were not inlined.
-    return notional < th[0] ? SMALL : notional < th[1] ? MEDIUM : notional < th[2] ? LARGE : WHALE;
+    // bucketOf (the thresholds ascend, so the bucket is the count of them not above the
+    // notional; NaN is whale), without a branch: prints fall either side of the median at random.
+    return 3 - Number(notional < th[0]) - Number(notional < th[1]) - Number(notional < th[2]);
   }
 
   /** Forget everything (back to warm-up). */
@@ -491,9 +495,10 @@ export class SizeClassifier {
       const b = this.pend[i];
       this.slots[base + b]++;
       this.agg[b]++;
-      if (b < qBin[0]) qBelow[0]++;
-      if (b < qBin[1]) qBelow[1]++;
-      if (b < qBin[2]) qBelow[2]++;
+      // Without a branch: a print lands either side of the median at random.
+      qBelow[0] += Number(b < qBin[0]);
+      qBelow[1] += Number(b < qBin[1]);
+      qBelow[2] += Number(b < qBin[2]);
     }
     this.slotTotal[r] += this.pendN;
     this.total += this.pendN;
@@ -763,11 +768,14 @@ function bigPrint(venues: readonly Venue[], ts: number, venue: number, side: num
  * Incremental size-weighted flow: push trades in time order; a bar is emitted as soon as a trade
  * of a later bar arrives (that trade completes the bar's last print), or at flush. State: the
  * open print, one bar's accumulators and the classifier's fixed-size histograms.
+ *
+ * The prints are merged here, as PrintMerger merges them, in the push loop itself: a completed
+ * print is folded by a method call, not through a callback, and without the fill prices size
+ * flow does not read (nearly every trade is a print of its own: this is the per-trade path).
  */
 export class SizeFlowOperator implements TradeOperator {
   private readonly p: FlowParams;
   private readonly c: SizeClassifier;
-  private readonly m: PrintMerger;
   private readonly f = new Float64Array(16);
   private readonly n = new Uint32Array(12);
   private maxPrint = 0;
@@ -775,6 +783,13 @@ export class SizeFlowOperator implements TradeOperator {
   private open = NaN;
   private end = -Infinity;
   private venues: readonly Venue[] = [];
+  // The open print (fills = 0: none). `ts` and `notional` are read by SizeClassifier.classifyPrint.
+  ts = NaN;
+  notional = 0;
+  private venue = 0;
+  private side = 0;
+  private qty = 0;
+  private fills = 0;
 
   constructor(
     opts: SizeFlowOptions,
@@ -782,44 +797,63 @@ export class SizeFlowOperator implements TradeOperator {
   ) {
     this.p = flowParams(opts);
     this.c = new SizeClassifier(opts.thresholds);
-    this.m = new PrintMerger(() => this.onPrint());
   }
 
   push(t: TradeColumns, from = 0, to = t.length): void {
     this.venues = t.venues;
-    this.m.push(t, from, to);
+    const { ts, price, qty, side, venue } = t;
+    for (let i = from; i < to; i++) {
+      const x = ts[i];
+      const v = venue[i];
+      const s = side[i];
+      const px = price[i];
+      const q = qty[i];
+      if (this.fills > 0) {
+        if (x === this.ts && v === this.venue && s === this.side) {
+          this.qty += q;
+          this.notional += px * q;
+          this.fills++;
+          continue;
+        }
+        if (x < this.ts) throw new OutOfOrderError(x, this.ts);
+        this.print(x);
+      }
+      this.ts = x;
+      this.venue = v;
+      this.side = s;
+      this.qty = q;
+      this.notional = px * q;
+      this.fills = 1;
+    }
   }
 
   flush(): void {
-    this.m.flush();
+    if (this.fills > 0) this.print(Infinity);
+    this.fills = 0;
+    this.ts = NaN;
     this.c.reset();
     this.end = -Infinity;
     this.open = NaN;
   }
 
-  private onPrint(): void {
-    const m = this.m;
-    const ts = m.ts;
+  /** Folds the open print; `nextTs` is the ts of the trade that completed it (Infinity at flush). */
+  private print(nextTs: number): void {
+    const ts = this.ts;
     if (ts >= this.end) {
       this.open = Math.floor(ts / this.p.tf) * this.p.tf;
       this.end = this.open + this.p.tf;
     }
-    const notional = m.notional;
-    const b = this.c.classifyPrint(m);
-    const k = b * 4;
-    if (m.side > 0) {
-      this.f[k] += notional;
-      this.f[k + 2] += m.qty;
-      this.n[b * 3]++;
-    } else {
-      this.f[k + 1] += notional;
-      this.f[k + 3] += m.qty;
-      this.n[b * 3 + 1]++;
-    }
-    this.n[b * 3 + 2] += m.fills;
+    const notional = this.notional;
+    const b = this.c.classifyPrint(this);
+    // The buy or the sell slots, picked without a branch (the aggressor side is a coin toss).
+    const sell = Number(!(this.side > 0));
+    this.f[b * 4 + sell] += notional;
+    this.f[b * 4 + 2 + sell] += this.qty;
+    this.n[b * 3 + sell]++;
+    this.n[b * 3 + 2] += this.fills;
     if (notional > this.maxPrint) this.maxPrint = notional;
-    if (b >= this.p.bigMin) this.big.push(bigPrint(this.venues, ts, m.venue, m.side, m.qty, notional, m.fills, b));
-    if (m.nextTs >= this.end) {
+    if (b >= this.p.bigMin) this.big.push(bigPrint(this.venues, ts, this.venue, this.side, this.qty, notional, this.fills, b));
+    if (nextTs >= this.end) {
       const bar = finishBar(this.p, this.open, this.f, this.n, this.maxPrint, this.c, this.big);
       this.f.fill(0);
       this.n.fill(0);
