@@ -386,6 +386,14 @@ export class SizeClassifier {
   private pendN = 0;
   private pendTs = NaN;
   private dirty = true;
+  /**
+   * While `total` is below this, no percentile's bin can have moved since the last estimate, so
+   * `estimate` has nothing to do (0: estimate). Between estimates prints only join (an expiry or
+   * a reset sets it to 0), and each join moves a percentile's rank by at most one (one more for
+   * rounding: ranks are ceil(p x total) in floats) and the count below its bin by at most one;
+   * the last estimate leaves room for as many joins as the closest of those margins allows.
+   */
+  private lazyUntil = 0;
   /** Per percentile: the bin holding its nearest-rank value, and the count of the bins below it. */
   private readonly qBin = new Int32Array(3);
   private readonly qBelow = new Float64Array(3);
@@ -481,6 +489,7 @@ export class SizeClassifier {
     this.pendN = 0;
     this.pendTs = NaN;
     this.dirty = true;
+    this.lazyUntil = 0;
   }
 
   /** Pending prints (all of ts pendTs, in slot curSlot) join the histogram. */
@@ -522,6 +531,7 @@ export class SizeClassifier {
         this.qBelow.fill(0);
         this.total = 0;
         this.dirty = true;
+        this.lazyUntil = 0;
       }
     } else {
       for (let j = this.curSlot + 1; j <= k; j++) {
@@ -539,6 +549,7 @@ export class SizeClassifier {
         this.total -= this.slotTotal[r];
         this.slotTotal[r] = 0;
         this.dirty = true;
+        this.lazyUntil = 0;
       }
     }
     this.moveTo(k);
@@ -560,8 +571,10 @@ export class SizeClassifier {
   private estimate(): void {
     this.dirty = false;
     const total = this.total;
+    if (total < this.lazyUntil) return;
     if (total < this.minPrints) {
       this.setThresholds(this.fallback[0], this.fallback[1], this.fallback[2], false);
+      this.lazyUntil = 0;
       return;
     }
     const agg = this.agg;
@@ -571,6 +584,10 @@ export class SizeClassifier {
     const pct = this.pct;
     const th = this.th;
     const centres = this.bins.centres;
+    // Joins the bins can take before one may move (see lazyUntil): below stays < rank while
+    // rank - 1 - below joins land below the bin; rank (+1 for rounding) stays <= below + count
+    // for below + count - rank - 1 joins.
+    let room = Infinity;
     for (let q = 0; q < 3; q++) {
       const rank = Math.max(1, Math.ceil(pct[q] * total)); // nearestRank
       let b = qBin[q];
@@ -580,7 +597,9 @@ export class SizeClassifier {
       qBin[q] = b;
       qBelow[q] = below;
       th[q] = centres[b];
+      room = Math.min(room, rank - 1 - below, below + agg[b] - rank - 1);
     }
+    this.lazyUntil = total + room + 1;
     if (this.noWhale) th[2] = Infinity;
     this.adaptive = true;
   }
