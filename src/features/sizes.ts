@@ -809,6 +809,11 @@ export class SizeFlowOperator implements TradeOperator {
   private side = 0;
   private qty = 0;
   private fills = 0;
+  /**
+   * The ts of the trade that completed the open print (Infinity at flush). A field, not an
+   * argument: a number passed to a call V8 does not inline (this one) is boxed, once a print.
+   */
+  private nextTs = NaN;
 
   constructor(
     opts: SizeFlowOptions,
@@ -835,7 +840,8 @@ export class SizeFlowOperator implements TradeOperator {
           continue;
         }
         if (x < this.ts) throw new OutOfOrderError(x, this.ts);
-        this.print(x);
+        this.nextTs = x;
+        this.print();
       }
       this.ts = x;
       this.venue = v;
@@ -847,7 +853,10 @@ export class SizeFlowOperator implements TradeOperator {
   }
 
   flush(): void {
-    if (this.fills > 0) this.print(Infinity);
+    if (this.fills > 0) {
+      this.nextTs = Infinity;
+      this.print();
+    }
     this.fills = 0;
     this.ts = NaN;
     this.c.reset();
@@ -855,8 +864,8 @@ export class SizeFlowOperator implements TradeOperator {
     this.open = NaN;
   }
 
-  /** Folds the open print; `nextTs` is the ts of the trade that completed it (Infinity at flush). */
-  private print(nextTs: number): void {
+  /** Folds the open print. */
+  private print(): void {
     const ts = this.ts;
     if (ts >= this.end) {
       this.open = Math.floor(ts / this.p.tf) * this.p.tf;
@@ -872,7 +881,7 @@ export class SizeFlowOperator implements TradeOperator {
     this.n[b * 3 + 2] += this.fills;
     if (notional > this.maxPrint) this.maxPrint = notional;
     if (b >= this.p.bigMin) this.big.push(bigPrint(this.venues, ts, this.venue, this.side, this.qty, notional, this.fills, b));
-    if (nextTs >= this.end) {
+    if (this.nextTs >= this.end) {
       const bar = finishBar(this.p, this.open, this.f, this.n, this.maxPrint, this.c, this.big);
       this.f.fill(0);
       this.n.fill(0);
