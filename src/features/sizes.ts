@@ -566,7 +566,8 @@ export class SizeClassifier {
    * Thresholds from the window. Each percentile's bin moves from where it was (the counts below
    * it are kept up to date as prints join and expire), so the walk is short when the
    * distribution drifts slowly: exact nearest-rank bins without scanning the histogram. Called
-   * at every new ts while prints arrive: three walks in one loop, nothing allocated.
+   * at every new ts while prints arrive; the walks run only once the prints joined since the last
+   * ones could have moved a bin (lazyUntil): most calls are one comparison. Nothing allocated.
    */
   private estimate(): void {
     this.dirty = false;
