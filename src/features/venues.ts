@@ -202,6 +202,7 @@ class Window {
   readonly first = new Float64Array(this.nv);
   readonly last = new Float64Array(this.nv);
   readonly trades = new Float64Array(this.nv);
+
   constructor(private readonly p: Params) {
     this.subDelta = new Float64Array(this.nv * p.k);
     this.subVol = new Float64Array(this.nv * p.k);
