@@ -219,8 +219,9 @@ export class LogBins {
    * Fast path of `index` (a `log10` per print is most of its cost): a value's bin is looked up
    * from its float's exponent and top mantissa bits (`cand`, a slice of an octave narrower than
    * half a bin: the bin or the one above, picked by comparing with the bin's end), then accepted
-   * only when the value lies inside that bin by a relative margin of 1e-9, far wider than the rounding of `log10` (~1e-15 here);
-   * values near an edge take the `log10` formula. So the bin is always the formula's, bit for bit.
+   * only when the value lies inside that bin by a relative margin of 1e-9, far wider than the
+   * rounding of `log10` (~1e-15 here); values near an edge take the `log10` formula. So the bin
+   * is always the formula's, bit for bit.
    */
   private readonly cand: Int32Array;
   private readonly shift: number;
