@@ -285,8 +285,20 @@ export class PredictionJournal {
     }
   }
 
-  /** `apply` of each price of [a, b) in order, prediction by prediction (allocation-free). */
+  /**
+   * `apply` of each price of [a, b) in order, prediction by prediction (allocation-free). The
+   * range's lowest and highest price settle most predictions at once: one that no price of the
+   * range touches (nor breaks) only moves its high and low, and is rejected when touched before
+   * and some price reaches the rejection level. The others take the prices one by one.
+   */
   private applyRange(price: ArrayLike<number>, a: number, b: number): void {
+    let mn = price[a];
+    let mx = mn;
+    for (let k = a + 1; k < b; k++) {
+      const p = price[k];
+      if (p < mn) mn = p;
+      if (p > mx) mx = p;
+    }
     const n = this.n;
     const sgn = this.sgn;
     const hi = this.hi;
@@ -297,22 +309,26 @@ export class PredictionJournal {
       const qTouch = this.qTouch[i];
       const qReject = this.qReject[i];
       const qBreak = this.qBreak[i];
-      let h = hi[i];
-      let l = lo[i];
+      if (mx > hi[i]) hi[i] = mx;
+      if (mn < lo[i]) lo[i] = mn;
       let f = flags[i];
+      if ((f & BROKE) !== 0) continue;
+      // q = s x price over the range: s is +-1, so its extremes are exact.
+      const qMin = s > 0 ? mn : -mx;
+      const qMax = s > 0 ? mx : -mn;
+      if (qMin > qBreak && qMin > qTouch) {
+        if ((f & TOUCHED) !== 0 && qMax >= qReject) flags[i] = f | REJECTED;
+        continue;
+      }
       for (let k = a; k < b; k++) {
-        const p = price[k];
-        if (p > h) h = p;
-        if (p < l) l = p;
-        if ((f & BROKE) !== 0) continue;
-        const q = s * p;
-        if (q <= qBreak) f = f | BROKE | TOUCHED;
-        else if ((f & TOUCHED) !== 0) {
+        const q = s * price[k];
+        if (q <= qBreak) {
+          f = f | BROKE | TOUCHED;
+          break;
+        } else if ((f & TOUCHED) !== 0) {
           if (q >= qReject) f = f | REJECTED;
         } else if (q <= qTouch) f = f | TOUCHED;
       }
-      hi[i] = h;
-      lo[i] = l;
       flags[i] = f;
     }
   }

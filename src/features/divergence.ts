@@ -215,8 +215,8 @@ export class DivergenceOperator implements TradeOperator {
   private tracks: Track[];
   private readonly open: Float64Array;
   private readonly end: Float64Array;
-  private readonly buy: Float64Array;
-  private readonly sell: Float64Array;
+  /** Open bars' aggressive volume: buy of timeframe k at [k], sell at [nt + k]. */
+  private readonly sums: Float64Array;
   private readonly first: Float64Array;
   /** Last trade price pushed: every timeframe's open bar ends with it (all of them see every trade). */
   private last = NaN;
@@ -234,8 +234,7 @@ export class DivergenceOperator implements TradeOperator {
     this.tracks = this.p.tfs.map((tf) => new Track(this.p, tf));
     this.open = new Float64Array(nt).fill(-Infinity);
     this.end = new Float64Array(nt).fill(-Infinity);
-    this.buy = new Float64Array(nt);
-    this.sell = new Float64Array(nt);
+    this.sums = new Float64Array(2 * nt);
     this.first = new Float64Array(nt);
   }
 
@@ -245,7 +244,7 @@ export class DivergenceOperator implements TradeOperator {
     const { ts, price, qty, side, venue } = t;
     const { tfs } = this.p;
     const nt = tfs.length;
-    const { open, end, buy, sell, first } = this;
+    const { open, end, sums, first } = this;
     for (let i = from; i < to; i++) {
       if (only >= 0 && venue[i] !== only) continue;
       const x = ts[i];
@@ -266,8 +265,9 @@ export class DivergenceOperator implements TradeOperator {
         }
         this.bounds();
       }
-      if (side[i] > 0) for (let k = 0; k < nt; k++) buy[k] += q;
-      else for (let k = 0; k < nt; k++) sell[k] += q;
+      // Buy or sell sums, picked without a branch (the aggressor side is a coin toss per trade).
+      const o = Number(!(side[i] > 0)) * nt;
+      for (let k = 0; k < nt; k++) sums[o + k] += q;
       this.last = px;
     }
   }
@@ -293,10 +293,13 @@ export class DivergenceOperator implements TradeOperator {
   }
 
   private closeBar(k: number): void {
-    this.onBar?.(k, this.open[k], this.buy[k], this.sell[k]);
-    const ev = this.tracks[k].close(this.open[k], this.buy[k], this.sell[k], this.first[k], this.last);
-    this.buy[k] = 0;
-    this.sell[k] = 0;
+    const nt = this.open.length;
+    const buy = this.sums[k];
+    const sell = this.sums[nt + k];
+    this.onBar?.(k, this.open[k], buy, sell);
+    const ev = this.tracks[k].close(this.open[k], buy, sell, this.first[k], this.last);
+    this.sums[k] = 0;
+    this.sums[nt + k] = 0;
     if (ev) this.emit(ev);
   }
 }

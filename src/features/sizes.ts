@@ -218,9 +218,10 @@ export class LogBins {
   /**
    * Fast path of `index` (a `log10` per print is most of its cost): a value's bin is looked up
    * from its float's exponent and top mantissa bits (`cand`, a slice of an octave narrower than
-   * half a bin: the bin or the one above), then accepted only when the value lies inside that
-   * bin by a relative margin of 1e-9, far wider than the rounding of `log10` (~1e-15 here);
-   * values near an edge take the `log10` formula. So the bin is always the formula's, bit for bit.
+   * half a bin: the bin or the one above, picked by comparing with the bin's end), then accepted
+   * only when the value lies inside that bin by a relative margin of 1e-9, far wider than the
+   * rounding of `log10` (~1e-15 here); values near an edge take the `log10` formula. So the bin
+   * is always the formula's, bit for bit.
    */
   private readonly cand: Int32Array;
   private readonly shift: number;
@@ -228,6 +229,8 @@ export class LogBins {
   /** Bin b is certain for x in [safeLo[b], safeHi[b]). */
   private readonly safeLo: Float64Array;
   private readonly safeHi: Float64Array;
+  /** edge[b]: where bin b ends (lo x 10^((b+1)/perDecade)), between its safe end and the next bin's safe start. */
+  private readonly edge: Float64Array;
   constructor(
     readonly lo: number,
     readonly hi: number,
@@ -241,9 +244,11 @@ export class LogBins {
     for (let b = 0; b < this.count; b++) this.centres[b] = lo * 10 ** ((b + 0.5) / perDecade);
     this.safeLo = new Float64Array(this.count + 1).fill(Infinity);
     this.safeHi = new Float64Array(this.count + 1).fill(-Infinity);
+    this.edge = new Float64Array(this.count + 1).fill(Infinity);
     for (let b = 0; b < this.count; b++) {
       this.safeLo[b] = lo * 10 ** (b / perDecade) * (1 + EDGE_MARGIN);
-      this.safeHi[b] = lo * 10 ** ((b + 1) / perDecade) * (1 - EDGE_MARGIN);
+      this.edge[b] = lo * 10 ** ((b + 1) / perDecade);
+      this.safeHi[b] = this.edge[b] * (1 - EDGE_MARGIN);
     }
     // Mantissa bits m: an octave cut in 2^m slices, each under half a bin (log10(2) / 2^m x perDecade <= 0.5).
     let m = 4;
@@ -257,11 +262,10 @@ export class LogBins {
   index(x: number): number {
     if (x >= this.lo && x < this.hi) {
       BITS_F64[0] = x;
-      const b = this.cand[(BITS_U32[HIGH] >>> this.shift) - this.key0];
-      if (x >= this.safeLo[b]) {
-        if (x < this.safeHi[b]) return b;
-        if (x >= this.safeLo[b + 1] && x < this.safeHi[b + 1]) return b + 1;
-      }
+      let b = this.cand[(BITS_U32[HIGH] >>> this.shift) - this.key0];
+      // The bin or the one above, chosen without a branch (which one is a coin toss per print).
+      b += Number(x >= this.edge[b]);
+      if (x >= this.safeLo[b] && x < this.safeHi[b]) return b;
     }
     return this.exactIndex(x);
   }
@@ -383,6 +387,14 @@ export class SizeClassifier {
   private pendN = 0;
   private pendTs = NaN;
   private dirty = true;
+  /**
+   * While `total` is below this, no percentile's bin can have moved since the last estimate, so
+   * `estimate` has nothing to do (0: estimate). Between estimates prints only join (an expiry or
+   * a reset sets it to 0), and each join moves a percentile's rank by at most one (one more for
+   * rounding: ranks are ceil(p x total) in floats) and the count below its bin by at most one;
+   * the last estimate leaves room for as many joins as the closest of those margins allows.
+   */
+  private lazyUntil = 0;
   /** Per percentile: the bin holding its nearest-rank value, and the count of the bins below it. */
   private readonly qBin = new Int32Array(3);
   private readonly qBelow = new Float64Array(3);
@@ -459,8 +471,9 @@ export class SizeClassifier {
       this.pend = grown;
     }
     this.pend[this.pendN++] = this.bins.index(notional);
-    // bucketOf, written out: its four numbers would be boxed if the call were not inlined.
-    return notional < th[0] ? SMALL : notional < th[1] ? MEDIUM : notional < th[2] ? LARGE : WHALE;
+    // bucketOf (the thresholds ascend, so the bucket is the count of them not above the
+    // notional; NaN is whale), without a branch: prints fall either side of the median at random.
+    return 3 - Number(notional < th[0]) - Number(notional < th[1]) - Number(notional < th[2]);
   }
 
   /** Forget everything (back to warm-up). */
@@ -477,6 +490,7 @@ export class SizeClassifier {
     this.pendN = 0;
     this.pendTs = NaN;
     this.dirty = true;
+    this.lazyUntil = 0;
   }
 
   /** Pending prints (all of ts pendTs, in slot curSlot) join the histogram. */
@@ -491,9 +505,10 @@ export class SizeClassifier {
       const b = this.pend[i];
       this.slots[base + b]++;
       this.agg[b]++;
-      if (b < qBin[0]) qBelow[0]++;
-      if (b < qBin[1]) qBelow[1]++;
-      if (b < qBin[2]) qBelow[2]++;
+      // Without a branch: a print lands either side of the median at random.
+      qBelow[0] += Number(b < qBin[0]);
+      qBelow[1] += Number(b < qBin[1]);
+      qBelow[2] += Number(b < qBin[2]);
     }
     this.slotTotal[r] += this.pendN;
     this.total += this.pendN;
@@ -517,6 +532,7 @@ export class SizeClassifier {
         this.qBelow.fill(0);
         this.total = 0;
         this.dirty = true;
+        this.lazyUntil = 0;
       }
     } else {
       for (let j = this.curSlot + 1; j <= k; j++) {
@@ -534,6 +550,7 @@ export class SizeClassifier {
         this.total -= this.slotTotal[r];
         this.slotTotal[r] = 0;
         this.dirty = true;
+        this.lazyUntil = 0;
       }
     }
     this.moveTo(k);
@@ -550,13 +567,16 @@ export class SizeClassifier {
    * Thresholds from the window. Each percentile's bin moves from where it was (the counts below
    * it are kept up to date as prints join and expire), so the walk is short when the
    * distribution drifts slowly: exact nearest-rank bins without scanning the histogram. Called
-   * at every new ts while prints arrive: three walks in one loop, nothing allocated.
+   * at every new ts while prints arrive; the walks run only once the prints joined since the last
+   * ones could have moved a bin (lazyUntil): most calls are one comparison. Nothing allocated.
    */
   private estimate(): void {
     this.dirty = false;
     const total = this.total;
+    if (total < this.lazyUntil) return;
     if (total < this.minPrints) {
       this.setThresholds(this.fallback[0], this.fallback[1], this.fallback[2], false);
+      this.lazyUntil = 0;
       return;
     }
     const agg = this.agg;
@@ -566,6 +586,10 @@ export class SizeClassifier {
     const pct = this.pct;
     const th = this.th;
     const centres = this.bins.centres;
+    // Joins the bins can take before one may move (see lazyUntil): below stays < rank while
+    // rank - 1 - below joins land below the bin; rank (+1 for rounding) stays <= below + count
+    // for below + count - rank - 1 joins.
+    let room = Infinity;
     for (let q = 0; q < 3; q++) {
       const rank = Math.max(1, Math.ceil(pct[q] * total)); // nearestRank
       let b = qBin[q];
@@ -575,7 +599,9 @@ export class SizeClassifier {
       qBin[q] = b;
       qBelow[q] = below;
       th[q] = centres[b];
+      room = Math.min(room, rank - 1 - below, below + agg[b] - rank - 1);
     }
+    this.lazyUntil = total + room + 1;
     if (this.noWhale) th[2] = Infinity;
     this.adaptive = true;
   }
@@ -763,11 +789,14 @@ function bigPrint(venues: readonly Venue[], ts: number, venue: number, side: num
  * Incremental size-weighted flow: push trades in time order; a bar is emitted as soon as a trade
  * of a later bar arrives (that trade completes the bar's last print), or at flush. State: the
  * open print, one bar's accumulators and the classifier's fixed-size histograms.
+ *
+ * The prints are merged here, as PrintMerger merges them, in the push loop itself: a completed
+ * print is folded by a method call, not through a callback, and without the fill prices size
+ * flow does not read (nearly every trade is a print of its own: this is the per-trade path).
  */
 export class SizeFlowOperator implements TradeOperator {
   private readonly p: FlowParams;
   private readonly c: SizeClassifier;
-  private readonly m: PrintMerger;
   private readonly f = new Float64Array(16);
   private readonly n = new Uint32Array(12);
   private maxPrint = 0;
@@ -775,6 +804,18 @@ export class SizeFlowOperator implements TradeOperator {
   private open = NaN;
   private end = -Infinity;
   private venues: readonly Venue[] = [];
+  // The open print (fills = 0: none). `ts` and `notional` are read by SizeClassifier.classifyPrint.
+  ts = NaN;
+  notional = 0;
+  private venue = 0;
+  private side = 0;
+  private qty = 0;
+  private fills = 0;
+  /**
+   * The ts of the trade that completed the open print (Infinity at flush). A field, not an
+   * argument: a number passed to a call V8 does not inline (this one) is boxed, once a print.
+   */
+  private nextTs = NaN;
 
   constructor(
     opts: SizeFlowOptions,
@@ -782,44 +823,67 @@ export class SizeFlowOperator implements TradeOperator {
   ) {
     this.p = flowParams(opts);
     this.c = new SizeClassifier(opts.thresholds);
-    this.m = new PrintMerger(() => this.onPrint());
   }
 
   push(t: TradeColumns, from = 0, to = t.length): void {
     this.venues = t.venues;
-    this.m.push(t, from, to);
+    const { ts, price, qty, side, venue } = t;
+    for (let i = from; i < to; i++) {
+      const x = ts[i];
+      const v = venue[i];
+      const s = side[i];
+      const px = price[i];
+      const q = qty[i];
+      if (this.fills > 0) {
+        if (x === this.ts && v === this.venue && s === this.side) {
+          this.qty += q;
+          this.notional += px * q;
+          this.fills++;
+          continue;
+        }
+        if (x < this.ts) throw new OutOfOrderError(x, this.ts);
+        this.nextTs = x;
+        this.print();
+      }
+      this.ts = x;
+      this.venue = v;
+      this.side = s;
+      this.qty = q;
+      this.notional = px * q;
+      this.fills = 1;
+    }
   }
 
   flush(): void {
-    this.m.flush();
+    if (this.fills > 0) {
+      this.nextTs = Infinity;
+      this.print();
+    }
+    this.fills = 0;
+    this.ts = NaN;
     this.c.reset();
     this.end = -Infinity;
     this.open = NaN;
   }
 
-  private onPrint(): void {
-    const m = this.m;
-    const ts = m.ts;
+  /** Folds the open print. */
+  private print(): void {
+    const ts = this.ts;
     if (ts >= this.end) {
       this.open = Math.floor(ts / this.p.tf) * this.p.tf;
       this.end = this.open + this.p.tf;
     }
-    const notional = m.notional;
-    const b = this.c.classifyPrint(m);
-    const k = b * 4;
-    if (m.side > 0) {
-      this.f[k] += notional;
-      this.f[k + 2] += m.qty;
-      this.n[b * 3]++;
-    } else {
-      this.f[k + 1] += notional;
-      this.f[k + 3] += m.qty;
-      this.n[b * 3 + 1]++;
-    }
-    this.n[b * 3 + 2] += m.fills;
+    const notional = this.notional;
+    const b = this.c.classifyPrint(this);
+    // The buy or the sell slots, picked without a branch (the aggressor side is a coin toss).
+    const sell = Number(!(this.side > 0));
+    this.f[b * 4 + sell] += notional;
+    this.f[b * 4 + 2 + sell] += this.qty;
+    this.n[b * 3 + sell]++;
+    this.n[b * 3 + 2] += this.fills;
     if (notional > this.maxPrint) this.maxPrint = notional;
-    if (b >= this.p.bigMin) this.big.push(bigPrint(this.venues, ts, m.venue, m.side, m.qty, notional, m.fills, b));
-    if (m.nextTs >= this.end) {
+    if (b >= this.p.bigMin) this.big.push(bigPrint(this.venues, ts, this.venue, this.side, this.qty, notional, this.fills, b));
+    if (this.nextTs >= this.end) {
       const bar = finishBar(this.p, this.open, this.f, this.n, this.maxPrint, this.c, this.big);
       this.f.fill(0);
       this.n.fill(0);

@@ -197,10 +197,8 @@ class Window {
   /** [slot * k + sub-bucket] */
   readonly subDelta: Float64Array;
   readonly subVol: Float64Array;
-  readonly buy = new Float64Array(this.nv);
-  readonly sell = new Float64Array(this.nv);
-  readonly buyN = new Float64Array(this.nv);
-  readonly sellN = new Float64Array(this.nv);
+  /** [slot * 4 + 0..3]: buy qty, sell qty, buy notional, sell notional (the side picks the slot, no branch). */
+  readonly flow = new Float64Array(this.nv * 4);
   readonly first = new Float64Array(this.nv);
   readonly last = new Float64Array(this.nv);
   readonly trades = new Float64Array(this.nv);
@@ -223,16 +221,11 @@ class Window {
     let j = Math.floor(offsetMs / this.p.bucket);
     if (j >= k) j = k - 1; // float rounding just below the close
     const c = slot * k + j;
-    const n = price * qty;
-    if (side > 0) {
-      this.buy[slot] += qty;
-      this.buyN[slot] += n;
-      this.subDelta[c] += qty;
-    } else {
-      this.sell[slot] += qty;
-      this.sellN[slot] += n;
-      this.subDelta[c] -= qty;
-    }
+    // Buy or sell, without a branch (the aggressor side is a coin toss per trade); x + (-q) is x - q exactly.
+    const sell = Number(!(side > 0));
+    this.flow[slot * 4 + sell] += qty;
+    this.flow[slot * 4 + 2 + sell] += price * qty;
+    this.subDelta[c] += (1 - 2 * sell) * qty;
     this.subVol[c] += qty;
     if (this.trades[slot] === 0) this.first[slot] = price;
     this.last[slot] = price;
@@ -244,7 +237,8 @@ class Window {
     const p = this.p;
     const nv = this.nv;
     let total = 0;
-    for (let s = 0; s < nv; s++) total += this.buy[s] + this.sell[s];
+    const f = this.flow;
+    for (let s = 0; s < nv; s++) total += f[s * 4] + f[s * 4 + 1];
     const venues: VenueFlow[] = [];
     const material: number[] = [];
     let w = 0;
@@ -253,9 +247,9 @@ class Window {
     let neg = false;
     for (let s = 0; s < nv; s++) {
       if (this.trades[s] === 0) continue;
-      const volume = this.buy[s] + this.sell[s];
-      const delta = this.buy[s] - this.sell[s];
-      const notional = this.buyN[s] + this.sellN[s];
+      const volume = f[s * 4] + f[s * 4 + 1];
+      const delta = f[s * 4] - f[s * 4 + 1];
+      const notional = f[s * 4 + 2] + f[s * 4 + 3];
       const share = total > 0 ? volume / total : 0;
       const sign = (Math.abs(delta) >= p.neutral * volume ? Math.sign(delta) : 0) as -1 | 0 | 1;
       const isMaterial = volume > 0 && share >= p.minShare;
@@ -272,7 +266,7 @@ class Window {
         volume,
         notional,
         delta,
-        delta_notional: this.buyN[s] - this.sellN[s],
+        delta_notional: f[s * 4 + 2] - f[s * 4 + 3],
         share,
         return_bps: (this.last[s] / this.first[s] - 1) * 10_000,
         sign,
@@ -317,10 +311,7 @@ class Window {
   private clear(): void {
     this.subDelta.fill(0);
     this.subVol.fill(0);
-    this.buy.fill(0);
-    this.sell.fill(0);
-    this.buyN.fill(0);
-    this.sellN.fill(0);
+    this.flow.fill(0);
     this.trades.fill(0);
   }
 }

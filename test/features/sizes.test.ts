@@ -11,6 +11,7 @@ import {
   mergePrints,
   nearestRank,
   PrintMerger,
+  rankBin,
   SizeClassifier,
   SizeFlowOperator,
   sizeFlowBatch,
@@ -249,6 +250,49 @@ describe('sizes: adaptive thresholds', () => {
         }
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('stay the nearest-rank bins of the window over thousands of prints (a percentile is re-walked only when its bin could move)', () => {
+    // Few distinct notionals: the bins around each percentile fill up, so the classifier has
+    // long stretches where it may skip the walks; expiries and same-ms prints in between.
+    const streamArb = fc.record({
+      steps: fc.array(
+        fc.record({ dt: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 20 * MINUTE_MS })), level: fc.integer({ min: 0, max: 7 }), wiggle: fc.double({ min: 0.9, max: 1.1, noNaN: true }) }),
+        { minLength: 1000, maxLength: 3000 },
+      ),
+      levels: fc.array(fc.double({ min: 1, max: 1e5, noNaN: true }), { minLength: 8, maxLength: 8 }),
+      pct: fc.tuple(fc.double({ min: 0.001, max: 1, noNaN: true }), fc.double({ min: 0.001, max: 1, noNaN: true }), fc.constantFrom(1, 0.999999, 0.99, 0.5)).map((p) => [...p].sort((a, b) => a - b) as [number, number, number]),
+    });
+    fc.assert(
+      fc.property(streamArb, ({ steps, levels, pct }) => {
+        const o: SizeThresholdOptions = { windowMs: HOUR_MS, slotMs: 10 * MINUTE_MS, minPrints: 50, percentiles: pct, minNotional: 1, maxNotional: 1e6 };
+        const c = new SizeClassifier(o);
+        const bins = c.bins;
+        // The reference: counts per bin of the prints strictly before, slots k-5..k, rebuilt as prints join and expire.
+        const counts = new Uint32Array(bins.count);
+        const ts: number[] = [];
+        const bin: number[] = [];
+        let joined = 0;
+        let expired = 0;
+        let t = D;
+        for (const st of steps) {
+          t += st.dt;
+          const n = levels[st.level] * st.wiggle;
+          c.classify(n, t);
+          const k = Math.floor(t / (10 * MINUTE_MS));
+          for (; joined < ts.length && ts[joined] < t; joined++) counts[bin[joined]]++;
+          for (; expired < joined && Math.floor(ts[expired] / (10 * MINUTE_MS)) <= k - 6; expired++) counts[bin[expired]]--;
+          const total = joined - expired;
+          if (total >= 50) {
+            const want = pct.map((p) => bins.value(rankBin(counts, nearestRank(p, total))));
+            assert.deepEqual([c.medium, c.large, c.whale], want, `at print ${ts.length}`);
+          }
+          ts.push(t);
+          bin.push(bins.index(n));
+        }
+      }),
+      { numRuns: 12 },
     );
   });
 
