@@ -11,6 +11,7 @@ import { footprintBench } from './footprint.ts';
 import { importBench } from './import.ts';
 import { liveBench } from './live.ts';
 import { paperBench } from './paper.ts';
+import { paperKernelBench } from './paper-kernel.ts';
 import { simBench } from './sim.ts';
 import { startupBench } from './startup.ts';
 
@@ -34,6 +35,7 @@ const BENCHES: Record<string, { description: string; run(args: string[]): Promis
   startup: startupBench,
   sim: simBench,
   paper: paperBench,
+  'paper-kernel': paperKernelBench,
   dashboard: dashboardBench,
   bus: busBench,
 };

@@ -43,7 +43,7 @@ import { PaperJournal, type CommitState, type FundingPayment, type SessionRow } 
 import { newSessionStrategy, recordedStrategy, type StrategyFactory, type StrategyRecord } from './session-strategy.ts';
 import { execPair, paperKernel, type PaperKernel } from './kernel.ts';
 import { fromJson, toJson } from './json.ts';
-import { HASH_P, PushFeed, storedUntil } from './push-feed.ts';
+import { HASH_P, PushFeed, storedUntil, type ReleaseMix } from './push-feed.ts';
 import { shadowCheck, type ShadowSpan } from './shadow-check.ts';
 import { StoredFeed, type FeedMarket } from './stored-feed.ts';
 import { Watermark } from './watermark.ts';
@@ -89,8 +89,8 @@ export interface PaperProbe {
   onEvents?(records: readonly CaptureRecord[], localTs: number): void;
   /** After each push: the kernel has seen every row stamped before `watermarkTs` (from the store at the catch-up, from memory after). */
   onPushed?(watermarkTs: number, progress: EngineProgress): void;
-  /** After each push from memory that released rows: how many, and how long the kernel took on them (features, strategy, decisions), ms. */
-  onReleased?(rows: number, ms: number): void;
+  /** After each push from memory that released rows: how many (`mix`: by kind, overwritten by the next push), and how long the kernel took on them (features, strategy, decisions), ms. */
+  onReleased?(rows: number, ms: number, mix: Readonly<ReleaseMix>): void;
 }
 
 export interface PaperStatus {
@@ -384,7 +384,7 @@ export class PaperRun {
       this.pushClock.unheard(ms);
       this.lastFrameWall += ms;
     }
-    if (n > 0) probe?.onReleased?.(n, ms);
+    if (n > 0) probe?.onReleased?.(n, ms, this.push.mix);
     probe?.onPushed?.(ts, k.engine.produced);
   }
 

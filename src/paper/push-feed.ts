@@ -24,6 +24,15 @@ import { rowProblem } from '../store/row-check.ts';
 import type { Store } from '../store/store.ts';
 import type { FeedMarket } from './stored-feed.ts';
 
+/** What the last `release` handed the kernel, by kind (the benchmark's breakdown of a push; overwritten by each release). */
+export interface ReleaseMix {
+  trades: number;
+  liquidations: number;
+  tickers: number;
+  bookMessages: number;
+  bookLevels: number;
+}
+
 /** A ms time as the store gives it back: rounded to the µs (epoch_us / 1000). */
 export const storedMs = (ts: number): number => Math.round(ts * 1000) / 1000;
 
@@ -113,6 +122,8 @@ export class PushFeed {
   private readonly empty: { readonly trades: TradeColumns; readonly ticker: OpenInterestColumns & MarkColumns & QuoteColumns; readonly book: BookColumns };
   /** Rows released into the kernel so far. */
   events = 0;
+  /** The last release's rows by kind. */
+  readonly mix: ReleaseMix = { trades: 0, liquidations: 0, tickers: 0, bookMessages: 0, bookLevels: 0 };
   /** Rows the recorder refuses (rowProblem): refused here too. */
   refused = 0;
   /** Rows that came stamped before what was released already: the kernel never sees them (the store and a backtest do). */
@@ -279,6 +290,12 @@ export class PushFeed {
     const book = this.bookColumns(limit);
     const n = trades.length + liquidations.length + openInterest.length + marks.length + quotes.length + book.length;
     if (n === 0) return 0;
+    const mix = this.mix;
+    mix.trades = trades.length;
+    mix.liquidations = liquidations.length;
+    mix.tickers = openInterest.length + marks.length + quotes.length;
+    mix.bookMessages = book.length;
+    mix.bookLevels = book.levelStart[book.length];
     this.drop(limit);
     const merge = new ReplayMerge({ liquidations, openInterest, marks, quotes, books: book.length > 0 ? [{ venue: this.m.execVenue, cols: book }] : [] });
     for (const runs of [merge.chunk(trades), merge.end()]) for (const run of runs) if (run.kind !== 'timer') kernel.onEvent(run);
