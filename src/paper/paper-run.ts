@@ -310,7 +310,7 @@ export class PaperRun {
         for (const r of records) {
           if (!('ts' in r) || !Number.isFinite(r.ts)) continue;
           this.latency.received(r.ts, received);
-          const key = `${r.venue}:${r.type}`;
+          const key = streamKey(r.venue, r.type);
           if (!this.firstTs.has(key)) this.firstTs.set(key, r.ts);
           if (pushing) {
             if (this.push.add(r)) this.pushClock.committed(key, r.ts, wall);
@@ -634,6 +634,16 @@ export class PaperRun {
 /** Two consecutive shadow spans as one. */
 function joinSpans(a: ShadowSpan | undefined, b: ShadowSpan): ShadowSpan {
   return a ? { from: a.from, to: b.to, n: a.n + b.n, h: (a.h + b.h) % HASH_P } : b;
+}
+
+/** `venue:type` stream keys, each built once (a template string per record was a string allocated, then hashed by every Map it met). */
+const streamKeys = new Map<string, Map<string, string>>();
+function streamKey(venue: string, type: string): string {
+  let byType = streamKeys.get(venue);
+  if (byType === undefined) streamKeys.set(venue, (byType = new Map()));
+  let key = byType.get(type);
+  if (key === undefined) byType.set(type, (key = `${venue}:${type}`));
+  return key;
 }
 
 export const iso = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms));

@@ -582,11 +582,22 @@ export function rowHash(kind: number, ts: number, ord: number, price: number, qt
  * made non-negative; 0 when none: stored NULL); summed.
  */
 export function bookHash(ts: number, b: Pick<BookEvent, 'isSnapshot' | 'bids' | 'asks' | 'seq'>): number {
-  const snap = b.isSnapshot ? 1 : 0;
   const seq = b.seq === b.seq ? ((Math.floor(b.seq) % HASH_P) + HASH_P) % HASH_P : 0;
+  // rowHash's steps, the message's (kind, time, snapshot flag) once rather than per level.
+  let head = (KIND_BOOK * 31 + (Math.round(ts * 1000) % HASH_P)) % HASH_P;
+  head = (head * 31 + (b.isSnapshot ? 1 : 0)) % HASH_P;
+  return (levelsHash(head, b.bids, 1, seq) + levelsHash(head, b.asks, 2, seq)) % HASH_P;
+}
+
+/** bookHash's sum over one side's levels, from the hash of the fields before price. */
+function levelsHash(head: number, levels: BookEvent['bids'], side: number, seq: number): number {
   let sum = 0;
-  for (const [side, levels] of [[1, b.bids], [2, b.asks]] as const) {
-    for (const [p, q] of levels) sum = (sum + ((rowHash(KIND_BOOK, ts, snap, p, q, side) * 31 + seq) % HASH_P)) % HASH_P;
+  for (let i = 0; i < levels.length; i++) {
+    const l = levels[i];
+    let h = (head * 31 + (Math.floor(l[0] * 1e6) % HASH_P)) % HASH_P;
+    h = (h * 31 + (Math.floor(l[1] * 1e8) % HASH_P)) % HASH_P;
+    h = (h * 31 + side) % HASH_P;
+    sum = (sum + ((h * 31 + seq) % HASH_P)) % HASH_P;
   }
   return sum;
 }
