@@ -13,7 +13,7 @@ import type { ReleaseMix } from '../src/paper/push-feed.ts';
 const MINUTE_MS = 60_000;
 
 /** Column names of one push's notes (one Float64Array each, grown by doubling). */
-const COLS = ['start', 'ms', 'rows', 'trades', 'liquidations', 'tickers', 'bookMessages', 'bookLevels', 'timers', 'zoneRefresh', 'signals', 'orders', 'closed', 'equity', 'gcMs', 'gcCount'] as const;
+const COLS = ['start', 'ms', 'rows', 'trades', 'liquidations', 'tickers', 'bookMessages', 'bookLevels', 'held', 'timers', 'zoneRefresh', 'signals', 'orders', 'closed', 'equity', 'gcMs', 'gcCount'] as const;
 type Col = (typeof COLS)[number];
 
 export class PushLog {
@@ -59,6 +59,7 @@ export class PushLog {
     this.set('tickers', i, mix.tickers);
     this.set('bookMessages', i, mix.bookMessages);
     this.set('bookLevels', i, mix.bookLevels);
+    this.set('held', i, mix.held);
     this.open = i;
   }
 
@@ -132,7 +133,7 @@ export class PushLog {
       const f = (c: Col, d = 1) => `${c} ${mean(c).toFixed(d)} (${some(c).toFixed(0)}%)`;
       return (
         `${name.padEnd(10)} ${String(idx.length).padStart(6)} pushes, mean ${(mean('ms') * 1000).toFixed(0)} µs: ` +
-        [f('rows'), f('trades'), f('liquidations'), f('tickers'), f('bookMessages'), f('bookLevels', 0), f('timers', 2), f('zoneRefresh', 2), f('signals', 2), f('orders', 2), f('closed', 2), f('equity', 2), `gc ${(mean('gcMs') * 1000).toFixed(0)} µs (${some('gcCount').toFixed(0)}%)`].join(', ')
+        [f('rows'), f('trades'), f('liquidations'), f('tickers'), f('bookMessages'), f('bookLevels', 0), f('held', 0), f('timers', 2), f('zoneRefresh', 2), f('signals', 2), f('orders', 2), f('closed', 2), f('equity', 2), `gc ${(mean('gcMs') * 1000).toFixed(0)} µs (${some('gcCount').toFixed(0)}%)`].join(', ')
       );
     };
     // Where the slow pushes' time went, summed: the part under a collection and the part in pushes that fired a timer.
