@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const names = args.filter((a) => !a.startsWith('--') && BENCHES[a]);
   const unknown = args.filter((a) => !a.startsWith('--') && !BENCHES[a] && !/^\d+(\.\d+)?$/.test(a));
   if (unknown.length > 0 || args.includes('--help')) {
-    console.error(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--json] [--rows N] [--repeat N] [--events N] [--seconds N] [--rate N] [--reps N] [--hours N] [--warmup N] [--sparse-days N] [--bars N] [--symbols N] [--per N] [--rounds N] [--flush-ms N] [--profile] [--stream-only]\n`);
+    console.error(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--json] [--rows N] [--repeat N] [--events N] [--seconds N] [--rate N] [--reps N] [--hours N] [--warmup N] [--sparse-days N] [--hold N] [--bars N] [--symbols N] [--per N] [--rounds N] [--flush-ms N] [--profile] [--stream-only]\n`);
     for (const [n, b] of Object.entries(BENCHES)) console.error(`  ${n.padEnd(8)} ${b.description}`);
     process.exitCode = unknown.length > 0 ? 2 : 0;
     return;

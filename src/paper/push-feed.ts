@@ -474,9 +474,11 @@ export class PushFeed {
     this.shadow.h = h;
     this.shadow.n += k;
     const markets = this.markets;
-    const oi = { length: nOi, ts: new Float64Array(nOi), openInterest: new Float64Array(nOi), markPrice: new Float64Array(nOi), market: new Uint16Array(nOi), markets };
-    const marks = { length: nMark, ts: new Float64Array(nMark), markPrice: new Float64Array(nMark), fundingRate: new Float64Array(nMark), nextFundingTs: new Float64Array(nMark), market: new Uint16Array(nMark), markets };
-    const quotes = { length: nQuote, ts: new Float64Array(nQuote), bid: new Float64Array(nQuote), ask: new Float64Array(nQuote), market: new Uint16Array(nQuote), markets };
+    // A kind with no row shares the empty columns (most releases carry one or two of the three).
+    const none = this.empty.ticker;
+    const oi = nOi === 0 ? none : { length: nOi, ts: new Float64Array(nOi), openInterest: new Float64Array(nOi), markPrice: new Float64Array(nOi), market: new Uint16Array(nOi), markets };
+    const marks = nMark === 0 ? none : { length: nMark, ts: new Float64Array(nMark), markPrice: new Float64Array(nMark), fundingRate: new Float64Array(nMark), nextFundingTs: new Float64Array(nMark), market: new Uint16Array(nMark), markets };
+    const quotes = nQuote === 0 ? none : { length: nQuote, ts: new Float64Array(nQuote), bid: new Float64Array(nQuote), ask: new Float64Array(nQuote), market: new Uint16Array(nQuote), markets };
     let a = 0;
     let b = 0;
     let q = 0;
@@ -536,18 +538,14 @@ export class PushFeed {
     for (const b of msgs) h = (h + b.h) % HASH_P;
     this.shadow.h = h;
     this.shadow.n += levels;
-    for (const [m, b] of msgs.entries()) {
-      out.ts[m] = b.ts;
-      out.isSnapshot[m] = b.ev.isSnapshot ? 1 : 0;
-      out.seq[m] = b.ev.seq;
+    for (let m = 0; m < msgs.length; m++) {
+      const ev = msgs[m].ev;
+      out.ts[m] = msgs[m].ts;
+      out.isSnapshot[m] = ev.isSnapshot ? 1 : 0;
+      out.seq[m] = ev.seq;
       out.levelStart[m] = l;
-      for (const [side, book] of [[1, b.ev.bids], [-1, b.ev.asks]] as const) {
-        for (const [p, q] of book) {
-          out.side[l] = side;
-          out.price[l] = p;
-          out.qty[l++] = q;
-        }
-      }
+      l = copyLevels(ev.bids, 1, out, l);
+      l = copyLevels(ev.asks, -1, out, l);
     }
     out.levelStart[msgs.length] = l;
     return out;
@@ -600,6 +598,16 @@ function levelsHash(head: number, levels: BookEvent['bids'], side: number, seq: 
     sum = (sum + ((h * 31 + seq) % HASH_P)) % HASH_P;
   }
   return sum;
+}
+
+/** One side's levels into the book columns from level `l`; returns the next level. */
+function copyLevels(levels: BookEvent['bids'], side: number, out: { side: Int8Array; price: Float64Array; qty: Float64Array }, l: number): number {
+  for (let i = 0; i < levels.length; i++) {
+    out.side[l] = side;
+    out.price[l] = levels[i][0];
+    out.qty[l++] = levels[i][1];
+  }
+  return l;
 }
 
 /** A field the store keeps (NaN is written as NULL, which the readers skip or read back as NaN). */
