@@ -6,7 +6,7 @@
  * orders, closed trades and equity samples it made, and the garbage collections that overlapped it
  * (perf_hooks 'gc' entries, matched by time at the end: the observer reports after the fact).
  */
-import { PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
+import { constants, PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
 import type { EngineProgress } from '../src/engine/engine.ts';
 import type { ReleaseMix } from '../src/paper/push-feed.ts';
 
@@ -150,7 +150,7 @@ export class PushLog {
   }
 }
 
-const GC_KINDS: Record<number, string> = { 1: 'major', 2: 'minor', 4: 'incremental', 8: 'weakcb' };
+const GC_KINDS: Record<number, string> = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor (scavenge)', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental marking', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks' };
 
 function gcKind(e: PerformanceEntry): number {
   const d = (e as PerformanceEntry & { detail?: { kind?: number } }).detail;
