@@ -148,19 +148,19 @@ class Merged {
     const row = this.row;
     lane.length = 0;
     row.length = 0;
-    let with_ = -1;
+    let only = -1;
     let lanesWith = 0;
     for (let l = 0; l < lanes.length; l++) {
       this.at[l] = 0;
       if (lanes[l].held > 0 && lanes[l].take(limit).length > 0) {
-        with_ = l;
+        only = l;
         lanesWith++;
       } else lanes[l].idx.length = 0;
     }
     if (lanesWith === 0) return 0;
     if (lanesWith === 1) {
-      for (const i of lanes[with_].idx) {
-        lane.push(with_);
+      for (const i of lanes[only].idx) {
+        lane.push(only);
         row.push(i);
       }
       return row.length;
