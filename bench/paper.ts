@@ -42,11 +42,13 @@ import { EMPTY_TICKER_FIELDS, type CaptureRecord, type MarketEvent } from '../sr
 import { parseConfig } from '../src/engine/config.ts';
 import type { EngineProgress } from '../src/engine/engine.ts';
 import { PaperRun } from '../src/paper/paper-run.ts';
+import type { ReleaseMix } from '../src/paper/push-feed.ts';
 import { liveSimConfig, serveSimulation, type SimServing } from '../src/sim/serve.ts';
 import { simConfig, simulate } from '../src/sim/simulate.ts';
 import type { SimRun } from '../src/sim/types.ts';
 import { Store } from '../src/store/store.ts';
 import { epochNs } from '../src/venues/live/socket.ts';
+import { PushLog } from './paper-pushes.ts';
 import type { BenchResult } from './run.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -193,7 +195,7 @@ type FromServer =
   | { ready: Record<string, string>; speed: number; startMs: number; density: number }
   | { progress: { events: number; exchangeTs: number; lateMs: number } }
   | { started: true }
-  | { stopped: { events: number; wallMs: number; exchangeMs: number } }
+  | { stopped: { events: number; wallMs: number; exchangeMs: number; cpuMs: number } }
   | { error: string };
 
 /** Every stream a paper session on BTC subscribes to is subscribed (test/paper/story.ts's check). */
@@ -225,15 +227,18 @@ async function serverMain(): Promise<void> {
   let serving!: SimServing;
   const subscribed = gate.then(async () => {
     while (!allSubscribed(serving)) await new Promise((r) => setTimeout(r, 20));
+    cpu0 = process.cpuUsage();
     send({ started: true });
   });
+  let cpu0 = process.cpuUsage();
   serving = await serveSimulation(market, { speed, startWhen: subscribed, onProgress: (p) => send({ progress: { events: p.events, exchangeTs: p.exchangeTs, lateMs: p.lateMs } }) });
   process.on('message', async (m: ToServer) => {
     if (m.op === 'go') go();
     else {
       await serving.close();
       const r = await serving.done;
-      send({ stopped: { events: r.events, wallMs: r.wallMs, exchangeMs: r.exchangeMs } });
+      const cpu = process.cpuUsage(cpu0);
+      send({ stopped: { events: r.events, wallMs: r.wallMs, exchangeMs: r.exchangeMs, cpuMs: (cpu.user + cpu.system) / 1000 } });
       process.disconnect();
     }
   });
@@ -287,6 +292,8 @@ export const paperBench = {
     // The receipt of the first frame read since the last push (NaN: none, a push of the clock alone).
     let turnFirst = NaN;
     const pushCost = new Hist();
+    const config = parseConfig({});
+    const pushes = new PushLog(config.signals.zonesEvery);
     let pushedRows = 0;
     const pending = new Pending();
     let lastRaw = NaN;
@@ -319,13 +326,16 @@ export const paperBench = {
         if (Number.isNaN(turnFirst)) turnFirst = recv;
         pending.add(lo, hi, recv);
       },
-      onReleased: (rows: number, ms: number) => {
-        if (!Number.isFinite(measureFrom) || nowMs() < measureFrom) return;
+      onReleased: (rows: number, ms: number, mix: Readonly<ReleaseMix>) => {
+        const measured = Number.isFinite(measureFrom) && nowMs() >= measureFrom;
+        pushes.released(rows, ms, mix, measured);
+        if (!measured) return;
         pushCost.add(ms);
         pushedRows += rows;
       },
       onPushed: (w: number, p: EngineProgress) => {
         const now = nowMs();
+        pushes.pushed(p);
         if (Number.isNaN(startupMs)) {
           const first = new Hist();
           pending.drain(w, now, first);
@@ -350,7 +360,7 @@ export const paperBench = {
       },
     };
 
-    const run = await PaperRun.start({ store, name: 'bench', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config: parseConfig({}), settleMs: 1000, graceMs, log: (l) => console.error(l), probe });
+    const run = await PaperRun.start({ store, name: 'bench', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config, settleMs: 1000, graceMs, log: (l) => console.error(l), probe });
     const started = next('started');
     child.send({ op: 'go' } satisfies ToServer);
     await started;
@@ -368,6 +378,7 @@ export const paperBench = {
     clearInterval(sampler);
     const wallS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    pushes.close();
     const commits = [...run.commitTimes()].sort((a, b) => a - b);
     const failed = run.failed;
     const late = run.status().lateEvents;
@@ -400,6 +411,14 @@ export const paperBench = {
       if (x) byDay.push(`d${d} ${x.rssMb.toFixed(0)}`);
     }
     console.error(`paper: RSS (MB) by simulated day: ${byDay.join(', ')} (${samples.length} samples)`);
+    // Which side caps the intake: CPU per published event in the session (decode, recorder, watermark, push, steps) and in the server child (simulate, encode, ws framing).
+    const sessionCpuMs = (cpu.user + cpu.system) / 1000;
+    console.error(
+      `paper: CPU per event: session ${((sessionCpuMs * 1000) / sent.events).toFixed(1)} µs (${((sessionCpuMs * 1000) / Math.max(1, frames)).toFixed(1)} µs a data frame; ${(sessionCpuMs / 1000 / wallS).toFixed(2)} cores), ` +
+        `server ${((sent.cpuMs * 1000) / sent.events).toFixed(1)} µs (${(sent.cpuMs / sent.wallMs).toFixed(2)} cores over its ${(sent.wallMs / 1000).toFixed(0)} s); at one core each: session ${Math.round(sent.events / (sessionCpuMs / 1000))}/s, server ${Math.round(sent.events / (sent.cpuMs / 1000))}/s`,
+    );
+    console.error(`paper: collections: ${pushes.gcSummary()}`);
+    for (const line of pushes.breakdown(0.01)) console.error(`paper: push ${line}`);
     const d50 = decode.q(0.5);
     const d99 = decode.q(0.99);
     const ev99 = eventLat.q(0.99);

@@ -11,6 +11,7 @@ import { footprintBench } from './footprint.ts';
 import { importBench } from './import.ts';
 import { liveBench } from './live.ts';
 import { paperBench } from './paper.ts';
+import { paperKernelBench } from './paper-kernel.ts';
 import { simBench } from './sim.ts';
 import { startupBench } from './startup.ts';
 
@@ -34,6 +35,7 @@ const BENCHES: Record<string, { description: string; run(args: string[]): Promis
   startup: startupBench,
   sim: simBench,
   paper: paperBench,
+  'paper-kernel': paperKernelBench,
   dashboard: dashboardBench,
   bus: busBench,
 };
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
   const names = args.filter((a) => !a.startsWith('--') && BENCHES[a]);
   const unknown = args.filter((a) => !a.startsWith('--') && !BENCHES[a] && !/^\d+(\.\d+)?$/.test(a));
   if (unknown.length > 0 || args.includes('--help')) {
-    console.error(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--json] [--rows N] [--repeat N] [--events N] [--seconds N] [--rate N] [--reps N] [--hours N] [--warmup N] [--sparse-days N] [--bars N] [--symbols N] [--per N] [--rounds N] [--flush-ms N] [--profile] [--stream-only]\n`);
+    console.error(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--json] [--rows N] [--repeat N] [--events N] [--seconds N] [--rate N] [--reps N] [--hours N] [--warmup N] [--sparse-days N] [--hold N] [--bars N] [--symbols N] [--per N] [--rounds N] [--flush-ms N] [--profile] [--stream-only]\n`);
     for (const [n, b] of Object.entries(BENCHES)) console.error(`  ${n.padEnd(8)} ${b.description}`);
     process.exitCode = unknown.length > 0 ? 2 : 0;
     return;

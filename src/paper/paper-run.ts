@@ -43,7 +43,7 @@ import { PaperJournal, type CommitState, type FundingPayment, type SessionRow } 
 import { newSessionStrategy, recordedStrategy, type StrategyFactory, type StrategyRecord } from './session-strategy.ts';
 import { execPair, paperKernel, type PaperKernel } from './kernel.ts';
 import { fromJson, toJson } from './json.ts';
-import { HASH_P, PushFeed, storedUntil } from './push-feed.ts';
+import { HASH_P, PushFeed, storedUntil, type ReleaseMix } from './push-feed.ts';
 import { shadowCheck, type ShadowSpan } from './shadow-check.ts';
 import { StoredFeed, type FeedMarket } from './stored-feed.ts';
 import { Watermark } from './watermark.ts';
@@ -89,8 +89,8 @@ export interface PaperProbe {
   onEvents?(records: readonly CaptureRecord[], localTs: number): void;
   /** After each push: the kernel has seen every row stamped before `watermarkTs` (from the store at the catch-up, from memory after). */
   onPushed?(watermarkTs: number, progress: EngineProgress): void;
-  /** After each push from memory that released rows: how many, and how long the kernel took on them (features, strategy, decisions), ms. */
-  onReleased?(rows: number, ms: number): void;
+  /** After each push from memory that released rows: how many (`mix`: by kind, overwritten by the next push), and how long the kernel took on them (features, strategy, decisions), ms. */
+  onReleased?(rows: number, ms: number, mix: Readonly<ReleaseMix>): void;
 }
 
 export interface PaperStatus {
@@ -310,7 +310,7 @@ export class PaperRun {
         for (const r of records) {
           if (!('ts' in r) || !Number.isFinite(r.ts)) continue;
           this.latency.received(r.ts, received);
-          const key = `${r.venue}:${r.type}`;
+          const key = streamKey(r.venue, r.type);
           if (!this.firstTs.has(key)) this.firstTs.set(key, r.ts);
           if (pushing) {
             if (this.push.add(r)) this.pushClock.committed(key, r.ts, wall);
@@ -384,7 +384,7 @@ export class PaperRun {
       this.pushClock.unheard(ms);
       this.lastFrameWall += ms;
     }
-    if (n > 0) probe?.onReleased?.(n, ms);
+    if (n > 0) probe?.onReleased?.(n, ms, this.push.mix);
     probe?.onPushed?.(ts, k.engine.produced);
   }
 
@@ -634,6 +634,16 @@ export class PaperRun {
 /** Two consecutive shadow spans as one. */
 function joinSpans(a: ShadowSpan | undefined, b: ShadowSpan): ShadowSpan {
   return a ? { from: a.from, to: b.to, n: a.n + b.n, h: (a.h + b.h) % HASH_P } : b;
+}
+
+/** `venue:type` stream keys, each built once (a template string per record was a string allocated, then hashed by every Map it met). */
+const streamKeys = new Map<string, Map<string, string>>();
+function streamKey(venue: string, type: string): string {
+  let byType = streamKeys.get(venue);
+  if (byType === undefined) streamKeys.set(venue, (byType = new Map()));
+  let key = byType.get(type);
+  if (key === undefined) byType.set(type, (key = `${venue}:${type}`));
+  return key;
 }
 
 export const iso = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms));

@@ -24,81 +24,185 @@ import { rowProblem } from '../store/row-check.ts';
 import type { Store } from '../store/store.ts';
 import type { FeedMarket } from './stored-feed.ts';
 
+/** What the last `release` handed the kernel, by kind (the benchmark's breakdown of a push; overwritten by each release). */
+export interface ReleaseMix {
+  trades: number;
+  liquidations: number;
+  tickers: number;
+  bookMessages: number;
+  bookLevels: number;
+  /** Rows still held after it (stamped at or past the watermark): what each release scans. */
+  held: number;
+}
+
 /** A ms time as the store gives it back: rounded to the µs (epoch_us / 1000). */
 export const storedMs = (ts: number): number => Math.round(ts * 1000) / 1000;
 
-/** Rows of one kind: float columns, column 0 the stored time, column 1 the tie order; arrival order is the row order. */
+/**
+ * Rows of one kind and one tie order (a venue; a venue's market for the ticker kinds), float
+ * columns, column 0 the stored time, in arrival order; rows [head, n) are held. A stream delivers
+ * in time order, so its rows stamped before a limit are usually a prefix: taken and dropped by
+ * moving `head`, a release costs the rows it releases, not the rows still held behind the
+ * watermark (thousands while a slow stream holds it). Rows out of time order (`inOrder` false
+ * until the lane empties) are scanned and sorted as a whole.
+ */
 class Rows {
   cols: Float64Array[];
+  head = 0;
   n = 0;
-  /** Indices released by the last `take`, sorted. */
-  private idx: number[] = [];
+  /** Every held row is stamped at or after the one before it. */
+  private inOrder = true;
+  /** Indices released by the last `take`, in (time, arrival) order. */
+  readonly idx: number[] = [];
 
   constructor(readonly width: number) {
     this.cols = Array.from({ length: width }, () => new Float64Array(256));
   }
 
-  /** A new row's slot (the caller fills every column). */
-  slot(): number {
+  get held(): number {
+    return this.n - this.head;
+  }
+
+  /** A new row stamped `ts`: its slot (the caller fills the other columns). */
+  slot(ts: number): number {
     if (this.n === this.cols[0].length) {
+      // Slide the held rows to the front, or grow when they fill half the columns (amortized O(1) a row).
+      const live = this.n - this.head;
+      const size = live * 2 > this.n ? this.n * 2 : this.n;
       this.cols = this.cols.map((c) => {
-        const b = new Float64Array(c.length * 2);
-        b.set(c);
+        if (size === c.length) return c.copyWithin(0, this.head, this.n);
+        const b = new Float64Array(size);
+        b.set(c.subarray(this.head, this.n));
         return b;
       });
+      this.n = live;
+      this.head = 0;
     }
+    const ts0 = this.cols[0];
+    if (this.n > this.head && ts < ts0[this.n - 1]) this.inOrder = false;
+    ts0[this.n] = ts;
     return this.n++;
   }
 
-  /**
-   * The rows stamped before `limit`, in (time, order, arrival) order, as indices into the current
-   * columns (valid until `compact`).
-   */
+  /** The rows stamped before `limit`, in (time, arrival) order, as indices into the current columns (`idx`, valid until `compact`). */
   take(limit: number): readonly number[] {
     const ts = this.cols[0];
-    const ord = this.cols[1];
     const idx = this.idx;
     idx.length = 0;
-    let sorted = true;
-    for (let i = 0; i < this.n; i++) {
-      if (!(ts[i] < limit)) continue;
-      if (idx.length > 0) {
-        const j = idx[idx.length - 1];
-        if (ts[i] < ts[j] || (ts[i] === ts[j] && ord[i] < ord[j])) sorted = false;
-      }
-      idx.push(i);
+    if (this.inOrder) {
+      for (let i = this.head; i < this.n && ts[i] < limit; i++) idx.push(i);
+      return idx;
     }
-    // Usually in order already (each stream delivers in time order): sort only when not.
-    if (!sorted) idx.sort((a, b) => ts[a] - ts[b] || ord[a] - ord[b] || a - b);
+    for (let i = this.head; i < this.n; i++) if (ts[i] < limit) idx.push(i);
+    idx.sort((a, b) => ts[a] - ts[b] || a - b);
     return idx;
   }
 
   /** Drop the rows stamped before `limit`, keeping the others in arrival order; returns the oldest time kept (Infinity: none). */
   compact(limit: number): number {
     const ts = this.cols[0];
-    let k = 0;
-    let min = Infinity;
-    for (let i = 0; i < this.n; i++) {
-      if (ts[i] < limit) continue;
-      if (ts[i] < min) min = ts[i];
-      if (k !== i) for (const c of this.cols) c[k] = c[i];
-      k++;
+    if (this.inOrder) {
+      while (this.head < this.n && ts[this.head] < limit) this.head++;
+    } else {
+      let k = this.head;
+      let sorted = true;
+      for (let i = this.head; i < this.n; i++) {
+        if (ts[i] < limit) continue;
+        if (k > this.head && ts[i] < ts[k - 1]) sorted = false;
+        if (k !== i) for (let c = 0; c < this.width; c++) this.cols[c][k] = this.cols[c][i];
+        k++;
+      }
+      this.n = k;
+      this.inOrder = sorted;
     }
-    this.n = k;
+    if (this.head === this.n) {
+      this.head = this.n = 0;
+      this.inOrder = true;
+      return Infinity;
+    }
+    if (this.inOrder) return ts[this.head];
+    let min = Infinity;
+    for (let i = this.head; i < this.n; i++) if (ts[i] < min) min = ts[i];
     return min;
+  }
+
+  /** Rows held stamped before `limit`. */
+  count(limit: number): number {
+    let n = 0;
+    for (let i = this.head; i < this.n; i++) if (this.cols[0][i] < limit) n++;
+    return n;
   }
 }
 
-// Columns of each kind.
-const T = { ts: 0, ord: 1, price: 2, qty: 3, side: 4, hash: 5 } as const;
-const K = { ts: 0, ord: 1, oi: 2, mark: 3, funding: 4, nextFunding: 5, bid: 6, ask: 7, hash: 8 } as const;
+/**
+ * The rows before a limit of every lane of a kind (index = tie order), merged in (time, tie
+ * order, arrival) order: `lane[j]`, `row[j]` (reused between releases).
+ */
+class Merged {
+  readonly lane: number[] = [];
+  readonly row: number[] = [];
+  private readonly at: number[] = [];
+
+  of(lanes: readonly Rows[], limit: number): number {
+    const lane = this.lane;
+    const row = this.row;
+    lane.length = 0;
+    row.length = 0;
+    let only = -1;
+    let lanesWith = 0;
+    for (let l = 0; l < lanes.length; l++) {
+      this.at[l] = 0;
+      if (lanes[l].held > 0 && lanes[l].take(limit).length > 0) {
+        only = l;
+        lanesWith++;
+      } else lanes[l].idx.length = 0;
+    }
+    if (lanesWith === 0) return 0;
+    if (lanesWith === 1) {
+      for (const i of lanes[only].idx) {
+        lane.push(only);
+        row.push(i);
+      }
+      return row.length;
+    }
+    // A k-way merge (k: the venues, or their markets): the smallest time first, the lower tie order at equal times.
+    for (;;) {
+      let best = -1;
+      let bestTs = Infinity;
+      for (let l = 0; l < lanes.length; l++) {
+        const idx = lanes[l].idx;
+        const a = this.at[l];
+        if (a >= idx.length) continue;
+        const t = lanes[l].cols[0][idx[a]];
+        if (t < bestTs) {
+          bestTs = t;
+          best = l;
+        }
+      }
+      if (best < 0) return row.length;
+      lane.push(best);
+      row.push(lanes[best].idx[this.at[best]++]);
+    }
+  }
+}
+
+// Columns of each kind (the tie order is the lane).
+const T = { ts: 0, price: 1, qty: 2, side: 3, hash: 4 } as const;
+const K = { ts: 0, oi: 1, mark: 2, funding: 3, nextFunding: 4, bid: 5, ask: 6, hash: 7 } as const;
 
 export class PushFeed {
-  private readonly trades = new Rows(6);
-  private readonly liquidations = new Rows(6);
-  private readonly tickers = new Rows(9);
-  /** Book messages held, each with its level rows' summed hash (the shadow check's). */
+  /** Per venue (its tie order). */
+  private readonly trades: Rows[];
+  private readonly liquidations: Rows[];
+  /** Per market (venue order x symbols + symbol order). */
+  private readonly tickers: Rows[];
+  /** Each kind's rows of one release, merged across its lanes. */
+  private readonly merged = new Merged();
+  /** Book messages held (from `bookHead` on), each with its level rows' summed hash (the shadow check's). */
   private books: { readonly ts: number; readonly ev: BookEvent; readonly h: number }[] = [];
+  private bookHead = 0;
+  /** Every held book message is stamped at or after the one before it (one stream: the usual case). */
+  private booksInOrder = true;
   private readonly venueOrd = new Map<Venue, number>();
   private readonly symbolOrd = new Map<string, number>();
   /** Every (venue, symbol) in tie order: the ticker columns' `markets` (index = venue order x symbols + symbol order). */
@@ -113,6 +217,8 @@ export class PushFeed {
   private readonly empty: { readonly trades: TradeColumns; readonly ticker: OpenInterestColumns & MarkColumns & QuoteColumns; readonly book: BookColumns };
   /** Rows released into the kernel so far. */
   events = 0;
+  /** The last release's rows by kind. */
+  readonly mix: ReleaseMix = { trades: 0, liquidations: 0, tickers: 0, bookMessages: 0, bookLevels: 0, held: 0 };
   /** Rows the recorder refuses (rowProblem): refused here too. */
   refused = 0;
   /** Rows that came stamped before what was released already: the kernel never sees them (the store and a backtest do). */
@@ -124,6 +230,9 @@ export class PushFeed {
     m.venues.forEach((v, i) => this.venueOrd.set(v, i));
     m.symbols.forEach((s, i) => this.symbolOrd.set(s, i));
     for (const v of m.venues) for (const s of m.symbols) this.markets.push({ venue: v, symbol: s });
+    this.trades = m.venues.map(() => new Rows(5));
+    this.liquidations = m.venues.map(() => new Rows(5));
+    this.tickers = this.markets.map(() => new Rows(8));
     this.execMarket = this.venueOrd.get(m.execVenue)! * m.symbols.length + this.symbolOrd.get(m.execSymbol)!;
     this.bookFrom = storedMs(m.bookFromMs);
     const none = new Float64Array(0);
@@ -136,7 +245,9 @@ export class PushFeed {
 
   /** Rows held, not yet released. */
   get held(): number {
-    return this.trades.n + this.liquidations.n + this.tickers.n + this.books.length;
+    let n = this.books.length - this.bookHead;
+    for (const lanes of [this.trades, this.liquidations, this.tickers]) for (const l of lanes) n += l.held;
+    return n;
   }
 
   /** Rows stamped before this have been released (or dropped at the handover). */
@@ -166,11 +277,9 @@ export class PushFeed {
       case 'liquidation': {
         const h = rowHash(r.type === 'trade' ? KIND_TRADE : KIND_LIQUIDATION, ts, vo, r.price, r.qty, r.side === 'buy' ? 1 : 2);
         if (this.tooLate(ts, h, 1)) return false;
-        const rows = r.type === 'trade' ? this.trades : this.liquidations;
-        const i = rows.slot();
+        const rows = (r.type === 'trade' ? this.trades : this.liquidations)[vo];
+        const i = rows.slot(ts);
         const c = rows.cols;
-        c[T.ts][i] = ts;
-        c[T.ord][i] = vo;
         c[T.price][i] = r.price;
         c[T.qty][i] = r.qty;
         c[T.side][i] = r.side === 'buy' ? 1 : -1;
@@ -185,10 +294,9 @@ export class PushFeed {
         if (!oi && !mark && !quote) return false;
         const h = rowHash(KIND_TICKER, ts, ord, given(r.markPrice) ? r.markPrice : 0, oi ? r.openInterest : 0, 0);
         if (this.tooLate(ts, h, 1)) return false;
-        const i = this.tickers.slot();
-        const c = this.tickers.cols;
-        c[K.ts][i] = ts;
-        c[K.ord][i] = ord;
+        const rows = this.tickers[ord];
+        const i = rows.slot(ts);
+        const c = rows.cols;
         c[K.oi][i] = r.openInterest;
         c[K.mark][i] = r.markPrice;
         c[K.funding][i] = r.fundingRate;
@@ -204,6 +312,7 @@ export class PushFeed {
         if (n === 0) return false;
         const h = bookHash(ts, r);
         if (this.tooLate(ts, h, n)) return false;
+        if (this.books.length > this.bookHead && ts < this.books[this.books.length - 1].ts) this.booksInOrder = false;
         this.books.push({ ts, ev: r, h });
         return true;
       }
@@ -279,7 +388,14 @@ export class PushFeed {
     const book = this.bookColumns(limit);
     const n = trades.length + liquidations.length + openInterest.length + marks.length + quotes.length + book.length;
     if (n === 0) return 0;
+    const mix = this.mix;
+    mix.trades = trades.length;
+    mix.liquidations = liquidations.length;
+    mix.tickers = openInterest.length + marks.length + quotes.length;
+    mix.bookMessages = book.length;
+    mix.bookLevels = book.levelStart[book.length];
     this.drop(limit);
+    mix.held = this.held;
     const merge = new ReplayMerge({ liquidations, openInterest, marks, quotes, books: book.length > 0 ? [{ venue: this.m.execVenue, cols: book }] : [] });
     for (const runs of [merge.chunk(trades), merge.end()]) for (const run of runs) if (run.kind !== 'timer') kernel.onEvent(run);
     this.events += n;
@@ -288,34 +404,49 @@ export class PushFeed {
 
   private count(limit: number): number {
     let n = 0;
-    for (const rows of [this.trades, this.liquidations, this.tickers]) for (let i = 0; i < rows.n; i++) if (rows.cols[0][i] < limit) n++;
-    for (const b of this.books) if (b.ts < limit) n++;
+    for (const lanes of [this.trades, this.liquidations, this.tickers]) for (const l of lanes) n += l.count(limit);
+    for (let i = this.bookHead; i < this.books.length; i++) if (this.books[i].ts < limit) n++;
     return n;
   }
 
   private drop(limit: number): void {
     if (!(this.minHeld < limit)) return;
     let min = Infinity;
-    for (const rows of [this.trades, this.liquidations, this.tickers]) min = Math.min(min, rows.compact(limit));
-    if (this.books.some((b) => b.ts < limit)) this.books = this.books.filter((b) => !(b.ts < limit));
-    for (const b of this.books) if (b.ts < min) min = b.ts;
+    for (const lanes of [this.trades, this.liquidations, this.tickers]) for (const l of lanes) if (l.held > 0) min = Math.min(min, l.compact(limit));
+    this.dropBooks(limit);
+    for (let i = this.bookHead; i < this.books.length; i++) if (this.books[i].ts < min) min = this.books[i].ts;
     this.minHeld = min;
   }
 
-  private tradeColumns(rows: Rows, limit: number): TradeColumns & LiquidationColumns {
-    const idx = rows.take(limit);
-    const k = idx.length;
+  /** Book messages stamped before `limit` leave: from the front while in order (the array shortened now and then), else filtered. */
+  private dropBooks(limit: number): void {
+    const books = this.books;
+    if (this.booksInOrder) {
+      while (this.bookHead < books.length && books[this.bookHead].ts < limit) this.bookHead++;
+      if (this.bookHead === books.length) this.books = [];
+      else if (this.bookHead * 2 < books.length) return;
+      else this.books = books.slice(this.bookHead);
+    } else {
+      this.books = books.slice(this.bookHead).filter((b) => !(b.ts < limit));
+      this.booksInOrder = this.books.every((b, i) => i === 0 || b.ts >= this.books[i - 1].ts);
+    }
+    this.bookHead = 0;
+  }
+
+  private tradeColumns(lanes: readonly Rows[], limit: number): TradeColumns & LiquidationColumns {
+    const m = this.merged;
+    const k = m.of(lanes, limit);
     if (k === 0) return this.empty.trades;
     const out = { length: k, ts: new Float64Array(k), price: new Float64Array(k), qty: new Float64Array(k), side: new Int8Array(k), venue: new Uint8Array(k), venues: this.m.venues };
-    const c = rows.cols;
     let h = this.shadow.h;
     for (let j = 0; j < k; j++) {
-      const i = idx[j];
+      const c = lanes[m.lane[j]].cols;
+      const i = m.row[j];
       out.ts[j] = c[T.ts][i];
       out.price[j] = c[T.price][i];
       out.qty[j] = c[T.qty][i];
       out.side[j] = c[T.side][i];
-      out.venue[j] = c[T.ord][i];
+      out.venue[j] = m.lane[j];
       h = (h + c[T.hash][i]) % HASH_P;
     }
     this.shadow.h = h;
@@ -324,31 +455,38 @@ export class PushFeed {
   }
 
   private tickerColumns(limit: number): { openInterest: OpenInterestColumns; marks: MarkColumns; quotes: QuoteColumns } {
-    const idx = this.tickers.take(limit);
-    if (idx.length === 0) return { openInterest: this.empty.ticker, marks: this.empty.ticker, quotes: this.empty.ticker };
-    const c = this.tickers.cols;
+    const lanes = this.tickers;
+    const m = this.merged;
+    const k = m.of(lanes, limit);
+    if (k === 0) return { openInterest: this.empty.ticker, marks: this.empty.ticker, quotes: this.empty.ticker };
     let h = this.shadow.h;
-    for (const i of idx) h = (h + c[K.hash][i]) % HASH_P;
-    this.shadow.h = h;
-    this.shadow.n += idx.length;
     let nOi = 0;
     let nMark = 0;
     let nQuote = 0;
-    for (const i of idx) {
+    for (let j = 0; j < k; j++) {
+      const c = lanes[m.lane[j]].cols;
+      const i = m.row[j];
+      h = (h + c[K.hash][i]) % HASH_P;
       if (given(c[K.oi][i])) nOi++;
       if (given(c[K.mark][i]) || given(c[K.funding][i])) nMark++;
       if (given(c[K.bid][i])) nQuote++;
     }
+    this.shadow.h = h;
+    this.shadow.n += k;
     const markets = this.markets;
-    const oi = { length: nOi, ts: new Float64Array(nOi), openInterest: new Float64Array(nOi), markPrice: new Float64Array(nOi), market: new Uint16Array(nOi), markets };
-    const marks = { length: nMark, ts: new Float64Array(nMark), markPrice: new Float64Array(nMark), fundingRate: new Float64Array(nMark), nextFundingTs: new Float64Array(nMark), market: new Uint16Array(nMark), markets };
-    const quotes = { length: nQuote, ts: new Float64Array(nQuote), bid: new Float64Array(nQuote), ask: new Float64Array(nQuote), market: new Uint16Array(nQuote), markets };
+    // A kind with no row shares the empty columns (most releases carry one or two of the three).
+    const none = this.empty.ticker;
+    const oi = nOi === 0 ? none : { length: nOi, ts: new Float64Array(nOi), openInterest: new Float64Array(nOi), markPrice: new Float64Array(nOi), market: new Uint16Array(nOi), markets };
+    const marks = nMark === 0 ? none : { length: nMark, ts: new Float64Array(nMark), markPrice: new Float64Array(nMark), fundingRate: new Float64Array(nMark), nextFundingTs: new Float64Array(nMark), market: new Uint16Array(nMark), markets };
+    const quotes = nQuote === 0 ? none : { length: nQuote, ts: new Float64Array(nQuote), bid: new Float64Array(nQuote), ask: new Float64Array(nQuote), market: new Uint16Array(nQuote), markets };
     let a = 0;
     let b = 0;
     let q = 0;
-    for (const i of idx) {
+    for (let j = 0; j < k; j++) {
+      const ord = m.lane[j];
+      const c = lanes[ord].cols;
+      const i = m.row[j];
       const ts = c[K.ts][i];
-      const ord = c[K.ord][i];
       if (given(c[K.oi][i])) {
         oi.ts[a] = ts;
         oi.openInterest[a] = c[K.oi][i];
@@ -374,8 +512,14 @@ export class PushFeed {
 
   /** Book messages before `limit` by (time, arrival); levels as the store keeps them (bids, then asks). */
   private bookColumns(limit: number): BookColumns {
-    if (this.books.length === 0) return this.empty.book;
-    const msgs = this.books.filter((b) => b.ts < limit).sort((x, y) => x.ts - y.ts);
+    const books = this.books;
+    if (books.length === this.bookHead) return this.empty.book;
+    let msgs: typeof books;
+    if (this.booksInOrder) {
+      let j = this.bookHead;
+      while (j < books.length && books[j].ts < limit) j++;
+      msgs = books.slice(this.bookHead, j);
+    } else msgs = books.slice(this.bookHead).filter((b) => b.ts < limit).sort((x, y) => x.ts - y.ts);
     if (msgs.length === 0) return this.empty.book;
     let levels = 0;
     for (const b of msgs) levels += b.ev.bids.length + b.ev.asks.length;
@@ -394,18 +538,14 @@ export class PushFeed {
     for (const b of msgs) h = (h + b.h) % HASH_P;
     this.shadow.h = h;
     this.shadow.n += levels;
-    for (const [m, b] of msgs.entries()) {
-      out.ts[m] = b.ts;
-      out.isSnapshot[m] = b.ev.isSnapshot ? 1 : 0;
-      out.seq[m] = b.ev.seq;
+    for (let m = 0; m < msgs.length; m++) {
+      const ev = msgs[m].ev;
+      out.ts[m] = msgs[m].ts;
+      out.isSnapshot[m] = ev.isSnapshot ? 1 : 0;
+      out.seq[m] = ev.seq;
       out.levelStart[m] = l;
-      for (const [side, book] of [[1, b.ev.bids], [-1, b.ev.asks]] as const) {
-        for (const [p, q] of book) {
-          out.side[l] = side;
-          out.price[l] = p;
-          out.qty[l++] = q;
-        }
-      }
+      l = copyLevels(ev.bids, 1, out, l);
+      l = copyLevels(ev.asks, -1, out, l);
     }
     out.levelStart[msgs.length] = l;
     return out;
@@ -440,13 +580,34 @@ export function rowHash(kind: number, ts: number, ord: number, price: number, qt
  * made non-negative; 0 when none: stored NULL); summed.
  */
 export function bookHash(ts: number, b: Pick<BookEvent, 'isSnapshot' | 'bids' | 'asks' | 'seq'>): number {
-  const snap = b.isSnapshot ? 1 : 0;
   const seq = b.seq === b.seq ? ((Math.floor(b.seq) % HASH_P) + HASH_P) % HASH_P : 0;
+  // rowHash's steps, the message's (kind, time, snapshot flag) once rather than per level.
+  let head = (KIND_BOOK * 31 + (Math.round(ts * 1000) % HASH_P)) % HASH_P;
+  head = (head * 31 + (b.isSnapshot ? 1 : 0)) % HASH_P;
+  return (levelsHash(head, b.bids, 1, seq) + levelsHash(head, b.asks, 2, seq)) % HASH_P;
+}
+
+/** bookHash's sum over one side's levels, from the hash of the fields before price. */
+function levelsHash(head: number, levels: BookEvent['bids'], side: number, seq: number): number {
   let sum = 0;
-  for (const [side, levels] of [[1, b.bids], [2, b.asks]] as const) {
-    for (const [p, q] of levels) sum = (sum + ((rowHash(KIND_BOOK, ts, snap, p, q, side) * 31 + seq) % HASH_P)) % HASH_P;
+  for (let i = 0; i < levels.length; i++) {
+    const l = levels[i];
+    let h = (head * 31 + (Math.floor(l[0] * 1e6) % HASH_P)) % HASH_P;
+    h = (h * 31 + (Math.floor(l[1] * 1e8) % HASH_P)) % HASH_P;
+    h = (h * 31 + side) % HASH_P;
+    sum = (sum + ((h * 31 + seq) % HASH_P)) % HASH_P;
   }
   return sum;
+}
+
+/** One side's levels into the book columns from level `l`; returns the next level. */
+function copyLevels(levels: BookEvent['bids'], side: number, out: { side: Int8Array; price: Float64Array; qty: Float64Array }, l: number): number {
+  for (let i = 0; i < levels.length; i++) {
+    out.side[l] = side;
+    out.price[l] = levels[i][0];
+    out.qty[l++] = levels[i][1];
+  }
+  return l;
 }
 
 /** A field the store keeps (NaN is written as NULL, which the readers skip or read back as NaN). */

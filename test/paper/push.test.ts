@@ -19,6 +19,7 @@ import { effectiveWarmup } from '../../src/engine/warmup.ts';
 import { PaperRun } from '../../src/paper/paper-run.ts';
 import { sessionBacktest } from '../../src/paper/session-backtest.ts';
 import { StoredFeed } from '../../src/paper/stored-feed.ts';
+import { bookReadFrom } from '../../src/store/book-reader.ts';
 import { Store } from '../../src/store/store.ts';
 import { BIN } from '../helpers/paths.ts';
 import { tempDir } from '../helpers/store.ts';
@@ -124,7 +125,10 @@ describe('paper: the push path', () => {
     const [row] = await store.rows<{ processed_ts: number; start_ts: number }>("SELECT processed_ts, start_ts FROM paper_sessions WHERE name = 'push'");
     const warmup = effectiveWarmup(s.config).ms;
     const venues = [...new Set(s.pairs.map((p) => p[0]))];
-    const counted = new StoredFeed(store, { venues, symbols: [...new Set(s.pairs.map((p) => p[1]))], execVenue: s.pairs[0][0], execSymbol: s.pairs[0][1], needBook: true, bookFromMs: row.start_ts }, row.start_ts - warmup);
+    // The book as the kernel reads it: from the last snapshot at or before the start (docs/PAPER.md,
+    // "The book at the start"), which lies before it when the venue's snapshot came first.
+    const bookFromMs = await bookReadFrom(store, s.pairs[0][0], s.pairs[0][1], row.start_ts);
+    const counted = new StoredFeed(store, { venues, symbols: [...new Set(s.pairs.map((p) => p[1]))], execVenue: s.pairs[0][0], execSymbol: s.pairs[0][1], needBook: true, bookFromMs }, row.start_ts - warmup);
     const stored = await counted.pushUntil({ onEvent() {} } as unknown as Engine, row.processed_ts);
     assert.equal(st.fed.stored + st.fed.memory + st.lateEvents, stored, `the kernel took ${st.fed.stored} stored + ${st.fed.memory} memory rows (${st.lateEvents} late); the store holds ${stored}`);
 

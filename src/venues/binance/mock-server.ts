@@ -28,7 +28,7 @@ import { InstrumentRegistry } from '../../core/instruments.ts';
 import type { BookEvent, BookLevel, LiquidationEvent, MarketEvent, TickerEvent, TradeEvent } from '../../core/events.ts';
 import { splitCaptureLine } from '../capture.ts';
 import { isObject } from '../json-fields.ts';
-import { LoopbackKit, loopbackConn, paced, urlHost, type LoopbackConn, type LoopbackListen, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
+import { keepNewest, LoopbackKit, loopbackConn, paced, urlHost, type LoopbackConn, type LoopbackListen, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
 import {
   aggTradeId,
   encodeAggTrade,
@@ -67,7 +67,7 @@ export interface BinanceMockServerOptions extends LoopbackListen {
    * 0 pushes every liquidation.
    */
   readonly liquidationSampleMs?: number;
-  /** aggTrades kept per symbol for REST (older ones cannot be back-filled). Default 100 000. */
+  /** aggTrades kept per symbol for REST (older ones cannot be back-filled; up to an eighth more: keepNewest). Default 100 000. */
   readonly historyLimit?: number;
   /**
    * One update-id counter across every symbol, as the venue's matching engine has: a symbol's
@@ -218,7 +218,7 @@ export async function startBinanceMockServer(opts: BinanceMockServerOptions = {}
     if (last !== undefined && a <= last.a) throw new LiveError('E_ENCODE', `trade ${m.symbol} id ${ev.id}`, `aggregate ids must increase (last ${last.a})`);
     const kept = { ev, a, f, l, rest };
     m.trades.push(kept);
-    if (m.trades.length > (opts.historyLimit ?? 100_000)) m.trades.shift();
+    keepNewest(m.trades, opts.historyLimit ?? 100_000);
     m.nextA = a + 1;
     m.nextTradeId = Math.max(m.nextTradeId, l + 1);
     return kept;

@@ -64,6 +64,16 @@ export function urlHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
+/**
+ * Keep a venue's REST history to its newest `limit` items, trimmed in chunks of an eighth of it:
+ * between `limit` and `limit` + `limit` / 8 items are kept. Dropping the oldest item one by one
+ * (`shift`, `splice(0, 1)`) moves the whole array each time: at 100,000 trades that was ~10 µs a
+ * trade, the larger part of the loopback servers' CPU at the paper benchmark's rate.
+ */
+export function keepNewest<T>(items: T[], limit: number): void {
+  if (items.length > limit + (limit >> 3)) items.splice(0, items.length - limit);
+}
+
 /** `each` on every item of a (sync or async) source, `everyMs` apart; blank strings are skipped. Returns the count. */
 export async function paced<T>(source: Iterable<T> | AsyncIterable<T>, each: (item: T) => void, everyMs?: number): Promise<number> {
   let n = 0;

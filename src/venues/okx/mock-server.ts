@@ -39,7 +39,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { BookEvent, MarketEvent, TickerEvent } from '../../core/events.ts';
 import { splitCaptureLine } from '../capture.ts';
-import { LoopbackKit, loopbackConn, paced, urlHost, type LoopbackConn, type LoopbackListen, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
+import { keepNewest, LoopbackKit, loopbackConn, paced, urlHost, type LoopbackConn, type LoopbackListen, type LoopbackVenueServer, type MockFaults } from '../live/mock-kit.ts';
 import { WireBook } from './book-sync.ts';
 import type { WireLevel } from './checksum.ts';
 import { OkxEncoder, okxDecimal, okxLevel4 as level4, okxMs } from './encode.ts';
@@ -61,7 +61,7 @@ export interface OkxMockServerOptions extends LoopbackListen {
   readonly checksums?: boolean;
   /** Close a connection with 4004 after this long with nothing sent or received. Default 30 000. */
   readonly idleCloseMs?: number;
-  /** Trades kept per instrument for REST. Default 10 000. */
+  /** Trades kept per instrument for REST (up to an eighth more: keepNewest). Default 10 000. */
   readonly historyLimit?: number;
   /** Answer 429 / 50011 past OKX's documented REST limits. Default true. */
   readonly restRateLimits?: boolean;
@@ -284,7 +284,7 @@ export async function startOkxMockServer(opts: OkxMockServerOptions = {}): Promi
         s.nextTradeId = Math.max(s.nextTradeId, Number(id) + 1);
         const item = enc.trade(ev, id);
         s.trades.push(item);
-        if (s.trades.length > historyLimit) s.trades.splice(0, s.trades.length - historyLimit);
+        keepNewest(s.trades, historyLimit);
         s.lastPrice = ev.price;
         emit({ arg: { channel: 'trades', instId: ev.symbol }, data: [item as unknown as Record<string, unknown>] });
         return;
