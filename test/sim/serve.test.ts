@@ -216,9 +216,11 @@ describe('sim --serve', () => {
       const r = await serving.done;
       assert.equal(r.events, run.all.length);
       assert.equal(r.exchangeMs, 1_500);
-      // Never early (due times are absolute), late by at most a loaded machine's hiccup.
+      // Never early (due times are absolute). Late only by what the machine's load costs: 4.5 s was
+      // seen at load 14 (publishing 20,000 events needs the CPU it did not get). Pacing gone wrong
+      // is far slower: a timer per event is 20,000 timers of at least 1 ms one after another, over 20 s.
       assert.ok(r.wallMs >= 1_500 - 5, `wall ${r.wallMs.toFixed(0)} ms for 1500 ms of exchange time: too fast`);
-      assert.ok(r.wallMs <= 1_500 + 1_000, `wall ${r.wallMs.toFixed(0)} ms for 1500 ms of exchange time: too slow`);
+      assert.ok(r.wallMs <= 1_500 + 6_000, `wall ${r.wallMs.toFixed(0)} ms for 1500 ms of exchange time: too slow`);
       // Progress came in steps over the span, not all at the end.
       assert.ok(arrivals.length >= 5 && arrivals[2] < run.all.length, `progress ${arrivals.join(',')}`);
     } finally {
