@@ -1,9 +1,11 @@
 /**
- * What `orderflow watch` and `orderflow record` share: which markets (resolved against the
- * venues' own instrument lists, src/venues/live/instrument-source.ts), and a stop on SIGINT /
- * SIGTERM or after --seconds.
+ * What `orderflow watch`, `record` and `paper` share: which markets (resolved against the
+ * venues' own instrument lists, src/venues/live/instrument-source.ts), the recorder's memory
+ * bound, and a stop on SIGINT / SIGTERM or after --seconds.
  */
 import { UsageError } from '../core/errors.ts';
+import { DEFAULT_MAX_PENDING_BYTES } from '../store/recorder.ts';
+import { numberOpt } from './options.ts';
 import { LIVE_VENUES, type LiveVenue } from '../venues/live/clients.ts';
 import { LIVE_CHANNELS, type LiveChannel } from '../venues/live/types.ts';
 
@@ -23,6 +25,20 @@ export function liveRequest(opts: { symbol: string; venues?: string; channels?: 
   const inputs = [...new Set(opts.symbol.split(',').map((s) => s.trim()).filter(Boolean))];
   if (inputs.length === 0) throw new UsageError('--symbol: give at least one symbol or base asset (BTC, AKTUSDT, ...)');
   return { venues: venues as LiveVenue[], inputs, channels: channels as LiveChannel[] };
+}
+
+/** `--max-pending-mb` (record, paper): the recorder's bound on rows waiting for the store (docs/LIVE.md, "a store that cannot keep up"); `.option(...MAX_PENDING_OPTION)`. */
+export const MAX_PENDING_OPTION: [string, string, string] = [
+  '--max-pending-mb <MiB>',
+  'memory for rows waiting for the store; beyond it the oldest are dropped (a gap row says which)',
+  String(DEFAULT_MAX_PENDING_BYTES / 1048576),
+];
+
+/** The checked `--max-pending-mb`, in bytes. */
+export function maxPendingBytes(text: string): number {
+  const mb = numberOpt(text, '--max-pending-mb', 'MiB, at least 1');
+  if (!(mb >= 1)) throw new UsageError(`--max-pending-mb: expected MiB, at least 1, got ${JSON.stringify(text)}`);
+  return mb * 1048576;
 }
 
 /** Resolves on SIGINT / SIGTERM, after `seconds` when given, or when `stop` is called. */

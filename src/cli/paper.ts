@@ -13,7 +13,7 @@ import { Store } from '../store/store.ts';
 import { connectBus } from '../bus/connection.ts';
 import { DEFAULT_STREAM, requireStream } from '../bus/stream.ts';
 import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
-import { liveRequest, untilStopped } from './live-common.ts';
+import { liveRequest, MAX_PENDING_OPTION, maxPendingBytes, untilStopped } from './live-common.ts';
 import { numberOpt, secondsOpt } from './options.ts';
 
 interface PaperOpts extends HomeOpts {
@@ -26,6 +26,7 @@ interface PaperOpts extends HomeOpts {
   quietMs: string;
   settleMs: string;
   graceMs?: string;
+  maxPendingMb: string;
   quiet?: boolean;
   bus?: string;
   stream: string;
@@ -45,6 +46,7 @@ export function registerPaper(program: Command): void {
       .option('--quiet-ms <ms>', 'a feed silent this long stops holding the clock back; when all are, the wall clock moves it (docs/PAPER.md, "The clock")', String(DEFAULT_QUIET_MS))
       .option('--grace-ms <ms>', 'the push path\'s bounded hold: a feed is taken to lag its venue\'s newest time by at most this (exchange ms), so a sparse feed no longer holds decisions back until its next event; rows later than that are counted late (docs/PAPER.md, "The push path"). Default: none (each feed holds)')
       .option('--settle-ms <ms>', 'after a start, wait this long for the venues\' back-fill of a downtime before the clock moves', '3000')
+      .option(...MAX_PENDING_OPTION)
       .option('--quiet', 'no status line')
       .option('--bus <url>', 'take the events from NATS JetStream at nats://HOST:PORT (what `orderflow record --bus` publishes) instead of connecting to the venues; they are still stored in --home (docs/SCALING.md)')
       .option('--stream <name>', 'with --bus: the JetStream stream the recorders publish to', DEFAULT_STREAM),
@@ -53,13 +55,17 @@ export function registerPaper(program: Command): void {
       'after',
       `
 The events go into the store as with \`orderflow record\` (endpoints: ORDERFLOW_<VENUE>_WS_URL /
-_REST_URL, so \`orderflow sim --serve\` works), and the kernel reads them back from the store in
-exchange-time order: the same events, order, strategy, risk, fill models, margin, fees and
-funding as \`orderflow backtest\`. Every signal with its evidence, prediction and its outcomes,
-order, fill, position, funding payment and equity sample goes to the journal (paper_* tables,
-docs/PAPER.md), committed every 250 ms. A decision therefore follows its event by about that
-step; the summary at stop gives the measured decision latency (event receipt -> strategy
-decision, p50/p99).
+_REST_URL, so \`orderflow sim --serve\` works), and the kernel takes them in exchange-time order:
+from the store while it catches up after a start, then from memory as they arrive, each span
+checked against what the store holds (docs/PAPER.md, "The push path"): the same events, order,
+strategy, risk, fill models, margin, fees and funding as \`orderflow backtest\`. An event waits
+until every feed still talking has passed its time (the clock's hold; --grace-ms bounds it).
+Every signal with its evidence, prediction and its outcomes, order, fill, position, funding
+payment and equity sample goes to the journal (paper_* tables, docs/PAPER.md), committed every
+250 ms; the summary at stop gives the measured decision latency (event receipt -> strategy
+decision, p50/p99). If the store cannot keep up with the feeds, the recorder drops the oldest
+waiting rows beyond --max-pending-mb and the session stops (the kernel saw rows the store lost):
+restart it with --session NAME.
 
 Crash-only: after kill -9, run the same command with --session NAME: the session's stored events
 are replayed through a fresh kernel (same position, pending orders, pending predictions), the
@@ -104,6 +110,7 @@ Examples:
       if (!(settleMs >= 0)) throw new UsageError(`--settle-ms: expected ms >= 0, got ${opts.settleMs}`);
       const graceMs = opts.graceMs === undefined ? undefined : numberOpt(opts.graceMs, '--grace-ms');
       if (graceMs !== undefined && !(graceMs >= 0)) throw new UsageError(`--grace-ms: expected ms >= 0, got ${opts.graceMs}`);
+      const maxPending = maxPendingBytes(opts.maxPendingMb);
       if (opts.session !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(opts.session)) throw new UsageError(`--session: letters, digits, '.', '_' and '-' (at most 100), got ${JSON.stringify(opts.session)}`);
       if (opts.symbol === undefined && opts.session === undefined) throw new UsageError('--symbol: required for a new session (or give --session NAME to resume one)');
       const config = opts.config ? loadConfig(opts.config) : defaultConfig();
@@ -125,7 +132,7 @@ Examples:
       };
       let run: PaperRun;
       try {
-        run = await PaperRun.start({ store, name, symbol: req?.inputs[0] ?? '', venues: req?.venues ?? [], config, configGiven: opts.config !== undefined, strategyFile: opts.strategy, quietMs, graceMs, settleMs, log, alertChannels: { terminal: log }, bus: bus && { bus, stream: opts.stream } });
+        run = await PaperRun.start({ store, name, symbol: req?.inputs[0] ?? '', venues: req?.venues ?? [], config, configGiven: opts.config !== undefined, strategyFile: opts.strategy, quietMs, graceMs, settleMs, maxPendingBytes: maxPending, log, alertChannels: { terminal: log }, bus: bus && { bus, stream: opts.stream } });
       } catch (e) {
         store.close();
         await bus?.nc.close();

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.ts';
 import { ReadEndpoint } from '../store/read-endpoint.ts';
-import { DEFAULT_FLUSH_MS, DEFAULT_MAX_PENDING_BYTES, Recorder, recordLabel } from '../store/recorder.ts';
+import { DEFAULT_FLUSH_MS, Recorder, recordLabel } from '../store/recorder.ts';
 import { Store } from '../store/store.ts';
 import { tradeResumePoints } from '../store/trade-resume.ts';
 import { createLiveClient } from '../venues/live/clients.ts';
@@ -13,7 +13,7 @@ import { LiveHealth } from '../venues/live/health.ts';
 import type { LiveClient, StreamStatus, TradeResume } from '../venues/live/types.ts';
 import { describeInstrumentSource, describeNotTrading, loadLiveInstruments } from '../venues/live/instrument-source.ts';
 import { homeOption, resolveHomeOpt, type HomeOpts } from './common.ts';
-import { liveRequest, untilStopped } from './live-common.ts';
+import { liveRequest, MAX_PENDING_OPTION, maxPendingBytes, untilStopped } from './live-common.ts';
 import { formatCount } from './format.ts';
 import { numberOpt, secondsOpt } from './options.ts';
 import { marketAlerts, withAlerts } from '../paper/alerts/live-alerts.ts';
@@ -53,7 +53,7 @@ export function registerRecord(program: Command): void {
       .option('--channels <list>', 'trades,liquidations,book,ticker (default all)')
       .option('--raw <dir>', 'also write every raw frame to <dir>/<venue>-<time>.jsonl.gz, one file per venue and UTC hour (`<local_ns> <json>` lines, re-importable with orderflow import)')
       .option('--flush-ms <ms>', 'commit to the store this often (at most 1000)', String(DEFAULT_FLUSH_MS))
-      .option('--max-pending-mb <MiB>', 'memory for rows waiting for the store; beyond it the oldest are dropped (a gap row says which)', String(DEFAULT_MAX_PENDING_BYTES / 1048576))
+      .option(...MAX_PENDING_OPTION)
       .option('--seconds <n>', 'stop after this long (default: until Ctrl-C / SIGTERM)')
       .option('--quiet', 'no status lines')
       .option('--config <file>', 'strategy config whose alerts: block is evaluated on the live trades and liquidations (docs/LIVE.md "Alerts")')
@@ -126,8 +126,7 @@ Examples:
       const req = liveRequest(opts);
       const seconds = secondsOpt(opts.seconds, '--seconds');
       const flushMs = numberOpt(opts.flushMs, '--flush-ms');
-      const maxPendingMb = numberOpt(opts.maxPendingMb, '--max-pending-mb', 'MiB, at least 1');
-      if (!(maxPendingMb >= 1)) throw new UsageError(`--max-pending-mb: expected MiB, at least 1, got ${JSON.stringify(opts.maxPendingMb)}`);
+      const maxPending = maxPendingBytes(opts.maxPendingMb);
       // Before the store opens: a config error or a missing secret stops nothing half-started.
       const alertSetup = opts.config ? marketAlerts(opts.config, { terminal: (line) => console.error(line) }, req.channels) : undefined;
       const alerts = alertSetup?.alerts;
@@ -162,7 +161,7 @@ Examples:
         label: recordLabel(m.venues, [...new Set(all)]),
         flushMs,
         rawDir: opts.raw,
-        maxPendingBytes: maxPendingMb * 1048576,
+        maxPendingBytes: maxPending,
         onError: (e) => console.error(`orderflow record: a flush failed (kept, retried next time): ${e.message}`),
         onRawError: (e) => console.error(`orderflow record: ${e.message}`),
       });

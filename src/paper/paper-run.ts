@@ -72,6 +72,8 @@ export interface PaperOptions {
   /** Wall ms between steps (flush, journal commit, the wall clock when quiet). Default the recorder's flush period. */
   readonly stepMs?: number;
   readonly settleMs?: number;
+  /** The recorder's bound on rows waiting for the store, bytes (record's --max-pending-mb). Default the recorder's. */
+  readonly maxPendingBytes?: number;
   /** Lines for the user (instrument sources, resume notes, settlements). */
   readonly log: (line: string) => void;
   /** Measurement taps (bench/paper.ts): they see, and change nothing. */
@@ -252,6 +254,7 @@ export class PaperRun {
     const recorder = await Recorder.open(store, {
       label: `paper ${o.name} ${pairs.map((p) => `${p[0]}:${p[1]}`).join(',')}`,
       flushMs: DEFAULT_FLUSH_MS,
+      maxPendingBytes: o.maxPendingBytes,
       onError: (e) => o.log(`paper: a store flush failed (kept, retried next time): ${e.message}`),
     });
     const reads = await ReadEndpoint.start(store, { liveImports: () => [recorder.importId] });

@@ -32,6 +32,12 @@ describe('paper and journal commands', () => {
     const grace = await run(['paper', '--symbol', 'BTC', '--grace-ms', '-5', '--home', home]);
     assert.equal(grace.code, 2);
     assert.match(grace.stderr, /--grace-ms: expected ms >= 0, got -5/);
+    // The recorder's memory bound, as record takes it (the shared option): at least 1 MiB.
+    for (const cmd of ['paper', 'record']) {
+      const pending = await run([cmd, '--symbol', 'BTC', '--max-pending-mb', '0.5', '--home', home]);
+      assert.equal(pending.code, 2, `${cmd}: ${pending.stderr}`);
+      assert.match(pending.stderr, /--max-pending-mb: expected MiB, at least 1, got "0\.5"/);
+    }
     const cfg = join(home, 'alerts.json');
     writeFileSync(cfg, JSON.stringify({ alerts: { rules: [{ name: 's', kind: 'signal' }], channels: { webhook: { url: 'http://127.0.0.1:9/hook', secretEnv: 'ORDERFLOW_TEST_UNSET_SECRET' } } } }));
     const secret = await run(['paper', '--symbol', 'BTC', '--config', cfg, '--home', home]);
