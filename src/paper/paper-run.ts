@@ -44,7 +44,7 @@ import { newSessionStrategy, recordedStrategy, type StrategyFactory, type Strate
 import { execPair, paperKernel, type PaperKernel } from './kernel.ts';
 import { fromJson, toJson } from './json.ts';
 import { HASH_P, PushFeed, storedUntil, type ReleaseMix } from './push-feed.ts';
-import { shadowCheck, type ShadowSpan } from './shadow-check.ts';
+import { mismatchMessage, shadowCheck, type ShadowSpan } from './shadow-check.ts';
 import { StoredFeed, type FeedMarket } from './stored-feed.ts';
 import { Watermark } from './watermark.ts';
 
@@ -448,11 +448,7 @@ export class PaperRun {
       this.shadowState.inconclusive++;
       return;
     }
-    // The usual cause of a store holding fewer rows: the recorder dropped the oldest waiting ones
-    // because the store could not keep up (docs/LIVE.md, store_backpressure gaps): say so.
-    const dropped = this.recorder.stats().dropped;
-    const why = dropped > 0 && r.stored.n < span.n ? ` (the recorder has dropped ${dropped} events the store could not keep up with: store_backpressure gaps; this machine cannot take the feeds' rate)` : '';
-    const what = `the push path's shadow check failed for ${iso(span.from)} to ${iso(span.to)}: memory pushed ${span.n} rows (hash ${span.h}), the store holds ${r.stored.n} (hash ${r.stored.h})${why}`;
+    const what = mismatchMessage(span, r.stored, this.recorder.stats().dropped);
     this.shadowState.mismatch = what;
     throw new Error(`${what}; stopping: a restart replays the store through a fresh kernel`);
   }

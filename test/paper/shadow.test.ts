@@ -14,7 +14,7 @@ import { parseConfig } from '../../src/engine/config.ts';
 import type { Engine } from '../../src/engine/engine.ts';
 import { PaperRun } from '../../src/paper/paper-run.ts';
 import { PushFeed } from '../../src/paper/push-feed.ts';
-import { shadowCheck } from '../../src/paper/shadow-check.ts';
+import { mismatchMessage, shadowCheck } from '../../src/paper/shadow-check.ts';
 import type { FeedMarket } from '../../src/paper/stored-feed.ts';
 import { Recorder } from '../../src/store/recorder.ts';
 import { statusLine } from '../../src/paper/status-line.ts';
@@ -28,6 +28,18 @@ describe('paper: the push path\'s shadow check', () => {
   const closers: (() => unknown)[] = [];
   after(async () => {
     for (const c of closers.reverse()) await c();
+  });
+
+  it('a mismatch names the recorder\'s store_backpressure drops when the store holds fewer rows, and only then', () => {
+    const span = { from: Date.UTC(2026, 0, 1), to: Date.UTC(2026, 0, 1, 0, 1), n: 900, h: 7 };
+    const cause = /the recorder has dropped 350 events the store could not keep up with: store_backpressure gaps/;
+    const short = mismatchMessage(span, { n: 550, h: 9 }, 350);
+    assert.match(short, /failed for 2026-01-01T00:00:00\.000Z to 2026-01-01T00:01:00\.000Z: memory pushed 900 rows \(hash 7\), the store holds 550 \(hash 9\)/);
+    assert.match(short, cause);
+    // No drops, or a store holding more (a row memory never had): not that cause.
+    assert.doesNotMatch(mismatchMessage(span, { n: 550, h: 9 }, 0), /dropped/);
+    assert.doesNotMatch(mismatchMessage(span, { n: 901, h: 9 }, 350), /dropped/);
+    assert.doesNotMatch(mismatchMessage(span, { n: 900, h: 9 }, 350), /dropped/);
   });
 
   it('checks every step\'s span against the store, and stops the session on a row the store has and memory did not push', async () => {
