@@ -44,7 +44,7 @@ import { newSessionStrategy, recordedStrategy, type StrategyFactory, type Strate
 import { execPair, paperKernel, type PaperKernel } from './kernel.ts';
 import { fromJson, toJson } from './json.ts';
 import { HASH_P, PushFeed, storedUntil, type ReleaseMix } from './push-feed.ts';
-import { mismatchMessage, shadowCheck, type ShadowSpan } from './shadow-check.ts';
+import { shadowCheck, type ShadowSpan } from './shadow-check.ts';
 import { StoredFeed, type FeedMarket } from './stored-feed.ts';
 import { Watermark } from './watermark.ts';
 
@@ -650,3 +650,16 @@ function streamKey(venue: string, type: string): string {
 }
 
 export const iso = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms));
+
+/**
+ * What a failed check says: the span, memory's and the store's counts and hashes, and, when the
+ * store holds fewer rows while the recorder has dropped events it could not store in time (its
+ * pending bound, docs/LIVE.md: store_backpressure gaps), that cause, the usual one.
+ */
+export function mismatchMessage(span: ShadowSpan, stored: { readonly n: number; readonly h: number }, recorderDropped: number): string {
+  const why =
+    recorderDropped > 0 && stored.n < span.n
+      ? ` (the recorder has dropped ${recorderDropped} events the store could not keep up with: store_backpressure gaps; this machine cannot take the feeds' rate)`
+      : '';
+  return `the push path's shadow check failed for ${iso(span.from)} to ${iso(span.to)}: memory pushed ${span.n} rows (hash ${span.h}), the store holds ${stored.n} (hash ${stored.h})${why}`;
+}

@@ -72,17 +72,3 @@ export async function shadowCheck(store: Store, m: FeedMarket, span: ShadowSpan)
   const stored = { n: Number(r?.n ?? 0), h: Number(r?.h ?? 0) };
   return { ok: stored.n === span.n && stored.h === span.h, stored };
 }
-
-/**
- * What a failed check says: the span, memory's and the store's counts and hashes, and, when the
- * store holds fewer rows while the recorder has dropped events it could not store in time (its
- * pending bound, docs/LIVE.md: store_backpressure gaps), that cause, the usual one.
- */
-export function mismatchMessage(span: ShadowSpan, stored: { readonly n: number; readonly h: number }, recorderDropped: number): string {
-  const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms));
-  const why =
-    recorderDropped > 0 && stored.n < span.n
-      ? ` (the recorder has dropped ${recorderDropped} events the store could not keep up with: store_backpressure gaps; this machine cannot take the feeds' rate)`
-      : '';
-  return `the push path's shadow check failed for ${iso(span.from)} to ${iso(span.to)}: memory pushed ${span.n} rows (hash ${span.h}), the store holds ${stored.n} (hash ${stored.h})${why}`;
-}
