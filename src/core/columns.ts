@@ -117,6 +117,20 @@ export function lowerBound(ts: ArrayLike<number>, x: number): number {
   return lo;
 }
 
+/** The typed arrays the growable columns use. */
+type GrowableArray = Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
+
+/**
+ * `a` copied into a new array of its own type with room for `capacity` elements (zeros past what
+ * `a` held): how every growable column grows, by doubling at its call site so appends stay
+ * amortized O(1).
+ */
+export function grown<T extends GrowableArray>(a: T, capacity: number): T {
+  const b = new (a.constructor as new (n: number) => T)(capacity);
+  (b as Float64Array).set(a as ArrayLike<number>);
+  return b;
+}
+
 /** Best bid and ask (bookTicker rows and tickers that carry both), for fills without a book. */
 export interface QuoteColumns {
   readonly length: number;

@@ -12,6 +12,7 @@
  * (struct of arrays); a prediction leaves the open set once its longest horizon is resolved, so
  * per-trade work and memory are bounded by the predictions made within the longest horizon.
  */
+import { grown } from '../core/columns.ts';
 import type { HitRateRow, HorizonOutcome, JournalReport, PredictionRecord } from './run-types.ts';
 import { mean, wilsonInterval } from './stats.ts';
 
@@ -414,27 +415,16 @@ export class PredictionJournal {
 
   private grow(): void {
     const cap = Math.max(16, this.cap * 2);
-    const f64 = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    const rec = new Int32Array(cap);
-    rec.set(this.recOf);
-    this.recOf = rec;
-    const nh = new Int32Array(cap);
-    nh.set(this.nextH);
-    this.nextH = nh;
-    const fl = new Uint8Array(cap);
-    fl.set(this.flags);
-    this.flags = fl;
-    this.sgn = f64(this.sgn);
-    this.qTouch = f64(this.qTouch);
-    this.qReject = f64(this.qReject);
-    this.qBreak = f64(this.qBreak);
-    this.hi = f64(this.hi);
-    this.lo = f64(this.lo);
-    this.due = f64(this.due);
+    this.recOf = grown(this.recOf, cap);
+    this.nextH = grown(this.nextH, cap);
+    this.flags = grown(this.flags, cap);
+    this.sgn = grown(this.sgn, cap);
+    this.qTouch = grown(this.qTouch, cap);
+    this.qReject = grown(this.qReject, cap);
+    this.qBreak = grown(this.qBreak, cap);
+    this.hi = grown(this.hi, cap);
+    this.lo = grown(this.lo, cap);
+    this.due = grown(this.due, cap);
     this.cap = cap;
   }
 }

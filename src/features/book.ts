@@ -24,7 +24,7 @@
  * decision due at `d` is taken when an input later than `d` arrives, or on `advanceTo(t >= d)`.
  * Book imbalance alone is never a signal (DESIGN.md, strategy point 5): it is context.
  */
-import type { BookColumns, TradeColumns } from '../core/columns.ts';
+import { grown, type BookColumns, type TradeColumns } from '../core/columns.ts';
 import type { BookEvent } from '../core/events.ts';
 import { decimalsOf } from './footprint.ts';
 import { OutOfOrderError, type Emit } from './operator.ts';
@@ -151,13 +151,9 @@ export class BookSide {
       return;
     }
     if (this.n === this.idx.length) {
-      const idx = new Float64Array(this.n * 2);
-      idx.set(this.idx);
-      this.idx = idx;
-      const q = new Float64Array(this.n * 2);
-      q.set(this.q);
-      this.q = q;
-      this.qw = new Int32Array(q.buffer);
+      this.idx = grown(this.idx, this.n * 2);
+      this.q = grown(this.q, this.n * 2);
+      this.qw = new Int32Array(this.q.buffer);
     }
     const idx = this.idx;
     const q = this.q;

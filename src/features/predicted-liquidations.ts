@@ -19,7 +19,7 @@
  * the same Model; at equal timestamps trades always come before open interest, whatever order
  * they were pushed in, so a level can be consumed only by trades strictly after its creation.
  */
-import type { OpenInterestColumns, TradeColumns } from '../core/columns.ts';
+import { grown, type OpenInterestColumns, type TradeColumns } from '../core/columns.ts';
 import { VENUES, type Venue } from '../core/events.ts';
 import type { InstrumentRegistry } from '../core/instruments.ts';
 import { isolatedLiquidationPriceWith, isolatedOpenInto, OPEN_LIQUIDATION, openIsolated, tierAt, type MarginInstrument } from '../core/margin.ts';
@@ -308,17 +308,13 @@ class LevelTable {
   }
 
   private grow(): void {
-    const more = (a: Float64Array) => {
-      const b = new Float64Array(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.keys = more(this.keys);
-    this.qty = more(this.qty);
-    this.notional = more(this.notional);
-    this.count = more(this.count);
-    this.first = more(this.first);
-    this.last = more(this.last);
+    const n = this.keys.length * 2;
+    this.keys = grown(this.keys, n);
+    this.qty = grown(this.qty, n);
+    this.notional = grown(this.notional, n);
+    this.count = grown(this.count, n);
+    this.first = grown(this.first, n);
+    this.last = grown(this.last, n);
   }
 }
 

@@ -14,7 +14,7 @@
  * Hot paths use typed arrays; no object is made per trade or per print (only per bar, and one
  * per big print listed).
  */
-import type { TradeColumns } from '../core/columns.ts';
+import { grown, type TradeColumns } from '../core/columns.ts';
 import type { Venue } from '../core/events.ts';
 import { OutOfOrderError, type Emit, type TradeOperator } from './operator.ts';
 import { HOUR_MS } from './timeframe.ts';
@@ -465,11 +465,7 @@ export class SizeClassifier {
     }
     if (!(ts < this.slotSafeEnd)) this.advance(Math.floor(ts / this.slotMs));
     if (this.dirty) this.estimate();
-    if (this.pendN === this.pend.length) {
-      const grown = new Int32Array(this.pend.length * 2);
-      grown.set(this.pend);
-      this.pend = grown;
-    }
+    if (this.pendN === this.pend.length) this.pend = grown(this.pend, this.pend.length * 2);
     this.pend[this.pendN++] = this.bins.index(notional);
     // bucketOf (the thresholds ascend, so the bucket is the count of them not above the
     // notional; NaN is whale), without a branch: prints fall either side of the median at random.

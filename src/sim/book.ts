@@ -12,6 +12,7 @@
  * the hot path allocates. Levels touched since the last `takeDirty` are listed so the venue can
  * print the book as diffs.
  */
+import { grown } from '../core/columns.ts';
 
 export const BID = 0;
 export const ASK = 1;
@@ -201,11 +202,7 @@ export class OrderBook {
     let n = 0;
     let buf = out[0];
     const push = (level: number) => {
-      if (n === buf.length) {
-        const grown = new Int32Array(buf.length * 2);
-        grown.set(buf);
-        buf = out[0] = grown;
-      }
+      if (n === buf.length) buf = out[0] = grown(buf, buf.length * 2);
       buf[n++] = level;
     };
     if (side === BID) {
@@ -273,26 +270,16 @@ export class OrderBook {
   private markDirty(k: number): void {
     if (this.dirtyFlag[k] === 1) return;
     this.dirtyFlag[k] = 1;
-    if (this.dirtyCount === this.dirtyList.length) {
-      const grown = new Int32Array(this.dirtyList.length * 2);
-      grown.set(this.dirtyList);
-      this.dirtyList = grown;
-    }
+    if (this.dirtyCount === this.dirtyList.length) this.dirtyList = grown(this.dirtyList, this.dirtyList.length * 2);
     this.dirtyList[this.dirtyCount++] = k;
   }
 
   private pushFill(level: number, lots: number, owner: number): void {
     if (this.fillCount === this.fillLevel.length) {
       const n = this.fillCount * 2;
-      const l = new Int32Array(n);
-      l.set(this.fillLevel);
-      this.fillLevel = l;
-      const q = new Float64Array(n);
-      q.set(this.fillLots);
-      this.fillLots = q;
-      const o = new Int32Array(n);
-      o.set(this.fillOwner);
-      this.fillOwner = o;
+      this.fillLevel = grown(this.fillLevel, n);
+      this.fillLots = grown(this.fillLots, n);
+      this.fillOwner = grown(this.fillOwner, n);
     }
     this.fillLevel[this.fillCount] = level;
     this.fillLots[this.fillCount] = lots;
@@ -355,29 +342,14 @@ export class OrderBook {
 
   private grow(): void {
     const n = this.cap * 2;
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    const i32 = (a: Int32Array) => {
-      const b = new Int32Array(n);
-      b.set(a);
-      return b;
-    };
-    const u8 = (a: Uint8Array) => {
-      const b = new Uint8Array(n);
-      b.set(a);
-      return b;
-    };
-    this.orderLots = f64(this.orderLots);
-    this.orderOwner = i32(this.orderOwner);
-    this.orderLevel = i32(this.orderLevel);
-    this.orderSide = u8(this.orderSide);
-    this.orderAlive = u8(this.orderAlive);
-    this.orderNext = i32(this.orderNext);
-    this.orderPrev = i32(this.orderPrev);
-    this.freeList = i32(this.freeList);
+    this.orderLots = grown(this.orderLots, n);
+    this.orderOwner = grown(this.orderOwner, n);
+    this.orderLevel = grown(this.orderLevel, n);
+    this.orderSide = grown(this.orderSide, n);
+    this.orderAlive = grown(this.orderAlive, n);
+    this.orderNext = grown(this.orderNext, n);
+    this.orderPrev = grown(this.orderPrev, n);
+    this.freeList = grown(this.freeList, n);
     this.cap = n;
   }
 }

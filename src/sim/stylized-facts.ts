@@ -12,7 +12,7 @@
  * one taker order sweeping several makers is several prints at one timestamp: that is what the
  * share of zero inter-trade gaps measures.
  */
-import type { BookColumns, LiquidationColumns, TradeColumns } from '../core/columns.ts';
+import { grown, type BookColumns, type LiquidationColumns, type TradeColumns } from '../core/columns.ts';
 import type { MarketEvent, Venue } from '../core/events.ts';
 import { L2Book } from '../features/book.ts';
 
@@ -490,11 +490,7 @@ class F64 {
   a = new Float64Array(1024);
   n = 0;
   push(x: number): void {
-    if (this.n === this.a.length) {
-      const b = new Float64Array(this.n * 2);
-      b.set(this.a);
-      this.a = b;
-    }
+    if (this.n === this.a.length) this.a = grown(this.a, this.n * 2);
     this.a[this.n++] = x;
   }
   done(): Float64Array {

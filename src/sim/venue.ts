@@ -9,6 +9,7 @@
  * zero and cash + fees + withdrawals − deposits stays what it was at the start
  * (test/sim/conservation.test.ts).
  */
+import { grown } from '../core/columns.ts';
 import type { Venue } from '../core/events.ts';
 import { scale, type Instrument } from '../core/instruments.ts';
 import { isolatedOpenInto, maxLeverageAt, OPEN_BANKRUPTCY, OPEN_LIQUIDATION, OPEN_MARGIN } from '../core/margin.ts';
@@ -163,26 +164,17 @@ export class SimVenue {
     const account = FIXED_ACCOUNTS + slot;
     if (account >= this.pos.length) {
       const n = this.pos.length * 2;
-      const p = new Float64Array(n);
-      p.set(this.pos);
-      this.pos = p;
-      const c = new Float64Array(n);
-      c.set(this.cash);
-      this.cash = c;
+      this.pos = grown(this.pos, n);
+      this.cash = grown(this.cash, n);
     }
     if (slot >= this.holderGen.length) {
-      const g = new Int32Array(this.holderGen.length * 2);
-      g.set(this.holderGen);
-      this.holderGen = g;
-      const a = new Int32Array(this.activeAt.length * 2);
-      a.set(this.activeAt);
-      this.activeAt = a;
-      const side = new Int8Array(g.length);
-      side.set(this.holderSide);
-      this.holderSide = side;
-      this.holderMargin = grownF64(this.holderMargin, g.length);
-      this.holderLiquidation = grownF64(this.holderLiquidation, g.length);
-      this.holderBankruptcy = grownF64(this.holderBankruptcy, g.length);
+      const n = this.holderGen.length * 2;
+      this.holderGen = grown(this.holderGen, n);
+      this.activeAt = grown(this.activeAt, this.activeAt.length * 2);
+      this.holderSide = grown(this.holderSide, n);
+      this.holderMargin = grown(this.holderMargin, n);
+      this.holderLiquidation = grown(this.holderLiquidation, n);
+      this.holderBankruptcy = grown(this.holderBankruptcy, n);
     }
     if (account + 1 > this.accountCount) this.accountCount = account + 1;
     return account;
@@ -209,11 +201,7 @@ export class SimVenue {
     this.holderBankruptcy[slot] = solved[OPEN_BANKRUPTCY];
     const gen = ++this.holderGen[slot];
     const s = side === 'long' ? 0 : 1;
-    if (this.active[s].length === this.activeCount[s]) {
-      const grown = new Int32Array(this.active[s].length * 2);
-      grown.set(this.active[s]);
-      this.active[s] = grown;
-    }
+    if (this.active[s].length === this.activeCount[s]) this.active[s] = grown(this.active[s], this.active[s].length * 2);
     this.activeAt[slot] = this.activeCount[s];
     this.active[s][this.activeCount[s]++] = slot;
     if (!Number.isNaN(liquidation)) {
@@ -251,12 +239,6 @@ export class SimVenue {
   openInterest(): number {
     return this.qtyOf(this.oiLots);
   }
-}
-
-function grownF64(a: Float64Array, n: number): Float64Array {
-  const b = new Float64Array(n);
-  b.set(a);
-  return b;
 }
 
 /** 10^k when x is 10^-k (k >= 0), else 0. */

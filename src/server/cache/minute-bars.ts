@@ -5,6 +5,7 @@
  * row (a bar opens at the first trade at or past the previous bar's end; volumes summed in row
  * order), so a slice is exactly what the operator gives for the same rows.
  */
+import { grown } from '../../core/columns.ts';
 
 export const BAR_MS = 60_000;
 
@@ -78,18 +79,13 @@ export class MinuteBars {
   }
 
   private grow(cap: number): void {
-    const g = <T extends Float64Array | Uint32Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(cap);
-      b.set(a.subarray(0, this.length));
-      return b;
-    };
-    this.t = g(this.t);
-    this.o = g(this.o);
-    this.h = g(this.h);
-    this.l = g(this.l);
-    this.c = g(this.c);
-    this.buy = g(this.buy);
-    this.sell = g(this.sell);
-    this.trades = g(this.trades);
+    this.t = grown(this.t, cap);
+    this.o = grown(this.o, cap);
+    this.h = grown(this.h, cap);
+    this.l = grown(this.l, cap);
+    this.c = grown(this.c, cap);
+    this.buy = grown(this.buy, cap);
+    this.sell = grown(this.sell, cap);
+    this.trades = grown(this.trades, cap);
   }
 }

@@ -7,6 +7,7 @@
  * ends by the bar length `tfMs`.
  */
 import type { IChartApiBase, Logical, Time } from 'lightweight-charts';
+import { grown } from '../../../../core/columns.ts';
 
 /** Epoch ms beyond ±1e15 (year 33658) is not a time but a unit error. */
 const MAX_MS = 1e15;
@@ -37,11 +38,7 @@ export class TimeGrid {
   /** Appends a bar open (a live bar); ignored unless later than the last. */
   push(openMs: number): void {
     if (!Number.isFinite(openMs) || Math.abs(openMs) > MAX_MS || (this.n > 0 && openMs <= this.t[this.n - 1])) return;
-    if (this.n === this.t.length) {
-      const grown = new Float64Array(Math.max(16, this.n * 2));
-      grown.set(this.t);
-      this.t = grown;
-    }
+    if (this.n === this.t.length) this.t = grown(this.t, Math.max(16, this.n * 2));
     this.t[this.n++] = openMs;
   }
 
