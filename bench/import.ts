@@ -98,10 +98,27 @@ interface ChildResult {
 /** How our bulk load feeds DuckDB (src/store/bulk-load.ts ORDERFLOW_BULK_ROUTE). */
 type Route = 'parquet' | 'csv';
 
+/**
+ * How each child runs: `[node args before the child's own]`. By default bench/import-child.ts
+ * bundled as dist/ bundles the CLI (scripts/build.mjs `bundleScript`), so our side is the code
+ * `orderflow import` runs; `--tsx` runs the TypeScript through tsx instead, as the tests do
+ * (with tsx's source maps on, which cost the zip import ~5% of its CPU: docs/BENCHMARKS.md).
+ */
+let childCommand: string[] = ['--import', 'tsx', join(HERE, 'import-child.ts')];
+
+async function compiledChild(): Promise<{ command: string[]; remove: () => void }> {
+  const { bundleScript } = await import('../scripts/build.mjs');
+  mkdirSync(DATA, { recursive: true });
+  // Inside the checkout, so the bundle resolves node_modules (DuckDB's bindings stay external).
+  const outFile = join(DATA, `import-child-${process.pid}.mjs`);
+  await bundleScript({ entry: join(HERE, 'import-child.ts'), outFile });
+  return { command: [outFile], remove: () => rmSync(outFile, { force: true }) };
+}
+
 function runChild(side: 'ours' | 'duckdb', csv: string, route: Route = 'parquet'): ChildResult & { method?: string } {
   const home = join(DATA, `home-${side}`);
   rmSync(home, { recursive: true, force: true });
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(HERE, 'import-child.ts'), side, csv, home], {
+  const r = spawnSync(process.execPath, [...childCommand, side, csv, home], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ORDERFLOW_BULK_ROUTE: route },
@@ -148,11 +165,18 @@ export const importBench = {
       () => runChild('ours', csv, 'csv'),
       () => runChild('ours', zip, 'csv'),
     ];
+    const tsx = args.includes('--tsx');
+    const compiled = tsx ? undefined : await compiledChild();
+    if (compiled) childCommand = compiled.command;
     const runs: (ChildResult & { method?: string })[][] = [];
-    for (let k = 0; k < repeat; k++) runs.push(sides.map((run) => run()));
+    try {
+      for (let k = 0; k < repeat; k++) runs.push(sides.map((run) => run()));
+    } finally {
+      compiled?.remove();
+    }
     const [ref, ours, oursZip, viaCsv, viaCsvZip] = sides.map((_, side) => median(runs.map((run) => run[side])));
     for (const run of runs) for (const x of run) if (x.rows !== rows) throw new Error(`row counts differ: got ${x.rows}, file has ${rows}`);
-    console.error(`ours: csv via ${runs[0][1].method} path, zip via ${runs[0][2].method} path (both routes)${repeat > 1 ? `; medians of ${repeat} runs` : ''}`);
+    console.error(`ours: csv via ${runs[0][1].method} path, zip via ${runs[0][2].method} path (both routes)${repeat > 1 ? `; medians of ${repeat} runs` : ''}; both sides ${tsx ? 'through tsx (--tsx)' : 'bundled as dist/ bundles the CLI'}`);
     const refRate = ref.rows / ref.seconds;
     const rate = (r: ChildResult) => r.rows / r.seconds;
     const ref_ = 'duckdb read_csv (plain csv)';

@@ -108,6 +108,36 @@ function precomputedInstruments(srcDir) {
 }
 
 /**
+ * What every bundle of our sources shares: Node 20 ESM, packages bundled but DuckDB's native
+ * bindings, tsx (a user's TypeScript strategy) and esbuild (`serve` bundles the dashboard with
+ * it), a `require` for the CommonJS packages, `import.meta.url` kept pointing into `srcDir` for
+ * output placed in `chunkDir`, and the instrument snapshot parsed at build time.
+ */
+function bundleOptions(srcDir, chunkDir) {
+  return {
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: ['@duckdb/node-bindings', 'tsx', 'tsx/*', 'esbuild'],
+    // Packages written as CommonJS call require(): give the ESM chunks one.
+    banner: { js: "import { createRequire as __orderflowRequire } from 'node:module';\nconst require = __orderflowRequire(import.meta.url);" },
+    plugins: [precomputedInstruments(resolve(srcDir)), sourceUrls(resolve(srcDir), chunkDir)],
+    logLevel: 'warning',
+  };
+}
+
+/**
+ * `entry` (a script outside the CLI, e.g. a benchmark's child) bundled into the one file
+ * `outFile` exactly as dist/ bundles the CLI, so it runs our code as `orderflow` runs it rather
+ * than through tsx. `outFile` must sit where `node_modules` resolves (inside the checkout).
+ */
+export async function bundleScript({ entry, outFile, srcDir = join(ROOT, 'src') }) {
+  const { build: esbuild } = await import('esbuild');
+  await esbuild({ ...bundleOptions(srcDir, dirname(resolve(outFile))), entryPoints: [entry], outfile: outFile });
+}
+
+/**
  * Bundle `entry` into `outDir`. The stamp lists every source under `srcDir` (taken before the
  * build, so an edit during it makes dist stale), this script, and the package.json of every
  * package bundled, with its mtime and size.
@@ -130,21 +160,12 @@ export async function build({ root = ROOT, srcDir = join(root, 'src'), entry = j
   rmSync(tmp, { recursive: true, force: true });
   try {
     const r = await esbuild({
+      ...bundleOptions(srcDir, chunkDir),
       entryPoints,
       outdir: join(tmp, relative(outDir, chunkDir)),
-      bundle: true,
       splitting: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
       define: { __ORDERFLOW_BACKTEST_WORKER__: JSON.stringify(workerUrl) },
-      // esbuild runs its own native binary (the dashboard's bundle is built when `serve` starts).
-      external: ['@duckdb/node-bindings', 'tsx', 'tsx/*', 'esbuild'],
-      // Packages written as CommonJS call require(): give the ESM chunks one.
-      banner: { js: "import { createRequire as __orderflowRequire } from 'node:module';\nconst require = __orderflowRequire(import.meta.url);" },
-      plugins: [precomputedInstruments(resolve(srcDir)), sourceUrls(resolve(srcDir), chunkDir)],
       metafile: true,
-      logLevel: 'warning',
     });
     const srcRel = posix(relative(root, srcDir)) + '/';
     // A package is stamped by its package.json, which npm rewrites on every install of it.
