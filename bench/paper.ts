@@ -36,7 +36,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { EMPTY_TICKER_FIELDS, type CaptureRecord, type MarketEvent } from '../src/core/events.ts';
 import { parseConfig } from '../src/engine/config.ts';
@@ -289,6 +289,17 @@ export const paperBench = {
     const eventLat = new Hist();
     const decisionLat = new Hist();
     const decisionFromRelease = new Hist();
+    // Every push a frame triggered: the receipt of the frame whose records moved the watermark past
+    // held rows (the session's onWatermarkMoved) to the end of the push that released them.
+    const releaseLat = new Hist();
+    let lastRecv = NaN;
+    let moverRecv = NaN;
+    let otherReleases = 0;
+    // Frames that moved the watermark while a stream came back or fell quiet: pushed at the end of the turn.
+    let deferredMoves = 0;
+    // How late the event loop runs a due callback (a timer here): what a frame ready in its socket
+    // may wait before the session reads it, which the receipt (the socket's JS callback) does not see.
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
     // The receipt of the first frame read since the last push (NaN: none, a push of the clock alone).
     let turnFirst = NaN;
     const pushCost = new Hist();
@@ -314,6 +325,7 @@ export const paperBench = {
         const recv = lastRaw;
         lastRaw = NaN;
         decode.add(nowMs() - recv);
+        lastRecv = recv;
         let lo = Infinity;
         let hi = -Infinity;
         for (const r of records) {
@@ -326,10 +338,19 @@ export const paperBench = {
         if (Number.isNaN(turnFirst)) turnFirst = recv;
         pending.add(lo, hi, recv);
       },
+      onWatermarkMoved: (atOnce: boolean) => {
+        if (!atOnce) deferredMoves++;
+        if (Number.isNaN(moverRecv)) moverRecv = lastRecv;
+      },
       onReleased: (rows: number, ms: number, mix: Readonly<ReleaseMix>) => {
-        const measured = Number.isFinite(measureFrom) && nowMs() >= measureFrom;
+        const now = nowMs();
+        const measured = Number.isFinite(measureFrom) && now >= measureFrom;
         pushes.released(rows, ms, mix, measured);
+        const mover = moverRecv;
+        moverRecv = NaN;
         if (!measured) return;
+        if (mover >= measureFrom) releaseLat.add(now - mover);
+        else otherReleases++;
         pushCost.add(ms);
         pushedRows += rows;
       },
@@ -365,6 +386,7 @@ export const paperBench = {
     child.send({ op: 'go' } satisfies ToServer);
     await started;
     const t0 = performance.now();
+    loopDelay.enable();
     const samples: Sample[] = [];
     const cpu0 = process.cpuUsage();
     // When the session stopped (a failed step: at a rate this machine's store cannot take, the
@@ -381,6 +403,7 @@ export const paperBench = {
     child.send({ op: 'stop' } satisfies ToServer);
     const sent = (await stopped).stopped;
     clearInterval(sampler);
+    loopDelay.disable();
     const wallS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     pushes.close();
@@ -427,6 +450,10 @@ export const paperBench = {
     );
     console.error(`paper: collections: ${pushes.gcSummary()}`);
     for (const line of pushes.breakdown(0.01)) console.error(`paper: push ${line}`);
+    console.error(
+      `paper: release latency (the frame that moved the watermark -> the end of its push) over ${releaseLat.n} pushes, p50 ${releaseLat.q(0.5).toFixed(3)} ms, p99 ${releaseLat.q(0.99).toFixed(3)} ms, max ${releaseLat.q(1).toFixed(1)} ms; ` +
+        `${otherReleases} pushes released rows without a frame (a step: the wall clock, a quiet stream's timeout); ${deferredMoves} frames moved it while a stream came back or fell quiet (their push at the end of the turn); event-loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(2)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(2)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,
+    );
     const d50 = decode.q(0.5);
     const d99 = decode.q(0.99);
     const ev99 = eventLat.q(0.99);
@@ -444,6 +471,9 @@ export const paperBench = {
       { bench: 'paper', metric: 'decision_latency_p99_ms', ours: de99, reference: d99, referenceName: 'decode p99', ratio: d99 / de99, target: `< 1 ms (${decisionLat.n} decisions)` },
       { bench: 'paper', metric: 'decision_from_release_p50_ms', ours: decisionFromRelease.q(0.5), reference: d50, referenceName: 'decode p50', ratio: d50 / decisionFromRelease.q(0.5), target: '-' },
       { bench: 'paper', metric: 'decision_from_release_p99_ms', ours: decisionFromRelease.q(0.99), reference: d99, referenceName: 'decode p99', ratio: d99 / decisionFromRelease.q(0.99), target: `< 1 ms: the frames that released the rows -> decision, without the hold (${decisionFromRelease.n} decisions)` },
+      { bench: 'paper', metric: 'release_latency_p50_ms', ours: releaseLat.q(0.5), reference: d50, referenceName: 'decode p50', ratio: d50 / releaseLat.q(0.5), target: '-' },
+      { bench: 'paper', metric: 'release_latency_p99_ms', ours: releaseLat.q(0.99), reference: d99, referenceName: 'decode p99', ratio: d99 / releaseLat.q(0.99), target: `< 1 ms: the frame that moved the watermark -> the end of the push of the rows it released, every such push (${releaseLat.n} pushes)` },
+      { bench: 'paper', metric: 'loop_delay_p99_ms', ours: loopDelay.percentile(99) / 1e6, reference: null, referenceName: null, ratio: null, target: 'what a frame may wait in its socket before its receipt (not in the latencies above)' },
       { bench: 'paper', metric: 'push_p50_us', ours: pushCost.q(0.5) * 1000, reference: d50 * 1000, referenceName: 'decode p50', ratio: d50 / pushCost.q(0.5), target: `the kernel on the rows a push releases (${pushCost.n} pushes, ${(pushedRows / Math.max(1, pushCost.n)).toFixed(1)} rows each)` },
       { bench: 'paper', metric: 'push_p99_us', ours: pushCost.q(0.99) * 1000, reference: d99 * 1000, referenceName: 'decode p99', ratio: d99 / pushCost.q(0.99), target: '< 1 ms with decode: the frame that releases the watermark -> decision' },
       { bench: 'paper', metric: 'journal_commit_p50_ms', ours: pct(commits, 0.5), reference: null, referenceName: null, ratio: null, target: '-' },
