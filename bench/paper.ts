@@ -299,7 +299,7 @@ export const paperBench = {
     let lastRecv = NaN;
     let moverRecv = NaN;
     let otherReleases = 0;
-    // Frames that moved the watermark while a stream came back or fell quiet: pushed at the end of the turn.
+    // Frames that moved the watermark within 100 ms of a stream coming back or falling quiet: pushed at the end of the turn.
     let deferredMoves = 0;
     // How late the event loop runs a due callback (a timer here): what a frame ready in its socket
     // may wait before the session reads it, which the receipt (the socket's JS callback) does not see.
@@ -476,12 +476,12 @@ export const paperBench = {
     for (const line of pushes.breakdown(0.01)) console.error(`paper: push ${line}`);
     const dp = decidingPushes;
     console.error(
-      `paper: the ${dp.n} pushes that decided (from a frame, measured): ${dp.atOnce} at once in the frame's handler, ${dp.n - dp.atOnce} at the end of the turn (a stream came back or fell quiet); ` +
+      `paper: the ${dp.n} pushes that decided (from a frame, measured): ${dp.atOnce} at once in the frame's handler, ${dp.n - dp.atOnce} at the end of the turn (within 100 ms of a stream coming back or falling quiet); ` +
         `on average ${(dp.rows / Math.max(1, dp.n)).toFixed(0)} rows, the push ${(dp.pushMs / Math.max(1, dp.n)).toFixed(2)} ms, the frame that moved the watermark -> the end of the push ${(dp.latencyMs / Math.max(1, dp.n)).toFixed(2)} ms`,
     );
     console.error(
       `paper: release latency (the frame that moved the watermark -> the end of its push) over ${releaseLat.n} pushes, p50 ${releaseLat.q(0.5).toFixed(3)} ms, p99 ${releaseLat.q(0.99).toFixed(3)} ms, max ${releaseLat.q(1).toFixed(1)} ms; ` +
-        `${otherReleases} pushes released rows without a frame (a step: the wall clock, a quiet stream's timeout); ${deferredMoves} frames moved it while a stream came back or fell quiet (their push at the end of the turn); event-loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(2)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(2)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,
+        `${otherReleases} pushes released rows without a frame (a step: the wall clock, a quiet stream's timeout); ${deferredMoves} frames moved it within 100 ms of a stream coming back or falling quiet (their push at the end of the turn); event-loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(2)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(2)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,
     );
     const d50 = decode.q(0.5);
     const d99 = decode.q(0.99);

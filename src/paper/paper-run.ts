@@ -94,7 +94,7 @@ export interface PaperProbe {
   /**
    * In a frame's handler (the frame the probe's `onEvents` saw last): its records moved the
    * watermark past held rows. `atOnce`: they are pushed now, before the handler returns; false: at
-   * the end of this turn of the event loop (a stream came back or fell quiet: PaperRun.pushOnFrame).
+   * the end of this turn of the event loop (within 100 ms of a stream coming back or falling quiet: PaperRun.pushOnFrame).
    */
   onWatermarkMoved?(atOnce: boolean): void;
   /** After each push from memory that released rows: how many (`mix`: by kind, overwritten by the next push), and how long the kernel took on them (features, strategy, decisions), ms. */
@@ -148,8 +148,10 @@ export class PaperRun {
   /** The push path's clock (rows received), from the handover on. */
   private readonly pushClock: Watermark;
   private readonly push: PushFeed;
-  /** A push waits for the end of this turn of the event loop (a stream came back or fell quiet: pushOnFrame). */
+  /** A push waits for the end of this turn of the event loop (within STALL_MS of a stream coming back or falling quiet: pushOnFrame). */
   private releasing = false;
+  /** Until this wall time pushes wait for the end of their turn (STALL_MS after a stream came back or fell quiet). */
+  private deferUntil = -Infinity;
   private readonly releaseTick = (): void => {
     this.releasing = false;
     if (this.stopped || this.failure) return;
@@ -384,26 +386,29 @@ export class PaperRun {
    * 137 ms at p99 (docs/PAPER.md, "The push path"). The order is the same: a release takes the held
    * rows stamped before the watermark whenever it runs, and the watermark only grows.
    *
-   * Except when a stream came back or fell quiet at this frame's advance (`flips`): then the
-   * frames read with this one may be the first of streams coming back (after a stall of this
-   * process, or after every stream fell quiet), which the watermark would otherwise pass before
-   * they are read; every push of this turn then waits for its end, as before, when they are in.
+   * Except for STALL_MS after a stream came back or fell quiet (`flips`): the frames read with
+   * this one, or in the next reads, may be the first of other streams coming back (after a stall
+   * of this process, or after every stream fell quiet; a venue's second socket), which the
+   * watermark would otherwise pass before they are read; pushes then wait for the end of their
+   * turn, as before, when the turn's frames are in.
    */
   private pushOnFrame(wall: number): void {
     if (this.stopped || this.failure) return;
-    const flips = this.pushClock.flips;
-    const w = this.pushClock.advance(wall);
-    // A flip defers every push until the end of this turn, whether or not this frame moved W.
-    if (this.pushClock.flips !== flips && !this.releasing) {
+    const clock = this.pushClock;
+    const flips = clock.flips;
+    const ts = clock.advanceTs(wall);
+    // A flip defers the pushes of the next STALL_MS, whether or not this frame moved W.
+    if (clock.flips !== flips) this.deferUntil = wall + STALL_MS;
+    if (wall < this.deferUntil && !this.releasing) {
       this.releasing = true;
       setImmediate(this.releaseTick);
     }
-    if (w.fromWall || !(storedMs(w.ts) > this.push.position)) return;
+    if (clock.fromWall || !(storedMs(ts) > this.push.position)) return;
     const atOnce = !this.releasing;
-    if (this.push.holdsBefore(w.ts)) this.o.probe?.onWatermarkMoved?.(atOnce);
+    if (this.push.holdsBefore(ts)) this.o.probe?.onWatermarkMoved?.(atOnce);
     if (!atOnce) return;
     try {
-      this.release(w.ts);
+      this.release(ts);
     } catch (e) {
       // As a failed step: the kernel cannot go on consistently (the caller stops; a restart replays).
       this.failure = e as Error;

@@ -130,6 +130,18 @@ export class Watermark {
    * (every stream quiet: the kernel should be advanced to it) rather than from the streams.
    */
   advance(wallMs: number): { readonly ts: number; readonly fromWall: boolean } {
+    const ts = this.advanceTs(wallMs);
+    return { ts, fromWall: this.wallTime };
+  }
+
+  private wallTime = false;
+  /** Whether the last `advance` took the wall clock's time. */
+  get fromWall(): boolean {
+    return this.wallTime;
+  }
+
+  /** `advance` returning the watermark alone (`fromWall` set): the push path calls it on every frame, allocating nothing. */
+  advanceTs(wallMs: number): number {
     let flowing = Infinity;
     let any = false;
     for (const s of this.streams.values()) {
@@ -145,14 +157,16 @@ export class Watermark {
     }
     if (any) {
       if (flowing > this.w) this.w = flowing;
-      return { ts: this.w, fromWall: false };
+      this.wallTime = false;
+      return this.w;
     }
     const anchor = this.slowestVenueAtEnd();
     if (Number.isFinite(anchor)) {
       const t = anchor + (wallMs - this.lastWall) - this.quietMs;
       if (t > this.w) this.w = t;
     }
-    return { ts: this.w, fromWall: Number.isFinite(anchor) };
+    this.wallTime = Number.isFinite(anchor);
+    return this.w;
   }
 
   /**
