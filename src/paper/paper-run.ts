@@ -43,7 +43,7 @@ import { PaperJournal, type CommitState, type FundingPayment, type SessionRow } 
 import { newSessionStrategy, recordedStrategy, type StrategyFactory, type StrategyRecord } from './session-strategy.ts';
 import { execPair, paperKernel, type PaperKernel } from './kernel.ts';
 import { fromJson, toJson } from './json.ts';
-import { HASH_P, PushFeed, storedUntil, type ReleaseMix } from './push-feed.ts';
+import { HASH_P, PushFeed, storedMs, storedUntil, type ReleaseMix } from './push-feed.ts';
 import { shadowCheck, type ShadowSpan } from './shadow-check.ts';
 import { StoredFeed, type FeedMarket } from './stored-feed.ts';
 import { Watermark } from './watermark.ts';
@@ -91,6 +91,12 @@ export interface PaperProbe {
   onEvents?(records: readonly CaptureRecord[], localTs: number): void;
   /** After each push: the kernel has seen every row stamped before `watermarkTs` (from the store at the catch-up, from memory after). */
   onPushed?(watermarkTs: number, progress: EngineProgress): void;
+  /**
+   * In a frame's handler (the frame the probe's `onEvents` saw last): its records moved the
+   * watermark past held rows. `atOnce`: they are pushed now, before the handler returns; false: at
+   * the end of this turn of the event loop (within 100 ms of a stream coming back or falling quiet: PaperRun.pushOnFrame).
+   */
+  onWatermarkMoved?(atOnce: boolean): void;
   /** After each push from memory that released rows: how many (`mix`: by kind, overwritten by the next push), and how long the kernel took on them (features, strategy, decisions), ms. */
   onReleased?(rows: number, ms: number, mix: Readonly<ReleaseMix>): void;
 }
@@ -142,8 +148,10 @@ export class PaperRun {
   /** The push path's clock (rows received), from the handover on. */
   private readonly pushClock: Watermark;
   private readonly push: PushFeed;
-  /** A push is scheduled for the end of this turn of the event loop. */
+  /** A push waits for the end of this turn of the event loop (within STALL_MS of a stream coming back or falling quiet: pushOnFrame). */
   private releasing = false;
+  /** Until this wall time pushes wait for the end of their turn (STALL_MS after a stream came back or fell quiet). */
+  private deferUntil = -Infinity;
   private readonly releaseTick = (): void => {
     this.releasing = false;
     if (this.stopped || this.failure) return;
@@ -332,12 +340,7 @@ export class PaperRun {
         // The recorder has the rows before the kernel acts on them: a journal commit follows the
         // recorder's flush of every row its output came from (step()).
         inner.onEvents(records, localTs);
-        // Released once the frames read in this turn of the event loop are all in: one push for a
-        // socket read's worth of frames rather than one per frame (the kernel's cost is per run).
-        if (pushing && !this.releasing) {
-          this.releasing = true;
-          setImmediate(this.releaseTick);
-        }
+        if (pushing) this.pushOnFrame(wall);
         // Flow and liquidation rules on the live events as they come (as in record and watch).
         this.alerts?.onEvents(records);
       },
@@ -373,6 +376,44 @@ export class PaperRun {
     const w = this.pushClock.advance(wall);
     if (w.fromWall || !Number.isFinite(w.ts)) return;
     this.release(w.ts);
+  }
+
+  /**
+   * After a frame's records are in (the push feed and the recorder): when they moved the push
+   * clock's watermark, the rows it passed go into the kernel now, inside this frame's handler. At
+   * the end of the event loop's turn (as before) they waited for every other frame read in that
+   * turn, hundreds after a stall of the loop, and the socket and DuckDB callbacks between them:
+   * 137 ms at p99 (docs/PAPER.md, "The push path"). The order is the same: a release takes the held
+   * rows stamped before the watermark whenever it runs, and the watermark only grows.
+   *
+   * Except for STALL_MS after a stream came back or fell quiet (`flips`): the frames read with
+   * this one, or in the next reads, may be the first of other streams coming back (after a stall
+   * of this process, or after every stream fell quiet; a venue's second socket), which the
+   * watermark would otherwise pass before they are read; pushes then wait for the end of their
+   * turn, as before, when the turn's frames are in.
+   */
+  private pushOnFrame(wall: number): void {
+    if (this.stopped || this.failure) return;
+    const clock = this.pushClock;
+    const flips = clock.flips;
+    const ts = clock.advanceTs(wall);
+    // A flip defers the pushes of the next STALL_MS, whether or not this frame moved W.
+    if (clock.flips !== flips) this.deferUntil = wall + STALL_MS;
+    if (wall < this.deferUntil && !this.releasing) {
+      this.releasing = true;
+      setImmediate(this.releaseTick);
+    }
+    if (clock.fromWall || !(storedMs(ts) > this.push.position)) return;
+    const atOnce = !this.releasing;
+    if (this.push.holdsBefore(ts)) this.o.probe?.onWatermarkMoved?.(atOnce);
+    if (!atOnce) return;
+    try {
+      this.release(ts);
+    } catch (e) {
+      // As a failed step: the kernel cannot go on consistently (the caller stops; a restart replays).
+      this.failure = e as Error;
+      this.o.log(`paper: push failed: ${this.failure.message}`);
+    }
   }
 
   private release(ts: number): void {

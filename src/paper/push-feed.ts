@@ -376,6 +376,12 @@ export class PushFeed {
     this.drop(storedMs(ts));
   }
 
+  /** A release up to `toMs` would push rows (one held is stamped before it). */
+  holdsBefore(toMs: number): boolean {
+    const limit = storedMs(toMs);
+    return limit > this.released && this.minHeld < limit;
+  }
+
   /** Every held row stamped before `toMs` into the kernel, in the store path's order; returns how many. */
   release(kernel: Engine, toMs: number): number {
     const limit = storedMs(toMs);

@@ -37,6 +37,8 @@ interface StreamMark {
   lastWallMs: number;
   /** Its venue (the stream key's part before the first `:`). */
   readonly venue: string;
+  /** It held the watermark (received something within `quietMs`) at the last `advance`. */
+  flowing: boolean;
 }
 
 export interface WatermarkOptions {
@@ -59,6 +61,14 @@ export class Watermark {
   private w: number;
   /** The wall time the last event (of any stream) was received. */
   private lastWall = -Infinity;
+  /**
+   * How many times `advance` found a stream come back (or heard for the first time) or fall
+   * quiet since the one before: the set of streams holding the watermark changed. A push made at
+   * once on a frame (docs/PAPER.md, "The push path") waits for the end of the event loop's turn
+   * then, when the other frames read with it may be a stream's coming back (after a stall, or
+   * after every stream fell quiet).
+   */
+  flips = 0;
 
   /** `startTs`: nothing before it is released (the session's resume point or start). */
   constructor(startTs: number, o: WatermarkOptions = {}) {
@@ -82,7 +92,7 @@ export class Watermark {
   /** Rows of `stream` stamped up to `ts` were committed; the last arrived at wall time `wallMs`. */
   committed(stream: string, ts: number, wallMs: number): void {
     let s = this.streams.get(stream);
-    if (!s) this.streams.set(stream, (s = { committedTs: -Infinity, lastWallMs: -Infinity, venue: stream.split(':')[0] }));
+    if (!s) this.streams.set(stream, (s = { committedTs: -Infinity, lastWallMs: -Infinity, venue: stream.split(':')[0], flowing: false }));
     if (ts > s.committedTs) {
       s.committedTs = ts;
       if (!(ts <= (this.venueNewest.get(s.venue) ?? -Infinity))) this.venueNewest.set(s.venue, ts);
@@ -120,24 +130,43 @@ export class Watermark {
    * (every stream quiet: the kernel should be advanced to it) rather than from the streams.
    */
   advance(wallMs: number): { readonly ts: number; readonly fromWall: boolean } {
+    const ts = this.advanceTs(wallMs);
+    return { ts, fromWall: this.wallTime };
+  }
+
+  private wallTime = false;
+  /** Whether the last `advance` took the wall clock's time. */
+  get fromWall(): boolean {
+    return this.wallTime;
+  }
+
+  /** `advance` returning the watermark alone (`fromWall` set): the push path calls it on every frame, allocating nothing. */
+  advanceTs(wallMs: number): number {
     let flowing = Infinity;
     let any = false;
     for (const s of this.streams.values()) {
-      if (wallMs - s.lastWallMs > this.quietMs) continue;
+      const heard = wallMs - s.lastWallMs <= this.quietMs;
+      if (heard !== s.flowing) {
+        s.flowing = heard;
+        this.flips++;
+      }
+      if (!heard) continue;
       any = true;
       const mark = this.graceMs === Infinity ? s.committedTs : Math.max(s.committedTs, this.venueNewest.get(s.venue)! - this.graceMs);
       if (mark < flowing) flowing = mark;
     }
     if (any) {
       if (flowing > this.w) this.w = flowing;
-      return { ts: this.w, fromWall: false };
+      this.wallTime = false;
+      return this.w;
     }
     const anchor = this.slowestVenueAtEnd();
     if (Number.isFinite(anchor)) {
       const t = anchor + (wallMs - this.lastWall) - this.quietMs;
       if (t > this.w) this.w = t;
     }
-    return { ts: this.w, fromWall: Number.isFinite(anchor) };
+    this.wallTime = Number.isFinite(anchor);
+    return this.w;
   }
 
   /**

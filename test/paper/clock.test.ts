@@ -34,6 +34,24 @@ describe('watermark', () => {
     assert.equal(w.advance(1600).ts, 5000);
   });
 
+  it('counts a stream heard for the first time, falling quiet or coming back (flips), not one that keeps flowing', () => {
+    const w = new Watermark(-Infinity, { quietMs: 1000 });
+    w.committed('binance:trade', 100, 0);
+    w.committed('binance:liquidation', 50, 0);
+    w.advance(0);
+    assert.equal(w.flips, 2, 'two streams heard for the first time');
+    w.committed('binance:trade', 200, 900);
+    w.advance(900);
+    assert.equal(w.flips, 2, 'both still flowing');
+    w.committed('binance:trade', 300, 1500);
+    assert.equal(w.advance(1500).ts, 300);
+    assert.equal(w.flips, 3, 'the liquidation stream fell quiet');
+    w.committed('binance:liquidation', 310, 1600);
+    w.committed('binance:trade', 400, 1600);
+    assert.equal(w.advance(1600).ts, 310);
+    assert.equal(w.flips, 4, 'and came back');
+  });
+
   it('when every stream is quiet, exchange time moves with the wall clock, held back by quietMs', () => {
     const w = new Watermark(-Infinity, { quietMs: 1000 });
     w.committed('binance:trade', 60_000, 5000);

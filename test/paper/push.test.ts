@@ -16,7 +16,7 @@ import type { Engine } from '../../src/engine/engine.ts';
 import { Backtest } from '../../src/engine/backtest.ts';
 import { parseConfig } from '../../src/engine/config.ts';
 import { effectiveWarmup } from '../../src/engine/warmup.ts';
-import { PaperRun } from '../../src/paper/paper-run.ts';
+import { PaperRun, type PaperProbe } from '../../src/paper/paper-run.ts';
 import { sessionBacktest } from '../../src/paper/session-backtest.ts';
 import { StoredFeed } from '../../src/paper/stored-feed.ts';
 import { bookReadFrom } from '../../src/store/book-reader.ts';
@@ -51,7 +51,7 @@ describe('paper: the push path', () => {
     closers.push(() => store.close());
     const logs: string[] = [];
     // A resume waits for the venues' back-fill of the downtime (settleMs) before its clock moves, as `orderflow paper` does.
-    const start = (settleMs: number) => PaperRun.start({ store, name: 'push', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config: parseConfig(STORY_CONFIG), quietMs: 1000, settleMs, log: (l) => logs.push(l) });
+    const start = (settleMs: number, probe?: PaperProbe) => PaperRun.start({ store, name: 'push', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config: parseConfig(STORY_CONFIG), quietMs: 1000, settleMs, log: (l) => logs.push(l), probe });
 
     // While the first session runs: every commit's processed span has all its trades in the store.
     const ahead: string[] = [];
@@ -95,7 +95,47 @@ describe('paper: the push path', () => {
 
     // The market goes on, a second at a time, until the resumed kernel has caught up from the store
     // and taken over from memory (so events arrive while it reads the store), then faster.
-    run = await start(1000);
+    // After the handover: the frames whose records moved the watermark past held rows, pushed at
+    // once or (within 100 ms of a stream coming back or falling quiet) at the end of the turn, and those whose rows were
+    // not in the kernel yet when they should have been.
+    const frames = { atOnce: 0, pushedInHandler: 0, atTurnEnd: 0, notYet: [] as string[], releases: 0 };
+    let waiting = false;
+    let waitingTurn = false;
+    let seq = 0;
+    const stillWaiting = (where: string) => {
+      if (waiting) frames.notYet.push(`frame ${seq}: ${where}`);
+      waiting = false;
+    };
+    run = await start(1000, {
+      onEvents: () => {
+        stillWaiting('the next frame came first');
+        seq++;
+      },
+      onWatermarkMoved: (atOnce) => {
+        if (!atOnce) {
+          frames.atTurnEnd++;
+          if (!waitingTurn) {
+            waitingTurn = true;
+            // Queued after the session's own end-of-turn push.
+            setImmediate(() => {
+              if (waitingTurn) frames.notYet.push(`frame ${seq}: the end of its turn`);
+              waitingTurn = false;
+            });
+          }
+          return;
+        }
+        frames.atOnce++;
+        waiting = true;
+        // Runs once the socket callback that delivered the frame has returned.
+        queueMicrotask(() => stillWaiting('its handler returned'));
+      },
+      onReleased: () => {
+        frames.releases++;
+        if (waiting) frames.pushedInHandler++;
+        waiting = false;
+        waitingTurn = false;
+      },
+    });
     let st: ReturnType<PaperRun['status']>;
     try {
       await waitFor(() => allSubscribed(serving), 'every stream subscribed again', 20_000, 20);
@@ -119,6 +159,12 @@ describe('paper: the push path', () => {
     assert.ok(st.lateEvents <= 3, `${st.lateEvents} late: ${JSON.stringify(st.fed)} ${logs.join(' | ')}`);
     assert.ok(st.fed.heldAtHandover > 0, `events arrived while the store was read (${JSON.stringify(st.fed)}; ${logs.join(' | ')})`);
     assert.ok(st.fed.memory > st.fed.heldAtHandover, 'and after');
+    // The rows a frame releases are pushed inside its handler, not at the end of the event loop's
+    // turn behind the other frames read with it (docs/PAPER.md, "The push path"), but when a stream
+    // came back or fell quiet within 100 ms; the other pushes come from steps (the handover, the wall clock, the stop).
+    assert.ok(frames.atOnce >= 20 && frames.atOnce >= frames.releases / 2, JSON.stringify(frames));
+    assert.equal(frames.pushedInHandler, frames.atOnce, JSON.stringify(frames));
+    assert.deepEqual(frames.notYet, []);
 
     // What the resumed kernel took, from the store then from memory, is every stored row of its span once.
     const s = await sessionBacktest(store, 'push');
