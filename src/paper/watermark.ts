@@ -61,6 +61,8 @@ export class Watermark {
   private w: number;
   /** The wall time the last event (of any stream) was received. */
   private lastWall = -Infinity;
+  /** The last `advance` took the wall clock's time (every stream quiet). */
+  private wallTime = false;
   /**
    * How many times `advance` found a stream come back (or heard for the first time) or fall
    * quiet since the one before: the set of streams holding the watermark changed. A push made at
@@ -134,7 +136,6 @@ export class Watermark {
     return { ts, fromWall: this.wallTime };
   }
 
-  private wallTime = false;
   /** Whether the last `advance` took the wall clock's time. */
   get fromWall(): boolean {
     return this.wallTime;
