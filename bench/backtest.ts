@@ -46,6 +46,7 @@ import { replayTo, type ReplaySink, type ReplaySources } from '../src/engine/rep
 import { seedStrategy } from '../src/engine/seed-strategy.ts';
 import type { MarkColumns, OpenInterestColumns, QuoteColumns } from '../src/core/columns.ts';
 import { loadBundledInstruments } from '../src/venues/bundled-instruments.ts';
+import { flag } from './flags.ts';
 import type { BenchResult } from './run.ts';
 
 const SEED = 20240304;
@@ -583,8 +584,7 @@ function outputsOf(r: EngineResult): string {
 export const backtestBench = {
   description: 'replay 10M synthetic events (trades, liquidations, book, marks, OI) through the engine + seed strategy vs the bare replay merge',
   async run(args: string[]): Promise<BenchResult[]> {
-    const i = args.indexOf('--events');
-    const n = i >= 0 ? Number(args[i + 1]) : 10_000_000;
+    const n = flag(args, '--events', 10_000_000);
     const g0 = performance.now();
     const market = generateMarket(n);
     const genS = (performance.now() - g0) / 1000;

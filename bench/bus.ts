@@ -42,6 +42,7 @@ import { ensureStream } from '../src/bus/stream.ts';
 import type { Venue, TradeEvent } from '../src/core/events.ts';
 import { Store } from '../src/store/store.ts';
 import { NATS_SKIP, startNats } from '../test/helpers/nats.ts';
+import { flag } from './flags.ts';
 import type { BenchResult } from './run.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -49,11 +50,6 @@ const SINK_FLAG = '--bus-bench-sink';
 const VENUES: readonly Venue[] = ['binance', 'okx', 'bybit'];
 /** Full-market steady rate projected in docs/SCALING.md ("Messages per second per venue"). */
 const FULL_MARKET_STEADY = 22_500;
-
-function flag(args: string[], name: string, dflt: number): number {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-}
 
 function symbolsOf(venue: Venue, n: number): string[] {
   return Array.from({ length: n }, (_, i) => (venue === 'okx' ? `S${String(i).padStart(3, '0')}-USDT-SWAP` : `S${String(i).padStart(3, '0')}USDT`));

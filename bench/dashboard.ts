@@ -61,6 +61,7 @@ import { Store } from '../src/store/store.ts';
 import { loadBundledInstruments } from '../src/venues/bundled-instruments.ts';
 import { allFormats } from '../src/venues/formats.ts';
 import { findChromium } from '../test/helpers/browser.ts';
+import { flag } from './flags.ts';
 import type { BenchResult } from './run.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -73,11 +74,6 @@ const TRADES_PER_BAR = 40;
 const T0 = Date.UTC(2024, 0, 1);
 /** A frame longer than this is counted as long (three 60 Hz frames). */
 const LONG_FRAME_MS = 50;
-
-function flag(args: string[], name: string, dflt: number): number {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-}
 
 /** Deterministic uniform [0, 1) (mulberry32): the cached store is the same on every machine. */
 function rng(seed: number): () => number {

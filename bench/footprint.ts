@@ -40,6 +40,7 @@ import type { TradeColumns } from '../src/core/columns.ts';
 import { allocTradeColumns } from '../src/core/columns.ts';
 import { CvdOperator, cvdBatch, type CvdBar } from '../src/features/cvd.ts';
 import { FootprintOperator, footprintBatch, type FootprintCandle } from '../src/features/footprint.ts';
+import { flag } from './flags.ts';
 import { ensureFreshDist } from './fresh-dist.ts';
 import { aggTradesFile } from './import.ts';
 import type { BenchResult } from './run.ts';
@@ -550,8 +551,7 @@ function checkFreqtradeTotals(ours: FreqtradeTotals, ft: FreqtradeTotals): void 
 export const footprintBench = {
   description: 'footprint 1m (1 and 10 ticks) + CVD 15m/1h/1d on 2M trades vs DuckDB GROUP BY and naive JS; --compat freqtrade end to end',
   async run(args: string[]): Promise<BenchResult[]> {
-    const i = args.indexOf('--rows');
-    const rows = i >= 0 ? Number(args[i + 1]) : 2_000_000;
+    const rows = flag(args, '--rows', 2_000_000);
     const csv = await aggTradesFile(rows);
     const cols = loadColumns(csv);
     const spanH = (cols.ts[cols.length - 1] - cols.ts[0]) / 3_600_000;

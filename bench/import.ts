@@ -17,6 +17,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { writeZip } from '../test/helpers/zip.ts';
+import { flag } from './flags.ts';
 import type { BenchResult } from './run.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -99,14 +100,14 @@ interface ChildResult {
 type Route = 'parquet' | 'csv';
 
 /**
- * How each child runs: `[node args before the child's own]`. By default bench/import-child.ts
- * bundled as dist/ bundles the CLI (scripts/build.mjs `bundleScript`), so our side is the code
- * `orderflow import` runs; `--tsx` runs the TypeScript through tsx instead, as the tests do
- * (with tsx's source maps on, which cost the zip import ~5% of its CPU: docs/BENCHMARKS.md).
+ * How each child runs: the node arguments before the child's own. By default
+ * bench/import-child.ts bundled as dist/ bundles the CLI (scripts/build.mjs `bundleScript`), so
+ * our side is the code `orderflow import` runs; `--tsx` runs the TypeScript through tsx instead,
+ * as the tests do (with tsx's source maps on, which cost the zip import ~5% of its CPU:
+ * docs/BENCHMARKS.md).
  */
-let childCommand: string[] = ['--import', 'tsx', join(HERE, 'import-child.ts')];
-
-async function compiledChild(): Promise<{ command: string[]; remove: () => void }> {
+async function childCommand(tsx: boolean): Promise<{ command: string[]; remove: () => void }> {
+  if (tsx) return { command: ['--import', 'tsx', join(HERE, 'import-child.ts')], remove: () => {} };
   const { bundleScript } = await import('../scripts/build.mjs');
   mkdirSync(DATA, { recursive: true });
   // Inside the checkout, so the bundle resolves node_modules (DuckDB's bindings stay external).
@@ -115,7 +116,7 @@ async function compiledChild(): Promise<{ command: string[]; remove: () => void 
   return { command: [outFile], remove: () => rmSync(outFile, { force: true }) };
 }
 
-function runChild(side: 'ours' | 'duckdb', csv: string, route: Route = 'parquet'): ChildResult & { method?: string } {
+function runChild(childCommand: readonly string[], side: 'ours' | 'duckdb', csv: string, route: Route = 'parquet'): ChildResult & { method?: string } {
   const home = join(DATA, `home-${side}`);
   rmSync(home, { recursive: true, force: true });
   const r = spawnSync(process.execPath, [...childCommand, side, csv, home], {
@@ -146,33 +147,30 @@ function median(results: ChildResult[]): ChildResult {
 export const importBench = {
   description: 'import a 2M-row Binance aggTrades CSV vs DuckDB read_csv of the same file',
   async run(args: string[]): Promise<BenchResult[]> {
-    const i = args.indexOf('--rows');
-    const rows = i >= 0 ? Number(args[i + 1]) : 2_000_000;
+    const rows = flag(args, '--rows', 2_000_000);
     const csv = await aggTradesFile(rows);
     const mb = statSync(csv).size / 1e6;
     console.error(`import bench: ${rows.toLocaleString('en-US')} rows, ${mb.toFixed(0)} MB (${csv})`);
     const zip = zipOf(csv);
     // --repeat N: the five sides in turn N times, each figure the median (a shared machine's
     // load comes and goes; interleaving gives every side the same weather).
-    const r = args.indexOf('--repeat');
-    const repeat = r >= 0 ? Math.max(1, Number(args[r + 1])) : 1;
+    const repeat = Math.max(1, flag(args, '--repeat', 1));
     // Both routes of our bulk load: the default (scanner columns -> Parquet segments ->
     // read_parquet) and DuckDB's read_csv of the same bytes, on the plain CSV and the zip.
-    const sides = [
-      () => runChild('duckdb', csv),
-      () => runChild('ours', csv, 'parquet'),
-      () => runChild('ours', zip, 'parquet'),
-      () => runChild('ours', csv, 'csv'),
-      () => runChild('ours', zip, 'csv'),
-    ];
     const tsx = args.includes('--tsx');
-    const compiled = tsx ? undefined : await compiledChild();
-    if (compiled) childCommand = compiled.command;
+    const child = await childCommand(tsx);
+    const sides = [
+      () => runChild(child.command, 'duckdb', csv),
+      () => runChild(child.command, 'ours', csv, 'parquet'),
+      () => runChild(child.command, 'ours', zip, 'parquet'),
+      () => runChild(child.command, 'ours', csv, 'csv'),
+      () => runChild(child.command, 'ours', zip, 'csv'),
+    ];
     const runs: (ChildResult & { method?: string })[][] = [];
     try {
       for (let k = 0; k < repeat; k++) runs.push(sides.map((run) => run()));
     } finally {
-      compiled?.remove();
+      child.remove();
     }
     const [ref, ours, oursZip, viaCsv, viaCsvZip] = sides.map((_, side) => median(runs.map((run) => run[side])));
     for (const run of runs) for (const x of run) if (x.rows !== rows) throw new Error(`row counts differ: got ${x.rows}, file has ${rows}`);

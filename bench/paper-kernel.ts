@@ -19,6 +19,7 @@ import { paperKernel } from '../src/paper/kernel.ts';
 import { PushFeed } from '../src/paper/push-feed.ts';
 import { simConfig, simulate } from '../src/sim/simulate.ts';
 import { loadBundledInstruments } from '../src/venues/bundled-instruments.ts';
+import { flag } from './flags.ts';
 import { PushLog } from './paper-pushes.ts';
 import type { BenchResult } from './run.ts';
 
@@ -26,11 +27,6 @@ import type { BenchResult } from './run.ts';
 function cpuNs(): number {
   const c = process.cpuUsage();
   return (c.user + c.system) * 1000;
-}
-
-function flag(args: string[], name: string, dflt: number): number {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
 }
 
 export const paperKernelBench = {

@@ -52,6 +52,7 @@ import { simConfig, simulate } from '../src/sim/simulate.ts';
 import type { SimRun } from '../src/sim/types.ts';
 import { Store } from '../src/store/store.ts';
 import { epochNs } from '../src/venues/live/socket.ts';
+import { flag } from './flags.ts';
 import { PushLog } from './paper-pushes.ts';
 import type { BenchResult } from './run.ts';
 
@@ -60,11 +61,6 @@ const SERVER_FLAG = '--paper-bench-server';
 const SCENARIO = 'long-cascade';
 const DAY_MS = 86_400_000;
 const SIM_DAYS = 14;
-
-function flag(args: string[], name: string, dflt: number): number {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-}
 
 /** Log-scale histogram of durations in ms (1 µs to ~4.6 h, 16 buckets per doubling): allocation-free. */
 class Hist {

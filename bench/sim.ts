@@ -15,6 +15,7 @@
 import type { BookLevel, MarketEvent } from '../src/core/events.ts';
 import { EMPTY_TICKER_FIELDS } from '../src/core/events.ts';
 import { simConfig, simulate } from '../src/sim/simulate.ts';
+import { flag } from './flags.ts';
 import type { BenchResult } from './run.ts';
 
 const TARGET = 1_000_000;
@@ -75,11 +76,6 @@ function runFloor(mix: Mix): { ms: number; cpuMs: number } {
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
-}
-
-function flag(args: string[], name: string, dflt: number): number {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
 }
 
 export const simBench = {

@@ -21,6 +21,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { flag } from './flags.ts';
 import { ensureFreshDist } from './fresh-dist.ts';
 import type { BenchResult } from './run.ts';
 
@@ -55,8 +56,7 @@ function median(xs: number[]): number {
 export const startupBench = {
   description: 'orderflow --help and a tiny cvd vs node -e 0, process start to exit',
   async run(args: string[]): Promise<BenchResult[]> {
-    const i = args.indexOf('--reps');
-    const reps = i >= 0 ? Number(args[i + 1]) : REPS;
+    const reps = flag(args, '--reps', REPS);
     await ensureFreshDist('startup');
     const home = mkdtempSync(join(tmpdir(), 'orderflow-bench-startup-'));
     try {
