@@ -167,7 +167,14 @@ describe('paper session in a quiet market', () => {
     const restore = useServers(story.serving);
     const store = await Store.open(home);
     // Short steps, so the wall clock's first move is found before it moves on by much.
-    const run = await PaperRun.start({ store, name: 'lag', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config: parseConfig(STORY_CONFIG), quietMs: 1000, stepMs: 50, settleMs: 300, log: () => {} });
+    // The newest exchange time each venue's frames have brought to the session.
+    const heard = new Map<string, number>();
+    const probe = {
+      onEvents(records: readonly { readonly venue?: string; readonly ts?: number }[]) {
+        for (const r of records) if (r.venue !== undefined && r.ts !== undefined && r.ts > (heard.get(r.venue) ?? -Infinity)) heard.set(r.venue, r.ts);
+      },
+    };
+    const run = await PaperRun.start({ store, name: 'lag', symbol: 'BTC', venues: ['binance', 'okx', 'bybit'], config: parseConfig(STORY_CONFIG), quietMs: 1000, stepMs: 50, settleMs: 300, log: () => {}, probe });
     try {
       await story.play();
       await waitFor(() => run.status().started, 'the session active', 20_000, 20);
@@ -178,7 +185,16 @@ describe('paper session in a quiet market', () => {
         return mine.map((e, i) => ({ e, at: i / mine.length }));
       });
       spread.sort((a, b) => a.at - b.at);
-      for (let i = 0; i < spread.length; i += 30) publish(story.serving, spread.slice(i, i + 30).map((x) => x.e));
+      // Each slice is in before the next goes out: published at once, the whole burst waited in the
+      // sockets, and on a loaded machine Binance's (smaller) socket was drained more than quietMs
+      // before the others', which made it a venue that had fallen quiet: not the pacing this test is about.
+      for (let i = 0; i < spread.length; i += 30) {
+        const slice = spread.slice(i, i + 30).map((x) => x.e);
+        publish(story.serving, slice);
+        const newest = new Map<string, number>();
+        for (const e of slice) newest.set(e.venue, Math.max(e.ts, newest.get(e.venue) ?? -Infinity));
+        await waitFor(() => [...newest].every(([v, ts]) => (heard.get(v) ?? -Infinity) >= ts), `slice ${i / 30} received`, 20_000, 2);
+      }
       // All quiet: the wall clock takes over, from Binance's newest time (900 ms before its next row).
       await waitFor(() => (run.status().progress?.now ?? -Infinity) > binanceNewest, 'the wall clock past Binance\'s newest row', 20_000, 5);
       const now = run.status().progress!.now;
