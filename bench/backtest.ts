@@ -39,7 +39,7 @@ import type { BookColumns, LiquidationColumns, TradeColumns } from '../src/core/
 import { allocTradeColumns } from '../src/core/columns.ts';
 import type { Venue } from '../src/core/events.ts';
 import { binner } from '../src/features/liquidations.ts';
-import { parseConfig } from '../src/engine/config.ts';
+import { parseConfig, type BacktestConfig } from '../src/engine/config.ts';
 import { Engine, type EngineMarket, type EngineResult } from '../src/engine/engine.ts';
 import { createRng, type Rng } from '../src/engine/random.ts';
 import { replayTo, type ReplaySink, type ReplaySources } from '../src/engine/replay.ts';
@@ -495,7 +495,25 @@ const MARKET: EngineMarket = (() => {
   if (!INST) throw new Error('backtest bench: no bundled instrument binance BTCUSDT');
   return { venues: VENUES, execVenue: 'binance', execSymbol: 'BTCUSDT', instrument: INST };
 })();
-const CONFIG = parseConfig({ nullModel: { seeds: 0 } });
+/** The seed strategy's features that a config switches: each is a signal it trades or a veto it reads. */
+const SEED_FEATURES = ['absorption', 'divergence', 'sizes', 'venues', 'walls'] as const;
+
+/**
+ * The bench's config: defaults but `nullModel.seeds: 0`; with `features` (`--features a,b`), the
+ * seed strategy's other signals and vetoes switched off, so it computes only those (what each
+ * part of the method costs: docs/BENCHMARKS.md, "Each feature's cost ... `--features`").
+ */
+export function benchConfig(features?: readonly string[]): BacktestConfig {
+  if (!features) return parseConfig({ nullModel: { seeds: 0 } });
+  const unknown = features.filter((f) => !(SEED_FEATURES as readonly string[]).includes(f));
+  if (unknown.length > 0) throw new RangeError(`backtest bench: --features: unknown ${unknown.join(', ')} (known: ${SEED_FEATURES.join(', ')})`);
+  const has = (f: string) => features.includes(f);
+  return parseConfig({
+    nullModel: { seeds: 0 },
+    signals: { absorption: { enabled: has('absorption') }, divergence: { enabled: has('divergence') } },
+    entry: { requireLargeFlow: has('sizes'), vetoOnVenueDisagree: has('venues'), vetoOnBaitOnly: has('walls') },
+  });
+}
 
 /** A full gc without --expose-gc on the command line (the bench runs under `node --import tsx`). */
 const gc: () => void = (() => {
@@ -530,7 +548,7 @@ async function settledLiveBytes(): Promise<number> {
   return liveBytes();
 }
 
-async function oursRun(m: SyntheticMarket, mem?: MemSample): Promise<EngineResult> {
+async function oursRun(config: BacktestConfig, m: SyntheticMarket, mem?: MemSample): Promise<EngineResult> {
   const onProgress = mem
     ? (ts: number) => {
         const t0 = performance.now();
@@ -543,7 +561,7 @@ async function oursRun(m: SyntheticMarket, mem?: MemSample): Promise<EngineResul
         mem.sampleMs += performance.now() - t0;
       }
     : undefined;
-  const e = new Engine(CONFIG, MARKET, seedStrategy(CONFIG), { onProgress });
+  const e = new Engine(config, MARKET, seedStrategy(config), { onProgress });
   const t0 = performance.now();
   const r = await e.run(sources(m));
   if (mem) {
@@ -582,9 +600,12 @@ function outputsOf(r: EngineResult): string {
 }
 
 export const backtestBench = {
-  description: 'replay 10M synthetic events (trades, liquidations, book, marks, OI) through the engine + seed strategy vs the bare replay merge',
+  description: 'replay 10M synthetic events (trades, liquidations, book, marks, OI) through the engine + seed strategy vs the bare replay merge; --features a,b: only those of the seed strategy',
   async run(args: string[]): Promise<BenchResult[]> {
     const n = flag(args, '--events', 10_000_000);
+    const fi = args.indexOf('--features');
+    const only = fi >= 0 ? (args[fi + 1] ?? '').split(',').filter(Boolean) : undefined;
+    const config = benchConfig(only);
     const g0 = performance.now();
     const market = generateMarket(n);
     const genS = (performance.now() - g0) / 1000;
@@ -616,7 +637,7 @@ export const backtestBench = {
       const base = await settledLiveBytes();
       const rss0 = process.memoryUsage.rss();
       const mem: MemSample = { peakRss: rss0, live: base, peakLive: base, sampleMs: 0, runMs: NaN };
-      const r = await oursRun(m, mem);
+      const r = await oursRun(config, m, mem);
       // Up to the end of the run: the live-memory measurement after it is not part of it.
       const ms = mem.runMs - mem.sampleMs;
       return { base, rss0, mem, seconds: ms / 1000, out: outputsOf(r), signals: r.signals.length };
@@ -624,14 +645,15 @@ export const backtestBench = {
     const mq = await memRun(quarter);
     const mn = await memRun(market);
     // The bench means something only if the strategy trades: fail before spending the timed runs.
-    if (mn.signals === 0) throw new Error('backtest bench: the seed strategy saw no signal on the synthetic market: the bench would measure nothing meaningful');
+    // (With --features and no signal among them, the run still measures what those features cost.)
+    if (mn.signals === 0 && (!only || only.includes('absorption'))) throw new Error('backtest bench: the seed strategy saw no signal on the synthetic market: the bench would measure nothing meaningful');
 
     // Speed: the floor (warm-up, then REPS), then ours (warmed up by the N/4 run).
     const fw = await floorPass(market);
     if (fw.events !== n) throw new Error(`floor pass saw ${fw.events} events, expected ${n}`);
     const floor = await timed(REPS, () => floorPass(market));
     // The memory run on all of it is the first timed run (its sampling time taken off), then REPS - 1 more.
-    const more = await timed(REPS - 1, () => oursRun(market));
+    const more = await timed(REPS - 1, () => oursRun(config, market));
     const ours = { all: [mn.seconds, ...more.all], seconds: median([mn.seconds, ...more.all]), result: more.result };
 
     const mb = (x: number) => `${(x / MB).toFixed(1)} MB`;
@@ -669,8 +691,8 @@ export const backtestBench = {
         `net ${pnl.toFixed(2)} USDT, final equity ${r.finalEquity.toFixed(2)}`,
     );
     console.error(`  vetoes: ${[...vetoes].map(([k, v]) => `${k}: ${v}`).join('; ') || 'none'}`);
-    const probe = new Engine(CONFIG, MARKET, seedStrategy(CONFIG));
-    console.error(`  features computed (the seed strategy's declaration): ${[...probe.features].join(', ')}; operators built: ${probe.operators.join(', ')}`);
+    const probe = new Engine(config, MARKET, seedStrategy(config));
+    console.error(`  features computed (the seed strategy's declaration${only ? ', --features' : ''}): ${[...probe.features].join(', ')}; operators built: ${probe.operators.join(', ')}`);
 
     const rate = (s: number) => n / s;
     return [
@@ -681,7 +703,7 @@ export const backtestBench = {
         reference: rate(floor.seconds),
         referenceName: 'replay merge only, engine batching (floor)',
         ratio: floor.seconds / ours.seconds,
-        target: '>= 5M events/s, >= 0.5x floor',
+        target: only ? `(only --features ${only.join(',')}: not the seed strategy's figure)` : '>= 5M events/s, >= 0.5x floor',
       },
       {
         bench: 'backtest',

@@ -43,10 +43,12 @@ const BENCHES: Record<string, { description: string; run(args: string[]): Promis
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
-  const names = args.filter((a) => !a.startsWith('--') && BENCHES[a]);
-  const unknown = args.filter((a) => !a.startsWith('--') && !BENCHES[a] && !/^\d+(\.\d+)?$/.test(a));
+  // A flag's value: a number, or the list after --features.
+  const isValue = (a: string, i: number) => /^\d+(\.\d+)?$/.test(a) || args[i - 1] === '--features';
+  const names = args.filter((a, i) => !a.startsWith('--') && !isValue(a, i) && BENCHES[a]);
+  const unknown = args.filter((a, i) => !a.startsWith('--') && !BENCHES[a] && !isValue(a, i));
   if (unknown.length > 0 || args.includes('--help')) {
-    console.error(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--json] [--rows N] [--repeat N] [--events N] [--seconds N] [--rate N] [--reps N] [--hours N] [--warmup N] [--sparse-days N] [--hold N] [--bars N] [--symbols N] [--per N] [--rounds N] [--flush-ms N] [--profile] [--stream-only]\n`);
+    console.error(`usage: npm run bench -- [${Object.keys(BENCHES).join('|')}] [--json] [--rows N] [--repeat N] [--events N] [--features LIST] [--seconds N] [--rate N] [--reps N] [--hours N] [--warmup N] [--sparse-days N] [--hold N] [--bars N] [--symbols N] [--per N] [--rounds N] [--flush-ms N] [--profile] [--stream-only]\n`);
     for (const [n, b] of Object.entries(BENCHES)) console.error(`  ${n.padEnd(8)} ${b.description}`);
     process.exitCode = unknown.length > 0 ? 2 : 0;
     return;
