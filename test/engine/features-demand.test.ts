@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { generateMarket } from '../../bench/backtest.ts';
+import { benchConfig, generateMarket } from '../../bench/backtest.ts';
 import { UsageError } from '../../src/core/errors.ts';
 import { parseConfig, type BacktestConfig } from '../../src/engine/config.ts';
 import { Engine, pipelineOutputs, type EngineResult, type InjectedSignal } from '../../src/engine/engine.ts';
@@ -148,6 +148,15 @@ describe('demand-driven features', () => {
     assert.deepEqual(build(['absorption']), ['liquidation-map', 'predicted-liquidations', 'absorption']);
     assert.deepEqual(build([]), []);
     assert.throws(() => build(['cvd_5m']), /unknown output 'cvd_5m'/);
+  });
+
+  it("the backtest bench's --features builds the seed strategy's operators for those features alone, and refuses a name it does not switch", () => {
+    const ops = (f?: string[]) => engine(benchConfig(f), seedStrategy(benchConfig(f))).operators;
+    assert.deepEqual(ops(), engine(parseConfig({ nullModel: { seeds: 0 } }), seedStrategy(parseConfig({}))).operators, 'no flag: the defaults');
+    assert.deepEqual(ops(['absorption']), ['liquidation-map', 'predicted-liquidations', 'absorption', 'book']);
+    assert.deepEqual(ops(['absorption', 'sizes']), ['sizes', 'liquidation-map', 'predicted-liquidations', 'absorption', 'book']);
+    assert.deepEqual(ops([]), ['book']);
+    assert.throws(() => benchConfig(['cvd']), /unknown cvd \(known: absorption, divergence, sizes, venues, walls\)/);
   });
 
   it("a paper session also computes what its journal's evidence reads (CVD, cross venue), and everything for an undeclared strategy", () => {
