@@ -46,7 +46,7 @@ import { replayTo, type ReplaySink, type ReplaySources } from '../src/engine/rep
 import { seedStrategy } from '../src/engine/seed-strategy.ts';
 import type { MarkColumns, OpenInterestColumns, QuoteColumns } from '../src/core/columns.ts';
 import { loadBundledInstruments } from '../src/venues/bundled-instruments.ts';
-import { flag } from './flags.ts';
+import { flag, listFlag } from './flags.ts';
 import type { BenchResult } from './run.ts';
 
 const SEED = 20240304;
@@ -603,8 +603,7 @@ export const backtestBench = {
   description: 'replay 10M synthetic events (trades, liquidations, book, marks, OI) through the engine + seed strategy vs the bare replay merge; --features a,b: only those of the seed strategy',
   async run(args: string[]): Promise<BenchResult[]> {
     const n = flag(args, '--events', 10_000_000);
-    const fi = args.indexOf('--features');
-    const only = fi >= 0 ? (args[fi + 1] ?? '').split(',').filter(Boolean) : undefined;
+    const only = listFlag(args, '--features');
     const config = benchConfig(only);
     const g0 = performance.now();
     const market = generateMarket(n);

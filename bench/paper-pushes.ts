@@ -7,6 +7,7 @@
  * (perf_hooks 'gc' entries, matched by time at the end: the observer reports after the fact).
  */
 import { constants, PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
+import { grown } from '../src/core/columns.ts';
 import type { EngineProgress } from '../src/engine/engine.ts';
 import type { ReleaseMix } from '../src/paper/push-feed.ts';
 
@@ -44,11 +45,7 @@ export class PushLog {
   released(rows: number, ms: number, mix: Readonly<ReleaseMix>, measured: boolean): void {
     if (!measured) return;
     if (this.n === this.get('ms').length) {
-      for (const c of COLS) {
-        const b = new Float64Array(this.n * 2);
-        b.set(this.get(c));
-        this.cols.set(c, b);
-      }
+      for (const c of COLS) this.cols.set(c, grown(this.get(c), this.n * 2));
     }
     const i = this.n++;
     this.set('start', i, performance.now() - ms);

@@ -7,6 +7,7 @@
 import { backtestBench } from './backtest.ts';
 import { busBench } from './bus.ts';
 import { dashboardBench } from './dashboard.ts';
+import { LIST_FLAGS } from './flags.ts';
 import { footprintBench } from './footprint.ts';
 import { importBench } from './import.ts';
 import { liveBench } from './live.ts';
@@ -43,8 +44,8 @@ const BENCHES: Record<string, { description: string; run(args: string[]): Promis
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
-  // A flag's value: a number, or the list after --features.
-  const isValue = (a: string, i: number) => /^\d+(\.\d+)?$/.test(a) || args[i - 1] === '--features';
+  // A flag's value: a number, or a list flag's items.
+  const isValue = (a: string, i: number) => /^\d+(\.\d+)?$/.test(a) || LIST_FLAGS.includes(args[i - 1]);
   const names = args.filter((a, i) => !a.startsWith('--') && !isValue(a, i) && BENCHES[a]);
   const unknown = args.filter((a, i) => !a.startsWith('--') && !BENCHES[a] && !isValue(a, i));
   if (unknown.length > 0 || args.includes('--help')) {

@@ -351,12 +351,9 @@ export class TouchHistory {
         this.ts.copyWithin(0, this.start, this.end);
         this.idx.copyWithin(0, this.start, this.end);
       } else {
-        const ts2 = new Float64Array(this.ts.length * 2);
-        const idx2 = new Float64Array(this.ts.length * 2);
-        ts2.set(this.ts.subarray(this.start, this.end));
-        idx2.set(this.idx.subarray(this.start, this.end));
-        this.ts = ts2;
-        this.idx = idx2;
+        const size = this.ts.length * 2;
+        this.ts = grown(this.ts.subarray(this.start, this.end), size);
+        this.idx = grown(this.idx.subarray(this.start, this.end), size);
       }
       this.start = 0;
       this.end = n;

@@ -405,7 +405,9 @@ export class PaperRun {
     }
     if (clock.fromWall || !(storedMs(ts) > this.push.position)) return;
     const atOnce = !this.releasing;
-    if (this.push.holdsBefore(ts)) this.o.probe?.onWatermarkMoved?.(atOnce);
+    // Whether the release pushes anything is asked only for a probe that listens (the bench).
+    const probe = this.o.probe;
+    if (probe?.onWatermarkMoved && this.push.holdsBefore(ts)) probe.onWatermarkMoved(atOnce);
     if (!atOnce) return;
     try {
       this.release(ts);
